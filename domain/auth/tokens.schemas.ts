@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+export const apiTokenSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    name: z.string(),
+    prefix: z.string().meta({ description: 'The first characters of the token, to tell tokens apart' }),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiToken' });
+export type ApiToken = z.infer<typeof apiTokenSchema>;
+
+export const createdApiTokenSchema = apiTokenSchema
+  .extend({ token: z.string().meta({ description: 'The secret. Shown once: it is stored only as a hash.' }) })
+  .meta({ id: 'CreatedApiToken' });
+
+export const createTokenInput = z
+  .object({
+    name: z.string().trim().min(1).max(100).default('API token'),
+    userId: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'Whose token; owner/admin only; defaults to the caller' }),
+  })
+  .meta({ id: 'CreateTokenInput' });
+export type CreateTokenInput = z.infer<typeof createTokenInput>;
+
+export const listTokensQuery = z.object({ userId: z.string().min(1).max(64).optional() });
+export const tokenIdParams = z.object({ tokenId: z.string().min(1).max(64) });

@@ -1,0 +1,43 @@
+/** Every outcome a caller can act on. The HTTP layer maps each code to one status. */
+export type DomainErrorCode =
+  | 'validation_failed'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'precondition_failed'
+  | 'precondition_required'
+  | 'idempotency_key_reused'
+  | 'idempotency_in_progress'
+  | 'unprocessable'
+  | 'rate_limited';
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `body.email` or `query.limit`. */
+  field: string;
+  message: string;
+  code?: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details: { fields?: FieldIssue[]; [key: string]: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
+export const forbidden = (why: string) => new DomainError('forbidden', why);
+export const conflict = (why: string, details: Record<string, unknown> = {}) =>
+  new DomainError('conflict', why, details);
+export const invalid = (field: string, message: string) =>
+  new DomainError('validation_failed', 'The request is invalid', { fields: [{ field, message }] });
+export const stale = () =>
+  new DomainError(
+    'precondition_failed',
+    'The record changed since you read it: fetch it again and retry with its current ETag',
+  );

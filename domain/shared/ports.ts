@@ -1,0 +1,45 @@
+/** Ports: the only ways the domain reaches the outside world. AWS adapters live in domain/adapters. */
+
+export interface Clock {
+  /** Current time as an ISO-8601 string (UTC, millisecond precision). */
+  nowIso(): string;
+  nowMs(): number;
+}
+
+/** Returns a new sortable id with the given prefix, e.g. `usr_01J...`. */
+export type IdGenerator = (prefix: string) => string;
+
+export interface QueuedMessage {
+  /** Which queue: one per job kind. */
+  queue: string;
+  body: unknown;
+  /** Seconds before the message becomes visible (SQS DelaySeconds, at most 900). */
+  delaySeconds?: number;
+}
+
+export interface JobQueue {
+  send(message: QueuedMessage): Promise<{ messageId: string }>;
+}
+
+export interface BlobStore {
+  put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** A URL the client can PUT the object to, valid for `expiresInSeconds`. */
+  uploadUrl(key: string, contentType: string, expiresInSeconds: number): Promise<string>;
+  /** A URL the client can GET the object from, valid for `expiresInSeconds`. */
+  downloadUrl(key: string, expiresInSeconds: number): Promise<string>;
+}
+
+export interface OutgoingMail {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  /** Provider-side tags, e.g. the workspace and message ids, echoed back by SES event notifications. */
+  tags?: Record<string, string>;
+}
+
+export interface Mailer {
+  send(mail: OutgoingMail): Promise<{ providerMessageId: string }>;
+}

@@ -1,0 +1,36 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Entity, Service } from 'electrodb';
+import { apiTokenSchema } from '../auth/api-token.entity';
+import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
+import { counterSchema } from '../metrics/counter.entity';
+import { userSchema } from '../users/user.entity';
+import { workspaceSchema } from '../workspaces/workspace.entity';
+import { eventSchema } from '../../events/event.entity';
+import { streamReceiptSchema } from '../../events/stream-receipt.entity';
+import { uniqueGuardSchema } from './unique-guard.entity';
+
+/**
+ * The one ElectroDB service over the one table, built once per cold start. Entities are created here
+ * (not at module load) because a Service binds its entities to one client and table.
+ */
+export function createDb(client: DynamoDBDocumentClient, table: string) {
+  const service = new Service(
+    {
+      workspace: new Entity(workspaceSchema),
+      user: new Entity(userSchema),
+      apiToken: new Entity(apiTokenSchema),
+      idempotencyRecord: new Entity(idempotencyRecordSchema),
+      uniqueGuard: new Entity(uniqueGuardSchema),
+      event: new Entity(eventSchema),
+      streamReceipt: new Entity(streamReceiptSchema),
+      counter: new Entity(counterSchema),
+    },
+    { client, table },
+  );
+  return { service, entities: service.entities, table, client };
+}
+
+export type Db = ReturnType<typeof createDb>;
+export type Entities = Db['entities'];
+/** The entities as seen inside `service.transaction.write(...)`, where operations end in `.commit()`. */
+export type TxEntities = Parameters<Parameters<Db['service']['transaction']['write']>[0]>[0];

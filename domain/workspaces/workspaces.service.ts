@@ -1,0 +1,122 @@
+import { mintToken, toApiToken } from '../auth/tokens.service';
+import { requireManager, systemActor, type CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, notFound, stale } from '../shared/errors';
+import { writeTransaction } from '../store/transaction';
+import { getUser, normaliseEmail, toUser, userEmailScope } from '../users/users.service';
+import { appendEvent, newEvent } from '../../events/event-log';
+import type { CreateWorkspaceInput, Workspace } from './workspaces.schemas';
+
+interface WorkspaceItem {
+  workspaceId: string;
+  name: string;
+  version: number;
+  ownerCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const toWorkspace = (item: WorkspaceItem): Workspace => ({
+  id: item.workspaceId,
+  name: item.name,
+  version: item.version,
+  createdAt: item.createdAt,
+  updatedAt: item.updatedAt,
+});
+
+/**
+ * Creates a workspace with its first owner and that owner's first API token, in one transaction.
+ * The token's secret is returned here and never again. Used by the admin CLI and the demo seed.
+ */
+export async function createWorkspace(deps: CoreDeps, input: CreateWorkspaceInput) {
+  const now = deps.clock.nowIso();
+  const workspaceId = deps.newId('ws');
+  const userId = deps.newId('usr');
+  const actor = systemActor(workspaceId);
+  const workspace: WorkspaceItem = { workspaceId, name: input.name, version: 1, ownerCount: 1, createdAt: now, updatedAt: now };
+  const { secret, item: token } = mintToken(deps, { workspaceId, userId, role: 'owner' }, 'First owner token');
+  const owner = {
+    workspaceId,
+    userId,
+    name: input.ownerName,
+    email: normaliseEmail(input.ownerEmail),
+    role: 'owner' as const,
+    status: 'active' as const,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    tokenHashes: [token.tokenHash],
+    tokenSetVersion: 1,
+  };
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.workspace.create(workspace).commit(),
+      tx.user.create(owner).commit(),
+      tx.uniqueGuard
+        .create({ workspaceId, scope: userEmailScope, value: owner.email, ownerId: userId, createdAt: now })
+        .commit(),
+      tx.apiToken.create(token).commit(),
+      appendEvent(tx, newEvent(deps, actor, 'workspace.created', { type: 'workspace', id: workspaceId }, { name: input.name })),
+      appendEvent(
+        tx,
+        newEvent(deps, actor, 'user.added', { type: 'user', id: userId }, { name: owner.name, email: owner.email, role: 'owner' }),
+      ),
+      appendEvent(
+        tx,
+        newEvent(deps, actor, 'token.created', { type: 'token', id: token.tokenId }, {
+          tokenId: token.tokenId,
+          name: token.name,
+          userId,
+        }),
+      ),
+    ],
+    () => new Error('Workspace ids collided'),
+  );
+  return { workspace: toWorkspace(workspace), owner: toUser(owner), token: { ...toApiToken(token), token: secret } };
+}
+
+export async function getWorkspace(deps: CoreDeps, caller: CallerContext): Promise<Workspace> {
+  const { data } = await deps.db.entities.workspace.get({ workspaceId: caller.workspaceId }).go();
+  if (!data) throw notFound('Workspace');
+  return toWorkspace(data);
+}
+
+/** `GET /v1/me`: the caller and their workspace. */
+export async function getMe(deps: CoreDeps, caller: CallerContext) {
+  const [user, workspace] = await Promise.all([getUser(deps, caller, caller.userId), getWorkspace(deps, caller)]);
+  return { user, workspace };
+}
+
+export async function renameWorkspace(
+  deps: CoreDeps,
+  caller: CallerContext,
+  name: string,
+  expectedVersion?: number,
+): Promise<Workspace> {
+  requireManager(caller, 'rename the workspace');
+  const current = await getWorkspace(deps, caller);
+  if (expectedVersion !== undefined && expectedVersion !== current.version) throw stale();
+  if (current.name === name) return current;
+  const now = deps.clock.nowIso();
+  const event = newEvent(deps, caller, 'workspace.updated', { type: 'workspace', id: caller.workspaceId }, {
+    changes: { name: { from: current.name, to: name } },
+  });
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.workspace
+        .patch({ workspaceId: caller.workspaceId })
+        .set({ name, updatedAt: now })
+        .add({ version: 1 })
+        .where((attr, { eq }) => eq(attr.version, current.version))
+        .commit(),
+      appendEvent(tx, event),
+    ],
+    () =>
+      expectedVersion !== undefined
+        ? stale()
+        : new DomainError('conflict', 'The workspace changed while this request ran: retry'),
+  );
+  return { ...current, name, version: current.version + 1, updatedAt: now };
+}

@@ -1,0 +1,58 @@
+import type { CallerContext } from '../domain/shared/context';
+import type { CoreDeps } from '../domain/shared/deps';
+import { checkCursor, type Page, type PageQuery } from '../domain/shared/pagination';
+import type { TxEntities } from '../domain/store/db';
+import { eventCatalogue, type EntityType, type EventPayload, type EventType } from './catalogue';
+
+export interface EventRecord {
+  eventId: string;
+  workspaceId: string;
+  type: string;
+  entityType: string;
+  entityId: string;
+  actorUserId: string;
+  payload: unknown;
+  createdAt: string;
+}
+
+/**
+ * Builds the event item for a change, validated against its catalogue schema. The caller puts it in
+ * the same transaction as the change: `entities.event.create(item).commit()`.
+ */
+export function newEvent<T extends EventType>(
+  deps: Pick<CoreDeps, 'clock' | 'newId'>,
+  caller: CallerContext,
+  type: T,
+  entity: { type: EntityType; id: string },
+  payload: EventPayload<T>,
+): EventRecord {
+  return {
+    eventId: deps.newId('evt'),
+    workspaceId: caller.workspaceId,
+    type,
+    entityType: entity.type,
+    entityId: entity.id,
+    actorUserId: caller.userId,
+    payload: eventCatalogue[type].parse(payload),
+    createdAt: deps.clock.nowIso(),
+  };
+}
+
+/** The transaction item that appends an event (never overwrites one). */
+export const appendEvent = (entities: TxEntities, event: EventRecord) => entities.event.create(event).commit();
+
+/** The API shape of an event. */
+export const toEventDto = ({ eventId, workspaceId: _workspaceId, ...event }: EventRecord) => ({ id: eventId, ...event });
+
+/** Seed 001 EventLog.listByEntity: the events of one record, newest first. */
+export async function listEventsByEntity(
+  deps: CoreDeps,
+  caller: CallerContext,
+  entity: { type: string; id: string },
+  page: PageQuery,
+): Promise<Page<EventRecord>> {
+  const result = await deps.db.entities.event.query
+    .byEntity({ workspaceId: caller.workspaceId, entityType: entity.type, entityId: entity.id })
+    .go({ order: 'desc', limit: page.limit, cursor: checkCursor(caller.workspaceId, page.cursor) ?? null });
+  return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
+}

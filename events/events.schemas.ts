@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { pageQuerySchema } from '../domain/shared/pagination';
+import { entityTypes } from './catalogue';
+
+export const eventSchema = z
+  .object({
+    id: z.string(),
+    type: z.string().meta({ description: 'Dotted event type, e.g. `user.added`' }),
+    entityType: z.string(),
+    entityId: z.string(),
+    actorUserId: z.string().meta({ description: 'The user who caused it, or `system`' }),
+    payload: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Event' });
+
+export const listEventsQuery = pageQuerySchema.extend({
+  entityType: z.enum(entityTypes),
+  entityId: z.string().min(1).max(64),
+});

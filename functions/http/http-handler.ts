@@ -1,0 +1,192 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { z, ZodType } from 'zod';
+import { authenticate, type Authenticated } from '../../domain/auth/tokens.service';
+import {
+  abandonIdempotentRequest,
+  beginIdempotentRequest,
+  completeIdempotentRequest,
+  requestFingerprint,
+} from '../../domain/idempotency/idempotency.service';
+import type { CoreDeps } from '../../domain/shared/deps';
+import { DomainError, type FieldIssue } from '../../domain/shared/errors';
+import { getCoreDeps } from '../shared/deps';
+import { logger } from '../shared/logger';
+import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
+import { routeKey, routeList, type HandlerGroup, type OperationId, type RouteDefinition, type RouteOf } from './routes';
+
+const maxBodyBytes = 1024 * 1024;
+
+type Part<R, K extends string> = R extends { [P in K]: infer S } ? (S extends ZodType ? z.output<S> : never) : Record<string, never>;
+
+export interface OperationInput<R> {
+  caller: Authenticated;
+  params: Part<R, 'params'>;
+  query: Part<R, 'query'>;
+  body: Part<R, 'body'>;
+  /** From If-Match: the version the client last read, when it sent one. */
+  expectedVersion?: number;
+  requestId: string;
+}
+
+/** A response an operation builds itself (another status, content type or headers). */
+export class RawResponse {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+export type GroupOperations<G extends HandlerGroup> = {
+  [K in OperationId as RouteOf<K>['group'] extends G ? K : never]: (
+    input: OperationInput<RouteOf<K>>,
+    deps: CoreDeps,
+  ) => Promise<unknown>;
+};
+
+/**
+ * Builds the Lambda handler of one route group: it finds the route by API Gateway's route key,
+ * authenticates, parses params, query and body with the route's zod schemas, honours If-Match and
+ * Idempotency-Key, calls the operation, and maps its result or error to JSON or problem+json.
+ */
+export function createHttpHandler<G extends HandlerGroup>(
+  group: G,
+  operations: GroupOperations<G>,
+  getDeps: () => CoreDeps = getCoreDeps,
+) {
+  const routesByKey = new Map(routeList.filter((r) => r.group === group).map((r) => [routeKey(r), r]));
+  const run = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    const problemContext: ProblemContext = { requestId, path: event.rawPath };
+    logger.appendKeys({ requestId, route: event.routeKey });
+    let idempotency: { caller: Authenticated; key: string } | undefined;
+    const deps = getDeps();
+    try {
+      const route = routesByKey.get(event.routeKey);
+      if (!route) return problemResponse(404, 'route_not_found', `No route ${event.routeKey}`, problemContext);
+      const headers = event.headers ?? {};
+      const caller = route.auth ? await authenticate(deps, bearerToken(headers.authorization)) : undefined;
+      if (caller) logger.appendKeys({ workspaceId: caller.workspaceId, userId: caller.userId });
+
+      const rawBody = decodeBody(event);
+      const input = {
+        caller: caller as Authenticated,
+        params: parsePart(route.params, 'params', event.pathParameters ?? {}),
+        query: parsePart(route.query, 'query', event.queryStringParameters ?? {}),
+        body: route.body ? parsePart(route.body, 'body', parseJsonBody(rawBody, headers['content-type'])) : {},
+        expectedVersion: route.versioned ? parseIfMatch(headers['if-match']) : undefined,
+        requestId,
+      };
+
+      const idempotencyKey = headers['idempotency-key'];
+      if (route.creates && caller && idempotencyKey !== undefined) {
+        if (!/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+          throw validation([{ field: 'headers.idempotency-key', message: 'Use 1 to 255 printable ASCII characters' }]);
+        }
+        const fingerprint = requestFingerprint(event.requestContext.http.method, event.rawPath, rawBody);
+        const start = await beginIdempotentRequest(deps, caller, idempotencyKey, fingerprint);
+        if (start.outcome === 'replay') {
+          const { statusCode, body, headers: stored } = start.response;
+          return { statusCode, body, headers: { ...stored, 'x-request-id': requestId, 'idempotent-replayed': 'true' } };
+        }
+        idempotency = { caller, key: idempotencyKey };
+      }
+
+      const operation = (operations as Record<string, (i: unknown, d: CoreDeps) => Promise<unknown>>)[route.operationId];
+      if (!operation) throw new Error(`No operation ${route.operationId} in group ${group}`);
+      const response = toResponse(route, event, await operation(input, deps), requestId);
+      if (idempotency) {
+        const { 'x-request-id': _ignored, ...stored } = (response.headers ?? {}) as Record<string, string>;
+        await completeIdempotentRequest(deps, idempotency.caller, idempotency.key, {
+          statusCode: response.statusCode ?? 200,
+          body: response.body ?? '',
+          headers: stored,
+        });
+      }
+      return response;
+    } catch (error) {
+      if (idempotency) {
+        await abandonIdempotentRequest(deps, idempotency.caller, idempotency.key).catch((cleanupError) =>
+          logger.warn('Could not release an idempotency key', { error: cleanupError as Error }),
+        );
+      }
+      if (error instanceof DomainError) {
+        logger.info('Request refused', { code: error.code });
+        return domainErrorResponse(error, problemContext);
+      }
+      logger.error('Unhandled error', error as Error);
+      return problemResponse(
+        500,
+        'internal_error',
+        'Something went wrong on our side; quote the request id when you report it',
+        problemContext,
+      );
+    }
+  };
+  return middy(run).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+function toResponse(
+  route: RouteDefinition,
+  event: APIGatewayProxyEventV2,
+  result: unknown,
+  requestId: string,
+): APIGatewayProxyStructuredResultV2 {
+  if (result instanceof RawResponse) {
+    return { statusCode: result.statusCode, body: result.body, headers: { ...result.headers, 'x-request-id': requestId } };
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+  const record = result as { id?: unknown; version?: unknown } | undefined;
+  if (route.versioned && typeof record?.version === 'number') headers.etag = `"${record.version}"`;
+  if (route.response.status === 201 && typeof record?.id === 'string') {
+    headers.location = `${event.rawPath.replace(/\/$/, '')}/${record.id}`;
+  }
+  return { statusCode: route.response.status, headers, body: JSON.stringify(result) };
+}
+
+const validation = (fields: FieldIssue[]) => new DomainError('validation_failed', 'The request is invalid', { fields });
+
+function parsePart(schema: ZodType | undefined, part: string, value: unknown) {
+  if (!schema) return {};
+  const result = schema.safeParse(value);
+  if (!result.success) throw validation(zodFieldIssues(part, result.error));
+  return result.data;
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1];
+}
+
+function decodeBody(event: APIGatewayProxyEventV2): string {
+  if (!event.body) return '';
+  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(body) > maxBodyBytes) {
+    throw new DomainError('validation_failed', 'The request body is too large', {
+      fields: [{ field: 'body', message: `At most ${maxBodyBytes} bytes` }],
+    });
+  }
+  return body;
+}
+
+function parseJsonBody(body: string, contentType: string | undefined): unknown {
+  if (body.trim() === '') return {};
+  if (contentType && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw validation([{ field: 'headers.content-type', message: 'Send the body as application/json' }]);
+  }
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw validation([{ field: 'body', message: 'The body is not valid JSON' }]);
+  }
+}
+
+/** If-Match carries the ETag the client read: `"3"` (or W/"3"); `*` means any version. */
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = header.trim().match(/^(?:W\/)?"?(\d{1,12})"?$/);
+  if (!match) throw validation([{ field: 'headers.if-match', message: 'Use the ETag of the record, e.g. "3"' }]);
+  return Number(match[1]);
+}

@@ -1,0 +1,51 @@
+/**
+ * Configuration from the environment, read once. A missing required variable fails the cold start
+ * with its name, instead of failing some request later.
+ */
+export interface Config {
+  tableName: string;
+  region: string;
+  /** Only under `npm start` and in tests: the DynamoDB Local endpoint. */
+  dynamodbEndpoint?: string;
+  /** Only under `npm start` and in tests: the SQS/S3 emulator endpoint. */
+  awsEndpoint?: string;
+  /** Only under `npm start` and in tests: the SES emulator endpoint. */
+  sesEndpoint?: string;
+  bucketName?: string;
+  /** Queue URLs by queue name, from QUEUE_URL_<NAME> variables. */
+  queueUrls: Record<string, string>;
+  mailFrom?: string;
+}
+
+let cached: Config | undefined;
+
+export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (cached && env === process.env) return cached;
+  const required = (name: string) => {
+    const value = env[name];
+    if (!value) throw new Error(`Missing required environment variable ${name}`);
+    return value;
+  };
+  const queueUrls = Object.fromEntries(
+    Object.entries(env)
+      .filter(([name, value]) => name.startsWith('QUEUE_URL_') && value)
+      .map(([name, value]) => [name.slice('QUEUE_URL_'.length).toLowerCase(), value as string]),
+  );
+  const config: Config = {
+    tableName: required('TABLE_NAME'),
+    region: env.AWS_REGION ?? 'us-east-1',
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    awsEndpoint: env.AWS_ENDPOINT_URL || undefined,
+    sesEndpoint: env.SES_ENDPOINT || undefined,
+    bucketName: env.BUCKET_NAME || undefined,
+    queueUrls,
+    mailFrom: env.MAIL_FROM || undefined,
+  };
+  if (env === process.env) cached = config;
+  return config;
+}
+
+/** Forget the cached configuration (the local runtime and tests set the environment, then start). */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,96 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { DomainError, type DomainErrorCode, type FieldIssue } from '../../domain/shared/errors';
+
+const statusByCode: Record<DomainErrorCode, number> = {
+  validation_failed: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  idempotency_in_progress: 409,
+  precondition_failed: 412,
+  idempotency_key_reused: 422,
+  unprocessable: 422,
+  precondition_required: 428,
+  rate_limited: 429,
+};
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  428: 'Precondition Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string(), code: z.string().optional() }))
+      .optional()
+      .meta({ description: 'Field-level validation errors' }),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export interface ProblemContext {
+  requestId: string;
+  path: string;
+}
+
+/** An RFC 9457 problem+json response. */
+export function problemResponse(
+  status: number,
+  code: string,
+  detail: string,
+  context: ProblemContext,
+  extra: { errors?: FieldIssue[]; headers?: Record<string, string>; [key: string]: unknown } = {},
+): APIGatewayProxyStructuredResultV2 {
+  const { headers, ...rest } = extra;
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': context.requestId, ...headers },
+    body: JSON.stringify({
+      type: `https://crm.dev/problems/${code.replaceAll('_', '-')}`,
+      title: titles[status] ?? 'Error',
+      status,
+      detail,
+      code,
+      instance: context.path,
+      requestId: context.requestId,
+      ...rest,
+    }),
+  };
+}
+
+export function domainErrorResponse(error: DomainError, context: ProblemContext) {
+  const { fields, ...details } = error.details;
+  return problemResponse(statusByCode[error.code], error.code, error.message, context, {
+    ...details,
+    ...(fields ? { errors: fields } : {}),
+  });
+}
+
+/** zod issues under a request part (`body`, `query`, `params`, `headers`) as field errors. */
+export function zodFieldIssues(part: string, error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: [part, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+    code: issue.code,
+  }));
+}

@@ -1,0 +1,121 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { routeKey, routeList, type RouteDefinition } from '../functions/http/routes';
+
+type Route = (typeof routeList)[number];
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  names: string[];
+}
+
+const compiled: CompiledRoute[] = routeList.map((route) => {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const param = segment.match(/^\{(\w+)\}$/);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(param[1]!);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), names };
+});
+
+export type RouteMatch =
+  | { kind: 'matched'; route: Route; pathParameters: Record<string, string> }
+  | { kind: 'method_not_allowed'; allowed: string[] }
+  | { kind: 'not_found' };
+
+/** Matches a request the way API Gateway does: literal segments, `{name}` for one segment. */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const allowed: string[] = [];
+  for (const { route, pattern, names } of compiled) {
+    const found = path.match(pattern);
+    if (!found) continue;
+    if (route.method !== method) {
+      allowed.push(route.method);
+      continue;
+    }
+    const pathParameters = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1]!)]));
+    return { kind: 'matched', route, pathParameters };
+  }
+  return allowed.length > 0 ? { kind: 'method_not_allowed', allowed } : { kind: 'not_found' };
+}
+
+export interface HttpRequestLike {
+  method: string;
+  path: string;
+  /** Raw query string without `?`. */
+  rawQueryString?: string;
+  headers?: Record<string, string | undefined>;
+  body?: string;
+  sourceIp?: string;
+}
+
+/** An API Gateway HTTP API payload-2.0 event, as AWS builds it for a matched route. */
+export function toApiGatewayEvent(
+  request: HttpRequestLike,
+  route: Pick<RouteDefinition, 'method' | 'path'>,
+  pathParameters: Record<string, string>,
+  requestId: string,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const rawQueryString = request.rawQueryString ?? '';
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    // API Gateway joins repeated parameters with commas.
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: request.path,
+    rawQueryString,
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: routeKey(route),
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(request.body ? { body: request.body, isBase64Encoded: false } : { isBase64Encoded: false }),
+  };
+}
+
+/** A Lambda context good enough for handlers run locally. */
+export function lambdaContext(functionName: string, requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
