@@ -1,0 +1,32 @@
+/**
+ * DynamoDB Streams consumers of the table: the single source for the CDK event source mappings
+ * (infra/) and the local stream poller (local/). Each consumer is one Lambda function.
+ */
+export interface StreamConsumerDefinition {
+  name: string;
+  /** Handler module, exporting `handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse>`. */
+  entry: string;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  /** Retries of a failing batch before its records go to the on-failure destination. */
+  retryAttempts: number;
+  bisectBatchOnError: boolean;
+  /**
+   * Lambda event filter patterns (the AWS filter syntax, applied to the stream record): records that
+   * match none never invoke the function. The local poller applies the same patterns.
+   */
+  filterPatterns: Record<string, unknown>[];
+}
+
+export const streamConsumers: StreamConsumerDefinition[] = [
+  {
+    name: 'event-fanout',
+    entry: 'functions/streams/event-fanout.handler.ts',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 1,
+    retryAttempts: 5,
+    bisectBatchOnError: true,
+    // Only appended events: every state change writes one, so this is the whole activity stream.
+    filterPatterns: [{ eventName: ['INSERT'], dynamodb: { NewImage: { __edb_e__: { S: ['event'] } } } }],
+  },
+];
