@@ -13,7 +13,7 @@ export const idempotencyRecordSchema = {
     state: { type: ['in_progress', 'completed'] as const, required: true },
     statusCode: { type: 'number' },
     responseBody: { type: 'string' },
-    responseHeaders: { type: 'map', properties: {} },
+    responseHeaders: { type: 'any' },
     createdAt: { type: 'string', required: true, readOnly: true },
     expiresAt: { type: 'number', required: true },
   },

@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let globex: Awaited<ReturnType<typeof seedWorkspace>>;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  acme = await seedWorkspace(stack, 'Acme');
+  globex = await seedWorkspace(stack, 'Globex');
+});
+afterAll(() => stack.destroy());
+
+describe('API tokens', () => {
+  it('shows the secret once, stores only a prefix, and lists without secrets', async () => {
+    const created = await stack.api('POST', '/v1/tokens', { token: acme.member.token, body: { name: 'laptop' } });
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^crm_[A-Za-z0-9_-]{43}$/);
+    expect(created.body.prefix).toBe(created.body.token.slice(0, 10));
+    const list = await stack.api('GET', '/v1/tokens', { token: acme.member.token });
+    const listed = list.body.items.find((t: { id: string }) => t.id === created.body.id);
+    expect(listed).toMatchObject({ name: 'laptop', revokedAt: null });
+    expect(JSON.stringify(list.body)).not.toContain(created.body.token);
+  });
+
+  it('records when a token was last used', async () => {
+    const created = await stack.api('POST', '/v1/tokens', { token: acme.member.token, body: { name: 'usage' } });
+    expect(created.body.lastUsedAt).toBeNull();
+    stack.clock.advance(120_000);
+    await stack.api('GET', '/v1/me', { token: created.body.token });
+    const list = await stack.api('GET', '/v1/tokens', { token: acme.member.token, query: { limit: 100 } });
+    const listed = list.body.items.find((t: { id: string }) => t.id === created.body.id);
+    expect(listed.lastUsedAt).toBe(stack.clock.nowIso());
+  });
+
+  it('rejects a revoked token with 401 at once', async () => {
+    const created = await stack.api('POST', '/v1/tokens', { token: acme.member.token, body: { name: 'temp' } });
+    expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(200);
+    const revoked = await stack.api('DELETE', `/v1/tokens/${created.body.id}`, { token: acme.member.token });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.revokedAt).not.toBeNull();
+    const after = await stack.api('GET', '/v1/me', { token: created.body.token });
+    expect(after.status).toBe(401);
+    const again = await stack.api('DELETE', `/v1/tokens/${created.body.id}`, { token: acme.member.token });
+    expect(again.status).toBe(200);
+  });
+
+  it('lets a member neither see nor revoke another user’s token', async () => {
+    const adminToken = await stack.api('POST', '/v1/tokens', { token: acme.admin.token, body: { name: 'admin-own' } });
+    const revoke = await stack.api('DELETE', `/v1/tokens/${adminToken.body.id}`, { token: acme.member.token });
+    expect(revoke.status).toBe(404);
+    const list = await stack.api('GET', '/v1/tokens', { token: acme.member.token, query: { userId: acme.admin.user.id } });
+    expect(list.status).toBe(403);
+    const forOther = await stack.api('POST', '/v1/tokens', { token: acme.member.token, body: { userId: acme.admin.user.id } });
+    expect(forOther.status).toBe(403);
+    expect((await stack.api('GET', '/v1/me', { token: adminToken.body.token })).status).toBe(200);
+  });
+
+  it('lets an owner revoke anyone’s token in the workspace but not in another', async () => {
+    const memberToken = await stack.api('POST', '/v1/tokens', { token: acme.member.token, body: { name: 'x' } });
+    const cross = await stack.api('DELETE', `/v1/tokens/${memberToken.body.id}`, { token: globex.owner.token });
+    expect(cross.status).toBe(404);
+    expect((await stack.api('GET', '/v1/me', { token: memberToken.body.token })).status).toBe(200);
+    const own = await stack.api('DELETE', `/v1/tokens/${memberToken.body.id}`, { token: acme.owner.token });
+    expect(own.status).toBe(200);
+    expect((await stack.api('GET', '/v1/me', { token: memberToken.body.token })).status).toBe(401);
+  });
+
+  it('shuts out a deactivated user’s tokens, and lets them back in when reactivated', async () => {
+    const user = await stack.api('POST', '/v1/users', { token: acme.owner.token, body: { name: 'Leaver', email: 'leaver@example.com' } });
+    const token = await stack.api('POST', '/v1/tokens', { token: acme.owner.token, body: { userId: user.body.id } });
+    await stack.api('PATCH', `/v1/users/${user.body.id}`, { token: acme.admin.token, body: { status: 'deactivated' } });
+    expect((await stack.api('GET', '/v1/me', { token: token.body.token })).status).toBe(401);
+    await stack.api('PATCH', `/v1/users/${user.body.id}`, { token: acme.admin.token, body: { status: 'active' } });
+    expect((await stack.api('GET', '/v1/me', { token: token.body.token })).status).toBe(200);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('replays the first response for the same key and body, creating one record', async () => {
+    const request = {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'add-ivy-1' },
+      body: { name: 'Ivy', email: 'ivy@example.com' },
+    };
+    const first = await stack.api('POST', '/v1/users', request);
+    const second = await stack.api('POST', '/v1/users', request);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.headers.location).toBe(first.headers.location);
+    const list = await stack.api('GET', '/v1/users', { token: acme.owner.token, query: { limit: 100 } });
+    expect(list.body.items.filter((u: { email: string }) => u.email === 'ivy@example.com')).toHaveLength(1);
+  });
+
+  it('answers the same key with another body with 422', async () => {
+    const first = await stack.api('POST', '/v1/users', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'add-jo-1' },
+      body: { name: 'Jo', email: 'jo@example.com' },
+    });
+    expect(first.status).toBe(201);
+    const other = await stack.api('POST', '/v1/users', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'add-jo-1' },
+      body: { name: 'Jo', email: 'jo2@example.com' },
+    });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency_key_reused');
+  });
+
+  it('does not keep a failed request: the key can be used again', async () => {
+    const failed = await stack.api('POST', '/v1/users', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'dup-email' },
+      body: { name: 'Dup', email: acme.member.user.email },
+    });
+    expect(failed.status).toBe(409);
+    const retry = await stack.api('POST', '/v1/users', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'dup-email' },
+      body: { name: 'Dup', email: acme.member.user.email },
+    });
+    expect(retry.status).toBe(409);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('keeps keys per caller: another user may use the same key', async () => {
+    const a = await stack.api('POST', '/v1/tokens', { token: acme.admin.token, headers: { 'idempotency-key': 'k1' }, body: { name: 'a' } });
+    const b = await stack.api('POST', '/v1/tokens', { token: acme.member.token, headers: { 'idempotency-key': 'k1' }, body: { name: 'b' } });
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(a.body.id).not.toBe(b.body.id);
+  });
+});
+
+describe('event log', () => {
+  it('lists a user’s events newest first, with the actor', async () => {
+    const user = await stack.api('POST', '/v1/users', { token: acme.admin.token, body: { name: 'Evan', email: 'evan@example.com' } });
+    stack.clock.advance(1000);
+    await stack.api('PATCH', `/v1/users/${user.body.id}`, { token: acme.owner.token, body: { role: 'admin' } });
+    const res = await stack.api('GET', '/v1/events', {
+      token: acme.member.token,
+      query: { entityType: 'user', entityId: user.body.id },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((e: { type: string }) => e.type)).toEqual(['user.updated', 'user.added']);
+    expect(res.body.items[0]).toMatchObject({
+      entityType: 'user',
+      entityId: user.body.id,
+      actorUserId: acme.owner.user.id,
+      payload: { changes: { role: { from: 'member', to: 'admin' } } },
+    });
+    expect(res.body.items[1]).toMatchObject({ actorUserId: acme.admin.user.id, payload: { email: 'evan@example.com' } });
+  });
+
+  it('writes no event when a change is refused', async () => {
+    const user = await stack.api('POST', '/v1/users', { token: acme.owner.token, body: { name: 'Quiet', email: 'quiet@example.com' } });
+    const refused = await stack.api('PATCH', `/v1/users/${user.body.id}`, {
+      token: acme.owner.token,
+      body: { name: 'Loud' },
+      headers: { 'if-match': '"7"' },
+    });
+    expect(refused.status).toBe(412);
+    const res = await stack.api('GET', '/v1/events', { token: acme.owner.token, query: { entityType: 'user', entityId: user.body.id } });
+    expect(res.body.items.map((e: { type: string }) => e.type)).toEqual(['user.added']);
+  });
+
+  it('shows nothing of another workspace', async () => {
+    const res = await stack.api('GET', '/v1/events', {
+      token: globex.owner.token,
+      query: { entityType: 'user', entityId: acme.owner.user.id },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual([]);
+  });
+
+  it('rejects an unknown entity type', async () => {
+    const res = await stack.api('GET', '/v1/events', { token: acme.owner.token, query: { entityType: 'planet', entityId: 'x' } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].field).toBe('query.entityType');
+  });
+});
+
+describe('workspace', () => {
+  it('renames with If-Match; a member may not', async () => {
+    const current = await stack.api('GET', '/v1/workspace', { token: acme.owner.token });
+    expect(current.headers.etag).toBe(`"${current.body.version}"`);
+    const denied = await stack.api('PATCH', '/v1/workspace', { token: acme.member.token, body: { name: 'Nope' } });
+    expect(denied.status).toBe(403);
+    const renamed = await stack.api('PATCH', '/v1/workspace', {
+      token: acme.admin.token,
+      body: { name: 'Acme Ltd' },
+      headers: { 'if-match': current.headers.etag! },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.name).toBe('Acme Ltd');
+    const stale = await stack.api('PATCH', '/v1/workspace', {
+      token: acme.owner.token,
+      body: { name: 'Acme Inc' },
+      headers: { 'if-match': current.headers.etag! },
+    });
+    expect(stale.status).toBe(412);
+  });
+});
+
+describe('routing and documents', () => {
+  it('answers an unknown route with a problem+json 404 and a wrong method with 405', async () => {
+    const missing = await stack.api('GET', '/v1/nothing-here', { token: acme.owner.token });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toBe('application/problem+json');
+    const wrong = await stack.api('PUT', '/v1/me', { token: acme.owner.token });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('GET');
+  });
+
+  it('serves an OpenAPI 3.1 document covering every /v1 route', async () => {
+    const res = await stack.api('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/me', '/v1/users', '/v1/users/{userId}', '/v1/tokens', '/v1/tokens/{tokenId}', '/v1/events', '/v1/workspace']),
+    );
+    const addUser = res.body.paths['/v1/users'].post;
+    expect(addUser.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/AddUserInput');
+    expect(addUser.parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
+    expect(res.body.components.schemas.Problem).toBeDefined();
+  });
+
+  it('serves a readable HTML reference at /docs', async () => {
+    const res = await stack.api('GET', '/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+    expect(res.body).toContain('<code>/v1/users/{userId}</code>');
+    expect(res.body).not.toMatch(/<script/i);
+  });
+});
