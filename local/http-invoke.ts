@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { handlerEntry, type HandlerGroup } from '../functions/http/routes';
+import { loadHandler } from './handlers';
 import { lambdaContext, matchRoute, toApiGatewayEvent } from './http-routing';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const handlers = new Map<HandlerGroup, Promise<HttpHandler>>();
-
 /** Loads the same module the CDK app bundles for a group's Lambda function. */
-export function loadHttpHandler(group: HandlerGroup): Promise<HttpHandler> {
-  let loaded = handlers.get(group);
-  if (!loaded) {
-    const entry = handlerEntry(group).replace(/^functions\/http\//, '../functions/http/').replace(/\.ts$/, '');
-    loaded = import(entry).then((module: { handler: HttpHandler }) => module.handler);
-    handlers.set(group, loaded);
-  }
-  return loaded;
-}
+export const loadHttpHandler = (group: HandlerGroup) => loadHandler<HttpHandler>(handlerEntry(group));
 
 export interface InvokeOptions {
   token?: string;

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { webhooks as webhookDefinitions, type WebhookDefinition } from '../functions/webhooks/webhooks';
+import { loadHandler } from './handlers';
+import { dispatch } from './http-invoke';
+import { lambdaContext } from './http-routing';
+
+/** API Gateway's payload limit. */
+const maxBodyBytes = 10 * 1024 * 1024;
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  webhooks?: WebhookDefinition[];
+  log?: (line: string) => void;
+}
+
+/**
+ * The local API gateway: turns each HTTP request into the event AWS would build (API Gateway HTTP API
+ * payload 2.0 for routes of the route table, Lambda Function URL events for `/hooks/<name>`) and
+ * calls the same handler module the CDK app deploys.
+ */
+export async function startGateway(options: GatewayOptions): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
+  const hooks = new Map((options.webhooks ?? webhookDefinitions).map((hook) => [`/hooks/${hook.name}`, hook]));
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    handle(req, requestId, hooks)
+      .catch((error: unknown) => {
+        options.log?.(`gateway error: ${(error as Error).stack ?? String(error)}`);
+        return { statusCode: 502, headers: { 'content-type': 'application/json' }, body: '{"message":"Internal Server Error"}' };
+      })
+      .then((result) => {
+        writeResult(res, result, requestId);
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        options.log?.(`${req.method} ${req.url} -> ${result.statusCode ?? 200} ${ms.toFixed(1)} ms`);
+      });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    server,
+    url: `http://${host}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  requestId: string,
+  hooks: Map<string, WebhookDefinition>,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const body = await readBody(req);
+  if (body === undefined) {
+    return { statusCode: 413, headers: { 'content-type': 'application/json' }, body: '{"message":"Request Entity Too Large"}' };
+  }
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
+  ) as Record<string, string | undefined>;
+  const hook = hooks.get(url.pathname);
+  if (hook) return invokeWebhook(hook, req, url, headers, body, requestId);
+  return dispatch(
+    {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers,
+      body: body.length ? body.toString('utf8') : undefined,
+      sourceIp: req.socket.remoteAddress,
+    },
+    requestId,
+  );
+}
+
+async function invokeWebhook(
+  hook: WebhookDefinition,
+  req: IncomingMessage,
+  url: URL,
+  headers: Record<string, string | undefined>,
+  body: Buffer,
+  requestId: string,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const handler = await loadHandler<(event: LambdaFunctionURLEvent, context: unknown) => Promise<LambdaFunctionURLResult>>(hook.entry);
+  const now = new Date();
+  const query = Object.fromEntries(url.searchParams);
+  const event: LambdaFunctionURLEvent = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: hook.name,
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: hook.name,
+      http: {
+        method: req.method ?? 'POST',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    // Function URLs deliver bodies base64-encoded unless they are text; keep them exact.
+    ...(body.length ? { body: body.toString('base64'), isBase64Encoded: true } : { isBase64Encoded: false }),
+  };
+  const result = await handler(event, lambdaContext(`crm-hook-${hook.name}`, requestId));
+  return typeof result === 'string' ? { statusCode: 200, body: result } : (result as APIGatewayProxyStructuredResultV2);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > maxBodyBytes ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, requestId: string) {
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  headers['content-length'] = String(body.length);
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(body);
+}

@@ -1,0 +1,8 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Local state lives under `.data/` at the project root (git-ignored). */
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const dataDir = join(projectRoot, '.data');
+export const runtimeFile = join(dataDir, 'runtime.json');
+export const demoFile = join(dataDir, 'demo.json');
