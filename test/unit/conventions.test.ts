@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { fixedClock, ulidGenerator } from '../../domain/shared/clock';
+import { DomainError } from '../../domain/shared/errors';
+import { checkCursor } from '../../domain/shared/pagination';
+import { newEvent } from '../../events/event-log';
+import { domainErrorResponse } from '../../functions/shared/problem';
+import { routeKey, routeList } from '../../functions/http/routes';
+import { matchRoute, toApiGatewayEvent } from '../../local/http-routing';
+
+const caller = { workspaceId: 'ws_A', userId: 'usr_1', role: 'owner' as const };
+
+describe('cursors', () => {
+  const cursorFor = (key: object) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+  it('accepts a cursor whose partition keys are in the caller’s workspace', () => {
+    const cursor = cursorFor({ pk: 'WS#ws_A', sk: 'USER#usr_2', gsi1pk: 'WS#ws_A#TOKENS' });
+    expect(checkCursor('ws_A', cursor)).toBe(cursor);
+  });
+
+  it.each([
+    ['another workspace', cursorFor({ pk: 'WS#ws_B', sk: 'USER#x' })],
+    ['a workspace sharing a prefix', cursorFor({ pk: 'WS#ws_AB', sk: 'USER#x' })],
+    ['not base64 JSON', '%%%'],
+    ['an array', cursorFor([1])],
+  ])('refuses %s as a 400 on query.cursor', (_name, cursor) => {
+    try {
+      checkCursor('ws_A', cursor);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as DomainError).code).toBe('validation_failed');
+      expect((error as DomainError).details.fields?.[0]?.field).toBe('query.cursor');
+    }
+  });
+});
+
+describe('event catalogue', () => {
+  const deps = { clock: fixedClock(), newId: ulidGenerator(fixedClock()) };
+
+  it('builds an event stamped with workspace, actor and time', () => {
+    const event = newEvent(deps, caller, 'user.added', { type: 'user', id: 'usr_2' }, { name: 'A', email: 'a@x.io', role: 'member' });
+    expect(event).toMatchObject({ workspaceId: 'ws_A', actorUserId: 'usr_1', type: 'user.added', entityId: 'usr_2', createdAt: '2026-01-15T09:00:00.000Z' });
+    expect(event.eventId).toMatch(/^evt_[0-9A-Z]{26}$/);
+  });
+
+  it('refuses a payload its type’s schema does not allow', () => {
+    expect(() =>
+      newEvent(deps, caller, 'user.added', { type: 'user', id: 'usr_2' }, { name: 'A', email: 'a@x.io', role: 'king' as 'owner' }),
+    ).toThrow();
+  });
+});
+
+describe('problem+json', () => {
+  it.each([
+    ['validation_failed', 400],
+    ['unauthenticated', 401],
+    ['forbidden', 403],
+    ['not_found', 404],
+    ['conflict', 409],
+    ['precondition_failed', 412],
+    ['idempotency_key_reused', 422],
+  ] as const)('maps %s to %i with field errors kept', (code, status) => {
+    const response = domainErrorResponse(
+      new DomainError(code, 'detail', { fields: [{ field: 'body.x', message: 'bad' }] }),
+      { requestId: 'req-1', path: '/v1/x' },
+    );
+    expect(response.statusCode).toBe(status);
+    expect(response.headers?.['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(response.body!)).toMatchObject({ status, code, detail: 'detail', requestId: 'req-1', errors: [{ field: 'body.x' }] });
+  });
+});
+
+describe('route matching', () => {
+  it('has one route per method and path', () => {
+    const keys = routeList.map(routeKey);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('matches path parameters and builds a payload-2.0 event like API Gateway', () => {
+    const match = matchRoute('PATCH', '/v1/users/usr_9');
+    expect(match.kind).toBe('matched');
+    if (match.kind !== 'matched') return;
+    expect(match.pathParameters).toEqual({ userId: 'usr_9' });
+    const event = toApiGatewayEvent(
+      { method: 'PATCH', path: '/v1/users/usr_9', rawQueryString: 'a=1&a=2&b=x', headers: { 'If-Match': '"2"' }, body: '{}' },
+      match.route,
+      match.pathParameters,
+      'req-1',
+    );
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'PATCH /v1/users/{userId}',
+      rawPath: '/v1/users/usr_9',
+      headers: { 'if-match': '"2"' },
+      queryStringParameters: { a: '1,2', b: 'x' },
+      pathParameters: { userId: 'usr_9' },
+      requestContext: { requestId: 'req-1', http: { method: 'PATCH' } },
+    });
+  });
+
+  it('tells a wrong method from an unknown path', () => {
+    expect(matchRoute('DELETE', '/v1/me')).toEqual({ kind: 'method_not_allowed', allowed: ['GET'] });
+    expect(matchRoute('GET', '/v1/users/a/b')).toEqual({ kind: 'not_found' });
+  });
+});
