@@ -125,7 +125,18 @@ export function createHttpHandler<G extends HandlerGroup>(
       );
     }
   };
-  return middy(run).use(injectLambdaContext(logger, { resetKeys: true }));
+  const runLogged = async (event: APIGatewayProxyEventV2, context: Context) => {
+    const started = performance.now();
+    const response = await run(event, context);
+    logger.info('Request handled', {
+      method: event.requestContext?.http?.method,
+      path: event.rawPath,
+      status: response.statusCode,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    });
+    return response;
+  };
+  return middy(runLogged).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
 function toResponse(

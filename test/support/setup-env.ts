@@ -20,3 +20,5 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'local';
 process.env.AWS_SECRET_ACCESS_KEY = 'local';
 process.env.TABLE_NAME ??= 'crm-test-unset';
+// Quiet by default; a test about logs turns them on with vi.hoisted before its imports.
+process.env.LOG_LEVEL ??= 'SILENT';
