@@ -1,0 +1,80 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  HttpMethods,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { tableDefinition } from '../../domain/store/table-definition';
+
+/** Key prefixes of the transfer bucket; the functions' S3 grants are scoped to them. */
+export const transferPrefixes = { uploads: 'uploads/', exports: 'exports/' } as const;
+
+export interface DataProps {
+  /** Origins allowed to PUT/GET presigned URLs from a browser. */
+  corsAllowedOrigins: string[];
+  /** Days an uploaded import file or a produced export stays in the bucket. @default 7 */
+  transferExpiryDays?: number;
+  /** Refuse DeleteTable even outside CloudFormation (production). @default false */
+  deletionProtection?: boolean;
+}
+
+/** The single table, built from the same description the local runtime uses, and the transfer bucket. */
+export class Data extends Construct {
+  readonly table: Table;
+  readonly bucket: Bucket;
+
+  constructor(scope: Construct, id: string, props: DataProps) {
+    super(scope, id);
+    const string = (name: string) => ({ name, type: AttributeType.STRING });
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: string(tableDefinition.partitionKey),
+      sortKey: string(tableDefinition.sortKey),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      stream: StreamViewType[tableDefinition.stream],
+      timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
+      deletionProtection: props.deletionProtection ?? false,
+      // The CRM's records: a stack deletion must never take them along.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of tableDefinition.globalIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: string(index.partitionKey),
+        sortKey: string(index.sortKey),
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    const expiry = Duration.days(props.transferExpiryDays ?? 7);
+    this.bucket = new Bucket(this, 'TransferBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      lifecycleRules: [
+        { id: 'expire-uploads', prefix: transferPrefixes.uploads, expiration: expiry },
+        { id: 'expire-exports', prefix: transferPrefixes.exports, expiration: expiry },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      cors: [
+        {
+          // Browsers upload import files and download exports straight to/from S3 with presigned URLs.
+          allowedMethods: [HttpMethods.PUT, HttpMethods.GET, HttpMethods.HEAD],
+          allowedOrigins: props.corsAllowedOrigins,
+          allowedHeaders: ['*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3000,
+        },
+      ],
+      // Files expire within days; nothing here outlives its job, but do not delete a user's file by
+      // accident during a stack replacement either.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

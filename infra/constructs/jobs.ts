@@ -1,0 +1,82 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { jobQueues, type JobQueueDefinition } from '../../functions/jobs/job-queues';
+import { transferPrefixes } from './data';
+import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
+
+export interface JobsProps {
+  table: ITable;
+  bucket: IBucket;
+  settings: FunctionSettings;
+  /** @default the queues of functions/jobs/job-queues.ts */
+  definitions?: readonly JobQueueDefinition[];
+}
+
+export interface JobQueue {
+  definition: JobQueueDefinition;
+  queue: Queue;
+  deadLetterQueue: Queue;
+  fn: NodejsFunction;
+}
+
+/** `import_contacts` -> `QUEUE_URL_IMPORT_CONTACTS`, the variable functions/shared/config.ts reads back. */
+export const queueUrlVariable = (name: string) => `QUEUE_URL_${name.toUpperCase()}`;
+
+/** Per job kind: a queue, its dead-letter queue, and the consuming function. */
+export class Jobs extends Construct {
+  readonly queues: JobQueue[] = [];
+
+  constructor(scope: Construct, id: string, props: JobsProps) {
+    super(scope, id);
+    for (const definition of props.definitions ?? jobQueues) {
+      // config.ts lower-cases the variable's suffix to find the queue: only this shape round-trips.
+      if (!/^[a-z][a-z0-9_]*$/.test(definition.name)) {
+        throw new Error(`Job queue name "${definition.name}" must be snake_case (a-z, 0-9, _)`);
+      }
+      if (definition.visibilityTimeoutSeconds < definition.timeoutSeconds) {
+        throw new Error(
+          `Job queue ${definition.name}: visibility timeout ${definition.visibilityTimeoutSeconds}s is shorter than the function timeout ${definition.timeoutSeconds}s`,
+        );
+      }
+      const name = pascalCase(definition.name);
+      const deadLetterQueue = new Queue(this, `${name}DeadLetterQueue`, {
+        retentionPeriod: Duration.days(14),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      const queue = new Queue(this, `${name}Queue`, {
+        visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      const fn = createAppFunction(this, `${name}Function`, {
+        entry: definition.entry,
+        settings: props.settings,
+        timeout: Duration.seconds(definition.timeoutSeconds),
+        description: `Job consumer: ${definition.name}`,
+      });
+      props.table.grantReadWriteData(fn);
+      // Imports read what users uploaded; exports write what they will download.
+      props.bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
+      props.bucket.grantPut(fn, `${transferPrefixes.exports}*`);
+      fn.addEventSource(
+        new SqsEventSource(queue, { batchSize: definition.batchSize, reportBatchItemFailures: true }),
+      );
+      this.queues.push({ definition, queue, deadLetterQueue, fn });
+    }
+  }
+
+  /** Lets a function enqueue jobs of every kind: it gets each queue's URL and permission to send. */
+  grantSend(fn: NodejsFunction): void {
+    for (const { definition, queue } of this.queues) {
+      fn.addEnvironment(queueUrlVariable(definition.name), queue.queueUrl);
+      queue.grantSendMessages(fn);
+    }
+  }
+}

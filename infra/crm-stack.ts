@@ -1,0 +1,143 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import type { JobQueueDefinition } from '../functions/jobs/job-queues';
+import type { ScheduleDefinition } from '../functions/schedules/schedules';
+import type { StreamConsumerDefinition } from '../functions/streams/stream-consumers';
+import { Api } from './constructs/api';
+import { Data, transferPrefixes } from './constructs/data';
+import { Jobs } from './constructs/jobs';
+import type { FunctionSettings } from './constructs/lambda-function';
+import { logRetention, Observability } from './constructs/observability';
+import { Schedules } from './constructs/schedules';
+import { Streams } from './constructs/streams';
+
+export interface CrmStackProps extends StackProps {
+  /** @default 'dev' */
+  stage?: string;
+  /** Default-stage throttling of the HTTP API. @default 50 requests/s, burst 100 */
+  throttle?: { rateLimit: number; burstLimit: number };
+  /** Browser origins for the API and for presigned S3 URLs. @default ['*'] (bearer tokens, no cookies) */
+  corsAllowedOrigins?: string[];
+  /** @default 'INFO' */
+  logLevel?: string;
+  /** SES identity (domain or address) the app sends from; no function may send mail without it. */
+  mailFromIdentity?: string;
+  /** The From address. @default mailFromIdentity when it is an address */
+  mailFrom?: string;
+  /**
+   * Functions allowed to send mail from mailFromIdentity, by key: `http:<group>`, `stream:<name>`,
+   * `job:<name>`, `schedule:<name>`. None yet: channels bring the first.
+   */
+  mailSenders?: string[];
+  alarmEmail?: string;
+  /** The definition tables are read from functions/ unless given here (tests pass samples). */
+  jobQueues?: readonly JobQueueDefinition[];
+  schedules?: readonly ScheduleDefinition[];
+  streamConsumers?: readonly StreamConsumerDefinition[];
+}
+
+/** The whole CRM backend in one stack. */
+export class CrmStack extends Stack {
+  /** Every function of the app by key: `http:<group>`, `stream:<name>`, `job:<name>`, `schedule:<name>`. */
+  readonly functions: ReadonlyMap<string, NodejsFunction>;
+  readonly data: Data;
+  readonly api: Api;
+  readonly streams: Streams;
+  readonly jobs: Jobs;
+  readonly schedules: Schedules;
+
+  constructor(scope: Construct, id: string, props: CrmStackProps = {}) {
+    super(scope, id, props);
+    const stage = props.stage ?? 'dev';
+    const corsAllowedOrigins = props.corsAllowedOrigins ?? ['*'];
+
+    this.data = new Data(this, 'Data', { corsAllowedOrigins, deletionProtection: stage === 'prod' });
+    const { table, bucket } = this.data;
+
+    const settings: FunctionSettings = {
+      environment: {
+        TABLE_NAME: table.tableName,
+        BUCKET_NAME: bucket.bucketName,
+        POWERTOOLS_SERVICE_NAME: 'crm',
+        LOG_LEVEL: props.logLevel ?? 'INFO',
+      },
+      logRetention,
+    };
+
+    const api = new Api(this, 'Api', {
+      settings,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      corsAllowedOrigins,
+    });
+    this.api = api;
+    for (const fn of api.functions.values()) {
+      table.grantReadWriteData(fn);
+      // Presigned URLs are signed with the function's role: uploads go in, exports come out.
+      bucket.grantPut(fn, `${transferPrefixes.uploads}*`);
+      bucket.grantRead(fn, `${transferPrefixes.exports}*`);
+    }
+
+    const streams = new Streams(this, 'Streams', { table, settings, consumers: props.streamConsumers });
+    const jobs = new Jobs(this, 'Jobs', { table, bucket, settings, definitions: props.jobQueues });
+    const scheduled = new Schedules(this, 'Schedules', { table, settings, definitions: props.schedules });
+    this.streams = streams;
+    this.jobs = jobs;
+    this.schedules = scheduled;
+
+    const functions = new Map<string, NodejsFunction>();
+    for (const [group, fn] of api.functions) functions.set(`http:${group}`, fn);
+    for (const { definition, fn } of streams.consumers) functions.set(`stream:${definition.name}`, fn);
+    for (const { definition, fn } of jobs.queues) functions.set(`job:${definition.name}`, fn);
+    for (const { definition, fn } of scheduled.scheduled) functions.set(`schedule:${definition.name}`, fn);
+    this.functions = functions;
+
+    // Any part of the app may start background work (a job continues itself from a saved cursor).
+    for (const fn of functions.values()) jobs.grantSend(fn);
+
+    this.grantMail(props);
+
+    new Observability(this, 'Observability', {
+      httpApi: api.httpApi,
+      deadLetterQueues: [
+        ...jobs.queues.map(({ definition, deadLetterQueue }) => ({
+          name: `Job-${definition.name}`,
+          queue: deadLetterQueue,
+        })),
+        ...streams.consumers.map(({ definition, failureQueue }) => ({
+          name: `Stream-${definition.name}`,
+          queue: failureQueue,
+        })),
+      ],
+      alarmEmail: props.alarmEmail,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
+  }
+
+  private grantMail(props: CrmStackProps): void {
+    const senders = props.mailSenders ?? [];
+    for (const key of senders) {
+      if (!this.functions.has(key))
+        throw new Error(`mailSenders names "${key}", which is no function of this stack`);
+    }
+    if (!props.mailFromIdentity) return;
+    const mailFrom =
+      props.mailFrom ?? (props.mailFromIdentity.includes('@') ? props.mailFromIdentity : undefined);
+    const identityArn = this.formatArn({
+      service: 'ses',
+      resource: 'identity',
+      resourceName: props.mailFromIdentity,
+    });
+    for (const key of senders) {
+      const fn = this.functions.get(key)!;
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [identityArn] }),
+      );
+      if (mailFrom) fn.addEnvironment('MAIL_FROM', mailFrom);
+    }
+  }
+}

@@ -1,0 +1,342 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableDefinition } from '../../domain/store/table-definition';
+import type { JobQueueDefinition } from '../../functions/jobs/job-queues';
+import { handlerGroups, routeKey, routeList } from '../../functions/http/routes';
+import type { ScheduleDefinition } from '../../functions/schedules/schedules';
+import { streamConsumers } from '../../functions/streams/stream-consumers';
+import { CrmStack, type CrmStackProps } from '../../infra/crm-stack';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+type Resource = { Type: string; Properties: Record<string, unknown> & { [key: string]: unknown } };
+
+/**
+ * Skips esbuild (the template is the same without bundling every handler) and the built-in
+ * CloudFormation validation (~5 s per synth here; `npm run synth` still runs it).
+ */
+function synth(props: CrmStackProps = {}) {
+  const app = new App({
+    // cdk.json's feature flags, so the template tested is the template deployed.
+    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] },
+    builtinCloudFormationValidation: false,
+  });
+  const stack = new CrmStack(app, 'CrmTest', {
+    stage: 'test',
+    throttle: { rateLimit: 25, burstLimit: 40 },
+    ...props,
+  });
+  const template = Template.fromStack(stack);
+  const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  return { stack, template, logicalId };
+}
+
+const arnOf = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+describe('CrmStack', () => {
+  let built: ReturnType<typeof synth>;
+  let template: Template;
+  beforeAll(() => {
+    built = synth();
+    template = built.template;
+  });
+
+  /** Route key -> logical id of the function its integration invokes. */
+  const routeTargets = () => {
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration') as Record<string, Resource>;
+    const routes = template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>;
+    return new Map(
+      Object.values(routes).map((route) => {
+        const target = route.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+        const integration = integrations[target['Fn::Join'][1][1].Ref]!;
+        const uri = integration.Properties.IntegrationUri as { 'Fn::GetAtt': [string, string] };
+        return [route.Properties.RouteKey as string, uri['Fn::GetAtt'][0]];
+      }),
+    );
+  };
+  const httpFunctionId = (group: string) => built.logicalId(built.stack.functions.get(`http:${group}`)!);
+
+  it('builds the table from tableDefinition', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamViewType: tableDefinition.stream },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: tableDefinition.timeToLiveAttribute, Enabled: true },
+      GlobalSecondaryIndexes: tableDefinition.globalIndexes.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    });
+  });
+
+  it('keeps import/export files private, encrypted, short-lived and reachable by presigned URL', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: 'uploads/', ExpirationInDays: 7, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 7, Status: 'Enabled' }),
+        ]),
+      },
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedMethods: ['PUT', 'GET', 'HEAD'] })] },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has one route per route table entry, plus $default', () => {
+    const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => (route as Resource).Properties.RouteKey,
+    );
+    expect(keys.sort()).toEqual([...routeList.map(routeKey), '$default'].sort());
+  });
+
+  it('has one Node 24 arm64 function per handler group, and each route invokes its group', () => {
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const httpFunctionIds = handlerGroups.map(httpFunctionId);
+    expect(new Set(httpFunctionIds).size).toBe(handlerGroups.length);
+    for (const id of httpFunctionIds) {
+      expect(resources[id]).toMatchObject({
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: 1024,
+          Handler: 'index.handler',
+          LoggingConfig: { LogFormat: 'JSON' },
+          Environment: {
+            Variables: {
+              NODE_OPTIONS: '--enable-source-maps',
+              TABLE_NAME: { Ref: built.logicalId(built.stack.data.table) },
+              POWERTOOLS_SERVICE_NAME: 'crm',
+              LOG_LEVEL: 'INFO',
+            },
+          },
+        },
+      });
+    }
+
+    const targets = routeTargets();
+    for (const route of routeList)
+      expect(targets.get(routeKey(route)), routeKey(route)).toBe(httpFunctionId(route.group));
+    expect(targets.get('GET /v1/users/{userId}')).toBe(httpFunctionId('users'));
+    expect(targets.get('DELETE /v1/tokens/{tokenId}')).toBe(httpFunctionId('tokens'));
+    expect(targets.get('$default')).toBe(httpFunctionId('meta'));
+    // One invoke permission per function for the whole API, not one per route.
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Permission',
+      { Principal: 'apigateway.amazonaws.com' },
+      handlerGroups.length,
+    );
+  });
+
+  it('gives every function a log group with a one-month retention', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
+    const logGroups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } });
+    for (const fn of functions) {
+      const config = fn.Properties.LoggingConfig as { LogGroup: { Ref: string } };
+      expect(Object.keys(logGroups)).toContain(config.LogGroup.Ref);
+    }
+  });
+
+  it('throttles the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 40 },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({
+        AllowHeaders: Match.arrayWith(['authorization', 'idempotency-key', 'if-match']),
+      }),
+    });
+  });
+
+  it('maps each stream consumer to the table stream with its definition', () => {
+    expect(built.stack.streams.consumers).toHaveLength(streamConsumers.length);
+    const tableId = built.logicalId(built.stack.data.table);
+    for (const { definition, fn, failureQueue } of built.stack.streams.consumers) {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: built.logicalId(fn) },
+        EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: definition.batchSize,
+        MaximumBatchingWindowInSeconds: definition.maxBatchingWindowSeconds,
+        BisectBatchOnFunctionError: definition.bisectBatchOnError,
+        MaximumRetryAttempts: definition.retryAttempts,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: {
+          Filters: definition.filterPatterns.map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
+        },
+        DestinationConfig: { OnFailure: { Destination: arnOf(built.logicalId(failureQueue)) } },
+      });
+    }
+    const eventFanout = streamConsumers.find((consumer) => consumer.name === 'event-fanout');
+    expect(eventFanout, 'the event fan-out consumer').toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('"INSERT"') }] },
+    });
+  });
+
+  it('alarms on 5xx and on every failure queue', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamConsumers.length);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5xx',
+      Namespace: 'AWS/ApiGateway',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('grants no wildcard actions, and * resources only where AWS allows nothing narrower', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+    expect(policies.length).toBeGreaterThan(0);
+    const asList = (value: unknown) => (Array.isArray(value) ? value : [value]);
+    for (const policy of policies) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] })
+        .Statement;
+      for (const statement of statements) {
+        const actions = asList(statement.Action) as string[];
+        expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
+        if (asList(statement.Resource).includes('*')) expect(actions).toEqual(['dynamodb:ListStreams']);
+      }
+    }
+    template.hasOutput('ApiUrl', {});
+    template.hasOutput('TableName', {});
+    template.hasOutput('BucketName', {});
+  });
+
+  it('gives no function SES permissions unless asked', () => {
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
+  });
+});
+
+describe('CrmStack with job queues and schedules', () => {
+  // Any existing module serves as the entry: bundling is skipped.
+  const sampleJob: JobQueueDefinition = {
+    name: 'sample_job',
+    entry: 'functions/http/meta.handler.ts',
+    batchSize: 5,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 4,
+    timeoutSeconds: 30,
+  };
+  const sampleSchedule: ScheduleDefinition = {
+    name: 'sample-recompute',
+    entry: 'functions/http/meta.handler.ts',
+    rateMinutes: 15,
+  };
+  let built: ReturnType<typeof synth>;
+  let template: Template;
+  beforeAll(() => {
+    built = synth({
+      jobQueues: [sampleJob],
+      schedules: [sampleSchedule],
+      mailFromIdentity: 'mail.example.com',
+      mailSenders: ['job:sample_job'],
+    });
+    template = built.template;
+  });
+
+  it('builds a queue with a dead-letter queue and a mapping that reports item failures', () => {
+    const [job] = built.stack.jobs.queues;
+    const queueId = built.logicalId(job!.queue);
+    const dlqId = built.logicalId(job!.deadLetterQueue);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: 4 },
+    });
+    expect(template.toJSON().Resources[dlqId]).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 14 * 24 * 3600 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(queueId),
+      FunctionName: { Ref: built.logicalId(job!.fn) },
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Job consumer: sample_job',
+      Timeout: 30,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+    });
+  });
+
+  it('lets functions enqueue jobs: queue URL variable and send permission', () => {
+    const [job] = built.stack.jobs.queues;
+    const queueId = built.logicalId(job!.queue);
+    const users = built.stack.functions.get('http:users')!;
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'HTTP API: users routes',
+      Environment: { Variables: Match.objectLike({ QUEUE_URL_SAMPLE_JOB: { Ref: queueId } }) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(users.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']), Resource: arnOf(queueId) }),
+        ]),
+      },
+    });
+  });
+
+  it('schedules its function at the given rate', () => {
+    const [scheduled] = built.stack.schedules.scheduled;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: arnOf(built.logicalId(scheduled!.fn)) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com',
+      FunctionName: arnOf(built.logicalId(scheduled!.fn)),
+    });
+  });
+
+  it('lets only the named senders send mail, from the identity only', () => {
+    const [job] = built.stack.jobs.queues;
+    const withSes = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      JSON.stringify(policy).includes('ses:SendEmail'),
+    ) as Resource[];
+    expect(withSes).toHaveLength(1);
+    expect(withSes[0]!.Properties.Roles).toEqual([{ Ref: built.logicalId(job!.fn.role!) }]);
+    expect(JSON.stringify(withSes[0])).toContain(':identity/mail.example.com');
+  });
+
+  it('refuses a job name that does not round-trip through QUEUE_URL_<NAME>', () => {
+    expect(() => synth({ jobQueues: [{ ...sampleJob, name: 'Bad-Name' }] })).toThrow(/snake_case/);
+  });
+});
