@@ -1,0 +1,65 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { applyEventToCounters } from '../domain/metrics/counters.service';
+import type { CoreDeps } from '../domain/shared/deps';
+import type { EventRecord } from './event-log';
+
+/**
+ * An event item as the stream delivers it (the NewImage of an INSERT), after unmarshalling. ElectroDB's
+ * identity attribute tells event items apart from every other item in the table.
+ */
+export const streamedEventSchema = z
+  .object({
+    __edb_e__: z.literal('event'),
+    workspaceId: z.string().min(1),
+    eventId: z.string().min(1),
+    type: z.string().min(1),
+    entityType: z.string().min(1),
+    entityId: z.string().min(1),
+    actorUserId: z.string().min(1),
+    payload: z.unknown(),
+    createdAt: z.iso.datetime(),
+  })
+  .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
+
+export interface FanoutConsumer {
+  /** Also the consumer's name in its stream receipts. */
+  name: string;
+  /** Which events it wants; all when absent. Consumers check what changed before they do work. */
+  accepts?: (event: EventRecord) => boolean;
+  /** Must be idempotent per event id: a replayed stream record changes nothing twice. */
+  apply: (deps: CoreDeps, event: EventRecord) => Promise<unknown>;
+}
+
+/** Where each appended event goes. Adding a consumer (segments, outbound integrations) is one line. */
+export const fanoutConsumers: readonly FanoutConsumer[] = [{ name: 'counters', apply: applyEventToCounters }];
+
+/** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */
+export function parseEventImage(image: Record<string, unknown> | undefined): EventRecord {
+  if (!image) throw new Error('The stream record has no NewImage: is the stream NEW_AND_OLD_IMAGES?');
+  return streamedEventSchema.parse(unmarshall(image as Record<string, AttributeValue>));
+}
+
+/**
+ * Hands one event to every consumer that accepts it. All run even when one fails; then the failure is
+ * thrown so the stream record is retried (consumers that succeeded hold receipts and skip it then).
+ */
+export async function fanOutEvent(
+  deps: CoreDeps,
+  event: EventRecord,
+  consumers: readonly FanoutConsumer[] = fanoutConsumers,
+): Promise<void> {
+  const chosen = consumers.filter((consumer) => consumer.accepts?.(event) ?? true);
+  const results = await Promise.allSettled(chosen.map((consumer) => consumer.apply(deps, event)));
+  const failures = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [{ consumer: chosen[index]!.name, error: result.reason as unknown }] : [],
+  );
+  if (failures.length === 1) throw failures[0]!.error;
+  if (failures.length > 1) {
+    throw new AggregateError(
+      failures.map((failure) => failure.error),
+      `Fan-out failed for ${failures.map((failure) => failure.consumer).join(', ')} on event ${event.eventId}`,
+    );
+  }
+}
