@@ -1,4 +1,4 @@
-/** Ports: the only ways the domain reaches the outside world. AWS adapters live in domain/adapters. */
+/** Ports: the only ways the domain reaches the outside world. AWS adapters live in functions/shared/adapters. */
 
 export interface Clock {
   /** Current time as an ISO-8601 string (UTC, millisecond precision). */

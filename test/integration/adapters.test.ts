@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createS3Client,
+  createSesClient,
+  createSqsClient,
+} from '../../functions/shared/adapters/aws-clients';
+import { createS3BlobStore } from '../../functions/shared/adapters/s3-blob-store';
+import { createSesMailer } from '../../functions/shared/adapters/ses-mailer';
+import { createSqsJobQueue } from '../../functions/shared/adapters/sqs-job-queue';
+import { getConfig } from '../../functions/shared/config';
+
+/** The adapters against the emulators started by the global setup (fauxqs for SQS and S3, SES-local). */
+const config = getConfig({ ...process.env, TABLE_NAME: 'unused' });
+const suffix = randomUUID().slice(0, 8);
+
+describe('SQS job queue on fauxqs', () => {
+  const client = createSqsClient(config);
+  let queueUrl: string;
+
+  beforeAll(async () => {
+    queueUrl = (await client.send(new CreateQueueCommand({ QueueName: `adapters-${suffix}` }))).QueueUrl!;
+  });
+  afterAll(async () => {
+    await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    client.destroy();
+  });
+
+  it('sends a JSON body that a consumer receives as sent', async () => {
+    // Prepare
+    const queue = createSqsJobQueue({ client, queueUrls: { import_contacts: queueUrl } });
+
+    // Act
+    const { messageId } = await queue.send({
+      queue: 'import_contacts',
+      body: { importId: 'imp_1', name: 'Zoë' },
+    });
+
+    // Assess
+    const received = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 2 }));
+    expect(received.Messages).toHaveLength(1);
+    expect(received.Messages![0]!.MessageId).toBe(messageId);
+    expect(JSON.parse(received.Messages![0]!.Body!)).toEqual({ importId: 'imp_1', name: 'Zoë' });
+  });
+});
+
+describe('S3 blob store on fauxqs', () => {
+  const client = createS3Client(config);
+  const bucket = `crm-files-${suffix}`;
+  const blobs = createS3BlobStore({ client, bucket });
+
+  beforeAll(async () => {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+  afterAll(() => client.destroy());
+
+  it('puts and gets an object, and reports a missing one as undefined', async () => {
+    await blobs.put('exports/ws_1/contacts.csv', 'name,email\nAda,ada@example.com\n', 'text/csv');
+
+    const bytes = await blobs.get('exports/ws_1/contacts.csv');
+
+    expect(new TextDecoder().decode(bytes)).toBe('name,email\nAda,ada@example.com\n');
+    expect(await blobs.get('exports/ws_1/nothing-here.csv')).toBeUndefined();
+  });
+
+  it('accepts a real HTTP PUT through the upload URL and serves it through the download URL', async () => {
+    // Prepare
+    const key = 'imports/ws_1/upload 1.csv';
+    const content = 'name\nAda\nZoë\n';
+    const uploadUrl = await blobs.uploadUrl(key, 'text/csv', 300);
+
+    // Act
+    const put = await fetch(uploadUrl, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/csv' },
+      body: content,
+    });
+    const downloadUrl = await blobs.downloadUrl(key, 300);
+    const got = await fetch(downloadUrl);
+
+    // Assess
+    expect(put.status).toBe(200);
+    expect(new URL(uploadUrl).pathname).toBe(`/${bucket}/imports/ws_1/upload%201.csv`);
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toContain('text/csv');
+    expect(await got.text()).toBe(content);
+    expect(new TextDecoder().decode(await blobs.get(key))).toBe(content);
+  });
+});
+
+describe('SES mailer on the SES emulator', () => {
+  const client = createSesClient(config);
+  afterAll(() => client.destroy());
+
+  it('sends a mail the emulator stores with its recipients, subject and bodies', async () => {
+    // Prepare
+    const mailer = createSesMailer({ client });
+    const subject = `Welcome ${suffix}`;
+    const since = Math.floor(Date.now() / 1000);
+
+    // Act
+    const { providerMessageId } = await mailer.send({
+      from: 'crm@example.com',
+      to: ['ada@example.com'],
+      subject,
+      text: 'Hello Ada',
+      html: '<p>Hello Ada</p>',
+      tags: { workspace: 'ws_1' },
+    });
+
+    // Assess
+    const store = (await (await fetch(`${config.sesEndpoint}/store?since=${since}`)).json()) as {
+      emails: {
+        messageId: string;
+        from: string;
+        destination: { to: string[] };
+        subject: string;
+        body: object;
+      }[];
+    };
+    const stored = store.emails.find((email) => email.messageId === providerMessageId);
+    expect(stored).toMatchObject({
+      from: 'crm@example.com',
+      destination: { to: ['ada@example.com'] },
+      subject,
+      body: { text: 'Hello Ada', html: '<p>Hello Ada</p>' },
+    });
+  });
+});

@@ -1,0 +1,91 @@
+import type { BlobStore, JobQueue, Mailer, OutgoingMail, QueuedMessage } from '../../domain/shared/ports';
+
+/** In-memory ports for unit tests: they record what the domain sent, and never touch the network. */
+
+export interface FakeJobQueue extends JobQueue {
+  /** Every message sent, in order, with the id it was given. */
+  sent: (QueuedMessage & { messageId: string })[];
+  /** Bodies sent to one queue, in order. */
+  bodies(queue: string): unknown[];
+  /** Make the next `send` calls fail (e.g. to test a rollback or a retry). */
+  failNext(error?: Error): void;
+}
+
+export function fakeJobQueue(): FakeJobQueue {
+  const sent: FakeJobQueue['sent'] = [];
+  const failures: Error[] = [];
+  return {
+    sent,
+    bodies: (queue) => sent.filter((message) => message.queue === queue).map((message) => message.body),
+    failNext: (error = new Error('fake queue failure')) => void failures.push(error),
+    async send(message) {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      // A round trip through JSON, as SQS would do: a body that does not survive it is a bug.
+      const body: unknown = JSON.parse(JSON.stringify(message.body) ?? 'null');
+      const messageId = `msg-${sent.length + 1}`;
+      sent.push({ ...message, body, messageId });
+      return { messageId };
+    },
+  };
+}
+
+export interface FakeBlob {
+  body: Uint8Array;
+  contentType: string;
+}
+
+export interface FakeBlobStore extends BlobStore {
+  objects: Map<string, FakeBlob>;
+  /** The stored object as UTF-8 text, or undefined. */
+  text(key: string): string | undefined;
+}
+
+/** URLs are `fake-blob://upload/<key>?...` and `fake-blob://download/<key>?...`: recognisable, never fetched. */
+export function fakeBlobStore(): FakeBlobStore {
+  const objects = new Map<string, FakeBlob>();
+  const encode = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+  return {
+    objects,
+    text: (key) => {
+      const object = objects.get(key);
+      return object ? new TextDecoder().decode(object.body) : undefined;
+    },
+    async put(key, body, contentType) {
+      const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : Uint8Array.from(body);
+      objects.set(key, { body: bytes, contentType });
+    },
+    async get(key) {
+      const object = objects.get(key);
+      return object ? Uint8Array.from(object.body) : undefined;
+    },
+    async uploadUrl(key, contentType, expiresInSeconds) {
+      return `fake-blob://upload/${encode(key)}?contentType=${encodeURIComponent(contentType)}&expires=${expiresInSeconds}`;
+    },
+    async downloadUrl(key, expiresInSeconds) {
+      return `fake-blob://download/${encode(key)}?expires=${expiresInSeconds}`;
+    },
+  };
+}
+
+export interface FakeMailer extends Mailer {
+  sent: (OutgoingMail & { providerMessageId: string })[];
+  /** Make the next `send` calls fail (e.g. a provider outage). */
+  failNext(error?: Error): void;
+}
+
+export function fakeMailer(): FakeMailer {
+  const sent: FakeMailer['sent'] = [];
+  const failures: Error[] = [];
+  return {
+    sent,
+    failNext: (error = new Error('fake mailer failure')) => void failures.push(error),
+    async send(mail) {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      const providerMessageId = `fake-ses-${sent.length + 1}`;
+      sent.push({ ...structuredClone(mail), providerMessageId });
+      return { providerMessageId };
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { fakeBlobStore, fakeJobQueue, fakeMailer } from '../support/fakes';
+
+describe('port fakes', () => {
+  it('fakeJobQueue records messages as SQS would carry them (through JSON) and can fail on demand', async () => {
+    const queue = fakeJobQueue();
+
+    const { messageId } = await queue.send({ queue: 'import_contacts', body: { at: new Date(0), n: 1 } });
+    queue.failNext(new Error('down'));
+    await expect(queue.send({ queue: 'import_contacts', body: {} })).rejects.toThrow('down');
+
+    expect(queue.sent).toEqual([
+      { queue: 'import_contacts', body: { at: '1970-01-01T00:00:00.000Z', n: 1 }, messageId },
+    ]);
+    expect(queue.bodies('import_contacts')).toHaveLength(1);
+    expect(queue.bodies('other')).toEqual([]);
+  });
+
+  it('fakeBlobStore keeps copies of bytes and hands out recognisable URLs', async () => {
+    const blobs = fakeBlobStore();
+    const bytes = new Uint8Array([1, 2]);
+
+    await blobs.put('a/b.bin', bytes, 'application/octet-stream');
+    bytes[0] = 9;
+    await blobs.put('a/c.txt', 'héllo', 'text/plain');
+
+    expect(await blobs.get('a/b.bin')).toEqual(new Uint8Array([1, 2]));
+    expect(blobs.text('a/c.txt')).toBe('héllo');
+    expect(await blobs.get('missing')).toBeUndefined();
+    expect(await blobs.uploadUrl('a/x y.csv', 'text/csv', 60)).toBe(
+      'fake-blob://upload/a/x%20y.csv?contentType=text%2Fcsv&expires=60',
+    );
+    expect(await blobs.downloadUrl('a/c.txt', 30)).toBe('fake-blob://download/a/c.txt?expires=30');
+  });
+
+  it('fakeMailer records each mail with its provider id', async () => {
+    const mailer = fakeMailer();
+    const mail = {
+      from: 'a@example.com',
+      to: ['b@example.com'],
+      subject: 'S',
+      text: 'T',
+      tags: { ws: 'ws_1' },
+    };
+
+    const first = await mailer.send(mail);
+    const second = await mailer.send(mail);
+
+    expect(first.providerMessageId).not.toBe(second.providerMessageId);
+    expect(mailer.sent).toEqual([
+      { ...mail, providerMessageId: first.providerMessageId },
+      { ...mail, providerMessageId: second.providerMessageId },
+    ]);
+  });
+});
