@@ -1,0 +1,183 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { systemClock, ulidGenerator } from '../domain/shared/clock';
+import { ensureTable } from '../domain/store/create-table';
+import { createDb } from '../domain/store/db';
+import { createDocumentClient, createDynamoClient } from '../domain/store/dynamo-client';
+import { jobQueues } from '../functions/jobs/job-queues';
+import { schedules } from '../functions/schedules/schedules';
+import { createS3Client, createSqsClient } from '../functions/shared/adapters/aws-clients';
+import { resetConfig } from '../functions/shared/config';
+import { setCoreDeps } from '../functions/shared/deps';
+import { streamConsumers } from '../functions/streams/stream-consumers';
+import { seedDemoWorkspace, type DemoCredentials } from './demo-seed';
+import { startDynamoDbLocal, startSesEmulator, startSqsS3Emulator } from './emulators';
+import { startGateway } from './gateway';
+import { loadHandler } from './handlers';
+import { startOutboxWriter } from './outbox';
+import { dataDir, demoFile, runtimeFile } from './paths';
+import { ensureQueues, startQueueRunner } from './queue-runner';
+import { startScheduler } from './scheduler';
+import { startStreamPoller } from './stream-poller';
+
+const usage = `Usage: npm start [-- --in-memory] [-- --reset]
+  --in-memory   keep nothing: a throwaway stack with a fresh demo workspace
+  --reset       delete .data/ first (tables, queues, files, outbox, demo tokens)
+Environment: PORT (gateway, default 3000), DYNAMODB_PORT (8000), AWS_EMULATOR_PORT (4566), SES_PORT (8005)`;
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main() {
+  const { values } = parseArgs({
+    options: { 'in-memory': { type: 'boolean' }, reset: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return log(usage);
+  const inMemory = values['in-memory'] ?? false;
+  if (values.reset) rmSync(dataDir, { recursive: true, force: true });
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: Error) => log(`stop: ${error.message}`));
+  };
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`\n${signal}: stopping…`);
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    log('Starting DynamoDB Local, the SQS/S3 emulator and the SES emulator…');
+    const [dynamo, aws, ses] = await Promise.all([
+      startDynamoDbLocal({
+        port: Number(process.env.DYNAMODB_PORT ?? 8000),
+        dataDir: inMemory ? undefined : join(dataDir, 'dynamodb'),
+      }),
+      startSqsS3Emulator({
+        port: Number(process.env.AWS_EMULATOR_PORT ?? 4566),
+        dataDir: inMemory ? undefined : join(dataDir, 'sqs-s3'),
+      }),
+      startSesEmulator({ port: Number(process.env.SES_PORT ?? 8005) }),
+    ]);
+    stops.push(dynamo.stop, aws.stop, ses.stop);
+    // A last resort: never leave the Java process behind, whatever ends this one.
+    process.on('exit', () => dynamo.process.kill('SIGKILL'));
+
+    const tableName = process.env.TABLE_NAME ?? 'crm-local';
+    const bucketName = process.env.BUCKET_NAME ?? 'crm-local-files';
+    Object.assign(process.env, {
+      TABLE_NAME: tableName,
+      BUCKET_NAME: bucketName,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      AWS_ENDPOINT_URL: aws.endpoint,
+      SES_ENDPOINT: ses.endpoint,
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      MAIL_FROM: process.env.MAIL_FROM ?? 'crm@localhost',
+    });
+
+    const rawDynamo = createDynamoClient({ endpoint: dynamo.endpoint });
+    await ensureTable(rawDynamo, tableName);
+    const s3 = createS3Client({ region: 'us-east-1', awsEndpoint: aws.endpoint });
+    await s3.send(new CreateBucketCommand({ Bucket: bucketName })).catch((error: Error) => {
+      if (!/BucketAlready/.test(error.name)) throw error;
+    });
+    const sqs = createSqsClient({ region: 'us-east-1', awsEndpoint: aws.endpoint });
+    const queues = await ensureQueues(sqs, jobQueues);
+    for (const queue of queues) process.env[`QUEUE_URL_${queue.name.toUpperCase()}`] = queue.queueUrl;
+    resetConfig();
+
+    const deps = { db: createDb(createDocumentClient(rawDynamo), tableName), clock: systemClock, newId: ulidGenerator() };
+    setCoreDeps(deps);
+    const demo = await demoCredentials(deps, inMemory);
+
+    const poller = await startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName,
+      consumers: await Promise.all(
+        streamConsumers.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
+      ),
+      checkpointFile: inMemory ? undefined : join(dataDir, 'stream-checkpoints.json'),
+      failureFile: join(inMemory ? process.cwd() : dataDir, 'stream-failures.jsonl'),
+    });
+    stops.push(() => poller.stop());
+    const runner = await startQueueRunner({
+      endpoint: aws.endpoint,
+      queues: await Promise.all(
+        queues.map(async (queue) => {
+          const definition = jobQueues.find((q) => q.name === queue.name)!;
+          return { definition, queueUrl: queue.queueUrl, handler: await loadHandler(definition.entry) };
+        }),
+      ),
+    });
+    stops.push(() => runner.stop());
+    const scheduler = startScheduler({
+      schedules: await Promise.all(
+        schedules.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
+      ),
+    });
+    stops.push(async () => scheduler.stop());
+    const outbox = startOutboxWriter({ sesEndpoint: ses.endpoint, dir: join(dataDir, 'outbox') });
+    stops.push(() => outbox.stop());
+
+    const gateway = await startGateway({
+      port: Number(process.env.PORT ?? 3000),
+      log: process.env.QUIET ? undefined : log,
+    });
+    stops.push(gateway.stop);
+
+    if (!inMemory) {
+      writeFileSync(
+        runtimeFile,
+        JSON.stringify({ tableName, dynamodbEndpoint: dynamo.endpoint, awsEndpoint: aws.endpoint, sesEndpoint: ses.endpoint, apiUrl: gateway.url }, null, 2),
+      );
+    }
+    printBanner(gateway.url, ses.endpoint, demo, inMemory);
+  } catch (error) {
+    log(`\nnpm start failed: ${(error as Error).message}`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+/** The demo workspace: created on first start and its tokens kept in .data/demo.json (mode 600). */
+async function demoCredentials(deps: Parameters<typeof seedDemoWorkspace>[0], inMemory: boolean): Promise<DemoCredentials> {
+  if (!inMemory && existsSync(demoFile)) {
+    const saved = JSON.parse(readFileSync(demoFile, 'utf8')) as DemoCredentials;
+    const { data } = await deps.db.entities.workspace.get({ workspaceId: saved.workspaceId }).go();
+    if (data) return saved;
+  }
+  const demo = await seedDemoWorkspace(deps);
+  if (!inMemory) writeFileSync(demoFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  return demo;
+}
+
+function printBanner(apiUrl: string, sesUrl: string, demo: DemoCredentials, inMemory: boolean) {
+  const token = (role: string) => demo.users.find((u) => u.role === role)!.token;
+  log(`
+CRM is running${inMemory ? ' (in memory: nothing is kept)' : ' (data kept in .data/)'}.
+
+  API        ${apiUrl}/v1
+  Docs       ${apiUrl}/docs
+  OpenAPI    ${apiUrl}/openapi.json
+  Sent mail  ${sesUrl} (and .data/outbox/*.eml)
+
+Demo workspace ${demo.workspaceId}:
+  owner token   ${token('owner')}
+  admin token   ${token('admin')}
+  member token  ${token('member')}
+
+Try:
+  curl -H "Authorization: Bearer ${token('owner')}" ${apiUrl}/v1/me
+
+Ctrl-C stops everything.`);
+}
+
+void main();
