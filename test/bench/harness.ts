@@ -1,0 +1,597 @@
+/**
+ * Reusable pieces for benchmark scripts under test/bench/ (see README.md there):
+ * timing with percentiles, ratios to the raw DynamoDB Local floors, a bench stack on a DynamoDB Local
+ * of its own, Lambda bundle sizes with the deployed esbuild settings, and memory figures.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { systemClock, ulidGenerator } from '../../domain/shared/clock';
+import type { CoreDeps } from '../../domain/shared/deps';
+import { ensureTable } from '../../domain/store/create-table';
+import { createDb } from '../../domain/store/db';
+import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
+import { handlerEntry, handlerGroups } from '../../functions/http/routes';
+import { jobQueues } from '../../functions/jobs/job-queues';
+import { schedules } from '../../functions/schedules/schedules';
+import { setCoreDeps } from '../../functions/shared/deps';
+import { streamConsumers } from '../../functions/streams/stream-consumers';
+import { startDynamoDbLocal } from '../../local/emulators';
+
+/** The repository root (this file is test/bench/harness.ts). */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `BENCH_QUICK=1`: iteration counts divided by 10 (a smoke run); data set sizes stay the same. */
+export const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
+
+/** An iteration count, cut 10x under BENCH_QUICK=1 (never below `min`). */
+export const iterations = (full: number, min = 5) => (quick ? Math.max(min, Math.ceil(full / 10)) : full);
+
+/** Progress goes to stderr: stdout carries only the final JSON document. */
+const startedAt = performance.now();
+export const progress = (message: string) =>
+  process.stderr.write(`[bench +${((performance.now() - startedAt) / 1000).toFixed(1)}s] ${message}\n`);
+
+const round = (value: number, digits = 3) => {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Timing
+// ---------------------------------------------------------------------------------------------
+
+export interface MeasureResult {
+  name: string;
+  iterations: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+export interface MeasureOptions {
+  /** Un-timed calls before the timed ones (JIT, connection pool, caches). Default: 10% of iterations, at most 100. */
+  warmup?: number;
+  /** The clock, in nanoseconds. Default process.hrtime.bigint; tests pass a fake one. */
+  now?: () => bigint;
+}
+
+/** Nearest-rank percentile of an ascending array: the smallest value with at least p% of values ≤ it. */
+export function percentile(sortedAscending: readonly number[], p: number): number {
+  if (sortedAscending.length === 0) throw new RangeError('percentile of an empty sample');
+  if (p <= 0) return sortedAscending[0]!;
+  const rank = Math.ceil((p / 100) * sortedAscending.length);
+  return sortedAscending[Math.min(sortedAscending.length, rank) - 1]!;
+}
+
+/** Summarises durations in milliseconds. */
+export function summarise(name: string, durationsMs: readonly number[]): MeasureResult {
+  const sorted = [...durationsMs].sort((a, b) => a - b);
+  const total = sorted.reduce((sum, value) => sum + value, 0);
+  return {
+    name,
+    iterations: sorted.length,
+    p50Ms: round(percentile(sorted, 50)),
+    p90Ms: round(percentile(sorted, 90)),
+    p99Ms: round(percentile(sorted, 99)),
+    meanMs: round(total / sorted.length),
+    minMs: round(sorted[0]!),
+    maxMs: round(sorted[sorted.length - 1]!),
+  };
+}
+
+/**
+ * Runs `fn` `warmup` times untimed, then `iterations` times one after another, timing each call
+ * (awaited when it returns a promise). `fn` receives a call counter running over warm-up and timed
+ * calls alike (0, 1, 2, ...), handy to make each call's data unique.
+ */
+export async function measure(
+  name: string,
+  iterations: number,
+  fn: (call: number) => unknown,
+  options: MeasureOptions = {},
+): Promise<MeasureResult> {
+  if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be a positive integer, got ${iterations}`);
+  const now = options.now ?? process.hrtime.bigint;
+  const warmup = options.warmup ?? Math.min(100, Math.ceil(iterations / 10));
+  let call = 0;
+  for (let i = 0; i < warmup; i++) await fn(call++);
+  const durationsMs = new Array<number>(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const start = now();
+    const result = fn(call++);
+    if (result instanceof Promise) await result;
+    durationsMs[i] = Number(now() - start) / 1e6;
+  }
+  return summarise(name, durationsMs);
+}
+
+export interface InterleavedCase {
+  iterations: number;
+  fn: (call: number) => unknown;
+  /** Un-timed calls before the first round. Default: 10% of iterations, at most 100. */
+  warmup?: number;
+}
+
+/**
+ * Measures several cases in alternating rounds (a slice of each case's iterations per round) rather
+ * than one after the other, so that a burst of load from elsewhere on the machine hits the floors and
+ * the API measures alike and their ratios stay meaningful. Returns one result per case.
+ */
+export async function measureInterleaved<K extends string>(
+  cases: Record<K, InterleavedCase>,
+  options: { rounds?: number; now?: () => bigint } = {},
+): Promise<Record<K, MeasureResult>> {
+  const now = options.now ?? process.hrtime.bigint;
+  const rounds = options.rounds ?? 10;
+  const names = Object.keys(cases) as K[];
+  const state = names.map((name) => {
+    const { iterations: count, fn, warmup } = cases[name];
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`${name}: iterations must be a positive integer, got ${count}`);
+    return { name, count, fn, warmup: warmup ?? Math.min(100, Math.ceil(count / 10)), call: 0, durationsMs: [] as number[] };
+  });
+  for (const entry of state) {
+    for (let i = 0; i < entry.warmup; i++) await entry.fn(entry.call++);
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const entry of state) {
+      // Spread the iterations evenly: round r ends at floor(count * (r + 1) / rounds).
+      const target = Math.floor((entry.count * (round + 1)) / rounds);
+      while (entry.durationsMs.length < target) {
+        const start = now();
+        const result = entry.fn(entry.call++);
+        if (result instanceof Promise) await result;
+        entry.durationsMs.push(Number(now() - start) / 1e6);
+      }
+    }
+  }
+  return Object.fromEntries(state.map((entry) => [entry.name, summarise(entry.name, entry.durationsMs)])) as Record<K, MeasureResult>;
+}
+
+export type Stat = 'p50Ms' | 'p90Ms' | 'p99Ms' | 'meanMs' | 'minMs' | 'maxMs';
+
+/**
+ * `result` over `floor` on one statistic (p50 by default), to 2 decimals: the number budgets are
+ * written in ("p50 ≤ 2× the Query floor" holds when `ratio(x, floors.query) <= 2`).
+ */
+export function ratio(result: MeasureResult | number, floor: MeasureResult | number, stat: Stat = 'p50Ms'): number {
+  const value = typeof result === 'number' ? result : result[stat];
+  const base = typeof floor === 'number' ? floor : floor[stat];
+  if (!(base > 0)) throw new RangeError(`ratio: the floor's ${stat} must be positive, got ${base}`);
+  return round(value / base, 2);
+}
+
+/** Runs `worker(index)` for index 0..total-1 with at most `concurrency` in flight. */
+export async function runConcurrent(total: number, concurrency: number, worker: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, total)) }, async () => {
+    while (next < total) await worker(next++);
+  });
+  await Promise.all(lanes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bench stack: DynamoDB Local in memory, a fresh table, the handlers wired to it
+// ---------------------------------------------------------------------------------------------
+
+export interface BenchStack {
+  endpoint: string;
+  tableName: string;
+  /** What the handlers use too (setCoreDeps): invokeHttp runs the real handlers against this table. */
+  deps: CoreDeps;
+  rawClient: DynamoDBClient;
+  /** The document client ElectroDB uses: floors measured with it share the same HTTP connections. */
+  docClient: DynamoDBDocumentClient;
+  /** The Java process of DynamoDB Local, for its memory figures. */
+  emulatorPid: number | undefined;
+  /** Stops DynamoDB Local and forgets the handler dependencies. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(options: { tableName?: string } = {}): Promise<BenchStack> {
+  const dynamo = await startDynamoDbLocal();
+  const tableName = options.tableName ?? `crm-bench-${Date.now().toString(36)}`;
+  const rawClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+
+  let stopped: Promise<void> | undefined;
+  const killNow = () => {
+    if (dynamo.process.exitCode === null && dynamo.process.signalCode === null) dynamo.process.kill('SIGKILL');
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`${signal}: stopping DynamoDB Local`);
+    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  const stop = () => {
+    stopped ??= (async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      setCoreDeps(undefined);
+      rawClient.destroy();
+      await dynamo.stop();
+      process.off('exit', killNow);
+    })();
+    return stopped;
+  };
+  // Whatever happens to this process, the Java process must not outlive it.
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.on('exit', killNow);
+
+  try {
+    await ensureTable(rawClient, tableName);
+    const docClient = createDocumentClient(rawClient);
+    const deps: CoreDeps = { db: createDb(docClient, tableName), clock: systemClock, newId: ulidGenerator(systemClock) };
+    setCoreDeps(deps);
+    // For anything that reads its configuration from the environment instead of the deps.
+    process.env.TABLE_NAME = tableName;
+    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    process.env.AWS_REGION ??= 'us-east-1';
+    return { endpoint: dynamo.endpoint, tableName, deps, rawClient, docClient, emulatorPid: dynamo.process.pid, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lambda bundles
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The esbuild settings of the deployed functions: a mirror of the `bundling` block of the CDK app's
+ * NodejsFunction (infra/constructs/lambda-function.ts; keep them in step). ESM, minified, Node 24, the
+ * SDK left to the Lambda runtime, the source map in a separate file, and a `require` for the CommonJS
+ * dependencies (electrodb requires `@aws-sdk/lib-dynamodb`: without it the init fails with
+ * "Dynamic require of ... is not supported").
+ */
+export const lambdaBuildOptions = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: ['@aws-sdk/*'],
+  banner: {
+    js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
+  },
+} as const satisfies BuildOptions;
+
+export interface LambdaEntry {
+  /** `http-<group>`, `stream-<name>`, `job-<name>`, `schedule-<name>`. */
+  name: string;
+  kind: 'http' | 'stream' | 'job' | 'schedule';
+  /** Relative to the repository root. */
+  entry: string;
+}
+
+/** Every Lambda entry of the app, from the same definition tables the CDK app reads. */
+export function lambdaEntries(): LambdaEntry[] {
+  return [
+    ...handlerGroups.map((group) => ({ name: `http-${group}`, kind: 'http' as const, entry: handlerEntry(group) })),
+    ...streamConsumers.map((c) => ({ name: `stream-${c.name}`, kind: 'stream' as const, entry: c.entry })),
+    ...jobQueues.map((q) => ({ name: `job-${q.name}`, kind: 'job' as const, entry: q.entry })),
+    ...schedules.map((s) => ({ name: `schedule-${s.name}`, kind: 'schedule' as const, entry: s.entry })),
+  ];
+}
+
+export interface BundleInput {
+  path: string;
+  /** Bytes this input contributes to the minified output (esbuild's bytesInOutput). */
+  bytes: number;
+  kb: number;
+}
+
+export interface BundleReport {
+  entry: string;
+  /** Size of the bundled .mjs (the source map is not counted). */
+  bytes: number;
+  kb: number;
+  inputCount: number;
+  topInputs: BundleInput[];
+  /** The same bytes summed per npm package (or per top-level project folder). */
+  topPackages: BundleInput[];
+  /** Median time to `import()` the bundle in a fresh Node process (SDK from node_modules), when asked. */
+  importMs?: number;
+  /** RSS of that fresh process after the import, in MB. */
+  importRssMb?: number;
+  importError?: string;
+}
+
+export interface BundleFailure {
+  entry: string;
+  error: string;
+}
+
+export interface BundleSizeOptions {
+  /** How many inputs and packages to list per bundle. Default 5. */
+  top?: number;
+  /** Also time a cold `import()` of each bundle in a fresh Node process, this many times (median). Default 0. */
+  importRuns?: number;
+  /** Keep the temporary directory (its path is logged) instead of removing it. */
+  keep?: boolean;
+  /** Replaces the esbuild `banner.js` of {@link lambdaBuildOptions} ('' for none), to try another setting. */
+  banner?: string;
+}
+
+const kb = (bytes: number) => round(bytes / 1024, 1);
+
+/** The npm package an input path belongs to, or its top-level project folder. */
+export function packageOf(inputPath: string): string {
+  const marker = 'node_modules/';
+  const at = inputPath.lastIndexOf(marker);
+  if (at < 0) return `(project) ${inputPath.split('/')[0]}`;
+  const parts = inputPath.slice(at + marker.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+function topByBytes(entries: Iterable<[string, number]>, top: number): BundleInput[] {
+  return [...entries]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([path, bytes]) => ({ path, bytes, kb: kb(bytes) }));
+}
+
+/**
+ * Bundles every Lambda entry with {@link lambdaBuildOptions} into a temporary directory and reports
+ * the size of each bundle, and which inputs (and packages) make up most of it. A missing entry file or
+ * a failed build is reported for that function instead of failing the whole run.
+ */
+export async function bundleSizes(options: BundleSizeOptions = {}): Promise<Record<string, BundleReport | BundleFailure>> {
+  const top = options.top ?? 5;
+  const dir = mkdtempSync(join(tmpdir(), 'crm-bench-bundles-'));
+  // Bundles import `@aws-sdk/*` at run time: let them resolve it from the project, as Lambda does from its runtime.
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const reports: Record<string, BundleReport | BundleFailure> = {};
+  try {
+    const results = await Promise.all(
+      lambdaEntries().map(async ({ name, entry }) => {
+        if (!existsSync(resolve(repoRoot, entry))) return [name, { entry, error: 'entry file not found' }] as const;
+        const outfile = join(dir, name, 'index.mjs');
+        try {
+          const result = await build({
+            ...lambdaBuildOptions,
+            mainFields: [...lambdaBuildOptions.mainFields],
+            external: [...lambdaBuildOptions.external],
+            entryPoints: [resolve(repoRoot, entry)],
+            absWorkingDir: repoRoot,
+            outfile,
+            banner: { js: options.banner ?? lambdaBuildOptions.banner.js },
+            metafile: true,
+            logLevel: 'silent',
+            write: true,
+          });
+          return [name, describeBundle(entry, outfile, result.metafile, top)] as const;
+        } catch (error) {
+          return [name, { entry, error: (error as Error).message.split('\n').slice(0, 5).join('\n') }] as const;
+        }
+      }),
+    );
+    for (const [name, report] of results) reports[name] = report;
+    const runs = options.importRuns ?? 0;
+    if (runs > 0) {
+      // One at a time: concurrent cold starts would slow each other down.
+      for (const [name, report] of Object.entries(reports)) {
+        if ('error' in report) continue;
+        const samples: { ms: number; rssMb: number }[] = [];
+        try {
+          for (let i = 0; i < runs; i++) samples.push(await timeColdImport(join(dir, name, 'index.mjs')));
+          samples.sort((a, b) => a.ms - b.ms);
+          const median = samples[Math.floor(samples.length / 2)]!;
+          report.importMs = round(median.ms, 1);
+          report.importRssMb = round(median.rssMb, 1);
+        } catch (error) {
+          report.importError = (error as Error).message.slice(0, 500);
+        }
+      }
+    }
+  } finally {
+    if (options.keep) progress(`bundles kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+  return reports;
+}
+
+function describeBundle(entry: string, outfile: string, metafile: Metafile, top: number): BundleReport {
+  const bytes = statSync(outfile).size;
+  const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith('.mjs'))?.[1];
+  const inputs = Object.entries(output?.inputs ?? {}).map(([path, { bytesInOutput }]) => [path, bytesInOutput] as [string, number]);
+  const perPackage = new Map<string, number>();
+  for (const [path, size] of inputs) perPackage.set(packageOf(path), (perPackage.get(packageOf(path)) ?? 0) + size);
+  return {
+    entry,
+    bytes,
+    kb: kb(bytes),
+    inputCount: inputs.length,
+    topInputs: topByBytes(inputs, top),
+    topPackages: topByBytes(perPackage, top),
+  };
+}
+
+/** Imports a bundle in a fresh Node process (the Lambda init phase, minus the runtime) and times it. */
+function timeColdImport(file: string): Promise<{ ms: number; rssMb: number }> {
+  const script = [
+    `const start = performance.now();`,
+    `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    `const ms = performance.now() - start;`,
+    `process.stdout.write(JSON.stringify({ ms, rssMb: process.memoryUsage.rss() / 1048576 }));`,
+  ].join('\n');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        TABLE_NAME: 'crm-bench-import',
+        LOG_LEVEL: 'SILENT',
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        // Node prints the failing (minified) source line first: keep the error line itself.
+        const lines = err.trim().split('\n');
+        const message = lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.find((line) => line.length < 300) ?? '';
+        return reject(new Error(`import exited ${code}: ${message.trim()}`));
+      }
+      try {
+        resolvePromise(JSON.parse(out) as { ms: number; rssMb: number });
+      } catch {
+        reject(new Error(`unexpected output: ${out.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------------
+
+const mb = (bytes: number) => round(bytes / 1048576, 1);
+let peakHeapUsed = 0;
+let peakRss = 0;
+let sampler: NodeJS.Timeout | undefined;
+
+const sample = () => {
+  const usage = process.memoryUsage();
+  peakHeapUsed = Math.max(peakHeapUsed, usage.heapUsed);
+  peakRss = Math.max(peakRss, usage.rss);
+  return usage;
+};
+
+/** Samples the heap every `intervalMs` so {@link resourceUsage} can report its peak. Returns a stop function. */
+export function startMemorySampler(intervalMs = 25): () => void {
+  if (!sampler) {
+    sample();
+    sampler = setInterval(sample, intervalMs);
+    sampler.unref();
+  }
+  return () => {
+    if (sampler) clearInterval(sampler);
+    sampler = undefined;
+  };
+}
+
+export interface ResourceUsage {
+  /** Peak resident set of this process, from the OS (getrusage maxrss). */
+  peakRssMb: number;
+  rssMb: number;
+  heapUsedMb: number;
+  /** Highest heapUsed seen by the sampler (or now, if the sampler never ran). */
+  peakHeapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  userCpuSeconds: number;
+  systemCpuSeconds: number;
+}
+
+/** This process's memory (current and peak) and CPU time so far. */
+export function resourceUsage(): ResourceUsage {
+  const usage = sample();
+  const os = process.resourceUsage();
+  return {
+    peakRssMb: mb(Math.max(os.maxRSS * 1024, peakRss)),
+    rssMb: mb(usage.rss),
+    heapUsedMb: mb(usage.heapUsed),
+    peakHeapUsedMb: mb(peakHeapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external),
+    userCpuSeconds: round(os.userCPUTime / 1e6, 2),
+    systemCpuSeconds: round(os.systemCPUTime / 1e6, 2),
+  };
+}
+
+/** Current and peak RSS of another process (Linux /proc), e.g. DynamoDB Local's JVM; null elsewhere. */
+export function processMemory(pid: number | undefined): { rssMb: number; peakRssMb: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+    const rss = field('VmRSS');
+    const hwm = field('VmHWM');
+    if (Number.isNaN(rss) || Number.isNaN(hwm)) return null;
+    return { rssMb: round(rss / 1024, 1), peakRssMb: round(hwm / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Sends everything written to stdout to stderr instead (loggers of the code under test included),
+ * so stdout carries only the JSON document. Returns the original writer, to print that document.
+ */
+export function reserveStdout(): { write(text: string): void; restore(): void } {
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  return {
+    write: (text) => void original(text),
+    restore: () => {
+      process.stdout.write = original as typeof process.stdout.write;
+    },
+  };
+}
+
+export interface RunStart {
+  startedAt: Date;
+  startNs: bigint;
+  loadAverageAtStart: number[];
+}
+
+const loads = () => loadavg().map((load) => round(load, 2));
+
+/** Call at the start of a bench script; pass to {@link benchMeta} at the end. */
+export function startRun(): RunStart {
+  return { startedAt: new Date(), startNs: process.hrtime.bigint(), loadAverageAtStart: loads() };
+}
+
+/** The `meta` block of every bench report: when, where, and how busy the machine was. */
+export function benchMeta(run: RunStart) {
+  return {
+    date: run.startedAt.toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    platform: `${process.platform}-${process.arch}`,
+    totalMemoryMb: Math.round(totalmem() / 1048576),
+    quick,
+    /** 1/5/15-minute load averages: well above `cpus`, other work competed with the bench. */
+    loadAverageAtStart: run.loadAverageAtStart,
+    loadAverageAtEnd: loads(),
+    durationSeconds: round(Number(process.hrtime.bigint() - run.startNs) / 1e9, 2),
+  };
+}
+
+/**
+ * Writes a report to `.bench/<name>.json` (git-ignored) and prints it, as the one JSON document on
+ * stdout, through the writer {@link reserveStdout} returned (which it then restores).
+ */
+export function writeReport(name: string, report: unknown, stdout: ReturnType<typeof reserveStdout>): string {
+  const json = JSON.stringify(report, null, 2);
+  const dir = join(repoRoot, '.bench');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, `${json}\n`);
+  stdout.write(`${json}\n`);
+  stdout.restore();
+  return file;
+}

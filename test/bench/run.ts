@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: the raw DynamoDB Local floors, API latencies through the real handlers as ratios to
+ * those floors, Lambda bundle sizes and memory. Prints one JSON document on stdout (progress on stderr)
+ * and writes it to .bench/latest.json. `BENCH_QUICK=1` cuts iteration counts 10x. See README.md.
+ */
+import { availableParallelism } from 'node:os';
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createWorkspace } from '../../domain/workspaces/workspaces.service';
+import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
+import {
+  benchMeta,
+  bundleSizes,
+  iterations,
+  measure,
+  measureInterleaved,
+  processMemory,
+  progress,
+  quick,
+  ratio,
+  reserveStdout,
+  resourceUsage,
+  runConcurrent,
+  startBenchStack,
+  startMemorySampler,
+  startRun,
+  summarise,
+  writeReport,
+  type BenchStack,
+  type MeasureResult,
+} from './harness';
+
+/** Data set sizes: the same in quick and full runs, so ratios mean the same thing. */
+const queryPartitionItems = 300;
+const queryPageSize = 25;
+const seededUsers = 100;
+const batchSize = 25;
+const batchWriters = 4;
+const batchWriteItems = iterations(20_000, 1_000);
+
+const payload = 'x'.repeat(64);
+
+async function batchWrite(stack: BenchStack, items: Record<string, unknown>[]): Promise<number> {
+  let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  let retries = 0;
+  for (let attempt = 0; requests.length > 0; attempt++) {
+    if (attempt > 0) {
+      retries++;
+      if (attempt > 8) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after 8 retries`);
+      await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
+    }
+    const result = await stack.docClient.send(new BatchWriteCommand({ RequestItems: { [stack.tableName]: requests } }));
+    requests = (result.UnprocessedItems?.[stack.tableName] ?? []) as typeof requests;
+  }
+  return retries;
+}
+
+/** Writes `total` small items in batches of 25 with `concurrency` writers; items/s over the whole run. */
+async function batchWriteThroughput(stack: BenchStack, prefix: string, total: number, concurrency: number) {
+  const batches = Math.ceil(total / batchSize);
+  const batchMs: number[] = [];
+  let retries = 0;
+  const start = process.hrtime.bigint();
+  await runConcurrent(batches, concurrency, async (batch) => {
+    const items = [];
+    for (let i = batch * batchSize; i < Math.min(total, (batch + 1) * batchSize); i++) {
+      items.push({ pk: `${prefix}#${i % 64}`, sk: `item#${String(i).padStart(8, '0')}`, n: i, payload });
+    }
+    const t0 = process.hrtime.bigint();
+    retries += await batchWrite(stack, items);
+    batchMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const perBatch = summarise('batchWriteItem', batchMs);
+  return {
+    items: total,
+    batchSize,
+    seconds: Math.round(seconds * 1000) / 1000,
+    itemsPerSecond: Math.round(total / seconds),
+    concurrency,
+    batchP50Ms: perBatch.p50Ms,
+    batchP99Ms: perBatch.p99Ms,
+    unprocessedRetries: retries,
+  };
+}
+
+/** Calls the API through the real handler and insists on the expected status (a bench never times errors). */
+async function call(method: string, path: string, options: InvokeOptions, expected: number): Promise<APIGatewayProxyStructuredResultV2> {
+  const response = await invokeHttp(method, path, options);
+  if (response.statusCode !== expected) {
+    throw new Error(`${method} ${path}: expected ${expected}, got ${response.statusCode}: ${String(response.body).slice(0, 500)}`);
+  }
+  return response;
+}
+
+async function floorsAndApi(stack: BenchStack) {
+  const { docClient, tableName } = stack;
+
+  // Throughput first: it also warms the JVM up; the latency floors and the API then run on the same table.
+  progress('batch write: warm-up');
+  await batchWriteThroughput(stack, 'bench#bw-warmup', iterations(2_000, 500), batchWriters);
+  progress(`batch write: ${batchWriteItems} items, batches of ${batchSize}, ${batchWriters} writers`);
+  const batchWriteFloor = await batchWriteThroughput(stack, 'bench#bw', batchWriteItems, batchWriters);
+
+  progress('floors: seeding');
+  await docClient.send(new PutCommand({ TableName: tableName, Item: { pk: 'bench#get', sk: 'item', name: 'Small item', n: 1, payload } }));
+  const queryItems = Array.from({ length: queryPartitionItems }, (_, i) => ({
+    pk: 'bench#query',
+    sk: `item#${String(i).padStart(5, '0')}`,
+    name: `Item ${i}`,
+    n: i,
+    payload,
+  }));
+  for (let i = 0; i < queryItems.length; i += batchSize) await batchWrite(stack, queryItems.slice(i, i + batchSize));
+
+  progress('api: seeding a workspace');
+  const created = await createWorkspace(stack.deps, { name: 'Bench', ownerName: 'Bench Owner', ownerEmail: 'owner@bench.example' });
+  const token = { token: created.token.token };
+
+  progress(`api: POST /v1/users x ${seededUsers} (seeds the user list)`);
+  const addUserWarmup = 5;
+  const addUser = await measure(
+    'POST /v1/users',
+    seededUsers - addUserWarmup,
+    (n) => call('POST', '/v1/users', { ...token, body: { name: `Bench User ${n}`, email: `user-${n}@bench.example`, role: 'member' } }, 201),
+    { warmup: addUserWarmup },
+  );
+  const firstPage = JSON.parse(String((await call('GET', '/v1/users', { ...token, query: { limit: queryPageSize } }, 200)).body)) as {
+    items: unknown[];
+  };
+  if (firstPage.items.length !== queryPageSize) throw new Error(`GET /v1/users returned ${firstPage.items.length} users`);
+
+  // Floors and API measures in alternating rounds: load from elsewhere hits both alike.
+  progress('floors (GetItem, Query) and API (GET /v1/me, GET /v1/users), interleaved in 10 rounds');
+  const measured = await measureInterleaved(
+    {
+      getItem: {
+        iterations: iterations(1000),
+        warmup: iterations(200),
+        fn: async () => {
+          const { Item } = await docClient.send(new GetCommand({ TableName: tableName, Key: { pk: 'bench#get', sk: 'item' } }));
+          if (!Item) throw new Error('GetItem found nothing');
+        },
+      },
+      query: {
+        iterations: iterations(500),
+        warmup: iterations(100),
+        fn: async () => {
+          const { Items } = await docClient.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': 'bench#query' },
+              Limit: queryPageSize,
+            }),
+          );
+          if (Items?.length !== queryPageSize) throw new Error(`Query returned ${Items?.length} items`);
+        },
+      },
+      getMe: { iterations: iterations(1000), warmup: iterations(100), fn: () => call('GET', '/v1/me', token, 200) },
+      listUsers: {
+        iterations: iterations(500),
+        warmup: iterations(50),
+        fn: () => call('GET', '/v1/users', { ...token, query: { limit: queryPageSize } }, 200),
+      },
+    },
+    { rounds: 10 },
+  );
+  const { getItem, query } = measured;
+  const getMe = { ...measured.getMe, name: 'GET /v1/me' };
+  const listUsers = { ...measured.listUsers, name: `GET /v1/users?limit=${queryPageSize}` };
+
+  const withRatios = (result: MeasureResult, floor: MeasureResult, floorName: string) => ({
+    ...result,
+    [`ratioTo${floorName}P50`]: ratio(result, floor, 'p50Ms'),
+    [`ratioTo${floorName}P99`]: ratio(result, floor, 'p99Ms'),
+  });
+
+  return {
+    floors: {
+      getItem,
+      query: { ...query, pageSize: queryPageSize, partitionItems: queryPartitionItems },
+      batchWrite: batchWriteFloor,
+    },
+    api: {
+      getMe: { ...withRatios(getMe, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 2 GetItem in parallel' },
+      listUsers: { ...withRatios(listUsers, query, 'Query'), users: seededUsers + 1, dynamoCalls: '1 consistent GetItem (token), then 1 Query' },
+      addUser: { ...withRatios(addUser, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 1 TransactWriteItems of 3 puts (email guard, user, event)' },
+    },
+  };
+}
+
+async function main() {
+  const stdout = reserveStdout();
+  process.env.LOG_LEVEL ??= 'WARN';
+  const run = startRun();
+  const stopSampler = startMemorySampler();
+  progress(`${quick ? 'quick' : 'full'} run on Node ${process.version}, ${availableParallelism()} CPUs`);
+
+  let stack: BenchStack | undefined;
+  let measured: Awaited<ReturnType<typeof floorsAndApi>>;
+  let memory: Record<string, unknown>;
+  try {
+    progress('starting DynamoDB Local (in memory)');
+    stack = await startBenchStack();
+    measured = await floorsAndApi(stack);
+    memory = { benchProcess: resourceUsage(), dynamoDbLocal: processMemory(stack.emulatorPid) };
+  } finally {
+    if (stack) {
+      progress('stopping DynamoDB Local');
+      await stack.stop();
+    }
+  }
+
+  progress('bundling every Lambda entry');
+  const bundles = await bundleSizes({ top: 5, importRuns: quick ? 1 : 3 });
+  stopSampler();
+
+  const report = { meta: benchMeta(run), ...measured, bundles, memory };
+  writeReport('latest', report, stdout);
+  progress(`done in ${report.meta.durationSeconds} s; written to .bench/latest.json`);
+}
+
+main().then(
+  () => {
+    // Should anything (a keep-alive socket, a timer of the code under test) hold the loop open, leave anyway.
+    setTimeout(() => process.exit(0), 2000).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 2000).unref();
+  },
+);
