@@ -69,8 +69,8 @@ async function main() {
     // A last resort: never leave the Java process behind, whatever ends this one.
     process.on('exit', () => dynamo.process.kill('SIGKILL'));
 
-    const tableName = process.env.TABLE_NAME ?? 'crm-local';
-    const bucketName = process.env.BUCKET_NAME ?? 'crm-local-files';
+    const tableName = process.env.TABLE_NAME || 'crm-local';
+    const bucketName = process.env.BUCKET_NAME || 'crm-local-files';
     Object.assign(process.env, {
       TABLE_NAME: tableName,
       BUCKET_NAME: bucketName,

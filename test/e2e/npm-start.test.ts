@@ -1,0 +1,83 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/emulators';
+
+/** `npm start -- --in-memory` as a new user runs it, on free ports so it never meets another stack. */
+let child: ChildProcess;
+let output = '';
+let apiPort = 0;
+
+let dynamoPort = 0;
+/** This stack's DynamoDB Local (the test run has its own, which keeps running). */
+const javaPids = () =>
+  spawnSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${dynamoPort}`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
+
+beforeAll(async () => {
+  const [api, dynamo, aws, ses] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  apiPort = api;
+  dynamoPort = dynamo;
+  child = spawn('npx', ['tsx', 'local/start.ts', '--in-memory'], {
+    env: {
+      ...process.env,
+      PORT: String(api),
+      DYNAMODB_PORT: String(dynamo),
+      AWS_EMULATOR_PORT: String(aws),
+      SES_PORT: String(ses),
+      TABLE_NAME: '',
+      LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const deadline = Date.now() + 80_000;
+  while (!output.includes('Ctrl-C stops everything')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}, 90_000);
+
+afterAll(() => {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+});
+
+describe('npm start', () => {
+  it('prints the API and docs URLs and an owner token that works', async () => {
+    expect(output).toContain(`http://127.0.0.1:${apiPort}/docs`);
+    const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)?.[1];
+    expect(token).toBeDefined();
+    const me = await fetch(`http://127.0.0.1:${apiPort}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { user: { role: string } }).user.role).toBe('owner');
+    const member = output.match(/member token\s+(crm_[A-Za-z0-9_-]{43})/)?.[1];
+    const denied = await fetch(`http://127.0.0.1:${apiPort}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${member}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'X', email: 'x@example.com' }),
+    });
+    expect(denied.status).toBe(403);
+    const docs = await fetch(`http://127.0.0.1:${apiPort}/docs`);
+    expect(docs.status).toBe(200);
+  });
+
+  it('stops every child process on Ctrl-C, leaving no Java process behind', async () => {
+    expect(javaPids()).toHaveLength(1);
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
+    // Ctrl-C in a terminal signals the whole foreground process group.
+    process.kill(-child.pid!, 'SIGINT');
+    // npx itself dies of the SIGINT; the CRM behind it exits 0 after stopping its children.
+    expect(['0', 'SIGINT']).toContain(await exited);
+    expect(output).toContain('SIGINT: stopping');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(javaPids()).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${apiPort}/v1/me`)).rejects.toThrow();
+  });
+});
