@@ -11,7 +11,9 @@ let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 
 beforeAll(async () => {
   stack = await createTestStack();
-  acme = await seedWorkspace(stack);
+  await captureLogs(async () => {
+    acme = await seedWorkspace(stack);
+  });
 });
 afterAll(() => stack.destroy());
 afterEach(() => {
