@@ -31,6 +31,7 @@ export type RouteMatch =
 /** Matches a request the way API Gateway does: literal segments, `{name}` for one segment. */
 export function matchRoute(method: string, path: string): RouteMatch {
   const allowed: string[] = [];
+  let best: { route: Route; pathParameters: Record<string, string>; params: number } | undefined;
   for (const { route, pattern, names } of compiled) {
     const found = path.match(pattern);
     if (!found) continue;
@@ -38,10 +39,13 @@ export function matchRoute(method: string, path: string): RouteMatch {
       allowed.push(route.method);
       continue;
     }
+    // As API Gateway does: a literal segment wins over a {parameter} (`/contacts/search` over `/contacts/{id}`).
+    if (best && best.params <= names.length) continue;
     const pathParameters = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1]!)]));
-    return { kind: 'matched', route, pathParameters };
+    best = { route, pathParameters, params: names.length };
   }
-  return allowed.length > 0 ? { kind: 'method_not_allowed', allowed } : { kind: 'not_found' };
+  if (best) return { kind: 'matched', route: best.route, pathParameters: best.pathParameters };
+  return allowed.length > 0 ? { kind: 'method_not_allowed', allowed: [...new Set(allowed)] } : { kind: 'not_found' };
 }
 
 export interface HttpRequestLike {

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity, Service } from 'electrodb';
 import { apiTokenSchema } from '../auth/api-token.entity';
+import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from '../contacts/contact.entity';
+import { customFieldSchema } from '../custom-fields/custom-field.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
 import { userSchema } from '../users/user.entity';
@@ -24,6 +26,10 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       event: new Entity(eventSchema),
       streamReceipt: new Entity(streamReceiptSchema),
       counter: new Entity(counterSchema),
+      contact: new Entity(contactSchema),
+      contactListEntry: new Entity(contactListEntrySchema),
+      contactSearchToken: new Entity(contactSearchTokenSchema),
+      customField: new Entity(customFieldSchema),
     },
     { client, table },
   );

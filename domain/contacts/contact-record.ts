@@ -1,0 +1,158 @@
+import { nameSortKey } from '../shared/text';
+import type { ChannelKind } from './channels';
+import type { Contact, ContactSummary } from './contacts.schemas';
+import { searchPartition, searchTokens } from './search-tokens';
+
+/** The contact item as stored. */
+export interface ContactItem {
+  workspaceId: string;
+  contactId: string;
+  name: string;
+  jobTitle?: string;
+  role?: string;
+  segment?: string;
+  city?: string;
+  state?: string;
+  country?: string;
+  companyId?: string;
+  companyName?: string;
+  ownerId?: string;
+  status: 'active' | 'archived';
+  archivedAt?: string;
+  mergedInto?: string;
+  suppressed: boolean;
+  suppressedAt?: string;
+  suppressedReason?: string;
+  channels: ChannelItem[];
+  tags?: string[];
+  customFields?: Record<string, unknown>;
+  searchTokens?: string[];
+  createdBy: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChannelItem {
+  channelId: string;
+  kind: ChannelKind;
+  value: string;
+  normalized: string;
+  label?: string;
+  primary: boolean;
+}
+
+/** Lists are spread over this many partitions; a page reads all of them in parallel. */
+export const contactListShards = 4;
+
+/** The guard scope holding a channel value unique in its workspace. */
+export const channelScope = (kind: ChannelKind) => `channel:${kind}`;
+
+const primaryOf = (item: Pick<ContactItem, 'channels'>, kind: ChannelKind) =>
+  item.channels.find((channel) => channel.kind === kind && channel.primary)?.normalized ?? null;
+
+export function toContact(item: ContactItem): Contact {
+  return {
+    id: item.contactId,
+    name: item.name,
+    jobTitle: item.jobTitle ?? null,
+    role: item.role ?? null,
+    segment: item.segment ?? null,
+    city: item.city ?? null,
+    state: item.state ?? null,
+    country: item.country ?? null,
+    companyId: item.companyId ?? null,
+    companyName: item.companyName ?? null,
+    ownerId: item.ownerId ?? null,
+    status: item.status,
+    archivedAt: item.archivedAt ?? null,
+    mergedInto: item.mergedInto ?? null,
+    suppressed: item.suppressed,
+    suppressedAt: item.suppressedAt ?? null,
+    suppressedReason: item.suppressedReason ?? null,
+    email: primaryOf(item, 'email'),
+    phone: primaryOf(item, 'phone'),
+    channels: item.channels.map((channel) => ({
+      id: channel.channelId,
+      kind: channel.kind,
+      value: channel.value,
+      normalized: channel.normalized,
+      label: channel.label ?? null,
+      primary: channel.primary,
+    })),
+    tags: item.tags ?? [],
+    customFields: item.customFields ?? {},
+    createdBy: item.createdBy,
+    version: item.version,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}
+
+export function toSummary(item: ContactItem): ContactSummary {
+  return {
+    id: item.contactId,
+    name: item.name,
+    companyName: item.companyName ?? null,
+    ownerId: item.ownerId ?? null,
+    status: item.status,
+    suppressed: item.suppressed,
+    email: primaryOf(item, 'email'),
+    phone: primaryOf(item, 'phone'),
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}
+
+/** FNV-1a: a stable, even spread of contact ids over the list shards. */
+export function shardOf(contactId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < contactId.length; index += 1) {
+    hash ^= contactId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % contactListShards;
+}
+
+export type ContactSort = 'name' | 'created' | 'updated';
+export const sortPrefix: Record<ContactSort, string> = { name: 'n#', created: 'c#', updated: 'u#' };
+
+export const statusList = (status: ContactItem['status']) => status;
+export const ownerList = (ownerId: string | undefined, status: ContactItem['status']) =>
+  `owner:${ownerId ?? 'none'}:${status}`;
+
+export interface ListEntry {
+  workspaceId: string;
+  list: string;
+  shard: number;
+  sortKey: string;
+  contactId: string;
+  summary: ContactSummary;
+}
+
+/** Every list entry a contact has: its status list and its owner list, each under every sort. */
+export function listEntriesOf(item: ContactItem): ListEntry[] {
+  const shard = shardOf(item.contactId);
+  const summary = toSummary(item);
+  const sortKeys = [
+    `${sortPrefix.name}${nameSortKey(item.name)}#${item.contactId}`,
+    `${sortPrefix.created}${item.createdAt}#${item.contactId}`,
+    `${sortPrefix.updated}${item.updatedAt}#${item.contactId}`,
+  ];
+  return [statusList(item.status), ownerList(item.ownerId, item.status)].flatMap((list) =>
+    sortKeys.map((sortKey) => ({ workspaceId: item.workspaceId, list, shard, sortKey, contactId: item.contactId, summary })),
+  );
+}
+
+export const entryKey = (entry: Pick<ListEntry, 'list' | 'shard' | 'sortKey'>) => `${entry.list}|${entry.shard}|${entry.sortKey}`;
+
+export function tokensOf(item: Pick<ContactItem, 'name' | 'companyName' | 'channels'>): string[] {
+  return searchTokens({ name: item.name, companyName: item.companyName ?? null, channels: item.channels });
+}
+
+export const tokenItem = (workspaceId: string, contactId: string, token: string) => ({
+  workspaceId,
+  partition: searchPartition(token),
+  token,
+  contactId,
+});

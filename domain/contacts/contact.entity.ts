@@ -1,0 +1,125 @@
+import { channelKinds } from './channels';
+
+/**
+ * A contact: a person (seed 000 "Customer"). Never deleted: archived or suppressed instead.
+ * Access patterns:
+ * - get a contact: pk WS#<workspaceId>#CONTACT#<contactId>, sk CONTACT (one GetItem; channels inline)
+ * - find a contact by a channel value: the uniqueGuard item `channel:<kind>` / <normalized value>
+ *   (one GetItem) holds the contact id
+ * Lists and search are served by contactListEntry and contactSearchToken items (below), kept in the
+ * same transaction as every change of the contact.
+ */
+export const contactSchema = {
+  model: { service: 'crm', entity: 'contact', version: '1' },
+  attributes: {
+    workspaceId: { type: 'string', required: true, readOnly: true },
+    contactId: { type: 'string', required: true, readOnly: true },
+    name: { type: 'string', required: true },
+    jobTitle: { type: 'string' },
+    role: { type: 'string' },
+    segment: { type: 'string' },
+    city: { type: 'string' },
+    state: { type: 'string' },
+    country: { type: 'string' },
+    companyId: { type: 'string' },
+    companyName: { type: 'string' },
+    ownerId: { type: 'string' },
+    status: { type: ['active', 'archived'] as const, required: true },
+    archivedAt: { type: 'string' },
+    mergedInto: { type: 'string' },
+    suppressed: { type: 'boolean', required: true },
+    suppressedAt: { type: 'string' },
+    suppressedReason: { type: 'string' },
+    channels: {
+      type: 'list',
+      required: true,
+      items: {
+        type: 'map',
+        properties: {
+          channelId: { type: 'string', required: true },
+          kind: { type: channelKinds, required: true },
+          value: { type: 'string', required: true },
+          normalized: { type: 'string', required: true },
+          label: { type: 'string' },
+          primary: { type: 'boolean', required: true },
+        },
+      },
+    },
+    tags: { type: 'list', items: { type: 'string' } },
+    customFields: { type: 'any' },
+    /** The search tokens written for this contact, so an update writes only the difference. */
+    searchTokens: { type: 'list', items: { type: 'string' } },
+    createdBy: { type: 'string', required: true, readOnly: true },
+    version: { type: 'number', required: true },
+    createdAt: { type: 'string', required: true, readOnly: true },
+    updatedAt: { type: 'string', required: true },
+  },
+  indexes: {
+    byId: {
+      pk: {
+        field: 'pk',
+        composite: ['workspaceId', 'contactId'],
+        template: 'WS#${workspaceId}#CONTACT#${contactId}',
+        casing: 'none',
+      },
+      sk: { field: 'sk', composite: [], template: 'CONTACT', casing: 'none' },
+    },
+  },
+} as const;
+
+/**
+ * One contact's place in one list, under one sort. Lists are `<status>` (every contact) and
+ * `owner:<ownerId or none>:<status>`; sorts are `n` (name), `c` (created), `u` (updated). A list is
+ * spread over a few shards (by contact id) so an import is not capped by one partition's write rate;
+ * a page queries every shard and merges. The entry carries the contact's summary, so a page needs no
+ * further read.
+ * Access pattern: pk WS#<workspaceId>#CL#<list>#<shard>, sk <sort>#<sort value>#<contactId>.
+ */
+export const contactListEntrySchema = {
+  model: { service: 'crm', entity: 'contactListEntry', version: '1' },
+  attributes: {
+    workspaceId: { type: 'string', required: true, readOnly: true },
+    list: { type: 'string', required: true, readOnly: true },
+    shard: { type: 'number', required: true, readOnly: true },
+    sortKey: { type: 'string', required: true, readOnly: true },
+    contactId: { type: 'string', required: true },
+    summary: { type: 'any', required: true },
+  },
+  indexes: {
+    byList: {
+      pk: {
+        field: 'pk',
+        composite: ['workspaceId', 'list', 'shard'],
+        template: 'WS#${workspaceId}#CL#${list}#${shard}',
+        casing: 'none',
+      },
+      sk: { field: 'sk', composite: ['sortKey'], template: '${sortKey}', casing: 'none' },
+    },
+  },
+} as const;
+
+/**
+ * A search token of a contact (a folded word of its name or company, an email, phone digits...).
+ * Access pattern: pk WS#<workspaceId>#ST#<first two characters>, sk <token>#<contactId>; a search is
+ * begins_with(<folded query>) on the query's partition.
+ */
+export const contactSearchTokenSchema = {
+  model: { service: 'crm', entity: 'contactSearchToken', version: '1' },
+  attributes: {
+    workspaceId: { type: 'string', required: true, readOnly: true },
+    partition: { type: 'string', required: true, readOnly: true },
+    token: { type: 'string', required: true, readOnly: true },
+    contactId: { type: 'string', required: true, readOnly: true },
+  },
+  indexes: {
+    byToken: {
+      pk: {
+        field: 'pk',
+        composite: ['workspaceId', 'partition'],
+        template: 'WS#${workspaceId}#ST#${partition}',
+        casing: 'none',
+      },
+      sk: { field: 'sk', composite: ['token', 'contactId'], template: '${token}#${contactId}', casing: 'none' },
+    },
+  },
+} as const;

@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { pageQuerySchema } from '../shared/pagination';
+import { channelKinds } from './channels';
+
+/** At most this many channels per contact: every one is a unique value and a few search tokens. */
+export const maxChannelsPerContact = 10;
+
+const text = (max: number) => z.string().trim().max(max);
+const optionalText = (max: number) => text(max).nullable().optional();
+
+export const channelInput = z
+  .object({
+    kind: z.enum(channelKinds),
+    value: z.string().trim().min(1).max(320),
+    label: text(50).optional().meta({ description: 'e.g. work, personal' }),
+    primary: z.boolean().optional().meta({ description: 'The preferred channel of its kind; the first of a kind is primary by default' }),
+  })
+  .meta({ id: 'ChannelInput' });
+export type ChannelInput = z.infer<typeof channelInput>;
+
+const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, 'An ISO 3166-1 alpha-2 country code, e.g. GB')
+  .meta({ description: 'Country for phone numbers written without a +country code' });
+
+const personFields = {
+  jobTitle: optionalText(200),
+  role: optionalText(200),
+  segment: optionalText(200),
+  city: optionalText(200),
+  state: optionalText(200),
+  country: optionalText(100),
+  companyName: optionalText(200).meta({ description: 'The company as written; linked to a Company record when one matches' }),
+  customFields: z.record(z.string(), z.unknown()).optional(),
+};
+
+export const createContactInput = z
+  .object({
+    name: text(200).min(1),
+    ...personFields,
+    channels: z.array(channelInput).max(maxChannelsPerContact).default([]),
+    ownerId: z.string().min(1).max(64).nullable().optional().meta({ description: 'Owner (claimed by); a member may only give themselves' }),
+    defaultCountry: countryCode.optional(),
+  })
+  .meta({ id: 'CreateContactInput' });
+export type CreateContactInput = z.infer<typeof createContactInput>;
+
+export const updateContactInput = z
+  .object({
+    name: text(200).min(1).optional(),
+    ...personFields,
+    channels: z
+      .array(channelInput)
+      .max(maxChannelsPerContact)
+      .optional()
+      .meta({ description: 'Replaces the whole set of channels when given' }),
+    defaultCountry: countryCode.optional(),
+  })
+  .meta({ id: 'UpdateContactInput' });
+export type UpdateContactInput = z.infer<typeof updateContactInput>;
+
+export const addChannelInput = channelInput.extend({ defaultCountry: countryCode.optional() }).meta({ id: 'AddChannelInput' });
+
+export const channelSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(channelKinds),
+    value: z.string().meta({ description: 'As entered (display form)' }),
+    normalized: z.string().meta({ description: 'Canonical form: unique per workspace and kind' }),
+    label: z.string().nullable(),
+    primary: z.boolean(),
+  })
+  .meta({ id: 'Channel' });
+
+export const contactSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    jobTitle: z.string().nullable(),
+    role: z.string().nullable(),
+    segment: z.string().nullable(),
+    city: z.string().nullable(),
+    state: z.string().nullable(),
+    country: z.string().nullable(),
+    companyId: z.string().nullable(),
+    companyName: z.string().nullable(),
+    ownerId: z.string().nullable().meta({ description: 'The user who claimed the contact; null when unclaimed' }),
+    status: z.enum(['active', 'archived']),
+    archivedAt: z.string().nullable(),
+    mergedInto: z.string().nullable(),
+    suppressed: z.boolean().meta({ description: 'Outbound messages to a suppressed contact are refused' }),
+    suppressedAt: z.string().nullable(),
+    suppressedReason: z.string().nullable(),
+    email: z.string().nullable().meta({ description: 'The primary email' }),
+    phone: z.string().nullable().meta({ description: 'The primary phone (E.164)' }),
+    channels: z.array(channelSchema),
+    tags: z.array(z.string()),
+    customFields: z.record(z.string(), z.unknown()),
+    createdBy: z.string(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Contact' });
+export type Contact = z.infer<typeof contactSchema>;
+
+export const contactSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    companyName: z.string().nullable(),
+    ownerId: z.string().nullable(),
+    status: z.enum(['active', 'archived']),
+    suppressed: z.boolean(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'ContactSummary' });
+export type ContactSummary = z.infer<typeof contactSummarySchema>;
+
+export const contactIdParams = z.object({ contactId: z.string().min(1).max(64) });
+export const channelIdParams = contactIdParams.extend({ channelId: z.string().min(1).max(64) });
+
+const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
+const isoDateTime = z.iso.datetime({ offset: true });
+
+export const listContactsQuery = pageQuerySchema.extend({
+  sort: z.enum(['name', 'created', 'updated']).default('name'),
+  order: z.enum(['asc', 'desc']).optional().meta({ description: 'Default: asc for name, desc for dates' }),
+  archived: booleanQuery.default(false).meta({ description: 'true lists archived contacts instead of active ones' }),
+  ownerId: z.string().min(1).max(64).optional().meta({ description: 'A user id, or `none` for unclaimed contacts' }),
+  suppressed: booleanQuery.optional(),
+  createdFrom: isoDateTime.optional(),
+  createdTo: isoDateTime.optional(),
+  updatedFrom: isoDateTime.optional(),
+  updatedTo: isoDateTime.optional(),
+});
+export type ListContactsQuery = z.infer<typeof listContactsQuery>;
+
+export const searchContactsQuery = pageQuerySchema.extend({
+  q: z.string().trim().min(2).max(100).meta({ description: 'A prefix of a name, email, phone number or company; accents and case do not matter' }),
+  archived: booleanQuery.default(false),
+  ownerId: z.string().min(1).max(64).optional(),
+  suppressed: booleanQuery.optional(),
+});
+export type SearchContactsQuery = z.infer<typeof searchContactsQuery>;
+
+export const lookupContactQuery = z.object({
+  kind: z.enum(channelKinds),
+  value: z.string().trim().min(1).max(320),
+  defaultCountry: countryCode.optional(),
+});
+
+export const assignOwnerInput = z.object({ ownerId: z.string().min(1).max(64) }).meta({ id: 'AssignOwnerInput' });
+export const suppressInput = z
+  .object({ reason: text(500).optional() })
+  .meta({ id: 'SuppressInput' });

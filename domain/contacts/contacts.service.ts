@@ -1,0 +1,531 @@
+import { isManager, requireManager, type CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, forbidden, notFound, stale, type FieldIssue } from '../shared/errors';
+import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
+import { writeTransaction } from '../store/transaction';
+import type { TxEntities } from '../store/db';
+import { normaliseChannelValue, type ChannelKind } from './channels';
+import {
+  channelScope,
+  entryKey,
+  listEntriesOf,
+  tokenItem,
+  tokensOf,
+  toContact,
+  type ChannelItem,
+  type ContactItem,
+} from './contact-record';
+import type { ChannelInput, Contact, CreateContactInput, UpdateContactInput } from './contacts.schemas';
+
+/** DynamoDB's limit on the items of one transaction. */
+const maxTransactionItems = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+export async function readContact(deps: CoreDeps, workspaceId: string, contactId: string): Promise<ContactItem> {
+  const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go();
+  if (!data) throw notFound('Contact');
+  return data as ContactItem;
+}
+
+/** Seed 001 Contact.get(): one GetItem. */
+export async function getContact(deps: CoreDeps, caller: CallerContext, contactId: string): Promise<Contact> {
+  return toContact(await readContact(deps, caller.workspaceId, contactId));
+}
+
+/** The contact holding a channel value (inbound messages route through it): one GetItem on the guard. */
+export async function findContactIdByChannel(
+  deps: CoreDeps,
+  workspaceId: string,
+  kind: ChannelKind,
+  normalized: string,
+): Promise<string | undefined> {
+  const { data } = await deps.db.entities.uniqueGuard
+    .get({ workspaceId, scope: channelScope(kind), value: normalized })
+    .go();
+  return data?.ownerId;
+}
+
+export async function lookupContactByChannel(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: { kind: ChannelKind; value: string; defaultCountry?: string },
+): Promise<Contact> {
+  const { normalized } = normaliseChannelValue(input.kind, input.value, {
+    defaultCountry: input.defaultCountry as never,
+    field: 'query.value',
+  });
+  const contactId = await findContactIdByChannel(deps, caller.workspaceId, input.kind, normalized);
+  if (!contactId) throw notFound('Contact');
+  return getContact(deps, caller, contactId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+/** Seed 000 ownership: owner/admin write any contact; a member writes their own or unclaimed ones. */
+export function assertCanWrite(caller: CallerContext, item: Pick<ContactItem, 'ownerId'>): void {
+  if (isManager(caller) || !item.ownerId || item.ownerId === caller.userId) return;
+  throw forbidden('This contact is claimed by another user: only they, an owner or an admin can change it');
+}
+
+async function assertAssignableOwner(deps: CoreDeps, caller: CallerContext, ownerId: string, field: string) {
+  if (!isManager(caller) && ownerId !== caller.userId) {
+    throw forbidden('A member can only make themselves the owner');
+  }
+  const { data } = await deps.db.entities.user.get({ workspaceId: caller.workspaceId, userId: ownerId }).go();
+  if (!data || data.status !== 'active') {
+    throw new DomainError('validation_failed', 'The request is invalid', {
+      fields: [{ field, message: 'No active user with this id in the workspace' }],
+    });
+  }
+}
+
+/**
+ * Normalises a set of channels: canonical values, no duplicates, exactly one primary per kind.
+ * Channels already on the contact keep their ids.
+ */
+function buildChannels(
+  deps: CoreDeps,
+  inputs: ChannelInput[],
+  defaultCountry: string | undefined,
+  existing: ChannelItem[],
+  fieldPrefix: string,
+): ChannelItem[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Set<string>();
+  const channels: ChannelItem[] = [];
+  inputs.forEach((input, index) => {
+    try {
+      const { normalized, display } = normaliseChannelValue(input.kind, input.value, {
+        defaultCountry: defaultCountry as never,
+        field: `${fieldPrefix}.${index}.value`,
+      });
+      const key = `${input.kind}|${normalized}`;
+      if (seen.has(key)) {
+        issues.push({ field: `${fieldPrefix}.${index}.value`, message: 'The same channel is given twice' });
+        return;
+      }
+      seen.add(key);
+      const previous = existing.find((channel) => channel.kind === input.kind && channel.normalized === normalized);
+      channels.push({
+        channelId: previous?.channelId ?? deps.newId('ch'),
+        kind: input.kind,
+        value: display,
+        normalized,
+        ...(input.label ? { label: input.label } : previous?.label ? { label: previous.label } : {}),
+        primary: input.primary ?? false,
+      });
+    } catch (error) {
+      if (error instanceof DomainError && error.details.fields) issues.push(...error.details.fields);
+      else throw error;
+    }
+  });
+  const kinds = new Set(channels.map((channel) => channel.kind));
+  for (const kind of kinds) {
+    const ofKind = channels.filter((channel) => channel.kind === kind);
+    const primaries = ofKind.filter((channel) => channel.primary);
+    if (primaries.length > 1) {
+      issues.push({ field: fieldPrefix, message: `Only one ${kind} channel can be primary` });
+    } else if (primaries.length === 0) {
+      ofKind[0]!.primary = true;
+    }
+  }
+  if (issues.length) throw new DomainError('validation_failed', 'The request is invalid', { fields: issues });
+  return channels;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+class ChannelTaken extends Error {
+  constructor(readonly channel: ChannelItem) {
+    super('channel taken');
+  }
+}
+
+/**
+ * Writes a change of a contact in ONE transaction: the contact (conditional on the version read),
+ * the guards of added and removed channel values, its list entries and search tokens (only what
+ * changed), and the events. Nothing is half-written: any failed condition cancels all of it.
+ */
+async function commitContact(
+  deps: CoreDeps,
+  caller: CallerContext,
+  before: ContactItem | undefined,
+  after: ContactItem,
+  events: EventRecord[],
+  options: { expectedVersion?: number } = {},
+): Promise<void> {
+  const channelKey = (channel: ChannelItem) => `${channel.kind}|${channel.normalized}`;
+  const beforeChannels = new Set((before?.channels ?? []).map(channelKey));
+  const afterChannels = new Set(after.channels.map(channelKey));
+  const addedChannels = after.channels.filter((channel) => !beforeChannels.has(channelKey(channel)));
+  const removedChannels = (before?.channels ?? []).filter((channel) => !afterChannels.has(channelKey(channel)));
+
+  const afterEntries = listEntriesOf(after);
+  const afterEntryKeys = new Set(afterEntries.map(entryKey));
+  const beforeEntries = before ? listEntriesOf(before) : [];
+  const beforeByKey = new Map(beforeEntries.map((entry) => [entryKey(entry), entry]));
+  const staleEntries = beforeEntries.filter((entry) => !afterEntryKeys.has(entryKey(entry)));
+  const changedEntries = afterEntries.filter((entry) => {
+    const previous = beforeByKey.get(entryKey(entry));
+    return !previous || JSON.stringify(previous.summary) !== JSON.stringify(entry.summary);
+  });
+
+  const beforeTokens = new Set(before?.searchTokens ?? []);
+  const afterTokens = new Set(after.searchTokens ?? []);
+  const addedTokens = [...afterTokens].filter((token) => !beforeTokens.has(token));
+  const removedTokens = [...beforeTokens].filter((token) => !afterTokens.has(token));
+
+  const { workspaceId, contactId } = after;
+  const now = after.updatedAt;
+  type Op = (tx: TxEntities) => unknown;
+  const ops: Op[] = [
+    before
+      ? (tx) =>
+          tx.contact
+            .put(after)
+            .where((attr, { eq }) => eq(attr.version, before.version))
+            .commit()
+      : (tx) => tx.contact.create(after).commit(),
+    ...addedChannels.map<Op>(
+      (channel) => (tx) =>
+        tx.uniqueGuard
+          .create({ workspaceId, scope: channelScope(channel.kind), value: channel.normalized, ownerId: contactId, createdAt: now })
+          .commit(),
+    ),
+    ...removedChannels.map<Op>(
+      (channel) => (tx) =>
+        tx.uniqueGuard
+          .delete({ workspaceId, scope: channelScope(channel.kind), value: channel.normalized })
+          .where((attr, { eq }) => eq(attr.ownerId, contactId))
+          .commit(),
+    ),
+    ...staleEntries.map<Op>(
+      (entry) => (tx) =>
+        tx.contactListEntry.delete({ workspaceId, list: entry.list, shard: entry.shard, sortKey: entry.sortKey }).commit(),
+    ),
+    ...changedEntries.map<Op>((entry) => (tx) => tx.contactListEntry.put(entry).commit()),
+    ...removedTokens.map<Op>((token) => (tx) => tx.contactSearchToken.delete(tokenItem(workspaceId, contactId, token)).commit()),
+    ...addedTokens.map<Op>((token) => (tx) => tx.contactSearchToken.put(tokenItem(workspaceId, contactId, token)).commit()),
+    ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
+  ];
+  if (ops.length > maxTransactionItems) {
+    throw new DomainError('unprocessable', 'This change touches too much at once: change fewer channels per request');
+  }
+  const firstAdded = 1;
+  try {
+    await writeTransaction(
+      deps.db,
+      (tx) => ops.map((op) => op(tx)),
+      (failed) => {
+        const index = failed[0]!;
+        if (index === 0) {
+          return before && options.expectedVersion === undefined
+            ? new DomainError('conflict', 'The contact changed while this request ran: read it again and retry')
+            : before
+              ? stale()
+              : new DomainError('conflict', 'A contact with this id already exists');
+        }
+        if (index >= firstAdded && index < firstAdded + addedChannels.length) {
+          return new ChannelTaken(addedChannels[index - firstAdded]!);
+        }
+        return new DomainError('conflict', 'The contact changed while this request ran: retry');
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ChannelTaken)) throw error;
+    const holder = await findContactIdByChannel(deps, workspaceId, error.channel.kind, error.channel.normalized);
+    throw new DomainError(
+      'conflict',
+      `The ${error.channel.kind} ${error.channel.normalized} belongs to another contact${holder ? ` (${holder})` : ''}`,
+      {
+        conflictingContactId: holder ?? null,
+        fields: [{ field: 'body.channels', message: `${error.channel.normalized} is taken by contact ${holder ?? 'unknown'}` }],
+      },
+    );
+  }
+  void caller;
+}
+
+function changesBetween(before: ContactItem, after: ContactItem) {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  const fields = [
+    'name', 'jobTitle', 'role', 'segment', 'city', 'state', 'country', 'companyName', 'customFields', 'channels',
+  ] as const;
+  for (const field of fields) {
+    const from = field === 'channels' ? before.channels.map((c) => `${c.kind}:${c.normalized}${c.primary ? '*' : ''}`) : before[field];
+    const to = field === 'channels' ? after.channels.map((c) => `${c.kind}:${c.normalized}${c.primary ? '*' : ''}`) : after[field];
+    if (JSON.stringify(from ?? null) !== JSON.stringify(to ?? null)) changes[field] = { from: from ?? null, to: to ?? null };
+  }
+  return changes;
+}
+
+/** Applies optional text fields: undefined keeps, null or '' clears. */
+function applyText<T extends object>(target: T, input: Record<string, unknown>, fields: readonly string[]): T {
+  const result = { ...target } as Record<string, unknown>;
+  for (const field of fields) {
+    const value = input[field];
+    if (value === undefined) continue;
+    if (value === null || value === '') delete result[field];
+    else result[field] = value;
+  }
+  return result as T;
+}
+
+const textFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country', 'companyName'] as const;
+
+/** Seed 001 Contact.create(). */
+export async function createContact(deps: CoreDeps, caller: CallerContext, input: CreateContactInput): Promise<Contact> {
+  if (input.ownerId) await assertAssignableOwner(deps, caller, input.ownerId, 'body.ownerId');
+  const now = deps.clock.nowIso();
+  const contactId = deps.newId('ct');
+  const channels = buildChannels(deps, input.channels, input.defaultCountry, [], 'body.channels');
+  const base: ContactItem = {
+    workspaceId: caller.workspaceId,
+    contactId,
+    name: input.name,
+    status: 'active',
+    suppressed: false,
+    channels,
+    tags: [],
+    customFields: input.customFields ?? {},
+    createdBy: caller.userId,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    ...(input.ownerId ? { ownerId: input.ownerId } : {}),
+  };
+  const item = applyText(base, input, textFields);
+  item.searchTokens = tokensOf(item);
+  const events = [
+    newEvent(deps, caller, 'contact.created', { type: 'contact', id: contactId }, {
+      name: item.name,
+      ownerId: item.ownerId ?? null,
+      channels: channels.map(({ kind, normalized }) => ({ kind, normalized })),
+    }),
+    ...(item.ownerId
+      ? [
+          newEvent(deps, caller, 'owner.claimed', { type: 'contact', id: contactId }, {
+            ownerId: item.ownerId,
+            previousOwnerId: null,
+            assignedBy: item.ownerId === caller.userId ? null : caller.userId,
+          }),
+        ]
+      : []),
+  ];
+  await commitContact(deps, caller, undefined, item, events);
+  return toContact(item);
+}
+
+/** Seed 001 Contact.update(): a partial update, conditional on the version read (If-Match when given). */
+export async function updateContact(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  input: UpdateContactInput,
+  expectedVersion?: number,
+): Promise<Contact> {
+  const before = await readContact(deps, caller.workspaceId, contactId);
+  if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
+  assertCanWrite(caller, before);
+  let after = applyText(before, input, textFields);
+  if (input.name !== undefined) after.name = input.name;
+  if (input.customFields !== undefined) after.customFields = mergeCustomFields(before.customFields, input.customFields);
+  if (input.channels !== undefined) {
+    after.channels = buildChannels(deps, input.channels, input.defaultCountry, before.channels, 'body.channels');
+  }
+  const changes = changesBetween(before, after);
+  if (Object.keys(changes).length === 0) return toContact(before);
+  after = { ...after, version: before.version + 1, updatedAt: deps.clock.nowIso() };
+  after.searchTokens = tokensOf(after);
+  const event = newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes });
+  await commitContact(deps, caller, before, after, [event], { expectedVersion });
+  return toContact(after);
+}
+
+/** null removes a custom field's value; other keys are set. */
+function mergeCustomFields(current: Record<string, unknown> | undefined, patch: Record<string, unknown>) {
+  const result: Record<string, unknown> = { ...(current ?? {}) };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = value;
+  }
+  return result;
+}
+
+/** Changes one aspect of a contact (status, suppression, owner) with its event, under the same rules. */
+async function changeContact(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  change: (before: ContactItem, now: string) => { after: ContactItem; events: EventRecord[] } | undefined,
+  options: { authorise?: (before: ContactItem) => void; expectedVersion?: number } = {},
+): Promise<Contact> {
+  const before = await readContact(deps, caller.workspaceId, contactId);
+  if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) throw stale();
+  (options.authorise ?? ((item) => assertCanWrite(caller, item)))(before);
+  const now = deps.clock.nowIso();
+  const result = change(before, now);
+  if (!result) return toContact(before); // already so: repeating the request changes nothing
+  const after = { ...result.after, version: before.version + 1, updatedAt: now };
+  await commitContact(deps, caller, before, after, result.events, options);
+  return toContact(after);
+}
+
+const contactRef = (contactId: string) => ({ type: 'contact' as const, id: contactId });
+
+/** Archive: the soft hide. No contact is ever deleted (seed 000: it would break deals, logs, segments). */
+export const archiveContact = (deps: CoreDeps, caller: CallerContext, contactId: string, expectedVersion?: number) =>
+  changeContact(
+    deps,
+    caller,
+    contactId,
+    (before, now) =>
+      before.status === 'archived'
+        ? undefined
+        : {
+            after: { ...before, status: 'archived', archivedAt: now },
+            events: [newEvent(deps, caller, 'contact.archived', contactRef(contactId), {})],
+          },
+    { expectedVersion },
+  );
+
+export const unarchiveContact = (deps: CoreDeps, caller: CallerContext, contactId: string, expectedVersion?: number) =>
+  changeContact(
+    deps,
+    caller,
+    contactId,
+    (before) => {
+      if (before.status === 'active') return undefined;
+      if (before.mergedInto) {
+        throw new DomainError('conflict', `This contact was merged into ${before.mergedInto} and stays archived`);
+      }
+      const { archivedAt: _archivedAt, ...rest } = before;
+      return {
+        after: { ...rest, status: 'active' },
+        events: [newEvent(deps, caller, 'contact.unarchived', contactRef(contactId), {})],
+      };
+    },
+    { expectedVersion },
+  );
+
+/** Seed 000 "Exit — Suppress": outbound messages to the contact are refused from now on. */
+export const suppressContact = (deps: CoreDeps, caller: CallerContext, contactId: string, reason?: string) =>
+  changeContact(deps, caller, contactId, (before, now) =>
+    before.suppressed
+      ? undefined
+      : {
+          after: { ...before, suppressed: true, suppressedAt: now, ...(reason ? { suppressedReason: reason } : {}) },
+          events: [newEvent(deps, caller, 'contact.suppressed', contactRef(contactId), { reason: reason ?? null })],
+        },
+  );
+
+export const unsuppressContact = (deps: CoreDeps, caller: CallerContext, contactId: string) =>
+  changeContact(deps, caller, contactId, (before) => {
+    if (!before.suppressed) return undefined;
+    const { suppressedAt: _at, suppressedReason: _reason, ...rest } = before;
+    return {
+      after: { ...rest, suppressed: false },
+      events: [newEvent(deps, caller, 'contact.unsuppressed', contactRef(contactId), {})],
+    };
+  });
+
+/** Seed 000: a sales rep claims an unclaimed contact (owner/admin may claim any). */
+export const claimContact = (deps: CoreDeps, caller: CallerContext, contactId: string) =>
+  changeContact(
+    deps,
+    caller,
+    contactId,
+    (before) => {
+      if (before.ownerId === caller.userId) return undefined;
+      return {
+        after: { ...before, ownerId: caller.userId },
+        events: [
+          newEvent(deps, caller, 'owner.claimed', contactRef(contactId), {
+            ownerId: caller.userId,
+            previousOwnerId: before.ownerId ?? null,
+            assignedBy: null,
+          }),
+        ],
+      };
+    },
+    {
+      authorise: (before) => {
+        if (before.ownerId && before.ownerId !== caller.userId && !isManager(caller)) {
+          throw new DomainError('conflict', `This contact is already claimed by ${before.ownerId}`, {
+            ownerId: before.ownerId,
+          });
+        }
+      },
+    },
+  );
+
+/** The owner (or an owner/admin) hands the contact back to the pool. */
+export const releaseContact = (deps: CoreDeps, caller: CallerContext, contactId: string) =>
+  changeContact(deps, caller, contactId, (before) => {
+    if (!before.ownerId) return undefined;
+    const { ownerId: previousOwnerId, ...rest } = before;
+    return {
+      after: rest,
+      events: [newEvent(deps, caller, 'owner.released', contactRef(contactId), { previousOwnerId })],
+    };
+  });
+
+/** Seed 000 "assign-owner": owner/admin give the contact to a user of the workspace. */
+export async function assignOwner(deps: CoreDeps, caller: CallerContext, contactId: string, ownerId: string) {
+  requireManager(caller, 'assign contacts to other users');
+  await assertAssignableOwner(deps, caller, ownerId, 'body.ownerId');
+  return changeContact(deps, caller, contactId, (before) =>
+    before.ownerId === ownerId
+      ? undefined
+      : {
+          after: { ...before, ownerId },
+          events: [
+            newEvent(deps, caller, 'owner.claimed', contactRef(contactId), {
+              ownerId,
+              previousOwnerId: before.ownerId ?? null,
+              assignedBy: caller.userId,
+            }),
+          ],
+        },
+  );
+}
+
+/** Adds one channel to a contact. */
+export async function addChannel(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  input: ChannelInput & { defaultCountry?: string },
+) {
+  const before = await readContact(deps, caller.workspaceId, contactId);
+  const inputs: ChannelInput[] = [
+    ...before.channels.map((channel) => ({
+      kind: channel.kind,
+      value: channel.value,
+      ...(channel.label ? { label: channel.label } : {}),
+      primary: input.primary && channel.kind === input.kind ? false : channel.primary,
+    })),
+    input,
+  ];
+  return updateContact(deps, caller, contactId, { channels: inputs, defaultCountry: input.defaultCountry }, before.version);
+}
+
+/** Removes one channel; the next of its kind becomes primary. */
+export async function removeChannel(deps: CoreDeps, caller: CallerContext, contactId: string, channelId: string) {
+  const before = await readContact(deps, caller.workspaceId, contactId);
+  const removed = before.channels.find((channel) => channel.channelId === channelId);
+  if (!removed) throw notFound('Channel');
+  const inputs = before.channels
+    .filter((channel) => channel.channelId !== channelId)
+    .map((channel) => ({
+      kind: channel.kind,
+      value: channel.normalized,
+      ...(channel.label ? { label: channel.label } : {}),
+      primary: channel.primary,
+    }));
+  return updateContact(deps, caller, contactId, { channels: inputs }, before.version);
+}

@@ -1,0 +1,38 @@
+import { listContacts, searchContacts } from '../../domain/contacts/contact-lists.service';
+import {
+  addChannel,
+  archiveContact,
+  assignOwner,
+  claimContact,
+  createContact,
+  getContact,
+  lookupContactByChannel,
+  releaseContact,
+  removeChannel,
+  suppressContact,
+  unarchiveContact,
+  unsuppressContact,
+  updateContact,
+} from '../../domain/contacts/contacts.service';
+import { createHttpHandler } from './http-handler';
+
+export const handler = createHttpHandler('contacts', {
+  listContacts: ({ caller, query }, deps) => listContacts(deps, caller, query),
+  searchContacts: ({ caller, query }, deps) => searchContacts(deps, caller, query),
+  lookupContact: ({ caller, query }, deps) => lookupContactByChannel(deps, caller, query),
+  createContact: ({ caller, body }, deps) => createContact(deps, caller, body),
+  getContact: ({ caller, params }, deps) => getContact(deps, caller, params.contactId),
+  updateContact: ({ caller, params, body, expectedVersion }, deps) =>
+    updateContact(deps, caller, params.contactId, body, expectedVersion),
+  addContactChannel: ({ caller, params, body }, deps) => addChannel(deps, caller, params.contactId, body),
+  removeContactChannel: ({ caller, params }, deps) => removeChannel(deps, caller, params.contactId, params.channelId),
+  archiveContact: ({ caller, params, expectedVersion }, deps) =>
+    archiveContact(deps, caller, params.contactId, expectedVersion),
+  unarchiveContact: ({ caller, params, expectedVersion }, deps) =>
+    unarchiveContact(deps, caller, params.contactId, expectedVersion),
+  suppressContact: ({ caller, params, body }, deps) => suppressContact(deps, caller, params.contactId, body.reason),
+  unsuppressContact: ({ caller, params }, deps) => unsuppressContact(deps, caller, params.contactId),
+  claimContact: ({ caller, params }, deps) => claimContact(deps, caller, params.contactId),
+  releaseContact: ({ caller, params }, deps) => releaseContact(deps, caller, params.contactId),
+  assignContactOwner: ({ caller, params, body }, deps) => assignOwner(deps, caller, params.contactId, body.ownerId),
+});

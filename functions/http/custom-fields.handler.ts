@@ -1,0 +1,13 @@
+import {
+  createCustomField,
+  listCustomFields,
+  updateCustomField,
+} from '../../domain/custom-fields/custom-fields.service';
+import { createHttpHandler } from './http-handler';
+
+export const handler = createHttpHandler('custom-fields', {
+  listCustomFields: ({ caller, query }, deps) => listCustomFields(deps, caller, query),
+  createCustomField: ({ caller, body }, deps) => createCustomField(deps, caller, body),
+  updateCustomField: ({ caller, params, body, expectedVersion }, deps) =>
+    updateCustomField(deps, caller, params.entityType, params.key, body, expectedVersion),
+});
