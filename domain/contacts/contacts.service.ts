@@ -1,3 +1,4 @@
+import { loadCustomFieldDefinitions, validateCustomFieldValues } from '../custom-fields/custom-field-values';
 import { isManager, requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, forbidden, notFound, stale, type FieldIssue } from '../shared/errors';
@@ -150,7 +151,7 @@ class ChannelTaken extends Error {
  * the guards of added and removed channel values, its list entries and search tokens (only what
  * changed), and the events. Nothing is half-written: any failed condition cancels all of it.
  */
-async function commitContact(
+export async function commitContact(
   deps: CoreDeps,
   caller: CallerContext,
   before: ContactItem | undefined,
@@ -280,6 +281,8 @@ const textFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country', '
 /** Seed 001 Contact.create(). */
 export async function createContact(deps: CoreDeps, caller: CallerContext, input: CreateContactInput): Promise<Contact> {
   if (input.ownerId) await assertAssignableOwner(deps, caller, input.ownerId, 'body.ownerId');
+  const definitions = await loadCustomFieldDefinitions(deps, caller.workspaceId, 'contact');
+  const customFields = validateCustomFieldValues(definitions, input.customFields, 'create');
   const now = deps.clock.nowIso();
   const contactId = deps.newId('ct');
   const channels = buildChannels(deps, input.channels, input.defaultCountry, [], 'body.channels');
@@ -291,7 +294,7 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
     suppressed: false,
     channels,
     tags: [],
-    customFields: input.customFields ?? {},
+    customFields,
     createdBy: caller.userId,
     version: 1,
     createdAt: now,
@@ -333,7 +336,11 @@ export async function updateContact(
   assertCanWrite(caller, before);
   let after = applyText(before, input, textFields);
   if (input.name !== undefined) after.name = input.name;
-  if (input.customFields !== undefined) after.customFields = mergeCustomFields(before.customFields, input.customFields);
+  if (input.customFields !== undefined) {
+    const definitions = await loadCustomFieldDefinitions(deps, caller.workspaceId, 'contact');
+    const values = validateCustomFieldValues(definitions, input.customFields, 'update');
+    after.customFields = mergeCustomFields(before.customFields, values);
+  }
   if (input.channels !== undefined) {
     after.channels = buildChannels(deps, input.channels, input.defaultCountry, before.channels, 'body.channels');
   }
@@ -356,8 +363,12 @@ function mergeCustomFields(current: Record<string, unknown> | undefined, patch: 
   return result;
 }
 
-/** Changes one aspect of a contact (status, suppression, owner) with its event, under the same rules. */
-async function changeContact(
+/**
+ * Changes one aspect of a contact (status, suppression, owner, tags, score...) with its events, under
+ * the same rules: read, authorise (default: the caller may write the contact), apply, commit on version.
+ * `change` returns undefined when the contact is already as asked: repeating a request changes nothing.
+ */
+export async function changeContact(
   deps: CoreDeps,
   caller: CallerContext,
   contactId: string,

@@ -380,3 +380,31 @@ describe('lists and search', () => {
     expect(res.body.errors[0].field).toBe('query.q');
   });
 });
+
+describe('custom fields on contacts', () => {
+  it('validates values against the workspace’s definitions, and null clears one', async () => {
+    const ws = await seedWorkspace(stack, 'Custom');
+    await stack.api('POST', '/v1/custom-fields', {
+      token: ws.owner.token,
+      body: { entityType: 'contact', key: 'tier', label: 'Tier', type: 'select', options: [{ value: 'gold', label: 'Gold' }, { value: 'silver', label: 'Silver' }] },
+    });
+    await stack.api('POST', '/v1/custom-fields', {
+      token: ws.owner.token,
+      body: { entityType: 'contact', key: 'seats', label: 'Seats', type: 'number' },
+    });
+    const bad = await create(ws.owner.token, { name: 'Cus Tom', customFields: { tier: 'bronze', seats: 'many', nope: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'body.customFields.nope',
+      'body.customFields.seats',
+      'body.customFields.tier',
+    ]);
+    const good = await create(ws.owner.token, { name: 'Cus Tom', customFields: { tier: 'gold', seats: 12 } });
+    expect(good.status).toBe(201);
+    expect(good.body.customFields).toEqual({ tier: 'gold', seats: 12 });
+    const cleared = await stack.api('PATCH', `/v1/contacts/${good.body.id}`, { token: ws.owner.token, body: { customFields: { seats: null } } });
+    expect(cleared.body.customFields).toEqual({ tier: 'gold' });
+    const otherWorkspace = await create(acme.owner.token, { name: 'No Tier', customFields: { tier: 'gold' } });
+    expect(otherWorkspace.status).toBe(400);
+  });
+});
