@@ -9,12 +9,15 @@ import { createDocumentClient, createDynamoClient } from '../../domain/store/dyn
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { setCoreDeps } from '../../functions/shared/deps';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
+import { countDynamoCalls, type CallCounter } from './dynamo-call-counter';
 import { assertLocalEndpoint } from './setup-env';
 
 export interface TestStack {
   deps: CoreDeps;
   clock: ReturnType<typeof fixedClock>;
   tableName: string;
+  /** Every DynamoDB request the stack's client sends, by command. */
+  calls: CallCounter;
   /** Calls the API through the real handlers, as the gateway would. */
   api: (method: string, path: string, options?: InvokeOptions) => Promise<ApiResponse>;
   destroy(): Promise<void>;
@@ -38,6 +41,7 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
   const tableName = `crm-test-${randomUUID().slice(0, 8)}`;
   process.env.TABLE_NAME = tableName;
   const raw = createDynamoClient({ endpoint });
+  const calls = countDynamoCalls(raw);
   await ensureTable(raw, tableName);
   const clock = fixedClock(options.clockStart);
   const deps: CoreDeps = { db: createDb(createDocumentClient(raw), tableName), clock, newId: ulidGenerator(clock) };
@@ -46,6 +50,7 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
     deps,
     clock,
     tableName,
+    calls,
     api: async (method, path, invokeOptions) => {
       const result = await invokeHttp(method, path, invokeOptions);
       const headers = Object.fromEntries(
