@@ -64,14 +64,34 @@ export interface Authenticated extends CallerContext {
   tokenId: string;
 }
 
+/**
+ * Recently authenticated tokens, per process (a Lambda container). A hit saves the token read on
+ * every request; the price is that a revocation, deactivation or role change made by ANOTHER
+ * container takes effect there within `authCacheTtlMs` (one made in this process clears it at once).
+ * API Gateway's own authorizer cache makes the same trade with minutes; this keeps it to seconds.
+ */
+export const authCacheTtlMs = 10_000;
+const authCacheSize = 1_000;
+const authCache = new Map<string, { caller: Authenticated; expiresAt: number }>();
+
+/** Forget every cached authentication (after a change to tokens, roles or users). */
+export function clearAuthCache(): void {
+  authCache.clear();
+}
+
 /** Resolves a bearer token to its caller; one consistent read, so a revocation takes effect at once. */
 export async function authenticate(deps: CoreDeps, token: string | undefined): Promise<Authenticated> {
   const unauthenticated = new DomainError('unauthenticated', 'A valid API token is required');
   if (!token || !tokenPattern.test(token)) throw unauthenticated;
   const tokenHash = hashToken(token);
-  const { data } = await deps.db.entities.apiToken.get({ tokenHash }).go({ consistent: true });
-  if (!data || data.revokedAt || data.userStatus !== 'active') throw unauthenticated;
   const now = deps.clock.nowMs();
+  const cached = authCache.get(tokenHash);
+  if (cached && cached.expiresAt > now) return cached.caller;
+  const { data } = await deps.db.entities.apiToken.get({ tokenHash }).go({ consistent: true });
+  if (!data || data.revokedAt || data.userStatus !== 'active') {
+    authCache.delete(tokenHash);
+    throw unauthenticated;
+  }
   if (!data.lastUsedAt || now - Date.parse(data.lastUsedAt) > lastUsedResolutionMs) {
     await deps.db.entities.apiToken
       .patch({ tokenHash })
@@ -79,7 +99,10 @@ export async function authenticate(deps: CoreDeps, token: string | undefined): P
       .go({ response: 'none' })
       .catch(() => undefined); // a missed lastUsedAt refresh must not fail the request
   }
-  return { workspaceId: data.workspaceId, userId: data.userId, role: data.role, tokenId: data.tokenId };
+  const caller: Authenticated = { workspaceId: data.workspaceId, userId: data.userId, role: data.role, tokenId: data.tokenId };
+  if (authCache.size >= authCacheSize) authCache.delete(authCache.keys().next().value!);
+  authCache.set(tokenHash, { caller, expiresAt: now + authCacheTtlMs });
+  return caller;
 }
 
 /** Creates a token for the caller, or (owner/admin) for another user of the workspace. */
@@ -165,5 +188,6 @@ export async function revokeToken(deps: CoreDeps, caller: CallerContext, tokenId
     ],
     () => new DomainError('conflict', 'The token was revoked concurrently'),
   );
+  clearAuthCache();
   return toApiToken({ ...found, revokedAt });
 }

@@ -1,3 +1,4 @@
+import { clearAuthCache } from '../auth/tokens.service';
 import { isManager, requireManager, type CallerContext, type Role } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, forbidden, notFound, stale } from '../shared/errors';
@@ -176,6 +177,7 @@ export async function updateUser(
       return new DomainError('conflict', 'The workspace must keep at least one active owner');
     },
   );
+  if (tokensChange) clearAuthCache();
   return toUser({ ...next, version: current.version + 1, updatedAt: now });
 }
 

@@ -237,3 +237,21 @@ describe('routing and documents', () => {
     expect(res.body).not.toMatch(/<script/i);
   });
 });
+
+describe('authentication cache', () => {
+  it('reads a token once per 10 s; a revocation made elsewhere takes effect within that time', async () => {
+    const created = await stack.api('POST', '/v1/tokens', { token: acme.member.token, body: { name: 'cached' } });
+    expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(200);
+    stack.calls.reset();
+    expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(200);
+    expect(stack.calls.counts).toEqual({ GetItemCommand: 2 }); // the user and the workspace, no token read
+    // Another Lambda container revokes it: this process's cache does not know yet.
+    const { data } = await stack.deps.db.entities.apiToken.query
+      .byTokenId({ workspaceId: acme.workspace.id, tokenId: created.body.id })
+      .go();
+    await stack.deps.db.entities.apiToken.patch({ tokenHash: data[0]!.tokenHash }).set({ revokedAt: stack.clock.nowIso() }).go();
+    expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(200);
+    stack.clock.advance(10_001);
+    expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(401);
+  });
+});
