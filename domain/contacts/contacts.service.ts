@@ -1,3 +1,4 @@
+import { resolveContactCompany } from '../companies/company-links';
 import { loadCustomFieldDefinitions, validateCustomFieldValues } from '../custom-fields/custom-field-values';
 import { isManager, requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -157,7 +158,7 @@ export async function commitContact(
   before: ContactItem | undefined,
   after: ContactItem,
   events: EventRecord[],
-  options: { expectedVersion?: number } = {},
+  options: { expectedVersion?: number; extraOps?: ((tx: TxEntities) => unknown)[] } = {},
 ): Promise<void> {
   const channelKey = (channel: ChannelItem) => `${channel.kind}|${channel.normalized}`;
   const beforeChannels = new Set((before?.channels ?? []).map(channelKey));
@@ -212,6 +213,8 @@ export async function commitContact(
     ...removedTokens.map<Op>((token) => (tx) => tx.contactSearchToken.delete(tokenItem(workspaceId, contactId, token)).commit()),
     ...addedTokens.map<Op>((token) => (tx) => tx.contactSearchToken.put(tokenItem(workspaceId, contactId, token)).commit()),
     ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
+    // Records written with the change (e.g. a score's history item); last, so the indexes above hold.
+    ...(options.extraOps ?? []),
   ];
   if (ops.length > maxTransactionItems) {
     throw new DomainError('unprocessable', 'This change touches too much at once: change fewer channels per request');
@@ -302,6 +305,13 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
     ...(input.ownerId ? { ownerId: input.ownerId } : {}),
   };
   const item = applyText(base, input, textFields);
+  // An explicit companyId, else the company holding the primary email's domain (companyName follows it).
+  const link = await resolveContactCompany(deps, caller.workspaceId, {
+    requested: input.companyId,
+    current: undefined,
+    channels,
+  });
+  if (link) Object.assign(item, link);
   item.searchTokens = tokensOf(item);
   const events = [
     newEvent(deps, caller, 'contact.created', { type: 'contact', id: contactId }, {
@@ -344,7 +354,17 @@ export async function updateContact(
   if (input.channels !== undefined) {
     after.channels = buildChannels(deps, input.channels, input.defaultCountry, before.channels, 'body.channels');
   }
+  const link = await resolveContactCompany(deps, caller.workspaceId, {
+    requested: input.companyId,
+    current: before.companyId,
+    channels: input.channels !== undefined ? after.channels : undefined,
+  });
+  if (link === null) delete after.companyId;
+  else if (link) Object.assign(after, link);
   const changes = changesBetween(before, after);
+  if (before.companyId !== after.companyId) {
+    changes.companyId = { from: before.companyId ?? null, to: after.companyId ?? null };
+  }
   if (Object.keys(changes).length === 0) return toContact(before);
   after = { ...after, version: before.version + 1, updatedAt: deps.clock.nowIso() };
   after.searchTokens = tokensOf(after);
@@ -373,7 +393,12 @@ export async function changeContact(
   caller: CallerContext,
   contactId: string,
   change: (before: ContactItem, now: string) => { after: ContactItem; events: EventRecord[] } | undefined,
-  options: { authorise?: (before: ContactItem) => void; expectedVersion?: number } = {},
+  options: {
+    authorise?: (before: ContactItem) => void;
+    expectedVersion?: number;
+    /** More items for the same transaction (e.g. a history record of the change). */
+    extraOps?: ((tx: TxEntities) => unknown)[];
+  } = {},
 ): Promise<Contact> {
   const before = await readContact(deps, caller.workspaceId, contactId);
   if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) throw stale();
@@ -534,7 +559,7 @@ export async function removeChannel(deps: CoreDeps, caller: CallerContext, conta
     .filter((channel) => channel.channelId !== channelId)
     .map((channel) => ({
       kind: channel.kind,
-      value: channel.normalized,
+      value: channel.value,
       ...(channel.label ? { label: channel.label } : {}),
       primary: channel.primary,
     }));
