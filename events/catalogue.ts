@@ -49,6 +49,33 @@ export const eventCatalogue = {
     assignedBy: z.string().nullable(),
   }),
   'owner.released': z.object({ previousOwnerId: z.string() }),
+  /** Seed 000 "Profile scored": a 1–5 score was given to the contact (seed 001 ContactScore). */
+  'profile.scored': z.object({
+    scoreId: z.string(),
+    value: z.number().int().min(1).max(5),
+    source: z.string(),
+    previous: z.object({ value: z.number().int(), source: z.string() }).nullable(),
+  }),
+  /** Seed 001 Contact.setQualification(): the contact's latest qualification, a user's or the classifier's. */
+  'qualification.set': z.object({
+    qualificationId: z.string(),
+    kind: z.string(),
+    score: z.number().int().min(1).max(5).nullable(),
+    source: z.enum(['manual', 'ai']),
+    previous: z
+      .object({ kind: z.string(), score: z.number().int().nullable(), source: z.enum(['manual', 'ai']) })
+      .nullable(),
+  }),
+  /** Seed 000 "Tag added / removed" on a contact; `system` for `bot:` tags (autoreply control). */
+  'tag.added': z.object({ tag: z.string(), system: z.boolean() }),
+  'tag.removed': z.object({ tag: z.string(), system: z.boolean() }),
+  'company.created': z.object({ name: z.string(), domains: z.array(z.string()), ownerId: z.string().nullable() }),
+  'company.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  /** `mergedInto` when archived by a merge. */
+  'company.archived': z.object({ mergedInto: z.string().nullable() }),
+  'company.unarchived': z.object({}),
+  /** On the target company: a source was merged into it (its contacts moved, its domains added). */
+  'company.merged': z.object({ sourceCompanyId: z.string(), sourceName: z.string(), domains: z.array(z.string()) }),
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;
@@ -56,5 +83,5 @@ export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalogue)[
 export const eventTypes = Object.keys(eventCatalogue) as EventType[];
 
 /** The kinds of record an event can be about. */
-export const entityTypes = ['workspace', 'user', 'token', 'contact', 'custom_field'] as const;
+export const entityTypes = ['workspace', 'user', 'token', 'contact', 'custom_field', 'company'] as const;
 export type EntityType = (typeof entityTypes)[number];

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError } from '../shared/errors';
+import { DomainError, invalid } from '../shared/errors';
 import type { Page } from '../shared/pagination';
+import { tagKey } from '../tags/tag-names';
 import {
+  companyList,
   contactListShards,
   ownerList,
   sortPrefix,
   statusList,
+  tagList,
   toSummary,
   type ContactItem,
 } from './contact-record';
@@ -73,18 +76,36 @@ export async function listContacts(
   query: ListContactsQuery,
 ): Promise<Page<ContactSummary>> {
   const status = query.archived ? 'archived' : 'active';
-  const list = query.ownerId ? ownerList(query.ownerId === 'none' ? undefined : query.ownerId, status) : statusList(status);
+  if (query.tag !== undefined) {
+    // A tag list holds name-sorted entries only (one entry per tag keeps a tag change cheap); serving
+    // another sort by filtering the whole status list would read without bound for a rare tag.
+    if (query.sort !== 'name') throw invalid('query.sort', 'Tag lists are sorted by name: leave out sort, or use sort=name, with tag');
+    if (query.companyId) throw invalid('query.companyId', 'Filter by tag or by company, not both at once');
+  }
+  // A company's or a tag's list is the narrower key; an owner asked for with it filters the entries' summaries.
+  const ownerFilter =
+    (query.companyId || query.tag !== undefined) && query.ownerId ? (query.ownerId === 'none' ? null : query.ownerId) : undefined;
+  const list =
+    query.tag !== undefined
+      ? tagList(tagKey(query.tag), status)
+      : query.companyId
+        ? companyList(query.companyId, status)
+        : query.ownerId
+          ? ownerList(query.ownerId === 'none' ? undefined : query.ownerId, status)
+          : statusList(status);
   const order = query.order ?? (query.sort === 'name' ? 'asc' : 'desc');
   const prefix = sortPrefix[query.sort];
   const created = { from: isoOrUndefined(query.createdFrom), to: isoOrUndefined(query.createdTo) };
   const updated = { from: isoOrUndefined(query.updatedFrom), to: isoOrUndefined(query.updatedTo) };
   const keyRange: { from?: string; to?: string } =
     query.sort === 'created' ? created : query.sort === 'updated' ? updated : {};
-  const fingerprint = JSON.stringify([list, query.sort, order, query.suppressed ?? null, created, updated]);
+  const ownerPart = ownerFilter === undefined ? [] : [ownerFilter];
+  const fingerprint = JSON.stringify([list, query.sort, order, query.suppressed ?? null, created, updated, ...ownerPart]);
   const positions = decodeCursor(query.cursor, fingerprint, contactListShards);
 
   const matches = (summary: ContactSummary) =>
     (query.suppressed === undefined || summary.suppressed === query.suppressed) &&
+    (ownerFilter === undefined || summary.ownerId === ownerFilter) &&
     (query.sort === 'created' || inRange(summary.createdAt, created)) &&
     (query.sort === 'updated' || inRange(summary.updatedAt, updated));
 

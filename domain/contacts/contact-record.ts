@@ -1,4 +1,5 @@
 import { nameSortKey } from '../shared/text';
+import { tagKey } from '../tags/tag-names';
 import type { ChannelKind } from './channels';
 import type { Contact, ContactSummary } from './contacts.schemas';
 import { searchPartition, searchTokens } from './search-tokens';
@@ -26,11 +27,31 @@ export interface ContactItem {
   channels: ChannelItem[];
   tags?: string[];
   customFields?: Record<string, unknown>;
+  /** The latest score and qualification; their histories are contactScore / contactQualification items. */
+  score?: CurrentScoreItem;
+  qualification?: CurrentQualificationItem;
   searchTokens?: string[];
   createdBy: string;
   version: number;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface CurrentScoreItem {
+  id: string;
+  value: number;
+  source: string;
+  userId: string;
+  at: string;
+}
+
+export interface CurrentQualificationItem {
+  id: string;
+  kind: string;
+  score?: number;
+  source: 'manual' | 'ai';
+  userId: string;
+  at: string;
 }
 
 export interface ChannelItem {
@@ -82,6 +103,8 @@ export function toContact(item: ContactItem): Contact {
     })),
     tags: item.tags ?? [],
     customFields: item.customFields ?? {},
+    score: item.score ?? null,
+    qualification: item.qualification ? { ...item.qualification, score: item.qualification.score ?? null } : null,
     createdBy: item.createdBy,
     version: item.version,
     createdAt: item.createdAt,
@@ -120,6 +143,8 @@ export const sortPrefix: Record<ContactSort, string> = { name: 'n#', created: 'c
 export const statusList = (status: ContactItem['status']) => status;
 export const ownerList = (ownerId: string | undefined, status: ContactItem['status']) =>
   `owner:${ownerId ?? 'none'}:${status}`;
+/** A company's contacts (domain/companies): served by key, like the owner lists. */
+export const companyList = (companyId: string, status: ContactItem['status']) => `company:${companyId}:${status}`;
 
 export interface ListEntry {
   workspaceId: string;
@@ -130,7 +155,7 @@ export interface ListEntry {
   summary: ContactSummary;
 }
 
-/** Every list entry a contact has: its status list and its owner list, each under every sort. */
+/** Every list entry a contact has: its status list, its owner list and its company's list, each under every sort. Plus one entry per tag (name sort only). */
 export function listEntriesOf(item: ContactItem): ListEntry[] {
   const shard = shardOf(item.contactId);
   const summary = toSummary(item);
@@ -139,9 +164,29 @@ export function listEntriesOf(item: ContactItem): ListEntry[] {
     `${sortPrefix.created}${item.createdAt}#${item.contactId}`,
     `${sortPrefix.updated}${item.updatedAt}#${item.contactId}`,
   ];
-  return [statusList(item.status), ownerList(item.ownerId, item.status)].flatMap((list) =>
+  const lists = [statusList(item.status), ownerList(item.ownerId, item.status)];
+  if (item.companyId) lists.push(companyList(item.companyId, item.status));
+  return lists.flatMap((list) =>
     sortKeys.map((sortKey) => ({ workspaceId: item.workspaceId, list, shard, sortKey, contactId: item.contactId, summary })),
-  );
+  ).concat(tagEntriesOf(item, shard, sortKeys[0]!, summary));
+}
+
+/**
+ * A tag's contacts: `tag:<tag key>:<status>`, under the name sort only, so a tag costs one entry per
+ * contact (the budget this sets on a contact's transaction is worked out at `maxTagsPerContact`).
+ */
+export const tagList = (key: string, status: ContactItem['status']) => `tag:${key}:${status}`;
+
+function tagEntriesOf(item: ContactItem, shard: number, byName: string, summary: ContactSummary): ListEntry[] {
+  const keys = new Set((item.tags ?? []).map(tagKey));
+  return [...keys].map((key) => ({
+    workspaceId: item.workspaceId,
+    list: tagList(key, item.status),
+    shard,
+    sortKey: byName,
+    contactId: item.contactId,
+    summary,
+  }));
 }
 
 export const entryKey = (entry: Pick<ListEntry, 'list' | 'shard' | 'sortKey'>) => `${entry.list}|${entry.shard}|${entry.sortKey}`;

@@ -47,6 +47,29 @@ export const contactSchema = {
     },
     tags: { type: 'list', items: { type: 'string' } },
     customFields: { type: 'any' },
+    /** The latest score (seed 001 ContactScore); the history is contactScore items. */
+    score: {
+      type: 'map',
+      properties: {
+        id: { type: 'string', required: true },
+        value: { type: 'number', required: true },
+        source: { type: 'string', required: true },
+        userId: { type: 'string', required: true },
+        at: { type: 'string', required: true },
+      },
+    },
+    /** The latest qualification (seed 001 ContactQualification); the history is contactQualification items. */
+    qualification: {
+      type: 'map',
+      properties: {
+        id: { type: 'string', required: true },
+        kind: { type: 'string', required: true },
+        score: { type: 'number' },
+        source: { type: ['manual', 'ai'] as const, required: true },
+        userId: { type: 'string', required: true },
+        at: { type: 'string', required: true },
+      },
+    },
     /** The search tokens written for this contact, so an update writes only the difference. */
     searchTokens: { type: 'list', items: { type: 'string' } },
     createdBy: { type: 'string', required: true, readOnly: true },

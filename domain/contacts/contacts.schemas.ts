@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pageQuerySchema } from '../shared/pagination';
+import { tagName } from '../tags/tag-names';
 import { channelKinds } from './channels';
 
 /** At most this many channels per contact: every one is a unique value and a few search tokens. */
@@ -31,6 +32,13 @@ const personFields = {
   state: optionalText(200),
   country: optionalText(100),
   companyName: optionalText(200).meta({ description: 'The company as written; linked to a Company record when one matches' }),
+  companyId: z
+    .string()
+    .min(1)
+    .max(64)
+    .nullable()
+    .optional()
+    .meta({ description: 'Link to a company of the workspace (companyName then takes its name); null unlinks. Without it, a contact whose primary email domain belongs to a company is linked to it' }),
   customFields: z.record(z.string(), z.unknown()).optional(),
 };
 
@@ -72,6 +80,29 @@ export const channelSchema = z
   })
   .meta({ id: 'Channel' });
 
+/** Seed 001 ContactScore: the contact's latest 1–5 score (its history: GET /v1/contacts/{id}/scores). */
+export const currentScoreSchema = z
+  .object({
+    id: z.string(),
+    value: z.number().int().min(1).max(5),
+    source: z.string().meta({ description: '`manual`, `ai` or a custom key' }),
+    userId: z.string().meta({ description: 'Who gave it: a user id, or `system`' }),
+    at: z.string(),
+  })
+  .meta({ id: 'CurrentScore' });
+
+/** Seed 001 ContactQualification: the contact's latest qualification (the last write wins, a user's or the AI's). */
+export const currentQualificationSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string().meta({ description: 'e.g. lead, prospect, customer, not_a_fit, or a custom key' }),
+    score: z.number().int().min(1).max(5).nullable(),
+    source: z.enum(['manual', 'ai']),
+    userId: z.string(),
+    at: z.string(),
+  })
+  .meta({ id: 'CurrentQualification' });
+
 export const contactSchema = z
   .object({
     id: z.string(),
@@ -96,6 +127,8 @@ export const contactSchema = z
     channels: z.array(channelSchema),
     tags: z.array(z.string()),
     customFields: z.record(z.string(), z.unknown()),
+    score: currentScoreSchema.nullable().meta({ description: 'The latest score; null when never scored' }),
+    qualification: currentQualificationSchema.nullable().meta({ description: 'The latest qualification; null when never qualified' }),
     createdBy: z.string(),
     version: z.number().int(),
     createdAt: z.string(),
@@ -131,6 +164,8 @@ export const listContactsQuery = pageQuerySchema.extend({
   order: z.enum(['asc', 'desc']).optional().meta({ description: 'Default: asc for name, desc for dates' }),
   archived: booleanQuery.default(false).meta({ description: 'true lists archived contacts instead of active ones' }),
   ownerId: z.string().min(1).max(64).optional().meta({ description: 'A user id, or `none` for unclaimed contacts' }),
+  companyId: z.string().min(1).max(64).optional().meta({ description: "A company's contacts (its own list); with ownerId, filtered to that owner" }),
+  tag: tagName.optional().meta({ description: 'Contacts with this tag (its own list, sorted by name only: `sort` must be name); with ownerId, filtered to that owner' }),
   suppressed: booleanQuery.optional(),
   createdFrom: isoDateTime.optional(),
   createdTo: isoDateTime.optional(),

@@ -43,3 +43,23 @@ export interface OutgoingMail {
 export interface Mailer {
   send(mail: OutgoingMail): Promise<{ providerMessageId: string }>;
 }
+
+/** What a classifier is told about a contact. */
+export interface ClassifyContactInput {
+  workspaceId: string;
+  contactId: string;
+  /** The contact's profile as the API shows it (name, company, role, tags, custom fields...). */
+  profile: Record<string, unknown>;
+  /** Recent conversation text, newest first, when the caller has it. */
+  recentMessages?: string[];
+}
+
+/**
+ * Seed 001 Qualifier: an AI classifier of contacts (not wired yet). A job calls `classifyContact` and
+ * writes the result through `setContactQualification` as the system with source `ai`. The latest
+ * write wins: a user's manual qualification simply becomes the latest, which is seed 001's
+ * `overrideContactQualification` ("user overrides on the latest value").
+ */
+export interface Qualifier {
+  classifyContact(input: ClassifyContactInput): Promise<{ kind: string; score?: number; confidence?: number }>;
+}

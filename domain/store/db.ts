@@ -1,7 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity, Service } from 'electrodb';
 import { apiTokenSchema } from '../auth/api-token.entity';
+import { companySchema } from '../companies/company.entity';
 import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from '../contacts/contact.entity';
+import { contactQualificationSchema, contactScoreSchema } from '../contacts/scoring.entity';
+import { contactPinSchema } from '../pins/pin.entity';
 import { customFieldSchema } from '../custom-fields/custom-field.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
@@ -26,9 +29,13 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       event: new Entity(eventSchema),
       streamReceipt: new Entity(streamReceiptSchema),
       counter: new Entity(counterSchema),
+      company: new Entity(companySchema),
       contact: new Entity(contactSchema),
       contactListEntry: new Entity(contactListEntrySchema),
       contactSearchToken: new Entity(contactSearchTokenSchema),
+      contactScore: new Entity(contactScoreSchema),
+      contactQualification: new Entity(contactQualificationSchema),
+      contactPin: new Entity(contactPinSchema),
       customField: new Entity(customFieldSchema),
     },
     { client, table },

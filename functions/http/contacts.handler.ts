@@ -1,4 +1,6 @@
+import { bulkChangeContacts } from '../../domain/contacts/bulk.service';
 import { listContacts, searchContacts } from '../../domain/contacts/contact-lists.service';
+import { addTags, removeTags } from '../../domain/contacts/contact-tags.service';
 import {
   addChannel,
   archiveContact,
@@ -14,6 +16,13 @@ import {
   unsuppressContact,
   updateContact,
 } from '../../domain/contacts/contacts.service';
+import {
+  addContactScore,
+  getContactQualification,
+  listContactScores,
+  setContactQualification,
+} from '../../domain/contacts/scoring.service';
+import { logger } from '../shared/logger';
 import { createHttpHandler } from './http-handler';
 
 export const handler = createHttpHandler('contacts', {
@@ -35,4 +44,18 @@ export const handler = createHttpHandler('contacts', {
   claimContact: ({ caller, params }, deps) => claimContact(deps, caller, params.contactId),
   releaseContact: ({ caller, params }, deps) => releaseContact(deps, caller, params.contactId),
   assignContactOwner: ({ caller, params, body }, deps) => assignOwner(deps, caller, params.contactId, body.ownerId),
+  addContactTags: ({ caller, params, body, expectedVersion }, deps) =>
+    addTags(deps, caller, params.contactId, body.tags, expectedVersion),
+  removeContactTag: ({ caller, params, expectedVersion }, deps) =>
+    removeTags(deps, caller, params.contactId, [params.tag], expectedVersion),
+  bulkChangeContacts: ({ caller, body }, deps) =>
+    bulkChangeContacts(deps, caller, body, {
+      onUnexpectedError: (contactId, error) => logger.error('Bulk item failed', { contactId, error: error as Error }),
+    }),
+  addContactScore: ({ caller, params, body }, deps) => addContactScore(deps, caller, params.contactId, body),
+  listContactScores: ({ caller, params, query }, deps) => listContactScores(deps, caller, params.contactId, query),
+  setContactQualification: ({ caller, params, body }, deps) =>
+    setContactQualification(deps, caller, params.contactId, body),
+  getContactQualification: ({ caller, params, query }, deps) =>
+    getContactQualification(deps, caller, params.contactId, query),
 });

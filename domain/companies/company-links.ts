@@ -1,0 +1,81 @@
+import { emailDomain } from '../contacts/channels';
+import type { ChannelItem } from '../contacts/contact-record';
+import type { CoreDeps } from '../shared/deps';
+import { invalid } from '../shared/errors';
+import { companyDomainScope } from './company-domains';
+import { findCompany, type CompanyItem } from './company-record';
+import { isFreeMailDomain } from './free-mail-domains';
+
+/** What a contact carries of its company: the link, and the company's name as its `companyName`. */
+export interface CompanyLink {
+  companyId: string;
+  companyName: string;
+}
+
+/** A merge chain longer than this is a bug, not data: stop following it. */
+const maxMergeHops = 5;
+
+const linkOf = (company: CompanyItem): CompanyLink => ({
+  companyId: company.companyId,
+  companyName: company.name,
+});
+
+/** The company holding a domain (one GetItem on its guard), when there is one. */
+export async function findCompanyIdByDomain(
+  deps: CoreDeps,
+  workspaceId: string,
+  domain: string,
+): Promise<string | undefined> {
+  const { data } = await deps.db.entities.uniqueGuard
+    .get({ workspaceId, scope: companyDomainScope, value: domain })
+    .go();
+  return data?.ownerId;
+}
+
+/**
+ * The company a contact should be linked to, for a contact being created or changed:
+ * - `requested` (the input's `companyId`): null unlinks; an id links to that company of the
+ *   workspace (a merged company's link goes to the company it was merged into; an archived one, or
+ *   one that does not exist, is a 400 on `body.companyId`);
+ * - otherwise, when the contact has no company and `channels` are given (created, or its channels
+ *   changed): domain auto-match. The primary email's domain, unless a free mailbox provider's, is
+ *   looked up on the company-domain guards (one GetItem) and, when an active company holds it,
+ *   the contact is linked to it (one more GetItem, for its name).
+ * Returns the link to set, null to remove the link, or undefined to leave the contact as it is.
+ */
+export async function resolveContactCompany(
+  deps: CoreDeps,
+  workspaceId: string,
+  args: {
+    requested: string | null | undefined;
+    current: string | undefined;
+    channels: ChannelItem[] | undefined;
+  },
+): Promise<CompanyLink | null | undefined> {
+  if (args.requested === null) return args.current ? null : undefined;
+  if (args.requested !== undefined) return linkOf(await linkableCompany(deps, workspaceId, args.requested));
+  if (args.current || !args.channels) return undefined;
+  const email = args.channels.find((channel) => channel.kind === 'email' && channel.primary)?.normalized;
+  if (!email) return undefined;
+  const domain = emailDomain(email);
+  if (isFreeMailDomain(domain)) return undefined;
+  const companyId = await findCompanyIdByDomain(deps, workspaceId, domain);
+  const company = companyId ? await findCompany(deps, workspaceId, companyId) : undefined;
+  return company && company.status === 'active' ? linkOf(company) : undefined;
+}
+
+async function linkableCompany(deps: CoreDeps, workspaceId: string, companyId: string): Promise<CompanyItem> {
+  let id = companyId;
+  for (let hop = 0; hop <= maxMergeHops; hop += 1) {
+    const company = await findCompany(deps, workspaceId, id);
+    if (!company) throw invalid('body.companyId', 'No company with this id in the workspace');
+    if (company.status === 'active') return company;
+    if (!company.mergedInto)
+      throw invalid('body.companyId', 'This company is archived: unarchive it to link contacts to it');
+    id = company.mergedInto;
+  }
+  throw invalid(
+    'body.companyId',
+    'This company was merged too many times over: link the company it ended in',
+  );
+}

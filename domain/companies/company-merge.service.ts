@@ -1,0 +1,270 @@
+import { companyList, contactListShards, sortPrefix, tokensOf } from '../contacts/contact-record';
+import { changeContact } from '../contacts/contacts.service';
+import { requireManager, type CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, type FieldIssue } from '../shared/errors';
+import { writeTransaction } from '../store/transaction';
+import { appendEvent, newEvent } from '../../events/event-log';
+import type { MergeCompaniesInput, MergeResult } from './companies.schemas';
+import { companyDomainScope, maxDomainsPerCompany } from './company-domains';
+import { findCompany, readCompany, toCompany, type CompanyItem } from './company-record';
+
+/**
+ * How much one merge request does. A request moves at most `recordsPerRequest` records (contacts
+ * today) so it stays well inside an API Gateway timeout whatever the companies' sizes; the rest is
+ * moved by repeating the request. Tests lower it.
+ */
+export const companyMergeSettings = { recordsPerRequest: 200, concurrency: 8 };
+
+/** What one step did for a source in this request, and whether nothing is left to move. */
+interface StepProgress {
+  /** Records it looked at (the work counted against the request's budget). */
+  processed: number;
+  /** Records it moved to the target. */
+  moved: number;
+  done: boolean;
+}
+
+/**
+ * A kind of record that points at a company and moves to the target in a merge. Each step is
+ * idempotent (records already on the target are skipped) and moves at most `budget` records.
+ */
+interface MergeStep {
+  name: string;
+  move(
+    deps: CoreDeps,
+    caller: CallerContext,
+    source: CompanyItem,
+    target: CompanyItem,
+    budget: number,
+  ): Promise<StepProgress>;
+}
+
+/**
+ * Contacts: each moves through `changeContact`, so its company list entries, search tokens
+ * (companyName) and a `contact.updated` event follow in its own transaction.
+ */
+const moveContacts: MergeStep = {
+  name: 'contacts',
+  async move(deps, caller, source, target, budget) {
+    const ids = await contactIdsOf(deps, caller.workspaceId, source.companyId, budget + 1);
+    const batch = ids.slice(0, budget);
+    let moved = 0;
+    let failed = 0;
+    const moveOne = async (contactId: string) => {
+      let changed = false;
+      try {
+        await changeContact(deps, caller, contactId, (before) => {
+          if (before.companyId !== source.companyId) return undefined; // moved already (a repeated request)
+          changed = true;
+          const after = { ...before, companyId: target.companyId, companyName: target.name };
+          after.searchTokens = tokensOf(after);
+          const changes: Record<string, { from: unknown; to: unknown }> = {
+            companyId: { from: source.companyId, to: target.companyId },
+          };
+          if (before.companyName !== target.name)
+            changes.companyName = { from: before.companyName ?? null, to: target.name };
+          return {
+            after,
+            events: [
+              newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes }),
+            ],
+          };
+        });
+        if (changed) moved += 1;
+      } catch (error) {
+        // Changed by someone else meanwhile: left for the next request.
+        if (error instanceof DomainError && (error.code === 'conflict' || error.code === 'not_found'))
+          failed += 1;
+        else throw error;
+      }
+    };
+    for (let index = 0; index < batch.length; index += companyMergeSettings.concurrency) {
+      await Promise.all(batch.slice(index, index + companyMergeSettings.concurrency).map(moveOne));
+    }
+    return { processed: batch.length, moved, done: ids.length <= budget && failed === 0 };
+  },
+};
+
+/**
+ * The steps of a merge, in order. Deals and notes that refer to a company will add their step here
+ * when they exist; today nothing else points at a company.
+ */
+const mergeSteps: MergeStep[] = [moveContacts];
+
+/** Up to `limit` ids of the contacts linked to a company, archived ones included (strongly consistent reads). */
+async function contactIdsOf(
+  deps: CoreDeps,
+  workspaceId: string,
+  companyId: string,
+  limit: number,
+): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const status of ['active', 'archived'] as const) {
+    for (let shard = 0; shard < contactListShards && ids.size < limit; shard += 1) {
+      const page = await deps.db.entities.contactListEntry.query
+        .byList({ workspaceId, list: companyList(companyId, status), shard })
+        .begins({ sortKey: sortPrefix.name })
+        .go({ limit: limit - ids.size, consistent: true });
+      for (const entry of page.data) ids.add(entry.contactId);
+    }
+  }
+  return [...ids].slice(0, limit);
+}
+
+/**
+ * Merges companies into a target (owner/admin): every record of a source moves to the target, then
+ * the source is archived with `mergedInto` and its domains (their guards) pass to the target, in one
+ * transaction per source with the `company.merged` and `company.archived` events. Work per request
+ * is bounded: when records are left, the result is `in_progress` and the same request goes on. A
+ * source already merged into the target is swept again and otherwise skipped, so a repeated request
+ * changes nothing more.
+ */
+export async function mergeCompanies(
+  deps: CoreDeps,
+  caller: CallerContext,
+  targetId: string,
+  input: MergeCompaniesInput,
+): Promise<MergeResult> {
+  requireManager(caller, 'merge companies');
+  const sourceIds = [...new Set(input.sourceCompanyIds)];
+  let target = await readCompany(deps, caller.workspaceId, targetId);
+  if (target.mergedInto || target.status !== 'active') {
+    throw new DomainError(
+      'conflict',
+      target.mergedInto
+        ? `This company was merged into ${target.mergedInto}`
+        : 'This company is archived: unarchive it first',
+      {
+        mergedInto: target.mergedInto ?? null,
+      },
+    );
+  }
+  const found = await Promise.all(sourceIds.map((id) => findCompany(deps, caller.workspaceId, id)));
+  const issues: FieldIssue[] = [];
+  const sources: CompanyItem[] = [];
+  sourceIds.forEach((id, index) => {
+    const source = found[index];
+    const field = `body.sourceCompanyIds.${input.sourceCompanyIds.indexOf(id)}`;
+    if (id === targetId) issues.push({ field, message: 'A company cannot be merged into itself' });
+    else if (!source) issues.push({ field, message: 'No company with this id in the workspace' });
+    else sources.push(source);
+  });
+  if (issues.length) throw new DomainError('validation_failed', 'The request is invalid', { fields: issues });
+  for (const source of sources) {
+    if (source.mergedInto && source.mergedInto !== targetId) {
+      throw new DomainError(
+        'conflict',
+        `The company ${source.companyId} was already merged into ${source.mergedInto}`,
+        {
+          companyId: source.companyId,
+          mergedInto: source.mergedInto,
+        },
+      );
+    }
+  }
+  const pending = sources.filter((source) => source.mergedInto !== targetId);
+  const domainCount = target.domains.length + pending.reduce((sum, source) => sum + source.domains.length, 0);
+  if (domainCount > maxDomainsPerCompany) {
+    throw new DomainError(
+      'conflict',
+      `After the merge the company would hold ${domainCount} domains, more than ${maxDomainsPerCompany}: remove some first`,
+    );
+  }
+
+  let budget = companyMergeSettings.recordsPerRequest;
+  let contactsMoved = 0;
+  const outcome: MergeResult['sources'] = [];
+  for (const source of sources) {
+    let done = true;
+    for (const step of mergeSteps) {
+      const progress = await step.move(deps, caller, source, target, budget);
+      budget -= progress.processed;
+      if (step === moveContacts) contactsMoved += progress.moved;
+      if (!progress.done) {
+        done = false;
+        break;
+      }
+    }
+    if (done && source.mergedInto !== targetId) target = await completeMerge(deps, caller, source, target);
+    outcome.push({ id: source.companyId, status: done ? 'merged' : 'moving' });
+  }
+  const completed = outcome.every((source) => source.status === 'merged');
+  return {
+    status: completed ? 'completed' : 'in_progress',
+    company: toCompany(target),
+    contactsMoved,
+    sources: outcome,
+  };
+}
+
+/** Archives an emptied source into the target and moves its domain guards, in one transaction. */
+async function completeMerge(
+  deps: CoreDeps,
+  caller: CallerContext,
+  source: CompanyItem,
+  target: CompanyItem,
+): Promise<CompanyItem> {
+  const now = deps.clock.nowIso();
+  const { workspaceId } = caller;
+  const domains = source.domains;
+  const targetAfter: CompanyItem = {
+    ...target,
+    domains: [...target.domains, ...domains],
+    version: target.version + 1,
+    updatedAt: now,
+  };
+  const sourceAfter: CompanyItem = {
+    ...source,
+    status: 'archived',
+    archivedAt: source.archivedAt ?? now,
+    mergedInto: target.companyId,
+    domains: [],
+    version: source.version + 1,
+    updatedAt: now,
+  };
+  const merged = newEvent(
+    deps,
+    caller,
+    'company.merged',
+    { type: 'company', id: target.companyId },
+    {
+      sourceCompanyId: source.companyId,
+      sourceName: source.name,
+      domains,
+    },
+  );
+  const archived = newEvent(
+    deps,
+    caller,
+    'company.archived',
+    { type: 'company', id: source.companyId },
+    {
+      mergedInto: target.companyId,
+    },
+  );
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.company
+        .put(targetAfter)
+        .where((attr, { eq }) => eq(attr.version, target.version))
+        .commit(),
+      tx.company
+        .put(sourceAfter)
+        .where((attr, { eq }) => eq(attr.version, source.version))
+        .commit(),
+      ...domains.map((domain) =>
+        tx.uniqueGuard
+          .patch({ workspaceId, scope: companyDomainScope, value: domain })
+          .set({ ownerId: target.companyId })
+          .where((attr, { eq }) => eq(attr.ownerId, source.companyId))
+          .commit(),
+      ),
+      appendEvent(tx, merged),
+      appendEvent(tx, archived),
+    ],
+    () => new DomainError('conflict', 'A company changed while it was being merged: repeat the request'),
+  );
+  return targetAfter;
+}

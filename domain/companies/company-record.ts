@@ -1,0 +1,72 @@
+import type { CoreDeps } from '../shared/deps';
+import { notFound } from '../shared/errors';
+import { nameSortKey } from '../shared/text';
+import type { Company, companySizes } from './companies.schemas';
+
+/** The company item as stored. */
+export interface CompanyItem {
+  workspaceId: string;
+  companyId: string;
+  name: string;
+  nameKey: string;
+  domains: string[];
+  website?: string;
+  industry?: string;
+  size?: (typeof companySizes)[number];
+  city?: string;
+  state?: string;
+  country?: string;
+  ownerId?: string;
+  status: 'active' | 'archived';
+  archivedAt?: string;
+  mergedInto?: string;
+  createdBy: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The sort key of the by-name list: folded name, then the id so equal names keep a stable order. */
+export const companyNameKey = (name: string, companyId: string) => `${nameSortKey(name)}#${companyId}`;
+
+export function toCompany(item: CompanyItem): Company {
+  return {
+    id: item.companyId,
+    name: item.name,
+    domains: item.domains,
+    website: item.website ?? null,
+    industry: item.industry ?? null,
+    size: item.size ?? null,
+    city: item.city ?? null,
+    state: item.state ?? null,
+    country: item.country ?? null,
+    ownerId: item.ownerId ?? null,
+    status: item.status,
+    archivedAt: item.archivedAt ?? null,
+    mergedInto: item.mergedInto ?? null,
+    createdBy: item.createdBy,
+    version: item.version,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}
+
+/** One GetItem; undefined when the workspace has no such company. */
+export async function findCompany(
+  deps: CoreDeps,
+  workspaceId: string,
+  companyId: string,
+): Promise<CompanyItem | undefined> {
+  const { data } = await deps.db.entities.company.get({ workspaceId, companyId }).go();
+  return (data as CompanyItem | null) ?? undefined;
+}
+
+export async function readCompany(
+  deps: CoreDeps,
+  workspaceId: string,
+  companyId: string,
+): Promise<CompanyItem> {
+  const item = await findCompany(deps, workspaceId, companyId);
+  if (!item) throw notFound('Company');
+  return item;
+}

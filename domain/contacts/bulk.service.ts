@@ -1,0 +1,158 @@
+import { requireManager, type CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, invalid } from '../shared/errors';
+import type { BulkContactsInput, BulkContactsResult, BulkItemResult, BulkOutcome } from './bulk.schemas';
+import { addTags, assertMayChangeTags, removeTags } from './contact-tags.service';
+import type { Contact } from './contacts.schemas';
+import {
+  archiveContact,
+  assignOwner,
+  claimContact,
+  releaseContact,
+  suppressContact,
+  unarchiveContact,
+  unsuppressContact,
+} from './contacts.service';
+
+/** Contacts changed at the same time: each is a read and a transaction, so 500 take ~63 rounds. */
+const concurrency = 8;
+
+type Operation = (deps: CoreDeps, contactId: string) => Promise<Contact>;
+
+/**
+ * Seed 000 "Bulk operations" / "Bulk claim from the customer table": one action on up to 500 contacts.
+ * The request is checked as a whole first (action-level rights: a member cannot assign, nor touch
+ * `bot:` tags; the new owner must be an active user), then every contact goes through the same domain
+ * function as the single operation (same rights per contact, same events, same conditional write),
+ * 8 at a time. A contact that changed under us (version conflict) is retried once. Each contact gets
+ * its own outcome; one failing never stops the others.
+ */
+export async function bulkChangeContacts(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: BulkContactsInput,
+  options: { onUnexpectedError?: (contactId: string, error: unknown) => void } = {},
+): Promise<BulkContactsResult> {
+  const operation = await prepare(deps, caller, input);
+  const contactIds = [...new Set(input.contactIds)];
+  const results: BulkItemResult[] = new Array(contactIds.length);
+  await forEachLimited(contactIds, concurrency, async (contactId, index) => {
+    results[index] = await runOne(deps, operation, contactId, options.onUnexpectedError);
+  });
+  const counts = { changed: 0, unchanged: 0, failed: 0 };
+  for (const { outcome } of results) {
+    if (outcome === 'changed' || outcome === 'unchanged') counts[outcome] += 1;
+    else counts.failed += 1;
+  }
+  return { results, counts };
+}
+
+/** Checks what holds for the whole request, once, and picks the single operation for each contact. */
+async function prepare(deps: CoreDeps, caller: CallerContext, input: BulkContactsInput): Promise<Operation> {
+  switch (input.action) {
+    case 'claim':
+      return (d, id) => claimContact(d, caller, id);
+    case 'release':
+      return (d, id) => releaseContact(d, caller, id);
+    case 'assign': {
+      const ownerId = input.ownerId!;
+      requireManager(caller, 'assign contacts to other users');
+      const { data } = await deps.db.entities.user
+        .get({ workspaceId: caller.workspaceId, userId: ownerId })
+        .go();
+      if (!data || data.status !== 'active')
+        throw invalid('body.ownerId', 'No active user with this id in the workspace');
+      return (d, id) => assignOwner(d, caller, id, ownerId);
+    }
+    case 'tag':
+    case 'untag': {
+      const tags = input.tags!;
+      assertMayChangeTags(caller, tags);
+      return input.action === 'tag'
+        ? (d, id) => addTags(d, caller, id, tags)
+        : (d, id) => removeTags(d, caller, id, tags);
+    }
+    case 'archive':
+      return (d, id) => archiveContact(d, caller, id);
+    case 'unarchive':
+      return (d, id) => unarchiveContact(d, caller, id);
+    case 'suppress':
+      return (d, id) => suppressContact(d, caller, id, input.reason);
+    case 'unsuppress':
+      return (d, id) => unsuppressContact(d, caller, id);
+  }
+}
+
+async function runOne(
+  deps: CoreDeps,
+  operation: Operation,
+  contactId: string,
+  onUnexpectedError: ((contactId: string, error: unknown) => void) | undefined,
+): Promise<BulkItemResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    // Every change of a contact appends its events in the same transaction, and a request that finds
+    // the contact already as asked appends none: so "an event id was drawn" tells changed from unchanged
+    // without reading the contact twice.
+    let appended = false;
+    const observed: CoreDeps = {
+      ...deps,
+      newId: (prefix) => {
+        if (prefix === 'evt') appended = true;
+        return deps.newId(prefix);
+      },
+    };
+    try {
+      const contact = await operation(observed, contactId);
+      return { contactId, outcome: appended ? 'changed' : 'unchanged', version: contact.version };
+    } catch (error) {
+      if (attempt === 1 && isConcurrentWrite(error)) continue;
+      if (error instanceof DomainError)
+        return { contactId, outcome: outcomeOf(error), message: error.message };
+      onUnexpectedError?.(contactId, error);
+      return { contactId, outcome: 'error', message: 'Unexpected error: retry this contact' };
+    }
+  }
+}
+
+/**
+ * A write lost to a concurrent one (the version condition failed, or DynamoDB saw a conflicting
+ * transaction): those conflicts carry no details, unlike a business conflict such as "claimed by
+ * someone else", which names the holder and would fail the same way again.
+ */
+const isConcurrentWrite = (error: unknown) =>
+  error instanceof DomainError && error.code === 'conflict' && Object.keys(error.details).length === 0;
+
+function outcomeOf(error: DomainError): BulkOutcome {
+  switch (error.code) {
+    case 'not_found':
+      return 'not_found';
+    case 'forbidden':
+    case 'unauthenticated':
+      return 'forbidden';
+    case 'conflict':
+    case 'precondition_failed':
+      return 'conflict';
+    case 'validation_failed':
+    case 'unprocessable':
+      return 'invalid';
+    default:
+      return 'error';
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      await work(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { pageQuerySchema } from '../shared/pagination';
+import { contactSchema } from './contacts.schemas';
+
+const key = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9_]{1,40}$/, `A ${what} key: 1 to 40 of a-z, 0-9 and _`);
+
+export const qualificationSources = ['manual', 'ai'] as const;
+
+const rating = z.number().int().min(1).max(5);
+
+export const addScoreInput = z
+  .object({
+    value: rating.meta({ description: 'A rating from 1 to 5' }),
+    source: key('source')
+      .default('manual')
+      .meta({ description: '`manual` (default), `ai`, or a custom key such as `webinar_form`' }),
+  })
+  .meta({ id: 'AddScoreInput' });
+export type AddScoreInput = z.infer<typeof addScoreInput>;
+
+export const setQualificationInput = z
+  .object({
+    kind: key('qualification').meta({ description: '`lead`, `prospect`, `customer`, `not_a_fit`, or a custom key' }),
+    score: rating.optional().meta({ description: 'How strongly the kind applies, 1 to 5' }),
+    source: z
+      .enum(qualificationSources)
+      .default('manual')
+      .meta({ description: '`manual` (default) for a user; the AI classifier writes `ai`' }),
+  })
+  .meta({ id: 'SetQualificationInput' });
+export type SetQualificationInput = z.infer<typeof setQualificationInput>;
+
+export const contactScoreSchema = z
+  .object({
+    id: z.string(),
+    contactId: z.string(),
+    value: z.number().int(),
+    source: z.string(),
+    userId: z.string().meta({ description: 'Who gave it: a user id, or `system`' }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'ContactScore' });
+export type ContactScore = z.infer<typeof contactScoreSchema>;
+
+export const contactQualificationSchema = z
+  .object({
+    id: z.string(),
+    contactId: z.string(),
+    kind: z.string(),
+    score: z.number().int().nullable(),
+    source: z.enum(qualificationSources),
+    userId: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'ContactQualification' });
+export type ContactQualification = z.infer<typeof contactQualificationSchema>;
+
+export const scoredContactSchema = z
+  .object({ score: contactScoreSchema, contact: contactSchema })
+  .meta({ id: 'ScoredContact', description: 'The new score and the contact carrying it' });
+
+export const qualifiedContactSchema = z
+  .object({ qualification: contactQualificationSchema, contact: contactSchema })
+  .meta({ id: 'QualifiedContact', description: 'The latest qualification and the contact carrying it' });
+
+export const qualificationQuery = pageQuerySchema;
+
+export const qualificationViewSchema = z
+  .object({
+    current: contactQualificationSchema.nullable().meta({ description: 'The latest qualification; null when never qualified' }),
+    history: z.array(contactQualificationSchema).meta({ description: 'Newest first, one page' }),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page of history; null on the last page' }),
+  })
+  .meta({ id: 'QualificationView' });
+export type QualificationView = z.infer<typeof qualificationViewSchema>;
