@@ -109,7 +109,16 @@ export async function listContacts(
     (query.sort === 'created' || inRange(summary.createdAt, created)) &&
     (query.sort === 'updated' || inRange(summary.updatedAt, updated));
 
-  const fetchSize = Math.max(query.limit, 25);
+  const narrowed =
+    query.suppressed !== undefined ||
+    ownerFilter !== undefined ||
+    (query.sort !== 'created' && Boolean(created.from || created.to)) ||
+    (query.sort !== 'updated' && Boolean(updated.from || updated.to));
+  // Contacts spread evenly over the shards, so a first read of a fair share and a margin almost
+  // always fills the page (a shard that runs dry is read again); a page narrowed by a filter reads
+  // full pages from the start.
+  const firstRead = narrowed ? Math.max(query.limit, 25) : Math.ceil(query.limit / contactListShards) + 5;
+  const laterRead = Math.max(query.limit, 25);
   const shards = positions.map((position, shard) => ({
     shard,
     position,
@@ -127,7 +136,8 @@ export async function listContacts(
       keyRange.from || keyRange.to
         ? base.between({ sortKey: `${prefix}${keyRange.from ?? ''}` }, { sortKey: `${prefix}${keyRange.to ?? ''}\uffff` })
         : base.begins({ sortKey: prefix });
-    const result = await ranged.go({ order, limit: fetchSize, cursor: state.next ?? null });
+    const limit = state.reads === 1 ? firstRead : laterRead;
+    const result = await ranged.go({ order, limit, cursor: state.next ?? null });
     state.buffer.push(...(result.data as Entry[]));
     state.next = result.cursor ?? undefined;
     if (!result.cursor) state.exhausted = true;
@@ -191,7 +201,7 @@ export async function searchContacts(
     const page = await deps.db.entities.contactSearchToken.query
       .byToken({ workspaceId: caller.workspaceId, partition })
       .begins({ token })
-      .go({ limit: query.limit * 2, cursor: next ?? null });
+      .go({ limit: query.limit + 10, cursor: next ?? null });
     exhausted = !page.cursor;
     next = page.cursor ?? undefined;
     const ids = [...new Set(page.data.map((hit) => hit.contactId))].filter((id) => !seen.has(id));

@@ -79,16 +79,20 @@ describe('DynamoDB requests per read of the contact book', () => {
     const large = await measure();
 
     // Everything a key serves costs the same whatever the size; the unserved filter is capped instead.
-    const { filteredPage: smallFiltered, ...smallServed } = small;
-    const { filteredPage: largeFiltered, ...largeServed } = large;
+    const { filteredPage: smallFiltered, listPage: smallList, updatedPage: smallUpdated, ...smallServed } = small;
+    const { filteredPage: largeFiltered, listPage: largeList, updatedPage: largeUpdated, ...largeServed } = large;
     expect(largeServed).toEqual(smallServed);
     expect(largeFiltered.QueryCommand).toBeLessThanOrEqual(12);
     // get contact: one GetItem, in the domain and through the API (the token is cached once read).
     expect(small.getDomain).toEqual({ GetItemCommand: 1 });
     expect(small.getApi).toEqual({ GetItemCommand: 1 });
-    // A list page: one Query per shard (4), nothing else.
-    expect(small.listPage).toEqual({ QueryCommand: 4 });
-    expect(small.updatedPage).toEqual({ QueryCommand: 4 });
+    // A list page: one Query per shard (4), and rarely a second for a shard that held more than its
+    // share of the page; never more than two per shard, nothing else.
+    for (const page of [smallList, smallUpdated, largeList, largeUpdated]) {
+      expect(Object.keys(page)).toEqual(['QueryCommand']);
+      expect(page.QueryCommand).toBeGreaterThanOrEqual(4);
+      expect(page.QueryCommand).toBeLessThanOrEqual(8);
+    }
     // A filter no key serves reads at most 3 pages per shard, then answers with a cursor.
     expect(smallFiltered.QueryCommand).toBeLessThanOrEqual(12);
     expect(smallFiltered.ScanCommand).toBeUndefined();
