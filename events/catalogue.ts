@@ -38,10 +38,20 @@ export const eventCatalogue = {
     channels: z.array(z.object({ kind: z.string(), normalized: z.string() })),
   }),
   'contact.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
-  'contact.archived': z.object({}),
+  /** `mergedInto` when archived by a merge into another contact. */
+  'contact.archived': z.object({ mergedInto: z.string().optional() }),
   'contact.unarchived': z.object({}),
   'contact.suppressed': z.object({ reason: z.string().nullable() }),
   'contact.unsuppressed': z.object({}),
+  /**
+   * On the target contact, once per merge request that merged anything: the contacts merged into it,
+   * the channels that passed to it and the tags it gained (each source gets `contact.archived`).
+   */
+  'contact.merged': z.object({
+    sourceContactIds: z.array(z.string()),
+    channels: z.array(z.object({ kind: z.string(), normalized: z.string(), from: z.string() })),
+    tagsAdded: z.array(z.string()),
+  }),
   /** Seed 000 "Owner claimed": a rep claimed the contact, or an owner/admin assigned it. */
   'owner.claimed': z.object({
     ownerId: z.string(),

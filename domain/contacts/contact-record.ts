@@ -21,6 +21,8 @@ export interface ContactItem {
   status: 'active' | 'archived';
   archivedAt?: string;
   mergedInto?: string;
+  /** On a merge target: one record per contact merged into it. */
+  mergedFrom?: MergedFromItem[];
   suppressed: boolean;
   suppressedAt?: string;
   suppressedReason?: string;
@@ -52,6 +54,19 @@ export interface CurrentQualificationItem {
   source: 'manual' | 'ai';
   userId: string;
   at: string;
+}
+
+/** What one contact merged into this one brought: the channels and tags it had, the fields it filled. */
+export interface MergedFromItem {
+  contactId: string;
+  name: string;
+  mergedAt: string;
+  channels: { kind: ChannelKind; normalized: string }[];
+  tags: string[];
+  /** The fields it filled on the target (`jobTitle`, `customFields.<key>`, ...). */
+  fields: string[];
+  /** Contacts merged earlier into it, at any depth. */
+  mergedContactIds: string[];
 }
 
 export interface ChannelItem {
@@ -88,6 +103,7 @@ export function toContact(item: ContactItem): Contact {
     status: item.status,
     archivedAt: item.archivedAt ?? null,
     mergedInto: item.mergedInto ?? null,
+    mergedFrom: item.mergedFrom ?? [],
     suppressed: item.suppressed,
     suppressedAt: item.suppressedAt ?? null,
     suppressedReason: item.suppressedReason ?? null,

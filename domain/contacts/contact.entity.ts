@@ -27,6 +27,33 @@ export const contactSchema = {
     status: { type: ['active', 'archived'] as const, required: true },
     archivedAt: { type: 'string' },
     mergedInto: { type: 'string' },
+    /** On a merge target: what each contact merged into it brought (contact-merge.service.ts). */
+    mergedFrom: {
+      type: 'list',
+      items: {
+        type: 'map',
+        properties: {
+          contactId: { type: 'string', required: true },
+          name: { type: 'string', required: true },
+          mergedAt: { type: 'string', required: true },
+          channels: {
+            type: 'list',
+            required: true,
+            items: {
+              type: 'map',
+              properties: {
+                kind: { type: channelKinds, required: true },
+                normalized: { type: 'string', required: true },
+              },
+            },
+          },
+          tags: { type: 'list', required: true, items: { type: 'string' } },
+          fields: { type: 'list', required: true, items: { type: 'string' } },
+          /** Contacts merged earlier into this source: their events are the target's too. */
+          mergedContactIds: { type: 'list', required: true, items: { type: 'string' } },
+        },
+      },
+    },
     suppressed: { type: 'boolean', required: true },
     suppressedAt: { type: 'string' },
     suppressedReason: { type: 'string' },

@@ -103,6 +103,25 @@ export const currentQualificationSchema = z
   })
   .meta({ id: 'CurrentQualification' });
 
+/** What a contact merged into this one brought, kept on the target so nothing is lost. */
+export const mergedFromSchema = z
+  .object({
+    contactId: z.string().meta({ description: 'The merged contact (archived, with `mergedInto` set to this one)' }),
+    name: z.string(),
+    mergedAt: z.string(),
+    channels: z
+      .array(z.object({ kind: z.enum(channelKinds), normalized: z.string() }))
+      .meta({ description: 'Its channels, now this contact’s' }),
+    tags: z.array(z.string()).meta({ description: 'The tags it had (the ones this contact lacked were added)' }),
+    fields: z
+      .array(z.string())
+      .meta({ description: 'The fields it filled here because this contact had none (`city`, `customFields.<key>`, ...)' }),
+    mergedContactIds: z
+      .array(z.string())
+      .meta({ description: 'Contacts merged into it earlier; their events are listed with this contact’s too' }),
+  })
+  .meta({ id: 'MergedFrom' });
+
 export const contactSchema = z
   .object({
     id: z.string(),
@@ -119,6 +138,9 @@ export const contactSchema = z
     status: z.enum(['active', 'archived']),
     archivedAt: z.string().nullable(),
     mergedInto: z.string().nullable(),
+    mergedFrom: z
+      .array(mergedFromSchema)
+      .meta({ description: 'The contacts merged into this one (POST /v1/contacts/{id}/merge), oldest first' }),
     suppressed: z.boolean().meta({ description: 'Outbound messages to a suppressed contact are refused' }),
     suppressedAt: z.string().nullable(),
     suppressedReason: z.string().nullable(),

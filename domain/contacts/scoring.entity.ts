@@ -19,6 +19,8 @@ export const contactScoreSchema = {
     /** Who gave it: a user id, or `system` for the classifier. */
     userId: { type: 'string', required: true, readOnly: true },
     createdAt: { type: 'string', required: true, readOnly: true },
+    /** A copy made by a merge: the contact the score was given to. */
+    mergedFrom: { type: 'string', readOnly: true },
   },
   indexes: {
     byContact: {
@@ -44,6 +46,8 @@ export const contactQualificationSchema = {
     source: { type: ['manual', 'ai'] as const, required: true, readOnly: true },
     userId: { type: 'string', required: true, readOnly: true },
     createdAt: { type: 'string', required: true, readOnly: true },
+    /** A copy made by a merge: the contact the qualification was given to. */
+    mergedFrom: { type: 'string', readOnly: true },
   },
   indexes: {
     byContact: {

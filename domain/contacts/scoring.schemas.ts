@@ -41,6 +41,7 @@ export const contactScoreSchema = z
     source: z.string(),
     userId: z.string().meta({ description: 'Who gave it: a user id, or `system`' }),
     createdAt: z.string(),
+    mergedFrom: z.string().optional().meta({ description: 'Present on a copy made by a merge: the contact it was given to' }),
   })
   .meta({ id: 'ContactScore' });
 export type ContactScore = z.infer<typeof contactScoreSchema>;
@@ -54,6 +55,7 @@ export const contactQualificationSchema = z
     source: z.enum(qualificationSources),
     userId: z.string(),
     createdAt: z.string(),
+    mergedFrom: z.string().optional().meta({ description: 'Present on a copy made by a merge: the contact it was given to' }),
   })
   .meta({ id: 'ContactQualification' });
 export type ContactQualification = z.infer<typeof contactQualificationSchema>;

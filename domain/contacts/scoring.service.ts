@@ -13,7 +13,7 @@ import type {
 } from './scoring.schemas';
 import type { Contact } from './contacts.schemas';
 
-interface ContactScoreItem {
+export interface ContactScoreItem {
   workspaceId: string;
   contactId: string;
   scoreId: string;
@@ -21,9 +21,11 @@ interface ContactScoreItem {
   source: string;
   userId: string;
   createdAt: string;
+  /** On a copy made by a merge: the contact it was given to. */
+  mergedFrom?: string;
 }
 
-interface ContactQualificationItem {
+export interface ContactQualificationItem {
   workspaceId: string;
   contactId: string;
   qualificationId: string;
@@ -32,6 +34,8 @@ interface ContactQualificationItem {
   source: 'manual' | 'ai';
   userId: string;
   createdAt: string;
+  /** On a copy made by a merge: the contact it was given to. */
+  mergedFrom?: string;
 }
 
 const toScore = (item: ContactScoreItem): ContactScore => ({
@@ -41,6 +45,7 @@ const toScore = (item: ContactScoreItem): ContactScore => ({
   source: item.source,
   userId: item.userId,
   createdAt: item.createdAt,
+  ...(item.mergedFrom ? { mergedFrom: item.mergedFrom } : {}),
 });
 
 const toQualification = (item: ContactQualificationItem): ContactQualification => ({
@@ -51,6 +56,7 @@ const toQualification = (item: ContactQualificationItem): ContactQualification =
   source: item.source,
   userId: item.userId,
   createdAt: item.createdAt,
+  ...(item.mergedFrom ? { mergedFrom: item.mergedFrom } : {}),
 });
 
 const contactRef = (contactId: string) => ({ type: 'contact' as const, id: contactId });

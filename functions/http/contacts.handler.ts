@@ -1,5 +1,6 @@
 import { bulkChangeContacts } from '../../domain/contacts/bulk.service';
 import { listContacts, searchContacts } from '../../domain/contacts/contact-lists.service';
+import { mergeContacts } from '../../domain/contacts/contact-merge.service';
 import { addTags, removeTags } from '../../domain/contacts/contact-tags.service';
 import {
   addChannel,
@@ -58,4 +59,5 @@ export const handler = createHttpHandler('contacts', {
     setContactQualification(deps, caller, params.contactId, body),
   getContactQualification: ({ caller, params, query }, deps) =>
     getContactQualification(deps, caller, params.contactId, query),
+  mergeContacts: ({ caller, params, body }, deps) => mergeContacts(deps, caller, params.contactId, body),
 });

@@ -1,9 +1,10 @@
-import { listEventsByEntity, toEventDto } from '../../events/event-log';
+import { listRecordEvents } from '../../domain/contacts/contact-events.service';
+import { toEventDto } from '../../events/event-log';
 import { createHttpHandler } from './http-handler';
 
 export const handler = createHttpHandler('events', {
   listEvents: async ({ caller, query }, deps) => {
-    const page = await listEventsByEntity(deps, caller, { type: query.entityType, id: query.entityId }, query);
+    const page = await listRecordEvents(deps, caller, { type: query.entityType, id: query.entityId }, query);
     return { items: page.items.map(toEventDto), nextCursor: page.nextCursor };
   },
 });

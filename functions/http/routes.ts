@@ -30,6 +30,7 @@ import {
 } from '../../domain/contacts/contacts.schemas';
 import { bulkContactsInput, bulkContactsResult } from '../../domain/contacts/bulk.schemas';
 import { addTagsInput, tagParams } from '../../domain/contacts/contact-tags.schemas';
+import { mergeContactsInput } from '../../domain/contacts/contact-merge.schemas';
 import {
   addScoreInput,
   contactScoreSchema,
@@ -659,6 +660,19 @@ export const routes = {
     params: companyIdParams,
     query: listCompanyContactsQuery,
     response: { status: 200, description: 'A page of contact summaries', schema: pageOf(contactSummarySchema, 'CompanyContactPage') },
+  }),
+  mergeContacts: route({
+    method: 'POST',
+    path: '/v1/contacts/{contactId}/merge',
+    group: 'contacts',
+    tag: 'Contacts',
+    summary: 'Merge contacts (the same person entered more than once) into this one',
+    description:
+      "The caller must be able to write this contact and every source (403 otherwise; ids not in the workspace are 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 30 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.",
+    auth: true,
+    params: contactIdParams,
+    body: mergeContactsInput,
+    response: { status: 200, description: 'This contact after the merge', schema: contactSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;
 
