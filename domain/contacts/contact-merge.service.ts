@@ -3,20 +3,17 @@ import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { conflict, DomainError, forbidden, invalid, notFound } from '../shared/errors';
-import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
 import { distinctTags, maxTagsPerContact, tagKey } from '../tags/tag-names';
 import {
   channelScope,
-  entryKey,
-  listEntriesOf,
-  tokenItem,
   tokensOf,
   toContact,
   type ChannelItem,
   type ContactItem,
   type MergedFromItem,
 } from './contact-record';
+import { contactIndexOps, type ContactOp } from './contact-index-ops';
 import type { MergeContactsInput } from './contact-merge.schemas';
 import { maxChannelsPerContact, type Contact } from './contacts.schemas';
 import { assertCanWrite } from './contacts.service';
@@ -31,7 +28,7 @@ const pinConcurrency = 8;
 /** Rounds of re-asking for the items a batch read or write left unprocessed. */
 const maxBatchRounds = 5;
 
-type Op = (tx: TxEntities) => unknown;
+type Op = ContactOp;
 
 /**
  * A kind of record that hangs off a contact and passes to the target before a source is archived.
@@ -521,44 +518,9 @@ function opsOf(plan: SourcePlan, extraEvents: EventRecord[]): Op[] {
           .where((attr, { eq }) => eq(attr.ownerId, source.contactId))
           .commit(),
     ),
-    ...indexOps(targetBefore, targetAfter),
-    ...indexOps(source, sourceAfter),
+    ...contactIndexOps(targetBefore, targetAfter),
+    ...contactIndexOps(source, sourceAfter),
     ...[...plan.events, ...extraEvents].map<Op>((event) => (tx) => appendEvent(tx, event)),
-  ];
-}
-
-/** The list entries and search tokens a contact change rewrites (as `commitContact` does). */
-function indexOps(before: ContactItem, after: ContactItem): Op[] {
-  const { workspaceId, contactId } = after;
-  const afterEntries = listEntriesOf(after);
-  const afterKeys = new Set(afterEntries.map(entryKey));
-  const beforeEntries = listEntriesOf(before);
-  const beforeByKey = new Map(beforeEntries.map((entry) => [entryKey(entry), entry]));
-  const stale = beforeEntries.filter((entry) => !afterKeys.has(entryKey(entry)));
-  const changed = afterEntries.filter((entry) => {
-    const previous = beforeByKey.get(entryKey(entry));
-    return !previous || JSON.stringify(previous.summary) !== JSON.stringify(entry.summary);
-  });
-  const beforeTokens = new Set(before.searchTokens ?? []);
-  const afterTokens = new Set(after.searchTokens ?? []);
-  return [
-    ...stale.map<Op>(
-      (entry) => (tx) =>
-        tx.contactListEntry
-          .delete({ workspaceId, list: entry.list, shard: entry.shard, sortKey: entry.sortKey })
-          .commit(),
-    ),
-    ...changed.map<Op>((entry) => (tx) => tx.contactListEntry.put(entry).commit()),
-    ...[...beforeTokens]
-      .filter((token) => !afterTokens.has(token))
-      .map<Op>(
-        (token) => (tx) => tx.contactSearchToken.delete(tokenItem(workspaceId, contactId, token)).commit(),
-      ),
-    ...[...afterTokens]
-      .filter((token) => !beforeTokens.has(token))
-      .map<Op>(
-        (token) => (tx) => tx.contactSearchToken.put(tokenItem(workspaceId, contactId, token)).commit(),
-      ),
   ];
 }
 

@@ -7,11 +7,9 @@ import { appendEvent, newEvent, type EventRecord } from '../../events/event-log'
 import { writeTransaction } from '../store/transaction';
 import type { TxEntities } from '../store/db';
 import { normaliseChannelValue, type ChannelKind } from './channels';
+import { contactIndexOps, type ContactOp } from './contact-index-ops';
 import {
   channelScope,
-  entryKey,
-  listEntriesOf,
-  tokenItem,
   tokensOf,
   toContact,
   type ChannelItem,
@@ -166,24 +164,9 @@ export async function commitContact(
   const addedChannels = after.channels.filter((channel) => !beforeChannels.has(channelKey(channel)));
   const removedChannels = (before?.channels ?? []).filter((channel) => !afterChannels.has(channelKey(channel)));
 
-  const afterEntries = listEntriesOf(after);
-  const afterEntryKeys = new Set(afterEntries.map(entryKey));
-  const beforeEntries = before ? listEntriesOf(before) : [];
-  const beforeByKey = new Map(beforeEntries.map((entry) => [entryKey(entry), entry]));
-  const staleEntries = beforeEntries.filter((entry) => !afterEntryKeys.has(entryKey(entry)));
-  const changedEntries = afterEntries.filter((entry) => {
-    const previous = beforeByKey.get(entryKey(entry));
-    return !previous || JSON.stringify(previous.summary) !== JSON.stringify(entry.summary);
-  });
-
-  const beforeTokens = new Set(before?.searchTokens ?? []);
-  const afterTokens = new Set(after.searchTokens ?? []);
-  const addedTokens = [...afterTokens].filter((token) => !beforeTokens.has(token));
-  const removedTokens = [...beforeTokens].filter((token) => !afterTokens.has(token));
-
   const { workspaceId, contactId } = after;
   const now = after.updatedAt;
-  type Op = (tx: TxEntities) => unknown;
+  type Op = ContactOp;
   const ops: Op[] = [
     before
       ? (tx) =>
@@ -205,13 +188,7 @@ export async function commitContact(
           .where((attr, { eq }) => eq(attr.ownerId, contactId))
           .commit(),
     ),
-    ...staleEntries.map<Op>(
-      (entry) => (tx) =>
-        tx.contactListEntry.delete({ workspaceId, list: entry.list, shard: entry.shard, sortKey: entry.sortKey }).commit(),
-    ),
-    ...changedEntries.map<Op>((entry) => (tx) => tx.contactListEntry.put(entry).commit()),
-    ...removedTokens.map<Op>((token) => (tx) => tx.contactSearchToken.delete(tokenItem(workspaceId, contactId, token)).commit()),
-    ...addedTokens.map<Op>((token) => (tx) => tx.contactSearchToken.put(tokenItem(workspaceId, contactId, token)).commit()),
+    ...contactIndexOps(before, after),
     ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
     // Records written with the change (e.g. a score's history item); last, so the indexes above hold.
     ...(options.extraOps ?? []),

@@ -1,0 +1,37 @@
+import type { TxEntities } from '../store/db';
+import { entryKey, listEntriesOf, tokenItem, type ContactItem } from './contact-record';
+
+/** One item of a contact transaction, built inside `service.transaction.write`. */
+export type ContactOp = (tx: TxEntities) => unknown;
+
+/**
+ * The list entries and search tokens a contact change rewrites: entries whose key went away are
+ * deleted, new or changed ones put, tokens diffed. `before` is undefined for a new contact.
+ */
+export function contactIndexOps(before: ContactItem | undefined, after: ContactItem): ContactOp[] {
+  const { workspaceId, contactId } = after;
+  const afterEntries = listEntriesOf(after);
+  const afterKeys = new Set(afterEntries.map(entryKey));
+  const beforeEntries = before ? listEntriesOf(before) : [];
+  const beforeByKey = new Map(beforeEntries.map((entry) => [entryKey(entry), entry]));
+  const staleEntries = beforeEntries.filter((entry) => !afterKeys.has(entryKey(entry)));
+  const changedEntries = afterEntries.filter((entry) => {
+    const previous = beforeByKey.get(entryKey(entry));
+    return !previous || JSON.stringify(previous.summary) !== JSON.stringify(entry.summary);
+  });
+  const beforeTokens = new Set(before?.searchTokens ?? []);
+  const afterTokens = new Set(after.searchTokens ?? []);
+  return [
+    ...staleEntries.map<ContactOp>(
+      (entry) => (tx) =>
+        tx.contactListEntry.delete({ workspaceId, list: entry.list, shard: entry.shard, sortKey: entry.sortKey }).commit(),
+    ),
+    ...changedEntries.map<ContactOp>((entry) => (tx) => tx.contactListEntry.put(entry).commit()),
+    ...[...beforeTokens]
+      .filter((token) => !afterTokens.has(token))
+      .map<ContactOp>((token) => (tx) => tx.contactSearchToken.delete(tokenItem(workspaceId, contactId, token)).commit()),
+    ...[...afterTokens]
+      .filter((token) => !beforeTokens.has(token))
+      .map<ContactOp>((token) => (tx) => tx.contactSearchToken.put(tokenItem(workspaceId, contactId, token)).commit()),
+  ];
+}
