@@ -1,3 +1,4 @@
+import { prefixEnd } from '../store/key-range';
 import { companyList, contactListShards, sortPrefix, tokensOf } from '../contacts/contact-record';
 import { changeContact } from '../contacts/contacts.service';
 import { requireManager, type CallerContext } from '../shared/context';
@@ -104,7 +105,7 @@ async function contactIdsOf(
     for (let shard = 0; shard < contactListShards && ids.size < limit; shard += 1) {
       const page = await deps.db.entities.contactListEntry.query
         .byList({ workspaceId, list: companyList(companyId, status), shard })
-        .begins({ sortKey: sortPrefix.name })
+        .between({ sortKey: sortPrefix.name }, { sortKey: prefixEnd(sortPrefix.name) })
         .go({ limit: limit - ids.size, consistent: true });
       for (const entry of page.data) ids.add(entry.contactId);
     }

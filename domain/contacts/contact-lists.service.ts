@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallerContext } from '../shared/context';
+import { prefixEnd } from '../store/key-range';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalid } from '../shared/errors';
 import type { Page } from '../shared/pagination';
@@ -135,7 +136,7 @@ export async function listContacts(
     const ranged =
       keyRange.from || keyRange.to
         ? base.between({ sortKey: `${prefix}${keyRange.from ?? ''}` }, { sortKey: `${prefix}${keyRange.to ?? ''}\uffff` })
-        : base.begins({ sortKey: prefix });
+        : base.between({ sortKey: prefix }, { sortKey: prefixEnd(prefix) });
     const limit = state.reads === 1 ? firstRead : laterRead;
     const result = await ranged.go({ order, limit, cursor: state.next ?? null });
     state.buffer.push(...(result.data as Entry[]));
@@ -200,7 +201,7 @@ export async function searchContacts(
   for (let round = 0; round < maxSearchRounds && items.length < query.limit && !exhausted; round += 1) {
     const page = await deps.db.entities.contactSearchToken.query
       .byToken({ workspaceId: caller.workspaceId, partition })
-      .begins({ token })
+      .between({ token }, { token: prefixEnd(token) })
       .go({ limit: query.limit + 10, cursor: next ?? null });
     exhausted = !page.cursor;
     next = page.cursor ?? undefined;
