@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     pool: 'forks',
+    // Integration tests mostly wait on DynamoDB Local: three files at a time halve the run on 2 cores.
+    maxWorkers: 3,
   },
 });
