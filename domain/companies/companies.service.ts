@@ -8,6 +8,7 @@ import type { Page } from '../shared/pagination';
 import { nameSortKey } from '../shared/text';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
+import { claimGuard, releaseGuard } from '../store/unique-guard-ops';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import type {
   Company,
@@ -205,22 +206,11 @@ async function commitCompany(
       : (tx) => tx.company.create(after).commit(),
     ...added.map<Op>(
       (domain) => (tx) =>
-        tx.uniqueGuard
-          .create({
-            workspaceId,
-            scope: companyDomainScope,
-            value: domain,
-            ownerId: companyId,
-            createdAt: after.updatedAt,
-          })
-          .commit(),
+        claimGuard(tx, { workspaceId, scope: companyDomainScope, value: domain }, companyId, after.updatedAt),
     ),
     ...removed.map<Op>(
       (domain) => (tx) =>
-        tx.uniqueGuard
-          .delete({ workspaceId, scope: companyDomainScope, value: domain })
-          .where((attr, { eq }) => eq(attr.ownerId, companyId))
-          .commit(),
+        releaseGuard(tx, { workspaceId, scope: companyDomainScope, value: domain }, companyId),
     ),
     ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
   ];

@@ -5,6 +5,7 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, forbidden, notFound, stale, type FieldIssue } from '../shared/errors';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import { writeTransaction } from '../store/transaction';
+import { claimGuard, releaseGuard } from '../store/unique-guard-ops';
 import type { TxEntities } from '../store/db';
 import { normaliseChannelValue, type ChannelKind } from './channels';
 import { contactIndexOps, type ContactOp } from './contact-index-ops';
@@ -177,16 +178,11 @@ export async function commitContact(
       : (tx) => tx.contact.create(after).commit(),
     ...addedChannels.map<Op>(
       (channel) => (tx) =>
-        tx.uniqueGuard
-          .create({ workspaceId, scope: channelScope(channel.kind), value: channel.normalized, ownerId: contactId, createdAt: now })
-          .commit(),
+        claimGuard(tx, { workspaceId, scope: channelScope(channel.kind), value: channel.normalized }, contactId, now),
     ),
     ...removedChannels.map<Op>(
       (channel) => (tx) =>
-        tx.uniqueGuard
-          .delete({ workspaceId, scope: channelScope(channel.kind), value: channel.normalized })
-          .where((attr, { eq }) => eq(attr.ownerId, contactId))
-          .commit(),
+        releaseGuard(tx, { workspaceId, scope: channelScope(channel.kind), value: channel.normalized }, contactId),
     ),
     ...contactIndexOps(before, after),
     ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
