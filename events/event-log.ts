@@ -13,6 +13,17 @@ export interface EventRecord {
   actorUserId: string;
   payload: unknown;
   createdAt: string;
+  /** The contact, company and deal the event is about, when it has them: timelines are keyed by them. */
+  contactId?: string;
+  companyId?: string;
+  dealId?: string;
+}
+
+/** The records an event is about besides its own entity (a note's contact, a deal's company...). */
+export interface EventSubjects {
+  contactId?: string;
+  companyId?: string;
+  dealId?: string;
 }
 
 /**
@@ -25,7 +36,12 @@ export function newEvent<T extends EventType>(
   type: T,
   entity: { type: EntityType; id: string },
   payload: EventPayload<T>,
+  about: EventSubjects = {},
 ): EventRecord {
+  // An event of a contact, company or deal is about that record too.
+  const own: EventSubjects =
+    entity.type === 'contact' ? { contactId: entity.id } : entity.type === 'company' ? { companyId: entity.id } : {};
+  const subjects = Object.fromEntries(Object.entries({ ...own, ...about }).filter(([, id]) => id !== undefined));
   return {
     eventId: deps.newId('evt'),
     workspaceId: caller.workspaceId,
@@ -35,6 +51,7 @@ export function newEvent<T extends EventType>(
     actorUserId: caller.userId,
     payload: eventCatalogue[type].parse(payload),
     createdAt: deps.clock.nowIso(),
+    ...subjects,
   };
 }
 
@@ -42,7 +59,13 @@ export function newEvent<T extends EventType>(
 export const appendEvent = (entities: TxEntities, event: EventRecord) => entities.event.create(event).commit();
 
 /** The API shape of an event. */
-export const toEventDto = ({ eventId, workspaceId: _workspaceId, ...event }: EventRecord) => ({ id: eventId, ...event });
+export const toEventDto = ({ eventId, workspaceId: _workspaceId, contactId, companyId, dealId, ...event }: EventRecord) => ({
+  id: eventId,
+  ...event,
+  contactId: contactId ?? null,
+  companyId: companyId ?? null,
+  dealId: dealId ?? null,
+});
 
 /** Seed 001 EventLog.listByEntity: the events of one record, newest first. */
 export async function listEventsByEntity(

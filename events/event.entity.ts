@@ -16,6 +16,10 @@ export const eventSchema = {
     actorUserId: { type: 'string', required: true, readOnly: true },
     payload: { type: 'any', required: true, readOnly: true },
     createdAt: { type: 'string', required: true, readOnly: true },
+    /** What the event is about besides its entity (see EventSubjects): the keys of timelines. */
+    contactId: { type: 'string', readOnly: true },
+    companyId: { type: 'string', readOnly: true },
+    dealId: { type: 'string', readOnly: true },
   },
   indexes: {
     byEntity: {

@@ -11,6 +11,9 @@ export const eventSchema = z
     actorUserId: z.string().meta({ description: 'The user who caused it, or `system`' }),
     payload: z.record(z.string(), z.unknown()),
     createdAt: z.string(),
+    contactId: z.string().nullable().meta({ description: 'The contact the event is about, if any (its timeline shows it)' }),
+    companyId: z.string().nullable().meta({ description: 'The company the event is about, if any' }),
+    dealId: z.string().nullable().meta({ description: 'The deal the event is about, if any' }),
   })
   .meta({ id: 'Event' });
 
