@@ -1,5 +1,5 @@
-import { prefixEnd } from '../store/key-range';
-import { companyList, contactListShards, sortPrefix, tokensOf } from '../contacts/contact-record';
+
+import { companyList, tokensOf } from '../contacts/contact-record';
 import { changeContact } from '../contacts/contacts.service';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -102,13 +102,11 @@ async function contactIdsOf(
 ): Promise<string[]> {
   const ids = new Set<string>();
   for (const status of ['active', 'archived'] as const) {
-    for (let shard = 0; shard < contactListShards && ids.size < limit; shard += 1) {
-      const page = await deps.db.entities.contactListEntry.query
-        .byList({ workspaceId, list: companyList(companyId, status), shard })
-        .between({ sortKey: sortPrefix.name }, { sortKey: prefixEnd(sortPrefix.name) })
-        .go({ limit: limit - ids.size, consistent: true });
-      for (const entry of page.data) ids.add(entry.contactId);
-    }
+    if (ids.size >= limit) break;
+    const page = await deps.db.entities.contactListEntry.query
+      .byList({ workspaceId, list: companyList(companyId, status), sort: 'n' })
+      .go({ limit: limit - ids.size, consistent: true });
+    for (const entry of page.data) ids.add(entry.contactId);
   }
   return [...ids].slice(0, limit);
 }

@@ -1,12 +1,14 @@
 import type { TxEntities } from '../store/db';
-import { entryKey, listEntriesOf, tokenItem, type ContactItem } from './contact-record';
+import { searchPartition } from './search-tokens';
+import { entryKey, listEntriesOf, toSearchHit, tokenItem, type ContactItem } from './contact-record';
 
 /** One item of a contact transaction, built inside `service.transaction.write`. */
 export type ContactOp = (tx: TxEntities) => unknown;
 
 /**
  * The list entries and search tokens a contact change rewrites: entries whose key went away are
- * deleted, new or changed ones put, tokens diffed. `before` is undefined for a new contact.
+ * deleted, new or changed ones put; tokens that went away are deleted, new ones put, and all of them
+ * rewritten when what they carry of the contact changed. `before` is undefined for a new contact.
  */
 export function contactIndexOps(before: ContactItem | undefined, after: ContactItem): ContactOp[] {
   const { workspaceId, contactId } = after;
@@ -21,17 +23,21 @@ export function contactIndexOps(before: ContactItem | undefined, after: ContactI
   });
   const beforeTokens = new Set(before?.searchTokens ?? []);
   const afterTokens = new Set(after.searchTokens ?? []);
+  const hit = toSearchHit(after);
+  const hitChanged = !before || JSON.stringify(toSearchHit(before)) !== JSON.stringify(hit);
   return [
     ...staleEntries.map<ContactOp>(
       (entry) => (tx) =>
-        tx.contactListEntry.delete({ workspaceId, list: entry.list, shard: entry.shard, sortKey: entry.sortKey }).commit(),
+        tx.contactListEntry.delete({ workspaceId, list: entry.list, sort: entry.sort, sortKey: entry.sortKey }).commit(),
     ),
     ...changedEntries.map<ContactOp>((entry) => (tx) => tx.contactListEntry.put(entry).commit()),
     ...[...beforeTokens]
       .filter((token) => !afterTokens.has(token))
-      .map<ContactOp>((token) => (tx) => tx.contactSearchToken.delete(tokenItem(workspaceId, contactId, token)).commit()),
+      .map<ContactOp>(
+        (token) => (tx) => tx.contactSearchToken.delete({ workspaceId, partition: searchPartition(token), token, contactId }).commit(),
+      ),
     ...[...afterTokens]
-      .filter((token) => !beforeTokens.has(token))
-      .map<ContactOp>((token) => (tx) => tx.contactSearchToken.put(tokenItem(workspaceId, contactId, token)).commit()),
+      .filter((token) => hitChanged || !beforeTokens.has(token))
+      .map<ContactOp>((token) => (tx) => tx.contactSearchToken.put(tokenItem(after, token, hit)).commit()),
   ];
 }

@@ -5,35 +5,26 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalid } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { tagKey } from '../tags/tag-names';
-import {
-  companyList,
-  contactListShards,
-  ownerList,
-  sortPrefix,
-  statusList,
-  tagList,
-  toSummary,
-  type ContactItem,
-} from './contact-record';
-import type { ContactSummary, ListContactsQuery, SearchContactsQuery } from './contacts.schemas';
+import { companyList, listSort, ownerList, statusList, suppressedList, tagList } from './contact-record';
+import type { ContactSearchHit, ContactSummary, ListContactsQuery, SearchContactsQuery } from './contacts.schemas';
 import { normaliseSearchQuery, searchPartition } from './search-tokens';
 
 /**
- * Reads per shard for one page. A filter that no key serves (e.g. `suppressed`, or a date range
- * under another sort) is applied to the entries read; when the page is not full after this many
- * reads, it is returned short with a cursor to go on. So a page costs at most
- * `contactListShards × maxReadsPerShard` queries, whatever the size of the workspace.
+ * Reads for one page. A filter that no key serves (e.g. `suppressed=false`, or a date range under
+ * another sort) is applied to the entries read; when the page is not full after this many reads, it
+ * is returned short with a cursor to go on. So a page costs at most this many queries, whatever the
+ * size of the workspace.
  */
-const maxReadsPerShard = 3;
-/** Searches read at most this many token pages (plus one BatchGetItem each) per result page. */
+const maxReads = 3;
+/** Searches read at most this many token pages per result page. */
 const maxSearchRounds = 3;
 
 const cursorSchema = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   /** Fingerprint of the query the cursor belongs to. */
   f: z.string(),
-  /** Per shard: the sort key last returned, null when the shard is exhausted, '' when not started. */
-  s: z.array(z.string().nullable()),
+  /** The sort key (or token#contactId) last read. */
+  p: z.string(),
 });
 
 const invalidCursor = () =>
@@ -41,20 +32,20 @@ const invalidCursor = () =>
     fields: [{ field: 'query.cursor', message: 'Invalid cursor: pass back the nextCursor of the same query' }],
   });
 
-function decodeCursor(cursor: string | undefined, fingerprint: string, shards: number): (string | null)[] {
-  if (!cursor) return Array.from({ length: shards }, () => '');
+function decodeCursor(cursor: string | undefined, fingerprint: string): string | undefined {
+  if (!cursor) return undefined;
   let parsed: z.infer<typeof cursorSchema>;
   try {
     parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
     throw invalidCursor();
   }
-  if (parsed.f !== fingerprint || parsed.s.length !== shards) throw invalidCursor();
-  return parsed.s;
+  if (parsed.f !== fingerprint) throw invalidCursor();
+  return parsed.p;
 }
 
-const encodeCursor = (fingerprint: string, positions: (string | null)[]) =>
-  Buffer.from(JSON.stringify({ v: 1, f: fingerprint, s: positions })).toString('base64url');
+const encodeCursor = (fingerprint: string, position: string) =>
+  Buffer.from(JSON.stringify({ v: 2, f: fingerprint, p: position })).toString('base64url');
 
 /** ElectroDB's cursor is the base64url JSON of the key to start after. */
 const startAfter = (pk: string, sk: string) => Buffer.from(JSON.stringify({ pk, sk })).toString('base64url');
@@ -68,8 +59,9 @@ interface Entry {
 
 /**
  * Lists contacts (seed 001 Contact.list()): by name, created or updated; active or archived; all, one
- * owner's or the unclaimed pool (`ownerId=none`), each served by its own key. Other filters narrow
- * what those keys return, within a bounded number of reads.
+ * owner's or the unclaimed pool (`ownerId=none`), a company's, a tag's or the suppressed ones, each
+ * served by its own key: a page is one Query. Other filters narrow what that key returns, within a
+ * bounded number of reads.
  */
 export async function listContacts(
   deps: CoreDeps,
@@ -83,93 +75,73 @@ export async function listContacts(
     if (query.sort !== 'name') throw invalid('query.sort', 'Tag lists are sorted by name: leave out sort, or use sort=name, with tag');
     if (query.companyId) throw invalid('query.companyId', 'Filter by tag or by company, not both at once');
   }
-  // A company's or a tag's list is the narrower key; an owner asked for with it filters the entries' summaries.
-  const ownerFilter =
-    (query.companyId || query.tag !== undefined) && query.ownerId ? (query.ownerId === 'none' ? null : query.ownerId) : undefined;
+  // The narrowest key serves the page: a tag's or a company's list, then the (sparse) suppressed list,
+  // then an owner's; an owner or suppression asked for with a narrower key filters its entries.
+  const bySuppressedList = query.suppressed === true && query.tag === undefined && !query.companyId;
+  const byOwnerList = Boolean(query.ownerId) && query.tag === undefined && !query.companyId && !bySuppressedList;
   const list =
     query.tag !== undefined
       ? tagList(tagKey(query.tag), status)
       : query.companyId
         ? companyList(query.companyId, status)
-        : query.ownerId
-          ? ownerList(query.ownerId === 'none' ? undefined : query.ownerId, status)
-          : statusList(status);
+        : bySuppressedList
+          ? suppressedList(status)
+          : query.ownerId
+            ? ownerList(query.ownerId === 'none' ? undefined : query.ownerId, status)
+            : statusList(status);
+  const ownerFilter = query.ownerId && !byOwnerList ? (query.ownerId === 'none' ? null : query.ownerId) : undefined;
+  const suppressedFilter = bySuppressedList ? undefined : query.suppressed;
+  const sort = listSort[query.sort];
   const order = query.order ?? (query.sort === 'name' ? 'asc' : 'desc');
-  const prefix = sortPrefix[query.sort];
   const created = { from: isoOrUndefined(query.createdFrom), to: isoOrUndefined(query.createdTo) };
   const updated = { from: isoOrUndefined(query.updatedFrom), to: isoOrUndefined(query.updatedTo) };
   const keyRange: { from?: string; to?: string } =
     query.sort === 'created' ? created : query.sort === 'updated' ? updated : {};
-  const ownerPart = ownerFilter === undefined ? [] : [ownerFilter];
-  const fingerprint = JSON.stringify([list, query.sort, order, query.suppressed ?? null, created, updated, ...ownerPart]);
-  const positions = decodeCursor(query.cursor, fingerprint, contactListShards);
+  const fingerprint = JSON.stringify([list, sort, order, suppressedFilter ?? null, ownerFilter, created, updated]);
+  let position = decodeCursor(query.cursor, fingerprint);
 
   const matches = (summary: ContactSummary) =>
-    (query.suppressed === undefined || summary.suppressed === query.suppressed) &&
+    (suppressedFilter === undefined || summary.suppressed === suppressedFilter) &&
     (ownerFilter === undefined || summary.ownerId === ownerFilter) &&
     (query.sort === 'created' || inRange(summary.createdAt, created)) &&
     (query.sort === 'updated' || inRange(summary.updatedAt, updated));
-
   const narrowed =
-    query.suppressed !== undefined ||
+    suppressedFilter !== undefined ||
     ownerFilter !== undefined ||
     (query.sort !== 'created' && Boolean(created.from || created.to)) ||
     (query.sort !== 'updated' && Boolean(updated.from || updated.to));
-  // Contacts spread evenly over the shards, so a first read of a fair share and a margin almost
-  // always fills the page (a shard that runs dry is read again); a page narrowed by a filter reads
-  // full pages from the start.
-  const firstRead = narrowed ? Math.max(query.limit, 25) : Math.ceil(query.limit / contactListShards) + 5;
-  const laterRead = Math.max(query.limit, 25);
-  const shards = positions.map((position, shard) => ({
-    shard,
-    position,
-    buffer: [] as Entry[],
-    next: position === null ? null : position === '' ? undefined : startAfter(`WS#${caller.workspaceId}#CL#${list}#${shard}`, position),
-    exhausted: position === null,
-    reads: 0,
-  }));
+  // One more than the page tells whether another page follows; a filtered page reads ahead more.
+  const readSize = narrowed ? Math.max(query.limit * 2, 50) : query.limit + 1;
 
-  const refill = async (state: (typeof shards)[number]) => {
-    state.reads += 1;
-    const keys = { workspaceId: caller.workspaceId, list, shard: state.shard };
-    const base = deps.db.entities.contactListEntry.query.byList(keys);
-    const ranged =
-      keyRange.from || keyRange.to
-        ? base.between({ sortKey: `${prefix}${keyRange.from ?? ''}` }, { sortKey: `${prefix}${keyRange.to ?? ''}\uffff` })
-        : base.between({ sortKey: prefix }, { sortKey: prefixEnd(prefix) });
-    const limit = state.reads === 1 ? firstRead : laterRead;
-    const result = await ranged.go({ order, limit, cursor: state.next ?? null });
-    state.buffer.push(...(result.data as Entry[]));
-    state.next = result.cursor ?? undefined;
-    if (!result.cursor) state.exhausted = true;
-  };
-
+  const pk = `WS#${caller.workspaceId}#CL#${list}#${sort}`;
+  const partition = deps.db.entities.contactListEntry.query.byList({ workspaceId: caller.workspaceId, list, sort });
   const items: ContactSummary[] = [];
-  const before = (a: string, b: string) => (order === 'asc' ? a < b : a > b);
-  let capped = false;
-  for (;;) {
-    const empty = shards.filter((state) => state.buffer.length === 0 && !state.exhausted);
-    if (empty.some((state) => state.reads >= maxReadsPerShard)) {
-      capped = true;
-      break;
+  let more = false;
+  for (let reads = 0; reads < maxReads && items.length < query.limit; reads += 1) {
+    const result = await withinRange(partition, keyRange).go({ order, limit: readSize, cursor: position === undefined ? null : startAfter(pk, position) });
+    const entries = result.data as Entry[];
+    more = Boolean(result.cursor);
+    for (const entry of entries) {
+      if (items.length === query.limit) {
+        more = true; // an entry is left over
+        break;
+      }
+      position = entry.sortKey;
+      if (matches(entry.summary)) items.push(entry.summary);
     }
-    await Promise.all(empty.map(refill));
-    let head: (typeof shards)[number] | undefined;
-    for (const state of shards) {
-      const candidate = state.buffer[0];
-      if (candidate && (!head || before(candidate.sortKey, head.buffer[0]!.sortKey))) head = state;
-    }
-    if (!head) break; // every shard exhausted
-    const entry = head.buffer.shift()!;
-    head.position = entry.sortKey;
-    if (matches(entry.summary)) items.push(entry.summary);
-    if (items.length >= query.limit) break;
+    if (!more) break;
   }
-  const more = capped || shards.some((state) => state.buffer.length > 0 || !state.exhausted);
-  const nextPositions = shards.map((state) =>
-    state.exhausted && state.buffer.length === 0 ? null : state.position,
-  );
-  return { items, nextCursor: more ? encodeCursor(fingerprint, nextPositions) : null };
+  return { items, nextCursor: more && position !== undefined ? encodeCursor(fingerprint, position) : null };
+}
+
+type ListPartition = ReturnType<CoreDeps['db']['entities']['contactListEntry']['query']['byList']>;
+
+/** The entries of a date sort between two times (sort keys are `<ISO time>#<contactId>`). */
+function withinRange(partition: ListPartition, range: { from?: string; to?: string }) {
+  if (range.from && range.to) return partition.between({ sortKey: range.from }, { sortKey: `${range.to}\uffff` });
+  if (range.from) return partition.gte({ sortKey: range.from });
+  if (range.to) return partition.lte({ sortKey: `${range.to}\uffff` });
+  return partition;
 }
 
 function inRange(value: string, range: { from?: string; to?: string }) {
@@ -178,55 +150,48 @@ function inRange(value: string, range: { from?: string; to?: string }) {
 
 /**
  * Finds contacts by a prefix of their name, email, phone number or company, case- and
- * accent-insensitive (seed 000 contact book search): one token query and one BatchGetItem per round.
+ * accent-insensitive (seed 000 contact book search): one token Query per page (the tokens carry each
+ * contact's search hit); filters that drop most hits read up to `maxSearchRounds` token pages.
+ * Hits come in token order; a contact matched by two tokens is listed once per page.
  */
 export async function searchContacts(
   deps: CoreDeps,
   caller: CallerContext,
   query: SearchContactsQuery,
-): Promise<Page<ContactSummary>> {
+): Promise<Page<ContactSearchHit>> {
   const { token } = normaliseSearchQuery(query.q);
   const partition = searchPartition(token);
   const status = query.archived ? 'archived' : 'active';
   const fingerprint = JSON.stringify(['search', token, status, query.ownerId ?? null, query.suppressed ?? null]);
-  const [position] = decodeCursor(query.cursor, fingerprint, 1);
-  if (position === null) return { items: [], nextCursor: null };
+  let position = decodeCursor(query.cursor, fingerprint);
 
   const pk = `WS#${caller.workspaceId}#ST#${partition}`;
-  const items: ContactSummary[] = [];
+  const matches = (hit: ContactSearchHit) =>
+    hit.status === status &&
+    (query.ownerId === undefined || (hit.ownerId ?? 'none') === query.ownerId) &&
+    (query.suppressed === undefined || hit.suppressed === query.suppressed);
+  const narrowed = query.archived || query.ownerId !== undefined || query.suppressed !== undefined;
+  const readSize = narrowed ? Math.max(query.limit * 2, 50) : query.limit + 10;
+  const items: ContactSearchHit[] = [];
   const seen = new Set<string>();
-  let next = position ? startAfter(pk, position) : undefined;
-  let last = position ?? '';
-  let exhausted = false;
-  for (let round = 0; round < maxSearchRounds && items.length < query.limit && !exhausted; round += 1) {
+  let more = false;
+  for (let round = 0; round < maxSearchRounds && items.length < query.limit; round += 1) {
     const page = await deps.db.entities.contactSearchToken.query
       .byToken({ workspaceId: caller.workspaceId, partition })
       .between({ token }, { token: prefixEnd(token) })
-      .go({ limit: query.limit + 10, cursor: next ?? null });
-    exhausted = !page.cursor;
-    next = page.cursor ?? undefined;
-    const ids = [...new Set(page.data.map((hit) => hit.contactId))].filter((id) => !seen.has(id));
-    const found = ids.length
-      ? await deps.db.entities.contact
-          .get(ids.map((contactId) => ({ workspaceId: caller.workspaceId, contactId })))
-          .go()
-      : { data: [] };
-    const byId = new Map((found.data as ContactItem[]).map((item) => [item.contactId, item]));
-    for (const hit of page.data) {
-      last = `${hit.token}#${hit.contactId}`;
-      const item = byId.get(hit.contactId);
-      if (!item || seen.has(item.contactId)) continue;
-      seen.add(item.contactId);
-      const matches =
-        item.status === status &&
-        (query.ownerId === undefined || (item.ownerId ?? 'none') === query.ownerId) &&
-        (query.suppressed === undefined || item.suppressed === query.suppressed);
-      if (matches) items.push(toSummary(item));
-      if (items.length >= query.limit) {
-        exhausted = exhausted && hit === page.data[page.data.length - 1];
+      .go({ limit: readSize, cursor: position === undefined ? null : startAfter(pk, position) });
+    more = Boolean(page.cursor);
+    for (const found of page.data as { token: string; contactId: string; hit: ContactSearchHit }[]) {
+      if (items.length === query.limit) {
+        more = true; // a token is left over
         break;
       }
+      position = `${found.token}#${found.contactId}`;
+      if (seen.has(found.contactId) || !matches(found.hit)) continue;
+      seen.add(found.contactId);
+      items.push(found.hit);
     }
+    if (!more) break;
   }
-  return { items, nextCursor: exhausted ? null : encodeCursor(fingerprint, [last]) };
+  return { items, nextCursor: more && position !== undefined ? encodeCursor(fingerprint, position) : null };
 }

@@ -1,7 +1,7 @@
 import { nameSortKey } from '../shared/text';
 import { tagKey } from '../tags/tag-names';
 import type { ChannelKind } from './channels';
-import type { Contact, ContactSummary } from './contacts.schemas';
+import type { Contact, ContactSearchHit, ContactSummary } from './contacts.schemas';
 import { searchPartition, searchTokens } from './search-tokens';
 
 /** The contact item as stored. */
@@ -78,9 +78,6 @@ export interface ChannelItem {
   primary: boolean;
 }
 
-/** Lists are spread over this many partitions; a page reads all of them in parallel. */
-export const contactListShards = 4;
-
 /** The guard scope holding a channel value unique in its workspace. */
 export const channelScope = (kind: ChannelKind) => `channel:${kind}`;
 
@@ -143,77 +140,87 @@ export function toSummary(item: ContactItem): ContactSummary {
   };
 }
 
-/** FNV-1a: a stable, even spread of contact ids over the list shards. */
-export function shardOf(contactId: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < contactId.length; index += 1) {
-    hash ^= contactId.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % contactListShards;
-}
-
 export type ContactSort = 'name' | 'created' | 'updated';
-export const sortPrefix: Record<ContactSort, string> = { name: 'n#', created: 'c#', updated: 'u#' };
+/** The code of each sort in list partition keys. */
+export type ListSort = 'n' | 'c' | 'u';
+export const listSort: Record<ContactSort, ListSort> = { name: 'n', created: 'c', updated: 'u' };
 
 export const statusList = (status: ContactItem['status']) => status;
 export const ownerList = (ownerId: string | undefined, status: ContactItem['status']) =>
   `owner:${ownerId ?? 'none'}:${status}`;
 /** A company's contacts (domain/companies): served by key, like the owner lists. */
 export const companyList = (companyId: string, status: ContactItem['status']) => `company:${companyId}:${status}`;
-
-export interface ListEntry {
-  workspaceId: string;
-  list: string;
-  shard: number;
-  sortKey: string;
-  contactId: string;
-  summary: ContactSummary;
-}
-
-/** Every list entry a contact has: its status list, its owner list and its company's list, each under every sort. Plus one entry per tag (name sort only). */
-export function listEntriesOf(item: ContactItem): ListEntry[] {
-  const shard = shardOf(item.contactId);
-  const summary = toSummary(item);
-  const sortKeys = [
-    `${sortPrefix.name}${nameSortKey(item.name)}#${item.contactId}`,
-    `${sortPrefix.created}${item.createdAt}#${item.contactId}`,
-    `${sortPrefix.updated}${item.updatedAt}#${item.contactId}`,
-  ];
-  const lists = [statusList(item.status), ownerList(item.ownerId, item.status)];
-  if (item.companyId) lists.push(companyList(item.companyId, item.status));
-  return lists.flatMap((list) =>
-    sortKeys.map((sortKey) => ({ workspaceId: item.workspaceId, list, shard, sortKey, contactId: item.contactId, summary })),
-  ).concat(tagEntriesOf(item, shard, sortKeys[0]!, summary));
-}
-
+/** The suppressed contacts: a sparse list (only suppressed contacts have entries), so `suppressed=true` is a key. */
+export const suppressedList = (status: ContactItem['status']) => `suppressed:${status}`;
 /**
  * A tag's contacts: `tag:<tag key>:<status>`, under the name sort only, so a tag costs one entry per
  * contact (the budget this sets on a contact's transaction is worked out at `maxTagsPerContact`).
  */
 export const tagList = (key: string, status: ContactItem['status']) => `tag:${key}:${status}`;
 
-function tagEntriesOf(item: ContactItem, shard: number, byName: string, summary: ContactSummary): ListEntry[] {
-  const keys = new Set((item.tags ?? []).map(tagKey));
-  return [...keys].map((key) => ({
-    workspaceId: item.workspaceId,
-    list: tagList(key, item.status),
-    shard,
-    sortKey: byName,
-    contactId: item.contactId,
-    summary,
-  }));
+/**
+ * One contact's place in one list under one sort: partition `<list>#<sort>`, sort key
+ * `<sort value>#<contactId>`. One partition per list and sort keeps a page to one Query; each
+ * partition takes one write per contact change, so an import can write ~500 contacts/s (a partition
+ * accepts ~1,000 write units/s, a transactional write costs 2) before one list partition throttles.
+ */
+export interface ListEntry {
+  workspaceId: string;
+  list: string;
+  sort: ListSort;
+  sortKey: string;
+  contactId: string;
+  summary: ContactSummary;
 }
 
-export const entryKey = (entry: Pick<ListEntry, 'list' | 'shard' | 'sortKey'>) => `${entry.list}|${entry.shard}|${entry.sortKey}`;
+/**
+ * Every list entry a contact has: its status list, its owner list, its company's list and (when
+ * suppressed) the suppressed list, each under every sort; plus one entry per tag (name sort only).
+ */
+export function listEntriesOf(item: ContactItem): ListEntry[] {
+  const summary = toSummary(item);
+  const sortKeys: Record<ListSort, string> = {
+    n: `${nameSortKey(item.name)}#${item.contactId}`,
+    c: `${item.createdAt}#${item.contactId}`,
+    u: `${item.updatedAt}#${item.contactId}`,
+  };
+  const entry = (list: string, sort: ListSort): ListEntry => ({
+    workspaceId: item.workspaceId,
+    list,
+    sort,
+    sortKey: sortKeys[sort],
+    contactId: item.contactId,
+    summary,
+  });
+  const lists = [statusList(item.status), ownerList(item.ownerId, item.status)];
+  if (item.companyId) lists.push(companyList(item.companyId, item.status));
+  if (item.suppressed) lists.push(suppressedList(item.status));
+  const tagKeys = new Set((item.tags ?? []).map(tagKey));
+  return [
+    ...lists.flatMap((list) => (['n', 'c', 'u'] as const).map((sort) => entry(list, sort))),
+    ...[...tagKeys].map((key) => entry(tagList(key, item.status), 'n')),
+  ];
+}
+
+export const entryKey = (entry: Pick<ListEntry, 'list' | 'sort' | 'sortKey'>) => `${entry.list}|${entry.sort}|${entry.sortKey}`;
 
 export function tokensOf(item: Pick<ContactItem, 'name' | 'companyName' | 'channels'>): string[] {
   return searchTokens({ name: item.name, companyName: item.companyName ?? null, channels: item.channels });
 }
 
-export const tokenItem = (workspaceId: string, contactId: string, token: string) => ({
-  workspaceId,
+/**
+ * What a search token carries of its contact, so a search page is one Query: the summary without
+ * `updatedAt`, which would make every change of the contact rewrite all its tokens.
+ */
+export function toSearchHit(item: ContactItem): ContactSearchHit {
+  const { updatedAt: _updatedAt, ...hit } = toSummary(item);
+  return hit;
+}
+
+export const tokenItem = (item: ContactItem, token: string, hit: ContactSearchHit = toSearchHit(item)) => ({
+  workspaceId: item.workspaceId,
   partition: searchPartition(token),
   token,
-  contactId,
+  contactId: item.contactId,
+  hit,
 });

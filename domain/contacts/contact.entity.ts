@@ -118,19 +118,18 @@ export const contactSchema = {
 } as const;
 
 /**
- * One contact's place in one list, under one sort. Lists are `<status>` (every contact) and
- * `owner:<ownerId or none>:<status>`; sorts are `n` (name), `c` (created), `u` (updated). A list is
- * spread over a few shards (by contact id) so an import is not capped by one partition's write rate;
- * a page queries every shard and merges. The entry carries the contact's summary, so a page needs no
- * further read.
- * Access pattern: pk WS#<workspaceId>#CL#<list>#<shard>, sk <sort>#<sort value>#<contactId>.
+ * One contact's place in one list, under one sort. Lists are `<status>` (every contact),
+ * `owner:<ownerId or none>:<status>`, `company:<companyId>:<status>`, `suppressed:<status>` and
+ * `tag:<tag key>:<status>` (contact-record.ts); sorts are `n` (name), `c` (created), `u` (updated).
+ * The entry carries the contact's summary, so a page is one Query and nothing else.
+ * Access pattern: pk WS#<workspaceId>#CL#<list>#<sort>, sk <sort value>#<contactId>.
  */
 export const contactListEntrySchema = {
   model: { service: 'crm', entity: 'contactListEntry', version: '1' },
   attributes: {
     workspaceId: { type: 'string', required: true, readOnly: true },
     list: { type: 'string', required: true, readOnly: true },
-    shard: { type: 'number', required: true, readOnly: true },
+    sort: { type: ['n', 'c', 'u'] as const, required: true, readOnly: true },
     sortKey: { type: 'string', required: true, readOnly: true },
     contactId: { type: 'string', required: true },
     summary: { type: 'any', required: true },
@@ -139,8 +138,8 @@ export const contactListEntrySchema = {
     byList: {
       pk: {
         field: 'pk',
-        composite: ['workspaceId', 'list', 'shard'],
-        template: 'WS#${workspaceId}#CL#${list}#${shard}',
+        composite: ['workspaceId', 'list', 'sort'],
+        template: 'WS#${workspaceId}#CL#${list}#${sort}',
         casing: 'none',
       },
       sk: { field: 'sk', composite: ['sortKey'], template: '${sortKey}', casing: 'none' },
@@ -149,9 +148,10 @@ export const contactListEntrySchema = {
 } as const;
 
 /**
- * A search token of a contact (a folded word of its name or company, an email, phone digits...).
+ * A search token of a contact (a folded word of its name or company, an email, phone digits...),
+ * carrying the contact's search hit (its summary without updatedAt), so a search page is one Query.
  * Access pattern: pk WS#<workspaceId>#ST#<first two characters>, sk <token>#<contactId>; a search is
- * begins_with(<folded query>) on the query's partition.
+ * the key range of the folded query (a prefix) in the query's partition.
  */
 export const contactSearchTokenSchema = {
   model: { service: 'crm', entity: 'contactSearchToken', version: '1' },
@@ -160,6 +160,7 @@ export const contactSearchTokenSchema = {
     partition: { type: 'string', required: true, readOnly: true },
     token: { type: 'string', required: true, readOnly: true },
     contactId: { type: 'string', required: true, readOnly: true },
+    hit: { type: 'any', required: true },
   },
   indexes: {
     byToken: {

@@ -175,6 +175,11 @@ export const contactSummarySchema = z
   .meta({ id: 'ContactSummary' });
 export type ContactSummary = z.infer<typeof contactSummarySchema>;
 
+export const contactSearchHitSchema = contactSummarySchema
+  .omit({ updatedAt: true })
+  .meta({ id: 'ContactSearchHit', description: 'A contact summary as search finds it (without updatedAt: GET the contact for everything else)' });
+export type ContactSearchHit = z.infer<typeof contactSearchHitSchema>;
+
 export const contactIdParams = z.object({ contactId: z.string().min(1).max(64) });
 export const channelIdParams = contactIdParams.extend({ channelId: z.string().min(1).max(64) });
 

@@ -190,7 +190,10 @@ export async function commitContact(
     ...(options.extraOps ?? []),
   ];
   if (ops.length > maxTransactionItems) {
-    throw new DomainError('unprocessable', 'This change touches too much at once: change fewer channels per request');
+    throw new DomainError(
+      'unprocessable',
+      `This change would write ${ops.length} items at once (the contact, its list entries, search tokens and events), more than the ${maxTransactionItems} one transaction allows: change fewer channels at once, or remove some of the contact's tags first`,
+    );
   }
   const firstAdded = 1;
   try {

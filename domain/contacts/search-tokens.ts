@@ -34,12 +34,12 @@ export interface SearchQuery {
   kind: 'text' | 'phone';
 }
 
-const maxTokens = 40;
+const maxTokens = 32;
 const maxTokenLength = 64;
 const minTokenLength = 2;
 
 /*
- * When a contact has more than 40 tokens, the least useful go first. Tiers, most useful first:
+ * When a contact has more than 32 tokens, the least useful go first. Tiers, most useful first:
  * 0 full name, full emails, phone E.164 digits, LinkedIn slug, Telegram username or id
  * 1 the rest of the name from each word on ("maria lopez", "lopez"), full company name
  * 2 national phone forms, email domains
@@ -52,7 +52,7 @@ const minTokenLength = 2;
 type Tier = 0 | 1 | 2 | 3 | 4;
 
 /**
- * Search tokens of a contact: unique, each 2 to 64 characters, at most 40, deterministic. A contact is
+ * Search tokens of a contact: unique, each 2 to 64 characters, at most 32, deterministic. A contact is
  * found by any prefix of a token: the name from any word on (so "ana mar" and "maria lo" both find
  * "Ana María López"), the company name likewise, full email address (its local part is a prefix) and
  * domain, phone digits (see the digit rule above), LinkedIn slug, Telegram username (without `@`) or id.

@@ -13,16 +13,18 @@ export const maxTagNameLength = 50;
 /**
  * At most this many tags per contact. Each tag is one list entry (`tag:<key>:<status>`, name sort) that
  * carries the contact's summary, so every change of the contact rewrites it, and a rename or a status
- * change moves it (a delete and a put). With L other lists (status, owner, and company when linked: at
- * most 3, each under 3 sorts) and T tags, the largest realistic single changes of a contact are
- * - a rename: contact 1 + 5L (n# and u# entries move, c# rewritten) + 2T + search tokens ~12 + 1 event
- *   = 29 + 2T, i.e. 89 at T = 30;
- * - an archive or unarchive: 1 + 6L + 2T + 1 event = 20 + 2T, i.e. 80;
- * - adding k tags: 1 + 4L (u# moves, n# and c# rewritten) + T + k events, i.e. 73 for 30 tags at once;
- * against the 100 items one DynamoDB transaction allows (`commitContact` answers 422 beyond). At 50 tags
- * a rename would need 129 items, hence 30, which also leaves room for the few items other features add.
+ * change moves it (a delete and a put). With L other lists (status, owner, company when linked,
+ * suppressed when suppressed: at most 4, each under 3 sorts), T tags and K search tokens (at most 32,
+ * ~11 for a usual contact; each carries the contact's search hit, so a change of name, company, primary
+ * email or phone, owner, status or suppression rewrites them all), the largest single changes are
+ * - a rename: contact 1 + 5L (n# and u# entries move, c# rewritten) + 2T + the tokens that went away
+ *   and every new one (~20) + 1 event = 62 + ~20 at L = 4, T = 20;
+ * - an archive or unarchive: 1 + 6L + 2T + K + 1 event = 66 + K, i.e. 77 usually, 98 at K = 32;
+ * - adding k tags: 1 + 4L (u# moves, n# and c# rewritten) + T + k events, i.e. 57 for 20 tags at once;
+ * against the 100 items one DynamoDB transaction allows (`commitContact` answers 422 beyond, naming
+ * what to remove). At 30 tags a rename of a contact with a long name and company needed 101 items.
  */
-export const maxTagsPerContact = 30;
+export const maxTagsPerContact = 20;
 
 /** System tags: set or removed only by an owner/admin (or the system itself). */
 export const systemTagPrefix = 'bot:';

@@ -20,6 +20,7 @@ import {
   channelIdParams,
   contactIdParams,
   contactSchema,
+  contactSearchHitSchema,
   contactSummarySchema,
   createContactInput,
   listContactsQuery,
@@ -282,7 +283,7 @@ export const routes = {
     tag: 'Contacts',
     summary: 'List contacts: by name, created or updated; all, one owner’s or the unclaimed pool (`ownerId=none`)',
     description:
-      'Archived contacts are left out unless `archived=true`. Each list and sort is served by a key. `suppressed` and a date range on another field than the sort narrow the entries read: a page may then come back short, with a `nextCursor` to go on.',
+      'Archived contacts are left out unless `archived=true`. Each list (all, an owner’s, a company’s, a tag’s, the suppressed ones) and sort is served by a key: a page is one read. A filter the chosen list does not serve (`ownerId` or `suppressed=false` with another list, a date range on another field than the sort) narrows the entries read: such a page may come back short, with a `nextCursor` to go on.',
     auth: true,
     query: listContactsQuery,
     response: { status: 200, description: 'A page of contact summaries', schema: pageOf(contactSummarySchema, 'ContactSummaryPage') },
@@ -293,9 +294,11 @@ export const routes = {
     group: 'contacts',
     tag: 'Contacts',
     summary: 'Find contacts by a prefix of their name, email, phone number or company (case- and accent-insensitive)',
+    description:
+      'A contact is found when the query is a prefix of its name from any word on, its company name likewise, an email address or domain, or its phone digits (with or without the country code or trunk zero). Hits come in the order of the matched words; a contact matched by two words is listed once per page. Hits carry the summary without `updatedAt`: GET the contact for the rest. A page is one read; `ownerId`, `suppressed` and `archived` filter the hits, so such a page may come back short with a `nextCursor`.',
     auth: true,
     query: searchContactsQuery,
-    response: { status: 200, description: 'A page of matching contacts', schema: pageOf(contactSummarySchema, 'ContactSearchPage') },
+    response: { status: 200, description: 'A page of matching contacts', schema: pageOf(contactSearchHitSchema, 'ContactSearchPage') },
   }),
   lookupContact: route({
     method: 'GET',
@@ -537,7 +540,7 @@ export const routes = {
     tag: 'Contacts',
     summary: 'Add tags to a contact; tags it already has (in any case) change nothing',
     description:
-      'Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 30 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403). Appends one `tag.added` per tag added.',
+      'Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403). Appends one `tag.added` per tag added.',
     auth: true,
     versioned: true,
     params: contactIdParams,
@@ -668,7 +671,7 @@ export const routes = {
     tag: 'Contacts',
     summary: 'Merge contacts (the same person entered more than once) into this one',
     description:
-      "The caller must be able to write this contact and every source (403 otherwise; ids not in the workspace are 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 30 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.",
+      "The caller must be able to write this contact and every source (403 otherwise; ids not in the workspace are 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.",
     auth: true,
     params: contactIdParams,
     body: mergeContactsInput,

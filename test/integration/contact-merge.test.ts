@@ -547,11 +547,12 @@ describe('refusals before anything is written', () => {
   });
 
   it('refuses a merge whose transaction would pass 100 items with 422, writing nothing', async () => {
-    const tags = Array.from({ length: 30 }, (_, index) => `shared-${index}`);
+    const tags = Array.from({ length: 20 }, (_, index) => `shared-${index}`);
     const target = await create(acme.owner.token, { name: 'Huge Target' });
     const source = await create(acme.owner.token, {
-      name: 'Huge Source',
-      channels: Array.from({ length: 8 }, (_, index) => ({
+      name: 'Huge Source With A Rather Long Name',
+      companyName: 'Huge Holdings International Group',
+      channels: Array.from({ length: 9 }, (_, index) => ({
         kind: 'email',
         value: `${unique('huge')}-${index}@huge.example`,
       })),

@@ -228,10 +228,10 @@ describe('searchTokens: a query finds a contact when it is a prefix of one of it
     for (const q of notFound) expect(finds(tokens, q), `${q} should not find ${contact.name}`).toBe(false);
   });
 
-  it.each(cases)('%s: tokens are unique, 2 to 64 characters, at most 40', (_name, contact) => {
+  it.each(cases)('%s: tokens are unique, 2 to 64 characters, at most 32', (_name, contact) => {
     const tokens = searchTokens(contact);
     expect(new Set(tokens).size).toBe(tokens.length);
-    expect(tokens.length).toBeLessThanOrEqual(40);
+    expect(tokens.length).toBeLessThanOrEqual(32);
     for (const token of tokens) {
       expect(Array.from(token).length).toBeGreaterThanOrEqual(2);
       expect(token.length).toBeLessThanOrEqual(64);
@@ -302,14 +302,14 @@ describe('searchTokens: contents', () => {
     );
   });
 
-  it('keeps at most 40, dropping the least useful first: later name runs and domains before addresses', () => {
+  it('keeps at most 32, dropping the least useful first: later name runs and domains before addresses', () => {
     const words = Array.from({ length: 30 }, (_, i) => `w${String(i).padStart(2, '0')}`);
     const emails = Array.from({ length: 12 }, (_, i): [ChannelKind, string] => [
       'email',
       `ana${i}@d${i}.example.com`,
     ]);
     const tokens = searchTokens(makeContact(words.join(' '), emails, 'Acme Corp'));
-    expect(tokens).toHaveLength(40);
+    expect(tokens).toHaveLength(32);
     expect(tokens[0]).toBe(truncated(words.join(' ')));
     // every address (tier 0) is kept, then the name from each word on, and the rest is cut
     for (const [, email] of emails) expect(tokens).toContain(email);
