@@ -20,6 +20,9 @@ export const streamedEventSchema = z
     actorUserId: z.string().min(1),
     payload: z.unknown(),
     createdAt: z.iso.datetime(),
+    contactId: z.string().optional(),
+    companyId: z.string().optional(),
+    dealId: z.string().optional(),
   })
   .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
 
