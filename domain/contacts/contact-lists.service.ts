@@ -5,7 +5,7 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalid } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { tagKey } from '../tags/tag-names';
-import { companyList, listSort, ownerList, statusList, suppressedList, tagList } from './contact-record';
+import { companyList, listSort, ownerList, statusList, storedHit, storedSummary, suppressedList, tagList } from './contact-record';
 import type { ContactSearchHit, ContactSummary, ListContactsQuery, SearchContactsQuery } from './contacts.schemas';
 import { normaliseSearchQuery, searchPartition } from './search-tokens';
 
@@ -127,7 +127,7 @@ export async function listContacts(
         break;
       }
       position = entry.sortKey;
-      if (matches(entry.summary)) items.push(entry.summary);
+      if (matches(entry.summary)) items.push(storedSummary(entry.summary));
     }
     if (!more) break;
   }
@@ -189,7 +189,7 @@ export async function searchContacts(
       position = `${found.token}#${found.contactId}`;
       if (seen.has(found.contactId) || !matches(found.hit)) continue;
       seen.add(found.contactId);
-      items.push(found.hit);
+      items.push(storedHit(found.hit));
     }
     if (!more) break;
   }

@@ -125,6 +125,22 @@ export function toContact(item: ContactItem): Contact {
   };
 }
 
+/** A summary as stored on an entry (a DynamoDB map: its keys come back in any order), in the API's order. */
+export const storedSummary = (stored: ContactSummary): ContactSummary => ({ ...storedHit(stored), updatedAt: stored.updatedAt });
+
+/** A search hit as stored on a token, in the API's order. */
+export const storedHit = (stored: ContactSearchHit): ContactSearchHit => ({
+  id: stored.id,
+  name: stored.name,
+  companyName: stored.companyName,
+  ownerId: stored.ownerId,
+  status: stored.status,
+  suppressed: stored.suppressed,
+  email: stored.email,
+  phone: stored.phone,
+  createdAt: stored.createdAt,
+});
+
 export function toSummary(item: ContactItem): ContactSummary {
   return {
     id: item.contactId,

@@ -363,6 +363,36 @@ describe('lists and search', () => {
     expect(res.body.items.map((c: { name: string }) => c.name)).toContain(name);
   });
 
+  it('keeps search hits and list items in step with the contact, fields in a stable order', async () => {
+    const created = await create(ws.owner.token, { name: 'Hattie Hitchens', channels: [{ kind: 'email', value: 'hattie@hits.example' }] });
+    const search = async (q: string, query: Record<string, string> = {}) =>
+      (await stack.api('GET', '/v1/contacts/search', { token: ws.owner.token, query: { q, ...query } })).body.items as Record<string, unknown>[];
+    expect((await stack.api('POST', `/v1/contacts/${created.body.id}/claim`, { token: ws.member.token })).status).toBe(200);
+    await stack.api('POST', `/v1/contacts/${created.body.id}/suppress`, { token: ws.owner.token, body: { reason: 'bounced' } });
+    await stack.api('PATCH', `/v1/contacts/${created.body.id}`, { token: ws.owner.token, body: { name: 'Harriet Hitchens' } });
+
+    expect(await search('hattie hitch')).toEqual([]); // the old name's tokens went (the email still starts with hattie)
+    const [hit] = await search('harriet', { suppressed: 'true', ownerId: ws.member.user.id });
+    expect(hit).toEqual({
+      id: created.body.id,
+      name: 'Harriet Hitchens',
+      companyName: null,
+      ownerId: ws.member.user.id,
+      status: 'active',
+      suppressed: true,
+      email: 'hattie@hits.example',
+      phone: null,
+      createdAt: created.body.createdAt,
+    });
+    expect(Object.keys(hit!)).toEqual(['id', 'name', 'companyName', 'ownerId', 'status', 'suppressed', 'email', 'phone', 'createdAt']);
+    expect(await search('harriet', { suppressed: 'false' })).toEqual([]);
+
+    const listed = await stack.api('GET', '/v1/contacts', { token: ws.owner.token, query: { suppressed: 'true', ownerId: ws.member.user.id } });
+    expect(listed.body.items).toHaveLength(1);
+    expect(Object.keys(listed.body.items[0])).toEqual([...Object.keys(hit!), 'updatedAt']);
+    expect(listed.body.items[0]).toMatchObject({ ...hit, updatedAt: expect.any(String) });
+  });
+
   it('finds by company prefix, each contact once', async () => {
     const res = await stack.api('GET', '/v1/contacts/search', { token: ws.member.token, query: { q: 'initech' } });
     const found = res.body.items.map((c: { name: string }) => c.name).sort();
