@@ -1,4 +1,8 @@
 import { createToken } from '../domain/auth/tokens.service';
+import { createCompany } from '../domain/companies/companies.service';
+import { addTags } from '../domain/contacts/contact-tags.service';
+import { createContact, suppressContact } from '../domain/contacts/contacts.service';
+import type { CallerContext } from '../domain/shared/context';
 import type { CoreDeps } from '../domain/shared/deps';
 import { addUser } from '../domain/users/users.service';
 import { createWorkspace } from '../domain/workspaces/workspaces.service';
@@ -8,7 +12,10 @@ export interface DemoCredentials {
   users: { role: 'owner' | 'admin' | 'member'; userId: string; email: string; token: string }[];
 }
 
-/** The demo workspace `npm start` creates on first start: an owner, an admin and a member. */
+/**
+ * The demo workspace `npm start` creates on first start: an owner, an admin and a member, and a small
+ * contact book to try the API on (companies, contacts with channels, tags, owners, one suppressed).
+ */
 export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials> {
   const created = await createWorkspace(deps, {
     name: 'Demo Workspace',
@@ -27,5 +34,40 @@ export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials
     const token = await createToken(deps, owner, { userId: user.id, name: 'Demo token' });
     users.push({ role, userId: user.id, email: user.email, token: token.token });
   }
+  const member = { ...owner, userId: users.find((user) => user.role === 'member')!.userId, role: 'member' as const };
+  await seedDemoContacts(deps, owner, member);
   return { workspaceId: created.workspace.id, users };
+}
+
+async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: CallerContext) {
+  await createCompany(deps, owner, { name: 'Northwind Traders', domains: ['northwind.example'] });
+  await createCompany(deps, owner, { name: 'Globex Corporation', domains: ['globex.example'] });
+  const people: { name: string; email: string; phone?: string; jobTitle?: string; city?: string; tags?: string[]; mine?: boolean }[] = [
+    { name: 'Ana María López', email: 'ana.lopez@northwind.example', phone: '+34 612 345 678', jobTitle: 'Head of Purchasing', city: 'Madrid', tags: ['Hot lead'] },
+    { name: 'Jürgen Schröder', email: 'j.schroeder@northwind.example', phone: '+49 151 23456789', jobTitle: 'CFO', city: 'Hamburg' },
+    { name: 'Chloé Dubois', email: 'chloe@globex.example', phone: '+33 6 12 34 56 78', jobTitle: 'Operations', city: 'Paris', tags: ['Hot lead', 'Newsletter'], mine: true },
+    { name: 'Kofi Mensah', email: 'kofi.mensah@globex.example', jobTitle: 'Engineer', city: 'Accra', mine: true },
+    { name: 'Sarah Johnson', email: 'sarah.j@gmail.com', phone: '+1 415 555 0134', city: 'San Francisco', tags: ['Newsletter'] },
+    { name: 'Wei Chen', email: 'wei.chen@outlook.com', phone: '+44 20 7946 0018', city: 'London' },
+    { name: "Liam O'Brien", email: 'liam.obrien@proton.me', city: 'Dublin', tags: ['Partner'] },
+    { name: 'Yuki Tanaka', email: 'yuki.tanaka@globex.example', jobTitle: 'Buyer', city: 'Osaka' },
+  ];
+  for (const person of people) {
+    const contact = await createContact(deps, person.mine ? member : owner, {
+      name: person.name,
+      channels: [
+        { kind: 'email', value: person.email },
+        ...(person.phone ? [{ kind: 'phone' as const, value: person.phone }] : []),
+      ],
+      ...(person.jobTitle ? { jobTitle: person.jobTitle } : {}),
+      ...(person.city ? { city: person.city } : {}),
+      ...(person.mine ? { ownerId: member.userId } : {}),
+    });
+    if (person.tags) await addTags(deps, owner, contact.id, person.tags);
+  }
+  const unsubscribed = await createContact(deps, owner, {
+    name: 'Pat Quiet',
+    channels: [{ kind: 'email', value: 'pat.quiet@example.com' }],
+  });
+  await suppressContact(deps, owner, unsubscribed.id, 'Asked not to be contacted');
 }

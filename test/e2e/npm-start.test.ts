@@ -64,6 +64,12 @@ describe('npm start', () => {
       body: JSON.stringify({ name: 'X', email: 'x@example.com' }),
     });
     expect(denied.status).toBe(403);
+    // The demo contact book: found by search, listed by tag, linked to its company by email domain.
+    const found = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts/search?q=lopez`, { headers: { authorization: `Bearer ${member}` } });
+    const hits = ((await found.json()) as { items: { name: string; companyName: string | null }[] }).items;
+    expect(hits).toEqual([expect.objectContaining({ name: 'Ana María López', companyName: 'Northwind Traders' })]);
+    const tagged = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts?tag=hot%20lead`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await tagged.json()) as { items: { name: string }[] }).items.map((item) => item.name)).toEqual(['Ana María López', 'Chloé Dubois']);
     const docs = await fetch(`http://127.0.0.1:${apiPort}/docs`);
     expect(docs.status).toBe(200);
   });
