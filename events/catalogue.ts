@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { allAnchorKinds } from '../domain/anchors/anchors';
 import { customFieldEntityTypes, customFieldTypes } from '../domain/custom-fields/custom-field.entity';
 import { roles } from '../domain/shared/context';
+
+const anchorPayload = z.object({ kind: z.enum(allAnchorKinds), id: z.string() });
 
 /**
  * The event type catalogue: one zod schema per type for the `payload` each event carries. An event is
@@ -86,6 +89,34 @@ export const eventCatalogue = {
   'company.unarchived': z.object({}),
   /** On the target company: a source was merged into it (its contacts moved, its domains added). */
   'company.merged': z.object({ sourceCompanyId: z.string(), sourceName: z.string(), domains: z.array(z.string()) }),
+  /** Seed 000 "Note added": on a contact, deal or company (its timeline shows it); the text's first characters. */
+  'note.added': z.object({ anchor: anchorPayload, excerpt: z.string() }),
+  /** The text was edited (`revisionId`: the history item holding the text it replaced), or a merge moved the note. */
+  'note.updated': z.object({
+    anchor: anchorPayload,
+    revisionId: z.string().nullable(),
+    movedFrom: anchorPayload.nullable(),
+  }),
+  /** Soft delete: the note leaves every list and read; the item and its history are kept. */
+  'note.deleted': z.object({ anchor: anchorPayload }),
+  /** Seed 000 "Task created". */
+  'task.created': z.object({
+    title: z.string(),
+    anchor: anchorPayload.nullable(),
+    assigneeId: z.string().nullable(),
+    dueAt: z.string().nullable(),
+    priority: z.string(),
+  }),
+  'task.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  /** Claimed from the pool, given to someone by an owner/admin, or handed back to the pool (`assigneeId` null). */
+  'task.assigned': z.object({
+    assigneeId: z.string().nullable(),
+    previousAssigneeId: z.string().nullable(),
+    how: z.enum(['claimed', 'assigned', 'released']),
+  }),
+  /** Seed 000 "Task completed". */
+  'task.completed': z.object({ title: z.string(), anchor: anchorPayload.nullable(), assigneeId: z.string().nullable() }),
+  'task.reopened': z.object({}),
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;
@@ -93,5 +124,5 @@ export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalogue)[
 export const eventTypes = Object.keys(eventCatalogue) as EventType[];
 
 /** The kinds of record an event can be about. */
-export const entityTypes = ['workspace', 'user', 'token', 'contact', 'custom_field', 'company'] as const;
+export const entityTypes = ['workspace', 'user', 'token', 'contact', 'custom_field', 'company', 'note', 'task'] as const;
 export type EntityType = (typeof entityTypes)[number];

@@ -1,4 +1,4 @@
-
+import { anchoredRecordMovers } from '../anchors/anchored-records';
 import { companyList, tokensOf } from '../contacts/contact-record';
 import { changeContact } from '../contacts/contacts.service';
 import { requireManager, type CallerContext } from '../shared/context';
@@ -87,11 +87,18 @@ const moveContacts: MergeStep = {
   },
 };
 
+/** Notes, then tasks, anchored to the source move to the target (notes.service.ts, tasks.service.ts). */
+const moveAnchored: MergeStep[] = anchoredRecordMovers.map((mover) => ({
+  name: mover.name,
+  move: (deps, caller, source, target, budget) =>
+    mover.move(deps, caller, { kind: 'company', id: source.companyId }, { kind: 'company', id: target.companyId }, budget),
+}));
+
 /**
- * The steps of a merge, in order. Deals and notes that refer to a company will add their step here
- * when they exist; today nothing else points at a company.
+ * The steps of a merge, in order. Deals that refer to a company will add their step here when they
+ * exist.
  */
-const mergeSteps: MergeStep[] = [moveContacts];
+const mergeSteps: MergeStep[] = [moveContacts, ...moveAnchored];
 
 /** Up to `limit` ids of the contacts linked to a company, archived ones included (strongly consistent reads). */
 async function contactIdsOf(

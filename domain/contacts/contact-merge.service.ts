@@ -1,4 +1,5 @@
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
+import { moveAnchoredRecords } from '../anchors/anchored-records';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -170,11 +171,26 @@ const repointPins: MergeStep = {
 };
 
 /**
- * The steps, run in order for all pending sources before their final transactions. Notes, tasks, deals and
+ * Notes and tasks anchored to a source move to the target (bounded per request: a 409 asks to repeat
+ * the request when more are left; see anchored-records.ts).
+ */
+const moveNotesAndTasks: MergeStep = {
+  name: 'notes and tasks',
+  run: (deps, caller, sources, target) =>
+    moveAnchoredRecords(
+      deps,
+      caller,
+      sources.map((source) => ({ kind: 'contact', id: source.contactId })),
+      { kind: 'contact', id: target.contactId },
+    ),
+};
+
+/**
+ * The steps, run in order for all pending sources before their final transactions. Deals and
  * conversations do not exist yet: each will add its step here when it does (re-anchoring its records
  * on the target, idempotently, in bounded batches), as `company-merge.service.ts` does for contacts.
  */
-const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins];
+const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins, moveNotesAndTasks];
 
 /** Text fields the target takes from a source when it has none. */
 const fillableFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country'] as const;

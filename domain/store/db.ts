@@ -6,6 +6,8 @@ import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from 
 import { contactQualificationSchema, contactScoreSchema } from '../contacts/scoring.entity';
 import { contactPinSchema } from '../pins/pin.entity';
 import { customFieldSchema } from '../custom-fields/custom-field.entity';
+import { noteRevisionSchema, noteSchema } from '../notes/note.entity';
+import { taskSchema } from '../tasks/task.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
 import { userSchema } from '../users/user.entity';
@@ -37,6 +39,9 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       contactQualification: new Entity(contactQualificationSchema),
       contactPin: new Entity(contactPinSchema),
       customField: new Entity(customFieldSchema),
+      note: new Entity(noteSchema),
+      noteRevision: new Entity(noteRevisionSchema),
+      task: new Entity(taskSchema),
     },
     { client, table },
   );

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import type { EventSubjects } from '../../events/event-log';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, notFound } from '../shared/errors';
+
+/**
+ * Every kind of record a note or a task can hang off (seed 000: "polymorphic anchor"). Only the kinds
+ * with a resolver below are accepted by the API; the others arrive with their features.
+ */
+export const allAnchorKinds = ['contact', 'company', 'deal', 'conversation'] as const;
+export type AnchorKind = (typeof allAnchorKinds)[number];
+
+/** What a note or task points at, as stored and as the API shows it. */
+export interface AnchorRef {
+  kind: AnchorKind;
+  id: string;
+}
+
+/** An anchor found in the caller's workspace. */
+export interface ResolvedAnchor extends AnchorRef {
+  /** The records an event about the anchored note or task is about: the keys of their timelines. */
+  subjects: EventSubjects;
+  /** Set when the id asked for was merged away and the anchor followed it to this record. */
+  redirectedFrom?: string;
+}
+
+interface FoundRecord {
+  /** When set, the record was merged into this one: the anchor follows it. */
+  mergedInto?: string;
+}
+
+/**
+ * How one kind of anchor is found: one read by id in the workspace (undefined when absent), and the
+ * timeline subjects the record gives an event. Adding a kind (deals, conversations) is one entry in
+ * `anchorResolvers`.
+ */
+export interface AnchorResolver {
+  label: string;
+  find(deps: CoreDeps, workspaceId: string, id: string): Promise<FoundRecord | undefined>;
+  subjects(id: string): EventSubjects;
+}
+
+export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
+  contact: {
+    label: 'Contact',
+    async find(deps, workspaceId, contactId) {
+      const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go();
+      return data ? { mergedInto: data.mergedInto } : undefined;
+    },
+    subjects: (contactId) => ({ contactId }),
+  },
+  company: {
+    label: 'Company',
+    async find(deps, workspaceId, companyId) {
+      const { data } = await deps.db.entities.company.get({ workspaceId, companyId }).go();
+      return data ? { mergedInto: data.mergedInto } : undefined;
+    },
+    subjects: (companyId) => ({ companyId }),
+  },
+};
+
+/** The kinds among `kinds` that have a resolver: the ones an API accepts today. */
+export function supportedAnchorKinds(
+  kinds: readonly AnchorKind[] = allAnchorKinds,
+): [AnchorKind, ...AnchorKind[]] {
+  const supported = kinds.filter((kind) => anchorResolvers[kind] !== undefined);
+  if (supported.length === 0) throw new Error('No anchor kind has a resolver');
+  return supported as [AnchorKind, ...AnchorKind[]];
+}
+
+const anchorId = z.string().min(1).max(64);
+
+/** The anchor of a request body, limited to the given kinds that have a resolver. */
+export const anchorInput = (kinds: readonly AnchorKind[], id: string) =>
+  z
+    .object({
+      kind: z.enum(supportedAnchorKinds(kinds)),
+      id: anchorId.meta({ description: 'The id of the record in your workspace' }),
+    })
+    .meta({ id });
+
+/** The anchor in a query string: `anchorKind` and `anchorId`. */
+export const anchorQuery = (kinds: readonly AnchorKind[]) => ({
+  anchorKind: z.enum(supportedAnchorKinds(kinds)),
+  anchorId,
+});
+
+export const anchorSchema = z
+  .object({ kind: z.enum(allAnchorKinds), id: z.string() })
+  .meta({ id: 'Anchor', description: 'The record this hangs off' });
+
+/** A merge chain is followed this many steps at most (merges into merged records are refused, so 1 is usual). */
+const maxRedirects = 5;
+
+/**
+ * Finds an anchor in the caller's workspace: 404 (naming `field`) when it is not there. A contact or
+ * company merged into another resolves to the one it was merged into, so notes and tasks written
+ * against an old id land where the merge put the others.
+ */
+export async function resolveAnchor(
+  deps: CoreDeps,
+  workspaceId: string,
+  anchor: AnchorRef,
+  field = 'body.anchor.id',
+): Promise<ResolvedAnchor> {
+  const resolver = anchorResolvers[anchor.kind];
+  if (!resolver) throw notFound(`Anchor kind ${anchor.kind}`);
+  let id = anchor.id;
+  for (let step = 0; step <= maxRedirects; step += 1) {
+    const found = await resolver.find(deps, workspaceId, id);
+    if (!found) {
+      throw new DomainError('not_found', `${resolver.label} not found`, {
+        fields: [{ field, message: `No ${anchor.kind} with this id in the workspace` }],
+      });
+    }
+    if (!found.mergedInto) {
+      return {
+        kind: anchor.kind,
+        id,
+        subjects: resolver.subjects(id),
+        ...(id !== anchor.id ? { redirectedFrom: anchor.id } : {}),
+      };
+    }
+    id = found.mergedInto;
+  }
+  throw new Error(`The ${anchor.kind} ${anchor.id} is merged more than ${maxRedirects} times over`);
+}
+
+/** The timeline subjects of an anchor already stored (no read: the ids are the subjects). */
+export const subjectsOf = (anchor: AnchorRef | undefined): EventSubjects =>
+  anchor ? (anchorResolvers[anchor.kind]?.subjects(anchor.id) ?? {}) : {};
+
+/** Progress of moving the records of one anchor to another (a merge step). */
+export interface MoveProgress {
+  /** Records looked at: the work counted against a request's budget. */
+  processed: number;
+  /** Records moved to the target. */
+  moved: number;
+  /** Nothing is left on the source. */
+  done: boolean;
+}
