@@ -28,7 +28,7 @@ export interface EventSubjects {
 
 /**
  * Builds the event item for a change, validated against its catalogue schema. The caller puts it in
- * the same transaction as the change: `entities.event.create(item).commit()`.
+ * the same transaction as the change: `appendEvent(tx, event)`.
  */
 export function newEvent<T extends EventType>(
   deps: Pick<CoreDeps, 'clock' | 'newId'>,
@@ -55,11 +55,39 @@ export function newEvent<T extends EventType>(
   };
 }
 
-/** The transaction item that appends an event (never overwrites one). */
-export const appendEvent = (entities: TxEntities, event: EventRecord) => entities.event.create(event).commit();
+/** The partition keys of the contact's and the company's timelines (indexes of the event entity). */
+export const aboutContactKey = (workspaceId: string, contactId: string) => `WS#${workspaceId}#ABOUT#CONTACT#${contactId}`;
+export const aboutCompanyKey = (workspaceId: string, companyId: string) => `WS#${workspaceId}#ABOUT#COMPANY#${companyId}`;
+
+/** An event as stored: with the index keys of the timelines it is about. */
+export const storedEvent = (event: EventRecord) => ({ ...event, ...timelineKeys(event) });
+
+const timelineKeys = (event: EventRecord) => ({
+  ...(event.contactId
+    ? { aboutContactKey: aboutContactKey(event.workspaceId, event.contactId), aboutContactSort: event.eventId }
+    : {}),
+  ...(event.companyId
+    ? { aboutCompanyKey: aboutCompanyKey(event.workspaceId, event.companyId), aboutCompanySort: event.eventId }
+    : {}),
+});
+
+/** The transaction item that appends an event (never overwrites one), on the timelines it is about. */
+export const appendEvent = (entities: TxEntities, event: EventRecord) =>
+  entities.event.create(storedEvent(event)).commit();
 
 /** The API shape of an event. */
-export const toEventDto = ({ eventId, workspaceId: _workspaceId, contactId, companyId, dealId, ...event }: EventRecord) => ({
+export const toEventDto = ({
+  eventId,
+  workspaceId: _workspaceId,
+  contactId,
+  companyId,
+  dealId,
+  aboutContactKey: _contactKey,
+  aboutCompanyKey: _companyKey,
+  aboutContactSort: _contactSort,
+  aboutCompanySort: _companySort,
+  ...event
+}: EventRecord & { aboutContactKey?: string; aboutCompanyKey?: string; aboutContactSort?: string; aboutCompanySort?: string }) => ({
   id: eventId,
   ...event,
   contactId: contactId ?? null,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { listEventsByEntity, type EventRecord } from '../../events/event-log';
+import { aboutCompanyKey, aboutContactKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError } from '../shared/errors';
-import type { Page, PageQuery } from '../shared/pagination';
+import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { ContactItem } from './contact-record';
 
 const cursorSchema = z.object({
@@ -42,11 +42,13 @@ export const eventContactIdsOf = (contact: Pick<ContactItem, 'contactId' | 'merg
 ];
 
 /**
- * Seed 001 EventLog.listByEntity, newest first. A contact's log also holds the events of the contacts
- * merged into it (the log is append-only: their events stay in their own partitions, under their own
- * ids). A page reads the contact (one GetItem, for `mergedFrom`), then queries its partition and each
- * merged contact's in parallel below the cursor's event id, and merges them by event id (ULIDs: time
- * order). So a page costs 1 GetItem + (1 + merged contacts) Queries. Other records: one Query.
+ * Seed 001 EventLog.listByEntity, newest first. A contact's log holds every event about it: its own,
+ * and those of its notes, tasks and deals (events carry the contact they are about: index
+ * `aboutContact`), and the same for the contacts merged into it (the log is append-only: their events
+ * stay under their own ids). A page reads the contact (one GetItem, for `mergedFrom`), then queries
+ * its index partition and each merged contact's in parallel below the cursor's event id, and merges
+ * them by event id (ULIDs: time order). So a page costs 1 GetItem + (1 + merged contacts) Queries.
+ * A company's log is every event about it (one Query); other records: their own events (one Query).
  */
 export async function listRecordEvents(
   deps: CoreDeps,
@@ -54,6 +56,12 @@ export async function listRecordEvents(
   entity: { type: string; id: string },
   page: PageQuery,
 ): Promise<Page<EventRecord>> {
+  if (entity.type === 'company') {
+    const result = await deps.db.entities.event.query
+      .aboutCompany({ aboutCompanyKey: aboutCompanyKey(caller.workspaceId, entity.id) })
+      .go({ order: 'desc', limit: page.limit, cursor: checkCursor(caller.workspaceId, page.cursor) ?? null });
+    return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
+  }
   if (entity.type !== 'contact') return listEventsByEntity(deps, caller, entity, page);
   const { workspaceId } = caller;
   const below = decodeCursor(page.cursor, entity.id);
@@ -61,13 +69,9 @@ export async function listRecordEvents(
   const contactIds = data ? eventContactIdsOf(data as ContactItem) : [entity.id];
   const pages = await Promise.all(
     contactIds.map((contactId) => {
-      const query = deps.db.entities.event.query.byEntity({
-        workspaceId,
-        entityType: 'contact',
-        entityId: contactId,
-      });
+      const query = deps.db.entities.event.query.aboutContact({ aboutContactKey: aboutContactKey(workspaceId, contactId) });
       // One more than a page: if all partitions together hold more, there is a next page.
-      return (below ? query.lt({ eventId: below }) : query).go({ order: 'desc', limit: page.limit + 1 });
+      return (below ? query.lt({ aboutContactSort: below }) : query).go({ order: 'desc', limit: page.limit + 1 });
     }),
   );
   const events = (pages.flatMap((result) => result.data) as EventRecord[]).sort((a, b) =>

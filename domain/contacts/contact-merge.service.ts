@@ -1,4 +1,4 @@
-import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
+import { appendEvent, newEvent, storedEvent, type EventRecord } from '../../events/event-log';
 import { moveAnchoredRecords } from '../anchors/anchored-records';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
@@ -306,7 +306,7 @@ export async function mergeContacts(
     if (done > 0) {
       const partial = mergedEvent(deps, caller, targetId, plans.slice(0, done));
       await deps.db.entities.event
-        .create(partial)
+        .create(storedEvent(partial))
         .go()
         .catch(() => undefined);
     }

@@ -103,6 +103,17 @@ describe('notes', () => {
       companyId: company.id,
       contactId: null,
     });
+
+    // The records' own logs show them: a contact's and a company's events are every event about them.
+    expect((await eventsOf(acme.owner.token, 'contact', contact.id)).map((event) => event.type)).toEqual([
+      'note.added',
+      'note.added',
+      'contact.created',
+    ]);
+    expect((await eventsOf(acme.owner.token, 'company', company.id)).map((event) => event.type)).toEqual([
+      'note.added',
+      'company.created',
+    ]);
   });
 
   it('pages with a cursor bound to its list', async () => {
