@@ -6,6 +6,7 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, type FieldIssue } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
+import { moveCompanyDeals } from '../deals/deal-merge-steps';
 import type { MergeCompaniesInput, MergeResult } from './companies.schemas';
 import { companyDomainScope, maxDomainsPerCompany } from './company-domains';
 import { findCompany, readCompany, toCompany, type CompanyItem } from './company-record';
@@ -91,7 +92,7 @@ const moveContacts: MergeStep = {
  * The steps of a merge, in order. Deals and notes that refer to a company will add their step here
  * when they exist; today nothing else points at a company.
  */
-const mergeSteps: MergeStep[] = [moveContacts];
+const mergeSteps: MergeStep[] = [moveContacts, moveCompanyDeals];
 
 /** Up to `limit` ids of the contacts linked to a company, archived ones included (strongly consistent reads). */
 async function contactIdsOf(

@@ -1,4 +1,5 @@
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
+import { repointContactDeals } from '../deals/deal-merge-steps';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -174,7 +175,7 @@ const repointPins: MergeStep = {
  * conversations do not exist yet: each will add its step here when it does (re-anchoring its records
  * on the target, idempotently, in bounded batches), as `company-merge.service.ts` does for contacts.
  */
-const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins];
+const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins, repointContactDeals];
 
 /** Text fields the target takes from a source when it has none. */
 const fillableFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country'] as const;

@@ -6,8 +6,10 @@ import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from 
 import { contactQualificationSchema, contactScoreSchema } from '../contacts/scoring.entity';
 import { contactPinSchema } from '../pins/pin.entity';
 import { customFieldSchema } from '../custom-fields/custom-field.entity';
+import { dealListEntrySchema, dealSchema } from '../deals/deal.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
+import { pipelineSchema, stageStatsSchema } from '../pipelines/pipeline.entity';
 import { userSchema } from '../users/user.entity';
 import { workspaceSchema } from '../workspaces/workspace.entity';
 import { eventSchema } from '../../events/event.entity';
@@ -37,6 +39,10 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       contactQualification: new Entity(contactQualificationSchema),
       contactPin: new Entity(contactPinSchema),
       customField: new Entity(customFieldSchema),
+      pipeline: new Entity(pipelineSchema),
+      stageStats: new Entity(stageStatsSchema),
+      deal: new Entity(dealSchema),
+      dealListEntry: new Entity(dealListEntrySchema),
     },
     { client, table },
   );
