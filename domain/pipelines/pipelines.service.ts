@@ -9,6 +9,8 @@ import { pageCursor } from '../deals/deal-cursors';
 import { moveStageDeals } from '../deals/deal-board.service';
 import {
   createPipelineOps,
+  defaultPipelineId,
+  findPipeline,
   ensureDefaultPipeline,
   maxStagesPerPipeline,
   pipelineCreatedEvent,
@@ -115,8 +117,8 @@ export async function createPipeline(deps: CoreDeps, caller: CallerContext, inpu
   if (count('won') !== 1 || count('lost') !== 1) throw invalid('body.stages', 'Give exactly one won and one lost stage, or neither');
   if (count('open') === 0) throw invalid('body.stages', 'Give at least one open stage');
   if (stages.length > maxStagesPerPipeline) throw invalid('body.stages', `At most ${maxStagesPerPipeline} stages`);
-  // The default pipeline exists before any other, so it stays first.
-  await ensureDefaultPipeline(deps, workspaceId);
+  // The default pipeline exists before any other, so it stays first (created here if it does not yet).
+  await findPipeline(deps, workspaceId, defaultPipelineId);
   const now = deps.clock.nowIso();
   const pipelineId = deps.newId('pl');
   const item: PipelineItem = {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statsDeltas, type DealItem, type StatsDelta } from '../../domain/deals/deal-record';
 import { newDealItem } from '../../domain/deals/deals.service';
 import { totalBucket } from '../../domain/pipelines/pipeline-record';
+import { startDynamoDbLocal, type RunningDynamoDb } from '../../local/emulators';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 /**
@@ -13,7 +14,10 @@ import { createTestStack, seedWorkspace, type TestStack } from '../support/test-
  * and their stage stats are the sum of the very deltas createDeal ADDs (`statsDeltas`), applied
  * once per stats item. Not seeded: the deals' list entries and `deal.created` events, which a board
  * read never touches (writing them would be 80k more items, ~80 s on DynamoDB Local).
+ * The file runs on a DynamoDB Local of its own: 10k writes would otherwise hold up every other test
+ * file on the shared one for the length of the seed.
  */
+let own: RunningDynamoDb;
 let stack: TestStack;
 let ws: Awaited<ReturnType<typeof seedWorkspace>>;
 let pipeline: { id: string; stages: { id: string; name: string; kind: string }[] };
@@ -23,6 +27,8 @@ const expected = new Map<string, { count: number; sums: Map<string, { count: num
 let seedSeconds = 0;
 
 beforeAll(async () => {
+  own = await startDynamoDbLocal();
+  process.env.DYNAMODB_ENDPOINT = own.endpoint; // this file's process only (test files run in forks)
   stack = await createTestStack();
   ws = await seedWorkspace(stack, 'Board');
   pipeline = (
@@ -68,7 +74,7 @@ beforeAll(async () => {
       }
     }
   }
-  const result = await stack.deps.db.entities.deal.put(deals).go({ concurrent: 8 });
+  const result = await stack.deps.db.entities.deal.put(deals).go({ concurrent: 4 });
   expect(result.unprocessed).toEqual([]);
   for (const delta of totals.values()) {
     const key = { workspaceId: ws.workspace.id, pipelineId: delta.pipelineId, stageId: delta.stageId, bucket: delta.bucket };
@@ -80,7 +86,10 @@ beforeAll(async () => {
   seedSeconds = (performance.now() - started) / 1000;
   console.log(`seeded ${dealCount} deals in ${seedSeconds.toFixed(1)} s`);
 }, 240_000);
-afterAll(() => stack.destroy());
+afterAll(async () => {
+  await stack?.destroy();
+  await own?.stop();
+});
 
 describe('DynamoDB requests per board read', () => {
   it('one Query per column for the first pages, one Query for every count and sum, at 10,000 deals', async () => {
