@@ -74,8 +74,8 @@ export function toPipeline(item: PipelineItem): Pipeline {
   };
 }
 
-/** The transaction items that create a pipeline: the pipeline, one total stats item per stage, its event. */
-export function createPipelineOps(item: PipelineItem, event: EventRecord) {
+/** The transaction items that create a pipeline: the pipeline, one total stats item per stage, its event if given. */
+export function createPipelineOps(item: PipelineItem, event: EventRecord | undefined) {
   return [
     (tx: TxEntities) => tx.pipeline.create(item).commit(),
     ...item.stages.map(
@@ -90,7 +90,7 @@ export function createPipelineOps(item: PipelineItem, event: EventRecord) {
           })
           .commit(),
     ),
-    (tx: TxEntities) => appendEvent(tx, event),
+    ...(event ? [(tx: TxEntities) => appendEvent(tx, event)] : []),
   ];
 }
 
@@ -119,15 +119,23 @@ export function defaultPipelineItem(workspaceId: string, now: string, createdBy 
   };
 }
 
-/** The default pipeline's items, for the transaction that creates a workspace. */
-export function defaultPipelineOps(deps: Pick<CoreDeps, 'clock' | 'newId'>, workspaceId: string, now: string) {
+/**
+ * The default pipeline's items, for the transaction that creates a workspace (where `workspace.created`
+ * stands for it: no event of its own) or, with `event`, for a later creation on first use.
+ */
+export function defaultPipelineOps(
+  deps: Pick<CoreDeps, 'clock' | 'newId'>,
+  workspaceId: string,
+  now: string,
+  options: { event?: boolean } = {},
+) {
   const item = defaultPipelineItem(workspaceId, now);
-  return createPipelineOps(item, pipelineCreatedEvent(deps, systemActor(workspaceId), item));
+  return createPipelineOps(item, options.event ? pipelineCreatedEvent(deps, systemActor(workspaceId), item) : undefined);
 }
 
 /** Creates the default pipeline if the workspace has none yet; a concurrent creation is as good. */
 export async function ensureDefaultPipeline(deps: CoreDeps, workspaceId: string): Promise<void> {
-  const ops = defaultPipelineOps(deps, workspaceId, deps.clock.nowIso());
+  const ops = defaultPipelineOps(deps, workspaceId, deps.clock.nowIso(), { event: true });
   try {
     await writeTransaction(
       deps.db,
