@@ -117,6 +117,37 @@ export const eventCatalogue = {
   /** Seed 000 "Task completed". */
   'task.completed': z.object({ title: z.string(), anchor: anchorPayload.nullable(), assigneeId: z.string().nullable() }),
   'task.reopened': z.object({}),
+  'pipeline.created': z.object({
+    name: z.string(),
+    stages: z.array(z.object({ stageId: z.string(), name: z.string(), kind: z.enum(['open', 'won', 'lost']) })),
+  }),
+  'pipeline.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  'pipeline.stage_added': z.object({ stageId: z.string(), name: z.string(), sortIndex: z.number().int() }),
+  'pipeline.stage_renamed': z.object({ stageId: z.string(), from: z.string(), to: z.string() }),
+  'pipeline.stages_reordered': z.object({ from: z.array(z.string()), to: z.array(z.string()) }),
+  /** A stage's removal began: its deals are moving to `moveDealsTo`; none can enter it. */
+  'pipeline.stage_removing': z.object({ stageId: z.string(), name: z.string(), moveDealsTo: z.string() }),
+  'pipeline.stage_removed': z.object({ stageId: z.string(), name: z.string(), moveDealsTo: z.string().nullable() }),
+  /** Seed 000 "Deal created". */
+  'deal.created': z.object({
+    title: z.string(),
+    value: z.number().int().nullable(),
+    currency: z.string().nullable(),
+    pipelineId: z.string(),
+    stageId: z.string(),
+    ownerId: z.string().nullable(),
+    contactId: z.string().nullable(),
+    companyId: z.string().nullable(),
+  }),
+  'deal.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  /** Seed 001 Deal.changeStage(); also written with deal.won / deal.lost / deal.reopened. */
+  'deal.stage_changed': z.object({
+    from: z.object({ pipelineId: z.string(), stageId: z.string(), statusKey: z.enum(['open', 'won', 'lost']) }),
+    to: z.object({ pipelineId: z.string(), stageId: z.string(), statusKey: z.enum(['open', 'won', 'lost']) }),
+  }),
+  'deal.won': z.object({ stageId: z.string(), value: z.number().int().nullable(), currency: z.string().nullable() }),
+  'deal.lost': z.object({ stageId: z.string(), reason: z.string().nullable() }),
+  'deal.reopened': z.object({ stageId: z.string(), previousStatus: z.enum(['won', 'lost']) }),
 } as const;
 
 export type EventType = keyof typeof eventCatalogue;
@@ -124,5 +155,16 @@ export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalogue)[
 export const eventTypes = Object.keys(eventCatalogue) as EventType[];
 
 /** The kinds of record an event can be about. */
-export const entityTypes = ['workspace', 'user', 'token', 'contact', 'custom_field', 'company', 'note', 'task'] as const;
+export const entityTypes = [
+  'workspace',
+  'user',
+  'token',
+  'contact',
+  'custom_field',
+  'company',
+  'note',
+  'task',
+  'pipeline',
+  'deal',
+] as const;
 export type EntityType = (typeof entityTypes)[number];

@@ -40,7 +40,13 @@ export function newEvent<T extends EventType>(
 ): EventRecord {
   // An event of a contact, company or deal is about that record too.
   const own: EventSubjects =
-    entity.type === 'contact' ? { contactId: entity.id } : entity.type === 'company' ? { companyId: entity.id } : {};
+    entity.type === 'contact'
+      ? { contactId: entity.id }
+      : entity.type === 'company'
+        ? { companyId: entity.id }
+        : entity.type === 'deal'
+          ? { dealId: entity.id }
+          : {};
   const subjects = Object.fromEntries(Object.entries({ ...own, ...about }).filter(([, id]) => id !== undefined));
   return {
     eventId: deps.newId('evt'),
@@ -58,6 +64,7 @@ export function newEvent<T extends EventType>(
 /** The partition keys of the contact's and the company's timelines (indexes of the event entity). */
 export const aboutContactKey = (workspaceId: string, contactId: string) => `WS#${workspaceId}#ABOUT#CONTACT#${contactId}`;
 export const aboutCompanyKey = (workspaceId: string, companyId: string) => `WS#${workspaceId}#ABOUT#COMPANY#${companyId}`;
+export const aboutDealKey = (workspaceId: string, dealId: string) => `WS#${workspaceId}#ABOUT#DEAL#${dealId}`;
 
 /** An event as stored: with the index keys of the timelines it is about. */
 export const storedEvent = (event: EventRecord) => ({ ...event, ...timelineKeys(event) });
@@ -69,6 +76,7 @@ const timelineKeys = (event: EventRecord) => ({
   ...(event.companyId
     ? { aboutCompanyKey: aboutCompanyKey(event.workspaceId, event.companyId), aboutCompanySort: event.eventId }
     : {}),
+  ...(event.dealId ? { aboutDealKey: aboutDealKey(event.workspaceId, event.dealId), aboutDealSort: event.eventId } : {}),
 });
 
 /** The transaction item that appends an event (never overwrites one), on the timelines it is about. */
@@ -86,8 +94,10 @@ export const toEventDto = ({
   aboutCompanyKey: _companyKey,
   aboutContactSort: _contactSort,
   aboutCompanySort: _companySort,
+  aboutDealKey: _dealKey,
+  aboutDealSort: _dealSort,
   ...event
-}: EventRecord & { aboutContactKey?: string; aboutCompanyKey?: string; aboutContactSort?: string; aboutCompanySort?: string }) => ({
+}: EventRecord & Partial<Record<`about${'Contact' | 'Company' | 'Deal'}${'Key' | 'Sort'}`, string>>) => ({
   id: eventId,
   ...event,
   contactId: contactId ?? null,

@@ -5,7 +5,8 @@
  *   sk EVENT#<eventId> (event ids are ULIDs, so sk order is time order)
  * - events about a contact (its own, and those of its notes, tasks, deals...), newest first:
  *   gsi1 pk WS#<workspaceId>#ABOUT#CONTACT#<contactId>, sk <eventId>; sparse (events with a contactId)
- * - events about a company, likewise on gsi2 (pk WS#<workspaceId>#ABOUT#COMPANY#<companyId>)
+ * - events about a company, likewise on gsi2 (pk WS#<workspaceId>#ABOUT#COMPANY#<companyId>), and
+ *   about a deal on gsi3 (pk WS#<workspaceId>#ABOUT#DEAL#<dealId>)
  */
 export const eventSchema = {
   model: { service: 'crm', entity: 'event', version: '1' },
@@ -29,6 +30,8 @@ export const eventSchema = {
     /** The sort keys on those timelines: the event id (an index composite must be all there or all absent). */
     aboutContactSort: { type: 'string', readOnly: true },
     aboutCompanySort: { type: 'string', readOnly: true },
+    aboutDealKey: { type: 'string', readOnly: true },
+    aboutDealSort: { type: 'string', readOnly: true },
   },
   indexes: {
     byEntity: {
@@ -51,6 +54,11 @@ export const eventSchema = {
       index: 'gsi2',
       pk: { field: 'gsi2pk', composite: ['aboutCompanyKey'], template: '${aboutCompanyKey}', casing: 'none' },
       sk: { field: 'gsi2sk', composite: ['aboutCompanySort'], template: '${aboutCompanySort}', casing: 'none' },
+    },
+    aboutDeal: {
+      index: 'gsi3',
+      pk: { field: 'gsi3pk', composite: ['aboutDealKey'], template: '${aboutDealKey}', casing: 'none' },
+      sk: { field: 'gsi3sk', composite: ['aboutDealSort'], template: '${aboutDealSort}', casing: 'none' },
     },
   },
 } as const;

@@ -57,6 +57,14 @@ export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
     },
     subjects: (companyId) => ({ companyId }),
   },
+  deal: {
+    label: 'Deal',
+    async find(deps, workspaceId, dealId) {
+      const { data } = await deps.db.entities.deal.get({ workspaceId, dealId }).go();
+      return data ? {} : undefined;
+    },
+    subjects: (dealId) => ({ dealId }),
+  },
 };
 
 /** The kinds among `kinds` that have a resolver: the ones an API accepts today. */

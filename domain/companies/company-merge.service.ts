@@ -6,6 +6,7 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, type FieldIssue } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
+import { moveCompanyDeals } from '../deals/deal-merge-steps';
 import type { MergeCompaniesInput, MergeResult } from './companies.schemas';
 import { companyDomainScope, maxDomainsPerCompany } from './company-domains';
 import { findCompany, readCompany, toCompany, type CompanyItem } from './company-record';
@@ -98,7 +99,7 @@ const moveAnchored: MergeStep[] = anchoredRecordMovers.map((mover) => ({
  * The steps of a merge, in order. Deals that refer to a company will add their step here when they
  * exist.
  */
-const mergeSteps: MergeStep[] = [moveContacts, ...moveAnchored];
+const mergeSteps: MergeStep[] = [moveContacts, ...moveAnchored, moveCompanyDeals];
 
 /** Up to `limit` ids of the contacts linked to a company, archived ones included (strongly consistent reads). */
 async function contactIdsOf(

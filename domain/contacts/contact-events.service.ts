@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { aboutCompanyKey, aboutContactKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
+import { aboutCompanyKey, aboutContactKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError } from '../shared/errors';
@@ -48,7 +48,7 @@ export const eventContactIdsOf = (contact: Pick<ContactItem, 'contactId' | 'merg
  * stay under their own ids). A page reads the contact (one GetItem, for `mergedFrom`), then queries
  * its index partition and each merged contact's in parallel below the cursor's event id, and merges
  * them by event id (ULIDs: time order). So a page costs 1 GetItem + (1 + merged contacts) Queries.
- * A company's log is every event about it (one Query); other records: their own events (one Query).
+ * A company's or a deal's log is every event about it (one Query); other records: their own events (one Query).
  */
 export async function listRecordEvents(
   deps: CoreDeps,
@@ -56,10 +56,12 @@ export async function listRecordEvents(
   entity: { type: string; id: string },
   page: PageQuery,
 ): Promise<Page<EventRecord>> {
-  if (entity.type === 'company') {
-    const result = await deps.db.entities.event.query
-      .aboutCompany({ aboutCompanyKey: aboutCompanyKey(caller.workspaceId, entity.id) })
-      .go({ order: 'desc', limit: page.limit, cursor: checkCursor(caller.workspaceId, page.cursor) ?? null });
+  if (entity.type === 'company' || entity.type === 'deal') {
+    const options = { order: 'desc', limit: page.limit, cursor: checkCursor(caller.workspaceId, page.cursor) ?? null } as const;
+    const result =
+      entity.type === 'company'
+        ? await deps.db.entities.event.query.aboutCompany({ aboutCompanyKey: aboutCompanyKey(caller.workspaceId, entity.id) }).go(options)
+        : await deps.db.entities.event.query.aboutDeal({ aboutDealKey: aboutDealKey(caller.workspaceId, entity.id) }).go(options);
     return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
   }
   if (entity.type !== 'contact') return listEventsByEntity(deps, caller, entity, page);

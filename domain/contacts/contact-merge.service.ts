@@ -1,5 +1,6 @@
 import { appendEvent, newEvent, storedEvent, type EventRecord } from '../../events/event-log';
 import { moveAnchoredRecords } from '../anchors/anchored-records';
+import { repointContactDeals } from '../deals/deal-merge-steps';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -190,7 +191,7 @@ const moveNotesAndTasks: MergeStep = {
  * conversations do not exist yet: each will add its step here when it does (re-anchoring its records
  * on the target, idempotently, in bounded batches), as `company-merge.service.ts` does for contacts.
  */
-const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins, moveNotesAndTasks];
+const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins, moveNotesAndTasks, repointContactDeals];
 
 /** Text fields the target takes from a source when it has none. */
 const fillableFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country'] as const;

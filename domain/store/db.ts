@@ -8,8 +8,10 @@ import { contactPinSchema } from '../pins/pin.entity';
 import { customFieldSchema } from '../custom-fields/custom-field.entity';
 import { noteRevisionSchema, noteSchema } from '../notes/note.entity';
 import { taskSchema } from '../tasks/task.entity';
+import { dealListEntrySchema, dealSchema } from '../deals/deal.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
+import { pipelineSchema, stageStatsSchema } from '../pipelines/pipeline.entity';
 import { userSchema } from '../users/user.entity';
 import { workspaceSchema } from '../workspaces/workspace.entity';
 import { eventSchema } from '../../events/event.entity';
@@ -42,6 +44,10 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       note: new Entity(noteSchema),
       noteRevision: new Entity(noteRevisionSchema),
       task: new Entity(taskSchema),
+      pipeline: new Entity(pipelineSchema),
+      stageStats: new Entity(stageStatsSchema),
+      deal: new Entity(dealSchema),
+      dealListEntry: new Entity(dealListEntrySchema),
     },
     { client, table },
   );

@@ -3,6 +3,7 @@ import { requireManager, systemActor, type CallerContext } from '../shared/conte
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, notFound, stale } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
+import { defaultPipelineOps } from '../pipelines/pipeline-record';
 import { getUser, normaliseEmail, toUser, userEmailScope } from '../users/users.service';
 import { appendEvent, newEvent } from '../../events/event-log';
 import type { CreateWorkspaceInput, Workspace } from './workspaces.schemas';
@@ -70,6 +71,8 @@ export async function createWorkspace(deps: CoreDeps, input: CreateWorkspaceInpu
           userId,
         }),
       ),
+      // Every workspace starts with the default pipeline (Open, Negotiating, Won, Lost).
+      ...defaultPipelineOps(deps, workspaceId, now).map((op) => op(tx)),
     ],
     () => new Error('Workspace ids collided'),
   );

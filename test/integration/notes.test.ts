@@ -190,7 +190,7 @@ describe('notes', () => {
       [{ anchor: { kind: 'contact', id: contact.id } }, ['body.markdown']],
       [{ anchor: { kind: 'contact', id: contact.id }, markdown: '   \n ' }, ['body.markdown']],
       [{ anchor: { kind: 'contact', id: contact.id }, markdown: 'x'.repeat(50_001) }, ['body.markdown']],
-      [{ anchor: { kind: 'deal', id: 'deal_1' }, markdown: 'x' }, ['body.anchor.kind']],
+      [{ anchor: { kind: 'note', id: 'n_1' }, markdown: 'x' }, ['body.anchor.kind']],
       [{ anchor: { kind: 'conversation', id: 'c_1' }, markdown: 'x' }, ['body.anchor.kind']],
       [{ anchor: { kind: 'contact' }, markdown: 'x' }, ['body.anchor.id']],
       [{ markdown: 'x' }, ['body.anchor']],
@@ -432,5 +432,45 @@ describe('notes', () => {
     }
     expect((await listNotes(acme.owner.token, 'company', target.id)).items).toHaveLength(3);
     expect((await listNotes(acme.owner.token, 'company', source.id)).items).toHaveLength(3);
+  });
+});
+
+describe('notes and tasks on deals, and the timelines they reach', () => {
+  it('anchors a note and a task to a deal; the deal’s, its contact’s and its company’s events show what is about them', async () => {
+    const company = await createCompany(acme.owner.token, 'Timeline Corp');
+    const contact = await stack.api('POST', '/v1/contacts', {
+      token: acme.owner.token,
+      body: { name: 'Tina Timeline', companyId: company.id },
+    });
+    expect(contact.status, JSON.stringify(contact.body)).toBe(201);
+    const deal = await stack.api('POST', '/v1/deals', {
+      token: acme.owner.token,
+      body: { title: 'Timeline deal', value: 120000, currency: 'EUR', contactId: contact.body.id, companyId: company.id },
+    });
+    expect(deal.status, JSON.stringify(deal.body)).toBe(201);
+    const note = await addNote(acme.member.token, 'deal', deal.body.id, 'Asked for a **discount**');
+    expect(note.html).toContain('<strong>discount</strong>');
+    expect((await listNotes(acme.member.token, 'deal', deal.body.id)).items.map((n) => n.id)).toEqual([note.id]);
+    stack.clock.advance(1000);
+    const task = await stack.api('POST', '/v1/tasks', {
+      token: acme.member.token,
+      body: { title: 'Send the revised offer', anchor: { kind: 'deal', id: deal.body.id } },
+    });
+    expect(task.status, JSON.stringify(task.body)).toBe(201);
+
+    expect((await eventsOf(acme.owner.token, 'deal', deal.body.id)).map((event) => event.type)).toEqual([
+      'task.created',
+      'note.added',
+      'deal.created',
+    ]);
+    expect((await eventsOf(acme.owner.token, 'contact', contact.body.id)).map((event) => event.type)).toContain('deal.created');
+    expect((await eventsOf(acme.owner.token, 'company', company.id)).map((event) => event.type)).toContain('deal.created');
+
+    // Another workspace cannot anchor to it.
+    const foreign = await stack.api('POST', '/v1/notes', {
+      token: globex.owner.token,
+      body: { anchor: { kind: 'deal', id: deal.body.id }, markdown: 'Sneaky' },
+    });
+    expect(foreign.status).toBe(404);
   });
 });

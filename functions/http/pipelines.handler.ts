@@ -1,0 +1,36 @@
+import { getBoard, listStageDeals } from '../../domain/deals/deal-board.service';
+import {
+  addStage,
+  createPipeline,
+  getPipeline,
+  listPipelines,
+  removeStage,
+  renamePipeline,
+  renameStage,
+  reorderStages,
+} from '../../domain/pipelines/pipelines.service';
+import { createHttpHandler, RawResponse } from './http-handler';
+
+export const handler = createHttpHandler('pipelines', {
+  listPipelines: ({ caller, query }, deps) => listPipelines(deps, caller, query),
+  createPipeline: ({ caller, body }, deps) => createPipeline(deps, caller, body),
+  getPipeline: ({ caller, params }, deps) => getPipeline(deps, caller, params.pipelineId),
+  renamePipeline: ({ caller, params, body, expectedVersion }, deps) =>
+    renamePipeline(deps, caller, params.pipelineId, body.name, expectedVersion),
+  addStage: ({ caller, params, body, expectedVersion }, deps) =>
+    addStage(deps, caller, params.pipelineId, body, expectedVersion),
+  renameStage: ({ caller, params, body, expectedVersion }, deps) =>
+    renameStage(deps, caller, params.pipelineId, params.stageId, body.name, expectedVersion),
+  reorderStages: ({ caller, params, body, expectedVersion }, deps) =>
+    reorderStages(deps, caller, params.pipelineId, body, expectedVersion),
+  getBoard: ({ caller, params, query }, deps) => getBoard(deps, caller, params.pipelineId, query),
+  listStageDeals: ({ caller, params, query }, deps) =>
+    listStageDeals(deps, caller, params.pipelineId, params.stageId, query),
+  removeStage: async ({ caller, params, query }, deps) => {
+    const result = await removeStage(deps, caller, params.pipelineId, params.stageId, query);
+    // Deals are left to move: 202, and the client repeats the same request.
+    return result.status === 'completed'
+      ? result
+      : new RawResponse(202, JSON.stringify(result), { 'content-type': 'application/json' });
+  },
+});

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statsDeltas, type DealItem, type StatsDelta } from '../../domain/deals/deal-record';
+import { newDealItem } from '../../domain/deals/deals.service';
+import { totalBucket } from '../../domain/pipelines/pipeline-record';
+import { startDynamoDbLocal, type RunningDynamoDb } from '../../local/emulators';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+/**
+ * What reading a board costs in DynamoDB requests on a pipeline of 10,000 deals: the first page of
+ * every column is one Query per column, and the counts and sums of every column come from one more
+ * Query (the stage stats), whatever the number of deals.
+ *
+ * The 10k deals are seeded by BatchWriteItem, as `newDealItem` (what createDeal writes) builds them,
+ * and their stage stats are the sum of the very deltas createDeal ADDs (`statsDeltas`), applied
+ * once per stats item. Not seeded: the deals' list entries and `deal.created` events, which a board
+ * read never touches (writing them would be 80k more items, ~80 s on DynamoDB Local).
+ * The file runs on a DynamoDB Local of its own: 10k writes would otherwise hold up every other test
+ * file on the shared one for the length of the seed.
+ */
+let own: RunningDynamoDb;
+let stack: TestStack;
+let ws: Awaited<ReturnType<typeof seedWorkspace>>;
+let pipeline: { id: string; stages: { id: string; name: string; kind: string }[] };
+const dealCount = 10_000;
+const currencies = ['EUR', 'USD', 'GBP'];
+const expected = new Map<string, { count: number; sums: Map<string, { count: number; value: number }> }>();
+let seedSeconds = 0;
+
+beforeAll(async () => {
+  own = await startDynamoDbLocal();
+  process.env.DYNAMODB_ENDPOINT = own.endpoint; // this file's process only (test files run in forks)
+  stack = await createTestStack();
+  ws = await seedWorkspace(stack, 'Board');
+  pipeline = (
+    await stack.api('POST', '/v1/pipelines', {
+      token: ws.owner.token,
+      body: { name: 'Big', stages: [{ name: 'Lead' }, { name: 'Qualified' }, { name: 'Demo' }, { name: 'Proposal' }] },
+    })
+  ).body;
+  const open = pipeline.stages.filter((stage) => stage.kind === 'open');
+  const started = performance.now();
+  const deals: DealItem[] = [];
+  for (let index = 0; index < dealCount; index += 1) {
+    const stage = open[index % open.length]!;
+    const valued = index % 10 !== 0;
+    deals.push(
+      newDealItem({
+        workspaceId: ws.workspace.id,
+        dealId: stack.deps.newId('dl'),
+        title: `Deal ${index}`,
+        ...(valued ? { value: 1000 + index, currency: currencies[index % 3]! } : {}),
+        pipelineId: pipeline.id,
+        stageId: stage.id,
+        createdBy: ws.owner.user.id,
+        now: new Date(Date.parse('2026-01-01T00:00:00Z') + index * 1000).toISOString(),
+      }),
+    );
+  }
+  const totals = new Map<string, StatsDelta>();
+  for (const deal of deals) {
+    for (const delta of statsDeltas(undefined, deal)) {
+      const key = `${delta.stageId}|${delta.bucket}`;
+      const sum = totals.get(key);
+      if (sum) {
+        sum.count += delta.count;
+        sum.sum += delta.sum;
+      } else totals.set(key, { ...delta });
+      const column = expected.get(delta.stageId) ?? { count: 0, sums: new Map() };
+      expected.set(delta.stageId, column);
+      if (delta.bucket === totalBucket) column.count += delta.count;
+      else {
+        const entry = column.sums.get(delta.bucket) ?? { count: 0, value: 0 };
+        column.sums.set(delta.bucket, { count: entry.count + delta.count, value: entry.value + delta.sum });
+      }
+    }
+  }
+  const result = await stack.deps.db.entities.deal.put(deals).go({ concurrent: 4 });
+  expect(result.unprocessed).toEqual([]);
+  for (const delta of totals.values()) {
+    const key = { workspaceId: ws.workspace.id, pipelineId: delta.pipelineId, stageId: delta.stageId, bucket: delta.bucket };
+    const update = stack.deps.db.entities.stageStats;
+    await (delta.bucket === totalBucket
+      ? update.patch(key).add({ count: delta.count }).go()
+      : update.update(key).add({ count: delta.count, sum: delta.sum }).go());
+  }
+  seedSeconds = (performance.now() - started) / 1000;
+  console.log(`seeded ${dealCount} deals in ${seedSeconds.toFixed(1)} s`);
+}, 240_000);
+afterAll(async () => {
+  await stack?.destroy();
+  await own?.stop();
+});
+
+describe('DynamoDB requests per board read', () => {
+  it('one Query per column for the first pages, one Query for every count and sum, at 10,000 deals', async () => {
+    const path = `/v1/pipelines/${pipeline.id}/board`;
+    await stack.api('GET', path, { token: ws.member.token, query: { limit: 1 } }); // the token is read and cached
+    stack.calls.reset();
+    const started = performance.now();
+    const res = await stack.api('GET', path, { token: ws.member.token, query: { limit: 25 } });
+    const elapsedMs = performance.now() - started;
+    const calls = { ...stack.calls.counts };
+    console.log(`board of ${dealCount} deals: ${JSON.stringify(calls)} in ${elapsedMs.toFixed(0)} ms`);
+    expect(res.status).toBe(200);
+    const columns = pipeline.stages.length;
+    // 1 GetItem (the pipeline), 1 Query (all stats items), 1 Query per column; nothing else.
+    expect(calls).toEqual({ GetItemCommand: 1, QueryCommand: columns + 1 });
+
+    const board = res.body as {
+      columns: { stage: { id: string; kind: string }; count: number; sums: { currency: string; count: number; value: number }[]; deals: unknown[]; nextCursor: string | null }[];
+    };
+    for (const column of board.columns) {
+      const want = expected.get(column.stage.id) ?? { count: 0, sums: new Map() };
+      expect(column.count).toBe(want.count);
+      expect(column.sums).toEqual(
+        [...want.sums].sort(([a], [b]) => a.localeCompare(b)).map(([currency, sum]) => ({ currency, ...sum })),
+      );
+      expect(column.deals).toHaveLength(Math.min(25, want.count));
+      expect(column.nextCursor === null).toBe(want.count <= 25);
+    }
+    expect(board.columns.reduce((sum, column) => sum + column.count, 0)).toBe(dealCount);
+
+    // The next page of a column: one GetItem (the pipeline) and one Query.
+    const lead = board.columns[0]!;
+    stack.calls.reset();
+    const next = await stack.api('GET', `/v1/pipelines/${pipeline.id}/stages/${lead.stage.id}/deals`, {
+      token: ws.member.token,
+      query: { limit: 25, cursor: lead.nextCursor! },
+    });
+    expect(next.body.items).toHaveLength(25);
+    expect({ ...stack.calls.counts }).toEqual({ GetItemCommand: 1, QueryCommand: 1 });
+
+    // A deal change keeps the sums exact without reading the column.
+    const dealId = (lead.deals[0] as { id: string; value: number | null; currency: string | null }).id;
+    stack.calls.reset();
+    const moved = await stack.api('POST', `/v1/deals/${dealId}/stage`, { token: ws.owner.token, body: { stageId: pipeline.stages[1]!.id } });
+    expect(moved.status).toBe(200);
+    // read the deal, the pipeline; one transaction
+    expect({ ...stack.calls.counts }).toEqual({ GetItemCommand: 2, TransactWriteItemsCommand: 1 });
+    const after = (await stack.api('GET', `/v1/pipelines/${pipeline.id}/board`, { token: ws.member.token, query: { limit: 1 } })).body;
+    expect(after.columns[0].count).toBe(lead.count - 1);
+    expect(after.columns[1].count).toBe(board.columns[1]!.count + 1);
+  }, 60_000);
+});
