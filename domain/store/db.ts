@@ -8,6 +8,7 @@ import { contactPinSchema } from '../pins/pin.entity';
 import { customFieldSchema } from '../custom-fields/custom-field.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
+import { tagSchema } from '../tags/tag.entity';
 import { userSchema } from '../users/user.entity';
 import { workspaceSchema } from '../workspaces/workspace.entity';
 import { eventSchema } from '../../events/event.entity';
@@ -37,6 +38,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       contactQualification: new Entity(contactQualificationSchema),
       contactPin: new Entity(contactPinSchema),
       customField: new Entity(customFieldSchema),
+      tag: new Entity(tagSchema),
     },
     { client, table },
   );
