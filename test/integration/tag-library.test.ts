@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tagList } from '../../domain/contacts/contact-record';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
 import { handler as tagUsageHandler } from '../../functions/streams/tag-usage.handler';
@@ -11,6 +11,9 @@ import { streamConsumers } from '../../functions/streams/stream-consumers';
 import { lambdaContext } from '../../local/http-routing';
 import { startStreamPoller, type StreamHandler, type StreamPoller } from '../../local/stream-poller';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+// Renames and deletes take many requests, and the stream is read between them: slow on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const tagUsage = streamConsumers.find((consumer) => consumer.name === 'tag-usage')!;
 
@@ -38,7 +41,7 @@ beforeAll(async () => {
     consumers: [{ definition: tagUsage, handler: recordingHandler }],
     checkpointFile: join(dir, 'checkpoints.json'),
     failureFile: join(dir, 'failures.jsonl'),
-    pollIntervalMs: 20,
+    pollIntervalMs: 100,
     retryBaseDelayMs: 5,
   });
 });
@@ -218,6 +221,24 @@ describe('free-form tags and the library', () => {
     expect((await getTag('acme secret')).body.color).toBeNull();
     const forged = Buffer.from(JSON.stringify({ pk: `WS#${acme.workspace.id}#TAGS`, sk: 'TAG#a' })).toString('base64url');
     expect((await stack.api('GET', '/v1/tags', { token: globex.owner.token, query: { cursor: forged } })).status).toBe(400);
+  });
+});
+
+describe('the API surface', () => {
+  it('documents the tag routes in the OpenAPI document, and replays a POST with the same Idempotency-Key', async () => {
+    const doc = await stack.api('GET', '/openapi.json');
+    expect(doc.body.paths['/v1/tags'].get.operationId).toBe('listTags');
+    expect(Object.keys(doc.body.paths['/v1/tags/{key}'])).toEqual(expect.arrayContaining(['get', 'patch', 'delete']));
+    expect(doc.body.components.schemas.Tag.properties.usageCount).toBeDefined();
+
+    const key = `idem-${randomUUID().slice(0, 6)}`;
+    const send = () => stack.api('POST', '/v1/tags', { token: acme.member.token, body: { name: 'Replayed' }, headers: { 'idempotency-key': key } });
+    const first = await send();
+    const second = await send();
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.body).toEqual(first.body);
   });
 });
 
