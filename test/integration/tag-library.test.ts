@@ -41,7 +41,7 @@ beforeAll(async () => {
     consumers: [{ definition: tagUsage, handler: recordingHandler }],
     checkpointFile: join(dir, 'checkpoints.json'),
     failureFile: join(dir, 'failures.jsonl'),
-    pollIntervalMs: 100,
+    pollIntervalMs: 250,
     retryBaseDelayMs: 5,
   });
 });
