@@ -82,6 +82,20 @@ export const eventCatalogue = {
   /** Seed 000 "Tag added / removed" on a contact; `system` for `bot:` tags (autoreply control). */
   'tag.added': z.object({ tag: z.string(), system: z.boolean() }),
   'tag.removed': z.object({ tag: z.string(), system: z.boolean() }),
+  /** The tag library (entity `tag`, id = the tag key): `firstUse` when a contact's new tag created it. */
+  'tag.created': z.object({
+    key: z.string(),
+    name: z.string(),
+    system: z.boolean(),
+    color: z.string().nullable(),
+    description: z.string().nullable(),
+    firstUse: z.boolean(),
+  }),
+  'tag.updated': z.object({ key: z.string(), changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  /** A rename began: the tagged contacts follow (each with `contact.updated`), a bounded part per request. */
+  'tag.renamed': z.object({ fromKey: z.string(), fromName: z.string(), toKey: z.string(), toName: z.string() }),
+  /** The tag left the library, once no contact carried it any more (each untagged one got `tag.removed`). */
+  'tag.deleted': z.object({ key: z.string(), name: z.string(), system: z.boolean() }),
   'company.created': z.object({ name: z.string(), domains: z.array(z.string()), ownerId: z.string().nullable() }),
   'company.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
   /** `mergedInto` when archived by a merge. */
@@ -166,5 +180,6 @@ export const entityTypes = [
   'task',
   'pipeline',
   'deal',
+  'tag',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

@@ -663,6 +663,9 @@ function toLambdaValue(value: SdkAttributeValue): AttributeValue {
   if (value.NULL !== undefined) return { NULL: value.NULL };
   if (value.SS !== undefined) return { SS: value.SS };
   if (value.NS !== undefined) return { NS: value.NS };
+  // The SDK's stream deserialiser turns an empty map (`{"M":{}}`, e.g. a contact's customFields) into
+  // `{}`; every other type keeps its member (an empty list stays `{"L":[]}`, empty sets cannot exist).
+  if (Object.keys(value).length === 0) return { M: {} };
   throw new Error(`Unknown attribute value: ${JSON.stringify(value)}`);
 }
 

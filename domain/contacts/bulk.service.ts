@@ -2,6 +2,7 @@ import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalid } from '../shared/errors';
 import type { BulkContactsInput, BulkContactsResult, BulkItemResult, BulkOutcome } from './bulk.schemas';
+import { ensureTags } from '../tags/tag-record';
 import { addTags, assertMayChangeTags, removeTags } from './contact-tags.service';
 import type { Contact } from './contacts.schemas';
 import {
@@ -68,9 +69,10 @@ async function prepare(deps: CoreDeps, caller: CallerContext, input: BulkContact
     case 'untag': {
       const tags = input.tags!;
       assertMayChangeTags(caller, tags);
-      return input.action === 'tag'
-        ? (d, id) => addTags(d, caller, id, tags)
-        : (d, id) => removeTags(d, caller, id, tags);
+      if (input.action === 'untag') return (d, id) => removeTags(d, caller, id, tags);
+      // The library is checked (new tags created) once for the whole request.
+      const names = (await ensureTags(deps, caller, tags)).map((tag) => tag.name);
+      return (d, id) => addTags(d, caller, id, names, undefined, { libraryChecked: true });
     }
     case 'archive':
       return (d, id) => archiveContact(d, caller, id);

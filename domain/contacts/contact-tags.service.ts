@@ -3,6 +3,7 @@ import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError } from '../shared/errors';
 import { distinctTags, isSystemTag, maxTagsPerContact, tagKey } from '../tags/tag-names';
+import { ensureTags } from '../tags/tag-record';
 import type { Contact } from './contacts.schemas';
 import { changeContact } from './contacts.service';
 
@@ -28,9 +29,12 @@ export async function addTags(
   contactId: string,
   names: readonly string[],
   expectedVersion?: number,
+  /** `libraryChecked`: the caller already ran `ensureTags` on these names (a bulk request does it once). */
+  options: { libraryChecked?: boolean } = {},
 ): Promise<Contact> {
   assertMayChangeTags(caller, names);
-  const wanted = distinctTags(names);
+  // The tag library lists a new tag at once (created on first use); a tag being renamed lands as its new name.
+  const wanted = options.libraryChecked ? distinctTags(names) : await ensureTags(deps, caller, names);
   return changeContact(
     deps,
     caller,

@@ -12,6 +12,7 @@ import { dealListEntrySchema, dealSchema } from '../deals/deal.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
 import { counterSchema } from '../metrics/counter.entity';
 import { pipelineSchema, stageStatsSchema } from '../pipelines/pipeline.entity';
+import { tagSchema } from '../tags/tag.entity';
 import { userSchema } from '../users/user.entity';
 import { workspaceSchema } from '../workspaces/workspace.entity';
 import { eventSchema } from '../../events/event.entity';
@@ -48,6 +49,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       stageStats: new Entity(stageStatsSchema),
       deal: new Entity(dealSchema),
       dealListEntry: new Entity(dealListEntrySchema),
+      tag: new Entity(tagSchema),
     },
     { client, table },
   );

@@ -29,4 +29,14 @@ export const streamConsumers: StreamConsumerDefinition[] = [
     // Only appended events: every state change writes one, so this is the whole activity stream.
     filterPatterns: [{ eventName: ['INSERT'], dynamodb: { NewImage: { __edb_e__: { S: ['event'] } } } }],
   },
+  {
+    name: 'tag-usage',
+    entry: 'functions/streams/tag-usage.handler.ts',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 1,
+    retryAttempts: 5,
+    bisectBatchOnError: true,
+    // Contact items written or changed: the consumer diffs the images' tags (most changes leave them alone).
+    filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['contact'] } } } }],
+  },
 ];

@@ -73,6 +73,15 @@ describe('toLambdaRecord', () => {
     expect(record.dynamodb).not.toHaveProperty('NewImage');
     expect(record.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
   });
+
+  it('gives back the empty map the SDK deserialises to `{}` (a contact with no custom fields)', () => {
+    const record = toLambdaRecord(
+      { eventID: 'e-3', eventName: 'INSERT', dynamodb: { NewImage: { pk: { S: 'a' }, customFields: {} as never, tags: { L: [] } }, SequenceNumber: '8' } },
+      arn,
+      'us-east-1',
+    );
+    expect(record.dynamodb!.NewImage).toEqual({ pk: { S: 'a' }, customFields: { M: {} }, tags: { L: [] } });
+  });
 });
 
 describe('shardIsReadable (lineage)', () => {
