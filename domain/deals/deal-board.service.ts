@@ -2,7 +2,7 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, notFound } from '../shared/errors';
 import type { Page } from '../shared/pagination';
-import { readPipeline, readStageStats, toPipeline, type PipelineItem } from '../pipelines/pipeline-record';
+import { readPipeline, readPipelineWithStats, toPipeline, type PipelineItem } from '../pipelines/pipeline-record';
 import type { BoardQuery, ColumnQuery } from '../pipelines/pipelines.schemas';
 import { pageCursor } from './deal-cursors';
 import { toDeal, type DealItem } from './deal-record';
@@ -37,10 +37,7 @@ async function columnPage(
  */
 export async function getBoard(deps: CoreDeps, caller: CallerContext, pipelineId: string, query: BoardQuery): Promise<Board> {
   const { workspaceId } = caller;
-  const [pipeline, stats] = await Promise.all([
-    readPipeline(deps, workspaceId, pipelineId),
-    readStageStats(deps, workspaceId, pipelineId),
-  ]);
+  const { pipeline, stats } = await readPipelineWithStats(deps, workspaceId, pipelineId);
   const shown = toPipeline(pipeline);
   const pages = await Promise.all(
     pipeline.stages.map((stage) => columnPage(deps, workspaceId, pipelineId, stage.stageId, query.limit, null)),

@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CallerContext } from '../shared/context';
 import { systemActor } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -177,15 +178,49 @@ export interface StageStats {
   sums: { currency: string; count: number; value: number }[];
 }
 
-/** Every stats item of a pipeline in one Query (consistent), folded per stage. */
-export async function readStageStats(
+/**
+ * The pipeline and every stats item of it: one Query of the pipeline's partition (consistent), which
+ * holds both, so a board's counts and sums cost no read beyond the pipeline's own. 404 when absent.
+ */
+export async function readPipelineWithStats(
   deps: CoreDeps,
   workspaceId: string,
   pipelineId: string,
-): Promise<Map<string, StageStats>> {
-  const { data } = await deps.db.entities.stageStats.query
-    .byPipeline({ workspaceId, pipelineId })
-    .go({ pages: 'all', consistent: true });
+): Promise<{ pipeline: PipelineItem; stats: Map<string, StageStats> }> {
+  const { entities, client, table } = deps.db;
+  const read = async () => {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `WS#${workspaceId}#PIPELINE#${pipelineId}` },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const pipelineItem = items.find((item) => item.__edb_e__ === 'pipeline');
+    const statsItems = items.filter((item) => item.__edb_e__ === 'stageStats');
+    return {
+      pipeline: pipelineItem ? (entities.pipeline.parse({ Item: pipelineItem }).data as PipelineItem | null) : null,
+      stats: foldStageStats(statsItems.map((Item) => entities.stageStats.parse({ Item }).data!)),
+    };
+  };
+  let found = await read();
+  if (!found.pipeline && pipelineId === defaultPipelineId) {
+    await ensureDefaultPipeline(deps, workspaceId);
+    found = await read();
+  }
+  if (!found.pipeline) throw notFound('Pipeline');
+  return { pipeline: found.pipeline, stats: found.stats };
+}
+
+function foldStageStats(data: { stageId: string; bucket: string; count?: number; sum?: number }[]): Map<string, StageStats> {
   const stats = new Map<string, StageStats>();
   const of = (stageId: string) => {
     let entry = stats.get(stageId);
