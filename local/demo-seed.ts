@@ -2,6 +2,9 @@ import { createToken } from '../domain/auth/tokens.service';
 import { createCompany } from '../domain/companies/companies.service';
 import { addTags } from '../domain/contacts/contact-tags.service';
 import { createContact, suppressContact } from '../domain/contacts/contacts.service';
+import { createDeal, markWon } from '../domain/deals/deals.service';
+import { createNote } from '../domain/notes/notes.service';
+import { createTask } from '../domain/tasks/tasks.service';
 import type { CallerContext } from '../domain/shared/context';
 import type { CoreDeps } from '../domain/shared/deps';
 import { addUser } from '../domain/users/users.service';
@@ -14,7 +17,8 @@ export interface DemoCredentials {
 
 /**
  * The demo workspace `npm start` creates on first start: an owner, an admin and a member, and a small
- * contact book to try the API on (companies, contacts with channels, tags, owners, one suppressed).
+ * contact book to try the API on (companies, contacts with channels, tags, owners, one suppressed),
+ * deals on the default pipeline's board, a note and tasks.
  */
 export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials> {
   const created = await createWorkspace(deps, {
@@ -52,6 +56,7 @@ async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: Ca
     { name: "Liam O'Brien", email: 'liam.obrien@proton.me', city: 'Dublin', tags: ['Partner'] },
     { name: 'Yuki Tanaka', email: 'yuki.tanaka@globex.example', jobTitle: 'Buyer', city: 'Osaka' },
   ];
+  const ids: Record<string, string> = {};
   for (const person of people) {
     const contact = await createContact(deps, person.mine ? member : owner, {
       name: person.name,
@@ -64,7 +69,20 @@ async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: Ca
       ...(person.mine ? { ownerId: member.userId } : {}),
     });
     if (person.tags) await addTags(deps, owner, contact.id, person.tags);
+    ids[person.name] = contact.id;
   }
+  const ana = ids['Ana María López']!;
+  const chloe = ids['Chloé Dubois']!;
+  const renewal = await createDeal(deps, owner, { title: 'Northwind yearly renewal', value: 1_200_000, currency: 'EUR', contactId: ana });
+  await createDeal(deps, member, { title: 'Globex pilot', value: 450_000, currency: 'EUR', contactId: chloe, ownerId: member.userId });
+  const won = await createDeal(deps, owner, { title: 'Northwind onboarding', value: 300_000, currency: 'USD', contactId: ids['Jürgen Schröder']! });
+  await markWon(deps, owner, won.id);
+  await createNote(deps, owner, {
+    anchor: { kind: 'deal', id: renewal.id },
+    markdown: 'Ana asked for a **two-year** option. See [their pricing page](https://northwind.example/pricing).',
+  });
+  await createTask(deps, member, { title: 'Send Chloé the pilot plan', priority: 'high', assigneeId: member.userId, anchor: { kind: 'contact', id: chloe } });
+  await createTask(deps, owner, { title: 'Call Ana about the renewal', priority: 'normal', anchor: { kind: 'deal', id: renewal.id } });
   const unsubscribed = await createContact(deps, owner, {
     name: 'Pat Quiet',
     channels: [{ kind: 'email', value: 'pat.quiet@example.com' }],

@@ -70,6 +70,11 @@ describe('npm start', () => {
     expect(hits).toEqual([expect.objectContaining({ name: 'Ana María López', companyName: 'Northwind Traders' })]);
     const tagged = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts?tag=hot%20lead`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await tagged.json()) as { items: { name: string }[] }).items.map((item) => item.name)).toEqual(['Ana María López', 'Chloé Dubois']);
+    // ... and a board: counts and sums of the default pipeline, a won deal in its won stage.
+    const board = await fetch(`http://127.0.0.1:${apiPort}/v1/pipelines/pl_default/board`, { headers: { authorization: `Bearer ${token}` } });
+    const columns = ((await board.json()) as { columns: { stage: { name: string }; count: number; sums: { currency: string; value: number }[] }[] }).columns;
+    expect(columns.map((column) => [column.stage.name, column.count])).toEqual([['Open', 2], ['Negotiating', 0], ['Won', 1], ['Lost', 0]]);
+    expect(columns[0]!.sums).toEqual([expect.objectContaining({ currency: 'EUR', value: 1_650_000 })]);
     const docs = await fetch(`http://127.0.0.1:${apiPort}/docs`);
     expect(docs.status).toBe(200);
   });
