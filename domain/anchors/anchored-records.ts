@@ -1,7 +1,7 @@
 import { reanchorNotes } from '../notes/notes.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict } from '../shared/errors';
+import { WorkInProgress } from '../shared/errors';
 import { reanchorTasks } from '../tasks/tasks.service';
 import type { AnchorRef, MoveProgress } from './anchors';
 
@@ -28,7 +28,7 @@ export const anchoredMoveSettings = { recordsPerRequest: 500 };
 /**
  * Moves the notes and tasks of every source to the target, for merges that run all their steps in
  * one request (contacts): at most `recordsPerRequest` records per request. When some are left it
- * stops with a 409 asking to repeat the request; nothing else of the merge has been written then
+ * stops (WorkInProgress: 202) asking to repeat the request; nothing else of the merge has been written then
  * (the steps run before the sources are archived), and the moves already done are not redone.
  */
 export async function moveAnchoredRecords(
@@ -45,9 +45,9 @@ export async function moveAnchoredRecords(
       budget -= progress.processed;
       moved += progress.moved;
       if (!progress.done) {
-        throw conflict(
+        throw new WorkInProgress(
           `Moved ${moved} notes and tasks to the target; more are left: repeat the same request to go on`,
-          { status: 'in_progress', moved },
+          { moved },
         );
       }
     }

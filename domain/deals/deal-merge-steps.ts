@@ -2,7 +2,7 @@ import type { CompanyItem } from '../companies/company-record';
 import type { ContactItem } from '../contacts/contact-record';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError } from '../shared/errors';
+import { DomainError, WorkInProgress } from '../shared/errors';
 import { newEvent } from '../../events/event-log';
 import { dealLists, type DealListEntry } from './deal-record';
 import { changeDeal, dealChanges, dealSubjects } from './deals.service';
@@ -74,8 +74,8 @@ async function repoint(
 
 /**
  * Contact merge step (contact-merge.service.ts): the sources' deals get the target as their contact.
- * Bounded: when a request leaves deals to move, it stops before archiving any source with a 409
- * asking to repeat it; the repeated request goes on where this one stopped.
+ * Bounded: when a request leaves deals to move, it stops before archiving any source with a 202
+ * (WorkInProgress) asking to repeat it; the repeated request goes on where this one stopped.
  */
 export const repointContactDeals = {
   name: 'deals',
@@ -85,8 +85,7 @@ export const repointContactDeals = {
       const progress = await repoint(deps, caller, 'contactId', source.contactId, target.contactId, budget);
       budget -= progress.processed;
       if (!progress.done) {
-        throw new DomainError(
-          'conflict',
+        throw new WorkInProgress(
           'The contacts have more deals than one request moves, or one changed meanwhile: repeat the request to go on',
           { dealsMoved: dealMergeSettings.dealsPerRequest - budget },
         );

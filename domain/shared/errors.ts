@@ -30,6 +30,20 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * Bounded work that stopped with work left (e.g. a merge moving many records): not a failure. The HTTP
+ * layer answers 202 `{ status: 'in_progress', detail, ...progress }`; the client repeats the request.
+ */
+export class WorkInProgress extends Error {
+  constructor(
+    message: string,
+    readonly progress: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'WorkInProgress';
+  }
+}
+
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
 export const forbidden = (why: string) => new DomainError('forbidden', why);
 export const conflict = (why: string, details: Record<string, unknown> = {}) =>

@@ -1,3 +1,4 @@
+import { WorkInProgress } from '../../domain/shared/errors';
 import { bulkChangeContacts } from '../../domain/contacts/bulk.service';
 import { listContacts, searchContacts } from '../../domain/contacts/contact-lists.service';
 import { mergeContacts } from '../../domain/contacts/contact-merge.service';
@@ -24,7 +25,7 @@ import {
   setContactQualification,
 } from '../../domain/contacts/scoring.service';
 import { logger } from '../shared/logger';
-import { createHttpHandler } from './http-handler';
+import { createHttpHandler, RawResponse } from './http-handler';
 
 export const handler = createHttpHandler('contacts', {
   listContacts: ({ caller, query }, deps) => listContacts(deps, caller, query),
@@ -59,5 +60,14 @@ export const handler = createHttpHandler('contacts', {
     setContactQualification(deps, caller, params.contactId, body),
   getContactQualification: ({ caller, params, query }, deps) =>
     getContactQualification(deps, caller, params.contactId, query),
-  mergeContacts: ({ caller, params, body }, deps) => mergeContacts(deps, caller, params.contactId, body),
+  mergeContacts: async ({ caller, params, body }, deps) => {
+    try {
+      return await mergeContacts(deps, caller, params.contactId, body);
+    } catch (error) {
+      // Notes, tasks or deals are left to move: 202, and the client repeats the same request.
+      if (!(error instanceof WorkInProgress)) throw error;
+      const progress = { status: 'in_progress', detail: error.message, ...error.progress };
+      return new RawResponse(202, JSON.stringify(progress), { 'content-type': 'application/json' });
+    }
+  },
 });

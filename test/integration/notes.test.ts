@@ -386,7 +386,7 @@ describe('notes', () => {
         token: acme.owner.token,
         body: { sourceContactIds: [source.id] },
       });
-      expect(partial.status).toBe(409);
+      expect(partial.status).toBe(202);
       expect(partial.body).toMatchObject({ status: 'in_progress', moved: 2 });
       const done = await stack.api('POST', `/v1/contacts/${target.id}/merge`, {
         token: acme.owner.token,
