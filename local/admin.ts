@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { reindexContacts } from '../domain/contacts/reindex';
 import { systemClock, ulidGenerator } from '../domain/shared/clock';
 import { createDb } from '../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../domain/store/dynamo-client';
@@ -14,9 +13,6 @@ const usage = `Usage: npm run admin -- <command> [options]
 Commands:
   create-workspace --name <name> --owner-email <email> [--owner-name <name>]
       Creates a workspace with its first owner and prints the owner's API token (shown once).
-  reindex-contacts [--workspace <id>]
-      Rebuilds the contact list entries and search tokens from the contact items and deletes index
-      items no contact accounts for: run it after an upgrade that changes their layout (idempotent).
 
 Target (default: the local stack started by \`npm start\`):
   --table <name>       DynamoDB table name (on AWS: the stack output TableName)
@@ -32,7 +28,6 @@ async function main(argv: string[]) {
       name: { type: 'string' },
       'owner-email': { type: 'string' },
       'owner-name': { type: 'string' },
-      workspace: { type: 'string' },
       table: { type: 'string' },
       region: { type: 'string' },
       endpoint: { type: 'string' },
@@ -40,21 +35,11 @@ async function main(argv: string[]) {
     },
   });
   const command = positionals[0];
-  if (values.help || (command !== 'create-workspace' && command !== 'reindex-contacts')) {
+  if (values.help || command !== 'create-workspace') {
     process.stdout.write(usage);
     return command === undefined || values.help ? 0 : 2;
   }
   const target = resolveTarget(values);
-  if (command === 'reindex-contacts') {
-    const client = createDynamoClient({ endpoint: target.endpoint, region: target.region });
-    const deps = { db: createDb(createDocumentClient(client), target.table), clock: systemClock, newId: ulidGenerator() };
-    const result = await reindexContacts(deps, values.workspace ? { workspaceId: values.workspace } : {});
-    client.destroy();
-    process.stdout.write(
-      `Reindexed ${result.contacts} contacts in table ${target.table}: ${result.listEntriesWritten} list entries and ${result.searchTokensWritten} search tokens written, ${result.staleItemsDeleted} stale index items deleted.\n`,
-    );
-    return 0;
-  }
   const parsed = createWorkspaceInput.safeParse({
     name: values.name,
     ownerEmail: values['owner-email'],
