@@ -6,6 +6,29 @@ import { roles } from '../domain/shared/context';
 const anchorPayload = z.object({ kind: z.enum(allAnchorKinds), id: z.string() });
 
 /**
+ * The channels conversations run on (seed 000 names LinkedIn besides the product's email, SMS,
+ * WhatsApp, Telegram and internal). A messaging event carries its channel: the timeline filters by it.
+ */
+export const messageChannels = ['email', 'sms', 'whatsapp', 'telegram', 'linkedin', 'internal'] as const;
+export type MessageChannel = (typeof messageChannels)[number];
+
+/** Every messaging event names its conversation and message (the inbox's records). */
+const messageRef = { conversationId: z.string(), messageId: z.string() };
+
+/**
+ * An outbound message went out. `firstResponseSeconds`: when it is a user's first answer to the
+ * contact's waiting inbound message, the seconds it waited (performance's first-response time).
+ */
+const sentPayload = z.object({
+  ...messageRef,
+  to: z.string(),
+  firstResponseSeconds: z.number().int().nonnegative().nullable(),
+});
+
+/** The contact answered; `assigneeId` is the user the conversation is assigned to (it is their reply received). */
+const repliedPayload = z.object({ ...messageRef, inReplyTo: z.string().nullable(), assigneeId: z.string().nullable() });
+
+/**
  * The event type catalogue: one zod schema per type for the `payload` each event carries. An event is
  * validated against its schema when it is appended, so the log never holds a shape nobody declared.
  * Types are dotted `<entity>.<what happened>`; add new ones here, next to their neighbours.
@@ -159,10 +182,50 @@ export const eventCatalogue = {
     from: z.object({ pipelineId: z.string(), stageId: z.string(), statusKey: z.enum(['open', 'won', 'lost']) }),
     to: z.object({ pipelineId: z.string(), stageId: z.string(), statusKey: z.enum(['open', 'won', 'lost']) }),
   }),
-  'deal.won': z.object({ stageId: z.string(), value: z.number().int().nullable(), currency: z.string().nullable() }),
-  'deal.lost': z.object({ stageId: z.string(), reason: z.string().nullable() }),
+  /** `ownerId`: the deal's owner when it was won or lost (performance credits them). */
+  'deal.won': z.object({
+    stageId: z.string(),
+    value: z.number().int().nullable(),
+    currency: z.string().nullable(),
+    ownerId: z.string().nullable(),
+  }),
+  'deal.lost': z.object({ stageId: z.string(), reason: z.string().nullable(), ownerId: z.string().nullable() }),
   'deal.reopened': z.object({ stageId: z.string(), previousStatus: z.enum(['won', 'lost']) }),
+  /**
+   * Seed 000 "Email sent, opened, clicked, replied, bounced": entity `message`, about the contact. The
+   * inbox writes them with its messages; their shapes are fixed here first.
+   */
+  'email.sent': sentPayload.extend({ subject: z.string().nullable() }),
+  'email.opened': z.object({ ...messageRef }),
+  'email.clicked': z.object({ ...messageRef, url: z.string() }),
+  'email.replied': repliedPayload,
+  /** `hard`: the address does not exist (the channel stops being used); `soft`: a full mailbox, a timeout. */
+  'email.bounced': z.object({ ...messageRef, bounceType: z.enum(['hard', 'soft']), reason: z.string().nullable() }),
+  /** Seed 000 "LinkedIn / Telegram sent, replied". */
+  'linkedin.sent': sentPayload,
+  'linkedin.replied': repliedPayload,
+  'telegram.sent': sentPayload,
+  'telegram.replied': repliedPayload,
+  /** Seed 000 "Segment joined, left": entity `segment`, about the contact. */
+  'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string() }),
+  'segment.left': z.object({ segmentId: z.string(), segmentName: z.string() }),
+  /** Seed 000 "Bot replied, escalated": the autoreply bot answered, or handed the conversation to people. */
+  'bot.replied': z.object({ ...messageRef, channel: z.enum(messageChannels) }),
+  'bot.escalated': z.object({
+    conversationId: z.string(),
+    channel: z.enum(messageChannels),
+    reason: z.string(),
+    assigneeId: z.string().nullable(),
+  }),
 } as const;
+
+/** The channel a messaging event happened on: by its type's group, or (bot events) its payload. */
+export function eventChannel(type: string, payload: unknown): MessageChannel | undefined {
+  const group = type.slice(0, type.indexOf('.'));
+  if (group === 'email' || group === 'linkedin' || group === 'telegram') return group;
+  const channel = (payload as { channel?: unknown } | null)?.channel;
+  return group === 'bot' && messageChannels.includes(channel as MessageChannel) ? (channel as MessageChannel) : undefined;
+}
 
 export type EventType = keyof typeof eventCatalogue;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventCatalogue)[T]>;
@@ -181,5 +244,8 @@ export const entityTypes = [
   'pipeline',
   'deal',
   'tag',
+  'conversation',
+  'message',
+  'segment',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

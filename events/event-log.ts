@@ -2,7 +2,7 @@ import type { CallerContext } from '../domain/shared/context';
 import type { CoreDeps } from '../domain/shared/deps';
 import { checkCursor, type Page, type PageQuery } from '../domain/shared/pagination';
 import type { TxEntities } from '../domain/store/db';
-import { eventCatalogue, type EntityType, type EventPayload, type EventType } from './catalogue';
+import { eventCatalogue, eventChannel, type EntityType, type EventPayload, type EventType } from './catalogue';
 
 export interface EventRecord {
   eventId: string;
@@ -17,6 +17,8 @@ export interface EventRecord {
   contactId?: string;
   companyId?: string;
   dealId?: string;
+  /** The channel of a messaging event (`eventChannel`): the timeline's channel filter reads it. */
+  channel?: string;
 }
 
 /** The records an event is about besides its own entity (a note's contact, a deal's company...). */
@@ -48,6 +50,8 @@ export function newEvent<T extends EventType>(
           ? { dealId: entity.id }
           : {};
   const subjects = Object.fromEntries(Object.entries({ ...own, ...about }).filter(([, id]) => id !== undefined));
+  const parsed = eventCatalogue[type].parse(payload);
+  const channel = eventChannel(type, parsed);
   return {
     eventId: deps.newId('evt'),
     workspaceId: caller.workspaceId,
@@ -55,9 +59,10 @@ export function newEvent<T extends EventType>(
     entityType: entity.type,
     entityId: entity.id,
     actorUserId: caller.userId,
-    payload: eventCatalogue[type].parse(payload),
+    payload: parsed,
     createdAt: deps.clock.nowIso(),
     ...subjects,
+    ...(channel ? { channel } : {}),
   };
 }
 
@@ -90,6 +95,7 @@ export const toEventDto = ({
   contactId,
   companyId,
   dealId,
+  channel,
   aboutContactKey: _contactKey,
   aboutCompanyKey: _companyKey,
   aboutContactSort: _contactSort,
@@ -103,6 +109,7 @@ export const toEventDto = ({
   contactId: contactId ?? null,
   companyId: companyId ?? null,
   dealId: dealId ?? null,
+  channel: channel ?? null,
 });
 
 /** Seed 001 EventLog.listByEntity: the events of one record, newest first. */

@@ -24,6 +24,8 @@ export const eventSchema = {
     contactId: { type: 'string', readOnly: true },
     companyId: { type: 'string', readOnly: true },
     dealId: { type: 'string', readOnly: true },
+    /** A messaging event's channel (email, telegram...), for the timeline's channel filter. */
+    channel: { type: 'string', readOnly: true },
     /** The index keys of the timelines it belongs to (`timelineKeys` in event-log.ts); absent otherwise. */
     aboutContactKey: { type: 'string', readOnly: true },
     aboutCompanyKey: { type: 'string', readOnly: true },

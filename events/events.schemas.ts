@@ -14,6 +14,7 @@ export const eventSchema = z
     contactId: z.string().nullable().meta({ description: 'The contact the event is about, if any (its timeline shows it)' }),
     companyId: z.string().nullable().meta({ description: 'The company the event is about, if any' }),
     dealId: z.string().nullable().meta({ description: 'The deal the event is about, if any' }),
+    channel: z.string().nullable().meta({ description: 'The channel of a messaging event (email, telegram...), else null' }),
   })
   .meta({ id: 'Event' });
 

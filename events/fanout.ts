@@ -23,6 +23,7 @@ export const streamedEventSchema = z
     contactId: z.string().optional(),
     companyId: z.string().optional(),
     dealId: z.string().optional(),
+    channel: z.string().optional(),
   })
   .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
 

@@ -380,9 +380,9 @@ export function moveTo(
   ];
   if (status !== before.statusKey) {
     if (status === 'won') {
-      events.push(newEvent(deps, caller, 'deal.won', ref, { stageId: stage.stageId, value: after.value ?? null, currency: after.currency ?? null }, subjects));
+      events.push(newEvent(deps, caller, 'deal.won', ref, { stageId: stage.stageId, value: after.value ?? null, currency: after.currency ?? null, ownerId: after.ownerId ?? null }, subjects));
     } else if (status === 'lost') {
-      events.push(newEvent(deps, caller, 'deal.lost', ref, { stageId: stage.stageId, reason: after.lostReason ?? null }, subjects));
+      events.push(newEvent(deps, caller, 'deal.lost', ref, { stageId: stage.stageId, reason: after.lostReason ?? null, ownerId: after.ownerId ?? null }, subjects));
     } else {
       events.push(newEvent(deps, caller, 'deal.reopened', ref, { stageId: stage.stageId, previousStatus: before.statusKey as 'won' | 'lost' }, subjects));
     }
