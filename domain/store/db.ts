@@ -10,7 +10,6 @@ import { noteRevisionSchema, noteSchema } from '../notes/note.entity';
 import { taskSchema } from '../tasks/task.entity';
 import { dealListEntrySchema, dealSchema } from '../deals/deal.entity';
 import { idempotencyRecordSchema } from '../idempotency/idempotency-record.entity';
-import { counterSchema } from '../metrics/counter.entity';
 import { pipelineSchema, stageStatsSchema } from '../pipelines/pipeline.entity';
 import { tagSchema } from '../tags/tag.entity';
 import { userSchema } from '../users/user.entity';
@@ -33,7 +32,6 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       uniqueGuard: new Entity(uniqueGuardSchema),
       event: new Entity(eventSchema),
       streamReceipt: new Entity(streamReceiptSchema),
-      counter: new Entity(counterSchema),
       company: new Entity(companySchema),
       contact: new Entity(contactSchema),
       contactListEntry: new Entity(contactListEntrySchema),

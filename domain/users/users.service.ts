@@ -7,7 +7,7 @@ import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
 import type { AddUserInput, UpdateUserInput, User } from './users.schemas';
 
-interface UserItem {
+export interface UserItem {
   workspaceId: string;
   userId: string;
   name: string;

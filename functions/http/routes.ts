@@ -108,6 +108,7 @@ import {
 import { addUserInput, updateUserInput, userIdParams, userSchema } from '../../domain/users/users.schemas';
 import { meSchema, updateWorkspaceInput, workspaceSchema } from '../../domain/workspaces/workspaces.schemas';
 import { eventSchema, listEventsQuery } from '../../events/events.schemas';
+import { countersQuery, countersSchema, performanceQuery, performanceSchema } from '../../domain/metrics/metrics.schemas';
 
 /**
  * THE route table: the single source for the CDK routes (infra/), the local gateway (local/) and the
@@ -129,6 +130,7 @@ export const handlerGroups = [
   'pipelines',
   'deals',
   'tags',
+  'metrics',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 
@@ -1245,6 +1247,30 @@ export const routes = {
     auth: true,
     params: tagKeyParams,
     response: { status: 204, description: 'The tag is gone (202: in progress, repeat it)' },
+  }),
+  getEventCounters: route({
+    method: 'GET',
+    path: '/v1/metrics/counters',
+    group: 'metrics',
+    tag: 'Metrics',
+    summary: 'Events by type over a period, per day, ISO week or month; everyone’s or one user’s',
+    description:
+      'Counted from the change stream as events are appended (within moments), never by reading events: a period of up to a year is one read (two across a new year). Days are UTC. Every bucket of the period is listed, empty ones too; with `types`, each bucket names each of them.',
+    auth: true,
+    query: countersQuery,
+    response: { status: 200, description: 'The counts', schema: countersSchema },
+  }),
+  getPerformance: route({
+    method: 'GET',
+    path: '/v1/metrics/performance',
+    group: 'metrics',
+    tag: 'Metrics',
+    summary: 'Each user’s performance over a period: messages, replies, first-response time, deals, tasks, claims',
+    description:
+      'Credited to the user whose work it was: a reply to the conversation’s assignee, a deal won or lost to its owner, a completed task to its assignee, a claimed or assigned contact to its new owner. A deal won, reopened and won again counts twice. Kept from the change stream like the counters; one read per user. Days are UTC.',
+    auth: true,
+    query: performanceQuery,
+    response: { status: 200, description: 'The figures, one entry per user', schema: performanceSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;
 

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { eventTypes, type EventType } from '../../events/catalogue';
+
+/** The longest period one request covers: two years of days is at most three Queries per party. */
+export const maxPeriodDays = 731;
+
+const day = z.iso.date().meta({ description: 'A UTC calendar day, `YYYY-MM-DD`' });
+
+const period = {
+  from: day.optional().meta({ description: 'First day counted (UTC, inclusive); default: 29 days before `to`' }),
+  to: day.optional().meta({ description: 'Last day counted (UTC, inclusive); default: today' }),
+};
+
+const userId = z.string().min(1).max(64);
+
+export const granularities = ['day', 'week', 'month'] as const;
+export type Granularity = (typeof granularities)[number];
+
+export const countersQuery = z.object({
+  ...period,
+  types: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value === '') return undefined;
+      const types = [...new Set(value.split(',').map((type) => type.trim()))];
+      const unknown = types.filter((type) => !eventTypes.includes(type as EventType));
+      if (unknown.length > 0) {
+        context.addIssue({ code: 'custom', message: `Unknown event type(s): ${unknown.join(', ')}` });
+        return z.NEVER;
+      }
+      return types as EventType[];
+    })
+    .meta({ description: 'Comma-separated event types to count (default: every type that occurred)' }),
+  granularity: z
+    .enum(granularities)
+    .default('day')
+    .meta({ description: '`week`: ISO weeks, Monday to Sunday; `month`: calendar months. Buckets are cut to the period.' }),
+  userId: userId.optional().meta({ description: 'Count only the events this user caused (default: everyone’s)' }),
+});
+export type CountersQuery = z.infer<typeof countersQuery>;
+
+const countsSchema = z.record(z.string(), z.number().int()).meta({ description: 'Events by type' });
+
+export const countersSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    granularity: z.enum(granularities),
+    userId: z.string().nullable(),
+    totals: countsSchema,
+    buckets: z.array(
+      z.object({
+        start: z.string().meta({ description: 'First day of the bucket within the period' }),
+        end: z.string().meta({ description: 'Last day of the bucket within the period' }),
+        counts: countsSchema,
+      }),
+    ),
+  })
+  .meta({ id: 'EventCounters' });
+export type EventCounters = z.infer<typeof countersSchema>;
+
+export const performanceQuery = z.object({
+  ...period,
+  userId: userId.optional().meta({ description: 'One user’s figures (default: every user of the workspace)' }),
+});
+export type PerformanceQuery = z.infer<typeof performanceQuery>;
+
+export const userPerformanceSchema = z
+  .object({
+    userId: z.string(),
+    name: z.string(),
+    messagesSent: z.number().int(),
+    repliesReceived: z.number().int().meta({ description: 'Replies from contacts in conversations assigned to the user' }),
+    firstResponses: z.number().int().meta({ description: 'How many waiting inbound messages the user answered first' }),
+    medianFirstResponseSeconds: z.number().nullable(),
+    dealsCreated: z.number().int(),
+    dealsWon: z.number().int().meta({ description: 'Deals the user owned when they were won' }),
+    dealsLost: z.number().int(),
+    wonValue: z
+      .array(z.object({ currency: z.string(), amount: z.number().int().meta({ description: 'Minor units' }) }))
+      .meta({ description: 'Value of the deals won, per currency' }),
+    tasksCompleted: z.number().int().meta({ description: 'Tasks assigned to the user (or done by them, when unassigned) completed' }),
+    contactsClaimed: z.number().int().meta({ description: 'Contacts the user became the owner of (claimed or assigned)' }),
+  })
+  .meta({ id: 'UserPerformance' });
+export type UserPerformance = z.infer<typeof userPerformanceSchema>;
+
+export const performanceSchema = z
+  .object({ from: z.string(), to: z.string(), users: z.array(userPerformanceSchema) })
+  .meta({ id: 'Performance' });
+export type Performance = z.infer<typeof performanceSchema>;

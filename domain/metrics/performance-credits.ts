@@ -1,0 +1,69 @@
+import { systemActor } from '../shared/context';
+import type { EventRecord } from '../../events/event-log';
+
+/** The figures of seed 001 Event.performance(), per user and day, summed over a period when read. */
+export const performanceFigures = [
+  'messagesSent',
+  'repliesReceived',
+  'dealsCreated',
+  'dealsWon',
+  'dealsLost',
+  'tasksCompleted',
+  'contactsClaimed',
+] as const;
+export type PerformanceFigure = (typeof performanceFigures)[number];
+
+/** Won value per currency is the figure `wonValue:<currency>`, in minor units. */
+export const wonValueFigure = (currency: string) => `wonValue:${currency}`;
+
+export interface PerformanceCredit {
+  userId: string;
+  figures: Record<string, number>;
+  firstResponseSeconds?: number;
+}
+
+const sentTypes = new Set(['email.sent', 'linkedin.sent', 'telegram.sent']);
+const repliedTypes = new Set(['email.replied', 'linkedin.replied', 'telegram.replied']);
+
+interface Payload {
+  firstResponseSeconds?: number | null;
+  assigneeId?: string | null;
+  ownerId?: string | null;
+  value?: number | null;
+  currency?: string | null;
+}
+
+/**
+ * Whom an event credits, with what. The user credited is the one whose work it was, not always the
+ * actor: a reply received goes to the conversation's assignee, a deal won or lost to the deal's owner,
+ * a completed task to its assignee, a claimed contact to its new owner (also when an admin assigned
+ * it). The system is never credited.
+ */
+export function performanceCredits(event: EventRecord): PerformanceCredit[] {
+  const payload = (event.payload ?? {}) as Payload;
+  const credit = (userId: string | null | undefined, figures: Record<string, number>, firstResponseSeconds?: number) =>
+    userId && userId !== systemUserId ? [{ userId, figures, ...(firstResponseSeconds !== undefined ? { firstResponseSeconds } : {}) }] : [];
+  if (sentTypes.has(event.type)) {
+    return credit(event.actorUserId, { messagesSent: 1 }, payload.firstResponseSeconds ?? undefined);
+  }
+  if (repliedTypes.has(event.type)) return credit(payload.assigneeId, { repliesReceived: 1 });
+  switch (event.type) {
+    case 'deal.created':
+      return credit(event.actorUserId, { dealsCreated: 1 });
+    case 'deal.won':
+      return credit(payload.ownerId ?? event.actorUserId, {
+        dealsWon: 1,
+        ...(payload.value != null && payload.currency ? { [wonValueFigure(payload.currency)]: payload.value } : {}),
+      });
+    case 'deal.lost':
+      return credit(payload.ownerId ?? event.actorUserId, { dealsLost: 1 });
+    case 'task.completed':
+      return credit(payload.assigneeId ?? event.actorUserId, { tasksCompleted: 1 });
+    case 'owner.claimed':
+      return credit(payload.ownerId, { contactsClaimed: 1 });
+    default:
+      return [];
+  }
+}
+
+const systemUserId = systemActor('').userId;
