@@ -75,6 +75,21 @@ describe('npm start', () => {
     const columns = ((await board.json()) as { columns: { stage: { name: string }; count: number; sums: { currency: string; value: number }[] }[] }).columns;
     expect(columns.map((column) => [column.stage.name, column.count])).toEqual([['Open', 2], ['Negotiating', 0], ['Won', 1], ['Lost', 0]]);
     expect(columns[0]!.sums).toEqual([expect.objectContaining({ currency: 'EUR', value: 1_650_000 })]);
+    // The stream poller counts the seed's events: counters and performance follow within moments.
+    const metrics = async (path: string) =>
+      (await fetch(`http://127.0.0.1:${apiPort}${path}`, { headers: { authorization: `Bearer ${member}` } })).json() as Promise<Record<string, unknown>>;
+    const counted = { 'contact.created': 9, 'deal.created': 3, 'deal.won': 1 };
+    for (let waited = 0; waited < 20_000; waited += 250) {
+      const counters = await metrics('/v1/metrics/counters?types=contact.created,deal.created,deal.won');
+      if (JSON.stringify(counters.totals) === JSON.stringify(counted)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect((await metrics('/v1/metrics/counters?types=contact.created,deal.created,deal.won')).totals).toEqual(counted);
+    const performance = (await metrics('/v1/metrics/performance')) as { users: { name: string; dealsWon: number; wonValue: unknown[] }[] };
+    expect(performance.users.find((user) => user.name === 'Olivia Owner')).toMatchObject({
+      dealsWon: 1,
+      wonValue: [{ currency: 'USD', amount: 300_000 }],
+    });
     const docs = await fetch(`http://127.0.0.1:${apiPort}/docs`);
     expect(docs.status).toBe(200);
   });
