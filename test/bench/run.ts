@@ -6,7 +6,10 @@
 import { availableParallelism } from 'node:os';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { allParties, counterUpdate, sendTransaction } from '../../domain/metrics/counter-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
+import { eventTypes } from '../../events/catalogue';
+import { countDynamoCalls } from '../support/dynamo-call-counter';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
 import {
   benchMeta,
@@ -39,6 +42,9 @@ const batchWriters = 4;
 const batchWriteItems = iterations(20_000, 1_000);
 
 const payload = 'x'.repeat(64);
+/** Counters: a year of days, each with this many event types counted. */
+const counterTypesPerDay = 40;
+const counterPeriodDays = 90;
 
 async function batchWrite(stack: BenchStack, items: Record<string, unknown>[]): Promise<number> {
   let requests = items.map((Item) => ({ PutRequest: { Item } }));
@@ -130,8 +136,35 @@ async function floorsAndApi(stack: BenchStack) {
   };
   if (firstPage.items.length !== queryPageSize) throw new Error(`GET /v1/users returned ${firstPage.items.length} users`);
 
+  progress(`api: a year of counter days (${counterTypesPerDay} event types each), written as the stream consumer writes them`);
+  const dayMs = 24 * 3600 * 1000;
+  const lastDay = Date.parse('2026-06-30T00:00:00Z');
+  const counterDays = Array.from({ length: 365 }, (_, i) => new Date(lastDay - i * dayMs).toISOString().slice(0, 10));
+  const typesCounted = eventTypes.slice(0, counterTypesPerDay);
+  await runConcurrent(counterDays.length, 8, async (i) => {
+    await sendTransaction(stack.deps, [
+      counterUpdate(tableName, created.workspace.id, counterDays[i]!, {
+        party: allParties,
+        counts: Object.fromEntries(typesCounted.map((type, t) => [type, 1 + ((i * 7 + t) % 50)])),
+        figures: {},
+        firstResponseSeconds: [],
+      }),
+    ]);
+  });
+  const counterPeriod = { from: counterDays[counterPeriodDays - 1]!, to: counterDays[0]! };
+  const countersQuery = { ...counterPeriod, granularity: 'week' };
+  const calls = countDynamoCalls(stack.rawClient);
+  await call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200);
+  calls.reset();
+  const counters = JSON.parse(String((await call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200)).body)) as {
+    buckets: unknown[];
+  };
+  const countersCalls = { ...calls.counts };
+  if (counters.buckets.length !== 13 && counters.buckets.length !== 14) throw new Error(`counters returned ${counters.buckets.length} weeks`);
+  const counterKey = `WS#${created.workspace.id}#COUNTERS#${counterPeriod.to.slice(0, 4)}#${allParties}`;
+
   // Floors and API measures in alternating rounds: load from elsewhere hits both alike.
-  progress('floors (GetItem, Query) and API (GET /v1/me, GET /v1/users), interleaved in 10 rounds');
+  progress('floors (GetItem, Query) and API (GET /v1/me, GET /v1/users, counters), interleaved in 10 rounds');
   const measured = await measureInterleaved(
     {
       getItem: {
@@ -163,12 +196,33 @@ async function floorsAndApi(stack: BenchStack) {
         warmup: iterations(50),
         fn: () => call('GET', '/v1/users', { ...token, query: { limit: queryPageSize } }, 200),
       },
+      // The floor of the counters read: the same 90 day items by the same key condition, raw.
+      counterDaysQuery: {
+        iterations: iterations(300),
+        warmup: iterations(30),
+        fn: async () => {
+          const { Items } = await docClient.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+              ExpressionAttributeValues: { ':pk': counterKey, ':from': counterPeriod.from, ':to': counterPeriod.to },
+            }),
+          );
+          if (Items?.length !== counterPeriodDays) throw new Error(`counter Query returned ${Items?.length} days`);
+        },
+      },
+      counters: {
+        iterations: iterations(300),
+        warmup: iterations(30),
+        fn: () => call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200),
+      },
     },
     { rounds: 10 },
   );
   const { getItem, query } = measured;
   const getMe = { ...measured.getMe, name: 'GET /v1/me' };
   const listUsers = { ...measured.listUsers, name: `GET /v1/users?limit=${queryPageSize}` };
+  const countersRead = { ...measured.counters, name: `GET /v1/metrics/counters (${counterPeriodDays} days, by week)` };
 
   const withRatios = (result: MeasureResult, floor: MeasureResult, floorName: string) => ({
     ...result,
@@ -181,11 +235,18 @@ async function floorsAndApi(stack: BenchStack) {
       getItem,
       query: { ...query, pageSize: queryPageSize, partitionItems: queryPartitionItems },
       batchWrite: batchWriteFloor,
+      counterDaysQuery: { ...measured.counterDaysQuery, days: counterPeriodDays, typesPerDay: counterTypesPerDay },
     },
     api: {
       getMe: { ...withRatios(getMe, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 2 GetItem in parallel' },
       listUsers: { ...withRatios(listUsers, query, 'Query'), users: seededUsers + 1, dynamoCalls: '1 consistent GetItem (token), then 1 Query' },
       addUser: { ...withRatios(addUser, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 1 TransactWriteItems of 3 puts (email guard, user, event)' },
+      counters: {
+        ...withRatios(countersRead, measured.counterDaysQuery, 'CounterDaysQuery'),
+        days: counterPeriodDays,
+        typesPerDay: counterTypesPerDay,
+        dynamoCalls: countersCalls,
+      },
     },
   };
 }
