@@ -190,7 +190,18 @@ export const eventCatalogue = {
     ownerId: z.string().nullable(),
   }),
   'deal.lost': z.object({ stageId: z.string(), reason: z.string().nullable(), ownerId: z.string().nullable() }),
-  'deal.reopened': z.object({ stageId: z.string(), previousStatus: z.enum(['won', 'lost']) }),
+  /**
+   * What the deal was when it closed (`closedAt`, its owner and value): performance takes the win or
+   * loss back from the day it was credited, so a reopened deal is no longer won in that period.
+   */
+  'deal.reopened': z.object({
+    stageId: z.string(),
+    previousStatus: z.enum(['won', 'lost']),
+    closedAt: z.string().nullable(),
+    ownerId: z.string().nullable(),
+    value: z.number().int().nullable(),
+    currency: z.string().nullable(),
+  }),
   /**
    * Seed 000 "Email sent, opened, clicked, replied, bounced": entity `message`, about the contact. The
    * inbox writes them with its messages; their shapes are fixed here first.

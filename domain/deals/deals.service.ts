@@ -384,7 +384,14 @@ export function moveTo(
     } else if (status === 'lost') {
       events.push(newEvent(deps, caller, 'deal.lost', ref, { stageId: stage.stageId, reason: after.lostReason ?? null, ownerId: after.ownerId ?? null }, subjects));
     } else {
-      events.push(newEvent(deps, caller, 'deal.reopened', ref, { stageId: stage.stageId, previousStatus: before.statusKey as 'won' | 'lost' }, subjects));
+      events.push(newEvent(deps, caller, 'deal.reopened', ref, {
+            stageId: stage.stageId,
+            previousStatus: before.statusKey as 'won' | 'lost',
+            closedAt: before.closedAt ?? null,
+            ownerId: before.ownerId ?? null,
+            value: before.value ?? null,
+            currency: before.currency ?? null,
+          }, subjects));
     }
   }
   return { after, events };

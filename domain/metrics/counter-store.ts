@@ -25,6 +25,8 @@ const firstResponsesAttribute = 'p:firstResponseSeconds';
 /** What one event adds to one party's day. */
 export interface CounterChange {
   party: string;
+  /** The UTC day (`YYYY-MM-DD`) it changes. */
+  day: string;
   /** Event counts by type. */
   counts: Record<string, number>;
   /** Performance figures by name (`wonValue:EUR` in minor units...). */
@@ -33,7 +35,8 @@ export interface CounterChange {
 }
 
 /** The transaction item that applies a change to its party's day (created by the first ADD). */
-export function counterUpdate(table: string, workspaceId: string, day: string, change: CounterChange) {
+export function counterUpdate(table: string, workspaceId: string, change: CounterChange) {
+  const { day } = change;
   const names: Record<string, string> = { '#e': '__edb_e__' };
   const values: Record<string, unknown> = { ':e': 'counter' };
   const adds: string[] = [];

@@ -21,7 +21,6 @@ export type CounterOutcome = 'applied' | 'duplicate';
  * receipt, the transaction is cancelled, nothing is counted twice: `duplicate`.
  */
 export async function applyEventToCounters(deps: CoreDeps, event: EventRecord): Promise<CounterOutcome> {
-  const day = utcDay(event.createdAt);
   const receipt = deps.db.entities.streamReceipt
     .create({
       workspaceId: event.workspaceId,
@@ -32,7 +31,7 @@ export async function applyEventToCounters(deps: CoreDeps, event: EventRecord): 
     .params();
   const items = [
     { Put: receipt },
-    ...counterChanges(event).map((change) => counterUpdate(deps.db.table, event.workspaceId, day, change)),
+    ...counterChanges(event).map((change) => counterUpdate(deps.db.table, event.workspaceId, change)),
   ];
   for (let attempt = 1; ; attempt++) {
     try {
@@ -50,16 +49,18 @@ export async function applyEventToCounters(deps: CoreDeps, event: EventRecord): 
 
 /** What an event adds, per party: its type to every actor and to its actor, its credits to their users. */
 export function counterChanges(event: EventRecord): CounterChange[] {
+  const eventDay = utcDay(event.createdAt);
   const changes = new Map<string, CounterChange>();
-  const of = (party: string) => {
-    let change = changes.get(party);
-    if (!change) changes.set(party, (change = { party, counts: {}, figures: {}, firstResponseSeconds: [] }));
+  // One update per item: a transaction may not touch an item twice.
+  const of = (party: string, day = eventDay) => {
+    let change = changes.get(`${party} ${day}`);
+    if (!change) changes.set(`${party} ${day}`, (change = { party, day, counts: {}, figures: {}, firstResponseSeconds: [] }));
     return change;
   };
   of(allParties).counts[event.type] = 1;
   of(event.actorUserId).counts[event.type] = 1;
   for (const credit of performanceCredits(event)) {
-    const change = of(credit.userId);
+    const change = of(credit.userId, credit.day);
     for (const [figure, amount] of Object.entries(credit.figures)) {
       change.figures[figure] = (change.figures[figure] ?? 0) + amount;
     }

@@ -135,6 +135,7 @@ function summarise(user: UserItem, days: CounterDay[]): UserPerformance {
     firstResponses: responseTimes.length,
     medianFirstResponseSeconds: median(responseTimes),
     wonValue: [...wonValue]
+      .filter(([, amount]) => amount !== 0)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([currency, amount]) => ({ currency, amount })),
   };

@@ -20,12 +20,16 @@ export interface PerformanceCredit {
   userId: string;
   figures: Record<string, number>;
   firstResponseSeconds?: number;
+  /** The UTC day it counts on, when not the event's own (a reopened deal's win is taken back where it was counted). */
+  day?: string;
 }
 
 const sentTypes = new Set(['email.sent', 'linkedin.sent', 'telegram.sent']);
 const repliedTypes = new Set(['email.replied', 'linkedin.replied', 'telegram.replied']);
 
 interface Payload {
+  previousStatus?: 'won' | 'lost';
+  closedAt?: string | null;
   firstResponseSeconds?: number | null;
   assigneeId?: string | null;
   ownerId?: string | null;
@@ -57,6 +61,18 @@ export function performanceCredits(event: EventRecord): PerformanceCredit[] {
       });
     case 'deal.lost':
       return credit(payload.ownerId ?? event.actorUserId, { dealsLost: 1 });
+    case 'deal.reopened': {
+      // Taken back on the day the win or loss was counted (deals closed before this field existed: today).
+      const day = payload.closedAt ? payload.closedAt.slice(0, 10) : undefined;
+      const figures: Record<string, number> =
+        payload.previousStatus === 'won'
+          ? {
+              dealsWon: -1,
+              ...(payload.value != null && payload.currency ? { [wonValueFigure(payload.currency)]: -payload.value } : {}),
+            }
+          : { dealsLost: -1 };
+      return credit(payload.ownerId ?? event.actorUserId, figures).map((entry) => ({ ...entry, ...(day ? { day } : {}) }));
+    }
     case 'task.completed':
       return credit(payload.assigneeId ?? event.actorUserId, { tasksCompleted: 1 });
     case 'owner.claimed':

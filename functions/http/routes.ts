@@ -1267,7 +1267,7 @@ export const routes = {
     tag: 'Metrics',
     summary: 'Each user’s performance over a period: messages, replies, first-response time, deals, tasks, claims',
     description:
-      'Credited to the user whose work it was: a reply to the conversation’s assignee, a deal won or lost to its owner, a completed task to its assignee, a claimed or assigned contact to its new owner. A deal won, reopened and won again counts twice. Kept from the change stream like the counters; one read per user. Days are UTC.',
+      'Credited to the user whose work it was: a reply to the conversation’s assignee, a deal won or lost to its owner, a completed task to its assignee, a claimed or assigned contact to its new owner. A reopened deal’s win or loss is taken back from the day it was counted. Kept from the change stream like the counters; one read per user. Days are UTC.',
     auth: true,
     query: performanceQuery,
     response: { status: 200, description: 'The figures, one entry per user', schema: performanceSchema },

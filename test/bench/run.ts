@@ -143,8 +143,9 @@ async function floorsAndApi(stack: BenchStack) {
   const typesCounted = eventTypes.slice(0, counterTypesPerDay);
   await runConcurrent(counterDays.length, 8, async (i) => {
     await sendTransaction(stack.deps, [
-      counterUpdate(tableName, created.workspace.id, counterDays[i]!, {
+      counterUpdate(tableName, created.workspace.id, {
         party: allParties,
+        day: counterDays[i]!,
         counts: Object.fromEntries(typesCounted.map((type, t) => [type, 1 + ((i * 7 + t) % 50)])),
         figures: {},
         firstResponseSeconds: [],

@@ -115,6 +115,9 @@ beforeAll(async () => {
   await ok(stack.api('POST', `/v1/deals/${d1.id}/won`, { ...as(admin), body: {} }));
   await ok(stack.api('POST', `/v1/deals/${d2.id}/lost`, { ...as(member), body: { reason: 'budget' } }));
   await ok(stack.api('POST', `/v1/deals/${d4.id}/won`, { ...as(member), body: {} }));
+  // Won today, reopened tomorrow: no longer a win of today (nor a negative one tomorrow).
+  const d5 = await deal(member, { title: 'Premature', value: 999, currency: 'EUR', ownerId: member.user.id });
+  await ok(stack.api('POST', `/v1/deals/${d5.id}/won`, { ...as(member), body: {} }));
   const t1 = await ok(stack.api('POST', '/v1/tasks', { ...as(admin), body: { title: 'Call back', assigneeId: member.user.id } }), 201);
   await ok(stack.api('POST', `/v1/tasks/${t1.id}/complete`, as(admin)));
   const t2 = await ok(stack.api('POST', '/v1/tasks', { ...as(member), body: { title: 'Pool chore' } }), 201);
@@ -132,8 +135,9 @@ beforeAll(async () => {
   }
   await logEvent(contactSide, 'telegram.replied', { type: 'message', id: 'msg_7' }, { conversationId: 'cnv_2', messageId: 'msg_7', inReplyTo: null, assigneeId: null }, about);
 
-  // Day C: one more first response.
+  // Day C: one more first response, and the premature win taken back.
   stack.clock.advance(24 * 3600 * 1000);
+  await ok(stack.api('POST', `/v1/deals/${d5.id}/reopen`, { ...as(member), body: {} }));
   await logEvent(caller(member.user), 'email.sent', { type: 'message', id: 'msg_8' }, { ...sent, messageId: 'msg_8', subject: 'Re', firstResponseSeconds: 300 }, about);
   await poller.drain();
 }, 120_000);
@@ -157,7 +161,7 @@ describe('GET /v1/metrics/performance', () => {
       repliesReceived: 2,
       firstResponses: 3,
       medianFirstResponseSeconds: 300,
-      dealsCreated: 3,
+      dealsCreated: 4,
       dealsWon: 2,
       dealsLost: 1,
       wonValue: [
@@ -187,6 +191,10 @@ describe('GET /v1/metrics/performance', () => {
     expect(res.body.users).toHaveLength(1);
     // 120 s and 600 s that day: the median of an even count is the mean of the middle two.
     expect(res.body.users[0]).toMatchObject({ messagesSent: 3, firstResponses: 2, medianFirstResponseSeconds: 360, contactsClaimed: 2 });
+    // The deal won that day and reopened the next is not a win of that day; the next day is not negative.
+    expect(res.body.users[0]).toMatchObject({ dealsWon: 2, wonValue: [{ currency: 'EUR', amount: 10_000 }, { currency: 'USD', amount: 2_000 }] });
+    const dayAfter = await get(`/v1/metrics/performance?from=${dayC}&to=${dayC}&userId=${acme.member.user.id}`);
+    expect(dayAfter.body.users[0]).toMatchObject({ dealsWon: 0, wonValue: [], messagesSent: 1 });
     const before = await get(`/v1/metrics/performance?from=2026-01-01&to=${dayA}&userId=${acme.member.user.id}`);
     expect(before.body.users[0]).toMatchObject({ messagesSent: 0, dealsCreated: 0, contactsClaimed: 0 });
   });
@@ -203,7 +211,7 @@ describe('GET /v1/metrics/counters', () => {
     const res = await get(`/v1/metrics/counters?from=${dayA}&to=${dayC}`);
     expect(res.status).toBe(200);
     expect(res.body.totals).toEqual(recount(events, () => true));
-    expect(res.body.totals).toMatchObject({ 'deal.created': 5, 'deal.won': 2, 'email.sent': 3, 'owner.claimed': 2 });
+    expect(res.body.totals).toMatchObject({ 'deal.created': 6, 'deal.won': 3, 'deal.reopened': 1, 'email.sent': 3, 'owner.claimed': 2 });
     expect(res.body.buckets.map((bucket: { start: string }) => bucket.start)).toEqual([dayA, dayB, dayC]);
     for (const bucket of res.body.buckets) {
       expect(bucket.counts).toEqual(recount(events, (event) => event.createdAt.startsWith(bucket.start)));
@@ -218,10 +226,10 @@ describe('GET /v1/metrics/counters', () => {
     const weeks = await get(`/v1/metrics/counters?from=${dayA}&to=${dayC}&granularity=week&types=${types}`);
     expect(weeks.status).toBe(200);
     expect(weeks.body.buckets).toEqual([
-      { start: dayA, end: dayB, counts: { 'contact.created': 2, 'deal.created': 5, 'email.sent': 2, 'segment.joined': 0 } },
+      { start: dayA, end: dayB, counts: { 'contact.created': 2, 'deal.created': 6, 'email.sent': 2, 'segment.joined': 0 } },
       { start: dayC, end: dayC, counts: { 'contact.created': 0, 'deal.created': 0, 'email.sent': 1, 'segment.joined': 0 } },
     ]);
-    expect(weeks.body.totals).toEqual({ 'contact.created': 2, 'deal.created': 5, 'email.sent': 3, 'segment.joined': 0 });
+    expect(weeks.body.totals).toEqual({ 'contact.created': 2, 'deal.created': 6, 'email.sent': 3, 'segment.joined': 0 });
     const months = await get(`/v1/metrics/counters?from=2026-02-01&to=2026-03-31&granularity=month&types=contact.created,email.sent`);
     expect(months.body.buckets).toEqual([
       { start: '2026-02-01', end: '2026-02-28', counts: { 'contact.created': 2, 'email.sent': 0 } },
