@@ -18,9 +18,13 @@ export type TimelineItem = { kind: 'event'; at: string; event: EventRecord };
 const crockford = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const eventIdPrefix = 'evt_';
 
-/** The lowest and highest event id of a millisecond (ULID: 10 time characters, then 16 random). */
-const firstIdAt = (ms: number) => `${eventIdPrefix}${encodeTime(ms, 10)}${'0'.repeat(16)}`;
-const lastIdAt = (ms: number) => `${eventIdPrefix}${encodeTime(ms, 10)}${'Z'.repeat(16)}`;
+/**
+ * The lowest and highest event id of a millisecond (ULID: 10 time characters, then 16 random). A time
+ * before 1970 (a valid ISO date, not a ULID time) is the first millisecond of 1970: no event is older.
+ */
+const ulidTime = (iso: string) => encodeTime(Math.max(0, Date.parse(iso)), 10);
+export const firstIdAt = (iso: string) => `${eventIdPrefix}${ulidTime(iso)}${'0'.repeat(16)}`;
+export const lastIdAt = (iso: string) => `${eventIdPrefix}${ulidTime(iso)}${'Z'.repeat(16)}`;
 
 /**
  * The event id just below `id` (the ULID minus one): `<= idBefore(id)` is `< id` among event ids, so a
@@ -80,9 +84,9 @@ export async function listContactTimeline(
   const window = filtered ? Math.min(maxTimelineWindow, query.limit * 10) : query.limit + 1;
 
   // The key range: from `from` up to the lower of `to` and just below the cursor.
-  const lower = query.from ? firstIdAt(Date.parse(query.from)) : undefined;
+  const lower = query.from ? firstIdAt(query.from) : undefined;
   const beforeCursor = below === undefined ? undefined : idBefore(below);
-  const upper = [query.to ? lastIdAt(Date.parse(query.to)) : undefined, beforeCursor].filter((bound) => bound !== undefined).sort()[0];
+  const upper = [query.to ? lastIdAt(query.to) : undefined, beforeCursor].filter((bound) => bound !== undefined).sort()[0];
   // Nothing left: the cursor was the lowest id there is, or the range closed (BETWEEN needs lower ≤ upper).
   const empty = (below !== undefined && beforeCursor === undefined) || (lower !== undefined && upper !== undefined && lower > upper);
 

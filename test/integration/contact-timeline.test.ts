@@ -137,6 +137,10 @@ describe('GET /v1/contacts/{contactId}/timeline', () => {
     expect(ranged.ids).toHaveLength(50);
     expect(ranged.pages.map((page) => page.length)).toEqual([20, 20, 10]);
 
+    // Times before 1970 are valid ISO dates (no ULID time): nothing is older, nothing is that old.
+    expect((await walk(contactId, { from: '1900-01-01T00:00:00Z', limit: 100 })).ids).toHaveLength(all.length + 1);
+    expect((await timeline(contactId, { to: '1969-12-31T23:59:59Z' })).body).toEqual({ items: [], nextCursor: null });
+
     // Combined, on a contact where matches are rare: a page reads a window of 10 × limit entries, so
     // pages come back short (even empty) with a cursor, and the walk still finds every match once.
     const sparse = await createContact();
