@@ -12,6 +12,8 @@ const cursorSchema = z.object({
   c: z.string(),
   /** The id of the last event returned: every partition goes on below it. */
   e: z.string().regex(/^evt_[0-9A-Z]{26}$/),
+  /** The filters of the query it continues (a timeline's `filterKey`), when it had any. */
+  f: z.string().optional(),
 });
 
 const invalidCursor = () =>
@@ -21,19 +23,24 @@ const invalidCursor = () =>
     ],
   });
 
-function decodeCursor(cursor: string | undefined, contactId: string): string | undefined {
+/**
+ * The event id a cursor of a contact's events goes on below. The cursor must belong to this contact
+ * and to the same filters (`filterKey`, none for the plain event log), else it is a 400.
+ */
+export function decodeContactEventCursor(cursor: string | undefined, contactId: string, filterKey?: string): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (parsed.c !== contactId) throw invalidCursor();
+    if (parsed.c !== contactId || parsed.f !== filterKey) throw invalidCursor();
     return parsed.e;
   } catch {
     throw invalidCursor();
   }
 }
 
-const encodeCursor = (contactId: string, eventId: string) =>
-  Buffer.from(JSON.stringify({ v: 1, c: contactId, e: eventId })).toString('base64url');
+/** An opaque cursor: go on below `eventId` in the events of this contact, with the same filters. */
+export const encodeContactEventCursor = (contactId: string, eventId: string, filterKey?: string) =>
+  Buffer.from(JSON.stringify({ v: 1, c: contactId, e: eventId, ...(filterKey === undefined ? {} : { f: filterKey }) })).toString('base64url');
 
 /** A contact's own id and those of every contact merged into it, at any depth. */
 export const eventContactIdsOf = (contact: Pick<ContactItem, 'contactId' | 'mergedFrom'>) => [
@@ -66,7 +73,7 @@ export async function listRecordEvents(
   }
   if (entity.type !== 'contact') return listEventsByEntity(deps, caller, entity, page);
   const { workspaceId } = caller;
-  const below = decodeCursor(page.cursor, entity.id);
+  const below = decodeContactEventCursor(page.cursor, entity.id);
   const { data } = await deps.db.entities.contact.get({ workspaceId, contactId: entity.id }).go();
   const contactIds = data ? eventContactIdsOf(data as ContactItem) : [entity.id];
   const pages = await Promise.all(
@@ -81,5 +88,5 @@ export async function listRecordEvents(
   );
   const items = events.slice(0, page.limit);
   const more = events.length > page.limit;
-  return { items, nextCursor: more ? encodeCursor(entity.id, items[items.length - 1]!.eventId) : null };
+  return { items, nextCursor: more ? encodeContactEventCursor(entity.id, items[items.length - 1]!.eventId) : null };
 }

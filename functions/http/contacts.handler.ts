@@ -2,6 +2,7 @@ import { WorkInProgress } from '../../domain/shared/errors';
 import { bulkChangeContacts } from '../../domain/contacts/bulk.service';
 import { listContacts, searchContacts } from '../../domain/contacts/contact-lists.service';
 import { mergeContacts } from '../../domain/contacts/contact-merge.service';
+import { listContactTimeline } from '../../domain/contacts/contact-timeline.service';
 import { addTags, removeTags } from '../../domain/contacts/contact-tags.service';
 import {
   addChannel,
@@ -24,6 +25,7 @@ import {
   listContactScores,
   setContactQualification,
 } from '../../domain/contacts/scoring.service';
+import { toEventDto } from '../../events/event-log';
 import { logger } from '../shared/logger';
 import { createHttpHandler, RawResponse } from './http-handler';
 
@@ -60,6 +62,10 @@ export const handler = createHttpHandler('contacts', {
     setContactQualification(deps, caller, params.contactId, body),
   getContactQualification: ({ caller, params, query }, deps) =>
     getContactQualification(deps, caller, params.contactId, query),
+  listContactTimeline: async ({ caller, params, query }, deps) => {
+    const page = await listContactTimeline(deps, caller, params.contactId, query);
+    return { items: page.items.map((entry) => ({ ...entry, event: toEventDto(entry.event) })), nextCursor: page.nextCursor };
+  },
   mergeContacts: async ({ caller, params, body }, deps) => {
     try {
       return await mergeContacts(deps, caller, params.contactId, body);

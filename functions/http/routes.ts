@@ -32,6 +32,7 @@ import {
 import { bulkContactsInput, bulkContactsResult } from '../../domain/contacts/bulk.schemas';
 import { addTagsInput, tagParams } from '../../domain/contacts/contact-tags.schemas';
 import { mergeContactsInput } from '../../domain/contacts/contact-merge.schemas';
+import { contactTimelineQuery, timelineEntrySchema } from '../../domain/contacts/contact-timeline.schemas';
 import {
   addScoreInput,
   contactScoreSchema,
@@ -558,6 +559,19 @@ export const routes = {
     params: contactIdParams,
     body: setQualificationInput,
     response: { status: 200, description: 'The latest qualification and the contact', schema: qualifiedContactSchema },
+  }),
+  listContactTimeline: route({
+    method: 'GET',
+    path: '/v1/contacts/{contactId}/timeline',
+    group: 'contacts',
+    tag: 'Contacts',
+    summary: 'The contact’s timeline (the drawer’s Activity tab): everything about it, newest first; filters `types`, `channels`, `from`/`to`',
+    description:
+      'Every event about the contact — its own, its notes’, tasks’ and deals’, and those of the contacts merged into it — as entries `{ kind: "event", at, event }` (messages will join as `kind: "message"` when the inbox lands). Any workspace member may read it. `types` (at most 20) and `channels` are comma-separated lists; `from`/`to` bound the time, both included. A page is one read of the contact and one Query per contact (one, unless contacts were merged into it); the date range is a key range. With `types` or `channels` a page reads a bounded window of entries (at most 1,000 per contact, 10× the limit) and returns the matches among them: such a page may come back short, or even empty, with a `nextCursor` to go on. A cursor only continues the query (contact and filters) it came from: another one is a 400.',
+    auth: true,
+    params: contactIdParams,
+    query: contactTimelineQuery,
+    response: { status: 200, description: 'A page of timeline entries', schema: pageOf(timelineEntrySchema, 'ContactTimelinePage') },
   }),
   getContactQualification: route({
     method: 'GET',
