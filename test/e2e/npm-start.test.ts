@@ -68,6 +68,12 @@ describe('npm start', () => {
     const found = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts/search?q=lopez`, { headers: { authorization: `Bearer ${member}` } });
     const hits = ((await found.json()) as { items: { name: string; companyName: string | null }[] }).items;
     expect(hits).toEqual([expect.objectContaining({ name: 'Ana María López', companyName: 'Northwind Traders' })]);
+    // Her timeline: her own events and her deal's, newest first.
+    const anaId = (hits[0] as unknown as { id: string }).id;
+    const timeline = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts/${anaId}/timeline`, { headers: { authorization: `Bearer ${member}` } });
+    const entries = ((await timeline.json()) as { items: { kind: string; event: { type: string } }[] }).items;
+    expect(entries.map((entry) => entry.event.type)).toEqual(expect.arrayContaining(['contact.created', 'deal.created', 'tag.added']));
+    expect(entries.at(-1)!.event.type).toBe('contact.created');
     const tagged = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts?tag=hot%20lead`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await tagged.json()) as { items: { name: string }[] }).items.map((item) => item.name)).toEqual(['Ana María López', 'Chloé Dubois']);
     // ... and a board: counts and sums of the default pipeline, a won deal in its won stage.
