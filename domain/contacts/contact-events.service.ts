@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { aboutCompanyKey, aboutContactKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
+import { aboutCompanyKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { ContactItem } from './contact-record';
+import { listContactTimeline } from './contact-timeline.service';
 
 const cursorSchema = z.object({
   v: z.literal(1),
@@ -52,9 +53,8 @@ export const eventContactIdsOf = (contact: Pick<ContactItem, 'contactId' | 'merg
  * Seed 001 EventLog.listByEntity, newest first. A contact's log holds every event about it: its own,
  * and those of its notes, tasks and deals (events carry the contact they are about: index
  * `aboutContact`), and the same for the contacts merged into it (the log is append-only: their events
- * stay under their own ids). A page reads the contact (one GetItem, for `mergedFrom`), then queries
- * its index partition and each merged contact's in parallel below the cursor's event id, and merges
- * them by event id (ULIDs: time order). So a page costs 1 GetItem + (1 + merged contacts) Queries.
+ * stay under their own ids): the contact's timeline without filters (`listContactTimeline`), so a page
+ * costs 1 GetItem + (1 + merged contacts) Queries, and an unknown contact is a 404.
  * A company's or a deal's log is every event about it (one Query); other records: their own events (one Query).
  */
 export async function listRecordEvents(
@@ -72,21 +72,7 @@ export async function listRecordEvents(
     return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
   }
   if (entity.type !== 'contact') return listEventsByEntity(deps, caller, entity, page);
-  const { workspaceId } = caller;
-  const below = decodeContactEventCursor(page.cursor, entity.id);
-  const { data } = await deps.db.entities.contact.get({ workspaceId, contactId: entity.id }).go();
-  const contactIds = data ? eventContactIdsOf(data as ContactItem) : [entity.id];
-  const pages = await Promise.all(
-    contactIds.map((contactId) => {
-      const query = deps.db.entities.event.query.aboutContact({ aboutContactKey: aboutContactKey(workspaceId, contactId) });
-      // One more than a page: if all partitions together hold more, there is a next page.
-      return (below ? query.lt({ aboutContactSort: below }) : query).go({ order: 'desc', limit: page.limit + 1 });
-    }),
-  );
-  const events = (pages.flatMap((result) => result.data) as EventRecord[]).sort((a, b) =>
-    a.eventId < b.eventId ? 1 : a.eventId > b.eventId ? -1 : 0,
-  );
-  const items = events.slice(0, page.limit);
-  const more = events.length > page.limit;
-  return { items, nextCursor: more ? encodeContactEventCursor(entity.id, items[items.length - 1]!.eventId) : null };
+  // A contact's log is its timeline without filters (one reader for both).
+  const timeline = await listContactTimeline(deps, caller, entity.id, { limit: page.limit, cursor: page.cursor });
+  return { items: timeline.items.map((entry) => entry.event), nextCursor: timeline.nextCursor };
 }

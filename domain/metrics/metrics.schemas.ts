@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { eventTypes, type EventType } from '../../events/catalogue';
+import { eventTypes } from '../../events/catalogue';
+import { commaList } from '../shared/query-lists';
 
 /** The longest period one request covers: two years of days is at most three Queries per party. */
 export const maxPeriodDays = 731;
@@ -18,19 +19,8 @@ export type Granularity = (typeof granularities)[number];
 
 export const countersQuery = z.object({
   ...period,
-  types: z
-    .string()
+  types: commaList(eventTypes, eventTypes.length, 'event type')
     .optional()
-    .transform((value, context) => {
-      if (value === undefined || value === '') return undefined;
-      const types = [...new Set(value.split(',').map((type) => type.trim()))];
-      const unknown = types.filter((type) => !eventTypes.includes(type as EventType));
-      if (unknown.length > 0) {
-        context.addIssue({ code: 'custom', message: `Unknown event type(s): ${unknown.join(', ')}` });
-        return z.NEVER;
-      }
-      return types as EventType[];
-    })
     .meta({ description: 'Comma-separated event types to count (default: every type that occurred)' }),
   granularity: z
     .enum(granularities)
