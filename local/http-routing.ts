@@ -28,8 +28,25 @@ export type RouteMatch =
   | { kind: 'method_not_allowed'; allowed: string[] }
   | { kind: 'not_found' };
 
-/** Matches a request the way API Gateway does: literal segments, `{name}` for one segment. */
-export function matchRoute(method: string, path: string): RouteMatch {
+/**
+ * The path as a deployed HTTP API routes it: percent-decoded once, then cut at a decoded `?` or `#`
+ * (seen on live HTTP APIs: `rawPath` arrives decoded). So `%2F` in a parameter separates segments
+ * here as it does there, and what works locally works deployed. Undecodable input stays as it came.
+ */
+export function gatewayPath(path: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+  const cut = decoded.search(/[?#]/u);
+  return cut === -1 ? decoded : decoded.slice(0, cut);
+}
+
+/** Matches a request the way API Gateway does: on the decoded path, literal segments, `{name}` for one segment. */
+export function matchRoute(method: string, rawPath: string): RouteMatch {
+  const path = gatewayPath(rawPath);
   const allowed: string[] = [];
   let best: { route: Route; pathParameters: Record<string, string>; params: number } | undefined;
   for (const { route, pattern, names } of compiled) {
@@ -41,7 +58,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     }
     // As API Gateway does: a literal segment wins over a {parameter} (`/contacts/search` over `/contacts/{id}`).
     if (best && best.params <= names.length) continue;
-    const pathParameters = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(found[index + 1]!)]));
+    const pathParameters = Object.fromEntries(names.map((name, index) => [name, found[index + 1]!]));
     best = { route, pathParameters, params: names.length };
   }
   if (best) return { kind: 'matched', route: best.route, pathParameters: best.pathParameters };
@@ -79,7 +96,7 @@ export function toApiGatewayEvent(
   return {
     version: '2.0',
     routeKey: routeKey(route),
-    rawPath: request.path,
+    rawPath: gatewayPath(request.path),
     rawQueryString,
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
@@ -91,7 +108,7 @@ export function toApiGatewayEvent(
       domainPrefix: 'localhost',
       http: {
         method: request.method,
-        path: request.path,
+        path: gatewayPath(request.path),
         protocol: 'HTTP/1.1',
         sourceIp: request.sourceIp ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tagPathParam } from '../tags/tag-path-ref';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
 import { contactIdParams } from './contacts.schemas';
 
@@ -16,5 +17,8 @@ export const addTagsInput = z
 export type AddTagsInput = z.infer<typeof addTagsInput>;
 
 export const tagParams = contactIdParams.extend({
-  tag: tagName.meta({ description: 'The tag name, URL-encoded; matched case- and accent-insensitively' }),
+  tag: tagPathParam.pipe(tagName).meta({
+    description:
+      'The tag name, URL-encoded, matched case- and accent-insensitively; a name with `/`, `?`, `#`, `%` or `\\` as its `~` reference (the tag’s `ref`, or `~` and the base64url of any spelling)',
+  }),
 });

@@ -6,6 +6,7 @@ import { DomainError, notFound } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { distinctTags, isSystemTag, tagDisplay, tagKey } from './tag-names';
 import type { Tag } from './tags.schemas';
+import { tagPathRef } from './tag-path-ref';
 
 /** Where a rename or delete stopped: the last list entry it dealt with. */
 export interface Position {
@@ -45,6 +46,7 @@ export function toTag(item: TagItem): Tag {
   const pending = item.pending;
   return {
     key: item.key,
+    ref: tagPathRef(item.key),
     name: item.name,
     color: item.color ?? null,
     description: item.description ?? null,

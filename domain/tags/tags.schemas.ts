@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tagPathParam } from './tag-path-ref';
 import { pageQuerySchema } from '../shared/pagination';
 import { tagName } from './tag-names';
 
@@ -18,7 +19,11 @@ const tagDescription = z
 
 export const tagSchema = z
   .object({
-    key: z.string().meta({ description: 'The folded name: what contacts’ tags match on, and the `{key}` of the tag’s routes' }),
+    key: z.string().meta({ description: 'The folded name: what contacts’ tags match on' }),
+    ref: z.string().meta({
+      description:
+        'How the tag’s routes address it (`{key}`): the key itself, or, when the key holds `/`, `?`, `#`, `%` or `\\` (which API Gateway decodes before routing), `~` and the base64url of the key',
+    }),
     name: z.string().meta({ description: 'The display name contacts carry' }),
     color: z.string().nullable(),
     description: z.string().nullable(),
@@ -40,8 +45,9 @@ export type Tag = z.infer<typeof tagSchema>;
 
 export const tagKeyParams = z.object({
   // Looser than a name: a key may be longer than its name (folding turns ß into ss).
-  key: z.string().trim().min(1).max(200).meta({
-    description: 'The tag key or any spelling of its name, URL-encoded (`/` as `%2F`); matched by key',
+  key: tagPathParam.pipe(z.string().max(200)).meta({
+    description:
+      'The tag’s `ref`, its key, or any spelling of its name, URL-encoded; matched by key. A name with `/`, `?`, `#`, `%` or `\\` must be given as its `ref`: API Gateway decodes paths before routing them',
   }),
 });
 

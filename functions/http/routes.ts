@@ -1230,7 +1230,7 @@ export const routes = {
     path: '/v1/tags/{key}',
     group: 'tags',
     tag: 'Tags',
-    summary: 'One tag, by its key or any spelling of its name (URL-encoded, `/` as `%2F`)',
+    summary: 'One tag, by its `ref`, its key or any spelling of its name (a name with `/ ? # % \\` by its `ref`)',
     auth: true,
     versioned: true,
     params: tagKeyParams,
