@@ -27,19 +27,11 @@ import {
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { clearAuthCache } from '../../domain/auth/tokens.service';
 import { normaliseSearchQuery, searchPartition } from '../../domain/contacts/search-tokens';
 import { listEntriesOf, tokenItem, type ContactItem } from '../../domain/contacts/contact-record';
-import { systemClock, ulidGenerator } from '../../domain/shared/clock';
-import type { CoreDeps } from '../../domain/shared/deps';
-import { ensureTable } from '../../domain/store/create-table';
-import { createDb } from '../../domain/store/db';
-import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
-import { setCoreDeps } from '../../functions/shared/deps';
-import { startDynamoDbLocal, type RunningDynamoDb } from '../../local/emulators';
 import { startGateway } from '../../local/gateway';
 import { countDynamoCalls } from '../support/dynamo-call-counter';
 import { mulberry32, ownedEvery, putAll, seededContact, seedStats, suppressedEvery, type Seeded } from '../support/seeded-contacts';
@@ -56,9 +48,11 @@ import {
   reserveStdout,
   resourceUsage,
   runConcurrent,
+  startBenchStack,
   startMemorySampler,
   startRun,
   writeReport,
+  type BenchStack,
 } from './harness';
 
 // ---------------------------------------------------------------------------------------------
@@ -117,54 +111,9 @@ function layoutFingerprint(workspaceId: string, ownerUserId: string): string {
 // The stack: DynamoDB Local on the persistent data dir, the handlers wired to it
 // ---------------------------------------------------------------------------------------------
 
-interface ContactsStack {
-  dynamo: RunningDynamoDb;
-  rawClient: DynamoDBClient;
-  docClient: DynamoDBDocumentClient;
-  deps: CoreDeps;
-  stop(): Promise<void>;
-}
+type ContactsStack = BenchStack;
 
-async function startContactsStack(dir: string): Promise<ContactsStack> {
-  const dynamo = await startDynamoDbLocal({ dataDir: dir });
-  const rawClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
-  let stopped: Promise<void> | undefined;
-  const killNow = () => {
-    if (dynamo.process.exitCode === null && dynamo.process.signalCode === null) dynamo.process.kill('SIGKILL');
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    progress(`${signal}: stopping DynamoDB Local`);
-    void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  const stop = () => {
-    stopped ??= (async () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      setCoreDeps(undefined);
-      rawClient.destroy();
-      await dynamo.stop();
-      process.off('exit', killNow);
-    })();
-    return stopped;
-  };
-  // Whatever happens to this process, the Java process must not outlive it.
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.on('exit', killNow);
-  try {
-    await ensureTable(rawClient, tableName);
-    const docClient = createDocumentClient(rawClient);
-    const deps: CoreDeps = { db: createDb(docClient, tableName), clock: systemClock, newId: ulidGenerator(systemClock) };
-    setCoreDeps(deps);
-    process.env.TABLE_NAME = tableName;
-    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-    process.env.AWS_REGION ??= 'us-east-1';
-    return { dynamo, rawClient, docClient, deps, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
+const startContactsStack = (dir: string): Promise<ContactsStack> => startBenchStack({ tableName, dataDir: dir });
 
 // ---------------------------------------------------------------------------------------------
 // Seeding
@@ -686,7 +635,7 @@ async function main() {
     rawClient.middlewareStack.remove('benchSdkTimer');
     rawClient.middlewareStack.remove('benchHttpTimer');
 
-    const memory = { benchProcess: resourceUsage(), dynamoDbLocal: processMemory(stack.dynamo.process.pid) };
+    const memory = { benchProcess: resourceUsage(), dynamoDbLocal: processMemory(stack.emulatorPid) };
     const limit = 2;
     const budget = {
       rule: 'p50 ≤ 2× the floor of the same run: GetItem for get contact, Query for search and list pages',

@@ -196,8 +196,12 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(options: { tableName?: string } = {}): Promise<BenchStack> {
-  const dynamo = await startDynamoDbLocal();
+/**
+ * DynamoDB Local (in memory, or on `dataDir` to keep a seeded data set between runs), a table, and the
+ * handlers wired to it. The Java process never outlives this one: stopped on SIGINT/SIGTERM and killed on exit.
+ */
+export async function startBenchStack(options: { tableName?: string; dataDir?: string } = {}): Promise<BenchStack> {
+  const dynamo = await startDynamoDbLocal(options.dataDir ? { dataDir: options.dataDir } : {});
   const tableName = options.tableName ?? `crm-bench-${Date.now().toString(36)}`;
   const rawClient = createDynamoClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
 
