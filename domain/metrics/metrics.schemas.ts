@@ -27,6 +27,10 @@ export const countersQuery = z.object({
     .default('day')
     .meta({ description: '`week`: ISO weeks, Monday to Sunday; `month`: calendar months. Buckets are cut to the period.' }),
   userId: userId.optional().meta({ description: 'Count only the events this user caused (default: everyone’s)' }),
+  breakdown: z
+    .enum(['user'])
+    .optional()
+    .meta({ description: '`user`: also each user’s totals over the period (one more read per user)' }),
 });
 export type CountersQuery = z.infer<typeof countersQuery>;
 
@@ -39,6 +43,10 @@ export const countersSchema = z
     granularity: z.enum(granularities),
     userId: z.string().nullable(),
     totals: countsSchema,
+    users: z
+      .array(z.object({ userId: z.string(), name: z.string(), totals: countsSchema }))
+      .nullable()
+      .meta({ description: 'With `breakdown=user`: the events each user caused over the period' }),
     buckets: z.array(
       z.object({
         start: z.string().meta({ description: 'First day of the bucket within the period' }),

@@ -82,11 +82,38 @@ export async function readCounters(deps: CoreDeps, caller: CallerContext, query:
       totals[type] = (totals[type] ?? 0) + count;
     }
   }
-  return { from, to, granularity: query.granularity, userId: query.userId ?? null, totals, buckets };
+  const users =
+    query.breakdown === 'user'
+      ? await mapConcurrently(query.userId ? [await readUserItem(deps, caller.workspaceId, query.userId)] : await workspaceUsers(deps, caller.workspaceId), async (user) => {
+          const own = zeros();
+          for (const { counts } of await readCounterDays(deps, caller.workspaceId, user.userId, from, to)) {
+            for (const [type, count] of Object.entries(counts)) if (!wanted || wanted.has(type)) own[type] = (own[type] ?? 0) + count;
+          }
+          return { userId: user.userId, name: user.name, totals: own };
+        })
+      : null;
+  return { from, to, granularity: query.granularity, userId: query.userId ?? null, totals, users, buckets };
 }
 
-/** How many users' counters are read at once for a workspace-wide performance report. */
+const workspaceUsers = async (deps: CoreDeps, workspaceId: string) =>
+  (await deps.db.entities.user.query.byId({ workspaceId }).go({ pages: 'all' })).data as UserItem[];
+
+/** How many users' counters are read at once for a workspace-wide report. */
 const userReadConcurrency = 8;
+
+/** `work` on every item, at most `userReadConcurrency` at a time, results in the items' order. */
+async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(userReadConcurrency, items.length) }, lane));
+  return results;
+}
 
 /**
  * Seed 001 Event.performance(): each user's figures over a period (messages sent, replies received,
@@ -99,19 +126,10 @@ export async function readPerformance(
   query: PerformanceQuery,
 ): Promise<Performance> {
   const { from, to } = periodOf(deps, query);
-  const users = query.userId
-    ? [await readUserItem(deps, caller.workspaceId, query.userId)]
-    : ((await deps.db.entities.user.query.byId({ workspaceId: caller.workspaceId }).go({ pages: 'all' })).data as UserItem[]);
-  const reports: UserPerformance[] = new Array(users.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < users.length) {
-      const index = next++;
-      const user = users[index]!;
-      reports[index] = summarise(user, await readCounterDays(deps, caller.workspaceId, user.userId, from, to));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(userReadConcurrency, users.length) }, worker));
+  const users = query.userId ? [await readUserItem(deps, caller.workspaceId, query.userId)] : await workspaceUsers(deps, caller.workspaceId);
+  const reports = await mapConcurrently(users, async (user) =>
+    summarise(user, await readCounterDays(deps, caller.workspaceId, user.userId, from, to)),
+  );
   return { from, to, users: reports };
 }
 

@@ -1269,7 +1269,7 @@ export const routes = {
     tag: 'Metrics',
     summary: 'Events by type over a period, per day, ISO week or month; everyone’s or one user’s',
     description:
-      'Counted from the change stream as events are appended (within moments), never by reading events: a period of up to a year is one read (two across a new year). Days are UTC. Every bucket of the period is listed, empty ones too; with `types`, each bucket names each of them.',
+      'Counted from the change stream as events are appended (within moments), never by reading events: a period of up to a year is one read (two across a new year). Days are UTC. Every bucket of the period is listed, empty ones too; with `types`, each bucket names each of them. `breakdown=user` adds each user’s totals (one more read per user).',
     auth: true,
     query: countersQuery,
     response: { status: 200, description: 'The counts', schema: countersSchema },

@@ -221,6 +221,23 @@ describe('GET /v1/metrics/counters', () => {
     expect(mine.body.totals).toEqual(recount(events, (event) => event.actorUserId === acme.admin.user.id));
   });
 
+  it('breaks the period down by user on request, each user’s totals equal to a recount of their events', async () => {
+    const events = await eventsOf(acme.workspace.id);
+    const plain = await get(`/v1/metrics/counters?from=${dayA}&to=${dayC}`);
+    expect(plain.body.users).toBeNull();
+    const res = await get(`/v1/metrics/counters?from=${dayA}&to=${dayC}&breakdown=user`);
+    expect(res.status).toBe(200);
+    const ids = [acme.owner.user.id, acme.admin.user.id, acme.member.user.id];
+    expect(res.body.users.map((user: { userId: string }) => user.userId).sort()).toEqual([...ids].sort());
+    for (const user of res.body.users) {
+      expect(user.totals, user.name).toEqual(recount(events, (event) => event.actorUserId === user.userId));
+    }
+    const typed = await get(`/v1/metrics/counters?from=${dayA}&to=${dayC}&breakdown=user&types=deal.won,segment.left`);
+    const member = typed.body.users.find((user: { userId: string }) => user.userId === acme.member.user.id);
+    expect(member).toEqual({ userId: acme.member.user.id, name: 'Mia Member', totals: { 'deal.won': 2, 'segment.left': 0 } });
+    expect((await get('/v1/metrics/counters?breakdown=actor')).status).toBe(400);
+  });
+
   it('rolls days up into ISO weeks and months, cut to the period, and names the types asked for', async () => {
     const types = 'contact.created,deal.created,email.sent,segment.joined';
     const weeks = await get(`/v1/metrics/counters?from=${dayA}&to=${dayC}&granularity=week&types=${types}`);
