@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { applyEventToCounters } from '../domain/metrics/counters.service';
+import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
 import type { EventRecord } from './event-log';
 
@@ -34,10 +34,18 @@ export interface FanoutConsumer {
   accepts?: (event: EventRecord) => boolean;
   /** Must be idempotent per event id: a replayed stream record changes nothing twice. */
   apply: (deps: CoreDeps, event: EventRecord) => Promise<unknown>;
+  /**
+   * The whole batch at once, when the consumer can do better than one event at a time (counters fold
+   * a batch into a few transactions). Idempotent per event like `apply`; all of it applied or it
+   * throws, and then each event goes through `apply`, so one bad event fails alone.
+   */
+  applyBatch?: (deps: CoreDeps, events: readonly EventRecord[]) => Promise<unknown>;
 }
 
 /** Where each appended event goes. Adding a consumer (segments, outbound integrations) is one line. */
-export const fanoutConsumers: readonly FanoutConsumer[] = [{ name: 'counters', apply: applyEventToCounters }];
+export const fanoutConsumers: readonly FanoutConsumer[] = [
+  { name: 'counters', apply: applyEventToCounters, applyBatch: applyEventsToCounters },
+];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */
 export function parseEventImage(image: Record<string, unknown> | undefined): EventRecord {
@@ -66,4 +74,31 @@ export async function fanOutEvent(
       `Fan-out failed for ${failures.map((failure) => failure.consumer).join(', ')} on event ${event.eventId}`,
     );
   }
+}
+
+/**
+ * Hands a batch's events to every consumer that takes batches (`applyBatch`), each with the events it
+ * accepts. Returns the names of those that applied all of theirs; a consumer whose batch failed is
+ * left to the event-by-event path (`fanOutEvent`), where its receipts make the events it did apply
+ * before failing count once.
+ */
+export async function fanOutBatch(
+  deps: CoreDeps,
+  events: readonly EventRecord[],
+  consumers: readonly FanoutConsumer[] = fanoutConsumers,
+  onFailure: (consumer: string, error: unknown) => void = () => {},
+): Promise<Set<string>> {
+  const done = new Set<string>();
+  await Promise.all(
+    consumers.map(async (consumer) => {
+      if (!consumer.applyBatch) return;
+      try {
+        await consumer.applyBatch(deps, events.filter((event) => consumer.accepts?.(event) ?? true));
+        done.add(consumer.name);
+      } catch (error) {
+        onFailure(consumer.name, error);
+      }
+    }),
+  );
+  return done;
 }

@@ -273,6 +273,79 @@ describe('replays', () => {
   });
 });
 
+describe('batches folded into few transactions', () => {
+  /** A stream record of an event image, as the mapping would deliver it. */
+  const recordOf = (workspaceId: string, n: number, overrides: Record<string, unknown> = {}): DynamoDBRecord => {
+    const eventId = `evt_${String(n).padStart(26, '0')}`;
+    const template = deliveries[0]!.records[0]!;
+    return {
+      ...template,
+      dynamodb: {
+        ...template.dynamodb,
+        SequenceNumber: String(1_000_000 + n),
+        NewImage: marshall({
+          pk: `WS#${workspaceId}#ENTITY#contact#ct_${n % 7}`,
+          sk: `EVENT#${eventId}`,
+          __edb_e__: 'event',
+          __edb_v__: '1',
+          workspaceId,
+          eventId,
+          type: ['contact.updated', 'tag.added', 'note.added'][n % 3],
+          entityType: 'contact',
+          entityId: `ct_${n % 7}`,
+          actorUserId: `usr_${n % 4}`,
+          payload: {},
+          createdAt: `${day}T10:00:00.000Z`,
+          ...overrides,
+        }),
+      },
+    } as DynamoDBRecord;
+  };
+  const expectedOf = (workspaceId: string, ns: number[]) => {
+    const totals: Record<string, number> = {};
+    const byActor: Record<string, Record<string, number>> = {};
+    for (const n of ns) {
+      const type = ['contact.updated', 'tag.added', 'note.added'][n % 3]!;
+      totals[type] = (totals[type] ?? 0) + 1;
+      (byActor[type] ??= {})[`usr_${n % 4}`] = (byActor[type]?.[`usr_${n % 4}`] ?? 0) + 1;
+    }
+    return { workspaceId, day, totals, byActor };
+  };
+  const actors = ['usr_0', 'usr_1', 'usr_2', 'usr_3'];
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  it('counts 250 events of a workspace with 3 transactions, not 250', async () => {
+    const workspaceId = `ws_fold_${randomUUID().slice(0, 8)}`;
+    stack.calls.reset();
+    const response = await handler({ Records: range(0, 250).map((n) => recordOf(workspaceId, n)) });
+    expect(response.batchItemFailures).toEqual([]);
+    // 250 receipts + 5 counter items (everyone and 4 actors, one day): 95 events per transaction.
+    expect(stack.calls.counts.TransactWriteItemsCommand).toBe(3);
+    expect(await readDayCounters(workspaceId, actors)).toEqual(expectedOf(workspaceId, range(0, 250)));
+  });
+
+  it('leaves out the events a batch counted before, and counts the rest once', async () => {
+    const workspaceId = `ws_refold_${randomUUID().slice(0, 8)}`;
+    await handler({ Records: range(0, 120).filter((n) => n % 2 === 0).map((n) => recordOf(workspaceId, n)) });
+    const response = await handler({ Records: range(0, 120).map((n) => recordOf(workspaceId, n)) });
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await readDayCounters(workspaceId, actors)).toEqual(expectedOf(workspaceId, range(0, 120)));
+    await handler({ Records: range(0, 120).map((n) => recordOf(workspaceId, n)) });
+    expect(await readDayCounters(workspaceId, actors)).toEqual(expectedOf(workspaceId, range(0, 120)));
+  });
+
+  it('falls back to one event at a time when a batch fails: the bad event fails alone, the rest count once', async () => {
+    const workspaceId = `ws_poison_${randomUUID().slice(0, 8)}`;
+    // An event type too long to be an attribute name (DynamoDB allows 64 KB): its counter write is refused.
+    const poison = recordOf(workspaceId, 150, { type: 'x'.repeat(70_000) });
+    const records = [...range(0, 150).map((n) => recordOf(workspaceId, n)), poison, ...range(151, 200).map((n) => recordOf(workspaceId, n))];
+    const response = await handler({ Records: records });
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: poison.dynamodb!.SequenceNumber }]);
+    const counted = [...range(0, 150), ...range(151, 200)];
+    expect(await readDayCounters(workspaceId, actors)).toEqual(expectedOf(workspaceId, counted));
+  });
+});
+
 describe('the poller as an event source mapping', () => {
   it('retries only from a failed record, and resumes from its checkpoint file after a restart', async () => {
     await poller.drain();
