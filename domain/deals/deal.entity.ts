@@ -67,7 +67,9 @@ export const dealSchema = {
  * - by value: pk WS#<workspaceId>#DL#<list>#value, sk <valueKey>#<dealId> (table)
  * - by expected close date: gsi1 pk WS#<workspaceId>#DL#<list>#close, sk <closeKey>#<dealId>
  * - by last update: gsi2 pk WS#<workspaceId>#DL#<list>#updated, sk <updatedAt>#<dealId>
- * A page is one Query on one partition (no sharding: deals are written at human pace).
+ * One filter's page is one Query on one partition (no sharding: deals are written at human pace);
+ * combined filters read the narrowest filter's list and narrow its entries by the deal they carry
+ * (`deal-lists.service.ts`: at most 3 Queries a page).
  */
 export const dealListEntrySchema = {
   model: { service: 'crm', entity: 'dealListEntry', version: '1' },

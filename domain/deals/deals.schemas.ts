@@ -105,6 +105,7 @@ export type ReopenInput = z.infer<typeof reopenInput>;
 export const dealSorts = ['value', 'closeDate', 'updated'] as const;
 export type DealSort = (typeof dealSorts)[number];
 
+/** Filters combine: the narrowest one's list serves the page, the others narrow it (deal-lists.service.ts). */
 export const listDealsQuery = pageQuerySchema.extend({
   pipelineId: id.optional(),
   stageId: id.optional().meta({ description: 'With pipelineId' }),

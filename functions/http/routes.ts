@@ -1106,9 +1106,9 @@ export const routes = {
     path: '/v1/deals',
     group: 'deals',
     tag: 'Deals',
-    summary: 'List deals by value, expected close date or last update; filter by one of pipeline (and stage), status, owner, contact, company',
+    summary: 'List deals by value, expected close date or last update; filter by any combination of pipeline (and stage), status, owner, contact, company',
     description:
-      'Every filter and sort is served by a key. One filter at a time (400 naming the extra one); `ownerId=none` lists unclaimed deals. `closeFrom`/`closeTo` select a close-date range with `sort=closeDate`. Deals without a value or close date come first in ascending order.',
+      'Each filter and sort is served by a key: with one filter (or none) a page is one read. Filters combine (`ownerId=<me>&status=open`): the narrowest of them (contact, company, stage, owner, pipeline, status, in that order) serves the page, and the others narrow the deals read, within a bounded read-ahead; such a page may come back short, even empty, with a `nextCursor` to go on: page until `nextCursor` is null. `ownerId=none` lists unclaimed deals. `closeFrom`/`closeTo` select a close-date range with `sort=closeDate`. Deals without a value or close date come first in ascending order. A cursor is only valid with the same filters, sort and order (else 400 `query.cursor`).',
     auth: true,
     query: listDealsQuery,
     response: { status: 200, description: 'A page of deals', schema: pageOf(dealSchema, 'DealPage') },

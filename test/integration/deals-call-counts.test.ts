@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { statsDeltas, type DealItem, type StatsDelta } from '../../domain/deals/deal-record';
+import { dealLists, listEntriesOf, statsDeltas, type DealItem, type StatsDelta } from '../../domain/deals/deal-record';
 import { newDealItem } from '../../domain/deals/deals.service';
 import { totalBucket } from '../../domain/pipelines/pipeline-record';
 import { startDynamoDbLocal, type RunningDynamoDb } from '../../local/emulators';
@@ -12,8 +12,10 @@ import { createTestStack, seedWorkspace, type TestStack } from '../support/test-
  *
  * The 10k deals are seeded by BatchWriteItem, as `newDealItem` (what createDeal writes) builds them,
  * and their stage stats are the sum of the very deltas createDeal ADDs (`statsDeltas`), applied
- * once per stats item. Not seeded: the deals' list entries and `deal.created` events, which a board
- * read never touches (writing them would be 80k more items, ~80 s on DynamoDB Local).
+ * once per stats item. Of the deals' list entries (`listEntriesOf`, what createDeal writes) only those
+ * of the pipeline's list and of one owner's (every 500th deal) are seeded: the list reads measured
+ * below touch no other, and every entry would be 50k more items. Not seeded either: `deal.created`
+ * events, which no read here touches.
  * The file runs on a DynamoDB Local of its own: 10k writes would otherwise hold up every other test
  * file on the shared one for the length of the seed.
  */
@@ -49,6 +51,7 @@ beforeAll(async () => {
         dealId: stack.deps.newId('dl'),
         title: `Deal ${index}`,
         ...(valued ? { value: 1000 + index, currency: currencies[index % 3]! } : {}),
+        ...(index % 500 === 7 ? { ownerId: ws.member.user.id } : {}),
         pipelineId: pipeline.id,
         stageId: stage.id,
         createdBy: ws.owner.user.id,
@@ -76,6 +79,10 @@ beforeAll(async () => {
   }
   const result = await stack.deps.db.entities.deal.put(deals).go({ concurrent: 4 });
   expect(result.unprocessed).toEqual([]);
+  const seededLists = new Set([dealLists.pipeline(pipeline.id), dealLists.owner(ws.member.user.id)]);
+  const entries = deals.flatMap((deal) => listEntriesOf(deal).filter((entry) => seededLists.has(entry.list)));
+  const entryResult = await stack.deps.db.entities.dealListEntry.put(entries).go({ concurrent: 4 });
+  expect(entryResult.unprocessed).toEqual([]);
   for (const delta of totals.values()) {
     const key = { workspaceId: ws.workspace.id, pipelineId: delta.pipelineId, stageId: delta.stageId, bucket: delta.bucket };
     const update = stack.deps.db.entities.stageStats;
@@ -85,7 +92,7 @@ beforeAll(async () => {
   }
   seedSeconds = (performance.now() - started) / 1000;
   console.log(`seeded ${dealCount} deals in ${seedSeconds.toFixed(1)} s`);
-}, 240_000);
+}, 300_000);
 afterAll(async () => {
   await stack?.destroy();
   await own?.stop();
@@ -142,4 +149,51 @@ describe('DynamoDB requests per board read', () => {
     expect(after.columns[0].count).toBe(lead.count - 1);
     expect(after.columns[1].count).toBe(board.columns[1]!.count + 1);
   }, 60_000);
+});
+
+describe('DynamoDB requests per deal list page', () => {
+  const read = async (query: Record<string, string | number>) => {
+    stack.calls.reset();
+    const started = performance.now();
+    const res = await stack.api('GET', '/v1/deals', { token: ws.member.token, query });
+    const elapsedMs = performance.now() - started;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const calls = { ...stack.calls.counts };
+    console.log(`deals ${JSON.stringify(query)}: ${res.body.items.length} items, ${JSON.stringify(calls)} in ${elapsedMs.toFixed(0)} ms`);
+    return { items: res.body.items as { id: string; statusKey: string; ownerId: string | null }[], nextCursor: res.body.nextCursor as string | null, calls };
+  };
+
+  it('one filter: one Query per page in every sort, at 10,000 deals in the list', async () => {
+    await read({ limit: 1 }); // the token is read and cached
+    for (const sort of ['updated', 'value', 'closeDate']) {
+      const first = await read({ pipelineId: pipeline.id, sort, limit: 25 });
+      expect(first.items).toHaveLength(25);
+      expect(first.calls).toEqual({ QueryCommand: 1 });
+      const next = await read({ pipelineId: pipeline.id, sort, limit: 25, cursor: first.nextCursor! });
+      expect(next.items).toHaveLength(25);
+      expect(next.calls).toEqual({ QueryCommand: 1 });
+      expect(next.items.map((deal) => deal.id)).not.toContain(first.items[24]!.id);
+    }
+  });
+
+  it('combined filters: one Query when the narrowest list serves or most entries match; at most 3 when few do', async () => {
+    // served by the owner's list (20 deals), narrowed by the pipeline: every entry matches
+    const mine = await read({ pipelineId: pipeline.id, ownerId: ws.member.user.id, limit: 25 });
+    expect(mine.items).toHaveLength(dealCount / 500);
+    expect(mine.nextCursor).toBeNull();
+    expect(mine.calls).toEqual({ QueryCommand: 1 });
+    // served by the pipeline's list, every deal open: the read-ahead fills the page
+    const open = await read({ pipelineId: pipeline.id, status: 'open', limit: 25 });
+    expect(open.items).toHaveLength(25);
+    expect(open.calls).toEqual({ QueryCommand: 1 });
+    // no deal won among 10,000 entries: 3 bounded Queries, an empty page with a cursor to go on
+    for (const limit of [25, 100]) {
+      let page = await read({ pipelineId: pipeline.id, status: 'won', limit });
+      expect(page.items).toEqual([]);
+      expect(page.nextCursor).not.toBeNull();
+      expect(page.calls).toEqual({ QueryCommand: 3 });
+      page = await read({ pipelineId: pipeline.id, status: 'won', limit, cursor: page.nextCursor! });
+      expect(page.calls).toEqual({ QueryCommand: 3 });
+    }
+  });
 });
