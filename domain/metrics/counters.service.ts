@@ -2,6 +2,8 @@ import type { CoreDeps } from '../shared/deps';
 import type { EventRecord } from '../../events/event-log';
 import { allParties, counterUpdate, sendTransaction, type CounterChange } from './counter-store';
 import { performanceCredits } from './performance-credits';
+import { dayIn, defaultTimeZone } from '../shared/time-zones';
+import { workspaceTimeZones } from '../workspaces/workspaces.service';
 
 /** The stream consumer name under which counters record their receipts. */
 export const countersConsumer = 'counters';
@@ -40,8 +42,11 @@ export interface CountersBatchOutcome {
 export async function applyEventsToCounters(deps: CoreDeps, events: readonly EventRecord[]): Promise<CountersBatchOutcome> {
   const outcome: CountersBatchOutcome = { applied: 0, duplicates: 0, transactions: 0 };
   const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + receiptTtlSeconds;
+  // Days are the workspace's own: counted in its time zone.
+  const zones = await workspaceTimeZones(deps, events.map((event) => event.workspaceId));
+  const changesOf = (event: EventRecord) => counterChanges(event, zones.get(event.workspaceId) ?? defaultTimeZone);
   for (let start = 0; start < events.length; ) {
-    let chunk = takeChunk(events, start);
+    let chunk = takeChunk(events, start, changesOf);
     start += chunk.length;
     for (let attempt = 1; chunk.length > 0; ) {
       const receipts = chunk.map(({ event }) => ({
@@ -82,11 +87,15 @@ interface ChunkEntry {
 const itemKey = (workspaceId: string, change: CounterChange) => `${workspaceId} ${change.party} ${change.day}`;
 
 /** The events from `start` on whose receipts and distinct counter items fit one transaction. */
-function takeChunk(events: readonly EventRecord[], start: number): ChunkEntry[] {
+function takeChunk(
+  events: readonly EventRecord[],
+  start: number,
+  changesOf: (event: EventRecord) => CounterChange[],
+): ChunkEntry[] {
   const chunk: ChunkEntry[] = [];
   const items = new Set<string>();
   for (const event of events.slice(start)) {
-    const changes = counterChanges(event);
+    const changes = changesOf(event);
     const fresh = new Set(changes.map((change) => itemKey(event.workspaceId, change)).filter((key) => !items.has(key)));
     if (chunk.length > 0 && chunk.length + 1 + items.size + fresh.size > maxTransactionItems) break;
     chunk.push({ event, changes });
@@ -117,9 +126,12 @@ function mergeChanges(chunk: readonly ChunkEntry[]) {
   return merged;
 }
 
-/** What an event adds, per party: its type to every actor and to its actor, its credits to their users. */
-export function counterChanges(event: EventRecord): CounterChange[] {
-  const eventDay = utcDay(event.createdAt);
+/**
+ * What an event adds, per party and day: its type to every actor and to its actor, its credits to
+ * their users; days in the workspace's time zone.
+ */
+export function counterChanges(event: EventRecord, timeZone: string): CounterChange[] {
+  const eventDay = dayIn(event.createdAt, timeZone);
   const changes = new Map<string, CounterChange>();
   // One update per item: a transaction may not touch an item twice.
   const of = (party: string, day = eventDay) => {
@@ -130,7 +142,7 @@ export function counterChanges(event: EventRecord): CounterChange[] {
   of(allParties).counts[event.type] = 1;
   of(event.actorUserId).counts[event.type] = 1;
   for (const credit of performanceCredits(event)) {
-    const change = of(credit.userId, credit.day);
+    const change = of(credit.userId, credit.at ? dayIn(credit.at, timeZone) : eventDay);
     for (const [figure, amount] of Object.entries(credit.figures)) {
       change.figures[figure] = (change.figures[figure] ?? 0) + amount;
     }
@@ -139,5 +151,3 @@ export function counterChanges(event: EventRecord): CounterChange[] {
   return [...changes.values()];
 }
 
-/** The UTC calendar day of an ISO timestamp. */
-export const utcDay = (iso: string) => new Date(iso).toISOString().slice(0, 10);

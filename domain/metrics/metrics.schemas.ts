@@ -5,11 +5,11 @@ import { commaList } from '../shared/query-lists';
 /** The longest period one request covers: two years of days is at most three Queries per party. */
 export const maxPeriodDays = 731;
 
-const day = z.iso.date().meta({ description: 'A UTC calendar day, `YYYY-MM-DD`' });
+const day = z.iso.date().meta({ description: 'A calendar day in the workspace’s time zone, `YYYY-MM-DD`' });
 
 const period = {
-  from: day.optional().meta({ description: 'First day counted (UTC, inclusive); default: 29 days before `to`' }),
-  to: day.optional().meta({ description: 'Last day counted (UTC, inclusive); default: today' }),
+  from: day.optional().meta({ description: 'First day counted (inclusive); default: 29 days before `to`' }),
+  to: day.optional().meta({ description: 'Last day counted (inclusive); default: today in the workspace’s time zone' }),
 };
 
 const userId = z.string().min(1).max(64);
@@ -40,6 +40,7 @@ export const countersSchema = z
   .object({
     from: z.string(),
     to: z.string(),
+    timeZone: z.string().meta({ description: 'The workspace’s time zone: the days are its days' }),
     granularity: z.enum(granularities),
     userId: z.string().nullable(),
     totals: countsSchema,
@@ -85,6 +86,11 @@ export const userPerformanceSchema = z
 export type UserPerformance = z.infer<typeof userPerformanceSchema>;
 
 export const performanceSchema = z
-  .object({ from: z.string(), to: z.string(), users: z.array(userPerformanceSchema) })
+  .object({
+    from: z.string(),
+    to: z.string(),
+    timeZone: z.string().meta({ description: 'The workspace’s time zone: the days are its days' }),
+    users: z.array(userPerformanceSchema),
+  })
   .meta({ id: 'Performance' });
 export type Performance = z.infer<typeof performanceSchema>;

@@ -1,7 +1,9 @@
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, notFound } from '../shared/errors';
+import { dayIn } from '../shared/time-zones';
 import type { UserItem } from '../users/users.service';
+import { workspaceTimeZones } from '../workspaces/workspaces.service';
 import { allParties, readCounterDays, type CounterDay } from './counter-store';
 import {
   maxPeriodDays,
@@ -21,15 +23,20 @@ const msOf = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
 const invalidPeriod = (field: 'from' | 'to', message: string) =>
   new DomainError('validation_failed', 'The request is invalid', { fields: [{ field: `query.${field}`, message }] });
 
-/** The period asked for, with its defaults (the 30 days up to today, UTC), checked. */
-function periodOf(deps: CoreDeps, query: { from?: string; to?: string }): { from: string; to: string } {
-  const to = query.to ?? dayOf(deps.clock.nowMs());
+/** The period asked for, with its defaults (the 30 days up to today in the workspace's time zone), checked. */
+async function periodOf(
+  deps: CoreDeps,
+  caller: CallerContext,
+  query: { from?: string; to?: string },
+): Promise<{ from: string; to: string; timeZone: string }> {
+  const timeZone = (await workspaceTimeZones(deps, [caller.workspaceId])).get(caller.workspaceId)!;
+  const to = query.to ?? dayIn(deps.clock.nowMs(), timeZone);
   const from = query.from ?? dayOf(msOf(to) - 29 * dayMs);
   if (from > to) throw invalidPeriod('to', '`to` must not be before `from`');
   if ((msOf(to) - msOf(from)) / dayMs + 1 > maxPeriodDays) {
     throw invalidPeriod('from', `A period covers at most ${maxPeriodDays} days`);
   }
-  return { from, to };
+  return { from, to, timeZone };
 }
 
 /** The first day of the bucket a day falls in. */
@@ -52,7 +59,7 @@ async function readUserItem(deps: CoreDeps, workspaceId: string, userId: string)
  * never from the events: one Query per calendar year the period touches.
  */
 export async function readCounters(deps: CoreDeps, caller: CallerContext, query: CountersQuery): Promise<EventCounters> {
-  const { from, to } = periodOf(deps, query);
+  const { from, to, timeZone } = await periodOf(deps, caller, query);
   const [days]: [CounterDay[], unknown] = await Promise.all([
     readCounterDays(deps, caller.workspaceId, query.userId ?? allParties, from, to),
     // Unknown users are a 404, not a period of zeros; read alongside, so it costs no time.
@@ -92,7 +99,7 @@ export async function readCounters(deps: CoreDeps, caller: CallerContext, query:
           return { userId: user.userId, name: user.name, totals: own };
         })
       : null;
-  return { from, to, granularity: query.granularity, userId: query.userId ?? null, totals, users, buckets };
+  return { from, to, timeZone, granularity: query.granularity, userId: query.userId ?? null, totals, users, buckets };
 }
 
 const workspaceUsers = async (deps: CoreDeps, workspaceId: string) =>
@@ -125,12 +132,12 @@ export async function readPerformance(
   caller: CallerContext,
   query: PerformanceQuery,
 ): Promise<Performance> {
-  const { from, to } = periodOf(deps, query);
+  const { from, to, timeZone } = await periodOf(deps, caller, query);
   const users = query.userId ? [await readUserItem(deps, caller.workspaceId, query.userId)] : await workspaceUsers(deps, caller.workspaceId);
   const reports = await mapConcurrently(users, async (user) =>
     summarise(user, await readCounterDays(deps, caller.workspaceId, user.userId, from, to)),
   );
-  return { from, to, users: reports };
+  return { from, to, timeZone, users: reports };
 }
 
 function summarise(user: UserItem, days: CounterDay[]): UserPerformance {

@@ -20,8 +20,8 @@ export interface PerformanceCredit {
   userId: string;
   figures: Record<string, number>;
   firstResponseSeconds?: number;
-  /** The UTC day it counts on, when not the event's own (a reopened deal's win is taken back where it was counted). */
-  day?: string;
+  /** When it counts, if not at the event's time (a reopened deal's win is taken back where it was counted). */
+  at?: string;
 }
 
 const sentTypes = new Set(['email.sent', 'linkedin.sent', 'telegram.sent']);
@@ -63,7 +63,7 @@ export function performanceCredits(event: EventRecord): PerformanceCredit[] {
       return credit(payload.ownerId ?? event.actorUserId, { dealsLost: 1 });
     case 'deal.reopened': {
       // Taken back on the day the win or loss was counted (deals closed before this field existed: today).
-      const day = payload.closedAt ? payload.closedAt.slice(0, 10) : undefined;
+      const at = payload.closedAt ?? undefined;
       const figures: Record<string, number> =
         payload.previousStatus === 'won'
           ? {
@@ -71,7 +71,7 @@ export function performanceCredits(event: EventRecord): PerformanceCredit[] {
               ...(payload.value != null && payload.currency ? { [wonValueFigure(payload.currency)]: -payload.value } : {}),
             }
           : { dealsLost: -1 };
-      return credit(payload.ownerId ?? event.actorUserId, figures).map((entry) => ({ ...entry, ...(day ? { day } : {}) }));
+      return credit(payload.ownerId ?? event.actorUserId, figures).map((entry) => ({ ...entry, ...(at ? { at } : {}) }));
     }
     case 'task.completed':
       return credit(payload.assigneeId ?? event.actorUserId, { tasksCompleted: 1 });

@@ -4,6 +4,8 @@ export const workspaceSchema = {
   attributes: {
     workspaceId: { type: 'string', required: true, readOnly: true },
     name: { type: 'string', required: true },
+    /** IANA zone the workspace counts its days in (metrics); absent: UTC. */
+    timeZone: { type: 'string' },
     version: { type: 'number', required: true, default: 1 },
     /** Active owners; a change that would take it to 0 is refused by a condition on it. */
     ownerCount: { type: 'number', required: true, default: 0 },

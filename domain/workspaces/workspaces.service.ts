@@ -6,11 +6,13 @@ import { writeTransaction } from '../store/transaction';
 import { defaultPipelineOps } from '../pipelines/pipeline-record';
 import { getUser, normaliseEmail, toUser, userEmailScope } from '../users/users.service';
 import { appendEvent, newEvent } from '../../events/event-log';
-import type { CreateWorkspaceInput, Workspace } from './workspaces.schemas';
+import { defaultTimeZone } from '../shared/time-zones';
+import type { CreateWorkspaceInput, UpdateWorkspaceInput, Workspace } from './workspaces.schemas';
 
 interface WorkspaceItem {
   workspaceId: string;
   name: string;
+  timeZone?: string;
   version: number;
   ownerCount: number;
   createdAt: string;
@@ -20,6 +22,7 @@ interface WorkspaceItem {
 export const toWorkspace = (item: WorkspaceItem): Workspace => ({
   id: item.workspaceId,
   name: item.name,
+  timeZone: item.timeZone ?? defaultTimeZone,
   version: item.version,
   createdAt: item.createdAt,
   updatedAt: item.updatedAt,
@@ -91,26 +94,29 @@ export async function getMe(deps: CoreDeps, caller: CallerContext) {
   return { user, workspace };
 }
 
-export async function renameWorkspace(
+/** Renames the workspace or sets its time zone (owner/admin); a change to nothing new writes nothing. */
+export async function updateWorkspace(
   deps: CoreDeps,
   caller: CallerContext,
-  name: string,
+  input: UpdateWorkspaceInput,
   expectedVersion?: number,
 ): Promise<Workspace> {
-  requireManager(caller, 'rename the workspace');
+  requireManager(caller, 'change the workspace');
   const current = await getWorkspace(deps, caller);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw stale();
-  if (current.name === name) return current;
+  const next = { name: input.name ?? current.name, timeZone: input.timeZone ?? current.timeZone };
+  const changes = Object.fromEntries(
+    (['name', 'timeZone'] as const).filter((field) => next[field] !== current[field]).map((field) => [field, { from: current[field], to: next[field] }]),
+  );
+  if (Object.keys(changes).length === 0) return current;
   const now = deps.clock.nowIso();
-  const event = newEvent(deps, caller, 'workspace.updated', { type: 'workspace', id: caller.workspaceId }, {
-    changes: { name: { from: current.name, to: name } },
-  });
+  const event = newEvent(deps, caller, 'workspace.updated', { type: 'workspace', id: caller.workspaceId }, { changes });
   await writeTransaction(
     deps.db,
     (tx) => [
       tx.workspace
         .patch({ workspaceId: caller.workspaceId })
-        .set({ name, updatedAt: now })
+        .set({ ...next, updatedAt: now })
         .add({ version: 1 })
         .where((attr, { eq }) => eq(attr.version, current.version))
         .commit(),
@@ -121,5 +127,36 @@ export async function renameWorkspace(
         ? stale()
         : new DomainError('conflict', 'The workspace changed while this request ran: retry'),
   );
-  return { ...current, name, version: current.version + 1, updatedAt: now };
+  forgetWorkspaceTimeZone(caller.workspaceId);
+  return { ...current, ...next, version: current.version + 1, updatedAt: now };
+}
+
+/** How long a process trusts a workspace's time zone it has read: a change counts everywhere within it. */
+const timeZoneTtlMs = 60_000;
+const timeZones = new Map<string, { timeZone: string; readAt: number }>();
+
+const forgetWorkspaceTimeZone = (workspaceId: string) => timeZones.delete(workspaceId);
+
+/**
+ * The time zone each workspace counts its days in, read at most once a minute per process (one
+ * GetItem per workspace not known yet): the counters consumer asks for every batch.
+ */
+export async function workspaceTimeZones(deps: CoreDeps, workspaceIds: Iterable<string>): Promise<Map<string, string>> {
+  const now = deps.clock.nowMs();
+  const result = new Map<string, string>();
+  const unknown: string[] = [];
+  for (const workspaceId of new Set(workspaceIds)) {
+    const cached = timeZones.get(workspaceId);
+    if (cached && now - cached.readAt < timeZoneTtlMs) result.set(workspaceId, cached.timeZone);
+    else unknown.push(workspaceId);
+  }
+  await Promise.all(
+    unknown.map(async (workspaceId) => {
+      const { data } = await deps.db.entities.workspace.get({ workspaceId }).go({ attributes: ['timeZone'] });
+      const timeZone = (data as { timeZone?: string } | null)?.timeZone ?? defaultTimeZone;
+      timeZones.set(workspaceId, { timeZone, readAt: now });
+      result.set(workspaceId, timeZone);
+    }),
+  );
+  return result;
 }

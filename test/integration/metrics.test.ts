@@ -306,3 +306,44 @@ describe('GET /v1/metrics/counters', () => {
     expect((await stack.api('GET', '/v1/metrics/performance')).status).toBe(401);
   });
 });
+
+describe('the workspace’s time zone', () => {
+  it('counts days where the workspace is, from when its time zone is set', async () => {
+    const patch = (token: string, body: Record<string, unknown>) => stack.api('PATCH', '/v1/workspace', { token, body });
+    const bad = await patch(other.owner.token, { timeZone: 'Mars/Olympus_Mons' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('body.timeZone');
+    expect((await patch(other.member.token, { timeZone: 'America/Los_Angeles' })).status).toBe(403);
+    const set = await patch(other.owner.token, { timeZone: 'America/Los_Angeles' });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ name: 'Other', timeZone: 'America/Los_Angeles' });
+    expect((await stack.api('GET', '/v1/workspace', { token: acme.owner.token })).body.timeZone).toBe('UTC');
+
+    // 2026-03-03 03:00 UTC is still the evening of 2026-03-02 in Los Angeles.
+    stack.clock.advance(17 * 3600 * 1000);
+    expect(stack.clock.nowIso()).toBe('2026-03-03T03:00:00.000Z');
+    await ok(stack.api('POST', '/v1/contacts', { token: other.member.token, body: { name: 'Late Lucy' } }), 201);
+    await ok(stack.api('POST', '/v1/contacts', { token: acme.member.token, body: { name: 'Early Ed' } }), 201);
+    await poller.drain();
+
+    const theirs = await get('/v1/metrics/counters?from=2026-03-02&to=2026-03-03&types=contact.created', other.owner.token);
+    expect(theirs.body).toMatchObject({
+      timeZone: 'America/Los_Angeles',
+      buckets: [
+        { start: '2026-03-02', counts: { 'contact.created': 1 } },
+        { start: '2026-03-03', counts: { 'contact.created': 0 } },
+      ],
+    });
+    const ours = await get('/v1/metrics/counters?from=2026-03-02&to=2026-03-03&types=contact.created');
+    expect(ours.body).toMatchObject({
+      timeZone: 'UTC',
+      buckets: [
+        { start: '2026-03-02', counts: { 'contact.created': 0 } },
+        { start: '2026-03-03', counts: { 'contact.created': 1 } },
+      ],
+    });
+    // "Today" is the workspace's today.
+    expect((await get('/v1/metrics/performance', other.owner.token)).body.to).toBe('2026-03-02');
+    expect((await get('/v1/metrics/performance')).body.to).toBe('2026-03-03');
+  });
+});
