@@ -4,7 +4,7 @@ import type { CoreDeps } from '../shared/deps';
 /**
  * Event counters, kept by atomic ADD from the stream (never by reading events).
  *
- * Access pattern: one item per workspace, party and UTC day
+ * Access pattern: one item per workspace, party and day (in the workspace's time zone)
  *   pk `WS#<ws>#COUNTERS#<yyyy>#<party>` (party `*`: every actor together; else a user id, or `system`)
  *   sk `<yyyy-mm-dd>`
  * holding a number per event type (`n:<type>`) and the party's performance figures (`p:<figure>`, and
@@ -25,7 +25,7 @@ const firstResponsesAttribute = 'p:firstResponseSeconds';
 /** What one event adds to one party's day. */
 export interface CounterChange {
   party: string;
-  /** The UTC day (`YYYY-MM-DD`) it changes. */
+  /** The workspace's day (`YYYY-MM-DD`, in its time zone) it changes. */
   day: string;
   /** Event counts by type. */
   counts: Record<string, number>;
