@@ -5,15 +5,17 @@ import type { EventRecord } from '../../events/event-log';
 import { logger } from '../shared/logger';
 import { getCoreDeps } from '../shared/deps';
 
-/** The events of the records that parse; the others fail in the record-by-record pass. */
-function parseable(records: DynamoDBRecord[]): EventRecord[] {
-  return records.flatMap((record) => {
-    try {
-      return [parseEventImage(record.dynamodb?.NewImage)];
-    } catch {
-      return [];
-    }
-  });
+/** Each record's event, or why it is not one: parsed once for both passes. */
+function parseAll(records: DynamoDBRecord[]): Map<DynamoDBRecord, EventRecord | Error> {
+  return new Map<DynamoDBRecord, EventRecord | Error>(
+    records.map((record): [DynamoDBRecord, EventRecord | Error] => {
+      try {
+        return [record, parseEventImage(record.dynamodb?.NewImage)];
+      } catch (error) {
+        return [record, error instanceof Error ? error : new Error(String(error))];
+      }
+    }),
+  );
 }
 
 /**
@@ -24,13 +26,17 @@ function parseable(records: DynamoDBRecord[]): EventRecord[] {
  */
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   const deps = getCoreDeps();
-  const batched = await fanOutBatch(deps, parseable(event.Records), fanoutConsumers, (consumer, error) =>
+  const parsed = parseAll(event.Records);
+  const events = [...parsed.values()].filter((value): value is EventRecord => !(value instanceof Error));
+  const batched = await fanOutBatch(deps, events, fanoutConsumers, (consumer, error) =>
     logger.warn('A consumer failed its batch: it takes the events one by one', { consumer, error }),
   );
   const rest = fanoutConsumers.filter((consumer) => !batched.has(consumer.name));
   const recordHandler = (record: DynamoDBRecord) => {
-    const parsed = parseEventImage(record.dynamodb?.NewImage);
-    return rest.length > 0 ? fanOutEvent(deps, parsed, rest) : Promise.resolve();
+    // A record that is not a valid event fails alone: reported in batchItemFailures.
+    const result = parsed.get(record) ?? parseEventImage(record.dynamodb?.NewImage);
+    if (result instanceof Error) return Promise.reject(result);
+    return rest.length > 0 ? fanOutEvent(deps, result, rest) : Promise.resolve();
   };
   // A processor holds one batch's state: one per invocation, so handlers sharing a process locally cannot mix.
   // In order: a shard's records are a history, and parallel ADDs to one counter would only conflict.
