@@ -1,0 +1,90 @@
+import { pageQuerySchema } from '../../../domain/shared/pagination';
+import {
+  createNoteInput,
+  listNotesQuery,
+  noteIdParams,
+  noteRevisionSchema,
+  noteSchema,
+  updateNoteInput,
+} from '../../../domain/notes/notes.schemas';
+import { route, pageOf, type RouteDefinition } from '../route-definition';
+
+export const notesRoutes = {
+  listNotes: route({
+    method: 'GET',
+    path: '/v1/notes',
+    group: 'notes',
+    tag: 'Notes',
+    summary: 'The notes of one contact, deal or company, newest first (`anchorKind` and `anchorId`)',
+    description:
+      'Deleted notes are left out. A contact or company merged into another lists the notes of the one it was merged into (they moved there). Another workspace’s record, or none, is a 404.',
+    auth: true,
+    query: listNotesQuery,
+    response: { status: 200, description: 'A page of notes', schema: pageOf(noteSchema, 'NotePage') },
+  }),
+  createNote: route({
+    method: 'POST',
+    path: '/v1/notes',
+    group: 'notes',
+    tag: 'Notes',
+    summary: 'Add an internal markdown note to a contact, deal or company',
+    description:
+      'Anyone in the workspace may note any record. The response carries the markdown and its sanitised HTML (raw HTML shown as text; links http(s)/mailto only, with rel="noopener noreferrer nofollow"). Appends `note.added`, about the anchor (a note on a contact is on its timeline).',
+    auth: true,
+    creates: true,
+    versioned: true,
+    body: createNoteInput,
+    response: { status: 201, description: 'The new note', schema: noteSchema },
+  }),
+  getNote: route({
+    method: 'GET',
+    path: '/v1/notes/{noteId}',
+    group: 'notes',
+    tag: 'Notes',
+    summary: 'One note (a deleted note is a 404)',
+    auth: true,
+    versioned: true,
+    params: noteIdParams,
+    response: { status: 200, description: 'The note', schema: noteSchema },
+  }),
+  updateNote: route({
+    method: 'PATCH',
+    path: '/v1/notes/{noteId}',
+    group: 'notes',
+    tag: 'Notes',
+    summary: 'Edit a note’s text (its author, or owner/admin); the text it replaces is kept in its history',
+    auth: true,
+    versioned: true,
+    params: noteIdParams,
+    body: updateNoteInput,
+    response: { status: 200, description: 'The edited note', schema: noteSchema },
+  }),
+  deleteNote: route({
+    method: 'DELETE',
+    path: '/v1/notes/{noteId}',
+    group: 'notes',
+    tag: 'Notes',
+    summary: 'Delete a note (its author, or owner/admin)',
+    description:
+      'A soft delete: the note and its history stay in the table (with who deleted it and when) for audit, but it leaves its anchor’s list and every read answers 404. Appends `note.deleted`.',
+    auth: true,
+    versioned: true,
+    params: noteIdParams,
+    response: { status: 204, description: 'The note is deleted' },
+  }),
+  listNoteHistory: route({
+    method: 'GET',
+    path: '/v1/notes/{noteId}/history',
+    group: 'notes',
+    tag: 'Notes',
+    summary: 'The earlier texts of a note, newest first (one per edit)',
+    auth: true,
+    params: noteIdParams,
+    query: pageQuerySchema,
+    response: {
+      status: 200,
+      description: 'A page of revisions',
+      schema: pageOf(noteRevisionSchema, 'NoteRevisionPage'),
+    },
+  }),
+} as const satisfies Record<string, RouteDefinition>;

@@ -1,0 +1,47 @@
+import {
+  apiTokenSchema,
+  createdApiTokenSchema,
+  createTokenInput,
+  listTokensQuery,
+  tokenIdParams,
+} from '../../../domain/auth/tokens.schemas';
+import { pageQuerySchema } from '../../../domain/shared/pagination';
+import { route, pageOf, type RouteDefinition } from '../route-definition';
+
+export const tokensRoutes = {
+  listTokens: route({
+    method: 'GET',
+    path: '/v1/tokens',
+    group: 'tokens',
+    tag: 'API tokens',
+    summary: "The caller's API tokens (owner/admin: anyone's, or all)",
+    auth: true,
+    query: pageQuerySchema.extend(listTokensQuery.shape),
+    response: {
+      status: 200,
+      description: 'A page of tokens (never their secrets)',
+      schema: pageOf(apiTokenSchema, 'ApiTokenPage'),
+    },
+  }),
+  createToken: route({
+    method: 'POST',
+    path: '/v1/tokens',
+    group: 'tokens',
+    tag: 'API tokens',
+    summary: 'Create an API token; its secret is shown once',
+    auth: true,
+    creates: true,
+    body: createTokenInput,
+    response: { status: 201, description: 'The token with its secret', schema: createdApiTokenSchema },
+  }),
+  revokeToken: route({
+    method: 'DELETE',
+    path: '/v1/tokens/{tokenId}',
+    group: 'tokens',
+    tag: 'API tokens',
+    summary: 'Revoke an API token (your own; owner/admin: any)',
+    auth: true,
+    params: tokenIdParams,
+    response: { status: 200, description: 'The revoked token', schema: apiTokenSchema },
+  }),
+} as const satisfies Record<string, RouteDefinition>;
