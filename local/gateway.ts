@@ -60,7 +60,8 @@ async function handle(
   requestId: string,
   hooks: Map<string, WebhookDefinition>,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Not `new URL()`: it resolves `..` and `%2E%2E` segments, which would route a request elsewhere.
+  const url = splitRequestTarget(req.url ?? '/');
   const body = await readBody(req);
   if (body === undefined) {
     return { statusCode: 413, headers: { 'content-type': 'application/json' }, body: '{"message":"Request Entity Too Large"}' };
@@ -76,7 +77,7 @@ async function handle(
       path: url.pathname,
       rawQueryString: url.search.replace(/^\?/, ''),
       headers,
-      body: body.length ? body.toString('utf8') : undefined,
+      body: body.length ? body : undefined,
       sourceIp: req.socket.remoteAddress,
     },
     requestId,
@@ -86,14 +87,14 @@ async function handle(
 async function invokeWebhook(
   hook: WebhookDefinition,
   req: IncomingMessage,
-  url: URL,
+  url: RequestTarget,
   headers: Record<string, string | undefined>,
   body: Buffer,
   requestId: string,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const handler = await loadHandler<(event: LambdaFunctionURLEvent, context: unknown) => Promise<LambdaFunctionURLResult>>(hook.entry);
   const now = new Date();
-  const query = Object.fromEntries(url.searchParams);
+  const query = Object.fromEntries(new URLSearchParams(url.search));
   const event: LambdaFunctionURLEvent = {
     version: '2.0',
     routeKey: '$default',
@@ -124,6 +125,21 @@ async function invokeWebhook(
   };
   const result = await handler(event, lambdaContext(`crm-hook-${hook.name}`, requestId));
   return typeof result === 'string' ? { statusCode: 200, body: result } : (result as APIGatewayProxyStructuredResultV2);
+}
+
+interface RequestTarget {
+  pathname: string;
+  /** The query string with its `?`, or empty. */
+  search: string;
+}
+
+/** The request target as sent: the path and query, split at the first `?`, nothing resolved. */
+export function splitRequestTarget(target: string): RequestTarget {
+  const withoutFragment = target.split('#')[0]!;
+  const queryAt = withoutFragment.indexOf('?');
+  return queryAt === -1
+    ? { pathname: withoutFragment, search: '' }
+    : { pathname: withoutFragment.slice(0, queryAt), search: withoutFragment.slice(queryAt) };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -13,7 +13,7 @@ export interface InvokeOptions {
   token?: string;
   headers?: Record<string, string>;
   query?: Record<string, string | number | boolean | undefined>;
-  /** An object is sent as JSON; a string as it is. */
+  /** An object is sent as JSON; a string or bytes as they are. */
   body?: unknown;
 }
 
@@ -30,8 +30,8 @@ export async function invokeHttp(
   }
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (typeof options.body === 'string') body = options.body;
+  let body: string | Buffer | undefined;
+  if (typeof options.body === 'string' || Buffer.isBuffer(options.body)) body = options.body;
   else if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';

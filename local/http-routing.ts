@@ -71,7 +71,8 @@ export interface HttpRequestLike {
   /** Raw query string without `?`. */
   rawQueryString?: string;
   headers?: Record<string, string | undefined>;
-  body?: string;
+  /** Bytes as they came, or text. */
+  body?: string | Buffer;
   sourceIp?: string;
 }
 
@@ -119,8 +120,21 @@ export function toApiGatewayEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    ...(request.body ? { body: request.body, isBase64Encoded: false } : { isBase64Encoded: false }),
+    ...eventBody(request.body),
   };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** As an HTTP API hands a body over: text when it is UTF-8, else base64-encoded bytes. */
+function eventBody(body: string | Buffer | undefined): { body?: string; isBase64Encoded: boolean } {
+  if (body === undefined || body.length === 0) return { isBase64Encoded: false };
+  if (typeof body === 'string') return { body, isBase64Encoded: false };
+  try {
+    return { body: strictUtf8.decode(body), isBase64Encoded: false };
+  } catch {
+    return { body: body.toString('base64'), isBase64Encoded: true };
+  }
 }
 
 /** A Lambda context good enough for handlers run locally. */

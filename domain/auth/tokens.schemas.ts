@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 
 export const apiTokenSchema = z
   .object({
@@ -31,4 +32,4 @@ export const createTokenInput = z
 export type CreateTokenInput = z.infer<typeof createTokenInput>;
 
 export const listTokensQuery = z.object({ userId: z.string().min(1).max(64).optional() });
-export const tokenIdParams = z.object({ tokenId: z.string().min(1).max(64) });
+export const tokenIdParams = z.object({ tokenId: recordId('tok', 'an API token') });

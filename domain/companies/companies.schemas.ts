@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { listContactsQuery } from '../contacts/contacts.schemas';
-import { pageQuerySchema } from '../shared/pagination';
+import { booleanQuery, pageQuerySchema } from '../shared/pagination';
 import { maxDomainsPerCompany } from './company-domains';
 
 export const companySizes = [
@@ -89,13 +90,11 @@ export const companySchema = z
   .meta({ id: 'Company' });
 export type Company = z.infer<typeof companySchema>;
 
-export const companyIdParams = z.object({ companyId: id });
+export const companyIdParams = z.object({ companyId: recordId('co', 'a company') });
 
-const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const listCompaniesQuery = pageQuerySchema.extend({
-  archived: booleanQuery
-    .default(false)
+  archived: booleanQuery(false)
     .meta({ description: 'true lists archived companies instead of active ones' }),
   q: z
     .string()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { pageQuerySchema } from '../shared/pagination';
+import { recordId } from '../shared/ids';
+import { booleanQuery, pageQuerySchema } from '../shared/pagination';
 import { tagName } from '../tags/tag-names';
 import { channelKinds } from './channels';
 
@@ -180,20 +181,19 @@ export const contactSearchHitSchema = contactSummarySchema
   .meta({ id: 'ContactSearchHit', description: 'A contact summary as search finds it (without updatedAt: GET the contact for everything else)' });
 export type ContactSearchHit = z.infer<typeof contactSearchHitSchema>;
 
-export const contactIdParams = z.object({ contactId: z.string().min(1).max(64) });
-export const channelIdParams = contactIdParams.extend({ channelId: z.string().min(1).max(64) });
+export const contactIdParams = z.object({ contactId: recordId('ct', 'a contact') });
+export const channelIdParams = contactIdParams.extend({ channelId: recordId('ch', 'a channel') });
 
-const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
 const isoDateTime = z.iso.datetime({ offset: true });
 
 export const listContactsQuery = pageQuerySchema.extend({
   sort: z.enum(['name', 'created', 'updated']).default('name'),
   order: z.enum(['asc', 'desc']).optional().meta({ description: 'Default: asc for name, desc for dates' }),
-  archived: booleanQuery.default(false).meta({ description: 'true lists archived contacts instead of active ones' }),
+  archived: booleanQuery(false).meta({ description: 'true lists archived contacts instead of active ones' }),
   ownerId: z.string().min(1).max(64).optional().meta({ description: 'A user id, or `none` for unclaimed contacts' }),
   companyId: z.string().min(1).max(64).optional().meta({ description: "A company's contacts (its own list); with ownerId, filtered to that owner" }),
   tag: tagName.optional().meta({ description: 'Contacts with this tag (its own list, sorted by name only: `sort` must be name); with ownerId, filtered to that owner' }),
-  suppressed: booleanQuery.optional(),
+  suppressed: booleanQuery().optional(),
   createdFrom: isoDateTime.optional(),
   createdTo: isoDateTime.optional(),
   updatedFrom: isoDateTime.optional(),
@@ -203,9 +203,9 @@ export type ListContactsQuery = z.infer<typeof listContactsQuery>;
 
 export const searchContactsQuery = pageQuerySchema.extend({
   q: z.string().trim().min(2).max(100).meta({ description: 'A prefix of a name, email, phone number or company; accents and case do not matter' }),
-  archived: booleanQuery.default(false),
+  archived: booleanQuery(false),
   ownerId: z.string().min(1).max(64).optional(),
-  suppressed: booleanQuery.optional(),
+  suppressed: booleanQuery().optional(),
 });
 export type SearchContactsQuery = z.infer<typeof searchContactsQuery>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { booleanQuery } from '../shared/pagination';
 import { customFieldEntityTypes, customFieldTypes } from './custom-field.entity';
 
 export const maxCustomFieldsPerEntityType = 100;
@@ -81,11 +82,7 @@ export const customFieldListSchema = z
 
 export const listCustomFieldsQuery = z.object({
   entityType: customFieldEntityTypeSchema,
-  includeArchived: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true')
-    .meta({ description: 'Also list archived fields' }),
+  includeArchived: booleanQuery(false).meta({ description: 'Also list archived fields' }),
 });
 export type ListCustomFieldsQuery = z.infer<typeof listCustomFieldsQuery>;
 

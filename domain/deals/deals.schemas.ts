@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
 import { currencySumSchema, pipelineSchema, stageSchema } from '../pipelines/pipelines.schemas';
 import { dealStatuses } from './deal.entity';
@@ -80,7 +81,7 @@ export const updateDealInput = z
   .meta({ id: 'UpdateDealInput' });
 export type UpdateDealInput = z.infer<typeof updateDealInput>;
 
-export const dealIdParams = z.object({ dealId: id });
+export const dealIdParams = z.object({ dealId: recordId('dl', 'a deal') });
 
 export const changeStageInput = z
   .object({

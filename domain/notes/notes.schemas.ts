@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { anchorInput, anchorQuery, anchorSchema, type AnchorKind } from '../anchors/anchors';
 import { pageQuerySchema } from '../shared/pagination';
 
@@ -21,7 +22,7 @@ export type CreateNoteInput = z.infer<typeof createNoteInput>;
 export const updateNoteInput = z.object({ markdown: markdownText }).meta({ id: 'UpdateNoteInput' });
 export type UpdateNoteInput = z.infer<typeof updateNoteInput>;
 
-export const noteIdParams = z.object({ noteId: z.string().min(1).max(64) });
+export const noteIdParams = z.object({ noteId: recordId('note', 'a note') });
 
 export const listNotesQuery = pageQuerySchema.extend(anchorQuery(noteAnchorKinds));
 export type ListNotesQuery = z.infer<typeof listNotesQuery>;

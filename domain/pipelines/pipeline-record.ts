@@ -45,7 +45,7 @@ export const maxStagesPerPipeline = 30;
  * first use (`readPipeline`, `listPipelines`, a deal created without a pipeline).
  */
 export const defaultPipelineId = 'pl_default';
-const defaultStages: { stageId: string; name: string; kind: StageKind }[] = [
+export const defaultStages: { stageId: string; name: string; kind: StageKind }[] = [
   { stageId: 'st_open', name: 'Open', kind: 'open' },
   { stageId: 'st_negotiating', name: 'Negotiating', kind: 'open' },
   { stageId: 'st_won', name: 'Won', kind: 'won' },

@@ -1,12 +1,18 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
+import { defaultStages } from './pipeline-record';
 import { stageKinds } from './pipeline.entity';
 
 const id = z.string().min(1).max(64);
 const name = z.string().trim().min(1).max(100);
 
-export const pipelineIdParams = z.object({ pipelineId: id });
-export const stageParams = z.object({ pipelineId: id, stageId: id });
+const pipelineId = recordId('pl', 'a pipeline', ['default']);
+export const pipelineIdParams = z.object({ pipelineId });
+export const stageParams = z.object({
+  pipelineId,
+  stageId: recordId('st', 'a stage', defaultStages.map((stage) => stage.stageId.slice(3))),
+});
 
 export const stageSchema = z
   .object({

@@ -10,6 +10,8 @@ export type DomainErrorCode =
   | 'idempotency_key_reused'
   | 'idempotency_in_progress'
   | 'unprocessable'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'rate_limited';
 
 export interface FieldIssue {

@@ -39,3 +39,14 @@ export function checkCursor(workspaceId: string, cursor: string | undefined): st
   }
   return cursor;
 }
+
+/**
+ * A query-string flag: `true` or `false`. With a default, the document states it as the string the
+ * client would send (`"false"`), which is what the parameter's schema is.
+ */
+export function booleanQuery(defaultValue?: boolean) {
+  const flag = z.enum(['true', 'false']);
+  return (defaultValue === undefined ? flag : flag.default(defaultValue ? 'true' : 'false')).transform(
+    (value) => value === 'true',
+  );
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { allAnchorKinds, anchorInput, anchorQuery, anchorSchema } from '../anchors/anchors';
 import { pageQuerySchema } from '../shared/pagination';
 
@@ -55,7 +56,7 @@ export const assignTaskInput = z
   .meta({ id: 'AssignTaskInput' });
 export type AssignTaskInput = z.infer<typeof assignTaskInput>;
 
-export const taskIdParams = z.object({ taskId: z.string().min(1).max(64) });
+export const taskIdParams = z.object({ taskId: recordId('task', 'a task') });
 
 const status = z.enum(taskStatuses).default('open').meta({
   description:

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { roles } from '../shared/context';
 
 export const roleSchema = z.enum(roles).meta({ description: 'owner and admin read and write workspace-wide; a member writes only what they own or nobody has claimed' });
@@ -40,4 +41,4 @@ export const updateUserInput = z
   .meta({ id: 'UpdateUserInput' });
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 
-export const userIdParams = z.object({ userId: z.string().min(1).max(64) });
+export const userIdParams = z.object({ userId: recordId('usr', 'a user') });

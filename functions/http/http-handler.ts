@@ -14,7 +14,7 @@ import { DomainError, type FieldIssue } from '../../domain/shared/errors';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
-import { routeKey, routeList, type HandlerGroup, type OperationId, type RouteDefinition, type RouteOf } from './routes';
+import { honoursIfMatch, routeKey, routeList, type HandlerGroup, type OperationId, type RouteDefinition, type RouteOf } from './routes';
 
 const maxBodyBytes = 1024 * 1024;
 
@@ -65,18 +65,22 @@ export function createHttpHandler<G extends HandlerGroup>(
     const deps = getDeps();
     try {
       const route = routesByKey.get(event.routeKey);
-      if (!route) return problemResponse(404, 'route_not_found', `No route ${event.routeKey}`, problemContext);
+      // The path must be this route's own: an encoded dot segment or an empty id never reaches another route.
+      if (!route || !pathFitsRoute(event.rawPath, route.path)) {
+        return problemResponse(404, 'route_not_found', `No route for ${event.rawPath}`, problemContext);
+      }
       const headers = event.headers ?? {};
-      const caller = route.auth ? await authenticate(deps, bearerToken(headers.authorization)) : undefined;
+      const token = bearerToken(headers.authorization);
+      const caller = route.auth ? await authenticate(deps, token).catch(challenge(token)) : undefined;
       if (caller) logger.appendKeys({ workspaceId: caller.workspaceId, userId: caller.userId });
 
-      const rawBody = decodeBody(event);
+      const rawBody = route.body ? decodeBody(event) : '';
       const input = {
         caller: caller as Authenticated,
         params: parsePart(route.params, 'params', event.pathParameters ?? {}),
         query: parsePart(route.query, 'query', event.queryStringParameters ?? {}),
         body: route.body ? parsePart(route.body, 'body', parseJsonBody(rawBody, headers['content-type'])) : {},
-        expectedVersion: route.versioned ? parseIfMatch(headers['if-match']) : undefined,
+        expectedVersion: honoursIfMatch(route) ? parseIfMatch(headers['if-match']) : undefined,
         requestId,
       };
 
@@ -111,6 +115,10 @@ export function createHttpHandler<G extends HandlerGroup>(
         await abandonIdempotentRequest(deps, idempotency.caller, idempotency.key).catch((cleanupError) =>
           logger.warn('Could not release an idempotency key', { error: cleanupError as Error }),
         );
+      }
+      if (error instanceof AuthChallenge) {
+        logger.info('Request refused', { code: error.refusal.code });
+        return domainErrorResponse(error.refusal, problemContext, { 'www-authenticate': error.header });
       }
       if (error instanceof DomainError) {
         logger.info('Request refused', { code: error.code });
@@ -171,27 +179,89 @@ function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** RFC 6750: a 401 names the scheme, and the error when a token was sent but refused. */
+class AuthChallenge extends Error {
+  constructor(
+    readonly refusal: DomainError,
+    readonly header: string,
+  ) {
+    super(refusal.message);
+  }
+}
+
+const challenge = (token: string | undefined) => (error: unknown) => {
+  if (!(error instanceof DomainError) || error.code !== 'unauthenticated') throw error;
+  throw new AuthChallenge(
+    error,
+    token === undefined
+      ? 'Bearer realm="crm"'
+      : 'Bearer realm="crm", error="invalid_token", error_description="The token is unknown, revoked or expired"',
+  );
+};
+
+/**
+ * True when the path has exactly the route's segments: its literals, and one non-empty segment that is
+ * not `.` or `..` for each parameter. A deployed HTTP API hands over the path decoded (`rawPath`), so
+ * an encoded slash or dot segment shows here whatever the gateway routed it as.
+ */
+export function pathFitsRoute(path: string, template: string): boolean {
+  const segments = path.split('/');
+  const expected = template.split('/');
+  if (segments.length !== expected.length) return false;
+  return expected.every((part, index) => {
+    const segment = segments[index]!;
+    if (!/^\{\w+\}$/.test(part)) return segment === part;
+    return segment !== '' && segment !== '.' && segment !== '..';
+  });
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text: bounded, and refused unless it is well-formed UTF-8. */
 function decodeBody(event: APIGatewayProxyEventV2): string {
   if (!event.body) return '';
-  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (Buffer.byteLength(body) > maxBodyBytes) {
-    throw new DomainError('validation_failed', 'The request body is too large', {
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (bytes.length > maxBodyBytes) {
+    throw new DomainError('payload_too_large', `The request body is larger than ${maxBodyBytes} bytes`, {
       fields: [{ field: 'body', message: `At most ${maxBodyBytes} bytes` }],
     });
   }
-  return body;
+  try {
+    return event.isBase64Encoded ? strictUtf8.decode(bytes) : event.body;
+  } catch {
+    throw validation([{ field: 'body', message: 'The body is not valid UTF-8' }]);
+  }
 }
 
 function parseJsonBody(body: string, contentType: string | undefined): unknown {
   if (body.trim() === '') return {};
-  if (contentType && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw validation([{ field: 'headers.content-type', message: 'Send the body as application/json' }]);
+  if (contentType && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new DomainError('unsupported_media_type', 'Send the body as JSON with Content-Type: application/json', {
+      fields: [{ field: 'headers.content-type', message: `${contentType.slice(0, 100)} is not JSON` }],
+    });
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(body);
+    parsed = JSON.parse(body);
   } catch {
     throw validation([{ field: 'body', message: 'The body is not valid JSON' }]);
   }
+  const broken = firstIllFormedString(parsed, 'body');
+  if (broken) throw validation([{ field: broken, message: 'Holds a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not text' }]);
+  return parsed;
+}
+
+/** The path of the first string (key or value) holding a lone surrogate, which no store keeps intact. */
+function firstIllFormedString(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.isWellFormed() ? undefined : path;
+  if (!value || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const at = `${path}.${key}`;
+    if (!key.isWellFormed()) return at;
+    const found = firstIllFormedString(item, at);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** If-Match carries the ETag the client read: `"3"` (or W/"3"); `*` means any version. */

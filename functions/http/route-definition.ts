@@ -36,11 +36,27 @@ export interface RouteDefinition {
   query?: ZodObject;
   body?: ZodType;
   response: { status: number; description: string; schema?: ZodType; contentType?: string };
+  /** Further success answers, e.g. 202 while bounded work goes on (the client repeats the request). */
+  alsoResponds?: readonly { status: 200 | 202 | 204; description: string; schema?: ZodType }[];
+  /**
+   * The refusals particular to this route, each with what causes it. The ones that follow from the
+   * route's shape are declared without being listed here (functions/http/openapi.ts): 400 for its
+   * inputs, 401 for its token, 404 for its path ids, 412 for If-Match, 413/415 for its body, 422 for a
+   * reused Idempotency-Key and 409 for a write that keeps losing races.
+   */
+  refusals?: Partial<Record<RefusalStatus, string>>;
   /** A creating POST: honours the Idempotency-Key header. */
   creates?: boolean;
   /** The record carries a version: the response has an ETag and writes honour If-Match. */
   versioned?: boolean;
 }
+
+/** Statuses a route declares for itself: role or ownership (403), a missing referenced record (404), a state or uniqueness conflict (409), a cap or rule (422). */
+export type RefusalStatus = 403 | 404 | 409 | 422;
+
+/** A write that carries If-Match: a versioned record changed by anything but a create. */
+export const honoursIfMatch = (route: Pick<RouteDefinition, 'method' | 'versioned' | 'creates'>) =>
+  Boolean(route.versioned) && route.method !== 'GET' && !route.creates;
 
 export const route = <R extends RouteDefinition>(definition: R) => definition;
 export const pageOf = <T extends ZodType>(item: T, id: string) =>

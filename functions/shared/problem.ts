@@ -12,6 +12,8 @@ const statusByCode: Record<DomainErrorCode, number> = {
   precondition_failed: 412,
   idempotency_key_reused: 422,
   unprocessable: 422,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
   precondition_required: 428,
   rate_limited: 429,
 };
@@ -78,11 +80,12 @@ export function problemResponse(
   };
 }
 
-export function domainErrorResponse(error: DomainError, context: ProblemContext) {
+export function domainErrorResponse(error: DomainError, context: ProblemContext, headers?: Record<string, string>) {
   const { fields, ...details } = error.details;
   return problemResponse(statusByCode[error.code], error.code, error.message, context, {
     ...details,
     ...(fields ? { errors: fields } : {}),
+    ...(headers ? { headers } : {}),
   });
 }
 

@@ -327,7 +327,7 @@ describe('linking contacts', () => {
 
   it('refuses a companyId that is not a company of the workspace', async () => {
     const foreign = await createCompany(globex.owner.token, { name: 'Foreign Co' });
-    for (const companyId of ['co_nope', foreign.body.id]) {
+    for (const companyId of ['co_00000000000000000000000000', foreign.body.id]) {
       const res = await createContact(acme.owner.token, { name: 'Bad Link', companyId });
       expect(res.status).toBe(400);
       expect(res.body.errors[0].field).toBe('body.companyId');
@@ -731,7 +731,7 @@ describe('access', () => {
       'query.archived',
       'query.limit',
     ]);
-    expect((await stack.api('GET', '/v1/companies/co_missing', { token: acme.owner.token })).status).toBe(
+    expect((await stack.api('GET', '/v1/companies/co_00000000000000000000000000', { token: acme.owner.token })).status).toBe(
       404,
     );
   });

@@ -244,7 +244,7 @@ describe('GET /v1/contacts/{contactId}/timeline', () => {
     const foreign = await timeline(contactId, {}, globex.owner.token);
     expect(foreign.status).toBe(404);
     expect(foreign.headers['content-type']).toBe('application/problem+json');
-    expect((await timeline('ct_nobody')).status).toBe(404);
+    expect((await timeline('ct_00000000000000000000000000')).status).toBe(404);
   });
 
   it('appears in the OpenAPI document with its query and entry schema', async () => {

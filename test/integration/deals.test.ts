@@ -374,10 +374,10 @@ describe('bad input', () => {
       [{ title: 'x', value: 1.5, currency: 'EUR' }, 'body.value'],
       [{ title: 'x', expectedCloseDate: '2026-02-30' }, 'body.expectedCloseDate'],
       [{ title: 'x', stageId: 'st_won' }, 'body.stageId'],
-      [{ title: 'x', stageId: 'st_nope' }, 'body.stageId'],
+      [{ title: 'x', stageId: 'st_00000000000000000000000000' }, 'body.stageId'],
       [{ title: 'x', pipelineId: 'pl_nope' }, 'body.pipelineId'],
       [{ title: 'x', ownerId: 'usr_nope' }, 'body.ownerId'],
-      [{ title: 'x', contactId: 'ct_nope' }, 'body.contactId'],
+      [{ title: 'x', contactId: 'ct_00000000000000000000000000' }, 'body.contactId'],
       [{ title: 'x', customFields: { nope: 1 } }, 'body.customFields.nope'],
     ];
     for (const [body, field] of cases) {

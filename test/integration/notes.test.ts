@@ -203,7 +203,7 @@ describe('notes', () => {
     }
     const missing = await stack.api('POST', '/v1/notes', {
       token: acme.owner.token,
-      body: { anchor: { kind: 'contact', id: 'ct_nope' }, markdown: 'x' },
+      body: { anchor: { kind: 'contact', id: 'ct_00000000000000000000000000' }, markdown: 'x' },
     });
     expect(missing.status).toBe(404);
     expect(fields(missing)).toEqual(['body.anchor.id']);

@@ -127,7 +127,7 @@ describe('pins (seed 001 ContactPin)', () => {
   it('cannot pin another workspace’s contact or one that does not exist (404)', async () => {
     const a = await createContact(acme.owner.token, 'Foreign Fay');
     expect((await pin(globex.owner.token, 1, a.id)).status).toBe(404);
-    expect((await pin(acme.owner.token, 1, 'ct_nope')).status).toBe(404);
+    expect((await pin(acme.owner.token, 1, 'ct_00000000000000000000000000')).status).toBe(404);
     expect((await pins(globex.owner.token)).map((p) => p.contactId)).not.toContain(a.id);
   });
 });
@@ -211,7 +211,7 @@ describe('scores (seed 001 ContactScore)', () => {
     const empty = await stack.api('GET', `/v1/contacts/${a.id}/scores`, { token: acme.member.token });
     expect(empty.body).toEqual({ items: [], nextCursor: null });
     expect((await stack.api('GET', `/v1/contacts/${a.id}`, { token: acme.member.token })).body).toMatchObject({ score: null, qualification: null });
-    expect((await stack.api('GET', '/v1/contacts/ct_nope/scores', { token: acme.member.token })).status).toBe(404);
+    expect((await stack.api('GET', '/v1/contacts/ct_00000000000000000000000000/scores', { token: acme.member.token })).status).toBe(404);
   });
 });
 

@@ -111,7 +111,7 @@ describe('stages', () => {
     const b = first.body.stages[2];
     const renamed = await act(acme.owner.token, 'PATCH', `/v1/pipelines/${pipeline.id}/stages/${b.id}`, { name: 'Bee' });
     expect(stageNames(renamed.body)).toEqual(['Zero', 'A', 'Bee', 'Won', 'Lost']);
-    expect((await act(acme.owner.token, 'PATCH', `/v1/pipelines/${pipeline.id}/stages/st_nope`, { name: 'x' })).status).toBe(404);
+    expect((await act(acme.owner.token, 'PATCH', `/v1/pipelines/${pipeline.id}/stages/st_00000000000000000000000000`, { name: 'x' })).status).toBe(404);
     const order = [...renamed.body.stages].reverse().map((s: { id: string }) => s.id);
     const reordered = await act(acme.owner.token, 'PUT', `/v1/pipelines/${pipeline.id}/stages`, { stageIds: order }, { 'if-match': `"${renamed.body.version}"` });
     expect(stageNames(reordered.body)).toEqual(['Lost', 'Won', 'Bee', 'A', 'Zero']);
@@ -169,7 +169,7 @@ describe('stages', () => {
     const refused = await act(acme.owner.token, 'DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.errors[0].field).toBe('query.moveDealsTo');
-    for (const target of [a.id, won.id, 'st_nope']) {
+    for (const target of [a.id, won.id, 'st_00000000000000000000000000']) {
       const bad = await act(acme.owner.token, 'DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}`, undefined, undefined, { moveDealsTo: target });
       expect(bad.status, target).toBe(400);
       expect(bad.body.errors[0].field).toBe('query.moveDealsTo');

@@ -121,7 +121,7 @@ describe('tasks', () => {
       [{ title: 'x', dueAt: 'tomorrow' }, ['body.dueAt'], 400],
       [{ title: 'x', priority: 'asap' }, ['body.priority'], 400],
       [{ title: 'x', anchor: { kind: 'deal', id: 'deal_1' } }, ['body.anchor.id'], 404],
-      [{ title: 'x', anchor: { kind: 'contact', id: 'ct_nope' } }, ['body.anchor.id'], 404],
+      [{ title: 'x', anchor: { kind: 'contact', id: 'ct_00000000000000000000000000' } }, ['body.anchor.id'], 404],
       [{ title: 'x', assigneeId: 'usr_nope' }, ['body.assigneeId'], 400],
     ];
     for (const [body, expected, status] of cases) {
