@@ -157,12 +157,20 @@ function toResponse(
     return { statusCode: result.statusCode, body: result.body, headers: { ...result.headers, 'x-request-id': requestId } };
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
-  const record = result as { id?: unknown; version?: unknown } | undefined;
+  const record = result as { version?: unknown } | undefined;
   if (route.versioned && typeof record?.version === 'number') headers.etag = `"${record.version}"`;
-  if (route.response.status === 201 && typeof record?.id === 'string') {
-    headers.location = `${event.rawPath.replace(/\/$/, '')}/${record.id}`;
-  }
+  const address = route.response.status === 201 ? recordAddress(result) : undefined;
+  if (address) headers.location = `${event.rawPath.replace(/\/$/, '')}/${address}`;
   return { statusCode: route.response.status, headers, body: JSON.stringify(result) };
+}
+
+/** How a created record is addressed under its collection: its id, a tag's `ref`, a custom field's `entityType/key`. */
+function recordAddress(result: unknown): string | undefined {
+  const record = (result ?? {}) as { id?: unknown; ref?: unknown; entityType?: unknown; key?: unknown };
+  if (typeof record.id === 'string') return record.id;
+  if (typeof record.ref === 'string') return record.ref;
+  if (typeof record.entityType === 'string' && typeof record.key === 'string') return `${record.entityType}/${record.key}`;
+  return undefined;
 }
 
 const validation = (fields: FieldIssue[]) => new DomainError('validation_failed', 'The request is invalid', { fields });

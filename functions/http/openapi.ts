@@ -20,6 +20,10 @@ const problemMeanings: Record<number, string> = {
   422: 'Understood but refused by a rule; `code` says which',
 };
 
+/** A path naming a record (an id, a key, a tag), not a position such as a pin slot. */
+export const namesRecordInPath = (route: Pick<RouteDefinition, 'params'>) =>
+  Object.keys(route.params?.shape ?? {}).some((name) => /Id$|^key$|^tag$/.test(name));
+
 const isWrite = (route: Pick<RouteDefinition, 'method'>) => route.method !== 'GET';
 
 /**
@@ -37,7 +41,7 @@ export function declaredRefusals(route: RouteDefinition): Map<number, string> {
   if (route.params || route.query || route.body || route.creates || honoursIfMatch(route)) add(400);
   if (route.auth) add(401);
   if (own[403]) add(403, own[403]);
-  if (route.params) add(404, 'the record named in the path');
+  if (namesRecordInPath(route)) add(404, 'the record named in the path');
   if (own[404]) add(404, own[404]);
   if (own[409]) add(409, own[409]);
   if (route.creates) add(409, '`idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`)');
@@ -69,7 +73,7 @@ function successResponses(route: Route): Record<number, ResponseConfig> {
     const headers: Record<string, ReturnType<typeof header>> = { ...requestIdHeader };
     const hasRecord = answer.schema !== undefined && (answer.status === 200 || answer.status === 201);
     if (route.versioned && hasRecord && answer === all[0]) headers.ETag = header('The record’s version, for If-Match', true);
-    if (answer.status === 201) headers.Location = header('The new record’s URL', true);
+    if (answer.status === 201) headers.Location = header('The new record’s URL, when it has one of its own');
     if (route.creates) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
     const contentType = 'contentType' in answer && answer.contentType ? answer.contentType : 'application/json';
     responses[answer.status] = {

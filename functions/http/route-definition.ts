@@ -69,3 +69,13 @@ export const pageOf = <T extends ZodType>(item: T, id: string) =>
         .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
     })
     .meta({ id });
+
+/** The 202 of a request that did a bounded part of its work: repeat the same request to go on. */
+export const inProgressSchema = z
+  .object({
+    status: z.literal('in_progress'),
+    detail: z.string(),
+    moved: z.number().int().optional().meta({ description: 'Notes and tasks moved by this request' }),
+    dealsMoved: z.number().int().optional().meta({ description: 'Deals moved by this request' }),
+  })
+  .meta({ id: 'InProgress', description: 'Work is left: repeat the same request until it answers 200' });

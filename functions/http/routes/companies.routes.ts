@@ -38,6 +38,7 @@ export const companiesRoutes = {
     creates: true,
     versioned: true,
     body: createCompanyInput,
+    refusals: { 409: 'a domain another company holds' },
     response: { status: 201, description: 'The new company', schema: companySchema },
   }),
   getCompany: route({
@@ -61,6 +62,7 @@ export const companiesRoutes = {
     versioned: true,
     params: companyIdParams,
     body: updateCompanyInput,
+    refusals: { 403: "a member changing another owner's company" },
     response: { status: 200, description: 'The updated company', schema: companySchema },
   }),
   archiveCompany: route({
@@ -72,6 +74,7 @@ export const companiesRoutes = {
     auth: true,
     versioned: true,
     params: companyIdParams,
+    refusals: { 403: "a member archiving another owner's company" },
     response: { status: 200, description: 'The company', schema: companySchema },
   }),
   unarchiveCompany: route({
@@ -83,6 +86,7 @@ export const companiesRoutes = {
     auth: true,
     versioned: true,
     params: companyIdParams,
+    refusals: { 403: "a member unarchiving another owner's company" },
     response: { status: 200, description: 'The company', schema: companySchema },
   }),
   mergeCompanies: route({
@@ -96,6 +100,15 @@ export const companiesRoutes = {
     auth: true,
     params: companyIdParams,
     body: mergeCompaniesInput,
+    refusals: { 403: 'a member', 409: 'a company merged into itself, or one already merged' },
+    alsoResponds: [
+      {
+        status: 202,
+        description:
+          'Contacts, deals, notes or tasks are left to move (`status: in_progress`): repeat the same request',
+        schema: mergeResultSchema,
+      },
+    ],
     response: {
       status: 200,
       description: 'The merge is complete (202: in progress, repeat it)',

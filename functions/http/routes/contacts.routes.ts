@@ -27,7 +27,7 @@ import {
   setQualificationInput,
 } from '../../../domain/contacts/scoring.schemas';
 import { pageQuerySchema } from '../../../domain/shared/pagination';
-import { route, pageOf, type RouteDefinition } from '../route-definition';
+import { inProgressSchema, pageOf, route, type RouteDefinition } from '../route-definition';
 
 export const contactsRoutes = {
   listContacts: route({
@@ -73,6 +73,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     query: lookupContactQuery,
+    refusals: { 404: 'no contact holds the value' },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   createContact: route({
@@ -87,6 +88,10 @@ export const contactsRoutes = {
     creates: true,
     versioned: true,
     body: createContactInput,
+    refusals: {
+      403: 'a member giving the contact to another owner',
+      409: 'a channel value another contact holds (`conflictingContactId`)',
+    },
     response: { status: 201, description: 'The new contact', schema: contactSchema },
   }),
   getContact: route({
@@ -110,6 +115,10 @@ export const contactsRoutes = {
     versioned: true,
     params: contactIdParams,
     body: updateContactInput,
+    refusals: {
+      403: "a member changing another owner's contact",
+      409: 'a channel value another contact holds (`conflictingContactId`)',
+    },
     response: { status: 200, description: 'The updated contact', schema: contactSchema },
   }),
   addContactChannel: route({
@@ -122,6 +131,11 @@ export const contactsRoutes = {
     versioned: true,
     params: contactIdParams,
     body: addChannelInput,
+    refusals: {
+      403: "a member changing another owner's contact",
+      409: 'a channel value another contact holds (`conflictingContactId`)',
+      422: 'more channels than a contact may have (10)',
+    },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   removeContactChannel: route({
@@ -133,6 +147,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: channelIdParams,
+    refusals: { 403: "a member changing another owner's contact" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   archiveContact: route({
@@ -144,6 +159,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
+    refusals: { 403: "a member archiving another owner's contact" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   unarchiveContact: route({
@@ -155,6 +171,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
+    refusals: { 403: "a member unarchiving another owner's contact" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   suppressContact: route({
@@ -167,6 +184,7 @@ export const contactsRoutes = {
     versioned: true,
     params: contactIdParams,
     body: suppressInput,
+    refusals: { 403: "a member suppressing another owner's contact" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   unsuppressContact: route({
@@ -178,6 +196,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
+    refusals: { 403: "a member lifting another owner's suppression" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   claimContact: route({
@@ -189,6 +208,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
+    refusals: { 409: 'the contact belongs to another user' },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   releaseContact: route({
@@ -200,6 +220,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
+    refusals: { 403: "a member releasing another owner's contact" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   assignContactOwner: route({
@@ -212,6 +233,7 @@ export const contactsRoutes = {
     versioned: true,
     params: contactIdParams,
     body: assignOwnerInput,
+    refusals: { 403: 'a member assigning to anyone but themselves' },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   addContactScore: route({
@@ -302,6 +324,10 @@ export const contactsRoutes = {
     versioned: true,
     params: contactIdParams,
     body: addTagsInput,
+    refusals: {
+      403: "a member setting `bot:` tags, or tagging another owner's contact",
+      422: 'more tags than a contact may carry',
+    },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   removeContactTag: route({
@@ -314,6 +340,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: tagParams,
+    refusals: { 403: "a member removing a `bot:` tag, or untagging another owner's contact" },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   bulkChangeContacts: route({
@@ -327,6 +354,7 @@ export const contactsRoutes = {
       'The request is checked as a whole first (400 naming fields; 403 when the caller may not take the action at all: a member assigning, or touching `bot:` tags). Then each contact goes through the single operation, with its rights check, events and conditional write, and gets its own outcome: one failing never stops the others. Repeated ids count once; the answer is 200 with `results` in the order given and `counts`.',
     auth: true,
     body: bulkContactsInput,
+    refusals: { 403: 'a member assigning to another user, or setting `bot:` tags' },
     response: { status: 200, description: 'One outcome per contact', schema: bulkContactsResult },
   }),
   mergeContacts: route({
@@ -340,6 +368,14 @@ export const contactsRoutes = {
     auth: true,
     params: contactIdParams,
     body: mergeContactsInput,
+    refusals: { 403: 'a member', 409: 'a contact merged into itself, or one already merged' },
+    alsoResponds: [
+      {
+        status: 202,
+        description: 'Records are left to move: repeat the same request',
+        schema: inProgressSchema,
+      },
+    ],
     response: { status: 200, description: 'This contact after the merge', schema: contactSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

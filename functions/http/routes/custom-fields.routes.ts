@@ -33,6 +33,11 @@ export const customFieldsRoutes = {
     creates: true,
     versioned: true,
     body: createCustomFieldInput,
+    refusals: {
+      403: 'a member',
+      409: 'the key is taken for the entity type',
+      422: 'more than 100 fields for the entity type',
+    },
     response: { status: 201, description: 'The new definition', schema: customFieldSchema },
   }),
   updateCustomField: route({
@@ -47,6 +52,7 @@ export const customFieldsRoutes = {
     versioned: true,
     params: customFieldParams,
     body: updateCustomFieldInput,
+    refusals: { 403: 'a member', 409: 'a type change, or an option removed' },
     response: { status: 200, description: 'The updated definition', schema: customFieldSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

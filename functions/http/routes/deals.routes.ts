@@ -36,6 +36,7 @@ export const dealsRoutes = {
     creates: true,
     versioned: true,
     body: createDealInput,
+    refusals: { 403: 'a member giving the deal to another owner' },
     response: { status: 201, description: 'The new deal', schema: dealSchema },
   }),
   getDeal: route({
@@ -61,6 +62,7 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: updateDealInput,
+    refusals: { 403: "a member changing another owner's deal" },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
   changeDealStage: route({
@@ -76,6 +78,7 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: changeStageInput,
+    refusals: { 403: "a member moving another owner's deal" },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
   markDealWon: route({
@@ -87,6 +90,7 @@ export const dealsRoutes = {
     auth: true,
     versioned: true,
     params: dealIdParams,
+    refusals: { 403: "a member closing another owner's deal" },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
   markDealLost: route({
@@ -99,6 +103,7 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: markLostInput,
+    refusals: { 403: "a member closing another owner's deal" },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
   reopenDeal: route({
@@ -111,6 +116,7 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: reopenInput,
+    refusals: { 403: "a member reopening another owner's deal" },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

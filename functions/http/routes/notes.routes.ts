@@ -34,6 +34,7 @@ export const notesRoutes = {
     creates: true,
     versioned: true,
     body: createNoteInput,
+    refusals: { 404: 'the record the note is anchored to' },
     response: { status: 201, description: 'The new note', schema: noteSchema },
   }),
   getNote: route({
@@ -57,6 +58,7 @@ export const notesRoutes = {
     versioned: true,
     params: noteIdParams,
     body: updateNoteInput,
+    refusals: { 403: "a member editing another author's note" },
     response: { status: 200, description: 'The edited note', schema: noteSchema },
   }),
   deleteNote: route({
@@ -70,6 +72,7 @@ export const notesRoutes = {
     auth: true,
     versioned: true,
     params: noteIdParams,
+    refusals: { 403: "a member deleting another author's note" },
     response: { status: 204, description: 'The note is deleted' },
   }),
   listNoteHistory: route({

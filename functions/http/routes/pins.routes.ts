@@ -24,6 +24,7 @@ export const pinsRoutes = {
     auth: true,
     params: pinSlotParams,
     body: setPinInput,
+    refusals: { 404: 'the contact in the body' },
     response: { status: 200, description: 'The pin', schema: pinSchema },
   }),
   clearPin: route({

@@ -44,6 +44,7 @@ export const pipelinesRoutes = {
     creates: true,
     versioned: true,
     body: createPipelineInput,
+    refusals: { 403: 'a member' },
     response: { status: 201, description: 'The new pipeline', schema: pipelineSchema },
   }),
   getPipeline: route({
@@ -67,6 +68,7 @@ export const pipelinesRoutes = {
     versioned: true,
     params: pipelineIdParams,
     body: renamePipelineInput,
+    refusals: { 403: 'a member' },
     response: { status: 200, description: 'The pipeline', schema: pipelineSchema },
   }),
   addStage: route({
@@ -79,6 +81,7 @@ export const pipelinesRoutes = {
     versioned: true,
     params: pipelineIdParams,
     body: addStageInput,
+    refusals: { 403: 'a member' },
     response: { status: 200, description: 'The pipeline', schema: pipelineSchema },
   }),
   reorderStages: route({
@@ -91,6 +94,7 @@ export const pipelinesRoutes = {
     versioned: true,
     params: pipelineIdParams,
     body: reorderStagesInput,
+    refusals: { 403: 'a member' },
     response: { status: 200, description: 'The pipeline', schema: pipelineSchema },
   }),
   renameStage: route({
@@ -103,6 +107,7 @@ export const pipelinesRoutes = {
     versioned: true,
     params: stageParams,
     body: renameStageInput,
+    refusals: { 403: 'a member' },
     response: { status: 200, description: 'The pipeline', schema: pipelineSchema },
   }),
   removeStage: route({
@@ -116,6 +121,14 @@ export const pipelinesRoutes = {
     auth: true,
     params: stageParams,
     query: removeStageQuery,
+    refusals: { 403: 'a member', 409: 'deals in the stage and no `moveDealsTo`' },
+    alsoResponds: [
+      {
+        status: 202,
+        description: 'Deals are left to move (`status: in_progress`): repeat the same request',
+        schema: removeStageResultSchema,
+      },
+    ],
     response: {
       status: 200,
       description: 'The stage is removed (202: deals are still moving, repeat)',

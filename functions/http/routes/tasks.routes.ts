@@ -78,6 +78,7 @@ export const tasksRoutes = {
     creates: true,
     versioned: true,
     body: createTaskInput,
+    refusals: { 403: 'a member assigning the task to another user', 404: 'the record the task is anchored to' },
     response: { status: 201, description: 'The new task', schema: taskSchema },
   }),
   getTask: route({
@@ -103,6 +104,7 @@ export const tasksRoutes = {
     versioned: true,
     params: taskIdParams,
     body: updateTaskInput,
+    refusals: { 403: "a member changing another user's task" },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   claimTask: route({
@@ -116,6 +118,7 @@ export const tasksRoutes = {
     auth: true,
     versioned: true,
     params: taskIdParams,
+    refusals: { 409: 'the task is assigned to another user' },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   assignTask: route({
@@ -130,6 +133,7 @@ export const tasksRoutes = {
     versioned: true,
     params: taskIdParams,
     body: assignTaskInput,
+    refusals: { 403: 'a member assigning to anyone but themselves' },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   completeTask: route({
@@ -142,6 +146,7 @@ export const tasksRoutes = {
     auth: true,
     versioned: true,
     params: taskIdParams,
+    refusals: { 403: "a member completing another user's task" },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   reopenTask: route({
@@ -154,6 +159,7 @@ export const tasksRoutes = {
     auth: true,
     versioned: true,
     params: taskIdParams,
+    refusals: { 403: "a member reopening another user's task" },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -17,6 +17,7 @@ export const tokensRoutes = {
     summary: "The caller's API tokens (owner/admin: anyone's, or all)",
     auth: true,
     query: pageQuerySchema.extend(listTokensQuery.shape),
+    refusals: { 403: "a member asking for another user's tokens" },
     response: {
       status: 200,
       description: 'A page of tokens (never their secrets)',
@@ -32,6 +33,7 @@ export const tokensRoutes = {
     auth: true,
     creates: true,
     body: createTokenInput,
+    refusals: { 403: 'a member minting a token for another user' },
     response: { status: 201, description: 'The token with its secret', schema: createdApiTokenSchema },
   }),
   revokeToken: route({

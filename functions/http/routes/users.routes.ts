@@ -23,6 +23,10 @@ export const usersRoutes = {
     creates: true,
     versioned: true,
     body: addUserInput,
+    refusals: {
+      403: 'a member; an admin adding an owner',
+      409: '`already_exists`: the email belongs to a user of the workspace',
+    },
     response: { status: 201, description: 'The new user', schema: userSchema },
   }),
   getUser: route({
@@ -48,6 +52,10 @@ export const usersRoutes = {
     versioned: true,
     params: userIdParams,
     body: updateUserInput,
+    refusals: {
+      403: 'a member changing anyone but their own name; an admin changing an owner or granting the owner role',
+      409: 'the last active owner would lose the role or be deactivated',
+    },
     response: { status: 200, description: 'The updated user', schema: userSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

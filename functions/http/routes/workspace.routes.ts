@@ -36,6 +36,7 @@ export const workspaceRoutes = {
     auth: true,
     versioned: true,
     body: updateWorkspaceInput,
+    refusals: { 403: 'a member' },
     response: { status: 200, description: 'The updated workspace', schema: workspaceSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;
