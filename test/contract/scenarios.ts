@@ -45,7 +45,7 @@ export interface Scenario {
   invalid?: (ctx: Ctx) => Promise<Req>;
 }
 
-export const unknownIds: Record<string, string> = {
+export const unknownIds = {
   contactId: 'ct_00000000000000000000000000',
   channelId: 'ch_00000000000000000000000000',
   companyId: 'co_00000000000000000000000000',
@@ -58,7 +58,7 @@ export const unknownIds: Record<string, string> = {
   tokenId: 'tok_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
-};
+} as const satisfies Record<string, string>;
 
 /** Builds fresh records through the API, as the owner; owned by the admin where records have owners. */
 export class Ctx {
@@ -199,11 +199,13 @@ export const scenarios: Record<OperationId, Scenario> = {
 
   listTokens: {
     ok: async () => ({ path: '/v1/tokens', query: { limit: '1' } }),
-    cases: [{ status: 403, why: "a member lists another's", build: async (ctx) => ({ path: '/v1/tokens', query: { userId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
+    cases: [
+      { status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/tokens', query: { userId: unknownIds.userId } }) },{ status: 403, why: "a member lists another's", build: async (ctx) => ({ path: '/v1/tokens', query: { userId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
   },
   createToken: {
     ok: async () => ({ path: '/v1/tokens', body: { name: 'CI' } }),
-    cases: [{ status: 403, why: 'a member mints for another', build: async (ctx) => ({ path: '/v1/tokens', body: { userId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
+    cases: [
+      { status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/tokens', body: { userId: unknownIds.userId } }) },{ status: 403, why: 'a member mints for another', build: async (ctx) => ({ path: '/v1/tokens', body: { userId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
   },
   revokeToken: {
     ok: async (ctx) => ({ path: `/v1/tokens/${(await ctx.call('POST', '/v1/tokens', { name: 'gone' })).body.id}` }),
@@ -229,7 +231,10 @@ export const scenarios: Record<OperationId, Scenario> = {
     ],
   },
 
-  listEvents: { ok: async (ctx) => ({ path: '/v1/events', query: { entityType: 'contact', entityId: (await ctx.contact()).id } }) },
+  listEvents: {
+    ok: async (ctx) => ({ path: '/v1/events', query: { entityType: 'contact', entityId: (await ctx.contact()).id } }),
+    cases: [{ status: 404, why: 'an unknown contact', build: async () => ({ path: '/v1/events', query: { entityType: 'contact', entityId: unknownIds.contactId } }) }],
+  },
 
   listContacts: { ok: async () => ({ path: '/v1/contacts', query: { limit: '2', archived: 'false' } }) },
   searchContacts: { ok: async () => ({ path: '/v1/contacts/search', query: { q: 'ada' } }) },
@@ -475,7 +480,10 @@ export const scenarios: Record<OperationId, Scenario> = {
   },
   listCompanyContacts: { ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/contacts` }) },
 
-  listNotes: { ok: async (ctx) => ({ path: '/v1/notes', query: { anchorKind: 'contact', anchorId: (await ctx.note()).anchor.id } }) },
+  listNotes: {
+    ok: async (ctx) => ({ path: '/v1/notes', query: { anchorKind: 'contact', anchorId: (await ctx.note()).anchor.id } }),
+    cases: [{ status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/notes', query: { anchorKind: 'contact', anchorId: unknownIds.contactId } }) }],
+  },
   createNote: {
     ok: async (ctx) => ({ path: '/v1/notes', body: { anchor: { kind: 'contact', id: (await ctx.contact()).id }, markdown: '# Call\nWants a **demo**' } }),
     cases: [{ status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/notes', body: { anchor: { kind: 'deal', id: unknownIds.dealId }, markdown: 'x' } }) }],
@@ -491,7 +499,10 @@ export const scenarios: Record<OperationId, Scenario> = {
   },
   listNoteHistory: { ok: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}/history` }) },
 
-  listAnchorTasks: { ok: async (ctx) => ({ path: '/v1/tasks', query: { anchorKind: 'contact', anchorId: (await ctx.contact()).id } }) },
+  listAnchorTasks: {
+    ok: async (ctx) => ({ path: '/v1/tasks', query: { anchorKind: 'contact', anchorId: (await ctx.contact()).id } }),
+    cases: [{ status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/tasks', query: { anchorKind: 'deal', anchorId: unknownIds.dealId } }) }],
+  },
   createTask: {
     ok: async (ctx) => ({ path: '/v1/tasks', body: { title: 'Send the quote', dueAt: '2030-01-01T09:00:00Z', priority: 'high', anchor: { kind: 'contact', id: (await ctx.contact()).id } } }),
     cases: [
@@ -744,9 +755,11 @@ export const scenarios: Record<OperationId, Scenario> = {
   getEventCounters: {
     ok: async () => ({ path: '/v1/metrics/counters', query: { to: today(), granularity: 'week' } }),
     invalid: async () => ({ path: '/v1/metrics/counters', query: { granularity: 'hour' } }),
+    cases: [{ status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/metrics/counters', query: { userId: unknownIds.userId } }) }],
   },
   getPerformance: {
     ok: async () => ({ path: '/v1/metrics/performance', query: { to: today() } }),
     invalid: async () => ({ path: '/v1/metrics/performance', query: { from: 'yesterday' } }),
+    cases: [{ status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/metrics/performance', query: { userId: unknownIds.userId } }) }],
   },
 };

@@ -12,6 +12,7 @@ export const eventsRoutes = {
       'For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events.',
     auth: true,
     query: listEventsQuery,
+    refusals: { 404: 'the record in the query' },
     response: { status: 200, description: 'A page of events', schema: pageOf(eventSchema, 'EventPage') },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -20,6 +20,7 @@ export const notesRoutes = {
       'Deleted notes are left out. A contact or company merged into another lists the notes of the one it was merged into (they moved there). Another workspace’s record, or none, is a 404.',
     auth: true,
     query: listNotesQuery,
+    refusals: { 404: 'the record the notes hang off' },
     response: { status: 200, description: 'A page of notes', schema: pageOf(noteSchema, 'NotePage') },
   }),
   createNote: route({

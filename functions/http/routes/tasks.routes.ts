@@ -23,6 +23,7 @@ export const tasksRoutes = {
       'Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404.',
     auth: true,
     query: listAnchorTasksQuery,
+    refusals: { 404: 'the record the tasks hang off' },
     response: { status: 200, description: 'A page of tasks', schema: pageOf(taskSchema, 'AnchorTaskPage') },
   }),
   listMyTasks: route({
@@ -78,7 +79,10 @@ export const tasksRoutes = {
     creates: true,
     versioned: true,
     body: createTaskInput,
-    refusals: { 403: 'a member assigning the task to another user', 404: 'the record the task is anchored to' },
+    refusals: {
+      403: 'a member assigning the task to another user',
+      404: 'the record the task is anchored to',
+    },
     response: { status: 201, description: 'The new task', schema: taskSchema },
   }),
   getTask: route({

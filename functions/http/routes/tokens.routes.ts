@@ -33,7 +33,7 @@ export const tokensRoutes = {
     auth: true,
     creates: true,
     body: createTokenInput,
-    refusals: { 403: 'a member minting a token for another user' },
+    refusals: { 404: 'the user in the body', 403: 'a member minting a token for another user' },
     response: { status: 201, description: 'The token with its secret', schema: createdApiTokenSchema },
   }),
   revokeToken: route({
