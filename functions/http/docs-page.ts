@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+
 /**
- * A readable, self-contained API reference rendered from the OpenAPI document: no script, no
- * external assets, so it works offline and cannot be a vector for anything.
+ * The plain fallback of /docs, used only when the Scalar renderer files cannot be found: a readable,
+ * self-contained reference rendered from the OpenAPI document, with no script and no external assets.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -41,7 +43,7 @@ function propertiesTable(schema: Json, doc: Json, depth: number): string {
   return `<table><thead><tr><th>field</th><th>type</th><th>notes</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-export function renderDocsPage(doc: Json): string {
+export function renderDocsPage(doc: Json, notice?: string): string {
   const sections: string[] = [];
   const byTag = new Map<string, string[]>();
   for (const [path, operations] of Object.entries(doc.paths ?? {}) as [string, Json][]) {
@@ -67,8 +69,80 @@ ${body ? `<h4>Request body</h4>${schemaSummary(body, doc)}` : ''}
   const schemaSections = schemas.map(([name, schema]) => `<section class="schema" id="schema-${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3>${schema.description ? `<p>${inlineCode(schema.description)}</p>` : ''}${schema.properties ? propertiesTable(schema, doc, 1) : schemaSummary(schema, doc)}</section>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(doc.info?.title ?? 'API')} reference</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:0;display:flex;color:#1d2433}nav{width:220px;padding:1rem;background:#f4f6fa;position:sticky;top:0;height:100vh;overflow:auto}main{flex:1;padding:1rem 2rem;max-width:980px}code{background:#eef1f6;padding:0 .25em;border-radius:3px}table{border-collapse:collapse;margin:.5rem 0;width:100%}td,th{border:1px solid #dde2ea;padding:.25rem .5rem;text-align:left;vertical-align:top}.op{border-top:1px solid #dde2ea;padding:.5rem 0}.method{display:inline-block;min-width:4.2em;text-align:center;border-radius:4px;color:#fff;font-size:.8em;padding:.1em .4em}.get{background:#2f7d4f}.post{background:#2b62c4}.patch{background:#a86b00}.put{background:#7a4cc2}.delete{background:#b93838}.auth{color:#5a6475;font-size:.9em}</style></head>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:0;display:flex;color:#1d2433}nav{width:220px;padding:1rem;background:#f4f6fa;position:sticky;top:0;height:100vh;overflow:auto}main{flex:1;padding:1rem 2rem;max-width:980px}code{background:#eef1f6;padding:0 .25em;border-radius:3px}table{border-collapse:collapse;margin:.5rem 0;width:100%}td,th{border:1px solid #dde2ea;padding:.25rem .5rem;text-align:left;vertical-align:top}.op{border-top:1px solid #dde2ea;padding:.5rem 0}.method{display:inline-block;min-width:4.2em;text-align:center;border-radius:4px;color:#fff;font-size:.8em;padding:.1em .4em}.get{background:#2f7d4f}.post{background:#2b62c4}.patch{background:#a86b00}.put{background:#7a4cc2}.delete{background:#b93838}.auth{color:#5a6475;font-size:.9em}.notice{background:#fff4d6;border:1px solid #e8c66a;border-radius:4px;padding:.5rem .75rem}</style></head>
 <body><nav><b>${escapeHtml(doc.info?.title ?? 'API')}</b><ul>${nav}<li><a href="#schemas">Schemas</a></li></ul><p><a href="/openapi.json">openapi.json</a></p></nav>
-<main><h1>${escapeHtml(doc.info?.title ?? 'API')} <small>${escapeHtml(doc.info?.version ?? '')}</small></h1><p>${inlineCode(doc.info?.description ?? '')}</p>
+<main>${notice ? `<p class="notice">${inlineCode(notice)}</p>` : ''}<h1>${escapeHtml(doc.info?.title ?? 'API')} <small>${escapeHtml(doc.info?.version ?? '')}</small></h1><p>${inlineCode(doc.info?.description ?? '')}</p>
 ${sections.join('')}<h2 id="schemas">Schemas</h2>${schemaSections.join('')}</main></body></html>`;
+}
+
+/** The asset routes the page loads the renderer from (functions/http/routes/meta.routes.ts). */
+export const docsAssetPaths = { entry: '/docs/assets/standalone.esm.js', chunks: '/docs/assets/chunks' } as const;
+
+/**
+ * The Scalar settings: everything from this origin. No default fonts (Scalar fetches them from its
+ * CDN), no request proxy (Scalar's default sends "try it" requests through proxy.scalar.com for
+ * non-local servers), no telemetry, no AI agent, no developer toolbar (it links to Scalar's services),
+ * and no "Open API Client" link (it opens client.scalar.com with this document's URL).
+ */
+const scalarSettings = {
+  withDefaultFonts: false,
+  proxyUrl: '',
+  telemetry: false,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  showDeveloperTools: 'never',
+  hideClientButton: false,
+  documentDownloadType: 'json',
+  authentication: { preferredSecurityScheme: 'bearerToken' },
+  defaultOpenAllTags: false,
+  customCss: '.open-api-client-button{display:none!important}',
+};
+
+export interface ReferencePage {
+  html: string;
+  /** The page's Content-Security-Policy: scripts, styles, fonts and requests from this origin only. */
+  contentSecurityPolicy: string;
+}
+
+/**
+ * The API reference page: Scalar's renderer, served by this API (`/docs/assets/...`), reading
+ * `/openapi.json` and sending "try it" requests to the origin the page came from. Paths are relative
+ * to the page, so it also works under a base path.
+ */
+export function renderReferencePage(title: string, rendererVersion: string): ReferencePage {
+  const script = `import { createApiReference } from '.${docsAssetPaths.entry}?v=${rendererVersion}';
+const base = new URL('.', location.href).href.replace(/\\/$/, '');
+createApiReference('#reference', Object.assign(${JSON.stringify(scalarSettings)}, {
+  url: base + '/openapi.json',
+  servers: [{ url: base, description: 'This API (the page’s own origin)' }],
+}));`;
+  const hash = createHash('sha256').update(script).digest('base64');
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} reference</title>
+</head>
+<body>
+<div id="reference"></div>
+<noscript><p>This reference needs JavaScript. The document itself: <a href="openapi.json">openapi.json</a>.</p></noscript>
+<script type="module">${script}</script>
+</body>
+</html>
+`;
+  const contentSecurityPolicy = [
+    "default-src 'none'",
+    `script-src 'self' 'sha256-${hash}'`,
+    // Scalar injects its stylesheet and binds inline styles.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return { html, contentSecurityPolicy };
 }

@@ -10,7 +10,13 @@ import {
   type HandlerGroup,
   type RouteDefinition,
 } from '../../functions/http/routes';
-import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
+import { docsAssetFiles } from '../../functions/http/docs-assets';
+import {
+  createAppFunction,
+  pascalCase,
+  type AppFunctionProps,
+  type FunctionSettings,
+} from './lambda-function';
 
 export interface ApiProps {
   settings: FunctionSettings;
@@ -23,6 +29,15 @@ export interface ApiProps {
 
 /** The group whose function answers the `$default` route: a problem+json 404 for unknown routes. */
 export const fallbackGroup: HandlerGroup = 'meta';
+
+/** How the function of a route group is built: its handler, and the files it reads at run time. */
+export const httpFunctionProps = (group: HandlerGroup, settings: FunctionSettings): AppFunctionProps => ({
+  entry: handlerEntry(group),
+  settings,
+  description: `HTTP API: ${group} routes`,
+  // The reference page's renderer, served by the meta function from beside its handler.
+  ...(group === 'meta' ? { files: docsAssetFiles } : {}),
+});
 
 /** The HTTP API: one route per entry of the route table, one function per handler group. */
 export class Api extends Construct {
@@ -37,11 +52,11 @@ export class Api extends Construct {
     const functions = new Map<HandlerGroup, NodejsFunction>();
     const integrations = new Map<HandlerGroup, HttpLambdaIntegration>();
     for (const group of handlerGroups) {
-      const fn = createAppFunction(this, `${pascalCase(group)}Function`, {
-        entry: handlerEntry(group),
-        settings: props.settings,
-        description: `HTTP API: ${group} routes`,
-      });
+      const fn = createAppFunction(
+        this,
+        `${pascalCase(group)}Function`,
+        httpFunctionProps(group, props.settings),
+      );
       functions.set(group, fn);
       integrations.set(
         group,

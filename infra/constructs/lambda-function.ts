@@ -23,6 +23,28 @@ export interface AppFunctionProps {
   /** @default 10 seconds */
   timeout?: Duration;
   description?: string;
+  /** Files the handler reads at run time, copied into its bundle (see {@link BundledFiles}). */
+  files?: readonly BundledFiles[];
+}
+
+/**
+ * Files copied next to the bundled handler after esbuild ran: `from` is a file or a shell glob
+ * relative to the repository root, `to` a folder relative to the bundle's root (Lambda's /var/task).
+ */
+export interface BundledFiles {
+  from: string;
+  to: string;
+}
+
+/** The shell commands that copy {@link BundledFiles} from the project (inputDir) into the bundle (outputDir). */
+export function copyCommands(files: readonly BundledFiles[], inputDir: string, outputDir: string): string[] {
+  const quote = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
+  return files.flatMap(({ from, to }) => {
+    const target = quote(path.posix.join(outputDir, to));
+    // The root is quoted, the glob after it is not, so the shell expands it; a glob that matches
+    // nothing fails the copy, and so the synth.
+    return [`mkdir -p ${target}`, `cp ${quote(inputDir)}/${from} ${target}/`];
+  });
 }
 
 /**
@@ -67,6 +89,16 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
         "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
       // The nodejs24.x runtime ships AWS SDK v3.
       externalModules: ['@aws-sdk/*'],
+      ...(props.files?.length
+        ? {
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) =>
+                copyCommands(props.files!, inputDir, outputDir),
+            },
+          }
+        : {}),
     },
   });
 }

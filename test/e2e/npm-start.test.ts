@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators';
+import { createCrmClient } from './client/crm-client';
 
 /** `npm start -- --in-memory` as a new user runs it, on free ports so it never meets another stack. */
 let child: ChildProcess;
@@ -100,6 +101,56 @@ describe('npm start', () => {
     expect(docs.status).toBe(200);
   });
 
+  it('runs an integrator’s script through the generated client: contact, tag, claim, deal, win, timeline', async () => {
+    const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
+    const crm = createCrmClient(`http://127.0.0.1:${apiPort}`, token);
+    const me = ok(await crm.GET('/v1/me'));
+
+    const contact = ok(
+      await crm.POST('/v1/contacts', {
+        params: { header: { 'Idempotency-Key': 'e2e-client-contact' } },
+        body: { name: 'Iris Integrator', channels: [{ kind: 'email', value: 'iris@integrator.example' }] },
+      }),
+    );
+    expect(contact).toMatchObject({ name: 'Iris Integrator', email: 'iris@integrator.example', ownerId: null });
+    const path = { contactId: contact.id };
+
+    const tagged = ok(await crm.POST('/v1/contacts/{contactId}/tags', { params: { path }, body: { tags: ['Integration'] } }));
+    expect(tagged.tags).toEqual(['Integration']);
+
+    const claimed = ok(await crm.POST('/v1/contacts/{contactId}/claim', { params: { path } }));
+    expect(claimed.ownerId).toBe(me.user.id);
+
+    const deal = ok(
+      await crm.POST('/v1/deals', {
+        body: { title: 'Iris pilot', value: 480_000, currency: 'EUR', contactId: contact.id, ownerId: me.user.id },
+      }),
+    );
+    expect(deal).toMatchObject({ contactId: contact.id, ownerId: me.user.id, statusKey: 'open' });
+
+    const won = ok(await crm.POST('/v1/deals/{dealId}/won', { params: { path: { dealId: deal.id } } }));
+    expect(won.statusKey).toBe('won');
+    expect(won.closedAt).toEqual(expect.any(String));
+
+    // The Activity tab, every page: the win and the tag are there, the win newer than the tag.
+    const types: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = ok(
+        await crm.GET('/v1/contacts/{contactId}/timeline', { params: { path, query: { limit: 100, cursor } } }),
+      );
+      for (const entry of page.items) if (entry.kind === 'event') types.push(entry.event.type);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(types).toEqual(expect.arrayContaining(['contact.created', 'tag.added', 'owner.claimed', 'deal.created', 'deal.won']));
+    expect(types.indexOf('deal.won')).toBeLessThan(types.indexOf('tag.added'));
+
+    // Errors come back typed as the document's problem+json.
+    const missing = await crm.GET('/v1/contacts/{contactId}', { params: { path: { contactId: 'ct_missing' } } });
+    expect(missing.response.status).toBe(404);
+    expect(missing.error?.code).toBe('not_found');
+  });
+
   it('stops every child process when told to stop, leaving no Java process behind', async () => {
     expect(javaPids()).toHaveLength(1);
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
@@ -118,3 +169,11 @@ describe('npm start', () => {
     await expect(fetch(`http://127.0.0.1:${apiPort}/v1/me`)).rejects.toThrow();
   });
 });
+
+/** The body of a 2xx answer; anything else fails with the status and the problem document. */
+function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined) {
+    throw new Error(`${result.response.status} ${result.response.url}: ${JSON.stringify(result.error)}`);
+  }
+  return result.data;
+}

@@ -68,7 +68,10 @@ describe('local gateway over HTTP', () => {
   it('serves the docs page and the OpenAPI document without a token', async () => {
     const docs = await fetch(`${gateway.url}/docs`);
     expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('<code>/v1/me</code>');
+    const entry = (await docs.text()).match(/from '\.(\/docs\/assets\/standalone\.esm\.js\?v=\w+)'/)?.[1];
+    const renderer = await fetch(`${gateway.url}${entry}`);
+    expect(renderer.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await renderer.text()).length).toBeGreaterThan(100_000);
     const openapi = await fetch(`${gateway.url}/openapi.json`);
     expect(((await openapi.json()) as { openapi: string }).openapi).toBe('3.1.0');
   });
