@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { companyMergeSettings } from '../../domain/companies/company-merge.service';
 import { anchoredMoveSettings } from '../../domain/anchors/anchored-records';
 import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
@@ -137,6 +138,8 @@ export class Ctx {
   }
 }
 
+const scalarChunks = 'node_modules/@scalar/api-reference/dist/browser/chunks';
+
 const today = () => new Date().toISOString().slice(0, 10);
 
 /** Lowers a bounded-work setting for one request, so a small fixture leaves work for a second. */
@@ -164,6 +167,8 @@ const tagBatch = lowered(tagLibrarySettings, 'contactsPerRequest');
 export const scenarios: Record<OperationId, Scenario> = {
   getOpenApi: { ok: async () => ({ path: '/openapi.json', token: null }) },
   getDocs: { ok: async () => ({ path: '/docs', token: null }) },
+  getDocsAsset: { ok: async () => ({ path: '/docs/assets/standalone.esm.js', token: null }) },
+  getDocsChunk: { ok: async () => ({ path: `/docs/assets/chunks/${readdirSync(scalarChunks).find((name) => name.endsWith('.js'))}`, token: null }) },
 
   getMe: { ok: async () => ({ path: '/v1/me' }) },
   getWorkspace: { ok: async () => ({ path: '/v1/workspace' }) },

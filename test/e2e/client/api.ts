@@ -1330,6 +1330,10 @@ export interface components {
                 code?: string;
             }[];
         };
+        /** @description API Gateway’s own answer when the stage’s rate limit is exceeded */
+        Throttled: {
+            message: string;
+        };
         UpdateWorkspaceInput: {
             name?: string;
             /** @description An IANA time zone name, such as `Europe/Berlin` or `UTC` */
@@ -1808,6 +1812,16 @@ export interface components {
             /** @description suppress: why */
             reason?: string;
         };
+        /** @description Work is left: repeat the same request until it answers 200 */
+        InProgress: {
+            /** @enum {string} */
+            status: "in_progress";
+            detail: string;
+            /** @description Notes and tasks moved by this request */
+            moved?: number;
+            /** @description Deals moved by this request */
+            dealsMoved?: number;
+        };
         MergeContactsInput: {
             /** @description 1 to 10 distinct contacts to merge into this one; they end archived with `mergedInto` set to it */
             sourceContactIds: string[];
@@ -2033,7 +2047,7 @@ export interface components {
             status: "open" | "done";
             /** @description null: in the pool */
             assigneeId: string | null;
-            anchor: components["schemas"]["Anchor"] & (Record<string, never> | null);
+            anchor: components["schemas"]["Anchor"] | null;
             completedAt: string | null;
             completedBy: string | null;
             createdBy: string;
@@ -2348,6 +2362,40 @@ export interface components {
             color?: string;
             description?: string;
         };
+        TagProgress: {
+            /** @enum {string} */
+            status: "in_progress";
+            /** @enum {string} */
+            operation: "rename" | "delete";
+            /** @description Contacts changed by this request */
+            processed: number;
+            /** @description The tag being renamed or deleted, as it is now */
+            tag: {
+                /** @description The folded name: what contacts’ tags match on */
+                key: string;
+                /** @description How the tag’s routes address it (`{key}`): the key itself, or, when the key holds `/`, `?`, `#`, `%` or `\` (which API Gateway decodes before routing), `~` and the base64url of the key */
+                ref: string;
+                /** @description The display name contacts carry */
+                name: string;
+                color: string | null;
+                description: string | null;
+                /** @description `bot:` tags: set or removed only by an owner/admin or the system */
+                system: boolean;
+                /** @description Contacts (active or archived) carrying the tag; kept from the change stream, so it trails a change by a moment */
+                usageCount: number;
+                /**
+                 * @description `renaming` / `deleting`: a rename or delete is under way; repeat it to go on
+                 * @enum {string}
+                 */
+                status: "active" | "renaming" | "deleting";
+                /** @description While renaming: the new key */
+                renamingTo: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                version: number;
+            };
+        };
         UpdateTagInput: {
             /** @description A new name: every tagged contact follows, a bounded number per request (202 until done) */
             name?: string;
@@ -2440,46 +2488,34 @@ export interface operations {
             /** @description The caller */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2496,46 +2532,36 @@ export interface operations {
             /** @description The workspace */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Workspace"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2544,7 +2570,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path?: never;
@@ -2559,64 +2585,102 @@ export interface operations {
             /** @description The updated workspace */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Workspace"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2636,46 +2700,45 @@ export interface operations {
             /** @description A page of users */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2684,7 +2747,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2699,64 +2762,108 @@ export interface operations {
             /** @description The new user */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member; an admin adding an owner */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `already_exists`: the email belongs to a user of the workspace. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2766,6 +2873,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The user’s id */
                 userId: string;
             };
             cookie?: never;
@@ -2775,46 +2883,58 @@ export interface operations {
             /** @description The user */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2823,10 +2943,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The user’s id */
                 userId: string;
             };
             cookie?: never;
@@ -2840,64 +2961,113 @@ export interface operations {
             /** @description The updated user */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing anyone but their own name; an admin changing an owner or granting the owner role */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. the last active owner would lose the role or be deactivated. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2918,46 +3088,56 @@ export interface operations {
             /** @description A page of tokens (never their secrets) */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiTokenPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member asking for another user's tokens */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -2966,7 +3146,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2981,64 +3161,117 @@ export interface operations {
             /** @description The token with its secret */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedApiToken"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member minting a token for another user */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the user in the body */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3048,6 +3281,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The API token’s id */
                 tokenId: string;
             };
             cookie?: never;
@@ -3057,55 +3291,67 @@ export interface operations {
             /** @description The revoked token */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiToken"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3127,46 +3373,45 @@ export interface operations {
             /** @description The definitions */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomFieldList"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3175,7 +3420,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3190,64 +3435,108 @@ export interface operations {
             /** @description The new definition */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomField"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. the key is taken for the entity type. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. more than 100 fields for the entity type. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3256,7 +3545,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
@@ -3276,64 +3565,113 @@ export interface operations {
             /** @description The updated definition */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomField"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a type change, or an option removed. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3355,46 +3693,56 @@ export interface operations {
             /** @description A page of events */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record in the query */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3430,46 +3778,45 @@ export interface operations {
             /** @description A page of contact summaries */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactSummaryPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3478,7 +3825,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3493,64 +3840,108 @@ export interface operations {
             /** @description The new contact */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member giving the contact to another owner */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a channel value another contact holds (`conflictingContactId`). `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3575,46 +3966,45 @@ export interface operations {
             /** @description A page of matching contacts */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactSearchPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3636,46 +4026,58 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). no contact holds the value */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3685,6 +4087,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -3694,46 +4097,58 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3742,10 +4157,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -3759,64 +4175,113 @@ export interface operations {
             /** @description The updated contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a channel value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3824,8 +4289,12 @@ export interface operations {
     addContactChannel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -3839,55 +4308,124 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a channel value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. more channels than a contact may have (10) */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3896,11 +4434,13 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
+                /** @description The channel’s id */
                 channelId: string;
             };
             cookie?: never;
@@ -3910,55 +4450,91 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -3966,8 +4542,12 @@ export interface operations {
     archiveContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -3977,55 +4557,91 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member archiving another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4033,8 +4649,12 @@ export interface operations {
     unarchiveContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4044,55 +4664,91 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member unarchiving another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4100,8 +4756,12 @@ export interface operations {
     suppressContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4115,55 +4775,113 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member suppressing another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4171,8 +4889,12 @@ export interface operations {
     unsuppressContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4182,55 +4904,91 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member lifting another owner's suppression */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4238,8 +4996,12 @@ export interface operations {
     claimContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4249,55 +5011,80 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. the contact belongs to another user. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4305,8 +5092,12 @@ export interface operations {
     releaseContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4316,55 +5107,91 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member releasing another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4372,8 +5199,12 @@ export interface operations {
     assignContactOwner: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4387,55 +5218,113 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member assigning to anyone but themselves */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4448,6 +5337,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4457,46 +5347,56 @@ export interface operations {
             /** @description A page of scores */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactScorePage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4505,10 +5405,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4522,64 +5423,106 @@ export interface operations {
             /** @description The score and the contact */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScoredContact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4592,6 +5535,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4601,46 +5545,56 @@ export interface operations {
             /** @description Current and history */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["QualificationView"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4650,6 +5604,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4663,55 +5618,89 @@ export interface operations {
             /** @description The latest qualification and the contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["QualifiedContact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4732,6 +5721,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4741,46 +5731,56 @@ export interface operations {
             /** @description A page of timeline entries */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactTimelinePage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4788,8 +5788,12 @@ export interface operations {
     addContactTags: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -4803,55 +5807,124 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member setting `bot:` tags, or tagging another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. more tags than a contact may carry */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4860,10 +5933,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The contact’s id */
                 contactId: string;
                 /** @description The tag name, URL-encoded, matched case- and accent-insensitively; a name with `/`, `?`, `#`, `%` or `\` as its `~` reference (the tag’s `ref`, or `~` and the base64url of any spelling) */
                 tag: string;
@@ -4875,55 +5949,91 @@ export interface operations {
             /** @description The contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member removing a `bot:` tag, or untagging another owner's contact */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -4944,55 +6054,89 @@ export interface operations {
             /** @description One outcome per contact */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["BulkContactsResult"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member assigning to another user, or setting `bot:` tags */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5002,6 +6146,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The contact’s id */
                 contactId: string;
             };
             cookie?: never;
@@ -5015,55 +6160,111 @@ export interface operations {
             /** @description This contact after the merge */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description Records are left to move: repeat the same request */
+            202: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InProgress"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a contact merged into itself, or one already merged. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5080,46 +6281,34 @@ export interface operations {
             /** @description The pins */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PinList"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5143,55 +6332,89 @@ export interface operations {
             /** @description The pin */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pin"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the contact in the body */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5211,53 +6434,54 @@ export interface operations {
             /** @description The slot is empty */
             204: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5281,46 +6505,45 @@ export interface operations {
             /** @description A page of companies */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CompanyPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5329,7 +6552,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5344,64 +6567,97 @@ export interface operations {
             /** @description The new company */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a domain another company holds. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5411,6 +6667,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The company’s id */
                 companyId: string;
             };
             cookie?: never;
@@ -5420,46 +6677,58 @@ export interface operations {
             /** @description The company */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5468,10 +6737,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The company’s id */
                 companyId: string;
             };
             cookie?: never;
@@ -5485,64 +6755,113 @@ export interface operations {
             /** @description The updated company */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another owner's company */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5550,8 +6869,12 @@ export interface operations {
     archiveCompany: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The company’s id */
                 companyId: string;
             };
             cookie?: never;
@@ -5561,55 +6884,91 @@ export interface operations {
             /** @description The company */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member archiving another owner's company */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5617,8 +6976,12 @@ export interface operations {
     unarchiveCompany: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The company’s id */
                 companyId: string;
             };
             cookie?: never;
@@ -5628,55 +6991,91 @@ export interface operations {
             /** @description The company */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Company"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member unarchiving another owner's company */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5686,6 +7085,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The company’s id */
                 companyId: string;
             };
             cookie?: never;
@@ -5699,55 +7099,111 @@ export interface operations {
             /** @description The merge is complete (202: in progress, repeat it) */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CompanyMergeResult"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description Contacts, deals, notes or tasks are left to move (`status: in_progress`): repeat the same request */
+            202: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompanyMergeResult"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a company merged into itself, or one already merged. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5772,6 +7228,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The company’s id */
                 companyId: string;
             };
             cookie?: never;
@@ -5781,46 +7238,56 @@ export interface operations {
             /** @description A page of contact summaries */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CompanyContactPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5842,46 +7309,56 @@ export interface operations {
             /** @description A page of notes */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NotePage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record the notes hang off */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5890,7 +7367,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5905,64 +7382,108 @@ export interface operations {
             /** @description The new note */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Note"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record the note is anchored to */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -5972,6 +7493,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The note’s id */
                 noteId: string;
             };
             cookie?: never;
@@ -5981,46 +7503,58 @@ export interface operations {
             /** @description The note */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Note"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6029,10 +7563,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The note’s id */
                 noteId: string;
             };
             cookie?: never;
@@ -6042,53 +7577,87 @@ export interface operations {
             /** @description The note is deleted */
             204: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member deleting another author's note */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6097,10 +7666,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The note’s id */
                 noteId: string;
             };
             cookie?: never;
@@ -6114,64 +7684,113 @@ export interface operations {
             /** @description The edited note */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Note"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member editing another author's note */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6184,6 +7803,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The note’s id */
                 noteId: string;
             };
             cookie?: never;
@@ -6193,46 +7813,56 @@ export interface operations {
             /** @description A page of revisions */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NoteRevisionPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6256,46 +7886,56 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AnchorTaskPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record the tasks hang off */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6304,7 +7944,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6319,64 +7959,119 @@ export interface operations {
             /** @description The new task */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member assigning the task to another user */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record the task is anchored to */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6398,46 +8093,45 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MyTaskPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6459,46 +8153,45 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PoolTaskPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6518,46 +8211,45 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OverdueTaskPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6582,46 +8274,45 @@ export interface operations {
             /** @description A page of tasks */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DueTaskPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6631,6 +8322,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The task’s id */
                 taskId: string;
             };
             cookie?: never;
@@ -6640,46 +8332,58 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6688,10 +8392,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The task’s id */
                 taskId: string;
             };
             cookie?: never;
@@ -6705,64 +8410,113 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another user's task */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6770,8 +8524,12 @@ export interface operations {
     claimTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The task’s id */
                 taskId: string;
             };
             cookie?: never;
@@ -6781,55 +8539,80 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. the task is assigned to another user. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6837,8 +8620,12 @@ export interface operations {
     assignTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The task’s id */
                 taskId: string;
             };
             cookie?: never;
@@ -6852,55 +8639,113 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member assigning to anyone but themselves */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6908,8 +8753,12 @@ export interface operations {
     completeTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The task’s id */
                 taskId: string;
             };
             cookie?: never;
@@ -6919,55 +8768,91 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member completing another user's task */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -6975,8 +8860,12 @@ export interface operations {
     reopenTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The task’s id */
                 taskId: string;
             };
             cookie?: never;
@@ -6986,55 +8875,91 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member reopening another user's task */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7054,46 +8979,45 @@ export interface operations {
             /** @description A page of pipelines */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PipelinePage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7102,7 +9026,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -7117,64 +9041,108 @@ export interface operations {
             /** @description The new pipeline */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7184,6 +9152,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
             };
             cookie?: never;
@@ -7193,46 +9162,58 @@ export interface operations {
             /** @description The pipeline */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7241,10 +9222,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
             };
             cookie?: never;
@@ -7258,64 +9240,113 @@ export interface operations {
             /** @description The pipeline */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7324,10 +9355,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
             };
             cookie?: never;
@@ -7341,55 +9373,113 @@ export interface operations {
             /** @description The pipeline */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7397,8 +9487,12 @@ export interface operations {
     addStage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
             };
             cookie?: never;
@@ -7412,55 +9506,113 @@ export interface operations {
             /** @description The pipeline */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7473,7 +9625,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
+                /** @description The stage’s id */
                 stageId: string;
             };
             cookie?: never;
@@ -7483,55 +9637,89 @@ export interface operations {
             /** @description The stage is removed (202: deals are still moving, repeat) */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RemoveStageResult"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description Deals are left to move (`status: in_progress`): repeat the same request */
+            202: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveStageResult"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. deals in the stage and no `moveDealsTo`. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7540,11 +9728,13 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
+                /** @description The stage’s id */
                 stageId: string;
             };
             cookie?: never;
@@ -7558,64 +9748,113 @@ export interface operations {
             /** @description The pipeline */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7628,6 +9867,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
             };
             cookie?: never;
@@ -7637,46 +9877,56 @@ export interface operations {
             /** @description The board */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Board"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7689,7 +9939,9 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description The pipeline’s id */
                 pipelineId: string;
+                /** @description The stage’s id */
                 stageId: string;
             };
             cookie?: never;
@@ -7699,46 +9951,56 @@ export interface operations {
             /** @description A page of deals */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["StageDealPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7774,46 +10036,45 @@ export interface operations {
             /** @description A page of deals */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DealPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7822,7 +10083,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -7837,64 +10098,108 @@ export interface operations {
             /** @description The new deal */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member giving the deal to another owner */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7904,6 +10209,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The deal’s id */
                 dealId: string;
             };
             cookie?: never;
@@ -7913,46 +10219,58 @@ export interface operations {
             /** @description The deal */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -7961,10 +10279,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
+                /** @description The deal’s id */
                 dealId: string;
             };
             cookie?: never;
@@ -7978,64 +10297,113 @@ export interface operations {
             /** @description The deal */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another owner's deal */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8043,8 +10411,12 @@ export interface operations {
     changeDealStage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The deal’s id */
                 dealId: string;
             };
             cookie?: never;
@@ -8058,55 +10430,113 @@ export interface operations {
             /** @description The deal */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member moving another owner's deal */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8114,8 +10544,12 @@ export interface operations {
     markDealWon: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The deal’s id */
                 dealId: string;
             };
             cookie?: never;
@@ -8125,55 +10559,91 @@ export interface operations {
             /** @description The deal */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member closing another owner's deal */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8181,8 +10651,12 @@ export interface operations {
     markDealLost: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The deal’s id */
                 dealId: string;
             };
             cookie?: never;
@@ -8196,55 +10670,113 @@ export interface operations {
             /** @description The deal */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member closing another owner's deal */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8252,8 +10784,12 @@ export interface operations {
     reopenDeal: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
             path: {
+                /** @description The deal’s id */
                 dealId: string;
             };
             cookie?: never;
@@ -8267,55 +10803,113 @@ export interface operations {
             /** @description The deal */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Deal"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member reopening another owner's deal */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8337,46 +10931,45 @@ export interface operations {
             /** @description A page of tags */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TagPage"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8385,7 +10978,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Repeat a request safely: the same key and body replay the first response for 24 hours */
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -8400,64 +10993,108 @@ export interface operations {
             /** @description The new tag */
             201: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tag"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member creating a `bot:` tag */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a tag with the same key is in the library. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Idempotency-Key reused with a different request */
-            422: {
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8477,46 +11114,58 @@ export interface operations {
             /** @description The tag */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tag"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8533,56 +11182,90 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Contacts are left to untag: repeat the same request */
+            202: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagProgress"];
+                };
+            };
             /** @description The tag is gone (202: in progress, repeat it) */
             204: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8591,7 +11274,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag you read; a stale one gets 412 */
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
             path: {
@@ -8609,64 +11292,124 @@ export interface operations {
             /** @description The tag (202: a rename in progress, repeat it) */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Tag"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description Contacts are left to move to the new name: repeat the same request */
+            202: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagProgress"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
             403: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state */
+            /** @description Conflicts with the current state; `code` says how. a name whose key another tag has. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8696,46 +11439,56 @@ export interface operations {
             /** @description The counts */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EventCounters"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the user in the query */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
@@ -8759,46 +11512,56 @@ export interface operations {
             /** @description The figures, one entry per user */
             200: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Performance"];
                 };
             };
-            /** @description Invalid request: `errors` names each field */
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
             400: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown or revoked token */
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
             401: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role does not allow this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace */
+            /** @description No such record in the caller’s workspace (`not_found`). the user in the query */
             404: {
                 headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
                 };
             };
         };
