@@ -3,7 +3,13 @@ import { invalidCursor } from './errors';
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
+  // Sealed cursors are about 40 characters longer than the list's own (domain/shared/sealed-cursor.ts).
+  cursor: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters' }),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
 
