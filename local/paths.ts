@@ -6,3 +6,5 @@ export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const dataDir = join(projectRoot, '.data');
 export const runtimeFile = join(dataDir, 'runtime.json');
 export const demoFile = join(dataDir, 'demo.json');
+/** The key list cursors are sealed with (CURSOR_KEY_FILE), made on first start. */
+export const cursorKeyFile = join(dataDir, 'cursor.key');

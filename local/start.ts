@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,15 +10,16 @@ import { createDocumentClient, createDynamoClient } from '../domain/store/dynamo
 import { jobQueues } from '../functions/jobs/job-queues';
 import { schedules } from '../functions/schedules/schedules';
 import { createS3Client, createSqsClient } from '../functions/shared/adapters/aws-clients';
+import { createStaticSecretStore } from '../functions/shared/adapters/secret-stores';
 import { resetConfig } from '../functions/shared/config';
-import { setCoreDeps } from '../functions/shared/deps';
+import { setCoreDeps, setSecretStore } from '../functions/shared/deps';
 import { streamConsumers } from '../functions/streams/stream-consumers';
 import { seedDemoWorkspace, type DemoCredentials } from './demo-seed';
 import { startDynamoDbLocal, startSesEmulator, startSqsS3Emulator } from './emulators';
 import { startGateway } from './gateway';
 import { loadHandler } from './handlers';
 import { startOutboxWriter } from './outbox';
-import { dataDir, demoFile, runtimeFile } from './paths';
+import { cursorKeyFile, dataDir, demoFile, runtimeFile } from './paths';
 import { ensureQueues, startQueueRunner } from './queue-runner';
 import { startScheduler } from './scheduler';
 import { startStreamPoller } from './stream-poller';
@@ -81,7 +83,11 @@ async function main() {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       MAIL_FROM: process.env.MAIL_FROM ?? 'crm@localhost',
+      // Locally the cursor key is a file (or, in memory, a throwaway key), never Secrets Manager.
+      CURSOR_SECRET_ARN: '',
+      CURSOR_KEY_FILE: inMemory ? '' : ensureCursorKeyFile(),
     });
+    if (inMemory) setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
 
     const rawDynamo = createDynamoClient({ endpoint: dynamo.endpoint });
     await ensureTable(rawDynamo, tableName);
@@ -145,6 +151,19 @@ async function main() {
     await stopAll();
     process.exit(1);
   }
+}
+
+/**
+ * The key list cursors are sealed with: 32 random bytes in .data/cursor.key (mode 600), made on first
+ * start and kept, so cursors handed out survive a restart; `--reset` makes a new one.
+ */
+function ensureCursorKeyFile(): string {
+  try {
+    writeFileSync(cursorKeyFile, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return cursorKeyFile;
 }
 
 /** The demo workspace: created on first start and its tokens kept in .data/demo.json (mode 600). */

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isManager, type CallerContext, type Role } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, forbidden, notFound } from '../shared/errors';
-import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
+import { checkIndexCursor, type Page, type PageQuery } from '../shared/pagination';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
 import type { ApiToken, CreateTokenInput } from './tokens.schemas';
@@ -154,9 +154,15 @@ export async function listTokens(
     if (userId && userId !== caller.userId) throw forbidden("Only an owner or admin can list another user's tokens");
     userId = caller.userId;
   }
+  // The cursor holds a token's table key (its hash): it reaches clients only sealed (http-handler).
+  const cursor = checkIndexCursor(query.cursor, {
+    name: 'gsi1',
+    partition: `WS#${caller.workspaceId}#TOKENS`,
+    sortPrefix: userId ? `${userId}#` : undefined,
+  });
   const result = await deps.db.entities.apiToken.query
     .byWorkspace({ workspaceId: caller.workspaceId, ...(userId ? { userId } : {}) })
-    .go({ limit: query.limit, cursor: checkCursor(caller.workspaceId, query.cursor) ?? null });
+    .go({ limit: query.limit, cursor: cursor ?? null });
   return { items: result.data.map(toApiToken), nextCursor: result.cursor ?? null };
 }
 

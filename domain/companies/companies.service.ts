@@ -3,7 +3,7 @@ import { listContacts } from '../contacts/contact-lists.service';
 import type { ContactSummary } from '../contacts/contacts.schemas';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, invalid, stale, type FieldIssue } from '../shared/errors';
+import { DomainError, forbidden, invalid, invalidCursor, stale, type FieldIssue } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { nameSortKey } from '../shared/text';
 import type { TxEntities } from '../store/db';
@@ -31,9 +31,6 @@ export async function getCompany(deps: CoreDeps, caller: CallerContext, companyI
 }
 
 const cursorSchema = z.object({ v: z.literal(1), f: z.string(), k: z.string() });
-
-const invalidCursor = () =>
-  invalid('query.cursor', 'Invalid cursor: pass back the nextCursor of the same query');
 
 /**
  * The workspace's companies by name (case- and accent-insensitive), active or archived; `q` keeps

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { aboutCompanyKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError } from '../shared/errors';
+import { invalidCursor } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { ContactItem } from './contact-record';
 import { listContactTimeline } from './contact-timeline.service';
@@ -16,13 +16,6 @@ const cursorSchema = z.object({
   /** The filters of the query it continues (a timeline's `filterKey`), when it had any. */
   f: z.string().optional(),
 });
-
-const invalidCursor = () =>
-  new DomainError('validation_failed', 'The request is invalid', {
-    fields: [
-      { field: 'query.cursor', message: 'Invalid cursor: pass back the nextCursor of the same query' },
-    ],
-  });
 
 /**
  * The event id a cursor of a contact's events goes on below. The cursor must belong to this contact

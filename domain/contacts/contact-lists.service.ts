@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CallerContext } from '../shared/context';
 import { prefixEnd } from '../store/key-range';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalid } from '../shared/errors';
+import { invalid, invalidCursor } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { tagKey } from '../tags/tag-names';
 import { companyList, listSort, ownerList, statusList, storedHit, storedSummary, suppressedList, tagList } from './contact-record';
@@ -26,11 +26,6 @@ const cursorSchema = z.object({
   /** The sort key (or token#contactId) last read. */
   p: z.string(),
 });
-
-const invalidCursor = () =>
-  new DomainError('validation_failed', 'The request is invalid', {
-    fields: [{ field: 'query.cursor', message: 'Invalid cursor: pass back the nextCursor of the same query' }],
-  });
 
 function decodeCursor(cursor: string | undefined, fingerprint: string): string | undefined {
   if (!cursor) return undefined;

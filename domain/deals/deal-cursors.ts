@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { invalid } from '../shared/errors';
+import { invalidCursor } from '../shared/errors';
 
 const cursorSchema = z.object({ v: z.literal(1), k: z.string().min(1) });
-
-const invalidCursor = () => invalid('query.cursor', 'Invalid cursor: pass back the nextCursor of the same query');
 
 /**
  * Opaque page cursors over ElectroDB's (the base64url JSON of the last key read). A cursor given back

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalid, type FieldIssue } from '../shared/errors';
+import { DomainError, invalidCursor, type FieldIssue } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
 import { closeKeyOf, dealLists, type DealListEntry } from './deal-record';
@@ -137,7 +137,7 @@ export async function listDeals(
       !keyFits(after.sortKey) ||
       (closeRange && (after.sortKey < closeRange.from || after.sortKey > closeRange.to)))
   ) {
-    throw invalid('query.cursor', 'Invalid cursor: pass back the nextCursor of the same query');
+    throw invalidCursor();
   }
 
   const key = { workspaceId, list };

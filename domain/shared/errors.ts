@@ -1,6 +1,8 @@
 /** Every outcome a caller can act on. The HTTP layer maps each code to one status. */
 export type DomainErrorCode =
   | 'validation_failed'
+  /** A `cursor` this list did not give out for this query (forged, altered, another list's): a 400. */
+  | 'invalid_cursor'
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
@@ -52,6 +54,11 @@ export const conflict = (why: string, details: Record<string, unknown> = {}) =>
   new DomainError('conflict', why, details);
 export const invalid = (field: string, message: string) =>
   new DomainError('validation_failed', 'The request is invalid', { fields: [{ field, message }] });
+/** A cursor the list cannot continue from: 400 `invalid_cursor`, with the field error on `query.cursor`. */
+export const invalidCursor = () =>
+  new DomainError('invalid_cursor', 'The cursor is not one this list gave out for this query', {
+    fields: [{ field: 'query.cursor', message: 'Pass back the nextCursor of the same query, unchanged', code: 'invalid_cursor' }],
+  });
 export const stale = () =>
   new DomainError(
     'precondition_failed',

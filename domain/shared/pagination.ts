@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { DomainError } from './errors';
+import { invalidCursor } from './errors';
 
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  cursor: z.string().min(1).max(2048).optional(),
+  // Sealed cursors are about 40 characters longer than the list's own (domain/shared/sealed-cursor.ts).
+  cursor: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters' }),
 });
 export type PageQuery = z.infer<typeof pageQuerySchema>;
 
@@ -13,15 +19,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-const invalidCursor = () =>
-  new DomainError('validation_failed', 'The request is invalid', {
-    fields: [{ field: 'query.cursor', message: 'Invalid cursor: pass back the nextCursor of a previous page' }],
-  });
-
 /**
- * Checks a cursor handed back by a client before it reaches DynamoDB. ElectroDB cursors carry the
- * last evaluated key; every partition key in it must belong to the caller's workspace, so a forged
- * cursor cannot read another tenant's items.
+ * Checks an ElectroDB cursor (the last evaluated key, as base64url JSON) before it reaches DynamoDB.
+ * Clients only ever see it sealed (http-handler), so this is the domain's own guard: every partition
+ * key in it must belong to the caller's workspace, and its shape must be a start key DynamoDB takes.
  */
 export function checkCursor(workspaceId: string, cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
@@ -32,6 +33,9 @@ export function checkCursor(workspaceId: string, cursor: string | undefined): st
     throw invalidCursor();
   }
   if (!key || typeof key !== 'object' || Array.isArray(key)) throw invalidCursor();
+  // A start key is the table key, plus the key of the index read: anything else DynamoDB refuses.
+  const names = Object.keys(key).sort().join();
+  if (names !== 'pk,sk' && !/^(gsi\d+)pk,\1sk,pk,sk$/.test(names)) throw invalidCursor();
   const prefix = `WS#${workspaceId}`;
   for (const [name, value] of Object.entries(key)) {
     if (typeof value !== 'string') throw invalidCursor();
@@ -49,4 +53,32 @@ export function booleanQuery(defaultValue?: boolean) {
   return (defaultValue === undefined ? flag : flag.default(defaultValue ? 'true' : 'false')).transform(
     (value) => value === 'true',
   );
+}
+
+/**
+ * Checks the cursor of a Query on a secondary index whose items' table keys lie outside the workspace
+ * (API tokens live under their hash, so `checkCursor` cannot vouch for them). It must hold exactly the
+ * table key and this index's key, name this query's partition and, when the query reads a sort-key
+ * prefix, stay inside it: DynamoDB refuses any other start key.
+ */
+export function checkIndexCursor(
+  cursor: string | undefined,
+  index: { name: string; partition: string; sortPrefix?: string },
+): string | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (!key || typeof key !== 'object' || Array.isArray(key)) throw invalidCursor();
+  const fields = key as Record<string, unknown>;
+  const [pkField, skField] = [`${index.name}pk`, `${index.name}sk`];
+  const expected = ['pk', 'sk', pkField, skField].sort().join();
+  if (Object.keys(fields).sort().join() !== expected) throw invalidCursor();
+  if (Object.values(fields).some((value) => typeof value !== 'string' || value === '')) throw invalidCursor();
+  if (fields[pkField] !== index.partition) throw invalidCursor();
+  if (index.sortPrefix !== undefined && !(fields[skField] as string).startsWith(index.sortPrefix)) throw invalidCursor();
+  return cursor;
 }

@@ -63,3 +63,15 @@ export interface ClassifyContactInput {
 export interface Qualifier {
   classifyContact(input: ClassifyContactInput): Promise<{ kind: string; score?: number; confidence?: number }>;
 }
+
+/** The deployment's secrets, by name. */
+export type SecretName = 'cursor-key';
+
+/**
+ * Per-deployment secrets, held outside the code and the table: on AWS a Secrets Manager secret the
+ * stack generates, under `npm start` a key file in `.data/`, in tests a key the test chooses.
+ */
+export interface SecretStore {
+  /** The secret's bytes (high-entropy key material, at least 32 bytes). Adapters read it once and keep it. */
+  get(name: SecretName): Promise<Uint8Array>;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalid } from '../shared/errors';
+import { invalidCursor } from '../shared/errors';
 
 /**
  * Cursors of index-backed lists. The client gets an opaque token naming the list it came from (a
@@ -33,7 +33,7 @@ export function decodeListCursor(
     parsed = { v: 1, f: '', id: '', s: '' };
   }
   if (parsed.f !== fingerprint || !parsed.id) {
-    throw invalid('query.cursor', 'Invalid cursor: pass back the nextCursor of the same query');
+    throw invalidCursor();
   }
   return { id: parsed.id, sortKey: parsed.s };
 }

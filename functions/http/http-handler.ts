@@ -14,6 +14,7 @@ import { DomainError, type FieldIssue } from '../../domain/shared/errors';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
+import { openListCursor, sealNextCursor } from './list-cursors';
 import { honoursIfMatch, routeKey, routeList, type HandlerGroup, type OperationId, type RouteDefinition, type RouteOf } from './routes';
 
 const maxBodyBytes = 1024 * 1024;
@@ -83,6 +84,7 @@ export function createHttpHandler<G extends HandlerGroup>(
         expectedVersion: honoursIfMatch(route) ? parseIfMatch(headers['if-match']) : undefined,
         requestId,
       };
+      await openListCursor(route, input);
 
       const idempotencyKey = headers['idempotency-key'];
       if (route.creates && caller && idempotencyKey !== undefined) {
@@ -100,7 +102,8 @@ export function createHttpHandler<G extends HandlerGroup>(
 
       const operation = (operations as Record<string, (i: unknown, d: CoreDeps) => Promise<unknown>>)[route.operationId];
       if (!operation) throw new Error(`No operation ${route.operationId} in group ${group}`);
-      const response = toResponse(route, event, await operation(input, deps), requestId);
+      const result = await sealNextCursor(route, input, await operation(input, deps));
+      const response = toResponse(route, event, result, requestId);
       if (idempotency) {
         const { 'x-request-id': _ignored, ...stored } = (response.headers ?? {}) as Record<string, string>;
         await completeIdempotentRequest(deps, idempotency.caller, idempotency.key, {

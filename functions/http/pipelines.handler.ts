@@ -10,6 +10,7 @@ import {
   reorderStages,
 } from '../../domain/pipelines/pipelines.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { sealCursorFor } from './list-cursors';
 
 export const handler = createHttpHandler('pipelines', {
   listPipelines: ({ caller, query }, deps) => listPipelines(deps, caller, query),
@@ -23,7 +24,21 @@ export const handler = createHttpHandler('pipelines', {
     renameStage(deps, caller, params.pipelineId, params.stageId, body.name, expectedVersion),
   reorderStages: ({ caller, params, body, expectedVersion }, deps) =>
     reorderStages(deps, caller, params.pipelineId, body, expectedVersion),
-  getBoard: ({ caller, params, query }, deps) => getBoard(deps, caller, params.pipelineId, query),
+  getBoard: async ({ caller, params, query }, deps) => {
+    const board = await getBoard(deps, caller, params.pipelineId, query);
+    // Each column goes on at GET .../stages/{stageId}/deals: its cursor is sealed for that route.
+    const columns = await Promise.all(
+      board.columns.map(async (column) => ({
+        ...column,
+        nextCursor: await sealCursorFor(
+          caller,
+          { operationId: 'listStageDeals', params: { pipelineId: params.pipelineId, stageId: column.stage.id } },
+          column.nextCursor,
+        ),
+      })),
+    );
+    return { ...board, columns };
+  },
   listStageDeals: ({ caller, params, query }, deps) =>
     listStageDeals(deps, caller, params.pipelineId, params.stageId, query),
   removeStage: async ({ caller, params, query }, deps) => {

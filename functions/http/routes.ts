@@ -53,3 +53,7 @@ export const routeList = Object.entries(routes).map(([operationId, definition]) 
 }));
 
 export const handlerEntry = (group: HandlerGroup) => `functions/http/${group}.handler.ts`;
+
+/** List routes: GETs whose query takes a `cursor`. Their cursors are sealed at the boundary (http-handler). */
+export const takesCursor = (route: Pick<RouteDefinition, 'method' | 'query'>) =>
+  route.method === 'GET' && route.query !== undefined && 'cursor' in route.query.shape;

@@ -15,6 +15,10 @@ export interface Config {
   /** Queue URLs by queue name, from QUEUE_URL_<NAME> variables. */
   queueUrls: Record<string, string>;
   mailFrom?: string;
+  /** On AWS: the Secrets Manager secret that list cursors are sealed with (functions with list routes). */
+  cursorSecretArn?: string;
+  /** Under `npm start`: the key file list cursors are sealed with (`.data/cursor.key`). */
+  cursorKeyFile?: string;
 }
 
 let cached: Config | undefined;
@@ -40,6 +44,8 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bucketName: env.BUCKET_NAME || undefined,
     queueUrls,
     mailFrom: env.MAIL_FROM || undefined,
+    cursorSecretArn: env.CURSOR_SECRET_ARN || undefined,
+    cursorKeyFile: env.CURSOR_KEY_FILE || undefined,
   };
   if (env === process.env) cached = config;
   return config;

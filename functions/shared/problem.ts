@@ -4,6 +4,7 @@ import { DomainError, type DomainErrorCode, type FieldIssue } from '../../domain
 
 const statusByCode: Record<DomainErrorCode, number> = {
   validation_failed: 400,
+  invalid_cursor: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,

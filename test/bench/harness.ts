@@ -4,6 +4,7 @@
  * of its own, Lambda bundle sizes with the deployed esbuild settings, and memory figures.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +20,8 @@ import { createDocumentClient, createDynamoClient } from '../../domain/store/dyn
 import { handlerEntry, handlerGroups } from '../../functions/http/routes';
 import { jobQueues } from '../../functions/jobs/job-queues';
 import { schedules } from '../../functions/schedules/schedules';
-import { setCoreDeps } from '../../functions/shared/deps';
+import { createStaticSecretStore } from '../../functions/shared/adapters/secret-stores';
+import { setCoreDeps, setSecretStore } from '../../functions/shared/deps';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
 import { startDynamoDbLocal } from '../../local/emulators';
 
@@ -218,6 +220,7 @@ export async function startBenchStack(options: { tableName?: string; dataDir?: s
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       setCoreDeps(undefined);
+      setSecretStore(undefined);
       rawClient.destroy();
       await dynamo.stop();
       process.off('exit', killNow);
@@ -234,6 +237,8 @@ export async function startBenchStack(options: { tableName?: string; dataDir?: s
     const docClient = createDocumentClient(rawClient);
     const deps: CoreDeps = { db: createDb(docClient, tableName), clock: systemClock, newId: ulidGenerator(systemClock) };
     setCoreDeps(deps);
+    // List cursors are sealed: a throwaway key, as `npm start -- --in-memory` uses.
+    setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
     // For anything that reads its configuration from the environment instead of the deps.
     process.env.TABLE_NAME = tableName;
     process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;

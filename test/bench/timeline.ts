@@ -9,6 +9,7 @@ import { encodeContactEventCursor } from '../../domain/contacts/contact-events.s
 import { createContact } from '../../domain/contacts/contacts.service';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { aboutContactKey } from '../../events/event-log';
+import { sealCursorFor } from '../../functions/http/list-cursors';
 import { invokeHttp } from '../../local/http-invoke';
 import { countDynamoCalls } from '../support/dynamo-call-counter';
 import { seedContactEvents } from '../support/seeded-events';
@@ -58,10 +59,16 @@ async function main() {
       return JSON.parse(res.body ?? '{}') as { items: unknown[]; nextCursor: string | null };
     };
     const middle = events[Math.floor(eventCount / 2)]!.eventId;
+    // Clients only pass sealed cursors: the middle page's is sealed as the route would seal it.
+    const middleCursor = await sealCursorFor(
+      caller,
+      { operationId: 'listContactTimeline', params: { contactId: contact.id } },
+      encodeContactEventCursor(contact.id, middle),
+    );
     const queries = {
       firstPage: { limit: pageSize },
       typesFirstPage: { limit: pageSize, types: filteredType },
-      middlePage: { limit: pageSize, cursor: encodeContactEventCursor(contact.id, middle) },
+      middlePage: { limit: pageSize, cursor: middleCursor! },
     };
 
     // DynamoDB commands per request, on the client the handler uses (the token is cached after the first).

@@ -77,6 +77,14 @@ describe('npm start', () => {
     expect(entries.at(-1)!.event.type).toBe('contact.created');
     const tagged = await fetch(`http://127.0.0.1:${apiPort}/v1/contacts?tag=hot%20lead`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await tagged.json()) as { items: { name: string }[] }).items.map((item) => item.name)).toEqual(['Ana María López', 'Chloé Dubois']);
+    // Lists page with sealed cursors (here under a throwaway key): page 2 follows, an altered cursor is a 400.
+    const contacts = async (query: string) =>
+      fetch(`http://127.0.0.1:${apiPort}/v1/contacts?${query}`, { headers: { authorization: `Bearer ${member}` } });
+    const { nextCursor } = (await (await contacts('limit=5')).json()) as { nextCursor: string };
+    expect((await contacts(`limit=5&cursor=${nextCursor}`)).status).toBe(200);
+    const altered = await contacts(`limit=5&cursor=${nextCursor.slice(0, -4)}`);
+    expect(altered.status).toBe(400);
+    expect(((await altered.json()) as { code: string }).code).toBe('invalid_cursor');
     // ... and a board: counts and sums of the default pipeline, a won deal in its won stage.
     const board = await fetch(`http://127.0.0.1:${apiPort}/v1/pipelines/pl_default/board`, { headers: { authorization: `Bearer ${token}` } });
     const columns = ((await board.json()) as { columns: { stage: { name: string }; count: number; sums: { currency: string; value: number }[] }[] }).columns;

@@ -5,7 +5,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../domain/store/table-definition';
 import type { JobQueueDefinition } from '../../functions/jobs/job-queues';
-import { handlerGroups, routeKey, routeList } from '../../functions/http/routes';
+import { handlerGroups, routeKey, routeList, takesCursor } from '../../functions/http/routes';
 import type { ScheduleDefinition } from '../../functions/schedules/schedules';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
 import { CrmStack, type CrmStackProps } from '../../infra/crm-stack';
@@ -156,6 +156,37 @@ describe('CrmStack', () => {
       { Principal: 'apigateway.amazonaws.com' },
       handlerGroups.length,
     );
+  });
+
+  it('generates the cursor secret, and only the functions of list routes may read it, by ARN', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    const secretRef = { Ref: built.logicalId(built.stack.api.cursorSecret) };
+    const listGroups = new Set(routeList.filter(takesCursor).map((route) => route.group));
+    expect([...listGroups].sort()).toEqual([...built.stack.api.cursorReaders].sort());
+    expect(listGroups).toContain('tokens');
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+    const readers = policies
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(JSON.stringify(secretRef)))
+      .flatMap((policy) => policy.Properties.Roles as { Ref: string }[])
+      .map((role) => role.Ref);
+    for (const [key, fn] of built.stack.functions) {
+      const reads = key.startsWith('http:') && listGroups.has(key.slice('http:'.length) as never);
+      const variables = (resources[built.logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.CURSOR_SECRET_ARN, key).toEqual(reads ? secretRef : undefined);
+      expect(readers.includes(built.logicalId(fn.role!)), key).toBe(reads);
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(built.stack.functions.get('http:tokens')!.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: secretRef }),
+        ]),
+      },
+    });
   });
 
   it('gives every function a log group with a one-month retention', () => {

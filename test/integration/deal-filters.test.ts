@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listDeals } from '../../domain/deals/deal-lists.service';
+import { listDealsQuery } from '../../domain/deals/deals.schemas';
 import { createDeal, markLost, markWon } from '../../domain/deals/deals.service';
 import type { Deal } from '../../domain/deals/deals.schemas';
 import { startDynamoDbLocal, type RunningDynamoDb } from '../../local/emulators';
@@ -211,20 +213,28 @@ describe('combined filters', () => {
       const res = await list({ ...other, cursor: nextCursor });
       expect(res.status, JSON.stringify(other)).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.body.errors[0].field).toBe('query.cursor');
+      expect(res.body).toMatchObject({ code: 'invalid_cursor', errors: [{ field: 'query.cursor' }] });
     }
-    const decoded = JSON.parse(Buffer.from(nextCursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    for (const forged of [{ ...decoded, id: '' }, { ...decoded, s: '' }, { ...decoded, s: 'x'.repeat(1100) }]) {
+    // A forged cursor never reaches the list: the seal refuses it.
+    for (const forged of ['x', Buffer.from(JSON.stringify({ v: 1, f: 'x', id: 'dl_1', s: 'x' })).toString('base64url'), nextCursor.slice(0, -2)]) {
+      const res = await list({ ...query, cursor: forged });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'invalid_cursor', errors: [{ field: 'query.cursor' }] });
+    }
+    // Under the seal, the list still checks its own cursor (position and fingerprint) itself.
+    const caller = { workspaceId: ws.workspace.id, userId: ws.member.user.id, role: 'member' as const };
+    const direct = (q: Query) => listDeals(stack.deps, caller, listDealsQuery.parse(q));
+    const inner = (await direct(query)).nextCursor!;
+    const decoded = JSON.parse(Buffer.from(inner, 'base64url').toString('utf8')) as Record<string, unknown>;
+    for (const forged of [{ ...decoded, id: '' }, { ...decoded, s: '' }, { ...decoded, s: 'x'.repeat(1100) }, { ...decoded, f: 'x' }]) {
       const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
-      expect((await list({ ...query, cursor })).body.errors[0].field).toBe('query.cursor');
+      await expect(direct({ ...query, cursor })).rejects.toMatchObject({ code: 'invalid_cursor' });
     }
     // a ranged query's cursor moved outside its range
     const ranged = { status: 'open', ownerId: 'none', closeFrom: '2026-02-01', limit: 2 };
-    const rangedCursor = JSON.parse(Buffer.from((await list(ranged)).body.nextCursor, 'base64url').toString('utf8'));
+    const rangedCursor = JSON.parse(Buffer.from((await direct(ranged)).nextCursor!, 'base64url').toString('utf8'));
     const outside = Buffer.from(JSON.stringify({ ...rangedCursor, s: '12026-01-05#dl_x' })).toString('base64url');
-    const res = await list({ ...ranged, cursor: outside });
-    expect(res.status).toBe(400);
-    expect(res.body.errors[0].field).toBe('query.cursor');
+    await expect(direct({ ...ranged, cursor: outside })).rejects.toMatchObject({ code: 'invalid_cursor' });
   });
 
   it('keeps the other validation: stageId needs pipelineId, a range needs sort=closeDate', async () => {

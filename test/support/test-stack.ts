@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { fixedClock, ulidGenerator } from '../../domain/shared/clock';
@@ -7,7 +7,8 @@ import { ensureTable } from '../../domain/store/create-table';
 import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
-import { setCoreDeps } from '../../functions/shared/deps';
+import { createStaticSecretStore } from '../../functions/shared/adapters/secret-stores';
+import { setCoreDeps, setSecretStore } from '../../functions/shared/deps';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
 import { countDynamoCalls, type CallCounter } from './dynamo-call-counter';
 import { assertLocalEndpoint } from './setup-env';
@@ -16,6 +17,8 @@ export interface TestStack {
   deps: CoreDeps;
   clock: ReturnType<typeof fixedClock>;
   tableName: string;
+  /** The key list cursors are sealed with (random per stack), given to the handlers as the SecretStore. */
+  cursorKey: Uint8Array;
   /** Every DynamoDB request the stack's client sends, by command. */
   calls: CallCounter;
   /** Calls the API through the real handlers, as the gateway would. */
@@ -46,9 +49,12 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
   const clock = fixedClock(options.clockStart);
   const deps: CoreDeps = { db: createDb(createDocumentClient(raw), tableName), clock, newId: ulidGenerator(clock) };
   setCoreDeps(deps);
+  const cursorKey = randomBytes(32);
+  setSecretStore(createStaticSecretStore({ 'cursor-key': cursorKey }));
   return {
     deps,
     clock,
+    cursorKey,
     tableName,
     calls,
     api: async (method, path, invokeOptions) => {
@@ -62,6 +68,7 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
     },
     destroy: async () => {
       setCoreDeps(undefined);
+      setSecretStore(undefined);
       await raw.send(new DeleteTableCommand({ TableName: tableName }));
       raw.destroy();
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock, ulidGenerator } from '../../domain/shared/clock';
 import { DomainError } from '../../domain/shared/errors';
-import { checkCursor } from '../../domain/shared/pagination';
+import { checkCursor, checkIndexCursor } from '../../domain/shared/pagination';
 import { newEvent } from '../../events/event-log';
 import { domainErrorResponse } from '../../functions/shared/problem';
 import { routeKey, routeList } from '../../functions/http/routes';
@@ -12,24 +12,54 @@ const caller = { workspaceId: 'ws_A', userId: 'usr_1', role: 'owner' as const };
 describe('cursors', () => {
   const cursorFor = (key: object) => Buffer.from(JSON.stringify(key)).toString('base64url');
 
-  it('accepts a cursor whose partition keys are in the caller’s workspace', () => {
-    const cursor = cursorFor({ pk: 'WS#ws_A', sk: 'USER#usr_2', gsi1pk: 'WS#ws_A#TOKENS' });
-    expect(checkCursor('ws_A', cursor)).toBe(cursor);
+  it('accepts a start key whose partition keys are in the caller’s workspace', () => {
+    const table = cursorFor({ pk: 'WS#ws_A', sk: 'USER#usr_2' });
+    expect(checkCursor('ws_A', table)).toBe(table);
+    const index = cursorFor({ pk: 'WS#ws_A#X', sk: 'X', gsi1pk: 'WS#ws_A#TAGS', gsi1sk: 'a' });
+    expect(checkCursor('ws_A', index)).toBe(index);
   });
+
+  const refused = (check: () => unknown) => {
+    try {
+      check();
+      expect.unreachable();
+    } catch (error) {
+      expect((error as DomainError).code).toBe('invalid_cursor');
+      expect((error as DomainError).details.fields?.[0]?.field).toBe('query.cursor');
+    }
+  };
 
   it.each([
     ['another workspace', cursorFor({ pk: 'WS#ws_B', sk: 'USER#x' })],
     ['a workspace sharing a prefix', cursorFor({ pk: 'WS#ws_AB', sk: 'USER#x' })],
     ['not base64 JSON', '%%%'],
     ['an array', cursorFor([1])],
-  ])('refuses %s as a 400 on query.cursor', (_name, cursor) => {
-    try {
-      checkCursor('ws_A', cursor);
-      expect.unreachable();
-    } catch (error) {
-      expect((error as DomainError).code).toBe('validation_failed');
-      expect((error as DomainError).details.fields?.[0]?.field).toBe('query.cursor');
-    }
+    ['no sort key', cursorFor({ pk: 'WS#ws_A' })],
+    ['half an index key', cursorFor({ pk: 'WS#ws_A', sk: 'USER#x', gsi1pk: 'WS#ws_A#TOKENS' })],
+    ['keys of two indexes', cursorFor({ pk: 'WS#ws_A', sk: 'x', gsi1pk: 'WS#ws_A', gsi1sk: 'x', gsi2pk: 'WS#ws_A', gsi2sk: 'x' })],
+    ['a number', cursorFor({ pk: 'WS#ws_A', sk: 5 })],
+  ])('refuses %s as a 400 invalid_cursor on query.cursor', (_name, cursor) => {
+    refused(() => checkCursor('ws_A', cursor));
+  });
+
+  describe('on an index whose table keys are not the workspace’s (API tokens)', () => {
+    const index = { name: 'gsi1', partition: 'WS#ws_A#TOKENS', sortPrefix: 'usr_1#' };
+    const key = { pk: 'TOKEN#abc', sk: 'TOKEN', gsi1pk: 'WS#ws_A#TOKENS', gsi1sk: 'usr_1#tok_1' };
+
+    it('accepts the start key of this partition and sort-key prefix', () => {
+      expect(checkIndexCursor(cursorFor(key), index)).toBe(cursorFor(key));
+      expect(checkIndexCursor(cursorFor({ ...key, gsi1sk: 'usr_2#t' }), { ...index, sortPrefix: undefined })).toBeDefined();
+    });
+
+    it.each([
+      ['another workspace’s partition', { ...key, gsi1pk: 'WS#ws_B#TOKENS' }],
+      ['another user’s range', { ...key, gsi1sk: 'usr_2#tok_1' }],
+      ['another index', { pk: key.pk, sk: key.sk, gsi2pk: key.gsi1pk, gsi2sk: key.gsi1sk }],
+      ['a missing table key', { gsi1pk: key.gsi1pk, gsi1sk: key.gsi1sk, pk: key.pk }],
+      ['an empty value', { ...key, sk: '' }],
+    ])('refuses %s', (_name, forged) => {
+      refused(() => checkIndexCursor(cursorFor(forged), index));
+    });
   });
 });
 
@@ -52,6 +82,7 @@ describe('event catalogue', () => {
 describe('problem+json', () => {
   it.each([
     ['validation_failed', 400],
+    ['invalid_cursor', 400],
     ['unauthenticated', 401],
     ['forbidden', 403],
     ['not_found', 404],

@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config';
@@ -33,4 +34,9 @@ export function createS3Client(config: Pick<Config, 'region' | 'awsEndpoint'>): 
 
 export function createSesClient(config: Pick<Config, 'region' | 'sesEndpoint'>): SESv2Client {
   return new SESv2Client({ region: config.region, ...endpointOverride(config.sesEndpoint) });
+}
+
+/** Secrets Manager is only read on AWS (locally secrets are key files): no emulator endpoint. */
+export function createSecretsManagerClient(config: Pick<Config, 'region'>): SecretsManagerClient {
+  return new SecretsManagerClient({ region: config.region });
 }
