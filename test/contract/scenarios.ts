@@ -69,7 +69,12 @@ export class Ctx {
     readonly other: Workspace,
   ) {}
 
-  async call(method: string, path: string, body?: unknown, token = this.ws.owner.token): Promise<ApiResponse> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    token = this.ws.owner.token,
+  ): Promise<ApiResponse> {
     const res = await this.stack.api(method, path, { token, ...(body === undefined ? {} : { body }) });
     if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${JSON.stringify(res.body)}`);
     return res;
@@ -99,11 +104,25 @@ export class Ctx {
   }
 
   async company(extra: Record<string, unknown> = {}): Promise<any> {
-    return (await this.call('POST', '/v1/companies', { name: this.unique('Co'), ownerId: this.ws.admin.user.id, ...extra })).body;
+    return (
+      await this.call('POST', '/v1/companies', {
+        name: this.unique('Co'),
+        ownerId: this.ws.admin.user.id,
+        ...extra,
+      })
+    ).body;
   }
 
   async deal(extra: Record<string, unknown> = {}): Promise<any> {
-    return (await this.call('POST', '/v1/deals', { title: 'Deal', value: 1000, currency: 'EUR', ownerId: this.ws.admin.user.id, ...extra })).body;
+    return (
+      await this.call('POST', '/v1/deals', {
+        title: 'Deal',
+        value: 1000,
+        currency: 'EUR',
+        ownerId: this.ws.admin.user.id,
+        ...extra,
+      })
+    ).body;
   }
 
   async note(contactId?: string): Promise<any> {
@@ -112,14 +131,25 @@ export class Ctx {
   }
 
   async task(extra: Record<string, unknown> = {}): Promise<any> {
-    return (await this.call('POST', '/v1/tasks', { title: 'Call back', assigneeId: this.ws.admin.user.id, ...extra })).body;
+    return (
+      await this.call('POST', '/v1/tasks', {
+        title: 'Call back',
+        assigneeId: this.ws.admin.user.id,
+        ...extra,
+      })
+    ).body;
   }
 
   async pipeline(): Promise<any> {
     return (
       await this.call('POST', '/v1/pipelines', {
         name: this.unique('Pipe'),
-        stages: [{ name: 'New' }, { name: 'Talking' }, { name: 'Won', kind: 'won' }, { name: 'Lost', kind: 'lost' }],
+        stages: [
+          { name: 'New' },
+          { name: 'Talking' },
+          { name: 'Won', kind: 'won' },
+          { name: 'Lost', kind: 'lost' },
+        ],
       })
     ).body;
   }
@@ -130,11 +160,24 @@ export class Ctx {
 
   async customField(): Promise<any> {
     const key = `f_${randomUUID().slice(0, 8).replace(/-/g, '')}`;
-    return (await this.call('POST', '/v1/custom-fields', { entityType: 'contact', key, label: 'Field', type: 'text' })).body;
+    return (
+      await this.call('POST', '/v1/custom-fields', {
+        entityType: 'contact',
+        key,
+        label: 'Field',
+        type: 'text',
+      })
+    ).body;
   }
 
   async user(role: 'admin' | 'member' = 'member'): Promise<any> {
-    return (await this.call('POST', '/v1/users', { name: 'New Person', email: `${this.unique('u')}@example.com`, role })).body;
+    return (
+      await this.call('POST', '/v1/users', {
+        name: 'New Person',
+        email: `${this.unique('u')}@example.com`,
+        role,
+      })
+    ).body;
   }
 }
 
@@ -168,20 +211,42 @@ export const scenarios: Record<OperationId, Scenario> = {
   getOpenApi: { ok: async () => ({ path: '/openapi.json', token: null }) },
   getDocs: { ok: async () => ({ path: '/docs', token: null }) },
   getDocsAsset: { ok: async () => ({ path: '/docs/assets/standalone.esm.js', token: null }) },
-  getDocsChunk: { ok: async () => ({ path: `/docs/assets/chunks/${readdirSync(scalarChunks).find((name) => name.endsWith('.js'))}`, token: null }) },
+  getDocsChunk: {
+    ok: async () => ({
+      path: `/docs/assets/chunks/${readdirSync(scalarChunks).find((name) => name.endsWith('.js'))}`,
+      token: null,
+    }),
+  },
 
   getMe: { ok: async () => ({ path: '/v1/me' }) },
   getWorkspace: { ok: async () => ({ path: '/v1/workspace' }) },
   updateWorkspace: {
     ok: async () => ({ path: '/v1/workspace', body: { timeZone: 'Europe/Berlin' } }),
-    cases: [{ status: 403, why: 'a member', build: async (ctx) => ({ path: '/v1/workspace', body: { name: 'X' }, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({ path: '/v1/workspace', body: { name: 'X' }, token: ctx.ws.member.token }),
+      },
+    ],
   },
 
   listUsers: { ok: async () => ({ path: '/v1/users', query: { limit: '2' } }) },
   addUser: {
-    ok: async (ctx) => ({ path: '/v1/users', body: { name: 'Nia New', email: `${ctx.unique('n')}@example.com`, role: 'member' } }),
+    ok: async (ctx) => ({
+      path: '/v1/users',
+      body: { name: 'Nia New', email: `${ctx.unique('n')}@example.com`, role: 'member' },
+    }),
     cases: [
-      { status: 403, why: 'a member adds', build: async (ctx) => ({ path: '/v1/users', body: { name: 'N', email: `${ctx.unique('m')}@example.com` }, token: ctx.ws.member.token }) },
+      {
+        status: 403,
+        why: 'a member adds',
+        build: async (ctx) => ({
+          path: '/v1/users',
+          body: { name: 'N', email: `${ctx.unique('m')}@example.com` },
+          token: ctx.ws.member.token,
+        }),
+      },
       {
         status: 409,
         why: 'an email already in use',
@@ -197,83 +262,253 @@ export const scenarios: Record<OperationId, Scenario> = {
   updateUser: {
     ok: async (ctx) => ({ path: `/v1/users/${(await ctx.user()).id}`, body: { name: 'Renamed' } }),
     cases: [
-      { status: 403, why: 'a member renames another', build: async (ctx) => ({ path: `/v1/users/${ctx.ws.admin.user.id}`, body: { name: 'X' }, token: ctx.ws.member.token }) },
-      { status: 409, why: 'the last owner steps down', build: async (ctx) => ({ path: `/v1/users/${ctx.ws.owner.user.id}`, body: { role: 'member' } }) },
+      {
+        status: 403,
+        why: 'a member renames another',
+        build: async (ctx) => ({
+          path: `/v1/users/${ctx.ws.admin.user.id}`,
+          body: { name: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 409,
+        why: 'the last owner steps down',
+        build: async (ctx) => ({ path: `/v1/users/${ctx.ws.owner.user.id}`, body: { role: 'member' } }),
+      },
     ],
   },
 
   listTokens: {
     ok: async () => ({ path: '/v1/tokens', query: { limit: '1' } }),
     cases: [
-      { status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/tokens', query: { userId: unknownIds.userId } }) },{ status: 403, why: "a member lists another's", build: async (ctx) => ({ path: '/v1/tokens', query: { userId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
+      {
+        status: 403,
+        why: "a member lists another's",
+        build: async (ctx) => ({
+          path: '/v1/tokens',
+          query: { userId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   createToken: {
     ok: async () => ({ path: '/v1/tokens', body: { name: 'CI' } }),
     cases: [
-      { status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/tokens', body: { userId: unknownIds.userId } }) },{ status: 403, why: 'a member mints for another', build: async (ctx) => ({ path: '/v1/tokens', body: { userId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
+      {
+        status: 404,
+        why: 'an unknown user',
+        build: async () => ({ path: '/v1/tokens', body: { userId: unknownIds.userId } }),
+      },
+      {
+        status: 403,
+        why: 'a member mints for another',
+        build: async (ctx) => ({
+          path: '/v1/tokens',
+          body: { userId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   revokeToken: {
-    ok: async (ctx) => ({ path: `/v1/tokens/${(await ctx.call('POST', '/v1/tokens', { name: 'gone' })).body.id}` }),
+    ok: async (ctx) => ({
+      path: `/v1/tokens/${(await ctx.call('POST', '/v1/tokens', { name: 'gone' })).body.id}`,
+    }),
   },
 
   listCustomFields: { ok: async () => ({ path: '/v1/custom-fields', query: { entityType: 'contact' } }) },
   createCustomField: {
-    ok: async () => ({ path: '/v1/custom-fields', body: { entityType: 'deal', key: `k_${randomUUID().slice(0, 8).replace(/-/g, '')}`, label: 'Source', type: 'select', options: [{ value: 'web', label: 'Web' }] } }),
+    ok: async () => ({
+      path: '/v1/custom-fields',
+      body: {
+        entityType: 'deal',
+        key: `k_${randomUUID().slice(0, 8).replace(/-/g, '')}`,
+        label: 'Source',
+        type: 'select',
+        options: [{ value: 'web', label: 'Web' }],
+      },
+    }),
     cases: [
-      { status: 403, why: 'a member', build: async (ctx) => ({ path: '/v1/custom-fields', body: { entityType: 'deal', key: 'by_member', label: 'X', type: 'text' }, token: ctx.ws.member.token }) },
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: '/v1/custom-fields',
+          body: { entityType: 'deal', key: 'by_member', label: 'X', type: 'text' },
+          token: ctx.ws.member.token,
+        }),
+      },
       {
         status: 409,
         why: 'a key in use',
-        build: async (ctx) => ({ path: '/v1/custom-fields', body: { entityType: 'contact', key: (await ctx.customField()).key, label: 'Again', type: 'text' } }),
+        build: async (ctx) => ({
+          path: '/v1/custom-fields',
+          body: { entityType: 'contact', key: (await ctx.customField()).key, label: 'Again', type: 'text' },
+        }),
       },
     ],
   },
   updateCustomField: {
-    ok: async (ctx) => ({ path: `/v1/custom-fields/contact/${(await ctx.customField()).key}`, body: { label: 'Renamed' } }),
+    ok: async (ctx) => ({
+      path: `/v1/custom-fields/contact/${(await ctx.customField()).key}`,
+      body: { label: 'Renamed' },
+    }),
     cases: [
-      { status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/custom-fields/contact/${(await ctx.customField()).key}`, body: { label: 'X' }, token: ctx.ws.member.token }) },
-      { status: 409, why: 'a type change', build: async (ctx) => ({ path: `/v1/custom-fields/contact/${(await ctx.customField()).key}`, body: { type: 'number' } }) },
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/custom-fields/contact/${(await ctx.customField()).key}`,
+          body: { label: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 409,
+        why: 'a type change',
+        build: async (ctx) => ({
+          path: `/v1/custom-fields/contact/${(await ctx.customField()).key}`,
+          body: { type: 'number' },
+        }),
+      },
     ],
   },
 
   listEvents: {
-    ok: async (ctx) => ({ path: '/v1/events', query: { entityType: 'contact', entityId: (await ctx.contact()).id } }),
-    cases: [{ status: 404, why: 'an unknown contact', build: async () => ({ path: '/v1/events', query: { entityType: 'contact', entityId: unknownIds.contactId } }) }],
+    ok: async (ctx) => ({
+      path: '/v1/events',
+      query: { entityType: 'contact', entityId: (await ctx.contact()).id },
+    }),
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown contact',
+        build: async () => ({
+          path: '/v1/events',
+          query: { entityType: 'contact', entityId: unknownIds.contactId },
+        }),
+      },
+    ],
   },
 
   listContacts: { ok: async () => ({ path: '/v1/contacts', query: { limit: '2', archived: 'false' } }) },
   searchContacts: { ok: async () => ({ path: '/v1/contacts/search', query: { q: 'ada' } }) },
   lookupContact: {
-    ok: async (ctx) => ({ path: '/v1/contacts/lookup', query: { kind: 'email', value: (await ctx.contact()).channels[0].value } }),
-    cases: [{ status: 404, why: 'no contact holds the value', build: async () => ({ path: '/v1/contacts/lookup', query: { kind: 'email', value: 'nobody@nowhere.example' } }) }],
+    ok: async (ctx) => ({
+      path: '/v1/contacts/lookup',
+      query: { kind: 'email', value: (await ctx.contact()).channels[0].value },
+    }),
+    cases: [
+      {
+        status: 404,
+        why: 'no contact holds the value',
+        build: async () => ({
+          path: '/v1/contacts/lookup',
+          query: { kind: 'email', value: 'nobody@nowhere.example' },
+        }),
+      },
+    ],
   },
   createContact: {
-    ok: async (ctx) => ({ path: '/v1/contacts', body: { name: 'Grace Hopper', jobTitle: 'Admiral', channels: [{ kind: 'email', value: `${ctx.unique('g')}@navy.example` }, { kind: 'phone', value: ctx.phone() }] } }),
+    ok: async (ctx) => ({
+      path: '/v1/contacts',
+      body: {
+        name: 'Grace Hopper',
+        jobTitle: 'Admiral',
+        channels: [
+          { kind: 'email', value: `${ctx.unique('g')}@navy.example` },
+          { kind: 'phone', value: ctx.phone() },
+        ],
+      },
+    }),
     cases: [
-      { status: 403, why: 'a member gives it to another', build: async (ctx) => ({ path: '/v1/contacts', body: { name: 'X', ownerId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown company', build: async () => ({ path: '/v1/contacts', body: { name: 'X', companyId: unknownIds.companyId } }) },
-      { status: 409, why: 'an email another contact holds', build: async (ctx) => ({ path: '/v1/contacts', body: { name: 'X', channels: [{ kind: 'email', value: (await ctx.contact()).channels[0].value }] } }) },
+      {
+        status: 403,
+        why: 'a member gives it to another',
+        build: async (ctx) => ({
+          path: '/v1/contacts',
+          body: { name: 'X', ownerId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown company',
+        build: async () => ({ path: '/v1/contacts', body: { name: 'X', companyId: unknownIds.companyId } }),
+      },
+      {
+        status: 409,
+        why: 'an email another contact holds',
+        build: async (ctx) => ({
+          path: '/v1/contacts',
+          body: { name: 'X', channels: [{ kind: 'email', value: (await ctx.contact()).channels[0].value }] },
+        }),
+      },
     ],
   },
   getContact: { ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}` }) },
   updateContact: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}`, body: { city: 'Lisbon', jobTitle: null } }),
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}`,
+      body: { city: 'Lisbon', jobTitle: null },
+    }),
     cases: [
-      { status: 403, why: "a member changes another's", build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}`, body: { city: 'X' }, token: ctx.ws.member.token }) },
-      { status: 409, why: 'an email another contact holds', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}`, body: { channels: [{ kind: 'email', value: (await ctx.contact()).channels[0].value }] } }) },
+      {
+        status: 403,
+        why: "a member changes another's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}`,
+          body: { city: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 409,
+        why: 'an email another contact holds',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}`,
+          body: { channels: [{ kind: 'email', value: (await ctx.contact()).channels[0].value }] },
+        }),
+      },
     ],
   },
   addContactChannel: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/channels`, body: { kind: 'phone', value: ctx.phone('020 7946 '), defaultCountry: 'GB' } }),
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/channels`,
+      body: { kind: 'phone', value: ctx.phone('020 7946 '), defaultCountry: 'GB' },
+    }),
     cases: [
-      { status: 403, why: "a member changes another's", build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/channels`, body: { kind: 'telegram', value: '12345' }, token: ctx.ws.member.token }) },
-      { status: 409, why: 'a value another contact holds', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/channels`, body: { kind: 'email', value: (await ctx.contact()).channels[0].value } }) },
+      {
+        status: 403,
+        why: "a member changes another's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/channels`,
+          body: { kind: 'telegram', value: '12345' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 409,
+        why: 'a value another contact holds',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/channels`,
+          body: { kind: 'email', value: (await ctx.contact()).channels[0].value },
+        }),
+      },
       {
         status: 422,
         why: 'an 11th channel',
         build: async (ctx) => {
-          const channels = Array.from({ length: 10 }, (_, i) => ({ kind: 'email', value: `${ctx.unique(`e${i}`)}@example.com` }));
-          return { path: `/v1/contacts/${(await ctx.contact({ channels })).id}/channels`, body: { kind: 'telegram', value: '777' } };
+          const channels = Array.from({ length: 10 }, (_, i) => ({
+            kind: 'email',
+            value: `${ctx.unique(`e${i}`)}@example.com`,
+          }));
+          return {
+            path: `/v1/contacts/${(await ctx.contact({ channels })).id}/channels`,
+            body: { kind: 'telegram', value: '777' },
+          };
         },
       },
     ],
@@ -289,14 +524,26 @@ export const scenarios: Record<OperationId, Scenario> = {
         why: "a member changes another's",
         build: async (ctx) => {
           const contact = await ctx.contact();
-          return { path: `/v1/contacts/${contact.id}/channels/${contact.channels[0].id}`, token: ctx.ws.member.token };
+          return {
+            path: `/v1/contacts/${contact.id}/channels/${contact.channels[0].id}`,
+            token: ctx.ws.member.token,
+          };
         },
       },
     ],
   },
   archiveContact: {
     ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/archive` }),
-    cases: [{ status: 403, why: "a member archives another's", build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/archive`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member archives another's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/archive`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   unarchiveContact: {
     ok: async (ctx) => {
@@ -317,8 +564,21 @@ export const scenarios: Record<OperationId, Scenario> = {
     ],
   },
   suppressContact: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/suppress`, body: { reason: 'Asked to stop' } }),
-    cases: [{ status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/suppress`, body: {}, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/suppress`,
+      body: { reason: 'Asked to stop' },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/suppress`,
+          body: {},
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   unsuppressContact: {
     ok: async (ctx) => {
@@ -326,43 +586,121 @@ export const scenarios: Record<OperationId, Scenario> = {
       await ctx.call('POST', `/v1/contacts/${contact.id}/suppress`, {});
       return { path: `/v1/contacts/${contact.id}/unsuppress` };
     },
-    cases: [{ status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/unsuppress`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/unsuppress`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   claimContact: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/claim`, token: ctx.ws.member.token }),
-    cases: [{ status: 409, why: "someone else's", build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/claim`, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/claim`,
+      token: ctx.ws.member.token,
+    }),
+    cases: [
+      {
+        status: 409,
+        why: "someone else's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/claim`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   releaseContact: {
     ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/release` }),
-    cases: [{ status: 403, why: "a member releases another's", build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/release`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member releases another's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/release`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   assignContactOwner: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/assign`, body: { ownerId: ctx.ws.member.user.id } }),
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/assign`,
+      body: { ownerId: ctx.ws.member.user.id },
+    }),
     cases: [
-      { status: 403, why: 'a member assigns', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/assign`, body: { ownerId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown user', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/assign`, body: { ownerId: unknownIds.userId } }) },
+      {
+        status: 403,
+        why: 'a member assigns',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/assign`,
+          body: { ownerId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown user',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/assign`,
+          body: { ownerId: unknownIds.userId },
+        }),
+      },
     ],
   },
   addContactScore: {
     ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/scores`, body: { value: 4 } }),
   },
   listContactScores: { ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/scores` }) },
-  setContactQualification: { ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/qualification`, body: { kind: 'hot_lead', score: 5 } }) },
-  getContactQualification: { ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/qualification` }) },
-  listContactTimeline: { ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/timeline`, query: { types: 'contact.created' } }) },
+  setContactQualification: {
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/qualification`,
+      body: { kind: 'hot_lead', score: 5 },
+    }),
+  },
+  getContactQualification: {
+    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/qualification` }),
+  },
+  listContactTimeline: {
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/timeline`,
+      query: { types: 'contact.created' },
+    }),
+  },
   addContactTags: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/tags`, body: { tags: ['vip', 'Newsletter'] } }),
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/tags`,
+      body: { tags: ['vip', 'Newsletter'] },
+    }),
     cases: [
-      { status: 403, why: 'a member sets a bot: tag', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/tags`, body: { tags: ['bot:off'] }, token: ctx.ws.member.token }) },
+      {
+        status: 403,
+        why: 'a member sets a bot: tag',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/tags`,
+          body: { tags: ['bot:off'] },
+          token: ctx.ws.member.token,
+        }),
+      },
       {
         status: 422,
         why: 'more tags than a contact may carry',
         build: async (ctx) => {
           const contact = await ctx.contact();
           for (let round = 0; round < 3; round++) {
-            await ctx.call('POST', `/v1/contacts/${contact.id}/tags`, { tags: Array.from({ length: 20 }, (_, i) => `t${round}-${i}`) }).catch(() => undefined);
+            await ctx
+              .call('POST', `/v1/contacts/${contact.id}/tags`, {
+                tags: Array.from({ length: 20 }, (_, i) => `t${round}-${i}`),
+              })
+              .catch(() => undefined);
           }
-          return { path: `/v1/contacts/${contact.id}/tags`, body: { tags: Array.from({ length: 20 }, (_, i) => `more-${i}`) } };
+          return {
+            path: `/v1/contacts/${contact.id}/tags`,
+            body: { tags: Array.from({ length: 20 }, (_, i) => `more-${i}`) },
+          };
         },
       },
     ],
@@ -372,14 +710,43 @@ export const scenarios: Record<OperationId, Scenario> = {
       const contact = await ctx.tagged('vip');
       return { path: `/v1/contacts/${contact.id}/tags/vip` };
     },
-    cases: [{ status: 403, why: 'a member removes a bot: tag', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/tags/bot:on`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: 'a member removes a bot: tag',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact({ ownerId: null })).id}/tags/bot:on`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   bulkChangeContacts: {
-    ok: async (ctx) => ({ path: '/v1/contacts/bulk', body: { action: 'tag', contactIds: [(await ctx.contact()).id, (await ctx.contact()).id], tags: ['bulk'] } }),
-    cases: [{ status: 403, why: 'a member assigns', build: async (ctx) => ({ path: '/v1/contacts/bulk', body: { action: 'assign', contactIds: [(await ctx.contact()).id], ownerId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: '/v1/contacts/bulk',
+      body: {
+        action: 'tag',
+        contactIds: [(await ctx.contact()).id, (await ctx.contact()).id],
+        tags: ['bulk'],
+      },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member assigns',
+        build: async (ctx) => ({
+          path: '/v1/contacts/bulk',
+          body: { action: 'assign', contactIds: [(await ctx.contact()).id], ownerId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   mergeContacts: {
-    ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/merge`, body: { sourceContactIds: [(await ctx.contact()).id] } }),
+    ok: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/merge`,
+      body: { sourceContactIds: [(await ctx.contact()).id] },
+    }),
     cases: [
       {
         status: 202,
@@ -389,19 +756,42 @@ export const scenarios: Record<OperationId, Scenario> = {
           await ctx.note(source.id);
           await ctx.note(source.id);
           mergeBatch.lower();
-          return { path: `/v1/contacts/${(await ctx.contact()).id}/merge`, body: { sourceContactIds: [source.id] } };
+          return {
+            path: `/v1/contacts/${(await ctx.contact()).id}/merge`,
+            body: { sourceContactIds: [source.id] },
+          };
         },
         after: mergeBatch.restore,
       },
-      { status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/merge`, body: { sourceContactIds: [(await ctx.contact()).id] }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown source', build: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/merge`, body: { sourceContactIds: [unknownIds.contactId] } }) },
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/merge`,
+          body: { sourceContactIds: [(await ctx.contact()).id] },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown source',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/merge`,
+          body: { sourceContactIds: [unknownIds.contactId] },
+        }),
+      },
       {
         status: 409,
         why: 'a source already merged into another',
         build: async (ctx) => {
           const source = await ctx.contact();
-          await ctx.call('POST', `/v1/contacts/${(await ctx.contact()).id}/merge`, { sourceContactIds: [source.id] });
-          return { path: `/v1/contacts/${(await ctx.contact()).id}/merge`, body: { sourceContactIds: [source.id] } };
+          await ctx.call('POST', `/v1/contacts/${(await ctx.contact()).id}/merge`, {
+            sourceContactIds: [source.id],
+          });
+          return {
+            path: `/v1/contacts/${(await ctx.contact()).id}/merge`,
+            body: { sourceContactIds: [source.id] },
+          };
         },
       },
     ],
@@ -410,7 +800,13 @@ export const scenarios: Record<OperationId, Scenario> = {
   listPins: { ok: async () => ({ path: '/v1/pins' }) },
   setPin: {
     ok: async (ctx) => ({ path: '/v1/pins/1', body: { contactId: (await ctx.contact()).id } }),
-    cases: [{ status: 404, why: 'an unknown contact', build: async () => ({ path: '/v1/pins/2', body: { contactId: unknownIds.contactId } }) }],
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown contact',
+        build: async () => ({ path: '/v1/pins/2', body: { contactId: unknownIds.contactId } }),
+      },
+    ],
     invalid: async () => ({ path: '/v1/pins/9', body: { contactId: unknownIds.contactId } }),
   },
   clearPin: {
@@ -423,19 +819,54 @@ export const scenarios: Record<OperationId, Scenario> = {
 
   listCompanies: { ok: async () => ({ path: '/v1/companies', query: { archived: 'false' } }) },
   createCompany: {
-    ok: async (ctx) => ({ path: '/v1/companies', body: { name: ctx.unique('Initech'), domains: [`${ctx.unique('initech')}.example`], size: '51-200' } }),
+    ok: async (ctx) => ({
+      path: '/v1/companies',
+      body: { name: ctx.unique('Initech'), domains: [`${ctx.unique('initech')}.example`], size: '51-200' },
+    }),
     cases: [
-      { status: 409, why: 'a domain another company holds', build: async (ctx) => ({ path: '/v1/companies', body: { name: 'Clone', domains: [(await ctx.company({ domains: [`${ctx.unique('d')}.example`] })).domains[0]] } }) },
+      {
+        status: 409,
+        why: 'a domain another company holds',
+        build: async (ctx) => ({
+          path: '/v1/companies',
+          body: {
+            name: 'Clone',
+            domains: [(await ctx.company({ domains: [`${ctx.unique('d')}.example`] })).domains[0]],
+          },
+        }),
+      },
     ],
   },
   getCompany: { ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}` }) },
   updateCompany: {
-    ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}`, body: { industry: 'Software' } }),
-    cases: [{ status: 403, why: "a member changes another's", build: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}`, body: { industry: 'X' }, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/companies/${(await ctx.company()).id}`,
+      body: { industry: 'Software' },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: "a member changes another's",
+        build: async (ctx) => ({
+          path: `/v1/companies/${(await ctx.company()).id}`,
+          body: { industry: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   archiveCompany: {
     ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/archive` }),
-    cases: [{ status: 403, why: "a member archives another's", build: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/archive`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member archives another's",
+        build: async (ctx) => ({
+          path: `/v1/companies/${(await ctx.company()).id}/archive`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   unarchiveCompany: {
     ok: async (ctx) => {
@@ -456,7 +887,10 @@ export const scenarios: Record<OperationId, Scenario> = {
     ],
   },
   mergeCompanies: {
-    ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/merge`, body: { sourceCompanyIds: [(await ctx.company()).id] } }),
+    ok: async (ctx) => ({
+      path: `/v1/companies/${(await ctx.company()).id}/merge`,
+      body: { sourceCompanyIds: [(await ctx.company()).id] },
+    }),
     cases: [
       {
         status: 202,
@@ -466,78 +900,238 @@ export const scenarios: Record<OperationId, Scenario> = {
           await ctx.contact({ companyId: source.id });
           await ctx.contact({ companyId: source.id });
           companyBatch.lower();
-          return { path: `/v1/companies/${(await ctx.company()).id}/merge`, body: { sourceCompanyIds: [source.id] } };
+          return {
+            path: `/v1/companies/${(await ctx.company()).id}/merge`,
+            body: { sourceCompanyIds: [source.id] },
+          };
         },
         after: companyBatch.restore,
       },
-      { status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/merge`, body: { sourceCompanyIds: [(await ctx.company()).id] }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown source', build: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/merge`, body: { sourceCompanyIds: [unknownIds.companyId] } }) },
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/companies/${(await ctx.company()).id}/merge`,
+          body: { sourceCompanyIds: [(await ctx.company()).id] },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown source',
+        build: async (ctx) => ({
+          path: `/v1/companies/${(await ctx.company()).id}/merge`,
+          body: { sourceCompanyIds: [unknownIds.companyId] },
+        }),
+      },
       {
         status: 409,
         why: 'a source already merged into another',
         build: async (ctx) => {
           const source = await ctx.company();
-          await ctx.call('POST', `/v1/companies/${(await ctx.company()).id}/merge`, { sourceCompanyIds: [source.id] });
-          return { path: `/v1/companies/${(await ctx.company()).id}/merge`, body: { sourceCompanyIds: [source.id] } };
+          await ctx.call('POST', `/v1/companies/${(await ctx.company()).id}/merge`, {
+            sourceCompanyIds: [source.id],
+          });
+          return {
+            path: `/v1/companies/${(await ctx.company()).id}/merge`,
+            body: { sourceCompanyIds: [source.id] },
+          };
         },
       },
     ],
   },
-  listCompanyContacts: { ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/contacts` }) },
+  listCompanyContacts: {
+    ok: async (ctx) => ({ path: `/v1/companies/${(await ctx.company()).id}/contacts` }),
+  },
 
   listNotes: {
-    ok: async (ctx) => ({ path: '/v1/notes', query: { anchorKind: 'contact', anchorId: (await ctx.note()).anchor.id } }),
-    cases: [{ status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/notes', query: { anchorKind: 'contact', anchorId: unknownIds.contactId } }) }],
+    ok: async (ctx) => ({
+      path: '/v1/notes',
+      query: { anchorKind: 'contact', anchorId: (await ctx.note()).anchor.id },
+    }),
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown anchor',
+        build: async () => ({
+          path: '/v1/notes',
+          query: { anchorKind: 'contact', anchorId: unknownIds.contactId },
+        }),
+      },
+    ],
   },
   createNote: {
-    ok: async (ctx) => ({ path: '/v1/notes', body: { anchor: { kind: 'contact', id: (await ctx.contact()).id }, markdown: '# Call\nWants a **demo**' } }),
-    cases: [{ status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/notes', body: { anchor: { kind: 'deal', id: unknownIds.dealId }, markdown: 'x' } }) }],
+    ok: async (ctx) => ({
+      path: '/v1/notes',
+      body: {
+        anchor: { kind: 'contact', id: (await ctx.contact()).id },
+        markdown: '# Call\nWants a **demo**',
+      },
+    }),
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown anchor',
+        build: async () => ({
+          path: '/v1/notes',
+          body: { anchor: { kind: 'deal', id: unknownIds.dealId }, markdown: 'x' },
+        }),
+      },
+    ],
   },
   getNote: { ok: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}` }) },
   updateNote: {
     ok: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}`, body: { markdown: 'Edited' } }),
-    cases: [{ status: 403, why: "a member edits another's", build: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}`, body: { markdown: 'X' }, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member edits another's",
+        build: async (ctx) => ({
+          path: `/v1/notes/${(await ctx.note()).id}`,
+          body: { markdown: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   deleteNote: {
     ok: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}` }),
-    cases: [{ status: 403, why: "a member deletes another's", build: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member deletes another's",
+        build: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}`, token: ctx.ws.member.token }),
+      },
+    ],
   },
   listNoteHistory: { ok: async (ctx) => ({ path: `/v1/notes/${(await ctx.note()).id}/history` }) },
 
   listAnchorTasks: {
-    ok: async (ctx) => ({ path: '/v1/tasks', query: { anchorKind: 'contact', anchorId: (await ctx.contact()).id } }),
-    cases: [{ status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/tasks', query: { anchorKind: 'deal', anchorId: unknownIds.dealId } }) }],
+    ok: async (ctx) => ({
+      path: '/v1/tasks',
+      query: { anchorKind: 'contact', anchorId: (await ctx.contact()).id },
+    }),
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown anchor',
+        build: async () => ({
+          path: '/v1/tasks',
+          query: { anchorKind: 'deal', anchorId: unknownIds.dealId },
+        }),
+      },
+    ],
   },
   createTask: {
-    ok: async (ctx) => ({ path: '/v1/tasks', body: { title: 'Send the quote', dueAt: '2030-01-01T09:00:00Z', priority: 'high', anchor: { kind: 'contact', id: (await ctx.contact()).id } } }),
+    ok: async (ctx) => ({
+      path: '/v1/tasks',
+      body: {
+        title: 'Send the quote',
+        dueAt: '2030-01-01T09:00:00Z',
+        priority: 'high',
+        anchor: { kind: 'contact', id: (await ctx.contact()).id },
+      },
+    }),
     cases: [
-      { status: 403, why: 'a member assigns another', build: async (ctx) => ({ path: '/v1/tasks', body: { title: 'X', assigneeId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown anchor', build: async () => ({ path: '/v1/tasks', body: { title: 'X', anchor: { kind: 'contact', id: unknownIds.contactId } } }) },
+      {
+        status: 403,
+        why: 'a member assigns another',
+        build: async (ctx) => ({
+          path: '/v1/tasks',
+          body: { title: 'X', assigneeId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown anchor',
+        build: async () => ({
+          path: '/v1/tasks',
+          body: { title: 'X', anchor: { kind: 'contact', id: unknownIds.contactId } },
+        }),
+      },
     ],
   },
   listMyTasks: { ok: async () => ({ path: '/v1/tasks/mine' }) },
   listPoolTasks: { ok: async () => ({ path: '/v1/tasks/pool' }) },
   listOverdueTasks: { ok: async () => ({ path: '/v1/tasks/overdue' }) },
-  listDueTasks: { ok: async () => ({ path: '/v1/tasks/due', query: { from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' } }) },
+  listDueTasks: {
+    ok: async () => ({
+      path: '/v1/tasks/due',
+      query: { from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' },
+    }),
+  },
   getTask: { ok: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}` }) },
   updateTask: {
-    ok: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}`, body: { priority: 'urgent', description: null } }),
-    cases: [{ status: 403, why: "a member changes another's", build: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}`, body: { title: 'X' }, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/tasks/${(await ctx.task()).id}`,
+      body: { priority: 'urgent', description: null },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: "a member changes another's",
+        build: async (ctx) => ({
+          path: `/v1/tasks/${(await ctx.task()).id}`,
+          body: { title: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   claimTask: {
-    ok: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task({ assigneeId: null })).id}/claim`, token: ctx.ws.member.token }),
-    cases: [{ status: 409, why: "someone else's", build: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}/claim`, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/tasks/${(await ctx.task({ assigneeId: null })).id}/claim`,
+      token: ctx.ws.member.token,
+    }),
+    cases: [
+      {
+        status: 409,
+        why: "someone else's",
+        build: async (ctx) => ({
+          path: `/v1/tasks/${(await ctx.task()).id}/claim`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   assignTask: {
-    ok: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}/assign`, body: { assigneeId: ctx.ws.member.user.id } }),
+    ok: async (ctx) => ({
+      path: `/v1/tasks/${(await ctx.task()).id}/assign`,
+      body: { assigneeId: ctx.ws.member.user.id },
+    }),
     cases: [
-      { status: 403, why: 'a member assigns another', build: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task({ assigneeId: null })).id}/assign`, body: { assigneeId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown user', build: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}/assign`, body: { assigneeId: unknownIds.userId } }) },
+      {
+        status: 403,
+        why: 'a member assigns another',
+        build: async (ctx) => ({
+          path: `/v1/tasks/${(await ctx.task({ assigneeId: null })).id}/assign`,
+          body: { assigneeId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown user',
+        build: async (ctx) => ({
+          path: `/v1/tasks/${(await ctx.task()).id}/assign`,
+          body: { assigneeId: unknownIds.userId },
+        }),
+      },
     ],
   },
   completeTask: {
     ok: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}/complete` }),
-    cases: [{ status: 403, why: "a member completes another's", build: async (ctx) => ({ path: `/v1/tasks/${(await ctx.task()).id}/complete`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member completes another's",
+        build: async (ctx) => ({
+          path: `/v1/tasks/${(await ctx.task()).id}/complete`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   reopenTask: {
     ok: async (ctx) => {
@@ -560,23 +1154,68 @@ export const scenarios: Record<OperationId, Scenario> = {
 
   listPipelines: { ok: async () => ({ path: '/v1/pipelines' }) },
   createPipeline: {
-    ok: async (ctx) => ({ path: '/v1/pipelines', body: { name: ctx.unique('Renewals'), stages: [{ name: 'Due' }, { name: 'Renewed', kind: 'won' }, { name: 'Churned', kind: 'lost' }] } }),
-    cases: [{ status: 403, why: 'a member', build: async (ctx) => ({ path: '/v1/pipelines', body: { name: ctx.unique('M') }, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: '/v1/pipelines',
+      body: {
+        name: ctx.unique('Renewals'),
+        stages: [{ name: 'Due' }, { name: 'Renewed', kind: 'won' }, { name: 'Churned', kind: 'lost' }],
+      },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: '/v1/pipelines',
+          body: { name: ctx.unique('M') },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   getPipeline: { ok: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}` }) },
   renamePipeline: {
-    ok: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}`, body: { name: ctx.unique('Renamed') } }),
-    cases: [{ status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}`, body: { name: 'X' }, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/pipelines/${(await ctx.pipeline()).id}`,
+      body: { name: ctx.unique('Renamed') },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/pipelines/${(await ctx.pipeline()).id}`,
+          body: { name: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   addStage: {
-    ok: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}/stages`, body: { name: 'Proposal' } }),
-    cases: [{ status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}/stages`, body: { name: 'X' }, token: ctx.ws.member.token }) }],
+    ok: async (ctx) => ({
+      path: `/v1/pipelines/${(await ctx.pipeline()).id}/stages`,
+      body: { name: 'Proposal' },
+    }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/pipelines/${(await ctx.pipeline()).id}/stages`,
+          body: { name: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   reorderStages: {
     ok: async (ctx) => {
       const pipeline = await ctx.pipeline();
       const ids = pipeline.stages.map((stage: { id: string }) => stage.id);
-      return { path: `/v1/pipelines/${pipeline.id}/stages`, body: { stageIds: [ids[1], ids[0], ...ids.slice(2)] } };
+      return {
+        path: `/v1/pipelines/${pipeline.id}/stages`,
+        body: { stageIds: [ids[1], ids[0], ...ids.slice(2)] },
+      };
     },
     cases: [
       {
@@ -584,7 +1223,11 @@ export const scenarios: Record<OperationId, Scenario> = {
         why: 'a member',
         build: async (ctx) => {
           const pipeline = await ctx.pipeline();
-          return { path: `/v1/pipelines/${pipeline.id}/stages`, body: { stageIds: pipeline.stages.map((stage: { id: string }) => stage.id) }, token: ctx.ws.member.token };
+          return {
+            path: `/v1/pipelines/${pipeline.id}/stages`,
+            body: { stageIds: pipeline.stages.map((stage: { id: string }) => stage.id) },
+            token: ctx.ws.member.token,
+          };
         },
       },
     ],
@@ -592,7 +1235,10 @@ export const scenarios: Record<OperationId, Scenario> = {
   renameStage: {
     ok: async (ctx) => {
       const pipeline = await ctx.pipeline();
-      return { path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[0].id}`, body: { name: 'Fresh' } };
+      return {
+        path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[0].id}`,
+        body: { name: 'Fresh' },
+      };
     },
     cases: [
       {
@@ -600,7 +1246,11 @@ export const scenarios: Record<OperationId, Scenario> = {
         why: 'a member',
         build: async (ctx) => {
           const pipeline = await ctx.pipeline();
-          return { path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[0].id}`, body: { name: 'X' }, token: ctx.ws.member.token };
+          return {
+            path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[0].id}`,
+            body: { name: 'X' },
+            token: ctx.ws.member.token,
+          };
         },
       },
     ],
@@ -620,7 +1270,10 @@ export const scenarios: Record<OperationId, Scenario> = {
           await ctx.deal({ pipelineId: pipeline.id, stageId: stage });
           await ctx.deal({ pipelineId: pipeline.id, stageId: stage });
           stageBatch.lower();
-          return { path: `/v1/pipelines/${pipeline.id}/stages/${stage}`, query: { moveDealsTo: pipeline.stages[0].id } };
+          return {
+            path: `/v1/pipelines/${pipeline.id}/stages/${stage}`,
+            query: { moveDealsTo: pipeline.stages[0].id },
+          };
         },
         after: stageBatch.restore,
       },
@@ -629,7 +1282,10 @@ export const scenarios: Record<OperationId, Scenario> = {
         why: 'a member',
         build: async (ctx) => {
           const pipeline = await ctx.pipeline();
-          return { path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[1].id}`, token: ctx.ws.member.token };
+          return {
+            path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[1].id}`,
+            token: ctx.ws.member.token,
+          };
         },
       },
       {
@@ -643,7 +1299,9 @@ export const scenarios: Record<OperationId, Scenario> = {
       },
     ],
   },
-  getBoard: { ok: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}/board`, query: { limit: '2' } }) },
+  getBoard: {
+    ok: async (ctx) => ({ path: `/v1/pipelines/${(await ctx.pipeline()).id}/board`, query: { limit: '2' } }),
+  },
   listStageDeals: {
     ok: async (ctx) => {
       const pipeline = await ctx.pipeline();
@@ -651,36 +1309,114 @@ export const scenarios: Record<OperationId, Scenario> = {
     },
   },
 
-  listDeals: { ok: async () => ({ path: '/v1/deals', query: { status: 'open', sort: 'value', order: 'desc' } }) },
+  listDeals: {
+    ok: async () => ({ path: '/v1/deals', query: { status: 'open', sort: 'value', order: 'desc' } }),
+  },
   createDeal: {
-    ok: async (ctx) => ({ path: '/v1/deals', body: { title: 'Annual plan', value: 1200000, currency: 'USD', expectedCloseDate: '2030-03-31', contactId: (await ctx.contact()).id } }),
+    ok: async (ctx) => ({
+      path: '/v1/deals',
+      body: {
+        title: 'Annual plan',
+        value: 1200000,
+        currency: 'USD',
+        expectedCloseDate: '2030-03-31',
+        contactId: (await ctx.contact()).id,
+      },
+    }),
     cases: [
-      { status: 403, why: 'a member gives it to another', build: async (ctx) => ({ path: '/v1/deals', body: { title: 'X', ownerId: ctx.ws.admin.user.id }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown contact', build: async () => ({ path: '/v1/deals', body: { title: 'X', contactId: unknownIds.contactId } }) },
+      {
+        status: 403,
+        why: 'a member gives it to another',
+        build: async (ctx) => ({
+          path: '/v1/deals',
+          body: { title: 'X', ownerId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown contact',
+        build: async () => ({ path: '/v1/deals', body: { title: 'X', contactId: unknownIds.contactId } }),
+      },
     ],
   },
   getDeal: { ok: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}` }) },
   updateDeal: {
-    ok: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}`, body: { value: 2500, expectedCloseDate: null } }),
+    ok: async (ctx) => ({
+      path: `/v1/deals/${(await ctx.deal()).id}`,
+      body: { value: 2500, expectedCloseDate: null },
+    }),
     cases: [
-      { status: 403, why: "a member changes another's", build: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}`, body: { title: 'X' }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown company', build: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}`, body: { companyId: unknownIds.companyId } }) },
+      {
+        status: 403,
+        why: "a member changes another's",
+        build: async (ctx) => ({
+          path: `/v1/deals/${(await ctx.deal()).id}`,
+          body: { title: 'X' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown company',
+        build: async (ctx) => ({
+          path: `/v1/deals/${(await ctx.deal()).id}`,
+          body: { companyId: unknownIds.companyId },
+        }),
+      },
     ],
   },
   changeDealStage: {
-    ok: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/stage`, body: { stageId: 'st_negotiating' } }),
+    ok: async (ctx) => ({
+      path: `/v1/deals/${(await ctx.deal()).id}/stage`,
+      body: { stageId: 'st_negotiating' },
+    }),
     cases: [
-      { status: 403, why: "a member moves another's", build: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/stage`, body: { stageId: 'st_negotiating' }, token: ctx.ws.member.token }) },
-      { status: 404, why: 'an unknown stage', build: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/stage`, body: { stageId: unknownIds.stageId } }) },
+      {
+        status: 403,
+        why: "a member moves another's",
+        build: async (ctx) => ({
+          path: `/v1/deals/${(await ctx.deal()).id}/stage`,
+          body: { stageId: 'st_negotiating' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 404,
+        why: 'an unknown stage',
+        build: async (ctx) => ({
+          path: `/v1/deals/${(await ctx.deal()).id}/stage`,
+          body: { stageId: unknownIds.stageId },
+        }),
+      },
     ],
   },
   markDealWon: {
     ok: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/won` }),
-    cases: [{ status: 403, why: "a member wins another's", build: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/won`, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member wins another's",
+        build: async (ctx) => ({
+          path: `/v1/deals/${(await ctx.deal()).id}/won`,
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   markDealLost: {
     ok: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/lost`, body: { reason: 'Budget' } }),
-    cases: [{ status: 403, why: "a member loses another's", build: async (ctx) => ({ path: `/v1/deals/${(await ctx.deal()).id}/lost`, body: {}, token: ctx.ws.member.token }) }],
+    cases: [
+      {
+        status: 403,
+        why: "a member loses another's",
+        build: async (ctx) => ({
+          path: `/v1/deals/${(await ctx.deal()).id}/lost`,
+          body: {},
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   reopenDeal: {
     ok: async (ctx) => {
@@ -712,13 +1448,27 @@ export const scenarios: Record<OperationId, Scenario> = {
 
   listTags: { ok: async () => ({ path: '/v1/tags', query: { q: 'v' } }) },
   createTag: {
-    ok: async (ctx) => ({ path: '/v1/tags', body: { name: ctx.unique('Partner'), color: '#00aa88', description: 'Resellers' } }),
+    ok: async (ctx) => ({
+      path: '/v1/tags',
+      body: { name: ctx.unique('Partner'), color: '#00aa88', description: 'Resellers' },
+    }),
     cases: [
-      { status: 403, why: 'a member creates a bot: tag', build: async (ctx) => ({ path: '/v1/tags', body: { name: 'bot:quiet' }, token: ctx.ws.member.token }) },
-      { status: 409, why: 'a key in the library', build: async (ctx) => ({ path: '/v1/tags', body: { name: (await ctx.tag()).name.toUpperCase() } }) },
+      {
+        status: 403,
+        why: 'a member creates a bot: tag',
+        build: async (ctx) => ({ path: '/v1/tags', body: { name: 'bot:quiet' }, token: ctx.ws.member.token }),
+      },
+      {
+        status: 409,
+        why: 'a key in the library',
+        build: async (ctx) => ({ path: '/v1/tags', body: { name: (await ctx.tag()).name.toUpperCase() } }),
+      },
     ],
   },
-  getTag: { ok: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}` }), invalid: async () => ({ path: `/v1/tags/${'x'.repeat(201)}` }) },
+  getTag: {
+    ok: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}` }),
+    invalid: async () => ({ path: `/v1/tags/${'x'.repeat(201)}` }),
+  },
   updateTag: {
     ok: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, body: { color: '#123456' } }),
     cases: [
@@ -734,8 +1484,23 @@ export const scenarios: Record<OperationId, Scenario> = {
         },
         after: tagBatch.restore,
       },
-      { status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, body: { color: '#000000' }, token: ctx.ws.member.token }) },
-      { status: 409, why: 'a name another tag has', build: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, body: { name: (await ctx.tag()).name } }) },
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({
+          path: `/v1/tags/${(await ctx.tag()).ref}`,
+          body: { color: '#000000' },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
+        status: 409,
+        why: 'a name another tag has',
+        build: async (ctx) => ({
+          path: `/v1/tags/${(await ctx.tag()).ref}`,
+          body: { name: (await ctx.tag()).name },
+        }),
+      },
     ],
   },
   deleteTag: {
@@ -753,18 +1518,34 @@ export const scenarios: Record<OperationId, Scenario> = {
         },
         after: tagBatch.restore,
       },
-      { status: 403, why: 'a member', build: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, token: ctx.ws.member.token }) },
+      {
+        status: 403,
+        why: 'a member',
+        build: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, token: ctx.ws.member.token }),
+      },
     ],
     invalid: async () => ({ path: `/v1/tags/${'x'.repeat(201)}` }),
   },
   getEventCounters: {
     ok: async () => ({ path: '/v1/metrics/counters', query: { to: today(), granularity: 'week' } }),
     invalid: async () => ({ path: '/v1/metrics/counters', query: { granularity: 'hour' } }),
-    cases: [{ status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/metrics/counters', query: { userId: unknownIds.userId } }) }],
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown user',
+        build: async () => ({ path: '/v1/metrics/counters', query: { userId: unknownIds.userId } }),
+      },
+    ],
   },
   getPerformance: {
     ok: async () => ({ path: '/v1/metrics/performance', query: { to: today() } }),
     invalid: async () => ({ path: '/v1/metrics/performance', query: { from: 'yesterday' } }),
-    cases: [{ status: 404, why: 'an unknown user', build: async () => ({ path: '/v1/metrics/performance', query: { userId: unknownIds.userId } }) }],
+    cases: [
+      {
+        status: 404,
+        why: 'an unknown user',
+        build: async () => ({ path: '/v1/metrics/performance', query: { userId: unknownIds.userId } }),
+      },
+    ],
   },
 };
