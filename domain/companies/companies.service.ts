@@ -3,7 +3,7 @@ import { listContacts } from '../contacts/contact-lists.service';
 import type { ContactSummary } from '../contacts/contacts.schemas';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, invalid, stale, type FieldIssue } from '../shared/errors';
+import { conflict, DomainError, forbidden, invalid, invalidReference, lostRace, stale, type FieldIssue } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { nameSortKey } from '../shared/text';
 import type { TxEntities } from '../store/db';
@@ -112,7 +112,7 @@ async function assertAssignableOwner(deps: CoreDeps, caller: CallerContext, owne
     throw forbidden('A member can only make themselves the owner');
   const { data } = await deps.db.entities.user.get({ workspaceId: caller.workspaceId, userId: ownerId }).go();
   if (!data || data.status !== 'active')
-    throw invalid('body.ownerId', 'No active user with this id in the workspace');
+    throw invalidReference('body.ownerId', 'No active user with this id in the workspace');
 }
 
 const validationError = (fields: FieldIssue[]) =>
@@ -174,7 +174,7 @@ async function domainTakenError(deps: CoreDeps, workspaceId: string, domain: str
   const holderId = await findCompanyIdByDomain(deps, workspaceId, domain);
   const holder = holderId ? await findCompany(deps, workspaceId, holderId) : undefined;
   const named = holder ? `${holder.name} (${holder.companyId})` : (holderId ?? 'another company');
-  return new DomainError('conflict', `The domain ${domain} belongs to the company ${named}`, {
+  return conflict('domain_taken', `The domain ${domain} belongs to the company ${named}`, {
     conflictingCompanyId: holderId ?? null,
     fields: [{ field: 'body.domains', message: `${domain} is taken by company ${named}` }],
   });
@@ -189,7 +189,6 @@ async function commitCompany(
   before: CompanyItem | undefined,
   after: CompanyItem,
   events: EventRecord[],
-  expectedVersion?: number,
 ): Promise<void> {
   const { workspaceId, companyId } = after;
   const previous = new Set(before?.domains ?? []);
@@ -220,17 +219,10 @@ async function commitCompany(
       (tx) => ops.map((op) => op(tx)),
       (failed) => {
         const index = failed[0]!;
-        if (index === 0) {
-          if (!before) return new DomainError('conflict', 'A company with this id already exists');
-          return expectedVersion !== undefined
-            ? stale()
-            : new DomainError(
-                'conflict',
-                'The company changed while this request ran: read it again and retry',
-              );
-        }
+        // The version read is gone: the request runs again from the read (412 then, with If-Match).
+        if (index === 0) return before ? lostRace('The company') : conflict('already_exists', 'A company with this id already exists');
         if (index <= added.length) return new DomainTaken(added[index - 1]!);
-        return new DomainError('conflict', 'The company changed while this request ran: retry');
+        return lostRace('The company');
       },
     );
   } catch (error) {
@@ -287,12 +279,12 @@ export async function updateCompany(
   input: UpdateCompanyInput,
   expectedVersion?: number,
 ): Promise<Company> {
-  const before = await readCompany(deps, caller.workspaceId, companyId);
+  const before = await readCompany(deps, caller.workspaceId, companyId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteCompany(caller, before);
   if (before.mergedInto) {
-    throw new DomainError(
-      'conflict',
+    throw conflict(
+      'record_merged',
       `This company was merged into ${before.mergedInto}: change that one instead`,
       {
         mergedInto: before.mergedInto,
@@ -321,7 +313,7 @@ export async function updateCompany(
   if (Object.keys(changes).length === 0) return toCompany(before);
   const next = { ...after, version: before.version + 1, updatedAt: deps.clock.nowIso() };
   const event = newEvent(deps, caller, 'company.updated', companyRef(companyId), { changes });
-  await commitCompany(deps, before, next, [event], expectedVersion);
+  await commitCompany(deps, before, next, [event]);
   return toCompany(next);
 }
 
@@ -335,7 +327,7 @@ export async function archiveCompany(
   companyId: string,
   expectedVersion?: number,
 ): Promise<Company> {
-  const before = await readCompany(deps, caller.workspaceId, companyId);
+  const before = await readCompany(deps, caller.workspaceId, companyId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteCompany(caller, before);
   if (before.status === 'archived') return toCompany(before); // already so: a repeat changes nothing
@@ -348,7 +340,7 @@ export async function archiveCompany(
     updatedAt: now,
   };
   const event = newEvent(deps, caller, 'company.archived', companyRef(companyId), { mergedInto: null });
-  await commitCompany(deps, before, after, [event], expectedVersion);
+  await commitCompany(deps, before, after, [event]);
   return toCompany(after);
 }
 
@@ -359,13 +351,13 @@ export async function unarchiveCompany(
   companyId: string,
   expectedVersion?: number,
 ): Promise<Company> {
-  const before = await readCompany(deps, caller.workspaceId, companyId);
+  const before = await readCompany(deps, caller.workspaceId, companyId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteCompany(caller, before);
   if (before.status === 'active') return toCompany(before);
   if (before.mergedInto) {
-    throw new DomainError(
-      'conflict',
+    throw conflict(
+      'record_merged',
       `This company was merged into ${before.mergedInto} and stays archived`,
       {
         mergedInto: before.mergedInto,
@@ -380,6 +372,6 @@ export async function unarchiveCompany(
     updatedAt: deps.clock.nowIso(),
   };
   const event = newEvent(deps, caller, 'company.unarchived', companyRef(companyId), {});
-  await commitCompany(deps, before, after, [event], expectedVersion);
+  await commitCompany(deps, before, after, [event]);
   return toCompany(after);
 }
