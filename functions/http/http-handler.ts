@@ -10,7 +10,7 @@ import {
   requestFingerprint,
 } from '../../domain/idempotency/idempotency.service';
 import type { CoreDeps } from '../../domain/shared/deps';
-import { DomainError, type FieldIssue } from '../../domain/shared/errors';
+import { DomainError, stale, type FieldIssue } from '../../domain/shared/errors';
 import { retryLostRaces } from '../../domain/shared/retry';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
@@ -80,6 +80,8 @@ export function createHttpHandler<G extends HandlerGroup>(
         expectedVersion: route.versioned ? parseIfMatch(headers['if-match']) : undefined,
         requestId,
       };
+      // A record being created has no version yet: an If-Match naming one cannot hold.
+      if (route.creates && input.expectedVersion !== undefined) throw stale();
 
       const idempotencyKey = headers['idempotency-key'];
       if (route.creates && caller && idempotencyKey !== undefined) {
