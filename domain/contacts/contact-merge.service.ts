@@ -4,7 +4,7 @@ import { repointContactDeals } from '../deals/deal-merge-steps';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, forbidden, invalid, lostRace, notFound } from '../shared/errors';
+import { conflict, DomainError, forbidden, invalid, limitExceeded, lostRace, notFound } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { distinctTags, maxTagsPerContact, tagKey } from '../tags/tag-names';
 import {
@@ -387,7 +387,7 @@ function planSource(
   after.channels = [...target.channels, ...moved];
   if (after.channels.length > maxChannelsPerContact) {
     const message = `A contact has at most ${maxChannelsPerContact} channels: merging ${source.contactId} would give this one ${after.channels.length}. Remove some first`;
-    throw new DomainError('unprocessable', message, { fields: [{ field, message }] });
+    throw limitExceeded(field, message, maxChannelsPerContact);
   }
 
   // Tags: unioned by key, the target's spelling kept.
@@ -398,7 +398,7 @@ function planSource(
   after.tags = [...(target.tags ?? []), ...tagsAdded];
   if (after.tags.length > maxTagsPerContact) {
     const message = `A contact has at most ${maxTagsPerContact} tags: merging ${source.contactId} would give this one ${after.tags.length}. Remove some first`;
-    throw new DomainError('unprocessable', message, { fields: [{ field, message }] });
+    throw limitExceeded(field, message, maxTagsPerContact);
   }
 
   // Fields the target has none of.
