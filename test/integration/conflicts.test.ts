@@ -4,6 +4,8 @@ import {
   idempotencyWaitSettings,
   requestFingerprint,
 } from '../../domain/idempotency/idempotency.service';
+import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
+import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
 import { routeList, type OperationId } from '../../functions/http/routes';
 import { logger } from '../../functions/shared/logger';
 import { createTestStack, seedWorkspace, type ApiResponse, type TestStack } from '../support/test-stack';
@@ -403,6 +405,99 @@ describe('references to missing records are a 422 naming the field, never a sile
     expect((await get(`/v1/tasks/${task.id}`)).version).toBe(task.version);
     expect((await get(`/v1/contacts/${contact.id}`)).version).toBe(contact.version);
     expect((await get(`/v1/pipelines/${pipeline.id}`)).version).toBe(pipeline.version);
+  });
+});
+
+describe('every 409 says what it conflicts with in its code', () => {
+  const conflictOf = async (res: Promise<ApiResponse>, code: string) => {
+    const answer = await res;
+    expect(answer.status, JSON.stringify(answer.body)).toBe(409);
+    expect(answer.body).toMatchObject({ code, status: 409, type: `https://crm.dev/problems/${code.replaceAll('_', '-')}` });
+    return answer.body;
+  };
+
+  it('values that belong to another record', async () => {
+    const email = `${unique('taken')}@taken.example`;
+    const holder = await created('/v1/contacts', { name: 'Holder', channels: [{ kind: 'email', value: email }] });
+    const taken = await conflictOf(api('POST', '/v1/contacts', { name: 'Taker', channels: [{ kind: 'email', value: email }] }), 'channel_taken');
+    expect(taken.conflictingContactId).toBe(holder.id);
+    const domain = `${unique('taken')}.example`;
+    await created('/v1/companies', { name: unique('Domain Holder '), domains: [domain] });
+    await conflictOf(api('POST', '/v1/companies', { name: unique('Domain Taker '), domains: [domain] }), 'domain_taken');
+    await conflictOf(api('POST', '/v1/users', { name: 'Twin', email: acme.member.user.email }), 'email_taken');
+    const tag = await created('/v1/tags', { name: unique('taken-tag-') });
+    await conflictOf(api('POST', '/v1/tags', { name: tag.name.toUpperCase() }), 'tag_exists');
+    const key = unique('taken_').toLowerCase();
+    await created('/v1/custom-fields', { entityType: 'contact', key, label: 'Taken', type: 'text' });
+    await conflictOf(api('POST', '/v1/custom-fields', { entityType: 'contact', key, label: 'Again', type: 'text' }), 'already_exists');
+  });
+
+  it('states of the record: merged, archived, claimed, done, its type and options', async () => {
+    const target = await created('/v1/contacts', { name: 'Merge Target' });
+    const source = await created('/v1/contacts', { name: 'Merge Source' });
+    expect((await api('POST', `/v1/contacts/${target.id}/merge`, { sourceContactIds: [source.id] })).status).toBe(200);
+    await conflictOf(api('POST', `/v1/contacts/${source.id}/unarchive`), 'record_merged');
+    const archived = await created('/v1/contacts', { name: 'Archived Target' });
+    await api('POST', `/v1/contacts/${archived.id}/archive`);
+    await conflictOf(api('POST', `/v1/contacts/${archived.id}/merge`, { sourceContactIds: [target.id] }), 'record_archived');
+
+    const owned = await created('/v1/contacts', { name: 'Owned', ownerId: acme.admin.user.id });
+    await conflictOf(stack.api('POST', `/v1/contacts/${owned.id}/claim`, { token: acme.member.token }), 'already_claimed');
+    const held = await created('/v1/tasks', { title: 'Held', assigneeId: acme.admin.user.id });
+    const claimed = await conflictOf(stack.api('POST', `/v1/tasks/${held.id}/claim`, { token: acme.member.token }), 'already_claimed');
+    expect(claimed.assigneeId).toBe(acme.admin.user.id);
+    const done = await created('/v1/tasks', { title: 'Done' });
+    await api('POST', `/v1/tasks/${done.id}/complete`);
+    await conflictOf(stack.api('POST', `/v1/tasks/${done.id}/claim`, { token: acme.member.token }), 'task_done');
+
+    const key = unique('select_').toLowerCase();
+    const options = [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }];
+    await created('/v1/custom-fields', { entityType: 'deal', key, label: 'Select', type: 'select', options });
+    await conflictOf(api('PATCH', `/v1/custom-fields/deal/${key}`, { type: 'text' }), 'type_immutable');
+    await conflictOf(api('PATCH', `/v1/custom-fields/deal/${key}`, { options: options.slice(0, 1) }), 'option_removed');
+
+    await conflictOf(api('PATCH', `/v1/users/${acme.owner.user.id}`, { role: 'admin' }), 'last_owner');
+    const leaver = await created('/v1/users', { name: 'Leaver', email: `${unique('leaver')}@acme.example` });
+    await api('PATCH', `/v1/users/${leaver.id}`, { status: 'deactivated' });
+    await conflictOf(api('POST', '/v1/tokens', { userId: leaver.id, name: 'x' }), 'user_deactivated');
+  });
+
+  it('work under way: a tag being renamed or deleted, a stage being removed or holding deals', async () => {
+    const saved = { tags: { ...tagLibrarySettings }, stages: { ...stageRemovalSettings } };
+    tagLibrarySettings.contactsPerRequest = 1;
+    stageRemovalSettings.dealsPerRequest = 1;
+    try {
+      const tagged = async (tag: string) => {
+        for (const name of ['One', 'Two']) {
+          const contact = await created('/v1/contacts', { name: `${name} ${tag}` });
+          await api('POST', `/v1/contacts/${contact.id}/tags`, { tags: [tag] });
+        }
+      };
+      const deleting = unique('deleting-');
+      await tagged(deleting);
+      expect((await api('DELETE', `/v1/tags/${deleting}`)).status).toBe(202);
+      const someone = await created('/v1/contacts', { name: 'Late Tagger' });
+      await conflictOf(api('POST', `/v1/contacts/${someone.id}/tags`, { tags: [deleting] }), 'tag_deleting');
+      await conflictOf(api('PATCH', `/v1/tags/${deleting}`, { color: '#000000' }), 'tag_deleting');
+
+      const renaming = unique('renaming-');
+      await tagged(renaming);
+      expect((await api('PATCH', `/v1/tags/${renaming}`, { name: `${renaming}-new` })).status).toBe(202);
+      await conflictOf(api('DELETE', `/v1/tags/${renaming}`), 'tag_renaming');
+      await conflictOf(api('PATCH', `/v1/tags/${renaming}`, { name: `${renaming}-other` }), 'tag_renaming');
+
+      const pipeline = await created('/v1/pipelines', { name: unique('Removing '), stages: [{ name: 'A' }, { name: 'B' }] });
+      const [a, b, won] = pipeline.stages;
+      for (const title of ['D1', 'D2']) await created('/v1/deals', { title, pipelineId: pipeline.id, stageId: a.id });
+      await conflictOf(api('DELETE', `/v1/pipelines/${pipeline.id}/stages/${won.id}`), 'stage_required');
+      const holding = await conflictOf(api('DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}`), 'stage_not_empty');
+      expect(holding.errors[0].field).toBe('query.moveDealsTo');
+      expect((await api('DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}?moveDealsTo=${b.id}`)).status).toBe(202);
+      await conflictOf(api('POST', '/v1/deals', { title: 'Late', pipelineId: pipeline.id, stageId: a.id }), 'stage_removing');
+    } finally {
+      Object.assign(tagLibrarySettings, saved.tags);
+      Object.assign(stageRemovalSettings, saved.stages);
+    }
   });
 });
 
