@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { EventSubjects } from '../../events/event-log';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, notFound } from '../shared/errors';
+import { DomainError, invalidReference, notFound } from '../shared/errors';
 
 /**
  * Every kind of record a note or a task can hang off (seed 000: "polymorphic anchor"). Only the kinds
@@ -101,9 +101,10 @@ export const anchorSchema = z
 const maxRedirects = 5;
 
 /**
- * Finds an anchor in the caller's workspace: 404 (naming `field`) when it is not there. A contact or
- * company merged into another resolves to the one it was merged into, so notes and tasks written
- * against an old id land where the merge put the others.
+ * Finds an anchor in the caller's workspace. When it is not there: in a write's body (`body.…`), a
+ * 422 `invalid_reference` naming `field`; in a list's query, a 404 naming it. A contact or company
+ * merged into another resolves to the one it was merged into, so notes and tasks written against an
+ * old id land where the merge put the others.
  */
 export async function resolveAnchor(
   deps: CoreDeps,
@@ -117,9 +118,9 @@ export async function resolveAnchor(
   for (let step = 0; step <= maxRedirects; step += 1) {
     const found = await resolver.find(deps, workspaceId, id);
     if (!found) {
-      throw new DomainError('not_found', `${resolver.label} not found`, {
-        fields: [{ field, message: `No ${anchor.kind} with this id in the workspace` }],
-      });
+      const message = `No ${anchor.kind} with this id in the workspace`;
+      if (field.startsWith('body.')) throw invalidReference(field, message);
+      throw new DomainError('not_found', `${resolver.label} not found`, { fields: [{ field, message }] });
     }
     if (!found.mergedInto) {
       return {

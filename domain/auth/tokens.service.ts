@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isManager, type CallerContext, type Role } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, notFound } from '../shared/errors';
+import { conflict, DomainError, forbidden, invalidReference, limitExceeded, lostRace, notFound } from '../shared/errors';
 import { checkIndexCursor, type Page, type PageQuery } from '../shared/pagination';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
@@ -111,15 +111,17 @@ export async function createToken(deps: CoreDeps, caller: CallerContext, input: 
   if (userId !== caller.userId && !isManager(caller)) {
     throw forbidden("Only an owner or admin can create another user's token");
   }
+  const userField = input.userId === undefined ? undefined : 'body.userId';
   const { data: user } = await deps.db.entities.user
     .get({ workspaceId: caller.workspaceId, userId })
-    .go({ attributes: ['userId', 'role', 'status', 'tokenHashes', 'tokenSetVersion'] });
-  if (!user) throw notFound('User');
-  if (user.status !== 'active') throw new DomainError('conflict', 'The user is deactivated');
+    .go({ attributes: ['userId', 'role', 'status', 'tokenHashes', 'tokenSetVersion'], consistent: true });
+  if (!user) throw userField ? invalidReference(userField, 'No user with this id in the workspace') : notFound('User');
+  if (user.status !== 'active') throw conflict('user_deactivated', 'The user is deactivated');
   if ((user.tokenHashes?.length ?? 0) >= maxActiveTokensPerUser) {
-    throw new DomainError(
-      'conflict',
+    throw limitExceeded(
+      userField ?? 'body',
       `A user can hold at most ${maxActiveTokensPerUser} active tokens: revoke one first`,
+      maxActiveTokensPerUser,
     );
   }
   const { secret, item } = mintToken(deps, { workspaceId: caller.workspaceId, userId, role: user.role }, input.name);
@@ -135,11 +137,15 @@ export async function createToken(deps: CoreDeps, caller: CallerContext, input: 
       tx.user
         .patch({ workspaceId: caller.workspaceId, userId })
         .add({ tokenHashes: [item.tokenHash], tokenSetVersion: 1 })
-        .where((attr, { eq }) => `${eq(attr.role, user.role)} AND ${eq(attr.status, 'active')}`)
+        // On the token set read too, so that two concurrent creates cannot pass the cap together.
+        .where(
+          (attr, { eq }) =>
+            `${eq(attr.role, user.role)} AND ${eq(attr.status, 'active')} AND ${eq(attr.tokenSetVersion, user.tokenSetVersion)}`,
+        )
         .commit(),
       appendEvent(tx, event),
     ],
-    () => new DomainError('conflict', 'The user changed while the token was being created: retry'),
+    () => lostRace('The user'),
   );
   return { ...toApiToken(item), token: secret };
 }
@@ -177,7 +183,8 @@ export async function revokeToken(deps: CoreDeps, caller: CallerContext, tokenId
   if (found.revokedAt) return toApiToken(found);
   const revokedAt = deps.clock.nowIso();
   const event = newEvent(deps, caller, 'token.revoked', { type: 'token', id: tokenId }, { tokenId, userId: found.userId });
-  await writeTransaction(
+  const alreadyRevoked = new Error('already revoked');
+  const revoked = await writeTransaction(
     deps.db,
     (tx) => [
       tx.apiToken
@@ -192,8 +199,19 @@ export async function revokeToken(deps: CoreDeps, caller: CallerContext, tokenId
         .commit(),
       appendEvent(tx, event),
     ],
-    () => new DomainError('conflict', 'The token was revoked concurrently'),
+    () => alreadyRevoked,
+  ).then(
+    () => true,
+    (error: unknown) => {
+      if (error !== alreadyRevoked) throw error;
+      return false;
+    },
   );
   clearAuthCache();
+  if (!revoked) {
+    // Revoked meanwhile by another request: as a repeat, it changes nothing (the item, read by its key).
+    const { data: current } = await deps.db.entities.apiToken.get({ tokenHash: found.tokenHash }).go({ consistent: true });
+    if (current) return toApiToken(current);
+  }
   return toApiToken({ ...found, revokedAt });
 }

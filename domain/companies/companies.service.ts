@@ -3,7 +3,7 @@ import { listContacts } from '../contacts/contact-lists.service';
 import type { ContactSummary } from '../contacts/contacts.schemas';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, invalid, invalidCursor, stale, type FieldIssue } from '../shared/errors';
+import { conflict, DomainError, forbidden, invalid, invalidCursor, invalidReference, lostRace, stale, type FieldIssue } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { nameSortKey } from '../shared/text';
 import type { TxEntities } from '../store/db';
@@ -109,7 +109,7 @@ async function assertAssignableOwner(deps: CoreDeps, caller: CallerContext, owne
     throw forbidden('A member can only make themselves the owner');
   const { data } = await deps.db.entities.user.get({ workspaceId: caller.workspaceId, userId: ownerId }).go();
   if (!data || data.status !== 'active')
-    throw invalid('body.ownerId', 'No active user with this id in the workspace');
+    throw invalidReference('body.ownerId', 'No active user with this id in the workspace');
 }
 
 const validationError = (fields: FieldIssue[]) =>
@@ -171,7 +171,7 @@ async function domainTakenError(deps: CoreDeps, workspaceId: string, domain: str
   const holderId = await findCompanyIdByDomain(deps, workspaceId, domain);
   const holder = holderId ? await findCompany(deps, workspaceId, holderId) : undefined;
   const named = holder ? `${holder.name} (${holder.companyId})` : (holderId ?? 'another company');
-  return new DomainError('conflict', `The domain ${domain} belongs to the company ${named}`, {
+  return conflict('domain_taken', `The domain ${domain} belongs to the company ${named}`, {
     conflictingCompanyId: holderId ?? null,
     fields: [{ field: 'body.domains', message: `${domain} is taken by company ${named}` }],
   });
@@ -186,7 +186,6 @@ async function commitCompany(
   before: CompanyItem | undefined,
   after: CompanyItem,
   events: EventRecord[],
-  expectedVersion?: number,
 ): Promise<void> {
   const { workspaceId, companyId } = after;
   const previous = new Set(before?.domains ?? []);
@@ -217,17 +216,10 @@ async function commitCompany(
       (tx) => ops.map((op) => op(tx)),
       (failed) => {
         const index = failed[0]!;
-        if (index === 0) {
-          if (!before) return new DomainError('conflict', 'A company with this id already exists');
-          return expectedVersion !== undefined
-            ? stale()
-            : new DomainError(
-                'conflict',
-                'The company changed while this request ran: read it again and retry',
-              );
-        }
+        // The version read is gone: the request runs again from the read (412 then, with If-Match).
+        if (index === 0) return before ? lostRace('The company') : conflict('already_exists', 'A company with this id already exists');
         if (index <= added.length) return new DomainTaken(added[index - 1]!);
-        return new DomainError('conflict', 'The company changed while this request ran: retry');
+        return lostRace('The company');
       },
     );
   } catch (error) {
@@ -284,12 +276,12 @@ export async function updateCompany(
   input: UpdateCompanyInput,
   expectedVersion?: number,
 ): Promise<Company> {
-  const before = await readCompany(deps, caller.workspaceId, companyId);
+  const before = await readCompany(deps, caller.workspaceId, companyId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteCompany(caller, before);
   if (before.mergedInto) {
-    throw new DomainError(
-      'conflict',
+    throw conflict(
+      'record_merged',
       `This company was merged into ${before.mergedInto}: change that one instead`,
       {
         mergedInto: before.mergedInto,
@@ -318,7 +310,7 @@ export async function updateCompany(
   if (Object.keys(changes).length === 0) return toCompany(before);
   const next = { ...after, version: before.version + 1, updatedAt: deps.clock.nowIso() };
   const event = newEvent(deps, caller, 'company.updated', companyRef(companyId), { changes });
-  await commitCompany(deps, before, next, [event], expectedVersion);
+  await commitCompany(deps, before, next, [event]);
   return toCompany(next);
 }
 
@@ -332,7 +324,7 @@ export async function archiveCompany(
   companyId: string,
   expectedVersion?: number,
 ): Promise<Company> {
-  const before = await readCompany(deps, caller.workspaceId, companyId);
+  const before = await readCompany(deps, caller.workspaceId, companyId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteCompany(caller, before);
   if (before.status === 'archived') return toCompany(before); // already so: a repeat changes nothing
@@ -345,7 +337,7 @@ export async function archiveCompany(
     updatedAt: now,
   };
   const event = newEvent(deps, caller, 'company.archived', companyRef(companyId), { mergedInto: null });
-  await commitCompany(deps, before, after, [event], expectedVersion);
+  await commitCompany(deps, before, after, [event]);
   return toCompany(after);
 }
 
@@ -356,13 +348,13 @@ export async function unarchiveCompany(
   companyId: string,
   expectedVersion?: number,
 ): Promise<Company> {
-  const before = await readCompany(deps, caller.workspaceId, companyId);
+  const before = await readCompany(deps, caller.workspaceId, companyId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteCompany(caller, before);
   if (before.status === 'active') return toCompany(before);
   if (before.mergedInto) {
-    throw new DomainError(
-      'conflict',
+    throw conflict(
+      'record_merged',
       `This company was merged into ${before.mergedInto} and stays archived`,
       {
         mergedInto: before.mergedInto,
@@ -377,6 +369,6 @@ export async function unarchiveCompany(
     updatedAt: deps.clock.nowIso(),
   };
   const event = newEvent(deps, caller, 'company.unarchived', companyRef(companyId), {});
-  await commitCompany(deps, before, after, [event], expectedVersion);
+  await commitCompany(deps, before, after, [event]);
   return toCompany(after);
 }

@@ -1,7 +1,7 @@
 import { emailDomain } from '../contacts/channels';
 import type { ChannelItem } from '../contacts/contact-record';
 import type { CoreDeps } from '../shared/deps';
-import { invalid } from '../shared/errors';
+import { invalidReference } from '../shared/errors';
 import { companyDomainScope } from './company-domains';
 import { findCompany, type CompanyItem } from './company-record';
 import { isFreeMailDomain } from './free-mail-domains';
@@ -36,7 +36,7 @@ export async function findCompanyIdByDomain(
  * The company a contact should be linked to, for a contact being created or changed:
  * - `requested` (the input's `companyId`): null unlinks; an id links to that company of the
  *   workspace (a merged company's link goes to the company it was merged into; an archived one, or
- *   one that does not exist, is a 400 on `body.companyId`);
+ *   one that does not exist, is a 422 `invalid_reference` on `body.companyId`);
  * - otherwise, when the contact has no company and `channels` are given (created, or its channels
  *   changed): domain auto-match. The primary email's domain, unless a free mailbox provider's, is
  *   looked up on the company-domain guards (one GetItem) and, when an active company holds it,
@@ -68,13 +68,13 @@ async function linkableCompany(deps: CoreDeps, workspaceId: string, companyId: s
   let id = companyId;
   for (let hop = 0; hop <= maxMergeHops; hop += 1) {
     const company = await findCompany(deps, workspaceId, id);
-    if (!company) throw invalid('body.companyId', 'No company with this id in the workspace');
+    if (!company) throw invalidReference('body.companyId', 'No company with this id in the workspace');
     if (company.status === 'active') return company;
     if (!company.mergedInto)
-      throw invalid('body.companyId', 'This company is archived: unarchive it to link contacts to it');
+      throw invalidReference('body.companyId', 'This company is archived: unarchive it to link contacts to it');
     id = company.mergedInto;
   }
-  throw invalid(
+  throw invalidReference(
     'body.companyId',
     'This company was merged too many times over: link the company it ended in',
   );

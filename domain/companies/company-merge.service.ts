@@ -1,9 +1,18 @@
 import { anchoredRecordMovers } from '../anchors/anchored-records';
-import { companyList, tokensOf } from '../contacts/contact-record';
+import { companyList, tokensOf, type ContactItem } from '../contacts/contact-record';
 import { changeContact } from '../contacts/contacts.service';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, type FieldIssue } from '../shared/errors';
+import {
+  conflict,
+  DomainError,
+  invalid,
+  isConflict,
+  limitExceeded,
+  lostRace,
+  type FieldIssue,
+} from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
 import { moveCompanyDeals } from '../deals/deal-merge-steps';
@@ -55,29 +64,28 @@ const moveContacts: MergeStep = {
     let failed = 0;
     const moveOne = async (contactId: string) => {
       let changed = false;
+      const move = (before: ContactItem) => {
+        changed = before.companyId === source.companyId;
+        if (!changed) return undefined; // moved already (a repeated request)
+        const after = { ...before, companyId: target.companyId, companyName: target.name };
+        after.searchTokens = tokensOf(after);
+        const changes: Record<string, { from: unknown; to: unknown }> = {
+          companyId: { from: source.companyId, to: target.companyId },
+        };
+        if (before.companyName !== target.name)
+          changes.companyName = { from: before.companyName ?? null, to: target.name };
+        return {
+          after,
+          events: [newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes })],
+        };
+      };
       try {
-        await changeContact(deps, caller, contactId, (before) => {
-          if (before.companyId !== source.companyId) return undefined; // moved already (a repeated request)
-          changed = true;
-          const after = { ...before, companyId: target.companyId, companyName: target.name };
-          after.searchTokens = tokensOf(after);
-          const changes: Record<string, { from: unknown; to: unknown }> = {
-            companyId: { from: source.companyId, to: target.companyId },
-          };
-          if (before.companyName !== target.name)
-            changes.companyName = { from: before.companyName ?? null, to: target.name };
-          return {
-            after,
-            events: [
-              newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes }),
-            ],
-          };
-        });
+        // A contact changed meanwhile is read again and moved on top of that change.
+        await retryLostRaces(() => changeContact(deps, caller, contactId, move));
         if (changed) moved += 1;
       } catch (error) {
-        // Changed by someone else meanwhile: left for the next request.
-        if (error instanceof DomainError && (error.code === 'conflict' || error.code === 'not_found'))
-          failed += 1;
+        // Kept changing under us (or gone): left for the next request.
+        if (isConflict(error) || (error instanceof DomainError && error.code === 'not_found')) failed += 1;
         else throw error;
       }
     };
@@ -135,10 +143,10 @@ export async function mergeCompanies(
 ): Promise<MergeResult> {
   requireManager(caller, 'merge companies');
   const sourceIds = [...new Set(input.sourceCompanyIds)];
-  let target = await readCompany(deps, caller.workspaceId, targetId);
+  let target = await readCompany(deps, caller.workspaceId, targetId, true);
   if (target.mergedInto || target.status !== 'active') {
-    throw new DomainError(
-      'conflict',
+    throw conflict(
+      target.mergedInto ? 'record_merged' : 'record_archived',
       target.mergedInto
         ? `This company was merged into ${target.mergedInto}`
         : 'This company is archived: unarchive it first',
@@ -147,21 +155,23 @@ export async function mergeCompanies(
       },
     );
   }
-  const found = await Promise.all(sourceIds.map((id) => findCompany(deps, caller.workspaceId, id)));
-  const issues: FieldIssue[] = [];
+  const fieldOf = (id: string) => `body.sourceCompanyIds.${input.sourceCompanyIds.indexOf(id)}`;
+  if (sourceIds.includes(targetId)) throw invalid(fieldOf(targetId), 'A company cannot be merged into itself');
+  const found = await Promise.all(sourceIds.map((id) => findCompany(deps, caller.workspaceId, id, true)));
+  const missing: FieldIssue[] = [];
   const sources: CompanyItem[] = [];
   sourceIds.forEach((id, index) => {
     const source = found[index];
-    const field = `body.sourceCompanyIds.${input.sourceCompanyIds.indexOf(id)}`;
-    if (id === targetId) issues.push({ field, message: 'A company cannot be merged into itself' });
-    else if (!source) issues.push({ field, message: 'No company with this id in the workspace' });
+    if (!source) missing.push({ field: fieldOf(id), message: 'No company with this id in the workspace', code: 'invalid_reference' });
     else sources.push(source);
   });
-  if (issues.length) throw new DomainError('validation_failed', 'The request is invalid', { fields: issues });
+  if (missing.length) {
+    throw new DomainError('invalid_reference', 'Some of the companies to merge do not exist in this workspace', { fields: missing });
+  }
   for (const source of sources) {
     if (source.mergedInto && source.mergedInto !== targetId) {
-      throw new DomainError(
-        'conflict',
+      throw conflict(
+        'record_merged',
         `The company ${source.companyId} was already merged into ${source.mergedInto}`,
         {
           companyId: source.companyId,
@@ -173,9 +183,10 @@ export async function mergeCompanies(
   const pending = sources.filter((source) => source.mergedInto !== targetId);
   const domainCount = target.domains.length + pending.reduce((sum, source) => sum + source.domains.length, 0);
   if (domainCount > maxDomainsPerCompany) {
-    throw new DomainError(
-      'conflict',
+    throw limitExceeded(
+      'body.sourceCompanyIds',
       `After the merge the company would hold ${domainCount} domains, more than ${maxDomainsPerCompany}: remove some first`,
+      maxDomainsPerCompany,
     );
   }
 
@@ -271,7 +282,8 @@ async function completeMerge(
       appendEvent(tx, merged),
       appendEvent(tx, archived),
     ],
-    () => new DomainError('conflict', 'A company changed while it was being merged: repeat the request'),
+    // Either company changed meanwhile: the request runs again from its reads (the merge is idempotent).
+    () => lostRace('A company being merged'),
   );
   return targetAfter;
 }

@@ -51,13 +51,14 @@ export function toCompany(item: CompanyItem): Company {
   };
 }
 
-/** One GetItem; undefined when the workspace has no such company. */
+/** One GetItem; undefined when the workspace has no such company. `consistent` before a conditional write. */
 export async function findCompany(
   deps: CoreDeps,
   workspaceId: string,
   companyId: string,
+  consistent = false,
 ): Promise<CompanyItem | undefined> {
-  const { data } = await deps.db.entities.company.get({ workspaceId, companyId }).go();
+  const { data } = await deps.db.entities.company.get({ workspaceId, companyId }).go({ consistent });
   return (data as CompanyItem | null) ?? undefined;
 }
 
@@ -65,8 +66,9 @@ export async function readCompany(
   deps: CoreDeps,
   workspaceId: string,
   companyId: string,
+  consistent = false,
 ): Promise<CompanyItem> {
-  const item = await findCompany(deps, workspaceId, companyId);
+  const item = await findCompany(deps, workspaceId, companyId, consistent);
   if (!item) throw notFound('Company');
   return item;
 }

@@ -1,6 +1,7 @@
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalid } from '../shared/errors';
+import { DomainError, invalidReference, isConflict } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
 import type { BulkContactsInput, BulkContactsResult, BulkItemResult, BulkOutcome } from './bulk.schemas';
 import { ensureTags } from '../tags/tag-record';
 import { addTags, assertMayChangeTags, removeTags } from './contact-tags.service';
@@ -25,8 +26,8 @@ type Operation = (deps: CoreDeps, contactId: string) => Promise<Contact>;
  * The request is checked as a whole first (action-level rights: a member cannot assign, nor touch
  * `bot:` tags; the new owner must be an active user), then every contact goes through the same domain
  * function as the single operation (same rights per contact, same events, same conditional write),
- * 8 at a time. A contact that changed under us (version conflict) is retried once. Each contact gets
- * its own outcome; one failing never stops the others.
+ * 8 at a time. A contact that changed under us is read again and the action re-applied (bounded, as
+ * for every write). Each contact gets its own outcome; one failing never stops the others.
  */
 export async function bulkChangeContacts(
   deps: CoreDeps,
@@ -62,7 +63,7 @@ async function prepare(deps: CoreDeps, caller: CallerContext, input: BulkContact
         .get({ workspaceId: caller.workspaceId, userId: ownerId })
         .go();
       if (!data || data.status !== 'active')
-        throw invalid('body.ownerId', 'No active user with this id in the workspace');
+        throw invalidReference('body.ownerId', 'No active user with this id in the workspace');
       return (d, id) => assignOwner(d, caller, id, ownerId);
     }
     case 'tag':
@@ -91,50 +92,44 @@ async function runOne(
   contactId: string,
   onUnexpectedError: ((contactId: string, error: unknown) => void) | undefined,
 ): Promise<BulkItemResult> {
-  for (let attempt = 1; ; attempt += 1) {
-    // Every change of a contact appends its events in the same transaction, and a request that finds
-    // the contact already as asked appends none: so "an event id was drawn" tells changed from unchanged
-    // without reading the contact twice.
-    let appended = false;
-    const observed: CoreDeps = {
-      ...deps,
-      newId: (prefix) => {
-        if (prefix === 'evt') appended = true;
-        return deps.newId(prefix);
-      },
-    };
-    try {
-      const contact = await operation(observed, contactId);
-      return { contactId, outcome: appended ? 'changed' : 'unchanged', version: contact.version };
-    } catch (error) {
-      if (attempt === 1 && isConcurrentWrite(error)) continue;
-      if (error instanceof DomainError)
-        return { contactId, outcome: outcomeOf(error), message: error.message };
-      onUnexpectedError?.(contactId, error);
-      return { contactId, outcome: 'error', message: 'Unexpected error: retry this contact' };
-    }
+  // Every change of a contact appends its events in the same transaction, and a request that finds
+  // the contact already as asked appends none: so "an event id was drawn" (in the run that wrote)
+  // tells changed from unchanged without reading the contact twice.
+  let appended = false;
+  const observed: CoreDeps = {
+    ...deps,
+    newId: (prefix) => {
+      if (prefix === 'evt') appended = true;
+      return deps.newId(prefix);
+    },
+  };
+  try {
+    // A contact changed under us is read again and the action applied on top (the request's rule).
+    const contact = await retryLostRaces(() => {
+      appended = false;
+      return operation(observed, contactId);
+    });
+    return { contactId, outcome: appended ? 'changed' : 'unchanged', version: contact.version };
+  } catch (error) {
+    if (error instanceof DomainError) return { contactId, outcome: outcomeOf(error), message: error.message };
+    onUnexpectedError?.(contactId, error);
+    return { contactId, outcome: 'error', message: 'Unexpected error: retry this contact' };
   }
 }
 
-/**
- * A write lost to a concurrent one (the version condition failed, or DynamoDB saw a conflicting
- * transaction): those conflicts carry no details, unlike a business conflict such as "claimed by
- * someone else", which names the holder and would fail the same way again.
- */
-const isConcurrentWrite = (error: unknown) =>
-  error instanceof DomainError && error.code === 'conflict' && Object.keys(error.details).length === 0;
-
 function outcomeOf(error: DomainError): BulkOutcome {
+  if (isConflict(error)) return 'conflict';
   switch (error.code) {
     case 'not_found':
       return 'not_found';
     case 'forbidden':
     case 'unauthenticated':
       return 'forbidden';
-    case 'conflict':
     case 'precondition_failed':
       return 'conflict';
     case 'validation_failed':
+    case 'limit_exceeded':
+    case 'invalid_reference':
     case 'unprocessable':
       return 'invalid';
     default:

@@ -4,7 +4,7 @@ import { repointContactDeals } from '../deals/deal-merge-steps';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, forbidden, invalid, notFound } from '../shared/errors';
+import { conflict, DomainError, forbidden, invalid, limitExceeded, lostRace, notFound } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { distinctTags, maxTagsPerContact, tagKey } from '../tags/tag-names';
 import {
@@ -160,7 +160,8 @@ const repointPins: MergeStep = {
                     .commit(),
                 ]),
           ],
-          () => conflict('A user’s pins changed while the contacts were being merged: repeat the request'),
+          // The user's pins changed meanwhile: the merge runs again from its reads (its steps are idempotent).
+          () => lostRace('A user’s pins'),
         );
         targetPinned = true;
       }
@@ -233,15 +234,21 @@ export async function mergeContacts(
   const found = await readContacts(deps, caller.workspaceId, [targetId, ...sourceIds]);
   const target = found.get(targetId);
   if (!target) throw notFound('Contact');
-  const sources = sourceIds.map((id, index) => {
-    const source = found.get(id);
-    if (!source) {
-      throw new DomainError('not_found', `Contact ${id} (body.sourceContactIds.${index}) not found`, {
-        contactId: id,
-      });
-    }
-    return source;
-  });
+  const missing = sourceIds.flatMap((id, index) => (found.has(id) ? [] : [{ id, index }]));
+  if (missing.length > 0) {
+    throw new DomainError(
+      'invalid_reference',
+      `No contact ${missing.map(({ id }) => id).join(', ')} in this workspace: nothing was merged`,
+      {
+        fields: missing.map(({ id, index }) => ({
+          field: `body.sourceContactIds.${index}`,
+          message: `No contact ${id} in this workspace`,
+          code: 'invalid_reference',
+        })),
+      },
+    );
+  }
+  const sources = sourceIds.map((id) => found.get(id)!);
 
   for (const contact of [target, ...sources]) {
     try {
@@ -255,6 +262,7 @@ export async function mergeContacts(
   }
   if (target.status !== 'active') {
     throw conflict(
+      target.mergedInto ? 'record_merged' : 'record_archived',
       target.mergedInto
         ? `This contact was merged into ${target.mergedInto}: merge into that one`
         : 'This contact is archived: unarchive it before merging into it',
@@ -263,7 +271,7 @@ export async function mergeContacts(
   }
   for (const source of sources) {
     if (source.mergedInto && source.mergedInto !== targetId) {
-      throw conflict(`The contact ${source.contactId} was already merged into ${source.mergedInto}`, {
+      throw conflict('record_merged', `The contact ${source.contactId} was already merged into ${source.mergedInto}`, {
         contactId: source.contactId,
         mergedInto: source.mergedInto,
       });
@@ -379,7 +387,7 @@ function planSource(
   after.channels = [...target.channels, ...moved];
   if (after.channels.length > maxChannelsPerContact) {
     const message = `A contact has at most ${maxChannelsPerContact} channels: merging ${source.contactId} would give this one ${after.channels.length}. Remove some first`;
-    throw new DomainError('unprocessable', message, { fields: [{ field, message }] });
+    throw limitExceeded(field, message, maxChannelsPerContact);
   }
 
   // Tags: unioned by key, the target's spelling kept.
@@ -390,7 +398,7 @@ function planSource(
   after.tags = [...(target.tags ?? []), ...tagsAdded];
   if (after.tags.length > maxTagsPerContact) {
     const message = `A contact has at most ${maxTagsPerContact} tags: merging ${source.contactId} would give this one ${after.tags.length}. Remove some first`;
-    throw new DomainError('unprocessable', message, { fields: [{ field, message }] });
+    throw limitExceeded(field, message, maxTagsPerContact);
   }
 
   // Fields the target has none of.
@@ -541,21 +549,14 @@ function opsOf(plan: SourcePlan, extraEvents: EventRecord[]): Op[] {
   ];
 }
 
+/**
+ * Every condition of a source's transaction is on what the merge read (the two versions, the guards
+ * the source held): a failed one means a concurrent change, and the merge runs again from its reads.
+ */
 function explainFailure(plan: SourcePlan) {
-  const guards = 2;
   return (failed: number[]) => {
     const index = failed[0]!;
-    const { contactId } = plan.source;
-    if (index === 0 || index === 1) {
-      const changed = index === 0 ? plan.targetAfter.contactId : contactId;
-      return conflict(`The contact ${changed} changed while the merge ran: repeat the request`);
-    }
-    const channel = plan.moved[index - guards];
-    if (channel) {
-      return conflict(
-        `The ${channel.kind} ${channel.normalized} no longer belongs to ${contactId}: repeat the request`,
-      );
-    }
-    return conflict('A record changed while the merge ran: repeat the request');
+    if (index === 0) return lostRace(`The contact ${plan.targetAfter.contactId}`);
+    return lostRace(`The contact ${plan.source.contactId}`);
   };
 }

@@ -1,7 +1,7 @@
 import { newEvent } from '../../events/event-log';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError } from '../shared/errors';
+import { limitExceeded } from '../shared/errors';
 import { distinctTags, isSystemTag, maxTagsPerContact, tagKey } from '../tags/tag-names';
 import { ensureTags } from '../tags/tag-record';
 import type { Contact } from './contacts.schemas';
@@ -46,7 +46,7 @@ export async function addTags(
       if (added.length === 0) return undefined;
       if (current.length + added.length > maxTagsPerContact) {
         const message = `A contact has at most ${maxTagsPerContact} tags: this one has ${current.length} and the request adds ${added.length}`;
-        throw new DomainError('unprocessable', message, { fields: [{ field: 'body.tags', message }] });
+        throw limitExceeded('body.tags', message, maxTagsPerContact);
       }
       return {
         after: { ...before, tags: [...current, ...added.map((tag) => tag.name)] },

@@ -2,7 +2,17 @@ import { resolveContactCompany } from '../companies/company-links';
 import { loadCustomFieldDefinitions, validateCustomFieldValues } from '../custom-fields/custom-field-values';
 import { isManager, requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, notFound, stale, type FieldIssue } from '../shared/errors';
+import {
+  conflict,
+  DomainError,
+  forbidden,
+  invalidReference,
+  limitExceeded,
+  lostRace,
+  notFound,
+  stale,
+  type FieldIssue,
+} from '../shared/errors';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import { writeTransaction } from '../store/transaction';
 import { claimGuard, releaseGuard } from '../store/unique-guard-ops';
@@ -16,7 +26,13 @@ import {
   type ChannelItem,
   type ContactItem,
 } from './contact-record';
-import type { ChannelInput, Contact, CreateContactInput, UpdateContactInput } from './contacts.schemas';
+import {
+  maxChannelsPerContact,
+  type ChannelInput,
+  type Contact,
+  type CreateContactInput,
+  type UpdateContactInput,
+} from './contacts.schemas';
 
 /** DynamoDB's limit on the items of one transaction. */
 const maxTransactionItems = 100;
@@ -24,8 +40,14 @@ const maxTransactionItems = 100;
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-export async function readContact(deps: CoreDeps, workspaceId: string, contactId: string): Promise<ContactItem> {
-  const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go();
+/** One GetItem; `consistent` for a read that a conditional write follows. */
+export async function readContact(
+  deps: CoreDeps,
+  workspaceId: string,
+  contactId: string,
+  consistent = false,
+): Promise<ContactItem> {
+  const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go({ consistent });
   if (!data) throw notFound('Contact');
   return data as ContactItem;
 }
@@ -76,24 +98,37 @@ async function assertAssignableOwner(deps: CoreDeps, caller: CallerContext, owne
     throw forbidden('A member can only make themselves the owner');
   }
   const { data } = await deps.db.entities.user.get({ workspaceId: caller.workspaceId, userId: ownerId }).go();
-  if (!data || data.status !== 'active') {
-    throw new DomainError('validation_failed', 'The request is invalid', {
-      fields: [{ field, message: 'No active user with this id in the workspace' }],
-    });
-  }
+  if (!data || data.status !== 'active') throw invalidReference(field, 'No active user with this id in the workspace');
 }
 
+/** Where each channel of a write came from in the request, for the fields its errors name. */
+interface ChannelFields {
+  /** The field of the whole set (a cap, two primaries): `body.channels`. */
+  set: string;
+  /** The field of one channel's value: `body.channels.<index>.value`. */
+  value: (index: number) => string;
+}
+
+const channelsField: ChannelFields = { set: 'body.channels', value: (index) => `body.channels.${index}.value` };
+
 /**
- * Normalises a set of channels: canonical values, no duplicates, exactly one primary per kind.
- * Channels already on the contact keep their ids.
+ * Normalises a set of channels: canonical values, no duplicates, exactly one primary per kind, at
+ * most `maxChannelsPerContact` (422 beyond). Channels already on the contact keep their ids.
  */
 function buildChannels(
   deps: CoreDeps,
   inputs: ChannelInput[],
   defaultCountry: string | undefined,
   existing: ChannelItem[],
-  fieldPrefix: string,
+  fields: ChannelFields = channelsField,
 ): ChannelItem[] {
+  if (inputs.length > maxChannelsPerContact) {
+    throw limitExceeded(
+      fields.set,
+      `A contact has at most ${maxChannelsPerContact} channels: this would give it ${inputs.length}. Remove one first`,
+      maxChannelsPerContact,
+    );
+  }
   const issues: FieldIssue[] = [];
   const seen = new Set<string>();
   const channels: ChannelItem[] = [];
@@ -101,11 +136,11 @@ function buildChannels(
     try {
       const { normalized, display } = normaliseChannelValue(input.kind, input.value, {
         defaultCountry: defaultCountry as never,
-        field: `${fieldPrefix}.${index}.value`,
+        field: fields.value(index),
       });
       const key = `${input.kind}|${normalized}`;
       if (seen.has(key)) {
-        issues.push({ field: `${fieldPrefix}.${index}.value`, message: 'The same channel is given twice' });
+        issues.push({ field: fields.value(index), message: 'The same channel is given twice' });
         return;
       }
       seen.add(key);
@@ -128,7 +163,7 @@ function buildChannels(
     const ofKind = channels.filter((channel) => channel.kind === kind);
     const primaries = ofKind.filter((channel) => channel.primary);
     if (primaries.length > 1) {
-      issues.push({ field: fieldPrefix, message: `Only one ${kind} channel can be primary` });
+      issues.push({ field: fields.set, message: `Only one ${kind} channel can be primary` });
     } else if (primaries.length === 0) {
       ofKind[0]!.primary = true;
     }
@@ -157,7 +192,7 @@ export async function commitContact(
   before: ContactItem | undefined,
   after: ContactItem,
   events: EventRecord[],
-  options: { expectedVersion?: number; extraOps?: ((tx: TxEntities) => unknown)[] } = {},
+  options: { extraOps?: ((tx: TxEntities) => unknown)[] } = {},
 ): Promise<void> {
   const channelKey = (channel: ChannelItem) => `${channel.kind}|${channel.normalized}`;
   const beforeChannels = new Set((before?.channels ?? []).map(channelKey));
@@ -202,24 +237,19 @@ export async function commitContact(
       (tx) => ops.map((op) => op(tx)),
       (failed) => {
         const index = failed[0]!;
-        if (index === 0) {
-          return before && options.expectedVersion === undefined
-            ? new DomainError('conflict', 'The contact changed while this request ran: read it again and retry')
-            : before
-              ? stale()
-              : new DomainError('conflict', 'A contact with this id already exists');
-        }
+        // The version read is gone: the request runs again from the read (412 then, with If-Match).
+        if (index === 0) return before ? lostRace('The contact') : conflict('already_exists', 'A contact with this id already exists');
         if (index >= firstAdded && index < firstAdded + addedChannels.length) {
           return new ChannelTaken(addedChannels[index - firstAdded]!);
         }
-        return new DomainError('conflict', 'The contact changed while this request ran: retry');
+        return lostRace('The contact');
       },
     );
   } catch (error) {
     if (!(error instanceof ChannelTaken)) throw error;
     const holder = await findContactIdByChannel(deps, workspaceId, error.channel.kind, error.channel.normalized);
-    throw new DomainError(
-      'conflict',
+    throw conflict(
+      'channel_taken',
       `The ${error.channel.kind} ${error.channel.normalized} belongs to another contact${holder ? ` (${holder})` : ''}`,
       {
         conflictingContactId: holder ?? null,
@@ -264,7 +294,7 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
   const customFields = validateCustomFieldValues(definitions, input.customFields, 'create');
   const now = deps.clock.nowIso();
   const contactId = deps.newId('ct');
-  const channels = buildChannels(deps, input.channels, input.defaultCountry, [], 'body.channels');
+  const channels = buildChannels(deps, input.channels, input.defaultCountry, []);
   const base: ContactItem = {
     workspaceId: caller.workspaceId,
     contactId,
@@ -310,16 +340,32 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
 }
 
 /** Seed 001 Contact.update(): a partial update, conditional on the version read (If-Match when given). */
-export async function updateContact(
+export const updateContact = (
   deps: CoreDeps,
   caller: CallerContext,
   contactId: string,
   input: UpdateContactInput,
   expectedVersion?: number,
+): Promise<Contact> => reviseContact(deps, caller, contactId, () => input, expectedVersion);
+
+/**
+ * The update path of every field change: reads the contact (consistently), checks If-Match and the
+ * write rules, applies `inputOf(before)` (the update as it reads against the contact as it is now, so
+ * a request run again after a lost race applies itself on top of the change that won), commits on
+ * the version read.
+ */
+async function reviseContact(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  inputOf: (before: ContactItem) => UpdateContactInput,
+  expectedVersion?: number,
+  fields: ChannelFields = channelsField,
 ): Promise<Contact> {
-  const before = await readContact(deps, caller.workspaceId, contactId);
+  const before = await readContact(deps, caller.workspaceId, contactId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWrite(caller, before);
+  const input = inputOf(before);
   let after = applyText(before, input, textFields);
   if (input.name !== undefined) after.name = input.name;
   if (input.customFields !== undefined) {
@@ -328,7 +374,7 @@ export async function updateContact(
     after.customFields = mergeCustomFields(before.customFields, values);
   }
   if (input.channels !== undefined) {
-    after.channels = buildChannels(deps, input.channels, input.defaultCountry, before.channels, 'body.channels');
+    after.channels = buildChannels(deps, input.channels, input.defaultCountry, before.channels, fields);
   }
   const link = await resolveContactCompany(deps, caller.workspaceId, {
     requested: input.companyId,
@@ -345,7 +391,7 @@ export async function updateContact(
   after = { ...after, version: before.version + 1, updatedAt: deps.clock.nowIso() };
   after.searchTokens = tokensOf(after);
   const event = newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes });
-  await commitContact(deps, caller, before, after, [event], { expectedVersion });
+  await commitContact(deps, caller, before, after, [event]);
   return toContact(after);
 }
 
@@ -376,14 +422,14 @@ export async function changeContact(
     extraOps?: ((tx: TxEntities) => unknown)[];
   } = {},
 ): Promise<Contact> {
-  const before = await readContact(deps, caller.workspaceId, contactId);
+  const before = await readContact(deps, caller.workspaceId, contactId, true);
   if (options.expectedVersion !== undefined && options.expectedVersion !== before.version) throw stale();
   (options.authorise ?? ((item) => assertCanWrite(caller, item)))(before);
   const now = deps.clock.nowIso();
   const result = change(before, now);
   if (!result) return toContact(before); // already so: repeating the request changes nothing
   const after = { ...result.after, version: before.version + 1, updatedAt: now };
-  await commitContact(deps, caller, before, after, result.events, options);
+  await commitContact(deps, caller, before, after, result.events, { extraOps: options.extraOps });
   return toContact(after);
 }
 
@@ -413,7 +459,9 @@ export const unarchiveContact = (deps: CoreDeps, caller: CallerContext, contactI
     (before) => {
       if (before.status === 'active') return undefined;
       if (before.mergedInto) {
-        throw new DomainError('conflict', `This contact was merged into ${before.mergedInto} and stays archived`);
+        throw conflict('record_merged', `This contact was merged into ${before.mergedInto} and stays archived`, {
+          mergedInto: before.mergedInto,
+        });
       }
       const { archivedAt: _archivedAt, ...rest } = before;
       return {
@@ -425,28 +473,45 @@ export const unarchiveContact = (deps: CoreDeps, caller: CallerContext, contactI
   );
 
 /** Seed 000 "Exit — Suppress": outbound messages to the contact are refused from now on. */
-export const suppressContact = (deps: CoreDeps, caller: CallerContext, contactId: string, reason?: string) =>
-  changeContact(deps, caller, contactId, (before, now) =>
-    before.suppressed
-      ? undefined
-      : {
-          after: { ...before, suppressed: true, suppressedAt: now, ...(reason ? { suppressedReason: reason } : {}) },
-          events: [newEvent(deps, caller, 'contact.suppressed', contactRef(contactId), { reason: reason ?? null })],
-        },
+export const suppressContact = (
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  reason?: string,
+  expectedVersion?: number,
+) =>
+  changeContact(
+    deps,
+    caller,
+    contactId,
+    (before, now) =>
+      before.suppressed
+        ? undefined
+        : {
+            after: { ...before, suppressed: true, suppressedAt: now, ...(reason ? { suppressedReason: reason } : {}) },
+            events: [newEvent(deps, caller, 'contact.suppressed', contactRef(contactId), { reason: reason ?? null })],
+          },
+    { expectedVersion },
   );
 
-export const unsuppressContact = (deps: CoreDeps, caller: CallerContext, contactId: string) =>
-  changeContact(deps, caller, contactId, (before) => {
-    if (!before.suppressed) return undefined;
-    const { suppressedAt: _at, suppressedReason: _reason, ...rest } = before;
-    return {
-      after: { ...rest, suppressed: false },
-      events: [newEvent(deps, caller, 'contact.unsuppressed', contactRef(contactId), {})],
-    };
-  });
+export const unsuppressContact = (deps: CoreDeps, caller: CallerContext, contactId: string, expectedVersion?: number) =>
+  changeContact(
+    deps,
+    caller,
+    contactId,
+    (before) => {
+      if (!before.suppressed) return undefined;
+      const { suppressedAt: _at, suppressedReason: _reason, ...rest } = before;
+      return {
+        after: { ...rest, suppressed: false },
+        events: [newEvent(deps, caller, 'contact.unsuppressed', contactRef(contactId), {})],
+      };
+    },
+    { expectedVersion },
+  );
 
 /** Seed 000: a sales rep claims an unclaimed contact (owner/admin may claim any). */
-export const claimContact = (deps: CoreDeps, caller: CallerContext, contactId: string) =>
+export const claimContact = (deps: CoreDeps, caller: CallerContext, contactId: string, expectedVersion?: number) =>
   changeContact(
     deps,
     caller,
@@ -467,77 +532,115 @@ export const claimContact = (deps: CoreDeps, caller: CallerContext, contactId: s
     {
       authorise: (before) => {
         if (before.ownerId && before.ownerId !== caller.userId && !isManager(caller)) {
-          throw new DomainError('conflict', `This contact is already claimed by ${before.ownerId}`, {
+          throw conflict('already_claimed', `This contact is already claimed by ${before.ownerId}`, {
             ownerId: before.ownerId,
           });
         }
       },
+      expectedVersion,
     },
   );
 
 /** The owner (or an owner/admin) hands the contact back to the pool. */
-export const releaseContact = (deps: CoreDeps, caller: CallerContext, contactId: string) =>
-  changeContact(deps, caller, contactId, (before) => {
-    if (!before.ownerId) return undefined;
-    const { ownerId: previousOwnerId, ...rest } = before;
-    return {
-      after: rest,
-      events: [newEvent(deps, caller, 'owner.released', contactRef(contactId), { previousOwnerId })],
-    };
-  });
+export const releaseContact = (deps: CoreDeps, caller: CallerContext, contactId: string, expectedVersion?: number) =>
+  changeContact(
+    deps,
+    caller,
+    contactId,
+    (before) => {
+      if (!before.ownerId) return undefined;
+      const { ownerId: previousOwnerId, ...rest } = before;
+      return {
+        after: rest,
+        events: [newEvent(deps, caller, 'owner.released', contactRef(contactId), { previousOwnerId })],
+      };
+    },
+    { expectedVersion },
+  );
 
 /** Seed 000 "assign-owner": owner/admin give the contact to a user of the workspace. */
-export async function assignOwner(deps: CoreDeps, caller: CallerContext, contactId: string, ownerId: string) {
+export async function assignOwner(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  ownerId: string,
+  expectedVersion?: number,
+) {
   requireManager(caller, 'assign contacts to other users');
   await assertAssignableOwner(deps, caller, ownerId, 'body.ownerId');
-  return changeContact(deps, caller, contactId, (before) =>
-    before.ownerId === ownerId
-      ? undefined
-      : {
-          after: { ...before, ownerId },
-          events: [
-            newEvent(deps, caller, 'owner.claimed', contactRef(contactId), {
-              ownerId,
-              previousOwnerId: before.ownerId ?? null,
-              assignedBy: caller.userId,
-            }),
-          ],
-        },
+  return changeContact(
+    deps,
+    caller,
+    contactId,
+    (before) =>
+      before.ownerId === ownerId
+        ? undefined
+        : {
+            after: { ...before, ownerId },
+            events: [
+              newEvent(deps, caller, 'owner.claimed', contactRef(contactId), {
+                ownerId,
+                previousOwnerId: before.ownerId ?? null,
+                assignedBy: caller.userId,
+              }),
+            ],
+          },
+    { expectedVersion },
   );
 }
 
-/** Adds one channel to a contact. */
-export async function addChannel(
+const asInput = (channel: ChannelItem): ChannelInput => ({
+  kind: channel.kind,
+  value: channel.value,
+  ...(channel.label ? { label: channel.label } : {}),
+  primary: channel.primary,
+});
+
+/** Adds one channel to a contact (If-Match honoured); the 11th is a 422 naming `body.value`. */
+export function addChannel(
   deps: CoreDeps,
   caller: CallerContext,
   contactId: string,
   input: ChannelInput & { defaultCountry?: string },
+  expectedVersion?: number,
 ) {
-  const before = await readContact(deps, caller.workspaceId, contactId);
-  const inputs: ChannelInput[] = [
-    ...before.channels.map((channel) => ({
-      kind: channel.kind,
-      value: channel.value,
-      ...(channel.label ? { label: channel.label } : {}),
-      primary: input.primary && channel.kind === input.kind ? false : channel.primary,
-    })),
-    input,
-  ];
-  return updateContact(deps, caller, contactId, { channels: inputs, defaultCountry: input.defaultCountry }, before.version);
+  const { defaultCountry, ...channel } = input;
+  return reviseContact(
+    deps,
+    caller,
+    contactId,
+    (before) => ({
+      channels: [
+        ...before.channels.map((existing) => ({
+          ...asInput(existing),
+          primary: channel.primary && existing.kind === channel.kind ? false : existing.primary,
+        })),
+        channel,
+      ],
+      defaultCountry,
+    }),
+    expectedVersion,
+    // The request names one channel: its errors name the body's fields.
+    { set: 'body.value', value: () => 'body.value' },
+  );
 }
 
-/** Removes one channel; the next of its kind becomes primary. */
-export async function removeChannel(deps: CoreDeps, caller: CallerContext, contactId: string, channelId: string) {
-  const before = await readContact(deps, caller.workspaceId, contactId);
-  const removed = before.channels.find((channel) => channel.channelId === channelId);
-  if (!removed) throw notFound('Channel');
-  const inputs = before.channels
-    .filter((channel) => channel.channelId !== channelId)
-    .map((channel) => ({
-      kind: channel.kind,
-      value: channel.value,
-      ...(channel.label ? { label: channel.label } : {}),
-      primary: channel.primary,
-    }));
-  return updateContact(deps, caller, contactId, { channels: inputs }, before.version);
+/** Removes one channel (If-Match honoured); the next of its kind becomes primary. */
+export function removeChannel(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  channelId: string,
+  expectedVersion?: number,
+) {
+  return reviseContact(
+    deps,
+    caller,
+    contactId,
+    (before) => {
+      if (!before.channels.some((channel) => channel.channelId === channelId)) throw notFound('Channel');
+      return { channels: before.channels.filter((channel) => channel.channelId !== channelId).map(asInput) };
+    },
+    expectedVersion,
+  );
 }

@@ -1,7 +1,7 @@
 import { appendEvent, newEvent } from '../../events/event-log';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalid, notFound, stale } from '../shared/errors';
+import { conflict, invalid, limitExceeded, lostRace, notFound, stale } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import type { CustomFieldEntityType, CustomFieldType } from './custom-field.entity';
 import {
@@ -27,8 +27,6 @@ interface CustomFieldItem {
   createdAt: string;
   updatedAt: string;
 }
-
-const maxCreateAttempts = 10;
 
 /** The guard scope of the slots that cap the definitions of one entity type at 100. */
 export const customFieldSlotScope = 'custom-field-slot';
@@ -68,8 +66,9 @@ async function readDefinition(
   workspaceId: string,
   entityType: CustomFieldEntityType,
   key: string,
+  consistent = false,
 ): Promise<CustomFieldItem> {
-  const { data } = await deps.db.entities.customField.get({ workspaceId, entityType, key }).go();
+  const { data } = await deps.db.entities.customField.get({ workspaceId, entityType, key }).go({ consistent });
   if (!data) throw notFound('Custom field');
   return data as CustomFieldItem;
 }
@@ -108,31 +107,13 @@ export async function createCustomField(
   input: CreateCustomFieldInput,
 ): Promise<CustomField> {
   requireManager(caller, 'define custom fields');
-  // A concurrent create can take the slot this one read as free: read again and retry. Each round
-  // at least one of the racing creates wins, so a burst of a few concurrent creates all get through.
-  for (let attempt = 1; ; attempt += 1) {
-    const outcome = await tryCreate(deps, caller, input);
-    if (outcome !== 'slot_taken') return outcome;
-    if (attempt === maxCreateAttempts) {
-      throw new DomainError(
-        'conflict',
-        'Other custom fields were being defined at the same time: retry the request',
-      );
-    }
-  }
-}
-
-async function tryCreate(
-  deps: CoreDeps,
-  caller: CallerContext,
-  input: CreateCustomFieldInput,
-): Promise<CustomField | 'slot_taken'> {
   const existing = await queryDefinitions(deps, caller.workspaceId, input.entityType, true);
   if (existing.some((item) => item.key === input.key)) throw duplicateKey(input.entityType, input.key);
   if (existing.length >= maxCustomFieldsPerEntityType) {
-    throw new DomainError(
-      'conflict',
+    throw limitExceeded(
+      'body.entityType',
       `This workspace already has the maximum of ${maxCustomFieldsPerEntityType} ${input.entityType} custom fields (archived ones count too)`,
+      maxCustomFieldsPerEntityType,
     );
   }
   const now = deps.clock.nowIso();
@@ -167,32 +148,25 @@ async function tryCreate(
       ...(item.options ? { options: item.options.map((option) => option.value) } : {}),
     },
   );
-  const slotTaken = new Error('slot taken');
-  try {
-    await writeTransaction(
-      deps.db,
-      (tx) => [
-        tx.customField.create(item).commit(),
-        tx.uniqueGuard
-          .create({
-            workspaceId: caller.workspaceId,
-            scope: customFieldSlotScope,
-            value: `${item.entityType}#${item.position}`,
-            ownerId: eventId,
-            createdAt: now,
-          })
-          .commit(),
-        appendEvent(tx, event),
-      ],
-      (failed) => (failed.includes(0) ? duplicateKey(item.entityType, item.key) : slotTaken),
-    );
-  } catch (error) {
-    if (error === slotTaken) return 'slot_taken';
-    // A TransactionConflict with a racing create (the only conflict here without field errors).
-    if (error instanceof DomainError && error.code === 'conflict' && !error.details.fields)
-      return 'slot_taken';
-    throw error;
-  }
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.customField.create(item).commit(),
+      tx.uniqueGuard
+        .create({
+          workspaceId: caller.workspaceId,
+          scope: customFieldSlotScope,
+          value: `${item.entityType}#${item.position}`,
+          ownerId: eventId,
+          createdAt: now,
+        })
+        .commit(),
+      appendEvent(tx, event),
+    ],
+    // A concurrent create took the slot this one read as free: the request runs again from the read.
+    // Each round at least one of the racing creates wins, so a burst of concurrent creates all land.
+    (failed) => (failed.includes(0) ? duplicateKey(item.entityType, item.key) : lostRace('The custom fields')),
+  );
   return toCustomField(item);
 }
 
@@ -210,11 +184,11 @@ export async function updateCustomField(
   expectedVersion?: number,
 ): Promise<CustomField> {
   requireManager(caller, 'change custom fields');
-  const current = await readDefinition(deps, caller.workspaceId, entityType, key);
+  const current = await readDefinition(deps, caller.workspaceId, entityType, key, true);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw stale();
   if (input.type !== undefined && input.type !== current.type) {
     const message = `The type of a custom field cannot change (${key} is ${current.type}): archive it and define a new field with another key`;
-    throw new DomainError('conflict', message, {
+    throw conflict('type_immutable', message, {
       fields: [{ field: 'body.type', message: `Stays ${current.type}` }],
     });
   }
@@ -223,8 +197,8 @@ export async function updateCustomField(
     const kept = new Set(input.options.map((option) => option.value));
     const removed = (current.options ?? []).filter((option) => !kept.has(option.value));
     if (removed.length > 0) {
-      throw new DomainError(
-        'conflict',
+      throw conflict(
+        'option_removed',
         'Options of a select field cannot be removed: records may hold them. Send every existing option (relabel or reorder them as you like) plus any new ones',
         {
           fields: [
@@ -279,20 +253,15 @@ export async function updateCustomField(
         .commit(),
       appendEvent(tx, event),
     ],
-    () =>
-      expectedVersion !== undefined
-        ? stale()
-        : new DomainError(
-            'conflict',
-            'The custom field changed while this request ran: read it again and retry',
-          ),
+    // The version read is gone: the request runs again from the read (412 then, with If-Match).
+    () => lostRace('The custom field'),
   );
   return toCustomField({ ...next, version: current.version + 1, updatedAt: now });
 }
 
 const duplicateKey = (entityType: CustomFieldEntityType, key: string) =>
-  new DomainError(
-    'conflict',
+  conflict(
+    'already_exists',
     `A ${entityType} custom field with the key ${key} already exists in this workspace`,
     {
       fields: [

@@ -1,6 +1,7 @@
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, notFound } from '../shared/errors';
+import { conflict, DomainError, isConflict, notFound } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
 import type { Page } from '../shared/pagination';
 import { readPipeline, readPipelineWithStats, toPipeline, type PipelineItem } from '../pipelines/pipeline-record';
 import type { BoardQuery, ColumnQuery } from '../pipelines/pipelines.schemas';
@@ -84,7 +85,7 @@ export async function moveStageDeals(
 ): Promise<{ moved: number; done: boolean }> {
   const { workspaceId } = caller;
   const target = pipeline.stages.find((stage) => stage.stageId === moveDealsTo);
-  if (!target) throw new DomainError('conflict', `The stage ${moveDealsTo} the deals were moving to is gone`);
+  if (!target) throw conflict('stage_removing', `The stage ${moveDealsTo} the deals were moving to is gone`);
   const { data } = await deps.db.entities.deal.query
     .byStage({ workspaceId, pipelineId: pipeline.pipelineId, stageId })
     .go({ limit: settings.dealsPerRequest + 1 });
@@ -94,21 +95,24 @@ export async function moveStageDeals(
   const moveOne = async (dealId: string) => {
     let changed = false;
     try {
-      await changeDeal(
-        deps,
-        caller,
-        dealId,
-        async (before, now) => {
-          // The index may lag: the deal itself (read consistently) says where it is.
-          if (before.pipelineId !== pipeline.pipelineId || before.stageId !== stageId) return undefined;
-          changed = true;
-          return moveTo(deps, caller, before, pipeline, target, now);
-        },
-        { authorise: () => undefined },
+      // A deal changed meanwhile is read again and moved on top of that change.
+      await retryLostRaces(() =>
+        changeDeal(
+          deps,
+          caller,
+          dealId,
+          async (before, now) => {
+            // The index may lag: the deal itself (read consistently) says where it is.
+            changed = before.pipelineId === pipeline.pipelineId && before.stageId === stageId;
+            return changed ? moveTo(deps, caller, before, pipeline, target, now) : undefined;
+          },
+          { authorise: () => undefined },
+        ),
       );
       if (changed) moved += 1;
     } catch (error) {
-      if (error instanceof DomainError && (error.code === 'conflict' || error.code === 'not_found')) failed += 1;
+      // Kept changing under us (or gone): left for the next request.
+      if (isConflict(error) || (error instanceof DomainError && error.code === 'not_found')) failed += 1;
       else throw error;
     }
   };

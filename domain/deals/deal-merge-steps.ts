@@ -2,7 +2,8 @@ import type { CompanyItem } from '../companies/company-record';
 import type { ContactItem } from '../contacts/contact-record';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, WorkInProgress } from '../shared/errors';
+import { DomainError, isConflict, WorkInProgress } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
 import { newEvent } from '../../events/event-log';
 import { dealLists, type DealListEntry } from './deal-record';
 import { changeDeal, dealChanges, dealSubjects } from './deals.service';
@@ -38,14 +39,14 @@ async function repoint(
   let failed = 0;
   const moveOne = async (dealId: string) => {
     let changed = false;
-    try {
-      await changeDeal(
+    const repointOne = () =>
+      changeDeal(
         deps,
         caller,
         dealId,
         async (before) => {
-          if (before[field] !== fromId) return undefined;
-          changed = true;
+          changed = before[field] === fromId;
+          if (!changed) return undefined;
           const after = { ...before, [field]: toId };
           const changes = dealChanges(before, after);
           const ref = { type: 'deal' as const, id: dealId };
@@ -60,9 +61,13 @@ async function repoint(
         // Part of a merge the caller may make: the deals follow whoever owns them.
         { authorise: () => undefined },
       );
+    try {
+      // A deal changed meanwhile is read again and re-pointed on top of that change.
+      await retryLostRaces(repointOne);
       if (changed) moved += 1;
     } catch (error) {
-      if (error instanceof DomainError && (error.code === 'conflict' || error.code === 'not_found')) failed += 1;
+      // Kept changing under us (or gone): left for the next request.
+      if (isConflict(error) || (error instanceof DomainError && error.code === 'not_found')) failed += 1;
       else throw error;
     }
   };

@@ -1,5 +1,5 @@
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, stale } from '../shared/errors';
+import { conflict, lostRace } from '../shared/errors';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, type EventRecord } from '../../events/event-log';
@@ -14,16 +14,6 @@ type Op = (tx: TxEntities) => unknown;
  *   bucket of the stage left and of the stage entered) + at most 3 events = 22.
  */
 export const maxDealTransactionItems = 22;
-
-/** Concurrent changes of deals in the same stage touch the same stats items: retry a lost race. */
-const conflictAttempts = 5;
-
-/** A failed condition, explained; carried out of writeTransaction unchanged. */
-class Rejected extends Error {
-  constructor(readonly error: Error) {
-    super(error.message);
-  }
-}
 
 /**
  * The transaction items of a deal change, in order: the deal (created, or put conditional on the
@@ -69,50 +59,28 @@ export function dealChangeOps(before: DealItem | undefined, after: DealItem | un
 
 /**
  * Writes one deal change in ONE transaction (see `dealChangeOps`): nothing is half-written, the stage
- * counts and sums move with the deal, and the version condition makes a lost update impossible:
- * of two concurrent changes of one deal, the second fails (409, or 412 with If-Match) and counts
- * nothing. A transaction that lost a race on a stats item to another deal's is retried.
+ * counts and sums move with the deal, and the version condition makes a lost update impossible: of
+ * two concurrent changes of one deal, the second fails and counts nothing (a `LostRace`: the request
+ * runs again from its read). A transaction that lost to another deal's on a stats item is one too.
  */
 export async function commitDeal(
   deps: CoreDeps,
   before: DealItem | undefined,
   after: DealItem,
   events: EventRecord[],
-  expectedVersion?: number,
 ): Promise<void> {
   const ops = dealChangeOps(before, after, events);
   if (ops.length > maxDealTransactionItems) throw new Error(`A deal change of ${ops.length} items`);
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await writeTransaction(
-        deps.db,
-        (tx) => ops.map(({ op }) => op(tx)),
-        (failed) => {
-          const kind = ops[failed[0]!]?.kind;
-          if (kind === 'deal') {
-            if (!before) return new Rejected(new DomainError('conflict', 'A deal with this id already exists'));
-            return new Rejected(
-              expectedVersion !== undefined
-                ? stale()
-                : new DomainError('conflict', 'The deal changed while this request ran: read it again and retry'),
-            );
-          }
-          if (kind === 'stage') {
-            return new Rejected(
-              new DomainError('conflict', 'The stage was removed while this request ran: read the pipeline again', {
-                fields: [{ field: 'body.stageId', message: 'This stage no longer exists' }],
-              }),
-            );
-          }
-          return new Rejected(new DomainError('conflict', 'The deal changed while this request ran: retry'));
-        },
-      );
-      return;
-    } catch (error) {
-      if (error instanceof Rejected) throw error.error;
-      const lostRace = error instanceof DomainError && error.code === 'conflict';
-      if (!lostRace || attempt >= conflictAttempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 40));
-    }
-  }
+  await writeTransaction(
+    deps.db,
+    (tx) => ops.map(({ op }) => op(tx)),
+    (failed) => {
+      const kind = ops[failed[0]!]?.kind;
+      if (kind === 'deal' && !before) return conflict('already_exists', 'A deal with this id already exists');
+      // The version read is gone, or the stage's stats item went with the stage (removed meanwhile):
+      // run again from the read, which then sees the other change (412 with If-Match; the stage gone).
+      if (kind === 'stage') return lostRace('The stage');
+      return lostRace('The deal');
+    },
+  );
 }

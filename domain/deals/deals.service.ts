@@ -3,7 +3,7 @@ import { loadCustomFieldDefinitions, validateCustomFieldValues } from '../custom
 import type { ContactItem } from '../contacts/contact-record';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, invalid, stale } from '../shared/errors';
+import { conflict, DomainError, forbidden, invalid, invalidReference, stale } from '../shared/errors';
 import { newEvent, type EventRecord } from '../../events/event-log';
 import { defaultPipelineId, readPipeline, type PipelineItem, type StageItem } from '../pipelines/pipeline-record';
 import type { DealStatus } from './deal.entity';
@@ -48,7 +48,7 @@ export function assertCanWriteDeal(caller: CallerContext, item: Pick<DealItem, '
 async function assertAssignableOwner(deps: CoreDeps, caller: CallerContext, ownerId: string) {
   if (!isManager(caller) && ownerId !== caller.userId) throw forbidden('A member can only make themselves the owner');
   const { data } = await deps.db.entities.user.get({ workspaceId: caller.workspaceId, userId: ownerId }).go();
-  if (!data || data.status !== 'active') throw invalid('body.ownerId', 'No active user with this id in the workspace');
+  if (!data || data.status !== 'active') throw invalidReference('body.ownerId', 'No active user with this id in the workspace');
 }
 
 /** The contact a deal links to: one of the workspace; a merged one's link goes to where it was merged. */
@@ -57,11 +57,11 @@ async function linkableContact(deps: CoreDeps, workspaceId: string, contactId: s
   for (let hop = 0; hop <= maxMergeHops; hop += 1) {
     const { data } = await deps.db.entities.contact.get({ workspaceId, contactId: id }).go();
     const contact = data as ContactItem | null;
-    if (!contact) throw invalid('body.contactId', 'No contact with this id in the workspace');
+    if (!contact) throw invalidReference('body.contactId', 'No contact with this id in the workspace');
     if (!contact.mergedInto) return contact.contactId;
     id = contact.mergedInto;
   }
-  throw invalid('body.contactId', 'This contact was merged too many times over: link the contact it ended in');
+  throw invalidReference('body.contactId', 'This contact was merged too many times over: link the contact it ended in');
 }
 
 async function contactCompanyId(deps: CoreDeps, workspaceId: string, contactId: string) {
@@ -74,20 +74,22 @@ async function linkableCompany(deps: CoreDeps, workspaceId: string, companyId: s
   let id = companyId;
   for (let hop = 0; hop <= maxMergeHops; hop += 1) {
     const company = await findCompany(deps, workspaceId, id);
-    if (!company) throw invalid('body.companyId', 'No company with this id in the workspace');
+    if (!company) throw invalidReference('body.companyId', 'No company with this id in the workspace');
     if (company.status === 'active') return company.companyId;
-    if (!company.mergedInto) throw invalid('body.companyId', 'This company is archived: unarchive it to link deals to it');
+    if (!company.mergedInto) {
+      throw invalidReference('body.companyId', 'This company is archived: unarchive it to link deals to it');
+    }
     id = company.mergedInto;
   }
-  throw invalid('body.companyId', 'This company was merged too many times over: link the company it ended in');
+  throw invalidReference('body.companyId', 'This company was merged too many times over: link the company it ended in');
 }
 
 /** A stage a deal may enter: of the pipeline and not being removed. */
 function enterableStage(pipeline: PipelineItem, stageId: string, field: string): StageItem {
   const stage = pipeline.stages.find((candidate) => candidate.stageId === stageId);
-  if (!stage) throw invalid(field, `The pipeline ${pipeline.pipelineId} has no stage with this id`);
+  if (!stage) throw invalidReference(field, `The pipeline ${pipeline.pipelineId} has no stage with this id`);
   if (stage.removal) {
-    throw new DomainError('conflict', 'This stage is being removed: deals cannot enter it', {
+    throw conflict('stage_removing', 'This stage is being removed: deals cannot enter it', {
       fields: [{ field, message: `Being removed; its deals move to ${stage.removal.moveDealsTo}` }],
     });
   }
@@ -99,7 +101,7 @@ async function pipelineFor(deps: CoreDeps, workspaceId: string, pipelineId: stri
     return await readPipeline(deps, workspaceId, pipelineId);
   } catch (error) {
     if (error instanceof DomainError && error.code === 'not_found')
-      throw invalid(field, 'No pipeline with this id in the workspace');
+      throw invalidReference(field, 'No pipeline with this id in the workspace');
     throw error;
   }
 }
@@ -252,7 +254,7 @@ export async function changeDeal(
   const result = await change(before, now);
   if (!result) return toDeal(before);
   const after = { ...result.after, version: before.version + 1, updatedAt: now };
-  await commitDeal(deps, before, after, result.events, options.expectedVersion);
+  await commitDeal(deps, before, after, result.events);
   return toDeal(after);
 }
 
@@ -466,10 +468,11 @@ export function reopenDeal(
     caller,
     dealId,
     async (before, now) => {
-      if (before.statusKey === 'open') return undefined;
+      // The stage asked for is checked first: one that does not exist is a 422 even for an open deal.
       const pipeline = await readPipeline(deps, caller.workspaceId, before.pipelineId);
       const stage = input.stageId ? enterableStage(pipeline, input.stageId, 'body.stageId') : firstOpenStage(pipeline);
       if (!stage || stage.kind !== 'open') throw invalid('body.stageId', 'Reopen the deal into an open stage');
+      if (before.statusKey === 'open') return undefined;
       return moveTo(deps, caller, before, pipeline, stage, now);
     },
     { expectedVersion },

@@ -8,7 +8,7 @@ import {
 } from '../anchors/anchors';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, forbidden, notFound, stale } from '../shared/errors';
+import { conflict, forbidden, LostRace, lostRace, notFound, stale } from '../shared/errors';
 import { renderMarkdown } from '../shared/markdown';
 import type { Page, PageQuery } from '../shared/pagination';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
@@ -128,7 +128,7 @@ export async function createNote(
   await writeTransaction(
     deps.db,
     (tx) => [tx.note.create(item).commit(), appendEvent(tx, event)],
-    () => conflict('A note with this id already exists'),
+    () => conflict('already_exists', 'A note with this id already exists'),
   );
   return toNote(item);
 }
@@ -174,11 +174,8 @@ export async function listNotes(
   };
 }
 
-/** The 409/412 of a note write whose condition failed. */
-const noteChanged = (expectedVersion: number | undefined) =>
-  expectedVersion !== undefined
-    ? stale()
-    : new DomainError('conflict', 'The note changed while this request ran: read it again and retry');
+/** A note write whose condition failed: the request runs again from its read (412 then, with If-Match). */
+const noteChanged = () => lostRace('The note');
 
 /**
  * Edits a note's text (its author, or owner/admin), conditional on the version read (If-Match when
@@ -192,7 +189,7 @@ export async function updateNote(
   input: UpdateNoteInput,
   expectedVersion?: number,
 ): Promise<Note> {
-  const before = await readNote(deps, caller.workspaceId, noteId);
+  const before = await readNote(deps, caller.workspaceId, noteId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanChangeNote(caller, before, 'edit');
   if (input.markdown === before.markdown) return toNote(before);
@@ -236,7 +233,7 @@ export async function updateNote(
       tx.noteRevision.create(revision).commit(),
       appendEvent(tx, event),
     ],
-    () => noteChanged(expectedVersion),
+    noteChanged,
   );
   return toNote(after);
 }
@@ -252,7 +249,7 @@ export async function deleteNote(
   noteId: string,
   expectedVersion?: number,
 ): Promise<void> {
-  const before = await readNote(deps, caller.workspaceId, noteId);
+  const before = await readNote(deps, caller.workspaceId, noteId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanChangeNote(caller, before, 'delete');
   const now = deps.clock.nowIso();
@@ -282,7 +279,7 @@ export async function deleteNote(
         .commit(),
       appendEvent(tx, event),
     ],
-    () => noteChanged(expectedVersion),
+    noteChanged,
   );
 }
 
@@ -374,12 +371,12 @@ export async function reanchorNotes(
               .commit(),
             appendEvent(tx, event),
           ],
-          () => conflict('The note changed while it was being moved'),
+          () => lostRace('The note'),
         );
         moved += 1;
         return;
       } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
+        if (!(error instanceof LostRace)) throw error;
         const { data: fresh } = await deps.db.entities.note
           .get({ workspaceId, noteId: before.noteId })
           .go({ consistent: true });

@@ -2,7 +2,7 @@ import { toSummary, type ContactItem } from '../contacts/contact-record';
 import { readContact } from '../contacts/contacts.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError } from '../shared/errors';
+import { DomainError, invalidReference, lostRace } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import type { Pin } from './pins.schemas';
 
@@ -20,13 +20,10 @@ export const pinScope = (userId: string) => `pin:${userId}`;
 
 /**
  * A pin change reads the user's slots, then writes conditioned on what it read. When a concurrent
- * change got in between, it reads again and re-applies, a few times, before answering 409.
+ * change got in between, a condition fails: that is a `LostRace`, and the request runs again from its
+ * read (the HTTP handler's retry), re-applying itself on top of the other change.
  */
-const maxAttempts = 5;
-const retryDelayMs = 20;
-
-/** A condition of the pin transaction failed: someone changed the same pins in between. */
-class PinRace extends Error {}
+const pinsChanged = () => lostRace('Your pins');
 
 const toPin = (pin: PinItem, contact: ContactItem | undefined): Pin => ({
   slot: pin.slot,
@@ -56,20 +53,15 @@ async function readContacts(deps: CoreDeps, workspaceId: string, contactIds: str
   return found;
 }
 
-const isRace = (error: unknown) =>
-  error instanceof PinRace || (error instanceof DomainError && error.code === 'conflict');
-
-async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-  for (let round = 1; ; round += 1) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!isRace(error)) throw error;
-      if (round >= maxAttempts) {
-        throw new DomainError('conflict', 'Your pins were being changed by another request at the same time: retry');
-      }
-      await new Promise((resolve) => setTimeout(resolve, retryDelayMs * round));
+/** The contact to pin: one of the workspace (422 naming `body.contactId` otherwise). */
+async function pinnableContact(deps: CoreDeps, workspaceId: string, contactId: string): Promise<ContactItem> {
+  try {
+    return await readContact(deps, workspaceId, contactId);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not_found') {
+      throw invalidReference('body.contactId', 'No contact with this id in the workspace');
     }
+    throw error;
   }
 }
 
@@ -89,71 +81,67 @@ export async function listPins(deps: CoreDeps, caller: CallerContext): Promise<{
  */
 export async function setPin(deps: CoreDeps, caller: CallerContext, slot: number, contactId: string): Promise<Pin> {
   const { workspaceId, userId } = caller;
-  const contact = await readContact(deps, workspaceId, contactId);
+  const contact = await pinnableContact(deps, workspaceId, contactId);
   const scope = pinScope(userId);
-  return withRetries(async () => {
-    const pins = await readPins(deps, caller, true);
-    const inSlot = pins.find((pin) => pin.slot === slot);
-    const moving = pins.find((pin) => pin.contactId === contactId);
-    if (inSlot?.contactId === contactId) return toPin(inSlot, contact); // already so
-    const now = deps.clock.nowIso();
-    const pin: PinItem = { workspaceId, userId, slot, contactId, pinnedAt: moving?.pinnedAt ?? now, updatedAt: now };
-    await writeTransaction(
-      deps.db,
-      (tx) => [
-        ...(moving
-          ? [
-              tx.contactPin
-                .delete({ workspaceId, userId, slot: moving.slot })
-                .where((attr, { eq }) => eq(attr.contactId, contactId))
-                .commit(),
-              tx.uniqueGuard
-                .patch({ workspaceId, scope, value: contactId })
-                .set({ ownerId: String(slot) })
-                .where((attr, { eq }) => eq(attr.ownerId, String(moving.slot)))
-                .commit(),
-            ]
-          : [tx.uniqueGuard.create({ workspaceId, scope, value: contactId, ownerId: String(slot), createdAt: now }).commit()]),
-        inSlot
-          ? tx.contactPin
-              .put(pin)
-              .where((attr, { eq }) => eq(attr.contactId, inSlot.contactId))
-              .commit()
-          : tx.contactPin.create(pin).commit(),
-        ...(inSlot
-          ? [
-              tx.uniqueGuard
-                .delete({ workspaceId, scope, value: inSlot.contactId })
-                .where((attr, { eq }) => eq(attr.ownerId, String(slot)))
-                .commit(),
-            ]
-          : []),
-      ],
-      () => new PinRace(),
-    );
-    return toPin(pin, contact);
-  });
+  const pins = await readPins(deps, caller, true);
+  const inSlot = pins.find((pin) => pin.slot === slot);
+  const moving = pins.find((pin) => pin.contactId === contactId);
+  if (inSlot?.contactId === contactId) return toPin(inSlot, contact); // already so
+  const now = deps.clock.nowIso();
+  const pin: PinItem = { workspaceId, userId, slot, contactId, pinnedAt: moving?.pinnedAt ?? now, updatedAt: now };
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      ...(moving
+        ? [
+            tx.contactPin
+              .delete({ workspaceId, userId, slot: moving.slot })
+              .where((attr, { eq }) => eq(attr.contactId, contactId))
+              .commit(),
+            tx.uniqueGuard
+              .patch({ workspaceId, scope, value: contactId })
+              .set({ ownerId: String(slot) })
+              .where((attr, { eq }) => eq(attr.ownerId, String(moving.slot)))
+              .commit(),
+          ]
+        : [tx.uniqueGuard.create({ workspaceId, scope, value: contactId, ownerId: String(slot), createdAt: now }).commit()]),
+      inSlot
+        ? tx.contactPin
+            .put(pin)
+            .where((attr, { eq }) => eq(attr.contactId, inSlot.contactId))
+            .commit()
+        : tx.contactPin.create(pin).commit(),
+      ...(inSlot
+        ? [
+            tx.uniqueGuard
+              .delete({ workspaceId, scope, value: inSlot.contactId })
+              .where((attr, { eq }) => eq(attr.ownerId, String(slot)))
+              .commit(),
+          ]
+        : []),
+    ],
+    pinsChanged,
+  );
+  return toPin(pin, contact);
 }
 
 /** Seed 001 ContactPin.clear(): empties a slot. Clearing an empty slot changes nothing. */
 export async function clearPin(deps: CoreDeps, caller: CallerContext, slot: number): Promise<void> {
   const { workspaceId, userId } = caller;
-  await withRetries(async () => {
-    const { data } = await deps.db.entities.contactPin.get({ workspaceId, userId, slot }).go({ consistent: true });
-    if (!data) return;
-    await writeTransaction(
-      deps.db,
-      (tx) => [
-        tx.contactPin
-          .delete({ workspaceId, userId, slot })
-          .where((attr, { eq }) => eq(attr.contactId, data.contactId))
-          .commit(),
-        tx.uniqueGuard
-          .delete({ workspaceId, scope: pinScope(userId), value: data.contactId })
-          .where((attr, { eq }) => eq(attr.ownerId, String(slot)))
-          .commit(),
-      ],
-      () => new PinRace(),
-    );
-  });
+  const { data } = await deps.db.entities.contactPin.get({ workspaceId, userId, slot }).go({ consistent: true });
+  if (!data) return;
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.contactPin
+        .delete({ workspaceId, userId, slot })
+        .where((attr, { eq }) => eq(attr.contactId, data.contactId))
+        .commit(),
+      tx.uniqueGuard
+        .delete({ workspaceId, scope: pinScope(userId), value: data.contactId })
+        .where((attr, { eq }) => eq(attr.ownerId, String(slot)))
+        .commit(),
+    ],
+    pinsChanged,
+  );
 }

@@ -1,6 +1,6 @@
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalid, notFound, stale } from '../shared/errors';
+import { conflict, invalid, invalidReference, limitExceeded, lostRace, notFound, stale } from '../shared/errors';
 import type { Page, PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
@@ -66,7 +66,7 @@ async function commitPipeline(
   before: PipelineItem,
   after: PipelineItem,
   events: EventRecord[],
-  options: { expectedVersion?: number; extraOps?: Op[]; explainExtra?: (index: number) => Error } = {},
+  options: { extraOps?: Op[]; explainExtra?: (index: number) => Error } = {},
 ): Promise<void> {
   const extra = options.extraOps ?? [];
   await writeTransaction(
@@ -81,12 +81,9 @@ async function commitPipeline(
     ],
     (failed) => {
       const index = failed[0]!;
-      if (index === 0) {
-        return options.expectedVersion !== undefined
-          ? stale()
-          : new DomainError('conflict', 'The pipeline changed while this request ran: read it again and retry');
-      }
-      return options.explainExtra?.(index - 1) ?? new DomainError('conflict', 'The pipeline changed while this request ran: retry');
+      // The version read is gone: the request runs again from the read (412 then, with If-Match).
+      if (index === 0) return lostRace('The pipeline');
+      return options.explainExtra?.(index - 1) ?? lostRace('The pipeline');
     },
   );
 }
@@ -116,7 +113,9 @@ export async function createPipeline(deps: CoreDeps, caller: CallerContext, inpu
   if (count('won') === 0 && count('lost') === 0) stages.push({ name: 'Won', kind: 'won' }, { name: 'Lost', kind: 'lost' });
   if (count('won') !== 1 || count('lost') !== 1) throw invalid('body.stages', 'Give exactly one won and one lost stage, or neither');
   if (count('open') === 0) throw invalid('body.stages', 'Give at least one open stage');
-  if (stages.length > maxStagesPerPipeline) throw invalid('body.stages', `At most ${maxStagesPerPipeline} stages`);
+  if (stages.length > maxStagesPerPipeline) {
+    throw limitExceeded('body.stages', `A pipeline has at most ${maxStagesPerPipeline} stages, won and lost included`, maxStagesPerPipeline);
+  }
   // The default pipeline exists before any other, so it stays first (created here if it does not yet).
   await findPipeline(deps, workspaceId, defaultPipelineId);
   const now = deps.clock.nowIso();
@@ -137,7 +136,7 @@ export async function createPipeline(deps: CoreDeps, caller: CallerContext, inpu
   await writeTransaction(
     deps.db,
     (tx) => ops.map((op) => op(tx)),
-    () => new DomainError('conflict', 'A pipeline with this id already exists'),
+    () => conflict('already_exists', 'A pipeline with this id already exists'),
   );
   return toPipeline(item);
 }
@@ -155,7 +154,7 @@ export async function renamePipeline(
   const event = newEvent(deps, caller, 'pipeline.updated', pipelineRef(pipelineId), {
     changes: { name: { from: before.name, to: name } },
   });
-  await commitPipeline(deps, before, after, [event], { expectedVersion });
+  await commitPipeline(deps, before, after, [event]);
   return toPipeline(after);
 }
 
@@ -169,7 +168,7 @@ export async function addStage(
 ): Promise<Pipeline> {
   const before = await pipelineToChange(deps, caller, pipelineId, expectedVersion);
   if (before.stages.length >= maxStagesPerPipeline) {
-    throw new DomainError('unprocessable', `A pipeline has at most ${maxStagesPerPipeline} stages`);
+    throw limitExceeded('body.name', `A pipeline has at most ${maxStagesPerPipeline} stages: remove one first`, maxStagesPerPipeline);
   }
   const now = deps.clock.nowIso();
   const stage: StageItem = { stageId: deps.newId('st'), name: input.name, kind: 'open', createdAt: now, updatedAt: now };
@@ -184,7 +183,6 @@ export async function addStage(
     sortIndex: position,
   });
   await commitPipeline(deps, before, after, [event], {
-    expectedVersion,
     extraOps: [
       (tx) =>
         tx.stageStats
@@ -212,7 +210,7 @@ export async function renameStage(
     stages: before.stages.map((candidate) => (candidate.stageId === stageId ? { ...candidate, name, updatedAt: now } : candidate)),
   };
   const event = newEvent(deps, caller, 'pipeline.stage_renamed', pipelineRef(pipelineId), { stageId, from: stage.name, to: name });
-  await commitPipeline(deps, before, after, [event], { expectedVersion });
+  await commitPipeline(deps, before, after, [event]);
   return toPipeline(after);
 }
 
@@ -228,7 +226,7 @@ export async function reorderStages(
   const byId = new Map(before.stages.map((stage) => [stage.stageId, stage]));
   const seen = new Set<string>();
   input.stageIds.forEach((id, index) => {
-    if (!byId.has(id)) throw invalid(`body.stageIds.${index}`, 'No stage with this id in the pipeline');
+    if (!byId.has(id)) throw invalidReference(`body.stageIds.${index}`, 'No stage with this id in the pipeline');
     if (seen.has(id)) throw invalid(`body.stageIds.${index}`, 'This stage is named twice');
     seen.add(id);
   });
@@ -239,7 +237,7 @@ export async function reorderStages(
   if (from.join() === input.stageIds.join()) return toPipeline(before);
   const after = { ...bumped(before, deps.clock.nowIso()), stages: input.stageIds.map((id) => byId.get(id)!) };
   const event = newEvent(deps, caller, 'pipeline.stages_reordered', pipelineRef(pipelineId), { from, to: input.stageIds });
-  await commitPipeline(deps, before, after, [event], { expectedVersion });
+  await commitPipeline(deps, before, after, [event]);
   return toPipeline(after);
 }
 
@@ -265,17 +263,18 @@ export async function removeStage(
   let pipeline = await pipelineToChange(deps, caller, pipelineId);
   const stage = stageOf(pipeline, stageId);
   if (stage.kind !== 'open') {
-    throw new DomainError('conflict', `A pipeline keeps its ${stage.kind} stage: rename it instead`);
+    throw conflict('stage_required', `A pipeline keeps its ${stage.kind} stage: rename it instead`);
   }
   let moveDealsTo = stage.removal?.moveDealsTo;
   if (query.moveDealsTo !== undefined && moveDealsTo !== undefined && query.moveDealsTo !== moveDealsTo) {
-    throw new DomainError('conflict', `This stage is already being removed into ${moveDealsTo}: repeat the request with that stage`, {
+    throw conflict('stage_removing', `This stage is already being removed into ${moveDealsTo}: repeat the request with that stage`, {
       fields: [{ field: 'query.moveDealsTo', message: `Its deals are moving to ${moveDealsTo}` }],
     });
   }
   if (moveDealsTo === undefined && query.moveDealsTo !== undefined) {
     const target = pipeline.stages.find((candidate) => candidate.stageId === query.moveDealsTo);
-    if (!target || target.stageId === stageId || target.kind !== 'open' || target.removal) {
+    if (!target) throw invalidReference('query.moveDealsTo', 'No stage with this id in the pipeline');
+    if (target.stageId === stageId || target.kind !== 'open' || target.removal) {
       throw invalid('query.moveDealsTo', 'Name another open stage of this pipeline (not one being removed)');
     }
     moveDealsTo = target.stageId;
@@ -289,7 +288,7 @@ export async function removeStage(
   let dealsMoved = 0;
   if ((await countOf()) > 0) {
     if (moveDealsTo === undefined) {
-      throw new DomainError('conflict', 'This stage holds deals: name the stage they go to (moveDealsTo)', {
+      throw conflict('stage_not_empty', 'This stage holds deals: name the stage they go to (moveDealsTo)', {
         fields: [{ field: 'query.moveDealsTo', message: 'Required: the stage holds deals' }],
       });
     }
@@ -336,10 +335,9 @@ export async function removeStage(
           .where((attr, { eq }) => eq(attr.count, 0))
           .commit(),
     ),
-    explainExtra: () =>
-      new DomainError('conflict', 'A deal entered the stage while it was being removed: repeat the request naming moveDealsTo', {
-        fields: [{ field: 'query.moveDealsTo', message: 'The stage holds deals again' }],
-      }),
+    // A deal entered the stage meanwhile: the request runs again from its reads (and moves it, or, without
+    // moveDealsTo, answers 409 stage_not_empty).
+    explainExtra: () => lostRace('The stage'),
   });
   return { status: 'completed', dealsMoved, pipeline: toPipeline(after) };
 }

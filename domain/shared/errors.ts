@@ -1,3 +1,44 @@
+/**
+ * The 409s, each naming what the request conflicts with (the problem's `code`; the HTTP status of
+ * all of them is 409):
+ * - `concurrent_change`: other writes to the same records kept winning the race, retries ran out;
+ * - `already_exists`: a record with this id or key exists (a custom field key, an id collision);
+ * - `channel_taken` / `domain_taken` / `email_taken`: the value belongs to another contact / company / user;
+ * - `tag_exists`: the library has a tag with this key;
+ * - `record_merged` / `record_archived`: the record was merged into another / is archived;
+ * - `already_claimed`: another user holds the contact or task;
+ * - `task_done`: a done task cannot be claimed;
+ * - `tag_deleting` / `tag_renaming`: a delete / rename of the tag is under way;
+ * - `stage_removing`: the stage is being removed; `stage_not_empty`: it holds deals;
+ *   `stage_required`: a pipeline keeps its won and lost stages;
+ * - `last_owner`: the workspace must keep one active owner; `user_deactivated`: the user is;
+ * - `type_immutable`: a custom field's type never changes; `option_removed`: select options stay;
+ * - `idempotency_in_progress`: the first request under this Idempotency-Key is still running.
+ */
+export const conflictCodes = [
+  'concurrent_change',
+  'already_exists',
+  'channel_taken',
+  'domain_taken',
+  'email_taken',
+  'tag_exists',
+  'record_merged',
+  'record_archived',
+  'already_claimed',
+  'task_done',
+  'tag_deleting',
+  'tag_renaming',
+  'stage_removing',
+  'stage_not_empty',
+  'stage_required',
+  'last_owner',
+  'user_deactivated',
+  'type_immutable',
+  'option_removed',
+  'idempotency_in_progress',
+] as const;
+export type ConflictCode = (typeof conflictCodes)[number];
+
 /** Every outcome a caller can act on. The HTTP layer maps each code to one status. */
 export type DomainErrorCode =
   | 'validation_failed'
@@ -6,11 +47,14 @@ export type DomainErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
-  | 'conflict'
+  | ConflictCode
   | 'precondition_failed'
   | 'precondition_required'
   | 'idempotency_key_reused'
-  | 'idempotency_in_progress'
+  /** A cap (channels per contact, tags per contact, stages, ...) would be passed: 422 naming the field. */
+  | 'limit_exceeded'
+  /** An id in the body or query names no usable record of the workspace: 422 naming the field. */
+  | 'invalid_reference'
   | 'unprocessable'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -35,6 +79,20 @@ export class DomainError extends Error {
 }
 
 /**
+ * A write that lost a race: its condition on the version it read failed, or DynamoDB cancelled its
+ * transaction for a concurrent one (TransactionConflict). Nothing was written. The operation is run
+ * again from its read (`retryLostRaces`, once per request in the HTTP handler): it then sees the
+ * other change and applies itself on top, or (with If-Match) answers 412. Should it escape all
+ * retries, it is a 409 `concurrent_change`.
+ */
+export class LostRace extends DomainError {
+  constructor(what = 'A record') {
+    super('concurrent_change', `${what} changed while this request ran: retry the request`);
+    this.name = 'LostRace';
+  }
+}
+
+/**
  * Bounded work that stopped with work left (e.g. a merge moving many records): not a failure. The HTTP
  * layer answers 202 `{ status: 'in_progress', detail, ...progress }`; the client repeats the request.
  */
@@ -50,8 +108,12 @@ export class WorkInProgress extends Error {
 
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found`);
 export const forbidden = (why: string) => new DomainError('forbidden', why);
-export const conflict = (why: string, details: Record<string, unknown> = {}) =>
-  new DomainError('conflict', why, details);
+export const conflict = (code: ConflictCode, why: string, details: { fields?: FieldIssue[]; [key: string]: unknown } = {}) =>
+  new DomainError(code, why, details);
+export const lostRace = (what?: string) => new LostRace(what);
+/** True for every 409 (whatever its code). */
+export const isConflict = (error: unknown): boolean =>
+  error instanceof DomainError && (conflictCodes as readonly string[]).includes(error.code);
 export const invalid = (field: string, message: string) =>
   new DomainError('validation_failed', 'The request is invalid', { fields: [{ field, message }] });
 /** A cursor the list cannot continue from: 400 `invalid_cursor`, with the field error on `query.cursor`. */
@@ -59,6 +121,12 @@ export const invalidCursor = () =>
   new DomainError('invalid_cursor', 'The cursor is not one this list gave out for this query', {
     fields: [{ field: 'query.cursor', message: 'Pass back the nextCursor of the same query, unchanged', code: 'invalid_cursor' }],
   });
+/** A cap would be passed: 422 `limit_exceeded` naming the field, with the cap as `limit`. */
+export const limitExceeded = (field: string, message: string, limit: number) =>
+  new DomainError('limit_exceeded', message, { limit, fields: [{ field, message, code: 'limit_exceeded' }] });
+/** An id in the request names no (usable) record: 422 `invalid_reference` naming the field. */
+export const invalidReference = (field: string, message: string) =>
+  new DomainError('invalid_reference', message, { fields: [{ field, message, code: 'invalid_reference' }] });
 export const stale = () =>
   new DomainError(
     'precondition_failed',

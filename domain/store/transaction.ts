@@ -1,4 +1,4 @@
-import { DomainError } from '../shared/errors';
+import { LostRace } from '../shared/errors';
 import type { Db, TxEntities } from './db';
 
 interface Rejection {
@@ -9,7 +9,8 @@ interface Rejection {
 /**
  * Runs one TransactWriteItems through ElectroDB. A cancelled transaction does not throw in ElectroDB:
  * this turns a failed condition into the caller's domain error (`explain` gets the indexes of the
- * items whose condition failed) and a conflict with a concurrent transaction into a 409.
+ * items whose condition failed; a failed condition on a version read is a `LostRace`), and a conflict
+ * with a concurrent transaction into a `LostRace`: nothing was written, and the request runs again.
  */
 export async function writeTransaction(
   db: Db,
@@ -25,7 +26,7 @@ export async function writeTransaction(
   const failed = rejections.flatMap((item, index) => (item.code === 'ConditionalCheckFailed' ? [index] : []));
   if (failed.length > 0) throw explain(failed);
   if (rejections.some((item) => item.code === 'TransactionConflict')) {
-    throw new DomainError('conflict', 'Another change to the same records was in progress: retry the request');
+    throw new LostRace('Records this request writes');
   }
   throw new Error(`Transaction cancelled: ${rejections.map((item) => item.code).join(', ')}`);
 }

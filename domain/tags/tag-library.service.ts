@@ -4,7 +4,8 @@ import { tagList } from '../contacts/contact-record';
 import { changeContact } from '../contacts/contacts.service';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, notFound, stale } from '../shared/errors';
+import { conflict, DomainError, isConflict, lostRace, notFound, stale } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
 import { checkCursor, type Page } from '../shared/pagination';
 import { prefixEnd } from '../store/key-range';
 import { writeTransaction } from '../store/transaction';
@@ -66,7 +67,7 @@ export async function createTag(deps: CoreDeps, caller: CallerContext, input: Cr
   } catch (error) {
     if (!(error instanceof TagExists)) throw error;
     const existing = await findTag(deps, caller.workspaceId, item.key, true);
-    throw new DomainError('conflict', `The library already has this tag${existing ? `: ${existing.name}` : ''}`, {
+    throw conflict('tag_exists', `The library already has this tag${existing ? `: ${existing.name}` : ''}`, {
       key: item.key,
       fields: [{ field: 'body.name', message: `A tag with the key "${item.key}" exists` }],
     });
@@ -78,6 +79,12 @@ export async function createTag(deps: CoreDeps, caller: CallerContext, input: Cr
 // Changing, renaming, deleting
 
 type Outcome<T> = { done: true; tag: T } | { done: false; progress: TagProgress };
+
+/**
+ * The tag item changed since it was read (another change, or the same rename or delete continued by
+ * a concurrent request): the request runs again from its read, and goes on from where that one got.
+ */
+const tagChanged = () => lostRace('The tag');
 
 /**
  * Changes a tag (owner/admin): colour and description at once; a new name makes every tagged contact
@@ -109,12 +116,12 @@ export async function updateTag(
     throw notFound('Tag');
   }
   if (item.pending?.kind === 'delete') {
-    throw new DomainError('conflict', 'This tag is being deleted: repeat the DELETE to finish it');
+    throw conflict('tag_deleting', 'This tag is being deleted: repeat the DELETE to finish it');
   }
   if (item.pending?.kind === 'rename') {
     if (newName === undefined || tagKey(newName) !== item.pending.toKey || (input.color ?? input.description) !== undefined) {
-      throw new DomainError(
-        'conflict',
+      throw conflict(
+        'tag_renaming',
         `A rename to "${item.pending.toName}" is under way: repeat that request (with only the name) to finish it`,
         { renamingTo: item.pending.toKey ?? null },
       );
@@ -147,7 +154,7 @@ export async function updateTag(
     await writeTransaction(
       deps.db,
       (tx) => [putIfVersion(tx, after, item!.version), ...events.map((event) => appendEvent(tx, event))],
-      () => stale(),
+      tagChanged,
     );
     return { done: true, tag: toTag(after) };
   }
@@ -166,7 +173,7 @@ export async function updateTag(
     await writeTransaction(
       deps.db,
       (tx) => [putIfVersion(tx, renamedItem, item!.version), ...[...events, renamedEvent].map((event) => appendEvent(tx, event))],
-      () => stale(),
+      tagChanged,
     );
     item = renamedItem;
   } else {
@@ -185,11 +192,11 @@ export async function updateTag(
       ],
       (failed) =>
         failed.includes(0)
-          ? new DomainError('conflict', `Another tag already has this name (key "${toKey}"): rename or delete it first`, {
+          ? conflict('tag_exists', `Another tag already has this name (key "${toKey}"): rename or delete it first`, {
               key: toKey,
               fields: [{ field: 'body.name', message: `The tag "${toKey}" exists` }],
             })
-          : stale(),
+          : tagChanged(),
     );
     item = marked;
   }
@@ -246,7 +253,7 @@ async function continueRename(deps: CoreDeps, caller: CallerContext, item: TagIt
     if (toKey === item.key) {
       const { pending: _pending, ...rest } = item;
       const done: TagItem = { ...rest, version: item.version + 1, updatedAt: deps.clock.nowIso() };
-      await writeTransaction(deps.db, (tx) => [putIfVersion(tx, done, item.version)], () => concurrentRepeat());
+      await writeTransaction(deps.db, (tx) => [putIfVersion(tx, done, item.version)], tagChanged);
       return { done: true, tag: toTag(done) };
     }
     await writeTransaction(
@@ -257,7 +264,7 @@ async function continueRename(deps: CoreDeps, caller: CallerContext, item: TagIt
           .where((attr, { eq }) => eq(attr.version, item.version))
           .commit(),
       ],
-      () => concurrentRepeat(),
+      tagChanged,
     );
     return { done: true, tag: toTag(await readTag(deps, caller.workspaceId, toKey)) };
   }
@@ -265,8 +272,6 @@ async function continueRename(deps: CoreDeps, caller: CallerContext, item: TagIt
   return { done: false, progress: { status: 'in_progress', operation: 'rename', processed: walk.processed, tag: toTag(saved) } };
 }
 
-const concurrentRepeat = () =>
-  new DomainError('conflict', 'The same rename or delete ran twice at once: repeat the request');
 
 /**
  * Deletes a tag (owner/admin): every contact carrying it loses it (one `tag.removed` each, actor = the
@@ -279,7 +284,7 @@ export async function deleteTag(deps: CoreDeps, caller: CallerContext, keyOrName
   let item = await readTag(deps, caller.workspaceId, tagKey(keyOrName));
   assertMayTouch(caller, item.name);
   if (item.pending?.kind === 'rename') {
-    throw new DomainError('conflict', `A rename to "${item.pending.toName}" is under way: finish it first`, {
+    throw conflict('tag_renaming', `A rename to "${item.pending.toName}" is under way: finish it first`, {
       renamingTo: item.pending.toKey ?? null,
     });
   }
@@ -290,7 +295,7 @@ export async function deleteTag(deps: CoreDeps, caller: CallerContext, keyOrName
       version: item.version + 1,
       updatedAt: deps.clock.nowIso(),
     };
-    await writeTransaction(deps.db, (tx) => [putIfVersion(tx, marked, item.version)], () => concurrentRepeat());
+    await writeTransaction(deps.db, (tx) => [putIfVersion(tx, marked, item.version)], tagChanged);
     item = marked;
   }
   const removeOne = (contactId: string) => removeTags(deps, caller, contactId, [item.key]);
@@ -310,7 +315,7 @@ export async function deleteTag(deps: CoreDeps, caller: CallerContext, keyOrName
           .commit(),
         appendEvent(tx, deleted),
       ],
-      () => concurrentRepeat(),
+      tagChanged,
     );
     return { done: true, tag: null };
   }
@@ -321,7 +326,7 @@ export async function deleteTag(deps: CoreDeps, caller: CallerContext, keyOrName
 /** Saves where the walk stopped on the item, so the next request goes on from there. */
 async function savePosition(deps: CoreDeps, item: TagItem, position: Position | null): Promise<TagItem> {
   const saved: TagItem = { ...item, pending: { ...item.pending!, position }, version: item.version + 1 };
-  await writeTransaction(deps.db, (tx) => [putIfVersion(tx, saved, item.version)], () => concurrentRepeat());
+  await writeTransaction(deps.db, (tx) => [putIfVersion(tx, saved, item.version)], tagChanged);
   return saved;
 }
 
@@ -350,9 +355,9 @@ interface Walk {
 /**
  * Applies `change` to the next contacts carrying a tag: the entries of `tag:<key>:active` then
  * `:archived` (name sort) after `position`, at most `contactsPerRequest`, `concurrency` at a time.
- * A contact that changed meanwhile fails its version condition and is left for the next request: the
- * position then stays where it was, so that request sees it again (contacts already done change
- * nothing the second time). When the lists' ends are reached the position goes back to the start, so
+ * A contact that changed meanwhile is read again and changed on top (bounded); one that keeps changing
+ * is left for the next request: the position then stays where it was, so that request sees it again
+ * (contacts already done change nothing the second time). When the lists' ends are reached the position goes back to the start, so
  * a contact tagged meanwhile behind it is found by the next pass.
  */
 async function walkTaggedContacts(
@@ -386,11 +391,12 @@ async function walkTaggedContacts(
   let failed = 0;
   const one = async (contactId: string) => {
     try {
-      await change(contactId);
+      // A contact changed meanwhile is read again and changed on top of that change.
+      await retryLostRaces(() => change(contactId));
       processed += 1;
     } catch (error) {
-      // Changed by someone else meanwhile (or gone): left for the next request.
-      if (error instanceof DomainError && (error.code === 'conflict' || error.code === 'not_found')) failed += 1;
+      // Kept changing under us (or gone): left for the next request.
+      if (isConflict(error) || (error instanceof DomainError && error.code === 'not_found')) failed += 1;
       else throw error;
     }
   };

@@ -2,7 +2,7 @@
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, notFound } from '../shared/errors';
+import { conflict, notFound } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { distinctTags, isSystemTag, tagDisplay, tagKey } from './tag-names';
 import type { Tag } from './tags.schemas';
@@ -159,7 +159,7 @@ export async function ensureTags(
       }
     }
     if (item?.pending?.kind === 'delete') {
-      throw new DomainError('conflict', `The tag "${item.name}" is being deleted: it cannot be added now`, {
+      throw conflict('tag_deleting', `The tag "${item.name}" is being deleted: it cannot be added now`, {
         key: item.key,
       });
     }

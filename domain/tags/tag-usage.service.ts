@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
 import { writeTransaction } from '../store/transaction';
 import { tagKey } from './tag-names';
 
@@ -11,9 +11,6 @@ export const tagUsageConsumer = 'tag-usage';
 
 /** How long a receipt outlives its change: far beyond the stream's 24-hour retention. */
 const receiptTtlSeconds = 7 * 24 * 60 * 60;
-
-/** Concurrent changes of contacts with the same tag ADD to one item; a lost race is tried again. */
-const conflictAttempts = 5;
 
 /** What the consumer reads of a contact item's stream image. */
 const contactImageSchema = z.object({
@@ -85,32 +82,32 @@ export async function applyContactChangeToTagUsage(deps: CoreDeps, change: Conta
     eventId: `contact#${change.contactId}#${change.version}`,
     expiresAt: Math.floor(deps.clock.nowMs() / 1000) + receiptTtlSeconds,
   };
-  for (let attempt = 1; ; ) {
-    if (deltas.length === 0) return 'unchanged';
-    const keys = deltas.map(([key]) => key);
-    try {
-      await writeTransaction(
-        deps.db,
-        (tx) => [
-          tx.streamReceipt.create(receipt).commit(),
-          ...deltas.map(([key, delta]) =>
-            tx.tag.patch({ workspaceId: change.workspaceId, key }).add({ usageCount: delta }).commit(),
-          ),
-        ],
-        (failed) => (failed.includes(0) ? new AlreadyApplied() : new MissingTags(failed.map((index) => keys[index - 1]!))),
-      );
-      return 'applied';
-    } catch (error) {
-      if (error instanceof AlreadyApplied) return 'duplicate';
-      if (error instanceof MissingTags) {
+  // Concurrent changes of contacts with the same tag ADD to one item: a transaction that lost to
+  // another (TransactionConflict, a LostRace) is sent again, as a request would be (bounded, with
+  // jitter); past the bound the record fails and the stream retries it.
+  return retryLostRaces(async () => {
+    for (;;) {
+      if (deltas.length === 0) return 'unchanged';
+      const keys = deltas.map(([key]) => key);
+      try {
+        await writeTransaction(
+          deps.db,
+          (tx) => [
+            tx.streamReceipt.create(receipt).commit(),
+            ...deltas.map(([key, delta]) =>
+              tx.tag.patch({ workspaceId: change.workspaceId, key }).add({ usageCount: delta }).commit(),
+            ),
+          ],
+          (failed) =>
+            failed.includes(0) ? new AlreadyApplied() : new MissingTags(failed.map((index) => keys[index - 1]!)),
+        );
+        return 'applied';
+      } catch (error) {
+        if (error instanceof AlreadyApplied) return 'duplicate';
+        if (!(error instanceof MissingTags)) throw error;
         // Not in the library (deleted, or tagged before the library existed): not counted.
         deltas = deltas.filter(([key]) => !error.keys.includes(key));
-        continue;
       }
-      const conflicted = error instanceof DomainError && error.code === 'conflict';
-      if (!conflicted || attempt >= conflictAttempts) throw error;
-      attempt += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50));
     }
-  }
+  });
 }

@@ -8,7 +8,7 @@ import {
 } from '../anchors/anchors';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, forbidden, invalid, notFound, stale } from '../shared/errors';
+import { conflict, forbidden, invalidReference, LostRace, lostRace, notFound, stale } from '../shared/errors';
 import { renderMarkdown } from '../shared/markdown';
 import type { Page } from '../shared/pagination';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
@@ -110,8 +110,8 @@ async function findTask(deps: CoreDeps, workspaceId: string, taskId: string, con
   return (data as TaskItem | null) ?? undefined;
 }
 
-async function readTask(deps: CoreDeps, workspaceId: string, taskId: string): Promise<TaskItem> {
-  const item = await findTask(deps, workspaceId, taskId);
+async function readTask(deps: CoreDeps, workspaceId: string, taskId: string, consistent = false): Promise<TaskItem> {
+  const item = await findTask(deps, workspaceId, taskId, consistent);
   if (!item) throw notFound('Task');
   return item;
 }
@@ -127,7 +127,7 @@ function assertCanWriteTask(caller: CallerContext, item: TaskItem): void {
 
 async function assertActiveUser(deps: CoreDeps, workspaceId: string, userId: string, field: string) {
   const { data } = await deps.db.entities.user.get({ workspaceId, userId }).go();
-  if (!data || data.status !== 'active') throw invalid(field, 'No active user with this id in the workspace');
+  if (!data || data.status !== 'active') throw invalidReference(field, 'No active user with this id in the workspace');
 }
 
 const now = (deps: CoreDeps) => deps.clock.nowIso();
@@ -162,10 +162,8 @@ async function commitTask(
   );
 }
 
-const changedMeanwhile = (expectedVersion: number | undefined) => () =>
-  expectedVersion !== undefined
-    ? stale()
-    : new DomainError('conflict', 'The task changed while this request ran: read it again and retry');
+/** The version read is gone: the request runs again from its read (412 then, with If-Match). */
+const changedMeanwhile = () => lostRace('The task');
 
 /**
  * Creates a task, in the pool or assigned (a member may only take it themselves; owner/admin give it
@@ -221,7 +219,7 @@ export async function createTask(
     },
     anchor?.subjects ?? {},
   );
-  await commitTask(deps, undefined, item, [event], () => conflict('A task with this id already exists'));
+  await commitTask(deps, undefined, item, [event], () => conflict('already_exists', 'A task with this id already exists'));
   return toTask(item, at);
 }
 
@@ -240,7 +238,7 @@ export async function updateTask(
   expectedVersion?: number,
 ): Promise<Task> {
   const { workspaceId } = caller;
-  const before = await readTask(deps, workspaceId, taskId);
+  const before = await readTask(deps, workspaceId, taskId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteTask(caller, before);
   const next: TaskItem = { ...before };
@@ -279,13 +277,13 @@ export async function updateTask(
     { changes },
     subjectsOf(anchorOf(after)),
   );
-  await commitTask(deps, before, after, [event], changedMeanwhile(expectedVersion));
+  await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, after.updatedAt);
 }
 
 /** The 409 for a task someone else holds. */
 const heldBy = (item: TaskItem) =>
-  conflict(`This task is assigned to ${item.assigneeId}: it is not in the pool`, {
+  conflict('already_claimed', `This task is assigned to ${item.assigneeId}: it is not in the pool`, {
     assigneeId: item.assigneeId ?? null,
   });
 
@@ -301,11 +299,11 @@ export async function claimTask(
   expectedVersion?: number,
 ): Promise<Task> {
   const { workspaceId } = caller;
-  const before = await readTask(deps, workspaceId, taskId);
+  const before = await readTask(deps, workspaceId, taskId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   if (before.assigneeId === caller.userId) return toTask(before, now(deps));
   if (before.assigneeId) throw heldBy(before);
-  if (before.status === 'done') throw conflict('This task is done: reopen it before claiming it');
+  if (before.status === 'done') throw conflict('task_done', 'This task is done: reopen it before claiming it');
   const at = now(deps);
   const after = withKeys({
     ...before,
@@ -333,17 +331,12 @@ export async function claimTask(
         .commit(),
       appendEvent(tx, event),
     ],
-    () => new ClaimLost(),
-  ).catch(async (error: unknown) => {
-    if (!(error instanceof ClaimLost)) throw error;
-    const current = await findTask(deps, workspaceId, taskId, true);
-    if (current?.assigneeId && current.assigneeId !== caller.userId) throw heldBy(current);
-    throw changedMeanwhile(expectedVersion)();
-  });
+    // Claimed or changed meanwhile: the request runs again from its read, and then finds the task
+    // held by the winner (409 already_claimed), or claims it on top of the other change.
+    changedMeanwhile,
+  );
   return toTask(after, at);
 }
-
-class ClaimLost extends Error {}
 
 /**
  * Gives a task to a user or puts it back in the pool (`assigneeId` null). Owner/admin: any task, to
@@ -359,7 +352,7 @@ export async function assignTask(
   const { workspaceId } = caller;
   const target = input.assigneeId ?? undefined;
   if (!isManager(caller) && target === caller.userId) return claimTask(deps, caller, taskId, expectedVersion);
-  const before = await readTask(deps, workspaceId, taskId);
+  const before = await readTask(deps, workspaceId, taskId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   if (!isManager(caller)) {
     if (target !== undefined) throw forbidden('Only an owner or admin can give a task to someone else');
@@ -386,7 +379,7 @@ export async function assignTask(
     },
     subjectsOf(anchorOf(before)),
   );
-  await commitTask(deps, before, after, [event], changedMeanwhile(expectedVersion));
+  await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, at);
 }
 
@@ -397,7 +390,7 @@ export async function completeTask(
   taskId: string,
   expectedVersion?: number,
 ): Promise<Task> {
-  const before = await readTask(deps, caller.workspaceId, taskId);
+  const before = await readTask(deps, caller.workspaceId, taskId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteTask(caller, before);
   const at = now(deps);
@@ -418,7 +411,7 @@ export async function completeTask(
     { title: before.title, anchor: anchorOf(before) ?? null, assigneeId: before.assigneeId ?? null },
     subjectsOf(anchorOf(before)),
   );
-  await commitTask(deps, before, after, [event], changedMeanwhile(expectedVersion));
+  await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, at);
 }
 
@@ -429,7 +422,7 @@ export async function reopenTask(
   taskId: string,
   expectedVersion?: number,
 ): Promise<Task> {
-  const before = await readTask(deps, caller.workspaceId, taskId);
+  const before = await readTask(deps, caller.workspaceId, taskId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   assertCanWriteTask(caller, before);
   const at = now(deps);
@@ -437,7 +430,7 @@ export async function reopenTask(
   const { completedAt: _c, completedBy: _b, ...rest } = before;
   const after = withKeys({ ...rest, status: 'open', version: before.version + 1, updatedAt: at });
   const event = newEvent(deps, caller, 'task.reopened', taskRef(taskId), {}, subjectsOf(anchorOf(before)));
-  await commitTask(deps, before, after, [event], changedMeanwhile(expectedVersion));
+  await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, at);
 }
 
@@ -631,12 +624,12 @@ export async function reanchorTasks(
               .commit(),
             appendEvent(tx, event),
           ],
-          () => conflict('The task changed while it was being moved'),
+          () => lostRace('The task'),
         );
         moved += 1;
         return;
       } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
+        if (!(error instanceof LostRace)) throw error;
         task = await findTask(deps, workspaceId, before.taskId, true);
       }
     }

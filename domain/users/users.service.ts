@@ -1,7 +1,7 @@
 import { clearAuthCache } from '../auth/tokens.service';
 import { isManager, requireManager, type CallerContext, type Role } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, forbidden, notFound, stale } from '../shared/errors';
+import { conflict, forbidden, lostRace, notFound, stale } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import { writeTransaction } from '../store/transaction';
 import { appendEvent, newEvent } from '../../events/event-log';
@@ -37,8 +37,8 @@ export const userEmailScope = 'user-email';
 
 const activeOwner = (user: Pick<UserItem, 'role' | 'status'>) => user.role === 'owner' && user.status === 'active';
 
-async function readUser(deps: CoreDeps, workspaceId: string, userId: string): Promise<UserItem> {
-  const { data } = await deps.db.entities.user.get({ workspaceId, userId }).go();
+async function readUser(deps: CoreDeps, workspaceId: string, userId: string, consistent = false): Promise<UserItem> {
+  const { data } = await deps.db.entities.user.get({ workspaceId, userId }).go({ consistent });
   if (!data) throw notFound('User');
   return data as UserItem;
 }
@@ -96,7 +96,7 @@ export async function addUser(deps: CoreDeps, caller: CallerContext, input: AddU
         : []),
     ],
     () =>
-      new DomainError('conflict', `A user with the email ${item.email} already exists in this workspace`, {
+      conflict('email_taken', `A user with the email ${item.email} already exists in this workspace`, {
         fields: [{ field: 'body.email', message: 'Already taken in this workspace' }],
       }),
   );
@@ -115,7 +115,7 @@ export async function updateUser(
   input: UpdateUserInput,
   expectedVersion?: number,
 ): Promise<User> {
-  const current = await readUser(deps, caller.workspaceId, userId);
+  const current = await readUser(deps, caller.workspaceId, userId, true);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw stale();
   const self = userId === caller.userId;
   if (!isManager(caller) && (!self || input.role !== undefined || input.status !== undefined)) {
@@ -169,12 +169,9 @@ export async function updateUser(
         : []),
     ],
     (failed) => {
-      if (failed.includes(0)) {
-        return expectedVersion !== undefined
-          ? stale()
-          : new DomainError('conflict', 'The user changed while this request ran: read it again and retry');
-      }
-      return new DomainError('conflict', 'The workspace must keep at least one active owner');
+      // The version read is gone: the request runs again from the read (412 then, with If-Match).
+      if (failed.includes(0)) return lostRace('The user');
+      return conflict('last_owner', 'The workspace must keep at least one active owner');
     },
   );
   if (tokensChange) clearAuthCache();

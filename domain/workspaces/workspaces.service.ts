@@ -1,7 +1,7 @@
 import { mintToken, toApiToken } from '../auth/tokens.service';
 import { requireManager, systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, notFound, stale } from '../shared/errors';
+import { lostRace, notFound, stale } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
 import { defaultPipelineOps } from '../pipelines/pipeline-record';
 import { getUser, normaliseEmail, toUser, userEmailScope } from '../users/users.service';
@@ -82,8 +82,8 @@ export async function createWorkspace(deps: CoreDeps, input: CreateWorkspaceInpu
   return { workspace: toWorkspace(workspace), owner: toUser(owner), token: { ...toApiToken(token), token: secret } };
 }
 
-export async function getWorkspace(deps: CoreDeps, caller: CallerContext): Promise<Workspace> {
-  const { data } = await deps.db.entities.workspace.get({ workspaceId: caller.workspaceId }).go();
+export async function getWorkspace(deps: CoreDeps, caller: CallerContext, consistent = false): Promise<Workspace> {
+  const { data } = await deps.db.entities.workspace.get({ workspaceId: caller.workspaceId }).go({ consistent });
   if (!data) throw notFound('Workspace');
   return toWorkspace(data);
 }
@@ -102,7 +102,7 @@ export async function updateWorkspace(
   expectedVersion?: number,
 ): Promise<Workspace> {
   requireManager(caller, 'change the workspace');
-  const current = await getWorkspace(deps, caller);
+  const current = await getWorkspace(deps, caller, true);
   if (expectedVersion !== undefined && expectedVersion !== current.version) throw stale();
   const next = { name: input.name ?? current.name, timeZone: input.timeZone ?? current.timeZone };
   const changes = Object.fromEntries(
@@ -122,10 +122,8 @@ export async function updateWorkspace(
         .commit(),
       appendEvent(tx, event),
     ],
-    () =>
-      expectedVersion !== undefined
-        ? stale()
-        : new DomainError('conflict', 'The workspace changed while this request ran: retry'),
+    // The version read is gone: the request runs again from the read (412 then, with If-Match).
+    () => lostRace('The workspace'),
   );
   forgetWorkspaceTimeZone(caller.workspaceId);
   return { ...current, ...next, version: current.version + 1, updatedAt: now };

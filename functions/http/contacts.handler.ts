@@ -37,17 +37,23 @@ export const handler = createHttpHandler('contacts', {
   getContact: ({ caller, params }, deps) => getContact(deps, caller, params.contactId),
   updateContact: ({ caller, params, body, expectedVersion }, deps) =>
     updateContact(deps, caller, params.contactId, body, expectedVersion),
-  addContactChannel: ({ caller, params, body }, deps) => addChannel(deps, caller, params.contactId, body),
-  removeContactChannel: ({ caller, params }, deps) => removeChannel(deps, caller, params.contactId, params.channelId),
+  addContactChannel: ({ caller, params, body, expectedVersion }, deps) =>
+    addChannel(deps, caller, params.contactId, body, expectedVersion),
+  removeContactChannel: ({ caller, params, expectedVersion }, deps) =>
+    removeChannel(deps, caller, params.contactId, params.channelId, expectedVersion),
   archiveContact: ({ caller, params, expectedVersion }, deps) =>
     archiveContact(deps, caller, params.contactId, expectedVersion),
   unarchiveContact: ({ caller, params, expectedVersion }, deps) =>
     unarchiveContact(deps, caller, params.contactId, expectedVersion),
-  suppressContact: ({ caller, params, body }, deps) => suppressContact(deps, caller, params.contactId, body.reason),
-  unsuppressContact: ({ caller, params }, deps) => unsuppressContact(deps, caller, params.contactId),
-  claimContact: ({ caller, params }, deps) => claimContact(deps, caller, params.contactId),
-  releaseContact: ({ caller, params }, deps) => releaseContact(deps, caller, params.contactId),
-  assignContactOwner: ({ caller, params, body }, deps) => assignOwner(deps, caller, params.contactId, body.ownerId),
+  suppressContact: ({ caller, params, body, expectedVersion }, deps) =>
+    suppressContact(deps, caller, params.contactId, body.reason, expectedVersion),
+  unsuppressContact: ({ caller, params, expectedVersion }, deps) =>
+    unsuppressContact(deps, caller, params.contactId, expectedVersion),
+  claimContact: ({ caller, params, expectedVersion }, deps) => claimContact(deps, caller, params.contactId, expectedVersion),
+  releaseContact: ({ caller, params, expectedVersion }, deps) =>
+    releaseContact(deps, caller, params.contactId, expectedVersion),
+  assignContactOwner: ({ caller, params, body, expectedVersion }, deps) =>
+    assignOwner(deps, caller, params.contactId, body.ownerId, expectedVersion),
   addContactTags: ({ caller, params, body, expectedVersion }, deps) =>
     addTags(deps, caller, params.contactId, body.tags, expectedVersion),
   removeContactTag: ({ caller, params, expectedVersion }, deps) =>

@@ -11,6 +11,7 @@ import {
 } from '../../domain/idempotency/idempotency.service';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { DomainError, type FieldIssue } from '../../domain/shared/errors';
+import { retryLostRaces } from '../../domain/shared/retry';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
@@ -102,7 +103,14 @@ export function createHttpHandler<G extends HandlerGroup>(
 
       const operation = (operations as Record<string, (i: unknown, d: CoreDeps) => Promise<unknown>>)[route.operationId];
       if (!operation) throw new Error(`No operation ${route.operationId} in group ${group}`);
-      const result = await sealNextCursor(route, input, await operation(input, deps));
+      // One conflict rule: a write that lost a race runs again from its read (bounded, with jitter).
+      const result = await sealNextCursor(
+        route,
+        input,
+        await retryLostRaces(() => operation(input, deps), {
+          onRetry: (attempt) => logger.appendKeys({ attempts: attempt }), // on the request's log lines
+        }),
+      );
       const response = toResponse(route, event, result, requestId);
       if (idempotency) {
         const { 'x-request-id': _ignored, ...stored } = (response.headers ?? {}) as Record<string, string>;

@@ -1,17 +1,19 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { DomainError, type DomainErrorCode, type FieldIssue } from '../../domain/shared/errors';
+import { conflictCodes, DomainError, type ConflictCode, type DomainErrorCode, type FieldIssue } from '../../domain/shared/errors';
 
-const statusByCode: Record<DomainErrorCode, number> = {
+/** Every 409 has its own code (see `conflictCodes`); the other codes map one to one. */
+export const statusByCode: Record<DomainErrorCode, number> = {
   validation_failed: 400,
   invalid_cursor: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
-  conflict: 409,
-  idempotency_in_progress: 409,
+  ...(Object.fromEntries(conflictCodes.map((code) => [code, 409])) as Record<ConflictCode, 409>),
   precondition_failed: 412,
   idempotency_key_reused: 422,
+  limit_exceeded: 422,
+  invalid_reference: 422,
   unprocessable: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -81,12 +83,14 @@ export function problemResponse(
   };
 }
 
-export function domainErrorResponse(error: DomainError, context: ProblemContext, headers?: Record<string, string>) {
-  const { fields, ...details } = error.details;
+/** A DomainError as problem+json; `retryAfterSeconds` in its details becomes the Retry-After header. */
+export function domainErrorResponse(error: DomainError, context: ProblemContext, headers: Record<string, string> = {}) {
+  const { fields, retryAfterSeconds, ...details } = error.details;
+  const retryAfter: Record<string, string> = typeof retryAfterSeconds === 'number' ? { 'retry-after': String(retryAfterSeconds) } : {};
   return problemResponse(statusByCode[error.code], error.code, error.message, context, {
     ...details,
     ...(fields ? { errors: fields } : {}),
-    ...(headers ? { headers } : {}),
+    headers: { ...retryAfter, ...headers },
   });
 }
 

@@ -9,21 +9,38 @@ import { createDocumentValidator } from './document-validator';
 describe('the document validator catches what the contract forbids', () => {
   const validator = createDocumentValidator(openApiDocument() as never);
   const problem = (status: number) =>
-    JSON.stringify({ type: 'https://crm.dev/problems/x', title: 'X', status, detail: 'x', code: 'x', requestId: 'r' });
+    JSON.stringify({
+      type: 'https://crm.dev/problems/x',
+      title: 'X',
+      status,
+      detail: 'x',
+      code: 'x',
+      requestId: 'r',
+    });
   const headers = { 'content-type': 'application/problem+json', 'x-request-id': 'r' };
 
   it('an undeclared status', () => {
-    expect(validator.check('getContact', { status: 418, headers, body: problem(418) })[0]).toMatch(/status 418 is not declared/);
-    expect(validator.check('getMe', { status: 403, headers, body: problem(403) })[0]).toMatch(/status 403 is not declared/);
+    expect(validator.check('getContact', { status: 418, headers, body: problem(418) })[0]).toMatch(
+      /status 418 is not declared/,
+    );
+    expect(validator.check('getMe', { status: 403, headers, body: problem(403) })[0]).toMatch(
+      /status 403 is not declared/,
+    );
   });
 
   it('a 5xx, declared nowhere', () => {
-    expect(validator.check('listContacts', { status: 500, headers, body: problem(500) })[0]).toMatch(/status 500 is not declared/);
+    expect(validator.check('listContacts', { status: 500, headers, body: problem(500) })[0]).toMatch(
+      /status 500 is not declared/,
+    );
   });
 
   it('a body that does not match its schema', () => {
     const body = JSON.stringify({ items: [{ id: 1 }], nextCursor: null });
-    const found = validator.check('listContacts', { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': 'r' }, body });
+    const found = validator.check('listContacts', {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-request-id': 'r' },
+      body,
+    });
     expect(found.join('\n')).toMatch(/body\/items\/0/);
   });
 
@@ -37,14 +54,24 @@ describe('the document validator catches what the contract forbids', () => {
   });
 
   it('a missing required header or a wrong content type', () => {
-    expect(validator.check('getContact', { status: 401, headers, body: problem(401) })).toContain('required header WWW-Authenticate is missing');
-    expect(validator.check('getContact', { status: 404, headers: { 'content-type': 'text/html', 'x-request-id': 'r' }, body: '<p>' })[0]).toMatch(
-      /content type "text\/html" is not declared/,
+    expect(validator.check('getContact', { status: 401, headers, body: problem(401) })).toContain(
+      'required header WWW-Authenticate is missing',
     );
+    expect(
+      validator.check('getContact', {
+        status: 404,
+        headers: { 'content-type': 'text/html', 'x-request-id': 'r' },
+        body: '<p>',
+      })[0],
+    ).toMatch(/content type "text\/html" is not declared/);
   });
 
   it('a problem that is not problem+json', () => {
-    const found = validator.check('getContact', { status: 404, headers, body: JSON.stringify({ message: 'Not Found' }) });
+    const found = validator.check('getContact', {
+      status: 404,
+      headers,
+      body: JSON.stringify({ message: 'Not Found' }),
+    });
     expect(found.join('\n')).toMatch(/required property 'type'/);
   });
 });

@@ -2,7 +2,9 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => void;
 
 export interface ObservedResponse {
   status: number;
@@ -13,7 +15,10 @@ export interface ObservedResponse {
 
 interface OperationObject {
   operationId: string;
-  responses: Record<string, { headers?: Record<string, { required?: boolean }>; content?: Record<string, unknown> }>;
+  responses: Record<
+    string,
+    { headers?: Record<string, { required?: boolean }>; content?: Record<string, unknown> }
+  >;
 }
 
 const pointer = (...tokens: string[]) =>
@@ -25,14 +30,17 @@ const pointer = (...tokens: string[]) =>
  * type one it declares (or no body where it declares none), every required header present, and the
  * body valid against the declared schema.
  */
-export function createDocumentValidator(document: { paths: Record<string, Record<string, OperationObject>> }) {
+export function createDocumentValidator(document: {
+  paths: Record<string, Record<string, OperationObject>>;
+}) {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   addFormats(ajv);
   ajv.addSchema(document as object, 'doc');
   const compiled = new Map<string, ValidateFunction>();
   const byOperationId = new Map<string, { path: string; method: string; operation: OperationObject }>();
   for (const [path, item] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(item)) byOperationId.set(operation.operationId, { path, method, operation });
+    for (const [method, operation] of Object.entries(item))
+      byOperationId.set(operation.operationId, { path, method, operation });
   }
 
   const schemaValidator = (path: string, method: string, status: string, contentType: string) => {
@@ -53,15 +61,22 @@ export function createDocumentValidator(document: { paths: Record<string, Record
       if (!found) return [`${operationId} is not in the document`];
       const { path, method, operation } = found;
       const declared = operation.responses[String(response.status)];
-      if (!declared) return [`status ${response.status} is not declared (declared: ${Object.keys(operation.responses).join(', ')})`];
+      if (!declared)
+        return [
+          `status ${response.status} is not declared (declared: ${Object.keys(operation.responses).join(', ')})`,
+        ];
       const problems: string[] = [];
-      const headers = Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), value]));
+      const headers = Object.fromEntries(
+        Object.entries(response.headers).map(([name, value]) => [name.toLowerCase(), value]),
+      );
       for (const [name, spec] of Object.entries(declared.headers ?? {})) {
-        if (spec.required && headers[name.toLowerCase()] === undefined) problems.push(`required header ${name} is missing`);
+        if (spec.required && headers[name.toLowerCase()] === undefined)
+          problems.push(`required header ${name} is missing`);
       }
       const contentTypes = Object.keys(declared.content ?? {});
       if (contentTypes.length === 0) {
-        if (response.body !== '') problems.push(`a body where none is declared: ${response.body.slice(0, 200)}`);
+        if (response.body !== '')
+          problems.push(`a body where none is declared: ${response.body.slice(0, 200)}`);
         return problems;
       }
       const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim();
@@ -79,7 +94,9 @@ export function createDocumentValidator(document: { paths: Record<string, Record
       const validate = schemaValidator(path, method, String(response.status), contentType);
       if (!validate(body)) {
         problems.push(
-          ...(validate.errors ?? []).map((error) => `body${error.instancePath} ${error.message} ${JSON.stringify(error.params)}`),
+          ...(validate.errors ?? []).map(
+            (error) => `body${error.instancePath} ${error.message} ${JSON.stringify(error.params)}`,
+          ),
         );
       }
       return problems;

@@ -18,7 +18,20 @@ const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 type Schema = Record<string, unknown>;
 let stack: TestStack;
 let ctx: Ctx;
-let document: { paths: Record<string, Record<string, { operationId: string; parameters?: { name: string; in: string; schema: Schema }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>; components: { schemas: Record<string, Schema> } };
+let document: {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        parameters?: { name: string; in: string; schema: Schema }[];
+        requestBody?: { content: Record<string, { schema: Schema }> };
+      }
+    >
+  >;
+  components: { schemas: Record<string, Schema> };
+};
 let validator: ReturnType<typeof createDocumentValidator>;
 /** Real records of the workspace, so generated requests reach past the lookups. */
 const real: Record<string, string[]> = {};
@@ -63,7 +76,26 @@ const resolve = (schema: Schema): Schema => {
 
 /** Strings no form should choke on. */
 const oddString = fc.oneof(
-  fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '..', '%2E%2E', '../..', '%00', '\u202e', '𝕏', 'null', 'undefined', '[]', '{}', "'; DROP TABLE x;--", 'WS#other#CONTACT'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfffy',
+    '..',
+    '%2E%2E',
+    '../..',
+    '%00',
+    '\u202e',
+    '𝕏',
+    'null',
+    'undefined',
+    '[]',
+    '{}',
+    "'; DROP TABLE x;--",
+    'WS#other#CONTACT',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.integer({ min: 1_000, max: 70_000 }).map((length) => 'x'.repeat(length)),
@@ -80,40 +112,70 @@ const oddValue: fc.Arbitrary<unknown> = fc.oneof(
 function fromSchema(raw: Schema, depth = 0): fc.Arbitrary<unknown> {
   const schema = resolve(raw);
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]));
-  if (Array.isArray(schema.anyOf)) return fc.oneof(...(schema.anyOf as Schema[]).map((option) => fromSchema(option, depth)));
+  if (Array.isArray(schema.anyOf))
+    return fc.oneof(...(schema.anyOf as Schema[]).map((option) => fromSchema(option, depth)));
   if (Array.isArray(schema.allOf)) return fromSchema((schema.allOf as Schema[])[0]!, depth);
   const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string | undefined];
   const type = types.find((candidate) => candidate !== 'null') ?? types[0];
-  const maybeNull = <T>(arb: fc.Arbitrary<T>) => (types.includes('null') ? fc.oneof(arb, fc.constant(null)) : arb);
+  const maybeNull = <T>(arb: fc.Arbitrary<T>) =>
+    types.includes('null') ? fc.oneof(arb, fc.constant(null)) : arb;
   switch (type) {
     case 'string': {
-      if (schema.format === 'date-time') return maybeNull(fc.date({ noInvalidDate: true }).map((date) => date.toISOString()));
-      if (schema.format === 'date') return maybeNull(fc.date({ noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)));
+      if (schema.format === 'date-time')
+        return maybeNull(fc.date({ noInvalidDate: true }).map((date) => date.toISOString()));
+      if (schema.format === 'date')
+        return maybeNull(fc.date({ noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)));
       if (schema.format === 'email') return maybeNull(fc.emailAddress());
       if (typeof schema.pattern === 'string') {
         try {
-          return maybeNull(fc.stringMatching(new RegExp(schema.pattern as string)).filter((value) => value.length <= ((schema.maxLength as number) ?? 1000)));
+          return maybeNull(
+            fc
+              .stringMatching(new RegExp(schema.pattern as string))
+              .filter((value) => value.length <= ((schema.maxLength as number) ?? 1000)),
+          );
         } catch {
           return maybeNull(fc.string());
         }
       }
-      return maybeNull(fc.string({ minLength: (schema.minLength as number) ?? 0, maxLength: Math.min((schema.maxLength as number) ?? 60, 60) }));
+      return maybeNull(
+        fc.string({
+          minLength: (schema.minLength as number) ?? 0,
+          maxLength: Math.min((schema.maxLength as number) ?? 60, 60),
+        }),
+      );
     }
     case 'integer':
-      return maybeNull(fc.integer({ min: (schema.minimum as number) ?? -10, max: Math.min((schema.maximum as number) ?? 1000, 2 ** 31) }));
+      return maybeNull(
+        fc.integer({
+          min: (schema.minimum as number) ?? -10,
+          max: Math.min((schema.maximum as number) ?? 1000, 2 ** 31),
+        }),
+      );
     case 'number':
-      return maybeNull(fc.double({ noNaN: true, min: (schema.minimum as number) ?? -1000, max: (schema.maximum as number) ?? 1000 }));
+      return maybeNull(
+        fc.double({
+          noNaN: true,
+          min: (schema.minimum as number) ?? -1000,
+          max: (schema.maximum as number) ?? 1000,
+        }),
+      );
     case 'boolean':
       return maybeNull(fc.boolean());
     case 'array': {
       if (depth > 3) return fc.constant([]);
-      return maybeNull(fc.array(fromSchema((schema.items as Schema) ?? {}, depth + 1), { maxLength: Math.min((schema.maxItems as number) ?? 5, 5) }));
+      return maybeNull(
+        fc.array(fromSchema((schema.items as Schema) ?? {}, depth + 1), {
+          maxLength: Math.min((schema.maxItems as number) ?? 5, 5),
+        }),
+      );
     }
     case 'object': {
       if (depth > 3) return fc.constant({});
       const properties = (schema.properties as Record<string, Schema>) ?? {};
       const required = (schema.required as string[]) ?? [];
-      const shape = Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, fromSchema(property, depth + 1)]));
+      const shape = Object.fromEntries(
+        Object.entries(properties).map(([name, property]) => [name, fromSchema(property, depth + 1)]),
+      );
       return maybeNull(fc.record(shape, { requiredKeys: required.filter((name) => name in shape) }));
     }
     default:
@@ -141,12 +203,38 @@ const mutateBody = (body: unknown) =>
 const rawBody = (body: unknown) =>
   fc.oneof(
     { weight: 6, arbitrary: mutateBody(body).map((value) => JSON.stringify(value) ?? 'null') },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', 'not json', '[1,2', '\u0000', '{"name":"\\ud800"}', '{"__proto__":{"admin":true}}') },
-    { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from(bytes), Buffer.from('"}')])) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"a":',
+        'not json',
+        '[1,2',
+        '\u0000',
+        '{"name":"\\ud800"}',
+        '{"__proto__":{"admin":true}}',
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ minLength: 1, maxLength: 64 })
+        .map((bytes) =>
+          Buffer.concat([
+            Buffer.from('{"name":"'),
+            Buffer.from([0xff, 0xfe, 0xc3, 0x28]),
+            Buffer.from(bytes),
+            Buffer.from('"}'),
+          ]),
+        ),
+    },
   );
 
 /** What can travel in an HTTP header: visible ASCII and Latin-1 (RFC 9110 field values). */
-const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code)), maxLength: 300 });
+const headerValue = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code)),
+  maxLength: 300,
+});
 
 const forgedCursor = fc.oneof(
   oddString,
@@ -171,7 +259,12 @@ describe('fuzzing every operation', () => {
         ...pathParams.map((parameter) =>
           fc.oneof(
             { weight: 3, arbitrary: fc.constantFrom(...(real[parameter.name] ?? ['x'])) },
-            { weight: 1, arbitrary: fromSchema(parameter.schema).map(String).filter((value) => value.isWellFormed()) },
+            {
+              weight: 1,
+              arbitrary: fromSchema(parameter.schema)
+                .map(String)
+                .filter((value) => value.isWellFormed()),
+            },
             // A URL carries UTF-8: a lone surrogate cannot be sent in a path.
             { weight: 1, arbitrary: oddString.filter((value) => value.length < 300 && value.isWellFormed()) },
           ),
@@ -181,42 +274,79 @@ describe('fuzzing every operation', () => {
         Object.fromEntries(
           queryParams.map((parameter) => [
             parameter.name,
-            (parameter.name === 'cursor' ? forgedCursor : fc.oneof(fromSchema(parameter.schema).map(String), oddString)).filter(
-              (value) => value.isWellFormed(),
-            ),
+            (parameter.name === 'cursor'
+              ? forgedCursor
+              : fc.oneof(fromSchema(parameter.schema).map(String), oddString)
+            ).filter((value) => value.isWellFormed()),
           ]),
         ),
         { requiredKeys: [] },
       );
       const headerArb = fc.record(
         {
-          'if-match': fc.oneof(fc.constantFrom('"1"', '*', 'W/"2"', '"999999"', 'garbage', '""'), headerValue),
+          'if-match': fc.oneof(
+            fc.constantFrom('"1"', '*', 'W/"2"', '"999999"', 'garbage', '""'),
+            headerValue,
+          ),
           'idempotency-key': fc.oneof(fc.uuid(), headerValue),
-          'content-type': fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-8', 'application/merge-patch+json', ''),
+          'content-type': fc.constantFrom(
+            'application/json',
+            'text/plain',
+            'application/json; charset=utf-8',
+            'application/merge-patch+json',
+            '',
+          ),
         },
         { requiredKeys: [] },
       );
       const bodyArb = bodySchema ? fromSchema(bodySchema).chain(rawBody) : fc.constant(undefined);
-      const tokenArb = fc.constantFrom(ctx.ws.owner.token, ctx.ws.owner.token, ctx.ws.member.token, ctx.other.owner.token, 'crm_forged', '');
+      const tokenArb = fc.constantFrom(
+        ctx.ws.owner.token,
+        ctx.ws.owner.token,
+        ctx.ws.member.token,
+        ctx.other.owner.token,
+        'crm_forged',
+        '',
+      );
 
       await fc.assert(
-        fc.asyncProperty(pathArb, queryArb, headerArb, bodyArb, tokenArb, async (pathValues, query, headers, body, token) => {
-          let index = 0;
-          const path = route.path.replace(/\{\w+\}/g, () => encodeURIComponent(pathValues[index++]!));
-          const res = await stack.api(route.method, path, {
-            ...(token ? { token } : {}),
-            query: query as Record<string, string>,
-            headers: Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== '')) as Record<string, string>,
-            ...(body === undefined ? {} : { body }),
-          });
-          const raw = res.raw.body ?? '';
-          expect(res.status, `${route.method} ${path} → ${res.status} ${raw.slice(0, 300)}`).toBeLessThan(500);
-          if (res.status === 404 && res.body?.code === 'route_not_found') return; // an odd segment that fits no route
-          if (res.status === 405) return;
-          const problems = validator.check(route.operationId, { status: res.status, headers: res.headers, body: raw });
-          expect(problems, `${route.method} ${path} → ${res.status} ${raw.slice(0, 300)}`).toEqual([]);
-        }),
-        { numRuns: runs, ...(seed === undefined ? {} : { seed }), endOnFailure: true, includeErrorInReport: true },
+        fc.asyncProperty(
+          pathArb,
+          queryArb,
+          headerArb,
+          bodyArb,
+          tokenArb,
+          async (pathValues, query, headers, body, token) => {
+            let index = 0;
+            const path = route.path.replace(/\{\w+\}/g, () => encodeURIComponent(pathValues[index++]!));
+            const res = await stack.api(route.method, path, {
+              ...(token ? { token } : {}),
+              query: query as Record<string, string>,
+              headers: Object.fromEntries(
+                Object.entries(headers).filter(([, value]) => value !== ''),
+              ) as Record<string, string>,
+              ...(body === undefined ? {} : { body }),
+            });
+            const raw = res.raw.body ?? '';
+            expect(res.status, `${route.method} ${path} → ${res.status} ${raw.slice(0, 300)}`).toBeLessThan(
+              500,
+            );
+            if (res.status === 404 && res.body?.code === 'route_not_found') return; // an odd segment that fits no route
+            if (res.status === 405) return;
+            const problems = validator.check(route.operationId, {
+              status: res.status,
+              headers: res.headers,
+              body: raw,
+            });
+            expect(problems, `${route.method} ${path} → ${res.status} ${raw.slice(0, 300)}`).toEqual([]);
+          },
+        ),
+        {
+          numRuns: runs,
+          ...(seed === undefined ? {} : { seed }),
+          endOnFailure: true,
+          includeErrorInReport: true,
+        },
       );
     });
   }

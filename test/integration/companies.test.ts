@@ -329,8 +329,8 @@ describe('linking contacts', () => {
     const foreign = await createCompany(globex.owner.token, { name: 'Foreign Co' });
     for (const companyId of ['co_00000000000000000000000000', foreign.body.id]) {
       const res = await createContact(acme.owner.token, { name: 'Bad Link', companyId });
-      expect(res.status).toBe(400);
-      expect(res.body.errors[0].field).toBe('body.companyId');
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ code: 'invalid_reference', errors: [{ field: 'body.companyId' }] });
     }
   });
 
@@ -599,12 +599,19 @@ describe('merge', () => {
     });
     expect(member.status).toBe(403);
     const foreign = await createCompany(globex.owner.token, { name: 'Foreign Source' });
-    const bad = await stack.api('POST', `/v1/companies/${target.body.id}/merge`, {
+    const itself = await stack.api('POST', `/v1/companies/${target.body.id}/merge`, {
       token: acme.owner.token,
       body: { sourceCompanyIds: [source.body.id, foreign.body.id, target.body.id] },
     });
-    expect(bad.status).toBe(400);
-    expect(bad.body.errors.map((e: { field: string }) => e.field)).toEqual([
+    expect(itself.status).toBe(400);
+    expect(itself.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.sourceCompanyIds.2']);
+    const unknown = await stack.api('POST', `/v1/companies/${target.body.id}/merge`, {
+      token: acme.owner.token,
+      body: { sourceCompanyIds: [source.body.id, foreign.body.id, 'co_nope'] },
+    });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.code).toBe('invalid_reference');
+    expect(unknown.body.errors.map((e: { field: string }) => e.field)).toEqual([
       'body.sourceCompanyIds.1',
       'body.sourceCompanyIds.2',
     ]);
@@ -660,7 +667,7 @@ describe('access', () => {
       token: acme.owner.token,
       body: { ownerId: globex.owner.user.id },
     });
-    expect(unknownOwner.status).toBe(400);
+    expect(unknownOwner.status).toBe(422);
     expect(unknownOwner.body.errors[0].field).toBe('body.ownerId');
   });
 
@@ -686,7 +693,7 @@ describe('access', () => {
       token: globex.owner.token,
       body: { sourceCompanyIds: [res.body.id] },
     });
-    expect(merge.status).toBe(400);
+    expect(merge.status).toBe(422);
     const contact = await createContact(globex.owner.token, {
       name: 'Globex Person',
       channels: [{ kind: 'email', value: 'x@private.example' }],

@@ -457,13 +457,16 @@ describe('rights', () => {
     await stack.api('DELETE', '/v1/pins/5', { token: acme.member.token });
   });
 
-  it('keeps other workspaces out: their contacts are not found (404 naming the id)', async () => {
+  it('keeps other workspaces out: their contacts are unknown (422 naming the field and id; 404 for the target)', async () => {
     const target = await create(acme.owner.token, { name: 'Home Target' });
     const foreign = await create(globex.owner.token, { name: 'Foreign Source' });
     const res = await merge(acme.owner.token, target.id, [foreign.id]);
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('invalid_reference');
     expect(res.body.detail).toContain(foreign.id);
-    expect(res.body.contactId).toBe(foreign.id);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ field: 'body.sourceContactIds.0', message: expect.stringContaining(foreign.id) }),
+    ]);
     const intoForeign = await merge(globex.owner.token, target.id, [foreign.id]);
     expect(intoForeign.status).toBe(404);
     expect((await read(target.id)).version).toBe(target.version);

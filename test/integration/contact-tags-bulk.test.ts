@@ -378,7 +378,7 @@ describe('bulk operations', () => {
       contactIds: [a.id],
       ownerId: globex.owner.user.id,
     });
-    expect(unknownUser.status).toBe(400);
+    expect(unknownUser.status).toBe(422);
     expect(unknownUser.body.errors[0].field).toBe('body.ownerId');
 
     const res = await bulk(acme.admin.token, {

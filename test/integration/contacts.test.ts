@@ -226,7 +226,7 @@ describe('ownership (seed 000)', () => {
       { type: 'owner.claimed', payload: { ownerId: acme.member.user.id, assignedBy: acme.admin.user.id } },
     ]);
     const unknownUser = await stack.api('POST', `/v1/contacts/${res.body.id}/assign`, { token: acme.admin.token, body: { ownerId: globex.owner.user.id } });
-    expect(unknownUser.status).toBe(400);
+    expect(unknownUser.status).toBe(422);
     expect(unknownUser.body.errors[0].field).toBe('body.ownerId');
   });
 

@@ -359,7 +359,8 @@ describe('limits and races', () => {
       label: 'F101',
       type: 'boolean',
     });
-    expect(over.status).toBe(409);
+    expect(over.status).toBe(422);
+    expect(over.body).toMatchObject({ code: 'limit_exceeded', limit: 100, errors: [{ field: 'body.entityType' }] });
     expect(over.body.detail).toMatch(/maximum of 100/);
     const contact = await create(team.owner.token, {
       entityType: 'contact',

@@ -205,8 +205,8 @@ describe('stages and status', () => {
     const pipeline = await newPipeline(acme.owner.token);
     const deal = (await createDeal(acme.owner.token, { title: 'Mover', value: 300, currency: 'EUR' })).body;
     const wrong = await act(acme.owner.token, 'POST', `/v1/deals/${deal.id}/stage`, { stageId: pipeline.stages[1]!.id });
-    expect(wrong.status).toBe(400);
-    expect(wrong.body.errors[0].field).toBe('body.stageId');
+    expect(wrong.status).toBe(422);
+    expect(wrong.body).toMatchObject({ code: 'invalid_reference', errors: [{ field: 'body.stageId' }] });
     const moved = await act(acme.owner.token, 'POST', `/v1/deals/${deal.id}/stage`, { pipelineId: pipeline.id, stageId: pipeline.stages[1]!.id });
     expect(moved.body).toMatchObject({ pipelineId: pipeline.id, stageId: pipeline.stages[1]!.id });
     const b = await board(acme.owner.token, pipeline.id);
@@ -336,7 +336,7 @@ describe('rights', () => {
 });
 
 describe('workspaces', () => {
-  it('keeps another workspace’s deals, pipelines, contacts and companies out of reach (404 / 400)', async () => {
+  it('keeps another workspace’s deals, pipelines, contacts and companies out of reach (404 / 422)', async () => {
     const pipeline = await newPipeline(acme.owner.token);
     const contact = await createContact(acme.owner.token, { name: 'Private', channels: [] });
     const company = await createCompany(acme.owner.token, { name: `Private Co ${unique()}` });
@@ -351,7 +351,7 @@ describe('workspaces', () => {
     expect((await stack.api('GET', `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[0]!.id}/deals`, { token: t })).status).toBe(404);
     expect((await act(t, 'PATCH', `/v1/pipelines/${pipeline.id}`, { name: 'x' })).status).toBe(404);
     const viaContact = await createDeal(t, { title: 'Steal', contactId: contact.id });
-    expect(viaContact.status).toBe(400);
+    expect(viaContact.status).toBe(422);
     expect(viaContact.body.errors[0].field).toBe('body.contactId');
     expect((await createDeal(t, { title: 'Steal', companyId: company.id })).body.errors[0].field).toBe('body.companyId');
     expect((await createDeal(t, { title: 'Steal', pipelineId: pipeline.id })).body.errors[0].field).toBe('body.pipelineId');
@@ -366,7 +366,8 @@ describe('bad input', () => {
   it('answers problem+json naming the field and writes nothing', async () => {
     const before = await board(acme.owner.token, 'pl_default');
     const total = ids(await list(acme.owner.token)).length;
-    const cases: [Body, string][] = [
+    // Bad values are 400s; ids naming no record of the workspace are 422 invalid_reference.
+    const cases: [Body, string, number?][] = [
       [{ title: '' }, 'body.title'],
       [{ title: 'x', value: 10 }, 'body.currency'],
       [{ title: 'x', value: 10, currency: 'eur' }, 'body.currency'],
@@ -374,15 +375,15 @@ describe('bad input', () => {
       [{ title: 'x', value: 1.5, currency: 'EUR' }, 'body.value'],
       [{ title: 'x', expectedCloseDate: '2026-02-30' }, 'body.expectedCloseDate'],
       [{ title: 'x', stageId: 'st_won' }, 'body.stageId'],
-      [{ title: 'x', stageId: 'st_00000000000000000000000000' }, 'body.stageId'],
-      [{ title: 'x', pipelineId: 'pl_nope' }, 'body.pipelineId'],
-      [{ title: 'x', ownerId: 'usr_nope' }, 'body.ownerId'],
-      [{ title: 'x', contactId: 'ct_00000000000000000000000000' }, 'body.contactId'],
+      [{ title: 'x', stageId: 'st_nope' }, 'body.stageId', 422],
+      [{ title: 'x', pipelineId: 'pl_nope' }, 'body.pipelineId', 422],
+      [{ title: 'x', ownerId: 'usr_nope' }, 'body.ownerId', 422],
+      [{ title: 'x', contactId: 'ct_nope' }, 'body.contactId', 422],
       [{ title: 'x', customFields: { nope: 1 } }, 'body.customFields.nope'],
     ];
-    for (const [body, field] of cases) {
+    for (const [body, field, status = 400] of cases) {
       const res = await createDeal(acme.owner.token, body);
-      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.status, JSON.stringify(body)).toBe(status);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.body.errors.map((e: { field: string }) => e.field), JSON.stringify(body)).toContain(field);
     }
@@ -401,20 +402,33 @@ describe('bad input', () => {
 });
 
 describe('concurrency', () => {
-  it('concurrent stage changes of one deal: one applies, the rest are refused, counts stay exact', async () => {
+  it('concurrent stage changes of one deal without If-Match all land in turn; counts stay exact', async () => {
     const pipeline = await newPipeline(acme.owner.token);
     const deal = (await createDeal(acme.owner.token, { title: 'Race', value: 40, currency: 'EUR', pipelineId: pipeline.id })).body;
     const targets = [pipeline.stages[1]!.id, pipeline.stages[2]!.id, pipeline.stages[1]!.id, pipeline.stages[2]!.id];
     const results = await Promise.all(
       targets.map((stageId) => stack.api('POST', `/v1/deals/${deal.id}/stage`, { token: acme.owner.token, body: { stageId } })),
     );
-    const ok = results.filter((res) => res.status === 200);
-    expect(ok).toHaveLength(1);
-    expect(results.filter((res) => res.status === 409)).toHaveLength(3);
+    // Each loser read the deal again and applied itself on top (or found it already there).
+    expect(results.map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    const final = (await stack.api('GET', `/v1/deals/${deal.id}`, { token: acme.owner.token })).body;
     const b = await board(acme.owner.token, pipeline.id);
     expect(b.columns.reduce((sum, c) => sum + c.count, 0)).toBe(1);
-    expect(column(b, ok[0]!.body.stageId)).toMatchObject({ count: 1, sums: [{ currency: 'EUR', count: 1, value: 40 }] });
-    expect((await events(acme.owner.token, 'deal', deal.id)).filter((e) => e.type === 'deal.stage_changed')).toHaveLength(1);
+    expect(column(b, final.stageId)).toMatchObject({ count: 1, sums: [{ currency: 'EUR', count: 1, value: 40 }] });
+    const moves = (await events(acme.owner.token, 'deal', deal.id)).filter((e) => e.type === 'deal.stage_changed');
+    expect(moves).toHaveLength(final.version - 1);
+    // With the same If-Match, exactly one applies and the rest are 412.
+    const fenced = await Promise.all(
+      targets.map((stageId) =>
+        stack.api('POST', `/v1/deals/${deal.id}/stage`, {
+          token: acme.owner.token,
+          headers: { 'if-match': `"${final.version}"` },
+          body: { stageId: stageId === final.stageId ? pipeline.stages[0]!.id : stageId },
+        }),
+      ),
+    );
+    expect(fenced.filter((res) => res.status === 200)).toHaveLength(1);
+    expect(fenced.filter((res) => res.status === 412)).toHaveLength(3);
   });
 
   it('many deals moved at once between the same stages: sums equal a recount', async () => {

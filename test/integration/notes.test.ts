@@ -205,7 +205,7 @@ describe('notes', () => {
       token: acme.owner.token,
       body: { anchor: { kind: 'contact', id: 'ct_00000000000000000000000000' }, markdown: 'x' },
     });
-    expect(missing.status).toBe(404);
+    expect(missing.status).toBe(422);
     expect(fields(missing)).toEqual(['body.anchor.id']);
     expect((await listNotes(acme.owner.token, 'contact', contact.id)).items).toEqual([]);
     const badQuery = await stack.api('GET', '/v1/notes', {
@@ -331,7 +331,7 @@ describe('notes', () => {
     });
   });
 
-  it('keeps another workspace’s notes and records out of reach (404)', async () => {
+  it('keeps another workspace’s notes and records out of reach (404; 422 for an anchor in a body)', async () => {
     const contact = await createContact(acme.owner.token, 'Private Pia');
     const note = await addNote(acme.owner.token, 'contact', contact.id, 'secret');
     const token = globex.owner.token;
@@ -352,7 +352,7 @@ describe('notes', () => {
           body: { anchor: { kind: 'contact', id: contact.id }, markdown: 'x' },
         })
       ).status,
-    ).toBe(404);
+    ).toBe(422);
     expect((await listNotes(acme.owner.token, 'contact', contact.id)).items.map((n) => n.markdown)).toEqual([
       'secret',
     ]);
@@ -471,6 +471,6 @@ describe('notes and tasks on deals, and the timelines they reach', () => {
       token: globex.owner.token,
       body: { anchor: { kind: 'deal', id: deal.body.id }, markdown: 'Sneaky' },
     });
-    expect(foreign.status).toBe(404);
+    expect(foreign.status).toBe(422);
   });
 });

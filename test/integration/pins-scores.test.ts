@@ -124,10 +124,13 @@ describe('pins (seed 001 ContactPin)', () => {
     expect(listed.find((p) => p.slot === 4)).toMatchObject({ contactId: a.id, contact: { name: 'Archived Arno', status: 'archived' } });
   });
 
-  it('cannot pin another workspace’s contact or one that does not exist (404)', async () => {
+  it('cannot pin another workspace’s contact or one that does not exist (422 naming body.contactId)', async () => {
     const a = await createContact(acme.owner.token, 'Foreign Fay');
-    expect((await pin(globex.owner.token, 1, a.id)).status).toBe(404);
-    expect((await pin(acme.owner.token, 1, 'ct_00000000000000000000000000')).status).toBe(404);
+    for (const [token, contactId] of [[globex.owner.token, a.id], [acme.owner.token, 'ct_nope']] as const) {
+      const res = await pin(token, 1, contactId);
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ code: 'invalid_reference', errors: [{ field: 'body.contactId' }] });
+    }
     expect((await pins(globex.owner.token)).map((p) => p.contactId)).not.toContain(a.id);
   });
 });

@@ -121,6 +121,7 @@ describe('stages', () => {
     const twice = await act(acme.owner.token, 'PUT', `/v1/pipelines/${pipeline.id}/stages`, { stageIds: [order[0], ...order.slice(0, -1)] });
     expect(twice.body.errors[0].field).toBe('body.stageIds.1');
     const unknown = await act(acme.owner.token, 'PUT', `/v1/pipelines/${pipeline.id}/stages`, { stageIds: ['st_x', ...order.slice(1)] });
+    expect(unknown.status).toBe(422);
     expect(unknown.body.errors[0].field).toBe('body.stageIds.0');
     const board = await stack.api('GET', `/v1/pipelines/${pipeline.id}/board`, { token: acme.owner.token });
     expect(board.body.columns.map((c: { stage: { name: string }; count: number }) => `${c.stage.name}:${c.count}`)).toEqual([
@@ -146,7 +147,8 @@ describe('stages', () => {
     expect((await act(acme.owner.token, 'DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}`)).status).toBe(404);
     // no deal can enter a removed stage
     const deal = await act(acme.owner.token, 'POST', '/v1/deals', { title: 'Late', pipelineId: pipeline.id, stageId: a.id });
-    expect(deal.status).toBe(400);
+    expect(deal.status).toBe(422);
+    expect(deal.body).toMatchObject({ code: 'invalid_reference', errors: [{ field: 'body.stageId' }] });
     expect((await board(pipeline.id)).columns).toHaveLength(3);
   });
 
@@ -169,9 +171,9 @@ describe('stages', () => {
     const refused = await act(acme.owner.token, 'DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.errors[0].field).toBe('query.moveDealsTo');
-    for (const target of [a.id, won.id, 'st_00000000000000000000000000']) {
+    for (const [target, status] of [[a.id, 400], [won.id, 400], ['st_nope', 422]] as const) {
       const bad = await act(acme.owner.token, 'DELETE', `/v1/pipelines/${pipeline.id}/stages/${a.id}`, undefined, undefined, { moveDealsTo: target });
-      expect(bad.status, target).toBe(400);
+      expect(bad.status, target).toBe(status);
       expect(bad.body.errors[0].field).toBe('query.moveDealsTo');
     }
     expect((await board(pipeline.id)).columns.find((col) => col.stage.id === a.id)!.count).toBe(5);

@@ -120,9 +120,9 @@ describe('tasks', () => {
       [{ title: '  ' }, ['body.title'], 400],
       [{ title: 'x', dueAt: 'tomorrow' }, ['body.dueAt'], 400],
       [{ title: 'x', priority: 'asap' }, ['body.priority'], 400],
-      [{ title: 'x', anchor: { kind: 'deal', id: 'deal_1' } }, ['body.anchor.id'], 404],
-      [{ title: 'x', anchor: { kind: 'contact', id: 'ct_00000000000000000000000000' } }, ['body.anchor.id'], 404],
-      [{ title: 'x', assigneeId: 'usr_nope' }, ['body.assigneeId'], 400],
+      [{ title: 'x', anchor: { kind: 'deal', id: 'deal_1' } }, ['body.anchor.id'], 422],
+      [{ title: 'x', anchor: { kind: 'contact', id: 'ct_nope' } }, ['body.anchor.id'], 422],
+      [{ title: 'x', assigneeId: 'usr_nope' }, ['body.assigneeId'], 422],
     ];
     for (const [body, expected, status] of cases) {
       const res = await stack.api('POST', '/v1/tasks', { token: acme.owner.token, body });
@@ -285,7 +285,7 @@ describe('tasks', () => {
       (await act(acme.admin.token, task.id, 'assign', { assigneeId: acme.member.user.id })).body.assigneeId,
     ).toBe(acme.member.user.id);
     const unknown = await act(acme.admin.token, task.id, 'assign', { assigneeId: globex.owner.user.id });
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(422);
     expect(fields(unknown)).toEqual(['body.assigneeId']);
     const hows = (await eventsOf(task.id))
       .filter((e) => e.type === 'task.assigned')
@@ -350,7 +350,7 @@ describe('tasks', () => {
     expect((await act(acme.member.token, finished.id, 'claim')).status).toBe(409);
   });
 
-  it('keeps another workspace’s tasks and records out of reach (404)', async () => {
+  it('keeps another workspace’s tasks and records out of reach (404; 422 for an anchor in a body)', async () => {
     const contact = await createContact('Hidden Hal');
     const task = await createTask(acme.owner.token, {
       title: 'Acme only',
@@ -375,7 +375,7 @@ describe('tasks', () => {
           body: { title: 'x', anchor: { kind: 'contact', id: contact.id } },
         })
       ).status,
-    ).toBe(404);
+    ).toBe(422);
     expect(ids(await list(token, '/v1/tasks/pool', { limit: 100 }))).not.toContain(task.id);
     expect(ids(await list(token, '/v1/tasks/overdue', { limit: 100 }))).not.toContain(task.id);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock, ulidGenerator } from '../../domain/shared/clock';
-import { DomainError } from '../../domain/shared/errors';
+import { conflictCodes, DomainError } from '../../domain/shared/errors';
 import { checkCursor, checkIndexCursor } from '../../domain/shared/pagination';
 import { newEvent } from '../../events/event-log';
 import { domainErrorResponse } from '../../functions/shared/problem';
@@ -86,9 +86,12 @@ describe('problem+json', () => {
     ['unauthenticated', 401],
     ['forbidden', 403],
     ['not_found', 404],
-    ['conflict', 409],
+    ['concurrent_change', 409],
+    ['channel_taken', 409],
     ['precondition_failed', 412],
     ['idempotency_key_reused', 422],
+    ['limit_exceeded', 422],
+    ['invalid_reference', 422],
   ] as const)('maps %s to %i with field errors kept', (code, status) => {
     const response = domainErrorResponse(
       new DomainError(code, 'detail', { fields: [{ field: 'body.x', message: 'bad' }] }),
@@ -97,6 +100,27 @@ describe('problem+json', () => {
     expect(response.statusCode).toBe(status);
     expect(response.headers?.['content-type']).toBe('application/problem+json');
     expect(JSON.parse(response.body!)).toMatchObject({ status, code, detail: 'detail', requestId: 'req-1', errors: [{ field: 'body.x' }] });
+  });
+});
+
+describe('409s', () => {
+  it.each(conflictCodes)('maps %s to 409 with a type URL of its own', (code) => {
+    const response = domainErrorResponse(new DomainError(code, 'detail'), { requestId: 'req-1', path: '/v1/x' });
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body!)).toMatchObject({
+      status: 409,
+      code,
+      type: `https://crm.dev/problems/${code.replaceAll('_', '-')}`,
+    });
+  });
+
+  it('turns retryAfterSeconds into a Retry-After header, not a body field', () => {
+    const response = domainErrorResponse(
+      new DomainError('idempotency_in_progress', 'still running', { retryAfterSeconds: 1 }),
+      { requestId: 'req-1', path: '/v1/x' },
+    );
+    expect(response.headers?.['retry-after']).toBe('1');
+    expect(JSON.parse(response.body!)).not.toHaveProperty('retryAfterSeconds');
   });
 });
 

@@ -73,7 +73,7 @@ export const dealsRoutes = {
     summary:
       'Move a deal to a stage (of its pipeline, or another with `pipelineId`); the status follows the stage',
     description:
-      'Appends `deal.stage_changed` (from / to), and `deal.won`, `deal.lost` or `deal.reopened` when the status changes. Stage counts and sums move in the same transaction; concurrent changes of one deal cannot both apply (409, or 412 with If-Match).',
+      'Appends `deal.stage_changed` (from / to), and `deal.won`, `deal.lost` or `deal.reopened` when the status changes. Stage counts and sums move in the same transaction; concurrent changes of one deal apply one after the other, each on the deal as the other left it (with If-Match, the later one is a 412).',
     auth: true,
     versioned: true,
     params: dealIdParams,

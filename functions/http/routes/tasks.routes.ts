@@ -74,7 +74,7 @@ export const tasksRoutes = {
     tag: 'Tasks',
     summary: 'Create a task, in the pool or assigned, anchored to a record or to nothing',
     description:
-      'Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (404). Appends `task.created`, about the anchor.',
+      'Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`). Appends `task.created`, about the anchor.',
     auth: true,
     creates: true,
     versioned: true,
