@@ -44,6 +44,8 @@ export interface Scenario {
   cases?: Case[];
   /** An invalid request (400), when the generic ones do not apply. */
   invalid?: (ctx: Ctx) => Promise<Req>;
+  /** The request another workspace's owner would send (their own references), when not the success request with their token. */
+  foreign?: (ctx: Ctx) => Promise<Req>;
 }
 
 export const unknownIds = {
@@ -198,6 +200,48 @@ const lowered = <T extends Record<string, number>>(settings: T, key: keyof T) =>
   };
 };
 
+/** A pipeline one of whose stages is half removed (a 202 left deals to move), and that stage. */
+async function removingStage(ctx: Ctx) {
+  const pipeline = await ctx.pipeline();
+  const stageId = pipeline.stages[1].id as string;
+  await ctx.deal({ pipelineId: pipeline.id, stageId });
+  await ctx.deal({ pipelineId: pipeline.id, stageId });
+  const before = stageRemovalSettings.dealsPerRequest;
+  stageRemovalSettings.dealsPerRequest = 1;
+  try {
+    const res = await ctx.stack.api('DELETE', `/v1/pipelines/${pipeline.id}/stages/${stageId}`, {
+      token: ctx.ws.owner.token,
+      query: { moveDealsTo: pipeline.stages[0].id },
+    });
+    if (res.status !== 202) throw new Error(`expected the removal to stop half way, got ${res.status}`);
+  } finally {
+    stageRemovalSettings.dealsPerRequest = before;
+  }
+  return { pipeline, stageId };
+}
+
+/** A tag half way through a rename or delete (a 202 left contacts to move). */
+async function busyTag(ctx: Ctx, how: 'rename' | 'delete') {
+  const tag = await ctx.tag();
+  await ctx.tagged(tag.name);
+  await ctx.tagged(tag.name);
+  const before = tagLibrarySettings.contactsPerRequest;
+  tagLibrarySettings.contactsPerRequest = 1;
+  try {
+    const res =
+      how === 'rename'
+        ? await ctx.stack.api('PATCH', `/v1/tags/${tag.ref}`, {
+            token: ctx.ws.owner.token,
+            body: { name: ctx.unique('next') },
+          })
+        : await ctx.stack.api('DELETE', `/v1/tags/${tag.ref}`, { token: ctx.ws.owner.token });
+    if (res.status !== 202) throw new Error(`expected the ${how} to stop half way, got ${res.status}`);
+  } finally {
+    tagLibrarySettings.contactsPerRequest = before;
+  }
+  return tag;
+}
+
 const mergeBatch = lowered(anchoredMoveSettings, 'recordsPerRequest');
 const companyBatch = lowered(companyMergeSettings, 'recordsPerRequest');
 const stageBatch = lowered(stageRemovalSettings, 'dealsPerRequest');
@@ -297,7 +341,16 @@ export const scenarios: Record<OperationId, Scenario> = {
     ok: async () => ({ path: '/v1/tokens', body: { name: 'CI' } }),
     cases: [
       {
-        status: 404,
+        status: 409,
+        why: 'a deactivated user',
+        build: async (ctx) => {
+          const user = await ctx.user();
+          await ctx.call('PATCH', `/v1/users/${user.id}`, { status: 'deactivated' });
+          return { path: '/v1/tokens', body: { userId: user.id } };
+        },
+      },
+      {
+        status: 422,
         why: 'an unknown user',
         build: async () => ({ path: '/v1/tokens', body: { userId: unknownIds.userId } }),
       },
@@ -434,7 +487,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown company',
         build: async () => ({ path: '/v1/contacts', body: { name: 'X', companyId: unknownIds.companyId } }),
       },
@@ -455,6 +508,14 @@ export const scenarios: Record<OperationId, Scenario> = {
       body: { city: 'Lisbon', jobTitle: null },
     }),
     cases: [
+      {
+        status: 422,
+        why: 'an unknown company',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}`,
+          body: { companyId: unknownIds.companyId },
+        }),
+      },
       {
         status: 403,
         why: "a member changes another's",
@@ -553,6 +614,17 @@ export const scenarios: Record<OperationId, Scenario> = {
     },
     cases: [
       {
+        status: 409,
+        why: 'a merged contact',
+        build: async (ctx) => {
+          const source = await ctx.contact();
+          await ctx.call('POST', `/v1/contacts/${(await ctx.contact()).id}/merge`, {
+            sourceContactIds: [source.id],
+          });
+          return { path: `/v1/contacts/${source.id}/unarchive` };
+        },
+      },
+      {
         status: 403,
         why: "a member unarchives another's",
         build: async (ctx) => {
@@ -631,6 +703,11 @@ export const scenarios: Record<OperationId, Scenario> = {
       path: `/v1/contacts/${(await ctx.contact()).id}/assign`,
       body: { ownerId: ctx.ws.member.user.id },
     }),
+    foreign: async (ctx) => ({
+      path: `/v1/contacts/${(await ctx.contact()).id}/assign`,
+      body: { ownerId: ctx.other.member.user.id },
+      token: ctx.other.owner.token,
+    }),
     cases: [
       {
         status: 403,
@@ -642,7 +719,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown user',
         build: async (ctx) => ({
           path: `/v1/contacts/${(await ctx.contact()).id}/assign`,
@@ -653,6 +730,17 @@ export const scenarios: Record<OperationId, Scenario> = {
   },
   addContactScore: {
     ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/scores`, body: { value: 4 } }),
+    cases: [
+      {
+        status: 403,
+        why: "a member scores another's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/scores`,
+          body: { value: 1 },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   listContactScores: { ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/scores` }) },
   setContactQualification: {
@@ -660,6 +748,17 @@ export const scenarios: Record<OperationId, Scenario> = {
       path: `/v1/contacts/${(await ctx.contact()).id}/qualification`,
       body: { kind: 'hot_lead', score: 5 },
     }),
+    cases: [
+      {
+        status: 403,
+        why: "a member qualifies another's",
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/qualification`,
+          body: { kind: 'cold' },
+          token: ctx.ws.member.token,
+        }),
+      },
+    ],
   },
   getContactQualification: {
     ok: async (ctx) => ({ path: `/v1/contacts/${(await ctx.contact()).id}/qualification` }),
@@ -676,6 +775,14 @@ export const scenarios: Record<OperationId, Scenario> = {
       body: { tags: ['vip', 'Newsletter'] },
     }),
     cases: [
+      {
+        status: 409,
+        why: 'a tag being deleted',
+        build: async (ctx) => ({
+          path: `/v1/contacts/${(await ctx.contact()).id}/tags`,
+          body: { tags: [(await busyTag(ctx, 'delete')).name] },
+        }),
+      },
       {
         status: 403,
         why: 'a member sets a bot: tag',
@@ -732,6 +839,26 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 409,
+        why: 'a tag being deleted',
+        build: async (ctx) => ({
+          path: '/v1/contacts/bulk',
+          body: {
+            action: 'tag',
+            contactIds: [(await ctx.contact()).id],
+            tags: [(await busyTag(ctx, 'delete')).name],
+          },
+        }),
+      },
+      {
+        status: 422,
+        why: 'an unknown owner',
+        build: async (ctx) => ({
+          path: '/v1/contacts/bulk',
+          body: { action: 'assign', contactIds: [(await ctx.contact()).id], ownerId: unknownIds.userId },
+        }),
+      },
+      {
         status: 403,
         why: 'a member assigns',
         build: async (ctx) => ({
@@ -773,7 +900,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown source',
         build: async (ctx) => ({
           path: `/v1/contacts/${(await ctx.contact()).id}/merge`,
@@ -802,7 +929,7 @@ export const scenarios: Record<OperationId, Scenario> = {
     ok: async (ctx) => ({ path: '/v1/pins/1', body: { contactId: (await ctx.contact()).id } }),
     cases: [
       {
-        status: 404,
+        status: 422,
         why: 'an unknown contact',
         build: async () => ({ path: '/v1/pins/2', body: { contactId: unknownIds.contactId } }),
       },
@@ -825,6 +952,14 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 422,
+        why: 'an unknown owner',
+        build: async (ctx) => ({
+          path: '/v1/companies',
+          body: { name: ctx.unique('Orphan'), ownerId: unknownIds.userId },
+        }),
+      },
+      {
         status: 409,
         why: 'a domain another company holds',
         build: async (ctx) => ({
@@ -844,6 +979,22 @@ export const scenarios: Record<OperationId, Scenario> = {
       body: { industry: 'Software' },
     }),
     cases: [
+      {
+        status: 409,
+        why: 'a domain another company holds',
+        build: async (ctx) => ({
+          path: `/v1/companies/${(await ctx.company()).id}`,
+          body: { domains: [(await ctx.company({ domains: [`${ctx.unique('d')}.example`] })).domains[0]] },
+        }),
+      },
+      {
+        status: 422,
+        why: 'an unknown owner',
+        build: async (ctx) => ({
+          path: `/v1/companies/${(await ctx.company()).id}`,
+          body: { ownerId: unknownIds.userId },
+        }),
+      },
       {
         status: 403,
         why: "a member changes another's",
@@ -875,6 +1026,17 @@ export const scenarios: Record<OperationId, Scenario> = {
       return { path: `/v1/companies/${company.id}/unarchive` };
     },
     cases: [
+      {
+        status: 409,
+        why: 'a merged company',
+        build: async (ctx) => {
+          const source = await ctx.company();
+          await ctx.call('POST', `/v1/companies/${(await ctx.company()).id}/merge`, {
+            sourceCompanyIds: [source.id],
+          });
+          return { path: `/v1/companies/${source.id}/unarchive` };
+        },
+      },
       {
         status: 403,
         why: "a member unarchives another's",
@@ -917,7 +1079,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown source',
         build: async (ctx) => ({
           path: `/v1/companies/${(await ctx.company()).id}/merge`,
@@ -970,7 +1132,7 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
-        status: 404,
+        status: 422,
         why: 'an unknown anchor',
         build: async () => ({
           path: '/v1/notes',
@@ -1043,7 +1205,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown anchor',
         build: async () => ({
           path: '/v1/tasks',
@@ -1068,6 +1230,14 @@ export const scenarios: Record<OperationId, Scenario> = {
       body: { priority: 'urgent', description: null },
     }),
     cases: [
+      {
+        status: 422,
+        why: 'an unknown anchor',
+        build: async (ctx) => ({
+          path: `/v1/tasks/${(await ctx.task()).id}`,
+          body: { anchor: { kind: 'deal', id: unknownIds.dealId } },
+        }),
+      },
       {
         status: 403,
         why: "a member changes another's",
@@ -1102,6 +1272,19 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 409,
+        why: 'a member takes a done task',
+        build: async (ctx) => {
+          const task = await ctx.task({ assigneeId: null });
+          await ctx.call('POST', `/v1/tasks/${task.id}/complete`);
+          return {
+            path: `/v1/tasks/${task.id}/assign`,
+            body: { assigneeId: ctx.ws.member.user.id },
+            token: ctx.ws.member.token,
+          };
+        },
+      },
+      {
         status: 403,
         why: 'a member assigns another',
         build: async (ctx) => ({
@@ -1111,7 +1294,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown user',
         build: async (ctx) => ({
           path: `/v1/tasks/${(await ctx.task()).id}/assign`,
@@ -1198,6 +1381,19 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 422,
+        why: 'a pipeline with the most stages',
+        build: async (ctx) => {
+          const stages = [
+            ...Array.from({ length: 28 }, (_, i) => ({ name: `S${i}` })),
+            { name: 'Won', kind: 'won' },
+            { name: 'Lost', kind: 'lost' },
+          ];
+          const full = (await ctx.call('POST', '/v1/pipelines', { name: ctx.unique('Full'), stages })).body;
+          return { path: `/v1/pipelines/${full.id}/stages`, body: { name: 'One more' } };
+        },
+      },
+      {
         status: 403,
         why: 'a member',
         build: async (ctx) => ({
@@ -1218,6 +1414,18 @@ export const scenarios: Record<OperationId, Scenario> = {
       };
     },
     cases: [
+      {
+        status: 422,
+        why: 'an unknown stage',
+        build: async (ctx) => {
+          const pipeline = await ctx.pipeline();
+          const ids = pipeline.stages.map((stage: { id: string }) => stage.id);
+          return {
+            path: `/v1/pipelines/${pipeline.id}/stages`,
+            body: { stageIds: [...ids.slice(1), unknownIds.stageId] },
+          };
+        },
+      },
       {
         status: 403,
         why: 'a member',
@@ -1261,6 +1469,18 @@ export const scenarios: Record<OperationId, Scenario> = {
       return { path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[1].id}` };
     },
     cases: [
+      {
+        status: 422,
+        why: 'an unknown stage to move deals to',
+        build: async (ctx) => {
+          const pipeline = await ctx.pipeline();
+          await ctx.deal({ pipelineId: pipeline.id, stageId: pipeline.stages[1].id });
+          return {
+            path: `/v1/pipelines/${pipeline.id}/stages/${pipeline.stages[1].id}`,
+            query: { moveDealsTo: unknownIds.stageId },
+          };
+        },
+      },
       {
         status: 202,
         why: 'deals left to move',
@@ -1325,6 +1545,14 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 409,
+        why: 'a stage being removed',
+        build: async (ctx) => {
+          const { pipeline, stageId } = await removingStage(ctx);
+          return { path: '/v1/deals', body: { title: 'X', pipelineId: pipeline.id, stageId } };
+        },
+      },
+      {
         status: 403,
         why: 'a member gives it to another',
         build: async (ctx) => ({
@@ -1334,7 +1562,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown contact',
         build: async () => ({ path: '/v1/deals', body: { title: 'X', contactId: unknownIds.contactId } }),
       },
@@ -1357,7 +1585,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown company',
         build: async (ctx) => ({
           path: `/v1/deals/${(await ctx.deal()).id}`,
@@ -1373,6 +1601,17 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 409,
+        why: 'a stage being removed',
+        build: async (ctx) => {
+          const { pipeline, stageId } = await removingStage(ctx);
+          return {
+            path: `/v1/deals/${(await ctx.deal({ pipelineId: pipeline.id, stageId: pipeline.stages[0].id })).id}/stage`,
+            body: { stageId },
+          };
+        },
+      },
+      {
         status: 403,
         why: "a member moves another's",
         build: async (ctx) => ({
@@ -1382,7 +1621,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         }),
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown stage',
         build: async (ctx) => ({
           path: `/v1/deals/${(await ctx.deal()).id}/stage`,
@@ -1426,6 +1665,16 @@ export const scenarios: Record<OperationId, Scenario> = {
     },
     cases: [
       {
+        status: 409,
+        why: 'a stage being removed',
+        build: async (ctx) => {
+          const { pipeline, stageId } = await removingStage(ctx);
+          const deal = await ctx.deal({ pipelineId: pipeline.id, stageId: pipeline.stages[0].id });
+          await ctx.call('POST', `/v1/deals/${deal.id}/won`);
+          return { path: `/v1/deals/${deal.id}/reopen`, body: { stageId } };
+        },
+      },
+      {
         status: 403,
         why: "a member reopens another's",
         build: async (ctx) => {
@@ -1435,7 +1684,7 @@ export const scenarios: Record<OperationId, Scenario> = {
         },
       },
       {
-        status: 404,
+        status: 422,
         why: 'an unknown stage',
         build: async (ctx) => {
           const deal = await ctx.deal();
@@ -1506,6 +1755,11 @@ export const scenarios: Record<OperationId, Scenario> = {
   deleteTag: {
     ok: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}` }),
     cases: [
+      {
+        status: 409,
+        why: 'a tag being renamed',
+        build: async (ctx) => ({ path: `/v1/tags/${(await busyTag(ctx, 'rename')).ref}` }),
+      },
       {
         status: 202,
         why: 'contacts left to untag',

@@ -38,7 +38,10 @@ export const companiesRoutes = {
     creates: true,
     versioned: true,
     body: createCompanyInput,
-    refusals: { 409: 'a domain another company holds' },
+    refusals: {
+      409: '`domain_taken`: a domain another company holds',
+      422: '`invalid_reference`: `ownerId` names no record of the workspace',
+    },
     response: { status: 201, description: 'The new company', schema: companySchema },
   }),
   getCompany: route({
@@ -62,7 +65,11 @@ export const companiesRoutes = {
     versioned: true,
     params: companyIdParams,
     body: updateCompanyInput,
-    refusals: { 403: "a member changing another owner's company" },
+    refusals: {
+      403: "a member changing another owner's company",
+      409: '`domain_taken`: a domain another company holds; `record_merged`: the company was merged into another',
+      422: '`invalid_reference`: `ownerId` names no record of the workspace',
+    },
     response: { status: 200, description: 'The updated company', schema: companySchema },
   }),
   archiveCompany: route({
@@ -86,7 +93,10 @@ export const companiesRoutes = {
     auth: true,
     versioned: true,
     params: companyIdParams,
-    refusals: { 403: "a member unarchiving another owner's company" },
+    refusals: {
+      403: "a member unarchiving another owner's company",
+      409: '`record_merged`: the company was merged into another',
+    },
     response: { status: 200, description: 'The company', schema: companySchema },
   }),
   mergeCompanies: route({
@@ -100,7 +110,6 @@ export const companiesRoutes = {
     auth: true,
     params: companyIdParams,
     body: mergeCompaniesInput,
-    refusals: { 403: 'a member', 409: 'a company merged into itself, or one already merged' },
     alsoResponds: [
       {
         status: 202,
@@ -109,6 +118,11 @@ export const companiesRoutes = {
         schema: mergeResultSchema,
       },
     ],
+    refusals: {
+      403: 'a member',
+      409: '`record_merged` / `record_archived`: a source already merged or archived',
+      422: '`invalid_reference`: a source id names no record of the workspace; `limit_exceeded`: more domains than one company may have',
+    },
     response: {
       status: 200,
       description: 'The merge is complete (202: in progress, repeat it)',

@@ -90,7 +90,8 @@ export const contactsRoutes = {
     body: createContactInput,
     refusals: {
       403: 'a member giving the contact to another owner',
-      409: 'a channel value another contact holds (`conflictingContactId`)',
+      409: '`channel_taken`: a channel value another contact holds (`conflictingContactId`)',
+      422: '`invalid_reference`: `ownerId` or `companyId` names no record of the workspace; `unprocessable`: the change would write more than one transaction holds',
     },
     response: { status: 201, description: 'The new contact', schema: contactSchema },
   }),
@@ -117,7 +118,8 @@ export const contactsRoutes = {
     body: updateContactInput,
     refusals: {
       403: "a member changing another owner's contact",
-      409: 'a channel value another contact holds (`conflictingContactId`)',
+      409: '`channel_taken`: a channel value another contact holds (`conflictingContactId`)',
+      422: '`invalid_reference`: `companyId` names no record of the workspace; `unprocessable`: the change would write more than one transaction holds',
     },
     response: { status: 200, description: 'The updated contact', schema: contactSchema },
   }),
@@ -133,8 +135,8 @@ export const contactsRoutes = {
     body: addChannelInput,
     refusals: {
       403: "a member changing another owner's contact",
-      409: 'a channel value another contact holds (`conflictingContactId`)',
-      422: 'more channels than a contact may have (10)',
+      409: '`channel_taken`: a value another contact holds (`conflictingContactId`)',
+      422: '`limit_exceeded`: the contact has 10 channels',
     },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
@@ -171,7 +173,10 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
-    refusals: { 403: "a member unarchiving another owner's contact" },
+    refusals: {
+      403: "a member unarchiving another owner's contact",
+      409: '`record_merged`: the contact was merged into another',
+    },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   suppressContact: route({
@@ -208,7 +213,7 @@ export const contactsRoutes = {
     auth: true,
     versioned: true,
     params: contactIdParams,
-    refusals: { 409: 'the contact belongs to another user' },
+    refusals: { 409: '`already_claimed`: the contact belongs to another user' },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   releaseContact: route({
@@ -233,7 +238,10 @@ export const contactsRoutes = {
     versioned: true,
     params: contactIdParams,
     body: assignOwnerInput,
-    refusals: { 403: 'a member assigning to anyone but themselves' },
+    refusals: {
+      403: 'a member assigning to anyone but themselves',
+      422: '`invalid_reference`: `ownerId` names no record of the workspace',
+    },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   addContactScore: route({
@@ -248,6 +256,7 @@ export const contactsRoutes = {
     creates: true,
     params: contactIdParams,
     body: addScoreInput,
+    refusals: { 403: "a member scoring another owner's contact" },
     response: { status: 201, description: 'The score and the contact', schema: scoredContactSchema },
   }),
   listContactScores: route({
@@ -277,6 +286,7 @@ export const contactsRoutes = {
     auth: true,
     params: contactIdParams,
     body: setQualificationInput,
+    refusals: { 403: "a member qualifying another owner's contact" },
     response: {
       status: 200,
       description: 'The latest qualification and the contact',
@@ -326,7 +336,8 @@ export const contactsRoutes = {
     body: addTagsInput,
     refusals: {
       403: "a member setting `bot:` tags, or tagging another owner's contact",
-      422: 'more tags than a contact may carry',
+      409: '`tag_deleting`: the tag is being deleted',
+      422: '`limit_exceeded`: more tags than a contact may carry',
     },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
@@ -354,7 +365,11 @@ export const contactsRoutes = {
       'The request is checked as a whole first (400 naming fields; 403 when the caller may not take the action at all: a member assigning, or touching `bot:` tags). Then each contact goes through the single operation, with its rights check, events and conditional write, and gets its own outcome: one failing never stops the others. Repeated ids count once; the answer is 200 with `results` in the order given and `counts`.',
     auth: true,
     body: bulkContactsInput,
-    refusals: { 403: 'a member assigning to another user, or setting `bot:` tags' },
+    refusals: {
+      403: 'a member assigning to another user, or setting `bot:` tags',
+      409: '`tag_deleting`: a tag being deleted',
+      422: '`invalid_reference`: `ownerId` names no record of the workspace',
+    },
     response: { status: 200, description: 'One outcome per contact', schema: bulkContactsResult },
   }),
   mergeContacts: route({
@@ -368,7 +383,6 @@ export const contactsRoutes = {
     auth: true,
     params: contactIdParams,
     body: mergeContactsInput,
-    refusals: { 403: 'a member', 409: 'a contact merged into itself, or one already merged' },
     alsoResponds: [
       {
         status: 202,
@@ -376,6 +390,11 @@ export const contactsRoutes = {
         schema: inProgressSchema,
       },
     ],
+    refusals: {
+      403: 'a member',
+      409: '`record_merged` / `record_archived`: a source already merged or archived',
+      422: '`invalid_reference`: a source id names no record of the workspace; `limit_exceeded`: more channels or tags than one contact may carry; `unprocessable`: too much to merge in one transaction',
+    },
     response: { status: 200, description: 'This contact after the merge', schema: contactSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -35,8 +35,8 @@ export const customFieldsRoutes = {
     body: createCustomFieldInput,
     refusals: {
       403: 'a member',
-      409: 'the key is taken for the entity type',
-      422: 'more than 100 fields for the entity type',
+      409: '`already_exists`: the key is taken for the entity type',
+      422: '`limit_exceeded`: 100 fields for the entity type',
     },
     response: { status: 201, description: 'The new definition', schema: customFieldSchema },
   }),
@@ -52,7 +52,10 @@ export const customFieldsRoutes = {
     versioned: true,
     params: customFieldParams,
     body: updateCustomFieldInput,
-    refusals: { 403: 'a member', 409: 'a type change, or an option removed' },
+    refusals: {
+      403: 'a member',
+      409: '`type_immutable`: a type change; `option_removed`: an option removed',
+    },
     response: { status: 200, description: 'The updated definition', schema: customFieldSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

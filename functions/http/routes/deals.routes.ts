@@ -36,7 +36,11 @@ export const dealsRoutes = {
     creates: true,
     versioned: true,
     body: createDealInput,
-    refusals: { 403: 'a member giving the deal to another owner' },
+    refusals: {
+      403: 'a member giving the deal to another owner',
+      409: '`stage_removing`: the stage is being removed',
+      422: '`invalid_reference`: the owner, contact, company, pipeline or stage names no record of the workspace',
+    },
     response: { status: 201, description: 'The new deal', schema: dealSchema },
   }),
   getDeal: route({
@@ -62,7 +66,10 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: updateDealInput,
-    refusals: { 403: "a member changing another owner's deal" },
+    refusals: {
+      403: "a member changing another owner's deal",
+      422: '`invalid_reference`: the owner, contact or company names no record of the workspace',
+    },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
   changeDealStage: route({
@@ -78,7 +85,11 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: changeStageInput,
-    refusals: { 403: "a member moving another owner's deal" },
+    refusals: {
+      403: "a member moving another owner's deal",
+      409: '`stage_removing`: the stage is being removed',
+      422: '`invalid_reference`: the pipeline or stage names no record of the workspace',
+    },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
   markDealWon: route({
@@ -116,7 +127,11 @@ export const dealsRoutes = {
     versioned: true,
     params: dealIdParams,
     body: reopenInput,
-    refusals: { 403: "a member reopening another owner's deal" },
+    refusals: {
+      403: "a member reopening another owner's deal",
+      409: '`stage_removing`: the stage is being removed',
+      422: '`invalid_reference`: `stageId` names no record of the workspace',
+    },
     response: { status: 200, description: 'The deal', schema: dealSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

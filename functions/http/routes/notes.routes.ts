@@ -35,7 +35,7 @@ export const notesRoutes = {
     creates: true,
     versioned: true,
     body: createNoteInput,
-    refusals: { 404: 'the record the note is anchored to' },
+    refusals: { 422: '`invalid_reference`: `anchor.id` names no record of the workspace' },
     response: { status: 201, description: 'The new note', schema: noteSchema },
   }),
   getNote: route({

@@ -24,7 +24,7 @@ export const pinsRoutes = {
     auth: true,
     params: pinSlotParams,
     body: setPinInput,
-    refusals: { 404: 'the contact in the body' },
+    refusals: { 422: '`invalid_reference`: `contactId` names no record of the workspace' },
     response: { status: 200, description: 'The pin', schema: pinSchema },
   }),
   clearPin: route({

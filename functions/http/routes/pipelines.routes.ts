@@ -44,7 +44,7 @@ export const pipelinesRoutes = {
     creates: true,
     versioned: true,
     body: createPipelineInput,
-    refusals: { 403: 'a member' },
+    refusals: { 403: 'a member', 422: '`limit_exceeded`: too many pipelines or stages' },
     response: { status: 201, description: 'The new pipeline', schema: pipelineSchema },
   }),
   getPipeline: route({
@@ -81,7 +81,7 @@ export const pipelinesRoutes = {
     versioned: true,
     params: pipelineIdParams,
     body: addStageInput,
-    refusals: { 403: 'a member' },
+    refusals: { 403: 'a member', 422: '`limit_exceeded`: the pipeline has the most stages allowed' },
     response: { status: 200, description: 'The pipeline', schema: pipelineSchema },
   }),
   reorderStages: route({
@@ -94,7 +94,7 @@ export const pipelinesRoutes = {
     versioned: true,
     params: pipelineIdParams,
     body: reorderStagesInput,
-    refusals: { 403: 'a member' },
+    refusals: { 403: 'a member', 422: '`invalid_reference`: a stage id names no record of the workspace' },
     response: { status: 200, description: 'The pipeline', schema: pipelineSchema },
   }),
   renameStage: route({
@@ -121,7 +121,6 @@ export const pipelinesRoutes = {
     auth: true,
     params: stageParams,
     query: removeStageQuery,
-    refusals: { 403: 'a member', 409: 'deals in the stage and no `moveDealsTo`' },
     alsoResponds: [
       {
         status: 202,
@@ -129,6 +128,11 @@ export const pipelinesRoutes = {
         schema: removeStageResultSchema,
       },
     ],
+    refusals: {
+      403: 'a member',
+      409: '`stage_not_empty`: deals in the stage and no `moveDealsTo`; `stage_required`: the last open, won or lost stage; `stage_removing`',
+      422: '`invalid_reference`: `moveDealsTo` names no record of the workspace',
+    },
     response: {
       status: 200,
       description: 'The stage is removed (202: deals are still moving, repeat)',

@@ -32,7 +32,10 @@ export const tagsRoutes = {
     creates: true,
     versioned: true,
     body: createTagInput,
-    refusals: { 403: 'a member creating a `bot:` tag', 409: 'a tag with the same key is in the library' },
+    refusals: {
+      403: 'a member creating a `bot:` tag',
+      409: '`tag_exists`: a tag with the same key is in the library',
+    },
     response: { status: 201, description: 'The new tag', schema: tagSchema },
   }),
   getTag: route({
@@ -59,7 +62,6 @@ export const tagsRoutes = {
     versioned: true,
     params: tagKeyParams,
     body: updateTagInput,
-    refusals: { 403: 'a member', 409: 'a name whose key another tag has' },
     alsoResponds: [
       {
         status: 202,
@@ -67,6 +69,10 @@ export const tagsRoutes = {
         schema: tagProgressSchema,
       },
     ],
+    refusals: {
+      403: 'a member',
+      409: '`tag_exists`: a name whose key another tag has; `tag_deleting` / `tag_renaming`: another change of the tag is under way',
+    },
     response: {
       status: 200,
       description: 'The tag (202: a rename in progress, repeat it)',
@@ -83,7 +89,6 @@ export const tagsRoutes = {
       'Each contact untagged gets `tag.removed` with the caller as actor; the library `tag.deleted`. A request untags a bounded number of contacts: while some are left it answers 202 with `status: in_progress` (the tag is `deleting` and cannot be added to contacts); repeat it until it answers 204. A repeat after that is a 404.',
     auth: true,
     params: tagKeyParams,
-    refusals: { 403: 'a member' },
     alsoResponds: [
       {
         status: 202,
@@ -91,6 +96,7 @@ export const tagsRoutes = {
         schema: tagProgressSchema,
       },
     ],
+    refusals: { 403: 'a member', 409: '`tag_renaming`: the tag is being renamed' },
     response: { status: 204, description: 'The tag is gone (202: in progress, repeat it)' },
   }),
 } as const satisfies Record<string, RouteDefinition>;

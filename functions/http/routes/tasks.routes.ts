@@ -81,7 +81,7 @@ export const tasksRoutes = {
     body: createTaskInput,
     refusals: {
       403: 'a member assigning the task to another user',
-      404: 'the record the task is anchored to',
+      422: '`invalid_reference`: `anchor.id` or `assigneeId` names no record of the workspace',
     },
     response: { status: 201, description: 'The new task', schema: taskSchema },
   }),
@@ -108,7 +108,10 @@ export const tasksRoutes = {
     versioned: true,
     params: taskIdParams,
     body: updateTaskInput,
-    refusals: { 403: "a member changing another user's task" },
+    refusals: {
+      403: "a member changing another user's task",
+      422: '`invalid_reference`: `anchor.id` names no record of the workspace',
+    },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   claimTask: route({
@@ -122,7 +125,9 @@ export const tasksRoutes = {
     auth: true,
     versioned: true,
     params: taskIdParams,
-    refusals: { 409: 'the task is assigned to another user' },
+    refusals: {
+      409: '`already_claimed`: the task is assigned to another user; `task_done`: the task is done',
+    },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   assignTask: route({
@@ -137,7 +142,11 @@ export const tasksRoutes = {
     versioned: true,
     params: taskIdParams,
     body: assignTaskInput,
-    refusals: { 403: 'a member assigning to anyone but themselves' },
+    refusals: {
+      403: 'a member assigning to anyone but themselves',
+      409: '`task_done`: the task is done',
+      422: '`invalid_reference`: `assigneeId` names no record of the workspace',
+    },
     response: { status: 200, description: 'The task', schema: taskSchema },
   }),
   completeTask: route({

@@ -33,7 +33,11 @@ export const tokensRoutes = {
     auth: true,
     creates: true,
     body: createTokenInput,
-    refusals: { 404: 'the user in the body', 403: 'a member minting a token for another user' },
+    refusals: {
+      403: 'a member minting a token for another user',
+      409: '`user_deactivated`: the user is deactivated',
+      422: '`invalid_reference`: `userId` names no record of the workspace; `limit_exceeded`: the user has the most tokens allowed',
+    },
     response: { status: 201, description: 'The token with its secret', schema: createdApiTokenSchema },
   }),
   revokeToken: route({

@@ -25,7 +25,7 @@ export const usersRoutes = {
     body: addUserInput,
     refusals: {
       403: 'a member; an admin adding an owner',
-      409: '`already_exists`: the email belongs to a user of the workspace',
+      409: '`email_taken`: a user of the workspace has the email',
     },
     response: { status: 201, description: 'The new user', schema: userSchema },
   }),
@@ -54,7 +54,7 @@ export const usersRoutes = {
     body: updateUserInput,
     refusals: {
       403: 'a member changing anyone but their own name; an admin changing an owner or granting the owner role',
-      409: 'the last active owner would lose the role or be deactivated',
+      409: '`last_owner`: the last active owner would lose the role or be deactivated',
     },
     response: { status: 200, description: 'The updated user', schema: userSchema },
   }),

@@ -543,7 +543,7 @@ export interface paths {
         put?: never;
         /**
          * Merge contacts (the same person entered more than once) into this one
-         * @description The caller must be able to write this contact and every source (403 otherwise; ids not in the workspace are 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks and deals move here (at most 500 notes and tasks and 200 deals a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
+         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks and deals move here (at most 500 notes and tasks and 200 deals a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
          */
         post: operations["mergeContacts"];
         delete?: never;
@@ -781,7 +781,7 @@ export interface paths {
         put?: never;
         /**
          * Create a task, in the pool or assigned, anchored to a record or to nothing
-         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (404). Appends `task.created`, about the anchor.
+         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`). Appends `task.created`, about the anchor.
          */
         post: operations["createTask"];
         delete?: never;
@@ -1133,7 +1133,7 @@ export interface paths {
         put?: never;
         /**
          * Move a deal to a stage (of its pipeline, or another with `pipelineId`); the status follows the stage
-         * @description Appends `deal.stage_changed` (from / to), and `deal.won`, `deal.lost` or `deal.reopened` when the status changes. Stage counts and sums move in the same transaction; concurrent changes of one deal cannot both apply (409, or 412 with If-Match).
+         * @description Appends `deal.stage_changed` (from / to), and `deal.won`, `deal.lost` or `deal.reopened` when the status changes. Stage counts and sums move in the same transaction; concurrent changes of one deal apply one after the other, each on the deal as the other left it (with If-Match, the later one is a 412).
          */
         post: operations["changeDealStage"];
         delete?: never;
@@ -2493,6 +2493,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "name": "Olivia Owner",
+                     *         "email": "owner-fca12e@example.com",
+                     *         "role": "owner",
+                     *         "status": "active",
+                     *         "version": 1,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "workspace": {
+                     *         "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *         "name": "Acme",
+                     *         "timeZone": "UTC",
+                     *         "version": 1,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Me"];
                 };
             };
@@ -2539,6 +2561,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "name": "Acme",
+                     *       "timeZone": "UTC",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Workspace"];
                 };
             };
@@ -2578,6 +2610,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "timeZone": "Europe/Berlin"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWorkspaceInput"];
             };
         };
@@ -2592,6 +2629,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "name": "Acme",
+                     *       "timeZone": "Europe/Berlin",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Workspace"];
                 };
             };
@@ -2689,6 +2736,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -2705,6 +2753,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "name": "Olivia Owner",
+                     *           "email": "owner-fca12e@example.com",
+                     *           "role": "owner",
+                     *           "status": "active",
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "name": "Adam Admin",
+                     *           "email": "admin-50b94d@example.com",
+                     *           "role": "admin",
+                     *           "status": "active",
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AatmyqzpYTbhrm0AYoRbMeloQNm46iAEu5CCLiTC4etz16cauLCcGOw8tXcgd3olhW4cV6P9h223CZRdCNf20UPyHJFlOklgJl8Bl_hfMp3GhCLPLOhnRHPr7cZHsxf1b08scLTBjVeBenL0BrtFLMPe"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
@@ -2755,6 +2830,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Nia New",
+                 *       "email": "n-d22fa05e@example.com",
+                 *       "role": "member"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddUserInput"];
             };
         };
@@ -2773,6 +2855,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *       "name": "Nia New",
+                     *       "email": "n-d22fa05e@example.com",
+                     *       "role": "member",
+                     *       "status": "active",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -2811,7 +2905,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `already_exists`: the email belongs to a user of the workspace. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `email_taken`: a user of the workspace has the email. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -2890,6 +2984,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "name": "Mia Member",
+                     *       "email": "member-02affe@example.com",
+                     *       "role": "member",
+                     *       "status": "active",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -2954,6 +3060,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Renamed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateUserInput"];
             };
         };
@@ -2968,6 +3079,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *       "name": "Renamed",
+                     *       "email": "u-a2ffa1ba@example.com",
+                     *       "role": "member",
+                     *       "status": "active",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["User"];
                 };
             };
@@ -3017,7 +3140,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. the last active owner would lose the role or be deactivated. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `last_owner`: the last active owner would lose the role or be deactivated. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3076,6 +3199,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 userId?: string;
             };
@@ -3093,6 +3217,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z3W",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "name": "First owner token",
+                     *           "prefix": "crm_O3Odui",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
+                     *           "revokedAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AX_kmYe6VAAMZktwYMQ6JkEMpXy0dre8Bcdg9KYmUfUC2YPo0hhjCtYbefDZ2W3yihyYyBYpz775Wo14R8C054WBOyjU5AodeHfcftOOLff68eTVUoNIlnU4ulFAJMhKzh3JEth9uvVH2QQpeENqK-HSARnl6vyWMcyEntnzCxhsv3kj_lWC2J6PeD254r-iKvCJbYuQVaOJlIUmVzcnRX4cl8J6O31PYd_BIpy1geDRYkzGxiJBHIn6KsijVWZ4BC-88A03pu43g1uVNat41wyUt0gT89FqpgFIrlTadzESfDt-B4ZuYHpfTJLYiiZCzEyRdFFr"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiTokenPage"];
                 };
             };
@@ -3154,6 +3294,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "CI"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateTokenInput"];
             };
         };
@@ -3170,6 +3315,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5K",
+                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "name": "CI",
+                     *       "prefix": "crm_GUnF9O",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": null,
+                     *       "token": "crm_3xAmPlEt0kEnN0tR3aLxxxxxxxxxxxxxxxxxxxxxxx"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedApiToken"];
                 };
             };
@@ -3208,18 +3365,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace (`not_found`). the user in the body */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `user_deactivated`: the user is deactivated. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3254,7 +3400,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `userId` names no record of the workspace; `limit_exceeded`: the user has the most tokens allowed. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3296,6 +3442,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5T",
+                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "name": "gone",
+                     *       "prefix": "crm_d5lEAJ",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastUsedAt": null,
+                     *       "revokedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApiToken"];
                 };
             };
@@ -3378,6 +3535,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["CustomFieldList"];
                 };
             };
@@ -3428,6 +3590,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "entityType": "deal",
+                 *       "key": "k_a229fad1",
+                 *       "label": "Source",
+                 *       "type": "select",
+                 *       "options": [
+                 *         {
+                 *           "value": "web",
+                 *           "label": "Web"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateCustomFieldInput"];
             };
         };
@@ -3446,6 +3622,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "entityType": "deal",
+                     *       "key": "k_a229fad1",
+                     *       "label": "Source",
+                     *       "type": "select",
+                     *       "options": [
+                     *         {
+                     *           "value": "web",
+                     *           "label": "Web"
+                     *         }
+                     *       ],
+                     *       "required": false,
+                     *       "archived": false,
+                     *       "position": 1,
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CustomField"];
                 };
             };
@@ -3484,7 +3680,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. the key is taken for the entity type. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `already_exists`: the key is taken for the entity type. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3519,7 +3715,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. more than 100 fields for the entity type. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: 100 fields for the entity type. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3558,6 +3754,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "label": "Renamed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateCustomFieldInput"];
             };
         };
@@ -3572,6 +3773,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "entityType": "contact",
+                     *       "key": "f_61b7d82b",
+                     *       "label": "Renamed",
+                     *       "type": "text",
+                     *       "options": [],
+                     *       "required": false,
+                     *       "archived": false,
+                     *       "position": 2,
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CustomField"];
                 };
             };
@@ -3621,7 +3837,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a type change, or an option removed. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `type_immutable`: a type change; `option_removed`: an option removed. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3680,6 +3896,7 @@ export interface operations {
         parameters: {
             query: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "segment";
                 entityId: string;
@@ -3698,6 +3915,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6S",
+                     *           "entityType": "contact",
+                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "type": "owner.claimed",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "payload": {
+                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *             "assignedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "previousOwnerId": null
+                     *           },
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "companyId": null,
+                     *           "dealId": null,
+                     *           "channel": null
+                     *         },
+                     *         {
+                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6R",
+                     *           "entityType": "contact",
+                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "type": "contact.created",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "payload": {
+                     *             "name": "Ada Contact",
+                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *             "channels": [
+                     *               {
+                     *                 "kind": "email",
+                     *                 "normalized": "c-0d4e7868@example.com"
+                     *               }
+                     *             ]
+                     *           },
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "companyId": null,
+                     *           "dealId": null,
+                     *           "channel": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
@@ -3751,6 +4014,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 sort?: "name" | "created" | "updated";
                 /** @description Default: asc for name, desc for dates */
@@ -3783,6 +4047,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-0d4e7868@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-c1a40e82@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "AXtZ_LPH0ZvZIdHPIUJKupOSarRLZM0tc6Ff3Y8jxeXllArXJUF2ZqWerE_IJUkyQWGzDbrxYRq-MXK20ue7i66gOLhQgBOwzRcVTV_o8bT6_5b8AG-Mtd9G6WS0fISU-a8xBCaJ1mLXQnPBuTv51CAZKGAt978ocZXw3p5JDp350e-_pgg"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactSummaryPage"];
                 };
             };
@@ -3833,6 +4128,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Grace Hopper",
+                 *       "jobTitle": "Admiral",
+                 *       "channels": [
+                 *         {
+                 *           "kind": "email",
+                 *           "value": "g-b1303d20@navy.example"
+                 *         },
+                 *         {
+                 *           "kind": "phone",
+                 *           "value": "+1 202 555 1000"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateContactInput"];
             };
         };
@@ -3851,6 +4162,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z7P",
+                     *       "name": "Grace Hopper",
+                     *       "jobTitle": "Admiral",
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": null,
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "g-b1303d20@navy.example",
+                     *       "phone": "+12025551000",
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7Q",
+                     *           "kind": "email",
+                     *           "value": "g-b1303d20@navy.example",
+                     *           "normalized": "g-b1303d20@navy.example",
+                     *           "label": null,
+                     *           "primary": true
+                     *         },
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7R",
+                     *           "kind": "phone",
+                     *           "value": "+1 202 555 1000",
+                     *           "normalized": "+12025551000",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -3889,7 +4250,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a channel value another contact holds (`conflictingContactId`). `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `channel_taken`: a channel value another contact holds (`conflictingContactId`). `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3924,7 +4285,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `companyId` names no record of the workspace; `unprocessable`: the change would write more than one transaction holds. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -3950,6 +4311,7 @@ export interface operations {
         parameters: {
             query: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description A prefix of a name, email, phone number or company; accents and case do not matter */
                 q: string;
@@ -3971,6 +4333,57 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-0d4e7868@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-c1a40e82@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6Y",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-674b182f@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z72",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-fca9a896@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactSearchPage"];
                 };
             };
@@ -4033,6 +4446,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z76",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-71d3e1a3@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z77",
+                     *           "kind": "email",
+                     *           "value": "c-71d3e1a3@example.com",
+                     *           "normalized": "c-71d3e1a3@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4104,6 +4559,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z86",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-d25be5e1@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z87",
+                     *           "kind": "email",
+                     *           "value": "c-d25be5e1@example.com",
+                     *           "normalized": "c-d25be5e1@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4168,6 +4665,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "city": "Lisbon",
+                 *       "jobTitle": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateContactInput"];
             };
         };
@@ -4182,6 +4685,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z8Y",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": "Lisbon",
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-32ad9b16@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z8Z",
+                     *           "kind": "email",
+                     *           "value": "c-32ad9b16@example.com",
+                     *           "normalized": "c-32ad9b16@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4231,7 +4776,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a channel value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `channel_taken`: a channel value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -4266,6 +4811,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `companyId` names no record of the workspace; `unprocessable`: the change would write more than one transaction holds */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -4301,6 +4857,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "phone",
+                 *       "value": "020 7946 1007",
+                 *       "defaultCountry": "GB"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddChannelInput"];
             };
         };
@@ -4315,6 +4878,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZAN",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-673f41d1@example.com",
+                     *       "phone": "+442079461007",
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAP",
+                     *           "kind": "email",
+                     *           "value": "c-673f41d1@example.com",
+                     *           "normalized": "c-673f41d1@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         },
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAS",
+                     *           "kind": "phone",
+                     *           "value": "+44 20 7946 1007",
+                     *           "normalized": "+442079461007",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4364,7 +4977,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a channel value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `channel_taken`: a value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -4408,7 +5021,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. more channels than a contact may have (10) */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the contact has 10 channels */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -4457,6 +5070,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZCP",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": null,
+                     *       "phone": null,
+                     *       "channels": [],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4564,6 +5210,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZDQ",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "archived",
+                     *       "archivedAt": "2026-01-15T09:00:00.000Z",
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-5ead6247@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZDR",
+                     *           "kind": "email",
+                     *           "value": "c-5ead6247@example.com",
+                     *           "normalized": "c-5ead6247@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4671,6 +5359,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZER",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-e157a44a@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZES",
+                     *           "kind": "email",
+                     *           "value": "c-e157a44a@example.com",
+                     *           "normalized": "c-e157a44a@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4720,7 +5450,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `record_merged`: the contact was merged into another. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -4768,6 +5498,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Asked to stop"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SuppressInput"];
             };
         };
@@ -4782,6 +5517,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZGB",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": true,
+                     *       "suppressedAt": "2026-01-15T09:00:00.000Z",
+                     *       "suppressedReason": "Asked to stop",
+                     *       "email": "c-73a730aa@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZGC",
+                     *           "kind": "email",
+                     *           "value": "c-73a730aa@example.com",
+                     *           "normalized": "c-73a730aa@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -4911,6 +5688,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZHM",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-764788a9@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZHN",
+                     *           "kind": "email",
+                     *           "value": "c-764788a9@example.com",
+                     *           "normalized": "c-764788a9@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -5018,6 +5837,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZJW",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-c009a8af@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZJX",
+                     *           "kind": "email",
+                     *           "value": "c-c009a8af@example.com",
+                     *           "normalized": "c-c009a8af@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -5056,7 +5917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. the contact belongs to another user. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `already_claimed`: the contact belongs to another user. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -5114,6 +5975,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZKP",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": null,
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-a0bc51f4@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZKQ",
+                     *           "kind": "email",
+                     *           "value": "c-a0bc51f4@example.com",
+                     *           "normalized": "c-a0bc51f4@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -5211,6 +6114,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignOwnerInput"];
             };
         };
@@ -5225,6 +6133,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZMQ",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-279e0e6d@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZMR",
+                     *           "kind": "email",
+                     *           "value": "c-279e0e6d@example.com",
+                     *           "normalized": "c-279e0e6d@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -5318,6 +6268,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` names no record of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
             429: {
                 headers: {
@@ -5333,6 +6294,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -5352,6 +6314,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactScorePage"];
                 };
             };
@@ -5416,6 +6384,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "value": 4
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddScoreInput"];
             };
         };
@@ -5432,6 +6405,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "score": {
+                     *         "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
+                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "value": 4,
+                     *         "source": "manual",
+                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "contact": {
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "name": "Ada Contact",
+                     *         "jobTitle": null,
+                     *         "role": null,
+                     *         "segment": null,
+                     *         "city": null,
+                     *         "state": null,
+                     *         "country": null,
+                     *         "companyId": null,
+                     *         "companyName": null,
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "status": "active",
+                     *         "archivedAt": null,
+                     *         "mergedInto": null,
+                     *         "mergedFrom": [],
+                     *         "suppressed": false,
+                     *         "suppressedAt": null,
+                     *         "suppressedReason": null,
+                     *         "email": "c-687c55e6@example.com",
+                     *         "phone": null,
+                     *         "channels": [
+                     *           {
+                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZP4",
+                     *             "kind": "email",
+                     *             "value": "c-687c55e6@example.com",
+                     *             "normalized": "c-687c55e6@example.com",
+                     *             "label": null,
+                     *             "primary": true
+                     *           }
+                     *         ],
+                     *         "tags": [],
+                     *         "customFields": {},
+                     *         "score": {
+                     *           "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
+                     *           "value": 4,
+                     *           "source": "manual",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "at": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         "qualification": null,
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "version": 2,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScoredContact"];
                 };
             };
@@ -5453,6 +6484,17 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member scoring another owner's contact */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5531,6 +6573,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -5550,6 +6593,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "current": null,
+                     *       "history": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["QualificationView"];
                 };
             };
@@ -5611,6 +6661,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "hot_lead",
+                 *       "score": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetQualificationInput"];
             };
         };
@@ -5623,6 +6679,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "qualification": {
+                     *         "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
+                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "kind": "hot_lead",
+                     *         "score": 5,
+                     *         "source": "manual",
+                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "contact": {
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "name": "Ada Contact",
+                     *         "jobTitle": null,
+                     *         "role": null,
+                     *         "segment": null,
+                     *         "city": null,
+                     *         "state": null,
+                     *         "country": null,
+                     *         "companyId": null,
+                     *         "companyName": null,
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "status": "active",
+                     *         "archivedAt": null,
+                     *         "mergedInto": null,
+                     *         "mergedFrom": [],
+                     *         "suppressed": false,
+                     *         "suppressedAt": null,
+                     *         "suppressedReason": null,
+                     *         "email": "c-8bb0f2de@example.com",
+                     *         "phone": null,
+                     *         "channels": [
+                     *           {
+                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZRB",
+                     *             "kind": "email",
+                     *             "value": "c-8bb0f2de@example.com",
+                     *             "normalized": "c-8bb0f2de@example.com",
+                     *             "label": null,
+                     *             "primary": true
+                     *           }
+                     *         ],
+                     *         "tags": [],
+                     *         "customFields": {},
+                     *         "score": null,
+                     *         "qualification": {
+                     *           "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
+                     *           "kind": "hot_lead",
+                     *           "score": 5,
+                     *           "source": "manual",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "at": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "version": 2,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["QualifiedContact"];
                 };
             };
@@ -5644,6 +6760,17 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member qualifying another owner's contact */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5709,6 +6836,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Comma-separated event types (e.g. `note.added,deal.won`), at most 20 */
                 types?: string;
@@ -5736,6 +6864,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "kind": "event",
+                     *           "at": "2026-01-15T09:00:00.000Z",
+                     *           "event": {
+                     *             "id": "evt_01KF0E44M0R6PRSVQ2T68B7ZSN",
+                     *             "entityType": "contact",
+                     *             "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "type": "contact.created",
+                     *             "createdAt": "2026-01-15T09:00:00.000Z",
+                     *             "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "payload": {
+                     *               "name": "Ada Contact",
+                     *               "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *               "channels": [
+                     *                 {
+                     *                   "kind": "email",
+                     *                   "normalized": "c-4e5194f1@example.com"
+                     *                 }
+                     *               ]
+                     *             },
+                     *             "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "companyId": null,
+                     *             "dealId": null,
+                     *             "channel": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactTimelinePage"];
                 };
             };
@@ -5800,6 +6961,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "tags": [
+                 *         "vip",
+                 *         "Newsletter"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddTagsInput"];
             };
         };
@@ -5814,6 +6983,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZV3",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-3f4511cd@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZV4",
+                     *           "kind": "email",
+                     *           "value": "c-3f4511cd@example.com",
+                     *           "normalized": "c-3f4511cd@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [
+                     *         "vip",
+                     *         "Newsletter"
+                     *       ],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -5863,7 +7077,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `tag_deleting`: the tag is being deleted. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -5907,7 +7121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. more tags than a contact may carry */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: more tags than a contact may carry */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -5956,6 +7170,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B8008",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-790d020f@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B8009",
+                     *           "kind": "email",
+                     *           "value": "c-790d020f@example.com",
+                     *           "normalized": "c-790d020f@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -6047,6 +7303,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "action": "tag",
+                 *       "contactIds": [
+                 *         "ct_01KF0E44M0R6PRSVQ2T68B801F",
+                 *         "ct_01KF0E44M0R6PRSVQ2T68B801K"
+                 *       ],
+                 *       "tags": [
+                 *         "bulk"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["BulkContactsInput"];
             };
         };
@@ -6059,6 +7327,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801F",
+                     *           "outcome": "changed",
+                     *           "version": 2
+                     *         },
+                     *         {
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801K",
+                     *           "outcome": "changed",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "counts": {
+                     *         "changed": 2,
+                     *         "unchanged": 0,
+                     *         "failed": 0
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["BulkContactsResult"];
                 };
             };
@@ -6097,7 +7386,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `tag_deleting`: a tag being deleted. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6130,6 +7419,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` names no record of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
             429: {
                 headers: {
@@ -6153,6 +7453,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sourceContactIds": [
+                 *         "ct_01KF0E44M0R6PRSVQ2T68B803Y"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MergeContactsInput"];
             };
         };
@@ -6165,6 +7472,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B803T",
+                     *       "name": "Ada Contact",
+                     *       "jobTitle": null,
+                     *       "role": null,
+                     *       "segment": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "companyId": null,
+                     *       "companyName": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "mergedFrom": [
+                     *         {
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B803Y",
+                     *           "name": "Ada Contact",
+                     *           "mergedAt": "2026-01-15T09:00:00.000Z",
+                     *           "channels": [
+                     *             {
+                     *               "kind": "email",
+                     *               "normalized": "c-6908169a@example.com"
+                     *             }
+                     *           ],
+                     *           "tags": [],
+                     *           "fields": [],
+                     *           "mergedContactIds": []
+                     *         }
+                     *       ],
+                     *       "suppressed": false,
+                     *       "suppressedAt": null,
+                     *       "suppressedReason": null,
+                     *       "email": "c-dbeb76d3@example.com",
+                     *       "phone": null,
+                     *       "channels": [
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803V",
+                     *           "kind": "email",
+                     *           "value": "c-dbeb76d3@example.com",
+                     *           "normalized": "c-dbeb76d3@example.com",
+                     *           "label": null,
+                     *           "primary": true
+                     *         },
+                     *         {
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803Z",
+                     *           "kind": "email",
+                     *           "value": "c-6908169a@example.com",
+                     *           "normalized": "c-6908169a@example.com",
+                     *           "label": null,
+                     *           "primary": false
+                     *         }
+                     *       ],
+                     *       "tags": [],
+                     *       "customFields": {},
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Contact"];
                 };
             };
@@ -6225,7 +7597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a contact merged into itself, or one already merged. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `record_merged` / `record_archived`: a source already merged or archived. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6249,6 +7621,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a source id names no record of the workspace; `limit_exceeded`: more channels or tags than one contact may carry; `unprocessable`: too much to merge in one transaction */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -6286,6 +7669,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["PinList"];
                 };
             };
@@ -6325,6 +7713,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetPinInput"];
             };
         };
@@ -6337,6 +7730,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "slot": 1,
+                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *       "contact": {
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *         "name": "Ada Contact",
+                     *         "companyName": null,
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "status": "active",
+                     *         "suppressed": false,
+                     *         "email": "c-ac888238@example.com",
+                     *         "phone": null,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "pinnedAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pin"];
                 };
             };
@@ -6358,17 +7771,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the contact in the body */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6399,6 +7801,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `contactId` names no record of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -6490,6 +7903,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description true lists archived companies instead of active ones */
                 archived?: "true" | "false";
@@ -6510,6 +7924,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["CompanyPage"];
                 };
             };
@@ -6560,6 +7980,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Initech-2d1dbed5",
+                 *       "domains": [
+                 *         "initech-d6b8fc16.example"
+                 *       ],
+                 *       "size": "51-200"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateCompanyInput"];
             };
         };
@@ -6578,6 +8007,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B8085",
+                     *       "name": "Initech-2d1dbed5",
+                     *       "domains": [
+                     *         "initech-d6b8fc16.example"
+                     *       ],
+                     *       "website": null,
+                     *       "industry": null,
+                     *       "size": "51-200",
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "ownerId": null,
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -6605,7 +8057,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a domain another company holds. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `domain_taken`: a domain another company holds. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6640,7 +8092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` names no record of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6684,6 +8136,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808D",
+                     *       "name": "Co-c9dc2982",
+                     *       "domains": [],
+                     *       "website": null,
+                     *       "industry": null,
+                     *       "size": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -6748,6 +8221,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "industry": "Software"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateCompanyInput"];
             };
         };
@@ -6762,6 +8240,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808S",
+                     *       "name": "Co-b4902cf5",
+                     *       "domains": [],
+                     *       "website": null,
+                     *       "industry": "Software",
+                     *       "size": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -6811,7 +8310,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `domain_taken`: a domain another company holds; `record_merged`: the company was merged into another. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6846,6 +8345,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` names no record of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -6891,6 +8401,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B809N",
+                     *       "name": "Co-ae01f855",
+                     *       "domains": [],
+                     *       "website": null,
+                     *       "industry": null,
+                     *       "size": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "archived",
+                     *       "archivedAt": "2026-01-15T09:00:00.000Z",
+                     *       "mergedInto": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -6998,6 +8529,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B80A6",
+                     *       "name": "Co-2e60babc",
+                     *       "domains": [],
+                     *       "website": null,
+                     *       "industry": null,
+                     *       "size": null,
+                     *       "city": null,
+                     *       "state": null,
+                     *       "country": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "status": "active",
+                     *       "archivedAt": null,
+                     *       "mergedInto": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Company"];
                 };
             };
@@ -7047,7 +8599,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `record_merged`: the company was merged into another. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -7092,6 +8644,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sourceCompanyIds": [
+                 *         "co_01KF0E44M0R6PRSVQ2T68B80B7"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MergeCompaniesInput"];
             };
         };
@@ -7104,6 +8663,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "completed",
+                     *       "company": {
+                     *         "id": "co_01KF0E44M0R6PRSVQ2T68B80B5",
+                     *         "name": "Co-dc5b6a58",
+                     *         "domains": [],
+                     *         "website": null,
+                     *         "industry": null,
+                     *         "size": null,
+                     *         "city": null,
+                     *         "state": null,
+                     *         "country": null,
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "status": "active",
+                     *         "archivedAt": null,
+                     *         "mergedInto": null,
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "version": 2,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "contactsMoved": 0,
+                     *       "sources": [
+                     *         {
+                     *           "id": "co_01KF0E44M0R6PRSVQ2T68B80B7",
+                     *           "status": "merged"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["CompanyMergeResult"];
                 };
             };
@@ -7164,7 +8754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a company merged into itself, or one already merged. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `record_merged` / `record_archived`: a source already merged or archived. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -7197,6 +8787,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a source id names no record of the workspace; `limit_exceeded`: more domains than one company may have */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
             429: {
                 headers: {
@@ -7212,6 +8813,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 sort?: "name" | "created" | "updated";
                 /** @description Default: asc for name, desc for dates */
@@ -7243,6 +8845,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["CompanyContactPage"];
                 };
             };
@@ -7296,6 +8904,7 @@ export interface operations {
         parameters: {
             query: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 anchorKind: "contact" | "deal" | "company";
                 anchorId: string;
@@ -7314,6 +8923,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "note_01KF0E44M0R6PRSVQ2T68B80DJ",
+                     *           "anchor": {
+                     *             "kind": "contact",
+                     *             "id": "ct_01KF0E44M0R6PRSVQ2T68B80DE"
+                     *           },
+                     *           "markdown": "A *note*",
+                     *           "html": "<p>A <em>note</em></p>\n",
+                     *           "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "revisions": 0,
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["NotePage"];
                 };
             };
@@ -7375,6 +9006,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "anchor": {
+                 *         "kind": "contact",
+                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                 *       },
+                 *       "markdown": "# Call\nWants a **demo**"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateNoteInput"];
             };
         };
@@ -7393,6 +9033,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80EA",
+                     *       "anchor": {
+                     *         "kind": "contact",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                     *       },
+                     *       "markdown": "# Call\nWants a **demo**",
+                     *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
+                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "revisions": 0,
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Note"];
                 };
             };
@@ -7414,17 +9071,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record the note is anchored to */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7466,7 +9112,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `anchor.id` names no record of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -7510,6 +9156,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80FA",
+                     *       "anchor": {
+                     *         "kind": "contact",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80F6"
+                     *       },
+                     *       "markdown": "A *note*",
+                     *       "html": "<p>A <em>note</em></p>\n",
+                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "revisions": 0,
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Note"];
                 };
             };
@@ -7677,6 +9340,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "markdown": "Edited"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateNoteInput"];
             };
         };
@@ -7691,6 +9359,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80GE",
+                     *       "anchor": {
+                     *         "kind": "contact",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80GA"
+                     *       },
+                     *       "markdown": "Edited",
+                     *       "html": "<p>Edited</p>\n",
+                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "revisions": 1,
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Note"];
                 };
             };
@@ -7799,6 +9484,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -7818,6 +9504,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["NoteRevisionPage"];
                 };
             };
@@ -7871,6 +9563,7 @@ export interface operations {
         parameters: {
             query: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 anchorKind: "contact" | "company" | "deal";
                 anchorId: string;
@@ -7891,6 +9584,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["AnchorTaskPage"];
                 };
             };
@@ -7952,6 +9651,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Send the quote",
+                 *       "dueAt": "2030-01-01T09:00:00Z",
+                 *       "priority": "high",
+                 *       "anchor": {
+                 *         "kind": "contact",
+                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateTaskInput"];
             };
         };
@@ -7970,6 +9680,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80NH",
+                     *       "title": "Send the quote",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": "2030-01-01T09:00:00.000Z",
+                     *       "overdue": false,
+                     *       "priority": "high",
+                     *       "status": "open",
+                     *       "assigneeId": null,
+                     *       "anchor": {
+                     *         "kind": "contact",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                     *       },
+                     *       "completedAt": null,
+                     *       "completedBy": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -7999,17 +9732,6 @@ export interface operations {
             };
             /** @description The caller’s role or ownership does not allow this (`forbidden`). a member assigning the task to another user */
             403: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record the task is anchored to */
-            404: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -8054,7 +9776,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `anchor.id` or `assigneeId` names no record of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -8080,6 +9802,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description `open` (by due time, soonest first; no due time last) or `done` (by completion, newest first) */
                 status?: "open" | "done";
@@ -8098,6 +9821,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["MyTaskPage"];
                 };
             };
@@ -8140,6 +9869,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description `open` (by due time, soonest first; no due time last) or `done` (by completion, newest first) */
                 status?: "open" | "done";
@@ -8158,6 +9888,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["PoolTaskPage"];
                 };
             };
@@ -8200,6 +9936,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -8216,6 +9953,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["OverdueTaskPage"];
                 };
             };
@@ -8258,6 +10001,7 @@ export interface operations {
         parameters: {
             query: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z */
                 from: string;
@@ -8279,6 +10023,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["DueTaskPage"];
                 };
             };
@@ -8339,6 +10089,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PD",
+                     *       "title": "Call back",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": null,
+                     *       "overdue": false,
+                     *       "priority": "normal",
+                     *       "status": "open",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "anchor": null,
+                     *       "completedAt": null,
+                     *       "completedBy": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -8403,6 +10173,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "priority": "urgent",
+                 *       "description": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateTaskInput"];
             };
         };
@@ -8417,6 +10193,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PS",
+                     *       "title": "Call back",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": null,
+                     *       "overdue": false,
+                     *       "priority": "urgent",
+                     *       "status": "open",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "anchor": null,
+                     *       "completedAt": null,
+                     *       "completedBy": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -8510,6 +10306,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `anchor.id` names no record of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
             429: {
                 headers: {
@@ -8546,6 +10353,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80QG",
+                     *       "title": "Call back",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": null,
+                     *       "overdue": false,
+                     *       "priority": "normal",
+                     *       "status": "open",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "anchor": null,
+                     *       "completedAt": null,
+                     *       "completedBy": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -8584,7 +10411,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. the task is assigned to another user. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `already_claimed`: the task is assigned to another user; `task_done`: the task is done. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -8632,6 +10459,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignTaskInput"];
             };
         };
@@ -8646,6 +10478,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80R1",
+                     *       "title": "Call back",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": null,
+                     *       "overdue": false,
+                     *       "priority": "normal",
+                     *       "status": "open",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "anchor": null,
+                     *       "completedAt": null,
+                     *       "completedBy": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -8695,7 +10547,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `task_done`: the task is done. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -8730,6 +10582,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `assigneeId` names no record of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -8775,6 +10638,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80RV",
+                     *       "title": "Call back",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": null,
+                     *       "overdue": false,
+                     *       "priority": "normal",
+                     *       "status": "done",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "anchor": null,
+                     *       "completedAt": "2026-01-15T09:00:00.000Z",
+                     *       "completedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -8882,6 +10765,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80SC",
+                     *       "title": "Call back",
+                     *       "description": null,
+                     *       "descriptionHtml": null,
+                     *       "dueAt": null,
+                     *       "overdue": false,
+                     *       "priority": "normal",
+                     *       "status": "open",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "anchor": null,
+                     *       "completedAt": null,
+                     *       "completedBy": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -8968,6 +10871,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -8984,6 +10888,56 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "pl_default",
+                     *           "name": "Sales",
+                     *           "isDefault": true,
+                     *           "stages": [
+                     *             {
+                     *               "id": "st_open",
+                     *               "name": "Open",
+                     *               "kind": "open",
+                     *               "sortIndex": 0,
+                     *               "removing": null,
+                     *               "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *             },
+                     *             {
+                     *               "id": "st_negotiating",
+                     *               "name": "Negotiating",
+                     *               "kind": "open",
+                     *               "sortIndex": 1,
+                     *               "removing": null,
+                     *               "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *             },
+                     *             {
+                     *               "id": "st_won",
+                     *               "name": "Won",
+                     *               "kind": "won",
+                     *               "sortIndex": 2,
+                     *               "removing": null,
+                     *               "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *             },
+                     *             {
+                     *               "id": "st_lost",
+                     *               "name": "Lost",
+                     *               "kind": "lost",
+                     *               "sortIndex": 3,
+                     *               "removing": null,
+                     *               "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *             }
+                     *           ],
+                     *           "createdBy": "system",
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["PipelinePage"];
                 };
             };
@@ -9034,6 +10988,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Renewals-feb189b1",
+                 *       "stages": [
+                 *         {
+                 *           "name": "Due"
+                 *         },
+                 *         {
+                 *           "name": "Renewed",
+                 *           "kind": "won"
+                 *         },
+                 *         {
+                 *           "name": "Churned",
+                 *           "kind": "lost"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreatePipelineInput"];
             };
         };
@@ -9052,6 +11024,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80T5",
+                     *       "name": "Renewals-feb189b1",
+                     *       "isDefault": false,
+                     *       "stages": [
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T6",
+                     *           "name": "Due",
+                     *           "kind": "open",
+                     *           "sortIndex": 0,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T7",
+                     *           "name": "Renewed",
+                     *           "kind": "won",
+                     *           "sortIndex": 1,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T8",
+                     *           "name": "Churned",
+                     *           "kind": "lost",
+                     *           "sortIndex": 2,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
@@ -9125,7 +11134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: too many pipelines or stages. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -9169,6 +11178,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80TF",
+                     *       "name": "Pipe-46ecea9b",
+                     *       "isDefault": false,
+                     *       "stages": [
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TG",
+                     *           "name": "New",
+                     *           "kind": "open",
+                     *           "sortIndex": 0,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TH",
+                     *           "name": "Talking",
+                     *           "kind": "open",
+                     *           "sortIndex": 1,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TJ",
+                     *           "name": "Won",
+                     *           "kind": "won",
+                     *           "sortIndex": 2,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TK",
+                     *           "name": "Lost",
+                     *           "kind": "lost",
+                     *           "sortIndex": 3,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
@@ -9233,6 +11287,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Renamed-2713938b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RenamePipelineInput"];
             };
         };
@@ -9247,6 +11306,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80VK",
+                     *       "name": "Renamed-2713938b",
+                     *       "isDefault": false,
+                     *       "stages": [
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VM",
+                     *           "name": "New",
+                     *           "kind": "open",
+                     *           "sortIndex": 0,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VN",
+                     *           "name": "Talking",
+                     *           "kind": "open",
+                     *           "sortIndex": 1,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VP",
+                     *           "name": "Won",
+                     *           "kind": "won",
+                     *           "sortIndex": 2,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VQ",
+                     *           "name": "Lost",
+                     *           "kind": "lost",
+                     *           "sortIndex": 3,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
@@ -9366,6 +11470,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "stageIds": [
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810G",
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810F",
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810H",
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810J"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReorderStagesInput"];
             };
         };
@@ -9380,6 +11494,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B810E",
+                     *       "name": "Pipe-7bc239d8",
+                     *       "isDefault": false,
+                     *       "stages": [
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810G",
+                     *           "name": "Talking",
+                     *           "kind": "open",
+                     *           "sortIndex": 0,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810F",
+                     *           "name": "New",
+                     *           "kind": "open",
+                     *           "sortIndex": 1,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810H",
+                     *           "name": "Won",
+                     *           "kind": "won",
+                     *           "sortIndex": 2,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810J",
+                     *           "name": "Lost",
+                     *           "kind": "lost",
+                     *           "sortIndex": 3,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
@@ -9464,6 +11623,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a stage id names no record of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -9499,6 +11669,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Proposal"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddStageInput"];
             };
         };
@@ -9513,6 +11688,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80XG",
+                     *       "name": "Pipe-df31f250",
+                     *       "isDefault": false,
+                     *       "stages": [
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XH",
+                     *           "name": "New",
+                     *           "kind": "open",
+                     *           "sortIndex": 0,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XJ",
+                     *           "name": "Talking",
+                     *           "kind": "open",
+                     *           "sortIndex": 1,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XP",
+                     *           "name": "Proposal",
+                     *           "kind": "open",
+                     *           "sortIndex": 2,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XK",
+                     *           "name": "Won",
+                     *           "kind": "won",
+                     *           "sortIndex": 3,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XM",
+                     *           "name": "Lost",
+                     *           "kind": "lost",
+                     *           "sortIndex": 4,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
@@ -9597,6 +11825,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the pipeline has the most stages allowed */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -9642,6 +11881,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "completed",
+                     *       "dealsMoved": 0,
+                     *       "pipeline": {
+                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B814E",
+                     *         "name": "Pipe-629acf73",
+                     *         "isDefault": false,
+                     *         "stages": [
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814F",
+                     *             "name": "New",
+                     *             "kind": "open",
+                     *             "sortIndex": 0,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814H",
+                     *             "name": "Won",
+                     *             "kind": "won",
+                     *             "sortIndex": 1,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814J",
+                     *             "name": "Lost",
+                     *             "kind": "lost",
+                     *             "sortIndex": 2,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           }
+                     *         ],
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "version": 2,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["RemoveStageResult"];
                 };
             };
@@ -9702,8 +11982,19 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. deals in the stage and no `moveDealsTo`. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `stage_not_empty`: deals in the stage and no `moveDealsTo`; `stage_required`: the last open, won or lost stage; `stage_removing`. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `moveDealsTo` names no record of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -9741,6 +12032,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Fresh"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RenameStageInput"];
             };
         };
@@ -9755,6 +12051,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B812H",
+                     *       "name": "Pipe-605d6b8b",
+                     *       "isDefault": false,
+                     *       "stages": [
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812J",
+                     *           "name": "Fresh",
+                     *           "kind": "open",
+                     *           "sortIndex": 0,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812K",
+                     *           "name": "Talking",
+                     *           "kind": "open",
+                     *           "sortIndex": 1,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812M",
+                     *           "name": "Won",
+                     *           "kind": "won",
+                     *           "sortIndex": 2,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812N",
+                     *           "name": "Lost",
+                     *           "kind": "lost",
+                     *           "sortIndex": 3,
+                     *           "removing": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Pipeline"];
                 };
             };
@@ -9882,6 +12223,111 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "pipeline": {
+                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B816N",
+                     *         "name": "Pipe-99664235",
+                     *         "isDefault": false,
+                     *         "stages": [
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "name": "New",
+                     *             "kind": "open",
+                     *             "sortIndex": 0,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "name": "Talking",
+                     *             "kind": "open",
+                     *             "sortIndex": 1,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "name": "Won",
+                     *             "kind": "won",
+                     *             "sortIndex": 2,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "name": "Lost",
+                     *             "kind": "lost",
+                     *             "sortIndex": 3,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           }
+                     *         ],
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "version": 1,
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "columns": [
+                     *         {
+                     *           "stage": {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "name": "New",
+                     *             "kind": "open",
+                     *             "sortIndex": 0,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           "count": 0,
+                     *           "sums": [],
+                     *           "deals": [],
+                     *           "nextCursor": null
+                     *         },
+                     *         {
+                     *           "stage": {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "name": "Talking",
+                     *             "kind": "open",
+                     *             "sortIndex": 1,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           "count": 0,
+                     *           "sums": [],
+                     *           "deals": [],
+                     *           "nextCursor": null
+                     *         },
+                     *         {
+                     *           "stage": {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "name": "Won",
+                     *             "kind": "won",
+                     *             "sortIndex": 2,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           "count": 0,
+                     *           "sums": [],
+                     *           "deals": [],
+                     *           "nextCursor": null
+                     *         },
+                     *         {
+                     *           "stage": {
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "name": "Lost",
+                     *             "kind": "lost",
+                     *             "sortIndex": 3,
+                     *             "removing": null,
+                     *             "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           "count": 0,
+                     *           "sums": [],
+                     *           "deals": [],
+                     *           "nextCursor": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Board"];
                 };
             };
@@ -9935,6 +12381,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
             };
             header?: never;
@@ -9956,6 +12403,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["StageDealPage"];
                 };
             };
@@ -10009,6 +12462,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 pipelineId?: string;
                 /** @description With pipelineId */
@@ -10041,6 +12495,97 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "lostReason": null,
+                     *           "contactId": null,
+                     *           "customFields": {},
+                     *           "title": "Deal",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "version": 1,
+                     *           "expectedCloseDate": null,
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B815F",
+                     *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "companyId": null,
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "statusKey": "open",
+                     *           "currency": "EUR",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B815N",
+                     *           "closedAt": null,
+                     *           "value": 1000,
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B815H",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "lostReason": null,
+                     *           "contactId": null,
+                     *           "customFields": {},
+                     *           "title": "Deal",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "version": 1,
+                     *           "expectedCloseDate": null,
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "companyId": null,
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "statusKey": "open",
+                     *           "currency": "EUR",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8155",
+                     *           "closedAt": null,
+                     *           "value": 1000,
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "lostReason": null,
+                     *           "contactId": null,
+                     *           "customFields": {},
+                     *           "title": "Deal",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "version": 2,
+                     *           "expectedCloseDate": null,
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "companyId": null,
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "statusKey": "open",
+                     *           "currency": "EUR",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8153",
+                     *           "closedAt": null,
+                     *           "value": 1000,
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Y",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "lostReason": null,
+                     *           "contactId": null,
+                     *           "customFields": {},
+                     *           "title": "Deal",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "version": 1,
+                     *           "expectedCloseDate": null,
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814N",
+                     *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "companyId": null,
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "statusKey": "open",
+                     *           "currency": "EUR",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B814V",
+                     *           "closedAt": null,
+                     *           "value": 1000,
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Q",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["DealPage"];
                 };
             };
@@ -10091,6 +12636,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Annual plan",
+                 *       "value": 1200000,
+                 *       "currency": "USD",
+                 *       "expectedCloseDate": "2030-03-31",
+                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateDealInput"];
             };
         };
@@ -10109,6 +12663,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B8191",
+                     *       "title": "Annual plan",
+                     *       "value": 1200000,
+                     *       "currency": "USD",
+                     *       "expectedCloseDate": "2030-03-31",
+                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X",
+                     *       "companyId": null,
+                     *       "ownerId": null,
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_open",
+                     *       "statusKey": "open",
+                     *       "lostReason": null,
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10147,7 +12724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `stage_removing`: the stage is being removed. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10182,7 +12759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: the owner, contact, company, pipeline or stage names no record of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10226,6 +12803,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81A9",
+                     *       "title": "Deal",
+                     *       "value": 1000,
+                     *       "currency": "EUR",
+                     *       "expectedCloseDate": null,
+                     *       "contactId": null,
+                     *       "companyId": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_open",
+                     *       "statusKey": "open",
+                     *       "lostReason": null,
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10290,6 +12890,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "value": 2500,
+                 *       "expectedCloseDate": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateDealInput"];
             };
         };
@@ -10304,6 +12910,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81AN",
+                     *       "title": "Deal",
+                     *       "value": 2500,
+                     *       "currency": "EUR",
+                     *       "expectedCloseDate": null,
+                     *       "contactId": null,
+                     *       "companyId": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_open",
+                     *       "statusKey": "open",
+                     *       "lostReason": null,
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10397,6 +13026,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: the owner, contact or company names no record of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
             429: {
                 headers: {
@@ -10423,6 +13063,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "stageId": "st_negotiating"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeStageInput"];
             };
         };
@@ -10437,6 +13082,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81BC",
+                     *       "title": "Deal",
+                     *       "value": 1000,
+                     *       "currency": "EUR",
+                     *       "expectedCloseDate": null,
+                     *       "contactId": null,
+                     *       "companyId": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_negotiating",
+                     *       "statusKey": "open",
+                     *       "lostReason": null,
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10486,7 +13154,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `stage_removing`: the stage is being removed. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10521,6 +13189,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: the pipeline or stage names no record of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -10566,6 +13245,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81CH",
+                     *       "title": "Deal",
+                     *       "value": 1000,
+                     *       "currency": "EUR",
+                     *       "expectedCloseDate": null,
+                     *       "contactId": null,
+                     *       "companyId": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_won",
+                     *       "statusKey": "won",
+                     *       "lostReason": null,
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": "2026-01-15T09:00:00.000Z",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10663,6 +13365,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Budget"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MarkLostInput"];
             };
         };
@@ -10677,6 +13384,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81D3",
+                     *       "title": "Deal",
+                     *       "value": 1000,
+                     *       "currency": "EUR",
+                     *       "expectedCloseDate": null,
+                     *       "contactId": null,
+                     *       "companyId": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_lost",
+                     *       "statusKey": "lost",
+                     *       "lostReason": "Budget",
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": "2026-01-15T09:00:00.000Z",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10796,6 +13526,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "stageId": "st_negotiating"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReopenDealInput"];
             };
         };
@@ -10810,6 +13545,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81DS",
+                     *       "title": "Deal",
+                     *       "value": 1000,
+                     *       "currency": "EUR",
+                     *       "expectedCloseDate": null,
+                     *       "contactId": null,
+                     *       "companyId": null,
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "pipelineId": "pl_default",
+                     *       "stageId": "st_negotiating",
+                     *       "statusKey": "open",
+                     *       "lostReason": null,
+                     *       "customFields": {},
+                     *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
+                     *       "closedAt": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Deal"];
                 };
             };
@@ -10859,7 +13617,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `stage_removing`: the stage is being removed. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10903,6 +13661,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `stageId` names no record of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
             429: {
                 headers: {
@@ -10918,6 +13687,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Only tags whose key begins with this (folded); `q=bot:` lists the system tags */
                 q?: string;
@@ -10936,6 +13706,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "key": "vip",
+                     *           "ref": "vip",
+                     *           "name": "vip",
+                     *           "color": null,
+                     *           "description": null,
+                     *           "system": false,
+                     *           "usageCount": 0,
+                     *           "status": "active",
+                     *           "renamingTo": null,
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["TagPage"];
                 };
             };
@@ -10986,6 +13778,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Partner-93e8a004",
+                 *       "color": "#00aa88",
+                 *       "description": "Resellers"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateTagInput"];
             };
         };
@@ -11004,6 +13803,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "partner-93e8a004",
+                     *       "ref": "partner-93e8a004",
+                     *       "name": "Partner-93e8a004",
+                     *       "color": "#00aa88",
+                     *       "description": "Resellers",
+                     *       "system": false,
+                     *       "usageCount": 0,
+                     *       "status": "active",
+                     *       "renamingTo": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tag"];
                 };
             };
@@ -11042,7 +13858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a tag with the same key is in the library. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `tag_exists`: a tag with the same key is in the library. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -11121,6 +13937,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "tag-b6f28991",
+                     *       "ref": "tag-b6f28991",
+                     *       "name": "tag-b6f28991",
+                     *       "color": null,
+                     *       "description": null,
+                     *       "system": false,
+                     *       "usageCount": 0,
+                     *       "status": "active",
+                     *       "renamingTo": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tag"];
                 };
             };
@@ -11248,7 +14081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `tag_renaming`: the tag is being renamed. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -11285,6 +14118,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "color": "#123456"
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateTagInput"];
             };
         };
@@ -11299,6 +14137,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "tag-ce6daa33",
+                     *       "ref": "tag-ce6daa33",
+                     *       "name": "tag-ce6daa33",
+                     *       "color": "#123456",
+                     *       "description": null,
+                     *       "system": false,
+                     *       "usageCount": 0,
+                     *       "status": "active",
+                     *       "renamingTo": null,
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Tag"];
                 };
             };
@@ -11359,7 +14214,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. a name whose key another tag has. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `tag_exists`: a name whose key another tag has; `tag_deleting` / `tag_renaming`: another change of the tag is under way. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -11444,6 +14299,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-06",
+                     *       "to": "2026-12-05",
+                     *       "timeZone": "Europe/Berlin",
+                     *       "granularity": "week",
+                     *       "userId": null,
+                     *       "totals": {},
+                     *       "users": null,
+                     *       "buckets": [
+                     *         {
+                     *           "start": "2026-11-06",
+                     *           "end": "2026-11-08",
+                     *           "counts": {}
+                     *         },
+                     *         {
+                     *           "start": "2026-11-09",
+                     *           "end": "2026-11-15",
+                     *           "counts": {}
+                     *         },
+                     *         {
+                     *           "start": "2026-11-16",
+                     *           "end": "2026-11-22",
+                     *           "counts": {}
+                     *         },
+                     *         {
+                     *           "start": "2026-11-23",
+                     *           "end": "2026-11-29",
+                     *           "counts": {}
+                     *         },
+                     *         {
+                     *           "start": "2026-11-30",
+                     *           "end": "2026-12-05",
+                     *           "counts": {}
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EventCounters"];
                 };
             };
@@ -11517,6 +14410,239 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-11-06",
+                     *       "to": "2026-12-05",
+                     *       "timeZone": "Europe/Berlin",
+                     *       "users": [
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "name": "Olivia Owner",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "name": "Adam Admin",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *           "name": "Mia Member",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *           "name": "Nia New",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4S",
+                     *           "name": "First",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4X",
+                     *           "name": "Nia New",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *           "name": "Renamed",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z53",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z55",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z57",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z59",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5B",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5D",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5F",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5H",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         },
+                     *         {
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5N",
+                     *           "name": "New Person",
+                     *           "messagesSent": 0,
+                     *           "repliesReceived": 0,
+                     *           "dealsCreated": 0,
+                     *           "dealsWon": 0,
+                     *           "dealsLost": 0,
+                     *           "tasksCompleted": 0,
+                     *           "contactsClaimed": 0,
+                     *           "firstResponses": 0,
+                     *           "medianFirstResponseSeconds": null,
+                     *           "wonValue": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["Performance"];
                 };
             };
