@@ -19,7 +19,8 @@ beforeAll(async () => {
   const [api, dynamo, aws, ses] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   apiPort = api;
   dynamoPort = dynamo;
-  child = spawn('npx', ['tsx', 'local/start.ts', '--in-memory'], {
+  // As `npm start` runs it: node with tsx's loader, no relay process between the signal and the CRM.
+  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
     env: {
       ...process.env,
       PORT: String(api),
@@ -167,7 +168,6 @@ describe('npm start', () => {
     // both alike). Not SIGINT here: a shell running CI in the background starts its commands with
     // SIGINT ignored, and that would test the shell, not the CRM.
     process.kill(-child.pid!, 'SIGTERM');
-    // npx itself dies of the signal at once; the CRM behind it then stops its children and exits.
     expect(['0', 'SIGTERM', '143']).toContain(await exited);
     const deadline = Date.now() + 20_000;
     while ((javaPids().length > 0 || !output.includes('SIGTERM: stopping')) && Date.now() < deadline) {
