@@ -19,13 +19,8 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/**
- * Checks an ElectroDB cursor (the last evaluated key, as base64url JSON) before it reaches DynamoDB.
- * Clients only ever see it sealed (http-handler), so this is the domain's own guard: every partition
- * key in it must belong to the caller's workspace, and its shape must be a start key DynamoDB takes.
- */
-export function checkCursor(workspaceId: string, cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
+/** ElectroDB's cursor decoded: the JSON object of a DynamoDB start key, or a 400 `invalid_cursor`. */
+function decodeStartKey(cursor: string): Record<string, unknown> {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -33,6 +28,17 @@ export function checkCursor(workspaceId: string, cursor: string | undefined): st
     throw invalidCursor();
   }
   if (!key || typeof key !== 'object' || Array.isArray(key)) throw invalidCursor();
+  return key as Record<string, unknown>;
+}
+
+/**
+ * Checks an ElectroDB cursor (the last evaluated key, as base64url JSON) before it reaches DynamoDB.
+ * Clients only ever see it sealed (http-handler), so this is the domain's own guard: every partition
+ * key in it must belong to the caller's workspace, and its shape must be a start key DynamoDB takes.
+ */
+export function checkCursor(workspaceId: string, cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  const key = decodeStartKey(cursor);
   // A start key is the table key, plus the key of the index read: anything else DynamoDB refuses.
   const names = Object.keys(key).sort().join();
   if (names !== 'pk,sk' && !/^(gsi\d+)pk,\1sk,pk,sk$/.test(names)) throw invalidCursor();
@@ -66,14 +72,8 @@ export function checkIndexCursor(
   index: { name: string; partition: string; sortPrefix?: string },
 ): string | undefined {
   if (cursor === undefined) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (!key || typeof key !== 'object' || Array.isArray(key)) throw invalidCursor();
-  const fields = key as Record<string, unknown>;
+  const key = decodeStartKey(cursor);
+  const fields = key;
   const [pkField, skField] = [`${index.name}pk`, `${index.name}sk`];
   const expected = ['pk', 'sk', pkField, skField].sort().join();
   if (Object.keys(fields).sort().join() !== expected) throw invalidCursor();

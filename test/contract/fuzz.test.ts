@@ -12,7 +12,7 @@ import { Ctx } from './scenarios';
  * a 5xx and always one the document declares, with the declared body (problem+json for refusals).
  * `FUZZ_RUNS` sets the inputs per operation (`npm run fuzz`: 200); CI runs a few.
  */
-const runs = Number(process.env.FUZZ_RUNS ?? 6);
+const runs = Number(process.env.FUZZ_RUNS ?? 25);
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 
 type Schema = Record<string, unknown>;
