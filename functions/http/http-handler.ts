@@ -49,9 +49,11 @@ export type GroupOperations<G extends HandlerGroup> = {
 };
 
 /**
- * Builds the Lambda handler of one route group: it finds the route by API Gateway's route key,
- * authenticates, parses params, query and body with the route's zod schemas, honours If-Match and
- * Idempotency-Key, calls the operation, and maps its result or error to JSON or problem+json.
+ * Builds the Lambda handler of one route group: it finds the route by API Gateway's route key and
+ * checks the path fits it, authenticates, parses params, query and body with the route's zod schemas,
+ * opens a sealed cursor, honours If-Match and Idempotency-Key, runs the operation (again, from its
+ * read, when it lost a race), seals the next cursor, and maps the result or error to JSON or
+ * problem+json. What it can answer is what `openapi.ts` declares for the route.
  */
 export function createHttpHandler<G extends HandlerGroup>(
   group: G,
