@@ -952,6 +952,15 @@ export const scenarios: Record<OperationId, Scenario> = {
     }),
     cases: [
       {
+        status: 403,
+        why: 'a member gives it to another',
+        build: async (ctx) => ({
+          path: '/v1/companies',
+          body: { name: ctx.unique('Theirs'), ownerId: ctx.ws.admin.user.id },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
         status: 422,
         why: 'an unknown owner',
         build: async (ctx) => ({

@@ -39,6 +39,7 @@ export const companiesRoutes = {
     versioned: true,
     body: createCompanyInput,
     refusals: {
+      403: 'a member giving the company to another owner',
       409: '`domain_taken`: a domain another company holds',
       422: '`invalid_reference`: `ownerId` names no record of the workspace',
     },

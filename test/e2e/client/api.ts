@@ -8057,6 +8057,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member giving the company to another owner */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state; `code` says how. `domain_taken`: a domain another company holds. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
