@@ -241,14 +241,14 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** The body as text: bounded, and refused unless it is well-formed UTF-8. */
 function decodeBody(event: APIGatewayProxyEventV2): string {
   if (!event.body) return '';
-  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (bytes.length > maxBodyBytes) {
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  if ((bytes?.length ?? Buffer.byteLength(event.body)) > maxBodyBytes) {
     throw new DomainError('payload_too_large', `The request body is larger than ${maxBodyBytes} bytes`, {
       fields: [{ field: 'body', message: `At most ${maxBodyBytes} bytes` }],
     });
   }
   try {
-    return event.isBase64Encoded ? strictUtf8.decode(bytes) : event.body;
+    return bytes ? strictUtf8.decode(bytes) : event.body;
   } catch {
     throw validation([{ field: 'body', message: 'The body is not valid UTF-8' }]);
   }
