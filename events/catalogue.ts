@@ -23,10 +23,17 @@ const sentPayload = z.object({
   ...messageRef,
   to: z.string(),
   firstResponseSeconds: z.number().int().nonnegative().nullable(),
+  /** The message's first words, for timelines. */
+  excerpt: z.string().optional(),
 });
 
 /** The contact answered; `assigneeId` is the user the conversation is assigned to (it is their reply received). */
-const repliedPayload = z.object({ ...messageRef, inReplyTo: z.string().nullable(), assigneeId: z.string().nullable() });
+const repliedPayload = z.object({
+  ...messageRef,
+  inReplyTo: z.string().nullable(),
+  assigneeId: z.string().nullable(),
+  excerpt: z.string().optional(),
+});
 
 /**
  * The event type catalogue: one zod schema per type for the `payload` each event carries. An event is
@@ -212,11 +219,44 @@ export const eventCatalogue = {
   'email.replied': repliedPayload,
   /** `hard`: the address does not exist (the channel stops being used); `soft`: a full mailbox, a timeout. */
   'email.bounced': z.object({ ...messageRef, bounceType: z.enum(['hard', 'soft']), reason: z.string().nullable() }),
-  /** Seed 000 "LinkedIn / Telegram sent, replied". */
+  /** Seed 000 "LinkedIn / Telegram sent, replied"; the same pair for every channel of the inbox. */
   'linkedin.sent': sentPayload,
   'linkedin.replied': repliedPayload,
   'telegram.sent': sentPayload,
   'telegram.replied': repliedPayload,
+  'sms.sent': sentPayload,
+  'sms.replied': repliedPayload,
+  'whatsapp.sent': sentPayload,
+  'whatsapp.replied': repliedPayload,
+  /** A user's message to other users on the internal channel (a direct conversation, or a contact's thread). */
+  'internal.sent': sentPayload,
+  /** The inbox: a conversation opened, changed, assigned; its participants; its notes (seen by users only). */
+  'conversation.opened': z.object({
+    kind: z.enum(['contact', 'direct']),
+    channel: z.enum(messageChannels),
+    contactId: z.string().nullable(),
+    userIds: z.array(z.string()),
+  }),
+  'conversation.status_changed': z.object({
+    channel: z.enum(messageChannels),
+    from: z.string(),
+    to: z.string(),
+    snoozedUntil: z.string().nullable(),
+    /** What changed it: a user (`user`), the contact's message (`message`) or the snooze time (`schedule`). */
+    cause: z.enum(['user', 'message', 'schedule']),
+  }),
+  'conversation.assigned': z.object({
+    channel: z.enum(messageChannels),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    /** `claim`, `release`, `assign`, or `reply` (a member's reply to a pool conversation takes it). */
+    how: z.enum(['claim', 'release', 'assign', 'reply']),
+  }),
+  'conversation.participant_added': z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
+  'conversation.participant_removed': z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
+  'conversation.scored': z.object({ value: z.number().int(), source: z.string() }),
+  'conversation.qualified': z.object({ kind: z.string(), score: z.number().int().nullable(), source: z.string() }),
+  'conversation.note_added': z.object({ ...messageRef, channel: z.enum(messageChannels), excerpt: z.string() }),
   /** Seed 000 "Segment joined, left": entity `segment`, about the contact. */
   'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string() }),
   'segment.left': z.object({ segmentId: z.string(), segmentName: z.string() }),
@@ -230,12 +270,14 @@ export const eventCatalogue = {
   }),
 } as const;
 
-/** The channel a messaging event happened on: by its type's group, or (bot events) its payload. */
+/** The channel a messaging event happened on: by its type's group, or (bot, conversation and call events) its payload. */
 export function eventChannel(type: string, payload: unknown): MessageChannel | undefined {
   const group = type.slice(0, type.indexOf('.'));
-  if (group === 'email' || group === 'linkedin' || group === 'telegram') return group;
+  if ((messageChannels as readonly string[]).includes(group)) return group as MessageChannel;
   const channel = (payload as { channel?: unknown } | null)?.channel;
-  return group === 'bot' && messageChannels.includes(channel as MessageChannel) ? (channel as MessageChannel) : undefined;
+  return ['bot', 'conversation', 'call'].includes(group) && messageChannels.includes(channel as MessageChannel)
+    ? (channel as MessageChannel)
+    : undefined;
 }
 
 export type EventType = keyof typeof eventCatalogue;
@@ -257,6 +299,7 @@ export const entityTypes = [
   'tag',
   'conversation',
   'message',
+  'call',
   'segment',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

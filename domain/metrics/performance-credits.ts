@@ -24,8 +24,10 @@ export interface PerformanceCredit {
   at?: string;
 }
 
-const sentTypes = new Set(['email.sent', 'linkedin.sent', 'telegram.sent']);
-const repliedTypes = new Set(['email.replied', 'linkedin.replied', 'telegram.replied']);
+const messagingChannels = ['email', 'linkedin', 'telegram', 'sms', 'whatsapp'];
+// A user's message to colleagues (`internal.sent`) is not a message sent to a contact.
+const sentTypes = new Set(messagingChannels.map((channel) => `${channel}.sent`));
+const repliedTypes = new Set(messagingChannels.map((channel) => `${channel}.replied`));
 
 interface Payload {
   previousStatus?: 'won' | 'lost';

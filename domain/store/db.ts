@@ -17,6 +17,16 @@ import { workspaceSchema } from '../workspaces/workspace.entity';
 import { eventSchema } from '../../events/event.entity';
 import { streamReceiptSchema } from '../../events/stream-receipt.entity';
 import { uniqueGuardSchema } from './unique-guard.entity';
+import {
+  conversationCountSchema,
+  conversationListEntrySchema,
+  conversationQualificationSchema,
+  conversationSchema,
+  conversationScoreSchema,
+  messageReceiptSchema,
+  messageSchema,
+  unreadCounterSchema,
+} from '../inbox/inbox.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -48,6 +58,14 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       deal: new Entity(dealSchema),
       dealListEntry: new Entity(dealListEntrySchema),
       tag: new Entity(tagSchema),
+      conversation: new Entity(conversationSchema),
+      conversationListEntry: new Entity(conversationListEntrySchema),
+      conversationCount: new Entity(conversationCountSchema),
+      conversationScore: new Entity(conversationScoreSchema),
+      conversationQualification: new Entity(conversationQualificationSchema),
+      message: new Entity(messageSchema),
+      messageReceipt: new Entity(messageReceiptSchema),
+      unreadCounter: new Entity(unreadCounterSchema),
     },
     { client, table },
   );

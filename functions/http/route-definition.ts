@@ -17,6 +17,9 @@ export const handlerGroups = [
   'deals',
   'tags',
   'metrics',
+  'inbox',
+  'calls',
+  'attachments',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

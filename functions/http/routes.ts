@@ -14,6 +14,10 @@ import { pipelinesRoutes } from './routes/pipelines.routes';
 import { dealsRoutes } from './routes/deals.routes';
 import { tagsRoutes } from './routes/tags.routes';
 import { metricsRoutes } from './routes/metrics.routes';
+import { conversationsRoutes } from './routes/conversations.routes';
+import { messagesRoutes } from './routes/messages.routes';
+import { callsRoutes } from './routes/calls.routes';
+import { attachmentsRoutes } from './routes/attachments.routes';
 
 export * from './route-definition';
 
@@ -38,6 +42,10 @@ export const routes = {
   ...dealsRoutes,
   ...tagsRoutes,
   ...metricsRoutes,
+  ...conversationsRoutes,
+  ...messagesRoutes,
+  ...callsRoutes,
+  ...attachmentsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

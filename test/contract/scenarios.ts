@@ -6,6 +6,9 @@ import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
 import type { OperationId } from '../../functions/http/routes';
 import type { ApiResponse, TestStack } from '../support/test-stack';
+import { attachmentsScenarios } from './scenarios/attachments';
+import { callsScenarios } from './scenarios/calls';
+import { inboxScenarios } from './scenarios/inbox';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -58,6 +61,11 @@ export const unknownIds = {
   pipelineId: 'pl_00000000000000000000000000',
   stageId: 'st_00000000000000000000000000',
   userId: 'usr_00000000000000000000000000',
+  conversationId: 'cv_00000000000000000000000000',
+  messageId: 'msg_00000000000000000000000000',
+  callId: 'call_00000000000000000000000000',
+  attachmentId: 'att_00000000000000000000000000',
+  participantId: 'usr_00000000000000000000000000',
   tokenId: 'tok_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
@@ -100,6 +108,19 @@ export class Ctx {
         name: 'Ada Contact',
         ownerId: this.ws.admin.user.id,
         channels: [{ kind: 'email', value: email }],
+        ...extra,
+      })
+    ).body;
+  }
+
+  /** A new email conversation with a new contact (owned by the admin), in the pool. */
+  async conversation(extra: Record<string, unknown> = {}): Promise<any> {
+    const contact = await this.contact();
+    return (
+      await this.call('POST', '/v1/conversations', {
+        kind: 'contact',
+        contactId: contact.id,
+        channel: 'email',
         ...extra,
       })
     ).body;
@@ -251,7 +272,7 @@ const tagBatch = lowered(tagLibrarySettings, 'contactsPerRequest');
  * Every operation of the route table: a request that succeeds, and the cases that produce the route's
  * own refusals and other answers. A route without an entry fails the contract test.
  */
-export const scenarios: Record<OperationId, Scenario> = {
+const coreScenarios = {
   getOpenApi: { ok: async () => ({ path: '/openapi.json', token: null }) },
   getDocs: { ok: async () => ({ path: '/docs', token: null }) },
   getDocsAsset: { ok: async () => ({ path: '/docs/assets/standalone.esm.js', token: null }) },
@@ -1811,4 +1832,12 @@ export const scenarios: Record<OperationId, Scenario> = {
       },
     ],
   },
-};
+} satisfies Partial<Record<OperationId, Scenario>>;
+
+/** Every operation's scenario: the core's, and one file per later route group (`scenarios/<group>.ts`). */
+export const scenarios = {
+  ...coreScenarios,
+  ...inboxScenarios,
+  ...callsScenarios,
+  ...attachmentsScenarios,
+} as Record<OperationId, Scenario>;

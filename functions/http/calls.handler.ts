@@ -1,0 +1,3 @@
+import { createHttpHandler } from './http-handler';
+
+export const handler = createHttpHandler('calls', {});

@@ -1,0 +1,50 @@
+import {
+  addConversationScore,
+  addParticipant,
+  assignConversation,
+  claimConversation,
+  getConversation,
+  inboxCounts,
+  listConversationQualifications,
+  listConversations,
+  listConversationScores,
+  openConversation,
+  releaseConversation,
+  removeParticipant,
+  setConversationQualification,
+  setConversationStatus,
+} from '../../domain/inbox/conversations.service';
+import { createHttpHandler, RawResponse } from './http-handler';
+
+export const handler = createHttpHandler('inbox', {
+  listConversations: ({ caller, query }, deps) => listConversations(deps, caller, query),
+  openConversation: async ({ caller, body }, deps) => {
+    const { conversation, created } = await openConversation(deps, caller, body);
+    if (created) return conversation;
+    return new RawResponse(200, JSON.stringify(conversation), {
+      'content-type': 'application/json',
+      etag: `"${conversation.version}"`,
+    });
+  },
+  getInboxCounts: ({ caller }, deps) => inboxCounts(deps, caller),
+  getConversation: ({ caller, params }, deps) => getConversation(deps, caller, params.conversationId),
+  setConversationStatus: ({ caller, params, body, expectedVersion }, deps) =>
+    setConversationStatus(deps, caller, params.conversationId, body, expectedVersion),
+  claimConversation: ({ caller, params, expectedVersion }, deps) =>
+    claimConversation(deps, caller, params.conversationId, expectedVersion),
+  releaseConversation: ({ caller, params, expectedVersion }, deps) =>
+    releaseConversation(deps, caller, params.conversationId, expectedVersion),
+  assignConversation: ({ caller, params, body, expectedVersion }, deps) =>
+    assignConversation(deps, caller, params.conversationId, body.assigneeId, expectedVersion),
+  addConversationParticipant: ({ caller, params, body, expectedVersion }, deps) =>
+    addParticipant(deps, caller, params.conversationId, body, expectedVersion),
+  removeConversationParticipant: ({ caller, params, expectedVersion }, deps) =>
+    removeParticipant(deps, caller, params.conversationId, params.participantId, expectedVersion),
+  addConversationScore: ({ caller, params, body }, deps) => addConversationScore(deps, caller, params.conversationId, body),
+  listConversationScores: ({ caller, params, query }, deps) =>
+    listConversationScores(deps, caller, params.conversationId, query),
+  setConversationQualification: ({ caller, params, body }, deps) =>
+    setConversationQualification(deps, caller, params.conversationId, body),
+  listConversationQualifications: ({ caller, params, query }, deps) =>
+    listConversationQualifications(deps, caller, params.conversationId, query),
+});
