@@ -8,6 +8,7 @@ import type { OperationId } from '../../functions/http/routes';
 import type { ApiResponse, TestStack } from '../support/test-stack';
 import { attachmentsScenarios } from './scenarios/attachments';
 import { callsScenarios } from './scenarios/calls';
+import { conversationsScenarios } from './scenarios/conversations';
 import { inboxScenarios } from './scenarios/inbox';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
@@ -1837,6 +1838,7 @@ const coreScenarios = {
 /** Every operation's scenario: the core's, and one file per later route group (`scenarios/<group>.ts`). */
 export const scenarios = {
   ...coreScenarios,
+  ...conversationsScenarios,
   ...inboxScenarios,
   ...callsScenarios,
   ...attachmentsScenarios,
