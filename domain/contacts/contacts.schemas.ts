@@ -20,7 +20,7 @@ export const channelInput = z
   .meta({ id: 'ChannelInput' });
 export type ChannelInput = z.infer<typeof channelInput>;
 
-const countryCode = z
+export const countryCode = z
   .string()
   .regex(/^[A-Z]{2}$/, 'An ISO 3166-1 alpha-2 country code, e.g. GB')
   .meta({ description: 'Country for phone numbers written without a +country code' });

@@ -17,6 +17,10 @@ export const isoTime = z.iso
   .transform((value) => new Date(value).toISOString())
   .meta({ description: 'ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z' });
 
+/** The channels a contact is reached on (the internal channel is between users). */
+export const contactChannels = ['email', 'sms', 'whatsapp', 'telegram'] as const;
+export type ContactChannel = (typeof contactChannels)[number];
+
 export const conversationId = recordId('cv', 'a conversation');
 export const conversationIdParams = z.object({ conversationId });
 const userId = recordId('usr', 'a user');
@@ -28,7 +32,9 @@ export const openConversationInput = z
       .object({
         kind: z.literal('contact'),
         contactId: contactId.meta({ description: 'The contact the thread is with' }),
-        channel: z.enum(inboxChannels).meta({ description: 'The channel the thread runs on' }),
+        channel: z
+          .enum(contactChannels)
+          .meta({ description: 'The channel the thread runs on (contacts are not on the internal channel)' }),
         subject: z.string().trim().min(1).max(300).optional(),
         new: z
           .boolean()

@@ -8,7 +8,7 @@ import { conflict, DomainError, forbidden, invalid, invalidReference, limitExcee
 
 const unprocessable = (why: string) => new DomainError('unprocessable', why);
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
-import { claimGuard, releaseGuard } from '../store/unique-guard-ops';
+import { claimGuard } from '../store/unique-guard-ops';
 import { writeTransaction } from '../store/transaction';
 import type { TxEntities } from '../store/db';
 import {
@@ -46,7 +46,10 @@ const conversationRef = (conversationId: string) => ({ type: 'conversation' as c
 /** Events about a contact conversation are about its contact too: they appear on its timeline. */
 export const aboutOf = (item: Pick<ConversationItem, 'contactId'>) => (item.contactId ? { contactId: item.contactId } : {});
 
-/** The guard of a contact's current (non-resolved) conversation on one channel: ingest finds it in one read. */
+/**
+ * The guard of a contact's latest conversation on one channel (whatever its status): opening returns
+ * it unless it is resolved, and an inbound message goes to it (reopening it when resolved), in one read.
+ */
 export const openConversationGuard = (workspaceId: string, contactId: string, channel: InboxChannel) => ({
   workspaceId,
   scope: 'open-conversation',
@@ -224,15 +227,12 @@ export async function openConversation(
       });
     }
     const guard = openConversationGuard(workspaceId, contact.contactId, input.channel);
-    if (!input.new) {
-      const existing = await currentConversationId(deps, guard);
-      if (existing) {
-        const item = await findConversation(deps, workspaceId, existing, true);
-        if (item) return { conversation: toConversation(item), created: false };
-      }
+    const owned = await currentConversationId(deps, guard);
+    if (owned && !input.new) {
+      const item = await findConversation(deps, workspaceId, owned, true);
+      if (item && item.status !== 'resolved') return { conversation: toConversation(item), created: false };
     }
     const { item, event } = newContactConversation(deps, caller, contact.contactId, input.channel, at, input.subject);
-    const owned = await currentConversationId(deps, guard);
     await commitConversation(
       deps,
       undefined,
@@ -299,7 +299,7 @@ export async function openConversation(
   return { conversation: toConversation(withKeys(item)), created: true };
 }
 
-async function currentConversationId(deps: CoreDeps, guard: { workspaceId: string; scope: string; value: string }) {
+export async function currentConversationId(deps: CoreDeps, guard: { workspaceId: string; scope: string; value: string }) {
   const { data } = await deps.db.entities.uniqueGuard.get(guard).go({ consistent: true });
   return data?.ownerId;
 }
@@ -308,38 +308,15 @@ export async function getConversation(deps: CoreDeps, caller: CallerContext, con
   return toConversation(await readConversation(deps, caller, conversationId));
 }
 
-/**
- * The guard writes when a contact conversation's status changes: resolving frees the contact's
- * current conversation on the channel; reopening takes it back when it is free.
- */
-export function currentGuardOps(
-  tx: TxEntities,
-  before: ConversationItem,
-  after: ConversationItem,
-  currentOwner: string | undefined,
-  at: string,
-) {
-  if (after.kind !== 'contact' || !after.contactId) return [];
-  const guard = openConversationGuard(after.workspaceId, after.contactId, after.channel);
-  if (after.status === 'resolved' && before.status !== 'resolved' && currentOwner === after.conversationId) {
-    return [releaseGuard(tx, guard, after.conversationId)];
-  }
-  if (after.status !== 'resolved' && before.status === 'resolved' && currentOwner === undefined) {
-    return [claimGuard(tx, guard, after.conversationId, at)];
-  }
-  return [];
-}
-
 /** The status change of `before` to `status`, with its event (the caller commits it). */
-export async function statusChange(
+export function statusChange(
   deps: CoreDeps,
   caller: CallerContext,
   before: ConversationItem,
   status: ConversationStatus,
   snoozedUntil: string | undefined,
   cause: 'user' | 'message' | 'schedule',
-  at: string,
-): Promise<{ after: ConversationItem; events: EventRecord[]; extraOps: (tx: TxEntities) => unknown[] }> {
+): ConversationChange {
   const after: ConversationItem = { ...before, status };
   delete after.snoozedUntil;
   if (status === 'snoozed' && snoozedUntil) after.snoozedUntil = snoozedUntil;
@@ -351,12 +328,7 @@ export async function statusChange(
     { channel: before.channel, from: before.status, to: status, snoozedUntil: after.snoozedUntil ?? null, cause },
     aboutOf(before),
   );
-  const resolvedChanged = (before.status === 'resolved') !== (status === 'resolved');
-  const owner =
-    resolvedChanged && before.contactId
-      ? await currentConversationId(deps, openConversationGuard(before.workspaceId, before.contactId, before.channel))
-      : undefined;
-  return { after, events: [event], extraOps: (tx) => currentGuardOps(tx, before, after, owner, at) };
+  return { after, events: [event] };
 }
 
 /**
@@ -376,7 +348,7 @@ export async function setConversationStatus(
       throw invalidReference('body.snoozedUntil', 'A snooze ends in the future');
     }
     if (before.status === input.status && (before.snoozedUntil ?? undefined) === input.snoozedUntil) return undefined;
-    return statusChange(deps, caller, before, input.status, input.snoozedUntil, 'user', at);
+    return statusChange(deps, caller, before, input.status, input.snoozedUntil, 'user');
   });
 }
 
@@ -783,7 +755,7 @@ export async function wakeSnoozedConversations(deps: CoreDeps, limit = 100): Pro
     await retryLostRaces(async () => {
       const before = await findConversation(deps, due.workspaceId, due.conversationId, true);
       if (!before || before.status !== 'snoozed' || !before.snoozedUntil || before.snoozedUntil > at) return;
-      const change = await statusChange(deps, caller, before, 'open', undefined, 'schedule', at);
+      const change = statusChange(deps, caller, before, 'open', undefined, 'schedule');
       await commitConversation(deps, before, { ...change, after: { ...change.after, version: before.version + 1, updatedAt: at } });
       woken += 1;
     });

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { countryCode } from '../contacts/contacts.schemas';
+import { recordId } from '../shared/ids';
+import { pageQuerySchema } from '../shared/pagination';
+import { contactChannels, conversationId, isoTime } from './conversations.schemas';
+import { authorKinds, inboxChannels, messageKinds } from './inbox.entity';
+
+/** A message body holds at most this many characters (a long email fits; a file goes as an attachment). */
+export const maxBodyLength = 65_536;
+/** One markRead request marks at most this many messages. */
+export const maxReadBatch = 500;
+
+export const messageId = recordId('msg', 'a message');
+export const messageIdParams = z.object({ conversationId, messageId });
+
+/** Provider or integration data carried with a message, as given (at most 16 KB as JSON). */
+const payload = z
+  .record(z.string(), z.unknown())
+  .refine((value) => JSON.stringify(value).length <= 16_384, 'At most 16 KB of JSON')
+  .meta({ description: 'Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON' });
+
+export const messageAttachmentRefSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['image', 'video', 'audio', 'document']),
+    fileName: z.string(),
+    contentType: z.string(),
+    sizeBytes: z.number().int(),
+  })
+  .meta({ id: 'MessageAttachmentRef', description: 'A file on a message: `GET /v1/attachments/{id}` gives a download link' });
+export type MessageAttachmentRef = z.infer<typeof messageAttachmentRefSchema>;
+
+export const sendMessageInput = z
+  .object({
+    body: z.string().max(maxBodyLength).meta({ description: 'The text (may be empty when files are attached)' }),
+    note: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'An internal note: seen by users only, never sent out; it does not answer the contact' }),
+    payload: payload.optional(),
+    attachmentIds: z
+      .array(recordId('att', 'an attachment'))
+      .max(10)
+      .default([])
+      .meta({ description: 'Files uploaded with `POST /v1/attachments`, at most 10' }),
+  })
+  .refine((input) => input.body.trim() !== '' || input.attachmentIds.length > 0, {
+    path: ['body'],
+    message: 'A message needs a body or an attachment',
+  })
+  .meta({ id: 'SendMessageInput' });
+export type SendMessageInput = z.infer<typeof sendMessageInput>;
+
+export const ingestInboundInput = z
+  .object({
+    channel: z.enum(contactChannels).meta({ description: 'The channel it came in on' }),
+    from: z
+      .string()
+      .min(1)
+      .max(512)
+      .meta({ description: 'The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username' }),
+    name: z.string().trim().min(1).max(200).optional().meta({ description: 'The sender’s name, for a contact created by this message' }),
+    defaultCountry: countryCode.optional(),
+    externalId: z
+      .string()
+      .min(1)
+      .max(200)
+      .meta({ description: 'The message’s id at the provider: the same id is stored once (a repeat returns the stored message)' }),
+    body: z.string().max(maxBodyLength),
+    payload: payload.optional(),
+    receivedAt: isoTime.optional().meta({ description: 'When the provider received it (default: now)' }),
+  })
+  .meta({ id: 'IngestInboundInput' });
+export type IngestInboundInput = z.infer<typeof ingestInboundInput>;
+
+export const messageSchema = z
+  .object({
+    id: z.string(),
+    conversationId: z.string(),
+    authorKind: z.enum(authorKinds),
+    authorUserId: z.string().nullable().meta({ description: 'Set exactly when `authorKind` is `user`' }),
+    authorContactId: z.string().nullable().meta({ description: 'Set exactly when `authorKind` is `contact`' }),
+    channel: z.enum(inboxChannels),
+    kind: z.enum(messageKinds),
+    note: z.boolean().meta({ description: 'An internal note: seen by users only' }),
+    body: z.string(),
+    payload: z.record(z.string(), z.unknown()).nullable(),
+    externalId: z.string().nullable(),
+    attachments: z.array(messageAttachmentRefSchema),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Message' });
+export type Message = z.infer<typeof messageSchema>;
+
+export const listMessagesQuery = pageQuerySchema;
+
+export const ingestResultSchema = z
+  .object({
+    message: messageSchema,
+    conversationId: z.string(),
+    contactId: z.string(),
+    createdContact: z.boolean().meta({ description: 'A new contact was created for the sender' }),
+    createdConversation: z.boolean(),
+  })
+  .meta({ id: 'IngestResult' });
+export type IngestResult = z.infer<typeof ingestResultSchema>;
+
+export const markReadInput = z
+  .union([
+    z
+      .object({
+        messageIds: z.array(messageId).min(1).max(maxReadBatch).meta({ description: `Up to ${maxReadBatch} messages` }),
+      })
+      .strict(),
+    z
+      .object({
+        conversationId,
+        upToMessageId: messageId
+          .optional()
+          .meta({ description: 'Everything up to and including this message; absent: everything in the conversation' }),
+      })
+      .strict(),
+  ])
+  .meta({ id: 'MarkReadInput' });
+export type MarkReadInput = z.infer<typeof markReadInput>;
+
+export const markReadResultSchema = z
+  .object({
+    marked: z.number().int().meta({ description: 'Messages that were unread for the caller and now are read' }),
+    more: z.boolean().meta({ description: `More than ${maxReadBatch} were unread: repeat the request for the rest` }),
+  })
+  .meta({ id: 'MarkReadResult' });
+export type MarkReadResult = z.infer<typeof markReadResultSchema>;
+
+export const receiptSchema = z
+  .object({
+    userId: z.string(),
+    status: z.enum(['unread', 'read']),
+    readAt: z.string().nullable(),
+    createdAt: z.string().meta({ description: 'When the message reached the user' }),
+  })
+  .meta({ id: 'MessageReceipt' });
+export type Receipt = z.infer<typeof receiptSchema>;
+
+export const listUnreadQuery = pageQuerySchema;
+
+export const unreadCountsSchema = z
+  .object({
+    total: z.number().int().meta({ description: 'Unread messages for the caller, all conversations' }),
+    views: z
+      .object({ mine: z.number().int(), unassigned: z.number().int(), all: z.number().int(), direct: z.number().int() })
+      .meta({ description: 'Unread messages for the caller per view (`all`: every contact conversation)' }),
+    conversations: z
+      .array(z.object({ conversationId: z.string(), unread: z.number().int(), lastUnreadAt: z.string().nullable() }))
+      .meta({ description: 'The conversations with unread messages for the caller, latest unread first' }),
+  })
+  .meta({ id: 'UnreadCounts' });
+export type UnreadCounts = z.infer<typeof unreadCountsSchema>;
