@@ -14,7 +14,21 @@ import {
   setConversationQualification,
   setConversationStatus,
 } from '../../domain/inbox/conversations.service';
+import {
+  getMessage,
+  ingestInbound,
+  listMessages,
+  listReceipts,
+  listUnread,
+  markRead,
+  sendMessage,
+  unreadCounts,
+} from '../../domain/inbox/messages.service';
+import { requireManager } from '../../domain/shared/context';
 import { createHttpHandler, RawResponse } from './http-handler';
+
+const json = (status: number, body: unknown) =>
+  new RawResponse(status, JSON.stringify(body), { 'content-type': 'application/json' });
 
 export const handler = createHttpHandler('inbox', {
   listConversations: ({ caller, query }, deps) => listConversations(deps, caller, query),
@@ -26,6 +40,18 @@ export const handler = createHttpHandler('inbox', {
       etag: `"${conversation.version}"`,
     });
   },
+  listMessages: ({ caller, params, query }, deps) => listMessages(deps, caller, params.conversationId, query),
+  sendMessage: ({ caller, params, body }, deps) => sendMessage(deps, caller, params.conversationId, body),
+  getMessage: ({ caller, params }, deps) => getMessage(deps, caller, params.conversationId, params.messageId),
+  listMessageReceipts: ({ caller, params }, deps) => listReceipts(deps, caller, params.conversationId, params.messageId),
+  ingestInboundMessage: async ({ caller, body }, deps) => {
+    requireManager(caller, 'bring in inbound messages');
+    const { result, replayed } = await ingestInbound(deps, caller, body);
+    return replayed ? json(200, result) : result;
+  },
+  listUnreadMessages: ({ caller, query }, deps) => listUnread(deps, caller, query),
+  getUnreadCounts: ({ caller }, deps) => unreadCounts(deps, caller),
+  markMessagesRead: ({ caller, body }, deps) => markRead(deps, caller, body),
   getInboxCounts: ({ caller }, deps) => inboxCounts(deps, caller),
   getConversation: ({ caller, params }, deps) => getConversation(deps, caller, params.conversationId),
   setConversationStatus: ({ caller, params, body, expectedVersion }, deps) =>

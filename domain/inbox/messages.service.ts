@@ -1,0 +1,656 @@
+import { newEvent, type EventRecord } from '../../events/event-log';
+import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
+import { channelScope } from '../contacts/contact-record';
+import { createContactInput } from '../contacts/contacts.schemas';
+import { createContact } from '../contacts/contacts.service';
+import { isManager, type CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, isConflict, LostRace, lostRace, notFound } from '../shared/errors';
+import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
+import type { TxEntities } from '../store/db';
+import { claimGuard } from '../store/unique-guard-ops';
+import { userIdsOf, withKeys, type ConversationItem } from './conversation-record';
+import {
+  aboutOf,
+  assertCanReply,
+  assignmentChange,
+  commitConversation,
+  currentConversationId,
+  findConversation,
+  newContactConversation,
+  openConversationGuard,
+  readConversation,
+  statusChange,
+  withUser,
+} from './conversations.service';
+import type { ContactChannel, LastMessage } from './conversations.schemas';
+import {
+  maxReadBatch,
+  type IngestInboundInput,
+  type IngestResult,
+  type MarkReadInput,
+  type MarkReadResult,
+  type Message,
+  type MessageAttachmentRef,
+  type Receipt,
+  type SendMessageInput,
+  type UnreadCounts,
+} from './messages.schemas';
+
+/** The message item as stored. */
+export interface MessageItem {
+  workspaceId: string;
+  conversationId: string;
+  messageId: string;
+  authorKind: 'user' | 'contact' | 'system';
+  authorUserId?: string;
+  authorContactId?: string;
+  channel: ConversationItem['channel'];
+  kind: 'text' | 'media';
+  note: boolean;
+  body: string;
+  payload?: Record<string, unknown>;
+  externalId?: string;
+  attachments?: MessageAttachmentRef[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface ReceiptItem {
+  workspaceId: string;
+  messageId: string;
+  userId: string;
+  conversationId: string;
+  status: 'unread' | 'read';
+  readAt?: string;
+  unreadScope?: string;
+  unreadConversationScope?: string;
+  unreadKey?: string;
+  createdAt: string;
+}
+
+/**
+ * Seed 001's author invariant: user ⇒ authorUserId and no authorContactId; contact ⇒ authorContactId
+ * and no authorUserId; system ⇒ neither. Every message is checked before it is written.
+ */
+export function assertAuthorInvariant(item: Pick<MessageItem, 'authorKind' | 'authorUserId' | 'authorContactId'>): void {
+  const ok =
+    item.authorKind === 'user'
+      ? Boolean(item.authorUserId) && item.authorContactId === undefined
+      : item.authorKind === 'contact'
+        ? Boolean(item.authorContactId) && item.authorUserId === undefined
+        : item.authorUserId === undefined && item.authorContactId === undefined;
+  if (!ok) throw new Error(`Message author invariant broken for a ${item.authorKind} message`);
+}
+
+export function toMessage(item: MessageItem): Message {
+  return {
+    id: item.messageId,
+    conversationId: item.conversationId,
+    authorKind: item.authorKind,
+    authorUserId: item.authorUserId ?? null,
+    authorContactId: item.authorContactId ?? null,
+    channel: item.channel,
+    kind: item.kind,
+    note: item.note,
+    body: item.body,
+    payload: item.payload ?? null,
+    externalId: item.externalId ?? null,
+    attachments: item.attachments ?? [],
+    createdAt: item.createdAt,
+  };
+}
+
+const excerptOf = (body: string) => {
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text.length > 140 ? `${text.slice(0, 139)}…` : text;
+};
+
+const lastMessageOf = (item: MessageItem): LastMessage => ({
+  messageId: item.messageId,
+  authorKind: item.authorKind,
+  excerpt: excerptOf(item.body),
+  note: item.note,
+  createdAt: item.createdAt,
+});
+
+const unprocessable = (why: string, details: Record<string, unknown> = {}) => new DomainError('unprocessable', why, details);
+
+/** The guard that stores an external message id once per workspace and channel: its owner is `<conversationId>/<messageId>`. */
+const externalIdGuard = (workspaceId: string, channel: string, externalId: string) => ({
+  workspaceId,
+  scope: 'message-external',
+  value: `${channel}:${externalId}`,
+});
+
+/** The contact channel kind an inbox channel reaches (an SMS goes to a phone number). */
+const contactChannelKind = (channel: ContactChannel): ChannelKind => (channel === 'sms' ? 'phone' : channel);
+
+// ---------------------------------------------------------------------------------------------
+// Receipts: who a message makes something unread for
+
+/** The workspace's active users (one Query of the users' partition): a pool message reaches them all. */
+async function activeUserIds(deps: CoreDeps, workspaceId: string): Promise<string[]> {
+  const { data } = await deps.db.entities.user.query.byId({ workspaceId }).go({ pages: 'all' });
+  return data.filter((user) => user.status === 'active').map((user) => user.userId);
+}
+
+/**
+ * Who gets an unread receipt: the conversation's users and its assignee; for a contact conversation
+ * in the pool, every active user (anyone may pick it up). Never the author: a user's own messages
+ * make nothing unread for them.
+ */
+export function recipientsOf(conversation: ConversationItem, poolUsers: string[], authorUserId?: string): string[] {
+  const ids = new Set(userIdsOf(conversation));
+  if (conversation.assigneeId) ids.add(conversation.assigneeId);
+  if (conversation.kind === 'contact' && !conversation.assigneeId) poolUsers.forEach((id) => ids.add(id));
+  if (authorUserId) ids.delete(authorUserId);
+  ids.delete('system');
+  return [...ids].sort();
+}
+
+/** Recipients whose receipts go in the message's own transaction; the rest follow in chunks. */
+const inlineRecipients = 30;
+const recipientsPerChunk = 45;
+
+/** One recipient's unread receipt and the ADD to their counter of the conversation (2 items). */
+function receiptOps(tx: TxEntities, conversation: ConversationItem, message: MessageItem, userId: string) {
+  const { workspaceId, conversationId } = conversation;
+  return [
+    tx.messageReceipt
+      .create({
+        workspaceId,
+        messageId: message.messageId,
+        userId,
+        conversationId,
+        status: 'unread',
+        unreadScope: `${workspaceId}#UNREAD#${userId}`,
+        unreadConversationScope: `${workspaceId}#UNREAD#${userId}#${conversationId}`,
+        unreadKey: message.messageId,
+        createdAt: message.createdAt,
+      })
+      .commit(),
+    tx.unreadCounter
+      .update({ workspaceId, userId, conversationId })
+      .add({ unread: 1 })
+      .set({ kind: conversation.kind, assigneeKey: conversation.assigneeId ?? 'none', lastUnreadAt: message.createdAt })
+      .commit(),
+  ];
+}
+
+/**
+ * The receipts that did not fit the message's transaction, in chunks: each chunk creates its receipts
+ * (attribute_not_exists) with their counters atomically, so a chunk written twice counts once.
+ */
+async function writeRemainingReceipts(deps: CoreDeps, conversation: ConversationItem, message: MessageItem, userIds: string[]) {
+  for (let start = 0; start < userIds.length; start += recipientsPerChunk) {
+    const chunk = userIds.slice(start, start + recipientsPerChunk);
+    await deps.db.service.transaction
+      .write((tx) => chunk.flatMap((userId) => receiptOps(tx, conversation, message, userId)))
+      .go();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending
+
+/** Attachments named by a message are prepared by the attachments module (S3 checks); none: nothing. */
+export interface PreparedAttachments {
+  attachments: MessageAttachmentRef[];
+  ops: (tx: TxEntities, ref: { conversationId: string; messageId: string }) => unknown[];
+}
+export type AttachmentPreparer = (ids: string[]) => Promise<PreparedAttachments>;
+const noAttachments: AttachmentPreparer = async (ids) => {
+  if (ids.length > 0) throw unprocessable('Attachments are not available here');
+  return { attachments: [], ops: () => [] };
+};
+
+export interface SendOptions {
+  prepareAttachments?: AttachmentPreparer;
+  /** The external channels connected to the workspace (the channels issue plugs them in); none today. */
+  connectedChannels?: readonly ConversationItem['channel'][];
+}
+
+/** A send that keeps losing races gives up after this many runs (each run reads the conversation again). */
+const maxSendAttempts = 10;
+
+/**
+ * Seed 001 Message.send(): a user's message in a conversation, or an internal note. A member writes
+ * in conversations assigned to them or in the pool; a member's reply (not a note) to a pool
+ * conversation assigns it to them. A user's reply answers what the contact was waiting for
+ * (`waitingSince` cleared; the wait is the first-response time). On an external channel only notes
+ * go out until the channel is connected (422, reason `channel_not_connected`).
+ * Two users replying to one pool conversation at once both keep their message: the first takes the
+ * conversation, the second's message is stored without taking it.
+ */
+export async function sendMessage(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversationId: string,
+  input: SendMessageInput,
+  options: SendOptions = {},
+): Promise<Message> {
+  const { prepareAttachments = noAttachments, connectedChannels = [] } = options;
+  let poolAtStart: boolean | undefined;
+  const prepared = input.attachmentIds.length > 0 ? await prepareAttachments(input.attachmentIds) : undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    const before = await readConversation(deps, caller, conversationId, true);
+    poolAtStart ??= before.kind === 'contact' && !before.assigneeId;
+    if (!poolAtStart) assertCanReply(caller, before);
+    if (before.kind === 'direct' && !userIdsOf(before).includes(caller.userId)) assertCanReply(caller, before);
+    if (before.channel !== 'internal' && !input.note && !connectedChannels.includes(before.channel)) {
+      throw unprocessable(
+        `The ${before.channel} channel is not connected to this workspace yet: only internal notes can be written in this conversation`,
+        { reason: 'channel_not_connected', channel: before.channel },
+      );
+    }
+    const at = deps.clock.nowIso();
+    const message: MessageItem = {
+      workspaceId: caller.workspaceId,
+      conversationId,
+      messageId: deps.newId('msg'),
+      authorKind: 'user',
+      authorUserId: caller.userId,
+      channel: before.channel,
+      kind: prepared && prepared.attachments.length > 0 ? 'media' : 'text',
+      note: input.note,
+      body: input.body,
+      ...(input.payload ? { payload: input.payload } : {}),
+      ...(prepared && prepared.attachments.length > 0 ? { attachments: prepared.attachments } : {}),
+      createdAt: at,
+      updatedAt: at,
+    };
+    assertAuthorInvariant(message);
+    let after: ConversationItem = {
+      ...before,
+      messageCount: before.messageCount + 1,
+      lastActivityAt: at,
+      lastMessage: lastMessageOf(message),
+      participants: withUser(before.participants, caller.userId, caller.userId, at),
+      version: before.version + 1,
+      updatedAt: at,
+    };
+    const events: EventRecord[] = [];
+    let extraOps: ((tx: TxEntities) => unknown[]) | undefined;
+    const reply = !input.note && before.kind === 'contact';
+    if (reply && !before.assigneeId && !isManager(caller)) {
+      const change = await assignmentChange(deps, caller, after, caller.userId, 'reply', at);
+      after = change.after;
+      events.push(...change.events);
+      extraOps = change.extraOps;
+    }
+    let firstResponseSeconds: number | null = null;
+    if (reply && before.waitingSince) {
+      firstResponseSeconds = Math.max(0, Math.round((Date.parse(at) - Date.parse(before.waitingSince)) / 1000));
+      delete after.waitingSince;
+    }
+    const messageRef = { conversationId, messageId: message.messageId };
+    if (input.note) {
+      events.push(
+        newEvent(deps, caller, 'conversation.note_added', { type: 'message', id: message.messageId }, {
+          ...messageRef,
+          channel: before.channel,
+          excerpt: excerptOf(message.body),
+        }, aboutOf(before)),
+      );
+    } else {
+      const others = userIdsOf(after).filter((id) => id !== caller.userId);
+      const type = `${before.channel}.sent` as 'internal.sent';
+      events.push(
+        newEvent(deps, caller, type, { type: 'message', id: message.messageId }, {
+          ...messageRef,
+          to: before.kind === 'contact' ? (before.contactId ?? '') : others.join(','),
+          firstResponseSeconds,
+          excerpt: excerptOf(message.body),
+        }, aboutOf(before)),
+      );
+    }
+    const poolUsers = after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
+    const recipients = recipientsOf(after, poolUsers, caller.userId);
+    const inline = recipients.slice(0, inlineRecipients);
+    try {
+      const written = await commitConversation(deps, before, {
+        after,
+        events,
+        extraOps: (tx) => [
+          tx.message.create(message).commit(),
+          ...inline.flatMap((userId) => receiptOps(tx, after, message, userId)),
+          ...(extraOps?.(tx) ?? []),
+          ...(prepared?.ops(tx, messageRef) ?? []),
+        ],
+      });
+      await writeRemainingReceipts(deps, written, message, recipients.slice(inlineRecipients));
+      return toMessage(message);
+    } catch (error) {
+      if (!(error instanceof LostRace) || attempt >= maxSendAttempts) throw error;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ingesting
+
+/**
+ * Seed 001 Message.ingestInbound(): a contact's message arriving on a channel. The sender's address
+ * finds the contact through its channel guard (or a new contact is created with that channel); the
+ * message goes to the contact's latest conversation on the channel (a snoozed one wakes, a resolved
+ * one reopens) or to a new one. The external id is stored once: a repeat returns the stored message
+ * (`replayed`). At most 4 DynamoDB round trips for a known contact, whatever the conversation's length:
+ * the guards and the users (in parallel), the conversation's guard, the conversation, the write.
+ */
+export async function ingestInbound(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: IngestInboundInput,
+): Promise<{ result: IngestResult; replayed: boolean }> {
+  const { workspaceId } = caller;
+  const kind = contactChannelKind(input.channel);
+  const { normalized } = normaliseChannelValue(kind, input.from, {
+    defaultCountry: input.defaultCountry as never,
+    field: 'body.from',
+  });
+  const externalGuard = externalIdGuard(workspaceId, input.channel, input.externalId);
+  const channelGuard = { workspaceId, scope: channelScope(kind), value: normalized };
+  const [{ data: guards }, users] = await Promise.all([
+    deps.db.entities.uniqueGuard.get([externalGuard, channelGuard]).go({ consistent: true }),
+    activeUserIds(deps, workspaceId),
+  ]);
+  const stored = guards.find((guard) => guard.scope === externalGuard.scope);
+  if (stored) return { result: await storedIngest(deps, workspaceId, stored.ownerId), replayed: true };
+
+  let contactId = guards.find((guard) => guard.scope === channelGuard.scope)?.ownerId;
+  let createdContact = false;
+  if (!contactId) {
+    try {
+      const contact = await createContact(
+        deps,
+        caller,
+        createContactInput.parse({
+          name: input.name ?? input.from.trim(),
+          channels: [{ kind, value: input.from }],
+          ...(input.defaultCountry ? { defaultCountry: input.defaultCountry } : {}),
+        }),
+      );
+      contactId = contact.id;
+      createdContact = true;
+    } catch (error) {
+      // Another message from the same sender created the contact first: run again, it is found.
+      if (isConflict(error)) throw lostRace('The sender’s contact');
+      throw error;
+    }
+  }
+
+  const at = deps.clock.nowIso();
+  const guard = openConversationGuard(workspaceId, contactId, input.channel);
+  const currentId = await currentConversationId(deps, guard);
+  const before = currentId ? await findConversation(deps, workspaceId, currentId, true) : undefined;
+  const opened = before ? undefined : newContactConversation(deps, caller, contactId, input.channel, at);
+  const base = before ?? opened!.item;
+  const conversationId = base.conversationId;
+  const message: MessageItem = {
+    workspaceId,
+    conversationId,
+    messageId: deps.newId('msg'),
+    authorKind: 'contact',
+    authorContactId: contactId,
+    channel: input.channel,
+    kind: 'text',
+    note: false,
+    body: input.body,
+    ...(input.payload ? { payload: input.payload } : {}),
+    externalId: input.externalId,
+    createdAt: input.receivedAt && input.receivedAt < at ? input.receivedAt : at,
+    updatedAt: at,
+  };
+  assertAuthorInvariant(message);
+  let after: ConversationItem = {
+    ...base,
+    messageCount: base.messageCount + 1,
+    lastActivityAt: at,
+    lastMessage: lastMessageOf(message),
+    waitingSince: base.waitingSince ?? message.createdAt,
+    ...(before ? { version: before.version + 1, updatedAt: at } : {}),
+  };
+  const events: EventRecord[] = opened ? [opened.event] : [];
+  if (after.status === 'snoozed' || after.status === 'resolved') {
+    const woken = statusChange(deps, caller, after, 'open', undefined, 'message');
+    after = woken.after;
+    events.push(...woken.events);
+  }
+  events.push(
+    newEvent(
+      deps,
+      caller,
+      `${input.channel}.replied` as 'email.replied',
+      { type: 'message', id: message.messageId },
+      {
+        conversationId,
+        messageId: message.messageId,
+        inReplyTo: base.lastMessage && base.lastMessage.authorKind !== 'contact' ? base.lastMessage.messageId : null,
+        assigneeId: after.assigneeId ?? null,
+        excerpt: excerptOf(message.body),
+      },
+      { contactId },
+    ),
+  );
+  const recipients = recipientsOf(after, users);
+  const inline = recipients.slice(0, inlineRecipients);
+  const written = await commitConversation(deps, before, {
+    after,
+    events,
+    extraOps: (tx) => [
+      tx.message.create(message).commit(),
+      claimGuard(tx, externalGuard, `${conversationId}/${message.messageId}`, at),
+      ...(opened
+        ? [
+            currentId
+              ? tx.uniqueGuard
+                  .patch(guard)
+                  .set({ ownerId: conversationId })
+                  .where((attr, { eq }) => eq(attr.ownerId, currentId))
+                  .commit()
+              : claimGuard(tx, guard, conversationId, at),
+          ]
+        : []),
+      ...inline.flatMap((userId) => receiptOps(tx, withKeys(after), message, userId)),
+    ],
+  });
+  await writeRemainingReceipts(deps, written, message, recipients.slice(inlineRecipients));
+  return {
+    result: { message: toMessage(message), conversationId, contactId, createdContact, createdConversation: Boolean(opened) },
+    replayed: false,
+  };
+}
+
+/** The message an earlier ingest stored under the same external id. */
+async function storedIngest(deps: CoreDeps, workspaceId: string, owner: string): Promise<IngestResult> {
+  const [conversationId = '', messageId = ''] = owner.split('/');
+  const { data } = await deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true });
+  if (!data) throw lostRace('The stored message');
+  const item = data as MessageItem;
+  return {
+    message: toMessage(item),
+    conversationId,
+    contactId: item.authorContactId ?? '',
+    createdContact: false,
+    createdConversation: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** A conversation's messages, newest first: one GetItem (access) and one Query, in parallel. */
+export async function listMessages(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversationId: string,
+  query: PageQuery,
+): Promise<Page<Message>> {
+  const [, result] = await Promise.all([
+    readConversation(deps, caller, conversationId),
+    deps.db.entities.message.query
+      .byConversation({ workspaceId: caller.workspaceId, conversationId })
+      .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(caller.workspaceId, query.cursor) ?? null }),
+  ]);
+  return { items: (result.data as MessageItem[]).map(toMessage), nextCursor: result.cursor ?? null };
+}
+
+export async function getMessage(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversationId: string,
+  messageId: string,
+): Promise<Message> {
+  const [, { data }] = await Promise.all([
+    readConversation(deps, caller, conversationId),
+    deps.db.entities.message.get({ workspaceId: caller.workspaceId, conversationId, messageId }).go(),
+  ]);
+  if (!data) throw notFound('Message');
+  return toMessage(data as MessageItem);
+}
+
+/** Who a message reached and who read it, when: one Query of its receipts. */
+export async function listReceipts(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversationId: string,
+  messageId: string,
+): Promise<{ items: Receipt[] }> {
+  await getMessage(deps, caller, conversationId, messageId);
+  const { data } = await deps.db.entities.messageReceipt.query
+    .byMessage({ workspaceId: caller.workspaceId, messageId })
+    .go({ pages: 'all' });
+  return {
+    items: data.map((item) => ({
+      userId: item.userId,
+      status: item.status,
+      readAt: item.readAt ?? null,
+      createdAt: item.createdAt,
+    })),
+  };
+}
+
+/**
+ * Seed 001 Message.listUnread(): the caller's unread messages across conversations, newest first:
+ * one Query of their unread receipts and one BatchGetItem of the messages.
+ */
+export async function listUnread(deps: CoreDeps, caller: CallerContext, query: PageQuery): Promise<Page<Message>> {
+  const { workspaceId, userId } = caller;
+  const unreadScope = `${workspaceId}#UNREAD#${userId}`;
+  const result = await deps.db.entities.messageReceipt.query
+    .unreadByUser({ unreadScope })
+    .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(workspaceId, query.cursor) ?? null });
+  const receipts = result.data as ReceiptItem[];
+  if (receipts.length === 0) return { items: [], nextCursor: null };
+  const keys = receipts.map((receipt) => ({ workspaceId, conversationId: receipt.conversationId, messageId: receipt.messageId }));
+  const { data } = await deps.db.entities.message.get(keys as never).go();
+  const byId = new Map((data as unknown as MessageItem[]).map((item) => [item.messageId, item]));
+  return {
+    items: receipts.flatMap((receipt) => {
+      const item = byId.get(receipt.messageId);
+      return item ? [toMessage(item)] : [];
+    }),
+    nextCursor: result.cursor ?? null,
+  };
+}
+
+/**
+ * The caller's unread counts, per conversation and per view, from their counter items: one Query of
+ * their counters' partition (a counter per conversation they have received messages in).
+ */
+export async function unreadCounts(deps: CoreDeps, caller: CallerContext): Promise<UnreadCounts> {
+  const { data } = await deps.db.entities.unreadCounter.query
+    .byUser({ workspaceId: caller.workspaceId, userId: caller.userId })
+    .go({ pages: 'all' });
+  const views = { mine: 0, unassigned: 0, all: 0, direct: 0 };
+  let total = 0;
+  const conversations: UnreadCounts['conversations'] = [];
+  for (const counter of data) {
+    const unread = Math.max(0, counter.unread);
+    if (unread === 0) continue;
+    total += unread;
+    if (counter.kind === 'direct') views.direct += unread;
+    else {
+      views.all += unread;
+      if (counter.assigneeKey === caller.userId) views.mine += unread;
+      if (counter.assigneeKey === 'none') views.unassigned += unread;
+    }
+    conversations.push({ conversationId: counter.conversationId, unread, lastUnreadAt: counter.lastUnreadAt ?? null });
+  }
+  conversations.sort((a, b) => (b.lastUnreadAt ?? '').localeCompare(a.lastUnreadAt ?? ''));
+  return { total, views, conversations };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Marking read
+
+/** Receipts and their counters per transaction (each chunk: its receipts plus one counter per conversation). */
+const receiptsPerTransaction = 80;
+
+/**
+ * Seed 001 markRead / markReadBatch: the caller's receipts of the given messages (up to 500), or of
+ * everything up to a message in a conversation, become `read`, and their conversations' counters go
+ * down by as many, in the same transactions. Messages already read (or never unread for the caller)
+ * are left alone; `more` says a conversation had more than 500 unread.
+ */
+export async function markRead(deps: CoreDeps, caller: CallerContext, input: MarkReadInput): Promise<MarkReadResult> {
+  const { workspaceId, userId } = caller;
+  let receipts: ReceiptItem[];
+  let more = false;
+  if ('messageIds' in input) {
+    const ids = [...new Set(input.messageIds)];
+    const { data } = await deps.db.entities.messageReceipt
+      .get(ids.map((messageId) => ({ workspaceId, messageId, userId })))
+      .go({ consistent: true });
+    receipts = (data as ReceiptItem[]).filter((receipt) => receipt.status === 'unread');
+  } else {
+    await readConversation(deps, caller, input.conversationId);
+    const unreadConversationScope = `${workspaceId}#UNREAD#${userId}#${input.conversationId}`;
+    const query = deps.db.entities.messageReceipt.query.unreadByConversation({ unreadConversationScope });
+    const result = await (input.upToMessageId ? query.lte({ unreadKey: input.upToMessageId }) : query).go({
+      limit: maxReadBatch,
+      pages: 1,
+    });
+    receipts = (result.data as ReceiptItem[]).filter((receipt) => receipt.status === 'unread');
+    more = result.cursor !== null;
+  }
+  const at = deps.clock.nowIso();
+  for (let start = 0; start < receipts.length; start += receiptsPerTransaction) {
+    const chunk = receipts.slice(start, start + receiptsPerTransaction);
+    const perConversation = new Map<string, number>();
+    for (const receipt of chunk) perConversation.set(receipt.conversationId, (perConversation.get(receipt.conversationId) ?? 0) + 1);
+    await writeReadChunk(deps, chunk, perConversation, at);
+  }
+  return { marked: receipts.length, more };
+}
+
+async function writeReadChunk(deps: CoreDeps, chunk: ReceiptItem[], perConversation: Map<string, number>, at: string) {
+  const { workspaceId, userId } = chunk[0]!;
+  const result = await deps.db.service.transaction
+    .write((tx) => [
+      ...chunk.map((receipt) =>
+        tx.messageReceipt
+          .put({
+            workspaceId: receipt.workspaceId,
+            messageId: receipt.messageId,
+            userId: receipt.userId,
+            conversationId: receipt.conversationId,
+            status: 'read',
+            readAt: at,
+            createdAt: receipt.createdAt,
+          })
+          .where((attr, { eq }) => eq(attr.status, 'unread'))
+          .commit(),
+      ),
+      ...[...perConversation].map(([conversationId, count]) =>
+        tx.unreadCounter
+          .patch({ workspaceId, userId, conversationId })
+          .add({ unread: -count })
+          .commit(),
+      ),
+    ])
+    .go();
+  // A receipt read meanwhile (another tab): run again from the read, which leaves it out.
+  if (result.canceled) throw lostRace('The read state');
+}
