@@ -27,10 +27,11 @@ export const contactTimelineQuery = pageQuerySchema
 export type ContactTimelineQuery = z.infer<typeof contactTimelineQuery>;
 
 /**
- * One entry of a contact's timeline, a discriminated union on `kind`. Today every entry is an event.
- * When the inbox lands, its message items are indexed in the same gsi1 partition as the contact's
- * events (`aboutContactKey`, sort key the message's ULID id), so the same one Query per page returns
- * them interleaved by time, and they join this union as `{ kind: 'message', at, message }`.
+ * One entry of a contact's timeline, a discriminated union on `kind`. Every entry is an event: the
+ * inbox's messages, notes and calls appear through their own events (`<channel>.sent`,
+ * `<channel>.replied`, `conversation.note_added`, `call.*`), which carry the conversation and message
+ * ids and the message's first words, interleaved with the other events by time in the same one Query
+ * per page.
  */
 export const timelineEventEntrySchema = z
   .object({
@@ -42,5 +43,5 @@ export const timelineEventEntrySchema = z
 
 export const timelineEntrySchema = z
   .discriminatedUnion('kind', [timelineEventEntrySchema])
-  .meta({ id: 'TimelineEntry', description: 'An entry of the timeline: `kind` says which (only `event` for now; `message` when the inbox lands)' });
+  .meta({ id: 'TimelineEntry', description: 'An entry of the timeline: `kind` says which (`event`; messages and calls appear as their events)' });
 export type TimelineEntry = z.infer<typeof timelineEntrySchema>;

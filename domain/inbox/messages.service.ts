@@ -302,6 +302,7 @@ export async function sendMessage(
           to: before.kind === 'contact' ? (before.contactId ?? '') : others.join(','),
           firstResponseSeconds,
           excerpt: excerptOf(message.body),
+          ...(before.channel === 'email' ? { subject: before.subject ?? null } : {}),
         }, aboutOf(before)),
       );
     }

@@ -154,3 +154,71 @@ describe('replies and notes', () => {
     expect(refused.status).toBe(403);
   });
 });
+
+describe('replies on a connected channel (domain)', () => {
+  const callerOf = (actor: { user: { id: string } }, role: 'owner' | 'admin' | 'member') => ({
+    workspaceId: acme.workspace.id,
+    userId: actor.user.id,
+    role,
+  });
+
+  it('a member’s reply to a pool conversation assigns it to them and answers the wait', async () => {
+    const { sendMessage } = await import('../../domain/inbox/messages.service');
+    const res = await ok(inbound({ from: 'answer-me@example.com' }), 201);
+    stack.clock.advance(90_000);
+    await sendMessage(stack.deps, callerOf(max, 'member'), res.conversationId, { body: 'On it', note: false, attachmentIds: [] }, {
+      connectedChannels: ['email'],
+    });
+    const conversation = await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}`));
+    expect(conversation).toMatchObject({ assigneeId: max.user.id, waitingSince: null, messageCount: 2 });
+    const events = await ok(get(acme.owner.token, `/v1/contacts/${res.contactId}/timeline`));
+    const sent = events.items.find((entry: any) => entry.event.type === 'email.sent');
+    expect(sent.event.payload).toMatchObject({ firstResponseSeconds: 90, excerpt: 'On it', conversationId: res.conversationId });
+    const received = events.items.find((entry: any) => entry.event.type === 'email.replied');
+    expect(received.event.payload).toMatchObject({ messageId: res.message.id, excerpt: 'Hello?' });
+  });
+
+  it('two members replying to one pool conversation at once: both messages kept, one assignee', async () => {
+    const { sendMessage } = await import('../../domain/inbox/messages.service');
+    const res = await ok(inbound({ from: 'race@example.com' }), 201);
+    const send = (actor: { user: { id: string } }, body: string) =>
+      sendMessage(stack.deps, callerOf(actor, 'member'), res.conversationId, { body, note: false, attachmentIds: [] }, {
+        connectedChannels: ['email'],
+      });
+    const [a, b] = await Promise.all([send(acme.member, 'Me first'), send(max, 'No, me')]);
+    const messages = await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}/messages`));
+    expect(messages.items.map((m: any) => m.id).sort()).toEqual([a.id, b.id, res.message.id].sort());
+    const conversation = await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}`));
+    expect([acme.member.user.id, max.user.id]).toContain(conversation.assigneeId);
+    const assignments = (await ok(get(acme.owner.token, `/v1/contacts/${res.contactId}/timeline`))).items.filter(
+      (entry: any) => entry.event.type === 'conversation.assigned',
+    );
+    expect(assignments).toHaveLength(1);
+  });
+});
+
+describe('read state', () => {
+  it('marks everything up to a message in a conversation', async () => {
+    const first = await ok(inbound({ from: 'batch@example.com', body: 'one' }), 201);
+    const second = await ok(inbound({ from: 'batch@example.com', body: 'two' }), 201);
+    await ok(inbound({ from: 'batch@example.com', body: 'three' }), 201);
+    const counts = await unread(max.token);
+    expect(counts.conversations.find((c: any) => c.conversationId === first.conversationId).unread).toBe(3);
+    expect(
+      await ok(post(max.token, '/v1/inbox/read', { conversationId: first.conversationId, upToMessageId: second.message.id })),
+    ).toEqual({ marked: 2, more: false });
+    expect((await unread(max.token)).conversations.find((c: any) => c.conversationId === first.conversationId).unread).toBe(1);
+    expect(await ok(post(max.token, '/v1/inbox/read', { conversationId: first.conversationId }))).toEqual({ marked: 1, more: false });
+    expect((await unread(max.token)).conversations.find((c: any) => c.conversationId === first.conversationId)).toBeUndefined();
+  });
+
+  it('reads cost: messages page = 1 Query + 1 GetItem; unread counts = 1 Query (the token is cached)', async () => {
+    const res = await ok(inbound({ from: 'reads@example.com' }), 201);
+    stack.calls.reset();
+    await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}/messages`, { limit: '10' }));
+    expect(stack.calls.counts).toEqual({ QueryCommand: 1, GetItemCommand: 1 });
+    stack.calls.reset();
+    await unread(acme.owner.token);
+    expect(stack.calls.counts).toEqual({ QueryCommand: 1 });
+  });
+});
