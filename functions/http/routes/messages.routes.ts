@@ -40,8 +40,7 @@ export const messagesRoutes = {
     body: sendMessageInput,
     refusals: {
       403: 'a member writing in a conversation assigned to another user, or an outsider in a direct conversation',
-      409: '`attachment_used`: an attachment is on another message already',
-      422: '`unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment is not uploaded; `invalid_reference`: an attachment id names no upload of the workspace',
+      422: '`unprocessable`: the channel is not connected (`reason: channel_not_connected`)',
     },
     response: { status: 201, description: 'The message', schema: messageSchema },
   }),
