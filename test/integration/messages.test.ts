@@ -222,3 +222,110 @@ describe('read state', () => {
     expect(stack.calls.counts).toEqual({ QueryCommand: 1 });
   });
 });
+
+describe('unread counts equal a recount', () => {
+  /** Every user's unread count per conversation, recounted from each message's receipts. */
+  async function recount(conversationIds: string[], token = acme.admin.token) {
+    const counts = new Map<string, Map<string, number>>();
+    for (const conversationId of conversationIds) {
+      let cursor: string | undefined;
+      do {
+        const page = await ok(get(token, `/v1/conversations/${conversationId}/messages`, cursor ? { cursor } : {}));
+        for (const message of page.items) {
+          const receipts = await ok(get(token, `/v1/conversations/${conversationId}/messages/${message.id}/receipts`));
+          for (const receipt of receipts.items) {
+            if (receipt.status !== 'unread') continue;
+            const perUser = counts.get(receipt.userId) ?? new Map<string, number>();
+            perUser.set(conversationId, (perUser.get(conversationId) ?? 0) + 1);
+            counts.set(receipt.userId, perUser);
+          }
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    return counts;
+  }
+
+  it('after a scripted day of messages, notes, assignments and reads by several users', async () => {
+    const users = [acme.owner, acme.admin, acme.member, max];
+    const day = `day-${Date.now()}`;
+    const a = await ok(inbound({ from: `${day}-a@example.com`, body: 'Quote please' }), 201);
+    const b = await ok(inbound({ from: `${day}-b@example.com`, body: 'Where is my order?' }), 201);
+    await ok(inbound({ from: `${day}-a@example.com`, body: 'Any news?' }), 201);
+    // Assigning, labelling and changing status make nothing unread for anyone.
+    await ok(post(acme.owner.token, `/v1/conversations/${a.conversationId}/assign`, { assigneeId: acme.member.user.id }));
+    await ok(post(acme.owner.token, `/v1/contacts/${a.contactId}/tags`, { tags: ['vip'] }));
+    await ok(post(acme.member.token, `/v1/conversations/${a.conversationId}/messages`, { body: 'Calling them at 3', note: true }), 201);
+    await ok(post(max.token, `/v1/conversations/${b.conversationId}/claim`));
+    await ok(post(max.token, `/v1/conversations/${b.conversationId}/status`, { status: 'pending' }));
+    await ok(inbound({ from: `${day}-b@example.com`, body: 'Hello??' }), 201);
+    const direct = await ok(
+      post(acme.admin.token, '/v1/conversations', { kind: 'direct', userIds: [acme.member.user.id, max.user.id] }),
+      201,
+    );
+    await ok(post(acme.admin.token, `/v1/conversations/${direct.id}/messages`, { body: 'Lunch?' }), 201);
+    await ok(post(max.token, `/v1/conversations/${direct.id}/messages`, { body: 'Yes' }), 201);
+    await ok(post(acme.member.token, '/v1/inbox/read', { conversationId: direct.id }));
+    await ok(post(max.token, '/v1/inbox/read', { conversationId: b.conversationId }));
+    await ok(post(acme.owner.token, `/v1/conversations/${b.conversationId}/assign`, { assigneeId: acme.admin.user.id }));
+    await ok(inbound({ from: `${day}-b@example.com`, body: 'Still there?' }), 201);
+
+    const conversationIds = [a.conversationId, b.conversationId, direct.id];
+    const truth = await recount(conversationIds);
+    for (const user of users) {
+      const counts = await unread(user.token);
+      const mine = new Map<string, number>(
+        counts.conversations
+          .filter((c: any) => conversationIds.includes(c.conversationId))
+          .map((c: any) => [c.conversationId, c.unread]),
+      );
+      expect(mine, user.user.id).toEqual(truth.get(user.user.id) ?? new Map());
+      // The unread list holds the same messages.
+      const listed = new Map<string, number>();
+      let cursor: string | undefined;
+      do {
+        const page = await ok(get(user.token, '/v1/inbox/unread-messages', cursor ? { cursor } : {}));
+        for (const message of page.items) {
+          if (conversationIds.includes(message.conversationId)) {
+            listed.set(message.conversationId, (listed.get(message.conversationId) ?? 0) + 1);
+          }
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(listed, user.user.id).toEqual(truth.get(user.user.id) ?? new Map());
+    }
+    // Nothing a user did themselves is unread for them: the member's note, Max's reply.
+    expect(truth.get(acme.member.user.id)?.get(a.conversationId)).toBe(2);
+    expect(truth.get(max.user.id)?.get(direct.id)).toBe(1);
+    // The views follow the assignee: b is the admin's now.
+    const adminCounts = await unread(acme.admin.token);
+    const adminB = truth.get(acme.admin.user.id)?.get(b.conversationId) ?? 0;
+    expect(adminB).toBe(2);
+    expect(adminCounts.views.mine).toBeGreaterThanOrEqual(adminB);
+  });
+
+  it('each of 10 ingests sent twice at once (5 senders, new contacts) stores 10 messages, counted once', { timeout: 60_000 }, async () => {
+    const day = `dup-${Date.now()}`;
+    const bodies = Array.from({ length: 10 }, (_, n) => ({
+      from: `${day}-${n % 5}@example.com`,
+      externalId: `${day}-${n}`,
+      body: `message ${n}`,
+    }));
+    const results = await Promise.all(bodies.flatMap((body) => [inbound(body), inbound(body)]));
+    expect(results.every((res) => res.status === 201 || res.status === 200)).toBe(true);
+    const conversationIds = [...new Set(results.map((res) => res.body.conversationId as string))];
+    expect(conversationIds).toHaveLength(5);
+    let stored = 0;
+    for (const conversationId of conversationIds) {
+      stored += (await ok(get(acme.owner.token, `/v1/conversations/${conversationId}/messages`, { limit: '100' }))).items.length;
+    }
+    expect(stored).toBe(10);
+    const truth = await recount(conversationIds);
+    const counts = await unread(max.token);
+    for (const conversationId of conversationIds) {
+      expect(counts.conversations.find((c: any) => c.conversationId === conversationId)?.unread).toBe(
+        truth.get(max.user.id)?.get(conversationId),
+      );
+    }
+  });
+});
