@@ -70,7 +70,9 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
         new GetObjectCommand({
           Bucket: bucket,
           Key: key,
-          ...(options.fileName ? { ResponseContentDisposition: attachmentDisposition(options.fileName) } : {}),
+          ...(options.fileName
+            ? { ResponseContentDisposition: attachmentDisposition(options.fileName) }
+            : {}),
         }),
         { expiresIn: expiresInSeconds },
       );
