@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
+import { attachmentsKeyPrefix } from '../domain/inbox/attachment.entity';
 import type { JobQueueDefinition } from '../functions/jobs/job-queues';
 import type { ScheduleDefinition } from '../functions/schedules/schedules';
 import type { StreamConsumerDefinition } from '../functions/streams/stream-consumers';
@@ -72,11 +73,19 @@ export class CrmStack extends Stack {
       corsAllowedOrigins,
     });
     this.api = api;
-    for (const fn of api.functions.values()) {
+    for (const [group, fn] of api.functions) {
       table.grantReadWriteData(fn);
+      if (group === 'attachments') {
+        // Message attachments only: presigned PUTs in, HEAD checks and presigned GETs out.
+        bucket.grantPut(fn, `${attachmentsKeyPrefix}*`);
+        bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
+        continue;
+      }
       // Presigned URLs are signed with the function's role: uploads go in, exports come out.
       bucket.grantPut(fn, `${transferPrefixes.uploads}*`);
       bucket.grantRead(fn, `${transferPrefixes.exports}*`);
+      // Sending a message checks (HEAD) the files it names were uploaded.
+      if (group === 'inbox') bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
     }
 
     const streams = new Streams(this, 'Streams', { table, settings, consumers: props.streamConsumers });

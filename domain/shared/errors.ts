@@ -13,7 +13,8 @@
  *   `stage_required`: a pipeline keeps its won and lost stages;
  * - `last_owner`: the workspace must keep one active owner; `user_deactivated`: the user is;
  * - `type_immutable`: a custom field's type never changes; `option_removed`: select options stay;
- * - `idempotency_in_progress`: the first request under this Idempotency-Key is still running.
+ * - `idempotency_in_progress`: the first request under this Idempotency-Key is still running;
+ * - `attachment_used`: the uploaded attachment is on another message already (one upload, one message).
  */
 export const conflictCodes = [
   'concurrent_change',
@@ -36,6 +37,7 @@ export const conflictCodes = [
   'type_immutable',
   'option_removed',
   'idempotency_in_progress',
+  'attachment_used',
 ] as const;
 export type ConflictCode = (typeof conflictCodes)[number];
 

@@ -24,10 +24,18 @@ export interface JobQueue {
 export interface BlobStore {
   put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
-  /** A URL the client can PUT the object to, valid for `expiresInSeconds`. */
-  uploadUrl(key: string, contentType: string, expiresInSeconds: number): Promise<string>;
-  /** A URL the client can GET the object from, valid for `expiresInSeconds`. */
-  downloadUrl(key: string, expiresInSeconds: number): Promise<string>;
+  /** The object's size and stored content type without its bytes, or undefined when there is none. */
+  head(key: string): Promise<{ sizeBytes: number; contentType?: string } | undefined>;
+  /**
+   * A URL the client can PUT the object to, valid for `expiresInSeconds`. The PUT must carry this
+   * `Content-Type`, and, when `sizeBytes` is given, a body of exactly that many bytes.
+   */
+  uploadUrl(key: string, contentType: string, expiresInSeconds: number, options?: { sizeBytes?: number }): Promise<string>;
+  /**
+   * A URL the client can GET the object from, valid for `expiresInSeconds`. With `fileName` the
+   * response asks browsers to save it under that name (Content-Disposition: attachment).
+   */
+  downloadUrl(key: string, expiresInSeconds: number, options?: { fileName?: string }): Promise<string>;
 }
 
 export interface OutgoingMail {

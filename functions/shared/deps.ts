@@ -1,9 +1,10 @@
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
-import type { SecretStore } from '../../domain/shared/ports';
+import type { BlobStore, SecretStore } from '../../domain/shared/ports';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
-import { createSecretsManagerClient } from './adapters/aws-clients';
+import { createS3Client, createSecretsManagerClient } from './adapters/aws-clients';
+import { createS3BlobStore } from './adapters/s3-blob-store';
 import { createFileSecretStore, createSecretsManagerSecretStore } from './adapters/secret-stores';
 import { getConfig } from './config';
 
@@ -53,3 +54,25 @@ export function getSecretStore(): SecretStore {
 export function setSecretStore(store: SecretStore | undefined): void {
   secrets = store;
 }
+
+let blobs: BlobStore | undefined;
+
+/**
+ * The deployment's file bucket (BUCKET_NAME; the emulator's under `npm start` and in tests). Built on
+ * first use, so a function that never touches files needs neither the variable nor an S3 client.
+ */
+export function getBlobStore(): BlobStore {
+  if (blobs) return blobs;
+  const config = getConfig();
+  if (!config.bucketName) throw new Error('Missing required environment variable BUCKET_NAME');
+  blobs = createS3BlobStore({ client: createS3Client(config), bucket: config.bucketName });
+  return blobs;
+}
+
+/** Tests give their own bucket's store; undefined goes back to the configuration. */
+export function setBlobStore(store: BlobStore | undefined): void {
+  blobs = store;
+}
+
+/** An operation's dependencies with the blob store, for the operations that presign or check files. */
+export const withBlobStore = <D extends CoreDeps>(deps: D): D & { blobs: BlobStore } => ({ ...deps, blobs: getBlobStore() });

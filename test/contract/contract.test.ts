@@ -37,7 +37,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.RECORD_OPENAPI_EXAMPLES) {
     // A token's secret in an example is a placeholder, not the test run's (throwaway) secret.
-    const text = JSON.stringify(examples, null, 2).replace(/crm_[A-Za-z0-9_-]{20,}/g, 'crm_3xAmPlEt0kEnN0tR3aLxxxxxxxxxxxxxxxxxxxxxxx');
+    // A presigned URL points at a bucket on AWS, not at the run's emulator and throwaway bucket.
+    const text = JSON.stringify(examples, null, 2)
+      .replace(/crm_[A-Za-z0-9_-]{20,}/g, 'crm_3xAmPlEt0kEnN0tR3aLxxxxxxxxxxxxxxxxxxxxxxx')
+      .replace(/http:\/\/127\.0\.0\.1:\d+\/crm-test-[0-9a-f]{8}\//g, 'https://crm-files.s3.us-east-1.amazonaws.com/');
     writeFileSync('functions/http/openapi-examples.json', `${text}\n`);
   }
   await stack?.destroy();

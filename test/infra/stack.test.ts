@@ -266,6 +266,28 @@ describe('CrmStack', () => {
     template.hasOutput('BucketName', {});
   });
 
+  it('scopes S3 per function: attachments/ to the attachments function (and reads to the inbox), transfers to the others', () => {
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    /** The object key patterns a group's function may put and read. */
+    const s3Grants = (group: string) => {
+      const role = (resources[httpFunctionId(group)]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))
+        .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string[]; Resource: unknown }[] }).Statement);
+      const keys = (action: string) =>
+        statements
+          .filter((statement) => [statement.Action].flat().includes(action))
+          .flatMap((statement) => JSON.stringify(statement.Resource).match(/"\/[^"]*"/g) ?? [])
+          .map((suffix) => suffix.slice(2, -1))
+          .sort();
+      return { put: keys('s3:PutObject'), read: keys('s3:GetObject*') };
+    };
+
+    expect(s3Grants('attachments')).toEqual({ put: ['attachments/*'], read: ['attachments/*'] });
+    expect(s3Grants('inbox')).toEqual({ put: ['uploads/*'], read: ['attachments/*', 'exports/*'] });
+    expect(s3Grants('contacts')).toEqual({ put: ['uploads/*'], read: ['exports/*'] });
+  });
+
   it('gives no function SES permissions unless asked', () => {
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
   });

@@ -59,11 +59,17 @@ export function fakeBlobStore(): FakeBlobStore {
       const object = objects.get(key);
       return object ? Uint8Array.from(object.body) : undefined;
     },
-    async uploadUrl(key, contentType, expiresInSeconds) {
-      return `fake-blob://upload/${encode(key)}?contentType=${encodeURIComponent(contentType)}&expires=${expiresInSeconds}`;
+    async head(key) {
+      const object = objects.get(key);
+      return object ? { sizeBytes: object.body.length, contentType: object.contentType } : undefined;
     },
-    async downloadUrl(key, expiresInSeconds) {
-      return `fake-blob://download/${encode(key)}?expires=${expiresInSeconds}`;
+    async uploadUrl(key, contentType, expiresInSeconds, options = {}) {
+      const size = options.sizeBytes === undefined ? '' : `&sizeBytes=${options.sizeBytes}`;
+      return `fake-blob://upload/${encode(key)}?contentType=${encodeURIComponent(contentType)}${size}&expires=${expiresInSeconds}`;
+    },
+    async downloadUrl(key, expiresInSeconds, options = {}) {
+      const name = options.fileName === undefined ? '' : `&fileName=${encodeURIComponent(options.fileName)}`;
+      return `fake-blob://download/${encode(key)}?expires=${expiresInSeconds}${name}`;
     },
   };
 }

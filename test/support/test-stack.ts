@@ -1,14 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { fixedClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { ensureTable } from '../../domain/store/create-table';
 import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
+import type { BlobStore } from '../../domain/shared/ports';
+import { createS3Client } from '../../functions/shared/adapters/aws-clients';
+import { createS3BlobStore } from '../../functions/shared/adapters/s3-blob-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { createStaticSecretStore } from '../../functions/shared/adapters/secret-stores';
-import { setCoreDeps, setSecretStore } from '../../functions/shared/deps';
+import { setBlobStore, setCoreDeps, setSecretStore } from '../../functions/shared/deps';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
 import { countDynamoCalls, type CallCounter } from './dynamo-call-counter';
 import { assertLocalEndpoint } from './setup-env';
@@ -19,6 +23,9 @@ export interface TestStack {
   tableName: string;
   /** The key list cursors are sealed with (random per stack), given to the handlers as the SecretStore. */
   cursorKey: Uint8Array;
+  /** A bucket of this stack's own on the S3 emulator, given to the handlers as the BlobStore. */
+  bucket: string;
+  blobs: BlobStore;
   /** Every DynamoDB request the stack's client sends, by command. */
   calls: CallCounter;
   /** Calls the API through the real handlers, as the gateway would. */
@@ -51,10 +58,18 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
   setCoreDeps(deps);
   const cursorKey = randomBytes(32);
   setSecretStore(createStaticSecretStore({ 'cursor-key': cursorKey }));
+  const awsEndpoint = process.env.AWS_ENDPOINT_URL!;
+  assertLocalEndpoint(awsEndpoint);
+  const s3 = createS3Client({ region: 'us-east-1', awsEndpoint });
+  await s3.send(new CreateBucketCommand({ Bucket: tableName }));
+  const blobs = createS3BlobStore({ client: s3, bucket: tableName });
+  setBlobStore(blobs);
   return {
     deps,
     clock,
     cursorKey,
+    bucket: tableName,
+    blobs,
     tableName,
     calls,
     api: async (method, path, invokeOptions) => {
@@ -69,6 +84,8 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
     destroy: async () => {
       setCoreDeps(undefined);
       setSecretStore(undefined);
+      setBlobStore(undefined);
+      s3.destroy();
       await raw.send(new DeleteTableCommand({ TableName: tableName }));
       raw.destroy();
     },

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -8,7 +8,7 @@ import {
   createSesClient,
   createSqsClient,
 } from '../../functions/shared/adapters/aws-clients';
-import { createS3BlobStore } from '../../functions/shared/adapters/s3-blob-store';
+import { attachmentDisposition, createS3BlobStore } from '../../functions/shared/adapters/s3-blob-store';
 import { createSesMailer } from '../../functions/shared/adapters/ses-mailer';
 import { createSqsJobQueue } from '../../functions/shared/adapters/sqs-job-queue';
 import type { Config } from '../../functions/shared/config';
@@ -140,6 +140,41 @@ describe('createS3BlobStore', () => {
     expect(download.searchParams.get('X-Amz-Expires')).toBe('60');
     client.destroy();
     vi.unstubAllEnvs();
+  });
+
+  it('signs the content length of a sized upload, and names the file of a download', async () => {
+    s3.restore();
+    vi.stubEnv('AWS_ENDPOINT_URL', undefined);
+    const client = createS3Client({ region: 'eu-west-1', awsEndpoint: undefined });
+    const blobs = createS3BlobStore({ client, bucket: 'crm-files' });
+
+    const upload = new URL(await blobs.uploadUrl('attachments/ws_1/att_1', 'image/png', 900, { sizeBytes: 1234 }));
+    const download = new URL(await blobs.downloadUrl('attachments/ws_1/att_1', 300, { fileName: 'Zoë "final".png' }));
+
+    expect(upload.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
+    expect(download.searchParams.get('response-content-disposition')).toBe(
+      `attachment; filename="Zo_ _final_.png"; filename*=UTF-8''Zo%C3%AB%20%22final%22.png`,
+    );
+    client.destroy();
+    vi.unstubAllEnvs();
+  });
+
+  it('heads an object: its size and type, or undefined when missing', async () => {
+    s3.on(HeadObjectCommand, { Key: 'there' }).resolves({ ContentLength: 42, ContentType: 'text/csv' });
+    s3.on(HeadObjectCommand, { Key: 'missing' }).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound' }));
+
+    await expect(store().head('there')).resolves.toEqual({ sizeBytes: 42, contentType: 'text/csv' });
+    await expect(store().head('missing')).resolves.toBeUndefined();
+  });
+});
+
+describe('attachmentDisposition', () => {
+  it('keeps printable ASCII names, and encodes what RFC 8187 does not allow bare', () => {
+    expect(attachmentDisposition('quote.pdf')).toBe(`attachment; filename="quote.pdf"; filename*=UTF-8''quote.pdf`);
+    expect(attachmentDisposition("it's (1)*.txt")).toBe(
+      `attachment; filename="it's (1)*.txt"; filename*=UTF-8''it%27s%20%281%29%2A.txt`,
+    );
+    expect(attachmentDisposition('100%\\x.csv')).toContain('filename="100__x.csv"');
   });
 });
 

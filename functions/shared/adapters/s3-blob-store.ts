@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobStore } from '../../../domain/shared/ports';
 
@@ -9,9 +9,9 @@ export interface S3BlobStoreOptions {
 }
 
 /**
- * BlobStore over one S3 bucket. Presigned upload URLs sign the content type: the uploader must send
- * the same `Content-Type` header with its PUT (S3 answers 403 SignatureDoesNotMatch otherwise; the
- * local emulator does not check signatures).
+ * BlobStore over one S3 bucket. Presigned upload URLs sign the content type, and the content length
+ * when the size is given: the uploader must send the same `Content-Type` header and exactly that many
+ * bytes (S3 answers 403 SignatureDoesNotMatch otherwise; the local emulator does not check signatures).
  */
 export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobStore {
   return {
@@ -27,27 +27,72 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
         if (!result.Body) return new Uint8Array();
         return await result.Body.transformToByteArray();
       } catch (error) {
-        if (error instanceof Error && error.name === 'NoSuchKey') return undefined;
+        if (isMissing(error)) return undefined;
         throw error;
       }
     },
 
-    uploadUrl(key, contentType, expiresInSeconds) {
+    async head(key) {
+      try {
+        const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return {
+          sizeBytes: result.ContentLength ?? 0,
+          ...(result.ContentType ? { contentType: result.ContentType } : {}),
+        };
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+
+    uploadUrl(key, contentType, expiresInSeconds, options = {}) {
       return getSignedUrl(
         client,
-        new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: contentType,
+          // The serializer turns it into a Content-Length header, which the presigner signs like any
+          // other header it is given (content-length is not among SigV4's unsignable ones).
+          ...(options.sizeBytes === undefined ? {} : { ContentLength: options.sizeBytes }),
+        }),
         {
           expiresIn: expiresInSeconds,
-          // Unsigned, the content type would be whatever the uploader sends; signed, S3 enforces it.
-          signableHeaders: new Set(['content-type']),
+          // The presigner leaves the content type out of the signature unless told: signed, S3 enforces it.
+          signableHeaders: new Set(['content-type', 'content-length']),
         },
       );
     },
 
-    downloadUrl(key, expiresInSeconds) {
-      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-        expiresIn: expiresInSeconds,
-      });
+    downloadUrl(key, expiresInSeconds, options = {}) {
+      return getSignedUrl(
+        client,
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(options.fileName
+            ? { ResponseContentDisposition: attachmentDisposition(options.fileName) }
+            : {}),
+        }),
+        { expiresIn: expiresInSeconds },
+      );
     },
   };
+}
+
+/** S3 answers a missing key with NoSuchKey on GET and a bodiless 404 (NotFound) on HEAD. */
+const isMissing = (error: unknown) =>
+  error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound');
+
+/**
+ * `Content-Disposition: attachment` with the file name (RFC 6266): a plain-ASCII `filename` for old
+ * clients, and the exact name as UTF-8 in `filename*` (RFC 8187), which every current browser prefers.
+ */
+export function attachmentDisposition(fileName: string): string {
+  const fallback = fileName.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  const encoded = encodeURIComponent(fileName).replace(
+    /['()*]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
