@@ -27,6 +27,7 @@ import {
   messageSchema,
   unreadCounterSchema,
 } from '../inbox/inbox.entity';
+import { callSchema } from '../inbox/call.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -66,6 +67,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       message: new Entity(messageSchema),
       messageReceipt: new Entity(messageReceiptSchema),
       unreadCounter: new Entity(unreadCounterSchema),
+      call: new Entity(callSchema),
     },
     { client, table },
   );
