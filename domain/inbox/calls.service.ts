@@ -256,7 +256,7 @@ async function changeCall(
 function assertTransition(before: CallItem, to: CallStatus) {
   if (!nextStatuses[before.status].includes(to)) {
     throw conflict('invalid_transition', `A call that is \`${before.status}\` cannot become \`${to}\``, {
-      status: before.status,
+      callStatus: before.status,
       allowed: nextStatuses[before.status],
     });
   }
