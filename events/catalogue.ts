@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { allAnchorKinds } from '../domain/anchors/anchors';
 import { customFieldEntityTypes, customFieldTypes } from '../domain/custom-fields/custom-field.entity';
+import { callKinds, callStatuses } from '../domain/inbox/call.entity';
 import { roles } from '../domain/shared/context';
 
 const anchorPayload = z.object({ kind: z.enum(allAnchorKinds), id: z.string() });
 
 /**
  * The channels conversations run on (seed 000 names LinkedIn besides the product's email, SMS,
- * WhatsApp, Telegram and internal). A messaging event carries its channel: the timeline filters by it.
+ * WhatsApp, Telegram and internal), and `phone`, the channel of calls over the phone network (seed 001
+ * Call). A messaging or call event carries its channel: the timeline filters by it.
  */
-export const messageChannels = ['email', 'sms', 'whatsapp', 'telegram', 'linkedin', 'internal'] as const;
+export const messageChannels = ['email', 'sms', 'whatsapp', 'telegram', 'linkedin', 'internal', 'phone'] as const;
 export type MessageChannel = (typeof messageChannels)[number];
 
 /** Every messaging event names its conversation and message (the inbox's records). */
@@ -257,6 +259,31 @@ export const eventCatalogue = {
   'conversation.scored': z.object({ value: z.number().int(), source: z.string() }),
   'conversation.qualified': z.object({ kind: z.string(), score: z.number().int().nullable(), source: z.string() }),
   'conversation.note_added': z.object({ ...messageRef, channel: z.enum(messageChannels), excerpt: z.string() }),
+  /**
+   * Seed 001 Call, entity `call`, about the conversation's contact: started (by a user, or the contact
+   * for an inbound call), its status changed (`ringing`, `connected`, `missed`, `failed`), ended (with
+   * how long it was connected, in seconds).
+   */
+  'call.started': z.object({
+    conversationId: z.string(),
+    channel: z.enum(messageChannels),
+    kind: z.enum(callKinds),
+    startedByUserId: z.string().nullable(),
+    startedByContactId: z.string().nullable(),
+  }),
+  'call.status_changed': z.object({
+    conversationId: z.string(),
+    channel: z.enum(messageChannels),
+    from: z.enum(callStatuses),
+    to: z.enum(callStatuses),
+  }),
+  'call.ended': z.object({
+    conversationId: z.string(),
+    channel: z.enum(messageChannels),
+    kind: z.enum(callKinds),
+    from: z.enum(callStatuses),
+    durationSeconds: z.number().int().nonnegative(),
+  }),
   /** Seed 000 "Segment joined, left": entity `segment`, about the contact. */
   'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string() }),
   'segment.left': z.object({ segmentId: z.string(), segmentName: z.string() }),

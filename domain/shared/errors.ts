@@ -13,6 +13,7 @@
  *   `stage_required`: a pipeline keeps its won and lost stages;
  * - `last_owner`: the workspace must keep one active owner; `user_deactivated`: the user is;
  * - `type_immutable`: a custom field's type never changes; `option_removed`: select options stay;
+ * - `invalid_transition`: the record's status cannot go to the one asked (a call's status table);
  * - `idempotency_in_progress`: the first request under this Idempotency-Key is still running;
  * - `attachment_used`: the uploaded attachment is on another message already (one upload, one message).
  */
@@ -36,6 +37,7 @@ export const conflictCodes = [
   'user_deactivated',
   'type_immutable',
   'option_removed',
+  'invalid_transition',
   'idempotency_in_progress',
   'attachment_used',
 ] as const;

@@ -28,6 +28,7 @@ import {
   unreadCounterSchema,
 } from '../inbox/inbox.entity';
 import { attachmentSchema } from '../inbox/attachment.entity';
+import { callSchema } from '../inbox/call.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -68,6 +69,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       messageReceipt: new Entity(messageReceiptSchema),
       unreadCounter: new Entity(unreadCounterSchema),
       attachment: new Entity(attachmentSchema),
+      call: new Entity(callSchema),
     },
     { client, table },
   );

@@ -1502,7 +1502,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/attachments": {
+    "/v1/conversations/{conversationId}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation’s calls, newest first
+         * @description Whoever reads the conversation reads its calls. One query per page.
+         */
+        get: operations["listCalls"];
+        put?: never;
+        /**
+         * Start a call from a conversation (the record: status `initiated`)
+         * @description Who may reply may call. The channel defaults to the conversation’s (`sms` and `email` threads call by `phone`); a direct conversation calls on `internal` only. The conversation’s last activity moves (its views re-sort). Appends `call.started`, on the contact’s timeline.
+         */
+        post: operations["startCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/calls/{callId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One call */
+        get: operations["getCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/calls/{callId}/status": {
         parameters: {
             query?: never;
             header?: never;
@@ -1512,30 +1553,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start an upload: declare the file, get a presigned URL to PUT its bytes to
-         * @description Declare the file’s name, type and exact size; PUT the bytes to `uploadUrl` with `uploadHeaders` within 15 minutes, then name the attachment’s id in a message (`attachmentIds`). Types: JPEG, PNG, GIF, WebP and HEIC images; PDF, plain text, CSV, Word, Excel and PowerPoint documents; MPEG, Ogg, MP4, WAV and WebM audio; MP4, QuickTime and WebM video (another type: 400 naming `body.contentType`). At most 25 MiB (26214400 bytes). An upload no message names within 24 hours is dropped.
+         * Move a call on: ringing, connected, missed, failed (or ended)
+         * @description Legal transitions only; the status the call has already changes nothing. `connected` sets `connectedAt`; `missed`, `failed` and `ended` are final: they set `endedAt`, `durationSeconds` (from `connectedAt`, or 0) and `endedBy`, and move the conversation’s last activity. Appends `call.status_changed` (`call.ended` for `ended`).
          */
-        post: operations["createAttachment"];
+        post: operations["updateCallStatus"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/attachments/{attachmentId}": {
+    "/v1/conversations/{conversationId}/calls/{callId}/end": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * One attachment, with a download URL (valid 5 minutes) once its file is uploaded
-         * @description A pending upload is seen by its uploader and owner/admin; an attached one also by anyone who reads its conversation (a direct conversation: its users). Anyone else gets a 404, as for another workspace’s.
-         */
-        get: operations["getAttachment"];
+        get?: never;
         put?: never;
-        post?: never;
+        /**
+         * End a call, with its duration
+         * @description `durationSeconds` defaults to the time since `connectedAt` (0 when it never connected). Ending an ended call again changes nothing. The conversation’s last activity moves. Appends `call.ended`, on the contact’s timeline.
+         */
+        post: operations["endCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2902,58 +2943,66 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        AttachmentUpload: {
+        CallPage: {
+            items: components["schemas"]["Call"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Call: {
             id: string;
+            conversationId: string;
             /** @enum {string} */
-            kind: "image" | "video" | "audio" | "document";
-            fileName: string;
+            channel: "internal" | "whatsapp" | "telegram" | "phone";
             /** @enum {string} */
-            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
-            sizeBytes: number;
+            kind: "voice" | "video";
             /** @enum {string} */
-            status: "pending" | "attached";
+            status: "initiated" | "ringing" | "connected" | "ended" | "missed" | "failed";
+            /** @description The user who started it; null for an inbound call */
+            startedByUserId: string | null;
+            /** @description The contact who called (an inbound call); null when a user started it */
+            startedByContactId: string | null;
+            startedAt: string;
+            /** @description When it was answered; null until then */
+            connectedAt: string | null;
+            /** @description When it reached `ended`, `missed` or `failed` */
+            endedAt: string | null;
+            /** @description How long it was connected, once final (0 when it never connected) */
+            durationSeconds: number | null;
+            /** @description Who brought it to its final status: a user id, or `system` */
+            endedBy: string | null;
+            payload: {
+                [key: string]: unknown;
+            } | null;
+            version: number;
             createdAt: string;
-            /** @description PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt` */
-            uploadUrl: string;
-            /** @enum {string} */
-            uploadMethod: "PUT";
-            /** @description Headers the PUT must carry as given; its body must be exactly `sizeBytes` bytes */
-            uploadHeaders: {
-                "content-type": string;
-            };
-            uploadExpiresAt: string;
+            updatedAt: string;
         };
-        CreateAttachmentInput: {
+        StartCallInput: {
             /**
-             * @description The file’s name as the user sees it (1–255 characters; no / \ or control characters)
-             * @example quote.pdf
-             */
-            fileName: string;
-            /** @enum {string} */
-            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
-            /** @description The file’s exact size in bytes: at most 26214400 (25 MiB; more is a 422 `limit_exceeded`) */
-            sizeBytes: number;
-        };
-        Attachment: {
-            id: string;
-            /** @enum {string} */
-            kind: "image" | "video" | "audio" | "document";
-            fileName: string;
-            /** @enum {string} */
-            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
-            sizeBytes: number;
-            /**
-             * @description `pending`: uploaded or not, named by no message yet (dropped after 24 h); `attached`: on a message
+             * @description Default: the conversation’s channel (`internal`, `whatsapp`, `telegram`; `sms` and `email` threads call by `phone`). A direct conversation calls on `internal` only
              * @enum {string}
              */
-            status: "pending" | "attached";
-            uploadedBy: string;
-            conversationId: string | null;
-            messageId: string | null;
-            createdAt: string;
-            /** @description GET the file here (saved under its name) before `downloadExpiresAt`; null until it is uploaded */
-            downloadUrl: string | null;
-            downloadExpiresAt: string | null;
+            channel?: "internal" | "whatsapp" | "telegram" | "phone";
+            /**
+             * @default voice
+             * @enum {string}
+             */
+            kind?: "voice" | "video";
+            /** @description What the provider or the client tells about the call (a JSON object, kept as given) */
+            payload?: {
+                [key: string]: unknown;
+            };
+        };
+        UpdateCallStatusInput: {
+            /**
+             * @description initiated → ringing, connected, missed, failed or ended; ringing → connected, missed, failed or ended; connected → ended or failed; ended, missed and failed are final. The status the call has already changes nothing
+             * @enum {string}
+             */
+            status: "initiated" | "ringing" | "connected" | "ended" | "missed" | "failed";
+        };
+        EndCallInput: {
+            /** @description How long the call was connected, when the client knows better (at most the time since it started). Default: from `connectedAt` to now, or 0 when it never connected */
+            durationSeconds?: number;
         };
     };
     responses: never;
@@ -2984,9 +3033,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "id": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-fca12e@example.com",
+                     *         "email": "owner-3b9a5a@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -2994,7 +3043,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *         "id": "ws_01KF0E44M05ADQ0TZY1232AHZP",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3051,7 +3100,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "id": "ws_01KF0E44M05ADQ0TZY1232AHZP",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3119,7 +3168,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "id": "ws_01KF0E44M05ADQ0TZY1232AHZP",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3245,9 +3294,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "id": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-fca12e@example.com",
+                     *           "email": "owner-3b9a5a@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3255,9 +3304,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "id": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-50b94d@example.com",
+                     *           "email": "admin-23024d@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3265,7 +3314,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AatmyqzpYTbhrm0AYoRbMeloQNm46iAEu5CCLiTC4etz16cauLCcGOw8tXcgd3olhW4cV6P9h223CZRdCNf20UPyHJFlOklgJl8Bl_hfMp3GhCLPLOhnRHPr7cZHsxf1b08scLTBjVeBenL0BrtFLMPe"
+                     *       "nextCursor": "AXiotrKkGgfj-f8c4ugFKa0SBo3xrUiff_chCRaD6c7jHKj48zMTaKDEgvg02O9Fnlo5tayGScY2uQ4euePsISHbrvGrm2YxM63z34OFAS4YO1dO1LMG2cvN1oib0mYMhp1R5VAl7eDxJXk-072zwjGY"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3321,7 +3370,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-d22fa05e@example.com",
+                 *       "email": "n-86fca67a@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3345,9 +3394,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *       "id": "usr_01KF0E44M05ADQ0TZY1232AJ0K",
                      *       "name": "Nia New",
-                     *       "email": "n-d22fa05e@example.com",
+                     *       "email": "n-86fca67a@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3474,9 +3523,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "id": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
                      *       "name": "Mia Member",
-                     *       "email": "member-02affe@example.com",
+                     *       "email": "member-df734c@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3569,9 +3618,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *       "id": "usr_01KF0E44M05ADQ0TZY1232AJ0V",
                      *       "name": "Renamed",
-                     *       "email": "u-a2ffa1ba@example.com",
+                     *       "email": "u-122c7ffe@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -3709,16 +3758,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z3W",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "id": "tok_01KF0E44M05ADQ0TZY1232AHZR",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_O3Odui",
+                     *           "prefix": "crm_UpipRT",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AX_kmYe6VAAMZktwYMQ6JkEMpXy0dre8Bcdg9KYmUfUC2YPo0hhjCtYbefDZ2W3yihyYyBYpz775Wo14R8C054WBOyjU5AodeHfcftOOLff68eTVUoNIlnU4ulFAJMhKzh3JEth9uvVH2QQpeENqK-HSARnl6vyWMcyEntnzCxhsv3kj_lWC2J6PeD254r-iKvCJbYuQVaOJlIUmVzcnRX4cl8J6O31PYd_BIpy1geDRYkzGxiJBHIn6KsijVWZ4BC-88A03pu43g1uVNat41wyUt0gT89FqpgFIrlTadzESfDt-B4ZuYHpfTJLYiiZCzEyRdFFr"
+                     *       "nextCursor": "AX2phS_1exNOUY0jhNOk60T1xxxO_TtwSKDB7HxvBRU0ntwUQRrbBc3RC5p9FK1aUKDHmZ-2f7PT0T1deGAwjJugrU_G6Ag_83Ba3ry5LQIqT79e_zlnqOY5wRYqRjG-dEsX-jKdyesi1FqjQPRiYpXTPpfMrArlJ8LrgqdyVGFkZ_ozarviLPSSk_8lO1pS09Eu9OfCgG7ijWworfZqK69EnxD6Vh00NqdPZCqX7v_YPkiqk04sQrYGgPjdXJqJn1PE3UcLtc2Y-HUtXYskfHodJ30EytIj_5GE5L8-cU0i-xIs5KCMED_4WCOVzxbTIcIMIXPZ"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -3805,10 +3854,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5K",
-                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "id": "tok_01KF0E44M05ADQ0TZY1232AJ1F",
+                     *       "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "name": "CI",
-                     *       "prefix": "crm_GUnF9O",
+                     *       "prefix": "crm_SNy8Os",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -3932,10 +3981,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5T",
-                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "id": "tok_01KF0E44M05ADQ0TZY1232AJ1P",
+                     *       "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "name": "gone",
-                     *       "prefix": "crm_d5lEAJ",
+                     *       "prefix": "crm_SzzX4V",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4081,7 +4130,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a229fad1",
+                 *       "key": "k_50d468f6",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4113,7 +4162,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a229fad1",
+                     *       "key": "k_50d468f6",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4264,7 +4313,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_61b7d82b",
+                     *       "key": "f_be669b8e",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4407,40 +4456,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6S",
+                     *           "id": "evt_01KF0E44M05ADQ0TZY1232AJ2N",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "entityId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "actorUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *             "assignedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *             "assignedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6R",
+                     *           "id": "evt_01KF0E44M05ADQ0TZY1232AJ2M",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "entityId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "actorUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *             "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-0d4e7868@example.com"
+                     *                 "normalized": "c-2095600c@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -4539,31 +4588,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0d4e7868@example.com",
+                     *           "email": "c-2095600c@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2P",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c1a40e82@example.com",
+                     *           "email": "c-ebbbb8e0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXtZ_LPH0ZvZIdHPIUJKupOSarRLZM0tc6Ff3Y8jxeXllArXJUF2ZqWerE_IJUkyQWGzDbrxYRq-MXK20ue7i66gOLhQgBOwzRcVTV_o8bT6_5b8AG-Mtd9G6WS0fISU-a8xBCaJ1mLXQnPBuTv51CAZKGAt978ocZXw3p5JDp350e-_pgg"
+                     *       "nextCursor": "AWTawMOm45i5gqyNzuvsspn8tpqUrG_qKtuZAGaQZbV3TQWc4sNgMl_0wmOM4NieAPuA3jK99z1EQe7nj_zWP_OzzYrottq8jC4xHqQ0GcLlqwJkxvdtEX4JthRfzuStjlwfOKxiksQg5C4ryOSGEX8RbqsuMBYtLVTeMUV4RU2QNdaAcKE"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -4623,7 +4672,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-b1303d20@navy.example"
+                 *           "value": "g-2b2952c3@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -4652,7 +4701,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z7P",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ3J",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -4670,19 +4719,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-b1303d20@navy.example",
+                     *       "email": "g-2b2952c3@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7Q",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ3K",
                      *           "kind": "email",
-                     *           "value": "g-b1303d20@navy.example",
-                     *           "normalized": "g-b1303d20@navy.example",
+                     *           "value": "g-2b2952c3@navy.example",
+                     *           "normalized": "g-2b2952c3@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7R",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ3M",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -4694,7 +4743,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4825,46 +4874,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0d4e7868@example.com",
+                     *           "email": "c-2095600c@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2P",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c1a40e82@example.com",
+                     *           "email": "c-ebbbb8e0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6Y",
+                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2T",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-674b182f@example.com",
+                     *           "email": "c-8edb0064@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z72",
+                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2Y",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fca9a896@example.com",
+                     *           "email": "c-404204ff@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -4936,7 +4985,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z76",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ32",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4946,7 +4995,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4954,14 +5003,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-71d3e1a3@example.com",
+                     *       "email": "c-88ab1312@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z77",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ33",
                      *           "kind": "email",
-                     *           "value": "c-71d3e1a3@example.com",
-                     *           "normalized": "c-71d3e1a3@example.com",
+                     *           "value": "c-88ab1312@example.com",
+                     *           "normalized": "c-88ab1312@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -4970,7 +5019,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5049,7 +5098,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z86",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ42",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5059,7 +5108,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5067,14 +5116,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d25be5e1@example.com",
+                     *       "email": "c-094803c2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z87",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ43",
                      *           "kind": "email",
-                     *           "value": "c-d25be5e1@example.com",
-                     *           "normalized": "c-d25be5e1@example.com",
+                     *           "value": "c-094803c2@example.com",
+                     *           "normalized": "c-094803c2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5083,7 +5132,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5175,7 +5224,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z8Y",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ4T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5185,7 +5234,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5193,14 +5242,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-32ad9b16@example.com",
+                     *       "email": "c-9b9ba41d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z8Z",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ4V",
                      *           "kind": "email",
-                     *           "value": "c-32ad9b16@example.com",
-                     *           "normalized": "c-32ad9b16@example.com",
+                     *           "value": "c-9b9ba41d@example.com",
+                     *           "normalized": "c-9b9ba41d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5209,7 +5258,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5368,7 +5417,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZAN",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ6H",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5378,7 +5427,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5386,19 +5435,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-673f41d1@example.com",
+                     *       "email": "c-367e1392@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAP",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ6J",
                      *           "kind": "email",
-                     *           "value": "c-673f41d1@example.com",
-                     *           "normalized": "c-673f41d1@example.com",
+                     *           "value": "c-367e1392@example.com",
+                     *           "normalized": "c-367e1392@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAS",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ6N",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -5410,7 +5459,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5560,7 +5609,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZCP",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ8J",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5570,7 +5619,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5585,7 +5634,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5700,7 +5749,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZDQ",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ9K",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5710,7 +5759,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -5718,14 +5767,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5ead6247@example.com",
+                     *       "email": "c-1942a4ab@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZDR",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ9M",
                      *           "kind": "email",
-                     *           "value": "c-5ead6247@example.com",
-                     *           "normalized": "c-5ead6247@example.com",
+                     *           "value": "c-1942a4ab@example.com",
+                     *           "normalized": "c-1942a4ab@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5734,7 +5783,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5849,7 +5898,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZER",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJAM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5859,7 +5908,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5867,14 +5916,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e157a44a@example.com",
+                     *       "email": "c-9f42d3ac@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZES",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJAN",
                      *           "kind": "email",
-                     *           "value": "c-e157a44a@example.com",
-                     *           "normalized": "c-e157a44a@example.com",
+                     *           "value": "c-9f42d3ac@example.com",
+                     *           "normalized": "c-9f42d3ac@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5883,7 +5932,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6007,7 +6056,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZGB",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJC7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6017,7 +6066,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6025,14 +6074,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-73a730aa@example.com",
+                     *       "email": "c-acb3b1c9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZGC",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJC8",
                      *           "kind": "email",
-                     *           "value": "c-73a730aa@example.com",
-                     *           "normalized": "c-73a730aa@example.com",
+                     *           "value": "c-acb3b1c9@example.com",
+                     *           "normalized": "c-acb3b1c9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6041,7 +6090,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6178,7 +6227,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZHM",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJDG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6188,7 +6237,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6196,14 +6245,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-764788a9@example.com",
+                     *       "email": "c-7566c409@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZHN",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJDH",
                      *           "kind": "email",
-                     *           "value": "c-764788a9@example.com",
-                     *           "normalized": "c-764788a9@example.com",
+                     *           "value": "c-7566c409@example.com",
+                     *           "normalized": "c-7566c409@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6212,7 +6261,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6327,7 +6376,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZJW",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJER",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6337,7 +6386,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6345,14 +6394,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c009a8af@example.com",
+                     *       "email": "c-14b41fe2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZJX",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJES",
                      *           "kind": "email",
-                     *           "value": "c-c009a8af@example.com",
-                     *           "normalized": "c-c009a8af@example.com",
+                     *           "value": "c-14b41fe2@example.com",
+                     *           "normalized": "c-14b41fe2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6361,7 +6410,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6465,7 +6514,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZKP",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJFJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6483,14 +6532,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a0bc51f4@example.com",
+                     *       "email": "c-72e935fb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZKQ",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJFK",
                      *           "kind": "email",
-                     *           "value": "c-a0bc51f4@example.com",
-                     *           "normalized": "c-a0bc51f4@example.com",
+                     *           "value": "c-72e935fb@example.com",
+                     *           "normalized": "c-72e935fb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6499,7 +6548,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6604,7 +6653,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ0A"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -6623,7 +6672,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZMQ",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJGK",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6633,7 +6682,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6641,14 +6690,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-279e0e6d@example.com",
+                     *       "email": "c-55f79c27@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZMR",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJGM",
                      *           "kind": "email",
-                     *           "value": "c-279e0e6d@example.com",
-                     *           "normalized": "c-279e0e6d@example.com",
+                     *           "value": "c-55f79c27@example.com",
+                     *           "normalized": "c-55f79c27@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6657,7 +6706,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6896,15 +6945,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
-                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "id": "scr_01KF0E44M05ADQ0TZY1232AJJ3",
+                     *         "contactId": "ct_01KF0E44M05ADQ0TZY1232AJHZ",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AJHZ",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -6914,7 +6963,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -6922,14 +6971,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-687c55e6@example.com",
+                     *         "email": "c-51de1cfa@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZP4",
+                     *             "id": "ch_01KF0E44M05ADQ0TZY1232AJJ0",
                      *             "kind": "email",
-                     *             "value": "c-687c55e6@example.com",
-                     *             "normalized": "c-687c55e6@example.com",
+                     *             "value": "c-51de1cfa@example.com",
+                     *             "normalized": "c-51de1cfa@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -6937,14 +6986,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
+                     *           "id": "scr_01KF0E44M05ADQ0TZY1232AJJ3",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7170,16 +7219,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
-                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "id": "qual_01KF0E44M05ADQ0TZY1232AJMA",
+                     *         "contactId": "ct_01KF0E44M05ADQ0TZY1232AJM6",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AJM6",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7189,7 +7238,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7197,14 +7246,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-8bb0f2de@example.com",
+                     *         "email": "c-52a3aae4@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZRB",
+                     *             "id": "ch_01KF0E44M05ADQ0TZY1232AJM7",
                      *             "kind": "email",
-                     *             "value": "c-8bb0f2de@example.com",
-                     *             "normalized": "c-8bb0f2de@example.com",
+                     *             "value": "c-52a3aae4@example.com",
+                     *             "normalized": "c-52a3aae4@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7213,14 +7262,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
+                     *           "id": "qual_01KF0E44M05ADQ0TZY1232AJMA",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7328,7 +7377,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated event types (e.g. `note.added,deal.won`), at most 20 */
                 types?: string;
-                /** @description Comma-separated channels of messaging events: email, sms, whatsapp, telegram, linkedin, internal */
+                /** @description Comma-separated channels of messaging events: email, sms, whatsapp, telegram, linkedin, internal, phone */
                 channels?: string;
                 /** @description Only entries at or after this time */
                 from?: string;
@@ -7359,23 +7408,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0R6PRSVQ2T68B7ZSN",
+                     *             "id": "evt_01KF0E44M05ADQ0TZY1232AJNH",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "entityId": "ct_01KF0E44M05ADQ0TZY1232AJNF",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "actorUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *               "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-4e5194f1@example.com"
+                     *                   "normalized": "c-4eda5450@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "contactId": "ct_01KF0E44M05ADQ0TZY1232AJNF",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -7473,7 +7522,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZV3",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJPZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7483,7 +7532,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7491,14 +7540,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3f4511cd@example.com",
+                     *       "email": "c-fcbf50c2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZV4",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJQ0",
                      *           "kind": "email",
-                     *           "value": "c-3f4511cd@example.com",
-                     *           "normalized": "c-3f4511cd@example.com",
+                     *           "value": "c-fcbf50c2@example.com",
+                     *           "normalized": "c-fcbf50c2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7510,7 +7559,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7660,7 +7709,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B8008",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJW4",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7670,7 +7719,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7678,14 +7727,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-790d020f@example.com",
+                     *       "email": "c-a8426915@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B8009",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJW5",
                      *           "kind": "email",
-                     *           "value": "c-790d020f@example.com",
-                     *           "normalized": "c-790d020f@example.com",
+                     *           "value": "c-a8426915@example.com",
+                     *           "normalized": "c-a8426915@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7694,7 +7743,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7795,8 +7844,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B801F",
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B801K"
+                 *         "ct_01KF0E44M05ADQ0TZY1232AJXB",
+                 *         "ct_01KF0E44M05ADQ0TZY1232AJXF"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -7819,12 +7868,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801F",
+                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJXB",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801K",
+                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJXF",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -7944,7 +7993,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B803Y"
+                 *         "ct_01KF0E44M05ADQ0TZY1232AJZT"
                  *       ]
                  *     }
                  */
@@ -7962,7 +8011,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B803T",
+                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJZP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7972,19 +8021,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B803Y",
+                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJZT",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-6908169a@example.com"
+                     *               "normalized": "c-3bff4945@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -7995,22 +8044,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-dbeb76d3@example.com",
+                     *       "email": "c-52bd9701@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803V",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJZQ",
                      *           "kind": "email",
-                     *           "value": "c-dbeb76d3@example.com",
-                     *           "normalized": "c-dbeb76d3@example.com",
+                     *           "value": "c-52bd9701@example.com",
+                     *           "normalized": "c-52bd9701@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803Z",
+                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJZV",
                      *           "kind": "email",
-                     *           "value": "c-6908169a@example.com",
-                     *           "normalized": "c-6908169a@example.com",
+                     *           "value": "c-3bff4945@example.com",
+                     *           "normalized": "c-3bff4945@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8019,7 +8068,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8203,7 +8252,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075"
+                 *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AK31"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8221,15 +8270,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AK31",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AK31",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-ac888238@example.com",
+                     *         "email": "c-fa9815de@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8470,9 +8519,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-2d1dbed5",
+                 *       "name": "Initech-0074df95",
                  *       "domains": [
-                 *         "initech-d6b8fc16.example"
+                 *         "initech-dfb59052.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -8497,10 +8546,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B8085",
-                     *       "name": "Initech-2d1dbed5",
+                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK41",
+                     *       "name": "Initech-0074df95",
                      *       "domains": [
-                     *         "initech-d6b8fc16.example"
+                     *         "initech-dfb59052.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -8512,7 +8561,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8637,8 +8686,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808D",
-                     *       "name": "Co-c9dc2982",
+                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK49",
+                     *       "name": "Co-25907520",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8646,11 +8695,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8741,8 +8790,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808S",
-                     *       "name": "Co-b4902cf5",
+                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK4N",
+                     *       "name": "Co-469647e7",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -8750,11 +8799,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8902,8 +8951,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B809N",
-                     *       "name": "Co-ae01f855",
+                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK5H",
+                     *       "name": "Co-58f10731",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8911,11 +8960,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9030,8 +9079,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B80A6",
-                     *       "name": "Co-2e60babc",
+                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK62",
+                     *       "name": "Co-58fbef3a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9039,11 +9088,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9146,7 +9195,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0R6PRSVQ2T68B80B7"
+                 *         "co_01KF0E44M05ADQ0TZY1232AK73"
                  *       ]
                  *     }
                  */
@@ -9166,8 +9215,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0R6PRSVQ2T68B80B5",
-                     *         "name": "Co-dc5b6a58",
+                     *         "id": "co_01KF0E44M05ADQ0TZY1232AK71",
+                     *         "name": "Co-6fd1e050",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9175,11 +9224,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9187,7 +9236,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0R6PRSVQ2T68B80B7",
+                     *           "id": "co_01KF0E44M05ADQ0TZY1232AK73",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -9426,15 +9475,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0R6PRSVQ2T68B80DJ",
+                     *           "id": "note_01KF0E44M05ADQ0TZY1232AK9E",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0R6PRSVQ2T68B80DE"
+                     *             "id": "ct_01KF0E44M05ADQ0TZY1232AK9A"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *           "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "authorId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9509,7 +9558,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                 *         "id": "ct_01KF0E44M05ADQ0TZY1232AKA2"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -9534,15 +9583,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80EA",
+                     *       "id": "note_01KF0E44M05ADQ0TZY1232AKA6",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKA2"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "authorId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9657,15 +9706,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80FA",
+                     *       "id": "note_01KF0E44M05ADQ0TZY1232AKB6",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80F6"
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKB2"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "authorId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9860,15 +9909,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80GE",
+                     *       "id": "note_01KF0E44M05ADQ0TZY1232AKCA",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80GA"
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKC6"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "authorId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10157,7 +10206,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                 *         "id": "ct_01KF0E44M05ADQ0TZY1232AKH9"
                  *       }
                  *     }
                  */
@@ -10181,7 +10230,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80NH",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKHD",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10192,11 +10241,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKH9"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10590,7 +10639,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PD",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKJ9",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10598,11 +10647,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10694,7 +10743,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PS",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKJN",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10702,11 +10751,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10854,7 +10903,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80QG",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKKC",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10862,11 +10911,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10960,7 +11009,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ0A"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -10979,7 +11028,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80R1",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKKX",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10987,11 +11036,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11139,7 +11188,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80RV",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKMQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11147,11 +11196,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "completedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11266,7 +11315,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80SC",
+                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKN8",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11274,11 +11323,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11489,7 +11538,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-feb189b1",
+                 *       "name": "Renewals-a3f68082",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -11525,12 +11574,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80T5",
-                     *       "name": "Renewals-feb189b1",
+                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKP1",
+                     *       "name": "Renewals-a3f68082",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T6",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKP2",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11538,7 +11587,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T7",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKP3",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -11546,7 +11595,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T8",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKP4",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -11554,7 +11603,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11679,12 +11728,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80TF",
-                     *       "name": "Pipe-46ecea9b",
+                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKPB",
+                     *       "name": "Pipe-e22c16dc",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TG",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPC",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11692,7 +11741,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TH",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPD",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11700,7 +11749,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TJ",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPE",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11708,7 +11757,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TK",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPF",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11716,7 +11765,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11788,7 +11837,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-2713938b"
+                 *       "name": "Renamed-78bf3ffd"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -11807,12 +11856,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80VK",
-                     *       "name": "Renamed-2713938b",
+                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKQF",
+                     *       "name": "Renamed-78bf3ffd",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VM",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQG",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11820,7 +11869,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VN",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQH",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11828,7 +11877,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VP",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQJ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11836,7 +11885,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VQ",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQK",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11844,7 +11893,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11972,10 +12021,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810G",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810F",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810H",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810J"
+                 *         "st_01KF0E44M05ADQ0TZY1232AKWC",
+                 *         "st_01KF0E44M05ADQ0TZY1232AKWB",
+                 *         "st_01KF0E44M05ADQ0TZY1232AKWD",
+                 *         "st_01KF0E44M05ADQ0TZY1232AKWE"
                  *       ]
                  *     }
                  */
@@ -11995,12 +12044,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B810E",
-                     *       "name": "Pipe-7bc239d8",
+                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKWA",
+                     *       "name": "Pipe-8bedbe7d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810G",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWC",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12008,7 +12057,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810F",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWB",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12016,7 +12065,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810H",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWD",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12024,7 +12073,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810J",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWE",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12032,7 +12081,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12189,12 +12238,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80XG",
-                     *       "name": "Pipe-df31f250",
+                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKSC",
+                     *       "name": "Pipe-d06c3bf2",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XH",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSD",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12202,7 +12251,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XJ",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSE",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12210,7 +12259,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XP",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSJ",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12218,7 +12267,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XK",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSF",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12226,7 +12275,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XM",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSG",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12234,7 +12283,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12385,12 +12434,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B814E",
-                     *         "name": "Pipe-629acf73",
+                     *         "id": "pl_01KF0E44M05ADQ0TZY1232AM0A",
+                     *         "name": "Pipe-7de83970",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814F",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM0B",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12398,7 +12447,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814H",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM0D",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12406,7 +12455,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814J",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM0E",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -12414,7 +12463,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12552,12 +12601,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B812H",
-                     *       "name": "Pipe-605d6b8b",
+                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKYD",
+                     *       "name": "Pipe-a885366b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812J",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYE",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12565,7 +12614,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812K",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYF",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12573,7 +12622,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812M",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYG",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12581,7 +12630,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812N",
+                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYH",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12589,7 +12638,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12725,12 +12774,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B816N",
-                     *         "name": "Pipe-99664235",
+                     *         "id": "pl_01KF0E44M05ADQ0TZY1232AM2H",
+                     *         "name": "Pipe-ecb49075",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2J",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12738,7 +12787,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2K",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12746,7 +12795,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2M",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12754,7 +12803,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2N",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12762,7 +12811,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12770,7 +12819,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2J",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12784,7 +12833,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2K",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12798,7 +12847,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2M",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12812,7 +12861,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2N",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13002,20 +13051,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B815F",
+                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM1B",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B815N",
+                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM1H",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B815H",
+                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM1D",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13023,20 +13072,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM0S",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8155",
+                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM11",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Z",
+                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM0V",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13044,20 +13093,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM0S",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8153",
+                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM0Z",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Y",
+                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM0T",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13065,20 +13114,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814N",
+                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM0H",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B814V",
+                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM0Q",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Q",
+                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM0K",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13141,7 +13190,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X"
+                 *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AM4S"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13164,12 +13213,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B8191",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM4X",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X",
+                     *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AM4S",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13179,7 +13228,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13304,14 +13353,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81A9",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM65",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13319,7 +13368,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13411,14 +13460,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81AN",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM6H",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13426,7 +13475,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13583,14 +13632,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81BC",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM78",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13598,7 +13647,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13746,14 +13795,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81CH",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM8D",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -13761,7 +13810,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13885,14 +13934,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81D3",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM8Z",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -13900,7 +13949,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14046,14 +14095,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81DS",
+                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM9N",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14061,7 +14110,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14218,7 +14267,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14279,7 +14328,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-93e8a004",
+                 *       "name": "Partner-731069b2",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14304,16 +14353,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-93e8a004",
-                     *       "ref": "partner-93e8a004",
-                     *       "name": "Partner-93e8a004",
+                     *       "key": "partner-731069b2",
+                     *       "ref": "partner-731069b2",
+                     *       "name": "Partner-731069b2",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14438,16 +14487,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-b6f28991",
-                     *       "ref": "tag-b6f28991",
-                     *       "name": "tag-b6f28991",
+                     *       "key": "tag-53e4829c",
+                     *       "ref": "tag-53e4829c",
+                     *       "name": "tag-53e4829c",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14638,16 +14687,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-ce6daa33",
-                     *       "ref": "tag-ce6daa33",
-                     *       "name": "tag-ce6daa33",
+                     *       "key": "tag-7d716b39",
+                     *       "ref": "tag-7d716b39",
+                     *       "name": "tag-7d716b39",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -14916,7 +14965,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14930,7 +14979,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14944,7 +14993,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14958,7 +15007,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0K",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14972,7 +15021,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4S",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0N",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14986,7 +15035,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4X",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0S",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15000,7 +15049,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0V",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15014,7 +15063,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z53",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0Z",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15028,7 +15077,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z55",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ11",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15042,7 +15091,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z57",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ13",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15056,7 +15105,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z59",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ15",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15070,7 +15119,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5B",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ17",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15084,7 +15133,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5D",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ19",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15098,7 +15147,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5F",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ1B",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15112,7 +15161,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5H",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ1D",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15126,7 +15175,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5N",
+                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ1H",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16677,59 +16726,56 @@ export interface operations {
             };
         };
     };
-    createAttachment: {
+    listCalls: {
         parameters: {
-            query?: never;
-            header?: {
-                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
-                "Idempotency-Key"?: string;
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
             };
-            path?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "fileName": "site-visit.jpg",
-                 *       "contentType": "image/jpeg",
-                 *       "sizeBytes": 482113
-                 *     }
-                 */
-                "application/json": components["schemas"]["CreateAttachmentInput"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The pending attachment, with where to upload it */
-            201: {
+            /** @description A page of calls */
+            200: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
-                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0X2A48D397QNB6DM4",
-                     *       "kind": "image",
-                     *       "fileName": "site-visit.jpg",
-                     *       "contentType": "image/jpeg",
-                     *       "sizeBytes": 482113,
-                     *       "status": "pending",
-                     *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0X2A48D397QNB6DK8/att_01KF0E44M0X2A48D397QNB6DM4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T140916Z&X-Amz-Expires=900&X-Amz-Signature=1afe2ddfbf01e2f95819859c304566362568e0cf46a35dc221d6142b11f5249b&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
-                     *       "uploadMethod": "PUT",
-                     *       "uploadHeaders": {
-                     *         "content-type": "image/jpeg"
-                     *       },
-                     *       "uploadExpiresAt": "2026-01-15T09:15:00.000Z"
+                     *       "items": [
+                     *         {
+                     *           "id": "call_01KF0E44M05ADQ0TZY1232AMDX",
+                     *           "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMDV",
+                     *           "channel": "phone",
+                     *           "kind": "voice",
+                     *           "status": "initiated",
+                     *           "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "startedByContactId": null,
+                     *           "startedAt": "2026-01-15T09:00:00.000Z",
+                     *           "connectedAt": null,
+                     *           "endedAt": null,
+                     *           "durationSeconds": null,
+                     *           "endedBy": null,
+                     *           "payload": null,
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
                      *     }
                      */
-                    "application/json": components["schemas"]["AttachmentUpload"];
+                    "application/json": components["schemas"]["CallPage"];
                 };
             };
             /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
@@ -16750,6 +16796,140 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    startCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "video",
+                 *       "payload": {
+                 *         "provider": "test"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartCallInput"];
+            };
+        };
+        responses: {
+            /** @description The new call */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMFD",
+                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMFB",
+                     *       "channel": "phone",
+                     *       "kind": "video",
+                     *       "status": "initiated",
+                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": {
+                     *         "provider": "test"
+                     *       },
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16791,7 +16971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: `sizeBytes` is over 25 MiB (`limit` 26214400). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a channel other than `internal` on a direct conversation. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16813,43 +16993,51 @@ export interface operations {
             };
         };
     };
-    getAttachment: {
+    getCall: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description The attachment’s id */
-                attachmentId: string;
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The call’s id */
+                callId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The attachment */
+            /** @description The call */
             200: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0X2A48D397QNB6DM6",
-                     *       "kind": "document",
-                     *       "fileName": "quote.pdf",
-                     *       "contentType": "application/pdf",
-                     *       "sizeBytes": 26,
-                     *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0X2A48D397QNB6DK9",
-                     *       "conversationId": null,
-                     *       "messageId": null,
+                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMHH",
+                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMHF",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "initiated",
+                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": null,
+                     *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0X2A48D397QNB6DK8/att_01KF0E44M0X2A48D397QNB6DM6?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T140917Z&X-Amz-Expires=300&X-Amz-Signature=60ab414e09c6e4b08601b41f69be54b5c60fd6bc502b7eb72d4e09a92436723a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
-                     *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
-                    "application/json": components["schemas"]["Attachment"];
+                    "application/json": components["schemas"]["Call"];
                 };
             };
             /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
@@ -16878,6 +17066,333 @@ export interface operations {
             };
             /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateCallStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The call’s id */
+                callId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "ringing"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateCallStatusInput"];
+            };
+        };
+        responses: {
+            /** @description The call */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMK7",
+                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMK5",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "ringing",
+                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": null,
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the call’s status cannot go there (initiated → ringing, connected, missed, failed, ended; ringing → connected, missed, failed, ended; connected → ended, failed; ended, missed and failed are final). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    endCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The call’s id */
+                callId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["EndCallInput"];
+            };
+        };
+        responses: {
+            /** @description The call */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMP2",
+                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMP0",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "ended",
+                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": "2026-01-15T09:00:00.000Z",
+                     *       "endedAt": "2026-01-15T09:00:00.000Z",
+                     *       "durationSeconds": 0,
+                     *       "endedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "payload": null,
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the call’s status cannot go there (initiated → ringing, connected, missed, failed, ended; ringing → connected, missed, failed, ended; connected → ended, failed; ended, missed and failed are final); also an ended call given another duration. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: `durationSeconds` is longer than the time since the call started */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
