@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { countryCode } from '../contacts/contacts.schemas';
 import { recordId } from '../shared/ids';
+import { attachmentId, maxAttachmentsPerMessage, messageAttachmentSchema } from './attachments.schemas';
 import { pageQuerySchema } from '../shared/pagination';
 import { contactChannels, conversationId, isoTime } from './conversations.schemas';
 import { authorKinds, inboxChannels, messageKinds } from './inbox.entity';
@@ -19,15 +20,7 @@ const payload = z
   .refine((value) => JSON.stringify(value).length <= 16_384, 'At most 16 KB of JSON')
   .meta({ description: 'Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON' });
 
-export const messageAttachmentRefSchema = z
-  .object({
-    id: z.string(),
-    kind: z.enum(['image', 'video', 'audio', 'document']),
-    fileName: z.string(),
-    contentType: z.string(),
-    sizeBytes: z.number().int(),
-  })
-  .meta({ id: 'MessageAttachmentRef', description: 'A file on a message: `GET /v1/attachments/{id}` gives a download link' });
+export const messageAttachmentRefSchema = messageAttachmentSchema;
 export type MessageAttachmentRef = z.infer<typeof messageAttachmentRefSchema>;
 
 export const sendMessageInput = z
@@ -39,8 +32,8 @@ export const sendMessageInput = z
       .meta({ description: 'An internal note: seen by users only, never sent out; it does not answer the contact' }),
     payload: payload.optional(),
     attachmentIds: z
-      .array(recordId('att', 'an attachment'))
-      .max(10)
+      .array(attachmentId)
+      .max(maxAttachmentsPerMessage)
       .default([])
       .meta({ description: 'Files uploaded with `POST /v1/attachments`, at most 10' }),
   })

@@ -324,6 +324,8 @@ export async function sendMessage(
       return toMessage(message);
     } catch (error) {
       if (!(error instanceof LostRace) || attempt >= maxSendAttempts) throw error;
+      // An attachment taken by another message meanwhile: preparing again answers 409 attachment_used.
+      if (prepared) return sendMessage(deps, caller, conversationId, input, options);
     }
   }
 }

@@ -24,7 +24,9 @@ import {
   sendMessage,
   unreadCounts,
 } from '../../domain/inbox/messages.service';
+import { prepareAttachments } from '../../domain/inbox/attachments.service';
 import { requireManager } from '../../domain/shared/context';
+import { withBlobStore } from '../shared/deps';
 import { createHttpHandler, RawResponse } from './http-handler';
 
 const json = (status: number, body: unknown) =>
@@ -41,7 +43,10 @@ export const handler = createHttpHandler('inbox', {
     });
   },
   listMessages: ({ caller, params, query }, deps) => listMessages(deps, caller, params.conversationId, query),
-  sendMessage: ({ caller, params, body }, deps) => sendMessage(deps, caller, params.conversationId, body),
+  sendMessage: ({ caller, params, body }, deps) =>
+    sendMessage(deps, caller, params.conversationId, body, {
+      prepareAttachments: (ids) => prepareAttachments(withBlobStore(deps), caller, ids),
+    }),
   getMessage: ({ caller, params }, deps) => getMessage(deps, caller, params.conversationId, params.messageId),
   listMessageReceipts: ({ caller, params }, deps) => listReceipts(deps, caller, params.conversationId, params.messageId),
   ingestInboundMessage: async ({ caller, body }, deps) => {

@@ -80,7 +80,7 @@ describe('starting a call', () => {
   });
 
   it('takes its channel from the conversation, or the one named; a direct conversation calls on `internal` only', async () => {
-    const expected: Record<string, string> = { internal: 'internal', whatsapp: 'whatsapp', telegram: 'telegram', sms: 'phone', email: 'phone' };
+    const expected: Record<string, string> = { whatsapp: 'whatsapp', telegram: 'telegram', sms: 'phone', email: 'phone' };
     for (const [channel, callChannel] of Object.entries(expected)) {
       const { conversation: cv } = await contactConversation(channel);
       expect((await ok(start(cv.id), 201)).channel, channel).toBe(callChannel);

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../../domain/store/db';
+import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
@@ -181,8 +183,26 @@ describe('replies on a connected channel (domain)', () => {
   it('two members replying to one pool conversation at once: both messages kept, one assignee', async () => {
     const { sendMessage } = await import('../../domain/inbox/messages.service');
     const res = await ok(inbound({ from: 'race@example.com' }), 201);
+    // Both sends read the conversation (in the pool) before either writes: their first reads wait for each other.
+    const raw = createDynamoClient({ endpoint: process.env.DYNAMODB_ENDPOINT });
+    const held: (() => void)[] = [];
+    raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        const conversationRead =
+          context.commandName === 'GetItemCommand' && JSON.stringify(args.input).includes(`CONV#${res.conversationId}`);
+        if (conversationRead && held.length < 2) {
+          await new Promise<void>((release) => {
+            held.push(release);
+            if (held.length === 2) held.forEach((go) => go());
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdFirstReads' },
+    );
+    const deps = { ...stack.deps, db: createDb(createDocumentClient(raw), stack.tableName) };
     const send = (actor: { user: { id: string } }, body: string) =>
-      sendMessage(stack.deps, callerOf(actor, 'member'), res.conversationId, { body, note: false, attachmentIds: [] }, {
+      sendMessage(deps, callerOf(actor, 'member'), res.conversationId, { body, note: false, attachmentIds: [] }, {
         connectedChannels: ['email'],
       });
     const [a, b] = await Promise.all([send(acme.member, 'Me first'), send(max, 'No, me')]);
@@ -327,5 +347,29 @@ describe('unread counts equal a recount', () => {
         truth.get(max.user.id)?.get(conversationId),
       );
     }
+  });
+});
+
+describe('attachments on messages', () => {
+  it('a sent file shows on the message as media, and downloads for whoever reads the conversation', async () => {
+    const bytes = new TextEncoder().encode('fake png bytes');
+    const created = await ok(
+      post(acme.admin.token, '/v1/attachments', { fileName: 'floor plan.png', contentType: 'image/png', sizeBytes: bytes.length }),
+      201,
+    );
+    const put = await fetch(created.uploadUrl, { method: 'PUT', headers: created.uploadHeaders, body: bytes });
+    expect(put.status).toBe(200);
+    const conversation = await ok(post(acme.admin.token, '/v1/conversations', { kind: 'direct', userIds: [acme.member.user.id] }), 201);
+    const message = await ok(
+      post(acme.admin.token, `/v1/conversations/${conversation.id}/messages`, { body: '', attachmentIds: [created.id] }),
+      201,
+    );
+    expect(message).toMatchObject({
+      kind: 'media',
+      attachments: [{ id: created.id, kind: 'image', fileName: 'floor plan.png', contentType: 'image/png', sizeBytes: bytes.length }],
+    });
+    const download = await ok(get(acme.member.token, `/v1/attachments/${created.id}`));
+    expect(new Uint8Array(await (await fetch(download.downloadUrl)).arrayBuffer())).toEqual(bytes);
+    expect((await get(max.token, `/v1/attachments/${created.id}`)).status).toBe(404);
   });
 });

@@ -40,7 +40,8 @@ export const messagesRoutes = {
     body: sendMessageInput,
     refusals: {
       403: 'a member writing in a conversation assigned to another user, or an outsider in a direct conversation',
-      422: '`unprocessable`: the channel is not connected (`reason: channel_not_connected`)',
+      409: '`attachment_used`: an attachment is on another message already',
+      422: '`unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment’s file is not uploaded with its declared size and type; `invalid_reference`: an attachment id names no pending upload of the caller’s',
     },
     response: { status: 201, description: 'The message', schema: messageSchema },
   }),

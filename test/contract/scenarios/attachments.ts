@@ -4,7 +4,7 @@ import type { Ctx, Scenario } from '../scenarios';
 const quote = new TextEncoder().encode('%PDF-1.7\nQuote 2026\n%%EOF\n');
 
 /** A pending attachment of the owner's, its file uploaded through the presigned URL. */
-async function uploaded(ctx: Ctx) {
+export async function uploaded(ctx: Ctx) {
   const created = await ctx.call('POST', '/v1/attachments', {
     fileName: 'quote.pdf',
     contentType: 'application/pdf',

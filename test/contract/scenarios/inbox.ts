@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OperationId } from '../../../functions/http/routes';
 import type { Ctx, Scenario } from '../scenarios';
+import { uploaded } from './attachments';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -41,6 +42,16 @@ export const inboxScenarios: Partial<Record<OperationId, Scenario>> = {
             body: { body: 'Let me', note: true },
             token: ctx.ws.member.token,
           };
+        },
+      },
+      {
+        status: 409,
+        why: 'an attachment already on another message',
+        build: async (ctx) => {
+          const file = await uploaded(ctx);
+          const { conversation } = await directWithMessage(ctx);
+          await ctx.call('POST', `/v1/conversations/${conversation.id}/messages`, { body: 'The quote', attachmentIds: [file.id] });
+          return { path: `/v1/conversations/${conversation.id}/messages`, body: { body: 'Again', attachmentIds: [file.id] } };
         },
       },
       {
