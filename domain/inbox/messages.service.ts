@@ -9,6 +9,7 @@ import { DomainError, isConflict, LostRace, lostRace, notFound } from '../shared
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
+import { isConditionFailure } from '../store/transaction';
 import { userIdsOf, withKeys, type ConversationItem } from './conversation-record';
 import {
   aboutOf,
@@ -625,7 +626,26 @@ export async function markRead(deps: CoreDeps, caller: CallerContext, input: Mar
     for (const receipt of chunk) perConversation.set(receipt.conversationId, (perConversation.get(receipt.conversationId) ?? 0) + 1);
     await writeReadChunk(deps, chunk, perConversation, at);
   }
+  await dropEmptyCounters(deps, workspaceId, userId, [...new Set(receipts.map((receipt) => receipt.conversationId))]);
   return { marked: receipts.length, more };
+}
+
+/**
+ * Deletes the caller's counters that reached 0, so their counts stay one small Query however many
+ * conversations they ever read. Conditional on the count: a message that arrived meanwhile keeps it.
+ */
+async function dropEmptyCounters(deps: CoreDeps, workspaceId: string, userId: string, conversationIds: string[]) {
+  await Promise.all(
+    conversationIds.map((conversationId) =>
+      deps.db.entities.unreadCounter
+        .delete({ workspaceId, userId, conversationId })
+        .where((attr, { lte }) => lte(attr.unread, 0))
+        .go()
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        }),
+    ),
+  );
 }
 
 async function writeReadChunk(deps: CoreDeps, chunk: ReceiptItem[], perConversation: Map<string, number>, at: string) {

@@ -230,6 +230,11 @@ describe('read state', () => {
     expect((await unread(max.token)).conversations.find((c: any) => c.conversationId === first.conversationId).unread).toBe(1);
     expect(await ok(post(max.token, '/v1/inbox/read', { conversationId: first.conversationId }))).toEqual({ marked: 1, more: false });
     expect((await unread(max.token)).conversations.find((c: any) => c.conversationId === first.conversationId)).toBeUndefined();
+    // The emptied counter is gone: the counts stay one small Query however many conversations were read.
+    const { data } = await stack.deps.db.entities.unreadCounter
+      .get({ workspaceId: acme.workspace.id, userId: max.user.id, conversationId: first.conversationId })
+      .go();
+    expect(data).toBeNull();
   });
 
   it('reads cost: messages page = 1 Query + 1 GetItem; unread counts = 1 Query (the token is cached)', async () => {
