@@ -5,7 +5,7 @@ import { createContactInput } from '../contacts/contacts.schemas';
 import { createContact } from '../contacts/contacts.service';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, isConflict, LostRace, lostRace, notFound } from '../shared/errors';
+import { DomainError, invalidReference, isConflict, LostRace, lostRace, notFound } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
@@ -609,7 +609,12 @@ export async function markRead(deps: CoreDeps, caller: CallerContext, input: Mar
       .go({ consistent: true });
     receipts = (data as ReceiptItem[]).filter((receipt) => receipt.status === 'unread');
   } else {
-    await readConversation(deps, caller, input.conversationId);
+    await readConversation(deps, caller, input.conversationId).catch((error: unknown) => {
+      if (error instanceof DomainError && error.code === 'not_found') {
+        throw invalidReference('body.conversationId', 'No conversation with this id that you can read');
+      }
+      throw error;
+    });
     const unreadConversationScope = `${workspaceId}#UNREAD#${userId}#${input.conversationId}`;
     const query = deps.db.entities.messageReceipt.query.unreadByConversation({ unreadConversationScope });
     const result = await (input.upToMessageId ? query.lte({ unreadKey: input.upToMessageId }) : query).go({

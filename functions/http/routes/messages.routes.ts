@@ -102,6 +102,7 @@ export const messagesRoutes = {
     description:
       'Messages already read, or never unread for the caller (their own), are left alone. `more: true` when a conversation had more than 500 unread: repeat the request.',
     body: markReadInput,
+    refusals: { 422: '`invalid_reference`: `conversationId` names no conversation the caller can read' },
     response: { status: 200, description: 'How many became read', schema: markReadResultSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -103,5 +103,17 @@ export const inboxScenarios: Partial<Record<OperationId, Scenario>> = {
       const { message } = await directWithMessage(ctx);
       return { path: '/v1/inbox/read', body: { messageIds: [message.id] }, token: ctx.ws.admin.token };
     },
+    cases: [
+      {
+        status: 422,
+        why: 'another workspace’s conversation',
+        build: async (ctx) => {
+          const theirs = (
+            await ctx.call('POST', '/v1/conversations', { kind: 'direct', userIds: [ctx.other.admin.user.id] }, ctx.other.owner.token)
+          ).body;
+          return { path: '/v1/inbox/read', body: { conversationId: theirs.id } };
+        },
+      },
+    ],
   },
 };
