@@ -51,6 +51,7 @@ export const conversationSchema = {
     lists: { type: 'list', required: true, items: { type: 'string' } },
     snoozeScope: { type: 'string' },
     snoozeKey: { type: 'string' },
+    /** The contacts it belonged to before contact merges moved it, oldest first. */
     mergedFrom: { type: 'list', items: { type: 'string' } },
     createdBy: { type: 'string', required: true, readOnly: true },
     version: { type: 'number', required: true },

@@ -118,8 +118,10 @@ describe('a contact merge moves conversations', () => {
       contactId: target.id,
       status: 'open',
       messageCount: 3,
+      mergedFromContactIds: [source.id],
       version: conversationBefore.version + 1,
     });
+    expect(conversationBefore.mergedFromContactIds).toEqual([]);
     const contactParticipants = conversation.participants.filter((p: any) => p.actorKind === 'contact');
     expect(contactParticipants).toEqual([
       { ...conversationBefore.participants.find((p: any) => p.actorKind === 'contact'), id: target.id },
@@ -377,7 +379,7 @@ describe('a contact merge moves conversations', () => {
     ).toEqual([b.id]);
     await ok(merge(c.id, [b.id]));
     conversation = await ok(get(owner(), `/v1/conversations/${opened.conversationId}`));
-    expect(conversation.contactId).toBe(c.id);
+    expect(conversation).toMatchObject({ contactId: c.id, mergedFromContactIds: [a.id, b.id] });
     const [message] = await messagesOf(opened.conversationId);
     expect(message).toMatchObject({ authorContactId: c.id, originalAuthorContactId: a.id });
     // Both moves are in the conversation's history.
