@@ -255,6 +255,8 @@ export const eventCatalogue = {
     how: z.enum(['claim', 'release', 'assign', 'reply']),
   }),
   'conversation.participant_added': z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
+  /** A contact merge moved the conversation (its contact, contact participant and messages' authors) to the target. */
+  'conversation.moved': z.object({ channel: z.enum(messageChannels), fromContactId: z.string(), toContactId: z.string() }),
   'conversation.participant_removed': z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
   'conversation.scored': z.object({ value: z.number().int(), source: z.string() }),
   'conversation.qualified': z.object({ kind: z.string(), score: z.number().int().nullable(), source: z.string() }),

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { EventSubjects } from '../../events/event-log';
+import { canRead } from '../inbox/conversation-access';
+import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidReference, notFound } from '../shared/errors';
 
@@ -27,23 +29,27 @@ export interface ResolvedAnchor extends AnchorRef {
 interface FoundRecord {
   /** When set, the record was merged into this one: the anchor follows it. */
   mergedInto?: string;
+  /** The timeline subjects, when the record's own fields give them (a conversation's contact). */
+  subjects?: EventSubjects;
 }
 
 /**
- * How one kind of anchor is found: one read by id in the workspace (undefined when absent), and the
- * timeline subjects the record gives an event. Adding a kind (deals, conversations) is one entry in
- * `anchorResolvers`.
+ * How one kind of anchor is found: one read by id in the caller's workspace (undefined when absent,
+ * or when the caller may not see it), and the timeline subjects the record gives an event: from the id
+ * alone (`subjects`), or, for a kind whose subjects are fields of the record that can change (a
+ * conversation's contact moves with a contact merge), from the record `find` read. Adding a kind is
+ * one entry in `anchorResolvers`.
  */
 export interface AnchorResolver {
   label: string;
-  find(deps: CoreDeps, workspaceId: string, id: string): Promise<FoundRecord | undefined>;
-  subjects(id: string): EventSubjects;
+  find(deps: CoreDeps, caller: CallerContext, id: string): Promise<FoundRecord | undefined>;
+  subjects?(id: string): EventSubjects;
 }
 
 export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
   contact: {
     label: 'Contact',
-    async find(deps, workspaceId, contactId) {
+    async find(deps, { workspaceId }, contactId) {
       const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go();
       return data ? { mergedInto: data.mergedInto } : undefined;
     },
@@ -51,7 +57,7 @@ export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
   },
   company: {
     label: 'Company',
-    async find(deps, workspaceId, companyId) {
+    async find(deps, { workspaceId }, companyId) {
       const { data } = await deps.db.entities.company.get({ workspaceId, companyId }).go();
       return data ? { mergedInto: data.mergedInto } : undefined;
     },
@@ -59,11 +65,28 @@ export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
   },
   deal: {
     label: 'Deal',
-    async find(deps, workspaceId, dealId) {
+    async find(deps, { workspaceId }, dealId) {
       const { data } = await deps.db.entities.deal.get({ workspaceId, dealId }).go();
       return data ? {} : undefined;
     },
     subjects: (dealId) => ({ dealId }),
+  },
+  /**
+   * A conversation: a contact conversation is anyone's in the workspace; a direct conversation is
+   * found only by its users (to anyone else it does not exist, as its reads answer 404), so only they
+   * anchor tasks to it or list its tasks. The task itself is a workspace record like any other. The
+   * subjects are the conversation's contact, read each time: a contact merge moves the conversation to
+   * the target (its id, the anchor, stays), and the task's later events go to the target's timeline.
+   */
+  conversation: {
+    label: 'Conversation',
+    async find(deps, caller, conversationId) {
+      const { data: item } = await deps.db.entities.conversation
+        .get({ workspaceId: caller.workspaceId, conversationId })
+        .go();
+      if (!item || !canRead(caller, item)) return undefined;
+      return { subjects: item.contactId ? { contactId: item.contactId } : {} };
+    },
   },
 };
 
@@ -101,14 +124,15 @@ export const anchorSchema = z
 const maxRedirects = 5;
 
 /**
- * Finds an anchor in the caller's workspace. When it is not there: in a write's body (`body.…`), a
- * 422 `invalid_reference` naming `field`; in a list's query, a 404 naming it. A contact or company
- * merged into another resolves to the one it was merged into, so notes and tasks written against an
- * old id land where the merge put the others.
+ * Finds an anchor in the caller's workspace, as the caller sees it. When it is not there (or not
+ * theirs to see: another user's direct conversation): in a write's body (`body.…`), a 422
+ * `invalid_reference` naming `field`; in a list's query, a 404 naming it. A contact or company merged
+ * into another resolves to the one it was merged into, so notes and tasks written against an old id
+ * land where the merge put the others.
  */
 export async function resolveAnchor(
   deps: CoreDeps,
-  workspaceId: string,
+  caller: CallerContext,
   anchor: AnchorRef,
   field = 'body.anchor.id',
 ): Promise<ResolvedAnchor> {
@@ -116,7 +140,7 @@ export async function resolveAnchor(
   if (!resolver) throw notFound(`Anchor kind ${anchor.kind}`);
   let id = anchor.id;
   for (let step = 0; step <= maxRedirects; step += 1) {
-    const found = await resolver.find(deps, workspaceId, id);
+    const found = await resolver.find(deps, caller, id);
     if (!found) {
       const message = `No ${anchor.kind} with this id in the workspace`;
       if (field.startsWith('body.')) throw invalidReference(field, message);
@@ -126,7 +150,7 @@ export async function resolveAnchor(
       return {
         kind: anchor.kind,
         id,
-        subjects: resolver.subjects(id),
+        subjects: found.subjects ?? resolver.subjects?.(id) ?? {},
         ...(id !== anchor.id ? { redirectedFrom: anchor.id } : {}),
       };
     }
@@ -135,9 +159,30 @@ export async function resolveAnchor(
   throw new Error(`The ${anchor.kind} ${anchor.id} is merged more than ${maxRedirects} times over`);
 }
 
-/** The timeline subjects of an anchor already stored (no read: the ids are the subjects). */
+/**
+ * The timeline subjects of an anchor already stored, without a read: for the kinds whose id is the
+ * subject (contact, company, deal); `{}` for the others (use `anchorSubjects`).
+ */
 export const subjectsOf = (anchor: AnchorRef | undefined): EventSubjects =>
-  anchor ? (anchorResolvers[anchor.kind]?.subjects(anchor.id) ?? {}) : {};
+  anchor ? (anchorResolvers[anchor.kind]?.subjects?.(anchor.id) ?? {}) : {};
+
+/**
+ * The timeline subjects of an anchor already stored: from the id when it is the subject (no read),
+ * else from one read of the record as it is now (a conversation anchor: its contact, which a merge
+ * may have changed). A record gone gives `{}`.
+ */
+export async function anchorSubjects(
+  deps: CoreDeps,
+  workspaceId: string,
+  anchor: AnchorRef | undefined,
+): Promise<EventSubjects> {
+  if (!anchor) return {};
+  const resolver = anchorResolvers[anchor.kind];
+  if (!resolver) return {};
+  if (resolver.subjects) return resolver.subjects(anchor.id);
+  const found = await resolver.find(deps, systemActor(workspaceId), anchor.id);
+  return found?.subjects ?? {};
+}
 
 /** Progress of moving the records of one anchor to another (a merge step). */
 export interface MoveProgress {

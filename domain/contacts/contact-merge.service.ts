@@ -1,6 +1,7 @@
 import { appendEvent, newEvent, storedEvent, type EventRecord } from '../../events/event-log';
 import { moveAnchoredRecords } from '../anchors/anchored-records';
 import { repointContactDeals } from '../deals/deal-merge-steps';
+import { moveContactConversations, repointConversationGuards } from '../inbox/conversation-merge';
 import { pinScope } from '../pins/pins.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -188,11 +189,42 @@ const moveNotesAndTasks: MergeStep = {
 };
 
 /**
- * The steps, run in order for all pending sources before their final transactions. Deals and
- * conversations do not exist yet: each will add its step here when it does (re-anchoring its records
- * on the target, idempotently, in bounded batches), as `company-merge.service.ts` does for contacts.
+ * Conversations of a source move to the target with their messages' authors (bounded per request: a
+ * 202 asks to repeat the request when more are left; see conversation-merge.ts); then the target's
+ * latest conversation per channel is chosen among the target's and the sources'.
  */
-const mergeSteps: MergeStep[] = [copyScoreHistory, copyQualificationHistory, repointPins, moveNotesAndTasks, repointContactDeals];
+const moveConversations: MergeStep = {
+  name: 'conversations',
+  async run(deps, caller, sources, target) {
+    const sourceIds = sources.map((source) => source.contactId);
+    await moveContactConversations(deps, caller, sourceIds, target.contactId);
+    await repointConversationGuards(deps, caller.workspaceId, sourceIds, target.contactId);
+  },
+};
+
+/**
+ * After the sources are archived: a conversation opened for a source while this request ran (an inbound
+ * message from its address before its channels passed to the target) follows the others. Once the
+ * channel guards name the target, no ingest writes for a source any more (it checks the guard it read).
+ */
+async function sweepConversations(deps: CoreDeps, caller: CallerContext, sourceIds: string[], targetId: string) {
+  if ((await moveContactConversations(deps, caller, sourceIds, targetId)) > 0) {
+    await repointConversationGuards(deps, caller.workspaceId, sourceIds, targetId);
+  }
+}
+
+/**
+ * The steps, run in order for all pending sources before their final transactions (re-anchoring their
+ * records on the target, idempotently, in bounded batches), as `company-merge.service.ts` does for contacts.
+ */
+const mergeSteps: MergeStep[] = [
+  copyScoreHistory,
+  copyQualificationHistory,
+  repointPins,
+  moveNotesAndTasks,
+  repointContactDeals,
+  moveConversations,
+];
 
 /** Text fields the target takes from a source when it has none. */
 const fillableFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country'] as const;
@@ -212,7 +244,8 @@ interface SourcePlan {
  * Seed 001 Contact.merge(): merges up to ten contacts (the same person entered twice) into a target.
  * Per source: its channels pass to the target (their uniqueness guards re-pointed, so inbound
  * messages and look-ups find the target), tags are unioned, fields the target lacks are filled, its
- * score and qualification histories are copied, and pins of it pin the target; then the source is
+ * score and qualification histories are copied, pins of it pin the target, its notes, tasks, deals and
+ * conversations (with their messages' authors) move to the target; then the source is
  * archived with `mergedInto`, in ONE transaction with the target's update. The target keeps
  * `mergedFrom`, a record of what each source brought, and its event list includes the sources' events.
  *
@@ -279,7 +312,11 @@ export async function mergeContacts(
   }
 
   const pending = sources.filter((source) => source.mergedInto !== targetId);
-  if (pending.length === 0) return toContact(target); // merged already: a repeat changes nothing
+  if (pending.length === 0) {
+    // Merged already: a repeat changes nothing (but moves a conversation a source got meanwhile).
+    await sweepConversations(deps, caller, sourceIds, targetId);
+    return toContact(target);
+  }
 
   const now = deps.clock.nowIso();
   const plans: SourcePlan[] = [];
@@ -321,6 +358,7 @@ export async function mergeContacts(
     }
     throw error;
   }
+  await sweepConversations(deps, caller, sourceIds, targetId);
   return toContact(plans[plans.length - 1]!.targetAfter);
 }
 

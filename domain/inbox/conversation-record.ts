@@ -109,6 +109,7 @@ export function toConversation(item: ConversationItem): Conversation {
     lastActivityAt: item.lastActivityAt,
     lastMessage: item.lastMessage ?? null,
     messageCount: item.messageCount,
+    mergedFromContactIds: item.mergedFrom ?? [],
     createdBy: item.createdBy,
     version: item.version,
     createdAt: item.createdAt,

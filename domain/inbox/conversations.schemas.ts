@@ -165,6 +165,9 @@ export const conversationSchema = z
     lastActivityAt: z.string(),
     lastMessage: lastMessageSchema.nullable(),
     messageCount: z.number().int(),
+    mergedFromContactIds: z
+      .array(z.string())
+      .meta({ description: 'The contacts it belonged to before contact merges moved it here, oldest first' }),
     createdBy: z.string(),
     version: z.number().int(),
     createdAt: z.string(),

@@ -38,6 +38,7 @@ import {
   type Participant,
   type SetStatusInput,
 } from './conversations.schemas';
+import { canRead } from './conversation-access';
 import { conversationStatuses } from './inbox.entity';
 import type { AddScoreInput, SetQualificationInput } from '../contacts/scoring.schemas';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
@@ -79,9 +80,7 @@ export async function readConversation(
   return item;
 }
 
-/** Everyone in the workspace reads contact conversations; a direct conversation is its users' only. */
-export const canRead = (caller: CallerContext, item: ConversationItem) =>
-  item.kind === 'contact' || userIdsOf(item).includes(caller.userId) || caller.userId === 'system';
+export { canRead };
 
 /**
  * Seed 000 ownership: owner/admin reply to any contact conversation; a member to the ones assigned to

@@ -2,7 +2,9 @@
  * The inbox's items (seed 001 Conversation, ConversationParticipant, ConversationScore,
  * ConversationQualification, Message, MessageReceipt). Access patterns (see domain/ACCESS_PATTERNS.md):
  * - get a conversation (participants inline): pk WS#<ws>#CONV#<conversationId>, sk CONV (one GetItem)
- * - a conversation's messages, newest first: the same pk, sk begins_with MSG# (Query, descending; ULIDs)
+ * - a conversation's messages, newest first: the same pk, sk begins_with MSG# (Query, descending; ULIDs);
+ *   a contact merge pages them oldest first (consistent) to re-point their authors, its progress at sk
+ *   AUTHORS#<fromContactId> (messageAuthorMove)
  * - its score / qualification history, newest first: the same pk, sk begins_with SCORE# / QUAL#
  * - snoozed conversations due to wake, every workspace: gsi3 pk SNOOZED, sk <until>#<ws>#<id>
  *   (sparse: only snoozed conversations with a time; read by the wake-up schedule)
@@ -49,6 +51,7 @@ export const conversationSchema = {
     lists: { type: 'list', required: true, items: { type: 'string' } },
     snoozeScope: { type: 'string' },
     snoozeKey: { type: 'string' },
+    /** The contacts it belonged to before contact merges moved it, oldest first. */
     mergedFrom: { type: 'list', items: { type: 'string' } },
     createdBy: { type: 'string', required: true, readOnly: true },
     version: { type: 'number', required: true },
@@ -213,7 +216,10 @@ export const messageSchema = {
     messageId: { type: 'string', required: true, readOnly: true },
     authorKind: { type: authorKinds, required: true, readOnly: true },
     authorUserId: { type: 'string' },
+    /** A contact merge re-points it to the target (the conversation moves with it). */
     authorContactId: { type: 'string' },
+    /** The contact who wrote it, kept when a contact merge re-pointed `authorContactId` (the first one, over several merges). */
+    mergedFromContactId: { type: 'string' },
     channel: { type: inboxChannels, required: true, readOnly: true },
     kind: { type: messageKinds, required: true, readOnly: true },
     /** An internal note: only users see it; never sent out. */
@@ -235,6 +241,37 @@ export const messageSchema = {
         casing: 'none',
       },
       sk: { field: 'sk', composite: ['messageId'], template: 'MSG#${messageId}', casing: 'none' },
+    },
+  },
+} as const;
+
+/**
+ * How far a contact merge has re-pointed the authors of one conversation's messages (from a source to
+ * the target), so the next request of a merge that stopped part-way goes on after the last message it
+ * looked at instead of reading the conversation again from its start. Deleted in the transaction that
+ * moves the conversation to the target.
+ * - pk WS#<ws>#CONV#<conversationId>, sk AUTHORS#<fromContactId> (one GetItem, consistent)
+ */
+export const messageAuthorMoveSchema = {
+  model: { service: 'crm', entity: 'messageAuthorMove', version: '1' },
+  attributes: {
+    workspaceId: { type: 'string', required: true, readOnly: true },
+    conversationId: { type: 'string', required: true, readOnly: true },
+    fromContactId: { type: 'string', required: true, readOnly: true },
+    toContactId: { type: 'string', required: true },
+    /** The last message looked at (ULIDs: the next page starts after it). */
+    afterMessageId: { type: 'string', required: true },
+    updatedAt: { type: 'string', required: true },
+  },
+  indexes: {
+    byConversation: {
+      pk: {
+        field: 'pk',
+        composite: ['workspaceId', 'conversationId'],
+        template: 'WS#${workspaceId}#CONV#${conversationId}',
+        casing: 'none',
+      },
+      sk: { field: 'sk', composite: ['fromContactId'], template: 'AUTHORS#${fromContactId}', casing: 'none' },
     },
   },
 } as const;

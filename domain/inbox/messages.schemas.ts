@@ -72,7 +72,14 @@ export const messageSchema = z
     conversationId: z.string(),
     authorKind: z.enum(authorKinds),
     authorUserId: z.string().nullable().meta({ description: 'Set exactly when `authorKind` is `user`' }),
-    authorContactId: z.string().nullable().meta({ description: 'Set exactly when `authorKind` is `contact`' }),
+    authorContactId: z
+      .string()
+      .nullable()
+      .meta({ description: 'Set exactly when `authorKind` is `contact`: the contact now (after a contact merge, the contact merged into)' }),
+    originalAuthorContactId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The contact who wrote it, when a contact merge re-pointed `authorContactId`; otherwise null' }),
     channel: z.enum(inboxChannels),
     kind: z.enum(messageKinds),
     note: z.boolean().meta({ description: 'An internal note: seen by users only' }),

@@ -46,6 +46,8 @@ export interface MessageItem {
   authorKind: 'user' | 'contact' | 'system';
   authorUserId?: string;
   authorContactId?: string;
+  /** The contact who wrote it, when a contact merge re-pointed `authorContactId` to the target. */
+  mergedFromContactId?: string;
   channel: ConversationItem['channel'];
   kind: 'text' | 'media';
   note: boolean;
@@ -91,6 +93,7 @@ export function toMessage(item: MessageItem): Message {
     authorKind: item.authorKind,
     authorUserId: item.authorUserId ?? null,
     authorContactId: item.authorContactId ?? null,
+    originalAuthorContactId: item.mergedFromContactId ?? null,
     channel: item.channel,
     kind: item.kind,
     note: item.note,
@@ -385,9 +388,13 @@ export async function ingestInbound(
   }
 
   const at = deps.clock.nowIso();
+  const sender = contactId;
   const guard = openConversationGuard(workspaceId, contactId, input.channel);
   const currentId = await currentConversationId(deps, guard);
   const before = currentId ? await findConversation(deps, workspaceId, currentId, true) : undefined;
+  // A contact merge under way moved the conversation to the contact merged into (the address still
+  // names the source until the merge ends): the message is that contact's.
+  if (before?.contactId) contactId = before.contactId;
   const opened = before ? undefined : newContactConversation(deps, caller, contactId, input.channel, at);
   const base = before ?? opened!.item;
   const conversationId = base.conversationId;
@@ -445,6 +452,12 @@ export async function ingestInbound(
     extraOps: (tx) => [
       tx.message.create(message).commit(),
       claimGuard(tx, externalGuard, `${conversationId}/${message.messageId}`, at),
+      // The address still names the sender read: a contact merge that passed it on meanwhile makes the
+      // ingest run again (so nothing is written for a contact once it is merged away).
+      tx.uniqueGuard
+        .check(channelGuard)
+        .where((attr, { eq }) => eq(attr.ownerId, sender))
+        .commit(),
       ...(opened
         ? [
             currentId

@@ -101,7 +101,7 @@ export async function createNote(
   caller: CallerContext,
   input: CreateNoteInput,
 ): Promise<Note> {
-  const anchor = await resolveAnchor(deps, caller.workspaceId, input.anchor);
+  const anchor = await resolveAnchor(deps, caller, input.anchor);
   const now = deps.clock.nowIso();
   const noteId = deps.newId('note');
   const item: NoteItem = {
@@ -149,7 +149,7 @@ export async function listNotes(
   const { workspaceId } = caller;
   const anchor = await resolveAnchor(
     deps,
-    workspaceId,
+    caller,
     { kind: query.anchorKind, id: query.anchorId },
     'query.anchorId',
   );

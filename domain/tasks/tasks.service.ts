@@ -1,5 +1,6 @@
-import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
+import { appendEvent, newEvent, type EventRecord, type EventSubjects } from '../../events/event-log';
 import {
+  anchorSubjects,
   resolveAnchor,
   subjectsOf,
   type AnchorKind,
@@ -183,7 +184,7 @@ export async function createTask(
     }
     await assertActiveUser(deps, workspaceId, assigneeId, 'body.assigneeId');
   }
-  const anchor = input.anchor ? await resolveAnchor(deps, workspaceId, input.anchor) : undefined;
+  const anchor = input.anchor ? await resolveAnchor(deps, caller, input.anchor) : undefined;
   const at = now(deps);
   const taskId = deps.newId('task');
   const item = withKeys({
@@ -252,13 +253,16 @@ export async function updateTask(
     if (input.dueAt === null) delete next.dueAt;
     else next.dueAt = input.dueAt;
   }
+  let subjects: EventSubjects | undefined;
   if (input.anchor !== undefined) {
     delete next.anchorKind;
     delete next.anchorId;
+    subjects = {};
     if (input.anchor !== null) {
-      const anchor = await resolveAnchor(deps, workspaceId, input.anchor);
+      const anchor = await resolveAnchor(deps, caller, input.anchor);
       next.anchorKind = anchor.kind;
       next.anchorId = anchor.id;
+      subjects = anchor.subjects;
     }
   }
   const changes: Record<string, { from: unknown; to: unknown }> = {};
@@ -275,7 +279,7 @@ export async function updateTask(
     'task.updated',
     taskRef(taskId),
     { changes },
-    subjectsOf(anchorOf(after)),
+    subjects ?? (await anchorSubjects(deps, workspaceId, anchorOf(after))),
   );
   await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, after.updatedAt);
@@ -317,7 +321,7 @@ export async function claimTask(
     'task.assigned',
     taskRef(taskId),
     { assigneeId: caller.userId, previousAssigneeId: null, how: 'claimed' },
-    subjectsOf(anchorOf(before)),
+    await anchorSubjects(deps, caller.workspaceId, anchorOf(before)),
   );
   await writeTransaction(
     deps.db,
@@ -377,7 +381,7 @@ export async function assignTask(
       previousAssigneeId: before.assigneeId ?? null,
       how: target === undefined ? 'released' : 'assigned',
     },
-    subjectsOf(anchorOf(before)),
+    await anchorSubjects(deps, caller.workspaceId, anchorOf(before)),
   );
   await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, at);
@@ -409,7 +413,7 @@ export async function completeTask(
     'task.completed',
     taskRef(taskId),
     { title: before.title, anchor: anchorOf(before) ?? null, assigneeId: before.assigneeId ?? null },
-    subjectsOf(anchorOf(before)),
+    await anchorSubjects(deps, caller.workspaceId, anchorOf(before)),
   );
   await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, at);
@@ -429,7 +433,8 @@ export async function reopenTask(
   if (before.status === 'open') return toTask(before, at);
   const { completedAt: _c, completedBy: _b, ...rest } = before;
   const after = withKeys({ ...rest, status: 'open', version: before.version + 1, updatedAt: at });
-  const event = newEvent(deps, caller, 'task.reopened', taskRef(taskId), {}, subjectsOf(anchorOf(before)));
+  const subjects = await anchorSubjects(deps, caller.workspaceId, anchorOf(before));
+  const event = newEvent(deps, caller, 'task.reopened', taskRef(taskId), {}, subjects);
   await commitTask(deps, before, after, [event], changedMeanwhile);
   return toTask(after, at);
 }
@@ -506,7 +511,7 @@ export async function listAnchorTasks(
   const { workspaceId } = caller;
   const anchor = await resolveAnchor(
     deps,
-    workspaceId,
+    caller,
     { kind: query.anchorKind, id: query.anchorId },
     'query.anchorId',
   );

@@ -80,5 +80,11 @@ export const inProgressSchema = z
     detail: z.string(),
     moved: z.number().int().optional().meta({ description: 'Notes and tasks moved by this request' }),
     dealsMoved: z.number().int().optional().meta({ description: 'Deals moved by this request' }),
+    conversationsMoved: z.number().int().optional().meta({ description: 'Conversations moved by this request' }),
+    messagesRepointed: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: 'Messages whose author this request re-pointed to the merge target' }),
   })
   .meta({ id: 'InProgress', description: 'Work is left: repeat the same request until it answers 200' });

@@ -20,7 +20,7 @@ export const tasksRoutes = {
     summary:
       'The tasks of one contact, company, deal or conversation (`anchorKind` and `anchorId`), open or done',
     description:
-      'Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404.',
+      'Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404, as is a direct conversation the caller is not in.',
     auth: true,
     query: listAnchorTasksQuery,
     refusals: { 404: 'the record the tasks hang off' },
@@ -74,7 +74,7 @@ export const tasksRoutes = {
     tag: 'Tasks',
     summary: 'Create a task, in the pool or assigned, anchored to a record or to nothing',
     description:
-      'Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`). Appends `task.created`, about the anchor.',
+      'Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`; a direct conversation only for its users). Appends `task.created`, about the anchor (a conversation: about its contact).',
     auth: true,
     creates: true,
     versioned: true,

@@ -543,7 +543,7 @@ export interface paths {
         put?: never;
         /**
          * Merge contacts (the same person entered more than once) into this one
-         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks and deals move here (at most 500 notes and tasks and 200 deals a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
+         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks, deals and conversations move here (a conversation with its contact participant, `mergedFromContactIds`, and its messages' `authorContactId`, the original kept as `originalAuthorContactId`; this contact's latest conversation per channel becomes the most recent open one among its own and the sources', so inbound messages from any of their addresses land there; appends `conversation.moved` per conversation) (at most 500 notes and tasks, 200 deals, and 500 conversations and messages looked at a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
          */
         post: operations["mergeContacts"];
         delete?: never;
@@ -775,13 +775,13 @@ export interface paths {
         };
         /**
          * The tasks of one contact, company, deal or conversation (`anchorKind` and `anchorId`), open or done
-         * @description Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404.
+         * @description Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404, as is a direct conversation the caller is not in.
          */
         get: operations["listAnchorTasks"];
         put?: never;
         /**
          * Create a task, in the pool or assigned, anchored to a record or to nothing
-         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`). Appends `task.created`, about the anchor.
+         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`; a direct conversation only for its users). Appends `task.created`, about the anchor (a conversation: about its contact).
          */
         post: operations["createTask"];
         delete?: never;
@@ -1502,7 +1502,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/conversations/{conversationId}/calls": {
+    "/v1/conversations/{conversationId}/messages": {
         parameters: {
             query?: never;
             header?: never;
@@ -1510,31 +1510,31 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A conversation’s calls, newest first
-         * @description Whoever reads the conversation reads its calls. One query per page.
+         * A conversation’s messages and internal notes, newest first
+         * @description One page per request (never the whole conversation): one read of the conversation and one query.
          */
-        get: operations["listCalls"];
+        get: operations["listMessages"];
         put?: never;
         /**
-         * Start a call from a conversation (the record: status `initiated`)
-         * @description Who may reply may call. The channel defaults to the conversation’s (`sms` and `email` threads call by `phone`); a direct conversation calls on `internal` only. The conversation’s last activity moves (its views re-sort). Appends `call.started`, on the contact’s timeline.
+         * Write in a conversation: a message, or an internal note (`note: true`)
+         * @description Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users; on an external channel only internal notes can be written until the channel is connected (422, `reason: channel_not_connected`). Appends `internal.sent` or `conversation.note_added`.
          */
-        post: operations["startCall"];
+        post: operations["sendMessage"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/conversations/{conversationId}/calls/{callId}": {
+    "/v1/conversations/{conversationId}/messages/{messageId}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One call */
-        get: operations["getCall"];
+        /** One message */
+        get: operations["getMessage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1543,27 +1543,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/conversations/{conversationId}/calls/{callId}/status": {
+    "/v1/conversations/{conversationId}/messages/{messageId}/receipts": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Who a message reached and who read it, when */
+        get: operations["listMessageReceipts"];
         put?: never;
-        /**
-         * Move a call on: ringing, connected, missed, failed (or ended)
-         * @description Legal transitions only; the status the call has already changes nothing. `connected` sets `connectedAt`; `missed`, `failed` and `ended` are final: they set `endedAt`, `durationSeconds` (from `connectedAt`, or 0) and `endedBy`, and move the conversation’s last activity. Appends `call.status_changed` (`call.ended` for `ended`).
-         */
-        post: operations["updateCallStatus"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/conversations/{conversationId}/calls/{callId}/end": {
+    "/v1/inbound-messages": {
         parameters: {
             query?: never;
             header?: never;
@@ -1573,10 +1570,67 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * End a call, with its duration
-         * @description `durationSeconds` defaults to the time since `connectedAt` (0 when it never connected). Ending an ended call again changes nothing. The conversation’s last activity moves. Appends `call.ended`, on the contact’s timeline.
+         * Bring in a contact’s message from your own channel integration
+         * @description Owner/admin tokens. The sender’s address finds the contact (or a new contact is created with that channel); the message goes to the contact’s latest conversation on the channel (a snoozed one wakes, a resolved one reopens) or to a new one, and is unread for its assignee (or, in the pool, for every user). The same `externalId` on the same channel is stored once: a repeat answers 200 with the stored message. Appends `<channel>.replied`.
          */
-        post: operations["endCall"];
+        post: operations["ingestInboundMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/unread-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller’s unread messages across conversations, newest first */
+        get: operations["listUnreadMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s unread counts: in total, per view and per conversation
+         * @description Served from the caller’s counter items (one query), never by reading messages.
+         */
+        get: operations["getUnreadCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark messages read for the caller: up to 500 by id, or everything up to a message in a conversation
+         * @description Messages already read, or never unread for the caller (their own), are left alone. `more: true` when a conversation had more than 500 unread: repeat the request.
+         */
+        post: operations["markMessagesRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2045,7 +2099,7 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        /** @description An entry of the timeline: `kind` says which (only `event` for now; `message` when the inbox lands) */
+        /** @description An entry of the timeline: `kind` says which (`event`; messages and calls appear as their events) */
         TimelineEntry: components["schemas"]["TimelineEventEntry"];
         TimelineEventEntry: {
             /**
@@ -2122,6 +2176,10 @@ export interface components {
             moved?: number;
             /** @description Deals moved by this request */
             dealsMoved?: number;
+            /** @description Conversations moved by this request */
+            conversationsMoved?: number;
+            /** @description Messages whose author this request re-pointed to the merge target */
+            messagesRepointed?: number;
         };
         MergeContactsInput: {
             /** @description 1 to 10 distinct contacts to merge into this one; they end archived with `mergedInto` set to it */
@@ -2396,7 +2454,7 @@ export interface components {
         };
         TaskAnchorInput: {
             /** @enum {string} */
-            kind: "contact" | "company" | "deal";
+            kind: "contact" | "company" | "deal" | "conversation";
             /** @description The id of the record in your workspace */
             id: string;
         } | null;
@@ -2414,7 +2472,7 @@ export interface components {
             /** @description Another anchor, or null to detach the task */
             anchor?: {
                 /** @enum {string} */
-                kind: "contact" | "company" | "deal";
+                kind: "contact" | "company" | "deal" | "conversation";
                 /** @description The id of the record in your workspace */
                 id: string;
             } | null;
@@ -2803,6 +2861,8 @@ export interface components {
             lastActivityAt: string;
             lastMessage: components["schemas"]["ConversationLastMessage"];
             messageCount: number;
+            /** @description The contacts it belonged to before contact merges moved it here, oldest first */
+            mergedFromContactIds: string[];
             createdBy: string;
             version: number;
             createdAt: string;
@@ -2837,10 +2897,10 @@ export interface components {
              */
             contactId: string;
             /**
-             * @description The channel the thread runs on
+             * @description The channel the thread runs on (contacts are not on the internal channel)
              * @enum {string}
              */
-            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            channel: "email" | "sms" | "whatsapp" | "telegram";
             subject?: string;
             /**
              * @description Open a new conversation even when the contact has one on this channel that is not resolved
@@ -2943,66 +3003,149 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        CallPage: {
-            items: components["schemas"]["Call"][];
+        MessagePage: {
+            items: components["schemas"]["Message"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        Call: {
+        Message: {
             id: string;
             conversationId: string;
             /** @enum {string} */
-            channel: "internal" | "whatsapp" | "telegram" | "phone";
+            authorKind: "user" | "contact" | "system";
+            /** @description Set exactly when `authorKind` is `user` */
+            authorUserId: string | null;
+            /** @description Set exactly when `authorKind` is `contact`: the contact now (after a contact merge, the contact merged into) */
+            authorContactId: string | null;
+            /** @description The contact who wrote it, when a contact merge re-pointed `authorContactId`; otherwise null */
+            originalAuthorContactId: string | null;
             /** @enum {string} */
-            kind: "voice" | "video";
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
             /** @enum {string} */
-            status: "initiated" | "ringing" | "connected" | "ended" | "missed" | "failed";
-            /** @description The user who started it; null for an inbound call */
-            startedByUserId: string | null;
-            /** @description The contact who called (an inbound call); null when a user started it */
-            startedByContactId: string | null;
-            startedAt: string;
-            /** @description When it was answered; null until then */
-            connectedAt: string | null;
-            /** @description When it reached `ended`, `missed` or `failed` */
-            endedAt: string | null;
-            /** @description How long it was connected, once final (0 when it never connected) */
-            durationSeconds: number | null;
-            /** @description Who brought it to its final status: a user id, or `system` */
-            endedBy: string | null;
+            kind: "text" | "media";
+            /** @description An internal note: seen by users only */
+            note: boolean;
+            body: string;
             payload: {
                 [key: string]: unknown;
             } | null;
-            version: number;
+            externalId: string | null;
+            attachments: components["schemas"]["MessageAttachmentRef"][];
             createdAt: string;
-            updatedAt: string;
         };
-        StartCallInput: {
+        /** @description A file on a message: `GET /v1/attachments/{id}` gives a download link */
+        MessageAttachmentRef: {
+            id: string;
+            /** @enum {string} */
+            kind: "image" | "video" | "audio" | "document";
+            fileName: string;
+            contentType: string;
+            sizeBytes: number;
+        };
+        SendMessageInput: {
+            /** @description The text (may be empty when files are attached) */
+            body: string;
             /**
-             * @description Default: the conversation’s channel (`internal`, `whatsapp`, `telegram`; `sms` and `email` threads call by `phone`). A direct conversation calls on `internal` only
-             * @enum {string}
+             * @description An internal note: seen by users only, never sent out; it does not answer the contact
+             * @default false
              */
-            channel?: "internal" | "whatsapp" | "telegram" | "phone";
-            /**
-             * @default voice
-             * @enum {string}
-             */
-            kind?: "voice" | "video";
-            /** @description What the provider or the client tells about the call (a JSON object, kept as given) */
+            note?: boolean;
+            /** @description Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON */
             payload?: {
                 [key: string]: unknown;
             };
-        };
-        UpdateCallStatusInput: {
             /**
-             * @description initiated → ringing, connected, missed, failed or ended; ringing → connected, missed, failed or ended; connected → ended or failed; ended, missed and failed are final. The status the call has already changes nothing
+             * @description Files uploaded with `POST /v1/attachments`, at most 10
+             * @default []
+             */
+            attachmentIds?: string[];
+        };
+        MessageReceiptList: {
+            items: components["schemas"]["MessageReceipt"][];
+        };
+        MessageReceipt: {
+            userId: string;
+            /** @enum {string} */
+            status: "unread" | "read";
+            readAt: string | null;
+            /** @description When the message reached the user */
+            createdAt: string;
+        };
+        IngestResult: {
+            message: components["schemas"]["Message"];
+            conversationId: string;
+            contactId: string;
+            /** @description A new contact was created for the sender */
+            createdContact: boolean;
+            createdConversation: boolean;
+        };
+        IngestInboundInput: {
+            /**
+             * @description The channel it came in on
              * @enum {string}
              */
-            status: "initiated" | "ringing" | "connected" | "ended" | "missed" | "failed";
+            channel: "email" | "sms" | "whatsapp" | "telegram";
+            /** @description The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username */
+            from: string;
+            /** @description The sender’s name, for a contact created by this message */
+            name?: string;
+            /** @description Country for phone numbers written without a +country code */
+            defaultCountry?: string;
+            /** @description The message’s id at the provider: the same id is stored once (a repeat returns the stored message) */
+            externalId: string;
+            body: string;
+            /** @description Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description When the provider received it (default: now)
+             */
+            receivedAt?: string;
         };
-        EndCallInput: {
-            /** @description How long the call was connected, when the client knows better (at most the time since it started). Default: from `connectedAt` to now, or 0 when it never connected */
-            durationSeconds?: number;
+        UnreadMessagePage: {
+            items: components["schemas"]["Message"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        UnreadCounts: {
+            /** @description Unread messages for the caller, all conversations */
+            total: number;
+            /** @description Unread messages for the caller per view (`all`: every contact conversation) */
+            views: {
+                mine: number;
+                unassigned: number;
+                all: number;
+                direct: number;
+            };
+            /** @description The conversations with unread messages for the caller, latest unread first */
+            conversations: {
+                conversationId: string;
+                unread: number;
+                lastUnreadAt: string | null;
+            }[];
+        };
+        MarkReadResult: {
+            /** @description Messages that were unread for the caller and now are read */
+            marked: number;
+            /** @description More than 500 were unread: repeat the request for the rest */
+            more: boolean;
+        };
+        MarkReadInput: {
+            /** @description Up to 500 messages */
+            messageIds: string[];
+        } | {
+            /**
+             * @description The conversation’s id
+             * @example cv_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            conversationId: string;
+            /**
+             * @description Everything up to and including this message; absent: everything in the conversation
+             * @example msg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            upToMessageId?: string;
         };
     };
     responses: never;
@@ -3033,9 +3176,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3b9a5a@example.com",
+                     *         "email": "owner-fca12e@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -3043,7 +3186,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M05ADQ0TZY1232AHZP",
+                     *         "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3100,7 +3243,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M05ADQ0TZY1232AHZP",
+                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3168,7 +3311,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M05ADQ0TZY1232AHZP",
+                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3294,9 +3437,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3b9a5a@example.com",
+                     *           "email": "owner-fca12e@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3304,9 +3447,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-23024d@example.com",
+                     *           "email": "admin-50b94d@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3314,7 +3457,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXiotrKkGgfj-f8c4ugFKa0SBo3xrUiff_chCRaD6c7jHKj48zMTaKDEgvg02O9Fnlo5tayGScY2uQ4euePsISHbrvGrm2YxM63z34OFAS4YO1dO1LMG2cvN1oib0mYMhp1R5VAl7eDxJXk-072zwjGY"
+                     *       "nextCursor": "AatmyqzpYTbhrm0AYoRbMeloQNm46iAEu5CCLiTC4etz16cauLCcGOw8tXcgd3olhW4cV6P9h223CZRdCNf20UPyHJFlOklgJl8Bl_hfMp3GhCLPLOhnRHPr7cZHsxf1b08scLTBjVeBenL0BrtFLMPe"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3370,7 +3513,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-86fca67a@example.com",
+                 *       "email": "n-d22fa05e@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3394,9 +3537,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M05ADQ0TZY1232AJ0K",
+                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
                      *       "name": "Nia New",
-                     *       "email": "n-86fca67a@example.com",
+                     *       "email": "n-d22fa05e@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3523,9 +3666,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
+                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
                      *       "name": "Mia Member",
-                     *       "email": "member-df734c@example.com",
+                     *       "email": "member-02affe@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3618,9 +3761,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M05ADQ0TZY1232AJ0V",
+                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
                      *       "name": "Renamed",
-                     *       "email": "u-122c7ffe@example.com",
+                     *       "email": "u-a2ffa1ba@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -3758,16 +3901,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M05ADQ0TZY1232AHZR",
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z3W",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_UpipRT",
+                     *           "prefix": "crm_O3Odui",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AX2phS_1exNOUY0jhNOk60T1xxxO_TtwSKDB7HxvBRU0ntwUQRrbBc3RC5p9FK1aUKDHmZ-2f7PT0T1deGAwjJugrU_G6Ag_83Ba3ry5LQIqT79e_zlnqOY5wRYqRjG-dEsX-jKdyesi1FqjQPRiYpXTPpfMrArlJ8LrgqdyVGFkZ_ozarviLPSSk_8lO1pS09Eu9OfCgG7ijWworfZqK69EnxD6Vh00NqdPZCqX7v_YPkiqk04sQrYGgPjdXJqJn1PE3UcLtc2Y-HUtXYskfHodJ30EytIj_5GE5L8-cU0i-xIs5KCMED_4WCOVzxbTIcIMIXPZ"
+                     *       "nextCursor": "AX_kmYe6VAAMZktwYMQ6JkEMpXy0dre8Bcdg9KYmUfUC2YPo0hhjCtYbefDZ2W3yihyYyBYpz775Wo14R8C054WBOyjU5AodeHfcftOOLff68eTVUoNIlnU4ulFAJMhKzh3JEth9uvVH2QQpeENqK-HSARnl6vyWMcyEntnzCxhsv3kj_lWC2J6PeD254r-iKvCJbYuQVaOJlIUmVzcnRX4cl8J6O31PYd_BIpy1geDRYkzGxiJBHIn6KsijVWZ4BC-88A03pu43g1uVNat41wyUt0gT89FqpgFIrlTadzESfDt-B4ZuYHpfTJLYiiZCzEyRdFFr"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -3854,10 +3997,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M05ADQ0TZY1232AJ1F",
-                     *       "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5K",
+                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "name": "CI",
-                     *       "prefix": "crm_SNy8Os",
+                     *       "prefix": "crm_GUnF9O",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -3981,10 +4124,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M05ADQ0TZY1232AJ1P",
-                     *       "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5T",
+                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "name": "gone",
-                     *       "prefix": "crm_SzzX4V",
+                     *       "prefix": "crm_d5lEAJ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4130,7 +4273,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_50d468f6",
+                 *       "key": "k_a229fad1",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4162,7 +4305,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_50d468f6",
+                     *       "key": "k_a229fad1",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4313,7 +4456,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_be669b8e",
+                     *       "key": "f_61b7d82b",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4456,40 +4599,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M05ADQ0TZY1232AJ2N",
+                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6S",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
+                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
-                     *             "assignedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *             "assignedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M05ADQ0TZY1232AJ2M",
+                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6R",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
+                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-2095600c@example.com"
+                     *                 "normalized": "c-0d4e7868@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -4588,31 +4731,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-2095600c@example.com",
+                     *           "email": "c-0d4e7868@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2P",
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ebbbb8e0@example.com",
+                     *           "email": "c-c1a40e82@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AWTawMOm45i5gqyNzuvsspn8tpqUrG_qKtuZAGaQZbV3TQWc4sNgMl_0wmOM4NieAPuA3jK99z1EQe7nj_zWP_OzzYrottq8jC4xHqQ0GcLlqwJkxvdtEX4JthRfzuStjlwfOKxiksQg5C4ryOSGEX8RbqsuMBYtLVTeMUV4RU2QNdaAcKE"
+                     *       "nextCursor": "AXtZ_LPH0ZvZIdHPIUJKupOSarRLZM0tc6Ff3Y8jxeXllArXJUF2ZqWerE_IJUkyQWGzDbrxYRq-MXK20ue7i66gOLhQgBOwzRcVTV_o8bT6_5b8AG-Mtd9G6WS0fISU-a8xBCaJ1mLXQnPBuTv51CAZKGAt978ocZXw3p5JDp350e-_pgg"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -4672,7 +4815,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-2b2952c3@navy.example"
+                 *           "value": "g-b1303d20@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -4701,7 +4844,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ3J",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z7P",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -4719,19 +4862,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-2b2952c3@navy.example",
+                     *       "email": "g-b1303d20@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ3K",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7Q",
                      *           "kind": "email",
-                     *           "value": "g-2b2952c3@navy.example",
-                     *           "normalized": "g-2b2952c3@navy.example",
+                     *           "value": "g-b1303d20@navy.example",
+                     *           "normalized": "g-b1303d20@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ3M",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7R",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -4743,7 +4886,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4874,46 +5017,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2J",
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-2095600c@example.com",
+                     *           "email": "c-0d4e7868@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2P",
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ebbbb8e0@example.com",
+                     *           "email": "c-c1a40e82@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2T",
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6Y",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-8edb0064@example.com",
+                     *           "email": "c-674b182f@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M05ADQ0TZY1232AJ2Y",
+                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z72",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-404204ff@example.com",
+                     *           "email": "c-fca9a896@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -4985,7 +5128,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ32",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z76",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4995,7 +5138,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5003,14 +5146,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-88ab1312@example.com",
+                     *       "email": "c-71d3e1a3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ33",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z77",
                      *           "kind": "email",
-                     *           "value": "c-88ab1312@example.com",
-                     *           "normalized": "c-88ab1312@example.com",
+                     *           "value": "c-71d3e1a3@example.com",
+                     *           "normalized": "c-71d3e1a3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5019,7 +5162,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5098,7 +5241,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ42",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z86",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5108,7 +5251,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5116,14 +5259,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-094803c2@example.com",
+                     *       "email": "c-d25be5e1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ43",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z87",
                      *           "kind": "email",
-                     *           "value": "c-094803c2@example.com",
-                     *           "normalized": "c-094803c2@example.com",
+                     *           "value": "c-d25be5e1@example.com",
+                     *           "normalized": "c-d25be5e1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5132,7 +5275,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5224,7 +5367,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ4T",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z8Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5234,7 +5377,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5242,14 +5385,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9b9ba41d@example.com",
+                     *       "email": "c-32ad9b16@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ4V",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z8Z",
                      *           "kind": "email",
-                     *           "value": "c-9b9ba41d@example.com",
-                     *           "normalized": "c-9b9ba41d@example.com",
+                     *           "value": "c-32ad9b16@example.com",
+                     *           "normalized": "c-32ad9b16@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5258,7 +5401,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5417,7 +5560,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ6H",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZAN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5427,7 +5570,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5435,19 +5578,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-367e1392@example.com",
+                     *       "email": "c-673f41d1@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ6J",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAP",
                      *           "kind": "email",
-                     *           "value": "c-367e1392@example.com",
-                     *           "normalized": "c-367e1392@example.com",
+                     *           "value": "c-673f41d1@example.com",
+                     *           "normalized": "c-673f41d1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ6N",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAS",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -5459,7 +5602,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5609,7 +5752,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ8J",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZCP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5619,7 +5762,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5634,7 +5777,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5749,7 +5892,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJ9K",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZDQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5759,7 +5902,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -5767,14 +5910,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-1942a4ab@example.com",
+                     *       "email": "c-5ead6247@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJ9M",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZDR",
                      *           "kind": "email",
-                     *           "value": "c-1942a4ab@example.com",
-                     *           "normalized": "c-1942a4ab@example.com",
+                     *           "value": "c-5ead6247@example.com",
+                     *           "normalized": "c-5ead6247@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5783,7 +5926,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5898,7 +6041,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJAM",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZER",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5908,7 +6051,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5916,14 +6059,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9f42d3ac@example.com",
+                     *       "email": "c-e157a44a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJAN",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZES",
                      *           "kind": "email",
-                     *           "value": "c-9f42d3ac@example.com",
-                     *           "normalized": "c-9f42d3ac@example.com",
+                     *           "value": "c-e157a44a@example.com",
+                     *           "normalized": "c-e157a44a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5932,7 +6075,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6056,7 +6199,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJC7",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZGB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6066,7 +6209,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6074,14 +6217,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-acb3b1c9@example.com",
+                     *       "email": "c-73a730aa@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJC8",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZGC",
                      *           "kind": "email",
-                     *           "value": "c-acb3b1c9@example.com",
-                     *           "normalized": "c-acb3b1c9@example.com",
+                     *           "value": "c-73a730aa@example.com",
+                     *           "normalized": "c-73a730aa@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6090,7 +6233,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6227,7 +6370,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJDG",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZHM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6237,7 +6380,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6245,14 +6388,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7566c409@example.com",
+                     *       "email": "c-764788a9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJDH",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZHN",
                      *           "kind": "email",
-                     *           "value": "c-7566c409@example.com",
-                     *           "normalized": "c-7566c409@example.com",
+                     *           "value": "c-764788a9@example.com",
+                     *           "normalized": "c-764788a9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6261,7 +6404,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6376,7 +6519,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJER",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZJW",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6386,7 +6529,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6394,14 +6537,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-14b41fe2@example.com",
+                     *       "email": "c-c009a8af@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJES",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZJX",
                      *           "kind": "email",
-                     *           "value": "c-14b41fe2@example.com",
-                     *           "normalized": "c-14b41fe2@example.com",
+                     *           "value": "c-c009a8af@example.com",
+                     *           "normalized": "c-c009a8af@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6410,7 +6553,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6514,7 +6657,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJFJ",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZKP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6532,14 +6675,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-72e935fb@example.com",
+                     *       "email": "c-a0bc51f4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJFK",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZKQ",
                      *           "kind": "email",
-                     *           "value": "c-72e935fb@example.com",
-                     *           "normalized": "c-72e935fb@example.com",
+                     *           "value": "c-a0bc51f4@example.com",
+                     *           "normalized": "c-a0bc51f4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6548,7 +6691,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6653,7 +6796,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ0A"
+                 *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -6672,7 +6815,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJGK",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZMQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6682,7 +6825,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6690,14 +6833,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-55f79c27@example.com",
+                     *       "email": "c-279e0e6d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJGM",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZMR",
                      *           "kind": "email",
-                     *           "value": "c-55f79c27@example.com",
-                     *           "normalized": "c-55f79c27@example.com",
+                     *           "value": "c-279e0e6d@example.com",
+                     *           "normalized": "c-279e0e6d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6706,7 +6849,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6945,15 +7088,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M05ADQ0TZY1232AJJ3",
-                     *         "contactId": "ct_01KF0E44M05ADQ0TZY1232AJHZ",
+                     *         "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
+                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AJHZ",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -6963,7 +7106,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -6971,14 +7114,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-51de1cfa@example.com",
+                     *         "email": "c-687c55e6@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M05ADQ0TZY1232AJJ0",
+                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZP4",
                      *             "kind": "email",
-                     *             "value": "c-51de1cfa@example.com",
-                     *             "normalized": "c-51de1cfa@example.com",
+                     *             "value": "c-687c55e6@example.com",
+                     *             "normalized": "c-687c55e6@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -6986,14 +7129,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M05ADQ0TZY1232AJJ3",
+                     *           "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7219,16 +7362,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M05ADQ0TZY1232AJMA",
-                     *         "contactId": "ct_01KF0E44M05ADQ0TZY1232AJM6",
+                     *         "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
+                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AJM6",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7238,7 +7381,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7246,14 +7389,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-52a3aae4@example.com",
+                     *         "email": "c-8bb0f2de@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M05ADQ0TZY1232AJM7",
+                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZRB",
                      *             "kind": "email",
-                     *             "value": "c-52a3aae4@example.com",
-                     *             "normalized": "c-52a3aae4@example.com",
+                     *             "value": "c-8bb0f2de@example.com",
+                     *             "normalized": "c-8bb0f2de@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7262,14 +7405,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M05ADQ0TZY1232AJMA",
+                     *           "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7377,7 +7520,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated event types (e.g. `note.added,deal.won`), at most 20 */
                 types?: string;
-                /** @description Comma-separated channels of messaging events: email, sms, whatsapp, telegram, linkedin, internal, phone */
+                /** @description Comma-separated channels of messaging events: email, sms, whatsapp, telegram, linkedin, internal */
                 channels?: string;
                 /** @description Only entries at or after this time */
                 from?: string;
@@ -7408,23 +7551,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M05ADQ0TZY1232AJNH",
+                     *             "id": "evt_01KF0E44M0R6PRSVQ2T68B7ZSN",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M05ADQ0TZY1232AJNF",
+                     *             "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *             "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *               "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-4eda5450@example.com"
+                     *                   "normalized": "c-4e5194f1@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M05ADQ0TZY1232AJNF",
+                     *             "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -7522,7 +7665,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJPZ",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZV3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7532,7 +7675,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7540,14 +7683,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fcbf50c2@example.com",
+                     *       "email": "c-3f4511cd@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJQ0",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZV4",
                      *           "kind": "email",
-                     *           "value": "c-fcbf50c2@example.com",
-                     *           "normalized": "c-fcbf50c2@example.com",
+                     *           "value": "c-3f4511cd@example.com",
+                     *           "normalized": "c-3f4511cd@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7559,7 +7702,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7709,7 +7852,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJW4",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B8008",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7719,7 +7862,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7727,14 +7870,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a8426915@example.com",
+                     *       "email": "c-790d020f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJW5",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B8009",
                      *           "kind": "email",
-                     *           "value": "c-a8426915@example.com",
-                     *           "normalized": "c-a8426915@example.com",
+                     *           "value": "c-790d020f@example.com",
+                     *           "normalized": "c-790d020f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7743,7 +7886,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7844,8 +7987,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M05ADQ0TZY1232AJXB",
-                 *         "ct_01KF0E44M05ADQ0TZY1232AJXF"
+                 *         "ct_01KF0E44M0R6PRSVQ2T68B801F",
+                 *         "ct_01KF0E44M0R6PRSVQ2T68B801K"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -7868,12 +8011,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJXB",
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801F",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJXF",
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801K",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -7993,7 +8136,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M05ADQ0TZY1232AJZT"
+                 *         "ct_01KF0E44M0R6PRSVQ2T68B803Y"
                  *       ]
                  *     }
                  */
@@ -8011,7 +8154,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M05ADQ0TZY1232AJZP",
+                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B803T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8021,19 +8164,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M05ADQ0TZY1232AJZT",
+                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B803Y",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-3bff4945@example.com"
+                     *               "normalized": "c-6908169a@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -8044,22 +8187,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-52bd9701@example.com",
+                     *       "email": "c-dbeb76d3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJZQ",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803V",
                      *           "kind": "email",
-                     *           "value": "c-52bd9701@example.com",
-                     *           "normalized": "c-52bd9701@example.com",
+                     *           "value": "c-dbeb76d3@example.com",
+                     *           "normalized": "c-dbeb76d3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M05ADQ0TZY1232AJZV",
+                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803Z",
                      *           "kind": "email",
-                     *           "value": "c-3bff4945@example.com",
-                     *           "normalized": "c-3bff4945@example.com",
+                     *           "value": "c-6908169a@example.com",
+                     *           "normalized": "c-6908169a@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8068,7 +8211,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8252,7 +8395,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AK31"
+                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8270,15 +8413,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AK31",
+                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AK31",
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B8075",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-fa9815de@example.com",
+                     *         "email": "c-ac888238@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8519,9 +8662,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-0074df95",
+                 *       "name": "Initech-2d1dbed5",
                  *       "domains": [
-                 *         "initech-dfb59052.example"
+                 *         "initech-d6b8fc16.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -8546,10 +8689,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK41",
-                     *       "name": "Initech-0074df95",
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B8085",
+                     *       "name": "Initech-2d1dbed5",
                      *       "domains": [
-                     *         "initech-dfb59052.example"
+                     *         "initech-d6b8fc16.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -8561,7 +8704,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8686,8 +8829,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK49",
-                     *       "name": "Co-25907520",
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808D",
+                     *       "name": "Co-c9dc2982",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8695,11 +8838,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8790,8 +8933,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK4N",
-                     *       "name": "Co-469647e7",
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808S",
+                     *       "name": "Co-b4902cf5",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -8799,11 +8942,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8951,8 +9094,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK5H",
-                     *       "name": "Co-58f10731",
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B809N",
+                     *       "name": "Co-ae01f855",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8960,11 +9103,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9079,8 +9222,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M05ADQ0TZY1232AK62",
-                     *       "name": "Co-58fbef3a",
+                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B80A6",
+                     *       "name": "Co-2e60babc",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9088,11 +9231,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9195,7 +9338,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M05ADQ0TZY1232AK73"
+                 *         "co_01KF0E44M0R6PRSVQ2T68B80B7"
                  *       ]
                  *     }
                  */
@@ -9215,8 +9358,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M05ADQ0TZY1232AK71",
-                     *         "name": "Co-6fd1e050",
+                     *         "id": "co_01KF0E44M0R6PRSVQ2T68B80B5",
+                     *         "name": "Co-dc5b6a58",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9224,11 +9367,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9236,7 +9379,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M05ADQ0TZY1232AK73",
+                     *           "id": "co_01KF0E44M0R6PRSVQ2T68B80B7",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -9475,15 +9618,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M05ADQ0TZY1232AK9E",
+                     *           "id": "note_01KF0E44M0R6PRSVQ2T68B80DJ",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M05ADQ0TZY1232AK9A"
+                     *             "id": "ct_01KF0E44M0R6PRSVQ2T68B80DE"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
-                     *           "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9558,7 +9701,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M05ADQ0TZY1232AKA2"
+                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -9583,15 +9726,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M05ADQ0TZY1232AKA6",
+                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80EA",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKA2"
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9706,15 +9849,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M05ADQ0TZY1232AKB6",
+                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80FA",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKB2"
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80F6"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
-                     *       "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9909,15 +10052,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M05ADQ0TZY1232AKCA",
+                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80GE",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKC6"
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80GA"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
-                     *       "updatedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10113,7 +10256,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                anchorKind: "contact" | "company" | "deal";
+                anchorKind: "contact" | "company" | "deal" | "conversation";
                 anchorId: string;
                 /** @description `open` (by due time, soonest first; no due time last) or `done` (by completion, newest first) */
                 status?: "open" | "done";
@@ -10206,7 +10349,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M05ADQ0TZY1232AKH9"
+                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
                  *       }
                  *     }
                  */
@@ -10230,7 +10373,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKHD",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80NH",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10241,11 +10384,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M05ADQ0TZY1232AKH9"
+                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10639,7 +10782,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKJ9",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PD",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10647,11 +10790,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10743,7 +10886,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKJN",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PS",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10751,11 +10894,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10903,7 +11046,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKKC",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80QG",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10911,11 +11054,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11009,7 +11152,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ0A"
+                 *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -11028,7 +11171,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKKX",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80R1",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11036,11 +11179,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11188,7 +11331,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKMQ",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80RV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11196,11 +11339,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "completedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11315,7 +11458,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M05ADQ0TZY1232AKN8",
+                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80SC",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11323,11 +11466,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11538,7 +11681,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-a3f68082",
+                 *       "name": "Renewals-feb189b1",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -11574,12 +11717,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKP1",
-                     *       "name": "Renewals-a3f68082",
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80T5",
+                     *       "name": "Renewals-feb189b1",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKP2",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T6",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11587,7 +11730,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKP3",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T7",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -11595,7 +11738,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKP4",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T8",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -11603,7 +11746,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11728,12 +11871,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKPB",
-                     *       "name": "Pipe-e22c16dc",
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80TF",
+                     *       "name": "Pipe-46ecea9b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPC",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TG",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11741,7 +11884,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPD",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TH",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11749,7 +11892,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPE",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TJ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11757,7 +11900,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKPF",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TK",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11765,7 +11908,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11837,7 +11980,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-78bf3ffd"
+                 *       "name": "Renamed-2713938b"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -11856,12 +11999,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKQF",
-                     *       "name": "Renamed-78bf3ffd",
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80VK",
+                     *       "name": "Renamed-2713938b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQG",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VM",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11869,7 +12012,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQH",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VN",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11877,7 +12020,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQJ",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VP",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11885,7 +12028,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKQK",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VQ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11893,7 +12036,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12021,10 +12164,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M05ADQ0TZY1232AKWC",
-                 *         "st_01KF0E44M05ADQ0TZY1232AKWB",
-                 *         "st_01KF0E44M05ADQ0TZY1232AKWD",
-                 *         "st_01KF0E44M05ADQ0TZY1232AKWE"
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810G",
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810F",
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810H",
+                 *         "st_01KF0E44M0R6PRSVQ2T68B810J"
                  *       ]
                  *     }
                  */
@@ -12044,12 +12187,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKWA",
-                     *       "name": "Pipe-8bedbe7d",
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B810E",
+                     *       "name": "Pipe-7bc239d8",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWC",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810G",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12057,7 +12200,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWB",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810F",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12065,7 +12208,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWD",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810H",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12073,7 +12216,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKWE",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810J",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12081,7 +12224,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12238,12 +12381,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKSC",
-                     *       "name": "Pipe-d06c3bf2",
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80XG",
+                     *       "name": "Pipe-df31f250",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSD",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XH",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12251,7 +12394,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSE",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XJ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12259,7 +12402,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSJ",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XP",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12267,7 +12410,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSF",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XK",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12275,7 +12418,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKSG",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XM",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12283,7 +12426,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12434,12 +12577,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M05ADQ0TZY1232AM0A",
-                     *         "name": "Pipe-7de83970",
+                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B814E",
+                     *         "name": "Pipe-629acf73",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM0B",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814F",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12447,7 +12590,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM0D",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814H",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12455,7 +12598,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM0E",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814J",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -12463,7 +12606,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12601,12 +12744,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M05ADQ0TZY1232AKYD",
-                     *       "name": "Pipe-a885366b",
+                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B812H",
+                     *       "name": "Pipe-605d6b8b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYE",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812J",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12614,7 +12757,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYF",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812K",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12622,7 +12765,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYG",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812M",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12630,7 +12773,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M05ADQ0TZY1232AKYH",
+                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812N",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12638,7 +12781,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12774,12 +12917,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M05ADQ0TZY1232AM2H",
-                     *         "name": "Pipe-ecb49075",
+                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B816N",
+                     *         "name": "Pipe-99664235",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2J",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12787,7 +12930,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2K",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12795,7 +12938,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2M",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12803,7 +12946,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2N",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12811,7 +12954,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12819,7 +12962,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2J",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12833,7 +12976,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2K",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12847,7 +12990,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2M",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12861,7 +13004,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M05ADQ0TZY1232AM2N",
+                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13051,20 +13194,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM1B",
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B815F",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM1H",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B815N",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM1D",
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B815H",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13072,20 +13215,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM0S",
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM11",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8155",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM0V",
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13093,20 +13236,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM0S",
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM0Z",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8153",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM0T",
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Y",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13114,20 +13257,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M05ADQ0TZY1232AM0H",
+                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814N",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M05ADQ0TZY1232AM0Q",
+                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B814V",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M05ADQ0TZY1232AM0K",
+                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Q",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13190,7 +13333,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AM4S"
+                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13213,12 +13356,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM4X",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B8191",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M05ADQ0TZY1232AM4S",
+                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13228,7 +13371,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13353,14 +13496,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM65",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81A9",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13368,7 +13511,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13460,14 +13603,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM6H",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81AN",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13475,7 +13618,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13632,14 +13775,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM78",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81BC",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13647,7 +13790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13795,14 +13938,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM8D",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81CH",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -13810,7 +13953,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13934,14 +14077,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM8Z",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81D3",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -13949,7 +14092,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14095,14 +14238,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M05ADQ0TZY1232AM9N",
+                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81DS",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14110,7 +14253,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14267,7 +14410,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14328,7 +14471,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-731069b2",
+                 *       "name": "Partner-93e8a004",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14353,16 +14496,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-731069b2",
-                     *       "ref": "partner-731069b2",
-                     *       "name": "Partner-731069b2",
+                     *       "key": "partner-93e8a004",
+                     *       "ref": "partner-93e8a004",
+                     *       "name": "Partner-93e8a004",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14487,16 +14630,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-53e4829c",
-                     *       "ref": "tag-53e4829c",
-                     *       "name": "tag-53e4829c",
+                     *       "key": "tag-b6f28991",
+                     *       "ref": "tag-b6f28991",
+                     *       "name": "tag-b6f28991",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14687,16 +14830,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-7d716b39",
-                     *       "ref": "tag-7d716b39",
-                     *       "name": "tag-7d716b39",
+                     *       "key": "tag-ce6daa33",
+                     *       "ref": "tag-ce6daa33",
+                     *       "name": "tag-ce6daa33",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -14965,7 +15108,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14979,7 +15122,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ04",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14993,7 +15136,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0A",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15007,7 +15150,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0K",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15021,7 +15164,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0N",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4S",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15035,7 +15178,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0S",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4X",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15049,7 +15192,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0V",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15063,7 +15206,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ0Z",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z53",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15077,7 +15220,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ11",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z55",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15091,7 +15234,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ13",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z57",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15105,7 +15248,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ15",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z59",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15119,7 +15262,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ17",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5B",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15133,7 +15276,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ19",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5D",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15147,7 +15290,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ1B",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5F",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15161,7 +15304,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ1D",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5H",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15175,7 +15318,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M05ADQ0TZY1232AJ1H",
+                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5N",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16726,7 +16869,7 @@ export interface operations {
             };
         };
     };
-    listCalls: {
+    listMessages: {
         parameters: {
             query?: {
                 limit?: number;
@@ -16742,7 +16885,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of calls */
+            /** @description A page of messages */
             200: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16750,32 +16893,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "id": "call_01KF0E44M05ADQ0TZY1232AMDX",
-                     *           "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMDV",
-                     *           "channel": "phone",
-                     *           "kind": "voice",
-                     *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *           "startedByContactId": null,
-                     *           "startedAt": "2026-01-15T09:00:00.000Z",
-                     *           "connectedAt": null,
-                     *           "endedAt": null,
-                     *           "durationSeconds": null,
-                     *           "endedBy": null,
-                     *           "payload": null,
-                     *           "version": 1,
-                     *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
-                     *         }
-                     *       ],
-                     *       "nextCursor": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["CallPage"];
+                    "application/json": components["schemas"]["MessagePage"];
                 };
             };
             /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
@@ -16824,7 +16942,7 @@ export interface operations {
             };
         };
     };
-    startCall: {
+    sendMessage: {
         parameters: {
             query?: never;
             header?: {
@@ -16839,25 +16957,15 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "kind": "video",
-                 *       "payload": {
-                 *         "provider": "test"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["StartCallInput"];
+                "application/json": components["schemas"]["SendMessageInput"];
             };
         };
         responses: {
-            /** @description The new call */
+            /** @description The message */
             201: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The record’s version, for If-Match */
-                    ETag: string;
                     /** @description The new record’s URL, when it has one of its own */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
@@ -16865,29 +16973,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMFD",
-                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMFB",
-                     *       "channel": "phone",
-                     *       "kind": "video",
-                     *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "startedByContactId": null,
-                     *       "startedAt": "2026-01-15T09:00:00.000Z",
-                     *       "connectedAt": null,
-                     *       "endedAt": null,
-                     *       "durationSeconds": null,
-                     *       "endedBy": null,
-                     *       "payload": {
-                     *         "provider": "test"
-                     *       },
-                     *       "version": 1,
-                     *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Call"];
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
@@ -16914,7 +17000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member writing in a conversation assigned to another user, or an outsider in a direct conversation */
             403: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16927,6 +17013,284 @@ export interface operations {
             };
             /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `attachment_used`: an attachment is on another message already. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment is not uploaded; `invalid_reference`: an attachment id names no upload of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The message’s id */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listMessageReceipts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The message’s id */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipts */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageReceiptList"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    ingestInboundMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestInboundInput"];
+            };
+        };
+        responses: {
+            /** @description The message stored earlier under this external id */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description The stored message, its conversation and contact */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -16971,7 +17335,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a channel other than `internal` on a direct conversation. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16993,51 +17357,28 @@ export interface operations {
             };
         };
     };
-    getCall: {
+    listUnreadMessages: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-                /** @description The call’s id */
-                callId: string;
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The call */
+            /** @description A page of messages */
             200: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The record’s version, for If-Match */
-                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMHH",
-                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMHF",
-                     *       "channel": "phone",
-                     *       "kind": "voice",
-                     *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "startedByContactId": null,
-                     *       "startedAt": "2026-01-15T09:00:00.000Z",
-                     *       "connectedAt": null,
-                     *       "endedAt": null,
-                     *       "durationSeconds": null,
-                     *       "endedBy": null,
-                     *       "payload": null,
-                     *       "version": 1,
-                     *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Call"];
+                    "application/json": components["schemas"]["UnreadMessagePage"];
                 };
             };
             /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
@@ -17058,17 +17399,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17086,63 +17416,72 @@ export interface operations {
             };
         };
     };
-    updateCallStatus: {
+    getUnreadCounts: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
-                "If-Match"?: string;
-            };
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-                /** @description The call’s id */
-                callId: string;
-            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "status": "ringing"
-                 *     }
-                 */
-                "application/json": components["schemas"]["UpdateCallStatusInput"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The call */
+            /** @description The counts */
             200: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The record’s version, for If-Match */
-                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMK7",
-                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMK5",
-                     *       "channel": "phone",
-                     *       "kind": "voice",
-                     *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "startedByContactId": null,
-                     *       "startedAt": "2026-01-15T09:00:00.000Z",
-                     *       "connectedAt": null,
-                     *       "endedAt": null,
-                     *       "durationSeconds": null,
-                     *       "endedBy": null,
-                     *       "payload": null,
-                     *       "version": 2,
-                     *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Call"];
+                    "application/json": components["schemas"]["UnreadCounts"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    markMessagesRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadInput"];
+            };
+        };
+        responses: {
+            /** @description How many became read */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkReadResult"];
                 };
             };
             /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
@@ -17169,41 +17508,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
-            403: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the call’s status cannot go there (initiated → ringing, connected, missed, failed, ended; ringing → connected, missed, failed, ended; connected → ended, failed; ended, missed and failed are final). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
-            412: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -17226,173 +17532,6 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    endCall: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
-                "If-Match"?: string;
-            };
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-                /** @description The call’s id */
-                callId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /** @example {} */
-                "application/json": components["schemas"]["EndCallInput"];
-            };
-        };
-        responses: {
-            /** @description The call */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description The record’s version, for If-Match */
-                    ETag: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": "call_01KF0E44M05ADQ0TZY1232AMP2",
-                     *       "conversationId": "cv_01KF0E44M05ADQ0TZY1232AMP0",
-                     *       "channel": "phone",
-                     *       "kind": "voice",
-                     *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "startedByContactId": null,
-                     *       "startedAt": "2026-01-15T09:00:00.000Z",
-                     *       "connectedAt": "2026-01-15T09:00:00.000Z",
-                     *       "endedAt": "2026-01-15T09:00:00.000Z",
-                     *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M05ADQ0TZY1232AHZQ",
-                     *       "payload": null,
-                     *       "version": 3,
-                     *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Call"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
-            403: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the call’s status cannot go there (initiated → ringing, connected, missed, failed, ended; ringing → connected, missed, failed, ended; connected → ended, failed; ended, missed and failed are final); also an ended call given another duration. `concurrent_change`: the record kept changing under concurrent writes; retry */
-            409: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
-            412: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
-            415: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: `durationSeconds` is longer than the time since the call started */
-            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
