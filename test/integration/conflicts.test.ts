@@ -549,6 +549,21 @@ const pipelineCase = async () => {
     snapshot: recordOf(`/v1/pipelines/${pipeline.id}`, 'pipeline', pipeline.id),
   };
 };
+const conversationCase = async (setup: (id: string) => Promise<unknown> = async () => undefined) => {
+  const contact = await created('/v1/contacts', { name: unique('Talker '), channels: [{ kind: 'email', value: `${unique('talk')}@stale.example` }] });
+  const conversation = await created('/v1/conversations', { kind: 'contact', contactId: contact.id, channel: 'email' });
+  await setup(conversation.id);
+  return {
+    id: conversation.id as string,
+    snapshot: recordOf(`/v1/conversations/${conversation.id}`, 'conversation', conversation.id),
+  };
+};
+const callCase = async () => {
+  const { id } = await conversationCase();
+  const call = await created(`/v1/conversations/${id}/calls`, { kind: 'voice' });
+  const path = `/v1/conversations/${id}/calls/${call.id}`;
+  return { path, snapshot: recordOf(path, 'call', call.id) };
+};
 const dealCase = async (setup: (id: string) => Promise<unknown> = async () => undefined) => {
   const deal = await created('/v1/deals', { title: unique('Stale deal ') });
   await setup(deal.id);
@@ -709,5 +724,39 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
       body: { color: '#112233', name: `${tag.name}-renamed` },
       snapshot: recordOf(`/v1/tags/${encodeURIComponent(tag.key)}`, 'tag', tag.key),
     };
+  },
+  setConversationStatus: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/status`, body: { status: 'resolved' }, snapshot };
+  },
+  claimConversation: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/claim`, snapshot };
+  },
+  releaseConversation: async () => {
+    const { id, snapshot } = await conversationCase((conversationId) => api('POST', `/v1/conversations/${conversationId}/claim`));
+    return { path: `/v1/conversations/${id}/release`, snapshot };
+  },
+  assignConversation: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/assign`, body: { assigneeId: acme.admin.user.id }, snapshot };
+  },
+  addConversationParticipant: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/participants`, body: { actorKind: 'user', id: acme.admin.user.id }, snapshot };
+  },
+  removeConversationParticipant: async () => {
+    const { id, snapshot } = await conversationCase((conversationId) =>
+      api('POST', `/v1/conversations/${conversationId}/participants`, { actorKind: 'user', id: acme.admin.user.id }),
+    );
+    return { path: `/v1/conversations/${id}/participants/${acme.admin.user.id}`, snapshot };
+  },
+  updateCallStatus: async () => {
+    const { path, snapshot } = await callCase();
+    return { path: `${path}/status`, body: { status: 'ringing' }, snapshot };
+  },
+  endCall: async () => {
+    const { path, snapshot } = await callCase();
+    return { path: `${path}/end`, body: {}, snapshot };
   },
 };
