@@ -40,7 +40,7 @@ import {
 } from './conversations.schemas';
 import { conversationStatuses } from './inbox.entity';
 import type { AddScoreInput, SetQualificationInput } from '../contacts/scoring.schemas';
-import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
+import { decodeListCursor, electroCursor, encodeListCursor, startKeyOf } from '../store/index-cursor';
 
 const conversationRef = (conversationId: string) => ({ type: 'conversation' as const, id: conversationId });
 /** Events about a contact conversation are about its contact too: they appear on its timeline. */
@@ -605,17 +605,12 @@ export async function listConversations(
     pages: 1,
     cursor,
   });
-  const entries = result.data as { conversationId: string; activityKey: string; waitingKey: string; conversation: Conversation }[];
-  const last = entries[entries.length - 1];
+  const entries = result.data as { conversation: Conversation }[];
+  // Where the Query stopped, not the last entry returned: a filtered page may hold none.
+  const stoppedAt = result.cursor ? startKeyOf(result.cursor) : undefined;
   return {
     items: entries.map((entry) => entry.conversation),
-    nextCursor:
-      result.cursor && last
-        ? encodeListCursor(fingerprint, {
-            id: last.conversationId,
-            sortKey: query.sort === 'waiting' ? last.waitingKey : last.activityKey,
-          })
-        : null,
+    nextCursor: stoppedAt ? encodeListCursor(fingerprint, { id: stoppedAt.sk!, sortKey: stoppedAt[skField]! }) : null,
   };
 }
 
