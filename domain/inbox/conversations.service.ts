@@ -263,9 +263,11 @@ export async function openConversation(
   }
   const guard = directGuard(workspaceId, userIds);
   const existing = await currentConversationId(deps, guard);
-  if (existing) {
-    const item = await findConversation(deps, workspaceId, existing, true);
-    if (item) return { conversation: toConversation(item), created: false };
+  const found = existing ? await findConversation(deps, workspaceId, existing, true) : undefined;
+  // Users added or removed since it was opened: it is no longer this set's, which gets a new one.
+  const users = found ? userIdsOf(found) : [];
+  if (found && users.length === userIds.length && userIds.every((userId) => users.includes(userId))) {
+    return { conversation: toConversation(found), created: false };
   }
   const conversationId = deps.newId('cv');
   const item: ConversationItem = {
@@ -293,7 +295,19 @@ export async function openConversation(
   await commitConversation(
     deps,
     undefined,
-    { after: item, events: [event], extraOps: (tx) => [claimGuard(tx, guard, conversationId, at)] },
+    {
+      after: item,
+      events: [event],
+      extraOps: (tx) => [
+        existing
+          ? tx.uniqueGuard
+              .patch(guard)
+              .set({ ownerId: conversationId })
+              .where((attr, { eq }) => eq(attr.ownerId, existing))
+              .commit()
+          : claimGuard(tx, guard, conversationId, at),
+      ],
+    },
     () => lostRace('The direct conversations'),
   );
   return { conversation: toConversation(withKeys(item)), created: true };
