@@ -667,13 +667,16 @@ export async function addConversationScore(
     userId: caller.userId,
     createdAt: deps.clock.nowIso(),
   };
-  await changeConversation(deps, caller, conversationId, undefined, (before) => ({
-    after: { ...before, score: { value: item.value, source: item.source, at: item.createdAt } },
-    events: [
-      newEvent(deps, caller, 'conversation.scored', conversationRef(conversationId), { value: item.value, source: item.source }, aboutOf(before)),
-    ],
-    extraOps: (tx) => [tx.conversationScore.create(item).commit()],
-  }));
+  await changeConversation(deps, caller, conversationId, undefined, (before) => {
+    assertCanReply(caller, before); // as for contacts: a member rates their own and pool conversations
+    return {
+      after: { ...before, score: { value: item.value, source: item.source, at: item.createdAt } },
+      events: [
+        newEvent(deps, caller, 'conversation.scored', conversationRef(conversationId), { value: item.value, source: item.source }, aboutOf(before)),
+      ],
+      extraOps: (tx) => [tx.conversationScore.create(item).commit()],
+    };
+  });
   return { id: item.scoreId, conversationId, value: item.value, source: item.source, userId: item.userId, createdAt: item.createdAt };
 }
 
@@ -693,23 +696,26 @@ export async function setConversationQualification(
     userId: caller.userId,
     createdAt: deps.clock.nowIso(),
   };
-  await changeConversation(deps, caller, conversationId, undefined, (before) => ({
-    after: {
-      ...before,
-      qualification: { kind: item.kind, score: input.score ?? null, source: item.source, at: item.createdAt },
-    },
-    events: [
-      newEvent(
-        deps,
-        caller,
-        'conversation.qualified',
-        conversationRef(conversationId),
-        { kind: item.kind, score: input.score ?? null, source: item.source },
-        aboutOf(before),
-      ),
-    ],
-    extraOps: (tx) => [tx.conversationQualification.create(item).commit()],
-  }));
+  await changeConversation(deps, caller, conversationId, undefined, (before) => {
+    assertCanReply(caller, before);
+    return {
+      after: {
+        ...before,
+        qualification: { kind: item.kind, score: input.score ?? null, source: item.source, at: item.createdAt },
+      },
+      events: [
+        newEvent(
+          deps,
+          caller,
+          'conversation.qualified',
+          conversationRef(conversationId),
+          { kind: item.kind, score: input.score ?? null, source: item.source },
+          aboutOf(before),
+        ),
+      ],
+      extraOps: (tx) => [tx.conversationQualification.create(item).commit()],
+    };
+  });
   return toQualification(item);
 }
 
