@@ -42,7 +42,7 @@ export const conversationsRoutes = {
     body: openConversationInput,
     refusals: {
       409: '`record_merged`: the contact was merged into another',
-      422: '`invalid_reference`: `contactId` or a user id names no record of the workspace; `limit_exceeded`: more than 50 participants',
+      422: '`invalid_reference`: `contactId` or a user id names no record (no active user) of the workspace',
     },
     alsoResponds: [{ status: 200, description: 'The conversation that exists already', schema: conversationSchema }],
     response: { status: 201, description: 'The new conversation', schema: conversationSchema },
