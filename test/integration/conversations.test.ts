@@ -398,6 +398,25 @@ describe('assignment', () => {
   });
 });
 
+describe('at the same time', () => {
+  it('gives a pool conversation to one of two claims, and one conversation to two opens', async () => {
+    const conversation = await opened(acme);
+    const claims = await Promise.all([act(acme.member.token, conversation.id, 'claim'), act(max.token, conversation.id, 'claim')]);
+    expect(claims.map((res) => res.status).sort()).toEqual([200, 409]);
+    const winner = claims.find((res) => res.status === 200)!.body as Conversation;
+    expect((await get(acme.owner.token, conversation.id)).body).toMatchObject({ assigneeId: winner.assigneeId, version: 2 });
+    expect((await typesOf(conversation.id)).filter((type) => type === 'conversation.assigned')).toHaveLength(1);
+
+    const contact = await newContact(acme, 'Twice Opened');
+    const body = { kind: 'contact', contactId: contact.id, channel: 'whatsapp' };
+    const opens = await Promise.all([open(acme.member.token, body), open(max.token, body), open(acme.admin.token, body)]);
+    expect(opens.map((res) => res.status).sort()).toEqual([200, 200, 201]);
+    expect(new Set(opens.map((res) => res.body.id)).size).toBe(1);
+    const { items } = await listAll(acme.owner.token, { contactId: contact.id, limit: 100 });
+    expect(ids(items)).toEqual([opens[0]!.body.id]);
+  });
+});
+
 describe('participants', () => {
   it('adds and removes users and contacts; the contact, the assignee and the last user of a direct conversation stay', async () => {
     const conversation = await opened(acme);
