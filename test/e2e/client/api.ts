@@ -1282,6 +1282,226 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s inbox views: `mine`, `unassigned`, `all`, `direct`
+         * @description Filtered by status (default `open`), channel, assignee (view `all`) and contact; sorted by latest activity (newest first) or by waiting time (`sort=waiting`: the contact’s oldest unanswered message first, conversations with nothing waiting last). One query per page. A member reads every contact conversation; a direct conversation only its users.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        /**
+         * Open a conversation with a contact (on a channel) or between users (direct, internal channel)
+         * @description A contact has at most one conversation per channel that is not resolved: opening it again returns that one (200) unless `new: true`. A set of users has one direct conversation (200 when it exists). Appends `conversation.opened`.
+         */
+        post: operations["openConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many conversations the caller’s views hold, per status
+         * @description Served from count items (one read), never by counting conversations.
+         */
+        get: operations["getInboxCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One conversation, with its participants */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set the status: open, pending, snoozed (until a time, or the contact’s next message), resolved
+         * @description Whoever may reply may change it. A snoozed conversation wakes (`open`) at `snoozedUntil` or at the contact’s next message, whichever comes first. Resolving frees the contact’s channel for a new conversation; a later message from the contact reopens the latest one. Appends `conversation.status_changed`.
+         */
+        post: operations["setConversationStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a conversation from the pool
+         * @description Of two users claiming at once one gets it, the other a 409. Claiming one you hold changes nothing. Appends `conversation.assigned`.
+         */
+        post: operations["claimConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put a conversation back in the pool (its assignee, an owner or an admin) */
+        post: operations["releaseConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a conversation to a user, or put it back in the pool (`assigneeId: null`)
+         * @description Owner/admin: to any active user. A member: takes a pool conversation or hands back their own; anything else is a 403. The assignee becomes a participant. Appends `conversation.assigned`.
+         */
+        post: operations["assignConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a user or a contact to a conversation
+         * @description Adding one who is there changes nothing. Appends `conversation.participant_added`.
+         */
+        post: operations["addConversationParticipant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/participants/{participantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user or a contact from a conversation
+         * @description A contact conversation keeps its contact and its assignee; a direct conversation at least one user (422). Appends `conversation.participant_removed`.
+         */
+        delete: operations["removeConversationParticipant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/scores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation’s scores, newest first */
+        get: operations["listConversationScores"];
+        put?: never;
+        /**
+         * Rate a conversation 1–5; the latest rating is the conversation’s score
+         * @description As for contacts, a member rates only conversations assigned to them or in the pool. Appends `conversation.scored`; the history is kept.
+         */
+        post: operations["addConversationScore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/qualifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation’s qualifications, newest first */
+        get: operations["listConversationQualifications"];
+        put?: never;
+        /**
+         * Qualify a conversation (lead, prospect, …); the latest is the current one
+         * @description As for contacts, a member qualifies only conversations assigned to them or in the pool. Appends `conversation.qualified`; the history is kept.
+         */
+        post: operations["setConversationQualification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2467,6 +2687,181 @@ export interface components {
             /** @description Contacts the user became the owner of (claimed or assigned) */
             contactsClaimed: number;
         };
+        ConversationPage: {
+            items: components["schemas"]["Conversation"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Conversation: {
+            id: string;
+            /** @enum {string} */
+            kind: "contact" | "direct";
+            /** @enum {string} */
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            contactId: string | null;
+            subject: string | null;
+            /** @enum {string} */
+            status: "open" | "pending" | "snoozed" | "resolved";
+            snoozedUntil: string | null;
+            /** @description The user it is assigned to; null: in the pool */
+            assigneeId: string | null;
+            participants: components["schemas"]["ConversationParticipant"][];
+            score: {
+                value: number;
+                source: string;
+                at: string;
+            } | null;
+            qualification: {
+                kind: string;
+                score: number | null;
+                source: string;
+                at: string;
+            } | null;
+            /** @description When the contact’s oldest unanswered message arrived; null when nothing waits for an answer */
+            waitingSince: string | null;
+            lastActivityAt: string;
+            lastMessage: components["schemas"]["ConversationLastMessage"];
+            messageCount: number;
+            createdBy: string;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ConversationParticipant: {
+            /** @enum {string} */
+            actorKind: "user" | "contact";
+            id: string;
+            /** @description Who added it: a user id, or `system` */
+            addedBy: string;
+            addedAt: string;
+        };
+        ConversationLastMessage: {
+            messageId: string;
+            /** @enum {string} */
+            authorKind: "user" | "contact" | "system";
+            excerpt: string;
+            note: boolean;
+            createdAt: string;
+        } | null;
+        OpenConversationInput: components["schemas"]["OpenContactConversationInput"] | components["schemas"]["OpenDirectConversationInput"];
+        OpenContactConversationInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "contact";
+            /**
+             * @description The contact the thread is with
+             * @example ct_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            contactId: string;
+            /**
+             * @description The channel the thread runs on
+             * @enum {string}
+             */
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            subject?: string;
+            /**
+             * @description Open a new conversation even when the contact has one on this channel that is not resolved
+             * @default false
+             */
+            new?: boolean;
+        };
+        OpenDirectConversationInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "direct";
+            /** @description The other users (the caller is always in it); the same set of users always gets the same conversation */
+            userIds: string[];
+            subject?: string;
+        };
+        InboxCounts: {
+            /** @description How many conversations each view holds, per status */
+            conversations: {
+                mine: components["schemas"]["ConversationStatusCounts"];
+                unassigned: components["schemas"]["ConversationStatusCounts"];
+                all: components["schemas"]["ConversationStatusCounts"];
+            };
+        };
+        ConversationStatusCounts: {
+            open: number;
+            pending: number;
+            snoozed: number;
+            resolved: number;
+        };
+        SetConversationStatusInput: {
+            /** @enum {string} */
+            status: "open" | "pending" | "snoozed" | "resolved";
+            /**
+             * Format: date-time
+             * @description With `snoozed`: wake at this time (or at the contact’s next message, whichever comes first). Without it, only a message wakes it
+             */
+            snoozedUntil?: string;
+        };
+        AssignConversationInput: {
+            /**
+             * @description The user to give it to, or null to put it back in the pool
+             * @example usr_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            assigneeId: string | null;
+        };
+        AddParticipantInput: {
+            /** @enum {string} */
+            actorKind: "user" | "contact";
+            /** @description The user’s or contact’s id */
+            id: string;
+        };
+        ConversationScore: {
+            id: string;
+            conversationId: string;
+            value: number;
+            source: string;
+            userId: string;
+            createdAt: string;
+        };
+        AddConversationScoreInput: {
+            /** @description A rating from 1 to 5 */
+            value: number;
+            /**
+             * @description `manual` (default), `ai`, or a custom key such as `webinar_form`
+             * @default manual
+             */
+            source?: string;
+        };
+        ConversationScorePage: {
+            items: components["schemas"]["ConversationScore"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ConversationQualification: {
+            id: string;
+            conversationId: string;
+            kind: string;
+            score: number | null;
+            /** @enum {string} */
+            source: "manual" | "ai";
+            userId: string;
+            createdAt: string;
+        };
+        SetConversationQualificationInput: {
+            /** @description `lead`, `prospect`, `customer`, `not_a_fit`, or a custom key */
+            kind: string;
+            /** @description How strongly the kind applies, 1 to 5 */
+            score?: number;
+            /**
+             * @description `manual` (default) for a user; the AI classifier writes `ai`
+             * @default manual
+             * @enum {string}
+             */
+            source?: "manual" | "ai";
+        };
+        ConversationQualificationPage: {
+            items: components["schemas"]["ConversationQualification"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2496,9 +2891,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "id": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-fca12e@example.com",
+                     *         "email": "owner-3ddb75@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -2506,7 +2901,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *         "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -2563,7 +2958,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -2631,7 +3026,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -2757,9 +3152,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-fca12e@example.com",
+                     *           "email": "owner-3ddb75@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -2767,9 +3162,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-50b94d@example.com",
+                     *           "email": "admin-0a270a@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -2777,7 +3172,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AatmyqzpYTbhrm0AYoRbMeloQNm46iAEu5CCLiTC4etz16cauLCcGOw8tXcgd3olhW4cV6P9h223CZRdCNf20UPyHJFlOklgJl8Bl_hfMp3GhCLPLOhnRHPr7cZHsxf1b08scLTBjVeBenL0BrtFLMPe"
+                     *       "nextCursor": "Aec83t-BukTiJDkXs5t0IfHLDu50ijYxO63a62KaPe_D0MThJYdfJQoIdwCVzne2aOLouo125GJBVR2FJ9OvQNB6EgVyZwcsJKO28098BuHise4JFmsINBnBfCESneavp_bgDaQjcZUIEEQE8-Xu3K_u"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -2833,7 +3228,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-d22fa05e@example.com",
+                 *       "email": "n-75767524@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -2857,9 +3252,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE1S",
                      *       "name": "Nia New",
-                     *       "email": "n-d22fa05e@example.com",
+                     *       "email": "n-75767524@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -2986,9 +3381,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "name": "Mia Member",
-                     *       "email": "member-02affe@example.com",
+                     *       "email": "member-d1fc00@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3081,9 +3476,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE21",
                      *       "name": "Renamed",
-                     *       "email": "u-a2ffa1ba@example.com",
+                     *       "email": "u-6b6f1715@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -3221,16 +3616,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z3W",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "id": "tok_01KF0E44M0R68M9NJD176GSE0Y",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_O3Odui",
+                     *           "prefix": "crm_Q_cMTE",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AX_kmYe6VAAMZktwYMQ6JkEMpXy0dre8Bcdg9KYmUfUC2YPo0hhjCtYbefDZ2W3yihyYyBYpz775Wo14R8C054WBOyjU5AodeHfcftOOLff68eTVUoNIlnU4ulFAJMhKzh3JEth9uvVH2QQpeENqK-HSARnl6vyWMcyEntnzCxhsv3kj_lWC2J6PeD254r-iKvCJbYuQVaOJlIUmVzcnRX4cl8J6O31PYd_BIpy1geDRYkzGxiJBHIn6KsijVWZ4BC-88A03pu43g1uVNat41wyUt0gT89FqpgFIrlTadzESfDt-B4ZuYHpfTJLYiiZCzEyRdFFr"
+                     *       "nextCursor": "AT4coeL4HtfGbBB9pH29bKL-00DdY6V8VGN4kO5yU3NfRpF03vU9xYKfwCU4Eo-FWYBGjRXvtBKZWxYEukvy_s_Ox43i1Sjss_Wc0Lr_mBbbQ6PSDIOsnCVcwL-uEv0rZA2Ve-yZOzKG4S_ysIiIIIJr7_WgU4TdedfcMeFRktpBdCavKw5lZBNaNA2kp4LzJacait5A73_T0fNHgrj6goCdA-7SWsSESGp797xne-SKs5yl6A8yGmHIerqTVJPPKAjaGCR1Lia4JhxLLJuPIzZyrtBpL7BoYe-fqmv4vsB6JpmUu6kwRaorwz84nXWiWsXPe2DH"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -3317,10 +3712,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5K",
-                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "id": "tok_01KF0E44M0R68M9NJD176GSE2N",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "name": "CI",
-                     *       "prefix": "crm_GUnF9O",
+                     *       "prefix": "crm_tQ5AJO",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -3444,10 +3839,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5T",
-                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "id": "tok_01KF0E44M0R68M9NJD176GSE2W",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "name": "gone",
-                     *       "prefix": "crm_d5lEAJ",
+                     *       "prefix": "crm_c3PMRk",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -3593,7 +3988,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a229fad1",
+                 *       "key": "k_5d5699f3",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -3625,7 +4020,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a229fad1",
+                     *       "key": "k_5d5699f3",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -3776,7 +4171,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_61b7d82b",
+                     *       "key": "f_48effa7b",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -3898,7 +4293,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "segment";
+                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment";
                 entityId: string;
             };
             header?: never;
@@ -3919,40 +4314,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6S",
+                     *           "id": "evt_01KF0E44M0R68M9NJD176GSE3V",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "entityId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *             "assignedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *             "assignedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6R",
+                     *           "id": "evt_01KF0E44M0R68M9NJD176GSE3T",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "entityId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *             "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-0d4e7868@example.com"
+                     *                 "normalized": "c-552af171@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -4051,31 +4446,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0d4e7868@example.com",
+                     *           "email": "c-552af171@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3W",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c1a40e82@example.com",
+                     *           "email": "c-83bb26f7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXtZ_LPH0ZvZIdHPIUJKupOSarRLZM0tc6Ff3Y8jxeXllArXJUF2ZqWerE_IJUkyQWGzDbrxYRq-MXK20ue7i66gOLhQgBOwzRcVTV_o8bT6_5b8AG-Mtd9G6WS0fISU-a8xBCaJ1mLXQnPBuTv51CAZKGAt978ocZXw3p5JDp350e-_pgg"
+                     *       "nextCursor": "AVJWN403zJEB6Iv-3Fvl8wvh_NDerauYb5eT7FptBI_4ysmE7YzaY_4pqUFwRLcSSq-EqCyM8nl841ruaB4EURP1bVpHAmg5uZqnkCBzwz7MkI1FU3Wryq_1T6QH25mtxtbBamCrzW_2iZeYSw9m7AhYsCsef8WlUxqhFFV1rIPa4xvSbVc"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -4135,7 +4530,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-b1303d20@navy.example"
+                 *           "value": "g-083afe68@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -4164,7 +4559,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z7P",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE4R",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -4182,19 +4577,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-b1303d20@navy.example",
+                     *       "email": "g-083afe68@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7Q",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE4S",
                      *           "kind": "email",
-                     *           "value": "g-b1303d20@navy.example",
-                     *           "normalized": "g-b1303d20@navy.example",
+                     *           "value": "g-083afe68@navy.example",
+                     *           "normalized": "g-083afe68@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7R",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE4T",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -4206,7 +4601,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4337,46 +4732,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0d4e7868@example.com",
+                     *           "email": "c-552af171@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3W",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c1a40e82@example.com",
+                     *           "email": "c-83bb26f7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6Y",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE40",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-674b182f@example.com",
+                     *           "email": "c-71ae87f0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z72",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE44",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fca9a896@example.com",
+                     *           "email": "c-afe6a7c6@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -4448,7 +4843,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z76",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE48",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4458,7 +4853,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4466,14 +4861,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-71d3e1a3@example.com",
+                     *       "email": "c-f1fcbaaa@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z77",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE49",
                      *           "kind": "email",
-                     *           "value": "c-71d3e1a3@example.com",
-                     *           "normalized": "c-71d3e1a3@example.com",
+                     *           "value": "c-f1fcbaaa@example.com",
+                     *           "normalized": "c-f1fcbaaa@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -4482,7 +4877,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4561,7 +4956,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z86",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE58",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4571,7 +4966,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4579,14 +4974,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d25be5e1@example.com",
+                     *       "email": "c-5a05c7cc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z87",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE59",
                      *           "kind": "email",
-                     *           "value": "c-d25be5e1@example.com",
-                     *           "normalized": "c-d25be5e1@example.com",
+                     *           "value": "c-5a05c7cc@example.com",
+                     *           "normalized": "c-5a05c7cc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -4595,7 +4990,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4687,7 +5082,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z8Y",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE60",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4697,7 +5092,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4705,14 +5100,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-32ad9b16@example.com",
+                     *       "email": "c-2d87d2f9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z8Z",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE61",
                      *           "kind": "email",
-                     *           "value": "c-32ad9b16@example.com",
-                     *           "normalized": "c-32ad9b16@example.com",
+                     *           "value": "c-2d87d2f9@example.com",
+                     *           "normalized": "c-2d87d2f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -4721,7 +5116,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4880,7 +5275,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZAN",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE7Q",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4890,7 +5285,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4898,19 +5293,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-673f41d1@example.com",
+                     *       "email": "c-79a38189@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAP",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE7R",
                      *           "kind": "email",
-                     *           "value": "c-673f41d1@example.com",
-                     *           "normalized": "c-673f41d1@example.com",
+                     *           "value": "c-79a38189@example.com",
+                     *           "normalized": "c-79a38189@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAS",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE7V",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -4922,7 +5317,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5072,7 +5467,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZCP",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE9R",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5082,7 +5477,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5097,7 +5492,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5212,7 +5607,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZDQ",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEAS",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5222,7 +5617,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -5230,14 +5625,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5ead6247@example.com",
+                     *       "email": "c-6a82daf9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZDR",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEAT",
                      *           "kind": "email",
-                     *           "value": "c-5ead6247@example.com",
-                     *           "normalized": "c-5ead6247@example.com",
+                     *           "value": "c-6a82daf9@example.com",
+                     *           "normalized": "c-6a82daf9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5246,7 +5641,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5361,7 +5756,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZER",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEBT",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5371,7 +5766,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5379,14 +5774,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e157a44a@example.com",
+                     *       "email": "c-cb74c454@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZES",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEBV",
                      *           "kind": "email",
-                     *           "value": "c-e157a44a@example.com",
-                     *           "normalized": "c-e157a44a@example.com",
+                     *           "value": "c-cb74c454@example.com",
+                     *           "normalized": "c-cb74c454@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5395,7 +5790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5519,7 +5914,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZGB",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEDD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5529,7 +5924,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5537,14 +5932,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-73a730aa@example.com",
+                     *       "email": "c-a11222a9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZGC",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEDE",
                      *           "kind": "email",
-                     *           "value": "c-73a730aa@example.com",
-                     *           "normalized": "c-73a730aa@example.com",
+                     *           "value": "c-a11222a9@example.com",
+                     *           "normalized": "c-a11222a9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5553,7 +5948,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5690,7 +6085,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZHM",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEEP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5700,7 +6095,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5708,14 +6103,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-764788a9@example.com",
+                     *       "email": "c-4fbb26d4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZHN",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEEQ",
                      *           "kind": "email",
-                     *           "value": "c-764788a9@example.com",
-                     *           "normalized": "c-764788a9@example.com",
+                     *           "value": "c-4fbb26d4@example.com",
+                     *           "normalized": "c-4fbb26d4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5724,7 +6119,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5839,7 +6234,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZJW",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEFY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5849,7 +6244,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5857,14 +6252,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c009a8af@example.com",
+                     *       "email": "c-061d43c9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZJX",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEFZ",
                      *           "kind": "email",
-                     *           "value": "c-c009a8af@example.com",
-                     *           "normalized": "c-c009a8af@example.com",
+                     *           "value": "c-061d43c9@example.com",
+                     *           "normalized": "c-061d43c9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5873,7 +6268,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5977,7 +6372,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZKP",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEGR",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5995,14 +6390,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a0bc51f4@example.com",
+                     *       "email": "c-343295c7@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZKQ",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEGS",
                      *           "kind": "email",
-                     *           "value": "c-a0bc51f4@example.com",
-                     *           "normalized": "c-a0bc51f4@example.com",
+                     *           "value": "c-343295c7@example.com",
+                     *           "normalized": "c-343295c7@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6011,7 +6406,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6116,7 +6511,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -6135,7 +6530,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZMQ",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEHS",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6145,7 +6540,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6153,14 +6548,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-279e0e6d@example.com",
+                     *       "email": "c-e7a02dcb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZMR",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEHT",
                      *           "kind": "email",
-                     *           "value": "c-279e0e6d@example.com",
-                     *           "normalized": "c-279e0e6d@example.com",
+                     *           "value": "c-e7a02dcb@example.com",
+                     *           "normalized": "c-e7a02dcb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6169,7 +6564,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6408,15 +6803,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
-                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "id": "scr_01KF0E44M0R68M9NJD176GSEK9",
+                     *         "contactId": "ct_01KF0E44M0R68M9NJD176GSEK5",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSEK5",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -6426,7 +6821,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -6434,14 +6829,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-687c55e6@example.com",
+                     *         "email": "c-b1350391@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZP4",
+                     *             "id": "ch_01KF0E44M0R68M9NJD176GSEK6",
                      *             "kind": "email",
-                     *             "value": "c-687c55e6@example.com",
-                     *             "normalized": "c-687c55e6@example.com",
+                     *             "value": "c-b1350391@example.com",
+                     *             "normalized": "c-b1350391@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -6449,14 +6844,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
+                     *           "id": "scr_01KF0E44M0R68M9NJD176GSEK9",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6682,16 +7077,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
-                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "id": "qual_01KF0E44M0R68M9NJD176GSENG",
+                     *         "contactId": "ct_01KF0E44M0R68M9NJD176GSENC",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSENC",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -6701,7 +7096,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -6709,14 +7104,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-8bb0f2de@example.com",
+                     *         "email": "c-8a3df2e1@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZRB",
+                     *             "id": "ch_01KF0E44M0R68M9NJD176GSEND",
                      *             "kind": "email",
-                     *             "value": "c-8bb0f2de@example.com",
-                     *             "normalized": "c-8bb0f2de@example.com",
+                     *             "value": "c-8a3df2e1@example.com",
+                     *             "normalized": "c-8a3df2e1@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -6725,14 +7120,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
+                     *           "id": "qual_01KF0E44M0R68M9NJD176GSENG",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6871,23 +7266,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0R6PRSVQ2T68B7ZSN",
+                     *             "id": "evt_01KF0E44M0R68M9NJD176GSEPQ",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "entityId": "ct_01KF0E44M0R68M9NJD176GSEPN",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *               "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-4e5194f1@example.com"
+                     *                   "normalized": "c-89f205ea@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "contactId": "ct_01KF0E44M0R68M9NJD176GSEPN",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -6985,7 +7380,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZV3",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSER5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6995,7 +7390,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7003,14 +7398,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3f4511cd@example.com",
+                     *       "email": "c-4ca28368@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZV4",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSER6",
                      *           "kind": "email",
-                     *           "value": "c-3f4511cd@example.com",
-                     *           "normalized": "c-3f4511cd@example.com",
+                     *           "value": "c-4ca28368@example.com",
+                     *           "normalized": "c-4ca28368@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7022,7 +7417,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7172,7 +7567,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B8008",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEXA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7182,7 +7577,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7190,14 +7585,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-790d020f@example.com",
+                     *       "email": "c-e0ce026a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B8009",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEXB",
                      *           "kind": "email",
-                     *           "value": "c-790d020f@example.com",
-                     *           "normalized": "c-790d020f@example.com",
+                     *           "value": "c-e0ce026a@example.com",
+                     *           "normalized": "c-e0ce026a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7206,7 +7601,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7307,8 +7702,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B801F",
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B801K"
+                 *         "ct_01KF0E44M0R68M9NJD176GSEYH",
+                 *         "ct_01KF0E44M0R68M9NJD176GSEYN"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -7331,12 +7726,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801F",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSEYH",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801K",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSEYN",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -7456,7 +7851,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B803Y"
+                 *         "ct_01KF0E44M0R68M9NJD176GSF10"
                  *       ]
                  *     }
                  */
@@ -7474,7 +7869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B803T",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSF0W",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7484,19 +7879,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B803Y",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSF10",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-6908169a@example.com"
+                     *               "normalized": "c-77694e69@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -7507,22 +7902,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-dbeb76d3@example.com",
+                     *       "email": "c-77e2701f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803V",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSF0X",
                      *           "kind": "email",
-                     *           "value": "c-dbeb76d3@example.com",
-                     *           "normalized": "c-dbeb76d3@example.com",
+                     *           "value": "c-77e2701f@example.com",
+                     *           "normalized": "c-77e2701f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803Z",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSF11",
                      *           "kind": "email",
-                     *           "value": "c-6908169a@example.com",
-                     *           "normalized": "c-6908169a@example.com",
+                     *           "value": "c-77694e69@example.com",
+                     *           "normalized": "c-77694e69@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -7531,7 +7926,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7715,7 +8110,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075"
+                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSF47"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -7733,15 +8128,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSF47",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSF47",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-ac888238@example.com",
+                     *         "email": "c-7230e715@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7982,9 +8377,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-2d1dbed5",
+                 *       "name": "Initech-e3f3918e",
                  *       "domains": [
-                 *         "initech-d6b8fc16.example"
+                 *         "initech-6efa4270.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -8009,10 +8404,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B8085",
-                     *       "name": "Initech-2d1dbed5",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF57",
+                     *       "name": "Initech-e3f3918e",
                      *       "domains": [
-                     *         "initech-d6b8fc16.example"
+                     *         "initech-6efa4270.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -8024,7 +8419,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8149,8 +8544,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808D",
-                     *       "name": "Co-c9dc2982",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF5F",
+                     *       "name": "Co-8a4e984a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8158,11 +8553,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8253,8 +8648,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808S",
-                     *       "name": "Co-b4902cf5",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF5V",
+                     *       "name": "Co-875f58a7",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -8262,11 +8657,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8414,8 +8809,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B809N",
-                     *       "name": "Co-ae01f855",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF6Q",
+                     *       "name": "Co-2b61cd59",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8423,11 +8818,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8542,8 +8937,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B80A6",
-                     *       "name": "Co-2e60babc",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF78",
+                     *       "name": "Co-7b277395",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8551,11 +8946,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8658,7 +9053,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0R6PRSVQ2T68B80B7"
+                 *         "co_01KF0E44M0R68M9NJD176GSF89"
                  *       ]
                  *     }
                  */
@@ -8678,8 +9073,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0R6PRSVQ2T68B80B5",
-                     *         "name": "Co-dc5b6a58",
+                     *         "id": "co_01KF0E44M0R68M9NJD176GSF87",
+                     *         "name": "Co-96de9aa2",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -8687,11 +9082,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8699,7 +9094,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0R6PRSVQ2T68B80B7",
+                     *           "id": "co_01KF0E44M0R68M9NJD176GSF89",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -8938,15 +9333,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0R6PRSVQ2T68B80DJ",
+                     *           "id": "note_01KF0E44M0R68M9NJD176GSFAM",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0R6PRSVQ2T68B80DE"
+                     *             "id": "ct_01KF0E44M0R68M9NJD176GSFAG"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *           "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9021,7 +9416,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                 *         "id": "ct_01KF0E44M0R68M9NJD176GSFB8"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -9046,15 +9441,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80EA",
+                     *       "id": "note_01KF0E44M0R68M9NJD176GSFBC",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFB8"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9169,15 +9564,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80FA",
+                     *       "id": "note_01KF0E44M0R68M9NJD176GSFCC",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80F6"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFC8"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9372,15 +9767,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80GE",
+                     *       "id": "note_01KF0E44M0R68M9NJD176GSFDG",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80GA"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFDC"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9669,7 +10064,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                 *         "id": "ct_01KF0E44M0R68M9NJD176GSFJF"
                  *       }
                  *     }
                  */
@@ -9693,7 +10088,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80NH",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFJK",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -9704,11 +10099,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFJF"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10102,7 +10497,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PD",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFKF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10110,11 +10505,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10206,7 +10601,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PS",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFKV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10214,11 +10609,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10366,7 +10761,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80QG",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFMJ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10374,11 +10769,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10472,7 +10867,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -10491,7 +10886,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80R1",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFN3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10499,11 +10894,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10651,7 +11046,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80RV",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFNX",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10659,11 +11054,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "completedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10778,7 +11173,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80SC",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFPE",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10786,11 +11181,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11001,7 +11396,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-feb189b1",
+                 *       "name": "Renewals-e9464cf9",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -11037,12 +11432,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80T5",
-                     *       "name": "Renewals-feb189b1",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFQ7",
+                     *       "name": "Renewals-e9464cf9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T6",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQ8",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11050,7 +11445,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T7",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQ9",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -11058,7 +11453,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T8",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQA",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -11066,7 +11461,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11191,12 +11586,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80TF",
-                     *       "name": "Pipe-46ecea9b",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFQH",
+                     *       "name": "Pipe-fc21a761",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TG",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQJ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11204,7 +11599,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TH",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQK",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11212,7 +11607,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TJ",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQM",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11220,7 +11615,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TK",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQN",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11228,7 +11623,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11300,7 +11695,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-2713938b"
+                 *       "name": "Renamed-326d5de3"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -11319,12 +11714,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80VK",
-                     *       "name": "Renamed-2713938b",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFRN",
+                     *       "name": "Renamed-326d5de3",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VM",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRP",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11332,7 +11727,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VN",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRQ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11340,7 +11735,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VP",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRR",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11348,7 +11743,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VQ",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRS",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11356,7 +11751,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11484,10 +11879,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810G",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810F",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810H",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810J"
+                 *         "st_01KF0E44M0R68M9NJD176GSFXJ",
+                 *         "st_01KF0E44M0R68M9NJD176GSFXH",
+                 *         "st_01KF0E44M0R68M9NJD176GSFXK",
+                 *         "st_01KF0E44M0R68M9NJD176GSFXM"
                  *       ]
                  *     }
                  */
@@ -11507,12 +11902,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B810E",
-                     *       "name": "Pipe-7bc239d8",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFXG",
+                     *       "name": "Pipe-d09a6fba",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810G",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXJ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11520,7 +11915,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810F",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXH",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11528,7 +11923,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810H",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXK",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11536,7 +11931,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810J",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXM",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11544,7 +11939,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11701,12 +12096,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80XG",
-                     *       "name": "Pipe-df31f250",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFTJ",
+                     *       "name": "Pipe-459e4d0d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XH",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTK",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11714,7 +12109,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XJ",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTM",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11722,7 +12117,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XP",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTR",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -11730,7 +12125,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XK",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTN",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -11738,7 +12133,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XM",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTP",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -11746,7 +12141,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11897,12 +12292,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B814E",
-                     *         "name": "Pipe-629acf73",
+                     *         "id": "pl_01KF0E44M0R68M9NJD176GSG1G",
+                     *         "name": "Pipe-66aa90bb",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814F",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1H",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -11910,7 +12305,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814H",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1K",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -11918,7 +12313,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814J",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1M",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -11926,7 +12321,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12064,12 +12459,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B812H",
-                     *       "name": "Pipe-605d6b8b",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFZK",
+                     *       "name": "Pipe-f4e6b272",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812J",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZM",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12077,7 +12472,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812K",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZN",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12085,7 +12480,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812M",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZP",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12093,7 +12488,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812N",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZQ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12101,7 +12496,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12237,12 +12632,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B816N",
-                     *         "name": "Pipe-99664235",
+                     *         "id": "pl_01KF0E44M0R68M9NJD176GSG3Q",
+                     *         "name": "Pipe-08e5dfcd",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3R",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12250,7 +12645,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3S",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12258,7 +12653,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3T",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12266,7 +12661,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3V",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12274,7 +12669,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12282,7 +12677,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3R",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12296,7 +12691,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3S",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12310,7 +12705,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3T",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12324,7 +12719,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3V",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12514,20 +12909,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B815F",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG2H",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B815N",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG2Q",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B815H",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG2K",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -12535,20 +12930,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Z",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8155",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG27",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Z",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG21",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -12556,20 +12951,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Z",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8153",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG25",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Y",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG20",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -12577,20 +12972,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814N",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Q",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B814V",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG1X",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Q",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG1S",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -12653,7 +13048,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X"
+                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSG5Z"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -12676,12 +13071,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B8191",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG63",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSG5Z",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -12691,7 +13086,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12816,14 +13211,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81A9",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG7B",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -12831,7 +13226,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12923,14 +13318,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81AN",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG7Q",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -12938,7 +13333,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13095,14 +13490,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81BC",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG8E",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13110,7 +13505,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13258,14 +13653,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81CH",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG9K",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -13273,7 +13668,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13397,14 +13792,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81D3",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSGA5",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -13412,7 +13807,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13558,14 +13953,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81DS",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSGAV",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13573,7 +13968,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13730,7 +14125,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -13791,7 +14186,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-93e8a004",
+                 *       "name": "Partner-4626ef48",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -13816,16 +14211,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-93e8a004",
-                     *       "ref": "partner-93e8a004",
-                     *       "name": "Partner-93e8a004",
+                     *       "key": "partner-4626ef48",
+                     *       "ref": "partner-4626ef48",
+                     *       "name": "Partner-4626ef48",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -13950,16 +14345,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-b6f28991",
-                     *       "ref": "tag-b6f28991",
-                     *       "name": "tag-b6f28991",
+                     *       "key": "tag-b1759f08",
+                     *       "ref": "tag-b1759f08",
+                     *       "name": "tag-b1759f08",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14150,16 +14545,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-ce6daa33",
-                     *       "ref": "tag-ce6daa33",
-                     *       "name": "tag-ce6daa33",
+                     *       "key": "tag-2d9e68a1",
+                     *       "ref": "tag-2d9e68a1",
+                     *       "name": "tag-2d9e68a1",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -14428,7 +14823,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14442,7 +14837,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14456,7 +14851,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14470,7 +14865,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1S",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14484,7 +14879,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4S",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1V",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14498,7 +14893,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4X",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1Z",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14512,7 +14907,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE21",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14526,7 +14921,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z53",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE25",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14540,7 +14935,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z55",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE27",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14554,7 +14949,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z57",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE29",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14568,7 +14963,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z59",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2B",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14582,7 +14977,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5B",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2D",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14596,7 +14991,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5D",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2F",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14610,7 +15005,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5F",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2H",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14624,7 +15019,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5H",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2K",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14638,7 +15033,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5N",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2Q",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14683,6 +15078,1925 @@ export interface operations {
             };
             /** @description No such record in the caller’s workspace (`not_found`). the user in the query */
             404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+                /** @description `mine` (assigned to the caller), `unassigned` (the pool), `all` (every contact conversation), `direct` (the caller’s conversations with other users) */
+                view?: "mine" | "unassigned" | "all" | "direct";
+                status?: "open" | "pending" | "snoozed" | "resolved";
+                channel?: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+                /** @description Only the conversations assigned to this user (view `all`) */
+                assigneeId?: string;
+                /** @description Only this contact’s conversations */
+                contactId?: string;
+                /** @description `activity`: latest activity first; `waiting`: the longest-waiting first (nothing waiting last) */
+                sort?: "activity" | "waiting";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "snoozedUntil": null,
+                     *           "waitingSince": null,
+                     *           "messageCount": 0,
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSGEX",
+                     *           "kind": "contact",
+                     *           "subject": null,
+                     *           "channel": "email",
+                     *           "lastMessage": null,
+                     *           "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *           "assigneeId": null,
+                     *           "version": 1,
+                     *           "score": null,
+                     *           "qualification": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "cv_01KF0E44M0R68M9NJD176GSGF1",
+                     *           "status": "open",
+                     *           "participants": [
+                     *             {
+                     *               "actorKind": "contact",
+                     *               "addedAt": "2026-01-15T09:00:00.000Z",
+                     *               "id": "ct_01KF0E44M0R68M9NJD176GSGEX",
+                     *               "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *             }
+                     *           ],
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    openConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "contact",
+                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                 *       "channel": "email",
+                 *       "subject": "Your order"
+                 *     }
+                 */
+                "application/json": components["schemas"]["OpenConversationInput"];
+            };
+        };
+        responses: {
+            /** @description The conversation that exists already */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The new conversation */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGFS",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                     *       "subject": "Your order",
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `record_merged`: the contact was merged into another. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `contactId` or a user id names no record (no active user) of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getInboxCounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversations": {
+                     *         "mine": {
+                     *           "open": 0,
+                     *           "pending": 0,
+                     *           "snoozed": 0,
+                     *           "resolved": 0
+                     *         },
+                     *         "unassigned": {
+                     *           "open": 7,
+                     *           "pending": 0,
+                     *           "snoozed": 0,
+                     *           "resolved": 0
+                     *         },
+                     *         "all": {
+                     *           "open": 7,
+                     *           "pending": 0,
+                     *           "snoozed": 0,
+                     *           "resolved": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboxCounts"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGHB",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGH7",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGH7",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    setConversationStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "snoozed",
+                 *       "snoozedUntil": "2030-01-01T09:00:00+01:00"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetConversationStatusInput"];
+            };
+        };
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGJH",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGJD",
+                     *       "subject": null,
+                     *       "status": "snoozed",
+                     *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGJD",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing a conversation assigned to another user, or anyone but its users a direct conversation */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `snoozedUntil` is not in the future */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    claimConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGMN",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGMH",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGMH",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `already_claimed`: another user holds the conversation. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a direct conversation has no assignee */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    releaseConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGP7",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGP3",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGP3",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member releasing a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a direct conversation has no assignee */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    assignConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AssignConversationInput"];
+            };
+        };
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGR0",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGQW",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGQW",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member giving a conversation to someone else */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `already_claimed`: a member taking a conversation another user holds. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `assigneeId` names no active user; `unprocessable`: a direct conversation has no assignee */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    addConversationParticipant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "actorKind": "user",
+                 *       "id": "usr_01KF0E44M0R68M9NJD176GSE18"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AddParticipantInput"];
+            };
+        };
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGTA",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGT6",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGT6",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing a conversation assigned to another user, or anyone but its users a direct conversation */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: the id names no active user or contact of the workspace; `limit_exceeded`: 50 participants */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    removeConversationParticipant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The user’s or contact’s id */
+                participantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGWE",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGWA",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGWA",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing a conversation assigned to another user, or anyone but its users a direct conversation */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path. the participant is not in the conversation */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the contact, the assignee or the last user stays */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listConversationScores: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of scores */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "scr_01KF0E44M0R68M9NJD176GSH10",
+                     *           "conversationId": "cv_01KF0E44M0R68M9NJD176GSH0Y",
+                     *           "value": 5,
+                     *           "source": "ai",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationScorePage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    addConversationScore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "value": 4
+                 *     }
+                 */
+                "application/json": components["schemas"]["AddConversationScoreInput"];
+            };
+        };
+        responses: {
+            /** @description The score */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "scr_01KF0E44M0R68M9NJD176GSGYW",
+                     *       "conversationId": "cv_01KF0E44M0R68M9NJD176GSGYT",
+                     *       "value": 4,
+                     *       "source": "manual",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationScore"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member rating a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listConversationQualifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of qualifications */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "qual_01KF0E44M0R68M9NJD176GSH4M",
+                     *           "conversationId": "cv_01KF0E44M0R68M9NJD176GSH4J",
+                     *           "kind": "prospect",
+                     *           "score": null,
+                     *           "source": "ai",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationQualificationPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    setConversationQualification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "lead",
+                 *       "score": 4
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetConversationQualificationInput"];
+            };
+        };
+        responses: {
+            /** @description The qualification */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "qual_01KF0E44M0R68M9NJD176GSH2G",
+                     *       "conversationId": "cv_01KF0E44M0R68M9NJD176GSH2E",
+                     *       "kind": "lead",
+                     *       "score": 4,
+                     *       "source": "manual",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationQualification"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member qualifying a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
