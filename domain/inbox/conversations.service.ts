@@ -224,15 +224,12 @@ export async function openConversation(
       });
     }
     const guard = openConversationGuard(workspaceId, contact.contactId, input.channel);
-    if (!input.new) {
-      const existing = await currentConversationId(deps, guard);
-      if (existing) {
-        const item = await findConversation(deps, workspaceId, existing, true);
-        if (item) return { conversation: toConversation(item), created: false };
-      }
+    const owned = await currentConversationId(deps, guard);
+    if (owned && !input.new) {
+      const item = await findConversation(deps, workspaceId, owned, true);
+      if (item && item.status !== 'resolved') return { conversation: toConversation(item), created: false };
     }
     const { item, event } = newContactConversation(deps, caller, contact.contactId, input.channel, at, input.subject);
-    const owned = await currentConversationId(deps, guard);
     await commitConversation(
       deps,
       undefined,
