@@ -554,6 +554,15 @@ const dealCase = async (setup: (id: string) => Promise<unknown> = async () => un
   await setup(deal.id);
   return { id: deal.id as string, snapshot: recordOf(`/v1/deals/${deal.id}`, 'deal', deal.id) };
 };
+const conversationCase = async (setup: (id: string) => Promise<unknown> = async () => undefined) => {
+  const contact = await created('/v1/contacts', { name: unique('Talking ') });
+  const conversation = await created('/v1/conversations', { kind: 'contact', contactId: contact.id, channel: 'email' });
+  await setup(conversation.id);
+  return {
+    id: conversation.id as string,
+    snapshot: recordOf(`/v1/conversations/${conversation.id}`, 'conversation', conversation.id),
+  };
+};
 const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
   updateWorkspace: async () => ({
     path: '/v1/workspace',
@@ -709,5 +718,31 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
       body: { color: '#112233', name: `${tag.name}-renamed` },
       snapshot: recordOf(`/v1/tags/${encodeURIComponent(tag.key)}`, 'tag', tag.key),
     };
+  },
+  setConversationStatus: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/status`, body: { status: 'resolved' }, snapshot };
+  },
+  claimConversation: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/claim`, snapshot };
+  },
+  releaseConversation: async () => {
+    const { id, snapshot } = await conversationCase((conversationId) => api('POST', `/v1/conversations/${conversationId}/claim`));
+    return { path: `/v1/conversations/${id}/release`, snapshot };
+  },
+  assignConversation: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/assign`, body: { assigneeId: acme.member.user.id }, snapshot };
+  },
+  addConversationParticipant: async () => {
+    const { id, snapshot } = await conversationCase();
+    return { path: `/v1/conversations/${id}/participants`, body: { actorKind: 'user', id: acme.admin.user.id }, snapshot };
+  },
+  removeConversationParticipant: async () => {
+    const { id, snapshot } = await conversationCase((conversationId) =>
+      api('POST', `/v1/conversations/${conversationId}/participants`, { actorKind: 'user', id: acme.admin.user.id }),
+    );
+    return { path: `/v1/conversations/${id}/participants/${acme.admin.user.id}`, snapshot };
   },
 };
