@@ -41,7 +41,7 @@ import {
 import { canRead } from './conversation-access';
 import { conversationStatuses } from './inbox.entity';
 import type { AddScoreInput, SetQualificationInput } from '../contacts/scoring.schemas';
-import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
+import { decodeListCursor, electroCursor, encodeListCursor, startKeyOf } from '../store/index-cursor';
 
 const conversationRef = (conversationId: string) => ({ type: 'conversation' as const, id: conversationId });
 /** Events about a contact conversation are about its contact too: they appear on its timeline. */
@@ -262,9 +262,11 @@ export async function openConversation(
   }
   const guard = directGuard(workspaceId, userIds);
   const existing = await currentConversationId(deps, guard);
-  if (existing) {
-    const item = await findConversation(deps, workspaceId, existing, true);
-    if (item) return { conversation: toConversation(item), created: false };
+  const found = existing ? await findConversation(deps, workspaceId, existing, true) : undefined;
+  // Users added or removed since it was opened: it is no longer this set's, which gets a new one.
+  const users = found ? userIdsOf(found) : [];
+  if (found && users.length === userIds.length && userIds.every((userId) => users.includes(userId))) {
+    return { conversation: toConversation(found), created: false };
   }
   const conversationId = deps.newId('cv');
   const item: ConversationItem = {
@@ -292,7 +294,19 @@ export async function openConversation(
   await commitConversation(
     deps,
     undefined,
-    { after: item, events: [event], extraOps: (tx) => [claimGuard(tx, guard, conversationId, at)] },
+    {
+      after: item,
+      events: [event],
+      extraOps: (tx) => [
+        existing
+          ? tx.uniqueGuard
+              .patch(guard)
+              .set({ ownerId: conversationId })
+              .where((attr, { eq }) => eq(attr.ownerId, existing))
+              .commit()
+          : claimGuard(tx, guard, conversationId, at),
+      ],
+    },
     () => lostRace('The direct conversations'),
   );
   return { conversation: toConversation(withKeys(item)), created: true };
@@ -576,17 +590,12 @@ export async function listConversations(
     pages: 1,
     cursor,
   });
-  const entries = result.data as { conversationId: string; activityKey: string; waitingKey: string; conversation: Conversation }[];
-  const last = entries[entries.length - 1];
+  const entries = result.data as { conversation: Conversation }[];
+  // Where the Query stopped, not the last entry returned: a filtered page may hold none.
+  const stoppedAt = result.cursor ? startKeyOf(result.cursor) : undefined;
   return {
     items: entries.map((entry) => entry.conversation),
-    nextCursor:
-      result.cursor && last
-        ? encodeListCursor(fingerprint, {
-            id: last.conversationId,
-            sortKey: query.sort === 'waiting' ? last.waitingKey : last.activityKey,
-          })
-        : null,
+    nextCursor: stoppedAt ? encodeListCursor(fingerprint, { id: stoppedAt.sk!, sortKey: stoppedAt[skField]! }) : null,
   };
 }
 
@@ -629,13 +638,16 @@ export async function addConversationScore(
     userId: caller.userId,
     createdAt: deps.clock.nowIso(),
   };
-  await changeConversation(deps, caller, conversationId, undefined, (before) => ({
-    after: { ...before, score: { value: item.value, source: item.source, at: item.createdAt } },
-    events: [
-      newEvent(deps, caller, 'conversation.scored', conversationRef(conversationId), { value: item.value, source: item.source }, aboutOf(before)),
-    ],
-    extraOps: (tx) => [tx.conversationScore.create(item).commit()],
-  }));
+  await changeConversation(deps, caller, conversationId, undefined, (before) => {
+    assertCanReply(caller, before); // as for contacts: a member rates their own and pool conversations
+    return {
+      after: { ...before, score: { value: item.value, source: item.source, at: item.createdAt } },
+      events: [
+        newEvent(deps, caller, 'conversation.scored', conversationRef(conversationId), { value: item.value, source: item.source }, aboutOf(before)),
+      ],
+      extraOps: (tx) => [tx.conversationScore.create(item).commit()],
+    };
+  });
   return { id: item.scoreId, conversationId, value: item.value, source: item.source, userId: item.userId, createdAt: item.createdAt };
 }
 
@@ -655,23 +667,26 @@ export async function setConversationQualification(
     userId: caller.userId,
     createdAt: deps.clock.nowIso(),
   };
-  await changeConversation(deps, caller, conversationId, undefined, (before) => ({
-    after: {
-      ...before,
-      qualification: { kind: item.kind, score: input.score ?? null, source: item.source, at: item.createdAt },
-    },
-    events: [
-      newEvent(
-        deps,
-        caller,
-        'conversation.qualified',
-        conversationRef(conversationId),
-        { kind: item.kind, score: input.score ?? null, source: item.source },
-        aboutOf(before),
-      ),
-    ],
-    extraOps: (tx) => [tx.conversationQualification.create(item).commit()],
-  }));
+  await changeConversation(deps, caller, conversationId, undefined, (before) => {
+    assertCanReply(caller, before);
+    return {
+      after: {
+        ...before,
+        qualification: { kind: item.kind, score: input.score ?? null, source: item.source, at: item.createdAt },
+      },
+      events: [
+        newEvent(
+          deps,
+          caller,
+          'conversation.qualified',
+          conversationRef(conversationId),
+          { kind: item.kind, score: input.score ?? null, source: item.source },
+          aboutOf(before),
+        ),
+      ],
+      extraOps: (tx) => [tx.conversationQualification.create(item).commit()],
+    };
+  });
   return toQualification(item);
 }
 

@@ -41,3 +41,7 @@ export function decodeListCursor(
 /** ElectroDB's cursor: the base64url JSON of DynamoDB's LastEvaluatedKey. */
 export const electroCursor = (key: Record<string, string>) =>
   Buffer.from(JSON.stringify(key)).toString('base64url');
+
+/** The start key in an ElectroDB cursor that DynamoDB returned (the inverse of `electroCursor`). */
+export const startKeyOf = (cursor: string) =>
+  JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, string>;

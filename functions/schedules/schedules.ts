@@ -9,4 +9,7 @@ export interface ScheduleDefinition {
   rateMinutes: number;
 }
 
-export const schedules: ScheduleDefinition[] = [];
+export const schedules: ScheduleDefinition[] = [
+  /** Snoozed conversations whose `snoozedUntil` has passed go back to `open`. */
+  { name: 'wake-snoozed', entry: 'functions/schedules/wake-snoozed.handler.ts', rateMinutes: 1 },
+];

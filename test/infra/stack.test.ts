@@ -212,6 +212,23 @@ describe('CrmStack', () => {
     });
   });
 
+  it('wakes snoozed conversations every minute, from a function that may write the table', () => {
+    const wake = built.stack.schedules.scheduled.find((scheduled) => scheduled.definition.name === 'wake-snoozed');
+    expect(wake?.definition.entry).toBe('functions/schedules/wake-snoozed.handler.ts');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: arnOf(built.logicalId(wake!.fn)) })],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(wake!.fn.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']) }),
+        ]),
+      },
+    });
+  });
+
   it('maps each stream consumer to the table stream with its definition', () => {
     expect(built.stack.streams.consumers).toHaveLength(streamConsumers.length);
     const tableId = built.logicalId(built.stack.data.table);

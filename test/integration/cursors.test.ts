@@ -142,6 +142,25 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
   },
   listDeals: async () => ({ path: '/v1/deals', otherQuery: { status: 'won' } }),
   listTags: async () => ({ path: '/v1/tags', otherQuery: { q: 'evt' } }),
+  listConversations: async ({ contacts }) => {
+    for (const contactId of contacts) await post('/v1/conversations', { kind: 'contact', contactId, channel: 'email' });
+    return { path: '/v1/conversations', query: { view: 'all' }, otherQuery: { view: 'unassigned' } };
+  },
+  listConversationScores: async ({ contacts: [contactId], otherContact }) => {
+    const conversation = await post('/v1/conversations', { kind: 'contact', contactId, channel: 'sms' });
+    const other = await post('/v1/conversations', { kind: 'contact', contactId: otherContact, channel: 'sms' });
+    await times(3, (i) => post(`/v1/conversations/${conversation.id}/scores`, { value: i + 2 }));
+    return { path: `/v1/conversations/${conversation.id}/scores`, otherPath: `/v1/conversations/${other.id}/scores` };
+  },
+  listConversationQualifications: async ({ contacts: [contactId], otherContact }) => {
+    const conversation = await post('/v1/conversations', { kind: 'contact', contactId, channel: 'sms' });
+    const other = await post('/v1/conversations', { kind: 'contact', contactId: otherContact, channel: 'sms' });
+    await times(3, (i) => post(`/v1/conversations/${conversation.id}/qualifications`, { kind: `kind_${i}` }));
+    return {
+      path: `/v1/conversations/${conversation.id}/qualifications`,
+      otherPath: `/v1/conversations/${other.id}/qualifications`,
+    };
+  },
 };
 
 const cases = new Map<string, ListCase>();

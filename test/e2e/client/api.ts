@@ -543,7 +543,7 @@ export interface paths {
         put?: never;
         /**
          * Merge contacts (the same person entered more than once) into this one
-         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks, deals and conversations move here (a conversation with its contact participant, `mergedFromContactIds`, and its messages' `authorContactId`, the original kept as `originalAuthorContactId`; this contact's latest conversation per channel becomes the most recent open one among its own and the sources', so inbound messages from any of their addresses land there; appends `conversation.moved` per conversation) (at most 500 notes and tasks, 200 deals, and 500 conversations and messages looked at a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
+         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks and deals move here (at most 500 notes and tasks and 200 deals a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
          */
         post: operations["mergeContacts"];
         delete?: never;
@@ -775,13 +775,13 @@ export interface paths {
         };
         /**
          * The tasks of one contact, company, deal or conversation (`anchorKind` and `anchorId`), open or done
-         * @description Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404, as is a direct conversation the caller is not in.
+         * @description Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404.
          */
         get: operations["listAnchorTasks"];
         put?: never;
         /**
          * Create a task, in the pool or assigned, anchored to a record or to nothing
-         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`; a direct conversation only for its users). Appends `task.created`, about the anchor (a conversation: about its contact).
+         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`). Appends `task.created`, about the anchor.
          */
         post: operations["createTask"];
         delete?: never;
@@ -1472,7 +1472,7 @@ export interface paths {
         put?: never;
         /**
          * Rate a conversation 1–5; the latest rating is the conversation’s score
-         * @description Appends `conversation.scored`; the history is kept.
+         * @description As for contacts, a member rates only conversations assigned to them or in the pool. Appends `conversation.scored`; the history is kept.
          */
         post: operations["addConversationScore"];
         delete?: never;
@@ -1493,144 +1493,9 @@ export interface paths {
         put?: never;
         /**
          * Qualify a conversation (lead, prospect, …); the latest is the current one
-         * @description Appends `conversation.qualified`; the history is kept.
+         * @description As for contacts, a member qualifies only conversations assigned to them or in the pool. Appends `conversation.qualified`; the history is kept.
          */
         post: operations["setConversationQualification"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/conversations/{conversationId}/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A conversation’s messages and internal notes, newest first
-         * @description One page per request (never the whole conversation): one read of the conversation and one query.
-         */
-        get: operations["listMessages"];
-        put?: never;
-        /**
-         * Write in a conversation: a message, or an internal note (`note: true`)
-         * @description Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users; on an external channel only internal notes can be written until the channel is connected (422, `reason: channel_not_connected`). Appends `internal.sent` or `conversation.note_added`.
-         */
-        post: operations["sendMessage"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/conversations/{conversationId}/messages/{messageId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One message */
-        get: operations["getMessage"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/conversations/{conversationId}/messages/{messageId}/receipts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Who a message reached and who read it, when */
-        get: operations["listMessageReceipts"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/inbound-messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Bring in a contact’s message from your own channel integration
-         * @description Owner/admin tokens. The sender’s address finds the contact (or a new contact is created with that channel); the message goes to the contact’s latest conversation on the channel (a snoozed one wakes, a resolved one reopens) or to a new one, and is unread for its assignee (or, in the pool, for every user). The same `externalId` on the same channel is stored once: a repeat answers 200 with the stored message. Appends `<channel>.replied`.
-         */
-        post: operations["ingestInboundMessage"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/inbox/unread-messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller’s unread messages across conversations, newest first */
-        get: operations["listUnreadMessages"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/inbox/unread": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller’s unread counts: in total, per view and per conversation
-         * @description Served from the caller’s counter items (one query), never by reading messages.
-         */
-        get: operations["getUnreadCounts"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/inbox/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Mark messages read for the caller: up to 500 by id, or everything up to a message in a conversation
-         * @description Messages already read, or never unread for the caller (their own), are left alone. `more: true` when a conversation had more than 500 unread: repeat the request.
-         */
-        post: operations["markMessagesRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2099,7 +1964,7 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        /** @description An entry of the timeline: `kind` says which (`event`; messages and calls appear as their events) */
+        /** @description An entry of the timeline: `kind` says which (only `event` for now; `message` when the inbox lands) */
         TimelineEntry: components["schemas"]["TimelineEventEntry"];
         TimelineEventEntry: {
             /**
@@ -2176,10 +2041,6 @@ export interface components {
             moved?: number;
             /** @description Deals moved by this request */
             dealsMoved?: number;
-            /** @description Conversations moved by this request */
-            conversationsMoved?: number;
-            /** @description Messages whose author this request re-pointed to the merge target */
-            messagesRepointed?: number;
         };
         MergeContactsInput: {
             /** @description 1 to 10 distinct contacts to merge into this one; they end archived with `mergedInto` set to it */
@@ -2454,7 +2315,7 @@ export interface components {
         };
         TaskAnchorInput: {
             /** @enum {string} */
-            kind: "contact" | "company" | "deal" | "conversation";
+            kind: "contact" | "company" | "deal";
             /** @description The id of the record in your workspace */
             id: string;
         } | null;
@@ -2472,7 +2333,7 @@ export interface components {
             /** @description Another anchor, or null to detach the task */
             anchor?: {
                 /** @enum {string} */
-                kind: "contact" | "company" | "deal" | "conversation";
+                kind: "contact" | "company" | "deal";
                 /** @description The id of the record in your workspace */
                 id: string;
             } | null;
@@ -2861,8 +2722,6 @@ export interface components {
             lastActivityAt: string;
             lastMessage: components["schemas"]["ConversationLastMessage"];
             messageCount: number;
-            /** @description The contacts it belonged to before contact merges moved it here, oldest first */
-            mergedFromContactIds: string[];
             createdBy: string;
             version: number;
             createdAt: string;
@@ -2897,10 +2756,10 @@ export interface components {
              */
             contactId: string;
             /**
-             * @description The channel the thread runs on (contacts are not on the internal channel)
+             * @description The channel the thread runs on
              * @enum {string}
              */
-            channel: "email" | "sms" | "whatsapp" | "telegram";
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
             subject?: string;
             /**
              * @description Open a new conversation even when the contact has one on this channel that is not resolved
@@ -3003,150 +2862,6 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        MessagePage: {
-            items: components["schemas"]["Message"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            nextCursor: string | null;
-        };
-        Message: {
-            id: string;
-            conversationId: string;
-            /** @enum {string} */
-            authorKind: "user" | "contact" | "system";
-            /** @description Set exactly when `authorKind` is `user` */
-            authorUserId: string | null;
-            /** @description Set exactly when `authorKind` is `contact`: the contact now (after a contact merge, the contact merged into) */
-            authorContactId: string | null;
-            /** @description The contact who wrote it, when a contact merge re-pointed `authorContactId`; otherwise null */
-            originalAuthorContactId: string | null;
-            /** @enum {string} */
-            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
-            /** @enum {string} */
-            kind: "text" | "media";
-            /** @description An internal note: seen by users only */
-            note: boolean;
-            body: string;
-            payload: {
-                [key: string]: unknown;
-            } | null;
-            externalId: string | null;
-            attachments: components["schemas"]["MessageAttachmentRef"][];
-            createdAt: string;
-        };
-        /** @description A file on a message: `GET /v1/attachments/{id}` gives a download link */
-        MessageAttachmentRef: {
-            id: string;
-            /** @enum {string} */
-            kind: "image" | "video" | "audio" | "document";
-            fileName: string;
-            contentType: string;
-            sizeBytes: number;
-        };
-        SendMessageInput: {
-            /** @description The text (may be empty when files are attached) */
-            body: string;
-            /**
-             * @description An internal note: seen by users only, never sent out; it does not answer the contact
-             * @default false
-             */
-            note?: boolean;
-            /** @description Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON */
-            payload?: {
-                [key: string]: unknown;
-            };
-            /**
-             * @description Files uploaded with `POST /v1/attachments`, at most 10
-             * @default []
-             */
-            attachmentIds?: string[];
-        };
-        MessageReceiptList: {
-            items: components["schemas"]["MessageReceipt"][];
-        };
-        MessageReceipt: {
-            userId: string;
-            /** @enum {string} */
-            status: "unread" | "read";
-            readAt: string | null;
-            /** @description When the message reached the user */
-            createdAt: string;
-        };
-        IngestResult: {
-            message: components["schemas"]["Message"];
-            conversationId: string;
-            contactId: string;
-            /** @description A new contact was created for the sender */
-            createdContact: boolean;
-            createdConversation: boolean;
-        };
-        IngestInboundInput: {
-            /**
-             * @description The channel it came in on
-             * @enum {string}
-             */
-            channel: "email" | "sms" | "whatsapp" | "telegram";
-            /** @description The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username */
-            from: string;
-            /** @description The sender’s name, for a contact created by this message */
-            name?: string;
-            /** @description Country for phone numbers written without a +country code */
-            defaultCountry?: string;
-            /** @description The message’s id at the provider: the same id is stored once (a repeat returns the stored message) */
-            externalId: string;
-            body: string;
-            /** @description Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON */
-            payload?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Format: date-time
-             * @description When the provider received it (default: now)
-             */
-            receivedAt?: string;
-        };
-        UnreadMessagePage: {
-            items: components["schemas"]["Message"][];
-            /** @description Pass as `cursor` for the next page; null on the last page */
-            nextCursor: string | null;
-        };
-        UnreadCounts: {
-            /** @description Unread messages for the caller, all conversations */
-            total: number;
-            /** @description Unread messages for the caller per view (`all`: every contact conversation) */
-            views: {
-                mine: number;
-                unassigned: number;
-                all: number;
-                direct: number;
-            };
-            /** @description The conversations with unread messages for the caller, latest unread first */
-            conversations: {
-                conversationId: string;
-                unread: number;
-                lastUnreadAt: string | null;
-            }[];
-        };
-        MarkReadResult: {
-            /** @description Messages that were unread for the caller and now are read */
-            marked: number;
-            /** @description More than 500 were unread: repeat the request for the rest */
-            more: boolean;
-        };
-        MarkReadInput: {
-            /** @description Up to 500 messages */
-            messageIds: string[];
-        } | {
-            /**
-             * @description The conversation’s id
-             * @example cv_01JF3Q5Z8V2N6M4K7T9R1X3C5B
-             */
-            conversationId: string;
-            /**
-             * @description Everything up to and including this message; absent: everything in the conversation
-             * @example msg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
-             */
-            upToMessageId?: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -3176,9 +2891,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "id": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-fca12e@example.com",
+                     *         "email": "owner-3ddb75@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -3186,7 +2901,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *         "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3243,7 +2958,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3311,7 +3026,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R6PRSVQ2T68B7Z3T",
+                     *       "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3437,9 +3152,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-fca12e@example.com",
+                     *           "email": "owner-3ddb75@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3447,9 +3162,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-50b94d@example.com",
+                     *           "email": "admin-0a270a@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3457,7 +3172,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AatmyqzpYTbhrm0AYoRbMeloQNm46iAEu5CCLiTC4etz16cauLCcGOw8tXcgd3olhW4cV6P9h223CZRdCNf20UPyHJFlOklgJl8Bl_hfMp3GhCLPLOhnRHPr7cZHsxf1b08scLTBjVeBenL0BrtFLMPe"
+                     *       "nextCursor": "Aec83t-BukTiJDkXs5t0IfHLDu50ijYxO63a62KaPe_D0MThJYdfJQoIdwCVzne2aOLouo125GJBVR2FJ9OvQNB6EgVyZwcsJKO28098BuHise4JFmsINBnBfCESneavp_bgDaQjcZUIEEQE8-Xu3K_u"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3513,7 +3228,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-d22fa05e@example.com",
+                 *       "email": "n-75767524@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3537,9 +3252,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE1S",
                      *       "name": "Nia New",
-                     *       "email": "n-d22fa05e@example.com",
+                     *       "email": "n-75767524@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3666,9 +3381,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "name": "Mia Member",
-                     *       "email": "member-02affe@example.com",
+                     *       "email": "member-d1fc00@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3761,9 +3476,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE21",
                      *       "name": "Renamed",
-                     *       "email": "u-a2ffa1ba@example.com",
+                     *       "email": "u-6b6f1715@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -3901,16 +3616,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z3W",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "id": "tok_01KF0E44M0R68M9NJD176GSE0Y",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_O3Odui",
+                     *           "prefix": "crm_Q_cMTE",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AX_kmYe6VAAMZktwYMQ6JkEMpXy0dre8Bcdg9KYmUfUC2YPo0hhjCtYbefDZ2W3yihyYyBYpz775Wo14R8C054WBOyjU5AodeHfcftOOLff68eTVUoNIlnU4ulFAJMhKzh3JEth9uvVH2QQpeENqK-HSARnl6vyWMcyEntnzCxhsv3kj_lWC2J6PeD254r-iKvCJbYuQVaOJlIUmVzcnRX4cl8J6O31PYd_BIpy1geDRYkzGxiJBHIn6KsijVWZ4BC-88A03pu43g1uVNat41wyUt0gT89FqpgFIrlTadzESfDt-B4ZuYHpfTJLYiiZCzEyRdFFr"
+                     *       "nextCursor": "AT4coeL4HtfGbBB9pH29bKL-00DdY6V8VGN4kO5yU3NfRpF03vU9xYKfwCU4Eo-FWYBGjRXvtBKZWxYEukvy_s_Ox43i1Sjss_Wc0Lr_mBbbQ6PSDIOsnCVcwL-uEv0rZA2Ve-yZOzKG4S_ysIiIIIJr7_WgU4TdedfcMeFRktpBdCavKw5lZBNaNA2kp4LzJacait5A73_T0fNHgrj6goCdA-7SWsSESGp797xne-SKs5yl6A8yGmHIerqTVJPPKAjaGCR1Lia4JhxLLJuPIzZyrtBpL7BoYe-fqmv4vsB6JpmUu6kwRaorwz84nXWiWsXPe2DH"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -3997,10 +3712,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5K",
-                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "id": "tok_01KF0E44M0R68M9NJD176GSE2N",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "name": "CI",
-                     *       "prefix": "crm_GUnF9O",
+                     *       "prefix": "crm_tQ5AJO",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -4124,10 +3839,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R6PRSVQ2T68B7Z5T",
-                     *       "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "id": "tok_01KF0E44M0R68M9NJD176GSE2W",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "name": "gone",
-                     *       "prefix": "crm_d5lEAJ",
+                     *       "prefix": "crm_c3PMRk",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4273,7 +3988,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a229fad1",
+                 *       "key": "k_5d5699f3",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4305,7 +4020,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a229fad1",
+                     *       "key": "k_5d5699f3",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4456,7 +4171,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_61b7d82b",
+                     *       "key": "f_48effa7b",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4599,40 +4314,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6S",
+                     *           "id": "evt_01KF0E44M0R68M9NJD176GSE3V",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "entityId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *             "assignedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *             "assignedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0R6PRSVQ2T68B7Z6R",
+                     *           "id": "evt_01KF0E44M0R68M9NJD176GSE3T",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "entityId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *             "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-0d4e7868@example.com"
+                     *                 "normalized": "c-552af171@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -4731,31 +4446,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0d4e7868@example.com",
+                     *           "email": "c-552af171@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3W",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c1a40e82@example.com",
+                     *           "email": "c-83bb26f7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXtZ_LPH0ZvZIdHPIUJKupOSarRLZM0tc6Ff3Y8jxeXllArXJUF2ZqWerE_IJUkyQWGzDbrxYRq-MXK20ue7i66gOLhQgBOwzRcVTV_o8bT6_5b8AG-Mtd9G6WS0fISU-a8xBCaJ1mLXQnPBuTv51CAZKGAt978ocZXw3p5JDp350e-_pgg"
+                     *       "nextCursor": "AVJWN403zJEB6Iv-3Fvl8wvh_NDerauYb5eT7FptBI_4ysmE7YzaY_4pqUFwRLcSSq-EqCyM8nl841ruaB4EURP1bVpHAmg5uZqnkCBzwz7MkI1FU3Wryq_1T6QH25mtxtbBamCrzW_2iZeYSw9m7AhYsCsef8WlUxqhFFV1rIPa4xvSbVc"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -4815,7 +4530,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-b1303d20@navy.example"
+                 *           "value": "g-083afe68@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -4844,7 +4559,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z7P",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE4R",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -4862,19 +4577,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-b1303d20@navy.example",
+                     *       "email": "g-083afe68@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7Q",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE4S",
                      *           "kind": "email",
-                     *           "value": "g-b1303d20@navy.example",
-                     *           "normalized": "g-b1303d20@navy.example",
+                     *           "value": "g-083afe68@navy.example",
+                     *           "normalized": "g-083afe68@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z7R",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE4T",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -4886,7 +4601,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5017,46 +4732,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6P",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3R",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0d4e7868@example.com",
+                     *           "email": "c-552af171@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6T",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3W",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c1a40e82@example.com",
+                     *           "email": "c-83bb26f7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z6Y",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE40",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-674b182f@example.com",
+                     *           "email": "c-71ae87f0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z72",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE44",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fca9a896@example.com",
+                     *           "email": "c-afe6a7c6@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -5128,7 +4843,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z76",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE48",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5138,7 +4853,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5146,14 +4861,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-71d3e1a3@example.com",
+                     *       "email": "c-f1fcbaaa@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z77",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE49",
                      *           "kind": "email",
-                     *           "value": "c-71d3e1a3@example.com",
-                     *           "normalized": "c-71d3e1a3@example.com",
+                     *           "value": "c-f1fcbaaa@example.com",
+                     *           "normalized": "c-f1fcbaaa@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5162,7 +4877,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5241,7 +4956,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z86",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE58",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5251,7 +4966,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5259,14 +4974,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d25be5e1@example.com",
+                     *       "email": "c-5a05c7cc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z87",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE59",
                      *           "kind": "email",
-                     *           "value": "c-d25be5e1@example.com",
-                     *           "normalized": "c-d25be5e1@example.com",
+                     *           "value": "c-5a05c7cc@example.com",
+                     *           "normalized": "c-5a05c7cc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5275,7 +4990,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5367,7 +5082,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7Z8Y",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE60",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5377,7 +5092,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5385,14 +5100,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-32ad9b16@example.com",
+                     *       "email": "c-2d87d2f9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7Z8Z",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE61",
                      *           "kind": "email",
-                     *           "value": "c-32ad9b16@example.com",
-                     *           "normalized": "c-32ad9b16@example.com",
+                     *           "value": "c-2d87d2f9@example.com",
+                     *           "normalized": "c-2d87d2f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5401,7 +5116,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5560,7 +5275,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZAN",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE7Q",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5570,7 +5285,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5578,19 +5293,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-673f41d1@example.com",
+                     *       "email": "c-79a38189@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAP",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE7R",
                      *           "kind": "email",
-                     *           "value": "c-673f41d1@example.com",
-                     *           "normalized": "c-673f41d1@example.com",
+                     *           "value": "c-79a38189@example.com",
+                     *           "normalized": "c-79a38189@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZAS",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE7V",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -5602,7 +5317,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5752,7 +5467,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZCP",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE9R",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5762,7 +5477,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5777,7 +5492,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5892,7 +5607,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZDQ",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEAS",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5902,7 +5617,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -5910,14 +5625,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5ead6247@example.com",
+                     *       "email": "c-6a82daf9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZDR",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEAT",
                      *           "kind": "email",
-                     *           "value": "c-5ead6247@example.com",
-                     *           "normalized": "c-5ead6247@example.com",
+                     *           "value": "c-6a82daf9@example.com",
+                     *           "normalized": "c-6a82daf9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5926,7 +5641,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6041,7 +5756,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZER",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEBT",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6051,7 +5766,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6059,14 +5774,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e157a44a@example.com",
+                     *       "email": "c-cb74c454@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZES",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEBV",
                      *           "kind": "email",
-                     *           "value": "c-e157a44a@example.com",
-                     *           "normalized": "c-e157a44a@example.com",
+                     *           "value": "c-cb74c454@example.com",
+                     *           "normalized": "c-cb74c454@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6075,7 +5790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6199,7 +5914,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZGB",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEDD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6209,7 +5924,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6217,14 +5932,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-73a730aa@example.com",
+                     *       "email": "c-a11222a9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZGC",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEDE",
                      *           "kind": "email",
-                     *           "value": "c-73a730aa@example.com",
-                     *           "normalized": "c-73a730aa@example.com",
+                     *           "value": "c-a11222a9@example.com",
+                     *           "normalized": "c-a11222a9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6233,7 +5948,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6370,7 +6085,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZHM",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEEP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6380,7 +6095,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6388,14 +6103,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-764788a9@example.com",
+                     *       "email": "c-4fbb26d4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZHN",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEEQ",
                      *           "kind": "email",
-                     *           "value": "c-764788a9@example.com",
-                     *           "normalized": "c-764788a9@example.com",
+                     *           "value": "c-4fbb26d4@example.com",
+                     *           "normalized": "c-4fbb26d4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6404,7 +6119,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6519,7 +6234,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZJW",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEFY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6529,7 +6244,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6537,14 +6252,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c009a8af@example.com",
+                     *       "email": "c-061d43c9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZJX",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEFZ",
                      *           "kind": "email",
-                     *           "value": "c-c009a8af@example.com",
-                     *           "normalized": "c-c009a8af@example.com",
+                     *           "value": "c-061d43c9@example.com",
+                     *           "normalized": "c-061d43c9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6553,7 +6268,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6657,7 +6372,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZKP",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEGR",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6675,14 +6390,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a0bc51f4@example.com",
+                     *       "email": "c-343295c7@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZKQ",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEGS",
                      *           "kind": "email",
-                     *           "value": "c-a0bc51f4@example.com",
-                     *           "normalized": "c-a0bc51f4@example.com",
+                     *           "value": "c-343295c7@example.com",
+                     *           "normalized": "c-343295c7@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6691,7 +6406,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6796,7 +6511,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -6815,7 +6530,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZMQ",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEHS",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6825,7 +6540,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6833,14 +6548,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-279e0e6d@example.com",
+                     *       "email": "c-e7a02dcb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZMR",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEHT",
                      *           "kind": "email",
-                     *           "value": "c-279e0e6d@example.com",
-                     *           "normalized": "c-279e0e6d@example.com",
+                     *           "value": "c-e7a02dcb@example.com",
+                     *           "normalized": "c-e7a02dcb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6849,7 +6564,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7088,15 +6803,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
-                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "id": "scr_01KF0E44M0R68M9NJD176GSEK9",
+                     *         "contactId": "ct_01KF0E44M0R68M9NJD176GSEK5",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZP3",
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSEK5",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7106,7 +6821,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7114,14 +6829,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-687c55e6@example.com",
+                     *         "email": "c-b1350391@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZP4",
+                     *             "id": "ch_01KF0E44M0R68M9NJD176GSEK6",
                      *             "kind": "email",
-                     *             "value": "c-687c55e6@example.com",
-                     *             "normalized": "c-687c55e6@example.com",
+                     *             "value": "c-b1350391@example.com",
+                     *             "normalized": "c-b1350391@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7129,14 +6844,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0R6PRSVQ2T68B7ZP7",
+                     *           "id": "scr_01KF0E44M0R68M9NJD176GSEK9",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7362,16 +7077,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
-                     *         "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "id": "qual_01KF0E44M0R68M9NJD176GSENG",
+                     *         "contactId": "ct_01KF0E44M0R68M9NJD176GSENC",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZRA",
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSENC",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7381,7 +7096,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7389,14 +7104,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-8bb0f2de@example.com",
+                     *         "email": "c-8a3df2e1@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZRB",
+                     *             "id": "ch_01KF0E44M0R68M9NJD176GSEND",
                      *             "kind": "email",
-                     *             "value": "c-8bb0f2de@example.com",
-                     *             "normalized": "c-8bb0f2de@example.com",
+                     *             "value": "c-8a3df2e1@example.com",
+                     *             "normalized": "c-8a3df2e1@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7405,14 +7120,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0R6PRSVQ2T68B7ZRE",
+                     *           "id": "qual_01KF0E44M0R68M9NJD176GSENG",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7551,23 +7266,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0R6PRSVQ2T68B7ZSN",
+                     *             "id": "evt_01KF0E44M0R68M9NJD176GSEPQ",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "entityId": "ct_01KF0E44M0R68M9NJD176GSEPN",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *             "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *               "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-4e5194f1@example.com"
+                     *                   "normalized": "c-89f205ea@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0R6PRSVQ2T68B7ZSK",
+                     *             "contactId": "ct_01KF0E44M0R68M9NJD176GSEPN",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -7665,7 +7380,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B7ZV3",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSER5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7675,7 +7390,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7683,14 +7398,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3f4511cd@example.com",
+                     *       "email": "c-4ca28368@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B7ZV4",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSER6",
                      *           "kind": "email",
-                     *           "value": "c-3f4511cd@example.com",
-                     *           "normalized": "c-3f4511cd@example.com",
+                     *           "value": "c-4ca28368@example.com",
+                     *           "normalized": "c-4ca28368@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7702,7 +7417,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7852,7 +7567,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B8008",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEXA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7862,7 +7577,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7870,14 +7585,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-790d020f@example.com",
+                     *       "email": "c-e0ce026a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B8009",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEXB",
                      *           "kind": "email",
-                     *           "value": "c-790d020f@example.com",
-                     *           "normalized": "c-790d020f@example.com",
+                     *           "value": "c-e0ce026a@example.com",
+                     *           "normalized": "c-e0ce026a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7886,7 +7601,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7987,8 +7702,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B801F",
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B801K"
+                 *         "ct_01KF0E44M0R68M9NJD176GSEYH",
+                 *         "ct_01KF0E44M0R68M9NJD176GSEYN"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -8011,12 +7726,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801F",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSEYH",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B801K",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSEYN",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -8136,7 +7851,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0R6PRSVQ2T68B803Y"
+                 *         "ct_01KF0E44M0R68M9NJD176GSF10"
                  *       ]
                  *     }
                  */
@@ -8154,7 +7869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R6PRSVQ2T68B803T",
+                     *       "id": "ct_01KF0E44M0R68M9NJD176GSF0W",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8164,19 +7879,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R6PRSVQ2T68B803Y",
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSF10",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-6908169a@example.com"
+                     *               "normalized": "c-77694e69@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -8187,22 +7902,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-dbeb76d3@example.com",
+                     *       "email": "c-77e2701f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803V",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSF0X",
                      *           "kind": "email",
-                     *           "value": "c-dbeb76d3@example.com",
-                     *           "normalized": "c-dbeb76d3@example.com",
+                     *           "value": "c-77e2701f@example.com",
+                     *           "normalized": "c-77e2701f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R6PRSVQ2T68B803Z",
+                     *           "id": "ch_01KF0E44M0R68M9NJD176GSF11",
                      *           "kind": "email",
-                     *           "value": "c-6908169a@example.com",
-                     *           "normalized": "c-6908169a@example.com",
+                     *           "value": "c-77694e69@example.com",
+                     *           "normalized": "c-77694e69@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8211,7 +7926,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8395,7 +8110,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075"
+                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSF47"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8413,15 +8128,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSF47",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B8075",
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSF47",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-ac888238@example.com",
+                     *         "email": "c-7230e715@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8662,9 +8377,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-2d1dbed5",
+                 *       "name": "Initech-e3f3918e",
                  *       "domains": [
-                 *         "initech-d6b8fc16.example"
+                 *         "initech-6efa4270.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -8689,10 +8404,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B8085",
-                     *       "name": "Initech-2d1dbed5",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF57",
+                     *       "name": "Initech-e3f3918e",
                      *       "domains": [
-                     *         "initech-d6b8fc16.example"
+                     *         "initech-6efa4270.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -8704,7 +8419,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8829,8 +8544,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808D",
-                     *       "name": "Co-c9dc2982",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF5F",
+                     *       "name": "Co-8a4e984a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8838,11 +8553,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8933,8 +8648,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B808S",
-                     *       "name": "Co-b4902cf5",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF5V",
+                     *       "name": "Co-875f58a7",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -8942,11 +8657,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9094,8 +8809,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B809N",
-                     *       "name": "Co-ae01f855",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF6Q",
+                     *       "name": "Co-2b61cd59",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9103,11 +8818,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9222,8 +8937,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R6PRSVQ2T68B80A6",
-                     *       "name": "Co-2e60babc",
+                     *       "id": "co_01KF0E44M0R68M9NJD176GSF78",
+                     *       "name": "Co-7b277395",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9231,11 +8946,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9338,7 +9053,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0R6PRSVQ2T68B80B7"
+                 *         "co_01KF0E44M0R68M9NJD176GSF89"
                  *       ]
                  *     }
                  */
@@ -9358,8 +9073,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0R6PRSVQ2T68B80B5",
-                     *         "name": "Co-dc5b6a58",
+                     *         "id": "co_01KF0E44M0R68M9NJD176GSF87",
+                     *         "name": "Co-96de9aa2",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9367,11 +9082,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9379,7 +9094,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0R6PRSVQ2T68B80B7",
+                     *           "id": "co_01KF0E44M0R68M9NJD176GSF89",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -9618,15 +9333,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0R6PRSVQ2T68B80DJ",
+                     *           "id": "note_01KF0E44M0R68M9NJD176GSFAM",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0R6PRSVQ2T68B80DE"
+                     *             "id": "ct_01KF0E44M0R68M9NJD176GSFAG"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *           "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9701,7 +9416,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                 *         "id": "ct_01KF0E44M0R68M9NJD176GSFB8"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -9726,15 +9441,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80EA",
+                     *       "id": "note_01KF0E44M0R68M9NJD176GSFBC",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80E6"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFB8"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9849,15 +9564,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80FA",
+                     *       "id": "note_01KF0E44M0R68M9NJD176GSFCC",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80F6"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFC8"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10052,15 +9767,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R6PRSVQ2T68B80GE",
+                     *       "id": "note_01KF0E44M0R68M9NJD176GSFDG",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80GA"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFDC"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
-                     *       "updatedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10256,7 +9971,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                anchorKind: "contact" | "company" | "deal" | "conversation";
+                anchorKind: "contact" | "company" | "deal";
                 anchorId: string;
                 /** @description `open` (by due time, soonest first; no due time last) or `done` (by completion, newest first) */
                 status?: "open" | "done";
@@ -10349,7 +10064,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                 *         "id": "ct_01KF0E44M0R68M9NJD176GSFJF"
                  *       }
                  *     }
                  */
@@ -10373,7 +10088,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80NH",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFJK",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10384,11 +10099,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R6PRSVQ2T68B80ND"
+                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFJF"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10782,7 +10497,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PD",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFKF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10790,11 +10505,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10886,7 +10601,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80PS",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFKV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10894,11 +10609,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11046,7 +10761,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80QG",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFMJ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11054,11 +10769,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11152,7 +10867,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G"
+                 *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -11171,7 +10886,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80R1",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFN3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11179,11 +10894,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11331,7 +11046,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80RV",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFNX",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11339,11 +11054,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "completedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11458,7 +11173,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R6PRSVQ2T68B80SC",
+                     *       "id": "task_01KF0E44M0R68M9NJD176GSFPE",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11466,11 +11181,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11681,7 +11396,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-feb189b1",
+                 *       "name": "Renewals-e9464cf9",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -11717,12 +11432,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80T5",
-                     *       "name": "Renewals-feb189b1",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFQ7",
+                     *       "name": "Renewals-e9464cf9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T6",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQ8",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11730,7 +11445,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T7",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQ9",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -11738,7 +11453,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80T8",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQA",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -11746,7 +11461,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11871,12 +11586,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80TF",
-                     *       "name": "Pipe-46ecea9b",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFQH",
+                     *       "name": "Pipe-fc21a761",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TG",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQJ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11884,7 +11599,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TH",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQK",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11892,7 +11607,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TJ",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQM",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11900,7 +11615,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80TK",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQN",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11908,7 +11623,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11980,7 +11695,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-2713938b"
+                 *       "name": "Renamed-326d5de3"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -11999,12 +11714,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80VK",
-                     *       "name": "Renamed-2713938b",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFRN",
+                     *       "name": "Renamed-326d5de3",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VM",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRP",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12012,7 +11727,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VN",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRQ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12020,7 +11735,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VP",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRR",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12028,7 +11743,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80VQ",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRS",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12036,7 +11751,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12164,10 +11879,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810G",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810F",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810H",
-                 *         "st_01KF0E44M0R6PRSVQ2T68B810J"
+                 *         "st_01KF0E44M0R68M9NJD176GSFXJ",
+                 *         "st_01KF0E44M0R68M9NJD176GSFXH",
+                 *         "st_01KF0E44M0R68M9NJD176GSFXK",
+                 *         "st_01KF0E44M0R68M9NJD176GSFXM"
                  *       ]
                  *     }
                  */
@@ -12187,12 +11902,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B810E",
-                     *       "name": "Pipe-7bc239d8",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFXG",
+                     *       "name": "Pipe-d09a6fba",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810G",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXJ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12200,7 +11915,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810F",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXH",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12208,7 +11923,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810H",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXK",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12216,7 +11931,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B810J",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXM",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12224,7 +11939,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12381,12 +12096,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B80XG",
-                     *       "name": "Pipe-df31f250",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFTJ",
+                     *       "name": "Pipe-459e4d0d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XH",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTK",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12394,7 +12109,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XJ",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTM",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12402,7 +12117,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XP",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTR",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12410,7 +12125,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XK",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTN",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12418,7 +12133,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B80XM",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTP",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12426,7 +12141,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12577,12 +12292,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B814E",
-                     *         "name": "Pipe-629acf73",
+                     *         "id": "pl_01KF0E44M0R68M9NJD176GSG1G",
+                     *         "name": "Pipe-66aa90bb",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814F",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1H",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12590,7 +12305,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814H",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1K",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12598,7 +12313,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B814J",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1M",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -12606,7 +12321,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12744,12 +12459,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R6PRSVQ2T68B812H",
-                     *       "name": "Pipe-605d6b8b",
+                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFZK",
+                     *       "name": "Pipe-f4e6b272",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812J",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZM",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12757,7 +12472,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812K",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZN",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12765,7 +12480,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812M",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZP",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12773,7 +12488,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R6PRSVQ2T68B812N",
+                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZQ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12781,7 +12496,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12917,12 +12632,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R6PRSVQ2T68B816N",
-                     *         "name": "Pipe-99664235",
+                     *         "id": "pl_01KF0E44M0R68M9NJD176GSG3Q",
+                     *         "name": "Pipe-08e5dfcd",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3R",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12930,7 +12645,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3S",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12938,7 +12653,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3T",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12946,7 +12661,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3V",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12954,7 +12669,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12962,7 +12677,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816P",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3R",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12976,7 +12691,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816Q",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3S",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12990,7 +12705,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816R",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3T",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13004,7 +12719,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R6PRSVQ2T68B816S",
+                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3V",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13194,20 +12909,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B815F",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG2H",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B815N",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG2Q",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B815H",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG2K",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13215,20 +12930,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Z",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8155",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG27",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Z",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG21",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13236,20 +12951,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814X",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Z",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B8153",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG25",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Y",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG20",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13257,20 +12972,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R6PRSVQ2T68B814N",
+                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Q",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R6PRSVQ2T68B814V",
+                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG1X",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R6PRSVQ2T68B814Q",
+                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG1S",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13333,7 +13048,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X"
+                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSG5Z"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13356,12 +13071,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B8191",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG63",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0R6PRSVQ2T68B818X",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSG5Z",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13371,7 +13086,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13496,14 +13211,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81A9",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG7B",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13511,7 +13226,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13603,14 +13318,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81AN",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG7Q",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13618,7 +13333,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13775,14 +13490,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81BC",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG8E",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13790,7 +13505,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13938,14 +13653,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81CH",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG9K",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -13953,7 +13668,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14077,14 +13792,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81D3",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSGA5",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -14092,7 +13807,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14238,14 +13953,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R6PRSVQ2T68B81DS",
+                     *       "id": "dl_01KF0E44M0R68M9NJD176GSGAV",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14253,7 +13968,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14410,7 +14125,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14471,7 +14186,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-93e8a004",
+                 *       "name": "Partner-4626ef48",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14496,16 +14211,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-93e8a004",
-                     *       "ref": "partner-93e8a004",
-                     *       "name": "Partner-93e8a004",
+                     *       "key": "partner-4626ef48",
+                     *       "ref": "partner-4626ef48",
+                     *       "name": "Partner-4626ef48",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14630,16 +14345,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-b6f28991",
-                     *       "ref": "tag-b6f28991",
-                     *       "name": "tag-b6f28991",
+                     *       "key": "tag-b1759f08",
+                     *       "ref": "tag-b1759f08",
+                     *       "name": "tag-b1759f08",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14830,16 +14545,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-ce6daa33",
-                     *       "ref": "tag-ce6daa33",
-                     *       "name": "tag-ce6daa33",
+                     *       "key": "tag-2d9e68a1",
+                     *       "ref": "tag-2d9e68a1",
+                     *       "name": "tag-2d9e68a1",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -15108,7 +14823,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z3V",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15122,7 +14837,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z48",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE18",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15136,7 +14851,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4G",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1G",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15150,7 +14865,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Q",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1S",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15164,7 +14879,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4S",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1V",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15178,7 +14893,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4X",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1Z",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15192,7 +14907,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z4Z",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE21",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15206,7 +14921,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z53",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE25",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15220,7 +14935,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z55",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE27",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15234,7 +14949,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z57",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE29",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15248,7 +14963,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z59",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2B",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15262,7 +14977,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5B",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2D",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15276,7 +14991,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5D",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2F",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15290,7 +15005,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5F",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2H",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15304,7 +15019,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5H",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2K",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15318,7 +15033,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R6PRSVQ2T68B7Z5N",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2Q",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15414,6 +15129,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "snoozedUntil": null,
+                     *           "waitingSince": null,
+                     *           "messageCount": 0,
+                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSGEX",
+                     *           "kind": "contact",
+                     *           "subject": null,
+                     *           "channel": "email",
+                     *           "lastMessage": null,
+                     *           "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *           "assigneeId": null,
+                     *           "version": 1,
+                     *           "score": null,
+                     *           "qualification": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "cv_01KF0E44M0R68M9NJD176GSGF1",
+                     *           "status": "open",
+                     *           "participants": [
+                     *             {
+                     *               "actorKind": "contact",
+                     *               "addedAt": "2026-01-15T09:00:00.000Z",
+                     *               "id": "ct_01KF0E44M0R68M9NJD176GSGEX",
+                     *               "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *             }
+                     *           ],
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConversationPage"];
                 };
             };
@@ -15464,6 +15214,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "contact",
+                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                 *       "channel": "email",
+                 *       "subject": "Your order"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OpenConversationInput"];
             };
         };
@@ -15495,6 +15253,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGFS",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                     *       "subject": "Your order",
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -15557,7 +15345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `contactId` or a user id names no record of the workspace; `limit_exceeded`: more than 50 participants. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `contactId` or a user id names no record (no active user) of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -15596,6 +15384,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "conversations": {
+                     *         "mine": {
+                     *           "open": 0,
+                     *           "pending": 0,
+                     *           "snoozed": 0,
+                     *           "resolved": 0
+                     *         },
+                     *         "unassigned": {
+                     *           "open": 7,
+                     *           "pending": 0,
+                     *           "snoozed": 0,
+                     *           "resolved": 0
+                     *         },
+                     *         "all": {
+                     *           "open": 7,
+                     *           "pending": 0,
+                     *           "snoozed": 0,
+                     *           "resolved": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["InboxCounts"];
                 };
             };
@@ -15645,6 +15457,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGHB",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGH7",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGH7",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -15709,6 +15551,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "status": "snoozed",
+                 *       "snoozedUntil": "2030-01-01T09:00:00+01:00"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetConversationStatusInput"];
             };
         };
@@ -15723,6 +15571,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGJH",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGJD",
+                     *       "subject": null,
+                     *       "status": "snoozed",
+                     *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGJD",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -15863,6 +15741,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGMN",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGMH",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGMH",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -15970,6 +15884,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGP7",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGP3",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGP3",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -16078,6 +16028,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignConversationInput"];
             };
         };
@@ -16092,6 +16047,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGR0",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGQW",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGQW",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -16222,6 +16213,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "actorKind": "user",
+                 *       "id": "usr_01KF0E44M0R68M9NJD176GSE18"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddParticipantInput"];
             };
         };
@@ -16236,6 +16233,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGTA",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGT6",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGT6",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         },
+                     *         {
+                     *           "actorKind": "user",
+                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -16378,6 +16411,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGWE",
+                     *       "kind": "contact",
+                     *       "channel": "email",
+                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGWA",
+                     *       "subject": null,
+                     *       "status": "open",
+                     *       "snoozedUntil": null,
+                     *       "assigneeId": null,
+                     *       "participants": [
+                     *         {
+                     *           "actorKind": "contact",
+                     *           "addedAt": "2026-01-15T09:00:00.000Z",
+                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGWA",
+                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *         }
+                     *       ],
+                     *       "score": null,
+                     *       "qualification": null,
+                     *       "waitingSince": null,
+                     *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
+                     *       "lastMessage": null,
+                     *       "messageCount": 0,
+                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Conversation"];
                 };
             };
@@ -16495,6 +16558,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "scr_01KF0E44M0R68M9NJD176GSH10",
+                     *           "conversationId": "cv_01KF0E44M0R68M9NJD176GSH0Y",
+                     *           "value": 5,
+                     *           "source": "ai",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConversationScorePage"];
                 };
             };
@@ -16559,6 +16637,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "value": 4
+                 *     }
+                 */
                 "application/json": components["schemas"]["AddConversationScoreInput"];
             };
         };
@@ -16575,6 +16658,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "scr_01KF0E44M0R68M9NJD176GSGYW",
+                     *       "conversationId": "cv_01KF0E44M0R68M9NJD176GSGYT",
+                     *       "value": 4,
+                     *       "source": "manual",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConversationScore"];
                 };
             };
@@ -16596,6 +16689,17 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member rating a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16694,6 +16798,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "qual_01KF0E44M0R68M9NJD176GSH4M",
+                     *           "conversationId": "cv_01KF0E44M0R68M9NJD176GSH4J",
+                     *           "kind": "prospect",
+                     *           "score": null,
+                     *           "source": "ai",
+                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConversationQualificationPage"];
                 };
             };
@@ -16758,6 +16878,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "lead",
+                 *       "score": 4
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetConversationQualificationInput"];
             };
         };
@@ -16774,6 +16900,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "qual_01KF0E44M0R68M9NJD176GSH2G",
+                     *       "conversationId": "cv_01KF0E44M0R68M9NJD176GSH2E",
+                     *       "kind": "lead",
+                     *       "score": 4,
+                     *       "source": "manual",
+                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConversationQualification"];
                 };
             };
@@ -16801,6 +16938,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member qualifying a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
                 headers: {
@@ -16849,689 +16997,6 @@ export interface operations {
             };
             /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    listMessages: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of messages */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MessagePage"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    sendMessage: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SendMessageInput"];
-            };
-        };
-        responses: {
-            /** @description The message */
-            201: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
-                    "Idempotent-Replayed"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member writing in a conversation assigned to another user, or an outsider in a direct conversation */
-            403: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state; `code` says how. `attachment_used`: an attachment is on another message already. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
-            409: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
-            415: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment is not uploaded; `invalid_reference`: an attachment id names no upload of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
-            422: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    getMessage: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-                /** @description The message’s id */
-                messageId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The message */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    listMessageReceipts: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The conversation’s id */
-                conversationId: string;
-                /** @description The message’s id */
-                messageId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The receipts */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MessageReceiptList"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
-            404: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    ingestInboundMessage: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["IngestInboundInput"];
-            };
-        };
-        responses: {
-            /** @description The message stored earlier under this external id */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
-                    "Idempotent-Replayed"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IngestResult"];
-                };
-            };
-            /** @description The stored message, its conversation and contact */
-            201: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
-                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
-                    "Idempotent-Replayed"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IngestResult"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
-            403: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
-            409: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
-            415: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
-            422: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    listUnreadMessages: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of messages */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UnreadMessagePage"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    getUnreadCounts: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The counts */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UnreadCounts"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throttled"];
-                };
-            };
-        };
-    };
-    markMessagesRead: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MarkReadInput"];
-            };
-        };
-        responses: {
-            /** @description How many became read */
-            200: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MarkReadResult"];
-                };
-            };
-            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
-            400: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown or revoked token (`unauthenticated`) */
-            401: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
-            409: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description The request id: quote it when you report a problem */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
-            415: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
