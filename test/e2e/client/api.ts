@@ -543,7 +543,7 @@ export interface paths {
         put?: never;
         /**
          * Merge contacts (the same person entered more than once) into this one
-         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks and deals move here (at most 500 notes and tasks and 200 deals a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
+         * @description The caller must be able to write this contact and every source (403 otherwise; a source id not in the workspace is a 422 naming it, the target a 404). Per source, the channels pass to this contact (lookups and inbound messages now find it; they become primary only for a kind it has none of), tags are unioned, fields it lacks (job title, city, company, custom fields, owner, ...) are filled, the score and qualification histories are copied (the latest of all becomes current), users' pins of the source pin this contact, its notes, tasks, deals and conversations move here (a conversation with its contact participant, `mergedFromContactIds`, and its messages' `authorContactId`, the original kept as `originalAuthorContactId`; this contact's latest conversation per channel becomes the most recent open one among its own and the sources', so inbound messages from any of their addresses land there; appends `conversation.moved` per conversation) (at most 500 notes and tasks, 200 deals, and 500 conversations and messages looked at a request: beyond, it answers 202 `{status: in_progress}` before archiving anything: repeat the same request until it answers 200), and the source is archived with `mergedInto`, in one transaction with this contact's update. `mergedFrom` records what each source brought, and this contact's events (`GET /v1/events`) include the sources'. Refused before anything is written: an archived target or a source merged into another contact (409), more than 20 tags or 10 channels after the merge, or a source whose transaction would pass DynamoDB's 100 items (422). Sources already merged into this contact are skipped: repeat the request after a failure to finish it; repeated after success it changes nothing. Appends one `contact.merged` here and `contact.archived` (with `mergedInto`) on each source.
          */
         post: operations["mergeContacts"];
         delete?: never;
@@ -775,13 +775,13 @@ export interface paths {
         };
         /**
          * The tasks of one contact, company, deal or conversation (`anchorKind` and `anchorId`), open or done
-         * @description Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404.
+         * @description Open tasks by due time, soonest first (those without a due time last); done tasks by completion, newest first. A contact or company merged into another lists the tasks of the one it was merged into. Another workspace’s record, or none, is a 404, as is a direct conversation the caller is not in.
          */
         get: operations["listAnchorTasks"];
         put?: never;
         /**
          * Create a task, in the pool or assigned, anchored to a record or to nothing
-         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`). Appends `task.created`, about the anchor.
+         * @description Without `assigneeId` the task goes to the pool. A member may only assign it to themselves (403); owner/admin to any active user. `anchor` must be a record of your workspace (422 naming `body.anchor.id`; a direct conversation only for its users). Appends `task.created`, about the anchor (a conversation: about its contact).
          */
         post: operations["createTask"];
         delete?: never;
@@ -1502,6 +1502,262 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversationId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation’s messages and internal notes, newest first
+         * @description One page per request (never the whole conversation): one read of the conversation and one query.
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Write in a conversation: a message, or an internal note (`note: true`)
+         * @description Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users; on an external channel only internal notes can be written until the channel is connected (422, `reason: channel_not_connected`). Appends `internal.sent` or `conversation.note_added`.
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/messages/{messageId}/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who a message reached and who read it, when */
+        get: operations["listMessageReceipts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbound-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bring in a contact’s message from your own channel integration
+         * @description Owner/admin tokens. The sender’s address finds the contact (or a new contact is created with that channel); the message goes to the contact’s latest conversation on the channel (a snoozed one wakes, a resolved one reopens) or to a new one, and is unread for its assignee (or, in the pool, for every user). The same `externalId` on the same channel is stored once: a repeat answers 200 with the stored message. Appends `<channel>.replied`.
+         */
+        post: operations["ingestInboundMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/unread-messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller’s unread messages across conversations, newest first */
+        get: operations["listUnreadMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/unread": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller’s unread counts: in total, per view and per conversation
+         * @description Served from the caller’s counter items (one query), never by reading messages.
+         */
+        get: operations["getUnreadCounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/inbox/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark messages read for the caller: up to 500 by id, or everything up to a message in a conversation
+         * @description Messages already read, or never unread for the caller (their own), are left alone. `more: true` when a conversation had more than 500 unread: repeat the request.
+         */
+        post: operations["markMessagesRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A conversation’s calls, newest first
+         * @description Whoever reads the conversation reads its calls. One query per page.
+         */
+        get: operations["listCalls"];
+        put?: never;
+        /**
+         * Start a call from a conversation (the record: status `initiated`)
+         * @description Who may reply may call. The channel defaults to the conversation’s (`sms` and `email` threads call by `phone`); a direct conversation calls on `internal` only. The conversation’s last activity moves (its views re-sort). Appends `call.started`, on the contact’s timeline.
+         */
+        post: operations["startCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/calls/{callId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One call */
+        get: operations["getCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/calls/{callId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a call on: ringing, connected, missed, failed (or ended)
+         * @description Legal transitions only; the status the call has already changes nothing. `connected` sets `connectedAt`; `missed`, `failed` and `ended` are final: they set `endedAt`, `durationSeconds` (from `connectedAt`, or 0) and `endedBy`, and move the conversation’s last activity. Appends `call.status_changed` (`call.ended` for `ended`).
+         */
+        post: operations["updateCallStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/calls/{callId}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a call, with its duration
+         * @description `durationSeconds` defaults to the time since `connectedAt` (0 when it never connected). Ending an ended call again changes nothing. The conversation’s last activity moves. Appends `call.ended`, on the contact’s timeline.
+         */
+        post: operations["endCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an upload: declare the file, get a presigned URL to PUT its bytes to
+         * @description Declare the file’s name, type and exact size; PUT the bytes to `uploadUrl` with `uploadHeaders` within 15 minutes, then name the attachment’s id in a message (`attachmentIds`). Types: JPEG, PNG, GIF, WebP and HEIC images; PDF, plain text, CSV, Word, Excel and PowerPoint documents; MPEG, Ogg, MP4, WAV and WebM audio; MP4, QuickTime and WebM video (another type: 400 naming `body.contentType`). At most 25 MiB (26214400 bytes). An upload no message names within 24 hours is dropped.
+         */
+        post: operations["createAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/attachments/{attachmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One attachment, with a download URL (valid 5 minutes) once its file is uploaded
+         * @description A pending upload is seen by its uploader and owner/admin; an attached one also by anyone who reads its conversation (a direct conversation: its users). Anyone else gets a 404, as for another workspace’s.
+         */
+        get: operations["getAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1964,7 +2220,7 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
-        /** @description An entry of the timeline: `kind` says which (only `event` for now; `message` when the inbox lands) */
+        /** @description An entry of the timeline: `kind` says which (`event`; messages and calls appear as their events) */
         TimelineEntry: components["schemas"]["TimelineEventEntry"];
         TimelineEventEntry: {
             /**
@@ -2041,6 +2297,10 @@ export interface components {
             moved?: number;
             /** @description Deals moved by this request */
             dealsMoved?: number;
+            /** @description Conversations moved by this request */
+            conversationsMoved?: number;
+            /** @description Messages whose author this request re-pointed to the merge target */
+            messagesRepointed?: number;
         };
         MergeContactsInput: {
             /** @description 1 to 10 distinct contacts to merge into this one; they end archived with `mergedInto` set to it */
@@ -2315,7 +2575,7 @@ export interface components {
         };
         TaskAnchorInput: {
             /** @enum {string} */
-            kind: "contact" | "company" | "deal";
+            kind: "contact" | "company" | "deal" | "conversation";
             /** @description The id of the record in your workspace */
             id: string;
         } | null;
@@ -2333,7 +2593,7 @@ export interface components {
             /** @description Another anchor, or null to detach the task */
             anchor?: {
                 /** @enum {string} */
-                kind: "contact" | "company" | "deal";
+                kind: "contact" | "company" | "deal" | "conversation";
                 /** @description The id of the record in your workspace */
                 id: string;
             } | null;
@@ -2722,6 +2982,8 @@ export interface components {
             lastActivityAt: string;
             lastMessage: components["schemas"]["ConversationLastMessage"];
             messageCount: number;
+            /** @description The contacts it belonged to before contact merges moved it here, oldest first */
+            mergedFromContactIds: string[];
             createdBy: string;
             version: number;
             createdAt: string;
@@ -2756,10 +3018,10 @@ export interface components {
              */
             contactId: string;
             /**
-             * @description The channel the thread runs on
+             * @description The channel the thread runs on (contacts are not on the internal channel)
              * @enum {string}
              */
-            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            channel: "email" | "sms" | "whatsapp" | "telegram";
             subject?: string;
             /**
              * @description Open a new conversation even when the contact has one on this channel that is not resolved
@@ -2862,6 +3124,264 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
+        MessagePage: {
+            items: components["schemas"]["Message"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Message: {
+            id: string;
+            conversationId: string;
+            /** @enum {string} */
+            authorKind: "user" | "contact" | "system";
+            /** @description Set exactly when `authorKind` is `user` */
+            authorUserId: string | null;
+            /** @description Set exactly when `authorKind` is `contact`: the contact now (after a contact merge, the contact merged into) */
+            authorContactId: string | null;
+            /** @description The contact who wrote it, when a contact merge re-pointed `authorContactId`; otherwise null */
+            originalAuthorContactId: string | null;
+            /** @enum {string} */
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            /** @enum {string} */
+            kind: "text" | "media";
+            /** @description An internal note: seen by users only */
+            note: boolean;
+            body: string;
+            payload: {
+                [key: string]: unknown;
+            } | null;
+            externalId: string | null;
+            attachments: components["schemas"]["MessageAttachment"][];
+            createdAt: string;
+        };
+        MessageAttachment: {
+            id: string;
+            /** @enum {string} */
+            kind: "image" | "video" | "audio" | "document";
+            fileName: string;
+            /** @enum {string} */
+            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
+            sizeBytes: number;
+        };
+        SendMessageInput: {
+            /** @description The text (may be empty when files are attached) */
+            body: string;
+            /**
+             * @description An internal note: seen by users only, never sent out; it does not answer the contact
+             * @default false
+             */
+            note?: boolean;
+            /** @description Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Files uploaded with `POST /v1/attachments`, at most 10
+             * @default []
+             */
+            attachmentIds?: string[];
+        };
+        MessageReceiptList: {
+            items: components["schemas"]["MessageReceipt"][];
+        };
+        MessageReceipt: {
+            userId: string;
+            /** @enum {string} */
+            status: "unread" | "read";
+            readAt: string | null;
+            /** @description When the message reached the user */
+            createdAt: string;
+        };
+        IngestResult: {
+            message: components["schemas"]["Message"];
+            conversationId: string;
+            contactId: string;
+            /** @description A new contact was created for the sender */
+            createdContact: boolean;
+            createdConversation: boolean;
+        };
+        IngestInboundInput: {
+            /**
+             * @description The channel it came in on
+             * @enum {string}
+             */
+            channel: "email" | "sms" | "whatsapp" | "telegram";
+            /** @description The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username */
+            from: string;
+            /** @description The sender’s name, for a contact created by this message */
+            name?: string;
+            /** @description Country for phone numbers written without a +country code */
+            defaultCountry?: string;
+            /** @description The message’s id at the provider: the same id is stored once (a repeat returns the stored message) */
+            externalId: string;
+            body: string;
+            /** @description Structured data carried with the message (provider fields, buttons…), at most 16 KB as JSON */
+            payload?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description When the provider received it (default: now)
+             */
+            receivedAt?: string;
+        };
+        UnreadMessagePage: {
+            items: components["schemas"]["Message"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        UnreadCounts: {
+            /** @description Unread messages for the caller, all conversations */
+            total: number;
+            /** @description Unread messages for the caller per view (`all`: every contact conversation) */
+            views: {
+                mine: number;
+                unassigned: number;
+                all: number;
+                direct: number;
+            };
+            /** @description The conversations with unread messages for the caller, latest unread first */
+            conversations: {
+                conversationId: string;
+                unread: number;
+                lastUnreadAt: string | null;
+            }[];
+        };
+        MarkReadResult: {
+            /** @description Messages that were unread for the caller and now are read */
+            marked: number;
+            /** @description More than 500 were unread: repeat the request for the rest */
+            more: boolean;
+        };
+        MarkReadInput: {
+            /** @description Up to 500 messages */
+            messageIds: string[];
+        } | {
+            /**
+             * @description The conversation’s id
+             * @example cv_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            conversationId: string;
+            /**
+             * @description Everything up to and including this message; absent: everything in the conversation
+             * @example msg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            upToMessageId?: string;
+        };
+        CallPage: {
+            items: components["schemas"]["Call"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Call: {
+            id: string;
+            conversationId: string;
+            /** @enum {string} */
+            channel: "internal" | "whatsapp" | "telegram" | "phone";
+            /** @enum {string} */
+            kind: "voice" | "video";
+            /** @enum {string} */
+            status: "initiated" | "ringing" | "connected" | "ended" | "missed" | "failed";
+            /** @description The user who started it; null for an inbound call */
+            startedByUserId: string | null;
+            /** @description The contact who called (an inbound call); null when a user started it */
+            startedByContactId: string | null;
+            startedAt: string;
+            /** @description When it was answered; null until then */
+            connectedAt: string | null;
+            /** @description When it reached `ended`, `missed` or `failed` */
+            endedAt: string | null;
+            /** @description How long it was connected, once final (0 when it never connected) */
+            durationSeconds: number | null;
+            /** @description Who brought it to its final status: a user id, or `system` */
+            endedBy: string | null;
+            payload: {
+                [key: string]: unknown;
+            } | null;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        StartCallInput: {
+            /**
+             * @description Default: the conversation’s channel (`internal`, `whatsapp`, `telegram`; `sms` and `email` threads call by `phone`). A direct conversation calls on `internal` only
+             * @enum {string}
+             */
+            channel?: "internal" | "whatsapp" | "telegram" | "phone";
+            /**
+             * @default voice
+             * @enum {string}
+             */
+            kind?: "voice" | "video";
+            /** @description What the provider or the client tells about the call (a JSON object, kept as given) */
+            payload?: {
+                [key: string]: unknown;
+            };
+        };
+        UpdateCallStatusInput: {
+            /**
+             * @description initiated → ringing, connected, missed, failed or ended; ringing → connected, missed, failed or ended; connected → ended or failed; ended, missed and failed are final. The status the call has already changes nothing
+             * @enum {string}
+             */
+            status: "initiated" | "ringing" | "connected" | "ended" | "missed" | "failed";
+        };
+        EndCallInput: {
+            /** @description How long the call was connected, when the client knows better (at most the time since it started). Default: from `connectedAt` to now, or 0 when it never connected */
+            durationSeconds?: number;
+        };
+        AttachmentUpload: {
+            id: string;
+            /** @enum {string} */
+            kind: "image" | "video" | "audio" | "document";
+            fileName: string;
+            /** @enum {string} */
+            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
+            sizeBytes: number;
+            /** @enum {string} */
+            status: "pending" | "attached";
+            createdAt: string;
+            /** @description PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt` */
+            uploadUrl: string;
+            /** @enum {string} */
+            uploadMethod: "PUT";
+            /** @description Headers the PUT must carry as given; its body must be exactly `sizeBytes` bytes */
+            uploadHeaders: {
+                "content-type": string;
+            };
+            uploadExpiresAt: string;
+        };
+        CreateAttachmentInput: {
+            /**
+             * @description The file’s name as the user sees it (1–255 characters; no / \ or control characters)
+             * @example quote.pdf
+             */
+            fileName: string;
+            /** @enum {string} */
+            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
+            /** @description The file’s exact size in bytes: at most 26214400 (25 MiB; more is a 422 `limit_exceeded`) */
+            sizeBytes: number;
+        };
+        Attachment: {
+            id: string;
+            /** @enum {string} */
+            kind: "image" | "video" | "audio" | "document";
+            fileName: string;
+            /** @enum {string} */
+            contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
+            sizeBytes: number;
+            /**
+             * @description `pending`: uploaded or not, named by no message yet (dropped after 24 h); `attached`: on a message
+             * @enum {string}
+             */
+            status: "pending" | "attached";
+            uploadedBy: string;
+            conversationId: string | null;
+            messageId: string | null;
+            createdAt: string;
+            /** @description GET the file here (saved under its name) before `downloadExpiresAt`; null until it is uploaded */
+            downloadUrl: string | null;
+            downloadExpiresAt: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2891,9 +3411,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "id": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3ddb75@example.com",
+                     *         "email": "owner-12712e@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -2901,7 +3421,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
+                     *         "id": "ws_01KF0E44M0V8NB9Y3GC302EXR4",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -2958,7 +3478,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
+                     *       "id": "ws_01KF0E44M0V8NB9Y3GC302EXR4",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3026,7 +3546,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0R68M9NJD176GSE0W",
+                     *       "id": "ws_01KF0E44M0V8NB9Y3GC302EXR4",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3152,9 +3672,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3ddb75@example.com",
+                     *           "email": "owner-12712e@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3162,9 +3682,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-0a270a@example.com",
+                     *           "email": "admin-302957@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3172,7 +3692,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "Aec83t-BukTiJDkXs5t0IfHLDu50ijYxO63a62KaPe_D0MThJYdfJQoIdwCVzne2aOLouo125GJBVR2FJ9OvQNB6EgVyZwcsJKO28098BuHise4JFmsINBnBfCESneavp_bgDaQjcZUIEEQE8-Xu3K_u"
+                     *       "nextCursor": "Ae0R2IYL-B0sqWSPs8h7EOY_znCHVQjZGrccvw8VxVKfQMzy_hn_c62ivunlbp31fR5fI-h3E5gJEPNWOlU_IujizjOu7DmMNjOAzgFMrVahSj_aFk-YPQ_QduHd9M-C_wIvoX8f4bGioe0ULO4N61FR"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3228,7 +3748,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-75767524@example.com",
+                 *       "email": "n-33523147@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3252,9 +3772,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE1S",
+                     *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXS1",
                      *       "name": "Nia New",
-                     *       "email": "n-75767524@example.com",
+                     *       "email": "n-33523147@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3381,9 +3901,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "name": "Mia Member",
-                     *       "email": "member-d1fc00@example.com",
+                     *       "email": "member-f49287@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3476,9 +3996,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0R68M9NJD176GSE21",
+                     *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXS9",
                      *       "name": "Renamed",
-                     *       "email": "u-6b6f1715@example.com",
+                     *       "email": "u-e8535571@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -3616,16 +4136,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0R68M9NJD176GSE0Y",
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "tok_01KF0E44M0V8NB9Y3GC302EXR6",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_Q_cMTE",
+                     *           "prefix": "crm_R74K8d",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AT4coeL4HtfGbBB9pH29bKL-00DdY6V8VGN4kO5yU3NfRpF03vU9xYKfwCU4Eo-FWYBGjRXvtBKZWxYEukvy_s_Ox43i1Sjss_Wc0Lr_mBbbQ6PSDIOsnCVcwL-uEv0rZA2Ve-yZOzKG4S_ysIiIIIJr7_WgU4TdedfcMeFRktpBdCavKw5lZBNaNA2kp4LzJacait5A73_T0fNHgrj6goCdA-7SWsSESGp797xne-SKs5yl6A8yGmHIerqTVJPPKAjaGCR1Lia4JhxLLJuPIzZyrtBpL7BoYe-fqmv4vsB6JpmUu6kwRaorwz84nXWiWsXPe2DH"
+                     *       "nextCursor": "ATUEh-4nYAzTbfkwkiEeiEfP9JEceg61eG-wWJqIHe1pYtkpvs3eUAFMOZ89mJLX139hT6bNS8G6GMyy2iFPkHaHRd6z3pU0ZKsLCQkCyZCtP8fmBd8nUYssazFjRDiIvseo6_R0aK5yCmRtvSAPd5TwQE8MWn-uhvMYKxTM4E0qPQU0iyfEK0wZNs12IYk-ZcDa7pQcIspRpIADxvExI_o1wD0_Wb0I6zK2sfG3qtUeuulJnWygeFxPhSl5iLWtRPHde6YaJuA70wCYD9NZSMCCVapjdlpWDBNnObaMQ4PZi2ZoDRo8WyObNLxdVcXMnCkFzDRu"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -3712,10 +4232,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R68M9NJD176GSE2N",
-                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "id": "tok_01KF0E44M0V8NB9Y3GC302EXSX",
+                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "name": "CI",
-                     *       "prefix": "crm_tQ5AJO",
+                     *       "prefix": "crm_GU1fm9",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -3839,10 +4359,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0R68M9NJD176GSE2W",
-                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "id": "tok_01KF0E44M0V8NB9Y3GC302EXT4",
+                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "name": "gone",
-                     *       "prefix": "crm_c3PMRk",
+                     *       "prefix": "crm_qohu9r",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -3988,7 +4508,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_5d5699f3",
+                 *       "key": "k_a7f8db80",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4020,7 +4540,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_5d5699f3",
+                     *       "key": "k_a7f8db80",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4171,7 +4691,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_48effa7b",
+                     *       "key": "f_3afb2341",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4314,40 +4834,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0R68M9NJD176GSE3V",
+                     *           "id": "evt_01KF0E44M0V8NB9Y3GC302EXV3",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R68M9NJD176GSE3R",
+                     *           "entityId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "actorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
-                     *             "assignedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *             "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *             "assignedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSE3R",
+                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0R68M9NJD176GSE3T",
+                     *           "id": "evt_01KF0E44M0V8NB9Y3GC302EXV2",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0R68M9NJD176GSE3R",
+                     *           "entityId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "actorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *             "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-552af171@example.com"
+                     *                 "normalized": "c-ffc28317@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSE3R",
+                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -4446,31 +4966,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3R",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-552af171@example.com",
+                     *           "email": "c-ffc28317@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3W",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV4",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-83bb26f7@example.com",
+                     *           "email": "c-bf825489@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AVJWN403zJEB6Iv-3Fvl8wvh_NDerauYb5eT7FptBI_4ysmE7YzaY_4pqUFwRLcSSq-EqCyM8nl841ruaB4EURP1bVpHAmg5uZqnkCBzwz7MkI1FU3Wryq_1T6QH25mtxtbBamCrzW_2iZeYSw9m7AhYsCsef8WlUxqhFFV1rIPa4xvSbVc"
+                     *       "nextCursor": "AaU6o0AjUprBtGL3BeNUJyQQkoR6ZJr84ra-2K4dB7ckmc900uKJcP5nKd6pToLzmuaVgie-KoVukOq6doBvY-Wm2aeLrVB3nVuBT0U8xGGZA5ev5fWpeemizU2R5C-m1lcFHBfkBasdgi6xvOuwAGUhSS9NzDP4R_L_35vbLobXZaDXeL8"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -4530,7 +5050,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-083afe68@navy.example"
+                 *           "value": "g-c4a1cd9d@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -4559,7 +5079,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE4R",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXW0",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -4577,19 +5097,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-083afe68@navy.example",
+                     *       "email": "g-c4a1cd9d@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE4S",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXW1",
                      *           "kind": "email",
-                     *           "value": "g-083afe68@navy.example",
-                     *           "normalized": "g-083afe68@navy.example",
+                     *           "value": "g-c4a1cd9d@navy.example",
+                     *           "normalized": "g-c4a1cd9d@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE4T",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXW2",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -4601,7 +5121,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4732,46 +5252,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3R",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-552af171@example.com",
+                     *           "email": "c-ffc28317@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE3W",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV4",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-83bb26f7@example.com",
+                     *           "email": "c-bf825489@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE40",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-71ae87f0@example.com",
+                     *           "email": "c-aaeab239@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSE44",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXVC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-afe6a7c6@example.com",
+                     *           "email": "c-c9f88249@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -4843,7 +5363,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE48",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXVG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4853,7 +5373,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4861,14 +5381,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f1fcbaaa@example.com",
+                     *       "email": "c-e7d08597@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE49",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXVH",
                      *           "kind": "email",
-                     *           "value": "c-f1fcbaaa@example.com",
-                     *           "normalized": "c-f1fcbaaa@example.com",
+                     *           "value": "c-e7d08597@example.com",
+                     *           "normalized": "c-e7d08597@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -4877,7 +5397,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -4956,7 +5476,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE58",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXWG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -4966,7 +5486,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -4974,14 +5494,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5a05c7cc@example.com",
+                     *       "email": "c-fdc11cf6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE59",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXWH",
                      *           "kind": "email",
-                     *           "value": "c-5a05c7cc@example.com",
-                     *           "normalized": "c-5a05c7cc@example.com",
+                     *           "value": "c-fdc11cf6@example.com",
+                     *           "normalized": "c-fdc11cf6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -4990,7 +5510,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5082,7 +5602,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE60",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXX8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5092,7 +5612,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5100,14 +5620,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2d87d2f9@example.com",
+                     *       "email": "c-6241f884@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE61",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXX9",
                      *           "kind": "email",
-                     *           "value": "c-2d87d2f9@example.com",
-                     *           "normalized": "c-2d87d2f9@example.com",
+                     *           "value": "c-6241f884@example.com",
+                     *           "normalized": "c-6241f884@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5116,7 +5636,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5275,7 +5795,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE7Q",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXYZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5285,7 +5805,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5293,19 +5813,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-79a38189@example.com",
+                     *       "email": "c-9334303a@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE7R",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXZ0",
                      *           "kind": "email",
-                     *           "value": "c-79a38189@example.com",
-                     *           "normalized": "c-79a38189@example.com",
+                     *           "value": "c-9334303a@example.com",
+                     *           "normalized": "c-9334303a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSE7V",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXZ3",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -5317,7 +5837,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5467,7 +5987,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSE9R",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY10",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5477,7 +5997,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5492,7 +6012,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5607,7 +6127,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEAS",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY21",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5617,7 +6137,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -5625,14 +6145,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6a82daf9@example.com",
+                     *       "email": "c-c48e110c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEAT",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY22",
                      *           "kind": "email",
-                     *           "value": "c-6a82daf9@example.com",
-                     *           "normalized": "c-6a82daf9@example.com",
+                     *           "value": "c-c48e110c@example.com",
+                     *           "normalized": "c-c48e110c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5641,7 +6161,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5756,7 +6276,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEBT",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY32",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5766,7 +6286,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5774,14 +6294,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-cb74c454@example.com",
+                     *       "email": "c-c00a98bb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEBV",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY33",
                      *           "kind": "email",
-                     *           "value": "c-cb74c454@example.com",
-                     *           "normalized": "c-cb74c454@example.com",
+                     *           "value": "c-c00a98bb@example.com",
+                     *           "normalized": "c-c00a98bb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5790,7 +6310,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5914,7 +6434,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEDD",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY4N",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5924,7 +6444,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5932,14 +6452,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-a11222a9@example.com",
+                     *       "email": "c-6149b842@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEDE",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY4P",
                      *           "kind": "email",
-                     *           "value": "c-a11222a9@example.com",
-                     *           "normalized": "c-a11222a9@example.com",
+                     *           "value": "c-6149b842@example.com",
+                     *           "normalized": "c-6149b842@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5948,7 +6468,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6085,7 +6605,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEEP",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY5Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6095,7 +6615,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6103,14 +6623,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4fbb26d4@example.com",
+                     *       "email": "c-1936e27f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEEQ",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY5Z",
                      *           "kind": "email",
-                     *           "value": "c-4fbb26d4@example.com",
-                     *           "normalized": "c-4fbb26d4@example.com",
+                     *           "value": "c-1936e27f@example.com",
+                     *           "normalized": "c-1936e27f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6119,7 +6639,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6234,7 +6754,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEFY",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY76",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6244,7 +6764,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6252,14 +6772,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-061d43c9@example.com",
+                     *       "email": "c-a48ae28c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEFZ",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY77",
                      *           "kind": "email",
-                     *           "value": "c-061d43c9@example.com",
-                     *           "normalized": "c-061d43c9@example.com",
+                     *           "value": "c-a48ae28c@example.com",
+                     *           "normalized": "c-a48ae28c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6268,7 +6788,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6372,7 +6892,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEGR",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY80",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6390,14 +6910,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-343295c7@example.com",
+                     *       "email": "c-3bc721bf@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEGS",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY81",
                      *           "kind": "email",
-                     *           "value": "c-343295c7@example.com",
-                     *           "normalized": "c-343295c7@example.com",
+                     *           "value": "c-3bc721bf@example.com",
+                     *           "normalized": "c-3bc721bf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6406,7 +6926,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6511,7 +7031,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G"
+                 *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRT"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -6530,7 +7050,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEHS",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY91",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6540,7 +7060,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6548,14 +7068,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e7a02dcb@example.com",
+                     *       "email": "c-3a488e79@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEHT",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY92",
                      *           "kind": "email",
-                     *           "value": "c-e7a02dcb@example.com",
-                     *           "normalized": "c-e7a02dcb@example.com",
+                     *           "value": "c-3a488e79@example.com",
+                     *           "normalized": "c-3a488e79@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6564,7 +7084,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6803,15 +7323,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0R68M9NJD176GSEK9",
-                     *         "contactId": "ct_01KF0E44M0R68M9NJD176GSEK5",
+                     *         "id": "scr_01KF0E44M0V8NB9Y3GC302EYAH",
+                     *         "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYAD",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSEK5",
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EYAD",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -6821,7 +7341,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -6829,14 +7349,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-b1350391@example.com",
+                     *         "email": "c-c732cd9a@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R68M9NJD176GSEK6",
+                     *             "id": "ch_01KF0E44M0V8NB9Y3GC302EYAE",
                      *             "kind": "email",
-                     *             "value": "c-b1350391@example.com",
-                     *             "normalized": "c-b1350391@example.com",
+                     *             "value": "c-c732cd9a@example.com",
+                     *             "normalized": "c-c732cd9a@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -6844,14 +7364,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0R68M9NJD176GSEK9",
+                     *           "id": "scr_01KF0E44M0V8NB9Y3GC302EYAH",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7077,16 +7597,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0R68M9NJD176GSENG",
-                     *         "contactId": "ct_01KF0E44M0R68M9NJD176GSENC",
+                     *         "id": "qual_01KF0E44M0V8NB9Y3GC302EYCR",
+                     *         "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYCM",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSENC",
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EYCM",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7096,7 +7616,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7104,14 +7624,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-8a3df2e1@example.com",
+                     *         "email": "c-36f1b4dc@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0R68M9NJD176GSEND",
+                     *             "id": "ch_01KF0E44M0V8NB9Y3GC302EYCN",
                      *             "kind": "email",
-                     *             "value": "c-8a3df2e1@example.com",
-                     *             "normalized": "c-8a3df2e1@example.com",
+                     *             "value": "c-36f1b4dc@example.com",
+                     *             "normalized": "c-36f1b4dc@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7120,14 +7640,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0R68M9NJD176GSENG",
+                     *           "id": "qual_01KF0E44M0V8NB9Y3GC302EYCR",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7235,7 +7755,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated event types (e.g. `note.added,deal.won`), at most 20 */
                 types?: string;
-                /** @description Comma-separated channels of messaging events: email, sms, whatsapp, telegram, linkedin, internal */
+                /** @description Comma-separated channels of messaging events: email, sms, whatsapp, telegram, linkedin, internal, phone */
                 channels?: string;
                 /** @description Only entries at or after this time */
                 from?: string;
@@ -7266,23 +7786,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0R68M9NJD176GSEPQ",
+                     *             "id": "evt_01KF0E44M0V8NB9Y3GC302EYDZ",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0R68M9NJD176GSEPN",
+                     *             "entityId": "ct_01KF0E44M0V8NB9Y3GC302EYDX",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *             "actorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *               "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-89f205ea@example.com"
+                     *                   "normalized": "c-c23cf033@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0R68M9NJD176GSEPN",
+                     *             "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYDX",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -7380,7 +7900,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSER5",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EYFD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7390,7 +7910,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7398,14 +7918,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4ca28368@example.com",
+                     *       "email": "c-12af92bf@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSER6",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYFE",
                      *           "kind": "email",
-                     *           "value": "c-4ca28368@example.com",
-                     *           "normalized": "c-4ca28368@example.com",
+                     *           "value": "c-12af92bf@example.com",
+                     *           "normalized": "c-12af92bf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7417,7 +7937,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7567,7 +8087,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSEXA",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EYMJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7577,7 +8097,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7585,14 +8105,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e0ce026a@example.com",
+                     *       "email": "c-de2845d1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSEXB",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYMK",
                      *           "kind": "email",
-                     *           "value": "c-e0ce026a@example.com",
-                     *           "normalized": "c-e0ce026a@example.com",
+                     *           "value": "c-de2845d1@example.com",
+                     *           "normalized": "c-de2845d1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7601,7 +8121,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7702,8 +8222,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0R68M9NJD176GSEYH",
-                 *         "ct_01KF0E44M0R68M9NJD176GSEYN"
+                 *         "ct_01KF0E44M0V8NB9Y3GC302EYNS",
+                 *         "ct_01KF0E44M0V8NB9Y3GC302EYNX"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -7726,12 +8246,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSEYH",
+                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYNS",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSEYN",
+                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYNX",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -7851,7 +8371,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0R68M9NJD176GSF10"
+                 *         "ct_01KF0E44M0V8NB9Y3GC302EYR8"
                  *       ]
                  *     }
                  */
@@ -7869,7 +8389,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0R68M9NJD176GSF0W",
+                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EYR4",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7879,19 +8399,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSF10",
+                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYR8",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-77694e69@example.com"
+                     *               "normalized": "c-f04ba813@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -7902,22 +8422,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-77e2701f@example.com",
+                     *       "email": "c-552bfefa@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSF0X",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYR5",
                      *           "kind": "email",
-                     *           "value": "c-77e2701f@example.com",
-                     *           "normalized": "c-77e2701f@example.com",
+                     *           "value": "c-552bfefa@example.com",
+                     *           "normalized": "c-552bfefa@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0R68M9NJD176GSF11",
+                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYR9",
                      *           "kind": "email",
-                     *           "value": "c-77694e69@example.com",
-                     *           "normalized": "c-77694e69@example.com",
+                     *           "value": "c-f04ba813@example.com",
+                     *           "normalized": "c-f04ba813@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -7926,7 +8446,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8110,7 +8630,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSF47"
+                 *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYVF"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8128,15 +8648,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSF47",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYVF",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSF47",
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EYVF",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-7230e715@example.com",
+                     *         "email": "c-e747f20d@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8377,9 +8897,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-e3f3918e",
+                 *       "name": "Initech-0ccb7ddc",
                  *       "domains": [
-                 *         "initech-6efa4270.example"
+                 *         "initech-d63228f3.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -8404,10 +8924,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R68M9NJD176GSF57",
-                     *       "name": "Initech-e3f3918e",
+                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYWF",
+                     *       "name": "Initech-0ccb7ddc",
                      *       "domains": [
-                     *         "initech-6efa4270.example"
+                     *         "initech-d63228f3.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -8419,7 +8939,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8544,8 +9064,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R68M9NJD176GSF5F",
-                     *       "name": "Co-8a4e984a",
+                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYWQ",
+                     *       "name": "Co-cd222ffc",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8553,11 +9073,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8648,8 +9168,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R68M9NJD176GSF5V",
-                     *       "name": "Co-875f58a7",
+                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYX3",
+                     *       "name": "Co-5e0ee855",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -8657,11 +9177,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8809,8 +9329,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R68M9NJD176GSF6Q",
-                     *       "name": "Co-2b61cd59",
+                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYXZ",
+                     *       "name": "Co-7e9f5a31",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8818,11 +9338,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8937,8 +9457,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0R68M9NJD176GSF78",
-                     *       "name": "Co-7b277395",
+                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYYG",
+                     *       "name": "Co-39759803",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -8946,11 +9466,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9053,7 +9573,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0R68M9NJD176GSF89"
+                 *         "co_01KF0E44M0V8NB9Y3GC302EYZH"
                  *       ]
                  *     }
                  */
@@ -9073,8 +9593,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0R68M9NJD176GSF87",
-                     *         "name": "Co-96de9aa2",
+                     *         "id": "co_01KF0E44M0V8NB9Y3GC302EYZF",
+                     *         "name": "Co-7bc90840",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9082,11 +9602,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9094,7 +9614,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0R68M9NJD176GSF89",
+                     *           "id": "co_01KF0E44M0V8NB9Y3GC302EYZH",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -9333,15 +9853,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0R68M9NJD176GSFAM",
+                     *           "id": "note_01KF0E44M0V8NB9Y3GC302EZ1W",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0R68M9NJD176GSFAG"
+                     *             "id": "ct_01KF0E44M0V8NB9Y3GC302EZ1R"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
-                     *           "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9416,7 +9936,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R68M9NJD176GSFB8"
+                 *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ2G"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -9441,15 +9961,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R68M9NJD176GSFBC",
+                     *       "id": "note_01KF0E44M0V8NB9Y3GC302EZ2M",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFB8"
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ2G"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE0X",
-                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9564,15 +10084,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R68M9NJD176GSFCC",
+                     *       "id": "note_01KF0E44M0V8NB9Y3GC302EZ3M",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFC8"
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ3G"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
-                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9767,15 +10287,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0R68M9NJD176GSFDG",
+                     *       "id": "note_01KF0E44M0V8NB9Y3GC302EZ4R",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFDC"
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ4M"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0R68M9NJD176GSE18",
-                     *       "updatedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9971,7 +10491,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                anchorKind: "contact" | "company" | "deal";
+                anchorKind: "contact" | "company" | "deal" | "conversation";
                 anchorId: string;
                 /** @description `open` (by due time, soonest first; no due time last) or `done` (by completion, newest first) */
                 status?: "open" | "done";
@@ -10064,7 +10584,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0R68M9NJD176GSFJF"
+                 *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ9Q"
                  *       }
                  *     }
                  */
@@ -10088,7 +10608,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFJK",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZ9V",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10099,11 +10619,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0R68M9NJD176GSFJF"
+                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ9Q"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10497,7 +11017,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFKF",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZAQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10505,11 +11025,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10601,7 +11121,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFKV",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZB3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10609,11 +11129,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10761,7 +11281,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFMJ",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZBT",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10769,11 +11289,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10867,7 +11387,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G"
+                 *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -10886,7 +11406,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFN3",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZCB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10894,11 +11414,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11046,7 +11566,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFNX",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZD5",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11054,11 +11574,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "completedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11173,7 +11693,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0R68M9NJD176GSFPE",
+                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZDP",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11181,11 +11701,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11396,7 +11916,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-e9464cf9",
+                 *       "name": "Renewals-6a402aad",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -11432,12 +11952,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFQ7",
-                     *       "name": "Renewals-e9464cf9",
+                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZEF",
+                     *       "name": "Renewals-6a402aad",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQ8",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEG",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11445,7 +11965,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQ9",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEH",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -11453,7 +11973,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQA",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEJ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -11461,7 +11981,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11586,12 +12106,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFQH",
-                     *       "name": "Pipe-fc21a761",
+                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZES",
+                     *       "name": "Pipe-cb024bce",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQJ",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZET",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11599,7 +12119,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQK",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEV",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11607,7 +12127,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQM",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEW",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11615,7 +12135,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFQN",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEX",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11623,7 +12143,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11695,7 +12215,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-326d5de3"
+                 *       "name": "Renamed-18cfb890"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -11714,12 +12234,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFRN",
-                     *       "name": "Renamed-326d5de3",
+                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZFX",
+                     *       "name": "Renamed-18cfb890",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRP",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZFY",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11727,7 +12247,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRQ",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZFZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11735,7 +12255,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRR",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZG0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11743,7 +12263,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFRS",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZG1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11751,7 +12271,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11879,10 +12399,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0R68M9NJD176GSFXJ",
-                 *         "st_01KF0E44M0R68M9NJD176GSFXH",
-                 *         "st_01KF0E44M0R68M9NJD176GSFXK",
-                 *         "st_01KF0E44M0R68M9NJD176GSFXM"
+                 *         "st_01KF0E44M0V8NB9Y3GC302EZMT",
+                 *         "st_01KF0E44M0V8NB9Y3GC302EZMS",
+                 *         "st_01KF0E44M0V8NB9Y3GC302EZMV",
+                 *         "st_01KF0E44M0V8NB9Y3GC302EZMW"
                  *       ]
                  *     }
                  */
@@ -11902,12 +12422,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFXG",
-                     *       "name": "Pipe-d09a6fba",
+                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZMR",
+                     *       "name": "Pipe-0fa4d44c",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXJ",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMT",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11915,7 +12435,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXH",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMS",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -11923,7 +12443,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXK",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMV",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -11931,7 +12451,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFXM",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMW",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -11939,7 +12459,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12096,12 +12616,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFTJ",
-                     *       "name": "Pipe-459e4d0d",
+                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZHT",
+                     *       "name": "Pipe-43449b26",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTK",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12109,7 +12629,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTM",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12117,7 +12637,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTR",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZJ0",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12125,7 +12645,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTN",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12133,7 +12653,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFTP",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12141,7 +12661,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12292,12 +12812,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R68M9NJD176GSG1G",
-                     *         "name": "Pipe-66aa90bb",
+                     *         "id": "pl_01KF0E44M0V8NB9Y3GC302EZRR",
+                     *         "name": "Pipe-64b3a8fd",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1H",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZRS",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12305,7 +12825,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1K",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZRV",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12313,7 +12833,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG1M",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZRW",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -12321,7 +12841,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12459,12 +12979,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0R68M9NJD176GSFZK",
-                     *       "name": "Pipe-f4e6b272",
+                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZPV",
+                     *       "name": "Pipe-f3862d41",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZM",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPW",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12472,7 +12992,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZN",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPX",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12480,7 +13000,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZP",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPY",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12488,7 +13008,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0R68M9NJD176GSFZQ",
+                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPZ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12496,7 +13016,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12632,12 +13152,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0R68M9NJD176GSG3Q",
-                     *         "name": "Pipe-08e5dfcd",
+                     *         "id": "pl_01KF0E44M0V8NB9Y3GC302EZTZ",
+                     *         "name": "Pipe-98296890",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3R",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV0",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12645,7 +13165,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3S",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV1",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12653,7 +13173,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3T",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV2",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12661,7 +13181,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3V",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV3",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12669,7 +13189,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12677,7 +13197,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3R",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV0",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12691,7 +13211,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3S",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV1",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -12705,7 +13225,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3T",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV2",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -12719,7 +13239,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0R68M9NJD176GSG3V",
+                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV3",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -12909,20 +13429,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG2H",
+                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZSS",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG2Q",
+                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZSZ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG2K",
+                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZSV",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -12930,20 +13450,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Z",
+                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZS7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG27",
+                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZSF",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG21",
+                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZS9",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -12951,20 +13471,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Z",
+                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZS7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG25",
+                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZSD",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG20",
+                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZS8",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -12972,20 +13492,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0R68M9NJD176GSG1Q",
+                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZRZ",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0R68M9NJD176GSG1X",
+                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZS5",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0R68M9NJD176GSG1S",
+                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZS1",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13048,7 +13568,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSG5Z"
+                 *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EZX7"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13071,12 +13591,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG63",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZXB",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSG5Z",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EZX7",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13086,7 +13606,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13211,14 +13731,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG7B",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZYK",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13226,7 +13746,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13318,14 +13838,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG7Q",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZYZ",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13333,7 +13853,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13490,14 +14010,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG8E",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZZP",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13505,7 +14025,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13653,14 +14173,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSG9K",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302F00V",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -13668,7 +14188,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13792,14 +14312,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSGA5",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302F01D",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -13807,7 +14327,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13953,14 +14473,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0R68M9NJD176GSGAV",
+                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302F023",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -13968,7 +14488,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14125,7 +14645,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14186,7 +14706,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-4626ef48",
+                 *       "name": "Partner-e3a855ba",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14211,16 +14731,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-4626ef48",
-                     *       "ref": "partner-4626ef48",
-                     *       "name": "Partner-4626ef48",
+                     *       "key": "partner-e3a855ba",
+                     *       "ref": "partner-e3a855ba",
+                     *       "name": "Partner-e3a855ba",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14345,16 +14865,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-b1759f08",
-                     *       "ref": "tag-b1759f08",
-                     *       "name": "tag-b1759f08",
+                     *       "key": "tag-fa0b62dd",
+                     *       "ref": "tag-fa0b62dd",
+                     *       "name": "tag-fa0b62dd",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14545,16 +15065,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-2d9e68a1",
-                     *       "ref": "tag-2d9e68a1",
-                     *       "name": "tag-2d9e68a1",
+                     *       "key": "tag-24c9bb9a",
+                     *       "ref": "tag-24c9bb9a",
+                     *       "name": "tag-24c9bb9a",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -14823,7 +15343,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14837,7 +15357,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE18",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14851,7 +15371,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14865,7 +15385,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1S",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS1",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14879,7 +15399,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1V",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS3",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14893,7 +15413,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE1Z",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS7",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14907,7 +15427,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE21",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS9",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14921,7 +15441,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE25",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSD",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14935,7 +15455,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE27",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSF",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14949,7 +15469,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE29",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSH",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14963,7 +15483,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2B",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSK",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14977,7 +15497,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2D",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSN",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -14991,7 +15511,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2F",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15005,7 +15525,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2H",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSS",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15019,7 +15539,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2K",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15033,7 +15553,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE2Q",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15136,7 +15656,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0R68M9NJD176GSGEX",
+                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302F065",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -15144,18 +15664,19 @@ export interface operations {
                      *           "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *           "assigneeId": null,
                      *           "version": 1,
+                     *           "mergedFromContactIds": [],
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
-                     *           "id": "cv_01KF0E44M0R68M9NJD176GSGF1",
+                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "id": "cv_01KF0E44M0V8NB9Y3GC302F069",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0R68M9NJD176GSGEX",
-                     *               "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *               "id": "ct_01KF0E44M0V8NB9Y3GC302F065",
+                     *               "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15217,7 +15738,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                 *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F06X",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -15255,10 +15776,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGFS",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F071",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGFN",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F06X",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15266,8 +15787,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGFN",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F06X",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15277,7 +15798,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15459,10 +15981,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGHB",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F08K",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGH7",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F08F",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15471,8 +15993,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGH7",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F08F",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         }
                      *       ],
                      *       "score": null,
@@ -15481,7 +16003,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15573,10 +16096,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGJH",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F09S",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGJD",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F09N",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -15585,8 +16108,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGJD",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F09N",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         }
                      *       ],
                      *       "score": null,
@@ -15595,7 +16118,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15743,25 +16267,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGMN",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0BX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGMH",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0BS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGMH",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0BS",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15771,7 +16295,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15886,10 +16411,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGP7",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0DF",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGP3",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0DB",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15898,14 +16423,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGP3",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0DB",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         }
                      *       ],
                      *       "score": null,
@@ -15914,7 +16439,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16030,7 +16556,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G"
+                 *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -16049,25 +16575,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGR0",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0F8",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGQW",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0F4",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0R68M9NJD176GSE1G",
+                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGQW",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0F4",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE1G",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16077,7 +16603,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16216,7 +16743,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0R68M9NJD176GSE18"
+                 *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -16235,10 +16762,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGTA",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0HJ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGT6",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0HE",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16247,13 +16774,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGT6",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0HE",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0R68M9NJD176GSE18",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16263,7 +16790,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16413,10 +16941,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0R68M9NJD176GSGWE",
+                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0KP",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0R68M9NJD176GSGWA",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0KJ",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16425,8 +16953,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0R68M9NJD176GSGWA",
-                     *           "addedBy": "usr_01KF0E44M0R68M9NJD176GSE0X"
+                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0KJ",
+                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16435,7 +16963,8 @@ export interface operations {
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
-                     *       "createdBy": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "mergedFromContactIds": [],
+                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16562,11 +17091,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0R68M9NJD176GSH10",
-                     *           "conversationId": "cv_01KF0E44M0R68M9NJD176GSH0Y",
+                     *           "id": "scr_01KF0E44M0V8NB9Y3GC302F0R8",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0R6",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16660,11 +17189,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0R68M9NJD176GSGYW",
-                     *       "conversationId": "cv_01KF0E44M0R68M9NJD176GSGYT",
+                     *       "id": "scr_01KF0E44M0V8NB9Y3GC302F0P4",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0P2",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -16802,12 +17331,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0R68M9NJD176GSH4M",
-                     *           "conversationId": "cv_01KF0E44M0R68M9NJD176GSH4J",
+                     *           "id": "qual_01KF0E44M0V8NB9Y3GC302F0VW",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0VT",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16902,12 +17431,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0R68M9NJD176GSH2G",
-                     *       "conversationId": "cv_01KF0E44M0R68M9NJD176GSH2E",
+                     *       "id": "qual_01KF0E44M0V8NB9Y3GC302F0SR",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0SP",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0R68M9NJD176GSE0X",
+                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -16997,6 +17526,1813 @@ export interface operations {
             };
             /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0X8",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0X6",
+                     *           "authorKind": "user",
+                     *           "authorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "authorContactId": null,
+                     *           "originalAuthorContactId": null,
+                     *           "channel": "internal",
+                     *           "kind": "text",
+                     *           "note": false,
+                     *           "body": "Ping",
+                     *           "payload": null,
+                     *           "externalId": null,
+                     *           "attachments": [],
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Can you take the Acme call?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendMessageInput"];
+            };
+        };
+        responses: {
+            /** @description The message */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01KF0E44M0V8NB9Y3GC302F0XM",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0X6",
+                     *       "authorKind": "user",
+                     *       "authorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "authorContactId": null,
+                     *       "originalAuthorContactId": null,
+                     *       "channel": "internal",
+                     *       "kind": "text",
+                     *       "note": false,
+                     *       "body": "Can you take the Acme call?",
+                     *       "payload": null,
+                     *       "externalId": null,
+                     *       "attachments": [],
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member writing in a conversation assigned to another user, or an outsider in a direct conversation */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `attachment_used`: an attachment is on another message already. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment’s file is not uploaded with its declared size and type; `invalid_reference`: an attachment id names no pending upload of the caller’s. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The message’s id */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01KF0E44M0V8NB9Y3GC302F0YA",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0X6",
+                     *       "authorKind": "user",
+                     *       "authorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "authorContactId": null,
+                     *       "originalAuthorContactId": null,
+                     *       "channel": "internal",
+                     *       "kind": "text",
+                     *       "note": false,
+                     *       "body": "Ping",
+                     *       "payload": null,
+                     *       "externalId": null,
+                     *       "attachments": [],
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listMessageReceipts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The message’s id */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipts */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "status": "unread",
+                     *           "readAt": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageReceiptList"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    ingestInboundMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "channel": "email",
+                 *       "from": "in-4286fbfa@example.com",
+                 *       "name": "Ivy Inbound",
+                 *       "externalId": "ext-d5f486a1-a43a-44c0-adbb-768fb1aa3c3a",
+                 *       "body": "Hello, is this still available?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["IngestInboundInput"];
+            };
+        };
+        responses: {
+            /** @description The message stored earlier under this external id */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description The stored message, its conversation and contact */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": {
+                     *         "id": "msg_01KF0E44M0V8NB9Y3GC302F0Z7",
+                     *         "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *         "authorKind": "contact",
+                     *         "authorUserId": null,
+                     *         "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z2",
+                     *         "originalAuthorContactId": null,
+                     *         "channel": "email",
+                     *         "kind": "text",
+                     *         "note": false,
+                     *         "body": "Hello, is this still available?",
+                     *         "payload": null,
+                     *         "externalId": "ext-d5f486a1-a43a-44c0-adbb-768fb1aa3c3a",
+                     *         "attachments": [],
+                     *         "createdAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z2",
+                     *       "createdContact": true,
+                     *       "createdConversation": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listUnreadMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0ZN",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZK",
+                     *           "authorKind": "contact",
+                     *           "authorUserId": null,
+                     *           "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0ZG",
+                     *           "originalAuthorContactId": null,
+                     *           "channel": "email",
+                     *           "kind": "text",
+                     *           "note": false,
+                     *           "body": "Hello, is this still available?",
+                     *           "payload": null,
+                     *           "externalId": "ext-77574f87-7caf-4d93-92a7-e64c03a3fb0b",
+                     *           "attachments": [],
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0ZE",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZC",
+                     *           "authorKind": "contact",
+                     *           "authorUserId": null,
+                     *           "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z9",
+                     *           "originalAuthorContactId": null,
+                     *           "channel": "email",
+                     *           "kind": "text",
+                     *           "note": false,
+                     *           "body": "Hello, is this still available?",
+                     *           "payload": null,
+                     *           "externalId": "ext-fcbe2b02-adf8-474a-ae30-53f94d293abc",
+                     *           "attachments": [],
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0Z7",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *           "authorKind": "contact",
+                     *           "authorUserId": null,
+                     *           "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z2",
+                     *           "originalAuthorContactId": null,
+                     *           "channel": "email",
+                     *           "kind": "text",
+                     *           "note": false,
+                     *           "body": "Hello, is this still available?",
+                     *           "payload": null,
+                     *           "externalId": "ext-d5f486a1-a43a-44c0-adbb-768fb1aa3c3a",
+                     *           "attachments": [],
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnreadMessagePage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getUnreadCounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "total": 3,
+                     *       "views": {
+                     *         "mine": 0,
+                     *         "unassigned": 3,
+                     *         "all": 3,
+                     *         "direct": 0
+                     *       },
+                     *       "conversations": [
+                     *         {
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *           "unread": 1,
+                     *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZC",
+                     *           "unread": 1,
+                     *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZK",
+                     *           "unread": 1,
+                     *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnreadCounts"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    markMessagesRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messageIds": [
+                 *         "msg_01KF0E44M0V8NB9Y3GC302F0ZQ"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkReadInput"];
+            };
+        };
+        responses: {
+            /** @description How many became read */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "marked": 1,
+                     *       "more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MarkReadResult"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `conversationId` names no conversation the caller can read */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listCalls: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of calls */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "call_01KF0E44M0V8NB9Y3GC302F10B",
+                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F109",
+                     *           "channel": "phone",
+                     *           "kind": "voice",
+                     *           "status": "initiated",
+                     *           "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "startedByContactId": null,
+                     *           "startedAt": "2026-01-15T09:00:00.000Z",
+                     *           "connectedAt": null,
+                     *           "endedAt": null,
+                     *           "durationSeconds": null,
+                     *           "endedBy": null,
+                     *           "payload": null,
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CallPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    startCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "video",
+                 *       "payload": {
+                 *         "provider": "test"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartCallInput"];
+            };
+        };
+        responses: {
+            /** @description The new call */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F11V",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F11S",
+                     *       "channel": "phone",
+                     *       "kind": "video",
+                     *       "status": "initiated",
+                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": {
+                     *         "provider": "test"
+                     *       },
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a channel other than `internal` on a direct conversation. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The call’s id */
+                callId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F13X",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F13V",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "initiated",
+                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateCallStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The call’s id */
+                callId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "ringing"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateCallStatusInput"];
+            };
+        };
+        responses: {
+            /** @description The call */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F15K",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F15H",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "ringing",
+                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": null,
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the call’s status cannot go there (initiated → ringing, connected, missed, failed, ended; ringing → connected, missed, failed, ended; connected → ended, failed; ended, missed and failed are final). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    endCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The call’s id */
+                callId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["EndCallInput"];
+            };
+        };
+        responses: {
+            /** @description The call */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F18E",
+                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F18C",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "ended",
+                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": "2026-01-15T09:00:00.000Z",
+                     *       "endedAt": "2026-01-15T09:00:00.000Z",
+                     *       "durationSeconds": 0,
+                     *       "endedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "payload": null,
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the call’s status cannot go there (initiated → ringing, connected, missed, failed, ended; ringing → connected, missed, failed, ended; connected → ended, failed; ended, missed and failed are final); also an ended call given another duration. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: `durationSeconds` is longer than the time since the call started */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "fileName": "site-visit.jpg",
+                 *       "contentType": "image/jpeg",
+                 *       "sizeBytes": 482113
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateAttachmentInput"];
+            };
+        };
+        responses: {
+            /** @description The pending attachment, with where to upload it */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "att_01KF0E44M0V8NB9Y3GC302F1BM",
+                     *       "kind": "image",
+                     *       "fileName": "site-visit.jpg",
+                     *       "contentType": "image/jpeg",
+                     *       "sizeBytes": 482113,
+                     *       "status": "pending",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0V8NB9Y3GC302EXR4/att_01KF0E44M0V8NB9Y3GC302F1BM?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T145207Z&X-Amz-Expires=900&X-Amz-Signature=28a9cc30b4951650213e441c0e8c485e8687a03cfc1abce2413bfc25dd1ac5b7&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadMethod": "PUT",
+                     *       "uploadHeaders": {
+                     *         "content-type": "image/jpeg"
+                     *       },
+                     *       "uploadExpiresAt": "2026-01-15T09:15:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AttachmentUpload"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: `sizeBytes` is over 25 MiB (`limit` 26214400). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The attachment’s id */
+                attachmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attachment */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "att_01KF0E44M0V8NB9Y3GC302F1BP",
+                     *       "kind": "document",
+                     *       "fileName": "quote.pdf",
+                     *       "contentType": "application/pdf",
+                     *       "sizeBytes": 26,
+                     *       "status": "pending",
+                     *       "uploadedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "conversationId": null,
+                     *       "messageId": null,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0V8NB9Y3GC302EXR4/att_01KF0E44M0V8NB9Y3GC302F1BP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T145207Z&X-Amz-Expires=300&X-Amz-Signature=5d9c2bcb46cb1e9f8cff5a3fb4a4da65d7da93f472b4769f2aa55308e9b39c1f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
