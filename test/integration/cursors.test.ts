@@ -161,6 +161,32 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
       otherPath: `/v1/conversations/${other.id}/qualifications`,
     };
   },
+  listMessages: async () => {
+    const conversation = await post('/v1/conversations', { kind: 'direct', userIds: [acme.member.user.id] });
+    const other = await post('/v1/conversations', { kind: 'direct', userIds: [acme.admin.user.id, acme.member.user.id] });
+    await times(3, (i) => post(`/v1/conversations/${conversation.id}/messages`, { body: `Message ${i}` }));
+    await post(`/v1/conversations/${other.id}/messages`, { body: 'Elsewhere' });
+    return { path: `/v1/conversations/${conversation.id}/messages`, otherPath: `/v1/conversations/${other.id}/messages` };
+  },
+  listUnreadMessages: async () => {
+    // The admin writes to the owner: three messages unread for the owner, who reads the list.
+    const conversation = await post('/v1/conversations', { kind: 'direct', userIds: [acme.admin.user.id] });
+    await times(3, async (i) => {
+      const res = await stack.api('POST', `/v1/conversations/${conversation.id}/messages`, {
+        token: acme.admin.token,
+        body: { body: `For you ${i}` },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    });
+    return { path: '/v1/inbox/unread-messages' };
+  },
+  listCalls: async ({ contacts: [contactId], otherContact }) => {
+    const conversation = await post('/v1/conversations', { kind: 'contact', contactId, channel: 'whatsapp' });
+    const other = await post('/v1/conversations', { kind: 'contact', contactId: otherContact, channel: 'whatsapp' });
+    await times(3, () => post(`/v1/conversations/${conversation.id}/calls`, { kind: 'voice' }));
+    await post(`/v1/conversations/${other.id}/calls`, { kind: 'video' });
+    return { path: `/v1/conversations/${conversation.id}/calls`, otherPath: `/v1/conversations/${other.id}/calls` };
+  },
 };
 
 const cases = new Map<string, ListCase>();
