@@ -755,24 +755,34 @@ export async function listConversationQualifications(
 /**
  * Wakes the snoozed conversations whose time has come, in every workspace: one Query of the snoozed
  * partition (up to `limit`), then one change per conversation (status `open`, cause `schedule`).
- * Returns how many woke. A conversation changed meanwhile is read again; one woken by a message is skipped.
+ * Returns how many were due, how many woke and the ones that failed (the others go on). A
+ * conversation changed meanwhile is read again; one woken by a message is skipped.
  */
-export async function wakeSnoozedConversations(deps: CoreDeps, limit = 100): Promise<number> {
+export async function wakeSnoozedConversations(
+  deps: CoreDeps,
+  limit = 100,
+): Promise<{ due: number; woken: number; failed: { workspaceId: string; conversationId: string; error: unknown }[] }> {
   const at = deps.clock.nowIso();
   const { data } = await deps.db.entities.conversation.query
     .bySnoozeTime({ snoozeScope: snoozedPartition })
     .lte({ snoozeKey: `${at}#~` })
     .go({ limit, pages: 1 });
   let woken = 0;
+  const failed: { workspaceId: string; conversationId: string; error: unknown }[] = [];
   for (const due of data as ConversationItem[]) {
     const caller = systemActor(due.workspaceId);
-    await retryLostRaces(async () => {
-      const before = await findConversation(deps, due.workspaceId, due.conversationId, true);
-      if (!before || before.status !== 'snoozed' || !before.snoozedUntil || before.snoozedUntil > at) return;
-      const change = statusChange(deps, caller, before, 'open', undefined, 'schedule');
-      await commitConversation(deps, before, { ...change, after: { ...change.after, version: before.version + 1, updatedAt: at } });
-      woken += 1;
-    });
+    try {
+      await retryLostRaces(async () => {
+        const before = await findConversation(deps, due.workspaceId, due.conversationId, true);
+        if (!before || before.status !== 'snoozed' || !before.snoozedUntil || before.snoozedUntil > at) return;
+        const change = statusChange(deps, caller, before, 'open', undefined, 'schedule');
+        await commitConversation(deps, before, { ...change, after: { ...change.after, version: before.version + 1, updatedAt: at } });
+        woken += 1;
+      });
+    } catch (error) {
+      // One conversation that cannot be woken must not hold back the others due with it.
+      failed.push({ workspaceId: due.workspaceId, conversationId: due.conversationId, error });
+    }
   }
-  return woken;
+  return { due: data.length, woken, failed };
 }

@@ -17,10 +17,18 @@ export const handler = async (_event: ScheduledEvent, context?: Context): Promis
   const { batch } = wakeSnoozedSettings;
   const remainingMs = () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY;
   let total = 0;
-  let woken: number;
+  let run: Awaited<ReturnType<typeof wakeSnoozedConversations>>;
   do {
-    woken = await wakeSnoozedConversations(deps, batch);
-    total += woken;
-  } while (woken === batch && remainingMs() > reserveMs);
+    run = await wakeSnoozedConversations(deps, batch);
+    total += run.woken;
+    for (const failure of run.failed) {
+      logger.error('A snoozed conversation could not be woken', {
+        workspaceId: failure.workspaceId,
+        conversationId: failure.conversationId,
+        error: failure.error as Error,
+      });
+    }
+    // A full batch of which some woke: more may be due. (A batch that all failed would only repeat itself.)
+  } while (run.due === batch && run.woken > 0 && remainingMs() > reserveMs);
   if (total > 0) logger.info('Snoozed conversations woken', { woken: total });
 };

@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { commitConversation, findConversation } from '../../domain/inbox/conversations.service';
@@ -842,5 +843,29 @@ describe('snooze wake-up by time (the wake-snoozed schedule)', () => {
       wakeSnoozedSettings.batch = batch;
     }
     for (const conversation of many) expect((await get(acme.owner.token, conversation.id)).body.status).toBe('open');
+  });
+
+  it('a conversation that cannot be woken holds back none of the others due with it', async () => {
+    const broken = await opened(acme);
+    const fine = await opened(acme);
+    ok(await act(acme.owner.token, broken.id, 'status', { status: 'snoozed', snoozedUntil: later(5) }));
+    ok(await act(acme.owner.token, fine.id, 'status', { status: 'snoozed', snoozedUntil: later(6) }));
+    // A stored item its event cannot describe (a channel no catalogue knows): waking it throws.
+    const setChannel = (channel: string) =>
+      stack.deps.db.client.send(
+        new UpdateCommand({
+          TableName: stack.tableName,
+          Key: { pk: `WS#${acme.workspace.id}#CONV#${broken.id}`, sk: 'CONV' },
+          UpdateExpression: 'SET channel = :channel',
+          ExpressionAttributeValues: { ':channel': channel },
+        }),
+      );
+    await setChannel('fax');
+    stack.clock.advance(10 * 60_000);
+    await runSchedule();
+    expect((await get(acme.owner.token, fine.id)).body.status).toBe('open');
+    await setChannel('email');
+    await runSchedule();
+    expect((await get(acme.owner.token, broken.id)).body.status).toBe('open');
   });
 });
