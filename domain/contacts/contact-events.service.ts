@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { aboutCompanyKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { invalidCursor } from '../shared/errors';
+import { invalidCursor, notFound } from '../shared/errors';
+import { canRead } from '../inbox/conversation-access';
+import type { ConversationItem } from '../inbox/conversation-record';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { ContactItem } from './contact-record';
 import { listContactTimeline } from './contact-timeline.service';
@@ -42,6 +44,12 @@ export const eventContactIdsOf = (contact: Pick<ContactItem, 'contactId' | 'merg
   ...(contact.mergedFrom ?? []).flatMap((entry) => [entry.contactId, ...entry.mergedContactIds]),
 ];
 
+/** A conversation the caller may read, or a 404: another workspace's, or a direct one they are not in. */
+async function assertReadableConversation(deps: CoreDeps, caller: CallerContext, conversationId: string) {
+  const { data } = await deps.db.entities.conversation.get({ workspaceId: caller.workspaceId, conversationId }).go();
+  if (!data || !canRead(caller, data as ConversationItem)) throw notFound('Conversation');
+}
+
 /**
  * Seed 001 EventLog.listByEntity, newest first. A contact's log holds every event about it: its own,
  * and those of its notes, tasks and deals (events carry the contact they are about: index
@@ -64,7 +72,16 @@ export async function listRecordEvents(
         : await deps.db.entities.event.query.aboutDeal({ aboutDealKey: aboutDealKey(caller.workspaceId, entity.id) }).go(options);
     return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
   }
-  if (entity.type !== 'contact') return listEventsByEntity(deps, caller, entity, page);
+  if (entity.type === 'conversation') await assertReadableConversation(deps, caller, entity.id);
+  if (entity.type !== 'contact') {
+    const result = await listEventsByEntity(deps, caller, entity, page);
+    // A message's or a call's events are their conversation's to read (a direct one: its users only).
+    const conversationId = (result.items[0]?.payload as { conversationId?: unknown } | undefined)?.conversationId;
+    if ((entity.type === 'message' || entity.type === 'call') && typeof conversationId === 'string') {
+      await assertReadableConversation(deps, caller, conversationId);
+    }
+    return result;
+  }
   // A contact's log is its timeline without filters (one reader for both).
   const timeline = await listContactTimeline(deps, caller, entity.id, { limit: page.limit, cursor: page.cursor });
   return { items: timeline.items.map((entry) => entry.event), nextCursor: timeline.nextCursor };

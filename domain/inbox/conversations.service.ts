@@ -474,6 +474,9 @@ export async function addParticipant(
   return changeConversation(deps, caller, conversationId, expectedVersion, async (before, at) => {
     assertCanReply(caller, before);
     if (before.participants.some((p) => p.actorKind === input.actorKind && p.id === input.id)) return undefined;
+    if (before.kind === 'direct' && input.actorKind === 'contact') {
+      throw unprocessable('A direct conversation is between users: open a contact conversation to talk with a contact');
+    }
     if (before.participants.length >= maxParticipants) {
       throw limitExceeded('body.id', `A conversation holds at most ${maxParticipants} participants`, maxParticipants);
     }

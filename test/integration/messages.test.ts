@@ -82,6 +82,16 @@ describe('direct conversations on the internal channel', () => {
     expect((await get(max.token, `/v1/conversations/${conversation.id}/messages`)).status).toBe(404);
     expect((await post(max.token, `/v1/conversations/${conversation.id}/messages`, { body: 'hi' })).status).toBe(404);
     expect((await get(globex.owner.token, `/v1/conversations/${conversation.id}/messages`)).status).toBe(404);
+    // Nor its event log, nor its messages' events.
+    const message = await ok(post(acme.owner.token, `/v1/conversations/${conversation.id}/messages`, { body: 'Salary talk' }), 201);
+    const events = (token: string, entityType: string, entityId: string) => get(token, '/v1/events', { entityType, entityId });
+    expect((await events(max.token, 'conversation', conversation.id)).status).toBe(404);
+    expect((await events(max.token, 'message', message.id)).status).toBe(404);
+    const contact = await ok(post(acme.owner.token, '/v1/contacts', { name: 'Outside Olga' }), 201);
+    const refused = await post(acme.owner.token, `/v1/conversations/${conversation.id}/participants`, { actorKind: 'contact', id: contact.id });
+    expect(refused.status).toBe(422);
+    const own = await ok(events(acme.admin.token, 'message', message.id));
+    expect(own.items.map((event: any) => event.type)).toEqual(['internal.sent']);
   });
 });
 

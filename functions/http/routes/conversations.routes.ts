@@ -133,7 +133,7 @@ export const conversationsRoutes = {
     body: addParticipantInput,
     refusals: {
       403: replyRule,
-      422: '`invalid_reference`: the id names no active user or contact of the workspace; `limit_exceeded`: 50 participants',
+      422: '`invalid_reference`: the id names no active user or contact of the workspace; `limit_exceeded`: 50 participants; `unprocessable`: a contact in a direct conversation',
     },
     response: { status: 200, description: 'The conversation', schema: conversationSchema },
   }),

@@ -16890,7 +16890,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: the id names no active user or contact of the workspace; `limit_exceeded`: 50 participants */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: the id names no active user or contact of the workspace; `limit_exceeded`: 50 participants; `unprocessable`: a contact in a direct conversation */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
