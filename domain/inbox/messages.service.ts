@@ -154,7 +154,7 @@ const inlineRecipients = 30;
 const recipientsPerChunk = 45;
 
 /** One recipient's unread receipt and the ADD to their counter of the conversation (2 items). */
-function receiptOps(tx: TxEntities, conversation: ConversationItem, message: MessageItem, userId: string) {
+export function receiptOps(tx: TxEntities, conversation: ConversationItem, message: MessageItem, userId: string) {
   const { workspaceId, conversationId } = conversation;
   return [
     tx.messageReceipt
@@ -170,10 +170,17 @@ function receiptOps(tx: TxEntities, conversation: ConversationItem, message: Mes
         createdAt: message.createdAt,
       })
       .commit(),
+    // An upsert writes the counter's gsi1 keys (an update would not): assignments find the counters there.
     tx.unreadCounter
-      .update({ workspaceId, userId, conversationId })
+      .upsert({
+        workspaceId,
+        userId,
+        conversationId,
+        kind: conversation.kind,
+        assigneeKey: conversation.assigneeId ?? 'none',
+        lastUnreadAt: message.createdAt,
+      })
       .add({ unread: 1 })
-      .set({ kind: conversation.kind, assigneeKey: conversation.assigneeId ?? 'none', lastUnreadAt: message.createdAt })
       .commit(),
   ];
 }
