@@ -106,7 +106,7 @@ const excerptOf = (body: string) => {
   return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 };
 
-const lastMessageOf = (item: MessageItem): LastMessage => ({
+export const lastMessageOf = (item: MessageItem): LastMessage => ({
   messageId: item.messageId,
   authorKind: item.authorKind,
   excerpt: excerptOf(item.body),
