@@ -106,6 +106,7 @@ const excerptOf = (body: string) => {
   return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 };
 
+/** The conversation's summary of its latest message, as the view lists show it. */
 export const lastMessageOf = (item: MessageItem): LastMessage => ({
   messageId: item.messageId,
   authorKind: item.authorKind,

@@ -350,20 +350,25 @@ async function main() {
     shape.unreadCountsHistory.counterItems = await countersRead(people.admin.userId);
 
     progress('measuring the reads (10 interleaved rounds)');
-    const r = await measureInterleaved({
+    const budgetReads = await measureInterleaved({
       query: { iterations: iterations(500), fn: () => rawQueries(patterns.viewAll) },
       waitingQuery: { iterations: iterations(300), fn: () => rawQueries(patterns.viewUnassignedWaiting) },
       messagesQuery: { iterations: iterations(300), fn: () => rawQueries(patterns.messagesLong) },
       messagesShortQuery: { iterations: iterations(300), fn: () => rawQueries(patterns.messagesShort) },
       unreadQuery: { iterations: iterations(300), fn: () => rawQueries(patterns.unreadCounts) },
-      unreadHistoryQuery: { iterations: iterations(100), fn: () => rawQueries(patterns.unreadCountsHistory) },
       viewAll: { iterations: iterations(500), fn: reads.viewAll },
       viewUnassignedWaiting: { iterations: iterations(300), fn: reads.viewUnassignedWaiting },
       messagesLong: { iterations: iterations(500), fn: reads.messagesLong },
       messagesShort: { iterations: iterations(300), fn: reads.messagesShort },
       unreadCounts: { iterations: iterations(300), fn: reads.unreadCounts },
+    });
+    // Apart: its megabytes per request would put garbage collection into the other reads' timings.
+    progress('measuring the unread counts of the admin, a counter in every conversation (10 interleaved rounds)');
+    const historyReads = await measureInterleaved({
+      unreadHistoryQuery: { iterations: iterations(100), fn: () => rawQueries(patterns.unreadCountsHistory) },
       unreadCountsHistory: { iterations: iterations(100), fn: reads.unreadCountsHistory },
     });
+    const r = { ...budgetReads, ...historyReads };
     const patternOf: Record<ReadName, MeasureResult> = {
       viewAll: r.query,
       viewUnassignedWaiting: r.waitingQuery,
