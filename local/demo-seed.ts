@@ -5,6 +5,9 @@ import { createContact, suppressContact } from '../domain/contacts/contacts.serv
 import { createDeal, markWon } from '../domain/deals/deals.service';
 import { createNote } from '../domain/notes/notes.service';
 import { createTask } from '../domain/tasks/tasks.service';
+import { assignConversation, openConversation, setConversationStatus } from '../domain/inbox/conversations.service';
+import { ingestInboundInput, sendMessageInput } from '../domain/inbox/messages.schemas';
+import { ingestInbound, sendMessage } from '../domain/inbox/messages.service';
 import type { CallerContext } from '../domain/shared/context';
 import type { CoreDeps } from '../domain/shared/deps';
 import { addUser } from '../domain/users/users.service';
@@ -18,7 +21,8 @@ export interface DemoCredentials {
 /**
  * The demo workspace `npm start` creates on first start: an owner, an admin and a member, and a small
  * contact book to try the API on (companies, contacts with channels, tags, owners, one suppressed),
- * deals on the default pipeline's board, a note and tasks.
+ * deals on the default pipeline's board, a note and tasks, and an inbox with unread messages for
+ * each of them. Seeded once, with the workspace: a start that finds it seeds nothing.
  */
 export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials> {
   const created = await createWorkspace(deps, {
@@ -39,7 +43,9 @@ export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials
     users.push({ role, userId: user.id, email: user.email, token: token.token });
   }
   const member = { ...owner, userId: users.find((user) => user.role === 'member')!.userId, role: 'member' as const };
+  const admin = { ...owner, userId: users.find((user) => user.role === 'admin')!.userId, role: 'admin' as const };
   await seedDemoContacts(deps, owner, member);
+  await seedDemoInbox(deps, { owner, admin, member });
   return { workspaceId: created.workspace.id, users };
 }
 
@@ -89,3 +95,41 @@ async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: Ca
   });
   await suppressContact(deps, owner, unsubscribed.id, 'Asked not to be contacted');
 }
+
+/**
+ * Conversations as the channels would bring them in (`ingestInbound`), on email, SMS, WhatsApp and
+ * Telegram: from known contacts and from new senders (their contacts are created by the message).
+ * In the pool they are unread for every user; one is assigned to the member (with an internal note),
+ * one snoozed until tomorrow, one resolved; the owner writes to the admin in a direct conversation.
+ */
+async function seedDemoInbox(deps: CoreDeps, { owner, admin, member }: Record<'owner' | 'admin' | 'member', CallerContext>) {
+  let externalIds = 0;
+  const inbound = async (message: { channel: 'email' | 'sms' | 'whatsapp' | 'telegram'; from: string; body: string; name?: string }) =>
+    (await ingestInbound(deps, owner, ingestInboundInput.parse({ ...message, externalId: `demo-${++externalIds}` }))).result;
+  const note = (caller: CallerContext, conversationId: string, body: string) =>
+    sendMessage(deps, caller, conversationId, sendMessageInput.parse({ body, note: true }));
+
+  await inbound({ channel: 'email', from: 'ana.lopez@northwind.example', body: 'Hi! Could you send the two-year renewal option in writing? Our board meets on Thursday.' });
+  await inbound({ channel: 'email', from: 'ana.lopez@northwind.example', body: 'And could it include the onboarding days we discussed?' });
+  await inbound({ channel: 'sms', from: '+44 7911 123456', name: 'Harriet Shaw', body: 'Hello, is the London showroom open on Saturday?' });
+  await inbound({ channel: 'whatsapp', from: '+34 622 123 456', name: 'Lucía Fernández', body: '¡Hola! ¿Tenéis el catálogo 2026 en español?' });
+  await inbound({ channel: 'telegram', from: '@tomas_rivera', name: 'Tomás Rivera', body: 'Hi, my order still shows "processing" after 5 days. Order #4471.' });
+
+  // Assigned to the member: Chloé is her contact; the owner leaves an internal note for her.
+  const pilot = await inbound({ channel: 'email', from: 'chloe@globex.example', body: 'The pilot team is ready. Can we start on Monday?' });
+  await assignConversation(deps, owner, pilot.conversationId, member.userId);
+  await note(owner, pilot.conversationId, 'Chloé is our champion for the Globex pilot: please confirm Monday today.');
+
+  const snoozed = await inbound({ channel: 'email', from: 'sarah.j@gmail.com', body: 'I am travelling this week, let us talk next Tuesday.' });
+  await setConversationStatus(deps, owner, snoozed.conversationId, {
+    status: 'snoozed',
+    snoozedUntil: new Date(deps.clock.nowMs() + 86_400_000).toISOString(),
+  });
+
+  const resolved = await inbound({ channel: 'email', from: 'j.schroeder@northwind.example', body: 'Invoice received, thank you.' });
+  await setConversationStatus(deps, admin, resolved.conversationId, { status: 'resolved' });
+
+  const { conversation: direct } = await openConversation(deps, owner, { kind: 'direct', userIds: [admin.userId] });
+  await sendMessage(deps, owner, direct.id, sendMessageInput.parse({ body: 'Can you take the Northwind renewal call tomorrow at 10?' }));
+}
+

@@ -110,7 +110,8 @@ const excerptOf = (body: string) => {
   return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 };
 
-const lastMessageOf = (item: MessageItem): LastMessage => ({
+/** The conversation's summary of its latest message, as the view lists show it. */
+export const lastMessageOf = (item: MessageItem): LastMessage => ({
   messageId: item.messageId,
   authorKind: item.authorKind,
   excerpt: excerptOf(item.body),
@@ -158,7 +159,7 @@ const inlineRecipients = 30;
 const recipientsPerChunk = 45;
 
 /** One recipient's unread receipt and the ADD to their counter of the conversation (2 items). */
-function receiptOps(tx: TxEntities, conversation: ConversationItem, message: MessageItem, userId: string) {
+export function receiptOps(tx: TxEntities, conversation: ConversationItem, message: MessageItem, userId: string) {
   const { workspaceId, conversationId } = conversation;
   return [
     tx.messageReceipt
@@ -174,10 +175,17 @@ function receiptOps(tx: TxEntities, conversation: ConversationItem, message: Mes
         createdAt: message.createdAt,
       })
       .commit(),
+    // An upsert writes the counter's gsi1 keys (an update would not): assignments find the counters there.
     tx.unreadCounter
-      .update({ workspaceId, userId, conversationId })
+      .upsert({
+        workspaceId,
+        userId,
+        conversationId,
+        kind: conversation.kind,
+        assigneeKey: conversation.assigneeId ?? 'none',
+        lastUnreadAt: message.createdAt,
+      })
       .add({ unread: 1 })
-      .set({ kind: conversation.kind, assigneeKey: conversation.assigneeId ?? 'none', lastUnreadAt: message.createdAt })
       .commit(),
   ];
 }

@@ -94,7 +94,8 @@ describe('npm start', () => {
     // The stream poller counts the seed's events: counters and performance follow within moments.
     const metrics = async (path: string) =>
       (await fetch(`http://127.0.0.1:${apiPort}${path}`, { headers: { authorization: `Bearer ${member}` } })).json() as Promise<Record<string, unknown>>;
-    const counted = { 'contact.created': 9, 'deal.created': 3, 'deal.won': 1 };
+    // 9 contacts of the contact book, and 3 created by the inbox's first messages from new senders.
+    const counted = { 'contact.created': 12, 'deal.created': 3, 'deal.won': 1 };
     for (let waited = 0; waited < 20_000; waited += 250) {
       const counters = await metrics('/v1/metrics/counters?types=contact.created,deal.created,deal.won');
       if (JSON.stringify(counters.totals) === JSON.stringify(counted)) break;
@@ -153,6 +154,14 @@ describe('npm start', () => {
     } while (cursor);
     expect(types).toEqual(expect.arrayContaining(['contact.created', 'tag.added', 'owner.claimed', 'deal.created', 'deal.won']));
     expect(types.indexOf('deal.won')).toBeLessThan(types.indexOf('tag.added'));
+
+    // The demo inbox: unread messages waiting for the printed users, the member's own among them.
+    const unread = ok(await crm.GET('/v1/inbox/unread'));
+    expect(unread.total).toBeGreaterThan(0);
+    expect(unread.views.unassigned).toBeGreaterThan(0);
+    const member = output.match(/member token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
+    const memberUnread = ok(await createCrmClient(`http://127.0.0.1:${apiPort}`, member).GET('/v1/inbox/unread'));
+    expect(memberUnread.views.mine).toBeGreaterThan(0);
 
     // Errors come back typed as the document's problem+json.
     const missing = await crm.GET('/v1/contacts/{contactId}', { params: { path: { contactId: 'ct_00000000000000000000000000' } } });

@@ -259,6 +259,15 @@ describe('read state', () => {
     await unread(acme.owner.token);
     expect(stack.calls.counts).toEqual({ QueryCommand: 1 });
   });
+
+  it('an assignment moves a user’s unread messages from the unassigned view to mine', async () => {
+    const res = await ok(inbound({ from: 'moved@example.com' }), 201);
+    const before = await unread(max.token);
+    await ok(post(acme.owner.token, `/v1/conversations/${res.conversationId}/assign`, { assigneeId: max.user.id }));
+    const after = await unread(max.token);
+    expect(after.views).toEqual({ ...before.views, mine: before.views.mine + 1, unassigned: before.views.unassigned - 1 });
+    expect(after.total).toBe(before.total);
+  });
 });
 
 describe('unread counts equal a recount', () => {
