@@ -9,7 +9,7 @@ import { conflict, DomainError, forbidden, invalid, invalidReference, limitExcee
 const unprocessable = (why: string) => new DomainError('unprocessable', why);
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import { claimGuard } from '../store/unique-guard-ops';
-import { writeTransaction } from '../store/transaction';
+import { isConditionFailure, writeTransaction } from '../store/transaction';
 import type { TxEntities } from '../store/db';
 import {
   allList,
@@ -121,6 +121,8 @@ export interface ConversationChange {
   events: EventRecord[];
   /** Further items of the same transaction (a message, receipts, guards...). */
   extraOps?: (tx: TxEntities) => unknown[];
+  /** Idempotent follow-up writes too many for the transaction, run once it has committed. */
+  afterCommit?: () => Promise<void>;
 }
 
 /** The version read is gone: the request runs again from its read (412 with If-Match). */
@@ -139,6 +141,7 @@ export async function commitConversation(
     (tx) => [...conversationWrites(tx, before, after, change.events), ...(change.extraOps?.(tx) ?? [])],
     explain,
   );
+  await change.afterCommit?.();
   return after;
 }
 
@@ -391,18 +394,43 @@ export async function assignmentChange(
   const { data: counters } = await deps.db.entities.unreadCounter.query
     .byConversation({ workspaceId: before.workspaceId, conversationId: before.conversationId })
     .go({ pages: 'all' });
+  // The first ones in the assignment's own transaction; in a large team the rest follow it (each
+  // write sets the same value, so a repeat changes nothing), keeping the transaction under its cap.
+  const assigneeKey = assigneeId ?? 'none';
+  const keyOf = (counter: (typeof counters)[number]) => ({
+    workspaceId: counter.workspaceId,
+    userId: counter.userId,
+    conversationId: counter.conversationId,
+  });
+  const inline = counters.slice(0, assignmentSettings.countersInTransaction);
+  const rest = counters.slice(assignmentSettings.countersInTransaction);
   return {
     after,
     events: [event],
-    extraOps: (tx) =>
-      counters.map((counter) =>
-        tx.unreadCounter
-          .patch({ workspaceId: counter.workspaceId, userId: counter.userId, conversationId: counter.conversationId })
-          .set({ assigneeKey: assigneeId ?? 'none' })
-          .commit(),
-      ),
+    extraOps: (tx) => inline.map((counter) => tx.unreadCounter.patch(keyOf(counter)).set({ assigneeKey }).commit()),
+    ...(rest.length > 0
+      ? {
+          afterCommit: async () => {
+            await Promise.all(
+              rest.map((counter) =>
+                deps.db.entities.unreadCounter
+                  .patch(keyOf(counter))
+                  .set({ assigneeKey })
+                  .go()
+                  .catch((error: unknown) => {
+                    // Read down to 0 and dropped meanwhile: nothing to move.
+                    if (!isConditionFailure(error)) throw error;
+                  }),
+              ),
+            );
+          },
+        }
+      : {}),
   };
 }
+
+/** Unread counters moved in an assignment's own transaction (the rest right after it). */
+export const assignmentSettings = { countersInTransaction: 40 };
 
 /** A member (or anyone) takes a conversation from the pool; a taken one is a 409 `already_claimed`. */
 export async function claimConversation(

@@ -284,12 +284,14 @@ export async function sendMessage(
     };
     const events: EventRecord[] = [];
     let extraOps: ((tx: TxEntities) => unknown[]) | undefined;
+    let afterCommit: (() => Promise<void>) | undefined;
     const reply = !input.note && before.kind === 'contact';
     if (reply && !before.assigneeId && !isManager(caller)) {
       const change = await assignmentChange(deps, caller, after, caller.userId, 'reply', at);
       after = change.after;
       events.push(...change.events);
       extraOps = change.extraOps;
+      afterCommit = change.afterCommit;
     }
     let firstResponseSeconds: number | null = null;
     if (reply && before.waitingSince) {
@@ -331,6 +333,7 @@ export async function sendMessage(
           ...(extraOps?.(tx) ?? []),
           ...(prepared?.ops(tx, messageRef) ?? []),
         ],
+        ...(afterCommit ? { afterCommit } : {}),
       });
       await writeRemainingReceipts(deps, written, message, recipients.slice(inlineRecipients));
       return toMessage(message);

@@ -400,3 +400,31 @@ describe('attachments on messages', () => {
     expect((await get(max.token, `/v1/attachments/${created.id}`)).status).toBe(404);
   });
 });
+
+describe('assignments in a large team', () => {
+  it('move every user’s unread to the new assignee’s views, beyond what one transaction holds', async () => {
+    const { assignmentSettings } = await import('../../domain/inbox/conversations.service');
+    const res = await ok(inbound({ from: `big-team-${Date.now()}@example.com` }), 201);
+    const before = await unread(max.token);
+    expect(before.conversations.find((c: any) => c.conversationId === res.conversationId)?.unread).toBe(1);
+    const saved = assignmentSettings.countersInTransaction;
+    assignmentSettings.countersInTransaction = 1;
+    try {
+      await ok(post(acme.owner.token, `/v1/conversations/${res.conversationId}/assign`, { assigneeId: max.user.id }));
+    } finally {
+      assignmentSettings.countersInTransaction = saved;
+    }
+    const after = await unread(max.token);
+    expect(after.views.mine).toBe(before.views.mine + 1);
+    expect(after.views.unassigned).toBe(before.views.unassigned - 1);
+    for (const user of [acme.owner, acme.admin, acme.member]) {
+      const counts = await unread(user.token);
+      expect(counts.conversations.find((c: any) => c.conversationId === res.conversationId)?.unread, user.user.id).toBe(1);
+    }
+    const { data } = await stack.deps.db.entities.unreadCounter.query
+      .byConversation({ workspaceId: acme.workspace.id, conversationId: res.conversationId })
+      .go();
+    expect(data.map((counter) => counter.assigneeKey)).toEqual(data.map(() => max.user.id));
+    expect(data.length).toBeGreaterThanOrEqual(4);
+  });
+});
