@@ -3411,9 +3411,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "id": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-12712e@example.com",
+                     *         "email": "owner-e96cc8@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -3421,7 +3421,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0V8NB9Y3GC302EXR4",
+                     *         "id": "ws_01KF0E44M052X6HXJS4VFW82Y6",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3478,7 +3478,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0V8NB9Y3GC302EXR4",
+                     *       "id": "ws_01KF0E44M052X6HXJS4VFW82Y6",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3546,7 +3546,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0V8NB9Y3GC302EXR4",
+                     *       "id": "ws_01KF0E44M052X6HXJS4VFW82Y6",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3672,9 +3672,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "id": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-12712e@example.com",
+                     *           "email": "owner-e96cc8@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3682,9 +3682,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "id": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-302957@example.com",
+                     *           "email": "admin-235831@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3692,7 +3692,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "Ae0R2IYL-B0sqWSPs8h7EOY_znCHVQjZGrccvw8VxVKfQMzy_hn_c62ivunlbp31fR5fI-h3E5gJEPNWOlU_IujizjOu7DmMNjOAzgFMrVahSj_aFk-YPQ_QduHd9M-C_wIvoX8f4bGioe0ULO4N61FR"
+                     *       "nextCursor": "AVqLKuKmLgwwP7CV1Ywl2KOBCN46gXHiigIkygNIKXhtsz6A_6lpzR6yPwbINGbxfQTkW7ggTx2vEwMUvsXm_C4w8PZfKsAl9WOIPdFJA2GQUZ00dk-Hq7adkX-EWeTKYttbkDqmGpdBatWzDsgaydsU"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3748,7 +3748,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-33523147@example.com",
+                 *       "email": "n-a342f198@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3772,9 +3772,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXS1",
+                     *       "id": "usr_01KF0E44M052X6HXJS4VFW82Z3",
                      *       "name": "Nia New",
-                     *       "email": "n-33523147@example.com",
+                     *       "email": "n-a342f198@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3901,9 +3901,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "id": "usr_01KF0E44M052X6HXJS4VFW82YT",
                      *       "name": "Mia Member",
-                     *       "email": "member-f49287@example.com",
+                     *       "email": "member-96e42e@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -3996,9 +3996,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXS9",
+                     *       "id": "usr_01KF0E44M052X6HXJS4VFW82ZB",
                      *       "name": "Renamed",
-                     *       "email": "u-e8535571@example.com",
+                     *       "email": "u-5a03ed7b@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -4136,16 +4136,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0V8NB9Y3GC302EXR6",
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "id": "tok_01KF0E44M052X6HXJS4VFW82Y8",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_R74K8d",
+                     *           "prefix": "crm_JkYgQH",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "ATUEh-4nYAzTbfkwkiEeiEfP9JEceg61eG-wWJqIHe1pYtkpvs3eUAFMOZ89mJLX139hT6bNS8G6GMyy2iFPkHaHRd6z3pU0ZKsLCQkCyZCtP8fmBd8nUYssazFjRDiIvseo6_R0aK5yCmRtvSAPd5TwQE8MWn-uhvMYKxTM4E0qPQU0iyfEK0wZNs12IYk-ZcDa7pQcIspRpIADxvExI_o1wD0_Wb0I6zK2sfG3qtUeuulJnWygeFxPhSl5iLWtRPHde6YaJuA70wCYD9NZSMCCVapjdlpWDBNnObaMQ4PZi2ZoDRo8WyObNLxdVcXMnCkFzDRu"
+                     *       "nextCursor": "AcNmeuY_A4Skceok39sFH7RLdwJd84HNxx7zzBrzkRkPPAx36hIYoK_yXshSHadw0aD39GGdFwuQ0HoOZMehd5llg2l-NUE4gm5qO6G_ZaIl_yQEKkXNZrEkgcrYIezC59ye1N_ZHvh6D_U8CDB2QgNC-KPwbeDNj0wqx0XtEz4K7w_ToYS6GyA7ZVvtCZCtK5XckUazc2us9mebCYRbIbsjOoRdIR33-PeRicPOgVxEuJphBCjblzYQ2mOrrUuuLGBC7IUDpFnLvWnf8VWHxxY_l4MngYK4yMQNmNlo8lNPOuybhizSmHv_3-ulZYGQ2QpeIxZK"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -4232,10 +4232,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0V8NB9Y3GC302EXSX",
-                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "id": "tok_01KF0E44M052X6HXJS4VFW82ZZ",
+                     *       "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "name": "CI",
-                     *       "prefix": "crm_GU1fm9",
+                     *       "prefix": "crm_-SJ7Jd",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -4359,10 +4359,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0V8NB9Y3GC302EXT4",
-                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "id": "tok_01KF0E44M052X6HXJS4VFW8306",
+                     *       "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "name": "gone",
-                     *       "prefix": "crm_qohu9r",
+                     *       "prefix": "crm_Zbqn0a",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4508,7 +4508,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a7f8db80",
+                 *       "key": "k_3412fd40",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4540,7 +4540,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a7f8db80",
+                     *       "key": "k_3412fd40",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4691,7 +4691,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_3afb2341",
+                     *       "key": "f_92eb4095",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4834,40 +4834,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0V8NB9Y3GC302EXV3",
+                     *           "id": "evt_01KF0E44M052X6HXJS4VFW8315",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
+                     *           "entityId": "ct_01KF0E44M052X6HXJS4VFW8312",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "actorUserId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
-                     *             "assignedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *             "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *             "assignedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
+                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW8312",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0V8NB9Y3GC302EXV2",
+                     *           "id": "evt_01KF0E44M052X6HXJS4VFW8314",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
+                     *           "entityId": "ct_01KF0E44M052X6HXJS4VFW8312",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "actorUserId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *             "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-ffc28317@example.com"
+                     *                 "normalized": "c-377b4228@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
+                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW8312",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -4966,31 +4966,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
+                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8312",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ffc28317@example.com",
+                     *           "email": "c-377b4228@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV4",
+                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8316",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-bf825489@example.com",
+                     *           "email": "c-269444d1@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AaU6o0AjUprBtGL3BeNUJyQQkoR6ZJr84ra-2K4dB7ckmc900uKJcP5nKd6pToLzmuaVgie-KoVukOq6doBvY-Wm2aeLrVB3nVuBT0U8xGGZA5ev5fWpeemizU2R5C-m1lcFHBfkBasdgi6xvOuwAGUhSS9NzDP4R_L_35vbLobXZaDXeL8"
+                     *       "nextCursor": "AVEiCCDix97eU6X0E1IQ_ucmztEVTZVqffcem5NPexixduwqcKr8L6irf9ePxiNdg8h2RTTbb123x7FS_Dg-83-X4ZlaF6cUJ7_XESiW9YPIqSbEuaFHtFJTAerWVQ9u8cJh7H5TLmDV-v6T8fKIRAsUVzzukEaA3SgvJnSe8C70Sq1HqIQ"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5050,7 +5050,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-c4a1cd9d@navy.example"
+                 *           "value": "g-82d35024@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -5079,7 +5079,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXW0",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8322",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -5097,19 +5097,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-c4a1cd9d@navy.example",
+                     *       "email": "g-82d35024@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXW1",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8323",
                      *           "kind": "email",
-                     *           "value": "g-c4a1cd9d@navy.example",
-                     *           "normalized": "g-c4a1cd9d@navy.example",
+                     *           "value": "g-82d35024@navy.example",
+                     *           "normalized": "g-82d35024@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXW2",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8324",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -5121,7 +5121,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5252,46 +5252,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV0",
+                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8312",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ffc28317@example.com",
+                     *           "email": "c-377b4228@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV4",
+                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8316",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-bf825489@example.com",
+                     *           "email": "c-269444d1@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXV8",
+                     *           "id": "ct_01KF0E44M052X6HXJS4VFW831A",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-aaeab239@example.com",
+                     *           "email": "c-811619d2@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302EXVC",
+                     *           "id": "ct_01KF0E44M052X6HXJS4VFW831E",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c9f88249@example.com",
+                     *           "email": "c-8c58e0fb@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -5363,7 +5363,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXVG",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW831J",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5373,7 +5373,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5381,14 +5381,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e7d08597@example.com",
+                     *       "email": "c-4bcbfa61@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXVH",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW831K",
                      *           "kind": "email",
-                     *           "value": "c-e7d08597@example.com",
-                     *           "normalized": "c-e7d08597@example.com",
+                     *           "value": "c-4bcbfa61@example.com",
+                     *           "normalized": "c-4bcbfa61@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5397,7 +5397,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5476,7 +5476,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXWG",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW832J",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5486,7 +5486,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5494,14 +5494,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fdc11cf6@example.com",
+                     *       "email": "c-c46e01bc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXWH",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW832K",
                      *           "kind": "email",
-                     *           "value": "c-fdc11cf6@example.com",
-                     *           "normalized": "c-fdc11cf6@example.com",
+                     *           "value": "c-c46e01bc@example.com",
+                     *           "normalized": "c-c46e01bc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5510,7 +5510,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5602,7 +5602,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXX8",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW833A",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5612,7 +5612,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5620,14 +5620,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6241f884@example.com",
+                     *       "email": "c-08753661@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXX9",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW833B",
                      *           "kind": "email",
-                     *           "value": "c-6241f884@example.com",
-                     *           "normalized": "c-6241f884@example.com",
+                     *           "value": "c-08753661@example.com",
+                     *           "normalized": "c-08753661@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5636,7 +5636,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5795,7 +5795,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EXYZ",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8351",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5805,7 +5805,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5813,19 +5813,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9334303a@example.com",
+                     *       "email": "c-b1d72fe3@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXZ0",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8352",
                      *           "kind": "email",
-                     *           "value": "c-9334303a@example.com",
-                     *           "normalized": "c-9334303a@example.com",
+                     *           "value": "c-b1d72fe3@example.com",
+                     *           "normalized": "c-b1d72fe3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EXZ3",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8355",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -5837,7 +5837,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5987,7 +5987,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY10",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8372",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5997,7 +5997,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6012,7 +6012,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6127,7 +6127,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY21",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8383",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6137,7 +6137,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -6145,14 +6145,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c48e110c@example.com",
+                     *       "email": "c-141e212d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY22",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8384",
                      *           "kind": "email",
-                     *           "value": "c-c48e110c@example.com",
-                     *           "normalized": "c-c48e110c@example.com",
+                     *           "value": "c-141e212d@example.com",
+                     *           "normalized": "c-141e212d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6161,7 +6161,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6276,7 +6276,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY32",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8394",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6286,7 +6286,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6294,14 +6294,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c00a98bb@example.com",
+                     *       "email": "c-b8a54b4d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY33",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8395",
                      *           "kind": "email",
-                     *           "value": "c-c00a98bb@example.com",
-                     *           "normalized": "c-c00a98bb@example.com",
+                     *           "value": "c-b8a54b4d@example.com",
+                     *           "normalized": "c-b8a54b4d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6310,7 +6310,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6434,7 +6434,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY4N",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83AQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6444,7 +6444,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6452,14 +6452,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-6149b842@example.com",
+                     *       "email": "c-e848fb67@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY4P",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83AR",
                      *           "kind": "email",
-                     *           "value": "c-6149b842@example.com",
-                     *           "normalized": "c-6149b842@example.com",
+                     *           "value": "c-e848fb67@example.com",
+                     *           "normalized": "c-e848fb67@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6468,7 +6468,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6605,7 +6605,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY5Y",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83C0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6615,7 +6615,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6623,14 +6623,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-1936e27f@example.com",
+                     *       "email": "c-03f7fe91@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY5Z",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83C1",
                      *           "kind": "email",
-                     *           "value": "c-1936e27f@example.com",
-                     *           "normalized": "c-1936e27f@example.com",
+                     *           "value": "c-03f7fe91@example.com",
+                     *           "normalized": "c-03f7fe91@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6639,7 +6639,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6754,7 +6754,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY76",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83D8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6764,7 +6764,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6772,14 +6772,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a48ae28c@example.com",
+                     *       "email": "c-53c15477@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY77",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83D9",
                      *           "kind": "email",
-                     *           "value": "c-a48ae28c@example.com",
-                     *           "normalized": "c-a48ae28c@example.com",
+                     *           "value": "c-53c15477@example.com",
+                     *           "normalized": "c-53c15477@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6788,7 +6788,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6892,7 +6892,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY80",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83E2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6910,14 +6910,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3bc721bf@example.com",
+                     *       "email": "c-ef221aec@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY81",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83E3",
                      *           "kind": "email",
-                     *           "value": "c-3bc721bf@example.com",
-                     *           "normalized": "c-3bc721bf@example.com",
+                     *           "value": "c-ef221aec@example.com",
+                     *           "normalized": "c-ef221aec@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6926,7 +6926,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7031,7 +7031,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRT"
+                 *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YT"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7050,7 +7050,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EY91",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83F3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7060,7 +7060,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7068,14 +7068,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3a488e79@example.com",
+                     *       "email": "c-cc686262@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EY92",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83F4",
                      *           "kind": "email",
-                     *           "value": "c-3a488e79@example.com",
-                     *           "normalized": "c-3a488e79@example.com",
+                     *           "value": "c-cc686262@example.com",
+                     *           "normalized": "c-cc686262@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7084,7 +7084,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7323,15 +7323,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0V8NB9Y3GC302EYAH",
-                     *         "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYAD",
+                     *         "id": "scr_01KF0E44M052X6HXJS4VFW83GK",
+                     *         "contactId": "ct_01KF0E44M052X6HXJS4VFW83GF",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EYAD",
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW83GF",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7341,7 +7341,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7349,14 +7349,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-c732cd9a@example.com",
+                     *         "email": "c-e728c11e@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0V8NB9Y3GC302EYAE",
+                     *             "id": "ch_01KF0E44M052X6HXJS4VFW83GG",
                      *             "kind": "email",
-                     *             "value": "c-c732cd9a@example.com",
-                     *             "normalized": "c-c732cd9a@example.com",
+                     *             "value": "c-e728c11e@example.com",
+                     *             "normalized": "c-e728c11e@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7364,14 +7364,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0V8NB9Y3GC302EYAH",
+                     *           "id": "scr_01KF0E44M052X6HXJS4VFW83GK",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7597,16 +7597,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0V8NB9Y3GC302EYCR",
-                     *         "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYCM",
+                     *         "id": "qual_01KF0E44M052X6HXJS4VFW83JT",
+                     *         "contactId": "ct_01KF0E44M052X6HXJS4VFW83JP",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EYCM",
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW83JP",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7616,7 +7616,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7624,14 +7624,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-36f1b4dc@example.com",
+                     *         "email": "c-d91471d0@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0V8NB9Y3GC302EYCN",
+                     *             "id": "ch_01KF0E44M052X6HXJS4VFW83JQ",
                      *             "kind": "email",
-                     *             "value": "c-36f1b4dc@example.com",
-                     *             "normalized": "c-36f1b4dc@example.com",
+                     *             "value": "c-d91471d0@example.com",
+                     *             "normalized": "c-d91471d0@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7640,14 +7640,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0V8NB9Y3GC302EYCR",
+                     *           "id": "qual_01KF0E44M052X6HXJS4VFW83JT",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7786,23 +7786,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0V8NB9Y3GC302EYDZ",
+                     *             "id": "evt_01KF0E44M052X6HXJS4VFW83M1",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0V8NB9Y3GC302EYDX",
+                     *             "entityId": "ct_01KF0E44M052X6HXJS4VFW83KZ",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *             "actorUserId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *               "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-c23cf033@example.com"
+                     *                   "normalized": "c-be1b4e76@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYDX",
+                     *             "contactId": "ct_01KF0E44M052X6HXJS4VFW83KZ",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -7900,7 +7900,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EYFD",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83NF",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7910,7 +7910,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7918,14 +7918,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-12af92bf@example.com",
+                     *       "email": "c-a4602e19@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYFE",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83NG",
                      *           "kind": "email",
-                     *           "value": "c-12af92bf@example.com",
-                     *           "normalized": "c-12af92bf@example.com",
+                     *           "value": "c-a4602e19@example.com",
+                     *           "normalized": "c-a4602e19@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7937,7 +7937,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8087,7 +8087,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EYMJ",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83TM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8097,7 +8097,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8105,14 +8105,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-de2845d1@example.com",
+                     *       "email": "c-2ac7516a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYMK",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83TN",
                      *           "kind": "email",
-                     *           "value": "c-de2845d1@example.com",
-                     *           "normalized": "c-de2845d1@example.com",
+                     *           "value": "c-2ac7516a@example.com",
+                     *           "normalized": "c-2ac7516a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8121,7 +8121,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8222,8 +8222,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0V8NB9Y3GC302EYNS",
-                 *         "ct_01KF0E44M0V8NB9Y3GC302EYNX"
+                 *         "ct_01KF0E44M052X6HXJS4VFW83VV",
+                 *         "ct_01KF0E44M052X6HXJS4VFW83VZ"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -8246,12 +8246,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYNS",
+                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW83VV",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYNX",
+                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW83VZ",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -8371,7 +8371,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0V8NB9Y3GC302EYR8"
+                 *         "ct_01KF0E44M052X6HXJS4VFW83YA"
                  *       ]
                  *     }
                  */
@@ -8389,7 +8389,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0V8NB9Y3GC302EYR4",
+                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83Y6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8399,19 +8399,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYR8",
+                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW83YA",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-f04ba813@example.com"
+                     *               "normalized": "c-63b5fff2@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -8422,22 +8422,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-552bfefa@example.com",
+                     *       "email": "c-18684a53@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYR5",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83Y7",
                      *           "kind": "email",
-                     *           "value": "c-552bfefa@example.com",
-                     *           "normalized": "c-552bfefa@example.com",
+                     *           "value": "c-18684a53@example.com",
+                     *           "normalized": "c-18684a53@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0V8NB9Y3GC302EYR9",
+                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83YB",
                      *           "kind": "email",
-                     *           "value": "c-f04ba813@example.com",
-                     *           "normalized": "c-f04ba813@example.com",
+                     *           "value": "c-63b5fff2@example.com",
+                     *           "normalized": "c-63b5fff2@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8446,7 +8446,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8630,7 +8630,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYVF"
+                 *       "contactId": "ct_01KF0E44M052X6HXJS4VFW841H"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8648,15 +8648,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EYVF",
+                     *       "contactId": "ct_01KF0E44M052X6HXJS4VFW841H",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EYVF",
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW841H",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-e747f20d@example.com",
+                     *         "email": "c-c3869c72@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8897,9 +8897,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-0ccb7ddc",
+                 *       "name": "Initech-0a538e43",
                  *       "domains": [
-                 *         "initech-d63228f3.example"
+                 *         "initech-2f7c8b72.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -8924,10 +8924,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYWF",
-                     *       "name": "Initech-0ccb7ddc",
+                     *       "id": "co_01KF0E44M052X6HXJS4VFW842H",
+                     *       "name": "Initech-0a538e43",
                      *       "domains": [
-                     *         "initech-d63228f3.example"
+                     *         "initech-2f7c8b72.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -8939,7 +8939,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9064,8 +9064,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYWQ",
-                     *       "name": "Co-cd222ffc",
+                     *       "id": "co_01KF0E44M052X6HXJS4VFW842S",
+                     *       "name": "Co-5ac70b61",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9073,11 +9073,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9168,8 +9168,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYX3",
-                     *       "name": "Co-5e0ee855",
+                     *       "id": "co_01KF0E44M052X6HXJS4VFW8435",
+                     *       "name": "Co-9de4f32b",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -9177,11 +9177,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9329,8 +9329,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYXZ",
-                     *       "name": "Co-7e9f5a31",
+                     *       "id": "co_01KF0E44M052X6HXJS4VFW8441",
+                     *       "name": "Co-0e9da248",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9338,11 +9338,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9457,8 +9457,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0V8NB9Y3GC302EYYG",
-                     *       "name": "Co-39759803",
+                     *       "id": "co_01KF0E44M052X6HXJS4VFW844J",
+                     *       "name": "Co-13d0c69e",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9466,11 +9466,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9573,7 +9573,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0V8NB9Y3GC302EYZH"
+                 *         "co_01KF0E44M052X6HXJS4VFW845K"
                  *       ]
                  *     }
                  */
@@ -9593,8 +9593,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0V8NB9Y3GC302EYZF",
-                     *         "name": "Co-7bc90840",
+                     *         "id": "co_01KF0E44M052X6HXJS4VFW845H",
+                     *         "name": "Co-022930d2",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9602,11 +9602,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9614,7 +9614,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0V8NB9Y3GC302EYZH",
+                     *           "id": "co_01KF0E44M052X6HXJS4VFW845K",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -9853,15 +9853,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0V8NB9Y3GC302EZ1W",
+                     *           "id": "note_01KF0E44M052X6HXJS4VFW847Y",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0V8NB9Y3GC302EZ1R"
+                     *             "id": "ct_01KF0E44M052X6HXJS4VFW847T"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
-                     *           "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "authorId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -9936,7 +9936,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ2G"
+                 *         "id": "ct_01KF0E44M052X6HXJS4VFW848J"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -9961,15 +9961,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0V8NB9Y3GC302EZ2M",
+                     *       "id": "note_01KF0E44M052X6HXJS4VFW848P",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ2G"
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW848J"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
-                     *       "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "authorId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10084,15 +10084,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0V8NB9Y3GC302EZ3M",
+                     *       "id": "note_01KF0E44M052X6HXJS4VFW849P",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ3G"
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW849J"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
-                     *       "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "authorId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10287,15 +10287,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0V8NB9Y3GC302EZ4R",
+                     *       "id": "note_01KF0E44M052X6HXJS4VFW84AT",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ4M"
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW84AP"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
-                     *       "updatedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "authorId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10584,7 +10584,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ9Q"
+                 *         "id": "ct_01KF0E44M052X6HXJS4VFW84FS"
                  *       }
                  *     }
                  */
@@ -10608,7 +10608,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZ9V",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84FX",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10619,11 +10619,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0V8NB9Y3GC302EZ9Q"
+                     *         "id": "ct_01KF0E44M052X6HXJS4VFW84FS"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11017,7 +11017,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZAQ",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84GS",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11025,11 +11025,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11121,7 +11121,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZB3",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84H5",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11129,11 +11129,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11281,7 +11281,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZBT",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84HW",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11289,11 +11289,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11387,7 +11387,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT"
+                 *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YT"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -11406,7 +11406,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZCB",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84JD",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11414,11 +11414,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11566,7 +11566,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZD5",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84K7",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11574,11 +11574,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "completedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11693,7 +11693,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0V8NB9Y3GC302EZDP",
+                     *       "id": "task_01KF0E44M052X6HXJS4VFW84KR",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11701,11 +11701,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11916,7 +11916,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-6a402aad",
+                 *       "name": "Renewals-4c3cb84f",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -11952,12 +11952,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZEF",
-                     *       "name": "Renewals-6a402aad",
+                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84MH",
+                     *       "name": "Renewals-4c3cb84f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEG",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MJ",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -11965,7 +11965,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEH",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MK",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -11973,7 +11973,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEJ",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MM",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -11981,7 +11981,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12106,12 +12106,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZES",
-                     *       "name": "Pipe-cb024bce",
+                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84MV",
+                     *       "name": "Pipe-eefdd26d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZET",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MW",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12119,7 +12119,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEV",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MX",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12127,7 +12127,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEW",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MY",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12135,7 +12135,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZEX",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MZ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12143,7 +12143,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12215,7 +12215,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-18cfb890"
+                 *       "name": "Renamed-be634037"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -12234,12 +12234,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZFX",
-                     *       "name": "Renamed-18cfb890",
+                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84NZ",
+                     *       "name": "Renamed-be634037",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZFY",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P0",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12247,7 +12247,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZFZ",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P1",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12255,7 +12255,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZG0",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P2",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12263,7 +12263,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZG1",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P3",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12271,7 +12271,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12399,10 +12399,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0V8NB9Y3GC302EZMT",
-                 *         "st_01KF0E44M0V8NB9Y3GC302EZMS",
-                 *         "st_01KF0E44M0V8NB9Y3GC302EZMV",
-                 *         "st_01KF0E44M0V8NB9Y3GC302EZMW"
+                 *         "st_01KF0E44M052X6HXJS4VFW84TW",
+                 *         "st_01KF0E44M052X6HXJS4VFW84TV",
+                 *         "st_01KF0E44M052X6HXJS4VFW84TX",
+                 *         "st_01KF0E44M052X6HXJS4VFW84TY"
                  *       ]
                  *     }
                  */
@@ -12422,12 +12422,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZMR",
-                     *       "name": "Pipe-0fa4d44c",
+                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84TT",
+                     *       "name": "Pipe-ad4f7bd5",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMT",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12435,7 +12435,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMS",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12443,7 +12443,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMV",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12451,7 +12451,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZMW",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12459,7 +12459,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12616,12 +12616,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZHT",
-                     *       "name": "Pipe-43449b26",
+                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84QW",
+                     *       "name": "Pipe-c5aa8f3f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHV",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84QX",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12629,7 +12629,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHW",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84QY",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12637,7 +12637,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZJ0",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84R2",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12645,7 +12645,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHX",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84QZ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12653,7 +12653,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZHY",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84R0",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12661,7 +12661,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12812,12 +12812,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0V8NB9Y3GC302EZRR",
-                     *         "name": "Pipe-64b3a8fd",
+                     *         "id": "pl_01KF0E44M052X6HXJS4VFW84YT",
+                     *         "name": "Pipe-86e6d1a7",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZRS",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW84YV",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12825,7 +12825,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZRV",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW84YX",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12833,7 +12833,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZRW",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW84YY",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -12841,7 +12841,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12979,12 +12979,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0V8NB9Y3GC302EZPV",
-                     *       "name": "Pipe-f3862d41",
+                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84WX",
+                     *       "name": "Pipe-daf85992",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPW",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84WY",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12992,7 +12992,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPX",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84WZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13000,7 +13000,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPY",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84X0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13008,7 +13008,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0V8NB9Y3GC302EZPZ",
+                     *           "id": "st_01KF0E44M052X6HXJS4VFW84X1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13016,7 +13016,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13152,12 +13152,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0V8NB9Y3GC302EZTZ",
-                     *         "name": "Pipe-98296890",
+                     *         "id": "pl_01KF0E44M052X6HXJS4VFW8511",
+                     *         "name": "Pipe-d1a567c4",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV0",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8512",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13165,7 +13165,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV1",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8513",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13173,7 +13173,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV2",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8514",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13181,7 +13181,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV3",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8515",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13189,7 +13189,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13197,7 +13197,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV0",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8512",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13211,7 +13211,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV1",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8513",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13225,7 +13225,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV2",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8514",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13239,7 +13239,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0V8NB9Y3GC302EZV3",
+                     *             "id": "st_01KF0E44M052X6HXJS4VFW8515",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13429,20 +13429,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZSS",
+                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84ZV",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZSZ",
+                     *           "id": "dl_01KF0E44M052X6HXJS4VFW8501",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZSV",
+                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84ZX",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13450,20 +13450,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZS7",
+                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84Z9",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZSF",
+                     *           "id": "dl_01KF0E44M052X6HXJS4VFW84ZH",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZS9",
+                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84ZB",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13471,20 +13471,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZS7",
+                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84Z9",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZSD",
+                     *           "id": "dl_01KF0E44M052X6HXJS4VFW84ZF",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZS8",
+                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84ZA",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13492,20 +13492,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0V8NB9Y3GC302EZRZ",
+                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84Z1",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0V8NB9Y3GC302EZS5",
+                     *           "id": "dl_01KF0E44M052X6HXJS4VFW84Z7",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0V8NB9Y3GC302EZS1",
+                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84Z3",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13568,7 +13568,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EZX7"
+                 *       "contactId": "ct_01KF0E44M052X6HXJS4VFW8539"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13591,12 +13591,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZXB",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW853D",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302EZX7",
+                     *       "contactId": "ct_01KF0E44M052X6HXJS4VFW8539",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13606,7 +13606,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13731,14 +13731,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZYK",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW854N",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13746,7 +13746,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13838,14 +13838,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZYZ",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW8551",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13853,7 +13853,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14010,14 +14010,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302EZZP",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW855R",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14025,7 +14025,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14173,14 +14173,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302F00V",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW856X",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -14188,7 +14188,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14312,14 +14312,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302F01D",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW857F",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -14327,7 +14327,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14473,14 +14473,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0V8NB9Y3GC302F023",
+                     *       "id": "dl_01KF0E44M052X6HXJS4VFW8585",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14488,7 +14488,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14645,7 +14645,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14706,7 +14706,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-e3a855ba",
+                 *       "name": "Partner-cee09c25",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14731,16 +14731,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-e3a855ba",
-                     *       "ref": "partner-e3a855ba",
-                     *       "name": "Partner-e3a855ba",
+                     *       "key": "partner-cee09c25",
+                     *       "ref": "partner-cee09c25",
+                     *       "name": "Partner-cee09c25",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -14865,16 +14865,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-fa0b62dd",
-                     *       "ref": "tag-fa0b62dd",
-                     *       "name": "tag-fa0b62dd",
+                     *       "key": "tag-cd093d65",
+                     *       "ref": "tag-cd093d65",
+                     *       "name": "tag-cd093d65",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15065,16 +15065,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-24c9bb9a",
-                     *       "ref": "tag-24c9bb9a",
-                     *       "name": "tag-24c9bb9a",
+                     *       "key": "tag-dc8060db",
+                     *       "ref": "tag-dc8060db",
+                     *       "name": "tag-dc8060db",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -15343,7 +15343,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15357,7 +15357,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82YM",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15371,7 +15371,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82YT",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15385,7 +15385,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS1",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Z3",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15399,7 +15399,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS3",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Z5",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15413,7 +15413,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS7",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Z9",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15427,7 +15427,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXS9",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZB",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15441,7 +15441,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSD",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZF",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15455,7 +15455,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSF",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZH",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15469,7 +15469,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSH",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZK",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15483,7 +15483,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSK",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZN",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15497,7 +15497,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSN",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15511,7 +15511,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSQ",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZS",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15525,7 +15525,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSS",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15539,7 +15539,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSV",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZX",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15553,7 +15553,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXSZ",
+                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW8301",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15656,7 +15656,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0V8NB9Y3GC302F065",
+                     *           "contactId": "ct_01KF0E44M09GSV5HWEY1YX52NA",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -15668,15 +15668,15 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
-                     *           "id": "cv_01KF0E44M0V8NB9Y3GC302F069",
+                     *           "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "id": "cv_01KF0E44M09GSV5HWEY1YX52NE",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0V8NB9Y3GC302F065",
-                     *               "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *               "id": "ct_01KF0E44M09GSV5HWEY1YX52NA",
+                     *               "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15738,7 +15738,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F06X",
+                 *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52P2",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -15776,10 +15776,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F071",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52P6",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F06X",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52P2",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15787,8 +15787,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F06X",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52P2",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15799,7 +15799,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15981,10 +15981,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F08K",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52QR",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F08F",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52QM",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15993,8 +15993,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F08F",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52QM",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16004,7 +16004,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16096,10 +16096,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F09S",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52RY",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F09N",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52RT",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -16108,8 +16108,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F09N",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52RT",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16119,7 +16119,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16267,25 +16267,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0BX",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52V2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0BS",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52TY",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "assigneeId": "usr_01KF0E44M09GSV5HWEY1YX52N2",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0BS",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52TY",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52N2",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52N2",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16296,7 +16296,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16411,10 +16411,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0DF",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52WM",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0DB",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52WG",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16423,14 +16423,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0DB",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52WG",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52MT",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16440,7 +16440,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16556,7 +16556,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT"
+                 *       "assigneeId": "usr_01KF0E44M09GSV5HWEY1YX52N2"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -16575,25 +16575,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0F8",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52YD",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0F4",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52Y9",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
+                     *       "assigneeId": "usr_01KF0E44M09GSV5HWEY1YX52N2",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0F4",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52Y9",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRT",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52N2",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16604,7 +16604,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16743,7 +16743,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ"
+                 *       "id": "usr_01KF0E44M09GSV5HWEY1YX52MT"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -16762,10 +16762,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0HJ",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX530Q",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0HE",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX530K",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16774,13 +16774,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0HE",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX530K",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52MT",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16791,7 +16791,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16941,10 +16941,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0V8NB9Y3GC302F0KP",
+                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX532V",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0KJ",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX532Q",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16953,8 +16953,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0V8NB9Y3GC302F0KJ",
-                     *           "addedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5"
+                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX532Q",
+                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16964,7 +16964,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17091,11 +17091,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0V8NB9Y3GC302F0R8",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0R6",
+                     *           "id": "scr_01KF0E44M09GSV5HWEY1YX537D",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX537B",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17189,11 +17189,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0V8NB9Y3GC302F0P4",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0P2",
+                     *       "id": "scr_01KF0E44M09GSV5HWEY1YX5359",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX5357",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17331,12 +17331,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0V8NB9Y3GC302F0VW",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0VT",
+                     *           "id": "qual_01KF0E44M09GSV5HWEY1YX53B1",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53AZ",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17431,12 +17431,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0V8NB9Y3GC302F0SR",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0SP",
+                     *       "id": "qual_01KF0E44M09GSV5HWEY1YX538X",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX538V",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17574,10 +17574,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0X8",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0X6",
+                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53CD",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53CB",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "authorUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -17680,10 +17680,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0V8NB9Y3GC302F0XM",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0X6",
+                     *       "id": "msg_01KF0E44M09GSV5HWEY1YX53CS",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53CB",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "authorUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -17826,10 +17826,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0V8NB9Y3GC302F0YA",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0X6",
+                     *       "id": "msg_01KF0E44M09GSV5HWEY1YX53DF",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53CB",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "authorUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -17917,7 +17917,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0V8NB9Y3GC302EXRJ",
+                     *           "userId": "usr_01KF0E44M09GSV5HWEY1YX52MT",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -17989,9 +17989,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-4286fbfa@example.com",
+                 *       "from": "in-a1b89207@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-d5f486a1-a43a-44c0-adbb-768fb1aa3c3a",
+                 *       "externalId": "ext-f567ee87-a681-430b-84d3-eedd92b775b6",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -18027,23 +18027,23 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0V8NB9Y3GC302F0Z7",
-                     *         "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *         "id": "msg_01KF0E44M09GSV5HWEY1YX53EC",
+                     *         "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z2",
+                     *         "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53E7",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-d5f486a1-a43a-44c0-adbb-768fb1aa3c3a",
+                     *         "externalId": "ext-f567ee87-a681-430b-84d3-eedd92b775b6",
                      *         "attachments": [],
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
-                     *       "contactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z2",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
+                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX53E7",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -18168,50 +18168,50 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0ZN",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZK",
+                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53ET",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53ER",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0ZG",
+                     *           "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53EN",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-77574f87-7caf-4d93-92a7-e64c03a3fb0b",
+                     *           "externalId": "ext-39038be2-7105-478e-b008-1a8c51a1dfd2",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0ZE",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZC",
+                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53EK",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EH",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z9",
+                     *           "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53EE",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-fcbe2b02-adf8-474a-ae30-53f94d293abc",
+                     *           "externalId": "ext-a2307a43-5c8d-4ec5-8c9e-d740b47b4f1f",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0V8NB9Y3GC302F0Z7",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53EC",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0V8NB9Y3GC302F0Z2",
+                     *           "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53E7",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-d5f486a1-a43a-44c0-adbb-768fb1aa3c3a",
+                     *           "externalId": "ext-f567ee87-a681-430b-84d3-eedd92b775b6",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18285,17 +18285,17 @@ export interface operations {
                      *       },
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0Z5",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZC",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EH",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F0ZK",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53ER",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18341,7 +18341,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0V8NB9Y3GC302F0ZQ"
+                 *         "msg_01KF0E44M09GSV5HWEY1YX53EW"
                  *       ]
                  *     }
                  */
@@ -18473,12 +18473,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0V8NB9Y3GC302F10B",
-                     *           "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F109",
+                     *           "id": "call_01KF0E44M09GSV5HWEY1YX53FG",
+                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53FE",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *           "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -18586,12 +18586,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F11V",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F11S",
+                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53H0",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53GY",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -18738,12 +18738,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F13X",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F13V",
+                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53K2",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53K0",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -18843,12 +18843,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F15K",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F15H",
+                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53MR",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53MP",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -18999,18 +18999,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0V8NB9Y3GC302F18E",
-                     *       "conversationId": "cv_01KF0E44M0V8NB9Y3GC302F18C",
+                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53QK",
+                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53QH",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "endedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -19169,14 +19169,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0V8NB9Y3GC302F1BM",
+                     *       "id": "att_01KF0E44M09GSV5HWEY1YX53TS",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0V8NB9Y3GC302EXR4/att_01KF0E44M0V8NB9Y3GC302F1BM?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T145207Z&X-Amz-Expires=900&X-Amz-Signature=28a9cc30b4951650213e441c0e8c485e8687a03cfc1abce2413bfc25dd1ac5b7&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M09GSV5HWEY1YX52ME/att_01KF0E44M09GSV5HWEY1YX53TS?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T152643Z&X-Amz-Expires=900&X-Amz-Signature=4a878fdfe67d8318ff79beb8522ccfbb9d1b770309eb541c54b0f3f68658e8c9&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -19290,17 +19290,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0V8NB9Y3GC302F1BP",
+                     *       "id": "att_01KF0E44M09GSV5HWEY1YX53TV",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0V8NB9Y3GC302EXR5",
+                     *       "uploadedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0V8NB9Y3GC302EXR4/att_01KF0E44M0V8NB9Y3GC302F1BP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T145207Z&X-Amz-Expires=300&X-Amz-Signature=5d9c2bcb46cb1e9f8cff5a3fb4a4da65d7da93f472b4769f2aa55308e9b39c1f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M09GSV5HWEY1YX52ME/att_01KF0E44M09GSV5HWEY1YX53TV?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T152643Z&X-Amz-Expires=300&X-Amz-Signature=ae43466aefc4888dd6b8c405f96019e346324685f62ad1d237b75f8088f29057&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
