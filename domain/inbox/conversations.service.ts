@@ -4,6 +4,7 @@ import { readContact } from '../contacts/contacts.service';
 import { isManager, systemActor, type CallerContext } from '../shared/context';
 import { retryLostRaces } from '../shared/retry';
 import type { CoreDeps } from '../shared/deps';
+import { assertActiveUser } from '../users/active-user';
 import { conflict, DomainError, forbidden, invalid, invalidReference, limitExceeded, lostRace, notFound, stale } from '../shared/errors';
 
 const unprocessable = (why: string) => new DomainError('unprocessable', why);
@@ -93,11 +94,6 @@ export function assertCanReply(caller: CallerContext, item: ConversationItem): v
   }
   if (isManager(caller) || !item.assigneeId || item.assigneeId === caller.userId) return;
   throw forbidden('This conversation is assigned to another user: only they, an owner or an admin can reply or change it');
-}
-
-async function assertActiveUser(deps: CoreDeps, workspaceId: string, userId: string, field: string) {
-  const { data } = await deps.db.entities.user.get({ workspaceId, userId }).go();
-  if (!data || data.status !== 'active') throw invalidReference(field, 'No active user with this id in the workspace');
 }
 
 const participant = (actorKind: Participant['actorKind'], id: string, addedBy: string, addedAt: string): Participant => ({

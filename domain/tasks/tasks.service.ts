@@ -9,7 +9,8 @@ import {
 } from '../anchors/anchors';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, forbidden, invalidReference, LostRace, lostRace, notFound, stale } from '../shared/errors';
+import { assertActiveUser } from '../users/active-user';
+import { conflict, forbidden, LostRace, lostRace, notFound, stale } from '../shared/errors';
 import { renderMarkdown } from '../shared/markdown';
 import type { Page } from '../shared/pagination';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
@@ -124,11 +125,6 @@ async function readTask(deps: CoreDeps, workspaceId: string, taskId: string, con
 function assertCanWriteTask(caller: CallerContext, item: TaskItem): void {
   if (isManager(caller) || !item.assigneeId || item.assigneeId === caller.userId) return;
   throw forbidden('This task is assigned to another user: only they, an owner or an admin can change it');
-}
-
-async function assertActiveUser(deps: CoreDeps, workspaceId: string, userId: string, field: string) {
-  const { data } = await deps.db.entities.user.get({ workspaceId, userId }).go();
-  if (!data || data.status !== 'active') throw invalidReference(field, 'No active user with this id in the workspace');
 }
 
 const now = (deps: CoreDeps) => deps.clock.nowIso();
