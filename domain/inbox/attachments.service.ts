@@ -1,6 +1,6 @@
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, invalid, limitExceeded, notFound, type FieldIssue } from '../shared/errors';
+import { conflict, DomainError, invalid, limitExceeded, notFound, type FieldIssue, unprocessable } from '../shared/errors';
 import type { BlobStore } from '../shared/ports';
 import type { TxEntities } from '../store/db';
 import { attachmentObjectKey, attachmentKinds, attachmentStatuses } from './attachment.entity';
@@ -225,7 +225,7 @@ export async function prepareAttachments(
     return problem ? [{ field: field(index), message: problem, code: 'unprocessable' }] : [];
   });
   if (notReady.length > 0) {
-    throw new DomainError('unprocessable', notReady[0]!.message, { fields: notReady });
+    throw unprocessable(notReady[0]!.message, { fields: notReady });
   }
 
   return {

@@ -1,7 +1,7 @@
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, limitExceeded, lostRace, notFound, stale } from '../shared/errors';
+import { conflict, limitExceeded, lostRace, notFound, stale, unprocessable } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
@@ -60,7 +60,6 @@ const defaultChannel: Record<InboxChannel, CallChannel> = {
 };
 
 const callRef = (callId: string) => ({ type: 'call' as const, id: callId });
-const unprocessable = (why: string) => new DomainError('unprocessable', why);
 const callChangedMeanwhile = () => lostRace('The call or its conversation');
 
 function toCall(item: CallItem): Call {

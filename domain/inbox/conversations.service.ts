@@ -5,9 +5,8 @@ import { isManager, systemActor, type CallerContext } from '../shared/context';
 import { retryLostRaces } from '../shared/retry';
 import type { CoreDeps } from '../shared/deps';
 import { assertActiveUser } from '../users/active-user';
-import { conflict, DomainError, forbidden, invalid, invalidReference, limitExceeded, lostRace, notFound, stale } from '../shared/errors';
+import { conflict, forbidden, invalid, invalidReference, limitExceeded, lostRace, notFound, stale, unprocessable } from '../shared/errors';
 
-const unprocessable = (why: string) => new DomainError('unprocessable', why);
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import { claimGuard } from '../store/unique-guard-ops';
 import { isConditionFailure, writeTransaction } from '../store/transaction';

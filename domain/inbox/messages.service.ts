@@ -5,7 +5,7 @@ import { createContactInput } from '../contacts/contacts.schemas';
 import { createContact } from '../contacts/contacts.service';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalidReference, isConflict, LostRace, lostRace, notFound } from '../shared/errors';
+import { DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
@@ -119,7 +119,6 @@ export const lastMessageOf = (item: MessageItem): LastMessage => ({
   createdAt: item.createdAt,
 });
 
-const unprocessable = (why: string, details: Record<string, unknown> = {}) => new DomainError('unprocessable', why, details);
 
 /** The guard that stores an external message id once per workspace and channel: its owner is `<conversationId>/<messageId>`. */
 const externalIdGuard = (workspaceId: string, channel: string, externalId: string) => ({

@@ -131,6 +131,8 @@ export const limitExceeded = (field: string, message: string, limit: number) =>
 /** An id in the request names no (usable) record: 422 `invalid_reference` naming the field. */
 export const invalidReference = (field: string, message: string) =>
   new DomainError('invalid_reference', message, { fields: [{ field, message, code: 'invalid_reference' }] });
+/** A request the rules refuse for what it asks, not for its shape: 422 `unprocessable` (details say more). */
+export const unprocessable = (why: string, details: Record<string, unknown> = {}) => new DomainError('unprocessable', why, details);
 export const stale = () =>
   new DomainError(
     'precondition_failed',
