@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { addScoreInput, qualificationSources, setQualificationInput } from '../contacts/scoring.schemas';
 import { recordId } from '../shared/ids';
+import { isoTime } from '../shared/iso-time';
 import { pageQuerySchema } from '../shared/pagination';
 import { conversationKinds, conversationStatuses, inboxChannels } from './inbox.entity';
 
@@ -11,11 +12,6 @@ export type InboxChannel = (typeof inboxChannels)[number];
 /** A conversation holds at most this many participants (users and contacts). */
 export const maxParticipants = 50;
 
-/** An ISO 8601 time with an offset, stored in UTC so keys sort by time. */
-export const isoTime = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value).toISOString())
-  .meta({ description: 'ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z' });
 
 /** The channels a contact is reached on (the internal channel is between users). */
 export const contactChannels = ['email', 'sms', 'whatsapp', 'telegram'] as const;

@@ -3,7 +3,8 @@ import { countryCode } from '../contacts/contacts.schemas';
 import { recordId } from '../shared/ids';
 import { attachmentId, maxAttachmentsPerMessage, messageAttachmentSchema } from './attachments.schemas';
 import { pageQuerySchema } from '../shared/pagination';
-import { contactChannels, conversationId, isoTime } from './conversations.schemas';
+import { isoTime } from '../shared/iso-time';
+import { contactChannels, conversationId } from './conversations.schemas';
 import { authorKinds, inboxChannels, messageKinds } from './inbox.entity';
 
 /** A message body holds at most this many characters (a long email fits; a file goes as an attachment). */

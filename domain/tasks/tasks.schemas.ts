@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordId } from '../shared/ids';
+import { isoTime } from '../shared/iso-time';
 import { allAnchorKinds, anchorInput, anchorQuery, anchorSchema } from '../anchors/anchors';
 import { pageQuerySchema } from '../shared/pagination';
 
@@ -12,11 +13,6 @@ export type TaskStatus = (typeof taskStatuses)[number];
 export const taskAnchorKinds = allAnchorKinds;
 
 const userId = z.string().min(1).max(64);
-/** An ISO 8601 time with an offset, stored in UTC (`2026-02-01T17:00:00.000Z`) so keys sort by time. */
-const isoTime = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value).toISOString())
-  .meta({ description: 'ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z' });
 const title = z.string().trim().min(1).max(300);
 const description = z.string().max(20_000).meta({ description: 'Markdown (rendered like notes)' });
 const anchor = anchorInput(taskAnchorKinds, 'TaskAnchorInput');
