@@ -1,0 +1,76 @@
+import type { ChannelKind } from '../contacts/channels';
+
+/**
+ * What one record of an import file becomes once read and normalised (domain/imports/row-*.ts), and
+ * what the writer (domain/imports/import-writer.ts) dedupes and stores. The reader knows the file; the
+ * writer knows the table: rules that need the table (owner, custom fields, existing contacts) are the
+ * writer's.
+ */
+
+/** Where a record sits in its file: both numbers are 1-based. */
+export interface RowPosition {
+  /** Data row number: the header is not counted, blank records are. */
+  row: number;
+  /** Physical line where the record starts (a quoted field may span lines). */
+  line: number;
+}
+
+/** The contact fields an import column can fill (besides name, channels, tags, owner, custom fields). */
+export const importableTextFields = ['jobTitle', 'role', 'segment', 'city', 'state', 'country', 'companyName'] as const;
+export type ImportableTextField = (typeof importableTextFields)[number];
+
+export interface ImportCandidate extends RowPosition {
+  /** As given, or the first valid channel value when the row has no name. */
+  name: string;
+  /** Whether `name` came from the file (false: derived from a channel). */
+  named: boolean;
+  /** Normalised values, deduplicated, in file order; at least one email or phone. */
+  channels: { kind: ChannelKind; value: string }[];
+  fields: Partial<Record<ImportableTextField, string>>;
+  /** Raw text by custom field key; the writer validates it against the workspace's catalogue. */
+  customFields: Record<string, string>;
+  /** Tags from the row's tag columns (the job's tags are the writer's to add). */
+  tags: string[];
+  /** An owner named in the row (a user's email or id); the writer resolves it. */
+  owner?: string;
+  /** The record's fields as read, for the error report. */
+  raw: string[];
+}
+
+/**
+ * Why a row was not imported. Documented in the README; every rejected row carries exactly one.
+ * - `no_channel`: no email or phone at all;
+ * - `invalid_email` / `invalid_phone`: the row's only email / phone values are not valid;
+ * - `too_long`: a value exceeds its field's limit;
+ * - `too_many_channels`: more channel values than a contact may hold;
+ * - `unknown_owner`: the owner column names no active user of the workspace;
+ * - `invalid_custom_field`: a value the custom field's type does not accept;
+ * - `channel_conflict`: the row's values belong to different existing contacts that it may not join;
+ * - `malformed_record`: the record could not be parsed (e.g. an unclosed quote), or has more fields
+ *   than the header.
+ */
+export const rejectCodes = [
+  'no_channel',
+  'invalid_email',
+  'invalid_phone',
+  'too_long',
+  'too_many_channels',
+  'unknown_owner',
+  'invalid_custom_field',
+  'channel_conflict',
+  'malformed_record',
+] as const;
+export type RejectCode = (typeof rejectCodes)[number];
+
+export interface RowRejection extends RowPosition {
+  code: RejectCode;
+  /** The column (header text) the problem is in, when there is one. */
+  column?: string;
+  message: string;
+  raw: string[];
+}
+
+export type NormalisedRow =
+  | { kind: 'blank'; position: RowPosition }
+  | { kind: 'candidate'; candidate: ImportCandidate }
+  | { kind: 'rejected'; rejection: RowRejection };
