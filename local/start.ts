@@ -114,6 +114,8 @@ async function main() {
       failureFile: join(inMemory ? process.cwd() : dataDir, 'stream-failures.jsonl'),
     });
     stops.push(() => poller.stop());
+    // What the demo seed wrote reaches the consumers (metrics, tag usage, unread totals) before the banner.
+    await poller.drain({ timeoutMs: 120_000 });
     const runner = await startQueueRunner({
       endpoint: aws.endpoint,
       queues: await Promise.all(

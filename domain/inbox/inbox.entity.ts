@@ -12,8 +12,11 @@
  * - who read a message: pk WS#<ws>#MSG#<messageId>, sk READ#<userId> (messageReceipt, one Query)
  * - a user's unread messages, newest first: gsi1 pk WS#<ws>#UNREAD#<userId>, sk <messageId>; in one
  *   conversation: gsi2 pk WS#<ws>#UNREAD#<userId>#<conversationId> (both sparse: only unread receipts)
- * - a user's unread counts: pk WS#<ws>#UNREAD#<userId>, sk CONV#<conversationId> (unreadCounter, one
- *   Query); the counters of one conversation: gsi1 pk WS#<ws>#UNREADCONV#<conversationId>
+ * - a user's unread counters: pk WS#<ws>#UNREAD#<userId>, sk CONV#<conversationId> (unreadCounter);
+ *   latest unread first: gsi2 pk WS#<ws>#UNREADBY#<userId>, sk <lastUnreadAt>#<conversationId> (a page
+ *   is one Query); the counters of one conversation: gsi1 pk WS#<ws>#UNREADCONV#<conversationId>
+ * - a user's unread totals per view: pk WS#<ws>#UNREAD#<userId>, sk #TOTALS (unreadTotals, one GetItem;
+ *   kept from the counters' stream records by the unread-totals consumer)
  */
 export const conversationKinds = ['contact', 'direct'] as const;
 export const conversationStatuses = ['open', 'pending', 'snoozed', 'resolved'] as const;
@@ -358,6 +361,53 @@ export const unreadCounterSchema = {
         casing: 'none',
       },
       sk: { field: 'gsi1sk', composite: ['userId'], template: '${userId}', casing: 'none' },
+    },
+    byLatestUnread: {
+      index: 'gsi2',
+      pk: {
+        field: 'gsi2pk',
+        composite: ['workspaceId', 'userId'],
+        template: 'WS#${workspaceId}#UNREADBY#${userId}',
+        casing: 'none',
+      },
+      sk: {
+        field: 'gsi2sk',
+        composite: ['lastUnreadAt', 'conversationId'],
+        template: '${lastUnreadAt}#${conversationId}',
+        casing: 'none',
+      },
+    },
+  },
+} as const;
+
+/**
+ * A user's unread messages in total and per view (`all`: contact conversations; `mine`: assigned to
+ * them; `unassigned`: in the pool; `direct`), and how many conversations hold them. Not written by the
+ * requests that change counters: a message in a pool conversation changes every user's counter, and
+ * one shared totals item per user in those transactions would make concurrent messages conflict. The
+ * unread-totals stream consumer adds each counter change's difference instead, exactly once.
+ */
+export const unreadTotalsSchema = {
+  model: { service: 'crm', entity: 'unreadTotals', version: '1' },
+  attributes: {
+    workspaceId: { type: 'string', required: true, readOnly: true },
+    userId: { type: 'string', required: true, readOnly: true },
+    total: { type: 'number' },
+    mine: { type: 'number' },
+    unassigned: { type: 'number' },
+    all: { type: 'number' },
+    direct: { type: 'number' },
+    conversations: { type: 'number' },
+  },
+  indexes: {
+    byUser: {
+      pk: {
+        field: 'pk',
+        composite: ['workspaceId', 'userId'],
+        template: 'WS#${workspaceId}#UNREAD#${userId}',
+        casing: 'none',
+      },
+      sk: { field: 'sk', composite: [], template: '#TOTALS', casing: 'none' },
     },
   },
 } as const;

@@ -145,15 +145,19 @@ export type Receipt = z.infer<typeof receiptSchema>;
 
 export const listUnreadQuery = pageQuerySchema;
 
+export const unreadCountsQuery = pageQuerySchema;
+
 export const unreadCountsSchema = z
   .object({
     total: z.number().int().meta({ description: 'Unread messages for the caller, all conversations' }),
     views: z
       .object({ mine: z.number().int(), unassigned: z.number().int(), all: z.number().int(), direct: z.number().int() })
       .meta({ description: 'Unread messages for the caller per view (`all`: every contact conversation)' }),
+    conversationsWithUnread: z.number().int().meta({ description: 'How many conversations hold them' }),
     conversations: z
       .array(z.object({ conversationId: z.string(), unread: z.number().int(), lastUnreadAt: z.string().nullable() }))
-      .meta({ description: 'The conversations with unread messages for the caller, latest unread first' }),
+      .meta({ description: 'A page of the conversations with unread messages for the caller, latest unread first' }),
+    nextCursor: z.string().nullable().meta({ description: 'Pass back as `cursor` for the next page of conversations; null on the last' }),
   })
   .meta({ id: 'UnreadCounts' });
 export type UnreadCounts = z.infer<typeof unreadCountsSchema>;

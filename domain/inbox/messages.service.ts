@@ -7,6 +7,7 @@ import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
+import { readUnreadTotals } from './unread-totals.service';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
 import { isConditionFailure } from '../store/transaction';
@@ -583,30 +584,31 @@ export async function listUnread(deps: CoreDeps, caller: CallerContext, query: P
 }
 
 /**
- * The caller's unread counts, per conversation and per view, from their counter items: one Query of
- * their counters' partition (a counter per conversation they have received messages in).
+ * The caller's unread counts: totals per view from their totals item (one GetItem), and a page of
+ * their conversations with unread messages, latest unread first (one Query), read in parallel: the
+ * cost does not grow with how many conversations are unread. The totals are kept by a stream
+ * consumer, so they trail a change by about a second; the page is read at once.
  */
-export async function unreadCounts(deps: CoreDeps, caller: CallerContext): Promise<UnreadCounts> {
-  const { data } = await deps.db.entities.unreadCounter.query
-    .byUser({ workspaceId: caller.workspaceId, userId: caller.userId })
-    .go({ pages: 'all' });
-  const views = { mine: 0, unassigned: 0, all: 0, direct: 0 };
-  let total = 0;
-  const conversations: UnreadCounts['conversations'] = [];
-  for (const counter of data) {
-    const unread = Math.max(0, counter.unread);
-    if (unread === 0) continue;
-    total += unread;
-    if (counter.kind === 'direct') views.direct += unread;
-    else {
-      views.all += unread;
-      if (counter.assigneeKey === caller.userId) views.mine += unread;
-      if (counter.assigneeKey === 'none') views.unassigned += unread;
-    }
-    conversations.push({ conversationId: counter.conversationId, unread, lastUnreadAt: counter.lastUnreadAt ?? null });
-  }
-  conversations.sort((a, b) => (b.lastUnreadAt ?? '').localeCompare(a.lastUnreadAt ?? ''));
-  return { total, views, conversations };
+export async function unreadCounts(deps: CoreDeps, caller: CallerContext, query: PageQuery): Promise<UnreadCounts> {
+  const { workspaceId, userId } = caller;
+  const [totals, page] = await Promise.all([
+    readUnreadTotals(deps, caller),
+    deps.db.entities.unreadCounter.query
+      .byLatestUnread({ workspaceId, userId })
+      .where((attr, { gt }) => gt(attr.unread, 0))
+      .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(workspaceId, query.cursor) ?? null }),
+  ]);
+  return {
+    total: totals.total,
+    views: { mine: totals.mine, unassigned: totals.unassigned, all: totals.all, direct: totals.direct },
+    conversationsWithUnread: totals.conversations,
+    conversations: page.data.map((counter) => ({
+      conversationId: counter.conversationId,
+      unread: counter.unread,
+      lastUnreadAt: counter.lastUnreadAt ?? null,
+    })),
+    nextCursor: page.cursor ?? null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import {
   messageReceiptSchema,
   messageSchema,
   unreadCounterSchema,
+  unreadTotalsSchema,
 } from '../inbox/inbox.entity';
 import { attachmentSchema } from '../inbox/attachment.entity';
 import { callSchema } from '../inbox/call.entity';
@@ -70,6 +71,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       messageAuthorMove: new Entity(messageAuthorMoveSchema),
       messageReceipt: new Entity(messageReceiptSchema),
       unreadCounter: new Entity(unreadCounterSchema),
+      unreadTotals: new Entity(unreadTotalsSchema),
       attachment: new Entity(attachmentSchema),
       call: new Entity(callSchema),
     },

@@ -55,7 +55,7 @@ export const handler = createHttpHandler('inbox', {
     return replayed ? json(200, result) : result;
   },
   listUnreadMessages: ({ caller, query }, deps) => listUnread(deps, caller, query),
-  getUnreadCounts: ({ caller }, deps) => unreadCounts(deps, caller),
+  getUnreadCounts: ({ caller, query }, deps) => unreadCounts(deps, caller, query),
   markMessagesRead: ({ caller, body }, deps) => markRead(deps, caller, body),
   getInboxCounts: ({ caller }, deps) => inboxCounts(deps, caller),
   getConversation: ({ caller, params }, deps) => getConversation(deps, caller, params.conversationId),

@@ -39,4 +39,17 @@ export const streamConsumers: StreamConsumerDefinition[] = [
     // Contact items written or changed: the consumer diffs the images' tags (most changes leave them alone).
     filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['contact'] } } } }],
   },
+  {
+    name: 'unread-totals',
+    entry: 'functions/streams/unread-totals.handler.ts',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 1,
+    retryAttempts: 10,
+    bisectBatchOnError: true,
+    // Every change of a user's unread counter, its deletion included (only the old image then).
+    filterPatterns: [
+      { eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['unreadCounter'] } } } },
+      { eventName: ['REMOVE'], dynamodb: { OldImage: { __edb_e__: { S: ['unreadCounter'] } } } },
+    ],
+  },
 ];

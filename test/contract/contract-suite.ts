@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declaredRefusals, namesRecordInPath, successStatuses } from '../../functions/http/openapi';
 import { honoursIfMatch, routeList, type OperationId } from '../../functions/http/routes';
 import { createTestStack, seedWorkspace, type ApiResponse, type TestStack } from '../support/test-stack';
+import { startTestStreams, type TestStreams } from '../support/test-streams';
 import { createDocumentValidator } from './document-validator';
 import { Ctx, scenarios, unknownIds, type Case, type Req } from './scenarios';
 
@@ -25,6 +26,7 @@ const notProducible: Record<number, string> = {
  */
 export function contractSuite(include: (route: (typeof routeList)[number]) => boolean): void {
   let stack: TestStack;
+  let streams: TestStreams;
   let ctx: Ctx;
   let validator: ReturnType<typeof createDocumentValidator>;
   const observed = new Map<OperationId, Set<number>>();
@@ -33,8 +35,10 @@ export function contractSuite(include: (route: (typeof routeList)[number]) => bo
 
   beforeAll(async () => {
     stack = await createTestStack();
+    // What stream consumers keep is part of some answers (the unread totals).
+    streams = await startTestStreams(stack, ['unread-totals']);
     const [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
-    ctx = new Ctx(stack, acme, globex);
+    ctx = new Ctx(stack, acme, globex, streams);
     const document = await stack.api('GET', '/openapi.json');
     validator = createDocumentValidator(document.body);
   });
@@ -61,6 +65,7 @@ export function contractSuite(include: (route: (typeof routeList)[number]) => bo
       );
       writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
     }
+    await streams?.stop();
     await stack?.destroy();
   });
 

@@ -6,6 +6,7 @@ import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
 import type { OperationId } from '../../functions/http/routes';
 import type { ApiResponse, TestStack } from '../support/test-stack';
+import type { TestStreams } from '../support/test-streams';
 import { attachmentsScenarios } from './scenarios/attachments';
 import { callsScenarios } from './scenarios/calls';
 import { conversationsScenarios } from './scenarios/conversations';
@@ -78,7 +79,13 @@ export class Ctx {
     readonly stack: TestStack,
     readonly ws: Workspace,
     readonly other: Workspace,
+    private readonly streams?: TestStreams,
   ) {}
+
+  /** Waits until the stream consumers have handled every change so far (e.g. the unread totals). */
+  async settled(): Promise<void> {
+    await this.streams?.drain();
+  }
 
   async call(
     method: string,

@@ -180,6 +180,18 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
     });
     return { path: '/v1/inbox/unread-messages' };
   },
+  getUnreadCounts: async () => {
+    // Three contacts write in: three pool conversations with unread messages for every user.
+    await times(3, async (i) => {
+      await post('/v1/inbound-messages', {
+        channel: 'email',
+        from: `unread-${i}@example.com`,
+        body: `Unread ${i}`,
+        externalId: `cursor-unread-${i}`,
+      });
+    });
+    return { path: '/v1/inbox/unread' };
+  },
   listCalls: async ({ contacts: [contactId], otherContact }) => {
     const conversation = await post('/v1/conversations', { kind: 'contact', contactId, channel: 'whatsapp' });
     const other = await post('/v1/conversations', { kind: 'contact', contactId: otherContact, channel: 'whatsapp' });
@@ -216,8 +228,13 @@ afterAll(() => stack?.destroy());
 const get = (path: string, query: Record<string, string | number | undefined>, token = acme.owner.token) =>
   stack.api('GET', path, { token, query });
 
-/** A page's records: `items`, or a qualification's `history`. */
-const itemsOf = (res: ApiResponse) => (res.body.items ?? res.body.history) as { id?: string }[];
+/** A page's records: `items`, a qualification's `history`, or the unread counts' `conversations`. */
+const itemsOf = (res: ApiResponse) =>
+  (res.body.items ??
+    res.body.history ??
+    (res.body.conversations as { conversationId: string }[] | undefined)?.map((c) => ({ id: c.conversationId }))) as {
+    id?: string;
+  }[];
 
 function expectInvalidCursor(res: ApiResponse, what: string) {
   expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(400);

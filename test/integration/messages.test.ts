@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { startTestStreams, type TestStreams } from '../support/test-streams';
 
 // Scripted sessions of many requests: the full suite's load on 2 cores stretches them well past 30 s.
 vi.setConfig({ testTimeout: 120_000 });
@@ -13,9 +14,12 @@ let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 let globex: Awaited<ReturnType<typeof seedWorkspace>>;
 /** A second member of Acme. */
 let max: { user: { id: string }; token: string };
+/** The unread totals are kept by their stream consumer. */
+let streams: TestStreams;
 
 beforeAll(async () => {
   stack = await createTestStack();
+  streams = await startTestStreams(stack, ['unread-totals']);
   acme = await seedWorkspace(stack, 'Acme');
   globex = await seedWorkspace(stack, 'Globex');
   const user = await stack.api('POST', '/v1/users', {
@@ -25,7 +29,10 @@ beforeAll(async () => {
   const token = await stack.api('POST', '/v1/tokens', { token: acme.owner.token, body: { userId: user.body.id } });
   max = { user: user.body, token: token.body.token };
 });
-afterAll(() => stack.destroy());
+afterAll(async () => {
+  await streams?.stop();
+  await stack?.destroy();
+});
 
 const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
   const res = await promise;
@@ -40,7 +47,11 @@ let externalIds = 0;
 const inbound = (body: Record<string, unknown>, token = acme.owner.token) =>
   post(token, '/v1/inbound-messages', { channel: 'email', body: 'Hello?', externalId: `ext-${++externalIds}`, ...body });
 
-const unread = (token: string) => ok(get(token, '/v1/inbox/unread'));
+/** The caller's unread counts once the totals have caught up (every conversation: one page of 100). */
+const unread = async (token: string) => {
+  await streams.drain();
+  return ok(get(token, '/v1/inbox/unread', { limit: '100' }));
+};
 
 describe('direct conversations on the internal channel', () => {
   it('a message is unread for the other users only, until they read it', async () => {
@@ -250,14 +261,35 @@ describe('read state', () => {
     expect(data).toBeNull();
   });
 
-  it('reads cost: messages page = 1 Query + 1 GetItem; unread counts = 1 Query (the token is cached)', async () => {
+  it('reads cost: messages page = 1 Query + 1 GetItem; unread counts = 1 GetItem + 1 Query (the token is cached)', async () => {
     const res = await ok(inbound({ from: 'reads@example.com' }), 201);
+    await streams.drain();
     stack.calls.reset();
     await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}/messages`, { limit: '10' }));
     expect(stack.calls.counts).toEqual({ QueryCommand: 1, GetItemCommand: 1 });
     stack.calls.reset();
-    await unread(acme.owner.token);
-    expect(stack.calls.counts).toEqual({ QueryCommand: 1 });
+    await ok(get(acme.owner.token, '/v1/inbox/unread'));
+    expect(stack.calls.counts).toEqual({ QueryCommand: 1, GetItemCommand: 1 });
+  });
+
+  it('unread totals do not grow with the conversations, and the conversations page', async () => {
+    const conversations: string[] = [];
+    for (let i = 0; i < 7; i++) conversations.push((await ok(inbound({ from: `paged-${i}@example.com` }), 201)).conversationId);
+    const all = await unread(max.token);
+    expect(all.conversationsWithUnread).toBe(all.conversations.length);
+    expect(all.total).toBe(all.conversations.reduce((sum: number, c: any) => sum + c.unread, 0));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ok(get(max.token, '/v1/inbox/unread', { limit: '3', ...(cursor ? { cursor } : {}) }));
+      expect(page.conversations.length).toBeLessThanOrEqual(3);
+      expect(page.total).toBe(all.total);
+      seen.push(...page.conversations.map((c: any) => c.conversationId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(all.conversations.map((c: any) => c.conversationId));
+    // Latest unread first: the newest conversation leads.
+    expect(seen.indexOf(conversations[6]!)).toBeLessThan(seen.indexOf(conversations[0]!));
   });
 
   it('an assignment moves a user’s unread messages from the unassigned view to mine', async () => {
@@ -340,6 +372,26 @@ describe('unread counts equal a recount', () => {
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       expect(listed, user.user.id).toEqual(truth.get(user.user.id) ?? new Map());
+    }
+    // Each user's totals equal their counters summed per view (kept by the stream consumer).
+    for (const user of users) {
+      const { data: counters } = await stack.deps.db.entities.unreadCounter.query
+        .byUser({ workspaceId: acme.workspace.id, userId: user.user.id })
+        .go({ pages: 'all' });
+      const live = counters.filter((counter) => counter.unread > 0);
+      const sumOf = (keep: (counter: (typeof live)[number]) => boolean) =>
+        live.filter(keep).reduce((sum, counter) => sum + counter.unread, 0);
+      const counts = await unread(user.token);
+      expect({ total: counts.total, views: counts.views, conversations: counts.conversationsWithUnread }, user.user.id).toEqual({
+        total: sumOf(() => true),
+        views: {
+          mine: sumOf((c) => c.kind === 'contact' && c.assigneeKey === user.user.id),
+          unassigned: sumOf((c) => c.kind === 'contact' && c.assigneeKey === 'none'),
+          all: sumOf((c) => c.kind === 'contact'),
+          direct: sumOf((c) => c.kind === 'direct'),
+        },
+        conversations: live.length,
+      });
     }
     // Nothing a user did themselves is unread for them: the member's note, Max's reply.
     expect(truth.get(acme.member.user.id)?.get(a.conversationId)).toBe(2);

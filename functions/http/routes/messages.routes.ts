@@ -10,6 +10,7 @@ import {
   messageSchema,
   receiptSchema,
   sendMessageInput,
+  unreadCountsQuery,
   unreadCountsSchema,
 } from '../../../domain/inbox/messages.schemas';
 import { route, pageOf, type RouteDefinition } from '../route-definition';
@@ -91,7 +92,9 @@ export const messagesRoutes = {
     method: 'GET',
     path: '/v1/inbox/unread',
     summary: 'The caller’s unread counts: in total, per view and per conversation',
-    description: 'Served from the caller’s counter items (one query), never by reading messages.',
+    description:
+      'Totals from the caller’s totals item and a page of their conversations with unread messages (latest unread first) from their counters: two reads in parallel, whatever the number of conversations, never by reading messages. The totals are kept from the counters by a stream consumer and trail a change by about a second; the page is current.',
+    query: unreadCountsQuery,
     response: { status: 200, description: 'The counts', schema: unreadCountsSchema },
   }),
   markMessagesRead: route({

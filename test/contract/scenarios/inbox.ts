@@ -97,7 +97,13 @@ export const inboxScenarios: Partial<Record<OperationId, Scenario>> = {
     ],
   },
   listUnreadMessages: { ok: async () => ({ path: '/v1/inbox/unread-messages', query: { limit: '5' } }) },
-  getUnreadCounts: { ok: async () => ({ path: '/v1/inbox/unread' }) },
+  getUnreadCounts: {
+    ok: async (ctx) => {
+      // The totals are the stream consumer's: let it catch up, as a client would a second later.
+      await ctx.settled();
+      return { path: '/v1/inbox/unread', query: { limit: '5' } };
+    },
+  },
   markMessagesRead: {
     ok: async (ctx) => {
       const { message } = await directWithMessage(ctx);

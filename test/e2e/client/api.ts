@@ -1606,7 +1606,7 @@ export interface paths {
         };
         /**
          * The caller’s unread counts: in total, per view and per conversation
-         * @description Served from the caller’s counter items (one query), never by reading messages.
+         * @description Totals from the caller’s totals item and a page of their conversations with unread messages (latest unread first) from their counters: two reads in parallel, whatever the number of conversations, never by reading messages. The totals are kept from the counters by a stream consumer and trail a change by about a second; the page is current.
          */
         get: operations["getUnreadCounts"];
         put?: never;
@@ -3240,12 +3240,16 @@ export interface components {
                 all: number;
                 direct: number;
             };
-            /** @description The conversations with unread messages for the caller, latest unread first */
+            /** @description How many conversations hold them */
+            conversationsWithUnread: number;
+            /** @description A page of the conversations with unread messages for the caller, latest unread first */
             conversations: {
                 conversationId: string;
                 unread: number;
                 lastUnreadAt: string | null;
             }[];
+            /** @description Pass back as `cursor` for the next page of conversations; null on the last */
+            nextCursor: string | null;
         };
         MarkReadResult: {
             /** @description Messages that were unread for the caller and now are read */
@@ -18259,7 +18263,11 @@ export interface operations {
     };
     getUnreadCounts: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -18303,6 +18311,17 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["UnreadCounts"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, unknown or revoked token (`unauthenticated`) */

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadHandler } from '../../local/handlers';
+import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
+import { streamConsumers } from '../../functions/streams/stream-consumers';
+import { notCounted } from './dynamo-call-counter';
+import type { TestStack } from './test-stack';
+
+export interface TestStreams {
+  /** Resolves when the named consumers have handled every change written so far. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the named stream consumers of the app against a test stack's table, as `npm start` does, for
+ * tests that read what a consumer keeps (e.g. unread totals): write, `drain()`, then read. The
+ * consumers' DynamoDB calls are not counted in `stack.calls`.
+ */
+export async function startTestStreams(stack: TestStack, names: string[]): Promise<TestStreams> {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-streams-'));
+  const definitions = names.map((name) => {
+    const definition = streamConsumers.find((consumer) => consumer.name === name);
+    if (!definition) throw new Error(`No stream consumer named ${name}`);
+    return definition;
+  });
+  const poller: StreamPoller = await startStreamPoller({
+    endpoint: process.env.DYNAMODB_ENDPOINT!,
+    tableName: stack.tableName,
+    consumers: await Promise.all(
+      definitions.map(async (definition) => {
+        const handler = await loadHandler(definition.entry);
+        // Their writes are not the requests' cost: leave them out of `stack.calls`.
+        return { definition, handler: (...args: unknown[]) => notCounted.run(true, () => handler(...args)) };
+      }),
+    ),
+    failureFile: join(dir, 'failures.jsonl'),
+    pollIntervalMs: 20,
+    retryBaseDelayMs: 5,
+  });
+  return {
+    drain: () => poller.drain(),
+    async stop() {
+      await poller.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
