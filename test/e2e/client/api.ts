@@ -15660,7 +15660,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M09GSV5HWEY1YX52NA",
+                     *           "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRQD",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -15672,15 +15672,15 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
-                     *           "id": "cv_01KF0E44M09GSV5HWEY1YX52NE",
+                     *           "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "id": "cv_01KF0E44M00WC6MJXHQ0RJCRQH",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M09GSV5HWEY1YX52NA",
-                     *               "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *               "id": "ct_01KF0E44M00WC6MJXHQ0RJCRQD",
+                     *               "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15742,7 +15742,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52P2",
+                 *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRR5",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -15780,10 +15780,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52P6",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRR9",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52P2",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRR5",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15791,8 +15791,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52P2",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRR5",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15803,7 +15803,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15985,10 +15985,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52QR",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRSV",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52QM",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRSQ",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15997,8 +15997,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52QM",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRSQ",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16008,7 +16008,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16100,10 +16100,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52RY",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRV1",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52RT",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRTX",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -16112,8 +16112,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52RT",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRTX",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16123,7 +16123,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16271,25 +16271,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52V2",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRX5",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52TY",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRX1",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M09GSV5HWEY1YX52N2",
+                     *       "assigneeId": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52TY",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRX1",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52N2",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52N2",
+                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16300,7 +16300,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16415,10 +16415,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52WM",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRYQ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52WG",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRYK",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16427,14 +16427,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52WG",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRYK",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52MT",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRPX",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16444,7 +16444,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16560,7 +16560,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M09GSV5HWEY1YX52N2"
+                 *       "assigneeId": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -16579,25 +16579,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX52YD",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCS0G",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX52Y9",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCS0C",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M09GSV5HWEY1YX52N2",
+                     *       "assigneeId": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX52Y9",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCS0C",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52N2",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16608,7 +16608,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16747,7 +16747,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M09GSV5HWEY1YX52MT"
+                 *       "id": "usr_01KF0E44M00WC6MJXHQ0RJCRPX"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -16766,10 +16766,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX530Q",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCS2T",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX530K",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCS2P",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16778,13 +16778,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX530K",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCS2P",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M09GSV5HWEY1YX52MT",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRPX",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16795,7 +16795,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16945,10 +16945,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M09GSV5HWEY1YX532V",
+                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCS4Y",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX532Q",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCS4T",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16957,8 +16957,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M09GSV5HWEY1YX532Q",
-                     *           "addedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF"
+                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCS4T",
+                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16968,7 +16968,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17095,11 +17095,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M09GSV5HWEY1YX537D",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX537B",
+                     *           "id": "scr_01KF0E44M00WC6MJXHQ0RJCS9G",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCS9E",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17193,11 +17193,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M09GSV5HWEY1YX5359",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX5357",
+                     *       "id": "scr_01KF0E44M00WC6MJXHQ0RJCS7C",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCS7A",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17335,12 +17335,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M09GSV5HWEY1YX53B1",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53AZ",
+                     *           "id": "qual_01KF0E44M00WC6MJXHQ0RJCSD4",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSD2",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17435,12 +17435,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M09GSV5HWEY1YX538X",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX538V",
+                     *       "id": "qual_01KF0E44M00WC6MJXHQ0RJCSB0",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSAY",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17578,10 +17578,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53CD",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53CB",
+                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSEG",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSEE",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "authorUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -17684,10 +17684,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M09GSV5HWEY1YX53CS",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53CB",
+                     *       "id": "msg_01KF0E44M00WC6MJXHQ0RJCSEW",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSEE",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "authorUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -17830,10 +17830,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M09GSV5HWEY1YX53DF",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53CB",
+                     *       "id": "msg_01KF0E44M00WC6MJXHQ0RJCSFJ",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSEE",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "authorUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -17921,7 +17921,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M09GSV5HWEY1YX52MT",
+                     *           "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPX",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -17993,9 +17993,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-a1b89207@example.com",
+                 *       "from": "in-43044ce1@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-f567ee87-a681-430b-84d3-eedd92b775b6",
+                 *       "externalId": "ext-cda6541a-048d-4259-8413-f244774a8760",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -18031,23 +18031,23 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M09GSV5HWEY1YX53EC",
-                     *         "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
+                     *         "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGF",
+                     *         "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53E7",
+                     *         "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGA",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-f567ee87-a681-430b-84d3-eedd92b775b6",
+                     *         "externalId": "ext-cda6541a-048d-4259-8413-f244774a8760",
                      *         "attachments": [],
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
-                     *       "contactId": "ct_01KF0E44M09GSV5HWEY1YX53E7",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
+                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGA",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -18172,50 +18172,50 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53ET",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53ER",
+                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGX",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGV",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53EN",
+                     *           "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGR",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-39038be2-7105-478e-b008-1a8c51a1dfd2",
+                     *           "externalId": "ext-d9c1d1d3-7304-411c-b295-3edf5370d68c",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53EK",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EH",
+                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGP",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGM",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53EE",
+                     *           "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGH",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-a2307a43-5c8d-4ec5-8c9e-d740b47b4f1f",
+                     *           "externalId": "ext-3b852f71-349b-486a-b336-7d15ca02aec7",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M09GSV5HWEY1YX53EC",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
+                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGF",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M09GSV5HWEY1YX53E7",
+                     *           "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGA",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-f567ee87-a681-430b-84d3-eedd92b775b6",
+                     *           "externalId": "ext-cda6541a-048d-4259-8413-f244774a8760",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18291,23 +18291,25 @@ export interface operations {
                      *         "all": 3,
                      *         "direct": 0
                      *       },
+                     *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EA",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGV",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53EH",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGM",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53ER",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
-                     *       ]
+                     *       ],
+                     *       "nextCursor": null
                      *     }
                      */
                     "application/json": components["schemas"]["UnreadCounts"];
@@ -18360,7 +18362,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M09GSV5HWEY1YX53EW"
+                 *         "msg_01KF0E44M00WC6MJXHQ0RJCSGZ"
                  *       ]
                  *     }
                  */
@@ -18492,12 +18494,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M09GSV5HWEY1YX53FG",
-                     *           "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53FE",
+                     *           "id": "call_01KF0E44M00WC6MJXHQ0RJCSHK",
+                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSHH",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *           "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -18605,12 +18607,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53H0",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53GY",
+                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSK3",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSK1",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -18757,12 +18759,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53K2",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53K0",
+                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSN5",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSN3",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -18862,12 +18864,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53MR",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53MP",
+                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSPV",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSPS",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19018,18 +19020,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M09GSV5HWEY1YX53QK",
-                     *       "conversationId": "cv_01KF0E44M09GSV5HWEY1YX53QH",
+                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSSP",
+                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSSM",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "endedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -19188,14 +19190,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M09GSV5HWEY1YX53TS",
+                     *       "id": "att_01KF0E44M00WC6MJXHQ0RJCSWW",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M09GSV5HWEY1YX52ME/att_01KF0E44M09GSV5HWEY1YX53TS?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T152643Z&X-Amz-Expires=900&X-Amz-Signature=4a878fdfe67d8318ff79beb8522ccfbb9d1b770309eb541c54b0f3f68658e8c9&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WC6MJXHQ0RJCRPH/att_01KF0E44M00WC6MJXHQ0RJCSWW?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T162109Z&X-Amz-Expires=900&X-Amz-Signature=9804c3e03b0e364a27e22943c5e9fb05e17a41694b1a6b903e3d7fb1508c8dde&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -19309,17 +19311,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M09GSV5HWEY1YX53TV",
+                     *       "id": "att_01KF0E44M00WC6MJXHQ0RJCSWY",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M09GSV5HWEY1YX52MF",
+                     *       "uploadedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M09GSV5HWEY1YX52ME/att_01KF0E44M09GSV5HWEY1YX53TV?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T152643Z&X-Amz-Expires=300&X-Amz-Signature=ae43466aefc4888dd6b8c405f96019e346324685f62ad1d237b75f8088f29057&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WC6MJXHQ0RJCRPH/att_01KF0E44M00WC6MJXHQ0RJCSWY?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T162109Z&X-Amz-Expires=300&X-Amz-Signature=5ae81dcb951d3835933121736ae18b05db8403bf0b896ae5ae621d5f3edc5d54&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
