@@ -24,6 +24,13 @@ export interface JobQueue {
 export interface BlobStore {
   put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The object's bytes as a stream, from byte `start` (default 0) up to `end` (exclusive; default the
+   * end of the object), or undefined when there is no object. A `start` at or past the end gives an
+   * empty stream. Breaking out of the iteration releases the connection: never read a large object
+   * with `get`.
+   */
+  read(key: string, range?: { start?: number; end?: number }): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** The object's size and stored content type without its bytes, or undefined when there is none. */
   head(key: string): Promise<{ sizeBytes: number; contentType?: string } | undefined>;
   /**

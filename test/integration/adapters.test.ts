@@ -65,6 +65,23 @@ describe('S3 blob store on fauxqs', () => {
     expect(await blobs.get('exports/ws_1/nothing-here.csv')).toBeUndefined();
   });
 
+  it('streams byte ranges of an object, an empty stream past its end, undefined for a missing one', async () => {
+    const key = 'uploads/ws_1/jobs/job_1/contacts.csv';
+    await blobs.put(key, '0123456789', 'text/csv');
+    const text = async (stream: AsyncIterable<Uint8Array> | undefined) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of stream!) chunks.push(chunk);
+      return Buffer.concat(chunks).toString('utf8');
+    };
+
+    expect(await text(await blobs.read(key))).toBe('0123456789');
+    expect(await text(await blobs.read(key, { start: 4 }))).toBe('456789');
+    expect(await text(await blobs.read(key, { start: 2, end: 5 }))).toBe('234');
+    expect(await text(await blobs.read(key, { start: 10 }))).toBe('');
+    expect(await text(await blobs.read(key, { start: 3, end: 3 }))).toBe('');
+    expect(await blobs.read('uploads/ws_1/nothing.csv')).toBeUndefined();
+  });
+
   it('accepts a real HTTP PUT through the upload URL and serves it through the download URL', async () => {
     // Prepare
     const key = 'imports/ws_1/upload 1.csv';

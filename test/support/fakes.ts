@@ -39,11 +39,20 @@ export interface FakeBlobStore extends BlobStore {
   objects: Map<string, FakeBlob>;
   /** The stored object as UTF-8 text, or undefined. */
   text(key: string): string | undefined;
+  /** Every `read`: the range asked for and how many bytes the reader actually pulled. */
+  reads: { key: string; start: number; end?: number; bytesServed: number }[];
+}
+
+export interface FakeBlobStoreOptions {
+  /** `read` streams in chunks of this many bytes (default 64 KiB): small ones test chunk boundaries. */
+  readChunkBytes?: number;
 }
 
 /** URLs are `fake-blob://upload/<key>?...` and `fake-blob://download/<key>?...`: recognisable, never fetched. */
-export function fakeBlobStore(): FakeBlobStore {
+export function fakeBlobStore(options: FakeBlobStoreOptions = {}): FakeBlobStore {
   const objects = new Map<string, FakeBlob>();
+  const reads: FakeBlobStore['reads'] = [];
+  const chunkBytes = options.readChunkBytes ?? 65_536;
   const encode = (key: string) => key.split('/').map(encodeURIComponent).join('/');
   return {
     objects,
@@ -58,6 +67,23 @@ export function fakeBlobStore(): FakeBlobStore {
     async get(key) {
       const object = objects.get(key);
       return object ? Uint8Array.from(object.body) : undefined;
+    },
+    reads,
+    async read(key, range = {}) {
+      const object = objects.get(key);
+      if (!object) return undefined;
+      const start = range.start ?? 0;
+      const end = Math.min(range.end ?? object.body.length, object.body.length);
+      const read = { key, start, ...(range.end === undefined ? {} : { end: range.end }), bytesServed: 0 };
+      reads.push(read);
+      const body = Uint8Array.from(object.body);
+      return (async function* () {
+        for (let at = start; at < end; at += chunkBytes) {
+          const chunk = body.slice(at, Math.min(at + chunkBytes, end));
+          read.bytesServed += chunk.length;
+          yield chunk;
+        }
+      })();
     },
     async head(key) {
       const object = objects.get(key);

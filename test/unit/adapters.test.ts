@@ -119,6 +119,31 @@ describe('createS3BlobStore', () => {
     await expect(store().get('denied')).rejects.toThrow('Access Denied');
   });
 
+  it('reads a byte range as a stream, translating the exclusive end into an HTTP range', async () => {
+    const body = (async function* () {
+      yield new TextEncoder().encode('ell');
+    })();
+    s3.on(GetObjectCommand).resolves({ Body: body as never });
+    const missing = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    s3.on(GetObjectCommand, { Key: 'missing' }).rejects(missing);
+    s3.on(GetObjectCommand, { Key: 'short' }).rejects(Object.assign(new Error('Range Not Satisfiable'), { name: 'InvalidRange' }));
+    s3.on(HeadObjectCommand, { Key: 'k' }).resolves({ ContentLength: 5 });
+
+    const chunks: string[] = [];
+    for await (const chunk of (await store().read('k', { start: 1, end: 4 }))!) chunks.push(new TextDecoder().decode(chunk));
+    await store().read('k', { start: 7 });
+    await store().read('k');
+    const past = await store().read('short', { start: 99 });
+    const empty = await store().read('k', { start: 3, end: 3 });
+
+    expect(chunks).toEqual(['ell']);
+    expect(s3.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Range)).toEqual(['bytes=1-3', 'bytes=7-', undefined, 'bytes=99-']);
+    expect(await store().read('missing')).toBeUndefined();
+    for (const stream of [past, empty]) {
+      for await (const _chunk of stream!) expect.unreachable();
+    }
+  });
+
   it('presigns PUT and GET URLs for the key, signing the content type, without an empty-body checksum', async () => {
     s3.restore(); // presigning builds the request locally; it sends nothing
     // The SDK itself honours AWS_ENDPOINT_URL (the test setup points it at the emulator).

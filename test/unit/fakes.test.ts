@@ -33,6 +33,26 @@ describe('port fakes', () => {
     expect(await blobs.downloadUrl('a/c.txt', 30)).toBe('fake-blob://download/a/c.txt?expires=30');
   });
 
+  it('fakeBlobStore streams a byte range in chunks and records what was read', async () => {
+    const blobs = fakeBlobStore({ readChunkBytes: 2 });
+    await blobs.put('a/b.bin', new Uint8Array([0, 1, 2, 3, 4, 5, 6]), 'application/octet-stream');
+    const collect = async (stream: AsyncIterable<Uint8Array> | undefined) => {
+      const chunks: number[][] = [];
+      for await (const chunk of stream!) chunks.push([...chunk]);
+      return chunks;
+    };
+
+    expect(await collect(await blobs.read('a/b.bin'))).toEqual([[0, 1], [2, 3], [4, 5], [6]]);
+    expect(await collect(await blobs.read('a/b.bin', { start: 3, end: 6 }))).toEqual([[3, 4], [5]]);
+    expect(await collect(await blobs.read('a/b.bin', { start: 9 }))).toEqual([]);
+    expect(await blobs.read('missing')).toBeUndefined();
+    expect(blobs.reads).toEqual([
+      { key: 'a/b.bin', start: 0, bytesServed: 7 },
+      { key: 'a/b.bin', start: 3, end: 6, bytesServed: 3 },
+      { key: 'a/b.bin', start: 9, bytesServed: 0 },
+    ]);
+  });
+
   it('fakeMailer records each mail with its provider id', async () => {
     const mailer = fakeMailer();
     const mail = {

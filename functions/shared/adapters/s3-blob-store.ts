@@ -32,6 +32,33 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
       }
     },
 
+    async read(key, range = {}) {
+      const start = range.start ?? 0;
+      const end = range.end;
+      try {
+        if (end !== undefined && end <= start) {
+          await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+          return emptyStream();
+        }
+        const result = await client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            // An HTTP range is inclusive at both ends.
+            ...(start > 0 || end !== undefined ? { Range: `bytes=${start}-${end === undefined ? '' : end - 1}` } : {}),
+          }),
+        );
+        // In Node the body is an http.IncomingMessage: async-iterable, and destroyed (the connection
+        // released) when a loop over it breaks.
+        return (result.Body as AsyncIterable<Uint8Array> | undefined) ?? emptyStream();
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        // 416: the range starts at or past the end of the object.
+        if (error instanceof Error && error.name === 'InvalidRange') return emptyStream();
+        throw error;
+      }
+    },
+
     async head(key) {
       try {
         const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -79,6 +106,8 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
     },
   };
 }
+
+async function* emptyStream(): AsyncIterable<Uint8Array> {}
 
 /** S3 answers a missing key with NoSuchKey on GET and a bodiless 404 (NotFound) on HEAD. */
 const isMissing = (error: unknown) =>
