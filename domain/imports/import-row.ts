@@ -35,6 +35,12 @@ export interface ImportCandidate extends RowPosition {
   owner?: string;
   /** The record's fields as read, for the error report. */
   raw: string[];
+  /**
+   * Channel values of the row that are not valid while another email or phone is: the contact is
+   * imported without them, and the report lists them (a row is rejected only when it has no valid
+   * email or phone at all).
+   */
+  dropped?: { kind: ChannelKind; column: string; value: string; message: string }[];
 }
 
 /**

@@ -1,0 +1,259 @@
+import { z } from 'zod';
+import { ImportFileError } from './import-file-error';
+
+/**
+ * Which contact field each column of an import file fills: the canonical headers (the template's and
+ * the export's, so an export re-imports as it is), the usual export headers of other CRMs and address
+ * books (recognised case-, space- and punctuation-insensitively), and an explicit mapping that
+ * overrides both.
+ */
+
+/** What a column can fill. `custom:<key>` (a custom field key) is the other target. */
+export const fieldTargets = [
+  'name',
+  'firstName',
+  'middleName',
+  'lastName',
+  'email',
+  'phone',
+  'whatsapp',
+  'telegram',
+  'linkedin',
+  'company',
+  'jobTitle',
+  'role',
+  'segment',
+  'city',
+  'state',
+  'country',
+  'tags',
+  'owner',
+  'ignore',
+] as const;
+export type FieldTarget = (typeof fieldTargets)[number];
+export type CustomTarget = `custom:${string}`;
+export type ColumnTarget = FieldTarget | CustomTarget;
+
+const customKeyPattern = /^[a-z][a-z0-9_]{0,39}$/;
+const customTargetPattern = /^custom:[a-z][a-z0-9_]{0,39}$/;
+
+export const isColumnTarget = (value: string): value is ColumnTarget =>
+  (fieldTargets as readonly string[]).includes(value) || customTargetPattern.test(value);
+
+export const columnTargetSchema = z
+  .union([
+    z.enum(fieldTargets),
+    z.string().regex(customTargetPattern, 'A custom field as custom:<key>, e.g. custom:plan'),
+  ])
+  .meta({
+    id: 'ImportColumnTarget',
+    description:
+      'The field a column fills: a contact field, `custom:<key>` for a custom field, or `ignore`. `firstName`, `middleName` and `lastName` are joined into the name when the row has no `name`.',
+  });
+
+/** An explicit mapping, header text → target, for the import job's input. */
+export const columnMappingSchema = z
+  .record(z.string().min(1).max(1000), columnTargetSchema)
+  .refine((mapping) => Object.keys(mapping).length <= 1000, 'At most 1,000 columns')
+  .meta({
+    id: 'ImportColumnMapping',
+    description:
+      'Column header (as in the file; case, spaces and punctuation do not matter) → field. It overrides the recognised headers; columns neither mapped nor recognised are not imported and are listed in the job result.',
+  });
+export type ColumnMapping = Record<string, string>;
+
+/**
+ * The canonical columns, in order: the import template's header, and the export's. Custom fields
+ * follow, one column each, headed `customFieldHeader(key)`. Several values in one cell (emails,
+ * phones, tags...) are separated by `multiValueSeparator`.
+ */
+export const canonicalColumns = [
+  { header: 'Name', target: 'name' },
+  { header: 'Email', target: 'email' },
+  { header: 'Phone', target: 'phone' },
+  { header: 'WhatsApp', target: 'whatsapp' },
+  { header: 'Telegram', target: 'telegram' },
+  { header: 'LinkedIn', target: 'linkedin' },
+  { header: 'Company', target: 'company' },
+  { header: 'Job Title', target: 'jobTitle' },
+  { header: 'Role', target: 'role' },
+  { header: 'Segment', target: 'segment' },
+  { header: 'City', target: 'city' },
+  { header: 'State', target: 'state' },
+  { header: 'Country', target: 'country' },
+  { header: 'Tags', target: 'tags' },
+  { header: 'Owner', target: 'owner' },
+] as const satisfies readonly { header: string; target: FieldTarget }[];
+
+export const customFieldHeaderPrefix = 'Custom: ';
+export const customFieldHeader = (key: string) => `${customFieldHeaderPrefix}${key}`;
+export const multiValueSeparator = ' ::: ';
+
+/** A header reduced for recognition: accents, case, spaces and punctuation dropped ("E-mail 1 - Value" → "email1value"). */
+export const headerKey = (header: string): string =>
+  header
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
+
+// Exact keys. English headers of HubSpot, Salesforce, Outlook, Google Contacts, Pipedrive, Zoho,
+// Apple/Thunderbird, and the commonest German, French and Spanish ones.
+const knownKeys: Record<string, FieldTarget> = {
+  ...keys('name', 'name fullname contactname displayname personname'),
+  ...keys('firstName', 'firstname givenname first forename vorname prenom'),
+  ...keys('middleName', 'middlename additionalname middle middlenames'),
+  ...keys('lastName', 'lastname familyname surname last nachname nomdefamille apellido apellidos'),
+  ...keys('email', 'emails emailadresse courriel adresseemail adressecourriel correo correoelectronico'),
+  ...keys('company', 'company companyname organization organisation organizationname organisationname organization1name organisation1name account accountname employer associatedcompany firma unternehmen entreprise societe empresa'),
+  ...keys('jobTitle', 'jobtitle position organizationtitle organisationtitle organization1title organisation1title jobposition designation funktion fonction poste cargo'),
+  ...keys('role', 'role'),
+  ...keys('segment', 'segment'),
+  ...keys('city', 'town ort stadt ville ciudad'),
+  ...keys('state', 'bundesland'),
+  ...keys('country', 'land pays pais'),
+  ...keys('tags', 'tags tag labels groupmembership categories'),
+  ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner'),
+};
+
+function keys(target: FieldTarget, list: string): Record<string, FieldTarget> {
+  return Object.fromEntries(list.split(' ').map((key) => [key, target]));
+}
+
+const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct)?';
+const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile)?';
+const address = '(?:mailing|business|home|other|primary|billing|shipping|work)?(?:address\\d*)?';
+const knownPatterns: [RegExp, FieldTarget][] = [
+  // "Email", "E-mail Address", "E-mail 2 Address" (Outlook), "E-mail 1 - Value" (Google), "Email - Work" (Pipedrive)
+  [new RegExp(`^${kindPrefix}e?mail\\d*(?:address(?:es)?)?\\d*${kindSuffix}$`), 'email'],
+  // "Phone Number", "Mobile Phone Number" (HubSpot), "Business Phone 2" (Outlook), "Phone 1 - Value" (Google);
+  // not faxes, not an assistant's or the company's number
+  [
+    new RegExp(
+      `^${kindPrefix}(?:mobile|cell)?(?:phone|telephone|tel|mobile|cell|cellphone|handy|telefon|mobiltelefon|telefono|portable|movil|celular)\\d*(?:number|no|nr)?\\d*${kindSuffix}$`,
+    ),
+    'phone',
+  ],
+  [/^whatsapp(?:number|phone|phonenumber|id)?$/, 'whatsapp'],
+  [/^telegram(?:username|handle|id|user|name)?$/, 'telegram'],
+  [/^linkedin(?:url|profile|profileurl|link)?$/, 'linkedin'],
+  [new RegExp(`^${address}city$`), 'city'],
+  [new RegExp(`^${address}(?:state|region|province|stateregion|stateprovince)$`), 'state'],
+  [new RegExp(`^${address}(?:country|countryregion|countryname|countrycode)$`), 'country'],
+];
+
+/**
+ * The target a header is recognised as, or undefined. `Title` is not decided here: it is a job title
+ * (Salesforce, Zoho) unless the file also has a job title column, then a name prefix (Outlook).
+ */
+export function recogniseHeader(header: string): ColumnTarget | undefined {
+  const custom = customTargetOf(header);
+  if (custom) return custom;
+  const key = headerKey(header);
+  if (key === '') return undefined;
+  const direct = recogniseKey(key);
+  if (direct) return direct;
+  // "Person - Name", "Person - Email - Work" (Pipedrive), "Contact Owner" (Salesforce, HubSpot)
+  for (const prefix of ['person', 'contact']) {
+    if (key.startsWith(prefix) && key.length > prefix.length) {
+      const target = recogniseKey(key.slice(prefix.length));
+      if (target) return target;
+    }
+  }
+  return undefined;
+}
+
+function recogniseKey(key: string): FieldTarget | undefined {
+  const known = knownKeys[key];
+  if (known) return known;
+  return knownPatterns.find(([pattern]) => pattern.test(key))?.[1];
+}
+
+/** `Custom: plan` → `custom:plan` (the key lower-cased); undefined when the rest is not a key. */
+function customTargetOf(header: string): CustomTarget | undefined {
+  const match = /^\s*custom\s*:\s*(.+?)\s*$/i.exec(header);
+  if (!match) return undefined;
+  const key = match[1]!.toLowerCase();
+  return customKeyPattern.test(key) ? `custom:${key}` : undefined;
+}
+
+export interface PlannedColumn {
+  /** 0-based position in the record. */
+  index: number;
+  header: string;
+  target: Exclude<ColumnTarget, 'ignore'>;
+  /** `mapping`: named by the explicit mapping; `recognised`: from its header. */
+  source: 'mapping' | 'recognised';
+}
+
+export interface SkippedColumn {
+  index: number;
+  header: string;
+  /** `unrecognised`: neither mapped nor recognised; `ignored`: mapped to `ignore` (or `Title` beside a job title). */
+  why: 'unrecognised' | 'ignored';
+}
+
+export interface ColumnPlan {
+  headers: string[];
+  /** The columns that are imported, in file order. */
+  columns: PlannedColumn[];
+  /** The columns that are not, for the report. */
+  skipped: SkippedColumn[];
+}
+
+/**
+ * Decides each column's target: the mapping first (by exact header, else by `headerKey`), then
+ * recognition. Refuses a mapping that names a column the file lacks (`unknown_column`, listing the
+ * headers) and a plan with no email or phone column (`no_channel_column`): every row would fail.
+ */
+export function planColumns(headers: string[], mapping: ColumnMapping = {}): ColumnPlan {
+  const byKey = new Map<string, number>();
+  headers.forEach((header, index) => {
+    const key = headerKey(header);
+    if (key !== '' && !byKey.has(key)) byKey.set(key, index);
+  });
+  const mapped = new Map<number, ColumnTarget>();
+  const unknown: string[] = [];
+  for (const [header, target] of Object.entries(mapping)) {
+    if (!isColumnTarget(target)) throw new ImportFileError('unknown_column', `"${target}" is not a field a column can fill`);
+    const exact = headers.flatMap((h, index) => (h === header ? [index] : []));
+    const indexes = exact.length > 0 ? exact : byKey.has(headerKey(header)) ? [byKey.get(headerKey(header))!] : [];
+    if (indexes.length === 0) unknown.push(header);
+    for (const index of indexes) mapped.set(index, target);
+  }
+  if (unknown.length > 0) {
+    throw new ImportFileError(
+      'unknown_column',
+      `The mapping names ${unknown.length === 1 ? 'a column' : 'columns'} the file does not have: ${unknown.map((h) => JSON.stringify(h)).join(', ')}. The file's columns: ${headers.map((h) => JSON.stringify(h)).join(', ')}`,
+      { unknownColumns: unknown, headers },
+    );
+  }
+
+  const recognised = headers.map((header) => (headerKey(header) === 'title' ? undefined : recogniseHeader(header)));
+  const hasJobTitle = headers.some((_, index) => (mapped.get(index) ?? recognised[index]) === 'jobTitle');
+  const columns: PlannedColumn[] = [];
+  const skipped: SkippedColumn[] = [];
+  headers.forEach((header, index) => {
+    const explicit = mapped.get(index);
+    let target: ColumnTarget | undefined = explicit ?? recognised[index];
+    let why: SkippedColumn['why'] = 'unrecognised';
+    if (target === undefined && headerKey(header) === 'title') {
+      if (hasJobTitle) why = 'ignored';
+      else target = 'jobTitle';
+    }
+    if (target === undefined || target === 'ignore') {
+      skipped.push({ index, header, why: target === 'ignore' ? 'ignored' : why });
+      return;
+    }
+    columns.push({ index, header, target, source: explicit ? 'mapping' : 'recognised' });
+  });
+
+  if (!columns.some((column) => column.target === 'email' || column.target === 'phone')) {
+    throw new ImportFileError(
+      'no_channel_column',
+      `No column holds emails or phone numbers, and every contact needs one: map a column to email or phone. The file's columns: ${headers.map((h) => JSON.stringify(h)).join(', ')}`,
+      { headers },
+    );
+  }
+  return { headers, columns, skipped };
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalColumns,
+  columnMappingSchema,
+  customFieldHeader,
+  headerKey,
+  planColumns,
+  recogniseHeader,
+} from '../../domain/imports/column-mapping';
+
+const targets = (headers: string[], mapping?: Record<string, string>) =>
+  Object.fromEntries(planColumns(headers, mapping).columns.map((column) => [column.header, column.target]));
+
+describe('header recognition', () => {
+  it('recognises every canonical header and custom field columns, so an export re-imports as it is', () => {
+    for (const { header, target } of canonicalColumns) expect(recogniseHeader(header)).toBe(target);
+    expect(recogniseHeader(customFieldHeader('plan'))).toBe('custom:plan');
+    expect(recogniseHeader('custom:  Renewal_Date ')).toBe('custom:renewal_date');
+    expect(recogniseHeader('Custom: not a key!')).toBeUndefined();
+  });
+
+  it('ignores case, spaces, punctuation and accents', () => {
+    expect(headerKey(' E-mail 1 - Value ')).toBe('email1value');
+    expect(recogniseHeader('E_MAIL')).toBe('email');
+    expect(recogniseHeader('  job   title ')).toBe('jobTitle');
+    expect(recogniseHeader('Prénom')).toBe('firstName');
+    expect(recogniseHeader('\ufeffName')).toBe('name');
+  });
+
+  it.each([
+    [
+      'Google Contacts',
+      ['Name', 'Given Name', 'Additional Name', 'Family Name', 'Group Membership', 'E-mail 1 - Type', 'E-mail 1 - Value', 'E-mail 2 - Value', 'Phone 1 - Type', 'Phone 1 - Value', 'Organization 1 - Name', 'Organization 1 - Title', 'Address 1 - City', 'Address 1 - Region', 'Address 1 - Country'],
+      { Name: 'name', 'Given Name': 'firstName', 'Additional Name': 'middleName', 'Family Name': 'lastName', 'Group Membership': 'tags', 'E-mail 1 - Value': 'email', 'E-mail 2 - Value': 'email', 'Phone 1 - Value': 'phone', 'Organization 1 - Name': 'company', 'Organization 1 - Title': 'jobTitle', 'Address 1 - City': 'city', 'Address 1 - Region': 'state', 'Address 1 - Country': 'country' },
+    ],
+    [
+      'Google Contacts (2023 format)',
+      ['First Name', 'Middle Name', 'Last Name', 'Labels', 'E-mail 1 - Label', 'E-mail 1 - Value', 'Phone 1 - Label', 'Phone 1 - Value', 'Organization Name', 'Organization Title'],
+      { 'First Name': 'firstName', 'Middle Name': 'middleName', 'Last Name': 'lastName', Labels: 'tags', 'E-mail 1 - Value': 'email', 'Phone 1 - Value': 'phone', 'Organization Name': 'company', 'Organization Title': 'jobTitle' },
+    ],
+    [
+      'Outlook',
+      ['Title', 'First Name', 'Middle Name', 'Last Name', 'Suffix', 'Company', 'Department', 'Job Title', 'Business City', 'Business State', 'Business Country/Region', 'Business Fax', 'Business Phone', 'Business Phone 2', 'Home Phone', 'Mobile Phone', "Assistant's Phone", 'Categories', 'E-mail Address', 'E-mail Type', 'E-mail Display Name', 'E-mail 2 Address', 'E-mail 3 Address'],
+      { 'First Name': 'firstName', 'Middle Name': 'middleName', 'Last Name': 'lastName', Company: 'company', 'Job Title': 'jobTitle', 'Business City': 'city', 'Business State': 'state', 'Business Country/Region': 'country', 'Business Phone': 'phone', 'Business Phone 2': 'phone', 'Home Phone': 'phone', 'Mobile Phone': 'phone', Categories: 'tags', 'E-mail Address': 'email', 'E-mail 2 Address': 'email', 'E-mail 3 Address': 'email' },
+    ],
+    [
+      'Salesforce',
+      ['Salutation', 'First Name', 'Last Name', 'Title', 'Account Name', 'Email', 'Phone', 'Mobile', 'Mailing City', 'Mailing State/Province', 'Mailing Country', 'Contact Owner', 'Lead Source'],
+      { 'First Name': 'firstName', 'Last Name': 'lastName', Title: 'jobTitle', 'Account Name': 'company', Email: 'email', Phone: 'phone', Mobile: 'phone', 'Mailing City': 'city', 'Mailing State/Province': 'state', 'Mailing Country': 'country', 'Contact Owner': 'owner' },
+    ],
+    [
+      'HubSpot',
+      ['Record ID', 'First Name', 'Last Name', 'Email', 'Phone Number', 'Mobile Phone Number', 'Company Name', 'Job Title', 'City', 'State/Region', 'Country/Region', 'Contact owner', 'Lifecycle Stage', 'WhatsApp Phone Number', 'LinkedIn URL'],
+      { 'First Name': 'firstName', 'Last Name': 'lastName', Email: 'email', 'Phone Number': 'phone', 'Mobile Phone Number': 'phone', 'Company Name': 'company', 'Job Title': 'jobTitle', City: 'city', 'State/Region': 'state', 'Country/Region': 'country', 'Contact owner': 'owner', 'WhatsApp Phone Number': 'whatsapp', 'LinkedIn URL': 'linkedin' },
+    ],
+    [
+      'Pipedrive',
+      ['Person - Name', 'Person - Email - Work', 'Person - Email - Home', 'Person - Phone - Mobile', 'Person - Organization', 'Person - Owner', 'Person - Labels'],
+      { 'Person - Name': 'name', 'Person - Email - Work': 'email', 'Person - Email - Home': 'email', 'Person - Phone - Mobile': 'phone', 'Person - Organization': 'company', 'Person - Owner': 'owner', 'Person - Labels': 'tags' },
+    ],
+    [
+      'Zoho',
+      ['Full Name', 'Email', 'Secondary Email', 'Phone', 'Other Phone', 'Account Name', 'Title', 'Mailing City', 'Tag'],
+      { 'Full Name': 'name', Email: 'email', 'Secondary Email': 'email', Phone: 'phone', 'Other Phone': 'phone', 'Account Name': 'company', Title: 'jobTitle', 'Mailing City': 'city', Tag: 'tags' },
+    ],
+  ])('recognises the export headers of %s', (_vendor, headers, expected) => {
+    expect(targets(headers)).toEqual(expected);
+  });
+
+  it('reads Outlook’s Title as a name prefix beside a Job Title column, as a job title without one', () => {
+    const outlook = planColumns(['Title', 'First Name', 'Job Title', 'Email']);
+    expect(outlook.skipped).toEqual([{ index: 0, header: 'Title', why: 'ignored' }]);
+    expect(targets(['Title', 'Email'])).toEqual({ Title: 'jobTitle', Email: 'email' });
+  });
+
+  it('lists the columns it does not import', () => {
+    const plan = planColumns(['Email', 'Notes', '', 'Lifecycle Stage']);
+
+    expect(plan.skipped).toEqual([
+      { index: 1, header: 'Notes', why: 'unrecognised' },
+      { index: 2, header: '', why: 'unrecognised' },
+      { index: 3, header: 'Lifecycle Stage', why: 'unrecognised' },
+    ]);
+  });
+});
+
+describe('explicit mapping', () => {
+  it('overrides recognition, by exact header or case/space/punctuation-insensitively', () => {
+    const plan = planColumns(['Email', 'Phone', 'Notes', 'Kontakt-Mail'], { phone: 'whatsapp', Notes: 'custom:notes', 'kontakt mail': 'email', Email: 'ignore' });
+
+    expect(plan.columns.map(({ header, target, source }) => [header, target, source])).toEqual([
+      ['Phone', 'whatsapp', 'mapping'],
+      ['Notes', 'custom:notes', 'mapping'],
+      ['Kontakt-Mail', 'email', 'mapping'],
+    ]);
+    expect(plan.skipped).toEqual([{ index: 0, header: 'Email', why: 'ignored' }]);
+  });
+
+  it('validates as the job input’s schema', () => {
+    expect(columnMappingSchema.safeParse({ 'E-mail': 'email', Plan: 'custom:plan', X: 'ignore', N: 'firstName' }).success).toBe(true);
+    expect(columnMappingSchema.safeParse({ Plan: 'custom:Not A Key' }).success).toBe(false);
+    expect(columnMappingSchema.safeParse({ Plan: 'birthday' }).success).toBe(false);
+    expect(columnMappingSchema.safeParse({ '': 'email' }).success).toBe(false);
+  });
+
+  it('refuses a mapping naming an absent column, listing the file’s columns', () => {
+    expect(() => planColumns(['Name', 'Email'], { Phone: 'phone' })).toThrow(expect.objectContaining({ code: 'unknown_column', details: { unknownColumns: ['Phone'], headers: ['Name', 'Email'] } }));
+  });
+
+  it('refuses a plan without an email or phone column', () => {
+    expect(() => planColumns(['Name', 'Email'], { Email: 'ignore' })).toThrow(expect.objectContaining({ code: 'no_channel_column' }));
+    expect(() => planColumns(['Name', 'WhatsApp'])).toThrow(expect.objectContaining({ code: 'no_channel_column' }));
+  });
+});
