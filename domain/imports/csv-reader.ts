@@ -1,0 +1,226 @@
+import { parse, type Parser } from 'csv-parse';
+import type { CsvDelimiter } from './file-sniffer';
+import { FieldDecoder, utf16AsUtf8, type TextEncoding } from './text-decoding';
+
+/** One record of a CSV file, fields decoded, with where it starts and where the next one does. */
+export interface CsvRecord {
+  fields: string[];
+  /** Physical line (1-based) where the record starts. */
+  line: number;
+  /** Why the record could not be read; `fields` then holds its first line only. */
+  problem?: string;
+  /** The next record's start: byte offset in the file and line. */
+  next: CsvPosition;
+}
+
+export interface CsvPosition {
+  offset: number;
+  line: number;
+}
+
+export interface CsvSettings {
+  encoding: TextEncoding;
+  delimiter: CsvDelimiter;
+  /** For UTF-8 / Windows-1252 files: settles the encoding on the first non-ASCII field (shared, so the caller sees it). */
+  decoder?: FieldDecoder;
+  /** Largest record in bytes; a longer one (usually an unclosed quote) is rejected as malformed. */
+  maxRecordBytes?: number;
+}
+
+/** Opens the file's bytes from `start` to its end. */
+export type OpenBytes = (start: number) => Promise<AsyncIterable<Uint8Array>>;
+
+export const defaultMaxRecordBytes = 2 * 1024 * 1024;
+/** The most of a malformed record's first line kept for the error report. */
+const maxProblemLineChars = 10_000;
+
+/**
+ * Reads RFC 4180 records from `from` on (csv-parse, streaming): quoted fields with delimiters,
+ * doubled quotes and line breaks; CRLF, LF and lone CR line ends, mixed. Rows may have any number of
+ * fields (the caller compares them with the header). Every record, blank lines included, is yielded with the offset where the next one
+ * starts, so a later run can continue there with a byte-range read.
+ *
+ * A record that is not RFC 4180 (a quote inside an unquoted field, text after a closing quote, a quote
+ * never closed so that the record runs to the end of the file or past `maxRecordBytes`) is yielded
+ * with a `problem` and its first physical line; reading then starts again on the next line, so one
+ * stray quote costs a record (two if it sat on a record's second line), never the rest of the file,
+ * and never silently joins lines into one record.
+ *
+ * `first` is the stream from `from.offset` when the caller has it open already.
+ */
+export async function* readCsvRecords(
+  open: OpenBytes,
+  from: CsvPosition,
+  settings: CsvSettings,
+  first?: AsyncIterable<Uint8Array>,
+): AsyncGenerator<CsvRecord> {
+  const utf16 = settings.encoding === 'utf-16le' || settings.encoding === 'utf-16be' ? settings.encoding : undefined;
+  const decoder = settings.decoder ?? new FieldDecoder('utf-8', false);
+  const maxRecordBytes = settings.maxRecordBytes ?? defaultMaxRecordBytes;
+  let position = from;
+  let source: AsyncIterable<Uint8Array> | undefined = first;
+
+  for (;;) {
+    const base = position.offset;
+    const bytes = source ?? (await open(base));
+    source = undefined;
+    const transcoded = utf16 ? utf16AsUtf8(bytes, utf16) : undefined;
+    const collected: { fields: string[]; end: number }[] = [];
+    const parser = parse({
+      delimiter: settings.delimiter,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      quote: '"',
+      escape: '"',
+      // Strict quotes: with relaxed ones, a stray quote pairs with the next quote further down and the
+      // lines between silently become one record; strict, the broken record is reported instead.
+      relax_quotes: false,
+      relax_column_count: true,
+      skip_empty_lines: false,
+      bom: false,
+      // Latin-1 keeps one character per byte: offsets are file offsets; fields are decoded below.
+      encoding: utf16 ? 'utf8' : 'latin1',
+      max_record_size: maxRecordBytes,
+      on_record: (record: string[], context) => {
+        collected.push({ fields: record, end: context.bytes });
+        return null;
+      },
+    });
+    // Errors come back through write/end callbacks; the event would otherwise be unhandled.
+    parser.on('error', () => {});
+
+    let failure: Error | undefined;
+    const drain = function* (): Generator<CsvRecord> {
+      for (const { fields: rawFields, end } of collected) {
+        const offset = base + (transcoded ? transcoded.sourceOffset(end) : end);
+        const record = decodeRecord(rawFields, utf16 ? undefined : decoder, position.line, offset);
+        position = record.next;
+        yield record;
+      }
+      collected.length = 0;
+    };
+
+    const chunks: AsyncIterable<Uint8Array> = transcoded ? transcoded.chunks : bytes;
+    const iterator = chunks[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        failure = await write(parser, next.value);
+        yield* drain();
+        if (failure) break;
+      }
+      if (!failure) {
+        failure = await end(parser);
+        yield* drain();
+      }
+    } finally {
+      await iterator.return?.();
+      parser.destroy();
+    }
+    if (!failure) return;
+
+    // The record starting at `position` cannot be parsed: report its first line, go on after it.
+    const line = await firstLine(await open(position.offset), position.offset, utf16, decoder);
+    const record: CsvRecord = {
+      fields: [line.text],
+      line: position.line,
+      problem: describe(failure, maxRecordBytes),
+      next: { offset: line.next, line: position.line + 1 },
+    };
+    position = record.next;
+    yield record;
+    if (line.atEnd) return;
+  }
+}
+
+function decodeRecord(rawFields: string[], decoder: FieldDecoder | undefined, line: number, next: number): CsvRecord {
+  let problem: string | undefined;
+  let breaks = 0;
+  const fields = rawFields.map((raw) => {
+    const text = decoder ? decoder.decode(raw) : raw;
+    if (text === undefined) {
+      problem ??= 'The record holds bytes that are not valid UTF-8, in a file that is otherwise UTF-8';
+      return decoder!.decodeLeniently(raw);
+    }
+    if (text.includes('\0')) problem ??= 'The record holds NUL characters (binary data)';
+    breaks += text.match(/\r\n|\r|\n/g)?.length ?? 0;
+    return text;
+  });
+  return {
+    fields,
+    line,
+    ...(problem ? { problem } : {}),
+    next: { offset: next, line: line + 1 + breaks },
+  };
+}
+
+function describe(error: Error, maxRecordBytes: number): string {
+  const skipped = 'the line was skipped';
+  switch ((error as { code?: string }).code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return `A quoted field is never closed (a stray "?): ${skipped}`;
+    case 'CSV_MAX_RECORD_SIZE':
+      return `The record is longer than ${maxRecordBytes} bytes (a stray "?): ${skipped}`;
+    case 'INVALID_OPENING_QUOTE':
+      return `A field has a " inside it without being quoted (write "" inside a quoted field): ${skipped}`;
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return `A quoted field has text after its closing " (write "" for a quote inside it): ${skipped}`;
+    default:
+      return `The record cannot be read (${error.message}): ${skipped}`;
+  }
+}
+
+const write = (parser: Parser, chunk: Uint8Array) =>
+  new Promise<Error | undefined>((resolve) => {
+    parser.write(chunk, (error) => resolve(error ?? undefined));
+  });
+
+const end = (parser: Parser) =>
+  new Promise<Error | undefined>((resolve) => {
+    parser.once('error', resolve);
+    parser.end(() => resolve(undefined));
+  });
+
+/**
+ * The first physical line from `offset` (ended by CR, LF or CRLF), decoded and cut for the report,
+ * and the offset after its line end.
+ */
+async function firstLine(
+  bytes: AsyncIterable<Uint8Array>,
+  offset: number,
+  utf16: 'utf-16le' | 'utf-16be' | undefined,
+  decoder: FieldDecoder,
+): Promise<{ text: string; next: number; atEnd: boolean }> {
+  const unit = utf16 ? 2 : 1;
+  const kept: number[] = [];
+  let position = offset;
+  let carry: number[] = [];
+  let sawCr = false;
+  const maxKeptBytes = maxProblemLineChars * unit * (utf16 ? 1 : 4);
+  const finish = (next: number, atEnd: boolean) => {
+    const data = Buffer.from(kept);
+    const text = utf16 ? new TextDecoder(utf16).decode(data) : decoder.decodeLeniently(data.toString('latin1'));
+    return { text: text.slice(0, maxProblemLineChars), next, atEnd };
+  };
+  const iterator = bytes[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return finish(position, true);
+      const chunk = carry.length > 0 ? Buffer.concat([Buffer.from(carry), next.value]) : next.value;
+      carry = [];
+      let i = 0;
+      for (; i + unit <= chunk.length; i += unit) {
+        const code = unit === 1 ? chunk[i]! : utf16 === 'utf-16le' ? chunk[i]! | (chunk[i + 1]! << 8) : (chunk[i]! << 8) | chunk[i + 1]!;
+        if (sawCr) return finish(code === 0x0a ? position + unit : position, false);
+        position += unit;
+        if (code === 0x0a) return finish(position, false);
+        if (code === 0x0d) sawCr = true;
+        else if (kept.length < maxKeptBytes) for (let j = 0; j < unit; j++) kept.push(chunk[i + j]!);
+      }
+      carry = Array.from(chunk.subarray(i));
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}

@@ -1,0 +1,187 @@
+import { ImportFileError } from './import-file-error';
+import { windows1252FromBytes, type TextEncoding } from './text-decoding';
+
+/** The formats an import file can claim to be (the upload's choice, or its file name's extension). */
+export const importFormats = ['csv', 'xlsx'] as const;
+export type ImportFormat = (typeof importFormats)[number];
+
+export const csvDelimiters = [',', ';', '\t'] as const;
+export type CsvDelimiter = (typeof csvDelimiters)[number];
+
+export interface CsvSniff {
+  format: 'csv';
+  encoding: TextEncoding;
+  /**
+   * False while every byte seen is ASCII: the file is read as UTF-8, and becomes Windows-1252 if a
+   * later field is not valid UTF-8 (see FieldDecoder).
+   */
+  settled: boolean;
+  /** Length of the byte-order mark the data starts after (0 without one). */
+  bomBytes: number;
+  delimiter: CsvDelimiter;
+  /** The first line is Excel's `sep=;` hint (it names the delimiter and is not the header). */
+  sepLine: boolean;
+}
+
+export interface XlsxSniff {
+  format: 'xlsx';
+}
+
+/** How many bytes of the file's start `sniffImportFile` wants to see (it works with fewer). */
+export const sniffBytes = 64 * 1024;
+
+const startsWith = (bytes: Uint8Array, ...signature: number[]) =>
+  bytes.length >= signature.length && signature.every((byte, i) => bytes[i] === byte);
+
+const isZip = (bytes: Uint8Array) =>
+  startsWith(bytes, 0x50, 0x4b, 0x03, 0x04) || startsWith(bytes, 0x50, 0x4b, 0x05, 0x06);
+const isLegacyExcel = (bytes: Uint8Array) => startsWith(bytes, 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1);
+
+/** Well-known binary formats people upload by mistake. */
+const binarySignatures: [string, number[]][] = [
+  ['a PDF document', [0x25, 0x50, 0x44, 0x46, 0x2d]],
+  ['a gzip archive', [0x1f, 0x8b]],
+  ['a PNG image', [0x89, 0x50, 0x4e, 0x47]],
+  ['a JPEG image', [0xff, 0xd8, 0xff]],
+  ['a UTF-32 text', [0xff, 0xfe, 0x00, 0x00]],
+];
+
+/**
+ * Decides from the bytes of a file's start what it is, and refuses it when that is not what it
+ * claims to be: `not_csv` (a zip, i.e. an .xlsx, or a legacy .xls claimed as CSV), `not_xlsx`
+ * (anything but a zip claimed as XLSX), `binary` (NUL bytes in text that is not UTF-16, or a known
+ * binary format), `empty` (no bytes). For CSV it also settles the encoding (BOM, else UTF-8 if the
+ * start is valid UTF-8, else Windows-1252) and the delimiter (the most frequent of `,` `;` tab in the
+ * header line, outside quotes; Excel's `sep=` first line wins). `whole` says `head` is the entire file.
+ */
+export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: boolean): CsvSniff | XlsxSniff {
+  if (head.length === 0) throw new ImportFileError('empty', 'The file is empty');
+  if (claimed === 'xlsx') {
+    if (isZip(head)) return { format: 'xlsx' };
+    if (isLegacyExcel(head)) {
+      throw new ImportFileError('not_xlsx', 'This is a legacy Excel 97-2003 workbook (.xls): save it as .xlsx or CSV and upload that');
+    }
+    throw new ImportFileError(
+      'not_xlsx',
+      looksLikeText(head)
+        ? 'This is a text file, not an Excel workbook: upload it as CSV'
+        : 'This is not an Excel workbook (.xlsx): an .xlsx file is a zip archive',
+    );
+  }
+  if (isZip(head)) {
+    throw new ImportFileError('not_csv', 'This is a zip archive (an Excel .xlsx workbook?), not a CSV file: upload it as XLSX');
+  }
+  if (isLegacyExcel(head)) {
+    throw new ImportFileError('not_csv', 'This is a legacy Excel 97-2003 workbook (.xls), not a CSV file: save it as CSV or .xlsx');
+  }
+  for (const [what, signature] of binarySignatures) {
+    if (startsWith(head, ...signature)) throw new ImportFileError('binary', `This is ${what}, not a CSV file`);
+  }
+
+  let encoding: TextEncoding;
+  let bomBytes = 0;
+  let settled = true;
+  if (startsWith(head, 0xef, 0xbb, 0xbf)) {
+    [encoding, bomBytes] = ['utf-8', 3];
+  } else if (startsWith(head, 0xff, 0xfe)) {
+    [encoding, bomBytes] = ['utf-16le', 2];
+  } else if (startsWith(head, 0xfe, 0xff)) {
+    [encoding, bomBytes] = ['utf-16be', 2];
+  } else {
+    if (head.includes(0)) {
+      throw new ImportFileError(
+        'binary',
+        looksLikeUtf16(head)
+          ? 'This looks like UTF-16 text without a byte-order mark: save it as UTF-8 (or UTF-16 with a BOM)'
+          : 'This file holds binary data (NUL bytes), not CSV text',
+      );
+    }
+    // Valid multi-byte sequences make it UTF-8 even with some invalid bytes (a corrupt file: those
+    // records are rejected); invalid bytes alone make it Windows-1252; neither (ASCII) is unsettled.
+    const { valid, invalid } = utf8Evidence(head, whole);
+    encoding = invalid > 0 && valid === 0 ? 'windows-1252' : 'utf-8';
+    settled = valid > 0 || invalid > 0;
+  }
+
+  const text = decodeStart(head.subarray(bomBytes), encoding);
+  const sep = /^sep=([,;\t])(?:\r\n|\r|\n|$)/i.exec(text);
+  const delimiter = sep ? (sep[1] as CsvDelimiter) : detectDelimiter(text);
+  return { format: 'csv', encoding, settled, bomBytes, delimiter, sepLine: sep !== null };
+}
+
+/** The delimiter of the first non-blank line: the most frequent of `,` `;` tab outside quotes (`,` on ties or none). */
+export function detectDelimiter(text: string): CsvDelimiter {
+  const counts: Record<CsvDelimiter, number> = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  let seenText = false;
+  for (const char of text) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '\n' || char === '\r')) {
+      if (seenText) break;
+    } else if (!quoted && (char === ',' || char === ';' || char === '\t')) {
+      counts[char]++;
+    }
+    if (char !== '\n' && char !== '\r' && char !== ' ') seenText = true;
+  }
+  return csvDelimiters.reduce((best, candidate) => (counts[candidate] > counts[best] ? candidate : best), ',');
+}
+
+/** How many well-formed multi-byte UTF-8 sequences, and how many bytes outside any, `bytes` holds. */
+export function utf8Evidence(bytes: Uint8Array, whole: boolean): { valid: number; invalid: number } {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0) {
+      invalid++;
+      i++;
+      continue;
+    }
+    // A character cut at the end of a partial read is not evidence either way.
+    if (i + length > bytes.length && !whole) break;
+    const sequence = bytes.subarray(i, i + length);
+    let ok = sequence.length === length;
+    for (let j = 1; ok && j < length; j++) ok = (sequence[j]! & 0xc0) === 0x80;
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+    if (ok && length === 3) ok = !(lead === 0xe0 && sequence[1]! < 0xa0) && !(lead === 0xed && sequence[1]! >= 0xa0);
+    if (ok && length === 4) ok = !(lead === 0xf0 && sequence[1]! < 0x90) && !(lead === 0xf4 && sequence[1]! >= 0x90);
+    if (ok) {
+      valid++;
+      i += length;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return { valid, invalid };
+}
+
+function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
+  if (encoding === 'windows-1252') return windows1252FromBytes(Buffer.from(bytes).toString('latin1'));
+  return new TextDecoder(encoding).decode(bytes, { stream: true });
+}
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  const sample = bytes.subarray(0, 4096);
+  return !sample.includes(0) || startsWith(sample, 0xff, 0xfe) || startsWith(sample, 0xfe, 0xff);
+}
+
+/** Every other byte NUL, as ASCII-range text in UTF-16 is. */
+function looksLikeUtf16(bytes: Uint8Array): boolean {
+  const sample = bytes.subarray(0, 4096);
+  let even = 0;
+  let odd = 0;
+  sample.forEach((byte, i) => {
+    if (byte === 0) {
+      if (i % 2 === 0) even++;
+      else odd++;
+    }
+  });
+  const pairs = sample.length / 2;
+  return pairs >= 2 && Math.max(even, odd) > pairs * 0.6 && Math.min(even, odd) < pairs * 0.05;
+}

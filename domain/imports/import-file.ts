@@ -1,0 +1,346 @@
+import type { CountryCode } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import type { BlobStore } from '../shared/ports';
+import { PeekableBytes, readAll } from './byte-streams';
+import { planColumns, type ColumnMapping, type ColumnPlan, type PlannedColumn, type SkippedColumn } from './column-mapping';
+import { readCsvRecords, type CsvRecord } from './csv-reader';
+import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type ImportFormat } from './file-sniffer';
+import { ImportFileError, importLimits } from './import-file-error';
+import type { NormalisedRow, RowPosition } from './import-row';
+import { normaliseRecord } from './row-normaliser';
+import { FieldDecoder, type TextEncoding } from './text-decoding';
+import { openXlsx, type XlsxRow } from './xlsx-reader';
+
+/**
+ * Where a continuation of an import resumes: saved by the job after the last row it handled, given
+ * back to `openImportFile`. JSON, opaque to the job. A CSV cursor holds the byte offset of the next
+ * record (the continuation reads from there with a range request, re-reading only the header); an
+ * XLSX cursor holds the last sheet row handled (a zip entry is one deflate stream, which cannot be
+ * entered in the middle: the continuation streams the sheet again and skips the rows before it).
+ */
+export const importCursorSchema = z.discriminatedUnion('format', [
+  z.object({
+    format: z.literal('csv'),
+    /** The file's size: a continuation on a different file is refused. */
+    size: z.number().int().nonnegative(),
+    offset: z.number().int().nonnegative(),
+    line: z.number().int().positive(),
+    /** The last data row handled. */
+    row: z.number().int().nonnegative(),
+    encoding: z.enum(['utf-8', 'windows-1252', 'utf-16le', 'utf-16be']),
+    /** Whether UTF-8 vs Windows-1252 is settled (see FieldDecoder). */
+    settled: z.boolean(),
+  }),
+  z.object({
+    format: z.literal('xlsx'),
+    size: z.number().int().nonnegative(),
+    sheet: z.string(),
+    /** The last sheet row handled (Excel's row number). */
+    sheetRow: z.number().int().nonnegative(),
+    row: z.number().int().nonnegative(),
+  }),
+]);
+export type ImportCursor = z.infer<typeof importCursorSchema>;
+
+export interface OpenImportFileOptions {
+  /** What the upload says the file is; the bytes must agree. */
+  claimedFormat: ImportFormat;
+  /** XLSX: the sheet to read (exact name, else case-insensitive); default the first visible one. */
+  sheet?: string;
+  /** Header → target, overriding recognition. */
+  mapping?: ColumnMapping;
+  /** Country for phone numbers without `+`/`00` and a country code. */
+  defaultCountry?: CountryCode;
+  /** Continue after the row this cursor was yielded with (same file, same options). */
+  cursor?: ImportCursor;
+  /** Lower limits than `importLimits` (tests). */
+  limits?: { maxBytes?: number; maxRows?: number };
+  /** Largest CSV record in bytes (default 2 MiB): a longer one is malformed (usually a stray quote). */
+  maxRecordBytes?: number;
+}
+
+export interface ImportFileInfo {
+  format: ImportFormat;
+  sizeBytes: number;
+  /**
+   * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
+   * `windows-1252` at its first field that is not valid UTF-8, so this can change while reading.
+   */
+  readonly encoding?: TextEncoding;
+  /** CSV: the delimiter, detected from the header line (or Excel's `sep=` line). */
+  delimiter?: CsvDelimiter;
+  /** XLSX: the sheet read, and every worksheet of the workbook. */
+  sheet?: string;
+  sheets?: string[];
+  /** The header: its physical line (CSV) or sheet row (XLSX), and its texts. */
+  headerLine: number;
+  headers: string[];
+  /** The columns imported, with their targets. */
+  columns: PlannedColumn[];
+  /** The columns not imported (unrecognised or ignored), for the report. */
+  skippedColumns: SkippedColumn[];
+}
+
+export interface ImportRowRead {
+  row: NormalisedRow;
+  /** Save this after handling `row`: a continuation resumes with the next one. */
+  cursor: ImportCursor;
+  /** How much of the file is read, 0 to 1 (for progress and an estimate of the time left). */
+  fraction: number;
+}
+
+export interface ImportFile {
+  info: ImportFileInfo;
+  /**
+   * The data rows after the header (or after the cursor), each normalised, in file order; blank
+   * records included (as `blank`), so row numbers match the file. Iterate once. Breaking out of the
+   * loop releases the S3 streams. Throws `too_many_rows` at the first non-blank row past the limit.
+   */
+  rows(): AsyncGenerator<ImportRowRead>;
+  /** Releases the streams when `rows()` is not iterated to its end (or at all). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an uploaded import file for reading: checks its size (`too_large` up front), sniffs its
+ * format from the bytes (`not_csv`, `not_xlsx`, `binary`, `empty`), reads the header and plans the
+ * columns (`unknown_column`, `no_channel_column`, `sheet_not_found`). Streams from the BlobStore;
+ * never holds the file in memory. With `cursor`, continues where a previous run stopped.
+ *
+ * A job step: `const file = await openImportFile(deps.blobs, key, {...options, cursor: job.cursor})`,
+ * then `for await (const { row, cursor } of file.rows())` hand rows to the writer in batches, and
+ * after a batch is written, `saveProgress(cursor)`; when the deadline nears, `break`.
+ */
+export async function openImportFile(blobs: BlobStore, key: string, options: OpenImportFileOptions): Promise<ImportFile> {
+  const limits = { ...importLimits, ...options.limits };
+  const head = await blobs.head(key);
+  if (!head) throw new ImportFileError('not_found', 'The uploaded file is not there (was it uploaded, and within the hour?)');
+  const size = head.sizeBytes;
+  if (size > limits.maxBytes) {
+    throw new ImportFileError(
+      'too_large',
+      `The file is ${formatMb(size)}; an import takes at most ${formatMb(limits.maxBytes)}: split it`,
+      { sizeBytes: size, maxBytes: limits.maxBytes },
+    );
+  }
+  if (size === 0) throw new ImportFileError('empty', 'The file is empty');
+  const { cursor } = options;
+  if (cursor && (cursor.size !== size || cursor.format !== options.claimedFormat)) {
+    throw new ImportFileError('file_changed', 'The file changed since the import started');
+  }
+
+  const open = async (start: number, end?: number) => {
+    const stream = await blobs.read(key, { start, ...(end === undefined ? {} : { end }) });
+    if (!stream) throw new ImportFileError('not_found', 'The uploaded file is gone');
+    return stream;
+  };
+
+  const start = new PeekableBytes(await open(0));
+  try {
+    const sniff = sniffImportFile(
+      await start.peek(options.claimedFormat === 'xlsx' ? 8 : sniffBytes),
+      options.claimedFormat,
+      start.exhausted,
+    );
+    if (sniff.format === 'xlsx') {
+      await start.close();
+      return await openXlsxFile(open, size, limits.maxRows, options);
+    }
+    return await openCsvFile(open, start, sniff, size, limits.maxRows, options);
+  } catch (error) {
+    await start.close();
+    throw error;
+  }
+}
+
+type Open = (start: number, end?: number) => Promise<AsyncIterable<Uint8Array>>;
+
+async function openCsvFile(
+  open: Open,
+  start: PeekableBytes,
+  sniff: CsvSniff,
+  size: number,
+  maxRows: number,
+  options: OpenImportFileOptions,
+): Promise<ImportFile> {
+  const { cursor } = options;
+  const resumed = cursor?.format === 'csv' ? cursor : undefined;
+  const oneByte = sniff.encoding === 'utf-8' || sniff.encoding === 'windows-1252';
+  const decoder = oneByte
+    ? resumed
+      ? new FieldDecoder(resumed.encoding === 'windows-1252' ? 'windows-1252' : 'utf-8', resumed.settled)
+      : new FieldDecoder(sniff.encoding as 'utf-8' | 'windows-1252', sniff.settled)
+    : undefined;
+  const settings = {
+    encoding: sniff.encoding,
+    delimiter: sniff.delimiter,
+    ...(decoder ? { decoder } : {}),
+    ...(options.maxRecordBytes ? { maxRecordBytes: options.maxRecordBytes } : {}),
+  };
+
+  let records: AsyncGenerator<CsvRecord> = readCsvRecords(open, { offset: sniff.bomBytes, line: 1 }, settings, start.rest(sniff.bomBytes));
+  let header: CsvRecord | undefined;
+  try {
+    for (;;) {
+      const next = await records.next();
+      if (next.done) break;
+      const record = next.value;
+      if (sniff.sepLine && record.line === 1) continue;
+      if (record.fields.every((field) => field.trim() === '')) continue;
+      if (record.problem) throw new ImportFileError('unreadable', `The header line cannot be read: ${record.problem}`);
+      header = record;
+      break;
+    }
+    if (!header) throw new ImportFileError('empty', 'The file has no header line (and no rows)');
+    const headers = header.fields.map((field) => field.normalize('NFC').trim());
+    const plan = planColumns(headers, options.mapping);
+    if (resumed) {
+      await records.return(undefined);
+      records = readCsvRecords(open, { offset: resumed.offset, line: resumed.line }, settings);
+    }
+
+    const info: ImportFileInfo = {
+      format: 'csv',
+      sizeBytes: size,
+      get encoding() {
+        return decoder?.encoding ?? sniff.encoding;
+      },
+      delimiter: sniff.delimiter,
+      ...planInfo(header.line, plan),
+    };
+    const source = records;
+    let iterated = false;
+    return {
+      info,
+      rows: async function* () {
+        if (iterated) throw new Error('rows() can be iterated once');
+        iterated = true;
+        let row = resumed?.row ?? 0;
+        for await (const record of source) {
+          row += 1;
+          const position = { row, line: record.line };
+          const normalised = record.problem ? malformed(position, record.problem, record.fields) : normaliseRecord(record.fields, position, plan, options);
+          if (row > maxRows && normalised.kind !== 'blank') throw tooManyRows(maxRows);
+          yield {
+            row: normalised,
+            cursor: {
+              format: 'csv',
+              size,
+              offset: record.next.offset,
+              line: record.next.line,
+              row,
+              encoding: decoder?.encoding ?? sniff.encoding,
+              settled: decoder?.settled ?? true,
+            },
+            fraction: size === 0 ? 1 : Math.min(1, record.next.offset / size),
+          };
+        }
+      },
+      close: async () => {
+        await source.return(undefined);
+      },
+    };
+  } catch (error) {
+    await records.return(undefined);
+    throw error;
+  }
+}
+
+async function openXlsxFile(open: Open, size: number, maxRows: number, options: OpenImportFileOptions): Promise<ImportFile> {
+  const read = async (start: number, end: number) => readAll(await open(start, end));
+  let sheetBytes = 0;
+  let sheetSize = 1;
+  const book = await openXlsx(read, (start, end) => open(start, end), size, (streamed, total) => {
+    sheetBytes = streamed;
+    sheetSize = total;
+  });
+  const visible = book.sheets.filter((sheet) => !sheet.hidden);
+  const sheetNames = book.sheets.map((sheet) => sheet.name);
+  let sheet: string;
+  if (options.sheet !== undefined) {
+    const wanted = options.sheet;
+    const match =
+      book.sheets.find((candidate) => candidate.name === wanted) ??
+      book.sheets.find((candidate) => candidate.name.trim().toLowerCase() === wanted.trim().toLowerCase());
+    if (!match) {
+      throw new ImportFileError(
+        'sheet_not_found',
+        `The workbook has no sheet "${wanted}"; its sheets: ${sheetNames.map((name) => JSON.stringify(name)).join(', ')}`,
+        { sheets: sheetNames },
+      );
+    }
+    sheet = match.name;
+  } else {
+    sheet = (visible[0] ?? book.sheets[0]!).name;
+  }
+  const resumed = options.cursor?.format === 'xlsx' ? options.cursor : undefined;
+  if (resumed && resumed.sheet !== sheet) throw new ImportFileError('file_changed', 'The sheet changed since the import started');
+
+  const rows: AsyncGenerator<XlsxRow> = book.rows(sheet);
+  let header: XlsxRow | undefined;
+  try {
+    for (;;) {
+      const next = await rows.next();
+      if (next.done) break;
+      if (next.value.cells.some((cell) => cell.trim() !== '')) {
+        header = next.value;
+        break;
+      }
+    }
+    if (!header) throw new ImportFileError('empty', `The sheet "${sheet}" is empty`);
+    const headers = header.cells.map((cell) => cell.normalize('NFC').trim());
+    const plan = planColumns(headers, options.mapping);
+    const headerRow = header.number;
+    const info: ImportFileInfo = { format: 'xlsx', sizeBytes: size, sheet, sheets: sheetNames, ...planInfo(headerRow, plan) };
+    let iterated = false;
+    return {
+      info,
+      rows: async function* () {
+        if (iterated) throw new Error('rows() can be iterated once');
+        iterated = true;
+        let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
+        const read = (sheetRow: number, row: NormalisedRow): ImportRowRead => {
+          if (sheetRow - headerRow > maxRows && row.kind !== 'blank') throw tooManyRows(maxRows);
+          return {
+            row,
+            cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
+            fraction: Math.min(1, sheetBytes / sheetSize),
+          };
+        };
+        for await (const { number, cells } of rows) {
+          if (number <= last) continue;
+          // Rows a sheet does not store are empty rows: blank, so that row numbers match the sheet.
+          for (let gap = last + 1; gap < number; gap++) {
+            yield read(gap, { kind: 'blank', position: { row: gap - headerRow, line: gap } });
+          }
+          last = number;
+          yield read(number, normaliseRecord(cells, { row: number - headerRow, line: number }, plan, options));
+        }
+      },
+      close: async () => {
+        await rows.return(undefined);
+      },
+    };
+  } catch (error) {
+    await rows.return(undefined);
+    throw error;
+  }
+}
+
+function planInfo(headerLine: number, plan: ColumnPlan) {
+  return { headerLine, headers: plan.headers, columns: plan.columns, skippedColumns: plan.skipped };
+}
+
+const malformed = (position: RowPosition, message: string, raw: string[]): NormalisedRow => ({
+  kind: 'rejected',
+  rejection: { ...position, code: 'malformed_record', message, raw },
+});
+
+const tooManyRows = (maxRows: number) =>
+  new ImportFileError(
+    'too_many_rows',
+    `The file has more than ${maxRows.toLocaleString('en-US')} rows, the most one import takes: split it`,
+    { maxRows },
+  );
+
+const formatMb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { detectDelimiter, sniffImportFile, utf8Evidence } from '../../domain/imports/file-sniffer';
+import { FieldDecoder, windows1252FromBytes } from '../../domain/imports/text-decoding';
+
+const bytes = (text: string, encoding: BufferEncoding = 'utf8') => Buffer.from(text, encoding);
+
+describe('sniffing an import file', () => {
+  it('settles the encoding from the BOM, else from what the start holds', () => {
+    expect(sniffImportFile(bytes('\ufeffName,Email\n'), 'csv', true)).toMatchObject({ encoding: 'utf-8', bomBytes: 3, settled: true });
+    expect(sniffImportFile(Buffer.concat([Buffer.from([0xff, 0xfe]), bytes('Name;Email\n', 'utf16le')]), 'csv', true)).toMatchObject({ encoding: 'utf-16le', bomBytes: 2, delimiter: ';' });
+    expect(sniffImportFile(Buffer.concat([Buffer.from([0xfe, 0xff]), bytes('Name\tEmail\n', 'utf16le').swap16()]), 'csv', true)).toMatchObject({ encoding: 'utf-16be', bomBytes: 2, delimiter: '\t' });
+    expect(sniffImportFile(bytes('Name,Email\nZoë,z@x.com\n'), 'csv', true)).toMatchObject({ encoding: 'utf-8', bomBytes: 0, settled: true });
+    expect(sniffImportFile(bytes('Name,Email\nZo\xeb,z@x.com\n', 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1252', settled: true });
+    expect(sniffImportFile(bytes('Name,Email\nZoe,z@x.com\n'), 'csv', true)).toMatchObject({ encoding: 'utf-8', settled: false });
+  });
+
+  it('counts UTF-8 evidence: a character cut at the end of a partial read is no evidence', () => {
+    expect(utf8Evidence(bytes('Zoë 東京 😀'), true)).toEqual({ valid: 4, invalid: 0 });
+    expect(utf8Evidence(bytes('Zo\xeb \x80', 'latin1'), true)).toEqual({ valid: 0, invalid: 2 });
+    expect(utf8Evidence(bytes('東').subarray(0, 2), false)).toEqual({ valid: 0, invalid: 0 });
+    expect(utf8Evidence(bytes('東').subarray(0, 2), true)).toEqual({ valid: 0, invalid: 2 });
+    expect(utf8Evidence(Buffer.from([0xc0, 0xaf, 0xed, 0xa0, 0x80]), true).valid).toBe(0);
+  });
+
+  it('detects the delimiter of the first non-blank line, outside quotes', () => {
+    expect(detectDelimiter('\r\n\r\nName;Email;"A,B,C"\r\nx,y,z,w,v')).toBe(';');
+    expect(detectDelimiter('Name\tEmail\tPhone, mobile')).toBe('\t');
+    expect(detectDelimiter('Email')).toBe(',');
+  });
+
+  it('says what a file is when it is not what it claims', () => {
+    expect(() => sniffImportFile(bytes('Name,Email\n'), 'xlsx', true)).toThrow(expect.objectContaining({ code: 'not_xlsx', message: expect.stringContaining('upload it as CSV') }));
+    expect(() => sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'csv', false)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('upload it as XLSX') }));
+    expect(() => sniffImportFile(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d]), 'csv', false)).toThrow(expect.objectContaining({ code: 'binary', message: 'This is a PNG image, not a CSV file' }));
+    expect(() => sniffImportFile(bytes('Name,Email\r\n', 'utf16le'), 'csv', true)).toThrow(expect.objectContaining({ code: 'binary', message: expect.stringContaining('UTF-16 text without a byte-order mark') }));
+    expect(sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'xlsx', false)).toEqual({ format: 'xlsx' });
+  });
+});
+
+describe('field decoding', () => {
+  it('maps the Windows-1252 range 0x80–0x9F, the rest being Latin-1', () => {
+    expect(windows1252FromBytes('\x80 \x8a \x93quoted\x94 \x96 \x99 \xe9')).toBe('€ Š “quoted” – ™ é');
+  });
+
+  it('settles UTF-8 or Windows-1252 on the first non-ASCII field', () => {
+    const utf8 = new FieldDecoder('utf-8', false);
+    expect(utf8.decode('plain')).toBe('plain');
+    expect(utf8.settled).toBe(false);
+    expect(utf8.decode(Buffer.from('Zoë', 'utf8').toString('latin1'))).toBe('Zoë');
+    expect(utf8.decode('Zo\xeb')).toBeUndefined();
+    expect(utf8.encoding).toBe('utf-8');
+
+    const ansi = new FieldDecoder('utf-8', false);
+    expect(ansi.decode('Zo\xeb')).toBe('Zoë');
+    expect(ansi.encoding).toBe('windows-1252');
+    expect(ansi.decode(Buffer.from('Zoë', 'utf8').toString('latin1'))).toBe('ZoÃ«');
+  });
+});
