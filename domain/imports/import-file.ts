@@ -97,6 +97,13 @@ export interface ImportFile {
    * loop releases the S3 streams. Throws `too_many_rows` at the first non-blank row past the limit.
    */
   rows(): AsyncGenerator<ImportRowRead>;
+  /**
+   * Instead of `rows()`: reads the rest of the file without normalising it, to learn how many rows it
+   * has (a job's first step: the progress total, and `too_many_rows` before anything is written).
+   * `rows` counts data rows up to the last non-blank one; `nonBlank` the ones that are not blank.
+   * Several times faster than `rows()` (no phone or email parsing).
+   */
+  count(): Promise<{ rows: number; nonBlank: number }>;
   /** Releases the streams when `rows()` is not iterated to its end (or at all). */
   close(): Promise<void>;
 }
@@ -209,37 +216,27 @@ async function openCsvFile(
       ...planInfo(header.line, plan),
     };
     const source = records;
-    let iterated = false;
-    return {
-      info,
-      rows: async function* () {
-        if (iterated) throw new Error('rows() can be iterated once');
-        iterated = true;
-        let row = resumed?.row ?? 0;
-        for await (const record of source) {
-          row += 1;
-          const position = { row, line: record.line };
-          const normalised = record.problem ? malformed(position, record.problem, record.fields) : normaliseRecord(record.fields, position, plan, options);
-          if (row > maxRows && normalised.kind !== 'blank') throw tooManyRows(maxRows);
-          yield {
-            row: normalised,
-            cursor: {
-              format: 'csv',
-              size,
-              offset: record.next.offset,
-              line: record.next.line,
-              row,
-              encoding: decoder?.encoding ?? sniff.encoding,
-              settled: decoder?.settled ?? true,
-            },
-            fraction: size === 0 ? 1 : Math.min(1, record.next.offset / size),
-          };
-        }
-      },
-      close: async () => {
-        await source.return(undefined);
-      },
-    };
+    return fileOf(info, plan, options, maxRows, async function* () {
+      let row = resumed?.row ?? 0;
+      for await (const record of source) {
+        row += 1;
+        yield {
+          fields: record.fields,
+          position: { row, line: record.line },
+          ...(record.problem ? { problem: record.problem } : {}),
+          cursor: {
+            format: 'csv',
+            size,
+            offset: record.next.offset,
+            line: record.next.line,
+            row,
+            encoding: decoder?.encoding ?? sniff.encoding,
+            settled: decoder?.settled ?? true,
+          },
+          fraction: Math.min(1, record.next.offset / size),
+        };
+      }
+    }, source);
   } catch (error) {
     await records.return(undefined);
     throw error;
@@ -292,39 +289,75 @@ async function openXlsxFile(open: Open, size: number, maxRows: number, options: 
     const plan = planColumns(headers, options.mapping);
     const headerRow = header.number;
     const info: ImportFileInfo = { format: 'xlsx', sizeBytes: size, sheet, sheets: sheetNames, ...planInfo(headerRow, plan) };
-    let iterated = false;
-    return {
-      info,
-      rows: async function* () {
-        if (iterated) throw new Error('rows() can be iterated once');
-        iterated = true;
-        let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
-        const read = (sheetRow: number, row: NormalisedRow): ImportRowRead => {
-          if (sheetRow - headerRow > maxRows && row.kind !== 'blank') throw tooManyRows(maxRows);
-          return {
-            row,
-            cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
-            fraction: Math.min(1, sheetBytes / sheetSize),
-          };
-        };
-        for await (const { number, cells } of rows) {
-          if (number <= last) continue;
-          // Rows a sheet does not store are empty rows: blank, so that row numbers match the sheet.
-          for (let gap = last + 1; gap < number; gap++) {
-            yield read(gap, { kind: 'blank', position: { row: gap - headerRow, line: gap } });
-          }
-          last = number;
-          yield read(number, normaliseRecord(cells, { row: number - headerRow, line: number }, plan, options));
-        }
-      },
-      close: async () => {
-        await rows.return(undefined);
-      },
-    };
+    return fileOf(info, plan, options, maxRows, async function* () {
+      let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
+      const record = (sheetRow: number, fields: string[]): SourceRecord => ({
+        fields,
+        position: { row: sheetRow - headerRow, line: sheetRow },
+        cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
+        fraction: Math.min(1, sheetBytes / sheetSize),
+      });
+      for await (const { number, cells } of rows) {
+        if (number <= last) continue;
+        // Rows a sheet does not store are empty rows: blank, so that row numbers match the sheet.
+        for (let gap = last + 1; gap < number; gap++) yield record(gap, []);
+        last = number;
+        yield record(number, cells);
+      }
+    }, rows);
   } catch (error) {
     await rows.return(undefined);
     throw error;
   }
+}
+
+/** A record of either format, before normalisation. */
+interface SourceRecord {
+  fields: string[];
+  position: RowPosition;
+  problem?: string;
+  cursor: ImportCursor;
+  fraction: number;
+}
+
+function fileOf(
+  info: ImportFileInfo,
+  plan: ColumnPlan,
+  options: OpenImportFileOptions,
+  maxRows: number,
+  records: () => AsyncGenerator<SourceRecord>,
+  streams: AsyncGenerator<unknown>,
+): ImportFile {
+  let used = false;
+  const once = () => {
+    if (used) throw new Error('An import file is read once: rows() or count()');
+    used = true;
+    return records();
+  };
+  return {
+    info,
+    rows: async function* () {
+      for await (const { fields, position, problem, cursor, fraction } of once()) {
+        const row = problem ? malformed(position, problem, fields) : normaliseRecord(fields, position, plan, options);
+        if (position.row > maxRows && row.kind !== 'blank') throw tooManyRows(maxRows);
+        yield { row, cursor, fraction };
+      }
+    },
+    count: async () => {
+      let rows = 0;
+      let nonBlank = 0;
+      for await (const { fields, position, problem } of once()) {
+        if (!problem && fields.every((field) => field.trim() === '')) continue;
+        if (position.row > maxRows) throw tooManyRows(maxRows);
+        rows = position.row;
+        nonBlank += 1;
+      }
+      return { rows, nonBlank };
+    },
+    close: async () => {
+      await streams.return(undefined);
+    },
+  };
 }
 
 function planInfo(headerLine: number, plan: ColumnPlan) {

@@ -302,6 +302,18 @@ describe('CSV limits and wrong files', () => {
     expect(seen).toEqual(['1@2 a | a@example.com', '2@3 b | b@example.com', '3@4 blank']);
   });
 
+  it('counts the rows without normalising them, refusing too many before anything is imported', async () => {
+    const csv = 'Name,Email\na,a@example.com\n\nnot a row,\n"Unclosed\nb,b@example.com\n\n\n';
+    const blobs = await storeWith(csv);
+
+    const file = await openImportFile(blobs, key, { claimedFormat: 'csv' });
+    expect(await file.count()).toEqual({ rows: 5, nonBlank: 4 });
+    await expect(file.rows().next()).rejects.toThrow('read once');
+
+    const capped = await openImportFile(blobs, key, { claimedFormat: 'csv', limits: { maxRows: 4 } });
+    await expect(capped.count()).rejects.toMatchObject({ code: 'too_many_rows' });
+  });
+
   it.each([
     ['an XLSX (zip) claimed as CSV', Buffer.from('PK\x03\x04\x14\x00\x00\x00', 'latin1'), 'not_csv'],
     ['a legacy .xls', Buffer.from('d0cf11e0a1b11ae1000000', 'hex'), 'not_csv'],

@@ -185,6 +185,14 @@ describe('XLSX continuation', () => {
     expect(served).toBeLessThan(size);
   });
 
+  it('counts the rows, gaps included, without normalising them', async () => {
+    const book = buildXlsx([{ name: 'S', rows: [['Email'], ['a@example.com'], undefined, ['bad'], [''], undefined] }]);
+    const blobs = await storeWith(book);
+
+    expect(await (await openImportFile(blobs, key, { claimedFormat: 'xlsx' })).count()).toEqual({ rows: 3, nonBlank: 2 });
+    await expect((await openImportFile(blobs, key, { claimedFormat: 'xlsx', limits: { maxRows: 2 } })).count()).rejects.toMatchObject({ code: 'too_many_rows' });
+  });
+
   it('stops with too_many_rows past the row limit', async () => {
     const book = buildXlsx([{ name: 'S', rows: [['Email'], ['a@example.com'], ['b@example.com'], ['c@example.com']] }]);
     const blobs = await storeWith(book);
