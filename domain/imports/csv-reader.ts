@@ -37,14 +37,17 @@ const maxProblemLineChars = 10_000;
 /**
  * Reads RFC 4180 records from `from` on (csv-parse, streaming): quoted fields with delimiters,
  * doubled quotes and line breaks; CRLF, LF and lone CR line ends, mixed. Rows may have any number of
- * fields (the caller compares them with the header). Every record, blank lines included, is yielded with the offset where the next one
- * starts, so a later run can continue there with a byte-range read.
+ * fields (the caller compares them with the header). Every record, blank lines included, is yielded
+ * with the offset where the next one starts, so a later run can continue there with a byte-range read.
  *
  * A record that is not RFC 4180 (a quote inside an unquoted field, text after a closing quote, a quote
  * never closed so that the record runs to the end of the file or past `maxRecordBytes`) is yielded
  * with a `problem` and its first physical line; reading then starts again on the next line, so one
- * stray quote costs a record (two if it sat on a record's second line), never the rest of the file,
- * and never silently joins lines into one record.
+ * stray quote costs a record (two if it sat on a record's second line), never the rest of the file.
+ * Quotes are strict for that reason: relaxed, a stray quote pairs with the next quote further down and
+ * the lines between become one record unnoticed. (That can still happen when the next quote stands
+ * where a quoted field may end, i.e. before a delimiter or a line end: then the joined record usually
+ * has too many fields, or no valid channel, and is rejected.)
  *
  * `first` is the stream from `from.offset` when the caller has it open already.
  */
@@ -71,8 +74,7 @@ export async function* readCsvRecords(
       record_delimiter: ['\r\n', '\n', '\r'],
       quote: '"',
       escape: '"',
-      // Strict quotes: with relaxed ones, a stray quote pairs with the next quote further down and the
-      // lines between silently become one record; strict, the broken record is reported instead.
+      // Strict quotes (see above): a quote inside an unquoted field or text after a closing quote is an error.
       relax_quotes: false,
       relax_column_count: true,
       skip_empty_lines: false,

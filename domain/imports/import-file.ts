@@ -121,7 +121,7 @@ export interface ImportFile {
 export async function openImportFile(blobs: BlobStore, key: string, options: OpenImportFileOptions): Promise<ImportFile> {
   const limits = { ...importLimits, ...options.limits };
   const head = await blobs.head(key);
-  if (!head) throw new ImportFileError('not_found', 'The uploaded file is not there (was it uploaded, and within the hour?)');
+  if (!head) throw new ImportFileError('not_found', 'The uploaded file is not there: was the upload finished?');
   const size = head.sizeBytes;
   if (size > limits.maxBytes) {
     throw new ImportFileError(
@@ -142,13 +142,11 @@ export async function openImportFile(blobs: BlobStore, key: string, options: Ope
     return stream;
   };
 
-  const start = new PeekableBytes(await open(0));
+  // An XLSX is read by ranges: only its signature here. A CSV is read on from this first stream.
+  const xlsx = options.claimedFormat === 'xlsx';
+  const start = new PeekableBytes(await open(0, xlsx ? Math.min(8, size) : undefined));
   try {
-    const sniff = sniffImportFile(
-      await start.peek(options.claimedFormat === 'xlsx' ? 8 : sniffBytes),
-      options.claimedFormat,
-      start.exhausted,
-    );
+    const sniff = sniffImportFile(await start.peek(xlsx ? 8 : sniffBytes), options.claimedFormat, start.exhausted && !xlsx);
     if (sniff.format === 'xlsx') {
       await start.close();
       return await openXlsxFile(open, size, limits.maxRows, options);

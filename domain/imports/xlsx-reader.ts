@@ -150,9 +150,9 @@ async function* sheetRows(
   const worksheets = reader[Symbol.asyncIterator]();
   let rows: AsyncIterator<ExcelJS.Row> | undefined;
   try {
-    const sheet = await worksheets.next();
-    if (sheet.done) return;
-    rows = (sheet.value as AsyncIterable<ExcelJS.Row>)[Symbol.asyncIterator]();
+    const worksheet = await worksheets.next();
+    if (worksheet.done) return;
+    rows = (worksheet.value as AsyncIterable<ExcelJS.Row>)[Symbol.asyncIterator]();
     for (;;) {
       const row = await rows.next();
       if (row.done) break;
