@@ -38,6 +38,18 @@ const repliedPayload = z.object({
 });
 
 /**
+ * A background job ended (entity `job`, about no contact: read with `GET /v1/events?entityType=job`):
+ * it succeeded with its `result`, failed with its `error`, or a user canceled it.
+ */
+const jobFinishedPayload = z.object({
+  jobId: z.string(),
+  kind: z.string(),
+  status: z.enum(['succeeded', 'failed', 'canceled']),
+  result: z.record(z.string(), z.unknown()).nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+
+/**
  * The event type catalogue: one zod schema per type for the `payload` each event carries. An event is
  * validated against its schema when it is appended, so the log never holds a shape nobody declared.
  * Types are dotted `<entity>.<what happened>`; add new ones here, next to their neighbours.
@@ -286,6 +298,14 @@ export const eventCatalogue = {
     from: z.enum(callStatuses),
     durationSeconds: z.number().int().nonnegative(),
   }),
+  /** A contact import's end (kind `import_contacts`): `result` holds its report's counts. */
+  'import.finished': jobFinishedPayload,
+  /** A contact export's end (kind `export_contacts`): `result` holds the rows written. */
+  'export.finished': jobFinishedPayload,
+  /** The end of a job of another kind. */
+  'job.finished': jobFinishedPayload,
+  /** A user queued a failed job again: it resumes from where it stopped. */
+  'job.retried': z.object({ jobId: z.string(), kind: z.string() }),
   /** Seed 000 "Segment joined, left": entity `segment`, about the contact. */
   'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string() }),
   'segment.left': z.object({ segmentId: z.string(), segmentName: z.string() }),
@@ -330,5 +350,6 @@ export const entityTypes = [
   'message',
   'call',
   'segment',
+  'job',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

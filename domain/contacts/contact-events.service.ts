@@ -4,6 +4,7 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { invalidCursor, notFound } from '../shared/errors';
 import { canRead } from '../inbox/conversation-access';
+import { visibleJob } from '../jobs/jobs.service';
 import type { ConversationItem } from '../inbox/conversation-record';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { ContactItem } from './contact-record';
@@ -56,7 +57,8 @@ async function assertReadableConversation(deps: CoreDeps, caller: CallerContext,
  * `aboutContact`), and the same for the contacts merged into it (the log is append-only: their events
  * stay under their own ids): the contact's timeline without filters (`listContactTimeline`), so a page
  * costs 1 GetItem + (1 + merged contacts) Queries, and an unknown contact is a 404.
- * A company's or a deal's log is every event about it (one Query); other records: their own events (one Query).
+ * A company's or a deal's log is every event about it (one Query); other records: their own events (one Query);
+ * a job's only for those who see the job.
  */
 export async function listRecordEvents(
   deps: CoreDeps,
@@ -73,6 +75,8 @@ export async function listRecordEvents(
     return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
   }
   if (entity.type === 'conversation') await assertReadableConversation(deps, caller, entity.id);
+  // A job's events are for those who see the job (a member: their own).
+  if (entity.type === 'job') await visibleJob(deps, caller, entity.id);
   if (entity.type !== 'contact') {
     const result = await listEventsByEntity(deps, caller, entity, page);
     // A message's or a call's events are their conversation's to read (a direct one: its users only).

@@ -31,6 +31,7 @@ import {
 } from '../inbox/inbox.entity';
 import { attachmentSchema } from '../inbox/attachment.entity';
 import { callSchema } from '../inbox/call.entity';
+import { jobSchema } from '../jobs/job.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -74,6 +75,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       unreadTotals: new Entity(unreadTotalsSchema),
       attachment: new Entity(attachmentSchema),
       call: new Entity(callSchema),
+      job: new Entity(jobSchema),
     },
     { client, table },
   );

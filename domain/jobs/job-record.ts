@@ -1,0 +1,182 @@
+import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
+import type { EventType } from '../../events/catalogue';
+import type { CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { lostRace, notFound } from '../shared/errors';
+import { isConditionFailure, writeTransaction } from '../store/transaction';
+import type { Job, JobError, JobKind, JobStatus } from './jobs.schemas';
+
+/** The job item as stored (job.entity.ts). */
+export interface JobItem {
+  workspaceId: string;
+  jobId: string;
+  kind: string;
+  status: JobStatus;
+  createdBy: string;
+  input: unknown;
+  progress: StoredProgress;
+  cursor?: unknown;
+  dispatchSeq: number;
+  result?: unknown;
+  error?: JobError;
+  files: Record<string, string>;
+  lastError?: string;
+  attempts: number;
+  rateFrom?: { at: string; processed: number };
+  createdAt: string;
+  startedAt?: string;
+  updatedAt: string;
+  finishedAt?: string;
+  version: number;
+}
+
+export interface StoredProgress {
+  processed: number;
+  total?: number;
+  ratePerSecond?: number;
+  estimatedSecondsLeft?: number;
+}
+
+/** What a step reports: units done, and in all when known. Rate and estimate are worked out here. */
+export interface ProgressInput {
+  processed: number;
+  total?: number;
+}
+
+/** The message the stream sends for a job's step `seq`, and the runner and dead-letter consumer read. */
+export interface JobMessage {
+  workspaceId: string;
+  jobId: string;
+  seq: number;
+}
+
+export const jobRef = (jobId: string) => ({ type: 'job' as const, id: jobId });
+
+/** The event a job's end appends: the import's and the export's own, `job.finished` for other kinds. */
+const endEvents: Partial<Record<JobKind, EventType>> = {
+  import_contacts: 'import.finished',
+  export_contacts: 'export.finished',
+};
+export const endEventOf = (kind: string): 'import.finished' | 'export.finished' | 'job.finished' =>
+  (endEvents[kind as JobKind] as 'import.finished' | 'export.finished' | undefined) ?? 'job.finished';
+
+/** The job's end event, about the job alone (no contact: it lands in the job's own log). */
+export function endEvent(
+  deps: Pick<CoreDeps, 'clock' | 'newId'>,
+  actor: CallerContext,
+  item: JobItem,
+): EventRecord {
+  return newEvent(deps, actor, endEventOf(item.kind), jobRef(item.jobId), {
+    jobId: item.jobId,
+    kind: item.kind,
+    status: item.status as 'succeeded' | 'failed' | 'canceled',
+    result: (item.result as Record<string, unknown> | undefined) ?? null,
+    error: item.error ?? null,
+  });
+}
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function toJob(item: JobItem): Job {
+  const { processed, total, ratePerSecond, estimatedSecondsLeft } = item.progress;
+  return {
+    id: item.jobId,
+    kind: item.kind as JobKind,
+    status: item.status,
+    createdBy: item.createdBy,
+    input: isRecord(item.input) ? item.input : {},
+    progress: {
+      processed,
+      total: total ?? null,
+      ratePerSecond: ratePerSecond ?? null,
+      estimatedSecondsLeft: estimatedSecondsLeft ?? null,
+    },
+    result: item.result === undefined ? null : isRecord(item.result) ? item.result : { value: item.result },
+    error: item.error ?? null,
+    files: Object.keys(item.files).sort(),
+    attempts: item.attempts,
+    createdAt: item.createdAt,
+    startedAt: item.startedAt ?? null,
+    updatedAt: item.updatedAt,
+    finishedAt: item.finishedAt ?? null,
+  };
+}
+
+export async function findJob(
+  deps: CoreDeps,
+  workspaceId: string,
+  jobId: string,
+  consistent = false,
+): Promise<JobItem | undefined> {
+  const { data } = await deps.db.entities.job.get({ workspaceId, jobId }).go({ consistent });
+  return (data as JobItem | null) ?? undefined;
+}
+
+export async function readJob(deps: CoreDeps, workspaceId: string, jobId: string, consistent = false) {
+  const item = await findJob(deps, workspaceId, jobId, consistent);
+  if (!item) throw notFound('Job');
+  return item;
+}
+
+/**
+ * The progress to store: the step's counts, and the rate since the job last went from queued to
+ * running (so a retried job's rate is not diluted by the time it lay failed), and the time left at it.
+ */
+export function progressAt(item: Pick<JobItem, 'rateFrom' | 'progress'>, input: ProgressInput, nowMs: number): StoredProgress {
+  const total = input.total ?? item.progress.total;
+  const progress: StoredProgress = { processed: input.processed, ...(total !== undefined ? { total } : {}) };
+  if (!item.rateFrom) return progress;
+  const seconds = (nowMs - Date.parse(item.rateFrom.at)) / 1000;
+  const done = input.processed - item.rateFrom.processed;
+  if (seconds <= 0 || done <= 0) return progress;
+  const rate = done / seconds;
+  return {
+    ...progress,
+    ratePerSecond: Math.round(rate * 100) / 100,
+    ...(total !== undefined ? { estimatedSecondsLeft: Math.ceil(Math.max(0, total - input.processed) / rate) } : {}),
+  };
+}
+
+/** The item without the attributes an update clears (ElectroDB's put writes the whole item). */
+export function without<K extends keyof JobItem>(item: JobItem, ...keys: K[]): JobItem {
+  const copy = { ...item };
+  for (const key of keys) delete copy[key];
+  return copy;
+}
+
+/**
+ * Writes the job (put, conditional on the version `before` had), with its events in one transaction
+ * when there are any (a lone put otherwise: progress saves are the frequent write). A failed condition
+ * is a `LostRace`: the caller reads the job again.
+ */
+export async function commitJob(
+  deps: CoreDeps,
+  before: JobItem,
+  after: JobItem,
+  events: EventRecord[] = [],
+): Promise<void> {
+  if (events.length === 0) {
+    try {
+      await deps.db.entities.job
+        .put(after)
+        .where((attr, { eq }) => eq(attr.version, before.version))
+        .go();
+      return;
+    } catch (error) {
+      if (isConditionFailure(error)) throw lostRace('The job');
+      throw error;
+    }
+  }
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.job
+        .put(after)
+        .where((attr, { eq }) => eq(attr.version, before.version))
+        .commit(),
+      ...events.map((event) => appendEvent(tx, event)),
+    ],
+    () => lostRace('The job'),
+  );
+}
