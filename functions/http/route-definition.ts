@@ -20,6 +20,7 @@ export const handlerGroups = [
   'inbox',
   'calls',
   'attachments',
+  'jobs',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

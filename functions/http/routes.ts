@@ -18,6 +18,7 @@ import { conversationsRoutes } from './routes/conversations.routes';
 import { messagesRoutes } from './routes/messages.routes';
 import { callsRoutes } from './routes/calls.routes';
 import { attachmentsRoutes } from './routes/attachments.routes';
+import { jobsRoutes } from './routes/jobs.routes';
 
 export * from './route-definition';
 
@@ -46,6 +47,7 @@ export const routes = {
   ...messagesRoutes,
   ...callsRoutes,
   ...attachmentsRoutes,
+  ...jobsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { companyMergeSettings } from '../../domain/companies/company-merge.service';
 import { anchoredMoveSettings } from '../../domain/anchors/anchored-records';
+import { createJob, jobFileKey, newJobId } from '../../domain/jobs/jobs.service';
 import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
 import type { OperationId } from '../../functions/http/routes';
@@ -11,6 +12,7 @@ import { attachmentsScenarios } from './scenarios/attachments';
 import { callsScenarios } from './scenarios/calls';
 import { conversationsScenarios } from './scenarios/conversations';
 import { inboxScenarios } from './scenarios/inbox';
+import { jobsScenarios } from './scenarios/jobs';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -67,6 +69,7 @@ export const unknownIds = {
   messageId: 'msg_00000000000000000000000000',
   callId: 'call_00000000000000000000000000',
   attachmentId: 'att_00000000000000000000000000',
+  jobId: 'job_00000000000000000000000000',
   participantId: 'usr_00000000000000000000000000',
   tokenId: 'tok_00000000000000000000000000',
   key: 'no_such_field_or_tag',
@@ -199,6 +202,34 @@ export class Ctx {
         type: 'text',
       })
     ).body;
+  }
+
+  /**
+   * A job, written with the domain's `createJob` (no route creates one yet; nothing runs it here): started
+   * by `actor` (the owner by default), `failed` if asked, with a downloadable `contacts.csv` if asked.
+   */
+  async job(options: { actor?: Actor; status?: 'queued' | 'failed'; file?: boolean } = {}): Promise<{ id: string }> {
+    const actor = options.actor ?? this.ws.owner;
+    const me = (await this.call('GET', '/v1/me', undefined, actor.token)).body;
+    const caller = { workspaceId: me.workspace.id as string, userId: me.user.id as string, role: me.user.role };
+    const jobId = newJobId(this.stack.deps);
+    const files: Record<string, string> = {};
+    if (options.file) {
+      files['contacts.csv'] = jobFileKey('exports', caller.workspaceId, jobId, 'contacts.csv');
+      await this.stack.blobs.put(files['contacts.csv'], 'Name,Email\nAda Lovelace,ada@example.com\n', 'text/csv');
+    }
+    const job = await createJob(this.stack.deps, caller, { kind: 'export_contacts', input: { format: 'csv' }, files, jobId });
+    if (options.status === 'failed') {
+      await this.stack.deps.db.entities.job
+        .patch({ workspaceId: caller.workspaceId, jobId })
+        .set({
+          status: 'failed',
+          error: { code: 'retries_exhausted', message: 'S3 was unreachable' },
+          finishedAt: this.stack.deps.clock.nowIso(),
+        })
+        .go();
+    }
+    return job;
   }
 
   async user(role: 'admin' | 'member' = 'member'): Promise<any> {
@@ -1849,4 +1880,5 @@ export const scenarios = {
   ...inboxScenarios,
   ...callsScenarios,
   ...attachmentsScenarios,
+  ...jobsScenarios,
 } as Record<OperationId, Scenario>;

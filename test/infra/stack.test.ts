@@ -303,6 +303,7 @@ describe('CrmStack', () => {
     expect(s3Grants('attachments')).toEqual({ put: ['attachments/*'], read: ['attachments/*'] });
     expect(s3Grants('inbox')).toEqual({ put: ['uploads/*'], read: ['attachments/*', 'exports/*'] });
     expect(s3Grants('contacts')).toEqual({ put: ['uploads/*'], read: ['exports/*'] });
+    expect(s3Grants('jobs')).toEqual({ put: ['uploads/*'], read: ['exports/*', 'uploads/*'] });
   });
 
   it('gives no function SES permissions unless asked', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../domain/auth/tokens.service';
+import { createJob } from '../../domain/jobs/jobs.service';
 import { routeList, takesCursor } from '../../functions/http/routes';
 import { createTestStack, seedWorkspace, type ApiResponse, type TestStack } from '../support/test-stack';
 
@@ -198,6 +199,12 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
     await times(3, () => post(`/v1/conversations/${conversation.id}/calls`, { kind: 'voice' }));
     await post(`/v1/conversations/${other.id}/calls`, { kind: 'video' });
     return { path: `/v1/conversations/${conversation.id}/calls`, otherPath: `/v1/conversations/${other.id}/calls` };
+  },
+  listJobs: async () => {
+    // No route starts a job yet: three written with the domain's createJob (nothing runs them here).
+    const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };
+    await times(3, () => createJob(stack.deps, caller, { kind: 'export_contacts', input: {} }));
+    return { path: '/v1/jobs', otherQuery: { kind: 'export_contacts' } };
   },
 };
 
