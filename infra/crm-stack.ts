@@ -41,7 +41,10 @@ export interface CrmStackProps extends StackProps {
 
 /** The whole CRM backend in one stack. */
 export class CrmStack extends Stack {
-  /** Every function of the app by key: `http:<group>`, `stream:<name>`, `job:<name>`, `schedule:<name>`. */
+  /**
+   * Every function of the app by key: `http:<group>`, `stream:<name>`, `job:<name>` (and
+   * `job:dead-letters`), `schedule:<name>`.
+   */
   readonly functions: ReadonlyMap<string, NodejsFunction>;
   readonly data: Data;
   readonly api: Api;
@@ -101,6 +104,8 @@ export class CrmStack extends Stack {
     for (const [group, fn] of api.functions) functions.set(`http:${group}`, fn);
     for (const { definition, fn } of streams.consumers) functions.set(`stream:${definition.name}`, fn);
     for (const { definition, fn } of jobs.queues) functions.set(`job:${definition.name}`, fn);
+    // Queue names are snake_case: this key cannot be a queue's.
+    if (jobs.deadLetterFunction) functions.set('job:dead-letters', jobs.deadLetterFunction);
     for (const { definition, fn } of scheduled.scheduled) functions.set(`schedule:${definition.name}`, fn);
     this.functions = functions;
 

@@ -46,6 +46,8 @@ export interface QueueRunnerQueue {
   definition: JobQueueDefinition;
   queueUrl: string;
   handler: SqsHandler;
+  /** A dead-letter queue read by its consumer: it has no RedrivePolicy, by design. */
+  deadLetters?: boolean;
 }
 
 export interface QueueRunnerOptions {
@@ -114,7 +116,7 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
       }),
     );
     const queueArn = attributes.QueueArn ?? `arn:aws:sqs:${region}:000000000000:${queue.definition.name}`;
-    if (!attributes.RedrivePolicy) {
+    if (!attributes.RedrivePolicy && !queue.deadLetters) {
       log.warn('Queue has no RedrivePolicy: failing messages will be retried forever', {
         queue: queue.definition.name,
       });

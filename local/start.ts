@@ -7,7 +7,7 @@ import { systemClock, ulidGenerator } from '../domain/shared/clock';
 import { ensureTable } from '../domain/store/create-table';
 import { createDb } from '../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../domain/store/dynamo-client';
-import { jobQueues } from '../functions/jobs/job-queues';
+import { deadLetterQueueDefinition, jobQueues } from '../functions/jobs/job-queues';
 import { schedules } from '../functions/schedules/schedules';
 import { createS3Client, createSqsClient } from '../functions/shared/adapters/aws-clients';
 import { createStaticSecretStore } from '../functions/shared/adapters/secret-stores';
@@ -116,14 +116,21 @@ async function main() {
     stops.push(() => poller.stop());
     // What the demo seed wrote reaches the consumers (metrics, tag usage, unread totals) before the banner.
     await poller.drain({ timeoutMs: 120_000 });
+    // Each kind's queue with its handler, and each dead-letter queue with the one dead-letter consumer.
     const runner = await startQueueRunner({
       endpoint: aws.endpoint,
-      queues: await Promise.all(
-        queues.map(async (queue) => {
-          const definition = jobQueues.find((q) => q.name === queue.name)!;
-          return { definition, queueUrl: queue.queueUrl, handler: await loadHandler(definition.entry) };
-        }),
-      ),
+      queues: (
+        await Promise.all(
+          queues.map(async (queue) => {
+            const definition = jobQueues.find((q) => q.name === queue.name)!;
+            const deadLetters = deadLetterQueueDefinition(definition);
+            return [
+              { definition, queueUrl: queue.queueUrl, handler: await loadHandler(definition.entry) },
+              { definition: deadLetters, queueUrl: queue.dlqUrl, handler: await loadHandler(deadLetters.entry), deadLetters: true },
+            ];
+          }),
+        )
+      ).flat(),
     });
     stops.push(() => runner.stop());
     const scheduler = startScheduler({

@@ -1,7 +1,9 @@
 /**
  * Job queues: one SQS queue (with its dead-letter queue) per job kind. The single source for the CDK
  * queues and event source mappings (infra/) and the local queue runner (local/).
- * Job kinds arrive with the features that need them (delivery, classification, import, export).
+ * Job kinds arrive with the features that need them (delivery, classification, import, export): each
+ * is a `JobKindDefinition` (domain/jobs/job-kind.ts) whose handler module is
+ * `export const handler = createJobHandler(definition)` (functions/jobs/job-runner.ts).
  */
 export interface JobQueueDefinition {
   /** Queue name, also the job kind, e.g. `import_contacts`. Handlers find its URL in QUEUE_URL_<NAME>. */
@@ -18,3 +20,25 @@ export interface JobQueueDefinition {
 }
 
 export const jobQueues: JobQueueDefinition[] = [];
+
+/**
+ * The one consumer of every kind's dead-letter queue: a message that exhausted its receives fails its
+ * job with the reason. Deployed (and run locally) only when there are job queues.
+ */
+export const deadLetterConsumer = {
+  name: 'job-dead-letters',
+  entry: 'functions/jobs/job-dead-letters.handler.ts',
+  batchSize: 10,
+  timeoutSeconds: 30,
+} as const;
+
+/** The dead-letter queue of a job queue, as a queue the dead-letter consumer reads (local runner). */
+export const deadLetterQueueDefinition = (definition: JobQueueDefinition): JobQueueDefinition => ({
+  name: `${definition.name}-dlq`,
+  entry: deadLetterConsumer.entry,
+  batchSize: deadLetterConsumer.batchSize,
+  visibilityTimeoutSeconds: deadLetterConsumer.timeoutSeconds,
+  // A dead-letter queue has no queue of its own behind it: a failing record is retried until it succeeds.
+  maxReceiveCount: Number.MAX_SAFE_INTEGER,
+  timeoutSeconds: deadLetterConsumer.timeoutSeconds,
+});

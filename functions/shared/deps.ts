@@ -1,11 +1,12 @@
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
-import type { BlobStore, SecretStore } from '../../domain/shared/ports';
+import type { BlobStore, JobQueue, SecretStore } from '../../domain/shared/ports';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
-import { createS3Client, createSecretsManagerClient } from './adapters/aws-clients';
+import { createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
 import { createS3BlobStore } from './adapters/s3-blob-store';
 import { createFileSecretStore, createSecretsManagerSecretStore } from './adapters/secret-stores';
+import { createSqsJobQueue } from './adapters/sqs-job-queue';
 import { getConfig } from './config';
 
 let cached: CoreDeps | undefined;
@@ -76,3 +77,21 @@ export function setBlobStore(store: BlobStore | undefined): void {
 
 /** An operation's dependencies with the blob store, for the operations that presign or check files. */
 export const withBlobStore = <D extends CoreDeps>(deps: D): D & { blobs: BlobStore } => ({ ...deps, blobs: getBlobStore() });
+
+let jobQueue: JobQueue | undefined;
+
+/**
+ * The job queues (one SQS queue per job kind, their URLs in QUEUE_URL_<KIND>). Built on first use: only
+ * the job dispatcher sends (jobs are enqueued by writing their item).
+ */
+export function getJobQueue(): JobQueue {
+  if (jobQueue) return jobQueue;
+  const config = getConfig();
+  jobQueue = createSqsJobQueue({ client: createSqsClient(config), queueUrls: config.queueUrls });
+  return jobQueue;
+}
+
+/** Tests give their own queues; undefined goes back to the configuration. */
+export function setJobQueue(queue: JobQueue | undefined): void {
+  jobQueue = queue;
+}

@@ -52,4 +52,14 @@ export const streamConsumers: StreamConsumerDefinition[] = [
       { eventName: ['REMOVE'], dynamodb: { OldImage: { __edb_e__: { S: ['unreadCounter'] } } } },
     ],
   },
+  {
+    name: 'job-dispatch',
+    entry: 'functions/streams/job-dispatch.handler.ts',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 0,
+    retryAttempts: 10,
+    bisectBatchOnError: true,
+    // Job items written or changed: the consumer sends a message when the job is new or its dispatchSeq moved.
+    filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['job'] } } } }],
+  },
 ];

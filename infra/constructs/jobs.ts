@@ -5,7 +5,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { jobQueues, type JobQueueDefinition } from '../../functions/jobs/job-queues';
+import { deadLetterConsumer, jobQueues, type JobQueueDefinition } from '../../functions/jobs/job-queues';
 import { transferPrefixes } from './data';
 import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
 
@@ -27,13 +27,28 @@ export interface JobQueue {
 /** `import_contacts` -> `QUEUE_URL_IMPORT_CONTACTS`, the variable functions/shared/config.ts reads back. */
 export const queueUrlVariable = (name: string) => `QUEUE_URL_${name.toUpperCase()}`;
 
-/** Per job kind: a queue, its dead-letter queue, and the consuming function. */
+/**
+ * Per job kind: a queue, its dead-letter queue, and the consuming function; and one function reading
+ * every dead-letter queue, which fails the jobs whose messages ended there.
+ */
 export class Jobs extends Construct {
   readonly queues: JobQueue[] = [];
+  /** The consumer of the dead-letter queues; none while there are no job queues. */
+  readonly deadLetterFunction?: NodejsFunction;
 
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
-    for (const definition of props.definitions ?? jobQueues) {
+    const definitions = props.definitions ?? jobQueues;
+    if (definitions.length > 0) {
+      this.deadLetterFunction = createAppFunction(this, 'DeadLettersFunction', {
+        entry: deadLetterConsumer.entry,
+        settings: props.settings,
+        timeout: Duration.seconds(deadLetterConsumer.timeoutSeconds),
+        description: 'Job dead letters: fails the jobs whose messages exhausted their retries',
+      });
+      props.table.grantReadWriteData(this.deadLetterFunction);
+    }
+    for (const definition of definitions) {
       // config.ts lower-cases the variable's suffix to find the queue: only this shape round-trips.
       if (!/^[a-z][a-z0-9_]*$/.test(definition.name)) {
         throw new Error(`Job queue name "${definition.name}" must be snake_case (a-z, 0-9, _)`);
@@ -46,6 +61,8 @@ export class Jobs extends Construct {
       const name = pascalCase(definition.name);
       const deadLetterQueue = new Queue(this, `${name}DeadLetterQueue`, {
         retentionPeriod: Duration.days(14),
+        // At least the dead-letter function's timeout, as AWS requires of an event source.
+        visibilityTimeout: Duration.seconds(deadLetterConsumer.timeoutSeconds),
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
       });
@@ -67,6 +84,9 @@ export class Jobs extends Construct {
       props.bucket.grantPut(fn, `${transferPrefixes.exports}*`);
       fn.addEventSource(
         new SqsEventSource(queue, { batchSize: definition.batchSize, reportBatchItemFailures: true }),
+      );
+      this.deadLetterFunction!.addEventSource(
+        new SqsEventSource(deadLetterQueue, { batchSize: deadLetterConsumer.batchSize, reportBatchItemFailures: true }),
       );
       this.queues.push({ definition, queue, deadLetterQueue, fn });
     }

@@ -18,7 +18,7 @@ import { ensureTable } from '../../domain/store/create-table';
 import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { handlerEntry, handlerGroups } from '../../functions/http/routes';
-import { jobQueues } from '../../functions/jobs/job-queues';
+import { deadLetterConsumer, jobQueues } from '../../functions/jobs/job-queues';
 import { schedules } from '../../functions/schedules/schedules';
 import { createStaticSecretStore } from '../../functions/shared/adapters/secret-stores';
 import { setCoreDeps, setSecretStore } from '../../functions/shared/deps';
@@ -290,6 +290,8 @@ export function lambdaEntries(): LambdaEntry[] {
     ...handlerGroups.map((group) => ({ name: `http-${group}`, kind: 'http' as const, entry: handlerEntry(group) })),
     ...streamConsumers.map((c) => ({ name: `stream-${c.name}`, kind: 'stream' as const, entry: c.entry })),
     ...jobQueues.map((q) => ({ name: `job-${q.name}`, kind: 'job' as const, entry: q.entry })),
+    // One consumer of every dead-letter queue, deployed once there are queues (infra/constructs/jobs.ts).
+    ...(jobQueues.length > 0 ? [{ name: deadLetterConsumer.name, kind: 'job' as const, entry: deadLetterConsumer.entry }] : []),
     ...schedules.map((s) => ({ name: `schedule-${s.name}`, kind: 'schedule' as const, entry: s.entry })),
   ];
 }

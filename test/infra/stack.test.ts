@@ -366,6 +366,29 @@ describe('CrmStack with job queues and schedules', () => {
     });
   });
 
+  it('reads every dead-letter queue with one function that may write the table', () => {
+    const [job] = built.stack.jobs.queues;
+    const deadLetters = built.stack.functions.get('job:dead-letters')!;
+    expect(deadLetters).toBe(built.stack.jobs.deadLetterFunction);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(built.logicalId(job!.deadLetterQueue)),
+      FunctionName: { Ref: built.logicalId(deadLetters) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Job dead letters'),
+      Timeout: 30,
+    });
+    // An event source's visibility timeout must cover its function's timeout.
+    expect(template.toJSON().Resources[built.logicalId(job!.deadLetterQueue)].Properties.VisibilityTimeout).toBe(30);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(deadLetters.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['dynamodb:PutItem']) })]),
+      },
+    });
+  });
+
   it('lets functions enqueue jobs: queue URL variable and send permission', () => {
     const [job] = built.stack.jobs.queues;
     const queueId = built.logicalId(job!.queue);

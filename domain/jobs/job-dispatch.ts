@@ -1,0 +1,65 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import type { JobQueue } from '../shared/ports';
+import type { JobMessage } from './job-record';
+import { jobStatuses } from './jobs.schemas';
+
+/** What the dispatcher reads of a job item's stream image. */
+const jobImageSchema = z.object({
+  __edb_e__: z.literal('job'),
+  workspaceId: z.string().min(1),
+  jobId: z.string().min(1),
+  kind: z.string().min(1),
+  status: z.enum(jobStatuses),
+  dispatchSeq: z.number().int().positive(),
+});
+
+/** A job item's change, as the stream shows it. */
+export interface JobChange {
+  workspaceId: string;
+  jobId: string;
+  kind: string;
+  status: (typeof jobStatuses)[number];
+  dispatchSeq: number;
+  /** The step number before the change; undefined for a new job. */
+  previousSeq?: number;
+}
+
+/** Parses a job item's stream images (DynamoDB JSON); throws on anything that is not a job. */
+export function parseJobChange(
+  newImage: Record<string, unknown> | undefined,
+  oldImage: Record<string, unknown> | undefined,
+): JobChange {
+  if (!newImage) throw new Error('The stream record has no NewImage: is the stream NEW_AND_OLD_IMAGES?');
+  const after = jobImageSchema.parse(unmarshall(newImage as Record<string, AttributeValue>));
+  const before = oldImage ? jobImageSchema.parse(unmarshall(oldImage as Record<string, AttributeValue>)) : undefined;
+  return {
+    workspaceId: after.workspaceId,
+    jobId: after.jobId,
+    kind: after.kind,
+    status: after.status,
+    dispatchSeq: after.dispatchSeq,
+    ...(before ? { previousSeq: before.dispatchSeq } : {}),
+  };
+}
+
+/**
+ * The message a job change calls for: a new job, or one whose `dispatchSeq` moved (a retry, or a run
+ * that continues itself), still queued or running. Progress saves and endings leave the step alone.
+ */
+export function messageFor(change: JobChange): JobMessage | undefined {
+  if (change.previousSeq === change.dispatchSeq) return undefined;
+  if (change.status !== 'queued' && change.status !== 'running') return undefined;
+  return { workspaceId: change.workspaceId, jobId: change.jobId, seq: change.dispatchSeq };
+}
+
+/**
+ * The outbox's sender (the `job-dispatch` stream consumer): sends the step's message to the queue of the
+ * job's kind. Sending twice is harmless: the runner works only on the job's current step, once.
+ */
+export async function dispatchJobChange(queue: JobQueue, change: JobChange): Promise<JobMessage | undefined> {
+  const message = messageFor(change);
+  if (message) await queue.send({ queue: change.kind, body: message });
+  return message;
+}

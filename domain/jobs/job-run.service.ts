@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import type { EventRecord } from '../../events/event-log';
+import { systemActor } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { LostRace } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
+import {
+  JobCanceled,
+  JobFailure,
+  JobSuperseded,
+  type JobControl,
+  type JobDeps,
+  type JobKindDefinition,
+  type RunningJob,
+} from './job-kind';
+import { commitJob, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
+import { isTerminal, type JobError } from './jobs.schemas';
+
+/** The body of a job's SQS message: which job, and which of its steps (`dispatchSeq`). */
+export const jobMessageSchema = z.object({
+  workspaceId: z.string().min(1),
+  jobId: z.string().min(1),
+  seq: z.number().int().positive(),
+});
+
+/**
+ * What a message came to. Only a run that threw (the error passes through) leaves its message to be
+ * retried; every outcome here is acked.
+ * - `missing`, `wrong_kind`: no such job of this queue's kind (logged);
+ * - `stale`: the message is for an earlier step (a duplicate, or one a retry or continuation replaced);
+ * - `ended`: the job had succeeded, failed or been canceled;
+ * - `succeeded`, `continued` (its next message follows through the stream), `failed` (`JobFailure`,
+ *   bad input);
+ * - `canceled`, `superseded`: the job was canceled, or taken over by another delivery, while it ran.
+ */
+export type RunOutcome =
+  | 'missing'
+  | 'wrong_kind'
+  | 'stale'
+  | 'ended'
+  | 'succeeded'
+  | 'continued'
+  | 'failed'
+  | 'canceled'
+  | 'superseded';
+
+/** Longest stored failure message: enough for any error's own message, never a whole dump. */
+const maxErrorLength = 1000;
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, maxErrorLength) || 'Unknown error';
+
+/**
+ * Runs one step of a job for its message (functions/jobs/job-runner.ts calls it per SQS record):
+ * loads the job (consistent read); a stale step or an ended job is acked untouched; marks it `running`
+ * (a conditional write that makes this run the job's: a duplicate delivery running alongside loses its
+ * next write and stops); calls the kind's step; then, in one write each: done → `succeeded` with its
+ * result and the end event (one transaction); not done → the cursor saved and `dispatchSeq + 1`, which
+ * the stream turns into the next message. A step that throws records `lastError` and `attempts` on the
+ * job and the error passes through, so SQS retries the message (the dead-letter queue takes it in the
+ * end: `failDeadLetteredJob`).
+ */
+export async function runJobMessage<Input, Cursor, Result extends Record<string, unknown>>(
+  deps: JobDeps,
+  definition: JobKindDefinition<Input, Cursor, Result>,
+  message: JobMessage,
+  deadline: Pick<JobControl<Cursor>, 'deadlineReached'>,
+): Promise<RunOutcome> {
+  const { workspaceId, jobId } = message;
+  const loaded = await findJob(deps, workspaceId, jobId, true);
+  if (!loaded) return 'missing';
+  if (loaded.kind !== definition.kind) return 'wrong_kind';
+  if (loaded.dispatchSeq !== message.seq) return 'stale';
+  if (isTerminal(loaded.status)) return 'ended';
+  const system = systemActor(workspaceId);
+  const now = () => deps.clock.nowIso();
+
+  let current = loaded;
+  /** Writes the job on top of the version this run holds; a lost condition says why the run must stop. */
+  const write = async (next: JobItem, events: EventRecord[] = []) => {
+    try {
+      await commitJob(deps, current, next, events);
+      current = next;
+    } catch (error) {
+      if (!(error instanceof LostRace)) throw error;
+      const latest = await findJob(deps, workspaceId, jobId, true);
+      // The same version: DynamoDB cancelled the transaction for another one, not for a change: retry.
+      if (latest?.version === current.version) throw error;
+      throw latest?.status === 'canceled' ? new JobCanceled(jobId) : new JobSuperseded(jobId);
+    }
+  };
+  const bump = (item: JobItem): JobItem => ({ ...item, updatedAt: now(), version: current.version + 1 });
+  const fail = (error: JobError) => {
+    const at = now();
+    const failed: JobItem = { ...bump(current), status: 'failed', error, finishedAt: at };
+    return write(failed, [endEvent(deps, system, failed)]);
+  };
+  const stopped = (error: unknown): RunOutcome | undefined =>
+    error instanceof JobCanceled ? 'canceled' : error instanceof JobSuperseded ? 'superseded' : undefined;
+
+  try {
+    const input = definition.inputSchema.safeParse(current.input);
+    if (!input.success) {
+      await fail({ code: 'invalid_input', message: `The job's input is not what its kind takes: ${z.prettifyError(input.error)}` });
+      return 'failed';
+    }
+    const at = now();
+    // From queued (first run, or a retry) the rate is measured afresh.
+    await write({
+      ...bump(current),
+      status: 'running',
+      startedAt: current.startedAt ?? at,
+      rateFrom: current.status === 'queued' || !current.rateFrom ? { at, processed: current.progress.processed } : current.rateFrom,
+    });
+    const progressOf = (progress: ProgressInput) => progressAt(current, progress, deps.clock.nowMs());
+    const control: JobControl<Cursor> = {
+      deadlineReached: () => deadline.deadlineReached(),
+      saveProgress: (cursor, progress, files) =>
+        write({ ...bump(current), cursor, progress: progressOf(progress), files: { ...current.files, ...files } }),
+    };
+    const view: RunningJob<Input, Cursor> = {
+      workspaceId,
+      jobId,
+      kind: current.kind,
+      createdBy: current.createdBy,
+      input: input.data,
+      cursor: current.cursor as Cursor | undefined,
+      progress: current.progress,
+      files: current.files,
+      attempts: current.attempts,
+      dispatchSeq: current.dispatchSeq,
+    };
+
+    let step;
+    try {
+      step = await definition.step(deps, view, control);
+    } catch (error) {
+      if (stopped(error)) throw error;
+      if (error instanceof JobFailure) {
+        await fail({ code: error.code, message: error.message });
+        return 'failed';
+      }
+      // This run failed: say so on the job, and let SQS deliver the message again.
+      await write({ ...bump(current), lastError: describe(error), attempts: current.attempts + 1 }).catch((recording: unknown) => {
+        if (stopped(recording)) throw recording;
+      });
+      throw error;
+    }
+
+    const files = { ...current.files, ...step.files };
+    if (step.done) {
+      const succeeded: JobItem = {
+        ...bump(without(current, 'cursor')),
+        status: 'succeeded',
+        result: step.result,
+        progress: progressOf(step.progress ?? current.progress),
+        files,
+        finishedAt: now(),
+      };
+      await write(succeeded, [endEvent(deps, system, succeeded), ...(step.events ?? [])]);
+      return 'succeeded';
+    }
+    await write({
+      ...bump(current),
+      cursor: step.cursor,
+      progress: progressOf(step.progress),
+      files,
+      dispatchSeq: current.dispatchSeq + 1,
+    });
+    return 'continued';
+  } catch (error) {
+    const outcome = stopped(error);
+    if (outcome) return outcome;
+    throw error;
+  }
+}
+
+/** Why a job whose message exhausted its retries failed, when no run recorded an error. */
+export const retriesExhaustedMessage = "The job's message exhausted its retries";
+
+/**
+ * The dead-letter queues' consumer: the message of the job's current step used up its receives, so the
+ * job fails with `retries_exhausted` (the last run's error as the message) and its end event. A
+ * message for an earlier step, or for a job that has ended, changes nothing (so a redelivery is harmless).
+ */
+export async function failDeadLetteredJob(
+  deps: CoreDeps,
+  message: JobMessage,
+): Promise<'failed' | 'missing' | 'stale' | 'ended'> {
+  return retryLostRaces(async () => {
+    const before = await findJob(deps, message.workspaceId, message.jobId, true);
+    if (!before) return 'missing';
+    if (before.dispatchSeq !== message.seq) return 'stale';
+    if (isTerminal(before.status)) return 'ended';
+    const at = deps.clock.nowIso();
+    const after: JobItem = {
+      ...before,
+      status: 'failed',
+      error: { code: 'retries_exhausted', message: before.lastError ?? retriesExhaustedMessage },
+      finishedAt: at,
+      updatedAt: at,
+      version: before.version + 1,
+    };
+    await commitJob(deps, before, after, [endEvent(deps, systemActor(message.workspaceId), after)]);
+    return 'failed';
+  });
+}
