@@ -208,7 +208,7 @@ export class Ctx {
    * A job, written with the domain's `createJob` (no route creates one yet; nothing runs it here): started
    * by `actor` (the owner by default), `failed` if asked, with a downloadable `contacts.csv` if asked.
    */
-  async job(options: { actor?: Actor; status?: 'queued' | 'failed'; file?: boolean } = {}): Promise<{ id: string }> {
+  async job(options: { actor?: Actor; status?: 'queued' | 'succeeded' | 'failed'; file?: boolean } = {}): Promise<{ id: string }> {
     const actor = options.actor ?? this.ws.owner;
     const me = (await this.call('GET', '/v1/me', undefined, actor.token)).body;
     const caller = { workspaceId: me.workspace.id as string, userId: me.user.id as string, role: me.user.role };
@@ -219,14 +219,15 @@ export class Ctx {
       await this.stack.blobs.put(files['contacts.csv'], 'Name,Email\nAda Lovelace,ada@example.com\n', 'text/csv');
     }
     const job = await createJob(this.stack.deps, caller, { kind: 'export_contacts', input: { format: 'csv' }, files, jobId });
-    if (options.status === 'failed') {
+    const at = this.stack.deps.clock.nowIso();
+    const ended = {
+      succeeded: { status: 'succeeded', startedAt: at, result: { rows: 1 }, progress: { processed: 1, total: 1, ratePerSecond: 1, estimatedSecondsLeft: 0 } },
+      failed: { status: 'failed', startedAt: at, error: { code: 'retries_exhausted', message: 'S3 was unreachable' } },
+    } as const;
+    if (options.status === 'succeeded' || options.status === 'failed') {
       await this.stack.deps.db.entities.job
         .patch({ workspaceId: caller.workspaceId, jobId })
-        .set({
-          status: 'failed',
-          error: { code: 'retries_exhausted', message: 'S3 was unreachable' },
-          finishedAt: this.stack.deps.clock.nowIso(),
-        })
+        .set({ ...ended[options.status], finishedAt: at })
         .go();
     }
     return job;

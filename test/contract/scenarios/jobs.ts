@@ -9,18 +9,14 @@ export const jobsScenarios: Partial<Record<OperationId, Scenario>> = {
     },
     invalid: async () => ({ path: '/v1/jobs', query: { status: 'paused' } }),
   },
-  getJob: { ok: async (ctx) => ({ path: `/v1/jobs/${(await ctx.job({ file: true })).id}` }) },
+  getJob: { ok: async (ctx) => ({ path: `/v1/jobs/${(await ctx.job({ status: 'succeeded', file: true })).id}` }) },
   cancelJob: {
     ok: async (ctx) => ({ path: `/v1/jobs/${(await ctx.job()).id}/cancel` }),
     cases: [
       {
         status: 409,
-        why: 'a job canceled already',
-        build: async (ctx) => {
-          const job = await ctx.job();
-          await ctx.call('POST', `/v1/jobs/${job.id}/cancel`);
-          return { path: `/v1/jobs/${job.id}/cancel` };
-        },
+        why: 'a job that has ended',
+        build: async (ctx) => ({ path: `/v1/jobs/${(await ctx.job({ status: 'succeeded' })).id}/cancel` }),
       },
       {
         status: 404,

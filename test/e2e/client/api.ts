@@ -1758,6 +1758,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Background jobs (imports, exports, ...), newest first: a member’s own, every one for owner/admin
+         * @description Filters: `kind`, `status`. With `status` (or, for a member, `kind`) a page may come back short while `nextCursor` is set: follow it until it is null.
+         */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One job: its status, progress (processed, total, rate, time left), result or error, and files
+         * @description A member sees the jobs they started (another member’s is a 404); owner/admin every job of the workspace.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{jobId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running job
+         * @description The job becomes `canceled` at once; a run under way stops at its next save, keeping what it has done. Appends the job’s end event (`import.finished`, `export.finished`, `job.finished`) with status `canceled`.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{jobId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a failed job again, from where it stopped
+         * @description The job is queued again with its error cleared; it resumes from its last saved position. Appends `job.retried`.
+         */
+        post: operations["retryJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{jobId}/files/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A fresh download link (presigned GET, valid 5 minutes) for one of the job’s files
+         * @description Ask again for a new link once it expires. A name the job does not list, or a file no longer kept, is a 404.
+         */
+        get: operations["getJobFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3386,6 +3486,65 @@ export interface components {
             downloadUrl: string | null;
             downloadExpiresAt: string | null;
         };
+        JobPage: {
+            items: components["schemas"]["Job"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Job: {
+            id: string;
+            /** @enum {string} */
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation";
+            /**
+             * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            /** @description The user who started it */
+            createdBy: string;
+            /** @description What the job was asked to do (per kind) */
+            input: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["JobProgress"];
+            /** @description What a succeeded job produced (per kind), else null */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why a failed job failed, else null */
+            error: {
+                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `invalid_input`, or a code of the kind */
+                code: string;
+                message: string;
+            } | null;
+            /** @description Names of the job’s files: `GET /v1/jobs/{jobId}/files/{name}` gives a download link */
+            files: string[];
+            /** @description Runs that failed (and were retried) so far */
+            attempts: number;
+            createdAt: string;
+            /** @description When it first ran */
+            startedAt: string | null;
+            updatedAt: string;
+            /** @description When it succeeded, failed or was canceled */
+            finishedAt: string | null;
+        };
+        JobProgress: {
+            /** @description Units done so far (rows, contacts, ...) */
+            processed: number;
+            /** @description Units in all, when known */
+            total: number | null;
+            /** @description Units per second since the job (last) started running */
+            ratePerSecond: number | null;
+            /** @description At that rate, seconds until `total` */
+            estimatedSecondsLeft: number | null;
+        };
+        JobFileLink: {
+            name: string;
+            /** @description A presigned GET of the file; ask again for a new one once it expires */
+            url: string;
+            /** @description When `url` stops working */
+            expiresAt: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -4817,7 +4976,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment";
+                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "job";
                 entityId: string;
             };
             header?: never;
@@ -19353,6 +19512,369 @@ export interface operations {
                 };
             };
             /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+                /** @description Only jobs of this kind */
+                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation";
+                /** @description Only jobs in this status */
+                status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of jobs */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job’s id */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job’s id */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The canceled job */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: the job has already succeeded, failed or been canceled. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    retryJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job’s id */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queued job */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `invalid_transition`: only a failed job can be retried. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getJobFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job’s id */
+                jobId: string;
+                /** @description One of the job’s `files` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to download the file */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobFileLink"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path. `name` is not one of the job’s files, or the file is gone */
             404: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
