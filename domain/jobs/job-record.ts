@@ -4,7 +4,7 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { lostRace, notFound } from '../shared/errors';
 import { isConditionFailure, writeTransaction } from '../store/transaction';
-import type { Job, JobError, JobKind, JobStatus } from './jobs.schemas';
+import { jobFileName, type Job, type JobError, type JobKind, type JobStatus } from './jobs.schemas';
 
 /** The job item as stored (job.entity.ts). */
 export interface JobItem {
@@ -136,6 +136,17 @@ export function progressAt(item: Pick<JobItem, 'rateFrom' | 'progress'>, input: 
     ratePerSecond: Math.round(rate * 100) / 100,
     ...(total !== undefined ? { estimatedSecondsLeft: Math.ceil(Math.max(0, total - input.processed) / rate) } : {}),
   };
+}
+
+/**
+ * Checks the names of files given to a job: each must be addressable as `GET /v1/jobs/{id}/files/{name}`
+ * (a name that is not is a bug of the kind, not a user's error).
+ */
+export function checkedFiles(files: Record<string, string> | undefined): Record<string, string> {
+  for (const name of Object.keys(files ?? {})) {
+    if (!jobFileName.safeParse(name).success) throw new Error(`Not a job file name (letters, digits, . - _, up to 128, no leading dot): "${name}"`);
+  }
+  return files ?? {};
 }
 
 /** The item without the attributes an update clears (ElectroDB's put writes the whole item). */

@@ -13,7 +13,7 @@ import {
   type JobKindDefinition,
   type RunningJob,
 } from './job-kind';
-import { commitJob, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
+import { checkedFiles, commitJob, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
 import { isTerminal, type JobError } from './jobs.schemas';
 
 /** The body of a job's SQS message: which job, and which of its steps (`dispatchSeq`). */
@@ -114,7 +114,7 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     const control: JobControl<Cursor> = {
       deadlineReached: () => deadline.deadlineReached(),
       saveProgress: (cursor, progress, files) =>
-        write({ ...bump(current), cursor, progress: progressOf(progress), files: { ...current.files, ...files } }),
+        write({ ...bump(current), cursor, progress: progressOf(progress), files: { ...current.files, ...checkedFiles(files) } }),
     };
     const view: RunningJob<Input, Cursor> = {
       workspaceId,
@@ -145,7 +145,7 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
       throw error;
     }
 
-    const files = { ...current.files, ...step.files };
+    const files = { ...current.files, ...checkedFiles(step.files) };
     if (step.done) {
       const succeeded: JobItem = {
         ...bump(without(current, 'cursor')),

@@ -8,6 +8,7 @@ import type { TxEntities } from '../store/db';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
 import { writeTransaction } from '../store/transaction';
 import {
+  checkedFiles,
   commitJob,
   endEvent,
   jobRef,
@@ -73,7 +74,7 @@ export async function createJob(
     input: input.input,
     progress: { processed: 0, ...(input.total !== undefined ? { total: input.total } : {}) },
     dispatchSeq: 1,
-    files: input.files ?? {},
+    files: checkedFiles(input.files),
     attempts: 0,
     createdAt: at,
     updatedAt: at,

@@ -1,7 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dispatchJobChange, messageFor, parseJobChange } from '../../domain/jobs/job-dispatch';
-import { endEventOf, progressAt } from '../../domain/jobs/job-record';
+import { checkedFiles, endEventOf, progressAt } from '../../domain/jobs/job-record';
 import { fakeJobQueue } from '../support/fakes';
 
 const image = (fields: Record<string, unknown> = {}) =>
@@ -72,5 +72,13 @@ describe('job end events', () => {
     expect(endEventOf('import_contacts')).toBe('import.finished');
     expect(endEventOf('export_contacts')).toBe('export.finished');
     expect(endEventOf('deliver_message')).toBe('job.finished');
+  });
+});
+
+describe('job files', () => {
+  it('takes names a file link can address, and refuses paths, blanks and hidden names', () => {
+    expect(checkedFiles({ 'contacts.csv': 'exports/ws/jobs/job_1/contacts.csv', 'errors_2.csv': 'k' })).toHaveProperty('errors_2.csv');
+    expect(checkedFiles(undefined)).toEqual({});
+    for (const name of ['../x.csv', 'a/b.csv', 'my file.csv', '.env', '']) expect(() => checkedFiles({ [name]: 'k' }), name).toThrow();
   });
 });
