@@ -3574,9 +3574,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "id": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-e96cc8@example.com",
+                     *         "email": "owner-6bd463@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -3584,7 +3584,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M052X6HXJS4VFW82Y6",
+                     *         "id": "ws_01KF0E44M080Z05CFK08SC6055",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3641,7 +3641,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M052X6HXJS4VFW82Y6",
+                     *       "id": "ws_01KF0E44M080Z05CFK08SC6055",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3709,7 +3709,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M052X6HXJS4VFW82Y6",
+                     *       "id": "ws_01KF0E44M080Z05CFK08SC6055",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3835,9 +3835,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "id": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-e96cc8@example.com",
+                     *           "email": "owner-6bd463@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3845,9 +3845,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "id": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-235831@example.com",
+                     *           "email": "admin-4dd2d1@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3855,7 +3855,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AVqLKuKmLgwwP7CV1Ywl2KOBCN46gXHiigIkygNIKXhtsz6A_6lpzR6yPwbINGbxfQTkW7ggTx2vEwMUvsXm_C4w8PZfKsAl9WOIPdFJA2GQUZ00dk-Hq7adkX-EWeTKYttbkDqmGpdBatWzDsgaydsU"
+                     *       "nextCursor": "ASLNurlSfq34FakWElMTcreMFkD5MRAIKMOsb2uPGaoPyjZtSUYowmdpvct8ZuCW0IbnlI7L9JL85la_se3bRkMdW2Fumi_sUT9JzCOi2bSWR6IWlmpEaZt15f4iIM1DnTwesC8Z5aPudmCf_01WxZQk"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3911,7 +3911,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-a342f198@example.com",
+                 *       "email": "n-484b5433@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3935,9 +3935,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M052X6HXJS4VFW82Z3",
+                     *       "id": "usr_01KF0E44M080Z05CFK08SC6062",
                      *       "name": "Nia New",
-                     *       "email": "n-a342f198@example.com",
+                     *       "email": "n-484b5433@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4064,9 +4064,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M052X6HXJS4VFW82YT",
+                     *       "id": "usr_01KF0E44M080Z05CFK08SC605S",
                      *       "name": "Mia Member",
-                     *       "email": "member-96e42e@example.com",
+                     *       "email": "member-26f9af@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4159,9 +4159,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M052X6HXJS4VFW82ZB",
+                     *       "id": "usr_01KF0E44M080Z05CFK08SC606A",
                      *       "name": "Renamed",
-                     *       "email": "u-5a03ed7b@example.com",
+                     *       "email": "u-a3de2550@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -4299,16 +4299,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M052X6HXJS4VFW82Y8",
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "id": "tok_01KF0E44M080Z05CFK08SC6057",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_JkYgQH",
+                     *           "prefix": "crm_IU7UmK",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AcNmeuY_A4Skceok39sFH7RLdwJd84HNxx7zzBrzkRkPPAx36hIYoK_yXshSHadw0aD39GGdFwuQ0HoOZMehd5llg2l-NUE4gm5qO6G_ZaIl_yQEKkXNZrEkgcrYIezC59ye1N_ZHvh6D_U8CDB2QgNC-KPwbeDNj0wqx0XtEz4K7w_ToYS6GyA7ZVvtCZCtK5XckUazc2us9mebCYRbIbsjOoRdIR33-PeRicPOgVxEuJphBCjblzYQ2mOrrUuuLGBC7IUDpFnLvWnf8VWHxxY_l4MngYK4yMQNmNlo8lNPOuybhizSmHv_3-ulZYGQ2QpeIxZK"
+                     *       "nextCursor": "AV8oehSDkNLG9_V5PeAM3C2ZXqardXvx3yopv6aLj2lk1IrYoFxjkOtfNXNOSjrvcf7cqN7BXBeZ9mwXnraZJd4fzIr9piYeoHDJxUVgSbYUFUoyhJmFI0Y8FGrfLu3iGar1p8IXcRFDDTOLT3rwGjCYqL2XlNIky9zEG6jZtRG9z4cKDxlvxINRpJpL3g2NmG2swmfK8K4AvPNxX5g5Aco73Bia3sPDKg9-qjL63meWR1UeSJQEKXGBNAlHdYHlDZt2JtFiEthclMddney8FngVO5UjbOsZEVLy0DLMDeVSU_Ho6hlaa9PxPlIBJSYwhhVONGAp"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -4395,10 +4395,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M052X6HXJS4VFW82ZZ",
-                     *       "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "id": "tok_01KF0E44M080Z05CFK08SC606Y",
+                     *       "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "name": "CI",
-                     *       "prefix": "crm_-SJ7Jd",
+                     *       "prefix": "crm_2h3KrK",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -4522,10 +4522,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M052X6HXJS4VFW8306",
-                     *       "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "id": "tok_01KF0E44M080Z05CFK08SC6075",
+                     *       "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "name": "gone",
-                     *       "prefix": "crm_Zbqn0a",
+                     *       "prefix": "crm_qeaxoX",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4671,7 +4671,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_3412fd40",
+                 *       "key": "k_9d5e64b9",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4703,7 +4703,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_3412fd40",
+                     *       "key": "k_9d5e64b9",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4854,7 +4854,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_92eb4095",
+                     *       "key": "f_ce59b971",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4997,40 +4997,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M052X6HXJS4VFW8315",
+                     *           "id": "evt_01KF0E44M080Z05CFK08SC6084",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M052X6HXJS4VFW8312",
+                     *           "entityId": "ct_01KF0E44M080Z05CFK08SC6081",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "actorUserId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
-                     *             "assignedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *             "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *             "assignedBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW8312",
+                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC6081",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M052X6HXJS4VFW8314",
+                     *           "id": "evt_01KF0E44M080Z05CFK08SC6083",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M052X6HXJS4VFW8312",
+                     *           "entityId": "ct_01KF0E44M080Z05CFK08SC6081",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "actorUserId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *             "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-377b4228@example.com"
+                     *                 "normalized": "c-dd24b388@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW8312",
+                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC6081",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5129,31 +5129,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8312",
+                     *           "id": "ct_01KF0E44M080Z05CFK08SC6081",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-377b4228@example.com",
+                     *           "email": "c-dd24b388@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8316",
+                     *           "id": "ct_01KF0E44M080Z05CFK08SC6085",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-269444d1@example.com",
+                     *           "email": "c-c662776e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AVEiCCDix97eU6X0E1IQ_ucmztEVTZVqffcem5NPexixduwqcKr8L6irf9ePxiNdg8h2RTTbb123x7FS_Dg-83-X4ZlaF6cUJ7_XESiW9YPIqSbEuaFHtFJTAerWVQ9u8cJh7H5TLmDV-v6T8fKIRAsUVzzukEaA3SgvJnSe8C70Sq1HqIQ"
+                     *       "nextCursor": "AasCQtfgbgtopw_UzCXYKrfIA5e2PiWtw-v-rDWJxee73moI9gUZ5fD-2KwEKZUyPbWqxyzC5aiWkPZS2o__W2qN5DIhood-CXMD1fB7mq8wHe_eoA0LfBeNDmp7C6lsqadN3qjx4yJumObWOpENlSuvslwQKnGfYjXZ1xsUfqbz4pkpPvE"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5213,7 +5213,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-82d35024@navy.example"
+                 *           "value": "g-11a3de62@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -5242,7 +5242,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8322",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC6091",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -5260,19 +5260,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-82d35024@navy.example",
+                     *       "email": "g-11a3de62@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8323",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC6092",
                      *           "kind": "email",
-                     *           "value": "g-82d35024@navy.example",
-                     *           "normalized": "g-82d35024@navy.example",
+                     *           "value": "g-11a3de62@navy.example",
+                     *           "normalized": "g-11a3de62@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8324",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC6093",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -5284,7 +5284,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5415,46 +5415,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8312",
+                     *           "id": "ct_01KF0E44M080Z05CFK08SC6081",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-377b4228@example.com",
+                     *           "email": "c-dd24b388@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M052X6HXJS4VFW8316",
+                     *           "id": "ct_01KF0E44M080Z05CFK08SC6085",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-269444d1@example.com",
+                     *           "email": "c-c662776e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M052X6HXJS4VFW831A",
+                     *           "id": "ct_01KF0E44M080Z05CFK08SC6089",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-811619d2@example.com",
+                     *           "email": "c-7796be81@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M052X6HXJS4VFW831E",
+                     *           "id": "ct_01KF0E44M080Z05CFK08SC608D",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-8c58e0fb@example.com",
+                     *           "email": "c-4529bf3a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -5526,7 +5526,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW831J",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC608H",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5536,7 +5536,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5544,14 +5544,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4bcbfa61@example.com",
+                     *       "email": "c-b319e233@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW831K",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC608J",
                      *           "kind": "email",
-                     *           "value": "c-4bcbfa61@example.com",
-                     *           "normalized": "c-4bcbfa61@example.com",
+                     *           "value": "c-b319e233@example.com",
+                     *           "normalized": "c-b319e233@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5560,7 +5560,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5639,7 +5639,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW832J",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC609H",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5649,7 +5649,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5657,14 +5657,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c46e01bc@example.com",
+                     *       "email": "c-a9d955bf@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW832K",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC609J",
                      *           "kind": "email",
-                     *           "value": "c-c46e01bc@example.com",
-                     *           "normalized": "c-c46e01bc@example.com",
+                     *           "value": "c-a9d955bf@example.com",
+                     *           "normalized": "c-a9d955bf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5673,7 +5673,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5765,7 +5765,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW833A",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60A9",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5775,7 +5775,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5783,14 +5783,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-08753661@example.com",
+                     *       "email": "c-2cd665cc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW833B",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60AA",
                      *           "kind": "email",
-                     *           "value": "c-08753661@example.com",
-                     *           "normalized": "c-08753661@example.com",
+                     *           "value": "c-2cd665cc@example.com",
+                     *           "normalized": "c-2cd665cc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5799,7 +5799,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5958,7 +5958,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8351",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60C0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5968,7 +5968,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5976,19 +5976,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b1d72fe3@example.com",
+                     *       "email": "c-f1ed865e@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8352",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60C1",
                      *           "kind": "email",
-                     *           "value": "c-b1d72fe3@example.com",
-                     *           "normalized": "c-b1d72fe3@example.com",
+                     *           "value": "c-f1ed865e@example.com",
+                     *           "normalized": "c-f1ed865e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8355",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60C4",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6000,7 +6000,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6150,7 +6150,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8372",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60E1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6160,7 +6160,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6175,7 +6175,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6290,7 +6290,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8383",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60F2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6300,7 +6300,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -6308,14 +6308,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-141e212d@example.com",
+                     *       "email": "c-7d920e7c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8384",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60F3",
                      *           "kind": "email",
-                     *           "value": "c-141e212d@example.com",
-                     *           "normalized": "c-141e212d@example.com",
+                     *           "value": "c-7d920e7c@example.com",
+                     *           "normalized": "c-7d920e7c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6324,7 +6324,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6439,7 +6439,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW8394",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60G3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6449,7 +6449,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6457,14 +6457,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b8a54b4d@example.com",
+                     *       "email": "c-8cd72e21@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW8395",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60G4",
                      *           "kind": "email",
-                     *           "value": "c-b8a54b4d@example.com",
-                     *           "normalized": "c-b8a54b4d@example.com",
+                     *           "value": "c-8cd72e21@example.com",
+                     *           "normalized": "c-8cd72e21@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6473,7 +6473,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6597,7 +6597,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83AQ",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60HP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6607,7 +6607,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6615,14 +6615,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-e848fb67@example.com",
+                     *       "email": "c-b1915d1e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83AR",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60HQ",
                      *           "kind": "email",
-                     *           "value": "c-e848fb67@example.com",
-                     *           "normalized": "c-e848fb67@example.com",
+                     *           "value": "c-b1915d1e@example.com",
+                     *           "normalized": "c-b1915d1e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6631,7 +6631,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6768,7 +6768,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83C0",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60JZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6778,7 +6778,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6786,14 +6786,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-03f7fe91@example.com",
+                     *       "email": "c-34ffd492@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83C1",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60K0",
                      *           "kind": "email",
-                     *           "value": "c-03f7fe91@example.com",
-                     *           "normalized": "c-03f7fe91@example.com",
+                     *           "value": "c-34ffd492@example.com",
+                     *           "normalized": "c-34ffd492@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6802,7 +6802,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6917,7 +6917,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83D8",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60M7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6927,7 +6927,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YT",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605S",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6935,14 +6935,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-53c15477@example.com",
+                     *       "email": "c-023c3921@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83D9",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60M8",
                      *           "kind": "email",
-                     *           "value": "c-53c15477@example.com",
-                     *           "normalized": "c-53c15477@example.com",
+                     *           "value": "c-023c3921@example.com",
+                     *           "normalized": "c-023c3921@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6951,7 +6951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7055,7 +7055,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83E2",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60N1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7073,14 +7073,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ef221aec@example.com",
+                     *       "email": "c-144c2597@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83E3",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60N2",
                      *           "kind": "email",
-                     *           "value": "c-ef221aec@example.com",
-                     *           "normalized": "c-ef221aec@example.com",
+                     *           "value": "c-144c2597@example.com",
+                     *           "normalized": "c-144c2597@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7089,7 +7089,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7194,7 +7194,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YT"
+                 *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605S"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7213,7 +7213,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83F3",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60P2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7223,7 +7223,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YT",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605S",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7231,14 +7231,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-cc686262@example.com",
+                     *       "email": "c-843df4af@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83F4",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60P3",
                      *           "kind": "email",
-                     *           "value": "c-cc686262@example.com",
-                     *           "normalized": "c-cc686262@example.com",
+                     *           "value": "c-843df4af@example.com",
+                     *           "normalized": "c-843df4af@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7247,7 +7247,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7486,15 +7486,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M052X6HXJS4VFW83GK",
-                     *         "contactId": "ct_01KF0E44M052X6HXJS4VFW83GF",
+                     *         "id": "scr_01KF0E44M080Z05CFK08SC60QJ",
+                     *         "contactId": "ct_01KF0E44M080Z05CFK08SC60QE",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW83GF",
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC60QE",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7504,7 +7504,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7512,14 +7512,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-e728c11e@example.com",
+                     *         "email": "c-b9f18728@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M052X6HXJS4VFW83GG",
+                     *             "id": "ch_01KF0E44M080Z05CFK08SC60QF",
                      *             "kind": "email",
-                     *             "value": "c-e728c11e@example.com",
-                     *             "normalized": "c-e728c11e@example.com",
+                     *             "value": "c-b9f18728@example.com",
+                     *             "normalized": "c-b9f18728@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7527,14 +7527,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M052X6HXJS4VFW83GK",
+                     *           "id": "scr_01KF0E44M080Z05CFK08SC60QJ",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7760,16 +7760,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M052X6HXJS4VFW83JT",
-                     *         "contactId": "ct_01KF0E44M052X6HXJS4VFW83JP",
+                     *         "id": "qual_01KF0E44M080Z05CFK08SC60SS",
+                     *         "contactId": "ct_01KF0E44M080Z05CFK08SC60SN",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW83JP",
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC60SN",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7779,7 +7779,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7787,14 +7787,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-d91471d0@example.com",
+                     *         "email": "c-e6bbbb40@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M052X6HXJS4VFW83JQ",
+                     *             "id": "ch_01KF0E44M080Z05CFK08SC60SP",
                      *             "kind": "email",
-                     *             "value": "c-d91471d0@example.com",
-                     *             "normalized": "c-d91471d0@example.com",
+                     *             "value": "c-e6bbbb40@example.com",
+                     *             "normalized": "c-e6bbbb40@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7803,14 +7803,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M052X6HXJS4VFW83JT",
+                     *           "id": "qual_01KF0E44M080Z05CFK08SC60SS",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7949,23 +7949,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M052X6HXJS4VFW83M1",
+                     *             "id": "evt_01KF0E44M080Z05CFK08SC60V0",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M052X6HXJS4VFW83KZ",
+                     *             "entityId": "ct_01KF0E44M080Z05CFK08SC60TY",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *             "actorUserId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *               "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-be1b4e76@example.com"
+                     *                   "normalized": "c-10ab3961@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M052X6HXJS4VFW83KZ",
+                     *             "contactId": "ct_01KF0E44M080Z05CFK08SC60TY",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8063,7 +8063,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83NF",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC60WE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8073,7 +8073,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8081,14 +8081,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a4602e19@example.com",
+                     *       "email": "c-ad0c8114@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83NG",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC60WF",
                      *           "kind": "email",
-                     *           "value": "c-a4602e19@example.com",
-                     *           "normalized": "c-a4602e19@example.com",
+                     *           "value": "c-ad0c8114@example.com",
+                     *           "normalized": "c-ad0c8114@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8100,7 +8100,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8250,7 +8250,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83TM",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC611K",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8260,7 +8260,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8268,14 +8268,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2ac7516a@example.com",
+                     *       "email": "c-31a97823@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83TN",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC611M",
                      *           "kind": "email",
-                     *           "value": "c-2ac7516a@example.com",
-                     *           "normalized": "c-2ac7516a@example.com",
+                     *           "value": "c-31a97823@example.com",
+                     *           "normalized": "c-31a97823@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8284,7 +8284,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8385,8 +8385,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M052X6HXJS4VFW83VV",
-                 *         "ct_01KF0E44M052X6HXJS4VFW83VZ"
+                 *         "ct_01KF0E44M080Z05CFK08SC612T",
+                 *         "ct_01KF0E44M080Z05CFK08SC612Y"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -8409,12 +8409,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW83VV",
+                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC612T",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW83VZ",
+                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC612Y",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -8534,7 +8534,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M052X6HXJS4VFW83YA"
+                 *         "ct_01KF0E44M080Z05CFK08SC6159"
                  *       ]
                  *     }
                  */
@@ -8552,7 +8552,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M052X6HXJS4VFW83Y6",
+                     *       "id": "ct_01KF0E44M080Z05CFK08SC6155",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8562,19 +8562,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M052X6HXJS4VFW83YA",
+                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC6159",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-63b5fff2@example.com"
+                     *               "normalized": "c-ac0e4197@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -8585,22 +8585,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-18684a53@example.com",
+                     *       "email": "c-f310ebea@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83Y7",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC6156",
                      *           "kind": "email",
-                     *           "value": "c-18684a53@example.com",
-                     *           "normalized": "c-18684a53@example.com",
+                     *           "value": "c-f310ebea@example.com",
+                     *           "normalized": "c-f310ebea@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M052X6HXJS4VFW83YB",
+                     *           "id": "ch_01KF0E44M080Z05CFK08SC615A",
                      *           "kind": "email",
-                     *           "value": "c-63b5fff2@example.com",
-                     *           "normalized": "c-63b5fff2@example.com",
+                     *           "value": "c-ac0e4197@example.com",
+                     *           "normalized": "c-ac0e4197@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8609,7 +8609,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8793,7 +8793,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M052X6HXJS4VFW841H"
+                 *       "contactId": "ct_01KF0E44M080Z05CFK08SC618G"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8811,15 +8811,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M052X6HXJS4VFW841H",
+                     *       "contactId": "ct_01KF0E44M080Z05CFK08SC618G",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW841H",
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC618G",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-c3869c72@example.com",
+                     *         "email": "c-3292f024@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9060,9 +9060,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-0a538e43",
+                 *       "name": "Initech-85c495d8",
                  *       "domains": [
-                 *         "initech-2f7c8b72.example"
+                 *         "initech-a3fea82d.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9087,10 +9087,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M052X6HXJS4VFW842H",
-                     *       "name": "Initech-0a538e43",
+                     *       "id": "co_01KF0E44M080Z05CFK08SC619G",
+                     *       "name": "Initech-85c495d8",
                      *       "domains": [
-                     *         "initech-2f7c8b72.example"
+                     *         "initech-a3fea82d.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9102,7 +9102,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9227,8 +9227,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M052X6HXJS4VFW842S",
-                     *       "name": "Co-5ac70b61",
+                     *       "id": "co_01KF0E44M080Z05CFK08SC619R",
+                     *       "name": "Co-42a281b3",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9236,11 +9236,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9331,8 +9331,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M052X6HXJS4VFW8435",
-                     *       "name": "Co-9de4f32b",
+                     *       "id": "co_01KF0E44M080Z05CFK08SC61A4",
+                     *       "name": "Co-47e34afd",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -9340,11 +9340,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9492,8 +9492,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M052X6HXJS4VFW8441",
-                     *       "name": "Co-0e9da248",
+                     *       "id": "co_01KF0E44M080Z05CFK08SC61B0",
+                     *       "name": "Co-d210ec1e",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9501,11 +9501,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9620,8 +9620,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M052X6HXJS4VFW844J",
-                     *       "name": "Co-13d0c69e",
+                     *       "id": "co_01KF0E44M080Z05CFK08SC61BH",
+                     *       "name": "Co-5ea1c427",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9629,11 +9629,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9736,7 +9736,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M052X6HXJS4VFW845K"
+                 *         "co_01KF0E44M080Z05CFK08SC61CJ"
                  *       ]
                  *     }
                  */
@@ -9756,8 +9756,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M052X6HXJS4VFW845H",
-                     *         "name": "Co-022930d2",
+                     *         "id": "co_01KF0E44M080Z05CFK08SC61CG",
+                     *         "name": "Co-d8182fde",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9765,11 +9765,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9777,7 +9777,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M052X6HXJS4VFW845K",
+                     *           "id": "co_01KF0E44M080Z05CFK08SC61CJ",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10016,15 +10016,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M052X6HXJS4VFW847Y",
+                     *           "id": "note_01KF0E44M080Z05CFK08SC61EX",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M052X6HXJS4VFW847T"
+                     *             "id": "ct_01KF0E44M080Z05CFK08SC61ES"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M052X6HXJS4VFW82YM",
-                     *           "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "authorId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "updatedBy": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10099,7 +10099,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M052X6HXJS4VFW848J"
+                 *         "id": "ct_01KF0E44M080Z05CFK08SC61FH"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10124,15 +10124,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M052X6HXJS4VFW848P",
+                     *       "id": "note_01KF0E44M080Z05CFK08SC61FN",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW848J"
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC61FH"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
-                     *       "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "authorId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "updatedBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10247,15 +10247,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M052X6HXJS4VFW849P",
+                     *       "id": "note_01KF0E44M080Z05CFK08SC61GN",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW849J"
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC61GH"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M052X6HXJS4VFW82YM",
-                     *       "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "authorId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "updatedBy": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10450,15 +10450,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M052X6HXJS4VFW84AT",
+                     *       "id": "note_01KF0E44M080Z05CFK08SC61HS",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW84AP"
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC61HN"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M052X6HXJS4VFW82YM",
-                     *       "updatedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "authorId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "updatedBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10747,7 +10747,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M052X6HXJS4VFW84FS"
+                 *         "id": "ct_01KF0E44M080Z05CFK08SC61PR"
                  *       }
                  *     }
                  */
@@ -10771,7 +10771,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84FX",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61PW",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10782,11 +10782,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M052X6HXJS4VFW84FS"
+                     *         "id": "ct_01KF0E44M080Z05CFK08SC61PR"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11180,7 +11180,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84GS",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61QR",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11188,11 +11188,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11284,7 +11284,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84H5",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61R4",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11292,11 +11292,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11444,7 +11444,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84HW",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61RV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11452,11 +11452,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YT",
+                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605S",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11550,7 +11550,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YT"
+                 *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605S"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -11569,7 +11569,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84JD",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61SC",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11577,11 +11577,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YT",
+                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605S",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11729,7 +11729,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84K7",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61T6",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11737,11 +11737,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "completedBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11856,7 +11856,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M052X6HXJS4VFW84KR",
+                     *       "id": "task_01KF0E44M080Z05CFK08SC61TQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11864,11 +11864,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12079,7 +12079,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-4c3cb84f",
+                 *       "name": "Renewals-21ca0447",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12115,12 +12115,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84MH",
-                     *       "name": "Renewals-4c3cb84f",
+                     *       "id": "pl_01KF0E44M080Z05CFK08SC61VG",
+                     *       "name": "Renewals-21ca0447",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MJ",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VH",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12128,7 +12128,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MK",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VJ",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12136,7 +12136,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MM",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VK",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12144,7 +12144,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12269,12 +12269,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84MV",
-                     *       "name": "Pipe-eefdd26d",
+                     *       "id": "pl_01KF0E44M080Z05CFK08SC61VT",
+                     *       "name": "Pipe-4381568a",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MW",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12282,7 +12282,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MX",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12290,7 +12290,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MY",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12298,7 +12298,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84MZ",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61VY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12306,7 +12306,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12378,7 +12378,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-be634037"
+                 *       "name": "Renamed-7a19be0f"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -12397,12 +12397,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84NZ",
-                     *       "name": "Renamed-be634037",
+                     *       "id": "pl_01KF0E44M080Z05CFK08SC61WY",
+                     *       "name": "Renamed-7a19be0f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P0",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61WZ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12410,7 +12410,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P1",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61X0",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12418,7 +12418,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P2",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61X1",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12426,7 +12426,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84P3",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61X2",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12434,7 +12434,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12562,10 +12562,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M052X6HXJS4VFW84TW",
-                 *         "st_01KF0E44M052X6HXJS4VFW84TV",
-                 *         "st_01KF0E44M052X6HXJS4VFW84TX",
-                 *         "st_01KF0E44M052X6HXJS4VFW84TY"
+                 *         "st_01KF0E44M080Z05CFK08SC621V",
+                 *         "st_01KF0E44M080Z05CFK08SC621T",
+                 *         "st_01KF0E44M080Z05CFK08SC621W",
+                 *         "st_01KF0E44M080Z05CFK08SC621X"
                  *       ]
                  *     }
                  */
@@ -12585,12 +12585,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84TT",
-                     *       "name": "Pipe-ad4f7bd5",
+                     *       "id": "pl_01KF0E44M080Z05CFK08SC621S",
+                     *       "name": "Pipe-caff558b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TW",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC621V",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12598,7 +12598,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TV",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC621T",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12606,7 +12606,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TX",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC621W",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12614,7 +12614,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84TY",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC621X",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12622,7 +12622,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12779,12 +12779,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84QW",
-                     *       "name": "Pipe-c5aa8f3f",
+                     *       "id": "pl_01KF0E44M080Z05CFK08SC61YV",
+                     *       "name": "Pipe-fcda684d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84QX",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61YW",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12792,7 +12792,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84QY",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61YX",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12800,7 +12800,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84R2",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61Z1",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12808,7 +12808,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84QZ",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61YY",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12816,7 +12816,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84R0",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC61YZ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12824,7 +12824,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12975,12 +12975,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M052X6HXJS4VFW84YT",
-                     *         "name": "Pipe-86e6d1a7",
+                     *         "id": "pl_01KF0E44M080Z05CFK08SC625S",
+                     *         "name": "Pipe-b0191cae",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW84YV",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC625T",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12988,7 +12988,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW84YX",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC625W",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12996,7 +12996,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW84YY",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC625X",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13004,7 +13004,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13142,12 +13142,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M052X6HXJS4VFW84WX",
-                     *       "name": "Pipe-daf85992",
+                     *       "id": "pl_01KF0E44M080Z05CFK08SC623W",
+                     *       "name": "Pipe-77178330",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84WY",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC623X",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13155,7 +13155,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84WZ",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC623Y",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13163,7 +13163,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84X0",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC623Z",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13171,7 +13171,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M052X6HXJS4VFW84X1",
+                     *           "id": "st_01KF0E44M080Z05CFK08SC6240",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13179,7 +13179,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13315,12 +13315,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M052X6HXJS4VFW8511",
-                     *         "name": "Pipe-d1a567c4",
+                     *         "id": "pl_01KF0E44M080Z05CFK08SC6280",
+                     *         "name": "Pipe-da04af1c",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8512",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6281",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13328,7 +13328,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8513",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6282",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13336,7 +13336,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8514",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6283",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13344,7 +13344,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8515",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6284",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13352,7 +13352,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13360,7 +13360,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8512",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6281",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13374,7 +13374,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8513",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6282",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13388,7 +13388,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8514",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6283",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13402,7 +13402,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M052X6HXJS4VFW8515",
+                     *             "id": "st_01KF0E44M080Z05CFK08SC6284",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13592,20 +13592,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84ZV",
+                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC626T",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M052X6HXJS4VFW8501",
+                     *           "id": "dl_01KF0E44M080Z05CFK08SC6270",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84ZX",
+                     *           "stageId": "st_01KF0E44M080Z05CFK08SC626W",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13613,20 +13613,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84Z9",
+                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC6268",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M052X6HXJS4VFW84ZH",
+                     *           "id": "dl_01KF0E44M080Z05CFK08SC626G",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84ZB",
+                     *           "stageId": "st_01KF0E44M080Z05CFK08SC626A",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13634,20 +13634,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84Z9",
+                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC6268",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M052X6HXJS4VFW84ZF",
+                     *           "id": "dl_01KF0E44M080Z05CFK08SC626E",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84ZA",
+                     *           "stageId": "st_01KF0E44M080Z05CFK08SC6269",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13655,20 +13655,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M052X6HXJS4VFW84Z1",
+                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC6260",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M052X6HXJS4VFW84Z7",
+                     *           "id": "dl_01KF0E44M080Z05CFK08SC6266",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M052X6HXJS4VFW84Z3",
+                     *           "stageId": "st_01KF0E44M080Z05CFK08SC6262",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13731,7 +13731,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M052X6HXJS4VFW8539"
+                 *       "contactId": "ct_01KF0E44M080Z05CFK08SC62A8"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13754,12 +13754,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW853D",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62AC",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M052X6HXJS4VFW8539",
+                     *       "contactId": "ct_01KF0E44M080Z05CFK08SC62A8",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13769,7 +13769,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13894,14 +13894,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW854N",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62BM",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13909,7 +13909,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14001,14 +14001,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW8551",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62C0",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14016,7 +14016,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14173,14 +14173,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW855R",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62CQ",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14188,7 +14188,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14336,14 +14336,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW856X",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62DW",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -14351,7 +14351,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14475,14 +14475,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW857F",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62EE",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -14490,7 +14490,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14636,14 +14636,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M052X6HXJS4VFW8585",
+                     *       "id": "dl_01KF0E44M080Z05CFK08SC62F4",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14651,7 +14651,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14808,7 +14808,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14869,7 +14869,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-cee09c25",
+                 *       "name": "Partner-5b2dabdb",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14894,16 +14894,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-cee09c25",
-                     *       "ref": "partner-cee09c25",
-                     *       "name": "Partner-cee09c25",
+                     *       "key": "partner-5b2dabdb",
+                     *       "ref": "partner-5b2dabdb",
+                     *       "name": "Partner-5b2dabdb",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15028,16 +15028,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-cd093d65",
-                     *       "ref": "tag-cd093d65",
-                     *       "name": "tag-cd093d65",
+                     *       "key": "tag-c4bf5b4d",
+                     *       "ref": "tag-c4bf5b4d",
+                     *       "name": "tag-c4bf5b4d",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15228,16 +15228,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-dc8060db",
-                     *       "ref": "tag-dc8060db",
-                     *       "name": "tag-dc8060db",
+                     *       "key": "tag-4da85632",
+                     *       "ref": "tag-4da85632",
+                     *       "name": "tag-4da85632",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -15506,7 +15506,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Y7",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15520,7 +15520,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82YM",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC605K",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15534,7 +15534,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82YT",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC605S",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15548,7 +15548,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Z3",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6062",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15562,7 +15562,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Z5",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6064",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15576,7 +15576,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82Z9",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6068",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15590,7 +15590,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZB",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606A",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15604,7 +15604,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZF",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606E",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15618,7 +15618,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZH",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606G",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15632,7 +15632,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZK",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606J",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15646,7 +15646,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZN",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606M",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15660,7 +15660,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZQ",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606P",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15674,7 +15674,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZS",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606R",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15688,7 +15688,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZV",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606T",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15702,7 +15702,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW82ZX",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606W",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15716,7 +15716,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M052X6HXJS4VFW8301",
+                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6070",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -19558,6 +19558,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "job_01KF0E44M080Z05CFK08SC62K6",
+                     *           "kind": "export_contacts",
+                     *           "status": "queued",
+                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "input": {
+                     *             "format": "csv"
+                     *           },
+                     *           "progress": {
+                     *             "processed": 0,
+                     *             "total": null,
+                     *             "ratePerSecond": null,
+                     *             "estimatedSecondsLeft": null
+                     *           },
+                     *           "result": null,
+                     *           "error": null,
+                     *           "files": [],
+                     *           "attempts": 0,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "startedAt": null,
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *           "finishedAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
@@ -19616,6 +19646,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M080Z05CFK08SC62K9",
+                     *       "kind": "export_contacts",
+                     *       "status": "succeeded",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "input": {
+                     *         "format": "csv"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 1,
+                     *         "total": 1,
+                     *         "ratePerSecond": 1,
+                     *         "estimatedSecondsLeft": 0
+                     *       },
+                     *       "result": {
+                     *         "rows": 1
+                     *       },
+                     *       "error": null,
+                     *       "files": [
+                     *         "contacts.csv"
+                     *       ],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Job"];
                 };
             };
@@ -19685,6 +19744,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M080Z05CFK08SC62KF",
+                     *       "kind": "export_contacts",
+                     *       "status": "canceled",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "input": {
+                     *         "format": "csv"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": null,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Job"];
                 };
             };
@@ -19765,6 +19849,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M080Z05CFK08SC62KR",
+                     *       "kind": "export_contacts",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "input": {
+                     *         "format": "csv"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": null,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Job"];
                 };
             };
@@ -19847,6 +19956,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "contacts.csv",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M080Z05CFK08SC6055/jobs/job_01KF0E44M080Z05CFK08SC62M0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T164229Z&X-Amz-Expires=300&X-Amz-Signature=7af6c4398c0419f4afd0bf505d01ffe02b3aae93909bd424fe916b584b830175&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "expiresAt": "2026-01-15T09:05:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["JobFileLink"];
                 };
             };
