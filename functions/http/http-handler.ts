@@ -36,7 +36,8 @@ export interface OperationInput<R> {
 export class RawResponse {
   constructor(
     readonly statusCode: number,
-    readonly body: string,
+    /** Text, or bytes (sent base64-encoded, as API Gateway expects of a binary body). */
+    readonly body: string | Uint8Array,
     readonly headers: Record<string, string> = {},
   ) {}
 }
@@ -167,7 +168,9 @@ function toResponse(
   requestId: string,
 ): APIGatewayProxyStructuredResultV2 {
   if (result instanceof RawResponse) {
-    return { statusCode: result.statusCode, body: result.body, headers: { ...result.headers, 'x-request-id': requestId } };
+    const headers = { ...result.headers, 'x-request-id': requestId };
+    if (typeof result.body === 'string') return { statusCode: result.statusCode, body: result.body, headers };
+    return { statusCode: result.statusCode, body: Buffer.from(result.body).toString('base64'), isBase64Encoded: true, headers };
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
   const record = result as { version?: unknown } | undefined;

@@ -75,11 +75,13 @@ function successResponses(route: Route): Record<number, ResponseConfig> {
     if (route.versioned && hasRecord && answer === all[0]) headers.ETag = header('The record’s version, for If-Match', true);
     if (answer.status === 201) headers.Location = header('The new record’s URL, when it has one of its own');
     if (route.creates) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
-    const contentType = 'contentType' in answer && answer.contentType ? answer.contentType : 'application/json';
+    const declared = 'contentType' in answer && answer.contentType ? answer.contentType : 'application/json';
+    const contentTypes = Array.isArray(declared) ? declared : [declared];
+    const schema = answer.schema;
     responses[answer.status] = {
       description: answer.description,
       headers,
-      ...(answer.schema ? { content: { [contentType]: { schema: answer.schema } } } : {}),
+      ...(schema ? { content: Object.fromEntries(contentTypes.map((type) => [type, { schema }])) } : {}),
     };
   }
   return responses;

@@ -21,6 +21,7 @@ export const handlerGroups = [
   'calls',
   'attachments',
   'jobs',
+  'imports',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 
@@ -39,7 +40,8 @@ export interface RouteDefinition {
   params?: ZodObject;
   query?: ZodObject;
   body?: ZodType;
-  response: { status: number; description: string; schema?: ZodType; contentType?: string };
+  /** `contentType`: one, or the several a client may get (e.g. by a `format` query); JSON when absent. */
+  response: { status: number; description: string; schema?: ZodType; contentType?: string | readonly string[] };
   /** Further success answers, e.g. 202 while bounded work goes on (the client repeats the request). */
   alsoResponds?: readonly { status: 200 | 202 | 204; description: string; schema?: ZodType }[];
   /**

@@ -19,6 +19,7 @@ import { messagesRoutes } from './routes/messages.routes';
 import { callsRoutes } from './routes/calls.routes';
 import { attachmentsRoutes } from './routes/attachments.routes';
 import { jobsRoutes } from './routes/jobs.routes';
+import { importsRoutes } from './routes/imports.routes';
 
 export * from './route-definition';
 
@@ -48,6 +49,7 @@ export const routes = {
   ...callsRoutes,
   ...attachmentsRoutes,
   ...jobsRoutes,
+  ...importsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

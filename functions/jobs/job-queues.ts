@@ -19,7 +19,20 @@ export interface JobQueueDefinition {
   timeoutSeconds: number;
 }
 
-export const jobQueues: JobQueueDefinition[] = [];
+/**
+ * Imports and exports run one job per message (`batchSize` 1) for up to 15 minutes, then continue
+ * themselves from their cursor; 5 receives before a message is dead-lettered (its job then fails).
+ */
+export const jobQueues: JobQueueDefinition[] = [
+  {
+    name: 'import_contacts',
+    entry: 'functions/jobs/import-contacts.handler.ts',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 960,
+    maxReceiveCount: 5,
+    timeoutSeconds: 900,
+  },
+];
 
 /**
  * The one consumer of every kind's dead-letter queue: a message that exhausted its receives fails its

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { countryCode } from '../contacts/contacts.schemas';
+import type { CallerContext } from '../shared/context';
+import { JobFailure, type JobKindDefinition } from '../jobs/job-kind';
+import { jobFileKey } from '../jobs/jobs.service';
+import { columnMappingSchema } from './column-mapping';
+import type { ImportFormat } from './file-sniffer';
+import { importCursorSchema, openImportFile, type ImportCursor, type ImportFileInfo } from './import-file';
+import { ImportFileError } from './import-file-error';
+import type { NormalisedRow } from './import-row';
+import { tallyImportRows, writeErrorReportCsv } from './import-report';
+import { addImportCounts, emptyImportCounts, writeImportChunk } from './import-writer';
+import { importCountsSchema, importWriteOptions, type ImportCounts } from './import-writer.schemas';
+import { uploadStream } from './upload-stream';
+
+/** Rows handed to the writer at once: its transactions run 16 at a time within a chunk. */
+export const importChunkRows = 500;
+
+/** What an import job is told: the file, how to read it, and how to write its rows. */
+export const importJobInput = z.object({
+  format: z.enum(['csv', 'xlsx']),
+  sheet: z.string().optional(),
+  mapping: columnMappingSchema.optional(),
+  defaultCountry: countryCode.optional(),
+  options: importWriteOptions,
+  /** The caller's role when the import started: the writer applies the rules of that role. */
+  role: z.enum(['owner', 'admin', 'member']),
+});
+export type ImportJobInput = z.output<typeof importJobInput>;
+
+const importJobCursor = z.object({
+  /** Where the file resumes; absent before the first row was handled. */
+  file: importCursorSchema.optional(),
+  /** The data rows of the file, from the first run's count. */
+  total: z.number().int().nonnegative(),
+  counts: importCountsSchema,
+});
+type ImportJobCursor = z.infer<typeof importJobCursor>;
+
+/** The file as the job read it, in its result (what was recognised and what was left out). */
+const fileSummary = (info: ImportFileInfo) => ({
+  format: info.format,
+  sizeBytes: info.sizeBytes,
+  ...(info.encoding ? { encoding: info.encoding } : {}),
+  ...(info.delimiter ? { delimiter: info.delimiter } : {}),
+  ...(info.sheet ? { sheet: info.sheet } : {}),
+  headers: info.headers,
+  columns: info.columns.map((column) => ({ header: column.header, target: column.target, source: column.source })),
+  skippedColumns: info.skippedColumns,
+});
+
+/** The names of an import job's files. */
+export const importFiles = { upload: 'upload', errors: 'errors.csv' } as const;
+
+/** The upload's key for a job: fixed by the job id, so an upload can only be imported into its own workspace. */
+export const importUploadKey = (workspaceId: string, jobId: string, format: ImportFormat) =>
+  jobFileKey('uploads', workspaceId, jobId, `upload.${format}`);
+
+/**
+ * `import_contacts`: reads the uploaded file from where the last run stopped, hands rows to the writer
+ * a chunk at a time, and saves the file cursor with the running counts after each chunk. The writer
+ * records each row's outcome with its write, so a chunk run again (a redelivered message, a run that
+ * died before saving) counts the same: the counts are exact. The first run counts the file's rows (the
+ * progress total, and `too_many_rows` before anything is written). At the end the counts are checked
+ * against a recount of the rows' recorded outcomes, and the rejected rows are written as a CSV report.
+ */
+export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCursor, Record<string, unknown>> = {
+  kind: 'import_contacts',
+  queue: 'import_contacts',
+  inputSchema: importJobInput,
+  async step(deps, job, control) {
+    const { input } = job;
+    const key = importUploadKey(job.workspaceId, job.jobId, input.format);
+    const open = (cursor?: ImportCursor) =>
+      openImportFile(deps.blobs, key, {
+        claimedFormat: input.format,
+        ...(input.sheet ? { sheet: input.sheet } : {}),
+        ...(input.mapping ? { mapping: input.mapping } : {}),
+        ...(input.defaultCountry ? { defaultCountry: input.defaultCountry as never } : {}),
+        ...(cursor ? { cursor } : {}),
+      }).catch(fileFailure);
+
+    let state = job.cursor;
+    if (!state) {
+      const counting = await open();
+      const { rows } = await counting.count().catch(fileFailure);
+      state = { total: rows, counts: emptyImportCounts() };
+      await control.saveProgress(state, { processed: 0, total: rows });
+    }
+
+    const caller: CallerContext = { workspaceId: job.workspaceId, userId: job.createdBy, role: input.role };
+    const writer = { workspaceId: job.workspaceId, jobId: job.jobId, caller, options: input.options };
+    const file = await open(state.file);
+    let chunk: NormalisedRow[] = [];
+    let chunkEnd: ImportCursor | undefined;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const outcome = await writeImportChunk(deps, writer, chunk);
+      state = { ...state!, file: chunkEnd, counts: addImportCounts(state!.counts, outcome) };
+      chunk = [];
+      await control.saveProgress(state, { processed: state.counts.rowsRead, total: state.total });
+    };
+    try {
+      for await (const { row, cursor } of file.rows()) {
+        chunk.push(row);
+        chunkEnd = cursor;
+        if (chunk.length >= importChunkRows) {
+          await flush();
+          if (control.deadlineReached()) {
+            return { done: false, cursor: state, progress: { processed: state.counts.rowsRead, total: state.total } };
+          }
+        }
+      }
+      await flush();
+    } catch (error) {
+      fileFailure(error);
+    } finally {
+      await file.close();
+    }
+
+    // The report is never wrong: the running counts must equal the rows' recorded outcomes.
+    const recount = await tallyImportRows(deps, writer);
+    if (!sameCounts(recount, state.counts)) {
+      throw new Error(
+        `Import counts ${JSON.stringify(state.counts)} differ from the rows' recorded outcomes ${JSON.stringify(recount)}`,
+      );
+    }
+    const files: Record<string, string> = {};
+    if (recount.rejected > 0) {
+      const errorsKey = jobFileKey('exports', job.workspaceId, job.jobId, importFiles.errors);
+      await uploadStream(deps.blobs, errorsKey, 'text/csv; charset=utf-8', writeErrorReportCsv(deps, writer, { header: file.info.headers }));
+      files[importFiles.errors] = errorsKey;
+    }
+    return {
+      done: true,
+      result: { counts: recount, file: fileSummary(file.info) },
+      progress: { processed: recount.rowsRead, total: recount.rowsRead },
+      files,
+    };
+  },
+};
+
+function sameCounts(a: ImportCounts, b: ImportCounts): boolean {
+  const codes = new Set([...Object.keys(a.rejectedByCode), ...Object.keys(b.rejectedByCode)]);
+  const byCode = [...codes].every(
+    (code) => (a.rejectedByCode as Record<string, number>)[code] === (b.rejectedByCode as Record<string, number>)[code],
+  );
+  return (
+    byCode &&
+    (['rowsRead', 'blank', 'rejected', 'created', 'updated', 'unchanged', 'skipped', 'merged'] as const).every(
+      (field) => a[field] === b[field],
+    )
+  );
+}
+
+/** A file that cannot be read fails the job at once, with the reader's code and reason (no retries). */
+function fileFailure(error: unknown): never {
+  if (error instanceof ImportFileError) throw new JobFailure(error.code, error.message);
+  throw error;
+}

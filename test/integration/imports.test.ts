@@ -1,0 +1,268 @@
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { startTestJobs, type TestJobs } from '../support/test-jobs';
+
+/**
+ * Contact imports end to end: a file PUT to its presigned URL, `POST /v1/imports`, the real
+ * `import_contacts` job run through the stream dispatcher and the local queue runner, then what a user
+ * sees: the job's counts, the contacts, the rejected rows and the error report.
+ */
+vi.setConfig({ testTimeout: 120_000 });
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let globex: Awaited<ReturnType<typeof seedWorkspace>>;
+let jobs: TestJobs;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
+  jobs = await startTestJobs(stack, ['import_contacts']);
+});
+afterAll(async () => {
+  await jobs?.stop();
+  await stack?.destroy();
+});
+
+const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
+  const res = await promise;
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  return res.body;
+};
+
+/** Uploads `bytes` as an import file through the API; returns the upload id. */
+async function upload(bytes: Uint8Array | string, fileName = 'contacts.csv', token = acme.owner.token) {
+  const body = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
+  const created = await ok(stack.api('POST', '/v1/imports/uploads', { token, body: { fileName, sizeBytes: body.length } }), 201);
+  const put = await fetch(created.uploadUrl, { method: 'PUT', headers: created.uploadHeaders, body });
+  expect(put.status).toBe(200);
+  return created as { uploadId: string; format: 'csv' | 'xlsx' };
+}
+
+/** Uploads and imports a file, waits for the job to end, returns the finished job as the API shows it. */
+async function importFile(
+  bytes: Uint8Array | string,
+  options: Record<string, unknown> = {},
+  { fileName = 'contacts.csv', token = acme.owner.token, workspaceId = acme.workspace.id } = {},
+) {
+  const { uploadId, format } = await upload(bytes, fileName, token);
+  const job = await ok(stack.api('POST', '/v1/imports', { token, body: { uploadId, format, ...options } }), 201);
+  expect(job).toMatchObject({ id: uploadId, kind: 'import_contacts', status: 'queued' });
+  await jobs.finished(workspaceId, job.id);
+  return ok(stack.api('GET', `/v1/jobs/${job.id}`, { token }));
+}
+
+const lookup = async (email: string, token = acme.owner.token) => {
+  const res = await stack.api('GET', '/v1/contacts/lookup', { token, query: { kind: 'email', value: email } });
+  return res.status === 200 ? res.body : undefined;
+};
+
+const errorsOf = async (jobId: string, token = acme.owner.token) => {
+  const items: any[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ok(stack.api('GET', `/v1/imports/${jobId}/errors`, { token, query: { limit: '2', ...(cursor ? { cursor } : {}) } }));
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+};
+
+const sumOf = (counts: any) =>
+  counts.blank + counts.rejected + counts.created + counts.updated + counts.unchanged + counts.skipped + counts.merged;
+
+describe('importing a messy CSV', () => {
+  // UTF-8 with BOM, CRLF, a quoted field with a comma, doubled quotes and a line break, accents and
+  // non-Latin names, phones in national and international forms, the same person twice in other case
+  // and formatting, a blank row, a short row, a row without a channel, an invalid email.
+  const file =
+    '\ufeffFirst Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title\r\n' +
+    'José,Núñez,Jose.Nunez@Example.COM,+34 612 34 56 78,"Acme, S.L.","Head of ""Growth"""\r\n' +
+    'Ирина,Петрова,irina@example.ru,0049 30 901820,Берлин GmbH,\r\n' +
+    '李,小龙,,020 7946 0958,,"Line one\r\nline two"\r\n' +
+    ',,,,,\r\n' +
+    'jose,nunez, jose.nunez@example.com ,,\r\n' +
+    'Nobody,Here,,,Ghost Inc,\r\n' +
+    'Bad,Email,not-an-email,,,\r\n' +
+    'Short,Row,short@example.com\r\n';
+
+  let job: any;
+  beforeAll(async () => {
+    job = await importFile(file, { defaultCountry: 'GB', tags: ['imported'] });
+  });
+
+  it('finishes with counts that add up to every row of the file', () => {
+    expect(job.status).toBe('succeeded');
+    const counts = job.result.counts;
+    expect(counts).toMatchObject({
+      rowsRead: 8,
+      blank: 1,
+      created: 4,
+      merged: 1,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      rejected: 2,
+      rejectedByCode: { no_channel: 1, invalid_email: 1 },
+    });
+    expect(sumOf(counts)).toBe(counts.rowsRead);
+    expect(job.progress).toMatchObject({ processed: 8, total: 8 });
+    expect(job.result.file).toMatchObject({ format: 'csv', encoding: 'utf-8', delimiter: ',' });
+  });
+
+  it('creates the contacts as the file says, once each', async () => {
+    const jose = await lookup('jose.nunez@example.com');
+    expect(jose).toMatchObject({ name: 'José Núñez', companyName: 'Acme, S.L.', jobTitle: 'Head of "Growth"' });
+    expect(jose.channels.map((c: any) => c.value ?? c.normalized)).toEqual(
+      expect.arrayContaining(['jose.nunez@example.com', expect.stringMatching(/^\+34/)]),
+    );
+    expect(jose.tags).toContain('imported');
+    const irina = await lookup('irina@example.ru');
+    expect(irina.name).toBe('Ирина Петрова');
+    expect(JSON.stringify(irina.channels)).toContain('+4930901820');
+    const short = await lookup('short@example.com');
+    expect(short.name).toBe('Short Row');
+    // The London number took the default country.
+    const search = await ok(stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: '李' } }));
+    expect(search.items.length + (await ok(stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: '小龙' } }))).items.length).toBeGreaterThan(0);
+  });
+
+  it('lists each rejected row with its line, row, column, code and raw record, in the API and the error report', async () => {
+    const errors = await errorsOf(job.id);
+    expect(errors).toEqual([
+      expect.objectContaining({ row: 7, line: 8, code: 'no_channel', raw: ['Nobody', 'Here', '', '', 'Ghost Inc', ''] }),
+      expect.objectContaining({ row: 8, line: 9, code: 'invalid_email', column: 'E-mail Address' }),
+    ]);
+    expect(job.files).toContain('errors.csv');
+    const link = await ok(stack.api('GET', `/v1/jobs/${job.id}/files/errors.csv`, { token: acme.owner.token }));
+    const csv = await (await fetch(link.url)).text();
+    const lines = csv.replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(lines[0]).toBe('line,row,column,code,message,First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^8,7,.*no_channel/);
+  });
+
+  it('re-running the same file creates nothing and reports every contact unchanged', async () => {
+    const again = await importFile(file, { defaultCountry: 'GB', tags: ['imported'] });
+    expect(again.result.counts).toMatchObject({ rowsRead: 8, created: 0, unchanged: 4, merged: 1, rejected: 2, blank: 1 });
+  });
+});
+
+describe('files that are not what they claim', () => {
+  it('refuses them up front with a reason, and makes no job', async () => {
+    const zip = Buffer.from('PK\u0003\u0004 not really a workbook');
+    const { uploadId } = await upload(zip, 'contacts.csv');
+    const res = await stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format: 'csv' } });
+    expect(res.status).toBe(422);
+    expect(res.body.reason).toBe('not_csv');
+    expect((await stack.api('GET', `/v1/jobs/${uploadId}`, { token: acme.owner.token })).status).toBe(404);
+
+    const text = await upload('Name,Notes\nAda,hello\n', 'people.csv');
+    const noChannel = await stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId: text.uploadId, format: 'csv' } });
+    expect(noChannel.status).toBe(422);
+    expect(noChannel.body.reason).toBe('no_channel_column');
+  });
+
+  it('refuses a file over 512 MiB before the upload, and an upload never made', async () => {
+    const big = await stack.api('POST', '/v1/imports/uploads', {
+      token: acme.owner.token,
+      body: { fileName: 'huge.csv', sizeBytes: 512 * 1024 * 1024 + 1 },
+    });
+    expect(big.status).toBe(422);
+    expect(big.body.code).toBe('limit_exceeded');
+    const reserved = await ok(
+      stack.api('POST', '/v1/imports/uploads', { token: acme.owner.token, body: { fileName: 'later.csv', sizeBytes: 10 } }),
+      201,
+    );
+    const missing = await stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId: reserved.uploadId, format: 'csv' } });
+    expect(missing.status).toBe(422);
+    expect(missing.body.code).toBe('invalid_reference');
+  });
+});
+
+describe('an XLSX export of another CRM', () => {
+  it('reads shared strings, numbers stored as numbers and dates, from the named sheet', async () => {
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('Notes').addRow(['nothing here']);
+    const sheet = workbook.addWorksheet('Contacts');
+    sheet.addRow(['Full Name', 'Email', 'Phone Number', 'Custom: renewal']);
+    sheet.addRow(['Grace Hopper', 'grace@navy.example', 4915112345678, new Date(Date.UTC(2025, 2, 1))]);
+    sheet.addRow(['Alan Turing', 'ALAN@bletchley.example', '+44 20 7946 0018', null]);
+    const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
+    await ok(
+      stack.api('POST', '/v1/custom-fields', { token: acme.owner.token, body: { entityType: 'contact', key: 'renewal', label: 'Renewal', type: 'date' } }),
+      201,
+    );
+    const job = await importFile(bytes, { sheet: 'Contacts', defaultCountry: 'DE' }, { fileName: 'hubspot.xlsx' });
+    expect(job.status).toBe('succeeded');
+    expect(job.result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    expect(job.result.file).toMatchObject({ format: 'xlsx', sheet: 'Contacts' });
+    const grace = await lookup('grace@navy.example');
+    expect(JSON.stringify(grace.channels)).toContain('+4915112345678');
+    expect(grace.customFields).toMatchObject({ renewal: '2025-03-01' });
+    expect(await lookup('alan@bletchley.example')).toBeDefined();
+  });
+});
+
+describe('a long import', () => {
+  it('continues itself over several runs from its cursor, with exact counts', async () => {
+    const rows = ['Email,Name'];
+    for (let i = 0; i < 1_250; i++) rows.push(`long-${i}@example.com,Long ${i}`);
+    // Every run stops after one chunk (500 rows): three runs.
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    try {
+      const job = await importFile(`${rows.join('\n')}\n`);
+      expect(job.status).toBe('succeeded');
+      expect(job.result.counts).toMatchObject({ rowsRead: 1_250, created: 1_250 });
+    } finally {
+      delete process.env.JOB_RUN_BUDGET_MS;
+    }
+    expect(await lookup('long-1249@example.com')).toBeDefined();
+  });
+});
+
+describe('who may import, and see an import', () => {
+  it('a member imports contacts as their own or unclaimed, never as another’s', async () => {
+    const { uploadId } = await upload('Email\nmember-own@example.com\n', 'mine.csv', acme.member.token);
+    const refused = await stack.api('POST', '/v1/imports', {
+      token: acme.member.token,
+      body: { uploadId, format: 'csv', ownerId: acme.admin.user.id },
+    });
+    expect(refused.status).toBe(403);
+    const job = await importFile('Email\nmember-own@example.com\n', { ownerId: acme.member.user.id }, { token: acme.member.token, fileName: 'mine.csv' });
+    expect(job.result.counts.created).toBe(1);
+    expect((await lookup('member-own@example.com')).ownerId).toBe(acme.member.user.id);
+  });
+
+  it('another workspace sees none of it, and cannot import another workspace’s upload', async () => {
+    const { uploadId } = await upload('Email\nsecret@example.com\n', 'secret.csv');
+    const stolen = await stack.api('POST', '/v1/imports', { token: globex.owner.token, body: { uploadId, format: 'csv' } });
+    expect(stolen.status).toBe(422);
+    const job = await ok(stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format: 'csv' } }), 201);
+    await jobs.finished(acme.workspace.id, job.id);
+    expect((await stack.api('GET', `/v1/jobs/${job.id}`, { token: globex.owner.token })).status).toBe(404);
+    expect((await stack.api('GET', `/v1/imports/${job.id}/errors`, { token: globex.owner.token })).status).toBe(404);
+    expect(await lookup('secret@example.com', globex.owner.token)).toBeUndefined();
+    // The same upload is imported once.
+    const twice = await stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format: 'csv' } });
+    expect(twice.status).toBe(409);
+  });
+});
+
+describe('the template', () => {
+  it('downloads as CSV and XLSX with the canonical header and the custom fields', async () => {
+    const csv = await stack.api('GET', '/v1/imports/template', { token: acme.member.token, query: { format: 'csv' } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    const text = Buffer.from(csv.raw.body!, csv.raw.isBase64Encoded ? 'base64' : 'utf8').toString('utf8');
+    expect(text.replace(/^\ufeff/, '').split('\r\n')[0]).toMatch(/^Name,Email,Phone,WhatsApp,Telegram,LinkedIn,Company,Job Title/);
+    const xlsx = await stack.api('GET', '/v1/imports/template', { token: acme.member.token, query: { format: 'xlsx' } });
+    expect(xlsx.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(Buffer.from(xlsx.raw.body!, 'base64') as never);
+    expect(workbook.worksheets[0]!.getRow(1).values).toEqual(expect.arrayContaining(['Name', 'Email']));
+  });
+});
