@@ -30,6 +30,7 @@ import {
 } from '../inbox/inbox.entity';
 import { attachmentSchema } from '../inbox/attachment.entity';
 import { callSchema } from '../inbox/call.entity';
+import { importErrorSchema, importRowSchema } from '../imports/import-row.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -72,6 +73,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       unreadCounter: new Entity(unreadCounterSchema),
       attachment: new Entity(attachmentSchema),
       call: new Entity(callSchema),
+      importRow: new Entity(importRowSchema),
+      importError: new Entity(importErrorSchema),
     },
     { client, table },
   );
