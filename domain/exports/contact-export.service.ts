@@ -113,9 +113,9 @@ class ExportFailure extends Error {
 }
 
 const defaultPageSize = 1_000;
-/** Contacts per BatchGetItem (its maximum), and BatchGetItems in flight at once. */
+/** Contacts per BatchGetItem (its maximum), and BatchGetItems in flight at once (a page's worth). */
 const batchGetSize = 100;
-const batchGetsInFlight = 4;
+const batchGetsInFlight = 10;
 const maxBatchRounds = 5;
 
 /**
@@ -257,16 +257,14 @@ async function continueCsv(run: Run, state: ExportState, startedHere: string | u
   let { position, matched, rows } = state;
   const saved = () => ({ ...state, position, matched, rows, parts: [...sink.parts] });
   try {
-    for (;;) {
-      const page = await reader.read(position);
+    for await (const page of reader.pages(position)) {
       const lines: string[][] = [];
       for (const { item } of page.rows) lines.push(contactRow(item, state.columns, reader.ownerEmails));
       if (lines.length > 0) sink.add(csvLines(lines));
       matched += page.rows.length;
       rows += lines.length;
       position = page.position ?? position;
-      if (!page.more) break;
-      if (sink.pending >= partBytes) {
+      if (page.more && sink.pending >= partBytes) {
         await sink.flush();
         if (control.deadlineReached()) return { status: 'continue', state: saved(), progress: { processed: rows } };
       }
@@ -318,11 +316,9 @@ async function runXlsx(run: Run): Promise<ExportStepOutcome> {
   const sheet = workbook.addWorksheet('Contacts');
   let matched = 0;
   let rows = 0;
-  let position: string | undefined;
   try {
     sheet.addRow(columns).commit();
-    for (;;) {
-      const page = await reader.read(position);
+    for await (const page of reader.pages(null)) {
       matched += page.rows.length;
       if (matched > rowLimit) {
         throw new ExportFailure('export_too_large', `An XLSX sheet holds at most ${rowLimit} contacts and more match: export them as CSV, or narrow the filters`);
@@ -333,8 +329,6 @@ async function runXlsx(run: Run): Promise<ExportStepOutcome> {
       }
       await Promise.race([sheetDrained(sheet), outputFailed]);
       if (outputError) throw outputError;
-      position = page.position ?? position;
-      if (!page.more) break;
     }
     sheet.commit();
     await Promise.race([workbook.commit(), outputFailed]);
@@ -424,6 +418,24 @@ class ContactPageReader {
     private readonly plan: ContactListPlan,
     private readonly pageSize: number,
   ) {}
+
+  /**
+   * The pages from after `position` to the end of the list, each read while the one before is being
+   * written (one page ahead; a consumer that stops early leaves at most that one read unused).
+   */
+  async *pages(position: string | null): AsyncGenerator<ContactPage> {
+    let next = this.read(position);
+    for (;;) {
+      const page = await next;
+      if (page.more) {
+        position = page.position ?? position;
+        next = this.read(position);
+        next.catch(() => undefined); // awaited on the next turn; unheard of if the consumer stops
+      }
+      yield page;
+      if (!page.more) return;
+    }
+  }
 
   async read(position: string | null | undefined): Promise<ContactPage> {
     const page = await readContactListEntries(this.deps, this.workspaceId, this.plan, {
