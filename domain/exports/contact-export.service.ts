@@ -32,6 +32,12 @@ export type ExportDeps = CoreDeps & { blobs: BlobStore };
 export interface ExportControl {
   /** True when the run should hand over to a continuation (see `exportContactsStep` for how soon it does). */
   deadlineReached(): boolean;
+  /**
+   * True when the run is about to be killed (Lambda's remaining time under a margin). An XLSX export,
+   * which cannot continue in another run, then fails with `export_too_large` rather than be killed and
+   * retried in vain. Absent: XLSX runs to the end.
+   */
+  outOfTime?(): boolean;
 }
 
 export interface ExportOptions {
@@ -151,7 +157,9 @@ export async function resolveExportColumns(
  * from the same state overwrites the same part numbers: nothing is duplicated.
  *
  * XLSX cannot resume (a zip entry is one deflate stream): it runs start to end in one call, ignoring
- * the deadline, up to `maxXlsxRows` rows; beyond, it fails with `export_too_large` (export CSV instead).
+ * `deadlineReached`, up to `maxXlsxRows` rows; beyond, or when `outOfTime()` says the run is about to
+ * be killed, it fails with `export_too_large` (export CSV instead). Measured (test/bench/README.md):
+ * ~800–2,500 rows/s on DynamoDB Local, so up to ~700k–1M rows in a 15-minute Lambda run.
  *
  * Returns `done` with the result once the object is complete and its size checked; `failed` with a
  * code and reason (the upload aborted) when the file would be wrong. Other errors (DynamoDB, S3) are
@@ -329,6 +337,9 @@ async function runXlsx(run: Run): Promise<ExportStepOutcome> {
       }
       await Promise.race([sheetDrained(sheet), outputFailed]);
       if (outputError) throw outputError;
+      if (page.more && run.control.outOfTime?.()) {
+        throw new ExportFailure('export_too_large', `An XLSX export is written in one run, and this one ran out of time after ${rows} contacts: export them as CSV, which continues across runs, or narrow the filters`);
+      }
     }
     sheet.commit();
     await Promise.race([workbook.commit(), outputFailed]);

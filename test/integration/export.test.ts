@@ -472,6 +472,23 @@ describe('parts and continuations', () => {
     expect((await xlsxRecords(split.bytes)).records).toEqual((await xlsxRecords(whole.bytes)).records);
   });
 
+  it('fails an XLSX export that runs out of time rather than be killed, and aborts its upload', async () => {
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+    let pages = 0;
+    const input = exportContactsInput.parse({ format: 'xlsx' });
+    const key = `exports/${acme.workspace.id}/jobs/job_slow/contacts.xlsx`;
+
+    const outcome = await exportContactsStep({ ...stack.deps, blobs }, ownerCaller, input, undefined, { deadlineReached: () => true, outOfTime: () => ++pages > 1 }, { key, pageSize: 2 });
+
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: { code: 'export_too_large', message: 'An XLSX export is written in one run, and this one ran out of time after 4 contacts: export them as CSV, which continues across runs, or narrow the filters' },
+      progress: { processed: 4 },
+    });
+    expect(blobs.uploads.size).toBe(0);
+    expect(blobs.objects.size).toBe(0);
+  });
+
   it('fails an XLSX export with more rows than a sheet holds, and aborts its upload', async () => {
     const blobs = fakeBlobStore({ minPartBytes: 1 });
 
