@@ -3,7 +3,6 @@ import { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
 import { z } from 'zod';
-import { contactColumns, customColumn, customColumnKey } from '../contacts/contact-columns';
 import {
   planContactList,
   readContactListEntries,
@@ -16,7 +15,8 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidReference } from '../shared/errors';
 import { multipartLimits, type BlobStore } from '../shared/ports';
-import { contactRow } from './contact-rows';
+import { customFieldHeader } from '../imports/column-mapping';
+import { contactRow, customColumnKey, exportColumns } from './contact-rows';
 import type { ExportContactsFilters, ExportContactsInput, ExportFormat } from './exports.schemas';
 import { MultipartSink, PartLimitReached } from './multipart-sink';
 
@@ -136,7 +136,7 @@ export async function resolveExportColumns(
   fields: ExportContactsInput['fields'],
 ): Promise<string[]> {
   const definitions = await loadCustomFieldDefinitions(deps, caller.workspaceId, 'contact');
-  if (!fields) return [...contactColumns, ...definitions.filter((field) => !field.archived).map((field) => customColumn(field.key))];
+  if (!fields) return [...exportColumns, ...definitions.filter((field) => !field.archived).map((field) => customFieldHeader(field.key))];
   const known = new Set(definitions.map((field) => field.key));
   fields.forEach((column, index) => {
     const key = customColumnKey(column);

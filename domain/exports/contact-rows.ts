@@ -1,11 +1,11 @@
 import type { ChannelKind } from '../contacts/channels';
-import { customColumnKey, multiValueSeparator, type ContactColumn } from '../contacts/contact-columns';
 import type { ContactItem } from '../contacts/contact-record';
-import { guardCell } from '../shared/spreadsheet-cells';
+import { canonicalColumns, customFieldHeaderPrefix, multiValueSeparator } from '../imports/column-mapping';
+import { guardCell } from '../imports/formula-guard';
 
 /**
  * One contact as a row of an export file: every cell is text that the import reads back to the same
- * value (issue 13's round trip), guarded against formula injection (domain/shared/spreadsheet-cells.ts).
+ * value (issue 13's round trip), guarded against formula injection (domain/imports/formula-guard.ts).
  * - channels: the display values (as entered; phones in international format), the primary of each
  *   kind first, then in the contact's order, joined with ` ::: `; tags likewise;
  * - Owner: the owner's email (their user id when the user is not found, which the import also takes);
@@ -15,6 +15,14 @@ import { guardCell } from '../shared/spreadsheet-cells';
 export function contactRow(item: ContactItem, columns: readonly string[], ownerEmails: ReadonlyMap<string, string>): string[] {
   return columns.map((column) => guardCell(cellText(item, column, ownerEmails)));
 }
+
+/** The canonical columns (domain/imports/column-mapping.ts: the template's, the reader's and the export's). */
+export type ContactColumn = (typeof canonicalColumns)[number]['header'];
+export const exportColumns = canonicalColumns.map((column) => column.header) as [ContactColumn, ...ContactColumn[]];
+
+/** The custom field key of a `Custom: <key>` header, or undefined for any other header. */
+export const customColumnKey = (header: string): string | undefined =>
+  header.startsWith(customFieldHeaderPrefix) ? header.slice(customFieldHeaderPrefix.length) : undefined;
 
 const channelColumns: Partial<Record<ContactColumn, ChannelKind>> = {
   Email: 'email',

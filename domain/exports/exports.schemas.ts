@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { contactColumns, customColumnPrefix } from '../contacts/contact-columns';
+import { customFieldHeaderPrefix } from '../imports/column-mapping';
+import { exportColumns } from './contact-rows';
 import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-fields.schemas';
 import { isoTime } from '../shared/iso-time';
 import { tagName } from '../tags/tag-names';
@@ -9,7 +10,7 @@ export type ExportFormat = (typeof exportFormats)[number];
 
 export const exportField = z
   .union([
-    z.enum(contactColumns),
+    z.enum(exportColumns),
     z
       .string()
       .regex(/^Custom: [a-z][a-z0-9_]{0,39}$/, 'A custom field column: `Custom: ` and the field key, e.g. `Custom: plan`'),
@@ -58,11 +59,11 @@ export const exportContactsInput = z
     fields: z
       .array(exportField)
       .min(1)
-      .max(contactColumns.length + maxCustomFieldsPerEntityType)
+      .max(exportColumns.length + maxCustomFieldsPerEntityType)
       .refine((fields) => new Set(fields).size === fields.length, 'A column appears twice')
       .optional()
       .meta({
-        description: `The columns, in this order. Default: every contact column, then \`${customColumnPrefix}<key>\` for every active contact custom field in creation order`,
+        description: `The columns, in this order. Default: every contact column, then \`${customFieldHeaderPrefix}<key>\` for every active contact custom field in creation order`,
       }),
     filters: exportContactsFilters.prefault({}),
   })

@@ -2,7 +2,6 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contactColumns } from '../../domain/contacts/contact-columns';
 import { listContacts } from '../../domain/contacts/contact-lists.service';
 import { listContactsQuery } from '../../domain/contacts/contacts.schemas';
 import {
@@ -13,10 +12,13 @@ import {
   type ExportState,
   type ExportStepOutcome,
 } from '../../domain/exports/contact-export.service';
+import { customFieldText, exportColumns } from '../../domain/exports/contact-rows';
 import { exportContactsInput } from '../../domain/exports/exports.schemas';
+import { openImportFile } from '../../domain/imports/import-file';
+import type { ImportCandidate } from '../../domain/imports/import-row';
+import { cleanCell } from '../../domain/imports/row-normaliser';
 import type { CallerContext } from '../../domain/shared/context';
 import type { BlobStore } from '../../domain/shared/ports';
-import { unguardCell } from '../../domain/shared/spreadsheet-cells';
 import { fakeBlobStore } from '../support/fakes';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
@@ -209,10 +211,10 @@ async function xlsxRecords(bytes: Uint8Array): Promise<{ records: string[][]; ty
   return { records, types };
 }
 
-/** Records as objects by header, with the formula guard undone (as the import reader does). */
+/** Records as objects by header, each cell as the import reader takes it (`cleanCell`: the formula guard undone, trimmed). */
 const byHeader = (records: string[][]) => {
   const [header, ...rows] = records;
-  return rows.map((row) => Object.fromEntries(header!.map((name, index) => [name, unguardCell(row[index] ?? '')])));
+  return rows.map((row) => Object.fromEntries(header!.map((name, index) => [name, cleanCell(row[index] ?? '')])));
 };
 
 /** The contacts the list shows for the same filters (its own paging), in the export's order. */
@@ -228,7 +230,7 @@ async function listed(filters: Record<string, unknown>, sort = 'name') {
   return names;
 }
 
-const defaultHeader = [...contactColumns, 'Custom: notes', 'Custom: seats', 'Custom: renewal', 'Custom: vip', 'Custom: plan'];
+const defaultHeader = [...exportColumns, 'Custom: notes', 'Custom: seats', 'Custom: renewal', 'Custom: vip', 'Custom: plan'];
 
 describe('export content', () => {
   it('writes CSV with a BOM, CRLF, every column, and values that read back exactly', async () => {
@@ -501,7 +503,7 @@ describe('parts and continuations', () => {
 
   it('uploads real 5 MiB parts to the local S3', async () => {
     // Prepare: contacts carrying five 10,000-character notes each (~70 KB of UTF-8), ~6.3 MB in all
-    const notes = 'Größe ändern, Ω≈ç√ '.repeat(500);
+    const notes = 'Größe ändern, Ω≈ç√ '.repeat(500).trim();
     const keys = ['n1', 'n2', 'n3', 'n4', 'n5'];
     const bulk = { workspaceId: globex.workspace.id, userId: globex.owner.user.id, role: 'owner' as const };
     for (const key of keys) await api('POST', '/v1/custom-fields', globex.owner.token, { entityType: 'contact', key, label: key, type: 'text' });
@@ -667,5 +669,37 @@ describe('formula injection', () => {
     const { records, types } = await xlsxRecords(bytes);
     expect(records[1]).toEqual([`'${formulaName}`, "'-2+3"]);
     expect([...types]).toEqual([ExcelJS.ValueType.String]);
+  });
+});
+
+describe('the import reader reads an export back', () => {
+  it.each(['csv', 'xlsx'] as const)('%s: every contact, field, channel, tag, owner and custom field as stored', async (format) => {
+    // Act: export, then read the file as an import reads it
+    const { key, blobs } = await runDone({ format });
+    const file = await openImportFile(blobs, key, { claimedFormat: format });
+    const candidates: ImportCandidate[] = [];
+    for await (const { row } of file.rows()) {
+      if (row.kind !== 'candidate') throw new Error(`not a candidate: ${JSON.stringify(row)}`);
+      candidates.push(row.candidate);
+    }
+
+    // Assess
+    expect(file.info.skippedColumns).toEqual([]);
+    const users = new Map([acme.owner.user, acme.admin.user, acme.member.user].map((user) => [user.id, user.email]));
+    const exported = ['zoe', 'dmitry', 'yamada', 'formula', 'ana'];
+    expect(candidates).toHaveLength(exported.length);
+    for (const label of exported) {
+      const contact = await api('GET', `/v1/contacts/${ids[label]}`, acme.owner.token);
+      const candidate = candidates.find((found) => found.name === contact.name);
+      expect(candidate, contact.name).toBeDefined();
+      const sorted = (channels: { kind: string; value: string }[]) => channels.map((c) => `${c.kind} ${c.value}`).sort();
+      expect(sorted(candidate!.channels)).toEqual(sorted(contact.channels.map((c: { kind: string; normalized: string }) => ({ kind: c.kind, value: c.normalized }))));
+      const fields = { jobTitle: contact.jobTitle, role: contact.role, segment: contact.segment, city: contact.city, state: contact.state, country: contact.country, companyName: contact.companyName };
+      expect(candidate!.fields).toEqual(Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)));
+      expect(candidate!.tags).toEqual(contact.tags);
+      expect(candidate!.owner).toBe(contact.ownerId ? users.get(contact.ownerId) : undefined);
+      const custom = Object.entries(contact.customFields as Record<string, unknown>).filter(([name, value]) => name !== 'legacy' && value !== null);
+      expect(candidate!.customFields).toEqual(Object.fromEntries(custom.map(([name, value]) => [name, customFieldText(value)])));
+    }
   });
 });

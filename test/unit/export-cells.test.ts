@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contactRow, customFieldText, plainNumber } from '../../domain/exports/contact-rows';
 import type { ContactItem } from '../../domain/contacts/contact-record';
-import { guardCell, isPlainData, unguardCell } from '../../domain/shared/spreadsheet-cells';
+import { guardCell, isPlainData, unguardCell } from '../../domain/imports/formula-guard';
+import { cleanCell } from '../../domain/imports/row-normaliser';
 
 describe('formula guard', () => {
   it.each([
@@ -55,6 +56,19 @@ describe('formula guard', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.array(tricky, { maxLength: 8 }).map((chars) => chars.join(''))), (value) => {
         expect(unguardCell(guardCell(value))).toBe(value);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('the import reader undoes the guard', () => {
+  it('reads back every value without surrounding whitespace exactly: cleanCell(guardCell(v)) === v', () => {
+    const tricky = fc.constantFrom("'", '=', '+', '-', '@', '\t', '\r', '\n', '1', ' ', ':', 'a', '|', '"', ',');
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.array(tricky, { maxLength: 8 }).map((chars) => chars.join(''))), (raw) => {
+        const value = raw.normalize('NFC').trim();
+        expect(cleanCell(guardCell(value))).toBe(value);
       }),
       { numRuns: 2000 },
     );

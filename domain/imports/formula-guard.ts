@@ -1,10 +1,11 @@
-import { multiValueSeparator } from '../contacts/contact-columns';
+import { multiValueSeparator } from './column-mapping';
 
 /**
  * Formula injection (CSV injection, OWASP): a spreadsheet opening a file treats a cell that starts with
  * `=`, `+`, `-` or `@` as a formula (and a leading tab or carriage return can hide one), so a contact
- * named `=HYPERLINK(...)` would run in the reader's spreadsheet. Exported cells are guarded, and the
- * import reader undoes the guard, so that a file goes out and comes back unchanged.
+ * named `=HYPERLINK(...)` would run in the reader's spreadsheet. Exported cells are guarded (both CSV
+ * and XLSX, so a reader treats them alike), and the import reader undoes the guard (`cleanCell`), so
+ * that a file goes out and comes back unchanged.
  *
  * The rule, exactly:
  * - A cell is *guarded* (a `'` put in front) when it starts with any number of `'` followed by one of
