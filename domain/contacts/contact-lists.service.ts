@@ -5,7 +5,7 @@ import type { CoreDeps } from '../shared/deps';
 import { invalid, invalidCursor } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { tagKey } from '../tags/tag-names';
-import { companyList, listSort, ownerList, statusList, storedHit, storedSummary, suppressedList, tagList } from './contact-record';
+import { companyList, listSort, ownerList, statusList, storedHit, storedSummary, suppressedList, tagList, type ListSort } from './contact-record';
 import type { ContactSearchHit, ContactSummary, ListContactsQuery, SearchContactsQuery } from './contacts.schemas';
 import { normaliseSearchQuery, searchPartition } from './search-tokens';
 
@@ -47,22 +47,35 @@ const startAfter = (pk: string, sk: string) => Buffer.from(JSON.stringify({ pk, 
 
 const isoOrUndefined = (value: string | undefined) => (value ? new Date(value).toISOString() : undefined);
 
-interface Entry {
+/** A list entry as read: its sort key (the position a cursor resumes after) and the contact's summary. */
+export interface ContactListEntry {
   sortKey: string;
+  contactId: string;
   summary: ContactSummary;
 }
 
+/** The filters and sort of a contact list: a list query without its paging. */
+export type ContactListFilters = Omit<ListContactsQuery, 'limit' | 'cursor'>;
+
 /**
- * Lists contacts (seed 001 Contact.list()): by name, created or updated; active or archived; all, one
- * owner's or the unclaimed pool (`ownerId=none`), a company's, a tag's or the suppressed ones, each
- * served by its own key: a page is one Query. Other filters narrow what that key returns, within a
- * bounded number of reads.
+ * How a list query is served: the one list partition that holds its entries (the narrowest key of its
+ * filters), the key range a date sort narrows to, and what the entries read must still match.
+ * The list pages and the contact export (domain/exports) read through it.
  */
-export async function listContacts(
-  deps: CoreDeps,
-  caller: CallerContext,
-  query: ListContactsQuery,
-): Promise<Page<ContactSummary>> {
+export interface ContactListPlan {
+  list: string;
+  sort: ListSort;
+  order: 'asc' | 'desc';
+  keyRange: { from?: string; to?: string };
+  /** Whether some entries read may not match (a filter the key does not serve). */
+  narrowed: boolean;
+  matches(summary: ContactSummary): boolean;
+  /** Identifies the list, sort and filters, so a position is only ever resumed in its own plan. */
+  fingerprint: string;
+}
+
+/** The plan of a list query; a 400 for a combination no key serves (a tag with a date sort or a company). */
+export function planContactList(query: ContactListFilters): ContactListPlan {
   const status = query.archived ? 'archived' : 'active';
   if (query.tag !== undefined) {
     // A tag list holds name-sorted entries only (one entry per tag keeps a tag change cheap); serving
@@ -93,8 +106,6 @@ export async function listContacts(
   const keyRange: { from?: string; to?: string } =
     query.sort === 'created' ? created : query.sort === 'updated' ? updated : {};
   const fingerprint = JSON.stringify([list, sort, order, suppressedFilter ?? null, ownerFilter, created, updated]);
-  let position = decodeCursor(query.cursor, fingerprint);
-
   const matches = (summary: ContactSummary) =>
     (suppressedFilter === undefined || summary.suppressed === suppressedFilter) &&
     (ownerFilter === undefined || summary.ownerId === ownerFilter) &&
@@ -105,28 +116,60 @@ export async function listContacts(
     ownerFilter !== undefined ||
     (query.sort !== 'created' && Boolean(created.from || created.to)) ||
     (query.sort !== 'updated' && Boolean(updated.from || updated.to));
-  // One more than the page tells whether another page follows; a filtered page reads ahead more.
-  const readSize = narrowed ? Math.max(query.limit * 2, 50) : query.limit + 1;
+  return { list, sort, order, keyRange, narrowed, matches, fingerprint };
+}
 
-  const pk = `WS#${caller.workspaceId}#CL#${list}#${sort}`;
-  const partition = deps.db.entities.contactListEntry.query.byList({ workspaceId: caller.workspaceId, list, sort });
+/**
+ * One Query of a plan's list partition: up to `limit` entries after `position` (a sort key read
+ * before), matching or not (filter them with `plan.matches`). `more` says whether entries may follow.
+ */
+export async function readContactListEntries(
+  deps: CoreDeps,
+  workspaceId: string,
+  plan: ContactListPlan,
+  page: { position: string | undefined; limit: number },
+): Promise<{ entries: ContactListEntry[]; more: boolean }> {
+  const pk = `WS#${workspaceId}#CL#${plan.list}#${plan.sort}`;
+  const partition = deps.db.entities.contactListEntry.query.byList({ workspaceId, list: plan.list, sort: plan.sort });
+  const result = await withinRange(partition, plan.keyRange).go({
+    order: plan.order,
+    limit: page.limit,
+    cursor: page.position === undefined ? null : startAfter(pk, page.position),
+  });
+  return { entries: result.data as ContactListEntry[], more: Boolean(result.cursor) };
+}
+
+/**
+ * Lists contacts (seed 001 Contact.list()): by name, created or updated; active or archived; all, one
+ * owner's or the unclaimed pool (`ownerId=none`), a company's, a tag's or the suppressed ones, each
+ * served by its own key: a page is one Query. Other filters narrow what that key returns, within a
+ * bounded number of reads.
+ */
+export async function listContacts(
+  deps: CoreDeps,
+  caller: CallerContext,
+  query: ListContactsQuery,
+): Promise<Page<ContactSummary>> {
+  const plan = planContactList(query);
+  let position = decodeCursor(query.cursor, plan.fingerprint);
+  // One more than the page tells whether another page follows; a filtered page reads ahead more.
+  const readSize = plan.narrowed ? Math.max(query.limit * 2, 50) : query.limit + 1;
   const items: ContactSummary[] = [];
   let more = false;
   for (let reads = 0; reads < maxReads && items.length < query.limit; reads += 1) {
-    const result = await withinRange(partition, keyRange).go({ order, limit: readSize, cursor: position === undefined ? null : startAfter(pk, position) });
-    const entries = result.data as Entry[];
-    more = Boolean(result.cursor);
-    for (const entry of entries) {
+    const result = await readContactListEntries(deps, caller.workspaceId, plan, { position, limit: readSize });
+    more = result.more;
+    for (const entry of result.entries) {
       if (items.length === query.limit) {
         more = true; // an entry is left over
         break;
       }
       position = entry.sortKey;
-      if (matches(entry.summary)) items.push(storedSummary(entry.summary));
+      if (plan.matches(entry.summary)) items.push(storedSummary(entry.summary));
     }
     if (!more) break;
   }
-  return { items, nextCursor: more && position !== undefined ? encodeCursor(fingerprint, position) : null };
+  return { items, nextCursor: more && position !== undefined ? encodeCursor(plan.fingerprint, position) : null };
 }
 
 type ListPartition = ReturnType<CoreDeps['db']['entities']['contactListEntry']['query']['byList']>;

@@ -4,6 +4,7 @@ import { maxChannelsPerContact } from '../contacts/contacts.schemas';
 import { maxTextValueLength } from '../custom-fields/custom-field-values';
 import { distinctTags, maxTagNameLength } from '../tags/tag-names';
 import type { ColumnPlan, PlannedColumn } from './column-mapping';
+import { unguardCell } from './formula-guard';
 import type { ImportCandidate, ImportableTextField, NormalisedRow, RejectCode, RowPosition } from './import-row';
 
 export interface RowNormaliseOptions {
@@ -37,11 +38,11 @@ const googleSystemGroups = new Set(['* mycontacts', '* starred']);
 
 /**
  * One cell as text: NFC, trimmed, and without the `'` that guards a formula-like value (`'=`, `'+`,
- * `'-`, `'@`: what the export writes so that spreadsheets do not evaluate it).
+ * `'-`, `'@`, `'` before a tab or CR: what the export writes so that spreadsheets do not evaluate it;
+ * `unguardCell` is the exact inverse of the export's `guardCell`, so `''=x` reads back as `'=x`).
  */
 export function cleanCell(text: string): string {
-  const trimmed = text.normalize('NFC').trim();
-  return /^'[=+\-@]/.test(trimmed) ? trimmed.slice(1) : trimmed;
+  return unguardCell(text.normalize('NFC').trim()).trim();
 }
 
 /** Values of a multi-value cell (` ::: `-separated, Google Contacts' form), empty ones dropped. */

@@ -43,7 +43,26 @@ export interface BlobStore {
    * response asks browsers to save it under that name (Content-Disposition: attachment).
    */
   downloadUrl(key: string, expiresInSeconds: number, options?: { fileName?: string }): Promise<string>;
+  /**
+   * Multipart upload (S3's rules): parts are numbered 1 to 10,000 and every part but the last holds at
+   * least 5 MiB; uploading a part number again replaces it. The object appears only on complete, made
+   * of the listed parts in order; abort discards the parts (and is a no-op on an upload already gone).
+   */
+  startMultipartUpload(key: string, contentType: string): Promise<{ uploadId: string }>;
+  /** Stores one part; the returned ETag is what `completeMultipartUpload` must list for it. */
+  uploadPart(key: string, uploadId: string, partNumber: number, bytes: Uint8Array): Promise<{ etag: string }>;
+  completeMultipartUpload(key: string, uploadId: string, parts: readonly MultipartPart[]): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
 }
+
+/** One uploaded part of a multipart upload, as `completeMultipartUpload` lists it. */
+export interface MultipartPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** S3's smallest part but the last (5 MiB), its most parts per upload, and its largest part (5 GiB). */
+export const multipartLimits = { minPartBytes: 5 * 1024 * 1024, maxParts: 10_000, maxPartBytes: 5 * 1024 ** 3 } as const;
 
 export interface OutgoingMail {
   from: string;

@@ -11,6 +11,7 @@ import { createS3BlobStore } from '../../functions/shared/adapters/s3-blob-store
 import { createSesMailer } from '../../functions/shared/adapters/ses-mailer';
 import { createSqsJobQueue } from '../../functions/shared/adapters/sqs-job-queue';
 import { getConfig } from '../../functions/shared/config';
+import { multipartLimits } from '../../domain/shared/ports';
 
 /** The adapters against the emulators started by the global setup (fauxqs for SQS and S3, SES-local). */
 const config = getConfig({ ...process.env, TABLE_NAME: 'unused' });
@@ -104,6 +105,63 @@ describe('S3 blob store on fauxqs', () => {
     expect(got.headers.get('content-type')).toContain('text/csv');
     expect(await got.text()).toBe(content);
     expect(new TextDecoder().decode(await blobs.get(key))).toBe(content);
+  });
+
+  it('assembles a multipart upload from its parts in order, and keeps S3 rules on part sizes', async () => {
+    // Prepare: a first part of exactly the 5 MiB minimum, a short last part
+    const key = 'exports/ws_1/jobs/job_1/contacts.csv';
+    const first = new Uint8Array(multipartLimits.minPartBytes).fill(0x61);
+    const last = new TextEncoder().encode('Zoë,Ω\r\n');
+
+    // Act: parts sent out of order, part 1 sent twice (the second replaces the first)
+    const { uploadId } = await blobs.startMultipartUpload(key, 'text/csv; charset=utf-8');
+    const part2 = await blobs.uploadPart(key, uploadId, 2, last);
+    await blobs.uploadPart(key, uploadId, 1, new Uint8Array(multipartLimits.minPartBytes).fill(0x62));
+    const part1 = await blobs.uploadPart(key, uploadId, 1, first);
+    await blobs.completeMultipartUpload(key, uploadId, [
+      { partNumber: 1, etag: part1.etag },
+      { partNumber: 2, etag: part2.etag },
+    ]);
+
+    // Assess
+    expect(await blobs.head(key)).toEqual({ sizeBytes: first.length + last.length, contentType: 'text/csv; charset=utf-8' });
+    const stored = (await blobs.get(key))!;
+    expect(stored.subarray(0, 3)).toEqual(new Uint8Array([0x61, 0x61, 0x61]));
+    expect(new TextDecoder().decode(stored.subarray(first.length))).toBe('Zoë,Ω\r\n');
+    // Completed: aborting it now changes nothing
+    await blobs.abortMultipartUpload(key, uploadId);
+    expect((await blobs.head(key))?.sizeBytes).toBe(first.length + last.length);
+  });
+
+  it('refuses to complete with a small part before the last, and aborting discards the upload', async () => {
+    // Prepare
+    const key = 'exports/ws_1/jobs/job_2/contacts.csv';
+    const { uploadId } = await blobs.startMultipartUpload(key, 'text/csv');
+    const small = await blobs.uploadPart(key, uploadId, 1, new TextEncoder().encode('too small'));
+    const tail = await blobs.uploadPart(key, uploadId, 2, new TextEncoder().encode('tail'));
+
+    // Act
+    const completing = blobs.completeMultipartUpload(key, uploadId, [
+      { partNumber: 1, etag: small.etag },
+      { partNumber: 2, etag: tail.etag },
+    ]);
+
+    // Assess
+    await expect(completing).rejects.toMatchObject({ name: 'EntityTooSmall' });
+    await blobs.abortMultipartUpload(key, uploadId);
+    await blobs.abortMultipartUpload(key, uploadId); // already gone: a no-op
+    await expect(blobs.uploadPart(key, uploadId, 3, new Uint8Array(1))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    expect(await blobs.head(key)).toBeUndefined();
+  });
+
+  it('completes a single small part: an upload of one part has no minimum', async () => {
+    const key = 'exports/ws_1/jobs/job_3/contacts.csv';
+    const { uploadId } = await blobs.startMultipartUpload(key, 'text/csv');
+    const only = await blobs.uploadPart(key, uploadId, 1, new TextEncoder().encode('\ufeffName\r\n'));
+
+    await blobs.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag: only.etag }]);
+
+    expect(new TextDecoder('utf-8', { ignoreBOM: true }).decode(await blobs.get(key))).toBe('\ufeffName\r\n');
   });
 });
 

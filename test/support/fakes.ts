@@ -1,4 +1,12 @@
-import type { BlobStore, JobQueue, Mailer, OutgoingMail, QueuedMessage } from '../../domain/shared/ports';
+import { createHash } from 'node:crypto';
+import {
+  multipartLimits,
+  type BlobStore,
+  type JobQueue,
+  type Mailer,
+  type OutgoingMail,
+  type QueuedMessage,
+} from '../../domain/shared/ports';
 
 /** In-memory ports for unit tests: they record what the domain sent, and never touch the network. */
 
@@ -35,8 +43,16 @@ export interface FakeBlob {
   contentType: string;
 }
 
+export interface FakeMultipartUpload {
+  key: string;
+  contentType: string;
+  parts: Map<number, { bytes: Uint8Array; etag: string }>;
+}
+
 export interface FakeBlobStore extends BlobStore {
   objects: Map<string, FakeBlob>;
+  /** Multipart uploads started and neither completed nor aborted, by upload id. */
+  uploads: Map<string, FakeMultipartUpload>;
   /** The stored object as UTF-8 text, or undefined. */
   text(key: string): string | undefined;
   /** Every `read`: the range asked for and how many bytes the reader actually pulled. */
@@ -46,16 +62,31 @@ export interface FakeBlobStore extends BlobStore {
 export interface FakeBlobStoreOptions {
   /** `read` streams in chunks of this many bytes (default 64 KiB): small ones test chunk boundaries. */
   readChunkBytes?: number;
+  /** The smallest part but the last that completing a multipart upload accepts: S3's 5 MiB unless a test lowers it. */
+  minPartBytes?: number;
 }
 
-/** URLs are `fake-blob://upload/<key>?...` and `fake-blob://download/<key>?...`: recognisable, never fetched. */
+/**
+ * URLs are `fake-blob://upload/<key>?...` and `fake-blob://download/<key>?...`: recognisable, never fetched.
+ * Multipart uploads keep S3's rules (a part number replaces its earlier upload, complete checks the
+ * listed ETags, the order and the minimum part size, abort of an upload gone is a no-op).
+ */
 export function fakeBlobStore(options: FakeBlobStoreOptions = {}): FakeBlobStore {
   const objects = new Map<string, FakeBlob>();
   const reads: FakeBlobStore['reads'] = [];
   const chunkBytes = options.readChunkBytes ?? 65_536;
+  const minPartBytes = options.minPartBytes ?? multipartLimits.minPartBytes;
+  const uploads = new Map<string, FakeMultipartUpload>();
+  let uploadCount = 0;
+  const openUpload = (key: string, uploadId: string) => {
+    const upload = uploads.get(uploadId);
+    if (!upload || upload.key !== key) throw namedError('NoSuchUpload', `No multipart upload ${uploadId} of ${key}`);
+    return upload;
+  };
   const encode = (key: string) => key.split('/').map(encodeURIComponent).join('/');
   return {
     objects,
+    uploads,
     text: (key) => {
       const object = objects.get(key);
       return object ? new TextDecoder().decode(object.body) : undefined;
@@ -97,8 +128,41 @@ export function fakeBlobStore(options: FakeBlobStoreOptions = {}): FakeBlobStore
       const name = options.fileName === undefined ? '' : `&fileName=${encodeURIComponent(options.fileName)}`;
       return `fake-blob://download/${encode(key)}?expires=${expiresInSeconds}${name}`;
     },
+    async startMultipartUpload(key, contentType) {
+      uploadCount += 1;
+      const uploadId = `fake-upload-${uploadCount}`;
+      uploads.set(uploadId, { key, contentType, parts: new Map() });
+      return { uploadId };
+    },
+    async uploadPart(key, uploadId, partNumber, bytes) {
+      const upload = openUpload(key, uploadId);
+      if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > multipartLimits.maxParts) {
+        throw namedError('InvalidArgument', `Part number ${partNumber} is not between 1 and 10,000`);
+      }
+      const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
+      upload.parts.set(partNumber, { bytes: Uint8Array.from(bytes), etag });
+      return { etag };
+    },
+    async completeMultipartUpload(key, uploadId, parts) {
+      const upload = openUpload(key, uploadId);
+      if (parts.length === 0) throw namedError('MalformedXML', 'Complete needs at least one part');
+      const chosen = parts.map((part, index) => {
+        const stored = upload.parts.get(part.partNumber);
+        if (!stored || stored.etag !== part.etag) throw namedError('InvalidPart', `Part ${part.partNumber} was not uploaded with that ETag`);
+        if (index > 0 && part.partNumber <= parts[index - 1]!.partNumber) throw namedError('InvalidPartOrder', 'Parts must be listed in ascending order');
+        if (index < parts.length - 1 && stored.bytes.length < minPartBytes) throw namedError('EntityTooSmall', `Part ${part.partNumber} is under ${minPartBytes} bytes`);
+        return stored.bytes;
+      });
+      objects.set(key, { body: Buffer.concat(chosen), contentType: upload.contentType });
+      uploads.delete(uploadId);
+    },
+    async abortMultipartUpload(_key, uploadId) {
+      uploads.delete(uploadId);
+    },
   };
 }
+
+const namedError = (name: string, message: string) => Object.assign(new Error(message), { name });
 
 export interface FakeMailer extends Mailer {
   sent: (OutgoingMail & { providerMessageId: string })[];

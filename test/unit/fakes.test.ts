@@ -53,6 +53,30 @@ describe('port fakes', () => {
     ]);
   });
 
+  it('fakeBlobStore assembles multipart uploads under S3 rules (minimum part size unless lowered)', async () => {
+    const strict = fakeBlobStore();
+    const lenient = fakeBlobStore({ minPartBytes: 1 });
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const upload = async (blobs: typeof strict, key: string) => {
+      const { uploadId } = await blobs.startMultipartUpload(key, 'text/csv');
+      const b = await blobs.uploadPart(key, uploadId, 2, encode('b'));
+      const a = await blobs.uploadPart(key, uploadId, 1, encode('a'));
+      return { uploadId, parts: [{ partNumber: 1, etag: a.etag }, { partNumber: 2, etag: b.etag }] };
+    };
+
+    const small = await upload(strict, 'x.csv');
+    await expect(strict.completeMultipartUpload('x.csv', small.uploadId, small.parts)).rejects.toMatchObject({ name: 'EntityTooSmall' });
+    await strict.abortMultipartUpload('x.csv', small.uploadId);
+    const ok = await upload(lenient, 'y.csv');
+    await lenient.completeMultipartUpload('y.csv', ok.uploadId, ok.parts);
+
+    expect(strict.uploads.size).toBe(0);
+    expect(strict.objects.has('x.csv')).toBe(false);
+    expect(lenient.text('y.csv')).toBe('ab');
+    expect(lenient.uploads.size).toBe(0);
+    await expect(lenient.uploadPart('y.csv', ok.uploadId, 3, encode('c'))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+  });
+
   it('fakeMailer records each mail with its provider id', async () => {
     const mailer = fakeMailer();
     const mail = {

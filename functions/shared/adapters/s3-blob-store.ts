@@ -1,4 +1,13 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobStore } from '../../../domain/shared/ports';
 
@@ -103,6 +112,50 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
         }),
         { expiresIn: expiresInSeconds },
       );
+    },
+
+    async startMultipartUpload(key, contentType) {
+      const result = await client.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+      );
+      if (!result.UploadId) throw new Error(`CreateMultipartUpload of ${key} returned no UploadId`);
+      return { uploadId: result.UploadId };
+    },
+
+    async uploadPart(key, uploadId, partNumber, bytes) {
+      const result = await client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+        }),
+      );
+      if (!result.ETag) throw new Error(`UploadPart ${partNumber} of ${key} returned no ETag`);
+      return { etag: result.ETag };
+    },
+
+    async completeMultipartUpload(key, uploadId, parts) {
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+        }),
+      );
+    },
+
+    async abortMultipartUpload(key, uploadId) {
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      } catch (error) {
+        // Aborted or completed already: nothing is left to discard.
+        if (error instanceof Error && error.name === 'NoSuchUpload') return;
+        throw error;
+      }
     },
   };
 }

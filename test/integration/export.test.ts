@@ -1,0 +1,705 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listContacts } from '../../domain/contacts/contact-lists.service';
+import { listContactsQuery } from '../../domain/contacts/contacts.schemas';
+import {
+  exportContactsStep,
+  exportStateSchema,
+  resolveExportColumns,
+  type ExportOptions,
+  type ExportState,
+  type ExportStepOutcome,
+} from '../../domain/exports/contact-export.service';
+import { customFieldText, exportColumns } from '../../domain/exports/contact-rows';
+import { exportContactsInput } from '../../domain/exports/exports.schemas';
+import { openImportFile } from '../../domain/imports/import-file';
+import type { ImportCandidate } from '../../domain/imports/import-row';
+import { cleanCell } from '../../domain/imports/row-normaliser';
+import type { CallerContext } from '../../domain/shared/context';
+import type { BlobStore } from '../../domain/shared/ports';
+import { fakeBlobStore } from '../support/fakes';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let globex: Awaited<ReturnType<typeof seedWorkspace>>;
+let ownerCaller: CallerContext;
+let memberCaller: CallerContext;
+const ids: Record<string, string> = {};
+let companyId: string;
+/** Times between the contacts' creations, for the created/updated range filters. */
+const marks: Record<string, string> = {};
+
+const api = (method: string, path: string, token: string, body?: unknown) =>
+  stack.api(method, path, { token, ...(body === undefined ? {} : { body }) }).then((res) => {
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  });
+
+async function createContact(label: string, body: Record<string, unknown>, tags: string[] = [], token = acme.owner.token) {
+  stack.clock.advance(60_000);
+  const contact = await api('POST', '/v1/contacts', token, body);
+  ids[label] = contact.id;
+  if (tags.length > 0) await api('POST', `/v1/contacts/${contact.id}/tags`, token, { tags });
+  return contact;
+}
+
+const formulaName = '=HYPERLINK("http://evil.example","click")';
+
+beforeAll(async () => {
+  stack = await createTestStack({ clockStart: '2026-03-01T08:00:00.000Z' });
+  acme = await seedWorkspace(stack, 'Acme');
+  globex = await seedWorkspace(stack, 'Globex');
+  ownerCaller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' };
+  memberCaller = { workspaceId: acme.workspace.id, userId: acme.member.user.id, role: 'member' };
+  const fields = [
+    { key: 'notes', label: 'Notes', type: 'text' },
+    { key: 'seats', label: 'Seats', type: 'number' },
+    { key: 'renewal', label: 'Renewal', type: 'date' },
+    { key: 'vip', label: 'VIP', type: 'boolean' },
+    { key: 'plan', label: 'Plan', type: 'select', options: [{ value: 'starter', label: 'Starter' }, { value: 'pro', label: 'Pro' }] },
+    { key: 'legacy', label: 'Legacy', type: 'text' },
+  ];
+  for (const field of fields) await api('POST', '/v1/custom-fields', acme.owner.token, { entityType: 'contact', ...field });
+  await api('PATCH', '/v1/custom-fields/contact/legacy', acme.owner.token, { archived: true });
+  companyId = (await api('POST', '/v1/companies', acme.owner.token, { name: 'Initrode', domains: ['initrode.example'] })).id;
+
+  await createContact(
+    'zoe',
+    {
+      name: 'Zoë Ångström-Łukasiewicz',
+      jobTitle: 'Head of "Sales", EMEA',
+      role: 'Decision maker',
+      segment: 'Enterprise',
+      city: 'São Paulo',
+      state: 'SP',
+      country: 'BR',
+      companyName: 'Müller & Söhne',
+      ownerId: acme.owner.user.id,
+      channels: [
+        { kind: 'email', value: 'zoe.work@example.org' },
+        { kind: 'email', value: 'Zoe@Example.com', primary: true },
+        { kind: 'phone', value: '+44 20 7946 0000' },
+        { kind: 'phone', value: '+49 151 23456789' },
+      ],
+      customFields: { notes: 'He said "hi", then left,\nfor good', seats: 12, renewal: '2026-03-01', vip: true, plan: 'pro' },
+    },
+    ['VIP', 'Prospect 2026'],
+  );
+  stack.clock.advance(1000);
+  marks.afterZoe = stack.clock.nowIso();
+  await createContact('dmitry', {
+    name: 'Дмитрий Иванов',
+    ownerId: acme.member.user.id,
+    channels: [{ kind: 'email', value: 'dmitry@example.ru' }, { kind: 'whatsapp', value: '+34 612 345 678' }],
+    customFields: { seats: -3.5, vip: false },
+  });
+  await createContact(
+    'yamada',
+    {
+      name: '山田太郎',
+      channels: [
+        { kind: 'email', value: 'yamada@example.jp' },
+        { kind: 'telegram', value: '@yamada_taro' },
+        { kind: 'linkedin', value: 'https://www.linkedin.com/in/yamada-taro' },
+        { kind: 'phone', value: '+81 90 1234 5678' },
+      ],
+      customFields: { seats: 1.5e-7, renewal: '2027-12-31' },
+    },
+    ['lead'],
+  );
+  stack.clock.advance(1000);
+  marks.afterYamada = stack.clock.nowIso();
+  await createContact('mohammed', {
+    name: 'محمد الأحمد',
+    ownerId: acme.admin.user.id,
+    channels: [{ kind: 'phone', value: '+971 50 123 4567' }],
+  });
+  await createContact('formula', {
+    name: formulaName,
+    jobTitle: "+cmd|' /C calc'!A0",
+    role: '-2+3',
+    channels: [{ kind: 'email', value: 'formula@example.com' }, { kind: 'telegram', value: '-1001234567' }],
+    customFields: { notes: '@SUM(1+1)', seats: -12.5 },
+  });
+  await createContact('ana', { name: 'Ana Initrode', channels: [{ kind: 'email', value: 'ana@initrode.example' }], companyId }, ['lead']);
+  stack.clock.advance(1000);
+  marks.afterAll = stack.clock.nowIso();
+  // Changes after creation: archive one, suppress one, tag one (each moves updatedAt).
+  stack.clock.advance(3_600_000);
+  marks.beforeChanges = stack.clock.nowIso();
+  await api('POST', `/v1/contacts/${ids.mohammed}/archive`, acme.owner.token);
+  stack.clock.advance(60_000);
+  await api('POST', `/v1/contacts/${ids.formula}/suppress`, acme.owner.token, { reason: 'asked' });
+  stack.clock.advance(60_000);
+  await api('POST', `/v1/contacts/${ids.dmitry}/tags`, acme.owner.token, { tags: ['lead'] });
+
+  // Another workspace's contacts, which no export of Acme may show.
+  stack.clock.advance(60_000);
+  await api('POST', '/v1/contacts', globex.owner.token, { name: 'Globex Person', channels: [{ kind: 'email', value: 'person@globex.example' }] });
+  await api('POST', '/v1/contacts', globex.owner.token, { name: 'Zoë Globex', channels: [{ kind: 'email', value: 'zoe@globex.example' }] });
+});
+afterAll(() => stack.destroy());
+
+let jobCounter = 0;
+interface RunOptions {
+  caller?: CallerContext;
+  blobs?: BlobStore;
+  deadline?: () => boolean;
+  options?: Partial<ExportOptions>;
+  /** Called with each continuation state (after a JSON round trip, as the job stores it). */
+  onState?: (state: ExportState) => void;
+}
+
+/** Runs an export step after step, as the job runner would, until it is done or failed. */
+async function runExport(input: Record<string, unknown>, run: RunOptions = {}) {
+  const blobs = run.blobs ?? stack.blobs;
+  const parsed = exportContactsInput.parse(input);
+  const key = run.options?.key ?? `exports/${acme.workspace.id}/jobs/job_${++jobCounter}/contacts.${parsed.format}`;
+  let state: ExportState | undefined;
+  let steps = 0;
+  let outcome: ExportStepOutcome;
+  for (;;) {
+    steps += 1;
+    outcome = await exportContactsStep(
+      { ...stack.deps, blobs },
+      run.caller ?? ownerCaller,
+      parsed,
+      state,
+      { deadlineReached: run.deadline ?? (() => false) },
+      { ...run.options, key },
+    );
+    if (outcome.status !== 'continue') break;
+    state = exportStateSchema.parse(JSON.parse(JSON.stringify(outcome.state)));
+    run.onState?.(state);
+    if (steps > 500) throw new Error('the export does not end');
+  }
+  const bytes = await blobs.get(key);
+  return { outcome, steps, key, bytes, blobs };
+}
+
+async function runDone(input: Record<string, unknown>, run: RunOptions = {}) {
+  const result = await runExport(input, run);
+  if (result.outcome.status !== 'done') throw new Error(`export ${result.outcome.status}: ${JSON.stringify(result.outcome)}`);
+  return { ...result, result: result.outcome.result, bytes: result.bytes! };
+}
+
+const bom = [0xef, 0xbb, 0xbf];
+function csvRecords(bytes: Uint8Array): string[][] {
+  expect([...bytes.subarray(0, 3)]).toEqual(bom);
+  return parse(Buffer.from(bytes).toString('utf8'), { bom: true, relax_column_count: false }) as string[][];
+}
+
+async function xlsxRecords(bytes: Uint8Array): Promise<{ records: string[][]; types: Set<ExcelJS.ValueType> }> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(Buffer.from(bytes) as unknown as ArrayBuffer);
+  const sheet = workbook.getWorksheet('Contacts')!;
+  const records: string[][] = [];
+  const types = new Set<ExcelJS.ValueType>();
+  const width = sheet.getRow(1).cellCount;
+  sheet.eachRow({ includeEmpty: true }, (row) => {
+    const record: string[] = [];
+    for (let column = 1; column <= width; column += 1) {
+      const cell = row.getCell(column);
+      if (cell.value !== null && cell.value !== undefined) types.add(cell.type);
+      record.push(cell.value === null || cell.value === undefined ? '' : String(cell.value));
+    }
+    records.push(record);
+  });
+  return { records, types };
+}
+
+/** Records as objects by header, each cell as the import reader takes it (`cleanCell`: the formula guard undone, trimmed). */
+const byHeader = (records: string[][]) => {
+  const [header, ...rows] = records;
+  return rows.map((row) => Object.fromEntries(header!.map((name, index) => [name, cleanCell(row[index] ?? '')])));
+};
+
+/** The contacts the list shows for the same filters (its own paging), in the export's order. */
+async function listed(filters: Record<string, unknown>, sort = 'name') {
+  const query = Object.fromEntries(Object.entries(filters).map(([name, value]) => [name, String(value)]));
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listContacts(stack.deps, ownerCaller, listContactsQuery.parse({ limit: 2, sort, order: 'asc', ...query, ...(cursor ? { cursor } : {}) }));
+    names.push(...page.items.map((item) => item.name));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return names;
+}
+
+const defaultHeader = [...exportColumns, 'Custom: notes', 'Custom: seats', 'Custom: renewal', 'Custom: vip', 'Custom: plan'];
+
+describe('export content', () => {
+  it('writes CSV with a BOM, CRLF, every column, and values that read back exactly', async () => {
+    // Act
+    const { result, bytes, key } = await runDone({ format: 'csv' });
+
+    // Assess
+    const records = csvRecords(bytes);
+    expect(records[0]).toEqual(defaultHeader);
+    const rows = byHeader(records);
+    expect(rows.map((row) => row.Name)).toEqual(await listed({}));
+    expect(result).toEqual({
+      format: 'csv',
+      key,
+      contentType: 'text/csv; charset=utf-8',
+      rows: 5,
+      bytes: bytes.length,
+      parts: 1,
+      columns: defaultHeader,
+    });
+    const zoe = rows.find((row) => row.Name === 'Zoë Ångström-Łukasiewicz');
+    expect(zoe).toEqual({
+      Name: 'Zoë Ångström-Łukasiewicz',
+      Email: 'Zoe@Example.com ::: zoe.work@example.org',
+      Phone: '+44 20 7946 0000 ::: +49 1512 3456789',
+      WhatsApp: '',
+      Telegram: '',
+      LinkedIn: '',
+      Company: 'Müller & Söhne',
+      'Job Title': 'Head of "Sales", EMEA',
+      Role: 'Decision maker',
+      Segment: 'Enterprise',
+      City: 'São Paulo',
+      State: 'SP',
+      Country: 'BR',
+      Tags: 'VIP ::: Prospect 2026',
+      Owner: acme.owner.user.email,
+      'Custom: notes': 'He said "hi", then left,\nfor good',
+      'Custom: seats': '12',
+      'Custom: renewal': '2026-03-01',
+      'Custom: vip': 'true',
+      'Custom: plan': 'pro',
+    });
+    expect(rows.find((row) => row.Name === 'Дмитрий Иванов')).toMatchObject({
+      Email: 'dmitry@example.ru',
+      WhatsApp: '+34 612 34 56 78',
+      Tags: 'lead',
+      Owner: acme.member.user.email,
+      'Custom: seats': '-3.5',
+      'Custom: vip': 'false',
+      'Custom: plan': '',
+    });
+    expect(rows.find((row) => row.Name === '山田太郎')).toMatchObject({
+      Telegram: '@yamada_taro',
+      LinkedIn: 'https://www.linkedin.com/in/yamada-taro',
+      Phone: '+81 90 1234 5678',
+      Owner: '',
+      'Custom: seats': '0.00000015',
+      'Custom: renewal': '2027-12-31',
+    });
+    // Records end with CRLF; the line break inside a quoted value stays as it was.
+    const text = Buffer.from(bytes).toString('utf8');
+    expect(text.split('\r\n')).toHaveLength(records.length + 1 + 0 /* the value's \n is not a record end */);
+    expect(text.endsWith('\r\n')).toBe(true);
+    expect(text).toContain('"He said ""hi"", then left,\nfor good"');
+    expect(rows.some((row) => row.Name === 'Globex Person' || row.Name === 'Zoë Globex')).toBe(false);
+  });
+
+  it('writes XLSX with the same cells, as text cells in one sheet', async () => {
+    const csv = await runDone({ format: 'csv' });
+
+    const { result, bytes } = await runDone({ format: 'xlsx' });
+
+    const { records, types } = await xlsxRecords(bytes);
+    expect(records).toEqual(csvRecords(csv.bytes));
+    expect([...types]).toEqual([ExcelJS.ValueType.String]);
+    expect(result).toMatchObject({
+      format: 'xlsx',
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      rows: 5,
+      bytes: bytes.length,
+    });
+  });
+
+  it('writes the columns asked for, in their order, archived custom fields included when named', async () => {
+    const { bytes } = await runDone({ fields: ['Email', 'Name', 'Custom: seats', 'Custom: legacy', 'Tags'], filters: { tag: 'lead' } });
+
+    expect(csvRecords(bytes)).toEqual([
+      ['Email', 'Name', 'Custom: seats', 'Custom: legacy', 'Tags'],
+      ['ana@initrode.example', 'Ana Initrode', '', '', 'lead'],
+      ['dmitry@example.ru', 'Дмитрий Иванов', '-3.5', '', 'lead'],
+      ['yamada@example.jp', '山田太郎', '0.00000015', '', 'lead'],
+    ]);
+  });
+
+  it('refuses a custom column that names no field, up front and in the run', async () => {
+    const input = exportContactsInput.parse({ fields: ['Name', 'Custom: nope'] });
+
+    await expect(resolveExportColumns(stack.deps, ownerCaller, input.fields)).rejects.toMatchObject({
+      code: 'invalid_reference',
+      details: { fields: [{ field: 'body.fields.1' }] },
+    });
+    const blobs = fakeBlobStore();
+    const { outcome } = await runExport(input, { blobs });
+    expect(outcome).toEqual({ status: 'failed', error: { code: 'invalid_input', message: 'No contact custom field has the key nope' }, progress: { processed: 0 } });
+    expect(blobs.uploads.size).toBe(0);
+    expect(blobs.objects.size).toBe(0);
+  });
+
+  it('writes only the header when nothing matches, in both formats', async () => {
+    const csv = await runDone({ filters: { ownerId: 'usr_nobody' } });
+    const xlsx = await runDone({ format: 'xlsx', filters: { ownerId: 'usr_nobody' } });
+
+    expect(csvRecords(csv.bytes)).toEqual([defaultHeader]);
+    expect(Buffer.from(csv.bytes).toString('utf8')).toBe(`\ufeff${defaultHeader.join(',')}\r\n`);
+    expect(csv.result.rows).toBe(0);
+    expect((await xlsxRecords(xlsx.bytes)).records).toEqual([defaultHeader]);
+    expect(xlsx.result.rows).toBe(0);
+  });
+
+  it('costs one Query per page, one BatchGetItem per 100 contacts, and one for the owners', async () => {
+    stack.calls.reset();
+
+    await runDone({ fields: ['Name', 'Owner'] });
+
+    // The custom field definitions, the list page, the contacts, the owners' users.
+    expect(stack.calls.counts).toEqual({ QueryCommand: 2, BatchGetItemCommand: 2 });
+  });
+});
+
+describe('filters: the same contacts as the list', () => {
+  const cases: [string, Record<string, unknown>, string[], string?][] = [
+    ['an owner', { ownerId: 'owner' }, ['Zoë Ångström-Łukasiewicz']],
+    ['the unclaimed', { ownerId: 'none' }, ['Ana Initrode', formulaName, '山田太郎']],
+    ['a tag', { tag: 'LEAD' }, ['Ana Initrode', 'Дмитрий Иванов', '山田太郎']],
+    ['archived', { archived: true }, ['محمد الأحمد']],
+    ['a company', { companyId: 'company' }, ['Ana Initrode']],
+    ['suppressed', { suppressed: true }, [formulaName]],
+    ['not suppressed', { suppressed: false }, ['Ana Initrode', 'Zoë Ångström-Łukasiewicz', 'Дмитрий Иванов', '山田太郎']],
+    ['created from', { createdFrom: 'afterYamada' }, [formulaName, 'Ana Initrode'], 'created'],
+    ['created to', { createdTo: 'afterZoe' }, ['Zoë Ångström-Łukasiewicz'], 'created'],
+    ['created between', { createdFrom: 'afterZoe', createdTo: 'afterYamada' }, ['Дмитрий Иванов', '山田太郎'], 'created'],
+    ['updated from', { updatedFrom: 'beforeChanges' }, [formulaName, 'Дмитрий Иванов'], 'updated'],
+    ['updated to, with a tag (filtered, by name)', { tag: 'lead', updatedTo: 'afterAll' }, ['Ana Initrode', '山田太郎'], 'name'],
+    ['an owner, suppressed (filtered)', { ownerId: 'none', suppressed: true }, [formulaName]],
+  ];
+
+  it.each(cases)('%s', async (_label, raw, expected, sort = 'name') => {
+    const filters = Object.fromEntries(
+      Object.entries(raw).map(([name, value]) => [
+        name,
+        value === 'owner' ? acme.owner.user.id : value === 'company' ? companyId : typeof value === 'string' && marks[value] ? marks[value] : value,
+      ]),
+    );
+
+    const { bytes } = await runDone({ fields: ['Name'], filters });
+
+    const names = byHeader(csvRecords(bytes)).map((row) => row.Name);
+    expect(names).toEqual(expected);
+    expect(names).toEqual(await listed(filters, sort));
+  });
+
+  it('refuses filters no list serves', () => {
+    expect(exportContactsInput.safeParse({ filters: { tag: 'lead', companyId: 'cmp_1' } }).success).toBe(false);
+    expect(exportContactsInput.safeParse({ filters: { tag: 'lead', sort: 'created' } }).success).toBe(false);
+    expect(exportContactsInput.safeParse({ filters: { createdFrom: '2026-02-01T00:00:00Z', createdTo: '2026-01-01T00:00:00Z' } }).success).toBe(false);
+    expect(exportContactsInput.safeParse({ fields: ['Name', 'Name'] }).success).toBe(false);
+    expect(exportContactsInput.safeParse({ fields: ['Nickname'] }).success).toBe(false);
+  });
+});
+
+describe('parts and continuations', () => {
+  it('splits the file into parts at page ends and assembles the same bytes', async () => {
+    const whole = await runDone({ format: 'csv' });
+    const blobs = fakeBlobStore({ minPartBytes: 300 });
+
+    const split = await runDone({ format: 'csv' }, { blobs, options: { partBytes: 300, pageSize: 1 } });
+
+    expect(split.result.parts).toBeGreaterThan(2);
+    expect(Buffer.from(split.bytes).equals(Buffer.from(whole.bytes))).toBe(true);
+    expect(split.result.bytes).toBe(whole.bytes.length);
+    expect(blobs.uploads.size).toBe(0);
+  });
+
+  it('continues a CSV export over several runs into the same file as one run', async () => {
+    const whole = await runDone({ format: 'csv' });
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+    const states: ExportState[] = [];
+
+    const continued = await runDone(
+      { format: 'csv' },
+      { blobs, deadline: () => true, options: { partBytes: 1, pageSize: 2 }, onState: (state) => states.push(state) },
+    );
+
+    expect(continued.steps).toBe(3); // pages of 2, 2 and 1 contacts (plus the archived one's place)
+    expect(states.map((state) => [state.rows, state.parts.length])).toEqual([[2, 1], [4, 2]]);
+    expect(Buffer.from(continued.bytes).equals(Buffer.from(whole.bytes))).toBe(true);
+    expect(continued.result).toMatchObject({ rows: 5, parts: 3 });
+  });
+
+  it('repeats a run from the same state without duplicating anything (a redelivered message)', async () => {
+    const whole = await runDone({ format: 'csv' });
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+    const input = exportContactsInput.parse({ format: 'csv' });
+    const options = { key: `exports/${acme.workspace.id}/jobs/job_repeat/contacts.csv`, partBytes: 1, pageSize: 2 };
+    const deps = { ...stack.deps, blobs };
+    const stop = { deadlineReached: () => true };
+    const first = await exportContactsStep(deps, ownerCaller, input, undefined, stop, options);
+    if (first.status !== 'continue') throw new Error('expected a continuation');
+
+    // The second run happens twice from the same state; the first of them is then lost.
+    await exportContactsStep(deps, ownerCaller, input, first.state, stop, options);
+    const second = await exportContactsStep(deps, ownerCaller, input, first.state, stop, options);
+    if (second.status !== 'continue') throw new Error('expected a continuation');
+    const last = await exportContactsStep(deps, ownerCaller, input, second.state, { deadlineReached: () => false }, options);
+
+    expect(last.status).toBe('done');
+    expect(Buffer.from((await blobs.get(options.key))!).equals(Buffer.from(whole.bytes))).toBe(true);
+  });
+
+  it('refuses a state from another export', async () => {
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+    const stop = { deadlineReached: () => true };
+    const key = `exports/${acme.workspace.id}/jobs/job_x/contacts.csv`;
+    const first = await exportContactsStep({ ...stack.deps, blobs }, ownerCaller, exportContactsInput.parse({}), undefined, stop, { key, partBytes: 1, pageSize: 2 });
+    if (first.status !== 'continue') throw new Error('expected a continuation');
+
+    const other = await exportContactsStep({ ...stack.deps, blobs }, ownerCaller, exportContactsInput.parse({ filters: { tag: 'lead' } }), first.state, stop, { key });
+
+    expect(other).toMatchObject({ status: 'failed', error: { code: 'invalid_input' } });
+  });
+
+  it('writes XLSX in one run, whatever the deadline, in parts', async () => {
+    const whole = await runDone({ format: 'xlsx' });
+    const blobs = fakeBlobStore({ minPartBytes: 1000 });
+
+    const split = await runDone({ format: 'xlsx' }, { blobs, deadline: () => true, options: { partBytes: 1000, pageSize: 1 } });
+
+    expect(split.steps).toBe(1);
+    expect(split.result.parts).toBeGreaterThan(1);
+    expect((await xlsxRecords(split.bytes)).records).toEqual((await xlsxRecords(whole.bytes)).records);
+  });
+
+  it('fails an XLSX export that runs out of time rather than be killed, and aborts its upload', async () => {
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+    let pages = 0;
+    const input = exportContactsInput.parse({ format: 'xlsx' });
+    const key = `exports/${acme.workspace.id}/jobs/job_slow/contacts.xlsx`;
+
+    const outcome = await exportContactsStep({ ...stack.deps, blobs }, ownerCaller, input, undefined, { deadlineReached: () => true, outOfTime: () => ++pages > 1 }, { key, pageSize: 2 });
+
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: { code: 'export_too_large', message: 'An XLSX export is written in one run, and this one ran out of time after 4 contacts: export them as CSV, which continues across runs, or narrow the filters' },
+      progress: { processed: 4 },
+    });
+    expect(blobs.uploads.size).toBe(0);
+    expect(blobs.objects.size).toBe(0);
+  });
+
+  it('fails an XLSX export with more rows than a sheet holds, and aborts its upload', async () => {
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+
+    const { outcome } = await runExport({ format: 'xlsx' }, { blobs, options: { maxXlsxRows: 4, pageSize: 2 } });
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'export_too_large' } });
+    expect(blobs.uploads.size).toBe(0);
+    expect(blobs.objects.size).toBe(0);
+  });
+
+  it('uploads real 5 MiB parts to the local S3', async () => {
+    // Prepare: contacts carrying five 10,000-character notes each (~70 KB of UTF-8), ~6.3 MB in all
+    const notes = 'Größe ändern, Ω≈ç√ '.repeat(500).trim();
+    const keys = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    const bulk = { workspaceId: globex.workspace.id, userId: globex.owner.user.id, role: 'owner' as const };
+    for (const key of keys) await api('POST', '/v1/custom-fields', globex.owner.token, { entityType: 'contact', key, label: key, type: 'text' });
+    for (let i = 0; i < 90; i += 1) {
+      await api('POST', '/v1/contacts', globex.owner.token, {
+        name: `Bulk ${String(i).padStart(3, '0')}`,
+        channels: [{ kind: 'email', value: `bulk${i}@globex.example` }],
+        customFields: Object.fromEntries(keys.map((key) => [key, notes])),
+      });
+    }
+
+    // Act
+    const { result, bytes } = await runDone({}, { caller: bulk, options: { pageSize: 25 } });
+
+    // Assess
+    expect(result.parts).toBe(2);
+    expect(result.bytes).toBeGreaterThan(5 * 1024 * 1024);
+    expect(bytes.length).toBe(result.bytes);
+    const rows = byHeader(csvRecords(bytes)).filter((row) => row.Name!.startsWith('Bulk'));
+    expect(rows).toHaveLength(90);
+    expect(rows.every((row) => keys.every((key) => row[`Custom: ${key}`] === notes))).toBe(true);
+  });
+});
+
+describe('who sees what', () => {
+  it('gives a member every contact of the workspace, as the owner gets them', async () => {
+    const owner = await runDone({ format: 'csv' });
+
+    const member = await runDone({ format: 'csv' }, { caller: memberCaller });
+
+    expect(Buffer.from(member.bytes).equals(Buffer.from(owner.bytes))).toBe(true);
+  });
+
+  it('never shows another workspace’s contacts', async () => {
+    const globexCaller = { workspaceId: globex.workspace.id, userId: globex.owner.user.id, role: 'owner' as const };
+
+    const { bytes } = await runDone({ fields: ['Name', 'Email'] }, { caller: globexCaller });
+
+    const names = byHeader(csvRecords(bytes)).map((row) => row.Name ?? '');
+    expect(names).toContain('Globex Person');
+    expect(names.filter((name) => !name.startsWith('Bulk')).sort()).toEqual(['Globex Person', 'Zoë Globex']);
+  });
+});
+
+describe('never silently short', () => {
+  /** A workspace of its own, so the injected items disturb no other test. */
+  async function workspaceWithContacts(name: string) {
+    const seeded = await seedWorkspace(stack, name);
+    for (const person of ['Alma', 'Bea', 'Cleo']) {
+      await api('POST', '/v1/contacts', seeded.owner.token, { name: person, channels: [{ kind: 'email', value: `${person.toLowerCase()}@${name.toLowerCase()}.example` }] });
+    }
+    const caller = { workspaceId: seeded.workspace.id, userId: seeded.owner.user.id, role: 'owner' as const };
+    return { seeded, caller };
+  }
+  const listEntry = (workspaceId: string, contactId: string, name: string) => ({
+    workspaceId,
+    list: 'active',
+    sort: 'n' as const,
+    sortKey: `${name.toLowerCase()}#${contactId}`,
+    contactId,
+    summary: { id: contactId, name, companyName: null, ownerId: null, status: 'active', suppressed: false, email: null, phone: null, createdAt: '2026-03-01T00:00:00.000Z', updatedAt: '2026-03-01T00:00:00.000Z' },
+  });
+
+  it('fails when the list names a contact that does not exist, and aborts the upload', async () => {
+    // Prepare: a list entry whose contact is missing, between Bea and Cleo
+    const { caller } = await workspaceWithContacts('Initech');
+    await stack.deps.db.entities.contactListEntry.put(listEntry(caller.workspaceId, 'ct_01MISSING', 'Bob')).go();
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+
+    // Act
+    const { outcome } = await runExport({ fields: ['Name'] }, { caller, blobs, options: { partBytes: 1, pageSize: 1 } });
+
+    // Assess
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: {
+        code: 'export_incomplete',
+        message: 'The list names contact ct_01MISSING, which cannot be read: the export stopped rather than leave it out',
+      },
+      progress: { processed: 2 },
+    });
+    expect(blobs.uploads.size).toBe(0);
+    expect(blobs.objects.size).toBe(0);
+  });
+
+  it('fails when a listed contact belongs to another workspace', async () => {
+    // Prepare: under this workspace's key, an item that says it is another workspace's contact
+    const { caller } = await workspaceWithContacts('Hooli');
+    const contactId = 'ct_01FOREIGN';
+    await stack.deps.db.client.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: {
+          pk: `WS#${caller.workspaceId}#CONTACT#${contactId}`,
+          sk: 'CONTACT',
+          __edb_e__: 'contact',
+          __edb_v__: '1',
+          workspaceId: globex.workspace.id,
+          contactId,
+          name: 'Intruder',
+          status: 'active',
+          suppressed: false,
+          channels: [],
+          createdBy: 'usr_x',
+          version: 1,
+          createdAt: '2026-03-01T00:00:00.000Z',
+          updatedAt: '2026-03-01T00:00:00.000Z',
+        },
+      }),
+    );
+    await stack.deps.db.entities.contactListEntry.put(listEntry(caller.workspaceId, contactId, 'Intruder')).go();
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+
+    const { outcome } = await runExport({ fields: ['Name'] }, { caller, blobs });
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'export_incomplete', message: expect.stringContaining(contactId) } });
+    expect(blobs.uploads.size).toBe(0);
+  });
+
+  it('fails when the stored file is not the size written', async () => {
+    const fake = fakeBlobStore();
+    const lying: BlobStore = { ...fake, head: async (key) => ({ sizeBytes: ((await fake.head(key))?.sizeBytes ?? 0) - 1 }) };
+
+    const { outcome } = await runExport({}, { blobs: lying });
+
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'export_incomplete', message: expect.stringMatching(/^The stored file holds \d+ bytes where \d+ were written$/) } });
+  });
+
+  it('aborts the upload it started when a run fails for another reason, and rethrows', async () => {
+    const fake = fakeBlobStore();
+    const failing: BlobStore = { ...fake, uploadPart: async () => Promise.reject(new Error('S3 is down')) };
+
+    await expect(runExport({}, { blobs: failing })).rejects.toThrow('S3 is down');
+    await expect(runExport({ format: 'xlsx' }, { blobs: failing })).rejects.toThrow('S3 is down');
+
+    expect(fake.uploads.size).toBe(0);
+  });
+});
+
+describe('formula injection', () => {
+  it('guards cells a spreadsheet would run, leaves phone numbers and negative numbers alone', async () => {
+    const { bytes } = await runDone({ fields: ['Name', 'Job Title', 'Role', 'Telegram', 'Phone', 'Custom: notes', 'Custom: seats'], filters: { suppressed: true } });
+
+    const raw = csvRecords(bytes);
+    expect(raw[1]).toEqual([
+      `'${formulaName}`,
+      "'+cmd|' /C calc'!A0",
+      "'-2+3",
+      '-1001234567',
+      '',
+      "'@SUM(1+1)",
+      '-12.5',
+    ]);
+    const zoe = csvRecords((await runDone({ fields: ['Phone'], filters: { ownerId: acme.owner.user.id } })).bytes);
+    expect(zoe[1]).toEqual(['+44 20 7946 0000 ::: +49 1512 3456789']);
+    // Undone as the import reader does, the values are the contact's own.
+    expect(byHeader(raw)[0]).toMatchObject({ Name: formulaName, 'Job Title': "+cmd|' /C calc'!A0", Role: '-2+3', 'Custom: notes': '@SUM(1+1)' });
+  });
+
+  it('guards XLSX cells the same way, and writes no formula cell', async () => {
+    const { bytes } = await runDone({ format: 'xlsx', fields: ['Name', 'Role'], filters: { suppressed: true } });
+
+    const { records, types } = await xlsxRecords(bytes);
+    expect(records[1]).toEqual([`'${formulaName}`, "'-2+3"]);
+    expect([...types]).toEqual([ExcelJS.ValueType.String]);
+  });
+});
+
+describe('the import reader reads an export back', () => {
+  it.each(['csv', 'xlsx'] as const)('%s: every contact, field, channel, tag, owner and custom field as stored', async (format) => {
+    // Act: export, then read the file as an import reads it
+    const { key, blobs } = await runDone({ format });
+    const file = await openImportFile(blobs, key, { claimedFormat: format });
+    const candidates: ImportCandidate[] = [];
+    for await (const { row } of file.rows()) {
+      if (row.kind !== 'candidate') throw new Error(`not a candidate: ${JSON.stringify(row)}`);
+      candidates.push(row.candidate);
+    }
+
+    // Assess
+    expect(file.info.skippedColumns).toEqual([]);
+    const users = new Map([acme.owner.user, acme.admin.user, acme.member.user].map((user) => [user.id, user.email]));
+    const exported = ['zoe', 'dmitry', 'yamada', 'formula', 'ana'];
+    expect(candidates).toHaveLength(exported.length);
+    for (const label of exported) {
+      const contact = await api('GET', `/v1/contacts/${ids[label]}`, acme.owner.token);
+      const candidate = candidates.find((found) => found.name === contact.name);
+      expect(candidate, contact.name).toBeDefined();
+      const sorted = (channels: { kind: string; value: string }[]) => channels.map((c) => `${c.kind} ${c.value}`).sort();
+      expect(sorted(candidate!.channels)).toEqual(sorted(contact.channels.map((c: { kind: string; normalized: string }) => ({ kind: c.kind, value: c.normalized }))));
+      const fields = { jobTitle: contact.jobTitle, role: contact.role, segment: contact.segment, city: contact.city, state: contact.state, country: contact.country, companyName: contact.companyName };
+      expect(candidate!.fields).toEqual(Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null)));
+      expect(candidate!.tags).toEqual(contact.tags);
+      expect(candidate!.owner).toBe(contact.ownerId ? users.get(contact.ownerId) : undefined);
+      const custom = Object.entries(contact.customFields as Record<string, unknown>).filter(([name, value]) => name !== 'legacy' && value !== null);
+      expect(candidate!.customFields).toEqual(Object.fromEntries(custom.map(([name, value]) => [name, customFieldText(value)])));
+    }
+  });
+});
