@@ -89,8 +89,8 @@ export class CrmStack extends Stack {
       bucket.grantRead(fn, `${transferPrefixes.exports}*`);
       // Sending a message checks (HEAD) the files it names were uploaded.
       if (group === 'inbox') bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
-      // A job's file links (HEAD, presigned GET) may name what was uploaded for it, too.
-      if (group === 'jobs') bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
+      // A job's file links (HEAD, presigned GET) may name what was uploaded for it; an import reads the upload's header before it starts.
+      if (group === 'jobs' || group === 'imports') bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
     }
 
     const streams = new Streams(this, 'Streams', { table, settings, consumers: props.streamConsumers });

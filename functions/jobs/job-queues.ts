@@ -32,6 +32,14 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 900,
   },
+  {
+    name: 'export_contacts',
+    entry: 'functions/jobs/export-contacts.handler.ts',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 960,
+    maxReceiveCount: 5,
+    timeoutSeconds: 900,
+  },
 ];
 
 /**

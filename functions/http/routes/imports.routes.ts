@@ -10,6 +10,7 @@ import {
   startImportInput,
 } from '../../../domain/imports/imports.schemas';
 import { importRowErrorSchema } from '../../../domain/imports/import-writer.schemas';
+import { exportContactsInput } from '../../../domain/exports/exports.schemas';
 import { route, pageOf, type RouteDefinition } from '../route-definition';
 
 const imports = { group: 'imports', tag: 'Imports and exports', auth: true } as const;
@@ -69,5 +70,17 @@ export const importsRoutes = {
       schema: z.string().meta({ format: 'binary' }),
       contentType: [importContentTypes.csv, importContentTypes.xlsx],
     },
+  }),
+  startExport: route({
+    ...imports,
+    method: 'POST',
+    path: '/v1/exports',
+    summary: 'Export contacts to a CSV or XLSX file, as a background job',
+    description:
+      'The contact list’s filters (owner, tag, company, archived, suppressed, created and updated ranges) and the columns (default: every contact column and every custom field, as `Custom: <key>`). An `export_contacts` job is queued; when it has succeeded, its `result.rows` is the number of contacts matched and written, and `GET /v1/jobs/{jobId}/files/contacts.csv` (or `.xlsx`) gives a download link, valid 5 minutes and re-issued on request. The file re-imports as it is. A file that would be short fails the job with its reason, never silently.',
+    creates: true,
+    body: exportContactsInput,
+    refusals: { 422: '`invalid_reference`: a `Custom:` column names no contact custom field' },
+    response: { status: 201, description: 'The queued export job', schema: jobSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;
