@@ -80,7 +80,7 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
         ...(cursor ? { cursor } : {}),
       }).catch(fileFailure);
 
-    let state = job.cursor;
+    let state = job.cursor ? importJobCursor.parse(job.cursor) : undefined;
     if (!state) {
       const counting = await open();
       const { rows } = await counting.count().catch(fileFailure);

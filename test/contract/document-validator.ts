@@ -84,6 +84,11 @@ export function createDocumentValidator(document: {
         problems.push(`content type "${contentType}" is not declared (${contentTypes.join(', ')})`);
         return problems;
       }
+      // A file (CSV, XLSX, HTML...): its declared content type is the contract; it must not be empty.
+      if (!/^application\/([\w.+-]+\+)?json$/.test(contentType)) {
+        if (!response.body) problems.push(`an empty ${contentType} body`);
+        return problems;
+      }
       let body: unknown;
       try {
         body = JSON.parse(response.body);

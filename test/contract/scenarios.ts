@@ -13,6 +13,7 @@ import { callsScenarios } from './scenarios/calls';
 import { conversationsScenarios } from './scenarios/conversations';
 import { inboxScenarios } from './scenarios/inbox';
 import { jobsScenarios } from './scenarios/jobs';
+import { importsScenarios } from './scenarios/imports';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -1882,4 +1883,5 @@ export const scenarios = {
   ...callsScenarios,
   ...attachmentsScenarios,
   ...jobsScenarios,
+  ...importsScenarios,
 } as Record<OperationId, Scenario>;

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../domain/auth/tokens.service';
 import { createJob } from '../../domain/jobs/jobs.service';
+import type { NormalisedRow } from '../../domain/imports/import-row';
+import { writeImportChunk } from '../../domain/imports/import-writer';
+import { importWriteOptions } from '../../domain/imports/import-writer.schemas';
 import { routeList, takesCursor } from '../../functions/http/routes';
 import { createTestStack, seedWorkspace, type ApiResponse, type TestStack } from '../support/test-stack';
 
@@ -205,6 +208,21 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
     const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };
     await times(3, () => createJob(stack.deps, caller, { kind: 'export_contacts', input: {} }));
     return { path: '/v1/jobs', otherQuery: { kind: 'export_contacts' } };
+  },
+  listImportErrors: async () => {
+    // Two import jobs (nothing runs them here), three rejected rows written for each by the import writer.
+    const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };
+    const jobIds: string[] = [];
+    for (let j = 0; j < 2; j++) {
+      const job = await createJob(stack.deps, caller, { kind: 'import_contacts', input: {} });
+      const rows: NormalisedRow[] = [1, 2, 3].map((row) => ({
+        kind: 'rejected',
+        rejection: { row, line: row + 1, code: 'no_channel', message: 'No email or phone', raw: [`Row ${row}`] },
+      }));
+      await writeImportChunk(stack.deps, { workspaceId: acme.workspace.id, jobId: job.id, caller, options: importWriteOptions.parse({}) }, rows);
+      jobIds.push(job.id);
+    }
+    return { path: `/v1/imports/${jobIds[0]}/errors`, otherPath: `/v1/imports/${jobIds[1]}/errors` };
   },
 };
 

@@ -20,7 +20,7 @@ let jobs: TestJobs;
 beforeAll(async () => {
   stack = await createTestStack();
   [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
-  jobs = await startTestJobs(stack, ['import_contacts']);
+  jobs = await startTestJobs(stack, ['import_contacts', 'export_contacts']);
 });
 afterAll(async () => {
   await jobs?.stop();
@@ -267,5 +267,65 @@ describe('the template', () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(Buffer.from(xlsx.raw.body!, 'base64') as never);
     expect(workbook.worksheets[0]!.getRow(1).values).toEqual(expect.arrayContaining(['Name', 'Email']));
+  });
+});
+
+describe('export, then import into a fresh workspace', () => {
+  it('reproduces every contact’s fields, channels and tags, from CSV and from XLSX', async () => {
+    const token = acme.owner.token;
+    await ok(stack.api('POST', '/v1/custom-fields', { token, body: { entityType: 'contact', key: 'plan', label: 'Plan', type: 'text' } }), 201);
+    const people = [
+      {
+        name: 'Zoë "Zo" Ångström',
+        jobTitle: 'CTO, Platform',
+        companyName: 'Fjord & Co',
+        city: 'Malmö',
+        customFields: { plan: 'Enterprise, yearly' },
+        channels: [
+          { kind: 'email', value: 'zoe@fjord.example' },
+          { kind: 'email', value: 'zoe.private@example.net' },
+          { kind: 'phone', value: '+46 70 123 45 67' },
+        ],
+      },
+      { name: 'Мария Иванова', channels: [{ kind: 'phone', value: '+7 912 345-67-89' }], customFields: { plan: '=SUM(A1)' } },
+      { name: '@handle', role: '-5 and counting', channels: [{ kind: 'email', value: 'handle@example.org' }] },
+    ];
+    const created: any[] = [];
+    for (const person of people) {
+      const contact = await ok(stack.api('POST', '/v1/contacts', { token, body: person }), 201);
+      await ok(stack.api('POST', `/v1/contacts/${contact.id}/tags`, { token, body: { tags: ['roundtrip', 'vip'] } }));
+      created.push(await ok(stack.api('GET', `/v1/contacts/${contact.id}`, { token })));
+    }
+    const comparable = (contact: any) => ({
+      name: contact.name,
+      jobTitle: contact.jobTitle,
+      role: contact.role,
+      companyName: contact.companyName,
+      city: contact.city,
+      customFields: contact.customFields,
+      tags: [...contact.tags].sort(),
+      channels: contact.channels.map((channel: any) => `${channel.kind}:${channel.normalized ?? channel.value}`).sort(),
+    });
+
+    await ok(stack.api('POST', '/v1/custom-fields', { token: globex.owner.token, body: { entityType: 'contact', key: 'plan', label: 'Plan', type: 'text' } }), 201);
+    for (const [format, expected] of [['csv', { created: 3 }], ['xlsx', { unchanged: 3 }]] as const) {
+      const job = await ok(stack.api('POST', '/v1/exports', { token, body: { format, filters: { tag: 'roundtrip' } } }), 201);
+      const done = await jobs.finished(acme.workspace.id, job.id);
+      expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+      const shown = await ok(stack.api('GET', `/v1/jobs/${job.id}`, { token }));
+      expect(shown.result).toMatchObject({ rows: 3, format });
+      const link = await ok(stack.api('GET', `/v1/jobs/${job.id}/files/contacts.${format}`, { token }));
+      const bytes = new Uint8Array(await (await fetch(link.url)).arrayBuffer());
+
+      // Into the other workspace: its owners are not Acme's, so the import leaves the contacts unclaimed.
+      const imported = await importFile(bytes, { ownerId: null }, { fileName: `export.${format}`, token: globex.owner.token, workspaceId: globex.workspace.id });
+      expect(imported.result.counts, format).toMatchObject({ rowsRead: 3, rejected: 0, ...expected });
+      for (const original of created) {
+        const email = original.channels.find((channel: any) => channel.kind === 'email');
+        const query = email ? { kind: 'email', value: email.value } : { kind: 'phone', value: original.channels[0].value };
+        const copy = await ok(stack.api('GET', '/v1/contacts/lookup', { token: globex.owner.token, query }));
+        expect(comparable(copy), format).toEqual(comparable(original));
+      }
+    }
   });
 });
