@@ -154,7 +154,7 @@ async function main() {
         JSON.stringify({ tableName, dynamodbEndpoint: dynamo.endpoint, awsEndpoint: aws.endpoint, sesEndpoint: ses.endpoint, apiUrl: gateway.url }, null, 2),
       );
     }
-    printBanner(gateway.url, ses.endpoint, demo, inMemory);
+    printBanner(gateway.url, ses.endpoint, `${aws.endpoint}/${bucketName}`, demo, inMemory);
   } catch (error) {
     log(`\nnpm start failed: ${(error as Error).message}`);
     await stopAll();
@@ -187,7 +187,7 @@ async function demoCredentials(deps: Parameters<typeof seedDemoWorkspace>[0], in
   return demo;
 }
 
-function printBanner(apiUrl: string, sesUrl: string, demo: DemoCredentials, inMemory: boolean) {
+function printBanner(apiUrl: string, sesUrl: string, filesUrl: string, demo: DemoCredentials, inMemory: boolean) {
   const token = (role: string) => demo.users.find((u) => u.role === role)!.token;
   log(`
 CRM is running${inMemory ? ' (in memory: nothing is kept)' : ' (data kept in .data/)'}.
@@ -196,6 +196,7 @@ CRM is running${inMemory ? ' (in memory: nothing is kept)' : ' (data kept in .da
   Docs       ${apiUrl}/docs
   OpenAPI    ${apiUrl}/openapi.json
   Sent mail  ${sesUrl} (and .data/outbox/*.eml)
+  Files      ${filesUrl} (S3 emulator: import uploads under uploads/, exports and error reports under exports/)
 
 Demo workspace ${demo.workspaceId}:
   owner token   ${token('owner')}
@@ -204,6 +205,7 @@ Demo workspace ${demo.workspaceId}:
 
 Try:
   curl -H "Authorization: Bearer ${token('owner')}" ${apiUrl}/v1/me
+  curl -H "Authorization: Bearer ${token('owner')}" -o template.csv ${apiUrl}/v1/imports/template   (see README: Imports and exports)
 
 Ctrl-C stops everything.`);
 }

@@ -170,6 +170,43 @@ describe('npm start', () => {
     expect(missing.error && 'code' in missing.error ? missing.error.code : undefined).toBe('not_found');
   });
 
+  it('imports a CSV and exports it again, as the README shows, with the local queues and stream', async () => {
+    const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const csv = Buffer.from('First Name,Last Name,Email\r\nEllen,Export,ellen@e2e.example\r\nIvan,Import,ivan@e2e.example\r\n');
+    const upload = await api('POST', '/v1/imports/uploads', { fileName: 'people.csv', sizeBytes: csv.length });
+    expect(upload.status).toBe(201);
+    expect((await fetch(upload.body.uploadUrl, { method: 'PUT', headers: upload.body.uploadHeaders, body: csv })).status).toBe(200);
+    const started = await api('POST', '/v1/imports', { uploadId: upload.body.uploadId, format: 'csv', tags: ['e2e-import'] });
+    expect(started.status).toBe(201);
+    const until = async (jobId: string) => {
+      for (let i = 0; i < 240; i++) {
+        const job = await api('GET', `/v1/jobs/${jobId}`);
+        if (['succeeded', 'failed', 'canceled'].includes(job.body.status)) return job.body;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      throw new Error(`job ${jobId} did not finish`);
+    };
+    const imported = await until(started.body.id);
+    expect(imported).toMatchObject({ status: 'succeeded', result: { counts: { rowsRead: 2, created: 2 } } });
+
+    const exported = await api('POST', '/v1/exports', { format: 'csv', filters: { tag: 'e2e-import' } });
+    expect(exported.status).toBe(201);
+    expect(await until(exported.body.id)).toMatchObject({ status: 'succeeded', result: { rows: 2 } });
+    const link = await api('GET', `/v1/jobs/${exported.body.id}/files/contacts.csv`);
+    const text = await (await fetch(link.body.url)).text();
+    expect(text).toContain('ellen@e2e.example');
+    expect(text).toContain('Ivan Import');
+  });
+
   it('stops every child process when told to stop, leaving no Java process behind', async () => {
     expect(javaPids()).toHaveLength(1);
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
