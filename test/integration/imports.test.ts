@@ -16,11 +16,22 @@ let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 let globex: Awaited<ReturnType<typeof seedWorkspace>>;
 let jobs: TestJobs;
+/** Called after each run of the import handler (a test's way to act between runs, or to crash one). */
+let afterImportRun: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   stack = await createTestStack();
   [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
-  jobs = await startTestJobs(stack, ['import_contacts', 'export_contacts']);
+  jobs = await startTestJobs(stack, ['import_contacts', 'export_contacts'], {
+    wrap: (kind, handler) =>
+      kind === 'import_contacts'
+        ? async (event, context) => {
+            const response = await handler(event, context);
+            await afterImportRun?.();
+            return response;
+          }
+        : handler,
+  });
 });
 afterAll(async () => {
   await jobs?.stop();
@@ -224,6 +235,61 @@ describe('a long import', () => {
       delete process.env.JOB_RUN_BUDGET_MS;
     }
     expect(await lookup('long-1249@example.com')).toBeDefined();
+  });
+});
+
+describe('stopping an import', () => {
+  const file = (prefix: string) => {
+    const rows = ['Email,Name'];
+    for (let i = 0; i < 1_100; i++) rows.push(`${prefix}-${i}@example.com,${prefix} ${i}`);
+    return `${rows.join('\n')}\n`;
+  };
+
+  it('a canceled import stops after the run under way, keeping what it wrote, counted', async () => {
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    let runs = 0;
+    afterImportRun = async () => {
+      runs += 1;
+      if (runs === 1) await ok(stack.api('POST', `/v1/jobs/${jobId}/cancel`, { token: acme.owner.token }));
+    };
+    let jobId = '';
+    try {
+      const { uploadId } = await upload(file('canceled'));
+      jobId = uploadId;
+      await ok(stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format: 'csv' } }), 201);
+      const done = await jobs.finished(acme.workspace.id, jobId);
+      expect(done.status).toBe('canceled');
+      // The first run wrote one chunk of 500 rows and saved it; nothing ran after the cancel.
+      expect(done.progress.processed).toBe(500);
+      expect(await lookup('canceled-499@example.com')).toBeDefined();
+      expect(await lookup('canceled-500@example.com')).toBeUndefined();
+    } finally {
+      afterImportRun = undefined;
+      delete process.env.JOB_RUN_BUDGET_MS;
+    }
+  });
+
+  it('a run that dies before its message is acked is delivered again and duplicates nothing', async () => {
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    let crashes = 0;
+    afterImportRun = async () => {
+      // The first two runs "die" after their work: SQS delivers their messages again.
+      if (crashes < 2) {
+        crashes += 1;
+        throw new Error('the Lambda died before the ack');
+      }
+    };
+    try {
+      const job = await importFile(file('crashed'));
+      expect(crashes).toBe(2);
+      expect(job.status).toBe('succeeded');
+      expect(job.result.counts).toMatchObject({ rowsRead: 1_100, created: 1_100, merged: 0, unchanged: 0 });
+      const search = await ok(stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'crashed-1099', limit: '10' } }));
+      expect(search.items).toHaveLength(1);
+    } finally {
+      afterImportRun = undefined;
+      delete process.env.JOB_RUN_BUDGET_MS;
+    }
   });
 });
 
