@@ -1858,6 +1858,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/imports/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an import upload: declare the file, get a presigned URL to PUT its bytes to
+         * @description Declare the file’s name and exact size (and `format` when the name has no .csv or .xlsx extension); PUT the bytes to `uploadUrl` with `uploadHeaders` within an hour, then start the import with `POST /v1/imports` naming `uploadId`. Files up to 512 MiB and 1,048,576 data rows.
+         */
+        post: operations["createImportUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import contacts from an uploaded CSV or XLSX file, as a background job
+         * @description The file is checked before the job is made: its real format, encoding and header, and the column plan (recognised headers of the usual CRM and address-book exports, and `mapping`). Then an `import_contacts` job is queued (its id is the `uploadId`); follow it with `GET /v1/jobs/{jobId}`. Rows sharing an email or phone, within the file or with existing contacts, are one contact. The result counts every row: `rowsRead` = `blank` + `rejected` + `created` + `updated` + `unchanged` + `skipped` + `merged`. Rejected rows are listed by `GET /v1/imports/{jobId}/errors` and in the job’s `errors.csv` file.
+         */
+        post: operations["startImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{jobId}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows an import rejected, in row order: line, row, column, reason code and the raw record
+         * @description Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`. The same list is the job’s `errors.csv` file once it has finished.
+         */
+        get: operations["listImportErrors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The import template: the columns an import recognises, as CSV or XLSX
+         * @description The canonical header (what an export writes, so an export re-imports as it is), and a `Custom: <key>` column per custom field of contacts.
+         */
+        get: operations["getImportTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export contacts to a CSV or XLSX file, as a background job
+         * @description The contact list’s filters (owner, tag, company, archived, suppressed, created and updated ranges) and the columns (default: every contact column and every custom field, as `Custom: <key>`). An `export_contacts` job is queued; when it has succeeded, its `result.rows` is the number of contacts matched and written, and `GET /v1/jobs/{jobId}/files/contacts.csv` (or `.xlsx`) gives a download link, valid 5 minutes and re-issued on request. The file re-imports as it is. A file that would be short fails the job with its reason, never silently.
+         */
+        post: operations["startExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3545,6 +3645,143 @@ export interface components {
             /** @description When `url` stops working */
             expiresAt: string;
         };
+        ImportUpload: {
+            /** @description Name it in `POST /v1/imports` once the file is uploaded; it becomes the import job’s id */
+            uploadId: string;
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            /** @description PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt` */
+            uploadUrl: string;
+            /** @enum {string} */
+            uploadMethod: "PUT";
+            /** @description Headers the PUT must carry as given; its body must be exactly `sizeBytes` bytes */
+            uploadHeaders: {
+                "content-type": string;
+            };
+            uploadExpiresAt: string;
+        };
+        CreateImportUploadInput: {
+            /**
+             * @description The file’s name; its extension (.csv, .xlsx) gives the format unless `format` is set
+             * @example contacts.csv
+             */
+            fileName: string;
+            /** @description The file’s exact size in bytes: at most 536870912 (512 MiB; more is a 422 `limit_exceeded`) */
+            sizeBytes: number;
+            /**
+             * @description CSV (any delimiter, UTF-8/UTF-16/Windows-1252) or XLSX
+             * @enum {string}
+             */
+            format?: "csv" | "xlsx";
+        };
+        StartImportInput: {
+            /**
+             * @description The import upload’s id
+             * @example job_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            uploadId: string;
+            /**
+             * @description As given (or found) when the upload was created
+             * @enum {string}
+             */
+            format: "csv" | "xlsx";
+            /** @description XLSX: the sheet to import (default: the first visible one) */
+            sheet?: string;
+            /** @description Column header → target (`name`, `firstName`, `middleName`, `lastName`, `email`, `phone`, `whatsapp`, `telegram`, `linkedin`, `company`, `jobTitle`, `role`, `segment`, `city`, `state`, `country`, `tags`, `owner`, `custom:<key>`, `ignore`), over the recognised headers */
+            mapping?: {
+                [key: string]: components["schemas"]["ImportColumnTarget"];
+            };
+            /** @description Country for phone numbers written without a +country code */
+            defaultCountry?: string;
+            /**
+             * @default create_and_update
+             * @enum {string}
+             */
+            mode?: "create_and_update" | "skip_existing" | "create_only";
+            /**
+             * @description Tags given to every contact the import creates or updates (besides the file’s own)
+             * @default []
+             */
+            tags?: string[];
+            /** @description Owner of the contacts the import creates (and of updated ones that have none) when the row names no owner; null leaves them unclaimed, ignoring the file’s owner column. A member may only give themselves */
+            ownerId?: string | null;
+            /**
+             * @description create_and_update: the row’s non-empty values replace the contact’s (default: only empty fields are filled)
+             * @default false
+             */
+            overwrite?: boolean;
+        };
+        /** @description The field a column fills: a contact field, `custom:<key>` for a custom field, or `ignore`. `firstName`, `middleName` and `lastName` are joined into the name when the row has no `name`. */
+        ImportColumnTarget: ("name" | "firstName" | "middleName" | "lastName" | "email" | "phone" | "whatsapp" | "telegram" | "linkedin" | "company" | "jobTitle" | "role" | "segment" | "city" | "state" | "country" | "tags" | "owner" | "ignore") | string;
+        ImportRowErrorPage: {
+            items: components["schemas"]["ImportRowError"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ImportRowError: {
+            /** @description The physical line of the file where the record starts (1-based) */
+            line: number;
+            /** @description The data row number (1-based; the header is not counted, blank records are) */
+            row: number;
+            /** @description The column (header) the problem is in, when there is one */
+            column: string | null;
+            /** @enum {string} */
+            code: "no_channel" | "invalid_email" | "invalid_phone" | "too_long" | "too_many_channels" | "unknown_owner" | "invalid_custom_field" | "channel_conflict" | "malformed_record" | "too_many_tags" | "invalid_tag" | "not_permitted" | "already_exists";
+            message: string;
+            /** @description The record’s fields as read (each at most 2,000 characters) */
+            raw: string[];
+        };
+        ExportContactsInput: {
+            /**
+             * @description csv (UTF-8 with BOM, CRLF) or xlsx (one sheet)
+             * @default csv
+             * @enum {string}
+             */
+            format?: "csv" | "xlsx";
+            /** @description The columns, in this order. Default: every contact column, then `Custom: <key>` for every active contact custom field in creation order */
+            fields?: (("Name" | "Email" | "Phone" | "WhatsApp" | "Telegram" | "LinkedIn" | "Company" | "Job Title" | "Role" | "Segment" | "City" | "State" | "Country" | "Tags" | "Owner") | string)[];
+            filters?: components["schemas"]["ExportContactsFilters"];
+        };
+        /** @default {} */
+        ExportContactsFilters: {
+            /**
+             * @description true exports archived contacts instead of active ones
+             * @default false
+             */
+            archived?: boolean;
+            /** @description A user id, or `none` for unclaimed contacts */
+            ownerId?: string;
+            /** @description A company's contacts */
+            companyId?: string;
+            /** @description Contacts with this tag (not with companyId; sorted by name) */
+            tag?: string;
+            suppressed?: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z
+             */
+            createdFrom?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z
+             */
+            createdTo?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z
+             */
+            updatedFrom?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z
+             */
+            updatedTo?: string;
+            /**
+             * @description Row order, ascending. Default: created with a created range, else updated with an updated range, else name
+             * @enum {string}
+             */
+            sort?: "name" | "created" | "updated";
+        };
     };
     responses: never;
     parameters: never;
@@ -3574,9 +3811,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-6bd463@example.com",
+                     *         "email": "owner-3b685d@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -3584,7 +3821,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M080Z05CFK08SC6055",
+                     *         "id": "ws_01KF0E44M0D0Y5BE0XTMYBSBDA",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3641,7 +3878,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M080Z05CFK08SC6055",
+                     *       "id": "ws_01KF0E44M0D0Y5BE0XTMYBSBDA",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3709,7 +3946,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M080Z05CFK08SC6055",
+                     *       "id": "ws_01KF0E44M0D0Y5BE0XTMYBSBDA",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -3835,9 +4072,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-6bd463@example.com",
+                     *           "email": "owner-3b685d@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -3845,9 +4082,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-4dd2d1@example.com",
+                     *           "email": "admin-d8cb56@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -3855,7 +4092,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "ASLNurlSfq34FakWElMTcreMFkD5MRAIKMOsb2uPGaoPyjZtSUYowmdpvct8ZuCW0IbnlI7L9JL85la_se3bRkMdW2Fumi_sUT9JzCOi2bSWR6IWlmpEaZt15f4iIM1DnTwesC8Z5aPudmCf_01WxZQk"
+                     *       "nextCursor": "AVs6mAOBEwGxZBpSJ0ZYcg_z_ik6Mi0HJtbXE-umndY_Q_VrLYIfQ0v8zzpoWjnn2HMufkDVVUYIJBIKpPseDM39X-Kp2SnAgKLsI_fhkaWSZfwQ8RKUnMVRGIawVOHitiwvqEYhjttMvghc5P2tgWnM"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -3911,7 +4148,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-484b5433@example.com",
+                 *       "email": "n-2a5f234b@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -3935,9 +4172,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M080Z05CFK08SC6062",
+                     *       "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBE7",
                      *       "name": "Nia New",
-                     *       "email": "n-484b5433@example.com",
+                     *       "email": "n-2a5f234b@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4064,9 +4301,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M080Z05CFK08SC605S",
+                     *       "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
                      *       "name": "Mia Member",
-                     *       "email": "member-26f9af@example.com",
+                     *       "email": "member-957d3e@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4159,9 +4396,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M080Z05CFK08SC606A",
+                     *       "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBEF",
                      *       "name": "Renamed",
-                     *       "email": "u-a3de2550@example.com",
+                     *       "email": "u-6a38b726@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -4299,16 +4536,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M080Z05CFK08SC6057",
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "id": "tok_01KF0E44M0D0Y5BE0XTMYBSBDC",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_IU7UmK",
+                     *           "prefix": "crm_RCR8j2",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AV8oehSDkNLG9_V5PeAM3C2ZXqardXvx3yopv6aLj2lk1IrYoFxjkOtfNXNOSjrvcf7cqN7BXBeZ9mwXnraZJd4fzIr9piYeoHDJxUVgSbYUFUoyhJmFI0Y8FGrfLu3iGar1p8IXcRFDDTOLT3rwGjCYqL2XlNIky9zEG6jZtRG9z4cKDxlvxINRpJpL3g2NmG2swmfK8K4AvPNxX5g5Aco73Bia3sPDKg9-qjL63meWR1UeSJQEKXGBNAlHdYHlDZt2JtFiEthclMddney8FngVO5UjbOsZEVLy0DLMDeVSU_Ho6hlaa9PxPlIBJSYwhhVONGAp"
+                     *       "nextCursor": "AYshZl4Xt-YbzATS_MWlA6b2akvoLYEP5xcLiZPL-RnBEetEpB_-b889U9V8pMLIvHCLfhbTHCILiQh3wOEEK2l7eVFyyySZkNYaCxA_oEZd5HZ0MORNPVLLfRKiZu89BvZRBqzjTWdTxZiFMIipmjr0Zmy_90P2OOd444LUBGBQeLseLwAc4p8sj58BUoyKew_wMHugW9VaK-_2HWMRv5xcvukUBMuB7DsBd_lGly5n-pkbKs_b54Z7BzBIjrn3Pj-xU-eVQkCPxpQfZRAdEkmnBuWFH9J5WwwrAIhzaxfbM6ZYH3dcLYDn9R4rGmSnsUdR_8mQ"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -4395,10 +4632,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M080Z05CFK08SC606Y",
-                     *       "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "id": "tok_01KF0E44M0D0Y5BE0XTMYBSBF3",
+                     *       "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "name": "CI",
-                     *       "prefix": "crm_2h3KrK",
+                     *       "prefix": "crm_oSGZuf",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -4522,10 +4759,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M080Z05CFK08SC6075",
-                     *       "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "id": "tok_01KF0E44M0D0Y5BE0XTMYBSBFA",
+                     *       "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "name": "gone",
-                     *       "prefix": "crm_qeaxoX",
+                     *       "prefix": "crm_GpmIhg",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4671,7 +4908,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_9d5e64b9",
+                 *       "key": "k_c8e6b037",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4703,7 +4940,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_9d5e64b9",
+                     *       "key": "k_c8e6b037",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -4854,7 +5091,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_ce59b971",
+                     *       "key": "f_2be269d1",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -4997,40 +5234,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M080Z05CFK08SC6084",
+                     *           "id": "evt_01KF0E44M0D0Y5BE0XTMYBSBG9",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M080Z05CFK08SC6081",
+                     *           "entityId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "actorUserId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
-                     *             "assignedBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *             "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *             "assignedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC6081",
+                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M080Z05CFK08SC6083",
+                     *           "id": "evt_01KF0E44M0D0Y5BE0XTMYBSBG8",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M080Z05CFK08SC6081",
+                     *           "entityId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "actorUserId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *             "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-dd24b388@example.com"
+                     *                 "normalized": "c-e65b3d77@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC6081",
+                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5129,31 +5366,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M080Z05CFK08SC6081",
+                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-dd24b388@example.com",
+                     *           "email": "c-e65b3d77@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M080Z05CFK08SC6085",
+                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGA",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c662776e@example.com",
+                     *           "email": "c-3cafb3c7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AasCQtfgbgtopw_UzCXYKrfIA5e2PiWtw-v-rDWJxee73moI9gUZ5fD-2KwEKZUyPbWqxyzC5aiWkPZS2o__W2qN5DIhood-CXMD1fB7mq8wHe_eoA0LfBeNDmp7C6lsqadN3qjx4yJumObWOpENlSuvslwQKnGfYjXZ1xsUfqbz4pkpPvE"
+                     *       "nextCursor": "AWWBn5aBM_-G0rVuuOgN92vE4fcvskoVmR8M-pCPeg7vOqZ6hJJurmBxiShVQuh1cWgWTWO8_NSnwx_2BnfUK17e7Iv13flSQgCdhqSU3ip2sj13-ZBoXW6J8iyn9E4Cdjm1MDFovV36A2SA67fBhtra5hhp89q_Mp34nEyu4DNh5a8tl7I"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5213,7 +5450,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-11a3de62@navy.example"
+                 *           "value": "g-436abfc4@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -5242,7 +5479,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC6091",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBH6",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -5260,19 +5497,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-11a3de62@navy.example",
+                     *       "email": "g-436abfc4@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC6092",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBH7",
                      *           "kind": "email",
-                     *           "value": "g-11a3de62@navy.example",
-                     *           "normalized": "g-11a3de62@navy.example",
+                     *           "value": "g-436abfc4@navy.example",
+                     *           "normalized": "g-436abfc4@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC6093",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBH8",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -5284,7 +5521,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5415,46 +5652,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M080Z05CFK08SC6081",
+                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-dd24b388@example.com",
+                     *           "email": "c-e65b3d77@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M080Z05CFK08SC6085",
+                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGA",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c662776e@example.com",
+                     *           "email": "c-3cafb3c7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M080Z05CFK08SC6089",
+                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGE",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-7796be81@example.com",
+                     *           "email": "c-dfd37153@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M080Z05CFK08SC608D",
+                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGJ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4529bf3a@example.com",
+                     *           "email": "c-dbc00ee0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -5526,7 +5763,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC608H",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5536,7 +5773,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5544,14 +5781,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b319e233@example.com",
+                     *       "email": "c-8c9ccaba@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC608J",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBGQ",
                      *           "kind": "email",
-                     *           "value": "c-b319e233@example.com",
-                     *           "normalized": "c-b319e233@example.com",
+                     *           "value": "c-8c9ccaba@example.com",
+                     *           "normalized": "c-8c9ccaba@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5560,7 +5797,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5639,7 +5876,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC609H",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBHP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5649,7 +5886,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5657,14 +5894,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a9d955bf@example.com",
+                     *       "email": "c-14dfe580@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC609J",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBHQ",
                      *           "kind": "email",
-                     *           "value": "c-a9d955bf@example.com",
-                     *           "normalized": "c-a9d955bf@example.com",
+                     *           "value": "c-14dfe580@example.com",
+                     *           "normalized": "c-14dfe580@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5673,7 +5910,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5765,7 +6002,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60A9",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBJE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5775,7 +6012,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5783,14 +6020,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2cd665cc@example.com",
+                     *       "email": "c-0ed44ea0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60AA",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBJF",
                      *           "kind": "email",
-                     *           "value": "c-2cd665cc@example.com",
-                     *           "normalized": "c-2cd665cc@example.com",
+                     *           "value": "c-0ed44ea0@example.com",
+                     *           "normalized": "c-0ed44ea0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5799,7 +6036,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5958,7 +6195,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60C0",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBM5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5968,7 +6205,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5976,19 +6213,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f1ed865e@example.com",
+                     *       "email": "c-298cc6cf@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60C1",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBM6",
                      *           "kind": "email",
-                     *           "value": "c-f1ed865e@example.com",
-                     *           "normalized": "c-f1ed865e@example.com",
+                     *           "value": "c-298cc6cf@example.com",
+                     *           "normalized": "c-298cc6cf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60C4",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBM9",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6000,7 +6237,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6150,7 +6387,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60E1",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBP6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6160,7 +6397,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6175,7 +6412,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6290,7 +6527,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60F2",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBQ7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6300,7 +6537,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -6308,14 +6545,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7d920e7c@example.com",
+                     *       "email": "c-c53b1c7f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60F3",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBQ8",
                      *           "kind": "email",
-                     *           "value": "c-7d920e7c@example.com",
-                     *           "normalized": "c-7d920e7c@example.com",
+                     *           "value": "c-c53b1c7f@example.com",
+                     *           "normalized": "c-c53b1c7f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6324,7 +6561,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6439,7 +6676,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60G3",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBR8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6449,7 +6686,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6457,14 +6694,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-8cd72e21@example.com",
+                     *       "email": "c-5c989ecc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60G4",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBR9",
                      *           "kind": "email",
-                     *           "value": "c-8cd72e21@example.com",
-                     *           "normalized": "c-8cd72e21@example.com",
+                     *           "value": "c-5c989ecc@example.com",
+                     *           "normalized": "c-5c989ecc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6473,7 +6710,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6597,7 +6834,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60HP",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBSV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6607,7 +6844,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6615,14 +6852,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-b1915d1e@example.com",
+                     *       "email": "c-079100ef@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60HQ",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBSW",
                      *           "kind": "email",
-                     *           "value": "c-b1915d1e@example.com",
-                     *           "normalized": "c-b1915d1e@example.com",
+                     *           "value": "c-079100ef@example.com",
+                     *           "normalized": "c-079100ef@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6631,7 +6868,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6768,7 +7005,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60JZ",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBV4",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6778,7 +7015,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6786,14 +7023,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-34ffd492@example.com",
+                     *       "email": "c-9695a72d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60K0",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBV5",
                      *           "kind": "email",
-                     *           "value": "c-34ffd492@example.com",
-                     *           "normalized": "c-34ffd492@example.com",
+                     *           "value": "c-9695a72d@example.com",
+                     *           "normalized": "c-9695a72d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6802,7 +7039,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6917,7 +7154,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60M7",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBWC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6927,7 +7164,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605S",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6935,14 +7172,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-023c3921@example.com",
+                     *       "email": "c-28a64082@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60M8",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBWD",
                      *           "kind": "email",
-                     *           "value": "c-023c3921@example.com",
-                     *           "normalized": "c-023c3921@example.com",
+                     *           "value": "c-28a64082@example.com",
+                     *           "normalized": "c-28a64082@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6951,7 +7188,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7055,7 +7292,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60N1",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBX6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7073,14 +7310,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-144c2597@example.com",
+                     *       "email": "c-94331207@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60N2",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBX7",
                      *           "kind": "email",
-                     *           "value": "c-144c2597@example.com",
-                     *           "normalized": "c-144c2597@example.com",
+                     *           "value": "c-94331207@example.com",
+                     *           "normalized": "c-94331207@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7089,7 +7326,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7194,7 +7431,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605S"
+                 *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7213,7 +7450,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60P2",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBY7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7223,7 +7460,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605S",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7231,14 +7468,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-843df4af@example.com",
+                     *       "email": "c-48c001ff@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60P3",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBY8",
                      *           "kind": "email",
-                     *           "value": "c-843df4af@example.com",
-                     *           "normalized": "c-843df4af@example.com",
+                     *           "value": "c-48c001ff@example.com",
+                     *           "normalized": "c-48c001ff@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7247,7 +7484,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7486,15 +7723,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M080Z05CFK08SC60QJ",
-                     *         "contactId": "ct_01KF0E44M080Z05CFK08SC60QE",
+                     *         "id": "scr_01KF0E44M0D0Y5BE0XTMYBSBZQ",
+                     *         "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSBZK",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC60QE",
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBZK",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7504,7 +7741,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7512,14 +7749,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-b9f18728@example.com",
+                     *         "email": "c-fcd2b3e6@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M080Z05CFK08SC60QF",
+                     *             "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBZM",
                      *             "kind": "email",
-                     *             "value": "c-b9f18728@example.com",
-                     *             "normalized": "c-b9f18728@example.com",
+                     *             "value": "c-fcd2b3e6@example.com",
+                     *             "normalized": "c-fcd2b3e6@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7527,14 +7764,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M080Z05CFK08SC60QJ",
+                     *           "id": "scr_01KF0E44M0D0Y5BE0XTMYBSBZQ",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7760,16 +7997,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M080Z05CFK08SC60SS",
-                     *         "contactId": "ct_01KF0E44M080Z05CFK08SC60SN",
+                     *         "id": "qual_01KF0E44M0D0Y5BE0XTMYBSC1Y",
+                     *         "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSC1T",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC60SN",
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSC1T",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7779,7 +8016,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7787,14 +8024,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-e6bbbb40@example.com",
+                     *         "email": "c-bb7219e8@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M080Z05CFK08SC60SP",
+                     *             "id": "ch_01KF0E44M0D0Y5BE0XTMYBSC1V",
                      *             "kind": "email",
-                     *             "value": "c-e6bbbb40@example.com",
-                     *             "normalized": "c-e6bbbb40@example.com",
+                     *             "value": "c-bb7219e8@example.com",
+                     *             "normalized": "c-bb7219e8@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7803,14 +8040,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M080Z05CFK08SC60SS",
+                     *           "id": "qual_01KF0E44M0D0Y5BE0XTMYBSC1Y",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7949,23 +8186,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M080Z05CFK08SC60V0",
+                     *             "id": "evt_01KF0E44M0D0Y5BE0XTMYBSC35",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M080Z05CFK08SC60TY",
+                     *             "entityId": "ct_01KF0E44M0D0Y5BE0XTMYBSC33",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *             "actorUserId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *               "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-10ab3961@example.com"
+                     *                   "normalized": "c-4d80f936@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M080Z05CFK08SC60TY",
+                     *             "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSC33",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8063,7 +8300,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC60WE",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSC4K",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8073,7 +8310,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8081,14 +8318,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ad0c8114@example.com",
+                     *       "email": "c-696b2e06@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC60WF",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSC4M",
                      *           "kind": "email",
-                     *           "value": "c-ad0c8114@example.com",
-                     *           "normalized": "c-ad0c8114@example.com",
+                     *           "value": "c-696b2e06@example.com",
+                     *           "normalized": "c-696b2e06@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8100,7 +8337,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8250,7 +8487,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC611K",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSC9R",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8260,7 +8497,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8268,14 +8505,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-31a97823@example.com",
+                     *       "email": "c-c8a7aff5@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC611M",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSC9S",
                      *           "kind": "email",
-                     *           "value": "c-31a97823@example.com",
-                     *           "normalized": "c-31a97823@example.com",
+                     *           "value": "c-c8a7aff5@example.com",
+                     *           "normalized": "c-c8a7aff5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8284,7 +8521,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8385,8 +8622,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M080Z05CFK08SC612T",
-                 *         "ct_01KF0E44M080Z05CFK08SC612Y"
+                 *         "ct_01KF0E44M0D0Y5BE0XTMYBSCAZ",
+                 *         "ct_01KF0E44M0D0Y5BE0XTMYBSCB3"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -8409,12 +8646,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC612T",
+                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCAZ",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC612Y",
+                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCB3",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -8534,7 +8771,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M080Z05CFK08SC6159"
+                 *         "ct_01KF0E44M0D0Y5BE0XTMYBSCDE"
                  *       ]
                  *     }
                  */
@@ -8552,7 +8789,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M080Z05CFK08SC6155",
+                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCDA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8562,19 +8799,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M080Z05CFK08SC6159",
+                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCDE",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-ac0e4197@example.com"
+                     *               "normalized": "c-3ba81767@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -8585,22 +8822,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f310ebea@example.com",
+                     *       "email": "c-fc4551bd@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC6156",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSCDB",
                      *           "kind": "email",
-                     *           "value": "c-f310ebea@example.com",
-                     *           "normalized": "c-f310ebea@example.com",
+                     *           "value": "c-fc4551bd@example.com",
+                     *           "normalized": "c-fc4551bd@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M080Z05CFK08SC615A",
+                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSCDF",
                      *           "kind": "email",
-                     *           "value": "c-ac0e4197@example.com",
-                     *           "normalized": "c-ac0e4197@example.com",
+                     *           "value": "c-3ba81767@example.com",
+                     *           "normalized": "c-3ba81767@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8609,7 +8846,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8793,7 +9030,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M080Z05CFK08SC618G"
+                 *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCGN"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -8811,15 +9048,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M080Z05CFK08SC618G",
+                     *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCGN",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC618G",
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCGN",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-3292f024@example.com",
+                     *         "email": "c-43d0d946@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9060,9 +9297,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-85c495d8",
+                 *       "name": "Initech-d374fecd",
                  *       "domains": [
-                 *         "initech-a3fea82d.example"
+                 *         "initech-a5b45420.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9087,10 +9324,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M080Z05CFK08SC619G",
-                     *       "name": "Initech-85c495d8",
+                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCHN",
+                     *       "name": "Initech-d374fecd",
                      *       "domains": [
-                     *         "initech-a3fea82d.example"
+                     *         "initech-a5b45420.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9102,7 +9339,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9227,8 +9464,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M080Z05CFK08SC619R",
-                     *       "name": "Co-42a281b3",
+                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCHX",
+                     *       "name": "Co-28b931b5",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9236,11 +9473,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9331,8 +9568,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M080Z05CFK08SC61A4",
-                     *       "name": "Co-47e34afd",
+                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCJ9",
+                     *       "name": "Co-9df88f0b",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -9340,11 +9577,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9492,8 +9729,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M080Z05CFK08SC61B0",
-                     *       "name": "Co-d210ec1e",
+                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCK5",
+                     *       "name": "Co-db322af2",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9501,11 +9738,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9620,8 +9857,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M080Z05CFK08SC61BH",
-                     *       "name": "Co-5ea1c427",
+                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCKP",
+                     *       "name": "Co-c19b0ea6",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9629,11 +9866,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9736,7 +9973,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M080Z05CFK08SC61CJ"
+                 *         "co_01KF0E44M0D0Y5BE0XTMYBSCMQ"
                  *       ]
                  *     }
                  */
@@ -9756,8 +9993,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M080Z05CFK08SC61CG",
-                     *         "name": "Co-d8182fde",
+                     *         "id": "co_01KF0E44M0D0Y5BE0XTMYBSCMN",
+                     *         "name": "Co-d5df75b2",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -9765,11 +10002,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9777,7 +10014,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M080Z05CFK08SC61CJ",
+                     *           "id": "co_01KF0E44M0D0Y5BE0XTMYBSCMQ",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10016,15 +10253,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M080Z05CFK08SC61EX",
+                     *           "id": "note_01KF0E44M0D0Y5BE0XTMYBSCQ2",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M080Z05CFK08SC61ES"
+                     *             "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCPY"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M080Z05CFK08SC605K",
-                     *           "updatedBy": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10099,7 +10336,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M080Z05CFK08SC61FH"
+                 *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCQP"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10124,15 +10361,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M080Z05CFK08SC61FN",
+                     *       "id": "note_01KF0E44M0D0Y5BE0XTMYBSCQT",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC61FH"
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCQP"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M080Z05CFK08SC6056",
-                     *       "updatedBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10247,15 +10484,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M080Z05CFK08SC61GN",
+                     *       "id": "note_01KF0E44M0D0Y5BE0XTMYBSCRT",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC61GH"
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCRP"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M080Z05CFK08SC605K",
-                     *       "updatedBy": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10450,15 +10687,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M080Z05CFK08SC61HS",
+                     *       "id": "note_01KF0E44M0D0Y5BE0XTMYBSCSY",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC61HN"
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCST"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M080Z05CFK08SC605K",
-                     *       "updatedBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10747,7 +10984,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M080Z05CFK08SC61PR"
+                 *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCYX"
                  *       }
                  *     }
                  */
@@ -10771,7 +11008,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61PW",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSCZ1",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -10782,11 +11019,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M080Z05CFK08SC61PR"
+                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCYX"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11180,7 +11417,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61QR",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSCZX",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11188,11 +11425,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11284,7 +11521,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61R4",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD09",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11292,11 +11529,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11444,7 +11681,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61RV",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD10",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11452,11 +11689,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605S",
+                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11550,7 +11787,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605S"
+                 *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -11569,7 +11806,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61SC",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD1H",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11577,11 +11814,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605S",
+                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11729,7 +11966,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61T6",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD2B",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11737,11 +11974,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M080Z05CFK08SC6056",
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "completedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11856,7 +12093,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M080Z05CFK08SC61TQ",
+                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD2W",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11864,11 +12101,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12079,7 +12316,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-21ca0447",
+                 *       "name": "Renewals-45836fa1",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12115,12 +12352,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M080Z05CFK08SC61VG",
-                     *       "name": "Renewals-21ca0447",
+                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD3N",
+                     *       "name": "Renewals-45836fa1",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VH",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD3P",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12128,7 +12365,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VJ",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD3Q",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12136,7 +12373,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VK",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD3R",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12144,7 +12381,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12269,12 +12506,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M080Z05CFK08SC61VT",
-                     *       "name": "Pipe-4381568a",
+                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD3Z",
+                     *       "name": "Pipe-1e98d4b4",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VV",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD40",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12282,7 +12519,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VW",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD41",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12290,7 +12527,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VX",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD42",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12298,7 +12535,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61VY",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD43",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12306,7 +12543,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12378,7 +12615,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-7a19be0f"
+                 *       "name": "Renamed-a67ade3d"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -12397,12 +12634,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M080Z05CFK08SC61WY",
-                     *       "name": "Renamed-7a19be0f",
+                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD53",
+                     *       "name": "Renamed-a67ade3d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61WZ",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD54",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12410,7 +12647,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61X0",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD55",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12418,7 +12655,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61X1",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD56",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12426,7 +12663,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61X2",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD57",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12434,7 +12671,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12562,10 +12799,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M080Z05CFK08SC621V",
-                 *         "st_01KF0E44M080Z05CFK08SC621T",
-                 *         "st_01KF0E44M080Z05CFK08SC621W",
-                 *         "st_01KF0E44M080Z05CFK08SC621X"
+                 *         "st_01KF0E44M0D0Y5BE0XTMYBSDA0",
+                 *         "st_01KF0E44M0D0Y5BE0XTMYBSD9Z",
+                 *         "st_01KF0E44M0D0Y5BE0XTMYBSDA1",
+                 *         "st_01KF0E44M0D0Y5BE0XTMYBSDA2"
                  *       ]
                  *     }
                  */
@@ -12585,12 +12822,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M080Z05CFK08SC621S",
-                     *       "name": "Pipe-caff558b",
+                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD9Y",
+                     *       "name": "Pipe-4bc71bdf",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC621V",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDA0",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12598,7 +12835,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC621T",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD9Z",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12606,7 +12843,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC621W",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDA1",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12614,7 +12851,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC621X",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDA2",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12622,7 +12859,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12779,12 +13016,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M080Z05CFK08SC61YV",
-                     *       "name": "Pipe-fcda684d",
+                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD70",
+                     *       "name": "Pipe-752aa4e4",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61YW",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD71",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12792,7 +13029,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61YX",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD72",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12800,7 +13037,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61Z1",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD76",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -12808,7 +13045,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61YY",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD73",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -12816,7 +13053,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC61YZ",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD74",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -12824,7 +13061,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12975,12 +13212,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M080Z05CFK08SC625S",
-                     *         "name": "Pipe-b0191cae",
+                     *         "id": "pl_01KF0E44M0D0Y5BE0XTMYBSDDY",
+                     *         "name": "Pipe-e9970afd",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC625T",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDDZ",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -12988,7 +13225,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC625W",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDE1",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -12996,7 +13233,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC625X",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDE2",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13004,7 +13241,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13142,12 +13379,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M080Z05CFK08SC623W",
-                     *       "name": "Pipe-77178330",
+                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSDC1",
+                     *       "name": "Pipe-d5a3501f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC623X",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC2",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13155,7 +13392,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC623Y",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC3",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13163,7 +13400,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC623Z",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC4",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13171,7 +13408,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M080Z05CFK08SC6240",
+                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC5",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13179,7 +13416,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13315,12 +13552,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M080Z05CFK08SC6280",
-                     *         "name": "Pipe-da04af1c",
+                     *         "id": "pl_01KF0E44M0D0Y5BE0XTMYBSDG5",
+                     *         "name": "Pipe-fc0d894e",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6281",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG6",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13328,7 +13565,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6282",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG7",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13336,7 +13573,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6283",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG8",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13344,7 +13581,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6284",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG9",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13352,7 +13589,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13360,7 +13597,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6281",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG6",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13374,7 +13611,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6282",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG7",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13388,7 +13625,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6283",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG8",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13402,7 +13639,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M080Z05CFK08SC6284",
+                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG9",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13592,20 +13829,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC626T",
+                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDEZ",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M080Z05CFK08SC6270",
+                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDF5",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M080Z05CFK08SC626W",
+                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDF1",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13613,20 +13850,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC6268",
+                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDED",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M080Z05CFK08SC626G",
+                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDEN",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M080Z05CFK08SC626A",
+                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDEF",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13634,20 +13871,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC6268",
+                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDED",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M080Z05CFK08SC626E",
+                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDEK",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M080Z05CFK08SC6269",
+                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDEE",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13655,20 +13892,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M080Z05CFK08SC6260",
+                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDE5",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M080Z05CFK08SC6266",
+                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDEB",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M080Z05CFK08SC6262",
+                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDE7",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13731,7 +13968,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M080Z05CFK08SC62A8"
+                 *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSDJD"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13754,12 +13991,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62AC",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDJH",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M080Z05CFK08SC62A8",
+                     *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSDJD",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -13769,7 +14006,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13894,14 +14131,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62BM",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDKS",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -13909,7 +14146,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14001,14 +14238,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62C0",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDM5",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14016,7 +14253,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14173,14 +14410,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62CQ",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDMW",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14188,7 +14425,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14336,14 +14573,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62DW",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDP1",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -14351,7 +14588,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14475,14 +14712,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62EE",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDPK",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -14490,7 +14727,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14636,14 +14873,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M080Z05CFK08SC62F4",
+                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDQ9",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14651,7 +14888,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14808,7 +15045,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -14869,7 +15106,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-5b2dabdb",
+                 *       "name": "Partner-7605cb91",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -14894,16 +15131,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-5b2dabdb",
-                     *       "ref": "partner-5b2dabdb",
-                     *       "name": "Partner-5b2dabdb",
+                     *       "key": "partner-7605cb91",
+                     *       "ref": "partner-7605cb91",
+                     *       "name": "Partner-7605cb91",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15028,16 +15265,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-c4bf5b4d",
-                     *       "ref": "tag-c4bf5b4d",
-                     *       "name": "tag-c4bf5b4d",
+                     *       "key": "tag-58d141c5",
+                     *       "ref": "tag-58d141c5",
+                     *       "name": "tag-58d141c5",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15228,16 +15465,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-4da85632",
-                     *       "ref": "tag-4da85632",
-                     *       "name": "tag-4da85632",
+                     *       "key": "tag-0bcba7f5",
+                     *       "ref": "tag-0bcba7f5",
+                     *       "name": "tag-0bcba7f5",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -15506,7 +15743,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15520,7 +15757,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC605K",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15534,7 +15771,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC605S",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15548,7 +15785,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6062",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBE7",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15562,7 +15799,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6064",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBE9",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15576,7 +15813,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6068",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBED",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15590,7 +15827,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606A",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEF",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15604,7 +15841,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606E",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEK",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15618,7 +15855,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606G",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEN",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15632,7 +15869,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606J",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15646,7 +15883,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606M",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBES",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15660,7 +15897,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606P",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15674,7 +15911,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606R",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEX",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15688,7 +15925,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606T",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15702,7 +15939,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC606W",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBF1",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15716,7 +15953,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M080Z05CFK08SC6070",
+                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBF5",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15819,7 +16056,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRQD",
+                     *           "contactId": "ct_01KF0E44M07JK85CNNVXBHFNW6",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -15831,15 +16068,15 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
-                     *           "id": "cv_01KF0E44M00WC6MJXHQ0RJCRQH",
+                     *           "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "id": "cv_01KF0E44M07JK85CNNVXBHFNWA",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M00WC6MJXHQ0RJCRQD",
-                     *               "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *               "id": "ct_01KF0E44M07JK85CNNVXBHFNW6",
+                     *               "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15901,7 +16138,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRR5",
+                 *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNWY",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -15939,10 +16176,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRR9",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFNX2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRR5",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNWY",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -15950,8 +16187,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRR5",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFNWY",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15962,7 +16199,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16144,10 +16381,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRSV",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFNYM",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRSQ",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNYG",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16156,8 +16393,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRSQ",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFNYG",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16167,7 +16404,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16259,10 +16496,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRV1",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFNZT",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRTX",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNZP",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -16271,8 +16508,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRTX",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFNZP",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16282,7 +16519,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16430,25 +16667,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRX5",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP1Y",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRX1",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP1T",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
+                     *       "assigneeId": "usr_01KF0E44M07JK85CNNVXBHFNVY",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRX1",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP1T",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
+                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVY",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVY",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16459,7 +16696,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16574,10 +16811,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCRYQ",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP3G",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCRYK",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP3C",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16586,14 +16823,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCRYK",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP3C",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRPX",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVP",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16603,7 +16840,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16719,7 +16956,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5"
+                 *       "assigneeId": "usr_01KF0E44M07JK85CNNVXBHFNVY"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -16738,25 +16975,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCS0G",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP59",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCS0C",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP55",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
+                     *       "assigneeId": "usr_01KF0E44M07JK85CNNVXBHFNVY",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCS0C",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP55",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRQ5",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVY",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16767,7 +17004,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16906,7 +17143,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M00WC6MJXHQ0RJCRPX"
+                 *       "id": "usr_01KF0E44M07JK85CNNVXBHFNVP"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -16925,10 +17162,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCS2T",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP7K",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCS2P",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP7F",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16937,13 +17174,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCS2P",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP7F",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M00WC6MJXHQ0RJCRPX",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVP",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16954,7 +17191,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17104,10 +17341,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WC6MJXHQ0RJCS4Y",
+                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP9Q",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCS4T",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP9K",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17116,8 +17353,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WC6MJXHQ0RJCS4T",
-                     *           "addedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ"
+                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP9K",
+                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17127,7 +17364,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17254,11 +17491,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M00WC6MJXHQ0RJCS9G",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCS9E",
+                     *           "id": "scr_01KF0E44M07JK85CNNVXBHFPE9",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPE7",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17352,11 +17589,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M00WC6MJXHQ0RJCS7C",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCS7A",
+                     *       "id": "scr_01KF0E44M07JK85CNNVXBHFPC5",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPC3",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17494,12 +17731,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M00WC6MJXHQ0RJCSD4",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSD2",
+                     *           "id": "qual_01KF0E44M07JK85CNNVXBHFPHX",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPHV",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17594,12 +17831,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M00WC6MJXHQ0RJCSB0",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSAY",
+                     *       "id": "qual_01KF0E44M07JK85CNNVXBHFPFS",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPFQ",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17737,10 +17974,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSEG",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSEE",
+                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPK9",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPK7",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "authorUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -17843,10 +18080,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M00WC6MJXHQ0RJCSEW",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSEE",
+                     *       "id": "msg_01KF0E44M07JK85CNNVXBHFPKN",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPK7",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "authorUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -17989,10 +18226,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M00WC6MJXHQ0RJCSFJ",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSEE",
+                     *       "id": "msg_01KF0E44M07JK85CNNVXBHFPMB",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPK7",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "authorUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18080,7 +18317,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M00WC6MJXHQ0RJCRPX",
+                     *           "userId": "usr_01KF0E44M07JK85CNNVXBHFNVP",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -18152,9 +18389,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-43044ce1@example.com",
+                 *       "from": "in-275526cb@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-cda6541a-048d-4259-8413-f244774a8760",
+                 *       "externalId": "ext-df494876-b37c-4edf-ab8b-0fc7a762516b",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -18190,23 +18427,23 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGF",
-                     *         "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
+                     *         "id": "msg_01KF0E44M07JK85CNNVXBHFPN8",
+                     *         "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGA",
+                     *         "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPN3",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-cda6541a-048d-4259-8413-f244774a8760",
+                     *         "externalId": "ext-df494876-b37c-4edf-ab8b-0fc7a762516b",
                      *         "attachments": [],
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
-                     *       "contactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGA",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
+                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFPN3",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -18331,50 +18568,50 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGX",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGV",
+                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPNP",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPNM",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGR",
+                     *           "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPNH",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-d9c1d1d3-7304-411c-b295-3edf5370d68c",
+                     *           "externalId": "ext-68c41155-edb3-4aa6-b12d-84aa2cec2b7a",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGP",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGM",
+                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPNF",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPND",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGH",
+                     *           "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPNA",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-3b852f71-349b-486a-b336-7d15ca02aec7",
+                     *           "externalId": "ext-8d1b912b-d4e3-41d3-8d52-44e734cb7178",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M00WC6MJXHQ0RJCSGF",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
+                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPN8",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M00WC6MJXHQ0RJCSGA",
+                     *           "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPN3",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-cda6541a-048d-4259-8413-f244774a8760",
+                     *           "externalId": "ext-df494876-b37c-4edf-ab8b-0fc7a762516b",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18453,17 +18690,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGV",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPNM",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGM",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPND",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSGD",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18521,7 +18758,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M00WC6MJXHQ0RJCSGZ"
+                 *         "msg_01KF0E44M07JK85CNNVXBHFPNR"
                  *       ]
                  *     }
                  */
@@ -18653,12 +18890,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M00WC6MJXHQ0RJCSHK",
-                     *           "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSHH",
+                     *           "id": "call_01KF0E44M07JK85CNNVXBHFPPC",
+                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPPA",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *           "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -18766,12 +19003,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSK3",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSK1",
+                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPQW",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPQT",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -18918,12 +19155,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSN5",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSN3",
+                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPSY",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPSW",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19023,12 +19260,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSPV",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSPS",
+                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPVM",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPVJ",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19179,18 +19416,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WC6MJXHQ0RJCSSP",
-                     *       "conversationId": "cv_01KF0E44M00WC6MJXHQ0RJCSSM",
+                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPYF",
+                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPYD",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "endedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -19349,14 +19586,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M00WC6MJXHQ0RJCSWW",
+                     *       "id": "att_01KF0E44M07JK85CNNVXBHFQ1N",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WC6MJXHQ0RJCRPH/att_01KF0E44M00WC6MJXHQ0RJCSWW?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T162109Z&X-Amz-Expires=900&X-Amz-Signature=9804c3e03b0e364a27e22943c5e9fb05e17a41694b1a6b903e3d7fb1508c8dde&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07JK85CNNVXBHFNVA/att_01KF0E44M07JK85CNNVXBHFQ1N?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173421Z&X-Amz-Expires=900&X-Amz-Signature=a90cdc70621569a97029529616129648712f2cf6cca6fa70fa32eb3457572adc&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -19470,17 +19707,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M00WC6MJXHQ0RJCSWY",
+                     *       "id": "att_01KF0E44M07JK85CNNVXBHFQ1Q",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M00WC6MJXHQ0RJCRPJ",
+                     *       "uploadedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WC6MJXHQ0RJCRPH/att_01KF0E44M00WC6MJXHQ0RJCSWY?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T162109Z&X-Amz-Expires=300&X-Amz-Signature=5ae81dcb951d3835933121736ae18b05db8403bf0b896ae5ae621d5f3edc5d54&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07JK85CNNVXBHFNVA/att_01KF0E44M07JK85CNNVXBHFQ1Q?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173421Z&X-Amz-Expires=300&X-Amz-Signature=0177c64905690f5aaca175c5eed640a8964d4b9c7693304a3b577dce7c92886e&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -19562,10 +19799,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M080Z05CFK08SC62K6",
+                     *           "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVB",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -19648,10 +19885,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M080Z05CFK08SC62K9",
+                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVE",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -19746,10 +19983,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M080Z05CFK08SC62KF",
+                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVM",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -19851,10 +20088,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M080Z05CFK08SC62KR",
+                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVX",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M080Z05CFK08SC6056",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -19959,7 +20196,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M080Z05CFK08SC6055/jobs/job_01KF0E44M080Z05CFK08SC62M0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T164229Z&X-Amz-Expires=300&X-Amz-Signature=7af6c4398c0419f4afd0bf505d01ffe02b3aae93909bd424fe916b584b830175&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0D0Y5BE0XTMYBSBDA/jobs/job_01KF0E44M0D0Y5BE0XTMYBSDW5/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173230Z&X-Amz-Expires=300&X-Amz-Signature=51eb7bd60cdc8465193232011de80756c9690598547d06dafd376265ed51b3f6&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -19992,6 +20229,593 @@ export interface operations {
             };
             /** @description No such record in the caller’s workspace (`not_found`). the record named in the path. `name` is not one of the job’s files, or the file is gone */
             404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createImportUpload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "fileName": "hubspot-export.csv",
+                 *       "sizeBytes": 2048
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateImportUploadInput"];
+            };
+        };
+        responses: {
+            /** @description Where to upload the file */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "uploadId": "job_01KF0E44M0D0Y5BE0XTMYBSDWC",
+                     *       "format": "csv",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0D0Y5BE0XTMYBSBDA/jobs/job_01KF0E44M0D0Y5BE0XTMYBSDWC/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173231Z&X-Amz-Expires=3600&X-Amz-Signature=715db9946332d432cb230c120fac60cfc862b2e0bf023f21c9199182645e5ab3&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadMethod": "PUT",
+                     *       "uploadHeaders": {
+                     *         "content-type": "text/csv"
+                     *       },
+                     *       "uploadExpiresAt": "2026-01-15T10:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportUpload"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: `sizeBytes` is over 512 MiB (`limit` 536870912); `unprocessable`: not a .csv or .xlsx file (a legacy .xls must be saved as .xlsx or .csv). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    startImport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "uploadId": "job_01KF0E44M0D0Y5BE0XTMYBSDWE",
+                 *       "format": "csv",
+                 *       "mode": "create_and_update",
+                 *       "tags": [
+                 *         "imported"
+                 *       ],
+                 *       "defaultCountry": "GB"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartImportInput"];
+            };
+        };
+        responses: {
+            /** @description The queued import job */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDWE",
+                     *       "kind": "import_contacts",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "input": {
+                     *         "format": "csv",
+                     *         "defaultCountry": "GB",
+                     *         "options": {
+                     *           "mode": "create_and_update",
+                     *           "tags": [
+                     *             "imported"
+                     *           ],
+                     *           "overwrite": false
+                     *         },
+                     *         "role": "owner"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": null,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [
+                     *         "upload"
+                     *       ],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member naming another user as `ownerId` */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `already_exists`: this upload was already imported. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: nothing was uploaded for `uploadId` (or the upload expired); `limit_exceeded`: the file is over 512 MiB; `unprocessable` with `reason`: `not_csv`, `not_xlsx`, `binary`, `empty`, `unreadable`, `sheet_not_found`, `no_channel_column` (no email or phone column), `unknown_column` (the mapping names a column the file lacks). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listImportErrors: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The import job’s id */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rejected rows */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportRowErrorPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getImportTemplate: {
+        parameters: {
+            query?: {
+                format?: "csv" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template file (CSV in UTF-8 with a BOM, or XLSX), as an attachment */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    startExport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "format": "csv",
+                 *       "filters": {
+                 *         "ownerId": "none"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExportContactsInput"];
+            };
+        };
+        responses: {
+            /** @description The queued export job */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDWX",
+                     *       "kind": "export_contacts",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "input": {
+                     *         "format": "csv",
+                     *         "filters": {
+                     *           "archived": false,
+                     *           "ownerId": "none"
+                     *         },
+                     *         "role": "owner"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": null,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a `Custom:` column names no contact custom field. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
