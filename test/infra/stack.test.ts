@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../domain/store/table-definition';
-import type { JobQueueDefinition } from '../../functions/jobs/job-queues';
+import { jobQueues, type JobQueueDefinition } from '../../functions/jobs/job-queues';
 import { handlerGroups, routeKey, routeList, takesCursor } from '../../functions/http/routes';
 import type { ScheduleDefinition } from '../../functions/schedules/schedules';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
@@ -256,7 +256,8 @@ describe('CrmStack', () => {
   });
 
   it('alarms on 5xx and on every failure queue', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamConsumers.length);
+    // 5xx, each stream consumer's failure queue, each job queue's dead-letter queue.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamConsumers.length + jobQueues.length);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
