@@ -79,12 +79,17 @@ export const eventCatalogue = {
     key: z.string(),
     changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
   }),
+  /** `jobId`: the background job (an import) that made the change, when one did. */
   'contact.created': z.object({
     name: z.string(),
     ownerId: z.string().nullable(),
     channels: z.array(z.object({ kind: z.string(), normalized: z.string() })),
+    jobId: z.string().optional(),
   }),
-  'contact.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  'contact.updated': z.object({
+    changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+    jobId: z.string().optional(),
+  }),
   /** `mergedInto` when archived by a merge into another contact. */
   'contact.archived': z.object({ mergedInto: z.string().optional() }),
   'contact.unarchived': z.object({}),

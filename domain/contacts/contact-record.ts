@@ -34,6 +34,8 @@ export interface ContactItem {
   qualification?: CurrentQualificationItem;
   searchTokens?: string[];
   createdBy: string;
+  /** The import job that created the contact (domain/imports/import-writer.ts). */
+  importJobId?: string;
   version: number;
   createdAt: string;
   updatedAt: string;

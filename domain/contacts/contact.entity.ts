@@ -100,6 +100,8 @@ export const contactSchema = {
     /** The search tokens written for this contact, so an update writes only the difference. */
     searchTokens: { type: 'list', items: { type: 'string' } },
     createdBy: { type: 'string', required: true, readOnly: true },
+    /** The import job that created the contact: its later rows reaching it count as merged, not updated. */
+    importJobId: { type: 'string', readOnly: true },
     version: { type: 'number', required: true },
     createdAt: { type: 'string', required: true, readOnly: true },
     updatedAt: { type: 'string', required: true },

@@ -35,7 +35,7 @@ import {
 } from './contacts.schemas';
 
 /** DynamoDB's limit on the items of one transaction. */
-const maxTransactionItems = 100;
+export const maxTransactionItems = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -115,7 +115,7 @@ const channelsField: ChannelFields = { set: 'body.channels', value: (index) => `
  * Normalises a set of channels: canonical values, no duplicates, exactly one primary per kind, at
  * most `maxChannelsPerContact` (422 beyond). Channels already on the contact keep their ids.
  */
-function buildChannels(
+export function buildChannels(
   deps: CoreDeps,
   inputs: ChannelInput[],
   defaultCountry: string | undefined,
@@ -182,18 +182,17 @@ class ChannelTaken extends Error {
 }
 
 /**
- * Writes a change of a contact in ONE transaction: the contact (conditional on the version read),
- * the guards of added and removed channel values, its list entries and search tokens (only what
- * changed), and the events. Nothing is half-written: any failed condition cancels all of it.
+ * The items of one contact change's transaction, in order: the contact (conditional on the version
+ * read, or created), the guards of added and removed channel values, the list entries and search
+ * tokens that changed, the events, then `extraOps` (records written with the change). Exposed so a
+ * caller batching changes (the import) can size a transaction before it commits it.
  */
-export async function commitContact(
-  deps: CoreDeps,
-  caller: CallerContext,
+export function contactChangeOps(
   before: ContactItem | undefined,
   after: ContactItem,
   events: EventRecord[],
-  options: { extraOps?: ((tx: TxEntities) => unknown)[] } = {},
-): Promise<void> {
+  extraOps: ContactOp[] = [],
+): { ops: ContactOp[]; addedChannels: ChannelItem[] } {
   const channelKey = (channel: ChannelItem) => `${channel.kind}|${channel.normalized}`;
   const beforeChannels = new Set((before?.channels ?? []).map(channelKey));
   const afterChannels = new Set(after.channels.map(channelKey));
@@ -222,8 +221,26 @@ export async function commitContact(
     ...contactIndexOps(before, after),
     ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
     // Records written with the change (e.g. a score's history item); last, so the indexes above hold.
-    ...(options.extraOps ?? []),
+    ...extraOps,
   ];
+  return { ops, addedChannels };
+}
+
+/**
+ * Writes a change of a contact in ONE transaction: the contact (conditional on the version read),
+ * the guards of added and removed channel values, its list entries and search tokens (only what
+ * changed), and the events. Nothing is half-written: any failed condition cancels all of it.
+ */
+export async function commitContact(
+  deps: CoreDeps,
+  caller: CallerContext,
+  before: ContactItem | undefined,
+  after: ContactItem,
+  events: EventRecord[],
+  options: { extraOps?: ((tx: TxEntities) => unknown)[] } = {},
+): Promise<void> {
+  const { ops, addedChannels } = contactChangeOps(before, after, events, options.extraOps);
+  const { workspaceId } = after;
   if (ops.length > maxTransactionItems) {
     throw new DomainError(
       'unprocessable',
@@ -258,6 +275,15 @@ export async function commitContact(
     );
   }
   void caller;
+}
+
+/** What a change did to the fields `contact.updated` reports (companyId included), by field. */
+export function contactChanges(before: ContactItem, after: ContactItem) {
+  const changes = changesBetween(before, after);
+  if (before.companyId !== after.companyId) {
+    changes.companyId = { from: before.companyId ?? null, to: after.companyId ?? null };
+  }
+  return changes;
 }
 
 function changesBetween(before: ContactItem, after: ContactItem) {
@@ -319,15 +345,31 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
   });
   if (link) Object.assign(item, link);
   item.searchTokens = tokensOf(item);
-  const events = [
-    newEvent(deps, caller, 'contact.created', { type: 'contact', id: contactId }, {
+  await commitContact(deps, caller, undefined, item, contactCreatedEvents(deps, caller, item));
+  return toContact(item);
+}
+
+/**
+ * The events of a new contact: `contact.created`, and `owner.claimed` when it has an owner.
+ * `jobId`: the background job (an import) that created it.
+ */
+export function contactCreatedEvents(
+  deps: CoreDeps,
+  caller: CallerContext,
+  item: ContactItem,
+  jobId?: string,
+): EventRecord[] {
+  const ref = { type: 'contact' as const, id: item.contactId };
+  return [
+    newEvent(deps, caller, 'contact.created', ref, {
       name: item.name,
       ownerId: item.ownerId ?? null,
-      channels: channels.map(({ kind, normalized }) => ({ kind, normalized })),
+      channels: item.channels.map(({ kind, normalized }) => ({ kind, normalized })),
+      ...(jobId ? { jobId } : {}),
     }),
     ...(item.ownerId
       ? [
-          newEvent(deps, caller, 'owner.claimed', { type: 'contact', id: contactId }, {
+          newEvent(deps, caller, 'owner.claimed', ref, {
             ownerId: item.ownerId,
             previousOwnerId: null,
             assignedBy: item.ownerId === caller.userId ? null : caller.userId,
@@ -335,8 +377,6 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
         ]
       : []),
   ];
-  await commitContact(deps, caller, undefined, item, events);
-  return toContact(item);
 }
 
 /** Seed 001 Contact.update(): a partial update, conditional on the version read (If-Match when given). */
@@ -383,10 +423,7 @@ async function reviseContact(
   });
   if (link === null) delete after.companyId;
   else if (link) Object.assign(after, link);
-  const changes = changesBetween(before, after);
-  if (before.companyId !== after.companyId) {
-    changes.companyId = { from: before.companyId ?? null, to: after.companyId ?? null };
-  }
+  const changes = contactChanges(before, after);
   if (Object.keys(changes).length === 0) return toContact(before);
   after = { ...after, version: before.version + 1, updatedAt: deps.clock.nowIso() };
   after.searchTokens = tokensOf(after);
