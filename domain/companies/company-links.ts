@@ -55,13 +55,67 @@ export async function resolveContactCompany(
   if (args.requested === null) return args.current ? null : undefined;
   if (args.requested !== undefined) return linkOf(await linkableCompany(deps, workspaceId, args.requested));
   if (args.current || !args.channels) return undefined;
-  const email = args.channels.find((channel) => channel.kind === 'email' && channel.primary)?.normalized;
-  if (!email) return undefined;
-  const domain = emailDomain(email);
-  if (isFreeMailDomain(domain)) return undefined;
+  const domain = autoMatchDomain(args.channels);
+  if (!domain) return undefined;
   const companyId = await findCompanyIdByDomain(deps, workspaceId, domain);
   const company = companyId ? await findCompany(deps, workspaceId, companyId) : undefined;
   return company && company.status === 'active' ? linkOf(company) : undefined;
+}
+
+/** Rounds of re-asking for the keys a BatchGetItem left unprocessed. */
+const maxBatchRounds = 8;
+
+/** The domain a contact's channels auto-match companies by: the primary email's, unless a free mailbox provider's. */
+export function autoMatchDomain(channels: readonly ChannelItem[]): string | undefined {
+  const email = channels.find((channel) => channel.kind === 'email' && channel.primary)?.normalized;
+  if (!email) return undefined;
+  const domain = emailDomain(email);
+  return isFreeMailDomain(domain) ? undefined : domain;
+}
+
+/**
+ * `resolveContactCompany`'s domain auto-match for many contacts at once (an import's chunk): the
+ * company-domain guards of the distinct domains by BatchGetItem, then the companies they name by
+ * another; a domain maps to the link of the active company holding it, or to undefined.
+ */
+export async function companyLinksByDomain(
+  deps: CoreDeps,
+  workspaceId: string,
+  domains: Iterable<string>,
+): Promise<Map<string, CompanyLink | undefined>> {
+  const wanted = [...new Set(domains)].filter((domain) => !isFreeMailDomain(domain));
+  const holders = new Map<string, string>();
+  await batchGetAll(
+    wanted.map((value) => ({ workspaceId, scope: companyDomainScope, value })),
+    (keys) => deps.db.entities.uniqueGuard.get(keys).go(),
+    (guard) => holders.set(guard.value, guard.ownerId),
+  );
+  const companies = new Map<string, CompanyItem>();
+  await batchGetAll(
+    [...new Set(holders.values())].map((companyId) => ({ workspaceId, companyId })),
+    (keys) => deps.db.entities.company.get(keys).go(),
+    (company) => companies.set(company.companyId, company as CompanyItem),
+  );
+  const links = new Map<string, CompanyLink | undefined>();
+  for (const domain of wanted) {
+    const company = companies.get(holders.get(domain) ?? '');
+    links.set(domain, company && company.status === 'active' ? linkOf(company) : undefined);
+  }
+  return links;
+}
+
+async function batchGetAll<K, T>(
+  keys: K[],
+  get: (keys: K[]) => Promise<{ data: T[]; unprocessed: unknown[] }>,
+  found: (item: T) => void,
+): Promise<void> {
+  let pending = keys;
+  for (let round = 0; pending.length > 0; round += 1) {
+    if (round === maxBatchRounds) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+    const { data, unprocessed } = await get(pending);
+    data.forEach(found);
+    pending = unprocessed as K[];
+  }
 }
 
 async function linkableCompany(deps: CoreDeps, workspaceId: string, companyId: string): Promise<CompanyItem> {

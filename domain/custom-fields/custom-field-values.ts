@@ -108,6 +108,50 @@ function checkValue(definition: CustomFieldRule, value: unknown): string | undef
   }
 }
 
+const numberText = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+const trueWords = new Set(['true', 'yes', 'y', '1']);
+const falseWords = new Set(['false', 'no', 'n', '0']);
+
+/**
+ * A custom field value written as text (a cell of an import file) in the field's type, for
+ * `validateCustomFieldValues` to check: number `1234.5` (`,` thousands separators and spaces
+ * dropped); date `YYYY-MM-DD` (also the date of an ISO timestamp); boolean true/false, yes/no, y/n,
+ * 1/0 in any case; select an option's value, or its value or label in any case; text as given.
+ * Text this cannot read comes back unchanged: validation then names the problem.
+ */
+export function customFieldValueFromText(
+  definition: Pick<CustomFieldRule, 'type'> & { options?: readonly { value: string; label?: string }[] },
+  text: string,
+): unknown {
+  const trimmed = text.trim();
+  switch (definition.type) {
+    case 'text':
+      return text;
+    case 'number': {
+      const compact = trimmed.replace(/[\s,]/g, '');
+      return numberText.test(compact) ? Number(compact) : text;
+    }
+    case 'date': {
+      const date = /^(\d{4}-\d{2}-\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(trimmed);
+      return date ? date[1] : text;
+    }
+    case 'boolean': {
+      const word = trimmed.toLowerCase();
+      return trueWords.has(word) ? true : falseWords.has(word) ? false : text;
+    }
+    case 'select': {
+      const options = definition.options ?? [];
+      const folded = trimmed.toLowerCase();
+      const option =
+        options.find((candidate) => candidate.value === trimmed) ??
+        options.find(
+          (candidate) => candidate.value.toLowerCase() === folded || candidate.label?.trim().toLowerCase() === folded,
+        );
+      return option ? option.value : text;
+    }
+  }
+}
+
 /** `YYYY-MM-DD` naming a day that exists (leap years included), years 0001 to 9999. */
 export function isCalendarDate(value: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
