@@ -53,7 +53,12 @@ export interface ImportCandidate extends RowPosition {
  * - `invalid_custom_field`: a value the custom field's type does not accept;
  * - `channel_conflict`: the row's values belong to different existing contacts that it may not join;
  * - `malformed_record`: the record could not be parsed (e.g. an unclosed quote), or has more fields
- *   than the header.
+ *   than the header;
+ * - `too_many_tags`: the contact would have more tags than a contact may hold;
+ * - `invalid_tag`: a tag that is not a valid tag name, or one being deleted;
+ * - `not_permitted`: the job's creator may not do what the row asks (a member updating a contact
+ *   claimed by someone else, giving another user as owner, or setting a `bot:` tag);
+ * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before.
  */
 export const rejectCodes = [
   'no_channel',
@@ -65,6 +70,10 @@ export const rejectCodes = [
   'invalid_custom_field',
   'channel_conflict',
   'malformed_record',
+  'too_many_tags',
+  'invalid_tag',
+  'not_permitted',
+  'already_exists',
 ] as const;
 export type RejectCode = (typeof rejectCodes)[number];
 

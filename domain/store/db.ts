@@ -32,6 +32,7 @@ import {
 import { attachmentSchema } from '../inbox/attachment.entity';
 import { callSchema } from '../inbox/call.entity';
 import { jobSchema } from '../jobs/job.entity';
+import { importErrorSchema, importRowSchema } from '../imports/import-row.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -76,6 +77,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       attachment: new Entity(attachmentSchema),
       call: new Entity(callSchema),
       job: new Entity(jobSchema),
+      importRow: new Entity(importRowSchema),
+      importError: new Entity(importErrorSchema),
     },
     { client, table },
   );
