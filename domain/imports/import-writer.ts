@@ -1,0 +1,960 @@
+import { newEvent, type EventRecord } from '../../events/event-log';
+import { autoMatchDomain, companyLinksByDomain, type CompanyLink } from '../companies/company-links';
+import { emailDomain } from '../contacts/channels';
+import { channelScope, tokensOf, type ChannelItem, type ContactItem } from '../contacts/contact-record';
+import type { ContactOp } from '../contacts/contact-index-ops';
+import { maxChannelsPerContact } from '../contacts/contacts.schemas';
+import {
+  assertCanWrite,
+  buildChannels,
+  commitContact,
+  contactChangeOps,
+  contactChanges,
+  contactCreatedEvents,
+  maxTransactionItems,
+} from '../contacts/contacts.service';
+import {
+  customFieldValueFromText,
+  loadCustomFieldDefinitions,
+  validateCustomFieldValues,
+  type CustomFieldValue,
+} from '../custom-fields/custom-field-values';
+import type { CustomField } from '../custom-fields/custom-fields.schemas';
+import { isManager, type CallerContext } from '../shared/context';
+import type { CoreDeps } from '../shared/deps';
+import { DomainError, LostRace } from '../shared/errors';
+import { retryLostRaces } from '../shared/retry';
+import { isSystemTag, maxTagNameLength, maxTagsPerContact, tagDisplay, tagKey, tagName } from '../tags/tag-names';
+import { ensureTags } from '../tags/tag-record';
+import type { UserItem } from '../users/users.service';
+import {
+  importableTextFields,
+  type ImportCandidate,
+  type ImportableTextField,
+  type NormalisedRow,
+  type RejectCode,
+  type RowRejection,
+} from './import-row';
+import type { ImportRowOutcome } from './import-row.entity';
+import type { ImportCounts, ImportWriteOptions } from './import-writer.schemas';
+
+/*
+ * The import writer: turns the normalised rows of a chunk of an import file into contacts, exactly
+ * once, and records every row's outcome.
+ *
+ * Dedupe is sequential, in file order: a row's channel values are looked up among the contacts that
+ * hold them (the channel guards, one consistent BatchGetItem for the chunk) and among those the rows
+ * before it created or changed; a row reaching one contact joins it, a row reaching none creates one.
+ * So rows are one contact transitively along the file (r1 {a}, r2 {a, b}, r3 {b, c} are one), and
+ * whether a chunk holds 1, 7 or all rows changes nothing in the result: a chunk starts from what the
+ * chunks before it wrote. A row reaching two different contacts is rejected `channel_conflict`
+ * (r1 {a}, r2 {b}, r3 {a, b}: r3 would join two people; merging contacts is a decision for a user).
+ *
+ * Exactness: each row's outcome is an item (import-row.entity.ts). Rows that changed a contact have
+ * theirs in the contact's transaction; the others are put after every transaction of the chunk
+ * succeeded. A chunk first reads its rows' outcomes and redoes none: after a crash, a redelivered
+ * message or a lost race (another chunk, or a user, claimed a value first: the transaction fails
+ * on the guard and the chunk is read and applied again) the counts are still those of one run.
+ */
+
+export interface ImportJobRef {
+  workspaceId: string;
+  jobId: string;
+}
+
+export interface ImportWriteJob extends ImportJobRef {
+  /** The job's creator: the import writes with their rights, and the events name them. */
+  caller: CallerContext;
+  options: ImportWriteOptions;
+}
+
+/** The counts of one chunk: they add up to `rowsRead` (the chunk's rows). */
+export type ChunkOutcome = ImportCounts;
+
+export interface WriteChunkOptions {
+  /** Contact transactions in flight at once (default 16). */
+  concurrency?: number;
+  /**
+   * Test seam: awaited before each contact transaction of a run (0, 1, ...). What it throws stops the
+   * chunk there (a crash); what it writes meanwhile is a concurrent writer.
+   */
+  beforeTransaction?: (index: number) => void | Promise<void>;
+}
+
+/** Import rows' outcomes are kept this long: the job may be resumed or redelivered meanwhile. */
+const rowOutcomeTtlSeconds = 30 * 24 * 60 * 60;
+/** The raw record kept with an error: each field, and all of them, cut to these lengths. */
+const maxRawFieldLength = 2_000;
+const maxRawLength = 80_000;
+
+export const emptyImportCounts = (): ImportCounts => ({
+  rowsRead: 0,
+  blank: 0,
+  rejected: 0,
+  rejectedByCode: {},
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  skipped: 0,
+  merged: 0,
+});
+
+/** A job's total with one more chunk's counts added (neither argument is changed). */
+export function addImportCounts(total: ImportCounts, chunk: ImportCounts): ImportCounts {
+  const rejectedByCode = { ...total.rejectedByCode };
+  for (const [code, count] of Object.entries(chunk.rejectedByCode) as [RejectCode, number][]) {
+    rejectedByCode[code] = (rejectedByCode[code] ?? 0) + count;
+  }
+  return {
+    rowsRead: total.rowsRead + chunk.rowsRead,
+    blank: total.blank + chunk.blank,
+    rejected: total.rejected + chunk.rejected,
+    rejectedByCode,
+    created: total.created + chunk.created,
+    updated: total.updated + chunk.updated,
+    unchanged: total.unchanged + chunk.unchanged,
+    skipped: total.skipped + chunk.skipped,
+    merged: total.merged + chunk.merged,
+  };
+}
+
+/** What became of one row. */
+export type RowDecision =
+  | { row: number; outcome: ImportRowOutcome; contactId?: string }
+  | { row: number; rejection: RowRejection };
+
+/** Counts decisions into `counts` (mutated). */
+export function countDecision(counts: ImportCounts, decision: { outcome: ImportRowOutcome } | { code: RejectCode }) {
+  counts.rowsRead += 1;
+  if ('code' in decision) {
+    counts.rejected += 1;
+    counts.rejectedByCode[decision.code] = (counts.rejectedByCode[decision.code] ?? 0) + 1;
+  } else {
+    counts[decision.outcome] += 1;
+  }
+}
+
+/**
+ * Writes one chunk of an import job's rows (any rows of the file, in any chunking; each row number
+ * once) and returns their counts. Run again with the same rows (a redelivered message, a resumed
+ * job, a crash part-way), it writes only what the earlier run did not and returns the same counts.
+ * Two chunks of one job may run at once: one contact per channel value still holds, and the counts
+ * are those of some sequential order of the rows.
+ */
+export async function writeImportChunk(
+  deps: CoreDeps,
+  job: ImportWriteJob,
+  rows: readonly NormalisedRow[],
+  options: WriteChunkOptions = {},
+): Promise<ChunkOutcome> {
+  const sorted = [...rows].sort((a, b) => rowNumber(a) - rowNumber(b));
+  sorted.forEach((row, index) => {
+    if (index > 0 && rowNumber(row) === rowNumber(sorted[index - 1]!)) {
+      throw new Error(`Row ${rowNumber(row)} is given twice in one chunk`);
+    }
+  });
+  if (sorted.length === 0) return emptyImportCounts();
+  // A lost race (a guard or version condition, a marker written meanwhile) is a ChunkRaced: the chunk
+  // is read again (markers first) and what is left applied on top of the change that won.
+  return retryLostRaces(() => runChunk(deps, job, sorted, options));
+}
+
+const rowNumber = (row: NormalisedRow) =>
+  row.kind === 'blank' ? row.position.row : row.kind === 'candidate' ? row.candidate.row : row.rejection.row;
+
+class ChunkRaced extends LostRace {
+  constructor() {
+    super('Contacts this import chunk writes');
+  }
+}
+
+async function runChunk(
+  deps: CoreDeps,
+  job: ImportWriteJob,
+  rows: NormalisedRow[],
+  options: WriteChunkOptions,
+): Promise<ChunkOutcome> {
+  const counts = emptyImportCounts();
+  const done = await readDoneRows(deps, job, rowNumber(rows[0]!), rowNumber(rows[rows.length - 1]!));
+  const pending: NormalisedRow[] = [];
+  for (const row of rows) {
+    const previous = done.get(rowNumber(row));
+    if (previous) countDecision(counts, previous);
+    else pending.push(row);
+  }
+  if (pending.length === 0) return counts;
+
+  const decisions: RowDecision[] = [];
+  const candidates: ImportCandidate[] = [];
+  for (const row of pending) {
+    if (row.kind === 'blank') decisions.push({ row: row.position.row, outcome: 'blank' });
+    else if (row.kind === 'rejected') decisions.push({ row: row.rejection.row, rejection: row.rejection });
+    else candidates.push(row.candidate);
+  }
+  const now = deps.clock.nowIso();
+  const context = await loadContext(deps, job, candidates);
+  const simulation = new Simulation(deps, job, context, now);
+  for (const candidate of candidates) decisions.push(simulation.apply(candidate));
+
+  const { transactions, inTransactions } = simulation.plan();
+  await commitTransactions(deps, job, transactions, options);
+  // Every contact change of the chunk is in: the rows that changed nothing can say so now.
+  await putRowOutcomes(
+    deps,
+    job,
+    decisions.filter((decision) => !inTransactions.has(decision.row)),
+  );
+  for (const decision of decisions) {
+    countDecision(counts, 'rejection' in decision ? { code: decision.rejection.code } : decision);
+  }
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** The outcomes already recorded for rows first..last: two consistent Queries of the job's partition. */
+async function readDoneRows(deps: CoreDeps, job: ImportJobRef, first: number, last: number) {
+  const key = { workspaceId: job.workspaceId, jobId: job.jobId };
+  const [outcomes, errors] = await Promise.all([
+    deps.db.entities.importRow.query
+      .byRow(key)
+      .between({ row: first }, { row: last })
+      .go({ pages: 'all', consistent: true }),
+    deps.db.entities.importError.query
+      .byRow(key)
+      .between({ row: first }, { row: last })
+      .go({ pages: 'all', consistent: true, attributes: ['row', 'code'] }),
+  ]);
+  const done = new Map<number, { outcome: ImportRowOutcome } | { code: RejectCode }>();
+  for (const item of outcomes.data) done.set(item.row, { outcome: item.outcome });
+  for (const item of errors.data) done.set(item.row!, { code: item.code! });
+  return done;
+}
+
+interface ChunkContext {
+  usersById: Map<string, UserItem>;
+  usersByEmail: Map<string, UserItem>;
+  definitions: Map<string, CustomField>;
+  /** Tag key → the tag to write (a tag being renamed resolves to its new name), or why not. */
+  tags: Map<string, { name: string; key: string } | { problem: string }>;
+  /** `<kind>|<normalized>` → the contact holding the value. */
+  holders: Map<string, string>;
+  contacts: Map<string, ContactItem>;
+  links: Map<string, CompanyLink | undefined>;
+}
+
+const channelKey = (channel: Pick<ChannelItem, 'kind' | 'normalized'>) => `${channel.kind}|${channel.normalized}`;
+
+/** Rounds of re-asking for what a batch read or write left unprocessed. */
+const maxBatchRounds = 8;
+
+async function batchGetAll<K, T>(
+  keys: K[],
+  get: (keys: K[]) => Promise<{ data: T[]; unprocessed: unknown[] }>,
+): Promise<T[]> {
+  const found: T[] = [];
+  let pending = keys;
+  for (let round = 0; pending.length > 0; round += 1) {
+    if (round === maxBatchRounds) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+    if (round > 0) await sleep(25 * 2 ** round);
+    const { data, unprocessed } = await get(pending);
+    found.push(...data);
+    pending = unprocessed as K[];
+  }
+  return found;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What the chunk's rows need of the table, read once: the workspace's users (one Query) and contact
+ * custom fields (one Query), the tags (created in the library on first use), the guards of every
+ * channel value (consistent BatchGetItem, 100 a request), the contacts holding them (the same), and
+ * the companies of the email domains (company-links.ts).
+ */
+async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: ImportCandidate[]): Promise<ChunkContext> {
+  const { workspaceId } = job;
+  const valueKeys = new Map<string, { kind: ChannelItem['kind']; value: string }>();
+  const domains = new Set<string>();
+  const tagNames = new Map<string, string>();
+  const addTag = (name: string) => {
+    const display = tagDisplay(name);
+    // Only valid names reach the library: the rows with others are rejected.
+    if (tagName.safeParse(display).success && !tagNames.has(tagKey(display))) tagNames.set(tagKey(display), display);
+  };
+  job.options.tags.forEach(addTag);
+  for (const candidate of candidates) {
+    for (const channel of candidate.channels) {
+      valueKeys.set(`${channel.kind}|${channel.value}`, channel);
+      if (channel.kind === 'email' && channel.value.includes('@')) domains.add(emailDomain(channel.value));
+    }
+    // A row with too many tags is rejected: its tags need no library entries.
+    if (new Set([...candidate.tags, ...job.options.tags].map(tagKey)).size <= maxTagsPerContact) {
+      candidate.tags.forEach(addTag);
+    }
+  }
+  const [users, definitions, tags, guards] = await Promise.all([
+    deps.db.entities.user.query.byId({ workspaceId }).go({ pages: 'all' }),
+    loadCustomFieldDefinitions(deps, workspaceId, 'contact'),
+    resolveTags(deps, job.caller, tagNames),
+    batchGetAll(
+      [...valueKeys.values()].map(({ kind, value }) => ({ workspaceId, scope: channelScope(kind), value })),
+      (keys) => deps.db.entities.uniqueGuard.get(keys).go({ consistent: true }),
+    ),
+  ]);
+  const holders = new Map<string, string>();
+  for (const guard of guards) holders.set(`${guard.scope.slice('channel:'.length)}|${guard.value}`, guard.ownerId);
+  const contactIds = [...new Set(holders.values())];
+  const contacts = new Map<string, ContactItem>();
+  const found = await batchGetAll(
+    contactIds.map((contactId) => ({ workspaceId, contactId })),
+    (keys) => deps.db.entities.contact.get(keys).go({ consistent: true }),
+  );
+  for (const item of found as ContactItem[]) {
+    // Read between a merge's guard move and its archive: read again, the guards now name the target.
+    if (item.mergedInto) throw new ChunkRaced();
+    contacts.set(item.contactId, item);
+    const primaryEmail = item.channels.find((channel) => channel.kind === 'email' && channel.primary);
+    if (primaryEmail) domains.add(emailDomain(primaryEmail.normalized));
+  }
+  if (contacts.size !== contactIds.length) throw new ChunkRaced(); // a guard without its contact: mid-write
+  const active = (users.data as UserItem[]).filter((user) => user.status === 'active');
+  return {
+    usersById: new Map(active.map((user) => [user.userId, user])),
+    usersByEmail: new Map(active.map((user) => [user.email.trim().toLowerCase(), user])),
+    definitions: new Map(definitions.map((definition) => [definition.key, definition])),
+    tags,
+    holders,
+    contacts,
+    links: await companyLinksByDomain(deps, workspaceId, domains),
+  };
+}
+
+/**
+ * The library entry of each tag (created on first use, as tagging a contact does), one tag at a time
+ * so that each name maps to its own result: a tag being renamed resolves to its new name, one being
+ * deleted cannot be added.
+ */
+async function resolveTags(deps: CoreDeps, caller: CallerContext, names: Map<string, string>) {
+  const resolved = new Map<string, { name: string; key: string } | { problem: string }>();
+  const entries = [...names].filter(([key]) => isManager(caller) || !isSystemTag(key));
+  await forEachLimited(entries, 8, async ([key, name]) => {
+    try {
+      const [tag] = await ensureTags(deps, caller, [name]);
+      resolved.set(key, tag!);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'tag_deleting') throw error;
+      resolved.set(key, { problem: error.message });
+    }
+  });
+  return resolved;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying the rows, in memory
+
+/** A row's values, checked and resolved, before they meet a contact. */
+interface RowPlan {
+  candidate: ImportCandidate;
+  channels: ChannelItem[];
+  tags: { name: string; key: string }[];
+  ownerId?: string;
+  /** Custom field values read from their text (validation follows, once create or update is known). */
+  customFields: Record<string, unknown>;
+}
+
+/** One row applied to a contact: the state after it. */
+interface Step {
+  row: number;
+  outcome: ImportRowOutcome;
+  changed: boolean;
+  state: ContactItem;
+}
+
+/** A contact the chunk reaches: as read (none when the chunk creates it), as the rows leave it. */
+interface Working {
+  contactId: string;
+  persisted?: ContactItem;
+  state: ContactItem;
+  /** Created by this job (in this chunk or an earlier one): the rows reaching it count as merged. */
+  ownJob: boolean;
+  steps: Step[];
+}
+
+/** One transaction: a contact from `before` to `after`, with the outcomes of the rows it carries. */
+interface PlannedTransaction {
+  before?: ContactItem;
+  after: ContactItem;
+  rows: { row: number; outcome: ImportRowOutcome }[];
+}
+
+/** Column headers named in errors (the canonical import template's). */
+const fieldColumns: Record<ImportableTextField | 'name', string> = {
+  name: 'Name',
+  jobTitle: 'Job Title',
+  role: 'Role',
+  segment: 'Segment',
+  city: 'City',
+  state: 'State',
+  country: 'Country',
+  companyName: 'Company',
+};
+/** The contact API's limits on these fields (contacts.schemas.ts). */
+const fieldLimits: Record<ImportableTextField | 'name', number> = {
+  name: 200,
+  jobTitle: 200,
+  role: 200,
+  segment: 200,
+  city: 200,
+  state: 200,
+  country: 100,
+  companyName: 200,
+};
+
+class Rejected extends Error {
+  constructor(
+    readonly code: RejectCode,
+    message: string,
+    readonly column?: string,
+  ) {
+    super(message);
+  }
+}
+
+class Simulation {
+  private readonly working = new Map<string, Working>();
+  private readonly holders: Map<string, string>;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly job: ImportWriteJob,
+    private readonly context: ChunkContext,
+    private readonly now: string,
+  ) {
+    this.holders = new Map(context.holders);
+  }
+
+  /** Decides one row (in file order) and applies it to the contacts in memory. */
+  apply(candidate: ImportCandidate): RowDecision {
+    try {
+      return this.applyPlan(this.prepare(candidate));
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error;
+      return {
+        row: candidate.row,
+        rejection: {
+          row: candidate.row,
+          line: candidate.line,
+          code: error.code,
+          ...(error.column ? { column: error.column } : {}),
+          message: error.message,
+          raw: candidate.raw,
+        },
+      };
+    }
+  }
+
+  /** The checks that need no contact: lengths, channels, tags, owner; custom field values read. */
+  private prepare(candidate: ImportCandidate): RowPlan {
+    const { caller, options } = this.job;
+    if (candidate.name.length > fieldLimits.name) {
+      throw new Rejected('too_long', `A name has at most ${fieldLimits.name} characters`, fieldColumns.name);
+    }
+    for (const field of importableTextFields) {
+      const value = candidate.fields[field];
+      if (value !== undefined && value.length > fieldLimits[field]) {
+        throw new Rejected('too_long', `At most ${fieldLimits[field]} characters`, fieldColumns[field]);
+      }
+    }
+    const channels = this.buildRowChannels(candidate);
+
+    const tagKeys = new Set([...candidate.tags, ...options.tags].map(tagKey).filter((key) => key !== ''));
+    if (tagKeys.size > maxTagsPerContact) {
+      throw new Rejected('too_many_tags', `A contact has at most ${maxTagsPerContact} tags: this row gives ${tagKeys.size}`, 'Tags');
+    }
+    const tags = new Map<string, { name: string; key: string }>();
+    for (const name of [...candidate.tags, ...options.tags]) {
+      const display = tagDisplay(name);
+      if (display === '') continue;
+      const parsed = tagName.safeParse(display);
+      if (!parsed.success) {
+        if (display.length > maxTagNameLength) {
+          throw new Rejected('too_long', `A tag has at most ${maxTagNameLength} characters: "${display.slice(0, 60)}…"`, 'Tags');
+        }
+        throw new Rejected('invalid_tag', `"${display}" is not a valid tag name: ${parsed.error.issues[0]?.message}`, 'Tags');
+      }
+      if (isSystemTag(display) && !isManager(caller)) {
+        throw new Rejected('not_permitted', `Only an owner or admin can set the system tag "${display}"`, 'Tags');
+      }
+      const resolved = this.context.tags.get(tagKey(display));
+      if (!resolved) throw new Error(`Tag "${display}" was not resolved`);
+      if ('problem' in resolved) throw new Rejected('invalid_tag', resolved.problem, 'Tags');
+      if (!tags.has(resolved.key)) tags.set(resolved.key, resolved);
+    }
+
+    let ownerId: string | undefined;
+    const named = candidate.owner?.trim();
+    if (options.ownerId === null) ownerId = undefined;
+    else if (named) {
+      const user = this.context.usersById.get(named) ?? this.context.usersByEmail.get(named.toLowerCase());
+      if (!user) throw new Rejected('unknown_owner', `No active user of the workspace is "${named}"`, 'Owner');
+      ownerId = user.userId;
+    } else if (options.ownerId) {
+      if (!this.context.usersById.has(options.ownerId)) {
+        throw new Rejected('unknown_owner', `The import's owner ${options.ownerId} is no longer an active user of the workspace`);
+      }
+      ownerId = options.ownerId;
+    }
+    if (ownerId && !isManager(caller) && ownerId !== caller.userId) {
+      throw new Rejected('not_permitted', 'A member can only make themselves the owner', 'Owner');
+    }
+
+    const customFields: Record<string, unknown> = {};
+    for (const [key, text] of Object.entries(candidate.customFields)) {
+      if (text.trim() === '') continue;
+      const definition = this.context.definitions.get(key);
+      customFields[key] = definition ? customFieldValueFromText(definition, text) : text;
+    }
+    return { candidate, channels, tags: [...tags.values()], ...(ownerId ? { ownerId } : {}), customFields };
+  }
+
+  private buildRowChannels(candidate: ImportCandidate): ChannelItem[] {
+    const seen = new Set<string>();
+    const inputs = candidate.channels.filter((channel) => {
+      const key = `${channel.kind}|${channel.value}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (!inputs.some((channel) => channel.kind === 'email' || channel.kind === 'phone')) {
+      throw new Rejected('no_channel', 'The row has no valid email address or phone number');
+    }
+    try {
+      return buildChannels(this.deps, inputs, undefined, []);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      if (error.code === 'limit_exceeded') throw new Rejected('too_many_channels', error.message);
+      const issue = error.details.fields?.[0];
+      const code: RejectCode =
+        issue?.code === 'invalid_email' ? 'invalid_email' : issue?.code === 'invalid_phone' || issue?.code === 'invalid_whatsapp' ? 'invalid_phone' : 'malformed_record';
+      throw new Rejected(code, issue?.message ?? error.message);
+    }
+  }
+
+  private applyPlan(plan: RowPlan): RowDecision {
+    const { candidate } = plan;
+    const reached = [...new Set(plan.channels.flatMap((channel) => this.holders.get(channelKey(channel)) ?? []))];
+    if (reached.length > 1) {
+      const owners = plan.channels
+        .filter((channel) => this.holders.has(channelKey(channel)))
+        .map((channel) => `${channel.normalized} (${this.holders.get(channelKey(channel))})`);
+      throw new Rejected(
+        'channel_conflict',
+        `The row's values belong to ${reached.length} different contacts: ${owners.join(', ')}. Merge those contacts, or split the row`,
+      );
+    }
+    if (reached.length === 0) return this.create(plan);
+
+    const working = this.workingOf(reached[0]!);
+    if (!working.ownJob) {
+      if (this.job.options.mode === 'skip_existing') {
+        working.steps.push({ row: candidate.row, outcome: 'skipped', changed: false, state: working.state });
+        return { row: candidate.row, outcome: 'skipped', contactId: working.contactId };
+      }
+      if (this.job.options.mode === 'create_only') {
+        throw new Rejected(
+          'already_exists',
+          `This row's contact already exists (${working.contactId}): the import creates new contacts only`,
+        );
+      }
+    }
+    if (working.persisted) {
+      try {
+        assertCanWrite(this.job.caller, working.state);
+      } catch {
+        throw new Rejected(
+          'not_permitted',
+          `This row's contact (${working.contactId}) is claimed by another user: only they, an owner or an admin can change it`,
+        );
+      }
+    }
+    const customFields = this.validateCustomFields(plan.customFields, 'update');
+    const overwrite = !working.ownJob && this.job.options.overwrite;
+    let next = this.applyRow(working.state, plan, customFields, overwrite);
+    const changed = fingerprint(next) !== fingerprint(working.state);
+    if (!changed) next = working.state;
+    else {
+      if (next.channels.length > maxChannelsPerContact) {
+        throw new Rejected(
+          'too_many_channels',
+          `A contact has at most ${maxChannelsPerContact} channels: ${working.contactId} has ${working.state.channels.length} and this row adds ${next.channels.length - working.state.channels.length}`,
+        );
+      }
+      if ((next.tags?.length ?? 0) > maxTagsPerContact) {
+        throw new Rejected(
+          'too_many_tags',
+          `A contact has at most ${maxTagsPerContact} tags: ${working.contactId} has ${working.state.tags?.length ?? 0} and this row adds ${(next.tags?.length ?? 0) - (working.state.tags?.length ?? 0)}`,
+          'Tags',
+        );
+      }
+      this.assertFits(working.state, next);
+    }
+    const outcome: ImportRowOutcome = working.ownJob ? 'merged' : changed ? 'updated' : 'unchanged';
+    for (const channel of next.channels) this.holders.set(channelKey(channel), working.contactId);
+    working.steps.push({ row: candidate.row, outcome, changed, state: next });
+    working.state = next;
+    return { row: candidate.row, outcome, contactId: working.contactId };
+  }
+
+  private create(plan: RowPlan): RowDecision {
+    const { candidate } = plan;
+    const { caller, workspaceId, jobId } = this.job;
+    const customFields = this.validateCustomFields(plan.customFields, 'create');
+    const item: ContactItem = {
+      workspaceId,
+      contactId: this.deps.newId('ct'),
+      name: candidate.name,
+      status: 'active',
+      suppressed: false,
+      channels: plan.channels,
+      tags: plan.tags.map((tag) => tag.name),
+      customFields,
+      createdBy: caller.userId,
+      importJobId: jobId,
+      version: 1,
+      createdAt: this.now,
+      updatedAt: this.now,
+      ...(plan.ownerId ? { ownerId: plan.ownerId } : {}),
+    };
+    for (const field of importableTextFields) {
+      const value = candidate.fields[field];
+      if (value) item[field] = value;
+    }
+    // As createContact: the company holding the primary email's domain (companyName follows it).
+    const link = this.linkFor(item.channels);
+    if (link) Object.assign(item, link);
+    item.searchTokens = tokensOf(item);
+    this.assertFits(undefined, item);
+    for (const channel of item.channels) this.holders.set(channelKey(channel), item.contactId);
+    this.working.set(item.contactId, {
+      contactId: item.contactId,
+      state: item,
+      ownJob: true,
+      steps: [{ row: candidate.row, outcome: 'created', changed: true, state: item }],
+    });
+    return { row: candidate.row, outcome: 'created', contactId: item.contactId };
+  }
+
+  /**
+   * The row's values added to a contact: channels it lacks (the first of a kind it has none of
+   * becomes primary), empty fields filled (`overwrite`: the row's replace them), tags and custom
+   * fields it lacks, the owner when it has none. A name made from a channel value counts as empty.
+   */
+  private applyRow(
+    state: ContactItem,
+    plan: RowPlan,
+    customFields: Record<string, CustomFieldValue>,
+    overwrite: boolean,
+  ): ContactItem {
+    const { candidate } = plan;
+    const next: ContactItem = {
+      ...state,
+      channels: [...state.channels],
+      tags: [...(state.tags ?? [])],
+      customFields: { ...(state.customFields ?? {}) },
+    };
+    if (candidate.named && candidate.name !== state.name && (overwrite || isDerivedName(state))) {
+      next.name = candidate.name;
+    }
+    for (const field of importableTextFields) {
+      const value = candidate.fields[field];
+      if (!value) continue;
+      if (field === 'companyName' && next.companyId) continue; // a linked company names it
+      if (next[field] === undefined || (overwrite && next[field] !== value)) next[field] = value;
+    }
+    const present = new Set(next.channels.map(channelKey));
+    const added = plan.channels.filter((channel) => !present.has(channelKey(channel)));
+    for (const channel of added) {
+      const hasPrimary = next.channels.some((existing) => existing.kind === channel.kind && existing.primary);
+      next.channels.push({ ...channel, primary: !hasPrimary });
+    }
+    const tagKeys = new Set(next.tags!.map(tagKey));
+    for (const tag of plan.tags) {
+      if (tagKeys.has(tag.key)) continue;
+      tagKeys.add(tag.key);
+      next.tags!.push(tag.name);
+    }
+    for (const [key, value] of Object.entries(customFields)) {
+      if (value === null) continue;
+      if (next.customFields![key] === undefined || (overwrite && next.customFields![key] !== value)) {
+        next.customFields![key] = value;
+      }
+    }
+    if (plan.ownerId && plan.ownerId !== next.ownerId && (!next.ownerId || overwrite)) next.ownerId = plan.ownerId;
+    if (added.length > 0 && !next.companyId) {
+      const link = this.linkFor(next.channels);
+      if (link) Object.assign(next, link);
+    }
+    next.updatedAt = this.now;
+    next.searchTokens = tokensOf(next);
+    return next;
+  }
+
+  private linkFor(channels: ChannelItem[]): CompanyLink | undefined {
+    const domain = autoMatchDomain(channels);
+    return domain ? this.context.links.get(domain) : undefined;
+  }
+
+  private validateCustomFields(values: Record<string, unknown>, mode: 'create' | 'update') {
+    try {
+      return validateCustomFieldValues([...this.context.definitions.values()], values, mode);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const issue = error.details.fields?.[0];
+      const key = issue?.field.replace(/^body\.customFields\.?/, '');
+      throw new Rejected('invalid_custom_field', issue?.message ?? error.message, key ? `Custom: ${key}` : undefined);
+    }
+  }
+
+  /** One row's change must fit one transaction with its outcome (DynamoDB's 100 items). */
+  private assertFits(before: ContactItem | undefined, after: ContactItem) {
+    const size = transactionSize(before, after) + 1;
+    if (size > maxTransactionItems) {
+      throw new Rejected(
+        'too_many_tags',
+        `This row would change the contact with ${size} items at once, more than the ${maxTransactionItems} one transaction allows: give it fewer tags or channels`,
+        'Tags',
+      );
+    }
+  }
+
+  private workingOf(contactId: string): Working {
+    let working = this.working.get(contactId);
+    if (!working) {
+      const persisted = this.context.contacts.get(contactId);
+      if (!persisted) throw new Error(`Contact ${contactId} was not read`);
+      working = {
+        contactId,
+        persisted,
+        state: persisted,
+        ownJob: persisted.importJobId === this.job.jobId,
+        steps: [],
+      };
+      this.working.set(contactId, working);
+    }
+    return working;
+  }
+
+  /**
+   * The transactions that write the chunk's contact changes: one per contact, split where the
+   * next row's change would take it past 100 items (each part conditional on the one before). A row
+   * that changed its contact has its outcome in that transaction: run again after a crash, it must
+   * not find its own change and call itself unchanged. The rows that changed nothing are not in one.
+   */
+  plan(): { transactions: PlannedTransaction[][]; inTransactions: Set<number> } {
+    const transactions: PlannedTransaction[][] = [];
+    const inTransactions = new Set<number>();
+    for (const working of this.working.values()) {
+      const parts: { before?: ContactItem; after: ContactItem; rows: Step[] }[] = [];
+      let base = working.persisted;
+      let last = working.persisted;
+      let rows: Step[] = [];
+      for (const step of working.steps) {
+        if (!step.changed) continue;
+        if (rows.length > 0 && transactionSize(base, step.state) + rows.length + 1 > maxTransactionItems) {
+          parts.push({ before: base, after: last!, rows });
+          base = last;
+          rows = [];
+        }
+        rows.push(step);
+        last = step.state;
+      }
+      if (rows.length > 0) parts.push({ before: base, after: last!, rows });
+      if (parts.length === 0) continue;
+      // Versions: each part is conditional on the one written before it.
+      let previous = working.persisted;
+      const planned = parts.map((part) => {
+        const after: ContactItem = {
+          ...part.after,
+          version: (previous?.version ?? 0) + 1,
+          ...(previous ? {} : { createdAt: this.now }),
+          updatedAt: this.now,
+        };
+        const transaction = { before: previous, after, rows: part.rows.map(({ row, outcome }) => ({ row, outcome })) };
+        previous = after;
+        return transaction;
+      });
+      for (const transaction of planned) for (const { row } of transaction.rows) inTransactions.add(row);
+      transactions.push(planned);
+    }
+    return { transactions, inTransactions };
+  }
+}
+
+/** The contact as far as an import can change it: equal fingerprints, nothing to write. */
+const fingerprint = (item: ContactItem) =>
+  JSON.stringify([
+    item.name,
+    ...importableTextFields.map((field) => item[field] ?? null),
+    item.channels.map((channel) => `${channelKey(channel)}|${channel.primary}`),
+    item.tags ?? [],
+    item.customFields ?? {},
+    item.ownerId ?? null,
+    item.companyId ?? null,
+  ]);
+
+/** A name the reader made from a channel value (the row had none): a named row may replace it. */
+const isDerivedName = (item: ContactItem) => {
+  const name = item.name.trim().toLowerCase();
+  return item.channels.some((channel) => channel.normalized.toLowerCase() === name || channel.value.trim().toLowerCase() === name);
+};
+
+/** The items of a contact change's transaction without the rows' outcomes. */
+function transactionSize(before: ContactItem | undefined, after: ContactItem): number {
+  return contactChangeOps(before, after, []).ops.length + eventsOf(before, after).length;
+}
+
+/** The events of a contact change, as what to build: created (+ owner claimed), updated, owner claimed, tags added. */
+function eventsOf(before: ContactItem | undefined, after: ContactItem): ('created' | 'updated' | 'owner' | string)[] {
+  const beforeTags = new Set((before?.tags ?? []).map(tagKey));
+  const tagsAdded = (after.tags ?? []).filter((tag) => !beforeTags.has(tagKey(tag))).map((tag) => `tag:${tag}`);
+  if (!before) return ['created', ...(after.ownerId ? ['owner'] : []), ...tagsAdded];
+  return [
+    ...(Object.keys(contactChanges(before, after)).length > 0 ? ['updated'] : []),
+    ...(after.ownerId && after.ownerId !== before.ownerId ? ['owner'] : []),
+    ...tagsAdded,
+  ];
+}
+
+/** The events a planned transaction appends: what createContact, updateContact, addTags and claims append. */
+function buildEvents(deps: CoreDeps, job: ImportWriteJob, before: ContactItem | undefined, after: ContactItem): EventRecord[] {
+  const { caller, jobId } = job;
+  const ref = { type: 'contact' as const, id: after.contactId };
+  const tagEvents = eventsOf(before, after)
+    .filter((event) => event.startsWith('tag:'))
+    .map((event) => {
+      const tag = event.slice('tag:'.length);
+      return newEvent(deps, caller, 'tag.added', ref, { tag, system: isSystemTag(tag) });
+    });
+  if (!before) return [...contactCreatedEvents(deps, caller, after, jobId), ...tagEvents];
+  const events: EventRecord[] = [];
+  const changes = contactChanges(before, after);
+  if (Object.keys(changes).length > 0) events.push(newEvent(deps, caller, 'contact.updated', ref, { changes, jobId }));
+  if (after.ownerId && after.ownerId !== before.ownerId) {
+    events.push(
+      newEvent(deps, caller, 'owner.claimed', ref, {
+        ownerId: after.ownerId,
+        previousOwnerId: before.ownerId ?? null,
+        assignedBy: after.ownerId === caller.userId ? null : caller.userId,
+      }),
+    );
+  }
+  return [...events, ...tagEvents];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+const isRace = (error: unknown) =>
+  error instanceof LostRace || (error instanceof DomainError && error.code === 'channel_taken');
+
+/**
+ * Commits the planned transactions, `concurrency` contacts at a time (a contact's parts in order).
+ * A lost race does not stop the others (their rows are then done); once all settled, it makes the
+ * chunk run again. Any other failure stops starting new ones and is thrown once the others settled.
+ */
+async function commitTransactions(
+  deps: CoreDeps,
+  job: ImportWriteJob,
+  transactions: PlannedTransaction[][],
+  options: WriteChunkOptions,
+): Promise<void> {
+  let raced = false;
+  let failed: { error: unknown } | undefined;
+  let started = 0;
+  const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + rowOutcomeTtlSeconds;
+  await forEachLimited(transactions, options.concurrency ?? 16, async (parts) => {
+    for (const { before, after, rows } of parts) {
+      if (failed) return;
+      try {
+        await options.beforeTransaction?.(started++);
+        const outcomes = rows.map<ContactOp>(
+          ({ row, outcome }) =>
+            (tx) =>
+              tx.importRow
+                .create({ workspaceId: job.workspaceId, jobId: job.jobId, row, outcome, contactId: after.contactId, expiresAt })
+                .commit(),
+        );
+        await commitContact(deps, job.caller, before, after, buildEvents(deps, job, before, after), { extraOps: outcomes });
+      } catch (error) {
+        if (isRace(error)) raced = true;
+        else failed ??= { error };
+        return; // the contact's later parts are conditional on this one
+      }
+    }
+  });
+  if (failed) throw failed.error;
+  if (raced) throw new ChunkRaced();
+}
+
+/** Puts the outcomes of rows that changed no contact: BatchWriteItem, 25 a request, 8 requests at once. */
+async function putRowOutcomes(deps: CoreDeps, job: ImportWriteJob, decisions: RowDecision[]): Promise<void> {
+  const key = { workspaceId: job.workspaceId, jobId: job.jobId };
+  const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + rowOutcomeTtlSeconds;
+  const outcomes = decisions.flatMap((decision) =>
+    'outcome' in decision
+      ? [{ ...key, row: decision.row, outcome: decision.outcome, expiresAt, ...(decision.contactId ? { contactId: decision.contactId } : {}) }]
+      : [],
+  );
+  const errors = decisions.flatMap((decision) => ('rejection' in decision ? [errorItem(key, decision.rejection)] : []));
+  await Promise.all([
+    putAll(outcomes, (items) => deps.db.entities.importRow.put(items).go({ concurrent: 8 })),
+    putAll(errors, (items) => deps.db.entities.importError.put(items).go({ concurrent: 8 })),
+  ]);
+}
+
+function errorItem(key: ImportJobRef, rejection: RowRejection) {
+  let room = maxRawLength;
+  const raw = rejection.raw.map((field) => {
+    const kept = field.slice(0, Math.max(0, Math.min(maxRawFieldLength, room)));
+    room -= kept.length;
+    return kept;
+  });
+  const rawTruncated = raw.some((field, index) => field.length < rejection.raw[index]!.length);
+  return {
+    ...key,
+    row: rejection.row,
+    line: rejection.line,
+    code: rejection.code,
+    message: rejection.message,
+    raw,
+    ...(rejection.column ? { column: rejection.column } : {}),
+    ...(rawTruncated ? { rawTruncated } : {}),
+  };
+}
+
+/** Puts items, putting again (by row) those the table left unprocessed. */
+async function putAll<T extends { row: number }>(items: T[], put: (items: T[]) => Promise<{ unprocessed: unknown[] }>) {
+  let pending = items;
+  for (let round = 0; pending.length > 0; round += 1) {
+    if (round === maxBatchRounds) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
+    if (round > 0) await sleep(25 * 2 ** round);
+    const { unprocessed } = await put(pending);
+    const left = new Set((unprocessed as { row: number }[]).map((key) => Number(key.row)));
+    pending = pending.filter((item) => left.has(item.row));
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      await work(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
