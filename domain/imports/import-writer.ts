@@ -36,6 +36,7 @@ import {
   type RowRejection,
 } from './import-row';
 import { maxErrorPartsPerRow, type ImportRowOutcome } from './import-row.entity';
+import { importValueLimits } from './row-normaliser';
 import type { ImportCounts, ImportWriteOptions } from './import-writer.schemas';
 
 /*
@@ -130,7 +131,7 @@ interface DroppedEntry {
 
 /** What became of one row. */
 type RowDecision =
-  | { row: number; outcome: ImportRowOutcome; contactId?: string; dropped: DroppedEntry[]; droppedValues: number }
+  | { row: number; outcome: ImportRowOutcome; contactId?: string; droppedValues: number }
   | { row: number; rejection: RowRejection };
 
 /** Counts a row's outcome (or rejection) into `counts` (mutated). */
@@ -167,8 +168,9 @@ function droppedEntries(candidate: ImportCandidate): DroppedEntry[] {
  * Writes one chunk of an import job's rows (any rows of the file, in any chunking; each row number
  * once) and returns their counts. Run again with the same rows (a redelivered message, a resumed
  * job, a crash part-way), it writes only what the earlier run did not and returns the same counts.
- * Two chunks of one job may run at once: one contact per channel value still holds, and the counts
- * are those of some sequential order of the rows.
+ * Two chunks of one job may run at once: one contact per channel value still holds (the guards'
+ * conditions decide; the chunk that lost reads again and folds its rows into what the other wrote),
+ * and the counts still match the rows' recorded outcomes.
  */
 export async function writeImportChunk(
   deps: CoreDeps,
@@ -216,7 +218,7 @@ async function runChunk(
   const decisions: RowDecision[] = [];
   const candidates: ImportCandidate[] = [];
   for (const row of pending) {
-    if (row.kind === 'blank') decisions.push({ row: row.position.row, outcome: 'blank', dropped: [], droppedValues: 0 });
+    if (row.kind === 'blank') decisions.push({ row: row.position.row, outcome: 'blank', droppedValues: 0 });
     else if (row.kind === 'rejected') decisions.push({ row: row.rejection.row, rejection: row.rejection });
     else candidates.push(row.candidate);
   }
@@ -279,6 +281,8 @@ const channelKey = (channel: Pick<ChannelItem, 'kind' | 'normalized'>) => `${cha
 
 /** Rounds of re-asking for what a batch read or write left unprocessed. */
 const maxBatchRounds = 8;
+/** BatchGetItem / BatchWriteItem requests in flight at once (a chunk of 500 rows reads ~10 of guards). */
+const batchConcurrency = 8;
 
 async function batchGetAll<K, T>(
   keys: K[],
@@ -331,7 +335,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
     resolveTags(deps, job.caller, tagNames),
     batchGetAll(
       [...valueKeys.values()].map(({ kind, value }) => ({ workspaceId, scope: channelScope(kind), value })),
-      (keys) => deps.db.entities.uniqueGuard.get(keys).go({ consistent: true }),
+      (keys) => deps.db.entities.uniqueGuard.get(keys).go({ consistent: true, concurrent: batchConcurrency }),
     ),
   ]);
   const holders = new Map<string, string>();
@@ -340,7 +344,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
   const contacts = new Map<string, ContactItem>();
   const found = await batchGetAll(
     contactIds.map((contactId) => ({ workspaceId, contactId })),
-    (keys) => deps.db.entities.contact.get(keys).go({ consistent: true }),
+    (keys) => deps.db.entities.contact.get(keys).go({ consistent: true, concurrent: batchConcurrency }),
   );
   for (const item of found as ContactItem[]) {
     // Read between a merge's guard move and its archive: read again, the guards now name the target.
@@ -438,16 +442,16 @@ const fieldColumns: Record<ImportableTextField | 'name', string> = {
   country: 'Country',
   companyName: 'Company',
 };
-/** The contact API's limits on these fields (contacts.schemas.ts). */
+/** The reader's limits (the contact API's), checked again: the writer takes rows from anywhere. */
 const fieldLimits: Record<ImportableTextField | 'name', number> = {
-  name: 200,
-  jobTitle: 200,
-  role: 200,
-  segment: 200,
-  city: 200,
-  state: 200,
-  country: 100,
-  companyName: 200,
+  name: importValueLimits.name,
+  jobTitle: importValueLimits.text,
+  role: importValueLimits.text,
+  segment: importValueLimits.text,
+  city: importValueLimits.text,
+  state: importValueLimits.text,
+  country: importValueLimits.country,
+  companyName: importValueLimits.text,
 };
 
 class Rejected extends Error {
@@ -477,7 +481,7 @@ class Simulation {
   apply(candidate: ImportCandidate): RowDecision {
     try {
       const applied = this.applyPlan(this.prepare(candidate));
-      return { ...applied, dropped: droppedEntries(candidate), droppedValues: candidate.dropped?.length ?? 0 };
+      return { ...applied, droppedValues: candidate.dropped?.length ?? 0 };
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
       return {
@@ -953,7 +957,7 @@ async function putRowOutcomes(
   const byRow = new Map(candidates.map((candidate) => [candidate.row, candidate]));
   const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + rowOutcomeTtlSeconds;
   const putErrors = (items: ReturnType<typeof errorItem>[]) =>
-    putAll(items, (item) => `${item.row}#${item.part}`, (batch) => deps.db.entities.importError.put(batch).go({ concurrent: 8 }));
+    putAll(items, (item) => `${item.row}#${item.part}`, (batch) => deps.db.entities.importError.put(batch).go({ concurrent: batchConcurrency }));
   await putErrors(
     decisions.flatMap((decision) => {
       const candidate = 'outcome' in decision ? byRow.get(decision.row) : undefined;
@@ -964,7 +968,7 @@ async function putRowOutcomes(
     putAll(
       decisions.flatMap((decision) => ('outcome' in decision ? [outcomeItem(job, decision, expiresAt)] : [])),
       (item) => String(item.row),
-      (batch) => deps.db.entities.importRow.put(batch).go({ concurrent: 8 }),
+      (batch) => deps.db.entities.importRow.put(batch).go({ concurrent: batchConcurrency }),
     ),
     putErrors(decisions.flatMap((decision) => ('rejection' in decision ? [errorItem(job, decision.rejection, 0)] : []))),
   ]);
