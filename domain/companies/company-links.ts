@@ -87,13 +87,13 @@ export async function companyLinksByDomain(
   const holders = new Map<string, string>();
   await batchGetAll(
     wanted.map((value) => ({ workspaceId, scope: companyDomainScope, value })),
-    (keys) => deps.db.entities.uniqueGuard.get(keys).go(),
+    (keys) => deps.db.entities.uniqueGuard.get(keys).go({ concurrent: 8 }),
     (guard) => holders.set(guard.value, guard.ownerId),
   );
   const companies = new Map<string, CompanyItem>();
   await batchGetAll(
     [...new Set(holders.values())].map((companyId) => ({ workspaceId, companyId })),
-    (keys) => deps.db.entities.company.get(keys).go(),
+    (keys) => deps.db.entities.company.get(keys).go({ concurrent: 8 }),
     (company) => companies.set(company.companyId, company as CompanyItem),
   );
   const links = new Map<string, CompanyLink | undefined>();

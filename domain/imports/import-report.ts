@@ -14,6 +14,7 @@ const reportPageSize = 500;
 
 interface StoredError {
   row: number;
+  part: number;
   line: number;
   column?: string;
   code: RejectCode;
@@ -25,14 +26,16 @@ const toRowError = (item: StoredError): ImportRowError => ({
   line: item.line,
   row: item.row,
   column: item.column ?? null,
+  rejected: item.part === 0,
   code: item.code,
   message: item.message,
   raw: item.raw,
 });
 
 /**
- * The rejected rows of an import job in row order, a page at a time (one Query of the job's `ERR#`
- * items). Who may read the job is the caller's concern (the job's routes).
+ * An import job's error report in row order, a page at a time (one Query of the job's `ERR#` items):
+ * the rejected rows, and the values left out of rows that were imported (`rejected: false`). Who may
+ * read the job is the caller's concern (the job's routes).
  */
 export async function listImportErrors(
   deps: CoreDeps,
@@ -49,7 +52,8 @@ export async function listImportErrors(
  * The error report as CSV (RFC 4180, CRLF, UTF-8 with a BOM so spreadsheet apps read accents right),
  * streamed a page of 500 errors at a time: `line,row,column,code,message`, then the record's fields as
  * read. `header`: the file's header row, to head those fields (the report then reads like the file,
- * each row with why it was not imported); without it they are unheaded.
+ * each row with why it was not imported); without it they are unheaded. A value left out of an imported
+ * row is a line too, its message saying so.
  */
 export async function* writeErrorReportCsv(
   deps: CoreDeps,
@@ -85,15 +89,15 @@ export async function tallyImportRows(deps: CoreDeps, job: ImportJobRef): Promis
   do {
     const page: { data: unknown[]; cursor: string | null } = await deps.db.entities.importRow.query
       .byRow(key)
-      .go({ cursor, attributes: ['outcome'] });
-    for (const item of page.data as { outcome: ImportRowOutcome }[]) countDecision(counts, item);
+      .go({ cursor, attributes: ['outcome', 'droppedValues'] });
+    for (const item of page.data as { outcome: ImportRowOutcome; droppedValues?: number }[]) countDecision(counts, item);
     cursor = page.cursor;
   } while (cursor);
   do {
     const page: { data: unknown[]; cursor: string | null } = await deps.db.entities.importError.query
       .byRow(key)
-      .go({ cursor, attributes: ['code'] });
-    for (const item of page.data as { code: RejectCode }[]) countDecision(counts, item);
+      .go({ cursor, attributes: ['part', 'code'] });
+    for (const item of page.data as { part: number; code: RejectCode }[]) if (item.part === 0) countDecision(counts, item);
     cursor = page.cursor;
   } while (cursor);
   return counts;

@@ -6,6 +6,8 @@ export type ImportRowOutcome = (typeof importRowOutcomes)[number];
 
 /** Row numbers in sort keys are zero-padded to this width: an import holds at most 1,048,576 rows. */
 const rowDigits = 7;
+/** A row's error entries: its rejection (0), or the channel values left out of it (1, 2, ...). */
+export const maxErrorPartsPerRow = 10;
 
 /**
  * The outcome of one row of an import job, in the job's partition (beside the job item, sk `JOB`).
@@ -25,6 +27,8 @@ export const importRowSchema = {
     outcome: { type: importRowOutcomes, required: true },
     /** The contact the row created, updated, merged into, found unchanged or skipped. */
     contactId: { type: 'string' },
+    /** Channel values the reader left out of the row (each listed with the errors, `part` ≥ 1). */
+    droppedValues: { type: 'number' },
     expiresAt: { type: 'number' },
   },
   indexes: {
@@ -41,11 +45,14 @@ export const importRowSchema = {
 } as const;
 
 /**
- * A rejected row of an import job: where it is in the file, why, and the record as read (each field
- * at most 2,000 characters, 80,000 in all, so the item stays far below DynamoDB's 400 KB). It is also
- * the row's outcome for a chunk run again. Kept as long as the job (the error report reads them).
- * Access pattern: pk WS#<workspaceId>#JOB#<jobId>, sk ERR#<row, 7 digits>: the errors in row order are
- * one Query per page (the error listing, the CSV report); a chunk's are the key range of its rows.
+ * An entry of an import job's error report: a rejected row (`part` 0: where it is in the file, why,
+ * and the record as read; it is also the row's outcome for a chunk run again), or a channel value left
+ * out of a row that was imported (`part` 1, 2, ...; at most 9 a row, the last one saying how many more).
+ * The record is kept with each entry, each field at most 2,000 characters and 80,000 in all, so the item
+ * stays far below DynamoDB's 400 KB. Kept as long as the job (the error report reads them).
+ * Access pattern: pk WS#<workspaceId>#JOB#<jobId>, sk ERR#<row, 7 digits>#<part, 2 digits>: the
+ * entries in row order are one Query per page (the error listing, the CSV report); a chunk's are the key
+ * range of its rows.
  */
 export const importErrorSchema = {
   model: { service: 'crm', entity: 'importError', version: '1' },
@@ -53,6 +60,7 @@ export const importErrorSchema = {
     workspaceId: { type: 'string', required: true, readOnly: true },
     jobId: { type: 'string', required: true, readOnly: true },
     row: { type: 'number', required: true, readOnly: true, padding: { length: rowDigits, char: '0' } },
+    part: { type: 'number', required: true, readOnly: true, padding: { length: 2, char: '0' } },
     line: { type: 'number', required: true },
     column: { type: 'string' },
     code: { type: rejectCodes, required: true },
@@ -69,7 +77,7 @@ export const importErrorSchema = {
         template: 'WS#${workspaceId}#JOB#${jobId}',
         casing: 'none',
       },
-      sk: { field: 'sk', composite: ['row'], template: 'ERR#${row}', casing: 'none' },
+      sk: { field: 'sk', composite: ['row', 'part'], template: 'ERR#${row}#${part}', casing: 'none' },
     },
   },
 } as const;

@@ -58,7 +58,11 @@ export interface ImportCandidate extends RowPosition {
  * - `invalid_tag`: a tag that is not a valid tag name, or one being deleted;
  * - `not_permitted`: the job's creator may not do what the row asks (a member updating a contact
  *   claimed by someone else, giving another user as owner, or setting a `bot:` tag);
- * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before.
+ * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before;
+ * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid.
+ * A row imported without some of its channel values (`ImportCandidate.dropped`) is not rejected: each
+ * value left out is listed in the error report with `invalid_email`, `invalid_phone` or
+ * `invalid_channel`, and `rejected: false`.
  */
 export const rejectCodes = [
   'no_channel',
@@ -74,6 +78,7 @@ export const rejectCodes = [
   'invalid_tag',
   'not_permitted',
   'already_exists',
+  'invalid_channel',
 ] as const;
 export type RejectCode = (typeof rejectCodes)[number];
 

@@ -42,7 +42,7 @@ export type ImportWriteOptions = z.output<typeof importWriteOptions>;
 
 const count = z.number().int().nonnegative();
 
-/** The report of an import (or of one chunk of it): the counts add up to `rowsRead`. */
+/** The report of an import (or of one chunk of it): the row counts add up to `rowsRead`. */
 export const importCountsSchema = z
   .object({
     rowsRead: count,
@@ -56,6 +56,9 @@ export const importCountsSchema = z
     unchanged: count.meta({ description: 'Rows whose contact existed before the job and already had everything in them' }),
     skipped: count.meta({ description: 'Rows whose contact existed before the job, left alone (mode skip_existing)' }),
     merged: count.meta({ description: 'Rows folded into a contact an earlier row of the same job created' }),
+    droppedValues: count.meta({
+      description: 'Invalid channel values left out of rows that were imported (each listed with the errors; not rows, so not in the sum)',
+    }),
   })
   .meta({ id: 'ImportCounts' });
 export type ImportCounts = z.infer<typeof importCountsSchema>;
@@ -65,6 +68,9 @@ export const importRowErrorSchema = z
     line: z.number().int().meta({ description: 'The physical line of the file where the record starts (1-based)' }),
     row: z.number().int().meta({ description: 'The data row number (1-based; the header is not counted, blank records are)' }),
     column: z.string().nullable().meta({ description: 'The column (header) the problem is in, when there is one' }),
+    rejected: z
+      .boolean()
+      .meta({ description: 'true: the row was not imported; false: the row was imported, without the value this entry names' }),
     code: z.enum(rejectCodes),
     message: z.string(),
     raw: z.array(z.string()).meta({ description: 'The record’s fields as read (each at most 2,000 characters)' }),

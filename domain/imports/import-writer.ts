@@ -35,7 +35,8 @@ import {
   type RejectCode,
   type RowRejection,
 } from './import-row';
-import type { ImportRowOutcome } from './import-row.entity';
+import { maxErrorPartsPerRow, type ImportRowOutcome } from './import-row.entity';
+import { importValueLimits } from './row-normaliser';
 import type { ImportCounts, ImportWriteOptions } from './import-writer.schemas';
 
 /*
@@ -97,6 +98,7 @@ export const emptyImportCounts = (): ImportCounts => ({
   unchanged: 0,
   skipped: 0,
   merged: 0,
+  droppedValues: 0,
 });
 
 /** A job's total with one more chunk's counts added (neither argument is changed). */
@@ -115,31 +117,60 @@ export function addImportCounts(total: ImportCounts, chunk: ImportCounts): Impor
     unchanged: total.unchanged + chunk.unchanged,
     skipped: total.skipped + chunk.skipped,
     merged: total.merged + chunk.merged,
+    droppedValues: total.droppedValues + chunk.droppedValues,
   };
 }
 
+/** A channel value the reader left out of a row that is imported: an entry of the error report. */
+interface DroppedEntry {
+  part: number;
+  column: string;
+  code: RejectCode;
+  message: string;
+}
+
 /** What became of one row. */
-export type RowDecision =
-  | { row: number; outcome: ImportRowOutcome; contactId?: string }
+type RowDecision =
+  | { row: number; outcome: ImportRowOutcome; contactId?: string; droppedValues: number }
   | { row: number; rejection: RowRejection };
 
-/** Counts decisions into `counts` (mutated). */
-export function countDecision(counts: ImportCounts, decision: { outcome: ImportRowOutcome } | { code: RejectCode }) {
+/** Counts a row's outcome (or rejection) into `counts` (mutated). */
+export function countDecision(
+  counts: ImportCounts,
+  decision: { outcome: ImportRowOutcome; droppedValues?: number } | { code: RejectCode },
+) {
   counts.rowsRead += 1;
   if ('code' in decision) {
     counts.rejected += 1;
     counts.rejectedByCode[decision.code] = (counts.rejectedByCode[decision.code] ?? 0) + 1;
   } else {
     counts[decision.outcome] += 1;
+    counts.droppedValues += decision.droppedValues ?? 0;
   }
+}
+
+/** The report's entries for the values left out of a row: one each, at most `maxErrorPartsPerRow - 1`. */
+function droppedEntries(candidate: ImportCandidate): DroppedEntry[] {
+  const dropped = candidate.dropped ?? [];
+  const room = maxErrorPartsPerRow - 1;
+  return dropped.slice(0, room).map((value, index) => {
+    const more = index === room - 1 && dropped.length > room ? ` (and ${dropped.length - room} more values left out of this row)` : '';
+    return {
+      part: index + 1,
+      column: value.column,
+      code: value.kind === 'email' ? 'invalid_email' : value.kind === 'phone' || value.kind === 'whatsapp' ? 'invalid_phone' : 'invalid_channel',
+      message: `${value.message} ("${value.value}"): left out, the row was imported without it${more}`,
+    };
+  });
 }
 
 /**
  * Writes one chunk of an import job's rows (any rows of the file, in any chunking; each row number
  * once) and returns their counts. Run again with the same rows (a redelivered message, a resumed
  * job, a crash part-way), it writes only what the earlier run did not and returns the same counts.
- * Two chunks of one job may run at once: one contact per channel value still holds, and the counts
- * are those of some sequential order of the rows.
+ * Two chunks of one job may run at once: one contact per channel value still holds (the guards'
+ * conditions decide; the chunk that lost reads again and folds its rows into what the other wrote),
+ * and the counts still match the rows' recorded outcomes.
  */
 export async function writeImportChunk(
   deps: CoreDeps,
@@ -187,7 +218,7 @@ async function runChunk(
   const decisions: RowDecision[] = [];
   const candidates: ImportCandidate[] = [];
   for (const row of pending) {
-    if (row.kind === 'blank') decisions.push({ row: row.position.row, outcome: 'blank' });
+    if (row.kind === 'blank') decisions.push({ row: row.position.row, outcome: 'blank', droppedValues: 0 });
     else if (row.kind === 'rejected') decisions.push({ row: row.rejection.row, rejection: row.rejection });
     else candidates.push(row.candidate);
   }
@@ -203,6 +234,7 @@ async function runChunk(
     deps,
     job,
     decisions.filter((decision) => !inTransactions.has(decision.row)),
+    candidates,
   );
   for (const decision of decisions) {
     countDecision(counts, 'rejection' in decision ? { code: decision.rejection.code } : decision);
@@ -223,12 +255,13 @@ async function readDoneRows(deps: CoreDeps, job: ImportJobRef, first: number, la
       .go({ pages: 'all', consistent: true }),
     deps.db.entities.importError.query
       .byRow(key)
-      .between({ row: first }, { row: last })
-      .go({ pages: 'all', consistent: true, attributes: ['row', 'code'] }),
+      .between({ row: first, part: 0 }, { row: last, part: 0 })
+      .go({ pages: 'all', consistent: true, attributes: ['row', 'part', 'code'] }),
   ]);
-  const done = new Map<number, { outcome: ImportRowOutcome } | { code: RejectCode }>();
-  for (const item of outcomes.data) done.set(item.row, { outcome: item.outcome });
-  for (const item of errors.data) done.set(item.row!, { code: item.code! });
+  const done = new Map<number, { outcome: ImportRowOutcome; droppedValues?: number } | { code: RejectCode }>();
+  for (const item of outcomes.data) done.set(item.row, { outcome: item.outcome, droppedValues: item.droppedValues ?? 0 });
+  // Part 0 is a rejection; the others list values left out of an imported row (its outcome says so).
+  for (const item of errors.data) if (item.part === 0) done.set(item.row!, { code: item.code! });
   return done;
 }
 
@@ -248,6 +281,8 @@ const channelKey = (channel: Pick<ChannelItem, 'kind' | 'normalized'>) => `${cha
 
 /** Rounds of re-asking for what a batch read or write left unprocessed. */
 const maxBatchRounds = 8;
+/** BatchGetItem / BatchWriteItem requests in flight at once (a chunk of 500 rows reads ~10 of guards). */
+const batchConcurrency = 8;
 
 async function batchGetAll<K, T>(
   keys: K[],
@@ -300,7 +335,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
     resolveTags(deps, job.caller, tagNames),
     batchGetAll(
       [...valueKeys.values()].map(({ kind, value }) => ({ workspaceId, scope: channelScope(kind), value })),
-      (keys) => deps.db.entities.uniqueGuard.get(keys).go({ consistent: true }),
+      (keys) => deps.db.entities.uniqueGuard.get(keys).go({ consistent: true, concurrent: batchConcurrency }),
     ),
   ]);
   const holders = new Map<string, string>();
@@ -309,7 +344,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
   const contacts = new Map<string, ContactItem>();
   const found = await batchGetAll(
     contactIds.map((contactId) => ({ workspaceId, contactId })),
-    (keys) => deps.db.entities.contact.get(keys).go({ consistent: true }),
+    (keys) => deps.db.entities.contact.get(keys).go({ consistent: true, concurrent: batchConcurrency }),
   );
   for (const item of found as ContactItem[]) {
     // Read between a merge's guard move and its archive: read again, the guards now name the target.
@@ -367,6 +402,7 @@ interface RowPlan {
 /** One row applied to a contact: the state after it. */
 interface Step {
   row: number;
+  candidate: ImportCandidate;
   outcome: ImportRowOutcome;
   changed: boolean;
   state: ContactItem;
@@ -386,8 +422,14 @@ interface Working {
 interface PlannedTransaction {
   before?: ContactItem;
   after: ContactItem;
-  rows: { row: number; outcome: ImportRowOutcome }[];
+  rows: { row: number; outcome: ImportRowOutcome; candidate: ImportCandidate }[];
 }
+
+/** A row applied without a rejection (its values left out are added by `apply`). */
+type Applied = { row: number; outcome: ImportRowOutcome; contactId: string };
+
+/** The items a row's outcome takes: its own, and one per value left out of it. */
+const outcomeItems = (candidate: ImportCandidate) => 1 + Math.min(candidate.dropped?.length ?? 0, maxErrorPartsPerRow - 1);
 
 /** Column headers named in errors (the canonical import template's). */
 const fieldColumns: Record<ImportableTextField | 'name', string> = {
@@ -400,16 +442,16 @@ const fieldColumns: Record<ImportableTextField | 'name', string> = {
   country: 'Country',
   companyName: 'Company',
 };
-/** The contact API's limits on these fields (contacts.schemas.ts). */
+/** The reader's limits (the contact API's), checked again: the writer takes rows from anywhere. */
 const fieldLimits: Record<ImportableTextField | 'name', number> = {
-  name: 200,
-  jobTitle: 200,
-  role: 200,
-  segment: 200,
-  city: 200,
-  state: 200,
-  country: 100,
-  companyName: 200,
+  name: importValueLimits.name,
+  jobTitle: importValueLimits.text,
+  role: importValueLimits.text,
+  segment: importValueLimits.text,
+  city: importValueLimits.text,
+  state: importValueLimits.text,
+  country: importValueLimits.country,
+  companyName: importValueLimits.text,
 };
 
 class Rejected extends Error {
@@ -438,7 +480,8 @@ class Simulation {
   /** Decides one row (in file order) and applies it to the contacts in memory. */
   apply(candidate: ImportCandidate): RowDecision {
     try {
-      return this.applyPlan(this.prepare(candidate));
+      const applied = this.applyPlan(this.prepare(candidate));
+      return { ...applied, droppedValues: candidate.dropped?.length ?? 0 };
     } catch (error) {
       if (!(error instanceof Rejected)) throw error;
       return {
@@ -542,7 +585,7 @@ class Simulation {
     }
   }
 
-  private applyPlan(plan: RowPlan): RowDecision {
+  private applyPlan(plan: RowPlan): Applied {
     const { candidate } = plan;
     const reached = [...new Set(plan.channels.flatMap((channel) => this.holders.get(channelKey(channel)) ?? []))];
     if (reached.length > 1) {
@@ -559,7 +602,7 @@ class Simulation {
     const working = this.workingOf(reached[0]!);
     if (!working.ownJob) {
       if (this.job.options.mode === 'skip_existing') {
-        working.steps.push({ row: candidate.row, outcome: 'skipped', changed: false, state: working.state });
+        working.steps.push({ row: candidate.row, candidate, outcome: 'skipped', changed: false, state: working.state });
         return { row: candidate.row, outcome: 'skipped', contactId: working.contactId };
       }
       if (this.job.options.mode === 'create_only') {
@@ -598,16 +641,16 @@ class Simulation {
           'Tags',
         );
       }
-      this.assertFits(working.state, next);
+      this.assertFits(working.state, next, candidate);
     }
     const outcome: ImportRowOutcome = working.ownJob ? 'merged' : changed ? 'updated' : 'unchanged';
     for (const channel of next.channels) this.holders.set(channelKey(channel), working.contactId);
-    working.steps.push({ row: candidate.row, outcome, changed, state: next });
+    working.steps.push({ row: candidate.row, candidate, outcome, changed, state: next });
     working.state = next;
     return { row: candidate.row, outcome, contactId: working.contactId };
   }
 
-  private create(plan: RowPlan): RowDecision {
+  private create(plan: RowPlan): Applied {
     const { candidate } = plan;
     const { caller, workspaceId, jobId } = this.job;
     const customFields = this.validateCustomFields(plan.customFields, 'create');
@@ -635,13 +678,13 @@ class Simulation {
     const link = this.linkFor(item.channels);
     if (link) Object.assign(item, link);
     item.searchTokens = tokensOf(item);
-    this.assertFits(undefined, item);
+    this.assertFits(undefined, item, candidate);
     for (const channel of item.channels) this.holders.set(channelKey(channel), item.contactId);
     this.working.set(item.contactId, {
       contactId: item.contactId,
       state: item,
       ownJob: true,
-      steps: [{ row: candidate.row, outcome: 'created', changed: true, state: item }],
+      steps: [{ row: candidate.row, candidate, outcome: 'created', changed: true, state: item }],
     });
     return { row: candidate.row, outcome: 'created', contactId: item.contactId };
   }
@@ -718,8 +761,8 @@ class Simulation {
   }
 
   /** One row's change must fit one transaction with its outcome (DynamoDB's 100 items). */
-  private assertFits(before: ContactItem | undefined, after: ContactItem) {
-    const size = transactionSize(before, after) + 1;
+  private assertFits(before: ContactItem | undefined, after: ContactItem, candidate: ImportCandidate) {
+    const size = transactionSize(before, after) + outcomeItems(candidate);
     if (size > maxTransactionItems) {
       throw new Rejected(
         'too_many_tags',
@@ -753,6 +796,7 @@ class Simulation {
    * not find its own change and call itself unchanged. The rows that changed nothing are not in one.
    */
   plan(): { transactions: PlannedTransaction[][]; inTransactions: Set<number> } {
+    const itemsOf = (steps: Step[]) => steps.reduce((sum, step) => sum + outcomeItems(step.candidate), 0);
     const transactions: PlannedTransaction[][] = [];
     const inTransactions = new Set<number>();
     for (const working of this.working.values()) {
@@ -762,7 +806,7 @@ class Simulation {
       let rows: Step[] = [];
       for (const step of working.steps) {
         if (!step.changed) continue;
-        if (rows.length > 0 && transactionSize(base, step.state) + rows.length + 1 > maxTransactionItems) {
+        if (rows.length > 0 && transactionSize(base, step.state) + itemsOf(rows) + outcomeItems(step.candidate) > maxTransactionItems) {
           parts.push({ before: base, after: last!, rows });
           base = last;
           rows = [];
@@ -781,7 +825,7 @@ class Simulation {
           ...(previous ? {} : { createdAt: this.now }),
           updatedAt: this.now,
         };
-        const transaction = { before: previous, after, rows: part.rows.map(({ row, outcome }) => ({ row, outcome })) };
+        const transaction = { before: previous, after, rows: part.rows.map(({ row, outcome, candidate }) => ({ row, outcome, candidate })) };
         previous = after;
         return transaction;
       });
@@ -879,13 +923,14 @@ async function commitTransactions(
       if (failed) return;
       try {
         await options.beforeTransaction?.(started++);
-        const outcomes = rows.map<ContactOp>(
-          ({ row, outcome }) =>
-            (tx) =>
-              tx.importRow
-                .create({ workspaceId: job.workspaceId, jobId: job.jobId, row, outcome, contactId: after.contactId, expiresAt })
-                .commit(),
-        );
+        // Each row's outcome (created only if absent: a concurrent run of the chunk loses), and its values left out.
+        const outcomes = rows.flatMap<ContactOp>(({ row, outcome, candidate }) => [
+          (tx) =>
+            tx.importRow
+              .create(outcomeItem(job, { row, outcome, contactId: after.contactId, droppedValues: candidate.dropped?.length ?? 0 }, expiresAt))
+              .commit(),
+          ...droppedItems(job, candidate).map<ContactOp>((item) => (tx) => tx.importError.put(item).commit()),
+        ]);
         await commitContact(deps, job.caller, before, after, buildEvents(deps, job, before, after), { extraOps: outcomes });
       } catch (error) {
         if (isRace(error)) raced = true;
@@ -898,51 +943,97 @@ async function commitTransactions(
   if (raced) throw new ChunkRaced();
 }
 
-/** Puts the outcomes of rows that changed no contact: BatchWriteItem, 25 a request, 8 requests at once. */
-async function putRowOutcomes(deps: CoreDeps, job: ImportWriteJob, decisions: RowDecision[]): Promise<void> {
-  const key = { workspaceId: job.workspaceId, jobId: job.jobId };
+/**
+ * Puts the outcomes of the rows that changed no contact (BatchWriteItem, 25 a request, 8 requests at
+ * once): first the values left out of them, then the outcomes and rejections, so that a row with an
+ * outcome always has its report entries (the outcome is what makes a rerun skip the row).
+ */
+async function putRowOutcomes(
+  deps: CoreDeps,
+  job: ImportWriteJob,
+  decisions: RowDecision[],
+  candidates: ImportCandidate[],
+): Promise<void> {
+  const byRow = new Map(candidates.map((candidate) => [candidate.row, candidate]));
   const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + rowOutcomeTtlSeconds;
-  const outcomes = decisions.flatMap((decision) =>
-    'outcome' in decision
-      ? [{ ...key, row: decision.row, outcome: decision.outcome, expiresAt, ...(decision.contactId ? { contactId: decision.contactId } : {}) }]
-      : [],
+  const putErrors = (items: ReturnType<typeof errorItem>[]) =>
+    putAll(items, (item) => `${item.row}#${item.part}`, (batch) => deps.db.entities.importError.put(batch).go({ concurrent: batchConcurrency }));
+  await putErrors(
+    decisions.flatMap((decision) => {
+      const candidate = 'outcome' in decision ? byRow.get(decision.row) : undefined;
+      return candidate ? droppedItems(job, candidate) : [];
+    }),
   );
-  const errors = decisions.flatMap((decision) => ('rejection' in decision ? [errorItem(key, decision.rejection)] : []));
   await Promise.all([
-    putAll(outcomes, (items) => deps.db.entities.importRow.put(items).go({ concurrent: 8 })),
-    putAll(errors, (items) => deps.db.entities.importError.put(items).go({ concurrent: 8 })),
+    putAll(
+      decisions.flatMap((decision) => ('outcome' in decision ? [outcomeItem(job, decision, expiresAt)] : [])),
+      (item) => String(item.row),
+      (batch) => deps.db.entities.importRow.put(batch).go({ concurrent: batchConcurrency }),
+    ),
+    putErrors(decisions.flatMap((decision) => ('rejection' in decision ? [errorItem(job, decision.rejection, 0)] : []))),
   ]);
 }
 
-function errorItem(key: ImportJobRef, rejection: RowRejection) {
+const outcomeItem = (
+  job: ImportJobRef,
+  decision: { row: number; outcome: ImportRowOutcome; contactId?: string; droppedValues: number },
+  expiresAt: number,
+) => ({
+  workspaceId: job.workspaceId,
+  jobId: job.jobId,
+  row: decision.row,
+  outcome: decision.outcome,
+  expiresAt,
+  ...(decision.contactId ? { contactId: decision.contactId } : {}),
+  ...(decision.droppedValues > 0 ? { droppedValues: decision.droppedValues } : {}),
+});
+
+/** The report's entries (parts 1, 2, ...) for the values left out of an imported row. */
+const droppedItems = (job: ImportJobRef, candidate: ImportCandidate) =>
+  droppedEntries(candidate).map((entry) =>
+    errorItem(job, { row: candidate.row, line: candidate.line, raw: candidate.raw, ...entry }, entry.part),
+  );
+
+/** An entry of the error report: a rejection (part 0) or a value left out (part ≥ 1), with the record as read, cut to fit. */
+function errorItem(job: ImportJobRef, entry: Omit<RowRejection, 'column'> & { column?: string }, part: number) {
   let room = maxRawLength;
-  const raw = rejection.raw.map((field) => {
+  const raw = entry.raw.map((field) => {
     const kept = field.slice(0, Math.max(0, Math.min(maxRawFieldLength, room)));
     room -= kept.length;
     return kept;
   });
-  const rawTruncated = raw.some((field, index) => field.length < rejection.raw[index]!.length);
+  const rawTruncated = raw.some((field, index) => field.length < entry.raw[index]!.length);
   return {
-    ...key,
-    row: rejection.row,
-    line: rejection.line,
-    code: rejection.code,
-    message: rejection.message,
+    workspaceId: job.workspaceId,
+    jobId: job.jobId,
+    row: entry.row,
+    part,
+    line: entry.line,
+    code: entry.code,
+    message: entry.message,
     raw,
-    ...(rejection.column ? { column: rejection.column } : {}),
+    ...(entry.column ? { column: entry.column } : {}),
     ...(rawTruncated ? { rawTruncated } : {}),
   };
 }
 
-/** Puts items, putting again (by row) those the table left unprocessed. */
-async function putAll<T extends { row: number }>(items: T[], put: (items: T[]) => Promise<{ unprocessed: unknown[] }>) {
+/** Puts items, putting again those the table left unprocessed (matched by their key). */
+async function putAll<T extends { row: number; part?: number }>(
+  items: T[],
+  keyOf: (item: { row: number; part?: number }) => string,
+  put: (items: T[]) => Promise<{ unprocessed: unknown[] }>,
+) {
   let pending = items;
   for (let round = 0; pending.length > 0; round += 1) {
     if (round === maxBatchRounds) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
     if (round > 0) await sleep(25 * 2 ** round);
     const { unprocessed } = await put(pending);
-    const left = new Set((unprocessed as { row: number }[]).map((key) => Number(key.row)));
-    pending = pending.filter((item) => left.has(item.row));
+    const left = new Set(
+      (unprocessed as { row: number | string; part?: number | string }[]).map((key) =>
+        keyOf({ row: Number(key.row), ...(key.part === undefined ? {} : { part: Number(key.part) }) }),
+      ),
+    );
+    pending = pending.filter((item) => left.has(keyOf(item)));
   }
 }
 

@@ -33,6 +33,8 @@ interface Person {
   tags?: string[];
   owner?: string;
   customFields?: Record<string, string>;
+  /** Invalid phone values the reader left out of the row. */
+  droppedPhones?: string[];
 }
 
 /** A candidate row, normalised as the reader does (default country FR for phones). */
@@ -53,6 +55,9 @@ function person(row: number, p: Person): NormalisedRow {
       customFields: p.customFields ?? {},
       tags: p.tags ?? [],
       ...(p.owner ? { owner: p.owner } : {}),
+      ...(p.droppedPhones
+        ? { dropped: p.droppedPhones.map((value) => ({ kind: 'phone' as const, column: 'Phone', value, message: 'That is not a valid phone number' })) }
+        : {}),
       raw: [p.name ?? '', (p.emails ?? []).join(' ::: '), (p.phones ?? []).join(' ::: '), (p.tags ?? []).join(' ::: ')],
     },
   };
@@ -438,9 +443,13 @@ function messyFile(): NormalisedRow[] {
   const rows: NormalisedRow[] = [];
   let row = 0;
   const add = (make: (row: number) => NormalisedRow) => rows.push(make(++row));
-  for (let n = 0; n < 12; n += 1) add((r) => person(r, { name: `Person ${n}`, emails: [email(n)], tags: n % 3 ? [] : ['Triple'] }));
+  for (let n = 0; n < 12; n += 1) {
+    add((r) => person(r, { name: `Person ${n}`, emails: [email(n)], tags: n % 3 ? [] : ['Triple'], ...(n === 1 ? { droppedPhones: ['12'] } : {}) }));
+  }
   add(blank);
-  for (let n = 0; n < 6; n += 1) add((r) => person(r, { emails: [email(n).toUpperCase()], phones: [phone(n)] }));
+  for (let n = 0; n < 6; n += 1) {
+    add((r) => person(r, { emails: [email(n).toUpperCase()], phones: [phone(n)], ...(n === 0 ? { droppedPhones: ['34', '56'] } : {}) }));
+  }
   add((r) => rejected(r, 'invalid_email', 'Email'));
   for (let n = 0; n < 6; n += 1) add((r) => person(r, { name: `Phone only ${n}`, phones: [phone(n)], fields: { city: `City ${n}` } }));
   for (let n = 20; n < 24; n += 1) add((r) => person(r, { name: `Phone person ${n}`, phones: [phone(n)] }));
@@ -448,7 +457,7 @@ function messyFile(): NormalisedRow[] {
   add(blank);
   add((r) => person(r, { name: 'Existing One', emails: ['existing1@x.test'], fields: { jobTitle: 'Buyer' } }));
   add((r) => person(r, { name: 'Existing One', emails: ['existing1@x.test'], phones: [phone(30)] }));
-  add((r) => person(r, { name: 'Existing Two', emails: ['EXISTING2@x.test'] }));
+  add((r) => person(r, { name: 'Existing Two', emails: ['EXISTING2@x.test'], droppedPhones: ['78'] }));
   add((r) => person(r, { name: 'Unknown owner', emails: ['uo@x.test'], owner: 'ghost@x.test' }));
   add((r) => rejected(r, 'no_channel'));
   for (let n = 40; n < 45; n += 1) add((r) => person(r, { name: `Chain ${n}`, emails: [email(n), email(n + 1)] }));
@@ -473,6 +482,8 @@ const messyCounts = counts({
   merged: 6 + 6 + 4,
   updated: 2,
   unchanged: 1,
+  // Values left out of imported rows: one of a created row, two of a merged one, one of an unchanged one.
+  droppedValues: 4,
 });
 
 describe('the report is exact', () => {
@@ -500,7 +511,7 @@ describe('the report is exact', () => {
     const before = await contactsOf(ws);
     const again = await runJob(newJob(ws), messyFile(), 7);
     expect(again).toEqual(
-      counts({ rowsRead: 43, blank: 2, rejected: 5, rejectedByCode: messyCounts.rejectedByCode, unchanged: 43 - 2 - 5 }),
+      counts({ rowsRead: 43, blank: 2, rejected: 5, rejectedByCode: messyCounts.rejectedByCode, unchanged: 43 - 2 - 5, droppedValues: 4 }),
     );
     const after = await contactsOf(ws);
     expect(after.map(({ id, version, updatedAt }) => ({ id, version, updatedAt }))).toEqual(
@@ -623,6 +634,31 @@ describe('the report is exact', () => {
 });
 
 describe('errors', () => {
+  it('lists the values left out of imported rows beside the rejected rows, in row order', async () => {
+    const ws = await fresh('Dropped values');
+    const job = newJob(ws);
+    const manyBad = Array.from({ length: 12 }, (_, i) => `bad${i}`);
+    const rows = [
+      person(1, { name: 'Ada', emails: ['ada@x.test'], droppedPhones: ['123'] }),
+      rejected(2, 'no_channel'),
+      person(3, { emails: ['ada@x.test'], droppedPhones: manyBad }),
+    ];
+    const total = await runJob(job, rows);
+    expect(total).toEqual(counts({ rowsRead: 3, created: 1, merged: 1, rejected: 1, rejectedByCode: { no_channel: 1 }, droppedValues: 13 }));
+    const errors = await listImportErrors(stack.deps, job, { limit: 100 });
+    expect(errors.items.map((error) => [error.row, error.rejected, error.code, error.column])).toEqual([
+      [1, false, 'invalid_phone', 'Phone'],
+      [2, true, 'no_channel', null],
+      ...Array.from({ length: 9 }, () => [3, false, 'invalid_phone', 'Phone']),
+    ]);
+    expect(errors.items[0]!.message).toBe('That is not a valid phone number ("123"): left out, the row was imported without it');
+    expect(errors.items.at(-1)!.message).toMatch(/bad8"\): left out, the row was imported without it \(and 3 more values left out of this row\)$/);
+    // Run again (a redelivery): the same counts, the same entries.
+    expect(await runJob(job, rows)).toEqual(total);
+    expect((await listImportErrors(stack.deps, job, { limit: 100 })).items).toEqual(errors.items);
+    expect(await tallyImportRows(stack.deps, job)).toEqual(total);
+  });
+
   it('pages the errors in row order and streams them as a CSV', async () => {
     const ws = await fresh('Errors');
     const job = newJob(ws);
