@@ -126,7 +126,8 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
       );
     }
     const files: Record<string, string> = {};
-    if (recount.rejected > 0) {
+    // The report lists rejected rows and the values left out of imported ones.
+    if (recount.rejected > 0 || recount.droppedValues > 0) {
       const errorsKey = jobFileKey('exports', job.workspaceId, job.jobId, importFiles.errors);
       await uploadStream(deps.blobs, errorsKey, 'text/csv; charset=utf-8', writeErrorReportCsv(deps, writer, { header: file.info.headers }));
       files[importFiles.errors] = errorsKey;

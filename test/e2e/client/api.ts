@@ -1907,7 +1907,7 @@ export interface paths {
         };
         /**
          * The rows an import rejected, in row order: line, row, column, reason code and the raw record
-         * @description Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`. The same list is the job’s `errors.csv` file once it has finished.
+         * @description Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`, `invalid_channel`; values left out of an imported row are listed too. The same list is the job’s `errors.csv` file once it has finished.
          */
         get: operations["listImportErrors"];
         put?: never;
@@ -3725,8 +3725,10 @@ export interface components {
             row: number;
             /** @description The column (header) the problem is in, when there is one */
             column: string | null;
+            /** @description true: the row was not imported; false: the row was imported, without the value this entry names */
+            rejected: boolean;
             /** @enum {string} */
-            code: "no_channel" | "invalid_email" | "invalid_phone" | "too_long" | "too_many_channels" | "unknown_owner" | "invalid_custom_field" | "channel_conflict" | "malformed_record" | "too_many_tags" | "invalid_tag" | "not_permitted" | "already_exists";
+            code: "no_channel" | "invalid_email" | "invalid_phone" | "too_long" | "too_many_channels" | "unknown_owner" | "invalid_custom_field" | "channel_conflict" | "malformed_record" | "too_many_tags" | "invalid_tag" | "not_permitted" | "already_exists" | "invalid_channel";
             message: string;
             /** @description The record’s fields as read (each at most 2,000 characters) */
             raw: string[];
