@@ -15,6 +15,8 @@ import { uploadStream } from './upload-stream';
 
 /** Rows handed to the writer at once: its transactions run 16 at a time within a chunk. */
 export const importChunkRows = 500;
+/** The chunk size of a run: `IMPORT_CHUNK_ROWS` when set (tests use small chunks), else `importChunkRows`. */
+const chunkRows = () => Number(process.env.IMPORT_CHUNK_ROWS) || importChunkRows;
 
 /** What an import job is told: the file, how to read it, and how to write its rows. */
 export const importJobInput = z.object({
@@ -104,7 +106,7 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
       for await (const { row, cursor } of file.rows()) {
         chunk.push(row);
         chunkEnd = cursor;
-        if (chunk.length >= importChunkRows) {
+        if (chunk.length >= chunkRows()) {
           await flush();
           if (control.deadlineReached()) {
             return { done: false, cursor: state, progress: { processed: state.counts.rowsRead, total: state.total } };

@@ -20,6 +20,8 @@ let jobs: TestJobs;
 let afterImportRun: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
+  // Chunks of 50 rows: continuations and cancels after a few dozen rows, not thousands (DynamoDB Local is shared).
+  process.env.IMPORT_CHUNK_ROWS = '50';
   stack = await createTestStack();
   [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
   jobs = await startTestJobs(stack, ['import_contacts', 'export_contacts'], {
@@ -34,6 +36,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  delete process.env.IMPORT_CHUNK_ROWS;
   await jobs?.stop();
   await stack?.destroy();
 });
@@ -224,24 +227,24 @@ describe('an XLSX export of another CRM', () => {
 describe('a long import', () => {
   it('continues itself over several runs from its cursor, with exact counts', async () => {
     const rows = ['Email,Name'];
-    for (let i = 0; i < 1_250; i++) rows.push(`long-${i}@example.com,Long ${i}`);
-    // Every run stops after one chunk (500 rows): three runs.
+    for (let i = 0; i < 125; i++) rows.push(`long-${i}@example.com,Long ${i}`);
+    // Every run stops after one chunk (50 rows here): three runs.
     process.env.JOB_RUN_BUDGET_MS = '1';
     try {
       const job = await importFile(`${rows.join('\n')}\n`);
       expect(job.status).toBe('succeeded');
-      expect(job.result.counts).toMatchObject({ rowsRead: 1_250, created: 1_250 });
+      expect(job.result.counts).toMatchObject({ rowsRead: 125, created: 125 });
     } finally {
       delete process.env.JOB_RUN_BUDGET_MS;
     }
-    expect(await lookup('long-1249@example.com')).toBeDefined();
+    expect(await lookup('long-124@example.com')).toBeDefined();
   });
 });
 
 describe('stopping an import', () => {
   const file = (prefix: string) => {
     const rows = ['Email,Name'];
-    for (let i = 0; i < 1_100; i++) rows.push(`${prefix}-${i}@example.com,${prefix} ${i}`);
+    for (let i = 0; i < 110; i++) rows.push(`${prefix}-${i}@example.com,${prefix} ${i}`);
     return `${rows.join('\n')}\n`;
   };
 
@@ -259,10 +262,10 @@ describe('stopping an import', () => {
       await ok(stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format: 'csv' } }), 201);
       const done = await jobs.finished(acme.workspace.id, jobId);
       expect(done.status).toBe('canceled');
-      // The first run wrote one chunk of 500 rows and saved it; nothing ran after the cancel.
-      expect(done.progress.processed).toBe(500);
-      expect(await lookup('canceled-499@example.com')).toBeDefined();
-      expect(await lookup('canceled-500@example.com')).toBeUndefined();
+      // The first run wrote one chunk of 50 rows and saved it; nothing ran after the cancel.
+      expect(done.progress.processed).toBe(50);
+      expect(await lookup('canceled-49@example.com')).toBeDefined();
+      expect(await lookup('canceled-50@example.com')).toBeUndefined();
     } finally {
       afterImportRun = undefined;
       delete process.env.JOB_RUN_BUDGET_MS;
@@ -283,8 +286,8 @@ describe('stopping an import', () => {
       const job = await importFile(file('crashed'));
       expect(crashes).toBe(2);
       expect(job.status).toBe('succeeded');
-      expect(job.result.counts).toMatchObject({ rowsRead: 1_100, created: 1_100, merged: 0, unchanged: 0 });
-      const search = await ok(stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'crashed-1099', limit: '10' } }));
+      expect(job.result.counts).toMatchObject({ rowsRead: 110, created: 110, merged: 0, unchanged: 0 });
+      const search = await ok(stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'crashed-109', limit: '10' } }));
       expect(search.items).toHaveLength(1);
     } finally {
       afterImportRun = undefined;
