@@ -23,6 +23,16 @@ export const jobMessageSchema = z.object({
   seq: z.number().int().positive(),
 });
 
+/** An SQS message body as a job message, or undefined when it is none (not JSON, or another shape). */
+export function parseJobMessage(body: string): JobMessage | undefined {
+  try {
+    const parsed = jobMessageSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * What a message came to. Only a run that threw (the error passes through) leaves its message to be
  * retried; every outcome here is acked.

@@ -1,23 +1,17 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { failDeadLetteredJob, jobMessageSchema } from '../../domain/jobs/job-run.service';
+import { failDeadLetteredJob, parseJobMessage } from '../../domain/jobs/job-run.service';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
 
 const recordHandler = async (record: SQSRecord) => {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    body = undefined;
-  }
-  const parsed = jobMessageSchema.safeParse(body);
-  if (!parsed.success) {
+  const message = parseJobMessage(record.body);
+  if (!message) {
     logger.error('A dead letter that is no job message: dropped', { messageId: record.messageId, queue: record.eventSourceARN });
     return;
   }
-  const outcome = await failDeadLetteredJob(getCoreDeps(), parsed.data);
-  logger.info('Dead-lettered job message handled', { ...parsed.data, outcome });
+  const outcome = await failDeadLetteredJob(getCoreDeps(), message);
+  logger.info('Dead-lettered job message handled', { ...message, outcome });
 };
 
 /**

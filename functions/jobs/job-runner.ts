@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { JobDeps, JobKindDefinition } from '../../domain/jobs/job-kind';
-import { jobMessageSchema, runJobMessage } from '../../domain/jobs/job-run.service';
+import { parseJobMessage, runJobMessage } from '../../domain/jobs/job-run.service';
 import { getCoreDeps, withBlobStore } from '../shared/deps';
 import { logger } from '../shared/logger';
 
@@ -50,18 +50,11 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
     const deps = getDeps();
 
     const recordHandler = async (record: SQSRecord) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        body = undefined;
-      }
-      const parsed = jobMessageSchema.safeParse(body);
-      if (!parsed.success) {
+      const message = parseJobMessage(record.body);
+      if (!message) {
         logger.error('Not a job message: dropped', { kind: definition.kind, messageId: record.messageId });
         return;
       }
-      const message = parsed.data;
       // Each record's run has the budget to itself; all share the invocation's remaining time.
       const startedAt = Date.now();
       const deadlineReached = () =>
