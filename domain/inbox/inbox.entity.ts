@@ -16,6 +16,7 @@
  *   latest unread first: gsi2 pk WS#<ws>#UNREADBY#<userId>, sk <lastUnreadAt>#<conversationId> (a page
  *   is one Query); the counters of one conversation: gsi1 pk WS#<ws>#UNREADCONV#<conversationId>
  * - a user's unread totals per view: pk WS#<ws>#UNREAD#<userId>, sk #TOTALS (unreadTotals, one GetItem;
+ *   also on gsi2 at sk ~TOTALS, first in the descending Query of the user's unread conversations;
  *   kept from the counters' stream records by the unread-totals consumer)
  */
 export const conversationKinds = ['contact', 'direct'] as const;
@@ -408,6 +409,21 @@ export const unreadTotalsSchema = {
         casing: 'none',
       },
       sk: { field: 'sk', composite: [], template: '#TOTALS', casing: 'none' },
+    },
+    /**
+     * Beside the user's counters on gsi2 (unreadCounter.byLatestUnread), sorted after every
+     * `<lastUnreadAt>#…` key: read newest first, the first page's one Query returns the totals first.
+     * Written by `upsert` (an update leaves an index's keys alone when none of its attributes change).
+     */
+    besideUnreadConversations: {
+      index: 'gsi2',
+      pk: {
+        field: 'gsi2pk',
+        composite: ['workspaceId', 'userId'],
+        template: 'WS#${workspaceId}#UNREADBY#${userId}',
+        casing: 'none',
+      },
+      sk: { field: 'gsi2sk', composite: [], template: '~TOTALS', casing: 'none' },
     },
   },
 } as const;

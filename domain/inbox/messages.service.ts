@@ -6,8 +6,9 @@ import { createContact } from '../contacts/contacts.service';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
-import { readUnreadTotals } from './unread-totals.service';
+import { readUnreadTotals, totalsOf, type UnreadTotals } from './unread-totals.service';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
 import { isConditionFailure } from '../store/transaction';
@@ -584,30 +585,83 @@ export async function listUnread(deps: CoreDeps, caller: CallerContext, query: P
 }
 
 /**
- * The caller's unread counts: totals per view from their totals item (one GetItem), and a page of
- * their conversations with unread messages, latest unread first (one Query), read in parallel: the
- * cost does not grow with how many conversations are unread. The totals are kept by a stream
- * consumer, so they trail a change by about a second; the page is read at once.
+ * The caller's unread counts: totals per view, and a page of their conversations with unread
+ * messages, latest unread first. The first page is one Query: the totals item sits in the same gsi2
+ * partition as the caller's counters, sorted before them when read newest first. A later page reads
+ * the totals (GetItem) beside its Query. Either way the cost does not grow with how many
+ * conversations are unread. The totals are kept by a stream consumer, so they trail a change by
+ * about a second; the page is read at once.
  */
 export async function unreadCounts(deps: CoreDeps, caller: CallerContext, query: PageQuery): Promise<UnreadCounts> {
   const { workspaceId, userId } = caller;
-  const [totals, page] = await Promise.all([
-    readUnreadTotals(deps, caller),
-    deps.db.entities.unreadCounter.query
-      .byLatestUnread({ workspaceId, userId })
-      .where((attr, { gt }) => gt(attr.unread, 0))
-      .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(workspaceId, query.cursor) ?? null }),
-  ]);
+  let totals: UnreadTotals;
+  let counters: UnreadCounterRow[];
+  let nextCursor: string | null;
+  if (query.cursor === undefined) {
+    ({ totals, counters, nextCursor } = await firstUnreadPage(deps, caller, query.limit));
+  } else {
+    const [read, page] = await Promise.all([
+      readUnreadTotals(deps, caller),
+      deps.db.entities.unreadCounter.query
+        .byLatestUnread({ workspaceId, userId })
+        .where((attr, { gt }) => gt(attr.unread, 0))
+        .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(workspaceId, query.cursor) ?? null }),
+    ]);
+    totals = read;
+    counters = page.data;
+    nextCursor = page.cursor ?? null;
+  }
   return {
     total: totals.total,
     views: { mine: totals.mine, unassigned: totals.unassigned, all: totals.all, direct: totals.direct },
     conversationsWithUnread: totals.conversations,
-    conversations: page.data.map((counter) => ({
+    conversations: counters.map((counter) => ({
       conversationId: counter.conversationId,
       unread: counter.unread,
       lastUnreadAt: counter.lastUnreadAt ?? null,
     })),
-    nextCursor: page.cursor ?? null,
+    nextCursor,
+  };
+}
+
+interface UnreadCounterRow {
+  conversationId: string;
+  unread: number;
+  lastUnreadAt?: string;
+}
+
+/** The totals and the first page of counters in one Query of the caller's gsi2 partition (the totals item sorts first). */
+async function firstUnreadPage(deps: CoreDeps, caller: CallerContext, limit: number) {
+  const { entities } = deps.db;
+  // The counters' own key condition (gsi2, the caller's partition), with the totals item let through.
+  const params = entities.unreadCounter.query
+    .byLatestUnread({ workspaceId: caller.workspaceId, userId: caller.userId })
+    .params<{ TableName: string; IndexName: string; KeyConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> }>();
+  const page = await deps.db.client.send(
+    new QueryCommand({
+      ...params,
+      ExpressionAttributeNames: { ...params.ExpressionAttributeNames, '#entity': '__edb_e__', '#unread': 'unread' },
+      ExpressionAttributeValues: { ...params.ExpressionAttributeValues, ':totals': 'unreadTotals', ':counter': 'unreadCounter', ':none': 0 },
+      FilterExpression: '#entity = :totals OR (#entity = :counter AND #unread > :none)',
+      ScanIndexForward: false,
+      // The totals item takes the first place of the page.
+      Limit: limit + 1,
+    }),
+  );
+  const items = page.Items ?? [];
+  const totalsItem = items.find((item) => item.__edb_e__ === 'unreadTotals');
+  const counterItems = items.filter((item) => item.__edb_e__ === 'unreadCounter');
+  // Without a totals item yet (the consumer trails the first counter by a moment), the page may hold one counter too many.
+  const counters = entities.unreadCounter.parse({ Items: counterItems.slice(0, limit) }).data as UnreadCounterRow[];
+  let lastKey = page.LastEvaluatedKey;
+  if (counterItems.length > limit) {
+    const last = counterItems[limit - 1]!;
+    lastKey = { pk: last.pk, sk: last.sk, gsi2pk: last.gsi2pk, gsi2sk: last.gsi2sk };
+  }
+  return {
+    totals: totalsOf(totalsItem),
+    counters,
+    nextCursor: lastKey ? Buffer.from(JSON.stringify(lastKey)).toString('base64url') : null,
   };
 }
 

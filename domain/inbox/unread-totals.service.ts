@@ -151,7 +151,7 @@ function addToTotals(deps: CoreDeps, changes: CounterChange[]): Promise<void> {
             .create({ workspaceId, consumer: unreadTotalsConsumer, eventId: change.eventId, expiresAt })
             .commit(),
         ),
-        tx.unreadTotals.update({ workspaceId, userId }).add(delta).commit(),
+        tx.unreadTotals.upsert({ workspaceId, userId }).add(delta).commit(),
       ],
       () => new SomeApplied(),
     ),
@@ -161,7 +161,15 @@ function addToTotals(deps: CoreDeps, changes: CounterChange[]): Promise<void> {
 /** The caller's totals (zeros before their first unread message); never below zero. */
 export async function readUnreadTotals(deps: CoreDeps, caller: CallerContext): Promise<UnreadTotals> {
   const { data } = await deps.db.entities.unreadTotals.get({ workspaceId: caller.workspaceId, userId: caller.userId }).go();
+  return totalsOf(data ?? undefined);
+}
+
+/** The totals an item holds (absent fields, or no item, are 0; never below zero). */
+export function totalsOf(item: Partial<Record<(typeof totalsFields)[number], unknown>> | undefined): UnreadTotals {
   const totals = zero();
-  for (const field of totalsFields) totals[field] = Math.max(0, data?.[field] ?? 0);
+  for (const field of totalsFields) {
+    const value = item?.[field];
+    totals[field] = typeof value === 'number' ? Math.max(0, value) : 0;
+  }
   return totals;
 }

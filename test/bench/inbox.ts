@@ -20,7 +20,7 @@ import { invokeHttp } from '../../local/http-invoke';
 import { loadHandler } from '../../local/handlers';
 import { startStreamPoller } from '../../local/stream-poller';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
-import { countDynamoCalls } from '../support/dynamo-call-counter';
+import { countDynamoCalls, inBackground, notCounted } from '../support/dynamo-call-counter';
 import {
   batchPutter,
   countItems,
@@ -79,7 +79,8 @@ function captureCommands(client: DynamoDBClient) {
   const state = { on: false, commands: [] as Captured[] };
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (state.on) {
+      // The stream consumer's own writes (the unread totals) are not the handler's: left out.
+      if (state.on && !notCounted.getStore()) {
         const input = structuredClone(args.input) as Record<string, unknown>;
         state.commands.push({ name: context.commandName ?? 'unknown', input });
       }
@@ -126,7 +127,7 @@ async function main() {
   const streams = await startStreamPoller({
     endpoint: stack.endpoint,
     tableName: stack.tableName,
-    consumers: [{ definition: unreadTotalsConsumer, handler: await loadHandler(unreadTotalsConsumer.entry) }],
+    consumers: [{ definition: unreadTotalsConsumer, handler: inBackground(await loadHandler(unreadTotalsConsumer.entry)) }],
     pollIntervalMs: 50,
     logger: { debug() {}, info() {}, warn: (m, e) => progress(`stream: ${m} ${JSON.stringify(e ?? {})}`), error: (m, e) => progress(`stream: ${m} ${JSON.stringify(e ?? {})}`) },
   });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unreadCounts } from '../../domain/inbox/messages.service';
 import { applyCounterChanges, readUnreadTotals, type CounterChange } from '../../domain/inbox/unread-totals.service';
+import type { CallerContext } from '../../domain/shared/context';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -86,6 +88,70 @@ describe('unread totals from counter changes', () => {
         direct: 0,
         conversations: 150,
       });
+    }
+  });
+});
+
+describe('the unread counts read', () => {
+  const putCounters = (workspaceId: string, userId: string, count: number) =>
+    Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        stack.deps.db.entities.unreadCounter
+          .put({ ...counter(workspaceId, userId, `cv-read-${i}`, i + 1), lastUnreadAt: `2026-01-01T00:00:0${i}.000Z` })
+          .go(),
+      ),
+    );
+  const pages = async (caller: CallerContext, limit: number) => {
+    const seen: Array<{ conversationId: string; unread: number }> = [];
+    const totals: number[] = [];
+    let cursor: string | undefined;
+    let reads = 0;
+    do {
+      const page = await unreadCounts(stack.deps, caller, { limit, cursor });
+      reads += 1;
+      totals.push(page.total);
+      seen.push(...page.conversations.map(({ conversationId, unread }) => ({ conversationId, unread })));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && reads < 20);
+    return { seen, totals };
+  };
+
+  it('reads the totals and the first page in one Query, later pages with the totals beside them', async () => {
+    const ws = globex.workspace.id;
+    // Users of their own: the tests above gave the seeded ones totals.
+    const userId = 'usr_unread_reader_1';
+    const caller: CallerContext = { workspaceId: ws, userId, role: 'admin' };
+    await putCounters(ws, userId, 5);
+    // What the stream consumer makes of those five counters.
+    await applyCounterChanges(
+      stack.deps,
+      Array.from({ length: 5 }, (_, i) => ({ eventId: `read-${i}`, workspaceId: ws, userId, after: counter(ws, userId, `cv-read-${i}`, i + 1) })),
+    );
+    stack.calls.reset();
+    const first = await unreadCounts(stack.deps, caller, { limit: 2 });
+    expect(stack.calls.counts).toEqual({ QueryCommand: 1 });
+    expect(first).toMatchObject({ total: 15, conversationsWithUnread: 5, views: { all: 15, unassigned: 15 } });
+    // Latest unread first.
+    expect(first.conversations.map((c) => c.conversationId)).toEqual(['cv-read-4', 'cv-read-3']);
+    stack.calls.reset();
+    await unreadCounts(stack.deps, caller, { limit: 2, cursor: first.nextCursor! });
+    expect(stack.calls.counts).toEqual({ QueryCommand: 1, GetItemCommand: 1 });
+
+    const { seen, totals } = await pages(caller, 2);
+    expect(seen.map((c) => c.conversationId)).toEqual(['cv-read-4', 'cv-read-3', 'cv-read-2', 'cv-read-1', 'cv-read-0']);
+    expect(seen.map((c) => c.unread)).toEqual([5, 4, 3, 2, 1]);
+    expect(new Set(totals)).toEqual(new Set([15]));
+  });
+
+  it('pages every conversation exactly once before the consumer wrote any totals', async () => {
+    const ws = globex.workspace.id;
+    const userId = 'usr_unread_reader_2';
+    const caller: CallerContext = { workspaceId: ws, userId, role: 'member' };
+    await putCounters(ws, userId, 5);
+    for (const limit of [1, 2, 4, 5, 6]) {
+      const { seen, totals } = await pages(caller, limit);
+      expect(seen.map((c) => c.conversationId)).toEqual(['cv-read-4', 'cv-read-3', 'cv-read-2', 'cv-read-1', 'cv-read-0']);
+      expect(new Set(totals)).toEqual(new Set([0]));
     }
   });
 });

@@ -4,6 +4,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 /** Work run inside `notCounted.run(true, ...)` is left out of the counts: background consumers in tests. */
 export const notCounted = new AsyncLocalStorage<boolean>();
 
+/** The handler, its calls left out of the counts (a stream consumer beside the measured requests). */
+export const inBackground =
+  <A extends unknown[], R>(handler: (...args: A) => R) =>
+  (...args: A): R =>
+    notCounted.run(true, () => handler(...args));
+
 export interface CallCounter {
   /** Commands sent since the last reset, by name (GetItemCommand, QueryCommand, ...). */
   readonly counts: Record<string, number>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadHandler } from '../../local/handlers';
 import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
-import { notCounted } from './dynamo-call-counter';
+import { inBackground } from './dynamo-call-counter';
 import type { TestStack } from './test-stack';
 
 export interface TestStreams {
@@ -32,7 +32,7 @@ export async function startTestStreams(stack: TestStack, names: string[]): Promi
       definitions.map(async (definition) => {
         const handler = await loadHandler(definition.entry);
         // Their writes are not the requests' cost: leave them out of `stack.calls`.
-        return { definition, handler: (...args: unknown[]) => notCounted.run(true, () => handler(...args)) };
+        return { definition, handler: inBackground(handler) };
       }),
     ),
     failureFile: join(dir, 'failures.jsonl'),
