@@ -2,6 +2,7 @@ import { emailDomain } from '../contacts/channels';
 import type { ChannelItem } from '../contacts/contact-record';
 import type { CoreDeps } from '../shared/deps';
 import { invalidReference } from '../shared/errors';
+import { batchGetAll } from '../store/batch-get';
 import { companyDomainScope } from './company-domains';
 import { findCompany, type CompanyItem } from './company-record';
 import { isFreeMailDomain } from './free-mail-domains';
@@ -62,9 +63,6 @@ export async function resolveContactCompany(
   return company && company.status === 'active' ? linkOf(company) : undefined;
 }
 
-/** Rounds of re-asking for the keys a BatchGetItem left unprocessed. */
-const maxBatchRounds = 8;
-
 /** The domain a contact's channels auto-match companies by: the primary email's, unless a free mailbox provider's. */
 export function autoMatchDomain(channels: readonly ChannelItem[]): string | undefined {
   const email = channels.find((channel) => channel.kind === 'email' && channel.primary)?.normalized;
@@ -84,38 +82,22 @@ export async function companyLinksByDomain(
   domains: Iterable<string>,
 ): Promise<Map<string, CompanyLink | undefined>> {
   const wanted = [...new Set(domains)].filter((domain) => !isFreeMailDomain(domain));
-  const holders = new Map<string, string>();
-  await batchGetAll(
+  const guards = await batchGetAll(
     wanted.map((value) => ({ workspaceId, scope: companyDomainScope, value })),
     (keys) => deps.db.entities.uniqueGuard.get(keys).go({ concurrent: 8 }),
-    (guard) => holders.set(guard.value, guard.ownerId),
   );
-  const companies = new Map<string, CompanyItem>();
-  await batchGetAll(
+  const holders = new Map(guards.map((guard) => [guard.value, guard.ownerId]));
+  const found = await batchGetAll(
     [...new Set(holders.values())].map((companyId) => ({ workspaceId, companyId })),
     (keys) => deps.db.entities.company.get(keys).go({ concurrent: 8 }),
-    (company) => companies.set(company.companyId, company as CompanyItem),
   );
+  const companies = new Map((found as CompanyItem[]).map((company) => [company.companyId, company]));
   const links = new Map<string, CompanyLink | undefined>();
   for (const domain of wanted) {
     const company = companies.get(holders.get(domain) ?? '');
     links.set(domain, company && company.status === 'active' ? linkOf(company) : undefined);
   }
   return links;
-}
-
-async function batchGetAll<K, T>(
-  keys: K[],
-  get: (keys: K[]) => Promise<{ data: T[]; unprocessed: unknown[] }>,
-  found: (item: T) => void,
-): Promise<void> {
-  let pending = keys;
-  for (let round = 0; pending.length > 0; round += 1) {
-    if (round === maxBatchRounds) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-    const { data, unprocessed } = await get(pending);
-    data.forEach(found);
-    pending = unprocessed as K[];
-  }
 }
 
 async function linkableCompany(deps: CoreDeps, workspaceId: string, companyId: string): Promise<CompanyItem> {

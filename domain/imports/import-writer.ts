@@ -24,6 +24,7 @@ import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace } from '../shared/errors';
 import { retryLostRaces } from '../shared/retry';
+import { batchGetAll } from '../store/batch-get';
 import { isSystemTag, maxTagNameLength, maxTagsPerContact, tagDisplay, tagKey, tagName } from '../tags/tag-names';
 import { ensureTags } from '../tags/tag-record';
 import type { UserItem } from '../users/users.service';
@@ -283,22 +284,6 @@ const channelKey = (channel: Pick<ChannelItem, 'kind' | 'normalized'>) => `${cha
 const maxBatchRounds = 8;
 /** BatchGetItem / BatchWriteItem requests in flight at once (a chunk of 500 rows reads ~10 of guards). */
 const batchConcurrency = 8;
-
-async function batchGetAll<K, T>(
-  keys: K[],
-  get: (keys: K[]) => Promise<{ data: T[]; unprocessed: unknown[] }>,
-): Promise<T[]> {
-  const found: T[] = [];
-  let pending = keys;
-  for (let round = 0; pending.length > 0; round += 1) {
-    if (round === maxBatchRounds) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-    if (round > 0) await sleep(25 * 2 ** round);
-    const { data, unprocessed } = await get(pending);
-    found.push(...data);
-    pending = unprocessed as K[];
-  }
-  return found;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

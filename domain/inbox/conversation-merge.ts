@@ -2,6 +2,7 @@ import { newEvent } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { LostRace, lostRace, WorkInProgress } from '../shared/errors';
+import { batchGetAll } from '../store/batch-get';
 import { electroCursor } from '../store/index-cursor';
 import { isConditionFailure } from '../store/transaction';
 import { contactConversationsList, type ConversationItem } from './conversation-record';
@@ -22,8 +23,6 @@ const conversationsPerPage = 25;
 const messagesPerPage = 100;
 /** A conversation that keeps changing while it is moved (new messages) is left for the next request. */
 const maxMoveAttempts = 5;
-/** Rounds of re-asking for the keys a BatchGetItem left unprocessed. */
-const maxBatchRounds = 5;
 
 interface Budget {
   left: number;
@@ -272,13 +271,13 @@ export async function repointConversationGuards(
   const keys = contactIds.flatMap((contactId) =>
     inboxChannels.map((channel) => openConversationGuard(workspaceId, contactId, channel)),
   );
-  const guards = await batchGet(keys, (batch) =>
+  const guards = await batchGetAll(keys, (batch) =>
     deps.db.entities.uniqueGuard.get(batch).go({ consistent: true }),
   );
   const owners = new Map(guards.map((guard) => [guard.value, guard.ownerId]));
   const conversationIds = [...new Set(owners.values())];
   if (conversationIds.length === 0) return;
-  const items = (await batchGet(
+  const items = (await batchGetAll(
     conversationIds.map((conversationId) => ({ workspaceId, conversationId })),
     (batch) => deps.db.entities.conversation.get(batch).go({ consistent: true }),
   )) as ConversationItem[];
@@ -322,17 +321,3 @@ const isLater = (a: ConversationItem, b: ConversationItem) => {
   return `${a.lastActivityAt}#${a.conversationId}` > `${b.lastActivityAt}#${b.conversationId}`;
 };
 
-async function batchGet<K, T>(
-  keys: K[],
-  get: (keys: K[]) => Promise<{ data: T[]; unprocessed: unknown[] }>,
-): Promise<T[]> {
-  const found: T[] = [];
-  let pending = keys;
-  for (let round = 0; pending.length > 0; round += 1) {
-    if (round === maxBatchRounds) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-    const { data, unprocessed } = await get(pending);
-    found.push(...data);
-    pending = unprocessed as K[];
-  }
-  return found;
-}
