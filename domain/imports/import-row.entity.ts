@@ -6,6 +6,13 @@ export type ImportRowOutcome = (typeof importRowOutcomes)[number];
 
 /** Row numbers in sort keys are zero-padded to this width: an import holds at most 1,048,576 rows. */
 const rowDigits = 7;
+/** The job's partition (its item's, job.entity.ts), where its rows' outcomes and errors are kept. */
+const jobPartition = {
+  field: 'pk',
+  composite: ['workspaceId', 'jobId'],
+  template: 'WS#${workspaceId}#JOB#${jobId}',
+  casing: 'none',
+} as const;
 /** A row's error entries: its rejection (0), or the channel values left out of it (1, 2, ...). */
 export const maxErrorPartsPerRow = 10;
 
@@ -33,12 +40,7 @@ export const importRowSchema = {
   },
   indexes: {
     byRow: {
-      pk: {
-        field: 'pk',
-        composite: ['workspaceId', 'jobId'],
-        template: 'WS#${workspaceId}#JOB#${jobId}',
-        casing: 'none',
-      },
+      pk: jobPartition,
       sk: { field: 'sk', composite: ['row'], template: 'ROW#${row}', casing: 'none' },
     },
   },
@@ -71,12 +73,7 @@ export const importErrorSchema = {
   },
   indexes: {
     byRow: {
-      pk: {
-        field: 'pk',
-        composite: ['workspaceId', 'jobId'],
-        template: 'WS#${workspaceId}#JOB#${jobId}',
-        casing: 'none',
-      },
+      pk: jobPartition,
       sk: { field: 'sk', composite: ['row', 'part'], template: 'ERR#${row}#${part}', casing: 'none' },
     },
   },
