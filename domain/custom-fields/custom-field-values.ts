@@ -92,7 +92,9 @@ function checkValue(definition: CustomFieldRule, value: unknown): string | undef
       if (definition.required && value.trim() === '') return 'Required: give a non-empty text';
       return undefined;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'Give a finite number';
+      if (typeof value !== 'number' || !Number.isFinite(value)) return 'Give a finite number';
+      // Beyond 2^53 − 1 a number is no longer exact (and DynamoDB's document client refuses it).
+      return Math.abs(value) <= Number.MAX_SAFE_INTEGER ? undefined : `Give a number between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
     case 'date':
       return typeof value === 'string' && isCalendarDate(value)
         ? undefined

@@ -270,19 +270,32 @@ function parseJsonBody(body: string, contentType: string | undefined): unknown {
   } catch {
     throw validation([{ field: 'body', message: 'The body is not valid JSON' }]);
   }
-  const broken = firstIllFormedString(parsed, 'body');
-  if (broken) throw validation([{ field: broken, message: 'Holds a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not text' }]);
+  const unstorable = firstUnstorableValue(parsed, 'body');
+  if (unstorable) throw validation([unstorable]);
   return parsed;
 }
 
-/** The path of the first string (key or value) holding a lone surrogate, which no store keeps intact. */
-function firstIllFormedString(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.isWellFormed() ? undefined : path;
+const loneSurrogate = 'Holds a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not text';
+
+/**
+ * The first value no store keeps intact: a string (key or value) holding a lone surrogate, or a number
+ * beyond ±2^53 − 1 (JSON numbers are doubles; past that they are no longer exact, and DynamoDB's
+ * document client refuses them).
+ */
+function firstUnstorableValue(value: unknown, path: string): { field: string; message: string } | undefined {
+  if (typeof value === 'string') {
+    return value.isWellFormed() ? undefined : { field: path, message: loneSurrogate };
+  }
+  if (typeof value === 'number') {
+    return Math.abs(value) <= Number.MAX_SAFE_INTEGER
+      ? undefined
+      : { field: path, message: `Numbers are kept exactly between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` };
+  }
   if (!value || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {
     const at = `${path}.${key}`;
-    if (!key.isWellFormed()) return at;
-    const found = firstIllFormedString(item, at);
+    if (!key.isWellFormed()) return { field: at, message: loneSurrogate };
+    const found = firstUnstorableValue(item, at);
     if (found) return found;
   }
   return undefined;

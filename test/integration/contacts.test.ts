@@ -86,6 +86,18 @@ describe('create and get', () => {
     expect(invalidEmail.body.errors[0].field).toBe('body.channels.0.value');
   });
 
+  it('refuses a number that JSON cannot carry exactly (past 2^53 − 1) with a 400, storing nothing', async () => {
+    const res = await create(acme.owner.token, {
+      name: 'Huge Number',
+      channels: [{ kind: 'email', value: 'huge.number@example.com' }],
+      customFields: { anything: 2 ** 60 },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'body.customFields.anything', message: expect.stringMatching(/9007199254740991/) }]);
+    const found = await stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'huge.number@example.com' } });
+    expect(found.body.items).toEqual([]);
+  });
+
   it('finds a contact by any channel value in its normalised form', async () => {
     const res = await create(acme.owner.token, {
       name: 'Lookup Lou',

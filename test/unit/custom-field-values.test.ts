@@ -87,6 +87,7 @@ describe('validateCustomFieldValues: refused values', () => {
     ['a numeric string', { employees: '42' }, 'employees', /finite number/],
     ['NaN', { employees: Number.NaN }, 'employees', /finite number/],
     ['Infinity', { employees: Number.POSITIVE_INFINITY }, 'employees', /finite number/],
+    ['a number past 2^53 − 1, no longer exact', { employees: 2 ** 60 }, 'employees', /between -9007199254740991 and 9007199254740991/],
     ['a date with a time', { founded: '2024-01-01T00:00:00Z' }, 'founded', /YYYY-MM-DD/],
     ['29 February of a common year', { founded: '2023-02-29' }, 'founded', /YYYY-MM-DD/],
     ['29 February 1900', { founded: '1900-02-29' }, 'founded', /YYYY-MM-DD/],
