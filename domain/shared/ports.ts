@@ -33,6 +33,8 @@ export interface BlobStore {
   read(key: string, range?: { start?: number; end?: number }): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** The object's size and stored content type without its bytes, or undefined when there is none. */
   head(key: string): Promise<{ sizeBytes: number; contentType?: string } | undefined>;
+  /** Removes the object; a no-op when there is none. */
+  delete(key: string): Promise<void>;
   /**
    * A URL the client can PUT the object to, valid for `expiresInSeconds`. The PUT must carry this
    * `Content-Type`, and, when `sizeBytes` is given, a body of exactly that many bytes.

@@ -82,8 +82,9 @@ export class Jobs extends Construct {
       // Imports read what users uploaded; exports write what they will download.
       props.bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
       props.bucket.grantPut(fn, `${transferPrefixes.exports}*`);
-      // An export checks the size of what it wrote.
+      // An export checks the size of what it wrote, and deletes it when its job is canceled.
       props.bucket.grantRead(fn, `${transferPrefixes.exports}*`);
+      props.bucket.grantDelete(fn, `${transferPrefixes.exports}*`);
       fn.addEventSource(
         new SqsEventSource(queue, { batchSize: definition.batchSize, reportBatchItemFailures: true }),
       );

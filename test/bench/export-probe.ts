@@ -143,6 +143,7 @@ function countingBlobStore(): BlobStore {
     uploadUrl: refuse,
     downloadUrl: refuse,
     head: async (key) => (sizes.has(key) ? { sizeBytes: sizes.get(key)! } : undefined),
+    delete: async (key) => void sizes.delete(key),
     startMultipartUpload: async (key) => {
       uploads.set(key, new Map());
       return { uploadId: key };

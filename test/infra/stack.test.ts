@@ -367,6 +367,16 @@ describe('CrmStack with job queues and schedules', () => {
     });
   });
 
+  it('lets a job function delete under exports/ only (a canceled export removes its file)', () => {
+    const [job] = built.stack.jobs.queues;
+    const role = built.logicalId(job!.fn.role!);
+    const deletes = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[])
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
+      .filter((statement) => [statement.Action].flat().some((action) => String(action).startsWith('s3:DeleteObject')));
+    expect(deletes.flatMap((statement) => JSON.stringify(statement.Resource).match(/"\/[^"]*"/g) ?? [])).toEqual(['"/exports/*"']);
+  });
+
   it('reads every dead-letter queue with one function that may write the table', () => {
     const [job] = built.stack.jobs.queues;
     const deadLetters = built.stack.functions.get('job:dead-letters')!;

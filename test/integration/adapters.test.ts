@@ -66,6 +66,16 @@ describe('S3 blob store on fauxqs', () => {
     expect(await blobs.get('exports/ws_1/nothing-here.csv')).toBeUndefined();
   });
 
+  it('deletes an object; deleting one that is not there is a no-op', async () => {
+    const key = 'exports/ws_1/jobs/job_del/contacts.csv';
+    await blobs.put(key, 'Name\r\n', 'text/csv');
+
+    await blobs.delete(key);
+    await blobs.delete(key);
+
+    expect(await blobs.head(key)).toBeUndefined();
+  });
+
   it('streams byte ranges of an object, an empty stream past its end, undefined for a missing one', async () => {
     const key = 'uploads/ws_1/jobs/job_1/contacts.csv';
     await blobs.put(key, '0123456789', 'text/csv');

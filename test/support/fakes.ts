@@ -120,6 +120,9 @@ export function fakeBlobStore(options: FakeBlobStoreOptions = {}): FakeBlobStore
       const object = objects.get(key);
       return object ? { sizeBytes: object.body.length, contentType: object.contentType } : undefined;
     },
+    async delete(key) {
+      objects.delete(key);
+    },
     async uploadUrl(key, contentType, expiresInSeconds, options = {}) {
       const size = options.sizeBytes === undefined ? '' : `&sizeBytes=${options.sizeBytes}`;
       return `fake-blob://upload/${encode(key)}?contentType=${encodeURIComponent(contentType)}${size}&expires=${expiresInSeconds}`;

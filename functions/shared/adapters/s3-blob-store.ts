@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -79,6 +80,11 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
         if (isMissing(error)) return undefined;
         throw error;
       }
+    },
+
+    async delete(key) {
+      // S3 answers 204 whether or not there was an object.
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
 
     uploadUrl(key, contentType, expiresInSeconds, options = {}) {
