@@ -37,6 +37,21 @@ export interface JobControl<Cursor> {
    * meanwhile (or `JobSuperseded` when another run took it over); the runner handles both (stop, ack).
    */
   saveProgress(cursor: Cursor, progress: ProgressInput, files?: Record<string, string>): Promise<void>;
+  /**
+   * Shows how far the run has got, for a step with no place to resume from mid-way (the cursor stays as
+   * it was). Conditional like `saveProgress`, so it notices a cancel the same way (`JobCanceled`).
+   */
+  reportProgress(progress: ProgressInput): Promise<void>;
+}
+
+/** What a job that ends without succeeding still holds, for its kind's `release`. */
+export interface HeldByJob<Cursor> {
+  workspaceId: string;
+  jobId: string;
+  /** The last cursor the job saved (or its last run returned); undefined when none was. */
+  cursor: Cursor | undefined;
+  /** The job's files, with those its last run returned. */
+  files: Readonly<Record<string, string>>;
 }
 
 export type StepResult<Cursor, Result> =
@@ -73,6 +88,15 @@ export interface JobKindDefinition<Input = unknown, Cursor = unknown, Result ext
   queue: string;
   inputSchema: ZodType<Input>;
   step(deps: JobDeps, job: RunningJob<Input, Cursor>, control: JobControl<Cursor>): Promise<StepResult<Cursor, Result>>;
+  /**
+   * Gives back what a canceled job holds (an upload under way, a file no succeeded job names), so a
+   * cancel leaves nothing behind. The runner calls it when a run stops for a cancel (`JobCanceled`, with
+   * the last cursor saved), when a run's step returned but the job was canceled meanwhile (with what the
+   * step returned), and when a message finds its job canceled with a cursor. Called again for the same
+   * job (a redelivered message): it must be idempotent. Its errors are logged, never retried. Not for a
+   * failed job, which may be retried from its cursor.
+   */
+  release?(deps: JobDeps, held: HeldByJob<Cursor>): Promise<void>;
 }
 
 /** Thrown by `saveProgress` when the job was canceled while the run worked: the run stops, the message is acked. */

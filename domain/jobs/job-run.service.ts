@@ -54,6 +54,14 @@ export type RunOutcome =
   | 'canceled'
   | 'superseded';
 
+/** What the runner gives a run besides the job: when to stop, and where to report a failed release. */
+export interface RunHooks {
+  /** See `JobControl.deadlineReached`. */
+  deadlineReached(): boolean;
+  /** A kind's `release` threw: the run's outcome stands (the message is acked); the caller logs it. */
+  releaseFailed?(error: unknown): void;
+}
+
 /** Longest stored failure message: enough for any error's own message, never a whole dump. */
 const maxErrorLength = 1000;
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, maxErrorLength) || 'Unknown error';
@@ -66,24 +74,40 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * result and the end event (one transaction); not done → the cursor saved and `dispatchSeq + 1`, which
  * the stream turns into the next message. A step that throws records `lastError` and `attempts` on the
  * job and the error passes through, so SQS retries the message (the dead-letter queue takes it in the
- * end: `failDeadLetteredJob`).
+ * end: `failDeadLetteredJob`). A job found canceled, or canceled while the run worked, has its kind's
+ * `release` called with what it holds (see `JobKindDefinition.release`).
  */
 export async function runJobMessage<Input, Cursor, Result extends Record<string, unknown>>(
   deps: JobDeps,
   definition: JobKindDefinition<Input, Cursor, Result>,
   message: JobMessage,
-  deadline: Pick<JobControl<Cursor>, 'deadlineReached'>,
+  hooks: RunHooks,
 ): Promise<RunOutcome> {
   const { workspaceId, jobId } = message;
+  /** Gives back what a canceled job holds; a failure is the caller's to log, and changes no outcome. */
+  const release = async (held: { cursor?: unknown; files: Readonly<Record<string, string>> }) => {
+    if (!definition.release) return;
+    try {
+      await definition.release(deps, { workspaceId, jobId, cursor: held.cursor as Cursor | undefined, files: held.files });
+    } catch (error) {
+      hooks.releaseFailed?.(error);
+    }
+  };
   const loaded = await findJob(deps, workspaceId, jobId, true);
   if (!loaded) return 'missing';
   if (loaded.kind !== definition.kind) return 'wrong_kind';
   if (loaded.dispatchSeq !== message.seq) return 'stale';
-  if (isTerminal(loaded.status)) return 'ended';
+  if (isTerminal(loaded.status)) {
+    // Canceled between runs: the message of the step it waited for finds it so, and no run will follow.
+    if (loaded.status === 'canceled' && loaded.cursor !== undefined) await release(loaded);
+    return 'ended';
+  }
   const system = systemActor(workspaceId);
   const now = () => deps.clock.nowIso();
 
   let current = loaded;
+  /** What the step returned, once it has: a cancel that beats the final write releases that. */
+  let returned: { cursor?: unknown; files: Record<string, string> } | undefined;
   /** Writes the job on top of the version this run holds; a lost condition says why the run must stop. */
   const write = async (next: JobItem, events: EventRecord[] = []) => {
     try {
@@ -122,9 +146,10 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     });
     const progressOf = (progress: ProgressInput) => progressAt(current, progress, deps.clock.nowMs());
     const control: JobControl<Cursor> = {
-      deadlineReached: () => deadline.deadlineReached(),
+      deadlineReached: () => hooks.deadlineReached(),
       saveProgress: (cursor, progress, files) =>
         write({ ...bump(current), cursor, progress: progressOf(progress), files: { ...current.files, ...checkedFiles(files) } }),
+      reportProgress: (progress) => write({ ...bump(current), progress: progressOf(progress) }),
     };
     const view: RunningJob<Input, Cursor> = {
       workspaceId,
@@ -156,6 +181,7 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     }
 
     const files = { ...current.files, ...checkedFiles(step.files) };
+    returned = { cursor: step.done ? current.cursor : step.cursor, files };
     if (step.done) {
       const succeeded: JobItem = {
         ...bump(without(current, 'cursor')),
@@ -178,6 +204,7 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     return 'continued';
   } catch (error) {
     const outcome = stopped(error);
+    if (outcome === 'canceled') await release(returned ?? current);
     if (outcome) return outcome;
     throw error;
   }

@@ -62,7 +62,11 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
         (budgetMs !== undefined && Date.now() - startedAt >= budgetMs);
       const keys = { kind: definition.kind, workspaceId: message.workspaceId, jobId: message.jobId, seq: message.seq };
       try {
-        const outcome = await runJobMessage(deps, definition, message, { deadlineReached });
+        const outcome = await runJobMessage(deps, definition, message, {
+          deadlineReached,
+          // What a canceled job held stays until the bucket's lifecycle rules remove it: worth a look, not a retry.
+          releaseFailed: (error) => logger.error('Releasing what a canceled job held failed', { ...keys, error: error as Error }),
+        });
         const log = outcome === 'missing' || outcome === 'wrong_kind' ? logger.warn : logger.info;
         log.call(logger, 'Job message handled', { ...keys, outcome, ms: Date.now() - startedAt });
       } catch (error) {

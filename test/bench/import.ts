@@ -242,6 +242,7 @@ async function runSteps<Input, Cursor>(
       saveProgress: async (saved) => {
         cursor = saved;
       },
+      reportProgress: async () => undefined,
     };
     const outcome = (await kind.step(deps, job, control)) as { done: boolean; cursor?: Cursor; result?: unknown };
     if (outcome.done) return { result: outcome.result, runs };

@@ -60,6 +60,10 @@ const counted = new Map<string, number[]>();
 const failAt = new Map<string, number>();
 /** Per job: called after each unit, inside the run (to cancel mid-way, or to move the clock). */
 const onUnit = new Map<string, (unit: number) => Promise<void> | void>();
+/** Per job: what each call of the kind's `release` was given. */
+const released = new Map<string, unknown[]>();
+/** Jobs whose `release` throws. */
+const releaseFails = new Set<string>();
 
 const countInput = z.object({ to: z.number().int().positive(), saveEvery: z.number().int().positive().optional() });
 const countJob: JobKindDefinition<z.infer<typeof countInput>, { at: number }, { counted: number }> = {
@@ -79,6 +83,10 @@ const countJob: JobKindDefinition<z.infer<typeof countInput>, { at: number }, { 
       if (at < to && control.deadlineReached()) return { done: false, cursor: { at }, progress: { processed: at, total: to } };
     }
     return { done: true, result: { counted: at }, progress: { processed: at, total: to } };
+  },
+  async release(_deps, { jobId, cursor, files }) {
+    released.set(jobId, [...(released.get(jobId) ?? []), { cursor, files }]);
+    if (releaseFails.has(jobId)) throw new Error('the bucket is down');
   },
 };
 
@@ -105,6 +113,8 @@ const received: Received[] = [];
 let crashAfter: ((message: Received) => boolean) | undefined;
 /** When it says so for a message, the handler sends it once more (a duplicate delivery). */
 let duplicate: ((message: Received) => boolean) | undefined;
+/** Called after each batch the count handler ran (a test's way to act between runs). */
+let afterRun: ((messages: Received[]) => Promise<void>) | undefined;
 
 const countHandler: SqsHandler = async (event, context) => {
   const messages = event.Records.map((record) => ({
@@ -119,6 +129,7 @@ const countHandler: SqsHandler = async (event, context) => {
     }
   }
   if (messages.some((message) => crashAfter?.(message))) throw new Error('crashed after the run, before the ack');
+  await afterRun?.(messages);
   return response;
 };
 
@@ -188,6 +199,7 @@ afterEach(() => {
   countOptions.runBudgetMs = undefined;
   crashAfter = undefined;
   duplicate = undefined;
+  afterRun = undefined;
 });
 
 // ---- helpers ------------------------------------------------------------------------------------------
@@ -371,6 +383,8 @@ describe('canceling', () => {
     expect(counted.get(job.id)).toEqual([1, 2, 3]);
     expect(ended).toMatchObject({ status: 'canceled', progress: { processed: 2, total: 10 }, cursor: { at: 2 } });
     expect(messagesOf(job.id)).toHaveLength(1);
+    // The kind gave back what the job held at its last save
+    expect(released.get(job.id)).toEqual([{ cursor: { at: 2 }, files: {} }]);
     expect(await jobEvents(job.id)).toEqual([
       expect.objectContaining({
         type: 'job.finished',
@@ -378,6 +392,58 @@ describe('canceling', () => {
         payload: expect.objectContaining({ status: 'canceled', result: null, error: null }),
       }),
     ]);
+  });
+
+  it('gives back what the step returned when the job was canceled while the step ran', async () => {
+    // Prepare: one unit per run; during the second run (which saves nothing) the owner cancels
+    countOptions.runBudgetMs = 0;
+    const job = await startCount({ to: 5 });
+    onUnit.set(job.id, async (unit) => {
+      if (unit === 2) expect((await api('POST', `/v1/jobs/${job.id}/cancel`, acme.owner.token)).status).toBe(200);
+    });
+
+    // Act
+    const ended = await settle(job.id);
+
+    // Assess: the run's continuation lost to the cancel; the cursor it returned was released, not the saved one
+    expect(ended).toMatchObject({ status: 'canceled', cursor: { at: 1 } });
+    expect(counted.get(job.id)).toEqual([1, 2]);
+    expect(released.get(job.id)).toEqual([{ cursor: { at: 2 }, files: {} }]);
+  });
+
+  it('gives back what a job canceled between runs holds once its next message arrives, and only then', async () => {
+    // Prepare: one unit per run; the owner cancels once the first run has continued
+    countOptions.runBudgetMs = 0;
+    const job = await startCount({ to: 5 });
+    afterRun = async (messages) => {
+      if (messages.some((message) => message.jobId === job.id && message.seq === 1)) {
+        expect(released.get(job.id)).toBeUndefined();
+        expect((await api('POST', `/v1/jobs/${job.id}/cancel`, acme.owner.token)).status).toBe(200);
+      }
+    };
+
+    // Act
+    const ended = await settle(job.id);
+
+    // Assess: the second message found the job canceled, ran nothing, and released its cursor
+    expect(ended).toMatchObject({ status: 'canceled', cursor: { at: 1 }, dispatchSeq: 2 });
+    expect(counted.get(job.id)).toEqual([1]);
+    expect(messagesOf(job.id).map((message) => message.seq)).toEqual([1, 2]);
+    expect(released.get(job.id)).toEqual([{ cursor: { at: 1 }, files: {} }]);
+  });
+
+  it('acks the message of a canceled job whose release fails (the failure is logged, not retried)', async () => {
+    const job = await startCount({ to: 10, saveEvery: 1 });
+    releaseFails.add(job.id);
+    onUnit.set(job.id, async (unit) => {
+      if (unit === 2) expect((await api('POST', `/v1/jobs/${job.id}/cancel`, acme.owner.token)).status).toBe(200);
+    });
+
+    const ended = await settle(job.id);
+
+    expect(ended.status).toBe('canceled');
+    expect(released.get(job.id)).toEqual([{ cursor: { at: 1 }, files: {} }]);
+    expect(messagesOf(job.id)).toEqual([expect.objectContaining({ seq: 1, receiveCount: 1 })]);
   });
 
   it('refuses to cancel a job that has ended: 409 invalid_transition', async () => {
@@ -439,6 +505,8 @@ describe('failing and retrying', () => {
       error: { code: 'retries_exhausted', message: 'cannot count past 3' },
     });
     expect(counted.get(job.id)).toEqual([1, 2, 3]);
+    // A failed job may be retried from its cursor: nothing of it is released
+    expect(released.get(job.id)).toBeUndefined();
 
     // Act
     failAt.delete(job.id);

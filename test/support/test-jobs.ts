@@ -15,7 +15,11 @@ import { startStreamPoller } from '../../local/stream-poller';
 import type { TestStack } from './test-stack';
 
 export interface TestJobs {
-  /** Runs the job through its queue (and its continuations) until it ends; resolves with its item. */
+  /**
+   * Runs the job through its queue (and its continuations) until it ends and the messages its last
+   * writes sent are handled too (a job canceled between runs releases what it holds on its next
+   * message); resolves with its item.
+   */
   finished(workspaceId: string, jobId: string, options?: { timeoutMs?: number }): Promise<JobItem>;
   stop(): Promise<void>;
 }
@@ -85,7 +89,11 @@ export async function startTestJobs(
         await poller.drain({ timeoutMs });
         await runner.drain({ untilEmpty: true, timeoutMs });
         const item = await findJob(stack.deps, workspaceId, jobId, true);
-        if (item && isTerminal(item.status)) return item;
+        if (item && isTerminal(item.status)) {
+          await poller.drain({ timeoutMs });
+          await runner.drain({ untilEmpty: true, timeoutMs });
+          return (await findJob(stack.deps, workspaceId, jobId, true))!;
+        }
         if (Date.now() > deadline) throw new Error(`Job ${jobId} did not finish: ${JSON.stringify(item)}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
