@@ -13,6 +13,7 @@ import type { ContactItem } from '../contacts/contact-record';
 import { loadCustomFieldDefinitions } from '../custom-fields/custom-fields.service';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
+import { JobCanceled } from '../jobs/job-kind';
 import { DomainError, invalidReference } from '../shared/errors';
 import { multipartLimits, type BlobStore } from '../shared/ports';
 import { customFieldHeader } from '../imports/column-mapping';
@@ -38,6 +39,13 @@ export interface ExportControl {
    * retried in vain. Absent: XLSX runs to the end.
    */
   outOfTime?(): boolean;
+  /**
+   * Records how far the export has got (absent: nothing is recorded). CSV calls it after each part it
+   * uploads, with the state that resumes right after that part (saved, a run that dies resumes there);
+   * XLSX, which cannot resume, after each page of rows, without a state. It may throw to stop the run:
+   * `JobCanceled` (the job was canceled) aborts the upload, so a canceled export leaves nothing behind.
+   */
+  recordProgress?(progress: { processed: number }, state?: ExportState): Promise<void>;
 }
 
 export interface ExportOptions {
@@ -156,15 +164,20 @@ export async function resolveExportColumns(
  * to fill one part: 5 MiB of rows), with a state that resumes right after that part. A repeated run
  * from the same state overwrites the same part numbers: nothing is duplicated.
  *
+ * Between parts, `control.recordProgress` gets the rows written and the state (the state is consistent
+ * exactly at a part's end), so progress shows and a run that dies resumes from its last part.
+ *
  * XLSX cannot resume (a zip entry is one deflate stream): it runs start to end in one call, ignoring
- * `deadlineReached`, up to `maxXlsxRows` rows; beyond, or when `outOfTime()` says the run is about to
- * be killed, it fails with `export_too_large` (export CSV instead). Measured (test/bench/README.md):
+ * `deadlineReached` and recording its rows (no state) after each page, up to `maxXlsxRows` rows;
+ * beyond, or when `outOfTime()` says the run is about to be killed, it fails with `export_too_large`
+ * (export CSV instead). Measured (test/bench/README.md):
  * ~800–2,500 rows/s on DynamoDB Local, so up to ~700k–1M rows in a 15-minute Lambda run.
  *
  * Returns `done` with the result once the object is complete and its size checked; `failed` with a
- * code and reason (the upload aborted) when the file would be wrong. Other errors (DynamoDB, S3) are
- * thrown for the job's retry: a CSV run then resumes from its last returned state (the upload kept),
- * an XLSX run starts again (its upload aborted).
+ * code and reason (the upload aborted, a completed file of the wrong size deleted) when the file would
+ * be wrong. `JobCanceled` from `recordProgress` aborts the upload and passes through. Other errors
+ * (DynamoDB, S3) are thrown for the job's retry: a CSV run then resumes from its last recorded or
+ * returned state (the upload kept), an XLSX run starts again (its upload aborted).
  */
 export async function exportContactsStep(
   deps: ExportDeps,
@@ -183,11 +196,17 @@ export async function exportContactsStep(
 }
 
 /**
- * Discards an export's upload: for a job canceled or failed between runs, whose saved state still
- * holds one. Safe to call more than once.
+ * Removes what an export that will not succeed holds (its job was canceled): the upload under way of
+ * its saved `state`, and the objects at `keys` and at the state's key (a file completed by a run whose
+ * job was canceled before it could succeed). Safe to call more than once.
  */
-export async function abandonContactExport(deps: Pick<ExportDeps, 'blobs'>, state: ExportState): Promise<void> {
-  await deps.blobs.abortMultipartUpload(state.key, state.uploadId);
+export async function abandonContactExport(
+  deps: Pick<ExportDeps, 'blobs'>,
+  held: { state?: ExportState; keys?: readonly string[] },
+): Promise<void> {
+  const { state, keys = [] } = held;
+  if (state) await deps.blobs.abortMultipartUpload(state.key, state.uploadId);
+  for (const key of new Set([...(state ? [state.key] : []), ...keys])) await deps.blobs.delete(key);
 }
 
 interface Run {
@@ -264,6 +283,8 @@ async function continueCsv(run: Run, state: ExportState, startedHere: string | u
   }
   let { position, matched, rows } = state;
   const saved = () => ({ ...state, position, matched, rows, parts: [...sink.parts] });
+  /** The upload while no saved state names it: a failed run aborts it, and its retry starts another. */
+  let unsaved = startedHere;
   try {
     for await (const page of reader.pages(position)) {
       const lines: string[][] = [];
@@ -275,6 +296,10 @@ async function continueCsv(run: Run, state: ExportState, startedHere: string | u
       if (page.more && sink.pending >= partBytes) {
         await sink.flush();
         if (control.deadlineReached()) return { status: 'continue', state: saved(), progress: { processed: rows } };
+        if (control.recordProgress) {
+          await control.recordProgress({ processed: rows }, saved());
+          unsaved = undefined;
+        }
       }
     }
     return await finish(deps, sink, { format: 'csv', matched, rows, columns: state.columns });
@@ -283,8 +308,10 @@ async function continueCsv(run: Run, state: ExportState, startedHere: string | u
       await deps.blobs.abortMultipartUpload(state.key, state.uploadId);
       return failed(error, rows);
     }
-    // An upload no saved state names would be left behind: the retry starts a new one.
-    if (startedHere) await deps.blobs.abortMultipartUpload(state.key, startedHere).catch(() => undefined);
+    // Canceled: the upload goes, whichever run started it. Otherwise an upload no saved state names
+    // would be left behind (the retry starts a new one); one a state names is the retry's to go on with.
+    const discard = error instanceof JobCanceled ? state.uploadId : unsaved;
+    if (discard) await deps.blobs.abortMultipartUpload(state.key, discard).catch(() => undefined);
     throw error;
   }
 }
@@ -340,6 +367,7 @@ async function runXlsx(run: Run): Promise<ExportStepOutcome> {
       if (page.more && run.control.outOfTime?.()) {
         throw new ExportFailure('export_too_large', `An XLSX export is written in one run, and this one ran out of time after ${rows} contacts: export them as CSV, which continues across runs, or narrow the filters`);
       }
+      if (page.more) await run.control.recordProgress?.({ processed: rows });
     }
     sheet.commit();
     await Promise.race([workbook.commit(), outputFailed]);
@@ -379,7 +407,8 @@ async function finish(
   await sink.complete();
   const stored = await deps.blobs.head(sink.key);
   if (stored?.sizeBytes !== bytes) {
-    // Completed: there is no upload left to abort; the job fails and names no file.
+    // Completed: there is no upload left to abort; the wrong file goes, and the job fails naming none.
+    await deps.blobs.delete(sink.key).catch(() => undefined);
     return failed(
       new ExportFailure('export_incomplete', `The stored file holds ${stored?.sizeBytes ?? 'no'} bytes where ${bytes} were written`),
       file.rows,

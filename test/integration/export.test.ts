@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listContacts } from '../../domain/contacts/contact-lists.service';
 import { listContactsQuery } from '../../domain/contacts/contacts.schemas';
 import {
@@ -15,11 +15,14 @@ import {
 import { customFieldText, exportColumns } from '../../domain/exports/contact-rows';
 import { exportContactsInput } from '../../domain/exports/exports.schemas';
 import { openImportFile } from '../../domain/imports/import-file';
+import { JobCanceled } from '../../domain/jobs/job-kind';
 import type { ImportCandidate } from '../../domain/imports/import-row';
 import { cleanCell } from '../../domain/imports/row-normaliser';
 import type { CallerContext } from '../../domain/shared/context';
 import type { BlobStore } from '../../domain/shared/ports';
+import { setBlobStore } from '../../functions/shared/deps';
 import { fakeBlobStore } from '../support/fakes';
+import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -451,6 +454,50 @@ describe('parts and continuations', () => {
     expect(Buffer.from((await blobs.get(options.key))!).equals(Buffer.from(whole.bytes))).toBe(true);
   });
 
+  it('records its progress after each part, with a state a run that dies later resumes from', async () => {
+    // Prepare: the bytes to expect; a store whose second part fails once (the run dies there)
+    const whole = await runDone({ format: 'csv' });
+    const fake = fakeBlobStore({ minPartBytes: 1 });
+    let sent = 0;
+    const blobs: BlobStore = { ...fake, uploadPart: (...args) => (++sent === 2 ? Promise.reject(new Error('S3 is down')) : fake.uploadPart(...args)) };
+    const deps = { ...stack.deps, blobs };
+    const input = exportContactsInput.parse({ format: 'csv' });
+    const options = { key: `exports/${acme.workspace.id}/jobs/job_recorded/contacts.csv`, partBytes: 1, pageSize: 2 };
+    const recorded: [number, ExportState][] = [];
+    const control = {
+      deadlineReached: () => false,
+      // As the job saves it: through JSON
+      recordProgress: async (progress: { processed: number }, state?: ExportState) =>
+        void recorded.push([progress.processed, exportStateSchema.parse(JSON.parse(JSON.stringify(state)))]),
+    };
+
+    // Act
+    await expect(exportContactsStep(deps, ownerCaller, input, undefined, control, options)).rejects.toThrow('S3 is down');
+    const saved = recorded.at(-1)![1];
+    const resumed = await exportContactsStep(deps, ownerCaller, input, saved, control, options);
+
+    // Assess: the dead run's part and upload were kept, and the resumed run went on from there
+    expect(recorded.map(([processed, state]) => [processed, state.rows, state.parts.length])).toEqual([[2, 2, 1], [4, 4, 2]]);
+    expect(resumed).toMatchObject({ status: 'done', result: { rows: 5, parts: 3 } });
+    expect(Buffer.from((await blobs.get(options.key))!).equals(Buffer.from(whole.bytes))).toBe(true);
+    expect(fake.uploads.size).toBe(0);
+  });
+
+  it('aborts its upload when a recorded part finds the job canceled, even an upload an earlier run started', async () => {
+    const blobs = fakeBlobStore({ minPartBytes: 1 });
+    const input = exportContactsInput.parse({ format: 'csv' });
+    const options = { key: `exports/${acme.workspace.id}/jobs/job_canceled/contacts.csv`, partBytes: 1, pageSize: 2 };
+    const deps = { ...stack.deps, blobs };
+    const first = await exportContactsStep(deps, ownerCaller, input, undefined, { deadlineReached: () => true }, options);
+    if (first.status !== 'continue') throw new Error('expected a continuation');
+
+    const canceled = { deadlineReached: () => false, recordProgress: () => Promise.reject(new JobCanceled('job_canceled')) };
+    await expect(exportContactsStep(deps, ownerCaller, input, first.state, canceled, options)).rejects.toBeInstanceOf(JobCanceled);
+
+    expect(blobs.uploads.size).toBe(0);
+    expect(blobs.objects.size).toBe(0);
+  });
+
   it('refuses a state from another export', async () => {
     const blobs = fakeBlobStore({ minPartBytes: 1 });
     const stop = { deadlineReached: () => true };
@@ -701,5 +748,229 @@ describe('the import reader reads an export back', () => {
       const custom = Object.entries(contact.customFields as Record<string, unknown>).filter(([name, value]) => name !== 'legacy' && value !== null);
       expect(candidate!.customFields).toEqual(Object.fromEntries(custom.map(([name, value]) => [name, customFieldText(value)])));
     }
+  });
+});
+
+/**
+ * The export as a job (the real runner, stream dispatcher and queues, the local S3): what a user sees of
+ * its progress, and what a cancel leaves in the bucket (nothing) wherever it lands.
+ */
+describe('an export job', { timeout: 120_000 }, () => {
+  /** A workspace of its own: 90 contacts of ~70 KB, so a CSV export's first 5 MiB part ends mid-way. */
+  let bigco: Awaited<ReturnType<typeof seedWorkspace>>;
+  let jobs: TestJobs;
+  /** Called after each run of the export handler (a test's way to act between runs). */
+  let afterRun: (() => Promise<void>) | undefined;
+
+  /** The handlers' bucket, watched: every upload started and part sent (or tried), and hooks to act mid-export. */
+  const watch = {
+    uploads: [] as { key: string; uploadId: string }[],
+    parts: [] as { key: string; partNumber: number }[],
+    beforePart: undefined as ((key: string, partNumber: number) => Promise<void>) | undefined,
+    afterStart: undefined as ((key: string) => Promise<void>) | undefined,
+    afterComplete: undefined as ((key: string) => Promise<void>) | undefined,
+  };
+  const watched = (blobs: BlobStore): BlobStore => ({
+    ...blobs,
+    async startMultipartUpload(key, contentType) {
+      const started = await blobs.startMultipartUpload(key, contentType);
+      watch.uploads.push({ key, uploadId: started.uploadId });
+      await watch.afterStart?.(key);
+      return started;
+    },
+    async uploadPart(key, uploadId, partNumber, bytes) {
+      watch.parts.push({ key, partNumber });
+      await watch.beforePart?.(key, partNumber);
+      return blobs.uploadPart(key, uploadId, partNumber, bytes);
+    },
+    async completeMultipartUpload(key, uploadId, parts) {
+      await blobs.completeMultipartUpload(key, uploadId, parts);
+      await watch.afterComplete?.(key);
+    },
+  });
+
+  beforeAll(async () => {
+    // Pages of 10 list entries: a part can end after any 10 contacts.
+    process.env.EXPORT_PAGE_SIZE = '10';
+    bigco = await seedWorkspace(stack, 'Bigco');
+    const notes = 'Größe ändern, Ω≈ç√ '.repeat(500).trim();
+    const keys = ['n1', 'n2', 'n3', 'n4', 'n5'];
+    for (const key of keys) await api('POST', '/v1/custom-fields', bigco.owner.token, { entityType: 'contact', key, label: key, type: 'text' });
+    for (let i = 0; i < 90; i += 1) {
+      await api('POST', '/v1/contacts', bigco.owner.token, {
+        name: `Big ${String(i).padStart(3, '0')}`,
+        channels: [{ kind: 'email', value: `big${i}@bigco.example` }],
+        customFields: Object.fromEntries(keys.map((key) => [key, notes])),
+      });
+    }
+    setBlobStore(watched(stack.blobs));
+    jobs = await startTestJobs(stack, ['export_contacts'], {
+      wrap: (_kind, handler) => async (event, context) => {
+        const response = await handler(event, context);
+        await afterRun?.();
+        return response;
+      },
+    });
+  }, 300_000);
+  afterAll(async () => {
+    delete process.env.EXPORT_PAGE_SIZE;
+    await jobs?.stop();
+    setBlobStore(stack.blobs);
+  });
+  afterEach(() => {
+    afterRun = undefined;
+    watch.beforePart = undefined;
+    watch.afterStart = undefined;
+    watch.afterComplete = undefined;
+    delete process.env.JOB_RUN_BUDGET_MS;
+  });
+
+  const token = () => bigco.owner.token;
+  const startExport = async (format: 'csv' | 'xlsx') => (await api('POST', '/v1/exports', token(), { format })).id as string;
+  const finished = (jobId: string) => jobs.finished(bigco.workspace.id, jobId);
+  const shown = (jobId: string) => api('GET', `/v1/jobs/${jobId}`, token());
+  const cancel = (jobId: string) => api('POST', `/v1/jobs/${jobId}/cancel`, token());
+  const keyOf = (jobId: string, format: 'csv' | 'xlsx') => `exports/${bigco.workspace.id}/jobs/${jobId}/contacts.${format}`;
+  const partsOf = (jobId: string) => watch.parts.filter((part) => part.key.includes(`/${jobId}/`)).map((part) => part.partNumber);
+  /** The file as a user downloads it. */
+  const download = async (jobId: string, format: 'csv' | 'xlsx') => {
+    const link = await api('GET', `/v1/jobs/${jobId}/files/contacts.${format}`, token());
+    return Buffer.from(await (await fetch(link.url)).arrayBuffer());
+  };
+  /**
+   * The job's multipart uploads still open on the local S3: a part sent to one that was aborted or
+   * completed is refused with NoSuchUpload (fauxqs has no ListMultipartUploads to ask).
+   */
+  const openUploads = async (jobId: string) => {
+    const started = watch.uploads.filter((upload) => upload.key.includes(`/${jobId}/`));
+    expect(started.length).toBeGreaterThan(0);
+    const open: string[] = [];
+    for (const { key, uploadId } of started) {
+      const probe = await stack.blobs.uploadPart(key, uploadId, 10_000, new Uint8Array(1)).then(
+        () => 'open',
+        (error: Error) => error.name,
+      );
+      if (probe !== 'NoSuchUpload') open.push(`${uploadId}: ${probe}`);
+    }
+    return open;
+  };
+  /** Nothing of the export is left in the bucket, and the job names no file. */
+  const expectNothingLeft = async (jobId: string, format: 'csv' | 'xlsx') => {
+    expect(await openUploads(jobId)).toEqual([]);
+    expect(await stack.blobs.head(keyOf(jobId, format))).toBeUndefined();
+    expect((await stack.api('GET', `/v1/jobs/${jobId}/files/contacts.${format}`, { token: token() })).status).toBe(404);
+  };
+
+  it('shows its progress between parts, in the API, while it runs', async () => {
+    let seen: Record<string, unknown> | undefined;
+    let jobId = '';
+    watch.beforePart = async (key, partNumber) => {
+      if (key.includes(`/${jobId}/`) && partNumber === 2) seen = await shown(jobId);
+    };
+
+    jobId = await startExport('csv');
+    const done = await finished(jobId);
+
+    expect(done.status).toBe('succeeded');
+    expect(seen).toMatchObject({ status: 'running', progress: { processed: 80, total: null }, result: null });
+    expect(partsOf(jobId)).toEqual([1, 2]);
+    expect(await shown(jobId)).toMatchObject({ status: 'succeeded', progress: { processed: 90, total: 90 }, result: { rows: 90 } });
+  });
+
+  it('resumes a run that died after a saved part from that part: the same bytes as a run that did not die', async () => {
+    // Prepare: an export that runs undisturbed, for the bytes to expect
+    const whole = await startExport('csv');
+    expect((await finished(whole)).status).toBe('succeeded');
+    // The other's run dies (its S3 call throws) sending its second part, after its first part was saved.
+    let jobId = '';
+    let died = false;
+    watch.beforePart = async (key, partNumber) => {
+      if (key.includes(`/${jobId}/`) && partNumber === 2 && !died) {
+        died = true;
+        throw new Error('the run died');
+      }
+    };
+
+    // Act
+    jobId = await startExport('csv');
+    const done = await finished(jobId);
+
+    // Assess: one upload; part 1 sent once, part 2 tried by the run that died and sent by the retry
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, lastError: 'the run died' });
+    expect(watch.uploads.filter((upload) => upload.key.includes(`/${jobId}/`))).toHaveLength(1);
+    expect(partsOf(jobId)).toEqual([1, 2, 2]);
+    expect((await download(jobId, 'csv')).equals(await download(whole, 'csv'))).toBe(true);
+  });
+
+  it('a cancel while a CSV run works stops it at its next part: no upload, no file left', async () => {
+    let jobId = '';
+    watch.beforePart = async (key, partNumber) => {
+      if (key.includes(`/${jobId}/`) && partNumber === 1) await cancel(jobId);
+    };
+
+    jobId = await startExport('csv');
+    const done = await finished(jobId);
+
+    expect(done.status).toBe('canceled');
+    // The part under way was sent, its save refused: nothing after it.
+    expect(partsOf(jobId)).toEqual([1]);
+    expect(done.progress.processed).toBe(0);
+    await expectNothingLeft(jobId, 'csv');
+  });
+
+  it('a cancel between runs of a CSV export: the next message finds it canceled and gives the upload back', async () => {
+    // Prepare: every run stops after its first part; the first run is followed by a cancel
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    let jobId = '';
+    let runs = 0;
+    afterRun = async () => {
+      runs += 1;
+      if (runs === 1) await cancel(jobId);
+    };
+
+    // Act
+    jobId = await startExport('csv');
+    const done = await finished(jobId);
+
+    // Assess: the first run left a saved part and its upload; the second message released them
+    expect(done).toMatchObject({ status: 'canceled', progress: { processed: 80 } });
+    expect(done.dispatchSeq).toBe(2);
+    expect(partsOf(jobId)).toEqual([1]);
+    await expectNothingLeft(jobId, 'csv');
+  });
+
+  it('a cancel while an XLSX run works stops it at its next page: no upload left', async () => {
+    let jobId = '';
+    watch.afterStart = async (key) => {
+      if (key.includes(`/${jobId}/`)) await cancel(jobId);
+    };
+
+    jobId = await startExport('xlsx');
+    const done = await finished(jobId);
+
+    expect(done).toMatchObject({ status: 'canceled', progress: { processed: 0 } });
+    await expectNothingLeft(jobId, 'xlsx');
+  });
+
+  it.each(['csv', 'xlsx'] as const)('%s: a cancel that races the file’s completion deletes the completed file', async (format) => {
+    // Prepare: the cancel lands once the file is complete, before the run marks the job succeeded
+    let jobId = '';
+    let progress: unknown;
+    watch.afterComplete = async (key) => {
+      if (!key.includes(`/${jobId}/`)) return;
+      progress = (await shown(jobId)).progress;
+      await cancel(jobId);
+    };
+
+    // Act
+    jobId = await startExport(format);
+    const done = await finished(jobId);
+
+    // Assess: the run had shown its progress; its success lost to the cancel, and the file went
+    // CSV: the rows of its first part (saved with it); XLSX: every page's rows, shown as they went.
+    expect(progress).toMatchObject({ processed: { csv: 80, xlsx: 90 }[format] });
+    expect(done).toMatchObject({ status: 'canceled' });
+    expect(done.result).toBeUndefined();
+    await expectNothingLeft(jobId, format);
   });
 });
