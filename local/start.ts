@@ -90,7 +90,9 @@ async function main() {
     if (inMemory) setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
 
     const rawDynamo = createDynamoClient({ endpoint: dynamo.endpoint });
-    await ensureTable(rawDynamo, tableName);
+    await ensureTable(rawDynamo, tableName, {
+      onIndexAdded: (index) => log(`Adding index ${index} to the saved table (DynamoDB Local indexes every item once)…`),
+    });
     const s3 = createS3Client({ region: 'us-east-1', awsEndpoint: aws.endpoint });
     await s3.send(new CreateBucketCommand({ Bucket: bucketName })).catch((error: Error) => {
       if (!/BucketAlready/.test(error.name)) throw error;

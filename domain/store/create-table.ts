@@ -9,11 +9,25 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from './table-definition';
 
+export interface EnsureTableOptions {
+  /**
+   * Told when an index is added to a table that lacks it (one kept by DynamoDB Local's `-dbPath`, e.g.
+   * a bench data set or `npm start`'s data): DynamoDB Local indexes every existing item before the index
+   * answers, which takes minutes on a table of millions of items.
+   */
+  onIndexAdded?: (indexName: string, itemCount: number | undefined) => void;
+  /** Longest wait for an index being built (default 30 minutes). */
+  indexTimeoutMs?: number;
+  /** Pause between DescribeTable calls while waiting (default 500 ms). */
+  pollMs?: number;
+}
+
 /**
- * Creates the table from {@link tableDefinition}, or adds the indexes it lacks. Used by the local
- * runtime, the admin CLI against a local stack, and the test setup; on AWS the CDK app owns the table.
+ * Creates the table from {@link tableDefinition}, or adds the indexes it lacks and waits until they are
+ * built (a Query of an index still CREATING fails on DynamoDB Local). Used by the local runtime, the
+ * admin CLI against a local stack, the benches and the test setup; on AWS the CDK app owns the table.
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureTable(client: DynamoDBClient, tableName: string, options: EnsureTableOptions = {}): Promise<void> {
   const existing = await describe(client, tableName);
   if (!existing) {
     await client.send(
@@ -45,8 +59,11 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     return;
   }
   const present = new Set((existing.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  // One at a time, each built before the next (DynamoDB takes one index creation per table at once).
+  await untilIndexesActive(client, tableName, options);
   for (const index of tableDefinition.globalIndexes) {
     if (present.has(index.indexName)) continue;
+    options.onIndexAdded?.(index.indexName, existing.ItemCount);
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
@@ -65,6 +82,26 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
         ],
       }),
     );
+    await untilIndexesActive(client, tableName, options);
+  }
+}
+
+/** Waits until no index of the table is being built (or deleted). */
+async function untilIndexesActive(client: DynamoDBClient, tableName: string, options: EnsureTableOptions): Promise<void> {
+  const { indexTimeoutMs = 30 * 60_000, pollMs = 500 } = options;
+  const deadline = Date.now() + indexTimeoutMs;
+  for (;;) {
+    const table = await describe(client, tableName);
+    const pending = (table?.GlobalSecondaryIndexes ?? []).filter((index) => index.IndexStatus !== 'ACTIVE');
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      const states = pending.map((index) => `${index.IndexName} ${index.IndexStatus}`).join(', ');
+      throw new Error(
+        `Table ${tableName}: index ${states} after ${Math.round(indexTimeoutMs / 60_000)} min. DynamoDB Local builds an index ` +
+          'from every item of the table; start again to go on waiting, or delete the data directory to start afresh.',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 

@@ -233,7 +233,13 @@ export async function startBenchStack(options: { tableName?: string; dataDir?: s
   process.on('exit', killNow);
 
   try {
-    await ensureTable(rawClient, tableName);
+    await ensureTable(rawClient, tableName, {
+      onIndexAdded: (index, items) =>
+        progress(
+          `the table ${tableName} lacks index ${index}: DynamoDB Local is building it from its ${items ?? 'existing'} items ` +
+            '(once; minutes on a large data set)',
+        ),
+    });
     const docClient = createDocumentClient(rawClient);
     const deps: CoreDeps = { db: createDb(docClient, tableName), clock: systemClock, newId: ulidGenerator(systemClock) };
     setCoreDeps(deps);
