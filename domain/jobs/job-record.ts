@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import type { EventType } from '../../events/catalogue';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { lostRace, notFound } from '../shared/errors';
 import { isConditionFailure, writeTransaction } from '../store/transaction';
-import { jobFileName, type Job, type JobError, type JobKind, type JobStatus } from './jobs.schemas';
+import { isTerminal, jobFileName, type Job, type JobError, type JobKind, type JobStatus } from './jobs.schemas';
 
 /** The job item as stored (job.entity.ts). */
 export interface JobItem {
@@ -27,6 +28,12 @@ export interface JobItem {
   startedAt?: string;
   updatedAt: string;
   finishedAt?: string;
+  /** Re-sends by the `sweep-jobs` schedule in a row, and the version the last of them wrote. */
+  redispatches?: number;
+  redispatchedVersion?: number;
+  /** The active-jobs index keys (gsi4): set by `withActivityKeys`, never by hand. */
+  activeShard?: number;
+  activeKey?: string;
   version: number;
 }
 
@@ -149,6 +156,29 @@ export function checkedFiles(files: Record<string, string> | undefined): Record<
   return files ?? {};
 }
 
+/** Partitions of the active-jobs index (gsi4): jobs spread over them by a hash of their id. */
+export const activityShards = 16;
+
+/** The job's active-jobs partition, 0 to `activityShards` - 1: the same for a jobId wherever it is computed. */
+export function activityShardOf(jobId: string): number {
+  return createHash('sha256').update(jobId).digest().readUInt32BE(0) % activityShards;
+}
+
+/**
+ * The item with its active-jobs index keys as its status calls for: a queued or running job is listed
+ * under its shard, by the time it was last written (`<updatedAt>#<workspaceId>#<jobId>`); an ended
+ * job has no keys, so ElectroDB writes no gsi4 entry for it. Every write of a job goes through here.
+ */
+export function withActivityKeys(item: JobItem): JobItem {
+  const { activeShard: _shard, activeKey: _key, ...rest } = item;
+  if (isTerminal(item.status)) return rest;
+  return {
+    ...rest,
+    activeShard: activityShardOf(item.jobId),
+    activeKey: `${item.updatedAt}#${item.workspaceId}#${item.jobId}`,
+  };
+}
+
 /** The item without the attributes an update clears (ElectroDB's put writes the whole item). */
 export function without<K extends keyof JobItem>(item: JobItem, ...keys: K[]): JobItem {
   const copy = { ...item };
@@ -159,7 +189,8 @@ export function without<K extends keyof JobItem>(item: JobItem, ...keys: K[]): J
 /**
  * Writes the job (put, conditional on the version `before` had), with its events in one transaction
  * when there are any (a lone put otherwise: progress saves are the frequent write). A failed condition
- * is a `LostRace`: the caller reads the job again.
+ * is a `LostRace`: the caller reads the job again. The active-jobs index keys follow `after`'s status
+ * and `updatedAt` (`withActivityKeys`): no writer sets them.
  */
 export async function commitJob(
   deps: CoreDeps,
@@ -167,10 +198,11 @@ export async function commitJob(
   after: JobItem,
   events: EventRecord[] = [],
 ): Promise<void> {
+  const item = withActivityKeys(after);
   if (events.length === 0) {
     try {
       await deps.db.entities.job
-        .put(after)
+        .put(item)
         .where((attr, { eq }) => eq(attr.version, before.version))
         .go();
       return;
@@ -183,7 +215,7 @@ export async function commitJob(
     deps.db,
     (tx) => [
       tx.job
-        .put(after)
+        .put(item)
         .where((attr, { eq }) => eq(attr.version, before.version))
         .commit(),
       ...events.map((event) => appendEvent(tx, event)),

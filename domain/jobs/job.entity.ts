@@ -11,6 +11,11 @@
  * - the workspace's jobs of one kind, newest first (owner/admin with `kind=`): gsi3
  *   pk WS#<workspaceId>#JOBS#KIND#<kind>, sk <jobId>
  * A status filter (and a member's `kind=`) narrows the entries of those lists (bounded reads a page).
+ * - active jobs of every workspace, least recently written first (the `sweep-jobs` schedule): gsi4
+ *   pk JOBS#ACTIVE#<shard>, sk <updatedAt>#<workspaceId>#<jobId>; shard 0-15 is a stable hash of the
+ *   jobId (`activityShardOf`), so no one partition takes every job's writes. Sparse: only queued and
+ *   running jobs have the keys (`commitJob` and `createJob` set or leave out `activeShard`/`activeKey`
+ *   on every write, job-record.ts `withActivityKeys`).
  */
 export const jobSchema = {
   model: { service: 'crm', entity: 'job', version: '1' },
@@ -60,6 +65,16 @@ export const jobSchema = {
     startedAt: { type: 'string' },
     updatedAt: { type: 'string', required: true },
     finishedAt: { type: 'string' },
+    /**
+     * Times the `sweep-jobs` schedule sent the job's step again because no run had written it for its
+     * kind's stale time, in a row (`redispatchedVersion` is the version that write made: any other
+     * write since means a run or a user moved the job, and the count starts over).
+     */
+    redispatches: { type: 'number' },
+    redispatchedVersion: { type: 'number' },
+    /** gsi4 keys, present only while the job is queued or running (see `withActivityKeys`). */
+    activeShard: { type: 'number' },
+    activeKey: { type: 'string' },
     /** Bumped by every write: each write of the job is conditional on the version it read. */
     version: { type: 'number', required: true },
   },
@@ -97,6 +112,11 @@ export const jobSchema = {
         casing: 'none',
       },
       sk: { field: 'gsi3sk', composite: ['jobId'], template: '${jobId}', casing: 'none' },
+    },
+    byActivity: {
+      index: 'gsi4',
+      pk: { field: 'gsi4pk', composite: ['activeShard'], template: 'JOBS#ACTIVE#${activeShard}', casing: 'none' },
+      sk: { field: 'gsi4sk', composite: ['activeKey'], template: '${activeKey}', casing: 'none' },
     },
   },
 } as const;

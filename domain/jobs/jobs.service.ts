@@ -14,6 +14,7 @@ import {
   jobRef,
   readJob,
   toJob,
+  withActivityKeys,
   without,
   type JobItem,
 } from './job-record';
@@ -82,7 +83,7 @@ export async function createJob(
   };
   await writeTransaction(
     deps.db,
-    (tx) => [tx.job.create(item).commit(), ...(extraOps?.(tx) ?? [])],
+    (tx) => [tx.job.create(withActivityKeys(item)).commit(), ...(extraOps?.(tx) ?? [])],
     (failed) =>
       failed.includes(0)
         ? conflict('already_exists', 'A job with this id already exists')
@@ -136,7 +137,7 @@ export async function retryJob(deps: CoreDeps, caller: CallerContext, jobId: str
   }
   const at = deps.clock.nowIso();
   const after: JobItem = {
-    ...without(before, 'error', 'lastError', 'finishedAt', 'rateFrom'),
+    ...without(before, 'error', 'lastError', 'finishedAt', 'rateFrom', 'redispatches', 'redispatchedVersion'),
     status: 'queued',
     dispatchSeq: before.dispatchSeq + 1,
     attempts: 0,

@@ -794,7 +794,7 @@ async function main() {
 
 /** A captured TransactWriteItems input moved to other keys (`prefix` on every partition key) without conditions. */
 function rewriteTransaction(input: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const keyAttributes = ['pk', 'gsi1pk', 'gsi2pk', 'gsi3pk'];
+  const keyAttributes = ['pk', 'gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk'];
   const moved = (item: Record<string, unknown>) =>
     Object.fromEntries(
       Object.entries(item).map(([name, value]) => [

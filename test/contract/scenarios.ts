@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { companyMergeSettings } from '../../domain/companies/company-merge.service';
 import { anchoredMoveSettings } from '../../domain/anchors/anchored-records';
+import { commitJob, findJob } from '../../domain/jobs/job-record';
 import { createJob, jobFileKey, newJobId } from '../../domain/jobs/jobs.service';
 import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
@@ -226,10 +227,9 @@ export class Ctx {
       failed: { status: 'failed', startedAt: at, error: { code: 'retries_exhausted', message: 'S3 was unreachable' } },
     } as const;
     if (options.status === 'succeeded' || options.status === 'failed') {
-      await this.stack.deps.db.entities.job
-        .patch({ workspaceId: caller.workspaceId, jobId })
-        .set({ ...ended[options.status], finishedAt: at })
-        .go();
+      // Through the jobs' one write, so the item is what a real ending leaves (no active-jobs index keys).
+      const before = (await findJob(this.stack.deps, caller.workspaceId, jobId, true))!;
+      await commitJob(this.stack.deps, before, { ...before, ...ended[options.status], finishedAt: at, version: before.version + 1 });
     }
     return job;
   }
