@@ -35,7 +35,7 @@ export const jobErrorSchema = z
   .object({
     code: z.string().meta({
       description:
-        '`retries_exhausted` (a run kept failing: `message` is the last failure), `invalid_input`, or a code of the kind',
+        '`retries_exhausted` (a run kept failing: `message` is the last failure), `stalled` (no run ever took the job up, though its message was sent again), `invalid_input`, or a code of the kind',
     }),
     message: z.string(),
   })

@@ -42,6 +42,17 @@ export const jobQueues: JobQueueDefinition[] = [
   },
 ];
 
+/** What a kind's stale time adds to its queue's visibility timeout. */
+export const staleMarginSeconds = 120;
+
+/**
+ * How long a queued or running job of this kind may go unwritten before the `sweep-jobs` schedule
+ * counts its message as lost: the visibility timeout (which exceeds the function's timeout) and a margin.
+ * No live run goes that long without writing: a run starts with a write and lasts at most the function's
+ * timeout, and a message a run failed on comes back within the visibility timeout (the run wrote its error).
+ */
+export const staleAfterSeconds = (definition: JobQueueDefinition) => definition.visibilityTimeoutSeconds + staleMarginSeconds;
+
 /**
  * The one consumer of every kind's dead-letter queue: a message that exhausted its receives fails its
  * job with the reason. Deployed (and run locally) only when there are job queues.

@@ -12,4 +12,6 @@ export interface ScheduleDefinition {
 export const schedules: ScheduleDefinition[] = [
   /** Snoozed conversations whose `snoozedUntil` has passed go back to `open`. */
   { name: 'wake-snoozed', entry: 'functions/schedules/wake-snoozed.handler.ts', rateMinutes: 1 },
+  /** Queued or running jobs no run has written for their kind's stale time: sent again, or failed `stalled`. */
+  { name: 'sweep-jobs', entry: 'functions/schedules/sweep-jobs.handler.ts', rateMinutes: 5 },
 ];

@@ -229,6 +229,30 @@ describe('CrmStack', () => {
     });
   });
 
+  it('sweeps stalled jobs every 5 minutes, from a function that may query the table’s indexes and write it', () => {
+    const sweep = built.stack.schedules.scheduled.find((scheduled) => scheduled.definition.name === 'sweep-jobs');
+    expect(sweep?.definition.entry).toBe('functions/schedules/sweep-jobs.handler.ts');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: arnOf(built.logicalId(sweep!.fn)) })],
+    });
+    const tableId = built.logicalId(built.stack.data.table);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(sweep!.fn.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:Query']),
+            Resource: Match.arrayWith([
+              { 'Fn::GetAtt': [tableId, 'Arn'] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] },
+            ]),
+          }),
+        ]),
+      },
+    });
+  });
+
   it('maps each stream consumer to the table stream with its definition', () => {
     expect(built.stack.streams.consumers).toHaveLength(streamConsumers.length);
     const tableId = built.logicalId(built.stack.data.table);

@@ -3613,7 +3613,7 @@ export interface components {
             } | null;
             /** @description Why a failed job failed, else null */
             error: {
-                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `invalid_input`, or a code of the kind */
+                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `stalled` (no run ever took the job up, though its message was sent again), `invalid_input`, or a code of the kind */
                 code: string;
                 message: string;
             } | null;
