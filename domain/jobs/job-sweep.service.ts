@@ -4,7 +4,10 @@ import { LostRace } from '../shared/errors';
 import { activityShards, commitJob, endEvent, type JobItem } from './job-record';
 import { isTerminal } from './jobs.schemas';
 
-/** Re-sends of one step in a row, without a run writing the job, before the sweeper fails it `stalled`. */
+/**
+ * Re-sends of one step in a row, without a run writing the job, before the sweeper fails it `stalled`.
+ * With the doubling waits, a job no run takes fails after 15 stale times (~4.5 h for an import).
+ */
 export const maxRedispatches = 3;
 
 export interface SweepOptions {
@@ -62,7 +65,8 @@ type Outcome = { redispatched: SweptJob } | { stalled: SweptJob } | 'skipped' | 
  * sent again (`dispatchSeq + 1`, so the stream sends the new step's message and any late message of the
  * old step is stale), or, when that was already done `maxRedispatches` times in a row with no run writing
  * the job in between, it fails with `{ code: 'stalled' }` and its end event. A job written meanwhile
- * (a run took it, a user canceled it) fails the condition and is left alone.
+ * (a run took it, a user canceled it) fails the condition and is left alone. The n-th re-send in a row
+ * waits 2^(n−1) stale times.
  */
 export async function sweepStalledJobs(deps: CoreDeps, options: SweepOptions): Promise<SweepReport> {
   const { staleAfterMs, pageSize = 100, maxPerShard = 500, shouldStop = () => false } = options;
@@ -109,10 +113,12 @@ async function sweepJob(deps: CoreDeps, item: JobItem, staleMs: number | undefin
   if (staleMs === undefined) return 'skipped';
   // The index lags the table: the entry may show a job that has ended since (its write will say so).
   if (isTerminal(item.status)) return 'skipped';
-  const idleMs = nowMs - Date.parse(item.updatedAt);
-  if (idleMs <= staleMs) return 'skipped';
   // Only re-sends with nothing else writing the job in between count: a run that took the job resets it.
   const inARow = item.redispatchedVersion === item.version ? (item.redispatches ?? 0) : 0;
+  const idleMs = nowMs - Date.parse(item.updatedAt);
+  // Each re-send in a row waits twice as long: a job merely queued behind a long backlog (its kind's
+  // functions all busy) is re-sent a few times, not failed within the hour.
+  if (idleMs <= staleMs * 2 ** inARow) return 'skipped';
   const at = new Date(nowMs).toISOString();
   const swept = {
     workspaceId: item.workspaceId,

@@ -197,13 +197,19 @@ describe('sweeping', () => {
     // Prepare
     const jobId = await queuedExport();
 
-    // Act: each sweep past the stale time sends the step again, until the re-sends are used up
+    // Act: each sweep past the stale time sends the step again, each re-send waiting twice as long as the
+    // one before, until the re-sends are used up
     for (let resend = 1; resend <= maxRedispatches; resend += 1) {
-      stack.clock.advance(staleMs + 1000);
+      const wait = staleMs * 2 ** (resend - 1);
+      stack.clock.advance(wait);
+      await sweep();
+      // Not yet: the wait is not over
+      expect(await job(jobId)).toMatchObject({ status: 'queued', dispatchSeq: resend });
+      stack.clock.advance(1000);
       await sweep();
       expect(await job(jobId)).toMatchObject({ status: 'queued', dispatchSeq: 1 + resend, redispatches: resend });
     }
-    stack.clock.advance(staleMs + 1000);
+    stack.clock.advance(staleMs * 2 ** maxRedispatches + 1000);
     await sweep();
 
     // Assess: failed with the reason, its end event appended, out of the active-jobs index
@@ -233,7 +239,7 @@ describe('sweeping', () => {
   it('counts only re-sends in a row: a run that took the job up in between starts the count again', async () => {
     const jobId = await queuedExport();
     for (let resend = 1; resend <= maxRedispatches; resend += 1) {
-      stack.clock.advance(staleMs + 1000);
+      stack.clock.advance(staleMs * 2 ** (resend - 1) + 1000);
       await sweep();
     }
     // A run takes the re-sent step up, then its continuation's message is lost too
@@ -295,7 +301,7 @@ describe('a race between the sweep’s read and its write', () => {
   it('leaves a job canceled meanwhile canceled, not failed', async () => {
     const jobId = await queuedExport();
     for (let resend = 1; resend <= maxRedispatches; resend += 1) {
-      stack.clock.advance(staleMs + 1000);
+      stack.clock.advance(staleMs * 2 ** (resend - 1) + 1000);
       await sweep();
     }
     stack.clock.advance(staleMs + 1000);
