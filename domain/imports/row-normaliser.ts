@@ -61,7 +61,8 @@ const oneLine = (text: string) => text.replace(/\s+/gu, ' ');
  *   a trailing delimiter leaves, are fine; fewer fields than the header are fine);
  * - a value longer than its field takes → `too_long` (values are never cut);
  * - emails and phones normalised by the contact rules (`normaliseChannelValue`); a phone's leading
- *   `00` is `+`; other phones use `defaultCountry`;
+ *   `00` is `+`; other phones use `defaultCountry`, and digits alone that are no valid number there
+ *   but are one with a `+` in front are that international number (`normaliseChannel`);
  * - no valid email or phone → `invalid_email` / `invalid_phone` (the first invalid one, in column
  *   order) when the row had some, else `no_channel`;
  * - an invalid channel value beside a valid email or phone does not reject the row: the contact is
@@ -127,9 +128,7 @@ export function normaliseRecord(
         for (const value of splitValues(cell)) {
           if (value.length > importValueLimits.channel) return tooLong(column, importValueLimits.channel);
           try {
-            const normalised = normaliseChannelValue(target, channelInput(target, value), {
-              ...(options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}),
-            });
+            const normalised = normaliseChannel(target, value, options);
             if (!channels.some((c) => c.kind === target && c.value === normalised.normalized)) {
               channels.push({ kind: target, value: normalised.normalized });
               channelDisplays.push(target === 'phone' || target === 'whatsapp' ? normalised.display : normalised.normalized);
@@ -214,9 +213,27 @@ export function normaliseRecord(
   return { kind: 'candidate', candidate };
 }
 
-/** A phone's leading `00` is the international prefix (`0049 …` → `+49 …`). */
-function channelInput(kind: ChannelKind, value: string): string {
-  if (kind !== 'phone' && kind !== 'whatsapp') return value;
+/**
+ * One channel value by the contact rules. Phones (and WhatsApp numbers): a leading `00` is the
+ * international prefix (`0049 …` → `+49 …`); other numbers without `+` take the default country; and
+ * digits alone (no `+`, no leading 0) that are no valid number there but are one read as `+<digits>`
+ * are that international number: Excel stores `+33 6 12 34 56 78` typed into a cell as the number
+ * 33612345678 (and a CSV saved from that sheet has the same digits). A number valid in the default
+ * country keeps that reading. Throws the first reading's error when neither is valid.
+ */
+function normaliseChannel(kind: ChannelKind, value: string, options: RowNormaliseOptions) {
+  const defaults = options.defaultCountry ? { defaultCountry: options.defaultCountry } : {};
+  if (kind !== 'phone' && kind !== 'whatsapp') return normaliseChannelValue(kind, value, defaults);
   const text = value.normalize('NFKC');
-  return text.startsWith('00') ? `+${text.slice(2)}` : text;
+  if (text.startsWith('00')) return normaliseChannelValue(kind, `+${text.slice(2)}`, defaults);
+  try {
+    return normaliseChannelValue(kind, text, defaults);
+  } catch (error) {
+    if (!/^[1-9]\d*$/.test(text)) throw error;
+    try {
+      return normaliseChannelValue(kind, `+${text}`, {});
+    } catch {
+      throw error;
+    }
+  }
 }

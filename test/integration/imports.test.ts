@@ -222,6 +222,34 @@ describe('an XLSX export of another CRM', () => {
     expect(grace.customFields).toMatchObject({ renewal: '2025-03-01' });
     expect(await lookup('alan@bletchley.example')).toBeDefined();
   });
+
+  it('takes phones that Excel stored as numbers for the numbers they were: international ones without their +, national ones without their 0', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Contacts');
+    sheet.addRow(['Name', 'Email', 'Phone', 'WhatsApp']);
+    // `+33 6 12 34 56 78`, `+44 7911 123456`, `+49 151 12345678`, `+971 50 123 4567` and `06 12 34 56 79`
+    // typed into cells that Excel took for numbers.
+    sheet.addRow(['Marie Curie', 'marie@sorbonne.example', 33612345678, 447911123456]);
+    sheet.addRow(['Lise Meitner', 'lise@kwi.example', 4915112345678, null]);
+    sheet.addRow(['Ada Lovelace', 'ada@analytical.example', 971501234567, null]);
+    sheet.addRow(['Émilie du Châtelet', 'emilie@cirey.example', 612345679, null]);
+    // Valid in the default country: that reading stays (as +49 30 12345 it would be a Berlin number).
+    sheet.addRow(['Nice Office', 'nice@office.example', 493012345, null]);
+    const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
+
+    const job = await importFile(bytes, { defaultCountry: 'FR' }, { fileName: 'phones.xlsx' });
+
+    expect(job.status).toBe('succeeded');
+    expect(job.result.counts).toMatchObject({ rowsRead: 5, created: 5, rejected: 0 });
+    const channels = async (email: string) =>
+      (await lookup(email)).channels.map((c: any) => `${c.kind} ${c.normalized}`).filter((c: string) => !c.startsWith('email'));
+    expect(await channels('marie@sorbonne.example')).toEqual(['phone +33612345678', 'whatsapp +447911123456']);
+    expect(await channels('lise@kwi.example')).toEqual(['phone +4915112345678']);
+    expect(await channels('ada@analytical.example')).toEqual(['phone +971501234567']);
+    expect(await channels('emilie@cirey.example')).toEqual(['phone +33612345679']);
+    expect(await channels('nice@office.example')).toEqual(['phone +33493012345']);
+    expect(await errorsOf(job.id)).toEqual([]);
+  });
 });
 
 describe('a long import', () => {

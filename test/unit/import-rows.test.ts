@@ -119,6 +119,35 @@ describe('row rules', () => {
     expect(rejection({ Phone: '020 7946 0958' })).toMatchObject({ code: 'invalid_phone', column: 'Phone', message: expect.stringContaining('international format') });
   });
 
+  // Excel stores `+44 7911 123456` typed into a cell as the number 447911123456 (its + and a 00 gone).
+  it.each([
+    ['447911123456', { defaultCountry: 'FR' }, '+447911123456'],
+    ['4915112345678', { defaultCountry: 'GB' }, '+4915112345678'],
+    ['971501234567', {}, '+971501234567'],
+    ['33612345678', { defaultCountry: 'FR' }, '+33612345678'],
+    // A national number whose leading 0 the spreadsheet dropped is valid in the default country as it is.
+    ['612345678', { defaultCountry: 'FR' }, '+33612345678'],
+    ['2079460958', { defaultCountry: 'GB' }, '+442079460958'],
+    // Valid in the default country: that reading stays (+49 30 12345 would be a Berlin number).
+    ['493012345', { defaultCountry: 'FR' }, '+33493012345'],
+    ['4155552671', { defaultCountry: 'US' }, '+14155552671'],
+    // Digits alone only: a leading 0, spaces or a + keep their one reading.
+    ['0447911123456', { defaultCountry: 'FR' }, undefined],
+    ['44 7911 123456', { defaultCountry: 'FR' }, undefined],
+    ['12345', { defaultCountry: 'FR' }, undefined],
+  ] as const)('reads digits alone, %s (%o), as an international number when the default country has no such number: %s', (phone, options, expected) => {
+    for (const column of ['Phone', 'WhatsApp']) {
+      const row = normalise({ Email: 'a@example.com', [column]: phone }, options);
+      const kind = column === 'Phone' ? 'phone' : 'whatsapp';
+      if (expected === undefined) expect(row).toMatchObject({ kind: 'candidate', candidate: { channels: [{ kind: 'email' }], dropped: [{ kind, value: phone }] } });
+      else expect(row).toMatchObject({ kind: 'candidate', candidate: { channels: [{ kind: 'email' }, { kind, value: expected }] } });
+    }
+  });
+
+  it('explains a number that is valid neither way by the default country’s reading', () => {
+    expect(rejection({ Phone: '12345' }, { defaultCountry: 'FR' })).toMatchObject({ code: 'invalid_phone', message: expect.stringContaining('+33 12345') });
+  });
+
   it('takes several values from one cell (:::), each a channel, deduplicated', () => {
     const c = candidate({ Email: 'a@example.com ::: B@example.com ::: a@EXAMPLE.com', Phone: '+442079460958 ::: 0044 20 7946 0958', Tags: 'VIP ::: vip ::: Partners' });
 

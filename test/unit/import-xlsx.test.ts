@@ -59,14 +59,14 @@ describe('XLSX reading', () => {
 
     expect(file.info).toMatchObject({ format: 'xlsx', sheet: 'Contacts', sheets: ['Contacts'], headerLine: 1, headers: header });
     expect(rows.map(summary)).toEqual([
-      '1@2 Анна Каренина | anna@example.ru',
+      '1@2 Анна Каренина | anna@example.ru +4915112345678',
       '2@3 李小龍 | lee@example.com +442079460958',
       '3@4 blank',
       '4@5 محمد | mo@example.com +971501234567',
     ]);
     const [anna, lee, mo] = candidates(rows);
-    // A phone stored as a number is its digits (Excel dropped its +: with GB as the default country it is not valid).
-    expect(anna!.dropped).toEqual([{ kind: 'phone', column: 'Phone', value: '4915112345678', message: expect.any(String) }]);
+    // A phone stored as a number is its digits, Excel having dropped its +: not a GB number, a German one.
+    expect(anna!.dropped).toBeUndefined();
     // Dates are ISO; numbers have no float noise or exponent.
     expect(anna!.raw.slice(2)).toEqual(['4915112345678', '2024-03-01', '2024-03-01T14:30:00', '1.5', 'true', 'found', 'Bold and plain']);
     expect(lee!.customFields).toEqual({ born: '2000-01-01', score: '0.3', active: 'false', lookup: '2024-03-01', note: '東京' });
@@ -130,6 +130,47 @@ describe('XLSX reading', () => {
 
     expect(file.info.sheet).toBe('Контакты');
     expect(candidates(rows).map((c) => c.name)).toEqual(names);
+  });
+
+  it('reads phones stored as numbers as their digits, and takes them as the numbers they were', async () => {
+    // What a sheet holds when phones were typed as numbers: Excel dropped the + (and a national 0);
+    // other writers spell the same numbers with an exponent or a trailing .0.
+    const sheet = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${[
+      ['<c r="A1" t="s"><v>0</v></c>', '<c r="B1" t="s"><v>1</v></c>'],
+      ['<c r="A2" t="s"><v>2</v></c>', '<c r="B2"><v>33612345678</v></c>'],
+      ['<c r="A3" t="s"><v>3</v></c>', '<c r="B3"><v>3.3612345679E+10</v></c>'],
+      ['<c r="A4" t="s"><v>4</v></c>', '<c r="B4"><v>612345670.0</v></c>'],
+      ['<c r="A5" t="s"><v>5</v></c>', '<c r="B5"><v>447911123456</v></c>'],
+    ]
+      .map((cells, r) => `<row r="${r + 1}">${cells.join('')}</row>`)
+      .join('')}</sheetData></worksheet>`;
+    const strings = ['Email', 'Phone', 'a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'];
+    const book = zip(
+      [
+        ['xl/workbook.xml', '<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'],
+        [
+          'xl/_rels/workbook.xml.rels',
+          '<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        ],
+        ['xl/worksheets/sheet1.xml', sheet],
+        ['xl/sharedStrings.xml', `<sst>${strings.map((text) => `<si><t>${text}</t></si>`).join('')}</sst>`],
+      ].map(([name, xml]) => [name!, Buffer.from(xml!)] as [string, Uint8Array]),
+    );
+
+    const { rows } = await readRows(book, { defaultCountry: 'FR' });
+
+    expect(rows.map(summary)).toEqual([
+      '1@2 a@example.com | a@example.com +33612345678',
+      '2@3 b@example.com | b@example.com +33612345679',
+      '3@4 c@example.com | c@example.com +33612345670',
+      '4@5 d@example.com | d@example.com +447911123456',
+    ]);
+    expect(rows.map((row) => (row.kind === 'candidate' ? row.candidate.raw : []))).toEqual([
+      ['a@example.com', '33612345678'],
+      ['b@example.com', '33612345679'],
+      ['c@example.com', '612345670'],
+      ['d@example.com', '447911123456'],
+    ]);
   });
 
   it('flattens string items to their text (runs joined, phonetic readings dropped) even when a chunk ends inside one', async () => {
@@ -219,6 +260,11 @@ describe('XLSX wrong files', () => {
 describe('cell text', () => {
   it.each([
     [4915112345678, '4915112345678'],
+    // Phones that a spreadsheet stored as numbers: their digits, never 3.3612345678E+10 or a trailing .0.
+    [33612345678, '33612345678'],
+    [Number.parseFloat('3.3612345678E+10'), '33612345678'],
+    [Number.parseFloat('612345678.0'), '612345678'],
+    [447911123456, '447911123456'],
     [1.5, '1.5'],
     [0.1 + 0.2, '0.3'],
     [1e21, '1000000000000000000000'],
@@ -253,6 +299,8 @@ describe('cell text', () => {
 
   it('tells date formats from number formats', () => {
     for (const format of ['yyyy-mm-dd', 'm/d/yy', 'h:mm', 'dd.mm.yyyy hh:mm', '[$-409]mmmm d, yyyy']) expect(isDateFormat(format)).toBe(true);
-    for (const format of ['General', '0.00', '#,##0 "pcs"', '0%', '[Red]0.00', '@']) expect(isDateFormat(format)).toBe(false);
+    for (const format of ['General', '0.00', '#,##0 "pcs"', '0%', '[Red]0.00', '@', '[<=9999999]###-####;(###) ###-####', '+## # ## ## ## ##']) {
+      expect(isDateFormat(format)).toBe(false);
+    }
   });
 });
