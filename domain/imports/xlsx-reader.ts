@@ -3,6 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { cellText } from './cell-text';
 import { ImportFileError } from './import-file-error';
+import { StringTable } from './string-table';
 import { entryDataOffset, readZipDirectory, zipStream, type ReadRange, type StreamRange, type ZipEntry, type ZipPart } from './zip-entries';
 
 /**
@@ -20,11 +21,16 @@ import { entryDataOffset, readZipDirectory, zipStream, type ReadRange, type Stre
  * between two chunks became two U+FFFD (the XML is now decoded as one stream before it is given to
  * it); it took a string's phonetic reading (`<rPh>`, Japanese furigana) for its text, and kept only
  * the last run of a rich inline string (string items are flattened to plain text before it parses
- * them, which also keeps its shared-strings cache small). Left as it is: a formula's boolean result
- * reads as 1 or 0.
+ * them). Left as it is: a formula's boolean result reads as 1 or 0.
  *
- * Memory: exceljs holds the shared strings table (every distinct text of the workbook) in memory, as
- * the format requires (a cell refers to a string by its index): about 50–100 bytes per distinct string.
+ * Memory: the shared strings table (every distinct text of the workbook) must be held while the sheet
+ * is read, as a cell refers to a string by its index. exceljs hands the strings over one by one
+ * (`sharedStrings: 'emit'`) and they are kept in a `StringTable`: UTF-8 bytes in 1 MiB buffers outside
+ * the V8 heap, 4 bytes of offset per string, no object per string. 100k rows of contacts (186,563
+ * distinct strings) take ≈ 6 MB there; exceljs's own table (a JS string each) took ~25 MB more of a
+ * capped heap at that size. The rows stream through and are not kept: at 100k rows the heap used is
+ * what it is at 20k, and the peak RSS ~10 MB above it, ~5 MB of it the larger table
+ * (test/bench/README.md, "The reader alone").
  */
 
 export interface SheetInfo {
@@ -140,12 +146,13 @@ async function* sheetRows(
   const input = Readable.from(zipStream(parts, counted), { objectMode: false });
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
-    sharedStrings: 'cache',
+    sharedStrings: 'emit',
     styles: 'cache',
     hyperlinks: 'ignore',
     entries: 'ignore',
   }) as unknown as PatchableReader;
-  patch(reader);
+  const strings = new StringTable();
+  patch(reader, strings);
 
   const worksheets = reader[Symbol.asyncIterator]();
   let rows: AsyncIterator<ExcelJS.Row> | undefined;
@@ -158,7 +165,7 @@ async function* sheetRows(
       if (row.done) break;
       const cells: string[] = [];
       row.value.eachCell((cell, column) => {
-        cells[column - 1] = cellText(cell.value, cell.numFmt);
+        cells[column - 1] = cellText(sharedString(cell.value, strings), cell.numFmt);
       });
       for (let i = 0; i < cells.length; i++) cells[i] ??= '';
       yield { number: row.value.number, cells };
@@ -181,17 +188,41 @@ const emptyRelationships =
   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>';
 
 interface PatchableReader extends AsyncIterable<unknown> {
+  sharedStrings?: unknown[];
   _parseSharedStrings(entry: NodeJS.ReadableStream): AsyncGenerator<unknown>;
   _parseWorksheet(iterator: AsyncIterable<unknown>, sheetNo: string): Generator<unknown>;
 }
 
-function patch(reader: PatchableReader) {
+/**
+ * The shared strings go to `strings` (exceljs's `emit` mode hands them over one by one, and cells
+ * then hold `{ sharedString: index }`), string items are flattened and XML decoded as one stream.
+ */
+function patch(reader: PatchableReader, strings: StringTable) {
   const parseSharedStrings = reader._parseSharedStrings.bind(reader);
-  reader._parseSharedStrings = (entry) =>
-    parseSharedStrings(Readable.from(flattenStrings(utf8Text(entry as AsyncIterable<Uint8Array>), 'si'), { objectMode: true }));
+  reader._parseSharedStrings = async function* (entry) {
+    const flat = Readable.from(flattenStrings(utf8Text(entry as AsyncIterable<Uint8Array>), 'si'), { objectMode: true });
+    for await (const item of parseSharedStrings(flat)) {
+      // Items are flattened: the text is a string, or null for an empty one.
+      const { text } = item as { index: number; text: unknown };
+      strings.push(typeof text === 'string' ? text : cellText(text));
+    }
+    // exceljs streams a sheet only once it holds a shared strings table (else it spools the sheet
+    // to a temporary file and reads it at the end); in emit mode it holds none: a stand-in, which
+    // goes again before the sheet is read so that cells keep their index.
+    reader.sharedStrings = [];
+  };
   const parseWorksheet = reader._parseWorksheet.bind(reader);
-  reader._parseWorksheet = (iterator, sheetNo) =>
-    parseWorksheet(flattenStrings(utf8Text(iterator as AsyncIterable<Uint8Array>), 'is'), sheetNo);
+  reader._parseWorksheet = (iterator, sheetNo) => {
+    delete reader.sharedStrings;
+    return parseWorksheet(flattenStrings(utf8Text(iterator as AsyncIterable<Uint8Array>), 'is'), sheetNo);
+  };
+}
+
+/** A cell's value with a shared string's index replaced by its text (an index past the table: empty). */
+function sharedString(value: unknown, strings: StringTable): unknown {
+  if (typeof value !== 'object' || value === null || !('sharedString' in value)) return value;
+  const index = (value as { sharedString: unknown }).sharedString;
+  return typeof index === 'number' ? (strings.get(index) ?? '') : value;
 }
 
 /** XML bytes as text, decoded as one stream (a character may span two chunks). */
