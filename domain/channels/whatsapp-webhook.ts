@@ -1,0 +1,510 @@
+/**
+ * WhatsApp Cloud API webhooks: the GET verification handshake, the `X-Hub-Signature-256` check on the
+ * raw body, and the parsing of a verified payload (messages, statuses and calls, batched over entries
+ * and changes) into `InboundEvent`s.
+ *
+ * Sources (Meta's documentation):
+ * - Handshake and signature ("Create a webhook endpoint"):
+ *   https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/create-webhook-endpoint
+ *   (GET with `hub.mode=subscribe`, `hub.challenge`, `hub.verify_token`, answered with the challenge;
+ *   POSTs carry `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the payload keyed with the app secret>`)
+ * - Payloads: https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages
+ *   and its pages .../messages/text, .../messages/image (and audio, video, document, sticker),
+ *   .../messages/interactive, .../messages/status (statuses `sent`, `delivered`, `read`, `failed`,
+ *   `played`, with `errors[]`: code, title, message, error_data.details)
+ * - Calls: https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls
+ *   and .../calling/business-initiated-calls (field `calls`: `connect` and `terminate` events, `status`
+ *   COMPLETED / FAILED / REJECTED, `duration`; call statuses RINGING / ACCEPTED / REJECTED)
+ *
+ * A WhatsApp `wa_id` is the number without `+`: it is normalised to E.164 before matching.
+ */
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ignored,
+  isoFromUnixSeconds,
+  partyOf,
+  canonicalValue,
+  type CallEvent,
+  type CallStatus,
+  type DeliveryStatus,
+  type DeliveryStatusEvent,
+  type InboundEvent,
+  type InboundMessageEvent,
+  type MediaKind,
+  type MediaReference,
+  type ProviderError,
+} from './inbound-events';
+import {
+  accepted,
+  bodyBytes,
+  headerValue,
+  refused,
+  sameBytes,
+  sameText,
+  type RawBody,
+  type RawHeaders,
+  type SignatureCheck,
+} from './webhook-signature';
+
+export const whatsappSignatureHeader = 'X-Hub-Signature-256';
+
+/** Checks `X-Hub-Signature-256` against the HMAC-SHA256 of the raw body keyed with the app secret. */
+export const verifyWhatsAppSignature = (
+  rawBody: RawBody,
+  headers: RawHeaders,
+  appSecret: string,
+): SignatureCheck => {
+  const header = headerValue(headers, whatsappSignatureHeader);
+  if (header === undefined) return refused('missing', `No ${whatsappSignatureHeader} header`);
+  const match = /^sha256=([0-9a-f]{64})$/i.exec(header);
+  if (!match) return refused('malformed', `${whatsappSignatureHeader} is not sha256=<64 hex digits>`);
+  const expected = createHmac('sha256', appSecret).update(bodyBytes(rawBody)).digest();
+  return sameBytes(Buffer.from(match[1]!, 'hex'), expected)
+    ? accepted
+    : refused('mismatch', `${whatsappSignatureHeader} does not match the body`);
+};
+
+export type WhatsAppHandshake =
+  | { ok: true; challenge: string }
+  | { ok: false; reason: 'missing' | 'malformed' | 'mismatch'; detail: string };
+
+/**
+ * The GET Meta sends when the callback URL is set: with `hub.mode=subscribe` and our verify token, the
+ * answer is 200 with `hub.challenge` as the body; anything else is refused (403).
+ */
+export const verifyWhatsAppSubscription = (
+  query: URLSearchParams | Readonly<Record<string, string | undefined>>,
+  verifyToken: string,
+): WhatsAppHandshake => {
+  const get = (name: string) =>
+    query instanceof URLSearchParams ? (query.get(name) ?? undefined) : query[name];
+  const mode = get('hub.mode');
+  const token = get('hub.verify_token');
+  const challenge = get('hub.challenge');
+  if (!mode && !token && !challenge) return { ok: false, reason: 'missing', detail: 'No hub.* parameters' };
+  if (mode !== 'subscribe') return { ok: false, reason: 'malformed', detail: 'hub.mode is not subscribe' };
+  if (!token) return { ok: false, reason: 'missing', detail: 'No hub.verify_token' };
+  if (!challenge) return { ok: false, reason: 'malformed', detail: 'No hub.challenge' };
+  if (!sameText(token, verifyToken))
+    return { ok: false, reason: 'mismatch', detail: 'hub.verify_token is not ours' };
+  return { ok: true, challenge };
+};
+
+// ---- payload schemas (only the fields we read; others are allowed and dropped) ----
+
+const unixTime = z.union([z.string(), z.number()]);
+
+const waError = z.object({
+  code: z.union([z.number(), z.string()]).optional(),
+  title: z.string().optional(),
+  message: z.string().optional(),
+  error_data: z.object({ details: z.string().optional() }).optional(),
+});
+
+const waMedia = z.object({
+  id: z.string(),
+  mime_type: z.string().optional(),
+  caption: z.string().optional(),
+  filename: z.string().optional(),
+  voice: z.boolean().optional(),
+  animated: z.boolean().optional(),
+});
+
+const waMessage = z.object({
+  from: z.string(),
+  id: z.string(),
+  timestamp: unixTime,
+  type: z.string(),
+  context: z.object({ id: z.string().optional(), from: z.string().optional() }).optional(),
+  text: z.object({ body: z.string() }).optional(),
+  image: waMedia.optional(),
+  audio: waMedia.optional(),
+  video: waMedia.optional(),
+  document: waMedia.optional(),
+  sticker: waMedia.optional(),
+  location: z
+    .object({
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().optional(),
+      address: z.string().optional(),
+    })
+    .optional(),
+  interactive: z
+    .object({
+      type: z.string(),
+      button_reply: z.object({ id: z.string(), title: z.string() }).optional(),
+      list_reply: z.object({ id: z.string(), title: z.string() }).optional(),
+    })
+    .optional(),
+  button: z.object({ text: z.string(), payload: z.string().optional() }).optional(),
+  errors: z.array(waError).optional(),
+});
+
+const waStatus = z.object({
+  id: z.string(),
+  status: z.string(),
+  timestamp: unixTime,
+  recipient_id: z.string().optional(),
+  type: z.string().optional(),
+  errors: z.array(waError).optional(),
+});
+
+const waCall = z.object({
+  id: z.string(),
+  from: z.string(),
+  to: z.string(),
+  event: z.string(),
+  timestamp: unixTime,
+  direction: z.string().optional(),
+  status: z.string().optional(),
+  duration: z.coerce.number().optional(),
+});
+
+const waContact = z.object({
+  wa_id: z.string().optional(),
+  profile: z.object({ name: z.string().optional() }).optional(),
+});
+
+/** A change's `value`: the arrays are checked item by item, so one bad item does not sink the batch. */
+const waValue = z.object({
+  metadata: z.object({ phone_number_id: z.string(), display_phone_number: z.string().optional() }),
+  contacts: z.array(z.unknown()).optional(),
+  messages: z.array(z.unknown()).optional(),
+  statuses: z.array(z.unknown()).optional(),
+  calls: z.array(z.unknown()).optional(),
+  errors: z.array(z.unknown()).optional(),
+});
+
+/** The notification envelope: `object` and its `entry[].changes[]`. */
+export const whatsappPayloadSchema = z.object({
+  object: z.literal('whatsapp_business_account'),
+  entry: z.array(
+    z.object({
+      id: z.string(),
+      changes: z.array(z.object({ field: z.string(), value: z.unknown() })),
+    }),
+  ),
+});
+
+type WaMessage = z.infer<typeof waMessage>;
+type WaValue = z.infer<typeof waValue>;
+
+const provider = 'whatsapp' as const;
+
+/** A `wa_id` (digits without `+`) as a contact party, named from the change's `contacts`. */
+const waParty = (waId: string, names?: Map<string, string>) =>
+  partyOf('whatsapp', `+${waId.replace(/^\+/, '')}`, names?.get(waId) ?? null);
+
+/** Parses a verified WhatsApp notification into events: every message, status and call of every change. */
+export const parseWhatsAppWebhook = (rawBody: RawBody): InboundEvent[] => {
+  let json: unknown;
+  try {
+    json = JSON.parse(bodyBytes(rawBody).toString('utf8'));
+  } catch {
+    return [ignored(provider, 'malformed_json', 'The body is not JSON', null)];
+  }
+  const payload = whatsappPayloadSchema.safeParse(json);
+  if (!payload.success) {
+    return [ignored(provider, 'unrecognised_payload', 'Not a whatsapp_business_account notification', json)];
+  }
+  const events: InboundEvent[] = [];
+  for (const entry of payload.data.entry) {
+    for (const change of entry.changes) {
+      if (change.field !== 'messages' && change.field !== 'calls') {
+        events.push(
+          ignored(provider, 'unsupported_field', `Webhook field ${change.field} is not handled`, change),
+        );
+        continue;
+      }
+      const value = waValue.safeParse(change.value);
+      if (!value.success) {
+        events.push(ignored(provider, 'invalid_item', `A ${change.field} change without metadata`, change));
+      } else {
+        events.push(...(change.field === 'messages' ? messagesChange(value.data) : callsChange(value.data)));
+      }
+    }
+  }
+  return events;
+};
+
+/** Profile names by `wa_id`, from the change's `contacts`. */
+const contactNames = (value: WaValue): Map<string, string> => {
+  const names = new Map<string, string>();
+  for (const item of value.contacts ?? []) {
+    const contact = waContact.safeParse(item);
+    if (contact.success && contact.data.wa_id && contact.data.profile?.name) {
+      names.set(contact.data.wa_id, contact.data.profile.name);
+    }
+  }
+  return names;
+};
+
+const messagesChange = (value: WaValue): InboundEvent[] => {
+  const names = contactNames(value);
+  const events: InboundEvent[] = [];
+  for (const item of value.messages ?? []) {
+    const message = waMessage.safeParse(item);
+    events.push(
+      message.success
+        ? inboundMessage(message.data, value, names)
+        : ignored(provider, 'invalid_item', 'A message without from, id, timestamp or type', item),
+    );
+  }
+  for (const item of value.statuses ?? []) {
+    const status = waStatus.safeParse(item);
+    events.push(
+      status.success
+        ? deliveryStatus(status.data)
+        : ignored(provider, 'invalid_item', 'A status without id, status or timestamp', item),
+    );
+  }
+  for (const item of value.errors ?? []) {
+    events.push(
+      ignored(provider, 'provider_error', 'WhatsApp reported an error for the business number', item),
+    );
+  }
+  if (events.length === 0)
+    events.push(ignored(provider, 'empty_change', 'A messages change with nothing in it', value));
+  return events;
+};
+
+const mediaKinds = ['image', 'audio', 'video', 'document', 'sticker'] as const;
+
+const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, string>): InboundEvent => {
+  const dedupeKeys = [`whatsapp:message:${message.id}`];
+  const from = waParty(message.from, names);
+  if (!from)
+    return ignored(
+      provider,
+      'unroutable_sender',
+      `${message.from} is not a valid WhatsApp number`,
+      message,
+      dedupeKeys,
+    );
+  const content = messageContent(message);
+  if ('unsupported' in content)
+    return ignored(provider, 'unsupported_message_type', content.unsupported, message, dedupeKeys);
+  const event: InboundMessageEvent = {
+    type: 'message',
+    provider,
+    channel: 'whatsapp',
+    dedupeKeys,
+    providerMessageId: message.id,
+    from,
+    to: [value.metadata.phone_number_id],
+    sentAt: isoFromUnixSeconds(message.timestamp),
+    text: content.text,
+    media: content.media,
+    replyToProviderMessageId: message.context?.id ?? null,
+    chatId: null,
+    email: null,
+  };
+  return event;
+};
+
+const messageContent = (
+  message: WaMessage,
+): { text: string; media: MediaReference[] } | { unsupported: string } => {
+  if (message.errors?.length) {
+    const first = message.errors[0]!;
+    return {
+      unsupported: `WhatsApp could not deliver a ${message.type} message: ${first.title ?? first.message ?? first.code}`,
+    };
+  }
+  switch (message.type) {
+    case 'text':
+      return message.text
+        ? { text: message.text.body, media: [] }
+        : { unsupported: 'A text message without text' };
+    case 'interactive': {
+      const reply = message.interactive?.button_reply ?? message.interactive?.list_reply;
+      return reply
+        ? { text: reply.title, media: [] }
+        : { unsupported: `Interactive ${message.interactive?.type ?? ''} reply` };
+    }
+    case 'button':
+      return message.button
+        ? { text: message.button.text, media: [] }
+        : { unsupported: 'A button reply without text' };
+    case 'location': {
+      const place = message.location;
+      if (!place) return { unsupported: 'A location message without a location' };
+      const label = [place.name, place.address].filter(Boolean).join(', ');
+      return {
+        text: `Location: ${label ? `${label} ` : ''}(${place.latitude}, ${place.longitude})`,
+        media: [],
+      };
+    }
+  }
+  const kind = mediaKinds.find((k) => k === message.type);
+  const media = kind ? message[kind] : undefined;
+  if (!kind || !media) return { unsupported: `Message type ${message.type} is not handled` };
+  const mediaKind: MediaKind = kind === 'audio' && media.voice ? 'voice' : kind;
+  return {
+    text: media.caption ?? '',
+    media: [
+      {
+        kind: mediaKind,
+        providerMediaId: media.id,
+        url: null,
+        mimeType: media.mime_type ?? null,
+        fileName: media.filename ?? null,
+        caption: media.caption ?? null,
+        sizeBytes: null,
+      },
+    ],
+  };
+};
+
+/** WhatsApp statuses to ours; `played` (a voice message listened to) is read. */
+const statusMap: Record<string, DeliveryStatus> = {
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'read',
+  played: 'read',
+  failed: 'failed',
+};
+
+const providerError = (errors: z.infer<typeof waError>[] | undefined): ProviderError | null => {
+  const first = errors?.[0];
+  if (!first) return null;
+  return {
+    code: first.code === undefined ? null : String(first.code),
+    message: first.error_data?.details ?? first.message ?? first.title ?? null,
+  };
+};
+
+const deliveryStatus = (status: z.infer<typeof waStatus>): InboundEvent => {
+  const dedupeKeys = [`whatsapp:status:${status.id}:${status.status}`];
+  const mapped = statusMap[status.status];
+  if (!mapped)
+    return ignored(provider, 'unknown_status', `Status ${status.status} is not handled`, status, dedupeKeys);
+  const recipient = status.recipient_id
+    ? (canonicalValue('whatsapp', `+${status.recipient_id.replace(/^\+/, '')}`) ?? status.recipient_id)
+    : null;
+  const event: DeliveryStatusEvent = {
+    type: 'delivery_status',
+    provider,
+    channel: 'whatsapp',
+    dedupeKeys,
+    providerMessageId: status.id,
+    recipient,
+    providerStatus: status.status,
+    status: mapped,
+    at: isoFromUnixSeconds(status.timestamp),
+    error: providerError(status.errors),
+    email: null,
+  };
+  return event;
+};
+
+// ---- calls ----
+
+/** Terminate statuses: a rejected call was never answered. */
+const terminateStatus: Record<string, CallStatus> = {
+  COMPLETED: 'ended',
+  FAILED: 'failed',
+  REJECTED: 'missed',
+};
+/** Business-initiated call statuses (in `statuses` with `type: call`). */
+const callStatusMap: Record<string, CallStatus> = {
+  RINGING: 'ringing',
+  ACCEPTED: 'connected',
+  REJECTED: 'missed',
+};
+
+const callsChange = (value: WaValue): InboundEvent[] => {
+  const names = contactNames(value);
+  const events: InboundEvent[] = [];
+  for (const item of value.calls ?? []) {
+    const call = waCall.safeParse(item);
+    events.push(
+      call.success
+        ? callEvent(call.data, value, names)
+        : ignored(provider, 'invalid_item', 'A call without id, from, to or event', item),
+    );
+  }
+  for (const item of value.statuses ?? []) {
+    const status = waStatus.safeParse(item);
+    events.push(
+      status.success && status.data.type === 'call'
+        ? callStatus(status.data, value)
+        : ignored(provider, 'invalid_item', 'A calls status that is not a call status', item),
+    );
+  }
+  for (const item of value.errors ?? []) {
+    events.push(ignored(provider, 'provider_error', 'WhatsApp reported a calling error', item));
+  }
+  if (events.length === 0)
+    events.push(ignored(provider, 'empty_change', 'A calls change with nothing in it', value));
+  return events;
+};
+
+const callEvent = (
+  call: z.infer<typeof waCall>,
+  value: WaValue,
+  names: Map<string, string>,
+): InboundEvent => {
+  const dedupeKeys = [`whatsapp:call:${call.id}:${call.event}`];
+  const outbound = call.direction?.toUpperCase() === 'BUSINESS_INITIATED';
+  let status: CallStatus | undefined;
+  if (call.event === 'connect') status = outbound ? 'initiated' : 'ringing';
+  else if (call.event === 'terminate') status = terminateStatus[call.status?.toUpperCase() ?? 'COMPLETED'];
+  if (!status)
+    return ignored(
+      provider,
+      'unknown_status',
+      `Call event ${call.event} ${call.status ?? ''} is not handled`,
+      call,
+      dedupeKeys,
+    );
+  const event: CallEvent = {
+    type: 'call',
+    provider,
+    channel: 'whatsapp',
+    dedupeKeys,
+    providerCallId: call.id,
+    direction: outbound ? 'outbound' : 'inbound',
+    contact: waParty(outbound ? call.to : call.from, names),
+    business: value.metadata.phone_number_id,
+    providerStatus: call.event === 'terminate' ? `terminate/${call.status ?? 'COMPLETED'}` : call.event,
+    status,
+    at: isoFromUnixSeconds(call.timestamp),
+    durationSeconds: call.duration ?? null,
+    sequence: null,
+    error: null,
+  };
+  return event;
+};
+
+const callStatus = (status: z.infer<typeof waStatus>, value: WaValue): InboundEvent => {
+  const dedupeKeys = [`whatsapp:call:${status.id}:${status.status}`];
+  const mapped = callStatusMap[status.status.toUpperCase()];
+  if (!mapped)
+    return ignored(
+      provider,
+      'unknown_status',
+      `Call status ${status.status} is not handled`,
+      status,
+      dedupeKeys,
+    );
+  const event: CallEvent = {
+    type: 'call',
+    provider,
+    channel: 'whatsapp',
+    dedupeKeys,
+    providerCallId: status.id,
+    direction: 'outbound',
+    contact: status.recipient_id ? waParty(status.recipient_id) : null,
+    business: value.metadata.phone_number_id,
+    providerStatus: status.status,
+    status: mapped,
+    at: isoFromUnixSeconds(status.timestamp),
+    durationSeconds: null,
+    sequence: null,
+    error: providerError(status.errors),
+  };
+  return event;
+};

@@ -1,0 +1,270 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type {
+  CallEvent,
+  DeliveryStatusEvent,
+  IgnoredEvent,
+  InboundMessageEvent,
+} from '../../domain/channels/inbound-events';
+import {
+  parseWhatsAppWebhook,
+  verifyWhatsAppSignature,
+  verifyWhatsAppSubscription,
+} from '../../domain/channels/whatsapp-webhook';
+import { fixtureBytes } from '../support/provider-fixtures';
+
+const appSecret = 'e3b0c44298fc1c149afbf4c8996fb924';
+const sign = (body: Buffer | string, secret = appSecret) =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+describe('verifyWhatsAppSignature', () => {
+  const body = fixtureBytes('whatsapp/text.json');
+
+  it('accepts the HMAC-SHA256 of the exact bytes, keyed with the app secret', () => {
+    expect(verifyWhatsAppSignature(body, { 'X-Hub-Signature-256': sign(body) }, appSecret)).toEqual({
+      ok: true,
+    });
+  });
+
+  it('finds the header whatever its case, and takes the body as a string or bytes', () => {
+    expect(
+      verifyWhatsAppSignature(body.toString('utf8'), { 'x-hub-signature-256': sign(body) }, appSecret).ok,
+    ).toBe(true);
+    expect(
+      verifyWhatsAppSignature(
+        body,
+        { 'x-hub-signature-256': sign(body).toUpperCase().replace('SHA256=', 'sha256=') },
+        appSecret,
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('signs the bytes as sent: non-ASCII text is hashed as UTF-8, not re-serialised', () => {
+    // Prepare: the same JSON with escaped and unescaped é are different bytes, so different signatures
+    const raw = '{"text":"caf\\u00e9"}';
+    const reserialised = JSON.stringify(JSON.parse(raw));
+
+    // Assess
+    expect(verifyWhatsAppSignature(raw, { 'X-Hub-Signature-256': sign(raw) }, appSecret).ok).toBe(true);
+    expect(
+      verifyWhatsAppSignature(reserialised, { 'X-Hub-Signature-256': sign(raw) }, appSecret),
+    ).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('refuses a request without the header as missing', () => {
+    expect(verifyWhatsAppSignature(body, {}, appSecret)).toMatchObject({ ok: false, reason: 'missing' });
+    expect(verifyWhatsAppSignature(body, { 'X-Hub-Signature-256': '  ' }, appSecret)).toMatchObject({
+      ok: false,
+      reason: 'missing',
+    });
+  });
+
+  it.each([
+    ['no sha256= prefix', createHmac('sha256', appSecret).update(body).digest('hex')],
+    ['sha1 instead', `sha1=${createHmac('sha1', appSecret).update(body).digest('hex')}`],
+    ['a short digest', sign(body).slice(0, -2)],
+    ['not hex', `sha256=${'z'.repeat(64)}`],
+  ])('refuses %s as malformed', (_name, header) => {
+    expect(verifyWhatsAppSignature(body, { 'X-Hub-Signature-256': header }, appSecret)).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
+  it('refuses a tampered body and a signature made with another secret as a mismatch', () => {
+    const tampered = Buffer.from(body);
+    tampered[tampered.indexOf('color')] = 'C'.charCodeAt(0);
+    expect(verifyWhatsAppSignature(tampered, { 'X-Hub-Signature-256': sign(body) }, appSecret)).toMatchObject(
+      { ok: false, reason: 'mismatch' },
+    );
+    expect(
+      verifyWhatsAppSignature(body, { 'X-Hub-Signature-256': sign(body, 'another-secret') }, appSecret),
+    ).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+});
+
+describe('verifyWhatsAppSubscription', () => {
+  const query = { 'hub.mode': 'subscribe', 'hub.verify_token': 'vibecoding', 'hub.challenge': '1158201444' };
+
+  it('echoes the challenge when the mode is subscribe and the verify token is ours', () => {
+    expect(verifyWhatsAppSubscription(query, 'vibecoding')).toEqual({ ok: true, challenge: '1158201444' });
+    expect(verifyWhatsAppSubscription(new URLSearchParams(query), 'vibecoding')).toEqual({
+      ok: true,
+      challenge: '1158201444',
+    });
+  });
+
+  it.each([
+    ['another verify token', { ...query, 'hub.verify_token': 'guess' }, 'mismatch'],
+    ['a mode other than subscribe', { ...query, 'hub.mode': 'unsubscribe' }, 'malformed'],
+    ['no challenge', { ...query, 'hub.challenge': undefined }, 'malformed'],
+    ['no verify token', { ...query, 'hub.verify_token': undefined }, 'missing'],
+    ['no hub parameters at all', {}, 'missing'],
+  ])('refuses %s', (_name, params, reason) => {
+    expect(verifyWhatsAppSubscription(params, 'vibecoding')).toMatchObject({ ok: false, reason });
+  });
+});
+
+describe('parseWhatsAppWebhook', () => {
+  it('turns a text message into one message from the normalised sender', () => {
+    expect(parseWhatsAppWebhook(fixtureBytes('whatsapp/text.json'))).toEqual([
+      {
+        type: 'message',
+        provider: 'whatsapp',
+        channel: 'whatsapp',
+        dedupeKeys: ['whatsapp:message:wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA='],
+        providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
+        from: { kind: 'whatsapp', value: '+16505551234', name: 'Sheena Nelson', alternateValues: [] },
+        to: ['106540352242922'],
+        sentAt: '2025-06-08T20:59:43.000Z',
+        text: 'Does it come in another color?',
+        media: [],
+        replyToProviderMessageId: null,
+        chatId: null,
+        email: null,
+      } satisfies InboundMessageEvent,
+    ]);
+  });
+
+  it('keeps media references, captions and the message replied to', () => {
+    const events = parseWhatsAppWebhook(fixtureBytes('whatsapp/media-reply.json')) as InboundMessageEvent[];
+
+    expect(events.map((e) => e.type)).toEqual(['message', 'message', 'message', 'message']);
+    const [image, voice, document, button] = events;
+    expect(image).toMatchObject({
+      text: 'This one, in blue?',
+      replyToProviderMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI5QTNDQUVCMDhFNzNGOTUwQUIA',
+      media: [
+        {
+          kind: 'image',
+          providerMediaId: '1003383421387256',
+          url: null,
+          mimeType: 'image/jpeg',
+          fileName: null,
+          caption: 'This one, in blue?',
+          sizeBytes: null,
+        },
+      ],
+    });
+    expect(voice).toMatchObject({
+      text: '',
+      replyToProviderMessageId: null,
+      media: [{ kind: 'voice', providerMediaId: '1139367734504391' }],
+    });
+    expect(document!.media).toEqual([
+      expect.objectContaining({
+        kind: 'document',
+        fileName: 'invoice-2025-06.pdf',
+        mimeType: 'application/pdf',
+        caption: null,
+      }),
+    ]);
+    expect(button).toMatchObject({
+      text: 'Cancel',
+      media: [],
+      replyToProviderMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBIzQjg4RjdBRDNFMUE1RjNENjcA',
+    });
+  });
+
+  it('maps every status, played as read, and keeps the error of a failed one', () => {
+    const events = parseWhatsAppWebhook(fixtureBytes('whatsapp/statuses.json')) as DeliveryStatusEvent[];
+
+    expect(events.map((e) => [e.providerStatus, e.status])).toEqual([
+      ['sent', 'sent'],
+      ['delivered', 'delivered'],
+      ['read', 'read'],
+      ['played', 'read'],
+      ['failed', 'failed'],
+    ]);
+    expect(events[0]).toEqual({
+      type: 'delivery_status',
+      provider: 'whatsapp',
+      channel: 'whatsapp',
+      dedupeKeys: ['whatsapp:status:wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MTE5MjVBOTE3MDk5QUVFM0YA:sent'],
+      providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MTE5MjVBOTE3MDk5QUVFM0YA',
+      recipient: '+16505551234',
+      providerStatus: 'sent',
+      status: 'sent',
+      at: '2025-06-18T16:22:53.000Z',
+      error: null,
+      email: null,
+    } satisfies DeliveryStatusEvent);
+    expect(events[4]!.error).toEqual({
+      code: '131047',
+      message:
+        'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+    });
+    // (status id, status): the same message's statuses are distinct keys, a repeat of one is the same key
+    expect(new Set(events.flatMap((e) => e.dedupeKeys)).size).toBe(5);
+  });
+
+  it('returns every message and status of a batch: several entries, changes and senders, in order', () => {
+    const events = parseWhatsAppWebhook(fixtureBytes('whatsapp/batched.json'));
+
+    expect(events.map((e) => [e.type, 'providerMessageId' in e ? e.providerMessageId : null])).toEqual([
+      ['message', 'wamid.BATCH-1'],
+      ['message', 'wamid.BATCH-2'],
+      ['delivery_status', 'wamid.BATCH-OUT-1'],
+      ['message', 'wamid.BATCH-3'],
+    ]);
+    const messages = events.filter((e): e is InboundMessageEvent => e.type === 'message');
+    expect(messages.map((m) => [m.from.value, m.from.name, m.to])).toEqual([
+      ['+16505551234', 'Sheena Nelson', ['106540352242922']],
+      ['+60173526233', 'Lee Jen Ling', ['106540352242922']],
+      ['+16505551234', 'Sheena Nelson', ['106540352242923']],
+    ]);
+  });
+
+  it('returns what it does not handle as ignored entries with a reason, next to nothing else dropped', () => {
+    const events = parseWhatsAppWebhook(fixtureBytes('whatsapp/unhandled.json')) as IgnoredEvent[];
+
+    expect(events.map((e) => [e.type, e.reason, e.dedupeKeys])).toEqual([
+      ['ignored', 'unsupported_message_type', ['whatsapp:message:wamid.REACTION-1']],
+      ['ignored', 'unsupported_message_type', ['whatsapp:message:wamid.UNSUPPORTED-1']],
+      ['ignored', 'unroutable_sender', ['whatsapp:message:wamid.BADSENDER-1']],
+      ['ignored', 'invalid_item', []],
+      ['ignored', 'unknown_status', ['whatsapp:status:wamid.DELETED-1:deleted']],
+      ['ignored', 'provider_error', []],
+      ['ignored', 'unsupported_field', []],
+      ['ignored', 'unsupported_field', []],
+    ]);
+    expect(events[1]!.detail).toContain('Message type unknown');
+    expect(events[3]!.item).toMatchObject({ id: 'wamid.NOFROM-1' });
+  });
+
+  it('reports calls: inbound connect and terminate, outbound ringing, answered and failed', () => {
+    const events = parseWhatsAppWebhook(fixtureBytes('whatsapp/calls.json')) as CallEvent[];
+
+    expect(
+      events.map((e) => [e.direction, e.providerStatus, e.status, e.contact?.value, e.durationSeconds]),
+    ).toEqual([
+      ['inbound', 'connect', 'ringing', '+16505551234', null],
+      ['inbound', 'terminate/COMPLETED', 'ended', '+16505551234', 35],
+      ['outbound', 'RINGING', 'ringing', '+12185552828', null],
+      ['outbound', 'ACCEPTED', 'connected', '+12185552828', null],
+      ['outbound', 'terminate/FAILED', 'failed', '+12185552828', null],
+    ]);
+    expect(events[0]).toMatchObject({
+      type: 'call',
+      channel: 'whatsapp',
+      providerCallId: 'wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh',
+      contact: { name: 'Sheena Nelson' },
+      business: '436666719526789',
+      at: '2022-12-21T17:47:04.000Z',
+      dedupeKeys: ['whatsapp:call:wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh:connect'],
+    });
+  });
+
+  it('answers a body that is not JSON, or not a WhatsApp notification, with one ignored entry', () => {
+    expect(parseWhatsAppWebhook('{"object":')).toMatchObject([{ type: 'ignored', reason: 'malformed_json' }]);
+    expect(parseWhatsAppWebhook('{"object":"page","entry":[]}')).toMatchObject([
+      { type: 'ignored', reason: 'unrecognised_payload' },
+    ]);
+  });
+});
