@@ -1,0 +1,249 @@
+/**
+ * Telegram Bot API webhooks: the `X-Telegram-Bot-Api-Secret-Token` check (Telegram does not sign the
+ * body; it echoes the `secret_token` given to `setWebhook`) and the parsing of a verified `Update`
+ * (or a list of them) into `InboundEvent`s: new messages, edits, and an `ignored` entry for the rest.
+ *
+ * Sources (Telegram's documentation):
+ * - https://core.telegram.org/bots/api#setwebhook (`secret_token`: 1-256 characters `A-Z a-z 0-9 _ -`,
+ *   sent back in the `X-Telegram-Bot-Api-Secret-Token` header of every webhook request)
+ * - https://core.telegram.org/bots/api#update (`update_id`; at most one of `message`, `edited_message`,
+ *   `channel_post`, `callback_query`, ... in an update)
+ * - https://core.telegram.org/bots/api#message (`message_id`, `from`, `chat`, `date`, `edit_date`,
+ *   `text`, `caption`, `photo` (sizes, largest last), `document`, `audio`, `voice`, `video`,
+ *   `video_note`, `sticker`, `animation`, `location`, `venue`, `reply_to_message`)
+ * - https://core.telegram.org/bots/api#user and #chat (`id`, `first_name`, `last_name`, `username`)
+ *
+ * The sender is the Telegram user id (what a contact's `telegram` channel holds), with the `@username`
+ * as an alternate value; `chatId` is where replies go (the same id in a private chat).
+ */
+import { z } from 'zod';
+import {
+  ignored,
+  isoFromUnixSeconds,
+  partyOf,
+  type InboundEditEvent,
+  type InboundEvent,
+  type InboundMessageEvent,
+  type InboundParty,
+  type MediaKind,
+  type MediaReference,
+} from './inbound-events';
+import {
+  accepted,
+  bodyBytes,
+  headerValue,
+  refused,
+  sameText,
+  type RawBody,
+  type RawHeaders,
+  type SignatureCheck,
+} from './webhook-signature';
+
+export const telegramSecretHeader = 'X-Telegram-Bot-Api-Secret-Token';
+
+/** The characters `setWebhook` allows in a secret token. */
+export const telegramSecretTokenPattern = /^[A-Za-z0-9_-]{1,256}$/;
+
+/** Checks `X-Telegram-Bot-Api-Secret-Token` against the connection's secret token, in constant time. */
+export const verifyTelegramSecret = (headers: RawHeaders, secretToken: string): SignatureCheck => {
+  const header = headerValue(headers, telegramSecretHeader);
+  if (header === undefined) return refused('missing', `No ${telegramSecretHeader} header`);
+  if (!telegramSecretTokenPattern.test(header)) {
+    return refused('malformed', `${telegramSecretHeader} is not 1-256 characters of A-Z a-z 0-9 _ -`);
+  }
+  return sameText(header, secretToken)
+    ? accepted
+    : refused('mismatch', `${telegramSecretHeader} is not ours`);
+};
+
+// ---- payload schemas (only the fields we read) ----
+
+const tgUser = z.object({
+  id: z.number(),
+  is_bot: z.boolean().optional(),
+  first_name: z.string(),
+  last_name: z.string().optional(),
+  username: z.string().optional(),
+});
+
+const tgFile = z.object({
+  file_id: z.string(),
+  file_size: z.number().optional(),
+  mime_type: z.string().optional(),
+  file_name: z.string().optional(),
+});
+
+const tgLocation = z.object({ latitude: z.number(), longitude: z.number() });
+
+/** A Telegram `Message` (as sent in `message` and `edited_message`). */
+export const telegramMessageSchema = z.object({
+  message_id: z.number(),
+  from: tgUser.optional(),
+  chat: z.object({ id: z.number(), type: z.string() }),
+  date: z.number(),
+  edit_date: z.number().optional(),
+  text: z.string().optional(),
+  caption: z.string().optional(),
+  photo: z.array(tgFile).optional(),
+  document: tgFile.optional(),
+  audio: tgFile.optional(),
+  voice: tgFile.optional(),
+  video: tgFile.optional(),
+  video_note: tgFile.optional(),
+  sticker: tgFile.extend({ emoji: z.string().optional() }).optional(),
+  animation: tgFile.optional(),
+  location: tgLocation.optional(),
+  venue: z.object({ location: tgLocation, title: z.string(), address: z.string() }).optional(),
+  reply_to_message: z.object({ message_id: z.number() }).optional(),
+});
+
+/** A Telegram `Update`: its id and the one optional field it carries. */
+export const telegramUpdateSchema = z.object({ update_id: z.number() }).catchall(z.unknown());
+
+type TgMessage = z.infer<typeof telegramMessageSchema>;
+
+const provider = 'telegram' as const;
+
+/** Parses a verified webhook body (one `Update`, or a list of them) into events, one per update. */
+export const parseTelegramWebhook = (rawBody: RawBody): InboundEvent[] => {
+  let json: unknown;
+  try {
+    json = JSON.parse(bodyBytes(rawBody).toString('utf8'));
+  } catch {
+    return [ignored(provider, 'malformed_json', 'The body is not JSON', null)];
+  }
+  return (Array.isArray(json) ? json : [json]).map(updateEvent);
+};
+
+const updateEvent = (item: unknown): InboundEvent => {
+  const update = telegramUpdateSchema.safeParse(item);
+  if (!update.success)
+    return ignored(provider, 'unrecognised_payload', 'Not a Telegram update (no update_id)', item);
+  const updateKey = `telegram:update:${update.data.update_id}`;
+  const kind = Object.keys(update.data).find((key) => key !== 'update_id');
+  if (kind !== 'message' && kind !== 'edited_message') {
+    return ignored(provider, 'unsupported_update', `Update kind ${kind ?? '(none)'} is not handled`, item, [
+      updateKey,
+    ]);
+  }
+  const message = telegramMessageSchema.safeParse(update.data[kind]);
+  if (!message.success) {
+    return ignored(provider, 'invalid_item', `A ${kind} without message_id, chat or date`, item, [updateKey]);
+  }
+  return kind === 'message'
+    ? newMessage(message.data, updateKey, item)
+    : editedMessage(message.data, updateKey, item);
+};
+
+const senderOf = (message: TgMessage): InboundParty | null => {
+  const user = message.from;
+  if (!user) return null;
+  const name = [user.first_name, user.last_name].filter(Boolean).join(' ');
+  return partyOf(
+    'telegram',
+    String(user.id),
+    name,
+    user.username ? [{ kind: 'telegram', raw: `@${user.username}` }] : [],
+  );
+};
+
+const newMessage = (message: TgMessage, updateKey: string, item: unknown): InboundEvent => {
+  const chatId = String(message.chat.id);
+  const dedupeKeys = [updateKey, `telegram:message:${chatId}:${message.message_id}`];
+  const from = senderOf(message);
+  if (!from)
+    return ignored(provider, 'unroutable_sender', 'A message without a user sender', item, dedupeKeys);
+  const content = messageContent(message);
+  if ('unsupported' in content)
+    return ignored(provider, 'unsupported_content', content.unsupported, item, dedupeKeys);
+  const event: InboundMessageEvent = {
+    type: 'message',
+    provider,
+    channel: 'telegram',
+    dedupeKeys,
+    providerMessageId: String(message.message_id),
+    from,
+    to: [],
+    sentAt: isoFromUnixSeconds(message.date),
+    text: content.text,
+    media: content.media,
+    replyToProviderMessageId: message.reply_to_message ? String(message.reply_to_message.message_id) : null,
+    chatId,
+    email: null,
+  };
+  return event;
+};
+
+const editedMessage = (message: TgMessage, updateKey: string, item: unknown): InboundEvent => {
+  const chatId = String(message.chat.id);
+  // The edit time keeps two edits of one message apart; the message's own key would mark it a repeat.
+  const dedupeKeys = [
+    updateKey,
+    `telegram:edit:${chatId}:${message.message_id}:${message.edit_date ?? message.date}`,
+  ];
+  const from = senderOf(message);
+  if (!from) return ignored(provider, 'unroutable_sender', 'An edit without a user sender', item, dedupeKeys);
+  const content = messageContent(message);
+  if ('unsupported' in content)
+    return ignored(provider, 'unsupported_content', content.unsupported, item, dedupeKeys);
+  const event: InboundEditEvent = {
+    type: 'message_edit',
+    provider,
+    channel: 'telegram',
+    dedupeKeys,
+    providerMessageId: String(message.message_id),
+    chatId,
+    from,
+    text: content.text,
+    media: content.media,
+    editedAt: isoFromUnixSeconds(message.edit_date),
+  };
+  return event;
+};
+
+/** Message fields holding one file, with the media kind each is. */
+const fileFields = [
+  ['document', 'document'],
+  ['audio', 'audio'],
+  ['voice', 'voice'],
+  ['video', 'video'],
+  ['video_note', 'video'],
+  ['sticker', 'sticker'],
+  ['animation', 'animation'],
+] as const satisfies readonly (readonly [keyof TgMessage, MediaKind])[];
+
+const messageContent = (
+  message: TgMessage,
+): { text: string; media: MediaReference[] } | { unsupported: string } => {
+  const caption = message.caption ?? null;
+  const media: MediaReference[] = [];
+  const file = (kind: MediaKind, f: z.infer<typeof tgFile>): MediaReference => ({
+    kind,
+    providerMediaId: f.file_id,
+    url: null,
+    mimeType: f.mime_type ?? null,
+    fileName: f.file_name ?? null,
+    caption,
+    sizeBytes: f.file_size ?? null,
+  });
+  // Photos come as several sizes of one picture, smallest first: the largest is the picture.
+  const photo = message.photo?.at(-1);
+  if (photo) media.push(file('image', photo));
+  // An animation is also sent as `document` for older clients: one file, not two.
+  for (const [field, kind] of fileFields) {
+    const value = message[field] as z.infer<typeof tgFile> | undefined;
+    if (value && !(field === 'document' && message.animation)) media.push(file(kind, value));
+  }
+  if (message.text !== undefined) return { text: message.text, media };
+  if (media.length > 0) return { text: caption ?? message.sticker?.emoji ?? '', media };
+  if (message.venue) {
+    const { title, address, location } = message.venue;
+    return { text: `Location: ${title}, ${address} (${location.latitude}, ${location.longitude})`, media };
+  }
+  if (message.location) {
+    return { text: `Location: (${message.location.latitude}, ${message.location.longitude})`, media };
+  }
+  return {
+    unsupported: 'A message with no text, media or location (a poll, contact, game or service message)',
+  };
+};

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type {
+  IgnoredEvent,
+  InboundEditEvent,
+  InboundMessageEvent,
+} from '../../domain/channels/inbound-events';
+import { parseTelegramWebhook, verifyTelegramSecret } from '../../domain/channels/telegram-webhook';
+import { fixtureBytes } from '../support/provider-fixtures';
+
+const secret = 'wh_3kP9-qL2_xZ7vN4mB8';
+
+describe('verifyTelegramSecret', () => {
+  it('accepts the secret token given to setWebhook, whatever the header name’s case', () => {
+    expect(verifyTelegramSecret({ 'X-Telegram-Bot-Api-Secret-Token': secret }, secret)).toEqual({ ok: true });
+    expect(verifyTelegramSecret({ 'x-telegram-bot-api-secret-token': [secret] }, secret)).toEqual({
+      ok: true,
+    });
+  });
+
+  it('refuses a request without the header as missing', () => {
+    expect(verifyTelegramSecret({}, secret)).toMatchObject({ ok: false, reason: 'missing' });
+  });
+
+  it('refuses a header outside the secret token alphabet as malformed', () => {
+    expect(verifyTelegramSecret({ 'X-Telegram-Bot-Api-Secret-Token': 'a b' }, secret)).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
+    expect(
+      verifyTelegramSecret({ 'X-Telegram-Bot-Api-Secret-Token': 'x'.repeat(257) }, secret),
+    ).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
+  });
+
+  it.each([
+    ['another token', 'wh_other-token'],
+    ['a prefix of ours', secret.slice(0, -1)],
+    ['ours with more after it', `${secret}x`],
+    ['ours in another case', secret.toUpperCase()],
+  ])('refuses %s as a mismatch', (_name, header) => {
+    expect(verifyTelegramSecret({ 'X-Telegram-Bot-Api-Secret-Token': header }, secret)).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+});
+
+describe('parseTelegramWebhook', () => {
+  it('turns a message update into a message from the user id, with the @username as an alternate value', () => {
+    expect(parseTelegramWebhook(fixtureBytes('telegram/text.json'))).toEqual([
+      {
+        type: 'message',
+        provider: 'telegram',
+        channel: 'telegram',
+        dedupeKeys: ['telegram:update:748302911', 'telegram:message:583920174:4207'],
+        providerMessageId: '4207',
+        from: { kind: 'telegram', value: '583920174', name: 'Ana López', alternateValues: ['@ana_lopez'] },
+        to: [],
+        sentAt: '2025-12-01T14:00:00.000Z',
+        text: 'Hola, ¿tienen el plan anual?',
+        media: [],
+        replyToProviderMessageId: null,
+        chatId: '583920174',
+        email: null,
+      } satisfies InboundMessageEvent,
+    ]);
+  });
+
+  it('keeps the largest photo size, the caption as text, and the message replied to', () => {
+    const [event] = parseTelegramWebhook(fixtureBytes('telegram/photo-reply.json')) as InboundMessageEvent[];
+
+    expect(event).toMatchObject({
+      text: 'Here it is',
+      replyToProviderMessageId: '4208',
+      media: [
+        {
+          kind: 'image',
+          providerMediaId: 'AgACAgQAAxkBAAIBc2Zlarge',
+          url: null,
+          mimeType: null,
+          fileName: null,
+          caption: 'Here it is',
+          sizeBytes: 112540,
+        },
+      ],
+    });
+  });
+
+  it('turns edited_message into an edit with its new text and edit time', () => {
+    expect(parseTelegramWebhook(fixtureBytes('telegram/edited.json'))).toEqual([
+      {
+        type: 'message_edit',
+        provider: 'telegram',
+        channel: 'telegram',
+        dedupeKeys: ['telegram:update:748302913', 'telegram:edit:583920174:4207:1764597720'],
+        providerMessageId: '4207',
+        chatId: '583920174',
+        from: { kind: 'telegram', value: '583920174', name: 'Ana López', alternateValues: ['@ana_lopez'] },
+        text: 'Hola, ¿tienen el plan anual para equipos?',
+        media: [],
+        editedAt: '2025-12-01T14:02:00.000Z',
+      } satisfies InboundEditEvent,
+    ]);
+  });
+
+  it('does not give an edit the key of the message it edits', () => {
+    const [message] = parseTelegramWebhook(fixtureBytes('telegram/text.json'));
+    const [edit] = parseTelegramWebhook(fixtureBytes('telegram/edited.json'));
+
+    expect(message!.dedupeKeys.filter((key) => edit!.dedupeKeys.includes(key))).toEqual([]);
+  });
+
+  it('parses every update of a list: voice, document, a group message, an animation sent once, a location', () => {
+    const events = parseTelegramWebhook(fixtureBytes('telegram/updates.json')) as InboundMessageEvent[];
+
+    expect(
+      events.map((e) => [
+        e.type,
+        e.dedupeKeys[0],
+        e.text,
+        e.media.map((m) => [m.kind, m.mimeType, m.fileName]),
+      ]),
+    ).toEqual([
+      ['message', 'telegram:update:748302920', '', [['voice', 'audio/ogg', null]]],
+      [
+        'message',
+        'telegram:update:748302921',
+        'El contrato firmado',
+        [['document', 'application/pdf', 'contrato.pdf']],
+      ],
+      ['message', 'telegram:update:748302922', 'Is the office open on Saturday?', []],
+      ['message', 'telegram:update:748302923', '', [['animation', 'video/mp4', 'thanks.mp4']]],
+      ['message', 'telegram:update:748302924', 'Location: (40.416775, -3.70379)', []],
+    ]);
+    // In a group the sender is the user, the chat is the group: replies go to the chat.
+    expect(events[2]).toMatchObject({
+      from: { value: '6123456789', name: 'Bruno', alternateValues: [] },
+      chatId: '-1001234567890',
+    });
+  });
+
+  it('returns updates it does not handle as ignored entries with their update key', () => {
+    const events = parseTelegramWebhook(fixtureBytes('telegram/unhandled.json')) as IgnoredEvent[];
+
+    expect(events.map((e) => [e.type, e.reason, e.dedupeKeys])).toEqual([
+      ['ignored', 'unsupported_update', ['telegram:update:748302930']],
+      ['ignored', 'unsupported_update', ['telegram:update:748302931']],
+      ['ignored', 'unsupported_content', ['telegram:update:748302932', 'telegram:message:583920174:4310']],
+      ['ignored', 'unroutable_sender', ['telegram:update:748302933', 'telegram:message:-1001234567890:4311']],
+      ['ignored', 'invalid_item', ['telegram:update:748302934']],
+      ['ignored', 'unrecognised_payload', []],
+    ]);
+    expect(events[0]!.detail).toContain('callback_query');
+  });
+
+  it('answers a body that is not JSON with one ignored entry', () => {
+    expect(parseTelegramWebhook('not json')).toMatchObject([{ type: 'ignored', reason: 'malformed_json' }]);
+  });
+});
