@@ -63,7 +63,7 @@ export interface InboundEmailDetails {
   /** `In-Reply-To` and `References` message ids, angle brackets kept (`<id@host>`). */
   inReplyTo: string | null;
   references: string[];
-  /** Header `To` and `Cc` addresses (normalised when they can be). */
+  /** Header `To` and `Cc` addresses, as given (display names dropped). */
   to: string[];
   cc: string[];
   /** SES's spam / virus / SPF / DKIM / DMARC verdicts (`PASS`, `FAIL`, `GRAY`, ...), as given. */
