@@ -219,7 +219,8 @@ const outcomes = (event: EmailEventKind, data: SesEvent): RecipientOutcome[] | s
     case 'bounce': {
       const bounce = data.bounce;
       if (!bounce) return 'no bounce object';
-      // Only a permanent bounce is final; SES reports transient ones once it has stopped retrying.
+      // Issue 14: only a permanent bounce fails the delivery; a transient or undetermined one keeps it
+      // `sent` with the error. (AWS notes SES publishes a transient bounce once it has stopped retrying.)
       const status: DeliveryStatus = bounce.bounceType === 'Permanent' ? 'failed' : 'sent';
       return bounce.bouncedRecipients.map((recipient) => ({
         address: recipient.emailAddress,
