@@ -314,7 +314,7 @@ export async function seedConversation(
 
   // Unread receipts (the trailing contact messages) and each user's counter of the conversation.
   const counters: Item[] = [];
-  const counter = (userId: string, count: number, lastUnreadAt?: string) =>
+  const counter = (userId: string, count: number, lastUnreadAt: string) =>
     db.entities.unreadCounter
       .put({
         workspaceId,
@@ -323,7 +323,7 @@ export async function seedConversation(
         unread: count,
         kind: 'contact',
         assigneeKey: plan.assigneeId ?? 'none',
-        ...(lastUnreadAt ? { lastUnreadAt } : {}),
+        lastUnreadAt,
       })
       .params().Item as Item;
   for (const [userId, count] of unread ?? []) {
@@ -334,9 +334,11 @@ export async function seedConversation(
     counters.push(counter(userId, count, last.createdAt));
   }
   for (const userId of options.historyUsers) {
-    // Read. The app deletes a counter that reaches 0 (or leaves it briefly): here it stays, at 0, in the
-    // user's counters partition, but without a last unread time it is not among their unread conversations (gsi2).
-    if (!unread?.has(userId)) counters.push(counter(userId, 0));
+    // Read. The app deletes a counter once it reaches 0; here it stays, at 0, in the user's counters
+    // partition (the history a read must not grow with), off the index of their unread conversations (gsi2).
+    if (unread?.has(userId)) continue;
+    const { gsi2pk: _pk, gsi2sk: _sk, ...read } = counter(userId, 0, last.createdAt);
+    counters.push(read);
   }
   await put(counters);
   return {
