@@ -302,6 +302,27 @@ export function lambdaEntries(): LambdaEntry[] {
   ];
 }
 
+/**
+ * Bundles one entry (relative to the repository root) as the CDK app bundles a function, with
+ * {@link lambdaBuildOptions}: `outfile` (an `.mjs`) and its source map beside it. It imports
+ * `@aws-sdk/*` at run time, resolved from the `node_modules` above `outfile` (Lambda: its runtime's).
+ */
+export async function buildLambdaBundle(entry: string, outfile: string, options: { banner?: string } = {}): Promise<Metafile> {
+  const result = await build({
+    ...lambdaBuildOptions,
+    mainFields: [...lambdaBuildOptions.mainFields],
+    external: [...lambdaBuildOptions.external],
+    entryPoints: [resolve(repoRoot, entry)],
+    absWorkingDir: repoRoot,
+    outfile,
+    banner: { js: options.banner ?? lambdaBuildOptions.banner.js },
+    metafile: true,
+    logLevel: 'silent',
+    write: true,
+  });
+  return result.metafile;
+}
+
 export interface BundleInput {
   path: string;
   /** Bytes this input contributes to the minified output (esbuild's bytesInOutput). */
@@ -376,19 +397,8 @@ export async function bundleSizes(options: BundleSizeOptions = {}): Promise<Reco
         if (!existsSync(resolve(repoRoot, entry))) return [name, { entry, error: 'entry file not found' }] as const;
         const outfile = join(dir, name, 'index.mjs');
         try {
-          const result = await build({
-            ...lambdaBuildOptions,
-            mainFields: [...lambdaBuildOptions.mainFields],
-            external: [...lambdaBuildOptions.external],
-            entryPoints: [resolve(repoRoot, entry)],
-            absWorkingDir: repoRoot,
-            outfile,
-            banner: { js: options.banner ?? lambdaBuildOptions.banner.js },
-            metafile: true,
-            logLevel: 'silent',
-            write: true,
-          });
-          return [name, describeBundle(entry, outfile, result.metafile, top)] as const;
+          const metafile = await buildLambdaBundle(entry, outfile, { banner: options.banner });
+          return [name, describeBundle(entry, outfile, metafile, top)] as const;
         } catch (error) {
           return [name, { entry, error: (error as Error).message.split('\n').slice(0, 5).join('\n') }] as const;
         }
