@@ -152,8 +152,8 @@ const childSourceMaps = process.env.BENCH_CHILD_SOURCE_MAPS !== '0';
 interface ChildCommand {
   /** Node's arguments before `child <task>`. */
   args: string[];
-  /** The same without the deployed NODE_OPTIONS (the idle baseline is measured both ways). */
-  argsWithoutNodeOptions: string[];
+  /** A bundle's without the deployed NODE_OPTIONS (the idle baseline is measured both ways). */
+  argsWithoutNodeOptions?: string[];
   describe: Record<string, unknown>;
 }
 
@@ -167,7 +167,7 @@ async function childCommand(work: string): Promise<ChildCommand> {
   const h = await import('./harness');
   if (childUsesTsx) {
     const args = [...childArgs(), '--import', 'tsx', join(h.repoRoot, childEntry)];
-    return { args, argsWithoutNodeOptions: args, describe: { runner: 'tsx', entry: childEntry } };
+    return { args, describe: { runner: 'tsx', entry: childEntry } };
   }
   const outfile = join(work, 'child', 'index.mjs');
   const metafile = await h.buildLambdaBundle(childEntry, outfile);
@@ -243,8 +243,11 @@ async function parent(): Promise<void> {
       const { baselineRssMb, peakRssMb, peakHeapUsedMb } = runs.sort((a, b) => a.peakRssMb - b.peakRssMb)[1]!;
       return { baselineRssMb, peakRssMb, peakHeapUsedMb };
     };
-    const idle = { asRun: await idleOf(command.args), withoutNodeOptions: await idleOf(command.argsWithoutNodeOptions) };
-    h.progress(`idle child: ${idle.asRun.baselineRssMb} MB RSS after loading (${idle.withoutNodeOptions.baselineRssMb} MB without NODE_OPTIONS)`);
+    const idle = {
+      asRun: await idleOf(command.args),
+      ...(command.argsWithoutNodeOptions ? { withoutNodeOptions: await idleOf(command.argsWithoutNodeOptions) } : {}),
+    };
+    h.progress(`idle child: ${idle.asRun.baselineRssMb} MB RSS after loading (${idle.withoutNodeOptions?.baselineRssMb ?? '-'} MB without NODE_OPTIONS)`);
 
     // The reader alone (no writes) at the issue's sizes, in quick mode too: what grows with the file.
     const readerSizes = (process.env.BENCH_READER_SIZES ?? '20000,100000').split(',').filter(Boolean).map(Number);
