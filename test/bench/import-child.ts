@@ -7,7 +7,9 @@
  * stdout. It holds only what a child runs: no emulators, no files to write.
  */
 import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import {
   BatchWriteItemCommand,
   TransactWriteItemsCommand,
@@ -73,6 +75,16 @@ export interface ChildResult {
   /** Peaks of memory outside V8's heap: Buffers and other C++ objects tied to JS ones, and of those the ArrayBuffers. */
   peakExternalMb: number;
   peakArrayBuffersMb: number;
+  /** `process.memoryUsage()` in the sample of the highest RSS (the sampled peak may sit below maxRSS). */
+  atPeakRss?: {
+    rssMb: number;
+    heapTotalMb: number;
+    heapUsedMb: number;
+    externalMb: number;
+    arrayBuffersMb: number;
+    /** Each V8 heap space's size (committed, used or not), e.g. `new_space`, `old_space`. */
+    heapSpacesMb: Record<string, number>;
+  };
   cpuSeconds: number;
   /** DynamoDB Local refused a transaction that waited for its lock (AWS would not): sent again. */
   lockRetries?: number;
@@ -143,12 +155,19 @@ async function child(task: ChildTask): Promise<void> {
   );
 
   const peaks = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  let atPeakRss: NodeJS.MemoryUsage | undefined;
+  let spacesAtPeakRss: Record<string, number> | undefined;
   const sample = () => {
     const usage = process.memoryUsage();
+    if (usage.rss > peaks.rss) {
+      atPeakRss = usage;
+      spacesAtPeakRss = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, mb(space.space_size)]));
+    }
     for (const name of ['rss', 'heapUsed', 'external', 'arrayBuffers'] as const) peaks[name] = Math.max(peaks[name], usage[name]);
   };
   const baselineRss = process.memoryUsage().rss;
   const timer = setInterval(sample, 20);
+  const snapshots = heapSnapshotTimers(task);
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
 
@@ -176,6 +195,7 @@ async function child(task: ChildTask): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   sample();
   clearInterval(timer);
+  snapshots.forEach(clearTimeout);
   if (record !== undefined) closeSync(record);
   raw.destroy();
   s3.destroy();
@@ -198,9 +218,34 @@ async function child(task: ChildTask): Promise<void> {
     peakHeapUsedMb: mb(peaks.heapUsed),
     peakExternalMb: mb(peaks.external),
     peakArrayBuffersMb: mb(peaks.arrayBuffers),
+    atPeakRss: atPeakRss && {
+      rssMb: mb(atPeakRss.rss),
+      heapTotalMb: mb(atPeakRss.heapTotal),
+      heapUsedMb: mb(atPeakRss.heapUsed),
+      externalMb: mb(atPeakRss.external),
+      arrayBuffersMb: mb(atPeakRss.arrayBuffers),
+      heapSpacesMb: spacesAtPeakRss!,
+    },
     cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
   };
   process.stdout.write(`\n${JSON.stringify(figures)}\n`);
+}
+
+/**
+ * BENCH_CHILD_HEAP_SNAPSHOTS=20,60: V8 heap snapshots that many seconds into a measured run (not an
+ * idle one), into `.bench/` as `<mode>-<format>-<seconds>s.heapsnapshot`, to see what holds the memory
+ * (Chrome DevTools' Memory tab opens them). Writing one stops the run for seconds and takes memory of
+ * its own: the run's time and peak are not to be read then.
+ */
+function heapSnapshotTimers(task: ChildTask): NodeJS.Timeout[] {
+  const seconds = (process.env.BENCH_CHILD_HEAP_SNAPSHOTS ?? '').split(',').filter(Boolean).map(Number);
+  if (task.mode === 'idle') return [];
+  return seconds.map((at) =>
+    setTimeout(() => {
+      const file = writeHeapSnapshot(join('.bench', `${task.mode}-${task.format}-${at}s.heapsnapshot`));
+      process.stderr.write(`heap snapshot: ${file}\n`);
+    }, at * 1000),
+  );
 }
 
 /**

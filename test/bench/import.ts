@@ -129,6 +129,7 @@ const memoryOf = (r: ChildResult) => ({
   peakHeapUsedMb: r.peakHeapUsedMb,
   peakExternalMb: r.peakExternalMb,
   peakArrayBuffersMb: r.peakArrayBuffersMb,
+  atPeakRss: r.atPeakRss,
 });
 
 /** The child's entry: bundled once per run as the deployed functions are, or run through tsx (`BENCH_CHILD_TSX=1`). */
