@@ -161,7 +161,7 @@ interface ChildCommand {
 /**
  * How children start: `node <bundle>`, the child entry bundled with the deployed esbuild settings into
  * the run's work folder, with the deployed NODE_OPTIONS; or, with BENCH_CHILD_TSX=1 (debugging:
- * readable stacks, no build), `node --import tsx <entry>`, whose ~75 MB of compiler and on-the-fly
+ * readable stacks, no build), `node --import tsx <entry>`, whose ~35 MB of compiler and on-the-fly
  * compiled sources are then in every figure.
  */
 async function childCommand(work: string): Promise<ChildCommand> {
