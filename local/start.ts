@@ -10,16 +10,17 @@ import { createDocumentClient, createDynamoClient } from '../domain/store/dynamo
 import { deadLetterQueueDefinition, jobQueues } from '../functions/jobs/job-queues';
 import { schedules } from '../functions/schedules/schedules';
 import { createS3Client, createSqsClient } from '../functions/shared/adapters/aws-clients';
+import { createAesSecretSealer } from '../functions/shared/adapters/secret-sealers';
 import { createStaticSecretStore } from '../functions/shared/adapters/secret-stores';
 import { resetConfig } from '../functions/shared/config';
-import { setCoreDeps, setSecretStore } from '../functions/shared/deps';
+import { setCoreDeps, setSecretSealer, setSecretStore } from '../functions/shared/deps';
 import { streamConsumers } from '../functions/streams/stream-consumers';
 import { seedDemoWorkspace, type DemoCredentials } from './demo-seed';
 import { startDynamoDbLocal, startSesEmulator, startSqsS3Emulator } from './emulators';
 import { startGateway } from './gateway';
 import { loadHandler } from './handlers';
 import { startOutboxWriter } from './outbox';
-import { cursorKeyFile, dataDir, demoFile, runtimeFile } from './paths';
+import { credentialsKeyFile, cursorKeyFile, dataDir, demoFile, runtimeFile } from './paths';
 import { ensureQueues, startQueueRunner } from './queue-runner';
 import { startScheduler } from './scheduler';
 import { startStreamPoller } from './stream-poller';
@@ -86,8 +87,17 @@ async function main() {
       // Locally the cursor key is a file (or, in memory, a throwaway key), never Secrets Manager.
       CURSOR_SECRET_ARN: '',
       CURSOR_KEY_FILE: inMemory ? '' : ensureCursorKeyFile(),
+      // Channel credentials are sealed under a key file made on first use (in memory: a throwaway key), never KMS.
+      CREDENTIALS_KMS_KEY_ID: '',
+      CREDENTIALS_KEY_FILE: inMemory ? '' : credentialsKeyFile,
+      // What a connection shows as its webhook URL: the gateway serves /hooks/... locally.
+      HOOKS_BASE_URL: process.env.HOOKS_BASE_URL || `http://127.0.0.1:${process.env.PORT ?? 3000}`,
     });
-    if (inMemory) setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
+    if (inMemory) {
+      setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
+      const throwawayKey = new Uint8Array(randomBytes(32));
+      setSecretSealer(createAesSecretSealer(async () => throwawayKey));
+    }
 
     const rawDynamo = createDynamoClient({ endpoint: dynamo.endpoint });
     await ensureTable(rawDynamo, tableName, {

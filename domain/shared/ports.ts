@@ -111,3 +111,22 @@ export interface SecretStore {
   /** The secret's bytes (high-entropy key material, at least 32 bytes). Adapters read it once and keep it. */
   get(name: SecretName): Promise<Uint8Array>;
 }
+
+/**
+ * What a sealed secret is bound to, e.g. `{ workspaceId, connectionId, secret }`: the AES-GCM additional
+ * data locally, the KMS encryption context on AWS. Opening with any other context fails, so a sealed
+ * value copied to another record (or another field) never opens there.
+ */
+export type SealContext = Readonly<Record<string, string>>;
+
+/**
+ * Encrypts credentials that must be kept but never shown (a channel's access tokens): on AWS with KMS,
+ * under `npm start` and in tests with AES-256-GCM under a local key file. (Not `SecretStore`, which
+ * hands out the deployment's own key material.)
+ */
+export interface SecretSealer {
+  /** The plaintext encrypted and bound to `context`: an opaque string to store. */
+  seal(plaintext: string, context: SealContext): Promise<string>;
+  /** The plaintext back; throws when the value was altered or the context differs. */
+  open(sealed: string, context: SealContext): Promise<string>;
+}

@@ -19,6 +19,15 @@ export interface Config {
   cursorSecretArn?: string;
   /** Under `npm start`: the key file list cursors are sealed with (`.data/cursor.key`). */
   cursorKeyFile?: string;
+  /** On AWS: the KMS key channel credentials are sealed with (the channels function). */
+  credentialsKmsKeyId?: string;
+  /** Under `npm start`: the key file channel credentials are sealed with (`.data/credentials.key`, made on first use). */
+  credentialsKeyFile?: string;
+  /**
+   * Where providers reach the inbound webhooks, without a trailing slash: a connection shows
+   * `<hooksBaseUrl>/hooks/<provider>/<connectionId>` (locally the gateway's URL). Unset: only the path.
+   */
+  hooksBaseUrl?: string;
 }
 
 let cached: Config | undefined;
@@ -46,6 +55,9 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: env.MAIL_FROM || undefined,
     cursorSecretArn: env.CURSOR_SECRET_ARN || undefined,
     cursorKeyFile: env.CURSOR_KEY_FILE || undefined,
+    credentialsKmsKeyId: env.CREDENTIALS_KMS_KEY_ID || undefined,
+    credentialsKeyFile: env.CREDENTIALS_KEY_FILE || undefined,
+    hooksBaseUrl: env.HOOKS_BASE_URL?.replace(/\/+$/, '') || undefined,
   };
   if (env === process.env) cached = config;
   return config;

@@ -1,10 +1,11 @@
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
-import type { BlobStore, JobQueue, SecretStore } from '../../domain/shared/ports';
+import type { BlobStore, JobQueue, SecretSealer, SecretStore } from '../../domain/shared/ports';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
-import { createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
+import { createKmsClient, createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
 import { createS3BlobStore } from './adapters/s3-blob-store';
+import { createKeyFileSecretSealer, createKmsSecretSealer } from './adapters/secret-sealers';
 import { createFileSecretStore, createSecretsManagerSecretStore } from './adapters/secret-stores';
 import { createSqsJobQueue } from './adapters/sqs-job-queue';
 import { getConfig } from './config';
@@ -55,6 +56,37 @@ export function getSecretStore(): SecretStore {
 export function setSecretStore(store: SecretStore | undefined): void {
   secrets = store;
 }
+
+let sealer: SecretSealer | undefined;
+
+/**
+ * Seals channel credentials: KMS on AWS (CREDENTIALS_KMS_KEY_ID), a key file under `npm start`
+ * (CREDENTIALS_KEY_FILE, made on first use). Built on first use, so only the functions that read or
+ * write credentials need either.
+ */
+export function getSecretSealer(): SecretSealer {
+  if (sealer) return sealer;
+  const config = getConfig();
+  if (config.credentialsKmsKeyId) {
+    sealer = createKmsSecretSealer({ client: createKmsClient(config), keyId: config.credentialsKmsKeyId });
+  } else if (config.credentialsKeyFile) {
+    sealer = createKeyFileSecretSealer(config.credentialsKeyFile);
+  } else {
+    throw new Error('Missing required environment variable CREDENTIALS_KMS_KEY_ID (or CREDENTIALS_KEY_FILE locally)');
+  }
+  return sealer;
+}
+
+/** Tests and `npm start -- --in-memory` give their own sealer; undefined goes back to the configuration. */
+export function setSecretSealer(value: SecretSealer | undefined): void {
+  sealer = value;
+}
+
+/** An operation's dependencies with the credential sealer and where providers reach the webhooks. */
+export const withSecretSealer = <D extends CoreDeps>(deps: D): D & { sealer: SecretSealer; hooksBaseUrl?: string } => {
+  const { hooksBaseUrl } = getConfig();
+  return { ...deps, sealer: getSecretSealer(), ...(hooksBaseUrl ? { hooksBaseUrl } : {}) };
+};
 
 let blobs: BlobStore | undefined;
 

@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -7,12 +10,13 @@ import type { CoreDeps } from '../../domain/shared/deps';
 import { ensureTable } from '../../domain/store/create-table';
 import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
-import type { BlobStore } from '../../domain/shared/ports';
+import type { BlobStore, SecretSealer } from '../../domain/shared/ports';
 import { createS3Client } from '../../functions/shared/adapters/aws-clients';
 import { createS3BlobStore } from '../../functions/shared/adapters/s3-blob-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
+import { createKeyFileSecretSealer } from '../../functions/shared/adapters/secret-sealers';
 import { createStaticSecretStore } from '../../functions/shared/adapters/secret-stores';
-import { setBlobStore, setCoreDeps, setSecretStore } from '../../functions/shared/deps';
+import { setBlobStore, setCoreDeps, setSecretSealer, setSecretStore } from '../../functions/shared/deps';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
 import { countDynamoCalls, type CallCounter } from './dynamo-call-counter';
 import { assertLocalEndpoint } from './setup-env';
@@ -23,6 +27,8 @@ export interface TestStack {
   tableName: string;
   /** The key list cursors are sealed with (random per stack), given to the handlers as the SecretStore. */
   cursorKey: Uint8Array;
+  /** Seals channel credentials under a key file of this stack's own (a temp dir), given to the handlers. */
+  sealer: SecretSealer;
   /** A bucket of this stack's own on the S3 emulator, given to the handlers as the BlobStore. */
   bucket: string;
   blobs: BlobStore;
@@ -64,10 +70,14 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
   await s3.send(new CreateBucketCommand({ Bucket: tableName }));
   const blobs = createS3BlobStore({ client: s3, bucket: tableName });
   setBlobStore(blobs);
+  const keyDir = mkdtempSync(join(tmpdir(), 'crm-credentials-'));
+  const sealer = createKeyFileSecretSealer(join(keyDir, 'credentials.key'));
+  setSecretSealer(sealer);
   return {
     deps,
     clock,
     cursorKey,
+    sealer,
     bucket: tableName,
     blobs,
     tableName,
@@ -85,6 +95,8 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
       setCoreDeps(undefined);
       setSecretStore(undefined);
       setBlobStore(undefined);
+      setSecretSealer(undefined);
+      rmSync(keyDir, { recursive: true, force: true });
       s3.destroy();
       await raw.send(new DeleteTableCommand({ TableName: tableName }));
       raw.destroy();

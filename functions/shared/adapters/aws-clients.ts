@@ -1,3 +1,4 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -39,4 +40,9 @@ export function createSesClient(config: Pick<Config, 'region' | 'sesEndpoint'>):
 /** Secrets Manager is only read on AWS (locally secrets are key files): no emulator endpoint. */
 export function createSecretsManagerClient(config: Pick<Config, 'region'>): SecretsManagerClient {
   return new SecretsManagerClient({ region: config.region });
+}
+
+/** KMS is only used on AWS (locally credentials are sealed under a key file): no emulator endpoint. */
+export function createKmsClient(config: Pick<Config, 'region'>): KMSClient {
+  return new KMSClient({ region: config.region });
 }
