@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allAnchorKinds } from '../domain/anchors/anchors';
+import { connectionKinds } from '../domain/channels/connections/channel-connection.entity';
 import { customFieldEntityTypes, customFieldTypes } from '../domain/custom-fields/custom-field.entity';
 import { callKinds, callStatuses } from '../domain/inbox/call.entity';
 import { roles } from '../domain/shared/context';
@@ -311,6 +312,26 @@ export const eventCatalogue = {
   'job.finished': jobFinishedPayload,
   /** A user queued a failed job again: it resumes from where it stopped. */
   'job.retried': z.object({ jobId: z.string(), kind: z.string() }),
+  /**
+   * A channel connection (entity `channel_connection`) was made, or set active again (`reconnected`);
+   * its public settings only: credentials are never in an event.
+   */
+  'channel.connected': z.object({
+    connectionId: z.string(),
+    kind: z.enum(connectionKinds),
+    name: z.string(),
+    settings: z.record(z.string(), z.unknown()),
+    reconnected: z.boolean(),
+  }),
+  /** Its name or settings changed (`changes`, keyed `name` or `settings.<key>`), or credentials were replaced (their names). */
+  'channel.updated': z.object({
+    connectionId: z.string(),
+    kind: z.enum(connectionKinds),
+    changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+    secretsReplaced: z.array(z.string()),
+  }),
+  /** Set `disconnected`: nothing is sent or received on it until it is reconnected. */
+  'channel.disconnected': z.object({ connectionId: z.string(), kind: z.enum(connectionKinds), name: z.string() }),
   /** Seed 000 "Segment joined, left": entity `segment`, about the contact. */
   'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string() }),
   'segment.left': z.object({ segmentId: z.string(), segmentName: z.string() }),
@@ -356,5 +377,6 @@ export const entityTypes = [
   'call',
   'segment',
   'job',
+  'channel_connection',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { attachmentsKeyPrefix } from '../domain/inbox/attachment.entity';
@@ -48,6 +49,8 @@ export class CrmStack extends Stack {
   readonly functions: ReadonlyMap<string, NodejsFunction>;
   readonly data: Data;
   readonly api: Api;
+  /** Channel credentials are sealed with this key (KMS Encrypt/Decrypt, the workspace and connection as encryption context). */
+  readonly credentialsKey: Key;
   readonly streams: Streams;
   readonly jobs: Jobs;
   readonly schedules: Schedules;
@@ -76,8 +79,20 @@ export class CrmStack extends Stack {
       corsAllowedOrigins,
     });
     this.api = api;
+    this.credentialsKey = new Key(this, 'CredentialsKey', {
+      description: 'CRM: seals channel credentials (access tokens, app secrets, auth tokens)',
+      enableKeyRotation: true,
+    });
     for (const [group, fn] of api.functions) {
       table.grantReadWriteData(fn);
+      if (group === 'channels') {
+        // Seals credentials when a connection is made or changed; no files.
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [this.credentialsKey.keyArn] }),
+        );
+        fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
+        continue;
+      }
       if (group === 'attachments') {
         // Message attachments only: presigned PUTs in, HEAD checks and presigned GETs out.
         bucket.grantPut(fn, `${attachmentsKeyPrefix}*`);

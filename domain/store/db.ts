@@ -33,6 +33,7 @@ import { attachmentSchema } from '../inbox/attachment.entity';
 import { callSchema } from '../inbox/call.entity';
 import { jobSchema } from '../jobs/job.entity';
 import { importErrorSchema, importRowSchema } from '../imports/import-row.entity';
+import { channelConnectionSchema } from '../channels/connections/channel-connection.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -79,6 +80,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       job: new Entity(jobSchema),
       importRow: new Entity(importRowSchema),
       importError: new Entity(importErrorSchema),
+      channelConnection: new Entity(channelConnectionSchema),
     },
     { client, table },
   );

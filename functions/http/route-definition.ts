@@ -22,6 +22,7 @@ export const handlerGroups = [
   'attachments',
   'jobs',
   'imports',
+  'channels',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

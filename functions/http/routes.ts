@@ -20,6 +20,7 @@ import { callsRoutes } from './routes/calls.routes';
 import { attachmentsRoutes } from './routes/attachments.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { importsRoutes } from './routes/imports.routes';
+import { channelsRoutes } from './routes/channels.routes';
 
 export * from './route-definition';
 
@@ -50,6 +51,7 @@ export const routes = {
   ...attachmentsRoutes,
   ...jobsRoutes,
   ...importsRoutes,
+  ...channelsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

@@ -15,6 +15,7 @@ import { conversationsScenarios } from './scenarios/conversations';
 import { inboxScenarios } from './scenarios/inbox';
 import { jobsScenarios } from './scenarios/jobs';
 import { importsScenarios } from './scenarios/imports';
+import { channelsScenarios } from './scenarios/channels';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -74,6 +75,7 @@ export const unknownIds = {
   jobId: 'job_00000000000000000000000000',
   participantId: 'usr_00000000000000000000000000',
   tokenId: 'tok_00000000000000000000000000',
+  connectionId: 'chc_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
 } as const satisfies Record<string, string>;
@@ -1884,4 +1886,5 @@ export const scenarios = {
   ...attachmentsScenarios,
   ...jobsScenarios,
   ...importsScenarios,
+  ...channelsScenarios,
 } as Record<OperationId, Scenario>;

@@ -189,6 +189,29 @@ describe('CrmStack', () => {
     });
   });
 
+  it('makes the credentials key (rotated), and only the channels function may encrypt and decrypt with it', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const keyArn = { 'Fn::GetAtt': [built.logicalId(built.stack.credentialsKey), 'Arn'] };
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+    const users = policies
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('kms:'))
+      .flatMap((policy) => policy.Properties.Roles as { Ref: string }[])
+      .map((role) => role.Ref);
+    for (const [key, fn] of built.stack.functions) {
+      const uses = key === 'http:channels';
+      const variables = (resources[built.logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.CREDENTIALS_KMS_KEY_ID, key).toEqual(uses ? keyArn : undefined);
+      expect(users.includes(built.logicalId(fn.role!)), key).toBe(uses);
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(built.stack.functions.get('http:channels')!.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:Decrypt', 'kms:Encrypt'], Resource: keyArn })]),
+      },
+    });
+  });
+
   it('gives every function a log group with a one-month retention', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Resource[];
     const logGroups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } });

@@ -209,6 +209,17 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
     await times(3, () => createJob(stack.deps, caller, { kind: 'export_contacts', input: {} }));
     return { path: '/v1/jobs', otherQuery: { kind: 'export_contacts' } };
   },
+  listChannelConnections: async () => {
+    const connect = (index: number) =>
+      post('/v1/channels', {
+        kind: 'sms',
+        name: `Twilio ${index}`,
+        settings: { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, senderNumber: `+1202555014${index}` },
+        secrets: { authToken: `${index}f8e7d6c5b4a39281706f5e4d3c2b1a` },
+      });
+    await times(3, connect);
+    return { path: '/v1/channels' };
+  },
   listImportErrors: async () => {
     // Two import jobs (nothing runs them here), three rejected rows written for each by the import writer.
     const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };

@@ -1,0 +1,71 @@
+import type { OperationId } from '../../../functions/http/routes';
+import type { Ctx, Scenario } from '../scenarios';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
+
+/** A WhatsApp connection's create body (placeholder credentials: write-only, never answered back). */
+const whatsappInput = (ctx: Ctx) => ({
+  kind: 'whatsapp',
+  name: ctx.unique('WhatsApp'),
+  settings: { phoneNumberId: '106540352242922' },
+  secrets: { accessToken: 'EAAGexampleAccessToken0123456789', appSecret: '0123456789abcdef0123456789abcdef', verifyToken: 'verify-me' },
+});
+
+const connection = async (ctx: Ctx): Promise<any> => (await ctx.call('POST', '/v1/channels', whatsappInput(ctx))).body;
+
+const memberRefused = (path: (ctx: Ctx) => Promise<string>, body?: unknown) => ({
+  status: 403,
+  why: 'a member: owner/admin only',
+  build: async (ctx: Ctx) => ({ path: await path(ctx), token: ctx.ws.member.token, ...(body === undefined ? {} : { body }) }),
+});
+
+export const channelsScenarios: Partial<Record<OperationId, Scenario>> = {
+  listChannelConnections: {
+    ok: async (ctx) => {
+      await connection(ctx);
+      return { path: '/v1/channels', query: { limit: '2' } };
+    },
+    cases: [memberRefused(async () => '/v1/channels')],
+  },
+  createChannelConnection: {
+    ok: async (ctx) => ({ path: '/v1/channels', body: whatsappInput(ctx) }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member: owner/admin only',
+        build: async (ctx) => ({ path: '/v1/channels', body: whatsappInput(ctx), token: ctx.ws.member.token }),
+      },
+    ],
+    invalid: async (ctx) => ({ path: '/v1/channels', body: { ...whatsappInput(ctx), kind: 'email' } }),
+  },
+  getChannelConnection: {
+    ok: async (ctx) => ({ path: `/v1/channels/${(await connection(ctx)).id}` }),
+    cases: [memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}`)],
+  },
+  updateChannelConnection: {
+    ok: async (ctx) => ({
+      path: `/v1/channels/${(await connection(ctx)).id}`,
+      body: { kind: 'whatsapp', name: ctx.unique('Renamed'), secrets: { accessToken: 'EAAGreplacedAccessToken987654321' } },
+    }),
+    cases: [
+      memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}`, { kind: 'whatsapp', name: 'Mine' }),
+      {
+        status: 422,
+        why: 'a kind that is not the connection’s own',
+        build: async (ctx) => ({ path: `/v1/channels/${(await connection(ctx)).id}`, body: { kind: 'sms', name: 'Other' } }),
+      },
+    ],
+  },
+  disconnectChannelConnection: {
+    ok: async (ctx) => ({ path: `/v1/channels/${(await connection(ctx)).id}/disconnect` }),
+    cases: [memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}/disconnect`)],
+  },
+  reconnectChannelConnection: {
+    ok: async (ctx) => {
+      const { id } = await connection(ctx);
+      await ctx.call('POST', `/v1/channels/${id}/disconnect`);
+      return { path: `/v1/channels/${id}/reconnect` };
+    },
+    cases: [memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}/reconnect`)],
+  },
+};
