@@ -1958,6 +1958,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace’s channel connections (email, WhatsApp, Telegram, SMS), oldest first
+         * @description Owner/admin only. Credentials are write-only: a response says which are set (`secrets: { accessToken: true, … }`), never their values, and no event or log line holds them.
+         */
+        get: operations["listChannelConnections"];
+        put?: never;
+        /**
+         * Connect a channel: its settings and credentials, one shape per `kind`
+         * @description Owner/admin only. Email: the SES identity, From address and reply domain. WhatsApp (Cloud API): the phone number id, access token, app secret and verify token. Telegram: the bot token, the bot username if known, and a webhook secret token (generated when absent). SMS (Twilio): the account SID, auth token and sender number. Each credential is encrypted (KMS on AWS), bound to this workspace and connection. The response names the webhook URL to give the provider. Appends `channel.connected`. Telegram’s webhook is not set by this call yet. Credentials are write-only: a response says which are set (`secrets: { accessToken: true, … }`), never their values, and no event or log line holds them.
+         */
+        post: operations["createChannelConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{connectionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One channel connection
+         * @description Owner/admin only; another workspace’s is a 404. Credentials are write-only: a response says which are set (`secrets: { accessToken: true, … }`), never their values, and no event or log line holds them.
+         */
+        get: operations["getChannelConnection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a connection’s name or settings, or replace credentials
+         * @description Owner/admin only. `kind` must be the connection’s own; each secret given replaces the stored one (the others stay). Appends `channel.updated` with the changed settings and the names of the replaced credentials. Credentials are write-only: a response says which are set (`secrets: { accessToken: true, … }`), never their values, and no event or log line holds them.
+         */
+        patch: operations["updateChannelConnection"];
+        trace?: never;
+    };
+    "/v1/channels/{connectionId}/disconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disconnect a channel: nothing is sent or received on it; settings and credentials are kept
+         * @description Owner/admin only. Appends `channel.disconnected`; a disconnected connection changes nothing.
+         */
+        post: operations["disconnectChannelConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{connectionId}/reconnect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a disconnected channel active again
+         * @description Owner/admin only. Appends `channel.connected` (`reconnected: true`); an active connection changes nothing.
+         */
+        post: operations["reconnectChannelConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3784,6 +3872,285 @@ export interface components {
              */
             sort?: "name" | "created" | "updated";
         };
+        ChannelConnectionPage: {
+            items: components["schemas"]["ChannelConnection"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        /** @description A channel connection: its public settings, and which credentials are set (never their values) */
+        ChannelConnection: components["schemas"]["EmailConnection"] | components["schemas"]["WhatsappConnection"] | components["schemas"]["TelegramConnection"] | components["schemas"]["SmsConnection"];
+        EmailConnection: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            status: "active" | "disconnected";
+            webhook: components["schemas"]["ChannelConnectionWebhook"];
+            createdBy: string;
+            disconnectedAt: string | null;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "email";
+            settings: components["schemas"]["EmailConnectionSettings"];
+            secrets: components["schemas"]["EmailConnectionSecretsSet"];
+        };
+        /** @description Where the provider must send this connection’s webhooks */
+        ChannelConnectionWebhook: {
+            /** @description `/hooks/<provider>/<connectionId>` */
+            path: string;
+            /** @description The URL to give the provider (the deployment’s hooks base URL and the path); null when none is configured */
+            url: string | null;
+        };
+        EmailConnectionSettings: {
+            /** @description The verified SES identity mail is sent through: a domain or an address */
+            sesIdentity: string;
+            /**
+             * Format: email
+             * @description The From address; it must belong to the identity
+             */
+            fromAddress: string;
+            /** @description The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule) */
+            replyDomain: string;
+        };
+        /** @description Which credentials are stored (true): their values are never returned */
+        EmailConnectionSecretsSet: Record<string, never>;
+        WhatsappConnection: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            status: "active" | "disconnected";
+            webhook: components["schemas"]["ChannelConnectionWebhook"];
+            createdBy: string;
+            disconnectedAt: string | null;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "whatsapp";
+            settings: components["schemas"]["WhatsappConnectionSettings"];
+            secrets: components["schemas"]["WhatsappConnectionSecretsSet"];
+        };
+        WhatsappConnectionSettings: {
+            /** @description The WhatsApp Cloud API phone number id (Meta app dashboard, WhatsApp > API setup) */
+            phoneNumberId: string;
+        };
+        /** @description Which credentials are stored (true): their values are never returned */
+        WhatsappConnectionSecretsSet: {
+            accessToken: boolean;
+            appSecret: boolean;
+            verifyToken: boolean;
+        };
+        TelegramConnection: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            status: "active" | "disconnected";
+            webhook: components["schemas"]["ChannelConnectionWebhook"];
+            createdBy: string;
+            disconnectedAt: string | null;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "telegram";
+            settings: components["schemas"]["TelegramConnectionSettingsOut"];
+            secrets: components["schemas"]["TelegramConnectionSecretsSet"];
+        };
+        TelegramConnectionSettingsOut: {
+            botUsername: string | null;
+        };
+        /** @description Which credentials are stored (true): their values are never returned */
+        TelegramConnectionSecretsSet: {
+            botToken: boolean;
+            webhookSecretToken: boolean;
+        };
+        SmsConnection: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            status: "active" | "disconnected";
+            webhook: components["schemas"]["ChannelConnectionWebhook"];
+            createdBy: string;
+            disconnectedAt: string | null;
+            version: number;
+            createdAt: string;
+            updatedAt: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "sms";
+            settings: components["schemas"]["SmsConnectionSettings"];
+            secrets: components["schemas"]["SmsConnectionSecretsSet"];
+        };
+        SmsConnectionSettings: {
+            accountSid: string;
+            /** @description The Twilio number messages are sent from (E.164) */
+            senderNumber: string;
+        };
+        /** @description Which credentials are stored (true): their values are never returned */
+        SmsConnectionSecretsSet: {
+            authToken: boolean;
+        };
+        /** @description One shape per `kind`; credentials go in `secrets` and are never returned */
+        CreateChannelConnectionInput: components["schemas"]["CreateEmailConnectionInput"] | components["schemas"]["CreateWhatsappConnectionInput"] | components["schemas"]["CreateTelegramConnectionInput"] | components["schemas"]["CreateSmsConnectionInput"];
+        CreateEmailConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "email";
+            /** @description A label for people: "Support WhatsApp" */
+            name: string;
+            settings: components["schemas"]["EmailConnectionSettings"];
+        };
+        CreateWhatsappConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "whatsapp";
+            /** @description A label for people: "Support WhatsApp" */
+            name: string;
+            settings: components["schemas"]["WhatsappConnectionSettings"];
+            secrets: components["schemas"]["WhatsappConnectionSecrets"];
+        };
+        WhatsappConnectionSecrets: {
+            /** @description A Graph API access token. Write-only: never returned. */
+            accessToken: string;
+            /** @description The Meta app secret (signs webhooks, X-Hub-Signature-256). Write-only: never returned. */
+            appSecret: string;
+            /** @description The verify token of the webhook handshake (hub.verify_token). Write-only: never returned. */
+            verifyToken: string;
+        };
+        CreateTelegramConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "telegram";
+            /** @description A label for people: "Support WhatsApp" */
+            name: string;
+            settings?: components["schemas"]["TelegramConnectionSettings"];
+            secrets: components["schemas"]["TelegramConnectionSecrets"];
+        };
+        /** @default {} */
+        TelegramConnectionSettings: {
+            /** @description The bot’s @username without @, when known */
+            botUsername?: string | null;
+        };
+        TelegramConnectionSecrets: {
+            /** @description A bot token from @BotFather (`<bot id>:<secret>`). Write-only: never returned. */
+            botToken: string;
+            /** @description The webhook secret token Telegram sends back (1-256 of A-Z, a-z, 0-9, _ and -). Generated (random) when absent. Write-only: never returned. */
+            webhookSecretToken?: string;
+        };
+        CreateSmsConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "sms";
+            /** @description A label for people: "Support WhatsApp" */
+            name: string;
+            settings: components["schemas"]["SmsConnectionSettings"];
+            secrets: components["schemas"]["SmsConnectionSecrets"];
+        };
+        SmsConnectionSecrets: {
+            /** @description The Twilio auth token (signs webhooks, X-Twilio-Signature). Write-only: never returned. */
+            authToken: string;
+        };
+        /** @description `kind` must be the connection’s own. Settings given change (a Telegram `botUsername` of null clears it); each secret given replaces the stored one. */
+        UpdateChannelConnectionInput: components["schemas"]["UpdateEmailConnectionInput"] | components["schemas"]["UpdateWhatsappConnectionInput"] | components["schemas"]["UpdateTelegramConnectionInput"] | components["schemas"]["UpdateSmsConnectionInput"];
+        UpdateEmailConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "email";
+            /** @description A label for people: "Support WhatsApp" */
+            name?: string;
+            settings?: components["schemas"]["EmailConnectionSettingsPatch"];
+        };
+        EmailConnectionSettingsPatch: {
+            /** @description The verified SES identity mail is sent through: a domain or an address */
+            sesIdentity?: string;
+            /**
+             * Format: email
+             * @description The From address; it must belong to the identity
+             */
+            fromAddress?: string;
+            /** @description The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule) */
+            replyDomain?: string;
+        };
+        UpdateWhatsappConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "whatsapp";
+            /** @description A label for people: "Support WhatsApp" */
+            name?: string;
+            settings?: {
+                /** @description The WhatsApp Cloud API phone number id (Meta app dashboard, WhatsApp > API setup) */
+                phoneNumberId?: string;
+            };
+            secrets?: {
+                /** @description A Graph API access token. Write-only: never returned. */
+                accessToken?: string;
+                /** @description The Meta app secret (signs webhooks, X-Hub-Signature-256). Write-only: never returned. */
+                appSecret?: string;
+                /** @description The verify token of the webhook handshake (hub.verify_token). Write-only: never returned. */
+                verifyToken?: string;
+            };
+        };
+        UpdateTelegramConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "telegram";
+            /** @description A label for people: "Support WhatsApp" */
+            name?: string;
+            settings?: {
+                /** @description The bot’s @username without @, when known */
+                botUsername?: string | null;
+            };
+            secrets?: {
+                /** @description A bot token from @BotFather (`<bot id>:<secret>`). Write-only: never returned. */
+                botToken?: string;
+                /** @description The webhook secret token Telegram sends back (1-256 of A-Z, a-z, 0-9, _ and -). Generated (random) when absent. Write-only: never returned. */
+                webhookSecretToken?: string;
+            };
+        };
+        UpdateSmsConnectionInput: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "sms";
+            /** @description A label for people: "Support WhatsApp" */
+            name?: string;
+            settings?: {
+                accountSid?: string;
+                /** @description The Twilio number messages are sent from (E.164) */
+                senderNumber?: string;
+            };
+            secrets?: {
+                /** @description The Twilio auth token (signs webhooks, X-Twilio-Signature). Write-only: never returned. */
+                authToken?: string;
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -3813,9 +4180,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3b685d@example.com",
+                     *         "email": "owner-72604e@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -3823,7 +4190,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0D0Y5BE0XTMYBSBDA",
+                     *         "id": "ws_01KF0E44M0HVNTB1Y2GZ6BG06H",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -3880,7 +4247,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0D0Y5BE0XTMYBSBDA",
+                     *       "id": "ws_01KF0E44M0HVNTB1Y2GZ6BG06H",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -3948,7 +4315,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0D0Y5BE0XTMYBSBDA",
+                     *       "id": "ws_01KF0E44M0HVNTB1Y2GZ6BG06H",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4074,9 +4441,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3b685d@example.com",
+                     *           "email": "owner-72604e@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4084,9 +4451,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-d8cb56@example.com",
+                     *           "email": "admin-4114e2@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4094,7 +4461,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AVs6mAOBEwGxZBpSJ0ZYcg_z_ik6Mi0HJtbXE-umndY_Q_VrLYIfQ0v8zzpoWjnn2HMufkDVVUYIJBIKpPseDM39X-Kp2SnAgKLsI_fhkaWSZfwQ8RKUnMVRGIawVOHitiwvqEYhjttMvghc5P2tgWnM"
+                     *       "nextCursor": "AUug4-06pHbkMXhes8KUSDDR36i-NgvlyvsFBvFC5KtX8X15ciTFhzMwYYHfQkTAaX89DT-ZdLpOk3xLFsNMAg7zVDT9SnV2x2gZKD5UUnvcnZT8LozRuzTnUL_YEGC1pEiS62aPRX-Fkk-P08dDfT9V"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4150,7 +4517,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-2a5f234b@example.com",
+                 *       "email": "n-4e2cabb8@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4174,9 +4541,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBE7",
+                     *       "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG07E",
                      *       "name": "Nia New",
-                     *       "email": "n-2a5f234b@example.com",
+                     *       "email": "n-4e2cabb8@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4303,9 +4670,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
+                     *       "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
                      *       "name": "Mia Member",
-                     *       "email": "member-957d3e@example.com",
+                     *       "email": "member-b9f141@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4398,9 +4765,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0D0Y5BE0XTMYBSBEF",
+                     *       "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG07P",
                      *       "name": "Renamed",
-                     *       "email": "u-6a38b726@example.com",
+                     *       "email": "u-c5632753@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -4538,16 +4905,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0D0Y5BE0XTMYBSBDC",
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "id": "tok_01KF0E44M0HVNTB1Y2GZ6BG06K",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_RCR8j2",
+                     *           "prefix": "crm_-mNg3c",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AYshZl4Xt-YbzATS_MWlA6b2akvoLYEP5xcLiZPL-RnBEetEpB_-b889U9V8pMLIvHCLfhbTHCILiQh3wOEEK2l7eVFyyySZkNYaCxA_oEZd5HZ0MORNPVLLfRKiZu89BvZRBqzjTWdTxZiFMIipmjr0Zmy_90P2OOd444LUBGBQeLseLwAc4p8sj58BUoyKew_wMHugW9VaK-_2HWMRv5xcvukUBMuB7DsBd_lGly5n-pkbKs_b54Z7BzBIjrn3Pj-xU-eVQkCPxpQfZRAdEkmnBuWFH9J5WwwrAIhzaxfbM6ZYH3dcLYDn9R4rGmSnsUdR_8mQ"
+                     *       "nextCursor": "AYbCyw5sZCiJD_2L1NlitRK5CzfY2m78lACS5iTVB6PwgZdqwg5AySVH_DMT2JPDOCSX4s31ih5TuB39bD4K_MGct8tU5OS9C0NUh08XocRssCWg-j-ke8dBtikoxuorUSR25rL295TEHFqe4XbtyBMEakWuW8IgBuuF7KteHslXszioCe1GQI8NC6Yu1u6_9NQIfAHr72pHdU9ZOxx5SQCUCHpckS5rSuNRSsOTuEibbQMXCUrAYnA2HHDIj0kSYuzsF69xelaYXptnPP1taonWK557PplxRpPe97z4N5BuN_0ylEunxko4EuLK5TxvMYX5dCwj"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -4634,10 +5001,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0D0Y5BE0XTMYBSBF3",
-                     *       "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "id": "tok_01KF0E44M0HVNTB1Y2GZ6BG08A",
+                     *       "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "name": "CI",
-                     *       "prefix": "crm_oSGZuf",
+                     *       "prefix": "crm_VnnK2t",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -4761,10 +5128,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0D0Y5BE0XTMYBSBFA",
-                     *       "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "id": "tok_01KF0E44M0HVNTB1Y2GZ6BG08H",
+                     *       "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "name": "gone",
-                     *       "prefix": "crm_GpmIhg",
+                     *       "prefix": "crm_rr6dan",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -4910,7 +5277,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_c8e6b037",
+                 *       "key": "k_c1334c39",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -4942,7 +5309,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_c8e6b037",
+                     *       "key": "k_c1334c39",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5093,7 +5460,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_2be269d1",
+                     *       "key": "f_f9e43ffd",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5215,7 +5582,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "job";
+                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "job" | "channel_connection";
                 entityId: string;
             };
             header?: never;
@@ -5236,40 +5603,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0D0Y5BE0XTMYBSBG9",
+                     *           "id": "evt_01KF0E44M0HVNTB1Y2GZ6BG09G",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
+                     *           "entityId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "actorUserId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
-                     *             "assignedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *             "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *             "assignedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
+                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0D0Y5BE0XTMYBSBG8",
+                     *           "id": "evt_01KF0E44M0HVNTB1Y2GZ6BG09F",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
+                     *           "entityId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "actorUserId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *             "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-e65b3d77@example.com"
+                     *                 "normalized": "c-0bf85944@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
+                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5368,31 +5735,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
+                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e65b3d77@example.com",
+                     *           "email": "c-0bf85944@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGA",
+                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09H",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3cafb3c7@example.com",
+                     *           "email": "c-c810f10d@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AWWBn5aBM_-G0rVuuOgN92vE4fcvskoVmR8M-pCPeg7vOqZ6hJJurmBxiShVQuh1cWgWTWO8_NSnwx_2BnfUK17e7Iv13flSQgCdhqSU3ip2sj13-ZBoXW6J8iyn9E4Cdjm1MDFovV36A2SA67fBhtra5hhp89q_Mp34nEyu4DNh5a8tl7I"
+                     *       "nextCursor": "AXklWHKwO-jde_HVaHPf3p2d8pjx3V9lKXQTpH1pbjI_oLkKvXfNQxYhPpPirX4s43v3wEut609oeq2u5d2VQq1elCT23rxQK4FYjxC8F6zeY9nb_lbAtj2Ny3-IUXIQc0q3ne8-zSTKHeN8oJOmQs4zOLAWlWDt8Jp3mqmXsX-ErngKpAg"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5452,7 +5819,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-436abfc4@navy.example"
+                 *           "value": "g-7670ec22@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -5481,7 +5848,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBH6",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0AD",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -5499,19 +5866,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-436abfc4@navy.example",
+                     *       "email": "g-7670ec22@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBH7",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0AE",
                      *           "kind": "email",
-                     *           "value": "g-436abfc4@navy.example",
-                     *           "normalized": "g-436abfc4@navy.example",
+                     *           "value": "g-7670ec22@navy.example",
+                     *           "normalized": "g-7670ec22@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBH8",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0AF",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -5523,7 +5890,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5654,46 +6021,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBG6",
+                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e65b3d77@example.com",
+                     *           "email": "c-0bf85944@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGA",
+                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09H",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3cafb3c7@example.com",
+                     *           "email": "c-c810f10d@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGE",
+                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09N",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-dfd37153@example.com",
+                     *           "email": "c-a52748dc@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGJ",
+                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09S",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-dbc00ee0@example.com",
+                     *           "email": "c-29e3e185@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -5765,7 +6132,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBGP",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09X",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5775,7 +6142,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5783,14 +6150,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-8c9ccaba@example.com",
+                     *       "email": "c-7accf9ce@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBGQ",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG09Y",
                      *           "kind": "email",
-                     *           "value": "c-8c9ccaba@example.com",
-                     *           "normalized": "c-8c9ccaba@example.com",
+                     *           "value": "c-7accf9ce@example.com",
+                     *           "normalized": "c-7accf9ce@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5799,7 +6166,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -5878,7 +6245,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBHP",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0AX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -5888,7 +6255,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -5896,14 +6263,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-14dfe580@example.com",
+                     *       "email": "c-0c5c6d49@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBHQ",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0AY",
                      *           "kind": "email",
-                     *           "value": "c-14dfe580@example.com",
-                     *           "normalized": "c-14dfe580@example.com",
+                     *           "value": "c-0c5c6d49@example.com",
+                     *           "normalized": "c-0c5c6d49@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -5912,7 +6279,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6004,7 +6371,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBJE",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0BN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6014,7 +6381,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6022,14 +6389,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0ed44ea0@example.com",
+                     *       "email": "c-5de3262a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBJF",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0BP",
                      *           "kind": "email",
-                     *           "value": "c-0ed44ea0@example.com",
-                     *           "normalized": "c-0ed44ea0@example.com",
+                     *           "value": "c-5de3262a@example.com",
+                     *           "normalized": "c-5de3262a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6038,7 +6405,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6197,7 +6564,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBM5",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0DC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6207,7 +6574,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6215,19 +6582,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-298cc6cf@example.com",
+                     *       "email": "c-41a201cd@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBM6",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0DD",
                      *           "kind": "email",
-                     *           "value": "c-298cc6cf@example.com",
-                     *           "normalized": "c-298cc6cf@example.com",
+                     *           "value": "c-41a201cd@example.com",
+                     *           "normalized": "c-41a201cd@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBM9",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0DG",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6239,7 +6606,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6389,7 +6756,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBP6",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0FD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6399,7 +6766,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6414,7 +6781,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6529,7 +6896,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBQ7",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0GE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6539,7 +6906,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -6547,14 +6914,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c53b1c7f@example.com",
+                     *       "email": "c-b8ff12da@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBQ8",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0GF",
                      *           "kind": "email",
-                     *           "value": "c-c53b1c7f@example.com",
-                     *           "normalized": "c-c53b1c7f@example.com",
+                     *           "value": "c-b8ff12da@example.com",
+                     *           "normalized": "c-b8ff12da@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6563,7 +6930,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6678,7 +7045,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBR8",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0HF",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6688,7 +7055,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6696,14 +7063,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5c989ecc@example.com",
+                     *       "email": "c-b6fc885b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBR9",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0HG",
                      *           "kind": "email",
-                     *           "value": "c-5c989ecc@example.com",
-                     *           "normalized": "c-5c989ecc@example.com",
+                     *           "value": "c-b6fc885b@example.com",
+                     *           "normalized": "c-b6fc885b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6712,7 +7079,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6836,7 +7203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBSV",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0K2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6846,7 +7213,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6854,14 +7221,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-079100ef@example.com",
+                     *       "email": "c-a7488ebe@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBSW",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0K3",
                      *           "kind": "email",
-                     *           "value": "c-079100ef@example.com",
-                     *           "normalized": "c-079100ef@example.com",
+                     *           "value": "c-a7488ebe@example.com",
+                     *           "normalized": "c-a7488ebe@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6870,7 +7237,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7007,7 +7374,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBV4",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0MB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7017,7 +7384,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7025,14 +7392,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9695a72d@example.com",
+                     *       "email": "c-5c963f05@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBV5",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0MC",
                      *           "kind": "email",
-                     *           "value": "c-9695a72d@example.com",
-                     *           "normalized": "c-9695a72d@example.com",
+                     *           "value": "c-5c963f05@example.com",
+                     *           "normalized": "c-5c963f05@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7041,7 +7408,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7156,7 +7523,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBWC",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0NK",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7166,7 +7533,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7174,14 +7541,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-28a64082@example.com",
+                     *       "email": "c-c08069de@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBWD",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0NM",
                      *           "kind": "email",
-                     *           "value": "c-28a64082@example.com",
-                     *           "normalized": "c-28a64082@example.com",
+                     *           "value": "c-c08069de@example.com",
+                     *           "normalized": "c-c08069de@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7190,7 +7557,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7294,7 +7661,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBX6",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0PD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7312,14 +7679,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-94331207@example.com",
+                     *       "email": "c-7df446a9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBX7",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0PE",
                      *           "kind": "email",
-                     *           "value": "c-94331207@example.com",
-                     *           "normalized": "c-94331207@example.com",
+                     *           "value": "c-7df446a9@example.com",
+                     *           "normalized": "c-7df446a9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7328,7 +7695,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7433,7 +7800,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW"
+                 *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7452,7 +7819,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBY7",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0QE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7462,7 +7829,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7470,14 +7837,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-48c001ff@example.com",
+                     *       "email": "c-2dd13846@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBY8",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0QF",
                      *           "kind": "email",
-                     *           "value": "c-48c001ff@example.com",
-                     *           "normalized": "c-48c001ff@example.com",
+                     *           "value": "c-2dd13846@example.com",
+                     *           "normalized": "c-2dd13846@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7486,7 +7853,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7725,15 +8092,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0D0Y5BE0XTMYBSBZQ",
-                     *         "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSBZK",
+                     *         "id": "scr_01KF0E44M0HVNTB1Y2GZ6BG0RY",
+                     *         "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0RT",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSBZK",
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0RT",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -7743,7 +8110,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -7751,14 +8118,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-fcd2b3e6@example.com",
+                     *         "email": "c-b769f16c@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0D0Y5BE0XTMYBSBZM",
+                     *             "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0RV",
                      *             "kind": "email",
-                     *             "value": "c-fcd2b3e6@example.com",
-                     *             "normalized": "c-fcd2b3e6@example.com",
+                     *             "value": "c-b769f16c@example.com",
+                     *             "normalized": "c-b769f16c@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -7766,14 +8133,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0D0Y5BE0XTMYBSBZQ",
+                     *           "id": "scr_01KF0E44M0HVNTB1Y2GZ6BG0RY",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7999,16 +8366,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0D0Y5BE0XTMYBSC1Y",
-                     *         "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSC1T",
+                     *         "id": "qual_01KF0E44M0HVNTB1Y2GZ6BG0V5",
+                     *         "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0V1",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSC1T",
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0V1",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8018,7 +8385,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8026,14 +8393,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-bb7219e8@example.com",
+                     *         "email": "c-6ecba18a@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0D0Y5BE0XTMYBSC1V",
+                     *             "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0V2",
                      *             "kind": "email",
-                     *             "value": "c-bb7219e8@example.com",
-                     *             "normalized": "c-bb7219e8@example.com",
+                     *             "value": "c-6ecba18a@example.com",
+                     *             "normalized": "c-6ecba18a@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8042,14 +8409,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0D0Y5BE0XTMYBSC1Y",
+                     *           "id": "qual_01KF0E44M0HVNTB1Y2GZ6BG0V5",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8188,23 +8555,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0D0Y5BE0XTMYBSC35",
+                     *             "id": "evt_01KF0E44M0HVNTB1Y2GZ6BG0WC",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0D0Y5BE0XTMYBSC33",
+                     *             "entityId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0WA",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *             "actorUserId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *               "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-4d80f936@example.com"
+                     *                   "normalized": "c-e0ff5c88@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSC33",
+                     *             "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0WA",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8302,7 +8669,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSC4K",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0XT",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8312,7 +8679,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8320,14 +8687,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-696b2e06@example.com",
+                     *       "email": "c-f93d0d7b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSC4M",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0XV",
                      *           "kind": "email",
-                     *           "value": "c-696b2e06@example.com",
-                     *           "normalized": "c-696b2e06@example.com",
+                     *           "value": "c-f93d0d7b@example.com",
+                     *           "normalized": "c-f93d0d7b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8339,7 +8706,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8489,7 +8856,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSC9R",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG12Z",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8499,7 +8866,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8507,14 +8874,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c8a7aff5@example.com",
+                     *       "email": "c-dd2de168@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSC9S",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG130",
                      *           "kind": "email",
-                     *           "value": "c-c8a7aff5@example.com",
-                     *           "normalized": "c-c8a7aff5@example.com",
+                     *           "value": "c-dd2de168@example.com",
+                     *           "normalized": "c-dd2de168@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8523,7 +8890,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8624,8 +8991,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0D0Y5BE0XTMYBSCAZ",
-                 *         "ct_01KF0E44M0D0Y5BE0XTMYBSCB3"
+                 *         "ct_01KF0E44M0HVNTB1Y2GZ6BG146",
+                 *         "ct_01KF0E44M0HVNTB1Y2GZ6BG14A"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -8648,12 +9015,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCAZ",
+                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG146",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCB3",
+                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG14A",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -8773,7 +9140,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0D0Y5BE0XTMYBSCDE"
+                 *         "ct_01KF0E44M0HVNTB1Y2GZ6BG16N"
                  *       ]
                  *     }
                  */
@@ -8791,7 +9158,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCDA",
+                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG16H",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8801,19 +9168,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCDE",
+                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG16N",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-3ba81767@example.com"
+                     *               "normalized": "c-5c2cfcb3@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -8824,22 +9191,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fc4551bd@example.com",
+                     *       "email": "c-c1b25d2e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSCDB",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG16J",
                      *           "kind": "email",
-                     *           "value": "c-fc4551bd@example.com",
-                     *           "normalized": "c-fc4551bd@example.com",
+                     *           "value": "c-c1b25d2e@example.com",
+                     *           "normalized": "c-c1b25d2e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0D0Y5BE0XTMYBSCDF",
+                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG16P",
                      *           "kind": "email",
-                     *           "value": "c-3ba81767@example.com",
-                     *           "normalized": "c-3ba81767@example.com",
+                     *           "value": "c-5c2cfcb3@example.com",
+                     *           "normalized": "c-5c2cfcb3@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -8848,7 +9215,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9032,7 +9399,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCGN"
+                 *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG19W"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9050,15 +9417,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSCGN",
+                     *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG19W",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCGN",
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG19W",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-43d0d946@example.com",
+                     *         "email": "c-74924231@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9299,9 +9666,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-d374fecd",
+                 *       "name": "Initech-b8cd9eed",
                  *       "domains": [
-                 *         "initech-a5b45420.example"
+                 *         "initech-9e9b1bc8.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9326,10 +9693,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCHN",
-                     *       "name": "Initech-d374fecd",
+                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1AW",
+                     *       "name": "Initech-b8cd9eed",
                      *       "domains": [
-                     *         "initech-a5b45420.example"
+                     *         "initech-9e9b1bc8.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9341,7 +9708,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9466,8 +9833,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCHX",
-                     *       "name": "Co-28b931b5",
+                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1B4",
+                     *       "name": "Co-d9edd753",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9475,11 +9842,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9570,8 +9937,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCJ9",
-                     *       "name": "Co-9df88f0b",
+                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1BG",
+                     *       "name": "Co-f6c01e69",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -9579,11 +9946,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9731,8 +10098,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCK5",
-                     *       "name": "Co-db322af2",
+                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1CC",
+                     *       "name": "Co-fdbb0a3d",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9740,11 +10107,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9859,8 +10226,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0D0Y5BE0XTMYBSCKP",
-                     *       "name": "Co-c19b0ea6",
+                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1CX",
+                     *       "name": "Co-26fe29f9",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9868,11 +10235,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9975,7 +10342,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0D0Y5BE0XTMYBSCMQ"
+                 *         "co_01KF0E44M0HVNTB1Y2GZ6BG1DY"
                  *       ]
                  *     }
                  */
@@ -9995,8 +10362,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0D0Y5BE0XTMYBSCMN",
-                     *         "name": "Co-d5df75b2",
+                     *         "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1DW",
+                     *         "name": "Co-1940ab3c",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10004,11 +10371,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10016,7 +10383,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0D0Y5BE0XTMYBSCMQ",
+                     *           "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1DY",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10255,15 +10622,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0D0Y5BE0XTMYBSCQ2",
+                     *           "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1G9",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCPY"
+                     *             "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1G5"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
-                     *           "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10338,7 +10705,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCQP"
+                 *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1GX"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10363,15 +10730,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0D0Y5BE0XTMYBSCQT",
+                     *       "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1H1",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCQP"
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1GX"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
-                     *       "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10486,15 +10853,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0D0Y5BE0XTMYBSCRT",
+                     *       "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1J1",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCRP"
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1HX"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
-                     *       "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10689,15 +11056,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0D0Y5BE0XTMYBSCSY",
+                     *       "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1K5",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCST"
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1K1"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
-                     *       "updatedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10986,7 +11353,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCYX"
+                 *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1R4"
                  *       }
                  *     }
                  */
@@ -11010,7 +11377,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSCZ1",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1R8",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11021,11 +11388,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0D0Y5BE0XTMYBSCYX"
+                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1R4"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11419,7 +11786,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSCZX",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1S4",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11427,11 +11794,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11523,7 +11890,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD09",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1SG",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11531,11 +11898,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11683,7 +12050,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD10",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1T7",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11691,11 +12058,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
+                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11789,7 +12156,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW"
+                 *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -11808,7 +12175,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD1H",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1TR",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11816,11 +12183,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
+                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11968,7 +12335,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD2B",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1VJ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11976,11 +12343,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "completedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12095,7 +12462,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0D0Y5BE0XTMYBSD2W",
+                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1W3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12103,11 +12470,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12318,7 +12685,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-45836fa1",
+                 *       "name": "Renewals-811fd69b",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12354,12 +12721,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD3N",
-                     *       "name": "Renewals-45836fa1",
+                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG1WW",
+                     *       "name": "Renewals-811fd69b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD3P",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1WX",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12367,7 +12734,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD3Q",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1WY",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12375,7 +12742,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD3R",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1WZ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12383,7 +12750,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12508,12 +12875,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD3Z",
-                     *       "name": "Pipe-1e98d4b4",
+                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG1X6",
+                     *       "name": "Pipe-13aa5f53",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD40",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1X7",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12521,7 +12888,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD41",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1X8",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12529,7 +12896,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD42",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1X9",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12537,7 +12904,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD43",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1XA",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12545,7 +12912,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12617,7 +12984,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-a67ade3d"
+                 *       "name": "Renamed-de6094f9"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -12636,12 +13003,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD53",
-                     *       "name": "Renamed-a67ade3d",
+                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG1YA",
+                     *       "name": "Renamed-de6094f9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD54",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YB",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12649,7 +13016,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD55",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YC",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12657,7 +13024,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD56",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YD",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12665,7 +13032,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD57",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YE",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12673,7 +13040,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12801,10 +13168,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0D0Y5BE0XTMYBSDA0",
-                 *         "st_01KF0E44M0D0Y5BE0XTMYBSD9Z",
-                 *         "st_01KF0E44M0D0Y5BE0XTMYBSDA1",
-                 *         "st_01KF0E44M0D0Y5BE0XTMYBSDA2"
+                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG237",
+                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG236",
+                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG238",
+                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG239"
                  *       ]
                  *     }
                  */
@@ -12824,12 +13191,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD9Y",
-                     *       "name": "Pipe-4bc71bdf",
+                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG235",
+                     *       "name": "Pipe-f9493b7f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDA0",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG237",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12837,7 +13204,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD9Z",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG236",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12845,7 +13212,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDA1",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG238",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12853,7 +13220,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDA2",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG239",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12861,7 +13228,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13018,12 +13385,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSD70",
-                     *       "name": "Pipe-752aa4e4",
+                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG207",
+                     *       "name": "Pipe-2f18a1e5",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD71",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG208",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13031,7 +13398,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD72",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG209",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13039,7 +13406,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD76",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG20D",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13047,7 +13414,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD73",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG20A",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13055,7 +13422,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSD74",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG20B",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13063,7 +13430,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13214,12 +13581,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0D0Y5BE0XTMYBSDDY",
-                     *         "name": "Pipe-e9970afd",
+                     *         "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG275",
+                     *         "name": "Pipe-c1722afc",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDDZ",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG276",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13227,7 +13594,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDE1",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG278",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13235,7 +13602,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDE2",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG279",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13243,7 +13610,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13381,12 +13748,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0D0Y5BE0XTMYBSDC1",
-                     *       "name": "Pipe-d5a3501f",
+                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG258",
+                     *       "name": "Pipe-37309b27",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC2",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG259",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13394,7 +13761,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC3",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG25A",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13402,7 +13769,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC4",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG25B",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13410,7 +13777,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0D0Y5BE0XTMYBSDC5",
+                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG25C",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13418,7 +13785,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13554,12 +13921,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0D0Y5BE0XTMYBSDG5",
-                     *         "name": "Pipe-fc0d894e",
+                     *         "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG29C",
+                     *         "name": "Pipe-8b037f31",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG6",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29D",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13567,7 +13934,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG7",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29E",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13575,7 +13942,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG8",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29F",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13583,7 +13950,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG9",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29G",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13591,7 +13958,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13599,7 +13966,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG6",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29D",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13613,7 +13980,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG7",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29E",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13627,7 +13994,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG8",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29F",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13641,7 +14008,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0D0Y5BE0XTMYBSDG9",
+                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29G",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13831,20 +14198,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDEZ",
+                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG286",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDF5",
+                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG28C",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDF1",
+                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG288",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13852,20 +14219,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDED",
+                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG27M",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDEN",
+                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG27W",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDEF",
+                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG27P",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13873,20 +14240,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDED",
+                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG27M",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDEK",
+                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG27T",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDEE",
+                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG27N",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -13894,20 +14261,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0D0Y5BE0XTMYBSDE5",
+                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG27C",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDEB",
+                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG27J",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0D0Y5BE0XTMYBSDE7",
+                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG27E",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -13970,7 +14337,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSDJD"
+                 *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG2BM"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -13993,12 +14360,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDJH",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2BR",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0D0Y5BE0XTMYBSDJD",
+                     *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG2BM",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14008,7 +14375,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14133,14 +14500,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDKS",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2D0",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14148,7 +14515,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14240,14 +14607,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDM5",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2DC",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14255,7 +14622,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14412,14 +14779,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDMW",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2E3",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14427,7 +14794,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14575,14 +14942,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDP1",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2F8",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -14590,7 +14957,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14714,14 +15081,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDPK",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2FT",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -14729,7 +15096,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14875,14 +15242,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0D0Y5BE0XTMYBSDQ9",
+                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2GG",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14890,7 +15257,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15047,7 +15414,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15108,7 +15475,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-7605cb91",
+                 *       "name": "Partner-8042ae9a",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15133,16 +15500,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-7605cb91",
-                     *       "ref": "partner-7605cb91",
-                     *       "name": "Partner-7605cb91",
+                     *       "key": "partner-8042ae9a",
+                     *       "ref": "partner-8042ae9a",
+                     *       "name": "Partner-8042ae9a",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15267,16 +15634,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-58d141c5",
-                     *       "ref": "tag-58d141c5",
-                     *       "name": "tag-58d141c5",
+                     *       "key": "tag-ccb65b57",
+                     *       "ref": "tag-ccb65b57",
+                     *       "name": "tag-ccb65b57",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15467,16 +15834,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-0bcba7f5",
-                     *       "ref": "tag-0bcba7f5",
-                     *       "name": "tag-0bcba7f5",
+                     *       "key": "tag-3effb38e",
+                     *       "ref": "tag-3effb38e",
+                     *       "name": "tag-3effb38e",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -15745,7 +16112,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15759,7 +16126,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDR",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15773,7 +16140,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBDW",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15787,7 +16154,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBE7",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07E",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15801,7 +16168,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBE9",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07G",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15815,7 +16182,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBED",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07M",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15829,7 +16196,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEF",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07P",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15843,7 +16210,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEK",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07T",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15857,7 +16224,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEN",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07W",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15871,7 +16238,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEQ",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07Y",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15885,7 +16252,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBES",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG080",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15899,7 +16266,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEV",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG082",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15913,7 +16280,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEX",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG084",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15927,7 +16294,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBEZ",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG086",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15941,7 +16308,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBF1",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG088",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -15955,7 +16322,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0D0Y5BE0XTMYBSBF5",
+                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG08C",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16058,7 +16425,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M07JK85CNNVXBHFNW6",
+                     *           "contactId": "ct_01KF0E44M02C7931RH07RNQ9KZ",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16070,15 +16437,15 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
-                     *           "id": "cv_01KF0E44M07JK85CNNVXBHFNWA",
+                     *           "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "id": "cv_01KF0E44M02C7931RH07RNQ9M3",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M07JK85CNNVXBHFNW6",
-                     *               "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *               "id": "ct_01KF0E44M02C7931RH07RNQ9KZ",
+                     *               "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16140,7 +16507,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNWY",
+                 *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9MQ",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16178,10 +16545,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFNX2",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9MV",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNWY",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9MQ",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16189,8 +16556,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFNWY",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9MQ",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16201,7 +16568,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16383,10 +16750,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFNYM",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9PD",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNYG",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9P9",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16395,8 +16762,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFNYG",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9P9",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16406,7 +16773,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16498,10 +16865,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFNZT",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9QK",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFNZP",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9QF",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -16510,8 +16877,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFNZP",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9QF",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16521,7 +16888,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16669,25 +17036,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP1Y",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9SQ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP1T",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9SK",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M07JK85CNNVXBHFNVY",
+                     *       "assigneeId": "usr_01KF0E44M02C7931RH07RNQ9KN",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP1T",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9SK",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVY",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVY",
+                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KN",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9KN",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16698,7 +17065,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16813,10 +17180,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP3G",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9V9",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP3C",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9V5",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16825,14 +17192,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP3C",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9V5",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVP",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KH",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16842,7 +17209,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16958,7 +17325,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M07JK85CNNVXBHFNVY"
+                 *       "assigneeId": "usr_01KF0E44M02C7931RH07RNQ9KN"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -16977,25 +17344,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP59",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9X2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP55",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9WY",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M07JK85CNNVXBHFNVY",
+                     *       "assigneeId": "usr_01KF0E44M02C7931RH07RNQ9KN",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP55",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9WY",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVY",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KN",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17006,7 +17373,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17145,7 +17512,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M07JK85CNNVXBHFNVP"
+                 *       "id": "usr_01KF0E44M02C7931RH07RNQ9KH"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17164,10 +17531,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP7K",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9ZC",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP7F",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9Z8",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17176,13 +17543,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP7F",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9Z8",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07JK85CNNVXBHFNVP",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KH",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17193,7 +17560,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17343,10 +17710,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07JK85CNNVXBHFP9Q",
+                     *       "id": "cv_01KF0E44M02C7931RH07RNQA1G",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFP9K",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQA1C",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17355,8 +17722,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07JK85CNNVXBHFP9K",
-                     *           "addedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB"
+                     *           "id": "ct_01KF0E44M02C7931RH07RNQA1C",
+                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17366,7 +17733,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17493,11 +17860,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M07JK85CNNVXBHFPE9",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPE7",
+                     *           "id": "scr_01KF0E44M02C7931RH07RNQA62",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQA60",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17591,11 +17958,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M07JK85CNNVXBHFPC5",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPC3",
+                     *       "id": "scr_01KF0E44M02C7931RH07RNQA3Y",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQA3W",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17733,12 +18100,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M07JK85CNNVXBHFPHX",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPHV",
+                     *           "id": "qual_01KF0E44M02C7931RH07RNQA9P",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQA9M",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17833,12 +18200,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M07JK85CNNVXBHFPFS",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPFQ",
+                     *       "id": "qual_01KF0E44M02C7931RH07RNQA7J",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQA7G",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -17976,10 +18343,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPK9",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPK7",
+                     *           "id": "msg_01KF0E44M02C7931RH07RNQAB2",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAB0",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "authorUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18082,10 +18449,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07JK85CNNVXBHFPKN",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPK7",
+                     *       "id": "msg_01KF0E44M02C7931RH07RNQABE",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAB0",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "authorUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18228,10 +18595,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07JK85CNNVXBHFPMB",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPK7",
+                     *       "id": "msg_01KF0E44M02C7931RH07RNQAC4",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAB0",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "authorUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18319,7 +18686,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M07JK85CNNVXBHFNVP",
+                     *           "userId": "usr_01KF0E44M02C7931RH07RNQ9KH",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -18391,9 +18758,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-275526cb@example.com",
+                 *       "from": "in-239f43b3@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-df494876-b37c-4edf-ab8b-0fc7a762516b",
+                 *       "externalId": "ext-b2a5971d-b9c3-4825-bc1a-b2c9a63de9d0",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -18429,23 +18796,23 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M07JK85CNNVXBHFPN8",
-                     *         "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
+                     *         "id": "msg_01KF0E44M02C7931RH07RNQAD1",
+                     *         "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPN3",
+                     *         "authorContactId": "ct_01KF0E44M02C7931RH07RNQACW",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-df494876-b37c-4edf-ab8b-0fc7a762516b",
+                     *         "externalId": "ext-b2a5971d-b9c3-4825-bc1a-b2c9a63de9d0",
                      *         "attachments": [],
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
-                     *       "contactId": "ct_01KF0E44M07JK85CNNVXBHFPN3",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
+                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQACW",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -18570,50 +18937,50 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPNP",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPNM",
+                     *           "id": "msg_01KF0E44M02C7931RH07RNQADF",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQADD",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPNH",
+                     *           "authorContactId": "ct_01KF0E44M02C7931RH07RNQADA",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-68c41155-edb3-4aa6-b12d-84aa2cec2b7a",
+                     *           "externalId": "ext-b9d500a7-2b76-4823-9126-050815d16117",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPNF",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPND",
+                     *           "id": "msg_01KF0E44M02C7931RH07RNQAD8",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAD6",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPNA",
+                     *           "authorContactId": "ct_01KF0E44M02C7931RH07RNQAD3",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-8d1b912b-d4e3-41d3-8d52-44e734cb7178",
+                     *           "externalId": "ext-86ec6570-3f18-44e4-a1ad-2076aa88186a",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M07JK85CNNVXBHFPN8",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
+                     *           "id": "msg_01KF0E44M02C7931RH07RNQAD1",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07JK85CNNVXBHFPN3",
+                     *           "authorContactId": "ct_01KF0E44M02C7931RH07RNQACW",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-df494876-b37c-4edf-ab8b-0fc7a762516b",
+                     *           "externalId": "ext-b2a5971d-b9c3-4825-bc1a-b2c9a63de9d0",
                      *           "attachments": [],
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18692,17 +19059,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPNM",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQADD",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPND",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAD6",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPN6",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -18760,7 +19127,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M07JK85CNNVXBHFPNR"
+                 *         "msg_01KF0E44M02C7931RH07RNQADH"
                  *       ]
                  *     }
                  */
@@ -18892,12 +19259,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M07JK85CNNVXBHFPPC",
-                     *           "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPPA",
+                     *           "id": "call_01KF0E44M02C7931RH07RNQAE5",
+                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAE3",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *           "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19005,12 +19372,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPQW",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPQT",
+                     *       "id": "call_01KF0E44M02C7931RH07RNQAFN",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAFK",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19157,12 +19524,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPSY",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPSW",
+                     *       "id": "call_01KF0E44M02C7931RH07RNQAHQ",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAHN",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19262,12 +19629,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPVM",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPVJ",
+                     *       "id": "call_01KF0E44M02C7931RH07RNQAKD",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAKB",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19418,18 +19785,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07JK85CNNVXBHFPYF",
-                     *       "conversationId": "cv_01KF0E44M07JK85CNNVXBHFPYD",
+                     *       "id": "call_01KF0E44M02C7931RH07RNQAP8",
+                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAP6",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "endedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -19588,14 +19955,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M07JK85CNNVXBHFQ1N",
+                     *       "id": "att_01KF0E44M02C7931RH07RNQASE",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07JK85CNNVXBHFNVA/att_01KF0E44M07JK85CNNVXBHFQ1N?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173421Z&X-Amz-Expires=900&X-Amz-Signature=a90cdc70621569a97029529616129648712f2cf6cca6fa70fa32eb3457572adc&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02C7931RH07RNQ9K3/att_01KF0E44M02C7931RH07RNQASE?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T203030Z&X-Amz-Expires=900&X-Amz-Signature=5d3db3a37fdaebb8f99ed279fd068111cdd53e6fb5f425eb02f211d75f8388d5&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -19709,17 +20076,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M07JK85CNNVXBHFQ1Q",
+                     *       "id": "att_01KF0E44M02C7931RH07RNQASG",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M07JK85CNNVXBHFNVB",
+                     *       "uploadedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07JK85CNNVXBHFNVA/att_01KF0E44M07JK85CNNVXBHFQ1Q?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173421Z&X-Amz-Expires=300&X-Amz-Signature=0177c64905690f5aaca175c5eed640a8964d4b9c7693304a3b577dce7c92886e&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02C7931RH07RNQ9K3/att_01KF0E44M02C7931RH07RNQASG?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T203030Z&X-Amz-Expires=300&X-Amz-Signature=d345fcc01d695816c916dc7098c06ec5417f3e3737cdd319950a73926255847a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -19801,10 +20168,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVB",
+                     *           "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2MJ",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -19887,10 +20254,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVE",
+                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2MN",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -19985,10 +20352,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVM",
+                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2MV",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20090,10 +20457,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDVX",
+                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2N4",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20198,7 +20565,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0D0Y5BE0XTMYBSBDA/jobs/job_01KF0E44M0D0Y5BE0XTMYBSDW5/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173230Z&X-Amz-Expires=300&X-Amz-Signature=51eb7bd60cdc8465193232011de80756c9690598547d06dafd376265ed51b3f6&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0HVNTB1Y2GZ6BG06H/jobs/job_01KF0E44M0HVNTB1Y2GZ6BG2NC/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T202957Z&X-Amz-Expires=300&X-Amz-Signature=802c93b172fa6881d18591d63460f212ad2fb8d7587a65cff585c09e176d4d8e&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20287,9 +20654,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0D0Y5BE0XTMYBSDWC",
+                     *       "uploadId": "job_01KF0E44M0HVNTB1Y2GZ6BG2NK",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0D0Y5BE0XTMYBSBDA/jobs/job_01KF0E44M0D0Y5BE0XTMYBSDWC/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T173231Z&X-Amz-Expires=3600&X-Amz-Signature=715db9946332d432cb230c120fac60cfc862b2e0bf023f21c9199182645e5ab3&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0HVNTB1Y2GZ6BG06H/jobs/job_01KF0E44M0HVNTB1Y2GZ6BG2NK/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T202958Z&X-Amz-Expires=3600&X-Amz-Signature=c1934fb1c8799e10fcd3276042e55b29e6f40baeb53188face573b6b0a156a53&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -20395,7 +20762,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0D0Y5BE0XTMYBSDWE",
+                 *       "uploadId": "job_01KF0E44M0HVNTB1Y2GZ6BG2NN",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -20422,10 +20789,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDWE",
+                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2NN",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -20726,10 +21093,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0D0Y5BE0XTMYBSDWX",
+                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2P4",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0D0Y5BE0XTMYBSBDB",
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -20818,6 +21185,819 @@ export interface operations {
             };
             /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a `Custom:` column names no contact custom field. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listChannelConnections: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of connections */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2P6",
+                     *           "kind": "whatsapp",
+                     *           "name": "WhatsApp-065a74a5",
+                     *           "status": "active",
+                     *           "settings": {
+                     *             "phoneNumberId": "106540352242922"
+                     *           },
+                     *           "secrets": {
+                     *             "accessToken": true,
+                     *             "appSecret": true,
+                     *             "verifyToken": true
+                     *           },
+                     *           "webhook": {
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2P6",
+                     *             "url": null
+                     *           },
+                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "disconnectedAt": null,
+                     *           "version": 1,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChannelConnectionPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin manages channel connections */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createChannelConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "whatsapp",
+                 *       "name": "WhatsApp-e8acd558",
+                 *       "settings": {
+                 *         "phoneNumberId": "106540352242922"
+                 *       },
+                 *       "secrets": {
+                 *         "accessToken": "EAAGexampleAccessToken0123456789",
+                 *         "appSecret": "0123456789abcdef0123456789abcdef",
+                 *         "verifyToken": "verify-me"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateChannelConnectionInput"];
+            };
+        };
+        responses: {
+            /** @description The new connection */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2PE",
+                     *       "kind": "whatsapp",
+                     *       "name": "WhatsApp-e8acd558",
+                     *       "status": "active",
+                     *       "settings": {
+                     *         "phoneNumberId": "106540352242922"
+                     *       },
+                     *       "secrets": {
+                     *         "accessToken": true,
+                     *         "appSecret": true,
+                     *         "verifyToken": true
+                     *       },
+                     *       "webhook": {
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2PE",
+                     *         "url": null
+                     *       },
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "disconnectedAt": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChannelConnection"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin manages channel connections */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getChannelConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The channel connection’s id */
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2PJ",
+                     *       "kind": "whatsapp",
+                     *       "name": "WhatsApp-30774635",
+                     *       "status": "active",
+                     *       "settings": {
+                     *         "phoneNumberId": "106540352242922"
+                     *       },
+                     *       "secrets": {
+                     *         "accessToken": true,
+                     *         "appSecret": true,
+                     *         "verifyToken": true
+                     *       },
+                     *       "webhook": {
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2PJ",
+                     *         "url": null
+                     *       },
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "disconnectedAt": null,
+                     *       "version": 1,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChannelConnection"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin manages channel connections */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateChannelConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The channel connection’s id */
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "whatsapp",
+                 *       "name": "Renamed-3a4e6e3b",
+                 *       "secrets": {
+                 *         "accessToken": "EAAGreplacedAccessToken987654321"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateChannelConnectionInput"];
+            };
+        };
+        responses: {
+            /** @description The connection */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2Q0",
+                     *       "kind": "whatsapp",
+                     *       "name": "Renamed-3a4e6e3b",
+                     *       "status": "active",
+                     *       "settings": {
+                     *         "phoneNumberId": "106540352242922"
+                     *       },
+                     *       "secrets": {
+                     *         "accessToken": true,
+                     *         "appSecret": true,
+                     *         "verifyToken": true
+                     *       },
+                     *       "webhook": {
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2Q0",
+                     *         "url": null
+                     *       },
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "disconnectedAt": null,
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChannelConnection"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin manages channel connections */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: `kind` is not the connection’s own */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    disconnectChannelConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The channel connection’s id */
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2QQ",
+                     *       "kind": "whatsapp",
+                     *       "name": "WhatsApp-237a7c69",
+                     *       "status": "disconnected",
+                     *       "settings": {
+                     *         "phoneNumberId": "106540352242922"
+                     *       },
+                     *       "secrets": {
+                     *         "accessToken": true,
+                     *         "appSecret": true,
+                     *         "verifyToken": true
+                     *       },
+                     *       "webhook": {
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2QQ",
+                     *         "url": null
+                     *       },
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChannelConnection"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin manages channel connections */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    reconnectChannelConnection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The channel connection’s id */
+                connectionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2R8",
+                     *       "kind": "whatsapp",
+                     *       "name": "WhatsApp-f49b17f3",
+                     *       "status": "active",
+                     *       "settings": {
+                     *         "phoneNumberId": "106540352242922"
+                     *       },
+                     *       "secrets": {
+                     *         "accessToken": true,
+                     *         "appSecret": true,
+                     *         "verifyToken": true
+                     *       },
+                     *       "webhook": {
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2R8",
+                     *         "url": null
+                     *       },
+                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "disconnectedAt": null,
+                     *       "version": 3,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChannelConnection"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin manages channel connections */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
