@@ -19,7 +19,7 @@ import { multipartLimits, type BlobStore } from '../shared/ports';
 import { customFieldHeader } from '../imports/column-mapping';
 import { contactRow, customColumnKey, exportColumns } from './contact-rows';
 import type { ExportContactsFilters, ExportContactsInput, ExportFormat } from './exports.schemas';
-import { MultipartSink, PartLimitReached } from './multipart-sink';
+import { MultipartSink, PartLimitReached } from '../files/multipart-sink';
 
 /**
  * The contact export (issue 13, `export_contacts`): the contacts a list filter matches, as CSV or XLSX,

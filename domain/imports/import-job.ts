@@ -11,7 +11,7 @@ import type { NormalisedRow } from './import-row';
 import { tallyImportRows, writeErrorReportCsv } from './import-report';
 import { addImportCounts, emptyImportCounts, writeImportChunk } from './import-writer';
 import { importCountsSchema, importWriteOptions, type ImportCounts } from './import-writer.schemas';
-import { uploadStream } from './upload-stream';
+import { uploadStream } from '../files/upload-stream';
 
 /** Rows handed to the writer at once: its transactions run 16 at a time within a chunk. */
 export const importChunkRows = 500;

@@ -1,4 +1,4 @@
-import { MultipartSink } from '../exports/multipart-sink';
+import { MultipartSink } from './multipart-sink';
 import { multipartLimits, type BlobStore } from '../shared/ports';
 
 /**
