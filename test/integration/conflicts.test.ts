@@ -519,6 +519,10 @@ const recordOf = (path: string, entityType: string, id: string) => async () => (
   record: await get(path),
   events: await eventsOf(entityType, id),
 });
+const connectionCase = async () => {
+  const connection = await created('/v1/channels', { kind: 'telegram', name: unique('Stale bot '), secrets: { botToken: '123456789:AAHstaleBotTokenForTheConflictTest' } });
+  return { id: connection.id as string, snapshot: recordOf(`/v1/channels/${connection.id}`, 'channel_connection', connection.id) };
+};
 const contactCase = async (setup: (contact: { id: string }) => Promise<unknown> = async () => undefined) => {
   const contact = await created('/v1/contacts', {
     name: unique('Stale '),
@@ -659,6 +663,19 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
   deleteNote: async () => {
     const { id, snapshot } = await noteCase();
     return { path: `/v1/notes/${id}`, snapshot };
+  },
+  updateChannelConnection: async () => {
+    const { id, snapshot } = await connectionCase();
+    return { path: `/v1/channels/${id}`, body: { kind: 'telegram', name: 'Renamed bot' }, snapshot };
+  },
+  disconnectChannelConnection: async () => {
+    const { id, snapshot } = await connectionCase();
+    return { path: `/v1/channels/${id}/disconnect`, snapshot };
+  },
+  reconnectChannelConnection: async () => {
+    const { id, snapshot } = await connectionCase();
+    await api('POST', `/v1/channels/${id}/disconnect`);
+    return { path: `/v1/channels/${id}/reconnect`, snapshot };
   },
   updateTask: async () => {
     const { id, snapshot } = await taskCase();
