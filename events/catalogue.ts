@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { allAnchorKinds } from '../domain/anchors/anchors';
 import { connectionKinds } from '../domain/channels/connections/channel-connection.entity';
 import { customFieldEntityTypes, customFieldTypes } from '../domain/custom-fields/custom-field.entity';
+import { deliveryStates } from '../domain/channels/deliveries/delivery-state';
 import { callKinds, callStatuses } from '../domain/inbox/call.entity';
 import { roles } from '../domain/shared/context';
 
@@ -250,6 +251,21 @@ export const eventCatalogue = {
   'whatsapp.replied': repliedPayload,
   /** A user's message to other users on the internal channel (a direct conversation, or a contact's thread). */
   'internal.sent': sentPayload,
+  /**
+   * Seed 001 Delivery: an outbound message's delivery moved (`queued` → `sent` → `delivered` → `read`, or
+   * `failed`), on attempt `attempt` (a retry is a new attempt), with the provider's own status word and error.
+   */
+  'delivery.status_changed': z.object({
+    ...messageRef,
+    deliveryId: z.string(),
+    channel: z.enum(messageChannels),
+    attempt: z.number().int().positive(),
+    from: z.enum(deliveryStates),
+    to: z.enum(deliveryStates),
+    providerStatus: z.string().nullable(),
+    errorCode: z.string().nullable(),
+    errorMessage: z.string().nullable(),
+  }),
   /** The inbox: a conversation opened, changed, assigned; its participants; its notes (seen by users only). */
   'conversation.opened': z.object({
     kind: z.enum(['contact', 'direct']),
@@ -350,7 +366,7 @@ export function eventChannel(type: string, payload: unknown): MessageChannel | u
   const group = type.slice(0, type.indexOf('.'));
   if ((messageChannels as readonly string[]).includes(group)) return group as MessageChannel;
   const channel = (payload as { channel?: unknown } | null)?.channel;
-  return ['bot', 'conversation', 'call'].includes(group) && messageChannels.includes(channel as MessageChannel)
+  return ['bot', 'conversation', 'call', 'delivery'].includes(group) && messageChannels.includes(channel as MessageChannel)
     ? (channel as MessageChannel)
     : undefined;
 }

@@ -233,6 +233,12 @@ export const messageSchema = {
     externalId: { type: 'string', readOnly: true },
     /** `{ attachmentId, kind, fileName, contentType, sizeBytes }[]` */
     attachments: { type: 'any' },
+    /**
+     * An outbound message's delivery on an external channel (seed 001 Delivery; domain/channels/deliveries):
+     * its status, connection, recipient and attempts. Written with `deliveryVersion` as its guard.
+     */
+    delivery: { type: 'any' },
+    deliveryVersion: { type: 'number' },
     createdAt: { type: 'string', required: true, readOnly: true },
     updatedAt: { type: 'string', required: true },
   },

@@ -34,6 +34,7 @@ import { callSchema } from '../inbox/call.entity';
 import { jobSchema } from '../jobs/job.entity';
 import { importErrorSchema, importRowSchema } from '../imports/import-row.entity';
 import { channelConnectionSchema } from '../channels/connections/channel-connection.entity';
+import { pendingProviderStatusSchema, providerMessageRefSchema } from '../channels/deliveries/provider-message-ref.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -81,6 +82,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       importRow: new Entity(importRowSchema),
       importError: new Entity(importErrorSchema),
       channelConnection: new Entity(channelConnectionSchema),
+      providerMessageRef: new Entity(providerMessageRefSchema),
+      pendingProviderStatus: new Entity(pendingProviderStatusSchema),
     },
     { client, table },
   );

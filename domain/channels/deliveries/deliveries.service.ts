@@ -1,0 +1,413 @@
+/**
+ * Seed 001 Delivery: the delivery of an outbound message on an external channel, kept on the message
+ * item (`delivery`, guarded by `deliveryVersion`), so a conversation's message page shows each message's
+ * delivery with no extra read. Every change is a conditional write of the message item with its events;
+ * a write that loses a race reads again and re-applies (statuses are monotonic, so order never matters).
+ *
+ * - The send path writes `newDelivery(...)` with the message (and its `deliver_message` job).
+ * - The job: `beginProviderCall` (the attempt's call starts: recorded first, so a run that dies mid-call
+ *   is seen by the next one), then `recordAccepted` (the provider's id, `sent`, the reference back from the
+ *   id, and any status that arrived first) or `recordAttemptFailed`.
+ * - Status webhooks: `applyProviderStatus`.
+ * - A user's retry of a failed delivery: `retryDelivery` (a new attempt and a new job dispatch).
+ */
+import { appendEvent, newEvent, type EventRecord } from '../../../events/event-log';
+import { suppressContact } from '../../contacts/contacts.service';
+import { systemActor } from '../../shared/context';
+import type { CoreDeps } from '../../shared/deps';
+import { lostRace, LostRace } from '../../shared/errors';
+import { isConditionFailure, writeTransaction } from '../../store/transaction';
+import type { TxEntities } from '../../store/db';
+import type { MessageItem } from '../../inbox/messages.service';
+import type { DeliveryStatusEvent } from '../inbound-events';
+import type { SendReceipt } from '../outbound';
+import {
+  advanceAttempt,
+  currentAttempt,
+  newAttempt,
+  withAttempt,
+  type AttemptTrigger,
+  type AttemptUpdate,
+  type DeliveryAttempt,
+  type DeliveryError,
+  type DeliveryRecord,
+} from './delivery-state';
+
+/** A message with a delivery, as stored. */
+export type DeliveredMessageItem = MessageItem & { delivery: DeliveryRecord; deliveryVersion: number };
+
+export interface MessageKey {
+  workspaceId: string;
+  conversationId: string;
+  messageId: string;
+}
+
+const day = 86_400;
+const refLifetimeSeconds = 35 * day;
+const pendingLifetimeSeconds = 7 * day;
+/** A status change that keeps losing races gives up after this many reads (each read sees the newer state). */
+const maxChangeRuns = 8;
+
+/** The delivery a send writes with its message: one queued attempt, sent by job `jobId`. */
+export function newDelivery(
+  deps: Pick<CoreDeps, 'newId'>,
+  input: { connectionId: string; to: string; jobId: string },
+  at: string,
+): DeliveryRecord {
+  return {
+    deliveryId: deps.newId('dlv'),
+    connectionId: input.connectionId,
+    to: input.to,
+    status: 'queued',
+    attempt: 1,
+    attempts: [newAttempt(1, 'send', null, at)],
+    jobId: input.jobId,
+    autoRetries: 0,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+export async function findDeliveredMessage(deps: CoreDeps, key: MessageKey): Promise<DeliveredMessageItem | undefined> {
+  const { data } = await deps.db.entities.message.get(key).go({ consistent: true });
+  const item = data as (MessageItem & { delivery?: DeliveryRecord; deliveryVersion?: number }) | null;
+  if (!item?.delivery) return undefined;
+  return item as DeliveredMessageItem;
+}
+
+/** What a change of a delivery writes besides the message item. */
+interface DeliveryChange {
+  delivery: DeliveryRecord;
+  events?: EventRecord[];
+  extraOps?: (tx: TxEntities) => unknown[];
+}
+
+/**
+ * Reads the message, lets `decide` change its delivery (undefined: nothing to do) and writes it on
+ * condition that nobody else did meanwhile; a lost race reads again. Returns the delivery as it ends.
+ */
+async function changeDelivery(
+  deps: CoreDeps,
+  key: MessageKey,
+  decide: (message: DeliveredMessageItem) => DeliveryChange | undefined,
+): Promise<{ message: DeliveredMessageItem | undefined; changed: boolean }> {
+  for (let run = 1; ; run += 1) {
+    const message = await findDeliveredMessage(deps, key);
+    if (!message) return { message: undefined, changed: false };
+    const change = decide(message);
+    if (!change) return { message, changed: false };
+    const version = message.deliveryVersion;
+    const at = change.delivery.updatedAt;
+    try {
+      await writeTransaction(
+        deps.db,
+        (tx) => [
+          tx.message
+            .patch(key)
+            .set({ delivery: change.delivery, deliveryVersion: version + 1, updatedAt: at } as never)
+            .where((attr, { eq }) => eq((attr as unknown as { deliveryVersion: never }).deliveryVersion, version as never))
+            .commit(),
+          ...(change.events ?? []).map((event) => appendEvent(tx, event)),
+          ...(change.extraOps?.(tx) ?? []),
+        ],
+        () => lostRace('The delivery'),
+      );
+      return { message: { ...message, delivery: change.delivery, deliveryVersion: version + 1 }, changed: true };
+    } catch (error) {
+      if (!(error instanceof LostRace) || run >= maxChangeRuns) throw error;
+    }
+  }
+}
+
+const deliveryEvent = (
+  deps: CoreDeps,
+  message: DeliveredMessageItem,
+  before: DeliveryAttempt,
+  after: DeliveryAttempt,
+): EventRecord =>
+  newEvent(
+    deps,
+    systemActor(message.workspaceId),
+    'delivery.status_changed',
+    { type: 'message', id: message.messageId },
+    {
+      conversationId: message.conversationId,
+      messageId: message.messageId,
+      deliveryId: message.delivery.deliveryId,
+      channel: message.channel,
+      attempt: after.attempt,
+      from: before.status,
+      to: after.status,
+      providerStatus: after.providerStatus,
+      errorCode: after.error?.code ?? null,
+      errorMessage: after.error?.message ?? null,
+    },
+    message.authorContactId ? { contactId: message.authorContactId } : {},
+  );
+
+// ---------------------------------------------------------------------------------------------
+// The job's side
+
+export type CallStart =
+  | { go: true; message: DeliveredMessageItem; attempt: DeliveryAttempt; resumed: boolean }
+  /** Nothing to send: the attempt was accepted, failed, or replaced by a newer one. */
+  | { go: false; reason: 'not_found' | 'not_queued' | 'superseded'; message: DeliveredMessageItem | undefined };
+
+/**
+ * Marks the attempt's provider call as started (`calledAt`), before the call: a run that finds it set
+ * already is a repeat of a run that died mid-call (`resumed`: the provider may have the message; the
+ * caller decides). A delivery already past `queued`, or on a later attempt, is not sent again.
+ */
+export async function beginProviderCall(deps: CoreDeps, key: MessageKey, attemptNo: number): Promise<CallStart> {
+  let resumed = false;
+  const { message } = await changeDelivery(deps, key, (item) => {
+    const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
+    if (!attempt || item.delivery.attempt !== attemptNo || attempt.status !== 'queued') return undefined;
+    resumed = attempt.calledAt !== null;
+    const at = deps.clock.nowIso();
+    return { delivery: withAttempt(item.delivery, { ...attempt, calledAt: at }, at) };
+  });
+  if (!message) return { go: false, reason: 'not_found', message };
+  const attempt = message.delivery.attempts.find((each) => each.attempt === attemptNo);
+  if (!attempt || message.delivery.attempt !== attemptNo) return { go: false, reason: 'superseded', message };
+  if (attempt.status !== 'queued') return { go: false, reason: 'not_queued', message };
+  return { go: true, message, attempt, resumed };
+}
+
+/**
+ * The provider accepted the attempt: its id and `sent` on the attempt, the reference from the id back
+ * to the message, and every status that arrived before this write (kept pending), applied in order of
+ * rank. Idempotent: a second call for the same id changes nothing.
+ */
+export async function recordAccepted(
+  deps: CoreDeps,
+  key: MessageKey,
+  attemptNo: number,
+  receipt: SendReceipt,
+): Promise<DeliveredMessageItem | undefined> {
+  const at = deps.clock.nowIso();
+  const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
+  const { message } = await changeDelivery(deps, key, (item) => {
+    const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
+    if (!attempt || attempt.providerMessageId !== null) return undefined;
+    const accepted: DeliveryAttempt = {
+      ...attempt,
+      providerMessageId: receipt.providerMessageId,
+      providerStatus: receipt.providerStatus ?? attempt.providerStatus,
+      status: attempt.status === 'queued' ? 'sent' : attempt.status,
+      sentAt: attempt.sentAt ?? at,
+      error: null,
+    };
+    return {
+      delivery: withAttempt(item.delivery, accepted, at),
+      events: attempt.status === 'queued' ? [deliveryEvent(deps, item, attempt, accepted)] : [],
+      extraOps: (tx) => [
+        tx.providerMessageRef
+          .create({
+            workspaceId: key.workspaceId,
+            connectionId: item.delivery.connectionId,
+            providerMessageId: receipt.providerMessageId,
+            conversationId: key.conversationId,
+            messageId: key.messageId,
+            attempt: attemptNo,
+            createdAt: at,
+            expiresAt: nowSeconds + refLifetimeSeconds,
+          })
+          .commit(),
+      ],
+    };
+  });
+  if (!message) return undefined;
+  // Statuses the provider sent before the reference existed.
+  const { data: pending } = await deps.db.entities.pendingProviderStatus
+    .query.byProviderMessage({
+      workspaceId: key.workspaceId,
+      connectionId: message.delivery.connectionId,
+      providerMessageId: receipt.providerMessageId,
+    })
+    .go({ consistent: true, pages: 'all' });
+  let latest = message;
+  for (const item of pending) {
+    latest = (await applyToAttempt(deps, key, attemptNo, item.event as DeliveryStatusEvent)).message ?? latest;
+    await deps.db.entities.pendingProviderStatus.delete(item).go();
+  }
+  return latest;
+}
+
+/** The attempt failed without the provider accepting it (a refusal, or automatic retries used up). */
+export async function recordAttemptFailed(
+  deps: CoreDeps,
+  key: MessageKey,
+  attemptNo: number,
+  error: DeliveryError,
+  providerStatus: string | null = null,
+): Promise<DeliveredMessageItem | undefined> {
+  const at = deps.clock.nowIso();
+  return (await applyToAttempt(deps, key, attemptNo, { status: 'failed', providerStatus, at, error })).message;
+}
+
+/** Counts an automatic re-send of the current attempt (and records the passing error on it). */
+export async function recordAutoRetry(deps: CoreDeps, key: MessageKey, attemptNo: number, error: DeliveryError) {
+  const at = deps.clock.nowIso();
+  const { message } = await changeDelivery(deps, key, (item) => {
+    const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
+    if (!attempt || attempt.status !== 'queued') return undefined;
+    return {
+      delivery: {
+        ...withAttempt(item.delivery, { ...attempt, error, calledAt: null }, at),
+        autoRetries: item.delivery.autoRetries + 1,
+      },
+    };
+  });
+  return message;
+}
+
+/**
+ * A user's retry: only a failed delivery. A new attempt (queued, its own provider call to come) sent by
+ * `jobId`; returns undefined when the delivery is not failed (the caller answers 409).
+ */
+export function retriedDelivery(
+  delivery: DeliveryRecord,
+  trigger: AttemptTrigger,
+  requestedBy: string | null,
+  jobId: string,
+  at: string,
+): DeliveryRecord | undefined {
+  if (delivery.status !== 'failed') return undefined;
+  const attempt = newAttempt(delivery.attempt + 1, trigger, requestedBy, at);
+  return {
+    ...delivery,
+    attempt: attempt.attempt,
+    attempts: [...delivery.attempts, attempt],
+    status: 'queued',
+    jobId,
+    autoRetries: 0,
+    updatedAt: at,
+  };
+}
+
+/** Changes one attempt by an update; the events follow (status change, email opens, clicks, bounces). */
+async function applyToAttempt(
+  deps: CoreDeps,
+  key: MessageKey,
+  attemptNo: number,
+  update: AttemptUpdate | DeliveryStatusEvent,
+) {
+  const attemptUpdate: AttemptUpdate =
+    'type' in update
+      ? {
+          status: update.status,
+          providerStatus: update.providerStatus,
+          at: update.at ?? deps.clock.nowIso(),
+          error: update.error ? { code: update.error.code ?? 'provider_error', message: update.error.message ?? update.providerStatus } : null,
+        }
+      : update;
+  const email = 'type' in update ? update.email : null;
+  return changeDelivery(deps, key, (item) => {
+    const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
+    if (!attempt) return undefined;
+    const after = advanceAttempt(attempt, attemptUpdate);
+    const events: EventRecord[] = [];
+    if (after && after.status !== attempt.status) events.push(deliveryEvent(deps, item, attempt, after));
+    if (email) events.push(...emailEvents(deps, item, attempt, after ?? attempt, email, 'type' in update ? update : undefined));
+    if (!after && events.length === 0) return undefined;
+    const at = deps.clock.nowIso();
+    return { delivery: withAttempt(item.delivery, after ?? attempt, at), events };
+  });
+}
+
+/** Seed 000's email events: opened (the first open), clicked (each click), bounced (hard or soft). */
+function emailEvents(
+  deps: CoreDeps,
+  message: DeliveredMessageItem,
+  before: DeliveryAttempt,
+  after: DeliveryAttempt,
+  email: NonNullable<DeliveryStatusEvent['email']>,
+  event: DeliveryStatusEvent | undefined,
+): EventRecord[] {
+  const actor = systemActor(message.workspaceId);
+  const entity = { type: 'message' as const, id: message.messageId };
+  const about = message.authorContactId ? { contactId: message.authorContactId } : {};
+  const ref = { conversationId: message.conversationId, messageId: message.messageId };
+  switch (email.event) {
+    case 'open':
+      return before.readAt === null && after.readAt !== null ? [newEvent(deps, actor, 'email.opened', entity, ref, about)] : [];
+    case 'click':
+      return email.click ? [newEvent(deps, actor, 'email.clicked', entity, { ...ref, url: email.click.link }, about)] : [];
+    case 'bounce': {
+      const permanent = event?.status === 'failed';
+      if (!permanent && before.error?.message === after.error?.message && before !== after) return [];
+      return [
+        newEvent(deps, actor, 'email.bounced', entity, {
+          ...ref,
+          bounceType: permanent ? 'hard' : 'soft',
+          reason: event?.error?.message ?? event?.providerStatus ?? null,
+        }, about),
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status webhooks
+
+export type StatusOutcome =
+  /** The delivery changed (or the event was recorded: an open, a click). */
+  | 'applied'
+  /** A repeat, or a lower status than the delivery has: nothing changed. */
+  | 'unchanged'
+  /** No message is known for the id yet: the status is kept and applied when the send records the id. */
+  | 'pending';
+
+/**
+ * Seed 001 Delivery.updateFromProvider(): a provider's status for a message sent through `connection`.
+ * The provider's id leads to the message and attempt; the attempt moves monotonically. An SES complaint
+ * (or a permanent "unsubscribe from all") suppresses the contact. A status for an id not recorded yet is
+ * kept (7 days) and applied when the send records it.
+ */
+export async function applyProviderStatus(
+  deps: CoreDeps,
+  connection: { workspaceId: string; connectionId: string },
+  event: DeliveryStatusEvent,
+): Promise<StatusOutcome> {
+  const base = { workspaceId: connection.workspaceId, connectionId: connection.connectionId, providerMessageId: event.providerMessageId };
+  const { data: ref } = await deps.db.entities.providerMessageRef.get(base).go({ consistent: true });
+  if (!ref) {
+    const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
+    try {
+      await deps.db.entities.pendingProviderStatus
+        .create({
+          ...base,
+          dedupeKey: event.dedupeKeys[0] ?? `${event.providerStatus}:${event.at ?? ''}`,
+          event: event as never,
+          receivedAt: deps.clock.nowIso(),
+          expiresAt: nowSeconds + pendingLifetimeSeconds,
+        })
+        .go();
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    // The reference may have been written meanwhile, after the send read the pending statuses: look again.
+    const { data: late } = await deps.db.entities.providerMessageRef.get(base).go({ consistent: true });
+    if (!late) return 'pending';
+    return applyProviderStatus(deps, connection, event);
+  }
+  const key = { workspaceId: ref.workspaceId, conversationId: ref.conversationId, messageId: ref.messageId };
+  const { message, changed } = await applyToAttempt(deps, key, ref.attempt, event);
+  if (event.email?.suppress && message) await suppressRecipient(deps, message);
+  return changed ? 'applied' : 'unchanged';
+}
+
+/** An SES complaint: the contact the message went to gets no more outbound messages. */
+async function suppressRecipient(deps: CoreDeps, message: DeliveredMessageItem) {
+  const { data: conversation } = await deps.db.entities.conversation
+    .get({ workspaceId: message.workspaceId, conversationId: message.conversationId })
+    .go();
+  const contactId = (conversation as { contactId?: string } | null)?.contactId;
+  if (!contactId) return;
+  await suppressContact(deps, systemActor(message.workspaceId), contactId, 'complaint');
+}
+
+export { currentAttempt };
