@@ -28,7 +28,26 @@ export interface Config {
    * `<hooksBaseUrl>/hooks/<provider>/<connectionId>` (locally the gateway's URL). Unset: only the path.
    */
   hooksBaseUrl?: string;
+  // Provider APIs (the channel adapters): getConfig always fills these, from the variable or `providerDefaults`.
+  /** The Meta Graph API base URL, version included (WHATSAPP_API_BASE_URL; the provider sandbox locally). */
+  whatsappApiBaseUrl?: string;
+  /** The Telegram Bot API base URL (TELEGRAM_API_BASE_URL). */
+  telegramApiBaseUrl?: string;
+  /** The Twilio REST API base URL (TWILIO_API_BASE_URL). */
+  twilioApiBaseUrl?: string;
+  /** How long a provider HTTP call may take before it counts as a timeout (PROVIDER_TIMEOUT_MS). */
+  providerTimeoutMs?: number;
+  /** The SES configuration set channel mail is sent with (its event destination reports deliveries, opens, bounces). */
+  sesConfigurationSet?: string;
 }
+
+/** The providers' public API endpoints, and how long a call to one may take. */
+export const providerDefaults = {
+  whatsappApiBaseUrl: 'https://graph.facebook.com/v23.0',
+  telegramApiBaseUrl: 'https://api.telegram.org',
+  twilioApiBaseUrl: 'https://api.twilio.com',
+  providerTimeoutMs: 10_000,
+} as const;
 
 let cached: Config | undefined;
 
@@ -58,10 +77,24 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     credentialsKmsKeyId: env.CREDENTIALS_KMS_KEY_ID || undefined,
     credentialsKeyFile: env.CREDENTIALS_KEY_FILE || undefined,
     hooksBaseUrl: env.HOOKS_BASE_URL?.replace(/\/+$/, '') || undefined,
+    whatsappApiBaseUrl: baseUrl(env.WHATSAPP_API_BASE_URL, providerDefaults.whatsappApiBaseUrl),
+    telegramApiBaseUrl: baseUrl(env.TELEGRAM_API_BASE_URL, providerDefaults.telegramApiBaseUrl),
+    twilioApiBaseUrl: baseUrl(env.TWILIO_API_BASE_URL, providerDefaults.twilioApiBaseUrl),
+    providerTimeoutMs: positiveInteger('PROVIDER_TIMEOUT_MS', env.PROVIDER_TIMEOUT_MS, providerDefaults.providerTimeoutMs),
+    sesConfigurationSet: env.SES_CONFIGURATION_SET || undefined,
   };
   if (env === process.env) cached = config;
   return config;
 }
+
+const baseUrl = (value: string | undefined, fallback: string) => (value || fallback).replace(/\/+$/, '');
+
+const positiveInteger = (name: string, value: string | undefined, fallback: number) => {
+  if (!value) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a positive integer of milliseconds`);
+  return parsed;
+};
 
 /** Forget the cached configuration (the local runtime and tests set the environment, then start). */
 export function resetConfig(): void {

@@ -1,0 +1,109 @@
+/**
+ * Twilio Programmable Messaging (SMS/MMS) sender and media fetcher.
+ *
+ * Send: `POST {TWILIO_API_BASE_URL}/2010-04-01/Accounts/{AccountSid}/Messages.json`, HTTP basic auth
+ * `AccountSid:AuthToken`, form body `To`, `From` (the connection's sender number), `Body`, `MediaUrl`
+ * (repeated, one per file; MMS), `StatusCallback` (where Twilio posts `queued`, `sent`, `delivered`,
+ * `undelivered`, `failed`). Answer 201 with the Message resource: `sid` (`SM…`/`MM…`), `status`
+ * (`queued`, or `accepted` through a Messaging Service), `error_code`, ...
+ * Errors: the REST exception `{code, message, more_info, status}`; 20429 / HTTP 429 (too many
+ * concurrent requests: never processed, safe to retry), 20003 (authentication), 21211 (invalid To),
+ * 21408 (region not enabled), 21610 (recipient unsubscribed, STOP), 21612 (unroutable), 21614 (not a
+ * mobile number), 21608 (unverified number on a trial account), 21606 (the From number cannot send
+ * SMS: our configuration). Other codes go by HTTP status.
+ *
+ * Media: an inbound `MediaUrlN` is fetched with the same basic auth; Twilio redirects to the file's
+ * storage, which fetch follows (and drops the Authorization header on the cross-origin hop).
+ *
+ * Sources (Twilio's documentation):
+ * - https://www.twilio.com/docs/messaging/api/message-resource (create a Message, its properties and statuses)
+ * - https://www.twilio.com/docs/usage/twilios-response (the REST exception object; `.json` responses)
+ * - https://www.twilio.com/docs/api/errors/20429, https://www.twilio.com/docs/api/errors (20003, 21211,
+ *   21408, 21606, 21608, 21610, 21612, 21614)
+ * - https://www.twilio.com/docs/usage/security#http-authentication (basic auth with the account SID)
+ */
+import { ProviderSendError, type ChannelSender, type OpenedConnection, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
+import type { MediaReference } from '../../../../domain/channels/inbound-events';
+import { basicAuth, kindOfHttpStatus, redact, requiredSecret, requiredSetting, unreadableAnswer, type Download, type ProviderHttp } from './provider-http';
+
+const provider = 'Twilio';
+
+const rejectedCodes = new Set([21211, 21408, 21608, 21610, 21612, 21614]);
+const unauthorizedCodes = new Set([20003, 21606]);
+
+export const twilioFailureKind = (code: number | null, httpStatus: number): ProviderFailureKind => {
+  if (code === 20429 || httpStatus === 429) return 'rate_limited';
+  if (httpStatus >= 500) return 'provider_unavailable';
+  if (code !== null && unauthorizedCodes.has(code)) return 'unauthorized';
+  if (code !== null && rejectedCodes.has(code)) return 'rejected';
+  // The account SID is the only id in the path: a 404 means the connection names no account of ours.
+  if (httpStatus === 404) return 'unauthorized';
+  return kindOfHttpStatus(httpStatus);
+};
+
+export interface TwilioOptions {
+  http: ProviderHttp;
+  baseUrl: string;
+}
+
+export function createTwilioSender({ http, baseUrl }: TwilioOptions): ChannelSender {
+  return {
+    async send(message): Promise<SendReceipt> {
+      const { connection } = message;
+      const accountSid = requiredSetting(connection.settings, 'accountSid', provider);
+      const senderNumber = requiredSetting(connection.settings, 'senderNumber', provider);
+      const authToken = requiredSecret(connection.secrets, 'authToken', provider);
+      const secrets = Object.values(connection.secrets);
+      if (!message.text && message.attachments.length === 0) {
+        throw new ProviderSendError('rejected', 'empty_message', `${provider}: nothing to send`);
+      }
+      const form = new URLSearchParams({ To: message.to, From: senderNumber });
+      if (message.text) form.append('Body', message.text);
+      for (const attachment of message.attachments) form.append('MediaUrl', attachment.url);
+      if (message.statusCallbackUrl) form.append('StatusCallback', message.statusCallbackUrl);
+
+      const what = `${provider} POST Messages`;
+      const answer = await http.call({
+        method: 'POST',
+        url: `${baseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
+        headers: { authorization: basicAuth(accountSid, authToken) },
+        form,
+        what,
+        secrets,
+      });
+      const body = answer.json as { sid?: unknown; status?: unknown; code?: unknown; message?: unknown } | null;
+      if (!answer.ok) {
+        const code = typeof body?.code === 'number' ? body.code : null;
+        const kind = twilioFailureKind(code, answer.status);
+        throw new ProviderSendError(
+          kind,
+          code !== null ? String(code) : String(answer.status),
+          `${what}: ${redact(typeof body?.message === 'string' ? body.message : `HTTP ${answer.status}`, secrets)}`,
+          kind === 'rate_limited' ? answer.retryAfterSeconds : null,
+          answer.status,
+        );
+      }
+      if (typeof body?.sid !== 'string' || !body.sid) throw unreadableAnswer(what, answer.status);
+      return { providerMessageId: body.sid, providerStatus: typeof body.status === 'string' ? body.status : null };
+    },
+  };
+}
+
+/** An inbound message's `MediaUrlN`, fetched with the account's basic auth. */
+export async function fetchTwilioMedia(
+  { http }: TwilioOptions,
+  connection: OpenedConnection,
+  media: MediaReference,
+  maxBytes: number,
+): Promise<Download> {
+  const accountSid = requiredSetting(connection.settings, 'accountSid', provider);
+  const authToken = requiredSecret(connection.secrets, 'authToken', provider);
+  if (!media.url) throw new ProviderSendError('rejected', 'no_media_url', `${provider}: the media has no URL`);
+  return http.download({
+    url: media.url,
+    headers: { authorization: basicAuth(accountSid, authToken) },
+    what: `${provider} GET media`,
+    secrets: Object.values(connection.secrets),
+    maxBytes,
+  });
+}
