@@ -23,7 +23,7 @@ export interface FakeReply {
   status?: number;
   json?: unknown;
   body?: string | Buffer;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | undefined>;
   /** Never answer (a timeout). */
   hang?: boolean;
   /** Send the body in chunks without a Content-Length. */
