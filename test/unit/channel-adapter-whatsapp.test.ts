@@ -118,6 +118,30 @@ describe('WhatsApp Cloud API sender', () => {
     expect((graph.requests[1]!.json as { audio: object }).audio).not.toHaveProperty('caption');
   });
 
+  it('says which part was already accepted when a later file fails', async () => {
+    graph.answer((request) =>
+      (request.json as { type: string }).type === 'image'
+        ? { json: accepted('wamid.first') }
+        : { status: 400, json: graphError(131053, '(#131053) Media upload error', 'Unable to upload the media used in the message.') },
+    );
+
+    const error = await thrown(() =>
+      adapters.sender('whatsapp').send(
+        outbound(connection, {
+          attachments: [
+            { url: 'https://f/a.jpg', fileName: 'a.jpg', mimeType: 'image/jpeg', sizeBytes: 1 },
+            { url: 'https://f/b.zip', fileName: 'b.zip', mimeType: 'application/zip', sizeBytes: 1 },
+          ],
+        }),
+      ),
+    );
+
+    expect(error).toMatchObject({ kind: 'rejected', code: '131053' });
+    expect(error.message).toBe(
+      'WhatsApp POST messages (part 2 of 2): (#131053) Media upload error: Unable to upload the media used in the message. (earlier parts were accepted as wamid.first)',
+    );
+  });
+
   it.each([
     [130429, undefined, 400, 'rate_limited', '(#130429) Rate limit hit', 'Message failed to send because there were too many messages sent from this phone number in a short period of time'],
     [131056, undefined, 400, 'rate_limited', '(#131056) (Business Account, Consumer Account) pair rate limit hit', 'Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.'],

@@ -234,6 +234,21 @@ const fileNameOf = (header: string | null): string | null => {
   return name || null;
 };
 
+/**
+ * A later part of a message sent in several calls (one file per call) failed after earlier parts were
+ * accepted: the same failure, saying which id already went out (a retry would send those parts again).
+ */
+export const afterAcceptedParts = (error: unknown, acceptedId: string | null): unknown =>
+  error instanceof ProviderSendError && acceptedId
+    ? new ProviderSendError(
+        error.kind,
+        error.code,
+        `${error.message} (earlier parts were accepted as ${acceptedId})`,
+        error.retryAfterSeconds,
+        error.httpStatus,
+      )
+    : error;
+
 /** Basic authentication for `user:password` (Twilio: account SID and auth token). */
 export const basicAuth = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;

@@ -23,7 +23,7 @@
  */
 import { ProviderSendError, type ChannelSender, type OpenedConnection, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
 import type { MediaReference } from '../../../../domain/channels/inbound-events';
-import { kindOfHttpStatus, redact, requiredSecret, unreadableAnswer, type Download, type ProviderAnswer, type ProviderHttp } from './provider-http';
+import { afterAcceptedParts, kindOfHttpStatus, redact, requiredSecret, unreadableAnswer, type Download, type ProviderAnswer, type ProviderHttp } from './provider-http';
 
 const provider = 'Telegram';
 
@@ -131,8 +131,7 @@ export function createTelegramBotSender(options: TelegramBotOptions): ChannelSen
       });
       if (parts.length === 0) throw new ProviderSendError('rejected', 'empty_message', `${provider}: nothing to send`);
 
-      let receipt: SendReceipt | null = null;
-      for (const [index, part] of parts.entries()) {
+      const sendPart = async (index: number, part: (typeof parts)[number]): Promise<string> => {
         const what = parts.length > 1 ? `${provider} ${part.method} (part ${index + 1} of ${parts.length})` : `${provider} ${part.method}`;
         // Only the first part answers the message replied to.
         const body = index === 0 ? { ...common, ...part.body } : { chat_id: message.to, ...part.body };
@@ -141,10 +140,21 @@ export function createTelegramBotSender(options: TelegramBotOptions): ChannelSen
           chat?: { id?: unknown };
         } | null;
         if (typeof sent?.message_id !== 'number') throw unreadableAnswer(what, 200);
-        const chatId = typeof sent.chat?.id === 'number' || typeof sent.chat?.id === 'string' ? String(sent.chat.id) : message.to;
-        receipt ??= { providerMessageId: `${chatId}:${sent.message_id}`, providerStatus: null };
+        const chatId = sent.chat?.id;
+        return `${typeof chatId === 'number' || typeof chatId === 'string' ? chatId : message.to}:${sent.message_id}`;
+      };
+
+      // The message is known by its first part's id (the one carrying the text).
+      let first: string | null = null;
+      for (const [index, part] of parts.entries()) {
+        try {
+          const id = await sendPart(index, part);
+          first ??= id;
+        } catch (error) {
+          throw afterAcceptedParts(error, first);
+        }
       }
-      return receipt!;
+      return { providerMessageId: first!, providerStatus: null };
     },
   };
 }

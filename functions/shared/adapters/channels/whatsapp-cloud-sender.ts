@@ -27,6 +27,7 @@
 import { ProviderSendError, type ChannelSender, type OpenedConnection, type OutboundAttachment, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
 import type { MediaReference } from '../../../../domain/channels/inbound-events';
 import {
+  afterAcceptedParts,
   kindOfHttpStatus,
   redact,
   requiredSecret,
@@ -123,8 +124,8 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
       // One file per Cloud API message: the text rides as the first file's caption when it can,
       // else it goes first on its own.
       const parts: Record<string, unknown>[] = [];
-      const [first] = message.attachments;
-      const textAsCaption = first !== undefined && whatsappMediaType(first.mimeType) !== 'audio' && message.text.length <= 1024;
+      const [firstFile] = message.attachments;
+      const textAsCaption = firstFile !== undefined && whatsappMediaType(firstFile.mimeType) !== 'audio' && message.text.length <= 1024;
       if (message.text && !textAsCaption) {
         parts.push({ type: 'text', text: { body: message.text, preview_url: /https?:\/\//i.test(message.text) } });
       }
@@ -134,8 +135,7 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
       });
       if (parts.length === 0) throw new ProviderSendError('rejected', 'empty_message', `${provider}: nothing to send`);
 
-      let receipt: SendReceipt | null = null;
-      for (const [index, part] of parts.entries()) {
+      const sendPart = async (index: number, part: Record<string, unknown>): Promise<SendReceipt> => {
         const what = parts.length > 1 ? `${provider} POST messages (part ${index + 1} of ${parts.length})` : `${provider} POST messages`;
         const answer = await http.call({
           method: 'POST',
@@ -148,13 +148,20 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
         if (!answer.ok) throw graphError(answer, what, secrets);
         const sent = (answer.json as { messages?: { id?: unknown; message_status?: unknown }[] } | null)?.messages?.[0];
         if (typeof sent?.id !== 'string' || !sent.id) throw unreadableAnswer(what, answer.status);
-        // The message is known by its first part's id (the one carrying the text).
-        receipt ??= {
-          providerMessageId: sent.id,
-          providerStatus: typeof sent.message_status === 'string' ? sent.message_status : 'accepted',
-        };
+        return { providerMessageId: sent.id, providerStatus: typeof sent.message_status === 'string' ? sent.message_status : 'accepted' };
+      };
+
+      // The message is known by its first part's id (the one carrying the text).
+      let first: SendReceipt | null = null;
+      for (const [index, part] of parts.entries()) {
+        try {
+          const receipt = await sendPart(index, part);
+          first ??= receipt;
+        } catch (error) {
+          throw afterAcceptedParts(error, first?.providerMessageId ?? null);
+        }
       }
-      return receipt!;
+      return first!;
     },
   };
 }
