@@ -91,6 +91,7 @@ describe('WhatsApp Cloud API sender', () => {
     const receipt = await adapters.sender('whatsapp').send(
       outbound(connection, {
         text: 'Photo and invoice',
+        replyToProviderMessageId: 'wamid.question',
         attachments: [
           { url: 'https://files.example.com/a.jpg?sig=1', fileName: 'a.jpg', mimeType: 'image/jpeg', sizeBytes: 10 },
           { url: 'https://files.example.com/inv.pdf?sig=2', fileName: 'invoice.pdf', mimeType: 'application/pdf', sizeBytes: 20 },
@@ -100,9 +101,14 @@ describe('WhatsApp Cloud API sender', () => {
 
     expect(receipt.providerMessageId).toBe('wamid.part1');
     expect(graph.requests.map((r) => r.json)).toEqual([
-      expect.objectContaining({ type: 'image', image: { link: 'https://files.example.com/a.jpg?sig=1', caption: 'Photo and invoice' } }),
+      expect.objectContaining({
+        type: 'image',
+        image: { link: 'https://files.example.com/a.jpg?sig=1', caption: 'Photo and invoice' },
+        context: { message_id: 'wamid.question' },
+      }),
       expect.objectContaining({ type: 'document', document: { link: 'https://files.example.com/inv.pdf?sig=2', filename: 'invoice.pdf' } }),
     ]);
+    expect(graph.requests[1]!.json).not.toHaveProperty('context');
   });
 
   it('sends the text on its own first when the first file is audio (audio takes no caption)', async () => {

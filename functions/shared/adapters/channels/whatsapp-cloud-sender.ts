@@ -117,9 +117,10 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
         to: message.to,
-        ...(message.replyToProviderMessageId ? { context: { message_id: message.replyToProviderMessageId } } : {}),
         biz_opaque_callback_data: `${message.reference.deliveryId}:${message.reference.attempt}`,
       };
+
+      const replyContext = message.replyToProviderMessageId ? { context: { message_id: message.replyToProviderMessageId } } : {};
 
       // One file per Cloud API message: the text rides as the first file's caption when it can,
       // else it goes first on its own.
@@ -141,7 +142,8 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
           method: 'POST',
           url: `${baseUrl}/${encodeURIComponent(phoneNumberId)}/messages`,
           headers: { authorization: `Bearer ${accessToken}` },
-          json: { ...common, ...part },
+          // Only the first part answers the message replied to.
+          json: { ...common, ...(index === 0 && replyContext), ...part },
           what,
           secrets,
         });
