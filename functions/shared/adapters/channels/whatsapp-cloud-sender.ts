@@ -46,8 +46,8 @@ const provider = 'WhatsApp';
  * stop the connection, and recipient or content problems fail this message for good.
  */
 const rateLimited = new Set([4, 80007, 130429, 131048, 131056]);
-const unavailable = new Set([1, 2, 131000, 131016, 131057]);
-const unauthorized = new Set([0, 3, 10, 190, 33, 368, 131005, 131031, 131042, 131045, 133010]);
+const unavailable = new Set([1, 2, 131000, 131016]);
+const unauthorized = new Set([0, 3, 10, 190, 33, 368, 131005, 131031, 131042]);
 
 export const whatsappFailureKind = (code: number | null, subcode: number | null, httpStatus: number): ProviderFailureKind => {
   if (code === null) return kindOfHttpStatus(httpStatus);
