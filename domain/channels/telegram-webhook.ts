@@ -104,6 +104,12 @@ type TgMessage = z.infer<typeof telegramMessageSchema>;
 
 const provider = 'telegram' as const;
 
+/**
+ * Telegram numbers messages per chat, so a message is named by its chat and its number: `<chat id>:<message id>`
+ * (the sender's receipt for an outbound message uses the same form, so a reply's context finds it).
+ */
+export const telegramProviderMessageId = (chatId: string | number, messageId: number) => `${chatId}:${messageId}`;
+
 /** Parses a verified webhook body (one `Update`, or a list of them) into events, one per update. */
 export const parseTelegramWebhook = (rawBody: RawBody): InboundEvent[] => {
   let json: unknown;
@@ -161,13 +167,13 @@ const newMessage = (message: TgMessage, updateKey: string, item: unknown): Inbou
     provider,
     channel: 'telegram',
     dedupeKeys,
-    providerMessageId: String(message.message_id),
+    providerMessageId: telegramProviderMessageId(chatId, message.message_id),
     from,
     to: [],
     sentAt: isoFromUnixSeconds(message.date),
     text: content.text,
     media: content.media,
-    replyToProviderMessageId: message.reply_to_message ? String(message.reply_to_message.message_id) : null,
+    replyToProviderMessageId: message.reply_to_message ? telegramProviderMessageId(chatId, message.reply_to_message.message_id) : null,
     chatId,
     email: null,
   };
@@ -191,7 +197,7 @@ const editedMessage = (message: TgMessage, updateKey: string, item: unknown): In
     provider,
     channel: 'telegram',
     dedupeKeys,
-    providerMessageId: String(message.message_id),
+    providerMessageId: telegramProviderMessageId(chatId, message.message_id),
     chatId,
     from,
     text: content.text,

@@ -55,7 +55,7 @@ describe('parseTelegramWebhook', () => {
         provider: 'telegram',
         channel: 'telegram',
         dedupeKeys: ['telegram:update:748302911', 'telegram:message:583920174:4207'],
-        providerMessageId: '4207',
+        providerMessageId: '583920174:4207',
         from: { kind: 'telegram', value: '583920174', name: 'Ana López', alternateValues: ['@ana_lopez'] },
         to: [],
         sentAt: '2025-12-01T14:00:00.000Z',
@@ -73,7 +73,7 @@ describe('parseTelegramWebhook', () => {
 
     expect(event).toMatchObject({
       text: 'Here it is',
-      replyToProviderMessageId: '4208',
+      replyToProviderMessageId: '583920174:4208',
       media: [
         {
           kind: 'image',
@@ -95,7 +95,7 @@ describe('parseTelegramWebhook', () => {
         provider: 'telegram',
         channel: 'telegram',
         dedupeKeys: ['telegram:update:748302913', 'telegram:edit:583920174:4207:1764597720'],
-        providerMessageId: '4207',
+        providerMessageId: '583920174:4207',
         chatId: '583920174',
         from: { kind: 'telegram', value: '583920174', name: 'Ana López', alternateValues: ['@ana_lopez'] },
         text: 'Hola, ¿tienen el plan anual para equipos?',
