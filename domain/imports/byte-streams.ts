@@ -81,3 +81,51 @@ export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8A
   for await (const chunk of source) chunks.push(chunk);
   return concatBytes(chunks);
 }
+
+/** How a broken read is resumed: the attempts in a row without a byte between them, and the first wait. */
+export const resumeSettings = { maxAttemptsWithoutProgress: 5, firstWaitMs: 200 };
+
+/**
+ * Bytes `start` to `end` (exclusive; undefined: to the end) of an object, as one stream that survives a
+ * broken connection: when reading fails part-way (a reset, an aborted response: S3 drops slow readers of
+ * long GETs), it opens the range again from the first byte not yet handed on, so the reader sees every
+ * byte once, in order. It gives up after `maxAttemptsWithoutProgress` failures in a row that brought no
+ * byte, waiting twice as long each time. Errors from `open` itself (a missing object) are not retried.
+ */
+export function resumingRange(
+  open: (start: number, end?: number) => Promise<AsyncIterable<Uint8Array>>,
+  start: number,
+  end?: number,
+  /** The stream already opened for the range, if any (so that opening errors surface at the caller's open). */
+  first?: AsyncIterable<Uint8Array>,
+  settings = resumeSettings,
+): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let position = start;
+      let failures = 0;
+      let source: AsyncIterable<Uint8Array> = first ?? (await open(position, end));
+      for (;;) {
+        const iterator = source[Symbol.asyncIterator]();
+        try {
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done) return;
+            if (next.value.length === 0) continue;
+            position += next.value.length;
+            failures = 0;
+            yield next.value;
+          }
+        } catch (error) {
+          failures += 1;
+          if (failures >= settings.maxAttemptsWithoutProgress) throw error;
+        } finally {
+          await iterator.return?.().catch(() => undefined);
+        }
+        if (end !== undefined && position >= end) return;
+        await new Promise((resolve) => setTimeout(resolve, settings.firstWaitMs * 2 ** (failures - 1)));
+        source = await open(position, end);
+      }
+    },
+  };
+}

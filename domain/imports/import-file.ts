@@ -1,7 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { BlobStore } from '../shared/ports';
-import { PeekableBytes, readAll } from './byte-streams';
+import { PeekableBytes, readAll, resumingRange } from './byte-streams';
 import { planColumns, type ColumnMapping, type ColumnPlan, type PlannedColumn, type SkippedColumn } from './column-mapping';
 import { readCsvRecords, type CsvRecord } from './csv-reader';
 import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type ImportFormat } from './file-sniffer';
@@ -136,11 +136,13 @@ export async function openImportFile(blobs: BlobStore, key: string, options: Ope
     throw new ImportFileError('file_changed', 'The file changed since the import started');
   }
 
-  const open = async (start: number, end?: number) => {
+  const openOnce = async (start: number, end?: number) => {
     const stream = await blobs.read(key, { start, ...(end === undefined ? {} : { end }) });
     if (!stream) throw new ImportFileError('not_found', 'The uploaded file is gone');
     return stream;
   };
+  // A large file is read over many minutes: a connection dropped part-way is opened again where it broke.
+  const open = async (start: number, end?: number) => resumingRange(openOnce, start, end, await openOnce(start, end));
 
   // An XLSX is read by ranges: only its signature here. A CSV is read on from this first stream.
   const xlsx = options.claimedFormat === 'xlsx';

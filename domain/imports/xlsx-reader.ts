@@ -154,14 +154,34 @@ async function* sheetRows(
   const strings = new StringTable();
   patch(reader, strings);
 
+  // exceljs pipes the input into its unzipper, and a pipe does not pass errors on: a read that fails for
+  // good (the object gone, the connection dropped past every retry) would leave it waiting for bytes, and the
+  // error event unheard would end the process. Each wait also listens for the input's failure.
+  // (Not Promise.race with one long-pending promise: each race would leave a reaction on it, one per row.)
+  let failure: { error: unknown } | undefined;
+  let failWaiting: ((error: unknown) => void) | undefined;
+  input.once('error', (error) => {
+    failure = { error };
+    failWaiting?.(error);
+  });
+  const orFailure = <T>(next: Promise<T>): Promise<T> => {
+    if (failure) return Promise.reject(failure.error);
+    return new Promise<T>((resolve, reject) => {
+      failWaiting = reject;
+      next.then(resolve, reject).finally(() => {
+        if (failWaiting === reject) failWaiting = undefined;
+      });
+    });
+  };
+
   const worksheets = reader[Symbol.asyncIterator]();
   let rows: AsyncIterator<ExcelJS.Row> | undefined;
   try {
-    const worksheet = await worksheets.next();
+    const worksheet = await orFailure(worksheets.next());
     if (worksheet.done) return;
     rows = (worksheet.value as AsyncIterable<ExcelJS.Row>)[Symbol.asyncIterator]();
     for (;;) {
-      const row = await rows.next();
+      const row = await orFailure(rows.next());
       if (row.done) break;
       const cells: string[] = [];
       row.value.eachCell((cell, column) => {
@@ -171,13 +191,17 @@ async function* sheetRows(
       yield { number: row.value.number, cells };
     }
     // Let exceljs finish the zip (nothing after the sheet), so that no stream is left half-read.
-    await worksheets.next();
+    await orFailure(worksheets.next());
   } catch (error) {
     if (error instanceof ImportFileError) throw error;
     throw new ImportFileError('unreadable', `The worksheet cannot be read: ${(error as Error).message}`);
   } finally {
-    await rows?.return?.(undefined);
-    await worksheets.return?.(undefined);
+    const closing = (async () => {
+      await rows?.return?.(undefined);
+      await worksheets.return?.(undefined);
+    })();
+    // After a failed input exceljs never finishes its iterators: stop waiting for them.
+    await orFailure(closing).catch(() => undefined);
     input.destroy();
   }
 }

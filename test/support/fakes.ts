@@ -64,6 +64,11 @@ export interface FakeBlobStoreOptions {
   readChunkBytes?: number;
   /** The smallest part but the last that completing a multipart upload accepts: S3's 5 MiB unless a test lowers it. */
   minPartBytes?: number;
+  /**
+   * Breaks reads as a dropped connection does: the n-th `read` stream (in the order they are opened) fails
+   * with ECONNRESET after serving `breakReadsAfter[n]` bytes (null: that read does not break).
+   */
+  breakReadsAfter?: (number | null)[];
 }
 
 /**
@@ -108,9 +113,16 @@ export function fakeBlobStore(options: FakeBlobStoreOptions = {}): FakeBlobStore
       const read = { key, start, ...(range.end === undefined ? {} : { end: range.end }), bytesServed: 0 };
       reads.push(read);
       const body = Uint8Array.from(object.body);
+      const breakAfter = options.breakReadsAfter?.[reads.length - 1] ?? null;
       return (async function* () {
         for (let at = start; at < end; at += chunkBytes) {
-          const chunk = body.slice(at, Math.min(at + chunkBytes, end));
+          let chunk = body.slice(at, Math.min(at + chunkBytes, end));
+          if (breakAfter !== null && read.bytesServed + chunk.length > breakAfter) {
+            chunk = chunk.slice(0, breakAfter - read.bytesServed);
+            read.bytesServed += chunk.length;
+            if (chunk.length > 0) yield chunk;
+            throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+          }
           read.bytesServed += chunk.length;
           yield chunk;
         }
