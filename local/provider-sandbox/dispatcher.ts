@@ -136,7 +136,8 @@ export class Dispatcher {
   /** Waits `ms`, unless a flush is under way (then not at all) or one starts meanwhile. Retry waits are kept short during a flush, not skipped. */
   private sleep(ms: number, retry = false): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.flushing > 0) return retry ? new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))) : Promise.resolve();
+    if (this.flushing > 0)
+      return retry ? new Promise((resolve) => setTimeout(resolve, Math.min(ms, 20))) : Promise.resolve();
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {

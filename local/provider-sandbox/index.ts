@@ -24,7 +24,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Dispatcher } from './dispatcher';
 import { readBody, sendJson, type Ctx } from './http';
-import { handleSes, sesEventCallback, sesEventNames, sesReply, sesSendPath, snsCertificatePath, snsSigningCert } from './ses';
+import {
+  handleSes,
+  sesEventCallback,
+  sesEventNames,
+  sesReply,
+  sesSendPath,
+  snsCertificatePath,
+  snsSigningCert,
+} from './ses';
 import {
   faultKinds,
   SandboxState,
@@ -65,7 +73,9 @@ export interface ProviderSandboxOptions {
   host?: '127.0.0.1';
 }
 
-export const startProviderSandbox = async (options: ProviderSandboxOptions = {}): Promise<ProviderSandbox> => {
+export const startProviderSandbox = async (
+  options: ProviderSandboxOptions = {},
+): Promise<ProviderSandbox> => {
   const state = new SandboxState();
   const dispatcher = new Dispatcher(state);
   const held = new Set<ServerResponse>();
@@ -83,7 +93,18 @@ export const startProviderSandbox = async (options: ProviderSandboxOptions = {})
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', baseUrl);
     const rawBody = await readBody(req);
-    const ctx: Ctx = { req, res, method: req.method ?? 'GET', url, path: url.pathname, rawBody, state, dispatcher, baseUrl, held };
+    const ctx: Ctx = {
+      req,
+      res,
+      method: req.method ?? 'GET',
+      url,
+      path: url.pathname,
+      rawBody,
+      state,
+      dispatcher,
+      baseUrl,
+      held,
+    };
     const path = ctx.path;
     if (path.startsWith('/_sandbox/')) return admin(ctx);
     if (path === snsCertificatePath && ctx.method === 'GET') {
@@ -118,13 +139,15 @@ export const startProviderSandbox = async (options: ProviderSandboxOptions = {})
 
 // ---- the admin API ----
 
-const bad = (ctx: Ctx, message: string, status = 400) => sendJson(ctx, status, { error: 'bad_request', message });
+const bad = (ctx: Ctx, message: string, status = 400) =>
+  sendJson(ctx, status, { error: 'bad_request', message });
 
 const jsonBody = (ctx: Ctx): Record<string, unknown> => {
   const text = ctx.rawBody.toString('utf8').trim();
   if (text === '') return {};
   const parsed = JSON.parse(text) as unknown;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('Expected a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('Expected a JSON object');
   return parsed as Record<string, unknown>;
 };
 
@@ -187,7 +210,9 @@ const admin = async (ctx: Ctx): Promise<void> => {
     case 'GET callbacks': {
       const provider = ctx.url.searchParams.get('provider');
       const wanted = ctx.url.searchParams.get('state');
-      const callbacks = state.callbacks.filter((c) => (!provider || c.provider === provider) && (!wanted || c.state === wanted));
+      const callbacks = state.callbacks.filter(
+        (c) => (!provider || c.provider === provider) && (!wanted || c.state === wanted),
+      );
       return sendJson(ctx, 200, { total: callbacks.length, pending: ctx.dispatcher.pending, callbacks });
     }
     case 'POST status':
@@ -202,7 +227,8 @@ const admin = async (ctx: Ctx): Promise<void> => {
   }
 };
 
-const pick = (body: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(body).filter(([key]) => keys.includes(key)));
+const pick = (body: Record<string, unknown>, keys: string[]) =>
+  Object.fromEntries(Object.entries(body).filter(([key]) => keys.includes(key)));
 
 const registerAccount = (ctx: Ctx, body: Record<string, unknown>) => {
   const { state } = ctx;
@@ -231,14 +257,23 @@ const registerAccount = (ctx: Ctx, body: Record<string, unknown>) => {
       const accountSid = str(body.accountSid);
       const authToken = str(body.authToken);
       const phoneNumber = str(body.phoneNumber);
-      if (!accountSid || !authToken || !phoneNumber) return bad(ctx, 'twilio needs accountSid, authToken and phoneNumber');
-      const account = { provider: 'twilio' as const, accountSid, authToken, phoneNumber, smsUrl: str(body.smsUrl), voiceUrl: str(body.voiceUrl) };
+      if (!accountSid || !authToken || !phoneNumber)
+        return bad(ctx, 'twilio needs accountSid, authToken and phoneNumber');
+      const account = {
+        provider: 'twilio' as const,
+        accountSid,
+        authToken,
+        phoneNumber,
+        smsUrl: str(body.smsUrl),
+        voiceUrl: str(body.voiceUrl),
+      };
       state.twilio.set(accountSid, account);
       return sendJson(ctx, 201, account);
     }
     case 'telegram': {
       const botToken = str(body.botToken);
-      if (!botToken || !/^\d+:[A-Za-z0-9_-]+$/.test(botToken)) return bad(ctx, 'telegram needs botToken (<bot id>:<secret>)');
+      if (!botToken || !/^\d+:[A-Za-z0-9_-]+$/.test(botToken))
+        return bad(ctx, 'telegram needs botToken (<bot id>:<secret>)');
       const existing = state.telegram.get(botToken);
       const account = existing ?? {
         provider: 'telegram' as const,
@@ -254,10 +289,15 @@ const registerAccount = (ctx: Ctx, body: Record<string, unknown>) => {
       return sendJson(ctx, 201, shown);
     }
     case 'ses': {
-      const fromAddresses = Array.isArray(body.fromAddresses) ? body.fromAddresses.map(String) : str(body.fromAddress) ? [str(body.fromAddress)!] : [];
+      const fromAddresses = Array.isArray(body.fromAddresses)
+        ? body.fromAddresses.map(String)
+        : str(body.fromAddress)
+          ? [str(body.fromAddress)!]
+          : [];
       const domain = str(body.domain)?.toLowerCase() ?? null;
       const topicArn = str(body.topicArn);
-      if ((fromAddresses.length === 0 && !domain) || !topicArn) return bad(ctx, 'ses needs fromAddresses or domain, and topicArn');
+      if ((fromAddresses.length === 0 && !domain) || !topicArn)
+        return bad(ctx, 'ses needs fromAddresses or domain, and topicArn');
       const account = {
         provider: 'ses' as const,
         fromAddresses,
@@ -283,11 +323,22 @@ const extraStatus = async (ctx: Ctx, body: Record<string, unknown>) => {
   const provider = str(body.provider);
   const status = str(body.status);
   const send = state.sendsById.get(`${provider}:${str(body.providerMessageId)}`);
-  if (!send || !status) return bad(ctx, 'provider, providerMessageId (of an accepted send) and status are required', send ? 400 : 404);
+  if (!send || !status)
+    return bad(
+      ctx,
+      'provider, providerMessageId (of an accepted send) and status are required',
+      send ? 400 : 404,
+    );
   let callback: SandboxCallback | null = null;
   if (send.provider === 'whatsapp') {
     const account = state.whatsapp.get(send.account)!;
-    callback = whatsappStatusCallback(state, account, send, status, typeof body.errorCode === 'number' ? body.errorCode : undefined);
+    callback = whatsappStatusCallback(
+      state,
+      account,
+      send,
+      status,
+      typeof body.errorCode === 'number' ? body.errorCode : undefined,
+    );
   } else if (send.provider === 'twilio') {
     const account = state.twilio.get(send.account)!;
     if (!send.meta.statusCallback) return bad(ctx, 'That send gave no StatusCallback');
@@ -325,7 +376,12 @@ const reply = async (ctx: Ctx, body: Record<string, unknown>) => {
   const from = str(body.from);
   const text = typeof body.text === 'string' ? body.text : '';
   if (!from) return bad(ctx, 'from is required');
-  const media = body.media && typeof body.media === 'object' ? (body.media as Record<string, string>) : body.media === true ? {} : undefined;
+  const media =
+    body.media && typeof body.media === 'object'
+      ? (body.media as Record<string, string>)
+      : body.media === true
+        ? {}
+        : undefined;
   const input = {
     from,
     fromName: str(body.fromName) ?? undefined,
@@ -345,22 +401,35 @@ const reply = async (ctx: Ctx, body: Record<string, unknown>) => {
     case 'twilio': {
       const target = account ? state.twilio.get(account) : [...state.twilio.values()][0];
       if (!target) return bad(ctx, 'No such Twilio account (accountSid)', 404);
-      callback = body.kind === 'call' ? twilioInboundCall(state, target, from) : twilioReply(state, ctx.baseUrl, target, input);
+      callback =
+        body.kind === 'call'
+          ? twilioInboundCall(state, target, from)
+          : twilioReply(state, ctx.baseUrl, target, input);
       missing = body.kind === 'call' ? 'The number has no voiceUrl' : 'The number has no smsUrl';
       break;
     }
     case 'telegram': {
       const accounts = [...state.telegram.values()];
-      const target = account ? accounts.find((a) => a.botUsername === account.replace(/^@/, '') || a.botToken === account) : accounts[0];
+      const target = account
+        ? accounts.find((a) => a.botUsername === account.replace(/^@/, '') || a.botToken === account)
+        : accounts[0];
       if (!target) return bad(ctx, 'No such Telegram bot (username)', 404);
-      callback = telegramReply(state, target, { ...input, username: str(body.username) ?? undefined, edit: str(body.edit) ?? undefined });
+      callback = telegramReply(state, target, {
+        ...input,
+        username: str(body.username) ?? undefined,
+        edit: str(body.edit) ?? undefined,
+      });
       missing = 'The bot has no webhook (setWebhook was not called)';
       break;
     }
     case 'ses': {
       const target = account ? state.sesAccountFor(account) : state.ses[0];
       if (!target) return bad(ctx, 'No SES account for that address', 404);
-      callback = sesReply(state, target, { ...input, to: str(body.to) ?? (account?.includes('@') ? account : undefined), subject: str(body.subject) ?? undefined });
+      callback = sesReply(state, target, {
+        ...input,
+        to: str(body.to) ?? (account?.includes('@') ? account : undefined),
+        subject: str(body.subject) ?? undefined,
+      });
       missing = 'The SES account has no receiptWebhookUrl';
       break;
     }

@@ -47,8 +47,19 @@ const file = (name: string) => readFileSync(fileURLToPath(new URL(name, import.m
 export const snsSigningKey = file('./sns-signing-key.pem');
 export const snsSigningCert = file('./sns-signing-cert.pem');
 
-const awsError = (ctx: Ctx, status: number, type: string, message: string, headers: Record<string, string> = {}) =>
-  sendJson(ctx, status, { message }, { 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID(), ...headers });
+const awsError = (
+  ctx: Ctx,
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+) =>
+  sendJson(
+    ctx,
+    status,
+    { message },
+    { 'x-amzn-errortype': type, 'x-amzn-requestid': randomUUID(), ...headers },
+  );
 
 interface SesBody {
   FromEmailAddress?: string;
@@ -82,11 +93,18 @@ const parseMime = (raw: string) => {
       if (colon > 0) headers.push({ name: line.slice(0, colon).trim(), value: line.slice(colon + 1).trim() });
     }
   }
-  const boundary = /boundary="?([^";]+)"?/i.exec(headers.find((h) => /^content-type$/i.test(h.name))?.value ?? '')?.[1];
+  const boundary = /boundary="?([^";]+)"?/i.exec(
+    headers.find((h) => /^content-type$/i.test(h.name))?.value ?? '',
+  )?.[1];
   let text = rest;
   if (boundary) {
     const part = rest.split(`--${boundary}`).find((p) => /content-type:\s*text\/plain/i.test(p));
-    text = part ? (part.split(/\r?\n\r?\n/).slice(1).join('\n\n') ?? '') : '';
+    text = part
+      ? (part
+          .split(/\r?\n\r?\n/)
+          .slice(1)
+          .join('\n\n') ?? '')
+      : '';
   }
   return { headers, text: text.replace(/=\r?\n/g, '').trim() };
 };
@@ -98,9 +116,17 @@ export const handleSes = async (ctx: Ctx): Promise<void> => {
   if (!/^AWS4-HMAC-SHA256 Credential=/.test(String(ctx.req.headers.authorization ?? ''))) {
     return awsError(ctx, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
   }
-  if (fault === '5xx') return awsError(ctx, 500, 'InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.');
+  if (fault === '5xx')
+    return awsError(
+      ctx,
+      500,
+      'InternalFailure',
+      'The request processing has failed because of an unknown error, exception or failure.',
+    );
   if (fault === '429') {
-    return awsError(ctx, 429, 'TooManyRequestsException', 'Maximum sending rate exceeded.', { 'retry-after': String(ctx.state.faults.retryAfterSeconds) });
+    return awsError(ctx, 429, 'TooManyRequestsException', 'Maximum sending rate exceeded.', {
+      'retry-after': String(ctx.state.faults.retryAfterSeconds),
+    });
   }
   let body: SesBody;
   try {
@@ -124,15 +150,22 @@ export const handleSes = async (ctx: Ctx): Promise<void> => {
     text = mime.text;
     const header = (name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value;
     from ||= header('from') ?? '';
-    if (to.length === 0) to = (header('to') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    if (to.length === 0)
+      to = (header('to') ?? '')
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean);
     subject = header('subject') ?? '';
   } else if (content.Simple) {
     subject = content.Simple.Subject?.Data ?? '';
     text = content.Simple.Body?.Text?.Data ?? content.Simple.Body?.Html?.Data ?? '';
-    if (!content.Simple.Subject || !content.Simple.Body) return awsError(ctx, 400, 'BadRequestException', 'Simple content needs Subject and Body');
+    if (!content.Simple.Subject || !content.Simple.Body)
+      return awsError(ctx, 400, 'BadRequestException', 'Simple content needs Subject and Body');
     headers = [
       { name: 'From', value: from },
-      ...(body.ReplyToAddresses?.length ? [{ name: 'Reply-To', value: body.ReplyToAddresses.join(', ') }] : []),
+      ...(body.ReplyToAddresses?.length
+        ? [{ name: 'Reply-To', value: body.ReplyToAddresses.join(', ') }]
+        : []),
       { name: 'To', value: to.join(', ') },
       ...(cc.length ? [{ name: 'Cc', value: cc.join(', ') }] : []),
       { name: 'Subject', value: subject },
@@ -146,11 +179,17 @@ export const handleSes = async (ctx: Ctx): Promise<void> => {
   if (destination.length === 0) return awsError(ctx, 400, 'BadRequestException', 'Destination is required');
   const account = ctx.state.sesAccountFor(from);
   if (!account) {
-    return awsError(ctx, 400, 'MessageRejected', `Email address is not verified. The following identities failed the check in region US-EAST-1: ${addressOf(from)}`);
+    return awsError(
+      ctx,
+      400,
+      'MessageRejected',
+      `Email address is not verified. The following identities failed the check in region US-EAST-1: ${addressOf(from)}`,
+    );
   }
   const recipient = addressOf(to[0] ?? destination[0]!).toLowerCase();
   const recipientError = ctx.state.recipientErrors.get(`ses:${recipient}`);
-  if (recipientError === 'invalid') return awsError(ctx, 400, 'BadRequestException', `Illegal address: ${recipient}`);
+  if (recipientError === 'invalid')
+    return awsError(ctx, 400, 'BadRequestException', `Illegal address: ${recipient}`);
   const messageId = `0100019a${ctx.state.hexId(8)}-${ctx.state.hexId(8)}-${ctx.state.hexId(4)}-${ctx.state.hexId(4)}-${ctx.state.hexId(4)}-${ctx.state.hexId(12)}-000000`;
   const tags: Record<string, string[]> = {
     ...(body.ConfigurationSetName ? { 'ses:configuration-set': [body.ConfigurationSetName] } : {}),
@@ -167,11 +206,22 @@ export const handleSes = async (ctx: Ctx): Promise<void> => {
     to: recipient,
     text,
     request: rawRequest(ctx),
-    meta: { from, to, cc, destination, subject, headers, tags, messageIdHeader: headers.find((h) => /^message-id$/i.test(h.name))?.value ?? null },
+    meta: {
+      from,
+      to,
+      cc,
+      destination,
+      subject,
+      headers,
+      tags,
+      messageIdHeader: headers.find((h) => /^message-id$/i.test(h.name))?.value ?? null,
+    },
   });
   sendJson(ctx, 200, { MessageId: messageId }, { 'x-amzn-requestid': randomUUID() });
   const { behaviour } = ctx.state;
-  const fails = recipientError !== undefined || (behaviour.failRate > 0 && ctx.state.behaviourRandom() < behaviour.failRate);
+  const fails =
+    recipientError !== undefined ||
+    (behaviour.failRate > 0 && ctx.state.behaviourRandom() < behaviour.failRate);
   const events = fails
     ? ['Send', recipientError ? 'SuppressedBounce' : 'Bounce']
     : ['Send', 'Delivery', ...(behaviour.open ? ['Open'] : [])];
@@ -182,10 +232,26 @@ export const handleSes = async (ctx: Ctx): Promise<void> => {
 const iso = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
 
 /** The event names `POST /_sandbox/status` takes for SES, beyond SES's own `eventType`s. */
-export const sesEventNames = ['Send', 'Delivery', 'Open', 'Click', 'Bounce', 'TransientBounce', 'SuppressedBounce', 'Complaint', 'Reject', 'DeliveryDelay'];
+export const sesEventNames = [
+  'Send',
+  'Delivery',
+  'Open',
+  'Click',
+  'Bounce',
+  'TransientBounce',
+  'SuppressedBounce',
+  'Complaint',
+  'Reject',
+  'DeliveryDelay',
+];
 
 /** An SES event publishing notification for a sent mail, wrapped in a signed SNS notification; null without a subscriber. */
-export const sesEventCallback = (state: SandboxState, account: SesAccount, send: SandboxSend, event: string): SandboxCallback | null => {
+export const sesEventCallback = (
+  state: SandboxState,
+  account: SesAccount,
+  send: SandboxSend,
+  event: string,
+): SandboxCallback | null => {
   if (!account.webhookUrl) return null;
   const destination = (send.meta.destination as string[]).map(addressOf);
   const recipient = destination[0]!;
@@ -222,21 +288,59 @@ export const sesEventCallback = (state: SandboxState, account: SesAccount, send:
     Send: { eventType: 'Send', send: {} },
     Delivery: {
       eventType: 'Delivery',
-      delivery: { timestamp: iso(), processingTimeMillis: 812, recipients: destination, smtpResponse: '250 2.6.0 Message received', reportingMTA: 'a8-70.smtp-out.amazonses.com' },
+      delivery: {
+        timestamp: iso(),
+        processingTimeMillis: 812,
+        recipients: destination,
+        smtpResponse: '250 2.6.0 Message received',
+        reportingMTA: 'a8-70.smtp-out.amazonses.com',
+      },
     },
-    Open: { eventType: 'Open', open: { ipAddress: '192.0.2.1', timestamp: iso(), userAgent: 'Mozilla/5.0 (sandbox)' } },
-    Click: { eventType: 'Click', click: { ipAddress: '192.0.2.1', timestamp: iso(), userAgent: 'Mozilla/5.0 (sandbox)', link: 'https://example.com/', linkTags: {} } },
+    Open: {
+      eventType: 'Open',
+      open: { ipAddress: '192.0.2.1', timestamp: iso(), userAgent: 'Mozilla/5.0 (sandbox)' },
+    },
+    Click: {
+      eventType: 'Click',
+      click: {
+        ipAddress: '192.0.2.1',
+        timestamp: iso(),
+        userAgent: 'Mozilla/5.0 (sandbox)',
+        link: 'https://example.com/',
+        linkTags: {},
+      },
+    },
     Bounce: bounce('Permanent', 'General', '5.1.1', 'smtp; 550 5.1.1 user unknown'),
-    SuppressedBounce: bounce('Permanent', 'OnAccountSuppressionList', '5.1.1', 'Amazon SES did not send the message to this address because it is on the suppression list for your account.'),
+    SuppressedBounce: bounce(
+      'Permanent',
+      'OnAccountSuppressionList',
+      '5.1.1',
+      'Amazon SES did not send the message to this address because it is on the suppression list for your account.',
+    ),
     TransientBounce: bounce('Transient', 'MailboxFull', '4.2.2', 'smtp; 452 4.2.2 Mailbox full'),
     Complaint: {
       eventType: 'Complaint',
-      complaint: { feedbackId: `0100019a${state.hexId(8)}-complaint-000000`, complaintSubType: null, complainedRecipients: [{ emailAddress: recipient }], timestamp: iso(), userAgent: 'sandbox-feedback', complaintFeedbackType: 'abuse', arrivalDate: iso() },
+      complaint: {
+        feedbackId: `0100019a${state.hexId(8)}-complaint-000000`,
+        complaintSubType: null,
+        complainedRecipients: [{ emailAddress: recipient }],
+        timestamp: iso(),
+        userAgent: 'sandbox-feedback',
+        complaintFeedbackType: 'abuse',
+        arrivalDate: iso(),
+      },
     },
     Reject: { eventType: 'Reject', reject: { reason: 'Bad content' } },
     DeliveryDelay: {
       eventType: 'DeliveryDelay',
-      deliveryDelay: { timestamp: iso(), delayType: 'TransientCommunicationFailure', expirationTime: iso(86_400_000), delayedRecipients: [{ emailAddress: recipient, status: '4.4.1', diagnosticCode: 'smtp; 421 4.4.1 Unable to connect' }] },
+      deliveryDelay: {
+        timestamp: iso(),
+        delayType: 'TransientCommunicationFailure',
+        expirationTime: iso(86_400_000),
+        delayedRecipients: [
+          { emailAddress: recipient, status: '4.4.1', diagnosticCode: 'smtp; 421 4.4.1 Unable to connect' },
+        ],
+      },
     },
   };
   const payload = bodies[event];
@@ -257,7 +361,15 @@ export const sesEventCallback = (state: SandboxState, account: SesAccount, send:
 /** An SNS Notification carrying `message`, signed (SignatureVersion 2) with the sandbox key, as a callback record. */
 export const snsCallback = (
   state: SandboxState,
-  input: { topicArn: string; url: string; message: string; subject: string | null; kind: SandboxCallback['kind']; event: string; providerMessageId: string | null },
+  input: {
+    topicArn: string;
+    url: string;
+    message: string;
+    subject: string | null;
+    kind: SandboxCallback['kind'];
+    event: string;
+    providerMessageId: string | null;
+  },
 ): SandboxCallback => {
   const region = input.topicArn.split(':')[3] || 'us-east-1';
   const messageId = randomUUID();
@@ -270,7 +382,9 @@ export const snsCallback = (
     Timestamp: new Date().toISOString(),
     SignatureVersion: '2',
   };
-  const fields = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'].filter((f) => notification[f] !== undefined);
+  const fields = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'].filter(
+    (f) => notification[f] !== undefined,
+  );
   const stringToSign = fields.map((f) => `${f}\n${notification[f]}\n`).join('');
   const signature = createSign('RSA-SHA256').update(stringToSign, 'utf8').sign(snsSigningKey, 'base64');
   const subscriptionArn = `${input.topicArn}:${randomUUID()}`;
@@ -310,7 +424,11 @@ export interface SesReplyInput {
 }
 
 /** A receipt notification (SNS action, Base64 content) for mail the contact sends; null without a receipt subscriber. */
-export const sesReply = (state: SandboxState, account: SesAccount, input: SesReplyInput): SandboxCallback | null => {
+export const sesReply = (
+  state: SandboxState,
+  account: SesAccount,
+  input: SesReplyInput,
+): SandboxCallback | null => {
   if (!account.receiptWebhookUrl) return null;
   const original = input.replyTo ? state.sendsById.get(`ses:${input.replyTo}`) : undefined;
   const to = input.to ?? account.fromAddresses[0] ?? `inbox@${account.domain ?? 'example.com'}`;
@@ -318,7 +436,12 @@ export const sesReply = (state: SandboxState, account: SesAccount, input: SesRep
   const subject = input.subject ?? (original ? `Re: ${String(original.meta.subject)}` : 'Hello');
   const messageIdHeader = `<sandbox.${state.hexId(16)}@mail.example.com>`;
   const sesIdHeader = input.replyTo ? `<${input.replyTo}@email.amazonses.com>` : null;
-  const references = [original?.meta.messageIdHeader ? String(original.meta.messageIdHeader) : null, sesIdHeader].filter(Boolean).join(' ');
+  const references = [
+    original?.meta.messageIdHeader ? String(original.meta.messageIdHeader) : null,
+    sesIdHeader,
+  ]
+    .filter(Boolean)
+    .join(' ');
   const date = new Date().toUTCString().replace('GMT', '+0000');
   const headers = [
     { name: 'Return-Path', value: `<${input.from}>` },

@@ -63,7 +63,12 @@ export const handleTelegram = async (ctx: Ctx): Promise<void> => {
   const params = bodyFields(ctx);
   switch (method) {
     case 'getme':
-      return ok(ctx, { ...botUser(account), can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
+      return ok(ctx, {
+        ...botUser(account),
+        can_join_groups: true,
+        can_read_all_group_messages: false,
+        supports_inline_queries: false,
+      });
     case 'setwebhook':
       return setWebhook(ctx, account, params);
     case 'deletewebhook':
@@ -75,7 +80,9 @@ export const handleTelegram = async (ctx: Ctx): Promise<void> => {
         has_custom_certificate: false,
         pending_update_count: 0,
         max_connections: 40,
-        ...(account.webhook?.allowedUpdates.length ? { allowed_updates: account.webhook.allowedUpdates } : {}),
+        ...(account.webhook?.allowedUpdates.length
+          ? { allowed_updates: account.webhook.allowedUpdates }
+          : {}),
       });
     case 'sendmessage':
     case 'sendphoto':
@@ -85,7 +92,12 @@ export const handleTelegram = async (ctx: Ctx): Promise<void> => {
       const fileId = String(params.file_id ?? '');
       const media = ctx.state.media.get(`telegram:${fileId}`);
       if (!media) return fail(ctx, 400, 'Bad Request: invalid file_id');
-      return ok(ctx, { file_id: fileId, file_unique_id: fileId.slice(-16), file_size: media.bytes.length, file_path: media.filePath });
+      return ok(ctx, {
+        file_id: fileId,
+        file_unique_id: fileId.slice(-16),
+        file_size: media.bytes.length,
+        file_path: media.filePath,
+      });
     }
     default:
       return fail(ctx, 404, 'Not Found');
@@ -144,16 +156,20 @@ const send = (ctx: Ctx, account: TelegramAccount, method: string, params: Record
   const chatId = params.chat_id === undefined ? '' : String(params.chat_id);
   if (chatId === '') return fail(ctx, 400, 'Bad Request: chat_id is empty');
   const text = method === 'sendmessage' ? String(params.text ?? '') : String(params.caption ?? '');
-  if (method === 'sendmessage' && text.trim() === '') return fail(ctx, 400, 'Bad Request: message text is empty');
+  if (method === 'sendmessage' && text.trim() === '')
+    return fail(ctx, 400, 'Bad Request: message text is empty');
   const fileField = method === 'sendphoto' ? 'photo' : method === 'senddocument' ? 'document' : null;
   const fileUrl = fileField ? String(params[fileField] ?? '') : '';
-  if (fileField && fileUrl === '') return fail(ctx, 400, `Bad Request: there is no ${fileField} in the request`);
+  if (fileField && fileUrl === '')
+    return fail(ctx, 400, `Bad Request: there is no ${fileField} in the request`);
   // Bots reach users by numeric id; a user who never started the bot (or an unknown id) is "chat not found".
   const recipientError = ctx.state.recipientErrors.get(`telegram:${chatId}`);
-  if (!/^-?\d+$/.test(chatId) || recipientError === 'invalid') return fail(ctx, 400, 'Bad Request: chat not found');
+  if (!/^-?\d+$/.test(chatId) || recipientError === 'invalid')
+    return fail(ctx, 400, 'Bad Request: chat not found');
   if (recipientError) return fail(ctx, 403, 'Forbidden: bot was blocked by the user');
   const replyTo =
-    objectParam(params.reply_parameters)?.message_id ?? (params.reply_to_message_id === undefined ? undefined : params.reply_to_message_id);
+    objectParam(params.reply_parameters)?.message_id ??
+    (params.reply_to_message_id === undefined ? undefined : params.reply_to_message_id);
   const messageId = nextMessageId(account, chatId);
   const message: Record<string, unknown> = {
     message_id: messageId,
@@ -165,8 +181,20 @@ const send = (ctx: Ctx, account: TelegramAccount, method: string, params: Record
   else if (text) message.caption = text;
   if (method === 'sendphoto') {
     message.photo = [
-      { file_id: `AgACAgsandbox${ctx.state.hexId(20)}`, file_unique_id: ctx.state.hexId(16), width: 90, height: 90, file_size: 1200 },
-      { file_id: `AgACAgsandbox${ctx.state.hexId(20)}`, file_unique_id: ctx.state.hexId(16), width: 800, height: 800, file_size: 42_000 },
+      {
+        file_id: `AgACAgsandbox${ctx.state.hexId(20)}`,
+        file_unique_id: ctx.state.hexId(16),
+        width: 90,
+        height: 90,
+        file_size: 1200,
+      },
+      {
+        file_id: `AgACAgsandbox${ctx.state.hexId(20)}`,
+        file_unique_id: ctx.state.hexId(16),
+        width: 800,
+        height: 800,
+        file_size: 42_000,
+      },
     ];
   }
   if (method === 'senddocument') {
@@ -206,7 +234,11 @@ export interface TelegramReplyInput {
 }
 
 /** The update a contact's message (or edit) makes, posted to the bot's webhook; null when no webhook is set. */
-export const telegramReply = (state: SandboxState, account: TelegramAccount, input: TelegramReplyInput): SandboxCallback | null => {
+export const telegramReply = (
+  state: SandboxState,
+  account: TelegramAccount,
+  input: TelegramReplyInput,
+): SandboxCallback | null => {
   if (!account.webhook) return null;
   const userId = Number(input.from.replace(/^@/, ''));
   const [firstName, ...rest] = (input.fromName ?? 'Sandbox Contact').split(' ');
@@ -219,23 +251,46 @@ export const telegramReply = (state: SandboxState, account: TelegramAccount, inp
     language_code: 'en',
   };
   const chatId = String(userId);
-  const chat = { id: userId, first_name: user.first_name, ...(user.last_name ? { last_name: user.last_name } : {}), type: 'private' };
+  const chat = {
+    id: userId,
+    first_name: user.first_name,
+    ...(user.last_name ? { last_name: user.last_name } : {}),
+    type: 'private',
+  };
   const messageId = input.edit ? Number(input.edit) : nextMessageId(account, chatId);
   const now = unixNow();
-  const message: Record<string, unknown> = { message_id: messageId, from: user, chat, date: input.edit ? now - 60 : now };
+  const message: Record<string, unknown> = {
+    message_id: messageId,
+    from: user,
+    chat,
+    date: input.edit ? now - 60 : now,
+  };
   if (input.edit) message.edit_date = now;
   if (input.media) {
     const fileId = `AgACAgsandbox${state.hexId(24)}`;
     const path = `photos/file_${state.hexId(6)}.png`;
-    state.media.set(`telegram:${fileId}`, { bytes: samplePng, mimeType: 'image/png', fileName: input.media.fileName ?? 'photo.png', filePath: path });
-    message.photo = [{ file_id: fileId, file_unique_id: state.hexId(16), file_size: samplePng.length, width: 1, height: 1 }];
+    state.media.set(`telegram:${fileId}`, {
+      bytes: samplePng,
+      mimeType: 'image/png',
+      fileName: input.media.fileName ?? 'photo.png',
+      filePath: path,
+    });
+    message.photo = [
+      { file_id: fileId, file_unique_id: state.hexId(16), file_size: samplePng.length, width: 1, height: 1 },
+    ];
     const caption = input.media.caption ?? input.text;
     if (caption) message.caption = caption;
   } else {
     message.text = input.text;
   }
   if (input.replyTo) {
-    message.reply_to_message = { message_id: Number(input.replyTo), from: botUser(account), chat, date: now - 120, text: '…' };
+    message.reply_to_message = {
+      message_id: Number(input.replyTo),
+      from: botUser(account),
+      chat,
+      date: now - 120,
+      text: '…',
+    };
   }
   const update = { update_id: account.nextUpdateId++, [input.edit ? 'edited_message' : 'message']: message };
   return state.newCallback({
@@ -247,7 +302,9 @@ export const telegramReply = (state: SandboxState, account: TelegramAccount, inp
     body: JSON.stringify(update),
     headers: {
       'content-type': 'application/json',
-      ...(account.webhook.secretToken ? { 'x-telegram-bot-api-secret-token': account.webhook.secretToken } : {}),
+      ...(account.webhook.secretToken
+        ? { 'x-telegram-bot-api-secret-token': account.webhook.secretToken }
+        : {}),
     },
   });
 };

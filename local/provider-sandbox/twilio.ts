@@ -23,7 +23,17 @@
  *   the auth token, of the full URL followed by each POST parameter name and value sorted by name)
  */
 import { createHmac } from 'node:crypto';
-import { basicAuth, bodyFields, drawFault, formValues, rawRequest, samplePng, sendBytes, sendJson, type Ctx } from './http';
+import {
+  basicAuth,
+  bodyFields,
+  drawFault,
+  formValues,
+  rawRequest,
+  samplePng,
+  sendBytes,
+  sendJson,
+  type Ctx,
+} from './http';
 import type { SandboxCallback, SandboxSend, SandboxState, TwilioAccount } from './state';
 
 const resourcePath = /^\/2010-04-01\/Accounts\/([^/]+)\/(Messages|Calls)\.json$/;
@@ -32,8 +42,19 @@ const apiVersion = '2010-04-01';
 
 export const isTwilioPath = (path: string) => resourcePath.test(path) || mediaPath.test(path);
 
-const twilioError = (ctx: Ctx, status: number, code: number, message: string, headers: Record<string, string> = {}) =>
-  sendJson(ctx, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
+const twilioError = (
+  ctx: Ctx,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+) =>
+  sendJson(
+    ctx,
+    status,
+    { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+    headers,
+  );
 
 const rfc2822 = (date = new Date()) => date.toUTCString().replace('GMT', '+0000');
 
@@ -43,7 +64,12 @@ const e164 = /^\+[1-9]\d{6,14}$/;
 const authenticate = (ctx: Ctx, accountSid: string): TwilioAccount | null => {
   const credentials = basicAuth(ctx);
   const account = ctx.state.twilio.get(accountSid);
-  if (!credentials || !account || credentials.user !== accountSid || credentials.password !== account.authToken) {
+  if (
+    !credentials ||
+    !account ||
+    credentials.user !== accountSid ||
+    credentials.password !== account.authToken
+  ) {
     sendJson(ctx, 401, {
       code: 20003,
       detail: 'Your AccountSid or AuthToken was incorrect.',
@@ -61,7 +87,9 @@ export const handleTwilio = async (ctx: Ctx): Promise<void> => {
   if (media && ctx.method === 'GET') {
     if (!authenticate(ctx, media[1]!)) return;
     const file = ctx.state.media.get(`twilio:${media[3]}`);
-    return file ? sendBytes(ctx, 200, file.bytes, file.mimeType) : twilioError(ctx, 404, 20404, 'The requested resource was not found');
+    return file
+      ? sendBytes(ctx, 200, file.bytes, file.mimeType)
+      : twilioError(ctx, 404, 20404, 'The requested resource was not found');
   }
   const match = resourcePath.exec(ctx.path);
   if (!match || ctx.method !== 'POST') return twilioError(ctx, 405, 20004, 'Method not allowed');
@@ -72,7 +100,9 @@ export const handleTwilio = async (ctx: Ctx): Promise<void> => {
   if (!account) return;
   if (fault === '5xx') return twilioError(ctx, 500, 20500, 'Internal Server Error');
   if (fault === '429') {
-    return twilioError(ctx, 429, 20429, 'Too Many Requests', { 'retry-after': String(ctx.state.faults.retryAfterSeconds) });
+    return twilioError(ctx, 429, 20429, 'Too Many Requests', {
+      'retry-after': String(ctx.state.faults.retryAfterSeconds),
+    });
   }
   return resource === 'Messages'
     ? createMessage(ctx, account, fault === 'drop_callbacks')
@@ -86,9 +116,15 @@ const createMessage = (ctx: Ctx, account: TwilioAccount, dropCallbacks: boolean)
   const body = params.Body ?? '';
   const mediaUrls = formValues(ctx, 'MediaUrl');
   if (to === '') return twilioError(ctx, 400, 21604, "A 'To' phone number is required.");
-  if (from === '' && !params.MessagingServiceSid) return twilioError(ctx, 400, 21603, "A 'From' phone number is required.");
+  if (from === '' && !params.MessagingServiceSid)
+    return twilioError(ctx, 400, 21603, "A 'From' phone number is required.");
   if (from !== '' && from !== account.phoneNumber) {
-    return twilioError(ctx, 400, 21606, `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`);
+    return twilioError(
+      ctx,
+      400,
+      21606,
+      `The From phone number ${from} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+    );
   }
   if (body === '' && mediaUrls.length === 0) return twilioError(ctx, 400, 21602, 'Message body is required.');
   const recipient = to.replace(/^whatsapp:/, '');
@@ -138,17 +174,24 @@ const createMessage = (ctx: Ctx, account: TwilioAccount, dropCallbacks: boolean)
   const fails = behaviour.failRate > 0 && ctx.state.behaviourRandom() < behaviour.failRate;
   let statuses: [string, string?][] = [['queued'], ['sent'], ['delivered']];
   if (fails) {
-    statuses = ctx.state.behaviourRandom() < 0.5 ? [['queued'], ['sent'], ['undelivered', '30003']] : [['queued'], ['failed', '30008']];
+    statuses =
+      ctx.state.behaviourRandom() < 0.5
+        ? [['queued'], ['sent'], ['undelivered', '30003']]
+        : [['queued'], ['failed', '30008']];
   }
   void ctx.dispatcher.schedule(
-    statuses.map(([status, errorCode]) => twilioMessageStatusCallback(ctx.state, account, send, status, errorCode)),
+    statuses.map(([status, errorCode]) =>
+      twilioMessageStatusCallback(ctx.state, account, send, status, errorCode),
+    ),
     { dropAll: dropCallbacks },
   );
 };
 
 /** Twilio's signature of a URL and its POST parameters. */
 export const signTwilio = (authToken: string, url: string, params: [string, string][]): string => {
-  const data = [...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).reduce((acc, [name, value]) => acc + name + value, url);
+  const data = [...params]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .reduce((acc, [name, value]) => acc + name + value, url);
   return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
 };
 
@@ -196,7 +239,8 @@ export const twilioMessageStatusCallback = (
     ['From', String(send.meta.from)],
     ['ApiVersion', apiVersion],
   ];
-  if (errorCode) params.push(['ErrorCode', errorCode], ['ErrorMessage', errorMessages[errorCode] ?? 'Unknown error']);
+  if (errorCode)
+    params.push(['ErrorCode', errorCode], ['ErrorMessage', errorMessages[errorCode] ?? 'Unknown error']);
   return signedForm(state, account, String(send.meta.statusCallback), params, {
     kind: 'status',
     event: status,
@@ -210,8 +254,15 @@ const createCall = (ctx: Ctx, account: TwilioAccount, dropCallbacks: boolean) =>
   const from = params.From ?? '';
   if (to === '') return twilioError(ctx, 400, 21201, "No 'To' number is specified");
   if (from === '') return twilioError(ctx, 400, 21213, "No 'From' number is specified");
-  if (!params.Url && !params.Twiml && !params.ApplicationSid) return twilioError(ctx, 400, 21205, 'Url parameter is required.');
-  if (from !== account.phoneNumber) return twilioError(ctx, 400, 21210, `The source phone number provided, ${from}, is not yet verified for your account.`);
+  if (!params.Url && !params.Twiml && !params.ApplicationSid)
+    return twilioError(ctx, 400, 21205, 'Url parameter is required.');
+  if (from !== account.phoneNumber)
+    return twilioError(
+      ctx,
+      400,
+      21210,
+      `The source phone number provided, ${from}, is not yet verified for your account.`,
+    );
   if (!e164.test(to) || ctx.state.recipientErrors.get(`twilio:${to}`) === 'invalid') {
     return twilioError(ctx, 400, 21211, `Invalid 'To' Phone Number: ${to}`);
   }
@@ -267,13 +318,27 @@ const createCall = (ctx: Ctx, account: TwilioAccount, dropCallbacks: boolean) =>
   const outcome = ctx.state.behaviour.callOutcome;
   const progress: [event: string, status: string][] =
     outcome === 'completed'
-      ? [['initiated', 'initiated'], ['ringing', 'ringing'], ['answered', 'in-progress'], ['completed', 'completed']]
+      ? [
+          ['initiated', 'initiated'],
+          ['ringing', 'ringing'],
+          ['answered', 'in-progress'],
+          ['completed', 'completed'],
+        ]
       : outcome === 'failed'
-        ? [['initiated', 'initiated'], ['completed', 'failed']]
-        : [['initiated', 'initiated'], ['ringing', 'ringing'], ['completed', outcome]];
+        ? [
+            ['initiated', 'initiated'],
+            ['completed', 'failed'],
+          ]
+        : [
+            ['initiated', 'initiated'],
+            ['ringing', 'ringing'],
+            ['completed', outcome],
+          ];
   const posted = progress.filter(([event]) => wanted.has(event));
   void ctx.dispatcher.schedule(
-    posted.map(([, status], sequence) => twilioCallStatusCallback(ctx.state, account, send, status, sequence)),
+    posted.map(([, status], sequence) =>
+      twilioCallStatusCallback(ctx.state, account, send, status, sequence),
+    ),
     { dropAll: dropCallbacks },
   );
 };
@@ -322,7 +387,12 @@ export interface TwilioReplyInput {
 }
 
 /** An inbound SMS (MMS with media) to the number's SMS URL; null when the number has none. */
-export const twilioReply = (state: SandboxState, baseUrl: string, account: TwilioAccount, input: TwilioReplyInput): SandboxCallback | null => {
+export const twilioReply = (
+  state: SandboxState,
+  baseUrl: string,
+  account: TwilioAccount,
+  input: TwilioReplyInput,
+): SandboxCallback | null => {
   if (!account.smsUrl) return null;
   const sid = `${input.media ? 'MM' : 'SM'}${state.hexId(32)}`;
   const params: [string, string][] = [
@@ -349,17 +419,33 @@ export const twilioReply = (state: SandboxState, baseUrl: string, account: Twili
   if (input.media) {
     const mediaSid = `ME${state.hexId(32)}`;
     const mimeType = input.media.mimeType ?? 'image/png';
-    state.media.set(`twilio:${mediaSid}`, { bytes: samplePng, mimeType, fileName: input.media.fileName ?? 'photo.png', filePath: mediaSid });
+    state.media.set(`twilio:${mediaSid}`, {
+      bytes: samplePng,
+      mimeType,
+      fileName: input.media.fileName ?? 'photo.png',
+      filePath: mediaSid,
+    });
     params.push(
       ['MediaContentType0', mimeType],
-      ['MediaUrl0', `${baseUrl}/${apiVersion}/Accounts/${account.accountSid}/Messages/${sid}/Media/${mediaSid}`],
+      [
+        'MediaUrl0',
+        `${baseUrl}/${apiVersion}/Accounts/${account.accountSid}/Messages/${sid}/Media/${mediaSid}`,
+      ],
     );
   }
-  return signedForm(state, account, account.smsUrl, params, { kind: 'inbound', event: 'message', providerMessageId: sid });
+  return signedForm(state, account, account.smsUrl, params, {
+    kind: 'inbound',
+    event: 'message',
+    providerMessageId: sid,
+  });
 };
 
 /** An inbound call ringing the number's voice URL; null when the number has none. */
-export const twilioInboundCall = (state: SandboxState, account: TwilioAccount, from: string): SandboxCallback | null => {
+export const twilioInboundCall = (
+  state: SandboxState,
+  account: TwilioAccount,
+  from: string,
+): SandboxCallback | null => {
   if (!account.voiceUrl) return null;
   const sid = `CA${state.hexId(32)}`;
   const params: [string, string][] = [
@@ -378,5 +464,9 @@ export const twilioInboundCall = (state: SandboxState, account: TwilioAccount, f
     ['FromCountry', 'US'],
     ['Caller', from],
   ];
-  return signedForm(state, account, account.voiceUrl, params, { kind: 'inbound', event: 'call', providerMessageId: sid });
+  return signedForm(state, account, account.voiceUrl, params, {
+    kind: 'inbound',
+    event: 'call',
+    providerMessageId: sid,
+  });
 };

@@ -25,7 +25,17 @@
  *   mime_type, sha256, id}, context{from, id})
  */
 import { createHash, createHmac } from 'node:crypto';
-import { bearer, bodyFields, drawFault, rawRequest, samplePng, sendBytes, sendJson, unixNow, type Ctx } from './http';
+import {
+  bearer,
+  bodyFields,
+  drawFault,
+  rawRequest,
+  samplePng,
+  sendBytes,
+  sendJson,
+  unixNow,
+  type Ctx,
+} from './http';
 import type { SandboxCallback, SandboxSend, SandboxState, WhatsAppAccount } from './state';
 
 const sendPath = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/;
@@ -54,12 +64,15 @@ const graphError = (
   });
 
 const invalidToken = (ctx: Ctx) =>
-  graphError(ctx, 401, 190, 'Invalid OAuth access token - Cannot parse access token', { type: 'OAuthException' });
+  graphError(ctx, 401, 190, 'Invalid OAuth access token - Cannot parse access token', {
+    type: 'OAuthException',
+  });
 
 const accountByToken = (state: SandboxState, token: string | null) =>
   token ? [...state.whatsapp.values()].find((account) => account.accessToken === token) : undefined;
 
-export const isWhatsAppPath = (path: string) => sendPath.test(path) || nodePath.test(path) || whatsappMediaPath.test(path);
+export const isWhatsAppPath = (path: string) =>
+  sendPath.test(path) || nodePath.test(path) || whatsappMediaPath.test(path);
 
 export const handleWhatsApp = async (ctx: Ctx): Promise<void> => {
   const media = whatsappMediaPath.exec(ctx.path);
@@ -68,7 +81,9 @@ export const handleWhatsApp = async (ctx: Ctx): Promise<void> => {
   if (send && ctx.method === 'POST') return sendMessage(ctx, send[2]!);
   const node = nodePath.exec(ctx.path);
   if (node && ctx.method === 'GET') return mediaInfo(ctx, node[2]!);
-  return graphError(ctx, 400, 100, `Unsupported ${ctx.method.toLowerCase()} request.`, { type: 'GraphMethodException' });
+  return graphError(ctx, 400, 100, `Unsupported ${ctx.method.toLowerCase()} request.`, {
+    type: 'GraphMethodException',
+  });
 };
 
 const mediaTypes = ['image', 'audio', 'video', 'document', 'sticker'] as const;
@@ -94,7 +109,8 @@ const sendMessage = async (ctx: Ctx, phoneNumberId: string) => {
   }
   if (fault === '429') {
     return graphError(ctx, 400, 130429, '(#130429) Rate limit hit', {
-      details: 'Cloud API message throughput has been reached. Try again later or reduce the frequency of messages.',
+      details:
+        'Cloud API message throughput has been reached. Try again later or reduce the frequency of messages.',
     });
   }
   const body = bodyFields(ctx);
@@ -114,7 +130,7 @@ const sendMessage = async (ctx: Ctx, phoneNumberId: string) => {
   if (type === 'text') {
     const textBody = (body.text as { body?: unknown } | undefined)?.body;
     if (typeof textBody !== 'string' || textBody === '') {
-      return graphError(ctx, 400, 100, '(#100) The parameter text[\'body\'] is required.');
+      return graphError(ctx, 400, 100, "(#100) The parameter text['body'] is required.");
     }
     text = textBody;
   } else if ((mediaTypes as readonly string[]).includes(type)) {
@@ -124,12 +140,18 @@ const sendMessage = async (ctx: Ctx, phoneNumberId: string) => {
     }
     text = typeof mediaObject.caption === 'string' ? mediaObject.caption : '';
   } else if (type !== 'template' && type !== 'interactive' && type !== 'reaction' && type !== 'location') {
-    return graphError(ctx, 400, 100, `(#100) Param type must be one of {TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT, STICKER, TEMPLATE, INTERACTIVE, REACTION, LOCATION} - got "${type}".`);
+    return graphError(
+      ctx,
+      400,
+      100,
+      `(#100) Param type must be one of {TEXT, IMAGE, AUDIO, VIDEO, DOCUMENT, STICKER, TEMPLATE, INTERACTIVE, REACTION, LOCATION} - got "${type}".`,
+    );
   }
   const recipientError = ctx.state.recipientErrors.get(`whatsapp:+${digits}`);
   if (recipientError === 'invalid') {
     return graphError(ctx, 400, 131030, '(#131030) Recipient phone number not in allowed list', {
-      details: 'Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again.',
+      details:
+        'Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again.',
     });
   }
   if (recipientError) {
@@ -137,7 +159,9 @@ const sendMessage = async (ctx: Ctx, phoneNumberId: string) => {
       details: 'Message Undeliverable.',
     });
   }
-  const id = `wamid.${Buffer.from(`sandbox${ctx.state.hexId(24)}`).toString('base64').replace(/=+$/, '')}`;
+  const id = `wamid.${Buffer.from(`sandbox${ctx.state.hexId(24)}`)
+    .toString('base64')
+    .replace(/=+$/, '')}`;
   const send = ctx.state.recordSend({
     provider: 'whatsapp',
     kind: 'message',
@@ -204,7 +228,12 @@ export const whatsappStatusCallback = (
             ...(status === 'sent' ? { expiration_timestamp: String(unixNow() + 86_400) } : {}),
             origin: { type: 'service' },
           },
-          pricing: { billable: true, pricing_model: 'PMP', type: 'free_customer_service', category: 'service' },
+          pricing: {
+            billable: true,
+            pricing_model: 'PMP',
+            type: 'free_customer_service',
+            category: 'service',
+          },
         }
       : {}),
     ...(status === 'failed' ? { errors: [failure(errorCode)] } : {}),
@@ -230,7 +259,10 @@ const webhook = (
           {
             value: {
               messaging_product: 'whatsapp',
-              metadata: { display_phone_number: account.displayPhoneNumber, phone_number_id: account.phoneNumberId },
+              metadata: {
+                display_phone_number: account.displayPhoneNumber,
+                phone_number_id: account.phoneNumberId,
+              },
               ...value,
             },
             field: 'messages',
@@ -265,9 +297,15 @@ export interface ReplyInput {
 }
 
 /** The inbound message webhook for a contact writing to this business number. */
-export const whatsappReply = (state: SandboxState, account: WhatsAppAccount, input: ReplyInput): SandboxCallback => {
+export const whatsappReply = (
+  state: SandboxState,
+  account: WhatsAppAccount,
+  input: ReplyInput,
+): SandboxCallback => {
   const waId = input.from.replace(/^\+/, '').replace(/[\s-]/g, '');
-  const id = `wamid.${Buffer.from(`sandbox-in${state.hexId(24)}`).toString('base64').replace(/=+$/, '')}`;
+  const id = `wamid.${Buffer.from(`sandbox-in${state.hexId(24)}`)
+    .toString('base64')
+    .replace(/=+$/, '')}`;
   const message: Record<string, unknown> = { from: waId, id, timestamp: String(unixNow()) };
   if (input.replyTo) message.context = { from: account.displayPhoneNumber, id: input.replyTo };
   if (input.media) {
@@ -279,7 +317,7 @@ export const whatsappReply = (state: SandboxState, account: WhatsAppAccount, inp
     state.media.set(`whatsapp:${mediaId}`, { bytes, mimeType, fileName, filePath: mediaId });
     message.type = kind;
     message[kind] = {
-      ...(input.media.caption ?? input.text ? { caption: input.media.caption ?? input.text } : {}),
+      ...((input.media.caption ?? input.text) ? { caption: input.media.caption ?? input.text } : {}),
       ...(kind === 'document' ? { filename: fileName } : {}),
       mime_type: mimeType,
       sha256: createHash('sha256').update(bytes).digest('base64'),
@@ -292,7 +330,10 @@ export const whatsappReply = (state: SandboxState, account: WhatsAppAccount, inp
   return webhook(
     state,
     account,
-    { contacts: [{ profile: { name: input.fromName ?? 'Sandbox Contact' }, wa_id: waId }], messages: [message] },
+    {
+      contacts: [{ profile: { name: input.fromName ?? 'Sandbox Contact' }, wa_id: waId }],
+      messages: [message],
+    },
     'inbound',
     'message',
     id,
