@@ -367,10 +367,10 @@ describe('Telegram Bot API', () => {
   });
 
   it('sends messages from JSON and form bodies, with reply_parameters, photos by URL, and its refusals', async () => {
-    const json = (await (
+    const first = (await (
       await telegram('sendMessage', { chat_id: 5550001, text: 'Hello', reply_parameters: { message_id: 7 } })
     ).json()) as any;
-    expect(json).toMatchObject({
+    expect(first).toMatchObject({
       ok: true,
       result: { message_id: 1, chat: { id: 5550001 }, text: 'Hello', reply_to_message: { message_id: 7 } },
     });
