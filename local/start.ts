@@ -20,6 +20,7 @@ import { startDynamoDbLocal, startSesEmulator, startSqsS3Emulator } from './emul
 import { startGateway } from './gateway';
 import { loadHandler } from './handlers';
 import { startOutboxWriter } from './outbox';
+import { startProviderSandbox, whatsappApiVersion } from './provider-sandbox';
 import { credentialsKeyFile, cursorKeyFile, dataDir, demoFile, runtimeFile } from './paths';
 import { ensureQueues, startQueueRunner } from './queue-runner';
 import { startScheduler } from './scheduler';
@@ -28,7 +29,8 @@ import { startStreamPoller } from './stream-poller';
 const usage = `Usage: npm start [-- --in-memory] [-- --reset]
   --in-memory   keep nothing: a throwaway stack with a fresh demo workspace
   --reset       delete .data/ first (tables, queues, files, outbox, demo tokens)
-Environment: PORT (gateway, default 3000), DYNAMODB_PORT (8000), AWS_EMULATOR_PORT (4566), SES_PORT (8005)`;
+Environment: PORT (gateway, default 3000), DYNAMODB_PORT (8000), AWS_EMULATOR_PORT (4566), SES_PORT (8005),
+  SANDBOX_PORT (the provider sandbox, default a free port)`;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -69,6 +71,9 @@ async function main() {
       startSesEmulator({ port: Number(process.env.SES_PORT ?? 8005) }),
     ]);
     stops.push(dynamo.stop, aws.stop, ses.stop);
+    // WhatsApp, Telegram, Twilio and SES (with SNS notifications) as one loopback server: local/provider-sandbox.
+    const sandbox = await startProviderSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
+    stops.push(sandbox.stop);
     // A last resort: never leave the Java process behind, whatever ends this one.
     process.on('exit', () => dynamo.process.kill('SIGKILL'));
 
@@ -92,6 +97,10 @@ async function main() {
       CREDENTIALS_KEY_FILE: inMemory ? '' : credentialsKeyFile,
       // What a connection shows as its webhook URL: the gateway serves /hooks/... locally.
       HOOKS_BASE_URL: process.env.HOOKS_BASE_URL || `http://127.0.0.1:${process.env.PORT ?? 3000}`,
+      WHATSAPP_API_BASE_URL: `${sandbox.url}/${whatsappApiVersion}`,
+      TELEGRAM_API_BASE_URL: sandbox.url,
+      TWILIO_API_BASE_URL: sandbox.url,
+      SES_API_BASE_URL: sandbox.url,
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
@@ -163,10 +172,10 @@ async function main() {
     if (!inMemory) {
       writeFileSync(
         runtimeFile,
-        JSON.stringify({ tableName, dynamodbEndpoint: dynamo.endpoint, awsEndpoint: aws.endpoint, sesEndpoint: ses.endpoint, apiUrl: gateway.url }, null, 2),
+        JSON.stringify({ tableName, dynamodbEndpoint: dynamo.endpoint, awsEndpoint: aws.endpoint, sesEndpoint: ses.endpoint, apiUrl: gateway.url, sandboxUrl: sandbox.url }, null, 2),
       );
     }
-    printBanner(gateway.url, ses.endpoint, `${aws.endpoint}/${bucketName}`, demo, inMemory);
+    printBanner(gateway.url, ses.endpoint, `${aws.endpoint}/${bucketName}`, demo, inMemory, sandbox.url);
   } catch (error) {
     log(`\nnpm start failed: ${(error as Error).message}`);
     await stopAll();
@@ -199,7 +208,14 @@ async function demoCredentials(deps: Parameters<typeof seedDemoWorkspace>[0], in
   return demo;
 }
 
-function printBanner(apiUrl: string, sesUrl: string, filesUrl: string, demo: DemoCredentials, inMemory: boolean) {
+function printBanner(
+  apiUrl: string,
+  sesUrl: string,
+  filesUrl: string,
+  demo: DemoCredentials,
+  inMemory: boolean,
+  sandboxUrl: string,
+) {
   const token = (role: string) => demo.users.find((u) => u.role === role)!.token;
   log(`
 CRM is running${inMemory ? ' (in memory: nothing is kept)' : ' (data kept in .data/)'}.
@@ -209,6 +225,7 @@ CRM is running${inMemory ? ' (in memory: nothing is kept)' : ' (data kept in .da
   OpenAPI    ${apiUrl}/openapi.json
   Sent mail  ${sesUrl} (and .data/outbox/*.eml)
   Files      ${filesUrl} (S3 emulator: import uploads under uploads/, exports and error reports under exports/)
+  Providers  ${sandboxUrl} (sandbox: WhatsApp, Telegram, Twilio, SES; npm run sandbox:reply, see README)
 
 Demo workspace ${demo.workspaceId}:
   owner token   ${token('owner')}
