@@ -8,6 +8,7 @@
 import type { SandboxCallback, SandboxState } from './state';
 
 interface Job {
+  generation: number;
   callbacks: SandboxCallback[];
   done: Promise<void>;
 }
@@ -19,6 +20,8 @@ export class Dispatcher {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
   private stopped = false;
+  /** Bumped by `cancel()`: jobs of an earlier generation post nothing more. */
+  private generation = 0;
 
   constructor(private readonly state: SandboxState) {}
 
@@ -53,7 +56,7 @@ export class Dispatcher {
   }
 
   private start(callbacks: SandboxCallback[], immediate: boolean): Promise<void> {
-    const job: Job = { callbacks, done: Promise.resolve() };
+    const job: Job = { generation: this.generation, callbacks, done: Promise.resolve() };
     job.done = this.run(job, immediate).finally(() => this.jobs.delete(job));
     this.jobs.add(job);
     return job.done;
@@ -70,6 +73,12 @@ export class Dispatcher {
     }
   }
 
+  /** Forgets every pending callback (a reset): nothing scheduled so far is posted any more. */
+  cancel() {
+    this.generation++;
+    for (const wake of this.sleepers) wake();
+  }
+
   /** Stops waiting and posting; pending callbacks stay `pending`. */
   stop() {
     this.stopped = true;
@@ -83,7 +92,7 @@ export class Dispatcher {
   private async run(job: Job, immediate: boolean) {
     for (const callback of job.callbacks) {
       if (!immediate) await this.sleep(this.state.behaviour.delayMs);
-      if (this.stopped) return;
+      if (this.stopped || job.generation !== this.generation) return;
       await this.deliver(callback);
     }
   }

@@ -220,6 +220,7 @@ const admin = async (ctx: Ctx): Promise<void> => {
     case 'POST reply':
       return reply(ctx, body);
     case 'POST reset':
+      ctx.dispatcher.cancel();
       state.reset(body.accounts === true);
       return sendJson(ctx, 200, { reset: true });
     default:

@@ -811,6 +811,16 @@ describe('callback behaviour', () => {
       ]);
     }
   });
+  it('forgets pending callbacks on reset', async () => {
+    await admin('POST', 'behaviour', { delayMs: 60_000 });
+    await waText('+16505551234', 'never reported');
+    await admin('POST', 'reset');
+    await admin('POST', 'flush');
+    expect(received('whatsapp')).toHaveLength(0);
+    expect((await admin('GET', 'sends')).body.total).toBe(0);
+    // The accounts stay: a send still works.
+    expect((await waText('+16505551234', 'after reset')).status).toBe(200);
+  });
 });
 
 describe('faults', () => {
