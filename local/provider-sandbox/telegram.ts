@@ -11,7 +11,7 @@
  * - https://core.telegram.org/bots/api#getme, #setwebhook (url, secret_token 1-256 of A-Z a-z 0-9 _ -,
  *   allowed_updates; the secret comes back in `X-Telegram-Bot-Api-Secret-Token`; a non-2xx answer makes
  *   Telegram retry), #deletewebhook, #getwebhookinfo, #sendmessage (chat_id, text, reply_parameters,
- *   reply_to_message_id), #sendphoto, #senddocument, #getfile (file_path; download at
+ *   reply_to_message_id), #sendphoto, #senddocument, #sendvideo, #sendaudio, #getfile (file_path; download at
  *   `https://api.telegram.org/file/bot<token>/<file_path>`), #update, #message, #photosize
  * - Errors as Telegram words them ("Unauthorized", "Bad Request: chat not found", "Forbidden: bot was
  *   blocked by the user", "Too Many Requests: retry after N"):
@@ -39,7 +39,7 @@ const botUser = (account: TelegramAccount) => ({
   username: account.botUsername,
 });
 
-const sendMethods = new Set(['sendmessage', 'sendphoto', 'senddocument']);
+const sendMethods = new Set(['sendmessage', 'sendphoto', 'senddocument', 'sendvideo', 'sendaudio']);
 
 export const handleTelegram = async (ctx: Ctx): Promise<void> => {
   const file = filePath.exec(ctx.path);
@@ -87,6 +87,8 @@ export const handleTelegram = async (ctx: Ctx): Promise<void> => {
     case 'sendmessage':
     case 'sendphoto':
     case 'senddocument':
+    case 'sendvideo':
+    case 'sendaudio':
       return send(ctx, account, method, params);
     case 'getfile': {
       const fileId = String(params.file_id ?? '');
@@ -158,7 +160,7 @@ const send = (ctx: Ctx, account: TelegramAccount, method: string, params: Record
   const text = method === 'sendmessage' ? String(params.text ?? '') : String(params.caption ?? '');
   if (method === 'sendmessage' && text.trim() === '')
     return fail(ctx, 400, 'Bad Request: message text is empty');
-  const fileField = method === 'sendphoto' ? 'photo' : method === 'senddocument' ? 'document' : null;
+  const fileField = method === 'sendmessage' ? null : method.slice('send'.length);
   const fileUrl = fileField ? String(params[fileField] ?? '') : '';
   if (fileField && fileUrl === '')
     return fail(ctx, 400, `Bad Request: there is no ${fileField} in the request`);
@@ -197,11 +199,11 @@ const send = (ctx: Ctx, account: TelegramAccount, method: string, params: Record
       },
     ];
   }
-  if (method === 'senddocument') {
-    message.document = {
+  if (fileField && fileField !== 'photo') {
+    message[fileField] = {
       file_id: `BQACAgsandbox${ctx.state.hexId(20)}`,
       file_unique_id: ctx.state.hexId(16),
-      file_name: decodeURIComponent(new URL(fileUrl, 'http://x').pathname.split('/').pop() || 'document'),
+      file_name: decodeURIComponent(new URL(fileUrl, 'http://x').pathname.split('/').pop() || fileField),
       mime_type: 'application/octet-stream',
     };
   }
@@ -212,7 +214,8 @@ const send = (ctx: Ctx, account: TelegramAccount, method: string, params: Record
     provider: 'telegram',
     kind: 'message',
     account: account.botUsername,
-    providerMessageId: String(messageId),
+    // `<chat>:<message>`: Telegram's message ids are per chat; the product keeps both (telegram-bot-sender.ts).
+    providerMessageId: `${chatId}:${messageId}`,
     to: chatId,
     text,
     request: rawRequest(ctx),
@@ -221,6 +224,9 @@ const send = (ctx: Ctx, account: TelegramAccount, method: string, params: Record
   // `drop_callbacks` changes nothing here: Telegram sends no status callbacks.
   return ok(ctx, message);
 };
+
+/** A message id given as `<chat>:<message>` (the product's provider id) or as the bare number. */
+const messageIdOf = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
 
 export interface TelegramReplyInput {
   from: string;
@@ -257,7 +263,7 @@ export const telegramReply = (
     ...(user.last_name ? { last_name: user.last_name } : {}),
     type: 'private',
   };
-  const messageId = input.edit ? Number(input.edit) : nextMessageId(account, chatId);
+  const messageId = input.edit ? messageIdOf(input.edit) : nextMessageId(account, chatId);
   const now = unixNow();
   const message: Record<string, unknown> = {
     message_id: messageId,
@@ -297,7 +303,7 @@ export const telegramReply = (
     provider: 'telegram',
     kind: 'inbound',
     event: input.edit ? 'edited_message' : 'message',
-    providerMessageId: String(messageId),
+    providerMessageId: `${chatId}:${messageId}`,
     url: account.webhook.url,
     body: JSON.stringify(update),
     headers: {

@@ -405,9 +405,9 @@ describe('Telegram Bot API', () => {
     expect(
       sends.sends.map((s: { text: string; providerMessageId: string }) => [s.providerMessageId, s.text]),
     ).toEqual([
-      ['1', 'Hello'],
-      ['2', 'Again'],
-      ['3', 'Look'],
+      ['5550001:1', 'Hello'],
+      ['5550001:2', 'Again'],
+      ['5550001:3', 'Look'],
     ]);
     // Telegram reports no delivery statuses.
     await admin('POST', 'flush');
@@ -430,7 +430,7 @@ describe('Telegram Bot API', () => {
     });
     await admin('POST', 'reply', { provider: 'telegram', from: '5550001', text: 'The photo', media: true });
     const first = received('telegram')[0]!;
-    const messageId = String(JSON.parse(first.body.toString()).message.message_id);
+    const messageId = `5550001:${JSON.parse(first.body.toString()).message.message_id}`;
     await admin('POST', 'reply', { provider: 'telegram', from: '5550001', text: 'Hi!', edit: messageId });
 
     const events = await parsedAll('telegram');
@@ -439,7 +439,7 @@ describe('Telegram Bot API', () => {
       from: { kind: 'telegram', value: '5550001', name: 'Ana López', alternateValues: ['@ana_l'] },
       chatId: '5550001',
       text: 'Hi',
-      replyToProviderMessageId: '3',
+      replyToProviderMessageId: '5550001:3',
     });
     expect(events[1]).toMatchObject({ type: 'message', text: 'The photo', media: [{ kind: 'image' }] });
     expect(events[2]).toMatchObject({ type: 'message_edit', providerMessageId: messageId, text: 'Hi!' });
