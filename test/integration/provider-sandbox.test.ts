@@ -1,8 +1,17 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- provider answers are read back loosely, field by field */
+/**
+ * The provider sandbox (local/provider-sandbox) against the product: every webhook it posts is verified and
+ * parsed by our own verifiers and parsers (domain/channels/*-webhook.ts, sns-message.ts,
+ * ses-notifications.ts), and the product's channel adapters send through it as they would through the
+ * real providers.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ConnectionKind } from '../../domain/channels/connections/channel-connections.schemas';
+import type { OpenedConnection, OutboundMessage, ProviderSendError } from '../../domain/channels/outbound';
+import { createChannelAdapters } from '../../functions/shared/adapters/channels/channel-adapters';
 import type {
   DeliveryStatusEvent,
   InboundEvent,
@@ -885,5 +894,196 @@ describe('faults', () => {
     expect((await admin('GET', 'sends')).body.total).toBe(1);
     expect(received('whatsapp')).toHaveLength(0);
     expect((await admin('GET', 'callbacks?state=dropped')).body.total).toBe(3);
+  });
+});
+
+describe('the product’s channel adapters against the sandbox', () => {
+  const connections: Record<ConnectionKind, OpenedConnection> = {
+    whatsapp: {
+      workspaceId: 'ws_1',
+      connectionId: 'chc_wa',
+      kind: 'whatsapp',
+      settings: { phoneNumberId: wa.phoneNumberId },
+      secrets: { accessToken: wa.accessToken, appSecret: wa.appSecret, verifyToken: 'v' },
+    },
+    telegram: {
+      workspaceId: 'ws_1',
+      connectionId: 'chc_tg',
+      kind: 'telegram',
+      settings: {},
+      secrets: { botToken: tg.botToken, webhookSecretToken: 'tg-secret_123' },
+    },
+    sms: {
+      workspaceId: 'ws_1',
+      connectionId: 'chc_sms',
+      kind: 'sms',
+      settings: { accountSid: tw.accountSid, senderNumber: tw.phoneNumber },
+      secrets: { authToken: tw.authToken },
+    },
+    email: {
+      workspaceId: 'ws_1',
+      connectionId: 'chc_mail',
+      kind: 'email',
+      settings: {
+        sesIdentity: 'acme.example',
+        fromAddress: 'support@acme.example',
+        replyDomain: 'reply.acme.example',
+      },
+      secrets: {},
+    },
+  };
+  const recipients: Record<ConnectionKind, string> = {
+    whatsapp: '+16505551234',
+    telegram: '5550001',
+    sms: '+14155552671',
+    email: 'ana@example.com',
+  };
+  const adapters = () =>
+    createChannelAdapters({
+      region: 'us-east-1',
+      sesEndpoint: sandbox.url,
+      whatsappApiBaseUrl: `${sandbox.url}/${whatsappApiVersion}`,
+      telegramApiBaseUrl: sandbox.url,
+      twilioApiBaseUrl: sandbox.url,
+      providerTimeoutMs: 150,
+    });
+  const message = (kind: ConnectionKind, text: string): OutboundMessage => ({
+    connection: connections[kind],
+    to: recipients[kind],
+    text,
+    attachments: [],
+    replyToProviderMessageId: null,
+    email:
+      kind === 'email'
+        ? {
+            subject: 'Your plan',
+            messageIdHeader: '<msg_9@reply.acme.example>',
+            inReplyTo: null,
+            references: [],
+            replyTo: 'reply+cnv_1@reply.acme.example',
+            fromName: 'Ada',
+          }
+        : null,
+    reference: {
+      workspaceId: 'ws_1',
+      conversationId: 'cnv_1',
+      messageId: 'msg_9',
+      deliveryId: 'dlv_9',
+      attempt: 1,
+    },
+    statusCallbackUrl: kind === 'sms' ? hook('twilio', '?delivery=dlv_9') : null,
+  });
+  const kinds: ConnectionKind[] = ['whatsapp', 'telegram', 'sms', 'email'];
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (error: ProviderSendError) => ({
+        kind: error.kind,
+        code: error.code,
+        retryAfter: error.retryAfterSeconds,
+      }),
+    );
+
+  it('sends on every channel: the receipt holds the id the sandbox recorded, and callbacks follow', async () => {
+    const channel = adapters();
+    for (const kind of kinds) {
+      const receipt = await channel.sender(kind).send(message(kind, `hello over ${kind}`));
+      const sends = (await admin('GET', `sends?to=${encodeURIComponent(recipients[kind])}`)).body;
+      expect(sends.sends.map((s: { providerMessageId: string }) => s.providerMessageId)).toEqual([
+        receipt.providerMessageId,
+      ]);
+      expect(sends.counts).toEqual([expect.objectContaining({ text: `hello over ${kind}`, count: 1 })]);
+    }
+    await admin('POST', 'flush');
+    expect(statusesOf(await parsedAll('whatsapp'))).toEqual(['sent', 'delivered', 'read']);
+    expect(statusesOf(await parsedAll('twilio'))).toEqual(['queued', 'sent', 'delivered']);
+    const ses = (await parsedAll('ses')) as DeliveryStatusEvent[];
+    expect(ses.map((e) => e.providerStatus)).toEqual(['Send', 'Delivery']);
+    expect(ses[0]!.email).toMatchObject({
+      originalMessageIdHeader: '<msg_9@reply.acme.example>',
+      tags: { workspace: ['ws_1'], delivery: ['dlv_9'] },
+    });
+  });
+
+  it('gets the provider errors as ProviderSendErrors of the right kind, and nothing is recorded as sent', async () => {
+    const channel = adapters();
+    await admin('POST', 'faults', { rate: 1, kinds: ['429'], retryAfterSeconds: 3 });
+    const limited = await Promise.all(
+      kinds.map((kind) => failure(channel.sender(kind).send(message(kind, 'x')))),
+    );
+    expect(limited.map((f) => f?.kind)).toEqual([
+      'rate_limited',
+      'rate_limited',
+      'rate_limited',
+      'rate_limited',
+    ]);
+    expect(limited.map((f) => f?.retryAfter)).toEqual([null, 3, 3, null]);
+
+    await admin('POST', 'faults', { kinds: ['5xx'] });
+    const down = await Promise.all(
+      kinds.map((kind) => failure(channel.sender(kind).send(message(kind, 'x')))),
+    );
+    expect(down.map((f) => f?.kind)).toEqual(Array(4).fill('provider_unavailable'));
+
+    await admin('POST', 'faults', { kinds: ['timeout'], timeoutMs: 500 });
+    const lost = await Promise.all(
+      kinds.map((kind) => failure(channel.sender(kind).send(message(kind, 'x')))),
+    );
+    expect(lost.map((f) => f?.kind)).toEqual(Array(4).fill('timeout'));
+    expect((await admin('GET', 'sends')).body.total).toBe(0);
+
+    await admin('POST', 'faults', { rate: 0 });
+    for (const [provider, to] of [
+      ['whatsapp', '+16505551234'],
+      ['telegram', '5550001'],
+      ['twilio', '+14155552671'],
+    ] as const) {
+      await admin('POST', 'recipients', { provider, to, error: 'blocked' });
+    }
+    const refused = await Promise.all(
+      (['whatsapp', 'telegram', 'sms'] as const).map((kind) =>
+        failure(channel.sender(kind).send(message(kind, 'x'))),
+      ),
+    );
+    expect(refused.map((f) => [f?.kind, f?.code])).toEqual([
+      ['rejected', '131026'],
+      ['rejected', '403'],
+      ['rejected', '21610'],
+    ]);
+    const wrongToken = {
+      ...connections.whatsapp,
+      secrets: { ...connections.whatsapp.secrets, accessToken: 'expired' },
+    };
+    expect(
+      await failure(channel.sender('whatsapp').send({ ...message('whatsapp', 'x'), connection: wrongToken })),
+    ).toMatchObject({
+      kind: 'unauthorized',
+      code: '190',
+    });
+    expect((await admin('GET', 'sends')).body.total).toBe(0);
+  });
+
+  it('sets the Telegram webhook and fetches each provider’s inbound media', async () => {
+    const channel = adapters();
+    expect(await channel.telegramSetWebhook(connections.telegram, hook('telegram'))).toEqual({
+      botUsername: tg.botUsername,
+    });
+    await admin('POST', 'reply', { provider: 'telegram', from: '5550001', text: 'photo', media: true });
+    await admin('POST', 'reply', {
+      provider: 'whatsapp',
+      from: '+16505551234',
+      text: 'photo',
+      media: { kind: 'image' },
+    });
+    await admin('POST', 'reply', { provider: 'twilio', from: '+14155552671', text: 'photo', media: {} });
+    for (const [provider, kind] of [
+      ['telegram', 'telegram'],
+      ['whatsapp', 'whatsapp'],
+      ['twilio', 'sms'],
+    ] as const) {
+      const [event] = (await parsedAll(provider)) as InboundMessageEvent[];
+      const file = await channel.fetchMedia(connections[kind], event!.media[0]!, 1_000_000);
+      expect(Buffer.from(file.bytes).subarray(1, 4).toString()).toBe('PNG');
+    }
   });
 });
