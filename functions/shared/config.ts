@@ -39,6 +39,12 @@ export interface Config {
   providerTimeoutMs?: number;
   /** The SES configuration set channel mail is sent with (its event destination reports deliveries, opens, bounces). */
   sesConfigurationSet?: string;
+  /**
+   * Where channel mail (an email connection's messages) is sent, when not where the app's own mail goes
+   * (SES_API_BASE_URL): under `npm start` the provider sandbox, which reports deliveries and opens back
+   * through SNS. Unset: `sesEndpoint`, else SES itself.
+   */
+  sesChannelEndpoint?: string;
 }
 
 /** The providers' public API endpoints, and how long a call to one may take. */
@@ -82,6 +88,7 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     twilioApiBaseUrl: baseUrl(env.TWILIO_API_BASE_URL, providerDefaults.twilioApiBaseUrl),
     providerTimeoutMs: positiveInteger('PROVIDER_TIMEOUT_MS', env.PROVIDER_TIMEOUT_MS, providerDefaults.providerTimeoutMs),
     sesConfigurationSet: env.SES_CONFIGURATION_SET || undefined,
+    sesChannelEndpoint: env.SES_API_BASE_URL?.replace(/\/+$/, '') || undefined,
   };
   if (env === process.env) cached = config;
   return config;

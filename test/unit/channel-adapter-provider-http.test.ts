@@ -41,6 +41,7 @@ describe('provider configuration', () => {
         TWILIO_API_BASE_URL: 'http://127.0.0.1:9000/twilio/',
         PROVIDER_TIMEOUT_MS: '2500',
         SES_CONFIGURATION_SET: 'crm-events',
+        SES_API_BASE_URL: 'http://127.0.0.1:9001/',
       }),
     ).toMatchObject({
       whatsappApiBaseUrl: 'http://127.0.0.1:9000/v23.0',
@@ -48,6 +49,7 @@ describe('provider configuration', () => {
       twilioApiBaseUrl: 'http://127.0.0.1:9000/twilio',
       providerTimeoutMs: 2500,
       sesConfigurationSet: 'crm-events',
+      sesChannelEndpoint: 'http://127.0.0.1:9001',
     });
   });
 

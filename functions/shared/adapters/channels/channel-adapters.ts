@@ -17,6 +17,7 @@ export type ChannelAdaptersConfig = Pick<
   Config,
   | 'region'
   | 'sesEndpoint'
+  | 'sesChannelEndpoint'
   | 'sesConfigurationSet'
   | 'whatsappApiBaseUrl'
   | 'telegramApiBaseUrl'
@@ -25,7 +26,7 @@ export type ChannelAdaptersConfig = Pick<
 >;
 
 export interface ChannelAdaptersOverrides {
-  /** The SES client (tests); by default one with no SDK retries, at `sesEndpoint` when set. */
+  /** The SES client (tests); by default one with no SDK retries, at `sesChannelEndpoint` (else `sesEndpoint`) when set. */
   sesClient?: SESv2Client;
   fetch?: typeof fetch;
   now?: () => number;
@@ -39,8 +40,8 @@ const sesClientFor = (config: ChannelAdaptersConfig) =>
   new SESv2Client({
     region: config.region,
     maxAttempts: 1,
-    ...(config.sesEndpoint
-      ? { endpoint: config.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    ...((config.sesChannelEndpoint ?? config.sesEndpoint)
+      ? { endpoint: config.sesChannelEndpoint ?? config.sesEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
 
