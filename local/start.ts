@@ -13,13 +13,14 @@ import { createS3Client, createSqsClient } from '../functions/shared/adapters/aw
 import { createAesSecretSealer } from '../functions/shared/adapters/secret-sealers';
 import { createStaticSecretStore } from '../functions/shared/adapters/secret-stores';
 import { resetConfig } from '../functions/shared/config';
-import { setCoreDeps, setSecretSealer, setSecretStore } from '../functions/shared/deps';
+import { getSecretSealer, setCoreDeps, setSecretSealer, setSecretStore } from '../functions/shared/deps';
 import { streamConsumers } from '../functions/streams/stream-consumers';
 import { seedDemoWorkspace, type DemoCredentials } from './demo-seed';
 import { startDynamoDbLocal, startSesEmulator, startSqsS3Emulator } from './emulators';
 import { startGateway } from './gateway';
 import { loadHandler } from './handlers';
 import { startOutboxWriter } from './outbox';
+import { registerExistingConnections, sandboxAccountsConsumer } from './sandbox-accounts';
 import { startProviderSandbox, whatsappApiVersion } from './provider-sandbox';
 import { credentialsKeyFile, cursorKeyFile, dataDir, demoFile, runtimeFile } from './paths';
 import { ensureQueues, startQueueRunner } from './queue-runner';
@@ -72,7 +73,7 @@ async function main() {
     ]);
     stops.push(dynamo.stop, aws.stop, ses.stop);
     // WhatsApp, Telegram, Twilio and SES (with SNS notifications) as one loopback server: local/provider-sandbox.
-    const sandbox = await startProviderSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) });
+    const sandbox = await startProviderSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0), acceptUnknownTelegramBots: true });
     stops.push(sandbox.stop);
     // A last resort: never leave the Java process behind, whatever ends this one.
     process.on('exit', () => dynamo.process.kill('SIGKILL'));
@@ -124,13 +125,19 @@ async function main() {
     const deps = { db: createDb(createDocumentClient(rawDynamo), tableName), clock: systemClock, newId: ulidGenerator() };
     setCoreDeps(deps);
     const demo = await demoCredentials(deps, inMemory);
+    const registrar = { sandboxUrl: sandbox.url, hooksBaseUrl: process.env.HOOKS_BASE_URL!, sealer: getSecretSealer };
+    await registerExistingConnections(deps, registrar);
 
     const poller = await startStreamPoller({
       endpoint: dynamo.endpoint,
       tableName,
-      consumers: await Promise.all(
-        streamConsumers.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
-      ),
+      consumers: [
+        ...(await Promise.all(
+          streamConsumers.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
+        )),
+        // Local only: the provider sandbox learns each connection as its provider's console would.
+        sandboxAccountsConsumer(registrar),
+      ],
       checkpointFile: inMemory ? undefined : join(dataDir, 'stream-checkpoints.json'),
       failureFile: join(inMemory ? process.cwd() : dataDir, 'stream-failures.jsonl'),
     });

@@ -71,12 +71,15 @@ export interface ProviderSandbox {
 export interface ProviderSandboxOptions {
   port?: number;
   host?: '127.0.0.1';
+  /** Take any well-formed Telegram bot token as a bot (`npm start`); tests keep the default: unknown is 401. */
+  acceptUnknownTelegramBots?: boolean;
 }
 
 export const startProviderSandbox = async (
   options: ProviderSandboxOptions = {},
 ): Promise<ProviderSandbox> => {
   const state = new SandboxState();
+  state.acceptUnknownTelegramBots = options.acceptUnknownTelegramBots ?? false;
   const dispatcher = new Dispatcher(state);
   const held = new Set<ServerResponse>();
   const host = options.host ?? '127.0.0.1';

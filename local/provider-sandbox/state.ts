@@ -185,10 +185,31 @@ export class SandboxState {
   readonly twilio = new Map<string, TwilioAccount>();
   readonly telegram = new Map<string, TelegramAccount>();
   readonly ses: SesAccount[] = [];
+  /**
+   * Under `npm start`: a well-formed bot token nobody registered is a bot (as any token @BotFather gave
+   * is), so connecting Telegram works before the local registrar has told the sandbox about it.
+   */
+  acceptUnknownTelegramBots = false;
   /** `${provider}:${to}` → the error a send to them meets. */
   readonly recipientErrors = new Map<string, RecipientError>();
   /** WhatsApp media and Telegram files the contact "sent", and Twilio MMS media: id → bytes. */
   readonly media = new Map<string, { bytes: Buffer; mimeType: string; fileName: string; filePath: string }>();
+
+  /** The Telegram account of a token: registered, or made on first use when `acceptUnknownTelegramBots`. */
+  telegramAccount(botToken: string): TelegramAccount | undefined {
+    const known = this.telegram.get(botToken);
+    if (known || !this.acceptUnknownTelegramBots || !/^\d+:[A-Za-z0-9_-]+$/.test(botToken)) return known;
+    const account: TelegramAccount = {
+      provider: 'telegram',
+      botToken,
+      botUsername: `sandbox_${botToken.split(':')[0]}_bot`,
+      webhook: null,
+      nextUpdateId: 100_000_000 + Math.floor(Math.random() * 1_000_000),
+      nextMessageId: new Map<string, number>(),
+    };
+    this.telegram.set(botToken, account);
+    return account;
+  }
 
   sends: SandboxSend[] = [];
   readonly sendsById = new Map<string, SandboxSend>();

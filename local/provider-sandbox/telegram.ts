@@ -53,7 +53,7 @@ export const handleTelegram = async (ctx: Ctx): Promise<void> => {
   const method = rawMethod!.toLowerCase();
   const fault = sendMethods.has(method) ? drawFault(ctx, 'telegram') : null;
   if (fault === 'timeout') return;
-  const account = ctx.state.telegram.get(decodeURIComponent(token!));
+  const account = ctx.state.telegramAccount(decodeURIComponent(token!));
   if (!account) return fail(ctx, 401, 'Unauthorized');
   if (fault === '5xx') return fail(ctx, 502, 'Bad Gateway');
   if (fault === '429') {
