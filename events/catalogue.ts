@@ -251,6 +251,13 @@ export const eventCatalogue = {
   'whatsapp.replied': repliedPayload,
   /** A user's message to other users on the internal channel (a direct conversation, or a contact's thread). */
   'internal.sent': sentPayload,
+  /** A contact edited a message they sent (Telegram): its new text; `edits` counts the earlier texts kept. */
+  'message.edited': z.object({
+    ...messageRef,
+    channel: z.enum(messageChannels),
+    excerpt: z.string(),
+    edits: z.number().int(),
+  }),
   /**
    * Seed 001 Delivery: an outbound message's delivery moved (`queued` → `sent` → `delivered` → `read`, or
    * `failed`), on attempt `attempt` (a retry is a new attempt), with the provider's own status word and error.

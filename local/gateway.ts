@@ -22,7 +22,7 @@ export interface GatewayOptions {
  * calls the same handler module the CDK app deploys.
  */
 export async function startGateway(options: GatewayOptions): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
-  const hooks = new Map((options.webhooks ?? webhookDefinitions).map((hook) => [`/hooks/${hook.name}`, hook]));
+  const hooks = options.webhooks ?? webhookDefinitions;
   const server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
@@ -58,7 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<{ server: S
 async function handle(
   req: IncomingMessage,
   requestId: string,
-  hooks: Map<string, WebhookDefinition>,
+  hooks: WebhookDefinition[],
 ): Promise<APIGatewayProxyStructuredResultV2> {
   // Not `new URL()`: it resolves `..` and `%2E%2E` segments, which would route a request elsewhere.
   const url = splitRequestTarget(req.url ?? '/');
@@ -69,7 +69,7 @@ async function handle(
   const headers = Object.fromEntries(
     Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]),
   ) as Record<string, string | undefined>;
-  const hook = hooks.get(url.pathname);
+  const hook = webhookFor(hooks, url.pathname);
   if (hook) return invokeWebhook(hook, req, url, headers, body, requestId);
   return dispatch(
     {
@@ -84,6 +84,14 @@ async function handle(
   );
 }
 
+/** The webhook a path goes to: `/hooks/<name>` exactly, else the one whose `pathPrefix` it starts with. */
+export function webhookFor(hooks: readonly WebhookDefinition[], pathname: string): WebhookDefinition | undefined {
+  return (
+    hooks.find((hook) => !hook.pathPrefix && pathname === `/hooks/${hook.name}`) ??
+    hooks.find((hook) => hook.pathPrefix !== undefined && pathname.startsWith(hook.pathPrefix))
+  );
+}
+
 async function invokeWebhook(
   hook: WebhookDefinition,
   req: IncomingMessage,
@@ -93,28 +101,61 @@ async function invokeWebhook(
   requestId: string,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const handler = await loadHandler<(event: LambdaFunctionURLEvent, context: unknown) => Promise<LambdaFunctionURLResult>>(hook.entry);
+  const event = functionUrlEvent({
+    name: hook.name,
+    method: req.method ?? 'POST',
+    target: url,
+    headers,
+    body,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    requestId,
+  });
+  const result = await handler(event, lambdaContext(`crm-hook-${hook.name}`, requestId));
+  return typeof result === 'string' ? { statusCode: 200, body: result } : (result as APIGatewayProxyStructuredResultV2);
+}
+
+/**
+ * The event a Lambda Function URL hands its function (payload 2.0): the raw path and query as sent,
+ * lower-case headers, and the body's exact bytes (base64, as Function URLs deliver non-text bodies).
+ */
+export function functionUrlEvent(input: {
+  name: string;
+  method: string;
+  target: RequestTarget;
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Uint8Array;
+  sourceIp?: string;
+  requestId?: string;
+}): LambdaFunctionURLEvent {
   const now = new Date();
-  const query = Object.fromEntries(new URLSearchParams(url.search));
-  const event: LambdaFunctionURLEvent = {
+  const { target } = input;
+  const headers = Object.fromEntries(
+    Object.entries(input.headers)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const query = Object.fromEntries(new URLSearchParams(target.search));
+  const body = Buffer.from(input.body);
+  return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    rawPath: target.pathname,
+    rawQueryString: target.search.replace(/^\?/, ''),
+    headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
     requestContext: {
       accountId: 'anonymous',
-      apiId: hook.name,
+      apiId: input.name,
       domainName: headers.host ?? 'localhost',
-      domainPrefix: hook.name,
+      domainPrefix: input.name,
       http: {
-        method: req.method ?? 'POST',
-        path: url.pathname,
+        method: input.method,
+        path: target.pathname,
         protocol: 'HTTP/1.1',
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp: input.sourceIp ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
       },
-      requestId,
+      requestId: input.requestId ?? randomUUID(),
       routeKey: '$default',
       stage: '$default',
       time: now.toUTCString(),
@@ -123,11 +164,9 @@ async function invokeWebhook(
     // Function URLs deliver bodies base64-encoded unless they are text; keep them exact.
     ...(body.length ? { body: body.toString('base64'), isBase64Encoded: true } : { isBase64Encoded: false }),
   };
-  const result = await handler(event, lambdaContext(`crm-hook-${hook.name}`, requestId));
-  return typeof result === 'string' ? { statusCode: 200, body: result } : (result as APIGatewayProxyStructuredResultV2);
 }
 
-interface RequestTarget {
+export interface RequestTarget {
   pathname: string;
   /** The query string with its `?`, or empty. */
   search: string;

@@ -5,6 +5,7 @@ import { conflict, limitExceeded, lostRace, notFound, stale, unprocessable } fro
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
+import { claimGuard } from '../store/unique-guard-ops';
 import type { ConversationItem } from './conversation-record';
 import { aboutOf, assertCanReply, commitConversation, readConversation } from './conversations.service';
 import type { InboxChannel } from './conversations.schemas';
@@ -339,4 +340,188 @@ export async function endCall(
     );
     return { after, event };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls a provider reports (Twilio voice, WhatsApp calling)
+
+/** The guard that finds a call by the provider's id: scope `provider-call`, one per connection; owner `<conversationId>/<callId>`. */
+export const providerCallGuard = (workspaceId: string, connectionId: string, providerCallId: string) => ({
+  workspaceId,
+  scope: 'provider-call',
+  value: `${connectionId}:${providerCallId}`,
+});
+
+export interface ProviderCallReport {
+  connectionId: string;
+  providerCallId: string;
+  direction: 'inbound' | 'outbound';
+  /** The seed's status the provider's maps to. */
+  status: CallStatus;
+  providerStatus: string;
+  /** When the provider says it happened; now otherwise. */
+  at: string | null;
+  durationSeconds: number | null;
+  /** Twilio's `SequenceNumber`: a report with a lower one than the call's last is late and changes nothing. */
+  sequence: number | null;
+  error: { code: string | null; message: string | null } | null;
+}
+
+export type ProviderCallOutcome = 'created' | 'applied' | 'unchanged';
+
+/** The call the provider's id names, and its conversation id, or undefined. */
+export async function findProviderCall(deps: CoreDeps, workspaceId: string, connectionId: string, providerCallId: string) {
+  const { data: guard } = await deps.db.entities.uniqueGuard
+    .get(providerCallGuard(workspaceId, connectionId, providerCallId))
+    .go({ consistent: true });
+  if (!guard) return undefined;
+  const [conversationId = '', callId = ''] = guard.ownerId.split('/');
+  const item = await findCall(deps, workspaceId, conversationId, callId, true);
+  return item ? { conversationId, callId, item } : undefined;
+}
+
+/** What the provider said, kept on the call's payload (the last report, and its sequence). */
+const providerPayload = (before: Record<string, unknown> | undefined, report: ProviderCallReport) => ({
+  ...(before ?? {}),
+  provider: {
+    connectionId: report.connectionId,
+    callId: report.providerCallId,
+    direction: report.direction,
+    status: report.providerStatus,
+    sequence: report.sequence,
+    error: report.error,
+  },
+});
+
+const lastSequence = (item: CallItem) =>
+  ((item.payload?.provider as { sequence?: number | null } | undefined)?.sequence ?? null) as number | null;
+
+/** The call moved to `status` at `at` by the provider (system): connected time, end, duration. */
+function movedByProvider(before: CallItem, report: ProviderCallReport, at: string): CallItem {
+  const status = report.status;
+  const moved: CallItem = { ...before, status, payload: providerPayload(before.payload, report) };
+  if (status === 'connected') return { ...moved, connectedAt: at };
+  if (!isFinal(status)) return moved;
+  const connectedAt = before.connectedAt;
+  const durationSeconds = report.durationSeconds ?? (connectedAt ? secondsBetween(connectedAt, at) : 0);
+  return { ...moved, endedAt: at, durationSeconds, endedBy: 'system' };
+}
+
+/**
+ * A provider's report on a call: the call its id names (the guard, per connection) moves by the seed's
+ * rules, or is created in `conversation` (inbound: started by the contact; outbound we did not start
+ * here: by `system`) already at the reported status. Late reports never move a call back: a transition
+ * the rules do not allow, or a Twilio sequence number not above the last one, changes nothing.
+ * Emits `call.started`, `call.status_changed` and `call.ended` as a user's changes do.
+ */
+export async function recordProviderCall(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversation: ConversationItem | (() => Promise<ConversationItem>),
+  report: ProviderCallReport,
+): Promise<{ call: Call; outcome: ProviderCallOutcome }> {
+  const { workspaceId } = caller;
+  const at = report.at ?? deps.clock.nowIso();
+  const found = await findProviderCall(deps, workspaceId, report.connectionId, report.providerCallId);
+  if (!found) {
+    const target = typeof conversation === 'function' ? await conversation() : conversation;
+    return { call: await createProviderCall(deps, caller, target, report, at), outcome: 'created' };
+  }
+  const before = found.item;
+  const sequence = lastSequence(before);
+  if (report.sequence !== null && sequence !== null && report.sequence <= sequence) {
+    return { call: toCall(before), outcome: 'unchanged' };
+  }
+  if (before.status === report.status || !nextStatuses[before.status].includes(report.status)) {
+    return { call: toCall(before), outcome: 'unchanged' };
+  }
+  const after: CallItem = { ...movedByProvider(before, report, at), version: before.version + 1, updatedAt: deps.clock.nowIso() };
+  const { data: conv } = await deps.db.entities.conversation.get({ workspaceId, conversationId: found.conversationId }).go({ consistent: true });
+  const event = statusEvent(deps, caller, before, after, conv ? aboutOf(conv as ConversationItem) : {});
+  const putCall = (tx: TxEntities) =>
+    tx.call
+      .put(after)
+      .where((attr, { eq }) => eq(attr.version, before.version))
+      .commit();
+  if (isFinal(after.status) && conv) {
+    await commitConversation(
+      deps,
+      conv as ConversationItem,
+      { after: touched(conv as ConversationItem, after.updatedAt), events: [event], extraOps: (tx) => [putCall(tx)] },
+      callChangedMeanwhile,
+    );
+  } else {
+    await writeTransaction(deps.db, (tx) => [putCall(tx), appendEvent(tx, event)], callChangedMeanwhile);
+  }
+  return { call: toCall(after), outcome: 'applied' };
+}
+
+function statusEvent(deps: CoreDeps, caller: CallerContext, before: CallItem, after: CallItem, about: { contactId?: string }) {
+  const base = { conversationId: after.conversationId, channel: after.channel };
+  return after.status === 'ended'
+    ? newEvent(deps, caller, 'call.ended', callRef(after.callId), {
+        ...base,
+        kind: after.kind,
+        from: before.status,
+        durationSeconds: after.durationSeconds ?? 0,
+      }, about)
+    : newEvent(deps, caller, 'call.status_changed', callRef(after.callId), { ...base, from: before.status, to: after.status }, about);
+}
+
+async function createProviderCall(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversation: ConversationItem,
+  report: ProviderCallReport,
+  at: string,
+): Promise<Call> {
+  const now = deps.clock.nowIso();
+  const started: CallItem = {
+    workspaceId: caller.workspaceId,
+    conversationId: conversation.conversationId,
+    callId: deps.newId('call'),
+    ...(report.direction === 'inbound' && conversation.contactId
+      ? { startedByContactId: conversation.contactId }
+      : { startedByUserId: 'system' }),
+    channel: callChannelOf(conversation, undefined),
+    kind: 'voice',
+    status: 'initiated',
+    startedAt: at,
+    payload: providerPayload(undefined, report),
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const item = report.status === 'initiated' ? started : movedByProvider(started, report, at);
+  const about = aboutOf(conversation);
+  const events = [
+    newEvent(deps, caller, 'call.started', callRef(item.callId), {
+      conversationId: item.conversationId,
+      channel: item.channel,
+      kind: item.kind,
+      startedByUserId: item.startedByUserId ?? null,
+      startedByContactId: item.startedByContactId ?? null,
+    }, about),
+    ...(item.status === 'initiated' ? [] : [statusEvent(deps, caller, started, item, about)]),
+  ];
+  await commitConversation(
+    deps,
+    conversation,
+    {
+      after: touched(conversation, now),
+      events,
+      extraOps: (tx) => [
+        tx.call.create(item).commit(),
+        claimGuard(
+          tx,
+          providerCallGuard(caller.workspaceId, report.connectionId, report.providerCallId),
+          `${item.conversationId}/${item.callId}`,
+          now,
+        ),
+      ],
+    },
+    // Another report of the same call created it meanwhile: run again, it is then found.
+    callChangedMeanwhile,
+  );
+  return toCall(item);
 }

@@ -228,9 +228,12 @@ export const messageSchema = {
     kind: { type: messageKinds, required: true, readOnly: true },
     /** An internal note: only users see it; never sent out. */
     note: { type: 'boolean', required: true, readOnly: true },
-    body: { type: 'string', required: true, readOnly: true },
+    /** The text; a contact's edit (Telegram) replaces it and keeps the earlier one in `edits`. */
+    body: { type: 'string', required: true },
     payload: { type: 'any' },
     externalId: { type: 'string', readOnly: true },
+    /** The earlier texts of a message its contact edited, oldest first: `{ body, editedAt }[]`. */
+    edits: { type: 'any' },
     /** `{ attachmentId, kind, fileName, contentType, sizeBytes }[]` */
     attachments: { type: 'any' },
     /**

@@ -1,4 +1,4 @@
-import { newEvent, type EventRecord } from '../../events/event-log';
+import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
 import { channelScope } from '../contacts/contact-record';
 import { createContactInput } from '../contacts/contacts.schemas';
@@ -11,7 +11,7 @@ import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import { readUnreadTotals, totalsOf, type UnreadTotals } from './unread-totals.service';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
-import { isConditionFailure } from '../store/transaction';
+import { isConditionFailure, writeTransaction } from '../store/transaction';
 import { userIdsOf, withKeys, type ConversationItem } from './conversation-record';
 import {
   aboutOf,
@@ -123,7 +123,7 @@ export const lastMessageOf = (item: MessageItem): LastMessage => ({
 
 
 /** The guard that stores an external message id once per workspace and channel: its owner is `<conversationId>/<messageId>`. */
-const externalIdGuard = (workspaceId: string, channel: string, externalId: string) => ({
+export const externalIdGuard = (workspaceId: string, channel: string, externalId: string) => ({
   workspaceId,
   scope: 'message-external',
   value: `${channel}:${externalId}`,
@@ -362,22 +362,77 @@ export async function ingestInbound(
   caller: CallerContext,
   input: IngestInboundInput,
 ): Promise<{ result: IngestResult; replayed: boolean }> {
-  const { workspaceId } = caller;
   const kind = contactChannelKind(input.channel);
   const { normalized } = normaliseChannelValue(kind, input.from, {
     defaultCountry: input.defaultCountry as never,
     field: 'body.from',
   });
+  return ingestMessage(deps, caller, {
+    channel: input.channel,
+    sender: { kind, value: normalized, raw: input.from, alternateValues: [], name: input.name ?? null },
+    ...(input.defaultCountry ? { defaultCountry: input.defaultCountry } : {}),
+    externalId: input.externalId,
+    body: input.body,
+    ...(input.payload ? { payload: input.payload } : {}),
+    ...(input.receivedAt ? { receivedAt: input.receivedAt } : {}),
+  });
+}
+
+/** Which conversation an inbound message goes to. */
+export type InboundThread =
+  /** The contact's latest conversation on the channel (reopened when resolved), or a new one. */
+  | { thread: 'latest' }
+  /** This conversation, when it is the sender's on the channel (an email reply); otherwise a new one. */
+  | { thread: 'existing'; conversationId: string; subject?: string }
+  /** A new conversation (an email that starts a new thread); it becomes the contact's latest. */
+  | { thread: 'new'; subject?: string };
+
+/** An inbound message as any source hands it to the inbox (the API's ingest, a channel webhook). */
+export interface InboundMessageSpec {
+  channel: ContactChannel;
+  /** The sender as a contact channel: `value` canonical; `alternateValues` find the contact too (a Telegram @username). */
+  sender: { kind: ChannelKind; value: string; raw: string; alternateValues: string[]; name: string | null };
+  defaultCountry?: string;
+  /** The provider's message id (unique per workspace and channel; a channel webhook prefixes its connection). */
+  externalId: string;
+  body: string;
+  messageKind?: MessageItem['kind'];
+  payload?: Record<string, unknown>;
+  receivedAt?: string;
+  target?: InboundThread;
+  /** More items for the message's transaction (an email's Message-ID guard). */
+  extraOps?: (tx: TxEntities, ref: { conversationId: string; messageId: string }) => unknown[];
+}
+
+/**
+ * `ingestInbound` for any source: the sender's canonical value (and alternates) find the contact, the
+ * target picks the conversation. A repeat of the external id returns the stored message (`replayed`).
+ */
+export async function ingestMessage(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: InboundMessageSpec,
+): Promise<{ result: IngestResult; replayed: boolean }> {
+  const { workspaceId } = caller;
+  const { kind, value: normalized } = input.sender;
+  const target = input.target ?? { thread: 'latest' };
   const externalGuard = externalIdGuard(workspaceId, input.channel, input.externalId);
-  const channelGuard = { workspaceId, scope: channelScope(kind), value: normalized };
+  const senderGuards = [normalized, ...input.sender.alternateValues.filter((value) => value !== normalized)].map(
+    (value) => ({ workspaceId, scope: channelScope(kind), value }),
+  );
   const [{ data: guards }, users] = await Promise.all([
-    deps.db.entities.uniqueGuard.get([externalGuard, channelGuard]).go({ consistent: true }),
+    deps.db.entities.uniqueGuard.get([externalGuard, ...senderGuards]).go({ consistent: true }),
     activeUserIds(deps, workspaceId),
   ]);
   const stored = guards.find((guard) => guard.scope === externalGuard.scope);
   if (stored) return { result: await storedIngest(deps, workspaceId, stored.ownerId), replayed: true };
 
-  let contactId = guards.find((guard) => guard.scope === channelGuard.scope)?.ownerId;
+  // The canonical value first, then the alternates, in the order given.
+  const found = senderGuards
+    .map((key) => guards.find((guard) => guard.scope === key.scope && guard.value === key.value))
+    .find((guard) => guard !== undefined);
+  let contactId = found?.ownerId;
+  const channelGuard = found ? { workspaceId, scope: found.scope, value: found.value } : senderGuards[0]!;
   let createdContact = false;
   if (!contactId) {
     try {
@@ -385,8 +440,11 @@ export async function ingestInbound(
         deps,
         caller,
         createContactInput.parse({
-          name: input.name ?? input.from.trim(),
-          channels: [{ kind, value: input.from }],
+          name: input.sender.name ?? input.sender.raw.trim(),
+          channels: [
+            { kind, value: input.sender.raw },
+            ...input.sender.alternateValues.map((value) => ({ kind, value })),
+          ],
           ...(input.defaultCountry ? { defaultCountry: input.defaultCountry } : {}),
         }),
       );
@@ -403,11 +461,12 @@ export async function ingestInbound(
   const sender = contactId;
   const guard = openConversationGuard(workspaceId, contactId, input.channel);
   const currentId = await currentConversationId(deps, guard);
-  const before = currentId ? await findConversation(deps, workspaceId, currentId, true) : undefined;
+  const before = await targetConversation(deps, workspaceId, target, currentId, contactId, input.channel);
   // A contact merge under way moved the conversation to the contact merged into (the address still
   // names the source until the merge ends): the message is that contact's.
   if (before?.contactId) contactId = before.contactId;
-  const opened = before ? undefined : newContactConversation(deps, caller, contactId, input.channel, at);
+  const subject = target.thread === 'latest' ? undefined : target.subject;
+  const opened = before ? undefined : newContactConversation(deps, caller, contactId, input.channel, at, subject);
   const base = before ?? opened!.item;
   const conversationId = base.conversationId;
   const message: MessageItem = {
@@ -417,7 +476,7 @@ export async function ingestInbound(
     authorKind: 'contact',
     authorContactId: contactId,
     channel: input.channel,
-    kind: 'text',
+    kind: input.messageKind ?? 'text',
     note: false,
     body: input.body,
     ...(input.payload ? { payload: input.payload } : {}),
@@ -481,6 +540,7 @@ export async function ingestInbound(
               : claimGuard(tx, guard, conversationId, at),
           ]
         : []),
+      ...(input.extraOps?.(tx, { conversationId, messageId: message.messageId }) ?? []),
       ...inline.flatMap((userId) => receiptOps(tx, withKeys(after), message, userId)),
     ],
   });
@@ -489,6 +549,22 @@ export async function ingestInbound(
     result: { message: toMessage(message), conversationId, contactId, createdContact, createdConversation: Boolean(opened) },
     replayed: false,
   };
+}
+
+/** The conversation an inbound message goes to, or undefined for a new one. */
+async function targetConversation(
+  deps: CoreDeps,
+  workspaceId: string,
+  target: InboundThread,
+  currentId: string | undefined,
+  contactId: string,
+  channel: ContactChannel,
+): Promise<ConversationItem | undefined> {
+  if (target.thread === 'new') return undefined;
+  if (target.thread === 'latest') return currentId ? findConversation(deps, workspaceId, currentId, true) : undefined;
+  const item = await findConversation(deps, workspaceId, target.conversationId, true);
+  // Only the sender's own thread on this channel: a reply that names another contact's opens its own.
+  return item && item.kind === 'contact' && item.channel === channel && item.contactId === contactId ? item : undefined;
 }
 
 /** The message an earlier ingest stored under the same external id. */
@@ -504,6 +580,61 @@ async function storedIngest(deps: CoreDeps, workspaceId: string, owner: string):
     createdContact: false,
     createdConversation: false,
   };
+}
+
+/** A message a contact edited: its earlier texts, newest last. */
+export interface MessageEdit {
+  body: string;
+  editedAt: string;
+}
+
+export type EditOutcome = 'applied' | 'unchanged' | 'not_found';
+
+/**
+ * A contact edited a message they sent (Telegram `edited_message`): the message stored under the
+ * external id gets the new text, and its earlier text is kept in `edits`. The same text again changes
+ * nothing (a repeated webhook). `not_found` when no message has the id (the caller stores the edit as a
+ * new message). Appends `message.edited`.
+ */
+export async function editInboundMessage(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: { channel: ContactChannel; externalId: string; body: string; editedAt: string | null },
+): Promise<{ outcome: EditOutcome; message?: Message }> {
+  const { workspaceId } = caller;
+  const { data: guard } = await deps.db.entities.uniqueGuard
+    .get(externalIdGuard(workspaceId, input.channel, input.externalId))
+    .go({ consistent: true });
+  if (!guard) return { outcome: 'not_found' };
+  const [conversationId = '', messageId = ''] = guard.ownerId.split('/');
+  const { data } = await deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true });
+  if (!data) return { outcome: 'not_found' };
+  const item = data as MessageItem & { edits?: MessageEdit[] };
+  if (item.body === input.body) return { outcome: 'unchanged', message: toMessage(item) };
+  const at = deps.clock.nowIso();
+  const edits = [...(item.edits ?? []), { body: item.body, editedAt: input.editedAt ?? at }];
+  const event = newEvent(
+    deps,
+    caller,
+    'message.edited',
+    { type: 'message', id: messageId },
+    { conversationId, messageId, channel: input.channel, excerpt: excerptOf(input.body), edits: edits.length },
+    item.authorContactId ? { contactId: item.authorContactId } : {},
+  );
+  await writeTransaction(
+    deps.db,
+    (tx) => [
+      tx.message
+        .patch({ workspaceId, conversationId, messageId })
+        .set({ body: input.body, edits, updatedAt: at } as never)
+        // Two edits at once: the one that read the older text runs again.
+        .where((attr, { eq }) => eq(attr.body, item.body))
+        .commit(),
+      appendEvent(tx, event),
+    ],
+    () => lostRace('The message'),
+  );
+  return { outcome: 'applied', message: toMessage({ ...item, body: input.body }) };
 }
 
 // ---------------------------------------------------------------------------------------------

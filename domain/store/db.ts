@@ -35,6 +35,7 @@ import { jobSchema } from '../jobs/job.entity';
 import { importErrorSchema, importRowSchema } from '../imports/import-row.entity';
 import { channelConnectionSchema } from '../channels/connections/channel-connection.entity';
 import { pendingProviderStatusSchema, providerMessageRefSchema } from '../channels/deliveries/provider-message-ref.entity';
+import { webhookReceiptSchema } from '../channels/inbound/webhook-receipt.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -84,6 +85,7 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       channelConnection: new Entity(channelConnectionSchema),
       providerMessageRef: new Entity(providerMessageRefSchema),
       pendingProviderStatus: new Entity(pendingProviderStatusSchema),
+      webhookReceipt: new Entity(webhookReceiptSchema),
     },
     { client, table },
   );

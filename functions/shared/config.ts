@@ -45,6 +45,13 @@ export interface Config {
    * through SNS. Unset: `sesEndpoint`, else SES itself.
    */
   sesChannelEndpoint?: string;
+  /**
+   * Only under `npm start` and in tests: SNS signing certificates are fetched from here (the path of
+   * `SigningCertURL` appended) instead of the SNS host the URL names (which must still be an SNS host).
+   */
+  snsCertificateBaseUrl?: string;
+  /** Only under `npm start` and in tests: an SNS `SubscribeURL` is visited here (its path and query appended). */
+  snsSubscribeBaseUrl?: string;
 }
 
 /** The providers' public API endpoints, and how long a call to one may take. */
@@ -89,6 +96,8 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerTimeoutMs: positiveInteger('PROVIDER_TIMEOUT_MS', env.PROVIDER_TIMEOUT_MS, providerDefaults.providerTimeoutMs),
     sesConfigurationSet: env.SES_CONFIGURATION_SET || undefined,
     sesChannelEndpoint: env.SES_API_BASE_URL?.replace(/\/+$/, '') || undefined,
+    snsCertificateBaseUrl: env.SNS_CERTIFICATE_BASE_URL?.replace(/\/+$/, '') || undefined,
+    snsSubscribeBaseUrl: env.SNS_SUBSCRIBE_BASE_URL?.replace(/\/+$/, '') || undefined,
   };
   if (env === process.env) cached = config;
   return config;

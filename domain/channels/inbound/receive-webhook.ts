@@ -1,0 +1,192 @@
+/**
+ * Receiving a provider's webhook at `/hooks/<provider>/<connectionId>`: the connection the path names
+ * (404 when there is none, or it serves another provider: nothing written), WhatsApp's GET handshake,
+ * the provider's check on the raw bytes (401 missing, 403 refused: nothing written, the reason
+ * logged), the payload parsed into events, the repeats dropped, every event applied, and 200 only
+ * once all of them are stored; a failure answers 500 so the provider retries (dedupe makes it safe).
+ *
+ * Providers' rules (the parsers beside this folder cite their documentation): Meta answers the
+ * handshake with `hub.challenge` as the body and signs POSTs with `X-Hub-Signature-256`
+ * (https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/create-webhook-endpoint);
+ * Telegram echoes `X-Telegram-Bot-Api-Secret-Token` (https://core.telegram.org/bots/api#setwebhook);
+ * Twilio signs the public URL and form (https://www.twilio.com/docs/usage/webhooks/webhooks-security)
+ * and reads TwiML from a messaging or voice webhook's answer: an empty `<Response/>` does nothing
+ * (https://www.twilio.com/docs/messaging/twiml); SNS retries a delivery that is not answered 2xx
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html).
+ */
+import type { CoreDeps } from '../../shared/deps';
+import {
+  findConnectionForWebhook,
+  openConnectionSecret,
+  type ChannelConnectionItem,
+} from '../connections/channel-connections.service';
+import type { InboundEvent } from '../inbound-events';
+import { parseSesSnsMessage } from '../ses-notifications';
+import { verifySnsMessage } from '../sns-message';
+import { parseTelegramWebhook, verifyTelegramSecret } from '../telegram-webhook';
+import { parseTwilioWebhook, verifyTwilioSignature } from '../twilio-webhook';
+import type { RawHeaders, SignatureFailureReason } from '../webhook-signature';
+import { parseWhatsAppWebhook, verifyWhatsAppSignature, verifyWhatsAppSubscription } from '../whatsapp-webhook';
+import { applyInboundEvent, type ApplyOutcome, type InboundDeps } from './apply-events';
+
+export type { InboundDeps } from './apply-events';
+
+export interface WebhookRequest {
+  /** The path's `<provider>`: `whatsapp`, `telegram`, `twilio` or `ses`. */
+  provider: string;
+  connectionId: string;
+  method: string;
+  headers: RawHeaders;
+  /** The body exactly as received. */
+  rawBody: Uint8Array;
+  /** The public URL the provider called, query included (Twilio signs it). */
+  url: string;
+  query: Readonly<Record<string, string | undefined>>;
+}
+
+export interface WebhookResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** What a POST did, by outcome (the response body, for people and tests). */
+export type WebhookTally = Record<ApplyOutcome, number>;
+
+const day = 86_400;
+/** Receipts outlive Meta's 7 days of retries. */
+const receiptLifetimeSeconds = 8 * day;
+
+const json = (status: number, body: unknown): WebhookResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+const notFound = () => json(404, { message: 'Not Found' });
+/** Twilio reads TwiML from a messaging or voice webhook's answer: empty means "do nothing". */
+const emptyTwiml = (): WebhookResponse => ({
+  status: 200,
+  headers: { 'content-type': 'text/xml' },
+  body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+});
+
+type Verified = { ok: true; events: InboundEvent[] } | { ok: false; reason: SignatureFailureReason | 'not_configured'; detail: string };
+
+/** The status a refused request gets: 401 without credentials, 503 when SNS's certificate is out of reach (SNS retries), else 403. */
+const refusalStatus = (reason: SignatureFailureReason | 'not_configured') =>
+  reason === 'missing' ? 401 : reason === 'certificate_unavailable' ? 503 : 403;
+
+async function verifyAndParse(deps: InboundDeps, connection: ChannelConnectionItem, request: WebhookRequest): Promise<Verified> {
+  const secret = async (name: string) => openConnectionSecret(deps, connection, name);
+  const unconfigured = (what: string): Verified => ({ ok: false, reason: 'not_configured', detail: `The connection has no ${what}` });
+  switch (connection.kind) {
+    case 'whatsapp': {
+      const appSecret = await secret('appSecret');
+      if (!appSecret) return unconfigured('app secret');
+      const check = verifyWhatsAppSignature(request.rawBody, request.headers, appSecret);
+      return check.ok ? { ok: true, events: parseWhatsAppWebhook(request.rawBody) } : check;
+    }
+    case 'telegram': {
+      const token = await secret('webhookSecretToken');
+      if (!token) return unconfigured('webhook secret token');
+      const check = verifyTelegramSecret(request.headers, token);
+      return check.ok ? { ok: true, events: parseTelegramWebhook(request.rawBody) } : check;
+    }
+    case 'sms': {
+      const authToken = await secret('authToken');
+      if (!authToken) return unconfigured('auth token');
+      const check = verifyTwilioSignature({ url: request.url, rawBody: request.rawBody, headers: request.headers }, authToken);
+      return check.ok ? { ok: true, events: parseTwilioWebhook(request.rawBody) } : check;
+    }
+    case 'email': {
+      const topics = (connection.settings.snsTopicArns as string[] | undefined) ?? [];
+      const check = await verifySnsMessage(request.rawBody, {
+        expectedTopicArns: topics,
+        certificates: deps.certificates,
+        now: new Date(deps.clock.nowMs()),
+      });
+      return check.ok ? { ok: true, events: parseSesSnsMessage(check.message) } : check;
+    }
+  }
+}
+
+/** Answers a provider's webhook request (the Function URL handler's one call). */
+export async function receiveWebhook(deps: InboundDeps, request: WebhookRequest): Promise<WebhookResponse> {
+  const connection = await findConnectionForWebhook(deps, request.provider, request.connectionId);
+  if (!connection) return notFound();
+  // A disconnected connection sends nothing, but what a contact writes on it is still stored: nothing
+  // they wrote is lost, and the inbox shows it (replies wait until it is connected again).
+  const where = { provider: request.provider, connectionId: connection.connectionId, workspaceId: connection.workspaceId };
+  const method = request.method.toUpperCase();
+  if (method === 'GET' && connection.kind === 'whatsapp') {
+    const verifyToken = await openConnectionSecret(deps, connection, 'verifyToken');
+    const handshake = verifyToken
+      ? verifyWhatsAppSubscription(request.query, verifyToken)
+      : ({ ok: false, reason: 'mismatch', detail: 'The connection has no verify token' } as const);
+    if (!handshake.ok) {
+      deps.log.warn('Webhook handshake refused', { ...where, reason: handshake.reason, detail: handshake.detail });
+      return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'Forbidden' };
+    }
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: handshake.challenge };
+  }
+  if (method !== 'POST') return { ...json(405, { message: 'Method Not Allowed' }), headers: { 'content-type': 'application/json', allow: 'POST' } };
+
+  const verified = await verifyAndParse(deps, connection, request);
+  if (!verified.ok) {
+    deps.log.warn('Webhook refused', { ...where, reason: verified.reason, detail: verified.detail });
+    return json(refusalStatus(verified.reason), { message: verified.reason === 'missing' ? 'Unauthorized' : 'Forbidden' });
+  }
+  let tally: WebhookTally;
+  try {
+    tally = await applyAll(deps, connection, verified.events);
+  } catch (error) {
+    // Not stored: the provider retries, and what was applied before the failure is recognised then.
+    deps.log.error('Webhook not stored', { ...where, error: (error as Error).name, message: (error as Error).message });
+    return json(500, { message: 'Not stored: retry' });
+  }
+  return connection.kind === 'sms' ? emptyTwiml() : json(200, tally);
+}
+
+/**
+ * Applies the events in order (a batch from one sender stays in order), skipping those whose dedupe
+ * keys were seen (one BatchGetItem for the payload) and recording each applied one's keys after it.
+ * New messages are kept once by their external id instead (no receipt needed).
+ */
+async function applyAll(deps: InboundDeps, connection: ChannelConnectionItem, events: InboundEvent[]): Promise<WebhookTally> {
+  const tally: WebhookTally = { stored: 0, duplicate: 0, pending: 0, confirmed: 0, ignored: 0 };
+  const keyed = (event: InboundEvent) => event.type !== 'message' && event.type !== 'ignored' && event.dedupeKeys.length > 0;
+  const seen = await seenKeys(deps, connection, [...new Set(events.filter(keyed).flatMap((event) => event.dedupeKeys))]);
+  for (const event of events) {
+    if (keyed(event) && event.dedupeKeys.some((key) => seen.has(key))) {
+      tally.duplicate += 1;
+      continue;
+    }
+    const outcome = await applyInboundEvent(deps, connection, event);
+    tally[outcome] += 1;
+    if (keyed(event)) {
+      await recordKeys(deps, connection, event);
+      event.dedupeKeys.forEach((key) => seen.add(key));
+    }
+  }
+  return tally;
+}
+
+const receiptKey = (connection: ChannelConnectionItem, dedupeKey: string) => ({
+  workspaceId: connection.workspaceId,
+  connectionId: connection.connectionId,
+  dedupeKey,
+});
+
+async function seenKeys(deps: CoreDeps, connection: ChannelConnectionItem, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { data } = await deps.db.entities.webhookReceipt.get(keys.map((key) => receiptKey(connection, key))).go({ consistent: true });
+  return new Set(data.map((item) => item.dedupeKey));
+}
+
+async function recordKeys(deps: CoreDeps, connection: ChannelConnectionItem, event: InboundEvent) {
+  const receivedAt = deps.clock.nowIso();
+  const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + receiptLifetimeSeconds;
+  await deps.db.entities.webhookReceipt
+    .put(event.dedupeKeys.map((key) => ({ ...receiptKey(connection, key), eventType: event.type, receivedAt, expiresAt })))
+    .go();
+}
