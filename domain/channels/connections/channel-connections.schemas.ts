@@ -41,6 +41,14 @@ const emailFields = {
   replyDomain: domainName.meta({
     description: 'The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule)',
   }),
+  snsTopicArns: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'An SNS topic ARN'))
+    .max(5)
+    .optional()
+    .meta({
+      description:
+        'The SNS topics whose notifications this connection accepts at its webhook (SES events, inbound mail): a message from any other topic is refused',
+    }),
 };
 
 /** A From address the SES identity may send: the identity itself, or an address of its domain (or a subdomain). */
