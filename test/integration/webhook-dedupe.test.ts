@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAll, hook, whatsappHeaders, whatsappText, type Connections } from '../support/channel-hooks';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let hooks: Connections;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  acme = await seedWorkspace(stack, 'Acme');
+  hooks = await connectAll(stack, acme.owner.token);
+});
+afterAll(() => stack?.destroy());
+
+/** Runs `work` over `items` with at most `concurrency` at once. */
+async function pool<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!);
+      }
+    }),
+  );
+  return results;
+}
+
+describe('dedupe under load', () => {
+  it('1,000 signed WhatsApp webhooks at concurrency 32, each sent twice, store exactly 1,000 messages', async () => {
+    // 250 senders writing 4 messages each: contacts and conversations are created under contention too.
+    const bodies = Array.from({ length: 1000 }, (_, i) =>
+      whatsappText(`1650555${String(i % 250).padStart(4, '0')}`, `wamid.LOAD${String(i).padStart(4, '0')}`, `Message ${i}`, `Sender ${i % 250}`),
+    );
+    // Each webhook twice, the repeat shuffled in among the others (Meta retries whenever it likes).
+    const sends = [...bodies, ...bodies].map((body, i) => ({ body, order: (i * 7919) % 2000 })).sort((a, b) => a.order - b.order);
+    const started = performance.now();
+    const results = await pool(sends, 32, ({ body }) =>
+      hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    expect(results.filter((res) => res.status !== 200)).toEqual([]);
+    const stored = results.reduce((sum, res) => sum + res.body.stored, 0);
+    const duplicates = results.reduce((sum, res) => sum + res.body.duplicate, 0);
+    expect({ stored, duplicates }).toEqual({ stored: 1000, duplicates: 1000 });
+
+    let messages = 0;
+    const contacts = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : '';
+      const page: { items: { messageCount: number; contactId: string }[]; nextCursor: string | null } = (
+        await stack.api('GET', `/v1/conversations?view=all&limit=100${query}`, { token: acme.owner.token })
+      ).body;
+      for (const cv of page.items) {
+        messages += cv.messageCount;
+        contacts.add(cv.contactId);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(messages).toBe(1000);
+    expect(contacts.size).toBe(250);
+    console.info(`2,000 webhooks (1,000 distinct) at concurrency 32: ${seconds.toFixed(1)} s`);
+  }, 120_000);
+});
