@@ -1,0 +1,284 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findDeliveredMessage, newDelivery, recordAccepted } from '../../domain/channels/deliveries/deliveries.service';
+import { mailIdGuard } from '../../domain/channels/inbound/inbound-email';
+import { channelScope } from '../../domain/contacts/contact-record';
+import { fixtureText } from '../support/provider-fixtures';
+import {
+  connectAll,
+  eventsTopic,
+  hook,
+  inboundTopic,
+  itemCount,
+  snsBody,
+  startFakeSns,
+  type Connections,
+} from '../support/channel-hooks';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let hooks: Connections;
+let sns: Awaited<ReturnType<typeof startFakeSns>>;
+
+beforeAll(async () => {
+  // The fixture signing certificate is valid from December 2026.
+  stack = await createTestStack({ clockStart: '2027-01-15T09:00:00.000Z' });
+  acme = await seedWorkspace(stack, 'Acme');
+  hooks = await connectAll(stack, acme.owner.token);
+  sns = await startFakeSns();
+});
+afterAll(async () => {
+  await sns?.stop();
+  await stack?.destroy();
+});
+
+const get = (path: string) => stack.api('GET', path, { token: acme.owner.token });
+const post = (body: string) => hook(`/hooks/ses/${hooks.email}`, { body, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+
+let mailNo = 0;
+interface Mail {
+  from?: string;
+  recipients?: string[];
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  s3Key?: string;
+}
+
+/** The MIME text of a mail. */
+function mime(mail: Mail & { messageId: string }) {
+  const headers = [
+    `From: ${mail.from ?? 'Ana López <Ana.Lopez@Example.com>'}`,
+    `To: ${(mail.recipients ?? ['support@acme.example']).join(', ')}`,
+    `Subject: ${mail.subject ?? 'Question'}`,
+    'Date: Mon, 1 Dec 2025 17:02:05 +0100',
+    `Message-ID: ${mail.messageId}`,
+    ...(mail.inReplyTo ? [`In-Reply-To: ${mail.inReplyTo}`] : []),
+    ...(mail.references ? [`References: ${mail.references.join(' ')}`] : []),
+    'MIME-Version: 1.0',
+  ];
+  if (mail.html) return [...headers, 'Content-Type: text/html; charset=UTF-8', '', mail.html, ''].join('\r\n');
+  return [...headers, 'Content-Type: text/plain; charset=UTF-8', '', mail.text ?? 'Hello', ''].join('\r\n');
+}
+
+/** An SES receipt notification (SNS action, or S3 action) as SNS posts it, signed. */
+function received(mail: Mail) {
+  mailNo += 1;
+  const messageId = mail.messageId ?? `<mail-${mailNo}@mail.example.com>`;
+  const content = mime({ ...mail, messageId });
+  const recipients = mail.recipients ?? ['support@acme.example'];
+  const notification = {
+    notificationType: 'Received',
+    receipt: {
+      timestamp: '2025-12-01T16:02:11.936Z',
+      recipients,
+      spamVerdict: { status: 'PASS' },
+      virusVerdict: { status: 'PASS' },
+      spfVerdict: { status: 'PASS' },
+      dkimVerdict: { status: 'PASS' },
+      dmarcVerdict: { status: 'PASS' },
+      action: mail.s3Key
+        ? { type: 'S3', topicArn: inboundTopic, bucketName: stack.bucket, objectKey: mail.s3Key }
+        : { type: 'SNS', topicArn: inboundTopic, encoding: 'UTF8' },
+    },
+    mail: {
+      timestamp: '2025-12-01T16:02:11.936Z',
+      source: 'ana.lopez@example.com',
+      messageId: `ses-received-${mailNo}`,
+      destination: recipients,
+      headersTruncated: false,
+      headers: [
+        { name: 'From', value: mail.from ?? 'Ana López <Ana.Lopez@Example.com>' },
+        { name: 'Message-ID', value: messageId },
+        ...(mail.inReplyTo ? [{ name: 'In-Reply-To', value: mail.inReplyTo }] : []),
+        ...(mail.references ? [{ name: 'References', value: mail.references.join(' ') }] : []),
+      ],
+      commonHeaders: {
+        from: [mail.from ?? 'Ana López <Ana.Lopez@Example.com>'],
+        to: recipients,
+        messageId,
+        subject: mail.subject ?? 'Question',
+        date: 'Mon, 1 Dec 2025 17:02:05 +0100',
+      },
+    },
+    ...(mail.s3Key ? {} : { content }),
+  };
+  return { body: snsBody({ TopicArn: inboundTopic, Message: JSON.stringify(notification) }), messageId, content };
+}
+
+/** Ana's email conversations, newest first, with their messages. */
+async function anasThreads() {
+  const { data: guard } = await stack.deps.db.entities.uniqueGuard
+    .get({ workspaceId: acme.workspace.id, scope: channelScope('email'), value: 'ana.lopez@example.com' })
+    .go({ consistent: true });
+  const conversations = ((await get('/v1/conversations?view=all&limit=100')).body.items as { id: string; contactId: string; channel: string; subject: string | null }[]).filter(
+    (cv) => cv.contactId === guard?.ownerId && cv.channel === 'email',
+  );
+  return Promise.all(
+    conversations.map(async (cv) => ({ ...cv, messages: (await get(`/v1/conversations/${cv.id}/messages`)).body.items as { body: string; payload: { email: Record<string, unknown> } }[] })),
+  );
+}
+
+let firstThread: string;
+let firstMessageId: string;
+
+describe('inbound mail', () => {
+  it('opens a new conversation for a mail that continues no thread, with its text, subject and headers', async () => {
+    const mail = received({ subject: 'Annual plan for teams?', text: 'Hi, do you have an annual plan for teams?' });
+    const res = await post(mail.body);
+    expect(res).toMatchObject({ status: 200, body: { stored: 1 } });
+    const threads = await anasThreads();
+    expect(threads).toHaveLength(1);
+    expect(threads[0]).toMatchObject({ subject: 'Annual plan for teams?' });
+    expect(threads[0]!.messages[0]).toMatchObject({
+      body: 'Hi, do you have an annual plan for teams?',
+      payload: { email: { messageIdHeader: mail.messageId, inReplyTo: null, references: [], subject: 'Annual plan for teams?' } },
+    });
+    firstThread = threads[0]!.id;
+    firstMessageId = mail.messageId;
+    // SNS delivers it again: nothing new.
+    expect((await post(mail.body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+  });
+
+  it('continues the conversation of the mail In-Reply-To names (our outbound mail’s id, as the send side stores it)', async () => {
+    // The send side writes ours and SES's Message-ID for each outbound mail.
+    await stack.deps.db.entities.uniqueGuard
+      .put({ ...mailIdGuard(acme.workspace.id, '<OUT-1@mail.acme.example>'), ownerId: firstThread, createdAt: stack.clock.nowIso() })
+      .go();
+    const res = await post(received({ inReplyTo: '<out-1@mail.acme.example>', subject: 'Re: Annual plan', text: 'Thanks!' }).body);
+    expect(res.body.stored).toBe(1);
+    const threads = await anasThreads();
+    expect(threads).toHaveLength(1);
+    expect(threads[0]!.messages.map((message) => message.body)).toContain('Thanks!');
+  });
+
+  it('continues the conversation of the newest known References id when In-Reply-To is unknown', async () => {
+    const res = await post(
+      received({ inReplyTo: '<unknown@elsewhere>', references: [firstMessageId, '<unknown@elsewhere>'], text: 'One more thing' }).body,
+    );
+    expect(res.body.stored).toBe(1);
+    const threads = await anasThreads();
+    expect(threads).toHaveLength(1);
+    expect(threads[0]!.messages.find((message) => message.body === 'One more thing')!.payload.email).toMatchObject({
+      references: [firstMessageId, '<unknown@elsewhere>'],
+      threadedBy: 'references',
+    });
+  });
+
+  it('continues the conversation a reply+<conversation>@ recipient names when the headers name none', async () => {
+    const address = `reply+${firstThread.toLowerCase()}@reply.acme.example`;
+    const res = await post(received({ recipients: [address], text: 'Replying to the address' }).body);
+    expect(res.body.stored).toBe(1);
+    const threads = await anasThreads();
+    expect(threads).toHaveLength(1);
+    expect(threads[0]!.messages.map((message) => message.body)).toContain('Replying to the address');
+  });
+
+  it('opens another new conversation for a second new thread (not the contact’s latest)', async () => {
+    await post(received({ subject: 'Invoice question', html: '<p>Where is my <b>invoice</b>?</p><p>Thanks &amp; regards</p>' }).body);
+    const threads = await anasThreads();
+    expect(threads).toHaveLength(2);
+    const invoice = threads.find((thread) => thread.subject === 'Invoice question')!;
+    expect(invoice.messages[0]!.body).toBe('Where is my invoice?\nThanks & regards');
+  });
+
+  it('reads a mail the receipt rule wrote to S3', async () => {
+    const mail = received({ s3Key: 'inbound/mail-s3-1', subject: 'From S3', text: 'Stored in the bucket' });
+    await stack.blobs.put('inbound/mail-s3-1', mail.content, 'message/rfc822');
+    expect((await post(mail.body)).body.stored).toBe(1);
+    const threads = await anasThreads();
+    expect(threads.find((thread) => thread.subject === 'From S3')!.messages[0]!.body).toBe('Stored in the bucket');
+  });
+});
+
+describe('SES events', () => {
+  let n = 0;
+  /** An outbound email in Ana's first thread, accepted by SES under `sesId`. */
+  async function outbound(sesId: string) {
+    n += 1;
+    const at = stack.clock.nowIso();
+    const key = { workspaceId: acme.workspace.id, conversationId: firstThread, messageId: `msg_OUTBOUND${n}` };
+    await stack.deps.db.entities.message
+      .create({
+        ...key,
+        authorKind: 'user',
+        authorUserId: acme.owner.user.id,
+        channel: 'email',
+        kind: 'text',
+        note: false,
+        body: `outbound ${n}`,
+        delivery: newDelivery(stack.deps, { connectionId: hooks.email, to: 'ana.lopez@example.com', jobId: `job_O${n}` }, at),
+        deliveryVersion: 0,
+        createdAt: at,
+        updatedAt: at,
+      } as never)
+      .go();
+    await recordAccepted(stack.deps, key, 1, { providerMessageId: sesId, providerStatus: 'accepted' });
+    return key;
+  }
+  const sesEvent = (name: string, sesId: string) =>
+    snsBody({
+      TopicArn: eventsTopic,
+      Message: fixtureText(`ses/${name}.json`).replaceAll('0100019a1b2c3d4e-5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c-000000', sesId),
+    });
+  const eventTypes = async (messageId: string) =>
+    ((await stack.deps.db.entities.event.query.byEntity({ workspaceId: acme.workspace.id, entityType: 'message', entityId: messageId } as never).go({ pages: 'all' }))
+      .data as { type: string }[]).map((event) => event.type);
+
+  it('an open reads the delivery (email.opened), a click records email.clicked; repeats change nothing', async () => {
+    const key = await outbound('ses-open-1');
+    for (const name of ['open', 'click', 'open']) expect((await post(sesEvent(name, 'ses-open-1'))).status).toBe(200);
+    expect((await findDeliveredMessage(stack.deps, key))!.delivery.status).toBe('read');
+    expect(await eventTypes(key.messageId)).toEqual(expect.arrayContaining(['email.opened', 'email.clicked']));
+    expect((await eventTypes(key.messageId)).filter((type) => type === 'email.opened')).toHaveLength(1);
+  });
+
+  it('a permanent bounce fails the delivery (email.bounced, hard)', async () => {
+    const key = await outbound('ses-bounce-1');
+    expect((await post(sesEvent('bounce-permanent', 'ses-bounce-1'))).status).toBe(200);
+    expect((await findDeliveredMessage(stack.deps, key))!.delivery.status).toBe('failed');
+    expect(await eventTypes(key.messageId)).toContain('email.bounced');
+  });
+
+  it('a complaint suppresses the contact', async () => {
+    await outbound('ses-complaint-1');
+    expect((await post(sesEvent('complaint', 'ses-complaint-1'))).status).toBe(200);
+    const { data: guard } = await stack.deps.db.entities.uniqueGuard
+      .get({ workspaceId: acme.workspace.id, scope: channelScope('email'), value: 'ana.lopez@example.com' })
+      .go({ consistent: true });
+    expect((await get(`/v1/contacts/${guard!.ownerId}`)).body).toMatchObject({ suppressed: true });
+  });
+});
+
+describe('SNS', () => {
+  it('confirms a subscription to an expected topic by visiting its SubscribeURL', async () => {
+    const fixture = JSON.parse(fixtureText('sns/subscription-confirmation.json')) as Record<string, string>;
+    const body = snsBody({
+      Type: 'SubscriptionConfirmation',
+      TopicArn: eventsTopic,
+      Message: fixture.Message!,
+      SubscribeURL: fixture.SubscribeURL!,
+      Token: fixture.Token!,
+    });
+    const res = await post(body);
+    expect(res).toMatchObject({ status: 200, body: { confirmed: 1 } });
+    expect(sns.confirmations).toHaveLength(1);
+    expect(sns.confirmations[0]).toContain(`Token=${fixture.Token}`);
+    expect(sns.certificateFetches()).toBe(1);
+  });
+
+  it('refuses another topic, a forged signature or an unsigned body, writing nothing', async () => {
+    const before = await itemCount(stack);
+    const other = snsBody({ TopicArn: 'arn:aws:sns:us-east-1:123456789012:someone-else', Message: '{}' });
+    expect((await post(other)).status).toBe(403);
+    const forged = JSON.parse(received({ text: 'forged' }).body) as Record<string, string>;
+    forged.Message = forged.Message!.replace('forged', 'FORGED');
+    expect((await post(JSON.stringify(forged))).status).toBe(403);
+    const { Signature: _dropped, ...unsigned } = forged;
+    expect((await post(JSON.stringify(unsigned))).status).toBe(401);
+    expect(await itemCount(stack)).toBe(before);
+  });
+});
