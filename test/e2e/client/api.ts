@@ -3915,6 +3915,8 @@ export interface components {
             fromAddress: string;
             /** @description The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule) */
             replyDomain: string;
+            /** @description The SNS topics whose notifications this connection accepts at its webhook (SES events, inbound mail): a message from any other topic is refused */
+            snsTopicArns?: string[];
         };
         /** @description Which credentials are stored (true): their values are never returned */
         EmailConnectionSecretsSet: Record<string, never>;
@@ -4092,6 +4094,8 @@ export interface components {
             fromAddress?: string;
             /** @description The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule) */
             replyDomain?: string;
+            /** @description The SNS topics whose notifications this connection accepts at its webhook (SES events, inbound mail): a message from any other topic is refused */
+            snsTopicArns?: string[];
         };
         UpdateWhatsappConnectionInput: {
             /**
