@@ -1,4 +1,5 @@
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import { cachedConnections, type ConnectionCache } from '../../domain/channels/inbound/connection-cache';
 import { receiveWebhook, type InboundDeps } from '../../domain/channels/inbound/receive-webhook';
 import { cachedCertificates } from '../../domain/channels/sns-message';
 import { getConfig } from '../shared/config';
@@ -10,7 +11,7 @@ import { httpCertificateSource, httpSubscriptionConfirmer } from './sns-http';
  * `channel-hooks`: every provider's webhook, on one Lambda Function URL, at `/hooks/<provider>/<connectionId>`
  * (domain/channels/inbound/receive-webhook.ts does the work).
  */
-let ports: Pick<InboundDeps, 'sealer' | 'certificates' | 'subscriptions' | 'log'> | undefined;
+let ports: (Pick<InboundDeps, 'sealer' | 'certificates' | 'subscriptions' | 'log'> & { connections: ConnectionCache }) | undefined;
 
 const log: InboundDeps['log'] = {
   info: (message, fields) => logger.info(message, fields ?? {}),
@@ -20,8 +21,10 @@ const log: InboundDeps['log'] = {
 
 function inboundDeps(): InboundDeps {
   const config = getConfig();
+  const sealer = getSecretSealer();
   ports ??= {
-    sealer: getSecretSealer(),
+    sealer,
+    connections: cachedConnections({ ...getCoreDeps(), sealer }),
     certificates: cachedCertificates(httpCertificateSource({ baseUrl: config.snsCertificateBaseUrl })),
     subscriptions: httpSubscriptionConfirmer({ baseUrl: config.snsSubscribeBaseUrl }),
     log,

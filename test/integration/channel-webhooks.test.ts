@@ -272,6 +272,20 @@ describe('delivery statuses', () => {
   });
 });
 
+describe('a disconnected connection', () => {
+  it('still stores what the contact writes (nothing they wrote is lost)', async () => {
+    const connection = (await stack.api('GET', `/v1/channels/${globexHooks.telegram}`, { token: globex.owner.token })).body;
+    const res = await stack.api('POST', `/v1/channels/${globexHooks.telegram}/disconnect`, {
+      token: globex.owner.token,
+      headers: { 'if-match': `"${connection.version}"` },
+    });
+    expect(res.status).toBe(200);
+    const body = fixtureText('telegram/text.json');
+    expect((await hook(`/hooks/telegram/${globexHooks.telegram}`, { body, headers: telegramHeaders() })).body).toMatchObject({ stored: 1 });
+    expect((await threadOf('telegram', '583920174', globex)).messages).toHaveLength(1);
+  });
+});
+
 describe('tenant isolation', () => {
   it('answers 404 for an unknown connection, or a connection of another provider, and writes nothing', async () => {
     const body = fixtureText('whatsapp/text.json');

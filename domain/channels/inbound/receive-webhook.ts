@@ -15,11 +15,7 @@
  * (https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html).
  */
 import type { CoreDeps } from '../../shared/deps';
-import {
-  findConnectionForWebhook,
-  openConnectionSecret,
-  type ChannelConnectionItem,
-} from '../connections/channel-connections.service';
+import type { ChannelConnectionItem } from '../connections/channel-connections.service';
 import type { InboundEvent } from '../inbound-events';
 import { parseSesSnsMessage } from '../ses-notifications';
 import { verifySnsMessage } from '../sns-message';
@@ -28,6 +24,7 @@ import { parseTwilioWebhook, verifyTwilioSignature } from '../twilio-webhook';
 import type { RawHeaders, SignatureFailureReason } from '../webhook-signature';
 import { parseWhatsAppWebhook, verifyWhatsAppSignature, verifyWhatsAppSubscription } from '../whatsapp-webhook';
 import { applyInboundEvent, type ApplyOutcome, type InboundDeps } from './apply-events';
+import { uncachedConnections, type ConnectionCache, type OpenedHookConnection } from './connection-cache';
 
 export type { InboundDeps } from './apply-events';
 
@@ -76,8 +73,9 @@ type Verified = { ok: true; events: InboundEvent[] } | { ok: false; reason: Sign
 const refusalStatus = (reason: SignatureFailureReason | 'not_configured') =>
   reason === 'missing' ? 401 : reason === 'certificate_unavailable' ? 503 : 403;
 
-async function verifyAndParse(deps: InboundDeps, connection: ChannelConnectionItem, request: WebhookRequest): Promise<Verified> {
-  const secret = async (name: string) => openConnectionSecret(deps, connection, name);
+async function verifyAndParse(deps: InboundDeps, opened: OpenedHookConnection, request: WebhookRequest): Promise<Verified> {
+  const connection = opened.item;
+  const secret = (name: string) => opened.secret(name);
   const unconfigured = (what: string): Verified => ({ ok: false, reason: 'not_configured', detail: `The connection has no ${what}` });
   switch (connection.kind) {
     case 'whatsapp': {
@@ -111,15 +109,19 @@ async function verifyAndParse(deps: InboundDeps, connection: ChannelConnectionIt
 }
 
 /** Answers a provider's webhook request (the Function URL handler's one call). */
-export async function receiveWebhook(deps: InboundDeps, request: WebhookRequest): Promise<WebhookResponse> {
-  const connection = await findConnectionForWebhook(deps, request.provider, request.connectionId);
-  if (!connection) return notFound();
+export async function receiveWebhook(
+  deps: InboundDeps & { connections?: ConnectionCache },
+  request: WebhookRequest,
+): Promise<WebhookResponse> {
+  const opened = await (deps.connections ?? uncachedConnections(deps)).get(request.provider, request.connectionId);
+  if (!opened) return notFound();
+  const connection = opened.item;
   // A disconnected connection sends nothing, but what a contact writes on it is still stored: nothing
   // they wrote is lost, and the inbox shows it (replies wait until it is connected again).
   const where = { provider: request.provider, connectionId: connection.connectionId, workspaceId: connection.workspaceId };
   const method = request.method.toUpperCase();
   if (method === 'GET' && connection.kind === 'whatsapp') {
-    const verifyToken = await openConnectionSecret(deps, connection, 'verifyToken');
+    const verifyToken = await opened.secret('verifyToken');
     const handshake = verifyToken
       ? verifyWhatsAppSubscription(request.query, verifyToken)
       : ({ ok: false, reason: 'mismatch', detail: 'The connection has no verify token' } as const);
@@ -131,7 +133,7 @@ export async function receiveWebhook(deps: InboundDeps, request: WebhookRequest)
   }
   if (method !== 'POST') return { ...json(405, { message: 'Method Not Allowed' }), headers: { 'content-type': 'application/json', allow: 'POST' } };
 
-  const verified = await verifyAndParse(deps, connection, request);
+  const verified = await verifyAndParse(deps, opened, request);
   if (!verified.ok) {
     deps.log.warn('Webhook refused', { ...where, reason: verified.reason, detail: verified.detail });
     return json(refusalStatus(verified.reason), { message: verified.reason === 'missing' ? 'Unauthorized' : 'Forbidden' });
