@@ -40,6 +40,15 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 900,
   },
+  // An inbound message's files (at most a few, 25 MiB each): minutes at most; provider faults retried by SQS.
+  {
+    name: 'fetch_media',
+    entry: 'functions/jobs/fetch-media.handler.ts',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    timeoutSeconds: 300,
+  },
 ];
 
 /** What a kind's stale time adds to its queue's visibility timeout. */

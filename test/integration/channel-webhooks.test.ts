@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newDelivery, recordAccepted, findDeliveredMessage } from '../../domain/channels/deliveries/deliveries.service';
 import { channelScope } from '../../domain/contacts/contact-record';
+import { ProviderSendError } from '../../domain/channels/outbound';
+import { setMediaAdapters } from '../../functions/jobs/fetch-media.handler';
 import { fixtureText } from '../support/provider-fixtures';
+import { startTestJobs } from '../support/test-jobs';
 import {
   connectAll,
   hook,
+  hookSecrets,
   itemCount,
   telegramHeaders,
   twilioHeaders,
@@ -270,6 +274,68 @@ describe('delivery statuses', () => {
     const delivery = (await findDeliveredMessage(stack.deps, key))!.delivery;
     expect(delivery.status).toBe('failed');
   });
+});
+
+describe('media', () => {
+  it('keeps the references on a media message and fetches the files into S3 as its attachments (a fetch_media job)', async () => {
+    const fetched: string[] = [];
+    setMediaAdapters({
+      async fetchMedia(connection, media) {
+        expect(connection.secrets.accessToken).toBe(hookSecrets.accessToken);
+        fetched.push(media.providerMediaId!);
+        if (media.providerMediaId === 'MEDIA-GONE') throw new ProviderSendError('rejected', '100', 'The media is gone');
+        return { bytes: new TextEncoder().encode(`bytes of ${media.providerMediaId}`), mimeType: 'image/jpeg', fileName: null };
+      },
+    });
+    const jobs = await startTestJobs(stack, ['fetch_media']);
+    try {
+      const body = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: '102290129340398',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+                  contacts: [{ profile: { name: 'Pia Photo' }, wa_id: '16505557777' }],
+                  messages: [
+                    { from: '16505557777', id: 'wamid.MEDIA1', timestamp: '1749416383', type: 'image', image: { id: 'MEDIA-1', mime_type: 'image/jpeg', caption: 'The damage' } },
+                    { from: '16505557777', id: 'wamid.MEDIA2', timestamp: '1749416384', type: 'image', image: { id: 'MEDIA-GONE', mime_type: 'image/jpeg' } },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      });
+      const jobIds = async () => ((await get('/v1/jobs?kind=fetch_media&limit=100')).body.items as { id: string }[]).map((job) => job.id);
+      const earlier = new Set(await jobIds());
+      expect((await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 2 });
+      const list = (await jobIds()).filter((id) => !earlier.has(id)).map((id) => ({ id }));
+      expect(list).toHaveLength(2);
+      const ended = await Promise.all(list.map((job) => jobs.finished(acme.workspace.id, job.id)));
+      expect(ended.map((job) => job.status)).toEqual(['succeeded', 'succeeded']);
+      expect(ended.map((job) => job.result).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+        { fetched: 0, skipped: 1 },
+        { fetched: 1, skipped: 0 },
+      ]);
+      const thread = await threadOf('whatsapp', '+16505557777');
+      const damage = thread.messages.find((message) => message.body === 'The damage')! as unknown as { kind: string; attachments: { id: string; kind: string; contentType: string; sizeBytes: number }[]; conversationId: string };
+      expect(damage.kind).toBe('media');
+      expect(damage.attachments).toEqual([{ id: expect.any(String), kind: 'image', fileName: 'image-1.jpg', contentType: 'image/jpeg', sizeBytes: 'bytes of MEDIA-1'.length }]);
+      const stored = await stack.blobs.get(`attachments/${acme.workspace.id}/${damage.attachments[0]!.id}`);
+      expect(Buffer.from(stored!).toString()).toBe('bytes of MEDIA-1');
+      const link = await get(`/v1/attachments/${damage.attachments[0]!.id}`);
+      expect(link.status).toBe(200);
+      expect(fetched).toEqual(expect.arrayContaining(['MEDIA-1', 'MEDIA-GONE']));
+    } finally {
+      await jobs.stop();
+      setMediaAdapters(undefined);
+    }
+  }, 60_000);
 });
 
 describe('a disconnected connection', () => {

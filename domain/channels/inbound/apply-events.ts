@@ -32,9 +32,11 @@ import type {
   InboundEvent,
   InboundMessageEvent,
   InboundParty,
+  MediaReference,
   SnsSubscriptionEvent,
 } from '../inbound-events';
 import type { CertificateSource } from '../sns-message';
+import { fetchMediaJobOp } from './fetch-media.job';
 import { findThread, mailIdOp, parseMail, readMime } from './inbound-email';
 
 /** Visits an SNS `SubscribeURL` (a GET) to confirm a subscription. */
@@ -172,6 +174,15 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     ...(replyTo ? { replyTo } : {}),
     ...(email ? { email } : {}),
   };
+  // The files are fetched into S3 by a job written with the message (its attachment ids chosen now).
+  const media = event.media.length > 0 ? mediaJob(deps, event.media) : undefined;
+  const emailOps = extraOps;
+  if (media) {
+    extraOps = (tx, ref) => [
+      ...(emailOps?.(tx, ref) ?? []),
+      fetchMediaJobOp(tx, deps, caller, media.jobId, { connectionId: connection.connectionId, ...ref, files: media.files }),
+    ];
+  }
   const spec: InboundMessageSpec = {
     channel: event.channel,
     sender: senderOf(event.from),
@@ -186,6 +197,11 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   const { replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
   return replayed ? 'duplicate' : 'stored';
 }
+
+const mediaJob = (deps: CoreDeps, media: MediaReference[]) => ({
+  jobId: deps.newId('job'),
+  files: media.map((reference) => ({ attachmentId: deps.newId('att'), media: reference })),
+});
 
 async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, event: InboundEditEvent): Promise<ApplyOutcome> {
   const caller = systemActor(connection.workspaceId);

@@ -3682,7 +3682,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation";
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media";
             /**
              * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
              * @enum {string}
@@ -20150,7 +20150,7 @@ export interface operations {
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Only jobs of this kind */
-                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation";
+                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media";
                 /** @description Only jobs in this status */
                 status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
             };
