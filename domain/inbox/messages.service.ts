@@ -607,7 +607,10 @@ export async function editInboundMessage(
     .go({ consistent: true });
   if (!guard) return { outcome: 'not_found' };
   const [conversationId = '', messageId = ''] = guard.ownerId.split('/');
-  const { data } = await deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true });
+  const [{ data }, conversation] = await Promise.all([
+    deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true }),
+    findConversation(deps, workspaceId, conversationId, true),
+  ]);
   if (!data) return { outcome: 'not_found' };
   const item = data as MessageItem & { edits?: MessageEdit[] };
   if (item.body === input.body) return { outcome: 'unchanged', message: toMessage(item) };
@@ -621,20 +624,30 @@ export async function editInboundMessage(
     { conversationId, messageId, channel: input.channel, excerpt: excerptOf(input.body), edits: edits.length },
     item.authorContactId ? { contactId: item.authorContactId } : {},
   );
-  await writeTransaction(
-    deps.db,
-    (tx) => [
-      tx.message
-        .patch({ workspaceId, conversationId, messageId })
-        .set({ body: input.body, edits, updatedAt: at } as never)
-        // Two edits at once: the one that read the older text runs again.
-        .where((attr, { eq }) => eq(attr.body, item.body))
-        .commit(),
-      appendEvent(tx, event),
-    ],
-    () => lostRace('The message'),
-  );
-  return { outcome: 'applied', message: toMessage({ ...item, body: input.body }) };
+  const patchMessage = (tx: TxEntities) =>
+    tx.message
+      .patch({ workspaceId, conversationId, messageId })
+      .set({ body: input.body, edits, updatedAt: at } as never)
+      // Two edits at once: the one that read the older text runs again.
+      .where((attr, { eq }) => eq(attr.body, item.body))
+      .commit();
+  const edited = { ...item, body: input.body };
+  if (conversation && conversation.lastMessage?.messageId === messageId) {
+    // The conversation lists show the latest message's excerpt: it follows the edit.
+    await commitConversation(
+      deps,
+      conversation,
+      {
+        after: { ...conversation, lastMessage: lastMessageOf(edited), version: conversation.version + 1, updatedAt: at },
+        events: [event],
+        extraOps: (tx) => [patchMessage(tx)],
+      },
+      () => lostRace('The message or its conversation'),
+    );
+  } else {
+    await writeTransaction(deps.db, (tx) => [patchMessage(tx), appendEvent(tx, event)], () => lostRace('The message'));
+  }
+  return { outcome: 'applied', message: toMessage(edited) };
 }
 
 // ---------------------------------------------------------------------------------------------

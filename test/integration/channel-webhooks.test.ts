@@ -140,6 +140,8 @@ describe('Telegram', () => {
       .get({ workspaceId: acme.workspace.id, conversationId: thread.conversations[0]!.id, messageId: thread.messages[0]!.id })
       .go();
     expect((stored.data as { edits?: unknown }).edits).toEqual([{ body: 'Hola, ¿tienen el plan anual?', editedAt: '2025-12-01T14:02:00.000Z' }]);
+    // The conversation's latest message shows the new text in the lists.
+    expect((await get(`/v1/conversations/${thread.conversations[0]!.id}`)).body.lastMessage.excerpt).toBe('Hola, ¿tienen el plan anual para equipos?');
   });
 
   it('stores an edit of a message it never got as a new message', async () => {
