@@ -100,7 +100,8 @@ describe('Twilio voice', () => {
 
 describe('WhatsApp calling', () => {
   it('records a call the contact started, connected then terminated, on their WhatsApp thread', async () => {
-    const body = fixtureText('whatsapp/calls.json');
+    // The fixture's number, as this connection's (another number's calls are not this connection's).
+    const body = fixtureText('whatsapp/calls.json').replaceAll('436666719526789', '106540352242922');
     const res = await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
     expect(res.status).toBe(200);
     const { contactId, calls } = await callsOf('whatsapp', '+16505551234', 'whatsapp');
@@ -108,5 +109,14 @@ describe('WhatsApp calling', () => {
     expect(call).toMatchObject({ channel: 'whatsapp', startedByContactId: contactId, status: 'ended', durationSeconds: 35 });
     const again = await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
     expect(again.body.stored).toBe(0);
+  });
+
+  it('leaves out a call for another phone number of the same Meta app', async () => {
+    const body = fixtureText('whatsapp/calls.json').replaceAll('wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh', 'wacid.OTHER');
+    const res = await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
+    expect(res.status).toBe(200);
+    expect(res.body.stored).toBe(0);
+    const { calls } = await callsOf('whatsapp', '+16505551234', 'whatsapp');
+    expect(calls.some((item: { payload: { provider: { callId: string } } }) => item.payload.provider.callId === 'wacid.OTHER')).toBe(false);
   });
 });

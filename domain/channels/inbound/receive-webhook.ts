@@ -16,7 +16,7 @@
  */
 import type { CoreDeps } from '../../shared/deps';
 import type { ChannelConnectionItem } from '../connections/channel-connections.service';
-import type { InboundEvent } from '../inbound-events';
+import { ignored, type InboundEvent } from '../inbound-events';
 import { parseSesSnsMessage } from '../ses-notifications';
 import { verifySnsMessage } from '../sns-message';
 import { parseTelegramWebhook, verifyTelegramSecret } from '../telegram-webhook';
@@ -158,7 +158,8 @@ async function applyAll(deps: InboundDeps, connection: ChannelConnectionItem, ev
   const tally: WebhookTally = { stored: 0, duplicate: 0, pending: 0, confirmed: 0, ignored: 0 };
   const keyed = (event: InboundEvent) => event.type !== 'message' && event.type !== 'ignored' && event.dedupeKeys.length > 0;
   const seen = await seenKeys(deps, connection, [...new Set(events.filter(keyed).flatMap((event) => event.dedupeKeys))]);
-  for (const event of events) {
+  for (const each of events) {
+    const event = forThisNumber(connection, each);
     if (keyed(event) && event.dedupeKeys.some((key) => seen.has(key))) {
       tally.duplicate += 1;
       continue;
@@ -171,6 +172,25 @@ async function applyAll(deps: InboundDeps, connection: ChannelConnectionItem, ev
     }
   }
   return tally;
+}
+
+/**
+ * A Meta app sends every number's webhooks to its one callback URL unless a number has its own: a
+ * message or call for another number than the connection's is not this connection's, and is left out
+ * (logged) rather than stored in this workspace. Statuses need no check: they lead only to messages
+ * this connection sent.
+ */
+function forThisNumber(connection: ChannelConnectionItem, event: InboundEvent): InboundEvent {
+  if (connection.kind !== 'whatsapp') return event;
+  const ours = connection.settings.phoneNumberId as string | undefined;
+  const theirs = event.type === 'message' ? event.to[0] : event.type === 'call' ? event.business : undefined;
+  if (!ours || theirs === undefined || theirs === null || theirs === ours) return event;
+  return ignored(
+    'whatsapp',
+    'other_phone_number',
+    `For phone number id ${theirs}, not this connection's ${ours}: give that number its own callback URL`,
+    null,
+  );
 }
 
 const receiptKey = (connection: ChannelConnectionItem, dedupeKey: string) => ({
