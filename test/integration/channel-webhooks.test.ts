@@ -6,6 +6,7 @@ import { setMediaAdapters } from '../../functions/jobs/fetch-media.handler';
 import { fixtureText } from '../support/provider-fixtures';
 import { startTestJobs } from '../support/test-jobs';
 import { startGateway } from '../../local/gateway';
+import { receiveWebhook } from '../../domain/channels/inbound/receive-webhook';
 import {
   connectAll,
   hook,
@@ -339,6 +340,38 @@ describe('media', () => {
       setMediaAdapters(undefined);
     }
   }, 60_000);
+});
+
+describe('logs', () => {
+  it('say why a webhook was refused, never the secret or the body', async () => {
+    const lines: string[] = [];
+    const capture = (message: string, fields?: Record<string, unknown>) => void lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    const deps = {
+      ...stack.deps,
+      sealer: stack.sealer,
+      certificates: { fetchPem: async () => '' },
+      subscriptions: { confirm: async () => undefined },
+      log: { info: capture, warn: capture, error: capture },
+    };
+    const body = whatsappText('16505553333', 'wamid.LOGGED', 'private words');
+    const request = (headers: Record<string, string>) => ({
+      provider: 'whatsapp',
+      connectionId: hooks.whatsapp,
+      method: 'POST',
+      headers,
+      rawBody: Buffer.from(body),
+      url: `https://hooks.example.test/hooks/whatsapp/${hooks.whatsapp}`,
+      query: {},
+    });
+    expect((await receiveWebhook(deps, request(whatsappHeaders(body, 'wrong-secret')))).status).toBe(403);
+    expect((await receiveWebhook(deps, request({}))).status).toBe(401);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('"reason":"mismatch"');
+    expect(lines[1]).toContain('"reason":"missing"');
+    for (const line of lines) {
+      for (const secret of [hookSecrets.appSecret, hookSecrets.verifyToken, hookSecrets.accessToken, 'private words']) expect(line).not.toContain(secret);
+    }
+  });
 });
 
 describe('through the local gateway', () => {
