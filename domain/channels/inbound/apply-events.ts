@@ -9,7 +9,7 @@ import { channelScope } from '../../contacts/contact-record';
 import type { ChannelKind } from '../../contacts/channels';
 import { createContactInput } from '../../contacts/contacts.schemas';
 import { createContact } from '../../contacts/contacts.service';
-import { recordProviderCall } from '../../inbox/calls.service';
+import { findProviderCall, recordProviderCall } from '../../inbox/calls.service';
 import type { ConversationItem } from '../../inbox/conversation-record';
 import { findConversation, openConversation } from '../../inbox/conversations.service';
 import {
@@ -144,7 +144,8 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   if (event.email) {
     const mail = await parseMail(await readMime(deps.blobs, event.email), event.email);
     body = mail.text;
-    const subject = mail.subject ?? undefined;
+    // A conversation's subject is at most 300 characters (conversations.schemas).
+    const subject = mail.subject?.trim().slice(0, 300) || undefined;
     const thread = await findThread(deps, connection.workspaceId, mail, [...event.to, ...event.email.to, ...event.email.cc]);
     target = thread ? { thread: 'existing', conversationId: thread.conversationId, subject } : { thread: 'new', subject };
     email = {
@@ -258,6 +259,15 @@ async function contactOf(deps: CoreDeps, caller: CallerContext, party: InboundPa
 async function applyCall(deps: InboundDeps, connection: ChannelConnectionItem, event: CallEvent): Promise<ApplyOutcome> {
   const caller = systemActor(connection.workspaceId);
   const party = event.contact;
+  if (!party && !(await findProviderCall(deps, connection.workspaceId, connection.connectionId, event.providerCallId))) {
+    deps.log.info('Webhook item ignored', {
+      connectionId: connection.connectionId,
+      provider: event.provider,
+      reason: 'unroutable_call',
+      detail: 'A report on a call we do not know, without the contact’s number',
+    });
+    return 'ignored';
+  }
   const conversation = async (): Promise<ConversationItem> => {
     if (!party) throw new Error('A call report without the contact’s number for a call we do not know');
     const contactId = await contactOf(deps, caller, party);
