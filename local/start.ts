@@ -102,6 +102,8 @@ async function main() {
       TELEGRAM_API_BASE_URL: sandbox.url,
       TWILIO_API_BASE_URL: sandbox.url,
       SES_API_BASE_URL: sandbox.url,
+      // SNS messages name an SNS host's certificate; locally its bytes come from the sandbox (the host check stays).
+      SNS_CERTIFICATE_BASE_URL: `${sandbox.url}/sns`,
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));
