@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { JobQueue } from '../shared/ports';
-import type { JobMessage } from './job-record';
+import { maxDispatchDelaySeconds, type JobMessage } from './job-record';
 import { jobStatuses } from './jobs.schemas';
 
 /** What the dispatcher reads of a job item's stream image. */
@@ -13,6 +13,7 @@ const jobImageSchema = z.object({
   kind: z.string().min(1),
   status: z.enum(jobStatuses),
   dispatchSeq: z.number().int().positive(),
+  dispatchDelaySeconds: z.number().int().nonnegative().optional(),
 });
 
 /** A job item's change, as the stream shows it. */
@@ -22,6 +23,8 @@ export interface JobChange {
   kind: string;
   status: (typeof jobStatuses)[number];
   dispatchSeq: number;
+  /** Seconds the step's message waits (a back-off, a delayed first run); 0: none. */
+  delaySeconds: number;
   /** The step number before the change; undefined for a new job. */
   previousSeq?: number;
 }
@@ -40,6 +43,7 @@ export function parseJobChange(
     kind: after.kind,
     status: after.status,
     dispatchSeq: after.dispatchSeq,
+    delaySeconds: after.dispatchDelaySeconds ?? 0,
     ...(before ? { previousSeq: before.dispatchSeq } : {}),
   };
 }
@@ -60,6 +64,8 @@ export function messageFor(change: JobChange): JobMessage | undefined {
  */
 export async function dispatchJobChange(queue: JobQueue, change: JobChange): Promise<JobMessage | undefined> {
   const message = messageFor(change);
-  if (message) await queue.send({ queue: change.kind, body: message });
+  if (!message) return undefined;
+  const delaySeconds = Math.min(maxDispatchDelaySeconds, change.delaySeconds);
+  await queue.send({ queue: change.kind, body: message, ...(delaySeconds > 0 ? { delaySeconds } : {}) });
   return message;
 }

@@ -72,7 +72,22 @@ export type StepResult<Cursor, Result> =
       cursor: Cursor;
       progress: ProgressInput;
       files?: Record<string, string>;
+      /**
+       * Seconds before the next run (a back-off: SQS DelaySeconds, at most 900, more is capped). The
+       * delay rides on the job item to the dispatcher with the step it belongs to.
+       */
+      delaySeconds?: number;
     };
+
+/** A job that ended failed, whatever the route: its step's `JobFailure`, a bad input, the dead-letter queue, the sweep. */
+export interface FailedJob {
+  workspaceId: string;
+  jobId: string;
+  kind: string;
+  /** The job's input as stored (not parsed: a bad input fails the job too). */
+  input: unknown;
+  error: { code: string; message: string };
+}
 
 /**
  * One kind of job: its queue, the schema of its input and its step. The runner
@@ -97,6 +112,13 @@ export interface JobKindDefinition<Input = unknown, Cursor = unknown, Result ext
    * failed job, which may be retried from its cursor.
    */
   release?(deps: JobDeps, held: HeldByJob<Cursor>): Promise<void>;
+  /**
+   * Called once the job is written `failed`, by every route that fails it (domain/jobs/job-failure-hooks.ts
+   * registers it for the dead-letter and sweep paths, which run without the kind's module): the kind
+   * marks what the job worked on as failed with the reason. Must be idempotent (a redelivered dead letter
+   * calls it again); its errors are logged by the caller.
+   */
+  onFailed?(deps: CoreDeps, job: FailedJob): Promise<void>;
 }
 
 /** Thrown by `saveProgress` when the job was canceled while the run worked: the run stops, the message is acked. */

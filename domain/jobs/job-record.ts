@@ -18,6 +18,8 @@ export interface JobItem {
   progress: StoredProgress;
   cursor?: unknown;
   dispatchSeq: number;
+  /** The delay of step `dispatchSeq`'s message (a continuation that backs off, a delayed first run). */
+  dispatchDelaySeconds?: number;
   result?: unknown;
   error?: JobError;
   files: Record<string, string>;
@@ -49,6 +51,13 @@ export interface ProgressInput {
   processed: number;
   total?: number;
 }
+
+/** The longest delay SQS gives a message (DelaySeconds). */
+export const maxDispatchDelaySeconds = 900;
+
+/** A delay as SQS takes it: whole seconds, 0 to 900. */
+export const dispatchDelay = (seconds: number | undefined) =>
+  seconds === undefined || !(seconds > 0) ? 0 : Math.min(maxDispatchDelaySeconds, Math.ceil(seconds));
 
 /** The message the stream sends for a job's step `seq`, and the runner and dead-letter consumer read. */
 export interface JobMessage {

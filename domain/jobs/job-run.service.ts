@@ -13,7 +13,8 @@ import {
   type JobKindDefinition,
   type RunningJob,
 } from './job-kind';
-import { checkedFiles, commitJob, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
+import { checkedFiles, commitJob, dispatchDelay, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
+import { runJobFailedHook } from './job-failure-hooks';
 import { isTerminal, type JobError } from './jobs.schemas';
 
 /** The body of a job's SQS message: which job, and which of its steps (`dispatchSeq`). */
@@ -60,6 +61,8 @@ export interface RunHooks {
   deadlineReached(): boolean;
   /** A kind's `release` threw: the run's outcome stands (the message is acked); the caller logs it. */
   releaseFailed?(error: unknown): void;
+  /** A kind's `onFailed` threw: the job stays failed (the message is acked); the caller logs it. */
+  onFailedFailed?(error: unknown): void;
 }
 
 /** Longest stored failure message: enough for any error's own message, never a whole dump. */
@@ -122,10 +125,14 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     }
   };
   const bump = (item: JobItem): JobItem => ({ ...item, updatedAt: now(), version: current.version + 1 });
-  const fail = (error: JobError) => {
+  const fail = async (error: JobError) => {
     const at = now();
     const failed: JobItem = { ...bump(current), status: 'failed', error, finishedAt: at };
-    return write(failed, [endEvent(deps, system, failed)]);
+    await write(failed, [endEvent(deps, system, failed)]);
+    if (!definition.onFailed) return;
+    await definition
+      .onFailed(deps, { workspaceId, jobId, kind: failed.kind, input: failed.input, error })
+      .catch((hookError: unknown) => hooks.onFailedFailed?.(hookError));
   };
   const stopped = (error: unknown): RunOutcome | undefined =>
     error instanceof JobCanceled ? 'canceled' : error instanceof JobSuperseded ? 'superseded' : undefined;
@@ -194,12 +201,14 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
       await write(succeeded, [endEvent(deps, system, succeeded), ...(step.events ?? [])]);
       return 'succeeded';
     }
+    const delay = dispatchDelay(step.delaySeconds);
     await write({
-      ...bump(current),
+      ...bump(without(current, 'dispatchDelaySeconds')),
       cursor: step.cursor,
       progress: progressOf(step.progress),
       files,
       dispatchSeq: current.dispatchSeq + 1,
+      ...(delay > 0 ? { dispatchDelaySeconds: delay } : {}),
     });
     return 'continued';
   } catch (error) {
@@ -226,7 +235,11 @@ export async function failDeadLetteredJob(
     const before = await findJob(deps, message.workspaceId, message.jobId, true);
     if (!before) return 'missing';
     if (before.dispatchSeq !== message.seq) return 'stale';
-    if (isTerminal(before.status)) return 'ended';
+    if (isTerminal(before.status)) {
+      // This message failed the job on an earlier delivery whose kind hook then threw: run the hook again.
+      if (before.status === 'failed' && before.error?.code === 'retries_exhausted') await runJobFailedHook(deps, before);
+      return 'ended';
+    }
     const at = deps.clock.nowIso();
     const after: JobItem = {
       ...before,
@@ -237,6 +250,8 @@ export async function failDeadLetteredJob(
       version: before.version + 1,
     };
     await commitJob(deps, before, after, [endEvent(deps, systemActor(message.workspaceId), after)]);
+    // A hook that throws fails this record: SQS delivers it again, and the branch above retries the hook.
+    await runJobFailedHook(deps, after);
     return 'failed';
   });
 }

@@ -1,7 +1,8 @@
 import { systemActor } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { LostRace } from '../shared/errors';
-import { activityShards, commitJob, endEvent, type JobItem } from './job-record';
+import { runJobFailedHook } from './job-failure-hooks';
+import { activityShards, commitJob, endEvent, without, type JobItem } from './job-record';
 import { isTerminal } from './jobs.schemas';
 
 /**
@@ -117,8 +118,9 @@ async function sweepJob(deps: CoreDeps, item: JobItem, staleMs: number | undefin
   const inARow = item.redispatchedVersion === item.version ? (item.redispatches ?? 0) : 0;
   const idleMs = nowMs - Date.parse(item.updatedAt);
   // Each re-send in a row waits twice as long: a job merely queued behind a long backlog (its kind's
-  // functions all busy) is re-sent a few times, not failed within the hour.
-  if (idleMs <= staleMs * 2 ** inARow) return 'skipped';
+  // functions all busy) is re-sent a few times, not failed within the hour. A step sent with a delay
+  // (a back-off) is not due before its delay has passed.
+  if (idleMs <= staleMs * 2 ** inARow + (item.dispatchDelaySeconds ?? 0) * 1000) return 'skipped';
   const at = new Date(nowMs).toISOString();
   const swept = {
     workspaceId: item.workspaceId,
@@ -142,10 +144,11 @@ async function sweepJob(deps: CoreDeps, item: JobItem, staleMs: number | undefin
         version: item.version + 1,
       };
       await commitJob(deps, item, failed, [endEvent(deps, systemActor(item.workspaceId), failed)]);
+      await runJobFailedHook(deps, failed);
       return { stalled: { ...swept, redispatches: inARow } };
     }
     await commitJob(deps, item, {
-      ...item,
+      ...without(item, 'dispatchDelaySeconds'),
       dispatchSeq: item.dispatchSeq + 1,
       redispatches: inARow + 1,
       redispatchedVersion: item.version + 1,

@@ -45,6 +45,8 @@ export const jobSchema = {
      * sends it; the runner works only on a message carrying the current value.
      */
     dispatchSeq: { type: 'number', required: true },
+    /** Seconds the message of step `dispatchSeq` waits before it is delivered (SQS DelaySeconds, ≤ 900); absent: none. */
+    dispatchDelaySeconds: { type: 'number' },
     result: { type: 'any' },
     error: {
       type: 'map',

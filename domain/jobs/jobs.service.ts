@@ -10,6 +10,7 @@ import { writeTransaction } from '../store/transaction';
 import {
   checkedFiles,
   commitJob,
+  dispatchDelay,
   endEvent,
   jobRef,
   readJob,
@@ -47,6 +48,8 @@ export interface CreateJobInput {
   files?: Record<string, string>;
   /** The id, when the caller took one already (`newJobId`); a new one otherwise. */
   jobId?: string;
+  /** Seconds before its first run (SQS DelaySeconds, at most 900). */
+  delaySeconds?: number;
 }
 
 /**
@@ -65,8 +68,23 @@ export async function createJob(
   extraOps?: (tx: TxEntities) => any[],
   explain: (failedExtraOps: number[]) => Error = () => lostRace('A record the job writes'),
 ): Promise<Job> {
+  const item = newJobItem(deps, caller, input);
+  await writeTransaction(
+    deps.db,
+    (tx) => [createJobOp(tx, item), ...(extraOps?.(tx) ?? [])],
+    (failed) =>
+      failed.includes(0)
+        ? conflict('already_exists', 'A job with this id already exists')
+        : explain(failed.map((index) => index - 1)),
+  );
+  return toJob(item);
+}
+
+/** A queued job's item, not yet written: for a caller that writes it in its own transaction (`createJobOp`). */
+export function newJobItem(deps: Pick<CoreDeps, 'clock' | 'newId'>, caller: CallerContext, input: CreateJobInput): JobItem {
   const at = deps.clock.nowIso();
-  const item: JobItem = {
+  const delay = dispatchDelay(input.delaySeconds);
+  return {
     workspaceId: caller.workspaceId,
     jobId: input.jobId ?? newJobId(deps),
     kind: input.kind,
@@ -75,22 +93,17 @@ export async function createJob(
     input: input.input,
     progress: { processed: 0, ...(input.total !== undefined ? { total: input.total } : {}) },
     dispatchSeq: 1,
+    ...(delay > 0 ? { dispatchDelaySeconds: delay } : {}),
     files: checkedFiles(input.files),
     attempts: 0,
     createdAt: at,
     updatedAt: at,
     version: 1,
   };
-  await writeTransaction(
-    deps.db,
-    (tx) => [tx.job.create(withActivityKeys(item)).commit(), ...(extraOps?.(tx) ?? [])],
-    (failed) =>
-      failed.includes(0)
-        ? conflict('already_exists', 'A job with this id already exists')
-        : explain(failed.map((index) => index - 1)),
-  );
-  return toJob(item);
 }
+
+/** The write that creates (and so enqueues) a job item from `newJobItem`, for a transaction. */
+export const createJobOp = (tx: TxEntities, item: JobItem) => tx.job.create(withActivityKeys(item)).commit();
 
 /** A member sees the jobs they started; owner/admin see every job of the workspace. */
 const canSee = (caller: CallerContext, item: JobItem) => isManager(caller) || item.createdBy === caller.userId;
@@ -137,7 +150,7 @@ export async function retryJob(deps: CoreDeps, caller: CallerContext, jobId: str
   }
   const at = deps.clock.nowIso();
   const after: JobItem = {
-    ...without(before, 'error', 'lastError', 'finishedAt', 'rateFrom', 'redispatches', 'redispatchedVersion'),
+    ...without(before, 'error', 'lastError', 'finishedAt', 'rateFrom', 'redispatches', 'redispatchedVersion', 'dispatchDelaySeconds'),
     status: 'queued',
     dispatchSeq: before.dispatchSeq + 1,
     attempts: 0,

@@ -49,6 +49,16 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 300,
   },
+  // One provider call per message (10 s provider timeout): short runs, many at once; a passing error
+  // continues the job with an SQS delay rather than a wait.
+  {
+    name: 'deliver_message',
+    entry: 'functions/jobs/deliver-message.handler.ts',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 90,
+    maxReceiveCount: 5,
+    timeoutSeconds: 60,
+  },
 ];
 
 /** What a kind's stale time adds to its queue's visibility timeout. */

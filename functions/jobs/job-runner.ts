@@ -18,6 +18,11 @@ export interface JobHandlerOptions {
   runBudgetMs?: number;
   /** The dependencies (default: the cold start's, with the bucket). */
   getDeps?: () => JobDeps;
+  /**
+   * Runs a batch's records side by side (default: one after the other). For kinds whose runs are one
+   * short provider call each: in order, ten 10-second timeouts would outlast the function.
+   */
+  processInParallel?: boolean;
 }
 
 const defaultMarginMs = 20_000;
@@ -66,6 +71,7 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
           deadlineReached,
           // What a canceled job held stays until the bucket's lifecycle rules remove it: worth a look, not a retry.
           releaseFailed: (error) => logger.error('Releasing what a canceled job held failed', { ...keys, error: error as Error }),
+          onFailedFailed: (error) => logger.error('The kind’s onFailed hook of a failed job threw', { ...keys, error: error as Error }),
         });
         const log = outcome === 'missing' || outcome === 'wrong_kind' ? logger.warn : logger.info;
         log.call(logger, 'Job message handled', { ...keys, outcome, ms: Date.now() - startedAt });
@@ -78,10 +84,10 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
         throw error;
       }
     };
-    // One processor per invocation; in order: a job's runs are long, and they share the remaining time.
+    // One processor per invocation; in order by default: a job's runs are long, and they share the remaining time.
     return processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
       context,
-      processInParallel: false,
+      processInParallel: options.processInParallel ?? false,
       throwOnFullBatchFailure: false,
     });
   };

@@ -1,3 +1,5 @@
+import type { DeliveryDeps } from '../../domain/channels/deliveries/delivery-sender';
+import type { ChannelAdapters } from '../../domain/channels/outbound';
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
@@ -127,3 +129,34 @@ export function getJobQueue(): JobQueue {
 export function setJobQueue(queue: JobQueue | undefined): void {
   jobQueue = queue;
 }
+
+let channelAdapters: ChannelAdapters | undefined;
+
+/**
+ * The providers' senders (functions/shared/adapters/channels/channel-adapters.ts, at the configured base
+ * URLs). The module is imported on the first provider call, so the functions that never make one (every
+ * HTTP group but inbox, the stream consumers) do not load the SES client.
+ */
+export function getChannelAdapters(): ChannelAdapters {
+  if (channelAdapters) return channelAdapters;
+  let built: Promise<ChannelAdapters> | undefined;
+  const real = () =>
+    (built ??= import('./adapters/channels/channel-adapters').then(({ createChannelAdapters }) => createChannelAdapters(getConfig())));
+  channelAdapters = {
+    sender: (kind) => ({ send: async (message) => (await real()).sender(kind).send(message) }),
+    telegramSetWebhook: async (connection, webhookUrl) => (await real()).telegramSetWebhook(connection, webhookUrl),
+    fetchMedia: async (connection, media, maxBytes) => (await real()).fetchMedia(connection, media, maxBytes),
+  };
+  return channelAdapters;
+}
+
+/** Tests give their own adapters (test/support/fake-channel-adapters.ts); undefined goes back to the real ones. */
+export function setChannelAdapters(adapters: ChannelAdapters | undefined): void {
+  channelAdapters = adapters;
+}
+
+/** An operation's dependencies for a provider call: the bucket, the sealer, the senders and the hooks base URL. */
+export const withDeliveryDeps = <D extends CoreDeps & { blobs: BlobStore }>(deps: D): D & DeliveryDeps => ({
+  ...withSecretSealer(deps),
+  channels: getChannelAdapters(),
+});

@@ -286,6 +286,51 @@ export function retriedDelivery(
   };
 }
 
+/**
+ * The job that sends an attempt failed by another route than the provider's answer (its dead letter,
+ * the sweep, a bug): the attempt fails with the job's reason, if it is still queued and still the job's
+ * (`jobId`). A later attempt, or one the provider already accepted, is left alone. Idempotent.
+ */
+export async function failQueuedAttempt(
+  deps: CoreDeps,
+  key: MessageKey,
+  attemptNo: number,
+  jobId: string,
+  error: DeliveryError,
+): Promise<DeliveredMessageItem | undefined> {
+  const at = deps.clock.nowIso();
+  const { message } = await changeDelivery(deps, key, (item) => {
+    const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
+    if (!attempt || attempt.status !== 'queued' || item.delivery.jobId !== jobId) return undefined;
+    const after = advanceAttempt(attempt, { status: 'failed', providerStatus: null, at, error });
+    if (!after) return undefined;
+    return { delivery: withAttempt(item.delivery, after, at), events: [deliveryEvent(deps, item, attempt, after)] };
+  });
+  return message;
+}
+
+/**
+ * A user's retry, written: the failed delivery gets a new queued attempt sent by job `jobId`, in one
+ * transaction with `extraOps` (the job) and the `delivery.status_changed` event (failed → queued).
+ * Undefined when the message has no delivery; `retried: false` when the delivery is not failed.
+ */
+export async function beginManualRetry(
+  deps: CoreDeps,
+  key: MessageKey,
+  requestedBy: string,
+  jobId: string,
+  extraOps: (tx: TxEntities) => unknown[],
+): Promise<{ message: DeliveredMessageItem; retried: boolean } | undefined> {
+  const at = deps.clock.nowIso();
+  const { message, changed } = await changeDelivery(deps, key, (item) => {
+    const delivery = retriedDelivery(item.delivery, 'manual_retry', requestedBy, jobId, at);
+    if (!delivery) return undefined;
+    const before = currentAttempt(item.delivery);
+    return { delivery, events: [deliveryEvent(deps, item, before, currentAttempt(delivery))], extraOps };
+  });
+  return message ? { message, retried: changed } : undefined;
+}
+
 /** Changes one attempt by an update; the events follow (status change, email opens, clicks, bounces). */
 async function applyToAttempt(
   deps: CoreDeps,

@@ -1,0 +1,51 @@
+import type { JobDeps, JobKindDefinition } from '../../jobs/job-kind';
+import { deliverMessageFailed, deliverMessageInput, type DeliverMessageInput } from './deliver-message-failed';
+import { deliverAttempt, type DeliveryDeps } from './delivery-sender';
+
+/** Where a delivery job stands between runs: how many passing errors it has waited out. */
+interface DeliverCursor {
+  autoRetries: number;
+}
+
+/** The provider-call dependencies, which the job's handler adds to the runner's (functions/jobs/deliver-message.handler.ts). */
+function deliveryDepsOf(deps: JobDeps): DeliveryDeps {
+  const extended = deps as Partial<DeliveryDeps> & JobDeps;
+  if (!extended.sealer || !extended.channels) throw new Error('deliver_message needs the sealer and the channel adapters in its deps');
+  return extended as DeliveryDeps;
+}
+
+/**
+ * Seed 001's delivery job: sends one attempt of an outbound message through its provider
+ * (delivery-sender.ts `deliverAttempt`). A passing provider error continues the job after a back-off
+ * (`delaySeconds`: an SQS delay, so nothing waits in a Lambda); every other outcome ends it, `succeeded`
+ * with the delivery's status (a refusal is the delivery's failure, not the job's). A job that fails
+ * anyway (a run that keeps throwing, a lost message) fails its attempt through `onFailed`.
+ */
+export const deliverMessageJob: JobKindDefinition<DeliverMessageInput, DeliverCursor, Record<string, unknown>> = {
+  kind: 'deliver_message',
+  queue: 'deliver_message',
+  inputSchema: deliverMessageInput,
+  async step(deps, job) {
+    const { conversationId, messageId, attempt } = job.input;
+    const key = { workspaceId: job.workspaceId, conversationId, messageId };
+    const outcome = await deliverAttempt(deliveryDepsOf(deps), key, attempt);
+    const delivery = outcome.message?.delivery;
+    const autoRetries = delivery?.autoRetries ?? 0;
+    if (outcome.kind === 'retry') {
+      return { done: false, cursor: { autoRetries }, progress: { processed: autoRetries }, delaySeconds: outcome.delaySeconds };
+    }
+    const current = delivery?.attempts.find((each) => each.attempt === attempt);
+    return {
+      done: true,
+      result: {
+        messageId,
+        attempt,
+        status: current?.status ?? null,
+        providerMessageId: current?.providerMessageId ?? null,
+        error: current?.error ?? null,
+      },
+      progress: { processed: autoRetries },
+    };
+  },
+  onFailed: deliverMessageFailed,
+};

@@ -1,0 +1,62 @@
+import type { ConnectionKind } from '../../domain/channels/connections/channel-connections.schemas';
+import {
+  ProviderSendError,
+  type ChannelAdapters,
+  type OutboundMessage,
+  type ProviderFailureKind,
+  type SendReceipt,
+} from '../../domain/channels/outbound';
+
+/** What the fake answers one send: accept (with an id, or one made up), a `ProviderSendError`, after a delay. */
+export type FakeOutcome =
+  | { accept: true; providerMessageId?: string; providerStatus?: string | null; delayMs?: number }
+  | { fail: ProviderFailureKind; code?: string; message?: string; retryAfterSeconds?: number | null; delayMs?: number };
+
+export interface FakeChannelAdapters extends ChannelAdapters {
+  /** Every send, in order, as the provider saw it. */
+  readonly sends: { kind: ConnectionKind; message: OutboundMessage; outcome: 'accepted' | ProviderFailureKind; providerMessageId: string | null }[];
+  /** Outcomes for the next sends, first in first out; when none is queued, sends are accepted. */
+  next(...outcomes: FakeOutcome[]): void;
+  /** The sends of one message. */
+  sendsOf(messageId: string): FakeChannelAdapters['sends'];
+  reset(): void;
+}
+
+/** An in-process stand-in for the providers behind the `ChannelAdapters` port: records every call, answers as told. */
+export function createFakeChannelAdapters(): FakeChannelAdapters {
+  const sends: FakeChannelAdapters['sends'] = [];
+  let queued: FakeOutcome[] = [];
+  let n = 0;
+  const send = async (kind: ConnectionKind, message: OutboundMessage): Promise<SendReceipt> => {
+    const outcome = queued.shift() ?? { accept: true };
+    if (outcome.delayMs) await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
+    if ('fail' in outcome) {
+      sends.push({ kind, message, outcome: outcome.fail, providerMessageId: null });
+      throw new ProviderSendError(
+        outcome.fail,
+        outcome.code ?? outcome.fail,
+        outcome.message ?? `The provider said ${outcome.fail}`,
+        outcome.retryAfterSeconds ?? null,
+        outcome.fail === 'rate_limited' ? 429 : outcome.fail === 'provider_unavailable' ? 503 : outcome.fail === 'timeout' ? null : 400,
+      );
+    }
+    n += 1;
+    const providerMessageId = outcome.providerMessageId ?? `${kind}-fake-${n}`;
+    sends.push({ kind, message, outcome: 'accepted', providerMessageId });
+    return { providerMessageId, providerStatus: outcome.providerStatus ?? null };
+  };
+  return {
+    sends,
+    next: (...outcomes) => {
+      queued.push(...outcomes);
+    },
+    sendsOf: (messageId) => sends.filter((entry) => entry.message.reference.messageId === messageId),
+    reset: () => {
+      sends.length = 0;
+      queued = [];
+    },
+    sender: (kind) => ({ send: (message) => send(kind, message) }),
+    telegramSetWebhook: async () => ({ botUsername: 'fake_bot' }),
+    fetchMedia: async () => ({ bytes: new Uint8Array(), mimeType: null, fileName: null }),
+  };
+}
