@@ -24,6 +24,8 @@ export interface ConversationItem {
   score?: { value: number; source: string; at: string };
   qualification?: { kind: string; score: number | null; source: string; at: string };
   waitingSince?: string;
+  /** When the contact's latest message arrived (ingest sets it). */
+  lastInboundAt?: string;
   lastActivityAt: string;
   lastMessage?: LastMessage;
   messageCount: number;
@@ -92,7 +94,38 @@ export function withKeys(item: ConversationItem): ConversationItem {
   };
 }
 
-export function toConversation(item: ConversationItem): Conversation {
+/**
+ * Whether a user may write free-form in the conversation: WhatsApp only within 24 hours of the contact's
+ * last message; null on other channels. `open` is as of `nowIso` (default: the item's last write, which
+ * is what a list entry's copy holds: the API recomputes it on reading, functions/http/inbox.handler.ts).
+ */
+export function replyWindowOf(item: Pick<ConversationItem, 'channel' | 'lastInboundAt' | 'lastMessage' | 'updatedAt'>, nowIso = item.updatedAt) {
+  if (item.channel !== 'whatsapp') return null;
+  const last = item.lastInboundAt ?? (item.lastMessage?.authorKind === 'contact' ? item.lastMessage.createdAt : undefined);
+  if (!last) return { open: false, closesAt: null, reason: 'no_inbound_message' as const };
+  const closesAt = new Date(Date.parse(last) + 24 * 60 * 60 * 1000).toISOString();
+  return closesAt > nowIso
+    ? { open: true, closesAt, reason: 'contact_wrote_within_24h' as const }
+    : { open: false, closesAt, reason: 'window_expired' as const };
+}
+
+/** The conversation as shown, its reply window as of `nowIso` (a list entry's copy holds it as of its write). */
+export const withReplyWindow = (conversation: Conversation, nowIso: string): Conversation => ({
+  ...conversation,
+  // Entries written before these fields existed lack them.
+  lastInboundAt: conversation.lastInboundAt ?? null,
+  replyWindow: replyWindowOf(
+    {
+      channel: conversation.channel,
+      lastInboundAt: conversation.lastInboundAt ?? undefined,
+      lastMessage: conversation.lastMessage ?? undefined,
+      updatedAt: conversation.updatedAt,
+    },
+    nowIso,
+  ),
+});
+
+export function toConversation(item: ConversationItem, nowIso?: string): Conversation {
   return {
     id: item.conversationId,
     kind: item.kind,
@@ -106,6 +139,8 @@ export function toConversation(item: ConversationItem): Conversation {
     score: item.score ?? null,
     qualification: item.qualification ?? null,
     waitingSince: item.waitingSince ?? null,
+    lastInboundAt: item.lastInboundAt ?? null,
+    replyWindow: replyWindowOf(item, nowIso),
     lastActivityAt: item.lastActivityAt,
     lastMessage: item.lastMessage ?? null,
     messageCount: item.messageCount,

@@ -158,6 +158,18 @@ export const conversationSchema = z
       .string()
       .nullable()
       .meta({ description: 'When the contact’s oldest unanswered message arrived; null when nothing waits for an answer' }),
+    lastInboundAt: z.string().nullable().meta({ description: 'When the contact’s latest message arrived; null when they never wrote here' }),
+    replyWindow: z
+      .object({
+        open: z.boolean().meta({ description: 'A free-form message can be sent now' }),
+        closesAt: z.string().nullable().meta({ description: 'When it closes (closed: when it closed); null when the contact never wrote' }),
+        reason: z.enum(['contact_wrote_within_24h', 'window_expired', 'no_inbound_message']),
+      })
+      .nullable()
+      .meta({
+        id: 'ReplyWindow',
+        description: 'WhatsApp: free-form messages only within 24 hours of the contact’s last message (else 422 `whatsapp_window_closed`); null on other channels',
+      }),
     lastActivityAt: z.string(),
     lastMessage: lastMessageSchema.nullable(),
     messageCount: z.number().int(),

@@ -47,6 +47,8 @@ export const conversationSchema = {
     qualification: { type: 'any' },
     /** The contact's oldest unanswered message: when it arrived. */
     waitingSince: { type: 'string' },
+    /** When the contact's latest message arrived (WhatsApp's 24-hour window runs from it). */
+    lastInboundAt: { type: 'string' },
     lastActivityAt: { type: 'string', required: true },
     /** The latest message, for lists: `{ messageId, authorKind, excerpt, note, createdAt }`. */
     lastMessage: { type: 'any' },
@@ -242,6 +244,8 @@ export const messageSchema = {
      */
     delivery: { type: 'any' },
     deliveryVersion: { type: 'number' },
+    /** An outbound message's channel choice: `{ channel, connectionId, to, reason, choices }` (domain/channels/routing). */
+    routing: { type: 'any' },
     createdAt: { type: 'string', required: true, readOnly: true },
     updatedAt: { type: 'string', required: true },
   },

@@ -13,6 +13,7 @@ export const maxBodyLength = 65_536;
 export const maxReadBatch = 500;
 
 export const messageId = recordId('msg', 'a message');
+const connectionIdField = recordId('chc', 'a channel connection');
 export const messageIdParams = z.object({ conversationId, messageId });
 
 /** Provider or integration data carried with a message, as given (at most 16 KB as JSON). */
@@ -37,6 +38,15 @@ export const sendMessageInput = z
       .max(maxAttachmentsPerMessage)
       .default([])
       .meta({ description: 'Files uploaded with `POST /v1/attachments`, at most 10' }),
+    connectionId: connectionIdField
+      .optional()
+      .meta({ description: 'External channels: the connection to send through (default: the workspace’s oldest active one of the channel)' }),
+    to: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .meta({ description: 'External channels: which of the contact’s values to send to (default: the one they last wrote from, else their primary)' }),
   })
   .refine((input) => input.body.trim() !== '' || input.attachmentIds.length > 0, {
     path: ['body'],
@@ -44,6 +54,41 @@ export const sendMessageInput = z
   })
   .meta({ id: 'SendMessageInput' });
 export type SendMessageInput = z.infer<typeof sendMessageInput>;
+
+/** A retry takes nothing: no body, or `{}` (a schema still, so an Idempotency-Key is bound to the request). */
+export const retryDeliveryInput = z
+  .strictObject({})
+  .meta({ id: 'RetryDeliveryInput', description: 'No fields: send no body, or `{}`' });
+
+export const sendToContactInput = z
+  .object({
+    body: z.string().max(maxBodyLength).meta({ description: 'The text (may be empty when files are attached)' }),
+    channel: z
+      .enum(contactChannels)
+      .optional()
+      .meta({ description: 'Default: the channel the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected' }),
+    connectionId: connectionIdField
+      .optional()
+      .meta({ description: 'The connection to send through (default: the workspace’s oldest active one of the channel)' }),
+    to: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .meta({ description: 'Which of the contact’s values on the channel (default: the one they last wrote from, else their primary)' }),
+    subject: z.string().trim().min(1).max(200).optional().meta({ description: 'Email: the subject of a new conversation' }),
+    attachmentIds: z
+      .array(attachmentId)
+      .max(maxAttachmentsPerMessage)
+      .default([])
+      .meta({ description: 'Files uploaded with `POST /v1/attachments`, at most 10' }),
+  })
+  .refine((input) => input.body.trim() !== '' || input.attachmentIds.length > 0, {
+    path: ['body'],
+    message: 'A message needs a body or an attachment',
+  })
+  .meta({ id: 'SendToContactInput' });
+export type SendToContactInput = z.infer<typeof sendToContactInput>;
 
 export const ingestInboundInput = z
   .object({
@@ -67,6 +112,67 @@ export const ingestInboundInput = z
   .meta({ id: 'IngestInboundInput' });
 export type IngestInboundInput = z.infer<typeof ingestInboundInput>;
 
+const deliveryStatus = z.enum(['queued', 'sent', 'delivered', 'read', 'failed']);
+
+export const deliveryAttemptSchema = z
+  .object({
+    attempt: z.number().int().meta({ description: '1 for the first send; each retry is a new attempt' }),
+    trigger: z.enum(['send', 'auto_retry', 'manual_retry']),
+    requestedBy: z.string().nullable().meta({ description: 'The user who asked for a manual retry' }),
+    status: deliveryStatus,
+    providerMessageId: z.string().nullable().meta({ description: 'The provider’s id, set once the provider accepted the message (never before)' }),
+    providerStatus: z.string().nullable().meta({ description: 'The provider’s own latest word for it' }),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .nullable()
+      .meta({ description: 'The provider’s latest error (also on a delivery that stays `sent` after a transient bounce)' }),
+    queuedAt: z.string(),
+    calledAt: z.string().nullable().meta({ description: 'When the latest provider call for it started' }),
+    sentAt: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+    readAt: z.string().nullable(),
+    failedAt: z.string().nullable(),
+  })
+  .meta({ id: 'DeliveryAttempt' });
+
+export const messageDeliverySchema = z
+  .object({
+    id: z.string(),
+    status: deliveryStatus.meta({
+      description: '`queued` → `sent` (the provider accepted it) → `delivered` → `read`; `failed` from any state before `read`. Never moves back.',
+    }),
+    connectionId: z.string(),
+    to: z.string().meta({ description: 'The contact’s channel value it goes to (canonical)' }),
+    attempt: z.number().int().meta({ description: 'The current attempt' }),
+    autoRetries: z.number().int().meta({ description: 'Automatic re-sends of the current attempt so far (429, 5xx, timeouts)' }),
+    attempts: z.array(deliveryAttemptSchema),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'MessageDelivery' });
+export type MessageDelivery = z.infer<typeof messageDeliverySchema>;
+
+const routingReason = z.enum(['explicit', 'last_inbound', 'primary', 'preference_order']);
+export const messageRoutingSchema = z
+  .object({
+    channel: z.enum(['email', 'sms', 'whatsapp', 'telegram']),
+    connectionId: z.string().meta({ description: 'The channel connection (credential) it goes out through' }),
+    to: z.string().meta({ description: 'The contact’s value it goes to (canonical)' }),
+    reason: routingReason.meta({
+      description:
+        'Why this destination: `explicit` (named by the sender), `last_inbound` (where the contact last wrote), `primary` (the contact’s primary value on the conversation’s channel), `preference_order` (the workspace’s channel order: the contact never wrote)',
+    }),
+    choices: z
+      .object({
+        channel: z.union([routingReason, z.literal('conversation')]),
+        connection: z.enum(['explicit', 'oldest_active']),
+        to: z.enum(['explicit', 'last_inbound', 'primary']),
+      })
+      .meta({ description: 'Each part’s own reason (`conversation`: the conversation’s channel)' }),
+  })
+  .meta({ id: 'MessageRouting' });
+export type MessageRoutingOut = z.infer<typeof messageRoutingSchema>;
+
 export const messageSchema = z
   .object({
     id: z.string(),
@@ -88,6 +194,12 @@ export const messageSchema = z
     payload: z.record(z.string(), z.unknown()).nullable(),
     externalId: z.string().nullable(),
     attachments: z.array(messageAttachmentRefSchema),
+    delivery: messageDeliverySchema
+      .nullable()
+      .meta({ description: 'An outbound message on an external channel: its delivery and each provider call; otherwise null' }),
+    routing: messageRoutingSchema
+      .nullable()
+      .meta({ description: 'An outbound message on an external channel: the channel, connection and value chosen, and why; otherwise null' }),
     createdAt: z.string(),
   })
   .meta({ id: 'Message' });

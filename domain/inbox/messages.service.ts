@@ -5,7 +5,19 @@ import { createContactInput } from '../contacts/contacts.schemas';
 import { createContact } from '../contacts/contacts.service';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
+import { conflict, DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
+import { newDelivery } from '../channels/deliveries/deliveries.service';
+import type { DeliveryRecord } from '../channels/deliveries/delivery-state';
+import { mailIdGuard, ourMessageIdHeader } from '../channels/deliveries/delivery-sender';
+import {
+  chooseChannel,
+  routeInConversation,
+  withChannelReason,
+  type ChosenRoute,
+  type MessageRouting,
+} from '../channels/routing/channel-routing';
+import type { ContactItem } from '../contacts/contact-record';
+import { createJobOp, newJobItem } from '../jobs/jobs.service';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import { readUnreadTotals, totalsOf, type UnreadTotals } from './unread-totals.service';
@@ -21,6 +33,7 @@ import {
   currentConversationId,
   findConversation,
   newContactConversation,
+  openConversation,
   openConversationGuard,
   readConversation,
   statusChange,
@@ -36,7 +49,9 @@ import {
   type Message,
   type MessageAttachmentRef,
   type Receipt,
+  type MessageDelivery,
   type SendMessageInput,
+  type SendToContactInput,
   type UnreadCounts,
 } from './messages.schemas';
 
@@ -57,6 +72,11 @@ export interface MessageItem {
   payload?: Record<string, unknown>;
   externalId?: string;
   attachments?: MessageAttachmentRef[];
+  /** An outbound message on an external channel: its delivery (domain/channels/deliveries) and its guard. */
+  delivery?: DeliveryRecord;
+  deliveryVersion?: number;
+  /** An outbound message on an external channel: the channel choice (domain/channels/routing). */
+  routing?: MessageRouting;
   createdAt: string;
   updatedAt: string;
 }
@@ -103,9 +123,23 @@ export function toMessage(item: MessageItem): Message {
     payload: item.payload ?? null,
     externalId: item.externalId ?? null,
     attachments: item.attachments ?? [],
+    delivery: item.delivery ? toDelivery(item.delivery) : null,
+    routing: item.routing ?? null,
     createdAt: item.createdAt,
   };
 }
+
+const toDelivery = (delivery: DeliveryRecord): MessageDelivery => ({
+  id: delivery.deliveryId,
+  status: delivery.status,
+  connectionId: delivery.connectionId,
+  to: delivery.to,
+  attempt: delivery.attempt,
+  autoRetries: delivery.autoRetries,
+  attempts: delivery.attempts,
+  createdAt: delivery.createdAt,
+  updatedAt: delivery.updatedAt,
+});
 
 const excerptOf = (body: string) => {
   const text = body.replace(/\s+/g, ' ').trim();
@@ -220,19 +254,38 @@ const noAttachments: AttachmentPreparer = async (ids) => {
 
 export interface SendOptions {
   prepareAttachments?: AttachmentPreparer;
-  /** The external channels connected to the workspace (the channels issue plugs them in); none today. */
-  connectedChannels?: readonly ConversationItem['channel'][];
+  /** The route a contact send chose already (`sendToContact`); otherwise chosen here from the conversation. */
+  route?: ChosenRoute;
 }
 
 /** A send that keeps losing races gives up after this many runs (each run reads the conversation again). */
 const maxSendAttempts = 10;
 
 /**
+ * The route of a user's message on an external channel: the conversation's contact, reachable, with a
+ * value on the channel, an active connection, and for WhatsApp the 24-hour window (422s otherwise).
+ */
+async function routeOf(deps: CoreDeps, conversation: ConversationItem, input: SendMessageInput): Promise<ChosenRoute> {
+  const contact = conversation.contactId ? await findContact(deps, conversation.workspaceId, conversation.contactId) : undefined;
+  if (!contact) throw unprocessable('The conversation has no contact to send to', { reason: 'no_channel_value', channel: conversation.channel });
+  return routeInConversation(deps, contact, conversation, { connectionId: input.connectionId, to: input.to });
+}
+
+async function findContact(deps: CoreDeps, workspaceId: string, contactId: string): Promise<ContactItem | undefined> {
+  const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go();
+  return (data as ContactItem | null) ?? undefined;
+}
+
+/**
  * Seed 001 Message.send(): a user's message in a conversation, or an internal note. A member writes
  * in conversations assigned to them or in the pool; a member's reply (not a note) to a pool
  * conversation assigns it to them. A user's reply answers what the contact was waiting for
- * (`waitingSince` cleared; the wait is the first-response time). On an external channel only notes
- * go out until the channel is connected (422, reason `channel_not_connected`).
+ * (`waitingSince` cleared; the wait is the first-response time).
+ * On an external channel the message goes out: the route is chosen (domain/channels/routing: the
+ * connection, the contact's value, and why) and refused up front with a 422 and nothing written (a
+ * suppressed contact, no value on the channel, no active connection, WhatsApp's closed window); then ONE
+ * transaction writes the message with its Delivery (`queued`) and routing, the conversation, and the
+ * `deliver_message` job that makes the provider call (and, for email, our Message-ID's `mail-id` guard).
  * Two users replying to one pool conversation at once both keep their message: the first takes the
  * conversation, the second's message is stored without taking it.
  */
@@ -243,25 +296,27 @@ export async function sendMessage(
   input: SendMessageInput,
   options: SendOptions = {},
 ): Promise<Message> {
-  const { prepareAttachments = noAttachments, connectedChannels = [] } = options;
+  const { prepareAttachments = noAttachments } = options;
   let poolAtStart: boolean | undefined;
+  let route = options.route;
   const prepared = input.attachmentIds.length > 0 ? await prepareAttachments(input.attachmentIds) : undefined;
   for (let attempt = 1; ; attempt += 1) {
     const before = await readConversation(deps, caller, conversationId, true);
     poolAtStart ??= before.kind === 'contact' && !before.assigneeId;
     if (!poolAtStart) assertCanReply(caller, before);
     if (before.kind === 'direct' && !userIdsOf(before).includes(caller.userId)) assertCanReply(caller, before);
-    if (before.channel !== 'internal' && !input.note && !connectedChannels.includes(before.channel)) {
-      throw unprocessable(
-        `The ${before.channel} channel is not connected to this workspace yet: only internal notes can be written in this conversation`,
-        { reason: 'channel_not_connected', channel: before.channel },
-      );
-    }
+    const outbound = before.channel !== 'internal' && !input.note;
+    if (outbound) route ??= await routeOf(deps, before, input);
     const at = deps.clock.nowIso();
+    const messageId = deps.newId('msg');
+    const job =
+      outbound && route
+        ? newJobItem(deps, caller, { kind: 'deliver_message', input: { conversationId, messageId, attempt: 1 } })
+        : undefined;
     const message: MessageItem = {
       workspaceId: caller.workspaceId,
       conversationId,
-      messageId: deps.newId('msg'),
+      messageId,
       authorKind: 'user',
       authorUserId: caller.userId,
       channel: before.channel,
@@ -270,6 +325,13 @@ export async function sendMessage(
       body: input.body,
       ...(input.payload ? { payload: input.payload } : {}),
       ...(prepared && prepared.attachments.length > 0 ? { attachments: prepared.attachments } : {}),
+      ...(job && route
+        ? {
+            delivery: newDelivery(deps, { connectionId: route.routing.connectionId, to: route.routing.to, jobId: job.jobId }, at),
+            deliveryVersion: 0,
+            routing: route.routing,
+          }
+        : {}),
       createdAt: at,
       updatedAt: at,
     };
@@ -321,9 +383,21 @@ export async function sendMessage(
         }, aboutOf(before)),
       );
     }
+    // Our Message-ID, so a reply to it finds the conversation (the inbound side matches by it).
+    const replyDomain = route?.connection.kind === 'email' ? route.connection.settings.replyDomain : undefined;
+    const sendOps = (tx: TxEntities) =>
+      job
+        ? [
+            createJobOp(tx, job),
+            ...(typeof replyDomain === 'string'
+              ? [claimGuard(tx, mailIdGuard(caller.workspaceId, ourMessageIdHeader(message.messageId, replyDomain)), conversationId, at)]
+              : []),
+          ]
+        : [];
     const poolUsers = after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
     const recipients = recipientsOf(after, poolUsers, caller.userId);
-    const inline = recipients.slice(0, inlineRecipients);
+    // The job and the guard take one recipient's two items of the transaction.
+    const inline = recipients.slice(0, job ? inlineRecipients - 1 : inlineRecipients);
     try {
       const written = await commitConversation(deps, before, {
         after,
@@ -333,10 +407,11 @@ export async function sendMessage(
           ...inline.flatMap((userId) => receiptOps(tx, after, message, userId)),
           ...(extraOps?.(tx) ?? []),
           ...(prepared?.ops(tx, messageRef) ?? []),
+          ...sendOps(tx),
         ],
         ...(afterCommit ? { afterCommit } : {}),
       });
-      await writeRemainingReceipts(deps, written, message, recipients.slice(inlineRecipients));
+      await writeRemainingReceipts(deps, written, message, recipients.slice(inline.length));
       return toMessage(message);
     } catch (error) {
       if (!(error instanceof LostRace) || attempt >= maxSendAttempts) throw error;
@@ -344,6 +419,42 @@ export async function sendMessage(
       if (prepared) return sendMessage(deps, caller, conversationId, input, options);
     }
   }
+}
+
+/**
+ * Sends to a contact without naming the conversation (issue 14's channel choice): the channel, the
+ * connection and the value are chosen (domain/channels/routing), refused up front with a 422 (nothing
+ * written); the message goes to the contact's current conversation on that channel, else a new one (the
+ * inbox's rule: a resolved conversation is not reopened by a send), then as `sendMessage`.
+ */
+export async function sendToContact(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  input: SendToContactInput,
+  options: Omit<SendOptions, 'route'> = {},
+): Promise<Message> {
+  const { workspaceId } = caller;
+  const contact = await findContact(deps, workspaceId, contactId);
+  if (!contact) throw notFound('Contact');
+  if (contact.mergedInto) {
+    throw conflict('record_merged', 'This contact was merged into another: send to that one', { mergedInto: contact.mergedInto });
+  }
+  const { channel, reason } = await chooseChannel(deps, contact, input);
+  const currentId = await currentConversationId(deps, openConversationGuard(workspaceId, contactId, channel));
+  const current = currentId ? await findConversation(deps, workspaceId, currentId, true) : undefined;
+  // The contact's latest conversation on the channel says where and when they last wrote, resolved or not.
+  const probe = current ?? newContactConversation(deps, caller, contactId, channel, deps.clock.nowIso()).item;
+  const route = withChannelReason(
+    await routeInConversation(deps, contact, probe, { connectionId: input.connectionId, to: input.to }),
+    reason,
+  );
+  const target =
+    current && current.status !== 'resolved'
+      ? current.conversationId
+      : (await openConversation(deps, caller, { kind: 'contact', contactId, channel, new: false, ...(input.subject ? { subject: input.subject } : {}) }))
+          .conversation.id;
+  return sendMessage(deps, caller, target, { body: input.body, note: false, attachmentIds: input.attachmentIds }, { ...options, route });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +602,7 @@ export async function ingestMessage(
     lastActivityAt: at,
     lastMessage: lastMessageOf(message),
     waitingSince: base.waitingSince ?? message.createdAt,
+    lastInboundAt: base.lastInboundAt && base.lastInboundAt > message.createdAt ? base.lastInboundAt : message.createdAt,
     ...(before ? { version: before.version + 1, updatedAt: at } : {}),
   };
   const events: EventRecord[] = opened ? [opened.event] : [];

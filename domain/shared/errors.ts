@@ -16,6 +16,7 @@
  * - `invalid_transition`: the record's status cannot go to the one asked (a call's status table);
  * - `idempotency_in_progress`: the first request under this Idempotency-Key is still running;
  * - `attachment_used`: the uploaded attachment is on another message already (one upload, one message).
+ * - `delivery_not_failed`: a retry of a message delivery that has not failed (only a failed one is resent).
  */
 export const conflictCodes = [
   'concurrent_change',
@@ -40,6 +41,7 @@ export const conflictCodes = [
   'invalid_transition',
   'idempotency_in_progress',
   'attachment_used',
+  'delivery_not_failed',
 ] as const;
 export type ConflictCode = (typeof conflictCodes)[number];
 

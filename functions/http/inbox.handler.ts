@@ -22,20 +22,29 @@ import {
   listUnread,
   markRead,
   sendMessage,
+  sendToContact,
   unreadCounts,
 } from '../../domain/inbox/messages.service';
+import { retryMessageDelivery } from '../../domain/channels/deliveries/delivery-retry.service';
+import { withReplyWindow } from '../../domain/inbox/conversation-record';
 import { prepareAttachments } from '../../domain/inbox/attachments.service';
 import { requireManager } from '../../domain/shared/context';
-import { withBlobStore } from '../shared/deps';
+import { withBlobStore, withDeliveryDeps } from '../shared/deps';
 import { createHttpHandler, RawResponse } from './http-handler';
 
 const json = (status: number, body: unknown) =>
   new RawResponse(status, JSON.stringify(body), { 'content-type': 'application/json' });
 
 export const handler = createHttpHandler('inbox', {
-  listConversations: ({ caller, query }, deps) => listConversations(deps, caller, query),
+  // A list entry's copy of a conversation says whether WhatsApp's window was open when it was written: say it as of now.
+  listConversations: async ({ caller, query }, deps) => {
+    const page = await listConversations(deps, caller, query);
+    return { ...page, items: page.items.map((item) => withReplyWindow(item, deps.clock.nowIso())) };
+  },
   openConversation: async ({ caller, body }, deps) => {
-    const { conversation, created } = await openConversation(deps, caller, body);
+    const opened = await openConversation(deps, caller, body);
+    const { created } = opened;
+    const conversation = withReplyWindow(opened.conversation, deps.clock.nowIso());
     if (created) return conversation;
     return new RawResponse(200, JSON.stringify(conversation), {
       'content-type': 'application/json',
@@ -45,6 +54,12 @@ export const handler = createHttpHandler('inbox', {
   listMessages: ({ caller, params, query }, deps) => listMessages(deps, caller, params.conversationId, query),
   sendMessage: ({ caller, params, body }, deps) =>
     sendMessage(deps, caller, params.conversationId, body, {
+      prepareAttachments: (ids) => prepareAttachments(withBlobStore(deps), caller, ids),
+    }),
+  retryMessageDelivery: async ({ caller, params }, deps) =>
+    json(200, await retryMessageDelivery(withDeliveryDeps(withBlobStore(deps)), caller, params.conversationId, params.messageId)),
+  sendContactMessage: ({ caller, params, body }, deps) =>
+    sendToContact(deps, caller, params.contactId, body, {
       prepareAttachments: (ids) => prepareAttachments(withBlobStore(deps), caller, ids),
     }),
   getMessage: ({ caller, params }, deps) => getMessage(deps, caller, params.conversationId, params.messageId),
@@ -58,7 +73,8 @@ export const handler = createHttpHandler('inbox', {
   getUnreadCounts: ({ caller, query }, deps) => unreadCounts(deps, caller, query),
   markMessagesRead: ({ caller, body }, deps) => markRead(deps, caller, body),
   getInboxCounts: ({ caller }, deps) => inboxCounts(deps, caller),
-  getConversation: ({ caller, params }, deps) => getConversation(deps, caller, params.conversationId),
+  getConversation: async ({ caller, params }, deps) =>
+    withReplyWindow(await getConversation(deps, caller, params.conversationId), deps.clock.nowIso()),
   setConversationStatus: ({ caller, params, body, expectedVersion }, deps) =>
     setConversationStatus(deps, caller, params.conversationId, body, expectedVersion),
   claimConversation: ({ caller, params, expectedVersion }, deps) =>

@@ -182,6 +182,11 @@ describe('replies and notes', () => {
 });
 
 describe('replies on a connected channel (domain)', () => {
+  // The workspace's email connection: a reply goes out through it (its delivery job is not run here).
+  beforeAll(async () => {
+    const settings = { sesIdentity: 'acme.test', fromAddress: 'hello@acme.test', replyDomain: 'reply.acme.test' };
+    await ok(post(acme.owner.token, '/v1/channels', { kind: 'email', name: 'Mail', settings }), 201);
+  });
   const callerOf = (actor: { user: { id: string } }, role: 'owner' | 'admin' | 'member') => ({
     workspaceId: acme.workspace.id,
     userId: actor.user.id,
@@ -192,9 +197,7 @@ describe('replies on a connected channel (domain)', () => {
     const { sendMessage } = await import('../../domain/inbox/messages.service');
     const res = await ok(inbound({ from: 'answer-me@example.com' }), 201);
     stack.clock.advance(90_000);
-    await sendMessage(stack.deps, callerOf(max, 'member'), res.conversationId, { body: 'On it', note: false, attachmentIds: [] }, {
-      connectedChannels: ['email'],
-    });
+    await sendMessage(stack.deps, callerOf(max, 'member'), res.conversationId, { body: 'On it', note: false, attachmentIds: [] });
     const conversation = await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}`));
     expect(conversation).toMatchObject({ assigneeId: max.user.id, waitingSince: null, messageCount: 2 });
     const events = await ok(get(acme.owner.token, `/v1/contacts/${res.contactId}/timeline`));
@@ -226,9 +229,7 @@ describe('replies on a connected channel (domain)', () => {
     );
     const deps = { ...stack.deps, db: createDb(createDocumentClient(raw), stack.tableName) };
     const send = (actor: { user: { id: string } }, body: string) =>
-      sendMessage(deps, callerOf(actor, 'member'), res.conversationId, { body, note: false, attachmentIds: [] }, {
-        connectedChannels: ['email'],
-      });
+      sendMessage(deps, callerOf(actor, 'member'), res.conversationId, { body, note: false, attachmentIds: [] });
     const [a, b] = await Promise.all([send(acme.member, 'Me first'), send(max, 'No, me')]);
     const messages = await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}/messages`));
     expect(messages.items.map((m: any) => m.id).sort()).toEqual([a.id, b.id, res.message.id].sort());

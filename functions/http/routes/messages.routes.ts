@@ -1,3 +1,4 @@
+import { contactIdParams } from '../../../domain/contacts/contacts.schemas';
 import { conversationIdParams } from '../../../domain/inbox/conversations.schemas';
 import {
   ingestInboundInput,
@@ -10,6 +11,8 @@ import {
   messageSchema,
   receiptSchema,
   sendMessageInput,
+  retryDeliveryInput,
+  sendToContactInput,
   unreadCountsQuery,
   unreadCountsSchema,
 } from '../../../domain/inbox/messages.schemas';
@@ -35,16 +38,50 @@ export const messagesRoutes = {
     path: '/v1/conversations/{conversationId}/messages',
     summary: 'Write in a conversation: a message, or an internal note (`note: true`)',
     description:
-      'Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users; on an external channel only internal notes can be written until the channel is connected (422, `reason: channel_not_connected`). Appends `internal.sent` or `conversation.note_added`.',
+      'Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users. On an external channel (email, sms, whatsapp, telegram) a message goes out: the connection and the contact’s value are chosen (`connectionId` and `to` name them; `routing` on the message says what was chosen and why), and the message is written with its `delivery` (`queued`) and a `deliver_message` job in one transaction; the job makes the provider call (`sent` once the provider accepted it). Refused up front, nothing written (422 with `reason`): `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (with `closedAt`; see the conversation’s `replyWindow`). Appends `<channel>.sent` or `conversation.note_added`.',
     creates: true,
     params: conversationIdParams,
     body: sendMessageInput,
     refusals: {
       403: 'a member writing in a conversation assigned to another user, or an outsider in a direct conversation',
       409: '`attachment_used`: an attachment is on another message already',
-      422: '`unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment’s file is not uploaded with its declared size and type; `invalid_reference`: an attachment id names no pending upload of the caller’s',
+      422: '`unprocessable` with `reason`: `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (`closedAt`); or an attachment’s file is not uploaded with its declared size and type; `invalid_reference`: an attachment id names no pending upload of the caller’s',
     },
     response: { status: 201, description: 'The message', schema: messageSchema },
+  }),
+  retryMessageDelivery: route({
+    ...inbox,
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/messages/{messageId}/retry',
+    summary: 'Send a failed message again: a new provider call, answered with its real outcome',
+    description:
+      'Only a message whose delivery `failed`. A new attempt is written with a `deliver_message` job (delayed 60 s: the safety net), then the provider is called at once and the answer shows the new attempt’s outcome: `sent` with its provider id, `failed` with the provider’s error, or `queued` when the provider answered with a passing error (the job retries it). Never `sent` before the provider accepted the message. The caller must be allowed to reply in the conversation. Appends `delivery.status_changed`.',
+    creates: true,
+    params: messageIdParams,
+    body: retryDeliveryInput,
+    refusals: {
+      403: 'a member retrying in a conversation assigned to another user',
+      409: '`delivery_not_failed`: the delivery is queued, sent, delivered or read',
+      422: '`unprocessable` (`reason: not_deliverable`): an internal note, or a message on the internal channel',
+    },
+    response: { status: 200, description: 'The message with its new attempt', schema: messageSchema },
+  }),
+  sendContactMessage: route({
+    ...inbox,
+    method: 'POST',
+    path: '/v1/contacts/{contactId}/messages',
+    summary: 'Send a message to a contact: the channel, connection and value chosen for you',
+    description:
+      'Channel: `channel`, else the one the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected. Connection: `connectionId` (of that channel, active), else the workspace’s oldest active one of the channel. Value: `to` (one of the contact’s values on the channel), else the one they last wrote from, else their primary. The message goes to the contact’s current conversation on the channel, else a new one, and out as in `sendMessage`; `routing` records the choice and its `reason` (`explicit`, `last_inbound`, `preference_order`). An impossible choice is a 422 with a `reason`, nothing written.',
+    creates: true,
+    params: contactIdParams,
+    body: sendToContactInput,
+    refusals: {
+      403: 'a member sending in the contact’s conversation assigned to another user',
+      409: '`record_merged`: the contact was merged into another (`mergedInto`); `attachment_used`: an attachment is on another message already',
+      422: '`unprocessable` with `reason`: `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (`closedAt`); `invalid_reference`: an attachment id names no pending upload of the caller’s',
+    },
+    response: { status: 201, description: 'The message (its `conversationId` says where it went)', schema: messageSchema },
   }),
   getMessage: route({
     ...inbox,
