@@ -16,6 +16,7 @@ import { inboxScenarios } from './scenarios/inbox';
 import { jobsScenarios } from './scenarios/jobs';
 import { importsScenarios } from './scenarios/imports';
 import { channelsScenarios } from './scenarios/channels';
+import { deliveriesScenarios } from './scenarios/deliveries';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -1887,4 +1888,5 @@ export const scenarios = {
   ...jobsScenarios,
   ...importsScenarios,
   ...channelsScenarios,
+  ...deliveriesScenarios,
 } as Record<OperationId, Scenario>;

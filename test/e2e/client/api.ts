@@ -1517,9 +1517,49 @@ export interface paths {
         put?: never;
         /**
          * Write in a conversation: a message, or an internal note (`note: true`)
-         * @description Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users; on an external channel only internal notes can be written until the channel is connected (422, `reason: channel_not_connected`). Appends `internal.sent` or `conversation.note_added`.
+         * @description Owner/admin write in any contact conversation; a member in the ones assigned to them or in the pool (a member’s reply to a pool conversation assigns it to them); a direct conversation’s users in it. The message is unread for the conversation’s other users (and, in the pool, for every user), never for its author. On the internal channel messages go to users. On an external channel (email, sms, whatsapp, telegram) a message goes out: the connection and the contact’s value are chosen (`connectionId` and `to` name them; `routing` on the message says what was chosen and why), and the message is written with its `delivery` (`queued`) and a `deliver_message` job in one transaction; the job makes the provider call (`sent` once the provider accepted it). Refused up front, nothing written (422 with `reason`): `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (with `closedAt`; see the conversation’s `replyWindow`). Appends `<channel>.sent` or `conversation.note_added`.
          */
         post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/messages/{messageId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed message again: a new provider call, answered with its real outcome
+         * @description Only a message whose delivery `failed`. A new attempt is written with a `deliver_message` job (delayed 60 s: the safety net), then the provider is called at once and the answer shows the new attempt’s outcome: `sent` with its provider id, `failed` with the provider’s error, or `queued` when the provider answered with a passing error (the job retries it). Never `sent` before the provider accepted the message. The caller must be allowed to reply in the conversation. Appends `delivery.status_changed`.
+         */
+        post: operations["retryMessageDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to a contact: the channel, connection and value chosen for you
+         * @description Channel: `channel`, else the one the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected. Connection: `connectionId` (of that channel, active), else the workspace’s oldest active one of the channel. Value: `to` (one of the contact’s values on the channel), else the one they last wrote from, else their primary. The message goes to the contact’s current conversation on the channel, else a new one, and out as in `sendMessage`; `routing` records the choice and its `reason` (`explicit`, `last_inbound`, `preference_order`). An impossible choice is a 422 with a `reason`, nothing written.
+         */
+        post: operations["sendContactMessage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3267,6 +3307,9 @@ export interface components {
             } | null;
             /** @description When the contact’s oldest unanswered message arrived; null when nothing waits for an answer */
             waitingSince: string | null;
+            /** @description When the contact’s latest message arrived; null when they never wrote here */
+            lastInboundAt: string | null;
+            replyWindow: components["schemas"]["ReplyWindow"];
             lastActivityAt: string;
             lastMessage: components["schemas"]["ConversationLastMessage"];
             messageCount: number;
@@ -3285,6 +3328,15 @@ export interface components {
             addedBy: string;
             addedAt: string;
         };
+        /** @description WhatsApp: free-form messages only within 24 hours of the contact’s last message (else 422 `whatsapp_window_closed`); null on other channels */
+        ReplyWindow: {
+            /** @description A free-form message can be sent now */
+            open: boolean;
+            /** @description When it closes (closed: when it closed); null when the contact never wrote */
+            closesAt: string | null;
+            /** @enum {string} */
+            reason: "contact_wrote_within_24h" | "window_expired" | "no_inbound_message";
+        } | null;
         ConversationLastMessage: {
             messageId: string;
             /** @enum {string} */
@@ -3440,6 +3492,47 @@ export interface components {
             } | null;
             externalId: string | null;
             attachments: components["schemas"]["MessageAttachment"][];
+            /** @description An outbound message on an external channel: its delivery and each provider call; otherwise null */
+            delivery: {
+                id: string;
+                /**
+                 * @description `queued` → `sent` (the provider accepted it) → `delivered` → `read`; `failed` from any state before `read`. Never moves back.
+                 * @enum {string}
+                 */
+                status: "queued" | "sent" | "delivered" | "read" | "failed";
+                connectionId: string;
+                /** @description The contact’s channel value it goes to (canonical) */
+                to: string;
+                /** @description The current attempt */
+                attempt: number;
+                /** @description Automatic re-sends of the current attempt so far (429, 5xx, timeouts) */
+                autoRetries: number;
+                attempts: components["schemas"]["DeliveryAttempt"][];
+                createdAt: string;
+                updatedAt: string;
+            } | null;
+            /** @description An outbound message on an external channel: the channel, connection and value chosen, and why; otherwise null */
+            routing: {
+                /** @enum {string} */
+                channel: "email" | "sms" | "whatsapp" | "telegram";
+                /** @description The channel connection (credential) it goes out through */
+                connectionId: string;
+                /** @description The contact’s value it goes to (canonical) */
+                to: string;
+                /**
+                 * @description Why this destination: `explicit` (named by the sender), `last_inbound` (where the contact last wrote), `primary` (the contact’s primary value on the conversation’s channel), `preference_order` (the workspace’s channel order: the contact never wrote)
+                 * @enum {string}
+                 */
+                reason: "explicit" | "last_inbound" | "primary" | "preference_order";
+                /** @description Each part’s own reason (`conversation`: the conversation’s channel) */
+                choices: {
+                    channel: ("explicit" | "last_inbound" | "primary" | "preference_order") | "conversation";
+                    /** @enum {string} */
+                    connection: "explicit" | "oldest_active";
+                    /** @enum {string} */
+                    to: "explicit" | "last_inbound" | "primary";
+                };
+            } | null;
             createdAt: string;
         };
         MessageAttachment: {
@@ -3450,6 +3543,32 @@ export interface components {
             /** @enum {string} */
             contentType: "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/heic" | "application/pdf" | "text/plain" | "text/csv" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "audio/mpeg" | "audio/ogg" | "audio/mp4" | "audio/wav" | "audio/webm" | "video/mp4" | "video/quicktime" | "video/webm";
             sizeBytes: number;
+        };
+        DeliveryAttempt: {
+            /** @description 1 for the first send; each retry is a new attempt */
+            attempt: number;
+            /** @enum {string} */
+            trigger: "send" | "auto_retry" | "manual_retry";
+            /** @description The user who asked for a manual retry */
+            requestedBy: string | null;
+            /** @enum {string} */
+            status: "queued" | "sent" | "delivered" | "read" | "failed";
+            /** @description The provider’s id, set once the provider accepted the message (never before) */
+            providerMessageId: string | null;
+            /** @description The provider’s own latest word for it */
+            providerStatus: string | null;
+            /** @description The provider’s latest error (also on a delivery that stays `sent` after a transient bounce) */
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            queuedAt: string;
+            /** @description When the latest provider call for it started */
+            calledAt: string | null;
+            sentAt: string | null;
+            deliveredAt: string | null;
+            readAt: string | null;
+            failedAt: string | null;
         };
         SendMessageInput: {
             /** @description The text (may be empty when files are attached) */
@@ -3463,6 +3582,38 @@ export interface components {
             payload?: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Files uploaded with `POST /v1/attachments`, at most 10
+             * @default []
+             */
+            attachmentIds?: string[];
+            /**
+             * @description External channels: the connection to send through (default: the workspace’s oldest active one of the channel)
+             * @example chc_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            connectionId?: string;
+            /** @description External channels: which of the contact’s values to send to (default: the one they last wrote from, else their primary) */
+            to?: string;
+        };
+        /** @description No fields: send no body, or `{}` */
+        RetryDeliveryInput: Record<string, never>;
+        SendToContactInput: {
+            /** @description The text (may be empty when files are attached) */
+            body: string;
+            /**
+             * @description Default: the channel the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected
+             * @enum {string}
+             */
+            channel?: "email" | "sms" | "whatsapp" | "telegram";
+            /**
+             * @description The connection to send through (default: the workspace’s oldest active one of the channel)
+             * @example chc_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            connectionId?: string;
+            /** @description Which of the contact’s values on the channel (default: the one they last wrote from, else their primary) */
+            to?: string;
+            /** @description Email: the subject of a new conversation */
+            subject?: string;
             /**
              * @description Files uploaded with `POST /v1/attachments`, at most 10
              * @default []
@@ -4184,9 +4335,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "id": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-72604e@example.com",
+                     *         "email": "owner-190a6c@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4194,7 +4345,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0HVNTB1Y2GZ6BG06H",
+                     *         "id": "ws_01KF0E44M0FNCFC3CEX939R98C",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4251,7 +4402,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0HVNTB1Y2GZ6BG06H",
+                     *       "id": "ws_01KF0E44M0FNCFC3CEX939R98C",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4319,7 +4470,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0HVNTB1Y2GZ6BG06H",
+                     *       "id": "ws_01KF0E44M0FNCFC3CEX939R98C",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4445,9 +4596,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "id": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-72604e@example.com",
+                     *           "email": "owner-190a6c@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4455,9 +4606,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "id": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-4114e2@example.com",
+                     *           "email": "admin-0e2f2d@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4465,7 +4616,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AUug4-06pHbkMXhes8KUSDDR36i-NgvlyvsFBvFC5KtX8X15ciTFhzMwYYHfQkTAaX89DT-ZdLpOk3xLFsNMAg7zVDT9SnV2x2gZKD5UUnvcnZT8LozRuzTnUL_YEGC1pEiS62aPRX-Fkk-P08dDfT9V"
+                     *       "nextCursor": "AXZ12rfPXiOE1qyXSBCKVBBPD4R4hijrV37QwaQwFCZq3lPlrrLcXpPGnzBqjV9p1bz_8Y0JIhX1zzrpKU8uX4GYd-pRC79dZwAM8bNDcswOxZhAX3X8WVwryhfSbF1orW4BH3hickX6772v1kZWYby6"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4521,7 +4672,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-4e2cabb8@example.com",
+                 *       "email": "n-bf834c36@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4545,9 +4696,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG07E",
+                     *       "id": "usr_01KF0E44M0FNCFC3CEX939R999",
                      *       "name": "Nia New",
-                     *       "email": "n-4e2cabb8@example.com",
+                     *       "email": "n-bf834c36@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4674,9 +4825,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
+                     *       "id": "usr_01KF0E44M0FNCFC3CEX939R990",
                      *       "name": "Mia Member",
-                     *       "email": "member-b9f141@example.com",
+                     *       "email": "member-53f84c@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4769,9 +4920,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0HVNTB1Y2GZ6BG07P",
+                     *       "id": "usr_01KF0E44M0FNCFC3CEX939R99H",
                      *       "name": "Renamed",
-                     *       "email": "u-c5632753@example.com",
+                     *       "email": "u-5b571234@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -4909,16 +5060,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0HVNTB1Y2GZ6BG06K",
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "id": "tok_01KF0E44M0FNCFC3CEX939R98E",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_-mNg3c",
+                     *           "prefix": "crm_kwDgma",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AYbCyw5sZCiJD_2L1NlitRK5CzfY2m78lACS5iTVB6PwgZdqwg5AySVH_DMT2JPDOCSX4s31ih5TuB39bD4K_MGct8tU5OS9C0NUh08XocRssCWg-j-ke8dBtikoxuorUSR25rL295TEHFqe4XbtyBMEakWuW8IgBuuF7KteHslXszioCe1GQI8NC6Yu1u6_9NQIfAHr72pHdU9ZOxx5SQCUCHpckS5rSuNRSsOTuEibbQMXCUrAYnA2HHDIj0kSYuzsF69xelaYXptnPP1taonWK557PplxRpPe97z4N5BuN_0ylEunxko4EuLK5TxvMYX5dCwj"
+                     *       "nextCursor": "AYoLrFIYnvlFf6oItavbFm4QHsbEVK0eWw1EH_IelJVDTMDkYBQXhh3PITfnMr9zR53cVzHAIshC66RBS87HkwloVjFqHgnjn5qzqP3c-mqkrAjbDf_62YH9jc2yop0oZUcwyNm9cCNjQ940hKX2On07lcxCBKWrZxBFUQYN9tIt_nfaFu7vpXAIaBkt-wYA1ACCPYZCfV8fWLvs-GESy0j40E-prZ_zrub71r86x285xSuKaa3xFhzqPJXuyIzJGM_YO5FMofTExg-xmpRhy6quRBgQLWHGLT6N2zeYUQF5FR6ahKhji1wk1JYsEjE2A3uraITb"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5005,10 +5156,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0HVNTB1Y2GZ6BG08A",
-                     *       "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "id": "tok_01KF0E44M0FNCFC3CEX939R9A5",
+                     *       "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "name": "CI",
-                     *       "prefix": "crm_VnnK2t",
+                     *       "prefix": "crm_Df-oU2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5132,10 +5283,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0HVNTB1Y2GZ6BG08H",
-                     *       "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "id": "tok_01KF0E44M0FNCFC3CEX939R9AC",
+                     *       "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "name": "gone",
-                     *       "prefix": "crm_rr6dan",
+                     *       "prefix": "crm_YtMnvC",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5281,7 +5432,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_c1334c39",
+                 *       "key": "k_8eb6f1d2",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5313,7 +5464,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_c1334c39",
+                     *       "key": "k_8eb6f1d2",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5464,7 +5615,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_f9e43ffd",
+                     *       "key": "f_0ab3e791",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5607,40 +5758,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0HVNTB1Y2GZ6BG09G",
+                     *           "id": "evt_01KF0E44M0FNCFC3CEX939R9BB",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
+                     *           "entityId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "actorUserId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
-                     *             "assignedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *             "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *             "assignedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
+                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0HVNTB1Y2GZ6BG09F",
+                     *           "id": "evt_01KF0E44M0FNCFC3CEX939R9BA",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
+                     *           "entityId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "actorUserId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *             "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-0bf85944@example.com"
+                     *                 "normalized": "c-21e2ff9c@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
+                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5739,31 +5890,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
+                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9B8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0bf85944@example.com",
+                     *           "email": "c-21e2ff9c@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09H",
+                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c810f10d@example.com",
+                     *           "email": "c-351a8cb4@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXklWHKwO-jde_HVaHPf3p2d8pjx3V9lKXQTpH1pbjI_oLkKvXfNQxYhPpPirX4s43v3wEut609oeq2u5d2VQq1elCT23rxQK4FYjxC8F6zeY9nb_lbAtj2Ny3-IUXIQc0q3ne8-zSTKHeN8oJOmQs4zOLAWlWDt8Jp3mqmXsX-ErngKpAg"
+                     *       "nextCursor": "AfQPHN5R7E0X6HCK86CSicjh6q_Y50mmXqwG26LL5aeGSiOPYvYoQdNM37e5cnODFqJWU5FY_3mRQ0NTHf0sAmGPXQHJ2vjxNmF5nBD2OO2V2lqIVaJigxlSehM_9hTpeQHO5CyIxbpINqdMmBwvn5L-nU-yoKG03WSMRSv36EAtyrIMIOA"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5823,7 +5974,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-7670ec22@navy.example"
+                 *           "value": "g-81503821@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -5852,7 +6003,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0AD",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9C8",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -5870,19 +6021,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-7670ec22@navy.example",
+                     *       "email": "g-81503821@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0AE",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9C9",
                      *           "kind": "email",
-                     *           "value": "g-7670ec22@navy.example",
-                     *           "normalized": "g-7670ec22@navy.example",
+                     *           "value": "g-81503821@navy.example",
+                     *           "normalized": "g-81503821@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0AF",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9CA",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -5894,7 +6045,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6025,46 +6176,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09D",
+                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9B8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-0bf85944@example.com",
+                     *           "email": "c-21e2ff9c@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09H",
+                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c810f10d@example.com",
+                     *           "email": "c-351a8cb4@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09N",
+                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BG",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-a52748dc@example.com",
+                     *           "email": "c-4babef97@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09S",
+                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BM",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-29e3e185@example.com",
+                     *           "email": "c-fc91b476@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6136,7 +6287,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG09X",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9BR",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6146,7 +6297,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6154,14 +6305,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7accf9ce@example.com",
+                     *       "email": "c-bf2dc847@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG09Y",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9BS",
                      *           "kind": "email",
-                     *           "value": "c-7accf9ce@example.com",
-                     *           "normalized": "c-7accf9ce@example.com",
+                     *           "value": "c-bf2dc847@example.com",
+                     *           "normalized": "c-bf2dc847@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6170,7 +6321,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6249,7 +6400,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0AX",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9CR",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6259,7 +6410,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6267,14 +6418,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0c5c6d49@example.com",
+                     *       "email": "c-10eac803@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0AY",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9CS",
                      *           "kind": "email",
-                     *           "value": "c-0c5c6d49@example.com",
-                     *           "normalized": "c-0c5c6d49@example.com",
+                     *           "value": "c-10eac803@example.com",
+                     *           "normalized": "c-10eac803@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6283,7 +6434,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6375,7 +6526,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0BN",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9DG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6385,7 +6536,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6393,14 +6544,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5de3262a@example.com",
+                     *       "email": "c-f262fa84@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0BP",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9DH",
                      *           "kind": "email",
-                     *           "value": "c-5de3262a@example.com",
-                     *           "normalized": "c-5de3262a@example.com",
+                     *           "value": "c-f262fa84@example.com",
+                     *           "normalized": "c-f262fa84@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6409,7 +6560,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6568,7 +6719,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0DC",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9F7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6578,7 +6729,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6586,19 +6737,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-41a201cd@example.com",
+                     *       "email": "c-892313a7@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0DD",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9F8",
                      *           "kind": "email",
-                     *           "value": "c-41a201cd@example.com",
-                     *           "normalized": "c-41a201cd@example.com",
+                     *           "value": "c-892313a7@example.com",
+                     *           "normalized": "c-892313a7@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0DG",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9FB",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6610,7 +6761,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6760,7 +6911,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0FD",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9H8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6770,7 +6921,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6785,7 +6936,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6900,7 +7051,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0GE",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9J9",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6910,7 +7061,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -6918,14 +7069,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b8ff12da@example.com",
+                     *       "email": "c-a1d0e8ac@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0GF",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9JA",
                      *           "kind": "email",
-                     *           "value": "c-b8ff12da@example.com",
-                     *           "normalized": "c-b8ff12da@example.com",
+                     *           "value": "c-a1d0e8ac@example.com",
+                     *           "normalized": "c-a1d0e8ac@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6934,7 +7085,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7049,7 +7200,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0HF",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9KA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7059,7 +7210,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7067,14 +7218,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b6fc885b@example.com",
+                     *       "email": "c-026c1683@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0HG",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9KB",
                      *           "kind": "email",
-                     *           "value": "c-b6fc885b@example.com",
-                     *           "normalized": "c-b6fc885b@example.com",
+                     *           "value": "c-026c1683@example.com",
+                     *           "normalized": "c-026c1683@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7083,7 +7234,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7207,7 +7358,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0K2",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9MX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7217,7 +7368,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7225,14 +7376,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-a7488ebe@example.com",
+                     *       "email": "c-a5a4570b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0K3",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9MY",
                      *           "kind": "email",
-                     *           "value": "c-a7488ebe@example.com",
-                     *           "normalized": "c-a7488ebe@example.com",
+                     *           "value": "c-a5a4570b@example.com",
+                     *           "normalized": "c-a5a4570b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7241,7 +7392,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7378,7 +7529,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0MB",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9P6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7388,7 +7539,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7396,14 +7547,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5c963f05@example.com",
+                     *       "email": "c-bbbeec20@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0MC",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9P7",
                      *           "kind": "email",
-                     *           "value": "c-5c963f05@example.com",
-                     *           "normalized": "c-5c963f05@example.com",
+                     *           "value": "c-bbbeec20@example.com",
+                     *           "normalized": "c-bbbeec20@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7412,7 +7563,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7527,7 +7678,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0NK",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9QE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7537,7 +7688,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R990",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7545,14 +7696,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c08069de@example.com",
+                     *       "email": "c-e991fdb1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0NM",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9QF",
                      *           "kind": "email",
-                     *           "value": "c-c08069de@example.com",
-                     *           "normalized": "c-c08069de@example.com",
+                     *           "value": "c-e991fdb1@example.com",
+                     *           "normalized": "c-e991fdb1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7561,7 +7712,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7665,7 +7816,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0PD",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9R8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7683,14 +7834,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7df446a9@example.com",
+                     *       "email": "c-4578b915@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0PE",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9R9",
                      *           "kind": "email",
-                     *           "value": "c-7df446a9@example.com",
-                     *           "normalized": "c-7df446a9@example.com",
+                     *           "value": "c-4578b915@example.com",
+                     *           "normalized": "c-4578b915@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7699,7 +7850,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7804,7 +7955,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075"
+                 *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R990"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7823,7 +7974,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0QE",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9S9",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7833,7 +7984,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R990",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7841,14 +7992,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2dd13846@example.com",
+                     *       "email": "c-08879d9a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0QF",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9SA",
                      *           "kind": "email",
-                     *           "value": "c-2dd13846@example.com",
-                     *           "normalized": "c-2dd13846@example.com",
+                     *           "value": "c-08879d9a@example.com",
+                     *           "normalized": "c-08879d9a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7857,7 +8008,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8096,15 +8247,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0HVNTB1Y2GZ6BG0RY",
-                     *         "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0RT",
+                     *         "id": "scr_01KF0E44M0FNCFC3CEX939R9TS",
+                     *         "contactId": "ct_01KF0E44M0FNCFC3CEX939R9TN",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0RT",
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939R9TN",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8114,7 +8265,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8122,14 +8273,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-b769f16c@example.com",
+                     *         "email": "c-27cec794@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0RV",
+                     *             "id": "ch_01KF0E44M0FNCFC3CEX939R9TP",
                      *             "kind": "email",
-                     *             "value": "c-b769f16c@example.com",
-                     *             "normalized": "c-b769f16c@example.com",
+                     *             "value": "c-27cec794@example.com",
+                     *             "normalized": "c-27cec794@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8137,14 +8288,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0HVNTB1Y2GZ6BG0RY",
+                     *           "id": "scr_01KF0E44M0FNCFC3CEX939R9TS",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8370,16 +8521,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0HVNTB1Y2GZ6BG0V5",
-                     *         "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0V1",
+                     *         "id": "qual_01KF0E44M0FNCFC3CEX939R9X0",
+                     *         "contactId": "ct_01KF0E44M0FNCFC3CEX939R9WW",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0V1",
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939R9WW",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8389,7 +8540,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8397,14 +8548,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-6ecba18a@example.com",
+                     *         "email": "c-05cebf4e@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0V2",
+                     *             "id": "ch_01KF0E44M0FNCFC3CEX939R9WX",
                      *             "kind": "email",
-                     *             "value": "c-6ecba18a@example.com",
-                     *             "normalized": "c-6ecba18a@example.com",
+                     *             "value": "c-05cebf4e@example.com",
+                     *             "normalized": "c-05cebf4e@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8413,14 +8564,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0HVNTB1Y2GZ6BG0V5",
+                     *           "id": "qual_01KF0E44M0FNCFC3CEX939R9X0",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8559,23 +8710,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0HVNTB1Y2GZ6BG0WC",
+                     *             "id": "evt_01KF0E44M0FNCFC3CEX939R9Y7",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0WA",
+                     *             "entityId": "ct_01KF0E44M0FNCFC3CEX939R9Y5",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *             "actorUserId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *               "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-e0ff5c88@example.com"
+                     *                   "normalized": "c-9eaeee07@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG0WA",
+                     *             "contactId": "ct_01KF0E44M0FNCFC3CEX939R9Y5",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8673,7 +8824,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG0XT",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9ZN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8683,7 +8834,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8691,14 +8842,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f93d0d7b@example.com",
+                     *       "email": "c-1b1a1c56@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG0XV",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9ZP",
                      *           "kind": "email",
-                     *           "value": "c-f93d0d7b@example.com",
-                     *           "normalized": "c-f93d0d7b@example.com",
+                     *           "value": "c-1b1a1c56@example.com",
+                     *           "normalized": "c-1b1a1c56@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8710,7 +8861,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8860,7 +9011,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG12Z",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939RA4T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8870,7 +9021,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8878,14 +9029,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-dd2de168@example.com",
+                     *       "email": "c-200816dd@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG130",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939RA4V",
                      *           "kind": "email",
-                     *           "value": "c-dd2de168@example.com",
-                     *           "normalized": "c-dd2de168@example.com",
+                     *           "value": "c-200816dd@example.com",
+                     *           "normalized": "c-200816dd@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8894,7 +9045,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8995,8 +9146,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0HVNTB1Y2GZ6BG146",
-                 *         "ct_01KF0E44M0HVNTB1Y2GZ6BG14A"
+                 *         "ct_01KF0E44M0FNCFC3CEX939RA61",
+                 *         "ct_01KF0E44M0FNCFC3CEX939RA65"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9019,12 +9170,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG146",
+                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939RA61",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG14A",
+                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939RA65",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9144,7 +9295,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0HVNTB1Y2GZ6BG16N"
+                 *         "ct_01KF0E44M0FNCFC3CEX939RA8G"
                  *       ]
                  *     }
                  */
@@ -9162,7 +9313,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG16H",
+                     *       "id": "ct_01KF0E44M0FNCFC3CEX939RA8C",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9172,19 +9323,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG16N",
+                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939RA8G",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-5c2cfcb3@example.com"
+                     *               "normalized": "c-6beddc51@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9195,22 +9346,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c1b25d2e@example.com",
+                     *       "email": "c-ecd3e3b1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG16J",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939RA8D",
                      *           "kind": "email",
-                     *           "value": "c-c1b25d2e@example.com",
-                     *           "normalized": "c-c1b25d2e@example.com",
+                     *           "value": "c-ecd3e3b1@example.com",
+                     *           "normalized": "c-ecd3e3b1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0HVNTB1Y2GZ6BG16P",
+                     *           "id": "ch_01KF0E44M0FNCFC3CEX939RA8H",
                      *           "kind": "email",
-                     *           "value": "c-5c2cfcb3@example.com",
-                     *           "normalized": "c-5c2cfcb3@example.com",
+                     *           "value": "c-6beddc51@example.com",
+                     *           "normalized": "c-6beddc51@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9219,7 +9370,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9403,7 +9554,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG19W"
+                 *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RABQ"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9421,15 +9572,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG19W",
+                     *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RABQ",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG19W",
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RABQ",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-74924231@example.com",
+                     *         "email": "c-4972dc7f@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9670,9 +9821,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-b8cd9eed",
+                 *       "name": "Initech-08d79949",
                  *       "domains": [
-                 *         "initech-9e9b1bc8.example"
+                 *         "initech-a221edf9.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9697,10 +9848,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1AW",
-                     *       "name": "Initech-b8cd9eed",
+                     *       "id": "co_01KF0E44M0FNCFC3CEX939RACQ",
+                     *       "name": "Initech-08d79949",
                      *       "domains": [
-                     *         "initech-9e9b1bc8.example"
+                     *         "initech-a221edf9.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9712,7 +9863,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9837,8 +9988,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1B4",
-                     *       "name": "Co-d9edd753",
+                     *       "id": "co_01KF0E44M0FNCFC3CEX939RACZ",
+                     *       "name": "Co-5f8b785a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9846,11 +9997,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9941,8 +10092,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1BG",
-                     *       "name": "Co-f6c01e69",
+                     *       "id": "co_01KF0E44M0FNCFC3CEX939RADB",
+                     *       "name": "Co-251dc701",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -9950,11 +10101,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10102,8 +10253,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1CC",
-                     *       "name": "Co-fdbb0a3d",
+                     *       "id": "co_01KF0E44M0FNCFC3CEX939RAE7",
+                     *       "name": "Co-3fa101b1",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10111,11 +10262,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10230,8 +10381,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1CX",
-                     *       "name": "Co-26fe29f9",
+                     *       "id": "co_01KF0E44M0FNCFC3CEX939RAER",
+                     *       "name": "Co-45b36d49",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10239,11 +10390,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10346,7 +10497,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0HVNTB1Y2GZ6BG1DY"
+                 *         "co_01KF0E44M0FNCFC3CEX939RAFS"
                  *       ]
                  *     }
                  */
@@ -10366,8 +10517,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1DW",
-                     *         "name": "Co-1940ab3c",
+                     *         "id": "co_01KF0E44M0FNCFC3CEX939RAFQ",
+                     *         "name": "Co-bed75fbd",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10375,11 +10526,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10387,7 +10538,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0HVNTB1Y2GZ6BG1DY",
+                     *           "id": "co_01KF0E44M0FNCFC3CEX939RAFS",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10626,15 +10777,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1G9",
+                     *           "id": "note_01KF0E44M0FNCFC3CEX939RAJ4",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1G5"
+                     *             "id": "ct_01KF0E44M0FNCFC3CEX939RAJ0"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
-                     *           "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "authorId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10709,7 +10860,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1GX"
+                 *         "id": "ct_01KF0E44M0FNCFC3CEX939RAJR"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10734,15 +10885,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1H1",
+                     *       "id": "note_01KF0E44M0FNCFC3CEX939RAJW",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1GX"
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RAJR"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
-                     *       "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "authorId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10857,15 +11008,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1J1",
+                     *       "id": "note_01KF0E44M0FNCFC3CEX939RAKW",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1HX"
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RAKR"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
-                     *       "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "authorId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11060,15 +11211,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0HVNTB1Y2GZ6BG1K5",
+                     *       "id": "note_01KF0E44M0FNCFC3CEX939RAN0",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1K1"
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RAMW"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
-                     *       "updatedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "authorId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11357,7 +11508,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1R4"
+                 *         "id": "ct_01KF0E44M0FNCFC3CEX939RASZ"
                  *       }
                  *     }
                  */
@@ -11381,7 +11532,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1R8",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAT3",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11392,11 +11543,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0HVNTB1Y2GZ6BG1R4"
+                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RASZ"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11790,7 +11941,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1S4",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RATZ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11798,11 +11949,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11894,7 +12045,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1SG",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAVB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11902,11 +12053,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12054,7 +12205,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1T7",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAW2",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12062,11 +12213,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
+                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R990",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12160,7 +12311,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075"
+                 *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R990"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12179,7 +12330,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1TR",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAWK",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12187,11 +12338,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
+                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R990",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12339,7 +12490,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1VJ",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAXD",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12347,11 +12498,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "completedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12466,7 +12617,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0HVNTB1Y2GZ6BG1W3",
+                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAXY",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12474,11 +12625,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12689,7 +12840,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-811fd69b",
+                 *       "name": "Renewals-d2ace82f",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12725,12 +12876,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG1WW",
-                     *       "name": "Renewals-811fd69b",
+                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RAYQ",
+                     *       "name": "Renewals-d2ace82f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1WX",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAYR",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12738,7 +12889,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1WY",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAYS",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12746,7 +12897,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1WZ",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAYT",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12754,7 +12905,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12879,12 +13030,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG1X6",
-                     *       "name": "Pipe-13aa5f53",
+                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RAZ1",
+                     *       "name": "Pipe-9004fda2",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1X7",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ2",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12892,7 +13043,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1X8",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ3",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -12900,7 +13051,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1X9",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ4",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -12908,7 +13059,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1XA",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ5",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -12916,7 +13067,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12988,7 +13139,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-de6094f9"
+                 *       "name": "Renamed-6b931d7a"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13007,12 +13158,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG1YA",
-                     *       "name": "Renamed-de6094f9",
+                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB05",
+                     *       "name": "Renamed-6b931d7a",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YB",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB06",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13020,7 +13171,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YC",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB07",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13028,7 +13179,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YD",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB08",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13036,7 +13187,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG1YE",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB09",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13044,7 +13195,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13172,10 +13323,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG237",
-                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG236",
-                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG238",
-                 *         "st_01KF0E44M0HVNTB1Y2GZ6BG239"
+                 *         "st_01KF0E44M0FNCFC3CEX939RB52",
+                 *         "st_01KF0E44M0FNCFC3CEX939RB51",
+                 *         "st_01KF0E44M0FNCFC3CEX939RB53",
+                 *         "st_01KF0E44M0FNCFC3CEX939RB54"
                  *       ]
                  *     }
                  */
@@ -13195,12 +13346,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG235",
-                     *       "name": "Pipe-f9493b7f",
+                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB50",
+                     *       "name": "Pipe-231f24e8",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG237",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB52",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13208,7 +13359,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG236",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB51",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13216,7 +13367,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG238",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB53",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13224,7 +13375,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG239",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB54",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13232,7 +13383,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13389,12 +13540,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG207",
-                     *       "name": "Pipe-2f18a1e5",
+                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB22",
+                     *       "name": "Pipe-28d2d066",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG208",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB23",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13402,7 +13553,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG209",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB24",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13410,7 +13561,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG20D",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB28",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13418,7 +13569,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG20A",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB25",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13426,7 +13577,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG20B",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB26",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13434,7 +13585,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13585,12 +13736,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG275",
-                     *         "name": "Pipe-c1722afc",
+                     *         "id": "pl_01KF0E44M0FNCFC3CEX939RB90",
+                     *         "name": "Pipe-b35755ca",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG276",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RB91",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13598,7 +13749,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG278",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RB93",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13606,7 +13757,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG279",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RB94",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13614,7 +13765,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13752,12 +13903,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG258",
-                     *       "name": "Pipe-37309b27",
+                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB73",
+                     *       "name": "Pipe-a003da1f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG259",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB74",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13765,7 +13916,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG25A",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB75",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13773,7 +13924,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG25B",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB76",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13781,7 +13932,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0HVNTB1Y2GZ6BG25C",
+                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB77",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13789,7 +13940,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13925,12 +14076,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0HVNTB1Y2GZ6BG29C",
-                     *         "name": "Pipe-8b037f31",
+                     *         "id": "pl_01KF0E44M0FNCFC3CEX939RBB7",
+                     *         "name": "Pipe-3ed0980a",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29D",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB8",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13938,7 +14089,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29E",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB9",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13946,7 +14097,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29F",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBA",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -13954,7 +14105,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29G",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBB",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -13962,7 +14113,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13970,7 +14121,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29D",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB8",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13984,7 +14135,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29E",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB9",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -13998,7 +14149,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29F",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBA",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14012,7 +14163,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0HVNTB1Y2GZ6BG29G",
+                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBB",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14202,20 +14353,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG286",
+                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RBA1",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG28C",
+                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RBA7",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG288",
+                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RBA3",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14223,20 +14374,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG27M",
+                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RB9F",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG27W",
+                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RB9Q",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG27P",
+                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RB9H",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14244,20 +14395,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG27M",
+                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RB9F",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG27T",
+                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RB9N",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG27N",
+                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RB9G",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14265,20 +14416,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0HVNTB1Y2GZ6BG27C",
+                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RB97",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG27J",
+                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RB9D",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0HVNTB1Y2GZ6BG27E",
+                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RB99",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14341,7 +14492,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG2BM"
+                 *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RBDF"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14364,12 +14515,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2BR",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBDK",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0HVNTB1Y2GZ6BG2BM",
+                     *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RBDF",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14379,7 +14530,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14504,14 +14655,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2D0",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBEV",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14519,7 +14670,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14611,14 +14762,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2DC",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBF7",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14626,7 +14777,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14783,14 +14934,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2E3",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBFY",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14798,7 +14949,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14946,14 +15097,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2F8",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBH3",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -14961,7 +15112,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15085,14 +15236,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2FT",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBHN",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15100,7 +15251,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15246,14 +15397,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0HVNTB1Y2GZ6BG2GG",
+                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBJB",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15261,7 +15412,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15418,7 +15569,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15479,7 +15630,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-8042ae9a",
+                 *       "name": "Partner-b509e4b7",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15504,16 +15655,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-8042ae9a",
-                     *       "ref": "partner-8042ae9a",
-                     *       "name": "Partner-8042ae9a",
+                     *       "key": "partner-b509e4b7",
+                     *       "ref": "partner-b509e4b7",
+                     *       "name": "Partner-b509e4b7",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15638,16 +15789,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-ccb65b57",
-                     *       "ref": "tag-ccb65b57",
-                     *       "name": "tag-ccb65b57",
+                     *       "key": "tag-13316607",
+                     *       "ref": "tag-13316607",
+                     *       "name": "tag-13316607",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15838,16 +15989,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-3effb38e",
-                     *       "ref": "tag-3effb38e",
-                     *       "name": "tag-3effb38e",
+                     *       "key": "tag-46c83ea8",
+                     *       "ref": "tag-46c83ea8",
+                     *       "name": "tag-46c83ea8",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16116,7 +16267,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16130,7 +16281,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG06X",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98R",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16144,7 +16295,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG075",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R990",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16158,7 +16309,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07E",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R999",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16172,7 +16323,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07G",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99B",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16186,7 +16337,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07M",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99F",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16200,7 +16351,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07P",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99H",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16214,7 +16365,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07T",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99N",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16228,7 +16379,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07W",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99Q",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16242,7 +16393,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG07Y",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99S",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16256,7 +16407,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG080",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99V",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16270,7 +16421,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG082",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99X",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16284,7 +16435,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG084",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99Z",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16298,7 +16449,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG086",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R9A1",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16312,7 +16463,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG088",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R9A3",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16326,7 +16477,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0HVNTB1Y2GZ6BG08C",
+                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R9A7",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16429,7 +16580,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M02C7931RH07RNQ9KZ",
+                     *           "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q5Z",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16441,15 +16592,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
-                     *           "id": "cv_01KF0E44M02C7931RH07RNQ9M3",
+                     *           "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "lastInboundAt": null,
+                     *           "replyWindow": null,
+                     *           "id": "cv_01KF0E44M0XT9MJVM9BGE65Q63",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M02C7931RH07RNQ9KZ",
-                     *               "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *               "id": "ct_01KF0E44M0XT9MJVM9BGE65Q5Z",
+                     *               "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16511,7 +16664,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9MQ",
+                 *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q6Q",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16549,10 +16702,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9MV",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65Q6V",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9MQ",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q6Q",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16560,19 +16713,21 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9MQ",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65Q6Q",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16754,10 +16909,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9PD",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65Q8D",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9P9",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q89",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16766,18 +16921,20 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9P9",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65Q89",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16869,10 +17026,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9QK",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65Q9K",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9QF",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q9F",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -16881,18 +17038,20 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9QF",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65Q9F",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17040,36 +17199,38 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9SQ",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QBQ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9SK",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QBK",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M02C7931RH07RNQ9KN",
+                     *       "assigneeId": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9SK",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QBK",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KN",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9KN",
+                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17184,10 +17345,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9V9",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QD9",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9V5",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QD5",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17196,24 +17357,26 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9V5",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QD5",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KH",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5F",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17329,7 +17492,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M02C7931RH07RNQ9KN"
+                 *       "assigneeId": "usr_01KF0E44M0XT9MJVM9BGE65Q5S"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17348,36 +17511,38 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9X2",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QF2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9WY",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QEY",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M02C7931RH07RNQ9KN",
+                     *       "assigneeId": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9WY",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QEY",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KN",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17516,7 +17681,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M02C7931RH07RNQ9KH"
+                 *       "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5F"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17535,10 +17700,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQ9ZC",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QHC",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQ9Z8",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QH8",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17547,24 +17712,26 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQ9Z8",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QH8",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M02C7931RH07RNQ9KH",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5F",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17714,10 +17881,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02C7931RH07RNQA1G",
+                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QKG",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQA1C",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QKC",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17726,18 +17893,20 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02C7931RH07RNQA1C",
-                     *           "addedBy": "usr_01KF0E44M02C7931RH07RNQ9K4"
+                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QKC",
+                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
                      *         }
                      *       ],
                      *       "score": null,
                      *       "qualification": null,
                      *       "waitingSince": null,
+                     *       "lastInboundAt": null,
+                     *       "replyWindow": null,
                      *       "lastActivityAt": "2026-01-15T09:00:00.000Z",
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17864,11 +18033,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M02C7931RH07RNQA62",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQA60",
+                     *           "id": "scr_01KF0E44M0XT9MJVM9BGE65QR2",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QR0",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17962,11 +18131,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M02C7931RH07RNQA3Y",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQA3W",
+                     *       "id": "scr_01KF0E44M0XT9MJVM9BGE65QNY",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QNW",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18104,12 +18273,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M02C7931RH07RNQA9P",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQA9M",
+                     *           "id": "qual_01KF0E44M0XT9MJVM9BGE65QVP",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QVM",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18204,12 +18373,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M02C7931RH07RNQA7J",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQA7G",
+                     *       "id": "qual_01KF0E44M0XT9MJVM9BGE65QSJ",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QSG",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18347,10 +18516,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M02C7931RH07RNQAB2",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAB0",
+                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65QX2",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QX0",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18360,6 +18529,8 @@ export interface operations {
                      *           "payload": null,
                      *           "externalId": null,
                      *           "attachments": [],
+                     *           "delivery": null,
+                     *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18453,10 +18624,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M02C7931RH07RNQABE",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAB0",
+                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65QXE",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QX0",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18466,6 +18637,8 @@ export interface operations {
                      *       "payload": null,
                      *       "externalId": null,
                      *       "attachments": [],
+                     *       "delivery": null,
+                     *       "routing": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18553,7 +18726,418 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the channel is not connected (`reason: channel_not_connected`), or an attachment’s file is not uploaded with its declared size and type; `invalid_reference`: an attachment id names no pending upload of the caller’s. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable` with `reason`: `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (`closedAt`); or an attachment’s file is not uploaded with its declared size and type; `invalid_reference`: an attachment id names no pending upload of the caller’s. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    retryMessageDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+                /** @description The message’s id */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["RetryDeliveryInput"];
+            };
+        };
+        responses: {
+            /** @description The message with its new attempt */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65QYC",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QYA",
+                     *       "authorKind": "user",
+                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "authorContactId": null,
+                     *       "originalAuthorContactId": null,
+                     *       "channel": "email",
+                     *       "kind": "text",
+                     *       "note": false,
+                     *       "body": "Your order shipped",
+                     *       "payload": null,
+                     *       "externalId": null,
+                     *       "attachments": [],
+                     *       "delivery": {
+                     *         "id": "dlv_01KF0E44M0XT9MJVM9BGE65QYE",
+                     *         "status": "sent",
+                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
+                     *         "to": "c-ffe01c16@example.com",
+                     *         "attempt": 2,
+                     *         "autoRetries": 0,
+                     *         "attempts": [
+                     *           {
+                     *             "providerMessageId": null,
+                     *             "trigger": "send",
+                     *             "sentAt": null,
+                     *             "error": {
+                     *               "message": "Email address is not verified",
+                     *               "code": "MessageRejected"
+                     *             },
+                     *             "readAt": null,
+                     *             "attempt": 1,
+                     *             "calledAt": null,
+                     *             "deliveredAt": null,
+                     *             "requestedBy": null,
+                     *             "queuedAt": "2026-01-15T09:00:00.000Z",
+                     *             "failedAt": "2026-01-15T09:00:00.000Z",
+                     *             "status": "failed",
+                     *             "providerStatus": null
+                     *           },
+                     *           {
+                     *             "providerMessageId": "email-fake-1",
+                     *             "trigger": "manual_retry",
+                     *             "sentAt": "2026-01-15T09:00:00.000Z",
+                     *             "error": null,
+                     *             "readAt": null,
+                     *             "attempt": 2,
+                     *             "calledAt": "2026-01-15T09:00:00.000Z",
+                     *             "deliveredAt": null,
+                     *             "requestedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *             "queuedAt": "2026-01-15T09:00:00.000Z",
+                     *             "failedAt": null,
+                     *             "status": "sent",
+                     *             "providerStatus": null
+                     *           }
+                     *         ],
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "routing": {
+                     *         "channel": "email",
+                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
+                     *         "reason": "primary",
+                     *         "to": "c-ffe01c16@example.com",
+                     *         "choices": {
+                     *           "channel": "conversation",
+                     *           "connection": "oldest_active",
+                     *           "to": "primary"
+                     *         }
+                     *       },
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member retrying in a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `delivery_not_failed`: the delivery is queued, sent, delivered or read. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable` (`reason: not_deliverable`): an internal note, or a message on the internal channel. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    sendContactMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The contact’s id */
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Welcome aboard",
+                 *       "subject": "Welcome"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendToContactInput"];
+            };
+        };
+        responses: {
+            /** @description The message (its `conversationId` says where it went) */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65R2N",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R2K",
+                     *       "authorKind": "user",
+                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "authorContactId": null,
+                     *       "originalAuthorContactId": null,
+                     *       "channel": "email",
+                     *       "kind": "text",
+                     *       "note": false,
+                     *       "body": "Welcome aboard",
+                     *       "payload": null,
+                     *       "externalId": null,
+                     *       "attachments": [],
+                     *       "delivery": {
+                     *         "id": "dlv_01KF0E44M0XT9MJVM9BGE65R2Q",
+                     *         "status": "queued",
+                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
+                     *         "to": "c-6ca2b34a@example.com",
+                     *         "attempt": 1,
+                     *         "autoRetries": 0,
+                     *         "attempts": [
+                     *           {
+                     *             "attempt": 1,
+                     *             "trigger": "send",
+                     *             "requestedBy": null,
+                     *             "status": "queued",
+                     *             "providerMessageId": null,
+                     *             "providerStatus": null,
+                     *             "error": null,
+                     *             "queuedAt": "2026-01-15T09:00:00.000Z",
+                     *             "calledAt": null,
+                     *             "sentAt": null,
+                     *             "deliveredAt": null,
+                     *             "readAt": null,
+                     *             "failedAt": null
+                     *           }
+                     *         ],
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "routing": {
+                     *         "channel": "email",
+                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
+                     *         "to": "c-6ca2b34a@example.com",
+                     *         "reason": "preference_order",
+                     *         "choices": {
+                     *           "channel": "preference_order",
+                     *           "connection": "oldest_active",
+                     *           "to": "primary"
+                     *         }
+                     *       },
+                     *       "createdAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member sending in the contact’s conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `record_merged`: the contact was merged into another (`mergedInto`); `attachment_used`: an attachment is on another message already. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable` with `reason`: `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (`closedAt`); `invalid_reference`: an attachment id names no pending upload of the caller’s. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -18599,10 +19183,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M02C7931RH07RNQAC4",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAB0",
+                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65R4R",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QX0",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18612,6 +19196,8 @@ export interface operations {
                      *       "payload": null,
                      *       "externalId": null,
                      *       "attachments": [],
+                     *       "delivery": null,
+                     *       "routing": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18690,7 +19276,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M02C7931RH07RNQ9KH",
+                     *           "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q5F",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -18762,9 +19348,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-239f43b3@example.com",
+                 *       "from": "in-718cd857@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-b2a5971d-b9c3-4825-bc1a-b2c9a63de9d0",
+                 *       "externalId": "ext-b5400829-3308-4d3a-b366-50cdbeeb87fb",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -18800,23 +19386,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M02C7931RH07RNQAD1",
-                     *         "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
+                     *         "id": "msg_01KF0E44M0XT9MJVM9BGE65R5N",
+                     *         "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M02C7931RH07RNQACW",
+                     *         "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5G",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-b2a5971d-b9c3-4825-bc1a-b2c9a63de9d0",
+                     *         "externalId": "ext-b5400829-3308-4d3a-b366-50cdbeeb87fb",
                      *         "attachments": [],
+                     *         "delivery": null,
+                     *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
-                     *       "contactId": "ct_01KF0E44M02C7931RH07RNQACW",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
+                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65R5G",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -18941,51 +19529,57 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M02C7931RH07RNQADF",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQADD",
+                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65R63",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R61",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M02C7931RH07RNQADA",
+                     *           "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5Y",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-b9d500a7-2b76-4823-9126-050815d16117",
+                     *           "externalId": "ext-e73e4cec-3dd7-42e8-b3c3-2ce3b1601235",
                      *           "attachments": [],
+                     *           "delivery": null,
+                     *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M02C7931RH07RNQAD8",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAD6",
+                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65R5W",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5T",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M02C7931RH07RNQAD3",
+                     *           "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5Q",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-86ec6570-3f18-44e4-a1ad-2076aa88186a",
+                     *           "externalId": "ext-10cf38cc-bd96-4157-998e-1bde954bc941",
                      *           "attachments": [],
+                     *           "delivery": null,
+                     *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M02C7931RH07RNQAD1",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
+                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65R5N",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M02C7931RH07RNQACW",
+                     *           "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5G",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-b2a5971d-b9c3-4825-bc1a-b2c9a63de9d0",
+                     *           "externalId": "ext-b5400829-3308-4d3a-b366-50cdbeeb87fb",
                      *           "attachments": [],
+                     *           "delivery": null,
+                     *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19063,17 +19657,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQADD",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R61",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAD6",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5T",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQACZ",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19131,7 +19725,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M02C7931RH07RNQADH"
+                 *         "msg_01KF0E44M0XT9MJVM9BGE65R65"
                  *       ]
                  *     }
                  */
@@ -19263,12 +19857,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M02C7931RH07RNQAE5",
-                     *           "conversationId": "cv_01KF0E44M02C7931RH07RNQAE3",
+                     *           "id": "call_01KF0E44M0XT9MJVM9BGE65R6S",
+                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R6Q",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *           "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19376,12 +19970,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02C7931RH07RNQAFN",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAFK",
+                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65R89",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R87",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19528,12 +20122,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02C7931RH07RNQAHQ",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAHN",
+                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65RAB",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65RA9",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19633,12 +20227,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02C7931RH07RNQAKD",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAKB",
+                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65RC1",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65RBZ",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -19789,18 +20383,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02C7931RH07RNQAP8",
-                     *       "conversationId": "cv_01KF0E44M02C7931RH07RNQAP6",
+                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65REW",
+                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65RET",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "endedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -19959,14 +20553,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M02C7931RH07RNQASE",
+                     *       "id": "att_01KF0E44M0XT9MJVM9BGE65RJ2",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02C7931RH07RNQ9K3/att_01KF0E44M02C7931RH07RNQASE?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T203030Z&X-Amz-Expires=900&X-Amz-Signature=5d3db3a37fdaebb8f99ed279fd068111cdd53e6fb5f425eb02f211d75f8388d5&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XT9MJVM9BGE65Q53/att_01KF0E44M0XT9MJVM9BGE65RJ2?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225555Z&X-Amz-Expires=900&X-Amz-Signature=2133223072c5fe84ccdc444e7c58e577edf89de0d0b78d50654892215a6410f2&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20080,17 +20674,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M02C7931RH07RNQASG",
+                     *       "id": "att_01KF0E44M0XT9MJVM9BGE65RJ4",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M02C7931RH07RNQ9K4",
+                     *       "uploadedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02C7931RH07RNQ9K3/att_01KF0E44M02C7931RH07RNQASG?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T203030Z&X-Amz-Expires=300&X-Amz-Signature=d345fcc01d695816c916dc7098c06ec5417f3e3737cdd319950a73926255847a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XT9MJVM9BGE65Q53/att_01KF0E44M0XT9MJVM9BGE65RJ4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225555Z&X-Amz-Expires=300&X-Amz-Signature=472e36fa0abe721437a7de9a653115cc2157a627f211881b6ded3b6e9690e5e0&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20172,10 +20766,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2MJ",
+                     *           "id": "job_01KF0E44M0FNCFC3CEX939RBPD",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -20258,10 +20852,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2MN",
+                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBPG",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20356,10 +20950,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2MV",
+                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBPP",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20461,10 +21055,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2N4",
+                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBPZ",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20569,7 +21163,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0HVNTB1Y2GZ6BG06H/jobs/job_01KF0E44M0HVNTB1Y2GZ6BG2NC/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T202957Z&X-Amz-Expires=300&X-Amz-Signature=802c93b172fa6881d18591d63460f212ad2fb8d7587a65cff585c09e176d4d8e&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0FNCFC3CEX939R98C/jobs/job_01KF0E44M0FNCFC3CEX939RBQ7/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225658Z&X-Amz-Expires=300&X-Amz-Signature=976291eb2bc4127418b36552beaa2d5f25fc1dd771bb829fb2f3d35757bb534f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20658,9 +21252,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0HVNTB1Y2GZ6BG2NK",
+                     *       "uploadId": "job_01KF0E44M0FNCFC3CEX939RBQE",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0HVNTB1Y2GZ6BG06H/jobs/job_01KF0E44M0HVNTB1Y2GZ6BG2NK/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T202958Z&X-Amz-Expires=3600&X-Amz-Signature=c1934fb1c8799e10fcd3276042e55b29e6f40baeb53188face573b6b0a156a53&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0FNCFC3CEX939R98C/jobs/job_01KF0E44M0FNCFC3CEX939RBQE/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225659Z&X-Amz-Expires=3600&X-Amz-Signature=b43cc732a5f8e0815d425bef4d583e0e339cc47bc7a9b1d6cfce9fe32bc1b92f&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -20766,7 +21360,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0HVNTB1Y2GZ6BG2NN",
+                 *       "uploadId": "job_01KF0E44M0FNCFC3CEX939RBQG",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -20793,10 +21387,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2NN",
+                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBQG",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21097,10 +21691,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0HVNTB1Y2GZ6BG2P4",
+                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBQZ",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -21234,9 +21828,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2P6",
+                     *           "id": "chc_01KF0E44M0FNCFC3CEX939RBR1",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-065a74a5",
+                     *           "name": "WhatsApp-816f04f1",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -21247,10 +21841,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2P6",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBR1",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21324,7 +21918,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-e8acd558",
+                 *       "name": "WhatsApp-159d5e23",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -21355,9 +21949,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2PE",
+                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBR9",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-e8acd558",
+                     *       "name": "WhatsApp-159d5e23",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21368,10 +21962,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2PE",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBR9",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21497,9 +22091,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2PJ",
+                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBRD",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-30774635",
+                     *       "name": "WhatsApp-11b821a1",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21510,10 +22104,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2PJ",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBRD",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21598,7 +22192,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-3a4e6e3b",
+                 *       "name": "Renamed-09008eba",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -21620,9 +22214,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2Q0",
+                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBRV",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-3a4e6e3b",
+                     *       "name": "Renamed-09008eba",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21633,10 +22227,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2Q0",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBRV",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21785,9 +22379,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2QQ",
+                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBSJ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-237a7c69",
+                     *       "name": "WhatsApp-b7d8e67b",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21798,10 +22392,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2QQ",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBSJ",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21917,9 +22511,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0HVNTB1Y2GZ6BG2R8",
+                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBT3",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-f49b17f3",
+                     *       "name": "WhatsApp-411add78",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21930,10 +22524,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0HVNTB1Y2GZ6BG2R8",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBT3",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0HVNTB1Y2GZ6BG06J",
+                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
