@@ -108,7 +108,7 @@ describe('the deliver_message job', () => {
     await jobs.finished(acme.workspace.id, sent.jobId);
     const [call] = fake.sendsOf(sent.message.id);
     expect(call!.message.email).toEqual({
-      subject: '',
+      subject: 'Re: Help',
       messageIdHeader: `<${sent.message.id.toLowerCase()}@reply.acme.test>`,
       inReplyTo: '<Inbound-2@mail.example.com>',
       references: ['<first@x>', '<Inbound-2@mail.example.com>'],

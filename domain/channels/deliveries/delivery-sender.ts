@@ -126,7 +126,15 @@ async function buildOutbound(
       })),
     ),
   ]);
-  const subject = (conversation.data as ConversationItem | null)?.subject ?? null;
+  const inboundSubject = (inbound?.payload?.email as { subject?: unknown } | undefined)?.subject;
+  // The conversation's subject; else a reply to the contact's latest mail's ("Re: …").
+  const subject =
+    (conversation.data as ConversationItem | null)?.subject ??
+    (typeof inboundSubject === 'string' && inboundSubject.trim() !== ''
+      ? /^re:/i.test(inboundSubject.trim())
+        ? inboundSubject.trim()
+        : `Re: ${inboundSubject.trim()}`
+      : null);
   let email: OutboundMessage['email'] = null;
   if (connection.kind === 'email') {
     const replyDomain = String(connection.settings.replyDomain);
