@@ -76,8 +76,13 @@ export const mailIdGuard = (workspaceId: string, messageIdHeader: string) => ({
 /** Our Message-ID for a message: `<msg_…@replyDomain>`. */
 export const ourMessageIdHeader = (messageId: string, replyDomain: string) => `<${messageId.toLowerCase()}@${replyDomain}>`;
 
-/** The provider's own id for an inbound message: `payload.providerMessageId`, else the external id without a `<connectionId>:` prefix. */
+/**
+ * The provider's own id for an inbound message: `payload.provider.messageId` (a channel webhook's), else
+ * `payload.providerMessageId`, else the external id without its `<connectionId>:` prefix.
+ */
 const providerIdOf = (item: MessageItem): string | null => {
+  const provider = item.payload?.provider as { messageId?: unknown } | undefined;
+  if (typeof provider?.messageId === 'string' && provider.messageId !== '') return provider.messageId;
   const fromPayload = item.payload?.providerMessageId;
   if (typeof fromPayload === 'string' && fromPayload !== '') return fromPayload;
   if (!item.externalId) return null;

@@ -10,8 +10,8 @@
  * - Connection: the one named (it must serve the channel's kind, be active, be the workspace's), else the
  *   workspace's oldest active connection of that kind.
  * - Value: the one named (one of the contact's values on the channel), else the value they last wrote
- *   from (the latest inbound message's `payload.from`, when ingest stored it), else the primary value on
- *   the channel (or its first).
+ *   from (the latest inbound message's `payload.from`, or a Telegram webhook's `payload.provider.chatId`),
+ *   else the primary value on the channel (or its first).
  * Refusals are 422 `unprocessable` with a `reason`: `contact_suppressed`, `no_channel_value`,
  * `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed`.
  */
@@ -118,10 +118,12 @@ async function lastInboundValue(
     .byConversation({ workspaceId: conversation.workspaceId, conversationId: conversation.conversationId })
     .go({ order: 'desc', limit: 25, pages: 1 });
   const inbound = (data as { authorKind: string; payload?: Record<string, unknown> }[]).find((item) => item.authorKind === 'contact');
-  const from = inbound?.payload?.from;
-  if (typeof from !== 'string') return undefined;
+  // The sender's value is not stored on the message: `payload.from` when the source put it there, a
+  // Telegram webhook's chat id (`payload.provider.chatId`, the value a bot writes to).
+  const from = inbound?.payload?.from ?? (inbound?.payload?.provider as { chatId?: unknown } | undefined)?.chatId;
+  if (typeof from !== 'string' && typeof from !== 'number') return undefined;
   try {
-    return normaliseChannelValue(contactKindOf(channel), from).normalized;
+    return normaliseChannelValue(contactKindOf(channel), String(from)).normalized;
   } catch {
     return undefined;
   }
