@@ -4335,9 +4335,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "id": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-190a6c@example.com",
+                     *         "email": "owner-cc9b99@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4345,7 +4345,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0FNCFC3CEX939R98C",
+                     *         "id": "ws_01KF0E44M0NNAYT5RFDR1EPS1J",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4402,7 +4402,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0FNCFC3CEX939R98C",
+                     *       "id": "ws_01KF0E44M0NNAYT5RFDR1EPS1J",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4470,7 +4470,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0FNCFC3CEX939R98C",
+                     *       "id": "ws_01KF0E44M0NNAYT5RFDR1EPS1J",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4596,9 +4596,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "id": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-190a6c@example.com",
+                     *           "email": "owner-cc9b99@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4606,9 +4606,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "id": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-0e2f2d@example.com",
+                     *           "email": "admin-6d2fd2@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4616,7 +4616,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXZ12rfPXiOE1qyXSBCKVBBPD4R4hijrV37QwaQwFCZq3lPlrrLcXpPGnzBqjV9p1bz_8Y0JIhX1zzrpKU8uX4GYd-pRC79dZwAM8bNDcswOxZhAX3X8WVwryhfSbF1orW4BH3hickX6772v1kZWYby6"
+                     *       "nextCursor": "AY07pz4dw2xE87L9VAUruFogpiMstoYDq8i0glGiMbsd2SHFAIPI_2fCl_KLa3FblI7J3wwgIl2-mqrUWgrhoJtS1xd9aFEQb6hHQsEtlcBkuAtRwo277X7BsiuJkAenhfjC6ekkQFUsiNXhmJ0Ly9v9"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4672,7 +4672,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-bf834c36@example.com",
+                 *       "email": "n-a3d4ac16@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4696,9 +4696,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0FNCFC3CEX939R999",
+                     *       "id": "usr_01KF0E44M0NNAYT5RFDR1EPS2F",
                      *       "name": "Nia New",
-                     *       "email": "n-bf834c36@example.com",
+                     *       "email": "n-a3d4ac16@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4825,9 +4825,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0FNCFC3CEX939R990",
+                     *       "id": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
                      *       "name": "Mia Member",
-                     *       "email": "member-53f84c@example.com",
+                     *       "email": "member-bf80ab@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4920,9 +4920,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0FNCFC3CEX939R99H",
+                     *       "id": "usr_01KF0E44M0NNAYT5RFDR1EPS2Q",
                      *       "name": "Renamed",
-                     *       "email": "u-5b571234@example.com",
+                     *       "email": "u-5881758a@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5060,16 +5060,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0FNCFC3CEX939R98E",
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "id": "tok_01KF0E44M0NNAYT5RFDR1EPS1M",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_kwDgma",
+                     *           "prefix": "crm_EooomI",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AYoLrFIYnvlFf6oItavbFm4QHsbEVK0eWw1EH_IelJVDTMDkYBQXhh3PITfnMr9zR53cVzHAIshC66RBS87HkwloVjFqHgnjn5qzqP3c-mqkrAjbDf_62YH9jc2yop0oZUcwyNm9cCNjQ940hKX2On07lcxCBKWrZxBFUQYN9tIt_nfaFu7vpXAIaBkt-wYA1ACCPYZCfV8fWLvs-GESy0j40E-prZ_zrub71r86x285xSuKaa3xFhzqPJXuyIzJGM_YO5FMofTExg-xmpRhy6quRBgQLWHGLT6N2zeYUQF5FR6ahKhji1wk1JYsEjE2A3uraITb"
+                     *       "nextCursor": "AXkcoYy8OL5t2us0ubfAPPIfGt5DUNRUqzc2R64u0VCUsvkVHhqVzOqLSAI5euqAMeOGfi6Kpqf-zR5i3Xnp7UNc-p5h9Vwif-c6cIVxlO_nlA8m46GmX7ESBm6iut8DHTzzAWFIKIr7HFvrUD0Rt1RIXe9yaYuhP8_XMvpW0Qur2BVUz33soCiSNZ-7yT0d87KKRvxm_rvW-XqUMPYzVm7FVGWYUCWrzeGIrRf7_nDk6u8dnQpk9w1FJJuPtgVGuCWsL_56LmJq9Jon9Xob_iI7I67PszhktGrV_rxxNMlaZGREJOHk3u2qveEmg1kr5UF2qFGn"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5156,10 +5156,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0FNCFC3CEX939R9A5",
-                     *       "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "id": "tok_01KF0E44M0NNAYT5RFDR1EPS3B",
+                     *       "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "name": "CI",
-                     *       "prefix": "crm_Df-oU2",
+                     *       "prefix": "crm_qGdaU2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5283,10 +5283,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0FNCFC3CEX939R9AC",
-                     *       "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "id": "tok_01KF0E44M0NNAYT5RFDR1EPS3J",
+                     *       "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "name": "gone",
-                     *       "prefix": "crm_YtMnvC",
+                     *       "prefix": "crm_uMxCHE",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5432,7 +5432,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_8eb6f1d2",
+                 *       "key": "k_8a6c5abf",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5464,7 +5464,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_8eb6f1d2",
+                     *       "key": "k_8a6c5abf",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5615,7 +5615,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_0ab3e791",
+                     *       "key": "f_b3128244",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5758,40 +5758,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0FNCFC3CEX939R9BB",
+                     *           "id": "evt_01KF0E44M0NNAYT5RFDR1EPS4H",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
+                     *           "entityId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "actorUserId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
-                     *             "assignedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *             "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *             "assignedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
+                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0FNCFC3CEX939R9BA",
+                     *           "id": "evt_01KF0E44M0NNAYT5RFDR1EPS4G",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
+                     *           "entityId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "actorUserId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *             "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-21e2ff9c@example.com"
+                     *                 "normalized": "c-fa3d3ce6@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939R9B8",
+                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5890,31 +5890,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9B8",
+                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-21e2ff9c@example.com",
+                     *           "email": "c-fa3d3ce6@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BC",
+                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4J",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-351a8cb4@example.com",
+                     *           "email": "c-e06bdea9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AfQPHN5R7E0X6HCK86CSicjh6q_Y50mmXqwG26LL5aeGSiOPYvYoQdNM37e5cnODFqJWU5FY_3mRQ0NTHf0sAmGPXQHJ2vjxNmF5nBD2OO2V2lqIVaJigxlSehM_9hTpeQHO5CyIxbpINqdMmBwvn5L-nU-yoKG03WSMRSv36EAtyrIMIOA"
+                     *       "nextCursor": "AYjEDYFW8SmvXVly8rKzmlpkckGzlzxDPkSwyPpIbDPQRD5ngBbPgRcpD6nKLtXMWDq87Jn6-gmcmn-GJDoCVRYnqrvsS4SvHYIt6sacPc6LFPvNxyhpkfm7NIpZgDagGVy6PTARn0-fGLwtI5sPmGx4HTld1n-n-eIOxaF0A6He8Vmcz7M"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5974,7 +5974,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-81503821@navy.example"
+                 *           "value": "g-c02d0bd3@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6003,7 +6003,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9C8",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS5E",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6021,19 +6021,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-81503821@navy.example",
+                     *       "email": "g-c02d0bd3@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9C9",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS5F",
                      *           "kind": "email",
-                     *           "value": "g-81503821@navy.example",
-                     *           "normalized": "g-81503821@navy.example",
+                     *           "value": "g-c02d0bd3@navy.example",
+                     *           "normalized": "g-c02d0bd3@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9CA",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS5G",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6045,7 +6045,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6176,46 +6176,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9B8",
+                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-21e2ff9c@example.com",
+                     *           "email": "c-fa3d3ce6@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BC",
+                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4J",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-351a8cb4@example.com",
+                     *           "email": "c-e06bdea9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BG",
+                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4P",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4babef97@example.com",
+                     *           "email": "c-8e0e7bc9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FNCFC3CEX939R9BM",
+                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4T",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fc91b476@example.com",
+                     *           "email": "c-6997273f@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6287,7 +6287,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9BR",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6297,7 +6297,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6305,14 +6305,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bf2dc847@example.com",
+                     *       "email": "c-5d7e010d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9BS",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS4Z",
                      *           "kind": "email",
-                     *           "value": "c-bf2dc847@example.com",
-                     *           "normalized": "c-bf2dc847@example.com",
+                     *           "value": "c-5d7e010d@example.com",
+                     *           "normalized": "c-5d7e010d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6321,7 +6321,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6400,7 +6400,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9CR",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS5Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6410,7 +6410,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6418,14 +6418,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-10eac803@example.com",
+                     *       "email": "c-22d28d1d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9CS",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS5Z",
                      *           "kind": "email",
-                     *           "value": "c-10eac803@example.com",
-                     *           "normalized": "c-10eac803@example.com",
+                     *           "value": "c-22d28d1d@example.com",
+                     *           "normalized": "c-22d28d1d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6434,7 +6434,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6526,7 +6526,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9DG",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS6P",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6536,7 +6536,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6544,14 +6544,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f262fa84@example.com",
+                     *       "email": "c-cd068dca@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9DH",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS6Q",
                      *           "kind": "email",
-                     *           "value": "c-f262fa84@example.com",
-                     *           "normalized": "c-f262fa84@example.com",
+                     *           "value": "c-cd068dca@example.com",
+                     *           "normalized": "c-cd068dca@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6560,7 +6560,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6719,7 +6719,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9F7",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS8D",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6729,7 +6729,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6737,19 +6737,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-892313a7@example.com",
+                     *       "email": "c-5adf8d00@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9F8",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS8E",
                      *           "kind": "email",
-                     *           "value": "c-892313a7@example.com",
-                     *           "normalized": "c-892313a7@example.com",
+                     *           "value": "c-5adf8d00@example.com",
+                     *           "normalized": "c-5adf8d00@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9FB",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS8H",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6761,7 +6761,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6911,7 +6911,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9H8",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSAE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6921,7 +6921,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6936,7 +6936,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7051,7 +7051,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9J9",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSBF",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7061,7 +7061,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7069,14 +7069,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a1d0e8ac@example.com",
+                     *       "email": "c-e062d9da@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9JA",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSBG",
                      *           "kind": "email",
-                     *           "value": "c-a1d0e8ac@example.com",
-                     *           "normalized": "c-a1d0e8ac@example.com",
+                     *           "value": "c-e062d9da@example.com",
+                     *           "normalized": "c-e062d9da@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7085,7 +7085,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7200,7 +7200,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9KA",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSCG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7210,7 +7210,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7218,14 +7218,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-026c1683@example.com",
+                     *       "email": "c-4c00f249@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9KB",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSCH",
                      *           "kind": "email",
-                     *           "value": "c-026c1683@example.com",
-                     *           "normalized": "c-026c1683@example.com",
+                     *           "value": "c-4c00f249@example.com",
+                     *           "normalized": "c-4c00f249@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7234,7 +7234,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7358,7 +7358,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9MX",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSE3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7368,7 +7368,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7376,14 +7376,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-a5a4570b@example.com",
+                     *       "email": "c-c2c9095a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9MY",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSE4",
                      *           "kind": "email",
-                     *           "value": "c-a5a4570b@example.com",
-                     *           "normalized": "c-a5a4570b@example.com",
+                     *           "value": "c-c2c9095a@example.com",
+                     *           "normalized": "c-c2c9095a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7392,7 +7392,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7529,7 +7529,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9P6",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSFC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7539,7 +7539,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7547,14 +7547,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bbbeec20@example.com",
+                     *       "email": "c-4d1c6868@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9P7",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSFD",
                      *           "kind": "email",
-                     *           "value": "c-bbbeec20@example.com",
-                     *           "normalized": "c-bbbeec20@example.com",
+                     *           "value": "c-4d1c6868@example.com",
+                     *           "normalized": "c-4d1c6868@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7563,7 +7563,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7678,7 +7678,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9QE",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSGM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7688,7 +7688,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R990",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7696,14 +7696,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e991fdb1@example.com",
+                     *       "email": "c-da6fad7c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9QF",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSGN",
                      *           "kind": "email",
-                     *           "value": "c-e991fdb1@example.com",
-                     *           "normalized": "c-e991fdb1@example.com",
+                     *           "value": "c-da6fad7c@example.com",
+                     *           "normalized": "c-da6fad7c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7712,7 +7712,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7816,7 +7816,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9R8",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSHE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7834,14 +7834,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4578b915@example.com",
+                     *       "email": "c-c3f768a4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9R9",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSHF",
                      *           "kind": "email",
-                     *           "value": "c-4578b915@example.com",
-                     *           "normalized": "c-4578b915@example.com",
+                     *           "value": "c-c3f768a4@example.com",
+                     *           "normalized": "c-c3f768a4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7850,7 +7850,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7955,7 +7955,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R990"
+                 *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS28"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7974,7 +7974,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9S9",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSJF",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7984,7 +7984,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R990",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7992,14 +7992,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-08879d9a@example.com",
+                     *       "email": "c-d12cd8da@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9SA",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSJG",
                      *           "kind": "email",
-                     *           "value": "c-08879d9a@example.com",
-                     *           "normalized": "c-08879d9a@example.com",
+                     *           "value": "c-d12cd8da@example.com",
+                     *           "normalized": "c-d12cd8da@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8008,7 +8008,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8247,15 +8247,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0FNCFC3CEX939R9TS",
-                     *         "contactId": "ct_01KF0E44M0FNCFC3CEX939R9TN",
+                     *         "id": "scr_01KF0E44M0NNAYT5RFDR1EPSKZ",
+                     *         "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSKV",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939R9TN",
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPSKV",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8265,7 +8265,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8273,14 +8273,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-27cec794@example.com",
+                     *         "email": "c-ffe55924@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0FNCFC3CEX939R9TP",
+                     *             "id": "ch_01KF0E44M0NNAYT5RFDR1EPSKW",
                      *             "kind": "email",
-                     *             "value": "c-27cec794@example.com",
-                     *             "normalized": "c-27cec794@example.com",
+                     *             "value": "c-ffe55924@example.com",
+                     *             "normalized": "c-ffe55924@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8288,14 +8288,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0FNCFC3CEX939R9TS",
+                     *           "id": "scr_01KF0E44M0NNAYT5RFDR1EPSKZ",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8521,16 +8521,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0FNCFC3CEX939R9X0",
-                     *         "contactId": "ct_01KF0E44M0FNCFC3CEX939R9WW",
+                     *         "id": "qual_01KF0E44M0NNAYT5RFDR1EPSP6",
+                     *         "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSP2",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939R9WW",
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPSP2",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8540,7 +8540,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8548,14 +8548,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-05cebf4e@example.com",
+                     *         "email": "c-7a435927@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0FNCFC3CEX939R9WX",
+                     *             "id": "ch_01KF0E44M0NNAYT5RFDR1EPSP3",
                      *             "kind": "email",
-                     *             "value": "c-05cebf4e@example.com",
-                     *             "normalized": "c-05cebf4e@example.com",
+                     *             "value": "c-7a435927@example.com",
+                     *             "normalized": "c-7a435927@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8564,14 +8564,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0FNCFC3CEX939R9X0",
+                     *           "id": "qual_01KF0E44M0NNAYT5RFDR1EPSP6",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8710,23 +8710,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0FNCFC3CEX939R9Y7",
+                     *             "id": "evt_01KF0E44M0NNAYT5RFDR1EPSQD",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0FNCFC3CEX939R9Y5",
+                     *             "entityId": "ct_01KF0E44M0NNAYT5RFDR1EPSQB",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *             "actorUserId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *               "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-9eaeee07@example.com"
+                     *                   "normalized": "c-8e83ced0@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0FNCFC3CEX939R9Y5",
+                     *             "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSQB",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8824,7 +8824,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939R9ZN",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSRV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8834,7 +8834,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8842,14 +8842,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-1b1a1c56@example.com",
+                     *       "email": "c-2861a4ce@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939R9ZP",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSRW",
                      *           "kind": "email",
-                     *           "value": "c-1b1a1c56@example.com",
-                     *           "normalized": "c-1b1a1c56@example.com",
+                     *           "value": "c-2861a4ce@example.com",
+                     *           "normalized": "c-2861a4ce@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8861,7 +8861,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9011,7 +9011,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939RA4T",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSY0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9021,7 +9021,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9029,14 +9029,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-200816dd@example.com",
+                     *       "email": "c-809f8383@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939RA4V",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSY1",
                      *           "kind": "email",
-                     *           "value": "c-200816dd@example.com",
-                     *           "normalized": "c-200816dd@example.com",
+                     *           "value": "c-809f8383@example.com",
+                     *           "normalized": "c-809f8383@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9045,7 +9045,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9146,8 +9146,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0FNCFC3CEX939RA61",
-                 *         "ct_01KF0E44M0FNCFC3CEX939RA65"
+                 *         "ct_01KF0E44M0NNAYT5RFDR1EPSZ7",
+                 *         "ct_01KF0E44M0NNAYT5RFDR1EPSZB"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9170,12 +9170,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939RA61",
+                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSZ7",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939RA65",
+                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSZB",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9295,7 +9295,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0FNCFC3CEX939RA8G"
+                 *         "ct_01KF0E44M0NNAYT5RFDR1EPT1P"
                  *       ]
                  *     }
                  */
@@ -9313,7 +9313,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FNCFC3CEX939RA8C",
+                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPT1J",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9323,19 +9323,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0FNCFC3CEX939RA8G",
+                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPT1P",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-6beddc51@example.com"
+                     *               "normalized": "c-88acd401@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9346,22 +9346,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ecd3e3b1@example.com",
+                     *       "email": "c-2edf0d2b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939RA8D",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPT1K",
                      *           "kind": "email",
-                     *           "value": "c-ecd3e3b1@example.com",
-                     *           "normalized": "c-ecd3e3b1@example.com",
+                     *           "value": "c-2edf0d2b@example.com",
+                     *           "normalized": "c-2edf0d2b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0FNCFC3CEX939RA8H",
+                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPT1Q",
                      *           "kind": "email",
-                     *           "value": "c-6beddc51@example.com",
-                     *           "normalized": "c-6beddc51@example.com",
+                     *           "value": "c-88acd401@example.com",
+                     *           "normalized": "c-88acd401@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9370,7 +9370,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9554,7 +9554,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RABQ"
+                 *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPT4X"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9572,15 +9572,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RABQ",
+                     *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPT4X",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RABQ",
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPT4X",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-4972dc7f@example.com",
+                     *         "email": "c-da978068@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9821,9 +9821,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-08d79949",
+                 *       "name": "Initech-2b06f6cb",
                  *       "domains": [
-                 *         "initech-a221edf9.example"
+                 *         "initech-dec8262b.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9848,10 +9848,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FNCFC3CEX939RACQ",
-                     *       "name": "Initech-08d79949",
+                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT5X",
+                     *       "name": "Initech-2b06f6cb",
                      *       "domains": [
-                     *         "initech-a221edf9.example"
+                     *         "initech-dec8262b.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9863,7 +9863,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9988,8 +9988,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FNCFC3CEX939RACZ",
-                     *       "name": "Co-5f8b785a",
+                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT65",
+                     *       "name": "Co-a0821587",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9997,11 +9997,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10092,8 +10092,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FNCFC3CEX939RADB",
-                     *       "name": "Co-251dc701",
+                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT6H",
+                     *       "name": "Co-ab0705e9",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10101,11 +10101,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10253,8 +10253,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FNCFC3CEX939RAE7",
-                     *       "name": "Co-3fa101b1",
+                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT7D",
+                     *       "name": "Co-427a0416",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10262,11 +10262,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10381,8 +10381,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FNCFC3CEX939RAER",
-                     *       "name": "Co-45b36d49",
+                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT7Y",
+                     *       "name": "Co-ecbe3cff",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10390,11 +10390,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10497,7 +10497,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0FNCFC3CEX939RAFS"
+                 *         "co_01KF0E44M0NNAYT5RFDR1EPT8Z"
                  *       ]
                  *     }
                  */
@@ -10517,8 +10517,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0FNCFC3CEX939RAFQ",
-                     *         "name": "Co-bed75fbd",
+                     *         "id": "co_01KF0E44M0NNAYT5RFDR1EPT8X",
+                     *         "name": "Co-fd199189",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10526,11 +10526,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10538,7 +10538,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0FNCFC3CEX939RAFS",
+                     *           "id": "co_01KF0E44M0NNAYT5RFDR1EPT8Z",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10777,15 +10777,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0FNCFC3CEX939RAJ4",
+                     *           "id": "note_01KF0E44M0NNAYT5RFDR1EPTBA",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0FNCFC3CEX939RAJ0"
+                     *             "id": "ct_01KF0E44M0NNAYT5RFDR1EPTB6"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0FNCFC3CEX939R98R",
-                     *           "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10860,7 +10860,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0FNCFC3CEX939RAJR"
+                 *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTBY"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10885,15 +10885,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0FNCFC3CEX939RAJW",
+                     *       "id": "note_01KF0E44M0NNAYT5RFDR1EPTC2",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RAJR"
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTBY"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0FNCFC3CEX939R98D",
-                     *       "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11008,15 +11008,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0FNCFC3CEX939RAKW",
+                     *       "id": "note_01KF0E44M0NNAYT5RFDR1EPTD2",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RAKR"
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTCY"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0FNCFC3CEX939R98R",
-                     *       "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11211,15 +11211,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0FNCFC3CEX939RAN0",
+                     *       "id": "note_01KF0E44M0NNAYT5RFDR1EPTE6",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RAMW"
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTE2"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0FNCFC3CEX939R98R",
-                     *       "updatedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11508,7 +11508,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0FNCFC3CEX939RASZ"
+                 *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTK5"
                  *       }
                  *     }
                  */
@@ -11532,7 +11532,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAT3",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTK9",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11543,11 +11543,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FNCFC3CEX939RASZ"
+                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTK5"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11941,7 +11941,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RATZ",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTM5",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11949,11 +11949,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12045,7 +12045,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAVB",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTMH",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12053,11 +12053,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12205,7 +12205,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAW2",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTN8",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12213,11 +12213,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R990",
+                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12311,7 +12311,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R990"
+                 *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS28"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12330,7 +12330,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAWK",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTNS",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12338,11 +12338,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R990",
+                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12490,7 +12490,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAXD",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTPK",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12498,11 +12498,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "completedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12617,7 +12617,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FNCFC3CEX939RAXY",
+                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTQ4",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12625,11 +12625,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12840,7 +12840,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-d2ace82f",
+                 *       "name": "Renewals-b231f98e",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12876,12 +12876,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RAYQ",
-                     *       "name": "Renewals-d2ace82f",
+                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTQX",
+                     *       "name": "Renewals-b231f98e",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAYR",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTQY",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12889,7 +12889,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAYS",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTQZ",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12897,7 +12897,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAYT",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTR0",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12905,7 +12905,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13030,12 +13030,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RAZ1",
-                     *       "name": "Pipe-9004fda2",
+                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTR7",
+                     *       "name": "Pipe-0d5395ec",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ2",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTR8",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13043,7 +13043,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ3",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTR9",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13051,7 +13051,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ4",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTRA",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13059,7 +13059,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RAZ5",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTRB",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13067,7 +13067,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13139,7 +13139,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-6b931d7a"
+                 *       "name": "Renamed-8ad8c528"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13158,12 +13158,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB05",
-                     *       "name": "Renamed-6b931d7a",
+                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTSB",
+                     *       "name": "Renamed-8ad8c528",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB06",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSC",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13171,7 +13171,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB07",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSD",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13179,7 +13179,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB08",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSE",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13187,7 +13187,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB09",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSF",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13195,7 +13195,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13323,10 +13323,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0FNCFC3CEX939RB52",
-                 *         "st_01KF0E44M0FNCFC3CEX939RB51",
-                 *         "st_01KF0E44M0FNCFC3CEX939RB53",
-                 *         "st_01KF0E44M0FNCFC3CEX939RB54"
+                 *         "st_01KF0E44M0NNAYT5RFDR1EPTY8",
+                 *         "st_01KF0E44M0NNAYT5RFDR1EPTY7",
+                 *         "st_01KF0E44M0NNAYT5RFDR1EPTY9",
+                 *         "st_01KF0E44M0NNAYT5RFDR1EPTYA"
                  *       ]
                  *     }
                  */
@@ -13346,12 +13346,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB50",
-                     *       "name": "Pipe-231f24e8",
+                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTY6",
+                     *       "name": "Pipe-f3d5c958",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB52",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTY8",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13359,7 +13359,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB51",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTY7",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13367,7 +13367,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB53",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTY9",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13375,7 +13375,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB54",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTYA",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13383,7 +13383,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13540,12 +13540,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB22",
-                     *       "name": "Pipe-28d2d066",
+                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTV8",
+                     *       "name": "Pipe-dc924331",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB23",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTV9",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13553,7 +13553,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB24",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVA",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13561,7 +13561,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB28",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVE",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13569,7 +13569,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB25",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVB",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13577,7 +13577,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB26",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVC",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13585,7 +13585,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13736,12 +13736,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0FNCFC3CEX939RB90",
-                     *         "name": "Pipe-b35755ca",
+                     *         "id": "pl_01KF0E44M0NNAYT5RFDR1EPV26",
+                     *         "name": "Pipe-e4fe45d3",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RB91",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV27",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13749,7 +13749,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RB93",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV29",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13757,7 +13757,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RB94",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV2A",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13765,7 +13765,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13903,12 +13903,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FNCFC3CEX939RB73",
-                     *       "name": "Pipe-a003da1f",
+                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPV09",
+                     *       "name": "Pipe-205b9ac6",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB74",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0A",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13916,7 +13916,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB75",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0B",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13924,7 +13924,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB76",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0C",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13932,7 +13932,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FNCFC3CEX939RB77",
+                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0D",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13940,7 +13940,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14076,12 +14076,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0FNCFC3CEX939RBB7",
-                     *         "name": "Pipe-3ed0980a",
+                     *         "id": "pl_01KF0E44M0NNAYT5RFDR1EPV4D",
+                     *         "name": "Pipe-6a2da311",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB8",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4E",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14089,7 +14089,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB9",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4F",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14097,7 +14097,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBA",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4G",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14105,7 +14105,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBB",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4H",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14113,7 +14113,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14121,7 +14121,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB8",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4E",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14135,7 +14135,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBB9",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4F",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14149,7 +14149,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBA",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4G",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14163,7 +14163,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FNCFC3CEX939RBBB",
+                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4H",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14353,20 +14353,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RBA1",
+                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV37",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RBA7",
+                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV3D",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RBA3",
+                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV39",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14374,20 +14374,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RB9F",
+                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV2N",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RB9Q",
+                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV2X",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RB9H",
+                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV2Q",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14395,20 +14395,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RB9F",
+                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV2N",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RB9N",
+                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV2V",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RB9G",
+                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV2P",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14416,20 +14416,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FNCFC3CEX939RB97",
+                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV2D",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FNCFC3CEX939RB9D",
+                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV2K",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FNCFC3CEX939RB99",
+                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV2F",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14492,7 +14492,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RBDF"
+                 *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPV6N"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14515,12 +14515,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBDK",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV6S",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0FNCFC3CEX939RBDF",
+                     *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPV6N",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14530,7 +14530,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14655,14 +14655,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBEV",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV81",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14670,7 +14670,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14762,14 +14762,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBF7",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV8D",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14777,7 +14777,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14934,14 +14934,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBFY",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV94",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14949,7 +14949,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15097,14 +15097,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBH3",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPVA9",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15112,7 +15112,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15236,14 +15236,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBHN",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPVAV",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15251,7 +15251,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15397,14 +15397,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FNCFC3CEX939RBJB",
+                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPVBH",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15412,7 +15412,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15569,7 +15569,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15630,7 +15630,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-b509e4b7",
+                 *       "name": "Partner-760c569a",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15655,16 +15655,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-b509e4b7",
-                     *       "ref": "partner-b509e4b7",
-                     *       "name": "Partner-b509e4b7",
+                     *       "key": "partner-760c569a",
+                     *       "ref": "partner-760c569a",
+                     *       "name": "Partner-760c569a",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15789,16 +15789,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-13316607",
-                     *       "ref": "tag-13316607",
-                     *       "name": "tag-13316607",
+                     *       "key": "tag-bf56c867",
+                     *       "ref": "tag-bf56c867",
+                     *       "name": "tag-bf56c867",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15989,16 +15989,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-46c83ea8",
-                     *       "ref": "tag-46c83ea8",
-                     *       "name": "tag-46c83ea8",
+                     *       "key": "tag-364ec0fe",
+                     *       "ref": "tag-364ec0fe",
+                     *       "name": "tag-364ec0fe",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16267,7 +16267,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16281,7 +16281,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R98R",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16295,7 +16295,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R990",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16309,7 +16309,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R999",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2F",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16323,7 +16323,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99B",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2H",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16337,7 +16337,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99F",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2N",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16351,7 +16351,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99H",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2Q",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16365,7 +16365,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99N",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2V",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16379,7 +16379,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99Q",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2X",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16393,7 +16393,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99S",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2Z",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16407,7 +16407,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99V",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS31",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16421,7 +16421,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99X",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS33",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16435,7 +16435,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R99Z",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS35",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16449,7 +16449,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R9A1",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS37",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16463,7 +16463,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R9A3",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS39",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16477,7 +16477,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FNCFC3CEX939R9A7",
+                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS3D",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16580,7 +16580,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q5Z",
+                     *           "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C3G",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16592,17 +16592,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0XT9MJVM9BGE65Q63",
+                     *           "id": "cv_01KF0E44M0VA2GTKPTPKSV0C3M",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0XT9MJVM9BGE65Q5Z",
-                     *               "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *               "id": "ct_01KF0E44M0VA2GTKPTPKSV0C3G",
+                     *               "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16664,7 +16664,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q6Q",
+                 *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C48",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16702,10 +16702,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65Q6V",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C4C",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q6Q",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C48",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16713,8 +16713,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65Q6Q",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C48",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16727,7 +16727,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16909,10 +16909,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65Q8D",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C5Y",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q89",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C5T",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16921,8 +16921,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65Q89",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C5T",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16934,7 +16934,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17026,10 +17026,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65Q9K",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C74",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65Q9F",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C70",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17038,8 +17038,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65Q9F",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C70",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17051,7 +17051,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17199,25 +17199,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QBQ",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C98",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QBK",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C94",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
+                     *       "assigneeId": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QBK",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C94",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
+                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17230,7 +17230,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17345,10 +17345,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QD9",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CAT",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QD5",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CAP",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17357,14 +17357,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QD5",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CAP",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5F",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C30",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17376,7 +17376,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17492,7 +17492,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0XT9MJVM9BGE65Q5S"
+                 *       "assigneeId": "usr_01KF0E44M0VA2GTKPTPKSV0C3A"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17511,25 +17511,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QF2",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CCK",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QEY",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CCF",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
+                     *       "assigneeId": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QEY",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CCF",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5S",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17542,7 +17542,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17681,7 +17681,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5F"
+                 *       "id": "usr_01KF0E44M0VA2GTKPTPKSV0C30"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17700,10 +17700,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QHC",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CEX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QH8",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CES",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17712,13 +17712,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QH8",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CES",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0XT9MJVM9BGE65Q5F",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C30",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17731,7 +17731,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17881,10 +17881,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XT9MJVM9BGE65QKG",
+                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CH1",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65QKC",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CGX",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17893,8 +17893,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XT9MJVM9BGE65QKC",
-                     *           "addedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54"
+                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CGX",
+                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17906,7 +17906,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18033,11 +18033,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0XT9MJVM9BGE65QR2",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QR0",
+                     *           "id": "scr_01KF0E44M0VA2GTKPTPKSV0CNK",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CNH",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18131,11 +18131,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0XT9MJVM9BGE65QNY",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QNW",
+                     *       "id": "scr_01KF0E44M0VA2GTKPTPKSV0CKF",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CKD",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18273,12 +18273,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0XT9MJVM9BGE65QVP",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QVM",
+                     *           "id": "qual_01KF0E44M0VA2GTKPTPKSV0CS7",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CS5",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18373,12 +18373,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0XT9MJVM9BGE65QSJ",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QSG",
+                     *       "id": "qual_01KF0E44M0VA2GTKPTPKSV0CQ3",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CQ1",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18516,10 +18516,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65QX2",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QX0",
+                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0CTK",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CTH",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18624,10 +18624,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65QXE",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QX0",
+                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0CTZ",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CTH",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18782,10 +18782,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65QYC",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QYA",
+                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0CVX",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CVV",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -18796,10 +18796,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0XT9MJVM9BGE65QYE",
+                     *         "id": "dlv_01KF0E44M0VA2GTKPTPKSV0CVZ",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
-                     *         "to": "c-ffe01c16@example.com",
+                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
+                     *         "to": "c-0b8192f0@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -18830,7 +18830,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *             "requestedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -18842,9 +18842,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
+                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
                      *         "reason": "primary",
-                     *         "to": "c-ffe01c16@example.com",
+                     *         "to": "c-0b8192f0@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -18999,10 +18999,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65R2N",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R2K",
+                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0D06",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D04",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19013,10 +19013,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0XT9MJVM9BGE65R2Q",
+                     *         "id": "dlv_01KF0E44M0VA2GTKPTPKSV0D08",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
-                     *         "to": "c-6ca2b34a@example.com",
+                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
+                     *         "to": "c-353adb0a@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19041,8 +19041,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0XT9MJVM9BGE65QY4",
-                     *         "to": "c-6ca2b34a@example.com",
+                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
+                     *         "to": "c-353adb0a@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19183,10 +19183,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XT9MJVM9BGE65R4R",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65QX0",
+                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0D29",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CTH",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19276,7 +19276,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0XT9MJVM9BGE65Q5F",
+                     *           "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C30",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19348,9 +19348,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-718cd857@example.com",
+                 *       "from": "in-a9c127ce@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-b5400829-3308-4d3a-b366-50cdbeeb87fb",
+                 *       "externalId": "ext-da7c448f-a9b2-440e-b20a-823cef8e7e8c",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19386,25 +19386,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0XT9MJVM9BGE65R5N",
-                     *         "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
+                     *         "id": "msg_01KF0E44M0VA2GTKPTPKSV0D36",
+                     *         "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5G",
+                     *         "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D31",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-b5400829-3308-4d3a-b366-50cdbeeb87fb",
+                     *         "externalId": "ext-da7c448f-a9b2-440e-b20a-823cef8e7e8c",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
-                     *       "contactId": "ct_01KF0E44M0XT9MJVM9BGE65R5G",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
+                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0D31",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19529,54 +19529,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65R63",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R61",
+                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0D3M",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3J",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5Y",
+                     *           "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D3F",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-e73e4cec-3dd7-42e8-b3c3-2ce3b1601235",
+                     *           "externalId": "ext-8055d422-7fa4-4962-8eec-6d79411441a8",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65R5W",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5T",
+                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0D3D",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3B",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5Q",
+                     *           "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D38",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-10cf38cc-bd96-4157-998e-1bde954bc941",
+                     *           "externalId": "ext-62a31108-7449-44b1-991e-40b82adb83fd",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0XT9MJVM9BGE65R5N",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
+                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0D36",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0XT9MJVM9BGE65R5G",
+                     *           "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D31",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-b5400829-3308-4d3a-b366-50cdbeeb87fb",
+                     *           "externalId": "ext-da7c448f-a9b2-440e-b20a-823cef8e7e8c",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19657,17 +19657,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R61",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3J",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5T",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3B",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R5K",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19725,7 +19725,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0XT9MJVM9BGE65R65"
+                 *         "msg_01KF0E44M0VA2GTKPTPKSV0D3P"
                  *       ]
                  *     }
                  */
@@ -19857,12 +19857,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0XT9MJVM9BGE65R6S",
-                     *           "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R6Q",
+                     *           "id": "call_01KF0E44M0VA2GTKPTPKSV0D4A",
+                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D48",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *           "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19970,12 +19970,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65R89",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65R87",
+                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0D5T",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D5R",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20122,12 +20122,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65RAB",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65RA9",
+                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0D7W",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D7T",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20227,12 +20227,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65RC1",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65RBZ",
+                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0D9J",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D9G",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20383,18 +20383,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XT9MJVM9BGE65REW",
-                     *       "conversationId": "cv_01KF0E44M0XT9MJVM9BGE65RET",
+                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0DCD",
+                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0DCB",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "endedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -20553,14 +20553,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0XT9MJVM9BGE65RJ2",
+                     *       "id": "att_01KF0E44M0VA2GTKPTPKSV0DFK",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XT9MJVM9BGE65Q53/att_01KF0E44M0XT9MJVM9BGE65RJ2?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225555Z&X-Amz-Expires=900&X-Amz-Signature=2133223072c5fe84ccdc444e7c58e577edf89de0d0b78d50654892215a6410f2&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0VA2GTKPTPKSV0C2M/att_01KF0E44M0VA2GTKPTPKSV0DFK?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233119Z&X-Amz-Expires=900&X-Amz-Signature=45761b704e541857f28326667c70a9b4053b702508f3762dd902fc85b6be39fb&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20674,17 +20674,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0XT9MJVM9BGE65RJ4",
+                     *       "id": "att_01KF0E44M0VA2GTKPTPKSV0DFN",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0XT9MJVM9BGE65Q54",
+                     *       "uploadedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XT9MJVM9BGE65Q53/att_01KF0E44M0XT9MJVM9BGE65RJ4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225555Z&X-Amz-Expires=300&X-Amz-Signature=472e36fa0abe721437a7de9a653115cc2157a627f211881b6ded3b6e9690e5e0&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0VA2GTKPTPKSV0C2M/att_01KF0E44M0VA2GTKPTPKSV0DFN?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233119Z&X-Amz-Expires=300&X-Amz-Signature=904e3a80690ed1a1e5e9e0fdba0e6577482bd9a8f4494ca6ac168676941e4d7f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20766,10 +20766,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0FNCFC3CEX939RBPD",
+                     *           "id": "job_01KF0E44M0NNAYT5RFDR1EPVFK",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -20852,10 +20852,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBPG",
+                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVFP",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20950,10 +20950,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBPP",
+                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVFW",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21055,10 +21055,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBPZ",
+                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVG5",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21163,7 +21163,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0FNCFC3CEX939R98C/jobs/job_01KF0E44M0FNCFC3CEX939RBQ7/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225658Z&X-Amz-Expires=300&X-Amz-Signature=976291eb2bc4127418b36552beaa2d5f25fc1dd771bb829fb2f3d35757bb534f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0NNAYT5RFDR1EPS1J/jobs/job_01KF0E44M0NNAYT5RFDR1EPVGD/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233201Z&X-Amz-Expires=300&X-Amz-Signature=b4ad798af4450e1e0118c8e3147e540f2e09eaec46407336b16f9b1930d328f3&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21252,9 +21252,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0FNCFC3CEX939RBQE",
+                     *       "uploadId": "job_01KF0E44M0NNAYT5RFDR1EPVGM",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0FNCFC3CEX939R98C/jobs/job_01KF0E44M0FNCFC3CEX939RBQE/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T225659Z&X-Amz-Expires=3600&X-Amz-Signature=b43cc732a5f8e0815d425bef4d583e0e339cc47bc7a9b1d6cfce9fe32bc1b92f&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0NNAYT5RFDR1EPS1J/jobs/job_01KF0E44M0NNAYT5RFDR1EPVGM/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233201Z&X-Amz-Expires=3600&X-Amz-Signature=49dbc2d0d94a6301e91818a2c43a3f6e6576da11b56707e49f796d0d0c7897a5&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21360,7 +21360,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0FNCFC3CEX939RBQG",
+                 *       "uploadId": "job_01KF0E44M0NNAYT5RFDR1EPVGP",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21387,10 +21387,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBQG",
+                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVGP",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21691,10 +21691,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FNCFC3CEX939RBQZ",
+                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVH5",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -21828,9 +21828,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0FNCFC3CEX939RBR1",
+                     *           "id": "chc_01KF0E44M0NNAYT5RFDR1EPVH7",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-816f04f1",
+                     *           "name": "WhatsApp-3826fe36",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -21841,10 +21841,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBR1",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVH7",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21918,7 +21918,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-159d5e23",
+                 *       "name": "WhatsApp-cda55c16",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -21949,9 +21949,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBR9",
+                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVHF",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-159d5e23",
+                     *       "name": "WhatsApp-cda55c16",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21962,10 +21962,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBR9",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVHF",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22091,9 +22091,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBRD",
+                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVHK",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-11b821a1",
+                     *       "name": "WhatsApp-c6d99d3c",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22104,10 +22104,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBRD",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVHK",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22192,7 +22192,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-09008eba",
+                 *       "name": "Renamed-0ab5c5f9",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22214,9 +22214,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBRV",
+                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVJ1",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-09008eba",
+                     *       "name": "Renamed-0ab5c5f9",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22227,10 +22227,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBRV",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVJ1",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22379,9 +22379,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBSJ",
+                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVJR",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-b7d8e67b",
+                     *       "name": "WhatsApp-1b8d67a4",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22392,10 +22392,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBSJ",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVJR",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22511,9 +22511,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FNCFC3CEX939RBT3",
+                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVK9",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-411add78",
+                     *       "name": "WhatsApp-b44a31b6",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22524,10 +22524,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FNCFC3CEX939RBT3",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVK9",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FNCFC3CEX939R98D",
+                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
