@@ -8,6 +8,7 @@ import type { JobQueueDefinition } from '../functions/jobs/job-queues';
 import type { ScheduleDefinition } from '../functions/schedules/schedules';
 import type { StreamConsumerDefinition } from '../functions/streams/stream-consumers';
 import { Api } from './constructs/api';
+import { Channels } from './constructs/channels';
 import { Data, transferPrefixes } from './constructs/data';
 import { Jobs } from './constructs/jobs';
 import type { FunctionSettings } from './constructs/lambda-function';
@@ -34,6 +35,11 @@ export interface CrmStackProps extends StackProps {
    */
   mailSenders?: string[];
   alarmEmail?: string;
+  /**
+   * Receive channel mail through SES for these domains or addresses (an SES receipt rule storing mail in
+   * the bucket and notifying a topic; its activation and MX record are the deployer's). @default none
+   */
+  inboundMailRecipients?: string[];
   /** The definition tables are read from functions/ unless given here (tests pass samples). */
   jobQueues?: readonly JobQueueDefinition[];
   schedules?: readonly ScheduleDefinition[];
@@ -44,7 +50,7 @@ export interface CrmStackProps extends StackProps {
 export class CrmStack extends Stack {
   /**
    * Every function of the app by key: `http:<group>`, `stream:<name>`, `job:<name>` (and
-   * `job:dead-letters`), `schedule:<name>`.
+   * `job:dead-letters`), `schedule:<name>`, `webhook:<name>`.
    */
   readonly functions: ReadonlyMap<string, NodejsFunction>;
   readonly data: Data;
@@ -53,6 +59,8 @@ export class CrmStack extends Stack {
   readonly credentialsKey: Key;
   readonly streams: Streams;
   readonly jobs: Jobs;
+  /** Webhook functions (Function URLs), the SES configuration set of channel mail and its topics. */
+  readonly channels: Channels;
   readonly schedules: Schedules;
 
   constructor(scope: Construct, id: string, props: CrmStackProps = {}) {
@@ -108,6 +116,17 @@ export class CrmStack extends Stack {
       if (group === 'jobs' || group === 'imports') bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
     }
 
+    const channels = new Channels(this, 'Channels', {
+      table,
+      bucket,
+      settings,
+      credentialsKey: this.credentialsKey,
+      inboundMailRecipients: props.inboundMailRecipients,
+    });
+    this.channels = channels;
+    const hooksBaseUrl = channels.hooksUrl;
+    if (hooksBaseUrl) api.functions.get('channels')?.addEnvironment('HOOKS_BASE_URL', hooksBaseUrl);
+
     const streams = new Streams(this, 'Streams', { table, settings, consumers: props.streamConsumers });
     const jobs = new Jobs(this, 'Jobs', { table, bucket, settings, definitions: props.jobQueues });
     const scheduled = new Schedules(this, 'Schedules', { table, settings, definitions: props.schedules });
@@ -122,7 +141,9 @@ export class CrmStack extends Stack {
     // Queue names are snake_case: this key cannot be a queue's.
     if (jobs.deadLetterFunction) functions.set('job:dead-letters', jobs.deadLetterFunction);
     for (const { definition, fn } of scheduled.scheduled) functions.set(`schedule:${definition.name}`, fn);
+    for (const { definition, fn } of channels.hooks) functions.set(`webhook:${definition.name}`, fn);
     this.functions = functions;
+    this.grantChannelSenders(hooksBaseUrl);
 
     // Any part of the app may start background work (a job continues itself from a saved cursor).
     for (const fn of functions.values()) jobs.grantSend(fn);
@@ -147,6 +168,43 @@ export class CrmStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'BucketName', { value: bucket.bucketName });
+    if (hooksBaseUrl) new CfnOutput(this, 'HooksUrl', { value: hooksBaseUrl });
+    new CfnOutput(this, 'MailEventsTopicArn', { value: channels.mailEventsTopic.topicArn });
+    new CfnOutput(this, 'MailConfigurationSet', { value: channels.configurationSet.configurationSetName });
+    if (channels.inboundMailTopic) new CfnOutput(this, 'InboundMailTopicArn', { value: channels.inboundMailTopic.topicArn });
+  }
+
+  /**
+   * What talks to providers: `deliver_message` (and the inbox function, whose retry route makes the
+   * provider call itself) opens a connection's credentials, sends channel mail through SES with the
+   * configuration set (any identity: connections name their own), hands attachments to providers as
+   * short-lived links and tells Twilio where status callbacks go; `fetch_media` opens credentials and
+   * stores what it fetched as attachments.
+   */
+  private grantChannelSenders(hooksBaseUrl: string | undefined): void {
+    const decrypt = new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.credentialsKey.keyArn] });
+    const configurationSet = this.channels.configurationSet.configurationSetName;
+    const sendMail = new PolicyStatement({
+      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      resources: [
+        this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }),
+        this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet }),
+      ],
+    });
+    for (const key of ['job:deliver_message', 'http:inbox', 'job:fetch_media']) {
+      const fn = this.functions.get(key);
+      if (!fn) continue;
+      fn.addToRolePolicy(decrypt);
+      fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
+      if (key === 'job:fetch_media') {
+        this.data.bucket.grantPut(fn, `${attachmentsKeyPrefix}*`);
+        continue;
+      }
+      fn.addToRolePolicy(sendMail);
+      fn.addEnvironment('SES_CONFIGURATION_SET', configurationSet);
+      this.data.bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
+      if (hooksBaseUrl) fn.addEnvironment('HOOKS_BASE_URL', hooksBaseUrl);
+    }
   }
 
   private grantMail(props: CrmStackProps): void {

@@ -189,26 +189,65 @@ describe('CrmStack', () => {
     });
   });
 
-  it('makes the credentials key (rotated), and only the channels function may encrypt and decrypt with it', () => {
+  it('makes the credentials key (rotated): only the channels function seals; webhooks and provider jobs only open', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     const keyArn = { 'Fn::GetAtt': [built.logicalId(built.stack.credentialsKey), 'Arn'] };
     const resources = template.toJSON().Resources as Record<string, Resource>;
     const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
-    const users = policies
-      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('kms:'))
-      .flatMap((policy) => policy.Properties.Roles as { Ref: string }[])
-      .map((role) => role.Ref);
+    const kmsActions = (roleId: string) =>
+      policies
+        .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+        .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => action.startsWith('kms:'))
+        .sort();
+    const openers = new Set(['webhook:channel-hooks', 'job:deliver_message', 'job:fetch_media', 'http:inbox']);
     for (const [key, fn] of built.stack.functions) {
-      const uses = key === 'http:channels';
+      const expected = key === 'http:channels' ? ['kms:Decrypt', 'kms:Encrypt'] : openers.has(key) ? ['kms:Decrypt'] : [];
       const variables = (resources[built.logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(variables.CREDENTIALS_KMS_KEY_ID, key).toEqual(uses ? keyArn : undefined);
-      expect(users.includes(built.logicalId(fn.role!)), key).toBe(uses);
+      expect(variables.CREDENTIALS_KMS_KEY_ID, key).toEqual(expected.length > 0 ? keyArn : undefined);
+      expect(kmsActions(built.logicalId(fn.role!)), key).toEqual(expected);
     }
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: built.logicalId(built.stack.functions.get('http:channels')!.role!) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Action: ['kms:Decrypt', 'kms:Encrypt'], Resource: keyArn })]),
-      },
+  });
+
+  it('serves the webhooks on a public Function URL whose address the channels function and the delivery job know', () => {
+    const hooks = built.stack.functions.get('webhook:channel-hooks')!;
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: arnOf(built.logicalId(hooks)),
+    });
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const urlId = Object.entries(resources).find(([, resource]) => resource.Type === 'AWS::Lambda::Url')![0];
+    for (const key of ['http:channels', 'http:inbox', 'job:deliver_message']) {
+      const fn = built.stack.functions.get(key)!;
+      const variables = (resources[built.logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.HOOKS_BASE_URL, key).toEqual({ 'Fn::GetAtt': [urlId, 'FunctionUrl'] });
+    }
+  });
+
+  it('sends channel mail with a configuration set whose events go to an SNS topic, and receives mail only when asked', () => {
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: Match.objectLike({
+        Enabled: true,
+        MatchingEventTypes: Match.arrayWith(['send', 'delivery', 'open', 'click', 'bounce', 'complaint', 'reject']),
+        SnsDestination: { TopicARN: { Ref: built.logicalId(built.stack.channels.mailEventsTopic) } },
+      }),
+    });
+    for (const key of ['job:deliver_message', 'http:inbox']) {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: built.logicalId(built.stack.functions.get(key)!.role!) }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendRawEmail'] })]) },
+      });
+    }
+    template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
+
+    const withInbound = synth({ inboundMailRecipients: ['reply.acme.example'] }).template;
+    withInbound.hasResourceProperties('AWS::SES::ReceiptRule', {
+      Rule: Match.objectLike({
+        Recipients: ['reply.acme.example'],
+        Actions: [Match.objectLike({ S3Action: Match.objectLike({ ObjectKeyPrefix: 'inbound-mail/' }) })],
+      }),
     });
   });
 
@@ -354,8 +393,13 @@ describe('CrmStack', () => {
     expect(s3Grants('jobs')).toEqual({ put: ['uploads/*'], read: ['exports/*', 'uploads/*'] });
   });
 
-  it('gives no function SES permissions unless asked', () => {
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
+  it('gives SES permissions only to the channel senders (the delivery job and the inbox, for a retry)', () => {
+    const withSes = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[])
+      .filter((policy) => JSON.stringify(policy).includes('ses:'))
+      .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref))
+      .sort();
+    const senders = ['job:deliver_message', 'http:inbox'].map((key) => built.logicalId(built.stack.functions.get(key)!.role!)).sort();
+    expect(withSes).toEqual(senders);
   });
 });
 
@@ -481,7 +525,7 @@ describe('CrmStack with job queues and schedules', () => {
   it('lets only the named senders send mail, from the identity only', () => {
     const [job] = built.stack.jobs.queues;
     const withSes = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
-      JSON.stringify(policy).includes('ses:SendEmail'),
+      JSON.stringify(policy).includes(':identity/mail.example.com'),
     ) as Resource[];
     expect(withSes).toHaveLength(1);
     expect(withSes[0]!.Properties.Roles).toEqual([{ Ref: built.logicalId(job!.fn.role!) }]);
