@@ -8,7 +8,8 @@ import type { CoreDeps } from '../shared/deps';
 import { conflict, DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
 import { newDelivery } from '../channels/deliveries/deliveries.service';
 import type { DeliveryRecord } from '../channels/deliveries/delivery-state';
-import { mailIdGuard, ourMessageIdHeader } from '../channels/deliveries/delivery-sender';
+import { ourMessageIdHeader } from '../channels/deliveries/delivery-sender';
+import { mailIdGuard } from '../channels/mail-ids';
 import {
   chooseChannel,
   routeInConversation,

@@ -5,18 +5,22 @@ import {
   setChannelConnectionStatus,
   updateChannelConnection,
 } from '../../domain/channels/connections/channel-connections.service';
-import { withSecretSealer } from '../shared/deps';
+import { getChannelAdapters, withSecretSealer } from '../shared/deps';
+import type { CoreDeps } from '../../domain/shared/deps';
 import { createHttpHandler } from './http-handler';
 
+/** The sealer, the webhooks' base URL, and the providers (Telegram's setWebhook on connect). */
+const connectionDeps = <D extends CoreDeps>(deps: D) => ({ ...withSecretSealer(deps), channels: getChannelAdapters() });
+
 export const handler = createHttpHandler('channels', {
-  listChannelConnections: ({ caller, query }, deps) => listChannelConnections(withSecretSealer(deps), caller, query),
-  createChannelConnection: ({ caller, body }, deps) => createChannelConnection(withSecretSealer(deps), caller, body),
+  listChannelConnections: ({ caller, query }, deps) => listChannelConnections(connectionDeps(deps), caller, query),
+  createChannelConnection: ({ caller, body }, deps) => createChannelConnection(connectionDeps(deps), caller, body),
   getChannelConnection: ({ caller, params }, deps) =>
-    getChannelConnection(withSecretSealer(deps), caller, params.connectionId),
+    getChannelConnection(connectionDeps(deps), caller, params.connectionId),
   updateChannelConnection: ({ caller, params, body, expectedVersion }, deps) =>
-    updateChannelConnection(withSecretSealer(deps), caller, params.connectionId, body, expectedVersion),
+    updateChannelConnection(connectionDeps(deps), caller, params.connectionId, body, expectedVersion),
   disconnectChannelConnection: ({ caller, params, expectedVersion }, deps) =>
-    setChannelConnectionStatus(withSecretSealer(deps), caller, params.connectionId, 'disconnected', expectedVersion),
+    setChannelConnectionStatus(connectionDeps(deps), caller, params.connectionId, 'disconnected', expectedVersion),
   reconnectChannelConnection: ({ caller, params, expectedVersion }, deps) =>
-    setChannelConnectionStatus(withSecretSealer(deps), caller, params.connectionId, 'active', expectedVersion),
+    setChannelConnectionStatus(connectionDeps(deps), caller, params.connectionId, 'active', expectedVersion),
 });

@@ -11,19 +11,32 @@ import {
   type ChannelConnectionItem,
 } from '../../domain/channels/connections/channel-connections.service';
 import { telegramSecretTokenPattern } from '../../domain/channels/telegram-webhook';
+import { resetConfig } from '../../functions/shared/config';
+import { startProviderSandbox, type ProviderSandbox } from '../../local/provider-sandbox';
 import { createTestStack, seedWorkspace, type ApiResponse, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 let globex: Awaited<ReturnType<typeof seedWorkspace>>;
 
+let sandbox: ProviderSandbox;
+
 beforeAll(async () => {
   stack = await createTestStack();
+  // Telegram is the sandbox here: it knows the bot (as @BotFather would), and no other token.
+  sandbox = await startProviderSandbox();
+  process.env.TELEGRAM_API_BASE_URL = sandbox.url;
+  resetConfig();
+  await fetch(`${sandbox.url}/_sandbox/accounts`, {
+    method: 'POST',
+    body: JSON.stringify({ provider: 'telegram', botToken: secret.botToken, botUsername: 'acme_support_bot' }),
+  });
   stopCapture = captureLogs();
   [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
 });
 afterAll(async () => {
   stopCapture?.();
+  await sandbox?.stop();
   await stack.destroy();
 });
 let stopCapture: (() => void) | undefined;
@@ -146,10 +159,30 @@ describe('connecting a channel', () => {
       body: { kind: 'telegram', name: 'Second bot', secrets: { botToken: secret.botToken } },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ settings: { botUsername: null }, secrets: { botToken: true, webhookSecretToken: true } });
+    // The username comes from Telegram (getMe), not from the caller.
+    expect(res.body).toMatchObject({ settings: { botUsername: 'acme_support_bot' }, secrets: { botToken: true, webhookSecretToken: true } });
     const generated = await openConnectionSecret(stack, await readItem(res.body.id), 'webhookSecretToken');
     expect(generated).toMatch(telegramSecretTokenPattern);
     expect(generated!.length).toBeGreaterThanOrEqual(40);
+    // The bot now posts to this connection's webhook, with that secret token.
+    const info = (await (await fetch(`${sandbox.url}/bot${secret.botToken}/getWebhookInfo`)).json()) as { result: { url: string } };
+    expect(info.result.url).toBe(`https://hooks.example.com/hooks/telegram/${res.body.id}`);
+    const { telegram } = (await (await fetch(`${sandbox.url}/_sandbox/accounts`)).json()) as {
+      telegram: { botToken: string; webhook: { secretToken: string } | null }[];
+    };
+    expect(telegram.find((account) => account.botToken === secret.botToken)?.webhook?.secretToken).toBe(generated);
+  });
+
+  it('refuses a bot token Telegram does not know (422 provider_refused), writing nothing', async () => {
+    const before = await api('GET', '/v1/channels?limit=100');
+    const res = await api('POST', '/v1/channels', {
+      body: { kind: 'telegram', name: 'Unknown bot', secrets: { botToken: '987654321:AAHunknownBotTokenZyXwVuTsRqPoNmLk' } },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ reason: 'provider_refused' });
+    expect(JSON.stringify(res.body)).not.toContain('AAHunknownBotToken');
+    const after = await api('GET', '/v1/channels?limit=100');
+    expect(after.body.items).toHaveLength(before.body.items.length);
   });
 
   it('refuses a body that does not fit its kind: unknown fields, secrets on email, bad shapes (400)', async () => {
@@ -281,7 +314,8 @@ describe('changing a connection', () => {
     expect(byType[0][1]).toEqual({
       connectionId: created.id,
       kind: 'telegram',
-      changes: { 'settings.botUsername': { from: 'acme_support_bot', to: null } },
+      // The bot's username is Telegram's (getMe, when the new token is registered): clearing it changes nothing.
+      changes: {},
       secretsReplaced: ['botToken'],
     });
     expect(byType[1][1]).toMatchObject({ reconnected: true });

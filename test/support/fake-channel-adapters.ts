@@ -56,7 +56,11 @@ export function createFakeChannelAdapters(): FakeChannelAdapters {
       queued = [];
     },
     sender: (kind) => ({ send: (message) => send(kind, message) }),
-    telegramSetWebhook: async () => ({ botUsername: 'fake_bot' }),
+    // A bot token holding `Refused` is one Telegram does not know.
+    telegramSetWebhook: async (connection) => {
+      if (connection.secrets.botToken?.includes('Refused')) throw new ProviderSendError('unauthorized', '401', 'telegram: Unauthorized');
+      return { botUsername: 'fake_bot' };
+    },
     fetchMedia: async () => ({ bytes: new Uint8Array(), mimeType: null, fileName: null }),
   };
 }

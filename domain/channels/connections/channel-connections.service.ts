@@ -5,6 +5,7 @@ import type { CoreDeps } from '../../shared/deps';
 import { conflict, invalid, lostRace, notFound, stale, unprocessable } from '../../shared/errors';
 import { checkCursor, type Page } from '../../shared/pagination';
 import type { SealContext, SecretSealer } from '../../shared/ports';
+import { ProviderSendError, type ChannelAdapters } from '../outbound';
 import { writeTransaction } from '../../store/transaction';
 import {
   connectionProviders,
@@ -18,8 +19,11 @@ import {
   type UpdateChannelConnectionInput,
 } from './channel-connections.schemas';
 
-/** What the connection operations need besides the table: the sealer, and where providers reach the webhooks. */
-export type ConnectionDeps = CoreDeps & { sealer: SecretSealer; hooksBaseUrl?: string };
+/**
+ * What the connection operations need besides the table: the sealer, where providers reach the webhooks,
+ * and the providers (Telegram's `setWebhook`; without them, or without a public base URL, it is not called).
+ */
+export type ConnectionDeps = CoreDeps & { sealer: SecretSealer; hooksBaseUrl?: string; channels?: Pick<ChannelAdapters, 'telegramSetWebhook'> };
 
 /** The connection item as stored. */
 export interface ChannelConnectionItem {
@@ -123,6 +127,42 @@ async function sealSecrets(
 /** Telegram's secret token when none is given: 32 random bytes, in the characters `setWebhook` allows. */
 const newWebhookSecretToken = () => randomBytes(32).toString('base64url');
 
+/**
+ * Points the Telegram bot at this connection's webhook with its secret token (`setWebhook`), and reads
+ * the bot's username (`getMe`): before anything is written, so a token Telegram refuses is a 422 and no
+ * connection. Skipped without providers or a public webhook address (the connection then shows the path
+ * to set by hand). Returns the username, or undefined when not called.
+ */
+async function registerTelegramWebhook(
+  deps: ConnectionDeps,
+  item: Pick<ChannelConnectionItem, 'workspaceId' | 'connectionId' | 'kind' | 'settings'>,
+  secrets: Record<string, string>,
+): Promise<string | null | undefined> {
+  if (item.kind !== 'telegram' || !deps.channels || !deps.hooksBaseUrl) return undefined;
+  try {
+    const { botUsername } = await deps.channels.telegramSetWebhook(
+      { workspaceId: item.workspaceId, connectionId: item.connectionId, kind: 'telegram', settings: item.settings, secrets },
+      `${deps.hooksBaseUrl}${webhookPath(item)}`,
+    );
+    return botUsername;
+  } catch (error) {
+    if (!(error instanceof ProviderSendError)) throw error;
+    throw unprocessable(`Telegram refused the webhook: ${error.message}`, {
+      reason: error.retryable ? 'provider_unavailable' : 'provider_refused',
+      providerCode: error.code,
+    });
+  }
+}
+
+/** A connection's secrets in clear: those given now over those stored (opened). */
+async function clearSecrets(deps: ConnectionDeps, item: ChannelConnectionItem, given: Record<string, string | undefined>) {
+  const names = new Set([...Object.keys(item.secrets), ...Object.keys(given)]);
+  const entries = await Promise.all(
+    [...names].map(async (name) => [name, given[name] ?? (await openConnectionSecret(deps, item, name))] as const),
+  );
+  return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 async function commitConnection(
   deps: CoreDeps,
   before: ChannelConnectionItem | undefined,
@@ -149,7 +189,8 @@ const manage = (caller: CallerContext) => requireManager(caller, 'manage channel
 /**
  * Connects a channel: its settings stored as given, each credential sealed (bound to this workspace,
  * connection and name), a Telegram webhook secret token generated when none is given. Appends
- * `channel.connected` (no credentials in it). Owner/admin only. Telegram's `setWebhook` is not called here.
+ * `channel.connected` (no credentials in it). Owner/admin only. A Telegram bot is pointed at the
+ * connection's webhook first (`setWebhook` with the secret token): a token Telegram refuses is a 422.
  */
 export async function createChannelConnection(
   deps: ConnectionDeps,
@@ -166,6 +207,8 @@ export async function createChannelConnection(
         ? { ...input.secrets, webhookSecretToken: input.secrets.webhookSecretToken ?? newWebhookSecretToken() }
         : { ...input.secrets };
   const settings = dropNulls(input.settings);
+  const botUsername = await registerTelegramWebhook(deps, { ...ids, kind: input.kind, settings }, dropUndefined(given));
+  if (botUsername) settings.botUsername = botUsername;
   const item: ChannelConnectionItem = {
     ...ids,
     kind: input.kind,
@@ -214,6 +257,9 @@ export async function listChannelConnections(
   };
 }
 
+const dropUndefined = (values: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
 const dropNulls = (settings: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== null && value !== undefined));
 
@@ -255,6 +301,16 @@ export async function updateChannelConnection(
   if (Object.keys(changes).length === 0 && secretsReplaced.length === 0) {
     return toChannelConnection(before, deps.hooksBaseUrl);
   }
+  if (before.kind === 'telegram' && secretsReplaced.length > 0 && before.status === 'active') {
+    const botUsername = await registerTelegramWebhook(deps, { ...before, settings }, await clearSecrets(deps, before, replaced));
+    if (botUsername) {
+      // Telegram's word for the bot's username wins over the caller's.
+      settings.botUsername = botUsername;
+      const from = before.settings.botUsername ?? null;
+      if (from === botUsername) delete changes['settings.botUsername'];
+      else changes['settings.botUsername'] = { from, to: botUsername };
+    }
+  }
   const at = deps.clock.nowIso();
   const after: ChannelConnectionItem = {
     ...before,
@@ -290,6 +346,8 @@ export async function setChannelConnectionStatus(
   const before = await readConnection(deps, caller.workspaceId, connectionId, true);
   if (expectedVersion !== undefined && expectedVersion !== before.version) throw stale();
   if (before.status === status) return toChannelConnection(before, deps.hooksBaseUrl);
+  // Reconnecting a bot points it at the webhook again (it may have been pointed elsewhere meanwhile).
+  if (status === 'active') await registerTelegramWebhook(deps, before, await clearSecrets(deps, before, {}));
   const at = deps.clock.nowIso();
   const { disconnectedAt: _cleared, ...rest } = before;
   const after: ChannelConnectionItem = {

@@ -27,6 +27,7 @@ import type { MessageItem } from '../../inbox/messages.service';
 import { isConditionFailure } from '../../store/transaction';
 import { findConnection, openConnectionSecret, webhookPath } from '../connections/channel-connections.service';
 import { secretNames } from '../connections/channel-connections.schemas';
+import { mailIdGuard } from '../mail-ids';
 import { ProviderSendError, type ChannelAdapters, type OutboundMessage } from '../outbound';
 import {
   beginProviderCall,
@@ -66,13 +67,6 @@ export function backoffSeconds(retry: number, retryAfterSeconds: number | null):
   return Math.min(900, Math.max(base, Math.ceil(retryAfterSeconds ?? 0)));
 }
 
-/** A Message-ID as the `mail-id` guard keeps it: no angle brackets, lower-cased. */
-export const mailIdValue = (messageIdHeader: string) => messageIdHeader.trim().replace(/^<|>$/g, '').toLowerCase();
-export const mailIdGuard = (workspaceId: string, messageIdHeader: string) => ({
-  workspaceId,
-  scope: 'mail-id',
-  value: mailIdValue(messageIdHeader),
-});
 /** Our Message-ID for a message: `<msg_…@replyDomain>`. */
 export const ourMessageIdHeader = (messageId: string, replyDomain: string) => `<${messageId.toLowerCase()}@${replyDomain}>`;
 

@@ -20,19 +20,9 @@ import type { BlobStore } from '../../shared/ports';
 import type { CoreDeps } from '../../shared/deps';
 import type { TxEntities } from '../../store/db';
 import type { InboundEmailDetails } from '../inbound-events';
+import { mailIdGuard, mailIdScope, mailIdValue } from '../mail-ids';
 
-/** The guard scope of Message-IDs (value: the id without brackets, lower-cased; owner: the conversation id). */
-export const mailIdScope = 'mail-id';
-
-/** A Message-ID as the `mail-id` guard stores it: no angle brackets, lower-cased. */
-export const mailIdValue = (messageId: string) => messageId.trim().replace(/^<|>$/g, '').trim().toLowerCase();
-
-/** The guard key of a Message-ID in a workspace. */
-export const mailIdGuard = (workspaceId: string, messageId: string) => ({
-  workspaceId,
-  scope: mailIdScope,
-  value: mailIdValue(messageId),
-});
+export { mailIdGuard, mailIdScope, mailIdValue };
 
 /** At most this many References are kept and looked up (a long thread lists them all). */
 const maxReferences = 20;

@@ -34,12 +34,12 @@ export const channelsRoutes = {
     group: 'channels',
     tag: 'Channels',
     summary: 'Connect a channel: its settings and credentials, one shape per `kind`',
-    description: `Owner/admin only. Email: the SES identity, From address and reply domain. WhatsApp (Cloud API): the phone number id, access token, app secret and verify token. Telegram: the bot token, the bot username if known, and a webhook secret token (generated when absent). SMS (Twilio): the account SID, auth token and sender number. Each credential is encrypted (KMS on AWS), bound to this workspace and connection. The response names the webhook URL to give the provider. Appends \`channel.connected\`. Telegram’s webhook is not set by this call yet. ${secretsNote}`,
+    description: `Owner/admin only. Email: the SES identity, From address and reply domain. WhatsApp (Cloud API): the phone number id, access token, app secret and verify token. Telegram: the bot token, the bot username if known, and a webhook secret token (generated when absent). SMS (Twilio): the account SID, auth token and sender number. Each credential is encrypted (KMS on AWS), bound to this workspace and connection. The response names the webhook URL to give the provider. Appends \`channel.connected\`. A Telegram bot is pointed at the connection’s webhook first (\`setWebhook\` with the secret token; the bot’s username is then Telegram’s): a token Telegram refuses is a 422 and nothing is written. ${secretsNote}`,
     auth: true,
     creates: true,
     versioned: true,
     body: createChannelConnectionInput,
-    refusals: { 403: managersOnly },
+    refusals: { 403: managersOnly, 422: '`unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token)' },
     response: { status: 201, description: 'The new connection', schema: channelConnectionSchema },
   }),
   getChannelConnection: route({
@@ -66,7 +66,10 @@ export const channelsRoutes = {
     versioned: true,
     params: connectionIdParams,
     body: updateChannelConnectionInput,
-    refusals: { 403: managersOnly, 422: '`unprocessable`: `kind` is not the connection’s own' },
+    refusals: {
+      403: managersOnly,
+      422: '`unprocessable`: `kind` is not the connection’s own, or Telegram refused the new bot token (`reason: provider_refused`)',
+    },
     response: { status: 200, description: 'The connection', schema: channelConnectionSchema },
   }),
   disconnectChannelConnection: route({
@@ -88,11 +91,12 @@ export const channelsRoutes = {
     group: 'channels',
     tag: 'Channels',
     summary: 'Set a disconnected channel active again',
-    description: 'Owner/admin only. Appends `channel.connected` (`reconnected: true`); an active connection changes nothing.',
+    description:
+      'Owner/admin only. Appends `channel.connected` (`reconnected: true`); an active connection changes nothing. A Telegram bot is pointed at the webhook again.',
     auth: true,
     versioned: true,
     params: connectionIdParams,
-    refusals: { 403: managersOnly },
+    refusals: { 403: managersOnly, 422: '`unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token)' },
     response: { status: 200, description: 'The connection', schema: channelConnectionSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -1,4 +1,7 @@
 import type { OperationId } from '../../../functions/http/routes';
+import { resetConfig } from '../../../functions/shared/config';
+import { setChannelAdapters } from '../../../functions/shared/deps';
+import { createFakeChannelAdapters } from '../../support/fake-channel-adapters';
 import type { Ctx, Scenario } from '../scenarios';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
@@ -10,6 +13,15 @@ const whatsappInput = (ctx: Ctx) => ({
   settings: { phoneNumberId: '106540352242922' },
   secrets: { accessToken: 'EAAGexampleAccessToken0123456789', appSecret: '0123456789abcdef0123456789abcdef', verifyToken: 'verify-me' },
 });
+
+/** Telegram (faked in-process: a token holding `Refused` is one it does not know) and a public webhook address. */
+function telegramReachable() {
+  process.env.HOOKS_BASE_URL ??= 'https://hooks.example.test';
+  resetConfig();
+  setChannelAdapters(createFakeChannelAdapters());
+}
+const telegramInput = (ctx: Ctx, botToken: string) => ({ kind: 'telegram', name: ctx.unique('Bot'), secrets: { botToken } });
+const refusedBotToken = '555000111:AAHRefusedBotTokenZyXwVuTsRqPoNmLkJi';
 
 const connection = async (ctx: Ctx): Promise<any> => (await ctx.call('POST', '/v1/channels', whatsappInput(ctx))).body;
 
@@ -34,6 +46,14 @@ export const channelsScenarios: Partial<Record<OperationId, Scenario>> = {
         status: 403,
         why: 'a member: owner/admin only',
         build: async (ctx) => ({ path: '/v1/channels', body: whatsappInput(ctx), token: ctx.ws.member.token }),
+      },
+      {
+        status: 422,
+        why: 'Telegram refuses the bot token',
+        build: async (ctx) => {
+          telegramReachable();
+          return { path: '/v1/channels', body: telegramInput(ctx, refusedBotToken) };
+        },
       },
     ],
     invalid: async (ctx) => ({ path: '/v1/channels', body: { ...whatsappInput(ctx), kind: 'email' } }),
@@ -66,6 +86,19 @@ export const channelsScenarios: Partial<Record<OperationId, Scenario>> = {
       await ctx.call('POST', `/v1/channels/${id}/disconnect`);
       return { path: `/v1/channels/${id}/reconnect` };
     },
-    cases: [memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}/reconnect`)],
+    cases: [
+      memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}/reconnect`),
+      {
+        status: 422,
+        why: 'Telegram no longer knows the bot token (replaced while disconnected)',
+        build: async (ctx) => {
+          telegramReachable();
+          const bot = (await ctx.call('POST', '/v1/channels', telegramInput(ctx, '555000222:AAHknownBotTokenZyXwVuTsRqPoNmLkJi0'))).body;
+          await ctx.call('POST', `/v1/channels/${bot.id}/disconnect`);
+          await ctx.call('PATCH', `/v1/channels/${bot.id}`, { kind: 'telegram', secrets: { botToken: refusedBotToken } });
+          return { path: `/v1/channels/${bot.id}/reconnect` };
+        },
+      },
+    ],
   },
 };

@@ -2013,7 +2013,7 @@ export interface paths {
         put?: never;
         /**
          * Connect a channel: its settings and credentials, one shape per `kind`
-         * @description Owner/admin only. Email: the SES identity, From address and reply domain. WhatsApp (Cloud API): the phone number id, access token, app secret and verify token. Telegram: the bot token, the bot username if known, and a webhook secret token (generated when absent). SMS (Twilio): the account SID, auth token and sender number. Each credential is encrypted (KMS on AWS), bound to this workspace and connection. The response names the webhook URL to give the provider. Appends `channel.connected`. Telegram’s webhook is not set by this call yet. Credentials are write-only: a response says which are set (`secrets: { accessToken: true, … }`), never their values, and no event or log line holds them.
+         * @description Owner/admin only. Email: the SES identity, From address and reply domain. WhatsApp (Cloud API): the phone number id, access token, app secret and verify token. Telegram: the bot token, the bot username if known, and a webhook secret token (generated when absent). SMS (Twilio): the account SID, auth token and sender number. Each credential is encrypted (KMS on AWS), bound to this workspace and connection. The response names the webhook URL to give the provider. Appends `channel.connected`. A Telegram bot is pointed at the connection’s webhook first (`setWebhook` with the secret token; the bot’s username is then Telegram’s): a token Telegram refuses is a 422 and nothing is written. Credentials are write-only: a response says which are set (`secrets: { accessToken: true, … }`), never their values, and no event or log line holds them.
          */
         post: operations["createChannelConnection"];
         delete?: never;
@@ -2077,7 +2077,7 @@ export interface paths {
         put?: never;
         /**
          * Set a disconnected channel active again
-         * @description Owner/admin only. Appends `channel.connected` (`reconnected: true`); an active connection changes nothing.
+         * @description Owner/admin only. Appends `channel.connected` (`reconnected: true`); an active connection changes nothing. A Telegram bot is pointed at the webhook again.
          */
         post: operations["reconnectChannelConnection"];
         delete?: never;
@@ -4335,9 +4335,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "id": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-cc9b99@example.com",
+                     *         "email": "owner-951ed6@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4345,7 +4345,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0NNAYT5RFDR1EPS1J",
+                     *         "id": "ws_01KF0E44M0J9B8FP3RE5J2NN15",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4402,7 +4402,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0NNAYT5RFDR1EPS1J",
+                     *       "id": "ws_01KF0E44M0J9B8FP3RE5J2NN15",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4470,7 +4470,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0NNAYT5RFDR1EPS1J",
+                     *       "id": "ws_01KF0E44M0J9B8FP3RE5J2NN15",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4596,9 +4596,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "id": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-cc9b99@example.com",
+                     *           "email": "owner-951ed6@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4606,9 +4606,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "id": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-6d2fd2@example.com",
+                     *           "email": "admin-f9d833@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4616,7 +4616,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AY07pz4dw2xE87L9VAUruFogpiMstoYDq8i0glGiMbsd2SHFAIPI_2fCl_KLa3FblI7J3wwgIl2-mqrUWgrhoJtS1xd9aFEQb6hHQsEtlcBkuAtRwo277X7BsiuJkAenhfjC6ekkQFUsiNXhmJ0Ly9v9"
+                     *       "nextCursor": "AfXSwld1f7ahRLrcqUyVdiAI3oxEnaxO5COBLDE1HA6GHC_ymPdV0OHX0FV7RlRAgyXT4TgfyMpYhGYDOyPQAaWoEW2SQtgdIade66PBVnVjXCh2fnm8bbse0539lYP-DHQSfgXw5ljXOZN_8-2LiRFy"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4672,7 +4672,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-a3d4ac16@example.com",
+                 *       "email": "n-ec92a53a@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4696,9 +4696,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0NNAYT5RFDR1EPS2F",
+                     *       "id": "usr_01KF0E44M0J9B8FP3RE5J2NN22",
                      *       "name": "Nia New",
-                     *       "email": "n-a3d4ac16@example.com",
+                     *       "email": "n-ec92a53a@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4825,9 +4825,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
+                     *       "id": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
                      *       "name": "Mia Member",
-                     *       "email": "member-bf80ab@example.com",
+                     *       "email": "member-e4a220@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4920,9 +4920,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0NNAYT5RFDR1EPS2Q",
+                     *       "id": "usr_01KF0E44M0J9B8FP3RE5J2NN2A",
                      *       "name": "Renamed",
-                     *       "email": "u-5881758a@example.com",
+                     *       "email": "u-caca3470@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5060,16 +5060,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0NNAYT5RFDR1EPS1M",
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "id": "tok_01KF0E44M0J9B8FP3RE5J2NN17",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_EooomI",
+                     *           "prefix": "crm_xjbkwE",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AXkcoYy8OL5t2us0ubfAPPIfGt5DUNRUqzc2R64u0VCUsvkVHhqVzOqLSAI5euqAMeOGfi6Kpqf-zR5i3Xnp7UNc-p5h9Vwif-c6cIVxlO_nlA8m46GmX7ESBm6iut8DHTzzAWFIKIr7HFvrUD0Rt1RIXe9yaYuhP8_XMvpW0Qur2BVUz33soCiSNZ-7yT0d87KKRvxm_rvW-XqUMPYzVm7FVGWYUCWrzeGIrRf7_nDk6u8dnQpk9w1FJJuPtgVGuCWsL_56LmJq9Jon9Xob_iI7I67PszhktGrV_rxxNMlaZGREJOHk3u2qveEmg1kr5UF2qFGn"
+                     *       "nextCursor": "AaIBQF3Ln_gSiOlWtkt96LolvAmeOstgHOanwJsKgqFFLYhhtMQTcHwQxgO_CfQZWdbyHx41NXzEFsHTpOjQTIPUIUq6az_YRZ1dFLSNSRorNUHJoou6SYbkx-29QMHRzKaSVCIalb1FYh4c6Aw8AbwRJ_SHqe1e26QqVE_pCT0IOdGffWBhC0KF81U3wEyQzOSxRf2cKjqYTKtaeR-noxWVn2XymNFLmn7arHHzVZvoJvE-FiPYqrYWpS1tuy8zBzk03CJU6U-QLYQxFuD_ErPhLYKKC9Q__Pa-mLIoux-rvxSVK2QO4b9SmkOcEaBx7CU_xfXP"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5156,10 +5156,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0NNAYT5RFDR1EPS3B",
-                     *       "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "id": "tok_01KF0E44M0J9B8FP3RE5J2NN2Y",
+                     *       "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "name": "CI",
-                     *       "prefix": "crm_qGdaU2",
+                     *       "prefix": "crm_XNACZM",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5283,10 +5283,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0NNAYT5RFDR1EPS3J",
-                     *       "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "id": "tok_01KF0E44M0J9B8FP3RE5J2NN35",
+                     *       "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "name": "gone",
-                     *       "prefix": "crm_uMxCHE",
+                     *       "prefix": "crm_kfhs3s",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5432,7 +5432,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_8a6c5abf",
+                 *       "key": "k_e17d3300",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5464,7 +5464,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_8a6c5abf",
+                     *       "key": "k_e17d3300",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5615,7 +5615,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_b3128244",
+                     *       "key": "f_66166484",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5758,40 +5758,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0NNAYT5RFDR1EPS4H",
+                     *           "id": "evt_01KF0E44M0J9B8FP3RE5J2NN44",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
+                     *           "entityId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "actorUserId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
-                     *             "assignedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *             "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *             "assignedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
+                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0NNAYT5RFDR1EPS4G",
+                     *           "id": "evt_01KF0E44M0J9B8FP3RE5J2NN43",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
+                     *           "entityId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "actorUserId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *             "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-fa3d3ce6@example.com"
+                     *                 "normalized": "c-966a780b@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
+                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5890,31 +5890,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
+                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fa3d3ce6@example.com",
+                     *           "email": "c-966a780b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4J",
+                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN45",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e06bdea9@example.com",
+                     *           "email": "c-af28c80e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AYjEDYFW8SmvXVly8rKzmlpkckGzlzxDPkSwyPpIbDPQRD5ngBbPgRcpD6nKLtXMWDq87Jn6-gmcmn-GJDoCVRYnqrvsS4SvHYIt6sacPc6LFPvNxyhpkfm7NIpZgDagGVy6PTARn0-fGLwtI5sPmGx4HTld1n-n-eIOxaF0A6He8Vmcz7M"
+                     *       "nextCursor": "AVsb2yeJO0HE_iSJc-rIYrO2g8z-DNz5iasOxHlRDtJgjA_C34nzCXMhOPT3K8k-QV2s5n8cdRK_Tga-b3DuoGru-YYsXKASxV7XH_hNh0eZPOYWvyd_dKS-FFvZ7nLpuP3TP16dv4TuDbcUcgQ1q4KntSUbYwl5JfW-xep1sVmcoPoOzII"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5974,7 +5974,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-c02d0bd3@navy.example"
+                 *           "value": "g-49547ee7@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6003,7 +6003,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS5E",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN51",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6021,19 +6021,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-c02d0bd3@navy.example",
+                     *       "email": "g-49547ee7@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS5F",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN52",
                      *           "kind": "email",
-                     *           "value": "g-c02d0bd3@navy.example",
-                     *           "normalized": "g-c02d0bd3@navy.example",
+                     *           "value": "g-49547ee7@navy.example",
+                     *           "normalized": "g-49547ee7@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS5G",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN53",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6045,7 +6045,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6176,46 +6176,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4E",
+                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fa3d3ce6@example.com",
+                     *           "email": "c-966a780b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4J",
+                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN45",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e06bdea9@example.com",
+                     *           "email": "c-af28c80e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4P",
+                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN49",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-8e0e7bc9@example.com",
+                     *           "email": "c-90736463@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4T",
+                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN4D",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-6997273f@example.com",
+                     *           "email": "c-f5c9b9e0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6287,7 +6287,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS4Y",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN4H",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6297,7 +6297,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6305,14 +6305,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5d7e010d@example.com",
+                     *       "email": "c-26cb0bc3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS4Z",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN4J",
                      *           "kind": "email",
-                     *           "value": "c-5d7e010d@example.com",
-                     *           "normalized": "c-5d7e010d@example.com",
+                     *           "value": "c-26cb0bc3@example.com",
+                     *           "normalized": "c-26cb0bc3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6321,7 +6321,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6400,7 +6400,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS5Y",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN5H",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6410,7 +6410,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6418,14 +6418,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-22d28d1d@example.com",
+                     *       "email": "c-34e469e9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS5Z",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN5J",
                      *           "kind": "email",
-                     *           "value": "c-22d28d1d@example.com",
-                     *           "normalized": "c-22d28d1d@example.com",
+                     *           "value": "c-34e469e9@example.com",
+                     *           "normalized": "c-34e469e9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6434,7 +6434,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6526,7 +6526,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS6P",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN69",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6536,7 +6536,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6544,14 +6544,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-cd068dca@example.com",
+                     *       "email": "c-00e000f9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS6Q",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN6A",
                      *           "kind": "email",
-                     *           "value": "c-cd068dca@example.com",
-                     *           "normalized": "c-cd068dca@example.com",
+                     *           "value": "c-00e000f9@example.com",
+                     *           "normalized": "c-00e000f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6560,7 +6560,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6719,7 +6719,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPS8D",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN80",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6729,7 +6729,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6737,19 +6737,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5adf8d00@example.com",
+                     *       "email": "c-3f72580c@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS8E",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN81",
                      *           "kind": "email",
-                     *           "value": "c-5adf8d00@example.com",
-                     *           "normalized": "c-5adf8d00@example.com",
+                     *           "value": "c-3f72580c@example.com",
+                     *           "normalized": "c-3f72580c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPS8H",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN84",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6761,7 +6761,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6911,7 +6911,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSAE",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNA1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6921,7 +6921,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6936,7 +6936,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7051,7 +7051,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSBF",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNB2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7061,7 +7061,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7069,14 +7069,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e062d9da@example.com",
+                     *       "email": "c-d077edf9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSBG",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNB3",
                      *           "kind": "email",
-                     *           "value": "c-e062d9da@example.com",
-                     *           "normalized": "c-e062d9da@example.com",
+                     *           "value": "c-d077edf9@example.com",
+                     *           "normalized": "c-d077edf9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7085,7 +7085,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7200,7 +7200,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSCG",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNC3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7210,7 +7210,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7218,14 +7218,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4c00f249@example.com",
+                     *       "email": "c-a0ae1e59@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSCH",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNC4",
                      *           "kind": "email",
-                     *           "value": "c-4c00f249@example.com",
-                     *           "normalized": "c-4c00f249@example.com",
+                     *           "value": "c-a0ae1e59@example.com",
+                     *           "normalized": "c-a0ae1e59@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7234,7 +7234,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7358,7 +7358,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSE3",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNDP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7368,7 +7368,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7376,14 +7376,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-c2c9095a@example.com",
+                     *       "email": "c-c4c5e0f9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSE4",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNDQ",
                      *           "kind": "email",
-                     *           "value": "c-c2c9095a@example.com",
-                     *           "normalized": "c-c2c9095a@example.com",
+                     *           "value": "c-c4c5e0f9@example.com",
+                     *           "normalized": "c-c4c5e0f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7392,7 +7392,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7529,7 +7529,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSFC",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNEZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7539,7 +7539,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7547,14 +7547,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4d1c6868@example.com",
+                     *       "email": "c-c376cda3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSFD",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNF0",
                      *           "kind": "email",
-                     *           "value": "c-4d1c6868@example.com",
-                     *           "normalized": "c-4d1c6868@example.com",
+                     *           "value": "c-c376cda3@example.com",
+                     *           "normalized": "c-c376cda3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7563,7 +7563,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7678,7 +7678,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSGM",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNG7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7688,7 +7688,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7696,14 +7696,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-da6fad7c@example.com",
+                     *       "email": "c-05868d9f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSGN",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNG8",
                      *           "kind": "email",
-                     *           "value": "c-da6fad7c@example.com",
-                     *           "normalized": "c-da6fad7c@example.com",
+                     *           "value": "c-05868d9f@example.com",
+                     *           "normalized": "c-05868d9f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7712,7 +7712,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7816,7 +7816,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSHE",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNH1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7834,14 +7834,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c3f768a4@example.com",
+                     *       "email": "c-a535941b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSHF",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNH2",
                      *           "kind": "email",
-                     *           "value": "c-c3f768a4@example.com",
-                     *           "normalized": "c-c3f768a4@example.com",
+                     *           "value": "c-a535941b@example.com",
+                     *           "normalized": "c-a535941b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7850,7 +7850,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7955,7 +7955,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS28"
+                 *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7974,7 +7974,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSJF",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNJ2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7984,7 +7984,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7992,14 +7992,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d12cd8da@example.com",
+                     *       "email": "c-4b084e84@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSJG",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNJ3",
                      *           "kind": "email",
-                     *           "value": "c-d12cd8da@example.com",
-                     *           "normalized": "c-d12cd8da@example.com",
+                     *           "value": "c-4b084e84@example.com",
+                     *           "normalized": "c-4b084e84@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8008,7 +8008,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8247,15 +8247,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0NNAYT5RFDR1EPSKZ",
-                     *         "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSKV",
+                     *         "id": "scr_01KF0E44M0J9B8FP3RE5J2NNKJ",
+                     *         "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNKE",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPSKV",
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NNKE",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8265,7 +8265,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8273,14 +8273,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-ffe55924@example.com",
+                     *         "email": "c-1d42a1d0@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0NNAYT5RFDR1EPSKW",
+                     *             "id": "ch_01KF0E44M0J9B8FP3RE5J2NNKF",
                      *             "kind": "email",
-                     *             "value": "c-ffe55924@example.com",
-                     *             "normalized": "c-ffe55924@example.com",
+                     *             "value": "c-1d42a1d0@example.com",
+                     *             "normalized": "c-1d42a1d0@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8288,14 +8288,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0NNAYT5RFDR1EPSKZ",
+                     *           "id": "scr_01KF0E44M0J9B8FP3RE5J2NNKJ",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8521,16 +8521,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0NNAYT5RFDR1EPSP6",
-                     *         "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSP2",
+                     *         "id": "qual_01KF0E44M0J9B8FP3RE5J2NNNS",
+                     *         "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNNN",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPSP2",
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NNNN",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8540,7 +8540,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8548,14 +8548,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-7a435927@example.com",
+                     *         "email": "c-a6bef321@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0NNAYT5RFDR1EPSP3",
+                     *             "id": "ch_01KF0E44M0J9B8FP3RE5J2NNNP",
                      *             "kind": "email",
-                     *             "value": "c-7a435927@example.com",
-                     *             "normalized": "c-7a435927@example.com",
+                     *             "value": "c-a6bef321@example.com",
+                     *             "normalized": "c-a6bef321@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8564,14 +8564,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0NNAYT5RFDR1EPSP6",
+                     *           "id": "qual_01KF0E44M0J9B8FP3RE5J2NNNS",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8710,23 +8710,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0NNAYT5RFDR1EPSQD",
+                     *             "id": "evt_01KF0E44M0J9B8FP3RE5J2NNQ0",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0NNAYT5RFDR1EPSQB",
+                     *             "entityId": "ct_01KF0E44M0J9B8FP3RE5J2NNPY",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *             "actorUserId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *               "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-8e83ced0@example.com"
+                     *                   "normalized": "c-38244705@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSQB",
+                     *             "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNPY",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8824,7 +8824,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSRV",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNRE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8834,7 +8834,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8842,14 +8842,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2861a4ce@example.com",
+                     *       "email": "c-db817d97@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSRW",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNRF",
                      *           "kind": "email",
-                     *           "value": "c-2861a4ce@example.com",
-                     *           "normalized": "c-2861a4ce@example.com",
+                     *           "value": "c-db817d97@example.com",
+                     *           "normalized": "c-db817d97@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8861,7 +8861,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9011,7 +9011,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPSY0",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNXK",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9021,7 +9021,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9029,14 +9029,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-809f8383@example.com",
+                     *       "email": "c-4ae7315b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPSY1",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNXM",
                      *           "kind": "email",
-                     *           "value": "c-809f8383@example.com",
-                     *           "normalized": "c-809f8383@example.com",
+                     *           "value": "c-4ae7315b@example.com",
+                     *           "normalized": "c-4ae7315b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9045,7 +9045,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9146,8 +9146,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0NNAYT5RFDR1EPSZ7",
-                 *         "ct_01KF0E44M0NNAYT5RFDR1EPSZB"
+                 *         "ct_01KF0E44M0J9B8FP3RE5J2NNYT",
+                 *         "ct_01KF0E44M0J9B8FP3RE5J2NNYY"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9170,12 +9170,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSZ7",
+                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNYT",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPSZB",
+                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNYY",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9295,7 +9295,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0NNAYT5RFDR1EPT1P"
+                 *         "ct_01KF0E44M0J9B8FP3RE5J2NP19"
                  *       ]
                  *     }
                  */
@@ -9313,7 +9313,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NNAYT5RFDR1EPT1J",
+                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NP15",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9323,19 +9323,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPT1P",
+                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NP19",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-88acd401@example.com"
+                     *               "normalized": "c-2a07b29f@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9346,22 +9346,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2edf0d2b@example.com",
+                     *       "email": "c-6889d2a3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPT1K",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NP16",
                      *           "kind": "email",
-                     *           "value": "c-2edf0d2b@example.com",
-                     *           "normalized": "c-2edf0d2b@example.com",
+                     *           "value": "c-6889d2a3@example.com",
+                     *           "normalized": "c-6889d2a3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0NNAYT5RFDR1EPT1Q",
+                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NP1A",
                      *           "kind": "email",
-                     *           "value": "c-88acd401@example.com",
-                     *           "normalized": "c-88acd401@example.com",
+                     *           "value": "c-2a07b29f@example.com",
+                     *           "normalized": "c-2a07b29f@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9370,7 +9370,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9554,7 +9554,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPT4X"
+                 *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NP4G"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9572,15 +9572,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPT4X",
+                     *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NP4G",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPT4X",
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NP4G",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-da978068@example.com",
+                     *         "email": "c-7cf8c261@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9821,9 +9821,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-2b06f6cb",
+                 *       "name": "Initech-4b3557f7",
                  *       "domains": [
-                 *         "initech-dec8262b.example"
+                 *         "initech-44334531.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9848,10 +9848,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT5X",
-                     *       "name": "Initech-2b06f6cb",
+                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP5G",
+                     *       "name": "Initech-4b3557f7",
                      *       "domains": [
-                     *         "initech-dec8262b.example"
+                     *         "initech-44334531.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9863,7 +9863,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9988,8 +9988,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT65",
-                     *       "name": "Co-a0821587",
+                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP5R",
+                     *       "name": "Co-b06fa97a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9997,11 +9997,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10092,8 +10092,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT6H",
-                     *       "name": "Co-ab0705e9",
+                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP64",
+                     *       "name": "Co-a23feab2",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10101,11 +10101,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10253,8 +10253,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT7D",
-                     *       "name": "Co-427a0416",
+                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP70",
+                     *       "name": "Co-04710888",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10262,11 +10262,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10381,8 +10381,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NNAYT5RFDR1EPT7Y",
-                     *       "name": "Co-ecbe3cff",
+                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP7H",
+                     *       "name": "Co-7d3918b4",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10390,11 +10390,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10497,7 +10497,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0NNAYT5RFDR1EPT8Z"
+                 *         "co_01KF0E44M0J9B8FP3RE5J2NP8J"
                  *       ]
                  *     }
                  */
@@ -10517,8 +10517,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0NNAYT5RFDR1EPT8X",
-                     *         "name": "Co-fd199189",
+                     *         "id": "co_01KF0E44M0J9B8FP3RE5J2NP8G",
+                     *         "name": "Co-a6b1a1ed",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10526,11 +10526,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10538,7 +10538,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0NNAYT5RFDR1EPT8Z",
+                     *           "id": "co_01KF0E44M0J9B8FP3RE5J2NP8J",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10777,15 +10777,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0NNAYT5RFDR1EPTBA",
+                     *           "id": "note_01KF0E44M0J9B8FP3RE5J2NPAX",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0NNAYT5RFDR1EPTB6"
+                     *             "id": "ct_01KF0E44M0J9B8FP3RE5J2NPAS"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
-                     *           "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10860,7 +10860,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTBY"
+                 *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPBH"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10885,15 +10885,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0NNAYT5RFDR1EPTC2",
+                     *       "id": "note_01KF0E44M0J9B8FP3RE5J2NPBN",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTBY"
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPBH"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
-                     *       "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11008,15 +11008,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0NNAYT5RFDR1EPTD2",
+                     *       "id": "note_01KF0E44M0J9B8FP3RE5J2NPCN",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTCY"
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPCH"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
-                     *       "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11211,15 +11211,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0NNAYT5RFDR1EPTE6",
+                     *       "id": "note_01KF0E44M0J9B8FP3RE5J2NPDS",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTE2"
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPDN"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
-                     *       "updatedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11508,7 +11508,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTK5"
+                 *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPJR"
                  *       }
                  *     }
                  */
@@ -11532,7 +11532,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTK9",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPJW",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11543,11 +11543,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NNAYT5RFDR1EPTK5"
+                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPJR"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11941,7 +11941,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTM5",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPKR",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11949,11 +11949,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12045,7 +12045,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTMH",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPM4",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12053,11 +12053,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12205,7 +12205,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTN8",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPMV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12213,11 +12213,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
+                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12311,7 +12311,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS28"
+                 *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12330,7 +12330,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTNS",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPNC",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12338,11 +12338,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
+                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12490,7 +12490,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTPK",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPP6",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12498,11 +12498,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "completedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12617,7 +12617,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NNAYT5RFDR1EPTQ4",
+                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPPQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12625,11 +12625,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12840,7 +12840,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-b231f98e",
+                 *       "name": "Renewals-40b23230",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12876,12 +12876,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTQX",
-                     *       "name": "Renewals-b231f98e",
+                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPQG",
+                     *       "name": "Renewals-40b23230",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTQY",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQH",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12889,7 +12889,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTQZ",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQJ",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12897,7 +12897,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTR0",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQK",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12905,7 +12905,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13030,12 +13030,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTR7",
-                     *       "name": "Pipe-0d5395ec",
+                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPQT",
+                     *       "name": "Pipe-db8e4606",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTR8",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13043,7 +13043,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTR9",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13051,7 +13051,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTRA",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13059,7 +13059,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTRB",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13067,7 +13067,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13139,7 +13139,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-8ad8c528"
+                 *       "name": "Renamed-e0b42a28"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13158,12 +13158,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTSB",
-                     *       "name": "Renamed-8ad8c528",
+                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPRY",
+                     *       "name": "Renamed-e0b42a28",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSC",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPRZ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13171,7 +13171,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSD",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPS0",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13179,7 +13179,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSE",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPS1",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13187,7 +13187,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTSF",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPS2",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13195,7 +13195,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13323,10 +13323,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0NNAYT5RFDR1EPTY8",
-                 *         "st_01KF0E44M0NNAYT5RFDR1EPTY7",
-                 *         "st_01KF0E44M0NNAYT5RFDR1EPTY9",
-                 *         "st_01KF0E44M0NNAYT5RFDR1EPTYA"
+                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXV",
+                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXT",
+                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXW",
+                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXX"
                  *       ]
                  *     }
                  */
@@ -13346,12 +13346,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTY6",
-                     *       "name": "Pipe-f3d5c958",
+                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPXS",
+                     *       "name": "Pipe-4f157ab9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTY8",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXV",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13359,7 +13359,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTY7",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXT",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13367,7 +13367,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTY9",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXW",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13375,7 +13375,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTYA",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXX",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13383,7 +13383,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13540,12 +13540,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPTV8",
-                     *       "name": "Pipe-dc924331",
+                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPTV",
+                     *       "name": "Pipe-03cf6773",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTV9",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTW",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13553,7 +13553,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVA",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTX",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13561,7 +13561,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVE",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPV1",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13569,7 +13569,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVB",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTY",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13577,7 +13577,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPTVC",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTZ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13585,7 +13585,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13736,12 +13736,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0NNAYT5RFDR1EPV26",
-                     *         "name": "Pipe-e4fe45d3",
+                     *         "id": "pl_01KF0E44M0J9B8FP3RE5J2NQ1S",
+                     *         "name": "Pipe-b46bf57b",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV27",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ1T",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13749,7 +13749,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV29",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ1W",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13757,7 +13757,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV2A",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ1X",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13765,7 +13765,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13903,12 +13903,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NNAYT5RFDR1EPV09",
-                     *       "name": "Pipe-205b9ac6",
+                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPZW",
+                     *       "name": "Pipe-8dd788be",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0A",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPZX",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13916,7 +13916,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0B",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPZY",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13924,7 +13924,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0C",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPZZ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13932,7 +13932,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NNAYT5RFDR1EPV0D",
+                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NQ00",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13940,7 +13940,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14076,12 +14076,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0NNAYT5RFDR1EPV4D",
-                     *         "name": "Pipe-6a2da311",
+                     *         "id": "pl_01KF0E44M0J9B8FP3RE5J2NQ40",
+                     *         "name": "Pipe-3ea76f2b",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4E",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ41",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14089,7 +14089,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4F",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ42",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14097,7 +14097,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4G",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ43",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14105,7 +14105,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4H",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ44",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14113,7 +14113,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14121,7 +14121,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4E",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ41",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14135,7 +14135,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4F",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ42",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14149,7 +14149,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4G",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ43",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14163,7 +14163,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NNAYT5RFDR1EPV4H",
+                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ44",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14353,20 +14353,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV37",
+                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ2T",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV3D",
+                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ30",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV39",
+                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ2W",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14374,20 +14374,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV2N",
+                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ28",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV2X",
+                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ2G",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV2Q",
+                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ2A",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14395,20 +14395,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV2N",
+                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ28",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV2V",
+                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ2E",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV2P",
+                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ29",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14416,20 +14416,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NNAYT5RFDR1EPV2D",
+                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ20",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NNAYT5RFDR1EPV2K",
+                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ26",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NNAYT5RFDR1EPV2F",
+                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ22",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14492,7 +14492,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPV6N"
+                 *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NQ68"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14515,12 +14515,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV6S",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ6C",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0NNAYT5RFDR1EPV6N",
+                     *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NQ68",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14530,7 +14530,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14655,14 +14655,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV81",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ7M",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14670,7 +14670,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14762,14 +14762,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV8D",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ80",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14777,7 +14777,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14934,14 +14934,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPV94",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ8Q",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14949,7 +14949,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15097,14 +15097,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPVA9",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ9W",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15112,7 +15112,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15236,14 +15236,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPVAV",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQAE",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15251,7 +15251,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15397,14 +15397,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NNAYT5RFDR1EPVBH",
+                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQB4",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15412,7 +15412,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15569,7 +15569,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15630,7 +15630,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-760c569a",
+                 *       "name": "Partner-09e32ce1",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15655,16 +15655,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-760c569a",
-                     *       "ref": "partner-760c569a",
-                     *       "name": "Partner-760c569a",
+                     *       "key": "partner-09e32ce1",
+                     *       "ref": "partner-09e32ce1",
+                     *       "name": "Partner-09e32ce1",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15789,16 +15789,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-bf56c867",
-                     *       "ref": "tag-bf56c867",
-                     *       "name": "tag-bf56c867",
+                     *       "key": "tag-0bf685a9",
+                     *       "ref": "tag-0bf685a9",
+                     *       "name": "tag-0bf685a9",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15989,16 +15989,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-364ec0fe",
-                     *       "ref": "tag-364ec0fe",
-                     *       "name": "tag-364ec0fe",
+                     *       "key": "tag-2d96f51c",
+                     *       "ref": "tag-2d96f51c",
+                     *       "name": "tag-2d96f51c",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16267,7 +16267,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16281,7 +16281,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS20",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16295,7 +16295,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS28",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16309,7 +16309,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2F",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN22",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16323,7 +16323,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2H",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN24",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16337,7 +16337,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2N",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN28",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16351,7 +16351,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2Q",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2A",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16365,7 +16365,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2V",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2E",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16379,7 +16379,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2X",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2G",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16393,7 +16393,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS2Z",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2J",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16407,7 +16407,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS31",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2M",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16421,7 +16421,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS33",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2P",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16435,7 +16435,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS35",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2R",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16449,7 +16449,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS37",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2T",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16463,7 +16463,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS39",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2W",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16477,7 +16477,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NNAYT5RFDR1EPS3D",
+                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN30",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16580,7 +16580,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C3G",
+                     *           "contactId": "ct_01KF0E44M07PTMAQVHD81TE2K6",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16592,17 +16592,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0VA2GTKPTPKSV0C3M",
+                     *           "id": "cv_01KF0E44M07PTMAQVHD81TE2KA",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0VA2GTKPTPKSV0C3G",
-                     *               "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *               "id": "ct_01KF0E44M07PTMAQVHD81TE2K6",
+                     *               "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16664,7 +16664,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C48",
+                 *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2KY",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16702,10 +16702,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C4C",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2M2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C48",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2KY",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16713,8 +16713,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C48",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2KY",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16727,7 +16727,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16909,10 +16909,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C5Y",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2NM",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C5T",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2NG",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16921,8 +16921,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C5T",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2NG",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16934,7 +16934,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17026,10 +17026,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C74",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2PT",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C70",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2PP",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17038,8 +17038,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C70",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2PP",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17051,7 +17051,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17199,25 +17199,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0C98",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2RY",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0C94",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2RT",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
+                     *       "assigneeId": "usr_01KF0E44M07PTMAQVHD81TE2JW",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0C94",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2RT",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
+                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JW",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JW",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17230,7 +17230,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17345,10 +17345,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CAT",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2TG",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CAP",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2TC",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17357,14 +17357,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CAP",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2TC",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C30",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JP",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17376,7 +17376,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17492,7 +17492,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0VA2GTKPTPKSV0C3A"
+                 *       "assigneeId": "usr_01KF0E44M07PTMAQVHD81TE2JW"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17511,25 +17511,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CCK",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2W9",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CCF",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2W5",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
+                     *       "assigneeId": "usr_01KF0E44M07PTMAQVHD81TE2JW",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CCF",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2W5",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C3A",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JW",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17542,7 +17542,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17681,7 +17681,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0VA2GTKPTPKSV0C30"
+                 *       "id": "usr_01KF0E44M07PTMAQVHD81TE2JP"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17700,10 +17700,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CEX",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2YK",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CES",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2YF",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17712,13 +17712,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CES",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2YF",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0VA2GTKPTPKSV0C30",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JP",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17731,7 +17731,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17881,10 +17881,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0VA2GTKPTPKSV0CH1",
+                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE30Q",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0CGX",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE30K",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17893,8 +17893,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0VA2GTKPTPKSV0CGX",
-                     *           "addedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N"
+                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE30K",
+                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17906,7 +17906,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18033,11 +18033,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0VA2GTKPTPKSV0CNK",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CNH",
+                     *           "id": "scr_01KF0E44M07PTMAQVHD81TE359",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE357",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18131,11 +18131,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0VA2GTKPTPKSV0CKF",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CKD",
+                     *       "id": "scr_01KF0E44M07PTMAQVHD81TE335",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE333",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18273,12 +18273,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0VA2GTKPTPKSV0CS7",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CS5",
+                     *           "id": "qual_01KF0E44M07PTMAQVHD81TE38X",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE38V",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18373,12 +18373,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0VA2GTKPTPKSV0CQ3",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CQ1",
+                     *       "id": "qual_01KF0E44M07PTMAQVHD81TE36S",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE36Q",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18516,10 +18516,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0CTK",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CTH",
+                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3A9",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3A7",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18624,10 +18624,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0CTZ",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CTH",
+                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3AN",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3A7",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18782,10 +18782,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0CVX",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CVV",
+                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3BK",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3BH",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -18796,10 +18796,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0VA2GTKPTPKSV0CVZ",
+                     *         "id": "dlv_01KF0E44M07PTMAQVHD81TE3BN",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
-                     *         "to": "c-0b8192f0@example.com",
+                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
+                     *         "to": "c-58cd9282@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -18830,7 +18830,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *             "requestedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -18842,9 +18842,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
+                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
                      *         "reason": "primary",
-                     *         "to": "c-0b8192f0@example.com",
+                     *         "to": "c-58cd9282@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -18999,10 +18999,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0D06",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D04",
+                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3FW",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3FT",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19013,10 +19013,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0VA2GTKPTPKSV0D08",
+                     *         "id": "dlv_01KF0E44M07PTMAQVHD81TE3FY",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
-                     *         "to": "c-353adb0a@example.com",
+                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
+                     *         "to": "c-72eb4156@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19041,8 +19041,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0VA2GTKPTPKSV0CVN",
-                     *         "to": "c-353adb0a@example.com",
+                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
+                     *         "to": "c-72eb4156@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19183,10 +19183,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0VA2GTKPTPKSV0D29",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0CTH",
+                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3HZ",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3A7",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19276,7 +19276,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0VA2GTKPTPKSV0C30",
+                     *           "userId": "usr_01KF0E44M07PTMAQVHD81TE2JP",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19348,9 +19348,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-a9c127ce@example.com",
+                 *       "from": "in-433434f9@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-da7c448f-a9b2-440e-b20a-823cef8e7e8c",
+                 *       "externalId": "ext-dd4e5012-6fcc-4ec4-8437-50d666d69352",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19386,25 +19386,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0VA2GTKPTPKSV0D36",
-                     *         "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
+                     *         "id": "msg_01KF0E44M07PTMAQVHD81TE3JW",
+                     *         "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D31",
+                     *         "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3JQ",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-da7c448f-a9b2-440e-b20a-823cef8e7e8c",
+                     *         "externalId": "ext-dd4e5012-6fcc-4ec4-8437-50d666d69352",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
-                     *       "contactId": "ct_01KF0E44M0VA2GTKPTPKSV0D31",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
+                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE3JQ",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19529,54 +19529,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0D3M",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3J",
+                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3KA",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K8",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D3F",
+                     *           "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3K5",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-8055d422-7fa4-4962-8eec-6d79411441a8",
+                     *           "externalId": "ext-a2b7bb8f-ef33-4667-9925-b759d48ac7bf",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0D3D",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3B",
+                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3K3",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K1",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D38",
+                     *           "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3JY",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-62a31108-7449-44b1-991e-40b82adb83fd",
+                     *           "externalId": "ext-43c03918-f77c-40b0-b851-52366f2824c2",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0VA2GTKPTPKSV0D36",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
+                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3JW",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0VA2GTKPTPKSV0D31",
+                     *           "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3JQ",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-da7c448f-a9b2-440e-b20a-823cef8e7e8c",
+                     *           "externalId": "ext-dd4e5012-6fcc-4ec4-8437-50d666d69352",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19657,17 +19657,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3J",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K8",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D3B",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K1",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D34",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19725,7 +19725,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0VA2GTKPTPKSV0D3P"
+                 *         "msg_01KF0E44M07PTMAQVHD81TE3KC"
                  *       ]
                  *     }
                  */
@@ -19857,12 +19857,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0VA2GTKPTPKSV0D4A",
-                     *           "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D48",
+                     *           "id": "call_01KF0E44M07PTMAQVHD81TE3M0",
+                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3KY",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *           "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19970,12 +19970,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0D5T",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D5R",
+                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3NG",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3NE",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20122,12 +20122,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0D7W",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D7T",
+                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3QJ",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3QG",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20227,12 +20227,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0D9J",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0D9G",
+                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3S8",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3S6",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20383,18 +20383,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0VA2GTKPTPKSV0DCD",
-                     *       "conversationId": "cv_01KF0E44M0VA2GTKPTPKSV0DCB",
+                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3W3",
+                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3W1",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "endedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -20553,14 +20553,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0VA2GTKPTPKSV0DFK",
+                     *       "id": "att_01KF0E44M07PTMAQVHD81TE3Z9",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0VA2GTKPTPKSV0C2M/att_01KF0E44M0VA2GTKPTPKSV0DFK?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233119Z&X-Amz-Expires=900&X-Amz-Signature=45761b704e541857f28326667c70a9b4053b702508f3762dd902fc85b6be39fb&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07PTMAQVHD81TE2JA/att_01KF0E44M07PTMAQVHD81TE3Z9?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235739Z&X-Amz-Expires=900&X-Amz-Signature=e2a2be911ed28ccb80273648b11a7bfcdb79a9efe39b5651751a238145c86fb0&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20674,17 +20674,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0VA2GTKPTPKSV0DFN",
+                     *       "id": "att_01KF0E44M07PTMAQVHD81TE3ZB",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0VA2GTKPTPKSV0C2N",
+                     *       "uploadedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0VA2GTKPTPKSV0C2M/att_01KF0E44M0VA2GTKPTPKSV0DFN?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233119Z&X-Amz-Expires=300&X-Amz-Signature=904e3a80690ed1a1e5e9e0fdba0e6577482bd9a8f4494ca6ac168676941e4d7f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07PTMAQVHD81TE2JA/att_01KF0E44M07PTMAQVHD81TE3ZB?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235739Z&X-Amz-Expires=300&X-Amz-Signature=37b9438915afa148ddb0634dd86f262dbe591107f8437c1a8437d248719fd903&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20766,10 +20766,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0NNAYT5RFDR1EPVFK",
+                     *           "id": "job_01KF0E44M0J9B8FP3RE5J2NQF6",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -20852,10 +20852,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVFP",
+                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQF9",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20950,10 +20950,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVFW",
+                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQFF",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21055,10 +21055,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVG5",
+                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQFR",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21163,7 +21163,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0NNAYT5RFDR1EPS1J/jobs/job_01KF0E44M0NNAYT5RFDR1EPVGD/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233201Z&X-Amz-Expires=300&X-Amz-Signature=b4ad798af4450e1e0118c8e3147e540f2e09eaec46407336b16f9b1930d328f3&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0J9B8FP3RE5J2NN15/jobs/job_01KF0E44M0J9B8FP3RE5J2NQG0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235637Z&X-Amz-Expires=300&X-Amz-Signature=d06abe2bd316603e5f80768b25d34f84fe0069c4a30f0eec0be16b38f59fcc74&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21252,9 +21252,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0NNAYT5RFDR1EPVGM",
+                     *       "uploadId": "job_01KF0E44M0J9B8FP3RE5J2NQG7",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0NNAYT5RFDR1EPS1J/jobs/job_01KF0E44M0NNAYT5RFDR1EPVGM/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T233201Z&X-Amz-Expires=3600&X-Amz-Signature=49dbc2d0d94a6301e91818a2c43a3f6e6576da11b56707e49f796d0d0c7897a5&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0J9B8FP3RE5J2NN15/jobs/job_01KF0E44M0J9B8FP3RE5J2NQG7/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235638Z&X-Amz-Expires=3600&X-Amz-Signature=ed4e4eddc3aacaf7d36d54b135dbb618a43ef06e227244eced44f09d6639241c&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21360,7 +21360,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0NNAYT5RFDR1EPVGP",
+                 *       "uploadId": "job_01KF0E44M0J9B8FP3RE5J2NQG9",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21387,10 +21387,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVGP",
+                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQG9",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21691,10 +21691,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NNAYT5RFDR1EPVH5",
+                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQGR",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -21828,9 +21828,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0NNAYT5RFDR1EPVH7",
+                     *           "id": "chc_01KF0E44M0J9B8FP3RE5J2NQGT",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-3826fe36",
+                     *           "name": "WhatsApp-fc9adae6",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -21841,10 +21841,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVH7",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQGT",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21918,7 +21918,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-cda55c16",
+                 *       "name": "WhatsApp-3152ecbc",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -21949,9 +21949,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVHF",
+                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQH2",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-cda55c16",
+                     *       "name": "WhatsApp-3152ecbc",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21962,10 +21962,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVHF",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQH2",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22045,7 +22045,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -22091,9 +22091,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVHK",
+                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQH7",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-c6d99d3c",
+                     *       "name": "WhatsApp-d8637a1f",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22104,10 +22104,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVHK",
-                     *         "url": null
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQH7",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQH7"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22192,7 +22192,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-0ab5c5f9",
+                 *       "name": "Renamed-99b304fa",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22214,9 +22214,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVJ1",
+                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQHN",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-0ab5c5f9",
+                     *       "name": "Renamed-99b304fa",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22227,10 +22227,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVJ1",
-                     *         "url": null
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQHN",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQHN"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22330,7 +22330,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: `kind` is not the connection’s own */
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: `kind` is not the connection’s own, or Telegram refused the new bot token (`reason: provider_refused`) */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -22379,9 +22379,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVJR",
+                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQJC",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-1b8d67a4",
+                     *       "name": "WhatsApp-115735a5",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22392,10 +22392,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVJR",
-                     *         "url": null
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJC",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJC"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22511,9 +22511,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NNAYT5RFDR1EPVK9",
+                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQJX",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-b44a31b6",
+                     *       "name": "WhatsApp-fca41eb7",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22524,10 +22524,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NNAYT5RFDR1EPVK9",
-                     *         "url": null
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJX",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJX"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NNAYT5RFDR1EPS1K",
+                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22596,6 +22596,17 @@ export interface operations {
             };
             /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
             412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token) */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
