@@ -7,6 +7,7 @@ import { createCrmClient } from './client/crm-client';
 let child: ChildProcess;
 let output = '';
 let apiPort = 0;
+let sandboxPort = 0;
 
 let dynamoPort = 0;
 /** This stack's DynamoDB Local (the test run has its own, which keeps running). */
@@ -16,8 +17,9 @@ const javaPids = () =>
     .filter(Boolean);
 
 beforeAll(async () => {
-  const [api, dynamo, aws, ses] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [api, dynamo, aws, ses, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   apiPort = api;
+  sandboxPort = sandbox;
   dynamoPort = dynamo;
   // As `npm start` runs it: node with tsx's loader, no relay process between the signal and the CRM.
   child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
@@ -27,6 +29,7 @@ beforeAll(async () => {
       DYNAMODB_PORT: String(dynamo),
       AWS_EMULATOR_PORT: String(aws),
       SES_PORT: String(ses),
+      SANDBOX_PORT: String(sandbox),
       TABLE_NAME: '',
       LOG_LEVEL: 'WARN',
     },
@@ -206,6 +209,216 @@ describe('npm start', () => {
     expect(text).toContain('ellen@e2e.example');
     expect(text).toContain('Ivan Import');
   });
+
+  it('sends on WhatsApp, Telegram, SMS and email through the provider sandbox: statuses never move back, replies arrive unread', async () => {
+    const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
+    expect(output).toContain(`http://127.0.0.1:${sandboxPort}`);
+    const sandbox = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${sandboxPort}/_sandbox/${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the sandbox's JSON
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const until = async <T,>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> => {
+      let value = await read();
+      for (const deadline = Date.now() + ms; !done(value); value = await read()) {
+        if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return value;
+    };
+    const hex = (n: number) => Array.from({ length: n }, (_, i) => '0123456789abcdef'[(i * 7 + n) % 16]).join('');
+    // Every status callback posted twice, in a shuffled order.
+    expect((await sandbox('POST', 'behaviour', { repeat: 2, shuffle: true, delayMs: 50 })).status).toBe(200);
+
+    const channels = [
+      {
+        channel: 'whatsapp',
+        provider: 'whatsapp',
+        connect: {
+          kind: 'whatsapp',
+          name: 'E2E WhatsApp',
+          settings: { phoneNumberId: '106540352242922' },
+          secrets: { accessToken: `EAAG${hex(60)}`, appSecret: hex(32), verifyToken: 'e2e-verify-token' },
+        },
+        account: '106540352242922',
+        contact: { kind: 'whatsapp', value: '+447911123456' },
+        from: '+447911123456',
+        final: 'read',
+        lower: ['delivered', 'sent'],
+      },
+      {
+        channel: 'telegram',
+        provider: 'telegram',
+        connect: { kind: 'telegram', name: 'E2E Telegram', settings: { botUsername: 'e2e_crm_bot' }, secrets: { botToken: `7012345678:AA${hex(33)}` } },
+        account: 'e2e_crm_bot',
+        contact: { kind: 'telegram', value: '987654321' },
+        from: '987654321',
+        final: 'sent',
+        lower: [],
+      },
+      {
+        channel: 'sms',
+        provider: 'twilio',
+        connect: {
+          kind: 'sms',
+          name: 'E2E SMS',
+          settings: { accountSid: `AC${hex(32)}`, senderNumber: '+15017122661' },
+          secrets: { authToken: hex(32) },
+        },
+        account: `AC${hex(32)}`,
+        contact: { kind: 'phone', value: '+14155552671' },
+        from: '+14155552671',
+        final: 'delivered',
+        lower: ['sent', 'queued'],
+      },
+      {
+        channel: 'email',
+        provider: 'ses',
+        connect: {
+          kind: 'email',
+          name: 'E2E email',
+          settings: {
+            sesIdentity: 'acme.example',
+            fromAddress: 'support@acme.example',
+            replyDomain: 'reply.acme.example',
+            snsTopicArns: ['arn:aws:sns:us-east-1:000000000000:crm-local-channel-mail'],
+          },
+        },
+        account: 'support@acme.example',
+        contact: { kind: 'email', value: 'ana.e2e@example.com' },
+        from: 'ana.e2e@example.com',
+        final: 'delivered',
+        lower: ['Send'],
+      },
+    ] as const;
+
+    const unreadBefore = (await api('GET', '/v1/inbox/unread')).body.total as number;
+    const results = await Promise.all(
+      channels.map(async (c) => {
+        const connection = await api('POST', '/v1/channels', c.connect);
+        expect(connection.status, JSON.stringify(connection.body)).toBe(201);
+        expect(connection.body.webhook.url).toBe(`http://127.0.0.1:${apiPort}/hooks/${c.provider}/${connection.body.id}`);
+        const contact = await api('POST', '/v1/contacts', { name: `E2E ${c.channel}`, channels: [c.contact] });
+        expect(contact.status, JSON.stringify(contact.body)).toBe(201);
+        // The sandbox learns the connection from the stream (as a provider console would be set up).
+        await until(`${c.channel} registered with the sandbox`, async () => (await sandbox('GET', 'accounts')).body, (accounts) =>
+          c.provider === 'ses'
+            ? accounts.ses.some((a: { webhookUrl: string }) => a.webhookUrl?.endsWith(connection.body.id))
+            : c.provider === 'telegram'
+              ? accounts.telegram.some((a: { webhook: { url: string } | null }) => a.webhook?.url.endsWith(connection.body.id))
+              : accounts[c.provider].some((a: { smsUrl?: string; webhookUrl?: string }) => (a.smsUrl ?? a.webhookUrl)?.endsWith(connection.body.id)),
+        );
+        const reply = (text: string, extra: Record<string, unknown> = {}) =>
+          sandbox('POST', 'reply', { provider: c.provider, account: c.account, from: c.from, text, ...extra });
+        // WhatsApp free-form text needs the contact's message of the last 24 hours: they write first.
+        if (c.channel === 'whatsapp') expect((await reply('Hi, is it still available?')).body.state).toBe('delivered');
+        const opened = await api('POST', '/v1/conversations', {
+          kind: 'contact',
+          contactId: contact.body.id,
+          channel: c.channel,
+          ...(c.channel === 'email' ? { subject: 'Your quote' } : {}),
+        });
+        expect([200, 201], JSON.stringify(opened.body)).toContain(opened.status);
+        const conversationId = opened.body.id as string;
+        const sent = await api('POST', `/v1/conversations/${conversationId}/messages`, { body: `Hello on ${c.channel}` });
+        expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+        expect(sent.body.delivery).toMatchObject({ status: 'queued', connectionId: connection.body.id });
+        const messagePath = `/v1/conversations/${conversationId}/messages/${sent.body.id}`;
+        const rank = ['queued', 'sent', 'delivered', 'read'];
+        const seen: string[] = [];
+        const delivered = await until(
+          `${c.channel} delivery`,
+          async () => {
+            const message = (await api('GET', messagePath)).body;
+            seen.push(message.delivery.status);
+            return message;
+          },
+          (message) => message.delivery.status === c.final || message.delivery.status === 'failed',
+        );
+        expect(delivered.delivery.status, JSON.stringify(delivered.delivery)).toBe(c.final);
+        const providerMessageId = delivered.delivery.attempts.at(-1).providerMessageId as string;
+        expect(providerMessageId).toEqual(expect.any(String));
+        return { c, conversationId, messagePath, providerMessageId, seen, rank, reply };
+      }),
+    );
+    // What was seen while waiting never went back either.
+    for (const { seen, rank } of results) {
+      const ranks = seen.map((status) => rank.indexOf(status));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    }
+
+    // Late and repeated lower statuses for each send: nothing moves back.
+    for (const { c, providerMessageId } of results) {
+      for (const status of c.lower) {
+        const late = await sandbox('POST', 'status', { provider: c.provider, providerMessageId, status });
+        expect(late.status, JSON.stringify(late.body)).toBe(200);
+      }
+    }
+    expect((await sandbox('POST', 'flush')).status).toBe(200);
+    const posted = (await sandbox('GET', 'callbacks')).body.callbacks as { state: string; providerMessageId: string | null }[];
+    // Every callback (repeats and late ones included) was answered 2xx by the product.
+    expect(posted.filter((callback) => callback.state !== 'delivered')).toEqual([]);
+    for (const { c, providerMessageId } of results) {
+      if (c.channel === 'telegram') continue;
+      // Each status twice, plus the late ones.
+      expect(posted.filter((callback) => callback.providerMessageId === providerMessageId).length, c.channel).toBeGreaterThanOrEqual(2 + c.lower.length);
+    }
+    for (const { c, messagePath } of results) {
+      const { delivery } = (await api('GET', messagePath)).body;
+      expect(delivery.status, c.channel).toBe(c.final);
+      // `read` implies delivered, whatever order the callbacks came in.
+      expect(delivery.attempts.at(-1), c.channel).toMatchObject({
+        sentAt: expect.any(String),
+        deliveredAt: c.final === 'sent' ? null : expect.any(String),
+        error: null,
+      });
+    }
+    // One provider call per message.
+    expect((await sandbox('GET', 'sends')).body.counts.every((count: { count: number }) => count.count === 1)).toBe(true);
+
+    // The contacts write back: each conversation shows the reply, and the owner's unread count moves.
+    const afterSends = (await api('GET', '/v1/inbox/unread')).body.total as number;
+    await Promise.all(
+      results.map(async ({ c, conversationId, providerMessageId, reply }) => {
+        const answered = await reply(`Thanks, got it on ${c.channel}`, {
+          ...(c.channel === 'email'
+            ? { to: `reply+${conversationId}@reply.acme.example`, subject: 'Re: Your quote', replyTo: providerMessageId }
+            : {}),
+        });
+        expect(answered.body.state, JSON.stringify(answered.body)).toBe('delivered');
+        const messages = await until(
+          `${c.channel} reply in the conversation`,
+          async () => (await api('GET', `/v1/conversations/${conversationId}/messages`)).body.items as { authorKind: string; body: string }[],
+          (items) => items.some((item) => item.authorKind === 'contact' && item.body.includes(`Thanks, got it on ${c.channel}`)),
+          10_000,
+        );
+        expect(messages.length).toBeGreaterThan(1);
+      }),
+    );
+    const unread = await until(
+      'unread totals',
+      async () => (await api('GET', '/v1/inbox/unread')).body,
+      (counts) => counts.total >= afterSends + 4,
+      10_000,
+    );
+    expect(unread.total).toBeGreaterThan(unreadBefore);
+    for (const { conversationId } of results) {
+      expect(unread.conversations.find((row: { conversationId: string }) => row.conversationId === conversationId)?.unread).toBeGreaterThan(0);
+    }
+  }, 60_000);
 
   it('stops every child process when told to stop, leaving no Java process behind', async () => {
     expect(javaPids()).toHaveLength(1);
