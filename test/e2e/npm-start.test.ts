@@ -418,6 +418,25 @@ describe('npm start', () => {
     for (const { conversationId } of results) {
       expect(unread.conversations.find((row: { conversationId: string }) => row.conversationId === conversationId)?.unread).toBeGreaterThan(0);
     }
+
+    // A send the provider refuses fails with its reason; a retry really calls the provider again.
+    const sms = results.find((result) => result.c.channel === 'sms')!;
+    await sandbox('POST', 'recipients', { provider: 'twilio', to: sms.c.from, error: 'invalid' });
+    const refused = await api('POST', `/v1/conversations/${sms.conversationId}/messages`, { body: 'Your code is 4711' });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(201);
+    const refusedPath = `/v1/conversations/${sms.conversationId}/messages/${refused.body.id}`;
+    const failed = await until('refused SMS', async () => (await api('GET', refusedPath)).body, (m) => m.delivery.status !== 'queued');
+    expect(failed.delivery.status, JSON.stringify(failed.delivery)).toBe('failed');
+    expect(failed.delivery.attempts.at(-1).error).toEqual({ code: expect.any(String), message: expect.any(String) });
+    await sandbox('POST', 'recipients', { provider: 'twilio', to: sms.c.from, error: null });
+    const retried = await api('POST', `${refusedPath}/retry`, {});
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    expect(retried.body.delivery).toMatchObject({ status: 'sent', attempt: 2 });
+    expect(retried.body.delivery.attempts.at(-1).providerMessageId).toEqual(expect.any(String));
+    const again = await until('retried SMS', async () => (await api('GET', refusedPath)).body, (m) => m.delivery.status === 'delivered');
+    expect(again.delivery.attempts.map((attempt: { status: string }) => attempt.status)).toEqual(['failed', 'delivered']);
+    const smsSends = (await sandbox('GET', `sends?provider=twilio&to=${encodeURIComponent(sms.c.from)}`)).body.sends as { text: string }[];
+    expect(smsSends.filter((send) => send.text === 'Your code is 4711')).toHaveLength(1);
   }, 60_000);
 
   it('stops every child process when told to stop, leaving no Java process behind', async () => {
