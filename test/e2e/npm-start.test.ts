@@ -1,7 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators';
 import { createCrmClient } from './client/crm-client';
+
+const execFileAsync = promisify(execFile);
 
 /** `npm start -- --in-memory` as a new user runs it, on free ports so it never meets another stack. */
 let child: ChildProcess;
@@ -393,12 +396,23 @@ describe('npm start', () => {
     const afterSends = (await api('GET', '/v1/inbox/unread')).body.total as number;
     await Promise.all(
       results.map(async ({ c, conversationId, providerMessageId, reply }) => {
-        const answered = await reply(`Thanks, got it on ${c.channel}`, {
-          ...(c.channel === 'email'
-            ? { to: `reply+${conversationId}@reply.acme.example`, subject: 'Re: Your quote', replyTo: providerMessageId }
-            : {}),
-        });
-        expect(answered.body.state, JSON.stringify(answered.body)).toBe('delivered');
+        const text = `Thanks, got it on ${c.channel}`;
+        if (c.channel === 'sms') {
+          // As the README shows it: `npm run sandbox:reply` (here its script, told the sandbox's URL).
+          const { stdout } = await execFileAsync(
+            process.execPath,
+            ['--import', 'tsx', 'local/provider-sandbox/reply-cli.ts', '--provider', 'twilio', '--account', c.account, '--from', c.from, '--text', text],
+            { env: { ...process.env, SANDBOX_URL: `http://127.0.0.1:${sandboxPort}` } },
+          );
+          expect(JSON.parse(stdout)).toMatchObject({ state: 'delivered', status: 200 });
+        } else {
+          const answered = await reply(text, {
+            ...(c.channel === 'email'
+              ? { to: `reply+${conversationId}@reply.acme.example`, subject: 'Re: Your quote', replyTo: providerMessageId }
+              : {}),
+          });
+          expect(answered.body.state, JSON.stringify(answered.body)).toBe('delivered');
+        }
         const messages = await until(
           `${c.channel} reply in the conversation`,
           async () => (await api('GET', `/v1/conversations/${conversationId}/messages`)).body.items as { authorKind: string; body: string }[],
