@@ -81,25 +81,6 @@ export async function registerWithSandbox(registrar: SandboxRegistrar, item: Cha
     body: JSON.stringify(account),
   });
   if (!response.ok) throw new Error(`The provider sandbox refused ${item.kind} connection ${item.connectionId}: ${await response.text()}`);
-  if (item.kind === 'telegram' && 'botToken' in account && account.botToken) await setTelegramWebhook(registrar, item, account.botToken);
-}
-
-/**
- * Telegram's webhook is the bot's own setting (`setWebhook`, https://core.telegram.org/bots/api#setwebhook):
- * connecting a bot does not call it yet, so the sandbox's bot is pointed at the connection's webhook with
- * its secret token here, as a person would with curl.
- */
-async function setTelegramWebhook(registrar: SandboxRegistrar, item: ChannelConnectionItem, botToken: string) {
-  const secretToken = await openConnectionSecret({ sealer: registrar.sealer() }, item, 'webhookSecretToken');
-  const response = await fetch(`${registrar.sandboxUrl}/bot${botToken}/setWebhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      url: `${registrar.hooksBaseUrl}${webhookPath(item)}`,
-      ...(secretToken ? { secret_token: secretToken } : {}),
-    }),
-  });
-  if (!response.ok) throw new Error(`The provider sandbox refused setWebhook for connection ${item.connectionId}: ${response.status}`);
 }
 
 /** Every connection already in the table (a local table: a Scan is fine). */

@@ -266,7 +266,7 @@ describe('npm start', () => {
         channel: 'telegram',
         provider: 'telegram',
         connect: { kind: 'telegram', name: 'E2E Telegram', settings: { botUsername: 'e2e_crm_bot' }, secrets: { botToken: `7012345678:AA${hex(33)}` } },
-        account: 'e2e_crm_bot',
+        account: 'telegram: the username Telegram gives',
         contact: { kind: 'telegram', value: '987654321' },
         from: '987654321',
         final: 'sent',
@@ -324,8 +324,11 @@ describe('npm start', () => {
               ? accounts.telegram.some((a: { webhook: { url: string } | null }) => a.webhook?.url.endsWith(connection.body.id))
               : accounts[c.provider].some((a: { smsUrl?: string; webhookUrl?: string }) => (a.smsUrl ?? a.webhookUrl)?.endsWith(connection.body.id)),
         );
+        // Connecting the bot set its webhook (setWebhook) and took its username from Telegram (getMe).
+        const account = c.provider === 'telegram' ? (connection.body.settings.botUsername as string) : c.account;
+        if (c.provider === 'telegram') expect(account).toMatch(/^sandbox_7012345678_bot$/);
         const reply = (text: string, extra: Record<string, unknown> = {}) =>
-          sandbox('POST', 'reply', { provider: c.provider, account: c.account, from: c.from, text, ...extra });
+          sandbox('POST', 'reply', { provider: c.provider, account, from: c.from, text, ...extra });
         // WhatsApp free-form text needs the contact's message of the last 24 hours: they write first.
         if (c.channel === 'whatsapp') expect((await reply('Hi, is it still available?')).body.state).toBe('delivered');
         const opened = await api('POST', '/v1/conversations', {
