@@ -7,8 +7,8 @@
  * 1,000 ingests at concurrency 32, each sent twice, checked against a recount. Prints one JSON
  * document (also .bench/inbox.json); progress on stderr. Exits 1 when a check of the concurrent run fails.
  */
-import { QueryCommand as RawQueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { createToken } from '../../domain/auth/tokens.service';
 import { allList, assigneeList, isCountedList } from '../../domain/inbox/conversation-record';
@@ -20,7 +20,8 @@ import { invokeHttp } from '../../local/http-invoke';
 import { loadHandler } from '../../local/handlers';
 import { startStreamPoller } from '../../local/stream-poller';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
-import { countDynamoCalls, inBackground, notCounted } from '../support/dynamo-call-counter';
+import { countDynamoCalls, inBackground } from '../support/dynamo-call-counter';
+import { captureCommands, replay, rewriteTransaction, type Captured } from './dynamo-replay';
 import {
   batchPutter,
   countItems,
@@ -71,51 +72,6 @@ const pageSize = 25;
 /** Budgets of issue 12 for the reads, as ratios to the run's raw Query floor. */
 const budgetP50 = 1.5;
 const budgetP99 = 2;
-
-type Captured = { name: string; input: Record<string, unknown> };
-
-/** Records the input (native values: the document client marshals later) of every command the handlers' client sends while `on`. */
-function captureCommands(client: DynamoDBClient) {
-  const state = { on: false, commands: [] as Captured[] };
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      // The stream consumer's own writes (the unread totals) are not the handler's: left out.
-      if (state.on && !notCounted.getStore()) {
-        const input = structuredClone(args.input) as Record<string, unknown>;
-        state.commands.push({ name: context.commandName ?? 'unknown', input });
-      }
-      return next(args);
-    },
-    { step: 'serialize', priority: 'high', name: 'benchCapture' },
-  );
-  return {
-    async during<T>(fn: () => Promise<T>): Promise<{ result: T; commands: Captured[] }> {
-      state.commands = [];
-      state.on = true;
-      try {
-        return { result: await fn(), commands: state.commands };
-      } finally {
-        state.on = false;
-      }
-    },
-  };
-}
-
-/** The document client's command for each captured command (the capture sees its native-value input). */
-const documentCommands = {
-  QueryCommand,
-  GetItemCommand: GetCommand,
-  BatchGetItemCommand: BatchGetCommand,
-  TransactWriteItemsCommand: TransactWriteCommand,
-} as const;
-
-/** Sends a captured command again, raw, on the document client the handlers use (marshalling and unmarshalling included). */
-function replay(stack: BenchStack, command: Captured) {
-  const Command = documentCommands[command.name as keyof typeof documentCommands] as unknown as
-    (new (input: unknown) => never) | undefined;
-  if (!Command) throw new Error(`No command ${command.name} to replay`);
-  return stack.docClient.send(new Command(command.input));
-}
 
 async function main() {
   const stdout = reserveStdout();
@@ -791,74 +747,6 @@ async function main() {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** A captured TransactWriteItems input moved to other keys (`prefix` on every partition key) without conditions. */
-function rewriteTransaction(input: Record<string, unknown>, prefix: string): Record<string, unknown> {
-  const keyAttributes = ['pk', 'gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk'];
-  const moved = (item: Record<string, unknown>) =>
-    Object.fromEntries(
-      Object.entries(item).map(([name, value]) => [
-        name,
-        keyAttributes.includes(name) ? `${prefix}${String(value)}` : name === '__edb_e__' && value === 'unreadCounter' ? 'benchReplay' : value,
-      ]),
-    );
-  const items = (input.TransactItems as Record<string, Record<string, unknown>>[]).flatMap(
-    (op): Record<string, unknown>[] => {
-      if (op.Put)
-        return [
-          { Put: { TableName: op.Put.TableName, Item: moved(op.Put.Item as Record<string, unknown>) } },
-        ];
-      if (op.Delete)
-        return [
-          {
-            Delete: { TableName: op.Delete.TableName, Key: moved(op.Delete.Key as Record<string, unknown>) },
-          },
-        ];
-      if (op.Update) {
-        const update = op.Update as {
-          TableName: string;
-          Key: Record<string, unknown>;
-          UpdateExpression: string;
-          ExpressionAttributeNames?: Record<string, string>;
-          ExpressionAttributeValues?: Record<string, unknown>;
-        };
-        const used = (placeholder: string) =>
-          new RegExp(`${placeholder}(?![\\w])`).test(update.UpdateExpression);
-        const names = Object.fromEntries(
-          Object.entries(update.ExpressionAttributeNames ?? {}).filter(([placeholder]) => used(placeholder)),
-        );
-        const values = Object.fromEntries(
-          Object.entries(update.ExpressionAttributeValues ?? {})
-            .filter(([placeholder]) => used(placeholder))
-            .map(([placeholder, value]) => {
-              // A key attribute the update sets (an upsert's gsi1pk) moves too.
-              const setsKey = Object.entries(names).some(
-                ([name, attribute]) =>
-                  keyAttributes.includes(attribute) &&
-                  update.UpdateExpression.includes(`${name} = ${placeholder}`),
-              );
-              // The copy is no entity of the app: stream consumers (the unread totals) must not count it.
-              if (value === 'unreadCounter') return [placeholder, 'benchReplay'];
-              return [placeholder, setsKey ? `${prefix}${String(value)}` : value];
-            }),
-        );
-        return [
-          {
-            Update: {
-              TableName: update.TableName,
-              Key: moved(update.Key),
-              UpdateExpression: update.UpdateExpression,
-              ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-              ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-            },
-          },
-        ];
-      }
-      return []; // a ConditionCheck writes nothing
-    },
-  );
-  return { TransactItems: items };
-}
 
 async function queryAll(
   stack: BenchStack,
