@@ -7,6 +7,14 @@ interface DeliverCursor {
   autoRetries: number;
 }
 
+/**
+ * The back-off actually waited: `seconds` × DELIVERY_BACKOFF_SCALE (default 1; the failure bench and its
+ * test shorten the waits with e.g. 0.01), whole seconds as SQS takes them, at least 1.
+ */
+export function scaledBackoffSeconds(seconds: number, scale = Number(process.env.DELIVERY_BACKOFF_SCALE) || 1): number {
+  return scale === 1 ? seconds : Math.max(1, Math.ceil(seconds * scale));
+}
+
 /** The provider-call dependencies, which the job's handler adds to the runner's (functions/jobs/deliver-message.handler.ts). */
 function deliveryDepsOf(deps: JobDeps): DeliveryDeps {
   const extended = deps as Partial<DeliveryDeps> & JobDeps;
@@ -32,7 +40,7 @@ export const deliverMessageJob: JobKindDefinition<DeliverMessageInput, DeliverCu
     const delivery = outcome.message?.delivery;
     const autoRetries = delivery?.autoRetries ?? 0;
     if (outcome.kind === 'retry') {
-      return { done: false, cursor: { autoRetries }, progress: { processed: autoRetries }, delaySeconds: outcome.delaySeconds };
+      return { done: false, cursor: { autoRetries }, progress: { processed: autoRetries }, delaySeconds: scaledBackoffSeconds(outcome.delaySeconds) };
     }
     const current = delivery?.attempts.find((each) => each.attempt === attempt);
     return {
