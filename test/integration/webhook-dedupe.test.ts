@@ -63,7 +63,7 @@ describe('dedupe under load', () => {
     expect(messages).toBe(1000);
     expect(contacts.size).toBe(250);
     console.info(`2,000 webhooks (1,000 distinct) at concurrency 32: ${seconds.toFixed(1)} s`);
-  }, 120_000);
+  }, 300_000);
 
   it('costs a known contact’s message one round trip for its guards and users, two reads and the write', async () => {
     const body = whatsappText('16505550001', 'wamid.COUNTED1', 'Counted');
