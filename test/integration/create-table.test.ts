@@ -86,5 +86,5 @@ describe('ensureTable on a table made before the last index', () => {
     // A second call finds nothing to add
     await ensureTable(raw, tableName, { onIndexAdded: (index) => added.push(index) });
     expect(added).toHaveLength(1);
-  });
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 /**
- * Issue 14's failure test at CI size (the bench runs it at 10,000: `npm run bench:channels`): 300
+ * Issue 14's failure test at CI size (the bench runs it at 10,000: `npm run bench:channels`): 150
  * messages over WhatsApp, Telegram, SMS and email through the provider sandbox with 20% of sends
  * meeting a fault (5xx, 429, held past the client's timeout, accepted with their callbacks dropped),
  * callbacks repeated and shuffled, the jobs run through their queue with the back-off shortened
@@ -25,7 +25,7 @@ let jobs: DeliveryJobs;
  * the client's timeout is retried and reaches the provider twice (the bench at 300 ms shows it, see
  * test/bench/README.md); the faults' own timeouts are held just past it.
  */
-const providerTimeoutMs = 1_000;
+const providerTimeoutMs = 3_000;
 
 beforeAll(async () => {
   stack = await createTestStack();
@@ -45,7 +45,7 @@ afterAll(async () => {
   await stack?.destroy();
 });
 
-describe('300 deliveries with 20% provider faults', () => {
+describe('150 deliveries with 20% provider faults', () => {
   it('end sent, delivered, read or failed with a reason; none queued; none sent twice', async () => {
     const report = await runDeliveryFailures({
       api: stack.api,
@@ -54,16 +54,16 @@ describe('300 deliveries with 20% provider faults', () => {
       token: acme.owner.token,
       world,
       jobs,
-      messages: 300,
+      messages: 150,
       conversationsPerChannel: 5,
       faultTimeoutMs: providerTimeoutMs + 100,
       concurrency: 8,
-      timeoutMs: 90_000,
+      timeoutMs: 240_000,
     });
-    expect(report.messages).toBe(300);
+    expect(report.messages).toBe(150);
     expect(report.invariants, JSON.stringify(report.offenders, null, 1)).toEqual({ leftQueued: 0, failedWithoutErrorCode: 0, sentTwice: 0, outcomeMismatches: 0 });
     expect(Object.keys(report.byFinalStatus).every((status) => ['sent', 'delivered', 'read', 'failed'].includes(status))).toBe(true);
     // The faults were met and waited out: some deliveries needed a re-send.
     expect(report.retries).toBeGreaterThan(0);
-  }, 120_000);
+  }, 360_000);
 });
