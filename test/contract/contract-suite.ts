@@ -276,7 +276,7 @@ export function contractSuite(include: (route: (typeof routeList)[number]) => bo
         );
         expect(violations, violations.join('\n')).toEqual([]);
         expect(silent, `declared but never produced: ${silent.join(', ')}`).toEqual([]);
-      });
+      }, 90_000);
     }
   });
 

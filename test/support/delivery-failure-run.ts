@@ -1,6 +1,6 @@
 /**
- * Issue 14's failure run, shared by `npm run bench:channels` (10,000 messages) and
- * test/integration/delivery-failures.test.ts (300): the provider sandbox (local/provider-sandbox) plays
+ * Issue 14's failure run, used by `npm run bench:channels` (10,000 messages; a CI-sized test waits for
+ * the fix of the duplicate on a slow accept, issue 14): the provider sandbox (local/provider-sandbox) plays
  * every provider at loopback with injected faults (5xx, 429, sends held past the client's timeout,
  * accepted sends whose callbacks are dropped), its status callbacks repeated and shuffled, posted to
  * the channel-hooks function through the local gateway over HTTP; messages are sent through the API,
