@@ -420,12 +420,13 @@ export async function applyProviderStatus(
   const base = { workspaceId: connection.workspaceId, connectionId: connection.connectionId, providerMessageId: event.providerMessageId };
   const { data: ref } = await deps.db.entities.providerMessageRef.get(base).go({ consistent: true });
   if (!ref) {
+    const pendingKey = event.dedupeKeys[0] ?? `${event.providerStatus}:${event.at ?? ''}`;
     const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
     try {
       await deps.db.entities.pendingProviderStatus
         .create({
           ...base,
-          dedupeKey: event.dedupeKeys[0] ?? `${event.providerStatus}:${event.at ?? ''}`,
+          dedupeKey: pendingKey,
           event: event as never,
           receivedAt: deps.clock.nowIso(),
           expiresAt: nowSeconds + pendingLifetimeSeconds,
@@ -437,6 +438,8 @@ export async function applyProviderStatus(
     // The reference may have been written meanwhile, after the send read the pending statuses: look again.
     const { data: late } = await deps.db.entities.providerMessageRef.get(base).go({ consistent: true });
     if (!late) return 'pending';
+    // Applied now, so the kept copy goes (the send may have read the pending statuses before it was written).
+    await deps.db.entities.pendingProviderStatus.delete({ ...base, dedupeKey: pendingKey }).go();
     return applyProviderStatus(deps, connection, event);
   }
   const key = { workspaceId: ref.workspaceId, conversationId: ref.conversationId, messageId: ref.messageId };
