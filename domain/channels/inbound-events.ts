@@ -13,6 +13,7 @@
 import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
 import type { ContactChannel } from '../inbox/conversations.schemas';
 import type { callChannels, callStatuses } from '../inbox/call.entity';
+import type { SendReference } from './send-reference';
 
 export type ChannelProvider = 'whatsapp' | 'telegram' | 'twilio' | 'ses' | 'sns';
 
@@ -160,6 +161,8 @@ export interface DeliveryStatusEvent extends EventBase {
   at: string | null;
   error: ProviderError | null;
   email: EmailEventDetails | null;
+  /** Our reference for the attempt, echoed by the provider (send-reference.ts); null when it gave none. */
+  sendReference: SendReference | null;
 }
 
 export type CallChannel = Extract<(typeof callChannels)[number], 'phone' | 'whatsapp'>;

@@ -40,6 +40,7 @@ import {
   type ProviderError,
 } from './inbound-events';
 import { snsSubscriptionEvent, type SnsMessage } from './sns-message';
+import { sendReferenceFromTags } from './send-reference';
 
 const header = z.object({ name: z.string(), value: z.string() });
 
@@ -328,6 +329,7 @@ const sendingEvents = (
       at: isoFromDateText(outcome.at),
       error: outcome.error,
       email: details,
+      sendReference: sendReferenceFromTags(data.mail.tags),
     };
     return status;
   });

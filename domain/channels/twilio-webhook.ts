@@ -23,6 +23,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { sendReferenceFromUrl, type SendReference } from './send-reference';
 import {
   canonicalValue,
   ignored,
@@ -158,8 +159,11 @@ export const twilioCallSchema = z.object({
 
 const provider = 'twilio' as const;
 
-/** Parses a verified form body from Twilio into its one event. */
-export const parseTwilioWebhook = (rawBody: RawBody): InboundEvent[] => {
+/**
+ * Parses a verified form body from Twilio into its one event. `url` is the URL Twilio posted to: a
+ * status callback's carries our send reference (send-reference.ts).
+ */
+export const parseTwilioWebhook = (rawBody: RawBody, url?: string): InboundEvent[] => {
   const params = formParams(bodyBytes(rawBody).toString('utf8'));
   // Repeated names never occur in these webhooks: the first value is the value.
   const fields = Object.fromEntries([...params].map(([name, values]) => [name, values[0]]));
@@ -176,7 +180,7 @@ export const parseTwilioWebhook = (rawBody: RawBody): InboundEvent[] => {
   return [
     status === undefined || status === 'received' || status === 'receiving'
       ? inboundMessage(message.data, fields)
-      : deliveryStatus(message.data, fields),
+      : deliveryStatus(message.data, fields, sendReferenceFromUrl(url)),
   ];
 };
 
@@ -257,7 +261,11 @@ const messageStatusMap: Record<string, DeliveryStatus | null> = {
   canceled: 'failed',
 };
 
-const deliveryStatus = (message: TwilioMessage, fields: Record<string, string | undefined>): InboundEvent => {
+const deliveryStatus = (
+  message: TwilioMessage,
+  fields: Record<string, string | undefined>,
+  sendReference: SendReference | null,
+): InboundEvent => {
   const providerStatus = message.MessageStatus!;
   const dedupeKeys = [`twilio:status:${message.MessageSid}:${providerStatus}`];
   const status = messageStatusMap[providerStatus];
@@ -285,6 +293,7 @@ const deliveryStatus = (message: TwilioMessage, fields: Record<string, string | 
         ? { code: message.ErrorCode, message: message.ErrorMessage ?? null }
         : null,
     email: null,
+    sendReference,
   };
   return event;
 };

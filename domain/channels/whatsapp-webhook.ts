@@ -20,6 +20,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { decodeSendReference } from './send-reference';
 import {
   ignored,
   isoFromUnixSeconds,
@@ -149,6 +150,7 @@ const waStatus = z.object({
   recipient_id: z.string().optional(),
   type: z.string().optional(),
   errors: z.array(waError).optional(),
+  biz_opaque_callback_data: z.string().optional(),
 });
 
 const waCall = z.object({
@@ -396,6 +398,7 @@ const deliveryStatus = (status: z.infer<typeof waStatus>): InboundEvent => {
     at: isoFromUnixSeconds(status.timestamp),
     error: providerError(status.errors),
     email: null,
+    sendReference: decodeSendReference(status.biz_opaque_callback_data),
   };
   return event;
 };

@@ -89,8 +89,9 @@ export const rawRequest = (ctx: Ctx) => ({
 
 /**
  * Draws the fault for a send request. `timeout` is answered here (held, then the connection dropped:
- * nothing recorded), so the caller returns at once on `'handled'`; `5xx` and `429` are left to the
- * provider module to answer in its own error shape; `drop_callbacks` lets the send through.
+ * nothing recorded), so the caller returns at once on `'timeout'`; `5xx` and `429` are left to the
+ * provider module to answer in its own error shape; `drop_callbacks` lets the send through;
+ * `slow_accept` lets it through and holds the answer.
  */
 export const drawFault = (ctx: Ctx, provider: SandboxProvider): FaultKind | null => {
   const { faults } = ctx.state;
@@ -98,8 +99,31 @@ export const drawFault = (ctx: Ctx, provider: SandboxProvider): FaultKind | null
   if (faults.providers.length > 0 && !faults.providers.includes(provider)) return null;
   if (ctx.state.faultRandom() >= faults.rate) return null;
   const kind = faults.kinds[Math.floor(ctx.state.faultRandom() * faults.kinds.length)]!;
+  const only = faults.kindProviders[kind];
+  if (only && !only.includes(provider)) return null;
+  const met = `${kind}:${provider}`;
+  ctx.state.faultsMet.set(met, (ctx.state.faultsMet.get(met) ?? 0) + 1);
   if (kind === 'timeout') hold(ctx, faults.timeoutMs);
+  if (kind === 'slow_accept') answerLate(ctx, faults.timeoutMs);
   return kind;
+};
+
+/** The answer, whatever the provider module writes, leaves `ms` later (if the client still listens). */
+const answerLate = (ctx: Ctx, ms: number) => {
+  const { res, held } = ctx;
+  const end = res.end.bind(res) as (...args: unknown[]) => unknown;
+  res.end = ((...args: unknown[]) => {
+    held.add(res);
+    const timer = setTimeout(() => {
+      held.delete(res);
+      if (!res.destroyed) end(...args);
+    }, ms);
+    res.on('close', () => {
+      clearTimeout(timer);
+      held.delete(res);
+    });
+    return res;
+  }) as typeof res.end;
 };
 
 const hold = (ctx: Ctx, ms: number) => {

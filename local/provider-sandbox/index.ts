@@ -9,7 +9,7 @@
  * - `POST accounts`    register what a provider console would hold (see `accountSchema` below)
  * - `GET accounts`     what is registered (secrets included: it is a sandbox)
  * - `POST behaviour`   status callbacks: delayMs, repeat, shuffle, dropRate, failRate, read, open, ...
- * - `POST faults`      `{rate, kinds: ['5xx'|'429'|'timeout'|'drop_callbacks'], timeoutMs, seed, providers}`
+ * - `POST faults`      `{rate, kinds: ['5xx'|'429'|'timeout'|'slow_accept'|'drop_callbacks'], timeoutMs, seed, providers, kindProviders}`
  * - `POST recipients`  `{provider, to, error: 'blocked'|'invalid'|'unsubscribed'|null}`: how a send to them is refused
  * - `POST flush`       post every pending callback now; answers when none is left
  * - `GET sends?provider=&to=`  accepted sends, and a count per (provider, to, text)
@@ -181,11 +181,17 @@ const admin = async (ctx: Ctx): Promise<void> => {
       state.setBehaviour(pick(body, Object.keys(state.behaviour)) as Partial<Behaviour>);
       return sendJson(ctx, 200, state.behaviour);
     case 'GET faults':
-      return sendJson(ctx, 200, state.faults);
+      return sendJson(ctx, 200, { ...state.faults, met: Object.fromEntries(state.faultsMet) });
     case 'POST faults': {
       const patch = pick(body, Object.keys(state.faults)) as Partial<Faults>;
       if (patch.kinds && !patch.kinds.every((kind) => (faultKinds as readonly string[]).includes(kind))) {
         return bad(ctx, `kinds are among ${faultKinds.join(', ')}`);
+      }
+      if (patch.kindProviders !== undefined) {
+        const entries = typeof patch.kindProviders === 'object' && patch.kindProviders ? Object.entries(patch.kindProviders) : null;
+        if (!entries || !entries.every(([kind, list]) => (faultKinds as readonly string[]).includes(kind) && Array.isArray(list))) {
+          return bad(ctx, `kindProviders maps kinds among ${faultKinds.join(', ')} to provider lists`);
+        }
       }
       state.setFaults(patch);
       return sendJson(ctx, 200, state.faults);

@@ -140,19 +140,26 @@ export const defaultBehaviour = (): Behaviour => ({
   seed: 1,
 });
 
-export const faultKinds = ['5xx', '429', 'timeout', 'drop_callbacks'] as const;
+/**
+ * `timeout`: the request is held, then the connection dropped, and nothing is sent. `slow_accept`: the
+ * send is accepted (recorded, its callbacks posted) but the answer is held `timeoutMs` first, so the
+ * client gives up on a message the provider has: the case where a re-send would send it twice.
+ */
+export const faultKinds = ['5xx', '429', 'timeout', 'slow_accept', 'drop_callbacks'] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface Faults {
   /** The share (0..1) of send requests that meet a fault. */
   rate: number;
   kinds: FaultKind[];
-  /** How long a `timeout` fault holds the request before dropping the connection (ms). */
+  /** How long a `timeout` fault holds the request before dropping the connection, and a `slow_accept` its answer (ms). */
   timeoutMs: number;
   /** What a 429 asks the client to wait (seconds). */
   retryAfterSeconds: number;
   /** Only these providers (all when empty). */
   providers: SandboxProvider[];
+  /** A kind drawn for a provider not listed for it here is no fault (e.g. `slow_accept` only where callbacks name the send). */
+  kindProviders: Partial<Record<FaultKind, SandboxProvider[]>>;
   seed: number;
 }
 
@@ -162,6 +169,7 @@ export const defaultFaults = (): Faults => ({
   timeoutMs: 15_000,
   retryAfterSeconds: 1,
   providers: [],
+  kindProviders: {},
   seed: 1,
 });
 
@@ -216,6 +224,8 @@ export class SandboxState {
   callbacks: SandboxCallback[] = [];
   behaviour = defaultBehaviour();
   faults = defaultFaults();
+  /** Faults met so far, by kind and provider (`slow_accept:whatsapp`): the failure run reports them. */
+  faultsMet = new Map<string, number>();
   behaviourRandom = seededRandom(this.behaviour.seed);
   faultRandom = seededRandom(this.faults.seed);
   private seq = 0;
@@ -262,6 +272,7 @@ export class SandboxState {
     this.media.clear();
     this.behaviour = defaultBehaviour();
     this.faults = defaultFaults();
+    this.faultsMet.clear();
     this.behaviourRandom = seededRandom(this.behaviour.seed);
     this.faultRandom = seededRandom(this.faults.seed);
     if (accounts) {

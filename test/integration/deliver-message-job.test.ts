@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverMessageJob } from '../../domain/channels/deliveries/deliver-message.job';
-import { findDeliveredMessage, type MessageKey } from '../../domain/channels/deliveries/deliveries.service';
+import { applyProviderStatus, findDeliveredMessage, type MessageKey } from '../../domain/channels/deliveries/deliveries.service';
 import { JobFailure, type JobKindDefinition } from '../../domain/jobs/job-kind';
 import { findJob, type JobItem } from '../../domain/jobs/job-record';
 import { failDeadLetteredJob, runJobMessage } from '../../domain/jobs/job-run.service';
@@ -21,6 +21,8 @@ let jobs: TestJobs;
 const fake = createFakeChannelAdapters();
 /** The delay the dispatcher chose for each job message it sent (the messages go out without it: tests do not wait). */
 const dispatched: QueuedMessage[] = [];
+/** What happens while a job's delayed message waits (by job id): a provider callback, say. */
+const duringDelay = new Map<string, () => Promise<void>>();
 
 beforeAll(async () => {
   stack = await createTestStack();
@@ -31,8 +33,16 @@ beforeAll(async () => {
   jobs = await startTestJobs(stack, ['deliver_message']);
   const queue = getJobQueue();
   setJobQueue({
-    send: (message) => {
+    send: async (message) => {
       dispatched.push(message);
+      const jobId = (message.body as { jobId: string }).jobId;
+      const meanwhile = message.delaySeconds ? duringDelay.get(jobId) : undefined;
+      if (meanwhile) {
+        // The delayed message is on its way (the dispatch is done) and arrives after what happens meanwhile.
+        duringDelay.delete(jobId);
+        void meanwhile().then(() => queue.send({ queue: message.queue, body: message.body }));
+        return { messageId: `deferred-${jobId}` };
+      }
       return queue.send({ queue: message.queue, body: message.body });
     },
   });
@@ -174,6 +184,47 @@ describe('the deliver_message job', () => {
       code: 'retries_exhausted',
       message: 'The provider kept failing after 5 automatic re-sends; its last error: 130429: Rate limit hit',
     });
+  });
+
+  it('a WhatsApp send with no answer waits 60 s for its status; the status naming the attempt marks it sent and nothing is sent twice', async () => {
+    const sent = await replyOn('whatsapp');
+    // The provider took it, but the answer never came back.
+    fake.next({ fail: 'timeout', code: 'timeout', message: 'no answer within 10000 ms', providerMessageId: 'wamid.UNANSWERED' });
+    duringDelay.set(sent.jobId, async () => {
+      const reference = fake.sendsOf(sent.message.id)[0]!.message.reference;
+      const outcome = await applyProviderStatus(stack.deps, { workspaceId: acme.workspace.id, connectionId: connections.whatsapp! }, {
+        type: 'delivery_status',
+        provider: 'whatsapp',
+        channel: 'whatsapp',
+        dedupeKeys: ['whatsapp:status:wamid.UNANSWERED:sent'],
+        providerMessageId: 'wamid.UNANSWERED',
+        recipient: sent.to,
+        providerStatus: 'sent',
+        status: 'sent',
+        at: null,
+        error: null,
+        email: null,
+        sendReference: { conversationId: reference.conversationId, messageId: reference.messageId, attempt: reference.attempt },
+      });
+      expect(outcome).toBe('applied');
+    });
+    const job = await jobs.finished(acme.workspace.id, sent.jobId);
+    expect(job).toMatchObject({ status: 'succeeded', result: { status: 'sent', providerMessageId: 'wamid.UNANSWERED' } });
+    expect(fake.sendsOf(sent.message.id)).toHaveLength(1);
+    expect(delaysOf(sent.jobId)).toEqual([0, 60]);
+    const message = await findDeliveredMessage(stack.deps, sent.key);
+    expect(message!.delivery.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, status: 'sent', providerMessageId: 'wamid.UNANSWERED', error: null }),
+    ]);
+  });
+
+  it('with no status in the wait, the unanswered send is sent again; a refused connection (never sent) backs off as usual', async () => {
+    const sent = await replyOn('sms');
+    fake.next({ fail: 'timeout', code: 'timeout' }, { fail: 'provider_unavailable', code: 'connection_failed' });
+    const job = await jobs.finished(acme.workspace.id, sent.jobId);
+    expect(job).toMatchObject({ status: 'succeeded', result: { status: 'sent' } });
+    expect(fake.sendsOf(sent.message.id).map((call) => call.outcome)).toEqual(['timeout', 'provider_unavailable', 'accepted']);
+    expect(delaysOf(sent.jobId)).toEqual([0, 60, 30]);
   });
 
   it('a retry_after longer than 15 minutes waits 15 minutes (the SQS limit)', async () => {

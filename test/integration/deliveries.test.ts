@@ -63,6 +63,7 @@ const status = (providerMessageId: string, value: DeliveryStatusEvent['status'],
   at: null,
   error: null,
   email: null,
+  sendReference: null,
   ...extra,
 });
 
@@ -202,5 +203,61 @@ describe('deliveries against the table', () => {
     );
     expect(outcome).toBe('pending');
     expect((await findDeliveredMessage(stack.deps, key))?.delivery.status).toBe('sent');
+  });
+});
+
+describe('a send whose answer was lost: the first status that names the attempt marks it sent', () => {
+  const referenced = (key: MessageKey, attempt = 1) => ({ conversationId: key.conversationId, messageId: key.messageId, attempt });
+
+  it('adopts the status’s id as the attempt’s, applies the status, and the job’s next run sends nothing', async () => {
+    const key = await queuedMessage();
+    await beginProviderCall(stack.deps, key, 1);
+    // The call timed out: the re-send is counted and waits; meanwhile the provider's status arrives.
+    await recordAutoRetry(stack.deps, key, 1, { code: 'timeout', message: 'no answer within 300 ms' });
+    const outcome = await applyProviderStatus(stack.deps, conn(), status('wamid.LOST', 'delivered', { sendReference: referenced(key) }));
+    expect(outcome).toBe('applied');
+    const message = await findDeliveredMessage(stack.deps, key);
+    expect(message?.delivery).toMatchObject({ status: 'delivered', attempt: 1 });
+    expect(message?.delivery.attempts[0]).toMatchObject({ providerMessageId: 'wamid.LOST', status: 'delivered', error: null });
+    expect(await beginProviderCall(stack.deps, key, 1)).toMatchObject({ go: false, reason: 'not_queued' });
+    // Later statuses find it by the id, as any other.
+    expect(await applyProviderStatus(stack.deps, conn(), status('wamid.LOST', 'read'))).toBe('applied');
+    const { data: events } = await stack.deps.db.entities.event.query
+      .byEntity({ workspaceId: key.workspaceId, entityType: 'message', entityId: key.messageId })
+      .go({ pages: 'all' });
+    const moves = events
+      .filter((event) => event.type === 'delivery.status_changed')
+      .map((event) => `${(event.payload as { from: string }).from}>${(event.payload as { to: string }).to}`);
+    expect(moves.sort()).toEqual(['delivered>read', 'queued>sent', 'sent>delivered'].sort());
+  });
+
+  it('a reference to an attempt already accepted under another id changes nothing (kept pending)', async () => {
+    const key = await queuedMessage();
+    await beginProviderCall(stack.deps, key, 1);
+    await recordAccepted(stack.deps, key, 1, { providerMessageId: 'wamid.FIRST', providerStatus: null });
+    const outcome = await applyProviderStatus(stack.deps, conn(), status('wamid.SECOND', 'read', { sendReference: referenced(key) }));
+    expect(outcome).toBe('pending');
+    expect((await findDeliveredMessage(stack.deps, key))?.delivery.attempts[0]).toMatchObject({ providerMessageId: 'wamid.FIRST', status: 'sent' });
+  });
+
+  it('a reference from another connection or workspace, or to another attempt, adopts nothing', async () => {
+    const key = await queuedMessage();
+    await beginProviderCall(stack.deps, key, 1);
+    const other = { workspaceId: acme.workspace.id, connectionId: 'chc_OTHER' };
+    expect(await applyProviderStatus(stack.deps, other, status('wamid.X1', 'sent', { sendReference: referenced(key) }))).toBe('pending');
+    const globexConn = { workspaceId: globex.workspace.id, connectionId };
+    expect(await applyProviderStatus(stack.deps, globexConn, status('wamid.X2', 'sent', { sendReference: referenced(key) }))).toBe('pending');
+    expect(await applyProviderStatus(stack.deps, conn(), status('wamid.X3', 'sent', { sendReference: referenced(key, 2) }))).toBe('pending');
+    const message = await findDeliveredMessage(stack.deps, key);
+    expect(message?.delivery.attempts[0]).toMatchObject({ status: 'queued', providerMessageId: null });
+  });
+
+  it('the send’s own late answer after a callback adopted the same id changes nothing', async () => {
+    const key = await queuedMessage();
+    await beginProviderCall(stack.deps, key, 1);
+    await applyProviderStatus(stack.deps, conn(), status('wamid.SAME', 'sent', { sendReference: referenced(key) }));
+    await recordAccepted(stack.deps, key, 1, { providerMessageId: 'wamid.SAME', providerStatus: 'accepted' });
+    const message = await findDeliveredMessage(stack.deps, key);
+    expect(message?.delivery.attempts[0]).toMatchObject({ providerMessageId: 'wamid.SAME', status: 'sent' });
   });
 });

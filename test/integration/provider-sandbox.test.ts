@@ -887,6 +887,29 @@ describe('faults', () => {
     expect(received('whatsapp')).toHaveLength(0);
   });
 
+  it('a slow accept takes the send and posts its callbacks, but answers after the client has given up', async () => {
+    await admin('POST', 'faults', { rate: 1, kinds: ['slow_accept'], timeoutMs: 600, kindProviders: { slow_accept: ['whatsapp'] } });
+    const aborted = await fetch(`${sandbox.url}/${whatsappApiVersion}/${wa.phoneNumberId}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${wa.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ messaging_product: 'whatsapp', to: '16505551234', text: { body: 'taken' }, biz_opaque_callback_data: 'cnv_1:msg_1:1' }),
+      signal: AbortSignal.timeout(150),
+    }).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    expect(aborted).toBe('TimeoutError');
+    await admin('POST', 'flush');
+    expect((await admin('GET', 'sends')).body.total).toBe(1);
+    // Its statuses carry the send's opaque data back.
+    const statuses = received('whatsapp').map((hook) => JSON.parse(hook.body.toString('utf8')).entry[0].changes[0].value.statuses[0]);
+    expect(statuses.map((status) => [status.status, status.biz_opaque_callback_data])).toContainEqual(['sent', 'cnv_1:msg_1:1']);
+    // A provider not listed for the kind meets no fault; the count names kind and provider.
+    expect((await telegram('sendMessage', { chat_id: 5550001, text: 'quick' })).status).toBe(200);
+    expect((await admin('GET', 'faults')).body.met).toEqual({ 'slow_accept:whatsapp': 1 });
+    expect((await admin('POST', 'faults', { kindProviders: { nonsense: ['whatsapp'] } })).status).toBe(400);
+  });
+
   it('accepts a send whose callbacks are dropped', async () => {
     await admin('POST', 'faults', { rate: 1, kinds: ['drop_callbacks'] });
     expect((await waText('+16505551234', 'quiet')).status).toBe(200);

@@ -1,8 +1,8 @@
 /**
- * Issue 14's failure run, used by `npm run bench:channels` (10,000 messages; a CI-sized test waits for
- * the fix of the duplicate on a slow accept, issue 14): the provider sandbox (local/provider-sandbox) plays
+ * Issue 14's failure run, shared by `npm run bench:channels` (10,000 messages) and
+ * test/integration/delivery-failures.test.ts (CI-sized): the provider sandbox (local/provider-sandbox) plays
  * every provider at loopback with injected faults (5xx, 429, sends held past the client's timeout,
- * accepted sends whose callbacks are dropped), its status callbacks repeated and shuffled, posted to
+ * sends accepted but answered after it, accepted sends whose callbacks are dropped), its status callbacks repeated and shuffled, posted to
  * the channel-hooks function through the local gateway over HTTP; messages are sent through the API,
  * their `deliver_message` jobs run through their queue (the job-dispatch stream consumer, fauxqs, the
  * local queue runner) with the SQS back-off delays honoured but shortened (DELIVERY_BACKOFF_SCALE).
@@ -76,6 +76,8 @@ export async function startChannelWorld(options: {
   token: string;
   providerTimeoutMs: number;
   backoffScale: number;
+  /** DELIVERY_CONFIRM_WAIT_SECONDS: how long an unanswered send waits for a status naming it (default 5). */
+  confirmWaitSeconds?: number;
 }): Promise<ChannelWorld> {
   const sandbox = await startProviderSandbox({ acceptUnknownTelegramBots: true });
   const gateway = await startGateway({ port: 0 });
@@ -89,6 +91,7 @@ export async function startChannelWorld(options: {
     SNS_CERTIFICATE_BASE_URL: `${sandbox.url}/sns`,
     PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs),
     DELIVERY_BACKOFF_SCALE: String(options.backoffScale),
+    DELIVERY_CONFIRM_WAIT_SECONDS: String(options.confirmWaitSeconds ?? 5),
   });
   resetConfig();
   resetChannelHookPorts();
@@ -255,7 +258,8 @@ export interface FailureRunReport {
     /** Messages sent/delivered/read without an accepted send at the sandbox (or failed with one). */
     outcomeMismatches: number;
   };
-  sandbox: { acceptedSends: number; callbacksPosted: number };
+  /** `slowAccepts`: sends the sandbox took but answered after the client's timeout (each must still be sent once). */
+  sandbox: { acceptedSends: number; callbacksPosted: number; faultsMet: Record<string, number>; slowAccepts: number };
   /** Job messages handed to the handler more than once (at-least-once delivery: the job must stay idempotent). */
   repeatedJobMessages: number;
   /** The first messages that broke an invariant, with their delivery's attempts and the sandbox's count. */
@@ -312,7 +316,17 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
   });
   conversations.sort((a, b) => a.channel.localeCompare(b.channel) || a.conversationId.localeCompare(b.conversationId));
 
-  const faults = { rate: 0.2, kinds: ['5xx', '429', 'timeout', 'drop_callbacks'], timeoutMs: options.faultTimeoutMs, retryAfterSeconds: 1, providers: [], seed: 14 };
+  // `slow_accept` (taken, answered after the client's timeout) only where status callbacks name the send:
+  // Telegram has none, so a slow Telegram accept is sent again (at least once, see delivery-sender.ts).
+  const faults = {
+    rate: 0.2,
+    kinds: ['5xx', '429', 'timeout', 'slow_accept', 'drop_callbacks'],
+    kindProviders: { slow_accept: ['whatsapp', 'twilio', 'ses'] },
+    timeoutMs: options.faultTimeoutMs,
+    retryAfterSeconds: 1,
+    providers: [],
+    seed: 14,
+  };
   const behaviour = { repeat: 2, shuffle: true, delayMs: 50, read: true, open: true, dropRate: 0, failRate: 0 };
   await world.admin('POST', 'reset');
   await world.admin('POST', 'faults', faults);
@@ -394,6 +408,7 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
   const sends = (await world.admin('GET', 'sends')) as { total: number; counts: { text: string; count: number }[] };
   const countOf = new Map(sends.counts.map((entry) => [entry.text, entry.count]));
   const callbacks = (await world.admin('GET', 'callbacks')) as { total?: number; callbacks?: unknown[] };
+  const faultsMet = ((await world.admin('GET', 'faults')) as { met: Record<string, number> }).met;
   const outcomeMismatches = finals.filter((final) => {
     const accepted = countOf.get(final.text) ?? 0;
     return final.status === 'failed' ? accepted !== 0 : accepted !== 1;
@@ -426,7 +441,14 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
     retries: finals.reduce((sum, final) => sum + final.autoRetries, 0),
     retriesHistogram: countBy(finals.map((final) => String(final.autoRetries))),
     invariants,
-    sandbox: { acceptedSends: sends.total, callbacksPosted: callbacks.total ?? callbacks.callbacks?.length ?? 0 },
+    sandbox: {
+      acceptedSends: sends.total,
+      callbacksPosted: callbacks.total ?? callbacks.callbacks?.length ?? 0,
+      faultsMet,
+      slowAccepts: Object.entries(faultsMet)
+        .filter(([key]) => key.startsWith('slow_accept:'))
+        .reduce((sum, [, count]) => sum + count, 0),
+    },
     repeatedJobMessages: options.jobs.repeatedMessages(),
     offenders,
     seconds: { send: sendSeconds, deliveries: deliveriesSeconds, flush: flushSeconds, wall },

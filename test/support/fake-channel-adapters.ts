@@ -10,7 +10,7 @@ import {
 /** What the fake answers one send: accept (with an id, or one made up), a `ProviderSendError`, after a delay. */
 export type FakeOutcome =
   | { accept: true; providerMessageId?: string; providerStatus?: string | null; delayMs?: number }
-  | { fail: ProviderFailureKind; code?: string; message?: string; retryAfterSeconds?: number | null; delayMs?: number };
+  | { fail: ProviderFailureKind; code?: string; message?: string; retryAfterSeconds?: number | null; delayMs?: number; providerMessageId?: string };
 
 export interface FakeChannelAdapters extends ChannelAdapters {
   /** Every send, in order, as the provider saw it. */
@@ -31,7 +31,8 @@ export function createFakeChannelAdapters(): FakeChannelAdapters {
     const outcome = queued.shift() ?? { accept: true };
     if (outcome.delayMs) await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
     if ('fail' in outcome) {
-      sends.push({ kind, message, outcome: outcome.fail, providerMessageId: null });
+      // A `providerMessageId` on a failure: the provider took the message but its answer was lost (a timeout).
+      sends.push({ kind, message, outcome: outcome.fail, providerMessageId: outcome.providerMessageId ?? null });
       throw new ProviderSendError(
         outcome.fail,
         outcome.code ?? outcome.fail,

@@ -26,6 +26,8 @@ export interface FakeReply {
   headers?: Record<string, string | undefined>;
   /** Never answer (a timeout). */
   hang?: boolean;
+  /** Drop the connection once the request has arrived (the provider may have acted on it). */
+  reset?: boolean;
   /** Send the body in chunks without a Content-Length. */
   chunked?: Buffer[];
 }
@@ -66,6 +68,10 @@ export async function startFakeProvider(handler: FakeHandler = () => ({ status: 
       requests.push(recorded);
       const reply = current(recorded);
       if (reply.hang) return;
+      if (reply.reset) {
+        req.socket.destroy();
+        return;
+      }
       if (reply.chunked) {
         res.writeHead(reply.status ?? 200, reply.headers ?? {});
         for (const chunk of reply.chunked) res.write(chunk);

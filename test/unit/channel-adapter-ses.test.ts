@@ -72,8 +72,11 @@ describe('SES email sender', () => {
       },
       EmailTags: [
         { Name: 'workspace', Value: 'ws_01' },
-        { Name: 'message', Value: 'msg_01' },
         { Name: 'delivery', Value: 'dlv_01' },
+        // Our send reference, echoed in every SES event's mail.tags.
+        { Name: 'conversation', Value: 'cnv_01' },
+        { Name: 'message', Value: 'msg_01' },
+        { Name: 'attempt', Value: '1' },
       ],
       ConfigurationSetName: 'crm-channel-events',
     });

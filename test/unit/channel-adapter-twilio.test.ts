@@ -124,14 +124,21 @@ describe('Twilio Messages sender', () => {
     expect(await thrown(() => adapters.sender('sms').send(outbound(connection)))).toMatchObject({ kind: 'provider_unavailable', code: '503', retryable: true });
   });
 
-  it('reports a refused connection as a timeout (maybe sent), retryable', async () => {
+  it('reports a refused connection as provider_unavailable (never sent), retryable', async () => {
     const closed = await startFakeProvider();
     const gone = closed.baseUrl;
     await closed.close();
     const offline = createChannelAdapters({ region: 'eu-west-1', twilioApiBaseUrl: gone, providerTimeoutMs: 400 });
     const error = await thrown(() => offline.sender('sms').send(outbound(connection)));
+    expect(error).toMatchObject({ kind: 'provider_unavailable', code: 'connection_failed', retryable: true });
+    expect(error.message).toMatch(/^Twilio POST Messages: could not connect \(ECONNREFUSED\)$/);
+  });
+
+  it('reports a connection dropped after the request as a timeout (maybe sent), retryable', async () => {
+    twilio.answer(() => ({ reset: true }));
+    const error = await thrown(() => adapters.sender('sms').send(outbound(connection)));
     expect(error).toMatchObject({ kind: 'timeout', code: 'timeout', retryable: true });
-    expect(error.message).toMatch(/^Twilio POST Messages: the connection failed \(ECONNREFUSED\)$/);
+    expect(error.message).toMatch(/^Twilio POST Messages: the connection failed \(/);
   });
 
   it('fetches a MediaUrl with basic auth, following Twilio’s redirect to the file', async () => {

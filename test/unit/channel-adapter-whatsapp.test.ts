@@ -65,7 +65,8 @@ describe('WhatsApp Cloud API sender', () => {
       to: '+15551234567',
       type: 'text',
       text: { body: 'Your order shipped: https://example.com/o/1', preview_url: true },
-      biz_opaque_callback_data: 'dlv_01:1',
+      // Our send reference: its statuses name the attempt even when this answer is lost.
+      biz_opaque_callback_data: 'cnv_01:msg_01:1',
     });
   });
 
@@ -74,13 +75,13 @@ describe('WhatsApp Cloud API sender', () => {
 
     const receipt = await adapters
       .sender('whatsapp')
-      .send(outbound(connection, { text: 'Sure', replyToProviderMessageId: 'wamid.incoming', reference: { workspaceId: 'ws_01', conversationId: 'c', messageId: 'm', deliveryId: 'dlv_9', attempt: 3 } }));
+      .send(outbound(connection, { text: 'Sure', replyToProviderMessageId: 'wamid.incoming', reference: { workspaceId: 'ws_01', conversationId: 'cnv_7', messageId: 'msg_9', deliveryId: 'dlv_9', attempt: 3 } }));
 
     expect(receipt.providerStatus).toBe('held_for_quality_assessment');
     expect(graph.requests[0]!.json).toMatchObject({
       context: { message_id: 'wamid.incoming' },
       text: { body: 'Sure', preview_url: false },
-      biz_opaque_callback_data: 'dlv_9:3',
+      biz_opaque_callback_data: 'cnv_7:msg_9:3',
     });
   });
 

@@ -17,6 +17,8 @@ const ourTags = {
   'ses:caller-identity': ['crm-deliver-message'],
   workspace: ['ws_01JF8Z5A1B2C3D4E5F6G7H8J9K'],
   message: ['msg_01JF8Z6Q4V2N3M5K7H9G1D0S2A'],
+  conversation: ['cnv_01JF8Z6K3T1M2L4J6G8F0C9R1Z'],
+  attempt: ['2'],
 };
 
 const statuses = (file: string) => parseSesNotification(fixtureText(`ses/${file}`)) as DeliveryStatusEvent[];
@@ -44,6 +46,8 @@ describe('parseSesNotification: sending events', () => {
           originalMessageIdHeader: ourMessageId,
           tags: ourTags,
         },
+        // Our send reference from the tags: the status names the attempt before its id is known.
+        sendReference: { conversationId: 'cnv_01JF8Z6K3T1M2L4J6G8F0C9R1Z', messageId: 'msg_01JF8Z6Q4V2N3M5K7H9G1D0S2A', attempt: 2 },
       } satisfies DeliveryStatusEvent,
     ]);
   });

@@ -253,8 +253,22 @@ describe('parseTwilioWebhook', () => {
         at: null,
         error,
         email: null,
+        sendReference: null,
       } satisfies DeliveryStatusEvent,
     ]);
+  });
+
+  it('reads our send reference from the status callback URL it was posted to', () => {
+    const url = 'https://hooks.example.com/hooks/twilio/chc_01?ref=cnv_01JF8Z6K3T1M2L4J6G8F0C9R1Z%3Amsg_01JF8Z6Q4V2N3M5K7H9G1D0S2A%3A3';
+    expect(parseTwilioWebhook(fixtureText('twilio/message-status-sent.txt'), url)).toMatchObject([
+      { type: 'delivery_status', sendReference: { conversationId: 'cnv_01JF8Z6K3T1M2L4J6G8F0C9R1Z', messageId: 'msg_01JF8Z6Q4V2N3M5K7H9G1D0S2A', attempt: 3 } },
+    ]);
+    // A ref that is not ours (hand-made, truncated) names nothing.
+    for (const bad of ['?ref=cnv_1%3Amsg_2', '?ref=drop%20table', '?ref=cnv_1%3Amsg_2%3A0', '']) {
+      expect(parseTwilioWebhook(fixtureText('twilio/message-status-sent.txt'), `https://hooks.example.com/h${bad}`)).toMatchObject([
+        { type: 'delivery_status', sendReference: null },
+      ]);
+    }
   });
 
   it('returns a message status it does not know as ignored', () => {

@@ -194,7 +194,10 @@ describe('parseWhatsAppWebhook', () => {
       at: '2025-06-18T16:22:53.000Z',
       error: null,
       email: null,
+      sendReference: null,
     } satisfies DeliveryStatusEvent);
+    // biz_opaque_callback_data, when it is our send reference, names the attempt.
+    expect(events[1]!.sendReference).toEqual({ conversationId: 'cnv_01JF8Z6K3T1M2L4J6G8F0C9R1Z', messageId: 'msg_01JF8Z6Q4V2N3M5K7H9G1D0S2A', attempt: 1 });
     expect(events[4]!.error).toEqual({
       code: '131047',
       message:

@@ -15,6 +15,15 @@ export function scaledBackoffSeconds(seconds: number, scale = Number(process.env
   return scale === 1 ? seconds : Math.max(1, Math.ceil(seconds * scale));
 }
 
+/**
+ * How long a re-send waits, at least, after a call that got no answer from a provider that echoes our send
+ * reference: the provider's first status callback (WhatsApp `sent`, Twilio `sent`, SES `Send`) usually
+ * comes within seconds and, naming the attempt, marks it sent, so the re-send does not happen.
+ * DELIVERY_CONFIRM_WAIT_SECONDS (default 60; not scaled by DELIVERY_BACKOFF_SCALE).
+ */
+export const unansweredSendWaitSeconds = (value = Number(process.env.DELIVERY_CONFIRM_WAIT_SECONDS)) =>
+  Number.isFinite(value) && value > 0 ? Math.ceil(value) : 60;
+
 /** The provider-call dependencies, which the job's handler adds to the runner's (functions/jobs/deliver-message.handler.ts). */
 function deliveryDepsOf(deps: JobDeps): DeliveryDeps {
   const extended = deps as Partial<DeliveryDeps> & JobDeps;
@@ -40,7 +49,9 @@ export const deliverMessageJob: JobKindDefinition<DeliverMessageInput, DeliverCu
     const delivery = outcome.message?.delivery;
     const autoRetries = delivery?.autoRetries ?? 0;
     if (outcome.kind === 'retry') {
-      return { done: false, cursor: { autoRetries }, progress: { processed: autoRetries }, delaySeconds: scaledBackoffSeconds(outcome.delaySeconds) };
+      const backoff = scaledBackoffSeconds(outcome.delaySeconds);
+      const delaySeconds = outcome.unanswered ? Math.min(900, Math.max(backoff, unansweredSendWaitSeconds())) : backoff;
+      return { done: false, cursor: { autoRetries }, progress: { processed: autoRetries }, delaySeconds };
     }
     const current = delivery?.attempts.find((each) => each.attempt === attempt);
     return {

@@ -178,18 +178,24 @@ export async function beginProviderCall(deps: CoreDeps, key: MessageKey, attempt
  * The provider accepted the attempt: its id and `sent` on the attempt, the reference from the id back
  * to the message, and every status that arrived before this write (kept pending), applied in order of
  * rank. Idempotent: a second call for the same id changes nothing.
+ *
+ * `adoptOn` (a connection id): the acceptance comes from a status callback that named the attempt by
+ * our send reference, not from the send's answer; it is taken only while the attempt still waits for
+ * one (queued, no provider id) and only from the connection the delivery goes through.
  */
 export async function recordAccepted(
   deps: CoreDeps,
   key: MessageKey,
   attemptNo: number,
   receipt: SendReceipt,
+  adoptOn?: string,
 ): Promise<DeliveredMessageItem | undefined> {
   const at = deps.clock.nowIso();
   const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
   const { message } = await changeDelivery(deps, key, (item) => {
     const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
     if (!attempt || attempt.providerMessageId !== null) return undefined;
+    if (adoptOn !== undefined && (attempt.status !== 'queued' || item.delivery.connectionId !== adoptOn)) return undefined;
     const accepted: DeliveryAttempt = {
       ...attempt,
       providerMessageId: receipt.providerMessageId,
@@ -218,6 +224,9 @@ export async function recordAccepted(
     };
   });
   if (!message) return undefined;
+  // Another id holds the attempt (a send answered after a callback adopted it): its statuses are not this one's.
+  const held = message.delivery.attempts.find((each) => each.attempt === attemptNo)?.providerMessageId;
+  if (held !== receipt.providerMessageId) return message;
   // Statuses the provider sent before the reference existed.
   const { data: pending } = await deps.db.entities.pendingProviderStatus
     .query.byProviderMessage({
@@ -419,6 +428,11 @@ export async function applyProviderStatus(
 ): Promise<StatusOutcome> {
   const base = { workspaceId: connection.workspaceId, connectionId: connection.connectionId, providerMessageId: event.providerMessageId };
   const { data: ref } = await deps.db.entities.providerMessageRef.get(base).go({ consistent: true });
+  if (!ref && event.sendReference && (await adoptUnansweredSend(deps, connection, event))) {
+    // The adoption moved the attempt to `sent`; the status itself may move it further.
+    await applyProviderStatus(deps, connection, event);
+    return 'applied';
+  }
   if (!ref) {
     const pendingKey = event.dedupeKeys[0] ?? `${event.providerStatus}:${event.at ?? ''}`;
     const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
@@ -446,6 +460,25 @@ export async function applyProviderStatus(
   const { message, changed } = await applyToAttempt(deps, key, ref.attempt, event);
   if (event.email?.suppress && message) await suppressRecipient(deps, message);
   return changed ? 'applied' : 'unchanged';
+}
+
+/**
+ * A status naming our attempt (its send reference) under a provider id we never recorded: the send's
+ * answer was lost (the call timed out, the connection broke) while the provider accepted it. The id
+ * becomes the attempt's, as the answer would have made it, so the job's next run finds the attempt sent
+ * and does not send it again. True when the attempt now has this id.
+ */
+async function adoptUnansweredSend(
+  deps: CoreDeps,
+  connection: { workspaceId: string; connectionId: string },
+  event: DeliveryStatusEvent,
+): Promise<boolean> {
+  const reference = event.sendReference!;
+  const key = { workspaceId: connection.workspaceId, conversationId: reference.conversationId, messageId: reference.messageId };
+  const receipt = { providerMessageId: event.providerMessageId, providerStatus: null };
+  const message = await recordAccepted(deps, key, reference.attempt, receipt, connection.connectionId);
+  const attempt = message?.delivery.attempts.find((each) => each.attempt === reference.attempt);
+  return attempt?.providerMessageId === event.providerMessageId;
 }
 
 /** An SES complaint: the contact the message went to gets no more outbound messages. */

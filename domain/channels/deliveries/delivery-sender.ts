@@ -7,7 +7,9 @@
  * passing error (429, 5xx, a timeout) is counted (`recordAutoRetry`) and tried again after a back-off
  * (5 s, 30 s, 2 min, 10 min, 15 min, or the provider's `retry_after` when longer, at most 900 s); the 6th
  * passing error in a row fails the attempt (`retries_exhausted`); a refusal fails it at once with the
- * provider's code and message.
+ * provider's code and message. A call that got no answer (the provider may have the message) waits at
+ * least DELIVERY_CONFIRM_WAIT_SECONDS before the re-send, on providers whose status callbacks name the
+ * attempt (send-reference.ts): a callback in that time marks it sent and nothing is sent again.
  *
  * Email threading: our Message-ID is `<msg_…@replyDomain>`; In-Reply-To is the Message-ID of the
  * conversation's latest inbound mail (its `payload.email.messageIdHeader`, stored by ingest) and
@@ -28,6 +30,7 @@ import { isConditionFailure } from '../../store/transaction';
 import { findConnection, openConnectionSecret, webhookPath } from '../connections/channel-connections.service';
 import { secretNames } from '../connections/channel-connections.schemas';
 import { mailIdGuard } from '../mail-ids';
+import { encodeSendReference, sendReferenceQueryName } from '../send-reference';
 import { ProviderSendError, type ChannelAdapters, type OutboundMessage } from '../outbound';
 import {
   beginProviderCall,
@@ -58,8 +61,19 @@ const attachmentLinkSeconds = 60 * 60;
 export type AttemptOutcome =
   /** The provider accepted it (or it had been, or a later attempt replaced it): nothing more to do. */
   | { kind: 'done'; message: DeliveredMessageItem | undefined }
-  /** A passing error: try again after `delaySeconds`. */
-  | { kind: 'retry'; delaySeconds: number; message: DeliveredMessageItem | undefined };
+  /**
+   * A passing error: try again after `delaySeconds`. `unanswered`: the call got no answer (a timeout, a
+   * broken connection) on a provider that echoes our send reference, so the provider may have the
+   * message: the next try waits at least `unansweredSendWaitSeconds` for a status callback to say so.
+   */
+  | { kind: 'retry'; delaySeconds: number; unanswered: boolean; message: DeliveredMessageItem | undefined };
+
+/**
+ * Providers whose status callbacks carry our send reference (send-reference.ts), so an unanswered call
+ * that the provider accepted is recognised by its first status. Telegram's Bot API has no outbound
+ * callbacks: an unanswered Telegram call is sent again after the back-off (it may, rarely, arrive twice).
+ */
+const confirmsBySendReference = (kind: string) => kind === 'whatsapp' || kind === 'sms' || kind === 'email';
 
 /** The delay before re-send `n` (1-based): the back-off, or the provider's `retry_after` when longer, at most 900 s. */
 export function backoffSeconds(retry: number, retryAfterSeconds: number | null): number {
@@ -165,7 +179,13 @@ async function buildOutbound(
       connection.kind === 'telegram' || connection.kind === 'whatsapp' ? (inbound ? providerIdOf(inbound) : null) : null,
     email,
     reference: { ...key, deliveryId: message.delivery.deliveryId, attempt: attemptNo },
-    statusCallbackUrl: connection.kind === 'sms' && deps.hooksBaseUrl ? `${deps.hooksBaseUrl}${webhookPath(connection)}` : null,
+    // The callback URL carries our reference, so a status names the attempt even when the send's answer was lost.
+    statusCallbackUrl:
+      connection.kind === 'sms' && deps.hooksBaseUrl
+        ? `${deps.hooksBaseUrl}${webhookPath(connection)}?${sendReferenceQueryName}=${encodeURIComponent(
+            encodeSendReference({ conversationId: key.conversationId, messageId: key.messageId, attempt: attemptNo }),
+          )}`
+        : null,
   };
 }
 
@@ -193,9 +213,10 @@ export async function deliverAttempt(deps: DeliveryDeps, key: MessageKey, attemp
   const start = await beginProviderCall(deps, key, attemptNo);
   if (!start.go) return { kind: 'done', message: start.message };
   // A `resumed` start (a run died mid-call) sends anyway: no provider here offers an idempotent send
-  // (no idempotency key on Graph, Bot API, Twilio Messages or SES), so not sending could lose the message
-  // while sending may, rarely, send it twice; a timed-out call counts as not accepted (the sandbox models
-  // it so), and a run that died mid-call is rarer still.
+  // (no idempotency key on Graph, Bot API, Twilio Messages or SES), so not sending could lose the message.
+  // What keeps a lost answer from becoming a second send is our send reference: WhatsApp, Twilio and SES
+  // echo it in their status callbacks, the first of which marks the attempt sent (applyProviderStatus),
+  // and an unanswered call waits for it before sending again (`unanswered`).
   const { message } = start;
   const connection = await findConnection(deps, key.workspaceId, message.delivery.connectionId, true);
   if (!connection || connection.status !== 'active') {
@@ -223,7 +244,12 @@ export async function deliverAttempt(deps: DeliveryDeps, key: MessageKey, attemp
       return { kind: 'done', message: failed };
     }
     const counted = await recordAutoRetry(deps, key, attemptNo, reason);
-    return { kind: 'retry', delaySeconds: backoffSeconds(message.delivery.autoRetries + 1, error.retryAfterSeconds), message: counted };
+    return {
+      kind: 'retry',
+      delaySeconds: backoffSeconds(message.delivery.autoRetries + 1, error.retryAfterSeconds),
+      unanswered: error.kind === 'timeout' && confirmsBySendReference(connection.kind),
+      message: counted,
+    };
   }
 }
 

@@ -94,7 +94,7 @@ async function verifyAndParse(deps: InboundDeps, opened: OpenedHookConnection, r
       const authToken = await secret('authToken');
       if (!authToken) return unconfigured('auth token');
       const check = verifyTwilioSignature({ url: request.url, rawBody: request.rawBody, headers: request.headers }, authToken);
-      return check.ok ? { ok: true, events: parseTwilioWebhook(request.rawBody) } : check;
+      return check.ok ? { ok: true, events: parseTwilioWebhook(request.rawBody, request.url) } : check;
     }
     case 'email': {
       const topics = (connection.settings.snsTopicArns as string[] | undefined) ?? [];

@@ -2,7 +2,7 @@
  * The one HTTP client the channel adapters call providers through (WhatsApp Cloud API, Telegram Bot
  * API, Twilio REST API, and the media files they host). It bounds every call by `PROVIDER_TIMEOUT_MS`,
  * turns a timeout or a broken connection into `ProviderSendError('timeout', 'timeout', ...)` (the
- * provider may or may not have acted on it), reads `Retry-After`, and answers every HTTP status as
+ * provider may or may not have acted on it; a connection never made is `provider_unavailable`), reads `Retry-After`, and answers every HTTP status as
  * data: each sender maps its provider's error bodies itself.
  *
  * Credentials never reach an error message: messages name the call (`WhatsApp POST messages`), never
@@ -115,6 +115,9 @@ export const unreadableAnswer = (what: string, status: number) =>
     status,
   );
 
+/** Socket errors raised before a connection exists (https://nodejs.org/api/errors.html#common-system-errors; undici's connect timeout). */
+export const notConnectedCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
 export function createProviderHttp({ timeoutMs, now = Date.now, fetch: fetchImpl = fetch }: ProviderHttpOptions): ProviderHttp {
   const failed = (error: unknown, what: string, secrets: readonly string[]): ProviderSendError => {
     if (error instanceof ProviderSendError) return error;
@@ -125,6 +128,10 @@ export function createProviderHttp({ timeoutMs, now = Date.now, fetch: fetchImpl
     // undici: TypeError('fetch failed') with the socket error as its cause (ECONNREFUSED, ECONNRESET, ...).
     const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
     const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : String(error);
+    // No connection was made, so the provider cannot have the request: a plain passing error, not "maybe sent".
+    if (typeof cause?.code === 'string' && notConnectedCodes.has(cause.code)) {
+      return new ProviderSendError('provider_unavailable', 'connection_failed', `${what}: could not connect (${cause.code})`);
+    }
     return new ProviderSendError('timeout', 'timeout', `${what}: the connection failed (${redact(detail, secrets)})`);
   };
 

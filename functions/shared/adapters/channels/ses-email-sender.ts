@@ -29,7 +29,8 @@
  */
 import { SendEmailCommand, type Attachment, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { ProviderSendError, type ChannelSender, type OutboundMessage, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
-import { redact, requiredSetting, type ProviderHttp } from './provider-http';
+import { sendReferenceTags } from '../../../../domain/channels/send-reference';
+import { notConnectedCodes, redact, requiredSetting, type ProviderHttp } from './provider-http';
 
 const provider = 'SES';
 
@@ -158,8 +159,8 @@ export function createSesEmailSender({
         },
         EmailTags: [
           { Name: 'workspace', Value: tagValue(reference.workspaceId) },
-          { Name: 'message', Value: tagValue(reference.messageId) },
           { Name: 'delivery', Value: tagValue(reference.deliveryId) },
+          ...sendReferenceTags(reference).map((tag) => ({ Name: tag.Name, Value: tagValue(tag.Value) })),
         ],
         ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
       });
@@ -183,6 +184,11 @@ const sesError = (error: unknown, timeoutMs: number): ProviderSendError => {
   const status = failure.$metadata?.httpStatusCode ?? null;
   const name = failure.name ?? 'Error';
   const kind = sesFailureKind(name, status);
+  const socketCode = failure.code ?? failure.cause?.code;
+  if (kind === 'timeout' && socketCode && notConnectedCodes.has(socketCode)) {
+    // No connection was made: SES cannot have the mail.
+    return new ProviderSendError('provider_unavailable', 'connection_failed', `${provider} SendEmail: could not connect (${socketCode})`);
+  }
   if (kind === 'timeout') {
     const detail = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${timeoutMs} ms` : `the connection failed (${failure.code ?? failure.cause?.code ?? name})`;
     return new ProviderSendError('timeout', 'timeout', `${provider} SendEmail: ${detail}`);

@@ -26,6 +26,7 @@
  */
 import { ProviderSendError, type ChannelSender, type OpenedConnection, type OutboundAttachment, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
 import type { MediaReference } from '../../../../domain/channels/inbound-events';
+import { encodeSendReference } from '../../../../domain/channels/send-reference';
 import {
   afterAcceptedParts,
   kindOfHttpStatus,
@@ -117,7 +118,7 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
         to: message.to,
-        biz_opaque_callback_data: `${message.reference.deliveryId}:${message.reference.attempt}`,
+        biz_opaque_callback_data: encodeSendReference(message.reference),
       };
 
       const replyContext = message.replyToProviderMessageId ? { context: { message_id: message.replyToProviderMessageId } } : {};
