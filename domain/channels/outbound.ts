@@ -60,6 +60,11 @@ export interface OutboundMessage {
   reference: { workspaceId: string; conversationId: string; messageId: string; deliveryId: string; attempt: number };
   /** Where the provider should post this message's status callbacks (Twilio `StatusCallback`), when it takes one. */
   statusCallbackUrl: string | null;
+  /**
+   * WhatsApp and Telegram send one file per provider message: the ids of the first parts an earlier call
+   * of this attempt got accepted. The sender goes on after them and answers the first part's id.
+   */
+  partsSent: string[];
 }
 
 export interface SendReceipt {
@@ -93,6 +98,8 @@ export class ProviderSendError extends Error {
     readonly retryAfterSeconds: number | null = null,
     /** The HTTP status the provider answered, when it answered. */
     readonly httpStatus: number | null = null,
+    /** A multi-part message: the ids of every part accepted before this error (earlier calls' included). */
+    readonly acceptedParts: readonly string[] = [],
   ) {
     super(message);
     this.name = 'ProviderSendError';

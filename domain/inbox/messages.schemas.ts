@@ -132,6 +132,10 @@ export const deliveryAttemptSchema = z
     deliveredAt: z.string().nullable(),
     readAt: z.string().nullable(),
     failedAt: z.string().nullable(),
+    partsSent: z.array(z.string()).meta({
+      description:
+        'A message sent as several provider messages (WhatsApp and Telegram take one file each): the ids of the parts the provider accepted so far. An automatic re-send goes on after them.',
+    }),
   })
   .meta({ id: 'DeliveryAttempt' });
 

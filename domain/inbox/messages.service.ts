@@ -137,7 +137,7 @@ const toDelivery = (delivery: DeliveryRecord): MessageDelivery => ({
   to: delivery.to,
   attempt: delivery.attempt,
   autoRetries: delivery.autoRetries,
-  attempts: delivery.attempts,
+  attempts: delivery.attempts.map((attempt) => ({ ...attempt, partsSent: attempt.partsSent ?? [] })),
   createdAt: delivery.createdAt,
   updatedAt: delivery.updatedAt,
 });

@@ -227,6 +227,7 @@ async function main() {
             : null,
         reference: { workspaceId, conversationId: 'cnv_BENCH', messageId, deliveryId: messageId, attempt: 1 },
         statusCallbackUrl: null,
+        partsSent: [],
       });
     };
     progress('measuring provider calls');

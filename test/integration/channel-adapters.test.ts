@@ -53,6 +53,7 @@ describe('channel adapters: SES email through the local emulator', () => {
       },
       reference: { workspaceId: 'ws_it', conversationId: 'cnv_1', messageId: `msg_${run}`, deliveryId: 'dlv_1', attempt: 1 },
       statusCallbackUrl: null,
+      partsSent: [],
     });
 
     const store = (await (await fetch(`${sesEndpoint}/store`)).json()) as {

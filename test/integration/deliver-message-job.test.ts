@@ -227,6 +227,19 @@ describe('the deliver_message job', () => {
     expect(delaysOf(sent.jobId)).toEqual([0, 60, 30]);
   });
 
+  it('a multi-part message: the re-send after a passing error goes on after the parts already accepted', async () => {
+    const sent = await replyOn('telegram');
+    fake.next({ fail: 'rate_limited', code: '429', retryAfterSeconds: 3, acceptedParts: [`${sent.to}:901`] }, { accept: true, providerMessageId: `${sent.to}:901` });
+    const job = await jobs.finished(acme.workspace.id, sent.jobId);
+    expect(job).toMatchObject({ status: 'succeeded', result: { status: 'sent', providerMessageId: `${sent.to}:901` } });
+    const calls = fake.sendsOf(sent.message.id);
+    expect(calls.map((call) => call.message.partsSent)).toEqual([[], [`${sent.to}:901`]]);
+    const message = await stack.api('GET', `/v1/conversations/${sent.key.conversationId}/messages/${sent.message.id}`, { token: acme.owner.token });
+    expect(message.body.delivery.attempts).toEqual([
+      expect.objectContaining({ status: 'sent', providerMessageId: `${sent.to}:901`, partsSent: [`${sent.to}:901`] }),
+    ]);
+  });
+
   it('a retry_after longer than 15 minutes waits 15 minutes (the SQS limit)', async () => {
     const sent = await replyOn('sms');
     fake.next({ fail: 'rate_limited', code: '20429', retryAfterSeconds: 3600 });

@@ -995,6 +995,7 @@ describe('the product’s channel adapters against the sandbox', () => {
       attempt: 1,
     },
     statusCallbackUrl: kind === 'sms' ? hook('twilio', '?delivery=dlv_9') : null,
+    partsSent: [],
   });
   const kinds: ConnectionKind[] = ['whatsapp', 'telegram', 'sms', 'email'];
   const failure = (promise: Promise<unknown>) =>

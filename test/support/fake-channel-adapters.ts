@@ -10,7 +10,16 @@ import {
 /** What the fake answers one send: accept (with an id, or one made up), a `ProviderSendError`, after a delay. */
 export type FakeOutcome =
   | { accept: true; providerMessageId?: string; providerStatus?: string | null; delayMs?: number }
-  | { fail: ProviderFailureKind; code?: string; message?: string; retryAfterSeconds?: number | null; delayMs?: number; providerMessageId?: string };
+  | {
+      fail: ProviderFailureKind;
+      code?: string;
+      message?: string;
+      retryAfterSeconds?: number | null;
+      delayMs?: number;
+      providerMessageId?: string;
+      /** The parts of a multi-part message accepted before the failure. */
+      acceptedParts?: string[];
+    };
 
 export interface FakeChannelAdapters extends ChannelAdapters {
   /** Every send, in order, as the provider saw it. */
@@ -39,6 +48,7 @@ export function createFakeChannelAdapters(): FakeChannelAdapters {
         outcome.message ?? `The provider said ${outcome.fail}`,
         outcome.retryAfterSeconds ?? null,
         outcome.fail === 'rate_limited' ? 429 : outcome.fail === 'provider_unavailable' ? 503 : outcome.fail === 'timeout' ? null : 400,
+        outcome.acceptedParts ?? [],
       );
     }
     n += 1;

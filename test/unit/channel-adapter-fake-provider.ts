@@ -122,5 +122,6 @@ export const outbound = (connection: OpenedConnection, overrides: Partial<Outbou
   email: null,
   reference: { workspaceId: 'ws_01', conversationId: 'cnv_01', messageId: 'msg_01', deliveryId: 'dlv_01', attempt: 1 },
   statusCallbackUrl: null,
+  partsSent: [],
   ...overrides,
 });

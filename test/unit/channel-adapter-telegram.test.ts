@@ -89,6 +89,30 @@ describe('Telegram Bot API sender', () => {
     ]);
   });
 
+  it('a re-send after a 429 on the second file sends only that file and answers the first part’s id', async () => {
+    let id = 60;
+    bot.answer((request) =>
+      request.url.endsWith('/sendDocument') && bot.requests.filter((r) => r.url.endsWith('/sendDocument')).length === 1
+        ? { status: 429, json: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 2', parameters: { retry_after: 2 } } }
+        : { json: sentMessage(++id, 777000111) },
+    );
+    const files = outbound(connection, {
+      to: '777000111',
+      text: 'Here you go',
+      attachments: [
+        { url: 'https://files.example.com/p.png', fileName: 'p.png', mimeType: 'image/png', sizeBytes: 1 },
+        { url: 'https://files.example.com/r.pdf', fileName: 'r.pdf', mimeType: 'application/pdf', sizeBytes: 1 },
+      ],
+    });
+
+    const error = await thrown(() => adapters.sender('telegram').send(files));
+    expect(error).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 2, acceptedParts: ['777000111:61'] });
+    const receipt = await adapters.sender('telegram').send({ ...files, partsSent: ['777000111:61'] });
+
+    expect(receipt.providerMessageId).toBe('777000111:61');
+    expect(bot.requests.map((r) => r.url.replace(`/bot${botToken}/`, ''))).toEqual(['sendPhoto', 'sendDocument', 'sendDocument']);
+  });
+
   it.each([
     [429, { ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } }, 'rate_limited', 7],
     [403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'rejected', null],

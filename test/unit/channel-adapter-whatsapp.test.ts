@@ -143,10 +143,39 @@ describe('WhatsApp Cloud API sender', () => {
       ),
     );
 
-    expect(error).toMatchObject({ kind: 'rejected', code: '131053' });
+    expect(error).toMatchObject({ kind: 'rejected', code: '131053', acceptedParts: ['wamid.first'] });
     expect(error.message).toBe(
-      'WhatsApp POST messages (part 2 of 2): (#131053) Media upload error: Unable to upload the media used in the message. (earlier parts were accepted as wamid.first)',
+      'WhatsApp POST messages (part 2 of 2): (#131053) Media upload error: Unable to upload the media used in the message. (after 1 part accepted, the first as wamid.first)',
     );
+  });
+
+  it('a re-send goes on after the parts an earlier call got accepted, and answers the first part’s id', async () => {
+    let n = 0;
+    graph.answer(() => {
+      n += 1;
+      return n === 2 ? { status: 503, json: graphError(2, 'Service temporarily unavailable', 'Overloaded.') } : { json: accepted(`wamid.part${n}`) };
+    });
+    const files = outbound(connection, {
+      text: 'Your documents',
+      attachments: [
+        { url: 'https://f/a.pdf', fileName: 'a.pdf', mimeType: 'application/pdf', sizeBytes: 1 },
+        { url: 'https://f/b.pdf', fileName: 'b.pdf', mimeType: 'application/pdf', sizeBytes: 1 },
+        { url: 'https://f/c.pdf', fileName: 'c.pdf', mimeType: 'application/pdf', sizeBytes: 1 },
+      ],
+    });
+
+    const error = await thrown(() => adapters.sender('whatsapp').send(files));
+    expect(error).toMatchObject({ kind: 'provider_unavailable', retryable: true, acceptedParts: ['wamid.part1'] });
+
+    const receipt = await adapters.sender('whatsapp').send({ ...files, partsSent: ['wamid.part1'] });
+    expect(receipt.providerMessageId).toBe('wamid.part1');
+    // a.pdf went once; b.pdf was tried twice (the 503, then accepted); c.pdf once.
+    expect(graph.requests.map((request) => (request.json as { document: { filename: string } }).document.filename)).toEqual([
+      'a.pdf',
+      'b.pdf',
+      'b.pdf',
+      'c.pdf',
+    ]);
   });
 
   it.each([

@@ -255,15 +255,25 @@ export async function recordAttemptFailed(
   return (await applyToAttempt(deps, key, attemptNo, { status: 'failed', providerStatus, at, error })).message;
 }
 
-/** Counts an automatic re-send of the current attempt (and records the passing error on it). */
-export async function recordAutoRetry(deps: CoreDeps, key: MessageKey, attemptNo: number, error: DeliveryError) {
+/**
+ * Counts an automatic re-send of the current attempt (and records the passing error on it, and the parts
+ * of a multi-part message the provider accepted before it, which the re-send does not send again).
+ */
+export async function recordAutoRetry(
+  deps: CoreDeps,
+  key: MessageKey,
+  attemptNo: number,
+  error: DeliveryError,
+  partsSent: readonly string[] = [],
+) {
   const at = deps.clock.nowIso();
   const { message } = await changeDelivery(deps, key, (item) => {
     const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
     if (!attempt || attempt.status !== 'queued') return undefined;
+    const parts = partsSent.length > (attempt.partsSent?.length ?? 0) ? { partsSent: [...partsSent] } : {};
     return {
       delivery: {
-        ...withAttempt(item.delivery, { ...attempt, error, calledAt: null }, at),
+        ...withAttempt(item.delivery, { ...attempt, ...parts, error, calledAt: null }, at),
         autoRetries: item.delivery.autoRetries + 1,
       },
     };

@@ -179,6 +179,7 @@ async function buildOutbound(
       connection.kind === 'telegram' || connection.kind === 'whatsapp' ? (inbound ? providerIdOf(inbound) : null) : null,
     email,
     reference: { ...key, deliveryId: message.delivery.deliveryId, attempt: attemptNo },
+    partsSent: message.delivery.attempts.find((each) => each.attempt === attemptNo)?.partsSent ?? [],
     // The callback URL carries our reference, so a status names the attempt even when the send's answer was lost.
     statusCallbackUrl:
       connection.kind === 'sms' && deps.hooksBaseUrl
@@ -243,7 +244,7 @@ export async function deliverAttempt(deps: DeliveryDeps, key: MessageKey, attemp
       });
       return { kind: 'done', message: failed };
     }
-    const counted = await recordAutoRetry(deps, key, attemptNo, reason);
+    const counted = await recordAutoRetry(deps, key, attemptNo, reason, error.acceptedParts);
     return {
       kind: 'retry',
       delaySeconds: backoffSeconds(message.delivery.autoRetries + 1, error.retryAfterSeconds),

@@ -42,6 +42,8 @@ export interface DeliveryAttempt {
   deliveredAt: string | null;
   readAt: string | null;
   failedAt: string | null;
+  /** A multi-part message (WhatsApp, Telegram: one file per provider message): the ids of the parts accepted so far. */
+  partsSent?: string[];
 }
 
 /** The delivery of an outbound message, kept on the message item (`delivery`). */

@@ -3569,6 +3569,8 @@ export interface components {
             deliveredAt: string | null;
             readAt: string | null;
             failedAt: string | null;
+            /** @description A message sent as several provider messages (WhatsApp and Telegram take one file each): the ids of the parts the provider accepted so far. An automatic re-send goes on after them. */
+            partsSent: string[];
         };
         SendMessageInput: {
             /** @description The text (may be empty when files are attached) */
@@ -4335,9 +4337,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "id": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-951ed6@example.com",
+                     *         "email": "owner-3276f7@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4345,7 +4347,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0J9B8FP3RE5J2NN15",
+                     *         "id": "ws_01KF0E44M0ZG54HNQSXKSD9C8G",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4402,7 +4404,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0J9B8FP3RE5J2NN15",
+                     *       "id": "ws_01KF0E44M0ZG54HNQSXKSD9C8G",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4470,7 +4472,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0J9B8FP3RE5J2NN15",
+                     *       "id": "ws_01KF0E44M0ZG54HNQSXKSD9C8G",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4596,9 +4598,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "id": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-951ed6@example.com",
+                     *           "email": "owner-3276f7@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4606,9 +4608,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "id": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-f9d833@example.com",
+                     *           "email": "admin-57adb8@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4616,7 +4618,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AfXSwld1f7ahRLrcqUyVdiAI3oxEnaxO5COBLDE1HA6GHC_ymPdV0OHX0FV7RlRAgyXT4TgfyMpYhGYDOyPQAaWoEW2SQtgdIade66PBVnVjXCh2fnm8bbse0539lYP-DHQSfgXw5ljXOZN_8-2LiRFy"
+                     *       "nextCursor": "AQ_IBtJG0nYriGiQjzdw_Yp5hc3wHymsP5uDWEBTEJgKlKksW4qlbrBd65K8AQ7ww50M5WVAAV2VkEJXv4B7gHQOPeb5MPUkU_9Xe5ZTmbx93_L8ceNMpI0_2yjHRB5F1Ip2sACFbZH-U9S0atuDIQBq"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4672,7 +4674,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-ec92a53a@example.com",
+                 *       "email": "n-a61f788c@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4696,9 +4698,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0J9B8FP3RE5J2NN22",
+                     *       "id": "usr_01KF0E44M0ZG54HNQSXKSD9C9D",
                      *       "name": "Nia New",
-                     *       "email": "n-ec92a53a@example.com",
+                     *       "email": "n-a61f788c@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4825,9 +4827,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
+                     *       "id": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
                      *       "name": "Mia Member",
-                     *       "email": "member-e4a220@example.com",
+                     *       "email": "member-46fc64@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4920,9 +4922,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0J9B8FP3RE5J2NN2A",
+                     *       "id": "usr_01KF0E44M0ZG54HNQSXKSD9C9N",
                      *       "name": "Renamed",
-                     *       "email": "u-caca3470@example.com",
+                     *       "email": "u-bb34d960@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5060,16 +5062,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0J9B8FP3RE5J2NN17",
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "id": "tok_01KF0E44M0ZG54HNQSXKSD9C8J",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_xjbkwE",
+                     *           "prefix": "crm_dOEcYs",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AaIBQF3Ln_gSiOlWtkt96LolvAmeOstgHOanwJsKgqFFLYhhtMQTcHwQxgO_CfQZWdbyHx41NXzEFsHTpOjQTIPUIUq6az_YRZ1dFLSNSRorNUHJoou6SYbkx-29QMHRzKaSVCIalb1FYh4c6Aw8AbwRJ_SHqe1e26QqVE_pCT0IOdGffWBhC0KF81U3wEyQzOSxRf2cKjqYTKtaeR-noxWVn2XymNFLmn7arHHzVZvoJvE-FiPYqrYWpS1tuy8zBzk03CJU6U-QLYQxFuD_ErPhLYKKC9Q__Pa-mLIoux-rvxSVK2QO4b9SmkOcEaBx7CU_xfXP"
+                     *       "nextCursor": "ARgvjg2yJZX3bt7BoCb6mcw-9dP4iWB_XESv7DYwtn1uWNoP50ZqqTrX8-643HPql-olggrIQ22XkB3U6NFsuLYrFDClAF1ixGUZP3tT5yq5UqOXYz1IsglLRearFkNktDoB9ZGqELzdO9-V1XCt_BOoIQDpxScaNztOgBwaaSvJss-59_bPZ8U18MCEnFxyV0XPzKcufS-ltgjfrdvoZlMP7MtNO0MBAdIxjQZeiAdZe9jddjhv_1PBhI7FXwq4v20EGk4tRx_GHCO5Go4A1Uc-RE93XNoJu9blyLIRhf7qhHrQMdlKwknItKx2tSCSTHCOZdl4"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5156,10 +5158,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0J9B8FP3RE5J2NN2Y",
-                     *       "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "id": "tok_01KF0E44M0ZG54HNQSXKSD9CA9",
+                     *       "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "name": "CI",
-                     *       "prefix": "crm_XNACZM",
+                     *       "prefix": "crm_oA2WsF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5283,10 +5285,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0J9B8FP3RE5J2NN35",
-                     *       "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "id": "tok_01KF0E44M0ZG54HNQSXKSD9CAG",
+                     *       "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "name": "gone",
-                     *       "prefix": "crm_kfhs3s",
+                     *       "prefix": "crm_AvZdqw",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5432,7 +5434,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_e17d3300",
+                 *       "key": "k_cb699b10",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5464,7 +5466,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_e17d3300",
+                     *       "key": "k_cb699b10",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5615,7 +5617,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_66166484",
+                     *       "key": "f_090aee5e",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5758,40 +5760,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0J9B8FP3RE5J2NN44",
+                     *           "id": "evt_01KF0E44M0ZG54HNQSXKSD9CBF",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
+                     *           "entityId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "actorUserId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
-                     *             "assignedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *             "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *             "assignedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
+                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0J9B8FP3RE5J2NN43",
+                     *           "id": "evt_01KF0E44M0ZG54HNQSXKSD9CBE",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
+                     *           "entityId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "actorUserId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *             "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-966a780b@example.com"
+                     *                 "normalized": "c-7cc91632@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
+                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5890,31 +5892,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
+                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-966a780b@example.com",
+                     *           "email": "c-7cc91632@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN45",
+                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBG",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-af28c80e@example.com",
+                     *           "email": "c-d1615e37@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AVsb2yeJO0HE_iSJc-rIYrO2g8z-DNz5iasOxHlRDtJgjA_C34nzCXMhOPT3K8k-QV2s5n8cdRK_Tga-b3DuoGru-YYsXKASxV7XH_hNh0eZPOYWvyd_dKS-FFvZ7nLpuP3TP16dv4TuDbcUcgQ1q4KntSUbYwl5JfW-xep1sVmcoPoOzII"
+                     *       "nextCursor": "AQe6wIIL8H7DRWbX2VHppORj1y9CLW6t74XXF6iNDvx-07Lmjo7lzndpkJStcFdPZb9ZjJfV-bVksK4bHWwl4V-cezA5UroY-75HWq7U7wsv2KRsgCANpBLS7cs6B-QZ4pEKConYNKmG9G_9yMLtyxY-EiWwCkEG5MgzpBG3A7rneMTsF1g"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5974,7 +5976,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-49547ee7@navy.example"
+                 *           "value": "g-cf56d22b@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6003,7 +6005,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN51",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CCC",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6021,19 +6023,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-49547ee7@navy.example",
+                     *       "email": "g-cf56d22b@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN52",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CCD",
                      *           "kind": "email",
-                     *           "value": "g-49547ee7@navy.example",
-                     *           "normalized": "g-49547ee7@navy.example",
+                     *           "value": "g-cf56d22b@navy.example",
+                     *           "normalized": "g-cf56d22b@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN53",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CCE",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6045,7 +6047,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6176,46 +6178,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN41",
+                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-966a780b@example.com",
+                     *           "email": "c-7cc91632@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN45",
+                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBG",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-af28c80e@example.com",
+                     *           "email": "c-d1615e37@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN49",
+                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBM",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-90736463@example.com",
+                     *           "email": "c-81ceb25d@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0J9B8FP3RE5J2NN4D",
+                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBR",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-f5c9b9e0@example.com",
+                     *           "email": "c-22de7f98@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6287,7 +6289,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN4H",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBW",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6297,7 +6299,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6305,14 +6307,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-26cb0bc3@example.com",
+                     *       "email": "c-54f595bd@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN4J",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CBX",
                      *           "kind": "email",
-                     *           "value": "c-26cb0bc3@example.com",
-                     *           "normalized": "c-26cb0bc3@example.com",
+                     *           "value": "c-54f595bd@example.com",
+                     *           "normalized": "c-54f595bd@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6321,7 +6323,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6400,7 +6402,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN5H",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CCW",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6410,7 +6412,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6418,14 +6420,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-34e469e9@example.com",
+                     *       "email": "c-3a78e4e3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN5J",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CCX",
                      *           "kind": "email",
-                     *           "value": "c-34e469e9@example.com",
-                     *           "normalized": "c-34e469e9@example.com",
+                     *           "value": "c-3a78e4e3@example.com",
+                     *           "normalized": "c-3a78e4e3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6434,7 +6436,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6526,7 +6528,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN69",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CDM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6536,7 +6538,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6544,14 +6546,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-00e000f9@example.com",
+                     *       "email": "c-fe1eaeb6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN6A",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CDN",
                      *           "kind": "email",
-                     *           "value": "c-00e000f9@example.com",
-                     *           "normalized": "c-00e000f9@example.com",
+                     *           "value": "c-fe1eaeb6@example.com",
+                     *           "normalized": "c-fe1eaeb6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6560,7 +6562,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6719,7 +6721,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NN80",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CFB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6729,7 +6731,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6737,19 +6739,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3f72580c@example.com",
+                     *       "email": "c-829bc575@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN81",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CFC",
                      *           "kind": "email",
-                     *           "value": "c-3f72580c@example.com",
-                     *           "normalized": "c-3f72580c@example.com",
+                     *           "value": "c-829bc575@example.com",
+                     *           "normalized": "c-829bc575@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NN84",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CFF",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6761,7 +6763,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6911,7 +6913,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNA1",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CHC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6921,7 +6923,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6936,7 +6938,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7051,7 +7053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNB2",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CJD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7061,7 +7063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7069,14 +7071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d077edf9@example.com",
+                     *       "email": "c-a160a240@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNB3",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CJE",
                      *           "kind": "email",
-                     *           "value": "c-d077edf9@example.com",
-                     *           "normalized": "c-d077edf9@example.com",
+                     *           "value": "c-a160a240@example.com",
+                     *           "normalized": "c-a160a240@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7085,7 +7087,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7200,7 +7202,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNC3",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CKE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7210,7 +7212,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7218,14 +7220,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a0ae1e59@example.com",
+                     *       "email": "c-f0d69467@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNC4",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CKF",
                      *           "kind": "email",
-                     *           "value": "c-a0ae1e59@example.com",
-                     *           "normalized": "c-a0ae1e59@example.com",
+                     *           "value": "c-f0d69467@example.com",
+                     *           "normalized": "c-f0d69467@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7234,7 +7236,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7358,7 +7360,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNDP",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CN1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7368,7 +7370,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7376,14 +7378,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-c4c5e0f9@example.com",
+                     *       "email": "c-22efe3eb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNDQ",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CN2",
                      *           "kind": "email",
-                     *           "value": "c-c4c5e0f9@example.com",
-                     *           "normalized": "c-c4c5e0f9@example.com",
+                     *           "value": "c-22efe3eb@example.com",
+                     *           "normalized": "c-22efe3eb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7392,7 +7394,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7529,7 +7531,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNEZ",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CPA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7539,7 +7541,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7547,14 +7549,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c376cda3@example.com",
+                     *       "email": "c-d4fc343c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNF0",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CPB",
                      *           "kind": "email",
-                     *           "value": "c-c376cda3@example.com",
-                     *           "normalized": "c-c376cda3@example.com",
+                     *           "value": "c-d4fc343c@example.com",
+                     *           "normalized": "c-d4fc343c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7563,7 +7565,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7678,7 +7680,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNG7",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CQJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7688,7 +7690,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7696,14 +7698,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-05868d9f@example.com",
+                     *       "email": "c-b1b90f38@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNG8",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CQK",
                      *           "kind": "email",
-                     *           "value": "c-05868d9f@example.com",
-                     *           "normalized": "c-05868d9f@example.com",
+                     *           "value": "c-b1b90f38@example.com",
+                     *           "normalized": "c-b1b90f38@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7712,7 +7714,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7816,7 +7818,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNH1",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CRC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7834,14 +7836,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a535941b@example.com",
+                     *       "email": "c-22181b35@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNH2",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CRD",
                      *           "kind": "email",
-                     *           "value": "c-a535941b@example.com",
-                     *           "normalized": "c-a535941b@example.com",
+                     *           "value": "c-22181b35@example.com",
+                     *           "normalized": "c-22181b35@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7850,7 +7852,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7955,7 +7957,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S"
+                 *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C96"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7974,7 +7976,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNJ2",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CSD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7984,7 +7986,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7992,14 +7994,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4b084e84@example.com",
+                     *       "email": "c-a0ba51b0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNJ3",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CSE",
                      *           "kind": "email",
-                     *           "value": "c-4b084e84@example.com",
-                     *           "normalized": "c-4b084e84@example.com",
+                     *           "value": "c-a0ba51b0@example.com",
+                     *           "normalized": "c-a0ba51b0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8008,7 +8010,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8247,15 +8249,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0J9B8FP3RE5J2NNKJ",
-                     *         "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNKE",
+                     *         "id": "scr_01KF0E44M0ZG54HNQSXKSD9CTX",
+                     *         "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CTS",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NNKE",
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9CTS",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8265,7 +8267,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8273,14 +8275,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-1d42a1d0@example.com",
+                     *         "email": "c-49f4375d@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0J9B8FP3RE5J2NNKF",
+                     *             "id": "ch_01KF0E44M0ZG54HNQSXKSD9CTT",
                      *             "kind": "email",
-                     *             "value": "c-1d42a1d0@example.com",
-                     *             "normalized": "c-1d42a1d0@example.com",
+                     *             "value": "c-49f4375d@example.com",
+                     *             "normalized": "c-49f4375d@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8288,14 +8290,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0J9B8FP3RE5J2NNKJ",
+                     *           "id": "scr_01KF0E44M0ZG54HNQSXKSD9CTX",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8521,16 +8523,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0J9B8FP3RE5J2NNNS",
-                     *         "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNNN",
+                     *         "id": "qual_01KF0E44M0ZG54HNQSXKSD9CX4",
+                     *         "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CX0",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NNNN",
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9CX0",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8540,7 +8542,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8548,14 +8550,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-a6bef321@example.com",
+                     *         "email": "c-c3d5ef27@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0J9B8FP3RE5J2NNNP",
+                     *             "id": "ch_01KF0E44M0ZG54HNQSXKSD9CX1",
                      *             "kind": "email",
-                     *             "value": "c-a6bef321@example.com",
-                     *             "normalized": "c-a6bef321@example.com",
+                     *             "value": "c-c3d5ef27@example.com",
+                     *             "normalized": "c-c3d5ef27@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8564,14 +8566,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0J9B8FP3RE5J2NNNS",
+                     *           "id": "qual_01KF0E44M0ZG54HNQSXKSD9CX4",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8710,23 +8712,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0J9B8FP3RE5J2NNQ0",
+                     *             "id": "evt_01KF0E44M0ZG54HNQSXKSD9CYB",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0J9B8FP3RE5J2NNPY",
+                     *             "entityId": "ct_01KF0E44M0ZG54HNQSXKSD9CY9",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *             "actorUserId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *               "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-38244705@example.com"
+                     *                   "normalized": "c-29cd55a2@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNPY",
+                     *             "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CY9",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8824,7 +8826,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNRE",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CZS",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8834,7 +8836,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8842,14 +8844,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-db817d97@example.com",
+                     *       "email": "c-151407ca@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNRF",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CZT",
                      *           "kind": "email",
-                     *           "value": "c-db817d97@example.com",
-                     *           "normalized": "c-db817d97@example.com",
+                     *           "value": "c-151407ca@example.com",
+                     *           "normalized": "c-151407ca@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8861,7 +8863,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9011,7 +9013,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NNXK",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9D4Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9021,7 +9023,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9029,14 +9031,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4ae7315b@example.com",
+                     *       "email": "c-3d639387@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NNXM",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9D4Z",
                      *           "kind": "email",
-                     *           "value": "c-4ae7315b@example.com",
-                     *           "normalized": "c-4ae7315b@example.com",
+                     *           "value": "c-3d639387@example.com",
+                     *           "normalized": "c-3d639387@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9045,7 +9047,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9146,8 +9148,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0J9B8FP3RE5J2NNYT",
-                 *         "ct_01KF0E44M0J9B8FP3RE5J2NNYY"
+                 *         "ct_01KF0E44M0ZG54HNQSXKSD9D65",
+                 *         "ct_01KF0E44M0ZG54HNQSXKSD9D69"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9170,12 +9172,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNYT",
+                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9D65",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NNYY",
+                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9D69",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9295,7 +9297,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0J9B8FP3RE5J2NP19"
+                 *         "ct_01KF0E44M0ZG54HNQSXKSD9D8M"
                  *       ]
                  *     }
                  */
@@ -9313,7 +9315,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0J9B8FP3RE5J2NP15",
+                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9D8G",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9323,19 +9325,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NP19",
+                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9D8M",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-2a07b29f@example.com"
+                     *               "normalized": "c-062502a5@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9346,22 +9348,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6889d2a3@example.com",
+                     *       "email": "c-f0c3ecdc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NP16",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9D8H",
                      *           "kind": "email",
-                     *           "value": "c-6889d2a3@example.com",
-                     *           "normalized": "c-6889d2a3@example.com",
+                     *           "value": "c-f0c3ecdc@example.com",
+                     *           "normalized": "c-f0c3ecdc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0J9B8FP3RE5J2NP1A",
+                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9D8N",
                      *           "kind": "email",
-                     *           "value": "c-2a07b29f@example.com",
-                     *           "normalized": "c-2a07b29f@example.com",
+                     *           "value": "c-062502a5@example.com",
+                     *           "normalized": "c-062502a5@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9370,7 +9372,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9554,7 +9556,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NP4G"
+                 *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9DBV"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9572,15 +9574,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NP4G",
+                     *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9DBV",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NP4G",
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DBV",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-7cf8c261@example.com",
+                     *         "email": "c-e466af73@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9821,9 +9823,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-4b3557f7",
+                 *       "name": "Initech-0e86f933",
                  *       "domains": [
-                 *         "initech-44334531.example"
+                 *         "initech-9d43fdbd.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9848,10 +9850,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP5G",
-                     *       "name": "Initech-4b3557f7",
+                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DCV",
+                     *       "name": "Initech-0e86f933",
                      *       "domains": [
-                     *         "initech-44334531.example"
+                     *         "initech-9d43fdbd.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9863,7 +9865,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9988,8 +9990,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP5R",
-                     *       "name": "Co-b06fa97a",
+                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DD3",
+                     *       "name": "Co-79c4354b",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9997,11 +9999,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10092,8 +10094,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP64",
-                     *       "name": "Co-a23feab2",
+                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DDF",
+                     *       "name": "Co-bc1b061b",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10101,11 +10103,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10253,8 +10255,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP70",
-                     *       "name": "Co-04710888",
+                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DEB",
+                     *       "name": "Co-adef0cd8",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10262,11 +10264,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10381,8 +10383,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0J9B8FP3RE5J2NP7H",
-                     *       "name": "Co-7d3918b4",
+                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DEW",
+                     *       "name": "Co-d365752f",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10390,11 +10392,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10497,7 +10499,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0J9B8FP3RE5J2NP8J"
+                 *         "co_01KF0E44M0ZG54HNQSXKSD9DFX"
                  *       ]
                  *     }
                  */
@@ -10517,8 +10519,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0J9B8FP3RE5J2NP8G",
-                     *         "name": "Co-a6b1a1ed",
+                     *         "id": "co_01KF0E44M0ZG54HNQSXKSD9DFV",
+                     *         "name": "Co-72f14da2",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10526,11 +10528,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10538,7 +10540,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0J9B8FP3RE5J2NP8J",
+                     *           "id": "co_01KF0E44M0ZG54HNQSXKSD9DFX",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10777,15 +10779,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0J9B8FP3RE5J2NPAX",
+                     *           "id": "note_01KF0E44M0ZG54HNQSXKSD9DJ8",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0J9B8FP3RE5J2NPAS"
+                     *             "id": "ct_01KF0E44M0ZG54HNQSXKSD9DJ4"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
-                     *           "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10860,7 +10862,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPBH"
+                 *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DJW"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10885,15 +10887,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0J9B8FP3RE5J2NPBN",
+                     *       "id": "note_01KF0E44M0ZG54HNQSXKSD9DK0",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPBH"
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DJW"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
-                     *       "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11008,15 +11010,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0J9B8FP3RE5J2NPCN",
+                     *       "id": "note_01KF0E44M0ZG54HNQSXKSD9DM0",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPCH"
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DKW"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
-                     *       "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11211,15 +11213,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0J9B8FP3RE5J2NPDS",
+                     *       "id": "note_01KF0E44M0ZG54HNQSXKSD9DN4",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPDN"
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DN0"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
-                     *       "updatedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11508,7 +11510,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPJR"
+                 *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DT3"
                  *       }
                  *     }
                  */
@@ -11532,7 +11534,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPJW",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DT7",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11543,11 +11545,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0J9B8FP3RE5J2NPJR"
+                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DT3"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11941,7 +11943,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPKR",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DV3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11949,11 +11951,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12045,7 +12047,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPM4",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DVF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12053,11 +12055,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12205,7 +12207,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPMV",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DW6",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12213,11 +12215,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
+                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12311,7 +12313,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S"
+                 *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C96"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12330,7 +12332,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPNC",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DWQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12338,11 +12340,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
+                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12490,7 +12492,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPP6",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DXH",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12498,11 +12500,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "completedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12617,7 +12619,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0J9B8FP3RE5J2NPPQ",
+                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DY2",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12625,11 +12627,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12840,7 +12842,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-40b23230",
+                 *       "name": "Renewals-6cb232f0",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12876,12 +12878,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPQG",
-                     *       "name": "Renewals-40b23230",
+                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9DYV",
+                     *       "name": "Renewals-6cb232f0",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQH",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DYW",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12889,7 +12891,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQJ",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DYX",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12897,7 +12899,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQK",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DYY",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12905,7 +12907,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13030,12 +13032,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPQT",
-                     *       "name": "Pipe-db8e4606",
+                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9DZ5",
+                     *       "name": "Pipe-34478b09",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQV",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ6",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13043,7 +13045,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQW",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ7",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13051,7 +13053,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQX",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ8",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13059,7 +13061,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPQY",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ9",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13067,7 +13069,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13139,7 +13141,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-e0b42a28"
+                 *       "name": "Renamed-16dd8d48"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13158,12 +13160,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPRY",
-                     *       "name": "Renamed-e0b42a28",
+                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E09",
+                     *       "name": "Renamed-16dd8d48",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPRZ",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0A",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13171,7 +13173,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPS0",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0B",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13179,7 +13181,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPS1",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0C",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13187,7 +13189,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPS2",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0D",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13195,7 +13197,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13323,10 +13325,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXV",
-                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXT",
-                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXW",
-                 *         "st_01KF0E44M0J9B8FP3RE5J2NPXX"
+                 *         "st_01KF0E44M0ZG54HNQSXKSD9E56",
+                 *         "st_01KF0E44M0ZG54HNQSXKSD9E55",
+                 *         "st_01KF0E44M0ZG54HNQSXKSD9E57",
+                 *         "st_01KF0E44M0ZG54HNQSXKSD9E58"
                  *       ]
                  *     }
                  */
@@ -13346,12 +13348,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPXS",
-                     *       "name": "Pipe-4f157ab9",
+                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E54",
+                     *       "name": "Pipe-365d94e5",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXV",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E56",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13359,7 +13361,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXT",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E55",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13367,7 +13369,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXW",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E57",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13375,7 +13377,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPXX",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E58",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13383,7 +13385,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13540,12 +13542,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPTV",
-                     *       "name": "Pipe-03cf6773",
+                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E26",
+                     *       "name": "Pipe-8f0cb367",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTW",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E27",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13553,7 +13555,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTX",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E28",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13561,7 +13563,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPV1",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E2C",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13569,7 +13571,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTY",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E29",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13577,7 +13579,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPTZ",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E2A",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13585,7 +13587,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13736,12 +13738,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0J9B8FP3RE5J2NQ1S",
-                     *         "name": "Pipe-b46bf57b",
+                     *         "id": "pl_01KF0E44M0ZG54HNQSXKSD9E94",
+                     *         "name": "Pipe-8e1fa58e",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ1T",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9E95",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13749,7 +13751,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ1W",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9E97",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13757,7 +13759,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ1X",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9E98",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13765,7 +13767,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13903,12 +13905,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0J9B8FP3RE5J2NPZW",
-                     *       "name": "Pipe-8dd788be",
+                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E77",
+                     *       "name": "Pipe-d4aa2a44",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPZX",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E78",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13916,7 +13918,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPZY",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E79",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13924,7 +13926,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NPZZ",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E7A",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13932,7 +13934,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0J9B8FP3RE5J2NQ00",
+                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E7B",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13940,7 +13942,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14076,12 +14078,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0J9B8FP3RE5J2NQ40",
-                     *         "name": "Pipe-3ea76f2b",
+                     *         "id": "pl_01KF0E44M0ZG54HNQSXKSD9EBB",
+                     *         "name": "Pipe-630a043d",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ41",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBC",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14089,7 +14091,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ42",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBD",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14097,7 +14099,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ43",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBE",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14105,7 +14107,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ44",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBF",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14113,7 +14115,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14121,7 +14123,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ41",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBC",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14135,7 +14137,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ42",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBD",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14149,7 +14151,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ43",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBE",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14163,7 +14165,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0J9B8FP3RE5J2NQ44",
+                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBF",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14353,20 +14355,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ2T",
+                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9EA5",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ30",
+                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9EAB",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ2W",
+                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9EA7",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14374,20 +14376,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ28",
+                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9E9K",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ2G",
+                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9E9V",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ2A",
+                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9E9N",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14395,20 +14397,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ28",
+                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9E9K",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ2E",
+                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9E9S",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ29",
+                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9E9M",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14416,20 +14418,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0J9B8FP3RE5J2NQ20",
+                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9E9B",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ26",
+                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9E9H",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0J9B8FP3RE5J2NQ22",
+                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9E9D",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14492,7 +14494,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NQ68"
+                 *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9EDK"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14515,12 +14517,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ6C",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EDQ",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0J9B8FP3RE5J2NQ68",
+                     *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9EDK",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14530,7 +14532,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14655,14 +14657,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ7M",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EEZ",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14670,7 +14672,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14762,14 +14764,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ80",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EFB",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14777,7 +14779,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14934,14 +14936,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ8Q",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EG2",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14949,7 +14951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15097,14 +15099,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQ9W",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EH7",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15112,7 +15114,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15236,14 +15238,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQAE",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EHS",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15251,7 +15253,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15397,14 +15399,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0J9B8FP3RE5J2NQB4",
+                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EJF",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15412,7 +15414,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15569,7 +15571,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15630,7 +15632,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-09e32ce1",
+                 *       "name": "Partner-4e0a2b41",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15655,16 +15657,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-09e32ce1",
-                     *       "ref": "partner-09e32ce1",
-                     *       "name": "Partner-09e32ce1",
+                     *       "key": "partner-4e0a2b41",
+                     *       "ref": "partner-4e0a2b41",
+                     *       "name": "Partner-4e0a2b41",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15789,16 +15791,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-0bf685a9",
-                     *       "ref": "tag-0bf685a9",
-                     *       "name": "tag-0bf685a9",
+                     *       "key": "tag-bf345caf",
+                     *       "ref": "tag-bf345caf",
+                     *       "name": "tag-bf345caf",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15989,16 +15991,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-2d96f51c",
-                     *       "ref": "tag-2d96f51c",
-                     *       "name": "tag-2d96f51c",
+                     *       "key": "tag-fa985752",
+                     *       "ref": "tag-fa985752",
+                     *       "name": "tag-fa985752",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16151,8 +16153,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "from": "2026-11-06",
-                     *       "to": "2026-12-05",
+                     *       "from": "2026-11-07",
+                     *       "to": "2026-12-06",
                      *       "timeZone": "Europe/Berlin",
                      *       "granularity": "week",
                      *       "userId": null,
@@ -16160,7 +16162,7 @@ export interface operations {
                      *       "users": null,
                      *       "buckets": [
                      *         {
-                     *           "start": "2026-11-06",
+                     *           "start": "2026-11-07",
                      *           "end": "2026-11-08",
                      *           "counts": {}
                      *         },
@@ -16181,7 +16183,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "start": "2026-11-30",
-                     *           "end": "2026-12-05",
+                     *           "end": "2026-12-06",
                      *           "counts": {}
                      *         }
                      *       ]
@@ -16262,12 +16264,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "from": "2026-11-06",
-                     *       "to": "2026-12-05",
+                     *       "from": "2026-11-07",
+                     *       "to": "2026-12-06",
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16281,7 +16283,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN1H",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16295,7 +16297,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN1S",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16309,7 +16311,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN22",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9D",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16323,7 +16325,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN24",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9F",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16337,7 +16339,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN28",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9K",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16351,7 +16353,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2A",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9N",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16365,7 +16367,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2E",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9S",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16379,7 +16381,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2G",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9V",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16393,7 +16395,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2J",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9X",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16407,7 +16409,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2M",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9Z",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16421,7 +16423,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2P",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA1",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16435,7 +16437,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2R",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA3",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16449,7 +16451,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2T",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA5",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16463,7 +16465,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN2W",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA7",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16477,7 +16479,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0J9B8FP3RE5J2NN30",
+                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CAB",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16580,7 +16582,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M07PTMAQVHD81TE2K6",
+                     *           "contactId": "ct_01KF0E44M0N5CF233BW0SG3GZD",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16592,17 +16594,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M07PTMAQVHD81TE2KA",
+                     *           "id": "cv_01KF0E44M0N5CF233BW0SG3GZH",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M07PTMAQVHD81TE2K6",
-                     *               "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *               "id": "ct_01KF0E44M0N5CF233BW0SG3GZD",
+                     *               "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16664,7 +16666,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2KY",
+                 *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H05",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16702,10 +16704,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2M2",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H09",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2KY",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H05",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16713,8 +16715,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2KY",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H05",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16727,7 +16729,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16909,10 +16911,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2NM",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H1V",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2NG",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H1Q",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16921,8 +16923,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2NG",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H1Q",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16934,7 +16936,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17026,10 +17028,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2PT",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H31",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2PP",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H2X",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17038,8 +17040,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2PP",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H2X",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17051,7 +17053,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17199,25 +17201,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2RY",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H55",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2RT",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H51",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M07PTMAQVHD81TE2JW",
+                     *       "assigneeId": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2RT",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H51",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JW",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JW",
+                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17230,7 +17232,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17345,10 +17347,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2TG",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H6Q",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2TC",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H6K",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17357,14 +17359,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2TC",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H6K",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JP",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GYX",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17376,7 +17378,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17492,7 +17494,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M07PTMAQVHD81TE2JW"
+                 *       "assigneeId": "usr_01KF0E44M0N5CF233BW0SG3GZ1"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17511,25 +17513,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2W9",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H8G",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2W5",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H8C",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M07PTMAQVHD81TE2JW",
+                     *       "assigneeId": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2W5",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H8C",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JW",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17542,7 +17544,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17681,7 +17683,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M07PTMAQVHD81TE2JP"
+                 *       "id": "usr_01KF0E44M0N5CF233BW0SG3GYX"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17700,10 +17702,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE2YK",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3HAT",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE2YF",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3HAP",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17712,13 +17714,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE2YF",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3HAP",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07PTMAQVHD81TE2JP",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GYX",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17731,7 +17733,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17881,10 +17883,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07PTMAQVHD81TE30Q",
+                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3HCY",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE30K",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3HCT",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17893,8 +17895,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07PTMAQVHD81TE30K",
-                     *           "addedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB"
+                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3HCT",
+                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17906,7 +17908,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18033,11 +18035,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M07PTMAQVHD81TE359",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE357",
+                     *           "id": "scr_01KF0E44M0N5CF233BW0SG3HHG",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HHE",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18131,11 +18133,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M07PTMAQVHD81TE335",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE333",
+                     *       "id": "scr_01KF0E44M0N5CF233BW0SG3HFC",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HFA",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18273,12 +18275,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M07PTMAQVHD81TE38X",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE38V",
+                     *           "id": "qual_01KF0E44M0N5CF233BW0SG3HN4",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HN2",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18373,12 +18375,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M07PTMAQVHD81TE36S",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE36Q",
+                     *       "id": "qual_01KF0E44M0N5CF233BW0SG3HK0",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HJY",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18516,10 +18518,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3A9",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3A7",
+                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HPG",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HPE",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18624,10 +18626,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3AN",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3A7",
+                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HPW",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HPE",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18782,10 +18784,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3BK",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3BH",
+                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HQT",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HQR",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -18796,10 +18798,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M07PTMAQVHD81TE3BN",
+                     *         "id": "dlv_01KF0E44M0N5CF233BW0SG3HQW",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
-                     *         "to": "c-58cd9282@example.com",
+                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
+                     *         "to": "c-23af38c4@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -18819,7 +18821,8 @@ export interface operations {
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": "2026-01-15T09:00:00.000Z",
                      *             "status": "failed",
-                     *             "providerStatus": null
+                     *             "providerStatus": null,
+                     *             "partsSent": []
                      *           },
                      *           {
                      *             "providerMessageId": "email-fake-1",
@@ -18830,11 +18833,12 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *             "requestedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
-                     *             "providerStatus": null
+                     *             "providerStatus": null,
+                     *             "partsSent": []
                      *           }
                      *         ],
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
@@ -18842,9 +18846,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
+                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
                      *         "reason": "primary",
-                     *         "to": "c-58cd9282@example.com",
+                     *         "to": "c-23af38c4@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -18999,10 +19003,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3FW",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3FT",
+                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HW3",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HW1",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19013,10 +19017,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M07PTMAQVHD81TE3FY",
+                     *         "id": "dlv_01KF0E44M0N5CF233BW0SG3HW5",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
-                     *         "to": "c-72eb4156@example.com",
+                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
+                     *         "to": "c-cb09aa84@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19033,7 +19037,8 @@ export interface operations {
                      *             "sentAt": null,
                      *             "deliveredAt": null,
                      *             "readAt": null,
-                     *             "failedAt": null
+                     *             "failedAt": null,
+                     *             "partsSent": []
                      *           }
                      *         ],
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
@@ -19041,8 +19046,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M07PTMAQVHD81TE3BB",
-                     *         "to": "c-72eb4156@example.com",
+                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
+                     *         "to": "c-cb09aa84@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19183,10 +19188,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07PTMAQVHD81TE3HZ",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3A7",
+                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HY6",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HPE",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19276,7 +19281,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M07PTMAQVHD81TE2JP",
+                     *           "userId": "usr_01KF0E44M0N5CF233BW0SG3GYX",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19348,9 +19353,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-433434f9@example.com",
+                 *       "from": "in-7583889f@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-dd4e5012-6fcc-4ec4-8437-50d666d69352",
+                 *       "externalId": "ext-4f6b5bbb-e44a-48d9-aea3-00191fb86d56",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19386,25 +19391,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M07PTMAQVHD81TE3JW",
-                     *         "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
+                     *         "id": "msg_01KF0E44M0N5CF233BW0SG3HZ3",
+                     *         "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3JQ",
+                     *         "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HYY",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-dd4e5012-6fcc-4ec4-8437-50d666d69352",
+                     *         "externalId": "ext-4f6b5bbb-e44a-48d9-aea3-00191fb86d56",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
-                     *       "contactId": "ct_01KF0E44M07PTMAQVHD81TE3JQ",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
+                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3HYY",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19529,54 +19534,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3KA",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K8",
+                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HZH",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZF",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3K5",
+                     *           "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HZC",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-a2b7bb8f-ef33-4667-9925-b759d48ac7bf",
+                     *           "externalId": "ext-06bb9256-967f-47f0-a5c7-449dc7e02a09",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3K3",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K1",
+                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HZA",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ8",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3JY",
+                     *           "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HZ5",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-43c03918-f77c-40b0-b851-52366f2824c2",
+                     *           "externalId": "ext-28fb6238-f546-4466-9cd3-123616305b3f",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M07PTMAQVHD81TE3JW",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
+                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HZ3",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07PTMAQVHD81TE3JQ",
+                     *           "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HYY",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-dd4e5012-6fcc-4ec4-8437-50d666d69352",
+                     *           "externalId": "ext-4f6b5bbb-e44a-48d9-aea3-00191fb86d56",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19657,17 +19662,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K8",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZF",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3K1",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ8",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3JT",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19725,7 +19730,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M07PTMAQVHD81TE3KC"
+                 *         "msg_01KF0E44M0N5CF233BW0SG3HZK"
                  *       ]
                  *     }
                  */
@@ -19857,12 +19862,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M07PTMAQVHD81TE3M0",
-                     *           "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3KY",
+                     *           "id": "call_01KF0E44M0N5CF233BW0SG3J07",
+                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J05",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *           "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19970,12 +19975,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3NG",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3NE",
+                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J1Q",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J1N",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20122,12 +20127,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3QJ",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3QG",
+                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J3S",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J3Q",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20227,12 +20232,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3S8",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3S6",
+                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J5F",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J5D",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20383,18 +20388,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07PTMAQVHD81TE3W3",
-                     *       "conversationId": "cv_01KF0E44M07PTMAQVHD81TE3W1",
+                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J8A",
+                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J88",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "endedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -20553,14 +20558,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M07PTMAQVHD81TE3Z9",
+                     *       "id": "att_01KF0E44M0N5CF233BW0SG3JBG",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07PTMAQVHD81TE2JA/att_01KF0E44M07PTMAQVHD81TE3Z9?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235739Z&X-Amz-Expires=900&X-Amz-Signature=e2a2be911ed28ccb80273648b11a7bfcdb79a9efe39b5651751a238145c86fb0&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0N5CF233BW0SG3GYH/att_01KF0E44M0N5CF233BW0SG3JBG?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014910Z&X-Amz-Expires=900&X-Amz-Signature=049bc0f7aaba727452b677bb5f91af2be019ee70334fd7cec37107139db3df96&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20674,17 +20679,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M07PTMAQVHD81TE3ZB",
+                     *       "id": "att_01KF0E44M0N5CF233BW0SG3JBJ",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M07PTMAQVHD81TE2JB",
+                     *       "uploadedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07PTMAQVHD81TE2JA/att_01KF0E44M07PTMAQVHD81TE3ZB?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235739Z&X-Amz-Expires=300&X-Amz-Signature=37b9438915afa148ddb0634dd86f262dbe591107f8437c1a8437d248719fd903&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0N5CF233BW0SG3GYH/att_01KF0E44M0N5CF233BW0SG3JBJ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014910Z&X-Amz-Expires=300&X-Amz-Signature=7be78442546927630b20d8f0b6d6c672a205282589957229cd148ddfd2b3428b&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20766,10 +20771,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0J9B8FP3RE5J2NQF6",
+                     *           "id": "job_01KF0E44M0ZG54HNQSXKSD9EPH",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -20852,10 +20857,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQF9",
+                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EPM",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20950,10 +20955,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQFF",
+                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EPT",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21055,10 +21060,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQFR",
+                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EQ3",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21163,7 +21168,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0J9B8FP3RE5J2NN15/jobs/job_01KF0E44M0J9B8FP3RE5J2NQG0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235637Z&X-Amz-Expires=300&X-Amz-Signature=d06abe2bd316603e5f80768b25d34f84fe0069c4a30f0eec0be16b38f59fcc74&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0ZG54HNQSXKSD9C8G/jobs/job_01KF0E44M0ZG54HNQSXKSD9EQB/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014835Z&X-Amz-Expires=300&X-Amz-Signature=b7d7d0150cc282f86ffb044638f7cbccdddd3a43825b71c4ef7e570e14c4cc52&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21252,9 +21257,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0J9B8FP3RE5J2NQG7",
+                     *       "uploadId": "job_01KF0E44M0ZG54HNQSXKSD9EQJ",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0J9B8FP3RE5J2NN15/jobs/job_01KF0E44M0J9B8FP3RE5J2NQG7/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261205%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261205T235638Z&X-Amz-Expires=3600&X-Amz-Signature=ed4e4eddc3aacaf7d36d54b135dbb618a43ef06e227244eced44f09d6639241c&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0ZG54HNQSXKSD9C8G/jobs/job_01KF0E44M0ZG54HNQSXKSD9EQJ/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014836Z&X-Amz-Expires=3600&X-Amz-Signature=62908612a8c10dbd07ac82878c96cdd06d4827339dc3a505459daab2cc425161&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21360,7 +21365,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0J9B8FP3RE5J2NQG9",
+                 *       "uploadId": "job_01KF0E44M0ZG54HNQSXKSD9EQM",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21387,10 +21392,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQG9",
+                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EQM",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21691,10 +21696,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0J9B8FP3RE5J2NQGR",
+                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9ER3",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -21828,9 +21833,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0J9B8FP3RE5J2NQGT",
+                     *           "id": "chc_01KF0E44M0ZG54HNQSXKSD9ER5",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-fc9adae6",
+                     *           "name": "WhatsApp-6a5593e2",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -21841,10 +21846,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQGT",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ER5",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21918,7 +21923,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-3152ecbc",
+                 *       "name": "WhatsApp-b8ad2f08",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -21949,9 +21954,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQH2",
+                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ERD",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-3152ecbc",
+                     *       "name": "WhatsApp-b8ad2f08",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21962,10 +21967,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQH2",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ERD",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22091,9 +22096,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQH7",
+                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ERJ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-d8637a1f",
+                     *       "name": "WhatsApp-763e88cb",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22104,10 +22109,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQH7",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQH7"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ERJ",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ERJ"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22192,7 +22197,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-99b304fa",
+                 *       "name": "Renamed-c5b2ac94",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22214,9 +22219,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQHN",
+                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ES0",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-99b304fa",
+                     *       "name": "Renamed-c5b2ac94",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22227,10 +22232,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQHN",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQHN"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ES0",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ES0"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22379,9 +22384,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQJC",
+                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ESQ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-115735a5",
+                     *       "name": "WhatsApp-6d13111b",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22392,10 +22397,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJC",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJC"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ESQ",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ESQ"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22511,9 +22516,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0J9B8FP3RE5J2NQJX",
+                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ET8",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-fca41eb7",
+                     *       "name": "WhatsApp-16f94bd2",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22524,10 +22529,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJX",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0J9B8FP3RE5J2NQJX"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ET8",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ET8"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0J9B8FP3RE5J2NN16",
+                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",

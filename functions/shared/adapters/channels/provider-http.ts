@@ -245,14 +245,19 @@ const fileNameOf = (header: string | null): string | null => {
  * A later part of a message sent in several calls (one file per call) failed after earlier parts were
  * accepted: the same failure, saying which id already went out (a retry would send those parts again).
  */
-export const afterAcceptedParts = (error: unknown, acceptedId: string | null): unknown =>
-  error instanceof ProviderSendError && acceptedId
+/**
+ * A part's error, carrying the parts accepted before it (`accepted`: their ids, earlier calls' first), so
+ * a re-send goes on after them instead of sending them again.
+ */
+export const afterAcceptedParts = (error: unknown, accepted: readonly string[]): unknown =>
+  error instanceof ProviderSendError && accepted.length > 0
     ? new ProviderSendError(
         error.kind,
         error.code,
-        `${error.message} (earlier parts were accepted as ${acceptedId})`,
+        `${error.message} (after ${accepted.length} part${accepted.length === 1 ? '' : 's'} accepted, the first as ${accepted[0]})`,
         error.retryAfterSeconds,
         error.httpStatus,
+        accepted,
       )
     : error;
 

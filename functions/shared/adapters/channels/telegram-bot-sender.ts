@@ -144,17 +144,18 @@ export function createTelegramBotSender(options: TelegramBotOptions): ChannelSen
         return `${typeof chatId === 'number' || typeof chatId === 'string' ? chatId : message.to}:${sent.message_id}`;
       };
 
-      // The message is known by its first part's id (the one carrying the text).
-      let first: string | null = null;
+      // The message is known by its first part's id (the one carrying the text). Parts an earlier call
+      // got accepted are not sent again.
+      const accepted = [...message.partsSent];
       for (const [index, part] of parts.entries()) {
+        if (index < accepted.length) continue;
         try {
-          const id = await sendPart(index, part);
-          first ??= id;
+          accepted.push(await sendPart(index, part));
         } catch (error) {
-          throw afterAcceptedParts(error, first);
+          throw afterAcceptedParts(error, accepted);
         }
       }
-      return { providerMessageId: first!, providerStatus: null };
+      return { providerMessageId: accepted[0]!, providerStatus: null };
     },
   };
 }

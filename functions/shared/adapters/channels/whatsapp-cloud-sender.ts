@@ -154,14 +154,18 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
         return { providerMessageId: sent.id, providerStatus: typeof sent.message_status === 'string' ? sent.message_status : 'accepted' };
       };
 
-      // The message is known by its first part's id (the one carrying the text).
-      let first: SendReceipt | null = null;
+      // The message is known by its first part's id (the one carrying the text). Parts an earlier call
+      // got accepted are not sent again.
+      const accepted = [...message.partsSent];
+      let first: SendReceipt | null = accepted[0] ? { providerMessageId: accepted[0], providerStatus: 'accepted' } : null;
       for (const [index, part] of parts.entries()) {
+        if (index < accepted.length) continue;
         try {
           const receipt = await sendPart(index, part);
           first ??= receipt;
+          accepted.push(receipt.providerMessageId);
         } catch (error) {
-          throw afterAcceptedParts(error, first?.providerMessageId ?? null);
+          throw afterAcceptedParts(error, accepted);
         }
       }
       return first!;
