@@ -1,4 +1,5 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/emulators';
@@ -13,6 +14,14 @@ let apiPort = 0;
 let sandboxPort = 0;
 
 let dynamoPort = 0;
+/** Every credential given to a channel connection: none may appear anywhere in the run's output. */
+const credentials: string[] = [];
+/** A credential made for this run (random, so no setting or id contains it by chance). */
+const credential = (prefix: string, bytes: number) => {
+  const value = `${prefix}${randomBytes(bytes).toString('hex')}`;
+  credentials.push(value);
+  return value;
+};
 /** This stack's DynamoDB Local (the test run has its own, which keeps running). */
 const javaPids = () =>
   spawnSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${dynamoPort}`], { encoding: 'utf8' })
@@ -34,7 +43,8 @@ beforeAll(async () => {
       SES_PORT: String(ses),
       SANDBOX_PORT: String(sandbox),
       TABLE_NAME: '',
-      LOG_LEVEL: 'WARN',
+      // Everything the functions log, so the credential scan at the end sees every line.
+      LOG_LEVEL: 'DEBUG',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -254,7 +264,7 @@ describe('npm start', () => {
           kind: 'whatsapp',
           name: 'E2E WhatsApp',
           settings: { phoneNumberId: '106540352242922' },
-          secrets: { accessToken: `EAAG${hex(60)}`, appSecret: hex(32), verifyToken: 'e2e-verify-token' },
+          secrets: { accessToken: credential('EAAG', 30), appSecret: credential('', 16), verifyToken: credential('verify-', 8) },
         },
         account: '106540352242922',
         contact: { kind: 'whatsapp', value: '+447911123456' },
@@ -265,7 +275,7 @@ describe('npm start', () => {
       {
         channel: 'telegram',
         provider: 'telegram',
-        connect: { kind: 'telegram', name: 'E2E Telegram', settings: { botUsername: 'e2e_crm_bot' }, secrets: { botToken: `7012345678:AA${hex(33)}` } },
+        connect: { kind: 'telegram', name: 'E2E Telegram', settings: { botUsername: 'e2e_crm_bot' }, secrets: { botToken: credential('7012345678:AA', 17) } },
         account: 'telegram: the username Telegram gives',
         contact: { kind: 'telegram', value: '987654321' },
         from: '987654321',
@@ -279,7 +289,7 @@ describe('npm start', () => {
           kind: 'sms',
           name: 'E2E SMS',
           settings: { accountSid: `AC${hex(32)}`, senderNumber: '+15017122661' },
-          secrets: { authToken: hex(32) },
+          secrets: { authToken: credential('', 16) },
         },
         account: `AC${hex(32)}`,
         contact: { kind: 'phone', value: '+14155552671' },
@@ -470,6 +480,10 @@ describe('npm start', () => {
     }
     expect(output).toContain('SIGTERM: stopping');
     expect(javaPids()).toEqual([]);
+    // The whole run's output (every function at DEBUG, the sandbox, the gateway): no credential in it.
+    expect(credentials.length).toBeGreaterThanOrEqual(5);
+    expect(output.split('\n').length).toBeGreaterThan(100);
+    for (const value of credentials) expect(output.includes(value), `a credential is in the output`).toBe(false);
     await expect(fetch(`http://127.0.0.1:${apiPort}/v1/me`)).rejects.toThrow();
   });
 });
