@@ -58,6 +58,7 @@ const defaultChannel: Record<InboxChannel, CallChannel> = {
   telegram: 'telegram',
   sms: 'phone',
   email: 'phone',
+  linkedin: 'phone',
 };
 
 const callRef = (callId: string) => ({ type: 'call' as const, id: callId });

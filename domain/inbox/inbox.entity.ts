@@ -22,7 +22,7 @@
 export const conversationKinds = ['contact', 'direct'] as const;
 export const conversationStatuses = ['open', 'pending', 'snoozed', 'resolved'] as const;
 /** The channels a conversation runs on (seed 001 Message channel keys). */
-export const inboxChannels = ['internal', 'email', 'sms', 'whatsapp', 'telegram'] as const;
+export const inboxChannels = ['internal', 'email', 'sms', 'whatsapp', 'telegram', 'linkedin'] as const;
 export const authorKinds = ['user', 'contact', 'system'] as const;
 export const messageKinds = ['text', 'media'] as const;
 

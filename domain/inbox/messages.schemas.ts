@@ -4,7 +4,7 @@ import { recordId } from '../shared/ids';
 import { attachmentId, maxAttachmentsPerMessage, messageAttachmentSchema } from './attachments.schemas';
 import { pageQuerySchema } from '../shared/pagination';
 import { isoTime } from '../shared/iso-time';
-import { contactChannels, conversationId } from './conversations.schemas';
+import { contactChannels, conversationId, deliverableChannels } from './conversations.schemas';
 import { authorKinds, inboxChannels, messageKinds } from './inbox.entity';
 
 /** A message body holds at most this many characters (a long email fits; a file goes as an attachment). */
@@ -64,7 +64,7 @@ export const sendToContactInput = z
   .object({
     body: z.string().max(maxBodyLength).meta({ description: 'The text (may be empty when files are attached)' }),
     channel: z
-      .enum(contactChannels)
+      .enum(deliverableChannels)
       .optional()
       .meta({ description: 'Default: the channel the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected' }),
     connectionId: connectionIdField

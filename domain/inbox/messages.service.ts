@@ -40,7 +40,7 @@ import {
   statusChange,
   withUser,
 } from './conversations.service';
-import type { ContactChannel, LastMessage } from './conversations.schemas';
+import { isDeliverable, type ContactChannel, type LastMessage } from './conversations.schemas';
 import {
   maxReadBatch,
   type IngestInboundInput,
@@ -306,7 +306,8 @@ export async function sendMessage(
     poolAtStart ??= before.kind === 'contact' && !before.assigneeId;
     if (!poolAtStart) assertCanReply(caller, before);
     if (before.kind === 'direct' && !userIdsOf(before).includes(caller.userId)) assertCanReply(caller, before);
-    const outbound = before.channel !== 'internal' && !input.note;
+    // LinkedIn has no messaging API: a user's LinkedIn message is logged as sent (no delivery).
+    const outbound = isDeliverable(before.channel) && !input.note;
     if (outbound) route ??= await routeOf(deps, before, input);
     const at = deps.clock.nowIso();
     const messageId = deps.newId('msg');

@@ -255,6 +255,8 @@ export interface FailureRunReport {
     failedWithoutErrorCode: number;
     /** (provider, recipient, text) the sandbox accepted more than once. */
     sentTwice: number;
+    /** The same, by provider. */
+    sentTwiceByProvider: Record<string, number>;
     /** Messages sent/delivered/read without an accepted send at the sandbox (or failed with one). */
     outcomeMismatches: number;
   };
@@ -405,7 +407,7 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
       attempts: delivery?.attempts,
     });
   });
-  const sends = (await world.admin('GET', 'sends')) as { total: number; counts: { text: string; count: number }[] };
+  const sends = (await world.admin('GET', 'sends')) as { total: number; counts: { provider: string; text: string; count: number }[] };
   const countOf = new Map(sends.counts.map((entry) => [entry.text, entry.count]));
   const callbacks = (await world.admin('GET', 'callbacks')) as { total?: number; callbacks?: unknown[] };
   const faultsMet = ((await world.admin('GET', 'faults')) as { met: Record<string, number> }).met;
@@ -428,6 +430,7 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
     leftQueued: finals.filter((final) => final.status === 'queued' || final.status === 'missing').length,
     failedWithoutErrorCode: finals.filter((final) => final.status === 'failed' && !final.errorCode).length,
     sentTwice: sends.counts.filter((entry) => entry.count > 1).length,
+    sentTwiceByProvider: countBy(sends.counts.filter((entry) => entry.count > 1).map((entry) => entry.provider)),
     outcomeMismatches,
   };
   const wall = (Date.now() - wallStart) / 1000;

@@ -22,11 +22,11 @@ import type { CoreDeps } from '../../shared/deps';
 import { DomainError, unprocessable } from '../../shared/errors';
 import type { ConversationItem } from '../../inbox/conversation-record';
 import { contactConversationsList } from '../../inbox/conversation-record';
-import type { ContactChannel, Conversation } from '../../inbox/conversations.schemas';
+import { isDeliverable, type Conversation, type DeliverableChannel } from '../../inbox/conversations.schemas';
 import type { ChannelConnectionItem } from '../connections/channel-connections.service';
 
 /** The workspace's channel preference order when the contact never wrote (a constant for now). */
-export const channelPreferenceOrder: readonly ContactChannel[] = ['email', 'whatsapp', 'telegram', 'sms'];
+export const channelPreferenceOrder: readonly DeliverableChannel[] = ['email', 'whatsapp', 'telegram', 'sms'];
 
 /** How long after the contact's last message WhatsApp takes free-form messages (the customer service window). */
 export const whatsappWindowMs = 24 * 60 * 60 * 1000;
@@ -36,7 +36,7 @@ export type RoutingReason = (typeof routingReasons)[number];
 
 /** What is recorded on the message (`routing`). */
 export interface MessageRouting {
-  channel: ContactChannel;
+  channel: DeliverableChannel;
   connectionId: string;
   /** The contact's value it goes to (canonical). */
   to: string;
@@ -55,7 +55,7 @@ export interface MessageRouting {
 }
 
 export interface RouteRequest {
-  channel?: ContactChannel | undefined;
+  channel?: DeliverableChannel | undefined;
   connectionId?: string | undefined;
   to?: string | undefined;
 }
@@ -66,7 +66,7 @@ export interface ChosenRoute {
 }
 
 /** The contact channel kind an inbox channel reaches (an SMS goes to a phone number). */
-export const contactKindOf = (channel: ContactChannel): ChannelKind => (channel === 'sms' ? 'phone' : channel);
+export const contactKindOf = (channel: DeliverableChannel): ChannelKind => (channel === 'sms' ? 'phone' : channel);
 
 const refuse = (why: string, reason: string, details: Record<string, unknown> = {}) =>
   unprocessable(why, { reason, ...details });
@@ -81,7 +81,7 @@ async function workspaceConnections(deps: CoreDeps, workspaceId: string): Promis
  * The contact's values a message can go to on a channel, primary first. Telegram: only chat ids (a bot
  * cannot open a chat with an @username; ingest keeps the username as an alternate value).
  */
-const valuesOn = (contact: ContactItem, channel: ContactChannel) =>
+const valuesOn = (contact: ContactItem, channel: DeliverableChannel) =>
   contact.channels
     .filter((item) => item.kind === contactKindOf(channel) && (channel !== 'telegram' || /^-?\d+$/.test(item.normalized)))
     .sort((a, b) => Number(b.primary) - Number(a.primary));
@@ -99,11 +99,13 @@ export async function contactConversations(deps: CoreDeps, workspaceId: string, 
 }
 
 /** The channel the contact last wrote on, from their conversations; undefined when they never wrote. */
-function lastInboundChannel(conversations: Conversation[]): ContactChannel | undefined {
-  let best: { channel: ContactChannel; at: string } | undefined;
+function lastInboundChannel(conversations: Conversation[]): DeliverableChannel | undefined {
+  let best: { channel: DeliverableChannel; at: string } | undefined;
   for (const conversation of conversations) {
+    // A channel nothing is sent on (LinkedIn: logged only) is no route back to them.
+    if (!isDeliverable(conversation.channel)) continue;
     const at = lastInboundOf(conversation);
-    if (at && (!best || at > best.at)) best = { channel: conversation.channel as ContactChannel, at };
+    if (at && (!best || at > best.at)) best = { channel: conversation.channel as DeliverableChannel, at };
   }
   return best?.channel;
 }
@@ -112,7 +114,7 @@ function lastInboundChannel(conversations: Conversation[]): ContactChannel | und
 async function lastInboundValue(
   deps: CoreDeps,
   conversation: Pick<ConversationItem, 'workspaceId' | 'conversationId'>,
-  channel: ContactChannel,
+  channel: DeliverableChannel,
 ): Promise<string | undefined> {
   const { data } = await deps.db.entities.message.query
     .byConversation({ workspaceId: conversation.workspaceId, conversationId: conversation.conversationId })
@@ -135,7 +137,7 @@ async function lastInboundValue(
  */
 function chooseConnection(
   connections: ChannelConnectionItem[],
-  channel: ContactChannel,
+  channel: DeliverableChannel,
   connectionId: string | undefined,
 ): { connection: ChannelConnectionItem; reason: 'explicit' | 'oldest_active' } {
   if (connectionId) {
@@ -173,7 +175,7 @@ export function assertReachable(contact: Pick<ContactItem, 'suppressed' | 'suppr
 async function chooseValue(
   deps: CoreDeps,
   contact: ContactItem,
-  channel: ContactChannel,
+  channel: DeliverableChannel,
   to: string | undefined,
   conversation: Pick<ConversationItem, 'workspaceId' | 'conversationId'> | undefined,
   wrote: boolean,
@@ -233,7 +235,7 @@ export async function routeInConversation(
   conversation: ConversationItem & { lastInboundAt?: string },
   request: Omit<RouteRequest, 'channel'>,
 ): Promise<ChosenRoute> {
-  const channel = conversation.channel as ContactChannel;
+  const channel = conversation.channel as DeliverableChannel;
   assertReachable(contact);
   const { connection, reason: connectionReason } = chooseConnection(
     await workspaceConnections(deps, contact.workspaceId),
@@ -263,7 +265,7 @@ export async function chooseChannel(
   deps: CoreDeps,
   contact: ContactItem,
   request: RouteRequest,
-): Promise<{ channel: ContactChannel; reason: RoutingReason }> {
+): Promise<{ channel: DeliverableChannel; reason: RoutingReason }> {
   assertReachable(contact);
   if (request.channel) return { channel: request.channel, reason: 'explicit' };
   const last = lastInboundChannel(await contactConversations(deps, contact.workspaceId, contact.contactId));

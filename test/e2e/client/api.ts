@@ -3285,7 +3285,7 @@ export interface components {
             /** @enum {string} */
             kind: "contact" | "direct";
             /** @enum {string} */
-            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram" | "linkedin";
             contactId: string | null;
             subject: string | null;
             /** @enum {string} */
@@ -3361,7 +3361,7 @@ export interface components {
              * @description The channel the thread runs on (contacts are not on the internal channel)
              * @enum {string}
              */
-            channel: "email" | "sms" | "whatsapp" | "telegram";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "linkedin";
             subject?: string;
             /**
              * @description Open a new conversation even when the contact has one on this channel that is not resolved
@@ -3481,7 +3481,7 @@ export interface components {
             /** @description The contact who wrote it, when a contact merge re-pointed `authorContactId`; otherwise null */
             originalAuthorContactId: string | null;
             /** @enum {string} */
-            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+            channel: "internal" | "email" | "sms" | "whatsapp" | "telegram" | "linkedin";
             /** @enum {string} */
             kind: "text" | "media";
             /** @description An internal note: seen by users only */
@@ -3646,7 +3646,7 @@ export interface components {
              * @description The channel it came in on
              * @enum {string}
              */
-            channel: "email" | "sms" | "whatsapp" | "telegram";
+            channel: "email" | "sms" | "whatsapp" | "telegram" | "linkedin";
             /** @description The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username */
             from: string;
             /** @description The sender’s name, for a contact created by this message */
@@ -4337,9 +4337,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "id": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3276f7@example.com",
+                     *         "email": "owner-ee98bc@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4347,7 +4347,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0ZG54HNQSXKSD9C8G",
+                     *         "id": "ws_01KF0E44M0DHCQBCN80MQQEZZX",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4404,7 +4404,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0ZG54HNQSXKSD9C8G",
+                     *       "id": "ws_01KF0E44M0DHCQBCN80MQQEZZX",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4472,7 +4472,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0ZG54HNQSXKSD9C8G",
+                     *       "id": "ws_01KF0E44M0DHCQBCN80MQQEZZX",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4598,9 +4598,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "id": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3276f7@example.com",
+                     *           "email": "owner-ee98bc@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4608,9 +4608,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "id": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-57adb8@example.com",
+                     *           "email": "admin-c10992@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4618,7 +4618,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AQ_IBtJG0nYriGiQjzdw_Yp5hc3wHymsP5uDWEBTEJgKlKksW4qlbrBd65K8AQ7ww50M5WVAAV2VkEJXv4B7gHQOPeb5MPUkU_9Xe5ZTmbx93_L8ceNMpI0_2yjHRB5F1Ip2sACFbZH-U9S0atuDIQBq"
+                     *       "nextCursor": "AVvuR7rivnPSlxNMoGVh33cdFx60QIJR04MHiJxCt_WFHNYluvoHehCu0JEelcK1skFdPT2LxmxvQSqhOka5M2MgD1TMuLiyruwuWd4rdPcq7e9-g8NyuhrPceR9tbLXOhuoyG79WtDSus5kvxjs58Lx"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4674,7 +4674,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-a61f788c@example.com",
+                 *       "email": "n-376086c8@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4698,9 +4698,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0ZG54HNQSXKSD9C9D",
+                     *       "id": "usr_01KF0E44M0DHCQBCN80MQQF00T",
                      *       "name": "Nia New",
-                     *       "email": "n-a61f788c@example.com",
+                     *       "email": "n-376086c8@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4827,9 +4827,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
+                     *       "id": "usr_01KF0E44M0DHCQBCN80MQQF00K",
                      *       "name": "Mia Member",
-                     *       "email": "member-46fc64@example.com",
+                     *       "email": "member-f5fe06@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4922,9 +4922,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0ZG54HNQSXKSD9C9N",
+                     *       "id": "usr_01KF0E44M0DHCQBCN80MQQF012",
                      *       "name": "Renamed",
-                     *       "email": "u-bb34d960@example.com",
+                     *       "email": "u-9ee16ef2@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5062,16 +5062,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0ZG54HNQSXKSD9C8J",
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "id": "tok_01KF0E44M0DHCQBCN80MQQEZZZ",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_dOEcYs",
+                     *           "prefix": "crm_RUSzSc",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "ARgvjg2yJZX3bt7BoCb6mcw-9dP4iWB_XESv7DYwtn1uWNoP50ZqqTrX8-643HPql-olggrIQ22XkB3U6NFsuLYrFDClAF1ixGUZP3tT5yq5UqOXYz1IsglLRearFkNktDoB9ZGqELzdO9-V1XCt_BOoIQDpxScaNztOgBwaaSvJss-59_bPZ8U18MCEnFxyV0XPzKcufS-ltgjfrdvoZlMP7MtNO0MBAdIxjQZeiAdZe9jddjhv_1PBhI7FXwq4v20EGk4tRx_GHCO5Go4A1Uc-RE93XNoJu9blyLIRhf7qhHrQMdlKwknItKx2tSCSTHCOZdl4"
+                     *       "nextCursor": "AVCFH9uER6P6MwDu6fEEnkfJ9vypbelI3DRoNeQB8Z3o_tZyVJ8WYNBpkoaFGDa66nqn3fcYEk9uhPEv-be1z-FVOk5DZ75UhBeB-vNu6yaSa4fkIEr3gG9uLwxwKdt0Xq6z8lyMugc57uOnw9tu__g-LFdIwaNy-hpogybA65MegIJCTEFjRi8Nr21kVbigNPyHXn-LkF0JJKUdFM43MnDH3hudLR7JWHTYGTmvG0n9UAiU7W0u7vgKh36DgcQ02vt5376Dh1eGXOiXJbVgoc5yfFtT-CR5lLxyXmM6_95UWY78yhqDMirXoq9CSi0MHU2oqS-I"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5158,10 +5158,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0ZG54HNQSXKSD9CA9",
-                     *       "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "id": "tok_01KF0E44M0DHCQBCN80MQQF01P",
+                     *       "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "name": "CI",
-                     *       "prefix": "crm_oA2WsF",
+                     *       "prefix": "crm_f4nkAQ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5285,10 +5285,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0ZG54HNQSXKSD9CAG",
-                     *       "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "id": "tok_01KF0E44M0DHCQBCN80MQQF01X",
+                     *       "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "name": "gone",
-                     *       "prefix": "crm_AvZdqw",
+                     *       "prefix": "crm_6y7Wv3",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5434,7 +5434,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_cb699b10",
+                 *       "key": "k_e4788bbf",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5466,7 +5466,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_cb699b10",
+                     *       "key": "k_e4788bbf",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5617,7 +5617,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_090aee5e",
+                     *       "key": "f_07c2b6d9",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5760,40 +5760,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0ZG54HNQSXKSD9CBF",
+                     *           "id": "evt_01KF0E44M0DHCQBCN80MQQF02W",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
+                     *           "entityId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "actorUserId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
-                     *             "assignedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *             "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *             "assignedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
+                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0ZG54HNQSXKSD9CBE",
+                     *           "id": "evt_01KF0E44M0DHCQBCN80MQQF02V",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
+                     *           "entityId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "actorUserId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *             "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-7cc91632@example.com"
+                     *                 "normalized": "c-95737d9b@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
+                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5892,31 +5892,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
+                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02S",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-7cc91632@example.com",
+                     *           "email": "c-95737d9b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBG",
+                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02X",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-d1615e37@example.com",
+                     *           "email": "c-b7cd8896@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AQe6wIIL8H7DRWbX2VHppORj1y9CLW6t74XXF6iNDvx-07Lmjo7lzndpkJStcFdPZb9ZjJfV-bVksK4bHWwl4V-cezA5UroY-75HWq7U7wsv2KRsgCANpBLS7cs6B-QZ4pEKConYNKmG9G_9yMLtyxY-EiWwCkEG5MgzpBG3A7rneMTsF1g"
+                     *       "nextCursor": "AR51f9qtSqEYVvcJ_4T9NFCoUudJjXtXYP9lunbH9-rBEyoJSc7o1V6X2VVcu6AFufpyeCw94uPNgUypgAYG0iWUJSyt9nRUzOuay50hK5qmDjY4jX_rug6gye647Kbnx8aHuJIepYaICorRBLSre-QW0S3lDCuDAVqSMUDP3O0IzaNaIbk"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5976,7 +5976,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-cf56d22b@navy.example"
+                 *           "value": "g-8742d2da@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6005,7 +6005,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CCC",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF03S",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6023,19 +6023,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-cf56d22b@navy.example",
+                     *       "email": "g-8742d2da@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CCD",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF03T",
                      *           "kind": "email",
-                     *           "value": "g-cf56d22b@navy.example",
-                     *           "normalized": "g-cf56d22b@navy.example",
+                     *           "value": "g-8742d2da@navy.example",
+                     *           "normalized": "g-8742d2da@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CCE",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF03V",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6047,7 +6047,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6178,46 +6178,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBC",
+                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02S",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-7cc91632@example.com",
+                     *           "email": "c-95737d9b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBG",
+                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02X",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-d1615e37@example.com",
+                     *           "email": "c-b7cd8896@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBM",
+                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF031",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-81ceb25d@example.com",
+                     *           "email": "c-60c35309@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBR",
+                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF035",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-22de7f98@example.com",
+                     *           "email": "c-ecc3826b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6289,7 +6289,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CBW",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF039",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6299,7 +6299,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6307,14 +6307,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-54f595bd@example.com",
+                     *       "email": "c-db145f37@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CBX",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF03A",
                      *           "kind": "email",
-                     *           "value": "c-54f595bd@example.com",
-                     *           "normalized": "c-54f595bd@example.com",
+                     *           "value": "c-db145f37@example.com",
+                     *           "normalized": "c-db145f37@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6323,7 +6323,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6402,7 +6402,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CCW",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF049",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6412,7 +6412,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6420,14 +6420,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3a78e4e3@example.com",
+                     *       "email": "c-a25e6de4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CCX",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF04A",
                      *           "kind": "email",
-                     *           "value": "c-3a78e4e3@example.com",
-                     *           "normalized": "c-3a78e4e3@example.com",
+                     *           "value": "c-a25e6de4@example.com",
+                     *           "normalized": "c-a25e6de4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6436,7 +6436,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6528,7 +6528,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CDM",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF051",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6538,7 +6538,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6546,14 +6546,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fe1eaeb6@example.com",
+                     *       "email": "c-62bad22a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CDN",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF052",
                      *           "kind": "email",
-                     *           "value": "c-fe1eaeb6@example.com",
-                     *           "normalized": "c-fe1eaeb6@example.com",
+                     *           "value": "c-62bad22a@example.com",
+                     *           "normalized": "c-62bad22a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6562,7 +6562,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6721,7 +6721,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CFB",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF06R",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6731,7 +6731,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6739,19 +6739,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-829bc575@example.com",
+                     *       "email": "c-57bddcf8@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CFC",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF06S",
                      *           "kind": "email",
-                     *           "value": "c-829bc575@example.com",
-                     *           "normalized": "c-829bc575@example.com",
+                     *           "value": "c-57bddcf8@example.com",
+                     *           "normalized": "c-57bddcf8@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CFF",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF06W",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6763,7 +6763,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6913,7 +6913,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CHC",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF08S",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6923,7 +6923,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6938,7 +6938,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7053,7 +7053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CJD",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF09T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7063,7 +7063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7071,14 +7071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a160a240@example.com",
+                     *       "email": "c-bdcaaf05@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CJE",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF09V",
                      *           "kind": "email",
-                     *           "value": "c-a160a240@example.com",
-                     *           "normalized": "c-a160a240@example.com",
+                     *           "value": "c-bdcaaf05@example.com",
+                     *           "normalized": "c-bdcaaf05@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7087,7 +7087,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7202,7 +7202,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CKE",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0AV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7212,7 +7212,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7220,14 +7220,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f0d69467@example.com",
+                     *       "email": "c-83322696@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CKF",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0AW",
                      *           "kind": "email",
-                     *           "value": "c-f0d69467@example.com",
-                     *           "normalized": "c-f0d69467@example.com",
+                     *           "value": "c-83322696@example.com",
+                     *           "normalized": "c-83322696@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7236,7 +7236,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7360,7 +7360,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CN1",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0CE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7370,7 +7370,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7378,14 +7378,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-22efe3eb@example.com",
+                     *       "email": "c-f6f1386d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CN2",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0CF",
                      *           "kind": "email",
-                     *           "value": "c-22efe3eb@example.com",
-                     *           "normalized": "c-22efe3eb@example.com",
+                     *           "value": "c-f6f1386d@example.com",
+                     *           "normalized": "c-f6f1386d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7394,7 +7394,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7531,7 +7531,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CPA",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0DQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7541,7 +7541,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7549,14 +7549,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d4fc343c@example.com",
+                     *       "email": "c-d1c5b0f4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CPB",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0DR",
                      *           "kind": "email",
-                     *           "value": "c-d4fc343c@example.com",
-                     *           "normalized": "c-d4fc343c@example.com",
+                     *           "value": "c-d1c5b0f4@example.com",
+                     *           "normalized": "c-d1c5b0f4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7565,7 +7565,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7680,7 +7680,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CQJ",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0EZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7690,7 +7690,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7698,14 +7698,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b1b90f38@example.com",
+                     *       "email": "c-7a140204@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CQK",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0F0",
                      *           "kind": "email",
-                     *           "value": "c-b1b90f38@example.com",
-                     *           "normalized": "c-b1b90f38@example.com",
+                     *           "value": "c-7a140204@example.com",
+                     *           "normalized": "c-7a140204@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7714,7 +7714,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7818,7 +7818,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CRC",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0FS",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7836,14 +7836,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-22181b35@example.com",
+                     *       "email": "c-1ece7fdb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CRD",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0FT",
                      *           "kind": "email",
-                     *           "value": "c-22181b35@example.com",
-                     *           "normalized": "c-22181b35@example.com",
+                     *           "value": "c-1ece7fdb@example.com",
+                     *           "normalized": "c-1ece7fdb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7852,7 +7852,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7957,7 +7957,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C96"
+                 *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00K"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7976,7 +7976,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CSD",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0GT",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7986,7 +7986,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7994,14 +7994,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a0ba51b0@example.com",
+                     *       "email": "c-fc14f115@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CSE",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0GV",
                      *           "kind": "email",
-                     *           "value": "c-a0ba51b0@example.com",
-                     *           "normalized": "c-a0ba51b0@example.com",
+                     *           "value": "c-fc14f115@example.com",
+                     *           "normalized": "c-fc14f115@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8010,7 +8010,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8249,15 +8249,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0ZG54HNQSXKSD9CTX",
-                     *         "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CTS",
+                     *         "id": "scr_01KF0E44M0DHCQBCN80MQQF0JA",
+                     *         "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0J6",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9CTS",
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF0J6",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8267,7 +8267,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8275,14 +8275,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-49f4375d@example.com",
+                     *         "email": "c-c01577a0@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0ZG54HNQSXKSD9CTT",
+                     *             "id": "ch_01KF0E44M0DHCQBCN80MQQF0J7",
                      *             "kind": "email",
-                     *             "value": "c-49f4375d@example.com",
-                     *             "normalized": "c-49f4375d@example.com",
+                     *             "value": "c-c01577a0@example.com",
+                     *             "normalized": "c-c01577a0@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8290,14 +8290,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0ZG54HNQSXKSD9CTX",
+                     *           "id": "scr_01KF0E44M0DHCQBCN80MQQF0JA",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8523,16 +8523,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0ZG54HNQSXKSD9CX4",
-                     *         "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CX0",
+                     *         "id": "qual_01KF0E44M0DHCQBCN80MQQF0MH",
+                     *         "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0MD",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9CX0",
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF0MD",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8542,7 +8542,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8550,14 +8550,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-c3d5ef27@example.com",
+                     *         "email": "c-63aed402@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0ZG54HNQSXKSD9CX1",
+                     *             "id": "ch_01KF0E44M0DHCQBCN80MQQF0ME",
                      *             "kind": "email",
-                     *             "value": "c-c3d5ef27@example.com",
-                     *             "normalized": "c-c3d5ef27@example.com",
+                     *             "value": "c-63aed402@example.com",
+                     *             "normalized": "c-63aed402@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8566,14 +8566,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0ZG54HNQSXKSD9CX4",
+                     *           "id": "qual_01KF0E44M0DHCQBCN80MQQF0MH",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8712,23 +8712,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0ZG54HNQSXKSD9CYB",
+                     *             "id": "evt_01KF0E44M0DHCQBCN80MQQF0NR",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0ZG54HNQSXKSD9CY9",
+                     *             "entityId": "ct_01KF0E44M0DHCQBCN80MQQF0NP",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *             "actorUserId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *               "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-29cd55a2@example.com"
+                     *                   "normalized": "c-0c20ad19@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9CY9",
+                     *             "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0NP",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8826,7 +8826,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9CZS",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0Q6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8836,7 +8836,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8844,14 +8844,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-151407ca@example.com",
+                     *       "email": "c-32b7d1b8@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9CZT",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0Q7",
                      *           "kind": "email",
-                     *           "value": "c-151407ca@example.com",
-                     *           "normalized": "c-151407ca@example.com",
+                     *           "value": "c-32b7d1b8@example.com",
+                     *           "normalized": "c-32b7d1b8@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8863,7 +8863,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9013,7 +9013,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9D4Y",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0WB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9023,7 +9023,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9031,14 +9031,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3d639387@example.com",
+                     *       "email": "c-81d749b0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9D4Z",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0WC",
                      *           "kind": "email",
-                     *           "value": "c-3d639387@example.com",
-                     *           "normalized": "c-3d639387@example.com",
+                     *           "value": "c-81d749b0@example.com",
+                     *           "normalized": "c-81d749b0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9047,7 +9047,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9148,8 +9148,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0ZG54HNQSXKSD9D65",
-                 *         "ct_01KF0E44M0ZG54HNQSXKSD9D69"
+                 *         "ct_01KF0E44M0DHCQBCN80MQQF0XJ",
+                 *         "ct_01KF0E44M0DHCQBCN80MQQF0XP"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9172,12 +9172,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9D65",
+                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0XJ",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9D69",
+                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0XP",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9297,7 +9297,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0ZG54HNQSXKSD9D8M"
+                 *         "ct_01KF0E44M0DHCQBCN80MQQF101"
                  *       ]
                  *     }
                  */
@@ -9315,7 +9315,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0ZG54HNQSXKSD9D8G",
+                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0ZX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9325,19 +9325,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9D8M",
+                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF101",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-062502a5@example.com"
+                     *               "normalized": "c-ff647d13@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9348,22 +9348,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f0c3ecdc@example.com",
+                     *       "email": "c-da7508f4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9D8H",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0ZY",
                      *           "kind": "email",
-                     *           "value": "c-f0c3ecdc@example.com",
-                     *           "normalized": "c-f0c3ecdc@example.com",
+                     *           "value": "c-da7508f4@example.com",
+                     *           "normalized": "c-da7508f4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0ZG54HNQSXKSD9D8N",
+                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF102",
                      *           "kind": "email",
-                     *           "value": "c-062502a5@example.com",
-                     *           "normalized": "c-062502a5@example.com",
+                     *           "value": "c-ff647d13@example.com",
+                     *           "normalized": "c-ff647d13@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9372,7 +9372,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9556,7 +9556,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9DBV"
+                 *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF138"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9574,15 +9574,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9DBV",
+                     *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF138",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DBV",
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF138",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-e466af73@example.com",
+                     *         "email": "c-daa18b77@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9823,9 +9823,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-0e86f933",
+                 *       "name": "Initech-7f37e447",
                  *       "domains": [
-                 *         "initech-9d43fdbd.example"
+                 *         "initech-75c54491.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9850,10 +9850,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DCV",
-                     *       "name": "Initech-0e86f933",
+                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF148",
+                     *       "name": "Initech-7f37e447",
                      *       "domains": [
-                     *         "initech-9d43fdbd.example"
+                     *         "initech-75c54491.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9865,7 +9865,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9990,8 +9990,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DD3",
-                     *       "name": "Co-79c4354b",
+                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF14G",
+                     *       "name": "Co-fa28b4da",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9999,11 +9999,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10094,8 +10094,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DDF",
-                     *       "name": "Co-bc1b061b",
+                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF14W",
+                     *       "name": "Co-043c1716",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10103,11 +10103,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10255,8 +10255,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DEB",
-                     *       "name": "Co-adef0cd8",
+                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF15R",
+                     *       "name": "Co-119d3a12",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10264,11 +10264,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10383,8 +10383,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0ZG54HNQSXKSD9DEW",
-                     *       "name": "Co-d365752f",
+                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF169",
+                     *       "name": "Co-5d6b9440",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10392,11 +10392,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10499,7 +10499,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0ZG54HNQSXKSD9DFX"
+                 *         "co_01KF0E44M0DHCQBCN80MQQF17A"
                  *       ]
                  *     }
                  */
@@ -10519,8 +10519,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0ZG54HNQSXKSD9DFV",
-                     *         "name": "Co-72f14da2",
+                     *         "id": "co_01KF0E44M0DHCQBCN80MQQF178",
+                     *         "name": "Co-9eb66e46",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10528,11 +10528,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10540,7 +10540,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0ZG54HNQSXKSD9DFX",
+                     *           "id": "co_01KF0E44M0DHCQBCN80MQQF17A",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10779,15 +10779,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0ZG54HNQSXKSD9DJ8",
+                     *           "id": "note_01KF0E44M0DHCQBCN80MQQF19N",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0ZG54HNQSXKSD9DJ4"
+                     *             "id": "ct_01KF0E44M0DHCQBCN80MQQF19H"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
-                     *           "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "authorId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10862,7 +10862,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DJW"
+                 *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1A9"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10887,15 +10887,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0ZG54HNQSXKSD9DK0",
+                     *       "id": "note_01KF0E44M0DHCQBCN80MQQF1AD",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DJW"
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1A9"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
-                     *       "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "authorId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11010,15 +11010,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0ZG54HNQSXKSD9DM0",
+                     *       "id": "note_01KF0E44M0DHCQBCN80MQQF1BD",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DKW"
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1B9"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
-                     *       "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "authorId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11213,15 +11213,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0ZG54HNQSXKSD9DN4",
+                     *       "id": "note_01KF0E44M0DHCQBCN80MQQF1CH",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DN0"
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1CD"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
-                     *       "updatedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "authorId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11510,7 +11510,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DT3"
+                 *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1HG"
                  *       }
                  *     }
                  */
@@ -11534,7 +11534,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DT7",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1HM",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11545,11 +11545,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0ZG54HNQSXKSD9DT3"
+                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1HG"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11943,7 +11943,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DV3",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1JG",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11951,11 +11951,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12047,7 +12047,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DVF",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1JW",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12055,11 +12055,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12207,7 +12207,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DW6",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1KK",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12215,11 +12215,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
+                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12313,7 +12313,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C96"
+                 *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00K"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12332,7 +12332,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DWQ",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1M4",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12340,11 +12340,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
+                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12492,7 +12492,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DXH",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1MY",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12500,11 +12500,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "completedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12619,7 +12619,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0ZG54HNQSXKSD9DY2",
+                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1NF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12627,11 +12627,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12842,7 +12842,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-6cb232f0",
+                 *       "name": "Renewals-d09c048c",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12878,12 +12878,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9DYV",
-                     *       "name": "Renewals-6cb232f0",
+                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1P8",
+                     *       "name": "Renewals-d09c048c",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DYW",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1P9",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12891,7 +12891,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DYX",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PA",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12899,7 +12899,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DYY",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PB",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12907,7 +12907,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13032,12 +13032,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9DZ5",
-                     *       "name": "Pipe-34478b09",
+                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1PJ",
+                     *       "name": "Pipe-b4656fac",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ6",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PK",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13045,7 +13045,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ7",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PM",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13053,7 +13053,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ8",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PN",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13061,7 +13061,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9DZ9",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PP",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13069,7 +13069,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13141,7 +13141,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-16dd8d48"
+                 *       "name": "Renamed-c8e805e9"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13160,12 +13160,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E09",
-                     *       "name": "Renamed-16dd8d48",
+                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1QP",
+                     *       "name": "Renamed-c8e805e9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0A",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QQ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13173,7 +13173,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0B",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QR",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13181,7 +13181,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0C",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QS",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13189,7 +13189,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E0D",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QT",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13197,7 +13197,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13325,10 +13325,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0ZG54HNQSXKSD9E56",
-                 *         "st_01KF0E44M0ZG54HNQSXKSD9E55",
-                 *         "st_01KF0E44M0ZG54HNQSXKSD9E57",
-                 *         "st_01KF0E44M0ZG54HNQSXKSD9E58"
+                 *         "st_01KF0E44M0DHCQBCN80MQQF1WK",
+                 *         "st_01KF0E44M0DHCQBCN80MQQF1WJ",
+                 *         "st_01KF0E44M0DHCQBCN80MQQF1WM",
+                 *         "st_01KF0E44M0DHCQBCN80MQQF1WN"
                  *       ]
                  *     }
                  */
@@ -13348,12 +13348,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E54",
-                     *       "name": "Pipe-365d94e5",
+                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1WH",
+                     *       "name": "Pipe-46be97d5",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E56",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WK",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13361,7 +13361,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E55",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WJ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13369,7 +13369,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E57",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WM",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13377,7 +13377,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E58",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WN",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13385,7 +13385,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13542,12 +13542,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E26",
-                     *       "name": "Pipe-8f0cb367",
+                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1SK",
+                     *       "name": "Pipe-830daec2",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E27",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SM",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13555,7 +13555,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E28",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SN",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13563,7 +13563,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E2C",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SS",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13571,7 +13571,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E29",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SP",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13579,7 +13579,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E2A",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SQ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13587,7 +13587,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13738,12 +13738,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0ZG54HNQSXKSD9E94",
-                     *         "name": "Pipe-8e1fa58e",
+                     *         "id": "pl_01KF0E44M0DHCQBCN80MQQF20H",
+                     *         "name": "Pipe-93248691",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9E95",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF20J",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13751,7 +13751,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9E97",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF20M",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13759,7 +13759,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9E98",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF20N",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13767,7 +13767,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13905,12 +13905,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0ZG54HNQSXKSD9E77",
-                     *       "name": "Pipe-d4aa2a44",
+                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1YM",
+                     *       "name": "Pipe-af2891c0",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E78",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YN",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13918,7 +13918,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E79",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YP",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13926,7 +13926,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E7A",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YQ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13934,7 +13934,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0ZG54HNQSXKSD9E7B",
+                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YR",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13942,7 +13942,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14078,12 +14078,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0ZG54HNQSXKSD9EBB",
-                     *         "name": "Pipe-630a043d",
+                     *         "id": "pl_01KF0E44M0DHCQBCN80MQQF22R",
+                     *         "name": "Pipe-b41e6f46",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBC",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22S",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14091,7 +14091,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBD",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22T",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14099,7 +14099,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBE",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22V",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14107,7 +14107,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBF",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22W",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14115,7 +14115,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14123,7 +14123,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBC",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22S",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14137,7 +14137,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBD",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22T",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14151,7 +14151,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBE",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22V",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14165,7 +14165,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0ZG54HNQSXKSD9EBF",
+                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22W",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14355,20 +14355,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9EA5",
+                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF21J",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9EAB",
+                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF21R",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9EA7",
+                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF21M",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14376,20 +14376,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9E9K",
+                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF210",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9E9V",
+                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF218",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9E9N",
+                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF212",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14397,20 +14397,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9E9K",
+                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF210",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9E9S",
+                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF216",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9E9M",
+                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF211",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14418,20 +14418,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0ZG54HNQSXKSD9E9B",
+                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF20R",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0ZG54HNQSXKSD9E9H",
+                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF20Y",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0ZG54HNQSXKSD9E9D",
+                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF20T",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14494,7 +14494,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9EDK"
+                 *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF250"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14517,12 +14517,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EDQ",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF254",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0ZG54HNQSXKSD9EDK",
+                     *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF250",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14532,7 +14532,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14657,14 +14657,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EEZ",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF26C",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14672,7 +14672,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14764,14 +14764,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EFB",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF26R",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14779,7 +14779,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14936,14 +14936,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EG2",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF27F",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14951,7 +14951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15099,14 +15099,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EH7",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF28M",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15114,7 +15114,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15238,14 +15238,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EHS",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF296",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15253,7 +15253,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15399,14 +15399,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0ZG54HNQSXKSD9EJF",
+                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF29W",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15414,7 +15414,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15571,7 +15571,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15632,7 +15632,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-4e0a2b41",
+                 *       "name": "Partner-b28f3a9c",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15657,16 +15657,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-4e0a2b41",
-                     *       "ref": "partner-4e0a2b41",
-                     *       "name": "Partner-4e0a2b41",
+                     *       "key": "partner-b28f3a9c",
+                     *       "ref": "partner-b28f3a9c",
+                     *       "name": "Partner-b28f3a9c",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15791,16 +15791,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-bf345caf",
-                     *       "ref": "tag-bf345caf",
-                     *       "name": "tag-bf345caf",
+                     *       "key": "tag-e4f49d39",
+                     *       "ref": "tag-e4f49d39",
+                     *       "name": "tag-e4f49d39",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15991,16 +15991,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-fa985752",
-                     *       "ref": "tag-fa985752",
-                     *       "name": "tag-fa985752",
+                     *       "key": "tag-0f9d7c0f",
+                     *       "ref": "tag-0f9d7c0f",
+                     *       "name": "tag-0f9d7c0f",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16269,7 +16269,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16283,7 +16283,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C8Y",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16297,7 +16297,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C96",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16311,7 +16311,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9D",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00T",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16325,7 +16325,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9F",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00W",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16339,7 +16339,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9K",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF010",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16353,7 +16353,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9N",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF012",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16367,7 +16367,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9S",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF016",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16381,7 +16381,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9V",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF018",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16395,7 +16395,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9X",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01A",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16409,7 +16409,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9C9Z",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01C",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16423,7 +16423,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA1",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01E",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16437,7 +16437,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA3",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01G",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16451,7 +16451,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA5",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01J",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16465,7 +16465,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CA7",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01M",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16479,7 +16479,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0ZG54HNQSXKSD9CAB",
+                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01R",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16553,7 +16553,7 @@ export interface operations {
                 /** @description `mine` (assigned to the caller), `unassigned` (the pool), `all` (every contact conversation), `direct` (the caller’s conversations with other users) */
                 view?: "mine" | "unassigned" | "all" | "direct";
                 status?: "open" | "pending" | "snoozed" | "resolved";
-                channel?: "internal" | "email" | "sms" | "whatsapp" | "telegram";
+                channel?: "internal" | "email" | "sms" | "whatsapp" | "telegram" | "linkedin";
                 /** @description Only the conversations assigned to this user (view `all`) */
                 assigneeId?: string;
                 /** @description Only this contact’s conversations */
@@ -16582,7 +16582,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0N5CF233BW0SG3GZD",
+                     *           "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN217",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16594,17 +16594,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0N5CF233BW0SG3GZH",
+                     *           "id": "cv_01KF0E44M0HPJFXCC8SB6NN21B",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0N5CF233BW0SG3GZD",
-                     *               "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *               "id": "ct_01KF0E44M0HPJFXCC8SB6NN217",
+                     *               "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16666,7 +16666,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H05",
+                 *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN21Z",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16704,10 +16704,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H09",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN223",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H05",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN21Z",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16715,8 +16715,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H05",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN21Z",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16729,7 +16729,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16911,10 +16911,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H1V",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN23N",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H1Q",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN23H",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16923,8 +16923,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H1Q",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN23H",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16936,7 +16936,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17028,10 +17028,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H31",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN24V",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H2X",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN24Q",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17040,8 +17040,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H2X",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN24Q",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17053,7 +17053,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17201,25 +17201,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H55",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN26Z",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H51",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN26V",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
+                     *       "assigneeId": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H51",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN26V",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
+                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17232,7 +17232,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17347,10 +17347,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H6Q",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN28H",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H6K",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN28D",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17359,14 +17359,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H6K",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN28D",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GYX",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20Q",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17378,7 +17378,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17494,7 +17494,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0N5CF233BW0SG3GZ1"
+                 *       "assigneeId": "usr_01KF0E44M0HPJFXCC8SB6NN20X"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17513,25 +17513,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3H8G",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN2AA",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3H8C",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN2A6",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
+                     *       "assigneeId": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3H8C",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN2A6",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GZ1",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17544,7 +17544,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17683,7 +17683,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0N5CF233BW0SG3GYX"
+                 *       "id": "usr_01KF0E44M0HPJFXCC8SB6NN20Q"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17702,10 +17702,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3HAT",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN2CM",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3HAP",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN2CG",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17714,13 +17714,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3HAP",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN2CG",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0N5CF233BW0SG3GYX",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20Q",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17733,7 +17733,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17883,10 +17883,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0N5CF233BW0SG3HCY",
+                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN2ER",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3HCT",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN2EM",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17895,8 +17895,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0N5CF233BW0SG3HCT",
-                     *           "addedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ"
+                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN2EM",
+                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17908,7 +17908,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18035,11 +18035,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0N5CF233BW0SG3HHG",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HHE",
+                     *           "id": "scr_01KF0E44M0HPJFXCC8SB6NN2KA",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2K8",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18133,11 +18133,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0N5CF233BW0SG3HFC",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HFA",
+                     *       "id": "scr_01KF0E44M0HPJFXCC8SB6NN2H6",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2H4",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18275,12 +18275,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0N5CF233BW0SG3HN4",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HN2",
+                     *           "id": "qual_01KF0E44M0HPJFXCC8SB6NN2PY",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2PW",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18375,12 +18375,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0N5CF233BW0SG3HK0",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HJY",
+                     *       "id": "qual_01KF0E44M0HPJFXCC8SB6NN2MT",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2MR",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18518,10 +18518,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HPG",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HPE",
+                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN2RA",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2R8",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18626,10 +18626,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HPW",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HPE",
+                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN2RP",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2R8",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18784,10 +18784,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HQT",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HQR",
+                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN2SM",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2SJ",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -18798,10 +18798,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0N5CF233BW0SG3HQW",
+                     *         "id": "dlv_01KF0E44M0HPJFXCC8SB6NN2SP",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
-                     *         "to": "c-23af38c4@example.com",
+                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
+                     *         "to": "c-4abf2332@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -18833,7 +18833,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *             "requestedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -18846,9 +18846,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
+                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
                      *         "reason": "primary",
-                     *         "to": "c-23af38c4@example.com",
+                     *         "to": "c-4abf2332@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19003,10 +19003,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HW3",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HW1",
+                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN2XX",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2XV",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19017,10 +19017,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0N5CF233BW0SG3HW5",
+                     *         "id": "dlv_01KF0E44M0HPJFXCC8SB6NN2XZ",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
-                     *         "to": "c-cb09aa84@example.com",
+                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
+                     *         "to": "c-ed9a4c98@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19046,8 +19046,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0N5CF233BW0SG3HQJ",
-                     *         "to": "c-cb09aa84@example.com",
+                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
+                     *         "to": "c-ed9a4c98@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19188,10 +19188,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0N5CF233BW0SG3HY6",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HPE",
+                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN300",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2R8",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19281,7 +19281,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0N5CF233BW0SG3GYX",
+                     *           "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20Q",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19353,9 +19353,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-7583889f@example.com",
+                 *       "from": "in-a8014bf3@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-4f6b5bbb-e44a-48d9-aea3-00191fb86d56",
+                 *       "externalId": "ext-0be7d8cd-e138-4388-aa2a-1e2f1622afaf",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19391,25 +19391,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0N5CF233BW0SG3HZ3",
-                     *         "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
+                     *         "id": "msg_01KF0E44M0HPJFXCC8SB6NN30X",
+                     *         "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HYY",
+                     *         "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN30R",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-4f6b5bbb-e44a-48d9-aea3-00191fb86d56",
+                     *         "externalId": "ext-0be7d8cd-e138-4388-aa2a-1e2f1622afaf",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
-                     *       "contactId": "ct_01KF0E44M0N5CF233BW0SG3HYY",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
+                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN30R",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19534,54 +19534,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HZH",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZF",
+                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN31B",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN319",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HZC",
+                     *           "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN316",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-06bb9256-967f-47f0-a5c7-449dc7e02a09",
+                     *           "externalId": "ext-bd5c7068-bd2e-4685-8763-06f55a6acb3a",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HZA",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ8",
+                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN314",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN312",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HZ5",
+                     *           "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN30Z",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-28fb6238-f546-4466-9cd3-123616305b3f",
+                     *           "externalId": "ext-86197b20-42a4-4dea-8863-8fe7be8d085e",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0N5CF233BW0SG3HZ3",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
+                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN30X",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0N5CF233BW0SG3HYY",
+                     *           "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN30R",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-4f6b5bbb-e44a-48d9-aea3-00191fb86d56",
+                     *           "externalId": "ext-0be7d8cd-e138-4388-aa2a-1e2f1622afaf",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19662,17 +19662,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZF",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN319",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ8",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN312",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3HZ1",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19730,7 +19730,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0N5CF233BW0SG3HZK"
+                 *         "msg_01KF0E44M0HPJFXCC8SB6NN31D"
                  *       ]
                  *     }
                  */
@@ -19862,12 +19862,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0N5CF233BW0SG3J07",
-                     *           "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J05",
+                     *           "id": "call_01KF0E44M0HPJFXCC8SB6NN321",
+                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN31Z",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *           "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19975,12 +19975,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J1Q",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J1N",
+                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN33H",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN33F",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20127,12 +20127,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J3S",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J3Q",
+                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN35K",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN35H",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20232,12 +20232,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J5F",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J5D",
+                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN379",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN377",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20388,18 +20388,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0N5CF233BW0SG3J8A",
-                     *       "conversationId": "cv_01KF0E44M0N5CF233BW0SG3J88",
+                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN3A4",
+                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN3A2",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "endedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -20558,14 +20558,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0N5CF233BW0SG3JBG",
+                     *       "id": "att_01KF0E44M0HPJFXCC8SB6NN3DA",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0N5CF233BW0SG3GYH/att_01KF0E44M0N5CF233BW0SG3JBG?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014910Z&X-Amz-Expires=900&X-Amz-Signature=049bc0f7aaba727452b677bb5f91af2be019ee70334fd7cec37107139db3df96&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HPJFXCC8SB6NN20B/att_01KF0E44M0HPJFXCC8SB6NN3DA?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015343Z&X-Amz-Expires=900&X-Amz-Signature=84f3b2918cfc3f333b3da2ddf4b877013d3d58ea17368002ecd1c1658426b91e&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20679,17 +20679,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0N5CF233BW0SG3JBJ",
+                     *       "id": "att_01KF0E44M0HPJFXCC8SB6NN3DC",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0N5CF233BW0SG3GYJ",
+                     *       "uploadedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0N5CF233BW0SG3GYH/att_01KF0E44M0N5CF233BW0SG3JBJ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014910Z&X-Amz-Expires=300&X-Amz-Signature=7be78442546927630b20d8f0b6d6c672a205282589957229cd148ddfd2b3428b&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HPJFXCC8SB6NN20B/att_01KF0E44M0HPJFXCC8SB6NN3DC?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015343Z&X-Amz-Expires=300&X-Amz-Signature=e7927536ac8c5177bdd4b2177645afeab27a54eeb6c57bf918c76a3d62ecba5c&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20771,10 +20771,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0ZG54HNQSXKSD9EPH",
+                     *           "id": "job_01KF0E44M0DHCQBCN80MQQF2DY",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -20857,10 +20857,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EPM",
+                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2E1",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20955,10 +20955,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EPT",
+                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2E7",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21060,10 +21060,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EQ3",
+                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2EG",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21168,7 +21168,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0ZG54HNQSXKSD9C8G/jobs/job_01KF0E44M0ZG54HNQSXKSD9EQB/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014835Z&X-Amz-Expires=300&X-Amz-Signature=b7d7d0150cc282f86ffb044638f7cbccdddd3a43825b71c4ef7e570e14c4cc52&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0DHCQBCN80MQQEZZX/jobs/job_01KF0E44M0DHCQBCN80MQQF2ER/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015310Z&X-Amz-Expires=300&X-Amz-Signature=86911676c5f98aa341ac8d1f1dbb9c29b43de70cc0d1fef8a7904cd72cf63f2a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21257,9 +21257,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0ZG54HNQSXKSD9EQJ",
+                     *       "uploadId": "job_01KF0E44M0DHCQBCN80MQQF2EZ",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0ZG54HNQSXKSD9C8G/jobs/job_01KF0E44M0ZG54HNQSXKSD9EQJ/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T014836Z&X-Amz-Expires=3600&X-Amz-Signature=62908612a8c10dbd07ac82878c96cdd06d4827339dc3a505459daab2cc425161&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0DHCQBCN80MQQEZZX/jobs/job_01KF0E44M0DHCQBCN80MQQF2EZ/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015311Z&X-Amz-Expires=3600&X-Amz-Signature=658fa074f4a4ea3c5cec495a6c6427fbb7b5854e3ad7e8e5164870038c2e9bec&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21365,7 +21365,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0ZG54HNQSXKSD9EQM",
+                 *       "uploadId": "job_01KF0E44M0DHCQBCN80MQQF2F1",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21392,10 +21392,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9EQM",
+                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2F1",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21696,10 +21696,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0ZG54HNQSXKSD9ER3",
+                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2FG",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -21833,9 +21833,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0ZG54HNQSXKSD9ER5",
+                     *           "id": "chc_01KF0E44M0DHCQBCN80MQQF2FJ",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-6a5593e2",
+                     *           "name": "WhatsApp-44b26417",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -21846,10 +21846,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ER5",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FJ",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21923,7 +21923,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-b8ad2f08",
+                 *       "name": "WhatsApp-60875e94",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -21954,9 +21954,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ERD",
+                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2FT",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-b8ad2f08",
+                     *       "name": "WhatsApp-60875e94",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21967,10 +21967,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ERD",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FT",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22096,9 +22096,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ERJ",
+                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2FZ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-763e88cb",
+                     *       "name": "WhatsApp-42a5c25d",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22109,10 +22109,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ERJ",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ERJ"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FZ",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FZ"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22197,7 +22197,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-c5b2ac94",
+                 *       "name": "Renamed-cafc985f",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22219,9 +22219,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ES0",
+                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2GD",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-c5b2ac94",
+                     *       "name": "Renamed-cafc985f",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22232,10 +22232,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ES0",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ES0"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2GD",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2GD"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22384,9 +22384,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ESQ",
+                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2H4",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-6d13111b",
+                     *       "name": "WhatsApp-1f3052f1",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22397,10 +22397,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ESQ",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ESQ"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2H4",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2H4"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22516,9 +22516,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0ZG54HNQSXKSD9ET8",
+                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2HN",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-16f94bd2",
+                     *       "name": "WhatsApp-35db09f7",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22529,10 +22529,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ET8",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0ZG54HNQSXKSD9ET8"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2HN",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2HN"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0ZG54HNQSXKSD9C8H",
+                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
