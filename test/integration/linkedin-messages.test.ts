@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 /**
  * LinkedIn has no messaging API: its messages are logged. The contact's arrive through the inbound API
  * (`linkedin.replied`), a user's are recorded as sent (`linkedin.sent`) with no delivery and no provider
