@@ -13,7 +13,7 @@
 import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
 import type { ContactChannel } from '../inbox/conversations.schemas';
 import type { callChannels, callStatuses } from '../inbox/call.entity';
-import type { SendReference } from './send-reference';
+import type { CallReference, SendReference } from './send-reference';
 
 export type ChannelProvider = 'whatsapp' | 'telegram' | 'twilio' | 'ses' | 'sns';
 
@@ -186,6 +186,8 @@ export interface CallEvent extends EventBase {
   /** Twilio's `SequenceNumber`: the order of a call's callbacks, which may arrive out of order. */
   sequence: number | null;
   error: ProviderError | null;
+  /** A call we placed, named by our reference in the callback URL (send-reference.ts); null otherwise. */
+  callReference: CallReference | null;
 }
 
 /** SNS asks to confirm a subscription (visit `subscribeUrl`) or reports it unsubscribed. */

@@ -107,6 +107,22 @@ export class ProviderSendError extends Error {
   }
 }
 
+/** A phone call to place (Twilio Voice): the contact's number rings, and on answer the agent's is dialled. */
+export interface OutboundCall {
+  /** The contact's number (E.164). */
+  to: string;
+  /** The user's own phone (E.164), connected once the contact answers. */
+  agentPhone: string;
+  /** Where the provider posts the call's progress (our reference in its query), when it takes one. */
+  statusCallbackUrl: string | null;
+}
+
+export interface CallReceipt {
+  /** The provider's id for the call (Twilio `CA…`). */
+  providerCallId: string;
+  providerStatus: string | null;
+}
+
 /** Sends one message through one provider. */
 export interface ChannelSender {
   send(message: OutboundMessage): Promise<SendReceipt>;
@@ -120,6 +136,11 @@ export interface ChannelAdapters {
    * connection is created or reconnected. Throws `ProviderSendError` when Telegram refuses.
    */
   telegramSetWebhook(connection: OpenedConnection, webhookUrl: string): Promise<{ botUsername: string | null }>;
+  /**
+   * Seed 001 ChannelAdapter.startCall: places a phone call through an SMS (Twilio) connection. Throws
+   * `ProviderSendError` when the provider refuses (or cannot be reached); other kinds cannot place calls.
+   */
+  placeCall(connection: OpenedConnection, call: OutboundCall): Promise<CallReceipt>;
   /**
    * An inbound message's file, fetched from the provider with the connection's credentials (WhatsApp
    * media id → URL → bytes; Telegram `getFile` → file path → bytes; Twilio `MediaUrlN` with basic auth).

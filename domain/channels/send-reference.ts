@@ -66,3 +66,26 @@ export function sendReferenceFromTags(tags: Record<string, string[]> | undefined
   if (!idPattern.test(conversationId) || !idPattern.test(messageId)) return null;
   return decodeSendReference(`${conversationId}:${messageId}:${attempt}`);
 }
+
+/** A call we placed, named in its Twilio `StatusCallback` URL (`call=<conversationId>:<callId>`). */
+export interface CallReference {
+  conversationId: string;
+  callId: string;
+}
+
+export const callReferenceQueryName = 'call';
+
+const encodedCall = /^([a-z]{2,5}_[0-9A-Za-z]{1,40}):([a-z]{2,5}_[0-9A-Za-z]{1,40})$/;
+
+export const encodeCallReference = (reference: CallReference) => `${reference.conversationId}:${reference.callId}`;
+
+/** The call reference in a callback URL's query, or null. */
+export function callReferenceFromUrl(url: string | undefined): CallReference | null {
+  if (!url) return null;
+  try {
+    const match = encodedCall.exec(new URL(url).searchParams.get(callReferenceQueryName) ?? '');
+    return match ? { conversationId: match[1]!, callId: match[2]! } : null;
+  } catch {
+    return null;
+  }
+}

@@ -23,7 +23,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { sendReferenceFromUrl, type SendReference } from './send-reference';
+import { callReferenceFromUrl, sendReferenceFromUrl, type CallReference, type SendReference } from './send-reference';
 import {
   canonicalValue,
   ignored,
@@ -167,7 +167,7 @@ export const parseTwilioWebhook = (rawBody: RawBody, url?: string): InboundEvent
   const params = formParams(bodyBytes(rawBody).toString('utf8'));
   // Repeated names never occur in these webhooks: the first value is the value.
   const fields = Object.fromEntries([...params].map(([name, values]) => [name, values[0]]));
-  if (fields.CallSid !== undefined) return [callEvent(fields)];
+  if (fields.CallSid !== undefined) return [callEvent(fields, callReferenceFromUrl(url))];
   // Older status callbacks name the id and the status Sms*.
   const message = twilioMessageSchema.safeParse({
     ...fields,
@@ -311,7 +311,7 @@ const callStatusMap: Record<string, CallStatus> = {
   failed: 'failed',
 };
 
-const callEvent = (fields: Record<string, string | undefined>): InboundEvent => {
+const callEvent = (fields: Record<string, string | undefined>, callReference: CallReference | null): InboundEvent => {
   const parsed = twilioCallSchema.safeParse(fields);
   if (!parsed.success)
     return ignored(provider, 'invalid_item', 'A call webhook without CallSid or CallStatus', fields);
@@ -349,6 +349,7 @@ const callEvent = (fields: Record<string, string | undefined>): InboundEvent => 
       status === 'failed' || call.ErrorCode
         ? { code: errorCode ?? null, message: call.ErrorMessage ?? null }
         : null,
+    callReference,
   };
   return event;
 };

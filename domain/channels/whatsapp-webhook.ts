@@ -478,6 +478,7 @@ const callEvent = (
     durationSeconds: call.duration ?? null,
     sequence: null,
     error: null,
+    callReference: null,
   };
   return event;
 };
@@ -508,6 +509,7 @@ const callStatus = (status: z.infer<typeof waStatus>, value: WaValue): InboundEv
     durationSeconds: null,
     sequence: null,
     error: providerError(status.errors),
+    callReference: null,
   };
   return event;
 };

@@ -1,13 +1,13 @@
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
-import type { CallerContext } from '../shared/context';
+import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, limitExceeded, lostRace, notFound, stale, unprocessable } from '../shared/errors';
+import { conflict, limitExceeded, LostRace, lostRace, notFound, stale, unprocessable } from '../shared/errors';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
 import { claimGuard } from '../store/unique-guard-ops';
 import type { ConversationItem } from './conversation-record';
-import { aboutOf, assertCanReply, commitConversation, readConversation } from './conversations.service';
+import { aboutOf, assertCanReply, commitConversation, findConversation, readConversation } from './conversations.service';
 import type { InboxChannel } from './conversations.schemas';
 import type {
   Call,
@@ -525,4 +525,114 @@ async function createProviderCall(
     callChangedMeanwhile,
   );
   return toCall(item);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls we place through a provider (domain/channels/calls/place-call.service.ts)
+
+/** What a placed call keeps on its payload (`payload.dial`): where it went, through what, and the provider's id. */
+export interface PlacedCallDial {
+  connectionId: string;
+  to: string;
+  agentPhone: string;
+  providerCallId: string | null;
+  error: { code: string; message: string } | null;
+}
+
+const dialOf = (item: CallItem) => item.payload?.dial as PlacedCallDial | undefined;
+
+/**
+ * A call a user places: written `initiated` (with `call.started`) before the provider is asked, so the
+ * provider's callbacks, which name it by our reference, always find it.
+ */
+export async function startPlacedCall(
+  deps: CoreDeps,
+  caller: CallerContext,
+  conversation: ConversationItem,
+  dial: Omit<PlacedCallDial, 'providerCallId' | 'error'>,
+): Promise<Call> {
+  return createCall(deps, caller, conversation, { channel: 'phone', kind: 'voice', payload: { dial: { ...dial, providerCallId: null, error: null } } }, {
+    startedByUserId: caller.userId,
+  });
+}
+
+/**
+ * The provider's id for a call we placed, from its answer or from a status callback that named the call
+ * by our reference: the guard that finds the call by that id is written with the id on the call. True
+ * when the call answers to this id now (the first id linked wins; the call must have been placed through
+ * this connection).
+ */
+export async function linkPlacedCall(
+  deps: CoreDeps,
+  key: { workspaceId: string; conversationId: string; callId: string },
+  connectionId: string,
+  providerCallId: string,
+): Promise<boolean> {
+  for (let run = 1; run <= 3; run += 1) {
+    const item = await findCall(deps, key.workspaceId, key.conversationId, key.callId, true);
+    const dial = item ? dialOf(item) : undefined;
+    if (!item || !dial || dial.connectionId !== connectionId) return false;
+    if (dial.providerCallId) return dial.providerCallId === providerCallId;
+    const now = deps.clock.nowIso();
+    try {
+      await writeTransaction(
+        deps.db,
+        (tx) => [
+          claimGuard(tx, providerCallGuard(key.workspaceId, connectionId, providerCallId), `${key.conversationId}/${key.callId}`, now),
+          tx.call
+            .patch(key)
+            .set({ payload: { ...item.payload, dial: { ...dial, providerCallId } }, version: item.version + 1, updatedAt: now })
+            .where((attr, { eq }) => eq(attr.version, item.version))
+            .commit(),
+        ],
+        callChangedMeanwhile,
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof LostRace)) throw error;
+    }
+  }
+  return false;
+}
+
+/** The provider refused to place the call: it fails (by the system) with the provider's error. */
+export async function failPlacedCall(
+  deps: CoreDeps,
+  key: { workspaceId: string; conversationId: string; callId: string },
+  error: { code: string; message: string },
+): Promise<Call> {
+  const system = systemActor(key.workspaceId);
+  const [conversation, before] = await Promise.all([
+    findConversation(deps, key.workspaceId, key.conversationId, true),
+    findCall(deps, key.workspaceId, key.conversationId, key.callId, true),
+  ]);
+  if (!conversation || !before) throw notFound('Call');
+  if (isFinal(before.status)) return toCall(before);
+  const at = deps.clock.nowIso();
+  const after: CallItem = {
+    ...before,
+    status: 'failed',
+    endedAt: at,
+    durationSeconds: 0,
+    endedBy: 'system',
+    payload: { ...before.payload, dial: { ...dialOf(before), error } },
+    version: before.version + 1,
+    updatedAt: at,
+  };
+  await commitConversation(
+    deps,
+    conversation,
+    {
+      after: touched(conversation, at),
+      events: [statusEvent(deps, system, before, after, aboutOf(conversation))],
+      extraOps: (tx) => [
+        tx.call
+          .put(after)
+          .where((attr, { eq }) => eq(attr.version, before.version))
+          .commit(),
+      ],
+    },
+    callChangedMeanwhile,
+  );
+  return toCall(after);
 }

@@ -25,6 +25,7 @@ import {
   sendToContact,
   unreadCounts,
 } from '../../domain/inbox/messages.service';
+import { placePhoneCall } from '../../domain/channels/calls/place-call.service';
 import { retryMessageDelivery } from '../../domain/channels/deliveries/delivery-retry.service';
 import { withReplyWindow } from '../../domain/inbox/conversation-record';
 import { prepareAttachments } from '../../domain/inbox/attachments.service';
@@ -56,6 +57,8 @@ export const handler = createHttpHandler('inbox', {
     sendMessage(deps, caller, params.conversationId, body, {
       prepareAttachments: (ids) => prepareAttachments(withBlobStore(deps), caller, ids),
     }),
+  placePhoneCall: ({ caller, params, body }, deps) =>
+    placePhoneCall(withDeliveryDeps(withBlobStore(deps)), caller, params.conversationId, body),
   retryMessageDelivery: async ({ caller, params }, deps) =>
     json(200, await retryMessageDelivery(withDeliveryDeps(withBlobStore(deps)), caller, params.conversationId, params.messageId)),
   sendContactMessage: ({ caller, params, body }, deps) =>

@@ -146,6 +146,7 @@ export function getChannelAdapters(): ChannelAdapters {
     sender: (kind) => ({ send: async (message) => (await real()).sender(kind).send(message) }),
     telegramSetWebhook: async (connection, webhookUrl) => (await real()).telegramSetWebhook(connection, webhookUrl),
     fetchMedia: async (connection, media, maxBytes) => (await real()).fetchMedia(connection, media, maxBytes),
+    placeCall: async (connection, call) => (await real()).placeCall(connection, call),
   };
   return channelAdapters;
 }

@@ -464,6 +464,22 @@ describe('npm start', () => {
     expect(again.delivery.attempts.map((attempt: { status: string }) => attempt.status)).toEqual(['failed', 'delivered']);
     const smsSends = (await sandbox('GET', `sends?provider=twilio&to=${encodeURIComponent(sms.c.from)}`)).body.sends as { text: string }[];
     expect(smsSends.filter((send) => send.text === 'Your code is 4711')).toHaveLength(1);
+
+    // A phone call placed through the Twilio connection: the sandbox plays the call and posts its progress.
+    const placed = await api('POST', `/v1/conversations/${sms.conversationId}/phone-calls`, { agentPhone: '+14155550123' });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body).toMatchObject({ channel: 'phone', status: 'initiated', payload: { dial: { providerCallId: expect.stringMatching(/^CA/) } } });
+    const ended = await until(
+      'placed call',
+      async () => (await api('GET', `/v1/conversations/${sms.conversationId}/calls/${placed.body.id}`)).body,
+      (call) => call.status === 'ended',
+    );
+    // The callbacks come shuffled here: whatever order, the call ends with Twilio's duration.
+    expect(ended.durationSeconds).toEqual(expect.any(Number));
+    const twiml = (await sandbox('GET', 'sends?provider=twilio')).body.sends.find(
+      (send: { providerMessageId: string }) => send.providerMessageId === placed.body.payload.dial.providerCallId,
+    );
+    expect(twiml.text).toContain('<Number>+14155550123</Number>');
   }, 60_000);
 
   it('stops every child process when told to stop, leaving no Java process behind', async () => {

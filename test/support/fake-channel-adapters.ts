@@ -2,6 +2,7 @@ import type { ConnectionKind } from '../../domain/channels/connections/channel-c
 import {
   ProviderSendError,
   type ChannelAdapters,
+  type OutboundCall,
   type OutboundMessage,
   type ProviderFailureKind,
   type SendReceipt,
@@ -22,6 +23,9 @@ export type FakeOutcome =
     };
 
 export interface FakeChannelAdapters extends ChannelAdapters {
+  /** Every call placed, in order; `callOutcomes` answers them (accepted when none is queued). */
+  readonly calls: { connectionId: string; call: OutboundCall; providerCallId: string | null }[];
+  nextCall(...outcomes: ({ accept: true; providerCallId: string } | { fail: ProviderFailureKind; code: string; message: string })[]): void;
   /** Every send, in order, as the provider saw it. */
   readonly sends: { kind: ConnectionKind; message: OutboundMessage; outcome: 'accepted' | ProviderFailureKind; providerMessageId: string | null }[];
   /** Outcomes for the next sends, first in first out; when none is queued, sends are accepted. */
@@ -34,6 +38,8 @@ export interface FakeChannelAdapters extends ChannelAdapters {
 /** An in-process stand-in for the providers behind the `ChannelAdapters` port: records every call, answers as told. */
 export function createFakeChannelAdapters(): FakeChannelAdapters {
   const sends: FakeChannelAdapters['sends'] = [];
+  const calls: FakeChannelAdapters['calls'] = [];
+  let callOutcomes: Parameters<FakeChannelAdapters['nextCall']> = [];
   let queued: FakeOutcome[] = [];
   let n = 0;
   const send = async (kind: ConnectionKind, message: OutboundMessage): Promise<SendReceipt> => {
@@ -58,13 +64,28 @@ export function createFakeChannelAdapters(): FakeChannelAdapters {
   };
   return {
     sends,
+    calls,
+    nextCall: (...outcomes) => {
+      callOutcomes.push(...outcomes);
+    },
+    placeCall: async (connection, call) => {
+      const outcome = callOutcomes.shift() ?? { accept: true as const, providerCallId: `CA-fake-${calls.length + 1}` };
+      if ('fail' in outcome) {
+        calls.push({ connectionId: connection.connectionId, call, providerCallId: null });
+        throw new ProviderSendError(outcome.fail, outcome.code, outcome.message);
+      }
+      calls.push({ connectionId: connection.connectionId, call, providerCallId: outcome.providerCallId });
+      return { providerCallId: outcome.providerCallId, providerStatus: 'queued' };
+    },
     next: (...outcomes) => {
       queued.push(...outcomes);
     },
     sendsOf: (messageId) => sends.filter((entry) => entry.message.reference.messageId === messageId),
     reset: () => {
       sends.length = 0;
+      calls.length = 0;
       queued = [];
+      callOutcomes = [];
     },
     sender: (kind) => ({ send: (message) => send(kind, message) }),
     // A bot token holding `Refused` is one Telegram does not know.

@@ -168,3 +168,49 @@ describe('Twilio Messages sender', () => {
     expect(error).toMatchObject({ kind: 'unauthorized', code: '401' });
   });
 });
+
+describe('Twilio Voice: placing a call', () => {
+  let twilio: FakeProvider;
+  let adapters: ReturnType<typeof createChannelAdapters>;
+
+  beforeAll(async () => {
+    twilio = await startFakeProvider();
+    adapters = createChannelAdapters({ region: 'eu-west-1', twilioApiBaseUrl: twilio.baseUrl, providerTimeoutMs: 400 });
+  });
+  afterAll(() => twilio.close());
+  beforeEach(() => {
+    twilio.requests.length = 0;
+  });
+
+  const call = {
+    to: '+15551234567',
+    agentPhone: '+15550001111',
+    statusCallbackUrl: 'https://hooks.example.com/hooks/twilio/chc_sms?call=cv_1%3Acall_2',
+  };
+
+  it('posts Calls.json: the contact rings, the answered call dials the agent showing our number, every progress event is asked', async () => {
+    const sid = 'CAe2d4f6a8c0b2d4f6a8c0e2b4d6f8a0c2';
+    twilio.answer(() => ({ status: 201, json: { sid, status: 'queued', direction: 'outbound-api', to: call.to, from: '+15558675309' } }));
+
+    const receipt = await adapters.placeCall(connection, call);
+
+    expect(receipt).toEqual({ providerCallId: sid, providerStatus: 'queued' });
+    const request = twilio.requests[0]!;
+    expect([request.method, request.url, request.headers.authorization]).toEqual(['POST', `/2010-04-01/Accounts/${accountSid}/Calls.json`, basic]);
+    expect(request.form!.get('To')).toBe(call.to);
+    expect(request.form!.get('From')).toBe('+15558675309');
+    expect(request.form!.get('Twiml')).toBe('<Response><Dial callerId="+15558675309"><Number>+15550001111</Number></Dial></Response>');
+    expect(request.form!.get('StatusCallback')).toBe(call.statusCallbackUrl);
+    expect(request.form!.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+  });
+
+  it('a refused number is rejected (not retried); a 503 is passing; other kinds place no calls', async () => {
+    twilio.answer(() => ({ status: 400, json: exception(13224, 'The phone number you are attempting to call is not valid.', 400) }));
+    expect(await thrown(() => adapters.placeCall(connection, call))).toMatchObject({ kind: 'rejected', code: '13224', retryable: false });
+    twilio.answer(() => ({ status: 503, body: 'Service Unavailable' }));
+    expect(await thrown(() => adapters.placeCall(connection, call))).toMatchObject({ kind: 'provider_unavailable', retryable: true });
+    const whatsapp = { ...connection, kind: 'whatsapp' as const };
+    expect(await thrown(() => adapters.placeCall(whatsapp, call))).toMatchObject({ kind: 'rejected', code: 'calls_unsupported' });
+    expect((await thrown(() => adapters.placeCall(connection, call))).message).not.toContain(authToken);
+  });
+});

@@ -294,6 +294,7 @@ describe('parseTwilioWebhook', () => {
         durationSeconds: null,
         sequence: null,
         error: null,
+        callReference: null,
       } satisfies CallEvent,
     ]);
   });

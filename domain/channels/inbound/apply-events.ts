@@ -9,7 +9,7 @@ import { channelScope } from '../../contacts/contact-record';
 import type { ChannelKind } from '../../contacts/channels';
 import { createContactInput } from '../../contacts/contacts.schemas';
 import { createContact } from '../../contacts/contacts.service';
-import { findProviderCall, recordProviderCall } from '../../inbox/calls.service';
+import { findProviderCall, linkPlacedCall, recordProviderCall } from '../../inbox/calls.service';
 import type { ConversationItem } from '../../inbox/conversation-record';
 import { findConversation, openConversation } from '../../inbox/conversations.service';
 import {
@@ -258,6 +258,10 @@ async function contactOf(deps: CoreDeps, caller: CallerContext, party: InboundPa
 
 async function applyCall(deps: InboundDeps, connection: ChannelConnectionItem, event: CallEvent): Promise<ApplyOutcome> {
   const caller = systemActor(connection.workspaceId);
+  // A call we placed, named by our reference: its id is linked first (Twilio's answer may not be stored yet).
+  if (event.callReference) {
+    await linkPlacedCall(deps, { workspaceId: connection.workspaceId, ...event.callReference }, connection.connectionId, event.providerCallId);
+  }
   const party = event.contact;
   if (!party && !(await findProviderCall(deps, connection.workspaceId, connection.connectionId, event.providerCallId))) {
     deps.log.info('Webhook item ignored', {

@@ -295,3 +295,23 @@ export function withChannelReason(route: ChosenRoute, reason: RoutingReason): Ch
     },
   };
 }
+
+/**
+ * The route of a phone call from a contact conversation (seed 001 ChannelAdapter.startCall): the SMS
+ * (Twilio) connection named, else the oldest active one, and the contact's phone number (the one named,
+ * else the one they last wrote from on an SMS thread, else their primary). Throws the 422 refusals.
+ */
+export async function routePhoneCall(
+  deps: CoreDeps,
+  contact: ContactItem,
+  conversation: ConversationItem & { lastInboundAt?: string },
+  request: { to?: string | undefined; connectionId?: string | undefined },
+): Promise<{ connection: ChannelConnectionItem; to: string }> {
+  assertReachable(contact);
+  const { connection } = chooseConnection(await workspaceConnections(deps, contact.workspaceId), 'sms', request.connectionId);
+  const wrote =
+    conversation.channel === 'sms' &&
+    lastInboundOf({ lastMessage: conversation.lastMessage ?? null, lastInboundAt: conversation.lastInboundAt ?? null }) !== null;
+  const value = await chooseValue(deps, contact, 'sms', request.to, conversation, wrote);
+  return { connection, to: value.to };
+}

@@ -6,6 +6,7 @@ import {
   startCallInput,
   updateCallStatusInput,
 } from '../../../domain/inbox/calls.schemas';
+import { placePhoneCallInput } from '../../../domain/channels/calls/place-call.schemas';
 import { conversationIdParams } from '../../../domain/inbox/conversations.schemas';
 import { route, pageOf, type RouteDefinition } from '../route-definition';
 
@@ -42,6 +43,24 @@ export const callsRoutes = {
       422: '`unprocessable`: a channel other than `internal` on a direct conversation',
     },
     response: { status: 201, description: 'The new call', schema: callSchema },
+  }),
+  placePhoneCall: route({
+    ...calls,
+    // Served by the inbox function: it opens channel credentials and calls the providers.
+    group: 'inbox',
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/phone-calls',
+    summary: 'Call the contact on the phone through the workspace’s Twilio connection',
+    description:
+      'The contact’s number rings (`to`, one of their phone values; default: the one they last wrote from on this SMS thread, else their primary); when they answer, Twilio dials `agentPhone`, the caller’s own phone, and bridges the two, showing the connection’s number. The call is written first (`initiated`, channel `phone`, `payload.dial` with the connection, both numbers and Twilio’s call id once known), so Twilio’s progress callbacks, which name it, move it: `ringing`, `connected`, `ended` (with Twilio’s duration), or `missed` (busy, no answer) and `failed`. Twilio refusing the call fails it at once with Twilio’s code and message in `payload.dial.error` (still a 201: the call happened and failed); no answer from Twilio in time leaves it `initiated` for its callbacks. Who may reply may call. Appends `call.started`, on the contact’s timeline.',
+    creates: true,
+    params: conversationIdParams,
+    body: placePhoneCallInput,
+    refusals: {
+      403: replyRule,
+      422: '`unprocessable` with a `reason`, nothing written: `not_a_contact_conversation`, `invalid_agent_phone`, `contact_suppressed`, `no_channel_value` (the contact has no phone number), `not_a_contact_value` (`to` is not one of theirs), `channel_not_connected` (no active SMS connection), `connection_not_usable`',
+    },
+    response: { status: 201, description: 'The call: `initiated` with Twilio’s call id, or `failed` with Twilio’s refusal', schema: callSchema },
   }),
   getCall: route({
     ...calls,

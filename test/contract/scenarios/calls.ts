@@ -1,5 +1,30 @@
 import type { OperationId } from '../../../functions/http/routes';
+import { setChannelAdapters } from '../../../functions/shared/deps';
+import { createFakeChannelAdapters } from '../../support/fake-channel-adapters';
 import type { Ctx, Scenario } from '../scenarios';
+
+/** Twilio, faked in-process: every call placed is accepted. */
+const twilio = createFakeChannelAdapters();
+const smsConnected = new WeakMap<object, Promise<unknown>>();
+
+/** An SMS thread with a new contact who has a phone number, in a workspace with a Twilio connection. */
+async function phoneThread(ctx: Ctx): Promise<any> {
+  setChannelAdapters(twilio);
+  if (!smsConnected.has(ctx.ws)) {
+    smsConnected.set(
+      ctx.ws,
+      ctx.call('POST', '/v1/channels', {
+        kind: 'sms',
+        name: 'Twilio',
+        settings: { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, senderNumber: '+15017122661' },
+        secrets: { authToken: 'f0e1d2c3b4a5968778695a4b3c2d1e0f' },
+      }),
+    );
+  }
+  await smsConnected.get(ctx.ws);
+  const contact = await ctx.contact({ channels: [{ kind: 'phone', value: ctx.phone() }] });
+  return (await ctx.call('POST', '/v1/conversations', { kind: 'contact', contactId: contact.id, channel: 'sms' })).body;
+}
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -43,6 +68,25 @@ export const callsScenarios: Partial<Record<OperationId, Scenario>> = {
           const direct = (await ctx.call('POST', '/v1/conversations', { kind: 'direct', userIds: [ctx.ws.admin.user.id] })).body;
           return { path: `/v1/conversations/${direct.id}/calls`, body: { channel: 'phone' } };
         },
+      },
+    ],
+  },
+  placePhoneCall: {
+    ok: async (ctx) => ({ path: `/v1/conversations/${(await phoneThread(ctx)).id}/phone-calls`, body: { agentPhone: '+14155550123' } }),
+    cases: [
+      {
+        status: 403,
+        why: 'a member calling from a conversation assigned to another user',
+        build: async (ctx) => {
+          const conversation = await phoneThread(ctx);
+          await ctx.call('POST', `/v1/conversations/${conversation.id}/assign`, { assigneeId: ctx.ws.admin.user.id });
+          return { path: `/v1/conversations/${conversation.id}/phone-calls`, body: { agentPhone: '+14155550123' }, token: ctx.ws.member.token };
+        },
+      },
+      {
+        status: 422,
+        why: 'an agent phone that cannot be dialled',
+        build: async (ctx) => ({ path: `/v1/conversations/${(await phoneThread(ctx)).id}/phone-calls`, body: { agentPhone: 'my desk' } }),
       },
     ],
   },

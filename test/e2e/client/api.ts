@@ -1701,6 +1701,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversationId}/phone-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Call the contact on the phone through the workspace’s Twilio connection
+         * @description The contact’s number rings (`to`, one of their phone values; default: the one they last wrote from on this SMS thread, else their primary); when they answer, Twilio dials `agentPhone`, the caller’s own phone, and bridges the two, showing the connection’s number. The call is written first (`initiated`, channel `phone`, `payload.dial` with the connection, both numbers and Twilio’s call id once known), so Twilio’s progress callbacks, which name it, move it: `ringing`, `connected`, `ended` (with Twilio’s duration), or `missed` (busy, no answer) and `failed`. Twilio refusing the call fails it at once with Twilio’s code and message in `payload.dial.error` (still a 201: the call happened and failed); no answer from Twilio in time leaves it `initiated` for its callbacks. Who may reply may call. Appends `call.started`, on the contact’s timeline.
+         */
+        post: operations["placePhoneCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{conversationId}/calls/{callId}": {
         parameters: {
             query?: never;
@@ -3763,6 +3783,22 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        PlacePhoneCallInput: {
+            /**
+             * @description The caller’s own phone, which rings once the contact answers (E.164, or national with `defaultCountry`)
+             * @example +14155550123
+             */
+            agentPhone: string;
+            /** @description Country for phone numbers written without a +country code */
+            defaultCountry?: string;
+            /** @description The contact’s number to call: one of their phone values (default: the one they last wrote from on this SMS thread, else their primary phone) */
+            to?: string;
+            /**
+             * @description The SMS (Twilio) connection to call through (default: the workspace’s oldest active one)
+             * @example chc_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            connectionId?: string;
+        };
         UpdateCallStatusInput: {
             /**
              * @description initiated → ringing, connected, missed, failed or ended; ringing → connected, missed, failed or ended; connected → ended or failed; ended, missed and failed are final. The status the call has already changes nothing
@@ -4337,9 +4373,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "id": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-ee98bc@example.com",
+                     *         "email": "owner-3a5eb0@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4347,7 +4383,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0DHCQBCN80MQQEZZX",
+                     *         "id": "ws_01KF0E44M0DZ08NTAW0Q19FV7A",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4404,7 +4440,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0DHCQBCN80MQQEZZX",
+                     *       "id": "ws_01KF0E44M0DZ08NTAW0Q19FV7A",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4472,7 +4508,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0DHCQBCN80MQQEZZX",
+                     *       "id": "ws_01KF0E44M0DZ08NTAW0Q19FV7A",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4598,9 +4634,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "id": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-ee98bc@example.com",
+                     *           "email": "owner-3a5eb0@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4608,9 +4644,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "id": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-c10992@example.com",
+                     *           "email": "admin-83b576@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4618,7 +4654,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AVvuR7rivnPSlxNMoGVh33cdFx60QIJR04MHiJxCt_WFHNYluvoHehCu0JEelcK1skFdPT2LxmxvQSqhOka5M2MgD1TMuLiyruwuWd4rdPcq7e9-g8NyuhrPceR9tbLXOhuoyG79WtDSus5kvxjs58Lx"
+                     *       "nextCursor": "Ab7Fj7oInMdK8z6YDagK_gZSHxE25pgz2mZ0jBfPTDn2yg4DMwJ2YZ8l8bsopyvVd1Fp48FfrQDo0fF1Zxkp32ufKpVpkm_llZBsYP9OF_1NADkPL6VO2p_nlTBh7mEOpz272GQS1duM3mv_XrLGix6d"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4674,7 +4710,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-376086c8@example.com",
+                 *       "email": "n-8fea74f3@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4698,9 +4734,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0DHCQBCN80MQQF00T",
+                     *       "id": "usr_01KF0E44M0DZ08NTAW0Q19FV87",
                      *       "name": "Nia New",
-                     *       "email": "n-376086c8@example.com",
+                     *       "email": "n-8fea74f3@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4827,9 +4863,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0DHCQBCN80MQQF00K",
+                     *       "id": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
                      *       "name": "Mia Member",
-                     *       "email": "member-f5fe06@example.com",
+                     *       "email": "member-bd8267@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4922,9 +4958,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0DHCQBCN80MQQF012",
+                     *       "id": "usr_01KF0E44M0DZ08NTAW0Q19FV8F",
                      *       "name": "Renamed",
-                     *       "email": "u-9ee16ef2@example.com",
+                     *       "email": "u-ae1cdfdd@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5062,16 +5098,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0DHCQBCN80MQQEZZZ",
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "id": "tok_01KF0E44M0DZ08NTAW0Q19FV7C",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_RUSzSc",
+                     *           "prefix": "crm_gZEXPJ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AVCFH9uER6P6MwDu6fEEnkfJ9vypbelI3DRoNeQB8Z3o_tZyVJ8WYNBpkoaFGDa66nqn3fcYEk9uhPEv-be1z-FVOk5DZ75UhBeB-vNu6yaSa4fkIEr3gG9uLwxwKdt0Xq6z8lyMugc57uOnw9tu__g-LFdIwaNy-hpogybA65MegIJCTEFjRi8Nr21kVbigNPyHXn-LkF0JJKUdFM43MnDH3hudLR7JWHTYGTmvG0n9UAiU7W0u7vgKh36DgcQ02vt5376Dh1eGXOiXJbVgoc5yfFtT-CR5lLxyXmM6_95UWY78yhqDMirXoq9CSi0MHU2oqS-I"
+                     *       "nextCursor": "ASiGzflTaLn1zd7uFwow1a3w643XGXP8l20CWl98y8MqeYNQSxkgtUHAs3dIRMhfcnByE0hMpnDyOnh1atjC2hWhlbzeWsYYMXBXg5MFQpeYrjP-izSRUn5smdPr19yD45vSkdYEWKER0Mig0mrGzwk6oeFz394L1H-wvghHfs4-HUQAj9h7FIoWFL7Z6OM0M8lleH5qNxVcSPM2kkuXUbzlu730q2xpNrI4Inn1E5KMnDkUhMjD-4-rrf_Zw4HMSvPe9u3bCqfybt_s08DXVBuGGwF9WRGTKi0XtF12Hj2av7gnvXye0Wnxffao8JeLWfZ1JiIt"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5158,10 +5194,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0DHCQBCN80MQQF01P",
-                     *       "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "id": "tok_01KF0E44M0DZ08NTAW0Q19FV93",
+                     *       "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "name": "CI",
-                     *       "prefix": "crm_f4nkAQ",
+                     *       "prefix": "crm_h-pBYk",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5285,10 +5321,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0DHCQBCN80MQQF01X",
-                     *       "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "id": "tok_01KF0E44M0DZ08NTAW0Q19FV9A",
+                     *       "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "name": "gone",
-                     *       "prefix": "crm_6y7Wv3",
+                     *       "prefix": "crm_mwKl2P",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5434,7 +5470,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_e4788bbf",
+                 *       "key": "k_277ae137",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5466,7 +5502,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_e4788bbf",
+                     *       "key": "k_277ae137",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5617,7 +5653,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_07c2b6d9",
+                     *       "key": "f_e3b4d40f",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5760,40 +5796,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0DHCQBCN80MQQF02W",
+                     *           "id": "evt_01KF0E44M0DZ08NTAW0Q19FVA9",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
+                     *           "entityId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "actorUserId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
-                     *             "assignedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *             "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *             "assignedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
+                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0DHCQBCN80MQQF02V",
+                     *           "id": "evt_01KF0E44M0DZ08NTAW0Q19FVA8",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
+                     *           "entityId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "actorUserId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *             "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-95737d9b@example.com"
+                     *                 "normalized": "c-316efefd@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF02S",
+                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5892,31 +5928,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02S",
+                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-95737d9b@example.com",
+                     *           "email": "c-316efefd@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02X",
+                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAA",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-b7cd8896@example.com",
+                     *           "email": "c-46df3aed@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AR51f9qtSqEYVvcJ_4T9NFCoUudJjXtXYP9lunbH9-rBEyoJSc7o1V6X2VVcu6AFufpyeCw94uPNgUypgAYG0iWUJSyt9nRUzOuay50hK5qmDjY4jX_rug6gye647Kbnx8aHuJIepYaICorRBLSre-QW0S3lDCuDAVqSMUDP3O0IzaNaIbk"
+                     *       "nextCursor": "Ae74S7Y-HubCz7mV2v3vxcxnyFWrJvUO8ttOhsD9AJOwWO_xU0r-nIq3WFZ1zFF-UzGNoiHjoZdRl8bgMp-uvizpkkcWtV0rOqLb8DGNXqKAT5B52T8IvBkCdiTjsJleAU8cuB8lpGRQBN6m2am6FxVqgI2JVcl62ZPs6cbmXP1jExwh1do"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -5976,7 +6012,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-8742d2da@navy.example"
+                 *           "value": "g-5104a2d3@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6005,7 +6041,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF03S",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVB6",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6023,19 +6059,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-8742d2da@navy.example",
+                     *       "email": "g-5104a2d3@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF03T",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVB7",
                      *           "kind": "email",
-                     *           "value": "g-8742d2da@navy.example",
-                     *           "normalized": "g-8742d2da@navy.example",
+                     *           "value": "g-5104a2d3@navy.example",
+                     *           "normalized": "g-5104a2d3@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF03V",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVB8",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6047,7 +6083,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6178,46 +6214,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02S",
+                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-95737d9b@example.com",
+                     *           "email": "c-316efefd@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF02X",
+                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAA",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-b7cd8896@example.com",
+                     *           "email": "c-46df3aed@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF031",
+                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAE",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-60c35309@example.com",
+                     *           "email": "c-4a7b4afb@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DHCQBCN80MQQF035",
+                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAJ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ecc3826b@example.com",
+                     *           "email": "c-fd37730a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6289,7 +6325,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF039",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6299,7 +6335,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6307,14 +6343,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-db145f37@example.com",
+                     *       "email": "c-9065c177@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF03A",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVAQ",
                      *           "kind": "email",
-                     *           "value": "c-db145f37@example.com",
-                     *           "normalized": "c-db145f37@example.com",
+                     *           "value": "c-9065c177@example.com",
+                     *           "normalized": "c-9065c177@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6323,7 +6359,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6402,7 +6438,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF049",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVBP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6412,7 +6448,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6420,14 +6456,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a25e6de4@example.com",
+                     *       "email": "c-fc2dbefc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF04A",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVBQ",
                      *           "kind": "email",
-                     *           "value": "c-a25e6de4@example.com",
-                     *           "normalized": "c-a25e6de4@example.com",
+                     *           "value": "c-fc2dbefc@example.com",
+                     *           "normalized": "c-fc2dbefc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6436,7 +6472,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6528,7 +6564,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF051",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVCE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6538,7 +6574,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6546,14 +6582,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-62bad22a@example.com",
+                     *       "email": "c-fbae1bd3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF052",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVCF",
                      *           "kind": "email",
-                     *           "value": "c-62bad22a@example.com",
-                     *           "normalized": "c-62bad22a@example.com",
+                     *           "value": "c-fbae1bd3@example.com",
+                     *           "normalized": "c-fbae1bd3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6562,7 +6598,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6721,7 +6757,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF06R",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVE5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6731,7 +6767,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6739,19 +6775,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-57bddcf8@example.com",
+                     *       "email": "c-0fffb5a1@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF06S",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVE6",
                      *           "kind": "email",
-                     *           "value": "c-57bddcf8@example.com",
-                     *           "normalized": "c-57bddcf8@example.com",
+                     *           "value": "c-0fffb5a1@example.com",
+                     *           "normalized": "c-0fffb5a1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF06W",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVE9",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6763,7 +6799,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6913,7 +6949,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF08S",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVG6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6923,7 +6959,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6938,7 +6974,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7053,7 +7089,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF09T",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVH7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7063,7 +7099,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7071,14 +7107,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bdcaaf05@example.com",
+                     *       "email": "c-37083cc5@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF09V",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVH8",
                      *           "kind": "email",
-                     *           "value": "c-bdcaaf05@example.com",
-                     *           "normalized": "c-bdcaaf05@example.com",
+                     *           "value": "c-37083cc5@example.com",
+                     *           "normalized": "c-37083cc5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7087,7 +7123,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7202,7 +7238,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0AV",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVJ8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7212,7 +7248,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7220,14 +7256,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-83322696@example.com",
+                     *       "email": "c-bb603cc0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0AW",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVJ9",
                      *           "kind": "email",
-                     *           "value": "c-83322696@example.com",
-                     *           "normalized": "c-83322696@example.com",
+                     *           "value": "c-bb603cc0@example.com",
+                     *           "normalized": "c-bb603cc0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7236,7 +7272,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7360,7 +7396,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0CE",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVKV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7370,7 +7406,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7378,14 +7414,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-f6f1386d@example.com",
+                     *       "email": "c-101423d4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0CF",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVKW",
                      *           "kind": "email",
-                     *           "value": "c-f6f1386d@example.com",
-                     *           "normalized": "c-f6f1386d@example.com",
+                     *           "value": "c-101423d4@example.com",
+                     *           "normalized": "c-101423d4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7394,7 +7430,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7531,7 +7567,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0DQ",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVN4",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7541,7 +7577,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7549,14 +7585,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d1c5b0f4@example.com",
+                     *       "email": "c-f6bd12c3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0DR",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVN5",
                      *           "kind": "email",
-                     *           "value": "c-d1c5b0f4@example.com",
-                     *           "normalized": "c-d1c5b0f4@example.com",
+                     *           "value": "c-f6bd12c3@example.com",
+                     *           "normalized": "c-f6bd12c3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7565,7 +7601,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7680,7 +7716,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0EZ",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVPC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7690,7 +7726,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7698,14 +7734,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7a140204@example.com",
+                     *       "email": "c-358dccd2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0F0",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVPD",
                      *           "kind": "email",
-                     *           "value": "c-7a140204@example.com",
-                     *           "normalized": "c-7a140204@example.com",
+                     *           "value": "c-358dccd2@example.com",
+                     *           "normalized": "c-358dccd2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7714,7 +7750,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7818,7 +7854,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0FS",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVQ6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7836,14 +7872,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-1ece7fdb@example.com",
+                     *       "email": "c-2eb8cba7@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0FT",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVQ7",
                      *           "kind": "email",
-                     *           "value": "c-1ece7fdb@example.com",
-                     *           "normalized": "c-1ece7fdb@example.com",
+                     *           "value": "c-2eb8cba7@example.com",
+                     *           "normalized": "c-2eb8cba7@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7852,7 +7888,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7957,7 +7993,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00K"
+                 *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV80"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -7976,7 +8012,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0GT",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVR7",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7986,7 +8022,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7994,14 +8030,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fc14f115@example.com",
+                     *       "email": "c-cafdf835@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0GV",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVR8",
                      *           "kind": "email",
-                     *           "value": "c-fc14f115@example.com",
-                     *           "normalized": "c-fc14f115@example.com",
+                     *           "value": "c-cafdf835@example.com",
+                     *           "normalized": "c-cafdf835@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8010,7 +8046,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8249,15 +8285,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0DHCQBCN80MQQF0JA",
-                     *         "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0J6",
+                     *         "id": "scr_01KF0E44M0DZ08NTAW0Q19FVSQ",
+                     *         "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVSK",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF0J6",
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FVSK",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8267,7 +8303,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8275,14 +8311,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-c01577a0@example.com",
+                     *         "email": "c-58c65959@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0DHCQBCN80MQQF0J7",
+                     *             "id": "ch_01KF0E44M0DZ08NTAW0Q19FVSM",
                      *             "kind": "email",
-                     *             "value": "c-c01577a0@example.com",
-                     *             "normalized": "c-c01577a0@example.com",
+                     *             "value": "c-58c65959@example.com",
+                     *             "normalized": "c-58c65959@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8290,14 +8326,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0DHCQBCN80MQQF0JA",
+                     *           "id": "scr_01KF0E44M0DZ08NTAW0Q19FVSQ",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8523,16 +8559,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0DHCQBCN80MQQF0MH",
-                     *         "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0MD",
+                     *         "id": "qual_01KF0E44M0DZ08NTAW0Q19FVVY",
+                     *         "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVVT",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF0MD",
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FVVT",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8542,7 +8578,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8550,14 +8586,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-63aed402@example.com",
+                     *         "email": "c-48dbe43a@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0DHCQBCN80MQQF0ME",
+                     *             "id": "ch_01KF0E44M0DZ08NTAW0Q19FVVV",
                      *             "kind": "email",
-                     *             "value": "c-63aed402@example.com",
-                     *             "normalized": "c-63aed402@example.com",
+                     *             "value": "c-48dbe43a@example.com",
+                     *             "normalized": "c-48dbe43a@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8566,14 +8602,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0DHCQBCN80MQQF0MH",
+                     *           "id": "qual_01KF0E44M0DZ08NTAW0Q19FVVY",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8712,23 +8748,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0DHCQBCN80MQQF0NR",
+                     *             "id": "evt_01KF0E44M0DZ08NTAW0Q19FVX5",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0DHCQBCN80MQQF0NP",
+                     *             "entityId": "ct_01KF0E44M0DZ08NTAW0Q19FVX3",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *             "actorUserId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *               "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-0c20ad19@example.com"
+                     *                   "normalized": "c-13a0d32d@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0NP",
+                     *             "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVX3",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8826,7 +8862,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0Q6",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVYK",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8836,7 +8872,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8844,14 +8880,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-32b7d1b8@example.com",
+                     *       "email": "c-460f58ac@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0Q7",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVYM",
                      *           "kind": "email",
-                     *           "value": "c-32b7d1b8@example.com",
-                     *           "normalized": "c-32b7d1b8@example.com",
+                     *           "value": "c-460f58ac@example.com",
+                     *           "normalized": "c-460f58ac@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8863,7 +8899,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9013,7 +9049,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0WB",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FW3R",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9023,7 +9059,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9031,14 +9067,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-81d749b0@example.com",
+                     *       "email": "c-004b7ca6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0WC",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FW3S",
                      *           "kind": "email",
-                     *           "value": "c-81d749b0@example.com",
-                     *           "normalized": "c-81d749b0@example.com",
+                     *           "value": "c-004b7ca6@example.com",
+                     *           "normalized": "c-004b7ca6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9047,7 +9083,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9148,8 +9184,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0DHCQBCN80MQQF0XJ",
-                 *         "ct_01KF0E44M0DHCQBCN80MQQF0XP"
+                 *         "ct_01KF0E44M0DZ08NTAW0Q19FW4Z",
+                 *         "ct_01KF0E44M0DZ08NTAW0Q19FW53"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9172,12 +9208,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0XJ",
+                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FW4Z",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF0XP",
+                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FW53",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9297,7 +9333,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0DHCQBCN80MQQF101"
+                 *         "ct_01KF0E44M0DZ08NTAW0Q19FW7E"
                  *       ]
                  *     }
                  */
@@ -9315,7 +9351,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DHCQBCN80MQQF0ZX",
+                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FW7A",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9325,19 +9361,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0DHCQBCN80MQQF101",
+                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FW7E",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-ff647d13@example.com"
+                     *               "normalized": "c-4e617cb4@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9348,22 +9384,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-da7508f4@example.com",
+                     *       "email": "c-a950df19@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF0ZY",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FW7B",
                      *           "kind": "email",
-                     *           "value": "c-da7508f4@example.com",
-                     *           "normalized": "c-da7508f4@example.com",
+                     *           "value": "c-a950df19@example.com",
+                     *           "normalized": "c-a950df19@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0DHCQBCN80MQQF102",
+                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FW7F",
                      *           "kind": "email",
-                     *           "value": "c-ff647d13@example.com",
-                     *           "normalized": "c-ff647d13@example.com",
+                     *           "value": "c-4e617cb4@example.com",
+                     *           "normalized": "c-4e617cb4@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9372,7 +9408,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9556,7 +9592,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF138"
+                 *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FWAN"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9574,15 +9610,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF138",
+                     *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FWAN",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF138",
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWAN",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-daa18b77@example.com",
+                     *         "email": "c-6d65b9db@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9823,9 +9859,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-7f37e447",
+                 *       "name": "Initech-21092369",
                  *       "domains": [
-                 *         "initech-75c54491.example"
+                 *         "initech-1b8e1c1b.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9850,10 +9886,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF148",
-                     *       "name": "Initech-7f37e447",
+                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWBN",
+                     *       "name": "Initech-21092369",
                      *       "domains": [
-                     *         "initech-75c54491.example"
+                     *         "initech-1b8e1c1b.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9865,7 +9901,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9990,8 +10026,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF14G",
-                     *       "name": "Co-fa28b4da",
+                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWBX",
+                     *       "name": "Co-aa99ee2a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -9999,11 +10035,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10094,8 +10130,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF14W",
-                     *       "name": "Co-043c1716",
+                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWC9",
+                     *       "name": "Co-7f53be47",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10103,11 +10139,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10255,8 +10291,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF15R",
-                     *       "name": "Co-119d3a12",
+                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWD5",
+                     *       "name": "Co-7f91e396",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10264,11 +10300,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10383,8 +10419,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DHCQBCN80MQQF169",
-                     *       "name": "Co-5d6b9440",
+                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWDP",
+                     *       "name": "Co-22f8539e",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10392,11 +10428,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10499,7 +10535,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0DHCQBCN80MQQF17A"
+                 *         "co_01KF0E44M0DZ08NTAW0Q19FWEQ"
                  *       ]
                  *     }
                  */
@@ -10519,8 +10555,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0DHCQBCN80MQQF178",
-                     *         "name": "Co-9eb66e46",
+                     *         "id": "co_01KF0E44M0DZ08NTAW0Q19FWEN",
+                     *         "name": "Co-84ad7e16",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10528,11 +10564,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10540,7 +10576,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0DHCQBCN80MQQF17A",
+                     *           "id": "co_01KF0E44M0DZ08NTAW0Q19FWEQ",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10779,15 +10815,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0DHCQBCN80MQQF19N",
+                     *           "id": "note_01KF0E44M0DZ08NTAW0Q19FWH2",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0DHCQBCN80MQQF19H"
+                     *             "id": "ct_01KF0E44M0DZ08NTAW0Q19FWGY"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
-                     *           "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10862,7 +10898,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1A9"
+                 *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWHP"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10887,15 +10923,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0DHCQBCN80MQQF1AD",
+                     *       "id": "note_01KF0E44M0DZ08NTAW0Q19FWHT",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1A9"
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWHP"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
-                     *       "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11010,15 +11046,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0DHCQBCN80MQQF1BD",
+                     *       "id": "note_01KF0E44M0DZ08NTAW0Q19FWJT",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1B9"
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWJP"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
-                     *       "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11213,15 +11249,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0DHCQBCN80MQQF1CH",
+                     *       "id": "note_01KF0E44M0DZ08NTAW0Q19FWKY",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1CD"
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWKT"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
-                     *       "updatedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11510,7 +11546,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1HG"
+                 *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWRX"
                  *       }
                  *     }
                  */
@@ -11534,7 +11570,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1HM",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWS1",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11545,11 +11581,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DHCQBCN80MQQF1HG"
+                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWRX"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11943,7 +11979,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1JG",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWSX",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11951,11 +11987,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12047,7 +12083,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1JW",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWT9",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12055,11 +12091,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12207,7 +12243,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1KK",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWV0",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12215,11 +12251,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
+                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12313,7 +12349,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00K"
+                 *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV80"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12332,7 +12368,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1M4",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWVH",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12340,11 +12376,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
+                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12492,7 +12528,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1MY",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWWB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12500,11 +12536,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "completedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12619,7 +12655,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DHCQBCN80MQQF1NF",
+                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWWW",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12627,11 +12663,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12842,7 +12878,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-d09c048c",
+                 *       "name": "Renewals-c2f08633",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12878,12 +12914,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1P8",
-                     *       "name": "Renewals-d09c048c",
+                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FWXN",
+                     *       "name": "Renewals-c2f08633",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1P9",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWXP",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12891,7 +12927,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PA",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWXQ",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12899,7 +12935,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PB",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWXR",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12907,7 +12943,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13032,12 +13068,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1PJ",
-                     *       "name": "Pipe-b4656fac",
+                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FWXZ",
+                     *       "name": "Pipe-8b33ac80",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PK",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY0",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13045,7 +13081,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PM",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY1",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13053,7 +13089,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PN",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY2",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13061,7 +13097,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1PP",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY3",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13069,7 +13105,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13141,7 +13177,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-c8e805e9"
+                 *       "name": "Renamed-9d47babf"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13160,12 +13196,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1QP",
-                     *       "name": "Renamed-c8e805e9",
+                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FWZ3",
+                     *       "name": "Renamed-9d47babf",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QQ",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ4",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13173,7 +13209,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QR",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ5",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13181,7 +13217,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QS",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ6",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13189,7 +13225,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1QT",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ7",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13197,7 +13233,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13325,10 +13361,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0DHCQBCN80MQQF1WK",
-                 *         "st_01KF0E44M0DHCQBCN80MQQF1WJ",
-                 *         "st_01KF0E44M0DHCQBCN80MQQF1WM",
-                 *         "st_01KF0E44M0DHCQBCN80MQQF1WN"
+                 *         "st_01KF0E44M0DZ08NTAW0Q19FX40",
+                 *         "st_01KF0E44M0DZ08NTAW0Q19FX3Z",
+                 *         "st_01KF0E44M0DZ08NTAW0Q19FX41",
+                 *         "st_01KF0E44M0DZ08NTAW0Q19FX42"
                  *       ]
                  *     }
                  */
@@ -13348,12 +13384,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1WH",
-                     *       "name": "Pipe-46be97d5",
+                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FX3Y",
+                     *       "name": "Pipe-febcaefe",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WK",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX40",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13361,7 +13397,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WJ",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX3Z",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13369,7 +13405,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WM",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX41",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13377,7 +13413,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1WN",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX42",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13385,7 +13421,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13542,12 +13578,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1SK",
-                     *       "name": "Pipe-830daec2",
+                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FX10",
+                     *       "name": "Pipe-ca5b34da",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SM",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX11",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13555,7 +13591,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SN",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX12",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13563,7 +13599,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SS",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX16",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13571,7 +13607,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SP",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX13",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13579,7 +13615,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1SQ",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX14",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13587,7 +13623,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13738,12 +13774,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0DHCQBCN80MQQF20H",
-                     *         "name": "Pipe-93248691",
+                     *         "id": "pl_01KF0E44M0DZ08NTAW0Q19FX7Y",
+                     *         "name": "Pipe-46d778d2",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF20J",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FX7Z",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13751,7 +13787,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF20M",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FX81",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13759,7 +13795,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF20N",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FX82",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13767,7 +13803,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13905,12 +13941,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DHCQBCN80MQQF1YM",
-                     *       "name": "Pipe-af2891c0",
+                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FX61",
+                     *       "name": "Pipe-2eb89d07",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YN",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX62",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13918,7 +13954,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YP",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX63",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13926,7 +13962,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YQ",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX64",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13934,7 +13970,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DHCQBCN80MQQF1YR",
+                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX65",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13942,7 +13978,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14078,12 +14114,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0DHCQBCN80MQQF22R",
-                     *         "name": "Pipe-b41e6f46",
+                     *         "id": "pl_01KF0E44M0DZ08NTAW0Q19FXA5",
+                     *         "name": "Pipe-d703a691",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22S",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA6",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14091,7 +14127,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22T",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA7",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14099,7 +14135,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22V",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA8",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14107,7 +14143,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22W",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA9",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14115,7 +14151,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14123,7 +14159,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22S",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA6",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14137,7 +14173,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22T",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA7",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14151,7 +14187,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22V",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA8",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14165,7 +14201,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DHCQBCN80MQQF22W",
+                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA9",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14355,20 +14391,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF21J",
+                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX8Z",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF21R",
+                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX95",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF21M",
+                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX91",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14376,20 +14412,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF210",
+                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX8D",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF218",
+                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX8N",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF212",
+                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX8F",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14397,20 +14433,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF210",
+                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX8D",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF216",
+                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX8K",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF211",
+                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX8E",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14418,20 +14454,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DHCQBCN80MQQF20R",
+                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX85",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DHCQBCN80MQQF20Y",
+                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX8B",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DHCQBCN80MQQF20T",
+                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX87",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14494,7 +14530,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF250"
+                 *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FXCD"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14517,12 +14553,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF254",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXCH",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0DHCQBCN80MQQF250",
+                     *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FXCD",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14532,7 +14568,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14657,14 +14693,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF26C",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXDS",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14672,7 +14708,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14764,14 +14800,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF26R",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXE5",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14779,7 +14815,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14936,14 +14972,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF27F",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXEW",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14951,7 +14987,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15099,14 +15135,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF28M",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXG1",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15114,7 +15150,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15238,14 +15274,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF296",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXGK",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15253,7 +15289,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15399,14 +15435,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DHCQBCN80MQQF29W",
+                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXH9",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15414,7 +15450,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15571,7 +15607,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15632,7 +15668,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-b28f3a9c",
+                 *       "name": "Partner-f11a4d8b",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15657,16 +15693,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-b28f3a9c",
-                     *       "ref": "partner-b28f3a9c",
-                     *       "name": "Partner-b28f3a9c",
+                     *       "key": "partner-f11a4d8b",
+                     *       "ref": "partner-f11a4d8b",
+                     *       "name": "Partner-f11a4d8b",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15791,16 +15827,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-e4f49d39",
-                     *       "ref": "tag-e4f49d39",
-                     *       "name": "tag-e4f49d39",
+                     *       "key": "tag-6969d02f",
+                     *       "ref": "tag-6969d02f",
+                     *       "name": "tag-6969d02f",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15991,16 +16027,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-0f9d7c0f",
-                     *       "ref": "tag-0f9d7c0f",
-                     *       "name": "tag-0f9d7c0f",
+                     *       "key": "tag-21d17cd9",
+                     *       "ref": "tag-21d17cd9",
+                     *       "name": "tag-21d17cd9",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16269,7 +16305,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16283,7 +16319,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00B",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16297,7 +16333,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00K",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16311,7 +16347,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00T",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV87",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16325,7 +16361,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF00W",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV89",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16339,7 +16375,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF010",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8D",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16353,7 +16389,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF012",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8F",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16367,7 +16403,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF016",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8K",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16381,7 +16417,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF018",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8N",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16395,7 +16431,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01A",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8Q",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16409,7 +16445,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01C",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8S",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16423,7 +16459,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01E",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8V",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16437,7 +16473,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01G",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8X",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16451,7 +16487,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01J",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8Z",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16465,7 +16501,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01M",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV91",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16479,7 +16515,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DHCQBCN80MQQF01R",
+                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV95",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16582,7 +16618,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN217",
+                     *           "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1FK",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16594,17 +16630,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0HPJFXCC8SB6NN21B",
+                     *           "id": "cv_01KF0E44M0HM8RT7AR9RWYD1FQ",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0HPJFXCC8SB6NN217",
-                     *               "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *               "id": "ct_01KF0E44M0HM8RT7AR9RWYD1FK",
+                     *               "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16666,7 +16702,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN21Z",
+                 *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1GB",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16704,10 +16740,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN223",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1GF",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN21Z",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1GB",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16715,8 +16751,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN21Z",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1GB",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16729,7 +16765,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16911,10 +16947,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN23N",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1J1",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN23H",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1HX",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16923,8 +16959,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN23H",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1HX",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16936,7 +16972,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17028,10 +17064,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN24V",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1K7",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN24Q",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1K3",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17040,8 +17076,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN24Q",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1K3",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17053,7 +17089,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17201,25 +17237,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN26Z",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1NB",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN26V",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1N7",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
+                     *       "assigneeId": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN26V",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1N7",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
+                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17232,7 +17268,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17347,10 +17383,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN28H",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1PX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN28D",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1PS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17359,14 +17395,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN28D",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1PS",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20Q",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1F3",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17378,7 +17414,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17494,7 +17530,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0HPJFXCC8SB6NN20X"
+                 *       "assigneeId": "usr_01KF0E44M0HM8RT7AR9RWYD1FB"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17513,25 +17549,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN2AA",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1RP",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN2A6",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1RJ",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
+                     *       "assigneeId": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN2A6",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1RJ",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20X",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17544,7 +17580,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17683,7 +17719,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0HPJFXCC8SB6NN20Q"
+                 *       "id": "usr_01KF0E44M0HM8RT7AR9RWYD1F3"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17702,10 +17738,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN2CM",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1V0",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN2CG",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1TW",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17714,13 +17750,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN2CG",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1TW",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0HPJFXCC8SB6NN20Q",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1F3",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17733,7 +17769,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17883,10 +17919,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HPJFXCC8SB6NN2ER",
+                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1X4",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN2EM",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1X0",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17895,8 +17931,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HPJFXCC8SB6NN2EM",
-                     *           "addedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C"
+                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1X0",
+                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17908,7 +17944,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18035,11 +18071,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0HPJFXCC8SB6NN2KA",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2K8",
+                     *           "id": "scr_01KF0E44M0HM8RT7AR9RWYD21P",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD21M",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18133,11 +18169,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0HPJFXCC8SB6NN2H6",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2H4",
+                     *       "id": "scr_01KF0E44M0HM8RT7AR9RWYD1ZJ",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD1ZG",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18275,12 +18311,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0HPJFXCC8SB6NN2PY",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2PW",
+                     *           "id": "qual_01KF0E44M0HM8RT7AR9RWYD25A",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD258",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18375,12 +18411,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0HPJFXCC8SB6NN2MT",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2MR",
+                     *       "id": "qual_01KF0E44M0HM8RT7AR9RWYD236",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD234",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18518,10 +18554,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN2RA",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2R8",
+                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD26P",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD26M",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18626,10 +18662,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN2RP",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2R8",
+                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD272",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD26M",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18784,10 +18820,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN2SM",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2SJ",
+                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD280",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD27Y",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -18798,10 +18834,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0HPJFXCC8SB6NN2SP",
+                     *         "id": "dlv_01KF0E44M0HM8RT7AR9RWYD282",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
-                     *         "to": "c-4abf2332@example.com",
+                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
+                     *         "to": "c-452c9756@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -18833,7 +18869,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *             "requestedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -18846,9 +18882,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
+                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
                      *         "reason": "primary",
-                     *         "to": "c-4abf2332@example.com",
+                     *         "to": "c-452c9756@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19003,10 +19039,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN2XX",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2XV",
+                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD2C9",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2C7",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19017,10 +19053,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0HPJFXCC8SB6NN2XZ",
+                     *         "id": "dlv_01KF0E44M0HM8RT7AR9RWYD2CB",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
-                     *         "to": "c-ed9a4c98@example.com",
+                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
+                     *         "to": "c-65438fdd@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19046,8 +19082,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0HPJFXCC8SB6NN2SC",
-                     *         "to": "c-ed9a4c98@example.com",
+                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
+                     *         "to": "c-65438fdd@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19188,10 +19224,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HPJFXCC8SB6NN300",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN2R8",
+                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD2EC",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD26M",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19281,7 +19317,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0HPJFXCC8SB6NN20Q",
+                     *           "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1F3",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19353,9 +19389,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-a8014bf3@example.com",
+                 *       "from": "in-92241e3a@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-0be7d8cd-e138-4388-aa2a-1e2f1622afaf",
+                 *       "externalId": "ext-64f3a392-bf92-4044-bb18-af8ea9094f65",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19391,25 +19427,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0HPJFXCC8SB6NN30X",
-                     *         "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
+                     *         "id": "msg_01KF0E44M0HM8RT7AR9RWYD2F9",
+                     *         "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN30R",
+                     *         "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2F4",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-0be7d8cd-e138-4388-aa2a-1e2f1622afaf",
+                     *         "externalId": "ext-64f3a392-bf92-4044-bb18-af8ea9094f65",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
-                     *       "contactId": "ct_01KF0E44M0HPJFXCC8SB6NN30R",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
+                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD2F4",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19534,54 +19570,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN31B",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN319",
+                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD2FQ",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FN",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN316",
+                     *           "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2FJ",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-bd5c7068-bd2e-4685-8763-06f55a6acb3a",
+                     *           "externalId": "ext-4f835b65-c201-4bea-af86-c1704a0baffe",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN314",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN312",
+                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD2FG",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FE",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN30Z",
+                     *           "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2FB",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-86197b20-42a4-4dea-8863-8fe7be8d085e",
+                     *           "externalId": "ext-d1094537-20ff-45fb-954f-04d05b159f0b",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0HPJFXCC8SB6NN30X",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
+                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD2F9",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0HPJFXCC8SB6NN30R",
+                     *           "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2F4",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-0be7d8cd-e138-4388-aa2a-1e2f1622afaf",
+                     *           "externalId": "ext-64f3a392-bf92-4044-bb18-af8ea9094f65",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19662,17 +19698,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN319",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FN",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN312",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FE",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN30V",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19730,7 +19766,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0HPJFXCC8SB6NN31D"
+                 *         "msg_01KF0E44M0HM8RT7AR9RWYD2FS"
                  *       ]
                  *     }
                  */
@@ -19862,12 +19898,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0HPJFXCC8SB6NN321",
-                     *           "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN31Z",
+                     *           "id": "call_01KF0E44M0HM8RT7AR9RWYD2GD",
+                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2GB",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *           "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -19975,12 +20011,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN33H",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN33F",
+                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2HX",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2HV",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20101,6 +20137,176 @@ export interface operations {
             };
         };
     };
+    placePhoneCall: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "agentPhone": "+14155550123"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PlacePhoneCallInput"];
+            };
+        };
+        responses: {
+            /** @description The call: `initiated` with Twilio’s call id, or `failed` with Twilio’s refusal */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2M1",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2KZ",
+                     *       "channel": "phone",
+                     *       "kind": "voice",
+                     *       "status": "initiated",
+                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "startedByContactId": null,
+                     *       "startedAt": "2026-01-15T09:00:00.000Z",
+                     *       "connectedAt": null,
+                     *       "endedAt": null,
+                     *       "durationSeconds": null,
+                     *       "endedBy": null,
+                     *       "payload": {
+                     *         "dial": {
+                     *           "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD2KS",
+                     *           "agentPhone": "+14155550123",
+                     *           "providerCallId": "CA-fake-1",
+                     *           "to": "+12025551000",
+                     *           "error": null
+                     *         }
+                     *       },
+                     *       "version": 2,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member on a conversation assigned to another user, or anyone but its users on a direct conversation (who may reply may call) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable` with a `reason`, nothing written: `not_a_contact_conversation`, `invalid_agent_phone`, `contact_suppressed`, `no_channel_value` (the contact has no phone number), `not_a_contact_value` (`to` is not one of theirs), `channel_not_connected` (no active SMS connection), `connection_not_usable`. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
     getCall: {
         parameters: {
             query?: never;
@@ -20127,12 +20333,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN35K",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN35H",
+                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2P8",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2P6",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20232,12 +20438,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN379",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN377",
+                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2QY",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2QW",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20388,18 +20594,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HPJFXCC8SB6NN3A4",
-                     *       "conversationId": "cv_01KF0E44M0HPJFXCC8SB6NN3A2",
+                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2TS",
+                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2TQ",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "endedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -20558,14 +20764,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0HPJFXCC8SB6NN3DA",
+                     *       "id": "att_01KF0E44M0HM8RT7AR9RWYD2XZ",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HPJFXCC8SB6NN20B/att_01KF0E44M0HPJFXCC8SB6NN3DA?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015343Z&X-Amz-Expires=900&X-Amz-Signature=84f3b2918cfc3f333b3da2ddf4b877013d3d58ea17368002ecd1c1658426b91e&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HM8RT7AR9RWYD1EQ/att_01KF0E44M0HM8RT7AR9RWYD2XZ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020624Z&X-Amz-Expires=900&X-Amz-Signature=82acd0ed250a63b830d6e2a07b09602a5bb85bf7ad5291c26e491a7d02bd9196&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20679,17 +20885,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0HPJFXCC8SB6NN3DC",
+                     *       "id": "att_01KF0E44M0HM8RT7AR9RWYD2Y1",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0HPJFXCC8SB6NN20C",
+                     *       "uploadedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HPJFXCC8SB6NN20B/att_01KF0E44M0HPJFXCC8SB6NN3DC?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015343Z&X-Amz-Expires=300&X-Amz-Signature=e7927536ac8c5177bdd4b2177645afeab27a54eeb6c57bf918c76a3d62ecba5c&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HM8RT7AR9RWYD1EQ/att_01KF0E44M0HM8RT7AR9RWYD2Y1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020624Z&X-Amz-Expires=300&X-Amz-Signature=7102145558effa23ee7121f31204691881fe3b78bd992ba7ddb30a3cf3aafa4d&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20771,10 +20977,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0DHCQBCN80MQQF2DY",
+                     *           "id": "job_01KF0E44M0DZ08NTAW0Q19FXNB",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -20857,10 +21063,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2E1",
+                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXNE",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -20955,10 +21161,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2E7",
+                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXNM",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21060,10 +21266,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2EG",
+                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXNX",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21168,7 +21374,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0DHCQBCN80MQQEZZX/jobs/job_01KF0E44M0DHCQBCN80MQQF2ER/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015310Z&X-Amz-Expires=300&X-Amz-Signature=86911676c5f98aa341ac8d1f1dbb9c29b43de70cc0d1fef8a7904cd72cf63f2a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0DZ08NTAW0Q19FV7A/jobs/job_01KF0E44M0DZ08NTAW0Q19FXP5/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020550Z&X-Amz-Expires=300&X-Amz-Signature=5cc6e990f777f2dc2d0d247c0a2f5c12ee9234d45e6e8f00c5f144163b526617&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21257,9 +21463,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0DHCQBCN80MQQF2EZ",
+                     *       "uploadId": "job_01KF0E44M0DZ08NTAW0Q19FXPC",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0DHCQBCN80MQQEZZX/jobs/job_01KF0E44M0DHCQBCN80MQQF2EZ/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T015311Z&X-Amz-Expires=3600&X-Amz-Signature=658fa074f4a4ea3c5cec495a6c6427fbb7b5854e3ad7e8e5164870038c2e9bec&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0DZ08NTAW0Q19FV7A/jobs/job_01KF0E44M0DZ08NTAW0Q19FXPC/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020550Z&X-Amz-Expires=3600&X-Amz-Signature=6276b987c91520114f83c07b969067a7a9e38dbb584a07a119439353222eb374&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21365,7 +21571,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0DHCQBCN80MQQF2F1",
+                 *       "uploadId": "job_01KF0E44M0DZ08NTAW0Q19FXPE",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21392,10 +21598,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2F1",
+                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXPE",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21696,10 +21902,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DHCQBCN80MQQF2FG",
+                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXPX",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -21833,9 +22039,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0DHCQBCN80MQQF2FJ",
+                     *           "id": "chc_01KF0E44M0DZ08NTAW0Q19FXPZ",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-44b26417",
+                     *           "name": "WhatsApp-5d6fd3b5",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -21846,10 +22052,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FJ",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXPZ",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21923,7 +22129,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-60875e94",
+                 *       "name": "WhatsApp-8e3057ec",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -21954,9 +22160,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2FT",
+                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXQ7",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-60875e94",
+                     *       "name": "WhatsApp-8e3057ec",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -21967,10 +22173,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FT",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQ7",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22096,9 +22302,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2FZ",
+                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXQC",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-42a5c25d",
+                     *       "name": "WhatsApp-d01fb522",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22109,10 +22315,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FZ",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2FZ"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQC",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQC"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22197,7 +22403,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-cafc985f",
+                 *       "name": "Renamed-f6f4c4f4",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22219,9 +22425,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2GD",
+                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXQT",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-cafc985f",
+                     *       "name": "Renamed-f6f4c4f4",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22232,10 +22438,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2GD",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2GD"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQT",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQT"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22384,9 +22590,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2H4",
+                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXRH",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-1f3052f1",
+                     *       "name": "WhatsApp-9b5cf411",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22397,10 +22603,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2H4",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2H4"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXRH",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXRH"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22516,9 +22722,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DHCQBCN80MQQF2HN",
+                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXS2",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-35db09f7",
+                     *       "name": "WhatsApp-ac6db2d0",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22529,10 +22735,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2HN",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DHCQBCN80MQQF2HN"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXS2",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXS2"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DHCQBCN80MQQEZZY",
+                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",

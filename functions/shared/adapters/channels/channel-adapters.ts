@@ -10,7 +10,7 @@ import { providerDefaults, type Config } from '../../config';
 import { createProviderHttp } from './provider-http';
 import { createSesEmailSender } from './ses-email-sender';
 import { createTelegramBotSender, fetchTelegramFile, setTelegramWebhook } from './telegram-bot-sender';
-import { createTwilioSender, fetchTwilioMedia } from './twilio-sender';
+import { createTwilioSender, fetchTwilioMedia, placeTwilioCall } from './twilio-sender';
 import { createWhatsappCloudSender, fetchWhatsappMedia } from './whatsapp-cloud-sender';
 
 export type ChannelAdaptersConfig = Pick<
@@ -66,6 +66,12 @@ export function createChannelAdapters(config: ChannelAdaptersConfig, overrides: 
   return {
     sender: (kind) => senders[kind],
     telegramSetWebhook: (connection, webhookUrl) => setTelegramWebhook(telegram, connection, webhookUrl),
+    async placeCall(connection, call) {
+      if (connection.kind !== 'sms') {
+        throw new ProviderSendError('rejected', 'calls_unsupported', `A ${connection.kind} connection places no phone calls`);
+      }
+      return placeTwilioCall(twilio, connection, call);
+    },
     async fetchMedia(connection, media, maxBytes) {
       const file =
         connection.kind === 'whatsapp'

@@ -22,7 +22,7 @@
  *   21408, 21606, 21608, 21610, 21612, 21614)
  * - https://www.twilio.com/docs/usage/security#http-authentication (basic auth with the account SID)
  */
-import { ProviderSendError, type ChannelSender, type OpenedConnection, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
+import { ProviderSendError, type CallReceipt, type ChannelSender, type OpenedConnection, type OutboundCall, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
 import type { MediaReference } from '../../../../domain/channels/inbound-events';
 import { basicAuth, kindOfHttpStatus, redact, requiredSecret, requiredSetting, unreadableAnswer, type Download, type ProviderHttp } from './provider-http';
 
@@ -88,6 +88,62 @@ export function createTwilioSender({ http, baseUrl }: TwilioOptions): ChannelSen
     },
   };
 }
+
+/** Text safe inside a TwiML attribute or element. */
+const xmlEscape = (value: string) =>
+  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+/** Progress events a placed call reports to its `StatusCallback` (`completed` is always sent). */
+const callProgressEvents = ['initiated', 'ringing', 'answered', 'completed'] as const;
+
+/**
+ * Places a call (Twilio Voice): `POST /2010-04-01/Accounts/{AccountSid}/Calls.json` with `To` (the
+ * contact), `From` (the connection's number), `Twiml` run when the contact answers (`<Dial>` the agent's
+ * phone, showing our number), `StatusCallback` with every progress event. Answer 201 with the Call
+ * resource (`sid` `CA…`, `status` `queued`); errors as for messages (21210 unverified From, 21211 bad
+ * To, 21215 geo permissions, 13223/13224 bad number: refusals).
+ * Sources: https://www.twilio.com/docs/voice/api/call-resource (create a Call: To, From, Twiml,
+ * StatusCallback, StatusCallbackEvent), https://www.twilio.com/docs/voice/twiml/dial (callerId, Number).
+ */
+export async function placeTwilioCall({ http, baseUrl }: TwilioOptions, connection: OpenedConnection, call: OutboundCall): Promise<CallReceipt> {
+  const accountSid = requiredSetting(connection.settings, 'accountSid', provider);
+  const senderNumber = requiredSetting(connection.settings, 'senderNumber', provider);
+  const authToken = requiredSecret(connection.secrets, 'authToken', provider);
+  const secrets = Object.values(connection.secrets);
+  const twiml = `<Response><Dial callerId="${xmlEscape(senderNumber)}"><Number>${xmlEscape(call.agentPhone)}</Number></Dial></Response>`;
+  const form = new URLSearchParams({ To: call.to, From: senderNumber, Twiml: twiml });
+  if (call.statusCallbackUrl) {
+    form.append('StatusCallback', call.statusCallbackUrl);
+    form.append('StatusCallbackMethod', 'POST');
+    for (const event of callProgressEvents) form.append('StatusCallbackEvent', event);
+  }
+  const what = `${provider} POST Calls`;
+  const answer = await http.call({
+    method: 'POST',
+    url: `${baseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Calls.json`,
+    headers: { authorization: basicAuth(accountSid, authToken) },
+    form,
+    what,
+    secrets,
+  });
+  const body = answer.json as { sid?: unknown; status?: unknown; code?: unknown; message?: unknown } | null;
+  if (!answer.ok) {
+    const code = typeof body?.code === 'number' ? body.code : null;
+    const kind = code !== null && callRefusalCodes.has(code) ? 'rejected' : twilioFailureKind(code, answer.status);
+    throw new ProviderSendError(
+      kind,
+      code !== null ? String(code) : String(answer.status),
+      `${what}: ${redact(typeof body?.message === 'string' ? body.message : `HTTP ${answer.status}`, secrets)}`,
+      kind === 'rate_limited' ? answer.retryAfterSeconds : null,
+      answer.status,
+    );
+  }
+  if (typeof body?.sid !== 'string' || !body.sid) throw unreadableAnswer(what, answer.status);
+  return { providerCallId: body.sid, providerStatus: typeof body.status === 'string' ? body.status : null };
+}
+
+/** Twilio's refusals of a call's numbers (https://www.twilio.com/docs/api/errors: 13223, 13224, 21215). */
+const callRefusalCodes = new Set([13223, 13224, 21215]);
 
 /** An inbound message's `MediaUrlN`, fetched with the account's basic auth. */
 export async function fetchTwilioMedia(
