@@ -8,7 +8,7 @@ const twilio = createFakeChannelAdapters();
 const smsConnected = new WeakMap<object, Promise<unknown>>();
 
 /** An SMS thread with a new contact who has a phone number, in a workspace with a Twilio connection. */
-async function phoneThread(ctx: Ctx): Promise<any> {
+async function phoneThread(ctx: Ctx): Promise<{ id: string }> {
   setChannelAdapters(twilio);
   if (!smsConnected.has(ctx.ws)) {
     smsConnected.set(
