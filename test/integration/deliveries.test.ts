@@ -69,6 +69,17 @@ const status = (providerMessageId: string, value: DeliveryStatusEvent['status'],
 
 const conn = () => ({ workspaceId: acme.workspace.id, connectionId });
 
+/** The message's `delivery.status_changed` moves (`from>to`), sorted. */
+async function statusMoves(key: MessageKey) {
+  const { data: events } = await stack.deps.db.entities.event.query
+    .byEntity({ workspaceId: key.workspaceId, entityType: 'message', entityId: key.messageId })
+    .go({ pages: 'all' });
+  return events
+    .filter((event) => event.type === 'delivery.status_changed')
+    .map((event) => `${(event.payload as { from: string }).from}>${(event.payload as { to: string }).to}`)
+    .sort();
+}
+
 describe('the delivery state machine', () => {
   const sent = { ...newAttempt(1, 'send', null, 't0'), status: 'sent' as const, sentAt: 't0' };
   const update = (value: 'sent' | 'delivered' | 'read' | 'failed' | null, error: { code: string; message: string } | null = null) => ({
@@ -121,13 +132,7 @@ describe('deliveries against the table', () => {
     expect(message?.delivery).toMatchObject({ status: 'read', attempt: 1 });
     expect(message?.delivery.attempts[0]).toMatchObject({ providerMessageId: 'wamid.A1', status: 'read' });
 
-    const { data: events } = await stack.deps.db.entities.event.query
-      .byEntity({ workspaceId: key.workspaceId, entityType: 'message', entityId: key.messageId })
-      .go({ pages: 'all' });
-    const moves = events
-      .filter((event) => event.type === 'delivery.status_changed')
-      .map((event) => `${(event.payload as { from: string }).from}>${(event.payload as { to: string }).to}`);
-    expect(moves.sort()).toEqual(['delivered>read', 'queued>sent', 'sent>delivered'].sort());
+    expect(await statusMoves(key)).toEqual(['delivered>read', 'queued>sent', 'sent>delivered'].sort());
   });
 
   it('a status that arrives before the provider id is recorded is applied when it is', async () => {
@@ -222,13 +227,7 @@ describe('a send whose answer was lost: the first status that names the attempt 
     expect(await beginProviderCall(stack.deps, key, 1)).toMatchObject({ go: false, reason: 'not_queued' });
     // Later statuses find it by the id, as any other.
     expect(await applyProviderStatus(stack.deps, conn(), status('wamid.LOST', 'read'))).toBe('applied');
-    const { data: events } = await stack.deps.db.entities.event.query
-      .byEntity({ workspaceId: key.workspaceId, entityType: 'message', entityId: key.messageId })
-      .go({ pages: 'all' });
-    const moves = events
-      .filter((event) => event.type === 'delivery.status_changed')
-      .map((event) => `${(event.payload as { from: string }).from}>${(event.payload as { to: string }).to}`);
-    expect(moves.sort()).toEqual(['delivered>read', 'queued>sent', 'sent>delivered'].sort());
+    expect(await statusMoves(key)).toEqual(['delivered>read', 'queued>sent', 'sent>delivered'].sort());
   });
 
   it('a reference to an attempt already accepted under another id changes nothing (kept pending)', async () => {

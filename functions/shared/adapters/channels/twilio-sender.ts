@@ -61,32 +61,47 @@ export function createTwilioSender({ http, baseUrl }: TwilioOptions): ChannelSen
       if (message.text) form.append('Body', message.text);
       for (const attachment of message.attachments) form.append('MediaUrl', attachment.url);
       if (message.statusCallbackUrl) form.append('StatusCallback', message.statusCallbackUrl);
-
-      const what = `${provider} POST Messages`;
-      const answer = await http.call({
-        method: 'POST',
-        url: `${baseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`,
-        headers: { authorization: basicAuth(accountSid, authToken) },
-        form,
-        what,
-        secrets,
-      });
-      const body = answer.json as { sid?: unknown; status?: unknown; code?: unknown; message?: unknown } | null;
-      if (!answer.ok) {
-        const code = typeof body?.code === 'number' ? body.code : null;
-        const kind = twilioFailureKind(code, answer.status);
-        throw new ProviderSendError(
-          kind,
-          code !== null ? String(code) : String(answer.status),
-          `${what}: ${redact(typeof body?.message === 'string' ? body.message : `HTTP ${answer.status}`, secrets)}`,
-          kind === 'rate_limited' ? answer.retryAfterSeconds : null,
-          answer.status,
-        );
-      }
-      if (typeof body?.sid !== 'string' || !body.sid) throw unreadableAnswer(what, answer.status);
-      return { providerMessageId: body.sid, providerStatus: typeof body.status === 'string' ? body.status : null };
+      const body = await createResource({ http, baseUrl }, 'Messages', { accountSid, authToken, secrets }, form);
+      return { providerMessageId: body.sid, providerStatus: body.status };
     },
   };
+}
+
+/**
+ * `POST /2010-04-01/Accounts/{AccountSid}/{resource}.json` with basic auth: the created resource's `sid`
+ * and `status`, or a `ProviderSendError` from Twilio's exception (`refusals`: codes that are a refusal
+ * of this resource whatever their HTTP status).
+ */
+async function createResource(
+  { http, baseUrl }: TwilioOptions,
+  resource: 'Messages' | 'Calls',
+  account: { accountSid: string; authToken: string; secrets: string[] },
+  form: URLSearchParams,
+  refusals: ReadonlySet<number> = new Set(),
+): Promise<{ sid: string; status: string | null }> {
+  const what = `${provider} POST ${resource}`;
+  const answer = await http.call({
+    method: 'POST',
+    url: `${baseUrl}/2010-04-01/Accounts/${encodeURIComponent(account.accountSid)}/${resource}.json`,
+    headers: { authorization: basicAuth(account.accountSid, account.authToken) },
+    form,
+    what,
+    secrets: account.secrets,
+  });
+  const body = answer.json as { sid?: unknown; status?: unknown; code?: unknown; message?: unknown } | null;
+  if (!answer.ok) {
+    const code = typeof body?.code === 'number' ? body.code : null;
+    const kind = code !== null && refusals.has(code) ? 'rejected' : twilioFailureKind(code, answer.status);
+    throw new ProviderSendError(
+      kind,
+      code !== null ? String(code) : String(answer.status),
+      `${what}: ${redact(typeof body?.message === 'string' ? body.message : `HTTP ${answer.status}`, account.secrets)}`,
+      kind === 'rate_limited' ? answer.retryAfterSeconds : null,
+      answer.status,
+    );
+  }
+  if (typeof body?.sid !== 'string' || !body.sid) throw unreadableAnswer(what, answer.status);
+  return { sid: body.sid, status: typeof body.status === 'string' ? body.status : null };
 }
 
 /** Text safe inside a TwiML attribute or element. */
@@ -117,29 +132,8 @@ export async function placeTwilioCall({ http, baseUrl }: TwilioOptions, connecti
     form.append('StatusCallbackMethod', 'POST');
     for (const event of callProgressEvents) form.append('StatusCallbackEvent', event);
   }
-  const what = `${provider} POST Calls`;
-  const answer = await http.call({
-    method: 'POST',
-    url: `${baseUrl}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Calls.json`,
-    headers: { authorization: basicAuth(accountSid, authToken) },
-    form,
-    what,
-    secrets,
-  });
-  const body = answer.json as { sid?: unknown; status?: unknown; code?: unknown; message?: unknown } | null;
-  if (!answer.ok) {
-    const code = typeof body?.code === 'number' ? body.code : null;
-    const kind = code !== null && callRefusalCodes.has(code) ? 'rejected' : twilioFailureKind(code, answer.status);
-    throw new ProviderSendError(
-      kind,
-      code !== null ? String(code) : String(answer.status),
-      `${what}: ${redact(typeof body?.message === 'string' ? body.message : `HTTP ${answer.status}`, secrets)}`,
-      kind === 'rate_limited' ? answer.retryAfterSeconds : null,
-      answer.status,
-    );
-  }
-  if (typeof body?.sid !== 'string' || !body.sid) throw unreadableAnswer(what, answer.status);
-  return { providerCallId: body.sid, providerStatus: typeof body.status === 'string' ? body.status : null };
+  const body = await createResource({ http, baseUrl }, 'Calls', { accountSid, authToken, secrets }, form, callRefusalCodes);
+  return { providerCallId: body.sid, providerStatus: body.status };
 }
 
 /** Twilio's refusals of a call's numbers (https://www.twilio.com/docs/api/errors: 13223, 13224, 21215). */
