@@ -62,7 +62,14 @@ describe('100 deliveries with 20% provider faults', () => {
       timeoutMs: 240_000,
     });
     expect(report.messages).toBe(100);
-    expect(report.invariants, JSON.stringify(report.offenders, null, 1)).toEqual({ leftQueued: 0, failedWithoutErrorCode: 0, sentTwice: 0, sentTwiceByProvider: {}, outcomeMismatches: 0 });
+    expect(report.invariants, JSON.stringify({ offenders: report.offenders, refused: report.callbacksRefusedBy }, null, 1)).toEqual({
+      leftQueued: 0,
+      failedWithoutErrorCode: 0,
+      sentTwice: 0,
+      sentTwiceByProvider: {},
+      outcomeMismatches: 0,
+      callbacksRefused: 0,
+    });
     expect(Object.keys(report.byFinalStatus).every((status) => ['sent', 'delivered', 'read', 'failed'].includes(status))).toBe(true);
     // The faults were met and waited out: some deliveries needed a re-send, and some sends were
     // accepted with their answer lost (and not sent again).

@@ -27,7 +27,7 @@ import { loadHandler } from '../../local/handlers';
 import { startProviderSandbox, whatsappApiVersion, type ProviderSandbox } from '../../local/provider-sandbox';
 import { ensureQueues, startQueueRunner, type QueueRunner, type SqsHandler } from '../../local/queue-runner';
 import type { LocalLogger } from '../../local/runtime-support';
-import { registerExistingConnections } from '../../local/sandbox-accounts';
+import { localSesTopicArn, registerExistingConnections } from '../../local/sandbox-accounts';
 import { startStreamPoller } from '../../local/stream-poller';
 
 /** A call of the HTTP API (the real handlers): `invokeHttp` in the bench, `stack.api` in tests. */
@@ -110,7 +110,8 @@ export async function startChannelWorld(options: {
     email: {
       kind: 'email',
       name: 'Mail',
-      settings: { sesIdentity: 'acme.example', fromAddress: 'support@acme.example', replyDomain: 'reply.acme.example' },
+      // The topic the sandbox publishes SES's events to: only an expected topic's notifications are taken.
+      settings: { sesIdentity: 'acme.example', fromAddress: 'support@acme.example', replyDomain: 'reply.acme.example', snsTopicArns: [localSesTopicArn] },
     },
     whatsapp: {
       kind: 'whatsapp',
@@ -259,6 +260,8 @@ export interface FailureRunReport {
     sentTwiceByProvider: Record<string, number>;
     /** Messages sent/delivered/read without an accepted send at the sandbox (or failed with one). */
     outcomeMismatches: number;
+    /** Status callbacks our webhooks did not take (any answer but 2xx, after the sandbox's retries). */
+    callbacksRefused: number;
   };
   /** `slowAccepts`: sends the sandbox took but answered after the client's timeout (each must still be sent once). */
   sandbox: { acceptedSends: number; callbacksPosted: number; faultsMet: Record<string, number>; slowAccepts: number };
@@ -266,6 +269,8 @@ export interface FailureRunReport {
   repeatedJobMessages: number;
   /** The first messages that broke an invariant, with their delivery's attempts and the sandbox's count. */
   offenders: unknown[];
+  /** Refused callbacks by provider and their last answer (an HTTP status or the error). */
+  callbacksRefusedBy: Record<string, number>;
   seconds: { send: number; deliveries: number; flush: number; wall: number };
   messagesPerSecond: number;
   ok: boolean;
@@ -411,6 +416,11 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
   const countOf = new Map(sends.counts.map((entry) => [entry.text, entry.count]));
   const callbacks = (await world.admin('GET', 'callbacks')) as { total?: number; callbacks?: unknown[] };
   const faultsMet = ((await world.admin('GET', 'faults')) as { met: Record<string, number> }).met;
+  const refused = (await world.admin('GET', 'callbacks?state=failed')) as {
+    total: number;
+    callbacks: { provider: string; attempts: { status: number | null; error: string | null }[] }[];
+  };
+  const refusedBy = countBy(refused.callbacks.map((callback) => `${callback.provider} ${callback.attempts.at(-1)?.status ?? callback.attempts.at(-1)?.error ?? 'none'}`));
   const outcomeMismatches = finals.filter((final) => {
     const accepted = countOf.get(final.text) ?? 0;
     return final.status === 'failed' ? accepted !== 0 : accepted !== 1;
@@ -432,6 +442,7 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
     sentTwice: sends.counts.filter((entry) => entry.count > 1).length,
     sentTwiceByProvider: countBy(sends.counts.filter((entry) => entry.count > 1).map((entry) => entry.provider)),
     outcomeMismatches,
+    callbacksRefused: refused.total,
   };
   const wall = (Date.now() - wallStart) / 1000;
   return {
@@ -454,12 +465,14 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
     },
     repeatedJobMessages: options.jobs.repeatedMessages(),
     offenders,
+    callbacksRefusedBy: refusedBy,
     seconds: { send: sendSeconds, deliveries: deliveriesSeconds, flush: flushSeconds, wall },
     messagesPerSecond: Math.round((sent.length / (sendSeconds + deliveriesSeconds)) * 10) / 10,
     ok:
       invariants.leftQueued === 0 &&
       invariants.failedWithoutErrorCode === 0 &&
       invariants.sentTwice === 0 &&
-      invariants.outcomeMismatches === 0,
+      invariants.outcomeMismatches === 0 &&
+      invariants.callbacksRefused === 0,
   };
 }
