@@ -59,6 +59,19 @@ beforeAll(async () => {
   }
 }, 90_000);
 
+/** JSON calls to the API as the holder of `token`: the status and the parsed body. */
+const apiAs =
+  (token: string) =>
+  async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
 afterAll(() => {
   try {
     process.kill(-child.pid!, 'SIGKILL');
@@ -188,15 +201,7 @@ describe('npm start', () => {
 
   it('imports a CSV and exports it again, as the README shows, with the local queues and stream', async () => {
     const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const api = apiAs(token);
     const csv = Buffer.from('First Name,Last Name,Email\r\nEllen,Export,ellen@e2e.example\r\nIvan,Import,ivan@e2e.example\r\n');
     const upload = await api('POST', '/v1/imports/uploads', { fileName: 'people.csv', sizeBytes: csv.length });
     expect(upload.status).toBe(201);
@@ -235,15 +240,7 @@ describe('npm start', () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the sandbox's JSON
       return { status: res.status, body: (await res.json()) as any };
     };
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://127.0.0.1:${apiPort}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const api = apiAs(token);
     const until = async <T,>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> => {
       let value = await read();
       for (const deadline = Date.now() + ms; !done(value); value = await read()) {

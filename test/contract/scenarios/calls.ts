@@ -1,27 +1,10 @@
 import type { OperationId } from '../../../functions/http/routes';
-import { setChannelAdapters } from '../../../functions/shared/deps';
-import { createFakeChannelAdapters } from '../../support/fake-channel-adapters';
 import type { Ctx, Scenario } from '../scenarios';
-
-/** Twilio, faked in-process: every call placed is accepted. */
-const twilio = createFakeChannelAdapters();
-const smsConnected = new WeakMap<object, Promise<unknown>>();
+import { providerConnected } from './provider-connections';
 
 /** An SMS thread with a new contact who has a phone number, in a workspace with a Twilio connection. */
 async function phoneThread(ctx: Ctx): Promise<{ id: string }> {
-  setChannelAdapters(twilio);
-  if (!smsConnected.has(ctx.ws)) {
-    smsConnected.set(
-      ctx.ws,
-      ctx.call('POST', '/v1/channels', {
-        kind: 'sms',
-        name: 'Twilio',
-        settings: { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, senderNumber: '+15017122661' },
-        secrets: { authToken: 'f0e1d2c3b4a5968778695a4b3c2d1e0f' },
-      }),
-    );
-  }
-  await smsConnected.get(ctx.ws);
+  await providerConnected(ctx, 'sms');
   const contact = await ctx.contact({ channels: [{ kind: 'phone', value: ctx.phone() }] });
   return (await ctx.call('POST', '/v1/conversations', { kind: 'contact', contactId: contact.id, channel: 'sms' })).body;
 }

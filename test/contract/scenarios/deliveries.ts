@@ -1,30 +1,12 @@
 import { recordAttemptFailed } from '../../../domain/channels/deliveries/deliveries.service';
 import type { OperationId } from '../../../functions/http/routes';
-import { setChannelAdapters } from '../../../functions/shared/deps';
-import { createFakeChannelAdapters } from '../../support/fake-channel-adapters';
 import type { Ctx, Scenario } from '../scenarios';
+import { providerConnected } from './provider-connections';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
-/** The providers, faked in-process (every send accepted): a retry makes its provider call during the request. */
-const providers = createFakeChannelAdapters();
-
-/** The workspace's email connection (one per workspace; the oldest active one serves every send). */
-const connected = new WeakMap<object, Promise<unknown>>();
-async function emailConnected(ctx: Ctx) {
-  setChannelAdapters(providers);
-  if (!connected.has(ctx.ws)) {
-    connected.set(
-      ctx.ws,
-      ctx.call('POST', '/v1/channels', {
-        kind: 'email',
-        name: 'Mail',
-        settings: { sesIdentity: 'example.com', fromAddress: 'team@example.com', replyDomain: 'reply.example.com' },
-      }),
-    );
-  }
-  await connected.get(ctx.ws);
-}
+/** The workspace's email connection, the providers faked (a retry makes its provider call during the request). */
+const emailConnected = (ctx: Ctx) => providerConnected(ctx, 'email');
 
 /** An email sent to a new contact in a new conversation (queued: nothing runs its job here). */
 async function sentEmail(ctx: Ctx): Promise<{ conversation: any; message: any }> {
