@@ -18,8 +18,7 @@ import { normaliseChannelValue } from '../../contacts/channels';
 import type { Call } from '../../inbox/calls.schemas';
 import { failPlacedCall, getCall, linkPlacedCall, startPlacedCall } from '../../inbox/calls.service';
 import { assertCanReply, readConversation } from '../../inbox/conversations.service';
-import { openConnectionSecret, webhookPath } from '../connections/channel-connections.service';
-import { secretNames } from '../connections/channel-connections.schemas';
+import { openConnection, webhookPath } from '../connections/channel-connections.service';
 import type { DeliveryDeps } from '../deliveries/delivery-sender';
 import { ProviderSendError } from '../outbound';
 import { routePhoneCall } from '../routing/channel-routing';
@@ -54,21 +53,7 @@ export async function placePhoneCall(
     ? `${deps.hooksBaseUrl}${webhookPath(connection)}?${callReferenceQueryName}=${encodeURIComponent(encodeCallReference({ conversationId, callId: call.id }))}`
     : null;
   try {
-    const secrets = Object.fromEntries(
-      await Promise.all(
-        (secretNames[connection.kind] as readonly string[]).map(async (name) => [name, await openConnectionSecret(deps, connection, name)] as const),
-      ),
-    );
-    const receipt = await deps.channels.placeCall(
-      {
-        workspaceId: connection.workspaceId,
-        connectionId: connection.connectionId,
-        kind: connection.kind,
-        settings: connection.settings,
-        secrets: Object.fromEntries(Object.entries(secrets).filter((entry): entry is [string, string] => entry[1] !== undefined)),
-      },
-      { to, agentPhone, statusCallbackUrl },
-    );
+    const receipt = await deps.channels.placeCall(await openConnection(deps, connection), { to, agentPhone, statusCallbackUrl });
     await linkPlacedCall(deps, key, connection.connectionId, receipt.providerCallId);
   } catch (error) {
     // No answer in time: Twilio may have placed it, and its callbacks (which name the call) say what became of it.

@@ -5,7 +5,7 @@ import type { CoreDeps } from '../../shared/deps';
 import { conflict, invalid, lostRace, notFound, stale, unprocessable } from '../../shared/errors';
 import { checkCursor, type Page } from '../../shared/pagination';
 import type { SealContext, SecretSealer } from '../../shared/ports';
-import { ProviderSendError, type ChannelAdapters } from '../outbound';
+import { ProviderSendError, type ChannelAdapters, type OpenedConnection } from '../outbound';
 import { writeTransaction } from '../../store/transaction';
 import {
   connectionProviders,
@@ -111,6 +111,14 @@ export async function openConnectionSecret(
 ): Promise<string | undefined> {
   const sealed = item.secrets[secret];
   return sealed === undefined ? undefined : deps.sealer.open(sealed, secretContext(item, secret));
+}
+
+/** The connection as an adapter takes it: its settings and every credential it has, in clear. */
+export async function openConnection(deps: { sealer: SecretSealer }, item: ChannelConnectionItem): Promise<OpenedConnection> {
+  const names = secretNames[item.kind] as readonly string[];
+  const values = await Promise.all(names.map((name) => openConnectionSecret(deps, item, name)));
+  const secrets = Object.fromEntries(names.flatMap((name, index) => (values[index] === undefined ? [] : [[name, values[index]!]])));
+  return { workspaceId: item.workspaceId, connectionId: item.connectionId, kind: item.kind, settings: item.settings, secrets };
 }
 
 /** Seals each given secret (skipping absent ones) for this connection. */

@@ -27,8 +27,7 @@ import { attachmentObjectKey } from '../../inbox/attachment.entity';
 import type { ConversationItem } from '../../inbox/conversation-record';
 import type { MessageItem } from '../../inbox/messages.service';
 import { isConditionFailure } from '../../store/transaction';
-import { findConnection, openConnectionSecret, webhookPath } from '../connections/channel-connections.service';
-import { secretNames } from '../connections/channel-connections.schemas';
+import { findConnection, openConnection, webhookPath } from '../connections/channel-connections.service';
 import { mailIdGuard } from '../mail-ids';
 import { encodeSendReference, sendReferenceQueryName } from '../send-reference';
 import { ProviderSendError, type ChannelAdapters, type OutboundMessage } from '../outbound';
@@ -117,17 +116,13 @@ async function buildOutbound(
   attemptNo: number,
 ): Promise<OutboundMessage> {
   const key = { workspaceId: message.workspaceId, conversationId: message.conversationId, messageId: message.messageId };
-  const [conversation, inbound, author, secrets, attachments] = await Promise.all([
+  const [conversation, inbound, author, opened, attachments] = await Promise.all([
     deps.db.entities.conversation.get({ workspaceId: key.workspaceId, conversationId: key.conversationId }).go(),
     latestInbound(deps, key),
     message.authorUserId
       ? deps.db.entities.user.get({ workspaceId: key.workspaceId, userId: message.authorUserId }).go()
       : Promise.resolve({ data: null }),
-    Promise.all(
-      (secretNames[connection.kind] as readonly string[]).map(
-        async (name): Promise<[string, string | undefined]> => [name, await openConnectionSecret(deps, connection, name)],
-      ),
-    ),
+    openConnection(deps, connection),
     Promise.all(
       (message.attachments ?? []).map(async (attachment) => ({
         url: await deps.blobs.downloadUrl(attachmentObjectKey(key.workspaceId, attachment.id), attachmentLinkSeconds, {
@@ -165,13 +160,7 @@ async function buildOutbound(
     };
   }
   return {
-    connection: {
-      workspaceId: connection.workspaceId,
-      connectionId: connection.connectionId,
-      kind: connection.kind,
-      settings: connection.settings,
-      secrets: Object.fromEntries(secrets.filter((entry): entry is [string, string] => entry[1] !== undefined)),
-    },
+    connection: opened,
     to: message.delivery.to,
     text: message.body,
     attachments,

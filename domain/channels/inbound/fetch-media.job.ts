@@ -24,8 +24,7 @@ import type { MessageItem } from '../../inbox/messages.service';
 import type { MessageAttachmentRef } from '../../inbox/messages.schemas';
 import { JobFailure, type JobDeps, type JobKindDefinition } from '../../jobs/job-kind';
 import { withActivityKeys, type JobItem } from '../../jobs/job-record';
-import { findConnection, openConnectionSecret } from '../connections/channel-connections.service';
-import { secretNames } from '../connections/channel-connections.schemas';
+import { findConnection, openConnection } from '../connections/channel-connections.service';
 import type { MediaReference } from '../inbound-events';
 import { ProviderSendError, type ChannelAdapters, type OpenedConnection } from '../outbound';
 
@@ -165,12 +164,7 @@ async function fetchOne(
 async function openedConnection(deps: FetchMediaDeps, workspaceId: string, connectionId: string): Promise<OpenedConnection> {
   const item = await findConnection(deps, workspaceId, connectionId, true);
   if (!item) throw new JobFailure('connection_gone', 'The channel connection the media came through is gone');
-  const secrets: Record<string, string> = {};
-  for (const name of secretNames[item.kind]) {
-    const value = await openConnectionSecret(deps, item, name);
-    if (value !== undefined) secrets[name] = value;
-  }
-  return { workspaceId, connectionId, kind: item.kind, settings: item.settings, secrets };
+  return openConnection(deps, item);
 }
 
 export const fetchMediaJob: JobKindDefinition<FetchMediaInput, number, { fetched: number; skipped: number }> = {
