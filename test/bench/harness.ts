@@ -275,6 +275,7 @@ export const lambdaBuildOptions = {
   minify: true,
   sourcemap: true,
   sourcesContent: false,
+  inject: ['functions/shared/source-mapped-stacks.ts'],
   mainFields: ['module', 'main'],
   external: ['@aws-sdk/*'],
   banner: {

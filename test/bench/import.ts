@@ -144,11 +144,11 @@ const childEntry = 'test/bench/import-child.ts';
 const childArgs = () => (process.env.BENCH_IMPORT_CHILD_ARGS ?? '--max-old-space-size=128 --max-semi-space-size=16').split(' ').filter(Boolean);
 const childUsesTsx = process.env.BENCH_CHILD_TSX === '1';
 /**
- * The deployed functions' NODE_OPTIONS (infra/constructs/lambda-function.ts). Node then parses the
- * bundle's source map when it loads it, which costs memory: BENCH_CHILD_SOURCE_MAPS=0 leaves it out.
+ * The deployed functions set no NODE_OPTIONS: their stacks are mapped only when one is formatted
+ * (functions/shared/source-mapped-stacks.ts, injected in every bundle). BENCH_CHILD_EAGER_SOURCE_MAPS=1
+ * adds Node's `--enable-source-maps`, which parses the bundle's whole map when it loads, to compare.
  */
-const deployedNodeOptions = ['--enable-source-maps'];
-const childSourceMaps = process.env.BENCH_CHILD_SOURCE_MAPS !== '0';
+const childNodeOptions = process.env.BENCH_CHILD_EAGER_SOURCE_MAPS === '1' ? ['--enable-source-maps'] : [];
 
 interface ChildCommand {
   /** Node's arguments before `child <task>`. */
@@ -176,7 +176,7 @@ async function childCommand(work: string): Promise<ChildCommand> {
   // The bundle holds a child's code only: the parent's emulators and test stacks stay out.
   const strays = inputs.filter((path) => /^(local|test\/support)\/|fauxqs/.test(path));
   if (strays.length > 0) throw new Error(`the child bundle takes in ${strays.join(', ')}`);
-  const nodeOptions = childSourceMaps ? deployedNodeOptions : [];
+  const nodeOptions = childNodeOptions;
   return {
     args: [...childArgs(), ...nodeOptions, outfile],
     argsWithoutNodeOptions: [...childArgs(), outfile],

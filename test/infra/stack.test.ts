@@ -134,7 +134,6 @@ describe('CrmStack', () => {
           LoggingConfig: { LogFormat: 'JSON' },
           Environment: {
             Variables: {
-              NODE_OPTIONS: '--enable-source-maps',
               TABLE_NAME: { Ref: built.logicalId(built.stack.data.table) },
               POWERTOOLS_SERVICE_NAME: 'crm',
               LOG_LEVEL: 'INFO',
@@ -142,6 +141,8 @@ describe('CrmStack', () => {
           },
         },
       });
+      // Stacks are source-mapped lazily by the injected functions/shared/source-mapped-stacks.ts.
+      expect((resources[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty('NODE_OPTIONS');
     }
 
     const targets = routeTargets();
