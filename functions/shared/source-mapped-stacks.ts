@@ -3,121 +3,62 @@ import { SourceMap, type SourceMapPayload } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Stack traces that name the TypeScript file, line and function, read from the bundle's source map
- * only when a stack is first formatted. Node's own `--enable-source-maps` parses the whole map when the
- * bundle loads and keeps it for the life of the process (~65 MB of RSS and ~45 MB of heap per function,
- * measured in test/bench/README.md); stacks are formatted when an error is logged, which is rare, so
- * the parsed map is held through a `WeakRef` and the collector may take it back.
+ * Stack traces of the deployed bundle with each of its frames pointing at the TypeScript source: the
+ * logger maps the stack of every error it writes (functions/shared/logger.ts).
  *
- * Every Lambda bundle injects this file (`inject` in infra/constructs/lambda-function.ts). It does
- * nothing unless it runs from a bundle with its `.map` beside it and Node maps stacks itself no more.
+ * Node's own `--enable-source-maps` parses the bundle's whole map (2–3 MB) when the bundle loads and
+ * keeps it for the life of the process: ~65 MB of RSS and ~45 MB of heap per function (measured in
+ * test/bench/README.md). Here the map is read only when an error is logged, which is rare, and held
+ * through a `WeakRef`, so the collector may take it back. The mapping works on the stack's text, so a
+ * stack V8 formatted earlier (a library reads `.stack` at load) maps all the same.
  */
-export function installSourceMappedStacks(bundleUrl: string): boolean {
-  if (!bundleUrl.startsWith('file:')) return false;
-  const bundlePath = fileURLToPath(bundleUrl);
-  const mapPath = `${bundlePath}.map`;
-  if (!existsSync(mapPath) || nodeMapsStacks()) return false;
-  const sourceMap = lazySourceMap(bundlePath, mapPath);
-  Error.prepareStackTrace = (error, callSites) => {
-    const lines = [headerOf(error)];
-    for (const site of callSites) lines.push(`    at ${frameText(site, bundleUrl, bundlePath, sourceMap)}`);
-    return lines.join('\n');
-  };
-  return true;
-}
+const bundleUrl = import.meta.url;
+const bundlePath = bundleUrl.startsWith('file:') ? fileURLToPath(bundleUrl) : '';
+const mapPath = `${bundlePath}.map`;
+/** Only a bundle with its map beside it maps (not the sources run through tsx or vitest). */
+const mapsStacks = bundlePath.endsWith('.mjs') && existsSync(mapPath);
 
-function nodeMapsStacks(): boolean {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return flags.includes('--enable-source-maps') || (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
-}
+let held: WeakRef<SourceMap> | undefined;
+let unreadable = false;
 
-interface ReadMap {
-  map: SourceMap;
-  /** The bundle's lines, to tell a function's mapped name from its parameters'. */
-  generatedLines: string[];
-}
-
-function lazySourceMap(bundlePath: string, mapPath: string): () => ReadMap | undefined {
-  let held: WeakRef<ReadMap> | undefined;
-  let unreadable = false;
-  return () => {
-    if (unreadable) return undefined;
-    const cached = held?.deref();
-    if (cached) return cached;
-    try {
-      const parsed = {
-        map: new SourceMap(JSON.parse(readFileSync(mapPath, 'utf8')) as SourceMapPayload),
-        generatedLines: readFileSync(bundlePath, 'utf8').split('\n'),
-      };
-      held = new WeakRef(parsed);
-      return parsed;
-    } catch {
-      unreadable = true;
-      return undefined;
-    }
-  };
-}
-
-/** What V8 puts first: `Name: message`. */
-function headerOf(error: Error): string {
+function sourceMap(): SourceMap | undefined {
+  if (!mapsStacks || unreadable) return undefined;
+  const cached = held?.deref();
+  if (cached) return cached;
   try {
-    return Error.prototype.toString.call(error);
+    const parsed = new SourceMap(JSON.parse(readFileSync(mapPath, 'utf8')) as SourceMapPayload);
+    held = new WeakRef(parsed);
+    return parsed;
   } catch {
-    return '<error>';
+    unreadable = true;
+    return undefined;
   }
 }
 
-function frameText(site: NodeJS.CallSite, bundleUrl: string, bundlePath: string, sourceMap: () => ReadMap | undefined): string {
-  const fallback = () => String(site);
-  try {
-    const file = site.getFileName() ?? site.getScriptNameOrSourceURL();
-    const line = site.getLineNumber();
-    const column = site.getColumnNumber();
-    if ((file !== bundleUrl && file !== bundlePath) || line === null || column === null) return fallback();
-    const read = sourceMap();
-    const entry = read?.map.findEntry(line - 1, column - 1);
-    if (!read || !entry || !('originalSource' in entry)) return fallback();
-    const location = `${readableSource(entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
-    const name = enclosingName(site, read) ?? site.getFunctionName() ?? undefined;
-    const async = site.isAsync?.() ? 'async ' : '';
-    return name ? `${async}${name} (${location})` : `${async}${location}`;
-  } catch {
-    return fallback();
-  }
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** `file:///var/task/index.mjs:1:2345` or `/var/task/index.mjs:1:2345`. */
+const framePattern = mapsStacks ? new RegExp(`(?:${escaped(bundleUrl)}|${escaped(bundlePath)}):(\\d+):(\\d+)`, 'g') : undefined;
+
+/**
+ * The stack text with every position in the bundle replaced by its source position
+ * (`domain/contacts/contacts.service.ts:120:11`); unchanged when there is no map or a position has no mapping.
+ */
+export function mapStackText(stack: string): string {
+  if (!framePattern || !stack.includes(bundlePath)) return stack;
+  const map = sourceMap();
+  if (!map) return stack;
+  return stack.replace(framePattern, (whole, line: string, column: string) => {
+    const entry = map.findEntry(Number(line) - 1, Number(column) - 1);
+    if (!('originalSource' in entry) || !entry.originalSource) return whole;
+    return `${readableSource(entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+  });
 }
 
 /**
- * The original name of a renamed function a frame is in. V8 gives the function's (minified) name and
- * where the function starts (`function`, `async`); esbuild maps a renamed name where it is written, a
- * few columns on. (A method keeps its name: the first mapped name after it is a parameter's.)
- */
-function enclosingName(site: NodeJS.CallSite, { map, generatedLines }: ReadMap): string | undefined {
-  const minified = site.getFunctionName();
-  if (!minified) return undefined;
-  const withEnclosing = site as NodeJS.CallSite & { getEnclosingLineNumber?(): number | null; getEnclosingColumnNumber?(): number | null };
-  const line = withEnclosing.getEnclosingLineNumber?.();
-  const column = withEnclosing.getEnclosingColumnNumber?.();
-  if (!line || !column) return undefined;
-  for (let ahead = 0; ahead <= nameSearchColumns; ahead += 1) {
-    const entry = map.findEntry(line - 1, column - 1 + ahead);
-    if (!('generatedColumn' in entry) || entry.generatedLine !== line - 1) return undefined;
-    if (ahead > 0 && entry.generatedColumn < column - 1) continue;
-    if (!('name' in entry) || typeof entry.name !== 'string' || !entry.name) continue;
-    return generatedLines[entry.generatedLine]?.startsWith(minified, entry.generatedColumn) ? entry.name : undefined;
-  }
-  return undefined;
-}
-
-/** `async function ` and a minified name fit in it. */
-const nameSearchColumns = 20;
-
-/**
- * A source as the map names it (relative to the bundle's folder at build time: `../../x/functions/a.ts`)
- * from the project's own folders or `node_modules` on.
+ * A source as the map names it (relative to the bundle's folder at build time:
+ * `../../build/functions/a.ts`), from the project's own folders or `node_modules` on.
  */
 function readableSource(source: string): string {
   const fromRoot = /(?:^|\/)((?:functions|domain|events|local|infra|test|node_modules)\/.*)$/.exec(source);
   return fromRoot ? fromRoot[1]! : source.replace(/^(?:\.\.\/)+/, '');
 }
-
-installSourceMappedStacks(import.meta.url);

@@ -73,15 +73,14 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
     timeout: props.timeout ?? Duration.seconds(10),
     loggingFormat: LoggingFormat.JSON,
     logGroup,
+    // No NODE_OPTIONS=--enable-source-maps: it holds the parsed map (~65 MB) for the life of the
+    // function; the logger maps the stacks of the errors it writes (functions/shared/source-mapped-stacks.ts).
     environment: props.settings.environment,
     bundling: {
       minify: true,
       sourceMap: true,
       // Stack traces need the mappings only; leaving the sources out halves the .map file.
       sourcesContent: false,
-      // Maps stacks from that file when one is first formatted, not the whole map at load as
-      // NODE_OPTIONS=--enable-source-maps would (~65 MB of every function's memory).
-      inject: [path.join(projectRoot, 'functions/shared/source-mapped-stacks.ts')],
       format: OutputFormat.ESM,
       target: 'node24',
       // Without it esbuild picks CommonJS builds of the SDK's dependencies: "Dynamic require of node:https".

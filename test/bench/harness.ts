@@ -275,7 +275,6 @@ export const lambdaBuildOptions = {
   minify: true,
   sourcemap: true,
   sourcesContent: false,
-  inject: ['functions/shared/source-mapped-stacks.ts'],
   mainFields: ['module', 'main'],
   external: ['@aws-sdk/*'],
   banner: {

@@ -141,7 +141,7 @@ describe('CrmStack', () => {
           },
         },
       });
-      // Stacks are source-mapped lazily by the injected functions/shared/source-mapped-stacks.ts.
+      // The logger maps stacks itself (functions/shared/source-mapped-stacks.ts).
       expect((resources[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables).not.toHaveProperty('NODE_OPTIONS');
     }
 
