@@ -5,6 +5,7 @@ import { customFieldEntityTypes, customFieldTypes } from '../domain/custom-field
 import { deliveryStates } from '../domain/channels/deliveries/delivery-state';
 import { callKinds, callStatuses } from '../domain/inbox/call.entity';
 import { roles } from '../domain/shared/context';
+import { membershipReasons, segmentKinds } from '../domain/segments/segment.entity';
 
 const anchorPayload = z.object({ kind: z.enum(allAnchorKinds), id: z.string() });
 
@@ -355,9 +356,16 @@ export const eventCatalogue = {
   }),
   /** Set `disconnected`: nothing is sent or received on it until it is reconnected. */
   'channel.disconnected': z.object({ connectionId: z.string(), kind: z.enum(connectionKinds), name: z.string() }),
-  /** Seed 000 "Segment joined, left": entity `segment`, about the contact. */
-  'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string() }),
-  'segment.left': z.object({ segmentId: z.string(), segmentName: z.string() }),
+  /**
+   * Seed 000 "Segment joined, left": entity `segment`, about the contact; `reason`: the contact changed,
+   * the rule changed, a scheduled recompute (time moved a relative date), a user added or removed it, or
+   * the contact was merged into another.
+   */
+  'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string(), reason: z.enum(membershipReasons) }),
+  'segment.left': z.object({ segmentId: z.string(), segmentName: z.string(), reason: z.enum(membershipReasons) }),
+  'segment.created': z.object({ name: z.string(), kind: z.enum(segmentKinds) }),
+  'segment.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  'segment.deleted': z.object({ name: z.string(), memberCount: z.number().int() }),
   /** Seed 000 "Bot replied, escalated": the autoreply bot answered, or handed the conversation to people. */
   'bot.replied': z.object({ ...messageRef, channel: z.enum(messageChannels) }),
   'bot.escalated': z.object({

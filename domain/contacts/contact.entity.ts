@@ -6,6 +6,8 @@ import { channelKinds } from './channels';
  * - get a contact: pk WS#<workspaceId>#CONTACT#<contactId>, sk CONTACT (one GetItem; channels inline)
  * - find a contact by a channel value: the uniqueGuard item `channel:<kind>` / <normalized value>
  *   (one GetItem) holds the contact id
+ * - every contact of a workspace, each followed by its segment memberships: gsi3 pk WS#<workspaceId>#CONTACTS,
+ *   sk <contactId>#C (domain/segments/segment.entity.ts)
  * Lists and search are served by contactListEntry and contactSearchToken items (below), kept in the
  * same transaction as every change of the contact.
  */
@@ -115,6 +117,15 @@ export const contactSchema = {
         casing: 'none',
       },
       sk: { field: 'sk', composite: [], template: 'CONTACT', casing: 'none' },
+    },
+    /**
+     * Every contact of a workspace, with its segment memberships right after it (contactSegments,
+     * sk <contactId>#S): a segment recompute reads them in one pass of Queries.
+     */
+    allContacts: {
+      index: 'gsi3',
+      pk: { field: 'gsi3pk', composite: ['workspaceId'], template: 'WS#${workspaceId}#CONTACTS', casing: 'none' },
+      sk: { field: 'gsi3sk', composite: ['contactId'], template: '${contactId}#C', casing: 'none' },
     },
   },
 } as const;

@@ -76,15 +76,23 @@ const conditionSchema = z.strictObject({
   value: z.unknown().optional(),
 });
 
-/** The rule's shape (the catalogue checks come after: `validateRule`). */
-export const segmentRuleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
-  z.union([
-    conditionSchema,
-    z.strictObject({ all: z.array(segmentRuleSchema).min(1).max(maxRuleConditions) }),
-    z.strictObject({ any: z.array(segmentRuleSchema).min(1).max(maxRuleConditions) }),
-    z.strictObject({ not: segmentRuleSchema }),
-  ]),
-) as z.ZodType<SegmentRule>;
+/**
+ * The rule's shape (the catalogue checks come after: `validateRule`). Its id makes it one OpenAPI
+ * component that refers to itself.
+ */
+export const segmentRuleSchema: z.ZodType<SegmentRule> = z
+  .lazy(() =>
+    z.union([
+      conditionSchema,
+      z.strictObject({ all: z.array(segmentRuleSchema).min(1).max(maxRuleConditions) }),
+      z.strictObject({ any: z.array(segmentRuleSchema).min(1).max(maxRuleConditions) }),
+      z.strictObject({ not: segmentRuleSchema }),
+    ]),
+  )
+  .meta({
+    id: 'SegmentRule',
+    description: `A condition \`{ field, op, value }\` or a group \`{ all: [...] }\` / \`{ any: [...] }\` / \`{ not: rule }\`, nested at most ${maxRuleDepth} deep, at most ${maxRuleConditions} conditions. The fields and the operators each takes are in the README (Segments).`,
+  }) as z.ZodType<SegmentRule>;
 
 type FieldKind = 'text' | 'enum' | 'boolean' | 'owner' | 'tags' | 'channels' | 'number' | 'date';
 

@@ -1,3 +1,4 @@
+import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../segments/segment.entity';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity, Service } from 'electrodb';
 import { apiTokenSchema } from '../auth/api-token.entity';
@@ -86,6 +87,9 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       providerMessageRef: new Entity(providerMessageRefSchema),
       pendingProviderStatus: new Entity(pendingProviderStatusSchema),
       webhookReceipt: new Entity(webhookReceiptSchema),
+      segment: new Entity(segmentSchema),
+      segmentMember: new Entity(segmentMemberSchema),
+      contactSegments: new Entity(contactSegmentsSchema),
     },
     { client, table },
   );

@@ -23,6 +23,7 @@ export const handlerGroups = [
   'jobs',
   'imports',
   'channels',
+  'segments',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

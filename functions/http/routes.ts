@@ -21,6 +21,7 @@ import { attachmentsRoutes } from './routes/attachments.routes';
 import { jobsRoutes } from './routes/jobs.routes';
 import { importsRoutes } from './routes/imports.routes';
 import { channelsRoutes } from './routes/channels.routes';
+import { segmentsRoutes } from './routes/segments.routes';
 
 export * from './route-definition';
 
@@ -52,6 +53,7 @@ export const routes = {
   ...jobsRoutes,
   ...importsRoutes,
   ...channelsRoutes,
+  ...segmentsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

@@ -40,6 +40,15 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 900,
   },
+  // Segment rules applied to every contact: long passes that continue themselves, like exports.
+  {
+    name: 'segment_membership',
+    entry: 'functions/jobs/segment-membership.handler.ts',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 960,
+    maxReceiveCount: 5,
+    timeoutSeconds: 900,
+  },
   // An inbound message's files (at most a few, 25 MiB each): minutes at most; provider faults retried by SQS.
   {
     name: 'fetch_media',

@@ -1,6 +1,6 @@
 /**
  * Scheduled handlers (EventBridge rules): the single source for the CDK schedules (infra/) and the
- * local scheduler (local/). The segment recompute arrives with segments.
+ * local scheduler (local/).
  */
 export interface ScheduleDefinition {
   name: string;
@@ -14,4 +14,6 @@ export const schedules: ScheduleDefinition[] = [
   { name: 'wake-snoozed', entry: 'functions/schedules/wake-snoozed.handler.ts', rateMinutes: 1 },
   /** Queued or running jobs no run has written for their kind's stale time: sent again, or failed `stalled`. */
   { name: 'sweep-jobs', entry: 'functions/schedules/sweep-jobs.handler.ts', rateMinutes: 5 },
+  /** Dynamic segments that time alone moves (relative dates) or that read company fields: recomputed. */
+  { name: 'recompute-segments', entry: 'functions/schedules/recompute-segments.handler.ts', rateMinutes: 15 },
 ];

@@ -40,6 +40,16 @@ export const streamConsumers: StreamConsumerDefinition[] = [
     filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['contact'] } } } }],
   },
   {
+    name: 'segments',
+    entry: 'functions/streams/segments.handler.ts',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 1,
+    retryAttempts: 10,
+    bisectBatchOnError: true,
+    // Contact items written or changed: the consumer evaluates the dynamic segments whose rules read what changed.
+    filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['contact'] } } } }],
+  },
+  {
     name: 'unread-totals',
     entry: 'functions/streams/unread-totals.handler.ts',
     batchSize: 100,

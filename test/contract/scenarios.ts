@@ -17,6 +17,7 @@ import { jobsScenarios } from './scenarios/jobs';
 import { importsScenarios } from './scenarios/imports';
 import { channelsScenarios } from './scenarios/channels';
 import { deliveriesScenarios } from './scenarios/deliveries';
+import { segmentsScenarios } from './scenarios/segments';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -77,6 +78,7 @@ export const unknownIds = {
   participantId: 'usr_00000000000000000000000000',
   tokenId: 'tok_00000000000000000000000000',
   connectionId: 'chc_00000000000000000000000000',
+  segmentId: 'seg_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
 } as const satisfies Record<string, string>;
@@ -1889,4 +1891,5 @@ export const scenarios = {
   ...importsScenarios,
   ...channelsScenarios,
   ...deliveriesScenarios,
+  ...segmentsScenarios,
 } as Record<OperationId, Scenario>;

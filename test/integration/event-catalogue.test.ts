@@ -80,8 +80,8 @@ const loggedPayloads: { [T in EventType]?: { entity: 'message' | 'conversation' 
   'linkedin.replied': { entity: 'message', channel: 'linkedin', payload: { conversationId: 'cnv_2', messageId: 'msg_5', inReplyTo: 'msg_4', assigneeId: null } },
   'telegram.sent': { entity: 'message', channel: 'telegram', payload: { conversationId: 'cnv_3', messageId: 'msg_6', to: '@someone', firstResponseSeconds: 30 } },
   'telegram.replied': { entity: 'message', channel: 'telegram', payload: { conversationId: 'cnv_3', messageId: 'msg_7', inReplyTo: null, assigneeId: null } },
-  'segment.joined': { entity: 'segment', channel: null, payload: { segmentId: 'seg_1', segmentName: 'Hot leads' } },
-  'segment.left': { entity: 'segment', channel: null, payload: { segmentId: 'seg_1', segmentName: 'Hot leads' } },
+  'segment.joined': { entity: 'segment', channel: null, payload: { segmentId: 'seg_1', segmentName: 'Hot leads', reason: 'contact_change' } },
+  'segment.left': { entity: 'segment', channel: null, payload: { segmentId: 'seg_1', segmentName: 'Hot leads', reason: 'contact_change' } },
   'bot.replied': { entity: 'message', channel: 'whatsapp', payload: { conversationId: 'cnv_4', messageId: 'msg_8', channel: 'whatsapp' } },
   'bot.escalated': { entity: 'conversation', channel: 'whatsapp', payload: { conversationId: 'cnv_4', channel: 'whatsapp', reason: 'asked for a person', assigneeId: null } },
 };

@@ -2106,6 +2106,133 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s segments, oldest first, with their member counts */
+        get: operations["listSegments"];
+        put?: never;
+        /**
+         * Create a static segment, or a dynamic one with a rule
+         * @description A dynamic segment's rule is checked against the workspace's fields (a 400 names the path of each bad condition, e.g. `body.rule.all.1.value`); a job applies it to every contact at once (`computing` until it ends, `computeJobId` names it). Members of a dynamic segment follow its rule: each change of a contact is evaluated from the table’s change stream within moments (only against the rules that read what changed), and each join or leave appends `segment.joined` / `segment.left` with its `reason`. At most 100 dynamic segments per workspace.
+         */
+        post: operations["createSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many contacts a rule matches now, before it is saved, with a sample
+         * @description Reads every contact of the workspace and evaluates the rule on each, for a few seconds at most: beyond that the answer says `complete: false` and `count` counts the contacts read.
+         */
+        post: operations["previewSegment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/{segmentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One segment */
+        get: operations["getSegment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a segment (its creator, or owner/admin)
+         * @description Gone at once for every read; its members leave it in the background (no `segment.left` each: `segment.deleted` says it). The contacts stay.
+         */
+        delete: operations["deleteSegment"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a segment, or change a dynamic segment’s rule (its creator, or owner/admin)
+         * @description A new rule is checked like a new segment’s and applied to every contact by a job (`computing`, `computeJobId`); contacts that join or leave because of it carry `reason: rule_change`.
+         */
+        patch: operations["updateSegment"];
+        trace?: never;
+    };
+    "/v1/segments/{segmentId}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A segment’s members, latest joined first or by name, with when and why each joined
+         * @description A page is one read. Members of a dynamic segment follow its rule: each change of a contact is evaluated from the table’s change stream within moments (only against the rules that read what changed), and each join or leave appends `segment.joined` / `segment.left` with its `reason`.
+         */
+        get: operations["listSegmentMembers"];
+        put?: never;
+        /**
+         * Add up to 500 contacts to a static segment
+         * @description Each contact added appends `segment.joined` with `reason: manual`. Safe to repeat: contacts already in are `unchanged`.
+         */
+        post: operations["addSegmentMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/segments/{segmentId}/members/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove up to 500 contacts from a static segment
+         * @description Each contact removed appends `segment.left` with `reason: manual`. Safe to repeat: contacts already out are `unchanged`.
+         */
+        post: operations["removeSegmentMembers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The segments a contact is in, by name, with when and why it joined each */
+        get: operations["listContactSegments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3871,7 +3998,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media";
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership";
             /**
              * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
              * @enum {string}
@@ -4344,6 +4471,115 @@ export interface components {
                 authToken?: string;
             };
         };
+        SegmentPage: {
+            items: components["schemas"]["Segment"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Segment: {
+            id: string;
+            name: string;
+            description: string | null;
+            /**
+             * @description `static`: members added and removed by hand; `dynamic`: the contacts its rule matches
+             * @enum {string}
+             */
+            kind: "static" | "dynamic";
+            /** @description The rule of a dynamic segment; null on a static one */
+            rule: components["schemas"]["SegmentRule"] | null;
+            /** @description Grows with each change of the rule */
+            ruleVersion: number;
+            /** @description Members now: kept in the transaction of every join and leave */
+            memberCount: number;
+            /** @description A dynamic segment’s rule is being applied to every contact (just created or changed): members join and leave while it runs */
+            computing: boolean;
+            /** @description When the rule was last applied to every contact */
+            computedAt: string | null;
+            /** @description The job applying the rule now (`GET /v1/jobs/{id}` shows its progress) */
+            computeJobId: string | null;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            version: number;
+        };
+        /** @description A condition `{ field, op, value }` or a group `{ all: [...] }` / `{ any: [...] }` / `{ not: rule }`, nested at most 5 deep, at most 50 conditions. The fields and the operators each takes are in the README (Segments). */
+        SegmentRule: {
+            field: string;
+            /** @enum {string} */
+            op: "eq" | "neq" | "in" | "not_in" | "contains" | "starts_with" | "is_set" | "is_not_set" | "has" | "has_any" | "has_all" | "has_none" | "lacks" | "gt" | "gte" | "lt" | "lte" | "between" | "before" | "after" | "in_last" | "not_in_last";
+            value?: unknown;
+        } | {
+            all: components["schemas"]["SegmentRule"][];
+        } | {
+            any: components["schemas"]["SegmentRule"][];
+        } | {
+            not: components["schemas"]["SegmentRule"];
+        };
+        CreateSegmentInput: {
+            name: string;
+            description?: string;
+            /** @enum {string} */
+            kind: "static" | "dynamic";
+            rule?: components["schemas"]["SegmentRule"];
+        };
+        SegmentPreview: {
+            /** @description Contacts the rule matches (of those read: all of them when `complete`) */
+            count: number;
+            /** @description Contacts read */
+            scanned: number;
+            /** @description false when the workspace has more contacts than one request reads: `count` is then a lower bound */
+            complete: boolean;
+            /** @description Up to 10 matching contacts */
+            sample: components["schemas"]["ContactSummary"][];
+        };
+        SegmentPreviewInput: {
+            rule: components["schemas"]["SegmentRule"];
+        };
+        UpdateSegmentInput: {
+            name?: string;
+            /** @description null or empty clears it */
+            description?: string | null;
+            rule?: components["schemas"]["SegmentRule"];
+        };
+        SegmentMemberPage: {
+            items: components["schemas"]["SegmentMember"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        SegmentMember: {
+            contact: components["schemas"]["ContactSearchHit"];
+            joinedAt: string;
+            /**
+             * @description Why the contact joined
+             * @enum {string}
+             */
+            reason: "contact_change" | "rule_change" | "recompute" | "manual" | "contact_merged";
+        };
+        SegmentMembersChange: {
+            /** @description Contacts that joined (add) or left (remove) */
+            changed: string[];
+            /** @description Contacts already in (add) or already out (remove) */
+            unchanged: string[];
+            /** @description Ids of no contact of the workspace, or of a contact merged into another */
+            notFound: string[];
+            memberCount: number;
+        };
+        SegmentMemberIds: {
+            /** @description 1–500 contact ids; repeats count once */
+            contactIds: string[];
+        };
+        ContactSegments: {
+            items: components["schemas"]["ContactSegment"][];
+        };
+        ContactSegment: {
+            segmentId: string;
+            name: string;
+            /** @enum {string} */
+            kind: "static" | "dynamic";
+            joinedAt: string;
+            /** @enum {string} */
+            reason: "contact_change" | "rule_change" | "recompute" | "manual" | "contact_merged";
+        };
     };
     responses: never;
     parameters: never;
@@ -4373,9 +4609,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "id": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3a5eb0@example.com",
+                     *         "email": "owner-3e20ab@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4383,7 +4619,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0DZ08NTAW0Q19FV7A",
+                     *         "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4440,7 +4676,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0DZ08NTAW0Q19FV7A",
+                     *       "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4508,7 +4744,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0DZ08NTAW0Q19FV7A",
+                     *       "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4634,9 +4870,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "id": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3a5eb0@example.com",
+                     *           "email": "owner-3e20ab@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4644,9 +4880,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "id": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-83b576@example.com",
+                     *           "email": "admin-a92329@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4654,7 +4890,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "Ab7Fj7oInMdK8z6YDagK_gZSHxE25pgz2mZ0jBfPTDn2yg4DMwJ2YZ8l8bsopyvVd1Fp48FfrQDo0fF1Zxkp32ufKpVpkm_llZBsYP9OF_1NADkPL6VO2p_nlTBh7mEOpz272GQS1duM3mv_XrLGix6d"
+                     *       "nextCursor": "AU4DQweGL0pVsJjODihYg8EJa-0X6fg7ykqX6lnqTWDSzi5bHgAmTIzKw10FSg2GMd_6iIxm80AMqe5AocXaJyQukOxAcivPo3mMI60CBGQ4U0QZPWbUyPem412FBaoPw3g8X-or5tpPiH9hKA91tkPZ"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4710,7 +4946,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-8fea74f3@example.com",
+                 *       "email": "n-f748d0f4@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4734,9 +4970,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0DZ08NTAW0Q19FV87",
+                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKFF",
                      *       "name": "Nia New",
-                     *       "email": "n-8fea74f3@example.com",
+                     *       "email": "n-f748d0f4@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4863,9 +5099,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
+                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKF8",
                      *       "name": "Mia Member",
-                     *       "email": "member-bd8267@example.com",
+                     *       "email": "member-0d89c4@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -4958,9 +5194,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0DZ08NTAW0Q19FV8F",
+                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKFQ",
                      *       "name": "Renamed",
-                     *       "email": "u-ae1cdfdd@example.com",
+                     *       "email": "u-fbe6d522@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5098,16 +5334,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0DZ08NTAW0Q19FV7C",
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "id": "tok_01KF0E44M07PXZ2XT9X354KKEM",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_gZEXPJ",
+                     *           "prefix": "crm_j8eNWr",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "ASiGzflTaLn1zd7uFwow1a3w643XGXP8l20CWl98y8MqeYNQSxkgtUHAs3dIRMhfcnByE0hMpnDyOnh1atjC2hWhlbzeWsYYMXBXg5MFQpeYrjP-izSRUn5smdPr19yD45vSkdYEWKER0Mig0mrGzwk6oeFz394L1H-wvghHfs4-HUQAj9h7FIoWFL7Z6OM0M8lleH5qNxVcSPM2kkuXUbzlu730q2xpNrI4Inn1E5KMnDkUhMjD-4-rrf_Zw4HMSvPe9u3bCqfybt_s08DXVBuGGwF9WRGTKi0XtF12Hj2av7gnvXye0Wnxffao8JeLWfZ1JiIt"
+                     *       "nextCursor": "AR26EOnx7lS4qkJYduT66M3nXrUuiP4dlgGDk2-CiFeyUhqv7SQ7yULU5P7DYs2UAMm5WPAmnYomUcqST_0r6kFfUAg1jvvLJQfYhpFFmcXc2y_qmpQTMH_bS7sitqMEG3CBE8um0VcoX13JW3ZBwqMVRNJQtugmDLXwtduSdw6xkV3xrXZzfESbjjwOwBLVIH-IdONQZ7aKS6yfyqCYVUsLjTiyt8StMa8vrf_kbmYuYWBksYcrnGs0dT3ZmKdb6rIrzVFmWRt6DVxvSYab43XxPNRPjcJ3edUHToJ2E2A5VKwbbrcNP1jT3pvzMU1dXkj7_1Ni"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5194,10 +5430,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0DZ08NTAW0Q19FV93",
-                     *       "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "id": "tok_01KF0E44M07PXZ2XT9X354KKGB",
+                     *       "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "name": "CI",
-                     *       "prefix": "crm_h-pBYk",
+                     *       "prefix": "crm_KUdHln",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5321,10 +5557,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0DZ08NTAW0Q19FV9A",
-                     *       "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "id": "tok_01KF0E44M07PXZ2XT9X354KKGJ",
+                     *       "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "name": "gone",
-                     *       "prefix": "crm_mwKl2P",
+                     *       "prefix": "crm_K35NSY",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5470,7 +5706,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_277ae137",
+                 *       "key": "k_f413a8fc",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5502,7 +5738,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_277ae137",
+                     *       "key": "k_f413a8fc",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5653,7 +5889,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_e3b4d40f",
+                     *       "key": "f_71729e66",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -5796,40 +6032,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0DZ08NTAW0Q19FVA9",
+                     *           "id": "evt_01KF0E44M07PXZ2XT9X354KKHH",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
+                     *           "entityId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
-                     *             "assignedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *             "assignedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
+                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0DZ08NTAW0Q19FVA8",
+                     *           "id": "evt_01KF0E44M07PXZ2XT9X354KKHG",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
+                     *           "entityId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-316efefd@example.com"
+                     *                 "normalized": "c-e84594c7@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
+                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -5928,31 +6164,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHE",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-316efefd@example.com",
+                     *           "email": "c-e84594c7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAA",
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHJ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-46df3aed@example.com",
+                     *           "email": "c-61da8b6f@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "Ae74S7Y-HubCz7mV2v3vxcxnyFWrJvUO8ttOhsD9AJOwWO_xU0r-nIq3WFZ1zFF-UzGNoiHjoZdRl8bgMp-uvizpkkcWtV0rOqLb8DGNXqKAT5B52T8IvBkCdiTjsJleAU8cuB8lpGRQBN6m2am6FxVqgI2JVcl62ZPs6cbmXP1jExwh1do"
+                     *       "nextCursor": "AUo-fQT6YwVlc68s9j7PoGCpEF926sGP4OlPA4SC91sC5ppJ5Ry9x7sxSUezxRw6a7x4PJoRklvfAad40Pp5DOSaWUjAibxWATPenEyq848Bjdi_G998vGaTidohkIOPoZOKfsIdD4YH0rPSBcDUUu-XskEDBdzrrjB8ie1UutcDFPqnB24"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6012,7 +6248,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-5104a2d3@navy.example"
+                 *           "value": "g-b340d254@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6041,7 +6277,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVB6",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKJE",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6059,19 +6295,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-5104a2d3@navy.example",
+                     *       "email": "g-b340d254@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVB7",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJF",
                      *           "kind": "email",
-                     *           "value": "g-5104a2d3@navy.example",
-                     *           "normalized": "g-5104a2d3@navy.example",
+                     *           "value": "g-b340d254@navy.example",
+                     *           "normalized": "g-b340d254@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVB8",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJG",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6083,7 +6319,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6214,46 +6450,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVA6",
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHE",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-316efefd@example.com",
+                     *           "email": "c-e84594c7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAA",
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHJ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-46df3aed@example.com",
+                     *           "email": "c-61da8b6f@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAE",
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHP",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4a7b4afb@example.com",
+                     *           "email": "c-e9c9f01a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAJ",
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHT",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fd37730a@example.com",
+                     *           "email": "c-2d02fa5b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6325,7 +6561,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVAP",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKHY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6335,7 +6571,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6343,14 +6579,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9065c177@example.com",
+                     *       "email": "c-0e350772@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVAQ",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKHZ",
                      *           "kind": "email",
-                     *           "value": "c-9065c177@example.com",
-                     *           "normalized": "c-9065c177@example.com",
+                     *           "value": "c-0e350772@example.com",
+                     *           "normalized": "c-0e350772@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6359,7 +6595,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6438,7 +6674,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVBP",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKJY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6448,7 +6684,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6456,14 +6692,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fc2dbefc@example.com",
+                     *       "email": "c-be01eb79@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVBQ",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJZ",
                      *           "kind": "email",
-                     *           "value": "c-fc2dbefc@example.com",
-                     *           "normalized": "c-fc2dbefc@example.com",
+                     *           "value": "c-be01eb79@example.com",
+                     *           "normalized": "c-be01eb79@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6472,7 +6708,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6564,7 +6800,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVCE",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKKP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6574,7 +6810,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6582,14 +6818,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fbae1bd3@example.com",
+                     *       "email": "c-be13b801@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVCF",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKKQ",
                      *           "kind": "email",
-                     *           "value": "c-fbae1bd3@example.com",
-                     *           "normalized": "c-fbae1bd3@example.com",
+                     *           "value": "c-be13b801@example.com",
+                     *           "normalized": "c-be13b801@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6598,7 +6834,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6757,7 +6993,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVE5",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKND",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6767,7 +7003,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6775,19 +7011,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0fffb5a1@example.com",
+                     *       "email": "c-dd3f62fa@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVE6",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKNE",
                      *           "kind": "email",
-                     *           "value": "c-0fffb5a1@example.com",
-                     *           "normalized": "c-0fffb5a1@example.com",
+                     *           "value": "c-dd3f62fa@example.com",
+                     *           "normalized": "c-dd3f62fa@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVE9",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKNH",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -6799,7 +7035,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6949,7 +7185,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVG6",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKQE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6959,7 +7195,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6974,7 +7210,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7089,7 +7325,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVH7",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKRF",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7099,7 +7335,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7107,14 +7343,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-37083cc5@example.com",
+                     *       "email": "c-0de1bc3e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVH8",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKRG",
                      *           "kind": "email",
-                     *           "value": "c-37083cc5@example.com",
-                     *           "normalized": "c-37083cc5@example.com",
+                     *           "value": "c-0de1bc3e@example.com",
+                     *           "normalized": "c-0de1bc3e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7123,7 +7359,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7238,7 +7474,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVJ8",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKSG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7248,7 +7484,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7256,14 +7492,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bb603cc0@example.com",
+                     *       "email": "c-14d62e37@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVJ9",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKSH",
                      *           "kind": "email",
-                     *           "value": "c-bb603cc0@example.com",
-                     *           "normalized": "c-bb603cc0@example.com",
+                     *           "value": "c-14d62e37@example.com",
+                     *           "normalized": "c-14d62e37@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7272,7 +7508,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7396,7 +7632,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVKV",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKV3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7406,7 +7642,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7414,14 +7650,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-101423d4@example.com",
+                     *       "email": "c-827027f3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVKW",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKV4",
                      *           "kind": "email",
-                     *           "value": "c-101423d4@example.com",
-                     *           "normalized": "c-101423d4@example.com",
+                     *           "value": "c-827027f3@example.com",
+                     *           "normalized": "c-827027f3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7430,7 +7666,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7567,7 +7803,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVN4",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKWC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7577,7 +7813,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7585,14 +7821,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f6bd12c3@example.com",
+                     *       "email": "c-fd8fa616@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVN5",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKWD",
                      *           "kind": "email",
-                     *           "value": "c-f6bd12c3@example.com",
-                     *           "normalized": "c-f6bd12c3@example.com",
+                     *           "value": "c-fd8fa616@example.com",
+                     *           "normalized": "c-fd8fa616@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7601,7 +7837,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7716,7 +7952,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVPC",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKXM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7726,7 +7962,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7734,14 +7970,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-358dccd2@example.com",
+                     *       "email": "c-8e8b3cf6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVPD",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKXN",
                      *           "kind": "email",
-                     *           "value": "c-358dccd2@example.com",
-                     *           "normalized": "c-358dccd2@example.com",
+                     *           "value": "c-8e8b3cf6@example.com",
+                     *           "normalized": "c-8e8b3cf6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7750,7 +7986,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7854,7 +8090,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVQ6",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKYE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7872,14 +8108,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2eb8cba7@example.com",
+                     *       "email": "c-aba98894@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVQ7",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKYF",
                      *           "kind": "email",
-                     *           "value": "c-2eb8cba7@example.com",
-                     *           "normalized": "c-2eb8cba7@example.com",
+                     *           "value": "c-aba98894@example.com",
+                     *           "normalized": "c-aba98894@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7888,7 +8124,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7993,7 +8229,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV80"
+                 *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8012,7 +8248,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVR7",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKZF",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8022,7 +8258,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8030,14 +8266,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-cafdf835@example.com",
+                     *       "email": "c-6c735f8b@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVR8",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKZG",
                      *           "kind": "email",
-                     *           "value": "c-cafdf835@example.com",
-                     *           "normalized": "c-cafdf835@example.com",
+                     *           "value": "c-6c735f8b@example.com",
+                     *           "normalized": "c-6c735f8b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8046,7 +8282,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8285,15 +8521,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0DZ08NTAW0Q19FVSQ",
-                     *         "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVSK",
+                     *         "id": "scr_01KF0E44M07PXZ2XT9X354KM0Z",
+                     *         "contactId": "ct_01KF0E44M07PXZ2XT9X354KM0V",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FVSK",
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KM0V",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8303,7 +8539,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8311,14 +8547,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-58c65959@example.com",
+                     *         "email": "c-a73b06ae@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0DZ08NTAW0Q19FVSM",
+                     *             "id": "ch_01KF0E44M07PXZ2XT9X354KM0W",
                      *             "kind": "email",
-                     *             "value": "c-58c65959@example.com",
-                     *             "normalized": "c-58c65959@example.com",
+                     *             "value": "c-a73b06ae@example.com",
+                     *             "normalized": "c-a73b06ae@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8326,14 +8562,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0DZ08NTAW0Q19FVSQ",
+                     *           "id": "scr_01KF0E44M07PXZ2XT9X354KM0Z",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8559,16 +8795,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0DZ08NTAW0Q19FVVY",
-                     *         "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVVT",
+                     *         "id": "qual_01KF0E44M07PXZ2XT9X354KM36",
+                     *         "contactId": "ct_01KF0E44M07PXZ2XT9X354KM32",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FVVT",
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KM32",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8578,7 +8814,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8586,14 +8822,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-48dbe43a@example.com",
+                     *         "email": "c-4e223957@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0DZ08NTAW0Q19FVVV",
+                     *             "id": "ch_01KF0E44M07PXZ2XT9X354KM33",
                      *             "kind": "email",
-                     *             "value": "c-48dbe43a@example.com",
-                     *             "normalized": "c-48dbe43a@example.com",
+                     *             "value": "c-4e223957@example.com",
+                     *             "normalized": "c-4e223957@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8602,14 +8838,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0DZ08NTAW0Q19FVVY",
+                     *           "id": "qual_01KF0E44M07PXZ2XT9X354KM36",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8748,23 +8984,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0DZ08NTAW0Q19FVX5",
+                     *             "id": "evt_01KF0E44M07PXZ2XT9X354KM4D",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0DZ08NTAW0Q19FVX3",
+                     *             "entityId": "ct_01KF0E44M07PXZ2XT9X354KM4B",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *             "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *               "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-13a0d32d@example.com"
+                     *                   "normalized": "c-514a3ce4@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FVX3",
+                     *             "contactId": "ct_01KF0E44M07PXZ2XT9X354KM4B",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -8862,7 +9098,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FVYK",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KM5V",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8872,7 +9108,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8880,14 +9116,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-460f58ac@example.com",
+                     *       "email": "c-e3e407df@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FVYM",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KM5W",
                      *           "kind": "email",
-                     *           "value": "c-460f58ac@example.com",
-                     *           "normalized": "c-460f58ac@example.com",
+                     *           "value": "c-e3e407df@example.com",
+                     *           "normalized": "c-e3e407df@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8899,7 +9135,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9049,7 +9285,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FW3R",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KMB0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9059,7 +9295,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9067,14 +9303,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-004b7ca6@example.com",
+                     *       "email": "c-3edaca72@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FW3S",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMB1",
                      *           "kind": "email",
-                     *           "value": "c-004b7ca6@example.com",
-                     *           "normalized": "c-004b7ca6@example.com",
+                     *           "value": "c-3edaca72@example.com",
+                     *           "normalized": "c-3edaca72@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9083,7 +9319,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9184,8 +9420,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0DZ08NTAW0Q19FW4Z",
-                 *         "ct_01KF0E44M0DZ08NTAW0Q19FW53"
+                 *         "ct_01KF0E44M07PXZ2XT9X354KMC7",
+                 *         "ct_01KF0E44M07PXZ2XT9X354KMCB"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9208,12 +9444,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FW4Z",
+                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMC7",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FW53",
+                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMCB",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9333,7 +9569,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0DZ08NTAW0Q19FW7E"
+                 *         "ct_01KF0E44M07PXZ2XT9X354KMEP"
                  *       ]
                  *     }
                  */
@@ -9351,7 +9587,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0DZ08NTAW0Q19FW7A",
+                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KMEJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9361,19 +9597,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FW7E",
+                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMEP",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-4e617cb4@example.com"
+                     *               "normalized": "c-15c08c6b@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9384,22 +9620,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a950df19@example.com",
+                     *       "email": "c-bc55bf68@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FW7B",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMEK",
                      *           "kind": "email",
-                     *           "value": "c-a950df19@example.com",
-                     *           "normalized": "c-a950df19@example.com",
+                     *           "value": "c-bc55bf68@example.com",
+                     *           "normalized": "c-bc55bf68@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0DZ08NTAW0Q19FW7F",
+                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMEQ",
                      *           "kind": "email",
-                     *           "value": "c-4e617cb4@example.com",
-                     *           "normalized": "c-4e617cb4@example.com",
+                     *           "value": "c-15c08c6b@example.com",
+                     *           "normalized": "c-15c08c6b@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9408,7 +9644,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9592,7 +9828,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FWAN"
+                 *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KMHX"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9610,15 +9846,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FWAN",
+                     *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KMHX",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWAN",
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMHX",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-6d65b9db@example.com",
+                     *         "email": "c-98770fca@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9859,9 +10095,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-21092369",
+                 *       "name": "Initech-b139739e",
                  *       "domains": [
-                 *         "initech-1b8e1c1b.example"
+                 *         "initech-b4afcb9e.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -9886,10 +10122,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWBN",
-                     *       "name": "Initech-21092369",
+                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMJX",
+                     *       "name": "Initech-b139739e",
                      *       "domains": [
-                     *         "initech-1b8e1c1b.example"
+                     *         "initech-b4afcb9e.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -9901,7 +10137,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10026,8 +10262,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWBX",
-                     *       "name": "Co-aa99ee2a",
+                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMK5",
+                     *       "name": "Co-943e0bd3",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10035,11 +10271,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10130,8 +10366,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWC9",
-                     *       "name": "Co-7f53be47",
+                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMKH",
+                     *       "name": "Co-66693dae",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10139,11 +10375,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10291,8 +10527,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWD5",
-                     *       "name": "Co-7f91e396",
+                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMMD",
+                     *       "name": "Co-30b9273d",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10300,11 +10536,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10419,8 +10655,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0DZ08NTAW0Q19FWDP",
-                     *       "name": "Co-22f8539e",
+                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMMY",
+                     *       "name": "Co-9d2d7efe",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10428,11 +10664,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10535,7 +10771,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0DZ08NTAW0Q19FWEQ"
+                 *         "co_01KF0E44M07PXZ2XT9X354KMNZ"
                  *       ]
                  *     }
                  */
@@ -10555,8 +10791,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0DZ08NTAW0Q19FWEN",
-                     *         "name": "Co-84ad7e16",
+                     *         "id": "co_01KF0E44M07PXZ2XT9X354KMNX",
+                     *         "name": "Co-14fc1d7d",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10564,11 +10800,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10576,7 +10812,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0DZ08NTAW0Q19FWEQ",
+                     *           "id": "co_01KF0E44M07PXZ2XT9X354KMNZ",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10815,15 +11051,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0DZ08NTAW0Q19FWH2",
+                     *           "id": "note_01KF0E44M07PXZ2XT9X354KMRA",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0DZ08NTAW0Q19FWGY"
+                     *             "id": "ct_01KF0E44M07PXZ2XT9X354KMR6"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
-                     *           "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -10898,7 +11134,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWHP"
+                 *         "id": "ct_01KF0E44M07PXZ2XT9X354KMRY"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -10923,15 +11159,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0DZ08NTAW0Q19FWHT",
+                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMS2",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWHP"
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMRY"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
-                     *       "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11046,15 +11282,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0DZ08NTAW0Q19FWJT",
+                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMT2",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWJP"
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMSY"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
-                     *       "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11249,15 +11485,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0DZ08NTAW0Q19FWKY",
+                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMV6",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWKT"
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMV2"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
-                     *       "updatedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11546,7 +11782,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWRX"
+                 *         "id": "ct_01KF0E44M07PXZ2XT9X354KN05"
                  *       }
                  *     }
                  */
@@ -11570,7 +11806,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWS1",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN09",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11581,11 +11817,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0DZ08NTAW0Q19FWRX"
+                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KN05"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11979,7 +12215,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWSX",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN15",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11987,11 +12223,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12083,7 +12319,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWT9",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN1H",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12091,11 +12327,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12243,7 +12479,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWV0",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN28",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12251,11 +12487,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
+                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12349,7 +12585,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV80"
+                 *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12368,7 +12604,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWVH",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN2S",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12376,11 +12612,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
+                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12528,7 +12764,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWWB",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN3K",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12536,11 +12772,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "completedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12655,7 +12891,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0DZ08NTAW0Q19FWWW",
+                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN44",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12663,11 +12899,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12878,7 +13114,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-c2f08633",
+                 *       "name": "Renewals-177bc970",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -12914,12 +13150,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FWXN",
-                     *       "name": "Renewals-c2f08633",
+                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN4X",
+                     *       "name": "Renewals-177bc970",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWXP",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN4Y",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -12927,7 +13163,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWXQ",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN4Z",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -12935,7 +13171,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWXR",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN50",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -12943,7 +13179,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13068,12 +13304,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FWXZ",
-                     *       "name": "Pipe-8b33ac80",
+                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN57",
+                     *       "name": "Pipe-bedb6488",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY0",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN58",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13081,7 +13317,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY1",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN59",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13089,7 +13325,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY2",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN5A",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13097,7 +13333,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWY3",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN5B",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13105,7 +13341,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13177,7 +13413,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-9d47babf"
+                 *       "name": "Renamed-38aa28c9"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13196,12 +13432,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FWZ3",
-                     *       "name": "Renamed-9d47babf",
+                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN6B",
+                     *       "name": "Renamed-38aa28c9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ4",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6C",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13209,7 +13445,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ5",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6D",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13217,7 +13453,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ6",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6E",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13225,7 +13461,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FWZ7",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6F",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13233,7 +13469,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13361,10 +13597,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0DZ08NTAW0Q19FX40",
-                 *         "st_01KF0E44M0DZ08NTAW0Q19FX3Z",
-                 *         "st_01KF0E44M0DZ08NTAW0Q19FX41",
-                 *         "st_01KF0E44M0DZ08NTAW0Q19FX42"
+                 *         "st_01KF0E44M07PXZ2XT9X354KNB8",
+                 *         "st_01KF0E44M07PXZ2XT9X354KNB7",
+                 *         "st_01KF0E44M07PXZ2XT9X354KNB9",
+                 *         "st_01KF0E44M07PXZ2XT9X354KNBA"
                  *       ]
                  *     }
                  */
@@ -13384,12 +13620,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FX3Y",
-                     *       "name": "Pipe-febcaefe",
+                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KNB6",
+                     *       "name": "Pipe-ab773530",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX40",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB8",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13397,7 +13633,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX3Z",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB7",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13405,7 +13641,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX41",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB9",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13413,7 +13649,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX42",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNBA",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13421,7 +13657,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13578,12 +13814,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FX10",
-                     *       "name": "Pipe-ca5b34da",
+                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN88",
+                     *       "name": "Pipe-ec45b3eb",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX11",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN89",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13591,7 +13827,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX12",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8A",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13599,7 +13835,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX16",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8E",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13607,7 +13843,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX13",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8B",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13615,7 +13851,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX14",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8C",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13623,7 +13859,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13774,12 +14010,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0DZ08NTAW0Q19FX7Y",
-                     *         "name": "Pipe-46d778d2",
+                     *         "id": "pl_01KF0E44M07PXZ2XT9X354KNF6",
+                     *         "name": "Pipe-13431c92",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FX7Z",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNF7",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -13787,7 +14023,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FX81",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNF9",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -13795,7 +14031,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FX82",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNFA",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -13803,7 +14039,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13941,12 +14177,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0DZ08NTAW0Q19FX61",
-                     *       "name": "Pipe-2eb89d07",
+                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KND9",
+                     *       "name": "Pipe-955359b2",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX62",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDA",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13954,7 +14190,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX63",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDB",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13962,7 +14198,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX64",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDC",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13970,7 +14206,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0DZ08NTAW0Q19FX65",
+                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDD",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13978,7 +14214,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14114,12 +14350,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0DZ08NTAW0Q19FXA5",
-                     *         "name": "Pipe-d703a691",
+                     *         "id": "pl_01KF0E44M07PXZ2XT9X354KNHD",
+                     *         "name": "Pipe-d18ff345",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA6",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHE",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14127,7 +14363,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA7",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHF",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14135,7 +14371,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA8",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHG",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14143,7 +14379,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA9",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHH",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14151,7 +14387,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14159,7 +14395,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA6",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHE",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14173,7 +14409,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA7",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHF",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14187,7 +14423,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA8",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHG",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14201,7 +14437,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0DZ08NTAW0Q19FXA9",
+                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHH",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14391,20 +14627,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX8Z",
+                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNG7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX95",
+                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNGD",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX91",
+                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNG9",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14412,20 +14648,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX8D",
+                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFN",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX8N",
+                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFX",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX8F",
+                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFQ",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14433,20 +14669,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX8D",
+                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFN",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX8K",
+                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFV",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX8E",
+                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFP",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14454,20 +14690,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0DZ08NTAW0Q19FX85",
+                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFD",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0DZ08NTAW0Q19FX8B",
+                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFK",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0DZ08NTAW0Q19FX87",
+                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFF",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14530,7 +14766,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FXCD"
+                 *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KNKN"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14553,12 +14789,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXCH",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNKS",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0DZ08NTAW0Q19FXCD",
+                     *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KNKN",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14568,7 +14804,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14693,14 +14929,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXDS",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNN1",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14708,7 +14944,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14800,14 +15036,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXE5",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNND",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14815,7 +15051,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14972,14 +15208,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXEW",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNP4",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -14987,7 +15223,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15135,14 +15371,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXG1",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNQ9",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15150,7 +15386,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15274,14 +15510,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXGK",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNQV",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15289,7 +15525,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15435,14 +15671,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0DZ08NTAW0Q19FXH9",
+                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNRH",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15450,7 +15686,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15607,7 +15843,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15668,7 +15904,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-f11a4d8b",
+                 *       "name": "Partner-88dd4065",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15693,16 +15929,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-f11a4d8b",
-                     *       "ref": "partner-f11a4d8b",
-                     *       "name": "Partner-f11a4d8b",
+                     *       "key": "partner-88dd4065",
+                     *       "ref": "partner-88dd4065",
+                     *       "name": "Partner-88dd4065",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -15827,16 +16063,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-6969d02f",
-                     *       "ref": "tag-6969d02f",
-                     *       "name": "tag-6969d02f",
+                     *       "key": "tag-6109824f",
+                     *       "ref": "tag-6109824f",
+                     *       "name": "tag-6109824f",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16027,16 +16263,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-21d17cd9",
-                     *       "ref": "tag-21d17cd9",
-                     *       "name": "tag-21d17cd9",
+                     *       "key": "tag-297aa3d8",
+                     *       "ref": "tag-297aa3d8",
+                     *       "name": "tag-297aa3d8",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16305,7 +16541,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16319,7 +16555,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV7R",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16333,7 +16569,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV80",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16347,7 +16583,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV87",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFF",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16361,7 +16597,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV89",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFH",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16375,7 +16611,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8D",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFN",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16389,7 +16625,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8F",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFQ",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16403,7 +16639,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8K",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16417,7 +16653,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8N",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFX",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16431,7 +16667,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8Q",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16445,7 +16681,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8S",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG1",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16459,7 +16695,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8V",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG3",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16473,7 +16709,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8X",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG5",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16487,7 +16723,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV8Z",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG7",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16501,7 +16737,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV91",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG9",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16515,7 +16751,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0DZ08NTAW0Q19FV95",
+                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKGD",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16618,7 +16854,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1FK",
+                     *           "contactId": "ct_01KF0E44M054P24E1PF040H1DK",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16630,17 +16866,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0HM8RT7AR9RWYD1FQ",
+                     *           "id": "cv_01KF0E44M054P24E1PF040H1DQ",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0HM8RT7AR9RWYD1FK",
-                     *               "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *               "id": "ct_01KF0E44M054P24E1PF040H1DK",
+                     *               "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16702,7 +16938,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1GB",
+                 *       "contactId": "ct_01KF0E44M054P24E1PF040H1EB",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16740,10 +16976,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1GF",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1EF",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1GB",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1EB",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16751,8 +16987,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1GB",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1EB",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16765,7 +17001,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16947,10 +17183,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1J1",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1G1",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1HX",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1FX",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16959,8 +17195,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1HX",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1FX",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         }
                      *       ],
                      *       "score": null,
@@ -16972,7 +17208,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17064,10 +17300,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1K7",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1H7",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1K3",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1H3",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17076,8 +17312,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1K3",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1H3",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17089,7 +17325,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17237,25 +17473,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1NB",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1KB",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1N7",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1K7",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
+                     *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1N7",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1K7",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
+                     *           "id": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1DB",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17268,7 +17504,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17383,10 +17619,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1PX",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1MX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1PS",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1MS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17395,14 +17631,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1PS",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1MS",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1F3",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "usr_01KF0E44M054P24E1PF040H1D3",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17414,7 +17650,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17530,7 +17766,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0HM8RT7AR9RWYD1FB"
+                 *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17549,25 +17785,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1RP",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1PP",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1RJ",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1PJ",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
+                     *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1RJ",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1PJ",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1FB",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "id": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17580,7 +17816,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17719,7 +17955,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0HM8RT7AR9RWYD1F3"
+                 *       "id": "usr_01KF0E44M054P24E1PF040H1D3"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17738,10 +17974,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1V0",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1S0",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1TW",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1RW",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17750,13 +17986,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1TW",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1RW",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0HM8RT7AR9RWYD1F3",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "id": "usr_01KF0E44M054P24E1PF040H1D3",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17769,7 +18005,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17919,10 +18155,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0HM8RT7AR9RWYD1X4",
+                     *       "id": "cv_01KF0E44M054P24E1PF040H1V4",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD1X0",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1V0",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17931,8 +18167,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0HM8RT7AR9RWYD1X0",
-                     *           "addedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER"
+                     *           "id": "ct_01KF0E44M054P24E1PF040H1V0",
+                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17944,7 +18180,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18071,11 +18307,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0HM8RT7AR9RWYD21P",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD21M",
+                     *           "id": "scr_01KF0E44M054P24E1PF040H1ZP",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H1ZM",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "userId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18169,11 +18405,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0HM8RT7AR9RWYD1ZJ",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD1ZG",
+                     *       "id": "scr_01KF0E44M054P24E1PF040H1XJ",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H1XG",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "userId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18311,12 +18547,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0HM8RT7AR9RWYD25A",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD258",
+                     *           "id": "qual_01KF0E44M054P24E1PF040H23A",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H238",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "userId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18411,12 +18647,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0HM8RT7AR9RWYD236",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD234",
+                     *       "id": "qual_01KF0E44M054P24E1PF040H216",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H214",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "userId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18554,10 +18790,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD26P",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD26M",
+                     *           "id": "msg_01KF0E44M054P24E1PF040H24P",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18662,10 +18898,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD272",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD26M",
+                     *       "id": "msg_01KF0E44M054P24E1PF040H252",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -18820,10 +19056,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD280",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD27Y",
+                     *       "id": "msg_01KF0E44M054P24E1PF040H260",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H25Y",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -18834,10 +19070,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0HM8RT7AR9RWYD282",
+                     *         "id": "dlv_01KF0E44M054P24E1PF040H262",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
-                     *         "to": "c-452c9756@example.com",
+                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
+                     *         "to": "c-76cf4dd0@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -18869,7 +19105,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *             "requestedBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -18882,9 +19118,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
+                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
                      *         "reason": "primary",
-                     *         "to": "c-452c9756@example.com",
+                     *         "to": "c-76cf4dd0@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19039,10 +19275,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD2C9",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2C7",
+                     *       "id": "msg_01KF0E44M054P24E1PF040H2A9",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2A7",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19053,10 +19289,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0HM8RT7AR9RWYD2CB",
+                     *         "id": "dlv_01KF0E44M054P24E1PF040H2AB",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
-                     *         "to": "c-65438fdd@example.com",
+                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
+                     *         "to": "c-46ae118b@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19082,8 +19318,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD27R",
-                     *         "to": "c-65438fdd@example.com",
+                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
+                     *         "to": "c-46ae118b@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19224,10 +19460,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0HM8RT7AR9RWYD2EC",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD26M",
+                     *       "id": "msg_01KF0E44M054P24E1PF040H2CC",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19317,7 +19553,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0HM8RT7AR9RWYD1F3",
+                     *           "userId": "usr_01KF0E44M054P24E1PF040H1D3",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19389,9 +19625,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-92241e3a@example.com",
+                 *       "from": "in-236e85bd@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-64f3a392-bf92-4044-bb18-af8ea9094f65",
+                 *       "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19427,25 +19663,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0HM8RT7AR9RWYD2F9",
-                     *         "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
+                     *         "id": "msg_01KF0E44M054P24E1PF040H2D9",
+                     *         "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2F4",
+                     *         "authorContactId": "ct_01KF0E44M054P24E1PF040H2D4",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-64f3a392-bf92-4044-bb18-af8ea9094f65",
+                     *         "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
-                     *       "contactId": "ct_01KF0E44M0HM8RT7AR9RWYD2F4",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *       "contactId": "ct_01KF0E44M054P24E1PF040H2D4",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19570,54 +19806,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD2FQ",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FN",
+                     *           "id": "msg_01KF0E44M054P24E1PF040H2DQ",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DN",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2FJ",
+                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2DJ",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-4f835b65-c201-4bea-af86-c1704a0baffe",
+                     *           "externalId": "ext-6b72eea7-a4a0-45df-a8b5-56f08e2a91cc",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD2FG",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FE",
+                     *           "id": "msg_01KF0E44M054P24E1PF040H2DG",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DE",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2FB",
+                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2DB",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-d1094537-20ff-45fb-954f-04d05b159f0b",
+                     *           "externalId": "ext-77bc1c9e-1bdc-4127-81bb-b60d42f9f216",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0HM8RT7AR9RWYD2F9",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
+                     *           "id": "msg_01KF0E44M054P24E1PF040H2D9",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0HM8RT7AR9RWYD2F4",
+                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2D4",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-64f3a392-bf92-4044-bb18-af8ea9094f65",
+                     *           "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19698,17 +19934,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FN",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DN",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2FE",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DE",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2F7",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -19766,7 +20002,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0HM8RT7AR9RWYD2FS"
+                 *         "msg_01KF0E44M054P24E1PF040H2DS"
                  *       ]
                  *     }
                  */
@@ -19898,12 +20134,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0HM8RT7AR9RWYD2GD",
-                     *           "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2GB",
+                     *           "id": "call_01KF0E44M054P24E1PF040H2ED",
+                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2EB",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *           "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -20011,12 +20247,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2HX",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2HV",
+                     *       "id": "call_01KF0E44M054P24E1PF040H2FX",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2FV",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20175,12 +20411,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2M1",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2KZ",
+                     *       "id": "call_01KF0E44M054P24E1PF040H2J1",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2HZ",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20189,7 +20425,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M0HM8RT7AR9RWYD2KS",
+                     *           "connectionId": "chc_01KF0E44M054P24E1PF040H2HS",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -20333,12 +20569,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2P8",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2P6",
+                     *       "id": "call_01KF0E44M054P24E1PF040H2M8",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2M6",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20438,12 +20674,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2QY",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2QW",
+                     *       "id": "call_01KF0E44M054P24E1PF040H2NY",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2NW",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20594,18 +20830,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0HM8RT7AR9RWYD2TS",
-                     *       "conversationId": "cv_01KF0E44M0HM8RT7AR9RWYD2TQ",
+                     *       "id": "call_01KF0E44M054P24E1PF040H2RS",
+                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2RQ",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "endedBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -20764,14 +21000,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0HM8RT7AR9RWYD2XZ",
+                     *       "id": "att_01KF0E44M054P24E1PF040H2VZ",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HM8RT7AR9RWYD1EQ/att_01KF0E44M0HM8RT7AR9RWYD2XZ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020624Z&X-Amz-Expires=900&X-Amz-Signature=82acd0ed250a63b830d6e2a07b09602a5bb85bf7ad5291c26e491a7d02bd9196&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M054P24E1PF040H1CQ/att_01KF0E44M054P24E1PF040H2VZ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042120Z&X-Amz-Expires=900&X-Amz-Signature=ed77d81e8c8454733c726021836e19e773e8a85512da18ff2b6e81a8dfeb6887&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -20885,17 +21121,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0HM8RT7AR9RWYD2Y1",
+                     *       "id": "att_01KF0E44M054P24E1PF040H2W1",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0HM8RT7AR9RWYD1ER",
+                     *       "uploadedBy": "usr_01KF0E44M054P24E1PF040H1CR",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0HM8RT7AR9RWYD1EQ/att_01KF0E44M0HM8RT7AR9RWYD2Y1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020624Z&X-Amz-Expires=300&X-Amz-Signature=7102145558effa23ee7121f31204691881fe3b78bd992ba7ddb30a3cf3aafa4d&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M054P24E1PF040H1CQ/att_01KF0E44M054P24E1PF040H2W1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042120Z&X-Amz-Expires=300&X-Amz-Signature=0c36be9f89c71fe028f56b0418ae8214acee35eff8868131b10b60de7251b183&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -20955,7 +21191,7 @@ export interface operations {
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Only jobs of this kind */
-                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media";
+                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership";
                 /** @description Only jobs in this status */
                 status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
             };
@@ -20977,10 +21213,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0DZ08NTAW0Q19FXNB",
+                     *           "id": "job_01KF0E44M07PXZ2XT9X354KNWK",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -21063,10 +21299,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXNE",
+                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNWP",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21161,10 +21397,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXNM",
+                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNWW",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21266,10 +21502,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXNX",
+                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNX5",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21374,7 +21610,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0DZ08NTAW0Q19FV7A/jobs/job_01KF0E44M0DZ08NTAW0Q19FXP5/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020550Z&X-Amz-Expires=300&X-Amz-Signature=5cc6e990f777f2dc2d0d247c0a2f5c12ee9234d45e6e8f00c5f144163b526617&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M07PXZ2XT9X354KKEJ/jobs/job_01KF0E44M07PXZ2XT9X354KNXD/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042041Z&X-Amz-Expires=300&X-Amz-Signature=ce74253b9c4ad3ec4486fcb57dc8fe61f340276d68584752f24a12fabc102368&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21463,9 +21699,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0DZ08NTAW0Q19FXPC",
+                     *       "uploadId": "job_01KF0E44M07PXZ2XT9X354KNXM",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0DZ08NTAW0Q19FV7A/jobs/job_01KF0E44M0DZ08NTAW0Q19FXPC/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T020550Z&X-Amz-Expires=3600&X-Amz-Signature=6276b987c91520114f83c07b969067a7a9e38dbb584a07a119439353222eb374&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M07PXZ2XT9X354KKEJ/jobs/job_01KF0E44M07PXZ2XT9X354KNXM/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042041Z&X-Amz-Expires=3600&X-Amz-Signature=eba289c5cd0ee1b1c0071e64dea6805a7edf80e675320d94efa76fd7d51bbb82&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21571,7 +21807,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0DZ08NTAW0Q19FXPE",
+                 *       "uploadId": "job_01KF0E44M07PXZ2XT9X354KNXP",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21598,10 +21834,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXPE",
+                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNXP",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -21902,10 +22138,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0DZ08NTAW0Q19FXPX",
+                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNY5",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -22039,9 +22275,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0DZ08NTAW0Q19FXPZ",
+                     *           "id": "chc_01KF0E44M07PXZ2XT9X354KNY7",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-5d6fd3b5",
+                     *           "name": "WhatsApp-3585bd06",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -22052,10 +22288,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXPZ",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNY7",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22129,7 +22365,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-8e3057ec",
+                 *       "name": "WhatsApp-edde3080",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -22160,9 +22396,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXQ7",
+                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNYF",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-8e3057ec",
+                     *       "name": "WhatsApp-edde3080",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22173,10 +22409,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQ7",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYF",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22302,9 +22538,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXQC",
+                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNYM",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-d01fb522",
+                     *       "name": "WhatsApp-49983b11",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22315,10 +22551,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQC",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQC"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYM",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYM"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22403,7 +22639,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-f6f4c4f4",
+                 *       "name": "Renamed-6210e8a3",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22425,9 +22661,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXQT",
+                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNZ2",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-f6f4c4f4",
+                     *       "name": "Renamed-6210e8a3",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22438,10 +22674,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQT",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXQT"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZ2",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZ2"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22590,9 +22826,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXRH",
+                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNZS",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-9b5cf411",
+                     *       "name": "WhatsApp-4ba93584",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22603,10 +22839,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXRH",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXRH"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZS",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZS"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22722,9 +22958,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0DZ08NTAW0Q19FXS2",
+                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KP0A",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-ac6db2d0",
+                     *       "name": "WhatsApp-38b379f1",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22735,10 +22971,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXS2",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DZ08NTAW0Q19FXS2"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KP0A",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KP0A"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0DZ08NTAW0Q19FV7B",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22818,6 +23054,1190 @@ export interface operations {
             };
             /** @description Understood but refused by a rule; `code` says which. `unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token) */
             422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listSegments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+                /** @description Only static or only dynamic segments */
+                kind?: "static" | "dynamic";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of segments */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "seg_01KF0E44M07PXZ2XT9X354KP16",
+                     *           "name": "Picked-a9bc92c9",
+                     *           "description": null,
+                     *           "kind": "static",
+                     *           "rule": null,
+                     *           "ruleVersion": 1,
+                     *           "memberCount": 0,
+                     *           "computing": false,
+                     *           "computedAt": null,
+                     *           "computeJobId": null,
+                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SegmentPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createSegment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "VIPs in Berlin-8aa143a1",
+                 *       "kind": "dynamic",
+                 *       "rule": {
+                 *         "all": [
+                 *           {
+                 *             "field": "tags",
+                 *             "op": "has",
+                 *             "value": "vip"
+                 *           },
+                 *           {
+                 *             "field": "city",
+                 *             "op": "eq",
+                 *             "value": "Berlin"
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateSegmentInput"];
+            };
+        };
+        responses: {
+            /** @description The new segment */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP1C",
+                     *       "name": "VIPs in Berlin-8aa143a1",
+                     *       "description": null,
+                     *       "kind": "dynamic",
+                     *       "rule": {
+                     *         "all": [
+                     *           {
+                     *             "field": "tags",
+                     *             "op": "has",
+                     *             "value": "vip"
+                     *           },
+                     *           {
+                     *             "field": "city",
+                     *             "op": "eq",
+                     *             "value": "Berlin"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "ruleVersion": 1,
+                     *       "memberCount": 0,
+                     *       "computing": true,
+                     *       "computedAt": null,
+                     *       "computeJobId": "job_01KF0E44M07PXZ2XT9X354KP1D",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the workspace has 100 dynamic segments. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    previewSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rule": {
+                 *         "field": "city",
+                 *         "op": "eq",
+                 *         "value": "Berlin"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["SegmentPreviewInput"];
+            };
+        };
+        responses: {
+            /** @description The count and up to 10 matching contacts */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "scanned": 290,
+                     *       "complete": true,
+                     *       "sample": [
+                     *         {
+                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KP1N",
+                     *           "name": "Ada Contact",
+                     *           "companyName": null,
+                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "status": "active",
+                     *           "suppressed": false,
+                     *           "email": "c-6f68ed74@example.com",
+                     *           "phone": null,
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SegmentPreview"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getSegment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The segment’s id */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The segment */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP29",
+                     *       "name": "Picked-a7c862a2",
+                     *       "description": null,
+                     *       "kind": "static",
+                     *       "rule": null,
+                     *       "ruleVersion": 1,
+                     *       "memberCount": 0,
+                     *       "computing": false,
+                     *       "computedAt": null,
+                     *       "computeJobId": null,
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    deleteSegment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The segment’s id */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The segment is deleted */
+            204: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member deleting another user’s segment */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateSegment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The segment’s id */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Renamed-293f27a9",
+                 *       "rule": {
+                 *         "field": "city",
+                 *         "op": "in",
+                 *         "value": [
+                 *           "Berlin",
+                 *           "Hamburg"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateSegmentInput"];
+            };
+        };
+        responses: {
+            /** @description The segment */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP2N",
+                     *       "name": "Renamed-293f27a9",
+                     *       "description": null,
+                     *       "kind": "dynamic",
+                     *       "rule": {
+                     *         "field": "city",
+                     *         "op": "in",
+                     *         "value": [
+                     *           "Berlin",
+                     *           "Hamburg"
+                     *         ]
+                     *       },
+                     *       "ruleVersion": 2,
+                     *       "memberCount": 0,
+                     *       "computing": true,
+                     *       "computedAt": null,
+                     *       "computeJobId": "job_01KF0E44M07PXZ2XT9X354KP2R",
+                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Segment"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member changing another user’s segment */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listSegmentMembers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+                /** @description `joined`: latest first; `name`: A to Z */
+                sort?: "joined" | "name";
+            };
+            header?: never;
+            path: {
+                /** @description The segment’s id */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "contact": {
+                     *             "id": "ct_01KF0E44M07PXZ2XT9X354KP47",
+                     *             "name": "Ada Contact",
+                     *             "companyName": null,
+                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *             "status": "active",
+                     *             "suppressed": false,
+                     *             "email": "c-98a16f84@example.com",
+                     *             "phone": null,
+                     *             "createdAt": "2026-01-15T09:00:00.000Z"
+                     *           },
+                     *           "joinedAt": "2026-01-15T09:00:00.000Z",
+                     *           "reason": "manual"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SegmentMemberPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    addSegmentMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The segment’s id */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contactIds": [
+                 *         "ct_01KF0E44M07PXZ2XT9X354KP5C",
+                 *         "ct_00000000000000000000000000"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SegmentMemberIds"];
+            };
+        };
+        responses: {
+            /** @description What changed */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "changed": [
+                     *         "ct_01KF0E44M07PXZ2XT9X354KP5C"
+                     *       ],
+                     *       "unchanged": [],
+                     *       "notFound": [
+                     *         "ct_00000000000000000000000000"
+                     *       ],
+                     *       "memberCount": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SegmentMembersChange"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the segment is dynamic (its rule decides its members) */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    removeSegmentMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The segment’s id */
+                segmentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contactIds": [
+                 *         "ct_01KF0E44M07PXZ2XT9X354KP70"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SegmentMemberIds"];
+            };
+        };
+        responses: {
+            /** @description What changed */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "changed": [
+                     *         "ct_01KF0E44M07PXZ2XT9X354KP70"
+                     *       ],
+                     *       "unchanged": [],
+                     *       "notFound": [],
+                     *       "memberCount": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SegmentMembersChange"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: the segment is dynamic (its rule decides its members) */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listContactSegments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The contact’s id */
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contact’s segments */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "segmentId": "seg_01KF0E44M07PXZ2XT9X354KP8Y",
+                     *           "name": "Picked-98fe246e",
+                     *           "kind": "static",
+                     *           "joinedAt": "2026-01-15T09:00:00.000Z",
+                     *           "reason": "manual"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContactSegments"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;

@@ -1,0 +1,288 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ContactItem } from '../../domain/contacts/contact-record';
+import { readContactSegments } from '../../domain/segments/membership.service';
+import { applyContactChangeToSegments } from '../../domain/segments/segment-stream.service';
+import { enqueueSegmentRecomputes, previewSettings } from '../../domain/segments/segments.service';
+import { startTestJobs, type TestJobs } from '../support/test-jobs';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { startTestStreams, type TestStreams } from '../support/test-streams';
+
+// Jobs and the change stream run between the requests: slow on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let globex: Awaited<ReturnType<typeof seedWorkspace>>;
+let jobs: TestJobs;
+let streams: TestStreams;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  acme = await seedWorkspace(stack, 'Acme');
+  globex = await seedWorkspace(stack, 'Globex');
+  jobs = await startTestJobs(stack, ['segment_membership']);
+  streams = await startTestStreams(stack, ['segments']);
+});
+afterAll(async () => {
+  await streams?.stop();
+  await jobs?.stop();
+  await stack?.destroy();
+});
+
+interface Member {
+  contact: { id: string; name: string };
+  joinedAt: string;
+  reason: string;
+}
+interface SegmentDto {
+  id: string;
+  memberCount: number;
+  computing: boolean;
+  computeJobId: string | null;
+  ruleVersion: number;
+  version: number;
+}
+
+const owner = () => acme.owner.token;
+const createContact = async (name: string, extra: { tags?: string[]; [field: string]: unknown } = {}, token = owner()) => {
+  stack.clock.advance(1000);
+  const { tags, ...fields } = extra;
+  const res = await stack.api('POST', '/v1/contacts', { token, body: { name, ...fields } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  if (tags) await tag(res.body.id, tags);
+  return res.body as { id: string; version: number };
+};
+const patchContact = async (contactId: string, body: Record<string, unknown>) => {
+  stack.clock.advance(1000);
+  const res = await stack.api('PATCH', `/v1/contacts/${contactId}`, { token: owner(), body });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body as { version: number };
+};
+const tag = async (contactId: string, tags: string[]) => {
+  const res = await stack.api('POST', `/v1/contacts/${contactId}/tags`, { token: owner(), body: { tags } });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+};
+const createSegment = async (body: Record<string, unknown>, token = owner()) => {
+  const res = await stack.api('POST', '/v1/segments', { token, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const segment = res.body as SegmentDto;
+  if (segment.computeJobId) {
+    expect((await jobs.finished(acme.workspace.id, segment.computeJobId)).status).toBe('succeeded');
+  }
+  return segment;
+};
+const getSegment = async (segmentId: string, token = owner()) => (await stack.api('GET', `/v1/segments/${segmentId}`, { token })).body as SegmentDto;
+const members = async (segmentId: string, sort: 'joined' | 'name' = 'name') => {
+  const res = await stack.api('GET', `/v1/segments/${segmentId}/members`, { token: owner(), query: { sort, limit: 100 } });
+  expect(res.status).toBe(200);
+  return res.body.items as Member[];
+};
+const memberNames = async (segmentId: string) => (await members(segmentId)).map((member) => member.contact.name);
+const segmentEvents = async (segmentId: string) =>
+  (await stack.api('GET', '/v1/events', { token: owner(), query: { entityType: 'segment', entityId: segmentId, limit: 100 } })).body.items as {
+    type: string;
+    payload: { reason?: string };
+    contactId?: string;
+  }[];
+const readContactItem = async (contactId: string) =>
+  (await stack.deps.db.entities.contact.get({ workspaceId: acme.workspace.id, contactId }).go({ consistent: true })).data as ContactItem;
+
+describe('dynamic segments', () => {
+  let ana: { id: string };
+  let ben: { id: string };
+  let cleo: { id: string };
+  let vipsInBerlin: SegmentDto;
+
+  beforeAll(async () => {
+    ana = await createContact('Ana Berlin', { city: 'Berlin', tags: ['VIP'] });
+    ben = await createContact('Ben Berlin', { city: 'berlin' });
+    cleo = await createContact('Cleo Paris', { city: 'Paris', tags: ['vip'] });
+    await streams.drain();
+  });
+
+  it('fills from a job applying the rule to every contact, with events naming the reason', async () => {
+    vipsInBerlin = await createSegment({
+      name: 'VIPs in Berlin',
+      kind: 'dynamic',
+      rule: { all: [{ field: 'tags', op: 'has', value: 'vip' }, { field: 'city', op: 'eq', value: 'BERLIN' }] },
+    });
+    expect(vipsInBerlin.computing).toBe(true);
+    expect(await memberNames(vipsInBerlin.id)).toEqual(['Ana Berlin']);
+    const after = await getSegment(vipsInBerlin.id);
+    expect(after).toMatchObject({ memberCount: 1, computing: false, computeJobId: null });
+    const events = await segmentEvents(vipsInBerlin.id);
+    expect(events.filter((event) => event.type === 'segment.joined')).toEqual([
+      expect.objectContaining({ contactId: ana.id, payload: expect.objectContaining({ reason: 'rule_change', segmentName: 'VIPs in Berlin' }) }),
+    ]);
+    const contactSegments = await stack.api('GET', `/v1/contacts/${ana.id}/segments`, { token: acme.member.token });
+    expect(contactSegments.body.items).toEqual([
+      { segmentId: vipsInBerlin.id, name: 'VIPs in Berlin', kind: 'dynamic', joinedAt: expect.any(String), reason: 'rule_change' },
+    ]);
+  });
+
+  it('follows contact changes through the stream: join, leave, nothing when nothing changed', async () => {
+    await tag(ben.id, ['vip']);
+    await streams.drain();
+    expect(await memberNames(vipsInBerlin.id)).toEqual(['Ana Berlin', 'Ben Berlin']);
+    await patchContact(ana.id, { city: 'Hamburg' });
+    await streams.drain();
+    expect(await memberNames(vipsInBerlin.id)).toEqual(['Ben Berlin']);
+    // A change no rule reads: no event, no write.
+    const before = await readContactSegments(stack.deps, acme.workspace.id, ben.id);
+    await patchContact(ben.id, { jobTitle: 'CTO' });
+    await streams.drain();
+    expect(await readContactSegments(stack.deps, acme.workspace.id, ben.id)).toEqual(before);
+    const events = (await segmentEvents(vipsInBerlin.id)).filter((event) => event.type !== 'segment.created');
+    expect(events.map((event) => [event.type, event.contactId, event.payload.reason])).toEqual([
+      ['segment.left', ana.id, 'contact_change'],
+      ['segment.joined', ben.id, 'contact_change'],
+      ['segment.joined', ana.id, 'rule_change'],
+    ]);
+    expect((await getSegment(vipsInBerlin.id)).memberCount).toBe(1);
+  });
+
+  it('member items follow the contact’s summary (a rename moves it in the name order)', async () => {
+    await patchContact(ben.id, { name: 'Aaron Berlin' });
+    await streams.drain();
+    const [member] = await members(vipsInBerlin.id);
+    expect(member!.contact).toMatchObject({ id: ben.id, name: 'Aaron Berlin' });
+  });
+
+  it('a replayed or late stream record changes nothing', async () => {
+    const now = await readContactItem(ben.id);
+    const older = { ...now, version: now.version - 1, city: 'Paris' };
+    expect(await applyContactChangeToSegments(stack.deps, { before: older, after: now })).toBe('unchanged');
+    // The record of an older version arriving after the newer one was applied.
+    expect(await applyContactChangeToSegments(stack.deps, { before: { ...older, city: 'Berlin' }, after: older })).toBe('stale');
+    expect(await memberNames(vipsInBerlin.id)).toEqual(['Aaron Berlin']);
+  });
+
+  it('a recompute agrees with the stream: it writes nothing', async () => {
+    await createContact('Dora Berlin', { city: 'Berlin', tags: ['vip'] });
+    await tag(cleo.id, ['ignored']);
+    await streams.drain();
+    const { createJob } = await import('../../domain/jobs/jobs.service');
+    const { systemActor } = await import('../../domain/shared/context');
+    const recompute = await createJob(stack.deps, systemActor(acme.workspace.id), { kind: 'segment_membership', input: { mode: 'recompute' } });
+    const done = await jobs.finished(acme.workspace.id, recompute.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.result).toMatchObject({ joined: 0, left: 0, transactions: 0 });
+    expect(await memberNames(vipsInBerlin.id)).toEqual(['Aaron Berlin', 'Dora Berlin']);
+  });
+
+  it('a changed rule is applied to every contact (reason rule_change) and bumps the rule version', async () => {
+    const res = await stack.api('PATCH', `/v1/segments/${vipsInBerlin.id}`, {
+      token: owner(),
+      body: { rule: { field: 'tags', op: 'has', value: 'vip' } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ ruleVersion: 2, computing: true });
+    await jobs.finished(acme.workspace.id, res.body.computeJobId);
+    expect(await memberNames(vipsInBerlin.id)).toEqual(['Aaron Berlin', 'Ana Berlin', 'Cleo Paris', 'Dora Berlin']);
+    expect((await getSegment(vipsInBerlin.id)).memberCount).toBe(4);
+  });
+
+  it('a relative date drifts with time: the scheduled recompute takes the contact out', async () => {
+    const fresh = await createSegment({ name: 'New this week', kind: 'dynamic', rule: { field: 'createdAt', op: 'in_last', value: { amount: 7, unit: 'days' } } });
+    expect((await getSegment(fresh.id)).memberCount).toBeGreaterThanOrEqual(4);
+    stack.clock.advance(8 * 86_400_000);
+    const late = await createContact('Late Comer');
+    await streams.drain();
+    const queued = await enqueueSegmentRecomputes(stack.deps);
+    expect(queued).toContain(acme.workspace.id);
+    const list = await stack.api('GET', '/v1/jobs', { token: owner(), query: { kind: 'segment_membership', limit: 5 } });
+    await jobs.finished(acme.workspace.id, list.body.items[0].id);
+    expect(await memberNames(fresh.id)).toEqual(['Late Comer']);
+    const left = (await segmentEvents(fresh.id)).filter((event) => event.type === 'segment.left');
+    expect(left.length).toBeGreaterThanOrEqual(4);
+    expect(left.every((event) => event.payload.reason === 'recompute')).toBe(true);
+    void late;
+  });
+
+  it('refuses a rule naming an unknown field or a bad value, naming the path', async () => {
+    const res = await stack.api('POST', '/v1/segments', {
+      token: owner(),
+      body: { name: 'Bad', kind: 'dynamic', rule: { all: [{ field: 'city', op: 'eq', value: 'x' }, { field: 'colour', op: 'eq', value: 'red' }, { field: 'score', op: 'gt', value: 'high' }] } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'body.rule.all.1.field' }),
+        expect.objectContaining({ field: 'body.rule.all.2.value' }),
+      ]),
+    );
+    const noRule = await stack.api('POST', '/v1/segments', { token: owner(), body: { name: 'No rule', kind: 'dynamic' } });
+    expect(noRule.status).toBe(400);
+  });
+
+  it('previews a rule’s count with a sample', async () => {
+    const res = await stack.api('POST', '/v1/segments/preview', { token: acme.member.token, body: { rule: { field: 'city', op: 'in', value: ['Berlin', 'Paris'] } } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ count: 3, complete: true });
+    expect(res.body.sample.map((contact: { name: string }) => contact.name).sort()).toEqual(['Aaron Berlin', 'Cleo Paris', 'Dora Berlin']);
+    expect(previewSettings.sampleSize).toBe(10);
+  });
+});
+
+describe('static segments', () => {
+  it('adds and removes contacts in bulk, reporting what changed', async () => {
+    const a = await createContact('Static A');
+    const b = await createContact('Static B');
+    const segment = await createSegment({ name: 'Hand-picked', kind: 'static' });
+    const missing = 'ct_01JF3Q5Z8V2N6M4K7T9R1X3C5B';
+    const add = await stack.api('POST', `/v1/segments/${segment.id}/members`, { token: acme.member.token, body: { contactIds: [a.id, b.id, a.id, missing] } });
+    expect(add.status, JSON.stringify(add.body)).toBe(200);
+    expect(add.body).toEqual({ changed: [a.id, b.id], unchanged: [], notFound: [missing], memberCount: 2 });
+    const again = await stack.api('POST', `/v1/segments/${segment.id}/members`, { token: acme.member.token, body: { contactIds: [a.id] } });
+    expect(again.body).toMatchObject({ changed: [], unchanged: [a.id], memberCount: 2 });
+    const remove = await stack.api('POST', `/v1/segments/${segment.id}/members/remove`, { token: owner(), body: { contactIds: [b.id] } });
+    expect(remove.body).toMatchObject({ changed: [b.id], memberCount: 1 });
+    expect(await memberNames(segment.id)).toEqual(['Static A']);
+    const events = await segmentEvents(segment.id);
+    expect(events.filter((event) => event.type !== 'segment.created').map((event) => [event.type, event.payload.reason])).toEqual([
+      ['segment.left', 'manual'],
+      ['segment.joined', 'manual'],
+      ['segment.joined', 'manual'],
+    ]);
+  });
+
+  it('refuses hand-picked members on a dynamic segment', async () => {
+    const dynamic = await createSegment({ name: 'Named Z', kind: 'dynamic', rule: { field: 'name', op: 'starts_with', value: 'Z' } });
+    const contact = await createContact('Yves');
+    const res = await stack.api('POST', `/v1/segments/${dynamic.id}/members`, { token: owner(), body: { contactIds: [contact.id] } });
+    expect(res.status).toBe(422);
+  });
+});
+
+describe('roles, tenants and deletion', () => {
+  it('keeps other workspaces out and lets only the creator or a manager change a segment', async () => {
+    const segment = await createSegment({ name: 'Owner’s', kind: 'static' });
+    for (const path of [`/v1/segments/${segment.id}`, `/v1/segments/${segment.id}/members`]) {
+      expect((await stack.api('GET', path, { token: globex.owner.token })).status).toBe(404);
+    }
+    const contact = await createContact('Private Person');
+    expect((await stack.api('GET', `/v1/contacts/${contact.id}/segments`, { token: globex.owner.token })).status).toBe(404);
+    const foreignAdd = await stack.api('POST', `/v1/segments/${segment.id}/members`, { token: globex.owner.token, body: { contactIds: [contact.id] } });
+    expect(foreignAdd.status).toBe(404);
+    const byMember = await stack.api('PATCH', `/v1/segments/${segment.id}`, { token: acme.member.token, body: { name: 'Mine now' } });
+    expect(byMember.status).toBe(403);
+    const byAdmin = await stack.api('PATCH', `/v1/segments/${segment.id}`, { token: acme.admin.token, body: { name: 'Renamed' } });
+    expect(byAdmin.status).toBe(200);
+    const globexList = await stack.api('GET', '/v1/segments', { token: globex.owner.token });
+    expect(globexList.body.items).toEqual([]);
+  });
+
+  it('deletes a segment: gone at once, its memberships cleared in the background', async () => {
+    const contact = await createContact('Soon Orphaned');
+    const segment = await createSegment({ name: 'Temporary', kind: 'static' });
+    await stack.api('POST', `/v1/segments/${segment.id}/members`, { token: owner(), body: { contactIds: [contact.id] } });
+    const res = await stack.api('DELETE', `/v1/segments/${segment.id}`, { token: owner() });
+    expect(res.status).toBe(204);
+    expect((await stack.api('GET', `/v1/segments/${segment.id}`, { token: owner() })).status).toBe(404);
+    const list = await stack.api('GET', '/v1/jobs', { token: owner(), query: { kind: 'segment_membership', limit: 1 } });
+    expect((await jobs.finished(acme.workspace.id, list.body.items[0].id)).status).toBe('succeeded');
+    expect(Object.keys((await readContactSegments(stack.deps, acme.workspace.id, contact.id))?.segments ?? {})).not.toContain(segment.id);
+    const left = await stack.deps.db.entities.segmentMember.query.byKey({ workspaceId: acme.workspace.id, segmentId: segment.id }).go();
+    expect(left.data).toEqual([]);
+  });
+});
