@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
 
 export const bulkActions = [
@@ -36,7 +37,12 @@ export const bulkContactsInput = z
       .array(z.string().min(1).max(64))
       .min(1)
       .max(maxBulkContacts)
-      .meta({ description: `1 to ${maxBulkContacts} contact ids; repeated ids count once` }),
+      .optional()
+      .meta({ description: `1 to ${maxBulkContacts} contact ids; repeated ids count once. Or \`segmentId\`` }),
+    segmentId: recordId('seg', 'a segment')
+      .optional()
+      .meta({ description: `The members of this segment, ${maxBulkContacts} a request: repeat with the answer's \`nextCursor\` as \`cursor\` until it is null` }),
+    cursor: z.string().min(1).max(2048).optional().meta({ description: 'With segmentId: the `nextCursor` of the previous request, unchanged' }),
     ownerId: z
       .string()
       .min(1)
@@ -54,6 +60,8 @@ export const bulkContactsInput = z
   .superRefine((input, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     const tagging = input.action === 'tag' || input.action === 'untag';
+    if ((input.contactIds === undefined) === (input.segmentId === undefined)) issue('contactIds', 'Give contactIds or segmentId (one of them)');
+    if (input.cursor !== undefined && input.segmentId === undefined) issue('cursor', 'cursor continues a segmentId request');
     if (input.action === 'assign' && input.ownerId === undefined)
       issue('ownerId', 'assign needs the ownerId of the new owner');
     if (input.action !== 'assign' && input.ownerId !== undefined)
@@ -85,6 +93,7 @@ export const bulkContactsResult = z
       .array(bulkItemResultSchema)
       .meta({ description: 'One per distinct contact id, in the order given' }),
     counts: z.object({ changed: z.number().int(), unchanged: z.number().int(), failed: z.number().int() }),
+    nextCursor: z.string().nullable().meta({ description: 'With segmentId: more members are left; send the same request with it as `cursor`. Null when done (and always with contactIds)' }),
   })
   .meta({ id: 'BulkContactsResult' });
 export type BulkContactsResult = z.infer<typeof bulkContactsResult>;

@@ -1,8 +1,9 @@
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { DomainError, invalidReference, isConflict } from '../shared/errors';
+import { DomainError, invalidCursor, invalidReference, isConflict } from '../shared/errors';
+import { checkCursor } from '../shared/pagination';
 import { retryLostRaces } from '../shared/retry';
-import type { BulkContactsInput, BulkContactsResult, BulkItemResult, BulkOutcome } from './bulk.schemas';
+import { maxBulkContacts, type BulkContactsInput, type BulkContactsResult, type BulkItemResult, type BulkOutcome } from './bulk.schemas';
 import { ensureTags } from '../tags/tag-record';
 import { addTags, assertMayChangeTags, removeTags } from './contact-tags.service';
 import type { Contact } from './contacts.schemas';
@@ -36,7 +37,9 @@ export async function bulkChangeContacts(
   options: { onUnexpectedError?: (contactId: string, error: unknown) => void } = {},
 ): Promise<BulkContactsResult> {
   const operation = await prepare(deps, caller, input);
-  const contactIds = [...new Set(input.contactIds)];
+  const { contactIds, nextCursor } = input.segmentId
+    ? await segmentMemberPage(deps, caller, input.segmentId, input.cursor)
+    : { contactIds: [...new Set(input.contactIds ?? [])], nextCursor: null };
   const results: BulkItemResult[] = new Array(contactIds.length);
   await forEachLimited(contactIds, concurrency, async (contactId, index) => {
     results[index] = await runOne(deps, operation, contactId, options.onUnexpectedError);
@@ -46,7 +49,29 @@ export async function bulkChangeContacts(
     if (outcome === 'changed' || outcome === 'unchanged') counts[outcome] += 1;
     else counts.failed += 1;
   }
-  return { results, counts };
+  return { results, counts, nextCursor };
+}
+
+/**
+ * The next `maxBulkContacts` members of a segment, by contact id (one Query of its member items): the
+ * order holds while members join and leave, so a bulk action continued with the cursor reaches every
+ * contact that stayed a member. The cursor must be this segment's.
+ */
+async function segmentMemberPage(deps: CoreDeps, caller: CallerContext, segmentId: string, cursor: string | undefined) {
+  const partition = `WS#${caller.workspaceId}#SEGMENT#${segmentId}`;
+  const checked = checkCursor(caller.workspaceId, cursor);
+  if (checked !== undefined) {
+    const key = JSON.parse(Buffer.from(checked, 'base64url').toString('utf8')) as Record<string, string>;
+    if (key.pk !== partition || !key.sk?.startsWith('MEMBER#')) throw invalidCursor();
+  }
+  const [segment, page] = await Promise.all([
+    deps.db.entities.segment.get({ workspaceId: caller.workspaceId, segmentId }).go(),
+    deps.db.entities.segmentMember.query
+      .byKey({ workspaceId: caller.workspaceId, segmentId })
+      .go({ limit: maxBulkContacts, cursor: checked ?? null, attributes: ['contactId'] }),
+  ]);
+  if (!segment.data) throw invalidReference('body.segmentId', 'No segment with this id in the workspace');
+  return { contactIds: (page.data as { contactId: string }[]).map((member) => member.contactId), nextCursor: page.cursor ?? null };
 }
 
 /** Checks what holds for the whole request, once, and picks the single operation for each contact. */

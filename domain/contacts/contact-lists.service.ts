@@ -5,7 +5,8 @@ import type { CoreDeps } from '../shared/deps';
 import { invalid, invalidCursor } from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { tagKey } from '../tags/tag-names';
-import { companyList, listSort, ownerList, statusList, storedHit, storedSummary, suppressedList, tagList, type ListSort } from './contact-record';
+import { batchGetAll } from '../store/batch-get';
+import { companyList, listSort, ownerList, statusList, storedHit, storedSummary, suppressedList, tagList, toSummary, type ContactItem, type ListSort } from './contact-record';
 import type { ContactSearchHit, ContactSummary, ListContactsQuery, SearchContactsQuery } from './contacts.schemas';
 import { normaliseSearchQuery, searchPartition } from './search-tokens';
 
@@ -72,11 +73,14 @@ export interface ContactListPlan {
   matches(summary: ContactSummary): boolean;
   /** Identifies the list, sort and filters, so a position is only ever resumed in its own plan. */
   fingerprint: string;
+  /** A segment's members (its member index by name) rather than a list partition. */
+  segmentId?: string;
 }
 
 /** The plan of a list query; a 400 for a combination no key serves (a tag with a date sort or a company). */
 export function planContactList(query: ContactListFilters): ContactListPlan {
   const status = query.archived ? 'archived' : 'active';
+  if (query.segment !== undefined) return planSegmentList(query, status);
   if (query.tag !== undefined) {
     // A tag list holds name-sorted entries only (one entry per tag keeps a tag change cheap); serving
     // another sort by filtering the whole status list would read without bound for a rare tag.
@@ -120,6 +124,70 @@ export function planContactList(query: ContactListFilters): ContactListPlan {
 }
 
 /**
+ * A segment's members as a list (by name only: its member index). Every other filter (status, owner,
+ * suppressed, a created range) narrows the members read; an updated range is refused, since member
+ * items do not follow `updatedAt`.
+ */
+function planSegmentList(query: ContactListFilters, status: ContactItem['status']): ContactListPlan {
+  if (query.sort !== 'name') throw invalid('query.sort', 'A segment’s contacts are sorted by name: leave out sort, or use sort=name, with segment');
+  if (query.tag !== undefined) throw invalid('query.tag', 'Filter by segment or by tag, not both at once');
+  if (query.companyId) throw invalid('query.companyId', 'Filter by segment or by company, not both at once');
+  if (query.updatedFrom || query.updatedTo) throw invalid('query.updatedFrom', 'A segment’s contacts cannot be filtered by updated time');
+  const ownerFilter = query.ownerId ? (query.ownerId === 'none' ? null : query.ownerId) : undefined;
+  const created = { from: isoOrUndefined(query.createdFrom), to: isoOrUndefined(query.createdTo) };
+  const order = query.order ?? 'asc';
+  const matches = (summary: ContactSummary) =>
+    summary.status === status &&
+    (query.suppressed === undefined || summary.suppressed === query.suppressed) &&
+    (ownerFilter === undefined || summary.ownerId === ownerFilter) &&
+    inRange(summary.createdAt, created);
+  const list = `segment:${query.segment!}`;
+  const fingerprint = JSON.stringify([list, 'n', order, status, query.suppressed ?? null, ownerFilter, created]);
+  return { list, sort: 'n', order, keyRange: {}, narrowed: true, matches, fingerprint, segmentId: query.segment! };
+}
+
+/**
+ * One Query of a segment's member index by name after `position` (`<name key>#<contactId>`), then one
+ * consistent BatchGetItem of those contacts for their summaries (member items carry no `updatedAt`).
+ * Members whose contact is gone (merged meanwhile) are left out.
+ */
+async function readSegmentEntries(
+  deps: CoreDeps,
+  workspaceId: string,
+  plan: ContactListPlan,
+  page: { position: string | undefined; limit: number },
+): Promise<{ entries: ContactListEntry[]; more: boolean; lastPosition?: string }> {
+  const segmentId = plan.segmentId!;
+  const cursor =
+    page.position === undefined
+      ? null
+      : Buffer.from(
+          JSON.stringify({
+            pk: `WS#${workspaceId}#SEGMENT#${segmentId}`,
+            sk: `MEMBER#${page.position.slice(page.position.lastIndexOf('#') + 1)}`,
+            gsi2pk: `WS#${workspaceId}#SEGMENT#${segmentId}#N`,
+            gsi2sk: page.position,
+          }),
+        ).toString('base64url');
+  const result = await deps.db.entities.segmentMember.query
+    .byName({ workspaceId, segmentId })
+    .go({ order: plan.order, limit: page.limit, cursor, attributes: ['contactId', 'nameKey'] });
+  const members = result.data as { contactId: string; nameKey: string }[];
+  const contacts = await batchGetAll(
+    members.map(({ contactId }) => ({ workspaceId, contactId })),
+    (keys) => deps.db.entities.contact.get(keys).go({ consistent: true }),
+  );
+  const byId = new Map((contacts as ContactItem[]).map((item) => [item.contactId, item]));
+  const entries = members.flatMap(({ contactId, nameKey }) => {
+    const item = byId.get(contactId);
+    return item && !item.mergedInto ? [{ sortKey: `${nameKey}#${contactId}`, contactId, summary: toSummary(item) }] : [];
+  });
+  // The position moves past members left out too.
+  const last = members.at(-1);
+  return { entries, more: Boolean(result.cursor), ...(last ? { lastPosition: `${last.nameKey}#${last.contactId}` } : {}) };
+}
+
+/**
  * One Query of a plan's list partition: up to `limit` entries after `position` (a sort key read
  * before), matching or not (filter them with `plan.matches`). `more` says whether entries may follow.
  */
@@ -128,7 +196,8 @@ export async function readContactListEntries(
   workspaceId: string,
   plan: ContactListPlan,
   page: { position: string | undefined; limit: number },
-): Promise<{ entries: ContactListEntry[]; more: boolean }> {
+): Promise<{ entries: ContactListEntry[]; more: boolean; lastPosition?: string }> {
+  if (plan.segmentId) return readSegmentEntries(deps, workspaceId, plan, page);
   const pk = `WS#${workspaceId}#CL#${plan.list}#${plan.sort}`;
   const partition = deps.db.entities.contactListEntry.query.byList({ workspaceId, list: plan.list, sort: plan.sort });
   const result = await withinRange(partition, plan.keyRange).go({
@@ -159,14 +228,18 @@ export async function listContacts(
   for (let reads = 0; reads < maxReads && items.length < query.limit; reads += 1) {
     const result = await readContactListEntries(deps, caller.workspaceId, plan, { position, limit: readSize });
     more = result.more;
+    let consumed = true;
     for (const entry of result.entries) {
       if (items.length === query.limit) {
         more = true; // an entry is left over
+        consumed = false;
         break;
       }
       position = entry.sortKey;
       if (plan.matches(entry.summary)) items.push(storedSummary(entry.summary));
     }
+    // Past what the read left out (a segment's members whose contact is gone).
+    if (consumed && result.lastPosition) position = result.lastPosition;
     if (!more) break;
   }
   return { items, nextCursor: more && position !== undefined ? encodeCursor(plan.fingerprint, position) : null };

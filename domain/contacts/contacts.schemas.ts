@@ -194,6 +194,9 @@ export const listContactsQuery = pageQuerySchema.extend({
   companyId: z.string().min(1).max(64).optional().meta({ description: "A company's contacts (its own list); with ownerId, filtered to that owner" }),
   tag: tagName.optional().meta({ description: 'Contacts with this tag (its own list, sorted by name only: `sort` must be name); with ownerId, filtered to that owner' }),
   suppressed: booleanQuery().optional(),
+  segment: recordId('seg', 'a segment')
+    .optional()
+    .meta({ description: 'The members of this segment, by name (`sort` must be name); with archived, ownerId or suppressed, filtered. A page may come back short, with a cursor' }),
   createdFrom: isoDateTime.optional(),
   createdTo: isoDateTime.optional(),
   updatedFrom: isoDateTime.optional(),

@@ -225,7 +225,7 @@ interface Run {
 function listFilters(filters: ExportContactsFilters) {
   const sort =
     filters.sort ??
-    (filters.tag !== undefined
+    (filters.tag !== undefined || filters.segment !== undefined
       ? 'name'
       : filters.createdFrom || filters.createdTo
         ? 'created'
@@ -240,6 +240,7 @@ function listFilters(filters: ExportContactsFilters) {
     companyId: filters.companyId,
     tag: filters.tag,
     suppressed: filters.suppressed,
+    segment: filters.segment,
     createdFrom: filters.createdFrom,
     createdTo: filters.createdTo,
     updatedFrom: filters.updatedFrom,
@@ -495,7 +496,7 @@ class ContactPageReader {
       return { entry, item };
     });
     await this.resolveOwners(rows.map(({ item }) => item.ownerId));
-    return { rows, position: page.entries.at(-1)?.sortKey, more: page.more };
+    return { rows, position: page.lastPosition ?? page.entries.at(-1)?.sortKey, more: page.more };
   }
 
   /** The contacts by id; consistent reads, so a contact its list entry shows is never missed. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordId } from '../shared/ids';
 import { customFieldHeaderPrefix } from '../imports/column-mapping';
 import { exportColumns } from './contact-rows';
 import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-fields.schemas';
@@ -25,6 +26,7 @@ export const exportContactsFilters = z
     companyId: z.string().min(1).max(64).optional().meta({ description: "A company's contacts" }),
     tag: tagName.optional().meta({ description: 'Contacts with this tag (not with companyId; sorted by name)' }),
     suppressed: z.boolean().optional(),
+    segment: recordId('seg', 'a segment').optional().meta({ description: 'The members of this segment (sorted by name; not with tag, companyId or an updated range)' }),
     createdFrom: isoTime.optional(),
     createdTo: isoTime.optional(),
     updatedFrom: isoTime.optional(),
@@ -37,6 +39,12 @@ export const exportContactsFilters = z
   .superRefine((filters, ctx) => {
     if (filters.tag !== undefined && filters.companyId !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['companyId'], message: 'Filter by tag or by company, not both at once' });
+    }
+    if (filters.segment !== undefined) {
+      for (const other of ['tag', 'companyId', 'updatedFrom', 'updatedTo'] as const) {
+        if (filters[other] !== undefined) ctx.addIssue({ code: 'custom', path: [other], message: `Not with segment` });
+      }
+      if (filters.sort !== undefined && filters.sort !== 'name') ctx.addIssue({ code: 'custom', path: ['sort'], message: 'A segment’s contacts are sorted by name' });
     }
     if (filters.tag !== undefined && filters.sort !== undefined && filters.sort !== 'name') {
       ctx.addIssue({ code: 'custom', path: ['sort'], message: 'A tag’s contacts are sorted by name: leave out sort, or use name, with tag' });

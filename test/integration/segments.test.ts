@@ -1,5 +1,8 @@
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ContactItem } from '../../domain/contacts/contact-record';
+import { exportContactsStep } from '../../domain/exports/contact-export.service';
+import { exportContactsInput } from '../../domain/exports/exports.schemas';
 import { readContactSegments } from '../../domain/segments/membership.service';
 import { applyContactChangeToSegments } from '../../domain/segments/segment-stream.service';
 import { enqueueSegmentRecomputes, previewSettings } from '../../domain/segments/segments.service';
@@ -251,6 +254,57 @@ describe('static segments', () => {
     const contact = await createContact('Yves');
     const res = await stack.api('POST', `/v1/segments/${dynamic.id}/members`, { token: owner(), body: { contactIds: [contact.id] } });
     expect(res.status).toBe(422);
+  });
+});
+
+describe('segments as targets', () => {
+  let picked: SegmentDto;
+  const names = ['Target Ola', 'Target Ben', 'Target Ana'];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    picked = await createSegment({ name: 'Targets', kind: 'static' });
+    for (const name of names) ids.push((await createContact(name)).id);
+    await createContact('Target Outsider');
+    const add = await stack.api('POST', `/v1/segments/${picked.id}/members`, { token: owner(), body: { contactIds: ids } });
+    expect(add.status).toBe(200);
+  });
+
+  it('the contact list takes a segment: its members by name, other filters narrowing them', async () => {
+    const res = await stack.api('GET', '/v1/contacts', { token: acme.member.token, query: { segment: picked.id, limit: 2 } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.items.map((contact: { name: string }) => contact.name)).toEqual(['Target Ana', 'Target Ben']);
+    expect(res.body.items[0]).toHaveProperty('updatedAt');
+    const next = await stack.api('GET', '/v1/contacts', { token: acme.member.token, query: { segment: picked.id, limit: 2, cursor: res.body.nextCursor } });
+    expect(next.body.items.map((contact: { name: string }) => contact.name)).toEqual(['Target Ola']);
+    const archived = await stack.api('GET', '/v1/contacts', { token: owner(), query: { segment: picked.id, archived: 'true' } });
+    expect(archived.body.items).toEqual([]);
+    const byCreated = await stack.api('GET', '/v1/contacts', { token: owner(), query: { segment: picked.id, sort: 'created' } });
+    expect(byCreated.status).toBe(400);
+  });
+
+  it('bulk actions take a segment, 500 members a request, continued with a cursor', async () => {
+    const res = await stack.api('POST', '/v1/contacts/bulk', { token: owner(), body: { action: 'tag', segmentId: picked.id, tags: ['picked'] } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.counts).toEqual({ changed: 3, unchanged: 0, failed: 0 });
+    expect(res.body.nextCursor).toBeNull();
+    expect(res.body.results.map((result: { contactId: string }) => result.contactId).sort()).toEqual([...ids].sort());
+    const unknown = await stack.api('POST', '/v1/contacts/bulk', { token: owner(), body: { action: 'tag', segmentId: 'seg_00000000000000000000000000', tags: ['x'] } });
+    expect(unknown.status).toBe(422);
+    const both = await stack.api('POST', '/v1/contacts/bulk', { token: owner(), body: { action: 'archive', segmentId: picked.id, contactIds: ids } });
+    expect(both.status).toBe(400);
+    const foreign = await stack.api('POST', '/v1/contacts/bulk', { token: globex.owner.token, body: { action: 'archive', segmentId: picked.id } });
+    expect(foreign.status).toBe(422);
+  });
+
+  it('the export takes a segment: exactly its members', async () => {
+    const key = `exports/${acme.workspace.id}/jobs/job_segment/contacts.csv`;
+    const input = exportContactsInput.parse({ format: 'csv', fields: ['Name'], filters: { segment: picked.id } });
+    const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };
+    const outcome = await exportContactsStep({ ...stack.deps, blobs: stack.blobs }, caller, input, undefined, { deadlineReached: () => false }, { key });
+    expect(outcome.status).toBe('done');
+    const rows = parse(Buffer.from((await stack.blobs.get(key))!).toString('utf8').replace(/^\uFEFF/, '')) as string[][];
+    expect(rows).toEqual([['Name'], ['Target Ana'], ['Target Ben'], ['Target Ola']]);
   });
 });
 

@@ -360,15 +360,15 @@ export const contactsRoutes = {
     group: 'contacts',
     tag: 'Contacts',
     summary:
-      'One action on up to 500 contacts: claim, release, assign, tag, untag, archive, unarchive, suppress, unsuppress',
+      'One action on up to 500 contacts, or on a segment’s members: claim, release, assign, tag, untag, archive, unarchive, suppress, unsuppress',
     description:
-      'The request is checked as a whole first (400 naming fields; 403 when the caller may not take the action at all: a member assigning, or touching `bot:` tags). Then each contact goes through the single operation, with its rights check, events and conditional write, and gets its own outcome: one failing never stops the others. Repeated ids count once; the answer is 200 with `results` in the order given and `counts`.',
+      'The request is checked as a whole first (400 naming fields; 403 when the caller may not take the action at all: a member assigning, or touching `bot:` tags). Then each contact goes through the single operation, with its rights check, events and conditional write, and gets its own outcome: one failing never stops the others. Repeated ids count once; the answer is 200 with `results` in the order given and `counts`. With `segmentId` instead of `contactIds`, the segment’s members are taken 500 a request in contact id order: repeat the request with the answer’s `nextCursor` as `cursor` until it is null (members that join meanwhile behind the cursor wait for the next run).',
     auth: true,
     body: bulkContactsInput,
     refusals: {
       403: 'a member assigning to another user, or setting `bot:` tags',
       409: '`tag_deleting`: a tag being deleted',
-      422: '`invalid_reference`: `ownerId` names no record of the workspace',
+      422: '`invalid_reference`: `ownerId` or `segmentId` names no record of the workspace',
     },
     response: { status: 200, description: 'One outcome per contact', schema: bulkContactsResult },
   }),

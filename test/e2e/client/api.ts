@@ -522,8 +522,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * One action on up to 500 contacts: claim, release, assign, tag, untag, archive, unarchive, suppress, unsuppress
-         * @description The request is checked as a whole first (400 naming fields; 403 when the caller may not take the action at all: a member assigning, or touching `bot:` tags). Then each contact goes through the single operation, with its rights check, events and conditional write, and gets its own outcome: one failing never stops the others. Repeated ids count once; the answer is 200 with `results` in the order given and `counts`.
+         * One action on up to 500 contacts, or on a segment’s members: claim, release, assign, tag, untag, archive, unarchive, suppress, unsuppress
+         * @description The request is checked as a whole first (400 naming fields; 403 when the caller may not take the action at all: a member assigning, or touching `bot:` tags). Then each contact goes through the single operation, with its rights check, events and conditional write, and gets its own outcome: one failing never stops the others. Repeated ids count once; the answer is 200 with `results` in the order given and `counts`. With `segmentId` instead of `contactIds`, the segment’s members are taken 500 a request in contact id order: repeat the request with the answer’s `nextCursor` as `cursor` until it is null (members that join meanwhile behind the cursor wait for the next run).
          */
         post: operations["bulkChangeContacts"];
         delete?: never;
@@ -2738,6 +2738,8 @@ export interface components {
                 unchanged: number;
                 failed: number;
             };
+            /** @description With segmentId: more members are left; send the same request with it as `cursor`. Null when done (and always with contactIds) */
+            nextCursor: string | null;
         };
         BulkItemResult: {
             contactId: string;
@@ -2754,8 +2756,15 @@ export interface components {
         BulkContactsInput: {
             /** @enum {string} */
             action: "claim" | "release" | "assign" | "tag" | "untag" | "archive" | "unarchive" | "suppress" | "unsuppress";
-            /** @description 1 to 500 contact ids; repeated ids count once */
-            contactIds: string[];
+            /** @description 1 to 500 contact ids; repeated ids count once. Or `segmentId` */
+            contactIds?: string[];
+            /**
+             * @description The members of this segment, 500 a request: repeat with the answer's `nextCursor` as `cursor` until it is null
+             * @example seg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            segmentId?: string;
+            /** @description With segmentId: the `nextCursor` of the previous request, unchanged */
+            cursor?: string;
             /** @description assign: the user who becomes the owner */
             ownerId?: string;
             /** @description tag / untag: the tags to add or remove */
@@ -4163,6 +4172,11 @@ export interface components {
             tag?: string;
             suppressed?: boolean;
             /**
+             * @description The members of this segment (sorted by name; not with tag, companyId or an updated range)
+             * @example seg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            segment?: string;
+            /**
              * Format: date-time
              * @description ISO 8601 date-time with an offset, e.g. 2026-02-01T17:00:00Z
              */
@@ -4609,9 +4623,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3e20ab@example.com",
+                     *         "email": "owner-841f65@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4619,7 +4633,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
+                     *         "id": "ws_01KF0E44M0NCTEXJ0P7BFTBCD1",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4676,7 +4690,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
+                     *       "id": "ws_01KF0E44M0NCTEXJ0P7BFTBCD1",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4744,7 +4758,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
+                     *       "id": "ws_01KF0E44M0NCTEXJ0P7BFTBCD1",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4870,9 +4884,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3e20ab@example.com",
+                     *           "email": "owner-841f65@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4880,9 +4894,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-a92329@example.com",
+                     *           "email": "admin-722140@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4890,7 +4904,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AU4DQweGL0pVsJjODihYg8EJa-0X6fg7ykqX6lnqTWDSzi5bHgAmTIzKw10FSg2GMd_6iIxm80AMqe5AocXaJyQukOxAcivPo3mMI60CBGQ4U0QZPWbUyPem412FBaoPw3g8X-or5tpPiH9hKA91tkPZ"
+                     *       "nextCursor": "AYA6VnHwcUGhsv_in5RENQ4JpqoDL3zlwuUzWAfYbzEdRC0d9HHcqJBjT4YF7aoQxPKVh27zekab8UAIqg-l_aiDxB2PkGXGey0nwRszeyMvM8h7CazrH3C7J17g-E7huPPl0wNswqKx_afFapd7hYWE"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4946,7 +4960,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-f748d0f4@example.com",
+                 *       "email": "n-a61c32c5@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4970,9 +4984,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKFF",
+                     *       "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCDY",
                      *       "name": "Nia New",
-                     *       "email": "n-f748d0f4@example.com",
+                     *       "email": "n-a61c32c5@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5099,9 +5113,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
                      *       "name": "Mia Member",
-                     *       "email": "member-0d89c4@example.com",
+                     *       "email": "member-d5ada5@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5194,9 +5208,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKFQ",
+                     *       "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCE6",
                      *       "name": "Renamed",
-                     *       "email": "u-fbe6d522@example.com",
+                     *       "email": "u-1a2f9b95@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5334,16 +5348,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M07PXZ2XT9X354KKEM",
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "id": "tok_01KF0E44M0NCTEXJ0P7BFTBCD3",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_j8eNWr",
+                     *           "prefix": "crm_hgICog",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AR26EOnx7lS4qkJYduT66M3nXrUuiP4dlgGDk2-CiFeyUhqv7SQ7yULU5P7DYs2UAMm5WPAmnYomUcqST_0r6kFfUAg1jvvLJQfYhpFFmcXc2y_qmpQTMH_bS7sitqMEG3CBE8um0VcoX13JW3ZBwqMVRNJQtugmDLXwtduSdw6xkV3xrXZzfESbjjwOwBLVIH-IdONQZ7aKS6yfyqCYVUsLjTiyt8StMa8vrf_kbmYuYWBksYcrnGs0dT3ZmKdb6rIrzVFmWRt6DVxvSYab43XxPNRPjcJ3edUHToJ2E2A5VKwbbrcNP1jT3pvzMU1dXkj7_1Ni"
+                     *       "nextCursor": "AfAVRzcQuXNUi4sEbtLLZYK0QN-k1IzLI88_VzTIB0yrUppFKZ2Yru82Hwr17m1OHinQ3975iIYvQccWC6Qqy3SoFvyDHQHalbSo3trTSwJGgLnJ9At_eASy2fnj5LpDmUnbQTMTJrhCggzrsTVFaapBONeA9-NGqUVI7EX0IVaF8XpyD_l7qWirEyVH3JybFxMOlVKLxa6L8du_645-t4P4OOR4bHrc0sCrUgepXTDWa8dVdkJQx8XI-UtkDThjl3i7TasgqC6jOGAdS84ppgaxw7mXS6r57gIfEuAhB7511wMTlzLoH5wRi-K_0w1YeE-RL66D"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5430,10 +5444,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M07PXZ2XT9X354KKGB",
-                     *       "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "id": "tok_01KF0E44M0NCTEXJ0P7BFTBCET",
+                     *       "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "name": "CI",
-                     *       "prefix": "crm_KUdHln",
+                     *       "prefix": "crm_fVl7fI",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5557,10 +5571,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M07PXZ2XT9X354KKGJ",
-                     *       "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "id": "tok_01KF0E44M0NCTEXJ0P7BFTBCF1",
+                     *       "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "name": "gone",
-                     *       "prefix": "crm_K35NSY",
+                     *       "prefix": "crm_diLrLT",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5706,7 +5720,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_f413a8fc",
+                 *       "key": "k_a960eceb",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5738,7 +5752,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_f413a8fc",
+                     *       "key": "k_a960eceb",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5889,7 +5903,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_71729e66",
+                     *       "key": "f_ca3664ce",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -6032,40 +6046,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M07PXZ2XT9X354KKHH",
+                     *           "id": "evt_01KF0E44M0NCTEXJ0P7BFTBCG0",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "entityId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "actorUserId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *             "assignedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *             "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *             "assignedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M07PXZ2XT9X354KKHG",
+                     *           "id": "evt_01KF0E44M0NCTEXJ0P7BFTBCFZ",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "entityId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "actorUserId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *             "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-e84594c7@example.com"
+                     *                 "normalized": "c-5d2dcdb9@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -6141,6 +6155,8 @@ export interface operations {
                 /** @description Contacts with this tag (its own list, sorted by name only: `sort` must be name); with ownerId, filtered to that owner */
                 tag?: string;
                 suppressed?: "true" | "false";
+                /** @description The members of this segment, by name (`sort` must be name); with archived, ownerId or suppressed, filtered. A page may come back short, with a cursor */
+                segment?: string;
                 createdFrom?: string;
                 createdTo?: string;
                 updatedFrom?: string;
@@ -6164,31 +6180,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e84594c7@example.com",
+                     *           "email": "c-5d2dcdb9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHJ",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG1",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-61da8b6f@example.com",
+                     *           "email": "c-27e13984@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AUo-fQT6YwVlc68s9j7PoGCpEF926sGP4OlPA4SC91sC5ppJ5Ry9x7sxSUezxRw6a7x4PJoRklvfAad40Pp5DOSaWUjAibxWATPenEyq848Bjdi_G998vGaTidohkIOPoZOKfsIdD4YH0rPSBcDUUu-XskEDBdzrrjB8ie1UutcDFPqnB24"
+                     *       "nextCursor": "Ab4blpXyp-Y2y6VrOM4E5kbTJlNZxLyH_HUrMNl0h2SDUzbeFx2NSY7qPEuABJ3-qjKryrdm_oXKhGNGWWIkDMnqwA-FCVCAJPOdl-g3bGvz8a291U4zkSL5NQskdQMB1t9Edehgnci_zyv-Qgh0UjxzqzxR1GUsMW_jDD8Qi1C9EqODJLk"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6248,7 +6264,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-b340d254@navy.example"
+                 *           "value": "g-03742b30@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6277,7 +6293,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKJE",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCGX",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6295,19 +6311,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-b340d254@navy.example",
+                     *       "email": "g-03742b30@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJF",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCGY",
                      *           "kind": "email",
-                     *           "value": "g-b340d254@navy.example",
-                     *           "normalized": "g-b340d254@navy.example",
+                     *           "value": "g-03742b30@navy.example",
+                     *           "normalized": "g-03742b30@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJG",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCGZ",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6319,7 +6335,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6450,46 +6466,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e84594c7@example.com",
+                     *           "email": "c-5d2dcdb9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHJ",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG1",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-61da8b6f@example.com",
+                     *           "email": "c-27e13984@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHP",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG5",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e9c9f01a@example.com",
+                     *           "email": "c-af090966@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHT",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG9",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-2d02fa5b@example.com",
+                     *           "email": "c-fce96bb7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6561,7 +6577,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKHY",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCGD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6571,7 +6587,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6579,14 +6595,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0e350772@example.com",
+                     *       "email": "c-4ae50af9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKHZ",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCGE",
                      *           "kind": "email",
-                     *           "value": "c-0e350772@example.com",
-                     *           "normalized": "c-0e350772@example.com",
+                     *           "value": "c-4ae50af9@example.com",
+                     *           "normalized": "c-4ae50af9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6595,7 +6611,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6674,7 +6690,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKJY",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCHD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6684,7 +6700,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6692,14 +6708,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-be01eb79@example.com",
+                     *       "email": "c-5358d7c6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJZ",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCHE",
                      *           "kind": "email",
-                     *           "value": "c-be01eb79@example.com",
-                     *           "normalized": "c-be01eb79@example.com",
+                     *           "value": "c-5358d7c6@example.com",
+                     *           "normalized": "c-5358d7c6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6708,7 +6724,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6800,7 +6816,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKKP",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCJ5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6810,7 +6826,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6818,14 +6834,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-be13b801@example.com",
+                     *       "email": "c-4762370e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKKQ",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCJ6",
                      *           "kind": "email",
-                     *           "value": "c-be13b801@example.com",
-                     *           "normalized": "c-be13b801@example.com",
+                     *           "value": "c-4762370e@example.com",
+                     *           "normalized": "c-4762370e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6834,7 +6850,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6993,7 +7009,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKND",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCKW",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7003,7 +7019,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7011,19 +7027,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-dd3f62fa@example.com",
+                     *       "email": "c-36229f3d@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKNE",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCKX",
                      *           "kind": "email",
-                     *           "value": "c-dd3f62fa@example.com",
-                     *           "normalized": "c-dd3f62fa@example.com",
+                     *           "value": "c-36229f3d@example.com",
+                     *           "normalized": "c-36229f3d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKNH",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCM0",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -7035,7 +7051,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7185,7 +7201,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKQE",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCNX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7195,7 +7211,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7210,7 +7226,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7325,7 +7341,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKRF",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCPY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7335,7 +7351,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7343,14 +7359,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0de1bc3e@example.com",
+                     *       "email": "c-45437b9a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKRG",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCPZ",
                      *           "kind": "email",
-                     *           "value": "c-0de1bc3e@example.com",
-                     *           "normalized": "c-0de1bc3e@example.com",
+                     *           "value": "c-45437b9a@example.com",
+                     *           "normalized": "c-45437b9a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7359,7 +7375,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7474,7 +7490,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKSG",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCQZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7484,7 +7500,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7492,14 +7508,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-14d62e37@example.com",
+                     *       "email": "c-b90b4a67@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKSH",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCR0",
                      *           "kind": "email",
-                     *           "value": "c-14d62e37@example.com",
-                     *           "normalized": "c-14d62e37@example.com",
+                     *           "value": "c-b90b4a67@example.com",
+                     *           "normalized": "c-b90b4a67@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7508,7 +7524,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7632,7 +7648,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKV3",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCSJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7642,7 +7658,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7650,14 +7666,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-827027f3@example.com",
+                     *       "email": "c-666d8d63@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKV4",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCSK",
                      *           "kind": "email",
-                     *           "value": "c-827027f3@example.com",
-                     *           "normalized": "c-827027f3@example.com",
+                     *           "value": "c-666d8d63@example.com",
+                     *           "normalized": "c-666d8d63@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7666,7 +7682,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7803,7 +7819,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKWC",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCTV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7813,7 +7829,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7821,14 +7837,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fd8fa616@example.com",
+                     *       "email": "c-e89e8550@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKWD",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCTW",
                      *           "kind": "email",
-                     *           "value": "c-fd8fa616@example.com",
-                     *           "normalized": "c-fd8fa616@example.com",
+                     *           "value": "c-e89e8550@example.com",
+                     *           "normalized": "c-e89e8550@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7837,7 +7853,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7952,7 +7968,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKXM",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCW3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7962,7 +7978,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7970,14 +7986,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-8e8b3cf6@example.com",
+                     *       "email": "c-6957d2d1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKXN",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCW4",
                      *           "kind": "email",
-                     *           "value": "c-8e8b3cf6@example.com",
-                     *           "normalized": "c-8e8b3cf6@example.com",
+                     *           "value": "c-6957d2d1@example.com",
+                     *           "normalized": "c-6957d2d1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7986,7 +8002,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8090,7 +8106,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKYE",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCWX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8108,14 +8124,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-aba98894@example.com",
+                     *       "email": "c-ad0e2c34@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKYF",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCWY",
                      *           "kind": "email",
-                     *           "value": "c-aba98894@example.com",
-                     *           "normalized": "c-aba98894@example.com",
+                     *           "value": "c-ad0e2c34@example.com",
+                     *           "normalized": "c-ad0e2c34@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8124,7 +8140,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8229,7 +8245,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8"
+                 *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8248,7 +8264,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKZF",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCXY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8258,7 +8274,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8266,14 +8282,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6c735f8b@example.com",
+                     *       "email": "c-df0ed957@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKZG",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCXZ",
                      *           "kind": "email",
-                     *           "value": "c-6c735f8b@example.com",
-                     *           "normalized": "c-6c735f8b@example.com",
+                     *           "value": "c-df0ed957@example.com",
+                     *           "normalized": "c-df0ed957@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8282,7 +8298,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8521,15 +8537,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M07PXZ2XT9X354KM0Z",
-                     *         "contactId": "ct_01KF0E44M07PXZ2XT9X354KM0V",
+                     *         "id": "scr_01KF0E44M0NCTEXJ0P7BFTBCZE",
+                     *         "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBCZA",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KM0V",
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCZA",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8539,7 +8555,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8547,14 +8563,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-a73b06ae@example.com",
+                     *         "email": "c-dd908b86@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M07PXZ2XT9X354KM0W",
+                     *             "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCZB",
                      *             "kind": "email",
-                     *             "value": "c-a73b06ae@example.com",
-                     *             "normalized": "c-a73b06ae@example.com",
+                     *             "value": "c-dd908b86@example.com",
+                     *             "normalized": "c-dd908b86@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8562,14 +8578,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M07PXZ2XT9X354KM0Z",
+                     *           "id": "scr_01KF0E44M0NCTEXJ0P7BFTBCZE",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8795,16 +8811,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M07PXZ2XT9X354KM36",
-                     *         "contactId": "ct_01KF0E44M07PXZ2XT9X354KM32",
+                     *         "id": "qual_01KF0E44M0NCTEXJ0P7BFTBD1N",
+                     *         "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBD1H",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KM32",
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBD1H",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8814,7 +8830,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8822,14 +8838,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-4e223957@example.com",
+                     *         "email": "c-45eb3b6b@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M07PXZ2XT9X354KM33",
+                     *             "id": "ch_01KF0E44M0NCTEXJ0P7BFTBD1J",
                      *             "kind": "email",
-                     *             "value": "c-4e223957@example.com",
-                     *             "normalized": "c-4e223957@example.com",
+                     *             "value": "c-45eb3b6b@example.com",
+                     *             "normalized": "c-45eb3b6b@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8838,14 +8854,14 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M07PXZ2XT9X354KM36",
+                     *           "id": "qual_01KF0E44M0NCTEXJ0P7BFTBD1N",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8984,23 +9000,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M07PXZ2XT9X354KM4D",
+                     *             "id": "evt_01KF0E44M0NCTEXJ0P7BFTBD2W",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M07PXZ2XT9X354KM4B",
+                     *             "entityId": "ct_01KF0E44M0NCTEXJ0P7BFTBD2T",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *             "actorUserId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *               "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-514a3ce4@example.com"
+                     *                   "normalized": "c-e82b73ef@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M07PXZ2XT9X354KM4B",
+                     *             "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBD2T",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -9098,7 +9114,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KM5V",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBD4A",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9108,7 +9124,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9116,14 +9132,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e3e407df@example.com",
+                     *       "email": "c-91d35b94@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KM5W",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBD4B",
                      *           "kind": "email",
-                     *           "value": "c-e3e407df@example.com",
-                     *           "normalized": "c-e3e407df@example.com",
+                     *           "value": "c-91d35b94@example.com",
+                     *           "normalized": "c-91d35b94@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9135,7 +9151,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9285,7 +9301,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KMB0",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBD9F",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9295,7 +9311,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9303,14 +9319,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3edaca72@example.com",
+                     *       "email": "c-6c167aa6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMB1",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBD9G",
                      *           "kind": "email",
-                     *           "value": "c-3edaca72@example.com",
-                     *           "normalized": "c-3edaca72@example.com",
+                     *           "value": "c-6c167aa6@example.com",
+                     *           "normalized": "c-6c167aa6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9319,7 +9335,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9420,8 +9436,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KMC7",
-                 *         "ct_01KF0E44M07PXZ2XT9X354KMCB"
+                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBDAP",
+                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBDAT"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9444,12 +9460,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMC7",
+                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDAP",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMCB",
+                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDAT",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9458,7 +9474,8 @@ export interface operations {
                      *         "changed": 2,
                      *         "unchanged": 0,
                      *         "failed": 0
-                     *       }
+                     *       },
+                     *       "nextCursor": null
                      *     }
                      */
                     "application/json": components["schemas"]["BulkContactsResult"];
@@ -9532,7 +9549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` names no record of the workspace */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `segmentId` names no record of the workspace */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -9569,7 +9586,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KMEP"
+                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBDD5"
                  *       ]
                  *     }
                  */
@@ -9587,7 +9604,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KMEJ",
+                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDD1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9597,19 +9614,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMEP",
+                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDD5",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-15c08c6b@example.com"
+                     *               "normalized": "c-9d2e1ff1@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9620,22 +9637,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bc55bf68@example.com",
+                     *       "email": "c-959c1bb3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMEK",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBDD2",
                      *           "kind": "email",
-                     *           "value": "c-bc55bf68@example.com",
-                     *           "normalized": "c-bc55bf68@example.com",
+                     *           "value": "c-959c1bb3@example.com",
+                     *           "normalized": "c-959c1bb3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMEQ",
+                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBDD6",
                      *           "kind": "email",
-                     *           "value": "c-15c08c6b@example.com",
-                     *           "normalized": "c-15c08c6b@example.com",
+                     *           "value": "c-9d2e1ff1@example.com",
+                     *           "normalized": "c-9d2e1ff1@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9644,7 +9661,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9828,7 +9845,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KMHX"
+                 *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDGC"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9846,15 +9863,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KMHX",
+                     *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDGC",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMHX",
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDGC",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-98770fca@example.com",
+                     *         "email": "c-71ff3dff@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10095,9 +10112,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-b139739e",
+                 *       "name": "Initech-e7fef069",
                  *       "domains": [
-                 *         "initech-b4afcb9e.example"
+                 *         "initech-b1caedeb.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -10122,10 +10139,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMJX",
-                     *       "name": "Initech-b139739e",
+                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDHC",
+                     *       "name": "Initech-e7fef069",
                      *       "domains": [
-                     *         "initech-b4afcb9e.example"
+                     *         "initech-b1caedeb.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -10137,7 +10154,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10262,8 +10279,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMK5",
-                     *       "name": "Co-943e0bd3",
+                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDHM",
+                     *       "name": "Co-863d54d6",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10271,11 +10288,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10366,8 +10383,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMKH",
-                     *       "name": "Co-66693dae",
+                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDJ0",
+                     *       "name": "Co-0482fa56",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10375,11 +10392,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10527,8 +10544,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMMD",
-                     *       "name": "Co-30b9273d",
+                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDJW",
+                     *       "name": "Co-b8389625",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10536,11 +10553,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10655,8 +10672,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMMY",
-                     *       "name": "Co-9d2d7efe",
+                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDKD",
+                     *       "name": "Co-75ffe99f",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10664,11 +10681,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10771,7 +10788,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M07PXZ2XT9X354KMNZ"
+                 *         "co_01KF0E44M0NCTEXJ0P7BFTBDME"
                  *       ]
                  *     }
                  */
@@ -10791,8 +10808,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M07PXZ2XT9X354KMNX",
-                     *         "name": "Co-14fc1d7d",
+                     *         "id": "co_01KF0E44M0NCTEXJ0P7BFTBDMC",
+                     *         "name": "Co-4c0bce83",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10800,11 +10817,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10812,7 +10829,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M07PXZ2XT9X354KMNZ",
+                     *           "id": "co_01KF0E44M0NCTEXJ0P7BFTBDME",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -10947,6 +10964,8 @@ export interface operations {
                 /** @description A user id, or `none` for unclaimed contacts */
                 ownerId?: string;
                 suppressed?: "true" | "false";
+                /** @description The members of this segment, by name (`sort` must be name); with archived, ownerId or suppressed, filtered. A page may come back short, with a cursor */
+                segment?: string;
                 createdFrom?: string;
                 createdTo?: string;
                 updatedFrom?: string;
@@ -11051,15 +11070,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M07PXZ2XT9X354KMRA",
+                     *           "id": "note_01KF0E44M0NCTEXJ0P7BFTBDPS",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M07PXZ2XT9X354KMR6"
+                     *             "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDPN"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *           "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11134,7 +11153,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M07PXZ2XT9X354KMRY"
+                 *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDQD"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -11159,15 +11178,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMS2",
+                     *       "id": "note_01KF0E44M0NCTEXJ0P7BFTBDQH",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMRY"
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDQD"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
-                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11282,15 +11301,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMT2",
+                     *       "id": "note_01KF0E44M0NCTEXJ0P7BFTBDRH",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMSY"
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDRD"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11485,15 +11504,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMV6",
+                     *       "id": "note_01KF0E44M0NCTEXJ0P7BFTBDSN",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMV2"
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDSH"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11782,7 +11801,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M07PXZ2XT9X354KN05"
+                 *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDYM"
                  *       }
                  *     }
                  */
@@ -11806,7 +11825,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN09",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBDYR",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11817,11 +11836,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KN05"
+                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDYM"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12215,7 +12234,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN15",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBDZM",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12223,11 +12242,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12319,7 +12338,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN1H",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE00",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12327,11 +12346,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12479,7 +12498,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN28",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE0Q",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12487,11 +12506,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12585,7 +12604,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8"
+                 *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12604,7 +12623,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN2S",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE18",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12612,11 +12631,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12764,7 +12783,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN3K",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE22",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12772,11 +12791,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "completedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12891,7 +12910,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN44",
+                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE2K",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12899,11 +12918,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13114,7 +13133,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-177bc970",
+                 *       "name": "Renewals-f5d4746a",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -13150,12 +13169,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN4X",
-                     *       "name": "Renewals-177bc970",
+                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE3C",
+                     *       "name": "Renewals-f5d4746a",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN4Y",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3D",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13163,7 +13182,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN4Z",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3E",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -13171,7 +13190,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN50",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3F",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -13179,7 +13198,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13304,12 +13323,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN57",
-                     *       "name": "Pipe-bedb6488",
+                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE3P",
+                     *       "name": "Pipe-e349e1d9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN58",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3Q",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13317,7 +13336,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN59",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3R",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13325,7 +13344,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN5A",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3S",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13333,7 +13352,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN5B",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3T",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13341,7 +13360,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13413,7 +13432,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-38aa28c9"
+                 *       "name": "Renamed-1d9d2ce0"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13432,12 +13451,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN6B",
-                     *       "name": "Renamed-38aa28c9",
+                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE4T",
+                     *       "name": "Renamed-1d9d2ce0",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6C",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4V",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13445,7 +13464,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6D",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4W",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13453,7 +13472,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6E",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4X",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13461,7 +13480,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6F",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4Y",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13469,7 +13488,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13597,10 +13616,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M07PXZ2XT9X354KNB8",
-                 *         "st_01KF0E44M07PXZ2XT9X354KNB7",
-                 *         "st_01KF0E44M07PXZ2XT9X354KNB9",
-                 *         "st_01KF0E44M07PXZ2XT9X354KNBA"
+                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9Q",
+                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9P",
+                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9R",
+                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9S"
                  *       ]
                  *     }
                  */
@@ -13620,12 +13639,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KNB6",
-                     *       "name": "Pipe-ab773530",
+                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE9N",
+                     *       "name": "Pipe-0de16584",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB8",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9Q",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13633,7 +13652,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB7",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9P",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13641,7 +13660,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB9",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9R",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13649,7 +13668,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNBA",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9S",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13657,7 +13676,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13814,12 +13833,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN88",
-                     *       "name": "Pipe-ec45b3eb",
+                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE6Q",
+                     *       "name": "Pipe-91603522",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN89",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6R",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13827,7 +13846,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8A",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6S",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13835,7 +13854,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8E",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6X",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13843,7 +13862,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8B",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6T",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13851,7 +13870,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8C",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6V",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13859,7 +13878,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14010,12 +14029,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M07PXZ2XT9X354KNF6",
-                     *         "name": "Pipe-13431c92",
+                     *         "id": "pl_01KF0E44M0NCTEXJ0P7BFTBEDN",
+                     *         "name": "Pipe-4270c976",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNF7",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEDP",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14023,7 +14042,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNF9",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEDR",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -14031,7 +14050,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNFA",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEDS",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -14039,7 +14058,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14177,12 +14196,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KND9",
-                     *       "name": "Pipe-955359b2",
+                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBEBR",
+                     *       "name": "Pipe-bdcccdc0",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDA",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBS",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14190,7 +14209,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDB",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBT",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14198,7 +14217,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDC",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBV",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14206,7 +14225,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDD",
+                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBW",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14214,7 +14233,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14350,12 +14369,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M07PXZ2XT9X354KNHD",
-                     *         "name": "Pipe-d18ff345",
+                     *         "id": "pl_01KF0E44M0NCTEXJ0P7BFTBEFW",
+                     *         "name": "Pipe-6655de51",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHE",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFX",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14363,7 +14382,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHF",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFY",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14371,7 +14390,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHG",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFZ",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14379,7 +14398,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHH",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEG0",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14387,7 +14406,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14395,7 +14414,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHE",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFX",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14409,7 +14428,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHF",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFY",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14423,7 +14442,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHG",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFZ",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14437,7 +14456,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHH",
+                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEG0",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14627,20 +14646,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNG7",
+                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEEP",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNGD",
+                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEEW",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNG9",
+                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEER",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14648,20 +14667,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFN",
+                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEE4",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFX",
+                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEEC",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFQ",
+                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEE6",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14669,20 +14688,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFN",
+                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEE4",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFV",
+                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEEA",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFP",
+                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEE5",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14690,20 +14709,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFD",
+                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEDW",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFK",
+                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEE2",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFF",
+                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEDY",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14766,7 +14785,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KNKN"
+                 *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBEJ4"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14789,12 +14808,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNKS",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEJ8",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KNKN",
+                     *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBEJ4",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14804,7 +14823,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14929,14 +14948,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNN1",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEKG",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14944,7 +14963,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15036,14 +15055,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNND",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEKW",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15051,7 +15070,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15208,14 +15227,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNP4",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEMK",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15223,7 +15242,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15371,14 +15390,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNQ9",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBENR",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15386,7 +15405,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15510,14 +15529,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNQV",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEPA",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15525,7 +15544,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15671,14 +15690,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNRH",
+                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEQ0",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15686,7 +15705,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15843,7 +15862,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15904,7 +15923,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-88dd4065",
+                 *       "name": "Partner-8347f308",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15929,16 +15948,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-88dd4065",
-                     *       "ref": "partner-88dd4065",
-                     *       "name": "Partner-88dd4065",
+                     *       "key": "partner-8347f308",
+                     *       "ref": "partner-8347f308",
+                     *       "name": "Partner-8347f308",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16063,16 +16082,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-6109824f",
-                     *       "ref": "tag-6109824f",
-                     *       "name": "tag-6109824f",
+                     *       "key": "tag-8bb1ffa3",
+                     *       "ref": "tag-8bb1ffa3",
+                     *       "name": "tag-8bb1ffa3",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16263,16 +16282,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-297aa3d8",
-                     *       "ref": "tag-297aa3d8",
-                     *       "name": "tag-297aa3d8",
+                     *       "key": "tag-37168a6c",
+                     *       "ref": "tag-37168a6c",
+                     *       "name": "tag-37168a6c",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16541,7 +16560,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16555,7 +16574,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16569,7 +16588,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16583,7 +16602,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFF",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDY",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16597,7 +16616,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFH",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCE0",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16611,7 +16630,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFN",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCE4",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16625,7 +16644,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFQ",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCE6",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16639,7 +16658,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFV",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEA",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16653,7 +16672,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFX",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEC",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16667,7 +16686,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFZ",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEE",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16681,7 +16700,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG1",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEG",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16695,7 +16714,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG3",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEJ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16709,7 +16728,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG5",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEM",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16723,7 +16742,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG7",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEP",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16737,7 +16756,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG9",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCER",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16751,7 +16770,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKGD",
+                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEW",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16854,7 +16873,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M054P24E1PF040H1DK",
+                     *           "contactId": "ct_01KF0E44M07HQ4XBZSN30H683A",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16866,17 +16885,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M054P24E1PF040H1DQ",
+                     *           "id": "cv_01KF0E44M07HQ4XBZSN30H683E",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M054P24E1PF040H1DK",
-                     *               "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *               "id": "ct_01KF0E44M07HQ4XBZSN30H683A",
+                     *               "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16938,7 +16957,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M054P24E1PF040H1EB",
+                 *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H6842",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16976,10 +16995,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1EF",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H6846",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1EB",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H6842",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16987,8 +17006,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1EB",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H6842",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17001,7 +17020,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17183,10 +17202,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1G1",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H685R",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1FX",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H685M",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17195,8 +17214,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1FX",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H685M",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17208,7 +17227,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17300,10 +17319,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1H7",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H686Y",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1H3",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H686T",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17312,8 +17331,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1H3",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H686T",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17325,7 +17344,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17473,25 +17492,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1KB",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H6892",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1K7",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H688Y",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *       "assigneeId": "usr_01KF0E44M07HQ4XBZSN30H6834",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1K7",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H688Y",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1DB",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H6834",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H6834",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17504,7 +17523,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17619,10 +17638,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1MX",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68AM",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1MS",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68AG",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17631,14 +17650,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1MS",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68AG",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1D3",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H682T",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17650,7 +17669,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17766,7 +17785,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB"
+                 *       "assigneeId": "usr_01KF0E44M07HQ4XBZSN30H6834"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17785,25 +17804,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1PP",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68CD",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1PJ",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68C9",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *       "assigneeId": "usr_01KF0E44M07HQ4XBZSN30H6834",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1PJ",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68C9",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1DB",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H6834",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17816,7 +17835,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17955,7 +17974,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M054P24E1PF040H1D3"
+                 *       "id": "usr_01KF0E44M07HQ4XBZSN30H682T"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17974,10 +17993,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1S0",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68EQ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1RW",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68EK",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17986,13 +18005,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1RW",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68EK",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1D3",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H682T",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18005,7 +18024,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18155,10 +18174,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1V4",
+                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68GV",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1V0",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68GQ",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18167,8 +18186,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1V0",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68GQ",
+                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18180,7 +18199,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18307,11 +18326,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M054P24E1PF040H1ZP",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H1ZM",
+                     *           "id": "scr_01KF0E44M07HQ4XBZSN30H68ND",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68NB",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18405,11 +18424,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M054P24E1PF040H1XJ",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H1XG",
+                     *       "id": "scr_01KF0E44M07HQ4XBZSN30H68K9",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68K7",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18547,12 +18566,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M054P24E1PF040H23A",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H238",
+                     *           "id": "qual_01KF0E44M07HQ4XBZSN30H68S1",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68RZ",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18647,12 +18666,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M054P24E1PF040H216",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H214",
+                     *       "id": "qual_01KF0E44M07HQ4XBZSN30H68PX",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68PV",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18790,10 +18809,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H24P",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
+                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H68TD",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68TB",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18898,10 +18917,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H252",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
+                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H68TS",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68TB",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19056,10 +19075,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H260",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H25Y",
+                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H68VQ",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68VN",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19070,10 +19089,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M054P24E1PF040H262",
+                     *         "id": "dlv_01KF0E44M07HQ4XBZSN30H68VS",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
-                     *         "to": "c-76cf4dd0@example.com",
+                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
+                     *         "to": "c-cf87a053@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19105,7 +19124,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *             "requestedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -19118,9 +19137,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
+                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
                      *         "reason": "primary",
-                     *         "to": "c-76cf4dd0@example.com",
+                     *         "to": "c-cf87a053@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19275,10 +19294,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H2A9",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2A7",
+                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H6900",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68ZY",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19289,10 +19308,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M054P24E1PF040H2AB",
+                     *         "id": "dlv_01KF0E44M07HQ4XBZSN30H6902",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
-                     *         "to": "c-46ae118b@example.com",
+                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
+                     *         "to": "c-7acbbcc2@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19318,8 +19337,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
-                     *         "to": "c-46ae118b@example.com",
+                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
+                     *         "to": "c-7acbbcc2@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19460,10 +19479,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H2CC",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
+                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H6923",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68TB",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19553,7 +19572,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M054P24E1PF040H1D3",
+                     *           "userId": "usr_01KF0E44M07HQ4XBZSN30H682T",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19625,9 +19644,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-236e85bd@example.com",
+                 *       "from": "in-cdb8644b@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
+                 *       "externalId": "ext-0fda01f9-5747-4cb4-82c7-bd051ae8a521",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19663,25 +19682,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M054P24E1PF040H2D9",
-                     *         "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *         "id": "msg_01KF0E44M07HQ4XBZSN30H6930",
+                     *         "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M054P24E1PF040H2D4",
+                     *         "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H692V",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
+                     *         "externalId": "ext-0fda01f9-5747-4cb4-82c7-bd051ae8a521",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H2D4",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
+                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H692V",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19806,54 +19825,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H2DQ",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DN",
+                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H693E",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H693C",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2DJ",
+                     *           "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H6939",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-6b72eea7-a4a0-45df-a8b5-56f08e2a91cc",
+                     *           "externalId": "ext-7755acb0-86eb-4efb-a6c0-a55e1abf0251",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H2DG",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DE",
+                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H6937",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H6935",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2DB",
+                     *           "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H6932",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-77bc1c9e-1bdc-4127-81bb-b60d42f9f216",
+                     *           "externalId": "ext-f12e9957-e316-45c0-8ff3-fbe08b14ce12",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H2D9",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H6930",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2D4",
+                     *           "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H692V",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
+                     *           "externalId": "ext-0fda01f9-5747-4cb4-82c7-bd051ae8a521",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19934,17 +19953,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DN",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H693C",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DE",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H6935",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -20002,7 +20021,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M054P24E1PF040H2DS"
+                 *         "msg_01KF0E44M07HQ4XBZSN30H693G"
                  *       ]
                  *     }
                  */
@@ -20134,12 +20153,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M054P24E1PF040H2ED",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2EB",
+                     *           "id": "call_01KF0E44M07HQ4XBZSN30H6944",
+                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H6942",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -20247,12 +20266,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2FX",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2FV",
+                     *       "id": "call_01KF0E44M07HQ4XBZSN30H695M",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H695J",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20411,12 +20430,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2J1",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2HZ",
+                     *       "id": "call_01KF0E44M07HQ4XBZSN30H697R",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H697P",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20425,7 +20444,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M054P24E1PF040H2HS",
+                     *           "connectionId": "chc_01KF0E44M07HQ4XBZSN30H697G",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -20569,12 +20588,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2M8",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2M6",
+                     *       "id": "call_01KF0E44M07HQ4XBZSN30H699Z",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H699X",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20674,12 +20693,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2NY",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2NW",
+                     *       "id": "call_01KF0E44M07HQ4XBZSN30H69BN",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H69BK",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20830,18 +20849,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2RS",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2RQ",
+                     *       "id": "call_01KF0E44M07HQ4XBZSN30H69EG",
+                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H69EE",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "endedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21000,14 +21019,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M054P24E1PF040H2VZ",
+                     *       "id": "att_01KF0E44M07HQ4XBZSN30H69HP",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M054P24E1PF040H1CQ/att_01KF0E44M054P24E1PF040H2VZ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042120Z&X-Amz-Expires=900&X-Amz-Signature=ed77d81e8c8454733c726021836e19e773e8a85512da18ff2b6e81a8dfeb6887&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07HQ4XBZSN30H682E/att_01KF0E44M07HQ4XBZSN30H69HP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042826Z&X-Amz-Expires=900&X-Amz-Signature=49e9a78fb57e38a2d079b087946e5c96deeff2eddc13e225e936c76a1e0e7462&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -21121,17 +21140,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M054P24E1PF040H2W1",
+                     *       "id": "att_01KF0E44M07HQ4XBZSN30H69HR",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "uploadedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M054P24E1PF040H1CQ/att_01KF0E44M054P24E1PF040H2W1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042120Z&X-Amz-Expires=300&X-Amz-Signature=0c36be9f89c71fe028f56b0418ae8214acee35eff8868131b10b60de7251b183&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07HQ4XBZSN30H682E/att_01KF0E44M07HQ4XBZSN30H69HR?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042827Z&X-Amz-Expires=300&X-Amz-Signature=5aa0bda2156c9d641d027ba98d8777a01902f599bbb2243ae28b401cd0c918a0&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21213,10 +21232,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M07PXZ2XT9X354KNWK",
+                     *           "id": "job_01KF0E44M0NCTEXJ0P7BFTBEV2",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -21299,10 +21318,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNWP",
+                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEV5",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21397,10 +21416,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNWW",
+                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEVB",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21502,10 +21521,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNX5",
+                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEVM",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21610,7 +21629,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M07PXZ2XT9X354KKEJ/jobs/job_01KF0E44M07PXZ2XT9X354KNXD/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042041Z&X-Amz-Expires=300&X-Amz-Signature=ce74253b9c4ad3ec4486fcb57dc8fe61f340276d68584752f24a12fabc102368&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0NCTEXJ0P7BFTBCD1/jobs/job_01KF0E44M0NCTEXJ0P7BFTBEVW/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042919Z&X-Amz-Expires=300&X-Amz-Signature=2bf3fce1a3e721dbfd0951d5dfc911a84697cbacc37f22d0332d49f7ac90f282&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21699,9 +21718,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M07PXZ2XT9X354KNXM",
+                     *       "uploadId": "job_01KF0E44M0NCTEXJ0P7BFTBEW3",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M07PXZ2XT9X354KKEJ/jobs/job_01KF0E44M07PXZ2XT9X354KNXM/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042041Z&X-Amz-Expires=3600&X-Amz-Signature=eba289c5cd0ee1b1c0071e64dea6805a7edf80e675320d94efa76fd7d51bbb82&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0NCTEXJ0P7BFTBCD1/jobs/job_01KF0E44M0NCTEXJ0P7BFTBEW3/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042919Z&X-Amz-Expires=3600&X-Amz-Signature=8853a9a13ca65fea28f4fed8909db2e24b32418ed0bc3bcb5887f475527321d6&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21807,7 +21826,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M07PXZ2XT9X354KNXP",
+                 *       "uploadId": "job_01KF0E44M0NCTEXJ0P7BFTBEW5",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21834,10 +21853,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNXP",
+                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEW5",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -22138,10 +22157,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNY5",
+                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEWM",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -22275,9 +22294,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M07PXZ2XT9X354KNY7",
+                     *           "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEWP",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-3585bd06",
+                     *           "name": "WhatsApp-71cc61ad",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -22288,10 +22307,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNY7",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEWP",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22365,7 +22384,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-edde3080",
+                 *       "name": "WhatsApp-35df9732",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -22396,9 +22415,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNYF",
+                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEWY",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-edde3080",
+                     *       "name": "WhatsApp-35df9732",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22409,10 +22428,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYF",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEWY",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22538,9 +22557,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNYM",
+                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEX3",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-49983b11",
+                     *       "name": "WhatsApp-2fd5d443",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22551,10 +22570,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYM",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYM"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEX3",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEX3"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22639,7 +22658,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-6210e8a3",
+                 *       "name": "Renamed-2b702c54",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22661,9 +22680,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNZ2",
+                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEXH",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-6210e8a3",
+                     *       "name": "Renamed-2b702c54",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22674,10 +22693,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZ2",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZ2"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEXH",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEXH"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22826,9 +22845,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNZS",
+                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEY8",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-4ba93584",
+                     *       "name": "WhatsApp-95b38864",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22839,10 +22858,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZS",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZS"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEY8",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEY8"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22958,9 +22977,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KP0A",
+                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEYS",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-38b379f1",
+                     *       "name": "WhatsApp-6d3d7f85",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22971,10 +22990,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KP0A",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KP0A"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEYS",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEYS"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23101,8 +23120,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M07PXZ2XT9X354KP16",
-                     *           "name": "Picked-a9bc92c9",
+                     *           "id": "seg_01KF0E44M0NCTEXJ0P7BFTBEZN",
+                     *           "name": "Picked-2ef569d2",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -23111,7 +23130,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -23172,7 +23191,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-8aa143a1",
+                 *       "name": "VIPs in Berlin-cf471cec",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -23210,8 +23229,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP1C",
-                     *       "name": "VIPs in Berlin-8aa143a1",
+                     *       "id": "seg_01KF0E44M0NCTEXJ0P7BFTBEZV",
+                     *       "name": "VIPs in Berlin-cf471cec",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23232,8 +23251,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M07PXZ2XT9X354KP1D",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "computeJobId": "job_01KF0E44M0NCTEXJ0P7BFTBEZW",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23360,13 +23379,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KP1N",
+                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBF04",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-6f68ed74@example.com",
+                     *           "email": "c-a4a0371b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -23469,8 +23488,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP29",
-                     *       "name": "Picked-a7c862a2",
+                     *       "id": "seg_01KF0E44M0NCTEXJ0P7BFTBF0R",
+                     *       "name": "Picked-bc57db14",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -23479,7 +23498,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23654,7 +23673,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-293f27a9",
+                 *       "name": "Renamed-51a39639",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -23681,8 +23700,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP2N",
-                     *       "name": "Renamed-293f27a9",
+                     *       "id": "seg_01KF0E44M0NCTEXJ0P7BFTBF14",
+                     *       "name": "Renamed-51a39639",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23697,8 +23716,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M07PXZ2XT9X354KP2R",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "computeJobId": "job_01KF0E44M0NCTEXJ0P7BFTBF17",
+                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -23839,13 +23858,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M07PXZ2XT9X354KP47",
+                     *             "id": "ct_01KF0E44M0NCTEXJ0P7BFTBF2P",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *             "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-98a16f84@example.com",
+                     *             "email": "c-8427087e@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -23920,7 +23939,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KP5C",
+                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBF3V",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -23940,7 +23959,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M07PXZ2XT9X354KP5C"
+                     *         "ct_01KF0E44M0NCTEXJ0P7BFTBF3V"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -24057,7 +24076,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KP70"
+                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBF5F"
                  *       ]
                  *     }
                  */
@@ -24076,7 +24095,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M07PXZ2XT9X354KP70"
+                     *         "ct_01KF0E44M0NCTEXJ0P7BFTBF5F"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -24200,8 +24219,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M07PXZ2XT9X354KP8Y",
-                     *           "name": "Picked-98fe246e",
+                     *           "segmentId": "seg_01KF0E44M0NCTEXJ0P7BFTBF7D",
+                     *           "name": "Picked-2a06cd48",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
