@@ -1,3 +1,4 @@
+import { changeStaticMembers, createSegment } from '../domain/segments/segments.service';
 import { createToken } from '../domain/auth/tokens.service';
 import { createCompany } from '../domain/companies/companies.service';
 import { addTags } from '../domain/contacts/contact-tags.service';
@@ -21,7 +22,7 @@ export interface DemoCredentials {
 /**
  * The demo workspace `npm start` creates on first start: an owner, an admin and a member, and a small
  * contact book to try the API on (companies, contacts with channels, tags, owners, one suppressed),
- * deals on the default pipeline's board, a note and tasks, and an inbox with unread messages for
+ * a dynamic and a static segment, deals on the default pipeline's board, a note and tasks, and an inbox with unread messages for
  * each of them. Seeded once, with the workspace: a start that finds it seeds nothing.
  */
 export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials> {
@@ -94,6 +95,21 @@ async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: Ca
     channels: [{ kind: 'email', value: 'pat.quiet@example.com' }],
   });
   await suppressContact(deps, owner, unsubscribed.id, 'Asked not to be contacted');
+
+  // A dynamic segment (filled by its job once the local queues run) and a hand-picked one.
+  await createSegment(deps, owner, {
+    name: 'Hot leads in Europe',
+    kind: 'dynamic',
+    rule: {
+      all: [
+        { field: 'tags', op: 'has', value: 'Hot lead' },
+        { field: 'city', op: 'in', value: ['Madrid', 'Paris', 'Hamburg', 'London', 'Dublin'] },
+        { field: 'suppressed', op: 'eq', value: false },
+      ],
+    },
+  });
+  const partners = await createSegment(deps, owner, { name: 'Partner event invitees', kind: 'static' });
+  await changeStaticMembers(deps, owner, partners.id, { contactIds: [ids["Liam O'Brien"]!, ids['Wei Chen']!] }, 'add');
 }
 
 /**

@@ -199,6 +199,47 @@ describe('npm start', () => {
     expect(missing.error && 'code' in missing.error ? missing.error.code : undefined).toBe('not_found');
   });
 
+  it('keeps segments true: the demo’s dynamic segment filled, and a contact change reaching membership and its event within 5 s', async () => {
+    const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
+    const api = apiAs(token);
+    const poll = async <T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = await read();
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    // The demo's dynamic segment: its job applied the rule to the seeded contacts.
+    const segments = await api('GET', '/v1/segments');
+    const hot = segments.body.items.find((segment: { name: string }) => segment.name === 'Hot leads in Europe');
+    const filled = await poll('the demo segment filled', async () => {
+      const members = await api('GET', `/v1/segments/${hot.id}/members`, undefined);
+      return members.body.items.length > 0 ? members.body.items : undefined;
+    });
+    expect(filled.map((member: { contact: { name: string } }) => member.contact.name).sort()).toEqual(['Ana María López', 'Chloé Dubois']);
+
+    const created = await api('POST', '/v1/segments', { name: 'E2E Lisbon', kind: 'dynamic', rule: { field: 'city', op: 'eq', value: 'Lisbon' } });
+    expect(created.status).toBe(201);
+    await poll('the new segment computed', async () => ((await api('GET', `/v1/segments/${created.body.id}`)).body.computing ? undefined : true));
+    const contact = await api('POST', '/v1/contacts', { name: 'Marta Moves', city: 'Porto' });
+    const changedAt = performance.now();
+    expect((await api('PATCH', `/v1/contacts/${contact.body.id}`, { city: 'Lisbon' })).status).toBe(200);
+    await poll('the membership', async () => {
+      const mine = await api('GET', `/v1/contacts/${contact.body.id}/segments`);
+      return mine.body.items.some((item: { segmentId: string }) => item.segmentId === created.body.id) ? true : undefined;
+    });
+    const memberAfterMs = performance.now() - changedAt;
+    await poll('the segment.joined event', async () => {
+      const events = await api('GET', `/v1/events?entityType=segment&entityId=${created.body.id}&limit=10`);
+      return events.body.items.some((event: { type: string; payload: { reason: string } }) => event.type === 'segment.joined' && event.payload.reason === 'contact_change') ? true : undefined;
+    });
+    const eventAfterMs = performance.now() - changedAt;
+    process.stderr.write(`[e2e] a contact change reached its segment in ${Math.round(memberAfterMs)} ms, its segment.joined event in ${Math.round(eventAfterMs)} ms\n`);
+    expect(eventAfterMs).toBeLessThan(5_000);
+  });
+
   it('imports a CSV and exports it again, as the README shows, with the local queues and stream', async () => {
     const token = output.match(/owner token\s+(crm_[A-Za-z0-9_-]{43})/)![1]!;
     const api = apiAs(token);
