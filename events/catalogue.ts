@@ -364,6 +364,25 @@ export const eventCatalogue = {
   'segment.joined': z.object({ segmentId: z.string(), segmentName: z.string(), reason: z.enum(membershipReasons) }),
   'segment.left': z.object({ segmentId: z.string(), segmentName: z.string(), reason: z.enum(membershipReasons) }),
   'segment.created': z.object({ name: z.string(), kind: z.enum(segmentKinds) }),
+  /** Fit scoring: a product (entity `product`) and its criteria. */
+  'product.created': z.object({ name: z.string(), criteria: z.number().int() }),
+  'product.updated': z.object({ name: z.string(), criteria: z.number().int() }),
+  /** Seed 000 CustomerFitAssessment: a criterion of a product assessed for the contact; `score` the fit after it. */
+  'fit.assessed': z.object({
+    productId: z.string(),
+    criterionId: z.string(),
+    value: z.number().int(),
+    source: z.enum(['user', 'rule', 'ai']),
+    score: z.number().int(),
+  }),
+  /** Seed 000 "Leads: human review": the contact's lead for a product reviewed. */
+  'lead.reviewed': z.object({
+    productId: z.string(),
+    status: z.enum(['pending', 'accepted', 'rejected']),
+    previous: z.enum(['pending', 'accepted', 'rejected']),
+    reason: z.string().nullable(),
+    dealId: z.string().nullable(),
+  }),
   'segment.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
   'segment.deleted': z.object({ name: z.string(), memberCount: z.number().int() }),
   /** Seed 000 "Bot replied, escalated": the autoreply bot answered, or handed the conversation to people. */
@@ -407,6 +426,7 @@ export const entityTypes = [
   'message',
   'call',
   'segment',
+  'product',
   'job',
   'channel_connection',
 ] as const;

@@ -32,6 +32,8 @@ export interface ContactItem {
   /** The latest score and qualification; their histories are contactScore / contactQualification items. */
   score?: CurrentScoreItem;
   qualification?: CurrentQualificationItem;
+  /** productId -> fit score 0–100 (domain/fit). */
+  fitScores?: Record<string, number>;
   searchTokens?: string[];
   createdBy: string;
   /** The import job that created the contact (domain/imports/import-writer.ts). */
@@ -120,6 +122,7 @@ export function toContact(item: ContactItem): Contact {
     customFields: item.customFields ?? {},
     score: item.score ?? null,
     qualification: item.qualification ? { ...item.qualification, score: item.qualification.score ?? null } : null,
+    fitScores: item.fitScores ?? {},
     createdBy: item.createdBy,
     version: item.version,
     createdAt: item.createdAt,

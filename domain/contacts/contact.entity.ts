@@ -99,6 +99,8 @@ export const contactSchema = {
         at: { type: 'string', required: true },
       },
     },
+    /** productId -> the contact's fit score for it, 0–100 (domain/fit; segment rules read `fitScore.<productId>`). */
+    fitScores: { type: 'any' },
     /** The search tokens written for this contact, so an update writes only the difference. */
     searchTokens: { type: 'list', items: { type: 'string' } },
     createdBy: { type: 'string', required: true, readOnly: true },

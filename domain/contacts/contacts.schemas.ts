@@ -152,6 +152,7 @@ export const contactSchema = z
     customFields: z.record(z.string(), z.unknown()),
     score: currentScoreSchema.nullable().meta({ description: 'The latest score; null when never scored' }),
     qualification: currentQualificationSchema.nullable().meta({ description: 'The latest qualification; null when never qualified' }),
+    fitScores: z.record(z.string(), z.number().int()).meta({ description: 'productId → the fit score for that product, 0–100 (`GET /v1/contacts/{id}/fit/{productId}` for its criteria)' }),
     createdBy: z.string(),
     version: z.number().int(),
     createdAt: z.string(),

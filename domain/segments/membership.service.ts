@@ -60,7 +60,7 @@ export async function readContactSegments(deps: CoreDeps, workspaceId: string, c
 /** What rules read of a contact, with its company; null for a contact merged into another (it is in no segment). */
 export function subjectOf(contact: ContactItem, company?: CompanyItem | null): RuleSubject | null {
   if (contact.mergedInto) return null;
-  return { contact, company: company ?? null };
+  return { contact, company: company ?? null, fitScores: contact.fitScores ?? {} };
 }
 
 /** One contact's membership changes, planned against what its memberships item held when read. */
@@ -378,6 +378,8 @@ export function changedRuleFields(before: ContactItem, after: ContactItem): Set<
     }
   }
   if (before.companyId !== after.companyId) changed.add('company.*');
+  const products = new Set([...Object.keys(before.fitScores ?? {}), ...Object.keys(after.fitScores ?? {})]);
+  for (const productId of products) if (before.fitScores?.[productId] !== after.fitScores?.[productId]) changed.add(`fitScore.${productId}`);
   if (!same(before.mergedInto, after.mergedInto)) changed.add('mergedInto');
   return changed;
 }

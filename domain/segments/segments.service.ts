@@ -128,12 +128,15 @@ export async function listContactSegments(deps: CoreDeps, caller: CallerContext,
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** What a rule of this workspace may name: its contact custom fields (products come with fit scoring). */
+/** What a rule of this workspace may name: its contact custom fields, and its products' fit scores. */
 export async function ruleCatalogue(deps: CoreDeps, workspaceId: string): Promise<RuleCatalogue> {
-  const fields = await loadCustomFieldDefinitions(deps, workspaceId, 'contact');
+  const [fields, products] = await Promise.all([
+    loadCustomFieldDefinitions(deps, workspaceId, 'contact'),
+    deps.db.entities.product.query.byWorkspace({ workspaceId }).go({ pages: 'all', attributes: ['productId'] }),
+  ]);
   return {
     customFields: fields.map((field) => ({ key: field.key, type: field.type, ...(field.options ? { options: field.options.map((option) => option.value) } : {}) })),
-    productIds: [],
+    productIds: (products.data as { productId: string }[]).map((product) => product.productId),
   };
 }
 

@@ -1,3 +1,4 @@
+import { contactFitSchema, fitAssessmentSchema, leadReviewSchema, productSchema } from '../fit/fit.entity';
 import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../segments/segment.entity';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity, Service } from 'electrodb';
@@ -90,6 +91,10 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       segment: new Entity(segmentSchema),
       segmentMember: new Entity(segmentMemberSchema),
       contactSegments: new Entity(contactSegmentsSchema),
+      product: new Entity(productSchema),
+      fitAssessment: new Entity(fitAssessmentSchema),
+      contactFit: new Entity(contactFitSchema),
+      leadReview: new Entity(leadReviewSchema),
     },
     { client, table },
   );

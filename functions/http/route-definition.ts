@@ -24,6 +24,7 @@ export const handlerGroups = [
   'imports',
   'channels',
   'segments',
+  'leads',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

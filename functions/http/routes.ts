@@ -22,6 +22,7 @@ import { jobsRoutes } from './routes/jobs.routes';
 import { importsRoutes } from './routes/imports.routes';
 import { channelsRoutes } from './routes/channels.routes';
 import { segmentsRoutes } from './routes/segments.routes';
+import { leadsRoutes } from './routes/leads.routes';
 
 export * from './route-definition';
 
@@ -54,6 +55,7 @@ export const routes = {
   ...importsRoutes,
   ...channelsRoutes,
   ...segmentsRoutes,
+  ...leadsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

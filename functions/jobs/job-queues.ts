@@ -49,6 +49,14 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 900,
   },
+  {
+    name: 'apply_fit_rules',
+    entry: 'functions/jobs/apply-fit-rules.handler.ts',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 960,
+    maxReceiveCount: 5,
+    timeoutSeconds: 900,
+  },
   // An inbound message's files (at most a few, 25 MiB each): minutes at most; provider faults retried by SQS.
   {
     name: 'fetch_media',

@@ -50,6 +50,16 @@ export const streamConsumers: StreamConsumerDefinition[] = [
     filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['contact'] } } } }],
   },
   {
+    name: 'fit-rules',
+    entry: 'functions/streams/fit-rules.handler.ts',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 1,
+    retryAttempts: 10,
+    bisectBatchOnError: true,
+    // Contact items written or changed: rule criteria of fit scoring re-evaluated, leads' summaries kept.
+    filterPatterns: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { __edb_e__: { S: ['contact'] } } } }],
+  },
+  {
     name: 'unread-totals',
     entry: 'functions/streams/unread-totals.handler.ts',
     batchSize: 100,

@@ -18,6 +18,7 @@ import { importsScenarios } from './scenarios/imports';
 import { channelsScenarios } from './scenarios/channels';
 import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
+import { leadsScenarios } from './scenarios/leads';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -79,6 +80,7 @@ export const unknownIds = {
   tokenId: 'tok_00000000000000000000000000',
   connectionId: 'chc_00000000000000000000000000',
   segmentId: 'seg_00000000000000000000000000',
+  productId: 'prd_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
 } as const satisfies Record<string, string>;
@@ -1892,4 +1894,5 @@ export const scenarios = {
   ...channelsScenarios,
   ...deliveriesScenarios,
   ...segmentsScenarios,
+  ...leadsScenarios,
 } as Record<OperationId, Scenario>;

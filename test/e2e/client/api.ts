@@ -2233,6 +2233,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s products with their fit criteria */
+        get: operations["listProducts"];
+        put?: never;
+        /**
+         * Create a product with its fit criteria (owner/admin)
+         * @description Criteria: `manual` (users assess 1–5 with evidence), `rule` (the value of the first matching rule, in the segment rule language: applied to every contact by an `apply_fit_rules` job, then kept from the change stream) or `ai`. A contact’s fit score is the weighted mean of its criteria’s latest values, 0–100.
+         */
+        post: operations["createProduct"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{productId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One product */
+        get: operations["getProduct"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename a product or replace its criteria (owner/admin)
+         * @description Changed rule criteria are applied to every contact again by a job; scores count the criteria the product has now.
+         */
+        patch: operations["updateProduct"];
+        trace?: never;
+    };
+    "/v1/products/{productId}/leads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A product’s leads, best fit first, all or of one review status (one Query per page) */
+        get: operations["listLeads"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{productId}/leads/{contactId}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review a lead: accepted, rejected or back to pending, with a reason (owner/admin)
+         * @description Accepting can give the contact an owner (`ownerId`) and create a deal for it (`deal`: title, pipeline, value); the review names them. Each review is kept (`GET …/reviews`) and appends `lead.reviewed`.
+         */
+        post: operations["reviewLead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{productId}/leads/{contactId}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A lead’s reviews, newest first */
+        get: operations["listLeadReviews"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/fit/{productId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A contact’s fit for a product: its score, each criterion’s latest assessment, its review */
+        get: operations["getContactFit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/fit/{productId}/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A contact’s assessments for a product, newest first: value, evidence, source, who, when */
+        get: operations["listContactAssessments"];
+        put?: never;
+        /**
+         * Assess one criterion of a product for a contact: a value 1–5 with evidence
+         * @description Any criterion: a user’s value overrides a rule’s or the AI’s (the history keeps every assessment). The score is recomputed in the same transaction as the contact’s `fitScores`, which segment rules read (`fitScore.<productId>`). Appends `fit.assessed`. The same rights as changing the contact.
+         */
+        post: operations["assessContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2529,6 +2663,10 @@ export interface components {
                 userId: string;
                 at: string;
             } | null;
+            /** @description productId → the fit score for that product, 0–100 (`GET /v1/contacts/{id}/fit/{productId}` for its criteria) */
+            fitScores: {
+                [key: string]: number;
+            };
             createdBy: string;
             version: number;
             createdAt: string;
@@ -4007,7 +4145,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership";
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules";
             /**
              * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
              * @enum {string}
@@ -4594,6 +4732,145 @@ export interface components {
             /** @enum {string} */
             reason: "contact_change" | "rule_change" | "recompute" | "manual" | "contact_merged";
         };
+        ProductList: {
+            items: components["schemas"]["Product"][];
+        };
+        Product: {
+            id: string;
+            name: string;
+            description: string | null;
+            criteria: components["schemas"]["FitCriterion"][];
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            version: number;
+        };
+        FitCriterion: {
+            id: string;
+            name: string;
+            weight: number;
+            /** @enum {string} */
+            kind: "manual" | "rule" | "ai";
+            rules: {
+                when: components["schemas"]["SegmentRule"];
+                value: number;
+            }[] | null;
+            otherwise: number | null;
+        };
+        CreateProductInput: {
+            name: string;
+            description?: string;
+            /** @default [] */
+            criteria?: components["schemas"]["FitCriterionInput"][];
+        };
+        FitCriterionInput: {
+            /** @description The criterion’s key within its product (kept across changes: its assessments refer to it) */
+            id: string;
+            name: string;
+            /** @description Its share of the fit score, relative to the others */
+            weight: number;
+            /**
+             * @description `manual`: users assess 1–5; `rule`: the first matching rule’s value; `ai`: the qualifier assesses
+             * @enum {string}
+             */
+            kind: "manual" | "rule" | "ai";
+            /** @description A rule criterion: the value of the first rule the contact matches (the segment rule language) */
+            rules?: {
+                when: components["schemas"]["SegmentRule"];
+                /** @description 1 (poor fit) to 5 (ideal) */
+                value: number;
+            }[];
+            /** @description A rule criterion: the value when no rule matches (none: not assessed) */
+            otherwise?: number;
+        };
+        UpdateProductInput: {
+            name?: string;
+            description?: string | null;
+            /** @description The whole list: criteria left out are dropped (their assessments stay in the history) */
+            criteria?: components["schemas"]["FitCriterionInput"][];
+        };
+        LeadPage: {
+            items: components["schemas"]["Lead"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Lead: {
+            contact: components["schemas"]["ContactSearchHit"];
+            score: number;
+            coverage: number;
+            /** @enum {string} */
+            reviewStatus: "pending" | "accepted" | "rejected";
+            updatedAt: string;
+        };
+        ContactFit: {
+            productId: string;
+            contactId: string;
+            /** @description 0–100: the weighted latest values of the product’s criteria */
+            score: number;
+            /** @description The share of the criteria’s weight assessed, 0–1 */
+            coverage: number;
+            criteria: {
+                criterionId: string;
+                name: string;
+                weight: number;
+                latest: components["schemas"]["FitAssessment"];
+            }[];
+            /** @enum {string} */
+            reviewStatus: "pending" | "accepted" | "rejected";
+            review: components["schemas"]["LeadReview"];
+            updatedAt: string;
+            version: number;
+        };
+        FitAssessment: {
+            id: string;
+            productId: string;
+            criterionId: string;
+            value: number;
+            evidence: string | null;
+            /** @enum {string} */
+            source: "user" | "rule" | "ai";
+            /** @description Who assessed: a user, or `system` (rules, AI) */
+            userId: string;
+            createdAt: string;
+        } | null;
+        LeadReview: {
+            /** @enum {string} */
+            status: "pending" | "accepted" | "rejected";
+            reason: string | null;
+            userId: string;
+            ownerId: string | null;
+            dealId: string | null;
+            at: string;
+        } | null;
+        LeadReviewInput: {
+            /** @enum {string} */
+            status: "pending" | "accepted" | "rejected";
+            reason?: string;
+            /** @description accepted: give the contact this owner */
+            ownerId?: string;
+            /** @description accepted: create a deal for the contact in this pipeline (default pipeline when left out) */
+            deal?: {
+                pipelineId?: string;
+                title: string;
+                value?: number;
+                currency?: string;
+            };
+        };
+        LeadReviewList: {
+            items: components["schemas"]["LeadReview"][];
+        };
+        FitAssessInput: {
+            criterionId: string;
+            /** @description 1 (poor fit) to 5 (ideal) */
+            value: number;
+            /** @description What the value rests on: a quote, a source, a reason */
+            evidence?: string;
+        };
+        FitAssessmentPage: {
+            items: components["schemas"]["FitAssessment"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -4623,9 +4900,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "id": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-841f65@example.com",
+                     *         "email": "owner-151b08@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4633,7 +4910,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0NCTEXJ0P7BFTBCD1",
+                     *         "id": "ws_01KF0E44M00QGGXPA825WVQJ5S",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4690,7 +4967,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0NCTEXJ0P7BFTBCD1",
+                     *       "id": "ws_01KF0E44M00QGGXPA825WVQJ5S",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4758,7 +5035,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0NCTEXJ0P7BFTBCD1",
+                     *       "id": "ws_01KF0E44M00QGGXPA825WVQJ5S",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4884,9 +5161,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "id": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-841f65@example.com",
+                     *           "email": "owner-151b08@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4894,9 +5171,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "id": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-722140@example.com",
+                     *           "email": "admin-648de9@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4904,7 +5181,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AYA6VnHwcUGhsv_in5RENQ4JpqoDL3zlwuUzWAfYbzEdRC0d9HHcqJBjT4YF7aoQxPKVh27zekab8UAIqg-l_aiDxB2PkGXGey0nwRszeyMvM8h7CazrH3C7J17g-E7huPPl0wNswqKx_afFapd7hYWE"
+                     *       "nextCursor": "AXgCjEgRJ5FyoL7AaKs2d8xdAv2VZtg-PfaSjX2Gux22lJ8k53jC-0nrzVaBTcrXU7svbj9cZgfxKHye9g03-3595h8xsW7VR4C1-IV6DbsfGwN3tFzIwac55WtQXtKNpEtVgWOsSi09gLM1mW3PFSF8"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4960,7 +5237,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-a61c32c5@example.com",
+                 *       "email": "n-dfe2d1d6@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4984,9 +5261,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCDY",
+                     *       "id": "usr_01KF0E44M00QGGXPA825WVQJ6P",
                      *       "name": "Nia New",
-                     *       "email": "n-a61c32c5@example.com",
+                     *       "email": "n-dfe2d1d6@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5113,9 +5390,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
+                     *       "id": "usr_01KF0E44M00QGGXPA825WVQJ6D",
                      *       "name": "Mia Member",
-                     *       "email": "member-d5ada5@example.com",
+                     *       "email": "member-646b1a@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5208,9 +5485,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0NCTEXJ0P7BFTBCE6",
+                     *       "id": "usr_01KF0E44M00QGGXPA825WVQJ6Y",
                      *       "name": "Renamed",
-                     *       "email": "u-1a2f9b95@example.com",
+                     *       "email": "u-adef8a2c@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5348,16 +5625,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0NCTEXJ0P7BFTBCD3",
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "id": "tok_01KF0E44M00QGGXPA825WVQJ5V",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_hgICog",
+                     *           "prefix": "crm_jkHkEf",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AfAVRzcQuXNUi4sEbtLLZYK0QN-k1IzLI88_VzTIB0yrUppFKZ2Yru82Hwr17m1OHinQ3975iIYvQccWC6Qqy3SoFvyDHQHalbSo3trTSwJGgLnJ9At_eASy2fnj5LpDmUnbQTMTJrhCggzrsTVFaapBONeA9-NGqUVI7EX0IVaF8XpyD_l7qWirEyVH3JybFxMOlVKLxa6L8du_645-t4P4OOR4bHrc0sCrUgepXTDWa8dVdkJQx8XI-UtkDThjl3i7TasgqC6jOGAdS84ppgaxw7mXS6r57gIfEuAhB7511wMTlzLoH5wRi-K_0w1YeE-RL66D"
+                     *       "nextCursor": "AcBoowUUll131C6G7vER-O8wS-JHfm8sFqgXT3mLfYg-lD0aatm1L48ciavAcI-fTmVJsQLfkkkKDcxYdGfecjiL1asgTzvYUfxas-QzU4fFhDK0WFc13BzyTHDe9hWBprOalbLirlHZ-ZoQb9FxNe4mB0VwOXZKFZbN7gAtjK-M7lMF8cWh0MgO9cc-I4McncLTKScucxqfhsblPo1B_YlB8bsqkbSqRaBTvEnMwWHnrCq8xuVY929E45e5y-e7lwFk73ydlnmUEe74lll_4OqaEQqZV1OsplyuJpULPGLQ_ijFKHMJSYLUd6zmHYseybwgGXJ1"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5444,10 +5721,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0NCTEXJ0P7BFTBCET",
-                     *       "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "id": "tok_01KF0E44M00QGGXPA825WVQJ7J",
+                     *       "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "name": "CI",
-                     *       "prefix": "crm_fVl7fI",
+                     *       "prefix": "crm_DRReYm",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5571,10 +5848,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0NCTEXJ0P7BFTBCF1",
-                     *       "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "id": "tok_01KF0E44M00QGGXPA825WVQJ7S",
+                     *       "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "name": "gone",
-                     *       "prefix": "crm_diLrLT",
+                     *       "prefix": "crm_Mao-Qf",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5720,7 +5997,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a960eceb",
+                 *       "key": "k_8964e475",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5752,7 +6029,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a960eceb",
+                     *       "key": "k_8964e475",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5903,7 +6180,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_ca3664ce",
+                     *       "key": "f_890e6416",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -6025,7 +6302,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "job" | "channel_connection";
+                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "product" | "job" | "channel_connection";
                 entityId: string;
             };
             header?: never;
@@ -6046,40 +6323,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0NCTEXJ0P7BFTBCG0",
+                     *           "id": "evt_01KF0E44M00QGGXPA825WVQJ8R",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
+                     *           "entityId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "actorUserId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
-                     *             "assignedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *             "assignedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
+                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0NCTEXJ0P7BFTBCFZ",
+                     *           "id": "evt_01KF0E44M00QGGXPA825WVQJ8Q",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
+                     *           "entityId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "actorUserId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-5d2dcdb9@example.com"
+                     *                 "normalized": "c-48c4857a@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
+                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -6180,31 +6457,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8N",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-5d2dcdb9@example.com",
+                     *           "email": "c-48c4857a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG1",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8S",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-27e13984@example.com",
+                     *           "email": "c-10799383@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "Ab4blpXyp-Y2y6VrOM4E5kbTJlNZxLyH_HUrMNl0h2SDUzbeFx2NSY7qPEuABJ3-qjKryrdm_oXKhGNGWWIkDMnqwA-FCVCAJPOdl-g3bGvz8a291U4zkSL5NQskdQMB1t9Edehgnci_zyv-Qgh0UjxzqzxR1GUsMW_jDD8Qi1C9EqODJLk"
+                     *       "nextCursor": "Ad7yj0QDcmanVKOREHBPEq_ltn3xpighfvZncbdY1CstYqD6bnT8--agtzwmvyuMs7k60FC7XA2pIoRaY57dYNoxpN-ToaDgK6ZuZMWHxKNj5W82bY2gmp2btuEmoMedxD4ojYUk7cN9zGV3NXgUS1S0n4UwZ-YWSyE9Hlvhln6hh7CIPpU"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6264,7 +6541,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-03742b30@navy.example"
+                 *           "value": "g-a5da575c@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6293,7 +6570,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCGX",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJ9N",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6311,19 +6588,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-03742b30@navy.example",
+                     *       "email": "g-a5da575c@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCGY",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJ9P",
                      *           "kind": "email",
-                     *           "value": "g-03742b30@navy.example",
-                     *           "normalized": "g-03742b30@navy.example",
+                     *           "value": "g-a5da575c@navy.example",
+                     *           "normalized": "g-a5da575c@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCGZ",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJ9Q",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6335,7 +6612,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6466,46 +6744,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCFX",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8N",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-5d2dcdb9@example.com",
+                     *           "email": "c-48c4857a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG1",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8S",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-27e13984@example.com",
+                     *           "email": "c-10799383@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG5",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8X",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-af090966@example.com",
+                     *           "email": "c-e3a2e827@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCG9",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ91",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fce96bb7@example.com",
+                     *           "email": "c-c28a48f0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6577,7 +6855,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCGD",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJ95",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6587,7 +6865,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6595,14 +6873,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4ae50af9@example.com",
+                     *       "email": "c-2194e01a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCGE",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJ96",
                      *           "kind": "email",
-                     *           "value": "c-4ae50af9@example.com",
-                     *           "normalized": "c-4ae50af9@example.com",
+                     *           "value": "c-2194e01a@example.com",
+                     *           "normalized": "c-2194e01a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6611,7 +6889,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6690,7 +6969,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCHD",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJA5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6700,7 +6979,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6708,14 +6987,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5358d7c6@example.com",
+                     *       "email": "c-8bf20986@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCHE",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJA6",
                      *           "kind": "email",
-                     *           "value": "c-5358d7c6@example.com",
-                     *           "normalized": "c-5358d7c6@example.com",
+                     *           "value": "c-8bf20986@example.com",
+                     *           "normalized": "c-8bf20986@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6724,7 +7003,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6816,7 +7096,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCJ5",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJAX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6826,7 +7106,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6834,14 +7114,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4762370e@example.com",
+                     *       "email": "c-bb80e361@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCJ6",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJAY",
                      *           "kind": "email",
-                     *           "value": "c-4762370e@example.com",
-                     *           "normalized": "c-4762370e@example.com",
+                     *           "value": "c-bb80e361@example.com",
+                     *           "normalized": "c-bb80e361@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6850,7 +7130,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7009,7 +7290,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCKW",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJCM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7019,7 +7300,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7027,19 +7308,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-36229f3d@example.com",
+                     *       "email": "c-720045a3@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCKX",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJCN",
                      *           "kind": "email",
-                     *           "value": "c-36229f3d@example.com",
-                     *           "normalized": "c-36229f3d@example.com",
+                     *           "value": "c-720045a3@example.com",
+                     *           "normalized": "c-720045a3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCM0",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJCR",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -7051,7 +7332,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7201,7 +7483,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCNX",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJEN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7211,7 +7493,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7226,7 +7508,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7341,7 +7624,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCPY",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJFP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7351,7 +7634,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7359,14 +7642,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-45437b9a@example.com",
+                     *       "email": "c-294c8b6e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCPZ",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJFQ",
                      *           "kind": "email",
-                     *           "value": "c-45437b9a@example.com",
-                     *           "normalized": "c-45437b9a@example.com",
+                     *           "value": "c-294c8b6e@example.com",
+                     *           "normalized": "c-294c8b6e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7375,7 +7658,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7490,7 +7774,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCQZ",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJGQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7500,7 +7784,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7508,14 +7792,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b90b4a67@example.com",
+                     *       "email": "c-18854e3a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCR0",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJGR",
                      *           "kind": "email",
-                     *           "value": "c-b90b4a67@example.com",
-                     *           "normalized": "c-b90b4a67@example.com",
+                     *           "value": "c-18854e3a@example.com",
+                     *           "normalized": "c-18854e3a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7524,7 +7808,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7648,7 +7933,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCSJ",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJJA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7658,7 +7943,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7666,14 +7951,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-666d8d63@example.com",
+                     *       "email": "c-c426874a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCSK",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJJB",
                      *           "kind": "email",
-                     *           "value": "c-666d8d63@example.com",
-                     *           "normalized": "c-666d8d63@example.com",
+                     *           "value": "c-c426874a@example.com",
+                     *           "normalized": "c-c426874a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7682,7 +7967,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7819,7 +8105,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCTV",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJKK",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7829,7 +8115,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7837,14 +8123,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e89e8550@example.com",
+                     *       "email": "c-a90dfdce@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCTW",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJKM",
                      *           "kind": "email",
-                     *           "value": "c-e89e8550@example.com",
-                     *           "normalized": "c-e89e8550@example.com",
+                     *           "value": "c-a90dfdce@example.com",
+                     *           "normalized": "c-a90dfdce@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7853,7 +8139,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7968,7 +8255,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCW3",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJMV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7978,7 +8265,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7986,14 +8273,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6957d2d1@example.com",
+                     *       "email": "c-fa2421a7@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCW4",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJMW",
                      *           "kind": "email",
-                     *           "value": "c-6957d2d1@example.com",
-                     *           "normalized": "c-6957d2d1@example.com",
+                     *           "value": "c-fa2421a7@example.com",
+                     *           "normalized": "c-fa2421a7@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8002,7 +8289,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8106,7 +8394,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCWX",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJNN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8124,14 +8412,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ad0e2c34@example.com",
+                     *       "email": "c-af8074d2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCWY",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJNP",
                      *           "kind": "email",
-                     *           "value": "c-ad0e2c34@example.com",
-                     *           "normalized": "c-ad0e2c34@example.com",
+                     *           "value": "c-af8074d2@example.com",
+                     *           "normalized": "c-af8074d2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8140,7 +8428,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8245,7 +8534,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN"
+                 *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ6D"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8264,7 +8553,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCXY",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJPP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8274,7 +8563,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8282,14 +8571,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-df0ed957@example.com",
+                     *       "email": "c-3f3e016f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCXZ",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJPQ",
                      *           "kind": "email",
-                     *           "value": "c-df0ed957@example.com",
-                     *           "normalized": "c-df0ed957@example.com",
+                     *           "value": "c-3f3e016f@example.com",
+                     *           "normalized": "c-3f3e016f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8298,7 +8587,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8537,15 +8827,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0NCTEXJ0P7BFTBCZE",
-                     *         "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBCZA",
+                     *         "id": "scr_01KF0E44M00QGGXPA825WVQJR6",
+                     *         "contactId": "ct_01KF0E44M00QGGXPA825WVQJR2",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBCZA",
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQJR2",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8555,7 +8845,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8563,14 +8853,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-dd908b86@example.com",
+                     *         "email": "c-ab263ace@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0NCTEXJ0P7BFTBCZB",
+                     *             "id": "ch_01KF0E44M00QGGXPA825WVQJR3",
                      *             "kind": "email",
-                     *             "value": "c-dd908b86@example.com",
-                     *             "normalized": "c-dd908b86@example.com",
+                     *             "value": "c-ab263ace@example.com",
+                     *             "normalized": "c-ab263ace@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8578,14 +8868,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0NCTEXJ0P7BFTBCZE",
+                     *           "id": "scr_01KF0E44M00QGGXPA825WVQJR6",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "fitScores": {},
+                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8811,16 +9102,16 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0NCTEXJ0P7BFTBD1N",
-                     *         "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBD1H",
+                     *         "id": "qual_01KF0E44M00QGGXPA825WVQJTD",
+                     *         "contactId": "ct_01KF0E44M00QGGXPA825WVQJT9",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBD1H",
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQJT9",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8830,7 +9121,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8838,14 +9129,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-45eb3b6b@example.com",
+                     *         "email": "c-e27cad33@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0NCTEXJ0P7BFTBD1J",
+                     *             "id": "ch_01KF0E44M00QGGXPA825WVQJTA",
                      *             "kind": "email",
-                     *             "value": "c-45eb3b6b@example.com",
-                     *             "normalized": "c-45eb3b6b@example.com",
+                     *             "value": "c-e27cad33@example.com",
+                     *             "normalized": "c-e27cad33@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8854,14 +9145,15 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0NCTEXJ0P7BFTBD1N",
+                     *           "id": "qual_01KF0E44M00QGGXPA825WVQJTD",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
-                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "fitScores": {},
+                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9000,23 +9292,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0NCTEXJ0P7BFTBD2W",
+                     *             "id": "evt_01KF0E44M00QGGXPA825WVQJVM",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0NCTEXJ0P7BFTBD2T",
+                     *             "entityId": "ct_01KF0E44M00QGGXPA825WVQJVJ",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *             "actorUserId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *               "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-e82b73ef@example.com"
+                     *                   "normalized": "c-261ddc75@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBD2T",
+                     *             "contactId": "ct_01KF0E44M00QGGXPA825WVQJVJ",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -9114,7 +9406,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBD4A",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJX2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9124,7 +9416,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9132,14 +9424,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-91d35b94@example.com",
+                     *       "email": "c-67e1f971@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBD4B",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJX3",
                      *           "kind": "email",
-                     *           "value": "c-91d35b94@example.com",
-                     *           "normalized": "c-91d35b94@example.com",
+                     *           "value": "c-67e1f971@example.com",
+                     *           "normalized": "c-67e1f971@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9151,7 +9443,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9301,7 +9594,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBD9F",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQK27",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9311,7 +9604,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9319,14 +9612,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6c167aa6@example.com",
+                     *       "email": "c-fa6426f5@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBD9G",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQK28",
                      *           "kind": "email",
-                     *           "value": "c-6c167aa6@example.com",
-                     *           "normalized": "c-6c167aa6@example.com",
+                     *           "value": "c-fa6426f5@example.com",
+                     *           "normalized": "c-fa6426f5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9335,7 +9628,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9436,8 +9730,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBDAP",
-                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBDAT"
+                 *         "ct_01KF0E44M00QGGXPA825WVQK3E",
+                 *         "ct_01KF0E44M00QGGXPA825WVQK3J"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9460,12 +9754,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDAP",
+                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQK3E",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDAT",
+                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQK3J",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9586,7 +9880,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBDD5"
+                 *         "ct_01KF0E44M00QGGXPA825WVQK5X"
                  *       ]
                  *     }
                  */
@@ -9604,7 +9898,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDD1",
+                     *       "id": "ct_01KF0E44M00QGGXPA825WVQK5S",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9614,19 +9908,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDD5",
+                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQK5X",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-9d2e1ff1@example.com"
+                     *               "normalized": "c-aa248754@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9637,22 +9931,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-959c1bb3@example.com",
+                     *       "email": "c-2f19b8f9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBDD2",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQK5T",
                      *           "kind": "email",
-                     *           "value": "c-959c1bb3@example.com",
-                     *           "normalized": "c-959c1bb3@example.com",
+                     *           "value": "c-2f19b8f9@example.com",
+                     *           "normalized": "c-2f19b8f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0NCTEXJ0P7BFTBDD6",
+                     *           "id": "ch_01KF0E44M00QGGXPA825WVQK5Y",
                      *           "kind": "email",
-                     *           "value": "c-9d2e1ff1@example.com",
-                     *           "normalized": "c-9d2e1ff1@example.com",
+                     *           "value": "c-aa248754@example.com",
+                     *           "normalized": "c-aa248754@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9661,7 +9955,8 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "fitScores": {},
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9845,7 +10140,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDGC"
+                 *       "contactId": "ct_01KF0E44M00QGGXPA825WVQK94"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9863,15 +10158,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBDGC",
+                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQK94",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDGC",
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQK94",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-71ff3dff@example.com",
+                     *         "email": "c-0871e73b@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10112,9 +10407,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-e7fef069",
+                 *       "name": "Initech-c0e94370",
                  *       "domains": [
-                 *         "initech-b1caedeb.example"
+                 *         "initech-349f737e.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -10139,10 +10434,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDHC",
-                     *       "name": "Initech-e7fef069",
+                     *       "id": "co_01KF0E44M00QGGXPA825WVQKA4",
+                     *       "name": "Initech-c0e94370",
                      *       "domains": [
-                     *         "initech-b1caedeb.example"
+                     *         "initech-349f737e.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -10154,7 +10449,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10279,8 +10574,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDHM",
-                     *       "name": "Co-863d54d6",
+                     *       "id": "co_01KF0E44M00QGGXPA825WVQKAC",
+                     *       "name": "Co-609d2998",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10288,11 +10583,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10383,8 +10678,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDJ0",
-                     *       "name": "Co-0482fa56",
+                     *       "id": "co_01KF0E44M00QGGXPA825WVQKAR",
+                     *       "name": "Co-be36f15f",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10392,11 +10687,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10544,8 +10839,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDJW",
-                     *       "name": "Co-b8389625",
+                     *       "id": "co_01KF0E44M00QGGXPA825WVQKBM",
+                     *       "name": "Co-d3f845fc",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10553,11 +10848,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10672,8 +10967,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0NCTEXJ0P7BFTBDKD",
-                     *       "name": "Co-75ffe99f",
+                     *       "id": "co_01KF0E44M00QGGXPA825WVQKC5",
+                     *       "name": "Co-b9530386",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10681,11 +10976,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10788,7 +11083,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0NCTEXJ0P7BFTBDME"
+                 *         "co_01KF0E44M00QGGXPA825WVQKD6"
                  *       ]
                  *     }
                  */
@@ -10808,8 +11103,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0NCTEXJ0P7BFTBDMC",
-                     *         "name": "Co-4c0bce83",
+                     *         "id": "co_01KF0E44M00QGGXPA825WVQKD4",
+                     *         "name": "Co-e83b3f66",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10817,11 +11112,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10829,7 +11124,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0NCTEXJ0P7BFTBDME",
+                     *           "id": "co_01KF0E44M00QGGXPA825WVQKD6",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -11070,15 +11365,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0NCTEXJ0P7BFTBDPS",
+                     *           "id": "note_01KF0E44M00QGGXPA825WVQKFH",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDPN"
+                     *             "id": "ct_01KF0E44M00QGGXPA825WVQKFD"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
-                     *           "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "authorId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11153,7 +11448,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDQD"
+                 *         "id": "ct_01KF0E44M00QGGXPA825WVQKG5"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -11178,15 +11473,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0NCTEXJ0P7BFTBDQH",
+                     *       "id": "note_01KF0E44M00QGGXPA825WVQKG9",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDQD"
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKG5"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
-                     *       "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "authorId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11301,15 +11596,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0NCTEXJ0P7BFTBDRH",
+                     *       "id": "note_01KF0E44M00QGGXPA825WVQKH9",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDRD"
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKH5"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
-                     *       "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "authorId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11504,15 +11799,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0NCTEXJ0P7BFTBDSN",
+                     *       "id": "note_01KF0E44M00QGGXPA825WVQKJD",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDSH"
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKJ9"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
-                     *       "updatedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "authorId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11801,7 +12096,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDYM"
+                 *         "id": "ct_01KF0E44M00QGGXPA825WVQKQC"
                  *       }
                  *     }
                  */
@@ -11825,7 +12120,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBDYR",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKQG",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11836,11 +12131,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0NCTEXJ0P7BFTBDYM"
+                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKQC"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12234,7 +12529,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBDZM",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKRC",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12242,11 +12537,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12338,7 +12633,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE00",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKRR",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12346,11 +12641,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12498,7 +12793,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE0Q",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKSF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12506,11 +12801,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
+                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12604,7 +12899,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN"
+                 *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ6D"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12623,7 +12918,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE18",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKT0",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12631,11 +12926,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
+                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12783,7 +13078,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE22",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKTT",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12791,11 +13086,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "completedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12910,7 +13205,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0NCTEXJ0P7BFTBE2K",
+                     *       "id": "task_01KF0E44M00QGGXPA825WVQKVB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12918,11 +13213,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13133,7 +13428,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-f5d4746a",
+                 *       "name": "Renewals-d7245087",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -13169,12 +13464,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE3C",
-                     *       "name": "Renewals-f5d4746a",
+                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKW4",
+                     *       "name": "Renewals-d7245087",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3D",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKW5",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13182,7 +13477,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3E",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKW6",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -13190,7 +13485,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3F",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKW7",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -13198,7 +13493,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13323,12 +13618,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE3P",
-                     *       "name": "Pipe-e349e1d9",
+                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKWE",
+                     *       "name": "Pipe-2fcac516",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3Q",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWF",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13336,7 +13631,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3R",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWG",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13344,7 +13639,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3S",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWH",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13352,7 +13647,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE3T",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWJ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13360,7 +13655,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13432,7 +13727,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-1d9d2ce0"
+                 *       "name": "Renamed-a9a0ba87"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13451,12 +13746,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE4T",
-                     *       "name": "Renamed-1d9d2ce0",
+                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKXJ",
+                     *       "name": "Renamed-a9a0ba87",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4V",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXK",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13464,7 +13759,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4W",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXM",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13472,7 +13767,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4X",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXN",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13480,7 +13775,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE4Y",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXP",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13488,7 +13783,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13616,10 +13911,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9Q",
-                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9P",
-                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9R",
-                 *         "st_01KF0E44M0NCTEXJ0P7BFTBE9S"
+                 *         "st_01KF0E44M00QGGXPA825WVQM2F",
+                 *         "st_01KF0E44M00QGGXPA825WVQM2E",
+                 *         "st_01KF0E44M00QGGXPA825WVQM2G",
+                 *         "st_01KF0E44M00QGGXPA825WVQM2H"
                  *       ]
                  *     }
                  */
@@ -13639,12 +13934,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE9N",
-                     *       "name": "Pipe-0de16584",
+                     *       "id": "pl_01KF0E44M00QGGXPA825WVQM2D",
+                     *       "name": "Pipe-ea0e0ea3",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9Q",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2F",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13652,7 +13947,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9P",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2E",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13660,7 +13955,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9R",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2G",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13668,7 +13963,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE9S",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2H",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13676,7 +13971,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13833,12 +14128,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBE6Q",
-                     *       "name": "Pipe-91603522",
+                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKZF",
+                     *       "name": "Pipe-f3696354",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6R",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZG",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13846,7 +14141,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6S",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZH",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13854,7 +14149,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6X",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZN",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13862,7 +14157,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6T",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZJ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13870,7 +14165,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBE6V",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZK",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13878,7 +14173,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14029,12 +14324,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0NCTEXJ0P7BFTBEDN",
-                     *         "name": "Pipe-4270c976",
+                     *         "id": "pl_01KF0E44M00QGGXPA825WVQM6D",
+                     *         "name": "Pipe-d2f4e2fa",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEDP",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM6E",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14042,7 +14337,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEDR",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM6G",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -14050,7 +14345,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEDS",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM6H",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -14058,7 +14353,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14196,12 +14491,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0NCTEXJ0P7BFTBEBR",
-                     *       "name": "Pipe-bdcccdc0",
+                     *       "id": "pl_01KF0E44M00QGGXPA825WVQM4G",
+                     *       "name": "Pipe-dc85505a",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBS",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4H",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14209,7 +14504,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBT",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4J",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14217,7 +14512,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBV",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4K",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14225,7 +14520,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0NCTEXJ0P7BFTBEBW",
+                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4M",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14233,7 +14528,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14369,12 +14664,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0NCTEXJ0P7BFTBEFW",
-                     *         "name": "Pipe-6655de51",
+                     *         "id": "pl_01KF0E44M00QGGXPA825WVQM8M",
+                     *         "name": "Pipe-9e991fe4",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFX",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8N",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14382,7 +14677,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFY",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8P",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14390,7 +14685,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFZ",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8Q",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14398,7 +14693,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEG0",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8R",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14406,7 +14701,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14414,7 +14709,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFX",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8N",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14428,7 +14723,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFY",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8P",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14442,7 +14737,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEFZ",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8Q",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14456,7 +14751,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0NCTEXJ0P7BFTBEG0",
+                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8R",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14646,20 +14941,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEEP",
+                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM7E",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEEW",
+                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM7M",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEER",
+                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM7G",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14667,20 +14962,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEE4",
+                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM6W",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEEC",
+                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM74",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEE6",
+                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM6Y",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14688,20 +14983,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEE4",
+                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM6W",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEEA",
+                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM72",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEE5",
+                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM6X",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14709,20 +15004,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0NCTEXJ0P7BFTBEDW",
+                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM6M",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEE2",
+                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM6T",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0NCTEXJ0P7BFTBEDY",
+                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM6P",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14785,7 +15080,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBEJ4"
+                 *       "contactId": "ct_01KF0E44M00QGGXPA825WVQMAW"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14808,12 +15103,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEJ8",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMB0",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0NCTEXJ0P7BFTBEJ4",
+                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQMAW",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14823,7 +15118,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14948,14 +15243,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEKG",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMC8",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14963,7 +15258,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15055,14 +15350,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEKW",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMCM",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15070,7 +15365,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15227,14 +15522,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEMK",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMDB",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15242,7 +15537,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15390,14 +15685,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBENR",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMEG",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15405,7 +15700,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15529,14 +15824,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEPA",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMF2",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15544,7 +15839,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15690,14 +15985,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0NCTEXJ0P7BFTBEQ0",
+                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMFR",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15705,7 +16000,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15862,7 +16157,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15923,7 +16218,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-8347f308",
+                 *       "name": "Partner-581588ff",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15948,16 +16243,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-8347f308",
-                     *       "ref": "partner-8347f308",
-                     *       "name": "Partner-8347f308",
+                     *       "key": "partner-581588ff",
+                     *       "ref": "partner-581588ff",
+                     *       "name": "Partner-581588ff",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16082,16 +16377,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-8bb1ffa3",
-                     *       "ref": "tag-8bb1ffa3",
-                     *       "name": "tag-8bb1ffa3",
+                     *       "key": "tag-046d230b",
+                     *       "ref": "tag-046d230b",
+                     *       "name": "tag-046d230b",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16282,16 +16577,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-37168a6c",
-                     *       "ref": "tag-37168a6c",
-                     *       "name": "tag-37168a6c",
+                     *       "key": "tag-63621cbd",
+                     *       "ref": "tag-63621cbd",
+                     *       "name": "tag-63621cbd",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16560,7 +16855,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16574,7 +16869,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16588,7 +16883,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDN",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16602,7 +16897,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDY",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6P",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16616,7 +16911,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCE0",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6R",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16630,7 +16925,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCE4",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6W",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16644,7 +16939,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCE6",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6Y",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16658,7 +16953,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEA",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ72",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16672,7 +16967,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEC",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ74",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16686,7 +16981,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEE",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ76",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16700,7 +16995,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEG",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ78",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16714,7 +17009,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEJ",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7A",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16728,7 +17023,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEM",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7C",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16742,7 +17037,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEP",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7E",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16756,7 +17051,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCER",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7G",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16770,7 +17065,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0NCTEXJ0P7BFTBCEW",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7M",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16873,7 +17168,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M07HQ4XBZSN30H683A",
+                     *           "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKAT",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16885,17 +17180,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M07HQ4XBZSN30H683E",
+                     *           "id": "cv_01KF0E44M0GW4V0T1HM9B9DKAY",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M07HQ4XBZSN30H683A",
-                     *               "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *               "id": "ct_01KF0E44M0GW4V0T1HM9B9DKAT",
+                     *               "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16957,7 +17252,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H6842",
+                 *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKBJ",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16995,10 +17290,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H6846",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKBP",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H6842",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKBJ",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17006,8 +17301,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H6842",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKBJ",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17020,7 +17315,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17202,10 +17497,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H685R",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKD8",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H685M",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKD4",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17214,8 +17509,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H685M",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKD4",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17227,7 +17522,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17319,10 +17614,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H686Y",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKEE",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H686T",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKEA",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17331,8 +17626,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H686T",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKEA",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17344,7 +17639,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17492,25 +17787,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H6892",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKGJ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H688Y",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKGE",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M07HQ4XBZSN30H6834",
+                     *       "assigneeId": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H688Y",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKGE",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H6834",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H6834",
+                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17523,7 +17818,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17638,10 +17933,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68AM",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKJ4",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68AG",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKJ0",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17650,14 +17945,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68AG",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKJ0",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H682T",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAA",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17669,7 +17964,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17785,7 +18080,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M07HQ4XBZSN30H6834"
+                 *       "assigneeId": "usr_01KF0E44M0GW4V0T1HM9B9DKAG"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17804,25 +18099,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68CD",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKKX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68C9",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKKS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M07HQ4XBZSN30H6834",
+                     *       "assigneeId": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68C9",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKKS",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H6834",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17835,7 +18130,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17974,7 +18269,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M07HQ4XBZSN30H682T"
+                 *       "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAA"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17993,10 +18288,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68EQ",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKP7",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68EK",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKP3",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18005,13 +18300,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68EK",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKP3",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M07HQ4XBZSN30H682T",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAA",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18024,7 +18319,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18174,10 +18469,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M07HQ4XBZSN30H68GV",
+                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKRB",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H68GQ",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKR7",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18186,8 +18481,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M07HQ4XBZSN30H68GQ",
-                     *           "addedBy": "usr_01KF0E44M07HQ4XBZSN30H682F"
+                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKR7",
+                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18199,7 +18494,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18326,11 +18621,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M07HQ4XBZSN30H68ND",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68NB",
+                     *           "id": "scr_01KF0E44M0GW4V0T1HM9B9DKWX",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DKWV",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18424,11 +18719,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M07HQ4XBZSN30H68K9",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68K7",
+                     *       "id": "scr_01KF0E44M0GW4V0T1HM9B9DKTS",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DKTQ",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18566,12 +18861,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M07HQ4XBZSN30H68S1",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68RZ",
+                     *           "id": "qual_01KF0E44M0GW4V0T1HM9B9DM0H",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM0F",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18666,12 +18961,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M07HQ4XBZSN30H68PX",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68PV",
+                     *       "id": "qual_01KF0E44M0GW4V0T1HM9B9DKYD",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DKYB",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18809,10 +19104,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H68TD",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68TB",
+                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DM1X",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM1V",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18917,10 +19212,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H68TS",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68TB",
+                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM29",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM1V",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19075,10 +19370,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H68VQ",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68VN",
+                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM37",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM35",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19089,10 +19384,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M07HQ4XBZSN30H68VS",
+                     *         "id": "dlv_01KF0E44M0GW4V0T1HM9B9DM39",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
-                     *         "to": "c-cf87a053@example.com",
+                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
+                     *         "to": "c-73c4313b@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19124,7 +19419,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *             "requestedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -19137,9 +19432,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
+                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
                      *         "reason": "primary",
-                     *         "to": "c-cf87a053@example.com",
+                     *         "to": "c-73c4313b@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19294,10 +19589,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H6900",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68ZY",
+                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM7G",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM7E",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19308,10 +19603,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M07HQ4XBZSN30H6902",
+                     *         "id": "dlv_01KF0E44M0GW4V0T1HM9B9DM7J",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
-                     *         "to": "c-7acbbcc2@example.com",
+                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
+                     *         "to": "c-e7134390@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19337,8 +19632,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M07HQ4XBZSN30H68VF",
-                     *         "to": "c-7acbbcc2@example.com",
+                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
+                     *         "to": "c-e7134390@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19479,10 +19774,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M07HQ4XBZSN30H6923",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H68TB",
+                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM9K",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM1V",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19572,7 +19867,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M07HQ4XBZSN30H682T",
+                     *           "userId": "usr_01KF0E44M0GW4V0T1HM9B9DKAA",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19644,9 +19939,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-cdb8644b@example.com",
+                 *       "from": "in-fdd4b9d7@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-0fda01f9-5747-4cb4-82c7-bd051ae8a521",
+                 *       "externalId": "ext-580a7f90-2f11-435c-9221-df4b246d3332",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19682,25 +19977,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M07HQ4XBZSN30H6930",
-                     *         "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
+                     *         "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAG",
+                     *         "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H692V",
+                     *         "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAB",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-0fda01f9-5747-4cb4-82c7-bd051ae8a521",
+                     *         "externalId": "ext-580a7f90-2f11-435c-9221-df4b246d3332",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
-                     *       "contactId": "ct_01KF0E44M07HQ4XBZSN30H692V",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
+                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAB",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19825,54 +20120,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H693E",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H693C",
+                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAY",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAW",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H6939",
+                     *           "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAS",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-7755acb0-86eb-4efb-a6c0-a55e1abf0251",
+                     *           "externalId": "ext-acc7d194-9556-4ccd-970e-017962f3d486",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H6937",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H6935",
+                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAQ",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAN",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H6932",
+                     *           "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAJ",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-f12e9957-e316-45c0-8ff3-fbe08b14ce12",
+                     *           "externalId": "ext-8b9ca097-7a4b-4656-b262-6cef37ab4264",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M07HQ4XBZSN30H6930",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
+                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAG",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M07HQ4XBZSN30H692V",
+                     *           "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAB",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-0fda01f9-5747-4cb4-82c7-bd051ae8a521",
+                     *           "externalId": "ext-580a7f90-2f11-435c-9221-df4b246d3332",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19953,17 +20248,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H693C",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAW",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H6935",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAN",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H692Y",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -20021,7 +20316,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M07HQ4XBZSN30H693G"
+                 *         "msg_01KF0E44M0GW4V0T1HM9B9DMB0"
                  *       ]
                  *     }
                  */
@@ -20153,12 +20448,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M07HQ4XBZSN30H6944",
-                     *           "conversationId": "cv_01KF0E44M07HQ4XBZSN30H6942",
+                     *           "id": "call_01KF0E44M0GW4V0T1HM9B9DMBM",
+                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMBJ",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *           "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -20266,12 +20561,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07HQ4XBZSN30H695M",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H695J",
+                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMD4",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMD2",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20430,12 +20725,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07HQ4XBZSN30H697R",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H697P",
+                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMF8",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMF6",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20444,7 +20739,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M07HQ4XBZSN30H697G",
+                     *           "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DMF0",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -20588,12 +20883,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07HQ4XBZSN30H699Z",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H699X",
+                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMHF",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMHD",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20693,12 +20988,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07HQ4XBZSN30H69BN",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H69BK",
+                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMK5",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMK3",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20849,18 +21144,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M07HQ4XBZSN30H69EG",
-                     *       "conversationId": "cv_01KF0E44M07HQ4XBZSN30H69EE",
+                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMP0",
+                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMNY",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "endedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21019,14 +21314,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M07HQ4XBZSN30H69HP",
+                     *       "id": "att_01KF0E44M0GW4V0T1HM9B9DMS6",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07HQ4XBZSN30H682E/att_01KF0E44M07HQ4XBZSN30H69HP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042826Z&X-Amz-Expires=900&X-Amz-Signature=49e9a78fb57e38a2d079b087946e5c96deeff2eddc13e225e936c76a1e0e7462&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0GW4V0T1HM9B9DK9Y/att_01KF0E44M0GW4V0T1HM9B9DMS6?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044556Z&X-Amz-Expires=900&X-Amz-Signature=d234f662a3ff5adc87c1d64f45255d3c424fcbdd700986b7bdec72aee8f7f2cf&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -21140,17 +21435,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M07HQ4XBZSN30H69HR",
+                     *       "id": "att_01KF0E44M0GW4V0T1HM9B9DMS8",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M07HQ4XBZSN30H682F",
+                     *       "uploadedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M07HQ4XBZSN30H682E/att_01KF0E44M07HQ4XBZSN30H69HR?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042827Z&X-Amz-Expires=300&X-Amz-Signature=5aa0bda2156c9d641d027ba98d8777a01902f599bbb2243ae28b401cd0c918a0&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0GW4V0T1HM9B9DK9Y/att_01KF0E44M0GW4V0T1HM9B9DMS8?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044557Z&X-Amz-Expires=300&X-Amz-Signature=2a893247e53ed8d642b71ce9f55afc1aff2cea162fa78d07324b81c8d43a0cfd&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21210,7 +21505,7 @@ export interface operations {
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Only jobs of this kind */
-                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership";
+                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules";
                 /** @description Only jobs in this status */
                 status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
             };
@@ -21232,10 +21527,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0NCTEXJ0P7BFTBEV2",
+                     *           "id": "job_01KF0E44M00QGGXPA825WVQMKT",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -21318,10 +21613,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEV5",
+                     *       "id": "job_01KF0E44M00QGGXPA825WVQMKX",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21416,10 +21711,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEVB",
+                     *       "id": "job_01KF0E44M00QGGXPA825WVQMM3",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21521,10 +21816,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEVM",
+                     *       "id": "job_01KF0E44M00QGGXPA825WVQMMC",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21629,7 +21924,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0NCTEXJ0P7BFTBCD1/jobs/job_01KF0E44M0NCTEXJ0P7BFTBEVW/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042919Z&X-Amz-Expires=300&X-Amz-Signature=2bf3fce1a3e721dbfd0951d5dfc911a84697cbacc37f22d0332d49f7ac90f282&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M00QGGXPA825WVQJ5S/jobs/job_01KF0E44M00QGGXPA825WVQMMM/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044431Z&X-Amz-Expires=300&X-Amz-Signature=a3f583b804957b7a3883ca3d3f2780cb0d233d47dc54b5a075352df0f78e8944&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21718,9 +22013,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0NCTEXJ0P7BFTBEW3",
+                     *       "uploadId": "job_01KF0E44M00QGGXPA825WVQMMV",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0NCTEXJ0P7BFTBCD1/jobs/job_01KF0E44M0NCTEXJ0P7BFTBEW3/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042919Z&X-Amz-Expires=3600&X-Amz-Signature=8853a9a13ca65fea28f4fed8909db2e24b32418ed0bc3bcb5887f475527321d6&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M00QGGXPA825WVQJ5S/jobs/job_01KF0E44M00QGGXPA825WVQMMV/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044431Z&X-Amz-Expires=3600&X-Amz-Signature=9b09b5bfc521ec33a038987cea6bbaa39fc43ccc94891e7534e13af00ee1ec5e&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21826,7 +22121,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0NCTEXJ0P7BFTBEW5",
+                 *       "uploadId": "job_01KF0E44M00QGGXPA825WVQMMX",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21853,10 +22148,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEW5",
+                     *       "id": "job_01KF0E44M00QGGXPA825WVQMMX",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -22157,10 +22452,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0NCTEXJ0P7BFTBEWM",
+                     *       "id": "job_01KF0E44M00QGGXPA825WVQMNC",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -22294,9 +22589,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEWP",
+                     *           "id": "chc_01KF0E44M00QGGXPA825WVQMNE",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-71cc61ad",
+                     *           "name": "WhatsApp-348fd2b3",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -22307,10 +22602,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEWP",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNE",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22384,7 +22679,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-35df9732",
+                 *       "name": "WhatsApp-be3d484d",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -22415,9 +22710,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEWY",
+                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMNP",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-35df9732",
+                     *       "name": "WhatsApp-be3d484d",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22428,10 +22723,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEWY",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNP",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22557,9 +22852,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEX3",
+                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMNV",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-2fd5d443",
+                     *       "name": "WhatsApp-9a2ff28f",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22570,10 +22865,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEX3",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEX3"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNV",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNV"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22658,7 +22953,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-2b702c54",
+                 *       "name": "Renamed-446d1f5f",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22680,9 +22975,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEXH",
+                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMP9",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-2b702c54",
+                     *       "name": "Renamed-446d1f5f",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22693,10 +22988,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEXH",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEXH"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMP9",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMP9"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22845,9 +23140,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEY8",
+                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMQ0",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-95b38864",
+                     *       "name": "WhatsApp-20261a63",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22858,10 +23153,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEY8",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEY8"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQ0",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQ0"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22977,9 +23272,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0NCTEXJ0P7BFTBEYS",
+                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMQH",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-6d3d7f85",
+                     *       "name": "WhatsApp-78ba6fd4",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22990,10 +23285,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEYS",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0NCTEXJ0P7BFTBEYS"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQH",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQH"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23120,8 +23415,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0NCTEXJ0P7BFTBEZN",
-                     *           "name": "Picked-2ef569d2",
+                     *           "id": "seg_01KF0E44M00QGGXPA825WVQMRD",
+                     *           "name": "Picked-191120d0",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -23130,7 +23425,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -23191,7 +23486,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-cf471cec",
+                 *       "name": "VIPs in Berlin-188dffd6",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -23229,8 +23524,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0NCTEXJ0P7BFTBEZV",
-                     *       "name": "VIPs in Berlin-cf471cec",
+                     *       "id": "seg_01KF0E44M00QGGXPA825WVQMRK",
+                     *       "name": "VIPs in Berlin-188dffd6",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23251,8 +23546,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0NCTEXJ0P7BFTBEZW",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "computeJobId": "job_01KF0E44M00QGGXPA825WVQMRM",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23379,13 +23674,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0NCTEXJ0P7BFTBF04",
+                     *           "id": "ct_01KF0E44M00QGGXPA825WVQMRW",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-a4a0371b@example.com",
+                     *           "email": "c-d5255747@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -23488,8 +23783,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0NCTEXJ0P7BFTBF0R",
-                     *       "name": "Picked-bc57db14",
+                     *       "id": "seg_01KF0E44M00QGGXPA825WVQMSG",
+                     *       "name": "Picked-9cbeebab",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -23498,7 +23793,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23673,7 +23968,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-51a39639",
+                 *       "name": "Renamed-c13336e5",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -23700,8 +23995,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0NCTEXJ0P7BFTBF14",
-                     *       "name": "Renamed-51a39639",
+                     *       "id": "seg_01KF0E44M00QGGXPA825WVQMSW",
+                     *       "name": "Renamed-c13336e5",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23716,8 +24011,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0NCTEXJ0P7BFTBF17",
-                     *       "createdBy": "usr_01KF0E44M0NCTEXJ0P7BFTBCD2",
+                     *       "computeJobId": "job_01KF0E44M00QGGXPA825WVQMSZ",
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -23858,13 +24153,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0NCTEXJ0P7BFTBF2P",
+                     *             "id": "ct_01KF0E44M00QGGXPA825WVQMVE",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0NCTEXJ0P7BFTBCDD",
+                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-8427087e@example.com",
+                     *             "email": "c-a70877d3@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -23939,7 +24234,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBF3V",
+                 *         "ct_01KF0E44M00QGGXPA825WVQMWK",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -23959,7 +24254,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0NCTEXJ0P7BFTBF3V"
+                     *         "ct_01KF0E44M00QGGXPA825WVQMWK"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -24076,7 +24371,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0NCTEXJ0P7BFTBF5F"
+                 *         "ct_01KF0E44M00QGGXPA825WVQMY7"
                  *       ]
                  *     }
                  */
@@ -24095,7 +24390,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0NCTEXJ0P7BFTBF5F"
+                     *         "ct_01KF0E44M00QGGXPA825WVQMY7"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -24219,8 +24514,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0NCTEXJ0P7BFTBF7D",
-                     *           "name": "Picked-2a06cd48",
+                     *           "segmentId": "seg_01KF0E44M00QGGXPA825WVQN05",
+                     *           "name": "Picked-c67f7c4a",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -24257,6 +24552,1294 @@ export interface operations {
             };
             /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
             404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listProducts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every product */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "prd_01KF0E44M00QGGXPA825WVQN1F",
+                     *           "name": "Product-0c8cb596",
+                     *           "description": null,
+                     *           "criteria": [
+                     *             {
+                     *               "id": "budget",
+                     *               "name": "Budget",
+                     *               "weight": 3,
+                     *               "kind": "manual",
+                     *               "rules": null,
+                     *               "otherwise": null
+                     *             },
+                     *             {
+                     *               "id": "size",
+                     *               "name": "Company size",
+                     *               "weight": 1,
+                     *               "kind": "manual",
+                     *               "rules": null,
+                     *               "otherwise": null
+                     *             }
+                     *           ],
+                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *           "version": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProductList"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createProduct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "CRM Pro-e7a6edd1",
+                 *       "description": "Our flagship plan",
+                 *       "criteria": [
+                 *         {
+                 *           "id": "budget",
+                 *           "name": "Budget",
+                 *           "weight": 3,
+                 *           "kind": "manual"
+                 *         },
+                 *         {
+                 *           "id": "size",
+                 *           "name": "Company size",
+                 *           "weight": 1,
+                 *           "kind": "manual"
+                 *         },
+                 *         {
+                 *           "id": "region",
+                 *           "name": "Region",
+                 *           "weight": 1,
+                 *           "kind": "rule",
+                 *           "rules": [
+                 *             {
+                 *               "when": {
+                 *                 "field": "country",
+                 *                 "op": "in",
+                 *                 "value": [
+                 *                   "DE",
+                 *                   "AT"
+                 *                 ]
+                 *               },
+                 *               "value": 5
+                 *             }
+                 *           ],
+                 *           "otherwise": 2
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateProductInput"];
+            };
+        };
+        responses: {
+            /** @description The product */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prd_01KF0E44M00QGGXPA825WVQN1N",
+                     *       "name": "CRM Pro-e7a6edd1",
+                     *       "description": "Our flagship plan",
+                     *       "criteria": [
+                     *         {
+                     *           "id": "budget",
+                     *           "name": "Budget",
+                     *           "weight": 3,
+                     *           "kind": "manual",
+                     *           "rules": null,
+                     *           "otherwise": null
+                     *         },
+                     *         {
+                     *           "id": "size",
+                     *           "name": "Company size",
+                     *           "weight": 1,
+                     *           "kind": "manual",
+                     *           "rules": null,
+                     *           "otherwise": null
+                     *         },
+                     *         {
+                     *           "id": "region",
+                     *           "name": "Region",
+                     *           "weight": 1,
+                     *           "kind": "rule",
+                     *           "rules": [
+                     *             {
+                     *               "when": {
+                     *                 "field": "country",
+                     *                 "op": "in",
+                     *                 "value": [
+                     *                   "DE",
+                     *                   "AT"
+                     *                 ]
+                     *               },
+                     *               "value": 5
+                     *             }
+                     *           ],
+                     *           "otherwise": 2
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product’s id */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prd_01KF0E44M00QGGXPA825WVQN1V",
+                     *       "name": "Product-aee722ec",
+                     *       "description": null,
+                     *       "criteria": [
+                     *         {
+                     *           "id": "budget",
+                     *           "name": "Budget",
+                     *           "weight": 3,
+                     *           "kind": "manual",
+                     *           "rules": null,
+                     *           "otherwise": null
+                     *         },
+                     *         {
+                     *           "id": "size",
+                     *           "name": "Company size",
+                     *           "weight": 1,
+                     *           "kind": "manual",
+                     *           "rules": null,
+                     *           "otherwise": null
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateProduct: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The product’s id */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Renamed-22196e02",
+                 *       "description": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateProductInput"];
+            };
+        };
+        responses: {
+            /** @description The product */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "prd_01KF0E44M00QGGXPA825WVQN27",
+                     *       "name": "Renamed-22196e02",
+                     *       "description": null,
+                     *       "criteria": [
+                     *         {
+                     *           "id": "budget",
+                     *           "name": "Budget",
+                     *           "weight": 3,
+                     *           "kind": "manual",
+                     *           "rules": null,
+                     *           "otherwise": null
+                     *         },
+                     *         {
+                     *           "id": "size",
+                     *           "name": "Company size",
+                     *           "weight": 1,
+                     *           "kind": "manual",
+                     *           "rules": null,
+                     *           "otherwise": null
+                     *         }
+                     *       ],
+                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listLeads: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+                /** @description Only leads with this review status (default: all) */
+                reviewStatus?: "pending" | "accepted" | "rejected";
+            };
+            header?: never;
+            path: {
+                /** @description The product’s id */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of leads */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "contact": {
+                     *             "createdAt": "2026-01-15T09:00:00.000Z",
+                     *             "phone": null,
+                     *             "companyName": null,
+                     *             "name": "Ada Contact",
+                     *             "id": "ct_01KF0E44M00QGGXPA825WVQN2Y",
+                     *             "suppressed": false,
+                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *             "email": "c-5f5dfda9@example.com",
+                     *             "status": "active"
+                     *           },
+                     *           "score": 75,
+                     *           "coverage": 0.75,
+                     *           "reviewStatus": "pending",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LeadPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    reviewLead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product’s id */
+                productId: string;
+                /** @description The contact’s id */
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "accepted",
+                 *       "reason": "Budget confirmed",
+                 *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                 *       "deal": {
+                 *         "title": "Pilot",
+                 *         "value": 100000,
+                 *         "currency": "EUR"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["LeadReviewInput"];
+            };
+        };
+        responses: {
+            /** @description The contact’s fit with its review */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "productId": "prd_01KF0E44M00QGGXPA825WVQN46",
+                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQN48",
+                     *       "score": 75,
+                     *       "coverage": 0.75,
+                     *       "criteria": [
+                     *         {
+                     *           "criterionId": "budget",
+                     *           "name": "Budget",
+                     *           "weight": 3,
+                     *           "latest": {
+                     *             "id": "fa_01KF0E44M00QGGXPA825WVQN4C",
+                     *             "productId": "prd_01KF0E44M00QGGXPA825WVQN46",
+                     *             "criterionId": "budget",
+                     *             "value": 4,
+                     *             "evidence": "Budget approved",
+                     *             "source": "user",
+                     *             "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "createdAt": "2026-01-15T09:00:00.000Z"
+                     *           }
+                     *         },
+                     *         {
+                     *           "criterionId": "size",
+                     *           "name": "Company size",
+                     *           "weight": 1,
+                     *           "latest": null
+                     *         }
+                     *       ],
+                     *       "reviewStatus": "accepted",
+                     *       "review": {
+                     *         "status": "accepted",
+                     *         "reason": "Budget confirmed",
+                     *         "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *         "dealId": "dl_01KF0E44M00QGGXPA825WVQN4E",
+                     *         "at": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContactFit"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `deal.pipelineId` names no record of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listLeadReviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The product’s id */
+                productId: string;
+                /** @description The contact’s id */
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reviews */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "status": "rejected",
+                     *           "reason": "Too small",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "ownerId": null,
+                     *           "dealId": null,
+                     *           "at": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LeadReviewList"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getContactFit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The contact’s id */
+                contactId: string;
+                /** @description The product’s id */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fit */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "productId": "prd_01KF0E44M00QGGXPA825WVQN8P",
+                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQN8R",
+                     *       "score": 75,
+                     *       "coverage": 0.75,
+                     *       "criteria": [
+                     *         {
+                     *           "criterionId": "budget",
+                     *           "name": "Budget",
+                     *           "weight": 3,
+                     *           "latest": {
+                     *             "id": "fa_01KF0E44M00QGGXPA825WVQN8W",
+                     *             "productId": "prd_01KF0E44M00QGGXPA825WVQN8P",
+                     *             "criterionId": "budget",
+                     *             "value": 4,
+                     *             "evidence": "Budget approved",
+                     *             "source": "user",
+                     *             "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "createdAt": "2026-01-15T09:00:00.000Z"
+                     *           }
+                     *         },
+                     *         {
+                     *           "criterionId": "size",
+                     *           "name": "Company size",
+                     *           "weight": 1,
+                     *           "latest": null
+                     *         }
+                     *       ],
+                     *       "reviewStatus": "pending",
+                     *       "review": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContactFit"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listContactAssessments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The contact’s id */
+                contactId: string;
+                /** @description The product’s id */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of assessments */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "fa_01KF0E44M00QGGXPA825WVQNC4",
+                     *           "productId": "prd_01KF0E44M00QGGXPA825WVQNBY",
+                     *           "criterionId": "budget",
+                     *           "value": 4,
+                     *           "evidence": "Budget approved",
+                     *           "source": "user",
+                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FitAssessmentPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    assessContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The contact’s id */
+                contactId: string;
+                /** @description The product’s id */
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "criterionId": "size",
+                 *       "value": 3,
+                 *       "evidence": "40 seats"
+                 *     }
+                 */
+                "application/json": components["schemas"]["FitAssessInput"];
+            };
+        };
+        responses: {
+            /** @description The contact’s fit after it */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "productId": "prd_01KF0E44M00QGGXPA825WVQNAA",
+                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQNA6",
+                     *       "score": 50,
+                     *       "coverage": 0.25,
+                     *       "criteria": [
+                     *         {
+                     *           "criterionId": "budget",
+                     *           "name": "Budget",
+                     *           "weight": 3,
+                     *           "latest": null
+                     *         },
+                     *         {
+                     *           "criterionId": "size",
+                     *           "name": "Company size",
+                     *           "weight": 1,
+                     *           "latest": {
+                     *             "id": "fa_01KF0E44M00QGGXPA825WVQNAC",
+                     *             "productId": "prd_01KF0E44M00QGGXPA825WVQNAA",
+                     *             "criterionId": "size",
+                     *             "value": 3,
+                     *             "evidence": "40 seats",
+                     *             "source": "user",
+                     *             "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "createdAt": "2026-01-15T09:00:00.000Z"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "reviewStatus": "pending",
+                     *       "review": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContactFit"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member assessing a contact another user owns */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
