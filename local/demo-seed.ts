@@ -1,3 +1,4 @@
+import { createProduct, findProduct, recordAssessments } from '../domain/fit/fit.service';
 import { changeStaticMembers, createSegment } from '../domain/segments/segments.service';
 import { createToken } from '../domain/auth/tokens.service';
 import { createCompany } from '../domain/companies/companies.service';
@@ -22,7 +23,7 @@ export interface DemoCredentials {
 /**
  * The demo workspace `npm start` creates on first start: an owner, an admin and a member, and a small
  * contact book to try the API on (companies, contacts with channels, tags, owners, one suppressed),
- * a dynamic and a static segment, deals on the default pipeline's board, a note and tasks, and an inbox with unread messages for
+ * a dynamic and a static segment, a product with fit criteria and leads to review, deals on the default pipeline's board, a note and tasks, and an inbox with unread messages for
  * each of them. Seeded once, with the workspace: a start that finds it seeds nothing.
  */
 export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials> {
@@ -110,6 +111,29 @@ async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: Ca
   });
   const partners = await createSegment(deps, owner, { name: 'Partner event invitees', kind: 'static' });
   await changeStaticMembers(deps, owner, partners.id, { contactIds: [ids["Liam O'Brien"]!, ids['Wei Chen']!] }, 'add');
+
+  // A product to score leads for: a manual, a rule (applied by its job) and an AI criterion; two leads assessed by hand.
+  const product = await createProduct(deps, owner, {
+    name: 'CRM Pro',
+    description: 'The yearly plan for sales teams of 10 or more',
+    criteria: [
+      { id: 'budget', name: 'Budget confirmed', weight: 3, kind: 'manual' },
+      { id: 'region', name: 'In our sales regions', weight: 1, kind: 'rule', rules: [{ when: { field: 'city', op: 'in', value: ['Madrid', 'Paris', 'Hamburg', 'London', 'Dublin'] }, value: 5 }], otherwise: 2 },
+      { id: 'intent', name: 'Buying intent in conversations', weight: 2, kind: 'ai' },
+    ],
+  });
+  await recordAssessments(deps, owner, ana, await findProductItem(deps, owner.workspaceId, product.id), [
+    { criterionId: 'budget', value: 5, evidence: 'Board approved the two-year renewal budget', source: 'user' },
+  ]);
+  await recordAssessments(deps, owner, ids['Kofi Mensah']!, await findProductItem(deps, owner.workspaceId, product.id), [
+    { criterionId: 'budget', value: 2, evidence: 'Only a pilot budget this year', source: 'user' },
+  ]);
+}
+
+async function findProductItem(deps: CoreDeps, workspaceId: string, productId: string) {
+  const item = await findProduct(deps, workspaceId, productId);
+  if (!item) throw new Error('The demo product was not written');
+  return item;
 }
 
 /**

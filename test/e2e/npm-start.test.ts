@@ -238,6 +238,15 @@ describe('npm start', () => {
     const eventAfterMs = performance.now() - changedAt;
     process.stderr.write(`[e2e] a contact change reached its segment in ${Math.round(memberAfterMs)} ms, its segment.joined event in ${Math.round(eventAfterMs)} ms\n`);
     expect(eventAfterMs).toBeLessThan(5_000);
+
+    // The demo product's leads: its rule criterion applied by its job, two contacts assessed by hand.
+    const products = await api('GET', '/v1/products');
+    const crmPro = products.body.items.find((product: { name: string }) => product.name === 'CRM Pro');
+    const ranked = await poll('the demo leads ranked with their rule criterion', async () => {
+      const page = await api('GET', `/v1/products/${crmPro.id}/leads?reviewStatus=pending`);
+      return page.body.items.length >= 8 ? page.body.items : undefined;
+    });
+    expect(ranked[0]).toMatchObject({ contact: { name: 'Ana María López' }, score: 100 });
   });
 
   it('imports a CSV and exports it again, as the README shows, with the local queues and stream', async () => {
