@@ -227,6 +227,45 @@ describe('dynamic segments', () => {
   });
 });
 
+describe('a contact joining many segments at once', () => {
+  it('is written in consecutive transactions, each consistent: 40 joins, 40 events, 40 counts', async () => {
+    const { createSegment: create } = await import('../../domain/segments/segments.service');
+    const { applyPlans, planMembership, readWorkspaceSegments } = await import('../../domain/segments/membership.service');
+    const caller = { workspaceId: globex.workspace.id, userId: globex.owner.user.id, role: 'owner' as const };
+    for (let i = 0; i < 40; i += 1) await create(stack.deps, caller, { name: `Multi ${i}`, kind: 'dynamic', rule: { field: 'name', op: 'starts_with', value: 'Multi' } });
+    // Planned and applied here, not by the stream: the contact is built, not written (no stream record).
+    const res = { body: { id: stack.deps.newId('ct') } };
+    const contact: ContactItem = {
+      workspaceId: globex.workspace.id,
+      contactId: res.body.id,
+      name: 'Multi Person',
+      status: 'active',
+      suppressed: false,
+      channels: [],
+      createdBy: globex.owner.user.id,
+      version: 3,
+      createdAt: stack.clock.nowIso(),
+      updatedAt: stack.clock.nowIso(),
+    };
+    const segments = await readWorkspaceSegments(stack.deps, globex.workspace.id);
+    const plan = planMembership({ contact, current: undefined, segments, evaluate: () => true, nowMs: stack.clock.nowMs(), reason: 'contact_change' });
+    expect(plan.joins).toHaveLength(40);
+    const outcome = await applyPlans(stack.deps, caller, [plan]);
+    expect(outcome).toMatchObject({ joined: 40, left: 0, raced: [] });
+    expect(outcome.transactions).toBeGreaterThan(1);
+    const memberships = await readContactSegments(stack.deps, globex.workspace.id, res.body.id);
+    expect(Object.keys(memberships!.segments)).toHaveLength(40);
+    expect(memberships!.contactVersion).toBe(contact.version);
+    const counts = (await readWorkspaceSegments(stack.deps, globex.workspace.id)).map((segment) => segment.memberCount);
+    expect(counts).toEqual(new Array(40).fill(1));
+    // Planned again from what was written: nothing left to do.
+    const again = planMembership({ contact, current: memberships, segments, evaluate: () => true, nowMs: stack.clock.nowMs(), reason: 'contact_change' });
+    expect(again.joins).toEqual([]);
+    // Clean up: the other tests read Globex's segment list as empty.
+    for (const segment of segments) await stack.deps.db.entities.segment.delete({ workspaceId: globex.workspace.id, segmentId: segment.segmentId }).go();
+  });
+});
+
 describe('static segments', () => {
   it('adds and removes contacts in bulk, reporting what changed', async () => {
     const a = await createContact('Static A');
