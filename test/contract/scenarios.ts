@@ -18,6 +18,7 @@ import { importsScenarios } from './scenarios/imports';
 import { channelsScenarios } from './scenarios/channels';
 import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
+import { qualifyScenarios } from './scenarios/qualify';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -1892,4 +1893,5 @@ export const scenarios = {
   ...channelsScenarios,
   ...deliveriesScenarios,
   ...segmentsScenarios,
+  ...qualifyScenarios,
 } as Record<OperationId, Scenario>;

@@ -1502,6 +1502,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversationId}/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the AI classifier to qualify a conversation (and its contact), as a background job
+         * @description Queues a `classify_conversation` job: the classifier (Amazon Bedrock when the deployment names a model, else deterministic local rules) reads the conversation’s latest 30 messages (internal notes left out) and the contact’s profile, and its answer becomes the conversation’s qualification (with `contact: true`, the contact’s too) with `source: ai`, a `confidence` (0–1) and its `reasons`. The latest write wins and the history keeps every value: a user’s later manual qualification overrides the AI’s, and one written after this request is never replaced by its answer. The job’s `result` says what was written (`conversation`/`contact`: `applied` or `kept_manual`). Who may qualify the conversation by hand may ask. Inbound messages also classify their conversation by themselves, at most once a minute.
+         */
+        post: operations["classifyConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Classify the latest conversation of every member of a segment, as one background job (owner/admin)
+         * @description Queues one `classify_conversation` job that reads the segment’s members (latest joined first), classifies each one’s latest conversation as `POST /v1/conversations/{conversationId}/classify` does (with `contact: true`, the member’s qualification too), and continues itself page by page. Its `result` counts `processed`, `classified`, `keptManual` (a user’s value written since the request stayed), `skipped` (no conversation, or no message), `failed` (an answer that was no classification) and the `kinds` given.
+         */
+        post: operations["classifySegmentConversations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{conversationId}/messages": {
         parameters: {
             query?: never;
@@ -2526,6 +2566,8 @@ export interface components {
                 score: number | null;
                 /** @enum {string} */
                 source: "manual" | "ai";
+                /** @description How sure the classifier was, 0 to 1; null for a user’s */
+                confidence: number | null;
                 userId: string;
                 at: string;
             } | null;
@@ -2673,6 +2715,10 @@ export interface components {
             score: number | null;
             /** @enum {string} */
             source: "manual" | "ai";
+            /** @description How sure the classifier was, 0 to 1; null for a user’s */
+            confidence: number | null;
+            /** @description The evidence the classifier went by; empty for a user’s */
+            reasons: string[];
             userId: string;
             createdAt: string;
             /** @description Present on a copy made by a merge: the contact it was given to */
@@ -2689,6 +2735,10 @@ export interface components {
              * @enum {string}
              */
             source?: "manual" | "ai";
+            /** @description How sure a classifier is, 0 to 1 (for an `ai` qualification written by your own classifier) */
+            confidence?: number;
+            /** @description The evidence a classifier went by (at most 5 short sentences) */
+            reasons?: string[];
         };
         ContactTimelinePage: {
             items: components["schemas"]["TimelineEntry"][];
@@ -2716,6 +2766,10 @@ export interface components {
                 score: number | null;
                 /** @enum {string} */
                 source: "manual" | "ai";
+                /** @description How sure the classifier was, 0 to 1; null for a user’s */
+                confidence: number | null;
+                /** @description The evidence the classifier went by; empty for a user’s */
+                reasons: string[];
                 userId: string;
                 createdAt: string;
                 /** @description Present on a copy made by a merge: the contact it was given to */
@@ -3450,6 +3504,8 @@ export interface components {
                 kind: string;
                 score: number | null;
                 source: string;
+                /** @description How sure the classifier was, 0 to 1 (absent or null: a user’s) */
+                confidence?: number | null;
                 at: string;
             } | null;
             /** @description When the contact’s oldest unanswered message arrived; null when nothing waits for an answer */
@@ -3591,6 +3647,10 @@ export interface components {
             score: number | null;
             /** @enum {string} */
             source: "manual" | "ai";
+            /** @description How sure the classifier was, 0 to 1; null for a user’s */
+            confidence: number | null;
+            /** @description The evidence the classifier went by; empty for a user’s */
+            reasons: string[];
             userId: string;
             createdAt: string;
         };
@@ -3605,11 +3665,81 @@ export interface components {
              * @enum {string}
              */
             source?: "manual" | "ai";
+            /** @description How sure a classifier is, 0 to 1 (for an `ai` qualification written by your own classifier) */
+            confidence?: number;
+            /** @description The evidence a classifier went by (at most 5 short sentences) */
+            reasons?: string[];
         };
         ConversationQualificationPage: {
             items: components["schemas"]["ConversationQualification"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+        };
+        Job: {
+            id: string;
+            /** @enum {string} */
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership";
+            /**
+             * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            /** @description The user who started it */
+            createdBy: string;
+            /** @description What the job was asked to do (per kind) */
+            input: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["JobProgress"];
+            /** @description What a succeeded job produced (per kind), else null */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why a failed job failed, else null */
+            error: {
+                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `stalled` (no run ever took the job up, though its message was sent again), `invalid_input`, or a code of the kind */
+                code: string;
+                message: string;
+            } | null;
+            /** @description Names of the job’s files: `GET /v1/jobs/{jobId}/files/{name}` gives a download link */
+            files: string[];
+            /** @description Runs that failed (and were retried) so far */
+            attempts: number;
+            createdAt: string;
+            /** @description When it first ran */
+            startedAt: string | null;
+            updatedAt: string;
+            /** @description When it succeeded, failed or was canceled */
+            finishedAt: string | null;
+        };
+        JobProgress: {
+            /** @description Units done so far (rows, contacts, ...) */
+            processed: number;
+            /** @description Units in all, when known */
+            total: number | null;
+            /** @description Units per second since the job (last) started running */
+            ratePerSecond: number | null;
+            /** @description At that rate, seconds until `total` */
+            estimatedSecondsLeft: number | null;
+        };
+        ClassifyConversationInput: {
+            /**
+             * @description Also write the answer as the contact’s qualification (needs the right to change the contact)
+             * @default false
+             */
+            contact?: boolean;
+        };
+        ClassifySegmentInput: {
+            /**
+             * @description Classify the latest conversation of each member of this segment
+             * @example seg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            segmentId: string;
+            /**
+             * @description Also write each answer as the member’s qualification
+             * @default false
+             */
+            contact?: boolean;
         };
         MessagePage: {
             items: components["schemas"]["Message"][];
@@ -3994,53 +4124,6 @@ export interface components {
             items: components["schemas"]["Job"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
-        };
-        Job: {
-            id: string;
-            /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership";
-            /**
-             * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
-             * @enum {string}
-             */
-            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
-            /** @description The user who started it */
-            createdBy: string;
-            /** @description What the job was asked to do (per kind) */
-            input: {
-                [key: string]: unknown;
-            };
-            progress: components["schemas"]["JobProgress"];
-            /** @description What a succeeded job produced (per kind), else null */
-            result: {
-                [key: string]: unknown;
-            } | null;
-            /** @description Why a failed job failed, else null */
-            error: {
-                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `stalled` (no run ever took the job up, though its message was sent again), `invalid_input`, or a code of the kind */
-                code: string;
-                message: string;
-            } | null;
-            /** @description Names of the job’s files: `GET /v1/jobs/{jobId}/files/{name}` gives a download link */
-            files: string[];
-            /** @description Runs that failed (and were retried) so far */
-            attempts: number;
-            createdAt: string;
-            /** @description When it first ran */
-            startedAt: string | null;
-            updatedAt: string;
-            /** @description When it succeeded, failed or was canceled */
-            finishedAt: string | null;
-        };
-        JobProgress: {
-            /** @description Units done so far (rows, contacts, ...) */
-            processed: number;
-            /** @description Units in all, when known */
-            total: number | null;
-            /** @description Units per second since the job (last) started running */
-            ratePerSecond: number | null;
-            /** @description At that rate, seconds until `total` */
-            estimatedSecondsLeft: number | null;
         };
         JobFileLink: {
             name: string;
@@ -4609,9 +4692,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "id": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-3e20ab@example.com",
+                     *         "email": "owner-522be4@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4619,7 +4702,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
+                     *         "id": "ws_01KF0E44M0X4SF9Y0XC0RVR4V9",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4676,7 +4759,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
+                     *       "id": "ws_01KF0E44M0X4SF9Y0XC0RVR4V9",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -4744,7 +4827,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M07PXZ2XT9X354KKEJ",
+                     *       "id": "ws_01KF0E44M0X4SF9Y0XC0RVR4V9",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -4870,9 +4953,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "id": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-3e20ab@example.com",
+                     *           "email": "owner-522be4@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -4880,9 +4963,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "id": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-a92329@example.com",
+                     *           "email": "admin-d2a5f0@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -4890,7 +4973,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AU4DQweGL0pVsJjODihYg8EJa-0X6fg7ykqX6lnqTWDSzi5bHgAmTIzKw10FSg2GMd_6iIxm80AMqe5AocXaJyQukOxAcivPo3mMI60CBGQ4U0QZPWbUyPem412FBaoPw3g8X-or5tpPiH9hKA91tkPZ"
+                     *       "nextCursor": "AfUyH2feswlTQF2-QLm80UWUWo53bpqZ8GCp2s5-JNkz3XED7Lah87Rp_dac2JYd3ddAZGKLlWGqHE6FAkdGiCasTRlJrIFZmiy5Ivje9NlhDzsavDoV8LivHY8yc7G4t6qGDxR8nV-D-Tssll1HJadc"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -4946,7 +5029,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-f748d0f4@example.com",
+                 *       "email": "n-b65c6c81@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -4970,9 +5053,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKFF",
+                     *       "id": "usr_01KF0E44M0X4SF9Y0XC0RVR4W6",
                      *       "name": "Nia New",
-                     *       "email": "n-f748d0f4@example.com",
+                     *       "email": "n-b65c6c81@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5099,9 +5182,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "id": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ",
                      *       "name": "Mia Member",
-                     *       "email": "member-0d89c4@example.com",
+                     *       "email": "member-854640@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5194,9 +5277,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M07PXZ2XT9X354KKFQ",
+                     *       "id": "usr_01KF0E44M0X4SF9Y0XC0RVR4WE",
                      *       "name": "Renamed",
-                     *       "email": "u-fbe6d522@example.com",
+                     *       "email": "u-3aeb90e1@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5334,16 +5417,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M07PXZ2XT9X354KKEM",
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "id": "tok_01KF0E44M0X4SF9Y0XC0RVR4VB",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_j8eNWr",
+                     *           "prefix": "crm_8VKVGE",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AR26EOnx7lS4qkJYduT66M3nXrUuiP4dlgGDk2-CiFeyUhqv7SQ7yULU5P7DYs2UAMm5WPAmnYomUcqST_0r6kFfUAg1jvvLJQfYhpFFmcXc2y_qmpQTMH_bS7sitqMEG3CBE8um0VcoX13JW3ZBwqMVRNJQtugmDLXwtduSdw6xkV3xrXZzfESbjjwOwBLVIH-IdONQZ7aKS6yfyqCYVUsLjTiyt8StMa8vrf_kbmYuYWBksYcrnGs0dT3ZmKdb6rIrzVFmWRt6DVxvSYab43XxPNRPjcJ3edUHToJ2E2A5VKwbbrcNP1jT3pvzMU1dXkj7_1Ni"
+                     *       "nextCursor": "AZtz6lWfDmhEk-IYJQeSWZsVH9xA7OgAnm5A_tflIKzaDhPP1xLG0YE9lg-6NIfsXT34GVws5Qn2GsUcfqXDaRtENt3BLyfiVqBRyAMPiviSUinyh792nFyNhkzAQFUwGQMtLri3h5QHCR7lakdJjla4FbP84Nd-aKIYKkeSBa5O3kSqOv4YrKwmCKOLOgSwdbGk_ahIi7_gy9-aG9ZhZdvU7JmcEabOq8WwRzzcdoC3Uw3U60hWcAuMT0v7yk0FYVMWQDmNqnjSfGbcmXVy-vsAtgdYDGDYEzhkscwp1NnRvQrhuyYpNcAoE4D_W-_5mt54Iw9l"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5430,10 +5513,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M07PXZ2XT9X354KKGB",
-                     *       "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "id": "tok_01KF0E44M0X4SF9Y0XC0RVR4X2",
+                     *       "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "name": "CI",
-                     *       "prefix": "crm_KUdHln",
+                     *       "prefix": "crm_jAVLOS",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5557,10 +5640,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M07PXZ2XT9X354KKGJ",
-                     *       "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "id": "tok_01KF0E44M0X4SF9Y0XC0RVR4X9",
+                     *       "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "name": "gone",
-                     *       "prefix": "crm_K35NSY",
+                     *       "prefix": "crm_8AmbTm",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5706,7 +5789,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_f413a8fc",
+                 *       "key": "k_2db56b3b",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -5738,7 +5821,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_f413a8fc",
+                     *       "key": "k_2db56b3b",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -5889,7 +5972,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_71729e66",
+                     *       "key": "f_05478727",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -6032,40 +6115,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M07PXZ2XT9X354KKHH",
+                     *           "id": "evt_01KF0E44M0X4SF9Y0XC0RVR4Y8",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "entityId": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y5",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "actorUserId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *             "assignedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *             "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
+                     *             "assignedBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y5",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M07PXZ2XT9X354KKHG",
+                     *           "id": "evt_01KF0E44M0X4SF9Y0XC0RVR4Y7",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "entityId": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y5",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "actorUserId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *             "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-e84594c7@example.com"
+                     *                 "normalized": "c-156a45c0@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y5",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -6164,31 +6247,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y5",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e84594c7@example.com",
+                     *           "email": "c-156a45c0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHJ",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y9",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-61da8b6f@example.com",
+                     *           "email": "c-3a8b4b94@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AUo-fQT6YwVlc68s9j7PoGCpEF926sGP4OlPA4SC91sC5ppJ5Ry9x7sxSUezxRw6a7x4PJoRklvfAad40Pp5DOSaWUjAibxWATPenEyq848Bjdi_G998vGaTidohkIOPoZOKfsIdD4YH0rPSBcDUUu-XskEDBdzrrjB8ie1UutcDFPqnB24"
+                     *       "nextCursor": "AUJeUS8c9990uGPbnmMylmle4cAl4d57Vf1fJT1J7O26vd3YD0jRYNcCSPb1YnKDOx2LEzPL59xa2O0pOaIn6Bhc393V7zrqJ34VdY2w1rZooBpXFQYmZeit4JiNY1FCAuK6sgPZ6knZlPmmM1dywBpNqCNWytonLhuKgpjVtXswynYJE6w"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6248,7 +6331,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-b340d254@navy.example"
+                 *           "value": "g-9d6009d7@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6277,7 +6360,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKJE",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4Z5",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6295,19 +6378,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-b340d254@navy.example",
+                     *       "email": "g-9d6009d7@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJF",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR4Z6",
                      *           "kind": "email",
-                     *           "value": "g-b340d254@navy.example",
-                     *           "normalized": "g-b340d254@navy.example",
+                     *           "value": "g-9d6009d7@navy.example",
+                     *           "normalized": "g-9d6009d7@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJG",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR4Z7",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6319,7 +6402,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6450,46 +6533,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHE",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y5",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e84594c7@example.com",
+                     *           "email": "c-156a45c0@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHJ",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4Y9",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-61da8b6f@example.com",
+                     *           "email": "c-3a8b4b94@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHP",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4YD",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e9c9f01a@example.com",
+                     *           "email": "c-c7750459@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KKHT",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4YH",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-2d02fa5b@example.com",
+                     *           "email": "c-faffa5e5@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6561,7 +6644,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKHY",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4YN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6571,7 +6654,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6579,14 +6662,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0e350772@example.com",
+                     *       "email": "c-7ab38c8c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKHZ",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR4YP",
                      *           "kind": "email",
-                     *           "value": "c-0e350772@example.com",
-                     *           "normalized": "c-0e350772@example.com",
+                     *           "value": "c-7ab38c8c@example.com",
+                     *           "normalized": "c-7ab38c8c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6595,7 +6678,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6674,7 +6757,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKJY",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR4ZN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6684,7 +6767,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6692,14 +6775,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-be01eb79@example.com",
+                     *       "email": "c-049b36f9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKJZ",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR4ZP",
                      *           "kind": "email",
-                     *           "value": "c-be01eb79@example.com",
-                     *           "normalized": "c-be01eb79@example.com",
+                     *           "value": "c-049b36f9@example.com",
+                     *           "normalized": "c-049b36f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6708,7 +6791,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6800,7 +6883,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKKP",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR50D",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6810,7 +6893,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6818,14 +6901,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-be13b801@example.com",
+                     *       "email": "c-b919646f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKKQ",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR50E",
                      *           "kind": "email",
-                     *           "value": "c-be13b801@example.com",
-                     *           "normalized": "c-be13b801@example.com",
+                     *           "value": "c-b919646f@example.com",
+                     *           "normalized": "c-b919646f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6834,7 +6917,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6993,7 +7076,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKND",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR524",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7003,7 +7086,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7011,19 +7094,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-dd3f62fa@example.com",
+                     *       "email": "c-dd0d6e0f@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKNE",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR525",
                      *           "kind": "email",
-                     *           "value": "c-dd3f62fa@example.com",
-                     *           "normalized": "c-dd3f62fa@example.com",
+                     *           "value": "c-dd0d6e0f@example.com",
+                     *           "normalized": "c-dd0d6e0f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKNH",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR528",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -7035,7 +7118,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7185,7 +7268,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKQE",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR545",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7195,7 +7278,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7210,7 +7293,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7325,7 +7408,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKRF",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR556",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7335,7 +7418,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7343,14 +7426,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0de1bc3e@example.com",
+                     *       "email": "c-1eb9c2a3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKRG",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR557",
                      *           "kind": "email",
-                     *           "value": "c-0de1bc3e@example.com",
-                     *           "normalized": "c-0de1bc3e@example.com",
+                     *           "value": "c-1eb9c2a3@example.com",
+                     *           "normalized": "c-1eb9c2a3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7359,7 +7442,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7474,7 +7557,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKSG",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR567",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7484,7 +7567,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7492,14 +7575,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-14d62e37@example.com",
+                     *       "email": "c-5e97e8f0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKSH",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR568",
                      *           "kind": "email",
-                     *           "value": "c-14d62e37@example.com",
-                     *           "normalized": "c-14d62e37@example.com",
+                     *           "value": "c-5e97e8f0@example.com",
+                     *           "normalized": "c-5e97e8f0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7508,7 +7591,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7632,7 +7715,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKV3",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR57T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7642,7 +7725,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7650,14 +7733,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-827027f3@example.com",
+                     *       "email": "c-9f1e42c7@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKV4",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR57V",
                      *           "kind": "email",
-                     *           "value": "c-827027f3@example.com",
-                     *           "normalized": "c-827027f3@example.com",
+                     *           "value": "c-9f1e42c7@example.com",
+                     *           "normalized": "c-9f1e42c7@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7666,7 +7749,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7803,7 +7886,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKWC",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR593",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7813,7 +7896,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7821,14 +7904,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fd8fa616@example.com",
+                     *       "email": "c-98d18526@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKWD",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR594",
                      *           "kind": "email",
-                     *           "value": "c-fd8fa616@example.com",
-                     *           "normalized": "c-fd8fa616@example.com",
+                     *           "value": "c-98d18526@example.com",
+                     *           "normalized": "c-98d18526@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7837,7 +7920,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7952,7 +8035,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKXM",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5AB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7962,7 +8045,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7970,14 +8053,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-8e8b3cf6@example.com",
+                     *       "email": "c-120099c1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKXN",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5AC",
                      *           "kind": "email",
-                     *           "value": "c-8e8b3cf6@example.com",
-                     *           "normalized": "c-8e8b3cf6@example.com",
+                     *           "value": "c-120099c1@example.com",
+                     *           "normalized": "c-120099c1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7986,7 +8069,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8090,7 +8173,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKYE",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5B5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8108,14 +8191,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-aba98894@example.com",
+                     *       "email": "c-a8c1fa6c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKYF",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5B6",
                      *           "kind": "email",
-                     *           "value": "c-aba98894@example.com",
-                     *           "normalized": "c-aba98894@example.com",
+                     *           "value": "c-a8c1fa6c@example.com",
+                     *           "normalized": "c-a8c1fa6c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8124,7 +8207,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8229,7 +8312,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8"
+                 *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8248,7 +8331,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KKZF",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5C6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8258,7 +8341,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8266,14 +8349,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-6c735f8b@example.com",
+                     *       "email": "c-b024d89f@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KKZG",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5C7",
                      *           "kind": "email",
-                     *           "value": "c-6c735f8b@example.com",
-                     *           "normalized": "c-6c735f8b@example.com",
+                     *           "value": "c-b024d89f@example.com",
+                     *           "normalized": "c-b024d89f@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8282,7 +8365,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8521,15 +8604,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M07PXZ2XT9X354KM0Z",
-                     *         "contactId": "ct_01KF0E44M07PXZ2XT9X354KM0V",
+                     *         "id": "scr_01KF0E44M0X4SF9Y0XC0RVR5DP",
+                     *         "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5DJ",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KM0V",
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5DJ",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8539,7 +8622,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8547,14 +8630,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-a73b06ae@example.com",
+                     *         "email": "c-b07307a4@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M07PXZ2XT9X354KM0W",
+                     *             "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5DK",
                      *             "kind": "email",
-                     *             "value": "c-a73b06ae@example.com",
-                     *             "normalized": "c-a73b06ae@example.com",
+                     *             "value": "c-b07307a4@example.com",
+                     *             "normalized": "c-b07307a4@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8562,14 +8645,14 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M07PXZ2XT9X354KM0Z",
+                     *           "id": "scr_01KF0E44M0X4SF9Y0XC0RVR5DP",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8795,16 +8878,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M07PXZ2XT9X354KM36",
-                     *         "contactId": "ct_01KF0E44M07PXZ2XT9X354KM32",
+                     *         "id": "qual_01KF0E44M0X4SF9Y0XC0RVR5FX",
+                     *         "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5FS",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "confidence": null,
+                     *         "reasons": [],
+                     *         "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KM32",
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5FS",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8814,7 +8899,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8822,14 +8907,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-4e223957@example.com",
+                     *         "email": "c-2bc26bc6@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M07PXZ2XT9X354KM33",
+                     *             "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5FT",
                      *             "kind": "email",
-                     *             "value": "c-4e223957@example.com",
-                     *             "normalized": "c-4e223957@example.com",
+                     *             "value": "c-2bc26bc6@example.com",
+                     *             "normalized": "c-2bc26bc6@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8838,14 +8923,15 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M07PXZ2XT9X354KM36",
+                     *           "id": "qual_01KF0E44M0X4SF9Y0XC0RVR5FX",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
-                     *           "at": "2026-01-15T09:00:00.000Z"
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
+                     *           "at": "2026-01-15T09:00:00.000Z",
+                     *           "confidence": null
                      *         },
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8984,23 +9070,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M07PXZ2XT9X354KM4D",
+                     *             "id": "evt_01KF0E44M0X4SF9Y0XC0RVR5H4",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M07PXZ2XT9X354KM4B",
+                     *             "entityId": "ct_01KF0E44M0X4SF9Y0XC0RVR5H2",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *             "actorUserId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *               "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-514a3ce4@example.com"
+                     *                   "normalized": "c-fc04b310@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M07PXZ2XT9X354KM4B",
+                     *             "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5H2",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -9098,7 +9184,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KM5V",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5JJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9108,7 +9194,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9116,14 +9202,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e3e407df@example.com",
+                     *       "email": "c-0c707971@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KM5W",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5JK",
                      *           "kind": "email",
-                     *           "value": "c-e3e407df@example.com",
-                     *           "normalized": "c-e3e407df@example.com",
+                     *           "value": "c-0c707971@example.com",
+                     *           "normalized": "c-0c707971@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9135,7 +9221,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9285,7 +9371,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KMB0",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5QQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9295,7 +9381,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9303,14 +9389,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3edaca72@example.com",
+                     *       "email": "c-c5e64b30@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMB1",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5QR",
                      *           "kind": "email",
-                     *           "value": "c-3edaca72@example.com",
-                     *           "normalized": "c-3edaca72@example.com",
+                     *           "value": "c-c5e64b30@example.com",
+                     *           "normalized": "c-c5e64b30@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9319,7 +9405,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9420,8 +9506,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KMC7",
-                 *         "ct_01KF0E44M07PXZ2XT9X354KMCB"
+                 *         "ct_01KF0E44M0X4SF9Y0XC0RVR5RY",
+                 *         "ct_01KF0E44M0X4SF9Y0XC0RVR5S2"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9444,12 +9530,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMC7",
+                     *           "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5RY",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMCB",
+                     *           "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5S2",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9569,7 +9655,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KMEP"
+                 *         "ct_01KF0E44M0X4SF9Y0XC0RVR5VD"
                  *       ]
                  *     }
                  */
@@ -9587,7 +9673,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M07PXZ2XT9X354KMEJ",
+                     *       "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5V9",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9597,19 +9683,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M07PXZ2XT9X354KMEP",
+                     *           "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5VD",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-15c08c6b@example.com"
+                     *               "normalized": "c-314ab4fd@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9620,22 +9706,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bc55bf68@example.com",
+                     *       "email": "c-a8a1a044@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMEK",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5VA",
                      *           "kind": "email",
-                     *           "value": "c-bc55bf68@example.com",
-                     *           "normalized": "c-bc55bf68@example.com",
+                     *           "value": "c-a8a1a044@example.com",
+                     *           "normalized": "c-a8a1a044@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M07PXZ2XT9X354KMEQ",
+                     *           "id": "ch_01KF0E44M0X4SF9Y0XC0RVR5VE",
                      *           "kind": "email",
-                     *           "value": "c-15c08c6b@example.com",
-                     *           "normalized": "c-15c08c6b@example.com",
+                     *           "value": "c-314ab4fd@example.com",
+                     *           "normalized": "c-314ab4fd@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9644,7 +9730,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "score": null,
                      *       "qualification": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9828,7 +9914,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KMHX"
+                 *       "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5YM"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -9846,15 +9932,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KMHX",
+                     *       "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR5YM",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMHX",
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR5YM",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-98770fca@example.com",
+                     *         "email": "c-5715a7c0@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10095,9 +10181,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-b139739e",
+                 *       "name": "Initech-9736cb08",
                  *       "domains": [
-                 *         "initech-b4afcb9e.example"
+                 *         "initech-359702c3.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -10122,10 +10208,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMJX",
-                     *       "name": "Initech-b139739e",
+                     *       "id": "co_01KF0E44M0X4SF9Y0XC0RVR5ZM",
+                     *       "name": "Initech-9736cb08",
                      *       "domains": [
-                     *         "initech-b4afcb9e.example"
+                     *         "initech-359702c3.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -10137,7 +10223,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10262,8 +10348,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMK5",
-                     *       "name": "Co-943e0bd3",
+                     *       "id": "co_01KF0E44M0X4SF9Y0XC0RVR5ZW",
+                     *       "name": "Co-1e8b18d4",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10271,11 +10357,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10366,8 +10452,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMKH",
-                     *       "name": "Co-66693dae",
+                     *       "id": "co_01KF0E44M0X4SF9Y0XC0RVR608",
+                     *       "name": "Co-3bb51356",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10375,11 +10461,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10527,8 +10613,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMMD",
-                     *       "name": "Co-30b9273d",
+                     *       "id": "co_01KF0E44M0X4SF9Y0XC0RVR614",
+                     *       "name": "Co-35f663ad",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10536,11 +10622,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10655,8 +10741,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M07PXZ2XT9X354KMMY",
-                     *       "name": "Co-9d2d7efe",
+                     *       "id": "co_01KF0E44M0X4SF9Y0XC0RVR61N",
+                     *       "name": "Co-97210cd0",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10664,11 +10750,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10771,7 +10857,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M07PXZ2XT9X354KMNZ"
+                 *         "co_01KF0E44M0X4SF9Y0XC0RVR62P"
                  *       ]
                  *     }
                  */
@@ -10791,8 +10877,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M07PXZ2XT9X354KMNX",
-                     *         "name": "Co-14fc1d7d",
+                     *         "id": "co_01KF0E44M0X4SF9Y0XC0RVR62M",
+                     *         "name": "Co-70ad2fae",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -10800,11 +10886,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *         "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10812,7 +10898,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M07PXZ2XT9X354KMNZ",
+                     *           "id": "co_01KF0E44M0X4SF9Y0XC0RVR62P",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -11051,15 +11137,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M07PXZ2XT9X354KMRA",
+                     *           "id": "note_01KF0E44M0X4SF9Y0XC0RVR651",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M07PXZ2XT9X354KMR6"
+                     *             "id": "ct_01KF0E44M0X4SF9Y0XC0RVR64X"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *           "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "authorId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
+                     *           "updatedBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11134,7 +11220,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M07PXZ2XT9X354KMRY"
+                 *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR65N"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -11159,15 +11245,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMS2",
+                     *       "id": "note_01KF0E44M0X4SF9Y0XC0RVR65S",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMRY"
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR65N"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
-                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "authorId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
+                     *       "updatedBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11282,15 +11368,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMT2",
+                     *       "id": "note_01KF0E44M0X4SF9Y0XC0RVR66S",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMSY"
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR66N"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "authorId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
+                     *       "updatedBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11485,15 +11571,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M07PXZ2XT9X354KMV6",
+                     *       "id": "note_01KF0E44M0X4SF9Y0XC0RVR67X",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KMV2"
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR67S"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
-                     *       "updatedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "authorId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
+                     *       "updatedBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11782,7 +11868,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M07PXZ2XT9X354KN05"
+                 *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR6CW"
                  *       }
                  *     }
                  */
@@ -11806,7 +11892,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN09",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6D0",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -11817,11 +11903,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M07PXZ2XT9X354KN05"
+                     *         "id": "ct_01KF0E44M0X4SF9Y0XC0RVR6CW"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12215,7 +12301,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN15",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6DW",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12223,11 +12309,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12319,7 +12405,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN1H",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6E8",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12327,11 +12413,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12479,7 +12565,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN28",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6EZ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12487,11 +12573,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12585,7 +12671,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8"
+                 *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12604,7 +12690,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN2S",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6FG",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12612,11 +12698,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12764,7 +12850,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN3K",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6GA",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12772,11 +12858,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "completedBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12891,7 +12977,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M07PXZ2XT9X354KN44",
+                     *       "id": "task_01KF0E44M0X4SF9Y0XC0RVR6GV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12899,11 +12985,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "assigneeId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13114,7 +13200,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-177bc970",
+                 *       "name": "Renewals-4bc3f796",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -13150,12 +13236,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN4X",
-                     *       "name": "Renewals-177bc970",
+                     *       "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6HM",
+                     *       "name": "Renewals-4bc3f796",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN4Y",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6HN",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13163,7 +13249,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN4Z",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6HP",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -13171,7 +13257,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN50",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6HQ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -13179,7 +13265,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13304,12 +13390,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN57",
-                     *       "name": "Pipe-bedb6488",
+                     *       "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6HY",
+                     *       "name": "Pipe-71e4de77",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN58",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6HZ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13317,7 +13403,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN59",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6J0",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13325,7 +13411,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN5A",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6J1",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13333,7 +13419,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN5B",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6J2",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13341,7 +13427,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13413,7 +13499,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-38aa28c9"
+                 *       "name": "Renamed-4ebdd9ff"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13432,12 +13518,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN6B",
-                     *       "name": "Renamed-38aa28c9",
+                     *       "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6K2",
+                     *       "name": "Renamed-4ebdd9ff",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6C",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6K3",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13445,7 +13531,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6D",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6K4",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13453,7 +13539,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6E",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6K5",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13461,7 +13547,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN6F",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6K6",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13469,7 +13555,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13597,10 +13683,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M07PXZ2XT9X354KNB8",
-                 *         "st_01KF0E44M07PXZ2XT9X354KNB7",
-                 *         "st_01KF0E44M07PXZ2XT9X354KNB9",
-                 *         "st_01KF0E44M07PXZ2XT9X354KNBA"
+                 *         "st_01KF0E44M0X4SF9Y0XC0RVR6QZ",
+                 *         "st_01KF0E44M0X4SF9Y0XC0RVR6QY",
+                 *         "st_01KF0E44M0X4SF9Y0XC0RVR6R0",
+                 *         "st_01KF0E44M0X4SF9Y0XC0RVR6R1"
                  *       ]
                  *     }
                  */
@@ -13620,12 +13706,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KNB6",
-                     *       "name": "Pipe-ab773530",
+                     *       "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6QX",
+                     *       "name": "Pipe-feb8f8c8",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB8",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6QZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13633,7 +13719,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB7",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6QY",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13641,7 +13727,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNB9",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6R0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13649,7 +13735,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNBA",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6R1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13657,7 +13743,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13814,12 +13900,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KN88",
-                     *       "name": "Pipe-ec45b3eb",
+                     *       "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6MZ",
+                     *       "name": "Pipe-22a9bc89",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN89",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6N0",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13827,7 +13913,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8A",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6N1",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13835,7 +13921,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8E",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6N5",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -13843,7 +13929,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8B",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6N2",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -13851,7 +13937,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KN8C",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6N3",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -13859,7 +13945,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14010,12 +14096,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M07PXZ2XT9X354KNF6",
-                     *         "name": "Pipe-13431c92",
+                     *         "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6VX",
+                     *         "name": "Pipe-75ad574f",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNF7",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6VY",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14023,7 +14109,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNF9",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6W0",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -14031,7 +14117,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNFA",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6W1",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -14039,7 +14125,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14177,12 +14263,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M07PXZ2XT9X354KND9",
-                     *       "name": "Pipe-955359b2",
+                     *       "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6T0",
+                     *       "name": "Pipe-2221ae36",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDA",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6T1",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14190,7 +14276,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDB",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6T2",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14198,7 +14284,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDC",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6T3",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14206,7 +14292,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M07PXZ2XT9X354KNDD",
+                     *           "id": "st_01KF0E44M0X4SF9Y0XC0RVR6T4",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14214,7 +14300,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14350,12 +14436,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M07PXZ2XT9X354KNHD",
-                     *         "name": "Pipe-d18ff345",
+                     *         "id": "pl_01KF0E44M0X4SF9Y0XC0RVR6Y4",
+                     *         "name": "Pipe-18538555",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHE",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y5",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14363,7 +14449,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHF",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y6",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14371,7 +14457,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHG",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y7",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14379,7 +14465,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHH",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y8",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14387,7 +14473,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *         "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14395,7 +14481,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHE",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y5",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14409,7 +14495,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHF",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y6",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14423,7 +14509,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHG",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y7",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14437,7 +14523,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M07PXZ2XT9X354KNHH",
+                     *             "id": "st_01KF0E44M0X4SF9Y0XC0RVR6Y8",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14627,20 +14713,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNG7",
+                     *           "pipelineId": "pl_01KF0E44M0X4SF9Y0XC0RVR6WY",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNGD",
+                     *           "id": "dl_01KF0E44M0X4SF9Y0XC0RVR6X4",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNG9",
+                     *           "stageId": "st_01KF0E44M0X4SF9Y0XC0RVR6X0",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14648,20 +14734,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFN",
+                     *           "pipelineId": "pl_01KF0E44M0X4SF9Y0XC0RVR6WC",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFX",
+                     *           "id": "dl_01KF0E44M0X4SF9Y0XC0RVR6WM",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFQ",
+                     *           "stageId": "st_01KF0E44M0X4SF9Y0XC0RVR6WE",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14669,20 +14755,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFN",
+                     *           "pipelineId": "pl_01KF0E44M0X4SF9Y0XC0RVR6WC",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFV",
+                     *           "id": "dl_01KF0E44M0X4SF9Y0XC0RVR6WJ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFP",
+                     *           "stageId": "st_01KF0E44M0X4SF9Y0XC0RVR6WD",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14690,20 +14776,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M07PXZ2XT9X354KNFD",
+                     *           "pipelineId": "pl_01KF0E44M0X4SF9Y0XC0RVR6W4",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M07PXZ2XT9X354KNFK",
+                     *           "id": "dl_01KF0E44M0X4SF9Y0XC0RVR6WA",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M07PXZ2XT9X354KNFF",
+                     *           "stageId": "st_01KF0E44M0X4SF9Y0XC0RVR6W6",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -14766,7 +14852,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KNKN"
+                 *       "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR70C"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -14789,12 +14875,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNKS",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR70G",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M07PXZ2XT9X354KNKN",
+                     *       "contactId": "ct_01KF0E44M0X4SF9Y0XC0RVR70C",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -14804,7 +14890,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14929,14 +15015,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNN1",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR71R",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -14944,7 +15030,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15036,14 +15122,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNND",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR724",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15051,7 +15137,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15208,14 +15294,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNP4",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR72V",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15223,7 +15309,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15371,14 +15457,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNQ9",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR740",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15386,7 +15472,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15510,14 +15596,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNQV",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR74J",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15525,7 +15611,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15671,14 +15757,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M07PXZ2XT9X354KNRH",
+                     *       "id": "dl_01KF0E44M0X4SF9Y0XC0RVR758",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *       "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15686,7 +15772,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15843,7 +15929,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -15904,7 +15990,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-88dd4065",
+                 *       "name": "Partner-009ce0eb",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -15929,16 +16015,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-88dd4065",
-                     *       "ref": "partner-88dd4065",
-                     *       "name": "Partner-88dd4065",
+                     *       "key": "partner-009ce0eb",
+                     *       "ref": "partner-009ce0eb",
+                     *       "name": "Partner-009ce0eb",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16063,16 +16149,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-6109824f",
-                     *       "ref": "tag-6109824f",
-                     *       "name": "tag-6109824f",
+                     *       "key": "tag-c8137735",
+                     *       "ref": "tag-c8137735",
+                     *       "name": "tag-c8137735",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16263,16 +16349,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-297aa3d8",
-                     *       "ref": "tag-297aa3d8",
-                     *       "name": "tag-297aa3d8",
+                     *       "key": "tag-dccfd77b",
+                     *       "ref": "tag-dccfd77b",
+                     *       "name": "tag-dccfd77b",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16541,7 +16627,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16555,7 +16641,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16569,7 +16655,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKF8",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VZ",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16583,7 +16669,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFF",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4W6",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16597,7 +16683,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFH",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4W8",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16611,7 +16697,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFN",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WC",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16625,7 +16711,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFQ",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WE",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16639,7 +16725,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFV",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WJ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16653,7 +16739,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFX",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WM",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16667,7 +16753,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKFZ",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WP",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16681,7 +16767,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG1",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WR",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16695,7 +16781,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG3",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WT",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16709,7 +16795,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG5",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WW",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16723,7 +16809,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG7",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4WY",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16737,7 +16823,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKG9",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4X0",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16751,7 +16837,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M07PXZ2XT9X354KKGD",
+                     *           "userId": "usr_01KF0E44M0X4SF9Y0XC0RVR4X4",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16854,7 +16940,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M054P24E1PF040H1DK",
+                     *           "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VMJ",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -16866,17 +16952,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M054P24E1PF040H1DQ",
+                     *           "id": "cv_01KF0E44M0GTSN0D8WGSZR2VMP",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M054P24E1PF040H1DK",
-                     *               "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *               "id": "ct_01KF0E44M0GTSN0D8WGSZR2VMJ",
+                     *               "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16938,7 +17024,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M054P24E1PF040H1EB",
+                 *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VNA",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -16976,10 +17062,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1EF",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VNE",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1EB",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VNA",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -16987,8 +17073,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1EB",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VNA",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17001,7 +17087,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17183,10 +17269,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1G1",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VQ0",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1FX",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VPW",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17195,8 +17281,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1FX",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VPW",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17208,7 +17294,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17300,10 +17386,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1H7",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VR6",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1H3",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VR2",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17312,8 +17398,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1H3",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VR2",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17325,7 +17411,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17473,25 +17559,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1KB",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VTA",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1K7",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VT6",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *       "assigneeId": "usr_01KF0E44M0GTSN0D8WGSZR2VMC",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1K7",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VT6",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1DB",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *           "id": "usr_01KF0E44M0GTSN0D8WGSZR2VMC",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VMC",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17504,7 +17590,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17619,10 +17705,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1MX",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VVW",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1MS",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VVR",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17631,14 +17717,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1MS",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VVR",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1D3",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "usr_01KF0E44M0GTSN0D8WGSZR2VM2",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17650,7 +17736,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17766,7 +17852,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB"
+                 *       "assigneeId": "usr_01KF0E44M0GTSN0D8WGSZR2VMC"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -17785,25 +17871,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1PP",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VXN",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1PJ",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VXH",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M054P24E1PF040H1DB",
+                     *       "assigneeId": "usr_01KF0E44M0GTSN0D8WGSZR2VMC",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1PJ",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VXH",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1DB",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "id": "usr_01KF0E44M0GTSN0D8WGSZR2VMC",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17816,7 +17902,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17955,7 +18041,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M054P24E1PF040H1D3"
+                 *       "id": "usr_01KF0E44M0GTSN0D8WGSZR2VM2"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -17974,10 +18060,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1S0",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2VZZ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1RW",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2VZV",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17986,13 +18072,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1RW",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2VZV",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M054P24E1PF040H1D3",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "id": "usr_01KF0E44M0GTSN0D8WGSZR2VM2",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18005,7 +18091,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18155,10 +18241,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M054P24E1PF040H1V4",
+                     *       "id": "cv_01KF0E44M0GTSN0D8WGSZR2W23",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H1V0",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2W1Z",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18167,8 +18253,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M054P24E1PF040H1V0",
-                     *           "addedBy": "usr_01KF0E44M054P24E1PF040H1CR"
+                     *           "id": "ct_01KF0E44M0GTSN0D8WGSZR2W1Z",
+                     *           "addedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18180,7 +18266,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18307,11 +18393,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M054P24E1PF040H1ZP",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H1ZM",
+                     *           "id": "scr_01KF0E44M0GTSN0D8WGSZR2W6N",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2W6K",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "userId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18405,11 +18491,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M054P24E1PF040H1XJ",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H1XG",
+                     *       "id": "scr_01KF0E44M0GTSN0D8WGSZR2W4H",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2W4F",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "userId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18547,12 +18633,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M054P24E1PF040H23A",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H238",
+                     *           "id": "qual_01KF0E44M0GTSN0D8WGSZR2WA9",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WA7",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "confidence": null,
+                     *           "reasons": [],
+                     *           "userId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18647,12 +18735,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M054P24E1PF040H216",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H214",
+                     *       "id": "qual_01KF0E44M0GTSN0D8WGSZR2W85",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2W83",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "confidence": null,
+                     *       "reasons": [],
+                     *       "userId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18762,6 +18852,334 @@ export interface operations {
             };
         };
     };
+    classifyConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contact": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClassifyConversationInput"];
+            };
+        };
+        responses: {
+            /** @description The queued classification job */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0GTSN0D8WGSZR2WBS",
+                     *       "kind": "classify_conversation",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
+                     *       "input": {
+                     *         "mode": "conversation",
+                     *         "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WBQ",
+                     *         "contact": true,
+                     *         "trigger": "request",
+                     *         "requestedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": 1,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member classifying a conversation assigned to another user, or (with `contact: true`) a contact another user claimed */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a direct conversation has no contact to qualify. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    classifySegmentConversations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "segmentId": "seg_01KF0E44M0GTSN0D8WGSZR2WDJ",
+                 *       "contact": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClassifySegmentInput"];
+            };
+        };
+        responses: {
+            /** @description The queued classification job */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0GTSN0D8WGSZR2WDV",
+                     *       "kind": "classify_conversation",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
+                     *       "input": {
+                     *         "mode": "segment",
+                     *         "segmentId": "seg_01KF0E44M0GTSN0D8WGSZR2WDJ",
+                     *         "contact": true,
+                     *         "requestedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": 1,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin classifies a whole segment */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `segmentId` names no segment of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -18790,10 +19208,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H24P",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
+                     *           "id": "msg_01KF0E44M0GTSN0D8WGSZR2WFN",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WFK",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "authorUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -18898,10 +19316,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H252",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
+                     *       "id": "msg_01KF0E44M0GTSN0D8WGSZR2WG1",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WFK",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19056,10 +19474,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H260",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H25Y",
+                     *       "id": "msg_01KF0E44M0GTSN0D8WGSZR2WGZ",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WGX",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19070,10 +19488,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M054P24E1PF040H262",
+                     *         "id": "dlv_01KF0E44M0GTSN0D8WGSZR2WH1",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
-                     *         "to": "c-76cf4dd0@example.com",
+                     *         "connectionId": "chc_01KF0E44M0GTSN0D8WGSZR2WGQ",
+                     *         "to": "c-0af67399@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19105,7 +19523,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *             "requestedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -19118,9 +19536,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
+                     *         "connectionId": "chc_01KF0E44M0GTSN0D8WGSZR2WGQ",
                      *         "reason": "primary",
-                     *         "to": "c-76cf4dd0@example.com",
+                     *         "to": "c-0af67399@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19275,10 +19693,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H2A9",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2A7",
+                     *       "id": "msg_01KF0E44M0GTSN0D8WGSZR2WN8",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WN6",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19289,10 +19707,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M054P24E1PF040H2AB",
+                     *         "id": "dlv_01KF0E44M0GTSN0D8WGSZR2WNA",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
-                     *         "to": "c-46ae118b@example.com",
+                     *         "connectionId": "chc_01KF0E44M0GTSN0D8WGSZR2WGQ",
+                     *         "to": "c-37bb7fb9@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19318,8 +19736,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M054P24E1PF040H25R",
-                     *         "to": "c-46ae118b@example.com",
+                     *         "connectionId": "chc_01KF0E44M0GTSN0D8WGSZR2WGQ",
+                     *         "to": "c-37bb7fb9@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19460,10 +19878,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M054P24E1PF040H2CC",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H24M",
+                     *       "id": "msg_01KF0E44M0GTSN0D8WGSZR2WQB",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WFK",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "authorUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19553,7 +19971,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M054P24E1PF040H1D3",
+                     *           "userId": "usr_01KF0E44M0GTSN0D8WGSZR2VM2",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19625,9 +20043,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-236e85bd@example.com",
+                 *       "from": "in-73cfe077@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
+                 *       "externalId": "ext-5a137b55-be05-4391-abd2-78ec593d1f6b",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19663,25 +20081,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M054P24E1PF040H2D9",
-                     *         "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *         "id": "msg_01KF0E44M0GTSN0D8WGSZR2WR8",
+                     *         "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WR6",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M054P24E1PF040H2D4",
+                     *         "authorContactId": "ct_01KF0E44M0GTSN0D8WGSZR2WR3",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
+                     *         "externalId": "ext-5a137b55-be05-4391-abd2-78ec593d1f6b",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
-                     *       "contactId": "ct_01KF0E44M054P24E1PF040H2D4",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WR6",
+                     *       "contactId": "ct_01KF0E44M0GTSN0D8WGSZR2WR3",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -19806,54 +20224,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H2DQ",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DN",
+                     *           "id": "msg_01KF0E44M0GTSN0D8WGSZR2WRR",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WRP",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2DJ",
+                     *           "authorContactId": "ct_01KF0E44M0GTSN0D8WGSZR2WRK",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-6b72eea7-a4a0-45df-a8b5-56f08e2a91cc",
+                     *           "externalId": "ext-b470110e-9ce9-412f-bb92-f20fa9dd11ed",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H2DG",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DE",
+                     *           "id": "msg_01KF0E44M0GTSN0D8WGSZR2WRG",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WRE",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2DB",
+                     *           "authorContactId": "ct_01KF0E44M0GTSN0D8WGSZR2WRB",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-77bc1c9e-1bdc-4127-81bb-b60d42f9f216",
+                     *           "externalId": "ext-1726dd70-40aa-4b2d-916d-5e63edc3a8a2",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M054P24E1PF040H2D9",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *           "id": "msg_01KF0E44M0GTSN0D8WGSZR2WR8",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WR6",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M054P24E1PF040H2D4",
+                     *           "authorContactId": "ct_01KF0E44M0GTSN0D8WGSZR2WR3",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-a8c809a3-1637-47a2-8561-348083666a09",
+                     *           "externalId": "ext-5a137b55-be05-4391-abd2-78ec593d1f6b",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -19934,17 +20352,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DN",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WRP",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2DE",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WRE",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2D7",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WR6",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -20002,7 +20420,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M054P24E1PF040H2DS"
+                 *         "msg_01KF0E44M0GTSN0D8WGSZR2WRV"
                  *       ]
                  *     }
                  */
@@ -20134,12 +20552,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M054P24E1PF040H2ED",
-                     *           "conversationId": "cv_01KF0E44M054P24E1PF040H2EB",
+                     *           "id": "call_01KF0E44M0GTSN0D8WGSZR2WSF",
+                     *           "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WSD",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *           "startedByUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -20247,12 +20665,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2FX",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2FV",
+                     *       "id": "call_01KF0E44M0GTSN0D8WGSZR2WTZ",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WTX",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20411,12 +20829,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2J1",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2HZ",
+                     *       "id": "call_01KF0E44M0GTSN0D8WGSZR2WX3",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WX1",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20425,7 +20843,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M054P24E1PF040H2HS",
+                     *           "connectionId": "chc_01KF0E44M0GTSN0D8WGSZR2WWV",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -20569,12 +20987,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2M8",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2M6",
+                     *       "id": "call_01KF0E44M0GTSN0D8WGSZR2WZA",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2WZ8",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20674,12 +21092,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2NY",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2NW",
+                     *       "id": "call_01KF0E44M0GTSN0D8WGSZR2X10",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2X0Y",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20830,18 +21248,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M054P24E1PF040H2RS",
-                     *       "conversationId": "cv_01KF0E44M054P24E1PF040H2RQ",
+                     *       "id": "call_01KF0E44M0GTSN0D8WGSZR2X3V",
+                     *       "conversationId": "cv_01KF0E44M0GTSN0D8WGSZR2X3S",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "startedByUserId": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "endedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21000,14 +21418,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M054P24E1PF040H2VZ",
+                     *       "id": "att_01KF0E44M0GTSN0D8WGSZR2X71",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M054P24E1PF040H1CQ/att_01KF0E44M054P24E1PF040H2VZ?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042120Z&X-Amz-Expires=900&X-Amz-Signature=ed77d81e8c8454733c726021836e19e773e8a85512da18ff2b6e81a8dfeb6887&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0GTSN0D8WGSZR2VKP/att_01KF0E44M0GTSN0D8WGSZR2X71?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044256Z&X-Amz-Expires=900&X-Amz-Signature=6c5d0392e7b8b6e9806c3221ffa7c6b628879b2f8484dab1c147abda30299f03&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -21121,17 +21539,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M054P24E1PF040H2W1",
+                     *       "id": "att_01KF0E44M0GTSN0D8WGSZR2X73",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M054P24E1PF040H1CR",
+                     *       "uploadedBy": "usr_01KF0E44M0GTSN0D8WGSZR2VKQ",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M054P24E1PF040H1CQ/att_01KF0E44M054P24E1PF040H2W1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042120Z&X-Amz-Expires=300&X-Amz-Signature=0c36be9f89c71fe028f56b0418ae8214acee35eff8868131b10b60de7251b183&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0GTSN0D8WGSZR2VKP/att_01KF0E44M0GTSN0D8WGSZR2X73?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044256Z&X-Amz-Expires=300&X-Amz-Signature=718118a3ef7d1ba107fff8898c58d36b38074818a33d7f1dd5072ee21d2d670e&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21213,10 +21631,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M07PXZ2XT9X354KNWK",
+                     *           "id": "job_01KF0E44M0X4SF9Y0XC0RVR79A",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -21299,10 +21717,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNWP",
+                     *       "id": "job_01KF0E44M0X4SF9Y0XC0RVR79D",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21397,10 +21815,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNWW",
+                     *       "id": "job_01KF0E44M0X4SF9Y0XC0RVR79K",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21502,10 +21920,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNX5",
+                     *       "id": "job_01KF0E44M0X4SF9Y0XC0RVR79W",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21610,7 +22028,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M07PXZ2XT9X354KKEJ/jobs/job_01KF0E44M07PXZ2XT9X354KNXD/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042041Z&X-Amz-Expires=300&X-Amz-Signature=ce74253b9c4ad3ec4486fcb57dc8fe61f340276d68584752f24a12fabc102368&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0X4SF9Y0XC0RVR4V9/jobs/job_01KF0E44M0X4SF9Y0XC0RVR7A4/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044145Z&X-Amz-Expires=300&X-Amz-Signature=188d8d50f35f0f4492dd93c89f9e9eb2c95285d2dfabda223a6fe0d1d581dad9&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21699,9 +22117,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M07PXZ2XT9X354KNXM",
+                     *       "uploadId": "job_01KF0E44M0X4SF9Y0XC0RVR7AB",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M07PXZ2XT9X354KKEJ/jobs/job_01KF0E44M07PXZ2XT9X354KNXM/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T042041Z&X-Amz-Expires=3600&X-Amz-Signature=eba289c5cd0ee1b1c0071e64dea6805a7edf80e675320d94efa76fd7d51bbb82&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0X4SF9Y0XC0RVR4V9/jobs/job_01KF0E44M0X4SF9Y0XC0RVR7AB/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044145Z&X-Amz-Expires=3600&X-Amz-Signature=a4404b8afc0d1bdfd47b91a27e5c087f552a8b9259cfd49a73f7e94002fbcdfb&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -21807,7 +22225,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M07PXZ2XT9X354KNXP",
+                 *       "uploadId": "job_01KF0E44M0X4SF9Y0XC0RVR7AD",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -21834,10 +22252,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNXP",
+                     *       "id": "job_01KF0E44M0X4SF9Y0XC0RVR7AD",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -22138,10 +22556,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M07PXZ2XT9X354KNY5",
+                     *       "id": "job_01KF0E44M0X4SF9Y0XC0RVR7AW",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -22275,9 +22693,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M07PXZ2XT9X354KNY7",
+                     *           "id": "chc_01KF0E44M0X4SF9Y0XC0RVR7AY",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-3585bd06",
+                     *           "name": "WhatsApp-e0fa015a",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -22288,10 +22706,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNY7",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7AY",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22365,7 +22783,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-edde3080",
+                 *       "name": "WhatsApp-05a983fd",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -22396,9 +22814,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNYF",
+                     *       "id": "chc_01KF0E44M0X4SF9Y0XC0RVR7B6",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-edde3080",
+                     *       "name": "WhatsApp-05a983fd",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22409,10 +22827,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYF",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7B6",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22538,9 +22956,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNYM",
+                     *       "id": "chc_01KF0E44M0X4SF9Y0XC0RVR7BB",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-49983b11",
+                     *       "name": "WhatsApp-5a1b6d23",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22551,10 +22969,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYM",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNYM"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7BB",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7BB"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22639,7 +23057,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-6210e8a3",
+                 *       "name": "Renamed-c13ab71d",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22661,9 +23079,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNZ2",
+                     *       "id": "chc_01KF0E44M0X4SF9Y0XC0RVR7BS",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-6210e8a3",
+                     *       "name": "Renamed-c13ab71d",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22674,10 +23092,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZ2",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZ2"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7BS",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7BS"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22826,9 +23244,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KNZS",
+                     *       "id": "chc_01KF0E44M0X4SF9Y0XC0RVR7CG",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-4ba93584",
+                     *       "name": "WhatsApp-4ce849d1",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22839,10 +23257,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZS",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KNZS"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7CG",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7CG"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22958,9 +23376,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M07PXZ2XT9X354KP0A",
+                     *       "id": "chc_01KF0E44M0X4SF9Y0XC0RVR7D1",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-38b379f1",
+                     *       "name": "WhatsApp-472728c1",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22971,10 +23389,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KP0A",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M07PXZ2XT9X354KP0A"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7D1",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0X4SF9Y0XC0RVR7D1"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23101,8 +23519,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M07PXZ2XT9X354KP16",
-                     *           "name": "Picked-a9bc92c9",
+                     *           "id": "seg_01KF0E44M0X4SF9Y0XC0RVR7DX",
+                     *           "name": "Picked-976e902e",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -23111,7 +23529,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *           "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -23172,7 +23590,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-8aa143a1",
+                 *       "name": "VIPs in Berlin-ece5a70e",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -23210,8 +23628,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP1C",
-                     *       "name": "VIPs in Berlin-8aa143a1",
+                     *       "id": "seg_01KF0E44M0X4SF9Y0XC0RVR7E3",
+                     *       "name": "VIPs in Berlin-ece5a70e",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23232,8 +23650,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M07PXZ2XT9X354KP1D",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "computeJobId": "job_01KF0E44M0X4SF9Y0XC0RVR7E4",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23360,13 +23778,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M07PXZ2XT9X354KP1N",
+                     *           "id": "ct_01KF0E44M0X4SF9Y0XC0RVR7EC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *           "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-6f68ed74@example.com",
+                     *           "email": "c-44d4a5c5@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -23469,8 +23887,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP29",
-                     *       "name": "Picked-a7c862a2",
+                     *       "id": "seg_01KF0E44M0X4SF9Y0XC0RVR7F0",
+                     *       "name": "Picked-2e50f6c5",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -23479,7 +23897,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23654,7 +24072,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-293f27a9",
+                 *       "name": "Renamed-80dc0b36",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -23681,8 +24099,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M07PXZ2XT9X354KP2N",
-                     *       "name": "Renamed-293f27a9",
+                     *       "id": "seg_01KF0E44M0X4SF9Y0XC0RVR7FC",
+                     *       "name": "Renamed-80dc0b36",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23697,8 +24115,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M07PXZ2XT9X354KP2R",
-                     *       "createdBy": "usr_01KF0E44M07PXZ2XT9X354KKEK",
+                     *       "computeJobId": "job_01KF0E44M0X4SF9Y0XC0RVR7FF",
+                     *       "createdBy": "usr_01KF0E44M0X4SF9Y0XC0RVR4VA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -23839,13 +24257,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M07PXZ2XT9X354KP47",
+                     *             "id": "ct_01KF0E44M0X4SF9Y0XC0RVR7GY",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M07PXZ2XT9X354KKEY",
+                     *             "ownerId": "usr_01KF0E44M0X4SF9Y0XC0RVR4VN",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-98a16f84@example.com",
+                     *             "email": "c-d1cafa1b@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -23920,7 +24338,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KP5C",
+                 *         "ct_01KF0E44M0X4SF9Y0XC0RVR7J3",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -23940,7 +24358,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M07PXZ2XT9X354KP5C"
+                     *         "ct_01KF0E44M0X4SF9Y0XC0RVR7J3"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -24057,7 +24475,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M07PXZ2XT9X354KP70"
+                 *         "ct_01KF0E44M0X4SF9Y0XC0RVR7KQ"
                  *       ]
                  *     }
                  */
@@ -24076,7 +24494,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M07PXZ2XT9X354KP70"
+                     *         "ct_01KF0E44M0X4SF9Y0XC0RVR7KQ"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -24200,8 +24618,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M07PXZ2XT9X354KP8Y",
-                     *           "name": "Picked-98fe246e",
+                     *           "segmentId": "seg_01KF0E44M0X4SF9Y0XC0RVR7NN",
+                     *           "name": "Picked-a089cfaa",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
