@@ -127,6 +127,8 @@ export const eventCatalogue = {
     kind: z.string(),
     score: z.number().int().min(1).max(5).nullable(),
     source: z.enum(['manual', 'ai']),
+    /** A classifier's confidence, 0 to 1 (absent in events written before it was kept). */
+    confidence: z.number().min(0).max(1).nullable().optional(),
     previous: z
       .object({ kind: z.string(), score: z.number().int().nullable(), source: z.enum(['manual', 'ai']) })
       .nullable(),
@@ -301,7 +303,13 @@ export const eventCatalogue = {
   'conversation.moved': z.object({ channel: z.enum(messageChannels), fromContactId: z.string(), toContactId: z.string() }),
   'conversation.participant_removed': z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
   'conversation.scored': z.object({ value: z.number().int(), source: z.string() }),
-  'conversation.qualified': z.object({ kind: z.string(), score: z.number().int().nullable(), source: z.string() }),
+  'conversation.qualified': z.object({
+    kind: z.string(),
+    score: z.number().int().nullable(),
+    source: z.string(),
+    /** A classifier's confidence, 0 to 1 (absent in events written before it was kept). */
+    confidence: z.number().min(0).max(1).nullable().optional(),
+  }),
   'conversation.note_added': z.object({ ...messageRef, channel: z.enum(messageChannels), excerpt: z.string() }),
   /**
    * Seed 001 Call, entity `call`, about the conversation's contact: started (by a user, or the contact

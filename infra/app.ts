@@ -46,6 +46,7 @@ new CrmStack(app, `crm-${stage}`, {
   mailFrom: stringContext('mailFrom'),
   mailSenders: listContext('mailSenders'),
   alarmEmail: stringContext('alarmEmail'),
+  qualifierModelId: stringContext('qualifierModelId'),
 });
 
 Tags.of(app).add('app', 'crm');

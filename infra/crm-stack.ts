@@ -40,6 +40,11 @@ export interface CrmStackProps extends StackProps {
    * the bucket and notifying a topic; its activation and MX record are the deployer's). @default none
    */
   inboundMailRecipients?: string[];
+  /**
+   * The Amazon Bedrock model (or cross-region inference profile) that classifies conversations: the
+   * classify job gets QUALIFIER_MODEL_ID and `bedrock:InvokeModel` on it. @default none: the local rules
+   */
+  qualifierModelId?: string;
   /** The definition tables are read from functions/ unless given here (tests pass samples). */
   jobQueues?: readonly JobQueueDefinition[];
   schedules?: readonly ScheduleDefinition[];
@@ -149,6 +154,7 @@ export class CrmStack extends Stack {
     for (const fn of functions.values()) jobs.grantSend(fn);
 
     this.grantMail(props);
+    if (props.qualifierModelId) this.grantQualifierModel(props.qualifierModelId);
 
     new Observability(this, 'Observability', {
       httpApi: api.httpApi,
@@ -205,6 +211,26 @@ export class CrmStack extends Stack {
       this.data.bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
       if (hooksBaseUrl) fn.addEnvironment('HOOKS_BASE_URL', hooksBaseUrl);
     }
+  }
+
+  /**
+   * The classify job calls Bedrock's Converse API (`bedrock:InvokeModel`) on the configured model only: a
+   * foundation model in the stack's region, or an inference profile (`us.`, `eu.`, ... ids) and the
+   * foundation model it routes to in whichever region it picks.
+   */
+  private grantQualifierModel(modelId: string): void {
+    const fn = this.functions.get('job:classify_conversation');
+    if (!fn) throw new Error('qualifierModelId is set, but the stack has no classify_conversation job');
+    const profile = /^(us|eu|apac|jp|au|ca|us-gov|global)\.(.+)$/.exec(modelId);
+    const foundationModel = (id: string, region?: string) =>
+      this.formatArn({ service: 'bedrock', resource: 'foundation-model', resourceName: id, account: '', ...(region ? { region } : {}) });
+    const resources = modelId.startsWith('arn:')
+      ? [modelId]
+      : profile
+        ? [this.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: modelId }), foundationModel(profile[2]!, '*')]
+        : [foundationModel(modelId)];
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['bedrock:InvokeModel'], resources }));
+    fn.addEnvironment('QUALIFIER_MODEL_ID', modelId);
   }
 
   private grantMail(props: CrmStackProps): void {

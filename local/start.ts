@@ -104,6 +104,8 @@ async function main() {
       SES_API_BASE_URL: sandbox.url,
       // SNS messages name an SNS host's certificate; locally its bytes come from the sandbox (the host check stays).
       SNS_CERTIFICATE_BASE_URL: `${sandbox.url}/sns`,
+      // Conversations are classified by the deterministic local rules, never a Bedrock model (AWS credentials are fake here).
+      QUALIFIER_MODEL_ID: '',
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));

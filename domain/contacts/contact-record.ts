@@ -56,6 +56,7 @@ export interface CurrentQualificationItem {
   kind: string;
   score?: number;
   source: 'manual' | 'ai';
+  confidence?: number;
   userId: string;
   at: string;
 }
@@ -121,7 +122,9 @@ export function toContact(item: ContactItem): Contact {
     tags: item.tags ?? [],
     customFields: item.customFields ?? {},
     score: item.score ?? null,
-    qualification: item.qualification ? { ...item.qualification, score: item.qualification.score ?? null } : null,
+    qualification: item.qualification
+      ? { ...item.qualification, score: item.qualification.score ?? null, confidence: item.qualification.confidence ?? null }
+      : null,
     fitScores: item.fitScores ?? {},
     createdBy: item.createdBy,
     version: item.version,

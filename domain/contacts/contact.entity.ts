@@ -95,6 +95,8 @@ export const contactSchema = {
         kind: { type: 'string', required: true },
         score: { type: 'number' },
         source: { type: ['manual', 'ai'] as const, required: true },
+        /** A classifier's confidence, 0 to 1. */
+        confidence: { type: 'number' },
         userId: { type: 'string', required: true },
         at: { type: 'string', required: true },
       },

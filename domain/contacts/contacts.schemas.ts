@@ -99,6 +99,7 @@ export const currentQualificationSchema = z
     kind: z.string().meta({ description: 'e.g. lead, prospect, customer, not_a_fit, or a custom key' }),
     score: z.number().int().min(1).max(5).nullable(),
     source: z.enum(['manual', 'ai']),
+    confidence: z.number().nullable().meta({ description: 'How sure the classifier was, 0 to 1; null for a user’s' }),
     userId: z.string(),
     at: z.string(),
   })

@@ -44,6 +44,9 @@ export const contactQualificationSchema = {
     kind: { type: 'string', required: true, readOnly: true },
     score: { type: 'number', readOnly: true },
     source: { type: ['manual', 'ai'] as const, required: true, readOnly: true },
+    /** A classifier's confidence (0 to 1) and the evidence it gave. */
+    confidence: { type: 'number', readOnly: true },
+    reasons: { type: 'list', items: { type: 'string' }, readOnly: true },
     userId: { type: 'string', required: true, readOnly: true },
     createdAt: { type: 'string', required: true, readOnly: true },
     /** A copy made by a merge: the contact the qualification was given to. */

@@ -11,6 +11,11 @@ export const qualificationSources = ['manual', 'ai'] as const;
 
 const rating = z.number().int().min(1).max(5);
 
+/** How sure a classifier is of a qualification, 0 to 1 (null: a user's, or a classifier that did not say). */
+export const confidenceValue = z.number().min(0).max(1);
+/** The evidence a classifier gave: a few short sentences a user can check against the conversation. */
+export const reasonsValue = z.array(z.string().min(1).max(300)).max(5);
+
 export const addScoreInput = z
   .object({
     value: rating.meta({ description: 'A rating from 1 to 5' }),
@@ -29,6 +34,10 @@ export const setQualificationInput = z
       .enum(qualificationSources)
       .default('manual')
       .meta({ description: '`manual` (default) for a user; the AI classifier writes `ai`' }),
+    confidence: confidenceValue
+      .optional()
+      .meta({ description: 'How sure a classifier is, 0 to 1 (for an `ai` qualification written by your own classifier)' }),
+    reasons: reasonsValue.optional().meta({ description: 'The evidence a classifier went by (at most 5 short sentences)' }),
   })
   .meta({ id: 'SetQualificationInput' });
 export type SetQualificationInput = z.infer<typeof setQualificationInput>;
@@ -53,6 +62,8 @@ export const contactQualificationSchema = z
     kind: z.string(),
     score: z.number().int().nullable(),
     source: z.enum(qualificationSources),
+    confidence: z.number().nullable().meta({ description: 'How sure the classifier was, 0 to 1; null for a user’s' }),
+    reasons: z.array(z.string()).meta({ description: 'The evidence the classifier went by; empty for a user’s' }),
     userId: z.string(),
     createdAt: z.string(),
     mergedFrom: z.string().optional().meta({ description: 'Present on a copy made by a merge: the contact it was given to' }),

@@ -32,6 +32,9 @@ export interface ContactQualificationItem {
   kind: string;
   score?: number;
   source: 'manual' | 'ai';
+  /** A classifier's confidence (0 to 1) and the evidence it gave. */
+  confidence?: number;
+  reasons?: string[];
   userId: string;
   createdAt: string;
   /** On a copy made by a merge: the contact it was given to. */
@@ -54,6 +57,8 @@ const toQualification = (item: ContactQualificationItem): ContactQualification =
   kind: item.kind,
   score: item.score ?? null,
   source: item.source,
+  confidence: item.confidence ?? null,
+  reasons: item.reasons ?? [],
   userId: item.userId,
   createdAt: item.createdAt,
   ...(item.mergedFrom ? { mergedFrom: item.mergedFrom } : {}),
@@ -123,21 +128,33 @@ const sameQualification = (current: CurrentQualificationItem, input: SetQualific
   current.kind === input.kind &&
   (current.score ?? null) === (input.score ?? null) &&
   current.source === input.source &&
+  (current.confidence ?? null) === (input.confidence ?? null) &&
   current.userId === userId;
+
+/** How an AI write yields to a user: a manual qualification written at or after `since` is kept. */
+export interface QualificationWriteOptions {
+  keepManualSince?: string;
+}
+
+/** A manual qualification a user wrote at or after `since`: an AI answer asked for before it must not replace it. */
+export const isNewerManual = (current: { source: string; at: string } | undefined | null, since: string | undefined) =>
+  since !== undefined && current?.source === 'manual' && current.at >= since;
 
 /**
  * Seed 001 Contact.setQualification(): the new qualification becomes the latest (history item + the
  * contact's current `qualification` + `qualification.set`, one transaction). The last write wins
  * whatever its source: a user's manual set overrides the classifier's latest `ai` value, and the AI
  * classifier (the Qualifier port, run as the system) writes with source `ai`. Repeating the same
- * qualification by the same user changes nothing.
+ * qualification by the same user changes nothing. With `keepManualSince` (the classifier's writes), a
+ * manual qualification written since then is kept (`applied: false`): checked on the version written.
  */
 export async function setContactQualification(
   deps: CoreDeps,
   caller: CallerContext,
   contactId: string,
   input: SetQualificationInput,
-): Promise<{ qualification: ContactQualification; contact: Contact }> {
+  options: QualificationWriteOptions = {},
+): Promise<{ qualification: ContactQualification; contact: Contact; applied: boolean }> {
   const at = deps.clock.nowIso();
   const item: ContactQualificationItem = {
     workspaceId: caller.workspaceId,
@@ -146,10 +163,13 @@ export async function setContactQualification(
     kind: input.kind,
     ...(input.score !== undefined ? { score: input.score } : {}),
     source: input.source,
+    ...(input.confidence !== undefined ? { confidence: input.confidence } : {}),
+    ...(input.reasons?.length ? { reasons: input.reasons } : {}),
     userId: caller.userId,
     createdAt: at,
   };
   let unchanged: CurrentQualificationItem | undefined;
+  let applied = true;
   const contact = await changeContact(
     deps,
     caller,
@@ -160,7 +180,12 @@ export async function setContactQualification(
         unchanged = previous;
         return undefined;
       }
-      const { workspaceId: _ws, contactId: _id, qualificationId: id, createdAt: _at, ...current } = item;
+      if (isNewerManual(previous, options.keepManualSince)) {
+        unchanged = previous;
+        applied = false;
+        return undefined;
+      }
+      const { workspaceId: _ws, contactId: _id, qualificationId: id, createdAt: _at, reasons: _reasons, ...current } = item;
       return {
         after: { ...before, qualification: { id, ...current, at } },
         events: [
@@ -169,6 +194,7 @@ export async function setContactQualification(
             kind: item.kind,
             score: item.score ?? null,
             source: item.source,
+            ...(item.confidence !== undefined ? { confidence: item.confidence } : {}),
             previous: previous ? { kind: previous.kind, score: previous.score ?? null, source: previous.source } : null,
           }),
         ],
@@ -176,7 +202,7 @@ export async function setContactQualification(
     },
     { extraOps: [(tx) => tx.contactQualification.create(item).commit()] },
   );
-  return { qualification: unchanged ? fromCurrent(contactId, unchanged) : toQualification(item), contact };
+  return { qualification: unchanged ? fromCurrent(contactId, unchanged) : toQualification(item), contact, applied };
 }
 
 const fromCurrent = (contactId: string, current: CurrentQualificationItem): ContactQualification => ({
@@ -185,6 +211,9 @@ const fromCurrent = (contactId: string, current: CurrentQualificationItem): Cont
   kind: current.kind,
   score: current.score ?? null,
   source: current.source,
+  confidence: current.confidence ?? null,
+  // The contact carries only the latest's summary: its reasons are on its history item.
+  reasons: [],
   userId: current.userId,
   createdAt: current.at,
 });

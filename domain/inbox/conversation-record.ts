@@ -22,10 +22,12 @@ export interface ConversationItem {
   assigneeId?: string;
   participants: Participant[];
   score?: { value: number; source: string; at: string };
-  qualification?: { kind: string; score: number | null; source: string; at: string };
+  qualification?: { kind: string; score: number | null; source: string; confidence?: number | null; at: string };
   waitingSince?: string;
   /** When the contact's latest message arrived (ingest sets it). */
   lastInboundAt?: string;
+  /** A classification is queued for this time: inbound messages until then add none (the debounce). */
+  classifyPendingUntil?: string;
   lastActivityAt: string;
   lastMessage?: LastMessage;
   messageCount: number;

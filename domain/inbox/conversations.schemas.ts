@@ -140,6 +140,8 @@ export const conversationQualificationSchema = z
     kind: z.string(),
     score: z.number().int().nullable(),
     source: z.enum(qualificationSources),
+    confidence: z.number().nullable().meta({ description: 'How sure the classifier was, 0 to 1; null for a user’s' }),
+    reasons: z.array(z.string()).meta({ description: 'The evidence the classifier went by; empty for a user’s' }),
     userId: z.string(),
     createdAt: z.string(),
   })
@@ -159,7 +161,13 @@ export const conversationSchema = z
     participants: z.array(participantSchema),
     score: z.object({ value: z.number().int(), source: z.string(), at: z.string() }).nullable(),
     qualification: z
-      .object({ kind: z.string(), score: z.number().int().nullable(), source: z.string(), at: z.string() })
+      .object({
+        kind: z.string(),
+        score: z.number().int().nullable(),
+        source: z.string(),
+        confidence: z.number().nullable().optional().meta({ description: 'How sure the classifier was, 0 to 1 (absent or null: a user’s)' }),
+        at: z.string(),
+      })
       .nullable(),
     waitingSince: z
       .string()

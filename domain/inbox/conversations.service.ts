@@ -41,6 +41,7 @@ import {
 import { canRead } from './conversation-access';
 import { conversationStatuses } from './inbox.entity';
 import type { AddScoreInput, SetQualificationInput } from '../contacts/scoring.schemas';
+import { isNewerManual, type QualificationWriteOptions } from '../contacts/scoring.service';
 import { decodeListCursor, electroCursor, encodeListCursor, startKeyOf } from '../store/index-cursor';
 
 const conversationRef = (conversationId: string) => ({ type: 'conversation' as const, id: conversationId });
@@ -677,28 +678,43 @@ export async function addConversationScore(
   return { id: item.scoreId, conversationId, value: item.value, source: item.source, userId: item.userId, createdAt: item.createdAt };
 }
 
+/**
+ * Seed 001 ConversationQualification: the new qualification becomes the conversation's latest (history
+ * item + `qualification` + `conversation.qualified`, one transaction); the last write wins, so a user's
+ * manual value overrides the classifier's. With `keepManualSince` (the classifier's writes), a manual
+ * qualification written since then is kept instead (`applied: false`), checked on the version written.
+ */
 export async function setConversationQualification(
   deps: CoreDeps,
   caller: CallerContext,
   conversationId: string,
   input: SetQualificationInput,
-): Promise<ConversationQualification> {
-  const item = {
+  options: QualificationWriteOptions = {},
+): Promise<{ qualification: ConversationQualification; applied: boolean }> {
+  const item: ConversationQualificationItem = {
     workspaceId: caller.workspaceId,
     conversationId,
     qualificationId: deps.newId('qual'),
     kind: input.kind,
     ...(input.score !== undefined ? { score: input.score } : {}),
     source: input.source,
+    ...(input.confidence !== undefined ? { confidence: input.confidence } : {}),
+    ...(input.reasons?.length ? { reasons: input.reasons } : {}),
     userId: caller.userId,
     createdAt: deps.clock.nowIso(),
   };
+  let kept: ConversationItem['qualification'];
   await changeConversation(deps, caller, conversationId, undefined, (before) => {
     assertCanReply(caller, before);
+    if (isNewerManual(before.qualification, options.keepManualSince)) {
+      kept = before.qualification;
+      return undefined;
+    }
+    const confidence = input.confidence ?? null;
     return {
       after: {
         ...before,
-        qualification: { kind: item.kind, score: input.score ?? null, source: item.source, at: item.createdAt },
+        qualification: { kind: item.kind, score: input.score ?? null, source: item.source, confidence, at: item.createdAt },
       },
       events: [
         newEvent(
@@ -706,33 +722,50 @@ export async function setConversationQualification(
           caller,
           'conversation.qualified',
           conversationRef(conversationId),
-          { kind: item.kind, score: input.score ?? null, source: item.source },
+          { kind: item.kind, score: input.score ?? null, source: item.source, ...(input.confidence !== undefined ? { confidence } : {}) },
           aboutOf(before),
         ),
       ],
       extraOps: (tx) => [tx.conversationQualification.create(item).commit()],
     };
   });
-  return toQualification(item);
+  if (kept) return { qualification: await latestConversationQualification(deps, caller.workspaceId, conversationId), applied: false };
+  return { qualification: toQualification(item), applied: true };
 }
 
-const toQualification = (item: {
+/** A conversation's qualification history item, as stored. */
+export interface ConversationQualificationItem {
+  workspaceId: string;
   qualificationId: string;
   conversationId: string;
   kind: string;
   score?: number;
   source: 'manual' | 'ai';
+  confidence?: number;
+  reasons?: string[];
   userId: string;
   createdAt: string;
-}): ConversationQualification => ({
+}
+
+const toQualification = (item: Omit<ConversationQualificationItem, 'workspaceId'>): ConversationQualification => ({
   id: item.qualificationId,
   conversationId: item.conversationId,
   kind: item.kind,
   score: item.score ?? null,
   source: item.source,
+  confidence: item.confidence ?? null,
+  reasons: item.reasons ?? [],
   userId: item.userId,
   createdAt: item.createdAt,
 });
+
+/** The newest item of a conversation's qualification history (one Query of one item). */
+async function latestConversationQualification(deps: CoreDeps, workspaceId: string, conversationId: string) {
+  const { data } = await deps.db.entities.conversationQualification.query
+    .byConversation({ workspaceId, conversationId })
+    .go({ order: 'desc', limit: 1, pages: 1 });
+  return toQualification(data[0] as ConversationQualificationItem);
+}
 
 /** A conversation's scores, newest first: one GetItem (access) and one Query. */
 export async function listConversationScores(

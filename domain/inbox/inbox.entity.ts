@@ -49,6 +49,8 @@ export const conversationSchema = {
     waitingSince: { type: 'string' },
     /** When the contact's latest message arrived (WhatsApp's 24-hour window runs from it). */
     lastInboundAt: { type: 'string' },
+    /** Inbound messages before this time add no classification: one is queued (domain/qualification/inbound-classification.ts). */
+    classifyPendingUntil: { type: 'string' },
     lastActivityAt: { type: 'string', required: true },
     /** The latest message, for lists: `{ messageId, authorKind, excerpt, note, createdAt }`. */
     lastMessage: { type: 'any' },
@@ -193,6 +195,9 @@ export const conversationQualificationSchema = {
     kind: { type: 'string', required: true, readOnly: true },
     score: { type: 'number', readOnly: true },
     source: { type: ['manual', 'ai'] as const, required: true, readOnly: true },
+    /** A classifier's confidence (0 to 1) and the evidence it gave. */
+    confidence: { type: 'number', readOnly: true },
+    reasons: { type: 'list', items: { type: 'string' }, readOnly: true },
     userId: { type: 'string', required: true, readOnly: true },
     createdAt: { type: 'string', required: true, readOnly: true },
   },

@@ -19,6 +19,7 @@ import {
 } from '../channels/routing/channel-routing';
 import type { ContactItem } from '../contacts/contact-record';
 import { createJobOp, newJobItem } from '../jobs/jobs.service';
+import { inboundClassification } from '../qualification/inbound-classification';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
 import { readUnreadTotals, totalsOf, type UnreadTotals } from './unread-totals.service';
@@ -607,6 +608,8 @@ export async function ingestMessage(
     lastInboundAt: base.lastInboundAt && base.lastInboundAt > message.createdAt ? base.lastInboundAt : message.createdAt,
     ...(before ? { version: before.version + 1, updatedAt: at } : {}),
   };
+  const classification = inboundClassification(deps, after, at);
+  if (classification) after = { ...after, classifyPendingUntil: classification.pendingUntil };
   const events: EventRecord[] = opened ? [opened.event] : [];
   if (after.status === 'snoozed' || after.status === 'resolved') {
     const woken = statusChange(deps, caller, after, 'open', undefined, 'message');
@@ -630,7 +633,8 @@ export async function ingestMessage(
     ),
   );
   const recipients = recipientsOf(after, users);
-  const inline = recipients.slice(0, inlineRecipients);
+  // The classification job takes one recipient's room in the transaction, as a delivery job does.
+  const inline = recipients.slice(0, classification ? inlineRecipients - 1 : inlineRecipients);
   const written = await commitConversation(deps, before, {
     after,
     events,
@@ -655,10 +659,11 @@ export async function ingestMessage(
           ]
         : []),
       ...(input.extraOps?.(tx, { conversationId, messageId: message.messageId }) ?? []),
+      ...(classification ? [createJobOp(tx, classification.job)] : []),
       ...inline.flatMap((userId) => receiptOps(tx, withKeys(after), message, userId)),
     ],
   });
-  await writeRemainingReceipts(deps, written, message, recipients.slice(inlineRecipients));
+  await writeRemainingReceipts(deps, written, message, recipients.slice(inline.length));
   return {
     result: { message: toMessage(message), conversationId, contactId, createdContact, createdConversation: Boolean(opened) },
     replayed: false,

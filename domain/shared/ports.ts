@@ -80,24 +80,50 @@ export interface Mailer {
   send(mail: OutgoingMail): Promise<{ providerMessageId: string }>;
 }
 
-/** What a classifier is told about a contact. */
-export interface ClassifyContactInput {
+/** One message of a conversation, as a classifier reads it. */
+export interface ConversationLine {
+  /** Who wrote it: the contact, a user of the workspace, or the system. */
+  author: 'contact' | 'user' | 'system';
+  text: string;
+  /** ISO-8601 time it was written. */
+  at: string;
+}
+
+/** What a classifier is told: a conversation's recent messages and its contact's profile. */
+export interface ClassifyConversationInput {
   workspaceId: string;
-  contactId: string;
-  /** The contact's profile as the API shows it (name, company, role, tags, custom fields...). */
-  profile: Record<string, unknown>;
-  /** Recent conversation text, newest first, when the caller has it. */
-  recentMessages?: string[];
+  conversationId: string;
+  channel: string;
+  subject: string | null;
+  /** The latest messages, oldest first (internal notes left out), at most a few dozen. */
+  messages: ConversationLine[];
+  /** The contact's profile as the API shows it (name, company, job title, tags, custom fields...). */
+  contact: Record<string, unknown>;
 }
 
 /**
- * Seed 001 Qualifier: an AI classifier of contacts (not wired yet). A job calls `classifyContact` and
- * writes the result through `setContactQualification` as the system with source `ai`. The latest
+ * A classifier's answer: a qualification key (domain/qualification/qualification.schemas.ts
+ * `classificationKinds`), how strongly it applies (1–5), how sure the classifier is (0–1), and the
+ * evidence it went by, in words a user can check.
+ */
+export interface Classification {
+  kind: string;
+  score?: number;
+  confidence: number;
+  reasons: string[];
+}
+
+/**
+ * Seed 001 Qualifier: the AI classifier. The `classify_conversation` job calls it and writes the answer
+ * as the conversation's (and, when asked, the contact's) qualification with source `ai`. The latest
  * write wins: a user's manual qualification simply becomes the latest, which is seed 001's
- * `overrideContactQualification` ("user overrides on the latest value").
+ * `overrideContactQualification` ("user overrides on the latest value"), and the history keeps both.
+ * Adapters: Amazon Bedrock (functions/shared/adapters/bedrock-qualifier.ts) and the deterministic local
+ * rules (domain/qualification/local-qualifier.ts). A failure throws `QualifierError`, which says whether
+ * trying again may help.
  */
 export interface Qualifier {
-  classifyContact(input: ClassifyContactInput): Promise<{ kind: string; score?: number; confidence?: number }>;
+  classifyConversation(input: ClassifyConversationInput): Promise<Classification>;
 }
 
 /** The deployment's secrets, by name. */

@@ -64,8 +64,10 @@ export const handler = createHttpHandler('contacts', {
     }),
   addContactScore: ({ caller, params, body }, deps) => addContactScore(deps, caller, params.contactId, body),
   listContactScores: ({ caller, params, query }, deps) => listContactScores(deps, caller, params.contactId, query),
-  setContactQualification: ({ caller, params, body }, deps) =>
-    setContactQualification(deps, caller, params.contactId, body),
+  setContactQualification: async ({ caller, params, body }, deps) => {
+    const { qualification, contact } = await setContactQualification(deps, caller, params.contactId, body);
+    return { qualification, contact };
+  },
   getContactQualification: ({ caller, params, query }, deps) =>
     getContactQualification(deps, caller, params.contactId, query),
   listContactTimeline: async ({ caller, params, query }, deps) => {

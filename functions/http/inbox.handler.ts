@@ -30,6 +30,7 @@ import { retryMessageDelivery } from '../../domain/channels/deliveries/delivery-
 import { withReplyWindow } from '../../domain/inbox/conversation-record';
 import { prepareAttachments } from '../../domain/inbox/attachments.service';
 import { requireManager } from '../../domain/shared/context';
+import { startConversationClassification, startSegmentClassification } from '../../domain/qualification/classify.service';
 import { withBlobStore, withDeliveryDeps } from '../shared/deps';
 import { createHttpHandler, RawResponse } from './http-handler';
 
@@ -93,8 +94,10 @@ export const handler = createHttpHandler('inbox', {
   addConversationScore: ({ caller, params, body }, deps) => addConversationScore(deps, caller, params.conversationId, body),
   listConversationScores: ({ caller, params, query }, deps) =>
     listConversationScores(deps, caller, params.conversationId, query),
-  setConversationQualification: ({ caller, params, body }, deps) =>
-    setConversationQualification(deps, caller, params.conversationId, body),
+  setConversationQualification: async ({ caller, params, body }, deps) =>
+    (await setConversationQualification(deps, caller, params.conversationId, body)).qualification,
   listConversationQualifications: ({ caller, params, query }, deps) =>
     listConversationQualifications(deps, caller, params.conversationId, query),
+  classifyConversation: ({ caller, params, body }, deps) => startConversationClassification(deps, caller, params.conversationId, body),
+  classifySegmentConversations: ({ caller, body }, deps) => startSegmentClassification(deps, caller, body),
 });

@@ -66,6 +66,16 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 300,
   },
+  // A model call per conversation (seconds each): a segment continues itself a page of members at a
+  // time; throttling is retried by SQS with its backoff.
+  {
+    name: 'classify_conversation',
+    entry: 'functions/jobs/classify-conversation.handler.ts',
+    batchSize: 5,
+    visibilityTimeoutSeconds: 360,
+    maxReceiveCount: 5,
+    timeoutSeconds: 300,
+  },
   // One provider call per message (10 s provider timeout): short runs, many at once; a passing error
   // continues the job with an SQS delay rather than a wait.
   {

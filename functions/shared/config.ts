@@ -52,6 +52,11 @@ export interface Config {
   snsCertificateBaseUrl?: string;
   /** Only under `npm start` and in tests: an SNS `SubscribeURL` is visited here (its path and query appended). */
   snsSubscribeBaseUrl?: string;
+  /**
+   * The Bedrock model (or inference profile) id conversations are classified with (QUALIFIER_MODEL_ID);
+   * unset: the deterministic local rules (domain/qualification/local-qualifier.ts).
+   */
+  qualifierModelId?: string;
 }
 
 /** The providers' public API endpoints, and how long a call to one may take. */
@@ -98,6 +103,7 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sesChannelEndpoint: env.SES_API_BASE_URL?.replace(/\/+$/, '') || undefined,
     snsCertificateBaseUrl: env.SNS_CERTIFICATE_BASE_URL?.replace(/\/+$/, '') || undefined,
     snsSubscribeBaseUrl: env.SNS_SUBSCRIBE_BASE_URL?.replace(/\/+$/, '') || undefined,
+    qualifierModelId: env.QUALIFIER_MODEL_ID?.trim() || undefined,
   };
   if (env === process.env) cached = config;
   return config;

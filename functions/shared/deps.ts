@@ -3,7 +3,8 @@ import type { ChannelAdapters } from '../../domain/channels/outbound';
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
-import type { BlobStore, JobQueue, SecretSealer, SecretStore } from '../../domain/shared/ports';
+import type { BlobStore, JobQueue, Qualifier, SecretSealer, SecretStore } from '../../domain/shared/ports';
+import { localQualifier } from '../../domain/qualification/local-qualifier';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createKmsClient, createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
 import { createS3BlobStore } from './adapters/s3-blob-store';
@@ -161,3 +162,28 @@ export const withDeliveryDeps = <D extends CoreDeps & { blobs: BlobStore }>(deps
   ...withSecretSealer(deps),
   channels: getChannelAdapters(),
 });
+
+let qualifier: Qualifier | undefined;
+
+/**
+ * The conversation classifier: Amazon Bedrock when QUALIFIER_MODEL_ID names a model, else the local
+ * rules (`npm start`, the tests, a deployment without a model). The Bedrock client is imported on the
+ * first classification, so no other function's bundle loads it.
+ */
+export function getQualifier(): Qualifier {
+  if (qualifier) return qualifier;
+  const { qualifierModelId, region } = getConfig();
+  if (!qualifierModelId) return (qualifier = localQualifier);
+  let built: Promise<Qualifier> | undefined;
+  const real = () =>
+    (built ??= import('./adapters/bedrock-qualifier').then(({ createBedrockQualifier, createBedrockRuntimeClient }) =>
+      createBedrockQualifier({ client: createBedrockRuntimeClient(region), modelId: qualifierModelId }),
+    ));
+  qualifier = { classifyConversation: async (input) => (await real()).classifyConversation(input) };
+  return qualifier;
+}
+
+/** Tests give their own classifier; undefined goes back to the configuration's. */
+export function setQualifier(value: Qualifier | undefined): void {
+  qualifier = value;
+}

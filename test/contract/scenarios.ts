@@ -19,6 +19,7 @@ import { channelsScenarios } from './scenarios/channels';
 import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
 import { leadsScenarios } from './scenarios/leads';
+import { qualifyScenarios } from './scenarios/qualify';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -1895,4 +1896,5 @@ export const scenarios = {
   ...deliveriesScenarios,
   ...segmentsScenarios,
   ...leadsScenarios,
+  ...qualifyScenarios,
 } as Record<OperationId, Scenario>;

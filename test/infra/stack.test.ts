@@ -404,6 +404,47 @@ describe('CrmStack', () => {
   });
 });
 
+describe('CrmStack and the qualifier model', () => {
+  const statementsOf = (built: ReturnType<typeof synth>, key: string) => {
+    const role = built.logicalId(built.stack.functions.get(key)!.role!);
+    return (Object.values(built.template.findResources('AWS::IAM::Policy')) as Resource[])
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement);
+  };
+  const bedrockGrants = (built: ReturnType<typeof synth>) =>
+    (Object.values(built.template.findResources('AWS::IAM::Policy')) as Resource[]).filter((policy) => JSON.stringify(policy).includes('bedrock:'));
+
+  it('without one, no function may call Bedrock and the classify job uses the local rules', () => {
+    const built = synth();
+    expect(bedrockGrants(built)).toEqual([]);
+    const fn = built.template.toJSON().Resources[built.logicalId(built.stack.functions.get('job:classify_conversation')!)] as Resource;
+    expect(JSON.stringify(fn.Properties.Environment)).not.toContain('QUALIFIER_MODEL_ID');
+  });
+
+  it('with a foundation model, only the classify job may invoke it, and knows its id', () => {
+    const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const built = synth({ qualifierModelId: modelId });
+    expect(bedrockGrants(built)).toHaveLength(1);
+    const invoke = statementsOf(built, 'job:classify_conversation').filter((statement) => statement.Action === 'bedrock:InvokeModel');
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]!.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${modelId}`]],
+    });
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Job consumer: classify_conversation',
+      Environment: { Variables: Match.objectLike({ QUALIFIER_MODEL_ID: modelId }) },
+    });
+  });
+
+  it('with an inference profile, the profile and the model it routes to, in any region', () => {
+    const built = synth({ qualifierModelId: 'eu.anthropic.claude-3-haiku-20240307-v1:0' });
+    const [invoke] = statementsOf(built, 'job:classify_conversation').filter((statement) => statement.Action === 'bedrock:InvokeModel');
+    const resources = JSON.stringify(invoke!.Resource);
+    expect(resources).toContain(':inference-profile/eu.anthropic.claude-3-haiku-20240307-v1:0');
+    expect(resources).toContain(':bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0');
+  });
+});
+
 describe('CrmStack with job queues and schedules', () => {
   // Any existing module serves as the entry: bundling is skipped.
   const sampleJob: JobQueueDefinition = {

@@ -176,7 +176,12 @@ export async function startDeliveryJobs(options: {
   const definition = jobQueues.find((queue) => queue.name === 'deliver_message')!;
   const local = { ...definition, name: `deliver_message-${randomUUID().slice(0, 8)}` };
   const [queue] = await ensureQueues(sqs, [local]);
-  setJobQueue(createSqsJobQueue({ client: sqs, queueUrls: { deliver_message: queue!.queueUrl } }));
+  const deliveries = createSqsJobQueue({ client: sqs, queueUrls: { deliver_message: queue!.queueUrl } });
+  // Other kinds' jobs (the contacts' replies queue their classification) are not run here: dropped.
+  setJobQueue({
+    send: (message) =>
+      message.queue === 'deliver_message' ? deliveries.send(message) : Promise.resolve({ messageId: `dropped-${randomUUID()}` }),
+  });
   const poller = await startStreamPoller({
     endpoint: options.dynamoEndpoint,
     tableName: options.tableName,

@@ -13,6 +13,8 @@ import {
   setConversationQualificationInput,
   setStatusInput,
 } from '../../../domain/inbox/conversations.schemas';
+import { jobSchema } from '../../../domain/jobs/jobs.schemas';
+import { classifyConversationInput, classifySegmentInput } from '../../../domain/qualification/qualification.schemas';
 import { pageQuerySchema } from '../../../domain/shared/pagination';
 import { route, pageOf, type RouteDefinition } from '../route-definition';
 
@@ -198,5 +200,36 @@ export const conversationsRoutes = {
       description: 'A page of qualifications',
       schema: pageOf(conversationQualificationSchema, 'ConversationQualificationPage'),
     },
+  }),
+  classifyConversation: route({
+    ...inbox,
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/classify',
+    summary: 'Ask the AI classifier to qualify a conversation (and its contact), as a background job',
+    description:
+      'Queues a `classify_conversation` job: the classifier (Amazon Bedrock when the deployment names a model, else deterministic local rules) reads the conversation’s latest 30 messages (internal notes left out) and the contact’s profile, and its answer becomes the conversation’s qualification (with `contact: true`, the contact’s too) with `source: ai`, a `confidence` (0–1) and its `reasons`. The latest write wins and the history keeps every value: a user’s later manual qualification overrides the AI’s, and one written after this request is never replaced by its answer. The job’s `result` says what was written (`conversation`/`contact`: `applied` or `kept_manual`). Who may qualify the conversation by hand may ask. Inbound messages also classify their conversation by themselves, at most once a minute.',
+    creates: true,
+    params: conversationIdParams,
+    body: classifyConversationInput,
+    refusals: {
+      403: 'a member classifying a conversation assigned to another user, or (with `contact: true`) a contact another user claimed',
+      422: '`unprocessable`: a direct conversation has no contact to qualify',
+    },
+    response: { status: 201, description: 'The queued classification job', schema: jobSchema },
+  }),
+  classifySegmentConversations: route({
+    ...inbox,
+    method: 'POST',
+    path: '/v1/conversations/classify',
+    summary: 'Classify the latest conversation of every member of a segment, as one background job (owner/admin)',
+    description:
+      'Queues one `classify_conversation` job that reads the segment’s members (latest joined first), classifies each one’s latest conversation as `POST /v1/conversations/{conversationId}/classify` does (with `contact: true`, the member’s qualification too), and continues itself page by page. Its `result` counts `processed`, `classified`, `keptManual` (a user’s value written since the request stayed), `skipped` (no conversation, or no message), `failed` (an answer that was no classification) and the `kinds` given.',
+    creates: true,
+    body: classifySegmentInput,
+    refusals: {
+      403: 'a member: only an owner or admin classifies a whole segment',
+      422: '`invalid_reference`: `segmentId` names no segment of the workspace',
+    },
+    response: { status: 201, description: 'The queued classification job', schema: jobSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -1502,6 +1502,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/conversations/{conversationId}/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask the AI classifier to qualify a conversation (and its contact), as a background job
+         * @description Queues a `classify_conversation` job: the classifier (Amazon Bedrock when the deployment names a model, else deterministic local rules) reads the conversation’s latest 30 messages (internal notes left out) and the contact’s profile, and its answer becomes the conversation’s qualification (with `contact: true`, the contact’s too) with `source: ai`, a `confidence` (0–1) and its `reasons`. The latest write wins and the history keeps every value: a user’s later manual qualification overrides the AI’s, and one written after this request is never replaced by its answer. The job’s `result` says what was written (`conversation`/`contact`: `applied` or `kept_manual`). Who may qualify the conversation by hand may ask. Inbound messages also classify their conversation by themselves, at most once a minute.
+         */
+        post: operations["classifyConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Classify the latest conversation of every member of a segment, as one background job (owner/admin)
+         * @description Queues one `classify_conversation` job that reads the segment’s members (latest joined first), classifies each one’s latest conversation as `POST /v1/conversations/{conversationId}/classify` does (with `contact: true`, the member’s qualification too), and continues itself page by page. Its `result` counts `processed`, `classified`, `keptManual` (a user’s value written since the request stayed), `skipped` (no conversation, or no message), `failed` (an answer that was no classification) and the `kinds` given.
+         */
+        post: operations["classifySegmentConversations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations/{conversationId}/messages": {
         parameters: {
             query?: never;
@@ -2660,6 +2700,8 @@ export interface components {
                 score: number | null;
                 /** @enum {string} */
                 source: "manual" | "ai";
+                /** @description How sure the classifier was, 0 to 1; null for a user’s */
+                confidence: number | null;
                 userId: string;
                 at: string;
             } | null;
@@ -2811,6 +2853,10 @@ export interface components {
             score: number | null;
             /** @enum {string} */
             source: "manual" | "ai";
+            /** @description How sure the classifier was, 0 to 1; null for a user’s */
+            confidence: number | null;
+            /** @description The evidence the classifier went by; empty for a user’s */
+            reasons: string[];
             userId: string;
             createdAt: string;
             /** @description Present on a copy made by a merge: the contact it was given to */
@@ -2827,6 +2873,10 @@ export interface components {
              * @enum {string}
              */
             source?: "manual" | "ai";
+            /** @description How sure a classifier is, 0 to 1 (for an `ai` qualification written by your own classifier) */
+            confidence?: number;
+            /** @description The evidence a classifier went by (at most 5 short sentences) */
+            reasons?: string[];
         };
         ContactTimelinePage: {
             items: components["schemas"]["TimelineEntry"][];
@@ -2854,6 +2904,10 @@ export interface components {
                 score: number | null;
                 /** @enum {string} */
                 source: "manual" | "ai";
+                /** @description How sure the classifier was, 0 to 1; null for a user’s */
+                confidence: number | null;
+                /** @description The evidence the classifier went by; empty for a user’s */
+                reasons: string[];
                 userId: string;
                 createdAt: string;
                 /** @description Present on a copy made by a merge: the contact it was given to */
@@ -3597,6 +3651,8 @@ export interface components {
                 kind: string;
                 score: number | null;
                 source: string;
+                /** @description How sure the classifier was, 0 to 1 (absent or null: a user’s) */
+                confidence?: number | null;
                 at: string;
             } | null;
             /** @description When the contact’s oldest unanswered message arrived; null when nothing waits for an answer */
@@ -3738,6 +3794,10 @@ export interface components {
             score: number | null;
             /** @enum {string} */
             source: "manual" | "ai";
+            /** @description How sure the classifier was, 0 to 1; null for a user’s */
+            confidence: number | null;
+            /** @description The evidence the classifier went by; empty for a user’s */
+            reasons: string[];
             userId: string;
             createdAt: string;
         };
@@ -3752,11 +3812,81 @@ export interface components {
              * @enum {string}
              */
             source?: "manual" | "ai";
+            /** @description How sure a classifier is, 0 to 1 (for an `ai` qualification written by your own classifier) */
+            confidence?: number;
+            /** @description The evidence a classifier went by (at most 5 short sentences) */
+            reasons?: string[];
         };
         ConversationQualificationPage: {
             items: components["schemas"]["ConversationQualification"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+        };
+        Job: {
+            id: string;
+            /** @enum {string} */
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules";
+            /**
+             * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            /** @description The user who started it */
+            createdBy: string;
+            /** @description What the job was asked to do (per kind) */
+            input: {
+                [key: string]: unknown;
+            };
+            progress: components["schemas"]["JobProgress"];
+            /** @description What a succeeded job produced (per kind), else null */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Why a failed job failed, else null */
+            error: {
+                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `stalled` (no run ever took the job up, though its message was sent again), `invalid_input`, or a code of the kind */
+                code: string;
+                message: string;
+            } | null;
+            /** @description Names of the job’s files: `GET /v1/jobs/{jobId}/files/{name}` gives a download link */
+            files: string[];
+            /** @description Runs that failed (and were retried) so far */
+            attempts: number;
+            createdAt: string;
+            /** @description When it first ran */
+            startedAt: string | null;
+            updatedAt: string;
+            /** @description When it succeeded, failed or was canceled */
+            finishedAt: string | null;
+        };
+        JobProgress: {
+            /** @description Units done so far (rows, contacts, ...) */
+            processed: number;
+            /** @description Units in all, when known */
+            total: number | null;
+            /** @description Units per second since the job (last) started running */
+            ratePerSecond: number | null;
+            /** @description At that rate, seconds until `total` */
+            estimatedSecondsLeft: number | null;
+        };
+        ClassifyConversationInput: {
+            /**
+             * @description Also write the answer as the contact’s qualification (needs the right to change the contact)
+             * @default false
+             */
+            contact?: boolean;
+        };
+        ClassifySegmentInput: {
+            /**
+             * @description Classify the latest conversation of each member of this segment
+             * @example seg_01JF3Q5Z8V2N6M4K7T9R1X3C5B
+             */
+            segmentId: string;
+            /**
+             * @description Also write each answer as the member’s qualification
+             * @default false
+             */
+            contact?: boolean;
         };
         MessagePage: {
             items: components["schemas"]["Message"][];
@@ -4141,53 +4271,6 @@ export interface components {
             items: components["schemas"]["Job"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
-        };
-        Job: {
-            id: string;
-            /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules";
-            /**
-             * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
-             * @enum {string}
-             */
-            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
-            /** @description The user who started it */
-            createdBy: string;
-            /** @description What the job was asked to do (per kind) */
-            input: {
-                [key: string]: unknown;
-            };
-            progress: components["schemas"]["JobProgress"];
-            /** @description What a succeeded job produced (per kind), else null */
-            result: {
-                [key: string]: unknown;
-            } | null;
-            /** @description Why a failed job failed, else null */
-            error: {
-                /** @description `retries_exhausted` (a run kept failing: `message` is the last failure), `stalled` (no run ever took the job up, though its message was sent again), `invalid_input`, or a code of the kind */
-                code: string;
-                message: string;
-            } | null;
-            /** @description Names of the job’s files: `GET /v1/jobs/{jobId}/files/{name}` gives a download link */
-            files: string[];
-            /** @description Runs that failed (and were retried) so far */
-            attempts: number;
-            createdAt: string;
-            /** @description When it first ran */
-            startedAt: string | null;
-            updatedAt: string;
-            /** @description When it succeeded, failed or was canceled */
-            finishedAt: string | null;
-        };
-        JobProgress: {
-            /** @description Units done so far (rows, contacts, ...) */
-            processed: number;
-            /** @description Units in all, when known */
-            total: number | null;
-            /** @description Units per second since the job (last) started running */
-            ratePerSecond: number | null;
-            /** @description At that rate, seconds until `total` */
-            estimatedSecondsLeft: number | null;
         };
         JobFileLink: {
             name: string;
@@ -4900,9 +4983,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "id": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-151b08@example.com",
+                     *         "email": "owner-83c936@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4910,7 +4993,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M00QGGXPA825WVQJ5S",
+                     *         "id": "ws_01KF0E44M0FZDE0Y3H203P3SY9",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -4967,7 +5050,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M00QGGXPA825WVQJ5S",
+                     *       "id": "ws_01KF0E44M0FZDE0Y3H203P3SY9",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5035,7 +5118,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M00QGGXPA825WVQJ5S",
+                     *       "id": "ws_01KF0E44M0FZDE0Y3H203P3SY9",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -5161,9 +5244,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "id": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-151b08@example.com",
+                     *           "email": "owner-83c936@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -5171,9 +5254,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "id": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-648de9@example.com",
+                     *           "email": "admin-a524bb@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -5181,7 +5264,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXgCjEgRJ5FyoL7AaKs2d8xdAv2VZtg-PfaSjX2Gux22lJ8k53jC-0nrzVaBTcrXU7svbj9cZgfxKHye9g03-3595h8xsW7VR4C1-IV6DbsfGwN3tFzIwac55WtQXtKNpEtVgWOsSi09gLM1mW3PFSF8"
+                     *       "nextCursor": "AQJsjoDBONpBJchfk7G6mVb0aEJjoi_sGuTh9sGFkAWqoyDVlRSPYXcqYtevLNcUYabSG1tEe_Ll5O_BI2OZVpt2psDvfj0al7v3iu-7MvfROze5IldWVNdw9nRjs-LTDxdh2gS0kQUJiM-2KfT01wcm"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -5237,7 +5320,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-dfe2d1d6@example.com",
+                 *       "email": "n-674e6d29@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -5261,9 +5344,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M00QGGXPA825WVQJ6P",
+                     *       "id": "usr_01KF0E44M0FZDE0Y3H203P3SZ6",
                      *       "name": "Nia New",
-                     *       "email": "n-dfe2d1d6@example.com",
+                     *       "email": "n-674e6d29@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5390,9 +5473,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M00QGGXPA825WVQJ6D",
+                     *       "id": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
                      *       "name": "Mia Member",
-                     *       "email": "member-646b1a@example.com",
+                     *       "email": "member-137e71@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5485,9 +5568,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M00QGGXPA825WVQJ6Y",
+                     *       "id": "usr_01KF0E44M0FZDE0Y3H203P3SZE",
                      *       "name": "Renamed",
-                     *       "email": "u-adef8a2c@example.com",
+                     *       "email": "u-29fdfaf4@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5625,16 +5708,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M00QGGXPA825WVQJ5V",
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "id": "tok_01KF0E44M0FZDE0Y3H203P3SYB",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_jkHkEf",
+                     *           "prefix": "crm_rkH0KU",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AcBoowUUll131C6G7vER-O8wS-JHfm8sFqgXT3mLfYg-lD0aatm1L48ciavAcI-fTmVJsQLfkkkKDcxYdGfecjiL1asgTzvYUfxas-QzU4fFhDK0WFc13BzyTHDe9hWBprOalbLirlHZ-ZoQb9FxNe4mB0VwOXZKFZbN7gAtjK-M7lMF8cWh0MgO9cc-I4McncLTKScucxqfhsblPo1B_YlB8bsqkbSqRaBTvEnMwWHnrCq8xuVY929E45e5y-e7lwFk73ydlnmUEe74lll_4OqaEQqZV1OsplyuJpULPGLQ_ijFKHMJSYLUd6zmHYseybwgGXJ1"
+                     *       "nextCursor": "ASyZqCcTt0GrxL6fKwNWvxnZFaeQxZRXn8JxYyiQ2KIC3LlekaOUaUVjSyv6p-pCR1mMkvB968T0Pa1TtuVjUM8hJnBmRGxRgq9mj3CBZru2zqmsLmTeosCBzMFLKKQNdqZPAzEpgw2uv6CHltPt22Q6CtPbMCuaLsm9gcyzIlOnLTCaAo-KBPKzv0VsSTGDI2dnY6j0v_Njo4JX50DXOuDQO5dM-otRonnNJMy0avTqJZa04Ze1zmSuF-ih2muH7zbX2mMwO8zE6skxO7MS1HxH-ee8L58xMPJlpSFm7y0sihDGbflI-u2m1xVB2DDcNRGKHhOP"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5721,10 +5804,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M00QGGXPA825WVQJ7J",
-                     *       "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "id": "tok_01KF0E44M0FZDE0Y3H203P3T02",
+                     *       "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "name": "CI",
-                     *       "prefix": "crm_DRReYm",
+                     *       "prefix": "crm__3Jn0W",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5848,10 +5931,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M00QGGXPA825WVQJ7S",
-                     *       "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "id": "tok_01KF0E44M0FZDE0Y3H203P3T09",
+                     *       "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "name": "gone",
-                     *       "prefix": "crm_Mao-Qf",
+                     *       "prefix": "crm_CsaVUp",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -5997,7 +6080,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_8964e475",
+                 *       "key": "k_cf79233b",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6029,7 +6112,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_8964e475",
+                     *       "key": "k_cf79233b",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -6180,7 +6263,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_890e6416",
+                     *       "key": "f_9a910e09",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -6323,40 +6406,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M00QGGXPA825WVQJ8R",
+                     *           "id": "evt_01KF0E44M0FZDE0Y3H203P3T18",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
+                     *           "entityId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "actorUserId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
-                     *             "assignedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *             "assignedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
+                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M00QGGXPA825WVQJ8Q",
+                     *           "id": "evt_01KF0E44M0FZDE0Y3H203P3T17",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
+                     *           "entityId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "actorUserId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-48c4857a@example.com"
+                     *                 "normalized": "c-eaaf2544@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQJ8N",
+                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -6457,31 +6540,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8N",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T15",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-48c4857a@example.com",
+                     *           "email": "c-eaaf2544@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8S",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T19",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-10799383@example.com",
+                     *           "email": "c-4edc9013@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "Ad7yj0QDcmanVKOREHBPEq_ltn3xpighfvZncbdY1CstYqD6bnT8--agtzwmvyuMs7k60FC7XA2pIoRaY57dYNoxpN-ToaDgK6ZuZMWHxKNj5W82bY2gmp2btuEmoMedxD4ojYUk7cN9zGV3NXgUS1S0n4UwZ-YWSyE9Hlvhln6hh7CIPpU"
+                     *       "nextCursor": "AR3wxH6wwUihABOzIbQkDGHa-NqS2dUix9fMTyhtqr4Szu7NxpEW-GLA9Czwh0fbpu7I0_pIZfFbgWna0EHUQugtmoAJZHSBXmDeeGLZp6suPEzWAO5RpZAkQELk8KuzFl9gpuiRyisxgrI2xDNNml2JyNxQnRfpYWX6tNqnWbKn3Z_z1FI"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6541,7 +6624,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-a5da575c@navy.example"
+                 *           "value": "g-eeaf3d8e@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6570,7 +6653,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJ9N",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T25",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6588,19 +6671,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-a5da575c@navy.example",
+                     *       "email": "g-eeaf3d8e@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJ9P",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T26",
                      *           "kind": "email",
-                     *           "value": "g-a5da575c@navy.example",
-                     *           "normalized": "g-a5da575c@navy.example",
+                     *           "value": "g-eeaf3d8e@navy.example",
+                     *           "normalized": "g-eeaf3d8e@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJ9Q",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T27",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6613,7 +6696,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6744,46 +6827,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8N",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T15",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-48c4857a@example.com",
+                     *           "email": "c-eaaf2544@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8S",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T19",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-10799383@example.com",
+                     *           "email": "c-4edc9013@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ8X",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T1D",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e3a2e827@example.com",
+                     *           "email": "c-484c8a2a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQJ91",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T1H",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c28a48f0@example.com",
+                     *           "email": "c-3d3da1c4@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6855,7 +6938,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJ95",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T1N",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6865,7 +6948,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6873,14 +6956,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2194e01a@example.com",
+                     *       "email": "c-a899310a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJ96",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T1P",
                      *           "kind": "email",
-                     *           "value": "c-2194e01a@example.com",
-                     *           "normalized": "c-2194e01a@example.com",
+                     *           "value": "c-a899310a@example.com",
+                     *           "normalized": "c-a899310a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6890,7 +6973,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6969,7 +7052,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJA5",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T2N",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6979,7 +7062,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6987,14 +7070,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-8bf20986@example.com",
+                     *       "email": "c-d993c8da@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJA6",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T2P",
                      *           "kind": "email",
-                     *           "value": "c-8bf20986@example.com",
-                     *           "normalized": "c-8bf20986@example.com",
+                     *           "value": "c-d993c8da@example.com",
+                     *           "normalized": "c-d993c8da@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7004,7 +7087,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7096,7 +7179,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJAX",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T3D",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7106,7 +7189,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7114,14 +7197,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bb80e361@example.com",
+                     *       "email": "c-9c69f654@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJAY",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T3E",
                      *           "kind": "email",
-                     *           "value": "c-bb80e361@example.com",
-                     *           "normalized": "c-bb80e361@example.com",
+                     *           "value": "c-9c69f654@example.com",
+                     *           "normalized": "c-9c69f654@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7131,7 +7214,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7290,7 +7373,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJCM",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T54",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7300,7 +7383,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7308,19 +7391,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-720045a3@example.com",
+                     *       "email": "c-44cf0a34@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJCN",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T55",
                      *           "kind": "email",
-                     *           "value": "c-720045a3@example.com",
-                     *           "normalized": "c-720045a3@example.com",
+                     *           "value": "c-44cf0a34@example.com",
+                     *           "normalized": "c-44cf0a34@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJCR",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T58",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -7333,7 +7416,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7483,7 +7566,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJEN",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T75",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7493,7 +7576,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7509,7 +7592,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7624,7 +7707,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJFP",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T86",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7634,7 +7717,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7642,14 +7725,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-294c8b6e@example.com",
+                     *       "email": "c-e5fd7ab1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJFQ",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T87",
                      *           "kind": "email",
-                     *           "value": "c-294c8b6e@example.com",
-                     *           "normalized": "c-294c8b6e@example.com",
+                     *           "value": "c-e5fd7ab1@example.com",
+                     *           "normalized": "c-e5fd7ab1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7659,7 +7742,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7774,7 +7857,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJGQ",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T97",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7784,7 +7867,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7792,14 +7875,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-18854e3a@example.com",
+                     *       "email": "c-0cfa4eff@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJGR",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T98",
                      *           "kind": "email",
-                     *           "value": "c-18854e3a@example.com",
-                     *           "normalized": "c-18854e3a@example.com",
+                     *           "value": "c-0cfa4eff@example.com",
+                     *           "normalized": "c-0cfa4eff@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7809,7 +7892,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7933,7 +8016,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJJA",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TAT",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7943,7 +8026,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7951,14 +8034,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-c426874a@example.com",
+                     *       "email": "c-99786e89@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJJB",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TAV",
                      *           "kind": "email",
-                     *           "value": "c-c426874a@example.com",
-                     *           "normalized": "c-c426874a@example.com",
+                     *           "value": "c-99786e89@example.com",
+                     *           "normalized": "c-99786e89@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7968,7 +8051,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8105,7 +8188,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJKK",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TC3",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8115,7 +8198,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8123,14 +8206,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a90dfdce@example.com",
+                     *       "email": "c-ce7780e4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJKM",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TC4",
                      *           "kind": "email",
-                     *           "value": "c-a90dfdce@example.com",
-                     *           "normalized": "c-a90dfdce@example.com",
+                     *           "value": "c-ce7780e4@example.com",
+                     *           "normalized": "c-ce7780e4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8140,7 +8223,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8255,7 +8338,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJMV",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TDB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8265,7 +8348,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8273,14 +8356,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fa2421a7@example.com",
+                     *       "email": "c-f9f421b6@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJMW",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TDC",
                      *           "kind": "email",
-                     *           "value": "c-fa2421a7@example.com",
-                     *           "normalized": "c-fa2421a7@example.com",
+                     *           "value": "c-f9f421b6@example.com",
+                     *           "normalized": "c-f9f421b6@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8290,7 +8373,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8394,7 +8477,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJNN",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TE5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8412,14 +8495,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-af8074d2@example.com",
+                     *       "email": "c-69045112@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJNP",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TE6",
                      *           "kind": "email",
-                     *           "value": "c-af8074d2@example.com",
-                     *           "normalized": "c-af8074d2@example.com",
+                     *           "value": "c-69045112@example.com",
+                     *           "normalized": "c-69045112@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8429,7 +8512,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8534,7 +8617,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ6D"
+                 *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8553,7 +8636,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJPP",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TF6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8563,7 +8646,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8571,14 +8654,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3f3e016f@example.com",
+                     *       "email": "c-63a4c8cf@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJPQ",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TF7",
                      *           "kind": "email",
-                     *           "value": "c-3f3e016f@example.com",
-                     *           "normalized": "c-3f3e016f@example.com",
+                     *           "value": "c-63a4c8cf@example.com",
+                     *           "normalized": "c-63a4c8cf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8588,7 +8671,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8827,15 +8910,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M00QGGXPA825WVQJR6",
-                     *         "contactId": "ct_01KF0E44M00QGGXPA825WVQJR2",
+                     *         "id": "scr_01KF0E44M0FZDE0Y3H203P3TGP",
+                     *         "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TGJ",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQJR2",
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3TGJ",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8845,7 +8928,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8853,14 +8936,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-ab263ace@example.com",
+                     *         "email": "c-83d33793@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M00QGGXPA825WVQJR3",
+                     *             "id": "ch_01KF0E44M0FZDE0Y3H203P3TGK",
                      *             "kind": "email",
-                     *             "value": "c-ab263ace@example.com",
-                     *             "normalized": "c-ab263ace@example.com",
+                     *             "value": "c-83d33793@example.com",
+                     *             "normalized": "c-83d33793@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8868,15 +8951,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M00QGGXPA825WVQJR6",
+                     *           "id": "scr_01KF0E44M0FZDE0Y3H203P3TGP",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9102,16 +9185,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M00QGGXPA825WVQJTD",
-                     *         "contactId": "ct_01KF0E44M00QGGXPA825WVQJT9",
+                     *         "id": "qual_01KF0E44M0FZDE0Y3H203P3TJX",
+                     *         "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TJS",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "confidence": null,
+                     *         "reasons": [],
+                     *         "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQJT9",
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3TJS",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9121,7 +9206,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9129,14 +9214,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-e27cad33@example.com",
+                     *         "email": "c-b976e0aa@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M00QGGXPA825WVQJTA",
+                     *             "id": "ch_01KF0E44M0FZDE0Y3H203P3TJT",
                      *             "kind": "email",
-                     *             "value": "c-e27cad33@example.com",
-                     *             "normalized": "c-e27cad33@example.com",
+                     *             "value": "c-b976e0aa@example.com",
+                     *             "normalized": "c-b976e0aa@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9145,15 +9230,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M00QGGXPA825WVQJTD",
+                     *           "id": "qual_01KF0E44M0FZDE0Y3H203P3TJX",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
-                     *           "at": "2026-01-15T09:00:00.000Z"
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "at": "2026-01-15T09:00:00.000Z",
+                     *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9292,23 +9378,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M00QGGXPA825WVQJVM",
+                     *             "id": "evt_01KF0E44M0FZDE0Y3H203P3TM4",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M00QGGXPA825WVQJVJ",
+                     *             "entityId": "ct_01KF0E44M0FZDE0Y3H203P3TM2",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "actorUserId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *               "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-261ddc75@example.com"
+                     *                   "normalized": "c-8280627e@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M00QGGXPA825WVQJVJ",
+                     *             "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TM2",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -9406,7 +9492,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQJX2",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TNJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9416,7 +9502,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9424,14 +9510,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-67e1f971@example.com",
+                     *       "email": "c-fff006fb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQJX3",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TNK",
                      *           "kind": "email",
-                     *           "value": "c-67e1f971@example.com",
-                     *           "normalized": "c-67e1f971@example.com",
+                     *           "value": "c-fff006fb@example.com",
+                     *           "normalized": "c-fff006fb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9444,7 +9530,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9594,7 +9680,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQK27",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TTQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9604,7 +9690,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9612,14 +9698,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fa6426f5@example.com",
+                     *       "email": "c-9e396e4c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQK28",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TTR",
                      *           "kind": "email",
-                     *           "value": "c-fa6426f5@example.com",
-                     *           "normalized": "c-fa6426f5@example.com",
+                     *           "value": "c-9e396e4c@example.com",
+                     *           "normalized": "c-9e396e4c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9629,7 +9715,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9730,8 +9816,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M00QGGXPA825WVQK3E",
-                 *         "ct_01KF0E44M00QGGXPA825WVQK3J"
+                 *         "ct_01KF0E44M0FZDE0Y3H203P3TVY",
+                 *         "ct_01KF0E44M0FZDE0Y3H203P3TW2"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9754,12 +9840,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQK3E",
+                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TVY",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQK3J",
+                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TW2",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9880,7 +9966,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M00QGGXPA825WVQK5X"
+                 *         "ct_01KF0E44M0FZDE0Y3H203P3TYD"
                  *       ]
                  *     }
                  */
@@ -9898,7 +9984,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M00QGGXPA825WVQK5S",
+                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TY9",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9908,19 +9994,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M00QGGXPA825WVQK5X",
+                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TYD",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-aa248754@example.com"
+                     *               "normalized": "c-52ca3720@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -9931,22 +10017,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2f19b8f9@example.com",
+                     *       "email": "c-d56d867d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQK5T",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TYA",
                      *           "kind": "email",
-                     *           "value": "c-2f19b8f9@example.com",
-                     *           "normalized": "c-2f19b8f9@example.com",
+                     *           "value": "c-d56d867d@example.com",
+                     *           "normalized": "c-d56d867d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M00QGGXPA825WVQK5Y",
+                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TYE",
                      *           "kind": "email",
-                     *           "value": "c-aa248754@example.com",
-                     *           "normalized": "c-aa248754@example.com",
+                     *           "value": "c-52ca3720@example.com",
+                     *           "normalized": "c-52ca3720@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -9956,7 +10042,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10140,7 +10226,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M00QGGXPA825WVQK94"
+                 *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3V1M"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -10158,15 +10244,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQK94",
+                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3V1M",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQK94",
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V1M",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-0871e73b@example.com",
+                     *         "email": "c-87afa39e@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10407,9 +10493,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-c0e94370",
+                 *       "name": "Initech-171deadd",
                  *       "domains": [
-                 *         "initech-349f737e.example"
+                 *         "initech-3c2b598c.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -10434,10 +10520,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M00QGGXPA825WVQKA4",
-                     *       "name": "Initech-c0e94370",
+                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V2M",
+                     *       "name": "Initech-171deadd",
                      *       "domains": [
-                     *         "initech-349f737e.example"
+                     *         "initech-3c2b598c.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -10449,7 +10535,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10574,8 +10660,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M00QGGXPA825WVQKAC",
-                     *       "name": "Co-609d2998",
+                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V2W",
+                     *       "name": "Co-06246030",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10583,11 +10669,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10678,8 +10764,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M00QGGXPA825WVQKAR",
-                     *       "name": "Co-be36f15f",
+                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V38",
+                     *       "name": "Co-348ffa35",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10687,11 +10773,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10839,8 +10925,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M00QGGXPA825WVQKBM",
-                     *       "name": "Co-d3f845fc",
+                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V44",
+                     *       "name": "Co-143b53b6",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10848,11 +10934,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10967,8 +11053,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M00QGGXPA825WVQKC5",
-                     *       "name": "Co-b9530386",
+                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V4N",
+                     *       "name": "Co-7a216bd1",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10976,11 +11062,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11083,7 +11169,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M00QGGXPA825WVQKD6"
+                 *         "co_01KF0E44M0FZDE0Y3H203P3V5P"
                  *       ]
                  *     }
                  */
@@ -11103,8 +11189,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M00QGGXPA825WVQKD4",
-                     *         "name": "Co-e83b3f66",
+                     *         "id": "co_01KF0E44M0FZDE0Y3H203P3V5M",
+                     *         "name": "Co-05d61fd1",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -11112,11 +11198,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11124,7 +11210,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M00QGGXPA825WVQKD6",
+                     *           "id": "co_01KF0E44M0FZDE0Y3H203P3V5P",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -11365,15 +11451,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M00QGGXPA825WVQKFH",
+                     *           "id": "note_01KF0E44M0FZDE0Y3H203P3V81",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M00QGGXPA825WVQKFD"
+                     *             "id": "ct_01KF0E44M0FZDE0Y3H203P3V7X"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M00QGGXPA825WVQJ65",
-                     *           "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11448,7 +11534,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M00QGGXPA825WVQKG5"
+                 *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V8N"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -11473,15 +11559,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M00QGGXPA825WVQKG9",
+                     *       "id": "note_01KF0E44M0FZDE0Y3H203P3V8S",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKG5"
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V8N"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
-                     *       "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11596,15 +11682,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M00QGGXPA825WVQKH9",
+                     *       "id": "note_01KF0E44M0FZDE0Y3H203P3V9S",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKH5"
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V9N"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M00QGGXPA825WVQJ65",
-                     *       "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11799,15 +11885,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M00QGGXPA825WVQKJD",
+                     *       "id": "note_01KF0E44M0FZDE0Y3H203P3VAX",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKJ9"
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3VAS"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M00QGGXPA825WVQJ65",
-                     *       "updatedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12096,7 +12182,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M00QGGXPA825WVQKQC"
+                 *         "id": "ct_01KF0E44M0FZDE0Y3H203P3VFW"
                  *       }
                  *     }
                  */
@@ -12120,7 +12206,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKQG",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VG0",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12131,11 +12217,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M00QGGXPA825WVQKQC"
+                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3VFW"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12529,7 +12615,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKRC",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VGW",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12537,11 +12623,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12633,7 +12719,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKRR",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VH8",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12641,11 +12727,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12793,7 +12879,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKSF",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VHZ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12801,11 +12887,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
+                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12899,7 +12985,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ6D"
+                 *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -12918,7 +13004,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKT0",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VJG",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12926,11 +13012,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
+                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13078,7 +13164,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKTT",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VKA",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13086,11 +13172,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "completedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13205,7 +13291,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M00QGGXPA825WVQKVB",
+                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VKV",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13213,11 +13299,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13428,7 +13514,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-d7245087",
+                 *       "name": "Renewals-6be68e9b",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -13464,12 +13550,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKW4",
-                     *       "name": "Renewals-d7245087",
+                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VMM",
+                     *       "name": "Renewals-6be68e9b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKW5",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMN",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13477,7 +13563,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKW6",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMP",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -13485,7 +13571,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKW7",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMQ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -13493,7 +13579,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13618,12 +13704,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKWE",
-                     *       "name": "Pipe-2fcac516",
+                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VMY",
+                     *       "name": "Pipe-06cac3ef",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWF",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMZ",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13631,7 +13717,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWG",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VN0",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13639,7 +13725,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWH",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VN1",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13647,7 +13733,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKWJ",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VN2",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13655,7 +13741,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13727,7 +13813,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-a9a0ba87"
+                 *       "name": "Renamed-7cd7515b"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13746,12 +13832,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKXJ",
-                     *       "name": "Renamed-a9a0ba87",
+                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VP2",
+                     *       "name": "Renamed-7cd7515b",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXK",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP3",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13759,7 +13845,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXM",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP4",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13767,7 +13853,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXN",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP5",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13775,7 +13861,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKXP",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP6",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13783,7 +13869,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13911,10 +13997,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M00QGGXPA825WVQM2F",
-                 *         "st_01KF0E44M00QGGXPA825WVQM2E",
-                 *         "st_01KF0E44M00QGGXPA825WVQM2G",
-                 *         "st_01KF0E44M00QGGXPA825WVQM2H"
+                 *         "st_01KF0E44M0FZDE0Y3H203P3VTZ",
+                 *         "st_01KF0E44M0FZDE0Y3H203P3VTY",
+                 *         "st_01KF0E44M0FZDE0Y3H203P3VV0",
+                 *         "st_01KF0E44M0FZDE0Y3H203P3VV1"
                  *       ]
                  *     }
                  */
@@ -13934,12 +14020,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M00QGGXPA825WVQM2D",
-                     *       "name": "Pipe-ea0e0ea3",
+                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VTX",
+                     *       "name": "Pipe-ed7a9ee9",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2F",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VTZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13947,7 +14033,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2E",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VTY",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13955,7 +14041,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2G",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VV0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13963,7 +14049,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM2H",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VV1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13971,7 +14057,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14128,12 +14214,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M00QGGXPA825WVQKZF",
-                     *       "name": "Pipe-f3696354",
+                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VQZ",
+                     *       "name": "Pipe-a26e73e1",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZG",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR0",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14141,7 +14227,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZH",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR1",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14149,7 +14235,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZN",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR5",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -14157,7 +14243,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZJ",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR2",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -14165,7 +14251,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQKZK",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR3",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -14173,7 +14259,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14324,12 +14410,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M00QGGXPA825WVQM6D",
-                     *         "name": "Pipe-d2f4e2fa",
+                     *         "id": "pl_01KF0E44M0FZDE0Y3H203P3VYX",
+                     *         "name": "Pipe-b71cdd17",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM6E",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3VYY",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14337,7 +14423,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM6G",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3VZ0",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -14345,7 +14431,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM6H",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3VZ1",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -14353,7 +14439,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14491,12 +14577,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M00QGGXPA825WVQM4G",
-                     *       "name": "Pipe-dc85505a",
+                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VX0",
+                     *       "name": "Pipe-c40a72ee",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4H",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX1",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14504,7 +14590,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4J",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX2",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14512,7 +14598,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4K",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX3",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14520,7 +14606,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M00QGGXPA825WVQM4M",
+                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX4",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14528,7 +14614,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14664,12 +14750,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M00QGGXPA825WVQM8M",
-                     *         "name": "Pipe-9e991fe4",
+                     *         "id": "pl_01KF0E44M0FZDE0Y3H203P3W14",
+                     *         "name": "Pipe-62efc53a",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8N",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W15",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14677,7 +14763,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8P",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W16",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14685,7 +14771,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8Q",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W17",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14693,7 +14779,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8R",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W18",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14701,7 +14787,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14709,7 +14795,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8N",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W15",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14723,7 +14809,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8P",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W16",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14737,7 +14823,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8Q",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W17",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14751,7 +14837,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M00QGGXPA825WVQM8R",
+                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W18",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14941,20 +15027,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM7E",
+                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZY",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM7M",
+                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3W04",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM7G",
+                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3W00",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14962,20 +15048,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM6W",
+                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZC",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM74",
+                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3VZM",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM6Y",
+                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3VZE",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -14983,20 +15069,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM6W",
+                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZC",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM72",
+                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3VZJ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM6X",
+                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3VZD",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15004,20 +15090,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M00QGGXPA825WVQM6M",
+                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZ4",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M00QGGXPA825WVQM6T",
+                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3VZA",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M00QGGXPA825WVQM6P",
+                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3VZ6",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15080,7 +15166,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M00QGGXPA825WVQMAW"
+                 *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3W3C"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -15103,12 +15189,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMB0",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W3G",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQMAW",
+                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3W3C",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -15118,7 +15204,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15243,14 +15329,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMC8",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W4R",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15258,7 +15344,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15350,14 +15436,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMCM",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W54",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15365,7 +15451,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15522,14 +15608,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMDB",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W5V",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15537,7 +15623,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15685,14 +15771,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMEG",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W70",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15700,7 +15786,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15824,14 +15910,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMF2",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W7J",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15839,7 +15925,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15985,14 +16071,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M00QGGXPA825WVQMFR",
+                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W88",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16000,7 +16086,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16157,7 +16243,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -16218,7 +16304,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-581588ff",
+                 *       "name": "Partner-c188dd41",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -16243,16 +16329,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-581588ff",
-                     *       "ref": "partner-581588ff",
-                     *       "name": "Partner-581588ff",
+                     *       "key": "partner-c188dd41",
+                     *       "ref": "partner-c188dd41",
+                     *       "name": "Partner-c188dd41",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16377,16 +16463,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-046d230b",
-                     *       "ref": "tag-046d230b",
-                     *       "name": "tag-046d230b",
+                     *       "key": "tag-ba646574",
+                     *       "ref": "tag-ba646574",
+                     *       "name": "tag-ba646574",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16577,16 +16663,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-63621cbd",
-                     *       "ref": "tag-63621cbd",
-                     *       "name": "tag-63621cbd",
+                     *       "key": "tag-4b6cf4cd",
+                     *       "ref": "tag-4b6cf4cd",
+                     *       "name": "tag-4b6cf4cd",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16855,7 +16941,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16869,7 +16955,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16883,7 +16969,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6D",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16897,7 +16983,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6P",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZ6",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16911,7 +16997,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6R",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZ8",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16925,7 +17011,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6W",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZC",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16939,7 +17025,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ6Y",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZE",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16953,7 +17039,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ72",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZJ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16967,7 +17053,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ74",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZM",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16981,7 +17067,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ76",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZP",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16995,7 +17081,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ78",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZR",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17009,7 +17095,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7A",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZT",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17023,7 +17109,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7C",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZW",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17037,7 +17123,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7E",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZY",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17051,7 +17137,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7G",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3T00",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17065,7 +17151,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ7M",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3T04",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17168,7 +17254,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKAT",
+                     *           "contactId": "ct_01KF0E44M0W07P6M59Q46FVW6R",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -17180,17 +17266,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0GW4V0T1HM9B9DKAY",
+                     *           "id": "cv_01KF0E44M0W07P6M59Q46FVW6W",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0GW4V0T1HM9B9DKAT",
-                     *               "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *               "id": "ct_01KF0E44M0W07P6M59Q46FVW6R",
+                     *               "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17252,7 +17338,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKBJ",
+                 *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVW7G",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -17290,10 +17376,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKBP",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVW7M",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKBJ",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVW7G",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17301,8 +17387,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKBJ",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVW7G",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17315,7 +17401,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17497,10 +17583,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKD8",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVW96",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKD4",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVW92",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17509,8 +17595,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKD4",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVW92",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17522,7 +17608,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17614,10 +17700,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKEE",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWAC",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKEA",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWA8",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17626,8 +17712,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKEA",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWA8",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17639,7 +17725,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17787,25 +17873,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKGJ",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWCG",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKGE",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWCC",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
+                     *       "assigneeId": "usr_01KF0E44M0W07P6M59Q46FVW6J",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKGE",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWCC",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
+                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6J",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW6J",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17818,7 +17904,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17933,10 +18019,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKJ4",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWE2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKJ0",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWDY",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17945,14 +18031,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKJ0",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWDY",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAA",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6A",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17964,7 +18050,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18080,7 +18166,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0GW4V0T1HM9B9DKAG"
+                 *       "assigneeId": "usr_01KF0E44M0W07P6M59Q46FVW6J"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -18099,25 +18185,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKKX",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWFV",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKKS",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWFQ",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
+                     *       "assigneeId": "usr_01KF0E44M0W07P6M59Q46FVW6J",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKKS",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWFQ",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAG",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6J",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18130,7 +18216,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18269,7 +18355,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAA"
+                 *       "id": "usr_01KF0E44M0W07P6M59Q46FVW6A"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -18288,10 +18374,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKP7",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWJ5",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKP3",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWJ1",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18300,13 +18386,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKP3",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWJ1",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0GW4V0T1HM9B9DKAA",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6A",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18319,7 +18405,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18469,10 +18555,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0GW4V0T1HM9B9DKRB",
+                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWM9",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DKR7",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWM5",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18481,8 +18567,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0GW4V0T1HM9B9DKR7",
-                     *           "addedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z"
+                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWM5",
+                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18494,7 +18580,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18621,11 +18707,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0GW4V0T1HM9B9DKWX",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DKWV",
+                     *           "id": "scr_01KF0E44M0W07P6M59Q46FVWRV",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWRS",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18719,11 +18805,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0GW4V0T1HM9B9DKTS",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DKTQ",
+                     *       "id": "scr_01KF0E44M0W07P6M59Q46FVWPQ",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWPN",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18861,12 +18947,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0GW4V0T1HM9B9DM0H",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM0F",
+                     *           "id": "qual_01KF0E44M0W07P6M59Q46FVWWF",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWWD",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "confidence": null,
+                     *           "reasons": [],
+                     *           "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18961,12 +19049,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0GW4V0T1HM9B9DKYD",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DKYB",
+                     *       "id": "qual_01KF0E44M0W07P6M59Q46FVWTB",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWT9",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "confidence": null,
+                     *       "reasons": [],
+                     *       "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19076,6 +19166,334 @@ export interface operations {
             };
         };
     };
+    classifyConversation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "contact": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClassifyConversationInput"];
+            };
+        };
+        responses: {
+            /** @description The queued classification job */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0W07P6M59Q46FVWXZ",
+                     *       "kind": "classify_conversation",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "input": {
+                     *         "mode": "conversation",
+                     *         "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWXX",
+                     *         "contact": true,
+                     *         "trigger": "request",
+                     *         "requestedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": 1,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member classifying a conversation assigned to another user, or (with `contact: true`) a contact another user claimed */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a direct conversation has no contact to qualify. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    classifySegmentConversations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "segmentId": "seg_01KF0E44M0W07P6M59Q46FVWZR",
+                 *       "contact": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["ClassifySegmentInput"];
+            };
+        };
+        responses: {
+            /** @description The queued classification job */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0W07P6M59Q46FVX01",
+                     *       "kind": "classify_conversation",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "input": {
+                     *         "mode": "segment",
+                     *         "segmentId": "seg_01KF0E44M0W07P6M59Q46FVWZR",
+                     *         "contact": true,
+                     *         "requestedAt": "2026-01-15T09:00:00.000Z"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": 1,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: only an owner or admin classifies a whole segment */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `segmentId` names no segment of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
     listMessages: {
         parameters: {
             query?: {
@@ -19104,10 +19522,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DM1X",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM1V",
+                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVX1V",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX1S",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -19212,10 +19630,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM29",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM1V",
+                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX27",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX1S",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19370,10 +19788,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM37",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM35",
+                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX35",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX33",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19384,10 +19802,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0GW4V0T1HM9B9DM39",
+                     *         "id": "dlv_01KF0E44M0W07P6M59Q46FVX37",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
-                     *         "to": "c-73c4313b@example.com",
+                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
+                     *         "to": "c-c744ff9d@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19419,7 +19837,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *             "requestedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -19432,9 +19850,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
+                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
                      *         "reason": "primary",
-                     *         "to": "c-73c4313b@example.com",
+                     *         "to": "c-c744ff9d@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -19589,10 +20007,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM7G",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM7E",
+                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX7E",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX7C",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19603,10 +20021,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0GW4V0T1HM9B9DM7J",
+                     *         "id": "dlv_01KF0E44M0W07P6M59Q46FVX7G",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
-                     *         "to": "c-e7134390@example.com",
+                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
+                     *         "to": "c-2c39b148@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19632,8 +20050,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DM2Z",
-                     *         "to": "c-e7134390@example.com",
+                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
+                     *         "to": "c-2c39b148@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -19774,10 +20192,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0GW4V0T1HM9B9DM9K",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DM1V",
+                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX9H",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX1S",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19867,7 +20285,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0GW4V0T1HM9B9DKAA",
+                     *           "userId": "usr_01KF0E44M0W07P6M59Q46FVW6A",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -19939,9 +20357,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-fdd4b9d7@example.com",
+                 *       "from": "in-67ab40b7@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-580a7f90-2f11-435c-9221-df4b246d3332",
+                 *       "externalId": "ext-4b4a721a-48dc-4ad9-9f3b-ed1bf089724f",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -19977,25 +20395,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAG",
-                     *         "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
+                     *         "id": "msg_01KF0E44M0W07P6M59Q46FVXAE",
+                     *         "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAB",
+                     *         "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXA9",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-580a7f90-2f11-435c-9221-df4b246d3332",
+                     *         "externalId": "ext-4b4a721a-48dc-4ad9-9f3b-ed1bf089724f",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
-                     *       "contactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAB",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
+                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVXA9",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -20120,54 +20538,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAY",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAW",
+                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVXAY",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAW",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAS",
+                     *           "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXAS",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-acc7d194-9556-4ccd-970e-017962f3d486",
+                     *           "externalId": "ext-5427fbf4-69ae-47d8-a10e-7896982997d6",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAQ",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAN",
+                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVXAP",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAM",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAJ",
+                     *           "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXAH",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-8b9ca097-7a4b-4656-b262-6cef37ab4264",
+                     *           "externalId": "ext-0a82f5d0-59ff-48a3-9460-0f83e67a3525",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0GW4V0T1HM9B9DMAG",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
+                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVXAE",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0GW4V0T1HM9B9DMAB",
+                     *           "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXA9",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-580a7f90-2f11-435c-9221-df4b246d3332",
+                     *           "externalId": "ext-4b4a721a-48dc-4ad9-9f3b-ed1bf089724f",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -20248,17 +20666,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAW",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAW",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAN",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAM",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMAE",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -20316,7 +20734,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0GW4V0T1HM9B9DMB0"
+                 *         "msg_01KF0E44M0W07P6M59Q46FVXB1"
                  *       ]
                  *     }
                  */
@@ -20448,12 +20866,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0GW4V0T1HM9B9DMBM",
-                     *           "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMBJ",
+                     *           "id": "call_01KF0E44M0W07P6M59Q46FVXBN",
+                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXBK",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *           "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -20561,12 +20979,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMD4",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMD2",
+                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXD5",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXD3",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20725,12 +21143,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMF8",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMF6",
+                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXF9",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXF7",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20739,7 +21157,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M0GW4V0T1HM9B9DMF0",
+                     *           "connectionId": "chc_01KF0E44M0W07P6M59Q46FVXF1",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -20883,12 +21301,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMHF",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMHD",
+                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXHG",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXHE",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -20988,12 +21406,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMK5",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMK3",
+                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXK6",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXK4",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21144,18 +21562,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0GW4V0T1HM9B9DMP0",
-                     *       "conversationId": "cv_01KF0E44M0GW4V0T1HM9B9DMNY",
+                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXP1",
+                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXNZ",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "endedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21314,14 +21732,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0GW4V0T1HM9B9DMS6",
+                     *       "id": "att_01KF0E44M0W07P6M59Q46FVXS7",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0GW4V0T1HM9B9DK9Y/att_01KF0E44M0GW4V0T1HM9B9DMS6?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044556Z&X-Amz-Expires=900&X-Amz-Signature=d234f662a3ff5adc87c1d64f45255d3c424fcbdd700986b7bdec72aee8f7f2cf&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0W07P6M59Q46FVW5W/att_01KF0E44M0W07P6M59Q46FVXS7?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045303Z&X-Amz-Expires=900&X-Amz-Signature=3ef8a71d5ee33bb67e3d26d122f0230ec01be83e3976287f5e37b41d1ceccf76&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -21435,17 +21853,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0GW4V0T1HM9B9DMS8",
+                     *       "id": "att_01KF0E44M0W07P6M59Q46FVXS9",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0GW4V0T1HM9B9DK9Z",
+                     *       "uploadedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0GW4V0T1HM9B9DK9Y/att_01KF0E44M0GW4V0T1HM9B9DMS8?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044557Z&X-Amz-Expires=300&X-Amz-Signature=2a893247e53ed8d642b71ce9f55afc1aff2cea162fa78d07324b81c8d43a0cfd&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0W07P6M59Q46FVW5W/att_01KF0E44M0W07P6M59Q46FVXS9?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045303Z&X-Amz-Expires=300&X-Amz-Signature=925c55f0876110ec0b3d4a0c0cbc650d6335b31b777f51e309f02f12bbd1d38c&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21527,10 +21945,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M00QGGXPA825WVQMKT",
+                     *           "id": "job_01KF0E44M0FZDE0Y3H203P3WCA",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -21613,10 +22031,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00QGGXPA825WVQMKX",
+                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WCD",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21711,10 +22129,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00QGGXPA825WVQMM3",
+                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WCK",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21816,10 +22234,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00QGGXPA825WVQMMC",
+                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WCW",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -21924,7 +22342,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M00QGGXPA825WVQJ5S/jobs/job_01KF0E44M00QGGXPA825WVQMMM/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044431Z&X-Amz-Expires=300&X-Amz-Signature=a3f583b804957b7a3883ca3d3f2780cb0d233d47dc54b5a075352df0f78e8944&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0FZDE0Y3H203P3SY9/jobs/job_01KF0E44M0FZDE0Y3H203P3WD4/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045341Z&X-Amz-Expires=300&X-Amz-Signature=083c5e4eaa51c0164e85cb7896de87017d7aad83f6e187da487a8c51de1d67d4&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22013,9 +22431,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M00QGGXPA825WVQMMV",
+                     *       "uploadId": "job_01KF0E44M0FZDE0Y3H203P3WDB",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M00QGGXPA825WVQJ5S/jobs/job_01KF0E44M00QGGXPA825WVQMMV/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T044431Z&X-Amz-Expires=3600&X-Amz-Signature=9b09b5bfc521ec33a038987cea6bbaa39fc43ccc94891e7534e13af00ee1ec5e&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0FZDE0Y3H203P3SY9/jobs/job_01KF0E44M0FZDE0Y3H203P3WDB/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045341Z&X-Amz-Expires=3600&X-Amz-Signature=621668b7c48396c4e48c4ad6288cf071f1e1544fb62a758bb76d9ec414d91e43&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -22121,7 +22539,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M00QGGXPA825WVQMMX",
+                 *       "uploadId": "job_01KF0E44M0FZDE0Y3H203P3WDD",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -22148,10 +22566,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00QGGXPA825WVQMMX",
+                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WDD",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -22452,10 +22870,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00QGGXPA825WVQMNC",
+                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WDW",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -22589,9 +23007,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M00QGGXPA825WVQMNE",
+                     *           "id": "chc_01KF0E44M0FZDE0Y3H203P3WDY",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-348fd2b3",
+                     *           "name": "WhatsApp-21a7e72b",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -22602,10 +23020,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNE",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WDY",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22679,7 +23097,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-be3d484d",
+                 *       "name": "WhatsApp-46117600",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -22710,9 +23128,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMNP",
+                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WE6",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-be3d484d",
+                     *       "name": "WhatsApp-46117600",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22723,10 +23141,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNP",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WE6",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22852,9 +23270,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMNV",
+                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WEB",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-9a2ff28f",
+                     *       "name": "WhatsApp-94cf0c05",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22865,10 +23283,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNV",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMNV"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WEB",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WEB"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22953,7 +23371,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-446d1f5f",
+                 *       "name": "Renamed-dc8373fb",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -22975,9 +23393,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMP9",
+                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WES",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-446d1f5f",
+                     *       "name": "Renamed-dc8373fb",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -22988,10 +23406,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMP9",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMP9"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WES",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WES"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23140,9 +23558,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMQ0",
+                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WFG",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-20261a63",
+                     *       "name": "WhatsApp-43d8896a",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23153,10 +23571,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQ0",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQ0"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WFG",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WFG"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23272,9 +23690,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M00QGGXPA825WVQMQH",
+                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WG1",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-78ba6fd4",
+                     *       "name": "WhatsApp-080c0458",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23285,10 +23703,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQH",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M00QGGXPA825WVQMQH"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WG1",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WG1"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23415,8 +23833,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M00QGGXPA825WVQMRD",
-                     *           "name": "Picked-191120d0",
+                     *           "id": "seg_01KF0E44M0FZDE0Y3H203P3WGX",
+                     *           "name": "Picked-65fe2ee0",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -23425,7 +23843,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -23486,7 +23904,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-188dffd6",
+                 *       "name": "VIPs in Berlin-85688d9e",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -23524,8 +23942,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M00QGGXPA825WVQMRK",
-                     *       "name": "VIPs in Berlin-188dffd6",
+                     *       "id": "seg_01KF0E44M0FZDE0Y3H203P3WH3",
+                     *       "name": "VIPs in Berlin-85688d9e",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23546,8 +23964,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M00QGGXPA825WVQMRM",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "computeJobId": "job_01KF0E44M0FZDE0Y3H203P3WH4",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23674,13 +24092,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M00QGGXPA825WVQMRW",
+                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3WHC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-d5255747@example.com",
+                     *           "email": "c-f296d3e4@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -23783,8 +24201,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M00QGGXPA825WVQMSG",
-                     *       "name": "Picked-9cbeebab",
+                     *       "id": "seg_01KF0E44M0FZDE0Y3H203P3WJ0",
+                     *       "name": "Picked-c28d746b",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -23793,7 +24211,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -23968,7 +24386,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-c13336e5",
+                 *       "name": "Renamed-448d8a5b",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -23995,8 +24413,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M00QGGXPA825WVQMSW",
-                     *       "name": "Renamed-c13336e5",
+                     *       "id": "seg_01KF0E44M0FZDE0Y3H203P3WJC",
+                     *       "name": "Renamed-448d8a5b",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24011,8 +24429,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M00QGGXPA825WVQMSZ",
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "computeJobId": "job_01KF0E44M0FZDE0Y3H203P3WJF",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -24153,13 +24571,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M00QGGXPA825WVQMVE",
+                     *             "id": "ct_01KF0E44M0FZDE0Y3H203P3WKY",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-a70877d3@example.com",
+                     *             "email": "c-132ac0cf@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -24234,7 +24652,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M00QGGXPA825WVQMWK",
+                 *         "ct_01KF0E44M0FZDE0Y3H203P3WN3",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -24254,7 +24672,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M00QGGXPA825WVQMWK"
+                     *         "ct_01KF0E44M0FZDE0Y3H203P3WN3"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -24371,7 +24789,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M00QGGXPA825WVQMY7"
+                 *         "ct_01KF0E44M0FZDE0Y3H203P3WPQ"
                  *       ]
                  *     }
                  */
@@ -24390,7 +24808,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M00QGGXPA825WVQMY7"
+                     *         "ct_01KF0E44M0FZDE0Y3H203P3WPQ"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -24514,8 +24932,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M00QGGXPA825WVQN05",
-                     *           "name": "Picked-c67f7c4a",
+                     *           "segmentId": "seg_01KF0E44M0FZDE0Y3H203P3WRN",
+                     *           "name": "Picked-29b8c5bf",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -24593,8 +25011,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M00QGGXPA825WVQN1F",
-                     *           "name": "Product-0c8cb596",
+                     *           "id": "prd_01KF0E44M0FZDE0Y3H203P3WSZ",
+                     *           "name": "Product-e0b33553",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -24614,7 +25032,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24663,7 +25081,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-e7a6edd1",
+                 *       "name": "CRM Pro-178b2ee4",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -24721,8 +25139,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M00QGGXPA825WVQN1N",
-                     *       "name": "CRM Pro-e7a6edd1",
+                     *       "id": "prd_01KF0E44M0FZDE0Y3H203P3WT5",
+                     *       "name": "CRM Pro-178b2ee4",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -24762,7 +25180,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24887,8 +25305,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M00QGGXPA825WVQN1V",
-                     *       "name": "Product-aee722ec",
+                     *       "id": "prd_01KF0E44M0FZDE0Y3H203P3WTB",
+                     *       "name": "Product-356e38e2",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -24908,7 +25326,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24980,7 +25398,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-22196e02",
+                 *       "name": "Renamed-106a1a7e",
                  *       "description": null
                  *     }
                  */
@@ -25000,8 +25418,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M00QGGXPA825WVQN27",
-                     *       "name": "Renamed-22196e02",
+                     *       "id": "prd_01KF0E44M0FZDE0Y3H203P3WTQ",
+                     *       "name": "Renamed-106a1a7e",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -25021,7 +25439,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25166,10 +25584,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M00QGGXPA825WVQN2Y",
+                     *             "id": "ct_01KF0E44M0FZDE0Y3H203P3WVE",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
-                     *             "email": "c-5f5dfda9@example.com",
+                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *             "email": "c-9c03e453@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -25248,7 +25666,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
+                 *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -25270,8 +25688,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M00QGGXPA825WVQN46",
-                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQN48",
+                     *       "productId": "prd_01KF0E44M0FZDE0Y3H203P3WWP",
+                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3WWR",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -25280,13 +25698,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M00QGGXPA825WVQN4C",
-                     *             "productId": "prd_01KF0E44M00QGGXPA825WVQN46",
+                     *             "id": "fa_01KF0E44M0FZDE0Y3H203P3WWW",
+                     *             "productId": "prd_01KF0E44M0FZDE0Y3H203P3WWP",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -25301,9 +25719,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
-                     *         "ownerId": "usr_01KF0E44M00QGGXPA825WVQJ65",
-                     *         "dealId": "dl_01KF0E44M00QGGXPA825WVQN4E",
+                     *         "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *         "dealId": "dl_01KF0E44M0FZDE0Y3H203P3WWY",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -25442,7 +25860,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -25525,8 +25943,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M00QGGXPA825WVQN8P",
-                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQN8R",
+                     *       "productId": "prd_01KF0E44M0FZDE0Y3H203P3X16",
+                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3X18",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -25535,13 +25953,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M00QGGXPA825WVQN8W",
-                     *             "productId": "prd_01KF0E44M00QGGXPA825WVQN8P",
+                     *             "id": "fa_01KF0E44M0FZDE0Y3H203P3X1C",
+                     *             "productId": "prd_01KF0E44M0FZDE0Y3H203P3X16",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -25637,13 +26055,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M00QGGXPA825WVQNC4",
-                     *           "productId": "prd_01KF0E44M00QGGXPA825WVQNBY",
+                     *           "id": "fa_01KF0E44M0FZDE0Y3H203P3X4M",
+                     *           "productId": "prd_01KF0E44M0FZDE0Y3H203P3X4E",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -25734,8 +26152,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M00QGGXPA825WVQNAA",
-                     *       "contactId": "ct_01KF0E44M00QGGXPA825WVQNA6",
+                     *       "productId": "prd_01KF0E44M0FZDE0Y3H203P3X2T",
+                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3X2P",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -25750,13 +26168,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M00QGGXPA825WVQNAC",
-                     *             "productId": "prd_01KF0E44M00QGGXPA825WVQNAA",
+                     *             "id": "fa_01KF0E44M0FZDE0Y3H203P3X2W",
+                     *             "productId": "prd_01KF0E44M0FZDE0Y3H203P3X2T",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M00QGGXPA825WVQJ5T",
+                     *             "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
