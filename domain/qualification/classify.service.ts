@@ -5,6 +5,7 @@ import type { SetQualificationInput } from '../contacts/scoring.schemas';
 import { contactConversationsList, type ConversationItem } from '../inbox/conversation-record';
 import { assertCanReply, findConversation, readConversation, setConversationQualification } from '../inbox/conversations.service';
 import type { MessageItem } from '../inbox/messages.service';
+import { readContactFit, readProducts, recordAssessments, type ProductItem } from '../fit/fit.service';
 import { createJob } from '../jobs/jobs.service';
 import type { Job } from '../jobs/jobs.schemas';
 import { findSegment } from '../segments/segments.service';
@@ -83,6 +84,8 @@ export type ClassifyOutcome =
       /** `kept_manual`: a user qualified it by hand after classification was asked for; their value stays. */
       conversation: 'applied' | 'kept_manual';
       contact: 'applied' | 'kept_manual' | 'not_asked' | 'unavailable';
+      /** Assessments of the products' `ai` fit criteria written for the contact. */
+      fitAssessed: number;
     };
 
 /**
@@ -102,11 +105,16 @@ export async function classifyConversation(
   const conversation = await findConversation(deps, workspaceId, conversationId, true);
   if (!conversation) return { status: 'skipped', conversationId, reason: 'conversation_gone' };
   if (conversation.kind !== 'contact' || !conversation.contactId) return { status: 'skipped', conversationId, reason: 'no_contact' };
-  const [messages, contact] = await Promise.all([
+  const [messages, contact, products] = await Promise.all([
     recentLines(deps, workspaceId, conversationId),
     readContact(deps, workspaceId, conversation.contactId).catch(() => undefined),
+    readProducts(deps, workspaceId),
   ]);
   if (messages.length === 0) return { status: 'skipped', conversationId, reason: 'no_messages' };
+  // The products' `ai` fit criteria, asked of the same classifier as `<productId>:<criterionId>`.
+  const aiCriteria = contact && !contact.mergedInto ? products.flatMap((product) =>
+    product.criteria.filter((criterion) => criterion.kind === 'ai').map((criterion) => ({ id: `${product.productId}:${criterion.id}`, name: criterion.name })),
+  ) : [];
   const answer = checkedAnswer(
     await deps.qualifier.classifyConversation({
       workspaceId,
@@ -115,6 +123,7 @@ export async function classifyConversation(
       subject: conversation.subject ?? null,
       messages,
       contact: contact ? profileOf(contact) : {},
+      ...(aiCriteria.length > 0 ? { criteria: aiCriteria } : {}),
     }),
   );
   const system = systemActor(workspaceId);
@@ -141,6 +150,7 @@ export async function classifyConversation(
             },
           );
   }
+  const fitAssessed = contact && aiCriteria.length > 0 ? await recordAiCriteria(deps, contact.contactId, products, answer.criteria ?? [], options.requestedAt) : 0;
   return {
     status: 'classified',
     conversationId,
@@ -149,7 +159,48 @@ export async function classifyConversation(
     confidence: answer.confidence,
     conversation: written.applied ? 'applied' : 'kept_manual',
     contact: contactOutcome,
+    fitAssessed,
   };
+}
+
+/**
+ * The classifier's ratings of `ai` fit criteria, written as the contact's assessments (source `ai`,
+ * its evidence), a product at a time. A criterion a user assessed at or after the request keeps the
+ * user's value (newer knowledge than the answer); ratings of criteria not asked are ignored.
+ */
+async function recordAiCriteria(
+  deps: ClassifyDeps,
+  contactId: string,
+  products: readonly ProductItem[],
+  ratings: NonNullable<Classification['criteria']>,
+  requestedAt: string,
+): Promise<number> {
+  let written = 0;
+  for (const product of products) {
+    const asked = new Set(product.criteria.filter((criterion) => criterion.kind === 'ai').map((criterion) => criterion.id));
+    const mine = ratings.flatMap((rating) => {
+      const [productId, criterionId] = rating.id.split(':');
+      return productId === product.productId && criterionId && asked.has(criterionId) ? [{ ...rating, criterionId }] : [];
+    });
+    if (mine.length === 0) continue;
+    const fit = await readContactFit(deps, product.workspaceId, contactId, product.productId);
+    const due = mine.filter((rating) => {
+      const latest = fit?.latest[rating.criterionId];
+      return !(latest && latest.source === 'user' && latest.at >= requestedAt);
+    });
+    if (due.length === 0) continue;
+    const system = systemActor(product.workspaceId);
+    await recordAssessments(
+      deps,
+      system,
+      contactId,
+      product,
+      due.map((rating) => ({ criterionId: rating.criterionId, value: rating.value, evidence: rating.evidence, source: 'ai' as const })),
+      { authorise: () => undefined },
+    );
+    written += due.length;
+  }
+  return written;
 }
 
 /** The classifier's answer, held to the classification schema: anything else is a bad answer, not retried. */

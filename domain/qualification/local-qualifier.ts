@@ -87,6 +87,21 @@ export function classifyByRules(input: ClassifyConversationInput): Classificatio
   return { kind: winner.kind, score: Math.min(5, 1 + hits), confidence: round2(confidence), reasons: reasons.map((reason) => reason.slice(0, 300)) };
 }
 
+/**
+ * The local rating of fit criteria: a criterion whose name's words (of 4 letters or more) the contact
+ * wrote is rated 3 for one word and 5 for two or more, quoting them; one the contact wrote nothing about
+ * is not rated (nothing is known). Deterministic, like the classification.
+ */
+export function rateCriteriaByRules(input: ClassifyConversationInput): NonNullable<Classification['criteria']> {
+  const contactText = normalise(input.messages.filter((message) => message.author === 'contact').map((message) => message.text).join('\n'));
+  return (input.criteria ?? []).flatMap((criterion) => {
+    const words = [...new Set(normalise(criterion.name).split(/[^\p{L}\p{N}]+/u).filter((word) => word.length >= 4))];
+    const found = words.filter((word) => new RegExp(`(?:^|[^\\p{L}\\p{N}])${escape(word)}`, 'u').test(contactText));
+    if (found.length === 0) return [];
+    return [{ id: criterion.id, value: found.length >= 2 ? 5 : 3, evidence: `The contact wrote about ${quoted(found)}` }];
+  });
+}
+
 /** A contact tagged `customer`, or whose latest qualification is `customer`. */
 function isKnownCustomer(contact: Record<string, unknown>): boolean {
   const tags = Array.isArray(contact.tags) ? contact.tags.map((tag) => normalise(String(tag))) : [];
@@ -96,5 +111,8 @@ function isKnownCustomer(contact: Record<string, unknown>): boolean {
 
 /** The deterministic local default of the Qualifier port: `npm start`, the tests, and a deployment without a model. */
 export const localQualifier: Qualifier = {
-  classifyConversation: async (input) => classifyByRules(input),
+  classifyConversation: async (input) => {
+    const criteria = rateCriteriaByRules(input);
+    return { ...classifyByRules(input), ...(criteria.length > 0 ? { criteria } : {}) };
+  },
 };

@@ -16,6 +16,17 @@ export const classificationSchema = z.object({
   score: z.number().int().min(1).max(5).optional().describe('How strongly the kind applies: 1 (barely) to 5 (clearly)'),
   confidence: confidenceValue.describe('How sure you are of the kind: 0 (a guess) to 1 (certain)'),
   reasons: reasonsValue.min(1).describe('One to five short sentences quoting or citing what in the conversation led to the kind'),
+  criteria: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(100).describe('The id of a criterion you were asked to rate'),
+        value: z.number().int().min(1).max(5).describe('How well the contact meets it: 1 (not at all) to 5 (fully)'),
+        evidence: z.string().min(1).max(500).describe('What in the conversation or profile shows it, quoted or cited'),
+      }),
+    )
+    .max(50)
+    .optional()
+    .describe('Only when criteria are listed: a rating of each one the conversation or profile says something about'),
 });
 export type ClassificationAnswer = z.infer<typeof classificationSchema>;
 

@@ -99,6 +99,8 @@ export interface ClassifyConversationInput {
   messages: ConversationLine[];
   /** The contact's profile as the API shows it (name, company, job title, tags, custom fields...). */
   contact: Record<string, unknown>;
+  /** Fit criteria of kind `ai` to rate 1–5 (domain/fit), when the workspace's products have some. */
+  criteria?: { id: string; name: string }[];
 }
 
 /**
@@ -111,6 +113,8 @@ export interface Classification {
   score?: number;
   confidence: number;
   reasons: string[];
+  /** Ratings of the criteria asked about that the conversation or profile says something about. */
+  criteria?: { id: string; value: number; evidence: string }[];
 }
 
 /**

@@ -17,7 +17,7 @@ beforeAll(async () => {
   stack = await createTestStack();
   acme = await seedWorkspace(stack, 'Acme');
   globex = await seedWorkspace(stack, 'Globex');
-  jobs = await startTestJobs(stack, ['apply_fit_rules', 'segment_membership']);
+  jobs = await startTestJobs(stack, ['apply_fit_rules', 'segment_membership', 'classify_conversation']);
   streams = await startTestStreams(stack, ['fit-rules', 'segments']);
 });
 afterAll(async () => {
@@ -164,6 +164,41 @@ describe('fit scoring and leads', () => {
     const foreign = await call('POST', `/v1/contacts/${paris.id}/fit/${productId}/assessments`, { criterionId: 'budget', value: 1 }, globex.owner.token);
     expect(foreign.status).toBe(404);
     expect((await call('GET', '/v1/products', undefined, globex.owner.token)).body.items).toEqual([]);
+  });
+});
+
+describe('AI criteria', () => {
+  it('are rated by the qualifier when a conversation is classified, with evidence; a later user value stands', async () => {
+    const product = await call('POST', '/v1/products', {
+      name: 'Analytics add-on',
+      criteria: [
+        { id: 'budget', name: 'Budget approved', weight: 2, kind: 'ai' },
+        { id: 'team', name: 'Team size', weight: 1, kind: 'manual' },
+      ],
+    });
+    expect(product.status, JSON.stringify(product.body)).toBe(201);
+    const inbound = await call('POST', '/v1/inbound-messages', {
+      channel: 'email',
+      from: 'ida@buyer.example',
+      name: 'Ida Buyer',
+      externalId: 'fit-ai-1',
+      body: 'Hi, our budget is approved for Q3 and we would like a quote for the analytics add-on.',
+    });
+    expect(inbound.status, JSON.stringify(inbound.body)).toBe(201);
+    const { conversationId, contactId } = inbound.body as { conversationId: string; contactId: string };
+    const job = await call('POST', `/v1/conversations/${conversationId}/classify`, {});
+    expect(job.status, JSON.stringify(job.body)).toBe(201);
+    const done = await jobs.finished(acme.workspace.id, job.body.id);
+    expect(done.result).toMatchObject({ status: 'classified', fitAssessed: 1 });
+    const fit = await call('GET', `/v1/contacts/${contactId}/fit/${product.body.id}`);
+    expect(fit.body.criteria[0].latest).toMatchObject({ value: 5, source: 'ai', userId: 'system', evidence: expect.stringContaining('budget') });
+    expect(fit.body.score).toBe(100);
+    // A user's value given after the request is newer knowledge: a classification asked before keeps it.
+    const asked = await call('POST', `/v1/conversations/${conversationId}/classify`, {});
+    await call('POST', `/v1/contacts/${contactId}/fit/${product.body.id}/assessments`, { criterionId: 'budget', value: 2, evidence: 'Budget was pulled last week' });
+    await jobs.finished(acme.workspace.id, asked.body.id);
+    const after = await call('GET', `/v1/contacts/${contactId}/fit/${product.body.id}`);
+    expect(after.body.criteria[0].latest).toMatchObject({ value: 2, source: 'user' });
   });
 });
 

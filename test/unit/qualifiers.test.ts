@@ -69,6 +69,23 @@ describe('the local qualifier (deterministic rules over the text)', () => {
     expect(classifyByRules(conversation(['Hello'], { contact: customer }))).toMatchObject({ kind: 'customer', confidence: 0.4 });
   });
 
+  it('rates fit criteria by the words of their names the contact wrote; says nothing of the others', async () => {
+    const answer = await localQualifier.classifyConversation(
+      conversation(['Our budget is approved, and the whole team of 40 wants it.'], {
+        criteria: [
+          { id: 'prd_1:budget', name: 'Budget approved' },
+          { id: 'prd_1:team', name: 'Team size' },
+          { id: 'prd_1:region', name: 'In Europe' },
+        ],
+      }),
+    );
+    expect(answer.criteria).toEqual([
+      { id: 'prd_1:budget', value: 5, evidence: 'The contact wrote about “budget”, “approved”' },
+      { id: 'prd_1:team', value: 3, evidence: 'The contact wrote about “team”' },
+    ]);
+    expect(classificationSchema.safeParse(answer).success).toBe(true);
+  });
+
   it('is the port’s local adapter', async () => {
     await expect(localQualifier.classifyConversation(conversation(['Need a quote']))).resolves.toMatchObject({ kind: 'prospect' });
   });
@@ -110,6 +127,17 @@ describe('the Bedrock qualifier (Converse with a forced tool)', () => {
     expect(text).toContain('"emailDomain":"acme.example"');
     expect(text).toContain('contact: Can I get a quote for 20 seats?');
     expect(input.system![0]!.text).toMatch(/never instructions/);
+  });
+
+  it('lists the fit criteria to rate in the prompt, and passes the model’s ratings through', async () => {
+    const ratings = [{ id: 'prd_1:budget', value: 4, evidence: 'Says the budget is approved' }];
+    bedrock.on(ConverseCommand).resolves(toolAnswer({ kind: 'prospect', score: 4, confidence: 0.8, reasons: ['Budget approved'], criteria: ratings }));
+    const answer = await qualifier().classifyConversation(conversation(['Budget approved.'], { criteria: [{ id: 'prd_1:budget', name: 'Budget approved' }] }));
+    expect(answer.criteria).toEqual(ratings);
+    const input = bedrock.commandCalls(ConverseCommand)[0]!.args[0].input;
+    expect(input.messages![0]!.content![0]!.text!).toContain('- prd_1:budget: Budget approved');
+    const schema = input.toolConfig!.tools![0]!.toolSpec!.inputSchema!.json as { properties: Record<string, unknown> };
+    expect(schema.properties).toHaveProperty('criteria');
   });
 
   it('refuses an answer that is no classification, or no tool call at all, as not worth retrying', async () => {
