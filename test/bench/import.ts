@@ -145,7 +145,7 @@ const childArgs = () => (process.env.BENCH_IMPORT_CHILD_ARGS ?? '--max-old-space
 const childUsesTsx = process.env.BENCH_CHILD_TSX === '1';
 /**
  * The deployed functions set no NODE_OPTIONS: their stacks are mapped only when one is formatted
- * (functions/shared/source-mapped-stacks.ts, injected in every bundle). BENCH_CHILD_EAGER_SOURCE_MAPS=1
+ * (the logger, functions/shared/source-mapped-stacks.ts). BENCH_CHILD_EAGER_SOURCE_MAPS=1
  * adds Node's `--enable-source-maps`, which parses the bundle's whole map when it loads, to compare.
  */
 const childNodeOptions = process.env.BENCH_CHILD_EAGER_SOURCE_MAPS === '1' ? ['--enable-source-maps'] : [];
