@@ -132,7 +132,12 @@ export async function listContactSegments(deps: CoreDeps, caller: CallerContext,
 export async function ruleCatalogue(deps: CoreDeps, workspaceId: string): Promise<RuleCatalogue> {
   const fields = await loadCustomFieldDefinitions(deps, workspaceId, 'contact');
   return {
-    customFields: fields.map((field) => ({ key: field.key, type: field.type, ...(field.options ? { options: field.options.map((option) => option.value) } : {}) })),
+    // Only a select field has options: the others come with `options: []`, which would leave a text field no value to equal.
+    customFields: fields.map((field) => ({
+      key: field.key,
+      type: field.type,
+      ...(field.type === 'select' ? { options: field.options.map((option) => option.value) } : {}),
+    })),
     productIds: [],
   };
 }
