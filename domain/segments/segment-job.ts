@@ -30,7 +30,7 @@ export interface SegmentJobResult extends Record<string, unknown> {
   contacts: number;
   joined: number;
   left: number;
-  /** Items written: 0 when every membership was already true. */
+  /** TransactWriteItems sent by this run (each up to 100 items): 0 when every membership was already true. */
   transactions: number;
   superseded: boolean;
 }

@@ -276,7 +276,27 @@ function valueOf(field: string, subject: RuleSubject): unknown {
 }
 
 const isSet = (value: unknown) => value !== undefined && value !== null && value !== '';
-const fold = (value: unknown) => foldText(String(value));
+/**
+ * `f`, remembering its answers (at most `bound` of them: past that it starts afresh). For the folds of
+ * text and tags, pure and costly (three Unicode normalisations, four regular expressions): a recompute
+ * evaluates every rule on every contact, folding the same few values (the rules' own values, cities,
+ * tags) again and again; unmemoised, folding was half its CPU.
+ */
+export function memoised(f: (text: string) => string, bound = 10_000): (text: string) => string {
+  const answers = new Map<string, string>();
+  return (text) => {
+    let answer = answers.get(text);
+    if (answer === undefined) {
+      if (answers.size >= bound) answers.clear();
+      answer = f(text);
+      answers.set(text, answer);
+    }
+    return answer;
+  };
+}
+const foldMemo = memoised(foldText);
+const tagKeyMemo = memoised(tagKey);
+const fold = (value: unknown) => foldMemo(String(value));
 const ms = (value: unknown) => (typeof value === 'string' ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN);
 
 function conditionHolds(condition: RuleCondition, subject: RuleSubject, nowMs: number): boolean {
@@ -285,8 +305,8 @@ function conditionHolds(condition: RuleCondition, subject: RuleSubject, nowMs: n
   if (op === 'is_set') return isSet(actual);
   if (op === 'is_not_set') return !isSet(actual);
   if (condition.field === 'tags') {
-    const keys = new Set(((actual as string[] | undefined) ?? []).map(tagKey));
-    const asked = (Array.isArray(wanted) ? wanted : [wanted]).map((name) => tagKey(String(name)));
+    const keys = new Set(((actual as string[] | undefined) ?? []).map(tagKeyMemo));
+    const asked = (Array.isArray(wanted) ? wanted : [wanted]).map((name) => tagKeyMemo(String(name)));
     if (op === 'has' || op === 'has_all') return asked.every((key) => keys.has(key));
     if (op === 'has_any') return asked.some((key) => keys.has(key));
     return asked.every((key) => !keys.has(key));

@@ -135,7 +135,12 @@ export async function ruleCatalogue(deps: CoreDeps, workspaceId: string): Promis
     deps.db.entities.product.query.byWorkspace({ workspaceId }).go({ pages: 'all', attributes: ['productId'] }),
   ]);
   return {
-    customFields: fields.map((field) => ({ key: field.key, type: field.type, ...(field.options ? { options: field.options.map((option) => option.value) } : {}) })),
+    // Only a select field has options: the others come with `options: []`, which would leave a text field no value to equal.
+    customFields: fields.map((field) => ({
+      key: field.key,
+      type: field.type,
+      ...(field.type === 'select' ? { options: field.options.map((option) => option.value) } : {}),
+    })),
     productIds: (products.data as { productId: string }[]).map((product) => product.productId),
   };
 }

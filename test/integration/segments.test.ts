@@ -218,6 +218,33 @@ describe('dynamic segments', () => {
     expect(noRule.status).toBe(400);
   });
 
+  it('takes the workspace’s custom fields: a text field compared by value, a select field against its options', async () => {
+    const initech = await seedWorkspace(stack, 'Initech');
+    const token = initech.owner.token;
+    for (const body of [
+      { entityType: 'contact', key: 'industry', label: 'Industry', type: 'text' },
+      { entityType: 'contact', key: 'plan', label: 'Plan', type: 'select', options: [{ value: 'free', label: 'Free' }, { value: 'pro', label: 'Pro' }] },
+    ]) {
+      expect((await stack.api('POST', '/v1/custom-fields', { token, body })).status).toBe(201);
+    }
+    for (const [name, customFields] of [['Fin One', { industry: 'Fintech', plan: 'pro' }], ['Health Two', { industry: 'Healthcare', plan: 'free' }]] as const) {
+      expect((await stack.api('POST', '/v1/contacts', { token, body: { name, customFields } })).status).toBe(201);
+    }
+    const preview = (rule: unknown) => stack.api('POST', '/v1/segments/preview', { token, body: { rule } });
+    for (const rule of [
+      { field: 'customFields.industry', op: 'eq', value: 'fintech' },
+      { field: 'customFields.industry', op: 'in', value: ['Fintech', 'Retail'] },
+      { all: [{ field: 'customFields.industry', op: 'neq', value: 'Healthcare' }, { field: 'customFields.plan', op: 'eq', value: 'pro' }] },
+    ]) {
+      const res = await preview(rule);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.sample.map((contact: { name: string }) => contact.name)).toEqual(['Fin One']);
+    }
+    const bad = await preview({ field: 'customFields.plan', op: 'in', value: ['pro', 'gold'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'body.rule.value', message: expect.stringMatching(/"gold" is not one of free, pro/) })]);
+  });
+
   it('previews a rule’s count with a sample', async () => {
     const res = await stack.api('POST', '/v1/segments/preview', { token: acme.member.token, body: { rule: { field: 'city', op: 'in', value: ['Berlin', 'Paris'] } } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);

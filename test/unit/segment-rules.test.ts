@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CompanyItem } from '../../domain/companies/company-record';
 import type { ContactItem } from '../../domain/contacts/contact-record';
+import { foldText } from '../../domain/shared/text';
 import {
   fieldsOfRule,
+  memoised,
   ruleDriftsWithTime,
   ruleMatches,
   segmentRuleSchema,
@@ -110,6 +112,31 @@ describe('segment rules: each operator', () => {
     const rule: SegmentRule = { field: 'company.industry', op: 'eq', value: 'software' };
     expect(ruleMatches(rule, { contact: contact(), company: null }, now)).toBe(false);
     expect(ruleMatches({ field: 'company.industry', op: 'is_not_set' }, { contact: contact(), company: null }, now)).toBe(true);
+  });
+});
+
+describe('segment rules: folding remembered', () => {
+  it('answers as the function does, computing each text once until the bound, then afresh', () => {
+    const calls: string[] = [];
+    const fold = memoised((text) => {
+      calls.push(text);
+      return foldText(text);
+    }, 3);
+    expect(['Málaga', 'MÁLAGA', 'Málaga', 'İstanbul'].map(fold)).toEqual(['malaga', 'malaga', 'malaga', foldText('İstanbul')]);
+    expect(calls).toEqual(['Málaga', 'MÁLAGA', 'İstanbul']);
+    fold('Zoë'); // the fourth text: the bound is reached, the answers start afresh
+    expect(fold('Málaga')).toBe('malaga');
+    expect(calls).toEqual(['Málaga', 'MÁLAGA', 'İstanbul', 'Zoë', 'Málaga']);
+  });
+
+  it('many distinct values (past the bound) still compare right', () => {
+    for (let i = 0; i < 12_000; i++) {
+      const subject = { contact: contact({ name: `Zoë Nº${i}`, city: i % 2 ? 'MÁLAGA' : 'Sevilla', tags: [`Tag-${i}`, 'VIP'] }) };
+      expect(ruleMatches({ field: 'name', op: 'eq', value: `zoe no${i}` }, subject, now)).toBe(true);
+      expect(ruleMatches({ field: 'city', op: 'eq', value: 'malaga' }, subject, now)).toBe(i % 2 === 1);
+      expect(ruleMatches({ field: 'tags', op: 'has_all', value: [`tag-${i}`, 'vip'] }, subject, now)).toBe(true);
+      expect(ruleMatches({ field: 'tags', op: 'has', value: `tag-${i + 1}` }, subject, now)).toBe(false);
+    }
   });
 });
 
