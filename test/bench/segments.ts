@@ -8,8 +8,10 @@
  *    recompute ≤ 2× the floor, and a recompute with nothing changed writes 0 items.
  * 2. The stream evaluation (`applyContactChangeToSegments`, the `segments` consumer's work) of one
  *    contact change with the 100 dynamic segments present: its DynamoDB round trips (sequential waves),
- *    p50/p99, and the same commands replayed raw. Budget: ≤ 2 round trips.
+ *    p50/p99, and the same commands replayed raw. Budget: ≤ 2 round trips. Apart: one change joining
+ *    many segments at once (`stream.manyJoins`), and a last recompute after the stream's changes (0 items).
  * 3. A lead ranking page: leads do not exist yet (`leads: null`).
+ * See README.md ("Segments").
  * One JSON document on stdout and in .bench/segments.json; progress on stderr. Exits 1 when a budget fails.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -145,7 +147,7 @@ function benchContact(workspaceId: string, ownerUserId: string, i: number, compa
   const { item: base, guards } = seededContact(workspaceId, ownerUserId, i);
   const random = mulberry32(0x5e6e0000 ^ i);
   const createdMs = nowMs - Math.floor(((contactCount - 1 - i) / contactCount) * 730 * dayMs) - Math.floor(random() * 3_600_000);
-  const updatedMs = createdMs + Math.floor(random() * (nowMs - createdMs) * 0.5);
+  const updatedMs = createdMs + Math.floor(random() * (nowMs - createdMs));
   const contactId = `ct_${ulidAt(createdMs, random)}`;
   const tags = tagShares.filter(([, share]) => random() < share).map(([tag]) => tag);
   const customFields: Record<string, unknown> = {};
@@ -552,8 +554,10 @@ async function main() {
         p75: round(percentile(fractions, 75), 4),
         max: round(fractions.at(-1)!, 4),
       },
+      /** Each segment's members by the in-process evaluation, in creation order. */
+      segments: segments.map((segment) => ({ name: segment.name, members: expected.get(segment.segmentId) ?? 0 })),
     };
-    progress(`seed: ${JSON.stringify(seed)}`);
+    progress(`seed: ${JSON.stringify({ ...seed, segments: undefined })}`);
 
     // -------------------------------------------------------------------------------------------
     // 1. Recomputes
