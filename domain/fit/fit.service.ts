@@ -375,17 +375,18 @@ export async function listAssessments(
 // ---------------------------------------------------------------------------------------------
 // Leads
 
-/** A product's leads, best fit first, all or of one review status: one Query per page. */
+/**
+ * A product's leads, best fit first, all or of one review status: one Query per page. Fit items exist
+ * only for a product's contacts (products are never deleted), so a page with leads vouches for the
+ * product; only an empty page reads the product, to tell an unknown product (404) from no leads yet.
+ */
 export async function listLeads(deps: CoreDeps, caller: CallerContext, productId: string, query: ListLeadsQuery): Promise<Page<Lead>> {
   const cursor = checkCursor(caller.workspaceId, query.cursor) ?? null;
   const key = { workspaceId: caller.workspaceId, productId };
-  const [product, page] = await Promise.all([
-    findProduct(deps, caller.workspaceId, productId),
-    query.reviewStatus
-      ? deps.db.entities.contactFit.query.byStatus({ ...key, reviewStatus: query.reviewStatus }).go({ limit: query.limit, cursor })
-      : deps.db.entities.contactFit.query.byProduct(key).go({ limit: query.limit, cursor }),
-  ]);
-  if (!product) throw notFound('Product');
+  const page = query.reviewStatus
+    ? await deps.db.entities.contactFit.query.byStatus({ ...key, reviewStatus: query.reviewStatus }).go({ limit: query.limit, cursor })
+    : await deps.db.entities.contactFit.query.byProduct(key).go({ limit: query.limit, cursor });
+  if (page.data.length === 0 && !(await findProduct(deps, caller.workspaceId, productId))) throw notFound('Product');
   return {
     items: (page.data as ContactFitItem[]).map((item) => ({
       contact: item.summary,
