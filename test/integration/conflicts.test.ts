@@ -734,6 +734,18 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
     const { id, snapshot } = await dealCase((dealId) => api('POST', `/v1/deals/${dealId}/won`));
     return { path: `/v1/deals/${id}/reopen`, body: {}, snapshot };
   },
+  updateSegment: async () => {
+    const segment = await created('/v1/segments', { name: unique('Stale segment '), kind: 'static' });
+    return { path: `/v1/segments/${segment.id}`, body: { name: 'Renamed' }, snapshot: recordOf(`/v1/segments/${segment.id}`, 'segment', segment.id) };
+  },
+  deleteSegment: async () => {
+    const segment = await created('/v1/segments', { name: unique('Stale segment '), kind: 'static' });
+    return { path: `/v1/segments/${segment.id}`, snapshot: recordOf(`/v1/segments/${segment.id}`, 'segment', segment.id) };
+  },
+  updateProduct: async () => {
+    const product = await created('/v1/products', { name: unique('Stale product ') });
+    return { path: `/v1/products/${product.id}`, body: { name: 'Renamed' }, snapshot: recordOf(`/v1/products/${product.id}`, 'product', product.id) };
+  },
   updateTag: async () => {
     const tag = await created('/v1/tags', { name: unique('stale-tag-') });
     return {

@@ -146,6 +146,29 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
   },
   listDeals: async () => ({ path: '/v1/deals', otherQuery: { status: 'won' } }),
   listTags: async () => ({ path: '/v1/tags', otherQuery: { q: 'evt' } }),
+  listSegments: async () => {
+    await times(3, (i) => post('/v1/segments', { name: `Cursor segment ${i}`, kind: 'static' }));
+    return { path: '/v1/segments', otherQuery: { kind: 'dynamic' } };
+  },
+  listSegmentMembers: async ({ contacts }) => {
+    const segment = await post('/v1/segments', { name: 'Cursor members', kind: 'static' });
+    const other = await post('/v1/segments', { name: 'Cursor members too', kind: 'static' });
+    await post(`/v1/segments/${segment.id}/members`, { contactIds: contacts });
+    return { path: `/v1/segments/${segment.id}/members`, otherQuery: { sort: 'name' }, otherPath: `/v1/segments/${other.id}/members` };
+  },
+  listLeads: async ({ contacts }) => {
+    const product = await post('/v1/products', { name: 'Cursor product', criteria: [{ id: 'budget', name: 'Budget', weight: 1, kind: 'manual' }] });
+    const other = await post('/v1/products', { name: 'Cursor product too', criteria: [{ id: 'budget', name: 'Budget', weight: 1, kind: 'manual' }] });
+    for (const [index, contactId] of contacts.entries()) {
+      await post(`/v1/contacts/${contactId}/fit/${product.id}/assessments`, { criterionId: 'budget', value: 1 + (index % 5) });
+    }
+    return { path: `/v1/products/${product.id}/leads`, otherQuery: { reviewStatus: 'pending' }, otherPath: `/v1/products/${other.id}/leads` };
+  },
+  listContactAssessments: async ({ contacts: [contactId], otherContact }) => {
+    const product = await post('/v1/products', { name: 'Cursor assessments', criteria: [{ id: 'budget', name: 'Budget', weight: 1, kind: 'manual' }] });
+    await times(3, (i) => post(`/v1/contacts/${contactId}/fit/${product.id}/assessments`, { criterionId: 'budget', value: i + 1 }));
+    return { path: `/v1/contacts/${contactId}/fit/${product.id}/assessments`, otherPath: `/v1/contacts/${otherContact}/fit/${product.id}/assessments` };
+  },
   listConversations: async ({ contacts }) => {
     for (const contactId of contacts) await post('/v1/conversations', { kind: 'contact', contactId, channel: 'email' });
     return { path: '/v1/conversations', query: { view: 'all' }, otherQuery: { view: 'unassigned' } };
