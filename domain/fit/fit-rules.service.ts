@@ -77,8 +77,10 @@ export async function applyContactChangeToFit(deps: CoreDeps, change: ContactCha
   const rewrite = before ? summaryChanged(before, after) : false;
   if (changed && changed.size === 0 && !rewrite) return 'unchanged';
   const { workspaceId, contactId } = after;
-  const [products, fits, current, company] = await Promise.all([
-    readProducts(deps, workspaceId),
+  // Most workspaces have no products: one Query answers for them, before the contact's own reads.
+  const products = await readProducts(deps, workspaceId);
+  if (products.length === 0) return 'unchanged';
+  const [fits, current, company] = await Promise.all([
     readContactFits(deps, workspaceId, contactId),
     deps.db.entities.contact.get({ workspaceId, contactId }).go({ consistent: true }),
     after.companyId ? findCompany(deps, workspaceId, after.companyId) : Promise.resolve(undefined),

@@ -468,11 +468,13 @@ export async function reviewLead(deps: CoreDeps, caller: CallerContext, productI
 
 /** A lead's reviews for a product, newest first. */
 export async function listReviews(deps: CoreDeps, caller: CallerContext, productId: string, contactId: string): Promise<{ items: Review[] }> {
-  const [product, page] = await Promise.all([
+  const [product, contact, page] = await Promise.all([
     findProduct(deps, caller.workspaceId, productId),
+    deps.db.entities.contact.get({ workspaceId: caller.workspaceId, contactId }).go(),
     deps.db.entities.leadReview.query.byContact({ workspaceId: caller.workspaceId, contactId, productId }).go({ order: 'desc', pages: 'all' }),
   ]);
   if (!product) throw notFound('Product');
+  if (!contact.data) throw notFound('Contact');
   type Stored = { status: ReviewStatus; reason?: string; userId: string; ownerId?: string; dealId?: string; createdAt: string };
   return {
     items: (page.data as Stored[]).map((item) => ({
