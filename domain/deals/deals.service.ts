@@ -157,6 +157,20 @@ export function newDealItem(args: {
 
 /** Seed 001 Deal.create(): in an open stage (by default the first of the default pipeline). Appends `deal.created`. */
 export async function createDeal(deps: CoreDeps, caller: CallerContext, input: CreateDealInput): Promise<Deal> {
+  const { item, events } = await planNewDeal(deps, caller, input);
+  await commitDeal(deps, undefined, item, events);
+  return toDeal(item);
+}
+
+/**
+ * A new deal's item and event, checked against the pipeline, contact, company and custom fields, not
+ * yet written: `createDeal` commits it alone, a lead's review inside its own transaction (`dealChangeOps`).
+ */
+export async function planNewDeal(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: CreateDealInput,
+): Promise<{ item: DealItem; events: EventRecord[] }> {
   const { workspaceId } = caller;
   const value = input.value ?? undefined;
   const currency = input.currency ?? undefined;
@@ -209,8 +223,7 @@ export async function createDeal(deps: CoreDeps, caller: CallerContext, input: C
     },
     dealSubjects(item),
   );
-  await commitDeal(deps, undefined, item, [event]);
-  return toDeal(item);
+  return { item, events: [event] };
 }
 
 const changeFields = [

@@ -2,7 +2,8 @@ import { appendEvent, newEvent, type EventRecord } from '../../events/event-log'
 import { toSearchHit, type ContactItem } from '../contacts/contact-record';
 import type { ContactSearchHit } from '../contacts/contacts.schemas';
 import { assignOwner, changeContact } from '../contacts/contacts.service';
-import { createDeal } from '../deals/deals.service';
+import { planNewDeal } from '../deals/deals.service';
+import { dealChangeOps } from '../deals/deal-write';
 import { createJob } from '../jobs/jobs.service';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
@@ -408,16 +409,12 @@ export async function reviewLead(deps: CoreDeps, caller: CallerContext, productI
   requireManager(caller, 'review leads');
   const product = await readProduct(deps, caller, productId);
   if (!(await readContactFit(deps, caller.workspaceId, contactId, productId))) throw notFound('Lead');
+  // The deal is planned (checked) before anything is written and created in the review's own
+  // transaction: a review that fails leaves no deal behind. The owner comes first: setting it again
+  // is harmless when the request is retried.
+  const planned = input.deal ? await planReviewDeal(deps, caller, contactId, input.deal) : undefined;
   if (input.ownerId) await assignOwner(deps, caller, contactId, input.ownerId);
-  const deal = input.deal
-    ? await createDeal(deps, caller, {
-        title: input.deal.title,
-        contactId,
-        ...(input.deal.pipelineId ? { pipelineId: input.deal.pipelineId } : {}),
-        ...(input.deal.value !== undefined ? { value: input.deal.value } : {}),
-        ...(input.deal.currency ? { currency: input.deal.currency } : {}),
-      })
-    : undefined;
+  const deal = planned ? { id: planned.item.dealId } : undefined;
   return retryLostRaces(async () => {
     const current = await readContactFit(deps, caller.workspaceId, contactId, productId);
     if (!current) throw notFound('Lead');
@@ -459,11 +456,30 @@ export async function reviewLead(deps: CoreDeps, caller: CallerContext, productI
           .commit(),
         tx.leadReview.create(reviewItem).commit(),
         appendEvent(tx, event),
+        ...(planned ? dealChangeOps(undefined, planned.item, planned.events).map(({ op }) => op(tx)) : []),
       ],
       () => lostRace('The lead'),
     );
     return toContactFit(product, after);
   });
+}
+
+/** The deal a review creates, checked now; its field errors name `body.deal.*`. */
+async function planReviewDeal(deps: CoreDeps, caller: CallerContext, contactId: string, deal: NonNullable<ReviewInput['deal']>) {
+  try {
+    return await planNewDeal(deps, caller, {
+      title: deal.title,
+      contactId,
+      ...(deal.pipelineId ? { pipelineId: deal.pipelineId } : {}),
+      ...(deal.value !== undefined ? { value: deal.value } : {}),
+      ...(deal.currency ? { currency: deal.currency } : {}),
+    });
+  } catch (error) {
+    if (error instanceof DomainError && error.details.fields) {
+      error.details.fields = error.details.fields.map((issue) => ({ ...issue, field: issue.field.replace(/^body\./, 'body.deal.') }));
+    }
+    throw error;
+  }
 }
 
 /** A lead's reviews for a product, newest first. */

@@ -527,7 +527,7 @@ describe('npm start', () => {
       (send: { providerMessageId: string }) => send.providerMessageId === placed.body.payload.dial.providerCallId,
     );
     expect(twiml.text).toContain('<Number>+14155550123</Number>');
-  }, 60_000);
+  });
 
   it('stops every child process when told to stop, leaving no Java process behind', async () => {
     expect(javaPids()).toHaveLength(1);

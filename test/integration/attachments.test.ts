@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareAttachments } from '../../domain/inbox/attachments.service';
 import type { CallerContext } from '../../domain/shared/context';
 import { DomainError, lostRace } from '../../domain/shared/errors';
 import { writeTransaction } from '../../domain/store/transaction';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// Scripted sessions of many requests: the full suite's load on 2 cores stretches them well past 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 

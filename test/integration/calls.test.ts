@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestInboundCall } from '../../domain/inbox/calls.service';
 import { systemActor } from '../../domain/shared/context';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// Scripted sessions of many requests: the full suite's load on 2 cores stretches them well past 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 

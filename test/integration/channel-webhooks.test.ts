@@ -339,7 +339,7 @@ describe('media', () => {
       await jobs.stop();
       setMediaAdapters(undefined);
     }
-  }, 60_000);
+  });
 });
 
 describe('logs', () => {

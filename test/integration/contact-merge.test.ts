@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeContacts } from '../../domain/contacts/contact-merge.service';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// A merge moves conversations and their messages too: under the full suite's load a case runs past 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;

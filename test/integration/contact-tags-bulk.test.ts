@@ -557,5 +557,5 @@ describe('bulk operations', () => {
       query: { ownerId: ws.member.user.id, limit: 100 },
     });
     expect(ids(mine).sort()).toEqual(real.map((c) => c.id).sort());
-  }, 60_000);
+  });
 });

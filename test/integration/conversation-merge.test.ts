@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelScope } from '../../domain/contacts/contact-record';
 import { conversationMergeSettings } from '../../domain/inbox/conversation-merge';
 import { ingestInbound } from '../../domain/inbox/messages.service';
@@ -6,8 +6,6 @@ import type { CoreDeps } from '../../domain/shared/deps';
 import { retryLostRaces } from '../../domain/shared/retry';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// Scripted sessions of many requests: the full suite's load on 2 cores stretches them well past 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 

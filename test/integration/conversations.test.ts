@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitConversation, findConversation } from '../../domain/inbox/conversations.service';
 import { handler as wakeSnoozed, wakeSnoozedSettings } from '../../functions/schedules/wake-snoozed.handler';
 import { scheduledEvent } from '../../local/scheduler';
@@ -31,8 +31,6 @@ interface Page {
   nextCursor: string | null;
 }
 
-// Each test is a scripted session of many requests: under the full suite's load they take a while.
-vi.setConfig({ testTimeout: 120_000 });
 
 let stack: TestStack;
 let acme: Seeded;

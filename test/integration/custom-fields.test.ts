@@ -370,5 +370,5 @@ describe('limits and races', () => {
     });
     expect(contact.status).toBe(201);
     expect((await list(team.owner.token, 'deal', true)).body.items).toHaveLength(100);
-  }, 60_000);
+  });
 });

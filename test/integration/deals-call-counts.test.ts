@@ -148,7 +148,7 @@ describe('DynamoDB requests per board read', () => {
     const after = (await stack.api('GET', `/v1/pipelines/${pipeline.id}/board`, { token: ws.member.token, query: { limit: 1 } })).body;
     expect(after.columns[0].count).toBe(lead.count - 1);
     expect(after.columns[1].count).toBe(board.columns[1]!.count + 1);
-  }, 60_000);
+  });
 });
 
 describe('DynamoDB requests per deal list page', () => {

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitScoreOf } from '../../domain/fit/fit-score';
+import { inboundClassificationSettings } from '../../domain/qualification/inbound-classification';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
 
-// Jobs and the change stream run between the requests: slow on a busy machine.
-vi.setConfig({ testTimeout: 120_000 });
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -19,8 +18,11 @@ beforeAll(async () => {
   globex = await seedWorkspace(stack, 'Globex');
   jobs = await startTestJobs(stack, ['apply_fit_rules', 'segment_membership', 'classify_conversation']);
   streams = await startTestStreams(stack, ['fit-rules', 'segments']);
+  // Inbound messages queue their own classification a minute later: these tests ask for theirs.
+  inboundClassificationSettings.enabled = false;
 });
 afterAll(async () => {
+  inboundClassificationSettings.enabled = true;
   await streams?.stop();
   await jobs?.stop();
   await stack?.destroy();
@@ -155,6 +157,22 @@ describe('fit scoring and leads', () => {
     expect(await leads(productId, { reviewStatus: 'pending' })).toEqual([['Pia Paris', 81, 'pending']]);
     const noLead = await call('POST', '/v1/contacts', { name: 'Never Assessed' });
     expect((await call('POST', `/v1/products/${productId}/leads/${noLead.body.id}/review`, { status: 'accepted' })).status).toBe(404);
+  });
+
+  it('writes nothing for a review whose deal cannot be created: no owner change, no deal, no review', async () => {
+    const before = (await call('GET', `/v1/contacts/${berlin.id}`)).body;
+    const reviewsBefore = (await call('GET', `/v1/products/${productId}/leads/${berlin.id}/reviews`)).body.items.length;
+    const res = await call('POST', `/v1/products/${productId}/leads/${berlin.id}/review`, {
+      status: 'accepted',
+      ownerId: acme.member.user.id,
+      deal: { title: 'In no pipeline', pipelineId: 'pl_missing' },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.errors.map((issue: { field: string }) => issue.field)).toEqual(['body.deal.pipelineId']);
+    expect((await call('GET', `/v1/contacts/${berlin.id}`)).body).toMatchObject({ ownerId: before.ownerId, version: before.version });
+    expect((await call('GET', `/v1/products/${productId}/leads/${berlin.id}/reviews`)).body.items).toHaveLength(reviewsBefore);
+    const deals = await call('GET', `/v1/deals?contactId=${berlin.id}`);
+    expect(deals.body.items.filter((deal: { title: string }) => deal.title === 'In no pipeline')).toEqual([]);
   });
 
   it('keeps other workspaces out', async () => {

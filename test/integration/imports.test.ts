@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
 
@@ -8,7 +8,6 @@ import { startTestJobs, type TestJobs } from '../support/test-jobs';
  * `import_contacts` job run through the stream dispatcher and the local queue runner, then what a user
  * sees: the job's counts, the contacts, the rejected rows and the error report.
  */
-vi.setConfig({ testTimeout: 120_000 });
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 

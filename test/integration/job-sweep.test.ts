@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityShardOf, commitJob, findJob, type JobItem } from '../../domain/jobs/job-record';
 import { maxRedispatches } from '../../domain/jobs/job-sweep.service';
 import { createJob } from '../../domain/jobs/jobs.service';
@@ -21,7 +21,6 @@ import { createTestStack, seedWorkspace, type TestStack } from '../support/test-
  * stale time, and sent again (then the real consumer and runner finish it), or failed `stalled` after
  * three re-sends. Export jobs stand for every kind (their stale time is their queue's).
  */
-vi.setConfig({ testTimeout: 120_000 });
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -32,7 +31,7 @@ const staleMs = staleAfterSeconds(jobQueues.find((queue) => queue.name === 'expo
 beforeAll(async () => {
   stack = await createTestStack({ clockStart: '2026-04-01T09:00:00.000Z' });
   [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
-}, 60_000);
+});
 
 afterAll(async () => {
   await stack?.destroy();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { JobKindDefinition } from '../../domain/jobs/job-kind';
 import { findJob, type JobItem } from '../../domain/jobs/job-record';
@@ -29,7 +29,6 @@ import { createTestStack, seedWorkspace, type TestStack } from '../support/test-
  * kind counts to N, one unit at a time, and records every unit it counts: a unit counted twice, or a
  * unit skipped, shows.
  */
-vi.setConfig({ testTimeout: 60_000 });
 
 const endpoint = process.env.AWS_ENDPOINT_URL!;
 const sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -184,7 +183,7 @@ beforeAll(async () => {
       { definition: deadLetterQueueDefinition(failQueue), queueUrl: fail!.dlqUrl, handler: deadLettersHandler, deadLetters: true },
     ],
   });
-}, 60_000);
+});
 
 afterAll(async () => {
   await runner?.stop();

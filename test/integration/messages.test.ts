@@ -1,11 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
 
-// Scripted sessions of many requests: the full suite's load on 2 cores stretches them well past 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 

@@ -1,6 +1,6 @@
 import { AccessDeniedException, BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classifyConversationJob, classifySegmentSettings, type ClassifyJobDeps } from '../../domain/qualification/classify-job';
 import { inboundClassificationSettings } from '../../domain/qualification/inbound-classification';
 import { localQualifier } from '../../domain/qualification/local-qualifier';
@@ -11,8 +11,6 @@ import { setQualifier } from '../../functions/shared/deps';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// Jobs run through their queue between the requests: slow on a busy machine.
-vi.setConfig({ testTimeout: 120_000 });
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;

@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContactItem } from '../../domain/contacts/contact-record';
 import { exportContactsStep } from '../../domain/exports/contact-export.service';
 import { exportContactsInput } from '../../domain/exports/exports.schemas';
@@ -10,8 +10,6 @@ import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
 
-// Jobs and the change stream run between the requests: slow on a busy machine.
-vi.setConfig({ testTimeout: 120_000 });
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;

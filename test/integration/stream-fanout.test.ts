@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allParties, readCounterDays } from '../../domain/metrics/counter-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { handler } from '../../functions/streams/event-fanout.handler';
@@ -13,8 +13,6 @@ import { lambdaContext } from '../../local/http-routing';
 import { startStreamPoller, type StreamHandler, type StreamPoller } from '../../local/stream-poller';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// Hundreds of single-event transactions per test: on a DynamoDB Local shared with the other files, well past 30 s.
-vi.setConfig({ testTimeout: 120_000 });
 
 const fanout = streamConsumers.find((consumer) => consumer.name === 'event-fanout')!;
 const day = '2026-01-15'; // the test clock's day

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tagList } from '../../domain/contacts/contact-record';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
 import { handler as tagUsageHandler } from '../../functions/streams/tag-usage.handler';
@@ -13,8 +13,6 @@ import { lambdaContext } from '../../local/http-routing';
 import { startStreamPoller, type StreamHandler, type StreamPoller } from '../../local/stream-poller';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-// Renames and deletes take many requests, and the stream is read between them: slow on a busy machine.
-vi.setConfig({ testTimeout: 120_000 });
 
 const tagUsage = streamConsumers.find((consumer) => consumer.name === 'tag-usage')!;
 
