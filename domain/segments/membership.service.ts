@@ -25,6 +25,8 @@ export interface SegmentItem {
   computeJobId?: string;
   driftScope?: string;
   driftKey?: string;
+  /** A dynamic segment's slot under the workspace's cap. */
+  slot?: number;
   createdBy: string;
   version: number;
   createdAt: string;

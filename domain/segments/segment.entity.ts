@@ -36,6 +36,8 @@ export const segmentSchema = {
     computeJobId: { type: 'string' },
     driftScope: { type: 'string' },
     driftKey: { type: 'string' },
+    /** A dynamic segment's slot under the workspace's cap (its guard item goes with the segment). */
+    slot: { type: 'number', readOnly: true },
     createdBy: { type: 'string', required: true, readOnly: true },
     version: { type: 'number', required: true },
     createdAt: { type: 'string', required: true, readOnly: true },

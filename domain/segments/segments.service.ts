@@ -164,6 +164,9 @@ const driftKeys = (workspaceId: string, segmentId: string, rule: SegmentRule | u
 // ---------------------------------------------------------------------------------------------
 // Creating, changing, deleting
 
+/** The guard scope of the slots that cap a workspace's dynamic segments. */
+export const dynamicSegmentSlotScope = 'dynamic-segment-slot';
+
 /** The cap on dynamic segments (a test lowers it). */
 export const segmentSettings = { maxDynamicSegments };
 
@@ -173,12 +176,29 @@ export const segmentSettings = { maxDynamicSegments };
  * to every contact (`segment_membership`), in one transaction: it fills within moments.
  */
 export async function createSegment(deps: CoreDeps, caller: CallerContext, input: CreateSegmentInput): Promise<Segment> {
-  if (input.kind === 'dynamic') {
-    await assertValidRule(deps, caller.workspaceId, input.rule!);
-    const dynamicCount = (await readWorkspaceSegments(deps, caller.workspaceId)).filter((segment) => segment.kind === 'dynamic').length;
-    const cap = segmentSettings.maxDynamicSegments;
-    if (dynamicCount >= cap) throw limitExceeded('body.kind', `A workspace holds at most ${cap} dynamic segments`, cap);
-  }
+  if (input.kind === 'dynamic') await assertValidRule(deps, caller.workspaceId, input.rule!);
+  return retryLostRaces(async () => {
+    const slot = input.kind === 'dynamic' ? await freeDynamicSlot(deps, caller.workspaceId) : undefined;
+    return writeNewSegment(deps, caller, input, slot);
+  });
+}
+
+/**
+ * The lowest slot (1..cap) no dynamic segment holds, or a 422 at the cap. Each dynamic segment holds
+ * its slot's guard item: two creates that read the same free slot collide on it, and the loser runs
+ * again from the read, so concurrent creates never pass the cap.
+ */
+async function freeDynamicSlot(deps: CoreDeps, workspaceId: string): Promise<number> {
+  const dynamic = (await readWorkspaceSegments(deps, workspaceId)).filter((segment) => segment.kind === 'dynamic');
+  const cap = segmentSettings.maxDynamicSegments;
+  const held = new Set(dynamic.map((segment) => segment.slot));
+  for (let slot = 1; slot <= cap && dynamic.length < cap; slot += 1) if (!held.has(slot)) return slot;
+  throw limitExceeded('body.kind', `A workspace holds at most ${cap} dynamic segments`, cap);
+}
+
+const slotGuardKey = (workspaceId: string, slot: number) => ({ workspaceId, scope: dynamicSegmentSlotScope, value: String(slot) });
+
+async function writeNewSegment(deps: CoreDeps, caller: CallerContext, input: CreateSegmentInput, slot: number | undefined): Promise<Segment> {
   const now = deps.clock.nowIso();
   const segmentId = deps.newId('seg');
   const jobId = input.kind === 'dynamic' ? newJobId(deps) : undefined;
@@ -193,16 +213,21 @@ export async function createSegment(deps: CoreDeps, caller: CallerContext, input
     memberCount: 0,
     ...(jobId ? { computeJobId: jobId } : {}),
     ...driftKeys(caller.workspaceId, segmentId, input.rule),
+    ...(slot !== undefined ? { slot } : {}),
     createdBy: caller.userId,
     version: 1,
     createdAt: now,
     updatedAt: now,
   };
   const event = newEvent(deps, caller, 'segment.created', segmentRef(segmentId), { name: item.name, kind: item.kind });
-  const ops = (tx: Parameters<Parameters<typeof writeTransaction>[1]>[0]) => [tx.segment.create(item).commit(), appendEvent(tx, event)];
+  const ops = (tx: Parameters<Parameters<typeof writeTransaction>[1]>[0]) => [
+    tx.segment.create(item).commit(),
+    appendEvent(tx, event),
+    ...(slot !== undefined ? [tx.uniqueGuard.create({ ...slotGuardKey(caller.workspaceId, slot), ownerId: segmentId, createdAt: now }).commit()] : []),
+  ];
   if (jobId) {
     const input: SegmentJobInput = { mode: 'rule_change', segmentId, ruleVersion: 1 };
-    await createJob(deps, caller, { kind: 'segment_membership', input, jobId }, ops);
+    await createJob(deps, caller, { kind: 'segment_membership', input, jobId }, ops, () => lostRace('The dynamic segments'));
   } else {
     await writeTransaction(deps.db, ops, () => lostRace('The segment'));
   }
@@ -290,6 +315,7 @@ export async function deleteSegment(deps: CoreDeps, caller: CallerContext, segme
         .where((attr, { eq }) => eq(attr.version, item.version))
         .commit(),
       appendEvent(tx, event),
+      ...(item.slot !== undefined ? [tx.uniqueGuard.delete(slotGuardKey(item.workspaceId, item.slot)).commit()] : []),
     ]);
   });
 }

@@ -5,7 +5,7 @@ import { exportContactsStep } from '../../domain/exports/contact-export.service'
 import { exportContactsInput } from '../../domain/exports/exports.schemas';
 import { readContactSegments } from '../../domain/segments/membership.service';
 import { applyContactChangeToSegments } from '../../domain/segments/segment-stream.service';
-import { enqueueSegmentRecomputes, previewSettings } from '../../domain/segments/segments.service';
+import { enqueueSegmentRecomputes, previewSettings, segmentSettings } from '../../domain/segments/segments.service';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
@@ -402,5 +402,29 @@ describe('roles, tenants and deletion', () => {
     expect(Object.keys((await readContactSegments(stack.deps, acme.workspace.id, contact.id))?.segments ?? {})).not.toContain(segment.id);
     const left = await stack.deps.db.entities.segmentMember.query.byKey({ workspaceId: acme.workspace.id, segmentId: segment.id }).go();
     expect(left.data).toEqual([]);
+  });
+});
+
+describe('the cap on dynamic segments', () => {
+  it('holds under concurrent creates, and a deleted segment frees its place', async () => {
+    const saved = segmentSettings.maxDynamicSegments;
+    segmentSettings.maxDynamicSegments = 3;
+    try {
+      const initech = await seedWorkspace(stack, 'Initech');
+      const create = (name: string) =>
+        stack.api('POST', '/v1/segments', { token: initech.owner.token, body: { name, kind: 'dynamic', rule: { all: [{ field: 'city', op: 'eq', value: name }] } } });
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => create(`City ${i}`)));
+      expect(results.map((res) => res.status).sort()).toEqual([201, 201, 201, 422, 422, 422, 422, 422]);
+      expect(results.find((res) => res.status === 422)!.body.code).toBe('limit_exceeded');
+      // Static segments are not capped.
+      const staticOne = await stack.api('POST', '/v1/segments', { token: initech.owner.token, body: { name: 'Hand-picked', kind: 'static' } });
+      expect(staticOne.status).toBe(201);
+      const created = results.filter((res) => res.status === 201).map((res) => res.body as SegmentDto);
+      expect((await stack.api('DELETE', `/v1/segments/${created[1]!.id}`, { token: initech.owner.token })).status).toBe(204);
+      expect((await create('After delete')).status).toBe(201);
+      expect((await create('Over again')).status).toBe(422);
+    } finally {
+      segmentSettings.maxDynamicSegments = saved;
+    }
   });
 });
