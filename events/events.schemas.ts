@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { pageQuerySchema } from '../domain/shared/pagination';
-import { entityTypes } from './catalogue';
+import { commaList } from '../domain/shared/query-lists';
+import { entityTypes, eventTypes } from './catalogue';
+import { feedRetentionDays } from './feed';
 
 export const eventSchema = z
   .object({
@@ -22,3 +24,34 @@ export const listEventsQuery = pageQuerySchema.extend({
   entityType: z.enum(entityTypes),
   entityId: z.string().min(1).max(64),
 });
+
+/** Every event type, and each family of them as `<prefix>.*` (`contact.*`, `deal.*`, ...). */
+export const eventTypePatterns = [...eventTypes, ...new Set(eventTypes.map((type) => `${type.slice(0, type.indexOf('.'))}.*`))];
+
+/** At most this many types in the feed's `types` filter (each is one term of its FilterExpression). */
+export const maxFeedTypes = 30;
+
+export const feedQuery = z.object({
+  after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'A position the feed gave out (`nextAfter` or an item\'s `position`)')
+    .optional()
+    .meta({ description: 'Where to start: a `nextAfter` or an event\'s `position` from an earlier page. Absent: the oldest event kept.' }),
+  types: commaList(eventTypePatterns, maxFeedTypes, 'event type')
+    .optional()
+    .meta({ description: `Comma-separated event types or families (\`contact.*\`), at most ${maxFeedTypes}` }),
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+});
+export type FeedQuery = z.infer<typeof feedQuery>;
+
+export const feedPageSchema = z
+  .object({
+    items: z.array(
+      eventSchema.extend({
+        position: z.string().meta({ description: 'The event\'s place in the feed: pass it as `after` to read what came after it' }),
+      }),
+    ),
+    nextAfter: z.string().meta({ description: 'Pass as `after` for the next page, now or later (never null: the feed goes on)' }),
+    hasMore: z.boolean().meta({ description: 'More entries were there when this page was read: ask again at once' }),
+  })
+  .meta({ id: 'EventFeedPage', description: `Events oldest first, kept ${feedRetentionDays} days in the feed` });

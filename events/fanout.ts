@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
 import type { EventRecord } from './event-log';
+import { feedConsumer } from './feed';
 
 /**
  * An event item as the stream delivers it (the NewImage of an INSERT), after unmarshalling. ElectroDB's
@@ -45,6 +46,7 @@ export interface FanoutConsumer {
 /** Where each appended event goes. Adding a consumer (segments, outbound integrations) is one line. */
 export const fanoutConsumers: readonly FanoutConsumer[] = [
   { name: 'counters', apply: applyEventToCounters, applyBatch: applyEventsToCounters },
+  feedConsumer,
 ];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */

@@ -18,6 +18,7 @@ import { userSchema } from '../users/user.entity';
 import { workspaceSchema } from '../workspaces/workspace.entity';
 import { eventSchema } from '../../events/event.entity';
 import { streamReceiptSchema } from '../../events/stream-receipt.entity';
+import { feedEntrySchema, feedHeadSchema } from '../../events/feed.entity';
 import { uniqueGuardSchema } from './unique-guard.entity';
 import {
   conversationCountSchema,
@@ -53,6 +54,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       uniqueGuard: new Entity(uniqueGuardSchema),
       event: new Entity(eventSchema),
       streamReceipt: new Entity(streamReceiptSchema),
+      feedEntry: new Entity(feedEntrySchema),
+      feedHead: new Entity(feedHeadSchema),
       company: new Entity(companySchema),
       contact: new Entity(contactSchema),
       contactListEntry: new Entity(contactListEntrySchema),

@@ -1,5 +1,6 @@
 import { listRecordEvents } from '../../domain/contacts/contact-events.service';
 import { toEventDto } from '../../events/event-log';
+import { readFeed } from '../../events/feed';
 import { createHttpHandler } from './http-handler';
 
 export const handler = createHttpHandler('events', {
@@ -7,4 +8,5 @@ export const handler = createHttpHandler('events', {
     const page = await listRecordEvents(deps, caller, { type: query.entityType, id: query.entityId }, query);
     return { items: page.items.map(toEventDto), nextCursor: page.nextCursor };
   },
+  readEventFeed: ({ caller, query }, deps) => readFeed(deps, caller, query),
 });

@@ -3,6 +3,8 @@ import { readdirSync } from 'node:fs';
 import { companyMergeSettings } from '../../domain/companies/company-merge.service';
 import { anchoredMoveSettings } from '../../domain/anchors/anchored-records';
 import { commitJob, findJob } from '../../domain/jobs/job-record';
+import { appendToFeed, positionKey } from '../../events/feed';
+import type { EventRecord } from '../../events/event-log';
 import { createJob, jobFileKey, newJobId } from '../../domain/jobs/jobs.service';
 import { stageRemovalSettings } from '../../domain/pipelines/pipelines.service';
 import { tagLibrarySettings } from '../../domain/tags/tag-library.service';
@@ -512,6 +514,36 @@ const coreScenarios = {
           path: '/v1/events',
           query: { entityType: 'contact', entityId: unknownIds.contactId },
         }),
+      },
+    ],
+  },
+
+  readEventFeed: {
+    ok: async () => ({ path: '/v1/events/feed', query: { limit: '5', types: 'contact.*' } }),
+    cases: [
+      { status: 403, why: 'a member', build: async (ctx) => ({ path: '/v1/events/feed', token: ctx.ws.member.token }) },
+      {
+        status: 422,
+        why: 'a position whose next events expired',
+        build: async (ctx) => {
+          // Three entries appended, the second deleted as its TTL would: reading after the first finds a gap.
+          const workspaceId = (await ctx.call('GET', '/v1/workspace')).body.id as string;
+          const { deps } = ctx.stack;
+          const head = (await deps.db.entities.feedHead.get({ workspaceId }).go({ consistent: true })).data?.position ?? 0;
+          const event = (n: number): EventRecord => ({
+            eventId: `evt_contractgap${ctx.unique('e')}${n}`,
+            workspaceId,
+            type: 'workspace.updated',
+            entityType: 'workspace',
+            entityId: workspaceId,
+            actorUserId: 'system',
+            payload: { changes: {} },
+            createdAt: deps.clock.nowIso(),
+          });
+          await appendToFeed(deps, [event(1), event(2), event(3)]);
+          await deps.db.entities.feedEntry.delete({ workspaceId, positionKey: positionKey(head + 2) }).go();
+          return { path: '/v1/events/feed', query: { after: String(head + 1) } };
+        },
       },
     ],
   },

@@ -239,6 +239,20 @@ describe('npm start', () => {
     process.stderr.write(`[e2e] a contact change reached its segment in ${Math.round(memberAfterMs)} ms, its segment.joined event in ${Math.round(eventAfterMs)} ms\n`);
     expect(eventAfterMs).toBeLessThan(5_000);
 
+    // The change feed holds the same event, and a kept position resumes after it.
+    const joined = await poll('the segment.joined event in the change feed', async () => {
+      let after: string | undefined;
+      for (;;) {
+        const page = await api('GET', `/v1/events/feed?types=segment.*&limit=100${after ? `&after=${after}` : ''}`);
+        const found = page.body.items.find((event: { type: string; entityId: string }) => event.type === 'segment.joined' && event.entityId === created.body.id);
+        if (found) return found as { position: string };
+        if (!page.body.hasMore) return undefined;
+        after = page.body.nextAfter;
+      }
+    });
+    const resumed = await api('GET', `/v1/events/feed?after=${joined.position}&limit=5`);
+    expect(resumed.body.items.every((event: { position: string }) => Number(event.position) > Number(joined.position))).toBe(true);
+
     // The demo product's leads: its rule criterion applied by its job, two contacts assessed by hand.
     const products = await api('GET', '/v1/products');
     const crmPro = products.body.items.find((product: { name: string }) => product.name === 'CRM Pro');

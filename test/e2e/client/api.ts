@@ -178,6 +178,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace’s change feed: every event, oldest first, from any position
+         * @description Every event of the workspace in the order the feed received them, each at a `position` that never changes, so an integrator syncs without webhooks and replays from any point: keep `nextAfter` and pass it back as `after`, now or days later. A position is given only when every position before it is given, so reading up to one never skips an event that arrives later. Events appear about a second after they happen and stay 30 days (the event log keeps them for good: `GET /v1/events`). `types` filters on the server, so a filtered page may be short or even empty while `hasMore` is true. Owners and admins only.
+         */
+        get: operations["readEventFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contacts": {
         parameters: {
             query?: never;
@@ -2614,6 +2634,36 @@ export interface components {
             /** @description The channel of a messaging event (email, telegram...), else null */
             channel: string | null;
         };
+        /** @description Events oldest first, kept 30 days in the feed */
+        EventFeedPage: {
+            items: {
+                id: string;
+                /** @description Dotted event type, e.g. `user.added` */
+                type: string;
+                entityType: string;
+                entityId: string;
+                /** @description The user who caused it, or `system` */
+                actorUserId: string;
+                payload: {
+                    [key: string]: unknown;
+                };
+                createdAt: string;
+                /** @description The contact the event is about, if any (its timeline shows it) */
+                contactId: string | null;
+                /** @description The company the event is about, if any */
+                companyId: string | null;
+                /** @description The deal the event is about, if any */
+                dealId: string | null;
+                /** @description The channel of a messaging event (email, telegram...), else null */
+                channel: string | null;
+                /** @description The event's place in the feed: pass it as `after` to read what came after it */
+                position: string;
+            }[];
+            /** @description Pass as `after` for the next page, now or later (never null: the feed goes on) */
+            nextAfter: string;
+            /** @description More entries were there when this page was read: ask again at once */
+            hasMore: boolean;
+        };
         ContactSummaryPage: {
             items: components["schemas"]["ContactSummary"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
@@ -4983,9 +5033,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "id": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-83c936@example.com",
+                     *         "email": "owner-cbcf13@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -4993,7 +5043,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0FZDE0Y3H203P3SY9",
+                     *         "id": "ws_01KF0E44M0WARC6PRMSBRWCTTZ",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5050,7 +5100,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0FZDE0Y3H203P3SY9",
+                     *       "id": "ws_01KF0E44M0WARC6PRMSBRWCTTZ",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5118,7 +5168,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0FZDE0Y3H203P3SY9",
+                     *       "id": "ws_01KF0E44M0WARC6PRMSBRWCTTZ",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -5244,9 +5294,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "id": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-83c936@example.com",
+                     *           "email": "owner-cbcf13@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -5254,9 +5304,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "id": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-a524bb@example.com",
+                     *           "email": "admin-47db1d@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -5264,7 +5314,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AQJsjoDBONpBJchfk7G6mVb0aEJjoi_sGuTh9sGFkAWqoyDVlRSPYXcqYtevLNcUYabSG1tEe_Ll5O_BI2OZVpt2psDvfj0al7v3iu-7MvfROze5IldWVNdw9nRjs-LTDxdh2gS0kQUJiM-2KfT01wcm"
+                     *       "nextCursor": "AXaOIohnWc2y3eWBvGtNOC1R3AtaS50VLi7LWdl9ScNYyo2dVwoVRGtRkyo9jTs5dI7Cma4SJSYX1-MrMpTYsIiwPjo6w1BclBI8lnQfSGkcIZOJ_MBkPqS9mJ-gIaXFuDic451Z9LYpaCA-hoMZ2Wg9"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -5320,7 +5370,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-674e6d29@example.com",
+                 *       "email": "n-7fc288ae@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -5344,9 +5394,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0FZDE0Y3H203P3SZ6",
+                     *       "id": "usr_01KF0E44M0WARC6PRMSBRWCTVW",
                      *       "name": "Nia New",
-                     *       "email": "n-674e6d29@example.com",
+                     *       "email": "n-7fc288ae@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5473,9 +5523,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
+                     *       "id": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
                      *       "name": "Mia Member",
-                     *       "email": "member-137e71@example.com",
+                     *       "email": "member-3f30e7@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5568,9 +5618,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0FZDE0Y3H203P3SZE",
+                     *       "id": "usr_01KF0E44M0WARC6PRMSBRWCTW4",
                      *       "name": "Renamed",
-                     *       "email": "u-29fdfaf4@example.com",
+                     *       "email": "u-9e47ec76@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5708,16 +5758,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0FZDE0Y3H203P3SYB",
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "id": "tok_01KF0E44M0WARC6PRMSBRWCTV1",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_rkH0KU",
+                     *           "prefix": "crm_9Owc8x",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "ASyZqCcTt0GrxL6fKwNWvxnZFaeQxZRXn8JxYyiQ2KIC3LlekaOUaUVjSyv6p-pCR1mMkvB968T0Pa1TtuVjUM8hJnBmRGxRgq9mj3CBZru2zqmsLmTeosCBzMFLKKQNdqZPAzEpgw2uv6CHltPt22Q6CtPbMCuaLsm9gcyzIlOnLTCaAo-KBPKzv0VsSTGDI2dnY6j0v_Njo4JX50DXOuDQO5dM-otRonnNJMy0avTqJZa04Ze1zmSuF-ih2muH7zbX2mMwO8zE6skxO7MS1HxH-ee8L58xMPJlpSFm7y0sihDGbflI-u2m1xVB2DDcNRGKHhOP"
+                     *       "nextCursor": "AYjIh2AnjBXUB6M4eOLH5WM6qE3HF-mHvV3L8f073fVnH8Fby0_QqMsBMGLZPMamXZRltopPdD-zhwMv9lWqSl9ENW1CRXsnpitnKp5wSXRHmPomh5ETNcA_FNb34LujRt20tNF4tvjaLE-5bmPyDzBPPFbnzhdVcEBu8jDeLMtvJKG557PSFXm-twANIogDO2RwWMJoHyssfhRdWoAZtXt4okt-6J6YMKwIsn6rq1cjBK_1vPj0O5IQABm5wCLTlko_tNBXrbd8YI9H7ZnKGC38eCrHmjqc9ow8AC1f6nVbabJkKy8YxP2b8PSzdnbTccJvmn43"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5804,10 +5854,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0FZDE0Y3H203P3T02",
-                     *       "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "id": "tok_01KF0E44M0WARC6PRMSBRWCTWR",
+                     *       "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "name": "CI",
-                     *       "prefix": "crm__3Jn0W",
+                     *       "prefix": "crm_30vhCo",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -5931,10 +5981,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0FZDE0Y3H203P3T09",
-                     *       "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "id": "tok_01KF0E44M0WARC6PRMSBRWCTWZ",
+                     *       "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "name": "gone",
-                     *       "prefix": "crm_CsaVUp",
+                     *       "prefix": "crm_ADLKNr",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6080,7 +6130,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_cf79233b",
+                 *       "key": "k_24a52f6d",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6112,7 +6162,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_cf79233b",
+                     *       "key": "k_24a52f6d",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -6263,7 +6313,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_9a910e09",
+                     *       "key": "f_330cc965",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -6406,40 +6456,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0FZDE0Y3H203P3T18",
+                     *           "id": "evt_01KF0E44M0WARC6PRMSBRWCTXY",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
+                     *           "entityId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "actorUserId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
-                     *             "assignedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *             "assignedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
+                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0FZDE0Y3H203P3T17",
+                     *           "id": "evt_01KF0E44M0WARC6PRMSBRWCTXX",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
+                     *           "entityId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "actorUserId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-eaaf2544@example.com"
+                     *                 "normalized": "c-84c97059@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3T15",
+                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -6477,6 +6527,96 @@ export interface operations {
             };
             /** @description No such record in the caller’s workspace (`not_found`). the record in the query */
             404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    readEventFeed: {
+        parameters: {
+            query?: {
+                /** @description Where to start: a `nextAfter` or an event's `position` from an earlier page. Absent: the oldest event kept. */
+                after?: string;
+                /** @description Comma-separated event types or families (`contact.*`), at most 30 */
+                types?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the feed */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "nextAfter": "0",
+                     *       "hasMore": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventFeedPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: the feed holds every record’s events */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. the position is older than the feed’s 30 days: the events after it have expired (details name the oldest kept) */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -6540,31 +6680,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T15",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-eaaf2544@example.com",
+                     *           "email": "c-84c97059@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T19",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXZ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4edc9013@example.com",
+                     *           "email": "c-028c702b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AR3wxH6wwUihABOzIbQkDGHa-NqS2dUix9fMTyhtqr4Szu7NxpEW-GLA9Czwh0fbpu7I0_pIZfFbgWna0EHUQugtmoAJZHSBXmDeeGLZp6suPEzWAO5RpZAkQELk8KuzFl9gpuiRyisxgrI2xDNNml2JyNxQnRfpYWX6tNqnWbKn3Z_z1FI"
+                     *       "nextCursor": "ATVqLnEfOq5HMBjQ5r6g82kGuVWVtHxkdbRQ5HkKvihfa65nCYFUNQTc0DD0kPt8EraCeGaYa_Ug5OvxVg6eHtvGohkdxE-Q4_4leZbQYRhGY10cxoTG0mG1oXeBbhtqbTe_iE6aetUbcqf9MyONvqHryxkQtjff3qAKyXcSEpv52Eea07k"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6624,7 +6764,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-eeaf3d8e@navy.example"
+                 *           "value": "g-6956e472@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6653,7 +6793,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T25",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCTYV",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6671,19 +6811,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-eeaf3d8e@navy.example",
+                     *       "email": "g-6956e472@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T26",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTYW",
                      *           "kind": "email",
-                     *           "value": "g-eeaf3d8e@navy.example",
-                     *           "normalized": "g-eeaf3d8e@navy.example",
+                     *           "value": "g-6956e472@navy.example",
+                     *           "normalized": "g-6956e472@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T27",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTYX",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6696,7 +6836,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -6827,46 +6967,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T15",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-eaaf2544@example.com",
+                     *           "email": "c-84c97059@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T19",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXZ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4edc9013@example.com",
+                     *           "email": "c-028c702b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T1D",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTY3",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-484c8a2a@example.com",
+                     *           "email": "c-e8457889@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3T1H",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTY7",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3d3da1c4@example.com",
+                     *           "email": "c-4c3a9242@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -6938,7 +7078,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T1N",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCTYB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -6948,7 +7088,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -6956,14 +7096,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a899310a@example.com",
+                     *       "email": "c-658cf413@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T1P",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTYC",
                      *           "kind": "email",
-                     *           "value": "c-a899310a@example.com",
-                     *           "normalized": "c-a899310a@example.com",
+                     *           "value": "c-658cf413@example.com",
+                     *           "normalized": "c-658cf413@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -6973,7 +7113,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7052,7 +7192,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T2N",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCTZB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7062,7 +7202,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7070,14 +7210,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d993c8da@example.com",
+                     *       "email": "c-2fb93acf@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T2P",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTZC",
                      *           "kind": "email",
-                     *           "value": "c-d993c8da@example.com",
-                     *           "normalized": "c-d993c8da@example.com",
+                     *           "value": "c-2fb93acf@example.com",
+                     *           "normalized": "c-2fb93acf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7087,7 +7227,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7179,7 +7319,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T3D",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV03",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7189,7 +7329,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7197,14 +7337,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9c69f654@example.com",
+                     *       "email": "c-ecb42443@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T3E",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV04",
                      *           "kind": "email",
-                     *           "value": "c-9c69f654@example.com",
-                     *           "normalized": "c-9c69f654@example.com",
+                     *           "value": "c-ecb42443@example.com",
+                     *           "normalized": "c-ecb42443@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7214,7 +7354,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7373,7 +7513,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T54",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV1T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7383,7 +7523,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7391,19 +7531,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-44cf0a34@example.com",
+                     *       "email": "c-915c9f88@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T55",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV1V",
                      *           "kind": "email",
-                     *           "value": "c-44cf0a34@example.com",
-                     *           "normalized": "c-44cf0a34@example.com",
+                     *           "value": "c-915c9f88@example.com",
+                     *           "normalized": "c-915c9f88@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T58",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV1Y",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -7416,7 +7556,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7566,7 +7706,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T75",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV3V",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7576,7 +7716,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7592,7 +7732,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7707,7 +7847,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T86",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV4W",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7717,7 +7857,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7725,14 +7865,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e5fd7ab1@example.com",
+                     *       "email": "c-a994ecc8@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T87",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV4X",
                      *           "kind": "email",
-                     *           "value": "c-e5fd7ab1@example.com",
-                     *           "normalized": "c-e5fd7ab1@example.com",
+                     *           "value": "c-a994ecc8@example.com",
+                     *           "normalized": "c-a994ecc8@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7742,7 +7882,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7857,7 +7997,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3T97",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV5X",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7867,7 +8007,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7875,14 +8015,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0cfa4eff@example.com",
+                     *       "email": "c-7689a708@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3T98",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV5Y",
                      *           "kind": "email",
-                     *           "value": "c-0cfa4eff@example.com",
-                     *           "normalized": "c-0cfa4eff@example.com",
+                     *           "value": "c-7689a708@example.com",
+                     *           "normalized": "c-7689a708@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7892,7 +8032,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8016,7 +8156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TAT",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV7G",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8026,7 +8166,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8034,14 +8174,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-99786e89@example.com",
+                     *       "email": "c-1abccbe1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TAV",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV7H",
                      *           "kind": "email",
-                     *           "value": "c-99786e89@example.com",
-                     *           "normalized": "c-99786e89@example.com",
+                     *           "value": "c-1abccbe1@example.com",
+                     *           "normalized": "c-1abccbe1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8051,7 +8191,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8188,7 +8328,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TC3",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV8S",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8198,7 +8338,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8206,14 +8346,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ce7780e4@example.com",
+                     *       "email": "c-91de4754@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TC4",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV8T",
                      *           "kind": "email",
-                     *           "value": "c-ce7780e4@example.com",
-                     *           "normalized": "c-ce7780e4@example.com",
+                     *           "value": "c-91de4754@example.com",
+                     *           "normalized": "c-91de4754@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8223,7 +8363,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8338,7 +8478,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TDB",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVA1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8348,7 +8488,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8356,14 +8496,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f9f421b6@example.com",
+                     *       "email": "c-d819f019@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TDC",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVA2",
                      *           "kind": "email",
-                     *           "value": "c-f9f421b6@example.com",
-                     *           "normalized": "c-f9f421b6@example.com",
+                     *           "value": "c-d819f019@example.com",
+                     *           "normalized": "c-d819f019@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8373,7 +8513,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8477,7 +8617,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TE5",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVAV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8495,14 +8635,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-69045112@example.com",
+                     *       "email": "c-c88bb513@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TE6",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVAW",
                      *           "kind": "email",
-                     *           "value": "c-69045112@example.com",
-                     *           "normalized": "c-69045112@example.com",
+                     *           "value": "c-c88bb513@example.com",
+                     *           "normalized": "c-c88bb513@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8512,7 +8652,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8617,7 +8757,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ"
+                 *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVN"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8636,7 +8776,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TF6",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVBW",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8646,7 +8786,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8654,14 +8794,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-63a4c8cf@example.com",
+                     *       "email": "c-b579d25a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TF7",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVBX",
                      *           "kind": "email",
-                     *           "value": "c-63a4c8cf@example.com",
-                     *           "normalized": "c-63a4c8cf@example.com",
+                     *           "value": "c-b579d25a@example.com",
+                     *           "normalized": "c-b579d25a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8671,7 +8811,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8910,15 +9050,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0FZDE0Y3H203P3TGP",
-                     *         "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TGJ",
+                     *         "id": "scr_01KF0E44M0WARC6PRMSBRWCVDC",
+                     *         "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVD8",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3TGJ",
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCVD8",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -8928,7 +9068,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -8936,14 +9076,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-83d33793@example.com",
+                     *         "email": "c-fa54c8b9@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0FZDE0Y3H203P3TGK",
+                     *             "id": "ch_01KF0E44M0WARC6PRMSBRWCVD9",
                      *             "kind": "email",
-                     *             "value": "c-83d33793@example.com",
-                     *             "normalized": "c-83d33793@example.com",
+                     *             "value": "c-fa54c8b9@example.com",
+                     *             "normalized": "c-fa54c8b9@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -8951,15 +9091,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0FZDE0Y3H203P3TGP",
+                     *           "id": "scr_01KF0E44M0WARC6PRMSBRWCVDC",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9185,18 +9325,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0FZDE0Y3H203P3TJX",
-                     *         "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TJS",
+                     *         "id": "qual_01KF0E44M0WARC6PRMSBRWCVFK",
+                     *         "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVFF",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3TJS",
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCVFF",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9206,7 +9346,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9214,14 +9354,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-b976e0aa@example.com",
+                     *         "email": "c-a62a8f9d@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0FZDE0Y3H203P3TJT",
+                     *             "id": "ch_01KF0E44M0WARC6PRMSBRWCVFG",
                      *             "kind": "email",
-                     *             "value": "c-b976e0aa@example.com",
-                     *             "normalized": "c-b976e0aa@example.com",
+                     *             "value": "c-a62a8f9d@example.com",
+                     *             "normalized": "c-a62a8f9d@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9230,16 +9370,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0FZDE0Y3H203P3TJX",
+                     *           "id": "qual_01KF0E44M0WARC6PRMSBRWCVFK",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9378,23 +9518,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0FZDE0Y3H203P3TM4",
+                     *             "id": "evt_01KF0E44M0WARC6PRMSBRWCVGT",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0FZDE0Y3H203P3TM2",
+                     *             "entityId": "ct_01KF0E44M0WARC6PRMSBRWCVGR",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *             "actorUserId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *               "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-8280627e@example.com"
+                     *                   "normalized": "c-b01cbfe6@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TM2",
+                     *             "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVGR",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -9492,7 +9632,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TNJ",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVJ8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9502,7 +9642,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9510,14 +9650,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-fff006fb@example.com",
+                     *       "email": "c-97dd8a49@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TNK",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVJ9",
                      *           "kind": "email",
-                     *           "value": "c-fff006fb@example.com",
-                     *           "normalized": "c-fff006fb@example.com",
+                     *           "value": "c-97dd8a49@example.com",
+                     *           "normalized": "c-97dd8a49@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9530,7 +9670,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9680,7 +9820,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TTQ",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVQD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9690,7 +9830,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9698,14 +9838,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9e396e4c@example.com",
+                     *       "email": "c-92e2cf49@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TTR",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVQE",
                      *           "kind": "email",
-                     *           "value": "c-9e396e4c@example.com",
-                     *           "normalized": "c-9e396e4c@example.com",
+                     *           "value": "c-92e2cf49@example.com",
+                     *           "normalized": "c-92e2cf49@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9715,7 +9855,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9816,8 +9956,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0FZDE0Y3H203P3TVY",
-                 *         "ct_01KF0E44M0FZDE0Y3H203P3TW2"
+                 *         "ct_01KF0E44M0WARC6PRMSBRWCVRM",
+                 *         "ct_01KF0E44M0WARC6PRMSBRWCVRR"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -9840,12 +9980,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TVY",
+                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVRM",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TW2",
+                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVRR",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -9966,7 +10106,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0FZDE0Y3H203P3TYD"
+                 *         "ct_01KF0E44M0WARC6PRMSBRWCVV3"
                  *       ]
                  *     }
                  */
@@ -9984,7 +10124,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0FZDE0Y3H203P3TY9",
+                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVTZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9994,19 +10134,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0FZDE0Y3H203P3TYD",
+                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVV3",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-52ca3720@example.com"
+                     *               "normalized": "c-af605928@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10017,22 +10157,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d56d867d@example.com",
+                     *       "email": "c-242a2950@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TYA",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVV0",
                      *           "kind": "email",
-                     *           "value": "c-d56d867d@example.com",
-                     *           "normalized": "c-d56d867d@example.com",
+                     *           "value": "c-242a2950@example.com",
+                     *           "normalized": "c-242a2950@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0FZDE0Y3H203P3TYE",
+                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVV4",
                      *           "kind": "email",
-                     *           "value": "c-52ca3720@example.com",
-                     *           "normalized": "c-52ca3720@example.com",
+                     *           "value": "c-af605928@example.com",
+                     *           "normalized": "c-af605928@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10042,7 +10182,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10226,7 +10366,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3V1M"
+                 *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVYA"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -10244,15 +10384,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3V1M",
+                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVYA",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V1M",
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCVYA",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-87afa39e@example.com",
+                     *         "email": "c-5b23ddfd@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10493,9 +10633,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-171deadd",
+                 *       "name": "Initech-65e68271",
                  *       "domains": [
-                 *         "initech-3c2b598c.example"
+                 *         "initech-247c1e7e.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -10520,10 +10660,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V2M",
-                     *       "name": "Initech-171deadd",
+                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCVZA",
+                     *       "name": "Initech-65e68271",
                      *       "domains": [
-                     *         "initech-3c2b598c.example"
+                     *         "initech-247c1e7e.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -10535,7 +10675,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10660,8 +10800,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V2W",
-                     *       "name": "Co-06246030",
+                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCVZJ",
+                     *       "name": "Co-695173d0",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10669,11 +10809,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10764,8 +10904,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V38",
-                     *       "name": "Co-348ffa35",
+                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCVZY",
+                     *       "name": "Co-878c4d18",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -10773,11 +10913,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10925,8 +11065,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V44",
-                     *       "name": "Co-143b53b6",
+                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCW0T",
+                     *       "name": "Co-8fa8ded4",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10934,11 +11074,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11053,8 +11193,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0FZDE0Y3H203P3V4N",
-                     *       "name": "Co-7a216bd1",
+                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCW1B",
+                     *       "name": "Co-b80ec1f6",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11062,11 +11202,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11169,7 +11309,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0FZDE0Y3H203P3V5P"
+                 *         "co_01KF0E44M0WARC6PRMSBRWCW2C"
                  *       ]
                  *     }
                  */
@@ -11189,8 +11329,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0FZDE0Y3H203P3V5M",
-                     *         "name": "Co-05d61fd1",
+                     *         "id": "co_01KF0E44M0WARC6PRMSBRWCW2A",
+                     *         "name": "Co-6d50d833",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -11198,11 +11338,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11210,7 +11350,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0FZDE0Y3H203P3V5P",
+                     *           "id": "co_01KF0E44M0WARC6PRMSBRWCW2C",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -11451,15 +11591,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0FZDE0Y3H203P3V81",
+                     *           "id": "note_01KF0E44M0WARC6PRMSBRWCW4Q",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0FZDE0Y3H203P3V7X"
+                     *             "id": "ct_01KF0E44M0WARC6PRMSBRWCW4K"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
-                     *           "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11534,7 +11674,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V8N"
+                 *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW5B"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -11559,15 +11699,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0FZDE0Y3H203P3V8S",
+                     *       "id": "note_01KF0E44M0WARC6PRMSBRWCW5F",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V8N"
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW5B"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
-                     *       "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11682,15 +11822,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0FZDE0Y3H203P3V9S",
+                     *       "id": "note_01KF0E44M0WARC6PRMSBRWCW6F",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3V9N"
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW6B"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
-                     *       "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11885,15 +12025,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0FZDE0Y3H203P3VAX",
+                     *       "id": "note_01KF0E44M0WARC6PRMSBRWCW7K",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3VAS"
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW7F"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
-                     *       "updatedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12182,7 +12322,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0FZDE0Y3H203P3VFW"
+                 *         "id": "ct_01KF0E44M0WARC6PRMSBRWCWCJ"
                  *       }
                  *     }
                  */
@@ -12206,7 +12346,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VG0",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWCP",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12217,11 +12357,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0FZDE0Y3H203P3VFW"
+                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCWCJ"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12615,7 +12755,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VGW",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWDJ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12623,11 +12763,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12719,7 +12859,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VH8",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWDY",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12727,11 +12867,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12879,7 +13019,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VHZ",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWEN",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12887,11 +13027,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
+                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12985,7 +13125,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ"
+                 *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVN"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13004,7 +13144,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VJG",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWF6",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13012,11 +13152,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
+                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13164,7 +13304,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VKA",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWG0",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13172,11 +13312,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "completedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13291,7 +13431,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0FZDE0Y3H203P3VKV",
+                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWGH",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13299,11 +13439,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13514,7 +13654,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-6be68e9b",
+                 *       "name": "Renewals-bbda3567",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -13550,12 +13690,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VMM",
-                     *       "name": "Renewals-6be68e9b",
+                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWHA",
+                     *       "name": "Renewals-bbda3567",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMN",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHB",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13563,7 +13703,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMP",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHC",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -13571,7 +13711,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMQ",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHD",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -13579,7 +13719,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13704,12 +13844,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VMY",
-                     *       "name": "Pipe-06cac3ef",
+                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWHM",
+                     *       "name": "Pipe-c4ce3ee6",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VMZ",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHN",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13717,7 +13857,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VN0",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHP",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13725,7 +13865,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VN1",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHQ",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13733,7 +13873,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VN2",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHR",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13741,7 +13881,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13813,7 +13953,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-7cd7515b"
+                 *       "name": "Renamed-b09425f3"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -13832,12 +13972,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VP2",
-                     *       "name": "Renamed-7cd7515b",
+                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWJR",
+                     *       "name": "Renamed-b09425f3",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP3",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJS",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13845,7 +13985,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP4",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJT",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13853,7 +13993,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP5",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJV",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13861,7 +14001,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VP6",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJW",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13869,7 +14009,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13997,10 +14137,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0FZDE0Y3H203P3VTZ",
-                 *         "st_01KF0E44M0FZDE0Y3H203P3VTY",
-                 *         "st_01KF0E44M0FZDE0Y3H203P3VV0",
-                 *         "st_01KF0E44M0FZDE0Y3H203P3VV1"
+                 *         "st_01KF0E44M0WARC6PRMSBRWCWQN",
+                 *         "st_01KF0E44M0WARC6PRMSBRWCWQM",
+                 *         "st_01KF0E44M0WARC6PRMSBRWCWQP",
+                 *         "st_01KF0E44M0WARC6PRMSBRWCWQQ"
                  *       ]
                  *     }
                  */
@@ -14020,12 +14160,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VTX",
-                     *       "name": "Pipe-ed7a9ee9",
+                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWQK",
+                     *       "name": "Pipe-90d7a59f",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VTZ",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQN",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14033,7 +14173,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VTY",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQM",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14041,7 +14181,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VV0",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQP",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14049,7 +14189,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VV1",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQQ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14057,7 +14197,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14214,12 +14354,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VQZ",
-                     *       "name": "Pipe-a26e73e1",
+                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWMN",
+                     *       "name": "Pipe-f1dec89a",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR0",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMP",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14227,7 +14367,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR1",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMQ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14235,7 +14375,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR5",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMV",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -14243,7 +14383,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR2",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMR",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -14251,7 +14391,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VR3",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMS",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -14259,7 +14399,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14410,12 +14550,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0FZDE0Y3H203P3VYX",
-                     *         "name": "Pipe-b71cdd17",
+                     *         "id": "pl_01KF0E44M0WARC6PRMSBRWCWVK",
+                     *         "name": "Pipe-2462247e",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3VYY",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWVM",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14423,7 +14563,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3VZ0",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWVP",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -14431,7 +14571,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3VZ1",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWVQ",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -14439,7 +14579,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14577,12 +14717,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0FZDE0Y3H203P3VX0",
-                     *       "name": "Pipe-c40a72ee",
+                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWSP",
+                     *       "name": "Pipe-a5bfb855",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX1",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWSQ",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14590,7 +14730,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX2",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWSR",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14598,7 +14738,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX3",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWSS",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14606,7 +14746,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0FZDE0Y3H203P3VX4",
+                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWST",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14614,7 +14754,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14750,12 +14890,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0FZDE0Y3H203P3W14",
-                     *         "name": "Pipe-62efc53a",
+                     *         "id": "pl_01KF0E44M0WARC6PRMSBRWCWXT",
+                     *         "name": "Pipe-bc66e37b",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W15",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXV",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14763,7 +14903,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W16",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXW",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14771,7 +14911,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W17",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXX",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14779,7 +14919,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W18",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXY",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -14787,7 +14927,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14795,7 +14935,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W15",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXV",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14809,7 +14949,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W16",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXW",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -14823,7 +14963,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W17",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXX",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -14837,7 +14977,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0FZDE0Y3H203P3W18",
+                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXY",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15027,20 +15167,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZY",
+                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWWM",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3W04",
+                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWWT",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3W00",
+                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWWP",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15048,20 +15188,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZC",
+                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWW2",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3VZM",
+                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWWA",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3VZE",
+                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWW4",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15069,20 +15209,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZC",
+                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWW2",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3VZJ",
+                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWW8",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3VZD",
+                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWW3",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15090,20 +15230,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0FZDE0Y3H203P3VZ4",
+                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWVT",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0FZDE0Y3H203P3VZA",
+                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWW0",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0FZDE0Y3H203P3VZ6",
+                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWVW",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15166,7 +15306,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3W3C"
+                 *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCX02"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -15189,12 +15329,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W3G",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX06",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3W3C",
+                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCX02",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -15204,7 +15344,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15329,14 +15469,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W4R",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX1E",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15344,7 +15484,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15436,14 +15576,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W54",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX1T",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15451,7 +15591,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15608,14 +15748,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W5V",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX2H",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15623,7 +15763,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15771,14 +15911,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W70",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX3P",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -15786,7 +15926,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15910,14 +16050,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W7J",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX48",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -15925,7 +16065,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16071,14 +16211,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0FZDE0Y3H203P3W88",
+                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX4Y",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16086,7 +16226,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16243,7 +16383,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -16304,7 +16444,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-c188dd41",
+                 *       "name": "Partner-e5f51fd5",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -16329,16 +16469,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-c188dd41",
-                     *       "ref": "partner-c188dd41",
-                     *       "name": "Partner-c188dd41",
+                     *       "key": "partner-e5f51fd5",
+                     *       "ref": "partner-e5f51fd5",
+                     *       "name": "Partner-e5f51fd5",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16463,16 +16603,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-ba646574",
-                     *       "ref": "tag-ba646574",
-                     *       "name": "tag-ba646574",
+                     *       "key": "tag-36548cfe",
+                     *       "ref": "tag-36548cfe",
+                     *       "name": "tag-36548cfe",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16663,16 +16803,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-4b6cf4cd",
-                     *       "ref": "tag-4b6cf4cd",
-                     *       "name": "tag-4b6cf4cd",
+                     *       "key": "tag-7d5da24b",
+                     *       "ref": "tag-7d5da24b",
+                     *       "name": "tag-7d5da24b",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -16941,7 +17081,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16955,7 +17095,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16969,7 +17109,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYZ",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16983,7 +17123,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZ6",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVW",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -16997,7 +17137,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZ8",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVY",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17011,7 +17151,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZC",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTW2",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17025,7 +17165,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZE",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTW4",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17039,7 +17179,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZJ",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTW8",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17053,7 +17193,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZM",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWA",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17067,7 +17207,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZP",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWC",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17081,7 +17221,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZR",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWE",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17095,7 +17235,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZT",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWG",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17109,7 +17249,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZW",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWJ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17123,7 +17263,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SZY",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWM",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17137,7 +17277,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3T00",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWP",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17151,7 +17291,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3T04",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWT",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17254,7 +17394,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0W07P6M59Q46FVW6R",
+                     *           "contactId": "ct_01KF0E44M02STPMT7H9KHNEN6M",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -17266,17 +17406,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0W07P6M59Q46FVW6W",
+                     *           "id": "cv_01KF0E44M02STPMT7H9KHNEN6R",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0W07P6M59Q46FVW6R",
-                     *               "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *               "id": "ct_01KF0E44M02STPMT7H9KHNEN6M",
+                     *               "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17338,7 +17478,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVW7G",
+                 *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEN7C",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -17376,10 +17516,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVW7M",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNEN7G",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVW7G",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEN7C",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17387,8 +17527,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVW7G",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNEN7C",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17401,7 +17541,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17583,10 +17723,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVW96",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNEN92",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVW92",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEN8Y",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17595,8 +17735,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVW92",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNEN8Y",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17608,7 +17748,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17700,10 +17840,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWAC",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENA8",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWA8",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENA4",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17712,8 +17852,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWA8",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENA4",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17725,7 +17865,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17873,25 +18013,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWCG",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENCC",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWCC",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENC8",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0W07P6M59Q46FVW6J",
+                     *       "assigneeId": "usr_01KF0E44M02STPMT7H9KHNEN6C",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWCC",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENC8",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6J",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW6J",
+                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN6C",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN6C",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17904,7 +18044,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18019,10 +18159,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWE2",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENDY",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWDY",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENDT",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18031,14 +18171,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWDY",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENDT",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6A",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN64",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18050,7 +18190,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18166,7 +18306,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0W07P6M59Q46FVW6J"
+                 *       "assigneeId": "usr_01KF0E44M02STPMT7H9KHNEN6C"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -18185,25 +18325,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWFV",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENFQ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWFQ",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENFK",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0W07P6M59Q46FVW6J",
+                     *       "assigneeId": "usr_01KF0E44M02STPMT7H9KHNEN6C",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWFQ",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENFK",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6J",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN6C",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18216,7 +18356,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18355,7 +18495,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0W07P6M59Q46FVW6A"
+                 *       "id": "usr_01KF0E44M02STPMT7H9KHNEN64"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -18374,10 +18514,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWJ5",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENJ1",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWJ1",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENHX",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18386,13 +18526,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWJ1",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENHX",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0W07P6M59Q46FVW6A",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN64",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18405,7 +18545,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18555,10 +18695,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0W07P6M59Q46FVWM9",
+                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENM5",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVWM5",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENM1",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18567,8 +18707,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0W07P6M59Q46FVWM5",
-                     *           "addedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X"
+                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENM1",
+                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18580,7 +18720,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18707,11 +18847,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0W07P6M59Q46FVWRV",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWRS",
+                     *           "id": "scr_01KF0E44M02STPMT7H9KHNENRQ",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNENRN",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18805,11 +18945,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0W07P6M59Q46FVWPQ",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWPN",
+                     *       "id": "scr_01KF0E44M02STPMT7H9KHNENPK",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNENPH",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -18947,14 +19087,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0W07P6M59Q46FVWWF",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWWD",
+                     *           "id": "qual_01KF0E44M02STPMT7H9KHNENWB",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNENW9",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19049,14 +19189,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0W07P6M59Q46FVWTB",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWT9",
+                     *       "id": "qual_01KF0E44M02STPMT7H9KHNENT7",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNENT5",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19204,13 +19344,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0W07P6M59Q46FVWXZ",
+                     *       "id": "job_01KF0E44M02STPMT7H9KHNENXV",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M0W07P6M59Q46FVWXX",
+                     *         "conversationId": "cv_01KF0E44M02STPMT7H9KHNENXS",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -19351,7 +19491,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M0W07P6M59Q46FVWZR",
+                 *       "segmentId": "seg_01KF0E44M02STPMT7H9KHNENZM",
                  *       "contact": true
                  *     }
                  */
@@ -19373,13 +19513,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0W07P6M59Q46FVX01",
+                     *       "id": "job_01KF0E44M02STPMT7H9KHNENZX",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M0W07P6M59Q46FVWZR",
+                     *         "segmentId": "seg_01KF0E44M02STPMT7H9KHNENZM",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -19522,10 +19662,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVX1V",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX1S",
+                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEP1Q",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP1N",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -19630,10 +19770,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX27",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX1S",
+                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP23",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP1N",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -19788,10 +19928,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX35",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX33",
+                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP31",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP2Z",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -19802,10 +19942,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0W07P6M59Q46FVX37",
+                     *         "id": "dlv_01KF0E44M02STPMT7H9KHNEP33",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
-                     *         "to": "c-c744ff9d@example.com",
+                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
+                     *         "to": "c-8c8c9243@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -19837,7 +19977,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *             "requestedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -19850,9 +19990,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
+                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
                      *         "reason": "primary",
-                     *         "to": "c-c744ff9d@example.com",
+                     *         "to": "c-8c8c9243@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20007,10 +20147,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX7E",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX7C",
+                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP7A",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP78",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20021,10 +20161,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0W07P6M59Q46FVX7G",
+                     *         "id": "dlv_01KF0E44M02STPMT7H9KHNEP7C",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
-                     *         "to": "c-2c39b148@example.com",
+                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
+                     *         "to": "c-047f202f@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20050,8 +20190,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0W07P6M59Q46FVX2X",
-                     *         "to": "c-2c39b148@example.com",
+                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
+                     *         "to": "c-047f202f@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -20192,10 +20332,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0W07P6M59Q46FVX9H",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVX1S",
+                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP9D",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP1N",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20285,7 +20425,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0W07P6M59Q46FVW6A",
+                     *           "userId": "usr_01KF0E44M02STPMT7H9KHNEN64",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -20357,9 +20497,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-67ab40b7@example.com",
+                 *       "from": "in-a40a0ee8@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-4b4a721a-48dc-4ad9-9f3b-ed1bf089724f",
+                 *       "externalId": "ext-86b1c04b-1c0d-4559-8292-48a421988feb",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -20395,25 +20535,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0W07P6M59Q46FVXAE",
-                     *         "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
+                     *         "id": "msg_01KF0E44M02STPMT7H9KHNEPAA",
+                     *         "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXA9",
+                     *         "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPA5",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-4b4a721a-48dc-4ad9-9f3b-ed1bf089724f",
+                     *         "externalId": "ext-86b1c04b-1c0d-4559-8292-48a421988feb",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
-                     *       "contactId": "ct_01KF0E44M0W07P6M59Q46FVXA9",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
+                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEPA5",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -20538,54 +20678,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVXAY",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAW",
+                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEPAT",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAR",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXAS",
+                     *           "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPAN",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-5427fbf4-69ae-47d8-a10e-7896982997d6",
+                     *           "externalId": "ext-57be34dd-bdce-4b3a-9caf-cdc604d9e2f7",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVXAP",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAM",
+                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEPAJ",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAG",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXAH",
+                     *           "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPAD",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-0a82f5d0-59ff-48a3-9460-0f83e67a3525",
+                     *           "externalId": "ext-7a7926d2-9b97-48ab-9f92-45ce6b394122",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0W07P6M59Q46FVXAE",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
+                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEPAA",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0W07P6M59Q46FVXA9",
+                     *           "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPA5",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-4b4a721a-48dc-4ad9-9f3b-ed1bf089724f",
+                     *           "externalId": "ext-86b1c04b-1c0d-4559-8292-48a421988feb",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -20666,17 +20806,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAW",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAR",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAM",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAG",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXAC",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -20734,7 +20874,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0W07P6M59Q46FVXB1"
+                 *         "msg_01KF0E44M02STPMT7H9KHNEPAX"
                  *       ]
                  *     }
                  */
@@ -20866,12 +21006,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0W07P6M59Q46FVXBN",
-                     *           "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXBK",
+                     *           "id": "call_01KF0E44M02STPMT7H9KHNEPBH",
+                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPBF",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *           "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -20979,12 +21119,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXD5",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXD3",
+                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPD1",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPCZ",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21143,12 +21283,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXF9",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXF7",
+                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPF5",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPF3",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21157,7 +21297,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M0W07P6M59Q46FVXF1",
+                     *           "connectionId": "chc_01KF0E44M02STPMT7H9KHNEPEX",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -21301,12 +21441,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXHG",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXHE",
+                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPHC",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPHA",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21406,12 +21546,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXK6",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXK4",
+                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPK2",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPK0",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21562,18 +21702,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0W07P6M59Q46FVXP1",
-                     *       "conversationId": "cv_01KF0E44M0W07P6M59Q46FVXNZ",
+                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPNX",
+                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPNV",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "endedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21732,14 +21872,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0W07P6M59Q46FVXS7",
+                     *       "id": "att_01KF0E44M02STPMT7H9KHNEPS3",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0W07P6M59Q46FVW5W/att_01KF0E44M0W07P6M59Q46FVXS7?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045303Z&X-Amz-Expires=900&X-Amz-Signature=3ef8a71d5ee33bb67e3d26d122f0230ec01be83e3976287f5e37b41d1ceccf76&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02STPMT7H9KHNEN5R/att_01KF0E44M02STPMT7H9KHNEPS3?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081757Z&X-Amz-Expires=900&X-Amz-Signature=548cc123f59f9beb49e4eee9a1dbdff772d9bbc03f4a28a4c1a40265adf01a69&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -21853,17 +21993,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0W07P6M59Q46FVXS9",
+                     *       "id": "att_01KF0E44M02STPMT7H9KHNEPS5",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0W07P6M59Q46FVW5X",
+                     *       "uploadedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0W07P6M59Q46FVW5W/att_01KF0E44M0W07P6M59Q46FVXS9?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045303Z&X-Amz-Expires=300&X-Amz-Signature=925c55f0876110ec0b3d4a0c0cbc650d6335b31b777f51e309f02f12bbd1d38c&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02STPMT7H9KHNEN5R/att_01KF0E44M02STPMT7H9KHNEPS5?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081758Z&X-Amz-Expires=300&X-Amz-Signature=77ecbc4129e399cda5221224f931162b1bab9093aaec28a9c6c9354b71b3530f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -21945,10 +22085,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0FZDE0Y3H203P3WCA",
+                     *           "id": "job_01KF0E44M0WARC6PRMSBRWCX90",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22031,10 +22171,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WCD",
+                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCX93",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -22129,10 +22269,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WCK",
+                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCX99",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -22234,10 +22374,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WCW",
+                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCX9J",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -22342,7 +22482,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0FZDE0Y3H203P3SY9/jobs/job_01KF0E44M0FZDE0Y3H203P3WD4/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045341Z&X-Amz-Expires=300&X-Amz-Signature=083c5e4eaa51c0164e85cb7896de87017d7aad83f6e187da487a8c51de1d67d4&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0WARC6PRMSBRWCTTZ/jobs/job_01KF0E44M0WARC6PRMSBRWCX9T/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081250Z&X-Amz-Expires=300&X-Amz-Signature=3b4b645d525507d2767350d1e2bfc6f33b25a9985de2ef9f3296b21aed0eb51d&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22431,9 +22571,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0FZDE0Y3H203P3WDB",
+                     *       "uploadId": "job_01KF0E44M0WARC6PRMSBRWCXA1",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0FZDE0Y3H203P3SY9/jobs/job_01KF0E44M0FZDE0Y3H203P3WDB/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T045341Z&X-Amz-Expires=3600&X-Amz-Signature=621668b7c48396c4e48c4ad6288cf071f1e1544fb62a758bb76d9ec414d91e43&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0WARC6PRMSBRWCTTZ/jobs/job_01KF0E44M0WARC6PRMSBRWCXA1/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081252Z&X-Amz-Expires=3600&X-Amz-Signature=93ed0405b4d3d2d0608faf98bbc5fb7086a283e9b09d2de096085f851a9eee84&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -22539,7 +22679,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0FZDE0Y3H203P3WDD",
+                 *       "uploadId": "job_01KF0E44M0WARC6PRMSBRWCXA3",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -22566,10 +22706,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WDD",
+                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCXA3",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -22870,10 +23010,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FZDE0Y3H203P3WDW",
+                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCXAJ",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23007,9 +23147,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0FZDE0Y3H203P3WDY",
+                     *           "id": "chc_01KF0E44M0WARC6PRMSBRWCXAM",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-21a7e72b",
+                     *           "name": "WhatsApp-920241c4",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23020,10 +23160,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WDY",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXAM",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23097,7 +23237,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-46117600",
+                 *       "name": "WhatsApp-703d5c60",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -23128,9 +23268,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WE6",
+                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXAW",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-46117600",
+                     *       "name": "WhatsApp-703d5c60",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23141,10 +23281,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WE6",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXAW",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23270,9 +23410,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WEB",
+                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXB1",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-94cf0c05",
+                     *       "name": "WhatsApp-f274aaaa",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23283,10 +23423,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WEB",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WEB"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXB1",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXB1"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23371,7 +23511,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-dc8373fb",
+                 *       "name": "Renamed-005bd330",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -23393,9 +23533,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WES",
+                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXBF",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-dc8373fb",
+                     *       "name": "Renamed-005bd330",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23406,10 +23546,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WES",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WES"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXBF",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXBF"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23558,9 +23698,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WFG",
+                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXC6",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-43d8896a",
+                     *       "name": "WhatsApp-63508aa2",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23571,10 +23711,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WFG",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WFG"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXC6",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXC6"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23690,9 +23830,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0FZDE0Y3H203P3WG1",
+                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXCQ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-080c0458",
+                     *       "name": "WhatsApp-748168ce",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23703,10 +23843,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WG1",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0FZDE0Y3H203P3WG1"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXCQ",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXCQ"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23833,8 +23973,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0FZDE0Y3H203P3WGX",
-                     *           "name": "Picked-65fe2ee0",
+                     *           "id": "seg_01KF0E44M0WARC6PRMSBRWCXDK",
+                     *           "name": "Picked-fa08d49e",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -23843,7 +23983,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -23904,7 +24044,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-85688d9e",
+                 *       "name": "VIPs in Berlin-c749cf19",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -23942,8 +24082,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0FZDE0Y3H203P3WH3",
-                     *       "name": "VIPs in Berlin-85688d9e",
+                     *       "id": "seg_01KF0E44M0WARC6PRMSBRWCXDS",
+                     *       "name": "VIPs in Berlin-c749cf19",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -23964,8 +24104,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0FZDE0Y3H203P3WH4",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "computeJobId": "job_01KF0E44M0WARC6PRMSBRWCXDT",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24092,13 +24232,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0FZDE0Y3H203P3WHC",
+                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCXE2",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-f296d3e4@example.com",
+                     *           "email": "c-8ff310f7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -24201,8 +24341,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0FZDE0Y3H203P3WJ0",
-                     *       "name": "Picked-c28d746b",
+                     *       "id": "seg_01KF0E44M0WARC6PRMSBRWCXEP",
+                     *       "name": "Picked-ce6b09ad",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -24211,7 +24351,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24386,7 +24526,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-448d8a5b",
+                 *       "name": "Renamed-509389a8",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -24413,8 +24553,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0FZDE0Y3H203P3WJC",
-                     *       "name": "Renamed-448d8a5b",
+                     *       "id": "seg_01KF0E44M0WARC6PRMSBRWCXF2",
+                     *       "name": "Renamed-509389a8",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24429,8 +24569,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0FZDE0Y3H203P3WJF",
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "computeJobId": "job_01KF0E44M0WARC6PRMSBRWCXF5",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -24571,13 +24711,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0FZDE0Y3H203P3WKY",
+                     *             "id": "ct_01KF0E44M0WARC6PRMSBRWCXGM",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-132ac0cf@example.com",
+                     *             "email": "c-c726f8cc@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -24652,7 +24792,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0FZDE0Y3H203P3WN3",
+                 *         "ct_01KF0E44M0WARC6PRMSBRWCXHS",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -24672,7 +24812,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0FZDE0Y3H203P3WN3"
+                     *         "ct_01KF0E44M0WARC6PRMSBRWCXHS"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -24789,7 +24929,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0FZDE0Y3H203P3WPQ"
+                 *         "ct_01KF0E44M0WARC6PRMSBRWCXKD"
                  *       ]
                  *     }
                  */
@@ -24808,7 +24948,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0FZDE0Y3H203P3WPQ"
+                     *         "ct_01KF0E44M0WARC6PRMSBRWCXKD"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -24932,8 +25072,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0FZDE0Y3H203P3WRN",
-                     *           "name": "Picked-29b8c5bf",
+                     *           "segmentId": "seg_01KF0E44M0WARC6PRMSBRWCXNB",
+                     *           "name": "Picked-23a4a395",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25011,8 +25151,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0FZDE0Y3H203P3WSZ",
-                     *           "name": "Product-e0b33553",
+                     *           "id": "prd_01KF0E44M0WARC6PRMSBRWCXPN",
+                     *           "name": "Product-f70734dd",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25032,7 +25172,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25081,7 +25221,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-178b2ee4",
+                 *       "name": "CRM Pro-7cc82a5d",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -25139,8 +25279,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0FZDE0Y3H203P3WT5",
-                     *       "name": "CRM Pro-178b2ee4",
+                     *       "id": "prd_01KF0E44M0WARC6PRMSBRWCXPV",
+                     *       "name": "CRM Pro-7cc82a5d",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -25180,7 +25320,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25305,8 +25445,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0FZDE0Y3H203P3WTB",
-                     *       "name": "Product-356e38e2",
+                     *       "id": "prd_01KF0E44M0WARC6PRMSBRWCXQ1",
+                     *       "name": "Product-06ea8451",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -25326,7 +25466,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25398,7 +25538,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-106a1a7e",
+                 *       "name": "Renamed-c895a7c8",
                  *       "description": null
                  *     }
                  */
@@ -25418,8 +25558,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0FZDE0Y3H203P3WTQ",
-                     *       "name": "Renamed-106a1a7e",
+                     *       "id": "prd_01KF0E44M0WARC6PRMSBRWCXQD",
+                     *       "name": "Renamed-c895a7c8",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -25439,7 +25579,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25584,10 +25724,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0FZDE0Y3H203P3WVE",
+                     *             "id": "ct_01KF0E44M0WARC6PRMSBRWCXR4",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
-                     *             "email": "c-9c03e453@example.com",
+                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *             "email": "c-62516bfe@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -25666,7 +25806,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
+                 *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -25688,8 +25828,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0FZDE0Y3H203P3WWP",
-                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3WWR",
+                     *       "productId": "prd_01KF0E44M0WARC6PRMSBRWCXSC",
+                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCXSE",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -25698,13 +25838,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0FZDE0Y3H203P3WWW",
-                     *             "productId": "prd_01KF0E44M0FZDE0Y3H203P3WWP",
+                     *             "id": "fa_01KF0E44M0WARC6PRMSBRWCXSJ",
+                     *             "productId": "prd_01KF0E44M0WARC6PRMSBRWCXSC",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *             "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -25719,9 +25859,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
-                     *         "ownerId": "usr_01KF0E44M0FZDE0Y3H203P3SYN",
-                     *         "dealId": "dl_01KF0E44M0FZDE0Y3H203P3WWY",
+                     *         "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *         "dealId": "dl_01KF0E44M0WARC6PRMSBRWCXSM",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -25860,7 +26000,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -25943,8 +26083,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0FZDE0Y3H203P3X16",
-                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3X18",
+                     *       "productId": "prd_01KF0E44M0WARC6PRMSBRWCXXW",
+                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCXXY",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -25953,13 +26093,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0FZDE0Y3H203P3X1C",
-                     *             "productId": "prd_01KF0E44M0FZDE0Y3H203P3X16",
+                     *             "id": "fa_01KF0E44M0WARC6PRMSBRWCXY2",
+                     *             "productId": "prd_01KF0E44M0WARC6PRMSBRWCXXW",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *             "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26055,13 +26195,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0FZDE0Y3H203P3X4M",
-                     *           "productId": "prd_01KF0E44M0FZDE0Y3H203P3X4E",
+                     *           "id": "fa_01KF0E44M0WARC6PRMSBRWCY1A",
+                     *           "productId": "prd_01KF0E44M0WARC6PRMSBRWCY14",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -26152,8 +26292,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0FZDE0Y3H203P3X2T",
-                     *       "contactId": "ct_01KF0E44M0FZDE0Y3H203P3X2P",
+                     *       "productId": "prd_01KF0E44M0WARC6PRMSBRWCXZG",
+                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCXZC",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -26168,13 +26308,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0FZDE0Y3H203P3X2W",
-                     *             "productId": "prd_01KF0E44M0FZDE0Y3H203P3X2T",
+                     *             "id": "fa_01KF0E44M0WARC6PRMSBRWCXZJ",
+                     *             "productId": "prd_01KF0E44M0WARC6PRMSBRWCXZG",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0FZDE0Y3H203P3SYA",
+                     *             "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
