@@ -1,3 +1,5 @@
+import { eventSchema } from './event.entity';
+
 /**
  * The change feed (`GET /v1/events/feed`): every event of a workspace at a position of its own, in one
  * partition read oldest first. Positions are dense (1, 2, 3, ...) and given out by the `feed` fan-out
@@ -10,23 +12,23 @@
  * - the head (the last position given out): the same pk, sk #HEAD (sorts before every position)
  * Entries expire `feedRetentionDays` after they were written.
  */
+/** An entry holds its event as the log does, without the timelines' index keys. */
+const {
+  aboutContactKey: _contactKey,
+  aboutCompanyKey: _companyKey,
+  aboutContactSort: _contactSort,
+  aboutCompanySort: _companySort,
+  aboutDealKey: _dealKey,
+  aboutDealSort: _dealSort,
+  ...eventAttributes
+} = eventSchema.attributes;
+
 export const feedEntrySchema = {
   model: { service: 'crm', entity: 'feedEntry', version: '1' },
   attributes: {
-    workspaceId: { type: 'string', required: true, readOnly: true },
+    ...eventAttributes,
     /** The position, zero-padded to 15 digits: the sort key (and the cursor the API hands out). */
     positionKey: { type: 'string', required: true, readOnly: true },
-    eventId: { type: 'string', required: true, readOnly: true },
-    type: { type: 'string', required: true, readOnly: true },
-    entityType: { type: 'string', required: true, readOnly: true },
-    entityId: { type: 'string', required: true, readOnly: true },
-    actorUserId: { type: 'string', required: true, readOnly: true },
-    payload: { type: 'any', required: true, readOnly: true },
-    createdAt: { type: 'string', required: true, readOnly: true },
-    contactId: { type: 'string', readOnly: true },
-    companyId: { type: 'string', readOnly: true },
-    dealId: { type: 'string', readOnly: true },
-    channel: { type: 'string', readOnly: true },
     expiresAt: { type: 'number', required: true, readOnly: true },
   },
   indexes: {

@@ -1,4 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// A webhook answered 500 says only "retry": its logged error (name and message) says why.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = 'ERROR';
+});
 import { connectAll, hook, whatsappHeaders, whatsappText, type Connections } from '../support/channel-hooks';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
