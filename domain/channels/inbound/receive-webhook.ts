@@ -143,7 +143,9 @@ export async function receiveWebhook(
     tally = await applyAll(deps, connection, verified.events);
   } catch (error) {
     // Not stored: the provider retries, and what was applied before the failure is recognised then.
-    deps.log.error('Webhook not stored', { ...where, error: (error as Error).name, message: (error as Error).message });
+    // The error itself: the logger writes its name, message, cause and stack (a `message` key would be
+    // taken by the log line's own).
+    deps.log.error('Webhook not stored', { ...where, error });
     return json(500, { message: 'Not stored: retry' });
   }
   return connection.kind === 'sms' ? emptyTwiml() : json(200, tally);
