@@ -48,14 +48,25 @@ describe('dedupe under load', () => {
     // Each webhook twice, the repeat shuffled in among the others (Meta retries whenever it likes).
     const sends = [...bodies, ...bodies].map((body, i) => ({ body, order: (i * 7919) % 20011 })).sort((a, b) => a.order - b.order);
     const started = performance.now();
-    const results = await pool(sends, 32, ({ body }) =>
-      hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) }),
-    );
+    // A 500 ("Not stored: retry") is the answer when the store failed (DynamoDB Local, shared with the
+    // suite's other files on a slow machine, sometimes does): Meta then sends it again, and so does
+    // this test, up to 5 times. What must hold is that every message is stored exactly once.
+    let retried = 0;
+    const results = await pool(sends, 32, async ({ body }) => {
+      for (let attempt = 1; ; attempt += 1) {
+        const res = await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
+        if (res.status !== 500 || attempt === 5) return res;
+        retried += 1;
+      }
+    });
     const seconds = (performance.now() - started) / 1000;
     expect(results.filter((res) => res.status !== 200)).toEqual([]);
     const stored = results.reduce((sum, res) => sum + res.body.stored, 0);
     const duplicates = results.reduce((sum, res) => sum + res.body.duplicate, 0);
-    expect({ stored, duplicates }).toEqual({ stored: distinct, duplicates: distinct });
+    // A request that failed after its message was written finds it stored when sent again.
+    expect(stored + duplicates).toBe(2 * distinct);
+    expect(stored).toBeLessThanOrEqual(distinct);
+    expect(stored).toBeGreaterThanOrEqual(distinct - retried);
 
     let messages = 0;
     const contacts = new Set<string>();
@@ -73,7 +84,7 @@ describe('dedupe under load', () => {
     } while (cursor);
     expect(messages).toBe(distinct);
     expect(contacts.size).toBe(50);
-    console.info(`${distinct * 2} webhooks (${distinct} distinct) at concurrency 32: ${seconds.toFixed(1)} s`);
+    console.info(`${distinct * 2} webhooks (${distinct} distinct) at concurrency 32: ${seconds.toFixed(1)} s, ${retried} sent again after a 500`);
   }, 600_000);
 
   it('costs a known contact’s message one round trip for its guards and users, two reads and the write', async () => {
