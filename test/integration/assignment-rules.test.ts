@@ -225,7 +225,7 @@ describe('conversations: round robin', () => {
   it('skips deactivated users; a rule left with none passes the item to the next rule', async () => {
     const ws = await workspace();
     const [a, b, c] = usersOf(ws);
-    await createRule(ws, { appliesTo: 'conversations', userIds: [a, b, c] });
+    const rule = await createRule(ws, { appliesTo: 'conversations', userIds: [a, b, c] });
     await ok(stack.api('PATCH', `/v1/users/${b}`, { token: ws.owner.token, body: { status: 'deactivated' } }));
     const ids: string[] = [];
     for (let i = 0; i < 4; i += 1) {
@@ -236,14 +236,15 @@ describe('conversations: round robin', () => {
     expect(got).not.toContain(b);
     expect(tally(got)).toEqual(new Map([[a, 2], [c, 2]]));
     // A rule tried first whose only user is deactivated since: the item passes to the next rule.
-    await createRule(ws, { appliesTo: 'conversations', userIds: [c], position: 0 });
-    await createRule(ws, { appliesTo: 'conversations', userIds: [a, b, c], position: 1 }).then((rule) =>
-      ok(stack.api('PATCH', `/v1/assignment-rules/${rule.id}`, { token: ws.owner.token, body: { enabled: false } })),
-    );
+    await ok(stack.api('PATCH', `/v1/assignment-rules/${rule.id}`, { token: ws.owner.token, body: { position: 5 } }));
+    const first = await createRule(ws, { appliesTo: 'conversations', userIds: [c], position: 0 });
     await ok(stack.api('PATCH', `/v1/users/${c}`, { token: ws.owner.token, body: { status: 'deactivated' } }));
     const next = await inbound(ws);
     await settle();
     expect((await conversation(ws, next.id)).assigneeId).toBe(a);
+    const assigned = (await eventsOf(ws, 'conversation', next.id)).find((event) => event.type === 'conversation.assigned')!;
+    expect(assigned.payload.ruleId).toBe(rule.id);
+    expect(first.id).not.toBe(rule.id);
   });
 
   it('leaves alone a conversation claimed by a human before the consumer ran', async () => {
