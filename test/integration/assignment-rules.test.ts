@@ -49,6 +49,7 @@ interface EventDto {
   payload: Record<string, unknown>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies read back from the API
 const ok = async <T = any>(promise: Promise<{ status: number; body: any }>, status = 200): Promise<T> => {
   const res = await promise;
   expect(res.status, JSON.stringify(res.body)).toBe(status);
