@@ -43,6 +43,8 @@ export const assignmentSettings = {
   /** Queues the scheduled pass serves per run, and waiting conversations per queue. */
   passQueues: 50,
   passPerQueue: 100,
+  /** The pass takes no new queue with less than this left of its run. */
+  passReserveMs: 60_000,
 };
 
 interface Receipt {
@@ -437,6 +439,8 @@ const passScope = 'ASSIGNPASS';
  */
 export async function runAssignmentPass(
   deps: CoreDeps,
+  /** Time left to the run (the Lambda's remaining time): it stops taking queues when little is left. */
+  timeLeftMs: () => number = () => Number.POSITIVE_INFINITY,
 ): Promise<{ queues: number; assigned: number; failed: { workspaceId: string; ruleId: string; error: unknown }[] }> {
   const state = await deps.db.entities.assignmentPassState.get({ scope: passScope }).go({ consistent: true });
   let after = state.data?.after ?? '';
@@ -444,7 +448,7 @@ export async function runAssignmentPass(
   let assigned = 0;
   const failed: { workspaceId: string; ruleId: string; error: unknown }[] = [];
   let wrapped = after === '';
-  while (visited.size < assignmentSettings.passQueues) {
+  while (visited.size < assignmentSettings.passQueues && timeLeftMs() > assignmentSettings.passReserveMs) {
     const query = deps.db.entities.assignmentWait.query.everyWorkspace({ waitScope: waitingPartition });
     const { data } = await (after ? query.gt({ waitKey: `${after}#~` }) : query).go({ limit: 1, pages: 1 });
     const next = data[0] as (WaitItem & { waitKey: string }) | undefined;

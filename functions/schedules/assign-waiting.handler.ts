@@ -1,4 +1,4 @@
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import { runAssignmentPass } from '../../domain/assignment/assignment.service';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
@@ -8,8 +8,8 @@ import { logger } from '../shared/logger';
  * go to whoever is below it now, oldest first; a bounded part of the queues per run, the next run going
  * on from where this one stopped.
  */
-export const handler = async (_event: ScheduledEvent): Promise<void> => {
-  const run = await runAssignmentPass(getCoreDeps());
+export const handler = async (_event: ScheduledEvent, context?: Context): Promise<void> => {
+  const run = await runAssignmentPass(getCoreDeps(), () => context?.getRemainingTimeInMillis() ?? Number.POSITIVE_INFINITY);
   for (const failure of run.failed) {
     logger.error('A queue of waiting conversations could not be served', {
       workspaceId: failure.workspaceId,
