@@ -269,14 +269,17 @@ export async function placeConversation(
 ): Promise<Placement> {
   try {
     return await retryLostRaces(async (): Promise<Placement> => {
-      if (origin.receipt && (await receiptExists(deps, origin.receipt))) return { outcome: 'duplicate' };
-      const item = await findConversation(deps, workspaceId, conversationId, true);
       const skipped = async (): Promise<Placement> => {
         if (origin.wait) await leaveQueue(deps, origin.wait);
         return { outcome: 'skipped' };
       };
+      // The rules first: a workspace without conversations rules costs one Query per new conversation.
+      const rules = (await readWorkspaceRules(deps, workspaceId, true)).filter((rule) => rule.enabled && rule.appliesTo === 'conversations');
+      if (rules.length === 0) return skipped();
+      if (origin.receipt && (await receiptExists(deps, origin.receipt))) return { outcome: 'duplicate' };
+      const item = await findConversation(deps, workspaceId, conversationId, true);
       if (!needsAssignee(item)) return skipped();
-      const chosen = await firstRule(deps, await readWorkspaceRules(deps, workspaceId, true), (rule) => appliesToConversation(rule, item));
+      const chosen = await firstRule(deps, rules, (rule) => appliesToConversation(rule, item));
       if (!chosen) return skipped();
       const { rule, users } = chosen;
       const ruleId = rule.ruleId;
@@ -345,13 +348,16 @@ export async function drainQueuesOfUser(deps: CoreDeps, workspaceId: string, use
  */
 export async function placeContact(deps: CoreDeps, workspaceId: string, contactId: string, receipt: Receipt): Promise<PlaceOutcome> {
   return retryLostRaces(async () => {
+    // The rules first: a workspace without contacts rules costs one Query per new contact (an import's too).
+    const rules = (await readWorkspaceRules(deps, workspaceId, true)).filter((rule) => rule.enabled && rule.appliesTo === 'contacts');
+    if (rules.length === 0) return 'skipped';
     if (await receiptExists(deps, receipt)) return 'duplicate';
     const contact = await readContact(deps, workspaceId, contactId, true).catch((error: unknown) => {
       if (error instanceof DomainError && error.code === 'not_found') return undefined;
       throw error;
     });
     if (!contact || contact.ownerId || contact.status !== 'active') return 'skipped';
-    const chosen = await firstRule(deps, await readWorkspaceRules(deps, workspaceId, true), (rule) => rule.enabled && rule.appliesTo === 'contacts');
+    const chosen = await firstRule(deps, rules, () => true);
     if (!chosen) return 'skipped';
     const ownerId = await pickUser(deps, chosen.rule, chosen.users);
     if (!ownerId) return 'skipped';
@@ -386,10 +392,18 @@ export async function placeContact(deps: CoreDeps, workspaceId: string, contactI
 // ---------------------------------------------------------------------------------------------
 // The fan-out consumer
 
-/** The events the consumer acts on: new items, and a user's open conversations going down. */
+/**
+ * The events the consumer acts on: new items; and what may give a queue room: a user's open
+ * conversations going down, a user made active again, a rule changed or deleted.
+ */
 export function acceptsAssignmentEvent(event: EventRecord): boolean {
   const payload = event.payload as Record<string, unknown> | null;
   switch (event.type) {
+    case 'assignment_rule.updated':
+    case 'assignment_rule.deleted':
+      return true;
+    case 'user.updated':
+      return (payload?.changes as Record<string, { to?: unknown }> | undefined)?.status?.to === 'active';
     case 'conversation.opened':
       return payload?.kind === 'contact';
     case 'contact.created':
@@ -418,6 +432,12 @@ export async function applyAssignmentEvent(deps: CoreDeps, event: EventRecord): 
     }
     case 'conversation.assigned':
       return drainQueuesOfUser(deps, event.workspaceId, (event.payload as { from: string }).from);
+    case 'user.updated':
+      return drainQueuesOfUser(deps, event.workspaceId, event.entityId);
+    case 'assignment_rule.updated':
+    case 'assignment_rule.deleted':
+      // A raised cap, new users, or waiting conversations to match again (a deleted or disabled rule's).
+      return (await drainQueue(deps, event.workspaceId, event.entityId)).assigned;
     case 'conversation.status_changed': {
       const item = await findConversation(deps, event.workspaceId, event.entityId);
       return item?.assigneeId ? drainQueuesOfUser(deps, event.workspaceId, item.assigneeId) : 0;

@@ -324,9 +324,9 @@ describe('conversations: the cap', () => {
       expect(await assignees(ws, ids)).toEqual([a, null, null]);
       waiting[ws.workspace.id] = ids;
     }
-    // The caps rise (no event the consumer acts on): only the schedule hands the waiting ones out.
+    // The caps rise behind the consumer's back (as if its event were lost): only the schedule hands them out.
     for (const ws of [first, second]) {
-      await ok(stack.api('PATCH', `/v1/assignment-rules/${rules[ws.workspace.id]!.id}`, { token: ws.owner.token, body: { capPerUser: 2 } }));
+      await stack.deps.db.entities.assignmentRule.patch({ workspaceId: ws.workspace.id, ruleId: rules[ws.workspace.id]!.id }).set({ capPerUser: 2 }).go();
     }
     await settle();
     const saved = { ...assignmentSettings };
@@ -350,6 +350,25 @@ describe('conversations: the cap', () => {
     await ok(stack.api('POST', `/v1/conversations/${waiting[first.workspace.id]![0]}/status`, { token: first.owner.token, body: { status: 'resolved' } }));
     await settle();
     expect((await conversation(first, waiting[first.workspace.id]![2]!)).assigneeId).toBe(first.owner.user.id);
+  });
+
+  it('a user made active again, or a raised cap, hands out what waited at once', async () => {
+    const ws = await workspace();
+    const [a, , c] = usersOf(ws);
+    const rule = await createRule(ws, { appliesTo: 'conversations', userIds: [a, c], capPerUser: 1 });
+    await ok(stack.api('PATCH', `/v1/users/${c}`, { token: ws.owner.token, body: { status: 'deactivated' } }));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      ids.push((await inbound(ws)).id);
+      await settle();
+    }
+    expect(await assignees(ws, ids)).toEqual([a, null, null]);
+    await ok(stack.api('PATCH', `/v1/users/${c}`, { token: ws.owner.token, body: { status: 'active' } }));
+    await settle();
+    expect(await assignees(ws, ids)).toEqual([a, c, null]);
+    await ok(stack.api('PATCH', `/v1/assignment-rules/${rule.id}`, { token: ws.owner.token, body: { capPerUser: 2 } }));
+    await settle();
+    expect([a, c]).toContain((await assignees(ws, ids))[2]);
   });
 
   it('holds the cap under concurrent new conversations', async () => {
