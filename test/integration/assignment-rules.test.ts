@@ -248,6 +248,30 @@ describe('conversations: round robin', () => {
     expect(first.id).not.toBe(rule.id);
   });
 
+  it('costs one Query without rules, and a handful of requests per assignment', async () => {
+    const ws = await workspace();
+    const items = [await inbound(ws), await inbound(ws)];
+    await settle(); // no rule yet: nothing assigned
+    const receipt = (id: string) => ({ workspaceId: ws.workspace.id, eventId: `evt_cost_${id}` });
+    stack.calls.reset();
+    expect((await placeConversation(stack.deps, ws.workspace.id, items[0]!.id, { receipt: receipt(items[0]!.id) })).outcome).toBe('skipped');
+    expect({ ...stack.calls.counts }).toEqual({ QueryCommand: 1 });
+    await createRule(ws, { appliesTo: 'conversations', userIds: usersOf(ws), position: 5 });
+    const capped = await createRule(ws, { appliesTo: 'conversations', userIds: usersOf(ws), capPerUser: 5, position: 0 });
+    await ok(stack.api('PATCH', `/v1/assignment-rules/${capped.id}`, { token: ws.owner.token, body: { enabled: false } }));
+    stack.calls.reset();
+    expect((await placeConversation(stack.deps, ws.workspace.id, items[0]!.id, { receipt: receipt(items[0]!.id) })).outcome).toBe('assigned');
+    // The rules, the receipt, the conversation, the users, the turn, the unread counters, the transaction.
+    const uncapped = { ...stack.calls.counts };
+    expect(uncapped).toEqual({ QueryCommand: 2, GetItemCommand: 2, BatchGetItemCommand: 1, UpdateItemCommand: 1, TransactWriteItemsCommand: 1 });
+    await ok(stack.api('PATCH', `/v1/assignment-rules/${capped.id}`, { token: ws.owner.token, body: { enabled: true } }));
+    await settle();
+    stack.calls.reset();
+    expect((await placeConversation(stack.deps, ws.workspace.id, items[1]!.id, { receipt: receipt(items[1]!.id) })).outcome).toBe('assigned');
+    // With a cap, also its queue (empty) and the users' open counts.
+    expect({ ...stack.calls.counts }).toEqual({ QueryCommand: 3, GetItemCommand: 2, BatchGetItemCommand: 2, UpdateItemCommand: 1, TransactWriteItemsCommand: 1 });
+  });
+
   it('leaves alone a conversation claimed by a human before the consumer ran', async () => {
     const ws = await workspace();
     const item = await inbound(ws);
