@@ -328,11 +328,17 @@ export async function drainQueue(
  * A user's open conversations went down (one was resolved, snoozed, set pending, or taken from them):
  * the queues of the capped rules naming them are served at once, without waiting for the schedule.
  */
-export async function drainQueuesOfUser(deps: CoreDeps, workspaceId: string, userId: string): Promise<number> {
-  const rules = await readWorkspaceRules(deps, workspaceId);
+export async function drainQueuesOfUser(
+  deps: CoreDeps,
+  workspaceId: string,
+  user: string | (() => Promise<string | undefined>),
+): Promise<number> {
+  const capped = (await readWorkspaceRules(deps, workspaceId)).filter((rule) => rule.appliesTo === 'conversations' && rule.capPerUser !== undefined);
+  // Read who it is only when some rule has a cap (most workspaces: none).
+  const userId = capped.length === 0 ? undefined : typeof user === 'string' ? user : await user();
   let assigned = 0;
-  for (const rule of rules) {
-    if (rule.appliesTo !== 'conversations' || rule.capPerUser === undefined || !rule.userIds.includes(userId)) continue;
+  for (const rule of capped) {
+    if (userId === undefined || !rule.userIds.includes(userId)) continue;
     assigned += (await drainQueue(deps, workspaceId, rule.ruleId)).assigned;
   }
   return assigned;
@@ -438,10 +444,8 @@ export async function applyAssignmentEvent(deps: CoreDeps, event: EventRecord): 
     case 'assignment_rule.deleted':
       // A raised cap, new users, or waiting conversations to match again (a deleted or disabled rule's).
       return (await drainQueue(deps, event.workspaceId, event.entityId)).assigned;
-    case 'conversation.status_changed': {
-      const item = await findConversation(deps, event.workspaceId, event.entityId);
-      return item?.assigneeId ? drainQueuesOfUser(deps, event.workspaceId, item.assigneeId) : 0;
-    }
+    case 'conversation.status_changed':
+      return drainQueuesOfUser(deps, event.workspaceId, async () => (await findConversation(deps, event.workspaceId, event.entityId))?.assigneeId);
     default:
       return 'ignored';
   }
