@@ -395,6 +395,24 @@ describe('conversations: the cap', () => {
     expect([a, c]).toContain((await assignees(ws, ids))[2]);
   });
 
+  it('a deleted rule’s waiting conversations are matched again: the next rule takes them', async () => {
+    const ws = await workspace();
+    const [a, , c] = usersOf(ws);
+    const capped = await createRule(ws, { appliesTo: 'conversations', userIds: [a], capPerUser: 1, position: 0 });
+    const fallback = await createRule(ws, { appliesTo: 'conversations', userIds: [c], position: 5 });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      ids.push((await inbound(ws)).id);
+      await settle();
+    }
+    expect(await assignees(ws, ids)).toEqual([a, null]);
+    expect((await stack.api('DELETE', `/v1/assignment-rules/${capped.id}`, { token: ws.owner.token })).status).toBe(204);
+    await settle();
+    expect(await assignees(ws, ids)).toEqual([a, c]);
+    const assigned = (await eventsOf(ws, 'conversation', ids[1]!)).find((event) => event.type === 'conversation.assigned')!;
+    expect(assigned.payload.ruleId).toBe(fallback.id);
+  });
+
   it('holds the cap under concurrent new conversations', async () => {
     const ws = await workspace();
     await createRule(ws, { appliesTo: 'conversations', userIds: usersOf(ws), capPerUser: 2 });
