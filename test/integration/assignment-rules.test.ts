@@ -422,6 +422,22 @@ describe('conversations: the cap', () => {
     const counts = tally(got);
     expect(counts.get(null)).toBe(4);
     for (const userId of usersOf(ws)) expect(counts.get(userId)).toBe(2);
+
+    // Placements racing for the last places (as concurrent consumer invocations would): the count's
+    // conditional ADD lets no user pass the cap.
+    const quiet = await workspace();
+    const pending = await Promise.all(Array.from({ length: 10 }, () => inbound(quiet)));
+    await settle(); // no rule yet: nothing assigned
+    await createRule(quiet, { appliesTo: 'conversations', userIds: usersOf(quiet), capPerUser: 2 });
+    const outcomes = await Promise.all(
+      pending.map((item) => placeConversation(stack.deps, quiet.workspace.id, item.id, { receipt: { workspaceId: quiet.workspace.id, eventId: `evt_${item.id}` } })),
+    );
+    expect(outcomes.filter((placed) => placed.outcome === 'assigned')).toHaveLength(6);
+    expect(outcomes.filter((placed) => placed.outcome === 'waiting')).toHaveLength(4);
+    const quietCounts = tally(await assignees(quiet, pending.map((item) => item.id)));
+    for (const userId of usersOf(quiet)) expect(quietCounts.get(userId)).toBe(2);
+    const { data: queue } = await stack.deps.db.entities.assignmentWait.query.byRule({ workspaceId: quiet.workspace.id, ruleId: outcomes.find((placed) => placed.ruleId)!.ruleId! }).go();
+    expect(queue).toHaveLength(4);
   });
 });
 
