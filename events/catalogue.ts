@@ -112,6 +112,8 @@ export const eventCatalogue = {
     ownerId: z.string(),
     previousOwnerId: z.string().nullable(),
     assignedBy: z.string().nullable(),
+    /** The assignment rule that gave it (`assignedBy: system`), when one did. */
+    ruleId: z.string().optional(),
   }),
   'owner.released': z.object({ previousOwnerId: z.string() }),
   /** Seed 000 "Profile scored": a 1–5 score was given to the contact (seed 001 ContactScore). */
@@ -295,8 +297,13 @@ export const eventCatalogue = {
     channel: z.enum(messageChannels),
     from: z.string().nullable(),
     to: z.string().nullable(),
-    /** `claim`, `release`, `assign`, or `reply` (a member's reply to a pool conversation takes it). */
-    how: z.enum(['claim', 'release', 'assign', 'reply']),
+    /**
+     * `claim`, `release`, `assign`, `reply` (a member's reply to a pool conversation takes it), or `rule`
+     * (an assignment rule gave it, actor `system`).
+     */
+    how: z.enum(['claim', 'release', 'assign', 'reply', 'rule']),
+    /** The assignment rule that gave it (`how: rule`). */
+    ruleId: z.string().optional(),
   }),
   'conversation.participant_added': z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
   /** A contact merge moved the conversation (its contact, contact participant and messages' authors) to the target. */
@@ -393,6 +400,15 @@ export const eventCatalogue = {
   }),
   'segment.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
   'segment.deleted': z.object({ name: z.string(), memberCount: z.number().int() }),
+  /** Assignment rules (entity `assignment_rule`): who hands out new conversations and contacts, in turn. */
+  'assignment_rule.created': z.object({
+    name: z.string(),
+    appliesTo: z.enum(['conversations', 'contacts']),
+    userIds: z.array(z.string()),
+    capPerUser: z.number().int().nullable(),
+  }),
+  'assignment_rule.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  'assignment_rule.deleted': z.object({ name: z.string() }),
   /** Seed 000 "Bot replied, escalated": the autoreply bot answered, or handed the conversation to people. */
   'bot.replied': z.object({ ...messageRef, channel: z.enum(messageChannels) }),
   'bot.escalated': z.object({
@@ -437,5 +453,6 @@ export const entityTypes = [
   'product',
   'job',
   'channel_connection',
+  'assignment_rule',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { acceptsAssignmentEvent, applyAssignmentEvent, assignmentConsumer } from '../domain/assignment/assignment.service';
 import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
 import type { EventRecord } from './event-log';
@@ -47,6 +48,7 @@ export interface FanoutConsumer {
 export const fanoutConsumers: readonly FanoutConsumer[] = [
   { name: 'counters', apply: applyEventToCounters, applyBatch: applyEventsToCounters },
   feedConsumer,
+  { name: assignmentConsumer, accepts: acceptsAssignmentEvent, apply: applyAssignmentEvent },
 ];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */

@@ -176,11 +176,18 @@ export function conversationWrites(
   before: ConversationItem | undefined,
   after: ConversationItem,
   events: EventRecord[],
+  caps: Record<string, number> = {},
 ) {
   const left = (before?.lists ?? []).filter((list) => !after.lists.includes(list));
   const arrived = after.lists.filter((list) => !(before?.lists ?? []).includes(list));
-  const count = (list: string, delta: number) =>
-    tx.conversationCount.update({ workspaceId: after.workspaceId, list }).add({ count: delta }).commit();
+  const count = (list: string, delta: number) => {
+    const update = tx.conversationCount.update({ workspaceId: after.workspaceId, list }).add({ count: delta });
+    const cap = delta > 0 ? caps[list] : undefined;
+    // A capped list (an assignment rule's per-user cap) takes the conversation only while below the cap.
+    return cap === undefined
+      ? update.commit()
+      : update.where((attr, { notExists, lt }) => `${notExists(attr.count)} OR ${lt(attr.count, cap)}`).commit();
+  };
   return [
     before
       ? tx.conversation
@@ -196,4 +203,19 @@ export function conversationWrites(
     ...left.filter(isCountedList).map((list) => count(list, -1)),
     ...events.map((event) => appendEvent(tx, event)),
   ];
+}
+
+/** Where the count ADD of `list` (a list the conversation arrives on) sits in `conversationWrites`' items. */
+export function arrivalCountIndex(before: ConversationItem | undefined, after: ConversationItem, list: string): number {
+  const left = (before?.lists ?? []).filter((entry) => !after.lists.includes(entry));
+  const arrived = after.lists.filter((entry) => !(before?.lists ?? []).includes(entry)).filter(isCountedList);
+  const position = arrived.indexOf(list);
+  return position < 0 ? -1 : 1 + after.lists.length + left.length + position;
+}
+
+/** How many items `conversationWrites` returns (the caller's own items follow them in the transaction). */
+export function conversationWritesLength(before: ConversationItem | undefined, after: ConversationItem, events: EventRecord[]): number {
+  const left = (before?.lists ?? []).filter((list) => !after.lists.includes(list));
+  const arrived = after.lists.filter((list) => !(before?.lists ?? []).includes(list));
+  return 1 + after.lists.length + left.length + arrived.filter(isCountedList).length + left.filter(isCountedList).length + events.length;
 }

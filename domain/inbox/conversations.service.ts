@@ -119,6 +119,8 @@ export interface ConversationChange {
   extraOps?: (tx: TxEntities) => unknown[];
   /** Idempotent follow-up writes too many for the transaction, run once it has committed. */
   afterCommit?: () => Promise<void>;
+  /** Counted lists the conversation may arrive on only below a count (an assignment rule's cap). */
+  countCaps?: Record<string, number>;
 }
 
 /** The version read is gone: the request runs again from its read (412 with If-Match). */
@@ -134,7 +136,7 @@ export async function commitConversation(
   const after = withKeys(change.after);
   await writeTransaction(
     deps.db,
-    (tx) => [...conversationWrites(tx, before, after, change.events), ...(change.extraOps?.(tx) ?? [])],
+    (tx) => [...conversationWrites(tx, before, after, change.events, change.countCaps), ...(change.extraOps?.(tx) ?? [])],
     explain,
   );
   await change.afterCommit?.();
@@ -370,8 +372,9 @@ export async function assignmentChange(
   caller: CallerContext,
   before: ConversationItem,
   assigneeId: string | undefined,
-  how: 'claim' | 'release' | 'assign' | 'reply',
+  how: 'claim' | 'release' | 'assign' | 'reply' | 'rule',
   at: string,
+  ruleId?: string,
 ): Promise<ConversationChange> {
   const after: ConversationItem = { ...before };
   if (assigneeId) {
@@ -383,7 +386,7 @@ export async function assignmentChange(
     caller,
     'conversation.assigned',
     conversationRef(before.conversationId),
-    { channel: before.channel, from: before.assigneeId ?? null, to: assigneeId ?? null, how },
+    { channel: before.channel, from: before.assigneeId ?? null, to: assigneeId ?? null, how, ...(ruleId ? { ruleId } : {}) },
     aboutOf(before),
   );
   // The users' unread counts of this conversation carry its assignee (their views): they follow.

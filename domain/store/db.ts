@@ -39,6 +39,7 @@ import { importErrorSchema, importRowSchema } from '../imports/import-row.entity
 import { channelConnectionSchema } from '../channels/connections/channel-connection.entity';
 import { pendingProviderStatusSchema, providerMessageRefSchema } from '../channels/deliveries/provider-message-ref.entity';
 import { webhookReceiptSchema } from '../channels/inbound/webhook-receipt.entity';
+import { assignmentPassStateSchema, assignmentRuleSchema, assignmentWaitSchema } from '../assignment/assignment-rule.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -98,6 +99,9 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       fitAssessment: new Entity(fitAssessmentSchema),
       contactFit: new Entity(contactFitSchema),
       leadReview: new Entity(leadReviewSchema),
+      assignmentRule: new Entity(assignmentRuleSchema),
+      assignmentWait: new Entity(assignmentWaitSchema),
+      assignmentPassState: new Entity(assignmentPassStateSchema),
     },
     { client, table },
   );

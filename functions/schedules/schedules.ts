@@ -15,5 +15,7 @@ export const schedules: ScheduleDefinition[] = [
   /** Queued or running jobs no run has written for their kind's stale time: sent again, or failed `stalled`. */
   { name: 'sweep-jobs', entry: 'functions/schedules/sweep-jobs.handler.ts', rateMinutes: 5 },
   /** Dynamic segments that time alone moves (relative dates) or that read company fields: recomputed. */
+  /** Conversations waiting for an assignment rule whose users were all at their cap: handed out oldest first. */
+  { name: 'assign-waiting', entry: 'functions/schedules/assign-waiting.handler.ts', rateMinutes: 5 },
   { name: 'recompute-segments', entry: 'functions/schedules/recompute-segments.handler.ts', rateMinutes: 15 },
 ];

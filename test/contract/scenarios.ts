@@ -20,6 +20,7 @@ import { importsScenarios } from './scenarios/imports';
 import { channelsScenarios } from './scenarios/channels';
 import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
+import { assignmentRulesScenarios } from './scenarios/assignment-rules';
 import { leadsScenarios } from './scenarios/leads';
 import { qualifyScenarios } from './scenarios/qualify';
 
@@ -84,6 +85,7 @@ export const unknownIds = {
   connectionId: 'chc_00000000000000000000000000',
   segmentId: 'seg_00000000000000000000000000',
   productId: 'prd_00000000000000000000000000',
+  ruleId: 'asr_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
 } as const satisfies Record<string, string>;
@@ -1927,6 +1929,7 @@ export const scenarios = {
   ...channelsScenarios,
   ...deliveriesScenarios,
   ...segmentsScenarios,
+  ...assignmentRulesScenarios,
   ...leadsScenarios,
   ...qualifyScenarios,
 } as Record<OperationId, Scenario>;

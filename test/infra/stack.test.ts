@@ -316,6 +316,27 @@ describe('CrmStack', () => {
     });
   });
 
+  it('hands out conversations waiting for an assignment rule every 5 minutes, from a function that may query the table’s indexes and write it', () => {
+    const pass = built.stack.schedules.scheduled.find((scheduled) => scheduled.definition.name === 'assign-waiting');
+    expect(pass?.definition.entry).toBe('functions/schedules/assign-waiting.handler.ts');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: arnOf(built.logicalId(pass!.fn)) })],
+    });
+    const tableId = built.logicalId(built.stack.data.table);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: built.logicalId(pass!.fn.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']),
+            Resource: Match.arrayWith([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] }]),
+          }),
+        ]),
+      },
+    });
+  });
+
   it('maps each stream consumer to the table stream with its definition', () => {
     expect(built.stack.streams.consumers).toHaveLength(streamConsumers.length);
     const tableId = built.logicalId(built.stack.data.table);

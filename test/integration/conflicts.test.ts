@@ -742,6 +742,16 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
     const segment = await created('/v1/segments', { name: unique('Stale segment '), kind: 'static' });
     return { path: `/v1/segments/${segment.id}`, snapshot: recordOf(`/v1/segments/${segment.id}`, 'segment', segment.id) };
   },
+  updateAssignmentRule: async () => {
+    const rule = await created('/v1/assignment-rules', { name: unique('Stale rule '), appliesTo: 'conversations', userIds: [acme.owner.user.id], enabled: false });
+    const path = `/v1/assignment-rules/${rule.id}`;
+    return { path, body: { name: 'Renamed', capPerUser: 3 }, snapshot: recordOf(path, 'assignment_rule', rule.id) };
+  },
+  deleteAssignmentRule: async () => {
+    const rule = await created('/v1/assignment-rules', { name: unique('Stale rule '), appliesTo: 'contacts', userIds: [acme.owner.user.id], enabled: false });
+    const path = `/v1/assignment-rules/${rule.id}`;
+    return { path, snapshot: recordOf(path, 'assignment_rule', rule.id) };
+  },
   updateProduct: async () => {
     const product = await created('/v1/products', { name: unique('Stale product ') });
     return { path: `/v1/products/${product.id}`, body: { name: 'Renamed' }, snapshot: recordOf(`/v1/products/${product.id}`, 'product', product.id) };

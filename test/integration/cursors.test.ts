@@ -156,6 +156,10 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
     await post(`/v1/segments/${segment.id}/members`, { contactIds: contacts });
     return { path: `/v1/segments/${segment.id}/members`, otherQuery: { sort: 'name' }, otherPath: `/v1/segments/${other.id}/members` };
   },
+  listAssignmentRules: async () => {
+    await times(3, (i) => post('/v1/assignment-rules', { name: `Cursor rule ${i}`, appliesTo: 'contacts', userIds: [acme.owner.user.id], enabled: false }));
+    return { path: '/v1/assignment-rules' };
+  },
   listLeads: async ({ contacts }) => {
     const product = await post('/v1/products', { name: 'Cursor product', criteria: [{ id: 'budget', name: 'Budget', weight: 1, kind: 'manual' }] });
     const other = await post('/v1/products', { name: 'Cursor product too', criteria: [{ id: 'budget', name: 'Budget', weight: 1, kind: 'manual' }] });

@@ -2427,6 +2427,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/assignment-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace’s assignment rules, oldest first
+         * @description Everyone in the workspace reads them. A new unassigned contact conversation (`appliesTo: conversations`) or a new contact with no owner (`contacts`: created through the API, imported, or brought in by an inbound message) is matched against the enabled rules, lowest `position` first (ties: the oldest rule); the first that applies to it and names an active user takes it, and gives it to its users in turn (round robin; deactivated users skipped). This happens in the background within moments, from the event stream: `conversation.assigned` (`how: rule`) or `owner.claimed`, actor `system`, with the `ruleId`. An item someone took meanwhile is left alone. With `capPerUser`, a user holding that many `open` conversations is skipped; when all are, the conversation waits in the rule’s queue and is handed out oldest first as soon as one is below the cap (when one of theirs is resolved, or by the pass every 5 minutes).
+         */
+        get: operations["listAssignmentRules"];
+        put?: never;
+        /**
+         * Create an assignment rule (owner/admin)
+         * @description Each of `userIds` must be an active user of the workspace (a 422 names `body.userIds.<i>`). At most 50 rules per workspace. A new unassigned contact conversation (`appliesTo: conversations`) or a new contact with no owner (`contacts`: created through the API, imported, or brought in by an inbound message) is matched against the enabled rules, lowest `position` first (ties: the oldest rule); the first that applies to it and names an active user takes it, and gives it to its users in turn (round robin; deactivated users skipped). This happens in the background within moments, from the event stream: `conversation.assigned` (`how: rule`) or `owner.claimed`, actor `system`, with the `ruleId`. An item someone took meanwhile is left alone. With `capPerUser`, a user holding that many `open` conversations is skipped; when all are, the conversation waits in the rule’s queue and is handed out oldest first as soon as one is below the cap (when one of theirs is resolved, or by the pass every 5 minutes).
+         */
+        post: operations["createAssignmentRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assignment-rules/{ruleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One assignment rule */
+        get: operations["getAssignmentRule"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an assignment rule (owner/admin)
+         * @description It takes no new items. Conversations waiting in its queue are matched again by the next pass: another rule may take them, else they stay in the pool.
+         */
+        delete: operations["deleteAssignmentRule"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an assignment rule (owner/admin)
+         * @description Only the fields given change (`channels` and `capPerUser` null clear them); `appliesTo` never changes. The round robin goes on from where it was. Conversations already waiting stay in the queue and follow the new cap.
+         */
+        patch: operations["updateAssignmentRule"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5004,6 +5053,61 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
         };
+        AssignmentRulePage: {
+            items: components["schemas"]["AssignmentRule"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        AssignmentRule: {
+            id: string;
+            name: string;
+            /**
+             * @description `conversations`: new unassigned contact conversations; `contacts`: new contacts with no owner (created through the API, imported, or brought in by an inbound message)
+             * @enum {string}
+             */
+            appliesTo: "conversations" | "contacts";
+            /** @description The channels a conversations rule takes; null: every channel */
+            channels: ("internal" | "email" | "sms" | "whatsapp" | "telegram" | "linkedin")[] | null;
+            userIds: string[];
+            /** @description A conversations rule’s cap of open conversations per user; null: none */
+            capPerUser: number | null;
+            enabled: boolean;
+            position: number;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            version: number;
+        };
+        CreateAssignmentRuleInput: {
+            name: string;
+            /** @enum {string} */
+            appliesTo: "conversations" | "contacts";
+            /** @description A conversations rule takes only conversations on these channels; absent or null: every channel */
+            channels?: ("internal" | "email" | "sms" | "whatsapp" | "telegram" | "linkedin")[];
+            /** @description The active users of the workspace handed items in turn (round robin), in this order */
+            userIds: string[];
+            /** @description At most this many `open` conversations assigned to a user (whoever assigned them): when every user is at the cap, new conversations wait and are handed out oldest first as soon as someone is below it */
+            capPerUser?: number;
+            /** @default true */
+            enabled?: boolean;
+            /**
+             * @description Rules are tried lowest position first (ties: oldest rule first); the first enabled rule that matches takes the item
+             * @default 0
+             */
+            position?: number;
+        };
+        UpdateAssignmentRuleInput: {
+            name?: string;
+            /** @description A conversations rule takes only conversations on these channels; absent or null: every channel */
+            channels?: ("internal" | "email" | "sms" | "whatsapp" | "telegram" | "linkedin")[] | null;
+            /** @description The active users of the workspace handed items in turn (round robin), in this order */
+            userIds?: string[];
+            /** @description At most this many `open` conversations assigned to a user (whoever assigned them): when every user is at the cap, new conversations wait and are handed out oldest first as soon as someone is below it */
+            capPerUser?: number | null;
+            enabled?: boolean;
+            /** @description Rules are tried lowest position first (ties: oldest rule first); the first enabled rule that matches takes the item */
+            position?: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -6435,7 +6539,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "product" | "job" | "channel_connection";
+                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "product" | "job" | "channel_connection" | "assignment_rule";
                 entityId: string;
             };
             header?: never;
@@ -26398,6 +26502,611 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listAssignmentRules: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rules */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "asr_01KF0E44M027P2D3MK5TH2EDEZ",
+                     *           "name": "Round robin-b742646f",
+                     *           "appliesTo": "conversations",
+                     *           "channels": null,
+                     *           "userIds": [
+                     *             "usr_01KF0E44M027P2D3MK5TH2EDEH",
+                     *             "usr_01KF0E44M027P2D3MK5TH2EDES"
+                     *           ],
+                     *           "capPerUser": null,
+                     *           "enabled": false,
+                     *           "position": 0,
+                     *           "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AssignmentRulePage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Email to sales-bce986d2",
+                 *       "appliesTo": "conversations",
+                 *       "channels": [
+                 *         "email"
+                 *       ],
+                 *       "userIds": [
+                 *         "usr_01KF0E44M027P2D3MK5TH2EDEH"
+                 *       ],
+                 *       "capPerUser": 5,
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateAssignmentRuleInput"];
+            };
+        };
+        responses: {
+            /** @description The new rule */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "asr_01KF0E44M027P2D3MK5TH2EDF5",
+                     *       "name": "Email to sales-bce986d2",
+                     *       "appliesTo": "conversations",
+                     *       "channels": [
+                     *         "email"
+                     *       ],
+                     *       "userIds": [
+                     *         "usr_01KF0E44M027P2D3MK5TH2EDEH"
+                     *       ],
+                     *       "capPerUser": 5,
+                     *       "enabled": false,
+                     *       "position": 0,
+                     *       "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AssignmentRule"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member (owner/admin manage assignment rules) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a user id names no active user of the workspace; `limit_exceeded`: the workspace has 50 rules. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The assignment rule’s id */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "asr_01KF0E44M027P2D3MK5TH2EDFB",
+                     *       "name": "Round robin-8d78deaa",
+                     *       "appliesTo": "conversations",
+                     *       "channels": null,
+                     *       "userIds": [
+                     *         "usr_01KF0E44M027P2D3MK5TH2EDEH",
+                     *         "usr_01KF0E44M027P2D3MK5TH2EDES"
+                     *       ],
+                     *       "capPerUser": null,
+                     *       "enabled": false,
+                     *       "position": 0,
+                     *       "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AssignmentRule"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    deleteAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The assignment rule’s id */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule is deleted */
+            204: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member (owner/admin manage assignment rules) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateAssignmentRule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The assignment rule’s id */
+                ruleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "capPerUser": 3,
+                 *       "channels": null,
+                 *       "position": 2
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateAssignmentRuleInput"];
+            };
+        };
+        responses: {
+            /** @description The rule */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "asr_01KF0E44M027P2D3MK5TH2EDFQ",
+                     *       "name": "Round robin-cab1f58f",
+                     *       "appliesTo": "conversations",
+                     *       "channels": null,
+                     *       "userIds": [
+                     *         "usr_01KF0E44M027P2D3MK5TH2EDEH",
+                     *         "usr_01KF0E44M027P2D3MK5TH2EDES"
+                     *       ],
+                     *       "capPerUser": 3,
+                     *       "enabled": false,
+                     *       "position": 2,
+                     *       "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AssignmentRule"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member (owner/admin manage assignment rules) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a user id names no active user of the workspace */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;

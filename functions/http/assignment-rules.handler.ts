@@ -1,0 +1,20 @@
+import {
+  createAssignmentRule,
+  deleteAssignmentRule,
+  getAssignmentRule,
+  listAssignmentRules,
+  updateAssignmentRule,
+} from '../../domain/assignment/assignment-rules.service';
+import { createHttpHandler, RawResponse } from './http-handler';
+
+export const handler = createHttpHandler('assignment-rules', {
+  listAssignmentRules: ({ caller, query }, deps) => listAssignmentRules(deps, caller, query),
+  createAssignmentRule: ({ caller, body }, deps) => createAssignmentRule(deps, caller, body),
+  getAssignmentRule: ({ caller, params }, deps) => getAssignmentRule(deps, caller, params.ruleId),
+  updateAssignmentRule: ({ caller, params, body, expectedVersion }, deps) =>
+    updateAssignmentRule(deps, caller, params.ruleId, body, expectedVersion),
+  deleteAssignmentRule: async ({ caller, params, expectedVersion }, deps) => {
+    await deleteAssignmentRule(deps, caller, params.ruleId, expectedVersion);
+    return new RawResponse(204, '');
+  },
+});
