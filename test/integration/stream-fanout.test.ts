@@ -320,8 +320,9 @@ describe('batches folded into few transactions', () => {
     stack.calls.reset();
     const response = await handler({ Records: range(0, 250).map((n) => recordOf(workspaceId, n)) });
     expect(response.batchItemFailures).toEqual([]);
-    // 250 receipts + 5 counter items (everyone and 4 actors, one day): 95 events per transaction.
-    expect(stack.calls.counts.TransactWriteItemsCommand).toBe(3);
+    // Counters: 250 receipts + 5 counter items (everyone and 4 actors, one day), 95 events per
+    // transaction: 3. The change feed: a receipt and an entry per event and the head, 49 events each: 6.
+    expect(stack.calls.counts.TransactWriteItemsCommand).toBe(3 + 6);
     expect(await readDayCounters(workspaceId, actors)).toEqual(expectedOf(workspaceId, range(0, 250)));
   });
 
