@@ -9,6 +9,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { allParties, counterUpdate, sendTransaction } from '../../domain/metrics/counter-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { eventTypes } from '../../events/catalogue';
+import { appendToFeed, positionKey } from '../../events/feed';
 import { countDynamoCalls } from '../support/dynamo-call-counter';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
 import {
@@ -36,6 +37,8 @@ import {
 /** Data set sizes: the same in quick and full runs, so ratios mean the same thing. */
 const queryPartitionItems = 300;
 const queryPageSize = 25;
+/** Events in the bench workspace's change feed (a page is read from the middle). */
+const feedEvents = 2_000;
 const seededUsers = 100;
 const batchSize = 25;
 const batchWriters = 4;
@@ -164,6 +167,23 @@ async function floorsAndApi(stack: BenchStack) {
   if (counters.buckets.length !== 13 && counters.buckets.length !== 14) throw new Error(`counters returned ${counters.buckets.length} weeks`);
   const counterKey = `WS#${created.workspace.id}#COUNTERS#${counterPeriod.to.slice(0, 4)}#${allParties}`;
 
+  // The change feed: events given positions as the `feed` consumer gives them, a page read from the middle.
+  progress(`api: ${feedEvents} events in the change feed`);
+  const feedWorkspaceId = created.workspace.id;
+  const feedRecords = Array.from({ length: feedEvents }, (_, n) => ({
+    eventId: `evt_bench${String(n).padStart(8, '0')}`,
+    workspaceId: feedWorkspaceId,
+    type: eventTypes[n % 10]!,
+    entityType: 'contact',
+    entityId: `ct_bench${n % 200}`,
+    actorUserId: created.owner.id,
+    payload: { name: `Contact ${n % 200}`, changes: { city: { from: null, to: 'Lyon' } } },
+    createdAt: new Date(Date.parse('2026-06-30T00:00:00Z') + n * 1000).toISOString(),
+    contactId: `ct_bench${n % 200}`,
+  }));
+  for (let i = 0; i < feedRecords.length; i += 490) await appendToFeed(stack.deps, feedRecords.slice(i, i + 490));
+  const feedAfter = String(Math.floor(feedEvents / 2));
+
   // Floors and API measures in alternating rounds: load from elsewhere hits both alike.
   progress('floors (GetItem, Query) and API (GET /v1/me, GET /v1/users, counters), interleaved in 10 rounds');
   const measured = await measureInterleaved(
@@ -217,6 +237,28 @@ async function floorsAndApi(stack: BenchStack) {
         warmup: iterations(30),
         fn: () => call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200),
       },
+      // The floor of a feed page: the same entries by the same key condition, consistent, raw.
+      feedQuery: {
+        iterations: iterations(500),
+        warmup: iterations(50),
+        fn: async () => {
+          const { Items } = await docClient.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk AND sk > :after',
+              ExpressionAttributeValues: { ':pk': `WS#${feedWorkspaceId}#FEED`, ':after': positionKey(Number(feedAfter)) },
+              Limit: queryPageSize,
+              ConsistentRead: true,
+            }),
+          );
+          if (Items?.length !== queryPageSize) throw new Error(`feed Query returned ${Items?.length} entries`);
+        },
+      },
+      feed: {
+        iterations: iterations(500),
+        warmup: iterations(50),
+        fn: () => call('GET', '/v1/events/feed', { ...token, query: { after: feedAfter, limit: queryPageSize } }, 200),
+      },
     },
     { rounds: 10 },
   );
@@ -242,6 +284,12 @@ async function floorsAndApi(stack: BenchStack) {
       getMe: { ...withRatios(getMe, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 2 GetItem in parallel' },
       listUsers: { ...withRatios(listUsers, query, 'Query'), users: seededUsers + 1, dynamoCalls: '1 consistent GetItem (token), then 1 Query' },
       addUser: { ...withRatios(addUser, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 1 TransactWriteItems of 3 puts (email guard, user, event)' },
+      feed: {
+        ...withRatios({ ...measured.feed, name: `GET /v1/events/feed?after=…&limit=${queryPageSize}` }, measured.feedQuery, 'FeedQuery'),
+        feedEvents,
+        floor: measured.feedQuery,
+        dynamoCalls: '1 consistent GetItem (token), then 1 consistent Query',
+      },
       counters: {
         ...withRatios(countersRead, measured.counterDaysQuery, 'CounterDaysQuery'),
         days: counterPeriodDays,
