@@ -106,6 +106,14 @@ export class CrmStack extends Stack {
         fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
         continue;
       }
+      if (group === 'webhooks') {
+        // Seals each subscription's signing secret on create and rotation; no files.
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [this.credentialsKey.keyArn] }),
+        );
+        fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
+        continue;
+      }
       if (group === 'attachments') {
         // Message attachments only: presigned PUTs in, HEAD checks and presigned GETs out.
         bucket.grantPut(fn, `${attachmentsKeyPrefix}*`);
@@ -149,6 +157,12 @@ export class CrmStack extends Stack {
     for (const { definition, fn } of channels.hooks) functions.set(`webhook:${definition.name}`, fn);
     this.functions = functions;
     this.grantChannelSenders(hooksBaseUrl);
+    // Outbound webhooks: each attempt opens the subscription's signing secrets.
+    const deliverWebhook = functions.get('job:deliver_webhook');
+    if (deliverWebhook) {
+      deliverWebhook.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.credentialsKey.keyArn] }));
+      deliverWebhook.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
+    }
 
     // Any part of the app may start background work (a job continues itself from a saved cursor).
     for (const fn of functions.values()) jobs.grantSend(fn);

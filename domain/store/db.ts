@@ -38,6 +38,7 @@ import { importErrorSchema, importRowSchema } from '../imports/import-row.entity
 import { channelConnectionSchema } from '../channels/connections/channel-connection.entity';
 import { pendingProviderStatusSchema, providerMessageRefSchema } from '../channels/deliveries/provider-message-ref.entity';
 import { webhookReceiptSchema } from '../channels/inbound/webhook-receipt.entity';
+import { webhookDeliverySchema, webhookSubscriptionSchema } from '../webhooks/webhook.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -95,6 +96,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       fitAssessment: new Entity(fitAssessmentSchema),
       contactFit: new Entity(contactFitSchema),
       leadReview: new Entity(leadReviewSchema),
+      webhookSubscription: new Entity(webhookSubscriptionSchema),
+      webhookDelivery: new Entity(webhookDeliverySchema),
     },
     { client, table },
   );

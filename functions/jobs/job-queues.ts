@@ -86,6 +86,26 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 60,
   },
+  // Outbound webhooks: one POST per message (10 s timeout), ten side by side; a receiver's failure is
+  // retried by the delivery's own schedule (re-enqueued with a delay), never by SQS; the queue's own
+  // retries only cover the table or the queue failing.
+  {
+    name: 'deliver_webhook',
+    entry: 'functions/jobs/deliver-webhook.handler.ts',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 90,
+    maxReceiveCount: 5,
+    timeoutSeconds: 60,
+  },
+  // A webhook's deliveries of a time range sent again: pages of 100, continuing itself.
+  {
+    name: 'replay_webhook',
+    entry: 'functions/jobs/replay-webhook.handler.ts',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 960,
+    maxReceiveCount: 5,
+    timeoutSeconds: 900,
+  },
 ];
 
 /** What a kind's stale time adds to its queue's visibility timeout. */

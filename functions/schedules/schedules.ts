@@ -15,5 +15,7 @@ export const schedules: ScheduleDefinition[] = [
   /** Queued or running jobs no run has written for their kind's stale time: sent again, or failed `stalled`. */
   { name: 'sweep-jobs', entry: 'functions/schedules/sweep-jobs.handler.ts', rateMinutes: 5 },
   /** Dynamic segments that time alone moves (relative dates) or that read company fields: recomputed. */
+  /** Pending webhook deliveries overdue past a grace (their message lost): their message sent again. */
+  { name: 'sweep-webhooks', entry: 'functions/schedules/sweep-webhooks.handler.ts', rateMinutes: 1 },
   { name: 'recompute-segments', entry: 'functions/schedules/recompute-segments.handler.ts', rateMinutes: 15 },
 ];
