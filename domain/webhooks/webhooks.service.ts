@@ -353,7 +353,7 @@ async function readDelivery(deps: CoreDeps, workspaceId: string, subscriptionId:
 
 /**
  * Puts a delivery back to `pending` for an attempt now (same `webhook-id`, attempts counting on, a new
- * retry window) and sends its message. Any status: a delivered one is sent again too (a receiver that
+ * retry window) and sends its message (the sweep's to send if this fails). Any status: a delivered one is sent again too (a receiver that
  * lost it asks). Written conditional on the version read (a lost race is retried by the caller).
  */
 export async function redeliverItem(deps: RedeliverDeps, item: DeliveryItem): Promise<DeliveryItem> {
@@ -362,7 +362,9 @@ export async function redeliverItem(deps: RedeliverDeps, item: DeliveryItem): Pr
     .put(after)
     .where((attr, { eq }) => eq(attr.version, item.version))
     .go();
-  await deps.queue.send(deliveryMessage(after));
+  // The item is the outbox: a message lost here (the queue unreachable) is sent by the `sweep-webhooks`
+  // schedule once the attempt is overdue, so the redelivery stands either way.
+  await deps.queue.send(deliveryMessage(after)).catch(() => undefined);
   return after;
 }
 

@@ -19,6 +19,7 @@ import { channelsScenarios } from './scenarios/channels';
 import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
 import { leadsScenarios } from './scenarios/leads';
+import { webhooksScenarios } from './scenarios/webhooks';
 import { qualifyScenarios } from './scenarios/qualify';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
@@ -82,6 +83,8 @@ export const unknownIds = {
   connectionId: 'chc_00000000000000000000000000',
   segmentId: 'seg_00000000000000000000000000',
   productId: 'prd_00000000000000000000000000',
+  webhookId: 'whk_00000000000000000000000000',
+  deliveryId: 'evt_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
 } as const satisfies Record<string, string>;
@@ -1896,5 +1899,6 @@ export const scenarios = {
   ...deliveriesScenarios,
   ...segmentsScenarios,
   ...leadsScenarios,
+  ...webhooksScenarios,
   ...qualifyScenarios,
 } as Record<OperationId, Scenario>;
