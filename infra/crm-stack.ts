@@ -99,15 +99,7 @@ export class CrmStack extends Stack {
     for (const [group, fn] of api.functions) {
       table.grantReadWriteData(fn);
       if (group === 'channels') {
-        // Seals credentials when a connection is made or changed; no files.
-        fn.addToRolePolicy(
-          new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [this.credentialsKey.keyArn] }),
-        );
-        fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
-        continue;
-      }
-      if (group === 'webhooks') {
-        // Seals each subscription's signing secret on create and rotation; no files.
+        // Seals credentials when a connection is made or changed, and webhooks' signing secrets; no files.
         fn.addToRolePolicy(
           new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [this.credentialsKey.keyArn] }),
         );

@@ -204,7 +204,7 @@ export async function attemptDelivery(deps: DeliveryDeps, message: DeliveryMessa
 }
 
 /**
- * The `sweep-webhooks` schedule: pending deliveries overdue by more than `sweepGraceMs` (their message
+ * The webhooks part of the `sweep-jobs` schedule: pending deliveries overdue by more than `sweepGraceMs` (their message
  * was lost: a crash between a write and its send, a dead-lettered message) get a message again. All 16
  * shards of the due index in parallel, oldest first, at most `perShard` a run. Returns how many were sent.
  */

@@ -53,7 +53,7 @@ export const webhookSubscriptionSchema = {
  * Access patterns:
  * - get one; a subscription's deliveries, newest event first: pk WS#<ws>#WEBHOOK#<subscriptionId>#DLV,
  *   sk <eventId> (GetItem; one Query a page, descending; a replay reads an event-id range ascending)
- * - pending deliveries of every workspace whose attempt is overdue (the `sweep-webhooks` schedule
+ * - pending deliveries of every workspace whose attempt is overdue (the `sweep-jobs` schedule
  *   re-sends their message): gsi1 pk WEBHOOKS#DUE#<shard 0-15>, sk <nextAttemptAt>#<ws>#<sub>#<eventId>;
  *   sparse, only pending deliveries carry the keys (`dueShard`, `dueKey`)
  * Items expire 30 days after their event (`expiresAt`).

@@ -362,7 +362,7 @@ export async function redeliverItem(deps: RedeliverDeps, item: DeliveryItem): Pr
     .put(after)
     .where((attr, { eq }) => eq(attr.version, item.version))
     .go();
-  // The item is the outbox: a message lost here (the queue unreachable) is sent by the `sweep-webhooks`
+  // The item is the outbox: a message lost here (the queue unreachable) is sent by the `sweep-jobs`
   // schedule once the attempt is overdue, so the redelivery stands either way.
   await deps.queue.send(deliveryMessage(after)).catch(() => undefined);
   return after;

@@ -25,7 +25,6 @@ export const handlerGroups = [
   'channels',
   'segments',
   'leads',
-  'webhooks',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

@@ -17,6 +17,11 @@ export interface JobQueueDefinition {
   maxReceiveCount: number;
   /** Lambda function timeout. */
   timeoutSeconds: number;
+  /**
+   * Other job kinds run from this queue: their steps' messages are sent here, and the handler runs them
+   * besides its own (a queue and function of their own would cost the stack about ten resources).
+   */
+  alsoRuns?: readonly string[];
 }
 
 /**
@@ -96,17 +101,14 @@ export const jobQueues: JobQueueDefinition[] = [
     visibilityTimeoutSeconds: 90,
     maxReceiveCount: 5,
     timeoutSeconds: 60,
-  },
-  // A webhook's deliveries of a time range sent again: pages of 100, continuing itself.
-  {
-    name: 'replay_webhook',
-    entry: 'functions/jobs/replay-webhook.handler.ts',
-    batchSize: 1,
-    visibilityTimeoutSeconds: 960,
-    maxReceiveCount: 5,
-    timeoutSeconds: 900,
+    // A webhook's deliveries of a time range sent again: a page of 100 a run, continuing itself.
+    alsoRuns: ['replay_webhook'],
   },
 ];
+
+/** The queue a job kind's messages go to: its own, or the one that also runs it (`alsoRuns`). */
+export const queueOfKind = (kind: string): string =>
+  jobQueues.find((queue) => queue.name === kind || queue.alsoRuns?.includes(kind))?.name ?? kind;
 
 /** What a kind's stale time adds to its queue's visibility timeout. */
 export const staleMarginSeconds = 120;

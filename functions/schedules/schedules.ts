@@ -12,10 +12,11 @@ export interface ScheduleDefinition {
 export const schedules: ScheduleDefinition[] = [
   /** Snoozed conversations whose `snoozedUntil` has passed go back to `open`. */
   { name: 'wake-snoozed', entry: 'functions/schedules/wake-snoozed.handler.ts', rateMinutes: 1 },
-  /** Queued or running jobs no run has written for their kind's stale time: sent again, or failed `stalled`. */
+  /**
+   * Queued or running jobs no run has written for their kind's stale time: sent again, or failed `stalled`;
+   * and pending webhook deliveries whose message was lost (overdue past a grace): their message sent again.
+   */
   { name: 'sweep-jobs', entry: 'functions/schedules/sweep-jobs.handler.ts', rateMinutes: 5 },
   /** Dynamic segments that time alone moves (relative dates) or that read company fields: recomputed. */
-  /** Pending webhook deliveries overdue past a grace (their message lost): their message sent again. */
-  { name: 'sweep-webhooks', entry: 'functions/schedules/sweep-webhooks.handler.ts', rateMinutes: 1 },
   { name: 'recompute-segments', entry: 'functions/schedules/recompute-segments.handler.ts', rateMinutes: 15 },
 ];

@@ -38,7 +38,7 @@ beforeAll(async () => {
   stack = await createTestStack();
   acme = await seedWorkspace(stack, 'Acme');
   globex = await seedWorkspace(stack, 'Globex');
-  jobs = await startTestJobs(stack, ['deliver_webhook', 'replay_webhook']);
+  jobs = await startTestJobs(stack, ['deliver_webhook']);
   streams = await startTestStreams(stack, ['event-fanout']);
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -22,7 +22,7 @@ export const webhooksRoutes = {
   listWebhooks: route({
     method: 'GET',
     path: '/v1/webhooks',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'The workspace’s webhook subscriptions, oldest first',
     auth: true,
@@ -33,7 +33,7 @@ export const webhooksRoutes = {
   createWebhook: route({
     method: 'POST',
     path: '/v1/webhooks',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'Subscribe a URL to the workspace’s events (Standard Webhooks); the signing secret is in this answer only',
     description: `Event types are exact (\`contact.created\`), a group (\`contact.*\`) or \`*\`; a 400 names each unknown one. The optional \`filter\` is a segment rule over the event’s contact: only events about a contact that matches it now are sent. Each delivery is a POST of \`{ type, timestamp, data }\` with the headers \`webhook-id\` (the same on every retry), \`webhook-timestamp\` and \`webhook-signature\`. At most ${webhookSettings.maxSubscriptions} webhooks per workspace.`,
@@ -47,7 +47,7 @@ export const webhooksRoutes = {
   getWebhook: route({
     method: 'GET',
     path: '/v1/webhooks/{webhookId}',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'One webhook subscription (never its secret)',
     auth: true,
@@ -59,7 +59,7 @@ export const webhooksRoutes = {
   updateWebhook: route({
     method: 'PATCH',
     path: '/v1/webhooks/{webhookId}',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'Change a webhook’s URL, types, filter or description; disable or enable it',
     description: 'A new URL is checked as on create. `enabled: true` on a webhook disabled for failing enables it and forgets its failures; deliveries skipped meanwhile can be sent with a replay.',
@@ -73,7 +73,7 @@ export const webhooksRoutes = {
   deleteWebhook: route({
     method: 'DELETE',
     path: '/v1/webhooks/{webhookId}',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'Delete a webhook subscription: nothing more is sent to it',
     auth: true,
@@ -85,7 +85,7 @@ export const webhooksRoutes = {
   rotateWebhookSecret: route({
     method: 'POST',
     path: '/v1/webhooks/{webhookId}/rotate-secret',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'A new signing secret, in this answer only; the previous one keeps signing for 24 hours',
     description:
@@ -99,7 +99,7 @@ export const webhooksRoutes = {
   listWebhookDeliveries: route({
     method: 'GET',
     path: '/v1/webhooks/{webhookId}/deliveries',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'A webhook’s delivery log, newest event first: each delivery with its attempts',
     description:
@@ -113,7 +113,7 @@ export const webhooksRoutes = {
   redeliverWebhookDelivery: route({
     method: 'POST',
     path: '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'Send one delivery again now (same `webhook-id`), whatever its status',
     auth: true,
@@ -124,7 +124,7 @@ export const webhooksRoutes = {
   replayWebhook: route({
     method: 'POST',
     path: '/v1/webhooks/{webhookId}/replay',
-    group: 'webhooks',
+    group: 'channels',
     tag: 'Webhooks',
     summary: 'Send again every delivery of a time range, oldest first, as a job',
     description: `A \`replay_webhook\` job (\`GET /v1/jobs/{id}\`) puts each of the webhook’s deliveries whose event happened in [from, to) back to pending (same \`webhook-id\`: the receiver dedupes) — delivered, failed, and those skipped while the webhook was disabled — at most ${webhookSettings.maxReplayDeliveries} per job, resuming from its page after a crash. Reaches as far back as the delivery log (30 days).`,
