@@ -313,7 +313,7 @@ describe('deliveries', () => {
     expect(foreign.status).toBe(404);
   });
 
-  it('replays a time range as a job: each delivery of the range sent again, in order, nothing outside it', async () => {
+  it('replays a time range as a job: each delivery of the range sent again, nothing outside it', async () => {
     const path = hookPath();
     const hook = await createWebhook({ url: `${base}${path}`, eventTypes: ['contact.created'] });
     await createContact('Before Ben');
@@ -339,7 +339,8 @@ describe('deliveries', () => {
     expect(job.result).toMatchObject({ sent: 3, skipped: 0, truncated: false });
     await eventually(() => expect(at(path)).toHaveLength(8));
     const replayed = at(path).slice(5).map((request) => JSON.parse(request.body).data.entityId);
-    expect(replayed).toEqual(inRange.map((contact) => contact.id));
+    // Enqueued oldest first, sent side by side: like any deliveries, they may arrive in another order.
+    expect(replayed.sort()).toEqual(inRange.map((contact) => contact.id).sort());
     const bad = await stack.api('POST', `/v1/webhooks/${hook.id}/replay`, { token: owner(), body: { from: to, to: from } });
     expect(bad.status).toBe(400);
   });

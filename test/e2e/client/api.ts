@@ -2517,7 +2517,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send again every delivery of a time range, oldest first, as a job
+         * Send again every delivery of a time range, as a job
          * @description A `replay_webhook` job (`GET /v1/jobs/{id}`) puts each of the webhook’s deliveries whose event happened in [from, to) back to pending (same `webhook-id`: the receiver dedupes) — delivered, failed, and those skipped while the webhook was disabled — at most 10000 per job, resuming from its page after a crash. Reaches as far back as the delivery log (30 days).
          */
         post: operations["replayWebhook"];
