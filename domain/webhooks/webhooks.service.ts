@@ -315,12 +315,29 @@ export async function rotateWebhookSecret(
   return { ...toWebhook(after, deps.clock.nowMs()), secret };
 }
 
+/**
+ * Opened secrets by sealed value, for this process (a warm Lambda): every attempt signs, and on AWS each
+ * open is a KMS call. A sealed value opens to one plaintext only, so a hit is always right.
+ */
+const openedSecrets = new Map<string, string>();
+const maxOpenedSecrets = 200;
+
+async function openSecret(sealer: SecretSealer, sealed: string, context: SealContext): Promise<string> {
+  const key = `${JSON.stringify(context)}|${sealed}`;
+  const hit = openedSecrets.get(key);
+  if (hit !== undefined) return hit;
+  const plaintext = await sealer.open(sealed, context);
+  if (openedSecrets.size >= maxOpenedSecrets) openedSecrets.clear();
+  openedSecrets.set(key, plaintext);
+  return plaintext;
+}
+
 /** The secrets that sign now, in clear: the current one, and the previous while its overlap lasts. */
 export async function signingSecrets(deps: { sealer: SecretSealer; clock: CoreDeps['clock'] }, item: SubscriptionItem): Promise<string[]> {
   const context = signingSecretContext(item);
-  const current = await deps.sealer.open(item.secret, context);
+  const current = await openSecret(deps.sealer, item.secret, context);
   const previousLive = item.previousSecret && item.previousSecretExpiresAt && Date.parse(item.previousSecretExpiresAt) > deps.clock.nowMs();
-  return previousLive ? [current, await deps.sealer.open(item.previousSecret!, context)] : [current];
+  return previousLive ? [current, await openSecret(deps.sealer, item.previousSecret!, context)] : [current];
 }
 
 // ---------------------------------------------------------------------------------------------

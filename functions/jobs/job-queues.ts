@@ -22,6 +22,12 @@ export interface JobQueueDefinition {
    * besides its own (a queue and function of their own would cost the stack about ten resources).
    */
   alsoRuns?: readonly string[];
+  /**
+   * Batches the local runner (`npm start`, tests) handles at once; default 1. On AWS the event source
+   * mapping runs many invocations side by side anyway; locally this keeps one slow batch from holding
+   * up the queue behind it.
+   */
+  concurrentBatches?: number;
 }
 
 /**
@@ -103,6 +109,8 @@ export const jobQueues: JobQueueDefinition[] = [
     timeoutSeconds: 60,
     // A webhook's deliveries of a time range sent again: a page of 100 a run, continuing itself.
     alsoRuns: ['replay_webhook'],
+    // A receiver taking its whole timeout holds its own batch only: other batches run beside it.
+    concurrentBatches: 4,
   },
 ];
 
