@@ -287,6 +287,26 @@ describe('deliveries', () => {
     await stack.api('DELETE', `/v1/webhooks/${deadHook.id}`, { token: owner() });
   }, 60_000);
 
+  it('event-to-delivery delay on one machine (stream poll 250 ms, queue long poll): p50 and p99 of 30 events', async () => {
+    const path = hookPath();
+    // In the other workspace: its only subscription, so no other test's deliveries queue beside these.
+    const hook = await createWebhook({ url: `${base}${path}`, eventTypes: ['contact.created'] }, globex.owner.token);
+    const written = new Map<string, number>();
+    for (let index = 0; index < 30; index++) {
+      const res = await stack.api('POST', '/v1/contacts', { token: globex.owner.token, body: { name: `Timed ${index}` } });
+      written.set(res.body.id, Date.now());
+    }
+    await eventually(() => expect(at(path)).toHaveLength(30));
+    const delays = at(path)
+      .map((request) => request.at - written.get(JSON.parse(request.body).data.entityId)!)
+      .sort((a, b) => a - b);
+    const p50 = delays[Math.floor(delays.length * 0.5)]!;
+    const p99 = delays[Math.ceil(delays.length * 0.99) - 1]!;
+    console.info(`webhook event-to-delivery delay: p50 ${p50} ms, p99 ${p99} ms (30 events)`);
+    expect(p99).toBeLessThan(10_000);
+    await stack.api('DELETE', `/v1/webhooks/${hook.id}`, { token: globex.owner.token });
+  }, 120_000);
+
   it('redelivers one delivery on request, with the same webhook-id', async () => {
     const path = hookPath();
     const hook = await createWebhook({ url: `${base}${path}`, eventTypes: ['contact.created'] });
