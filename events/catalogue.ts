@@ -417,6 +417,16 @@ export const eventCatalogue = {
     reason: z.string(),
     assigneeId: z.string().nullable(),
   }),
+  /**
+   * Outbound webhooks (entity `webhook`): a subscription made, changed, removed, its secret rotated
+   * (the old one signs along until `previousExpiresAt`), or disabled (`reason: failing` after its
+   * deliveries failed for the whole retry window; `user` by a PATCH).
+   */
+  'webhook.created': z.object({ url: z.string(), eventTypes: z.array(z.string()), filtered: z.boolean() }),
+  'webhook.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  'webhook.deleted': z.object({ url: z.string() }),
+  'webhook.secret_rotated': z.object({ previousExpiresAt: z.string() }),
+  'webhook.disabled': z.object({ reason: z.enum(['failing', 'user']), failingSince: z.string().nullable(), url: z.string() }),
 } as const;
 
 /** The channel a messaging event happened on: by its type's group, or (bot, conversation and call events) its payload. */
@@ -454,5 +464,6 @@ export const entityTypes = [
   'job',
   'channel_connection',
   'assignment_rule',
+  'webhook',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];

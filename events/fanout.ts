@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { acceptsAssignmentEvent, applyAssignmentEvent, assignmentConsumer } from '../domain/assignment/assignment.service';
 import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
+import type { JobQueue } from '../domain/shared/ports';
+import { fanOutBatchToWebhooks, fanOutToWebhooks } from '../domain/webhooks/webhook-fanout';
 import type { EventRecord } from './event-log';
 import { feedConsumer } from './feed';
 
@@ -29,19 +31,22 @@ export const streamedEventSchema = z
   })
   .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
 
+/** What fan-out consumers may use: the table, clock and ids, and the queues (outbound webhooks enqueue their deliveries). */
+export type FanoutDeps = CoreDeps & { queue: JobQueue };
+
 export interface FanoutConsumer {
   /** Also the consumer's name in its stream receipts. */
   name: string;
   /** Which events it wants; all when absent. Consumers check what changed before they do work. */
   accepts?: (event: EventRecord) => boolean;
   /** Must be idempotent per event id: a replayed stream record changes nothing twice. */
-  apply: (deps: CoreDeps, event: EventRecord) => Promise<unknown>;
+  apply: (deps: FanoutDeps, event: EventRecord) => Promise<unknown>;
   /**
    * The whole batch at once, when the consumer can do better than one event at a time (counters fold
    * a batch into a few transactions). Idempotent per event like `apply`; all of it applied or it
    * throws, and then each event goes through `apply`, so one bad event fails alone.
    */
-  applyBatch?: (deps: CoreDeps, events: readonly EventRecord[]) => Promise<unknown>;
+  applyBatch?: (deps: FanoutDeps, events: readonly EventRecord[]) => Promise<unknown>;
 }
 
 /** Where each appended event goes. Adding a consumer (segments, outbound integrations) is one line. */
@@ -49,6 +54,8 @@ export const fanoutConsumers: readonly FanoutConsumer[] = [
   { name: 'counters', apply: applyEventToCounters, applyBatch: applyEventsToCounters },
   feedConsumer,
   { name: assignmentConsumer, accepts: acceptsAssignmentEvent, apply: applyAssignmentEvent },
+  // Outbound webhooks: a delivery per matching subscription, its message to the `deliver_webhook` queue.
+  { name: 'webhooks', apply: fanOutToWebhooks, applyBatch: fanOutBatchToWebhooks },
 ];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */
@@ -62,7 +69,7 @@ export function parseEventImage(image: Record<string, unknown> | undefined): Eve
  * thrown so the stream record is retried (consumers that succeeded hold receipts and skip it then).
  */
 export async function fanOutEvent(
-  deps: CoreDeps,
+  deps: FanoutDeps,
   event: EventRecord,
   consumers: readonly FanoutConsumer[] = fanoutConsumers,
 ): Promise<void> {
@@ -87,7 +94,7 @@ export async function fanOutEvent(
  * before failing count once.
  */
 export async function fanOutBatch(
-  deps: CoreDeps,
+  deps: FanoutDeps,
   events: readonly EventRecord[],
   consumers: readonly FanoutConsumer[] = fanoutConsumers,
   onFailure: (consumer: string, error: unknown) => void = () => {},

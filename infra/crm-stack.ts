@@ -99,7 +99,7 @@ export class CrmStack extends Stack {
     for (const [group, fn] of api.functions) {
       table.grantReadWriteData(fn);
       if (group === 'channels') {
-        // Seals credentials when a connection is made or changed; no files.
+        // Seals credentials when a connection is made or changed, and webhooks' signing secrets; no files.
         fn.addToRolePolicy(
           new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [this.credentialsKey.keyArn] }),
         );
@@ -149,6 +149,12 @@ export class CrmStack extends Stack {
     for (const { definition, fn } of channels.hooks) functions.set(`webhook:${definition.name}`, fn);
     this.functions = functions;
     this.grantChannelSenders(hooksBaseUrl);
+    // Outbound webhooks: each attempt opens the subscription's signing secrets.
+    const deliverWebhook = functions.get('job:deliver_webhook');
+    if (deliverWebhook) {
+      deliverWebhook.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.credentialsKey.keyArn] }));
+      deliverWebhook.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
+    }
 
     // Any part of the app may start background work (a job continues itself from a saved cursor).
     for (const fn of functions.values()) jobs.grantSend(fn);

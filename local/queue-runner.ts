@@ -36,7 +36,7 @@ import { invocationContext, pause, type LocalLogger } from './runtime-support';
  * The runner only refrains from deleting failed messages.
  *
  * Differences from AWS, on purpose: one poller and one batch at a time per queue (AWS runs several
- * concurrently); `batchSize` is capped at 10 (one ReceiveMessage; AWS batches larger sizes over a
+ * concurrently), unless the queue's definition sets `concurrentBatches`; `batchSize` is capped at 10 (one ReceiveMessage; AWS batches larger sizes over a
  * batching window); a timed-out handler is abandoned, not killed, so its promise may still settle.
  */
 
@@ -90,7 +90,8 @@ interface QueueState {
   queue: QueueRunnerQueue;
   queueArn: string;
   region: string;
-  busy: boolean;
+  /** Batches its handler is running now (several when the queue's definition allows `concurrentBatches`). */
+  running: number;
   /** Messages this runner made invisible for a backoff: messageId -> when they reappear (ms). */
   backoffs: Map<string, number>;
 }
@@ -125,7 +126,7 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
       queue,
       queueArn,
       region: queueArn.split(':')[3] || region,
-      busy: false,
+      running: 0,
       backoffs: new Map(),
     });
   }
@@ -223,7 +224,7 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
         continue;
       }
       if (messages.length === 0) continue;
-      state.busy = true;
+      state.running += 1;
       epoch++;
       try {
         await runBatch(state, messages);
@@ -231,19 +232,20 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
         // Settling failed (the emulator went away?): the messages reappear after their visibility timeout.
         log.error('Could not settle a batch', { queue: definition.name, error });
       } finally {
-        state.busy = false;
+        state.running -= 1;
         epoch++;
       }
     }
   };
 
-  const loops = states.map((state) => poll(state));
+  // A queue whose definition allows several batches at once (AWS runs many) gets that many pollers.
+  const loops = states.flatMap((state) => Array.from({ length: Math.max(1, state.queue.definition.concurrentBatches ?? 1) }, () => poll(state)));
 
   const pendingWork = async (untilEmpty: boolean): Promise<string[]> => {
     const pending: string[] = [];
     for (const state of states) {
       const name = state.queue.definition.name;
-      if (state.busy) {
+      if (state.running > 0) {
         pending.push(`${name}: handler running`);
         continue;
       }
@@ -288,7 +290,7 @@ export async function startQueueRunner(options: QueueRunnerOptions): Promise<Que
         if (stopping.signal.aborted) throw new Error('Queue runner is stopped');
         const before = epoch;
         const pending = await pendingWork(untilEmpty);
-        if (pending.length === 0 && epoch === before && states.every((state) => !state.busy)) return;
+        if (pending.length === 0 && epoch === before && states.every((state) => state.running === 0)) return;
         if (Date.now() > deadline) {
           throw new Error(
             `Queues not drained after ${timeoutMs} ms: ${pending.join('; ') || 'batches still starting'}`,

@@ -106,6 +106,8 @@ async function main() {
       SNS_CERTIFICATE_BASE_URL: `${sandbox.url}/sns`,
       // Conversations are classified by the deterministic local rules, never a Bedrock model (AWS credentials are fake here).
       QUALIFIER_MODEL_ID: '',
+      // Outbound webhooks may reach a receiver on this machine (on AWS only public addresses).
+      WEBHOOKS_ALLOW_LOOPBACK: 'true',
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));

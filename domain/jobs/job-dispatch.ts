@@ -60,12 +60,16 @@ export function messageFor(change: JobChange): JobMessage | undefined {
 
 /**
  * The outbox's sender (the `job-dispatch` stream consumer): sends the step's message to the queue of the
- * job's kind. Sending twice is harmless: the runner works only on the job's current step, once.
+ * job's kind (`queueOf`: its own, or the queue that also runs it). Sending twice is harmless: the runner works only on the job's current step, once.
  */
-export async function dispatchJobChange(queue: JobQueue, change: JobChange): Promise<JobMessage | undefined> {
+export async function dispatchJobChange(
+  queue: JobQueue,
+  change: JobChange,
+  queueOf: (kind: string) => string = (kind) => kind,
+): Promise<JobMessage | undefined> {
   const message = messageFor(change);
   if (!message) return undefined;
   const delaySeconds = Math.min(maxDispatchDelaySeconds, change.delaySeconds);
-  await queue.send({ queue: change.kind, body: message, ...(delaySeconds > 0 ? { delaySeconds } : {}) });
+  await queue.send({ queue: queueOf(change.kind), body: message, ...(delaySeconds > 0 ? { delaySeconds } : {}) });
   return message;
 }

@@ -3,7 +3,7 @@ import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
 
 /** Seed 001 Job kinds: each has its own SQS queue and dead-letter queue (functions/jobs/job-queues.ts). */
-export const jobKinds = ['import_contacts', 'export_contacts', 'deliver_message', 'classify_conversation', 'fetch_media', 'segment_membership', 'apply_fit_rules'] as const;
+export const jobKinds = ['import_contacts', 'export_contacts', 'deliver_message', 'classify_conversation', 'fetch_media', 'segment_membership', 'apply_fit_rules', 'replay_webhook'] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;

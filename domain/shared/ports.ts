@@ -130,6 +130,52 @@ export interface Qualifier {
   classifyConversation(input: ClassifyConversationInput): Promise<Classification>;
 }
 
+/** One address a host name resolved to. */
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** One webhook POST, to an address already checked (the URL's host is still the Host header and TLS name). */
+export interface WebhookPost {
+  url: string;
+  address: ResolvedAddress;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  /** Bytes of the answer's body kept; the rest is not read. */
+  maxResponseBytes: number;
+}
+
+/** What came back: the status and the first `maxResponseBytes` of the body, and how long it took. */
+export interface WebhookAnswer {
+  status: number;
+  bodyExcerpt: string;
+  latencyMs: number;
+}
+
+/** A webhook POST that got no answer (refused, reset, TLS failure, timeout). */
+export class WebhookTransportError extends Error {
+  constructor(
+    message: string,
+    readonly latencyMs: number,
+  ) {
+    super(message);
+    this.name = 'WebhookTransportError';
+  }
+}
+
+/**
+ * Outbound webhooks' way out (functions/shared/adapters/webhook-transport.ts): DNS lookups, and POSTs
+ * that connect to the address given (the domain checked it) with the URL's host as Host and SNI, follow
+ * no redirect, and read at most `maxResponseBytes` of the answer.
+ */
+export interface WebhookTransport {
+  resolve(hostname: string): Promise<ResolvedAddress[]>;
+  /** Resolves with any HTTP status; rejects with `WebhookTransportError` when nothing came back in time. */
+  post(request: WebhookPost): Promise<WebhookAnswer>;
+}
+
 /** The deployment's secrets, by name. */
 export type SecretName = 'cursor-key';
 

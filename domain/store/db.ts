@@ -40,6 +40,7 @@ import { channelConnectionSchema } from '../channels/connections/channel-connect
 import { pendingProviderStatusSchema, providerMessageRefSchema } from '../channels/deliveries/provider-message-ref.entity';
 import { webhookReceiptSchema } from '../channels/inbound/webhook-receipt.entity';
 import { assignmentPassStateSchema, assignmentRuleSchema, assignmentWaitSchema } from '../assignment/assignment-rule.entity';
+import { webhookDeliverySchema, webhookSubscriptionSchema } from '../webhooks/webhook.entity';
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
@@ -102,6 +103,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       assignmentRule: new Entity(assignmentRuleSchema),
       assignmentWait: new Entity(assignmentWaitSchema),
       assignmentPassState: new Entity(assignmentPassStateSchema),
+      webhookSubscription: new Entity(webhookSubscriptionSchema),
+      webhookDelivery: new Entity(webhookDeliverySchema),
     },
     { client, table },
   );

@@ -24,6 +24,7 @@ import { channelsRoutes } from './routes/channels.routes';
 import { segmentsRoutes } from './routes/segments.routes';
 import { leadsRoutes } from './routes/leads.routes';
 import { assignmentRulesRoutes } from './routes/assignment-rules.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 
 export * from './route-definition';
 
@@ -58,6 +59,7 @@ export const routes = {
   ...segmentsRoutes,
   ...leadsRoutes,
   ...assignmentRulesRoutes,
+  ...webhooksRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

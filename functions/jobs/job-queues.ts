@@ -17,6 +17,17 @@ export interface JobQueueDefinition {
   maxReceiveCount: number;
   /** Lambda function timeout. */
   timeoutSeconds: number;
+  /**
+   * Other job kinds run from this queue: their steps' messages are sent here, and the handler runs them
+   * besides its own (a queue and function of their own would cost the stack about ten resources).
+   */
+  alsoRuns?: readonly string[];
+  /**
+   * Batches the local runner (`npm start`, tests) handles at once; default 1. On AWS the event source
+   * mapping runs many invocations side by side anyway; locally this keeps one slow batch from holding
+   * up the queue behind it.
+   */
+  concurrentBatches?: number;
 }
 
 /**
@@ -86,7 +97,26 @@ export const jobQueues: JobQueueDefinition[] = [
     maxReceiveCount: 5,
     timeoutSeconds: 60,
   },
+  // Outbound webhooks: one POST per message (10 s timeout), ten side by side; a receiver's failure is
+  // retried by the delivery's own schedule (re-enqueued with a delay), never by SQS; the queue's own
+  // retries only cover the table or the queue failing.
+  {
+    name: 'deliver_webhook',
+    entry: 'functions/jobs/deliver-webhook.handler.ts',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 90,
+    maxReceiveCount: 5,
+    timeoutSeconds: 60,
+    // A webhook's deliveries of a time range sent again: a page of 100 a run, continuing itself.
+    alsoRuns: ['replay_webhook'],
+    // A receiver taking its whole timeout holds its own batch only: other batches run beside it.
+    concurrentBatches: 4,
+  },
 ];
+
+/** The queue a job kind's messages go to: its own, or the one that also runs it (`alsoRuns`). */
+export const queueOfKind = (kind: string): string =>
+  jobQueues.find((queue) => queue.name === kind || queue.alsoRuns?.includes(kind))?.name ?? kind;
 
 /** What a kind's stale time adds to its queue's visibility timeout. */
 export const staleMarginSeconds = 120;

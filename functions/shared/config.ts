@@ -57,6 +57,11 @@ export interface Config {
    * unset: the deterministic local rules (domain/qualification/local-qualifier.ts).
    */
   qualifierModelId?: string;
+  /**
+   * Only under `npm start` and in tests (WEBHOOKS_ALLOW_LOOPBACK=true): outbound webhooks may go to this
+   * machine (127.0.0.1, ::1), over plain http too. Never set on AWS: there webhooks reach public addresses only.
+   */
+  webhooksAllowLoopback?: boolean;
 }
 
 /** The providers' public API endpoints, and how long a call to one may take. */
@@ -104,6 +109,7 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snsCertificateBaseUrl: env.SNS_CERTIFICATE_BASE_URL?.replace(/\/+$/, '') || undefined,
     snsSubscribeBaseUrl: env.SNS_SUBSCRIBE_BASE_URL?.replace(/\/+$/, '') || undefined,
     qualifierModelId: env.QUALIFIER_MODEL_ID?.trim() || undefined,
+    webhooksAllowLoopback: env.WEBHOOKS_ALLOW_LOOPBACK === 'true',
   };
   if (env === process.env) cached = config;
   return config;

@@ -3,7 +3,9 @@ import type { ChannelAdapters } from '../../domain/channels/outbound';
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
-import type { BlobStore, JobQueue, Qualifier, SecretSealer, SecretStore } from '../../domain/shared/ports';
+import type { BlobStore, JobQueue, Qualifier, SecretSealer, SecretStore, WebhookTransport } from '../../domain/shared/ports';
+import type { WebhookNetworkPolicy } from '../../domain/webhooks/webhook-url';
+import { createWebhookTransport } from './adapters/webhook-transport';
 import { localQualifier } from '../../domain/qualification/local-qualifier';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createKmsClient, createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
@@ -187,3 +189,35 @@ export function getQualifier(): Qualifier {
 export function setQualifier(value: Qualifier | undefined): void {
   qualifier = value;
 }
+
+let webhookTransport: WebhookTransport | undefined;
+let webhookPolicy: WebhookNetworkPolicy | undefined;
+
+/** Outbound webhooks' DNS and HTTP (node's, with the checked address pinned). */
+export function getWebhookTransport(): WebhookTransport {
+  return (webhookTransport ??= createWebhookTransport());
+}
+
+/** Tests give their own (a resolver that answers a name with 127.0.0.1, say); undefined goes back to the real one. */
+export function setWebhookTransport(value: WebhookTransport | undefined): void {
+  webhookTransport = value;
+}
+
+/** Where webhooks may go: public addresses, and loopback only where WEBHOOKS_ALLOW_LOOPBACK=true (`npm start`, tests). */
+export function getWebhookPolicy(): WebhookNetworkPolicy {
+  return webhookPolicy ?? { allowLoopback: getConfig().webhooksAllowLoopback === true };
+}
+
+/** Tests change the policy (loopback refused, as on AWS); undefined goes back to the configuration's. */
+export function setWebhookPolicy(value: WebhookNetworkPolicy | undefined): void {
+  webhookPolicy = value;
+}
+
+/** An operation's dependencies for outbound webhooks: the sealer (signing secrets), the network, the policy, the queue. */
+export const withWebhookDeps = <D extends CoreDeps>(deps: D) => ({
+  ...deps,
+  sealer: getSecretSealer(),
+  transport: getWebhookTransport(),
+  policy: getWebhookPolicy(),
+  queue: getJobQueue(),
+});

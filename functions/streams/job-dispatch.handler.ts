@@ -1,10 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { dispatchJobChange, parseJobChange } from '../../domain/jobs/job-dispatch';
+import { queueOfKind } from '../jobs/job-queues';
 import { getJobQueue } from '../shared/deps';
 
 const recordHandler = (record: DynamoDBRecord) =>
-  dispatchJobChange(getJobQueue(), parseJobChange(record.dynamodb?.NewImage, record.dynamodb?.OldImage));
+  dispatchJobChange(getJobQueue(), parseJobChange(record.dynamodb?.NewImage, record.dynamodb?.OldImage), queueOfKind);
 
 /**
  * The jobs' outbox (the mapping's filter lets job items through): a new job, or one whose `dispatchSeq`

@@ -51,6 +51,8 @@ export function contractSuite(include: (route: (typeof routeList)[number]) => bo
       // A presigned URL points at a bucket on AWS, not at the run's emulator and throwaway bucket.
       const text = JSON.stringify(examples, null, 2)
         .replace(/crm_[A-Za-z0-9_-]{20,}/g, 'crm_3xAmPlEt0kEnN0tR3aLxxxxxxxxxxxxxxxxxxxxxxx')
+        // A webhook's signing secret likewise.
+        .replace(/whsec_[A-Za-z0-9+/]{43}=/g, 'whsec_ZXhhbXBsZS1zaWduaW5nLXNlY3JldC0zMi1ieXRlcyE=')
         .replace(/http:\/\/127\.0\.0\.1:\d+\/crm-test-[0-9a-f]{8}\//g, 'https://crm-files.s3.us-east-1.amazonaws.com/');
       // Each shard replaces its own operations' examples and keeps the other's (run the shards one after
       // the other when recording: `npm run openapi:examples`).

@@ -22,6 +22,7 @@ import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
 import { assignmentRulesScenarios } from './scenarios/assignment-rules';
 import { leadsScenarios } from './scenarios/leads';
+import { webhooksScenarios } from './scenarios/webhooks';
 import { qualifyScenarios } from './scenarios/qualify';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
@@ -86,6 +87,8 @@ export const unknownIds = {
   segmentId: 'seg_00000000000000000000000000',
   productId: 'prd_00000000000000000000000000',
   ruleId: 'asr_00000000000000000000000000',
+  webhookId: 'whk_00000000000000000000000000',
+  deliveryId: 'evt_00000000000000000000000000',
   key: 'no_such_field_or_tag',
   tag: 'no-such-tag',
 } as const satisfies Record<string, string>;
@@ -1931,5 +1934,6 @@ export const scenarios = {
   ...segmentsScenarios,
   ...assignmentRulesScenarios,
   ...leadsScenarios,
+  ...webhooksScenarios,
   ...qualifyScenarios,
 } as Record<OperationId, Scenario>;

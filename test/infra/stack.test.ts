@@ -211,7 +211,7 @@ describe('CrmStack', () => {
     });
   });
 
-  it('makes the credentials key (rotated): only the channels function seals; webhooks and provider jobs only open', () => {
+  it('makes the credentials key (rotated): only the channels function seals; webhooks, provider jobs and outbound webhook deliveries only open', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     const keyArn = { 'Fn::GetAtt': [built.logicalId(built.stack.credentialsKey), 'Arn'] };
     const resources = template.toJSON().Resources as Record<string, Resource>;
@@ -223,7 +223,7 @@ describe('CrmStack', () => {
         .flatMap((statement) => [statement.Action].flat())
         .filter((action) => action.startsWith('kms:'))
         .sort();
-    const openers = new Set(['webhook:channel-hooks', 'job:deliver_message', 'job:fetch_media', 'http:inbox']);
+    const openers = new Set(['webhook:channel-hooks', 'job:deliver_message', 'job:fetch_media', 'http:inbox', 'job:deliver_webhook']);
     for (const [key, fn] of built.stack.functions) {
       const expected = key === 'http:channels' ? ['kms:Decrypt', 'kms:Encrypt'] : openers.has(key) ? ['kms:Decrypt'] : [];
       const variables = (resources[built.logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;

@@ -752,6 +752,18 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
     const path = `/v1/assignment-rules/${rule.id}`;
     return { path, snapshot: recordOf(path, 'assignment_rule', rule.id) };
   },
+  updateWebhook: async () => {
+    const hook = await created('/v1/webhooks', { url: 'http://127.0.0.1:9/stale', eventTypes: ['contact.*'] });
+    return { path: `/v1/webhooks/${hook.id}`, body: { eventTypes: ['*'] }, snapshot: recordOf(`/v1/webhooks/${hook.id}`, 'webhook', hook.id) };
+  },
+  deleteWebhook: async () => {
+    const hook = await created('/v1/webhooks', { url: 'http://127.0.0.1:9/stale', eventTypes: ['contact.*'] });
+    return { path: `/v1/webhooks/${hook.id}`, snapshot: recordOf(`/v1/webhooks/${hook.id}`, 'webhook', hook.id) };
+  },
+  rotateWebhookSecret: async () => {
+    const hook = await created('/v1/webhooks', { url: 'http://127.0.0.1:9/stale', eventTypes: ['contact.*'] });
+    return { path: `/v1/webhooks/${hook.id}/rotate-secret`, snapshot: recordOf(`/v1/webhooks/${hook.id}`, 'webhook', hook.id) };
+  },
   updateProduct: async () => {
     const product = await created('/v1/products', { name: unique('Stale product ') });
     return { path: `/v1/products/${product.id}`, body: { name: 'Renamed' }, snapshot: recordOf(`/v1/products/${product.id}`, 'product', product.id) };

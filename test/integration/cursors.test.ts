@@ -6,6 +6,7 @@ import type { NormalisedRow } from '../../domain/imports/import-row';
 import { writeImportChunk } from '../../domain/imports/import-writer';
 import { importWriteOptions } from '../../domain/imports/import-writer.schemas';
 import { routeList, takesCursor } from '../../functions/http/routes';
+import { newDeliveryItem } from '../../domain/webhooks/webhook-delivery-record';
 import { createTestStack, seedWorkspace, type ApiResponse, type TestStack } from '../support/test-stack';
 
 /**
@@ -235,6 +236,21 @@ const seeds: Record<string, (world: World) => Promise<ListCase>> = {
     const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };
     await times(3, () => createJob(stack.deps, caller, { kind: 'export_contacts', input: {} }));
     return { path: '/v1/jobs', otherQuery: { kind: 'export_contacts' } };
+  },
+  listWebhooks: async () => {
+    await times(3, (i) => post('/v1/webhooks', { url: `http://127.0.0.1:9/cursor-${i}`, eventTypes: ['contact.*'] }));
+    return { path: '/v1/webhooks' };
+  },
+  listWebhookDeliveries: async ({ contacts }) => {
+    const hook = await post('/v1/webhooks', { url: 'http://127.0.0.1:9/cursor-deliveries', eventTypes: ['contact.*'] });
+    const other = await post('/v1/webhooks', { url: 'http://127.0.0.1:9/cursor-other', eventTypes: ['contact.*'] });
+    // Written as the fan-out writes them (no stream runs here): one delivery per contact's first event.
+    for (const contactId of contacts.slice(0, 3)) {
+      const [event] = (await stack.api('GET', `/v1/events?entityType=contact&entityId=${contactId}`, { token: acme.owner.token })).body.items;
+      const record = { ...event, eventId: event.id, workspaceId: acme.workspace.id, contactId, companyId: undefined, dealId: undefined, channel: undefined };
+      await stack.deps.db.entities.webhookDelivery.create(newDeliveryItem(record, hook.id, true, stack.clock.nowIso())).go();
+    }
+    return { path: `/v1/webhooks/${hook.id}/deliveries`, otherPath: `/v1/webhooks/${other.id}/deliveries` };
   },
   listChannelConnections: async () => {
     const connect = (index: number) =>

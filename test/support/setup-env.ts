@@ -20,5 +20,7 @@ process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = 'local';
 process.env.AWS_SECRET_ACCESS_KEY = 'local';
 process.env.TABLE_NAME ??= 'crm-test-unset';
+// Outbound webhooks reach the tests' receivers on loopback (a test turns it off to see the refusals).
+process.env.WEBHOOKS_ALLOW_LOOPBACK = 'true';
 // Quiet by default; a test about logs turns them on with vi.hoisted before its imports.
 process.env.LOG_LEVEL ??= 'SILENT';

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { eventSchema } from '../../events/events.schemas';
+import { segmentRuleSchema } from '../segments/segment-rules';
+import { recordId } from '../shared/ids';
+import { pageQuerySchema } from '../shared/pagination';
+import { deliveryStatuses, subscriptionStatuses } from './webhook.entity';
+import { urlShapeProblem } from './webhook-url';
+
+/** Limits and timings of outbound webhooks (tests lower some). */
+export const webhookSettings = {
+  /** Subscriptions per workspace: every event reads them all (one Query). */
+  maxSubscriptions: 20,
+  /** One attempt's time to answer; a slower receiver counts as failed and is tried again later. */
+  attemptTimeoutMs: 10_000,
+  /** How long a delivery is retried (and a failing subscription kept) before giving up. */
+  retryWindowMs: 3 * 24 * 3600_000,
+  /** First retry delay; each next one is 4 times longer, at most `maxRetryDelayMs`. */
+  firstRetryDelayMs: 5_000,
+  maxRetryDelayMs: 12 * 3600_000,
+  /** How long the previous secret keeps signing after a rotation. */
+  rotationOverlapMs: 24 * 3600_000,
+  /** Attempts kept in a delivery's log (the count goes on). */
+  maxLoggedAttempts: 20,
+  /** Bytes of a receiver's answer kept in the log. */
+  maxResponseBytes: 1024,
+  /** A pending delivery this long overdue has lost its message: the sweep sends it again. */
+  sweepGraceMs: 60_000,
+  /** An attempt holds its delivery this long (longer than the timeout and its writes). */
+  leaseMs: 60_000,
+  /** Deliveries expire this long after their event (the log's retention, and how far back a replay reaches). */
+  deliveryRetentionMs: 30 * 24 * 3600_000,
+  /** Deliveries a replay re-sends per request at most. */
+  maxReplayDeliveries: 10_000,
+};
+
+const maxEventTypes = 50;
+
+/** `*`, `<group>.*` or an exact type (checked against the catalogue by the service). */
+const eventTypePattern = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^(\*|[a-z_]+\.\*|[a-z_]+\.[a-z_]+)$/, 'Expected an event type (`contact.created`), a group (`contact.*`) or `*`');
+
+const webhookUrl = z
+  .string()
+  .trim()
+  .max(2048, 'At most 2,048 characters')
+  .superRefine((value, ctx) => {
+    const problem = urlShapeProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ description: 'Where events are POSTed: https (plain http only to this machine under `npm start`)', example: 'https://hooks.example.com/crm' });
+
+const description = z.string().trim().max(500, 'At most 500 characters');
+
+export const webhookIdParams = z.object({ webhookId: recordId('whk', 'a webhook') });
+export const deliveryParams = webhookIdParams.extend({ deliveryId: recordId('evt', 'a delivery (its event)') });
+
+export const createWebhookInput = z
+  .object({
+    url: webhookUrl,
+    eventTypes: z.array(eventTypePattern).min(1, 'Name at least one event type, or `*`').max(maxEventTypes),
+    // A union, not .optional() on a nullable: the generator drops the null of a recursive reference.
+    filter: segmentRuleSchema.optional().meta({ description: 'A segment rule over the event’s contact: only events about a matching contact are sent' }),
+    description: description.optional(),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .meta({ id: 'CreateWebhookInput' });
+export type CreateWebhookInput = z.infer<typeof createWebhookInput>;
+
+export const updateWebhookInput = z
+  .object({
+    url: webhookUrl.optional(),
+    eventTypes: z.array(eventTypePattern).min(1).max(maxEventTypes).optional(),
+    filter: z.union([segmentRuleSchema, z.null()]).optional().meta({ description: 'A new filter, or null for none' }),
+    description: z.union([description, z.null()]).optional(),
+    enabled: z.boolean().optional().meta({ description: 'false disables it; true enables it again (and forgets its failures)' }),
+  })
+  .strict()
+  .refine((input) => Object.keys(input).length > 0, { message: 'Change at least one field' })
+  .meta({ id: 'UpdateWebhookInput' });
+export type UpdateWebhookInput = z.infer<typeof updateWebhookInput>;
+
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string().nullable(),
+    eventTypes: z.array(z.string()),
+    filter: z.union([segmentRuleSchema, z.null()]),
+    status: z.enum(subscriptionStatuses),
+    disabledReason: z.enum(['user', 'failing']).nullable(),
+    disabledAt: z.string().nullable(),
+    failingSince: z.string().nullable().meta({ description: 'When its deliveries began failing with no success since; null while healthy' }),
+    previousSecretExpiresAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'After a rotation: until then deliveries carry a signature with the previous secret too' }),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'Webhook' });
+export type Webhook = z.infer<typeof webhookSchema>;
+
+export const webhookWithSecretSchema = webhookSchema
+  .extend({
+    secret: z.string().meta({
+      description: 'The signing secret (`whsec_` and base64), shown this once: verify each delivery’s `webhook-signature` with it',
+    }),
+  })
+  .meta({ id: 'WebhookWithSecret' });
+export type WebhookWithSecret = z.infer<typeof webhookWithSecretSchema>;
+
+export const listWebhooksQuery = pageQuerySchema;
+export type ListWebhooksQuery = z.infer<typeof listWebhooksQuery>;
+
+export const listDeliveriesQuery = pageQuerySchema;
+export type ListDeliveriesQuery = z.infer<typeof listDeliveriesQuery>;
+
+export const deliveryAttemptSchema = z
+  .object({
+    attempt: z.number().int().meta({ description: '1 for the first; counts on through retries, redeliveries and replays' }),
+    at: z.string(),
+    statusCode: z.number().int().nullable().meta({ description: 'The receiver’s HTTP status; null when none came back' }),
+    latencyMs: z.number().int(),
+    responseExcerpt: z.string().nullable().meta({ description: 'The first 1 KB of the receiver’s answer' }),
+    error: z.string().nullable().meta({ description: 'Why no answer came (refused, timeout, unsafe address...)' }),
+  })
+  .meta({ id: 'WebhookDeliveryAttempt' });
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+
+export const deliverySchema = z
+  .object({
+    id: z.string().meta({ description: 'The delivery’s id: its event’s' }),
+    webhookId: z.string().meta({ description: 'The `webhook-id` header: the same on every attempt, redelivery and replay' }),
+    eventType: z.string(),
+    status: z.enum(deliveryStatuses),
+    attemptCount: z.number().int(),
+    attempts: z.array(deliveryAttemptSchema).meta({ description: 'The latest attempts, oldest first' }),
+    nextAttemptAt: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+    createdAt: z.string(),
+    event: eventSchema,
+  })
+  .meta({ id: 'WebhookDelivery' });
+export type Delivery = z.infer<typeof deliverySchema>;
+
+export const replayInput = z
+  .object({
+    from: z.iso.datetime({ offset: true }).meta({ description: 'Events from this time (inclusive)' }),
+    to: z.iso.datetime({ offset: true }).meta({ description: 'Events up to this time (exclusive)' }),
+  })
+  .strict()
+  .refine((input) => Date.parse(input.from) < Date.parse(input.to), { message: '`from` must be before `to`', path: ['to'] })
+  .meta({ id: 'WebhookReplayInput' });
+export type ReplayInput = z.infer<typeof replayInput>;
