@@ -1,8 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { applyBotEvent, botAccepts } from '../domain/bot/autoreply.service';
+import { localResponder } from '../domain/bot/local-responder';
 import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
+import type { Responder } from '../domain/shared/ports';
 import type { EventRecord } from './event-log';
 
 /**
@@ -27,24 +30,29 @@ export const streamedEventSchema = z
   })
   .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
 
+/** What fan-out consumers may use: the core, and the autoreply bot's responder (the local rules when absent). */
+export type FanoutDeps = CoreDeps & { responder?: Responder };
+
 export interface FanoutConsumer {
   /** Also the consumer's name in its stream receipts. */
   name: string;
   /** Which events it wants; all when absent. Consumers check what changed before they do work. */
   accepts?: (event: EventRecord) => boolean;
   /** Must be idempotent per event id: a replayed stream record changes nothing twice. */
-  apply: (deps: CoreDeps, event: EventRecord) => Promise<unknown>;
+  apply: (deps: FanoutDeps, event: EventRecord) => Promise<unknown>;
   /**
    * The whole batch at once, when the consumer can do better than one event at a time (counters fold
    * a batch into a few transactions). Idempotent per event like `apply`; all of it applied or it
    * throws, and then each event goes through `apply`, so one bad event fails alone.
    */
-  applyBatch?: (deps: CoreDeps, events: readonly EventRecord[]) => Promise<unknown>;
+  applyBatch?: (deps: FanoutDeps, events: readonly EventRecord[]) => Promise<unknown>;
 }
 
 /** Where each appended event goes. Adding a consumer (segments, outbound integrations) is one line. */
 export const fanoutConsumers: readonly FanoutConsumer[] = [
   { name: 'counters', apply: applyEventToCounters, applyBatch: applyEventsToCounters },
+  // The autoreply bot: contacts' messages (`<channel>.replied`) answered, escalated or left; resolutions reset its count.
+  { name: 'bot', accepts: botAccepts, apply: (deps, event) => applyBotEvent({ ...deps, responder: deps.responder ?? localResponder }, event) },
 ];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */
@@ -58,7 +66,7 @@ export function parseEventImage(image: Record<string, unknown> | undefined): Eve
  * thrown so the stream record is retried (consumers that succeeded hold receipts and skip it then).
  */
 export async function fanOutEvent(
-  deps: CoreDeps,
+  deps: FanoutDeps,
   event: EventRecord,
   consumers: readonly FanoutConsumer[] = fanoutConsumers,
 ): Promise<void> {
@@ -83,7 +91,7 @@ export async function fanOutEvent(
  * before failing count once.
  */
 export async function fanOutBatch(
-  deps: CoreDeps,
+  deps: FanoutDeps,
   events: readonly EventRecord[],
   consumers: readonly FanoutConsumer[] = fanoutConsumers,
   onFailure: (consumer: string, error: unknown) => void = () => {},

@@ -106,6 +106,7 @@ async function main() {
       SNS_CERTIFICATE_BASE_URL: `${sandbox.url}/sns`,
       // Conversations are classified by the deterministic local rules, never a Bedrock model (AWS credentials are fake here).
       QUALIFIER_MODEL_ID: '',
+      RESPONDER_MODEL_ID: '',
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));

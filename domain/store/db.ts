@@ -1,3 +1,4 @@
+import { botConversationSchema, botSettingsSchema } from '../bot/bot.entity';
 import { contactFitSchema, fitAssessmentSchema, leadReviewSchema, productSchema } from '../fit/fit.entity';
 import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../segments/segment.entity';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -95,6 +96,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       fitAssessment: new Entity(fitAssessmentSchema),
       contactFit: new Entity(contactFitSchema),
       leadReview: new Entity(leadReviewSchema),
+      botSettings: new Entity(botSettingsSchema),
+      botConversation: new Entity(botConversationSchema),
     },
     { client, table },
   );

@@ -57,6 +57,11 @@ export interface Config {
    * unset: the deterministic local rules (domain/qualification/local-qualifier.ts).
    */
   qualifierModelId?: string;
+  /**
+   * The Bedrock model (or inference profile) id the autoreply bot reads messages with
+   * (RESPONDER_MODEL_ID); unset: the deterministic local rules (domain/bot/local-responder.ts).
+   */
+  responderModelId?: string;
 }
 
 /** The providers' public API endpoints, and how long a call to one may take. */
@@ -104,6 +109,7 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snsCertificateBaseUrl: env.SNS_CERTIFICATE_BASE_URL?.replace(/\/+$/, '') || undefined,
     snsSubscribeBaseUrl: env.SNS_SUBSCRIBE_BASE_URL?.replace(/\/+$/, '') || undefined,
     qualifierModelId: env.QUALIFIER_MODEL_ID?.trim() || undefined,
+    responderModelId: env.RESPONDER_MODEL_ID?.trim() || undefined,
   };
   if (env === process.env) cached = config;
   return config;
