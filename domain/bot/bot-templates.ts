@@ -68,7 +68,6 @@ function fieldOf(contact: ContactItem, path: string): string | undefined {
 }
 
 // Control characters (line breaks kept) would let a value forge lines or escape sequences in a provider's text.
-// eslint-disable-next-line no-control-regex
 const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f]/g;
 
 /** The template with the contact's fields in it (see above). */

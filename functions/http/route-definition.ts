@@ -25,6 +25,7 @@ export const handlerGroups = [
   'channels',
   'segments',
   'leads',
+  'bot',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

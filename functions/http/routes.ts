@@ -23,6 +23,7 @@ import { importsRoutes } from './routes/imports.routes';
 import { channelsRoutes } from './routes/channels.routes';
 import { segmentsRoutes } from './routes/segments.routes';
 import { leadsRoutes } from './routes/leads.routes';
+import { botRoutes } from './routes/bot.routes';
 
 export * from './route-definition';
 
@@ -56,6 +57,7 @@ export const routes = {
   ...channelsRoutes,
   ...segmentsRoutes,
   ...leadsRoutes,
+  ...botRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;
