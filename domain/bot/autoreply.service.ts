@@ -196,21 +196,14 @@ async function decide(
 export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<BotOutcome> {
   if (isResolution(event)) return resetReplies(deps, event);
   if (!isInboundMessageEvent(event)) return silent('not_inbound');
-  if (await handled(deps, event)) return silent('already_handled');
   const { workspaceId } = event;
   const { conversationId, messageId } = event.payload as { conversationId: string; messageId: string };
-  const [settings, conversation, stored, state] = await Promise.all([
+  // The cheap checks first (two reads): most workspaces and contacts have no bot.
+  const [settings, contactData] = await Promise.all([
     readBotSettings(deps, workspaceId),
-    findConversation(deps, workspaceId, conversationId, true),
-    deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true }),
-    findState(deps, workspaceId, conversationId),
+    event.contactId ? deps.db.entities.contact.get({ workspaceId, contactId: event.contactId }).go() : Promise.resolve({ data: null }),
   ]);
-  const message = (stored.data as MessageItem | null) ?? undefined;
-  if (!conversation?.contactId || conversation.kind !== 'contact' || message?.authorKind !== 'contact' || message.note) {
-    return silent('not_a_contact_message');
-  }
-  const { data: contactData } = await deps.db.entities.contact.get({ workspaceId, contactId: conversation.contactId }).go();
-  const contact = (contactData as ContactItem | null) ?? undefined;
+  const contact = (contactData.data as ContactItem | null) ?? undefined;
   if (!contact) return silent('no_contact');
   // The contact's tags first: `bot:off` never, `bot:on` even when the workspace default is off.
   const tags = new Set((contact.tags ?? []).map(tagKey));
@@ -218,6 +211,16 @@ export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<
   if (!settings.enabled && !tags.has('bot:on')) return silent('bot_off');
   if (contact.suppressed) return silent('contact_suppressed');
   if (contact.status !== 'active' || contact.mergedInto) return silent('contact_inactive');
+  if (await handled(deps, event)) return silent('already_handled');
+  const [conversation, stored, state] = await Promise.all([
+    findConversation(deps, workspaceId, conversationId, true),
+    deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true }),
+    findState(deps, workspaceId, conversationId),
+  ]);
+  const message = (stored.data as MessageItem | null) ?? undefined;
+  if (conversation?.contactId !== contact.contactId || conversation.kind !== 'contact' || message?.authorKind !== 'contact' || message.note) {
+    return silent('not_a_contact_message');
+  }
   if (state?.mode === 'people') return silent('with_people');
   // The hours by when the contact wrote (a replayed event decides the same).
   if (!botAnswersAt(settings, message.createdAt)) return silent('business_hours');

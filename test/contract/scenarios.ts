@@ -20,6 +20,7 @@ import { deliveriesScenarios } from './scenarios/deliveries';
 import { segmentsScenarios } from './scenarios/segments';
 import { leadsScenarios } from './scenarios/leads';
 import { qualifyScenarios } from './scenarios/qualify';
+import { botScenarios } from './scenarios/bot';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -1897,4 +1898,5 @@ export const scenarios = {
   ...segmentsScenarios,
   ...leadsScenarios,
   ...qualifyScenarios,
+  ...botScenarios,
 } as Record<OperationId, Scenario>;

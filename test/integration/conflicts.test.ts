@@ -742,6 +742,11 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
     const segment = await created('/v1/segments', { name: unique('Stale segment '), kind: 'static' });
     return { path: `/v1/segments/${segment.id}`, snapshot: recordOf(`/v1/segments/${segment.id}`, 'segment', segment.id) };
   },
+  putBotSettings: async () => ({
+    path: '/v1/bot',
+    body: { enabled: true, rules: [{ name: 'Pricing', keywords: ['price'], template: 'Hi {{contact.firstName}}' }] },
+    snapshot: recordOf('/v1/bot', 'workspace', acme.workspace.id),
+  }),
   updateProduct: async () => {
     const product = await created('/v1/products', { name: unique('Stale product ') });
     return { path: `/v1/products/${product.id}`, body: { name: 'Renamed' }, snapshot: recordOf(`/v1/products/${product.id}`, 'product', product.id) };
