@@ -432,7 +432,7 @@ export async function getConversationBot(deps: CoreDeps, caller: CallerContext, 
 /**
  * `POST /v1/conversations/{id}/bot`: a user who may reply in the conversation hands it back to the
  * bot (`active: true`: its reply count starts again, and people's earlier replies no longer silence
- * it) or keeps the bot out of it (`false`), with `bot.handed_over`. Asking for what already is changes nothing.
+ * it) or keeps the bot out of it (`false`; changes nothing when it is out already), with `bot.handed_over`.
  */
 export async function handOverConversation(
   deps: CoreDeps,
@@ -447,7 +447,8 @@ export async function handOverConversation(
     ]);
     if (conversation.kind !== 'contact') throw unprocessable('The bot answers contacts: a direct conversation has none', { reason: 'not_a_contact_conversation' });
     assertCanReply(caller, conversation);
-    if ((state?.mode !== 'people') === active && (state || active)) return toConversationBot(conversationId, state);
+    // Handing back always restarts the bot there (its count, and people's earlier replies no longer keep it quiet).
+    if (!active && state?.mode === 'people') return toConversationBot(conversationId, state);
     const at = deps.clock.nowIso();
     const next: BotConversationItem = {
       workspaceId: caller.workspaceId,

@@ -45,7 +45,7 @@ export const botRoutes = {
     path: '/v1/conversations/{conversationId}/bot',
     summary: 'Hand the conversation back to the bot, or keep the bot out of it',
     description:
-      'Whoever may reply in the conversation. `active: true` after an escalation lets the bot answer again (its reply count starts over, and people’s earlier replies no longer keep it quiet); `active: false` keeps it out until someone hands it back. Asking for what already is changes nothing. Appends `bot.handed_over`.',
+      'Whoever may reply in the conversation. `active: true` (after an escalation, say) lets the bot answer again from now: its reply count starts over, and people’s earlier replies no longer keep it quiet; `active: false` keeps it out until someone hands it back (changing nothing when it is out already). Appends `bot.handed_over`.',
     params: conversationBotParams,
     body: handOverInput,
     refusals: {

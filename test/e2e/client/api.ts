@@ -2407,6 +2407,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace’s autoreply bot settings (every role reads them)
+         * @description Until an owner or admin saves them, the defaults (the bot off, Monday to Friday 09:00–17:00 UTC, no rules) with `version` 0.
+         */
+        get: operations["getBotSettings"];
+        /**
+         * Replace the autoreply bot settings (owner/admin)
+         * @description The whole settings: a field left out takes its default. At most 50 rules; a template naming an unknown field is a 400 on its path (`body.rules.0.template`). Appends `bot.settings_updated` with the fields that changed.
+         */
+        put: operations["putBotSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the bot answers in this conversation, and why not */
+        get: operations["getConversationBot"];
+        put?: never;
+        /**
+         * Hand the conversation back to the bot, or keep the bot out of it
+         * @description Whoever may reply in the conversation. `active: true` (after an escalation, say) lets the bot answer again from now: its reply count starts over, and people’s earlier replies no longer keep it quiet; `active: false` keeps it out until someone hands it back (changing nothing when it is out already). Appends `bot.handed_over`.
+         */
+        post: operations["handOverConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4953,6 +4998,333 @@ export interface components {
             items: components["schemas"]["FitAssessment"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
+        };
+        BotSettings: {
+            /**
+             * @description The workspace default: whether the bot answers contacts. A contact tagged `bot:on` gets it even when off; `bot:off` never
+             * @default false
+             */
+            enabled?: boolean;
+            /**
+             * @description An IANA time zone name, such as `Europe/Berlin` or `UTC`
+             * @default UTC
+             */
+            timeZone?: string;
+            /**
+             * @description Opening hours per weekday (`mon`…`sun`), up to 4 spans a day, in `timeZone`; a day without spans is closed
+             * @default {
+             *       "mon": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "tue": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "wed": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "thu": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "fri": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "sat": [],
+             *       "sun": []
+             *     }
+             */
+            businessHours?: {
+                /** @default [] */
+                mon?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                tue?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                wed?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                thu?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                fri?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sat?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sun?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+            };
+            /**
+             * @description When the bot answers: outside the business hours (people answer during them), during them, or always
+             * @default outside_business_hours
+             * @enum {string}
+             */
+            replyWhen?: "outside_business_hours" | "during_business_hours" | "always";
+            /** @default [] */
+            rules?: components["schemas"]["BotRule"][];
+            /**
+             * @description A message containing one of these (whole words) goes to people at once
+             * @default [
+             *       "human",
+             *       "agent",
+             *       "person",
+             *       "representative"
+             *     ]
+             */
+            escalationKeywords?: string[];
+            /**
+             * @description Bot replies in one conversation before it hands it to people (counted since the bot took it or it was last resolved)
+             * @default 3
+             */
+            maxRepliesPerConversation?: number;
+            /**
+             * @description Below this confidence a responder’s intent or reply is not used, and the conversation goes to people
+             * @default 0.7
+             */
+            confidenceThreshold?: number;
+            /**
+             * @description When no rule matches, send the responder’s own reply (at or above the threshold); off: no rule matched goes to people
+             * @default false
+             */
+            aiReplies?: boolean;
+            /**
+             * @description At most `replies` bot replies per conversation within `windowMinutes` (a loop with another bot stops there)
+             * @default {
+             *       "replies": 5,
+             *       "windowMinutes": 10
+             *     }
+             */
+            rateLimit?: {
+                /** @default 5 */
+                replies?: number;
+                /** @default 10 */
+                windowMinutes?: number;
+            };
+            /** @description 0 until the settings are first saved (the defaults) */
+            version: number;
+            updatedBy: string | null;
+            updatedAt: string | null;
+        };
+        BotRule: {
+            name: string;
+            /**
+             * @description Words or phrases: the rule matches a message containing one of them as whole words (case- and accent-insensitive)
+             * @default []
+             */
+            keywords?: string[];
+            /**
+             * @description Intents the responder may recognise in a message (e.g. `pricing`); matched only at or above the confidence threshold
+             * @default []
+             */
+            intents?: string[];
+            /** @description The reply: plain text with the contact’s fields as `{{contact.firstName}}` (name, firstName, lastName, email, phone, company, jobTitle, city, country, custom.<key>); `{{contact.firstName | "there"}}` gives a fallback for a field the contact lacks (otherwise it renders empty) */
+            template: string;
+        };
+        BotSettingsInput: {
+            /**
+             * @description The workspace default: whether the bot answers contacts. A contact tagged `bot:on` gets it even when off; `bot:off` never
+             * @default false
+             */
+            enabled?: boolean;
+            /**
+             * @description An IANA time zone name, such as `Europe/Berlin` or `UTC`
+             * @default UTC
+             */
+            timeZone?: string;
+            /**
+             * @description Opening hours per weekday (`mon`…`sun`), up to 4 spans a day, in `timeZone`; a day without spans is closed
+             * @default {
+             *       "mon": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "tue": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "wed": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "thu": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "fri": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "sat": [],
+             *       "sun": []
+             *     }
+             */
+            businessHours?: {
+                /** @default [] */
+                mon?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                tue?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                wed?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                thu?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                fri?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sat?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sun?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+            };
+            /**
+             * @description When the bot answers: outside the business hours (people answer during them), during them, or always
+             * @default outside_business_hours
+             * @enum {string}
+             */
+            replyWhen?: "outside_business_hours" | "during_business_hours" | "always";
+            /** @default [] */
+            rules?: components["schemas"]["BotRule"][];
+            /**
+             * @description A message containing one of these (whole words) goes to people at once
+             * @default [
+             *       "human",
+             *       "agent",
+             *       "person",
+             *       "representative"
+             *     ]
+             */
+            escalationKeywords?: string[];
+            /**
+             * @description Bot replies in one conversation before it hands it to people (counted since the bot took it or it was last resolved)
+             * @default 3
+             */
+            maxRepliesPerConversation?: number;
+            /**
+             * @description Below this confidence a responder’s intent or reply is not used, and the conversation goes to people
+             * @default 0.7
+             */
+            confidenceThreshold?: number;
+            /**
+             * @description When no rule matches, send the responder’s own reply (at or above the threshold); off: no rule matched goes to people
+             * @default false
+             */
+            aiReplies?: boolean;
+            /**
+             * @description At most `replies` bot replies per conversation within `windowMinutes` (a loop with another bot stops there)
+             * @default {
+             *       "replies": 5,
+             *       "windowMinutes": 10
+             *     }
+             */
+            rateLimit?: {
+                /** @default 5 */
+                replies?: number;
+                /** @default 10 */
+                windowMinutes?: number;
+            };
+        };
+        ConversationBot: {
+            conversationId: string;
+            /** @description The bot may answer here (it still follows the contact’s tags, the settings and the hours) */
+            active: boolean;
+            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`) or `user` */
+            reason: string | null;
+            /** @description Bot replies since the bot took the conversation or it was last resolved */
+            replies: number;
+            /** @description Since when the bot holds it (null: it never acted here) */
+            since: string | null;
+            updatedAt: string | null;
+        };
+        ConversationBotInput: {
+            /** @description `true` hands the conversation back to the bot; `false` keeps the bot out of it */
+            active: boolean;
         };
     };
     responses: never;
@@ -26258,6 +26630,534 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getBotSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": false,
+                     *       "timeZone": "UTC",
+                     *       "businessHours": {
+                     *         "mon": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "tue": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "wed": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "thu": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "fri": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "sat": [],
+                     *         "sun": []
+                     *       },
+                     *       "replyWhen": "outside_business_hours",
+                     *       "rules": [],
+                     *       "escalationKeywords": [
+                     *         "human",
+                     *         "agent",
+                     *         "person",
+                     *         "representative"
+                     *       ],
+                     *       "maxRepliesPerConversation": 3,
+                     *       "confidenceThreshold": 0.7,
+                     *       "aiReplies": false,
+                     *       "rateLimit": {
+                     *         "replies": 5,
+                     *         "windowMinutes": 10
+                     *       },
+                     *       "version": 0,
+                     *       "updatedBy": null,
+                     *       "updatedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BotSettings"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    putBotSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "timeZone": "Europe/Berlin",
+                 *       "replyWhen": "outside_business_hours",
+                 *       "rules": [
+                 *         {
+                 *           "name": "Pricing",
+                 *           "keywords": [
+                 *             "price"
+                 *           ],
+                 *           "template": "Hi {{contact.firstName | \"there\"}}, plans start at 10 EUR."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["BotSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description The settings saved */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": true,
+                     *       "timeZone": "Europe/Berlin",
+                     *       "businessHours": {
+                     *         "mon": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "tue": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "wed": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "thu": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "fri": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "sat": [],
+                     *         "sun": []
+                     *       },
+                     *       "replyWhen": "outside_business_hours",
+                     *       "rules": [
+                     *         {
+                     *           "name": "Pricing",
+                     *           "keywords": [
+                     *             "price"
+                     *           ],
+                     *           "intents": [],
+                     *           "template": "Hi {{contact.firstName | \"there\"}}, plans start at 10 EUR."
+                     *         }
+                     *       ],
+                     *       "escalationKeywords": [
+                     *         "human",
+                     *         "agent",
+                     *         "person",
+                     *         "representative"
+                     *       ],
+                     *       "maxRepliesPerConversation": 3,
+                     *       "confidenceThreshold": 0.7,
+                     *       "aiReplies": false,
+                     *       "rateLimit": {
+                     *         "replies": 5,
+                     *         "windowMinutes": 10
+                     *       },
+                     *       "version": 1,
+                     *       "updatedBy": "usr_01KF0E44M0SSN5XW80VK43VRG9",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BotSettings"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getConversationBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation’s bot */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversationId": "cv_01KF0E44M0SSN5XW80VK43VRH9",
+                     *       "active": true,
+                     *       "reason": null,
+                     *       "replies": 0,
+                     *       "since": null,
+                     *       "updatedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationBot"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    handOverConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConversationBotInput"];
+            };
+        };
+        responses: {
+            /** @description The conversation’s bot */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversationId": "cv_01KF0E44M0SSN5XW80VK43VRJD",
+                     *       "active": false,
+                     *       "reason": "user",
+                     *       "replies": 0,
+                     *       "since": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationBot"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member, in a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a direct conversation (between users) has no bot */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
