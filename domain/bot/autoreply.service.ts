@@ -9,6 +9,7 @@ import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace, lostRace, unprocessable } from '../shared/errors';
 import type { BotAnswer, ConversationLine, Responder } from '../shared/ports';
+import { QualifierError } from '../qualification/qualifier-error';
 import { retryLostRaces } from '../shared/retry';
 import type { TxEntities } from '../store/db';
 import { writeTransaction } from '../store/transaction';
@@ -164,14 +165,22 @@ async function decide(
   }
   const intents = [...new Set(settings.rules.flatMap((rule) => rule.intents))];
   if (intents.length === 0 && !settings.aiReplies) return { escalate: 'no_match' };
-  const answer = await deps.responder.respond({
-    workspaceId: conversation.workspaceId,
-    conversationId: conversation.conversationId,
-    channel: conversation.channel,
-    messages: lines,
-    contact: profileOf(contact),
-    intents,
-  });
+  let answer: BotAnswer;
+  try {
+    answer = await deps.responder.respond({
+      workspaceId: conversation.workspaceId,
+      conversationId: conversation.conversationId,
+      channel: conversation.channel,
+      messages: lines,
+      contact: profileOf(contact),
+      intents,
+    });
+  } catch (error) {
+    // A passing fault (throttling, a timeout) fails the event, which the stream retries; a lasting one
+    // (no access to the model) would fail it for good: people take the conversation instead.
+    if (error instanceof QualifierError && !error.retryable) return { escalate: 'low_confidence' };
+    throw error;
+  }
   const sure = answer.confidence >= settings.confidenceThreshold;
   const byIntent = answer.intent ? settings.rules.find((rule) => rule.intents.includes(answer.intent!)) : undefined;
   if (byIntent) {
@@ -243,7 +252,10 @@ export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<
   const context: EscalationContext = { event, settings, contact, message, state };
   if (inWindow.length >= settings.rateLimit.replies) return escalate(deps, context, 'rate_limited');
 
-  const lines: ConversationLine[] = [...recent].reverse().map((item) => ({ author: item.authorKind, text: item.body.slice(0, 2000), at: item.createdAt }));
+  // The conversation up to the message answered (a late event must not answer what came after it), oldest first.
+  const position = recent.findIndex((item) => item.messageId === message.messageId);
+  const upTo = position >= 0 ? recent.slice(position) : [message];
+  const lines: ConversationLine[] = [...upTo].reverse().map((item) => ({ author: item.authorKind, text: item.body.slice(0, 2000), at: item.createdAt }));
   const decision = await decide(deps, settings, contact, conversation, message, lines, state?.replies ?? 0);
   if ('escalate' in decision) return escalate(deps, context, decision.escalate);
   if (decision.reply.body === '') return escalate(deps, context, 'no_match');

@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBotEvent } from '../../domain/bot/autoreply.service';
 import { localResponder } from '../../domain/bot/local-responder';
 import type { EventRecord } from '../../events/event-log';
+import { QualifierError } from '../../domain/qualification/qualifier-error';
+import type { BotAnswer } from '../../domain/shared/ports';
+import { setResponder } from '../../functions/shared/deps';
 import { connect, values } from '../support/send-setup';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
@@ -180,6 +183,41 @@ describe('replies', () => {
     const { conversationId } = await writeIn(tricky.phone, 'how much is it');
     const [reply] = await botMessages(conversationId);
     expect(reply.body).toBe('Hi {{contact.email}}, plans start at 10 EUR a month for your team.');
+  });
+});
+
+describe('the Responder port (a model’s own replies with `aiReplies`)', () => {
+  const answering = (answer: BotAnswer | Error) =>
+    setResponder({
+      respond: async () => {
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    });
+  afterAll(() => setResponder(undefined));
+
+  it('a sure answer is sent as it is; an unsure one, or a model that refuses, goes to people', async () => {
+    await setSettings({ ...baseSettings, aiReplies: true });
+    answering({ intent: null, reply: 'We ship worldwide within 3 days.', confidence: 0.92 });
+    const sure = await contact();
+    const first = await writeIn(sure.phone, 'Do you ship to Chile?');
+    const [reply] = await botMessages(first.conversationId);
+    expect(reply.body).toBe('We ship worldwide within 3 days.');
+    const [event] = ((await owner().get(`/v1/events?entityType=message&entityId=${reply.id}`)).body.items as any[]).filter((item) => item.type === 'bot.replied');
+    expect(event.payload).toMatchObject({ source: 'responder', rule: null, confidence: 0.92 });
+
+    answering({ intent: null, reply: 'Maybe?', confidence: 0.4 });
+    const unsure = await contact();
+    const second = await writeIn(unsure.phone, 'Do you ship to Mars?');
+    expect((await escalations(second.conversationId))[0].payload.reason).toBe('low_confidence');
+
+    answering(new QualifierError('qualifier_refused', 'AccessDeniedException', false));
+    const refused = await contact();
+    const third = await writeIn(refused.phone, 'Do you ship to the Moon?');
+    expect((await escalations(third.conversationId))[0].payload.reason).toBe('low_confidence');
+    expect(await botMessages(third.conversationId)).toEqual([]);
+    setResponder(undefined);
+    await setSettings({ ...baseSettings });
   });
 });
 
