@@ -408,8 +408,9 @@ export async function sendMessage(
               : []),
           ]
         : [];
-    const poolUsers = after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
-    const recipients = recipientsOf(after, poolUsers, caller.userId);
+    // The system's own replies (the autoreply bot) make nothing unread: the contact's message they answer already is.
+    const poolUsers = !bySystem && after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
+    const recipients = bySystem ? [] : recipientsOf(after, poolUsers, caller.userId);
     // The job and the guard take one recipient's two items of the transaction; the caller's own items another's.
     const inline = recipients.slice(0, inlineRecipients - (job ? 1 : 0) - (options.withMessage ? 1 : 0));
     try {

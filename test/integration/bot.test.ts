@@ -163,7 +163,10 @@ describe('replies', () => {
       actorUserId: 'system',
       payload: { conversationId, messageId: reply.id, channel: 'sms', inReplyTo: message.id, source: 'rule', rule: 'Pricing', confidence: 1 },
     });
-    // The bot's reply is no person's: the contact still waits for one.
+    // It makes nothing unread (the contact's message it answers is), and is no person's reply: the contact still waits for one.
+    const unread = (await as(acme.admin.token).get('/v1/inbox/unread-messages?limit=100')).body.items as any[];
+    expect(unread.map((item) => item.id)).toContain(message.id);
+    expect(unread.map((item) => item.id)).not.toContain(reply.id);
     const conversation = (await owner().get(`/v1/conversations/${conversationId}`)).body;
     expect(conversation.waitingSince).not.toBeNull();
     expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body).toMatchObject({ active: true, replies: 1 });
