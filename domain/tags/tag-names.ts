@@ -40,7 +40,7 @@ export const userBotTags = ['bot:on', 'bot:off'] as const;
 
 /** A `bot:` tag only the system itself may set (anything but `bot:on` / `bot:off`). */
 export const isReservedTag = (name: string): boolean =>
-  isSystemTag(name) && !(userBotTags as readonly string[]).includes(tagKey(name).replace(/\s+/g, ''));
+  isSystemTag(name) && !(userBotTags as readonly string[]).includes(tagKey(name));
 
 /** A `bot:` tag, whatever its case or width (`BOT:off`, `ｂｏｔ:off` are system tags too). */
 export const isSystemTag = (name: string): boolean => tagKey(name).startsWith(systemTagPrefix);

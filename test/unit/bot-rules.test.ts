@@ -5,6 +5,7 @@ import { defaultBusinessHours } from '../../domain/bot/bot.schemas';
 import { holdsPhrase, localResponder } from '../../domain/bot/local-responder';
 import { isAutomated } from '../../domain/bot/autoreply.service';
 import type { ContactItem } from '../../domain/contacts/contact-record';
+import { isReservedTag } from '../../domain/tags/tag-names';
 
 const contact = (overrides: Partial<ContactItem> = {}): ContactItem => ({
   workspaceId: 'ws_1',
@@ -55,6 +56,14 @@ describe('business hours', () => {
     expect(botAnswersAt(settings, '2026-01-17T16:00:00.000Z')).toBe(true); // Saturday
     expect(botAnswersAt({ ...settings, replyWhen: 'during_business_hours' }, '2026-01-15T15:00:00.000Z')).toBe(true);
     expect(botAnswersAt({ ...settings, replyWhen: 'always' }, '2026-01-15T15:00:00.000Z')).toBe(true);
+  });
+});
+
+describe('reserved tags', () => {
+  it('people set only `bot:on` and `bot:off` (any case or width); `bot: on` or `bot:pause` are the system’s', () => {
+    expect(['bot:on', 'BOT:OFF', 'ｂｏｔ:on'].map(isReservedTag)).toEqual([false, false, false]);
+    expect(['bot: on', 'bot:pause', 'bot:'].map(isReservedTag)).toEqual([true, true, true]);
+    expect(isReservedTag('robot:on')).toBe(false);
   });
 });
 
