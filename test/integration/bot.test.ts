@@ -31,8 +31,9 @@ beforeAll(async () => {
   await connect(stack, acme, ['sms', 'whatsapp']);
   streams = await startTestStreams(stack, ['event-fanout']);
 });
+let streamsStopped = false;
 afterAll(async () => {
-  await streams.stop();
+  if (!streamsStopped) await streams.stop();
   await stack.destroy();
 });
 
@@ -467,5 +468,26 @@ describe('roles and tenants', () => {
     const { conversationId } = await writeIn(untouched.phone, 'price?');
     expect(await botMessages(conversationId)).toEqual([]);
     await setSettings({ ...baseSettings });
+  });
+});
+
+// Last: it stops the stream, so the bot runs only where the test calls it.
+describe('one event run several times at once', () => {
+  it('answers once: the reply’s transaction holds the event’s receipt', async () => {
+    await setSettings({ ...baseSettings, maxRepliesPerConversation: 10 });
+    await streams.stop();
+    streamsStopped = true;
+    const racing = await contact();
+    const res = await stack.api('POST', '/v1/inbound-messages', {
+      token: acme.owner.token,
+      body: { channel: 'sms', from: racing.phone, externalId: `ext-${randomUUID()}`, body: 'price?' },
+    });
+    const { conversationId, message } = res.body;
+    const [event] = ((await owner().get(`/v1/events?entityType=message&entityId=${message.id}`)).body.items as any[]).filter((item) => item.type === 'sms.replied');
+    const record: EventRecord = { ...event, workspaceId: acme.workspace.id, eventId: event.id, contactId: event.contactId };
+    const outcomes = await Promise.all([1, 2, 3].map(() => applyBotEvent({ ...stack.deps, responder: localResponder }, record)));
+    expect(outcomes.filter((outcome) => outcome.outcome === 'replied')).toHaveLength(1);
+    expect(await botMessages(conversationId)).toHaveLength(1);
+    expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body.replies).toBe(1);
   });
 });
