@@ -1792,6 +1792,11 @@ const coreScenarios = {
         why: 'a key in the library',
         build: async (ctx) => ({ path: '/v1/tags', body: { name: (await ctx.tag()).name.toUpperCase() } }),
       },
+      {
+        status: 422,
+        why: '`reserved_tag`: a `bot:` tag other than `bot:on` / `bot:off`',
+        build: async () => ({ path: '/v1/tags', body: { name: 'bot:quiet' } }),
+      },
     ],
   },
   getTag: {
@@ -1812,6 +1817,11 @@ const coreScenarios = {
           return { path: `/v1/tags/${tag.ref}`, body: { name: ctx.unique('renamed') } };
         },
         after: tagBatch.restore,
+      },
+      {
+        status: 422,
+        why: '`reserved_tag`: a rename to a `bot:` tag other than `bot:on` / `bot:off`',
+        build: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, body: { name: 'bot:muted' } }),
       },
       {
         status: 403,

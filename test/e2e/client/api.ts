@@ -483,7 +483,7 @@ export interface paths {
         put?: never;
         /**
          * Add tags to a contact; tags it already has (in any case) change nothing
-         * @description Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403). Appends one `tag.added` per tag added.
+         * @description Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403), and only `bot:on` and `bot:off` (any other is the system’s: 422 `reserved_tag`). Appends one `tag.added` per tag added.
          */
         post: operations["addContactTags"];
         delete?: never;
@@ -10001,7 +10001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: more tags than a contact may carry */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: more tags than a contact may carry; `reserved_tag`: a `bot:` tag other than `bot:on` and `bot:off` (the system’s) */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10301,7 +10301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `segmentId` names no record of the workspace */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `segmentId` names no record of the workspace; `reserved_tag`: tagging with a `bot:` tag other than `bot:on` and `bot:off` */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16789,7 +16789,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `reserved_tag`: a `bot:` tag other than `bot:on` and `bot:off` (those are the system’s). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -17145,6 +17145,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `reserved_tag`: a new name that is a `bot:` tag other than `bot:on` and `bot:off` */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
