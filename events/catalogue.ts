@@ -410,12 +410,29 @@ export const eventCatalogue = {
   'assignment_rule.updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
   'assignment_rule.deleted': z.object({ name: z.string() }),
   /** Seed 000 "Bot replied, escalated": the autoreply bot answered, or handed the conversation to people. */
-  'bot.replied': z.object({ ...messageRef, channel: z.enum(messageChannels) }),
+  /**
+   * `messageId`: the bot's reply; `inReplyTo`: the contact's message it answers; `source`: a reply rule
+   * (named by `rule`) or the responder's own text; `intent` and `confidence` as the responder gave them.
+   */
+  'bot.replied': z.object({
+    ...messageRef,
+    channel: z.enum(messageChannels),
+    inReplyTo: z.string().optional(),
+    source: z.enum(['rule', 'responder']).optional(),
+    rule: z.string().nullable().optional(),
+    intent: z.string().nullable().optional(),
+    confidence: z.number().min(0).max(1).nullable().optional(),
+  }),
+  /**
+   * `reason`: `keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited` or `undeliverable`
+   * (domain/bot); `messageId`: the contact's message that made the bot hand over.
+   */
   'bot.escalated': z.object({
     conversationId: z.string(),
     channel: z.enum(messageChannels),
     reason: z.string(),
     assigneeId: z.string().nullable(),
+    messageId: z.string().optional(),
   }),
   /**
    * Outbound webhooks (entity `webhook`): a subscription made, changed, removed, its secret rotated
@@ -427,6 +444,10 @@ export const eventCatalogue = {
   'webhook.deleted': z.object({ url: z.string() }),
   'webhook.secret_rotated': z.object({ previousExpiresAt: z.string() }),
   'webhook.disabled': z.object({ reason: z.enum(['failing', 'user']), failingSince: z.string().nullable(), url: z.string() }),
+  /** A user handed the conversation back to the bot (`active`), or kept the bot out of it. */
+  'bot.handed_over': z.object({ conversationId: z.string(), channel: z.enum(messageChannels), active: z.boolean() }),
+  /** The workspace's bot settings changed (entity `workspace`): the fields that changed. */
+  'bot.settings_updated': z.object({ changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
 } as const;
 
 /** The channel a messaging event happened on: by its type's group, or (bot, conversation and call events) its payload. */

@@ -2,9 +2,11 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { acceptsAssignmentEvent, applyAssignmentEvent, assignmentConsumer } from '../domain/assignment/assignment.service';
+import { applyBotEvent, botAccepts } from '../domain/bot/autoreply.service';
+import { localResponder } from '../domain/bot/local-responder';
 import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
-import type { JobQueue } from '../domain/shared/ports';
+import type { JobQueue, Responder } from '../domain/shared/ports';
 import { fanOutBatchToWebhooks, fanOutToWebhooks } from '../domain/webhooks/webhook-fanout';
 import type { EventRecord } from './event-log';
 import { feedConsumer } from './feed';
@@ -31,8 +33,11 @@ export const streamedEventSchema = z
   })
   .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
 
-/** What fan-out consumers may use: the table, clock and ids, and the queues (outbound webhooks enqueue their deliveries). */
-export type FanoutDeps = CoreDeps & { queue: JobQueue };
+/**
+ * What fan-out consumers may use: the table, clock and ids, the queues (outbound webhooks enqueue
+ * their deliveries), and the autoreply bot's responder (the local rules when absent).
+ */
+export type FanoutDeps = CoreDeps & { queue: JobQueue; responder?: Responder };
 
 export interface FanoutConsumer {
   /** Also the consumer's name in its stream receipts. */
@@ -56,6 +61,8 @@ export const fanoutConsumers: readonly FanoutConsumer[] = [
   { name: assignmentConsumer, accepts: acceptsAssignmentEvent, apply: applyAssignmentEvent },
   // Outbound webhooks: a delivery per matching subscription, its message to the `deliver_webhook` queue.
   { name: 'webhooks', apply: fanOutToWebhooks, applyBatch: fanOutBatchToWebhooks },
+  // The autoreply bot: contacts' messages (`<channel>.replied`) answered, escalated or left; resolutions reset its count.
+  { name: 'bot', accepts: botAccepts, apply: (deps, event) => applyBotEvent({ ...deps, responder: deps.responder ?? localResponder }, event) },
 ];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */

@@ -47,6 +47,7 @@ new CrmStack(app, `crm-${stage}`, {
   mailSenders: listContext('mailSenders'),
   alarmEmail: stringContext('alarmEmail'),
   qualifierModelId: stringContext('qualifierModelId'),
+  responderModelId: stringContext('responderModelId'),
 });
 
 Tags.of(app).add('app', 'crm');

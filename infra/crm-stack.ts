@@ -45,6 +45,11 @@ export interface CrmStackProps extends StackProps {
    * classify job gets QUALIFIER_MODEL_ID and `bedrock:InvokeModel` on it. @default none: the local rules
    */
   qualifierModelId?: string;
+  /**
+   * The Amazon Bedrock model (or inference profile) the autoreply bot reads messages with: the
+   * event-fanout consumer gets RESPONDER_MODEL_ID and `bedrock:InvokeModel` on it. @default none: the local rules
+   */
+  responderModelId?: string;
   /** The definition tables are read from functions/ unless given here (tests pass samples). */
   jobQueues?: readonly JobQueueDefinition[];
   schedules?: readonly ScheduleDefinition[];
@@ -160,7 +165,8 @@ export class CrmStack extends Stack {
     for (const fn of functions.values()) jobs.grantSend(fn);
 
     this.grantMail(props);
-    if (props.qualifierModelId) this.grantQualifierModel(props.qualifierModelId);
+    if (props.qualifierModelId) this.grantModel('job:classify_conversation', 'QUALIFIER_MODEL_ID', props.qualifierModelId);
+    if (props.responderModelId) this.grantModel('stream:event-fanout', 'RESPONDER_MODEL_ID', props.responderModelId);
 
     new Observability(this, 'Observability', {
       httpApi: api.httpApi,
@@ -220,13 +226,14 @@ export class CrmStack extends Stack {
   }
 
   /**
-   * The classify job calls Bedrock's Converse API (`bedrock:InvokeModel`) on the configured model only: a
-   * foundation model in the stack's region, or an inference profile (`us.`, `eu.`, ... ids) and the
-   * foundation model it routes to in whichever region it picks.
+   * The classify job (the qualifier) and the event fan-out (the bot's responder) call Bedrock's Converse
+   * API (`bedrock:InvokeModel`) on the configured model only: a foundation model in the stack's region,
+   * or an inference profile (`us.`, `eu.`, ... ids) and the foundation model it routes to in whichever
+   * region it picks.
    */
-  private grantQualifierModel(modelId: string): void {
-    const fn = this.functions.get('job:classify_conversation');
-    if (!fn) throw new Error('qualifierModelId is set, but the stack has no classify_conversation job');
+  private grantModel(functionKey: string, variable: string, modelId: string): void {
+    const fn = this.functions.get(functionKey);
+    if (!fn) throw new Error(`${variable} is set, but the stack has no ${functionKey} function`);
     const profile = /^(us|eu|apac|jp|au|ca|us-gov|global)\.(.+)$/.exec(modelId);
     const foundationModel = (id: string, region?: string) =>
       this.formatArn({ service: 'bedrock', resource: 'foundation-model', resourceName: id, account: '', ...(region ? { region } : {}) });
@@ -236,7 +243,7 @@ export class CrmStack extends Stack {
         ? [this.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: modelId }), foundationModel(profile[2]!, '*')]
         : [foundationModel(modelId)];
     fn.addToRolePolicy(new PolicyStatement({ actions: ['bedrock:InvokeModel'], resources }));
-    fn.addEnvironment('QUALIFIER_MODEL_ID', modelId);
+    fn.addEnvironment(variable, modelId);
   }
 
   private grantMail(props: CrmStackProps): void {

@@ -3,6 +3,7 @@ import { changeStaticMembers, createSegment } from '../domain/segments/segments.
 import { createToken } from '../domain/auth/tokens.service';
 import { createCompany } from '../domain/companies/companies.service';
 import { addTags } from '../domain/contacts/contact-tags.service';
+import { putBotSettings } from '../domain/bot/bot-settings.service';
 import { createContact, suppressContact } from '../domain/contacts/contacts.service';
 import { createDeal, markWon } from '../domain/deals/deals.service';
 import { createNote } from '../domain/notes/notes.service';
@@ -47,8 +48,22 @@ export async function seedDemoWorkspace(deps: CoreDeps): Promise<DemoCredentials
   const member = { ...owner, userId: users.find((user) => user.role === 'member')!.userId, role: 'member' as const };
   const admin = { ...owner, userId: users.find((user) => user.role === 'admin')!.userId, role: 'admin' as const };
   await seedDemoContacts(deps, owner, member);
+  await seedDemoBot(deps, owner);
   await seedDemoInbox(deps, { owner, admin, member });
   return { workspaceId: created.workspace.id, users };
+}
+
+/** The autoreply bot: off by default, on for the contacts tagged `bot:on`, answering at any hour with two rules. */
+async function seedDemoBot(deps: CoreDeps, owner: CallerContext) {
+  await putBotSettings(deps, owner, {
+    enabled: false,
+    timeZone: 'Europe/London',
+    replyWhen: 'always',
+    rules: [
+      { name: 'Pricing', keywords: ['price', 'prices', 'how much', 'cost'], template: 'Hi {{contact.firstName | "there"}}, CRM Pro starts at 25 EUR per user and month. A person will follow up with a quote.' },
+      { name: 'Orders', intents: ['order_status'], template: 'Hello {{contact.firstName | "there"}}! You can follow your order at https://northwind.example/track.' },
+    ],
+  });
 }
 
 async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: CallerContext) {
@@ -60,7 +75,8 @@ async function seedDemoContacts(deps: CoreDeps, owner: CallerContext, member: Ca
     { name: 'Chloé Dubois', email: 'chloe@globex.example', phone: '+33 6 12 34 56 78', jobTitle: 'Operations', city: 'Paris', tags: ['Hot lead', 'Newsletter'], mine: true },
     { name: 'Kofi Mensah', email: 'kofi.mensah@globex.example', jobTitle: 'Engineer', city: 'Accra', mine: true },
     { name: 'Sarah Johnson', email: 'sarah.j@gmail.com', phone: '+1 415 555 0134', city: 'San Francisco', tags: ['Newsletter'] },
-    { name: 'Wei Chen', email: 'wei.chen@outlook.com', phone: '+44 20 7946 0018', city: 'London' },
+    // The autoreply bot answers Wei (the workspace default is off): write in as him by SMS once an SMS channel is connected.
+    { name: 'Wei Chen', email: 'wei.chen@outlook.com', phone: '+44 20 7946 0018', city: 'London', tags: ['bot:on'] },
     { name: "Liam O'Brien", email: 'liam.obrien@proton.me', city: 'Dublin', tags: ['Partner'] },
     { name: 'Yuki Tanaka', email: 'yuki.tanaka@globex.example', jobTitle: 'Buyer', city: 'Osaka' },
   ];

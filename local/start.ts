@@ -108,6 +108,7 @@ async function main() {
       QUALIFIER_MODEL_ID: '',
       // Outbound webhooks may reach a receiver on this machine (on AWS only public addresses).
       WEBHOOKS_ALLOW_LOOPBACK: 'true',
+      RESPONDER_MODEL_ID: '',
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));

@@ -94,7 +94,7 @@ async function prepare(deps: CoreDeps, caller: CallerContext, input: BulkContact
     case 'tag':
     case 'untag': {
       const tags = input.tags!;
-      assertMayChangeTags(caller, tags);
+      assertMayChangeTags(caller, tags, input.action === 'tag');
       if (input.action === 'untag') return (d, id) => removeTags(d, caller, id, tags);
       // The library is checked (new tags created) once for the whole request.
       const names = (await ensureTags(deps, caller, tags)).map((tag) => tag.name);

@@ -3,7 +3,7 @@ import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { limitExceeded } from '../shared/errors';
 import { distinctTags, isSystemTag, maxTagsPerContact, tagKey } from '../tags/tag-names';
-import { ensureTags } from '../tags/tag-record';
+import { assertNotReserved, ensureTags } from '../tags/tag-record';
 import type { Contact } from './contacts.schemas';
 import { changeContact } from './contacts.service';
 
@@ -14,8 +14,10 @@ const contactRef = (contactId: string) => ({ type: 'contact' as const, id: conta
  * them. Checked on the request, before the contact is read: a member asking for one gets 403 even when
  * the contact already is as asked.
  */
-export function assertMayChangeTags(caller: CallerContext, names: readonly string[]): void {
+export function assertMayChangeTags(caller: CallerContext, names: readonly string[], adding = true, field = 'body.tags'): void {
   if (names.some(isSystemTag)) requireManager(caller, 'add or remove `bot:` system tags');
+  // Of the `bot:` tags people add only `bot:on` / `bot:off` (an owner/admin may still remove any, to tidy up).
+  if (adding) assertNotReserved(caller, names, field);
 }
 
 /**
@@ -73,7 +75,7 @@ export async function removeTags(
   names: readonly string[],
   expectedVersion?: number,
 ): Promise<Contact> {
-  assertMayChangeTags(caller, names);
+  assertMayChangeTags(caller, names, false);
   const keys = new Set(distinctTags(names).map((tag) => tag.key));
   return changeContact(
     deps,

@@ -25,7 +25,7 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace } from '../shared/errors';
 import { retryLostRaces } from '../shared/retry';
 import { batchGetAll } from '../store/batch-get';
-import { isSystemTag, maxTagNameLength, maxTagsPerContact, tagDisplay, tagKey, tagName } from '../tags/tag-names';
+import { isReservedTag, isSystemTag, maxTagNameLength, maxTagsPerContact, tagDisplay, tagKey, tagName } from '../tags/tag-names';
 import { ensureTags } from '../tags/tag-record';
 import type { UserItem } from '../users/users.service';
 import {
@@ -358,7 +358,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
  */
 async function resolveTags(deps: CoreDeps, caller: CallerContext, names: Map<string, string>) {
   const resolved = new Map<string, { name: string; key: string } | { problem: string }>();
-  const entries = [...names].filter(([key]) => isManager(caller) || !isSystemTag(key));
+  const entries = [...names].filter(([key]) => !isReservedTag(key) && (isManager(caller) || !isSystemTag(key)));
   await forEachLimited(entries, 8, async ([key, name]) => {
     try {
       const [tag] = await ensureTags(deps, caller, [name]);
@@ -514,6 +514,9 @@ class Simulation {
       }
       if (isSystemTag(display) && !isManager(caller)) {
         throw new Rejected('not_permitted', `Only an owner or admin can set the system tag "${display}"`, 'Tags');
+      }
+      if (isReservedTag(display)) {
+        throw new Rejected('not_permitted', `The tag "${display}" is reserved for the system: of the \`bot:\` tags, people set only \`bot:on\` and \`bot:off\``, 'Tags');
       }
       const resolved = this.context.tags.get(tagKey(display));
       if (!resolved) throw new Error(`Tag "${display}" was not resolved`);

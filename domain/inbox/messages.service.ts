@@ -3,7 +3,7 @@ import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
 import { channelScope } from '../contacts/contact-record';
 import { createContactInput } from '../contacts/contacts.schemas';
 import { createContact } from '../contacts/contacts.service';
-import { isManager, type CallerContext } from '../shared/context';
+import { isManager, systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { conflict, DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
 import { newDelivery } from '../channels/deliveries/deliveries.service';
@@ -258,6 +258,14 @@ export interface SendOptions {
   prepareAttachments?: AttachmentPreparer;
   /** The route a contact send chose already (`sendToContact`); otherwise chosen here from the conversation. */
   route?: ChosenRoute;
+  /**
+   * More for the message's transaction (the autoreply bot's state, receipt and `bot.replied`): given
+   * the message's ids, its events and items, written with it or not at all.
+   */
+  withMessage?: {
+    events?: (ref: { conversationId: string; messageId: string }) => EventRecord[];
+    ops?: (tx: TxEntities, ref: { conversationId: string; messageId: string }) => unknown[];
+  };
 }
 
 /** A send that keeps losing races gives up after this many runs (each run reads the conversation again). */
@@ -312,6 +320,8 @@ export async function sendMessage(
     if (outbound) route ??= await routeOf(deps, before, input);
     const at = deps.clock.nowIso();
     const messageId = deps.newId('msg');
+    // The system's own messages (the autoreply bot) are authored by no user (seed 001's `system`).
+    const bySystem = caller.userId === systemActor(caller.workspaceId).userId;
     const job =
       outbound && route
         ? newJobItem(deps, caller, { kind: 'deliver_message', input: { conversationId, messageId, attempt: 1 } })
@@ -320,8 +330,7 @@ export async function sendMessage(
       workspaceId: caller.workspaceId,
       conversationId,
       messageId,
-      authorKind: 'user',
-      authorUserId: caller.userId,
+      ...(bySystem ? { authorKind: 'system' as const } : { authorKind: 'user' as const, authorUserId: caller.userId }),
       channel: before.channel,
       kind: prepared && prepared.attachments.length > 0 ? 'media' : 'text',
       note: input.note,
@@ -360,11 +369,13 @@ export async function sendMessage(
       afterCommit = change.afterCommit;
     }
     let firstResponseSeconds: number | null = null;
-    if (reply && before.waitingSince) {
+    // A person's first answer ends the wait (first-response time); the bot's does not: the contact still waits for people.
+    if (reply && before.waitingSince && !bySystem) {
       firstResponseSeconds = Math.max(0, Math.round((Date.parse(at) - Date.parse(before.waitingSince)) / 1000));
       delete after.waitingSince;
     }
     const messageRef = { conversationId, messageId: message.messageId };
+    events.push(...(options.withMessage?.events?.(messageRef) ?? []));
     if (input.note) {
       events.push(
         newEvent(deps, caller, 'conversation.note_added', { type: 'message', id: message.messageId }, {
@@ -397,10 +408,11 @@ export async function sendMessage(
               : []),
           ]
         : [];
-    const poolUsers = after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
-    const recipients = recipientsOf(after, poolUsers, caller.userId);
-    // The job and the guard take one recipient's two items of the transaction.
-    const inline = recipients.slice(0, job ? inlineRecipients - 1 : inlineRecipients);
+    // The system's own replies (the autoreply bot) make nothing unread: the contact's message they answer already is.
+    const poolUsers = !bySystem && after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
+    const recipients = bySystem ? [] : recipientsOf(after, poolUsers, caller.userId);
+    // The job and the guard take one recipient's two items of the transaction; the caller's own items another's.
+    const inline = recipients.slice(0, inlineRecipients - (job ? 1 : 0) - (options.withMessage ? 1 : 0));
     try {
       const written = await commitConversation(deps, before, {
         after,
@@ -411,6 +423,7 @@ export async function sendMessage(
           ...(extraOps?.(tx) ?? []),
           ...(prepared?.ops(tx, messageRef) ?? []),
           ...sendOps(tx),
+          ...(options.withMessage?.ops?.(tx, messageRef) ?? []),
         ],
         ...(afterCommit ? { afterCommit } : {}),
       });

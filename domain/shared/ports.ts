@@ -206,3 +206,37 @@ export interface SecretSealer {
   /** The plaintext back; throws when the value was altered or the context differs. */
   open(sealed: string, context: SealContext): Promise<string>;
 }
+
+/** What the autoreply bot asks a responder about: the contact's latest message, in its conversation. */
+export interface RespondInput {
+  workspaceId: string;
+  conversationId: string;
+  channel: string;
+  /** The latest messages, oldest first (notes left out); the last is the one to answer. */
+  messages: ConversationLine[];
+  /** The contact's profile as the API shows it (name, company, tags, custom fields...). */
+  contact: Record<string, unknown>;
+  /** The intents the workspace's reply rules name: the responder says which one the message shows, if any. */
+  intents: string[];
+}
+
+/**
+ * A responder's answer: the intent among those asked about (or null), a reply it would send (or
+ * null when it has none), and how sure it is of them (0–1). The bot escalates below the workspace's
+ * confidence threshold.
+ */
+export interface BotAnswer {
+  intent: string | null;
+  reply: string | null;
+  confidence: number;
+}
+
+/**
+ * The autoreply bot's language model (domain/bot): reads an inbound message and says what it is
+ * about, and, when the workspace lets it write its own replies, what to answer. Adapters: Amazon
+ * Bedrock (functions/shared/adapters/bedrock-responder.ts) and the deterministic local rules
+ * (domain/bot/local-responder.ts). A failure throws; the stream retries the event.
+ */
+export interface Responder {
+  respond(input: RespondInput): Promise<BotAnswer>;
+}

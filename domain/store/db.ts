@@ -1,3 +1,4 @@
+import { botConversationSchema, botSettingsSchema } from '../bot/bot.entity';
 import { contactFitSchema, fitAssessmentSchema, leadReviewSchema, productSchema } from '../fit/fit.entity';
 import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../segments/segment.entity';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -105,6 +106,8 @@ export function createDb(client: DynamoDBDocumentClient, table: string) {
       assignmentPassState: new Entity(assignmentPassStateSchema),
       webhookSubscription: new Entity(webhookSubscriptionSchema),
       webhookDelivery: new Entity(webhookDeliverySchema),
+      botSettings: new Entity(botSettingsSchema),
+      botConversation: new Entity(botConversationSchema),
     },
     { client, table },
   );

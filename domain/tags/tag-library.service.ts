@@ -11,6 +11,7 @@ import { prefixEnd } from '../store/key-range';
 import { writeTransaction } from '../store/transaction';
 import {
   assertMayTouch,
+  assertNotReserved,
   createdEvent,
   findTag,
   insertTag,
@@ -61,6 +62,7 @@ export async function getTag(deps: CoreDeps, caller: CallerContext, keyOrName: s
  */
 export async function createTag(deps: CoreDeps, caller: CallerContext, input: CreateTagInput): Promise<Tag> {
   assertMayTouch(caller, input.name);
+  assertNotReserved(caller, [input.name], 'body.name');
   const item = newTagItem(deps, caller, input.name, { color: input.color, description: input.description });
   try {
     await insertTag(deps, item, createdEvent(deps, caller, item, false));
@@ -129,7 +131,10 @@ export async function updateTag(
     return continueRename(deps, caller, item);
   }
   if (expectedVersion !== undefined && expectedVersion !== item.version) throw stale();
-  if (newName !== undefined && newName !== item.name) assertMayTouch(caller, item.name, newName);
+  if (newName !== undefined && newName !== item.name) {
+    assertMayTouch(caller, item.name, newName);
+    assertNotReserved(caller, [newName], 'body.name');
+  }
 
   const now = deps.clock.nowIso();
   const changes: Record<string, { from: unknown; to: unknown }> = {};

@@ -32,6 +32,16 @@ export const systemTagPrefix = 'bot:';
 /** The matching key of a tag name: folded (lower-case, no accents), spaces collapsed, trimmed. */
 export const tagKey = (name: string): string => foldText(name);
 
+/**
+ * The `bot:` tags people set (owner/admin): `bot:on` (the bot answers the contact even when the
+ * workspace default is off) and `bot:off` (never). Every other `bot:` tag is reserved for the system.
+ */
+export const userBotTags = ['bot:on', 'bot:off'] as const;
+
+/** A `bot:` tag only the system itself may set (anything but `bot:on` / `bot:off`). */
+export const isReservedTag = (name: string): boolean =>
+  isSystemTag(name) && !(userBotTags as readonly string[]).includes(tagKey(name));
+
 /** A `bot:` tag, whatever its case or width (`BOT:off`, `ｂｏｔ:off` are system tags too). */
 export const isSystemTag = (name: string): boolean => tagKey(name).startsWith(systemTagPrefix);
 

@@ -1,10 +1,10 @@
 /** The tag item as stored and the writes that create one (shared by the library and by contacts tagging). */
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
-import { requireManager, type CallerContext } from '../shared/context';
+import { requireManager, systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, notFound } from '../shared/errors';
+import { conflict, DomainError, notFound } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
-import { distinctTags, isSystemTag, tagDisplay, tagKey } from './tag-names';
+import { distinctTags, isReservedTag, isSystemTag, tagDisplay, tagKey, userBotTags } from './tag-names';
 import type { Tag } from './tags.schemas';
 import { tagPathRef } from './tag-path-ref';
 
@@ -77,6 +77,18 @@ export async function readTag(deps: CoreDeps, workspaceId: string, key: string):
 /** `bot:` tags are the autoreply bot's controls: only an owner/admin creates, renames or deletes them. */
 export function assertMayTouch(caller: CallerContext, ...names: string[]) {
   if (names.some(isSystemTag)) requireManager(caller, 'create, rename or delete `bot:` system tags');
+}
+
+/**
+ * People may set only `bot:on` and `bot:off` of the `bot:` tags: any other is the system's (422
+ * `reserved_tag` on `field`), whatever the caller's role.
+ */
+export function assertNotReserved(caller: CallerContext, names: readonly string[], field: string) {
+  if (caller.userId === systemActor(caller.workspaceId).userId) return;
+  const reserved = names.find(isReservedTag);
+  if (reserved === undefined) return;
+  const message = `"${tagDisplay(reserved)}" is reserved for the system: of the \`bot:\` tags, people set only ${userBotTags.map((tag) => `\`${tag}\``).join(' and ')}`;
+  throw new DomainError('unprocessable', message, { reason: 'reserved_tag', fields: [{ field, message, code: 'reserved_tag' }] });
 }
 
 export function newTagItem(

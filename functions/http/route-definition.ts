@@ -26,6 +26,7 @@ export const handlerGroups = [
   'segments',
   'leads',
   'assignment-rules',
+  'bot',
 ] as const;
 export type HandlerGroup = (typeof handlerGroups)[number];
 

@@ -25,6 +25,7 @@ import { segmentsRoutes } from './routes/segments.routes';
 import { leadsRoutes } from './routes/leads.routes';
 import { assignmentRulesRoutes } from './routes/assignment-rules.routes';
 import { webhooksRoutes } from './routes/webhooks.routes';
+import { botRoutes } from './routes/bot.routes';
 
 export * from './route-definition';
 
@@ -60,6 +61,7 @@ export const routes = {
   ...leadsRoutes,
   ...assignmentRulesRoutes,
   ...webhooksRoutes,
+  ...botRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type OperationId = keyof typeof routes;

@@ -62,6 +62,11 @@ export interface Config {
    * machine (127.0.0.1, ::1), over plain http too. Never set on AWS: there webhooks reach public addresses only.
    */
   webhooksAllowLoopback?: boolean;
+  /**
+   * The Bedrock model (or inference profile) id the autoreply bot reads messages with
+   * (RESPONDER_MODEL_ID); unset: the deterministic local rules (domain/bot/local-responder.ts).
+   */
+  responderModelId?: string;
 }
 
 /** The providers' public API endpoints, and how long a call to one may take. */
@@ -110,6 +115,7 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snsSubscribeBaseUrl: env.SNS_SUBSCRIBE_BASE_URL?.replace(/\/+$/, '') || undefined,
     qualifierModelId: env.QUALIFIER_MODEL_ID?.trim() || undefined,
     webhooksAllowLoopback: env.WEBHOOKS_ALLOW_LOOPBACK === 'true',
+    responderModelId: env.RESPONDER_MODEL_ID?.trim() || undefined,
   };
   if (env === process.env) cached = config;
   return config;

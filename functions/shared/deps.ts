@@ -3,9 +3,10 @@ import type { ChannelAdapters } from '../../domain/channels/outbound';
 import { systemClock, ulidGenerator } from '../../domain/shared/clock';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createDb } from '../../domain/store/db';
-import type { BlobStore, JobQueue, Qualifier, SecretSealer, SecretStore, WebhookTransport } from '../../domain/shared/ports';
+import type { BlobStore, JobQueue, Qualifier, Responder, SecretSealer, SecretStore, WebhookTransport } from '../../domain/shared/ports';
 import type { WebhookNetworkPolicy } from '../../domain/webhooks/webhook-url';
 import { createWebhookTransport } from './adapters/webhook-transport';
+import { localResponder } from '../../domain/bot/local-responder';
 import { localQualifier } from '../../domain/qualification/local-qualifier';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createKmsClient, createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
@@ -221,3 +222,29 @@ export const withWebhookDeps = <D extends CoreDeps>(deps: D) => ({
   policy: getWebhookPolicy(),
   queue: getJobQueue(),
 });
+
+let responder: Responder | undefined;
+
+/**
+ * The autoreply bot's responder: Amazon Bedrock when RESPONDER_MODEL_ID names a model, else the local
+ * rules. The Bedrock client is imported on the first call, as the qualifier's.
+ */
+export function getResponder(): Responder {
+  if (responder) return responder;
+  const { responderModelId, region } = getConfig();
+  if (!responderModelId) return (responder = localResponder);
+  let built: Promise<Responder> | undefined;
+  const real = () =>
+    (built ??= import('./adapters/bedrock-responder').then(({ createBedrockResponder }) =>
+      import('./adapters/bedrock-qualifier').then(({ createBedrockRuntimeClient }) =>
+        createBedrockResponder({ client: createBedrockRuntimeClient(region), modelId: responderModelId }),
+      ),
+    ));
+  responder = { respond: async (input) => (await real()).respond(input) };
+  return responder;
+}
+
+/** Tests give their own responder; undefined goes back to the configuration's. */
+export function setResponder(value: Responder | undefined): void {
+  responder = value;
+}

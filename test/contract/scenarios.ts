@@ -24,6 +24,7 @@ import { assignmentRulesScenarios } from './scenarios/assignment-rules';
 import { leadsScenarios } from './scenarios/leads';
 import { webhooksScenarios } from './scenarios/webhooks';
 import { qualifyScenarios } from './scenarios/qualify';
+import { botScenarios } from './scenarios/bot';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -1828,6 +1829,11 @@ const coreScenarios = {
         why: 'a key in the library',
         build: async (ctx) => ({ path: '/v1/tags', body: { name: (await ctx.tag()).name.toUpperCase() } }),
       },
+      {
+        status: 422,
+        why: '`reserved_tag`: a `bot:` tag other than `bot:on` / `bot:off`',
+        build: async () => ({ path: '/v1/tags', body: { name: 'bot:quiet' } }),
+      },
     ],
   },
   getTag: {
@@ -1848,6 +1854,11 @@ const coreScenarios = {
           return { path: `/v1/tags/${tag.ref}`, body: { name: ctx.unique('renamed') } };
         },
         after: tagBatch.restore,
+      },
+      {
+        status: 422,
+        why: '`reserved_tag`: a rename to a `bot:` tag other than `bot:on` / `bot:off`',
+        build: async (ctx) => ({ path: `/v1/tags/${(await ctx.tag()).ref}`, body: { name: 'bot:muted' } }),
       },
       {
         status: 403,
@@ -1936,4 +1947,5 @@ export const scenarios = {
   ...leadsScenarios,
   ...webhooksScenarios,
   ...qualifyScenarios,
+  ...botScenarios,
 } as Record<OperationId, Scenario>;

@@ -478,6 +478,17 @@ describe('CrmStack and the qualifier model', () => {
     });
   });
 
+  it('with a responder model, only the event fan-out may invoke it, and knows its id', () => {
+    const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const built = synth({ responderModelId: modelId });
+    expect(bedrockGrants(built)).toHaveLength(1);
+    expect(statementsOf(built, 'stream:event-fanout').filter((statement) => statement.Action === 'bedrock:InvokeModel')).toHaveLength(1);
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Stream consumer: event-fanout',
+      Environment: { Variables: Match.objectLike({ RESPONDER_MODEL_ID: modelId }) },
+    });
+  });
+
   it('with an inference profile, the profile and the model it routes to, in any region', () => {
     const built = synth({ qualifierModelId: 'eu.anthropic.claude-3-haiku-20240307-v1:0' });
     const [invoke] = statementsOf(built, 'job:classify_conversation').filter((statement) => statement.Action === 'bedrock:InvokeModel');

@@ -764,6 +764,11 @@ const staleCases: Partial<Record<OperationId, () => Promise<StaleCase>>> = {
     const hook = await created('/v1/webhooks', { url: 'http://127.0.0.1:9/stale', eventTypes: ['contact.*'] });
     return { path: `/v1/webhooks/${hook.id}/rotate-secret`, snapshot: recordOf(`/v1/webhooks/${hook.id}`, 'webhook', hook.id) };
   },
+  putBotSettings: async () => ({
+    path: '/v1/bot',
+    body: { enabled: true, rules: [{ name: 'Pricing', keywords: ['price'], template: 'Hi {{contact.firstName}}' }] },
+    snapshot: recordOf('/v1/bot', 'workspace', acme.workspace.id),
+  }),
   updateProduct: async () => {
     const product = await created('/v1/products', { name: unique('Stale product ') });
     return { path: `/v1/products/${product.id}`, body: { name: 'Renamed' }, snapshot: recordOf(`/v1/products/${product.id}`, 'product', product.id) };

@@ -420,10 +420,10 @@ describe('bulk operations', () => {
     const systemByMember = await bulk(acme.member.token, {
       action: 'tag',
       contactIds: [own.id],
-      tags: ['bot:paused'],
+      tags: ['bot:off'],
     });
     expect(systemByMember.status).toBe(403);
-    const systemByAdmin = await bulk(acme.admin.token, { action: 'tag', contactIds, tags: ['bot:paused'] });
+    const systemByAdmin = await bulk(acme.admin.token, { action: 'tag', contactIds, tags: ['bot:off'] });
     expect(systemByAdmin.body.counts).toEqual({ changed: 3, unchanged: 0, failed: 0 });
 
     const listed = await stack.api('GET', '/v1/contacts', {
@@ -435,16 +435,16 @@ describe('bulk operations', () => {
     const untag = await bulk(acme.owner.token, {
       action: 'untag',
       contactIds,
-      tags: ['conference 2026', 'bot:paused'],
+      tags: ['conference 2026', 'bot:off'],
     });
     expect(outcomes(untag)).toEqual({ [pool.id]: 'changed', [own.id]: 'changed', [taken.id]: 'changed' });
     const read = await stack.api('GET', `/v1/contacts/${own.id}`, { token: acme.member.token });
     expect(read.body.tags).toEqual(['warm']);
     const ownEvents = (await eventsOf(own.id)).filter((e) => e.type.startsWith('tag.'));
     expect(ownEvents.map((e) => [e.type, e.payload.tag, e.actorUserId])).toEqual([
-      ['tag.removed', 'bot:paused', acme.owner.user.id],
+      ['tag.removed', 'bot:off', acme.owner.user.id],
       ['tag.removed', 'Conference 2026', acme.owner.user.id],
-      ['tag.added', 'bot:paused', acme.admin.user.id],
+      ['tag.added', 'bot:off', acme.admin.user.id],
       ['tag.added', 'warm', acme.member.user.id],
       ['tag.added', 'Conference 2026', acme.member.user.id],
     ]);

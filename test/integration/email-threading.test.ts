@@ -46,6 +46,8 @@ interface Mail {
   text?: string;
   html?: string;
   s3Key?: string;
+  /** More header lines, e.g. `Auto-Submitted: auto-replied`. */
+  headers?: string[];
 }
 
 /** The MIME text of a mail. */
@@ -58,6 +60,7 @@ function mime(mail: Mail & { messageId: string }) {
     `Message-ID: ${mail.messageId}`,
     ...(mail.inReplyTo ? [`In-Reply-To: ${mail.inReplyTo}`] : []),
     ...(mail.references ? [`References: ${mail.references.join(' ')}`] : []),
+    ...(mail.headers ?? []),
     'MIME-Version: 1.0',
   ];
   if (mail.html) return [...headers, 'Content-Type: text/html; charset=UTF-8', '', mail.html, ''].join('\r\n');
@@ -191,6 +194,20 @@ describe('inbound mail', () => {
     expect((await post(mail.body)).body.stored).toBe(1);
     const threads = await anasThreads();
     expect(threads.find((thread) => thread.subject === 'From S3')!.messages[0]!.body).toBe('Stored in the bucket');
+  });
+
+  it('keeps `Auto-Submitted` and `Precedence` (a mail no person wrote: the autoreply bot never answers it)', async () => {
+    const mail = received({
+      from: 'Out Of Office <ooo@example.com>',
+      subject: 'Automatic reply: Question',
+      text: 'I am out of the office until Monday.',
+      headers: ['Auto-Submitted: auto-replied', 'Precedence: auto_reply'],
+    });
+    expect((await post(mail.body)).body.stored).toBe(1);
+    const conversations = (await get('/v1/conversations?view=all&limit=100')).body.items as { id: string; subject: string | null }[];
+    const auto = conversations.find((conversation) => conversation.subject === 'Automatic reply: Question')!;
+    const [message] = (await get(`/v1/conversations/${auto.id}/messages`)).body.items as { payload: { email: Record<string, unknown> } }[];
+    expect(message!.payload.email).toMatchObject({ autoSubmitted: 'auto-replied', precedence: 'auto_reply' });
   });
 });
 

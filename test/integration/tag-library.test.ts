@@ -169,7 +169,11 @@ describe('free-form tags and the library', () => {
     }
     expect((await listAll()).length).toBe(before);
 
-    const bot = await stack.api('POST', '/v1/tags', { token: acme.admin.token, body: { name: 'bot:paused', color: '#000000' } });
+    // Of the `bot:` tags people create only `bot:on` / `bot:off`: the others are the system's.
+    const reserved = await stack.api('POST', '/v1/tags', { token: acme.admin.token, body: { name: 'bot:paused' } });
+    expect(reserved.status).toBe(422);
+    expect(reserved.body.errors[0]).toMatchObject({ field: 'body.name', code: 'reserved_tag' });
+    const bot = await stack.api('POST', '/v1/tags', { token: acme.admin.token, body: { name: 'BOT:ON', color: '#000000' } });
     expect(bot.status).toBe(201);
     expect(bot.body).toMatchObject({ system: true });
     const events = await tagEvents('tag', 'hot lead');
@@ -347,15 +351,13 @@ describe('changing a tag', () => {
     expect((await getTag('newsletter')).body.usageCount).toBe(3);
   });
 
-  it('renames to and from `bot:` only as owner/admin, the system flag following the key', async () => {
+  it('renames to a reserved `bot:` tag are refused (422), for owner/admin too', async () => {
     const contact = await createContact(acme.owner.token, 'Botty');
     await tagContact(acme.owner.token, contact.id, ['Autoreply off']);
     const res = await stack.api('PATCH', `/v1/tags/${enc('autoreply off')}`, { token: acme.admin.token, body: { name: 'bot:muted' } });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ key: 'bot:muted', system: true });
-    expect((await getContact(contact.id)).tags).toEqual(['bot:muted']);
-    const back = await stack.api('PATCH', '/v1/tags/bot%3Amuted', { token: acme.owner.token, body: { name: 'muted' } });
-    expect(back.body).toMatchObject({ key: 'muted', system: false });
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ reason: 'reserved_tag' });
+    expect((await getContact(contact.id)).tags).toEqual(['Autoreply off']);
   });
 });
 
@@ -398,9 +400,9 @@ describe('deleting a tag', () => {
 
   it('deletes a `bot:` tag only as owner/admin; a tag nobody uses goes at once', async () => {
     const contact = await createContact(acme.owner.token, 'Paused Paul');
-    await tagContact(acme.owner.token, contact.id, ['bot:hold']);
-    expect((await stack.api('DELETE', '/v1/tags/bot%3Ahold', { token: acme.member.token })).status).toBe(403);
-    expect((await stack.api('DELETE', '/v1/tags/bot%3Ahold', { token: acme.owner.token })).status).toBe(204);
+    await tagContact(acme.owner.token, contact.id, ['bot:on']);
+    expect((await stack.api('DELETE', '/v1/tags/bot%3Aon', { token: acme.member.token })).status).toBe(403);
+    expect((await stack.api('DELETE', '/v1/tags/bot%3Aon', { token: acme.owner.token })).status).toBe(204);
     expect((await getContact(contact.id)).tags).toEqual([]);
     await stack.api('POST', '/v1/tags', { token: acme.member.token, body: { name: 'Unused' } });
     expect((await stack.api('DELETE', '/v1/tags/unused', { token: acme.admin.token })).status).toBe(204);

@@ -154,6 +154,8 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
       references: mail.references,
       subject: mail.subject,
       threadedBy: thread?.by ?? null,
+      ...(mail.autoSubmitted ? { autoSubmitted: mail.autoSubmitted } : {}),
+      ...(mail.precedence ? { precedence: mail.precedence } : {}),
     };
     const messageIdHeader = mail.messageIdHeader;
     if (messageIdHeader) {

@@ -35,6 +35,9 @@ export interface ParsedMail {
   messageIdHeader: string | null;
   inReplyTo: string | null;
   references: string[];
+  /** RFC 3834 `Auto-Submitted` and `Precedence`: a mail no person wrote (the autoreply bot's loop guard reads them). */
+  autoSubmitted: string | null;
+  precedence: string | null;
 }
 
 /** The raw MIME bytes of the mail, or undefined when the notification carries none we can read. */
@@ -50,6 +53,9 @@ export async function readMime(blobs: BlobStore | undefined, details: InboundEma
   return bytes;
 }
 
+const headerOf = (headers: readonly { key: string; value: string }[] | undefined, key: string): string | null =>
+  headers?.find((header) => header.key.toLowerCase() === key)?.value.trim().slice(0, 100) ?? null;
+
 const idsIn = (value: string | undefined | null): string[] => (value ? (value.match(/<[^<>\s]+>/g) ?? []) : []);
 
 /** The mail's text (its HTML as text when it has no text part) and threading headers; the notification's as fallback. */
@@ -63,6 +69,8 @@ export async function parseMail(raw: Uint8Array | undefined, details: InboundEma
     messageIdHeader: email?.messageId ?? details.messageIdHeader,
     inReplyTo: idsIn(email?.inReplyTo)[0] ?? details.inReplyTo,
     references: references.slice(-maxReferences),
+    autoSubmitted: headerOf(email?.headers, 'auto-submitted'),
+    precedence: headerOf(email?.headers, 'precedence'),
   };
 }
 

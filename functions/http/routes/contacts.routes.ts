@@ -329,7 +329,7 @@ export const contactsRoutes = {
     tag: 'Contacts',
     summary: 'Add tags to a contact; tags it already has (in any case) change nothing',
     description:
-      'Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403). Appends one `tag.added` per tag added.',
+      'Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403), and only `bot:on` and `bot:off` (any other is the system’s: 422 `reserved_tag`). Appends one `tag.added` per tag added.',
     auth: true,
     versioned: true,
     params: contactIdParams,
@@ -337,7 +337,7 @@ export const contactsRoutes = {
     refusals: {
       403: "a member setting `bot:` tags, or tagging another owner's contact",
       409: '`tag_deleting`: the tag is being deleted',
-      422: '`limit_exceeded`: more tags than a contact may carry',
+      422: '`limit_exceeded`: more tags than a contact may carry; `reserved_tag`: a `bot:` tag other than `bot:on` and `bot:off` (the system’s)',
     },
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
@@ -368,7 +368,7 @@ export const contactsRoutes = {
     refusals: {
       403: 'a member assigning to another user, or setting `bot:` tags',
       409: '`tag_deleting`: a tag being deleted',
-      422: '`invalid_reference`: `ownerId` or `segmentId` names no record of the workspace',
+      422: '`invalid_reference`: `ownerId` or `segmentId` names no record of the workspace; `reserved_tag`: tagging with a `bot:` tag other than `bot:on` and `bot:off`',
     },
     response: { status: 200, description: 'One outcome per contact', schema: bulkContactsResult },
   }),

@@ -35,6 +35,7 @@ export const tagsRoutes = {
     refusals: {
       403: 'a member creating a `bot:` tag',
       409: '`tag_exists`: a tag with the same key is in the library',
+      422: '`reserved_tag`: a `bot:` tag other than `bot:on` and `bot:off` (those are the system’s)',
     },
     response: { status: 201, description: 'The new tag', schema: tagSchema },
   }),
@@ -72,6 +73,7 @@ export const tagsRoutes = {
     refusals: {
       403: 'a member',
       409: '`tag_exists`: a name whose key another tag has; `tag_deleting` / `tag_renaming`: another change of the tag is under way',
+      422: '`reserved_tag`: a new name that is a `bot:` tag other than `bot:on` and `bot:off`',
     },
     response: {
       status: 200,
