@@ -503,7 +503,7 @@ export interface paths {
         put?: never;
         /**
          * Add tags to a contact; tags it already has (in any case) change nothing
-         * @description Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403). Appends one `tag.added` per tag added.
+         * @description Tags match case- and accent-insensitively; the contact keeps the spelling first used. At most 20 tags per contact (422 beyond). Tags starting with `bot:` are system tags (autoreply control): only an owner or admin adds them (403), and only `bot:on` and `bot:off` (any other is the system’s: 422 `reserved_tag`). Appends one `tag.added` per tag added.
          */
         post: operations["addContactTags"];
         delete?: never;
@@ -2476,6 +2476,171 @@ export interface paths {
         patch: operations["updateAssignmentRule"];
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s webhook subscriptions, oldest first */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to the workspace’s events (Standard Webhooks); the signing secret is in this answer only
+         * @description Event types are exact (`contact.created`), a group (`contact.*`) or `*`; a 400 names each unknown one. The optional `filter` is a segment rule over the event’s contact: only events about a contact that matches it now are sent. Each delivery is a POST of `{ type, timestamp, data }` with the headers `webhook-id` (the same on every retry), `webhook-timestamp` and `webhook-signature`. At most 20 webhooks per workspace.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook subscription (never its secret) */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook subscription: nothing more is sent to it */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook’s URL, types, filter or description; disable or enable it
+         * @description A new URL is checked as on create. `enabled: true` on a webhook disabled for failing enables it and forgets its failures; deliveries skipped meanwhile can be sent with a replay.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret, in this answer only; the previous one keeps signing for 24 hours
+         * @description Until `previousSecretExpiresAt`, each delivery’s `webhook-signature` carries two signatures, space-separated: the new secret’s, then the previous one’s, so a receiver verifying with either accepts it.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook’s delivery log, newest event first: each delivery with its attempts
+         * @description One delivery per event sent to the webhook, kept 30 days. Each attempt logs its status code, latency and the first 1 KB of the answer, or why none came. A page is one read.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one delivery again now (same `webhook-id`), whatever its status */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhookId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again every delivery of a time range, as a job
+         * @description A `replay_webhook` job (`GET /v1/jobs/{id}`) puts each of the webhook’s deliveries whose event happened in [from, to) back to pending (same `webhook-id`: the receiver dedupes) — delivered, failed, and those skipped while the webhook was disabled — at most 10000 per job, resuming from its page after a crash. Reaches as far back as the delivery log (30 days).
+         */
+        post: operations["replayWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace’s autoreply bot settings (every role reads them)
+         * @description Until an owner or admin saves them, the defaults (the bot off, Monday to Friday 09:00–17:00 UTC, no rules) with `version` 0.
+         */
+        get: operations["getBotSettings"];
+        /**
+         * Replace the autoreply bot settings (owner/admin)
+         * @description The whole settings: a field left out takes its default. At most 50 rules; a template naming an unknown field is a 400 on its path (`body.rules.0.template`). Appends `bot.settings_updated` with the fields that changed.
+         */
+        put: operations["putBotSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/bot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the bot answers in this conversation, and why not */
+        get: operations["getConversationBot"];
+        put?: never;
+        /**
+         * Hand the conversation back to the bot, or keep the bot out of it
+         * @description Whoever may reply in the conversation. `active: true` (after an escalation, say) lets the bot answer again from now: its reply count starts over, and people’s earlier replies no longer keep it quiet; `active: false` keeps it out until someone hands it back (changing nothing when it is out already). Appends `bot.handed_over`.
+         */
+        post: operations["handOverConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3924,7 +4089,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules";
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules" | "replay_webhook";
             /**
              * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
              * @enum {string}
@@ -5108,6 +5273,462 @@ export interface components {
             /** @description Rules are tried lowest position first (ties: oldest rule first); the first enabled rule that matches takes the item */
             position?: number;
         };
+        WebhookPage: {
+            items: components["schemas"]["Webhook"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        Webhook: {
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: string[];
+            filter: components["schemas"]["SegmentRule"] | null;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** @enum {string|null} */
+            disabledReason: "user" | "failing" | null;
+            disabledAt: string | null;
+            /** @description When its deliveries began failing with no success since; null while healthy */
+            failingSince: string | null;
+            /** @description After a rotation: until then deliveries carry a signature with the previous secret too */
+            previousSecretExpiresAt: string | null;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            version: number;
+        };
+        WebhookWithSecret: {
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: string[];
+            filter: components["schemas"]["SegmentRule"] | null;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** @enum {string|null} */
+            disabledReason: "user" | "failing" | null;
+            disabledAt: string | null;
+            /** @description When its deliveries began failing with no success since; null while healthy */
+            failingSince: string | null;
+            /** @description After a rotation: until then deliveries carry a signature with the previous secret too */
+            previousSecretExpiresAt: string | null;
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            version: number;
+            /** @description The signing secret (`whsec_` and base64), shown this once: verify each delivery’s `webhook-signature` with it */
+            secret: string;
+        };
+        CreateWebhookInput: {
+            /**
+             * @description Where events are POSTed: https (plain http only to this machine under `npm start`)
+             * @example https://hooks.example.com/crm
+             */
+            url: string;
+            eventTypes: string[];
+            /** @description A segment rule over the event’s contact: only events about a matching contact are sent */
+            filter?: {
+                field: string;
+                /** @enum {string} */
+                op: "eq" | "neq" | "in" | "not_in" | "contains" | "starts_with" | "is_set" | "is_not_set" | "has" | "has_any" | "has_all" | "has_none" | "lacks" | "gt" | "gte" | "lt" | "lte" | "between" | "before" | "after" | "in_last" | "not_in_last";
+                value?: unknown;
+            } | {
+                all: components["schemas"]["SegmentRule"][];
+            } | {
+                any: components["schemas"]["SegmentRule"][];
+            } | {
+                not: components["schemas"]["SegmentRule"];
+            };
+            description?: string;
+            /** @default true */
+            enabled?: boolean;
+        };
+        UpdateWebhookInput: {
+            /**
+             * @description Where events are POSTed: https (plain http only to this machine under `npm start`)
+             * @example https://hooks.example.com/crm
+             */
+            url?: string;
+            eventTypes?: string[];
+            /** @description A new filter, or null for none */
+            filter?: components["schemas"]["SegmentRule"] | null;
+            description?: string | null;
+            /** @description false disables it; true enables it again (and forgets its failures) */
+            enabled?: boolean;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        WebhookDelivery: {
+            /** @description The delivery’s id: its event’s */
+            id: string;
+            /** @description The `webhook-id` header: the same on every attempt, redelivery and replay */
+            webhookId: string;
+            eventType: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "skipped";
+            attemptCount: number;
+            /** @description The latest attempts, oldest first */
+            attempts: components["schemas"]["WebhookDeliveryAttempt"][];
+            nextAttemptAt: string | null;
+            deliveredAt: string | null;
+            createdAt: string;
+            event: components["schemas"]["Event"];
+        };
+        WebhookDeliveryAttempt: {
+            /** @description 1 for the first; counts on through retries, redeliveries and replays */
+            attempt: number;
+            at: string;
+            /** @description The receiver’s HTTP status; null when none came back */
+            statusCode: number | null;
+            latencyMs: number;
+            /** @description The first 1 KB of the receiver’s answer */
+            responseExcerpt: string | null;
+            /** @description Why no answer came (refused, timeout, unsafe address...) */
+            error: string | null;
+        };
+        WebhookReplayInput: {
+            /**
+             * Format: date-time
+             * @description Events from this time (inclusive)
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @description Events up to this time (exclusive)
+             */
+            to: string;
+        };
+        BotSettings: {
+            /**
+             * @description The workspace default: whether the bot answers contacts. A contact tagged `bot:on` gets it even when off; `bot:off` never
+             * @default false
+             */
+            enabled?: boolean;
+            /**
+             * @description An IANA time zone name, such as `Europe/Berlin` or `UTC`
+             * @default UTC
+             */
+            timeZone?: string;
+            /**
+             * @description Opening hours per weekday (`mon`…`sun`), up to 4 spans a day, in `timeZone`; a day without spans is closed
+             * @default {
+             *       "mon": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "tue": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "wed": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "thu": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "fri": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "sat": [],
+             *       "sun": []
+             *     }
+             */
+            businessHours?: {
+                /** @default [] */
+                mon?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                tue?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                wed?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                thu?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                fri?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sat?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sun?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+            };
+            /**
+             * @description When the bot answers: outside the business hours (people answer during them), during them, or always
+             * @default outside_business_hours
+             * @enum {string}
+             */
+            replyWhen?: "outside_business_hours" | "during_business_hours" | "always";
+            /** @default [] */
+            rules?: components["schemas"]["BotRule"][];
+            /**
+             * @description A message containing one of these (whole words) goes to people at once
+             * @default [
+             *       "human",
+             *       "agent",
+             *       "person",
+             *       "representative"
+             *     ]
+             */
+            escalationKeywords?: string[];
+            /**
+             * @description Bot replies in one conversation before it hands it to people (counted since the bot took it or it was last resolved)
+             * @default 3
+             */
+            maxRepliesPerConversation?: number;
+            /**
+             * @description Below this confidence a responder’s intent or reply is not used, and the conversation goes to people
+             * @default 0.7
+             */
+            confidenceThreshold?: number;
+            /**
+             * @description When no rule matches, send the responder’s own reply (at or above the threshold); off: no rule matched goes to people
+             * @default false
+             */
+            aiReplies?: boolean;
+            /**
+             * @description At most `replies` bot replies per conversation within `windowMinutes` (a loop with another bot stops there)
+             * @default {
+             *       "replies": 5,
+             *       "windowMinutes": 10
+             *     }
+             */
+            rateLimit?: {
+                /** @default 5 */
+                replies?: number;
+                /** @default 10 */
+                windowMinutes?: number;
+            };
+            /** @description 0 until the settings are first saved (the defaults) */
+            version: number;
+            updatedBy: string | null;
+            updatedAt: string | null;
+        };
+        BotRule: {
+            name: string;
+            /**
+             * @description Words or phrases: the rule matches a message containing one of them as whole words (case- and accent-insensitive)
+             * @default []
+             */
+            keywords?: string[];
+            /**
+             * @description Intents the responder may recognise in a message (e.g. `pricing`); matched only at or above the confidence threshold
+             * @default []
+             */
+            intents?: string[];
+            /** @description The reply: plain text with the contact’s fields as `{{contact.firstName}}` (name, firstName, lastName, email, phone, company, jobTitle, city, country, custom.<key>); `{{contact.firstName | "there"}}` gives a fallback for a field the contact lacks (otherwise it renders empty) */
+            template: string;
+        };
+        BotSettingsInput: {
+            /**
+             * @description The workspace default: whether the bot answers contacts. A contact tagged `bot:on` gets it even when off; `bot:off` never
+             * @default false
+             */
+            enabled?: boolean;
+            /**
+             * @description An IANA time zone name, such as `Europe/Berlin` or `UTC`
+             * @default UTC
+             */
+            timeZone?: string;
+            /**
+             * @description Opening hours per weekday (`mon`…`sun`), up to 4 spans a day, in `timeZone`; a day without spans is closed
+             * @default {
+             *       "mon": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "tue": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "wed": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "thu": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "fri": [
+             *         {
+             *           "from": "09:00",
+             *           "to": "17:00"
+             *         }
+             *       ],
+             *       "sat": [],
+             *       "sun": []
+             *     }
+             */
+            businessHours?: {
+                /** @default [] */
+                mon?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                tue?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                wed?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                thu?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                fri?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sat?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+                /** @default [] */
+                sun?: {
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    from: string;
+                    /** @description A time of day, HH:MM, in the settings’ time zone */
+                    to: string;
+                }[];
+            };
+            /**
+             * @description When the bot answers: outside the business hours (people answer during them), during them, or always
+             * @default outside_business_hours
+             * @enum {string}
+             */
+            replyWhen?: "outside_business_hours" | "during_business_hours" | "always";
+            /** @default [] */
+            rules?: components["schemas"]["BotRule"][];
+            /**
+             * @description A message containing one of these (whole words) goes to people at once
+             * @default [
+             *       "human",
+             *       "agent",
+             *       "person",
+             *       "representative"
+             *     ]
+             */
+            escalationKeywords?: string[];
+            /**
+             * @description Bot replies in one conversation before it hands it to people (counted since the bot took it or it was last resolved)
+             * @default 3
+             */
+            maxRepliesPerConversation?: number;
+            /**
+             * @description Below this confidence a responder’s intent or reply is not used, and the conversation goes to people
+             * @default 0.7
+             */
+            confidenceThreshold?: number;
+            /**
+             * @description When no rule matches, send the responder’s own reply (at or above the threshold); off: no rule matched goes to people
+             * @default false
+             */
+            aiReplies?: boolean;
+            /**
+             * @description At most `replies` bot replies per conversation within `windowMinutes` (a loop with another bot stops there)
+             * @default {
+             *       "replies": 5,
+             *       "windowMinutes": 10
+             *     }
+             */
+            rateLimit?: {
+                /** @default 5 */
+                replies?: number;
+                /** @default 10 */
+                windowMinutes?: number;
+            };
+        };
+        ConversationBot: {
+            conversationId: string;
+            /** @description The bot may answer here (it still follows the contact’s tags, the settings and the hours) */
+            active: boolean;
+            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`) or `user` */
+            reason: string | null;
+            /** @description Bot replies since the bot took the conversation or it was last resolved */
+            replies: number;
+            /** @description Since when the bot holds it (null: it never acted here) */
+            since: string | null;
+            updatedAt: string | null;
+        };
+        ConversationBotInput: {
+            /** @description `true` hands the conversation back to the bot; `false` keeps the bot out of it */
+            active: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -5137,9 +5758,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "id": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-cbcf13@example.com",
+                     *         "email": "owner-990b69@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -5147,7 +5768,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0WARC6PRMSBRWCTTZ",
+                     *         "id": "ws_01KF0E44M0M6TGRADQBHV8WJVC",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5204,7 +5825,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0WARC6PRMSBRWCTTZ",
+                     *       "id": "ws_01KF0E44M0M6TGRADQBHV8WJVC",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5272,7 +5893,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0WARC6PRMSBRWCTTZ",
+                     *       "id": "ws_01KF0E44M0M6TGRADQBHV8WJVC",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -5398,9 +6019,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "id": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-cbcf13@example.com",
+                     *           "email": "owner-990b69@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -5408,9 +6029,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "id": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-47db1d@example.com",
+                     *           "email": "admin-6fe276@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -5418,7 +6039,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AXaOIohnWc2y3eWBvGtNOC1R3AtaS50VLi7LWdl9ScNYyo2dVwoVRGtRkyo9jTs5dI7Cma4SJSYX1-MrMpTYsIiwPjo6w1BclBI8lnQfSGkcIZOJ_MBkPqS9mJ-gIaXFuDic451Z9LYpaCA-hoMZ2Wg9"
+                     *       "nextCursor": "AT-3bUUroA6aDP3WlvoWwhtvSjSYN2p9T3Vp9Vu9-6_-41tZgUN7q382LINH1XTBeV2VeKW3TiiSOh9G17qgpVSLmgUfDLpdHvxc_V28yW-CADRs1ymFbOk_REG-J0NMTAuYWOrVcUtRQcBXM4b-o8ma"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -5474,7 +6095,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-7fc288ae@example.com",
+                 *       "email": "n-67c2c46a@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -5498,9 +6119,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0WARC6PRMSBRWCTVW",
+                     *       "id": "usr_01KF0E44M0M6TGRADQBHV8WJW9",
                      *       "name": "Nia New",
-                     *       "email": "n-7fc288ae@example.com",
+                     *       "email": "n-67c2c46a@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5627,9 +6248,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
+                     *       "id": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
                      *       "name": "Mia Member",
-                     *       "email": "member-3f30e7@example.com",
+                     *       "email": "member-b48589@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -5722,9 +6343,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0WARC6PRMSBRWCTW4",
+                     *       "id": "usr_01KF0E44M0M6TGRADQBHV8WJWH",
                      *       "name": "Renamed",
-                     *       "email": "u-9e47ec76@example.com",
+                     *       "email": "u-f11bbbf8@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -5862,16 +6483,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0WARC6PRMSBRWCTV1",
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "id": "tok_01KF0E44M0M6TGRADQBHV8WJVE",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_9Owc8x",
+                     *           "prefix": "crm_wcgL7U",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AYjIh2AnjBXUB6M4eOLH5WM6qE3HF-mHvV3L8f073fVnH8Fby0_QqMsBMGLZPMamXZRltopPdD-zhwMv9lWqSl9ENW1CRXsnpitnKp5wSXRHmPomh5ETNcA_FNb34LujRt20tNF4tvjaLE-5bmPyDzBPPFbnzhdVcEBu8jDeLMtvJKG557PSFXm-twANIogDO2RwWMJoHyssfhRdWoAZtXt4okt-6J6YMKwIsn6rq1cjBK_1vPj0O5IQABm5wCLTlko_tNBXrbd8YI9H7ZnKGC38eCrHmjqc9ow8AC1f6nVbabJkKy8YxP2b8PSzdnbTccJvmn43"
+                     *       "nextCursor": "AbfIZ373LK-Pj9NLx7nogA0GdlJV86ewwLbq5aTQ3O5oDUs2FLKhM57dTcMHV07tlkHtL-day_tyg2BDJYOguiGMf-DHif4IjnuYWvTqj_1ZIX1MJiIGf7DT54ZX4DG6Z4kyjHriism50o8JPBanKMjbWItYNpj15hKEkGfWQ3XB6bhRHB72iBwDdqm8N-_ougiToPq0kN5nduYqIQm_P6AYaWCNBrTRsyJX4Al-BQNohjZzSIk5GO59ChlbtbEeqjnwJhcZ3_weXZPBxJQJv2DsY1LWhnmGB8p0D427AMxRYdaArf27giczA_ZzQuMY4sPase0N"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -5958,10 +6579,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0WARC6PRMSBRWCTWR",
-                     *       "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "id": "tok_01KF0E44M0M6TGRADQBHV8WJX5",
+                     *       "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "name": "CI",
-                     *       "prefix": "crm_30vhCo",
+                     *       "prefix": "crm_nMBnky",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -6085,10 +6706,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0WARC6PRMSBRWCTWZ",
-                     *       "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "id": "tok_01KF0E44M0M6TGRADQBHV8WJXC",
+                     *       "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "name": "gone",
-                     *       "prefix": "crm_ADLKNr",
+                     *       "prefix": "crm_KTNsA6",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6234,7 +6855,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_24a52f6d",
+                 *       "key": "k_cc044a34",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6266,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_24a52f6d",
+                     *       "key": "k_cc044a34",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -6417,7 +7038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_330cc965",
+                     *       "key": "f_d7615d3d",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -6539,7 +7160,7 @@ export interface operations {
                 limit?: number;
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
-                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "product" | "job" | "channel_connection" | "assignment_rule";
+                entityType: "workspace" | "user" | "token" | "contact" | "custom_field" | "company" | "note" | "task" | "pipeline" | "deal" | "tag" | "conversation" | "message" | "call" | "segment" | "product" | "job" | "channel_connection" | "assignment_rule" | "webhook";
                 entityId: string;
             };
             header?: never;
@@ -6560,40 +7181,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0WARC6PRMSBRWCTXY",
+                     *           "id": "evt_01KF0E44M0M6TGRADQBHV8WJYB",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
+                     *           "entityId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
-                     *             "assignedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *             "assignedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
+                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0WARC6PRMSBRWCTXX",
+                     *           "id": "evt_01KF0E44M0M6TGRADQBHV8WJYA",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
+                     *           "entityId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-84c97059@example.com"
+                     *                 "normalized": "c-fe47ffe5@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
+                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -6784,31 +7405,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-84c97059@example.com",
+                     *           "email": "c-fe47ffe5@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXZ",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-028c702b@example.com",
+                     *           "email": "c-f9b871a7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "ATVqLnEfOq5HMBjQ5r6g82kGuVWVtHxkdbRQ5HkKvihfa65nCYFUNQTc0DD0kPt8EraCeGaYa_Ug5OvxVg6eHtvGohkdxE-Q4_4leZbQYRhGY10cxoTG0mG1oXeBbhtqbTe_iE6aetUbcqf9MyONvqHryxkQtjff3qAKyXcSEpv52Eea07k"
+                     *       "nextCursor": "AdwihRB1Yedou4hX7sE7NvTdyd-HETdOtmDAqq0CoxAqN9GasEqFeRNylhH0qyDlMbrUofED913JPP1zGYwssZJmhIJAXIUjIUxtDuymFLE8GeUOZ7oJ0fS2JqbpAZZnuL1c1NPvuuPu2x70jTXHj5IegSK0becYnzBNfu9EdPiXsM_AQC8"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -6868,7 +7489,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-6956e472@navy.example"
+                 *           "value": "g-61eb953c@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -6897,7 +7518,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCTYV",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WJZ8",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -6915,19 +7536,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-6956e472@navy.example",
+                     *       "email": "g-61eb953c@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTYW",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJZ9",
                      *           "kind": "email",
-                     *           "value": "g-6956e472@navy.example",
-                     *           "normalized": "g-6956e472@navy.example",
+                     *           "value": "g-61eb953c@navy.example",
+                     *           "normalized": "g-61eb953c@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTYX",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJZA",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -6940,7 +7561,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7071,46 +7692,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXV",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-84c97059@example.com",
+                     *           "email": "c-fe47ffe5@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTXZ",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-028c702b@example.com",
+                     *           "email": "c-f9b871a7@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTY3",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYG",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-e8457889@example.com",
+                     *           "email": "c-c663cf51@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCTY7",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYM",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4c3a9242@example.com",
+                     *           "email": "c-4b7b526d@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -7182,7 +7803,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCTYB",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WJYR",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7192,7 +7813,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7200,14 +7821,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-658cf413@example.com",
+                     *       "email": "c-9a4f24e2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTYC",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJYS",
                      *           "kind": "email",
-                     *           "value": "c-658cf413@example.com",
-                     *           "normalized": "c-658cf413@example.com",
+                     *           "value": "c-9a4f24e2@example.com",
+                     *           "normalized": "c-9a4f24e2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7217,7 +7838,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7296,7 +7917,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCTZB",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WJZR",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7306,7 +7927,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7314,14 +7935,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2fb93acf@example.com",
+                     *       "email": "c-ea4dcc11@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCTZC",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJZS",
                      *           "kind": "email",
-                     *           "value": "c-2fb93acf@example.com",
-                     *           "normalized": "c-2fb93acf@example.com",
+                     *           "value": "c-ea4dcc11@example.com",
+                     *           "normalized": "c-ea4dcc11@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7331,7 +7952,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7423,7 +8044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV03",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK0G",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7433,7 +8054,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7441,14 +8062,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ecb42443@example.com",
+                     *       "email": "c-c21533c0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV04",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK0H",
                      *           "kind": "email",
-                     *           "value": "c-ecb42443@example.com",
-                     *           "normalized": "c-ecb42443@example.com",
+                     *           "value": "c-c21533c0@example.com",
+                     *           "normalized": "c-c21533c0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7458,7 +8079,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7617,7 +8238,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV1T",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK27",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7627,7 +8248,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7635,19 +8256,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-915c9f88@example.com",
+                     *       "email": "c-a2d080b4@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV1V",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK28",
                      *           "kind": "email",
-                     *           "value": "c-915c9f88@example.com",
-                     *           "normalized": "c-915c9f88@example.com",
+                     *           "value": "c-a2d080b4@example.com",
+                     *           "normalized": "c-a2d080b4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV1Y",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK2B",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -7660,7 +8281,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7810,7 +8431,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV3V",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK48",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7820,7 +8441,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7836,7 +8457,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7951,7 +8572,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV4W",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK59",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7961,7 +8582,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -7969,14 +8590,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a994ecc8@example.com",
+                     *       "email": "c-9e0f8f95@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV4X",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK5A",
                      *           "kind": "email",
-                     *           "value": "c-a994ecc8@example.com",
-                     *           "normalized": "c-a994ecc8@example.com",
+                     *           "value": "c-9e0f8f95@example.com",
+                     *           "normalized": "c-9e0f8f95@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7986,7 +8607,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8101,7 +8722,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV5X",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK6A",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8111,7 +8732,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8119,14 +8740,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7689a708@example.com",
+                     *       "email": "c-11759d66@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV5Y",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK6B",
                      *           "kind": "email",
-                     *           "value": "c-7689a708@example.com",
-                     *           "normalized": "c-7689a708@example.com",
+                     *           "value": "c-11759d66@example.com",
+                     *           "normalized": "c-11759d66@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8136,7 +8757,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8260,7 +8881,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV7G",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK7X",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8270,7 +8891,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8278,14 +8899,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-1abccbe1@example.com",
+                     *       "email": "c-e6133129@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV7H",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK7Y",
                      *           "kind": "email",
-                     *           "value": "c-1abccbe1@example.com",
-                     *           "normalized": "c-1abccbe1@example.com",
+                     *           "value": "c-e6133129@example.com",
+                     *           "normalized": "c-e6133129@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8295,7 +8916,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8432,7 +9053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCV8S",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK96",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8442,7 +9063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8450,14 +9071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-91de4754@example.com",
+                     *       "email": "c-65c60581@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCV8T",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK97",
                      *           "kind": "email",
-                     *           "value": "c-91de4754@example.com",
-                     *           "normalized": "c-91de4754@example.com",
+                     *           "value": "c-65c60581@example.com",
+                     *           "normalized": "c-65c60581@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8467,7 +9088,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8582,7 +9203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVA1",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKAE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8592,7 +9213,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8600,14 +9221,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d819f019@example.com",
+                     *       "email": "c-c8bce95c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVA2",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKAF",
                      *           "kind": "email",
-                     *           "value": "c-d819f019@example.com",
-                     *           "normalized": "c-d819f019@example.com",
+                     *           "value": "c-c8bce95c@example.com",
+                     *           "normalized": "c-c8bce95c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8617,7 +9238,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8721,7 +9342,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVAV",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKB8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8739,14 +9360,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c88bb513@example.com",
+                     *       "email": "c-963149b1@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVAW",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKB9",
                      *           "kind": "email",
-                     *           "value": "c-c88bb513@example.com",
-                     *           "normalized": "c-c88bb513@example.com",
+                     *           "value": "c-963149b1@example.com",
+                     *           "normalized": "c-963149b1@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8756,7 +9377,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8861,7 +9482,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVN"
+                 *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJW2"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -8880,7 +9501,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVBW",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKC9",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8890,7 +9511,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8898,14 +9519,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b579d25a@example.com",
+                     *       "email": "c-76a278a2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVBX",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKCA",
                      *           "kind": "email",
-                     *           "value": "c-b579d25a@example.com",
-                     *           "normalized": "c-b579d25a@example.com",
+                     *           "value": "c-76a278a2@example.com",
+                     *           "normalized": "c-76a278a2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8915,7 +9536,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9154,15 +9775,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0WARC6PRMSBRWCVDC",
-                     *         "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVD8",
+                     *         "id": "scr_01KF0E44M0M6TGRADQBHV8WKDS",
+                     *         "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKDN",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCVD8",
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WKDN",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9172,7 +9793,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9180,14 +9801,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-fa54c8b9@example.com",
+                     *         "email": "c-8098becf@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0WARC6PRMSBRWCVD9",
+                     *             "id": "ch_01KF0E44M0M6TGRADQBHV8WKDP",
                      *             "kind": "email",
-                     *             "value": "c-fa54c8b9@example.com",
-                     *             "normalized": "c-fa54c8b9@example.com",
+                     *             "value": "c-8098becf@example.com",
+                     *             "normalized": "c-8098becf@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9195,15 +9816,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0WARC6PRMSBRWCVDC",
+                     *           "id": "scr_01KF0E44M0M6TGRADQBHV8WKDS",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9429,18 +10050,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0WARC6PRMSBRWCVFK",
-                     *         "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVFF",
+                     *         "id": "qual_01KF0E44M0M6TGRADQBHV8WKG0",
+                     *         "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKFW",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCVFF",
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WKFW",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9450,7 +10071,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9458,14 +10079,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-a62a8f9d@example.com",
+                     *         "email": "c-c0b40aca@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0WARC6PRMSBRWCVFG",
+                     *             "id": "ch_01KF0E44M0M6TGRADQBHV8WKFX",
                      *             "kind": "email",
-                     *             "value": "c-a62a8f9d@example.com",
-                     *             "normalized": "c-a62a8f9d@example.com",
+                     *             "value": "c-c0b40aca@example.com",
+                     *             "normalized": "c-c0b40aca@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9474,16 +10095,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0WARC6PRMSBRWCVFK",
+                     *           "id": "qual_01KF0E44M0M6TGRADQBHV8WKG0",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9622,23 +10243,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0WARC6PRMSBRWCVGT",
+                     *             "id": "evt_01KF0E44M0M6TGRADQBHV8WKH7",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0WARC6PRMSBRWCVGR",
+                     *             "entityId": "ct_01KF0E44M0M6TGRADQBHV8WKH5",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *             "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *               "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-b01cbfe6@example.com"
+                     *                   "normalized": "c-e191fdd3@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVGR",
+                     *             "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKH5",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -9736,7 +10357,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVJ8",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKJN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9746,7 +10367,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9754,14 +10375,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-97dd8a49@example.com",
+                     *       "email": "c-197f77e5@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVJ9",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKJP",
                      *           "kind": "email",
-                     *           "value": "c-97dd8a49@example.com",
-                     *           "normalized": "c-97dd8a49@example.com",
+                     *           "value": "c-197f77e5@example.com",
+                     *           "normalized": "c-197f77e5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9774,7 +10395,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9873,7 +10494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: more tags than a contact may carry */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: more tags than a contact may carry; `reserved_tag`: a `bot:` tag other than `bot:on` and `bot:off` (the system’s) */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -9924,7 +10545,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVQD",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKQT",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9934,7 +10555,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9942,14 +10563,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-92e2cf49@example.com",
+                     *       "email": "c-ab17e124@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVQE",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKQV",
                      *           "kind": "email",
-                     *           "value": "c-92e2cf49@example.com",
-                     *           "normalized": "c-92e2cf49@example.com",
+                     *           "value": "c-ab17e124@example.com",
+                     *           "normalized": "c-ab17e124@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9959,7 +10580,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10060,8 +10681,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0WARC6PRMSBRWCVRM",
-                 *         "ct_01KF0E44M0WARC6PRMSBRWCVRR"
+                 *         "ct_01KF0E44M0M6TGRADQBHV8WKS1",
+                 *         "ct_01KF0E44M0M6TGRADQBHV8WKS5"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -10084,12 +10705,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVRM",
+                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKS1",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVRR",
+                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKS5",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -10173,7 +10794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `segmentId` names no record of the workspace */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `segmentId` names no record of the workspace; `reserved_tag`: tagging with a `bot:` tag other than `bot:on` and `bot:off` */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10210,7 +10831,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0WARC6PRMSBRWCVV3"
+                 *         "ct_01KF0E44M0M6TGRADQBHV8WKVG"
                  *       ]
                  *     }
                  */
@@ -10228,7 +10849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WARC6PRMSBRWCVTZ",
+                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKVC",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10238,19 +10859,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVV3",
+                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKVG",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-af605928@example.com"
+                     *               "normalized": "c-1e9c17a2@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10261,22 +10882,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-242a2950@example.com",
+                     *       "email": "c-56d9d30c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVV0",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKVD",
                      *           "kind": "email",
-                     *           "value": "c-242a2950@example.com",
-                     *           "normalized": "c-242a2950@example.com",
+                     *           "value": "c-56d9d30c@example.com",
+                     *           "normalized": "c-56d9d30c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0WARC6PRMSBRWCVV4",
+                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKVH",
                      *           "kind": "email",
-                     *           "value": "c-af605928@example.com",
-                     *           "normalized": "c-af605928@example.com",
+                     *           "value": "c-1e9c17a2@example.com",
+                     *           "normalized": "c-1e9c17a2@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10286,7 +10907,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10470,7 +11091,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVYA"
+                 *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKYQ"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -10488,15 +11109,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCVYA",
+                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKYQ",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCVYA",
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WKYQ",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-5b23ddfd@example.com",
+                     *         "email": "c-8eb6afe8@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10737,9 +11358,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-65e68271",
+                 *       "name": "Initech-d4286934",
                  *       "domains": [
-                 *         "initech-247c1e7e.example"
+                 *         "initech-f6246a7d.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -10764,10 +11385,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCVZA",
-                     *       "name": "Initech-65e68271",
+                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WKZQ",
+                     *       "name": "Initech-d4286934",
                      *       "domains": [
-                     *         "initech-247c1e7e.example"
+                     *         "initech-f6246a7d.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -10779,7 +11400,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10904,8 +11525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCVZJ",
-                     *       "name": "Co-695173d0",
+                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WKZZ",
+                     *       "name": "Co-15a03602",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -10913,11 +11534,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11008,8 +11629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCVZY",
-                     *       "name": "Co-878c4d18",
+                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WM0B",
+                     *       "name": "Co-8553b924",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -11017,11 +11638,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11169,8 +11790,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCW0T",
-                     *       "name": "Co-8fa8ded4",
+                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WM17",
+                     *       "name": "Co-74feb12a",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11178,11 +11799,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11297,8 +11918,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WARC6PRMSBRWCW1B",
-                     *       "name": "Co-b80ec1f6",
+                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WM1R",
+                     *       "name": "Co-80a77e67",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11306,11 +11927,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11413,7 +12034,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0WARC6PRMSBRWCW2C"
+                 *         "co_01KF0E44M0M6TGRADQBHV8WM2S"
                  *       ]
                  *     }
                  */
@@ -11433,8 +12054,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0WARC6PRMSBRWCW2A",
-                     *         "name": "Co-6d50d833",
+                     *         "id": "co_01KF0E44M0M6TGRADQBHV8WM2Q",
+                     *         "name": "Co-a26f35b3",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -11442,11 +12063,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11454,7 +12075,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0WARC6PRMSBRWCW2C",
+                     *           "id": "co_01KF0E44M0M6TGRADQBHV8WM2S",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -11695,15 +12316,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0WARC6PRMSBRWCW4Q",
+                     *           "id": "note_01KF0E44M0M6TGRADQBHV8WM54",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0WARC6PRMSBRWCW4K"
+                     *             "id": "ct_01KF0E44M0M6TGRADQBHV8WM50"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
-                     *           "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11778,7 +12399,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW5B"
+                 *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM5R"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -11803,15 +12424,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0WARC6PRMSBRWCW5F",
+                     *       "id": "note_01KF0E44M0M6TGRADQBHV8WM5W",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW5B"
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM5R"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
-                     *       "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -11926,15 +12547,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0WARC6PRMSBRWCW6F",
+                     *       "id": "note_01KF0E44M0M6TGRADQBHV8WM6W",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW6B"
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM6R"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
-                     *       "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12129,15 +12750,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0WARC6PRMSBRWCW7K",
+                     *       "id": "note_01KF0E44M0M6TGRADQBHV8WM80",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCW7F"
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM7W"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
-                     *       "updatedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12426,7 +13047,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0WARC6PRMSBRWCWCJ"
+                 *         "id": "ct_01KF0E44M0M6TGRADQBHV8WMCZ"
                  *       }
                  *     }
                  */
@@ -12450,7 +13071,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWCP",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMD3",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12461,11 +13082,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WARC6PRMSBRWCWCJ"
+                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WMCZ"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12859,7 +13480,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWDJ",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMDZ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12867,11 +13488,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12963,7 +13584,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWDY",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMEB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -12971,11 +13592,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13123,7 +13744,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWEN",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMF2",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13131,11 +13752,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
+                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13229,7 +13850,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVN"
+                 *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJW2"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13248,7 +13869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWF6",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMFK",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13256,11 +13877,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
+                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13408,7 +14029,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWG0",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMGD",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13416,11 +14037,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "completedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13535,7 +14156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WARC6PRMSBRWCWGH",
+                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMGY",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13543,11 +14164,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13758,7 +14379,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-bbda3567",
+                 *       "name": "Renewals-f0086b1d",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -13794,12 +14415,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWHA",
-                     *       "name": "Renewals-bbda3567",
+                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMHQ",
+                     *       "name": "Renewals-f0086b1d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHB",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMHR",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13807,7 +14428,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHC",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMHS",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -13815,7 +14436,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHD",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMHT",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -13823,7 +14444,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13948,12 +14569,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWHM",
-                     *       "name": "Pipe-c4ce3ee6",
+                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMJ1",
+                     *       "name": "Pipe-6e191d98",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHN",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ2",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -13961,7 +14582,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHP",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ3",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -13969,7 +14590,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHQ",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ4",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -13977,7 +14598,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWHR",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ5",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -13985,7 +14606,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14057,7 +14678,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-b09425f3"
+                 *       "name": "Renamed-de3eba92"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -14076,12 +14697,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWJR",
-                     *       "name": "Renamed-b09425f3",
+                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMK5",
+                     *       "name": "Renamed-de3eba92",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJS",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK6",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14089,7 +14710,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJT",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK7",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14097,7 +14718,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJV",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK8",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14105,7 +14726,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWJW",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK9",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14113,7 +14734,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14241,10 +14862,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0WARC6PRMSBRWCWQN",
-                 *         "st_01KF0E44M0WARC6PRMSBRWCWQM",
-                 *         "st_01KF0E44M0WARC6PRMSBRWCWQP",
-                 *         "st_01KF0E44M0WARC6PRMSBRWCWQQ"
+                 *         "st_01KF0E44M0M6TGRADQBHV8WMR2",
+                 *         "st_01KF0E44M0M6TGRADQBHV8WMR1",
+                 *         "st_01KF0E44M0M6TGRADQBHV8WMR3",
+                 *         "st_01KF0E44M0M6TGRADQBHV8WMR4"
                  *       ]
                  *     }
                  */
@@ -14264,12 +14885,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWQK",
-                     *       "name": "Pipe-90d7a59f",
+                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMR0",
+                     *       "name": "Pipe-74c6a681",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQN",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR2",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14277,7 +14898,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQM",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR1",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14285,7 +14906,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQP",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR3",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14293,7 +14914,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWQQ",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR4",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14301,7 +14922,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14458,12 +15079,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWMN",
-                     *       "name": "Pipe-f1dec89a",
+                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMN2",
+                     *       "name": "Pipe-890e93de",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMP",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN3",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14471,7 +15092,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMQ",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN4",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14479,7 +15100,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMV",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN8",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -14487,7 +15108,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMR",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN5",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -14495,7 +15116,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWMS",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN6",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -14503,7 +15124,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14654,12 +15275,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0WARC6PRMSBRWCWVK",
-                     *         "name": "Pipe-2462247e",
+                     *         "id": "pl_01KF0E44M0M6TGRADQBHV8WMW0",
+                     *         "name": "Pipe-a91df89e",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWVM",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMW1",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -14667,7 +15288,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWVP",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMW3",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -14675,7 +15296,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWVQ",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMW4",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -14683,7 +15304,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14821,12 +15442,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WARC6PRMSBRWCWSP",
-                     *       "name": "Pipe-a5bfb855",
+                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMT3",
+                     *       "name": "Pipe-2bdfc06d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWSQ",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT4",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14834,7 +15455,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWSR",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT5",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14842,7 +15463,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWSS",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT6",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14850,7 +15471,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WARC6PRMSBRWCWST",
+                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT7",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14858,7 +15479,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14994,12 +15615,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0WARC6PRMSBRWCWXT",
-                     *         "name": "Pipe-bc66e37b",
+                     *         "id": "pl_01KF0E44M0M6TGRADQBHV8WMY7",
+                     *         "name": "Pipe-35c51941",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXV",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY8",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15007,7 +15628,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXW",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY9",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15015,7 +15636,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXX",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYA",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15023,7 +15644,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXY",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYB",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15031,7 +15652,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15039,7 +15660,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXV",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY8",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15053,7 +15674,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXW",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY9",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15067,7 +15688,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXX",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYA",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15081,7 +15702,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WARC6PRMSBRWCWXY",
+                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYB",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15271,20 +15892,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWWM",
+                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMX1",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWWT",
+                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMX7",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWWP",
+                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMX3",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15292,20 +15913,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWW2",
+                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMWF",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWWA",
+                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMWQ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWW4",
+                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMWH",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15313,20 +15934,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWW2",
+                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMWF",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWW8",
+                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMWN",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWW3",
+                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMWG",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15334,20 +15955,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WARC6PRMSBRWCWVT",
+                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMW7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WARC6PRMSBRWCWW0",
+                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMWD",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WARC6PRMSBRWCWVW",
+                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMW9",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -15410,7 +16031,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCX02"
+                 *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WN0F"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -15433,12 +16054,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX06",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN0K",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCX02",
+                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WN0F",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -15448,7 +16069,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15573,14 +16194,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX1E",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN1V",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15588,7 +16209,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15680,14 +16301,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX1T",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN27",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -15695,7 +16316,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15852,14 +16473,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX2H",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN2Y",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -15867,7 +16488,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16015,14 +16636,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX3P",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN43",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -16030,7 +16651,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16154,14 +16775,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX48",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN4N",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -16169,7 +16790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16315,14 +16936,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WARC6PRMSBRWCX4Y",
+                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN5B",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16330,7 +16951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16487,7 +17108,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -16548,7 +17169,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-e5f51fd5",
+                 *       "name": "Partner-11b0357e",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -16573,16 +17194,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-e5f51fd5",
-                     *       "ref": "partner-e5f51fd5",
-                     *       "name": "Partner-e5f51fd5",
+                     *       "key": "partner-11b0357e",
+                     *       "ref": "partner-11b0357e",
+                     *       "name": "Partner-11b0357e",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16661,7 +17282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `reserved_tag`: a `bot:` tag other than `bot:on` and `bot:off` (those are the system’s). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16707,16 +17328,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-36548cfe",
-                     *       "ref": "tag-36548cfe",
-                     *       "name": "tag-36548cfe",
+                     *       "key": "tag-06b513f2",
+                     *       "ref": "tag-06b513f2",
+                     *       "name": "tag-06b513f2",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -16907,16 +17528,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-7d5da24b",
-                     *       "ref": "tag-7d5da24b",
-                     *       "name": "tag-7d5da24b",
+                     *       "key": "tag-efb4ffca",
+                     *       "ref": "tag-efb4ffca",
+                     *       "name": "tag-efb4ffca",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -17017,6 +17638,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `reserved_tag`: a new name that is a `bot:` tag other than `bot:on` and `bot:off` */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -17185,7 +17817,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17199,7 +17831,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17213,7 +17845,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVN",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17227,7 +17859,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVW",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJW9",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17241,7 +17873,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTVY",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWB",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17255,7 +17887,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTW2",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWF",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17269,7 +17901,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTW4",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWH",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17283,7 +17915,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTW8",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWN",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17297,7 +17929,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWA",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17311,7 +17943,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWC",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWS",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17325,7 +17957,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWE",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17339,7 +17971,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWG",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWX",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17353,7 +17985,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWJ",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17367,7 +17999,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWM",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJX1",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17381,7 +18013,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWP",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJX3",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17395,7 +18027,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTWT",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJX7",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17498,7 +18130,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M02STPMT7H9KHNEN6M",
+                     *           "contactId": "ct_01KF0E44M03H9BTR7V2J39DTGV",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -17510,17 +18142,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M02STPMT7H9KHNEN6R",
+                     *           "id": "cv_01KF0E44M03H9BTR7V2J39DTGZ",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M02STPMT7H9KHNEN6M",
-                     *               "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *               "id": "ct_01KF0E44M03H9BTR7V2J39DTGV",
+                     *               "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17582,7 +18214,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEN7C",
+                 *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTHK",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -17620,10 +18252,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNEN7G",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTHQ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEN7C",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTHK",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17631,8 +18263,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNEN7C",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTHK",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -17645,7 +18277,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17827,10 +18459,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNEN92",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTK9",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEN8Y",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTK5",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -17839,8 +18471,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNEN8Y",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTK5",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17852,7 +18484,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17944,10 +18576,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENA8",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTMF",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENA4",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTMB",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -17956,8 +18588,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENA4",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTMB",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         }
                      *       ],
                      *       "score": null,
@@ -17969,7 +18601,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18117,25 +18749,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENCC",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTPK",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENC8",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTPF",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M02STPMT7H9KHNEN6C",
+                     *       "assigneeId": "usr_01KF0E44M03H9BTR7V2J39DTGN",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENC8",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTPF",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN6C",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN6C",
+                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGN",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTGN",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18148,7 +18780,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18263,10 +18895,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENDY",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTR5",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENDT",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTR1",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18275,14 +18907,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENDT",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTR1",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN64",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGB",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18294,7 +18926,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18410,7 +19042,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M02STPMT7H9KHNEN6C"
+                 *       "assigneeId": "usr_01KF0E44M03H9BTR7V2J39DTGN"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -18429,25 +19061,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENFQ",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTSY",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENFK",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTST",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M02STPMT7H9KHNEN6C",
+                     *       "assigneeId": "usr_01KF0E44M03H9BTR7V2J39DTGN",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENFK",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTST",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN6C",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGN",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18460,7 +19092,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18599,7 +19231,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M02STPMT7H9KHNEN64"
+                 *       "id": "usr_01KF0E44M03H9BTR7V2J39DTGB"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -18618,10 +19250,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENJ1",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTW8",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENHX",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTW4",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18630,13 +19262,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENHX",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTW4",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M02STPMT7H9KHNEN64",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGB",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18649,7 +19281,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18799,10 +19431,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M02STPMT7H9KHNENM5",
+                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTYC",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNENM1",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTY8",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18811,8 +19443,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M02STPMT7H9KHNENM1",
-                     *           "addedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S"
+                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTY8",
+                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18824,7 +19456,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18951,11 +19583,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M02STPMT7H9KHNENRQ",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNENRN",
+                     *           "id": "scr_01KF0E44M03H9BTR7V2J39DV2Y",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV2W",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19049,11 +19681,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M02STPMT7H9KHNENPK",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNENPH",
+                     *       "id": "scr_01KF0E44M03H9BTR7V2J39DV0T",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV0R",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19191,14 +19823,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M02STPMT7H9KHNENWB",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNENW9",
+                     *           "id": "qual_01KF0E44M03H9BTR7V2J39DV6J",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV6G",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19293,14 +19925,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M02STPMT7H9KHNENT7",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNENT5",
+                     *       "id": "qual_01KF0E44M03H9BTR7V2J39DV4E",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV4C",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19448,13 +20080,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M02STPMT7H9KHNENXV",
+                     *       "id": "job_01KF0E44M03H9BTR7V2J39DV82",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M02STPMT7H9KHNENXS",
+                     *         "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV80",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -19595,7 +20227,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M02STPMT7H9KHNENZM",
+                 *       "segmentId": "seg_01KF0E44M03H9BTR7V2J39DV9V",
                  *       "contact": true
                  *     }
                  */
@@ -19617,13 +20249,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M02STPMT7H9KHNENZX",
+                     *       "id": "job_01KF0E44M03H9BTR7V2J39DVA4",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M02STPMT7H9KHNENZM",
+                     *         "segmentId": "seg_01KF0E44M03H9BTR7V2J39DV9V",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -19766,10 +20398,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEP1Q",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP1N",
+                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVBY",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVBW",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -19874,10 +20506,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP23",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP1N",
+                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVCA",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVBW",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20032,10 +20664,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP31",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP2Z",
+                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVD8",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVD6",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20046,10 +20678,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M02STPMT7H9KHNEP33",
+                     *         "id": "dlv_01KF0E44M03H9BTR7V2J39DVDA",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
-                     *         "to": "c-8c8c9243@example.com",
+                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
+                     *         "to": "c-a320c5b6@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20081,7 +20713,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *             "requestedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -20094,9 +20726,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
+                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
                      *         "reason": "primary",
-                     *         "to": "c-8c8c9243@example.com",
+                     *         "to": "c-a320c5b6@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20251,10 +20883,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP7A",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP78",
+                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVHH",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVHF",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20265,10 +20897,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M02STPMT7H9KHNEP7C",
+                     *         "id": "dlv_01KF0E44M03H9BTR7V2J39DVHK",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
-                     *         "to": "c-047f202f@example.com",
+                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
+                     *         "to": "c-4421f1c3@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20294,8 +20926,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M02STPMT7H9KHNEP2S",
-                     *         "to": "c-047f202f@example.com",
+                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
+                     *         "to": "c-4421f1c3@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -20436,10 +21068,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M02STPMT7H9KHNEP9D",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEP1N",
+                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVKM",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVBW",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20529,7 +21161,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M02STPMT7H9KHNEN64",
+                     *           "userId": "usr_01KF0E44M03H9BTR7V2J39DTGB",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -20601,9 +21233,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-a40a0ee8@example.com",
+                 *       "from": "in-534a0d5b@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-86b1c04b-1c0d-4559-8292-48a421988feb",
+                 *       "externalId": "ext-7039bad8-13ff-424b-82ba-fee75ca1cd80",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -20639,25 +21271,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M02STPMT7H9KHNEPAA",
-                     *         "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
+                     *         "id": "msg_01KF0E44M03H9BTR7V2J39DVMH",
+                     *         "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPA5",
+                     *         "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMC",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-86b1c04b-1c0d-4559-8292-48a421988feb",
+                     *         "externalId": "ext-7039bad8-13ff-424b-82ba-fee75ca1cd80",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
-                     *       "contactId": "ct_01KF0E44M02STPMT7H9KHNEPA5",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
+                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DVMC",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -20782,54 +21414,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEPAT",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAR",
+                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVN1",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMZ",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPAN",
+                     *           "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMW",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-57be34dd-bdce-4b3a-9caf-cdc604d9e2f7",
+                     *           "externalId": "ext-07e88eef-8270-4f79-89d9-5deda6dc8372",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEPAJ",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAG",
+                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVMS",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMQ",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPAD",
+                     *           "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMM",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-7a7926d2-9b97-48ab-9f92-45ce6b394122",
+                     *           "externalId": "ext-69e8fb3d-011b-4ad2-9d86-a830deccee40",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M02STPMT7H9KHNEPAA",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
+                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVMH",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M02STPMT7H9KHNEPA5",
+                     *           "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMC",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-86b1c04b-1c0d-4559-8292-48a421988feb",
+                     *           "externalId": "ext-7039bad8-13ff-424b-82ba-fee75ca1cd80",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -20910,17 +21542,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAR",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMZ",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPAG",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMQ",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPA8",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -20978,7 +21610,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M02STPMT7H9KHNEPAX"
+                 *         "msg_01KF0E44M03H9BTR7V2J39DVN4"
                  *       ]
                  *     }
                  */
@@ -21110,12 +21742,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M02STPMT7H9KHNEPBH",
-                     *           "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPBF",
+                     *           "id": "call_01KF0E44M03H9BTR7V2J39DVNR",
+                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVNP",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *           "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -21223,12 +21855,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPD1",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPCZ",
+                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVQ8",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVQ6",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21387,12 +22019,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPF5",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPF3",
+                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVSC",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVSA",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21401,7 +22033,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M02STPMT7H9KHNEPEX",
+                     *           "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVS4",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -21545,12 +22177,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPHC",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPHA",
+                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVVK",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVVH",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21650,12 +22282,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPK2",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPK0",
+                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVX9",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVX7",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -21806,18 +22438,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M02STPMT7H9KHNEPNX",
-                     *       "conversationId": "cv_01KF0E44M02STPMT7H9KHNEPNV",
+                     *       "id": "call_01KF0E44M03H9BTR7V2J39DW04",
+                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DW02",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "endedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -21976,14 +22608,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M02STPMT7H9KHNEPS3",
+                     *       "id": "att_01KF0E44M03H9BTR7V2J39DW3A",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02STPMT7H9KHNEN5R/att_01KF0E44M02STPMT7H9KHNEPS3?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081757Z&X-Amz-Expires=900&X-Amz-Signature=548cc123f59f9beb49e4eee9a1dbdff772d9bbc03f4a28a4c1a40265adf01a69&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M03H9BTR7V2J39DTFZ/att_01KF0E44M03H9BTR7V2J39DW3A?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091724Z&X-Amz-Expires=900&X-Amz-Signature=a0d64f52d3f3fa0104441d8ac6d84de41070790fd649862b97f748e46d868251&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -22097,17 +22729,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M02STPMT7H9KHNEPS5",
+                     *       "id": "att_01KF0E44M03H9BTR7V2J39DW3C",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M02STPMT7H9KHNEN5S",
+                     *       "uploadedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M02STPMT7H9KHNEN5R/att_01KF0E44M02STPMT7H9KHNEPS5?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081758Z&X-Amz-Expires=300&X-Amz-Signature=77ecbc4129e399cda5221224f931162b1bab9093aaec28a9c6c9354b71b3530f&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M03H9BTR7V2J39DTFZ/att_01KF0E44M03H9BTR7V2J39DW3C?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091724Z&X-Amz-Expires=300&X-Amz-Signature=3be6bf82b139545029f73c3ac7dcfb5e768113773e1eb79ac330a44a635af534&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22167,7 +22799,7 @@ export interface operations {
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Only jobs of this kind */
-                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules";
+                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules" | "replay_webhook";
                 /** @description Only jobs in this status */
                 status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
             };
@@ -22189,10 +22821,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0WARC6PRMSBRWCX90",
+                     *           "id": "job_01KF0E44M0M6TGRADQBHV8WN9E",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22275,10 +22907,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCX93",
+                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WN9H",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -22373,10 +23005,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCX99",
+                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WN9Q",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -22478,10 +23110,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCX9J",
+                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WNA0",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -22586,7 +23218,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0WARC6PRMSBRWCTTZ/jobs/job_01KF0E44M0WARC6PRMSBRWCX9T/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081250Z&X-Amz-Expires=300&X-Amz-Signature=3b4b645d525507d2767350d1e2bfc6f33b25a9985de2ef9f3296b21aed0eb51d&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0M6TGRADQBHV8WJVC/jobs/job_01KF0E44M0M6TGRADQBHV8WNA8/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091537Z&X-Amz-Expires=300&X-Amz-Signature=2ce68b2f0878fccef885ff8b6be0a009e02ede92519bffaab869bf5fb80cbcae&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22675,9 +23307,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0WARC6PRMSBRWCXA1",
+                     *       "uploadId": "job_01KF0E44M0M6TGRADQBHV8WNAF",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0WARC6PRMSBRWCTTZ/jobs/job_01KF0E44M0WARC6PRMSBRWCXA1/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081252Z&X-Amz-Expires=3600&X-Amz-Signature=93ed0405b4d3d2d0608faf98bbc5fb7086a283e9b09d2de096085f851a9eee84&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0M6TGRADQBHV8WJVC/jobs/job_01KF0E44M0M6TGRADQBHV8WNAF/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091538Z&X-Amz-Expires=3600&X-Amz-Signature=62aebfa67818febe8a6d328e109c0a6a0d51e67fceaa10ae9a00531fd75b990d&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -22783,7 +23415,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0WARC6PRMSBRWCXA3",
+                 *       "uploadId": "job_01KF0E44M0M6TGRADQBHV8WNAH",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -22810,10 +23442,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCXA3",
+                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WNAH",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -23114,10 +23746,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WARC6PRMSBRWCXAJ",
+                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WNB0",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23251,9 +23883,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0WARC6PRMSBRWCXAM",
+                     *           "id": "chc_01KF0E44M0M6TGRADQBHV8WNB2",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-920241c4",
+                     *           "name": "WhatsApp-6bfb929e",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23264,10 +23896,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXAM",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNB2",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23341,7 +23973,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-703d5c60",
+                 *       "name": "WhatsApp-c15a5870",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -23372,9 +24004,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXAW",
+                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNBA",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-703d5c60",
+                     *       "name": "WhatsApp-c15a5870",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23385,10 +24017,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXAW",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBA",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23514,9 +24146,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXB1",
+                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNBF",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-f274aaaa",
+                     *       "name": "WhatsApp-d568d996",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23527,10 +24159,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXB1",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXB1"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBF",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBF"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23615,7 +24247,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-005bd330",
+                 *       "name": "Renamed-40d9e555",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -23637,9 +24269,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXBF",
+                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNBX",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-005bd330",
+                     *       "name": "Renamed-40d9e555",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23650,10 +24282,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXBF",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXBF"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBX",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBX"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23802,9 +24434,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXC6",
+                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNCM",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-63508aa2",
+                     *       "name": "WhatsApp-3f1bd29a",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23815,10 +24447,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXC6",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXC6"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNCM",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNCM"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23934,9 +24566,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WARC6PRMSBRWCXCQ",
+                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WND5",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-748168ce",
+                     *       "name": "WhatsApp-efbf833c",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -23947,10 +24579,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXCQ",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WARC6PRMSBRWCXCQ"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WND5",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WND5"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24077,8 +24709,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0WARC6PRMSBRWCXDK",
-                     *           "name": "Picked-fa08d49e",
+                     *           "id": "seg_01KF0E44M0M6TGRADQBHV8WNE1",
+                     *           "name": "Picked-7d0aacc9",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -24087,7 +24719,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24148,7 +24780,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-c749cf19",
+                 *       "name": "VIPs in Berlin-9e3e45b9",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -24186,8 +24818,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0WARC6PRMSBRWCXDS",
-                     *       "name": "VIPs in Berlin-c749cf19",
+                     *       "id": "seg_01KF0E44M0M6TGRADQBHV8WNE7",
+                     *       "name": "VIPs in Berlin-9e3e45b9",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24208,8 +24840,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0WARC6PRMSBRWCXDT",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "computeJobId": "job_01KF0E44M0M6TGRADQBHV8WNE8",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24336,13 +24968,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0WARC6PRMSBRWCXE2",
+                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WNEG",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-8ff310f7@example.com",
+                     *           "email": "c-5b08f809@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -24445,8 +25077,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0WARC6PRMSBRWCXEP",
-                     *       "name": "Picked-ce6b09ad",
+                     *       "id": "seg_01KF0E44M0M6TGRADQBHV8WNF4",
+                     *       "name": "Picked-0f4838b7",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -24455,7 +25087,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24630,7 +25262,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-509389a8",
+                 *       "name": "Renamed-89b76d7d",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -24657,8 +25289,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0WARC6PRMSBRWCXF2",
-                     *       "name": "Renamed-509389a8",
+                     *       "id": "seg_01KF0E44M0M6TGRADQBHV8WNFG",
+                     *       "name": "Renamed-89b76d7d",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24673,8 +25305,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0WARC6PRMSBRWCXF5",
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "computeJobId": "job_01KF0E44M0M6TGRADQBHV8WNFK",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -24815,13 +25447,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0WARC6PRMSBRWCXGM",
+                     *             "id": "ct_01KF0E44M0M6TGRADQBHV8WNH2",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-c726f8cc@example.com",
+                     *             "email": "c-1a8b0ea2@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -24896,7 +25528,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0WARC6PRMSBRWCXHS",
+                 *         "ct_01KF0E44M0M6TGRADQBHV8WNJ7",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -24916,7 +25548,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0WARC6PRMSBRWCXHS"
+                     *         "ct_01KF0E44M0M6TGRADQBHV8WNJ7"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -25033,7 +25665,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0WARC6PRMSBRWCXKD"
+                 *         "ct_01KF0E44M0M6TGRADQBHV8WNKV"
                  *       ]
                  *     }
                  */
@@ -25052,7 +25684,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0WARC6PRMSBRWCXKD"
+                     *         "ct_01KF0E44M0M6TGRADQBHV8WNKV"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -25176,8 +25808,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0WARC6PRMSBRWCXNB",
-                     *           "name": "Picked-23a4a395",
+                     *           "segmentId": "seg_01KF0E44M0M6TGRADQBHV8WNNS",
+                     *           "name": "Picked-0d92c943",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25255,8 +25887,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0WARC6PRMSBRWCXPN",
-                     *           "name": "Product-f70734dd",
+                     *           "id": "prd_01KF0E44M0M6TGRADQBHV8WNQ3",
+                     *           "name": "Product-ce453d3a",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25276,7 +25908,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25325,7 +25957,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-7cc82a5d",
+                 *       "name": "CRM Pro-e0b180dd",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -25383,8 +26015,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0WARC6PRMSBRWCXPV",
-                     *       "name": "CRM Pro-7cc82a5d",
+                     *       "id": "prd_01KF0E44M0M6TGRADQBHV8WNQ9",
+                     *       "name": "CRM Pro-e0b180dd",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -25424,7 +26056,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25549,8 +26181,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0WARC6PRMSBRWCXQ1",
-                     *       "name": "Product-06ea8451",
+                     *       "id": "prd_01KF0E44M0M6TGRADQBHV8WNQF",
+                     *       "name": "Product-d9d95f7e",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -25570,7 +26202,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25642,7 +26274,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-c895a7c8",
+                 *       "name": "Renamed-4eca47c3",
                  *       "description": null
                  *     }
                  */
@@ -25662,8 +26294,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0WARC6PRMSBRWCXQD",
-                     *       "name": "Renamed-c895a7c8",
+                     *       "id": "prd_01KF0E44M0M6TGRADQBHV8WNQV",
+                     *       "name": "Renamed-4eca47c3",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -25683,7 +26315,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25828,10 +26460,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0WARC6PRMSBRWCXR4",
+                     *             "id": "ct_01KF0E44M0M6TGRADQBHV8WNRJ",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
-                     *             "email": "c-62516bfe@example.com",
+                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *             "email": "c-e4e32106@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -25910,7 +26542,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
+                 *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -25932,8 +26564,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0WARC6PRMSBRWCXSC",
-                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCXSE",
+                     *       "productId": "prd_01KF0E44M0M6TGRADQBHV8WNST",
+                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WNSW",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -25942,13 +26574,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0WARC6PRMSBRWCXSJ",
-                     *             "productId": "prd_01KF0E44M0WARC6PRMSBRWCXSC",
+                     *             "id": "fa_01KF0E44M0M6TGRADQBHV8WNT0",
+                     *             "productId": "prd_01KF0E44M0M6TGRADQBHV8WNST",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *             "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -25963,9 +26595,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
-                     *         "ownerId": "usr_01KF0E44M0WARC6PRMSBRWCTVD",
-                     *         "dealId": "dl_01KF0E44M0WARC6PRMSBRWCXSM",
+                     *         "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "dealId": "dl_01KF0E44M0M6TGRADQBHV8WNT2",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -26104,7 +26736,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -26187,8 +26819,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0WARC6PRMSBRWCXXW",
-                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCXXY",
+                     *       "productId": "prd_01KF0E44M0M6TGRADQBHV8WNYA",
+                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WNYC",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26197,13 +26829,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0WARC6PRMSBRWCXY2",
-                     *             "productId": "prd_01KF0E44M0WARC6PRMSBRWCXXW",
+                     *             "id": "fa_01KF0E44M0M6TGRADQBHV8WNYG",
+                     *             "productId": "prd_01KF0E44M0M6TGRADQBHV8WNYA",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *             "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26299,13 +26931,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0WARC6PRMSBRWCY1A",
-                     *           "productId": "prd_01KF0E44M0WARC6PRMSBRWCY14",
+                     *           "id": "fa_01KF0E44M0M6TGRADQBHV8WP1R",
+                     *           "productId": "prd_01KF0E44M0M6TGRADQBHV8WP1J",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -26396,8 +27028,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0WARC6PRMSBRWCXZG",
-                     *       "contactId": "ct_01KF0E44M0WARC6PRMSBRWCXZC",
+                     *       "productId": "prd_01KF0E44M0M6TGRADQBHV8WNZY",
+                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WNZT",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -26412,13 +27044,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0WARC6PRMSBRWCXZJ",
-                     *             "productId": "prd_01KF0E44M0WARC6PRMSBRWCXZG",
+                     *             "id": "fa_01KF0E44M0M6TGRADQBHV8WP00",
+                     *             "productId": "prd_01KF0E44M0M6TGRADQBHV8WNZY",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0WARC6PRMSBRWCTV0",
+                     *             "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
@@ -26547,18 +27179,18 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "asr_01KF0E44M027P2D3MK5TH2EDEZ",
-                     *           "name": "Round robin-b742646f",
+                     *           "id": "asr_01KF0E44M0M6TGRADQBHV8WP32",
+                     *           "name": "Round robin-a37d627f",
                      *           "appliesTo": "conversations",
                      *           "channels": null,
                      *           "userIds": [
-                     *             "usr_01KF0E44M027P2D3MK5TH2EDEH",
-                     *             "usr_01KF0E44M027P2D3MK5TH2EDES"
+                     *             "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *             "usr_01KF0E44M0M6TGRADQBHV8WJW2"
                      *           ],
                      *           "capPerUser": null,
                      *           "enabled": false,
                      *           "position": 0,
-                     *           "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -26619,13 +27251,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Email to sales-bce986d2",
+                 *       "name": "Email to sales-4cbbdf7e",
                  *       "appliesTo": "conversations",
                  *       "channels": [
                  *         "email"
                  *       ],
                  *       "userIds": [
-                 *         "usr_01KF0E44M027P2D3MK5TH2EDEH"
+                 *         "usr_01KF0E44M0M6TGRADQBHV8WJVT"
                  *       ],
                  *       "capPerUser": 5,
                  *       "enabled": false
@@ -26651,19 +27283,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M027P2D3MK5TH2EDF5",
-                     *       "name": "Email to sales-bce986d2",
+                     *       "id": "asr_01KF0E44M0M6TGRADQBHV8WP38",
+                     *       "name": "Email to sales-4cbbdf7e",
                      *       "appliesTo": "conversations",
                      *       "channels": [
                      *         "email"
                      *       ],
                      *       "userIds": [
-                     *         "usr_01KF0E44M027P2D3MK5TH2EDEH"
+                     *         "usr_01KF0E44M0M6TGRADQBHV8WJVT"
                      *       ],
                      *       "capPerUser": 5,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26788,18 +27420,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M027P2D3MK5TH2EDFB",
-                     *       "name": "Round robin-8d78deaa",
+                     *       "id": "asr_01KF0E44M0M6TGRADQBHV8WP3E",
+                     *       "name": "Round robin-9cc71bae",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M027P2D3MK5TH2EDEH",
-                     *         "usr_01KF0E44M027P2D3MK5TH2EDES"
+                     *         "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "usr_01KF0E44M0M6TGRADQBHV8WJW2"
                      *       ],
                      *       "capPerUser": null,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26995,18 +27627,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M027P2D3MK5TH2EDFQ",
-                     *       "name": "Round robin-cab1f58f",
+                     *       "id": "asr_01KF0E44M0M6TGRADQBHV8WP3T",
+                     *       "name": "Round robin-b7fee9fb",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M027P2D3MK5TH2EDEH",
-                     *         "usr_01KF0E44M027P2D3MK5TH2EDES"
+                     *         "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "usr_01KF0E44M0M6TGRADQBHV8WJW2"
                      *       ],
                      *       "capPerUser": 3,
                      *       "enabled": false,
                      *       "position": 2,
-                     *       "createdBy": "usr_01KF0E44M027P2D3MK5TH2EDE4",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -27106,6 +27738,1703 @@ export interface operations {
                 };
             };
             /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: a user id names no active user of the workspace */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "whk_01KF0E44M0M6TGRADQBHV8WP52",
+                     *           "url": "http://127.0.0.1:9/hook",
+                     *           "description": null,
+                     *           "eventTypes": [
+                     *             "contact.*"
+                     *           ],
+                     *           "filter": null,
+                     *           "status": "enabled",
+                     *           "disabledReason": null,
+                     *           "disabledAt": null,
+                     *           "failingSince": null,
+                     *           "previousSecretExpiresAt": null,
+                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *           "version": 1
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "http://127.0.0.1:9/hook",
+                 *       "eventTypes": [
+                 *         "contact.*",
+                 *         "deal.won"
+                 *       ],
+                 *       "filter": {
+                 *         "field": "city",
+                 *         "op": "eq",
+                 *         "value": "Berlin"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWebhookInput"];
+            };
+        };
+        responses: {
+            /** @description The webhook, with its secret */
+            201: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    /** @description The new record’s URL, when it has one of its own */
+                    Location?: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP5A",
+                     *       "url": "http://127.0.0.1:9/hook",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "contact.*",
+                     *         "deal.won"
+                     *       ],
+                     *       "filter": {
+                     *         "field": "city",
+                     *         "op": "eq",
+                     *         "value": "Berlin"
+                     *       },
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "failingSince": null,
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1,
+                     *       "secret": "whsec_ZXhhbXBsZS1zaWduaW5nLXNlY3JldC0zMi1ieXRlcyE="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unsafe_url`: the URL resolves to an address webhooks may not reach (private, loopback, link-local, CGNAT, multicast, unspecified; IPv4 and IPv6), or does not resolve; `limit_exceeded`: the workspace has 20 webhooks. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP5G",
+                     *       "url": "http://127.0.0.1:9/hook",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "contact.*"
+                     *       ],
+                     *       "filter": null,
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "failingSince": null,
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook is deleted */
+            204: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "eventTypes": [
+                 *         "*"
+                 *       ],
+                 *       "filter": null,
+                 *       "description": "All of it"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookInput"];
+            };
+        };
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP5Y",
+                     *       "url": "http://127.0.0.1:9/hook",
+                     *       "description": "All of it",
+                     *       "eventTypes": [
+                     *         "*"
+                     *       ],
+                     *       "filter": null,
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "failingSince": null,
+                     *       "previousSecretExpiresAt": null,
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unsafe_url`: the URL resolves to an address webhooks may not reach (private, loopback, link-local, CGNAT, multicast, unspecified; IPv4 and IPv6), or does not resolve */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook, with its new secret */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP7R",
+                     *       "url": "http://127.0.0.1:9/hook",
+                     *       "description": null,
+                     *       "eventTypes": [
+                     *         "contact.*"
+                     *       ],
+                     *       "filter": null,
+                     *       "status": "enabled",
+                     *       "disabledReason": null,
+                     *       "disabledAt": null,
+                     *       "failingSince": null,
+                     *       "previousSecretExpiresAt": "2026-01-16T09:00:00.000Z",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "version": 2,
+                     *       "secret": "whsec_ZXhhbXBsZS1zaWduaW5nLXNlY3JldC0zMi1ieXRlcyE="
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "evt_01KF0E44M0M6TGRADQBHV8WP90",
+                     *           "webhookId": "msg_evt_01KF0E44M0M6TGRADQBHV8WP90_whk_01KF0E44M0M6TGRADQBHV8WP8V",
+                     *           "eventType": "owner.claimed",
+                     *           "status": "delivered",
+                     *           "attemptCount": 1,
+                     *           "attempts": [],
+                     *           "nextAttemptAt": null,
+                     *           "deliveredAt": "2026-01-15T09:00:00.000Z",
+                     *           "createdAt": "2026-01-15T09:00:00.000Z",
+                     *           "event": {
+                     *             "createdAt": "2026-01-15T09:00:00.000Z",
+                     *             "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "companyId": null,
+                     *             "payload": {
+                     *               "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *               "assignedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *               "previousOwnerId": null
+                     *             },
+                     *             "contactId": "ct_01KF0E44M0M6TGRADQBHV8WP8X",
+                     *             "entityType": "contact",
+                     *             "dealId": null,
+                     *             "channel": null,
+                     *             "entityId": "ct_01KF0E44M0M6TGRADQBHV8WP8X",
+                     *             "id": "evt_01KF0E44M0M6TGRADQBHV8WP90",
+                     *             "type": "owner.claimed"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+                /** @description The delivery (its event)’s id */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "evt_01KF0E44M0M6TGRADQBHV8WPA6",
+                     *       "webhookId": "msg_evt_01KF0E44M0M6TGRADQBHV8WPA6_whk_01KF0E44M0M6TGRADQBHV8WPA1",
+                     *       "eventType": "owner.claimed",
+                     *       "status": "pending",
+                     *       "attemptCount": 1,
+                     *       "attempts": [],
+                     *       "nextAttemptAt": "2026-01-15T09:00:00.000Z",
+                     *       "deliveredAt": "2026-01-15T09:00:00.000Z",
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "event": {
+                     *         "createdAt": "2026-01-15T09:00:00.000Z",
+                     *         "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "companyId": null,
+                     *         "payload": {
+                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "assignedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "previousOwnerId": null
+                     *         },
+                     *         "contactId": "ct_01KF0E44M0M6TGRADQBHV8WPA3",
+                     *         "entityType": "contact",
+                     *         "dealId": null,
+                     *         "channel": null,
+                     *         "entityId": "ct_01KF0E44M0M6TGRADQBHV8WPA3",
+                     *         "id": "evt_01KF0E44M0M6TGRADQBHV8WPA6",
+                     *         "type": "owner.claimed"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: an attempt of this delivery is under way. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    replayWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook’s id */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "2026-01-01T00:00:00Z",
+                 *       "to": "2026-01-20T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookReplayInput"];
+            };
+        };
+        responses: {
+            /** @description The replay job, queued */
+            202: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WPC5",
+                     *       "kind": "replay_webhook",
+                     *       "status": "queued",
+                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "input": {
+                     *         "subscriptionId": "whk_01KF0E44M0M6TGRADQBHV8WPC3",
+                     *         "from": "2026-01-01T00:00:00.000Z",
+                     *         "to": "2026-01-20T00:00:00.000Z"
+                     *       },
+                     *       "progress": {
+                     *         "processed": 0,
+                     *         "total": null,
+                     *         "ratePerSecond": null,
+                     *         "estimatedSecondsLeft": null
+                     *       },
+                     *       "result": null,
+                     *       "error": null,
+                     *       "files": [],
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-01-15T09:00:00.000Z",
+                     *       "startedAt": null,
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z",
+                     *       "finishedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member: webhooks are managed by owners and admins */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. the webhook is disabled (enable it first), or the range ends before the delivery log’s 30 days */
+            422: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getBotSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": false,
+                     *       "timeZone": "UTC",
+                     *       "businessHours": {
+                     *         "mon": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "tue": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "wed": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "thu": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "fri": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "sat": [],
+                     *         "sun": []
+                     *       },
+                     *       "replyWhen": "outside_business_hours",
+                     *       "rules": [],
+                     *       "escalationKeywords": [
+                     *         "human",
+                     *         "agent",
+                     *         "person",
+                     *         "representative"
+                     *       ],
+                     *       "maxRepliesPerConversation": 3,
+                     *       "confidenceThreshold": 0.7,
+                     *       "aiReplies": false,
+                     *       "rateLimit": {
+                     *         "replies": 5,
+                     *         "windowMinutes": 10
+                     *       },
+                     *       "version": 0,
+                     *       "updatedBy": null,
+                     *       "updatedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BotSettings"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    putBotSettings: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": true,
+                 *       "timeZone": "Europe/Berlin",
+                 *       "replyWhen": "outside_business_hours",
+                 *       "rules": [
+                 *         {
+                 *           "name": "Pricing",
+                 *           "keywords": [
+                 *             "price"
+                 *           ],
+                 *           "template": "Hi {{contact.firstName | \"there\"}}, plans start at 10 EUR."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["BotSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description The settings saved */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": true,
+                     *       "timeZone": "Europe/Berlin",
+                     *       "businessHours": {
+                     *         "mon": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "tue": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "wed": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "thu": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "fri": [
+                     *           {
+                     *             "from": "09:00",
+                     *             "to": "17:00"
+                     *           }
+                     *         ],
+                     *         "sat": [],
+                     *         "sun": []
+                     *       },
+                     *       "replyWhen": "outside_business_hours",
+                     *       "rules": [
+                     *         {
+                     *           "name": "Pricing",
+                     *           "keywords": [
+                     *             "price"
+                     *           ],
+                     *           "intents": [],
+                     *           "template": "Hi {{contact.firstName | \"there\"}}, plans start at 10 EUR."
+                     *         }
+                     *       ],
+                     *       "escalationKeywords": [
+                     *         "human",
+                     *         "agent",
+                     *         "person",
+                     *         "representative"
+                     *       ],
+                     *       "maxRepliesPerConversation": 3,
+                     *       "confidenceThreshold": 0.7,
+                     *       "aiReplies": false,
+                     *       "rateLimit": {
+                     *         "replies": 5,
+                     *         "windowMinutes": 10
+                     *       },
+                     *       "version": 1,
+                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BotSettings"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names another version than the current one (`precondition_failed`): read the record again */
+            412: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    getConversationBot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation’s bot */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversationId": "cv_01KF0E44M0M6TGRADQBHV8WPCX",
+                     *       "active": true,
+                     *       "reason": null,
+                     *       "replies": 0,
+                     *       "since": null,
+                     *       "updatedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationBot"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throttled"];
+                };
+            };
+        };
+    };
+    handOverConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The conversation’s id */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConversationBotInput"];
+            };
+        };
+        responses: {
+            /** @description The conversation’s bot */
+            200: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversationId": "cv_01KF0E44M0M6TGRADQBHV8WPE1",
+                     *       "active": false,
+                     *       "reason": "user",
+                     *       "replies": 0,
+                     *       "since": "2026-01-15T09:00:00.000Z",
+                     *       "updatedAt": "2026-01-15T09:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationBot"];
+                };
+            };
+            /** @description The request is invalid (`validation_failed`: `errors` names each field — path ids, query, body, headers; `invalid_cursor`: a cursor that is not this query’s) */
+            400: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown or revoked token (`unauthenticated`) */
+            401: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member, in a conversation assigned to another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). the record named in the path */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            409: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
+            415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `unprocessable`: a direct conversation (between users) has no bot */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
