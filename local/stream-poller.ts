@@ -64,6 +64,11 @@ export interface StreamPollerOptions {
   failureFile?: string;
   /** Pause between polls of a caught-up stream. Default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * How long the stream's shard list is reused before it is described again (a shard that ends makes
+   * the next poll describe it at once). Default 5000 ms.
+   */
+  shardListMaxAgeMs?: number;
   /** First retry delay of a failing batch, doubled per attempt. Default 500 ms. */
   retryBaseDelayMs?: number;
   /** Longest retry delay. Default 30 s. */
@@ -88,6 +93,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
   const retryMaxDelayMs = options.retryMaxDelayMs ?? 30_000;
+  const shardListMaxAgeMs = options.shardListMaxAgeMs ?? 5000;
+  /** The shard list last described, and when (see `currentShards`). */
+  let shardList: { at: number; shards: Promise<Shard[]> } | undefined;
   for (const { definition } of options.consumers) {
     definition.filterPatterns.forEach((pattern) => assertSupportedPattern(pattern));
   }
@@ -231,7 +239,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
 
   /** One pass: every readable shard read to its current end. Children follow parents in the same pass. */
   async function pollOnce(run: Run): Promise<void> {
-    const described = await describeShards();
+    const described = await currentShards();
     const present = new Set(described.map((shard) => shard.ShardId!));
     for (const shard of described) {
       const state = run.shards.get(shard.ShardId!);
@@ -498,6 +506,8 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   async function markFinished(run: Run, state: ShardState): Promise<void> {
     state.finished = true;
     state.iterator = undefined;
+    // Its children start where it ended: the next poll describes the stream again to find them.
+    shardList = undefined;
     await persist();
   }
 
@@ -550,6 +560,21 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       throw new Error(`Table ${options.tableName} has no stream enabled`);
     }
     return Table.LatestStreamArn;
+  }
+
+  /**
+   * The shard list, described at most every `shardListMaxAgeMs` and shared by every consumer: on
+   * DynamoDB Local a DescribeStream reads the whole stream log, so describing it on every poll of every
+   * consumer made the stream reads most of its work (and slowed every other request to the same JVM).
+   */
+  function currentShards(): Promise<Shard[]> {
+    if (shardList && Date.now() - shardList.at < shardListMaxAgeMs) return shardList.shards;
+    const listed = { at: Date.now(), shards: describeShards() };
+    listed.shards.catch(() => {
+      if (shardList === listed) shardList = undefined;
+    });
+    shardList = listed;
+    return listed.shards;
   }
 
   async function describeShards(): Promise<Shard[]> {
