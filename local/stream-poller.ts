@@ -65,6 +65,12 @@ export interface StreamPollerOptions {
   /** Pause between polls of a caught-up stream. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
+   * The longest pause between polls of a stream with nothing new: each empty poll doubles the pause
+   * from `pollIntervalMs` up to this, and a poll that finds records (or a `drain`) starts it over.
+   * Default 2000 ms (never below `pollIntervalMs`).
+   */
+  maxIdlePollIntervalMs?: number;
+  /**
    * How long the stream's shard list is reused before it is described again (a shard that ends makes
    * the next poll describe it at once). Default 5000 ms.
    */
@@ -94,6 +100,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const retryBaseDelayMs = options.retryBaseDelayMs ?? 500;
   const retryMaxDelayMs = options.retryMaxDelayMs ?? 30_000;
   const shardListMaxAgeMs = options.shardListMaxAgeMs ?? 5000;
+  // On DynamoDB Local every GetRecords reads the stream's description (its whole log) on the one thread
+  // that runs all its SQLite work: an idle consumer that polls at full rate slows everything else.
+  const maxIdlePollIntervalMs = Math.max(pollIntervalMs, options.maxIdlePollIntervalMs ?? 2000);
   /** The shard list last described, and when (see `currentShards`). */
   let shardList: { at: number; shards: Promise<Shard[]> } | undefined;
   for (const { definition } of options.consumers) {
@@ -220,10 +229,12 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   }
 
   async function consumerLoop(run: Run): Promise<void> {
+    let idlePolls = 0;
     while (!stopped) {
       const cycle = ++run.startedCycles;
       try {
-        await pollOnce(run);
+        const delivered = await pollOnce(run);
+        idlePolls = delivered > 0 || run.drainWaiters.length > 0 ? 0 : idlePolls + 1;
         const ready = run.drainWaiters.filter((waiter) => waiter.cycle <= cycle);
         run.drainWaiters = run.drainWaiters.filter((waiter) => waiter.cycle > cycle);
         ready.forEach((waiter) => waiter.resolve());
@@ -233,12 +244,16 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         await run.sleep(Math.max(pollIntervalMs, 500));
         continue;
       }
-      await run.sleep(pollIntervalMs);
+      await run.sleep(Math.min(maxIdlePollIntervalMs, pollIntervalMs * 2 ** Math.min(idlePolls, 8)));
     }
   }
 
-  /** One pass: every readable shard read to its current end. Children follow parents in the same pass. */
-  async function pollOnce(run: Run): Promise<void> {
+  /**
+   * One pass: every readable shard read to its current end. Children follow parents in the same pass.
+   * Returns how many records it read.
+   */
+  async function pollOnce(run: Run): Promise<number> {
+    let read = 0;
     const described = await currentShards();
     const present = new Set(described.map((shard) => shard.ShardId!));
     for (const shard of described) {
@@ -258,19 +273,21 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       progressed = false;
       for (const state of run.shards.values()) {
         if (!shardIsReadable(state, run.shards)) continue;
-        await readShard(run, state);
+        read += await readShard(run, state);
         if (state.finished) progressed = true;
       }
     }
+    return read;
   }
 
-  /** Reads one shard until GetRecords comes back empty (caught up) or the shard ends. */
-  async function readShard(run: Run, state: ShardState): Promise<void> {
+  /** Reads one shard until GetRecords comes back empty (caught up) or the shard ends; returns the records read. */
+  async function readShard(run: Run, state: ShardState): Promise<number> {
     let refreshed = false;
+    let read = 0;
     for (;;) {
       throwIfStopped();
       state.iterator ??= await shardIterator(run, state);
-      if (!state.iterator) return;
+      if (!state.iterator) return read;
       let page;
       try {
         page = await streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
@@ -300,12 +317,13 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       }
       const records = page.Records ?? [];
       if (records.length > 0) await deliverPage(run, state, records);
+      read += records.length;
       state.iterator = page.NextShardIterator;
       if (!page.NextShardIterator) {
         await markFinished(run, state);
-        return;
+        return read;
       }
-      if (records.length === 0) return;
+      if (records.length === 0) return read;
     }
   }
 
