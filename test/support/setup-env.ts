@@ -8,7 +8,9 @@ export function assertLocalEndpoint(url: string): void {
   }
 }
 
-const dynamodbEndpoint = inject('dynamodbEndpoint');
+// Each worker its own DynamoDB Local (global-setup.ts): VITEST_POOL_ID runs from 1 to the worker count.
+const dynamodbEndpoints = inject('dynamodbEndpoints').split(',');
+const dynamodbEndpoint = dynamodbEndpoints[(Number(process.env.VITEST_POOL_ID ?? '1') - 1) % dynamodbEndpoints.length]!;
 const awsEndpoint = inject('awsEndpoint');
 const sesEndpoint = inject('sesEndpoint');
 for (const endpoint of [dynamodbEndpoint, awsEndpoint, sesEndpoint]) assertLocalEndpoint(endpoint);
