@@ -25,6 +25,7 @@ export function invocationContext(functionName: string, timeoutSeconds: number, 
 
 /** The logging the local runtime pieces need; the Powertools logger and `console` both fit. */
 export interface LocalLogger {
+  debug?(message: string, ...fields: Record<string, unknown>[]): void;
   info(message: string, ...fields: Record<string, unknown>[]): void;
   warn(message: string, ...fields: Record<string, unknown>[]): void;
   error(message: string, ...fields: Record<string, unknown>[]): void;

@@ -457,11 +457,14 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
 
   async function invoke(run: Run, records: DynamoDBRecord[]): Promise<Outcome> {
     const requestId = randomUUID();
+    const startedAt = performance.now();
     let response;
     try {
       response = await run.consumer.handler({ Records: records }, lambdaContext(run.name, requestId));
     } catch (error) {
       return { kind: 'error', error: describeError(error) };
+    } finally {
+      log.debug?.('Stream batch handled', { consumer: run.name, records: records.length, ms: Math.round(performance.now() - startedAt) });
     }
     const failures = response?.batchItemFailures ?? [];
     if (failures.length === 0) return { kind: 'ok' };

@@ -1,3 +1,4 @@
+import { forEachLimited } from '../shared/concurrency';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidCursor, invalidReference, isConflict } from '../shared/errors';
@@ -160,21 +161,4 @@ function outcomeOf(error: DomainError): BulkOutcome {
     default:
       return 'error';
   }
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<void>,
-) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

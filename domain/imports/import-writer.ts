@@ -1,3 +1,4 @@
+import { forEachLimited } from '../shared/concurrency';
 import { newEvent, type EventRecord } from '../../events/event-log';
 import { autoMatchDomain, companyLinksByDomain, type CompanyLink } from '../companies/company-links';
 import { emailDomain } from '../contacts/channels';
@@ -1023,17 +1024,4 @@ async function putAll<T extends { row: number; part?: number }>(
     );
     pending = pending.filter((item) => left.has(keyOf(item)));
   }
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

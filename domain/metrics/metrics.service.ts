@@ -1,3 +1,4 @@
+import { mapLimited } from '../shared/concurrency';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, notFound } from '../shared/errors';
@@ -91,7 +92,7 @@ export async function readCounters(deps: CoreDeps, caller: CallerContext, query:
   }
   const users =
     query.breakdown === 'user'
-      ? await mapConcurrently(query.userId ? [await readUserItem(deps, caller.workspaceId, query.userId)] : await workspaceUsers(deps, caller.workspaceId), async (user) => {
+      ? await mapLimited(query.userId ? [await readUserItem(deps, caller.workspaceId, query.userId)] : await workspaceUsers(deps, caller.workspaceId), userReadConcurrency, async (user) => {
           const own = zeros();
           for (const { counts } of await readCounterDays(deps, caller.workspaceId, user.userId, from, to)) {
             for (const [type, count] of Object.entries(counts)) if (!wanted || wanted.has(type)) own[type] = (own[type] ?? 0) + count;
@@ -108,20 +109,6 @@ const workspaceUsers = async (deps: CoreDeps, workspaceId: string) =>
 /** How many users' counters are read at once for a workspace-wide report. */
 const userReadConcurrency = 8;
 
-/** `work` on every item, at most `userReadConcurrency` at a time, results in the items' order. */
-async function mapConcurrently<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(userReadConcurrency, items.length) }, lane));
-  return results;
-}
-
 /**
  * Seed 001 Event.performance(): each user's figures over a period (messages sent, replies received,
  * median first-response time, deals created / won / lost and won value, tasks completed, contacts
@@ -134,7 +121,7 @@ export async function readPerformance(
 ): Promise<Performance> {
   const { from, to, timeZone } = await periodOf(deps, caller, query);
   const users = query.userId ? [await readUserItem(deps, caller.workspaceId, query.userId)] : await workspaceUsers(deps, caller.workspaceId);
-  const reports = await mapConcurrently(users, async (user) =>
+  const reports = await mapLimited(users, userReadConcurrency, async (user) =>
     summarise(user, await readCounterDays(deps, caller.workspaceId, user.userId, from, to)),
   );
   return { from, to, timeZone, users: reports };

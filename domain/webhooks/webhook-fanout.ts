@@ -3,6 +3,7 @@ import { findCompany } from '../companies/company-record';
 import type { ContactItem } from '../contacts/contact-record';
 import { subjectOf } from '../segments/membership.service';
 import { fieldsOfRule, ruleMatches } from '../segments/segment-rules';
+import { forEachLimited } from '../shared/concurrency';
 import type { CoreDeps } from '../shared/deps';
 import type { JobQueue } from '../shared/ports';
 import { isConditionFailure } from '../store/transaction';
@@ -65,14 +66,18 @@ export async function fanOutToWebhooks(deps: FanoutDeps, event: EventRecord, sub
   return chosen.length;
 }
 
-/** A stream batch: the subscriptions read once per workspace, then each event fanned out. */
+/** How many events of a batch are fanned out at once (each writes its deliveries and sends their messages). */
+const eventsInFlight = 16;
+
+/**
+ * A stream batch: the subscriptions read once per workspace, then the events fanned out side by side
+ * (each delivery is its own item and message, and receivers get no order from webhooks anyway).
+ */
 export async function fanOutBatchToWebhooks(deps: FanoutDeps, events: readonly EventRecord[]): Promise<void> {
   const workspaces = [...new Set(events.map((event) => event.workspaceId))];
   const subscriptions = new Map(
     await Promise.all(workspaces.map(async (workspaceId) => [workspaceId, await readWorkspaceSubscriptions(deps, workspaceId)] as const)),
   );
-  for (const event of events) {
-    const ofWorkspace = subscriptions.get(event.workspaceId) ?? [];
-    if (ofWorkspace.length > 0) await fanOutToWebhooks(deps, event, ofWorkspace);
-  }
+  const withSubscriptions = events.filter((event) => (subscriptions.get(event.workspaceId) ?? []).length > 0);
+  await forEachLimited(withSubscriptions, eventsInFlight, (event) => fanOutToWebhooks(deps, event, subscriptions.get(event.workspaceId)).then(() => undefined));
 }

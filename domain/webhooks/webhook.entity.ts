@@ -35,6 +35,8 @@ export const webhookSubscriptionSchema = {
     /** When attempts began failing without a success since; absent while healthy. Not part of `version`. */
     failingSince: { type: 'string' },
     createdBy: { type: 'string', required: true, readOnly: true },
+    /** Its slot under the workspace's cap (1..maxSubscriptions): its guard item goes with it, so concurrent creates never pass the cap. */
+    slot: { type: 'number', readOnly: true },
     version: { type: 'number', required: true },
     createdAt: { type: 'string', required: true, readOnly: true },
     updatedAt: { type: 'string', required: true },

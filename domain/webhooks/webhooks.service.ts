@@ -1,3 +1,4 @@
+import { retryLostRaces } from '../shared/retry';
 import { encodeTime } from 'ulid';
 import { eventCatalogue } from '../../events/catalogue';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
@@ -38,6 +39,8 @@ export interface SubscriptionItem {
   url: string;
   description?: string;
   eventTypes: string[];
+  /** Its slot under the workspace's cap (absent on subscriptions made before slots). */
+  slot?: number;
   filter?: SegmentRule;
   status: 'enabled' | 'disabled';
   disabledReason?: 'user' | 'failing';
@@ -143,8 +146,14 @@ async function commitSubscription(deps: CoreDeps, before: SubscriptionItem | und
               .where((attr, { eq }) => eq(attr.version, before.version))
               .commit(),
       appendEvent(tx, event),
+      // A new subscription takes its slot's guard; a deleted one frees it.
+      ...(!before && after!.slot !== undefined
+        ? [tx.uniqueGuard.create({ ...slotGuardKey(after!.workspaceId, after!.slot), ownerId: after!.subscriptionId, createdAt: after!.createdAt }).commit()]
+        : []),
+      ...(before && !after && before.slot !== undefined ? [tx.uniqueGuard.delete(slotGuardKey(before.workspaceId, before.slot)).commit()] : []),
     ],
-    () => (before ? lostRace('The webhook') : conflict('already_exists', 'A webhook with this id already exists')),
+    // A create loses only to another create that took the same slot (the id is new): it reads again.
+    () => (before ? lostRace('The webhook') : lostRace('The webhook slots')),
   );
 }
 
@@ -157,16 +166,55 @@ export async function createWebhook(deps: WebhookDeps, caller: CallerContext, in
   manage(caller);
   assertKnownEventTypes(input.eventTypes);
   if (input.filter) await assertValidRule(deps, caller.workspaceId, input.filter, 'body.filter');
-  const existing = await readWorkspaceSubscriptions(deps, caller.workspaceId);
-  // Two creates racing past the count may hold one more: the cap bounds the fan-out's reads, not an invariant.
-  if (existing.length >= webhookSettings.maxSubscriptions) {
-    throw limitExceeded('body', `A workspace has at most ${webhookSettings.maxSubscriptions} webhooks`, webhookSettings.maxSubscriptions);
-  }
   await assertSafeUrl(deps, input.url);
-  const at = deps.clock.nowIso();
   const ids = { workspaceId: caller.workspaceId, subscriptionId: deps.newId('whk') };
   const secret = newSigningSecret();
-  const item: SubscriptionItem = {
+  const sealed = await deps.sealer.seal(secret, signingSecretContext(ids));
+  // Two creates that read the same free slot collide on its guard item; the loser reads again.
+  const item = await retryLostRaces(async () => {
+    const slot = await freeSubscriptionSlot(deps, caller.workspaceId);
+    const created = newSubscriptionItem(deps, caller, ids, input, sealed, slot);
+    await commitSubscription(deps, undefined, created, subscriptionCreatedEvent(deps, caller, created));
+    return created;
+  });
+  return { ...toWebhook(item, deps.clock.nowMs()), secret };
+}
+
+/**
+ * The lowest slot (1..cap) no subscription holds, or a 422 at the cap. The cap bounds what every event's
+ * fan-out reads; each subscription holds its slot's guard item, so concurrent creates never pass it.
+ * (Subscriptions made before slots existed hold none and still count.)
+ */
+async function freeSubscriptionSlot(deps: CoreDeps, workspaceId: string): Promise<number> {
+  const existing = await readWorkspaceSubscriptions(deps, workspaceId);
+  const cap = webhookSettings.maxSubscriptions;
+  const held = new Set(existing.map((subscription) => subscription.slot));
+  for (let slot = 1; slot <= cap && existing.length < cap; slot += 1) if (!held.has(slot)) return slot;
+  throw limitExceeded('body', `A workspace has at most ${cap} webhooks`, cap);
+}
+
+/** The guard scope of the slots that cap a workspace's webhook subscriptions. */
+export const subscriptionSlotScope = 'webhook-slot';
+
+const slotGuardKey = (workspaceId: string, slot: number) => ({ workspaceId, scope: subscriptionSlotScope, value: String(slot) });
+
+const subscriptionCreatedEvent = (deps: CoreDeps, caller: CallerContext, item: SubscriptionItem) =>
+  newEvent(deps, caller, 'webhook.created', webhookRef(item.subscriptionId), {
+    url: item.url,
+    eventTypes: item.eventTypes,
+    filtered: item.filter !== undefined,
+  });
+
+function newSubscriptionItem(
+  deps: CoreDeps,
+  caller: CallerContext,
+  ids: { workspaceId: string; subscriptionId: string },
+  input: CreateWebhookInput,
+  sealedSecret: string,
+  slot: number,
+): SubscriptionItem {
+  const at = deps.clock.nowIso();
+  return {
     ...ids,
     url: input.url,
     ...(input.description ? { description: input.description } : {}),
@@ -174,19 +222,13 @@ export async function createWebhook(deps: WebhookDeps, caller: CallerContext, in
     ...(input.filter ? { filter: input.filter } : {}),
     status: input.enabled ? 'enabled' : 'disabled',
     ...(input.enabled ? {} : { disabledReason: 'user' as const, disabledAt: at }),
-    secret: await deps.sealer.seal(secret, signingSecretContext(ids)),
+    secret: sealedSecret,
     createdBy: caller.userId,
+    slot,
     version: 1,
     createdAt: at,
     updatedAt: at,
   };
-  const event = newEvent(deps, caller, 'webhook.created', webhookRef(ids.subscriptionId), {
-    url: item.url,
-    eventTypes: item.eventTypes,
-    filtered: item.filter !== undefined,
-  });
-  await commitSubscription(deps, undefined, item, event);
-  return { ...toWebhook(item, deps.clock.nowMs()), secret };
 }
 
 export async function getWebhook(deps: CoreDeps, caller: CallerContext, subscriptionId: string): Promise<Webhook> {

@@ -1,19 +1,19 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../local/emulators';
 import { createCrmClient } from './client/crm-client';
+import { startNpmStart, type NpmStartProcess } from './npm-start-process';
+import { runWebhookFanout } from './webhook-fanout-run';
 
 const execFileAsync = promisify(execFile);
 
 /** `npm start -- --in-memory` as a new user runs it, on free ports so it never meets another stack. */
+let stack: NpmStartProcess;
 let child: ChildProcess;
 let output = '';
 let apiPort = 0;
 let sandboxPort = 0;
-
-let dynamoPort = 0;
 /** Every credential given to a channel connection: none may appear anywhere in the run's output. */
 const credentials: string[] = [];
 /** A credential made for this run (random, so no setting or id contains it by chance). */
@@ -23,40 +23,18 @@ const credential = (prefix: string, bytes: number) => {
   return value;
 };
 /** This stack's DynamoDB Local (the test run has its own, which keeps running). */
-const javaPids = () =>
-  spawnSync('pgrep', ['-f', `DynamoDBLocal.jar.*-port ${dynamoPort}`], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .filter(Boolean);
+const javaPids = () => stack.javaPids();
 
 beforeAll(async () => {
-  const [api, dynamo, aws, ses, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  apiPort = api;
-  sandboxPort = sandbox;
-  dynamoPort = dynamo;
-  // As `npm start` runs it: node with tsx's loader, no relay process between the signal and the CRM.
-  child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
-    env: {
-      ...process.env,
-      PORT: String(api),
-      DYNAMODB_PORT: String(dynamo),
-      AWS_EMULATOR_PORT: String(aws),
-      SES_PORT: String(ses),
-      SANDBOX_PORT: String(sandbox),
-      TABLE_NAME: '',
-      // Everything the functions log, so the credential scan at the end sees every line.
-      LOG_LEVEL: 'DEBUG',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 80_000;
-  while (!output.includes('Ctrl-C stops everything')) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  // Everything the functions log, so the credential scan at the end sees every line.
+  stack = await startNpmStart({ env: { LOG_LEVEL: 'DEBUG' } });
+  child = stack.child;
+  apiPort = stack.apiPort;
+  sandboxPort = stack.sandboxPort;
+  output = stack.output();
+  // `output` is read by the tests as it grows.
+  child.stdout!.on('data', () => (output = stack.output()));
+  child.stderr!.on('data', () => (output = stack.output()));
 }, 90_000);
 
 /** JSON calls to the API as the holder of `token`: the status and the parsed body. */
@@ -72,13 +50,7 @@ const apiAs =
     return { status: res.status, body: (await res.json()) as any };
   };
 
-afterAll(() => {
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-});
+afterAll(() => stack?.kill());
 
 describe('npm start', () => {
   it('prints the API and docs URLs and an owner token that works', async () => {
@@ -541,6 +513,41 @@ describe('npm start', () => {
       (send: { providerMessageId: string }) => send.providerMessageId === placed.body.payload.dial.providerCallId,
     );
     expect(twiml.text).toContain('<Number>+14155550123</Number>');
+  });
+
+  it('fans events out to three webhooks, one down for a while: every matching event delivered and logged once, the down one caught up, none lost', async () => {
+    // WEBHOOK_FANOUT_EVENTS=10000 runs the issue's size (`npm run bench:webhooks` measures it as a bench).
+    const events = Number(process.env.WEBHOOK_FANOUT_EVENTS ?? 200);
+    const report = await runWebhookFanout({
+      apiBase: stack.apiBase,
+      token: stack.ownerToken,
+      contacts: Math.max(1, Math.round(events / 5)),
+      tagsPerContact: 4,
+      downForMs: 10_000,
+      timeoutMs: 600_000,
+      log: (message) => process.stderr.write(`[e2e webhooks] ${message}\n`),
+    });
+    process.stderr.write(`[e2e webhooks] ${JSON.stringify(report)}\n`);
+    expect(report.events).toBeGreaterThanOrEqual(events);
+    expect(report.eventsByType).toMatchObject({ 'contact.created': Math.round(events / 5), 'tag.added': Math.round(events / 5) * 4 });
+    const [all, contacts, down] = report.subscriptions;
+    expect(all!.expected).toBe(report.events);
+    expect(contacts!.expected).toBe(report.eventsByType['contact.created']);
+    expect(down!.expected).toBe(report.events);
+    for (const subscription of report.subscriptions) {
+      expect(subscription, subscription.name).toMatchObject({
+        missing: 0,
+        received: subscription.expected,
+        badSignatures: 0,
+        loggedDelivered: subscription.expected,
+        loggedMoreThanOnce: 0,
+        loggedNotDelivered: 0,
+      });
+    }
+    // The live ones were never refused; the down one was, and its refused deliveries were retried.
+    expect(all!.refusedWhileDown + contacts!.refusedWhileDown).toBe(0);
+    expect(down!.refusedWhileDown).toBeGreaterThan(0);
+    expect(down!.retriedDeliveries).toBeGreaterThan(0);
   });
 
   it('stops every child process when told to stop, leaving no Java process behind', async () => {

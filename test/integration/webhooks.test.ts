@@ -131,6 +131,32 @@ async function runNextAttempt(webhookId: string, eventId: string) {
 }
 
 describe('webhook subscriptions', () => {
+  it('the cap holds under concurrent creates: 8 at once under a cap of 3 give three 201s and five 422s; a delete frees a place', async () => {
+    const initech = await seedWorkspace(stack, 'Initech');
+    const savedCap = webhookSettings.maxSubscriptions;
+    webhookSettings.maxSubscriptions = 3;
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          stack.api('POST', '/v1/webhooks', { token: initech.owner.token, body: { url: `${base}/cap-${i}`, eventTypes: ['contact.created'] } }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 201, 422, 422, 422, 422, 422]);
+      expect(answers.find((answer) => answer.status === 422)!.body.code).toBe('limit_exceeded');
+      const listed = await stack.api('GET', '/v1/webhooks', { token: initech.owner.token });
+      expect(listed.body.items).toHaveLength(3);
+      const first = answers.find((answer) => answer.status === 201)!.body;
+      const removed = await stack.api('DELETE', `/v1/webhooks/${first.id}`, { token: initech.owner.token });
+      expect(removed.status).toBe(204);
+      const again = await stack.api('POST', '/v1/webhooks', { token: initech.owner.token, body: { url: `${base}/cap-again`, eventTypes: ['*'] } });
+      expect(again.status).toBe(201);
+      const full = await stack.api('POST', '/v1/webhooks', { token: initech.owner.token, body: { url: `${base}/cap-full`, eventTypes: ['*'] } });
+      expect(full.status).toBe(422);
+    } finally {
+      webhookSettings.maxSubscriptions = savedCap;
+    }
+  });
+
   it('owner and admin manage them; a member gets 403; another workspace sees 404', async () => {
     const url = `${base}${hookPath()}`;
     const byAdmin = await createWebhook({ url, eventTypes: ['contact.*'] }, acme.admin.token);
