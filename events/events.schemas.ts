@@ -28,6 +28,15 @@ export const listEventsQuery = pageQuerySchema.extend({
 /** Every event type, and each family of them as `<prefix>.*` (`contact.*`, `deal.*`, ...). */
 export const eventTypePatterns = [...eventTypes, ...new Set(eventTypes.map((type) => `${type.slice(0, type.indexOf('.'))}.*`))];
 
+const knownPatterns = new Set<string>(['*', ...eventTypePatterns]);
+
+/** True when the pattern names a type of the catalogue, a family of them (`contact.*`), or `*`. */
+export const isEventTypePattern = (pattern: string) => knownPatterns.has(pattern);
+
+/** True when the event's type is one the patterns name (exact, `<family>.*` or `*`). */
+export const eventTypeMatches = (patterns: readonly string[], type: string) =>
+  patterns.some((pattern) => pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))));
+
 /** At most this many types in the feed's `types` filter (each is one term of its FilterExpression). */
 export const maxFeedTypes = 30;
 

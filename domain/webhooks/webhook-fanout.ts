@@ -1,4 +1,5 @@
 import type { EventRecord } from '../../events/event-log';
+import { eventTypeMatches } from '../../events/events.schemas';
 import { findCompany } from '../companies/company-record';
 import type { ContactItem } from '../contacts/contact-record';
 import { subjectOf } from '../segments/membership.service';
@@ -8,7 +9,7 @@ import type { CoreDeps } from '../shared/deps';
 import type { JobQueue } from '../shared/ports';
 import { isConditionFailure } from '../store/transaction';
 import { deliveryMessage, newDeliveryItem } from './webhook-delivery-record';
-import { readWorkspaceSubscriptions, typeMatches, type SubscriptionItem } from './webhooks.service';
+import { readWorkspaceSubscriptions, type SubscriptionItem } from './webhooks.service';
 
 export type FanoutDeps = CoreDeps & { queue: JobQueue };
 
@@ -47,7 +48,7 @@ function filterCheck(deps: CoreDeps, event: EventRecord) {
  */
 export async function fanOutToWebhooks(deps: FanoutDeps, event: EventRecord, subscriptions?: SubscriptionItem[]): Promise<number> {
   const all = subscriptions ?? (await readWorkspaceSubscriptions(deps, event.workspaceId));
-  const byType = all.filter((subscription) => typeMatches(subscription.eventTypes, event.type));
+  const byType = all.filter((subscription) => eventTypeMatches(subscription.eventTypes, event.type));
   if (byType.length === 0) return 0;
   const matches = filterCheck(deps, event);
   const chosen = (await Promise.all(byType.map(async (subscription) => ((await matches(subscription)) ? [subscription] : [])))).flat();

@@ -1,6 +1,6 @@
 import { retryLostRaces } from '../shared/retry';
 import { encodeTime } from 'ulid';
-import { eventCatalogue } from '../../events/catalogue';
+import { isEventTypePattern } from '../../events/events.schemas';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
 import { createJob } from '../jobs/jobs.service';
 import type { Job } from '../jobs/jobs.schemas';
@@ -104,21 +104,14 @@ export async function readWorkspaceSubscriptions(deps: CoreDeps, workspaceId: st
 }
 
 /** The catalogue's groups (`contact`, `deal`...): what `<group>.*` may name. */
-const eventGroups = new Set(Object.keys(eventCatalogue).map((type) => type.slice(0, type.indexOf('.'))));
-
 /** A 400 naming each pattern that matches no type of the catalogue (`body.eventTypes.1`). */
 function assertKnownEventTypes(patterns: readonly string[]): void {
   const fields = patterns.flatMap((pattern, index) => {
-    if (pattern === '*' || pattern in eventCatalogue) return [];
-    if (pattern.endsWith('.*') && eventGroups.has(pattern.slice(0, -2))) return [];
+    if (isEventTypePattern(pattern)) return [];
     return [{ field: `body.eventTypes.${index}`, message: `${JSON.stringify(pattern)} is no event type (GET /openapi.json lists them under Event types)` }];
   });
   if (fields.length > 0) throw new DomainError('validation_failed', 'Unknown event types', { fields });
 }
-
-/** True when the event's type is one the patterns name. */
-export const typeMatches = (patterns: readonly string[], type: string) =>
-  patterns.some((pattern) => pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))));
 
 /** The URL must resolve to addresses a webhook may reach (a 422 on `body.url`, before anything is written). */
 async function assertSafeUrl(deps: WebhookDeps, url: string): Promise<void> {
