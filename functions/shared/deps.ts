@@ -236,7 +236,7 @@ export function getResponder(): Responder {
   let built: Promise<Responder> | undefined;
   const real = () =>
     (built ??= import('./adapters/bedrock-responder').then(({ createBedrockResponder }) =>
-      import('./adapters/bedrock-qualifier').then(({ createBedrockRuntimeClient }) =>
+      import('./adapters/bedrock-converse').then(({ createBedrockRuntimeClient }) =>
         createBedrockResponder({ client: createBedrockRuntimeClient(region), modelId: responderModelId }),
       ),
     ));

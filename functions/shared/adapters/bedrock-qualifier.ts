@@ -1,14 +1,16 @@
-import { BedrockRuntimeClient, ConverseCommand, type ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { classificationKinds, classificationSchema } from '../../../domain/qualification/qualification.schemas';
 import { QualifierError } from '../../../domain/qualification/qualifier-error';
 import type { ClassifyConversationInput, Qualifier } from '../../../domain/shared/ports';
+import { converseWithTool, toolInputSchema } from './bedrock-converse';
+
+export { createBedrockRuntimeClient, qualifierErrorOf } from './bedrock-converse';
 
 /** The one tool the model is given, and made to call: its input is the classification. */
 export const classificationToolName = 'record_classification';
 
-/** The tool's input schema: the classification's own, as JSON Schema (without `$schema`, which the model needs not). */
-const { $schema: _draft, ...classificationJsonSchema } = z.toJSONSchema(classificationSchema) as Record<string, unknown>;
+/** The tool's input schema: the classification's own. */
+const classificationJsonSchema = toolInputSchema(classificationSchema);
 
 const systemPrompt = [
   'You qualify the conversations of a CRM: a business talks with a contact on some channel.',
@@ -33,31 +35,6 @@ function promptOf(input: ClassifyConversationInput): string {
   ].join('\n');
 }
 
-/** Bedrock's errors that may pass (AWS's troubleshooting guide: retry with backoff). */
-const passingErrors = new Set([
-  'ThrottlingException',
-  'ServiceUnavailableException',
-  'InternalServerException',
-  'ModelTimeoutException',
-  'ModelNotReadyException',
-  'ModelErrorException',
-  'ServiceQuotaExceededException',
-  'TimeoutError',
-]);
-
-/** A Bedrock call's failure as a QualifierError: passing ones are retried by the job's queue, the rest fail the job. */
-export function qualifierErrorOf(error: unknown): QualifierError {
-  const { name = 'Error', message = String(error), $fault } = error as { name?: string; message?: string; $fault?: 'client' | 'server' };
-  // A server fault or no answer at all (a network error) may pass; a client fault (access denied, an unknown model, a bad request) will not.
-  const retryable = passingErrors.has(name) || $fault === 'server' || $fault === undefined;
-  return new QualifierError(
-    retryable ? 'qualifier_unavailable' : 'qualifier_refused',
-    `Bedrock ${name}: ${message}`,
-    retryable,
-    { cause: error },
-  );
-}
-
 export interface BedrockQualifierOptions {
   client: BedrockRuntimeClient;
   /** A model id or inference profile id that supports tool use in Converse (QUALIFIER_MODEL_ID). */
@@ -75,40 +52,22 @@ export interface BedrockQualifierOptions {
 export function createBedrockQualifier({ client, modelId, maxTokens = 1024 }: BedrockQualifierOptions): Qualifier {
   return {
     async classifyConversation(input) {
-      let response: ConverseCommandOutput;
-      try {
-        response = await client.send(
-          new ConverseCommand({
-            modelId,
-            system: [{ text: systemPrompt }],
-            messages: [{ role: 'user', content: [{ text: promptOf(input) }] }],
-            inferenceConfig: { maxTokens, temperature: 0 },
-            toolConfig: {
-              tools: [
-                {
-                  toolSpec: {
-                    name: classificationToolName,
-                    description: `Records the qualification of the contact: one of ${classificationKinds.join(', ')}, with a confidence and reasons.`,
-                    inputSchema: { json: classificationJsonSchema as never },
-                  },
-                },
-              ],
-              toolChoice: { tool: { name: classificationToolName } },
-            },
-          }),
-        );
-      } catch (error) {
-        throw qualifierErrorOf(error);
+      const { input: toolInput, stopReason } = await converseWithTool({
+        client,
+        modelId,
+        system: systemPrompt,
+        prompt: promptOf(input),
+        maxTokens,
+        tool: {
+          name: classificationToolName,
+          description: `Records the qualification of the contact: one of ${classificationKinds.join(', ')}, with a confidence and reasons.`,
+          inputSchema: classificationJsonSchema,
+        },
+      });
+      if (toolInput === undefined) {
+        throw new QualifierError('classification_invalid', `The model did not call ${classificationToolName} (stop reason: ${stopReason ?? 'none'})`, false);
       }
-      const toolUse = response.output?.message?.content?.find((block) => block.toolUse?.name === classificationToolName)?.toolUse;
-      if (!toolUse) {
-        throw new QualifierError(
-          'classification_invalid',
-          `The model did not call ${classificationToolName} (stop reason: ${response.stopReason ?? 'none'})`,
-          false,
-        );
-      }
-      const parsed = classificationSchema.safeParse(toolUse.input);
+      const parsed = classificationSchema.safeParse(toolInput);
       if (!parsed.success) {
         throw new QualifierError('classification_invalid', `The model's classification does not fit its schema: ${parsed.error.message}`, false);
       }
@@ -117,5 +76,3 @@ export function createBedrockQualifier({ client, modelId, maxTokens = 1024 }: Be
   };
 }
 
-/** The client, built once per cold start; on AWS the region's endpoint and the function's role. */
-export const createBedrockRuntimeClient = (region: string) => new BedrockRuntimeClient({ region });

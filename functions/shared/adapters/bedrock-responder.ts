@@ -1,8 +1,7 @@
-import type { BedrockRuntimeClient, ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
-import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { z } from 'zod';
 import type { BotAnswer, RespondInput, Responder } from '../../../domain/shared/ports';
-import { qualifierErrorOf } from './bedrock-qualifier';
+import { converseWithTool, toolInputSchema } from './bedrock-converse';
 
 /** The one tool the model is given, and made to call: its input is the answer. */
 export const answerToolName = 'record_answer';
@@ -12,7 +11,7 @@ const answerSchema = z.object({
   reply: z.string().max(2000).nullable().describe('A short, polite reply to the latest message in its language, or null when unsure'),
   confidence: z.number().min(0).max(1).describe('How sure you are of the intent and the reply, 0 to 1'),
 });
-const { $schema: _draft, ...answerJsonSchema } = z.toJSONSchema(answerSchema) as Record<string, unknown>;
+const answerJsonSchema = toolInputSchema(answerSchema);
 
 const systemPrompt = [
   'You are the first-line autoreply assistant of a business talking with a contact on some channel.',
@@ -49,33 +48,15 @@ export interface BedrockResponderOptions {
 export function createBedrockResponder({ client, modelId, maxTokens = 512 }: BedrockResponderOptions): Responder {
   return {
     async respond(input): Promise<BotAnswer> {
-      let response: ConverseCommandOutput;
-      try {
-        response = await client.send(
-          new ConverseCommand({
-            modelId,
-            system: [{ text: systemPrompt }],
-            messages: [{ role: 'user', content: [{ text: promptOf(input) }] }],
-            inferenceConfig: { maxTokens, temperature: 0 },
-            toolConfig: {
-              tools: [
-                {
-                  toolSpec: {
-                    name: answerToolName,
-                    description: 'Records the intent of the latest message, a reply, and a confidence.',
-                    inputSchema: { json: answerJsonSchema as never },
-                  },
-                },
-              ],
-              toolChoice: { tool: { name: answerToolName } },
-            },
-          }),
-        );
-      } catch (error) {
-        throw qualifierErrorOf(error);
-      }
-      const toolUse = response.output?.message?.content?.find((block) => block.toolUse?.name === answerToolName)?.toolUse;
-      const parsed = answerSchema.safeParse(toolUse?.input);
+      const { input: toolInput } = await converseWithTool({
+        client,
+        modelId,
+        system: systemPrompt,
+        prompt: promptOf(input),
+        maxTokens,
+        tool: { name: answerToolName, description: 'Records the intent of the latest message, a reply, and a confidence.', inputSchema: answerJsonSchema },
+      });
+      const parsed = answerSchema.safeParse(toolInput);
       if (!parsed.success) return { intent: null, reply: null, confidence: 0 };
       const intent = parsed.data.intent && input.intents.includes(parsed.data.intent) ? parsed.data.intent : null;
       return { intent, reply: parsed.data.reply, confidence: parsed.data.confidence };
