@@ -20,6 +20,8 @@ export interface NpmStartProcess {
   javaPids(): string[];
   /** Kills the whole process group at once (SIGKILL). */
   kill(): void;
+  /** Asks it to stop (SIGTERM to the group, as Ctrl-C would) and waits until it has exited. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -27,9 +29,9 @@ export interface NpmStartProcess {
  * the CRM, and waits for its "Ctrl-C stops everything" line. `env` adds to the environment (e.g.
  * `LOG_LEVEL`).
  */
-export async function startNpmStart(options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<NpmStartProcess> {
+export async function startNpmStart(options: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<NpmStartProcess> {
   const [api, dynamo, aws, ses, sandbox] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--in-memory'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'local/start.ts', '--in-memory'], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -78,5 +80,11 @@ export async function startNpmStart(options: { env?: Record<string, string>; tim
         .stdout.split('\n')
         .filter(Boolean),
     kill,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    },
   };
 }
