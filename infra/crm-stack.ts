@@ -57,6 +57,18 @@ export interface CrmStackProps extends StackProps {
 }
 
 /** The whole CRM backend in one stack. */
+/** The bucket prefixes each HTTP route group's function may put and read; the other groups none. */
+const bucketReach: Record<string, { put?: readonly string[]; read?: readonly string[] }> = {
+  // Message attachments: presigned PUTs in, HEAD checks and presigned GETs out.
+  attachments: { put: [attachmentsKeyPrefix], read: [attachmentsKeyPrefix] },
+  // Sending a message checks (HEAD) that the files it names were uploaded.
+  inbox: { read: [attachmentsKeyPrefix] },
+  // An import's presigned upload, and its header read before the job starts.
+  imports: { put: [transferPrefixes.uploads], read: [transferPrefixes.uploads] },
+  // A job's file links (HEAD, presigned GET): its exports and reports, and the upload it was given.
+  jobs: { read: [transferPrefixes.exports, transferPrefixes.uploads] },
+};
+
 export class CrmStack extends Stack {
   /**
    * Every function of the app by key: `http:<group>`, `stream:<name>`, `job:<name>` (and
@@ -111,19 +123,11 @@ export class CrmStack extends Stack {
         fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
         continue;
       }
-      if (group === 'attachments') {
-        // Message attachments only: presigned PUTs in, HEAD checks and presigned GETs out.
-        bucket.grantPut(fn, `${attachmentsKeyPrefix}*`);
-        bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
-        continue;
-      }
-      // Presigned URLs are signed with the function's role: uploads go in, exports come out.
-      bucket.grantPut(fn, `${transferPrefixes.uploads}*`);
-      bucket.grantRead(fn, `${transferPrefixes.exports}*`);
-      // Sending a message checks (HEAD) the files it names were uploaded.
-      if (group === 'inbox') bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
-      // A job's file links (HEAD, presigned GET) may name what was uploaded for it; an import reads the upload's header before it starts.
-      if (group === 'jobs' || group === 'imports') bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
+      // Only the groups that presign or check files reach the bucket, each its own prefixes (presigned
+      // URLs are signed with the function's role, so a PUT URL needs s3:PutObject, a GET URL s3:GetObject).
+      const reach = bucketReach[group];
+      for (const prefix of reach?.put ?? []) bucket.grantPut(fn, `${prefix}*`);
+      for (const prefix of reach?.read ?? []) bucket.grantRead(fn, `${prefix}*`);
     }
 
     const channels = new Channels(this, 'Channels', {

@@ -413,7 +413,7 @@ describe('CrmStack', () => {
     template.hasOutput('BucketName', {});
   });
 
-  it('scopes S3 per function: attachments/ to the attachments function (and reads to the inbox), transfers to the others', () => {
+  it('scopes S3 per function: attachments/ to the attachments function (reads to the inbox), uploads/ and exports/ to imports and jobs, nothing to the rest', () => {
     const resources = template.toJSON().Resources as Record<string, Resource>;
     /** The object key patterns a group's function may put and read. */
     const s3Grants = (group: string) => {
@@ -431,9 +431,11 @@ describe('CrmStack', () => {
     };
 
     expect(s3Grants('attachments')).toEqual({ put: ['attachments/*'], read: ['attachments/*'] });
-    expect(s3Grants('inbox')).toEqual({ put: ['uploads/*'], read: ['attachments/*', 'exports/*'] });
-    expect(s3Grants('contacts')).toEqual({ put: ['uploads/*'], read: ['exports/*'] });
-    expect(s3Grants('jobs')).toEqual({ put: ['uploads/*'], read: ['exports/*', 'uploads/*'] });
+    expect(s3Grants('inbox')).toEqual({ put: [], read: ['attachments/*'] });
+    expect(s3Grants('imports')).toEqual({ put: ['uploads/*'], read: ['uploads/*'] });
+    expect(s3Grants('jobs')).toEqual({ put: [], read: ['exports/*', 'uploads/*'] });
+    // Every other group: no object of the bucket at all.
+    for (const group of ['contacts', 'deals', 'users', 'events', 'channels', 'segments', 'tags', 'metrics']) expect(s3Grants(group), group).toEqual({ put: [], read: [] });
   });
 
   it('gives SES permissions only to the channel senders (the delivery job and the inbox, for a retry)', () => {
