@@ -25,7 +25,8 @@ export class Observability extends Construct {
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    this.alarmTopic = new Topic(this, 'AlarmTopic');
+    // SSL only, as every queue, topic and bucket of the stack (CloudWatch publishes over HTTPS).
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { enforceSSL: true });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.alarmTopic);
     const period = Duration.minutes(5);

@@ -131,6 +131,23 @@ describe('CrmStack', () => {
     });
   });
 
+  it('refuses plain HTTP on every SNS topic and SQS queue: each has a policy denying aws:SecureTransport false', () => {
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const deniesInsecure = (policyType: string, listKey: string, id: string) =>
+      Object.values(resources).some(
+        (r) =>
+          r.Type === policyType &&
+          JSON.stringify(r.Properties[listKey]).includes(`"${id}"`) &&
+          JSON.stringify(r.Properties.PolicyDocument).includes('"aws:SecureTransport":"false"'),
+      );
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(topics.length).toBeGreaterThanOrEqual(2);
+    expect(queues.length).toBeGreaterThanOrEqual(10);
+    for (const topic of topics) expect(deniesInsecure('AWS::SNS::TopicPolicy', 'Topics', topic), topic).toBe(true);
+    for (const queue of queues) expect(deniesInsecure('AWS::SQS::QueuePolicy', 'Queues', queue), queue).toBe(true);
+  });
+
   it('has one route per route table entry in the routes’ nested stack, plus $default in the main one', () => {
     const keysIn = (where: Template) =>
       Object.values(where.findResources('AWS::ApiGatewayV2::Route')).map((route) => (route as Resource).Properties.RouteKey);
