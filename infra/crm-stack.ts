@@ -56,7 +56,6 @@ export interface CrmStackProps extends StackProps {
   streamConsumers?: readonly StreamConsumerDefinition[];
 }
 
-/** The whole CRM backend in one stack. */
 /** The bucket prefixes each HTTP route group's function may put and read; the other groups none. */
 const bucketReach: Record<string, { put?: readonly string[]; read?: readonly string[] }> = {
   // Message attachments: presigned PUTs in, HEAD checks and presigned GETs out.
@@ -69,6 +68,7 @@ const bucketReach: Record<string, { put?: readonly string[]; read?: readonly str
   jobs: { read: [transferPrefixes.exports, transferPrefixes.uploads] },
 };
 
+/** The whole CRM backend in one stack. */
 export class CrmStack extends Stack {
   /**
    * Every function of the app by key: `http:<group>`, `stream:<name>`, `job:<name>` (and

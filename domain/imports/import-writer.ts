@@ -1,4 +1,3 @@
-import { forEachLimited } from '../shared/concurrency';
 import { newEvent, type EventRecord } from '../../events/event-log';
 import { autoMatchDomain, companyLinksByDomain, type CompanyLink } from '../companies/company-links';
 import { emailDomain } from '../contacts/channels';
@@ -21,6 +20,7 @@ import {
   type CustomFieldValue,
 } from '../custom-fields/custom-field-values';
 import type { CustomField } from '../custom-fields/custom-fields.schemas';
+import { forEachLimited } from '../shared/concurrency';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace } from '../shared/errors';

@@ -1,4 +1,3 @@
-import { retryLostRaces } from '../shared/retry';
 import { encodeTime } from 'ulid';
 import { isEventTypePattern } from '../../events/events.schemas';
 import { appendEvent, newEvent, type EventRecord } from '../../events/event-log';
@@ -10,6 +9,7 @@ import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { conflict, DomainError, limitExceeded, lostRace, notFound, stale, unprocessable } from '../shared/errors';
 import { checkCursor, type Page } from '../shared/pagination';
+import { retryLostRaces } from '../shared/retry';
 import type { JobQueue, SealContext, SecretSealer, WebhookTransport } from '../shared/ports';
 import { writeTransaction } from '../store/transaction';
 import { newSigningSecret } from './webhook-signing';
@@ -103,7 +103,6 @@ export async function readWorkspaceSubscriptions(deps: CoreDeps, workspaceId: st
   return data as SubscriptionItem[];
 }
 
-/** The catalogue's groups (`contact`, `deal`...): what `<group>.*` may name. */
 /** A 400 naming each pattern that matches no type of the catalogue (`body.eventTypes.1`). */
 function assertKnownEventTypes(patterns: readonly string[]): void {
   const fields = patterns.flatMap((pattern, index) => {

@@ -179,8 +179,10 @@ export function getQualifier(): Qualifier {
   if (!qualifierModelId) return (qualifier = localQualifier);
   let built: Promise<Qualifier> | undefined;
   const real = () =>
-    (built ??= import('./adapters/bedrock-qualifier').then(({ createBedrockQualifier, createBedrockRuntimeClient }) =>
-      createBedrockQualifier({ client: createBedrockRuntimeClient(region), modelId: qualifierModelId }),
+    (built ??= import('./adapters/bedrock-qualifier').then(({ createBedrockQualifier }) =>
+      import('./adapters/bedrock-converse').then(({ createBedrockRuntimeClient }) =>
+        createBedrockQualifier({ client: createBedrockRuntimeClient(region), modelId: qualifierModelId }),
+      ),
     ));
   qualifier = { classifyConversation: async (input) => (await real()).classifyConversation(input) };
   return qualifier;

@@ -5,7 +5,8 @@ import { classifyByRules, localQualifier } from '../../domain/qualification/loca
 import { classificationSchema } from '../../domain/qualification/qualification.schemas';
 import { QualifierError } from '../../domain/qualification/qualifier-error';
 import type { ClassifyConversationInput } from '../../domain/shared/ports';
-import { classificationToolName, createBedrockQualifier, qualifierErrorOf } from '../../functions/shared/adapters/bedrock-qualifier';
+import { qualifierErrorOf } from '../../functions/shared/adapters/bedrock-converse';
+import { classificationToolName, createBedrockQualifier } from '../../functions/shared/adapters/bedrock-qualifier';
 
 const conversation = (texts: string[], extra: Partial<ClassifyConversationInput> = {}): ClassifyConversationInput => ({
   workspaceId: 'ws_1',

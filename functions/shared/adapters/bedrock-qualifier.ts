@@ -4,8 +4,6 @@ import { QualifierError } from '../../../domain/qualification/qualifier-error';
 import type { ClassifyConversationInput, Qualifier } from '../../../domain/shared/ports';
 import { converseWithTool, toolInputSchema } from './bedrock-converse';
 
-export { createBedrockRuntimeClient, qualifierErrorOf } from './bedrock-converse';
-
 /** The one tool the model is given, and made to call: its input is the classification. */
 export const classificationToolName = 'record_classification';
 
@@ -75,4 +73,3 @@ export function createBedrockQualifier({ client, modelId, maxTokens = 1024 }: Be
     },
   };
 }
-
