@@ -9,7 +9,7 @@ import type { ScheduleDefinition } from '../functions/schedules/schedules';
 import type { StreamConsumerDefinition } from '../functions/streams/stream-consumers';
 import { Api } from './constructs/api';
 import { Channels } from './constructs/channels';
-import { Data, transferPrefixes } from './constructs/data';
+import { Data, grantBucketObjects, grantTableItems, type ObjectAccess, transferPrefixes } from './constructs/data';
 import { Jobs } from './constructs/jobs';
 import type { FunctionSettings } from './constructs/lambda-function';
 import { logRetention, Observability } from './constructs/observability';
@@ -57,15 +57,15 @@ export interface CrmStackProps extends StackProps {
 }
 
 /** The bucket prefixes each HTTP route group's function may put and read; the other groups none. */
-const bucketReach: Record<string, { put?: readonly string[]; read?: readonly string[] }> = {
+const bucketReach: Record<string, Record<string, ObjectAccess>> = {
   // Message attachments: presigned PUTs in, HEAD checks and presigned GETs out.
-  attachments: { put: [attachmentsKeyPrefix], read: [attachmentsKeyPrefix] },
+  attachments: { [attachmentsKeyPrefix]: { put: true, read: true } },
   // Sending a message checks (HEAD) that the files it names were uploaded.
-  inbox: { read: [attachmentsKeyPrefix] },
+  inbox: { [attachmentsKeyPrefix]: { read: true } },
   // An import's presigned upload, and its header read before the job starts.
-  imports: { put: [transferPrefixes.uploads], read: [transferPrefixes.uploads] },
+  imports: { [transferPrefixes.uploads]: { put: true, read: true } },
   // A job's file links (HEAD, presigned GET): its exports and reports, and the upload it was given.
-  jobs: { read: [transferPrefixes.exports, transferPrefixes.uploads] },
+  jobs: { [transferPrefixes.exports]: { read: true }, [transferPrefixes.uploads]: { read: true } },
 };
 
 /** The whole CRM backend in one stack. */
@@ -114,7 +114,8 @@ export class CrmStack extends Stack {
       enableKeyRotation: true,
     });
     for (const [group, fn] of api.functions) {
-      table.grantReadWriteData(fn);
+      // The docs and the OpenAPI document are static: the meta function reads nothing.
+      if (group !== 'meta') grantTableItems(fn, table, 'readWrite');
       if (group === 'channels') {
         // Seals credentials when a connection is made or changed, and webhooks' signing secrets; no files.
         fn.addToRolePolicy(
@@ -125,9 +126,7 @@ export class CrmStack extends Stack {
       }
       // Only the groups that presign or check files reach the bucket, each its own prefixes (presigned
       // URLs are signed with the function's role, so a PUT URL needs s3:PutObject, a GET URL s3:GetObject).
-      const reach = bucketReach[group];
-      for (const prefix of reach?.put ?? []) bucket.grantPut(fn, `${prefix}*`);
-      for (const prefix of reach?.read ?? []) bucket.grantRead(fn, `${prefix}*`);
+      for (const [prefix, access] of Object.entries(bucketReach[group] ?? {})) grantBucketObjects(fn, bucket, prefix, access);
     }
 
     const channels = new Channels(this, 'Channels', {
@@ -183,6 +182,7 @@ export class CrmStack extends Stack {
           name: `Stream-${definition.name}`,
           queue: failureQueue,
         })),
+        { name: 'Schedule-failed-ticks', queue: scheduled.failedTicks },
       ],
       alarmEmail: props.alarmEmail,
     });
@@ -219,12 +219,12 @@ export class CrmStack extends Stack {
       fn.addToRolePolicy(decrypt);
       fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', this.credentialsKey.keyArn);
       if (key === 'job:fetch_media') {
-        this.data.bucket.grantPut(fn, `${attachmentsKeyPrefix}*`);
+        grantBucketObjects(fn, this.data.bucket, attachmentsKeyPrefix, { put: true });
         continue;
       }
       fn.addToRolePolicy(sendMail);
       fn.addEnvironment('SES_CONFIGURATION_SET', configurationSet);
-      this.data.bucket.grantRead(fn, `${attachmentsKeyPrefix}*`);
+      grantBucketObjects(fn, this.data.bucket, attachmentsKeyPrefix, { read: true });
       if (hooksBaseUrl) fn.addEnvironment('HOOKS_BASE_URL', hooksBaseUrl);
     }
   }

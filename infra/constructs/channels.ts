@@ -10,6 +10,7 @@ import { S3 as S3ReceiptAction } from 'aws-cdk-lib/aws-ses-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { webhooks, type WebhookDefinition } from '../../functions/webhooks/webhooks';
+import { grantBucketObjects, grantTableItems } from './data';
 import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
 
 /** Where SES's receipt rule writes inbound mail in the bucket; the webhook function reads it from there. */
@@ -56,10 +57,10 @@ export class Channels extends Construct {
         timeout: Duration.seconds(30),
         description: `Webhooks: ${definition.name} (/hooks/...)`,
       });
-      props.table.grantReadWriteData(fn);
+      grantTableItems(fn, props.table, 'readWrite');
       fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.credentialsKey.keyArn] }));
       fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', props.credentialsKey.keyArn);
-      props.bucket.grantRead(fn, `${inboundMailPrefix}*`);
+      grantBucketObjects(fn, props.bucket, inboundMailPrefix, { read: true });
       // Providers call without AWS credentials: the function verifies each provider's signature itself.
       const url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
       this.hooks.push({ definition, fn, url });

@@ -1,12 +1,14 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type ITable, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  type IBucket,
   HttpMethods,
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../../domain/store/table-definition';
 
@@ -20,6 +22,23 @@ export interface DataProps {
   transferExpiryDays?: number;
   /** Refuse DeleteTable even outside CloudFormation (production). @default false */
   deletionProtection?: boolean;
+}
+
+/**
+ * The item actions the app's code calls (ElectroDB's get, query, put, update, delete, batches and
+ * transactions: TransactWriteItems is authorised item by item through these). No Scan: nothing reads the
+ * whole table, and without it no function could read every workspace's items at once.
+ */
+const tableReadActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+const tableWriteActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/** What a function may do with the objects under one prefix of the transfer bucket. */
+export interface ObjectAccess {
+  /** GET and HEAD (s3:GetObject), with s3:ListBucket so that a missing key is a 404, not a 403. */
+  read?: boolean;
+  /** PUT, presigned PUTs and multipart uploads (s3:PutObject), and aborting them. */
+  put?: boolean;
+  delete?: boolean;
 }
 
 /** The single table, built from the same description the local runtime uses, and the transfer bucket. */
@@ -76,5 +95,34 @@ export class Data extends Construct {
       // accident during a stack replacement either.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+  }
+}
+
+/**
+ * Item reads (and writes) on the table and on each of its indexes by name: unlike `grantReadWriteData`,
+ * no `index/*` wildcard, no Scan and no DescribeTable.
+ */
+export function grantTableItems(grantee: IGrantable, table: ITable, access: 'read' | 'readWrite'): void {
+  const indexArns = tableDefinition.globalIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`);
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: access === 'read' ? tableReadActions : [...tableReadActions, ...tableWriteActions],
+      resources: [table.tableArn],
+    }),
+  );
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexArns }));
+}
+
+/** The named S3 actions on the objects under `prefix` of the bucket only (see {@link ObjectAccess}). */
+export function grantBucketObjects(grantee: IGrantable, bucket: IBucket, prefix: string, access: ObjectAccess): void {
+  const actions = [
+    ...(access.read ? ['s3:GetObject'] : []),
+    ...(access.put ? ['s3:PutObject', 's3:AbortMultipartUpload'] : []),
+    ...(access.delete ? ['s3:DeleteObject'] : []),
+  ];
+  if (actions.length === 0) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${prefix}*`)] }));
+  if (access.read) {
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   }
 }

@@ -6,7 +6,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deadLetterConsumer, jobQueues, type JobQueueDefinition } from '../../functions/jobs/job-queues';
-import { transferPrefixes } from './data';
+import { grantBucketObjects, grantTableItems, type ObjectAccess, transferPrefixes } from './data';
 import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
 
 export interface JobsProps {
@@ -23,6 +23,18 @@ export interface JobQueue {
   deadLetterQueue: Queue;
   fn: NodejsFunction;
 }
+
+/**
+ * The bucket prefixes each job kind reaches, and how; the other kinds none (fetch_media's and
+ * deliver_message's attachments are granted by the stack, with the channel senders).
+ */
+const jobBucketReach: Record<string, Record<string, ObjectAccess>> = {
+  // Reads the upload from where the last run stopped (HEAD, ranged GETs); streams its rejected rows to
+  // an error report under exports/.
+  import_contacts: { [transferPrefixes.uploads]: { read: true }, [transferPrefixes.exports]: { put: true } },
+  // Streams the export (multipart), checks its size (HEAD), and removes it when the job was canceled.
+  export_contacts: { [transferPrefixes.exports]: { read: true, put: true, delete: true } },
+};
 
 /** `import_contacts` -> `QUEUE_URL_IMPORT_CONTACTS`, the variable functions/shared/config.ts reads back. */
 export const queueUrlVariable = (name: string) => `QUEUE_URL_${name.toUpperCase()}`;
@@ -46,7 +58,7 @@ export class Jobs extends Construct {
         timeout: Duration.seconds(deadLetterConsumer.timeoutSeconds),
         description: 'Job dead letters: fails the jobs whose messages exhausted their retries',
       });
-      props.table.grantReadWriteData(this.deadLetterFunction);
+      grantTableItems(this.deadLetterFunction, props.table, 'readWrite');
     }
     for (const definition of definitions) {
       // config.ts lower-cases the variable's suffix to find the queue: only this shape round-trips.
@@ -78,13 +90,10 @@ export class Jobs extends Construct {
         timeout: Duration.seconds(definition.timeoutSeconds),
         description: `Job consumer: ${definition.name}`,
       });
-      props.table.grantReadWriteData(fn);
-      // Imports read what users uploaded; exports write what they will download.
-      props.bucket.grantRead(fn, `${transferPrefixes.uploads}*`);
-      props.bucket.grantPut(fn, `${transferPrefixes.exports}*`);
-      // An export checks the size of what it wrote, and deletes it when its job is canceled.
-      props.bucket.grantRead(fn, `${transferPrefixes.exports}*`);
-      props.bucket.grantDelete(fn, `${transferPrefixes.exports}*`);
+      grantTableItems(fn, props.table, 'readWrite');
+      for (const [prefix, access] of Object.entries(jobBucketReach[definition.name] ?? {})) {
+        grantBucketObjects(fn, props.bucket, prefix, access);
+      }
       fn.addEventSource(
         new SqsEventSource(queue, { batchSize: definition.batchSize, reportBatchItemFailures: true }),
       );

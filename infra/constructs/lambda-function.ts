@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** The repository root: handler entries in the definition tables are relative to it. */
@@ -25,6 +27,12 @@ export interface AppFunctionProps {
   description?: string;
   /** Files the handler reads at run time, copied into its bundle (see {@link BundledFiles}). */
   files?: readonly BundledFiles[];
+  /**
+   * Where Lambda puts the events of asynchronous invocations (EventBridge schedules) that failed every
+   * retry. Functions invoked synchronously (API Gateway, Function URLs, event source mappings) have none:
+   * their failures go back to the caller, the queue's redrive policy or the mapping's on-failure queue.
+   */
+  deadLetterQueue?: IQueue;
 }
 
 /**
@@ -61,6 +69,15 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
     // Logs are not business data; they expire anyway.
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  // Its own role instead of the AWS managed AWSLambdaBasicExecutionRole, which may write to every log
+  // group of the account: this one writes to the function's own log group only.
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Runs ${props.entry}`,
+  });
+  role.addToPolicy(
+    new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+  );
   return new NodejsFunction(scope, id, {
     entry: path.join(projectRoot, props.entry),
     handler: 'handler',
@@ -73,6 +90,10 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
     timeout: props.timeout ?? Duration.seconds(10),
     loggingFormat: LoggingFormat.JSON,
     logGroup,
+    role,
+    // X-Ray: each invocation's segment (init, invocation, overhead), so a slow request shows where it went.
+    tracing: Tracing.ACTIVE,
+    deadLetterQueue: props.deadLetterQueue,
     // No NODE_OPTIONS=--enable-source-maps: it holds the parsed map (~65 MB) for the life of the
     // function; the logger maps the stacks of the errors it writes (functions/shared/source-mapped-stacks.ts).
     environment: props.settings.environment,

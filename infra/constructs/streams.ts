@@ -6,6 +6,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { streamConsumers, type StreamConsumerDefinition } from '../../functions/streams/stream-consumers';
+import { grantTableItems } from './data';
 import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
 
 export interface StreamsProps {
@@ -36,7 +37,7 @@ export class Streams extends Construct {
         timeout: Duration.minutes(1),
         description: `Stream consumer: ${definition.name}`,
       });
-      props.table.grantReadWriteData(fn);
+      grantTableItems(fn, props.table, 'readWrite');
       const failureQueue = new Queue(this, `${name}Failures`, {
         retentionPeriod: Duration.days(14),
         encryption: QueueEncryption.SQS_MANAGED,

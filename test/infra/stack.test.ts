@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App, type CfnElement } from 'aws-cdk-lib';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.ur
 };
 
 type Resource = { Type: string; Properties: Record<string, unknown> & { [key: string]: unknown } };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
 /**
  * Skips esbuild (the template is the same without bundling every handler) and the built-in
@@ -52,6 +54,29 @@ describe('CrmStack', () => {
     const [stackResource] = Object.values(template.findResources('AWS::CloudFormation::Stack')) as Resource[];
     const parameters = (stackResource!.Properties.Parameters ?? {}) as Record<string, unknown>;
     return { nested, parameters };
+  };
+
+  /** Every statement of the policies attached to the function's role. */
+  const statementsOfRole = (fn: NodejsFunction) => {
+    const role = built.logicalId(fn.role!);
+    return (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[])
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${role}"`))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  };
+
+  /** Item actions on the table, Query on each index by name, and nothing else of the table. */
+  const expectTableItems = (fn: NodejsFunction, access: 'read' | 'readWrite') => {
+    const tableArn = { 'Fn::GetAtt': [built.logicalId(built.stack.data.table), 'Arn'] };
+    const onTable = statementsOfRole(fn).filter((statement) => JSON.stringify(statement.Resource).includes(JSON.stringify(tableArn)));
+    const reads = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+    const writes = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    const items = onTable.find((statement) => JSON.stringify(statement.Resource) === JSON.stringify(tableArn));
+    expect([items?.Action].flat().sort()).toEqual((access === 'read' ? reads : [...reads, ...writes]).sort());
+    const indexes = onTable.find((statement) => JSON.stringify(statement.Resource).includes('/index/'));
+    expect(indexes?.Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(indexes?.Resource).match(/\/index\/[^"]+/g)).toEqual(
+      tableDefinition.globalIndexes.map((index) => `/index/${index.indexName}`),
+    );
   };
 
   /** Route key -> logical id (in the main stack) of the function its integration invokes. */
@@ -337,21 +362,7 @@ describe('CrmStack', () => {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: arnOf(built.logicalId(sweep!.fn)) })],
     });
-    const tableId = built.logicalId(built.stack.data.table);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: built.logicalId(sweep!.fn.role!) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:Query']),
-            Resource: Match.arrayWith([
-              { 'Fn::GetAtt': [tableId, 'Arn'] },
-              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] },
-            ]),
-          }),
-        ]),
-      },
-    });
+    expectTableItems(sweep!.fn, 'readWrite');
   });
 
   it('hands out conversations waiting for an assignment rule every 5 minutes, from a function that may query the table’s indexes and write it', () => {
@@ -361,18 +372,7 @@ describe('CrmStack', () => {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: arnOf(built.logicalId(pass!.fn)) })],
     });
-    const tableId = built.logicalId(built.stack.data.table);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: built.logicalId(pass!.fn.role!) }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: Match.arrayWith(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']),
-            Resource: Match.arrayWith([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] }]),
-          }),
-        ]),
-      },
-    });
+    expectTableItems(pass!.fn, 'readWrite');
   });
 
   it('maps each stream consumer to the table stream with its definition', () => {
@@ -422,7 +422,13 @@ describe('CrmStack', () => {
       for (const statement of statements) {
         const actions = asList(statement.Action) as string[];
         expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
-        if (asList(statement.Resource).includes('*')) expect(actions).toEqual(['dynamodb:ListStreams']);
+        // ListStreams and the X-Ray trace uploads take no resource: AWS allows only `*` there.
+        if (asList(statement.Resource).includes('*')) {
+          expect(actions.filter((action) => !['dynamodb:ListStreams', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'].includes(action))).toEqual([]);
+        }
+        // No function reads the whole table (Scan) or every index at once.
+        expect(actions).not.toContain('dynamodb:Scan');
+        expect(JSON.stringify(statement.Resource)).not.toContain('/index/*');
       }
     }
     template.hasOutput('ApiUrl', {});
@@ -444,7 +450,7 @@ describe('CrmStack', () => {
           .flatMap((statement) => JSON.stringify(statement.Resource).match(/"\/[^"]*"/g) ?? [])
           .map((suffix) => suffix.slice(2, -1))
           .sort();
-      return { put: keys('s3:PutObject'), read: keys('s3:GetObject*') };
+      return { put: keys('s3:PutObject'), read: keys('s3:GetObject') };
     };
 
     expect(s3Grants('attachments')).toEqual({ put: ['attachments/*'], read: ['attachments/*'] });
@@ -453,6 +459,37 @@ describe('CrmStack', () => {
     expect(s3Grants('jobs')).toEqual({ put: [], read: ['exports/*', 'uploads/*'] });
     // Every other group: no object of the bucket at all.
     for (const group of ['contacts', 'deals', 'users', 'events', 'channels', 'segments', 'tags', 'metrics']) expect(s3Grants(group), group).toEqual({ put: [], read: [] });
+  });
+
+  it('reaches the bucket from the import and export jobs only: the import reads uploads/ and writes its report to exports/; the export alone may delete', () => {
+    const objectAccess = (key: string) => {
+      const access: Record<string, string[]> = {};
+      for (const statement of statementsOfRole(built.stack.functions.get(key)!)) {
+        for (const prefix of JSON.stringify(statement.Resource).match(/"\/[^"]*"/g) ?? []) {
+          const actions = [statement.Action].flat().filter((action) => action.startsWith('s3:'));
+          if (actions.length > 0) access[prefix.slice(2, -1)] = actions.sort();
+        }
+      }
+      return access;
+    };
+    expect(objectAccess('job:import_contacts')).toEqual({
+      'uploads/*': ['s3:GetObject'],
+      'exports/*': ['s3:AbortMultipartUpload', 's3:PutObject'],
+    });
+    expect(objectAccess('job:export_contacts')).toEqual({
+      'exports/*': ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+    });
+    for (const key of ['job:segment_membership', 'job:apply_fit_rules', 'job:classify_conversation', 'job:deliver_webhook']) {
+      expect(objectAccess(key), key).toEqual({});
+    }
+  });
+
+  it('gives every function with the table its items and named indexes only; the meta function (docs, OpenAPI) none', () => {
+    for (const [key, fn] of built.stack.functions) {
+      if (key === 'http:meta') continue;
+      expectTableItems(fn, 'readWrite');
+    }
+    expect(JSON.stringify(statementsOfRole(built.stack.functions.get('http:meta')!))).not.toContain('dynamodb:');
   });
 
   it('gives SES permissions only to the channel senders (the delivery job and the inbox, for a retry)', () => {
@@ -570,16 +607,6 @@ describe('CrmStack with job queues and schedules', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
     });
-  });
-
-  it('lets a job function delete under exports/ only (a canceled export removes its file)', () => {
-    const [job] = built.stack.jobs.queues;
-    const role = built.logicalId(job!.fn.role!);
-    const deletes = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[])
-      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
-      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement)
-      .filter((statement) => [statement.Action].flat().some((action) => String(action).startsWith('s3:DeleteObject')));
-    expect(deletes.flatMap((statement) => JSON.stringify(statement.Resource).match(/"\/[^"]*"/g) ?? [])).toEqual(['"/exports/*"']);
   });
 
   it('reads every dead-letter queue with one function that may write the table', () => {
