@@ -402,13 +402,28 @@ describe('CrmStack', () => {
   });
 
   it('alarms on 5xx and on every failure queue', () => {
-    // 5xx, each stream consumer's failure queue, each job queue's dead-letter queue.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamConsumers.length + jobQueues.length);
+    // 5xx, each stream consumer's failure queue, each job queue's dead-letter queue, failed schedule ticks.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamConsumers.length + jobQueues.length + 1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('keeps a schedule tick that failed every retry: the rule target and the function (an asynchronous invocation) both have the failed-ticks queue', () => {
+    const failedTicks = arnOf(built.logicalId(built.stack.schedules.failedTicks));
+    for (const { fn, rule } of built.stack.schedules.scheduled) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: arnOf(built.logicalId(fn.role!)),
+        DeadLetterConfig: { TargetArn: failedTicks },
+      });
+      const [target] = (template.toJSON().Resources[built.logicalId(rule)].Properties.Targets as Record<string, unknown>[]);
+      expect(target!.DeadLetterConfig).toEqual({ Arn: failedTicks });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [built.logicalId(built.stack.schedules.failedTicks), 'QueueName'] } }],
     });
   });
 
