@@ -1,7 +1,17 @@
-import { Duration, NestedStack } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, NestedStack, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  LogGroupLogDestination,
+  type HttpStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
@@ -19,6 +29,29 @@ import {
   type AppFunctionProps,
   type FunctionSettings,
 } from './lambda-function';
+
+/**
+ * One JSON line per request (API Gateway's $context variables): who called, which route, the status,
+ * how long the function and the whole request took, and why the integration failed when it did. The
+ * request id is the one the functions log and answer with (`requestId` in problem+json).
+ */
+export const accessLogFields = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  path: '$context.path',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseBytes: '$context.responseLength',
+  responseLatencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+} as const;
 
 export interface ApiProps {
   settings: FunctionSettings;
@@ -45,6 +78,8 @@ export const httpFunctionProps = (group: HandlerGroup, settings: FunctionSetting
 export class Api extends Construct {
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
+  /** The stage's access log: a JSON line per request ({@link accessLogFields}). */
+  readonly accessLogs: LogGroup;
   /** The nested stack holding the routes. */
   readonly routeStack: NestedStack;
   readonly functions: ReadonlyMap<HandlerGroup, NodejsFunction>;
@@ -93,10 +128,18 @@ export class Api extends Construct {
         maxAge: Duration.hours(1),
       },
     });
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stage = this.httpApi.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(accessLogFields)),
+      },
     });
 
     // The routes (one resource each, ~200) live in a nested stack of their own: in the main stack they

@@ -12,6 +12,9 @@ import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../../domain/store/table-definition';
 
+/** Days the transfer bucket's access logs are kept. */
+const accessLogDays = 90;
+
 /** Key prefixes of the transfer bucket; the functions' S3 grants are scoped to them. */
 export const transferPrefixes = { uploads: 'uploads/', exports: 'exports/' } as const;
 
@@ -45,6 +48,8 @@ export interface ObjectAccess {
 export class Data extends Construct {
   readonly table: Table;
   readonly bucket: Bucket;
+  /** S3 server access logs of the transfer bucket: who put or fetched which file, through which URL. */
+  readonly accessLogsBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: DataProps) {
     super(scope, id);
@@ -71,11 +76,22 @@ export class Data extends Construct {
     }
 
     const expiry = Duration.days(props.transferExpiryDays ?? 7);
+    this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // Log delivery writes with SSE-S3 only.
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(accessLogDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.bucket = new Bucket(this, 'TransferBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'transfer/',
       lifecycleRules: [
         { id: 'expire-uploads', prefix: transferPrefixes.uploads, expiration: expiry },
         { id: 'expire-exports', prefix: transferPrefixes.exports, expiration: expiry },

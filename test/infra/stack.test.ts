@@ -338,6 +338,40 @@ describe('CrmStack', () => {
     });
   });
 
+  it('logs every request as a JSON line (request id, route, status, latencies) into a log group with a retention', () => {
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage')) as Resource[];
+    const settings = stage!.Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    expect(settings.DestinationArn).toEqual(arnOf(built.logicalId(built.stack.api.accessLogs)));
+    const fields = JSON.parse(settings.Format) as Record<string, string>;
+    expect(fields).toMatchObject({
+      requestId: '$context.requestId',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLatencyMs: '$context.responseLatency',
+      integrationError: '$context.integrationErrorMessage',
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 30,
+      LogGroupName: Match.absent(),
+    });
+    expect(template.toJSON().Resources[built.logicalId(built.stack.api.accessLogs)].Properties.RetentionInDays).toBe(30);
+  });
+
+  it('keeps server access logs of the transfer bucket in a private, SSL-only bucket that expires them', () => {
+    const logsId = built.logicalId(built.stack.data.accessLogsBucket);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: { Ref: logsId }, LogFilePrefix: 'transfer/' },
+    });
+    const logs = template.toJSON().Resources[logsId].Properties;
+    expect(logs.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(logs.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })]);
+  });
+
   it('wakes snoozed conversations every minute, from a function that may write the table', () => {
     const wake = built.stack.schedules.scheduled.find((scheduled) => scheduled.definition.name === 'wake-snoozed');
     expect(wake?.definition.entry).toBe('functions/schedules/wake-snoozed.handler.ts');
