@@ -1,7 +1,9 @@
 import { App, Tags } from 'aws-cdk-lib';
 import { CrmStack } from './crm-stack';
+import { applyRulePacks } from './nag';
 
 const app = new App();
+applyRulePacks(app);
 
 const context = (key: string): unknown => app.node.tryGetContext(key);
 /** `-c key=value` arrives as a string, cdk.json as JSON: accept both. */

@@ -15,6 +15,7 @@ import type { FunctionSettings } from './constructs/lambda-function';
 import { logRetention, Observability } from './constructs/observability';
 import { Schedules } from './constructs/schedules';
 import { Streams } from './constructs/streams';
+import { acknowledgedRules, acknowledgeFinding, acknowledgeFindings, findingResource } from './nag';
 
 export interface CrmStackProps extends StackProps {
   /** @default 'dev' */
@@ -84,6 +85,8 @@ export class CrmStack extends Stack {
   /** Webhook functions (Function URLs), the SES configuration set of channel mail and its topics. */
   readonly channels: Channels;
   readonly schedules: Schedules;
+  /** The alarms, their topic and the dashboard. */
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: CrmStackProps = {}) {
     super(scope, id, props);
@@ -171,7 +174,7 @@ export class CrmStack extends Stack {
     if (props.qualifierModelId) this.grantModel('job:classify_conversation', 'QUALIFIER_MODEL_ID', props.qualifierModelId);
     if (props.responderModelId) this.grantModel('stream:event-fanout', 'RESPONDER_MODEL_ID', props.responderModelId);
 
-    new Observability(this, 'Observability', {
+    this.observability = new Observability(this, 'Observability', {
       httpApi: api.httpApi,
       deadLetterQueues: [
         ...jobs.queues.map(({ definition, deadLetterQueue }) => ({
@@ -186,6 +189,8 @@ export class CrmStack extends Stack {
       ],
       alarmEmail: props.alarmEmail,
     });
+
+    acknowledgeFindings(this);
 
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'TableName', { value: table.tableName });
@@ -206,10 +211,11 @@ export class CrmStack extends Stack {
   private grantChannelSenders(hooksBaseUrl: string | undefined): void {
     const decrypt = new PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.credentialsKey.keyArn] });
     const configurationSet = this.channels.configurationSet.configurationSetName;
+    const anyIdentity = this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' });
     const sendMail = new PolicyStatement({
       actions: ['ses:SendEmail', 'ses:SendRawEmail'],
       resources: [
-        this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }),
+        anyIdentity,
         this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet }),
       ],
     });
@@ -223,6 +229,7 @@ export class CrmStack extends Stack {
         continue;
       }
       fn.addToRolePolicy(sendMail);
+      acknowledgeFinding(fn.role!, acknowledgedRules.sesIdentities, findingResource(this, anyIdentity));
       fn.addEnvironment('SES_CONFIGURATION_SET', configurationSet);
       grantBucketObjects(fn, this.data.bucket, attachmentsKeyPrefix, { read: true });
       if (hooksBaseUrl) fn.addEnvironment('HOOKS_BASE_URL', hooksBaseUrl);
@@ -247,6 +254,7 @@ export class CrmStack extends Stack {
         ? [this.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: modelId }), foundationModel(profile[2]!, '*')]
         : [foundationModel(modelId)];
     fn.addToRolePolicy(new PolicyStatement({ actions: ['bedrock:InvokeModel'], resources }));
+    if (profile) acknowledgeFinding(fn.role!, acknowledgedRules.modelInAnyRegion, findingResource(this, resources[1]!));
     fn.addEnvironment(variable, modelId);
   }
 

@@ -9,8 +9,9 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { tableDefinition } from '../../domain/store/table-definition';
+import { acknowledgeFinding, acknowledgedRules, findingResource } from '../nag';
 
 /** Days the transfer bucket's access logs are kept. */
 const accessLogDays = 90;
@@ -138,6 +139,7 @@ export function grantBucketObjects(grantee: IGrantable, bucket: IBucket, prefix:
   ];
   if (actions.length === 0) return;
   grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${prefix}*`)] }));
+  acknowledgeFinding(grantee.grantPrincipal as unknown as IConstruct, acknowledgedRules.objectPrefixes, findingResource(bucket, bucket.arnForObjects(`${prefix}*`)));
   if (access.read) {
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   }
