@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { attachmentsKeyPrefix } from '../domain/inbox/attachment.entity';
 import type { JobQueueDefinition } from '../functions/jobs/job-queues';
 import type { ScheduleDefinition } from '../functions/schedules/schedules';
-import type { StreamConsumerDefinition } from '../functions/streams/stream-consumers';
+import type { StreamReaderDefinition } from '../functions/streams/stream-consumers';
 import { Api } from './constructs/api';
 import { Channels } from './constructs/channels';
 import { Data, grantBucketObjects, grantTableItems, type ObjectAccess, transferPrefixes } from './constructs/data';
@@ -54,7 +54,7 @@ export interface CrmStackProps extends StackProps {
   /** The definition tables are read from functions/ unless given here (tests pass samples). */
   jobQueues?: readonly JobQueueDefinition[];
   schedules?: readonly ScheduleDefinition[];
-  streamConsumers?: readonly StreamConsumerDefinition[];
+  streamReaders?: readonly StreamReaderDefinition[];
 }
 
 /** The bucket prefixes each HTTP route group's function may put and read; the other groups none. */
@@ -143,7 +143,7 @@ export class CrmStack extends Stack {
     const hooksBaseUrl = channels.hooksUrl;
     if (hooksBaseUrl) api.functions.get('channels')?.addEnvironment('HOOKS_BASE_URL', hooksBaseUrl);
 
-    const streams = new Streams(this, 'Streams', { table, settings, consumers: props.streamConsumers });
+    const streams = new Streams(this, 'Streams', { table, settings, readers: props.streamReaders });
     const jobs = new Jobs(this, 'Jobs', { table, bucket, settings, definitions: props.jobQueues });
     const scheduled = new Schedules(this, 'Schedules', { table, settings, definitions: props.schedules });
     this.streams = streams;
@@ -152,7 +152,7 @@ export class CrmStack extends Stack {
 
     const functions = new Map<string, NodejsFunction>();
     for (const [group, fn] of api.functions) functions.set(`http:${group}`, fn);
-    for (const { definition, fn } of streams.consumers) functions.set(`stream:${definition.name}`, fn);
+    for (const { definition, fn } of streams.readers) functions.set(`stream:${definition.name}`, fn);
     for (const { definition, fn } of jobs.queues) functions.set(`job:${definition.name}`, fn);
     // Queue names are snake_case: this key cannot be a queue's.
     if (jobs.deadLetterFunction) functions.set('job:dead-letters', jobs.deadLetterFunction);
@@ -181,7 +181,7 @@ export class CrmStack extends Stack {
           name: `Job-${definition.name}`,
           queue: deadLetterQueue,
         })),
-        ...streams.consumers.map(({ definition, failureQueue }) => ({
+        ...streams.readers.map(({ definition, failureQueue }) => ({
           name: `Stream-${definition.name}`,
           queue: failureQueue,
         })),

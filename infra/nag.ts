@@ -112,7 +112,7 @@ export function acknowledgeFindings(stack: CrmStack): void {
   acknowledgeFinding(stack.api.routeStack, acknowledgedRules.bearerTokens);
   acknowledgeFinding(stack.api.cursorSecret, acknowledgedRules.cursorKeyRotation);
 
-  for (const { failureQueue } of stack.streams.consumers) {
+  for (const { failureQueue } of stack.streams.readers) {
     acknowledgeFinding(failureQueue, acknowledgedRules.failureQueuesAreLast);
     acknowledgeFinding(failureQueue, acknowledgedRules.failureQueuesNeedNoDlq);
   }

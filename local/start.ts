@@ -14,7 +14,7 @@ import { createAesSecretSealer } from '../functions/shared/adapters/secret-seale
 import { createStaticSecretStore } from '../functions/shared/adapters/secret-stores';
 import { resetConfig } from '../functions/shared/config';
 import { getSecretSealer, setCoreDeps, setSecretSealer, setSecretStore } from '../functions/shared/deps';
-import { streamConsumers } from '../functions/streams/stream-consumers';
+import { streamReaders } from '../functions/streams/stream-consumers';
 import { seedDemoWorkspace, type DemoCredentials } from './demo-seed';
 import { startDynamoDbLocal, startSesEmulator, startSqsS3Emulator } from './emulators';
 import { startGateway } from './gateway';
@@ -139,8 +139,9 @@ async function main() {
       endpoint: dynamo.endpoint,
       tableName,
       consumers: [
+        // One poller consumer per stream reader, as AWS has one event source mapping per reader.
         ...(await Promise.all(
-          streamConsumers.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
+          streamReaders.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
         )),
         // Local only: the provider sandbox learns each connection as its provider's console would.
         sandboxAccountsConsumer(registrar),

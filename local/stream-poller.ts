@@ -22,11 +22,12 @@ import { createDynamoClient } from '../domain/store/dynamo-client';
 import { logger as sharedLogger } from '../functions/shared/logger';
 import type { StreamConsumerDefinition } from '../functions/streams/stream-consumers';
 import { lambdaContext } from './http-routing';
-import { assertSupportedPattern, matchesAnyPattern } from './stream-filter';
+import { assertSupportedPattern, matchesAnyPattern } from '../functions/streams/stream-filter';
 
 /**
  * The local stand-in for Lambda's DynamoDB Streams event source mappings: reads DynamoDB Local's real
- * stream and invokes each consumer's handler with `DynamoDBStreamEvent`s shaped as AWS shapes them,
+ * stream and invokes each consumer's handler (under `npm start`, each stream reader's: one per mapping,
+ * as deployed) with `DynamoDBStreamEvent`s shaped as AWS shapes them,
  * with the mapping's filter, batch size, partial batch responses, retries with backoff, bisection and
  * an on-failure destination (a JSON-lines file). Every consumer reads the stream independently, as
  * separate mappings do; a shard is read only after its parent shard has been read to its end.

@@ -5,37 +5,45 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { streamConsumers, type StreamConsumerDefinition } from '../../functions/streams/stream-consumers';
+import { maxStreamReaders, streamReaders, type StreamReaderDefinition } from '../../functions/streams/stream-consumers';
 import { grantTableItems } from './data';
 import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
 
 export interface StreamsProps {
   table: ITable;
   settings: FunctionSettings;
-  /** @default the consumers of functions/streams/stream-consumers.ts */
-  consumers?: readonly StreamConsumerDefinition[];
+  /** @default the readers of functions/streams/stream-consumers.ts */
+  readers?: readonly StreamReaderDefinition[];
 }
 
-export interface StreamConsumer {
-  definition: StreamConsumerDefinition;
+export interface StreamReader {
+  definition: StreamReaderDefinition;
   fn: NodejsFunction;
   /** Receives the stream coordinates of batches that failed every retry (the records themselves expire with the stream after 24 h). */
   failureQueue: Queue;
 }
 
-/** One function per DynamoDB Streams consumer, each with its own event source mapping on the table. */
+/**
+ * One function per stream reader, each with its own event source mapping on the table; a reader runs
+ * several consumers (functions/streams/stream-reader.ts). Never more than `maxStreamReaders` mappings:
+ * DynamoDB throttles a shard read by more than two processes at once.
+ */
 export class Streams extends Construct {
-  readonly consumers: StreamConsumer[] = [];
+  readonly readers: StreamReader[] = [];
 
   constructor(scope: Construct, id: string, props: StreamsProps) {
     super(scope, id);
-    for (const definition of props.consumers ?? streamConsumers) {
+    const readers = props.readers ?? streamReaders;
+    if (readers.length > maxStreamReaders) {
+      throw new Error(`${readers.length} stream readers: DynamoDB allows ${maxStreamReaders} per shard at once`);
+    }
+    for (const definition of readers) {
       const name = pascalCase(definition.name);
       const fn = createAppFunction(this, `${name}Function`, {
         entry: definition.entry,
         settings: props.settings,
         timeout: Duration.minutes(1),
-        description: `Stream consumer: ${definition.name}`,
+        description: `Stream reader: ${definition.name} (${definition.consumers.join(', ')})`,
       });
       grantTableItems(fn, props.table, 'readWrite');
       const failureQueue = new Queue(this, `${name}Failures`, {
@@ -59,7 +67,7 @@ export class Streams extends Construct {
           onFailure: new SqsDlq(failureQueue),
         }),
       );
-      this.consumers.push({ definition, fn, failureQueue });
+      this.readers.push({ definition, fn, failureQueue });
     }
   }
 }

@@ -8,7 +8,7 @@ import { tableDefinition } from '../../domain/store/table-definition';
 import { jobQueues, type JobQueueDefinition } from '../../functions/jobs/job-queues';
 import { handlerGroups, routeKey, routeList, takesCursor } from '../../functions/http/routes';
 import type { ScheduleDefinition } from '../../functions/schedules/schedules';
-import { streamConsumers } from '../../functions/streams/stream-consumers';
+import { maxFiltersPerMapping, maxStreamReaders, streamReaders } from '../../functions/streams/stream-consumers';
 import { CrmStack, type CrmStackProps } from '../../infra/crm-stack';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -409,10 +409,10 @@ describe('CrmStack', () => {
     expectTableItems(pass!.fn, 'readWrite');
   });
 
-  it('maps each stream consumer to the table stream with its definition', () => {
-    expect(built.stack.streams.consumers).toHaveLength(streamConsumers.length);
+  it('maps each stream reader to the table stream with its definition', () => {
+    expect(built.stack.streams.readers).toHaveLength(streamReaders.length);
     const tableId = built.logicalId(built.stack.data.table);
-    for (const { definition, fn, failureQueue } of built.stack.streams.consumers) {
+    for (const { definition, fn, failureQueue } of built.stack.streams.readers) {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: built.logicalId(fn) },
         EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
@@ -428,16 +428,28 @@ describe('CrmStack', () => {
         DestinationConfig: { OnFailure: { Destination: arnOf(built.logicalId(failureQueue)) } },
       });
     }
-    const eventFanout = streamConsumers.find((consumer) => consumer.name === 'event-fanout');
-    expect(eventFanout, 'the event fan-out consumer').toBeDefined();
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('"INSERT"') }] },
     });
   });
 
+  it('reads the table stream with at most two mappings, each within the filter limit and with an on-failure destination', () => {
+    // DynamoDB throttles a shard read by more than two processes at once; Lambda allows five filters a mapping.
+    const tableId = built.logicalId(built.stack.data.table);
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+      (mapping) => JSON.stringify(mapping.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] }),
+    );
+    expect(mappings.length).toBeGreaterThan(0);
+    expect(mappings.length).toBeLessThanOrEqual(maxStreamReaders);
+    for (const { Properties: mapping } of mappings) {
+      expect(mapping.FilterCriteria.Filters.length).toBeLessThanOrEqual(maxFiltersPerMapping);
+      expect(mapping.DestinationConfig.OnFailure.Destination).toBeDefined();
+    }
+  });
+
   it('alarms on 5xx and on every failure queue', () => {
-    // 5xx, each stream consumer's failure queue, each job queue's dead-letter queue, failed schedule ticks.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamConsumers.length + jobQueues.length + 1);
+    // 5xx, each stream reader's failure queue, each job queue's dead-letter queue, failed schedule ticks.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamReaders.length + jobQueues.length + 1);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
@@ -589,7 +601,7 @@ describe('CrmStack and the qualifier model', () => {
     expect(bedrockGrants(built)).toHaveLength(1);
     expect(statementsOf(built, 'stream:event-fanout').filter((statement) => statement.Action === 'bedrock:InvokeModel')).toHaveLength(1);
     built.template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Stream consumer: event-fanout',
+      Description: 'Stream reader: event-fanout (event-fanout)',
       Environment: { Variables: Match.objectLike({ RESPONDER_MODEL_ID: modelId }) },
     });
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHandler } from '../../local/handlers';
 import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
-import { streamConsumers } from '../../functions/streams/stream-consumers';
+import { streamConsumers, streamReaders } from '../../functions/streams/stream-consumers';
 import { inBackground } from './dynamo-call-counter';
 import type { TestStack } from './test-stack';
 
@@ -14,15 +14,17 @@ export interface TestStreams {
 }
 
 /**
- * Runs the named stream consumers of the app against a test stack's table, as `npm start` does, for
- * tests that read what a consumer keeps (e.g. unread totals): write, `drain()`, then read. The
- * consumers' DynamoDB calls are not counted in `stack.calls`.
+ * Runs the named stream consumers of the app against a test stack's table, each behind its own
+ * mapping, for tests that read what a consumer keeps (e.g. unread totals): write, `drain()`, then read.
+ * A stream reader's name (`record-changes`) runs that reader as AWS and `npm start` run it: one mapping,
+ * its consumers routed inside. The consumers' DynamoDB calls are not counted in `stack.calls`.
  */
 export async function startTestStreams(stack: TestStack, names: string[]): Promise<TestStreams> {
   const dir = mkdtempSync(join(tmpdir(), 'crm-streams-'));
   const definitions = names.map((name) => {
-    const definition = streamConsumers.find((consumer) => consumer.name === name);
-    if (!definition) throw new Error(`No stream consumer named ${name}`);
+    const definition =
+      streamConsumers.find((consumer) => consumer.name === name) ?? streamReaders.find((reader) => reader.name === name);
+    if (!definition) throw new Error(`No stream consumer or reader named ${name}`);
     return definition;
   });
   const poller: StreamPoller = await startStreamPoller({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
-import { assertSupportedPattern, matchesAnyPattern, matchesPattern } from '../../local/stream-filter';
+import { assertSupportedPattern, matchesAnyPattern, matchesPattern } from '../../functions/streams/stream-filter';
 
 const record = (eventName: string, newImage?: Record<string, unknown>) => ({
   eventID: 'e1',

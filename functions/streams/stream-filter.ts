@@ -1,7 +1,9 @@
 /**
  * The subset of the AWS event filter syntax (Lambda event source mapping `FilterCriteria`, the same
- * language as EventBridge patterns) that the local stream poller needs, applied to a stream record
+ * language as EventBridge patterns) that the stream consumers' patterns use, applied to a stream record
  * exactly as Lambda applies it: to the record's JSON, with `dynamodb.NewImage` etc. in DynamoDB JSON.
+ * Two users: a stream reader (functions/streams/stream-reader.ts) routing each record of its mapping to
+ * the consumers whose patterns it matches, and the local stream poller applying a mapping's filter.
  *
  * Supported: nested objects; arrays of literal values (string, number, boolean, null) matched by
  * equality; `{ "prefix": "..." }`, `{ "suffix": "..." }`, `{ "equals-ignore-case": "..." }`,
