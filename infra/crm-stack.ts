@@ -188,6 +188,10 @@ export class CrmStack extends Stack {
         { name: 'Schedule-failed-ticks', queue: scheduled.failedTicks },
       ],
       alarmEmail: props.alarmEmail,
+      functions,
+      streamReaders: streams.readers.map(({ fn }) => fn),
+      jobKinds: jobs.queues.map(({ definition }) => definition.name),
+      dashboardName: `crm-${stage}`,
     });
 
     acknowledgeFindings(this);

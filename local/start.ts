@@ -109,6 +109,8 @@ async function main() {
       // Outbound webhooks may reach a receiver on this machine (on AWS only public addresses).
       WEBHOOKS_ALLOW_LOOPBACK: 'true',
       RESPONDER_MODEL_ID: '',
+      // CloudWatch reads the EMF metric lines on AWS; locally they would only crowd the log.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     });
     if (inMemory) {
       setSecretStore(createStaticSecretStore({ 'cursor-key': randomBytes(32) }));

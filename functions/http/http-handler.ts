@@ -14,6 +14,7 @@ import { DomainError, type FieldIssue } from '../../domain/shared/errors';
 import { retryLostRaces } from '../../domain/shared/retry';
 import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
+import { recordRequest } from '../shared/metrics';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
 import { openListCursor, sealNextCursor } from './list-cursors';
 import { honoursIfMatch, routeKey, routeList, type HandlerGroup, type OperationId, type RouteDefinition, type RouteOf } from './routes';
@@ -150,12 +151,10 @@ export function createHttpHandler<G extends HandlerGroup>(
   const runLogged = async (event: APIGatewayProxyEventV2, context: Context) => {
     const started = performance.now();
     const response = await run(event, context);
-    logger.info('Request handled', {
-      method: event.requestContext?.http?.method,
-      path: event.rawPath,
-      status: response.statusCode,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-    });
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    const status = response.statusCode ?? 200;
+    logger.info('Request handled', { method: event.requestContext?.http?.method, path: event.rawPath, status, durationMs });
+    recordRequest(group, event.routeKey, status, durationMs);
     return response;
   };
   return middy(runLogged).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -6,6 +6,7 @@ import { deliveryMessageSchema } from '../../domain/webhooks/webhook-delivery-re
 import { replayWebhookJob } from '../../domain/webhooks/webhook-replay-job';
 import { getCoreDeps, getJobQueue, withBlobStore, withWebhookDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
+import { recordDelivery } from '../shared/metrics';
 import { createJobHandler } from './job-runner';
 
 const recordHandler = async (record: SQSRecord) => {
@@ -16,6 +17,7 @@ const recordHandler = async (record: SQSRecord) => {
   }
   const outcome = await attemptDelivery(withWebhookDeps(getCoreDeps()), parsed.data);
   logger.debug('Webhook delivery message handled', { ...parsed.data, outcome });
+  recordDelivery('webhook', outcome);
 };
 
 /** `replay_webhook` jobs ride on this queue (`alsoRuns`): a subscription's deliveries of a time range sent again. */

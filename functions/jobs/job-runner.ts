@@ -4,6 +4,7 @@ import type { JobDeps, JobKindDefinition } from '../../domain/jobs/job-kind';
 import { parseJobMessage, runJobMessage } from '../../domain/jobs/job-run.service';
 import { getCoreDeps, withBlobStore } from '../shared/deps';
 import { logger } from '../shared/logger';
+import { recordJobRun } from '../shared/metrics';
 
 export interface JobHandlerOptions {
   /**
@@ -75,12 +76,14 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
         });
         const log = outcome === 'missing' || outcome === 'wrong_kind' ? logger.warn : logger.info;
         log.call(logger, 'Job message handled', { ...keys, outcome, ms: Date.now() - startedAt });
+        recordJobRun(definition.kind, outcome);
       } catch (error) {
         logger.warn('Job run failed: SQS retries its message', {
           ...keys,
           receiveCount: record.attributes.ApproximateReceiveCount,
           error: error as Error,
         });
+        recordJobRun(definition.kind, 'retried');
         throw error;
       }
     };

@@ -448,14 +448,40 @@ describe('CrmStack', () => {
   });
 
   it('alarms on 5xx and on every failure queue', () => {
-    // 5xx, each stream reader's failure queue, each job queue's dead-letter queue, failed schedule ticks.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + streamReaders.length + jobQueues.length + 1);
+    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue and retries, failed schedule ticks.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * streamReaders.length + 2 * jobQueues.length + 1);
+    for (const { fn } of built.stack.streams.readers) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'IteratorAge',
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: built.logicalId(fn) } }],
+        Threshold: 300_000,
+      });
+    }
+    for (const definition of jobQueues) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'JobRuns',
+        Namespace: 'CRM',
+        Dimensions: Match.arrayWith([{ Name: 'kind', Value: definition.name }, { Name: 'outcome', Value: 'retried' }]),
+      });
+    }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: '5xx',
       Namespace: 'AWS/ApiGateway',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+  });
+
+  it('has a dashboard of the API, the business metrics (EMF searches in the CRM namespace), function errors and stream lag', () => {
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as Resource[];
+    expect(dashboard!.Properties.DashboardName).toBe('crm-test');
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const metric of ['Requests', 'JobRuns', 'Deliveries']) {
+      expect(body).toMatch(new RegExp(`SEARCH\\('\\{CRM,service,[a-zA-Z,]+\\} MetricName=\\W+${metric}\\W`));
+    }
+    expect(body).toContain('IteratorAge');
+    expect(body).toContain('Errors');
   });
 
   it('keeps a schedule tick that failed every retry: the rule target and the function (an asynchronous invocation) both have the failed-ticks queue', () => {

@@ -26,3 +26,5 @@ process.env.TABLE_NAME ??= 'crm-test-unset';
 process.env.WEBHOOKS_ALLOW_LOOPBACK = 'true';
 // Quiet by default; a test about logs turns them on with vi.hoisted before its imports.
 process.env.LOG_LEVEL ??= 'SILENT';
+// EMF lines are for CloudWatch; test/unit/metrics.test.ts switches them on to read them.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
