@@ -190,6 +190,7 @@ export class CrmStack extends Stack {
       alarmEmail: props.alarmEmail,
       functions,
       streamReaders: streams.readers.map(({ fn }) => fn),
+      errorAlarmFunctions: channels.hooks.map(({ fn }) => fn),
       jobKinds: jobs.queues.map(({ definition }) => definition.name),
       dashboardName: `crm-${stage}`,
     });

@@ -31,6 +31,11 @@ export interface ObservabilityProps {
   functions: ReadonlyMap<string, IFunction>;
   /** The stream readers: their iterator age says how far behind the table's changes they are. */
   streamReaders: IFunction[];
+  /**
+   * Functions whose failures neither the API's 5xx nor a failure queue would show (the providers'
+   * webhooks, answered through a Function URL): alarmed on their own errors.
+   */
+  errorAlarmFunctions: IFunction[];
   /** The job kinds whose runs are counted (`JobRuns`): a kind that keeps throwing raises an alarm. */
   jobKinds: string[];
   /** The dashboard's name. */
@@ -86,6 +91,18 @@ export class Observability extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       })
       .addAlarmAction(action);
+
+    for (const fn of props.errorAlarmFunctions) {
+      fn.metricErrors({ period, statistic: 'Sum' })
+        .createAlarm(this, `${fn.node.id}ErrorsAlarm`, {
+          alarmDescription: `${fn.node.id} failed (a provider's webhook call was not handled; the provider retries)`,
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        })
+        .addAlarmAction(action);
+    }
 
     // A stream reader that falls behind delays counters, the feed, webhooks, segments and job dispatch.
     for (const reader of props.streamReaders) {

@@ -448,8 +448,8 @@ describe('CrmStack', () => {
   });
 
   it('alarms on 5xx and on every failure queue', () => {
-    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue and retries, failed schedule ticks.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * streamReaders.length + 2 * jobQueues.length + 1);
+    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue and retries, failed schedule ticks, webhook errors.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * streamReaders.length + 2 * jobQueues.length + 1 + built.stack.channels.hooks.length);
     for (const { fn } of built.stack.streams.readers) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'IteratorAge',
@@ -482,6 +482,41 @@ describe('CrmStack', () => {
     }
     expect(body).toContain('IteratorAge');
     expect(body).toContain('Errors');
+  });
+
+  it('builds every function as deployed: Node 24 on arm64, 1 GB, its kind\'s timeout, active tracing, JSON logs in its own log group kept 30 days, and an alarm that covers its failures', () => {
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const alarms = JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'));
+    const timeouts: Record<string, number> = { http: 10, stream: 60, schedule: 300, webhook: 30 };
+    const jobTimeouts = new Map(jobQueues.map((definition) => [`job:${definition.name}`, definition.timeoutSeconds]));
+    expect(built.stack.functions.size).toBe(
+      handlerGroups.length + streamReaders.length + jobQueues.length + 1 + built.stack.schedules.scheduled.length + built.stack.channels.hooks.length,
+    );
+    for (const [key, fn] of built.stack.functions) {
+      const props = resources[built.logicalId(fn)]!.Properties as Record<string, any>;
+      const kind = key.split(':')[0]!;
+      expect({ key, runtime: props.Runtime, architectures: props.Architectures, memory: props.MemorySize, tracing: props.TracingConfig }).toEqual({
+        key,
+        runtime: 'nodejs24.x',
+        architectures: ['arm64'],
+        memory: 1024,
+        tracing: { Mode: 'Active' },
+      });
+      if (key !== 'job:dead-letters') expect(props.Timeout, key).toBe(jobTimeouts.get(key) ?? timeouts[kind]);
+      expect(props.LoggingConfig.LogFormat, key).toBe('JSON');
+      const logGroup = resources[props.LoggingConfig.LogGroup.Ref]!;
+      expect(logGroup.Properties.RetentionInDays, key).toBe(30);
+      // What shows its failures: the API's 5xx, a queue it fails into, its own errors or lag.
+      const covered =
+        kind === 'http'
+          ? alarms.includes('"MetricName":"5xx"')
+          : kind === 'job'
+            ? key === 'job:dead-letters' || alarms.includes(`{"Name":"kind","Value":"${key.slice(4)}"}`)
+            : kind === 'schedule'
+              ? JSON.stringify(props.DeadLetterConfig).includes(built.logicalId(built.stack.schedules.failedTicks))
+              : alarms.includes(`{"Name":"FunctionName","Value":{"Ref":"${built.logicalId(fn)}"}}`);
+      expect(covered, key).toBe(true);
+    }
   });
 
   it('keeps a schedule tick that failed every retry: the rule target and the function (an asynchronous invocation) both have the failed-ticks queue', () => {
