@@ -493,7 +493,15 @@ describe('CrmStack', () => {
       handlerGroups.length + streamReaders.length + jobQueues.length + 1 + built.stack.schedules.scheduled.length + built.stack.channels.hooks.length,
     );
     for (const [key, fn] of built.stack.functions) {
-      const props = resources[built.logicalId(fn)]!.Properties as Record<string, any>;
+      const props = resources[built.logicalId(fn)]!.Properties as {
+        Runtime: string;
+        Architectures: string[];
+        MemorySize: number;
+        TracingConfig: unknown;
+        Timeout: number;
+        LoggingConfig: { LogFormat: string; LogGroup: { Ref: string } };
+        DeadLetterConfig?: unknown;
+      };
       const kind = key.split(':')[0]!;
       expect({ key, runtime: props.Runtime, architectures: props.Architectures, memory: props.MemorySize, tracing: props.TracingConfig }).toEqual({
         key,
