@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCrmClient } from './client/crm-client';
 import { startNpmStart, type NpmStartProcess } from './npm-start-process';
 import { runWebhookFanout } from './webhook-fanout-run';
+import { runSmoke } from './smoke';
 
 const execFileAsync = promisify(execFile);
 
@@ -262,6 +263,32 @@ describe('npm start', () => {
     const text = await (await fetch(link.body.url)).text();
     expect(text).toContain('ellen@e2e.example');
     expect(text).toContain('Ivan Import');
+  });
+
+  it('passes the smoke test README "Deploy" runs after a deploy: me, the document, an import, an internal message', async () => {
+    const lines: string[] = [];
+    const report = await runSmoke({ url: `${stack.apiBase}/v1`, token: stack.ownerToken, log: (line) => lines.push(line) });
+    process.stderr.write(`[e2e smoke]\n${lines.join('\n')}\n`);
+    expect(report.steps.filter((step) => !step.ok)).toEqual([]);
+    expect(report.steps.map((step) => step.name)).toEqual([
+      'GET /v1/me',
+      'GET /openapi.json',
+      'declare the import file',
+      'PUT the file to its presigned URL',
+      'start the import',
+      'wait for the import job',
+      'find the imported contacts',
+      'find a user to write to',
+      'open a direct conversation',
+      'send an internal message',
+      'read the message back',
+      'the message reached the other user',
+      'archive the imported contacts',
+    ]);
+    expect(report.ok).toBe(true);
+    // It cleaned up: none of its contacts is left active.
+    const left = await apiAs(stack.ownerToken)('GET', '/v1/contacts/search?q=smoke');
+    expect(left.body.items.filter((item: { status: string }) => item.status === 'active')).toEqual([]);
   });
 
   it('sends on WhatsApp, Telegram, SMS and email through the provider sandbox: statuses never move back, replies arrive unread', async () => {
