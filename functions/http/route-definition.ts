@@ -1,4 +1,5 @@
-import { z, type ZodObject, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodObject, ZodType } from 'zod';
 
 /** The route groups: each is deployed as one Lambda function, `functions/http/<group>.handler.ts`. */
 export const handlerGroups = [

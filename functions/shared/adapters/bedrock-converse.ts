@@ -1,5 +1,5 @@
 import { BedrockRuntimeClient, ConverseCommand, type ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import { QualifierError } from '../../../domain/qualification/qualifier-error';
 
 /** Bedrock's errors that may pass (AWS's troubleshooting guide: retry with backoff). */
