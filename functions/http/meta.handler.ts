@@ -2,6 +2,7 @@ import { notFound } from '../../domain/shared/errors';
 import { docsRenderer, scalarBuild } from './docs-assets';
 import { renderDocsPage, renderReferencePage } from './docs-page';
 import { RawResponse, createHttpHandler } from './http-handler';
+import { metaRoutes } from './routes/meta.routes';
 import { openApiDocument } from './openapi';
 
 let docsPage: RawResponse | undefined;
@@ -41,7 +42,7 @@ const javascript = (body: string, cacheControl: string) =>
 
 const noSuchAsset = (file: string) => notFound(`Docs asset ${JSON.stringify(file)}`);
 
-export const handler = createHttpHandler('meta', {
+export const handler = createHttpHandler('meta', metaRoutes, {
   getOpenApi: async () => openApiDocument(),
   getDocs: async () => (docsPage ??= buildDocsPage()),
   getDocsAsset: async ({ params, query }) => {
