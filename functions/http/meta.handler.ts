@@ -2,8 +2,8 @@ import { notFound } from '../../domain/shared/errors';
 import { docsRenderer, scalarBuild } from './docs-assets';
 import { renderDocsPage, renderReferencePage } from './docs-page';
 import { RawResponse, createHttpHandler } from './http-handler';
+import { servedOpenApi } from './openapi-file';
 import { metaRoutes } from './routes/meta.routes';
-import { openApiDocument } from './openapi';
 
 let docsPage: RawResponse | undefined;
 
@@ -11,7 +11,7 @@ const immutable = 'public, max-age=31536000, immutable';
 
 /** The page itself is small and names its assets by version: always revalidated. */
 function buildDocsPage(): RawResponse {
-  const doc = openApiDocument();
+  const doc = servedOpenApi().document;
   const renderer = docsRenderer();
   if (renderer) {
     const page = renderReferencePage(doc.info.title, renderer.version);
@@ -43,7 +43,7 @@ const javascript = (body: string, cacheControl: string) =>
 const noSuchAsset = (file: string) => notFound(`Docs asset ${JSON.stringify(file)}`);
 
 export const handler = createHttpHandler('meta', metaRoutes, {
-  getOpenApi: async () => openApiDocument(),
+  getOpenApi: async () => new RawResponse(200, servedOpenApi().text, { 'content-type': 'application/json' }),
   getDocs: async () => (docsPage ??= buildDocsPage()),
   getDocsAsset: async ({ params, query }) => {
     const renderer = docsRenderer();
