@@ -221,8 +221,8 @@ export function getQualifier(): Qualifier {
   let built: Promise<Qualifier> | undefined;
   const real = () =>
     (built ??= import('./adapters/bedrock-qualifier').then(({ createBedrockQualifier }) =>
-      import('./adapters/bedrock-converse').then(({ createBedrockRuntimeClient }) =>
-        createBedrockQualifier({ client: createBedrockRuntimeClient(region), modelId: qualifierModelId }),
+      import('./adapters/bedrock-converse').then(async ({ createBedrockRuntimeClient }) =>
+        createBedrockQualifier({ client: await createBedrockRuntimeClient(region), modelId: qualifierModelId }),
       ),
     ));
   qualifier = { classifyConversation: async (input) => (await real()).classifyConversation(input) };
@@ -279,8 +279,8 @@ export function getResponder(): Responder {
   let built: Promise<Responder> | undefined;
   const real = () =>
     (built ??= import('./adapters/bedrock-responder').then(({ createBedrockResponder }) =>
-      import('./adapters/bedrock-converse').then(({ createBedrockRuntimeClient }) =>
-        createBedrockResponder({ client: createBedrockRuntimeClient(region), modelId: responderModelId }),
+      import('./adapters/bedrock-converse').then(async ({ createBedrockRuntimeClient }) =>
+        createBedrockResponder({ client: await createBedrockRuntimeClient(region), modelId: responderModelId }),
       ),
     ));
   responder = { respond: async (input) => (await real()).respond(input) };
