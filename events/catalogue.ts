@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { allAnchorKinds } from '../domain/anchors/anchors';
 import { connectionKinds } from '../domain/channels/connections/channel-connection.entity';
 import { customFieldEntityTypes, customFieldTypes } from '../domain/custom-fields/custom-field.entity';

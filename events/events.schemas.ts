@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageQuerySchema } from '../domain/shared/pagination';
 import { commaList } from '../domain/shared/query-lists';
 import { entityTypes, eventTypes } from './catalogue';

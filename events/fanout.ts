@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { acceptsAssignmentEvent, applyAssignmentEvent, assignmentConsumer } from '../domain/assignment/assignment.service';
 import { applyBotEvent, botAccepts } from '../domain/bot/autoreply.service';
 import { localResponder } from '../domain/bot/local-responder';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, ulidGenerator } from '../domain/shared/clock';
 import { createDb } from '../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../domain/store/dynamo-client';

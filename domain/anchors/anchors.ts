@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventSubjects } from '../../events/event-log';
 import { canRead } from '../inbox/conversation-access';
 import { systemActor, type CallerContext } from '../shared/context';

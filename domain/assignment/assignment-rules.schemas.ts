@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { inboxChannels } from '../inbox/inbox.entity';
 import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordId } from '../shared/ids';
 
 export const apiTokenSchema = z

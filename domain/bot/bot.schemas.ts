@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { conversationId } from '../inbox/conversations.schemas';
 import { timeZoneSchema } from '../shared/time-zones';
 import { templateProblems } from './bot-templates';

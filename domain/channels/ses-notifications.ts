@@ -24,7 +24,7 @@
  * undetermined bounce and a delivery delay keep `sent` with the error recorded; open is `read`; click
  * and complaint change no status (a complaint asks for the contact to be suppressed).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   canonicalValue,
   ignored,

@@ -17,7 +17,7 @@
  *   validators use (`/^sns\.[a-zA-Z0-9-]{3,}\.amazonaws\.com(\.cn)?$/`, sns-validator for Node).
  */
 import { createVerify, X509Certificate } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type SnsSubscriptionEvent } from './inbound-events';
 import { bodyBytes, refused, type RawBody, type SignatureFailureReason } from './webhook-signature';
 

@@ -16,7 +16,7 @@
  * The sender is the Telegram user id (what a contact's `telegram` channel holds), with the `@username`
  * as an alternate value; `chatId` is where replies go (the same id in a private chat).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ignored,
   isoFromUnixSeconds,

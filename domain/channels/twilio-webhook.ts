@@ -22,7 +22,7 @@
  *   `CallDuration`, `Timestamp`, `SequenceNumber`; `Direction` `inbound`, `outbound-api`, `outbound-dial`)
  */
 import { createHash, createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { callReferenceFromUrl, sendReferenceFromUrl, type CallReference, type SendReference } from './send-reference';
 import {
   canonicalValue,

@@ -19,7 +19,7 @@
  * A WhatsApp `wa_id` is the number without `+`: it is normalised to E.164 before matching.
  */
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeSendReference } from './send-reference';
 import {
   ignored,

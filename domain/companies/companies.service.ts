@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { listContacts } from '../contacts/contact-lists.service';
 import type { ContactSummary } from '../contacts/contacts.schemas';
 import { isManager, type CallerContext } from '../shared/context';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
 

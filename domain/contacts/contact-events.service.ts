@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { aboutCompanyKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallerContext } from '../shared/context';
 import { prefixEnd } from '../store/key-range';
 import type { CoreDeps } from '../shared/deps';

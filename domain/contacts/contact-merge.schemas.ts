@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** At most this many contacts are merged into one per request. */
 export const maxMergeSources = 10;

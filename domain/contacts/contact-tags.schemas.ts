@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { tagPathParam } from '../tags/tag-path-ref';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
 import { contactIdParams } from './contacts.schemas';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { eventTypes, messageChannels } from '../../events/catalogue';
 import { eventSchema } from '../../events/events.schemas';
 import { pageQuerySchema } from '../shared/pagination';

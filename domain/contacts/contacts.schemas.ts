@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { booleanQuery, pageQuerySchema } from '../shared/pagination';
 import { tagName } from '../tags/tag-names';

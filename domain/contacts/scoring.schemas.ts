@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageQuerySchema } from '../shared/pagination';
 import { contactSchema } from './contacts.schemas';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { booleanQuery } from '../shared/pagination';
 import { customFieldEntityTypes, customFieldTypes } from './custom-field.entity';
 

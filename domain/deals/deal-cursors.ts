@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalidCursor } from '../shared/errors';
 
 const cursorSchema = z.object({ v: z.literal(1), k: z.string().min(1) });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   planContactList,
   readContactListEntries,

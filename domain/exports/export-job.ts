@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallerContext } from '../shared/context';
 import { JobFailure, type JobKindDefinition } from '../jobs/job-kind';
 import {

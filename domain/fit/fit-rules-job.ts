@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobKindDefinition } from '../jobs/job-kind';
 import { systemActor } from '../shared/context';
 import { readContactPage } from '../segments/contact-pass';

@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js/max';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BlobStore } from '../shared/ports';
 import { PeekableBytes, readAll, resumingRange } from './byte-streams';
 import { planColumns, type ColumnMapping, type ColumnPlan, type PlannedColumn, type SkippedColumn } from './column-mapping';

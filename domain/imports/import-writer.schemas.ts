@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
 import { rejectCodes } from './import-row';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { countryCode } from '../contacts/contacts.schemas';
 import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';

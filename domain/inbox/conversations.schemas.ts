@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { addScoreInput, qualificationSources, setQualificationInput } from '../contacts/scoring.schemas';
 import { recordId } from '../shared/ids';
 import { isoTime } from '../shared/iso-time';

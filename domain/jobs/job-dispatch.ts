@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobQueue } from '../shared/ports';
 import { maxDispatchDelaySeconds, type JobMessage } from './job-record';
 import { jobStatuses } from './jobs.schemas';

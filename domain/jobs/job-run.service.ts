@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventRecord } from '../../events/event-log';
 import { systemActor } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { eventTypes } from '../../events/catalogue';
 import { commaList } from '../shared/query-lists';
 

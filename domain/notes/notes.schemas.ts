@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { anchorInput, anchorQuery, anchorSchema, type AnchorKind } from '../anchors/anchors';
 import { pageQuerySchema } from '../shared/pagination';

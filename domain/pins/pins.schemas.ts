@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { contactSummarySchema } from '../contacts/contacts.schemas';
 
 /** Seed 001: "max 5 in UI". The slots are the keys, so a user never holds more than this many pins. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobFailure, type JobDeps, type JobKindDefinition } from '../jobs/job-kind';
 import { findSegment } from '../segments/segments.service';
 import type { Qualifier } from '../shared/ports';

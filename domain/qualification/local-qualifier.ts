@@ -42,10 +42,14 @@ const normalise = (text: string) =>
     .toLowerCase();
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const matchers = localRules.map(({ kind, phrases }) => ({
-  kind,
-  phrases: phrases.map((phrase) => ({ phrase, pattern: new RegExp(`(?:^|[^\\p{L}\\p{N}'])${escape(phrase)}(?:$|[^\\p{L}\\p{N}'])`, 'u') })),
-}));
+// Compiled on the first classification, not at import: ~90 Unicode-class patterns take tens of ms,
+// and every function that carries the dependencies carries this module.
+let compiled: { kind: ClassificationKind; phrases: { phrase: string; pattern: RegExp }[] }[] | undefined;
+const matchers = () =>
+  (compiled ??= localRules.map(({ kind, phrases }) => ({
+    kind,
+    phrases: phrases.map((phrase) => ({ phrase, pattern: new RegExp(`(?:^|[^\\p{L}\\p{N}'])${escape(phrase)}(?:$|[^\\p{L}\\p{N}'])`, 'u') })),
+  })));
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const quoted = (phrases: string[]) => phrases.map((phrase) => `“${phrase}”`).join(', ');
@@ -62,7 +66,7 @@ export function classifyByRules(input: ClassifyConversationInput): Classificatio
   const contactText = normalise(
     [input.subject ?? '', ...input.messages.filter((message) => message.author === 'contact').map((message) => message.text)].join('\n'),
   );
-  const found = matchers
+  const found = matchers()
     .map(({ kind, phrases }) => ({ kind, phrases: phrases.filter(({ pattern }) => pattern.test(contactText)).map(({ phrase }) => phrase) }))
     .filter((hit) => hit.phrases.length > 0);
   const knownCustomer = isKnownCustomer(input.contact);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The `segment_membership` job: `rule_change` applies one segment's rule (version `ruleVersion`) to

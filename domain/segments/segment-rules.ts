@@ -25,7 +25,7 @@
  * A field the contact does not have is "not set": every operator but `is_not_set`, `neq`, `not_in`,
  * `has_none`, `lacks` and `not_in_last` is false on it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { companySizes } from '../companies/companies.schemas';
 import type { CompanyItem } from '../companies/company-record';
 import { channelKinds, type ChannelKind } from '../contacts/channels';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A ULID, as `IdGenerator` writes it after the prefix (Crockford base32, upper case). */
 const ulid = '[0-9A-HJKMNP-TV-Z]{26}';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An ISO 8601 time with an offset, stored in UTC (`2026-02-01T17:00:00.000Z`) so keys sort by time. */
 export const isoTime = z.iso

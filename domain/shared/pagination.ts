@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalidCursor } from './errors';
 
 export const pageQuerySchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A comma-separated list of allowed values: `a,b,c` → ['a', 'b', 'c'] (sorted, without repeats). */
 export const commaList = <T extends string>(allowed: readonly T[], max: number, what: string) =>

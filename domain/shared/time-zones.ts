@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a workspace counts its days when none was chosen. */
 export const defaultTimeZone = 'UTC';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * Tags are addressed in paths by name (`/v1/tags/{key}`, `/v1/contacts/{id}/tags/{tag}`), but a

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { tagPathParam } from './tag-path-ref';
 import { pageQuerySchema } from '../shared/pagination';
 import { tagName } from './tag-names';

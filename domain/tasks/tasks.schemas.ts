@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { isoTime } from '../shared/iso-time';
 import { allAnchorKinds, anchorInput, anchorQuery, anchorSchema } from '../anchors/anchors';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { toEventDto, type EventRecord } from '../../events/event-log';
 import type { QueuedMessage } from '../shared/ports';
 import { webhookIdOf } from './webhook-signing';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobKindDefinition } from '../jobs/job-kind';
 import type { JobQueue } from '../shared/ports';
 import { isConditionFailure } from '../store/transaction';

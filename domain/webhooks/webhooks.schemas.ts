@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { eventSchema } from '../../events/events.schemas';
 import { segmentRuleSchema } from '../segments/segment-rules';
 import { recordId } from '../shared/ids';

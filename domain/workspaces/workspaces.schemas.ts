@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { timeZoneSchema } from '../shared/time-zones';
 import { userSchema } from '../users/users.schemas';
 

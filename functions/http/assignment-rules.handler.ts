@@ -6,8 +6,9 @@ import {
   updateAssignmentRule,
 } from '../../domain/assignment/assignment-rules.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { assignmentRulesRoutes } from './routes/assignment-rules.routes';
 
-export const handler = createHttpHandler('assignment-rules', {
+export const handler = createHttpHandler('assignment-rules', assignmentRulesRoutes, {
   listAssignmentRules: ({ caller, query }, deps) => listAssignmentRules(deps, caller, query),
   createAssignmentRule: ({ caller, body }, deps) => createAssignmentRule(deps, caller, body),
   getAssignmentRule: ({ caller, params }, deps) => getAssignmentRule(deps, caller, params.ruleId),

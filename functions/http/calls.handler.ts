@@ -1,7 +1,8 @@
 import { endCall, getCall, listCalls, startCall, updateCallStatus } from '../../domain/inbox/calls.service';
 import { createHttpHandler } from './http-handler';
+import { callsRoutes } from './routes/calls.routes';
 
-export const handler = createHttpHandler('calls', {
+export const handler = createHttpHandler('calls', callsRoutes, {
   listCalls: ({ caller, params, query }, deps) => listCalls(deps, caller, params.conversationId, query),
   startCall: ({ caller, params, body }, deps) => startCall(deps, caller, params.conversationId, body),
   getCall: ({ caller, params }, deps) => getCall(deps, caller, params.conversationId, params.callId),

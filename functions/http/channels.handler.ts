@@ -19,11 +19,13 @@ import {
 import { getChannelAdapters, withSecretSealer, withWebhookDeps } from '../shared/deps';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { channelsRoutes } from './routes/channels.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 
 /** The sealer, the webhooks' base URL, and the providers (Telegram's setWebhook on connect). */
 const connectionDeps = <D extends CoreDeps>(deps: D) => ({ ...withSecretSealer(deps), channels: getChannelAdapters() });
 
-export const handler = createHttpHandler('channels', {
+export const handler = createHttpHandler('channels', { ...channelsRoutes, ...webhooksRoutes }, {
   listChannelConnections: ({ caller, query }, deps) => listChannelConnections(connectionDeps(deps), caller, query),
   createChannelConnection: ({ caller, body }, deps) => createChannelConnection(connectionDeps(deps), caller, body),
   getChannelConnection: ({ caller, params }, deps) =>

@@ -9,8 +9,9 @@ import {
 } from '../../domain/companies/companies.service';
 import { mergeCompanies } from '../../domain/companies/company-merge.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { companiesRoutes } from './routes/companies.routes';
 
-export const handler = createHttpHandler('companies', {
+export const handler = createHttpHandler('companies', companiesRoutes, {
   listCompanies: ({ caller, query }, deps) => listCompanies(deps, caller, query),
   createCompany: ({ caller, body }, deps) => createCompany(deps, caller, body),
   getCompany: ({ caller, params }, deps) => getCompany(deps, caller, params.companyId),

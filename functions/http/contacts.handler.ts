@@ -28,8 +28,9 @@ import {
 import { toEventDto } from '../../events/event-log';
 import { logger } from '../shared/logger';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { contactsRoutes } from './routes/contacts.routes';
 
-export const handler = createHttpHandler('contacts', {
+export const handler = createHttpHandler('contacts', contactsRoutes, {
   listContacts: ({ caller, query }, deps) => listContacts(deps, caller, query),
   searchContacts: ({ caller, query }, deps) => searchContacts(deps, caller, query),
   lookupContact: ({ caller, query }, deps) => lookupContactByChannel(deps, caller, query),

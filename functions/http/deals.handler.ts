@@ -9,8 +9,9 @@ import {
   updateDeal,
 } from '../../domain/deals/deals.service';
 import { createHttpHandler } from './http-handler';
+import { dealsRoutes } from './routes/deals.routes';
 
-export const handler = createHttpHandler('deals', {
+export const handler = createHttpHandler('deals', dealsRoutes, {
   listDeals: ({ caller, query }, deps) => listDeals(deps, caller, query),
   createDeal: ({ caller, body }, deps) => createDeal(deps, caller, body),
   getDeal: ({ caller, params }, deps) => getDeal(deps, caller, params.dealId),

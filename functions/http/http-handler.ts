@@ -17,7 +17,9 @@ import { logger } from '../shared/logger';
 import { recordRequest } from '../shared/metrics';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
 import { openListCursor, sealNextCursor } from './list-cursors';
-import { honoursIfMatch, routeKey, routeList, type HandlerGroup, type OperationId, type RouteDefinition, type RouteOf } from './routes';
+import { honoursIfMatch, routeKey, type HandlerGroup, type RouteDefinition } from './route-definition';
+// Types only: the handler's bundle never holds the whole route table, only the group's own route files.
+import type { OperationId, RouteOf } from './routes';
 
 const maxBodyBytes = 1024 * 1024;
 
@@ -43,6 +45,11 @@ export class RawResponse {
   ) {}
 }
 
+/** Every route of the group, as its route files declare it (the handler passes those files' objects). */
+export type GroupRoutes<G extends HandlerGroup> = {
+  [K in OperationId as RouteOf<K>['group'] extends G ? K : never]: RouteOf<K>;
+};
+
 export type GroupOperations<G extends HandlerGroup> = {
   [K in OperationId as RouteOf<K>['group'] extends G ? K : never]: (
     input: OperationInput<RouteOf<K>>,
@@ -51,18 +58,24 @@ export type GroupOperations<G extends HandlerGroup> = {
 };
 
 /**
- * Builds the Lambda handler of one route group: it finds the route by API Gateway's route key and
- * checks the path fits it, authenticates, parses params, query and body with the route's zod schemas,
- * opens a sealed cursor, honours If-Match and Idempotency-Key, runs the operation (again, from its
- * read, when it lost a race), seals the next cursor, and maps the result or error to JSON or
- * problem+json. What it can answer is what `openapi.ts` declares for the route.
+ * Builds the Lambda handler of one route group from its own route files (routes of another group in
+ * them are left out): it finds the route by API Gateway's route key and checks the path fits it,
+ * authenticates, parses params, query and body with the route's zod schemas, opens a sealed cursor,
+ * honours If-Match and Idempotency-Key, runs the operation (again, from its read, when it lost a
+ * race), seals the next cursor, and maps the result or error to JSON or problem+json. What it can
+ * answer is what `openapi.ts` declares for the route.
  */
 export function createHttpHandler<G extends HandlerGroup>(
   group: G,
+  groupRoutes: GroupRoutes<G>,
   operations: GroupOperations<G>,
   getDeps: () => CoreDeps = getCoreDeps,
 ) {
-  const routesByKey = new Map(routeList.filter((r) => r.group === group).map((r) => [routeKey(r), r]));
+  const routesByKey = new Map(
+    Object.entries(groupRoutes as Record<string, RouteDefinition>)
+      .filter(([, definition]) => definition.group === group)
+      .map(([operationId, definition]) => [routeKey(definition), { operationId, ...definition }]),
+  );
   const run = async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId;
     const problemContext: ProblemContext = { requestId, path: event.rawPath };

@@ -7,8 +7,9 @@ import {
 import { startExport } from '../../domain/exports/exports.service';
 import { withBlobStore } from '../shared/deps';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { importsRoutes } from './routes/imports.routes';
 
-export const handler = createHttpHandler('imports', {
+export const handler = createHttpHandler('imports', importsRoutes, {
   createImportUpload: ({ caller, body }, deps) => createImportUpload(withBlobStore(deps), caller, body),
   startImport: ({ caller, body }, deps) => startImport(withBlobStore(deps), caller, body),
   listImportErrors: ({ caller, params, query }, deps) => listImportRowErrors(deps, caller, params.jobId, query),

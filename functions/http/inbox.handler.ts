@@ -33,11 +33,14 @@ import { requireManager } from '../../domain/shared/context';
 import { startConversationClassification, startSegmentClassification } from '../../domain/qualification/classify.service';
 import { withBlobStore, withDeliveryDeps } from '../shared/deps';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { conversationsRoutes } from './routes/conversations.routes';
+import { messagesRoutes } from './routes/messages.routes';
+import { callsRoutes } from './routes/calls.routes';
 
 const json = (status: number, body: unknown) =>
   new RawResponse(status, JSON.stringify(body), { 'content-type': 'application/json' });
 
-export const handler = createHttpHandler('inbox', {
+export const handler = createHttpHandler('inbox', { ...conversationsRoutes, ...messagesRoutes, ...callsRoutes }, {
   // A list entry's copy of a conversation says whether WhatsApp's window was open when it was written: say it as of now.
   listConversations: async ({ caller, query }, deps) => {
     const page = await listConversations(deps, caller, query);

@@ -1,8 +1,9 @@
 import { cancelJob, getJob, getJobFileLink, listJobs, retryJob } from '../../domain/jobs/jobs.service';
 import { withBlobStore } from '../shared/deps';
 import { createHttpHandler } from './http-handler';
+import { jobsRoutes } from './routes/jobs.routes';
 
-export const handler = createHttpHandler('jobs', {
+export const handler = createHttpHandler('jobs', jobsRoutes, {
   listJobs: ({ caller, query }, deps) => listJobs(deps, caller, query),
   getJob: ({ caller, params }, deps) => getJob(deps, caller, params.jobId),
   cancelJob: ({ caller, params }, deps) => cancelJob(deps, caller, params.jobId),

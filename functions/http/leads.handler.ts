@@ -11,8 +11,9 @@ import {
   updateProduct,
 } from '../../domain/fit/fit.service';
 import { createHttpHandler } from './http-handler';
+import { leadsRoutes } from './routes/leads.routes';
 
-export const handler = createHttpHandler('leads', {
+export const handler = createHttpHandler('leads', leadsRoutes, {
   listProducts: ({ caller }, deps) => listProducts(deps, caller),
   createProduct: ({ caller, body }, deps) => createProduct(deps, caller, body),
   getProduct: ({ caller, params }, deps) => getProduct(deps, caller, params.productId),

@@ -2,7 +2,7 @@ import type { CallerContext } from '../../domain/shared/context';
 import type { SecretStore } from '../../domain/shared/ports';
 import { createCursorSeal, type CursorBinding, type CursorSeal } from '../../domain/shared/sealed-cursor';
 import { getSecretStore } from '../shared/deps';
-import { routes, takesCursor, type OperationId, type RouteDefinition } from './routes';
+import { takesCursor, type RouteDefinition } from './route-definition';
 
 /**
  * Cursors at the HTTP boundary. A list's own cursor (an ElectroDB key, a position, a fingerprint)
@@ -60,14 +60,16 @@ export async function sealNextCursor(route: ListRoute, request: Request, result:
 /**
  * A cursor an operation hands out for another list route (a board column goes on at
  * `listStageDeals`), sealed as that route will open it: its params and query go through its schemas.
+ * `table` is a route file's object holding that route (a handler's bundle has no whole route table).
  */
-export async function sealCursorFor(
+export async function sealCursorFor<T extends Record<string, RouteDefinition>>(
   caller: CallerContext,
-  target: { operationId: OperationId; params?: Record<string, string>; query?: Record<string, unknown> },
+  table: T,
+  target: { operationId: keyof T & string; params?: Record<string, string>; query?: Record<string, unknown> },
   inner: string | null,
 ): Promise<string | null> {
   if (inner === null) return null;
-  const route: RouteDefinition = routes[target.operationId];
+  const route: RouteDefinition = table[target.operationId]!;
   if (!takesCursor(route)) throw new Error(`${target.operationId} takes no cursor`);
   const request = {
     caller,

@@ -2,7 +2,8 @@ import { notFound } from '../../domain/shared/errors';
 import { docsRenderer, scalarBuild } from './docs-assets';
 import { renderDocsPage, renderReferencePage } from './docs-page';
 import { RawResponse, createHttpHandler } from './http-handler';
-import { openApiDocument } from './openapi';
+import { servedOpenApi } from './openapi-file';
+import { metaRoutes } from './routes/meta.routes';
 
 let docsPage: RawResponse | undefined;
 
@@ -10,7 +11,7 @@ const immutable = 'public, max-age=31536000, immutable';
 
 /** The page itself is small and names its assets by version: always revalidated. */
 function buildDocsPage(): RawResponse {
-  const doc = openApiDocument();
+  const doc = servedOpenApi().document;
   const renderer = docsRenderer();
   if (renderer) {
     const page = renderReferencePage(doc.info.title, renderer.version);
@@ -41,8 +42,8 @@ const javascript = (body: string, cacheControl: string) =>
 
 const noSuchAsset = (file: string) => notFound(`Docs asset ${JSON.stringify(file)}`);
 
-export const handler = createHttpHandler('meta', {
-  getOpenApi: async () => openApiDocument(),
+export const handler = createHttpHandler('meta', metaRoutes, {
+  getOpenApi: async () => new RawResponse(200, servedOpenApi().text, { 'content-type': 'application/json' }),
   getDocs: async () => (docsPage ??= buildDocsPage()),
   getDocsAsset: async ({ params, query }) => {
     const renderer = docsRenderer();

@@ -7,8 +7,9 @@ import {
   updateNote,
 } from '../../domain/notes/notes.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { notesRoutes } from './routes/notes.routes';
 
-export const handler = createHttpHandler('notes', {
+export const handler = createHttpHandler('notes', notesRoutes, {
   listNotes: ({ caller, query }, deps) => listNotes(deps, caller, query),
   createNote: ({ caller, body }, deps) => createNote(deps, caller, body),
   getNote: ({ caller, params }, deps) => getNote(deps, caller, params.noteId),

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { problemSchema } from '../shared/problem';
 import { operationExamples } from './openapi-examples';
 import { honoursIfMatch, type RouteDefinition } from './route-definition';

@@ -1,7 +1,8 @@
 import { clearPin, listPins, setPin } from '../../domain/pins/pins.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { pinsRoutes } from './routes/pins.routes';
 
-export const handler = createHttpHandler('pins', {
+export const handler = createHttpHandler('pins', pinsRoutes, {
   listPins: ({ caller }, deps) => listPins(deps, caller),
   setPin: ({ caller, params, body }, deps) => setPin(deps, caller, params.slot, body.contactId),
   clearPin: async ({ caller, params }, deps) => {

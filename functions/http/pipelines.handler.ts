@@ -10,9 +10,10 @@ import {
   reorderStages,
 } from '../../domain/pipelines/pipelines.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { pipelinesRoutes } from './routes/pipelines.routes';
 import { sealCursorFor } from './list-cursors';
 
-export const handler = createHttpHandler('pipelines', {
+export const handler = createHttpHandler('pipelines', pipelinesRoutes, {
   listPipelines: ({ caller, query }, deps) => listPipelines(deps, caller, query),
   createPipeline: ({ caller, body }, deps) => createPipeline(deps, caller, body),
   getPipeline: ({ caller, params }, deps) => getPipeline(deps, caller, params.pipelineId),
@@ -32,6 +33,7 @@ export const handler = createHttpHandler('pipelines', {
         ...column,
         nextCursor: await sealCursorFor(
           caller,
+          pipelinesRoutes,
           { operationId: 'listStageDeals', params: { pipelineId: params.pipelineId, stageId: column.stage.id } },
           column.nextCursor,
         ),

@@ -1,4 +1,5 @@
-import { z, type ZodObject, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodObject, ZodType } from 'zod';
 
 /** The route groups: each is deployed as one Lambda function, `functions/http/<group>.handler.ts`. */
 export const handlerGroups = [
@@ -68,6 +69,14 @@ export type RefusalStatus = 403 | 404 | 409 | 422;
 /** A write that carries If-Match: a versioned record changed by anything but a create. */
 export const honoursIfMatch = (route: Pick<RouteDefinition, 'method' | 'versioned' | 'creates'>) =>
   Boolean(route.versioned) && route.method !== 'GET' && !route.creates;
+
+/** `GET /v1/users/{userId}`: the API Gateway route key, also used by the local gateway. */
+export const routeKey = (definition: Pick<RouteDefinition, 'method' | 'path'>) =>
+  `${definition.method} ${definition.path}`;
+
+/** List routes: GETs whose query takes a `cursor`. Their cursors are sealed at the boundary (http-handler). */
+export const takesCursor = (route: Pick<RouteDefinition, 'method' | 'query'>) =>
+  route.method === 'GET' && route.query !== undefined && 'cursor' in route.query.shape;
 
 export const route = <R extends RouteDefinition>(definition: R) => definition;
 export const pageOf = <T extends ZodType>(item: T, id: string) =>

@@ -32,7 +32,8 @@ export * from './route-definition';
 /**
  * THE route table: the single source for the CDK routes (infra/), the local gateway (local/) and the
  * OpenAPI document, assembled from one file per route group (`routes/<group>.routes.ts`). Each group is
- * deployed as one Lambda function whose entry is `functions/http/<group>.handler.ts`.
+ * deployed as one Lambda function whose entry is `functions/http/<group>.handler.ts`; that handler
+ * imports only its own group's route files, never this table, so its bundle holds only its schemas.
  */
 export const routes = {
   ...metaRoutes,
@@ -67,17 +68,9 @@ export const routes = {
 export type OperationId = keyof typeof routes;
 export type RouteOf<K extends OperationId> = (typeof routes)[K];
 
-/** `GET /v1/users/{userId}`: the API Gateway route key, also used by the local gateway. */
-export const routeKey = (definition: Pick<RouteDefinition, 'method' | 'path'>) =>
-  `${definition.method} ${definition.path}`;
-
 export const routeList = Object.entries(routes).map(([operationId, definition]) => ({
   operationId: operationId as OperationId,
   ...(definition as RouteDefinition),
 }));
 
 export const handlerEntry = (group: HandlerGroup) => `functions/http/${group}.handler.ts`;
-
-/** List routes: GETs whose query takes a `cursor`. Their cursors are sealed at the boundary (http-handler). */
-export const takesCursor = (route: Pick<RouteDefinition, 'method' | 'query'>) =>
-  route.method === 'GET' && route.query !== undefined && 'cursor' in route.query.shape;

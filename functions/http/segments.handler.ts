@@ -10,8 +10,9 @@ import {
   updateSegment,
 } from '../../domain/segments/segments.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { segmentsRoutes } from './routes/segments.routes';
 
-export const handler = createHttpHandler('segments', {
+export const handler = createHttpHandler('segments', segmentsRoutes, {
   listSegments: ({ caller, query }, deps) => listSegments(deps, caller, query),
   createSegment: ({ caller, body }, deps) => createSegment(deps, caller, body),
   previewSegment: ({ caller, body }, deps) => previewRule(deps, caller, body.rule),

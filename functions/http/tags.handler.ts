@@ -1,11 +1,12 @@
 import { createTag, deleteTag, getTag, listTags, updateTag } from '../../domain/tags/tag-library.service';
 import { createHttpHandler, RawResponse } from './http-handler';
+import { tagsRoutes } from './routes/tags.routes';
 
 /** Work left on a rename or delete: 202 with the progress, and the client repeats the same request. */
 const inProgress = (progress: unknown) =>
   new RawResponse(202, JSON.stringify(progress), { 'content-type': 'application/json' });
 
-export const handler = createHttpHandler('tags', {
+export const handler = createHttpHandler('tags', tagsRoutes, {
   listTags: ({ caller, query }, deps) => listTags(deps, caller, query),
   createTag: ({ caller, body }, deps) => createTag(deps, caller, body),
   getTag: ({ caller, params }, deps) => getTag(deps, caller, params.key),

@@ -13,8 +13,9 @@ import {
   updateTask,
 } from '../../domain/tasks/tasks.service';
 import { createHttpHandler } from './http-handler';
+import { tasksRoutes } from './routes/tasks.routes';
 
-export const handler = createHttpHandler('tasks', {
+export const handler = createHttpHandler('tasks', tasksRoutes, {
   listAnchorTasks: ({ caller, query }, deps) => listAnchorTasks(deps, caller, query),
   listMyTasks: ({ caller, query }, deps) => listMyTasks(deps, caller, query),
   listPoolTasks: ({ caller, query }, deps) => listPoolTasks(deps, caller, query),

@@ -9,7 +9,7 @@ import { createWebhookTransport } from './adapters/webhook-transport';
 import { localResponder } from '../../domain/bot/local-responder';
 import { localQualifier } from '../../domain/qualification/local-qualifier';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
-import { createKmsClient, createS3Client, createSecretsManagerClient, createSqsClient } from './adapters/aws-clients';
+import { loadKmsClient, loadS3Client, loadSecretsManagerClient, loadSqsClient } from './adapters/aws-client-settings';
 import { createS3BlobStore } from './adapters/s3-blob-store';
 import { createKeyFileSecretSealer, createKmsSecretSealer } from './adapters/secret-sealers';
 import { createFileSecretStore, createSecretsManagerSecretStore } from './adapters/secret-stores';
@@ -17,6 +17,29 @@ import { createSqsJobQueue } from './adapters/sqs-job-queue';
 import { getConfig } from './config';
 
 let cached: CoreDeps | undefined;
+
+type AsyncPort<T> = { [K in keyof T]: (...args: never[]) => Promise<unknown> };
+
+/**
+ * A port whose adapter is built on its first call: its SDK client (imported then, see
+ * adapters/aws-client-settings.ts) costs nothing at cold start in the functions that never call it.
+ * `methods` names every method of the port (the compiler checks the list is complete).
+ */
+function builtOnFirstCall<T extends AsyncPort<T>>(methods: { [K in keyof T]-?: true }, build: () => Promise<T>): T {
+  let built: Promise<T> | undefined;
+  const port: Partial<Record<keyof T, unknown>> = {};
+  for (const name of Object.keys(methods) as (keyof T)[]) {
+    port[name] = async (...args: never[]) => {
+      if (!built) {
+        built = build();
+        built.catch(() => (built = undefined)); // a failed build is tried again on the next call
+      }
+      const adapter = await built;
+      return adapter[name](...args);
+    };
+  }
+  return port as T;
+}
 
 /** The domain's dependencies, built once per cold start and reused by every invocation. */
 export function getCoreDeps(): CoreDeps {
@@ -46,10 +69,10 @@ export function getSecretStore(): SecretStore {
   if (secrets) return secrets;
   const config = getConfig();
   if (config.cursorSecretArn) {
-    secrets = createSecretsManagerSecretStore({
-      client: createSecretsManagerClient(config),
-      secretIds: { 'cursor-key': config.cursorSecretArn },
-    });
+    const secretIds = { 'cursor-key': config.cursorSecretArn };
+    secrets = builtOnFirstCall<SecretStore>({ get: true }, async () =>
+      createSecretsManagerSecretStore({ client: await loadSecretsManagerClient(config), secretIds }),
+    );
   } else if (config.cursorKeyFile) {
     secrets = createFileSecretStore({ 'cursor-key': config.cursorKeyFile });
   } else {
@@ -74,7 +97,10 @@ export function getSecretSealer(): SecretSealer {
   if (sealer) return sealer;
   const config = getConfig();
   if (config.credentialsKmsKeyId) {
-    sealer = createKmsSecretSealer({ client: createKmsClient(config), keyId: config.credentialsKmsKeyId });
+    const keyId = config.credentialsKmsKeyId;
+    sealer = builtOnFirstCall<SecretSealer>({ seal: true, open: true }, async () =>
+      createKmsSecretSealer({ client: await loadKmsClient(config), keyId }),
+    );
   } else if (config.credentialsKeyFile) {
     sealer = createKeyFileSecretSealer(config.credentialsKeyFile);
   } else {
@@ -95,6 +121,19 @@ export const withSecretSealer = <D extends CoreDeps>(deps: D): D & { sealer: Sec
 };
 
 let blobs: BlobStore | undefined;
+const blobStoreMethods: { [K in keyof BlobStore]-?: true } = {
+  put: true,
+  get: true,
+  read: true,
+  head: true,
+  delete: true,
+  uploadUrl: true,
+  downloadUrl: true,
+  startMultipartUpload: true,
+  uploadPart: true,
+  completeMultipartUpload: true,
+  abortMultipartUpload: true,
+};
 
 /**
  * The deployment's file bucket (BUCKET_NAME; the emulator's under `npm start` and in tests). Built on
@@ -104,7 +143,8 @@ export function getBlobStore(): BlobStore {
   if (blobs) return blobs;
   const config = getConfig();
   if (!config.bucketName) throw new Error('Missing required environment variable BUCKET_NAME');
-  blobs = createS3BlobStore({ client: createS3Client(config), bucket: config.bucketName });
+  const bucket = config.bucketName;
+  blobs = builtOnFirstCall<BlobStore>(blobStoreMethods, async () => createS3BlobStore({ client: await loadS3Client(config), bucket }));
   return blobs;
 }
 
@@ -125,7 +165,8 @@ let jobQueue: JobQueue | undefined;
 export function getJobQueue(): JobQueue {
   if (jobQueue) return jobQueue;
   const config = getConfig();
-  jobQueue = createSqsJobQueue({ client: createSqsClient(config), queueUrls: config.queueUrls });
+  const { queueUrls } = config;
+  jobQueue = builtOnFirstCall<JobQueue>({ send: true }, async () => createSqsJobQueue({ client: await loadSqsClient(config), queueUrls }));
   return jobQueue;
 }
 
@@ -180,8 +221,8 @@ export function getQualifier(): Qualifier {
   let built: Promise<Qualifier> | undefined;
   const real = () =>
     (built ??= import('./adapters/bedrock-qualifier').then(({ createBedrockQualifier }) =>
-      import('./adapters/bedrock-converse').then(({ createBedrockRuntimeClient }) =>
-        createBedrockQualifier({ client: createBedrockRuntimeClient(region), modelId: qualifierModelId }),
+      import('./adapters/bedrock-converse').then(async ({ createBedrockRuntimeClient }) =>
+        createBedrockQualifier({ client: await createBedrockRuntimeClient(region), modelId: qualifierModelId }),
       ),
     ));
   qualifier = { classifyConversation: async (input) => (await real()).classifyConversation(input) };
@@ -238,8 +279,8 @@ export function getResponder(): Responder {
   let built: Promise<Responder> | undefined;
   const real = () =>
     (built ??= import('./adapters/bedrock-responder').then(({ createBedrockResponder }) =>
-      import('./adapters/bedrock-converse').then(({ createBedrockRuntimeClient }) =>
-        createBedrockResponder({ client: createBedrockRuntimeClient(region), modelId: responderModelId }),
+      import('./adapters/bedrock-converse').then(async ({ createBedrockRuntimeClient }) =>
+        createBedrockResponder({ client: await createBedrockRuntimeClient(region), modelId: responderModelId }),
       ),
     ));
   responder = { respond: async (input) => (await real()).respond(input) };

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { conflictCodes, DomainError, type ConflictCode, type DomainErrorCode, type FieldIssue } from '../../domain/shared/errors';
 
 /** Every 409 has its own code (see `conflictCodes`); the other codes map one to one. */

@@ -23,6 +23,7 @@ import {
   type RouteDefinition,
 } from '../../functions/http/routes';
 import { docsAssetFiles } from '../../functions/http/docs-assets';
+import { openApiBundledFile } from '../../functions/http/openapi-file';
 import {
   createAppFunction,
   pascalCase,
@@ -70,8 +71,9 @@ export const httpFunctionProps = (group: HandlerGroup, settings: FunctionSetting
   entry: handlerEntry(group),
   settings,
   description: `HTTP API: ${group} routes`,
-  // The reference page's renderer, served by the meta function from beside its handler.
-  ...(group === 'meta' ? { files: docsAssetFiles } : {}),
+  // The OpenAPI document (generated at build time) and the reference page's renderer, served by the
+  // meta function from beside its handler.
+  ...(group === 'meta' ? { files: [openApiBundledFile, ...docsAssetFiles] } : {}),
 });
 
 /** The HTTP API: one route per entry of the route table, one function per handler group. */

@@ -3,7 +3,7 @@
  * timing with percentiles, ratios to the raw DynamoDB Local floors, a bench stack on a DynamoDB Local
  * of its own, Lambda bundle sizes with the deployed esbuild settings, and memory figures.
  */
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -354,12 +354,40 @@ export interface BundleFailure {
 export interface BundleSizeOptions {
   /** How many inputs and packages to list per bundle. Default 5. */
   top?: number;
-  /** Also time a cold `import()` of each bundle in a fresh Node process, this many times (median). Default 0. */
+  /**
+   * Also time a cold `import()` of each bundle (and of the floor) in a fresh Node process, this many
+   * rounds (median). A round imports every function, one at a time, and the floor between them. Default 0.
+   */
   importRuns?: number;
   /** Keep the temporary directory (its path is logged) instead of removing it. */
   keep?: boolean;
   /** Replaces the esbuild `banner.js` of {@link lambdaBuildOptions} ('' for none), to try another setting. */
   banner?: string;
+}
+
+/** Issue 17's cold-start budgets: each function's bundle and its import time against the floor's. */
+export const bundleBudget = { maxKb: 300, maxImportRatio: 1.5 } as const;
+
+/** The floor entry: a bundle that only creates the DynamoDB document client (test/bench/bundle-floor.ts). */
+export const floorEntry: LambdaEntry = { name: 'floor', kind: 'http', entry: 'test/bench/bundle-floor.ts' };
+
+export interface FunctionBundleReport extends BundleReport {
+  /** importMs / the floor's importMs (same rounds). */
+  importRatio?: number;
+  withinKb: boolean;
+  /** Undefined when imports were not timed. */
+  withinImportRatio?: boolean;
+  /** Both budgets met (only the size when imports were not timed). */
+  withinBudget: boolean;
+}
+
+export interface BundleSizes {
+  budget: typeof bundleBudget;
+  /** How many import rounds the medians come from. */
+  importRuns: number;
+  floor: BundleReport | BundleFailure;
+  functions: Record<string, FunctionBundleReport | BundleFailure>;
+  summary: { functions: number; withinBudget: number; withinKb: number; withinImportRatio: number; largestKb: number; largestImportRatio?: number };
 }
 
 const kb = (bytes: number) => round(bytes / 1024, 1);
@@ -381,19 +409,21 @@ function topByBytes(entries: Iterable<[string, number]>, top: number): BundleInp
 }
 
 /**
- * Bundles every Lambda entry with {@link lambdaBuildOptions} into a temporary directory and reports
- * the size of each bundle, and which inputs (and packages) make up most of it. A missing entry file or
- * a failed build is reported for that function instead of failing the whole run.
+ * Bundles every Lambda entry, and the floor, with {@link lambdaBuildOptions} into a temporary
+ * directory and reports the size of each bundle, which inputs (and packages) make up most of it, and
+ * (with `importRuns`) its cold import time as a ratio to the floor's, against {@link bundleBudget}.
+ * A missing entry file or a failed build is reported for that function instead of failing the run.
  */
-export async function bundleSizes(options: BundleSizeOptions = {}): Promise<Record<string, BundleReport | BundleFailure>> {
+export async function bundleSizes(options: BundleSizeOptions = {}): Promise<BundleSizes> {
   const top = options.top ?? 5;
+  const runs = options.importRuns ?? 0;
   const dir = mkdtempSync(join(tmpdir(), 'crm-bench-bundles-'));
   // Bundles import `@aws-sdk/*` at run time: let them resolve it from the project, as Lambda does from its runtime.
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const reports: Record<string, BundleReport | BundleFailure> = {};
+  const reports = new Map<string, BundleReport | BundleFailure>();
   try {
     const results = await Promise.all(
-      lambdaEntries().map(async ({ name, entry }) => {
+      [floorEntry, ...lambdaEntries()].map(async ({ name, entry }) => {
         if (!existsSync(resolve(repoRoot, entry))) return [name, { entry, error: 'entry file not found' }] as const;
         const outfile = join(dir, name, 'index.mjs');
         try {
@@ -404,29 +434,91 @@ export async function bundleSizes(options: BundleSizeOptions = {}): Promise<Reco
         }
       }),
     );
-    for (const [name, report] of results) reports[name] = report;
-    const runs = options.importRuns ?? 0;
-    if (runs > 0) {
-      // One at a time: concurrent cold starts would slow each other down.
-      for (const [name, report] of Object.entries(reports)) {
-        if ('error' in report) continue;
-        const samples: { ms: number; rssMb: number }[] = [];
-        try {
-          for (let i = 0; i < runs; i++) samples.push(await timeColdImport(join(dir, name, 'index.mjs')));
-          samples.sort((a, b) => a.ms - b.ms);
-          const median = samples[Math.floor(samples.length / 2)]!;
-          report.importMs = round(median.ms, 1);
-          report.importRssMb = round(median.rssMb, 1);
-        } catch (error) {
-          report.importError = (error as Error).message.slice(0, 500);
-        }
-      }
-    }
+    for (const [name, report] of results) reports.set(name, report);
+    if (runs > 0) timeImports(dir, reports, runs);
   } finally {
     if (options.keep) progress(`bundles kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
-  return reports;
+  return judgeBundles(reports, runs);
+}
+
+/** A round imports the floor again after this many functions, so load that drifts during a round hits both. */
+const functionsPerFloorImport = 8;
+
+/**
+ * Times cold imports in rounds, one at a time (concurrent cold starts would slow each other down):
+ * each round imports every function, and the floor before each run of
+ * {@link functionsPerFloorImport} of them, so a burst of load elsewhere hits the floor and the
+ * functions alike. Sets each report's median importMs and importRssMb (the floor's over all its imports).
+ */
+function timeImports(dir: string, reports: Map<string, BundleReport | BundleFailure>, runs: number) {
+  const samples = new Map<string, { ms: number; rssMb: number }[]>();
+  const time = (name: string) => {
+    const report = reports.get(name);
+    if (!report || 'error' in report || report.importError) return;
+    try {
+      const sample = timeColdImport(join(dir, name, 'index.mjs'));
+      samples.set(name, [...(samples.get(name) ?? []), sample]);
+    } catch (error) {
+      report.importError = (error as Error).message.slice(0, 500);
+    }
+  };
+  const functions = [...reports.keys()].filter((name) => name !== floorEntry.name);
+  for (let round = 0; round < runs; round++) {
+    progress(`timing cold imports, round ${round + 1} of ${runs}`);
+    functions.forEach((name, index) => {
+      if (index % functionsPerFloorImport === 0) time(floorEntry.name);
+      time(name);
+    });
+  }
+  for (const [name, list] of samples) {
+    const report = reports.get(name) as BundleReport;
+    if (report.importError) continue;
+    list.sort((a, b) => a.ms - b.ms);
+    const median = list[Math.floor(list.length / 2)]!;
+    report.importMs = round(median.ms, 1);
+    report.importRssMb = round(median.rssMb, 1);
+  }
+}
+
+function judgeBundles(reports: Map<string, BundleReport | BundleFailure>, runs: number): BundleSizes {
+  const floor = reports.get(floorEntry.name)!;
+  const floorMs = 'error' in floor ? undefined : floor.importMs;
+  const functions: Record<string, FunctionBundleReport | BundleFailure> = {};
+  for (const [name, report] of reports) {
+    if (name === floorEntry.name) continue;
+    if ('error' in report) {
+      functions[name] = report;
+      continue;
+    }
+    const importRatio = floorMs && report.importMs !== undefined ? round(report.importMs / floorMs, 2) : undefined;
+    const withinKb = report.kb <= bundleBudget.maxKb;
+    const withinImportRatio = importRatio === undefined ? undefined : importRatio <= bundleBudget.maxImportRatio;
+    functions[name] = {
+      ...report,
+      ...(importRatio === undefined ? {} : { importRatio }),
+      withinKb,
+      ...(withinImportRatio === undefined ? {} : { withinImportRatio }),
+      withinBudget: withinKb && withinImportRatio !== false && !report.importError,
+    };
+  }
+  const judged = Object.values(functions).filter((r): r is FunctionBundleReport => !('error' in r));
+  const ratios = judged.flatMap((r) => (r.importRatio === undefined ? [] : [r.importRatio]));
+  return {
+    budget: bundleBudget,
+    importRuns: runs,
+    floor,
+    functions,
+    summary: {
+      functions: Object.keys(functions).length,
+      withinBudget: judged.filter((r) => r.withinBudget).length,
+      withinKb: judged.filter((r) => r.withinKb).length,
+      withinImportRatio: judged.filter((r) => r.withinImportRatio).length,
+      largestKb: Math.max(0, ...judged.map((r) => r.kb)),
+      ...(ratios.length ? { largestImportRatio: Math.max(...ratios) } : {}),
+    },
+  };
 }
 
 function describeBundle(entry: string, outfile: string, metafile: Metafile, top: number): BundleReport {
@@ -446,44 +538,37 @@ function describeBundle(entry: string, outfile: string, metafile: Metafile, top:
 }
 
 /** Imports a bundle in a fresh Node process (the Lambda init phase, minus the runtime) and times it. */
-function timeColdImport(file: string): Promise<{ ms: number; rssMb: number }> {
+function timeColdImport(file: string): { ms: number; rssMb: number } {
   const script = [
     `const start = performance.now();`,
     `await import(${JSON.stringify(pathToFileURL(file).href)});`,
     `const ms = performance.now() - start;`,
     `process.stdout.write(JSON.stringify({ ms, rssMb: process.memoryUsage.rss() / 1048576 }));`,
   ].join('\n');
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        TABLE_NAME: 'crm-bench-import',
-        LOG_LEVEL: 'SILENT',
-        NODE_ENV: 'production',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) {
-        // Node prints the failing (minified) source line first: keep the error line itself.
-        const lines = err.trim().split('\n');
-        const message = lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.find((line) => line.length < 300) ?? '';
-        return reject(new Error(`import exited ${code}: ${message.trim()}`));
-      }
-      try {
-        resolvePromise(JSON.parse(out) as { ms: number; rssMb: number });
-      } catch {
-        reject(new Error(`unexpected output: ${out.slice(0, 200)}`));
-      }
-    });
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: tmpdir(),
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      TABLE_NAME: 'crm-bench-import',
+      LOG_LEVEL: 'SILENT',
+      NODE_ENV: 'production',
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
   });
+  if (child.error) throw child.error;
+  if (child.status !== 0) {
+    // Node prints the failing (minified) source line first: keep the error line itself.
+    const lines = child.stderr.trim().split('\n');
+    const message = lines.find((line) => /^\w*Error\b/.test(line)) ?? lines.find((line) => line.length < 300) ?? '';
+    throw new Error(`import exited ${child.status}: ${message.trim()}`);
+  }
+  try {
+    return JSON.parse(child.stdout) as { ms: number; rssMb: number };
+  } catch {
+    throw new Error(`unexpected output: ${child.stdout.slice(0, 200)}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

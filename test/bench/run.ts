@@ -323,7 +323,7 @@ async function main() {
   }
 
   progress('bundling every Lambda entry');
-  const bundles = await bundleSizes({ top: 5, importRuns: quick ? 1 : 3 });
+  const bundles = await bundleSizes({ top: 5, importRuns: quick ? 3 : 5 });
   stopSampler();
 
   const report = { meta: benchMeta(run), ...measured, bundles, memory };

@@ -10,6 +10,7 @@ import { createContact } from '../../domain/contacts/contacts.service';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { aboutContactKey } from '../../events/event-log';
 import { sealCursorFor } from '../../functions/http/list-cursors';
+import { contactsRoutes } from '../../functions/http/routes/contacts.routes';
 import { invokeHttp } from '../../local/http-invoke';
 import { countDynamoCalls } from '../support/dynamo-call-counter';
 import { seedContactEvents } from '../support/seeded-events';
@@ -62,6 +63,7 @@ async function main() {
     // Clients only pass sealed cursors: the middle page's is sealed as the route would seal it.
     const middleCursor = await sealCursorFor(
       caller,
+      contactsRoutes,
       { operationId: 'listContactTimeline', params: { contactId: contact.id } },
       encodeContactEventCursor(contact.id, middle),
     );

@@ -9,6 +9,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scalarBuild } from '../../functions/http/docs-assets';
+import { openApiFileName, openApiSourceFile } from '../../functions/http/openapi-file';
 import { routeKey, routeList } from '../../functions/http/routes';
 import { httpFunctionProps } from '../../infra/constructs/api';
 import { createAppFunction, projectRoot } from '../../infra/constructs/lambda-function';
@@ -97,6 +98,18 @@ describe('the meta function bundle', () => {
     expect(bytes).toBeLessThan(20 * 1024 * 1024);
     for (const name of chunks)
       expect(statSync(join(carried, scalarBuild.chunksDir, name)).size).toBeLessThan(3 * 1024 * 1024);
+  });
+
+  it('serves the OpenAPI document generated at build time, from beside the bundled handler', () => {
+    expect(readFileSync(join(bundleDir, openApiFileName))).toEqual(readFileSync(openApiSourceFile));
+    const [document] = invokeBundle([getEvent('/openapi.json')]);
+    expect(document!.statusCode).toBe(200);
+    expect(document!.headers?.['content-type']).toBe('application/json');
+    expect(JSON.parse(document!.body!)).toEqual(JSON.parse(readFileSync(openApiSourceFile, 'utf8')));
+    // The generator is not in the function: no zod-to-openapi, no recorded examples.
+    const code = readFileSync(join(bundleDir, 'index.mjs'), 'utf8');
+    expect(code).not.toContain('Unknown zod object type');
+    expect(code).not.toContain('OpenApiGeneratorV31');
   });
 
   it('serves the reference page and its assets from beside the bundled handler', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobKindDefinition } from '../../domain/jobs/job-kind';
 import { findJob, type JobItem } from '../../domain/jobs/job-record';
 import { createJob, jobFileKey, newJobId } from '../../domain/jobs/jobs.service';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordId } from '../../shared/ids';
 import { pageQuerySchema } from '../../shared/pagination';
 import type { ChannelProvider } from '../inbound-events';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FailedJob } from '../../jobs/job-kind';
 import type { CoreDeps } from '../../shared/deps';
 import { failQueuedAttempt } from './deliveries.service';

@@ -10,7 +10,7 @@
  * skipped (counted in the result; the reference stays on the message's payload); a passing failure
  * (timeout, 5xx, 429) throws, so SQS retries the run.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallerContext } from '../../shared/context';
 import type { CoreDeps } from '../../shared/deps';
 import { lostRace } from '../../shared/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { jobSchema } from '../../../domain/jobs/jobs.schemas';
 import {
   createImportUploadInput,

@@ -14,7 +14,7 @@ import {
   updateProductInput,
 } from '../../../domain/fit/fit.schemas';
 import { pageQuerySchema } from '../../../domain/shared/pagination';
-import { z } from 'zod';
+import * as z from 'zod';
 import { pageOf, route, type RouteDefinition } from '../route-definition';
 
 const contactProductParams = contactIdParams.extend({ productId: productIdParams.shape.productId });

@@ -17,7 +17,7 @@ import {
   unreadCountsSchema,
 } from '../../../domain/inbox/messages.schemas';
 import { route, pageOf, type RouteDefinition } from '../route-definition';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const inbox = { group: 'inbox', tag: 'Inbox', auth: true } as const;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { route, type RouteDefinition } from '../route-definition';
 
 /** A file name as it comes; the handler serves only names in its allowlist, anything else is a 404. */

@@ -1,6 +1,10 @@
-import { BedrockRuntimeClient, ConverseCommand, type ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
+import type { BedrockRuntimeClient, ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import * as z from 'zod';
 import { QualifierError } from '../../../domain/qualification/qualifier-error';
+
+// Imported on first use, not at cold start: bundled, a static import of the SDK client would load it
+// in every function that carries this adapter, whether it calls it or not.
+const bedrockRuntime = () => import('@aws-sdk/client-bedrock-runtime');
 
 /** Bedrock's errors that may pass (AWS's troubleshooting guide: retry with backoff). */
 const passingErrors = new Set([
@@ -51,7 +55,7 @@ export async function converseWithTool(request: ToolCallRequest): Promise<{ inpu
   let response: ConverseCommandOutput;
   try {
     response = await request.client.send(
-      new ConverseCommand({
+      new (await bedrockRuntime()).ConverseCommand({
         modelId: request.modelId,
         system: [{ text: request.system }],
         messages: [{ role: 'user', content: [{ text: request.prompt }] }],
@@ -70,4 +74,4 @@ export async function converseWithTool(request: ToolCallRequest): Promise<{ inpu
 }
 
 /** The client, built once per cold start; on AWS the region's endpoint and the function's role. */
-export const createBedrockRuntimeClient = (region: string) => new BedrockRuntimeClient({ region });
+export const createBedrockRuntimeClient = async (region: string) => new (await bedrockRuntime()).BedrockRuntimeClient({ region });

@@ -1,5 +1,5 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BotAnswer, RespondInput, Responder } from '../../../domain/shared/ports';
 import { converseWithTool, toolInputSchema } from './bedrock-converse';
 

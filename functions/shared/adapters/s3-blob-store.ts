@@ -1,16 +1,10 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from '../../../domain/shared/ports';
+
+// Imported on first use, not at cold start: bundled, a static import of the SDK client would load it
+// in every function that carries this adapter, whether it calls it or not.
+const s3 = () => import('@aws-sdk/client-s3');
+const presigner = () => import('@aws-sdk/s3-request-presigner');
 
 export interface S3BlobStoreOptions {
   /** Build it with `createS3Client` (path-style and checksum settings matter for presigned URLs). */
@@ -27,13 +21,13 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
   return {
     async put(key, body, contentType) {
       await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+        new (await s3()).PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
       );
     },
 
     async get(key) {
       try {
-        const result = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const result = await client.send(new (await s3()).GetObjectCommand({ Bucket: bucket, Key: key }));
         if (!result.Body) return new Uint8Array();
         return await result.Body.transformToByteArray();
       } catch (error) {
@@ -47,11 +41,11 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
       const end = range.end;
       try {
         if (end !== undefined && end <= start) {
-          await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+          await client.send(new (await s3()).HeadObjectCommand({ Bucket: bucket, Key: key }));
           return emptyStream();
         }
         const result = await client.send(
-          new GetObjectCommand({
+          new (await s3()).GetObjectCommand({
             Bucket: bucket,
             Key: key,
             // An HTTP range is inclusive at both ends.
@@ -71,7 +65,7 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
 
     async head(key) {
       try {
-        const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        const result = await client.send(new (await s3()).HeadObjectCommand({ Bucket: bucket, Key: key }));
         return {
           sizeBytes: result.ContentLength ?? 0,
           ...(result.ContentType ? { contentType: result.ContentType } : {}),
@@ -84,13 +78,13 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
 
     async delete(key) {
       // S3 answers 204 whether or not there was an object.
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await client.send(new (await s3()).DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
 
-    uploadUrl(key, contentType, expiresInSeconds, options = {}) {
-      return getSignedUrl(
+    async uploadUrl(key, contentType, expiresInSeconds, options = {}) {
+      return (await presigner()).getSignedUrl(
         client,
-        new PutObjectCommand({
+        new (await s3()).PutObjectCommand({
           Bucket: bucket,
           Key: key,
           ContentType: contentType,
@@ -106,10 +100,10 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
       );
     },
 
-    downloadUrl(key, expiresInSeconds, options = {}) {
-      return getSignedUrl(
+    async downloadUrl(key, expiresInSeconds, options = {}) {
+      return (await presigner()).getSignedUrl(
         client,
-        new GetObjectCommand({
+        new (await s3()).GetObjectCommand({
           Bucket: bucket,
           Key: key,
           ...(options.fileName
@@ -122,7 +116,7 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
 
     async startMultipartUpload(key, contentType) {
       const result = await client.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+        new (await s3()).CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
       );
       if (!result.UploadId) throw new Error(`CreateMultipartUpload of ${key} returned no UploadId`);
       return { uploadId: result.UploadId };
@@ -130,7 +124,7 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
 
     async uploadPart(key, uploadId, partNumber, bytes) {
       const result = await client.send(
-        new UploadPartCommand({
+        new (await s3()).UploadPartCommand({
           Bucket: bucket,
           Key: key,
           UploadId: uploadId,
@@ -145,7 +139,7 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
 
     async completeMultipartUpload(key, uploadId, parts) {
       await client.send(
-        new CompleteMultipartUploadCommand({
+        new (await s3()).CompleteMultipartUploadCommand({
           Bucket: bucket,
           Key: key,
           UploadId: uploadId,
@@ -156,7 +150,7 @@ export function createS3BlobStore({ client, bucket }: S3BlobStoreOptions): BlobS
 
     async abortMultipartUpload(key, uploadId) {
       try {
-        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+        await client.send(new (await s3()).AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
       } catch (error) {
         // Aborted or completed already: nothing is left to discard.
         if (error instanceof Error && error.name === 'NoSuchUpload') return;

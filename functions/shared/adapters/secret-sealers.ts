@@ -1,8 +1,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SealContext, SecretSealer } from '../../../domain/shared/ports';
+
+// Imported on first use, not at cold start: bundled, a static import of the SDK client would load it
+// in every function that carries this adapter, whether it calls it or not.
+const kms = () => import('@aws-sdk/client-kms');
 
 /** The context as canonical bytes (keys sorted), the AES-GCM additional data: the same context always gives the same bytes. */
 const contextBytes = (context: SealContext) =>
@@ -87,7 +91,7 @@ export function createKmsSecretSealer({ client, keyId }: KmsSecretSealerOptions)
   return {
     async seal(plaintext, context) {
       const result = await client.send(
-        new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(plaintext, 'utf8'), EncryptionContext: { ...context } }),
+        new (await kms()).EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(plaintext, 'utf8'), EncryptionContext: { ...context } }),
       );
       if (!result.CiphertextBlob) throw new Error('KMS returned no ciphertext');
       return kmsPrefix + Buffer.from(result.CiphertextBlob).toString('base64url');
@@ -95,7 +99,7 @@ export function createKmsSecretSealer({ client, keyId }: KmsSecretSealerOptions)
     async open(sealed, context) {
       if (!sealed.startsWith(kmsPrefix)) throw unreadable('not sealed with KMS');
       const result = await client.send(
-        new DecryptCommand({
+        new (await kms()).DecryptCommand({
           KeyId: keyId,
           CiphertextBlob: Buffer.from(sealed.slice(kmsPrefix.length), 'base64url'),
           EncryptionContext: { ...context },

@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretName, SecretStore } from '../../../domain/shared/ports';
+
+// Imported on first use, not at cold start: bundled, a static import of the SDK client would load it
+// in every function that carries this adapter, whether it calls it or not.
+const secretsManager = () => import('@aws-sdk/client-secrets-manager');
 
 /** Each secret is read once and kept; a failed read is forgotten, so the next request tries again. */
 function readOnce(read: (name: SecretName) => Promise<Uint8Array>): SecretStore {
@@ -35,7 +39,7 @@ export function createSecretsManagerSecretStore({ client, secretIds }: SecretsMa
   return readOnce(async (name) => {
     const secretId = secretIds[name];
     if (!secretId) throw unknownSecret(name, 'its ARN (CURSOR_SECRET_ARN)');
-    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const result = await client.send(new (await secretsManager()).GetSecretValueCommand({ SecretId: secretId }));
     if (result.SecretString !== undefined) return new TextEncoder().encode(result.SecretString);
     if (result.SecretBinary !== undefined) return Uint8Array.from(result.SecretBinary);
     throw new Error(`The secret "${name}" has no value`);

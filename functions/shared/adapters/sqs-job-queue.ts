@@ -1,5 +1,9 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { JobQueue } from '../../../domain/shared/ports';
+
+// Imported on first use, not at cold start: bundled, a static import of the SDK client would load it
+// in every function that carries this adapter, whether it calls it or not.
+const sqs = () => import('@aws-sdk/client-sqs');
 
 export interface SqsJobQueueOptions {
   client: SQSClient;
@@ -21,7 +25,7 @@ export function createSqsJobQueue({ client, queueUrls }: SqsJobQueueOptions): Jo
       const messageBody = JSON.stringify(body);
       if (messageBody === undefined) throw new Error(`Job for queue "${queue}" has no JSON body`);
       const result = await client.send(
-        new SendMessageCommand({
+        new (await sqs()).SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: messageBody,
           ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}),

@@ -3,7 +3,7 @@
  * WhatsApp Cloud API, Telegram Bot API, Twilio Messages and SES v2, each at its configured base URL
  * (the provider sandbox under `npm start` and in tests). Built once per cold start.
  */
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { ConnectionKind } from '../../../../domain/channels/connections/channel-connections.schemas';
 import { ProviderSendError, type ChannelAdapters, type ChannelSender } from '../../../../domain/channels/outbound';
 import { providerDefaults, type Config } from '../../config';
@@ -36,8 +36,9 @@ export interface ChannelAdaptersOverrides {
  * SES through its own client: one attempt per send (the `deliver_message` job decides on retries, and
  * an SDK retry after a lost answer would send the mail twice), at the emulator's endpoint locally.
  */
-const sesClientFor = (config: ChannelAdaptersConfig) =>
-  new SESv2Client({
+const sesClientFor = async (config: ChannelAdaptersConfig) =>
+  // Imported here, not at cold start: a static import would load the SES client in every function carrying the adapters.
+  new (await import('@aws-sdk/client-sesv2')).SESv2Client({
     region: config.region,
     maxAttempts: 1,
     ...((config.sesChannelEndpoint ?? config.sesEndpoint)

@@ -27,10 +27,14 @@
  * - https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-error-messages.html
  * - https://docs.aws.amazon.com/ses/latest/dg/quotas.html (40 MB per message, after encoding)
  */
-import { SendEmailCommand, type Attachment, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Attachment, SESv2Client } from '@aws-sdk/client-sesv2';
 import { ProviderSendError, type ChannelSender, type OutboundMessage, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
 import { sendReferenceTags } from '../../../../domain/channels/send-reference';
 import { notConnectedCodes, redact, requiredSetting, type ProviderHttp } from './provider-http';
+
+// Imported on first use, not at cold start: bundled, a static import of the SDK client would load it
+// in every function that carries this adapter, whether it calls it or not.
+const sesv2 = () => import('@aws-sdk/client-sesv2');
 
 const provider = 'SES';
 
@@ -97,7 +101,8 @@ export const referencesHeader = (references: readonly string[], limit = 995): st
 };
 
 export interface SesEmailOptions {
-  client: SESv2Client;
+  /** The client, or its promise while its SDK module loads (channel-adapters.ts builds it on first use). */
+  client: SESv2Client | Promise<SESv2Client>;
   /** Fetches attachment files (their short-lived URLs) with the provider timeout. */
   http: ProviderHttp;
   timeoutMs: number;
@@ -145,7 +150,7 @@ export function createSesEmailSender({
         ...(email.inReplyTo ? [{ Name: 'In-Reply-To', Value: email.inReplyTo }] : []),
         ...(references ? [{ Name: 'References', Value: references }] : []),
       ];
-      const command = new SendEmailCommand({
+      const command = new (await sesv2()).SendEmailCommand({
         FromEmailAddress: sesFromAddress(fromAddress, email.fromName),
         Destination: { ToAddresses: [message.to] },
         ReplyToAddresses: [email.replyTo],
@@ -167,7 +172,7 @@ export function createSesEmailSender({
 
       let messageId: string | undefined;
       try {
-        ({ MessageId: messageId } = await client.send(command, { abortSignal: AbortSignal.timeout(timeoutMs) }));
+        ({ MessageId: messageId } = await (await client).send(command, { abortSignal: AbortSignal.timeout(timeoutMs) }));
       } catch (error) {
         throw sesError(error, timeoutMs);
       }

@@ -1,0 +1,62 @@
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLambdaBundle, lambdaEntries, repoRoot } from '../bench/harness';
+
+/**
+ * What no function's bundle may carry (issue 17, cold start), checked on every Lambda entry bundled
+ * with the deployed esbuild settings: the whole route table or the OpenAPI generator, zod's locales,
+ * or a static import of an SDK client other than DynamoDB's (each loads at cold start whether the
+ * function calls it or not). Sizes and import times are the bench's (`npm run bench:bundles`).
+ */
+const entries = lambdaEntries();
+const built = new Map<string, { inputs: string[]; code: string }>();
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'crm-bundle-contents-'));
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  for (const { name, entry } of entries) {
+    const outfile = join(dir, name, 'index.mjs');
+    const metafile: Metafile = await buildLambdaBundle(entry, outfile);
+    const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith('.mjs'))![1];
+    // The inputs that put code in the bundle (an index that only re-exports what is unused puts none).
+    const inputs = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0);
+    built.set(name, { inputs: inputs.map(([path]) => path), code: readFileSync(outfile, 'utf8') });
+  }
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('every function bundle', () => {
+  it('holds only its own route group, never the route table or the OpenAPI generator', () => {
+    for (const [name, { inputs }] of built) {
+      const carried = inputs.filter(
+        (path) =>
+          path === 'functions/http/routes.ts' ||
+          /^functions\/http\/openapi(-examples|-generate)?\.(ts|json)$/.test(path) ||
+          path.includes('node_modules/@asteasolutions/zod-to-openapi/'),
+      );
+      expect({ name, carried }).toEqual({ name, carried: [] });
+    }
+  });
+
+  it('holds no zod locale but English', () => {
+    for (const [name, { inputs }] of built) {
+      const locales = inputs.filter((path) => /node_modules\/zod\/.*\/locales\/(?!en\.js$|index\.js$)/.test(path));
+      expect({ name, locales }).toEqual({ name, locales: [] });
+    }
+  });
+
+  it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
+    for (const [name, { code }] of built) {
+      const staticImports = [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]!);
+      const others = [...new Set(staticImports)].filter(
+        (module) => !['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'].includes(module),
+      );
+      expect({ name, others }).toEqual({ name, others: [] });
+    }
+  });
+});
