@@ -22,7 +22,8 @@ import { deadLetterConsumer, jobQueues } from '../../functions/jobs/job-queues';
 import { schedules } from '../../functions/schedules/schedules';
 import { createStaticSecretStore } from '../../functions/shared/adapters/secret-stores';
 import { setCoreDeps, setSecretStore } from '../../functions/shared/deps';
-import { streamConsumers } from '../../functions/streams/stream-consumers';
+import { streamReaders } from '../../functions/streams/stream-consumers';
+import { webhooks } from '../../functions/webhooks/webhooks';
 import { startDynamoDbLocal } from '../../local/emulators';
 
 /** The repository root (this file is test/bench/harness.ts). */
@@ -283,9 +284,9 @@ export const lambdaBuildOptions = {
 } as const satisfies BuildOptions;
 
 export interface LambdaEntry {
-  /** `http-<group>`, `stream-<name>`, `job-<name>`, `schedule-<name>`. */
+  /** `http-<group>`, `stream-<reader>`, `job-<name>`, `schedule-<name>`, `webhook-<name>`. */
   name: string;
-  kind: 'http' | 'stream' | 'job' | 'schedule';
+  kind: 'http' | 'stream' | 'job' | 'schedule' | 'webhook';
   /** Relative to the repository root. */
   entry: string;
 }
@@ -294,11 +295,13 @@ export interface LambdaEntry {
 export function lambdaEntries(): LambdaEntry[] {
   return [
     ...handlerGroups.map((group) => ({ name: `http-${group}`, kind: 'http' as const, entry: handlerEntry(group) })),
-    ...streamConsumers.map((c) => ({ name: `stream-${c.name}`, kind: 'stream' as const, entry: c.entry })),
+    // The stream readers, as deployed: one function per event source mapping (each runs its consumers).
+    ...streamReaders.map((reader) => ({ name: `stream-${reader.name}`, kind: 'stream' as const, entry: reader.entry })),
     ...jobQueues.map((q) => ({ name: `job-${q.name}`, kind: 'job' as const, entry: q.entry })),
     // One consumer of every dead-letter queue, deployed once there are queues (infra/constructs/jobs.ts).
     ...(jobQueues.length > 0 ? [{ name: deadLetterConsumer.name, kind: 'job' as const, entry: deadLetterConsumer.entry }] : []),
     ...schedules.map((s) => ({ name: `schedule-${s.name}`, kind: 'schedule' as const, entry: s.entry })),
+    ...webhooks.map((w) => ({ name: `webhook-${w.name}`, kind: 'webhook' as const, entry: w.entry })),
   ];
 }
 
