@@ -81,8 +81,9 @@ export function clearAuthCache(): void {
 
 /** Resolves a bearer token to its caller; one consistent read, so a revocation takes effect at once. */
 export async function authenticate(deps: CoreDeps, token: string | undefined): Promise<Authenticated> {
-  const unauthenticated = new DomainError('unauthenticated', 'A valid API token is required');
-  if (!token || !tokenPattern.test(token)) throw unauthenticated;
+  // Made only when refused: an error captures a stack, and most calls are answered from the cache.
+  const unauthenticated = () => new DomainError('unauthenticated', 'A valid API token is required');
+  if (!token || !tokenPattern.test(token)) throw unauthenticated();
   const tokenHash = hashToken(token);
   const now = deps.clock.nowMs();
   const cached = authCache.get(tokenHash);
@@ -90,7 +91,7 @@ export async function authenticate(deps: CoreDeps, token: string | undefined): P
   const { data } = await deps.db.entities.apiToken.get({ tokenHash }).go({ consistent: true });
   if (!data || data.revokedAt || data.userStatus !== 'active') {
     authCache.delete(tokenHash);
-    throw unauthenticated;
+    throw unauthenticated();
   }
   if (!data.lastUsedAt || now - Date.parse(data.lastUsedAt) > lastUsedResolutionMs) {
     await deps.db.entities.apiToken

@@ -12,14 +12,17 @@ export const metricsNamespace = 'CRM';
 let metrics: Metrics | undefined;
 type Unit = Parameters<Metrics['addMetric']>[1];
 
-/** One metric with its own dimensions, written at once (a batch's records differ in their dimensions). */
-function emit(name: string, dimensions: Record<string, string>, properties: Record<string, string> = {}, value = 1, unit: Unit = MetricUnit.Count): void {
-  // Made at first use: Powertools reads POWERTOOLS_METRICS_DISABLED when the instance is made.
+/**
+ * One EMF line: the metrics given, under these dimensions, with these properties. One instance serves
+ * every call (made at first use: Powertools reads POWERTOOLS_METRICS_DISABLED then); publishing clears
+ * what was added, and the calls are synchronous, so nothing of one call leaks into the next.
+ */
+function emit(values: Record<string, [number, Unit]>, dimensions: Record<string, string>, properties: Record<string, string> = {}): void {
   metrics ??= new Metrics({ namespace: metricsNamespace, serviceName: 'crm' });
-  const single = metrics.singleMetric();
-  single.addDimensions(dimensions);
-  for (const [key, property] of Object.entries(properties)) single.addMetadata(key, property);
-  single.addMetric(name, unit, value);
+  metrics.addDimensions(dimensions);
+  for (const [key, property] of Object.entries(properties)) metrics.addMetadata(key, property);
+  for (const [name, [value, unit]] of Object.entries(values)) metrics.addMetric(name, unit, value);
+  metrics.publishStoredMetrics();
 }
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
@@ -27,18 +30,19 @@ export const statusClassOf = (status: number): StatusClass => `${Math.min(5, Mat
 
 /** `Requests` and `Latency` by route group and status class; the route key and status as properties. */
 export function recordRequest(group: string, routeKey: string, status: number, ms: number): void {
-  const dimensions = { group, statusClass: statusClassOf(status) };
-  const properties = { routeKey, status: String(status) };
-  emit('Requests', dimensions, properties);
-  emit('Latency', dimensions, properties, ms, MetricUnit.Milliseconds);
+  emit(
+    { Requests: [1, MetricUnit.Count], Latency: [ms, MetricUnit.Milliseconds] },
+    { group, statusClass: statusClassOf(status) },
+    { routeKey, status: String(status) },
+  );
 }
 
 /** `JobRuns` by job kind and the runner's outcome (succeeded, continued, failed, retried, canceled, ...). */
 export function recordJobRun(kind: string, outcome: string): void {
-  emit('JobRuns', { kind, outcome });
+  emit({ JobRuns: [1, MetricUnit.Count] }, { kind, outcome });
 }
 
 /** `Deliveries` by channel (`webhook`, `email`, `sms`, ...) and the attempt's status. */
 export function recordDelivery(channel: string, status: string): void {
-  emit('Deliveries', { channel, status });
+  emit({ Deliveries: [1, MetricUnit.Count] }, { channel, status });
 }

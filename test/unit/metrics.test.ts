@@ -25,7 +25,7 @@ async function emfLines(action: () => Promise<unknown> | unknown): Promise<EmfLi
 }
 
 const metricOf = (line: EmfLine) => ({
-  name: line._aws.CloudWatchMetrics[0]!.Metrics[0]!.Name,
+  name: line._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name).join(' '),
   dimensions: Object.fromEntries(line._aws.CloudWatchMetrics[0]!.Dimensions[0]!.map((key) => [key, line[key]])),
   namespace: line._aws.CloudWatchMetrics[0]!.Namespace,
 });
@@ -48,16 +48,20 @@ describe('business metrics (EMF)', () => {
         { awsRequestId: 'a1', functionName: 'meta', getRemainingTimeInMillis: () => 10_000 } as unknown as Context,
       );
     const ok = await emfLines(() => invoke('GET /openapi.json', '/openapi.json'));
+    // One line a request, both metrics in it.
     expect(ok.map(metricOf)).toEqual([
-      { name: 'Requests', dimensions: { service: 'crm', group: 'meta', statusClass: '2xx' }, namespace: 'CRM' },
-      { name: 'Latency', dimensions: { service: 'crm', group: 'meta', statusClass: '2xx' }, namespace: 'CRM' },
+      { name: 'Requests Latency', dimensions: { service: 'crm', group: 'meta', statusClass: '2xx' }, namespace: 'CRM' },
     ]);
     expect(ok[0]).toMatchObject({ routeKey: 'GET /openapi.json', status: '200', Requests: 1 });
-    expect(typeof ok[1]!.Latency).toBe('number');
+    expect(typeof ok[0]!.Latency).toBe('number');
 
     const missing = await emfLines(() => invoke('$default', '/v1/nothing-here'));
-    expect(missing.map(metricOf)[0]).toEqual({ name: 'Requests', dimensions: { service: 'crm', group: 'meta', statusClass: '4xx' }, namespace: 'CRM' });
+    expect(missing.map(metricOf)).toEqual([
+      { name: 'Requests Latency', dimensions: { service: 'crm', group: 'meta', statusClass: '4xx' }, namespace: 'CRM' },
+    ]);
+    // Nothing of the first request's dimensions or properties is left on the second's line.
     expect(missing[0]).toMatchObject({ routeKey: '$default', status: '404' });
+    expect(missing[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'group', 'statusClass']]);
   });
 
   it('counts job runs by kind and outcome, and webhook deliveries by status', async () => {
