@@ -2,7 +2,7 @@ import { botConversationSchema, botSettingsSchema } from '../bot/bot.entity';
 import { contactFitSchema, fitAssessmentSchema, leadReviewSchema, productSchema } from '../fit/fit.entity';
 import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../segments/segment.entity';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Entity, Service } from 'electrodb';
+import { Entity, Service, type Schema } from 'electrodb';
 import { apiTokenSchema } from '../auth/api-token.entity';
 import { companySchema } from '../companies/company.entity';
 import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from '../contacts/contact.entity';
@@ -38,79 +38,119 @@ import { callSchema } from '../inbox/call.entity';
 import { jobSchema } from '../jobs/job.entity';
 import { importErrorSchema, importRowSchema } from '../imports/import-row.entity';
 import { channelConnectionSchema } from '../channels/connections/channel-connection.entity';
-import { pendingProviderStatusSchema, providerMessageRefSchema } from '../channels/deliveries/provider-message-ref.entity';
+import {
+  pendingProviderStatusSchema,
+  providerMessageRefSchema,
+} from '../channels/deliveries/provider-message-ref.entity';
 import { webhookReceiptSchema } from '../channels/inbound/webhook-receipt.entity';
-import { assignmentPassStateSchema, assignmentRuleSchema, assignmentWaitSchema } from '../assignment/assignment-rule.entity';
+import {
+  assignmentPassStateSchema,
+  assignmentRuleSchema,
+  assignmentWaitSchema,
+} from '../assignment/assignment-rule.entity';
 import { webhookDeliverySchema, webhookSubscriptionSchema } from '../webhooks/webhook.entity';
+
+/**
+ * ElectroDB checks every model against its JSON schema (the jsonschema package) in `new Entity`, and
+ * again each time a Service joins an entity: ~2 ms an entity, ~100 ms of every cold start for ours.
+ * Our models are constants, so that check runs once, in test/unit/entity-models.test.ts
+ * (`createDb(..., { checkModels: true })`), not in every function. These two overrides name ElectroDB
+ * internals; the same test fails if they stop skipping the check.
+ */
+class PrecheckedEntity<
+  A extends string,
+  F extends string,
+  C extends string,
+  S extends Schema<A, F, C>,
+> extends Entity<A, F, C, S> {
+  _validateModel(): void {}
+}
+
+class ServiceOfEntities<E extends ConstructorParameters<typeof Service>[0]> extends Service<E> {
+  /** Every instance joined here is an Entity already: no need to test whether it is a model. */
+  _inferJoinEntity(instance: E[keyof E]): E[keyof E] {
+    return instance;
+  }
+}
+
+export interface CreateDbOptions {
+  /** Run ElectroDB's own model checks (the test of the models; see {@link PrecheckedEntity}). */
+  checkModels?: boolean;
+}
 
 /**
  * The one ElectroDB service over the one table, built once per cold start. Entities are created here
  * (not at module load) because a Service binds its entities to one client and table.
  */
-export function createDb(client: DynamoDBDocumentClient, table: string) {
-  const service = new Service(
-    {
-      workspace: new Entity(workspaceSchema),
-      user: new Entity(userSchema),
-      apiToken: new Entity(apiTokenSchema),
-      idempotencyRecord: new Entity(idempotencyRecordSchema),
-      uniqueGuard: new Entity(uniqueGuardSchema),
-      event: new Entity(eventSchema),
-      streamReceipt: new Entity(streamReceiptSchema),
-      feedEntry: new Entity(feedEntrySchema),
-      feedHead: new Entity(feedHeadSchema),
-      company: new Entity(companySchema),
-      contact: new Entity(contactSchema),
-      contactListEntry: new Entity(contactListEntrySchema),
-      contactSearchToken: new Entity(contactSearchTokenSchema),
-      contactScore: new Entity(contactScoreSchema),
-      contactQualification: new Entity(contactQualificationSchema),
-      contactPin: new Entity(contactPinSchema),
-      customField: new Entity(customFieldSchema),
-      note: new Entity(noteSchema),
-      noteRevision: new Entity(noteRevisionSchema),
-      task: new Entity(taskSchema),
-      pipeline: new Entity(pipelineSchema),
-      stageStats: new Entity(stageStatsSchema),
-      deal: new Entity(dealSchema),
-      dealListEntry: new Entity(dealListEntrySchema),
-      tag: new Entity(tagSchema),
-      conversation: new Entity(conversationSchema),
-      conversationListEntry: new Entity(conversationListEntrySchema),
-      conversationCount: new Entity(conversationCountSchema),
-      conversationScore: new Entity(conversationScoreSchema),
-      conversationQualification: new Entity(conversationQualificationSchema),
-      message: new Entity(messageSchema),
-      messageAuthorMove: new Entity(messageAuthorMoveSchema),
-      messageReceipt: new Entity(messageReceiptSchema),
-      unreadCounter: new Entity(unreadCounterSchema),
-      unreadTotals: new Entity(unreadTotalsSchema),
-      attachment: new Entity(attachmentSchema),
-      call: new Entity(callSchema),
-      job: new Entity(jobSchema),
-      importRow: new Entity(importRowSchema),
-      importError: new Entity(importErrorSchema),
-      channelConnection: new Entity(channelConnectionSchema),
-      providerMessageRef: new Entity(providerMessageRefSchema),
-      pendingProviderStatus: new Entity(pendingProviderStatusSchema),
-      webhookReceipt: new Entity(webhookReceiptSchema),
-      segment: new Entity(segmentSchema),
-      segmentMember: new Entity(segmentMemberSchema),
-      contactSegments: new Entity(contactSegmentsSchema),
-      product: new Entity(productSchema),
-      fitAssessment: new Entity(fitAssessmentSchema),
-      contactFit: new Entity(contactFitSchema),
-      leadReview: new Entity(leadReviewSchema),
-      assignmentRule: new Entity(assignmentRuleSchema),
-      assignmentWait: new Entity(assignmentWaitSchema),
-      assignmentPassState: new Entity(assignmentPassStateSchema),
-      webhookSubscription: new Entity(webhookSubscriptionSchema),
-      webhookDelivery: new Entity(webhookDeliverySchema),
-      botSettings: new Entity(botSettingsSchema),
-      botConversation: new Entity(botConversationSchema),
-    },
-    { client, table },
-  );
+export function createDb(client: DynamoDBDocumentClient, table: string, options: CreateDbOptions = {}) {
+  const checkModels = options.checkModels === true;
+  const entity = <A extends string, F extends string, C extends string, S extends Schema<A, F, C>>(
+    schema: S,
+  ): Entity<A, F, C, S> =>
+    checkModels ? new Entity<A, F, C, S>(schema) : new PrecheckedEntity<A, F, C, S>(schema);
+  const entities = {
+    workspace: entity(workspaceSchema),
+    user: entity(userSchema),
+    apiToken: entity(apiTokenSchema),
+    idempotencyRecord: entity(idempotencyRecordSchema),
+    uniqueGuard: entity(uniqueGuardSchema),
+    event: entity(eventSchema),
+    streamReceipt: entity(streamReceiptSchema),
+    feedEntry: entity(feedEntrySchema),
+    feedHead: entity(feedHeadSchema),
+    company: entity(companySchema),
+    contact: entity(contactSchema),
+    contactListEntry: entity(contactListEntrySchema),
+    contactSearchToken: entity(contactSearchTokenSchema),
+    contactScore: entity(contactScoreSchema),
+    contactQualification: entity(contactQualificationSchema),
+    contactPin: entity(contactPinSchema),
+    customField: entity(customFieldSchema),
+    note: entity(noteSchema),
+    noteRevision: entity(noteRevisionSchema),
+    task: entity(taskSchema),
+    pipeline: entity(pipelineSchema),
+    stageStats: entity(stageStatsSchema),
+    deal: entity(dealSchema),
+    dealListEntry: entity(dealListEntrySchema),
+    tag: entity(tagSchema),
+    conversation: entity(conversationSchema),
+    conversationListEntry: entity(conversationListEntrySchema),
+    conversationCount: entity(conversationCountSchema),
+    conversationScore: entity(conversationScoreSchema),
+    conversationQualification: entity(conversationQualificationSchema),
+    message: entity(messageSchema),
+    messageAuthorMove: entity(messageAuthorMoveSchema),
+    messageReceipt: entity(messageReceiptSchema),
+    unreadCounter: entity(unreadCounterSchema),
+    unreadTotals: entity(unreadTotalsSchema),
+    attachment: entity(attachmentSchema),
+    call: entity(callSchema),
+    job: entity(jobSchema),
+    importRow: entity(importRowSchema),
+    importError: entity(importErrorSchema),
+    channelConnection: entity(channelConnectionSchema),
+    providerMessageRef: entity(providerMessageRefSchema),
+    pendingProviderStatus: entity(pendingProviderStatusSchema),
+    webhookReceipt: entity(webhookReceiptSchema),
+    segment: entity(segmentSchema),
+    segmentMember: entity(segmentMemberSchema),
+    contactSegments: entity(contactSegmentsSchema),
+    product: entity(productSchema),
+    fitAssessment: entity(fitAssessmentSchema),
+    contactFit: entity(contactFitSchema),
+    leadReview: entity(leadReviewSchema),
+    assignmentRule: entity(assignmentRuleSchema),
+    assignmentWait: entity(assignmentWaitSchema),
+    assignmentPassState: entity(assignmentPassStateSchema),
+    webhookSubscription: entity(webhookSubscriptionSchema),
+    webhookDelivery: entity(webhookDeliverySchema),
+    botSettings: entity(botSettingsSchema),
+    botConversation: entity(botConversationSchema),
+  };
+  const service = checkModels
+    ? new Service(entities, { client, table })
+    : new ServiceOfEntities(entities, { client, table });
   return { service, entities: service.entities, table, client };
 }
 

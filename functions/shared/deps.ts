@@ -54,6 +54,10 @@ export function getCoreDeps(): CoreDeps {
   return cached;
 }
 
+// On Lambda the client and the table's entities are built during init, not by the first request:
+// Lambda may run init before any request arrives, and a missing variable fails init with its name.
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) getCoreDeps();
+
 /** Tests and the local runtime replace or reset the dependencies. */
 export function setCoreDeps(deps: CoreDeps | undefined): void {
   cached = deps;

@@ -553,6 +553,8 @@ function timeColdImport(file: string): { ms: number; rssMb: number } {
     env: {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',
+      // As on Lambda: the functions build their clients and the table's entities during init (deps.ts).
+      AWS_LAMBDA_FUNCTION_NAME: 'crm-bench-import',
       TABLE_NAME: 'crm-bench-import',
       LOG_LEVEL: 'SILENT',
       NODE_ENV: 'production',

@@ -1,7 +1,7 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetConfig } from '../../functions/shared/config';
 import { getBlobStore, getJobQueue, setBlobStore, setJobQueue } from '../../functions/shared/deps';
 
@@ -45,5 +45,49 @@ describe('adapters built on first call (functions/shared/deps.ts)', () => {
     await expect(getJobQueue().send({ queue: 'deliver_message', body: { a: 1 } })).resolves.toEqual({ messageId: 'm-1' });
     expect(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.QueueUrl).toBe(process.env.QUEUE_URL_DELIVER_MESSAGE);
     sqs.restore();
+  });
+});
+
+describe('the core dependencies on Lambda (functions/shared/deps.ts)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    vi.doUnmock('../../domain/store/db');
+    vi.resetModules();
+  });
+
+  /** Imports deps.ts afresh, with createDb counted, and says how often createDb ran during the import. */
+  async function importDepsCountingDbBuilds() {
+    vi.resetModules();
+    const builds = vi.fn();
+    vi.doMock('../../domain/store/db', async (original) => {
+      const real = await original<typeof import('../../domain/store/db')>();
+      return { ...real, createDb: (...args: Parameters<typeof real.createDb>) => (builds(), real.createDb(...args)) };
+    });
+    const deps = await import('../../functions/shared/deps');
+    return { deps, buildsDuringImport: builds.mock.calls.length, builds };
+  }
+
+  it('are built during init, once, when the module loads in a Lambda function', async () => {
+    Object.assign(process.env, { AWS_LAMBDA_FUNCTION_NAME: 'crm-dev-users', TABLE_NAME: 'crm-unit', AWS_REGION: 'us-east-1' });
+    const { deps, buildsDuringImport, builds } = await importDepsCountingDbBuilds();
+    expect(buildsDuringImport).toBe(1);
+    expect(deps.getCoreDeps().db.table).toBe('crm-unit');
+    expect(builds).toHaveBeenCalledTimes(1);
+  });
+
+  it('fail the init with the missing variable’s name', async () => {
+    Object.assign(process.env, { AWS_LAMBDA_FUNCTION_NAME: 'crm-dev-users', AWS_REGION: 'us-east-1' });
+    delete process.env.TABLE_NAME;
+    await expect(importDepsCountingDbBuilds()).rejects.toThrow('Missing required environment variable TABLE_NAME');
+  });
+
+  it('are built on first use elsewhere (tests, npm start), where they are set from outside', async () => {
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    Object.assign(process.env, { TABLE_NAME: 'crm-unit', AWS_REGION: 'us-east-1' });
+    const { deps, buildsDuringImport, builds } = await importDepsCountingDbBuilds();
+    expect(buildsDuringImport).toBe(0);
+    deps.getCoreDeps();
+    expect(builds).toHaveBeenCalledTimes(1);
   });
 });
