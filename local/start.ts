@@ -37,7 +37,11 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main() {
   const { values } = parseArgs({
-    options: { 'in-memory': { type: 'boolean' }, reset: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'in-memory': { type: 'boolean' },
+      reset: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return log(usage);
   const inMemory = values['in-memory'] ?? false;
@@ -60,7 +64,7 @@ async function main() {
 
   try {
     log('Starting DynamoDB Local, the SQS/S3 emulator and the SES emulator…');
-    const [dynamo, aws, ses] = await Promise.all([
+    const [dynamoStarted, awsStarted, sesStarted] = await Promise.allSettled([
       startDynamoDbLocal({
         port: Number(process.env.DYNAMODB_PORT ?? 8000),
         dataDir: inMemory ? undefined : join(dataDir, 'dynamodb'),
@@ -71,9 +75,19 @@ async function main() {
       }),
       startSesEmulator({ port: Number(process.env.SES_PORT ?? 8005) }),
     ]);
-    stops.push(dynamo.stop, aws.stop, ses.stop);
+    // Those that started are stopped even when another did not (DynamoDB Local's JVM is not left behind).
+    for (const result of [dynamoStarted, awsStarted, sesStarted])
+      if (result.status === 'fulfilled') stops.push(result.value.stop);
+    const [dynamo, aws, ses] = [
+      startedValue(dynamoStarted),
+      startedValue(awsStarted),
+      startedValue(sesStarted),
+    ];
     // WhatsApp, Telegram, Twilio and SES (with SNS notifications) as one loopback server: local/provider-sandbox.
-    const sandbox = await startProviderSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0), acceptUnknownTelegramBots: true });
+    const sandbox = await startProviderSandbox({
+      port: Number(process.env.SANDBOX_PORT ?? 0),
+      acceptUnknownTelegramBots: true,
+    });
     stops.push(sandbox.stop);
     // A last resort: never leave the Java process behind, whatever ends this one.
     process.on('exit', () => dynamo.process.kill('SIGKILL'));
@@ -120,7 +134,8 @@ async function main() {
 
     const rawDynamo = createDynamoClient({ endpoint: dynamo.endpoint });
     await ensureTable(rawDynamo, tableName, {
-      onIndexAdded: (index) => log(`Adding index ${index} to the saved table (DynamoDB Local indexes every item once)…`),
+      onIndexAdded: (index) =>
+        log(`Adding index ${index} to the saved table (DynamoDB Local indexes every item once)…`),
     });
     const s3 = createS3Client({ region: 'us-east-1', awsEndpoint: aws.endpoint });
     await s3.send(new CreateBucketCommand({ Bucket: bucketName })).catch((error: Error) => {
@@ -131,10 +146,18 @@ async function main() {
     for (const queue of queues) process.env[`QUEUE_URL_${queue.name.toUpperCase()}`] = queue.queueUrl;
     resetConfig();
 
-    const deps = { db: createDb(createDocumentClient(rawDynamo), tableName), clock: systemClock, newId: ulidGenerator() };
+    const deps = {
+      db: createDb(createDocumentClient(rawDynamo), tableName),
+      clock: systemClock,
+      newId: ulidGenerator(),
+    };
     setCoreDeps(deps);
     const demo = await demoCredentials(deps, inMemory);
-    const registrar = { sandboxUrl: sandbox.url, hooksBaseUrl: process.env.HOOKS_BASE_URL!, sealer: getSecretSealer };
+    const registrar = {
+      sandboxUrl: sandbox.url,
+      hooksBaseUrl: process.env.HOOKS_BASE_URL!,
+      sealer: getSecretSealer,
+    };
     await registerExistingConnections(deps, registrar);
 
     const poller = await startStreamPoller({
@@ -143,7 +166,10 @@ async function main() {
       consumers: [
         // One poller consumer per stream reader, as AWS has one event source mapping per reader.
         ...(await Promise.all(
-          streamReaders.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
+          streamReaders.map(async (definition) => ({
+            definition,
+            handler: await loadHandler(definition.entry),
+          })),
         )),
         // Local only: the provider sandbox learns each connection as its provider's console would.
         sandboxAccountsConsumer(registrar),
@@ -164,7 +190,12 @@ async function main() {
             const deadLetters = deadLetterQueueDefinition(definition);
             return [
               { definition, queueUrl: queue.queueUrl, handler: await loadHandler(definition.entry) },
-              { definition: deadLetters, queueUrl: queue.dlqUrl, handler: await loadHandler(deadLetters.entry), deadLetters: true },
+              {
+                definition: deadLetters,
+                queueUrl: queue.dlqUrl,
+                handler: await loadHandler(deadLetters.entry),
+                deadLetters: true,
+              },
             ];
           }),
         )
@@ -189,7 +220,18 @@ async function main() {
     if (!inMemory) {
       writeFileSync(
         runtimeFile,
-        JSON.stringify({ tableName, dynamodbEndpoint: dynamo.endpoint, awsEndpoint: aws.endpoint, sesEndpoint: ses.endpoint, apiUrl: gateway.url, sandboxUrl: sandbox.url }, null, 2),
+        JSON.stringify(
+          {
+            tableName,
+            dynamodbEndpoint: dynamo.endpoint,
+            awsEndpoint: aws.endpoint,
+            sesEndpoint: ses.endpoint,
+            apiUrl: gateway.url,
+            sandboxUrl: sandbox.url,
+          },
+          null,
+          2,
+        ),
       );
     }
     printBanner(gateway.url, ses.endpoint, `${aws.endpoint}/${bucketName}`, demo, inMemory, sandbox.url);
@@ -198,6 +240,12 @@ async function main() {
     await stopAll();
     process.exit(1);
   }
+}
+
+/** What a started emulator resolved to, or its start's error. */
+function startedValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 /**
@@ -214,7 +262,10 @@ function ensureCursorKeyFile(): string {
 }
 
 /** The demo workspace: created on first start and its tokens kept in .data/demo.json (mode 600). */
-async function demoCredentials(deps: Parameters<typeof seedDemoWorkspace>[0], inMemory: boolean): Promise<DemoCredentials> {
+async function demoCredentials(
+  deps: Parameters<typeof seedDemoWorkspace>[0],
+  inMemory: boolean,
+): Promise<DemoCredentials> {
   if (!inMemory && existsSync(demoFile)) {
     const saved = JSON.parse(readFileSync(demoFile, 'utf8')) as DemoCredentials;
     const { data } = await deps.db.entities.workspace.get({ workspaceId: saved.workspaceId }).go();
