@@ -4,6 +4,7 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidReference, lostRace } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
+import { batchGetAll } from '../store/batch-get';
 import type { Pin } from './pins.schemas';
 
 interface PinItem {
@@ -42,15 +43,9 @@ async function readPins(deps: CoreDeps, caller: CallerContext, consistent = fals
 
 /** One BatchGetItem for the contacts (at most five), re-asking for any the table left unprocessed. */
 async function readContacts(deps: CoreDeps, workspaceId: string, contactIds: string[]) {
-  const found = new Map<string, ContactItem>();
-  let keys = [...new Set(contactIds)].map((contactId) => ({ workspaceId, contactId }));
-  for (let round = 0; keys.length > 0 && round < 3; round += 1) {
-    const { data, unprocessed } = await deps.db.entities.contact.get(keys).go();
-    for (const item of data as ContactItem[]) found.set(item.contactId, item);
-    keys = unprocessed as typeof keys;
-  }
-  if (keys.length > 0) throw new Error(`BatchGetItem left ${keys.length} contacts unprocessed`);
-  return found;
+  const keys = [...new Set(contactIds)].map((contactId) => ({ workspaceId, contactId }));
+  const items = await batchGetAll(keys, (batch) => deps.db.entities.contact.get(batch).go());
+  return new Map((items as ContactItem[]).map((item) => [item.contactId, item]));
 }
 
 /** The contact to pin: one of the workspace (422 naming `body.contactId` otherwise). */
