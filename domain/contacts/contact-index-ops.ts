@@ -2,7 +2,7 @@ import type { TxEntities } from '../store/db';
 import { searchPartition } from './search-tokens';
 import { entryKey, listEntriesOf, toSearchHit, tokenItem, type ContactItem } from './contact-record';
 
-/** One item of a contact transaction, built inside `service.transaction.write`. */
+/** One item of a contact transaction, built inside `db.transactWrite`. */
 export type ContactOp = (tx: TxEntities) => unknown;
 
 /**

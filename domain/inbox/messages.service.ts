@@ -5,7 +5,16 @@ import { createContactInput } from '../contacts/contacts.schemas';
 import { createContact } from '../contacts/contacts.service';
 import { isManager, systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, invalidReference, isConflict, lostRace, LostRace, notFound, unprocessable } from '../shared/errors';
+import {
+  conflict,
+  DomainError,
+  invalidReference,
+  isConflict,
+  lostRace,
+  LostRace,
+  notFound,
+  unprocessable,
+} from '../shared/errors';
 import { newDelivery } from '../channels/deliveries/deliveries.service';
 import type { DeliveryRecord } from '../channels/deliveries/delivery-state';
 import { ourMessageIdHeader } from '../channels/deliveries/delivery-sender';
@@ -100,7 +109,9 @@ interface ReceiptItem {
  * Seed 001's author invariant: user ⇒ authorUserId and no authorContactId; contact ⇒ authorContactId
  * and no authorUserId; system ⇒ neither. Every message is checked before it is written.
  */
-export function assertAuthorInvariant(item: Pick<MessageItem, 'authorKind' | 'authorUserId' | 'authorContactId'>): void {
+export function assertAuthorInvariant(
+  item: Pick<MessageItem, 'authorKind' | 'authorUserId' | 'authorContactId'>,
+): void {
   const ok =
     item.authorKind === 'user'
       ? Boolean(item.authorUserId) && item.authorContactId === undefined
@@ -157,7 +168,6 @@ export const lastMessageOf = (item: MessageItem): LastMessage => ({
   createdAt: item.createdAt,
 });
 
-
 /** The guard that stores an external message id once per workspace and channel: its owner is `<conversationId>/<messageId>`. */
 export const externalIdGuard = (workspaceId: string, channel: string, externalId: string) => ({
   workspaceId,
@@ -182,7 +192,11 @@ async function activeUserIds(deps: CoreDeps, workspaceId: string): Promise<strin
  * in the pool, every active user (anyone may pick it up). Never the author: a user's own messages
  * make nothing unread for them.
  */
-export function recipientsOf(conversation: ConversationItem, poolUsers: string[], authorUserId?: string): string[] {
+export function recipientsOf(
+  conversation: ConversationItem,
+  poolUsers: string[],
+  authorUserId?: string,
+): string[] {
   const ids = new Set(userIdsOf(conversation));
   if (conversation.assigneeId) ids.add(conversation.assigneeId);
   if (conversation.kind === 'contact' && !conversation.assigneeId) poolUsers.forEach((id) => ids.add(id));
@@ -196,7 +210,12 @@ const inlineRecipients = 30;
 const recipientsPerChunk = 45;
 
 /** One recipient's unread receipt and the ADD to their counter of the conversation (2 items). */
-export function receiptOps(tx: TxEntities, conversation: ConversationItem, message: MessageItem, userId: string) {
+export function receiptOps(
+  tx: TxEntities,
+  conversation: ConversationItem,
+  message: MessageItem,
+  userId: string,
+) {
   const { workspaceId, conversationId } = conversation;
   return [
     tx.messageReceipt
@@ -231,11 +250,16 @@ export function receiptOps(tx: TxEntities, conversation: ConversationItem, messa
  * The receipts that did not fit the message's transaction, in chunks: each chunk creates its receipts
  * (attribute_not_exists) with their counters atomically, so a chunk written twice counts once.
  */
-async function writeRemainingReceipts(deps: CoreDeps, conversation: ConversationItem, message: MessageItem, userIds: string[]) {
+async function writeRemainingReceipts(
+  deps: CoreDeps,
+  conversation: ConversationItem,
+  message: MessageItem,
+  userIds: string[],
+) {
   for (let start = 0; start < userIds.length; start += recipientsPerChunk) {
     const chunk = userIds.slice(start, start + recipientsPerChunk);
-    await deps.db.service.transaction
-      .write((tx) => chunk.flatMap((userId) => receiptOps(tx, conversation, message, userId)))
+    await deps.db
+      .transactWrite((tx) => chunk.flatMap((userId) => receiptOps(tx, conversation, message, userId)))
       .go();
   }
 }
@@ -275,13 +299,27 @@ const maxSendAttempts = 10;
  * The route of a user's message on an external channel: the conversation's contact, reachable, with a
  * value on the channel, an active connection, and for WhatsApp the 24-hour window (422s otherwise).
  */
-async function routeOf(deps: CoreDeps, conversation: ConversationItem, input: SendMessageInput): Promise<ChosenRoute> {
-  const contact = conversation.contactId ? await findContact(deps, conversation.workspaceId, conversation.contactId) : undefined;
-  if (!contact) throw unprocessable('The conversation has no contact to send to', { reason: 'no_channel_value', channel: conversation.channel });
+async function routeOf(
+  deps: CoreDeps,
+  conversation: ConversationItem,
+  input: SendMessageInput,
+): Promise<ChosenRoute> {
+  const contact = conversation.contactId
+    ? await findContact(deps, conversation.workspaceId, conversation.contactId)
+    : undefined;
+  if (!contact)
+    throw unprocessable('The conversation has no contact to send to', {
+      reason: 'no_channel_value',
+      channel: conversation.channel,
+    });
   return routeInConversation(deps, contact, conversation, { connectionId: input.connectionId, to: input.to });
 }
 
-async function findContact(deps: CoreDeps, workspaceId: string, contactId: string): Promise<ContactItem | undefined> {
+async function findContact(
+  deps: CoreDeps,
+  workspaceId: string,
+  contactId: string,
+): Promise<ContactItem | undefined> {
   const { data } = await deps.db.entities.contact.get({ workspaceId, contactId }).go();
   return (data as ContactItem | null) ?? undefined;
 }
@@ -314,7 +352,8 @@ export async function sendMessage(
     const before = await readConversation(deps, caller, conversationId, true);
     poolAtStart ??= before.kind === 'contact' && !before.assigneeId;
     if (!poolAtStart) assertCanReply(caller, before);
-    if (before.kind === 'direct' && !userIdsOf(before).includes(caller.userId)) assertCanReply(caller, before);
+    if (before.kind === 'direct' && !userIdsOf(before).includes(caller.userId))
+      assertCanReply(caller, before);
     // LinkedIn has no messaging API: a user's LinkedIn message is logged as sent (no delivery).
     const outbound = isDeliverable(before.channel) && !input.note;
     if (outbound) route ??= await routeOf(deps, before, input);
@@ -324,13 +363,18 @@ export async function sendMessage(
     const bySystem = caller.userId === systemActor(caller.workspaceId).userId;
     const job =
       outbound && route
-        ? newJobItem(deps, caller, { kind: 'deliver_message', input: { conversationId, messageId, attempt: 1 } })
+        ? newJobItem(deps, caller, {
+            kind: 'deliver_message',
+            input: { conversationId, messageId, attempt: 1 },
+          })
         : undefined;
     const message: MessageItem = {
       workspaceId: caller.workspaceId,
       conversationId,
       messageId,
-      ...(bySystem ? { authorKind: 'system' as const } : { authorKind: 'user' as const, authorUserId: caller.userId }),
+      ...(bySystem
+        ? { authorKind: 'system' as const }
+        : { authorKind: 'user' as const, authorUserId: caller.userId }),
       channel: before.channel,
       kind: prepared && prepared.attachments.length > 0 ? 'media' : 'text',
       note: input.note,
@@ -339,7 +383,11 @@ export async function sendMessage(
       ...(prepared && prepared.attachments.length > 0 ? { attachments: prepared.attachments } : {}),
       ...(job && route
         ? {
-            delivery: newDelivery(deps, { connectionId: route.routing.connectionId, to: route.routing.to, jobId: job.jobId }, at),
+            delivery: newDelivery(
+              deps,
+              { connectionId: route.routing.connectionId, to: route.routing.to, jobId: job.jobId },
+              at,
+            ),
             deliveryVersion: 0,
             routing: route.routing,
           }
@@ -371,45 +419,73 @@ export async function sendMessage(
     let firstResponseSeconds: number | null = null;
     // A person's first answer ends the wait (first-response time); the bot's does not: the contact still waits for people.
     if (reply && before.waitingSince && !bySystem) {
-      firstResponseSeconds = Math.max(0, Math.round((Date.parse(at) - Date.parse(before.waitingSince)) / 1000));
+      firstResponseSeconds = Math.max(
+        0,
+        Math.round((Date.parse(at) - Date.parse(before.waitingSince)) / 1000),
+      );
       delete after.waitingSince;
     }
     const messageRef = { conversationId, messageId: message.messageId };
     events.push(...(options.withMessage?.events?.(messageRef) ?? []));
     if (input.note) {
       events.push(
-        newEvent(deps, caller, 'conversation.note_added', { type: 'message', id: message.messageId }, {
-          ...messageRef,
-          channel: before.channel,
-          excerpt: excerptOf(message.body),
-        }, aboutOf(before)),
+        newEvent(
+          deps,
+          caller,
+          'conversation.note_added',
+          { type: 'message', id: message.messageId },
+          {
+            ...messageRef,
+            channel: before.channel,
+            excerpt: excerptOf(message.body),
+          },
+          aboutOf(before),
+        ),
       );
     } else {
       const others = userIdsOf(after).filter((id) => id !== caller.userId);
       const type = `${before.channel}.sent` as 'internal.sent';
       events.push(
-        newEvent(deps, caller, type, { type: 'message', id: message.messageId }, {
-          ...messageRef,
-          to: before.kind === 'contact' ? (before.contactId ?? '') : others.join(','),
-          firstResponseSeconds,
-          excerpt: excerptOf(message.body),
-          ...(before.channel === 'email' ? { subject: before.subject ?? null } : {}),
-        }, aboutOf(before)),
+        newEvent(
+          deps,
+          caller,
+          type,
+          { type: 'message', id: message.messageId },
+          {
+            ...messageRef,
+            to: before.kind === 'contact' ? (before.contactId ?? '') : others.join(','),
+            firstResponseSeconds,
+            excerpt: excerptOf(message.body),
+            ...(before.channel === 'email' ? { subject: before.subject ?? null } : {}),
+          },
+          aboutOf(before),
+        ),
       );
     }
     // Our Message-ID, so a reply to it finds the conversation (the inbound side matches by it).
-    const replyDomain = route?.connection.kind === 'email' ? route.connection.settings.replyDomain : undefined;
+    const replyDomain =
+      route?.connection.kind === 'email' ? route.connection.settings.replyDomain : undefined;
     const sendOps = (tx: TxEntities) =>
       job
         ? [
             createJobOp(tx, job),
             ...(typeof replyDomain === 'string'
-              ? [claimGuard(tx, mailIdGuard(caller.workspaceId, ourMessageIdHeader(message.messageId, replyDomain)), conversationId, at)]
+              ? [
+                  claimGuard(
+                    tx,
+                    mailIdGuard(caller.workspaceId, ourMessageIdHeader(message.messageId, replyDomain)),
+                    conversationId,
+                    at,
+                  ),
+                ]
               : []),
           ]
         : [];
     // The system's own replies (the autoreply bot) make nothing unread: the contact's message they answer already is.
-    const poolUsers = !bySystem && after.kind === 'contact' && !after.assigneeId ? await activeUserIds(deps, caller.workspaceId) : [];
+    const poolUsers =
+      !bySystem && after.kind === 'contact' && !after.assigneeId
+        ? await activeUserIds(deps, caller.workspaceId)
+        : [];
     const recipients = bySystem ? [] : recipientsOf(after, poolUsers, caller.userId);
     // The job and the guard take one recipient's two items of the transaction; the caller's own items another's.
     const inline = recipients.slice(0, inlineRecipients - (job ? 1 : 0) - (options.withMessage ? 1 : 0));
@@ -454,7 +530,9 @@ export async function sendToContact(
   const contact = await findContact(deps, workspaceId, contactId);
   if (!contact) throw notFound('Contact');
   if (contact.mergedInto) {
-    throw conflict('record_merged', 'This contact was merged into another: send to that one', { mergedInto: contact.mergedInto });
+    throw conflict('record_merged', 'This contact was merged into another: send to that one', {
+      mergedInto: contact.mergedInto,
+    });
   }
   const { channel, reason } = await chooseChannel(deps, contact, input);
   const currentId = await currentConversationId(deps, openConversationGuard(workspaceId, contactId, channel));
@@ -468,9 +546,22 @@ export async function sendToContact(
   const target =
     current && current.status !== 'resolved'
       ? current.conversationId
-      : (await openConversation(deps, caller, { kind: 'contact', contactId, channel, new: false, ...(input.subject ? { subject: input.subject } : {}) }))
-          .conversation.id;
-  return sendMessage(deps, caller, target, { body: input.body, note: false, attachmentIds: input.attachmentIds }, { ...options, route });
+      : (
+          await openConversation(deps, caller, {
+            kind: 'contact',
+            contactId,
+            channel,
+            new: false,
+            ...(input.subject ? { subject: input.subject } : {}),
+          })
+        ).conversation.id;
+  return sendMessage(
+    deps,
+    caller,
+    target,
+    { body: input.body, note: false, attachmentIds: input.attachmentIds },
+    { ...options, route },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,9 +635,10 @@ export async function ingestMessage(
   const { kind, value: normalized } = input.sender;
   const target = input.target ?? { thread: 'latest' };
   const externalGuard = externalIdGuard(workspaceId, input.channel, input.externalId);
-  const senderGuards = [normalized, ...input.sender.alternateValues.filter((value) => value !== normalized)].map(
-    (value) => ({ workspaceId, scope: channelScope(kind), value }),
-  );
+  const senderGuards = [
+    normalized,
+    ...input.sender.alternateValues.filter((value) => value !== normalized),
+  ].map((value) => ({ workspaceId, scope: channelScope(kind), value }));
   const [{ data: guards }, users] = await Promise.all([
     deps.db.entities.uniqueGuard.get([externalGuard, ...senderGuards]).go({ consistent: true }),
     activeUserIds(deps, workspaceId),
@@ -593,7 +685,9 @@ export async function ingestMessage(
   // names the source until the merge ends): the message is that contact's.
   if (before?.contactId) contactId = before.contactId;
   const subject = target.thread === 'latest' ? undefined : target.subject;
-  const opened = before ? undefined : newContactConversation(deps, caller, contactId, input.channel, at, subject);
+  const opened = before
+    ? undefined
+    : newContactConversation(deps, caller, contactId, input.channel, at, subject);
   const base = before ?? opened!.item;
   const conversationId = base.conversationId;
   const message: MessageItem = {
@@ -618,7 +712,8 @@ export async function ingestMessage(
     lastActivityAt: at,
     lastMessage: lastMessageOf(message),
     waitingSince: base.waitingSince ?? message.createdAt,
-    lastInboundAt: base.lastInboundAt && base.lastInboundAt > message.createdAt ? base.lastInboundAt : message.createdAt,
+    lastInboundAt:
+      base.lastInboundAt && base.lastInboundAt > message.createdAt ? base.lastInboundAt : message.createdAt,
     ...(before ? { version: before.version + 1, updatedAt: at } : {}),
   };
   const classification = inboundClassification(deps, after, at);
@@ -638,7 +733,8 @@ export async function ingestMessage(
       {
         conversationId,
         messageId: message.messageId,
-        inReplyTo: base.lastMessage && base.lastMessage.authorKind !== 'contact' ? base.lastMessage.messageId : null,
+        inReplyTo:
+          base.lastMessage && base.lastMessage.authorKind !== 'contact' ? base.lastMessage.messageId : null,
         assigneeId: after.assigneeId ?? null,
         excerpt: excerptOf(message.body),
       },
@@ -678,7 +774,13 @@ export async function ingestMessage(
   });
   await writeRemainingReceipts(deps, written, message, recipients.slice(inline.length));
   return {
-    result: { message: toMessage(message), conversationId, contactId, createdContact, createdConversation: Boolean(opened) },
+    result: {
+      message: toMessage(message),
+      conversationId,
+      contactId,
+      createdContact,
+      createdConversation: Boolean(opened),
+    },
     replayed: false,
   };
 }
@@ -693,16 +795,21 @@ async function targetConversation(
   channel: ContactChannel,
 ): Promise<ConversationItem | undefined> {
   if (target.thread === 'new') return undefined;
-  if (target.thread === 'latest') return currentId ? findConversation(deps, workspaceId, currentId, true) : undefined;
+  if (target.thread === 'latest')
+    return currentId ? findConversation(deps, workspaceId, currentId, true) : undefined;
   const item = await findConversation(deps, workspaceId, target.conversationId, true);
   // Only the sender's own thread on this channel: a reply that names another contact's opens its own.
-  return item && item.kind === 'contact' && item.channel === channel && item.contactId === contactId ? item : undefined;
+  return item && item.kind === 'contact' && item.channel === channel && item.contactId === contactId
+    ? item
+    : undefined;
 }
 
 /** The message an earlier ingest stored under the same external id. */
 async function storedIngest(deps: CoreDeps, workspaceId: string, owner: string): Promise<IngestResult> {
   const [conversationId = '', messageId = ''] = owner.split('/');
-  const { data } = await deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true });
+  const { data } = await deps.db.entities.message
+    .get({ workspaceId, conversationId, messageId })
+    .go({ consistent: true });
   if (!data) throw lostRace('The stored message');
   const item = data as MessageItem;
   return {
@@ -753,7 +860,13 @@ export async function editInboundMessage(
     caller,
     'message.edited',
     { type: 'message', id: messageId },
-    { conversationId, messageId, channel: input.channel, excerpt: excerptOf(input.body), edits: edits.length },
+    {
+      conversationId,
+      messageId,
+      channel: input.channel,
+      excerpt: excerptOf(input.body),
+      edits: edits.length,
+    },
     item.authorContactId ? { contactId: item.authorContactId } : {},
   );
   const patchMessage = (tx: TxEntities) =>
@@ -770,14 +883,23 @@ export async function editInboundMessage(
       deps,
       conversation,
       {
-        after: { ...conversation, lastMessage: lastMessageOf(edited), version: conversation.version + 1, updatedAt: at },
+        after: {
+          ...conversation,
+          lastMessage: lastMessageOf(edited),
+          version: conversation.version + 1,
+          updatedAt: at,
+        },
         events: [event],
         extraOps: (tx) => [patchMessage(tx)],
       },
       () => lostRace('The message or its conversation'),
     );
   } else {
-    await writeTransaction(deps.db, (tx) => [patchMessage(tx), appendEvent(tx, event)], () => lostRace('The message'));
+    await writeTransaction(
+      deps.db,
+      (tx) => [patchMessage(tx), appendEvent(tx, event)],
+      () => lostRace('The message'),
+    );
   }
   return { outcome: 'applied', message: toMessage(edited) };
 }
@@ -796,7 +918,12 @@ export async function listMessages(
     readConversation(deps, caller, conversationId),
     deps.db.entities.message.query
       .byConversation({ workspaceId: caller.workspaceId, conversationId })
-      .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(caller.workspaceId, query.cursor) ?? null }),
+      .go({
+        order: 'desc',
+        limit: query.limit,
+        pages: 1,
+        cursor: checkCursor(caller.workspaceId, query.cursor) ?? null,
+      }),
   ]);
   return { items: (result.data as MessageItem[]).map(toMessage), nextCursor: result.cursor ?? null };
 }
@@ -840,15 +967,28 @@ export async function listReceipts(
  * Seed 001 Message.listUnread(): the caller's unread messages across conversations, newest first:
  * one Query of their unread receipts and one BatchGetItem of the messages.
  */
-export async function listUnread(deps: CoreDeps, caller: CallerContext, query: PageQuery): Promise<Page<Message>> {
+export async function listUnread(
+  deps: CoreDeps,
+  caller: CallerContext,
+  query: PageQuery,
+): Promise<Page<Message>> {
   const { workspaceId, userId } = caller;
   const unreadScope = `${workspaceId}#UNREAD#${userId}`;
   const result = await deps.db.entities.messageReceipt.query
     .unreadByUser({ unreadScope })
-    .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(workspaceId, query.cursor) ?? null });
+    .go({
+      order: 'desc',
+      limit: query.limit,
+      pages: 1,
+      cursor: checkCursor(workspaceId, query.cursor) ?? null,
+    });
   const receipts = result.data as ReceiptItem[];
   if (receipts.length === 0) return { items: [], nextCursor: null };
-  const keys = receipts.map((receipt) => ({ workspaceId, conversationId: receipt.conversationId, messageId: receipt.messageId }));
+  const keys = receipts.map((receipt) => ({
+    workspaceId,
+    conversationId: receipt.conversationId,
+    messageId: receipt.messageId,
+  }));
   const { data } = await deps.db.entities.message.get(keys as never).go();
   const byId = new Map((data as unknown as MessageItem[]).map((item) => [item.messageId, item]));
   return {
@@ -868,7 +1008,11 @@ export async function listUnread(deps: CoreDeps, caller: CallerContext, query: P
  * conversations are unread. The totals are kept by a stream consumer, so they trail a change by
  * about a second; the page is read at once.
  */
-export async function unreadCounts(deps: CoreDeps, caller: CallerContext, query: PageQuery): Promise<UnreadCounts> {
+export async function unreadCounts(
+  deps: CoreDeps,
+  caller: CallerContext,
+  query: PageQuery,
+): Promise<UnreadCounts> {
   const { workspaceId, userId } = caller;
   let totals: UnreadTotals;
   let counters: UnreadCounterRow[];
@@ -881,7 +1025,12 @@ export async function unreadCounts(deps: CoreDeps, caller: CallerContext, query:
       deps.db.entities.unreadCounter.query
         .byLatestUnread({ workspaceId, userId })
         .where((attr, { gt }) => gt(attr.unread, 0))
-        .go({ order: 'desc', limit: query.limit, pages: 1, cursor: checkCursor(workspaceId, query.cursor) ?? null }),
+        .go({
+          order: 'desc',
+          limit: query.limit,
+          pages: 1,
+          cursor: checkCursor(workspaceId, query.cursor) ?? null,
+        }),
     ]);
     totals = read;
     counters = page.data;
@@ -912,12 +1061,27 @@ async function firstUnreadPage(deps: CoreDeps, caller: CallerContext, limit: num
   // The counters' own key condition (gsi2, the caller's partition), with the totals item let through.
   const params = entities.unreadCounter.query
     .byLatestUnread({ workspaceId: caller.workspaceId, userId: caller.userId })
-    .params<{ TableName: string; IndexName: string; KeyConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, unknown> }>();
+    .params<{
+      TableName: string;
+      IndexName: string;
+      KeyConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+    }>();
   const page = await deps.db.client.send(
     new QueryCommand({
       ...params,
-      ExpressionAttributeNames: { ...params.ExpressionAttributeNames, '#entity': '__edb_e__', '#unread': 'unread' },
-      ExpressionAttributeValues: { ...params.ExpressionAttributeValues, ':totals': 'unreadTotals', ':counter': 'unreadCounter', ':none': 0 },
+      ExpressionAttributeNames: {
+        ...params.ExpressionAttributeNames,
+        '#entity': '__edb_e__',
+        '#unread': 'unread',
+      },
+      ExpressionAttributeValues: {
+        ...params.ExpressionAttributeValues,
+        ':totals': 'unreadTotals',
+        ':counter': 'unreadCounter',
+        ':none': 0,
+      },
       FilterExpression: '#entity = :totals OR (#entity = :counter AND #unread > :none)',
       ScanIndexForward: false,
       // The totals item takes the first place of the page.
@@ -928,7 +1092,8 @@ async function firstUnreadPage(deps: CoreDeps, caller: CallerContext, limit: num
   const totalsItem = items.find((item) => item.__edb_e__ === 'unreadTotals');
   const counterItems = items.filter((item) => item.__edb_e__ === 'unreadCounter');
   // Without a totals item yet (the consumer trails the first counter by a moment), the page may hold one counter too many.
-  const counters = entities.unreadCounter.parse({ Items: counterItems.slice(0, limit) }).data as UnreadCounterRow[];
+  const counters = entities.unreadCounter.parse({ Items: counterItems.slice(0, limit) })
+    .data as UnreadCounterRow[];
   let lastKey = page.LastEvaluatedKey;
   if (counterItems.length > limit) {
     const last = counterItems[limit - 1]!;
@@ -953,7 +1118,11 @@ const receiptsPerTransaction = 80;
  * down by as many, in the same transactions. Messages already read (or never unread for the caller)
  * are left alone; `more` says a conversation had more than 500 unread.
  */
-export async function markRead(deps: CoreDeps, caller: CallerContext, input: MarkReadInput): Promise<MarkReadResult> {
+export async function markRead(
+  deps: CoreDeps,
+  caller: CallerContext,
+  input: MarkReadInput,
+): Promise<MarkReadResult> {
   const { workspaceId, userId } = caller;
   let receipts: ReceiptItem[];
   let more = false;
@@ -983,10 +1152,13 @@ export async function markRead(deps: CoreDeps, caller: CallerContext, input: Mar
   for (let start = 0; start < receipts.length; start += receiptsPerTransaction) {
     const chunk = receipts.slice(start, start + receiptsPerTransaction);
     const perConversation = new Map<string, number>();
-    for (const receipt of chunk) perConversation.set(receipt.conversationId, (perConversation.get(receipt.conversationId) ?? 0) + 1);
+    for (const receipt of chunk)
+      perConversation.set(receipt.conversationId, (perConversation.get(receipt.conversationId) ?? 0) + 1);
     await writeReadChunk(deps, chunk, perConversation, at);
   }
-  await dropEmptyCounters(deps, workspaceId, userId, [...new Set(receipts.map((receipt) => receipt.conversationId))]);
+  await dropEmptyCounters(deps, workspaceId, userId, [
+    ...new Set(receipts.map((receipt) => receipt.conversationId)),
+  ]);
   return { marked: receipts.length, more };
 }
 
@@ -994,7 +1166,12 @@ export async function markRead(deps: CoreDeps, caller: CallerContext, input: Mar
  * Deletes the caller's counters that reached 0, so their counts stay one small Query however many
  * conversations they ever read. Conditional on the count: a message that arrived meanwhile keeps it.
  */
-async function dropEmptyCounters(deps: CoreDeps, workspaceId: string, userId: string, conversationIds: string[]) {
+async function dropEmptyCounters(
+  deps: CoreDeps,
+  workspaceId: string,
+  userId: string,
+  conversationIds: string[],
+) {
   await Promise.all(
     conversationIds.map((conversationId) =>
       deps.db.entities.unreadCounter
@@ -1008,10 +1185,15 @@ async function dropEmptyCounters(deps: CoreDeps, workspaceId: string, userId: st
   );
 }
 
-async function writeReadChunk(deps: CoreDeps, chunk: ReceiptItem[], perConversation: Map<string, number>, at: string) {
+async function writeReadChunk(
+  deps: CoreDeps,
+  chunk: ReceiptItem[],
+  perConversation: Map<string, number>,
+  at: string,
+) {
   const { workspaceId, userId } = chunk[0]!;
-  const result = await deps.db.service.transaction
-    .write((tx) => [
+  const result = await deps.db
+    .transactWrite((tx) => [
       ...chunk.map((receipt) =>
         tx.messageReceipt
           .put({
@@ -1027,10 +1209,7 @@ async function writeReadChunk(deps: CoreDeps, chunk: ReceiptItem[], perConversat
           .commit(),
       ),
       ...[...perConversation].map(([conversationId, count]) =>
-        tx.unreadCounter
-          .patch({ workspaceId, userId, conversationId })
-          .add({ unread: -count })
-          .commit(),
+        tx.unreadCounter.patch({ workspaceId, userId, conversationId }).add({ unread: -count }).commit(),
       ),
     ])
     .go();

@@ -2,7 +2,7 @@ import { botConversationSchema, botSettingsSchema } from '../bot/bot.entity';
 import { contactFitSchema, fitAssessmentSchema, leadReviewSchema, productSchema } from '../fit/fit.entity';
 import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../segments/segment.entity';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Entity, Service, type Schema } from 'electrodb';
+import { createWriteTransaction, Entity, Service, type Schema } from 'electrodb';
 import { apiTokenSchema } from '../auth/api-token.entity';
 import { companySchema } from '../companies/company.entity';
 import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from '../contacts/contact.entity';
@@ -51,11 +51,11 @@ import {
 import { webhookDeliverySchema, webhookSubscriptionSchema } from '../webhooks/webhook.entity';
 
 /**
- * ElectroDB checks every model against its JSON schema (the jsonschema package) in `new Entity`, and
- * again each time a Service joins an entity: ~2 ms an entity, ~100 ms of every cold start for ours.
+ * ElectroDB checks every model against its JSON schema (the jsonschema package) in `new Entity`:
+ * ~2 ms an entity, ~100 ms of every cold start for ours.
  * Our models are constants, so that check runs once, in test/unit/entity-models.test.ts
- * (`createDb(..., { checkModels: true })`), not in every function. These two overrides name ElectroDB
- * internals; the same test fails if they stop skipping the check.
+ * (`createDb(..., { checkModels: true })`), not in every function. The override names an ElectroDB
+ * internal; the same test fails if it stops skipping the check.
  */
 class PrecheckedEntity<
   A extends string,
@@ -66,95 +66,122 @@ class PrecheckedEntity<
   _validateModel(): void {}
 }
 
-class ServiceOfEntities<E extends ConstructorParameters<typeof Service>[0]> extends Service<E> {
-  /** Every instance joined here is an Entity already: no need to test whether it is a model. */
-  _inferJoinEntity(instance: E[keyof E]): E[keyof E] {
-    return instance;
-  }
-}
-
 export interface CreateDbOptions {
   /** Run ElectroDB's own model checks (the test of the models; see {@link PrecheckedEntity}). */
   checkModels?: boolean;
 }
 
+type EntityBuilder = <A extends string, F extends string, C extends string, S extends Schema<A, F, C>>(
+  schema: S,
+) => Entity<A, F, C, S>;
+
+/** Every entity of the table, by name: how each is built. */
+const entityBuilders = (entity: EntityBuilder) => ({
+  workspace: () => entity(workspaceSchema),
+  user: () => entity(userSchema),
+  apiToken: () => entity(apiTokenSchema),
+  idempotencyRecord: () => entity(idempotencyRecordSchema),
+  uniqueGuard: () => entity(uniqueGuardSchema),
+  event: () => entity(eventSchema),
+  streamReceipt: () => entity(streamReceiptSchema),
+  feedEntry: () => entity(feedEntrySchema),
+  feedHead: () => entity(feedHeadSchema),
+  company: () => entity(companySchema),
+  contact: () => entity(contactSchema),
+  contactListEntry: () => entity(contactListEntrySchema),
+  contactSearchToken: () => entity(contactSearchTokenSchema),
+  contactScore: () => entity(contactScoreSchema),
+  contactQualification: () => entity(contactQualificationSchema),
+  contactPin: () => entity(contactPinSchema),
+  customField: () => entity(customFieldSchema),
+  note: () => entity(noteSchema),
+  noteRevision: () => entity(noteRevisionSchema),
+  task: () => entity(taskSchema),
+  pipeline: () => entity(pipelineSchema),
+  stageStats: () => entity(stageStatsSchema),
+  deal: () => entity(dealSchema),
+  dealListEntry: () => entity(dealListEntrySchema),
+  tag: () => entity(tagSchema),
+  conversation: () => entity(conversationSchema),
+  conversationListEntry: () => entity(conversationListEntrySchema),
+  conversationCount: () => entity(conversationCountSchema),
+  conversationScore: () => entity(conversationScoreSchema),
+  conversationQualification: () => entity(conversationQualificationSchema),
+  message: () => entity(messageSchema),
+  messageAuthorMove: () => entity(messageAuthorMoveSchema),
+  messageReceipt: () => entity(messageReceiptSchema),
+  unreadCounter: () => entity(unreadCounterSchema),
+  unreadTotals: () => entity(unreadTotalsSchema),
+  attachment: () => entity(attachmentSchema),
+  call: () => entity(callSchema),
+  job: () => entity(jobSchema),
+  importRow: () => entity(importRowSchema),
+  importError: () => entity(importErrorSchema),
+  channelConnection: () => entity(channelConnectionSchema),
+  providerMessageRef: () => entity(providerMessageRefSchema),
+  pendingProviderStatus: () => entity(pendingProviderStatusSchema),
+  webhookReceipt: () => entity(webhookReceiptSchema),
+  segment: () => entity(segmentSchema),
+  segmentMember: () => entity(segmentMemberSchema),
+  contactSegments: () => entity(contactSegmentsSchema),
+  product: () => entity(productSchema),
+  fitAssessment: () => entity(fitAssessmentSchema),
+  contactFit: () => entity(contactFitSchema),
+  leadReview: () => entity(leadReviewSchema),
+  assignmentRule: () => entity(assignmentRuleSchema),
+  assignmentWait: () => entity(assignmentWaitSchema),
+  assignmentPassState: () => entity(assignmentPassStateSchema),
+  webhookSubscription: () => entity(webhookSubscriptionSchema),
+  webhookDelivery: () => entity(webhookDeliverySchema),
+  botSettings: () => entity(botSettingsSchema),
+  botConversation: () => entity(botConversationSchema),
+});
+
+type EntityBuilders = ReturnType<typeof entityBuilders>;
+export type Entities = { readonly [K in keyof EntityBuilders]: ReturnType<EntityBuilders[K]> };
+
+/** The name of every entity of the table. */
+export const entityNames = Object.keys(entityBuilders(() => undefined as never)) as (keyof Entities)[];
+
 /**
- * The one ElectroDB service over the one table, built once per cold start. Entities are created here
- * (not at module load) because a Service binds its entities to one client and table.
+ * The table's entities, made once per cold start, each bound to the client and table. Each is built on
+ * first use: a function uses a few of the 58, and building one is ElectroDB parsing its model (~1 ms).
+ * An entity is enumerable once built, so a transaction (ElectroDB's `createWriteTransaction`, which
+ * sends through the first entity it is given and reads the built ones' identifiers) never builds the rest.
  */
 export function createDb(client: DynamoDBDocumentClient, table: string, options: CreateDbOptions = {}) {
   const checkModels = options.checkModels === true;
-  const entity = <A extends string, F extends string, C extends string, S extends Schema<A, F, C>>(
-    schema: S,
-  ): Entity<A, F, C, S> =>
-    checkModels ? new Entity<A, F, C, S>(schema) : new PrecheckedEntity<A, F, C, S>(schema);
-  const entities = {
-    workspace: entity(workspaceSchema),
-    user: entity(userSchema),
-    apiToken: entity(apiTokenSchema),
-    idempotencyRecord: entity(idempotencyRecordSchema),
-    uniqueGuard: entity(uniqueGuardSchema),
-    event: entity(eventSchema),
-    streamReceipt: entity(streamReceiptSchema),
-    feedEntry: entity(feedEntrySchema),
-    feedHead: entity(feedHeadSchema),
-    company: entity(companySchema),
-    contact: entity(contactSchema),
-    contactListEntry: entity(contactListEntrySchema),
-    contactSearchToken: entity(contactSearchTokenSchema),
-    contactScore: entity(contactScoreSchema),
-    contactQualification: entity(contactQualificationSchema),
-    contactPin: entity(contactPinSchema),
-    customField: entity(customFieldSchema),
-    note: entity(noteSchema),
-    noteRevision: entity(noteRevisionSchema),
-    task: entity(taskSchema),
-    pipeline: entity(pipelineSchema),
-    stageStats: entity(stageStatsSchema),
-    deal: entity(dealSchema),
-    dealListEntry: entity(dealListEntrySchema),
-    tag: entity(tagSchema),
-    conversation: entity(conversationSchema),
-    conversationListEntry: entity(conversationListEntrySchema),
-    conversationCount: entity(conversationCountSchema),
-    conversationScore: entity(conversationScoreSchema),
-    conversationQualification: entity(conversationQualificationSchema),
-    message: entity(messageSchema),
-    messageAuthorMove: entity(messageAuthorMoveSchema),
-    messageReceipt: entity(messageReceiptSchema),
-    unreadCounter: entity(unreadCounterSchema),
-    unreadTotals: entity(unreadTotalsSchema),
-    attachment: entity(attachmentSchema),
-    call: entity(callSchema),
-    job: entity(jobSchema),
-    importRow: entity(importRowSchema),
-    importError: entity(importErrorSchema),
-    channelConnection: entity(channelConnectionSchema),
-    providerMessageRef: entity(providerMessageRefSchema),
-    pendingProviderStatus: entity(pendingProviderStatusSchema),
-    webhookReceipt: entity(webhookReceiptSchema),
-    segment: entity(segmentSchema),
-    segmentMember: entity(segmentMemberSchema),
-    contactSegments: entity(contactSegmentsSchema),
-    product: entity(productSchema),
-    fitAssessment: entity(fitAssessmentSchema),
-    contactFit: entity(contactFitSchema),
-    leadReview: entity(leadReviewSchema),
-    assignmentRule: entity(assignmentRuleSchema),
-    assignmentWait: entity(assignmentWaitSchema),
-    assignmentPassState: entity(assignmentPassStateSchema),
-    webhookSubscription: entity(webhookSubscriptionSchema),
-    webhookDelivery: entity(webhookDeliverySchema),
-    botSettings: entity(botSettingsSchema),
-    botConversation: entity(botConversationSchema),
+  const entity: EntityBuilder = (schema) =>
+    checkModels ? new Entity(schema, { client, table }) : new PrecheckedEntity(schema, { client, table });
+  const builders = entityBuilders(entity);
+  const entities = {} as Entities;
+  if (checkModels) {
+    const all = Object.fromEntries(
+      entityNames.map((name) => [name, builders[name]()]),
+    ) as unknown as Entities;
+    // The service's own checks too: every entity of one service name, on one table.
+    Object.assign(entities, new Service(all, { client, table }).entities);
+  } else {
+    for (const name of entityNames) {
+      Object.defineProperty(entities, name, {
+        configurable: true,
+        enumerable: false,
+        get: () => {
+          const built = builders[name]();
+          Object.defineProperty(entities, name, { value: built, enumerable: true });
+          return built;
+        },
+      });
+    }
+  }
+  const transactWrite: Service<Entities>['transaction']['write'] = (fn) => {
+    // The transaction is sent through the first built entity: the event, which nearly every one writes.
+    void entities.event;
+    return createWriteTransaction(entities, fn);
   };
-  const service = checkModels
-    ? new Service(entities, { client, table })
-    : new ServiceOfEntities(entities, { client, table });
-  return { service, entities: service.entities, table, client };
+  return { entities, transactWrite, table, client };
 }
 
 export type Db = ReturnType<typeof createDb>;
-export type Entities = Db['entities'];
-/** The entities as seen inside `service.transaction.write(...)`, where operations end in `.commit()`. */
-export type TxEntities = Parameters<Parameters<Db['service']['transaction']['write']>[0]>[0];
+/** The entities as seen inside `transactWrite(...)`, where operations end in `.commit()`. */
+export type TxEntities = Parameters<Parameters<Db['transactWrite']>[0]>[0];

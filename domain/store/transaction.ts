@@ -20,7 +20,7 @@ export async function writeTransaction(
   explain: (failedConditions: number[]) => Error,
 ): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const result = await db.service.transaction.write(build as any).go();
+  const result = await db.transactWrite(build as any).go();
   if (!result.canceled) return;
   const rejections = result.data as unknown as Rejection[];
   const failed = rejections.flatMap((item, index) => (item.code === 'ConditionalCheckFailed' ? [index] : []));

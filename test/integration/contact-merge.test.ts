@@ -3,7 +3,6 @@ import { mergeContacts } from '../../domain/contacts/contact-merge.service';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 let globex: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -383,19 +382,13 @@ describe('merging contacts (seed 001 Contact.merge)', () => {
     await stack.api('POST', `/v1/contacts/${s2.id}/scores`, { token: acme.owner.token, body: { value: 5 } });
     // The process dies at the second source's transaction (no pins here: the first transaction is the first source's).
     let transactionsLeft = 1;
-    const real = stack.deps.db.service.transaction;
+    const real = stack.deps.db.transactWrite;
     const crashing = {
       ...stack.deps,
       db: {
         ...stack.deps.db,
-        service: {
-          transaction: {
-            write: (build: never) =>
-              transactionsLeft-- > 0
-                ? real.write(build)
-                : { go: () => Promise.reject(new Error('simulated crash')) },
-          },
-        },
+        transactWrite: (build: never) =>
+          transactionsLeft-- > 0 ? real(build) : { go: () => Promise.reject(new Error('simulated crash')) },
       },
     } as unknown as CoreDeps;
     const caller = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, role: 'owner' as const };
@@ -466,7 +459,10 @@ describe('rights', () => {
     expect(res.body.code).toBe('invalid_reference');
     expect(res.body.detail).toContain(foreign.id);
     expect(res.body.errors).toEqual([
-      expect.objectContaining({ field: 'body.sourceContactIds.0', message: expect.stringContaining(foreign.id) }),
+      expect.objectContaining({
+        field: 'body.sourceContactIds.0',
+        message: expect.stringContaining(foreign.id),
+      }),
     ]);
     const intoForeign = await merge(globex.owner.token, target.id, [foreign.id]);
     expect(intoForeign.status).toBe(404);

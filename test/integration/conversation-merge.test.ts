@@ -6,7 +6,6 @@ import type { CoreDeps } from '../../domain/shared/deps';
 import { retryLostRaces } from '../../domain/shared/retry';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
-
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 
 let stack: TestStack;
@@ -323,27 +322,20 @@ describe('a contact merge moves conversations', () => {
     const channelGuard = { workspaceId: acme.workspace.id, scope: channelScope('email'), value: sourceEmail };
     // The merge passes the address to the target between the ingest's reads and its write.
     let raced = false;
-    const real = stack.deps.db.service.transaction;
+    const real = stack.deps.db.transactWrite;
     const racing = {
       ...stack.deps,
       db: {
         ...stack.deps.db,
-        service: {
-          transaction: {
-            write: (build: never) => ({
-              go: async () => {
-                if (!raced) {
-                  raced = true;
-                  await stack.deps.db.entities.uniqueGuard
-                    .patch(channelGuard)
-                    .set({ ownerId: target.id })
-                    .go();
-                }
-                return real.write(build).go();
-              },
-            }),
+        transactWrite: (build: never) => ({
+          go: async () => {
+            if (!raced) {
+              raced = true;
+              await stack.deps.db.entities.uniqueGuard.patch(channelGuard).set({ ownerId: target.id }).go();
+            }
+            return real(build).go();
           },
-        },
+        }),
       },
     } as unknown as CoreDeps;
     const input = {

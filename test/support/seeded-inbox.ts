@@ -188,7 +188,7 @@ export function batchPutter(docClient: DynamoDBDocumentClient, tableName: string
 
 /** The items of ElectroDB operations as a transaction would write them: its Puts (conditions left out). */
 function putsOf(db: Db, build: (tx: TxEntities) => unknown[]): Item[] {
-  const { TransactItems } = db.service.transaction.write(build as never).params() as {
+  const { TransactItems } = db.transactWrite(build as never).params() as {
     TransactItems: { Put?: { Item: Item } }[];
   };
   return TransactItems.flatMap((op) => (op.Put ? [op.Put.Item] : []));
