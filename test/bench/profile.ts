@@ -154,6 +154,36 @@ function summariseProfile(profile: Profiler.Profile, requests: number) {
   };
 }
 
+type HttpAnswer = { statusCode: number; reason?: string; headers: Record<string, string>; body: unknown };
+type HttpHandlerLike = { handle(request: { headers: Record<string, string>; body?: unknown }, options?: unknown): Promise<{ response: HttpAnswer }> };
+
+/**
+ * The client's HTTP exchange with DynamoDB Local taken out: `record` answers as usual and keeps each
+ * answer's bytes by request (target and body), `replay` answers a request seen before with its bytes
+ * at once (the SDK still serialises, signs, parses and checks the CRC). What a read then costs is CPU:
+ * ours, ElectroDB's and the SDK's, with no DynamoDB work and no wait.
+ */
+function cannedAnswers(client: BenchStack['rawClient']) {
+  const handler = client.config.requestHandler as unknown as HttpHandlerLike;
+  const live = handler.handle.bind(handler);
+  const answers = new Map<string, { statusCode: number; reason?: string; headers: Record<string, string>; body: Uint8Array }>();
+  const state = { mode: 'live' as 'live' | 'record' | 'replay' };
+  handler.handle = async (request, options) => {
+    const body = request.body instanceof Uint8Array ? Buffer.from(request.body).toString('utf8') : String(request.body);
+    const key = `${request.headers['x-amz-target']} ${body}`;
+    const known = state.mode === 'replay' ? answers.get(key) : undefined;
+    if (known) return { response: { ...known, headers: { ...known.headers }, body: known.body } };
+    const { response } = await live(request, options);
+    if (state.mode === 'live') return { response };
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body as AsyncIterable<Buffer>) chunks.push(chunk);
+    const answer = { statusCode: response.statusCode, reason: response.reason, headers: response.headers, body: new Uint8Array(Buffer.concat(chunks)) };
+    answers.set(key, answer);
+    return { response: { ...answer, headers: { ...answer.headers } } };
+  };
+  return state;
+}
+
 async function main() {
   const stdout = reserveStdout();
   process.env.LOG_LEVEL ??= 'WARN';
@@ -167,6 +197,7 @@ async function main() {
     const read = await seed(stack);
     const calls = countDynamoCalls(stack.rawClient);
     const capture = captureCommands(stack.rawClient);
+    const canned = cannedAnswers(stack.rawClient);
     for (let i = 0; i < 300; i++) await read(); // JIT, the connection pool, the token in the auth cache
     calls.reset();
     const { commands } = await capture.during(read);
@@ -194,6 +225,19 @@ async function main() {
     progress(`profiling ${requests} requests, then ${requests} of its raw commands`);
     const profiled = await profileOf(read);
     const profiledRaw = await profileOf(ownRaw);
+
+    // The same, with DynamoDB's answers replayed from memory: CPU only (no DynamoDB work, no wait).
+    progress('recording the answers, then the read and its raw commands on them (CPU only), and a profile of the read');
+    canned.mode = 'record';
+    await read();
+    await ownRaw();
+    canned.mode = 'replay';
+    for (let i = 0; i < 300; i++) await read();
+    for (let i = 0; i < 300; i++) await ownRaw();
+    const cpuOnly = await measureInterleaved({ read: { iterations: requests, fn: read }, ownRaw: { iterations: requests, fn: ownRaw } }, { rounds: 5 });
+    const profiledCpuOnly = await profileOf(read);
+    canned.mode = 'live';
+
     const file = join(repoRoot, '.bench', `profile-${readName}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profiled.profile));
     writeReport(
@@ -207,6 +251,13 @@ async function main() {
         cpuprofile: file,
         profiled: { wallMsPerRequest: profiled.wallMsPerRequest, ...summariseProfile(profiled.profile, requests) },
         ownRawProfiled: { wallMsPerRequest: profiledRaw.wallMsPerRequest, ...summariseProfile(profiledRaw.profile, requests) },
+        cpuOnly: {
+          read: cpuOnly.read,
+          ownRaw: cpuOnly.ownRaw,
+          /** p50 of the read minus p50 of its raw commands: what the handler path adds to the SDK's own work. */
+          addedMsP50: Math.round((cpuOnly.read.p50Ms - cpuOnly.ownRaw.p50Ms) * 1000) / 1000,
+          profiled: { wallMsPerRequest: profiledCpuOnly.wallMsPerRequest, ...summariseProfile(profiledCpuOnly.profile, requests) },
+        },
       },
       stdout,
     );
