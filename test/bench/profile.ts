@@ -8,7 +8,7 @@
  * the unprofiled timings, and self time per request by function and by package/folder for the read
  * and for its raw commands (the difference is ours: handler, auth, ElectroDB, mapping). The read's
  * whole profile goes to `.bench/profile-<read>.cpuprofile` (Chrome DevTools or speedscope open it).
- * Reads: me, users, feed, counters, timeline, contact. See README.md ("Request overhead").
+ * Reads: me, users, feed, counters, timeline, contact, contactList, contactSearch. See README.md ("Request overhead").
  */
 import { Session, type Profiler } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
@@ -79,6 +79,14 @@ const reads: Record<string, (stack: BenchStack) => Promise<Read>> = {
     await seedContactEvents(stack.deps, caller, contact.id, 2_000, { startMs: Date.parse('2024-01-01T00:00:00Z'), stepMs: 5 * 60_000 });
     return get(`/v1/contacts/${contact.id}/timeline`, token, { limit: 25 });
   },
+  contactList: async (stack) => {
+    const { token } = await contactBook(stack);
+    return get('/v1/contacts', token, { limit: 25 });
+  },
+  contactSearch: async (stack) => {
+    const { token } = await contactBook(stack);
+    return get('/v1/contacts/search', token, { q: 'mar', limit: 25 });
+  },
   contact: async (stack) => {
     const { token, caller } = await workspace(stack);
     const contact = await createContact(stack.deps, caller, {
@@ -91,6 +99,19 @@ const reads: Record<string, (stack: BenchStack) => Promise<Read>> = {
     return get(`/v1/contacts/${contact.id}`, token);
   },
 };
+
+/** A workspace of 120 contacts, every other one a Mar… (a search page of 25 and more). */
+async function contactBook(stack: BenchStack) {
+  const book = await workspace(stack);
+  const first = ['Marie', 'Martin', 'Marco', 'Léa', 'Hugo', 'Chloé'];
+  for (let n = 0; n < 120; n++) {
+    await createContact(stack.deps, book.caller, {
+      name: `${first[n % first.length]} Dupont ${n}`,
+      channels: [{ kind: 'email', value: `person-${n}@example.com` }],
+    });
+  }
+  return book;
+}
 
 async function workspace(stack: BenchStack) {
   const created = await createWorkspace(stack.deps, { name: 'Bench', ownerName: 'Bench Owner', ownerEmail: 'owner@bench.example' });
