@@ -281,7 +281,7 @@ async function floorsAndApi(stack: BenchStack) {
       counterDaysQuery: { ...measured.counterDaysQuery, days: counterPeriodDays, typesPerDay: counterTypesPerDay },
     },
     api: {
-      getMe: { ...withRatios(getMe, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 2 GetItem in parallel' },
+      getMe: { ...withRatios(getMe, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token, held 10 s by the auth cache), then 1 BatchGetItem (the user and the workspace)' },
       listUsers: { ...withRatios(listUsers, query, 'Query'), users: seededUsers + 1, dynamoCalls: '1 consistent GetItem (token), then 1 Query' },
       addUser: { ...withRatios(addUser, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 1 TransactWriteItems of 3 puts (email guard, user, event)' },
       feed: {

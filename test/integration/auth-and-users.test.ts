@@ -29,6 +29,47 @@ describe('GET /v1/me', () => {
       expect(res.body).toMatchObject({ status: 401, code: 'unauthenticated' });
     }
   });
+
+  it('reads the caller and the workspace in one BatchGetItem (the token cached)', async () => {
+    await stack.api('GET', '/v1/me', { token: acme.member.token });
+    stack.calls.reset();
+    const res = await stack.api('GET', '/v1/me', { token: acme.member.token });
+    expect(res.status).toBe(200);
+    expect(res.body.user).toMatchObject({ id: acme.member.user.id, role: 'member' });
+    expect(res.body.workspace).toMatchObject({ id: acme.workspace.id, name: 'Acme', timeZone: 'UTC', version: 1 });
+    expect(stack.calls.counts).toEqual({ BatchGetItemCommand: 1 });
+  });
+
+  it('refuses a deactivated user with 401', async () => {
+    const doomed = await seedWorkspace(stack, 'Deactivating');
+    const off = await stack.api('PATCH', `/v1/users/${doomed.member.user.id}`, {
+      token: doomed.owner.token,
+      body: { status: 'deactivated' },
+    });
+    expect(off.status).toBe(200);
+    const res = await stack.api('GET', '/v1/me', { token: doomed.member.token });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ status: 401, code: 'unauthenticated' });
+  });
+
+  it('answers 404 when the caller’s user or their workspace is gone, and not for another workspace', async () => {
+    const doomed = await seedWorkspace(stack, 'Vanishing');
+    const { user, workspace } = stack.deps.db.entities;
+    await user.delete({ workspaceId: doomed.workspace.id, userId: doomed.member.user.id }).go();
+    const noUser = await stack.api('GET', '/v1/me', { token: doomed.member.token });
+    expect(noUser.status).toBe(404);
+    expect(noUser.body).toMatchObject({ status: 404, code: 'not_found', detail: 'User not found' });
+
+    await workspace.delete({ workspaceId: doomed.workspace.id }).go();
+    const noWorkspace = await stack.api('GET', '/v1/me', { token: doomed.admin.token });
+    expect(noWorkspace.status).toBe(404);
+    expect(noWorkspace.body).toMatchObject({ status: 404, code: 'not_found', detail: 'Workspace not found' });
+    // Both gone: the user is named first.
+    const neither = await stack.api('GET', '/v1/me', { token: doomed.member.token });
+    expect(neither.body).toMatchObject({ status: 404, detail: 'User not found' });
+    // Another workspace's caller is unaffected.
+    expect((await stack.api('GET', '/v1/me', { token: globex.member.token })).body.workspace).toMatchObject({ name: 'Globex' });
+  });
 });
 
 describe('users and roles', () => {

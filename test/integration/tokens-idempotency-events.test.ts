@@ -243,7 +243,7 @@ describe('authentication cache', () => {
     expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(200);
     stack.calls.reset();
     expect((await stack.api('GET', '/v1/me', { token: created.body.token })).status).toBe(200);
-    expect(stack.calls.counts).toEqual({ GetItemCommand: 2 }); // the user and the workspace, no token read
+    expect(stack.calls.counts).toEqual({ BatchGetItemCommand: 1 }); // the user and the workspace, no token read
     // Another Lambda container revokes it: this process's cache does not know yet.
     const { data } = await stack.deps.db.entities.apiToken.query
       .byTokenId({ workspaceId: acme.workspace.id, tokenId: created.body.id })
