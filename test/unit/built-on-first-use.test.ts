@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { eventCatalogue, eventTypes } from '../../events/catalogue';
 import { builtOnFirstUse, loadedOnFirstUse, once } from '../../domain/shared/built-on-first-use';
 import { loadExcelJs } from '../../domain/shared/exceljs';
+import { renderMarkdown } from '../../domain/shared/markdown';
+import { loadMarkdownRenderer } from '../../domain/shared/markdown-on-first-use';
 
 /** What modules build on first use instead of at import (cold start) behaves as if built at import. */
 describe('built on first use (domain/shared/built-on-first-use.ts)', () => {
@@ -81,6 +83,12 @@ describe('built on first use (domain/shared/built-on-first-use.ts)', () => {
     expect(typeof excel.Workbook).toBe('function');
     expect(typeof excel.stream.xlsx.WorkbookReader).toBe('function');
     expect(await loadExcelJs()).toBe(excel);
+  });
+
+  it('the markdown renderer loaded on first use renders as renderMarkdown does', async () => {
+    const render = await loadMarkdownRenderer();
+    expect(render).toBe(renderMarkdown);
+    expect(render('**hi** [x](javascript:alert(1))')).toBe(renderMarkdown('**hi** [x](javascript:alert(1))'));
   });
 
   it('the event catalogue: every type has its schema, each built once', () => {
