@@ -21,9 +21,6 @@ export type ConversationKind = (typeof conversationKinds)[number];
 export type ConversationStatus = (typeof conversationStatuses)[number];
 export type InboxChannel = (typeof inboxChannels)[number];
 
-
-
-
 export const conversationId = recordId('cv', 'a conversation');
 export const conversationIdParams = z.object({ conversationId });
 const userId = recordId('usr', 'a user');
