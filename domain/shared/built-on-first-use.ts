@@ -4,12 +4,6 @@
  * kept: the next call tries again.
  */
 
-/** `build()` run once, on the first call; later calls return what it built. */
-export function once<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => (built ??= { value: build() }).value;
-}
-
 /**
  * `load()` run on the first call (a dynamic `import()` of a large library, say); later calls share its
  * promise. A load that fails is forgotten, so the next call loads again.

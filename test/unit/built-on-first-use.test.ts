@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { eventCatalogue, eventTypes } from '../../events/catalogue';
-import { builtOnFirstUse, loadedOnFirstUse, once } from '../../domain/shared/built-on-first-use';
+import { builtOnFirstUse, loadedOnFirstUse } from '../../domain/shared/built-on-first-use';
 import { loadExcelJs } from '../../domain/shared/exceljs';
 import { renderMarkdown } from '../../domain/shared/markdown';
 import { loadMarkdownRenderer } from '../../domain/shared/markdown-on-first-use';
 
 /** What modules build on first use instead of at import (cold start) behaves as if built at import. */
 describe('built on first use (domain/shared/built-on-first-use.ts)', () => {
-  it('once: builds on the first call only, and keeps what it built', () => {
-    let builds = 0;
-    const value = once(() => ({ n: ++builds }));
-    expect(builds).toBe(0);
-    const first = value();
-    expect(value()).toBe(first);
-    expect(builds).toBe(1);
-  });
-
-  it('once: a build that throws is not kept, the next call builds again', () => {
-    let calls = 0;
-    const value = once(() => {
-      calls += 1;
-      if (calls === 1) throw new Error('first load failed');
-      return 'loaded';
-    });
-    expect(() => value()).toThrow('first load failed');
-    expect(value()).toBe('loaded');
-    expect(value()).toBe('loaded');
-    expect(calls).toBe(2);
-  });
-
   it('builtOnFirstUse: lists every key without building, builds one key when it is read', () => {
     const built: string[] = [];
     const table = builtOnFirstUse({
