@@ -3,7 +3,7 @@ import type { ContactItem } from '../contacts/contact-record';
 import { toContact } from '../contacts/contact-record';
 import type { ConversationItem } from '../inbox/conversation-record';
 import { assertCanReply, assignmentChange, commitConversation, findConversation, readConversation, statusChange } from '../inbox/conversations.service';
-import { maxBodyLength } from '../inbox/messages.schemas';
+import { maxBodyLength } from '../inbox/inbox.entity';
 import { receiptOps, sendMessage, type MessageItem } from '../inbox/messages.service';
 import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';

@@ -3,17 +3,9 @@ import { recordId } from '../shared/ids';
 import { listContactsQuery } from '../contacts/contacts.schemas';
 import { booleanQuery, pageQuerySchema } from '../shared/pagination';
 import { maxDomainsPerCompany } from './company-domains';
+import { companySizes } from './company-record';
 
-export const companySizes = [
-  '1-10',
-  '11-50',
-  '51-200',
-  '201-500',
-  '501-1000',
-  '1001-5000',
-  '5001-10000',
-  '10001+',
-] as const;
+export { companySizes };
 
 const text = (max: number) => z.string().trim().max(max);
 const optionalText = (max: number) => text(max).nullable().optional();

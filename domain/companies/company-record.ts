@@ -1,7 +1,19 @@
 import type { CoreDeps } from '../shared/deps';
 import { notFound } from '../shared/errors';
 import { nameSortKey } from '../shared/text';
-import type { Company, companySizes } from './companies.schemas';
+import type { Company } from './companies.schemas';
+
+/** Head count bands. Here, not in companies.schemas.ts, so that segment rules can name them without building the company schemas. */
+export const companySizes = [
+  '1-10',
+  '11-50',
+  '51-200',
+  '201-500',
+  '501-1000',
+  '1001-5000',
+  '5001-10000',
+  '10001+',
+] as const;
 
 /** The company item as stored. */
 export interface CompanyItem {

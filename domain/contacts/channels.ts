@@ -4,6 +4,13 @@ import { domainToASCII } from 'node:url';
 import { parsePhoneNumberWithError, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 import { DomainError } from '../shared/errors';
 
+/**
+ * At most this many channels per contact: every one is a unique value and a few search tokens. Here,
+ * not in contacts.schemas.ts: the services that check it would otherwise build every contact schema
+ * at import.
+ */
+export const maxChannelsPerContact = 10;
+
 /** The kinds of channel a contact (a person) can be reached on. */
 export const channelKinds = ['email', 'phone', 'linkedin', 'telegram', 'whatsapp'] as const;
 export type ChannelKind = (typeof channelKinds)[number];

@@ -18,7 +18,8 @@ import {
 } from './contact-record';
 import { contactIndexOps, type ContactOp } from './contact-index-ops';
 import type { MergeContactsInput } from './contact-merge.schemas';
-import { maxChannelsPerContact, type Contact } from './contacts.schemas';
+import { maxChannelsPerContact } from './channels';
+import type { Contact } from './contacts.schemas';
 import { assertCanWrite } from './contacts.service';
 import type { ContactQualificationItem, ContactScoreItem } from './scoring.service';
 

@@ -2,10 +2,7 @@ import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { booleanQuery, pageQuerySchema } from '../shared/pagination';
 import { tagName } from '../tags/tag-names';
-import { channelKinds } from './channels';
-
-/** At most this many channels per contact: every one is a unique value and a few search tokens. */
-export const maxChannelsPerContact = 10;
+import { channelKinds, maxChannelsPerContact } from './channels';
 
 const text = (max: number) => z.string().trim().max(max);
 const optionalText = (max: number) => text(max).nullable().optional();

@@ -17,7 +17,7 @@ import { appendEvent, newEvent, type EventRecord } from '../../events/event-log'
 import { writeTransaction } from '../store/transaction';
 import { claimGuard, releaseGuard } from '../store/unique-guard-ops';
 import type { TxEntities } from '../store/db';
-import { normaliseChannelValue, type ChannelKind } from './channels';
+import { maxChannelsPerContact, normaliseChannelValue, type ChannelKind } from './channels';
 import { contactIndexOps, type ContactOp } from './contact-index-ops';
 import {
   channelScope,
@@ -26,13 +26,7 @@ import {
   type ChannelItem,
   type ContactItem,
 } from './contact-record';
-import {
-  maxChannelsPerContact,
-  type ChannelInput,
-  type Contact,
-  type CreateContactInput,
-  type UpdateContactInput,
-} from './contacts.schemas';
+import type { ChannelInput, Contact, CreateContactInput, UpdateContactInput } from './contacts.schemas';
 
 /** DynamoDB's limit on the items of one transaction. */
 export const maxTransactionItems = 100;

@@ -1,4 +1,6 @@
 /** The records that carry custom fields. */
+/** An entity type holds at most this many custom fields (here, not in the schemas: the services that check it would build them all at import). */
+export const maxCustomFieldsPerEntityType = 100;
 export const customFieldEntityTypes = ['contact', 'deal'] as const;
 export type CustomFieldEntityType = (typeof customFieldEntityTypes)[number];
 

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { booleanQuery } from '../shared/pagination';
-import { customFieldEntityTypes, customFieldTypes } from './custom-field.entity';
+import { customFieldEntityTypes, customFieldTypes, maxCustomFieldsPerEntityType } from './custom-field.entity';
 
-export const maxCustomFieldsPerEntityType = 100;
+export { maxCustomFieldsPerEntityType };
 export const maxSelectOptions = 100;
 
 export const customFieldKeySchema = z

@@ -3,14 +3,13 @@ import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { conflict, invalid, limitExceeded, lostRace, notFound, stale } from '../shared/errors';
 import { writeTransaction } from '../store/transaction';
-import type { CustomFieldEntityType, CustomFieldType } from './custom-field.entity';
-import {
-  maxCustomFieldsPerEntityType,
-  type CreateCustomFieldInput,
-  type CustomField,
-  type ListCustomFieldsQuery,
-  type SelectOption,
-  type UpdateCustomFieldInput,
+import { maxCustomFieldsPerEntityType, type CustomFieldEntityType, type CustomFieldType } from './custom-field.entity';
+import type {
+  CreateCustomFieldInput,
+  CustomField,
+  ListCustomFieldsQuery,
+  SelectOption,
+  UpdateCustomFieldInput,
 } from './custom-fields.schemas';
 
 interface CustomFieldItem {

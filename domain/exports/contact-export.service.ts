@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import * as z from 'zod';
 import {
   planContactList,
@@ -15,6 +15,7 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { JobCanceled } from '../jobs/job-kind';
 import { DomainError, invalidReference } from '../shared/errors';
+import { loadExcelJs } from '../shared/exceljs';
 import { multipartLimits, type BlobStore } from '../shared/ports';
 import { customFieldHeader } from '../imports/column-mapping';
 import { contactRow, customColumnKey, exportColumns } from './contact-rows';
@@ -320,6 +321,7 @@ async function continueCsv(run: Run, state: ExportState, startedHere: string | u
 async function runXlsx(run: Run): Promise<ExportStepOutcome> {
   const { deps, caller, input, options, partBytes, reader } = run;
   if (run.state) return failed(new ExportFailure('invalid_input', 'An XLSX export runs in one go: it has no state to continue from'), 0);
+  const excel = await loadExcelJs();
   const rowLimit = Math.min(options.maxXlsxRows ?? maxXlsxRows, maxXlsxRows);
   let columns: string[];
   try {
@@ -348,7 +350,7 @@ async function runXlsx(run: Run): Promise<ExportStepOutcome> {
     });
   });
   outputFailed.catch(() => undefined);
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: false, useSharedStrings: false });
+  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: output, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet('Contacts');
   let matched = 0;
   let rows = 0;

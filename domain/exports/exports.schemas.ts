@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { customFieldHeaderPrefix } from '../imports/column-mapping';
 import { exportColumns } from './contact-rows';
-import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-fields.schemas';
+import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-field.entity';
 import { isoTime } from '../shared/iso-time';
 import { tagName } from '../tags/tag-names';
 

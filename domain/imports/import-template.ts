@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+import { loadExcelJs } from '../shared/exceljs';
 import { canonicalColumns, customFieldHeader } from './column-mapping';
 import type { ImportFormat } from './file-sniffer';
 
@@ -24,7 +24,7 @@ export async function importTemplate(format: ImportFormat, customFieldKeys: read
   if (format === 'csv') {
     return Buffer.from(`\ufeff${stringify([headers], { record_delimiter: '\r\n' })}`, 'utf8');
   }
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcelJs()).Workbook();
   const sheet = workbook.addWorksheet('Contacts', { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.addRow(headers).font = { bold: true };
   sheet.columns.forEach((column) => {

@@ -3,7 +3,7 @@ import { autoMatchDomain, companyLinksByDomain, type CompanyLink } from '../comp
 import { emailDomain } from '../contacts/channels';
 import { channelScope, tokensOf, type ChannelItem, type ContactItem } from '../contacts/contact-record';
 import type { ContactOp } from '../contacts/contact-index-ops';
-import { maxChannelsPerContact } from '../contacts/contacts.schemas';
+import { maxChannelsPerContact } from '../contacts/channels';
 import {
   assertCanWrite,
   buildChannels,

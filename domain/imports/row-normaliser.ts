@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
-import { maxChannelsPerContact } from '../contacts/contacts.schemas';
+import { maxChannelsPerContact } from '../contacts/channels';
 import { maxTextValueLength } from '../custom-fields/custom-field-values';
 import { distinctTags, maxTagNameLength } from '../tags/tag-names';
 import type { ColumnPlan, PlannedColumn } from './column-mapping';

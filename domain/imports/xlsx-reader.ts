@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { loadExcelJs } from '../shared/exceljs';
 import { cellText } from './cell-text';
 import { ImportFileError } from './import-file-error';
 import { StringTable } from './string-table';
@@ -143,8 +144,9 @@ async function* sheetRows(
       }
     })();
   };
+  const excel = await loadExcelJs();
   const input = Readable.from(zipStream(parts, counted), { objectMode: false });
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const reader = new excel.stream.xlsx.WorkbookReader(input, {
     worksheets: 'emit',
     sharedStrings: 'emit',
     styles: 'cache',

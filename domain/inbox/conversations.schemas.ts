@@ -3,26 +3,23 @@ import { addScoreInput, qualificationSources, setQualificationInput } from '../c
 import { recordId } from '../shared/ids';
 import { isoTime } from '../shared/iso-time';
 import { pageQuerySchema } from '../shared/pagination';
-import { conversationKinds, conversationStatuses, inboxChannels } from './inbox.entity';
+import {
+  contactChannels,
+  conversationKinds,
+  conversationStatuses,
+  deliverableChannels,
+  inboxChannels,
+  isDeliverable,
+  maxParticipants,
+  type ContactChannel,
+  type DeliverableChannel,
+} from './inbox.entity';
+
+export { contactChannels, deliverableChannels, isDeliverable, maxParticipants, type ContactChannel, type DeliverableChannel };
 
 export type ConversationKind = (typeof conversationKinds)[number];
 export type ConversationStatus = (typeof conversationStatuses)[number];
 export type InboxChannel = (typeof inboxChannels)[number];
-
-/** A conversation holds at most this many participants (users and contacts). */
-export const maxParticipants = 50;
-
-
-/**
- * The channels a contact is reached on (the internal channel is between users). LinkedIn has no
- * messaging API: its messages are logged, the contact's through the inbound API and a user's as sent.
- */
-export const contactChannels = ['email', 'sms', 'whatsapp', 'telegram', 'linkedin'] as const;
-export type ContactChannel = (typeof contactChannels)[number];
-/** The channels a message is sent out on through a provider (a channel connection). */
-export const deliverableChannels = ['email', 'sms', 'whatsapp', 'telegram'] as const;
-export type DeliverableChannel = (typeof deliverableChannels)[number];
-export const isDeliverable = (channel: string): channel is DeliverableChannel => (deliverableChannels as readonly string[]).includes(channel);
 
 export const conversationId = recordId('cv', 'a conversation');
 export const conversationIdParams = z.object({ conversationId });

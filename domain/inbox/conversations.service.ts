@@ -24,19 +24,19 @@ import {
   snoozedPartition,
   type ConversationItem,
 } from './conversation-record';
-import {
-  maxParticipants,
-  type AddParticipantInput,
-  type Conversation,
-  type ConversationQualification,
-  type ConversationScore,
-  type ConversationStatus,
-  type InboxCounts,
-  type InboxChannel,
-  type ListConversationsQuery,
-  type OpenConversationInput,
-  type Participant,
-  type SetStatusInput,
+import { maxParticipants } from './inbox.entity';
+import type {
+  AddParticipantInput,
+  Conversation,
+  ConversationQualification,
+  ConversationScore,
+  ConversationStatus,
+  InboxCounts,
+  InboxChannel,
+  ListConversationsQuery,
+  OpenConversationInput,
+  Participant,
+  SetStatusInput,
 } from './conversations.schemas';
 import { canRead } from './conversation-access';
 import { conversationStatuses } from './inbox.entity';

@@ -26,6 +26,25 @@ export const inboxChannels = ['internal', 'email', 'sms', 'whatsapp', 'telegram'
 export const authorKinds = ['user', 'contact', 'system'] as const;
 export const messageKinds = ['text', 'media'] as const;
 
+// Limits and channel sets the services check, here rather than in the schema modules: a module that
+// imports a constant from a `.schemas.ts` builds every schema of it at import (cold start).
+/** A conversation holds at most this many participants (users and contacts). */
+export const maxParticipants = 50;
+/** A message body holds at most this many characters (a long email fits; a file goes as an attachment). */
+export const maxBodyLength = 65_536;
+/** One markRead request marks at most this many messages. */
+export const maxReadBatch = 500;
+/**
+ * The channels a contact is reached on (the internal channel is between users). LinkedIn has no
+ * messaging API: its messages are logged, the contact's through the inbound API and a user's as sent.
+ */
+export const contactChannels = ['email', 'sms', 'whatsapp', 'telegram', 'linkedin'] as const;
+export type ContactChannel = (typeof contactChannels)[number];
+/** The channels a message is sent out on through a provider (a channel connection). */
+export const deliverableChannels = ['email', 'sms', 'whatsapp', 'telegram'] as const;
+export type DeliverableChannel = (typeof deliverableChannels)[number];
+export const isDeliverable = (channel: string): channel is DeliverableChannel => (deliverableChannels as readonly string[]).includes(channel);
+
 export const conversationSchema = {
   model: { service: 'crm', entity: 'conversation', version: '1' },
   attributes: {

@@ -4,13 +4,11 @@ import { recordId } from '../shared/ids';
 import { attachmentId, maxAttachmentsPerMessage, messageAttachmentSchema } from './attachments.schemas';
 import { pageQuerySchema } from '../shared/pagination';
 import { isoTime } from '../shared/iso-time';
-import { contactChannels, conversationId, deliverableChannels } from './conversations.schemas';
-import { authorKinds, inboxChannels, messageKinds } from './inbox.entity';
+import { conversationId } from './conversations.schemas';
+import { authorKinds, contactChannels, deliverableChannels, inboxChannels, maxBodyLength, maxReadBatch, messageKinds } from './inbox.entity';
 
-/** A message body holds at most this many characters (a long email fits; a file goes as an attachment). */
-export const maxBodyLength = 65_536;
-/** One markRead request marks at most this many messages. */
-export const maxReadBatch = 500;
+export { maxBodyLength, maxReadBatch };
+
 
 export const messageId = recordId('msg', 'a message');
 const connectionIdField = recordId('chc', 'a channel connection');

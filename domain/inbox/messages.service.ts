@@ -50,20 +50,20 @@ import {
   statusChange,
   withUser,
 } from './conversations.service';
-import { isDeliverable, type ContactChannel, type LastMessage } from './conversations.schemas';
-import {
-  maxReadBatch,
-  type IngestInboundInput,
-  type IngestResult,
-  type MarkReadInput,
-  type MarkReadResult,
-  type Message,
-  type MessageAttachmentRef,
-  type Receipt,
-  type MessageDelivery,
-  type SendMessageInput,
-  type SendToContactInput,
-  type UnreadCounts,
+import type { LastMessage } from './conversations.schemas';
+import { isDeliverable, maxReadBatch, type ContactChannel } from './inbox.entity';
+import type {
+  IngestInboundInput,
+  IngestResult,
+  MarkReadInput,
+  MarkReadResult,
+  Message,
+  MessageAttachmentRef,
+  Receipt,
+  MessageDelivery,
+  SendMessageInput,
+  SendToContactInput,
+  UnreadCounts,
 } from './messages.schemas';
 
 /** The message item as stored. */

@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import type { JobQueue } from '../shared/ports';
 import { maxDispatchDelaySeconds, type JobMessage } from './job-record';
-import { jobStatuses } from './jobs.schemas';
+import { jobStatuses } from './job-status';
 
 /** What the dispatcher reads of a job item's stream image. */
 const jobImageSchema = z.object({

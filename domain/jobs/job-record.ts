@@ -5,7 +5,8 @@ import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { lostRace, notFound } from '../shared/errors';
 import { isConditionFailure, writeTransaction } from '../store/transaction';
-import { isTerminal, jobFileName, type Job, type JobError, type JobKind, type JobStatus } from './jobs.schemas';
+import { isTerminal, jobFileNamePattern, type JobKind, type JobStatus } from './job-status';
+import type { Job, JobError } from './jobs.schemas';
 
 /** The job item as stored (job.entity.ts). */
 export interface JobItem {
@@ -160,7 +161,7 @@ export function progressAt(item: Pick<JobItem, 'rateFrom' | 'progress'>, input: 
  */
 export function checkedFiles(files: Record<string, string> | undefined): Record<string, string> {
   for (const name of Object.keys(files ?? {})) {
-    if (!jobFileName.safeParse(name).success) throw new Error(`Not a job file name (letters, digits, . - _, up to 128, no leading dot): "${name}"`);
+    if (!jobFileNamePattern.test(name)) throw new Error(`Not a job file name (letters, digits, . - _, up to 128, no leading dot): "${name}"`);
   }
   return files ?? {};
 }

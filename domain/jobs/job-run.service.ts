@@ -15,7 +15,8 @@ import {
 } from './job-kind';
 import { checkedFiles, commitJob, dispatchDelay, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
 import { runJobFailedHook } from './job-failure-hooks';
-import { isTerminal, type JobError } from './jobs.schemas';
+import { isTerminal } from './job-status';
+import type { JobError } from './jobs.schemas';
 
 /** The body of a job's SQS message: which job, and which of its steps (`dispatchSeq`). */
 export const jobMessageSchema = z.object({

@@ -3,7 +3,7 @@ import type { CoreDeps } from '../shared/deps';
 import { LostRace } from '../shared/errors';
 import { runJobFailedHook } from './job-failure-hooks';
 import { activityShards, commitJob, endEvent, without, type JobItem } from './job-record';
-import { isTerminal } from './jobs.schemas';
+import { isTerminal } from './job-status';
 
 /**
  * Re-sends of one step in a row, without a run writing the job, before the sweeper fails it `stalled`.

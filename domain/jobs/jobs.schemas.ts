@@ -2,25 +2,16 @@ import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
 
-/** Seed 001 Job kinds: each has its own SQS queue and dead-letter queue (functions/jobs/job-queues.ts). */
-export const jobKinds = ['import_contacts', 'export_contacts', 'deliver_message', 'classify_conversation', 'fetch_media', 'segment_membership', 'apply_fit_rules', 'replay_webhook'] as const;
-export type JobKind = (typeof jobKinds)[number];
+import { jobFileLinkSeconds, jobFileNamePattern, jobKinds, jobStatuses, isTerminal, terminalJobStatuses, type JobKind, type JobStatus } from './job-status';
 
-export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
-export type JobStatus = (typeof jobStatuses)[number];
-/** A job in one of these never runs again (a failed one may be retried: it is queued anew). */
-export const terminalJobStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
-export const isTerminal = (status: JobStatus) => terminalJobStatuses.includes(status);
-
-/** How long a job file's download link lives. */
-export const jobFileLinkSeconds = 5 * 60;
+export { jobFileLinkSeconds, jobKinds, jobStatuses, isTerminal, terminalJobStatuses, type JobKind, type JobStatus };
 
 export const jobIdParams = z.object({ jobId: recordId('job', 'a job') });
 
 /** A file name a job lists: letters, digits, dot, dash and underscore (never a path). */
 export const jobFileName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'A file name of the job: letters, digits, `.`, `-`, `_`')
+  .regex(jobFileNamePattern, 'A file name of the job: letters, digits, `.`, `-`, `_`')
   .meta({ description: 'One of the job’s `files`', example: 'contacts.csv' });
 
 export const jobFileParams = jobIdParams.extend({ name: jobFileName });

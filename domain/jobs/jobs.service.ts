@@ -19,13 +19,12 @@ import {
   without,
   type JobItem,
 } from './job-record';
-import {
-  isTerminal,
-  jobFileLinkSeconds,
-  type Job,
-  type JobFileLink,
-  type JobKind,
-  type ListJobsQuery,
+import { isTerminal, jobFileLinkSeconds } from './job-status';
+import type {
+  Job,
+  JobFileLink,
+  JobKind,
+  ListJobsQuery,
 } from './jobs.schemas';
 
 /** Where a job's files live in the bucket: `uploads/` (what users send) or `exports/` (what jobs produce). */

@@ -9,7 +9,7 @@ import {
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { conflict, forbidden, LostRace, lostRace, notFound, stale } from '../shared/errors';
-import { renderMarkdown } from '../shared/markdown';
+import { loadMarkdownRenderer } from '../shared/markdown-on-first-use';
 import type { Page, PageQuery } from '../shared/pagination';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
 import { prefixEnd } from '../store/key-range';
@@ -49,11 +49,11 @@ const noteRef = (noteId: string) => ({ type: 'note' as const, id: noteId });
 const anchorOf = (item: NoteItem): AnchorRef => ({ kind: item.anchorKind, id: item.anchorId });
 const excerptLength = 200;
 
-export const toNote = (item: NoteItem): Note => ({
+export const toNote = async (item: NoteItem): Promise<Note> => ({
   id: item.noteId,
   anchor: anchorOf(item),
   markdown: item.markdown,
-  html: renderMarkdown(item.markdown),
+  html: (await loadMarkdownRenderer())(item.markdown),
   authorId: item.authorId,
   updatedBy: item.updatedBy,
   revisions: item.revisions,
@@ -62,11 +62,11 @@ export const toNote = (item: NoteItem): Note => ({
   updatedAt: item.updatedAt,
 });
 
-const toRevision = (item: NoteRevisionItem): NoteRevision => ({
+const toRevision = async (item: NoteRevisionItem): Promise<NoteRevision> => ({
   id: item.revisionId,
   version: item.version,
   markdown: item.markdown,
-  html: renderMarkdown(item.markdown),
+  html: (await loadMarkdownRenderer())(item.markdown),
   writtenBy: item.writtenBy,
   writtenAt: item.writtenAt,
   replacedBy: item.replacedBy,
@@ -168,7 +168,7 @@ export async function listNotes(
   const items = result.data as NoteItem[];
   const last = items[items.length - 1];
   return {
-    items: items.map(toNote),
+    items: await Promise.all(items.map(toNote)),
     nextCursor:
       result.cursor && last ? encodeListCursor(fingerprint, { id: last.noteId, sortKey: last.noteId }) : null,
   };
@@ -306,7 +306,7 @@ export async function listNoteHistory(
   const items = result.data as NoteRevisionItem[];
   const last = items[items.length - 1];
   return {
-    items: items.map(toRevision),
+    items: await Promise.all(items.map(toRevision)),
     nextCursor:
       result.cursor && last
         ? encodeListCursor(fingerprint, { id: last.revisionId, sortKey: last.revisionId })

@@ -26,8 +26,7 @@
  * `has_none`, `lacks` and `not_in_last` is false on it.
  */
 import * as z from 'zod';
-import { companySizes } from '../companies/companies.schemas';
-import type { CompanyItem } from '../companies/company-record';
+import { companySizes, type CompanyItem } from '../companies/company-record';
 import { channelKinds, type ChannelKind } from '../contacts/channels';
 import type { ContactItem } from '../contacts/contact-record';
 import type { customFieldTypes } from '../custom-fields/custom-field.entity';

@@ -16,6 +16,8 @@
  *   every contact and its memberships in one pass of Queries.
  */
 export const segmentKinds = ['static', 'dynamic'] as const;
+/** A workspace holds at most this many dynamic segments: each contact change is evaluated against them all. */
+export const maxDynamicSegments = 100;
 export type SegmentKind = (typeof segmentKinds)[number];
 
 export const segmentSchema = {

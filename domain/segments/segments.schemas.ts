@@ -2,11 +2,10 @@ import * as z from 'zod';
 import { contactSearchHitSchema, contactSummarySchema } from '../contacts/contacts.schemas';
 import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
-import { membershipReasons, segmentKinds } from './segment.entity';
+import { maxDynamicSegments, membershipReasons, segmentKinds } from './segment.entity';
 import { segmentRuleSchema } from './segment-rules';
 
-/** A workspace holds at most this many dynamic segments: each contact change is evaluated against them all. */
-export const maxDynamicSegments = 100;
+export { maxDynamicSegments };
 /** Contacts added to or removed from a static segment per request. */
 export const maxMembersPerRequest = 500;
 

@@ -25,18 +25,18 @@ import {
 import { readContactPage, type ContactPageEntry } from './contact-pass';
 import type { SegmentJobInput } from './segment-job-input';
 import { fieldsOfRule, ruleDriftsWithTime, ruleMatches, validateRule, type RuleCatalogue, type SegmentRule } from './segment-rules';
-import {
-  maxDynamicSegments,
-  type ContactSegments,
-  type CreateSegmentInput,
-  type ListMembersQuery,
-  type ListSegmentsQuery,
-  type MemberIdsInput,
-  type MembersChange,
-  type Preview,
-  type Segment,
-  type SegmentMember,
-  type UpdateSegmentInput,
+import { maxDynamicSegments } from './segment.entity';
+import type {
+  ContactSegments,
+  CreateSegmentInput,
+  ListMembersQuery,
+  ListSegmentsQuery,
+  MemberIdsInput,
+  MembersChange,
+  Preview,
+  Segment,
+  SegmentMember,
+  UpdateSegmentInput,
 } from './segments.schemas';
 
 export function toSegment(item: SegmentItem): Segment {

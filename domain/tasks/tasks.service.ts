@@ -11,7 +11,7 @@ import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { assertActiveUser } from '../users/active-user';
 import { conflict, forbidden, LostRace, lostRace, notFound, stale } from '../shared/errors';
-import { renderMarkdown } from '../shared/markdown';
+import { loadMarkdownRenderer } from '../shared/markdown-on-first-use';
 import type { Page } from '../shared/pagination';
 import { decodeListCursor, electroCursor, encodeListCursor } from '../store/index-cursor';
 import { prefixEnd } from '../store/key-range';
@@ -86,12 +86,13 @@ function withKeys(item: TaskItem): TaskItem {
   };
 }
 
-export function toTask(item: TaskItem, nowIso: string): Task {
+export async function toTask(item: TaskItem, nowIso: string): Promise<Task> {
+  const descriptionHtml = item.description !== undefined ? (await loadMarkdownRenderer())(item.description) : null;
   return {
     id: item.taskId,
     title: item.title,
     description: item.description ?? null,
-    descriptionHtml: item.description !== undefined ? renderMarkdown(item.description) : null,
+    descriptionHtml,
     dueAt: item.dueAt ?? null,
     overdue: item.status === 'open' && item.dueAt !== undefined && item.dueAt < nowIso,
     priority: item.priority,
@@ -443,17 +444,17 @@ const tableKey = (workspaceId: string, taskId: string) => ({
   sk: 'TASK',
 });
 
-function page(
+async function page(
   deps: CoreDeps,
   result: { data: unknown[]; cursor: string | null },
   fingerprint: string,
   sortKeyOf: (item: TaskItem) => string,
-): Page<Task> {
+): Promise<Page<Task>> {
   const items = result.data as TaskItem[];
   const last = items[items.length - 1];
   const at = now(deps);
   return {
-    items: items.map((item) => toTask(item, at)),
+    items: await Promise.all(items.map((item) => toTask(item, at))),
     nextCursor:
       result.cursor && last
         ? encodeListCursor(fingerprint, { id: last.taskId, sortKey: sortKeyOf(last) })

@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { toEventDto, type EventRecord } from '../../events/event-log';
 import type { QueuedMessage } from '../shared/ports';
 import { webhookIdOf } from './webhook-signing';
-import { webhookSettings, type Delivery, type DeliveryAttempt } from './webhooks.schemas';
+import { webhookSettings } from './webhook-settings';
+import type { Delivery, DeliveryAttempt } from './webhooks.schemas';
 
 /** The queue deliveries' messages go to (functions/jobs/job-queues.ts). */
 export const deliveryQueue = 'deliver_webhook';

@@ -14,7 +14,8 @@ import {
 import { signedHeaders } from './webhook-signing';
 import { resolveWebhookTarget, UnsafeWebhookUrl, type WebhookNetworkPolicy } from './webhook-url';
 import { findSubscription, signingSecrets, type SubscriptionItem } from './webhooks.service';
-import { webhookSettings, type DeliveryAttempt } from './webhooks.schemas';
+import { webhookSettings } from './webhook-settings';
+import type { DeliveryAttempt } from './webhooks.schemas';
 
 /** What an attempt needs: the table, the queue (its retry's message), the sealer (the secrets), the network. */
 export type DeliveryDeps = CoreDeps & { queue: JobQueue; sealer: SecretSealer; transport: WebhookTransport; policy: WebhookNetworkPolicy };

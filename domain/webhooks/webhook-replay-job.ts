@@ -3,7 +3,7 @@ import type { JobKindDefinition } from '../jobs/job-kind';
 import type { JobQueue } from '../shared/ports';
 import { isConditionFailure } from '../store/transaction';
 import type { DeliveryItem } from './webhook-delivery-record';
-import { webhookSettings } from './webhooks.schemas';
+import { webhookSettings } from './webhook-settings';
 import { eventIdRange, findSubscription, redeliverItem } from './webhooks.service';
 
 const inputSchema = z.object({ subscriptionId: z.string().min(1), from: z.iso.datetime(), to: z.iso.datetime() });

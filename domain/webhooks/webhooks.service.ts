@@ -14,16 +14,16 @@ import type { JobQueue, SealContext, SecretSealer, WebhookTransport } from '../s
 import { writeTransaction } from '../store/transaction';
 import { newSigningSecret } from './webhook-signing';
 import { resolveWebhookTarget, UnsafeWebhookUrl, type WebhookNetworkPolicy } from './webhook-url';
-import {
-  webhookSettings,
-  type CreateWebhookInput,
-  type Delivery,
-  type ListDeliveriesQuery,
-  type ListWebhooksQuery,
-  type ReplayInput,
-  type UpdateWebhookInput,
-  type Webhook,
-  type WebhookWithSecret,
+import { webhookSettings } from './webhook-settings';
+import type {
+  CreateWebhookInput,
+  Delivery,
+  ListDeliveriesQuery,
+  ListWebhooksQuery,
+  ReplayInput,
+  UpdateWebhookInput,
+  Webhook,
+  WebhookWithSecret,
 } from './webhooks.schemas';
 import { deliveryMessage, redeliveredItem, toDelivery, type DeliveryItem } from './webhook-delivery-record';
 

@@ -22,7 +22,8 @@ import type { CoreDeps } from '../../shared/deps';
 import { DomainError, unprocessable } from '../../shared/errors';
 import type { ConversationItem } from '../../inbox/conversation-record';
 import { contactConversationsList } from '../../inbox/conversation-record';
-import { isDeliverable, type Conversation, type DeliverableChannel } from '../../inbox/conversations.schemas';
+import type { Conversation } from '../../inbox/conversations.schemas';
+import { isDeliverable, type DeliverableChannel } from '../../inbox/inbox.entity';
 import type { ChannelConnectionItem } from '../connections/channel-connections.service';
 
 /** The workspace's channel preference order when the contact never wrote (a constant for now). */
