@@ -6,4 +6,6 @@ import { loadedOnFirstUse } from './built-on-first-use';
  * its zip and stream dependencies) took ~100 ms of each import of the functions that carry it, and
  * most of their calls (a CSV import or export, the HTTP routes but the XLSX template) never use it.
  */
-export const loadExcelJs: () => Promise<typeof ExcelJS> = loadedOnFirstUse(async () => (await import('exceljs')).default);
+export const loadExcelJs: () => Promise<typeof ExcelJS> = /* @__PURE__ */ loadedOnFirstUse(
+  async () => (await import('exceljs')).default,
+);

@@ -45,16 +45,36 @@ describe('every function bundle', () => {
 
   it('holds no zod locale but English', () => {
     for (const [name, { inputs }] of built) {
-      const locales = inputs.filter((path) => /node_modules\/zod\/.*\/locales\/(?!en\.js$|index\.js$)/.test(path));
+      const locales = inputs.filter((path) =>
+        /node_modules\/zod\/.*\/locales\/(?!en\.js$|index\.js$)/.test(path),
+      );
       expect({ name, locales }).toEqual({ name, locales: [] });
     }
+  });
+
+  it('carries the markdown renderer and exceljs only where notes or tasks are rendered and workbooks read or written', () => {
+    const heavy = (inputs: string[]) =>
+      ['markdown-it', 'sanitize-html', 'exceljs'].filter((name) =>
+        inputs.some((path) => path.includes(`node_modules/${name}/`)),
+      );
+    const carriers = [...built]
+      .filter(([, { inputs }]) => heavy(inputs).length > 0)
+      .map(([name, { inputs }]) => [name, heavy(inputs)]);
+    expect(Object.fromEntries(carriers)).toEqual({
+      'http-notes': ['markdown-it', 'sanitize-html'],
+      'http-tasks': ['markdown-it', 'sanitize-html'],
+      'http-imports': ['exceljs'],
+      'job-import_contacts': ['exceljs'],
+      'job-export_contacts': ['exceljs'],
+    });
   });
 
   it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
     for (const [name, { code }] of built) {
       const staticImports = [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]!);
       const others = [...new Set(staticImports)].filter(
-        (module) => !['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'].includes(module),
+        (module) =>
+          !['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@aws-sdk/util-dynamodb'].includes(module),
       );
       expect({ name, others }).toEqual({ name, others: [] });
     }
