@@ -17,10 +17,9 @@ import { createContact } from '../../domain/contacts/contacts.service';
 import { allParties, counterUpdate, sendTransaction } from '../../domain/metrics/counter-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { eventTypes } from '../../events/catalogue';
-import { appendToFeed } from '../../events/feed';
 import { invokeHttp } from '../../local/http-invoke';
 import { countDynamoCalls } from '../support/dynamo-call-counter';
-import { seedContactEvents } from '../support/seeded-events';
+import { seedContactEvents, seedFeedEvents } from '../support/seeded-events';
 import { captureCommands, replayWaves, waves } from './dynamo-replay';
 import { measureInterleaved, packageOf, progress, ratio, repoRoot, reserveStdout, startBenchStack, writeReport, type BenchStack } from './harness';
 
@@ -41,18 +40,7 @@ const reads: Record<string, (stack: BenchStack) => Promise<Read>> = {
   },
   feed: async (stack) => {
     const { token, created } = await workspace(stack);
-    const records = Array.from({ length: 2_000 }, (_, n) => ({
-      eventId: `evt_bench${String(n).padStart(8, '0')}`,
-      workspaceId: created.workspace.id,
-      type: eventTypes[n % 10]!,
-      entityType: 'contact',
-      entityId: `ct_bench${n % 200}`,
-      actorUserId: created.owner.id,
-      payload: { name: `Contact ${n % 200}`, changes: { city: { from: null, to: 'Lyon' } } },
-      createdAt: new Date(Date.parse('2026-06-30T00:00:00Z') + n * 1000).toISOString(),
-      contactId: `ct_bench${n % 200}`,
-    }));
-    for (let i = 0; i < records.length; i += 490) await appendToFeed(stack.deps, records.slice(i, i + 490));
+    await seedFeedEvents(stack.deps, created.workspace.id, created.owner.id, 2_000);
     return get('/v1/events/feed', token, { after: '1000', limit: 25 });
   },
   counters: async (stack) => {

@@ -9,7 +9,8 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { allParties, counterUpdate, sendTransaction } from '../../domain/metrics/counter-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
 import { eventTypes } from '../../events/catalogue';
-import { appendToFeed, positionKey } from '../../events/feed';
+import { positionKey } from '../../events/feed';
+import { seedFeedEvents } from '../support/seeded-events';
 import { countDynamoCalls } from '../support/dynamo-call-counter';
 import { invokeHttp, type InvokeOptions } from '../../local/http-invoke';
 import {
@@ -170,18 +171,7 @@ async function floorsAndApi(stack: BenchStack) {
   // The change feed: events given positions as the `feed` consumer gives them, a page read from the middle.
   progress(`api: ${feedEvents} events in the change feed`);
   const feedWorkspaceId = created.workspace.id;
-  const feedRecords = Array.from({ length: feedEvents }, (_, n) => ({
-    eventId: `evt_bench${String(n).padStart(8, '0')}`,
-    workspaceId: feedWorkspaceId,
-    type: eventTypes[n % 10]!,
-    entityType: 'contact',
-    entityId: `ct_bench${n % 200}`,
-    actorUserId: created.owner.id,
-    payload: { name: `Contact ${n % 200}`, changes: { city: { from: null, to: 'Lyon' } } },
-    createdAt: new Date(Date.parse('2026-06-30T00:00:00Z') + n * 1000).toISOString(),
-    contactId: `ct_bench${n % 200}`,
-  }));
-  for (let i = 0; i < feedRecords.length; i += 490) await appendToFeed(stack.deps, feedRecords.slice(i, i + 490));
+  await seedFeedEvents(stack.deps, feedWorkspaceId, created.owner.id, feedEvents);
   const feedAfter = String(Math.floor(feedEvents / 2));
 
   // Floors and API measures in alternating rounds: load from elsewhere hits both alike.

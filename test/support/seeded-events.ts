@@ -6,7 +6,9 @@
  */
 import type { CallerContext } from '../../domain/shared/context';
 import type { CoreDeps } from '../../domain/shared/deps';
+import { eventTypes } from '../../events/catalogue';
 import { newEvent, storedEvent, type EventRecord } from '../../events/event-log';
+import { appendToFeed } from '../../events/feed';
 import { mulberry32, putAll, ulidAt } from './seeded-contacts';
 
 /** The types seeded events cycle through (1 in 10 is a `note.added`, 2 in 10 are messaging events). */
@@ -114,4 +116,23 @@ export async function seedContactEvents(
     await putAll((batch) => deps.db.entities.event.put(batch), chunk, options.concurrent ?? 4);
   }
   return events;
+}
+
+/**
+ * `count` events of one workspace put in its change feed (positions 1..count, as the `feed` consumer
+ * gives them), written straight to the feed in chunks: the change feed benches read pages of them.
+ */
+export async function seedFeedEvents(deps: CoreDeps, workspaceId: string, actorUserId: string, count: number): Promise<void> {
+  const records = Array.from({ length: count }, (_, n) => ({
+    eventId: `evt_bench${String(n).padStart(8, '0')}`,
+    workspaceId,
+    type: eventTypes[n % 10]!,
+    entityType: 'contact',
+    entityId: `ct_bench${n % 200}`,
+    actorUserId,
+    payload: { name: `Contact ${n % 200}`, changes: { city: { from: null, to: 'Lyon' } } },
+    createdAt: new Date(Date.parse('2026-06-30T00:00:00Z') + n * 1000).toISOString(),
+    contactId: `ct_bench${n % 200}`,
+  }));
+  for (let i = 0; i < records.length; i += 490) await appendToFeed(deps, records.slice(i, i + 490));
 }
