@@ -4,7 +4,13 @@
  * and writes it to .bench/latest.json. `BENCH_QUICK=1` cuts iteration counts 10x. See README.md.
  */
 import { availableParallelism } from 'node:os';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { allParties, counterUpdate, sendTransaction } from '../../domain/metrics/counter-store';
 import { createWorkspace } from '../../domain/workspaces/workspaces.service';
@@ -56,10 +62,13 @@ async function batchWrite(stack: BenchStack, items: Record<string, unknown>[]): 
   for (let attempt = 0; requests.length > 0; attempt++) {
     if (attempt > 0) {
       retries++;
-      if (attempt > 8) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after 8 retries`);
+      if (attempt > 8)
+        throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after 8 retries`);
       await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
     }
-    const result = await stack.docClient.send(new BatchWriteCommand({ RequestItems: { [stack.tableName]: requests } }));
+    const result = await stack.docClient.send(
+      new BatchWriteCommand({ RequestItems: { [stack.tableName]: requests } }),
+    );
     requests = (result.UnprocessedItems?.[stack.tableName] ?? []) as typeof requests;
   }
   return retries;
@@ -95,10 +104,17 @@ async function batchWriteThroughput(stack: BenchStack, prefix: string, total: nu
 }
 
 /** Calls the API through the real handler and insists on the expected status (a bench never times errors). */
-async function call(method: string, path: string, options: InvokeOptions, expected: number): Promise<APIGatewayProxyStructuredResultV2> {
+async function call(
+  method: string,
+  path: string,
+  options: InvokeOptions,
+  expected: number,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const response = await invokeHttp(method, path, options);
   if (response.statusCode !== expected) {
-    throw new Error(`${method} ${path}: expected ${expected}, got ${response.statusCode}: ${String(response.body).slice(0, 500)}`);
+    throw new Error(
+      `${method} ${path}: expected ${expected}, got ${response.statusCode}: ${String(response.body).slice(0, 500)}`,
+    );
   }
   return response;
 }
@@ -113,7 +129,12 @@ async function floorsAndApi(stack: BenchStack) {
   const batchWriteFloor = await batchWriteThroughput(stack, 'bench#bw', batchWriteItems, batchWriters);
 
   progress('floors: seeding');
-  await docClient.send(new PutCommand({ TableName: tableName, Item: { pk: 'bench#get', sk: 'item', name: 'Small item', n: 1, payload } }));
+  await docClient.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: { pk: 'bench#get', sk: 'item', name: 'Small item', n: 1, payload },
+    }),
+  );
   const queryItems = Array.from({ length: queryPartitionItems }, (_, i) => ({
     pk: 'bench#query',
     sk: `item#${String(i).padStart(5, '0')}`,
@@ -121,10 +142,15 @@ async function floorsAndApi(stack: BenchStack) {
     n: i,
     payload,
   }));
-  for (let i = 0; i < queryItems.length; i += batchSize) await batchWrite(stack, queryItems.slice(i, i + batchSize));
+  for (let i = 0; i < queryItems.length; i += batchSize)
+    await batchWrite(stack, queryItems.slice(i, i + batchSize));
 
   progress('api: seeding a workspace');
-  const created = await createWorkspace(stack.deps, { name: 'Bench', ownerName: 'Bench Owner', ownerEmail: 'owner@bench.example' });
+  const created = await createWorkspace(stack.deps, {
+    name: 'Bench',
+    ownerName: 'Bench Owner',
+    ownerEmail: 'owner@bench.example',
+  });
   const token = { token: created.token.token };
 
   progress(`api: POST /v1/users x ${seededUsers} (seeds the user list)`);
@@ -132,18 +158,41 @@ async function floorsAndApi(stack: BenchStack) {
   const addUser = await measure(
     'POST /v1/users',
     seededUsers - addUserWarmup,
-    (n) => call('POST', '/v1/users', { ...token, body: { name: `Bench User ${n}`, email: `user-${n}@bench.example`, role: 'member' } }, 201),
+    (n) =>
+      call(
+        'POST',
+        '/v1/users',
+        { ...token, body: { name: `Bench User ${n}`, email: `user-${n}@bench.example`, role: 'member' } },
+        201,
+      ),
     { warmup: addUserWarmup },
   );
-  const firstPage = JSON.parse(String((await call('GET', '/v1/users', { ...token, query: { limit: queryPageSize } }, 200)).body)) as {
+  const firstPage = JSON.parse(
+    String((await call('GET', '/v1/users', { ...token, query: { limit: queryPageSize } }, 200)).body),
+  ) as {
     items: unknown[];
   };
-  if (firstPage.items.length !== queryPageSize) throw new Error(`GET /v1/users returned ${firstPage.items.length} users`);
+  if (firstPage.items.length !== queryPageSize)
+    throw new Error(`GET /v1/users returned ${firstPage.items.length} users`);
 
-  progress(`api: a year of counter days (${counterTypesPerDay} event types each), written as the stream consumer writes them`);
+  // The reads' own DynamoDB work, raw: the keys and the Query ElectroDB builds for `/v1/me` and the user list.
+  const { user: users, workspace: workspaces } = stack.deps.db.entities;
+  const meKeys = [
+    users.get({ workspaceId: created.workspace.id, userId: created.owner.id }).params().Key,
+    workspaces.get({ workspaceId: created.workspace.id }).params().Key,
+  ];
+  const usersPageQuery = users.query
+    .byId({ workspaceId: created.workspace.id })
+    .params({ limit: queryPageSize });
+
+  progress(
+    `api: a year of counter days (${counterTypesPerDay} event types each), written as the stream consumer writes them`,
+  );
   const dayMs = 24 * 3600 * 1000;
   const lastDay = Date.parse('2026-06-30T00:00:00Z');
-  const counterDays = Array.from({ length: 365 }, (_, i) => new Date(lastDay - i * dayMs).toISOString().slice(0, 10));
+  const counterDays = Array.from({ length: 365 }, (_, i) =>
+    new Date(lastDay - i * dayMs).toISOString().slice(0, 10),
+  );
   const typesCounted = eventTypes.slice(0, counterTypesPerDay);
   await runConcurrent(counterDays.length, 8, async (i) => {
     await sendTransaction(stack.deps, [
@@ -161,11 +210,14 @@ async function floorsAndApi(stack: BenchStack) {
   const calls = countDynamoCalls(stack.rawClient);
   await call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200);
   calls.reset();
-  const counters = JSON.parse(String((await call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200)).body)) as {
+  const counters = JSON.parse(
+    String((await call('GET', '/v1/metrics/counters', { ...token, query: countersQuery }, 200)).body),
+  ) as {
     buckets: unknown[];
   };
   const countersCalls = { ...calls.counts };
-  if (counters.buckets.length !== 13 && counters.buckets.length !== 14) throw new Error(`counters returned ${counters.buckets.length} weeks`);
+  if (counters.buckets.length !== 13 && counters.buckets.length !== 14)
+    throw new Error(`counters returned ${counters.buckets.length} weeks`);
   const counterKey = `WS#${created.workspace.id}#COUNTERS#${counterPeriod.to.slice(0, 4)}#${allParties}`;
 
   // The change feed: events given positions as the `feed` consumer gives them, a page read from the middle.
@@ -182,7 +234,9 @@ async function floorsAndApi(stack: BenchStack) {
         iterations: iterations(1000),
         warmup: iterations(200),
         fn: async () => {
-          const { Item } = await docClient.send(new GetCommand({ TableName: tableName, Key: { pk: 'bench#get', sk: 'item' } }));
+          const { Item } = await docClient.send(
+            new GetCommand({ TableName: tableName, Key: { pk: 'bench#get', sk: 'item' } }),
+          );
           if (!Item) throw new Error('GetItem found nothing');
         },
       },
@@ -201,7 +255,32 @@ async function floorsAndApi(stack: BenchStack) {
           if (Items?.length !== queryPageSize) throw new Error(`Query returned ${Items?.length} items`);
         },
       },
-      getMe: { iterations: iterations(1000), warmup: iterations(100), fn: () => call('GET', '/v1/me', token, 200) },
+      getMe: {
+        iterations: iterations(1000),
+        warmup: iterations(100),
+        fn: () => call('GET', '/v1/me', token, 200),
+      },
+      // `/v1/me`'s own work, raw: one BatchGetItem of the caller's user and workspace (the token is cached).
+      meBatchGet: {
+        iterations: iterations(1000),
+        warmup: iterations(100),
+        fn: async () => {
+          const { Responses } = await docClient.send(
+            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: meKeys } } }),
+          );
+          if (Responses?.[tableName]?.length !== 2)
+            throw new Error('BatchGetItem did not find the user and the workspace');
+        },
+      },
+      // The user list's own work, raw: the Query of a page of the workspace's users (14 attributes each).
+      usersQuery: {
+        iterations: iterations(500),
+        warmup: iterations(50),
+        fn: async () => {
+          const { Items } = await docClient.send(new QueryCommand(usersPageQuery));
+          if (Items?.length !== queryPageSize) throw new Error(`users Query returned ${Items?.length} users`);
+        },
+      },
       listUsers: {
         iterations: iterations(500),
         warmup: iterations(50),
@@ -216,10 +295,15 @@ async function floorsAndApi(stack: BenchStack) {
             new QueryCommand({
               TableName: tableName,
               KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-              ExpressionAttributeValues: { ':pk': counterKey, ':from': counterPeriod.from, ':to': counterPeriod.to },
+              ExpressionAttributeValues: {
+                ':pk': counterKey,
+                ':from': counterPeriod.from,
+                ':to': counterPeriod.to,
+              },
             }),
           );
-          if (Items?.length !== counterPeriodDays) throw new Error(`counter Query returned ${Items?.length} days`);
+          if (Items?.length !== counterPeriodDays)
+            throw new Error(`counter Query returned ${Items?.length} days`);
         },
       },
       counters: {
@@ -236,18 +320,28 @@ async function floorsAndApi(stack: BenchStack) {
             new QueryCommand({
               TableName: tableName,
               KeyConditionExpression: 'pk = :pk AND sk > :after',
-              ExpressionAttributeValues: { ':pk': `WS#${feedWorkspaceId}#FEED`, ':after': positionKey(Number(feedAfter)) },
+              ExpressionAttributeValues: {
+                ':pk': `WS#${feedWorkspaceId}#FEED`,
+                ':after': positionKey(Number(feedAfter)),
+              },
               Limit: queryPageSize,
               ConsistentRead: true,
             }),
           );
-          if (Items?.length !== queryPageSize) throw new Error(`feed Query returned ${Items?.length} entries`);
+          if (Items?.length !== queryPageSize)
+            throw new Error(`feed Query returned ${Items?.length} entries`);
         },
       },
       feed: {
         iterations: iterations(500),
         warmup: iterations(50),
-        fn: () => call('GET', '/v1/events/feed', { ...token, query: { after: feedAfter, limit: queryPageSize } }, 200),
+        fn: () =>
+          call(
+            'GET',
+            '/v1/events/feed',
+            { ...token, query: { after: feedAfter, limit: queryPageSize } },
+            200,
+          ),
       },
     },
     { rounds: 10 },
@@ -255,7 +349,10 @@ async function floorsAndApi(stack: BenchStack) {
   const { getItem, query } = measured;
   const getMe = { ...measured.getMe, name: 'GET /v1/me' };
   const listUsers = { ...measured.listUsers, name: `GET /v1/users?limit=${queryPageSize}` };
-  const countersRead = { ...measured.counters, name: `GET /v1/metrics/counters (${counterPeriodDays} days, by week)` };
+  const countersRead = {
+    ...measured.counters,
+    name: `GET /v1/metrics/counters (${counterPeriodDays} days, by week)`,
+  };
 
   const withRatios = (result: MeasureResult, floor: MeasureResult, floorName: string) => ({
     ...result,
@@ -268,14 +365,38 @@ async function floorsAndApi(stack: BenchStack) {
       getItem,
       query: { ...query, pageSize: queryPageSize, partitionItems: queryPartitionItems },
       batchWrite: batchWriteFloor,
-      counterDaysQuery: { ...measured.counterDaysQuery, days: counterPeriodDays, typesPerDay: counterTypesPerDay },
+      counterDaysQuery: {
+        ...measured.counterDaysQuery,
+        days: counterPeriodDays,
+        typesPerDay: counterTypesPerDay,
+      },
     },
     api: {
-      getMe: { ...withRatios(getMe, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token, held 10 s by the auth cache), then 1 BatchGetItem (the user and the workspace)' },
-      listUsers: { ...withRatios(listUsers, query, 'Query'), users: seededUsers + 1, dynamoCalls: '1 consistent GetItem (token), then 1 Query' },
-      addUser: { ...withRatios(addUser, getItem, 'GetItem'), dynamoCalls: '1 consistent GetItem (token), then 1 TransactWriteItems of 3 puts (email guard, user, event)' },
+      getMe: {
+        ...withRatios(getMe, getItem, 'GetItem'),
+        ...withRatios(getMe, measured.meBatchGet, 'OwnRead'),
+        ownRead: measured.meBatchGet,
+        dynamoCalls:
+          '1 consistent GetItem (token, held 10 s by the auth cache), then 1 BatchGetItem (the user and the workspace)',
+      },
+      listUsers: {
+        ...withRatios(listUsers, query, 'Query'),
+        ...withRatios(listUsers, measured.usersQuery, 'OwnRead'),
+        ownRead: measured.usersQuery,
+        users: seededUsers + 1,
+        dynamoCalls: '1 consistent GetItem (token), then 1 Query',
+      },
+      addUser: {
+        ...withRatios(addUser, getItem, 'GetItem'),
+        dynamoCalls:
+          '1 consistent GetItem (token), then 1 TransactWriteItems of 3 puts (email guard, user, event)',
+      },
       feed: {
-        ...withRatios({ ...measured.feed, name: `GET /v1/events/feed?after=…&limit=${queryPageSize}` }, measured.feedQuery, 'FeedQuery'),
+        ...withRatios(
+          { ...measured.feed, name: `GET /v1/events/feed?after=…&limit=${queryPageSize}` },
+          measured.feedQuery,
+          'FeedQuery',
+        ),
         feedEvents,
         floor: measured.feedQuery,
         dynamoCalls: 'the token (1 consistent GetItem, held 10 s by the auth cache), then 1 consistent Query',
@@ -327,7 +448,9 @@ main().then(
     setTimeout(() => process.exit(0), 2000).unref();
   },
   (error: unknown) => {
-    process.stderr.write(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
     setTimeout(() => process.exit(1), 2000).unref();
   },
