@@ -289,7 +289,10 @@ describe('deliveries', () => {
     expect(done.attempts[0].responseExcerpt.length).toBeLessThanOrEqual(webhookSettings.maxResponseBytes);
     expect(at(path)).toHaveLength(4);
     expect(new Set(at(path).map((request) => request.headers['webhook-id'])).size).toBe(1);
-    expect((await stack.api('GET', `/v1/webhooks/${hook.id}`, { token: owner() })).body.failingSince).toBeNull();
+    // The subscription's health is written just after the delivery's log line.
+    await eventually(async () =>
+      expect((await stack.api('GET', `/v1/webhooks/${hook.id}`, { token: owner() })).body.failingSince).toBeNull(),
+    );
   });
 
   it('a receiver that never answers does not delay another subscription’s delivery', async () => {
@@ -432,8 +435,13 @@ describe('deliveries', () => {
     expect(item.status).toBe('failed');
     expect(Date.parse(item.attempts.at(-1).at) - firstAt).toBeGreaterThanOrEqual(webhookSettings.retryWindowMs);
     expect(item.attemptCount).toBeGreaterThanOrEqual(10);
-    const read = (await stack.api('GET', `/v1/webhooks/${hook.id}`, { token: owner() })).body;
-    expect(read).toMatchObject({ status: 'disabled', disabledReason: 'failing' });
+    // The subscription's health is written just after the delivery's log line.
+    await eventually(async () =>
+      expect((await stack.api('GET', `/v1/webhooks/${hook.id}`, { token: owner() })).body).toMatchObject({
+        status: 'disabled',
+        disabledReason: 'failing',
+      }),
+    );
     const events = (await stack.api('GET', `/v1/events?entityType=webhook&entityId=${hook.id}`, { token: owner() })).body.items;
     expect(events.map((event: any) => event.type)).toContain('webhook.disabled');
     expect(events.find((event: any) => event.type === 'webhook.disabled').payload).toMatchObject({ reason: 'failing', url: `${base}${path}` });
