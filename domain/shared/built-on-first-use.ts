@@ -19,15 +19,17 @@ export function loadedOnFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
 
 /**
  * An object with the keys of `builders` whose each value is built by its builder when the key is first
- * read, then kept: `Object.keys` lists every key without building any.
+ * read, then kept. `Object.keys` lists every key without building any; with `listOnlyBuilt`, it lists
+ * only the keys built so far (for a consumer that walks every value, like ElectroDB's transactions).
  */
 export function builtOnFirstUse<B extends Record<string, () => unknown>>(
   builders: B,
+  options: { listOnlyBuilt?: boolean } = {},
 ): { readonly [K in keyof B]: ReturnType<B[K]> } {
   const built = {} as { [K in keyof B]: ReturnType<B[K]> };
   for (const key of Object.keys(builders) as (keyof B & string)[]) {
     Object.defineProperty(built, key, {
-      enumerable: true,
+      enumerable: !options.listOnlyBuilt,
       configurable: true,
       get() {
         const value = builders[key]!() as ReturnType<B[typeof key]>;

@@ -49,6 +49,7 @@ import {
   assignmentWaitSchema,
 } from '../assignment/assignment-rule.entity';
 import { webhookDeliverySchema, webhookSubscriptionSchema } from '../webhooks/webhook.entity';
+import { builtOnFirstUse } from '../shared/built-on-first-use';
 
 /**
  * ElectroDB checks every model against its JSON schema (the jsonschema package) in `new Entity`:
@@ -154,25 +155,15 @@ export function createDb(client: DynamoDBDocumentClient, table: string, options:
   const entity: EntityBuilder = (schema) =>
     checkModels ? new Entity(schema, { client, table }) : new PrecheckedEntity(schema, { client, table });
   const builders = entityBuilders(entity);
-  const entities = {} as Entities;
+  let entities: Entities;
   if (checkModels) {
     const all = Object.fromEntries(
       entityNames.map((name) => [name, builders[name]()]),
     ) as unknown as Entities;
     // The service's own checks too: every entity of one service name, on one table.
-    Object.assign(entities, new Service(all, { client, table }).entities);
+    entities = new Service(all, { client, table }).entities;
   } else {
-    for (const name of entityNames) {
-      Object.defineProperty(entities, name, {
-        configurable: true,
-        enumerable: false,
-        get: () => {
-          const built = builders[name]();
-          Object.defineProperty(entities, name, { value: built, enumerable: true });
-          return built;
-        },
-      });
-    }
+    entities = builtOnFirstUse(builders, { listOnlyBuilt: true });
   }
   const transactWrite: Service<Entities>['transaction']['write'] = (fn) => {
     // The transaction is sent through the first built entity: the event, which nearly every one writes.

@@ -19,6 +19,20 @@ describe('built on first use (domain/shared/built-on-first-use.ts)', () => {
     expect(built).toEqual(['b']);
   });
 
+  it('builtOnFirstUse with listOnlyBuilt: lists and walks only the keys built so far', () => {
+    const built: string[] = [];
+    const table = builtOnFirstUse(
+      { a: () => (built.push('a'), 1), b: () => (built.push('b'), 2), c: () => (built.push('c'), 3) },
+      { listOnlyBuilt: true },
+    );
+    expect(Object.keys(table)).toEqual([]);
+    expect(table.c).toBe(3);
+    expect(Object.values(table)).toEqual([3]);
+    expect(table.a).toBe(1);
+    expect(Object.keys(table)).toEqual(['a', 'c']);
+    expect(built).toEqual(['c', 'a']);
+  });
+
   it('builtOnFirstUse: a builder that throws is tried again on the next read', () => {
     let calls = 0;
     const table = builtOnFirstUse({
