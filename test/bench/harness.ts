@@ -374,9 +374,20 @@ export const bundleBudget = { maxKb: 300, maxImportRatio: 1.5 } as const;
 /** The floor entry: a bundle that only creates the DynamoDB document client (test/bench/bundle-floor.ts). */
 export const floorEntry: LambdaEntry = { name: 'floor', kind: 'http', entry: 'test/bench/bundle-floor.ts' };
 
+/**
+ * The stack floor: the floor plus ElectroDB with one entity and zod with one schema
+ * (test/bench/bundle-stack-floor.ts), what the prescribed stack costs before a function's own code.
+ */
+export const stackFloorEntry: LambdaEntry = { name: 'stack-floor', kind: 'http', entry: 'test/bench/bundle-stack-floor.ts' };
+const referenceEntries = new Set([floorEntry.name, stackFloorEntry.name]);
+
 export interface FunctionBundleReport extends BundleReport {
   /** importMs / the floor's importMs (same rounds). */
   importRatio?: number;
+  /** importMs / the stack floor's importMs: how much the function's own code adds to the stack's least. */
+  importRatioToStackFloor?: number;
+  /** importRatioToStackFloor within the same 1.5× (reported beside the budget, not part of it). */
+  withinStackFloorRatio?: boolean;
   withinKb: boolean;
   /** Undefined when imports were not timed. */
   withinImportRatio?: boolean;
@@ -389,8 +400,20 @@ export interface BundleSizes {
   /** How many import rounds the medians come from. */
   importRuns: number;
   floor: BundleReport | BundleFailure;
+  /** ElectroDB (one entity) and zod (one schema) on top of the floor; `importRatio` to the floor. */
+  stackFloor: (BundleReport & { importRatio?: number }) | BundleFailure;
   functions: Record<string, FunctionBundleReport | BundleFailure>;
-  summary: { functions: number; withinBudget: number; withinKb: number; withinImportRatio: number; largestKb: number; largestImportRatio?: number };
+  summary: {
+    functions: number;
+    withinBudget: number;
+    withinKb: number;
+    withinImportRatio: number;
+    largestKb: number;
+    largestImportRatio?: number;
+    medianImportRatio?: number;
+    medianImportRatioToStackFloor?: number;
+    withinStackFloorRatio?: number;
+  };
 }
 
 const kb = (bytes: number) => round(bytes / 1024, 1);
@@ -426,7 +449,7 @@ export async function bundleSizes(options: BundleSizeOptions = {}): Promise<Bund
   const reports = new Map<string, BundleReport | BundleFailure>();
   try {
     const results = await Promise.all(
-      [floorEntry, ...lambdaEntries()].map(async ({ name, entry }) => {
+      [floorEntry, stackFloorEntry, ...lambdaEntries()].map(async ({ name, entry }) => {
         if (!existsSync(resolve(repoRoot, entry))) return [name, { entry, error: 'entry file not found' }] as const;
         const outfile = join(dir, name, 'index.mjs');
         try {
@@ -467,11 +490,14 @@ function timeImports(dir: string, reports: Map<string, BundleReport | BundleFail
       report.importError = (error as Error).message.slice(0, 500);
     }
   };
-  const functions = [...reports.keys()].filter((name) => name !== floorEntry.name);
+  const functions = [...reports.keys()].filter((name) => !referenceEntries.has(name));
   for (let round = 0; round < runs; round++) {
     progress(`timing cold imports, round ${round + 1} of ${runs}`);
     functions.forEach((name, index) => {
-      if (index % functionsPerFloorImport === 0) time(floorEntry.name);
+      if (index % functionsPerFloorImport === 0) {
+        time(floorEntry.name);
+        time(stackFloorEntry.name);
+      }
       time(name);
     });
   }
@@ -488,19 +514,26 @@ function timeImports(dir: string, reports: Map<string, BundleReport | BundleFail
 function judgeBundles(reports: Map<string, BundleReport | BundleFailure>, runs: number): BundleSizes {
   const floor = reports.get(floorEntry.name)!;
   const floorMs = 'error' in floor ? undefined : floor.importMs;
+  const stackFloor = reports.get(stackFloorEntry.name)!;
+  const stackFloorMs = 'error' in stackFloor ? undefined : stackFloor.importMs;
+  const ratioTo = (ms: number | undefined, to: number | undefined) => (to && ms !== undefined ? round(ms / to, 2) : undefined);
   const functions: Record<string, FunctionBundleReport | BundleFailure> = {};
   for (const [name, report] of reports) {
-    if (name === floorEntry.name) continue;
+    if (referenceEntries.has(name)) continue;
     if ('error' in report) {
       functions[name] = report;
       continue;
     }
-    const importRatio = floorMs && report.importMs !== undefined ? round(report.importMs / floorMs, 2) : undefined;
+    const importRatio = ratioTo(report.importMs, floorMs);
+    const importRatioToStackFloor = ratioTo(report.importMs, stackFloorMs);
     const withinKb = report.kb <= bundleBudget.maxKb;
     const withinImportRatio = importRatio === undefined ? undefined : importRatio <= bundleBudget.maxImportRatio;
     functions[name] = {
       ...report,
       ...(importRatio === undefined ? {} : { importRatio }),
+      ...(importRatioToStackFloor === undefined
+        ? {}
+        : { importRatioToStackFloor, withinStackFloorRatio: importRatioToStackFloor <= bundleBudget.maxImportRatio }),
       withinKb,
       ...(withinImportRatio === undefined ? {} : { withinImportRatio }),
       withinBudget: withinKb && withinImportRatio !== false && !report.importError,
@@ -508,10 +541,14 @@ function judgeBundles(reports: Map<string, BundleReport | BundleFailure>, runs: 
   }
   const judged = Object.values(functions).filter((r): r is FunctionBundleReport => !('error' in r));
   const ratios = judged.flatMap((r) => (r.importRatio === undefined ? [] : [r.importRatio]));
+  const stackRatios = judged.flatMap((r) => (r.importRatioToStackFloor === undefined ? [] : [r.importRatioToStackFloor]));
+  const median = (values: number[]) => (values.length ? [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] : undefined);
+  const stackFloorRatio = 'error' in stackFloor ? undefined : ratioTo(stackFloor.importMs, floorMs);
   return {
     budget: bundleBudget,
     importRuns: runs,
     floor,
+    stackFloor: stackFloorRatio === undefined ? stackFloor : { ...stackFloor, importRatio: stackFloorRatio },
     functions,
     summary: {
       functions: Object.keys(functions).length,
@@ -519,7 +556,13 @@ function judgeBundles(reports: Map<string, BundleReport | BundleFailure>, runs: 
       withinKb: judged.filter((r) => r.withinKb).length,
       withinImportRatio: judged.filter((r) => r.withinImportRatio).length,
       largestKb: Math.max(0, ...judged.map((r) => r.kb)),
-      ...(ratios.length ? { largestImportRatio: Math.max(...ratios) } : {}),
+      ...(ratios.length ? { largestImportRatio: Math.max(...ratios), medianImportRatio: median(ratios) } : {}),
+      ...(stackRatios.length
+        ? {
+            medianImportRatioToStackFloor: median(stackRatios),
+            withinStackFloorRatio: judged.filter((r) => r.withinStackFloorRatio).length,
+          }
+        : {}),
     },
   };
 }
