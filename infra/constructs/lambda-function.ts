@@ -7,6 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { firstUseModuleCommands, firstUseModulesOf, requireBanner } from './first-use-modules';
 
 /** The repository root: handler entries in the definition tables are relative to it. */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -78,6 +79,11 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
   role.addToPolicy(
     new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
   );
+  const firstUse = firstUseModulesOf(props.entry);
+  const afterBundling = (inputDir: string, outputDir: string) => [
+    ...copyCommands(props.files ?? [], inputDir, outputDir),
+    ...firstUseModuleCommands(firstUse, outputDir),
+  ];
   return new NodejsFunction(scope, id, {
     entry: path.join(projectRoot, props.entry),
     handler: 'handler',
@@ -108,19 +114,12 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
       mainFields: ['module', 'main'],
       // CommonJS dependencies inside an ESM bundle still call require(). The alias keeps the banner's
       // import from clashing with a bundled module that imports createRequire itself.
-      banner:
-        "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
-      // The nodejs24.x runtime ships AWS SDK v3.
-      externalModules: ['@aws-sdk/*'],
-      ...(props.files?.length
-        ? {
-            commandHooks: {
-              beforeBundling: () => [],
-              beforeInstall: () => [],
-              afterBundling: (inputDir: string, outputDir: string) =>
-                copyCommands(props.files!, inputDir, outputDir),
-            },
-          }
+      banner: requireBanner,
+      // The nodejs24.x runtime ships AWS SDK v3. First-use packages are bundled beside the function
+      // (node_modules/<name>/index.mjs, infra/constructs/first-use-modules.ts), not parsed at its init.
+      externalModules: ['@aws-sdk/*', ...firstUse],
+      ...(props.files?.length || firstUse.length
+        ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } }
         : {}),
     },
   });

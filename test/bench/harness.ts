@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -25,6 +25,13 @@ import { setCoreDeps, setSecretStore } from '../../functions/shared/deps';
 import { streamReaders } from '../../functions/streams/stream-consumers';
 import { webhooks } from '../../functions/webhooks/webhooks';
 import { startDynamoDbLocal } from '../../local/emulators';
+import {
+  firstUseModuleFile,
+  firstUseModulePackageJson,
+  firstUseModuleSource,
+  firstUseModulesOf,
+  requireBanner,
+} from '../../infra/constructs/first-use-modules';
 
 /** The repository root (this file is test/bench/harness.ts). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -278,9 +285,7 @@ export const lambdaBuildOptions = {
   sourcesContent: false,
   mainFields: ['module', 'main'],
   external: ['@aws-sdk/*'],
-  banner: {
-    js: "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);",
-  },
+  banner: { js: requireBanner },
 } as const satisfies BuildOptions;
 
 export interface LambdaEntry {
@@ -307,22 +312,42 @@ export function lambdaEntries(): LambdaEntry[] {
 
 /**
  * Bundles one entry (relative to the repository root) as the CDK app bundles a function, with
- * {@link lambdaBuildOptions}: `outfile` (an `.mjs`) and its source map beside it. It imports
- * `@aws-sdk/*` at run time, resolved from the `node_modules` above `outfile` (Lambda: its runtime's).
+ * {@link lambdaBuildOptions}: `outfile` (an `.mjs`) and its source map beside it, and its first-use
+ * packages (infra/constructs/first-use-modules.ts) beside it in `node_modules/<name>/index.mjs`, as
+ * deployed. It imports `@aws-sdk/*` at run time, resolved from the `node_modules` above `outfile`
+ * (Lambda: its runtime's). The metafile is the function's own bundle's.
  */
 export async function buildLambdaBundle(entry: string, outfile: string, options: { banner?: string } = {}): Promise<Metafile> {
+  const firstUse = firstUseModulesOf(entry);
+  const banner = { js: options.banner ?? lambdaBuildOptions.banner.js };
   const result = await build({
     ...lambdaBuildOptions,
     mainFields: [...lambdaBuildOptions.mainFields],
-    external: [...lambdaBuildOptions.external],
+    external: [...lambdaBuildOptions.external, ...firstUse],
     entryPoints: [resolve(repoRoot, entry)],
     absWorkingDir: repoRoot,
     outfile,
-    banner: { js: options.banner ?? lambdaBuildOptions.banner.js },
+    banner,
     metafile: true,
     logLevel: 'silent',
     write: true,
   });
+  for (const name of firstUse) {
+    const file = join(dirname(outfile), firstUseModuleFile(name));
+    await build({
+      ...lambdaBuildOptions,
+      mainFields: [...lambdaBuildOptions.mainFields],
+      external: [...lambdaBuildOptions.external],
+      stdin: { contents: firstUseModuleSource(name), resolveDir: repoRoot, sourcefile: `first-use-${name}.mjs` },
+      absWorkingDir: repoRoot,
+      outfile: file,
+      banner,
+      sourcemap: false,
+      logLevel: 'silent',
+      write: true,
+    });
+    writeFileSync(join(dirname(file), 'package.json'), firstUseModulePackageJson(name));
+  }
   return result.metafile;
 }
 

@@ -1,8 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  firstUseModuleCommands,
+  firstUseModuleFile,
+  firstUseModules,
+  firstUseModulesOf,
+} from '../../infra/constructs/first-use-modules';
 import { buildLambdaBundle, lambdaEntries, repoRoot } from '../bench/harness';
 
 /**
@@ -12,7 +19,7 @@ import { buildLambdaBundle, lambdaEntries, repoRoot } from '../bench/harness';
  * function calls it or not). Sizes and import times are the bench's (`npm run bench:bundles`).
  */
 const entries = lambdaEntries();
-const built = new Map<string, { inputs: string[]; code: string }>();
+const built = new Map<string, { entry: string; inputs: string[]; code: string }>();
 let dir: string;
 
 beforeAll(async () => {
@@ -24,7 +31,7 @@ beforeAll(async () => {
     const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith('.mjs'))![1];
     // The inputs that put code in the bundle (an index that only re-exports what is unused puts none).
     const inputs = Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0);
-    built.set(name, { inputs: inputs.map(([path]) => path), code: readFileSync(outfile, 'utf8') });
+    built.set(name, { entry, inputs: inputs.map(([path]) => path), code: readFileSync(outfile, 'utf8') });
   }
 }, 300_000);
 
@@ -52,7 +59,7 @@ describe('every function bundle', () => {
     }
   });
 
-  it('carries the markdown renderer and exceljs only where notes or tasks are rendered and workbooks read or written', () => {
+  it('carries the markdown renderer only where notes or tasks are rendered, and exceljs in none', () => {
     const heavy = (inputs: string[]) =>
       ['markdown-it', 'sanitize-html', 'exceljs'].filter((name) =>
         inputs.some((path) => path.includes(`node_modules/${name}/`)),
@@ -63,10 +70,22 @@ describe('every function bundle', () => {
     expect(Object.fromEntries(carriers)).toEqual({
       'http-notes': ['markdown-it', 'sanitize-html'],
       'http-tasks': ['markdown-it', 'sanitize-html'],
+    });
+  });
+
+  it('loads each first-use package from beside it, exactly where the list says (workbooks: imports and exports)', () => {
+    const loaders = (code: string) => Object.keys(firstUseModules).filter((name) => code.includes(`import("${name}")`));
+    const loading = [...built].filter(([, { code }]) => loaders(code).length > 0).map(([name, { code }]) => [name, loaders(code)]);
+    expect(Object.fromEntries(loading)).toEqual({
       'http-imports': ['exceljs'],
       'job-import_contacts': ['exceljs'],
       'job-export_contacts': ['exceljs'],
     });
+    for (const [name, { entry }] of built) {
+      for (const module of firstUseModulesOf(entry)) {
+        expect({ name, module, beside: existsSync(join(dir, name, firstUseModuleFile(module))) }).toEqual({ name, module, beside: true });
+      }
+    }
   });
 
   it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
@@ -79,4 +98,51 @@ describe('every function bundle', () => {
       expect({ name, others }).toEqual({ name, others: [] });
     }
   });
+});
+
+/**
+ * A workbook written and read back by the exceljs that `import('exceljs')` finds, in a fresh Node process
+ * (as on Lambda) whose module scope is `dir`: the resolved file, the sheet's name and a cell.
+ */
+function roundTripWorkbook(moduleDir: string) {
+  const script = [
+    `const resolved = import.meta.resolve('exceljs');`,
+    `const ExcelJS = (await import('exceljs')).default;`,
+    `const book = new ExcelJS.Workbook();`,
+    `book.addWorksheet('Contacts').addRow(['Zoë Ångström', 'zoe@example.com']);`,
+    `const read = new ExcelJS.Workbook();`,
+    `await read.xlsx.load(await book.xlsx.writeBuffer());`,
+    `const sheet = read.worksheets[0];`,
+    `process.stdout.write(JSON.stringify({ resolved, sheet: sheet.name, cell: sheet.getCell('A1').value }));`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
+  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout) as { resolved: string; sheet: string; cell: unknown };
+}
+
+describe('first-use packages as deployed', () => {
+  it('the import function finds exceljs beside its bundle, and it writes and reads a workbook', () => {
+    const functionDir = join(dir, 'http-imports');
+    expect(roundTripWorkbook(functionDir)).toEqual({
+      resolved: `file://${join(functionDir, firstUseModuleFile('exceljs'))}`,
+      sheet: 'Contacts',
+      cell: 'Zoë Ångström',
+    });
+  });
+
+  it('the CDK app builds the same package with its afterBundling commands (run from the project root)', () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'crm-first-use-'));
+    try {
+      for (const command of firstUseModuleCommands(['exceljs'], outputDir)) {
+        execFileSync('bash', ['-c', command], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+      }
+      expect(roundTripWorkbook(outputDir)).toEqual({
+        resolved: `file://${join(outputDir, firstUseModuleFile('exceljs'))}`,
+        sheet: 'Contacts',
+        cell: 'Zoë Ångström',
+      });
+    } finally {
+      rmSync(outputDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

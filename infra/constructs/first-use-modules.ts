@@ -1,0 +1,73 @@
+import path from 'node:path';
+
+/**
+ * Packages a function loads only on first use (a dynamic `import()`), shipped beside its bundle instead
+ * of inside it: `node_modules/<name>/index.mjs` in the function's asset, an ESM bundle of the package
+ * alone, which Node resolves when the `import()` runs. Inside the function's own bundle even code that
+ * never runs is parsed at every cold start: exceljs and what it pulls in (~1 MB minified) made the
+ * import and export functions' init about twice the others'.
+ *
+ * Each package lists the handler entries that load it. An entry left off still works (the package is
+ * then bundled inline, and parsed at init); `test/infra/bundle-contents.test.ts` fails if the list and
+ * the bundles disagree.
+ */
+export const firstUseModules: Readonly<Record<string, readonly string[]>> = {
+  // Workbooks: read by imports (.xlsx uploads), written by exports.
+  exceljs: [
+    'functions/http/imports.handler.ts',
+    'functions/jobs/import-contacts.handler.ts',
+    'functions/jobs/export-contacts.handler.ts',
+  ],
+};
+
+/** The first-use packages of a handler entry (relative to the repository root). */
+export const firstUseModulesOf = (entry: string): string[] =>
+  Object.entries(firstUseModules)
+    .filter(([, entries]) => entries.includes(entry))
+    .map(([name]) => name);
+
+/**
+ * What the function's own bundle is built with (infra/constructs/lambda-function.ts, mirrored by the
+ * bench's `lambdaBuildOptions`), for a first-use package's bundle too: its CommonJS code calls
+ * require(), which the banner provides in ESM.
+ */
+export const requireBanner =
+  "import { createRequire as __createRequire } from 'module'; const require = __createRequire(import.meta.url);";
+
+/** The package's module in the function's asset, relative to its root (Lambda's /var/task). */
+export const firstUseModuleFile = (name: string) => path.posix.join('node_modules', name, 'index.mjs');
+
+/** The module a first-use package's bundle is built from: its default export, as `import()` of the package gives it. */
+export const firstUseModuleSource = (name: string) => `export { default } from ${JSON.stringify(name)};\n`;
+
+/** The package.json that makes Node load `index.mjs` for `import('<name>')`. */
+export const firstUseModulePackageJson = (name: string) =>
+  `${JSON.stringify({ name, private: true, type: 'module', main: 'index.mjs' })}\n`;
+
+/**
+ * The shell commands, run from the project root after esbuild built the function (CDK's afterBundling
+ * hook, local bundling), that bundle each first-use package into `outputDir` with the project's esbuild.
+ */
+export function firstUseModuleCommands(names: readonly string[], outputDir: string): string[] {
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  return names.flatMap((name) => {
+    const file = path.posix.join(outputDir, firstUseModuleFile(name));
+    const args = [
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--target=node24',
+      '--minify',
+      '--main-fields=module,main',
+      '--external:@aws-sdk/*',
+      `--banner:js=${requireBanner}`,
+      `--sourcefile=first-use-${name}.mjs`,
+      '--log-level=warning',
+      `--outfile=${file}`,
+    ];
+    return [
+      `printf '%s' ${quote(firstUseModuleSource(name))} | node_modules/.bin/esbuild ${args.map(quote).join(' ')}`,
+      `printf '%s' ${quote(firstUseModulePackageJson(name))} > ${quote(path.posix.join(path.posix.dirname(file), 'package.json'))}`,
+    ];
+  });
+}
