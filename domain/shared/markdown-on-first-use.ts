@@ -1,10 +1,18 @@
 import { loadedOnFirstUse } from './built-on-first-use';
+import { createMarkdownRenderer } from './markdown';
 
 /**
- * `renderMarkdown` (./markdown), with markdown-it, sanitize-html and postcss imported on the first
- * render rather than at cold start: evaluating them took ~20 ms of each import of the functions that
- * carry notes or tasks, and most of their calls render nothing.
+ * The markdown renderer (./markdown), with markdown-it and sanitize-html (and postcss) imported on the
+ * first render rather than at cold start: most calls of the functions that carry notes or tasks render
+ * nothing. Deployed, both packages sit beside the function's bundle (infra/constructs/first-use-modules.ts),
+ * so their code is not even parsed at init.
  */
 export const loadMarkdownRenderer: () => Promise<(text: string) => string> = /* @__PURE__ */ loadedOnFirstUse(
-  async () => (await import('./markdown')).renderMarkdown,
+  async () => {
+    const [{ default: MarkdownIt }, { default: sanitizeHtml }] = await Promise.all([
+      import('markdown-it'),
+      import('sanitize-html'),
+    ]);
+    return createMarkdownRenderer({ MarkdownIt, sanitizeHtml }).renderMarkdown;
+  },
 );

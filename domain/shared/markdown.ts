@@ -1,5 +1,24 @@
-import MarkdownIt from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
+import type MarkdownItPackage from 'markdown-it';
+import type sanitizeHtmlPackage from 'sanitize-html';
+
+/**
+ * The two packages the renderer is made of. They are passed in rather than imported here: functions
+ * import them on their first render (./markdown-on-first-use.ts), from beside their bundle.
+ */
+export interface MarkdownPackages {
+  MarkdownIt: typeof MarkdownItPackage;
+  sanitizeHtml: typeof sanitizeHtmlPackage;
+}
+
+export interface MarkdownRenderer {
+  /** Renders markdown to sanitised HTML (no script, no event handlers, only http(s)/mailto links). */
+  renderMarkdown: (text: string) => string;
+  /** The second layer on its own: HTML cut down to the allowlist. */
+  sanitizeRenderedHtml: (html: string) => string;
+}
+
+const linkSchemes = ['http', 'https', 'mailto'];
+const safeLink = /^(?:https?:\/\/|mailto:)/i;
 
 /**
  * Markdown to HTML that is safe to put in a page, in two layers:
@@ -9,14 +28,15 @@ import sanitizeHtml from 'sanitize-html';
  *    `rel="noopener noreferrer nofollow"` on every link, in case layer 1 ever lets something through.
  * Rendered on read, so a tightened rule applies to everything already stored.
  */
-const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false });
+export function createMarkdownRenderer({ MarkdownIt, sanitizeHtml }: MarkdownPackages): MarkdownRenderer {
+  const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false });
+  // markdown-it calls this with the link after entity decoding: `jav&#x61;script:` is seen as `javascript:`.
+  markdown.validateLink = (url: string) => safeLink.test(url.trim());
+  const sanitizeRenderedHtml = (html: string): string => sanitizeHtml(html, sanitizeOptions);
+  return { sanitizeRenderedHtml, renderMarkdown: (text) => sanitizeRenderedHtml(markdown.render(text)) };
+}
 
-const linkSchemes = ['http', 'https', 'mailto'];
-const safeLink = /^(?:https?:\/\/|mailto:)/i;
-// markdown-it calls this with the link after entity decoding: `jav&#x61;script:` is seen as `javascript:`.
-markdown.validateLink = (url: string) => safeLink.test(url.trim());
-
-const sanitizeOptions: sanitizeHtml.IOptions = {
+const sanitizeOptions: sanitizeHtmlPackage.IOptions = {
   allowedTags: [
     'p',
     'br',
@@ -61,9 +81,3 @@ const sanitizeOptions: sanitizeHtml.IOptions = {
     a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, rel: 'noopener noreferrer nofollow' } }),
   },
 };
-
-/** The second layer on its own: HTML cut down to the allowlist. */
-export const sanitizeRenderedHtml = (html: string): string => sanitizeHtml(html, sanitizeOptions);
-
-/** Renders markdown to sanitised HTML (no script, no event handlers, only http(s)/mailto links). */
-export const renderMarkdown = (text: string): string => sanitizeRenderedHtml(markdown.render(text));

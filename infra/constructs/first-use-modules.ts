@@ -5,7 +5,7 @@ import path from 'node:path';
  * of inside it: `node_modules/<name>/index.mjs` in the function's asset, an ESM bundle of the package
  * alone, which Node resolves when the `import()` runs. Inside the function's own bundle even code that
  * never runs is parsed at every cold start: exceljs and what it pulls in (~1 MB minified) made the
- * import and export functions' init about twice the others'.
+ * import and export functions' init about twice the others'; the markdown renderer is ~290 KB.
  *
  * Each package lists the handler entries that load it. An entry left off still works (the package is
  * then bundled inline, and parsed at init); `test/infra/bundle-contents.test.ts` fails if the list and
@@ -18,6 +18,9 @@ export const firstUseModules: Readonly<Record<string, readonly string[]>> = {
     'functions/jobs/import-contacts.handler.ts',
     'functions/jobs/export-contacts.handler.ts',
   ],
+  // Markdown rendered for notes and task descriptions (with postcss, which sanitize-html pulls in).
+  'markdown-it': ['functions/http/notes.handler.ts', 'functions/http/tasks.handler.ts'],
+  'sanitize-html': ['functions/http/notes.handler.ts', 'functions/http/tasks.handler.ts'],
 };
 
 /** The first-use packages of a handler entry (relative to the repository root). */

@@ -59,7 +59,7 @@ describe('every function bundle', () => {
     }
   });
 
-  it('carries the markdown renderer only where notes or tasks are rendered, and exceljs in none', () => {
+  it('carries neither the markdown renderer nor exceljs inline', () => {
     const heavy = (inputs: string[]) =>
       ['markdown-it', 'sanitize-html', 'exceljs'].filter((name) =>
         inputs.some((path) => path.includes(`node_modules/${name}/`)),
@@ -67,16 +67,15 @@ describe('every function bundle', () => {
     const carriers = [...built]
       .filter(([, { inputs }]) => heavy(inputs).length > 0)
       .map(([name, { inputs }]) => [name, heavy(inputs)]);
-    expect(Object.fromEntries(carriers)).toEqual({
-      'http-notes': ['markdown-it', 'sanitize-html'],
-      'http-tasks': ['markdown-it', 'sanitize-html'],
-    });
+    expect(Object.fromEntries(carriers)).toEqual({});
   });
 
-  it('loads each first-use package from beside it, exactly where the list says (workbooks: imports and exports)', () => {
+  it('loads each first-use package from beside it, exactly where the list says (workbooks; markdown for notes and tasks)', () => {
     const loaders = (code: string) => Object.keys(firstUseModules).filter((name) => code.includes(`import("${name}")`));
     const loading = [...built].filter(([, { code }]) => loaders(code).length > 0).map(([name, { code }]) => [name, loaders(code)]);
     expect(Object.fromEntries(loading)).toEqual({
+      'http-notes': ['markdown-it', 'sanitize-html'],
+      'http-tasks': ['markdown-it', 'sanitize-html'],
       'http-imports': ['exceljs'],
       'job-import_contacts': ['exceljs'],
       'job-export_contacts': ['exceljs'],
@@ -120,7 +119,29 @@ function roundTripWorkbook(moduleDir: string) {
   return JSON.parse(child.stdout) as { resolved: string; sheet: string; cell: unknown };
 }
 
+/** Markdown rendered by the markdown-it and sanitize-html that `import()` finds from `moduleDir`, in a fresh Node process. */
+function renderMarkdownIn(moduleDir: string) {
+  const script = [
+    `const resolved = ['markdown-it', 'sanitize-html'].map((name) => import.meta.resolve(name));`,
+    `const MarkdownIt = (await import('markdown-it')).default;`,
+    `const sanitizeHtml = (await import('sanitize-html')).default;`,
+    `const html = sanitizeHtml(new MarkdownIt().render('**Zoë** <img src=x onerror=alert(1)>'), { allowedTags: ['p', 'strong'] });`,
+    `process.stdout.write(JSON.stringify({ resolved, html }));`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
+  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout) as { resolved: string[]; html: string };
+}
+
 describe('first-use packages as deployed', () => {
+  it('the notes function finds markdown-it and sanitize-html beside its bundle, and renders with them', () => {
+    const functionDir = join(dir, 'http-notes');
+    expect(renderMarkdownIn(functionDir)).toEqual({
+      resolved: ['markdown-it', 'sanitize-html'].map((name) => `file://${join(functionDir, firstUseModuleFile(name))}`),
+      html: '<p><strong>Zoë</strong> &lt;img src=x onerror=alert(1)&gt;</p>\n',
+    });
+  });
+
   it('the import function finds exceljs beside its bundle, and it writes and reads a workbook', () => {
     const functionDir = join(dir, 'http-imports');
     expect(roundTripWorkbook(functionDir)).toEqual({
@@ -133,7 +154,7 @@ describe('first-use packages as deployed', () => {
   it('the CDK app builds the same package with its afterBundling commands (run from the project root)', () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'crm-first-use-'));
     try {
-      for (const command of firstUseModuleCommands(['exceljs'], outputDir)) {
+      for (const command of firstUseModuleCommands(Object.keys(firstUseModules), outputDir)) {
         execFileSync('bash', ['-c', command], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
       }
       expect(roundTripWorkbook(outputDir)).toEqual({
@@ -141,6 +162,7 @@ describe('first-use packages as deployed', () => {
         sheet: 'Contacts',
         cell: 'Zoë Ångström',
       });
+      expect(renderMarkdownIn(outputDir).html).toBe('<p><strong>Zoë</strong> &lt;img src=x onerror=alert(1)&gt;</p>\n');
     } finally {
       rmSync(outputDir, { recursive: true, force: true });
     }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { eventCatalogue, eventTypes } from '../../events/catalogue';
 import { builtOnFirstUse, loadedOnFirstUse } from '../../domain/shared/built-on-first-use';
 import { loadExcelJs } from '../../domain/shared/exceljs';
-import { renderMarkdown } from '../../domain/shared/markdown';
+import MarkdownIt from 'markdown-it';
+import sanitizeHtml from 'sanitize-html';
+import { createMarkdownRenderer } from '../../domain/shared/markdown';
 import { loadMarkdownRenderer } from '../../domain/shared/markdown-on-first-use';
 
 /** What modules build on first use instead of at import (cold start) behaves as if built at import. */
@@ -77,10 +79,13 @@ describe('built on first use (domain/shared/built-on-first-use.ts)', () => {
     expect(await loadExcelJs()).toBe(excel);
   });
 
-  it('the markdown renderer loaded on first use renders as renderMarkdown does', async () => {
+  it('the markdown renderer loaded on first use renders as one made of the packages imported at once, and is built once', async () => {
+    const { renderMarkdown } = createMarkdownRenderer({ MarkdownIt, sanitizeHtml });
     const render = await loadMarkdownRenderer();
-    expect(render).toBe(renderMarkdown);
-    expect(render('**hi** [x](javascript:alert(1))')).toBe(renderMarkdown('**hi** [x](javascript:alert(1))'));
+    expect(await loadMarkdownRenderer()).toBe(render);
+    const source = '**hi** [x](javascript:alert(1)) <script>alert(1)</script> [ok](https://ok.example)';
+    expect(render(source)).toBe(renderMarkdown(source));
+    expect(render(source)).toContain('<a href="https://ok.example" rel="noopener noreferrer nofollow">ok</a>');
   });
 
   it('the event catalogue: every type has its schema, each built once', () => {

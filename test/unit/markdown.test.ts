@@ -1,5 +1,9 @@
+import MarkdownIt from 'markdown-it';
+import sanitizeHtml from 'sanitize-html';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, sanitizeRenderedHtml } from '../../domain/shared/markdown';
+import { createMarkdownRenderer } from '../../domain/shared/markdown';
+
+const { renderMarkdown, sanitizeRenderedHtml } = createMarkdownRenderer({ MarkdownIt, sanitizeHtml });
 
 describe('markdown rendering', () => {
   it('renders markdown, showing raw HTML as text', () => {
