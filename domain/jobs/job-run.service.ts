@@ -74,7 +74,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 
 /**
  * Runs one step of a job for its message (functions/jobs/job-runner.ts calls it per SQS record):
- * loads the job (consistent read); a stale step or an ended job is acked untouched; marks it `running`
+ * loads the job (consistent read) and takes the definition of its kind among `kinds` (a queue that
+ * also runs other kinds passes theirs; none: `wrong_kind`); a stale step or an ended job is acked untouched; marks it `running`
  * (a conditional write that makes this run the job's: a duplicate delivery running alongside loses its
  * next write and stops); calls the kind's step; then, in one write each: done → `succeeded` with its
  * result and the end event (one transaction); not done → the cursor saved and `dispatchSeq + 1`, which
