@@ -193,7 +193,8 @@ export class CrmStack extends Stack {
       functions,
       streamReaders: streams.readers.map(({ fn }) => fn),
       errorAlarmFunctions: channels.hooks.map(({ fn }) => fn),
-      jobKinds: jobs.queues.map(({ definition }) => definition.name),
+      // The kinds riding on another's queue too: a throttled model retries `bot_reply` runs, not the queue's own.
+      jobKinds: jobs.queues.flatMap(({ definition }) => [definition.name, ...(definition.alsoRuns ?? [])]),
       dashboardName: `crm-${stage}`,
     });
 

@@ -448,8 +448,14 @@ describe('CrmStack', () => {
   });
 
   it('alarms on 5xx and on every failure queue', () => {
-    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue and retries, failed schedule ticks, webhook errors.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * streamReaders.length + 2 * jobQueues.length + 1 + built.stack.channels.hooks.length);
+    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue, each job kind's
+    // retries (those riding on another kind's queue too), failed schedule ticks, webhook errors.
+    const jobKinds = jobQueues.flatMap((definition) => [definition.name, ...(definition.alsoRuns ?? [])]);
+    expect(jobKinds).toContain('bot_reply');
+    template.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      1 + 2 * streamReaders.length + jobQueues.length + jobKinds.length + 1 + built.stack.channels.hooks.length,
+    );
     for (const { fn } of built.stack.streams.readers) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'IteratorAge',
@@ -458,11 +464,11 @@ describe('CrmStack', () => {
         Threshold: 300_000,
       });
     }
-    for (const definition of jobQueues) {
+    for (const kind of jobKinds) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'JobRuns',
         Namespace: 'CRM',
-        Dimensions: Match.arrayWith([{ Name: 'kind', Value: definition.name }, { Name: 'outcome', Value: 'retried' }]),
+        Dimensions: Match.arrayWith([{ Name: 'kind', Value: kind }, { Name: 'outcome', Value: 'retried' }]),
       });
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
