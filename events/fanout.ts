@@ -3,10 +3,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { acceptsAssignmentEvent, applyAssignmentEvent, assignmentConsumer } from '../domain/assignment/assignment.service';
 import { applyBotEvent, botAccepts } from '../domain/bot/autoreply.service';
-import { localResponder } from '../domain/bot/local-responder';
 import { applyEventsToCounters, applyEventToCounters } from '../domain/metrics/counters.service';
 import type { CoreDeps } from '../domain/shared/deps';
-import type { JobQueue, Responder } from '../domain/shared/ports';
+import type { JobQueue } from '../domain/shared/ports';
 import { fanOutBatchToWebhooks, fanOutToWebhooks } from '../domain/webhooks/webhook-fanout';
 import type { EventRecord } from './event-log';
 import { feedConsumer } from './feed';
@@ -34,10 +33,10 @@ export const streamedEventSchema = z
   .transform(({ __edb_e__: _identity, ...event }): EventRecord => event);
 
 /**
- * What fan-out consumers may use: the table, clock and ids, the queues (outbound webhooks enqueue
- * their deliveries), and the autoreply bot's responder (the local rules when absent).
+ * What fan-out consumers may use: the table, clock and ids, and the queues (outbound webhooks enqueue
+ * their deliveries). No model: a consumer whose work calls one writes a job for it (the bot's `bot_reply`).
  */
-export type FanoutDeps = CoreDeps & { queue: JobQueue; responder?: Responder };
+export type FanoutDeps = CoreDeps & { queue: JobQueue };
 
 export interface FanoutConsumer {
   /** Also the consumer's name in its stream receipts. */
@@ -61,8 +60,9 @@ export const fanoutConsumers: readonly FanoutConsumer[] = [
   { name: assignmentConsumer, accepts: acceptsAssignmentEvent, apply: applyAssignmentEvent },
   // Outbound webhooks: a delivery per matching subscription, its message to the `deliver_webhook` queue.
   { name: 'webhooks', apply: fanOutToWebhooks, applyBatch: fanOutBatchToWebhooks },
-  // The autoreply bot: contacts' messages (`<channel>.replied`) answered, escalated or left; resolutions reset its count.
-  { name: 'bot', accepts: botAccepts, apply: (deps, event) => applyBotEvent({ ...deps, responder: deps.responder ?? localResponder }, event) },
+  // The autoreply bot: a contact's message (`<channel>.replied`) it may answer becomes a `bot_reply` job
+  // (the model is called there, off the stream); resolutions reset its reply count.
+  { name: 'bot', accepts: botAccepts, apply: applyBotEvent },
 ];
 
 /** Parses an event item's stream image (DynamoDB JSON); throws on anything that is not a valid event. */

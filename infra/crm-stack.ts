@@ -4,7 +4,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { attachmentsKeyPrefix } from '../domain/inbox/attachment.entity';
-import type { JobQueueDefinition } from '../functions/jobs/job-queues';
+import { queueOfKind, type JobQueueDefinition } from '../functions/jobs/job-queues';
 import type { ScheduleDefinition } from '../functions/schedules/schedules';
 import type { StreamReaderDefinition } from '../functions/streams/stream-consumers';
 import { Api } from './constructs/api';
@@ -47,8 +47,9 @@ export interface CrmStackProps extends StackProps {
    */
   qualifierModelId?: string;
   /**
-   * The Amazon Bedrock model (or inference profile) the autoreply bot reads messages with: the
-   * event-fanout consumer gets RESPONDER_MODEL_ID and `bedrock:InvokeModel` on it. @default none: the local rules
+   * The Amazon Bedrock model (or inference profile) the autoreply bot reads messages with: the function
+   * of the queue that runs `bot_reply` jobs (`classify_conversation`'s) gets RESPONDER_MODEL_ID and
+   * `bedrock:InvokeModel` on it. @default none: the local rules
    */
   responderModelId?: string;
   /** The definition tables are read from functions/ unless given here (tests pass samples). */
@@ -172,7 +173,8 @@ export class CrmStack extends Stack {
 
     this.grantMail(props);
     if (props.qualifierModelId) this.grantModel('job:classify_conversation', 'QUALIFIER_MODEL_ID', props.qualifierModelId);
-    if (props.responderModelId) this.grantModel('stream:event-fanout', 'RESPONDER_MODEL_ID', props.responderModelId);
+    // The bot's model is called by its `bot_reply` jobs, never by the event fan-out (which only queues them).
+    if (props.responderModelId) this.grantModel(`job:${queueOfKind('bot_reply')}`, 'RESPONDER_MODEL_ID', props.responderModelId);
 
     this.observability = new Observability(this, 'Observability', {
       httpApi: api.httpApi,
@@ -191,7 +193,8 @@ export class CrmStack extends Stack {
       functions,
       streamReaders: streams.readers.map(({ fn }) => fn),
       errorAlarmFunctions: channels.hooks.map(({ fn }) => fn),
-      jobKinds: jobs.queues.map(({ definition }) => definition.name),
+      // The kinds riding on another's queue too: a throttled model retries `bot_reply` runs, not the queue's own.
+      jobKinds: jobs.queues.flatMap(({ definition }) => [definition.name, ...(definition.alsoRuns ?? [])]),
       dashboardName: `crm-${stage}`,
     });
 
@@ -242,10 +245,10 @@ export class CrmStack extends Stack {
   }
 
   /**
-   * The classify job (the qualifier) and the event fan-out (the bot's responder) call Bedrock's Converse
-   * API (`bedrock:InvokeModel`) on the configured model only: a foundation model in the stack's region,
-   * or an inference profile (`us.`, `eu.`, ... ids) and the foundation model it routes to in whichever
-   * region it picks.
+   * The classify queue's function (the qualifier, and the bot's responder in `bot_reply` jobs) calls
+   * Bedrock's Converse API (`bedrock:InvokeModel`) on the configured models only: a foundation model in
+   * the stack's region, or an inference profile (`us.`, `eu.`, ... ids) and the foundation model it
+   * routes to in whichever region it picks.
    */
   private grantModel(functionKey: string, variable: string, modelId: string): void {
     const fn = this.functions.get(functionKey);

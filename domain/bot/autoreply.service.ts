@@ -8,6 +8,7 @@ import { receiptOps, sendMessage, type MessageItem } from '../inbox/messages.ser
 import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace, lostRace, unprocessable } from '../shared/errors';
+import { createJob } from '../jobs/jobs.service';
 import type { BotAnswer, ConversationLine, Responder } from '../shared/ports';
 import { QualifierError } from '../qualification/qualifier-error';
 import { retryLostRaces } from '../shared/retry';
@@ -20,11 +21,12 @@ import type { BotSettings, ConversationBot, EscalationReason } from './bot.schem
 import { readBotSettings } from './bot-settings.service';
 import { botAnswersAt } from './business-hours';
 import { holdsPhrase } from './local-responder';
+import { botJobId, botReplyKind, type BotTurn, type BotTurnInput } from './bot-turn';
 
-/** What the bot's fan-out consumer uses: the table, clock and ids, and the responder (a model, or the local rules). */
+/** What the bot's job uses: the table, clock and ids, and the responder (a model, or the local rules). */
 export type BotDeps = CoreDeps & { responder: Responder };
 
-/** The stream consumer name of the bot's receipts (one per event it acted on). */
+/** The stream consumer name of the bot's receipts (one per event it acted on), in the fan-out and in its job. */
 export const botConsumerName = 'bot';
 const receiptTtlSeconds = 7 * 24 * 60 * 60;
 /** Messages read for the responder and the checks (one Query). */
@@ -39,7 +41,7 @@ const inboundTypes = new Set(botChannels.map((channel) => `${channel}.replied`))
 export const isInboundMessageEvent = (event: EventRecord) => inboundTypes.has(event.type);
 const isResolution = (event: EventRecord) =>
   event.type === 'conversation.status_changed' && (event.payload as { to?: string }).to === 'resolved';
-/** The events the bot's consumer takes: contacts' messages, and resolutions (which reset its reply count). */
+/** The events the bot's fan-out consumer takes: contacts' messages, and resolutions (which reset its reply count). */
 export const botAccepts = (event: EventRecord) => isInboundMessageEvent(event) || isResolution(event);
 
 interface BotConversationItem {
@@ -61,7 +63,8 @@ export type BotOutcome =
   | { outcome: 'replied'; messageId: string; source: 'rule' | 'responder' }
   | { outcome: 'escalated'; reason: EscalationReason; assigneeId: string | null }
   | { outcome: 'silent'; why: string }
-  | { outcome: 'reset' };
+  | { outcome: 'reset' }
+  | { outcome: 'queued'; jobId: string };
 
 const silent = (why: string): BotOutcome => ({ outcome: 'silent', why });
 
@@ -79,7 +82,10 @@ const stateOp = (tx: TxEntities, before: BotConversationItem | undefined, after:
         .commit()
     : tx.botConversation.create(after).commit();
 
-const receiptOp = (deps: CoreDeps, tx: TxEntities, event: EventRecord) =>
+/** The event a receipt is for: the fan-out's event, or the turn its job answers. */
+type ReceiptRef = Pick<EventRecord, 'workspaceId' | 'eventId'>;
+
+const receiptOp = (deps: CoreDeps, tx: TxEntities, event: ReceiptRef) =>
   tx.streamReceipt
     .create({
       workspaceId: event.workspaceId,
@@ -89,7 +95,7 @@ const receiptOp = (deps: CoreDeps, tx: TxEntities, event: EventRecord) =>
     })
     .commit();
 
-async function handled(deps: CoreDeps, event: EventRecord): Promise<boolean> {
+async function handled(deps: CoreDeps, event: ReceiptRef): Promise<boolean> {
   const { data } = await deps.db.entities.streamReceipt
     .get({ workspaceId: event.workspaceId, consumer: botConsumerName, eventId: event.eventId })
     .go({ consistent: true });
@@ -176,8 +182,9 @@ async function decide(
       intents,
     });
   } catch (error) {
-    // A passing fault (throttling, a timeout) fails the event, which the stream retries; a lasting one
-    // (no access to the model) would fail it for good: people take the conversation instead.
+    // A passing fault (throttling, a timeout) fails the job's run, which SQS retries (after the last
+    // receive people take it: `botReplyFailed`); a lasting one (no access to the model) would fail
+    // every run: people take the conversation at once.
     if (error instanceof QualifierError && !error.retryable) return { escalate: 'low_confidence' };
     throw error;
   }
@@ -197,30 +204,65 @@ async function decide(
   return { escalate: 'no_match', answer };
 }
 
-/**
- * The autoreply bot, for one event of the stream (the `bot` fan-out consumer, idempotent per event):
- * a contact's message gets an answer, an escalation or nothing; a resolution resets the bot's reply
- * count in that conversation. See README "Autoreply bot" for the rules.
- */
-export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<BotOutcome> {
-  if (isResolution(event)) return resetReplies(deps, event);
-  if (!isInboundMessageEvent(event)) return silent('not_inbound');
-  const { workspaceId } = event;
-  const { conversationId, messageId } = event.payload as { conversationId: string; messageId: string };
-  // The cheap checks first (two reads): most workspaces and contacts have no bot.
-  const [settings, contactData] = await Promise.all([
-    readBotSettings(deps, workspaceId),
-    event.contactId ? deps.db.entities.contact.get({ workspaceId, contactId: event.contactId }).go() : Promise.resolve({ data: null }),
-  ]);
-  const contact = (contactData.data as ContactItem | null) ?? undefined;
-  if (!contact) return silent('no_contact');
+/** Who the bot never answers, whatever the message: the contact's tags, the workspace's switch, a suppressed or inactive contact. */
+function whyNotForBot(settings: BotSettings, contact: ContactItem | undefined): string | undefined {
+  if (!contact) return 'no_contact';
   // The contact's tags first: `bot:off` never, `bot:on` even when the workspace default is off.
   const tags = new Set((contact.tags ?? []).map(tagKey));
-  if (tags.has('bot:off')) return silent('contact_bot_off');
-  if (!settings.enabled && !tags.has('bot:on')) return silent('bot_off');
-  if (contact.suppressed) return silent('contact_suppressed');
-  if (contact.status !== 'active' || contact.mergedInto) return silent('contact_inactive');
-  if (await handled(deps, event)) return silent('already_handled');
+  if (tags.has('bot:off')) return 'contact_bot_off';
+  if (!settings.enabled && !tags.has('bot:on')) return 'bot_off';
+  if (contact.suppressed) return 'contact_suppressed';
+  if (contact.status !== 'active' || contact.mergedInto) return 'contact_inactive';
+  return undefined;
+}
+
+/** The settings and the contact (two GetItems): most workspaces and contacts have no bot. */
+async function readSettingsAndContact(deps: CoreDeps, workspaceId: string, contactId: string | undefined) {
+  const [settings, contactData] = await Promise.all([
+    readBotSettings(deps, workspaceId),
+    contactId ? deps.db.entities.contact.get({ workspaceId, contactId }).go() : Promise.resolve({ data: null }),
+  ]);
+  return { settings, contact: (contactData.data as ContactItem | null) ?? undefined };
+}
+
+/**
+ * The autoreply bot's fan-out consumer (`bot`), for one event of the stream; no model call here, so a
+ * model's fault never holds up the stream. A contact's message the bot may answer (the settings and the
+ * contact's tags, two GetItems) becomes a `bot_reply` job, one per event (`botJobId`: a replayed record
+ * writes no second one), which `answerMessage` runs from the `classify_conversation` queue. A resolution
+ * resets the bot's reply count in that conversation here (a read and a write, no model).
+ */
+export async function applyBotEvent(deps: CoreDeps, event: EventRecord): Promise<BotOutcome> {
+  if (isResolution(event)) return resetReplies(deps, event);
+  if (!isInboundMessageEvent(event)) return silent('not_inbound');
+  const { workspaceId, eventId } = event;
+  const { conversationId, messageId } = event.payload as { conversationId: string; messageId: string };
+  const { settings, contact } = await readSettingsAndContact(deps, workspaceId, event.contactId);
+  const why = whyNotForBot(settings, contact);
+  if (why || !contact) return silent(why ?? 'no_contact');
+  const input: BotTurnInput = { eventId, contactId: contact.contactId, conversationId, messageId };
+  const jobId = botJobId(eventId);
+  try {
+    await retryLostRaces(() => createJob(deps, systemActor(workspaceId), { kind: botReplyKind, input, jobId, total: 1 }));
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'already_exists') return silent('already_queued');
+    throw error;
+  }
+  return { outcome: 'queued', jobId };
+}
+
+/**
+ * The autoreply bot on one contact's message (the `bot_reply` job, idempotent per event by its
+ * receipt): an answer, an escalation or nothing. See README "Autoreply bot" for the rules. A passing
+ * fault of the responder (throttling, a timeout) throws, so SQS runs the job again.
+ */
+export async function answerMessage(deps: BotDeps, turn: BotTurn): Promise<BotOutcome> {
+  const { workspaceId, conversationId, messageId } = turn;
+  // The cheap checks again: the settings or the contact's tags may have changed since the event was queued.
+  const { settings, contact } = await readSettingsAndContact(deps, workspaceId, turn.contactId);
+  const why = whyNotForBot(settings, contact);
+  if (why || !contact) return silent(why ?? 'no_contact');
+  if (await handled(deps, turn)) return silent('already_handled');
   const [conversation, stored, state] = await Promise.all([
     findConversation(deps, workspaceId, conversationId, true),
     deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true }),
@@ -231,7 +273,7 @@ export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<
     return silent('not_a_contact_message');
   }
   if (state?.mode === 'people') return silent('with_people');
-  // The hours by when the contact wrote (a replayed event decides the same).
+  // The hours by when the contact wrote (a job run late, or again, decides the same).
   if (!botAnswersAt(settings, message.createdAt)) return silent('business_hours');
 
   const { data: recentItems } = await deps.db.entities.message.query
@@ -249,10 +291,10 @@ export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<
 
   const windowStart = new Date(deps.clock.nowMs() - settings.rateLimit.windowMinutes * 60_000).toISOString();
   const inWindow = (state?.recentReplies ?? []).filter((at) => at > windowStart);
-  const context: EscalationContext = { event, settings, contact, message, state };
+  const context: EscalationContext = { turn, contact, message, state };
   if (inWindow.length >= settings.rateLimit.replies) return escalate(deps, context, 'rate_limited');
 
-  // The conversation up to the message answered (a late event must not answer what came after it), oldest first.
+  // The conversation up to the message answered (a late run must not answer what came after it), oldest first.
   const position = recent.findIndex((item) => item.messageId === message.messageId);
   const upTo = position >= 0 ? recent.slice(position) : [message];
   const lines: ConversationLine[] = [...upTo].reverse().map((item) => ({ author: item.authorKind, text: item.body.slice(0, 2000), at: item.createdAt }));
@@ -262,9 +304,28 @@ export async function applyBotEvent(deps: BotDeps, event: EventRecord): Promise<
   return reply(deps, context, decision.reply, inWindow);
 }
 
+/**
+ * People take a conversation whose message the bot could not answer (its job failed: the responder kept
+ * failing through every retry, or no run took the job up), unless the message was dealt with already
+ * (its receipt), people have the conversation, or the message or contact is gone.
+ */
+export async function escalateUnanswered(deps: CoreDeps, turn: BotTurn, reason: EscalationReason): Promise<BotOutcome> {
+  const { workspaceId, conversationId, messageId } = turn;
+  if (await handled(deps, turn)) return silent('already_handled');
+  const [{ data: contactData }, stored, state] = await Promise.all([
+    deps.db.entities.contact.get({ workspaceId, contactId: turn.contactId }).go(),
+    deps.db.entities.message.get({ workspaceId, conversationId, messageId }).go({ consistent: true }),
+    findState(deps, workspaceId, conversationId),
+  ]);
+  const contact = (contactData as ContactItem | null) ?? undefined;
+  const message = (stored.data as MessageItem | null) ?? undefined;
+  if (!contact || !message) return silent('message_gone');
+  if (state?.mode === 'people') return silent('with_people');
+  return escalate(deps, { turn, contact, message, state }, reason);
+}
+
 interface EscalationContext {
-  event: EventRecord;
-  settings: BotSettings;
+  turn: BotTurn;
   contact: ContactItem;
   message: MessageItem;
   state: BotConversationItem | undefined;
@@ -272,11 +333,11 @@ interface EscalationContext {
 
 /** Sends the reply through the inbox's send path (routing, suppression, channel windows, the delivery job), as `system`. */
 async function reply(deps: BotDeps, context: EscalationContext, chosen: Reply, inWindow: string[]): Promise<BotOutcome> {
-  const { event, message, state } = context;
-  const system = systemActor(event.workspaceId);
+  const { turn, message, state } = context;
+  const system = systemActor(turn.workspaceId);
   const at = deps.clock.nowIso();
   const next: BotConversationItem = {
-    workspaceId: event.workspaceId,
+    workspaceId: turn.workspaceId,
     conversationId: message.conversationId,
     mode: 'bot',
     replies: (state?.replies ?? 0) + 1,
@@ -306,7 +367,7 @@ async function reply(deps: BotDeps, context: EscalationContext, chosen: Reply, i
               confidence: chosen.confidence,
             }, { contactId: context.contact.contactId }),
           ],
-          ops: (tx) => [stateOp(tx, state, next), receiptOp(deps, tx, event)],
+          ops: (tx) => [stateOp(tx, state, next), receiptOp(deps, tx, turn)],
         },
       },
     );
@@ -315,7 +376,7 @@ async function reply(deps: BotDeps, context: EscalationContext, chosen: Reply, i
     // The send path refuses up front (a closed WhatsApp window, no connection, no value on the channel): people take it.
     if (error instanceof DomainError && error.code === 'unprocessable') return escalate(deps, context, 'undeliverable');
     // The receipt or the state moved under us (the same event run twice at once): done by the other run.
-    if (error instanceof LostRace && (await handled(deps, event))) return silent('already_handled');
+    if (error instanceof LostRace && (await handled(deps, turn))) return silent('already_handled');
     throw error;
   }
 }
@@ -326,11 +387,11 @@ async function reply(deps: BotDeps, context: EscalationContext, chosen: Reply, i
  * unread for the new assignee; the bot silent there (`people`) until a user hands it back;
  * `bot.escalated`.
  */
-async function escalate(deps: BotDeps, context: EscalationContext, reason: EscalationReason): Promise<BotOutcome> {
-  const { event, contact, message, state } = context;
-  const system = systemActor(event.workspaceId);
+async function escalate(deps: CoreDeps, context: EscalationContext, reason: EscalationReason): Promise<BotOutcome> {
+  const { turn, contact, message, state } = context;
+  const system = systemActor(turn.workspaceId);
   return retryLostRaces(async () => {
-    const before = await findConversation(deps, event.workspaceId, message.conversationId, true);
+    const before = await findConversation(deps, turn.workspaceId, message.conversationId, true);
     if (!before) return silent('conversation_gone');
     const at = deps.clock.nowIso();
     let after: ConversationItem = { ...before, version: before.version + 1, updatedAt: at };
@@ -344,7 +405,7 @@ async function escalate(deps: BotDeps, context: EscalationContext, reason: Escal
     }
     let newAssignee: string | undefined;
     if (!before.assigneeId && contact.ownerId) {
-      const { data: owner } = await deps.db.entities.user.get({ workspaceId: event.workspaceId, userId: contact.ownerId }).go();
+      const { data: owner } = await deps.db.entities.user.get({ workspaceId: turn.workspaceId, userId: contact.ownerId }).go();
       if (owner?.status === 'active') {
         const change = await assignmentChange(deps, system, after, contact.ownerId, 'assign', at);
         after = change.after;
@@ -356,7 +417,7 @@ async function escalate(deps: BotDeps, context: EscalationContext, reason: Escal
     }
     // Unread for whoever has it now: the pool's users got the message's receipt with it; a new assignee may not have.
     const { data: receipt } = newAssignee
-      ? await deps.db.entities.messageReceipt.get({ workspaceId: event.workspaceId, messageId: message.messageId, userId: newAssignee }).go({ consistent: true })
+      ? await deps.db.entities.messageReceipt.get({ workspaceId: turn.workspaceId, messageId: message.messageId, userId: newAssignee }).go({ consistent: true })
       : { data: null };
     const assigneeId = after.assigneeId ?? null;
     events.push(
@@ -369,7 +430,7 @@ async function escalate(deps: BotDeps, context: EscalationContext, reason: Escal
       }, { contactId: contact.contactId }),
     );
     const next: BotConversationItem = {
-      workspaceId: event.workspaceId,
+      workspaceId: turn.workspaceId,
       conversationId: before.conversationId,
       mode: 'people',
       reason,
@@ -388,14 +449,14 @@ async function escalate(deps: BotDeps, context: EscalationContext, reason: Escal
         ...(extraOps?.(tx) ?? []),
         ...(newAssignee && !receipt ? receiptOps(tx, after, message, newAssignee) : []),
         stateOp(tx, state, next),
-        receiptOp(deps, tx, event),
+        receiptOp(deps, tx, turn),
       ],
       ...(afterCommit ? { afterCommit } : {}),
     });
     return { outcome: 'escalated', reason, assigneeId } as const;
   }).catch(async (error: unknown) => {
     // Done meanwhile by another run of the same event: nothing more to do.
-    if (error instanceof LostRace && (await handled(deps, event))) return silent('already_handled');
+    if (error instanceof LostRace && (await handled(deps, turn))) return silent('already_handled');
     throw error;
   });
 }

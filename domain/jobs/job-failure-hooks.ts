@@ -1,3 +1,4 @@
+import { botReplyFailed } from '../bot/bot-turn';
 import { deliverMessageFailed } from '../channels/deliveries/deliver-message-failed';
 import type { CoreDeps } from '../shared/deps';
 import type { FailedJob } from './job-kind';
@@ -10,6 +11,8 @@ import type { JobItem } from './job-record';
  */
 export const jobFailedHooks: Readonly<Record<string, (deps: CoreDeps, job: FailedJob) => Promise<void>>> = {
   deliver_message: deliverMessageFailed,
+  // The contact gets people, not silence, when the bot's answer failed for good.
+  bot_reply: botReplyFailed,
 };
 
 /** Calls the kind's hook for a job written `failed` (nothing for a kind without one). */

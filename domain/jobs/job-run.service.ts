@@ -60,6 +60,8 @@ export type RunOutcome =
 export interface RunHooks {
   /** See `JobControl.deadlineReached`. */
   deadlineReached(): boolean;
+  /** The kind of the job the message is for, once read (a queue that runs several kinds names it in its logs). */
+  jobKind?(kind: string): void;
   /** A kind's `release` threw: the run's outcome stands (the message is acked); the caller logs it. */
   releaseFailed?(error: unknown): void;
   /** A kind's `onFailed` threw: the job stays failed (the message is acked); the caller logs it. */
@@ -72,7 +74,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 
 /**
  * Runs one step of a job for its message (functions/jobs/job-runner.ts calls it per SQS record):
- * loads the job (consistent read); a stale step or an ended job is acked untouched; marks it `running`
+ * loads the job (consistent read) and takes the definition of its kind among `kinds` (a queue that
+ * also runs other kinds passes theirs; none: `wrong_kind`); a stale step or an ended job is acked untouched; marks it `running`
  * (a conditional write that makes this run the job's: a duplicate delivery running alongside loses its
  * next write and stops); calls the kind's step; then, in one write each: done → `succeeded` with its
  * result and the end event (one transaction); not done → the cursor saved and `dispatchSeq + 1`, which
@@ -83,11 +86,17 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  */
 export async function runJobMessage<Input, Cursor, Result extends Record<string, unknown>>(
   deps: JobDeps,
-  definition: JobKindDefinition<Input, Cursor, Result>,
+  kinds: JobKindDefinition<Input, Cursor, Result> | readonly JobKindDefinition<Input, Cursor, Result>[],
   message: JobMessage,
   hooks: RunHooks,
 ): Promise<RunOutcome> {
   const { workspaceId, jobId } = message;
+  const loaded = await findJob(deps, workspaceId, jobId, true);
+  if (!loaded) return 'missing';
+  // A queue that also runs other kinds (`alsoRuns`) hands each message to the definition of its job's kind.
+  const definition = (Array.isArray(kinds) ? kinds : [kinds]).find((each) => each.kind === loaded.kind);
+  if (!definition) return 'wrong_kind';
+  hooks.jobKind?.(loaded.kind);
   /** Gives back what a canceled job holds; a failure is the caller's to log, and changes no outcome. */
   const release = async (held: { cursor?: unknown; files: Readonly<Record<string, string>> }) => {
     if (!definition.release) return;
@@ -97,9 +106,6 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
       hooks.releaseFailed?.(error);
     }
   };
-  const loaded = await findJob(deps, workspaceId, jobId, true);
-  if (!loaded) return 'missing';
-  if (loaded.kind !== definition.kind) return 'wrong_kind';
   if (loaded.dispatchSeq !== message.seq) return 'stale';
   if (isTerminal(loaded.status)) {
     // Canceled between runs: the message of the step it waited for finds it so, and no run will follow.

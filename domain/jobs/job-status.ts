@@ -2,7 +2,7 @@
 // imports a value from a `.schemas.ts` builds every schema of it at import (cold start).
 
 /** Seed 001 Job kinds: each has its own SQS queue and dead-letter queue (functions/jobs/job-queues.ts). */
-export const jobKinds = ['import_contacts', 'export_contacts', 'deliver_message', 'classify_conversation', 'fetch_media', 'segment_membership', 'apply_fit_rules', 'replay_webhook'] as const;
+export const jobKinds = ['import_contacts', 'export_contacts', 'deliver_message', 'classify_conversation', 'fetch_media', 'segment_membership', 'apply_fit_rules', 'replay_webhook', 'bot_reply'] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;

@@ -86,6 +86,8 @@ export const jobQueues: JobQueueDefinition[] = [
     visibilityTimeoutSeconds: 360,
     maxReceiveCount: 5,
     timeoutSeconds: 300,
+    // The autoreply bot's answer to a contact's message: a Responder call, off the event stream.
+    alsoRuns: ['bot_reply'],
   },
   // One provider call per message (10 s provider timeout): short runs, many at once; a passing error
   // continues the job with an SQS delay rather than a wait.

@@ -39,16 +39,19 @@ function budgetFromEnvironment(): number | undefined {
 
 /**
  * The SQS handler of one job kind's queue (`export const handler = createJobHandler(definition)` in the
- * kind's `functions/jobs/<kind>.handler.ts`). Each record is `{ workspaceId, jobId, seq }`; it runs one
- * step of the job (domain/jobs/job-run.service.ts `runJobMessage`). Records are processed one after the
- * other with a partial batch response: a run that throws is reported alone and retried by SQS; every
+ * kind's `functions/jobs/<kind>.handler.ts`; a queue that also runs other kinds, `alsoRuns`, passes
+ * their definitions too, its own first: each message runs as its job's kind). Each record is
+ * `{ workspaceId, jobId, seq }`; it runs one step of the job (domain/jobs/job-run.service.ts
+ * `runJobMessage`). Records are processed one after the other with a partial batch response: a run that throws is reported alone and retried by SQS; every
  * other outcome (stale, ended, canceled, continued, succeeded...) is acked. A body that is no job
  * message is logged and acked: no retry could make it one.
  */
 export function createJobHandler<Input, Cursor, Result extends Record<string, unknown>>(
-  definition: JobKindDefinition<Input, Cursor, Result>,
+  kinds: JobKindDefinition<Input, Cursor, Result> | readonly JobKindDefinition<Input, Cursor, Result>[],
   options: JobHandlerOptions = {},
 ) {
+  const definitions = (Array.isArray(kinds) ? kinds : [kinds]) as readonly JobKindDefinition<Input, Cursor, Result>[];
+  const queueKind = definitions[0]!.kind;
   const getDeps = options.getDeps ?? (() => withBlobStore(getCoreDeps()));
   return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const budgetMs = options.runBudgetMs ?? budgetFromEnvironment();
@@ -58,7 +61,7 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
     const recordHandler = async (record: SQSRecord) => {
       const message = parseJobMessage(record.body);
       if (!message) {
-        logger.error('Not a job message: dropped', { kind: definition.kind, messageId: record.messageId });
+        logger.error('Not a job message: dropped', { kind: queueKind, messageId: record.messageId });
         return;
       }
       // Each record's run has the budget to itself; all share the invocation's remaining time.
@@ -66,24 +69,27 @@ export function createJobHandler<Input, Cursor, Result extends Record<string, un
       const deadlineReached = () =>
         (context !== undefined && context.getRemainingTimeInMillis() < marginMs) ||
         (budgetMs !== undefined && Date.now() - startedAt >= budgetMs);
-      const keys = { kind: definition.kind, workspaceId: message.workspaceId, jobId: message.jobId, seq: message.seq };
+      const keys = { kind: queueKind, workspaceId: message.workspaceId, jobId: message.jobId, seq: message.seq };
       try {
-        const outcome = await runJobMessage(deps, definition, message, {
+        const outcome = await runJobMessage(deps, definitions, message, {
           deadlineReached,
+          jobKind: (kind) => {
+            keys.kind = kind;
+          },
           // What a canceled job held stays until the bucket's lifecycle rules remove it: worth a look, not a retry.
           releaseFailed: (error) => logger.error('Releasing what a canceled job held failed', { ...keys, error: error as Error }),
           onFailedFailed: (error) => logger.error('The kind’s onFailed hook of a failed job threw', { ...keys, error: error as Error }),
         });
         const log = outcome === 'missing' || outcome === 'wrong_kind' ? logger.warn : logger.info;
         log.call(logger, 'Job message handled', { ...keys, outcome, ms: Date.now() - startedAt });
-        recordJobRun(definition.kind, outcome);
+        recordJobRun(keys.kind, outcome);
       } catch (error) {
         logger.warn('Job run failed: SQS retries its message', {
           ...keys,
           receiveCount: record.attributes.ApproximateReceiveCount,
           error: error as Error,
         });
-        recordJobRun(definition.kind, 'retried');
+        recordJobRun(keys.kind, 'retried');
         throw error;
       }
     };

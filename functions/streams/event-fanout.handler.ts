@@ -3,7 +3,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { fanOutBatch, fanOutEvent, fanoutConsumers, parseEventImage } from '../../events/fanout';
 import type { EventRecord } from '../../events/event-log';
 import { logger } from '../shared/logger';
-import { getCoreDeps, getJobQueue, getResponder } from '../shared/deps';
+import { getCoreDeps, getJobQueue } from '../shared/deps';
 
 /** Each record's event, or why it is not one: parsed once for both passes. */
 function parseAll(records: DynamoDBRecord[]): Map<DynamoDBRecord, EventRecord | Error> {
@@ -25,7 +25,7 @@ function parseAll(records: DynamoDBRecord[]): Map<DynamoDBRecord, EventRecord | 
  * that fail (partial batch response).
  */
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
-  const deps = { ...getCoreDeps(), queue: getJobQueue(), responder: getResponder() };
+  const deps = { ...getCoreDeps(), queue: getJobQueue() };
   const parsed = parseAll(event.Records);
   const events = [...parsed.values()].filter((value): value is EventRecord => !(value instanceof Error));
   const batched = await fanOutBatch(deps, events, fanoutConsumers, (consumer, error) =>

@@ -149,8 +149,8 @@ export function defineStreamReader(
 
 /**
  * The table's stream readers, at most `maxStreamReaders`: the appended events alone (the activity
- * stream keeps its own function: its retries and bisection, its grants such as Bedrock for the bot,
- * and a slow or failing fan-out does not hold up the other consumers), and every other record change.
+ * stream keeps its own function: its retries and bisection, and a slow or failing fan-out does not
+ * hold up the other consumers), and every other record change.
  * A reader of one consumer is that consumer's handler (its mapping's filter is the consumer's own);
  * a reader of several has its own entry, built with `createStreamReader` (stream-reader.ts).
  */

@@ -448,8 +448,14 @@ describe('CrmStack', () => {
   });
 
   it('alarms on 5xx and on every failure queue', () => {
-    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue and retries, failed schedule ticks, webhook errors.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * streamReaders.length + 2 * jobQueues.length + 1 + built.stack.channels.hooks.length);
+    // 5xx, each stream reader's failure queue and lag, each job queue's dead-letter queue, each job kind's
+    // retries (those riding on another kind's queue too), failed schedule ticks, webhook errors.
+    const jobKinds = jobQueues.flatMap((definition) => [definition.name, ...(definition.alsoRuns ?? [])]);
+    expect(jobKinds).toContain('bot_reply');
+    template.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      1 + 2 * streamReaders.length + jobQueues.length + jobKinds.length + 1 + built.stack.channels.hooks.length,
+    );
     for (const { fn } of built.stack.streams.readers) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'IteratorAge',
@@ -458,11 +464,11 @@ describe('CrmStack', () => {
         Threshold: 300_000,
       });
     }
-    for (const definition of jobQueues) {
+    for (const kind of jobKinds) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'JobRuns',
         Namespace: 'CRM',
-        Dimensions: Match.arrayWith([{ Name: 'kind', Value: definition.name }, { Name: 'outcome', Value: 'retried' }]),
+        Dimensions: Match.arrayWith([{ Name: 'kind', Value: kind }, { Name: 'outcome', Value: 'retried' }]),
       });
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -622,6 +628,23 @@ describe('CrmStack', () => {
     expect(JSON.stringify(statementsOfRole(built.stack.functions.get('http:meta')!))).not.toContain('dynamodb:');
   });
 
+  it('sends the bot’s `bot_reply` jobs to the model-call queue: the job dispatcher may send there, its function reads it', () => {
+    const classify = built.stack.jobs.queues.find(({ definition }) => definition.name === 'classify_conversation')!;
+    expect(classify.definition.alsoRuns).toContain('bot_reply');
+    // The fan-out writes the job; `job-dispatch` (the record-changes reader) sends its message.
+    const dispatcher = built.stack.functions.get('stream:record-changes')!;
+    const sentTo = statementsOfRole(dispatcher)
+      .filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'))
+      .flatMap((statement) => [statement.Resource].flat().map((resource) => JSON.stringify(resource)));
+    expect(sentTo).toContain(JSON.stringify(arnOf(built.logicalId(classify.queue))));
+    const dispatcherResource = template.toJSON().Resources[built.logicalId(dispatcher)] as Resource;
+    expect(JSON.stringify(dispatcherResource.Properties.Environment)).toContain('QUEUE_URL_CLASSIFY_CONVERSATION');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(built.logicalId(classify.queue)),
+      FunctionName: { Ref: built.logicalId(classify.fn) },
+    });
+  });
+
   it('gives SES permissions only to the channel senders (the delivery job and the inbox, for a retry)', () => {
     const withSes = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[])
       .filter((policy) => JSON.stringify(policy).includes('ses:'))
@@ -664,15 +687,39 @@ describe('CrmStack and the qualifier model', () => {
     });
   });
 
-  it('with a responder model, only the event fan-out may invoke it, and knows its id', () => {
+  it('with a responder model, only the queue that runs the bot’s jobs may invoke it, and knows its id; never the event fan-out', () => {
     const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
     const built = synth({ responderModelId: modelId });
     expect(bedrockGrants(built)).toHaveLength(1);
-    expect(statementsOf(built, 'stream:event-fanout').filter((statement) => statement.Action === 'bedrock:InvokeModel')).toHaveLength(1);
+    const invoke = statementsOf(built, 'job:classify_conversation').filter((statement) => statement.Action === 'bedrock:InvokeModel');
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]!.Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':bedrock:', { Ref: 'AWS::Region' }, `::foundation-model/${modelId}`]],
+    });
     built.template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Stream reader: event-fanout (event-fanout)',
+      Description: 'Job consumer: classify_conversation',
       Environment: { Variables: Match.objectLike({ RESPONDER_MODEL_ID: modelId }) },
     });
+    // The fan-out only queues the bot's jobs: no model, no model id.
+    const fanout = built.stack.functions.get('stream:event-fanout')!;
+    expect(JSON.stringify(statementsOf(built, 'stream:event-fanout'))).not.toContain('bedrock:');
+    const fanoutResource = built.template.toJSON().Resources[built.logicalId(fanout)] as Resource;
+    expect(JSON.stringify(fanoutResource.Properties.Environment)).not.toContain('RESPONDER_MODEL_ID');
+  });
+
+  it('with both models, the classify queue’s function may invoke each of them and nothing else may', () => {
+    const qualifier = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const responder = 'anthropic.claude-haiku-4-5-20251001-v1:0';
+    const built = synth({ qualifierModelId: qualifier, responderModelId: responder });
+    const withBedrock = bedrockGrants(built).flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
+    expect(withBedrock).toEqual([built.logicalId(built.stack.functions.get('job:classify_conversation')!.role!)]);
+    // CDK merges the two grants into one statement: its resources are the two models, nothing more.
+    const resources = statementsOf(built, 'job:classify_conversation')
+      .filter((statement) => statement.Action === 'bedrock:InvokeModel')
+      .flatMap((statement) => [statement.Resource].flat().map((resource) => JSON.stringify(resource)));
+    expect(resources).toHaveLength(2);
+    expect(resources.some((resource) => resource.includes(`foundation-model/${qualifier}`))).toBe(true);
+    expect(resources.some((resource) => resource.includes(`foundation-model/${responder}`))).toBe(true);
   });
 
   it('with an inference profile, the profile and the model it routes to, in any region', () => {

@@ -1,40 +1,58 @@
 import { randomUUID } from 'node:crypto';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBotEvent } from '../../domain/bot/autoreply.service';
+import { answerMessage, applyBotEvent } from '../../domain/bot/autoreply.service';
+import { botJobId } from '../../domain/bot/bot-turn';
 import { localResponder } from '../../domain/bot/local-responder';
+import { findJob, type JobItem } from '../../domain/jobs/job-record';
+import { failDeadLetteredJob } from '../../domain/jobs/job-run.service';
+import { inboundClassificationSettings } from '../../domain/qualification/inbound-classification';
 import type { EventRecord } from '../../events/event-log';
+import { fanOutEvent } from '../../events/fanout';
 import { QualifierError } from '../../domain/qualification/qualifier-error';
-import type { BotAnswer } from '../../domain/shared/ports';
+import type { BotAnswer, Responder } from '../../domain/shared/ports';
+import { handler as modelQueueHandler } from '../../functions/jobs/classify-conversation.handler';
 import { setResponder } from '../../functions/shared/deps';
 import { connect, values } from '../support/send-setup';
+import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
 /*
- * The autoreply bot through the real handlers and the real `event-fanout` stream consumer on DynamoDB
- * Local: a contact writes in (`POST /v1/inbound-messages`), the stream hands `<channel>.replied` to the
- * bot, which answers through the inbox's send path as `system`, hands the conversation to people, or
- * stays quiet. The clock is the stack's fixed one (Thursday 2026-01-15 09:00 UTC) unless a test moves it.
+ * The autoreply bot through the real handlers on DynamoDB Local, as deployed: a contact writes in
+ * (`POST /v1/inbound-messages`), the `event-fanout` stream consumer hands `<channel>.replied` to the
+ * bot's consumer, which queues a `bot_reply` job; the job runs from the `classify_conversation` queue
+ * (the local queue runner, as `npm start` runs it) and answers through the inbox's send path as
+ * `system`, hands the conversation to people, or stays quiet. The clock is the stack's fixed one
+ * (Thursday 2026-01-15 09:00 UTC) unless a test moves it.
  */
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 let other: Awaited<ReturnType<typeof seedWorkspace>>;
 let streams: TestStreams;
+let jobs: TestJobs;
 
 beforeAll(async () => {
+  // Inbound messages' own classification jobs (delayed a minute) are another file's subject.
+  inboundClassificationSettings.enabled = false;
   stack = await createTestStack();
   acme = await seedWorkspace(stack, 'Acme');
   other = await seedWorkspace(stack, 'Other');
   await connect(stack, acme, ['sms', 'whatsapp']);
   streams = await startTestStreams(stack, ['event-fanout']);
+  jobs = await startTestJobs(stack, ['classify_conversation']);
 });
-let streamsStopped = false;
+let backgroundStopped = false;
 afterAll(async () => {
-  if (!streamsStopped) await streams.stop();
+  if (!backgroundStopped) {
+    await jobs.stop();
+    await streams.stop();
+  }
   await stack.destroy();
+  inboundClassificationSettings.enabled = true;
 });
 
 const as = (token: string) => ({
@@ -92,7 +110,24 @@ async function writeIn(phone: string, body: string, options: { channel?: 'sms' |
   });
   expect([200, 201], JSON.stringify(res.body)).toContain(res.status);
   await streams.drain();
+  await botJobDone(res.body.message.id);
   return res.body as { conversationId: string; message: { id: string } };
+}
+
+/** The contact's message's `<channel>.replied` event, as the stream hands it to the bot's consumer. */
+async function repliedEventOf(messageId: string): Promise<EventRecord> {
+  const [event] = ((await owner().get(`/v1/events?entityType=message&entityId=${messageId}`)).body.items as any[]).filter((item) =>
+    /\.replied$/.test(item.type),
+  );
+  expect(event, `no .replied event for ${messageId}`).toBeDefined();
+  return { ...event, workspaceId: acme.workspace.id, eventId: event.id };
+}
+
+/** The message's `bot_reply` job run to its end, if the bot's consumer queued one (none: the bot was off for the contact). */
+async function botJobDone(messageId: string): Promise<JobItem | undefined> {
+  const jobId = botJobId((await repliedEventOf(messageId)).eventId);
+  if (!(await findJob(stack.deps, acme.workspace.id, jobId, true))) return undefined;
+  return jobs.finished(acme.workspace.id, jobId);
 }
 
 const messagesOf = async (conversationId: string) =>
@@ -222,6 +257,98 @@ describe('the Responder port (a model’s own replies with `aiReplies`)', () => 
     expect(await botMessages(third.conversationId)).toEqual([]);
     setResponder(undefined);
     await setSettings({ ...baseSettings });
+  });
+});
+
+describe('the model off the stream (the `bot_reply` job on the `classify_conversation` queue)', () => {
+  const throttling = () => new QualifierError('qualifier_unavailable', 'ThrottlingException: Rate exceeded', true);
+  afterAll(() => setResponder(undefined));
+
+  /** Every event of the feed with the given type, read to its end. */
+  async function feedEventIds(type: string): Promise<string[]> {
+    const ids: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await owner().get(`/v1/events/feed?types=${type}&limit=100${after ? `&after=${after}` : ''}`);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      ids.push(...(page.body.items as any[]).map((item) => item.id as string));
+      if (!page.body.hasMore) return ids;
+      after = page.body.nextAfter;
+    }
+  }
+
+  it('a throttled model holds up no other consumer of the event (the change feed has it at once), and the reply comes once it recovers', async () => {
+    await setSettings({ ...baseSettings });
+    let throttled = true;
+    let calls = 0;
+    const recovering: Responder = {
+      respond: async (input) => {
+        calls += 1;
+        if (throttled) throw throttling();
+        return localResponder.respond(input);
+      },
+    };
+    setResponder(recovering);
+    const dana = await contact({ name: 'Dana' });
+    const res = await stack.api('POST', '/v1/inbound-messages', {
+      token: acme.owner.token,
+      body: { channel: 'sms', from: dana.phone, externalId: `ext-${randomUUID()}`, body: 'Where is my package?' },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const { conversationId, message } = res.body as { conversationId: string; message: { id: string } };
+    await streams.drain();
+    // The fan-out went through: the feed consumer gave the event its position, the bot's consumer queued its job.
+    const record = await repliedEventOf(message.id);
+    expect(await feedEventIds('sms.replied')).toContain(record.eventId);
+    // The whole fan-out of the event with the model still throttled: nothing throws, so the stream moves on.
+    await expect(fanOutEvent({ ...stack.deps, queue: { send: async () => ({ messageId: 'unused' }) } }, record)).resolves.toBeUndefined();
+    const jobId = botJobId(record.eventId);
+    // The job's run fails while the model is throttled; SQS gives its message back.
+    const deadline = Date.now() + 30_000;
+    let job = await findJob(stack.deps, acme.workspace.id, jobId, true);
+    while ((job?.attempts ?? 0) < 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = await findJob(stack.deps, acme.workspace.id, jobId, true);
+    }
+    expect(job).toMatchObject({ kind: 'bot_reply', status: 'running', lastError: expect.stringContaining('ThrottlingException') });
+    expect(await botMessages(conversationId)).toEqual([]);
+
+    throttled = false;
+    const done = await jobs.finished(acme.workspace.id, jobId);
+    expect(done).toMatchObject({ status: 'succeeded', result: { outcome: 'replied', source: 'rule' } });
+    expect(done.attempts).toBeGreaterThanOrEqual(1);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    const replies = await botMessages(conversationId);
+    expect(replies.map((reply) => reply.body)).toEqual(['Hello Dana! Track your order at example.com/track.']);
+    expect(await escalations(conversationId)).toEqual([]);
+    setResponder(undefined);
+  });
+
+  it('a model that keeps failing: after the queue’s last receive the job fails and people take the conversation, not silence', async () => {
+    await setSettings({ ...baseSettings });
+    setResponder({
+      respond: async () => {
+        throw throttling();
+      },
+    });
+    const owned = await contact({ ownerId: acme.member.user.id });
+    const { conversationId, message } = await writeIn(owned.phone, 'Where is my package?');
+    const job = await botJobDone(message.id);
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'retries_exhausted', message: expect.stringContaining('ThrottlingException') } });
+    expect(await botMessages(conversationId)).toEqual([]);
+    const [escalated] = await escalations(conversationId);
+    expect(escalated).toMatchObject({
+      actorUserId: 'system',
+      payload: { reason: 'low_confidence', assigneeId: acme.member.user.id, messageId: message.id, channel: 'sms' },
+    });
+    expect((await owner().get(`/v1/conversations/${conversationId}`)).body).toMatchObject({ status: 'open', assigneeId: acme.member.user.id });
+    const unread = (await as(acme.member.token).get('/v1/inbox/unread-messages?limit=50')).body.items as any[];
+    expect(unread.map((item) => item.id)).toContain(message.id);
+    expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body).toMatchObject({ active: false, reason: 'low_confidence' });
+    // The dead letter delivered again changes nothing: one escalation.
+    expect(await failDeadLetteredJob(stack.deps, { workspaceId: acme.workspace.id, jobId: job!.jobId, seq: job!.dispatchSeq })).toBe('ended');
+    expect(await escalations(conversationId)).toHaveLength(1);
+    setResponder(undefined);
   });
 });
 
@@ -385,24 +512,17 @@ describe('never twice, never a suppressed contact, never another bot', () => {
     expect(await botMessages(first.conversationId)).toHaveLength(1);
   });
 
-  it('the same event handed to the bot again (a replayed stream record): answered once', async () => {
+  it('the same event handed to the bot’s consumer again (a replayed stream record): one job, answered once', async () => {
     const replayed = await contact();
     const { conversationId, message } = await writeIn(replayed.phone, 'price?');
-    const [event] = ((await owner().get(`/v1/events?entityType=message&entityId=${message.id}`)).body.items as any[]).filter(
-      (item) => item.type === 'sms.replied',
-    );
-    const record: EventRecord = {
-      workspaceId: acme.workspace.id,
-      eventId: event.id,
-      type: event.type,
-      entityType: event.entityType,
-      entityId: event.entityId,
-      actorUserId: event.actorUserId,
-      payload: event.payload,
-      createdAt: event.createdAt,
-    };
-    const outcomes = await Promise.all([1, 2, 3].map(() => applyBotEvent({ ...stack.deps, responder: localResponder }, record)));
-    expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['silent', 'silent', 'silent']);
+    const record = await repliedEventOf(message.id);
+    const outcomes = await Promise.all([1, 2, 3].map(() => applyBotEvent(stack.deps, record)));
+    expect(outcomes).toEqual([1, 2, 3].map(() => ({ outcome: 'silent', why: 'already_queued' })));
+    // The whole fan-out again, as a stream replay would run it: every consumer skips it.
+    await fanOutEvent({ ...stack.deps, queue: { send: async () => ({ messageId: 'unused' }) } }, record);
+    await streams.drain();
+    const botJobs = (await owner().get('/v1/jobs?kind=bot_reply&limit=100')).body.items as any[];
+    expect(botJobs.filter((job) => job.input.messageId === message.id)).toHaveLength(1);
     expect(await botMessages(conversationId)).toHaveLength(1);
   });
 
@@ -461,6 +581,18 @@ describe('roles and tenants', () => {
     expect(kept.body).toMatchObject({ active: false, reason: 'keyword' });
   });
 
+  it('the bot’s job is the workspace’s: owner/admin see it, a member (not theirs) and another workspace get 404', async () => {
+    await setSettings({ ...baseSettings });
+    const asking = await contact();
+    const { message } = await writeIn(asking.phone, 'price?');
+    const job = (await botJobDone(message.id))!;
+    expect(job).toMatchObject({ kind: 'bot_reply', status: 'succeeded', createdBy: 'system' });
+    const path = `/v1/jobs/${job.jobId}`;
+    expect((await as(acme.admin.token).get(path)).body).toMatchObject({ id: job.jobId, kind: 'bot_reply', input: { messageId: message.id } });
+    expect((await as(acme.member.token).get(path)).status).toBe(404);
+    expect((await as(other.owner.token).get(path)).status).toBe(404);
+  });
+
   it('another workspace’s bot settings never answer this one’s contacts', async () => {
     await setSettings({ ...baseSettings, enabled: false });
     await as(other.owner.token).put('/v1/bot', { ...baseSettings });
@@ -471,21 +603,79 @@ describe('roles and tenants', () => {
   });
 });
 
-// Last: it stops the stream, so the bot runs only where the test calls it.
-describe('one event run several times at once', () => {
-  it('answers once: the reply’s transaction holds the event’s receipt', async () => {
-    await setSettings({ ...baseSettings, maxRepliesPerConversation: 10 });
-    await streams.stop();
-    streamsStopped = true;
-    const racing = await contact();
+// Last: it stops the stream and the queue runner, so the bot runs only where the test calls it.
+describe('one event, one answer, however often it is delivered', () => {
+  /** The job message `job-dispatch` sends, as Lambda's SQS event source hands it to the queue's function. */
+  const sqsEventOf = (jobId: string, seq: number): SQSEvent => ({
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: JSON.stringify({ workspaceId: acme.workspace.id, jobId, seq }),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:classify_conversation',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  });
+
+  /** A contact's message whose event no background consumer runs: the test hands it on itself. */
+  async function writeInQuietly(phone: string, body: string) {
     const res = await stack.api('POST', '/v1/inbound-messages', {
       token: acme.owner.token,
-      body: { channel: 'sms', from: racing.phone, externalId: `ext-${randomUUID()}`, body: 'price?' },
+      body: { channel: 'sms', from: phone, externalId: `ext-${randomUUID()}`, body },
     });
-    const { conversationId, message } = res.body;
-    const [event] = ((await owner().get(`/v1/events?entityType=message&entityId=${message.id}`)).body.items as any[]).filter((item) => item.type === 'sms.replied');
-    const record: EventRecord = { ...event, workspaceId: acme.workspace.id, eventId: event.id, contactId: event.contactId };
-    const outcomes = await Promise.all([1, 2, 3].map(() => applyBotEvent({ ...stack.deps, responder: localResponder }, record)));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const { conversationId, message } = res.body as { conversationId: string; message: { id: string } };
+    return { conversationId, message, record: await repliedEventOf(message.id) };
+  }
+
+  beforeAll(async () => {
+    await setSettings({ ...baseSettings, maxRepliesPerConversation: 10 });
+    await jobs.stop();
+    await streams.stop();
+    backgroundStopped = true;
+  });
+
+  it('the consumer handed the event twice queues one job; the job’s message delivered twice, even at once, answers once', async () => {
+    const racing = await contact();
+    const { conversationId, record } = await writeInQuietly(racing.phone, 'price?');
+    const [first, second] = await Promise.all([applyBotEvent(stack.deps, record), applyBotEvent(stack.deps, record)]);
+    const jobId = botJobId(record.eventId);
+    expect([first, second]).toEqual(expect.arrayContaining([{ outcome: 'queued', jobId }, { outcome: 'silent', why: 'already_queued' }]));
+    const responses = await Promise.all([modelQueueHandler(sqsEventOf(jobId, 1)), modelQueueHandler(sqsEventOf(jobId, 1))]);
+    expect(responses.flatMap((response) => response.batchItemFailures)).toEqual([]);
+    // And once more after it ended (SQS's at-least-once delivery): acked, nothing sent.
+    expect((await modelQueueHandler(sqsEventOf(jobId, 1))).batchItemFailures).toEqual([]);
+    expect(await findJob(stack.deps, acme.workspace.id, jobId, true)).toMatchObject({ status: 'succeeded', result: { outcome: 'replied' } });
+    expect(await botMessages(conversationId)).toHaveLength(1);
+    expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body.replies).toBe(1);
+  });
+
+  it('a run that answered but died before the job was written: the message again finds the event’s receipt and sends nothing', async () => {
+    const crashed = await contact();
+    const { conversationId, message, record } = await writeInQuietly(crashed.phone, 'how much?');
+    expect(await applyBotEvent(stack.deps, record)).toMatchObject({ outcome: 'queued' });
+    const turn = { workspaceId: acme.workspace.id, eventId: record.eventId, contactId: crashed.id, conversationId, messageId: message.id };
+    // The earlier delivery's run: its reply (and the receipt, in the reply's transaction) committed, the job never marked.
+    expect(await answerMessage({ ...stack.deps, responder: localResponder }, turn)).toMatchObject({ outcome: 'replied' });
+    const jobId = botJobId(record.eventId);
+    expect((await modelQueueHandler(sqsEventOf(jobId, 1))).batchItemFailures).toEqual([]);
+    expect(await findJob(stack.deps, acme.workspace.id, jobId, true)).toMatchObject({
+      status: 'succeeded',
+      result: { outcome: 'silent', why: 'already_handled' },
+    });
+    expect(await botMessages(conversationId)).toHaveLength(1);
+  });
+
+  it('the bot’s answer run several times at once answers once: the reply’s transaction holds the event’s receipt', async () => {
+    const racing = await contact();
+    const { conversationId, message, record } = await writeInQuietly(racing.phone, 'price?');
+    const turn = { workspaceId: acme.workspace.id, eventId: record.eventId, contactId: racing.id, conversationId, messageId: message.id };
+    const outcomes = await Promise.all([1, 2, 3].map(() => answerMessage({ ...stack.deps, responder: localResponder }, turn)));
     expect(outcomes.filter((outcome) => outcome.outcome === 'replied')).toHaveLength(1);
     expect(await botMessages(conversationId)).toHaveLength(1);
     expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body.replies).toBe(1);

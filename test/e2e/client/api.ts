@@ -4089,7 +4089,7 @@ export interface components {
         Job: {
             id: string;
             /** @enum {string} */
-            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules" | "replay_webhook";
+            kind: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules" | "replay_webhook" | "bot_reply";
             /**
              * @description `queued` → `running` → `succeeded` or `failed`; `canceled` by a user while queued or running. A failed job may be retried (queued again).
              * @enum {string}
@@ -5758,9 +5758,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "id": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-990b69@example.com",
+                     *         "email": "owner-e77e11@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -5768,7 +5768,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0M6TGRADQBHV8WJVC",
+                     *         "id": "ws_01KF0E44M0WV8BAYX7VR644EYE",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5825,7 +5825,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0M6TGRADQBHV8WJVC",
+                     *       "id": "ws_01KF0E44M0WV8BAYX7VR644EYE",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5893,7 +5893,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0M6TGRADQBHV8WJVC",
+                     *       "id": "ws_01KF0E44M0WV8BAYX7VR644EYE",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -6019,9 +6019,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "id": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-990b69@example.com",
+                     *           "email": "owner-e77e11@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -6029,9 +6029,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "id": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-6fe276@example.com",
+                     *           "email": "admin-e3ac01@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -6039,7 +6039,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AT-3bUUroA6aDP3WlvoWwhtvSjSYN2p9T3Vp9Vu9-6_-41tZgUN7q382LINH1XTBeV2VeKW3TiiSOh9G17qgpVSLmgUfDLpdHvxc_V28yW-CADRs1ymFbOk_REG-J0NMTAuYWOrVcUtRQcBXM4b-o8ma"
+                     *       "nextCursor": "AaYlyScNWa1QHBDqzpiPi7l8_fQDaY5ZGfxAqi_o3Ko1UhdiPfRLJN2G3i-N23S9Bd18ROIjEFT9E_wRyX3M4Zrp9hwHJYPW1SCMHSw6CebZ9Fnnwm6eA4kQTH43zy7sLijWQ-usgzdfqXF7L2LmiO2Q"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -6095,7 +6095,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-67c2c46a@example.com",
+                 *       "email": "n-42530d71@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -6119,9 +6119,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0M6TGRADQBHV8WJW9",
+                     *       "id": "usr_01KF0E44M0WV8BAYX7VR644EZB",
                      *       "name": "Nia New",
-                     *       "email": "n-67c2c46a@example.com",
+                     *       "email": "n-42530d71@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6248,9 +6248,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
+                     *       "id": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
                      *       "name": "Mia Member",
-                     *       "email": "member-b48589@example.com",
+                     *       "email": "member-16a4a6@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6343,9 +6343,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0M6TGRADQBHV8WJWH",
+                     *       "id": "usr_01KF0E44M0WV8BAYX7VR644EZK",
                      *       "name": "Renamed",
-                     *       "email": "u-f11bbbf8@example.com",
+                     *       "email": "u-52a21517@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -6483,16 +6483,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0M6TGRADQBHV8WJVE",
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "id": "tok_01KF0E44M0WV8BAYX7VR644EYG",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_wcgL7U",
+                     *           "prefix": "crm_8n-zZl",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AbfIZ373LK-Pj9NLx7nogA0GdlJV86ewwLbq5aTQ3O5oDUs2FLKhM57dTcMHV07tlkHtL-day_tyg2BDJYOguiGMf-DHif4IjnuYWvTqj_1ZIX1MJiIGf7DT54ZX4DG6Z4kyjHriism50o8JPBanKMjbWItYNpj15hKEkGfWQ3XB6bhRHB72iBwDdqm8N-_ougiToPq0kN5nduYqIQm_P6AYaWCNBrTRsyJX4Al-BQNohjZzSIk5GO59ChlbtbEeqjnwJhcZ3_weXZPBxJQJv2DsY1LWhnmGB8p0D427AMxRYdaArf27giczA_ZzQuMY4sPase0N"
+                     *       "nextCursor": "Abz_MzBWNFSb7vvRCtCU5kPUjFqkS41WzNpcEBmRN-O5U9ni3SUKlFC1Nsh5Aj-VVzf7ZgaVR47a4MNtEDOVk60OnSGBCpHHaFvVcvr1BVtqIfjo18XxSYNcbj1KXG4LcenfTk0VrBMfD-Pv1KTA2YDYkKJsfzu9hydPNs1drqMQ4YN3hOFwAB6ID7FFBNwg9cQs4BDdP29fF8ESKe3JPn0dcuVY3rahWTZQCrWHeXn1d3QHFLF95G-7R758Cr_nePivDHpYFAxg3epvaKQZBjUfepjO5Zcr1itKoPXDpQCOi4w41gE7oSn_jTgKqE0Gm8HOpzQI"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -6579,10 +6579,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0M6TGRADQBHV8WJX5",
-                     *       "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "id": "tok_01KF0E44M0WV8BAYX7VR644F07",
+                     *       "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "name": "CI",
-                     *       "prefix": "crm_nMBnky",
+                     *       "prefix": "crm_xgTWLe",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -6706,10 +6706,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0M6TGRADQBHV8WJXC",
-                     *       "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "id": "tok_01KF0E44M0WV8BAYX7VR644F0E",
+                     *       "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "name": "gone",
-                     *       "prefix": "crm_KTNsA6",
+                     *       "prefix": "crm_bIhT31",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6855,7 +6855,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_cc044a34",
+                 *       "key": "k_c5a6efa9",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6887,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_cc044a34",
+                     *       "key": "k_c5a6efa9",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -7038,7 +7038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_d7615d3d",
+                     *       "key": "f_026434ff",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -7181,40 +7181,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0M6TGRADQBHV8WJYB",
+                     *           "id": "evt_01KF0E44M0WV8BAYX7VR644F1D",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
+                     *           "entityId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *             "assignedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *             "assignedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
+                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0M6TGRADQBHV8WJYA",
+                     *           "id": "evt_01KF0E44M0WV8BAYX7VR644F1C",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
+                     *           "entityId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-fe47ffe5@example.com"
+                     *                 "normalized": "c-4c525978@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
+                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -7405,31 +7405,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1A",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fe47ffe5@example.com",
+                     *           "email": "c-4c525978@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYC",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1E",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-f9b871a7@example.com",
+                     *           "email": "c-977b83af@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AdwihRB1Yedou4hX7sE7NvTdyd-HETdOtmDAqq0CoxAqN9GasEqFeRNylhH0qyDlMbrUofED913JPP1zGYwssZJmhIJAXIUjIUxtDuymFLE8GeUOZ7oJ0fS2JqbpAZZnuL1c1NPvuuPu2x70jTXHj5IegSK0becYnzBNfu9EdPiXsM_AQC8"
+                     *       "nextCursor": "AWS1c6Ab9cpUAAXHdNjebeehEmtNHIVSnC4sqf7Rc29ba_K9nmN0iH6jW9GDOILwicNqxnKJge5OzrkH_bbIBdllP7k-YdZk5kRTuDi9yJ_csd52X5bK2YOQOt4eF9aNGJ4am6DMSLNX8T5HGpBxCnqxgZ9vWTRYDYagpjpdSM8jahlmHQk"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -7489,7 +7489,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-61eb953c@navy.example"
+                 *           "value": "g-4873067c@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -7518,7 +7518,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WJZ8",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F2A",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -7536,19 +7536,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-61eb953c@navy.example",
+                     *       "email": "g-4873067c@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJZ9",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F2B",
                      *           "kind": "email",
-                     *           "value": "g-61eb953c@navy.example",
-                     *           "normalized": "g-61eb953c@navy.example",
+                     *           "value": "g-4873067c@navy.example",
+                     *           "normalized": "g-4873067c@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJZA",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F2C",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -7561,7 +7561,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7692,46 +7692,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJY8",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1A",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-fe47ffe5@example.com",
+                     *           "email": "c-4c525978@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYC",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1E",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-f9b871a7@example.com",
+                     *           "email": "c-977b83af@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYG",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1J",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c663cf51@example.com",
+                     *           "email": "c-b201479f@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WJYM",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1P",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4b7b526d@example.com",
+                     *           "email": "c-7fc94a65@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -7803,7 +7803,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WJYR",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F1T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7813,7 +7813,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7821,14 +7821,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9a4f24e2@example.com",
+                     *       "email": "c-d6e929d0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJYS",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F1V",
                      *           "kind": "email",
-                     *           "value": "c-9a4f24e2@example.com",
-                     *           "normalized": "c-9a4f24e2@example.com",
+                     *           "value": "c-d6e929d0@example.com",
+                     *           "normalized": "c-d6e929d0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7838,7 +7838,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7917,7 +7917,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WJZR",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F2T",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7927,7 +7927,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7935,14 +7935,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ea4dcc11@example.com",
+                     *       "email": "c-aa96568e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WJZS",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F2V",
                      *           "kind": "email",
-                     *           "value": "c-ea4dcc11@example.com",
-                     *           "normalized": "c-ea4dcc11@example.com",
+                     *           "value": "c-aa96568e@example.com",
+                     *           "normalized": "c-aa96568e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7952,7 +7952,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8044,7 +8044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK0G",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F3J",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8054,7 +8054,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8062,14 +8062,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c21533c0@example.com",
+                     *       "email": "c-02627fbb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK0H",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F3K",
                      *           "kind": "email",
-                     *           "value": "c-c21533c0@example.com",
-                     *           "normalized": "c-c21533c0@example.com",
+                     *           "value": "c-02627fbb@example.com",
+                     *           "normalized": "c-02627fbb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8079,7 +8079,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8238,7 +8238,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK27",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F59",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8248,7 +8248,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8256,19 +8256,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a2d080b4@example.com",
+                     *       "email": "c-7f9db2c9@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK28",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F5A",
                      *           "kind": "email",
-                     *           "value": "c-a2d080b4@example.com",
-                     *           "normalized": "c-a2d080b4@example.com",
+                     *           "value": "c-7f9db2c9@example.com",
+                     *           "normalized": "c-7f9db2c9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK2B",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F5D",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -8281,7 +8281,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8431,7 +8431,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK48",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F7A",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8441,7 +8441,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8457,7 +8457,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8572,7 +8572,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK59",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F8B",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8582,7 +8582,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -8590,14 +8590,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-9e0f8f95@example.com",
+                     *       "email": "c-5d44589a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK5A",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F8C",
                      *           "kind": "email",
-                     *           "value": "c-9e0f8f95@example.com",
-                     *           "normalized": "c-9e0f8f95@example.com",
+                     *           "value": "c-5d44589a@example.com",
+                     *           "normalized": "c-5d44589a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8607,7 +8607,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8722,7 +8722,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK6A",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F9C",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8732,7 +8732,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8740,14 +8740,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-11759d66@example.com",
+                     *       "email": "c-1fe2229a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK6B",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F9D",
                      *           "kind": "email",
-                     *           "value": "c-11759d66@example.com",
-                     *           "normalized": "c-11759d66@example.com",
+                     *           "value": "c-1fe2229a@example.com",
+                     *           "normalized": "c-1fe2229a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8757,7 +8757,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8881,7 +8881,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK7X",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FAZ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8891,7 +8891,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8899,14 +8899,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-e6133129@example.com",
+                     *       "email": "c-56d35747@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK7Y",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FB0",
                      *           "kind": "email",
-                     *           "value": "c-e6133129@example.com",
-                     *           "normalized": "c-e6133129@example.com",
+                     *           "value": "c-56d35747@example.com",
+                     *           "normalized": "c-56d35747@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8916,7 +8916,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9053,7 +9053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WK96",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FC8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9063,7 +9063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9071,14 +9071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-65c60581@example.com",
+                     *       "email": "c-54e220d0@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WK97",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FC9",
                      *           "kind": "email",
-                     *           "value": "c-65c60581@example.com",
-                     *           "normalized": "c-65c60581@example.com",
+                     *           "value": "c-54e220d0@example.com",
+                     *           "normalized": "c-54e220d0@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9088,7 +9088,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9203,7 +9203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKAE",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FDG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9213,7 +9213,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9221,14 +9221,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c8bce95c@example.com",
+                     *       "email": "c-e5f4c48d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKAF",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FDH",
                      *           "kind": "email",
-                     *           "value": "c-c8bce95c@example.com",
-                     *           "normalized": "c-c8bce95c@example.com",
+                     *           "value": "c-e5f4c48d@example.com",
+                     *           "normalized": "c-e5f4c48d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9238,7 +9238,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9342,7 +9342,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKB8",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FEA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9360,14 +9360,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-963149b1@example.com",
+                     *       "email": "c-ca3011c5@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKB9",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FEB",
                      *           "kind": "email",
-                     *           "value": "c-963149b1@example.com",
-                     *           "normalized": "c-963149b1@example.com",
+                     *           "value": "c-ca3011c5@example.com",
+                     *           "normalized": "c-ca3011c5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9377,7 +9377,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9482,7 +9482,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJW2"
+                 *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EZ2"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -9501,7 +9501,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKC9",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FFB",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9511,7 +9511,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9519,14 +9519,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-76a278a2@example.com",
+                     *       "email": "c-5a3d650c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKCA",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FFC",
                      *           "kind": "email",
-                     *           "value": "c-76a278a2@example.com",
-                     *           "normalized": "c-76a278a2@example.com",
+                     *           "value": "c-5a3d650c@example.com",
+                     *           "normalized": "c-5a3d650c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9536,7 +9536,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9775,15 +9775,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0M6TGRADQBHV8WKDS",
-                     *         "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKDN",
+                     *         "id": "scr_01KF0E44M0WV8BAYX7VR644FGV",
+                     *         "contactId": "ct_01KF0E44M0WV8BAYX7VR644FGQ",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WKDN",
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644FGQ",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9793,7 +9793,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9801,14 +9801,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-8098becf@example.com",
+                     *         "email": "c-89b834b4@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0M6TGRADQBHV8WKDP",
+                     *             "id": "ch_01KF0E44M0WV8BAYX7VR644FGR",
                      *             "kind": "email",
-                     *             "value": "c-8098becf@example.com",
-                     *             "normalized": "c-8098becf@example.com",
+                     *             "value": "c-89b834b4@example.com",
+                     *             "normalized": "c-89b834b4@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9816,15 +9816,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0M6TGRADQBHV8WKDS",
+                     *           "id": "scr_01KF0E44M0WV8BAYX7VR644FGV",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10050,18 +10050,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0M6TGRADQBHV8WKG0",
-                     *         "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKFW",
+                     *         "id": "qual_01KF0E44M0WV8BAYX7VR644FK2",
+                     *         "contactId": "ct_01KF0E44M0WV8BAYX7VR644FJY",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WKFW",
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644FJY",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -10071,7 +10071,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -10079,14 +10079,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-c0b40aca@example.com",
+                     *         "email": "c-6b9d8d27@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0M6TGRADQBHV8WKFX",
+                     *             "id": "ch_01KF0E44M0WV8BAYX7VR644FJZ",
                      *             "kind": "email",
-                     *             "value": "c-c0b40aca@example.com",
-                     *             "normalized": "c-c0b40aca@example.com",
+                     *             "value": "c-6b9d8d27@example.com",
+                     *             "normalized": "c-6b9d8d27@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -10095,16 +10095,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0M6TGRADQBHV8WKG0",
+                     *           "id": "qual_01KF0E44M0WV8BAYX7VR644FK2",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10243,23 +10243,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0M6TGRADQBHV8WKH7",
+                     *             "id": "evt_01KF0E44M0WV8BAYX7VR644FM9",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0M6TGRADQBHV8WKH5",
+                     *             "entityId": "ct_01KF0E44M0WV8BAYX7VR644FM7",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *               "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-e191fdd3@example.com"
+                     *                   "normalized": "c-615b4d8b@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKH5",
+                     *             "contactId": "ct_01KF0E44M0WV8BAYX7VR644FM7",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -10357,7 +10357,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKJN",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FNQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10367,7 +10367,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10375,14 +10375,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-197f77e5@example.com",
+                     *       "email": "c-bb0fe3df@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKJP",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FNR",
                      *           "kind": "email",
-                     *           "value": "c-197f77e5@example.com",
-                     *           "normalized": "c-197f77e5@example.com",
+                     *           "value": "c-bb0fe3df@example.com",
+                     *           "normalized": "c-bb0fe3df@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10395,7 +10395,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10545,7 +10545,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKQT",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FTW",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10555,7 +10555,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10563,14 +10563,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ab17e124@example.com",
+                     *       "email": "c-3f783e19@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKQV",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FTX",
                      *           "kind": "email",
-                     *           "value": "c-ab17e124@example.com",
-                     *           "normalized": "c-ab17e124@example.com",
+                     *           "value": "c-3f783e19@example.com",
+                     *           "normalized": "c-3f783e19@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10580,7 +10580,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10681,8 +10681,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0M6TGRADQBHV8WKS1",
-                 *         "ct_01KF0E44M0M6TGRADQBHV8WKS5"
+                 *         "ct_01KF0E44M0WV8BAYX7VR644FW3",
+                 *         "ct_01KF0E44M0WV8BAYX7VR644FW7"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -10705,12 +10705,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKS1",
+                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644FW3",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKS5",
+                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644FW7",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -10831,7 +10831,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0M6TGRADQBHV8WKVG"
+                 *         "ct_01KF0E44M0WV8BAYX7VR644FYJ"
                  *       ]
                  *     }
                  */
@@ -10849,7 +10849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0M6TGRADQBHV8WKVC",
+                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FYE",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10859,19 +10859,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKVG",
+                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644FYJ",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-1e9c17a2@example.com"
+                     *               "normalized": "c-3a2057cd@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10882,22 +10882,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-56d9d30c@example.com",
+                     *       "email": "c-4a042ac3@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKVD",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FYF",
                      *           "kind": "email",
-                     *           "value": "c-56d9d30c@example.com",
-                     *           "normalized": "c-56d9d30c@example.com",
+                     *           "value": "c-4a042ac3@example.com",
+                     *           "normalized": "c-4a042ac3@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0M6TGRADQBHV8WKVH",
+                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FYK",
                      *           "kind": "email",
-                     *           "value": "c-1e9c17a2@example.com",
-                     *           "normalized": "c-1e9c17a2@example.com",
+                     *           "value": "c-3a2057cd@example.com",
+                     *           "normalized": "c-3a2057cd@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10907,7 +10907,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11091,7 +11091,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKYQ"
+                 *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644G1S"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -11109,15 +11109,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WKYQ",
+                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644G1S",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WKYQ",
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644G1S",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-8eb6afe8@example.com",
+                     *         "email": "c-9ec68666@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11358,9 +11358,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-d4286934",
+                 *       "name": "Initech-db2b2c0b",
                  *       "domains": [
-                 *         "initech-f6246a7d.example"
+                 *         "initech-5927ff63.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -11385,10 +11385,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WKZQ",
-                     *       "name": "Initech-d4286934",
+                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G2S",
+                     *       "name": "Initech-db2b2c0b",
                      *       "domains": [
-                     *         "initech-f6246a7d.example"
+                     *         "initech-5927ff63.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -11400,7 +11400,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11525,8 +11525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WKZZ",
-                     *       "name": "Co-15a03602",
+                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G31",
+                     *       "name": "Co-a432c895",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11534,11 +11534,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11629,8 +11629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WM0B",
-                     *       "name": "Co-8553b924",
+                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G3D",
+                     *       "name": "Co-5ba82f16",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -11638,11 +11638,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11790,8 +11790,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WM17",
-                     *       "name": "Co-74feb12a",
+                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G49",
+                     *       "name": "Co-f8b4c635",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11799,11 +11799,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11918,8 +11918,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0M6TGRADQBHV8WM1R",
-                     *       "name": "Co-80a77e67",
+                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G4T",
+                     *       "name": "Co-61651223",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11927,11 +11927,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12034,7 +12034,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0M6TGRADQBHV8WM2S"
+                 *         "co_01KF0E44M0WV8BAYX7VR644G5V"
                  *       ]
                  *     }
                  */
@@ -12054,8 +12054,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0M6TGRADQBHV8WM2Q",
-                     *         "name": "Co-a26f35b3",
+                     *         "id": "co_01KF0E44M0WV8BAYX7VR644G5S",
+                     *         "name": "Co-f9488cb8",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -12063,11 +12063,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12075,7 +12075,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0M6TGRADQBHV8WM2S",
+                     *           "id": "co_01KF0E44M0WV8BAYX7VR644G5V",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -12316,15 +12316,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0M6TGRADQBHV8WM54",
+                     *           "id": "note_01KF0E44M0WV8BAYX7VR644G86",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0M6TGRADQBHV8WM50"
+                     *             "id": "ct_01KF0E44M0WV8BAYX7VR644G82"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *           "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12399,7 +12399,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM5R"
+                 *         "id": "ct_01KF0E44M0WV8BAYX7VR644G8T"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -12424,15 +12424,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0M6TGRADQBHV8WM5W",
+                     *       "id": "note_01KF0E44M0WV8BAYX7VR644G8Y",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM5R"
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644G8T"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
-                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12547,15 +12547,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0M6TGRADQBHV8WM6W",
+                     *       "id": "note_01KF0E44M0WV8BAYX7VR644G9Y",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM6R"
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644G9T"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12750,15 +12750,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0M6TGRADQBHV8WM80",
+                     *       "id": "note_01KF0E44M0WV8BAYX7VR644GB2",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WM7W"
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644GAY"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -13047,7 +13047,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0M6TGRADQBHV8WMCZ"
+                 *         "id": "ct_01KF0E44M0WV8BAYX7VR644GG1"
                  *       }
                  *     }
                  */
@@ -13071,7 +13071,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMD3",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GG5",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13082,11 +13082,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0M6TGRADQBHV8WMCZ"
+                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644GG1"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13480,7 +13480,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMDZ",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GH1",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13488,11 +13488,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13584,7 +13584,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMEB",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GHD",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13592,11 +13592,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13744,7 +13744,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMF2",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GJ4",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13752,11 +13752,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
+                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13850,7 +13850,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJW2"
+                 *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EZ2"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13869,7 +13869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMFK",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GJN",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13877,11 +13877,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
+                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14029,7 +14029,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMGD",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GKF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14037,11 +14037,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "completedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14156,7 +14156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0M6TGRADQBHV8WMGY",
+                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GM0",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14164,11 +14164,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14379,7 +14379,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-f0086b1d",
+                 *       "name": "Renewals-136a3ea7",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -14415,12 +14415,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMHQ",
-                     *       "name": "Renewals-f0086b1d",
+                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GMS",
+                     *       "name": "Renewals-136a3ea7",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMHR",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GMT",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14428,7 +14428,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMHS",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GMV",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -14436,7 +14436,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMHT",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GMW",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -14444,7 +14444,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14569,12 +14569,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMJ1",
-                     *       "name": "Pipe-6e191d98",
+                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GN3",
+                     *       "name": "Pipe-36099c57",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ2",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN4",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14582,7 +14582,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ3",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN5",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14590,7 +14590,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ4",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN6",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14598,7 +14598,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMJ5",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN7",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14606,7 +14606,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14678,7 +14678,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-de3eba92"
+                 *       "name": "Renamed-c54bef87"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -14697,12 +14697,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMK5",
-                     *       "name": "Renamed-de3eba92",
+                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GP7",
+                     *       "name": "Renamed-c54bef87",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK6",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GP8",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14710,7 +14710,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK7",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GP9",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14718,7 +14718,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK8",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GPA",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14726,7 +14726,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMK9",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GPB",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14734,7 +14734,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14862,10 +14862,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0M6TGRADQBHV8WMR2",
-                 *         "st_01KF0E44M0M6TGRADQBHV8WMR1",
-                 *         "st_01KF0E44M0M6TGRADQBHV8WMR3",
-                 *         "st_01KF0E44M0M6TGRADQBHV8WMR4"
+                 *         "st_01KF0E44M0WV8BAYX7VR644GV4",
+                 *         "st_01KF0E44M0WV8BAYX7VR644GV3",
+                 *         "st_01KF0E44M0WV8BAYX7VR644GV5",
+                 *         "st_01KF0E44M0WV8BAYX7VR644GV6"
                  *       ]
                  *     }
                  */
@@ -14885,12 +14885,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMR0",
-                     *       "name": "Pipe-74c6a681",
+                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GV2",
+                     *       "name": "Pipe-f9247859",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR2",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV4",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14898,7 +14898,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR1",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV3",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14906,7 +14906,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR3",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV5",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14914,7 +14914,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMR4",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV6",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14922,7 +14922,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15079,12 +15079,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMN2",
-                     *       "name": "Pipe-890e93de",
+                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GR4",
+                     *       "name": "Pipe-1e7e84dd",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN3",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR5",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15092,7 +15092,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN4",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR6",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15100,7 +15100,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN8",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GRA",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -15108,7 +15108,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN5",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR7",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -15116,7 +15116,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMN6",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR8",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -15124,7 +15124,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15275,12 +15275,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0M6TGRADQBHV8WMW0",
-                     *         "name": "Pipe-a91df89e",
+                     *         "id": "pl_01KF0E44M0WV8BAYX7VR644GZ2",
+                     *         "name": "Pipe-712aa478",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMW1",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644GZ3",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15288,7 +15288,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMW3",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644GZ5",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -15296,7 +15296,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMW4",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644GZ6",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -15304,7 +15304,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15442,12 +15442,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0M6TGRADQBHV8WMT3",
-                     *       "name": "Pipe-2bdfc06d",
+                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GX5",
+                     *       "name": "Pipe-e9188fec",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT4",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX6",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15455,7 +15455,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT5",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX7",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15463,7 +15463,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT6",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX8",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -15471,7 +15471,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0M6TGRADQBHV8WMT7",
+                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX9",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -15479,7 +15479,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15615,12 +15615,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0M6TGRADQBHV8WMY7",
-                     *         "name": "Pipe-35c51941",
+                     *         "id": "pl_01KF0E44M0WV8BAYX7VR644H19",
+                     *         "name": "Pipe-663b5ee9",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY8",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1A",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15628,7 +15628,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY9",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1B",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15636,7 +15636,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYA",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1C",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15644,7 +15644,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYB",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1D",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15652,7 +15652,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15660,7 +15660,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY8",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1A",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15674,7 +15674,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMY9",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1B",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15688,7 +15688,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYA",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1C",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15702,7 +15702,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0M6TGRADQBHV8WMYB",
+                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1D",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15892,20 +15892,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMX1",
+                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644H03",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMX7",
+                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644H09",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMX3",
+                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644H05",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15913,20 +15913,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMWF",
+                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644GZH",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMWQ",
+                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644GZS",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMWH",
+                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644GZK",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15934,20 +15934,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMWF",
+                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644GZH",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMWN",
+                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644GZQ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMWG",
+                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644GZJ",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15955,20 +15955,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0M6TGRADQBHV8WMW7",
+                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644GZ9",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0M6TGRADQBHV8WMWD",
+                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644GZF",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0M6TGRADQBHV8WMW9",
+                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644GZB",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16031,7 +16031,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WN0F"
+                 *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644H3H"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -16054,12 +16054,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN0K",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H3N",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WN0F",
+                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644H3H",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -16069,7 +16069,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16194,14 +16194,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN1V",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H4X",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16209,7 +16209,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16301,14 +16301,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN27",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H59",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16316,7 +16316,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16473,14 +16473,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN2Y",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H60",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16488,7 +16488,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16636,14 +16636,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN43",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H75",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -16651,7 +16651,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16775,14 +16775,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN4N",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H7Q",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -16790,7 +16790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16936,14 +16936,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0M6TGRADQBHV8WN5B",
+                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H8D",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16951,7 +16951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17108,7 +17108,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -17169,7 +17169,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-11b0357e",
+                 *       "name": "Partner-2e845819",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -17194,16 +17194,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-11b0357e",
-                     *       "ref": "partner-11b0357e",
-                     *       "name": "Partner-11b0357e",
+                     *       "key": "partner-2e845819",
+                     *       "ref": "partner-2e845819",
+                     *       "name": "Partner-2e845819",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17328,16 +17328,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-06b513f2",
-                     *       "ref": "tag-06b513f2",
-                     *       "name": "tag-06b513f2",
+                     *       "key": "tag-62d1223f",
+                     *       "ref": "tag-62d1223f",
+                     *       "name": "tag-62d1223f",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17528,16 +17528,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-efb4ffca",
-                     *       "ref": "tag-efb4ffca",
-                     *       "name": "tag-efb4ffca",
+                     *       "key": "tag-7efcb4bb",
+                     *       "ref": "tag-7efcb4bb",
+                     *       "name": "tag-7efcb4bb",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -17817,7 +17817,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17831,7 +17831,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17845,7 +17845,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJW2",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17859,7 +17859,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJW9",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZB",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17873,7 +17873,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWB",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZD",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17887,7 +17887,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWF",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZH",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17901,7 +17901,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWH",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZK",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17915,7 +17915,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWN",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17929,7 +17929,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWQ",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZS",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17943,7 +17943,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWS",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17957,7 +17957,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWV",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZX",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17971,7 +17971,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWX",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17985,7 +17985,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJWZ",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F01",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17999,7 +17999,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJX1",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F03",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18013,7 +18013,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJX3",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F05",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18027,7 +18027,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJX7",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F09",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18130,7 +18130,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M03H9BTR7V2J39DTGV",
+                     *           "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GES5",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -18142,17 +18142,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M03H9BTR7V2J39DTGZ",
+                     *           "id": "cv_01KF0E44M0XVZTR3NWCTC4GES9",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M03H9BTR7V2J39DTGV",
-                     *               "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *               "id": "ct_01KF0E44M0XVZTR3NWCTC4GES5",
+                     *               "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18214,7 +18214,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTHK",
+                 *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GESX",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -18252,10 +18252,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTHQ",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GET1",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTHK",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GESX",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18263,8 +18263,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTHK",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GESX",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18277,7 +18277,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18459,10 +18459,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTK9",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GEVK",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTK5",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GEVF",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18471,8 +18471,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTK5",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GEVF",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18484,7 +18484,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18576,10 +18576,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTMF",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GEWS",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTMB",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GEWN",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -18588,8 +18588,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTMB",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GEWN",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18601,7 +18601,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18749,25 +18749,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTPK",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GEYX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTPF",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GEYS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M03H9BTR7V2J39DTGN",
+                     *       "assigneeId": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTPF",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GEYS",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGN",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTGN",
+                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18780,7 +18780,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18895,10 +18895,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTR5",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF0F",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTR1",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF0B",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18907,14 +18907,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTR1",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF0B",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGB",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERQ",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18926,7 +18926,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19042,7 +19042,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M03H9BTR7V2J39DTGN"
+                 *       "assigneeId": "usr_01KF0E44M0XVZTR3NWCTC4GERZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -19061,25 +19061,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTSY",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF28",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTST",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF24",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M03H9BTR7V2J39DTGN",
+                     *       "assigneeId": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTST",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF24",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGN",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19092,7 +19092,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19231,7 +19231,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M03H9BTR7V2J39DTGB"
+                 *       "id": "usr_01KF0E44M0XVZTR3NWCTC4GERQ"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -19250,10 +19250,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTW8",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF4J",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTW4",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF4E",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19262,13 +19262,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTW4",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF4E",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M03H9BTR7V2J39DTGB",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERQ",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19281,7 +19281,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19431,10 +19431,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M03H9BTR7V2J39DTYC",
+                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF6P",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DTY8",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF6J",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19443,8 +19443,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M03H9BTR7V2J39DTY8",
-                     *           "addedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0"
+                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF6J",
+                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
                      *         }
                      *       ],
                      *       "score": null,
@@ -19456,7 +19456,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19583,11 +19583,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M03H9BTR7V2J39DV2Y",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV2W",
+                     *           "id": "scr_01KF0E44M0XVZTR3NWCTC4GFB8",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFB6",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19681,11 +19681,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M03H9BTR7V2J39DV0T",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV0R",
+                     *       "id": "scr_01KF0E44M0XVZTR3NWCTC4GF94",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GF92",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19823,14 +19823,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M03H9BTR7V2J39DV6J",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV6G",
+                     *           "id": "qual_01KF0E44M0XVZTR3NWCTC4GFEW",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFET",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19925,14 +19925,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M03H9BTR7V2J39DV4E",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV4C",
+                     *       "id": "qual_01KF0E44M0XVZTR3NWCTC4GFCR",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFCP",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -20080,13 +20080,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M03H9BTR7V2J39DV82",
+                     *       "id": "job_01KF0E44M0XVZTR3NWCTC4GFGC",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M03H9BTR7V2J39DV80",
+                     *         "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFGA",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -20227,7 +20227,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M03H9BTR7V2J39DV9V",
+                 *       "segmentId": "seg_01KF0E44M0XVZTR3NWCTC4GFJ5",
                  *       "contact": true
                  *     }
                  */
@@ -20249,13 +20249,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M03H9BTR7V2J39DVA4",
+                     *       "id": "job_01KF0E44M0XVZTR3NWCTC4GFJE",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M03H9BTR7V2J39DV9V",
+                     *         "segmentId": "seg_01KF0E44M0XVZTR3NWCTC4GFJ5",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -20398,10 +20398,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVBY",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVBW",
+                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFM8",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFM6",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -20506,10 +20506,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVCA",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVBW",
+                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFMM",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFM6",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20664,10 +20664,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVD8",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVD6",
+                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFNJ",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFNG",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20678,10 +20678,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M03H9BTR7V2J39DVDA",
+                     *         "id": "dlv_01KF0E44M0XVZTR3NWCTC4GFNM",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
-                     *         "to": "c-a320c5b6@example.com",
+                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
+                     *         "to": "c-35f866d5@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20713,7 +20713,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *             "requestedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -20726,9 +20726,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
+                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
                      *         "reason": "primary",
-                     *         "to": "c-a320c5b6@example.com",
+                     *         "to": "c-35f866d5@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20883,10 +20883,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVHH",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVHF",
+                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFSV",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFSS",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20897,10 +20897,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M03H9BTR7V2J39DVHK",
+                     *         "id": "dlv_01KF0E44M0XVZTR3NWCTC4GFSX",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
-                     *         "to": "c-4421f1c3@example.com",
+                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
+                     *         "to": "c-be2ab60e@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20926,8 +20926,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVD0",
-                     *         "to": "c-4421f1c3@example.com",
+                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
+                     *         "to": "c-be2ab60e@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -21068,10 +21068,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M03H9BTR7V2J39DVKM",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVBW",
+                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFVY",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFM6",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -21161,7 +21161,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M03H9BTR7V2J39DTGB",
+                     *           "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERQ",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -21233,9 +21233,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-534a0d5b@example.com",
+                 *       "from": "in-0451f509@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-7039bad8-13ff-424b-82ba-fee75ca1cd80",
+                 *       "externalId": "ext-206cbdc9-914c-4ed2-b587-d762500eae86",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -21271,25 +21271,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M03H9BTR7V2J39DVMH",
-                     *         "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
+                     *         "id": "msg_01KF0E44M0XVZTR3NWCTC4GFWV",
+                     *         "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMC",
+                     *         "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWP",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-7039bad8-13ff-424b-82ba-fee75ca1cd80",
+                     *         "externalId": "ext-206cbdc9-914c-4ed2-b587-d762500eae86",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
-                     *       "contactId": "ct_01KF0E44M03H9BTR7V2J39DVMC",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
+                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWP",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -21414,54 +21414,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVN1",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMZ",
+                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFXB",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX9",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMW",
+                     *           "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFX6",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-07e88eef-8270-4f79-89d9-5deda6dc8372",
+                     *           "externalId": "ext-cfc6e46c-1d59-42f6-88e0-fbf98e6842cc",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVMS",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMQ",
+                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFX3",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX1",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMM",
+                     *           "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWY",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-69e8fb3d-011b-4ad2-9d86-a830deccee40",
+                     *           "externalId": "ext-5ecb199e-6b73-43ab-9c4a-11f840d0d345",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M03H9BTR7V2J39DVMH",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
+                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFWV",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M03H9BTR7V2J39DVMC",
+                     *           "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWP",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-7039bad8-13ff-424b-82ba-fee75ca1cd80",
+                     *           "externalId": "ext-206cbdc9-914c-4ed2-b587-d762500eae86",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -21542,17 +21542,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMZ",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX9",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMQ",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX1",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVMF",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -21610,7 +21610,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M03H9BTR7V2J39DVN4"
+                 *         "msg_01KF0E44M0XVZTR3NWCTC4GFXE"
                  *       ]
                  *     }
                  */
@@ -21742,12 +21742,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M03H9BTR7V2J39DVNR",
-                     *           "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVNP",
+                     *           "id": "call_01KF0E44M0XVZTR3NWCTC4GFY2",
+                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFY0",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *           "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -21855,12 +21855,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVQ8",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVQ6",
+                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GFZJ",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFZG",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22019,12 +22019,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVSC",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVSA",
+                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG1P",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG1M",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22033,7 +22033,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M03H9BTR7V2J39DVS4",
+                     *           "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GG1E",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -22177,12 +22177,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVVK",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVVH",
+                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG3X",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG3V",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22282,12 +22282,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M03H9BTR7V2J39DVX9",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DVX7",
+                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG5K",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG5H",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22438,18 +22438,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M03H9BTR7V2J39DW04",
-                     *       "conversationId": "cv_01KF0E44M03H9BTR7V2J39DW02",
+                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG8E",
+                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG8C",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "endedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22608,14 +22608,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M03H9BTR7V2J39DW3A",
+                     *       "id": "att_01KF0E44M0XVZTR3NWCTC4GGBM",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M03H9BTR7V2J39DTFZ/att_01KF0E44M03H9BTR7V2J39DW3A?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091724Z&X-Amz-Expires=900&X-Amz-Signature=a0d64f52d3f3fa0104441d8ac6d84de41070790fd649862b97f748e46d868251&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XVZTR3NWCTC4GER9/att_01KF0E44M0XVZTR3NWCTC4GGBM?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202652Z&X-Amz-Expires=900&X-Amz-Signature=24055fe7989f3c7350e902ccec82402dc13b347710b8ac89db73d73ffe6f67ba&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -22729,17 +22729,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M03H9BTR7V2J39DW3C",
+                     *       "id": "att_01KF0E44M0XVZTR3NWCTC4GGBP",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M03H9BTR7V2J39DTG0",
+                     *       "uploadedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M03H9BTR7V2J39DTFZ/att_01KF0E44M03H9BTR7V2J39DW3C?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091724Z&X-Amz-Expires=300&X-Amz-Signature=3be6bf82b139545029f73c3ac7dcfb5e768113773e1eb79ac330a44a635af534&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XVZTR3NWCTC4GER9/att_01KF0E44M0XVZTR3NWCTC4GGBP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202652Z&X-Amz-Expires=300&X-Amz-Signature=02c4c64d9a07531fc04ed68a442baba9269e9c8f66aaef1e395e0d7941960cd8&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22799,7 +22799,7 @@ export interface operations {
                 /** @description The `nextCursor` of the previous page, unchanged: valid only for the same route, path and filters */
                 cursor?: string;
                 /** @description Only jobs of this kind */
-                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules" | "replay_webhook";
+                kind?: "import_contacts" | "export_contacts" | "deliver_message" | "classify_conversation" | "fetch_media" | "segment_membership" | "apply_fit_rules" | "replay_webhook" | "bot_reply";
                 /** @description Only jobs in this status */
                 status?: "queued" | "running" | "succeeded" | "failed" | "canceled";
             };
@@ -22821,10 +22821,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0M6TGRADQBHV8WN9E",
+                     *           "id": "job_01KF0E44M0WV8BAYX7VR644HCG",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22907,10 +22907,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WN9H",
+                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HCK",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23005,10 +23005,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WN9Q",
+                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HCS",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23110,10 +23110,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WNA0",
+                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HD2",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23218,7 +23218,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0M6TGRADQBHV8WJVC/jobs/job_01KF0E44M0M6TGRADQBHV8WNA8/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091537Z&X-Amz-Expires=300&X-Amz-Signature=2ce68b2f0878fccef885ff8b6be0a009e02ede92519bffaab869bf5fb80cbcae&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0WV8BAYX7VR644EYE/jobs/job_01KF0E44M0WV8BAYX7VR644HDA/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202844Z&X-Amz-Expires=300&X-Amz-Signature=c0203077f3fc1ba949560343ec6dbeb3d73eeb815f49e1d71eb789576c65e4c2&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -23307,9 +23307,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0M6TGRADQBHV8WNAF",
+                     *       "uploadId": "job_01KF0E44M0WV8BAYX7VR644HDH",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0M6TGRADQBHV8WJVC/jobs/job_01KF0E44M0M6TGRADQBHV8WNAF/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T091538Z&X-Amz-Expires=3600&X-Amz-Signature=62aebfa67818febe8a6d328e109c0a6a0d51e67fceaa10ae9a00531fd75b990d&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0WV8BAYX7VR644EYE/jobs/job_01KF0E44M0WV8BAYX7VR644HDH/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202845Z&X-Amz-Expires=3600&X-Amz-Signature=7ecba611cba0afa318b66367b94236729fe1664dd0e02e21ca84620aaad0461f&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -23415,7 +23415,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0M6TGRADQBHV8WNAH",
+                 *       "uploadId": "job_01KF0E44M0WV8BAYX7VR644HDK",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -23442,10 +23442,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WNAH",
+                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HDK",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -23746,10 +23746,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WNB0",
+                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HE2",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23883,9 +23883,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0M6TGRADQBHV8WNB2",
+                     *           "id": "chc_01KF0E44M0WV8BAYX7VR644HE4",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-6bfb929e",
+                     *           "name": "WhatsApp-6ecc8c01",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23896,10 +23896,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNB2",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HE4",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23973,7 +23973,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-c15a5870",
+                 *       "name": "WhatsApp-f12390b8",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -24004,9 +24004,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNBA",
+                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HEC",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-c15a5870",
+                     *       "name": "WhatsApp-f12390b8",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24017,10 +24017,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBA",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEC",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24146,9 +24146,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNBF",
+                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HEH",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-d568d996",
+                     *       "name": "WhatsApp-342153bb",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24159,10 +24159,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBF",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBF"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEH",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEH"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24247,7 +24247,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-40d9e555",
+                 *       "name": "Renamed-c6c6202f",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -24269,9 +24269,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNBX",
+                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HEZ",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-40d9e555",
+                     *       "name": "Renamed-c6c6202f",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24282,10 +24282,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBX",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNBX"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEZ",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEZ"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24434,9 +24434,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WNCM",
+                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HFP",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-3f1bd29a",
+                     *       "name": "WhatsApp-541ed809",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24447,10 +24447,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNCM",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WNCM"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HFP",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HFP"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24566,9 +24566,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0M6TGRADQBHV8WND5",
+                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HG7",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-efbf833c",
+                     *       "name": "WhatsApp-e327d1cc",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24579,10 +24579,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WND5",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0M6TGRADQBHV8WND5"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HG7",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HG7"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24709,8 +24709,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0M6TGRADQBHV8WNE1",
-                     *           "name": "Picked-7d0aacc9",
+                     *           "id": "seg_01KF0E44M0WV8BAYX7VR644HH3",
+                     *           "name": "Picked-bfd183b3",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -24719,7 +24719,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24780,7 +24780,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-9e3e45b9",
+                 *       "name": "VIPs in Berlin-7e14b15f",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -24818,8 +24818,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0M6TGRADQBHV8WNE7",
-                     *       "name": "VIPs in Berlin-9e3e45b9",
+                     *       "id": "seg_01KF0E44M0WV8BAYX7VR644HH9",
+                     *       "name": "VIPs in Berlin-7e14b15f",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24840,8 +24840,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0M6TGRADQBHV8WNE8",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "computeJobId": "job_01KF0E44M0WV8BAYX7VR644HHA",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24968,13 +24968,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0M6TGRADQBHV8WNEG",
+                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644HHJ",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-5b08f809@example.com",
+                     *           "email": "c-3010526e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -25077,8 +25077,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0M6TGRADQBHV8WNF4",
-                     *       "name": "Picked-0f4838b7",
+                     *       "id": "seg_01KF0E44M0WV8BAYX7VR644HJ6",
+                     *       "name": "Picked-62ddf4bd",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -25087,7 +25087,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25262,7 +25262,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-89b76d7d",
+                 *       "name": "Renamed-eb461f9f",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -25289,8 +25289,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0M6TGRADQBHV8WNFG",
-                     *       "name": "Renamed-89b76d7d",
+                     *       "id": "seg_01KF0E44M0WV8BAYX7VR644HJJ",
+                     *       "name": "Renamed-eb461f9f",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -25305,8 +25305,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0M6TGRADQBHV8WNFK",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "computeJobId": "job_01KF0E44M0WV8BAYX7VR644HJN",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25447,13 +25447,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0M6TGRADQBHV8WNH2",
+                     *             "id": "ct_01KF0E44M0WV8BAYX7VR644HM4",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-1a8b0ea2@example.com",
+                     *             "email": "c-9cded20c@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -25528,7 +25528,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0M6TGRADQBHV8WNJ7",
+                 *         "ct_01KF0E44M0WV8BAYX7VR644HN9",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -25548,7 +25548,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0M6TGRADQBHV8WNJ7"
+                     *         "ct_01KF0E44M0WV8BAYX7VR644HN9"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -25665,7 +25665,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0M6TGRADQBHV8WNKV"
+                 *         "ct_01KF0E44M0WV8BAYX7VR644HPX"
                  *       ]
                  *     }
                  */
@@ -25684,7 +25684,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0M6TGRADQBHV8WNKV"
+                     *         "ct_01KF0E44M0WV8BAYX7VR644HPX"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -25808,8 +25808,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0M6TGRADQBHV8WNNS",
-                     *           "name": "Picked-0d92c943",
+                     *           "segmentId": "seg_01KF0E44M0WV8BAYX7VR644HRV",
+                     *           "name": "Picked-1a6ffac0",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25887,8 +25887,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0M6TGRADQBHV8WNQ3",
-                     *           "name": "Product-ce453d3a",
+                     *           "id": "prd_01KF0E44M0WV8BAYX7VR644HT5",
+                     *           "name": "Product-3261fc97",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25908,7 +25908,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25957,7 +25957,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-e0b180dd",
+                 *       "name": "CRM Pro-ca36e9c4",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -26015,8 +26015,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0M6TGRADQBHV8WNQ9",
-                     *       "name": "CRM Pro-e0b180dd",
+                     *       "id": "prd_01KF0E44M0WV8BAYX7VR644HTB",
+                     *       "name": "CRM Pro-ca36e9c4",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -26056,7 +26056,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26181,8 +26181,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0M6TGRADQBHV8WNQF",
-                     *       "name": "Product-d9d95f7e",
+                     *       "id": "prd_01KF0E44M0WV8BAYX7VR644HTH",
+                     *       "name": "Product-5f8dd955",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26202,7 +26202,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26274,7 +26274,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-4eca47c3",
+                 *       "name": "Renamed-79d3e60e",
                  *       "description": null
                  *     }
                  */
@@ -26294,8 +26294,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0M6TGRADQBHV8WNQV",
-                     *       "name": "Renamed-4eca47c3",
+                     *       "id": "prd_01KF0E44M0WV8BAYX7VR644HTX",
+                     *       "name": "Renamed-79d3e60e",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26315,7 +26315,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -26460,10 +26460,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0M6TGRADQBHV8WNRJ",
+                     *             "id": "ct_01KF0E44M0WV8BAYX7VR644HVM",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *             "email": "c-e4e32106@example.com",
+                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *             "email": "c-f48622c6@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -26542,7 +26542,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
+                 *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -26564,8 +26564,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0M6TGRADQBHV8WNST",
-                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WNSW",
+                     *       "productId": "prd_01KF0E44M0WV8BAYX7VR644HWW",
+                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644HWY",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26574,13 +26574,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0M6TGRADQBHV8WNT0",
-                     *             "productId": "prd_01KF0E44M0M6TGRADQBHV8WNST",
+                     *             "id": "fa_01KF0E44M0WV8BAYX7VR644HX2",
+                     *             "productId": "prd_01KF0E44M0WV8BAYX7VR644HWW",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26595,9 +26595,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
-                     *         "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *         "dealId": "dl_01KF0E44M0M6TGRADQBHV8WNT2",
+                     *         "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "dealId": "dl_01KF0E44M0WV8BAYX7VR644HX4",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -26736,7 +26736,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -26819,8 +26819,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0M6TGRADQBHV8WNYA",
-                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WNYC",
+                     *       "productId": "prd_01KF0E44M0WV8BAYX7VR644J1C",
+                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644J1E",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26829,13 +26829,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0M6TGRADQBHV8WNYG",
-                     *             "productId": "prd_01KF0E44M0M6TGRADQBHV8WNYA",
+                     *             "id": "fa_01KF0E44M0WV8BAYX7VR644J1J",
+                     *             "productId": "prd_01KF0E44M0WV8BAYX7VR644J1C",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26931,13 +26931,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0M6TGRADQBHV8WP1R",
-                     *           "productId": "prd_01KF0E44M0M6TGRADQBHV8WP1J",
+                     *           "id": "fa_01KF0E44M0WV8BAYX7VR644J4T",
+                     *           "productId": "prd_01KF0E44M0WV8BAYX7VR644J4M",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -27028,8 +27028,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0M6TGRADQBHV8WNZY",
-                     *       "contactId": "ct_01KF0E44M0M6TGRADQBHV8WNZT",
+                     *       "productId": "prd_01KF0E44M0WV8BAYX7VR644J30",
+                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644J2W",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -27044,13 +27044,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0M6TGRADQBHV8WP00",
-                     *             "productId": "prd_01KF0E44M0M6TGRADQBHV8WNZY",
+                     *             "id": "fa_01KF0E44M0WV8BAYX7VR644J32",
+                     *             "productId": "prd_01KF0E44M0WV8BAYX7VR644J30",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
@@ -27179,18 +27179,18 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "asr_01KF0E44M0M6TGRADQBHV8WP32",
-                     *           "name": "Round robin-a37d627f",
+                     *           "id": "asr_01KF0E44M0WV8BAYX7VR644J64",
+                     *           "name": "Round robin-7b2f2877",
                      *           "appliesTo": "conversations",
                      *           "channels": null,
                      *           "userIds": [
-                     *             "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *             "usr_01KF0E44M0M6TGRADQBHV8WJW2"
+                     *             "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *             "usr_01KF0E44M0WV8BAYX7VR644EZ2"
                      *           ],
                      *           "capPerUser": null,
                      *           "enabled": false,
                      *           "position": 0,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27251,13 +27251,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Email to sales-4cbbdf7e",
+                 *       "name": "Email to sales-f5276f8c",
                  *       "appliesTo": "conversations",
                  *       "channels": [
                  *         "email"
                  *       ],
                  *       "userIds": [
-                 *         "usr_01KF0E44M0M6TGRADQBHV8WJVT"
+                 *         "usr_01KF0E44M0WV8BAYX7VR644EYT"
                  *       ],
                  *       "capPerUser": 5,
                  *       "enabled": false
@@ -27283,19 +27283,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0M6TGRADQBHV8WP38",
-                     *       "name": "Email to sales-4cbbdf7e",
+                     *       "id": "asr_01KF0E44M0WV8BAYX7VR644J6A",
+                     *       "name": "Email to sales-f5276f8c",
                      *       "appliesTo": "conversations",
                      *       "channels": [
                      *         "email"
                      *       ],
                      *       "userIds": [
-                     *         "usr_01KF0E44M0M6TGRADQBHV8WJVT"
+                     *         "usr_01KF0E44M0WV8BAYX7VR644EYT"
                      *       ],
                      *       "capPerUser": 5,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27420,18 +27420,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0M6TGRADQBHV8WP3E",
-                     *       "name": "Round robin-9cc71bae",
+                     *       "id": "asr_01KF0E44M0WV8BAYX7VR644J6G",
+                     *       "name": "Round robin-c043eb4f",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *         "usr_01KF0E44M0M6TGRADQBHV8WJW2"
+                     *         "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "usr_01KF0E44M0WV8BAYX7VR644EZ2"
                      *       ],
                      *       "capPerUser": null,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27627,18 +27627,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0M6TGRADQBHV8WP3T",
-                     *       "name": "Round robin-b7fee9fb",
+                     *       "id": "asr_01KF0E44M0WV8BAYX7VR644J6W",
+                     *       "name": "Round robin-79af07c8",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *         "usr_01KF0E44M0M6TGRADQBHV8WJW2"
+                     *         "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "usr_01KF0E44M0WV8BAYX7VR644EZ2"
                      *       ],
                      *       "capPerUser": 3,
                      *       "enabled": false,
                      *       "position": 2,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -27784,7 +27784,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "whk_01KF0E44M0M6TGRADQBHV8WP52",
+                     *           "id": "whk_01KF0E44M0WV8BAYX7VR644J84",
                      *           "url": "http://127.0.0.1:9/hook",
                      *           "description": null,
                      *           "eventTypes": [
@@ -27796,7 +27796,7 @@ export interface operations {
                      *           "disabledAt": null,
                      *           "failingSince": null,
                      *           "previousSecretExpiresAt": null,
-                     *           "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27900,7 +27900,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP5A",
+                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644J8C",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -27917,7 +27917,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1,
@@ -28043,7 +28043,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP5G",
+                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644J8K",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28055,7 +28055,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -28264,7 +28264,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP5Y",
+                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644J91",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": "All of it",
                      *       "eventTypes": [
@@ -28276,7 +28276,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -28424,7 +28424,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0M6TGRADQBHV8WP7R",
+                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644JAV",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28436,7 +28436,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": "2026-01-16T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
@@ -28553,8 +28553,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0M6TGRADQBHV8WP90",
-                     *           "webhookId": "msg_evt_01KF0E44M0M6TGRADQBHV8WP90_whk_01KF0E44M0M6TGRADQBHV8WP8V",
+                     *           "id": "evt_01KF0E44M0WV8BAYX7VR644JC3",
+                     *           "webhookId": "msg_evt_01KF0E44M0WV8BAYX7VR644JC3_whk_01KF0E44M0WV8BAYX7VR644JBY",
                      *           "eventType": "owner.claimed",
                      *           "status": "delivered",
                      *           "attemptCount": 1,
@@ -28564,19 +28564,19 @@ export interface operations {
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "event": {
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *             "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *             "companyId": null,
                      *             "payload": {
-                     *               "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *               "assignedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *               "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *               "assignedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *               "previousOwnerId": null
                      *             },
-                     *             "contactId": "ct_01KF0E44M0M6TGRADQBHV8WP8X",
+                     *             "contactId": "ct_01KF0E44M0WV8BAYX7VR644JC0",
                      *             "entityType": "contact",
                      *             "dealId": null,
                      *             "channel": null,
-                     *             "entityId": "ct_01KF0E44M0M6TGRADQBHV8WP8X",
-                     *             "id": "evt_01KF0E44M0M6TGRADQBHV8WP90",
+                     *             "entityId": "ct_01KF0E44M0WV8BAYX7VR644JC0",
+                     *             "id": "evt_01KF0E44M0WV8BAYX7VR644JC3",
                      *             "type": "owner.claimed"
                      *           }
                      *         }
@@ -28668,8 +28668,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "evt_01KF0E44M0M6TGRADQBHV8WPA6",
-                     *       "webhookId": "msg_evt_01KF0E44M0M6TGRADQBHV8WPA6_whk_01KF0E44M0M6TGRADQBHV8WPA1",
+                     *       "id": "evt_01KF0E44M0WV8BAYX7VR644JD9",
+                     *       "webhookId": "msg_evt_01KF0E44M0WV8BAYX7VR644JD9_whk_01KF0E44M0WV8BAYX7VR644JD4",
                      *       "eventType": "owner.claimed",
                      *       "status": "pending",
                      *       "attemptCount": 1,
@@ -28679,19 +28679,19 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "event": {
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
-                     *         "actorUserId": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *         "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *         "companyId": null,
                      *         "payload": {
-                     *           "ownerId": "usr_01KF0E44M0M6TGRADQBHV8WJVT",
-                     *           "assignedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "assignedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *           "previousOwnerId": null
                      *         },
-                     *         "contactId": "ct_01KF0E44M0M6TGRADQBHV8WPA3",
+                     *         "contactId": "ct_01KF0E44M0WV8BAYX7VR644JD6",
                      *         "entityType": "contact",
                      *         "dealId": null,
                      *         "channel": null,
-                     *         "entityId": "ct_01KF0E44M0M6TGRADQBHV8WPA3",
-                     *         "id": "evt_01KF0E44M0M6TGRADQBHV8WPA6",
+                     *         "entityId": "ct_01KF0E44M0WV8BAYX7VR644JD6",
+                     *         "id": "evt_01KF0E44M0WV8BAYX7VR644JD9",
                      *         "type": "owner.claimed"
                      *       }
                      *     }
@@ -28799,12 +28799,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0M6TGRADQBHV8WPC5",
+                     *       "id": "job_01KF0E44M0WV8BAYX7VR644JF8",
                      *       "kind": "replay_webhook",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "input": {
-                     *         "subscriptionId": "whk_01KF0E44M0M6TGRADQBHV8WPC3",
+                     *         "subscriptionId": "whk_01KF0E44M0WV8BAYX7VR644JF6",
                      *         "from": "2026-01-01T00:00:00.000Z",
                      *         "to": "2026-01-20T00:00:00.000Z"
                      *       },
@@ -29137,7 +29137,7 @@ export interface operations {
                      *         "windowMinutes": 10
                      *       },
                      *       "version": 1,
-                     *       "updatedBy": "usr_01KF0E44M0M6TGRADQBHV8WJVD",
+                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -29256,7 +29256,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0M6TGRADQBHV8WPCX",
+                     *       "conversationId": "cv_01KF0E44M0WV8BAYX7VR644JG0",
                      *       "active": true,
                      *       "reason": null,
                      *       "replies": 0,
@@ -29344,7 +29344,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0M6TGRADQBHV8WPE1",
+                     *       "conversationId": "cv_01KF0E44M0WV8BAYX7VR644JH4",
                      *       "active": false,
                      *       "reason": "user",
                      *       "replies": 0,
