@@ -262,7 +262,14 @@ describe('the Responder port (a model’s own replies with `aiReplies`)', () => 
 
 describe('the model off the stream (the `bot_reply` job on the `classify_conversation` queue)', () => {
   const throttling = () => new QualifierError('qualifier_unavailable', 'ThrottlingException: Rate exceeded', true);
-  afterAll(() => setResponder(undefined));
+  // Two waits of a second each while the model is throttled (deployed: 3, 10, 30 and 60 s), then people.
+  beforeAll(() => {
+    process.env.BOT_MODEL_RETRY_SECONDS = '1,1';
+  });
+  afterAll(() => {
+    delete process.env.BOT_MODEL_RETRY_SECONDS;
+    setResponder(undefined);
+  });
 
   /** Every event of the feed with the given type, read to its end. */
   async function feedEventIds(type: string): Promise<string[]> {
@@ -289,6 +296,8 @@ describe('the model off the stream (the `bot_reply` job on the `classify_convers
       },
     };
     setResponder(recovering);
+    // Waits enough that a slow machine sees the job waiting before the model recovers.
+    process.env.BOT_MODEL_RETRY_SECONDS = '1,1,1,1,1,1';
     const dana = await contact({ name: 'Dana' });
     const res = await stack.api('POST', '/v1/inbound-messages', {
       token: acme.owner.token,
@@ -303,38 +312,61 @@ describe('the model off the stream (the `bot_reply` job on the `classify_convers
     // The whole fan-out of the event with the model still throttled: nothing throws, so the stream moves on.
     await expect(fanOutEvent({ ...stack.deps, queue: { send: async () => ({ messageId: 'unused' }) } }, record)).resolves.toBeUndefined();
     const jobId = botJobId(record.eventId);
-    // The job's run fails while the model is throttled; SQS gives its message back.
+    // The job's run met the throttled model: the job waits (its next run a second later), it did not fail.
     const deadline = Date.now() + 30_000;
     let job = await findJob(stack.deps, acme.workspace.id, jobId, true);
-    while ((job?.attempts ?? 0) < 1 && Date.now() < deadline) {
+    while (job?.cursor === undefined && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       job = await findJob(stack.deps, acme.workspace.id, jobId, true);
     }
-    expect(job).toMatchObject({ kind: 'bot_reply', status: 'running', lastError: expect.stringContaining('ThrottlingException') });
+    expect(job).toMatchObject({ kind: 'bot_reply', status: 'running', attempts: 0 });
+    expect(job!.cursor).toEqual({ modelFaults: expect.any(Number) });
     expect(await botMessages(conversationId)).toEqual([]);
 
     throttled = false;
     const done = await jobs.finished(acme.workspace.id, jobId);
     expect(done).toMatchObject({ status: 'succeeded', result: { outcome: 'replied', source: 'rule' } });
-    expect(done.attempts).toBeGreaterThanOrEqual(1);
     expect(calls).toBeGreaterThanOrEqual(2);
     const replies = await botMessages(conversationId);
     expect(replies.map((reply) => reply.body)).toEqual(['Hello Dana! Track your order at example.com/track.']);
     expect(await escalations(conversationId)).toEqual([]);
+    process.env.BOT_MODEL_RETRY_SECONDS = '1,1';
     setResponder(undefined);
   });
 
-  it('a model that keeps failing: after the queue’s last receive the job fails and people take the conversation, not silence', async () => {
+  it('a model that stays throttled: after the waits people take the conversation, within seconds, not silence', async () => {
     await setSettings({ ...baseSettings });
+    let calls = 0;
     setResponder({
       respond: async () => {
+        calls += 1;
         throw throttling();
       },
     });
     const owned = await contact({ ownerId: acme.member.user.id });
     const { conversationId, message } = await writeIn(owned.phone, 'Where is my package?');
     const job = await botJobDone(message.id);
-    expect(job).toMatchObject({ status: 'failed', error: { code: 'retries_exhausted', message: expect.stringContaining('ThrottlingException') } });
+    // One run, then one after each wait (BOT_MODEL_RETRY_SECONDS=1,1), then the escalation.
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 0, result: { outcome: 'escalated', reason: 'low_confidence', assigneeId: acme.member.user.id } });
+    expect(calls).toBe(3);
+    expect(await botMessages(conversationId)).toEqual([]);
+    const [escalated] = await escalations(conversationId);
+    expect(escalated).toMatchObject({ actorUserId: 'system', payload: { reason: 'low_confidence', assigneeId: acme.member.user.id, messageId: message.id } });
+    expect((await owner().get(`/v1/conversations/${conversationId}`)).body).toMatchObject({ status: 'open', assigneeId: acme.member.user.id });
+    setResponder(undefined);
+  });
+
+  it('a responder that keeps failing otherwise: after the queue’s last receive the job fails and people take the conversation, not silence', async () => {
+    await setSettings({ ...baseSettings });
+    setResponder({
+      respond: async () => {
+        throw new Error('ECONNRESET: socket hang up (the model call)');
+      },
+    });
+    const owned = await contact({ ownerId: acme.member.user.id });
+    const { conversationId, message } = await writeIn(owned.phone, 'Where is my package?');
+    const job = await botJobDone(message.id);
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'retries_exhausted', message: expect.stringContaining('ECONNRESET') } });
     expect(await botMessages(conversationId)).toEqual([]);
     const [escalated] = await escalations(conversationId);
     expect(escalated).toMatchObject({
