@@ -21,6 +21,8 @@ export const firstUseModules: Readonly<Record<string, readonly string[]>> = {
   // Markdown rendered for notes and task descriptions (with postcss, which sanitize-html pulls in).
   'markdown-it': ['functions/http/notes.handler.ts', 'functions/http/tasks.handler.ts'],
   'sanitize-html': ['functions/http/notes.handler.ts', 'functions/http/tasks.handler.ts'],
+  // Inbound mail parsed (SES): the providers' webhook function takes every other channel's hooks too.
+  'postal-mime': ['functions/webhooks/channel-hooks.handler.ts'],
 };
 
 /** The first-use packages of a handler entry (relative to the repository root). */

@@ -59,9 +59,9 @@ describe('every function bundle', () => {
     }
   });
 
-  it('carries neither the markdown renderer nor exceljs inline', () => {
+  it('carries no first-use package inline (the markdown renderer, exceljs, postal-mime)', () => {
     const heavy = (inputs: string[]) =>
-      ['markdown-it', 'sanitize-html', 'exceljs'].filter((name) =>
+      Object.keys(firstUseModules).filter((name) =>
         inputs.some((path) => path.includes(`node_modules/${name}/`)),
       );
     const carriers = [...built]
@@ -70,7 +70,7 @@ describe('every function bundle', () => {
     expect(Object.fromEntries(carriers)).toEqual({});
   });
 
-  it('loads each first-use package from beside it, exactly where the list says (workbooks; markdown for notes and tasks)', () => {
+  it('loads each first-use package from beside it, exactly where the list says (workbooks; markdown for notes and tasks; inbound mail)', () => {
     const loaders = (code: string) => Object.keys(firstUseModules).filter((name) => code.includes(`import("${name}")`));
     const loading = [...built].filter(([, { code }]) => loaders(code).length > 0).map(([name, { code }]) => [name, loaders(code)]);
     expect(Object.fromEntries(loading)).toEqual({
@@ -79,6 +79,7 @@ describe('every function bundle', () => {
       'http-imports': ['exceljs'],
       'job-import_contacts': ['exceljs'],
       'job-export_contacts': ['exceljs'],
+      'webhook-channel-hooks': ['postal-mime'],
     });
     for (const [name, { entry }] of built) {
       for (const module of firstUseModulesOf(entry)) {
@@ -133,7 +134,31 @@ function renderMarkdownIn(moduleDir: string) {
   return JSON.parse(child.stdout) as { resolved: string[]; html: string };
 }
 
+/** A mail parsed by the postal-mime that `import()` finds from `moduleDir`, in a fresh Node process. */
+function parseMailIn(moduleDir: string) {
+  const mail = ['From: Zoë <zoe@example.com>', 'To: sales@acme.example', 'Subject: Price?', 'Content-Type: text/plain; charset=utf-8', '', 'How much is it?', ''].join('\r\n');
+  const script = [
+    `const resolved = import.meta.resolve('postal-mime');`,
+    `const PostalMime = (await import('postal-mime')).default;`,
+    `const email = await PostalMime.parse(${JSON.stringify(mail)});`,
+    `process.stdout.write(JSON.stringify({ resolved, from: email.from.address, subject: email.subject, text: email.text.trim() }));`,
+  ].join('\n');
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
+  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout) as { resolved: string; from: string; subject: string; text: string };
+}
+
 describe('first-use packages as deployed', () => {
+  it('the providers’ webhook function finds postal-mime beside its bundle, and parses a mail with it', () => {
+    const functionDir = join(dir, 'webhook-channel-hooks');
+    expect(parseMailIn(functionDir)).toEqual({
+      resolved: `file://${join(functionDir, firstUseModuleFile('postal-mime'))}`,
+      from: 'zoe@example.com',
+      subject: 'Price?',
+      text: 'How much is it?',
+    });
+  });
+
   it('the notes function finds markdown-it and sanitize-html beside its bundle, and renders with them', () => {
     const functionDir = join(dir, 'http-notes');
     expect(renderMarkdownIn(functionDir)).toEqual({
@@ -163,6 +188,7 @@ describe('first-use packages as deployed', () => {
         cell: 'Zoë Ångström',
       });
       expect(renderMarkdownIn(outputDir).html).toBe('<p><strong>Zoë</strong> &lt;img src=x onerror=alert(1)&gt;</p>\n');
+      expect(parseMailIn(outputDir)).toMatchObject({ from: 'zoe@example.com', text: 'How much is it?' });
     } finally {
       rmSync(outputDir, { recursive: true, force: true });
     }

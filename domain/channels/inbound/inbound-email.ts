@@ -15,7 +15,8 @@
  * https://github.com/postalsys/postal-mime (`PostalMime.parse(raw)` → `text`, `html`, `subject`,
  * `messageId`, `inReplyTo`, `references`).
  */
-import PostalMime from 'postal-mime';
+import type PostalMime from 'postal-mime';
+import { loadedOnFirstUse } from '../../shared/built-on-first-use';
 import type { BlobStore } from '../../shared/ports';
 import type { CoreDeps } from '../../shared/deps';
 import type { TxEntities } from '../../store/db';
@@ -58,9 +59,17 @@ const headerOf = (headers: readonly { key: string; value: string }[] | undefined
 
 const idsIn = (value: string | undefined | null): string[] => (value ? (value.match(/<[^<>\s]+>/g) ?? []) : []);
 
+/**
+ * postal-mime, imported on the first mail parsed rather than at cold start: only inbound email needs it,
+ * and deployed it sits beside the function's bundle (infra/constructs/first-use-modules.ts).
+ */
+const loadPostalMime: () => Promise<typeof PostalMime> = /* @__PURE__ */ loadedOnFirstUse(
+  async () => (await import('postal-mime')).default,
+);
+
 /** The mail's text (its HTML as text when it has no text part) and threading headers; the notification's as fallback. */
 export async function parseMail(raw: Uint8Array | undefined, details: InboundEmailDetails): Promise<ParsedMail> {
-  const email = raw ? await PostalMime.parse(raw) : undefined;
+  const email = raw ? await (await loadPostalMime()).parse(raw) : undefined;
   const text = email?.text?.trim() ? email.text : email?.html ? htmlToText(email.html) : '';
   const references = email?.references ? idsIn(email.references) : details.references;
   return {
